@@ -1,0 +1,178 @@
+import { describe, expect, test } from "bun:test";
+import { limits } from "../base/limits.ts";
+import { decode, defaultMaker, encode } from "./codec.ts";
+import { ProtocolError } from "./errors.ts";
+import * as messages from "./messages/index.ts";
+import { apis } from "./messages/index.ts";
+import { Reader } from "./reader.ts";
+import { inRange, type FieldDef, type FieldType, type MessageDef } from "./schema.ts";
+import { Writer } from "./writer.ts";
+
+const SEED = Number(process.env.SEED ?? 0x5eed);
+console.log(`codec round-trip seed: ${SEED} (set SEED to reproduce)`);
+
+/** mulberry32: small, seeded, deterministic. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const INT_MAX: Record<string, number> = {
+  int8: 0x7f, int16: 0x7fff, uint16: 0xffff, int32: 0x7fffffff, uint32: 0xffffffff, int64: 2 ** 53 - 1,
+};
+const SIGNED = new Set(["int8", "int16", "int32", "int64"]);
+
+/** A value for every field present in `version`, none equal to its default (so tagged fields are written). */
+function sample(fields: readonly FieldDef[], version: number, flexible: boolean, random: () => number): any {
+  const out: any = {};
+  for (const field of fields) {
+    out[field.key] = inRange(version, field.versions)
+      ? sampleType(field.type, field, version, flexible, random)
+      : defaultMaker(field)();
+  }
+  if (flexible) out._unknownTagged = [[1000 + Math.floor(random() * 100), new Uint8Array([7, 8, 9])]];
+  return out;
+}
+
+function sampleType(type: FieldType, field: FieldDef, version: number, flexible: boolean, random: () => number): any {
+  if (typeof type === "string") return samplePrimitive(type, field, random);
+  if ("arrayOf" in type) {
+    const element = type.arrayOf;
+    const one = () =>
+      typeof element === "string"
+        ? samplePrimitive(element, undefined, random)
+        : sample(element.fields, version, flexible, random);
+    return [one(), one()];
+  }
+  return sample(type.fields, version, flexible, random);
+}
+
+function samplePrimitive(type: string, field: FieldDef | undefined, random: () => number): any {
+  const fallback = field === undefined ? undefined : defaultMaker(field)();
+  switch (type) {
+    case "bool": return fallback !== true;
+    case "float64": return random() * 1e6 - 5e5;
+    case "string": return `s${Math.floor(random() * 1e6)}-é✓`;
+    case "uuid": return [8, 4, 4, 4, 12].map((n) => hex(n, random)).join("-");
+    case "bytes":
+    case "records": return Uint8Array.from({ length: 1 + Math.floor(random() * 20) }, () => Math.floor(random() * 256));
+  }
+  const max = INT_MAX[type]!;
+  let v = 1 + Math.floor(random() * max);
+  if (SIGNED.has(type) && random() < 0.3) v = -v;
+  return v === fallback ? v + 1 : v;
+}
+
+function hex(digits: number, random: () => number): string {
+  let s = "";
+  for (let i = 0; i < digits; i++) s += Math.floor(random() * 16).toString(16);
+  return s;
+}
+
+function encodeBytes(def: MessageDef<any>, version: number, value: any): Uint8Array {
+  const w = new Writer(16);
+  encode(def, version, value, w);
+  return w.finish().slice();
+}
+
+const allDefs: MessageDef<any>[] = [
+  ...Object.values(apis).flatMap((api) => [api.request, api.response]),
+  messages.RequestHeader,
+  messages.ResponseHeader,
+  messages.ConsumerProtocolSubscription,
+  messages.ConsumerProtocolAssignment,
+];
+
+for (const def of allDefs) {
+  describe(`${def.name} round trip`, () => {
+    const random = rng(SEED ^ (def.apiKey * 7919) ^ def.name.length);
+    for (let version = def.valid[0]; version <= def.valid[1]; version++) {
+      test(`v${version}`, () => {
+        const value = sample(def.fields, version, version >= def.flexible, random);
+        const bytes = encodeBytes(def, version, value);
+        const reader = new Reader(bytes);
+        const decoded = decode(def, version, reader);
+        expect(reader.remainingBytes).toBe(0);
+        expect(decoded).toEqual(value);
+        expect(encodeBytes(def, version, decoded)).toEqual(bytes);
+      });
+    }
+  });
+}
+
+describe("defaults", () => {
+  test("fields a version lacks decode to the spec default; the encoder fills omitted fields", () => {
+    const bytes = encodeBytes(messages.ProduceResponse, 0, { responses: [{ name: "t", partitionResponses: [{}] }] });
+    const decoded = decode(messages.ProduceResponse, 0, new Reader(bytes));
+    expect(decoded.throttleTimeMs).toBe(0);
+    const partition = decoded.responses[0]!.partitionResponses[0]!;
+    expect(partition.logAppendTimeMs).toBe(-1);
+    expect(partition.errorMessage).toBeNull();
+    expect(partition.currentLeader).toEqual({ leaderId: -1, leaderEpoch: -1 });
+    expect(partition.recordErrors).toEqual([]);
+  });
+
+  test("a missing nullable string writes null; a missing transactional id stays null", () => {
+    const bytes = encodeBytes(messages.ProduceRequest, 3, { acks: -1, timeoutMs: 100, topicData: [] });
+    expect(decode(messages.ProduceRequest, 3, new Reader(bytes)).transactionalId).toBeNull();
+  });
+
+  test("records decode to a view of the frame, not a copy", () => {
+    const records = new Uint8Array([1, 2, 3, 4]);
+    const value = { acks: 1, timeoutMs: 5, topicData: [{ name: "t", partitionData: [{ index: 0, records }] }] };
+    const bytes = encodeBytes(messages.ProduceRequest, 9, value);
+    const decoded = decode(messages.ProduceRequest, 9, new Reader(bytes));
+    const view = decoded.topicData[0]!.partitionData[0]!.records!;
+    expect(view.buffer).toBe(bytes.buffer);
+    expect(view).toEqual(records);
+  });
+
+  test("an unknown version throws ProtocolError", () => {
+    expect(() => decode(messages.ProduceRequest, 99, new Reader(new Uint8Array(8)))).toThrow(ProtocolError);
+  });
+});
+
+describe("hostile input", () => {
+  const cases: Array<[MessageDef<any>, number]> = [
+    [messages.ProduceRequest, 3], [messages.ProduceRequest, 9], [messages.FetchRequest, 12],
+    [messages.FetchResponse, 4], [messages.FetchResponse, 16], [messages.MetadataResponse, 12],
+    [messages.JoinGroupRequest, 7], [messages.ApiVersionsResponse, 3],
+  ];
+  for (const [def, version] of cases) {
+    test(`every truncation of ${def.name} v${version} throws ProtocolError`, () => {
+      const value = sample(def.fields, version, version >= def.flexible, rng(SEED));
+      const bytes = encodeBytes(def, version, value);
+      for (let n = 0; n < bytes.length; n++) {
+        expect(() => decode(def, version, new Reader(bytes.subarray(0, n)))).toThrow(ProtocolError);
+      }
+    });
+  }
+
+  test("a huge array count throws before allocating", () => {
+    const w = new Writer();
+    w.int16(-1); // transactional id: null
+    w.int16(1);
+    w.int32(1000);
+    w.int32(0x7fffffff); // topic count
+    expect(() => decode(messages.ProduceRequest, 3, new Reader(w.finish()))).toThrow(ProtocolError);
+  });
+
+  test("a compact count above limits.arrayCountMax throws even with the bytes present", () => {
+    const w = new Writer();
+    w.uvarint(limits.arrayCountMax + 2); // compact: count + 1
+    w.raw(new Uint8Array(limits.arrayCountMax + 8));
+    expect(() => new Reader(w.finish()).compactArrayCount(false)).toThrow(ProtocolError);
+  });
+
+  test("a negative string length throws", () => {
+    const w = new Writer();
+    w.int16(-2);
+    expect(() => new Reader(w.finish()).nullableString()).toThrow(ProtocolError);
+  });
+});

@@ -1,0 +1,194 @@
+import { assert } from "../base/assert.ts";
+
+const TWO_POW_32 = 0x1_0000_0000;
+const utf8 = new TextEncoder();
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** UTF-8 length of `s` without encoding it (lone surrogates count as U+FFFD, like TextEncoder). */
+export function utf8ByteLength(s: string): number {
+  if (s.length > 64) return Buffer.byteLength(s, "utf8");
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+/**
+ * Big-endian writes into one growable buffer (doubling), so encoding a message costs
+ * a handful of allocations however many fields it has. `finish()` returns a view of
+ * the bytes written.
+ */
+export class Writer {
+  private buf: Uint8Array;
+  private view: DataView;
+  offset = 0;
+
+  constructor(initialBytes = 1024) {
+    this.buf = new Uint8Array(initialBytes);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  /** Makes room for `sizeBytes` more and returns where they start. */
+  private claim(sizeBytes: number): number {
+    const at = this.offset;
+    const needed = at + sizeBytes;
+    if (needed > this.buf.length) this.grow(needed);
+    this.offset = needed;
+    return at;
+  }
+
+  private grow(neededBytes: number): void {
+    const next = new Uint8Array(Math.max(neededBytes, this.buf.length * 2));
+    next.set(this.buf.subarray(0, this.offset));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  finish(): Uint8Array {
+    return this.buf.subarray(0, this.offset);
+  }
+
+  int8(v: number): void {
+    const at = this.claim(1);
+    this.view.setInt8(at, v);
+  }
+  bool(v: boolean): void {
+    this.byte(v ? 1 : 0);
+  }
+  int16(v: number): void {
+    const at = this.claim(2);
+    this.view.setInt16(at, v);
+  }
+  uint16(v: number): void {
+    const at = this.claim(2);
+    this.view.setUint16(at, v);
+  }
+  int32(v: number): void {
+    const at = this.claim(4);
+    this.view.setInt32(at, v);
+  }
+  uint32(v: number): void {
+    const at = this.claim(4);
+    this.view.setUint32(at, v);
+  }
+  /** Numbers up to ±2^53; the high word is floor(v / 2^32) so negatives come out two's complement. */
+  int64(v: number): void {
+    const at = this.claim(8);
+    const high = Math.floor(v / TWO_POW_32);
+    this.view.setInt32(at, high);
+    this.view.setUint32(at + 4, v - high * TWO_POW_32);
+  }
+  float64(v: number): void {
+    const at = this.claim(8);
+    this.view.setFloat64(at, v);
+  }
+
+  uvarint(v: number): void {
+    let n = v >>> 0;
+    while (n >= 0x80) {
+      this.byte((n & 0x7f) | 0x80);
+      n >>>= 7;
+    }
+    this.byte(n);
+  }
+  varint(v: number): void {
+    this.uvarint((v << 1) ^ (v >> 31));
+  }
+  /** Zigzag varlong from a number: exact while |v| < 2^52. */
+  varlong(v: number): void {
+    let n = v < 0 ? -v * 2 - 1 : v * 2;
+    while (n >= 0x80) {
+      this.byte((n % 0x80) | 0x80);
+      n = Math.floor(n / 0x80);
+    }
+    this.byte(n);
+  }
+  private byte(b: number): void {
+    const at = this.claim(1); // claim first: it may replace this.buf
+    this.buf[at] = b;
+  }
+
+  uuid(v: string): void {
+    assert(UUID_PATTERN.test(v), `not a uuid: ${v}`);
+    const at = this.claim(16);
+    let hex = 0;
+    for (let i = 0; i < 16; i++) {
+      if (hex === 8 || hex === 13 || hex === 18 || hex === 23) hex++;
+      this.buf[at + i] = parseInt(v.slice(hex, hex + 2), 16);
+      hex += 2;
+    }
+  }
+
+  string(v: string): void {
+    const n = utf8ByteLength(v);
+    this.int16(n);
+    this.utf8(v, n);
+  }
+  nullableString(v: string | null): void {
+    if (v === null) this.int16(-1);
+    else this.string(v);
+  }
+  compactString(v: string): void {
+    const n = utf8ByteLength(v);
+    this.uvarint(n + 1);
+    this.utf8(v, n);
+  }
+  compactNullableString(v: string | null): void {
+    if (v === null) this.uvarint(0);
+    else this.compactString(v);
+  }
+
+  bytesField(v: Uint8Array): void {
+    this.int32(v.length);
+    this.raw(v);
+  }
+  nullableBytes(v: Uint8Array | null): void {
+    if (v === null) this.int32(-1);
+    else this.bytesField(v);
+  }
+  compactBytes(v: Uint8Array): void {
+    this.uvarint(v.length + 1);
+    this.raw(v);
+  }
+  compactNullableBytes(v: Uint8Array | null): void {
+    if (v === null) this.uvarint(0);
+    else this.compactBytes(v);
+  }
+  /** Copies `v` as is, no length prefix. */
+  raw(v: Uint8Array): void {
+    const at = this.claim(v.length); // claim first: it may replace this.buf
+    this.buf.set(v, at);
+  }
+
+  arrayCount(count: number | null): void {
+    this.int32(count === null ? -1 : count);
+  }
+  compactArrayCount(count: number | null): void {
+    this.uvarint(count === null ? 0 : count + 1);
+  }
+
+  /** Reserves an int32 size prefix; `patchSize` fills it with the bytes written after it. */
+  reserveSize(): number {
+    return this.claim(4);
+  }
+  patchSize(at: number): void {
+    this.view.setInt32(at, this.offset - at - 4);
+  }
+
+  private utf8(v: string, sizeBytes: number): void {
+    const at = this.claim(sizeBytes);
+    if (sizeBytes === v.length && sizeBytes <= 32) {
+      // ASCII: a plain loop beats the encoder call for short names.
+      for (let i = 0; i < sizeBytes; i++) this.buf[at + i] = v.charCodeAt(i);
+      return;
+    }
+    utf8.encodeInto(v, this.buf.subarray(at, at + sizeBytes));
+  }
+}
