@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds dist/skua, one executable with the shard Worker entry compiled in. Skips work when
+# nothing under src/ changed since the last build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+if [ -x dist/skua ] && [ -z "$(find src package.json -newer dist/skua -print -quit)" ]; then
+  exit 0
+fi
+mkdir -p dist
+node_modules/.bin/bun build --compile --minify-syntax src/main.ts src/shard/worker.ts --outfile dist/skua >&2

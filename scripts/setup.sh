@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what skua needs on a Debian machine that has Node.js and npm:
+# Bun and the JS dependencies from npm; with --test, the Debian tools the tests drive (kcat).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x node_modules/.bin/bun ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm dependencies (Bun included)" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+
+apt_packages=()
+if [ "${1:-}" = "--test" ] && ! command -v kcat >/dev/null 2>&1; then apt_packages+=(kcat); fi
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing ${apt_packages[*]} with apt" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_packages[@]}" >&2
+  else
+    echo "setup: please install ${apt_packages[*]} (apt-get install ${apt_packages[*]}); tests that need them will fail" >&2
+  fi
+fi

@@ -1,0 +1,42 @@
+/** Renders shard stats as Prometheus text exposition (version 0.0.4). */
+import { LATENCY_BUCKETS_MS, type HistogramSnapshot } from "../base/histogram.ts";
+import type { ShardStatsSnapshot } from "../shard/stats.ts";
+
+export function renderMetrics(shards: ShardStatsSnapshot[]): string {
+  const lines: string[] = [];
+  const family = (name: string, type: string, help: string) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+
+  family("skua_kafka_requests_total", "counter", "Kafka requests served, by API and shard");
+  for (const s of shards) {
+    for (const [api, count] of Object.entries(s.requestsByApi)) lines.push(`skua_kafka_requests_total{api="${api}",shard="${s.shardId}"} ${count}`);
+  }
+  family("skua_kafka_bytes_received_total", "counter", "Request bytes received, by shard");
+  for (const s of shards) lines.push(`skua_kafka_bytes_received_total{shard="${s.shardId}"} ${s.bytesIn}`);
+  family("skua_kafka_bytes_sent_total", "counter", "Response bytes sent, by shard");
+  for (const s of shards) lines.push(`skua_kafka_bytes_sent_total{shard="${s.shardId}"} ${s.bytesOut}`);
+  family("skua_kafka_connections", "gauge", "Open Kafka connections, by shard");
+  for (const s of shards) lines.push(`skua_kafka_connections{shard="${s.shardId}"} ${s.connections}`);
+  family("skua_shard_partitions", "gauge", "Partitions owned, by shard");
+  for (const s of shards) lines.push(`skua_shard_partitions{shard="${s.shardId}"} ${s.partitions.length}`);
+  family("skua_cross_shard_messages_sent_total", "counter", "Messages sent to other shards, by shard");
+  for (const s of shards) lines.push(`skua_cross_shard_messages_sent_total{shard="${s.shardId}"} ${s.crossShardSent}`);
+
+  family("skua_kafka_request_latency_seconds", "histogram", "Time from a request's arrival to its encoded response, by API and shard");
+  for (const s of shards) {
+    for (const [api, h] of Object.entries(s.latencyByApi)) histogramLines(lines, "skua_kafka_request_latency_seconds", `api="${api}",shard="${s.shardId}"`, h);
+  }
+  family("skua_storage_fsync_latency_seconds", "histogram", "fdatasync rounds (group commits), by shard");
+  for (const s of shards) histogramLines(lines, "skua_storage_fsync_latency_seconds", `shard="${s.shardId}"`, s.fsyncLatency);
+  return lines.join("\n") + "\n";
+}
+
+function histogramLines(lines: string[], name: string, labels: string, h: HistogramSnapshot): void {
+  let cumulative = 0;
+  LATENCY_BUCKETS_MS.forEach((boundMs, i) => {
+    cumulative += h.counts[i];
+    lines.push(`${name}_bucket{${labels},le="${boundMs / 1000}"} ${cumulative}`);
+  });
+  lines.push(`${name}_bucket{${labels},le="+Inf"} ${h.count}`);
+  lines.push(`${name}_sum{${labels}} ${h.sum / 1000}`);
+  lines.push(`${name}_count{${labels}} ${h.count}`);
+}

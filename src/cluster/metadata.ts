@@ -1,0 +1,79 @@
+/**
+ * Cluster metadata: topics, their partitions' owning shards and their configs.
+ * The controller (main thread) is its only writer; every shard holds a copy, kept current by
+ * ordered, versioned updates.
+ */
+import { assert } from "../base/assert.ts";
+
+export interface TopicRecord {
+  name: string;
+  id: string; // UUID
+  /** Owning shard of each partition, indexed by partition number. */
+  shards: number[];
+  configs: Record<string, string>;
+}
+
+export type MetadataChange = { kind: "upsert_topic"; topic: TopicRecord } | { kind: "delete_topic"; name: string };
+
+export interface MetadataUpdate {
+  version: number;
+  changes: MetadataChange[];
+}
+
+export interface MetadataSnapshot {
+  version: number;
+  topics: TopicRecord[];
+}
+
+export class MetadataTable {
+  private readonly topicsByName = new Map<string, TopicRecord>();
+  version = 0;
+
+  static fromSnapshot(snapshot: MetadataSnapshot): MetadataTable {
+    const table = new MetadataTable();
+    for (const topic of snapshot.topics) table.topicsByName.set(topic.name, topic);
+    table.version = snapshot.version;
+    return table;
+  }
+
+  snapshot(): MetadataSnapshot {
+    return { version: this.version, topics: [...this.topicsByName.values()] };
+  }
+
+  apply(update: MetadataUpdate): void {
+    assert(update.version === this.version + 1, `metadata update ${update.version} after ${this.version}`);
+    for (const change of update.changes) {
+      if (change.kind === "upsert_topic") this.topicsByName.set(change.topic.name, change.topic);
+      else this.topicsByName.delete(change.name);
+    }
+    this.version = update.version;
+  }
+
+  topic(name: string): TopicRecord | undefined {
+    return this.topicsByName.get(name);
+  }
+
+  topics(): IterableIterator<TopicRecord> {
+    return this.topicsByName.values();
+  }
+
+  /** The owning shard, or undefined when the topic or partition does not exist. */
+  ownerOf(topic: string, partition: number): number | undefined {
+    return this.topicsByName.get(topic)?.shards[partition];
+  }
+
+  partitionCountByShard(shardCount: number): number[] {
+    const counts = new Array<number>(shardCount).fill(0);
+    for (const topic of this.topicsByName.values()) for (const shard of topic.shards) if (shard < shardCount) counts[shard]++;
+    return counts;
+  }
+}
+
+/** Kafka's rule: 1–249 characters of ASCII letters, digits, '.', '_' and '-', not "." or "..". */
+export function topicNameProblem(name: string): string | null {
+  if (name.length === 0) return "topic name is empty";
+  if (name.length > 249) return "topic name is longer than 249 characters";
+  if (name === "." || name === "..") return `topic name cannot be '${name}'`;
+  if (!/^[a-zA-Z0-9._-]+$/.test(name)) return `topic name '${name}' has characters other than ASCII letters, digits, '.', '_' and '-'`;
+  return null;
+}

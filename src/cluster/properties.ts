@@ -1,0 +1,75 @@
+/**
+ * Cluster properties, by Redpanda's names. Given at start with `--set NAME=VALUE` or in the
+ * config file; an unknown name or a bad value is a start-up error that names it.
+ */
+export type PropertyKind = "bool" | "int" | "string";
+
+interface PropertyDef {
+  kind: PropertyKind;
+  default: boolean | number | string;
+  min?: number;
+  oneOf?: readonly string[];
+  description: string;
+}
+
+const MiB = 1024 * 1024;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const propertyDefs = {
+  auto_create_topics_enabled: { kind: "bool", default: false, description: "Create a topic on first Metadata or Produce for it" },
+  default_topic_partitions: { kind: "int", default: 1, min: 1, description: "Partitions of an auto-created topic" },
+  log_segment_size: { kind: "int", default: 128 * MiB, min: 1024, description: "Default segment.bytes" },
+  log_segment_ms: { kind: "int", default: 14 * DAY_MS, min: 1, description: "Default segment.ms" },
+  log_retention_ms: { kind: "int", default: 7 * DAY_MS, min: -1, description: "Default retention.ms (-1: forever)" },
+  retention_bytes: { kind: "int", default: -1, min: -1, description: "Default retention.bytes (-1: no limit)" },
+  log_cleanup_policy: { kind: "string", default: "delete", oneOf: ["delete"], description: "Default cleanup.policy" },
+  kafka_batch_max_bytes: { kind: "int", default: 1 * MiB, min: 64, description: "Default max.message.bytes" },
+  kafka_request_max_bytes: { kind: "int", default: 100 * MiB, min: 1024, description: "Largest request frame (socket.request.max.bytes)" },
+} as const satisfies Record<string, PropertyDef>;
+
+export type PropertyName = keyof typeof propertyDefs;
+export type ClusterProperties = { -readonly [K in PropertyName]: (typeof propertyDefs)[K]["default"] extends boolean ? boolean : (typeof propertyDefs)[K]["default"] extends number ? number : string };
+
+export function defaultProperties(): ClusterProperties {
+  const out: Record<string, unknown> = {};
+  for (const [name, def] of Object.entries(propertyDefs)) out[name] = def.default;
+  return out as ClusterProperties;
+}
+
+/** Parses and checks one NAME=VALUE. Throws an Error whose message names the property. */
+export function setProperty(props: ClusterProperties, name: string, raw: string): void {
+  if (!Object.hasOwn(propertyDefs, name)) throw new Error(`unknown cluster property '${name}'`);
+  const def: PropertyDef = propertyDefs[name as PropertyName];
+  (props as Record<string, unknown>)[name] = parseValue(name, def, raw.trim());
+}
+
+function parseValue(name: string, def: PropertyDef, raw: string): boolean | number | string {
+  if (def.kind === "bool") {
+    if (raw === "true") return true;
+    if (raw === "false") return false;
+    throw new Error(`cluster property '${name}' must be true or false, got '${raw}'`);
+  }
+  if (def.kind === "int") {
+    if (!/^-?\d+$/.test(raw)) throw new Error(`cluster property '${name}' must be an integer, got '${raw}'`);
+    const value = Number(raw);
+    if (!Number.isSafeInteger(value) || (def.min !== undefined && value < def.min)) {
+      throw new Error(`cluster property '${name}' must be an integer >= ${def.min}, got '${raw}'`);
+    }
+    return value;
+  }
+  if (def.oneOf && !def.oneOf.includes(raw)) {
+    throw new Error(`cluster property '${name}' must be one of ${def.oneOf.join(", ")}, got '${raw}'`);
+  }
+  return raw;
+}
+
+/** Config file: one `name: value` (or `name=value`) per line, `#` starts a comment. */
+export function parseConfigFile(text: string, props: ClusterProperties): void {
+  for (const [index, line] of text.split("\n").entries()) {
+    const content = line.replace(/#.*$/, "").trim();
+    if (content === "") continue;
+    const match = /^([A-Za-z0-9_.]+)\s*[:=]\s*(.*)$/.exec(content);
+    if (!match) throw new Error(`config file line ${index + 1}: expected 'name: value'`);
+    setProperty(props, match[1], match[2].replace(/^["']|["']$/g, ""));
+  }
+}

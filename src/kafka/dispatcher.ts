@@ -1,0 +1,54 @@
+/**
+ * Turns one request frame into one response frame: decode the header, find the handler, check
+ * the version, decode the body, run it, encode the answer. Malformed input throws, which closes
+ * only that connection.
+ */
+import type { Logger } from "../base/log.ts";
+import { decode } from "../protocol/codec.ts";
+import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
+import { decodeRequestHeader, encodeResponseFrame } from "../protocol/frame.ts";
+import { apis } from "../protocol/messages/index.ts";
+import { Reader } from "../protocol/reader.ts";
+import { inRange } from "../protocol/schema.ts";
+import type { ShardStats } from "../shard/stats.ts";
+import type { FrameResult } from "./connection.ts";
+import { NO_RESPONSE, type BrokerContext, type RequestInfo } from "./handler.ts";
+import { API_VERSIONS_KEY, apiVersionsBody } from "./handlers/api-versions.ts";
+import { handlers, handlersByKey } from "./registry.ts";
+
+export function createDispatcher(context: BrokerContext, stats: ShardStats, log: Logger) {
+  return async function dispatch(frame: Uint8Array): Promise<FrameResult> {
+    const startMs = performance.now();
+    const header = decodeRequestHeader(frame);
+    const info: RequestInfo = { apiKey: header.apiKey, apiVersion: header.apiVersion, correlationId: header.correlationId, clientId: header.clientId };
+    const handler = handlersByKey.get(header.apiKey);
+    const api = apis[header.apiKey];
+    if (!handler || !api || header.apiVersion < handler.minVersion || header.apiVersion > handler.maxVersion) {
+      return unsupported(info, log);
+    }
+    const request = decode(api.request, header.apiVersion, new Reader(frame, header.headerBytes));
+    const response = await handler.handle(context, request, info);
+    const out = response === NO_RESPONSE ? null : encodeResponseFrame(header.apiKey, header.apiVersion, header.correlationId, response);
+    stats.recordRequest(handler.name, performance.now() - startMs, frame.length, out?.length ?? 0);
+    return out;
+  };
+}
+
+/**
+ * A version we do not serve. ApiVersions gets the v0 answer with UNSUPPORTED_VERSION so the client
+ * can retry lower; another API gets UNSUPPORTED_VERSION in its top-level error code where its
+ * response has one, else the connection closes (what Kafka does).
+ */
+function unsupported(info: RequestInfo, log: Logger): Uint8Array {
+  if (info.apiKey === API_VERSIONS_KEY) {
+    return encodeResponseFrame(API_VERSIONS_KEY, 0, info.correlationId, apiVersionsBody(handlers, ErrorCode.UNSUPPORTED_VERSION));
+  }
+  const api = apis[info.apiKey];
+  const answerable =
+    api && info.apiVersion >= api.response.valid[0] && info.apiVersion <= api.response.valid[1] &&
+    api.response.fields.some((f) => f.name === "errorCode" && inRange(info.apiVersion, f.versions));
+  log.warn("unsupported request", { apiKey: info.apiKey, apiVersion: info.apiVersion, clientId: info.clientId, answered: Boolean(answerable) });
+  if (!answerable) throw new ProtocolError(`unsupported API key ${info.apiKey} version ${info.apiVersion}`);
+  return encodeResponseFrame(info.apiKey, info.apiVersion, info.correlationId, { errorCode: ErrorCode.UNSUPPORTED_VERSION });
+}
+

@@ -1,0 +1,72 @@
+/** The shape every Kafka API handler has: its version range, and decoded request → response. */
+import type { Clock } from "../base/clock.ts";
+import type { CreateTopicCommand, CreateTopicOutcome } from "../cluster/controller.ts";
+import type { MetadataTable } from "../cluster/metadata.ts";
+import type { ClusterProperties } from "../cluster/properties.ts";
+import type { OpName, OpRequest, OpResponse } from "../shard/ops.ts";
+
+/** What a handler may use of the shard it runs on. */
+export interface BrokerContext {
+  readonly shardId: number;
+  readonly nodeId: number;
+  readonly clusterId: string;
+  readonly advertised: { host: string; port: number };
+  readonly props: ClusterProperties;
+  readonly clock: Clock;
+  metadata(): MetadataTable;
+  /** Runs an op on the shard that owns the partitions: in place when that is this shard. */
+  invoke<Op extends OpName>(shard: number, op: Op, request: OpRequest<Op>): Promise<OpResponse<Op>>;
+  createTopics(commands: CreateTopicCommand[]): Promise<CreateTopicOutcome[]>;
+}
+
+export interface RequestInfo {
+  apiKey: number;
+  apiVersion: number;
+  correlationId: number;
+  clientId: string | null;
+}
+
+/** Returned by a handler when the request gets no response at all (Produce with acks=0). */
+export const NO_RESPONSE = Symbol("no response");
+
+export interface ApiHandler {
+  apiKey: number;
+  name: string;
+  minVersion: number;
+  maxVersion: number;
+  // Requests and responses are the codec's decoded objects; each handler types its own.
+  handle(context: BrokerContext, request: any, info: RequestInfo): Promise<object | typeof NO_RESPONSE>;
+}
+
+export function defineHandler<Req, Res extends object>(handler: {
+  apiKey: number;
+  name: string;
+  minVersion: number;
+  maxVersion: number;
+  handle(context: BrokerContext, request: Req, info: RequestInfo): Promise<Res | typeof NO_RESPONSE>;
+}): ApiHandler {
+  return handler;
+}
+
+/** Splits items by owning shard, runs one op per shard, and returns the answers in item order. */
+export async function scatterByShard<Item, Answer>(
+  items: Item[],
+  ownerOf: (item: Item) => number,
+  run: (shard: number, items: Item[]) => Promise<Answer[]>,
+): Promise<Answer[]> {
+  const byShard = new Map<number, number[]>();
+  items.forEach((item, index) => {
+    const shard = ownerOf(item);
+    const indexes = byShard.get(shard);
+    if (indexes) indexes.push(index);
+    else byShard.set(shard, [index]);
+  });
+  const answers = new Array<Answer>(items.length);
+  await Promise.all(
+    [...byShard].map(async ([shard, indexes]) => {
+      const results = await run(shard, indexes.map((i) => items[i]));
+      indexes.forEach((itemIndex, k) => (answers[itemIndex] = results[k]));
+    }),
+  );
+  return answers;
+}

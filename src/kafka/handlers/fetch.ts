@@ -1,0 +1,116 @@
+/**
+ * Fetch (1) v4–12. Reads every partition from its owner shard; when there is less than
+ * min_bytes, it asks the owners to wake it when a produce brings data (no polling), or answers
+ * at max_wait_ms.
+ */
+import { limits } from "../../base/limits.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
+import type { ReadItem, ReadResult } from "../../shard/ops.ts";
+import { defineHandler, scatterByShard, type BrokerContext } from "../handler.ts";
+
+interface FetchRequest {
+  maxWaitMs: number;
+  minBytes: number;
+  maxBytes: number;
+  topics: Array<{ topic: string; partitions: Array<{ partition: number; fetchOffset: number; partitionMaxBytes: number }> }>;
+}
+
+interface Wanted extends ReadItem {
+  shard: number | undefined;
+}
+
+export const fetchHandler = defineHandler({
+  apiKey: 1,
+  name: "Fetch",
+  minVersion: 4,
+  maxVersion: 12,
+  async handle(context: BrokerContext, request: FetchRequest) {
+    const deadlineMs = context.clock.nowMs() + Math.min(Math.max(request.maxWaitMs, 0), limits.fetchWaitMsMax);
+    const wanted = wantedPartitions(context, request);
+    let results = await readAll(context, wanted, request.maxBytes);
+    while (bytesIn(results) < Math.max(request.minBytes, 1) && !results.some(isError)) {
+      const waitMs = deadlineMs - context.clock.nowMs();
+      if (waitMs <= 0) break;
+      await waitForData(context, wanted, waitMs);
+      results = await readAll(context, wanted, request.maxBytes);
+    }
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: respond(request, results) };
+  },
+});
+
+function wantedPartitions(context: BrokerContext, request: FetchRequest): Wanted[] {
+  const table = context.metadata();
+  return request.topics.flatMap((t) =>
+    t.partitions.map((p) => ({
+      topic: t.topic,
+      partition: p.partition,
+      fetchOffset: p.fetchOffset,
+      maxBytes: Math.max(0, Math.min(p.partitionMaxBytes, request.maxBytes)),
+      shard: table.ownerOf(t.topic, p.partition),
+    })),
+  );
+}
+
+const unknownPartition: ReadResult = { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1, logStartOffset: -1, records: null };
+
+async function readAll(context: BrokerContext, wanted: Wanted[], responseBytesMax: number): Promise<ReadResult[]> {
+  const known = wanted.filter((w) => w.shard !== undefined);
+  const answers = await scatterByShard(known, (w) => w.shard!, (shard, items) =>
+    context.invoke(shard, "read", { items: items.map(({ shard: _, ...item }) => item) }),
+  );
+  let k = 0;
+  const results = wanted.map((w) => (w.shard === undefined ? unknownPartition : answers[k++]));
+  return capResponseBytes(results, responseBytesMax);
+}
+
+/** Keeps the response within max_bytes, except that the first non-empty partition always goes (KIP-74). */
+function capResponseBytes(results: ReadResult[], responseBytesMax: number): ReadResult[] {
+  let total = 0;
+  return results.map((r) => {
+    const size = r.records?.length ?? 0;
+    if (size === 0) return r;
+    if (total > 0 && total + size > responseBytesMax) return { ...r, records: null };
+    total += size;
+    return r;
+  });
+}
+
+async function waitForData(context: BrokerContext, wanted: Wanted[], waitMs: number): Promise<void> {
+  const known = wanted.filter((w) => w.shard !== undefined);
+  if (known.length === 0) return new Promise((resolve) => setTimeout(resolve, waitMs));
+  const byShard = new Map<number, Wanted[]>();
+  for (const w of known) byShard.set(w.shard!, [...(byShard.get(w.shard!) ?? []), w]);
+  await Promise.race(
+    [...byShard].map(([shard, items]) =>
+      context.invoke(shard, "watch", { waitMs, items: items.map((w) => ({ topic: w.topic, partition: w.partition, offset: w.fetchOffset })) }),
+    ),
+  );
+}
+
+function bytesIn(results: ReadResult[]): number {
+  return results.reduce((sum, r) => sum + (r.records?.length ?? 0), 0);
+}
+
+function isError(result: ReadResult): boolean {
+  return result.errorCode !== ErrorCode.NONE;
+}
+
+function respond(request: FetchRequest, results: ReadResult[]) {
+  let next = 0;
+  return request.topics.map((t) => ({
+    topic: t.topic,
+    partitions: t.partitions.map((p) => {
+      const r = results[next++];
+      return {
+        partitionIndex: p.partition,
+        errorCode: r.errorCode,
+        highWatermark: r.highWatermark,
+        lastStableOffset: r.highWatermark,
+        logStartOffset: r.logStartOffset,
+        abortedTransactions: null,
+        preferredReadReplica: -1,
+        records: r.records,
+      };
+    }),
+  }));
+}

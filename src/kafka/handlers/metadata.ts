@@ -1,0 +1,52 @@
+/** Metadata (3) v0–12: this broker, and every requested topic with its partitions. */
+import type { TopicRecord } from "../../cluster/metadata.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
+import { defineHandler, type BrokerContext } from "../handler.ts";
+import { autoCreateTopics } from "./auto-create.ts";
+
+interface MetadataRequest {
+  topics: Array<{ name: string | null; topicId: string }> | null;
+  allowAutoTopicCreation: boolean;
+}
+
+export const metadataHandler = defineHandler({
+  apiKey: 3,
+  name: "Metadata",
+  minVersion: 0,
+  maxVersion: 12,
+  async handle(context: BrokerContext, request: MetadataRequest, info) {
+    const allTopics = request.topics === null || (info.apiVersion === 0 && request.topics.length === 0);
+    const names = allTopics ? [...context.metadata().topics()].map((t) => t.name) : request.topics!.map((t) => t.name ?? "");
+    const mayCreate = info.apiVersion < 4 || request.allowAutoTopicCreation;
+    if (!allTopics && mayCreate) await autoCreateTopics(context, names);
+    return {
+      throttleTimeMs: 0,
+      brokers: [{ nodeId: context.nodeId, host: context.advertised.host, port: context.advertised.port, rack: null }],
+      clusterId: context.clusterId,
+      controllerId: context.nodeId,
+      topics: names.map((name) => describeTopic(context, name, context.metadata().topic(name))),
+      clusterAuthorizedOperations: -2147483648,
+    };
+  },
+});
+
+function describeTopic(context: BrokerContext, name: string, topic: TopicRecord | undefined) {
+  if (!topic) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, partitions: [], isInternal: false };
+  const node = context.nodeId;
+  return {
+    errorCode: ErrorCode.NONE,
+    name,
+    topicId: topic.id,
+    isInternal: false,
+    partitions: topic.shards.map((_, partitionIndex) => ({
+      errorCode: ErrorCode.NONE,
+      partitionIndex,
+      leaderId: node,
+      leaderEpoch: 0,
+      replicaNodes: [node],
+      isrNodes: [node],
+      offlineReplicas: [],
+    })),
+    topicAuthorizedOperations: -2147483648,
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * Produce (0) v3–9. Each partition's batches are checked here (CRC-32C, framing, size) on the
+ * shard that received them, then appended by the partition's owner shard.
+ */
+import { effectiveTopicConfig } from "../../cluster/topic-config.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
+import type { ProduceItem, ProduceResult } from "../../shard/ops.ts";
+import { validateBatches } from "../../storage/record-batch.ts";
+import { defineHandler, NO_RESPONSE, scatterByShard, type BrokerContext } from "../handler.ts";
+import { autoCreateTopics } from "./auto-create.ts";
+
+interface ProduceRequest {
+  transactionalId: string | null;
+  acks: number;
+  timeoutMs: number;
+  topicData: Array<{ name: string; partitionData: Array<{ index: number; records: Uint8Array | null }> }>;
+}
+
+export const produceHandler = defineHandler({
+  apiKey: 0,
+  name: "Produce",
+  minVersion: 3,
+  maxVersion: 9,
+  async handle(context: BrokerContext, request: ProduceRequest) {
+    await autoCreateTopics(context, request.topicData.map((t) => t.name));
+    const entries = request.topicData.flatMap((topic) =>
+      topic.partitionData.map((p) => ({ topic: topic.name, partition: p.index, records: p.records })),
+    );
+    const results = new Array<ProduceResult>(entries.length);
+    const accepted: Array<{ index: number; item: ProduceItem; shard: number }> = [];
+    entries.forEach((entry, index) => {
+      const verdict = checkEntry(context, entry, request.acks);
+      if (typeof verdict === "number") accepted.push({ index, shard: verdict, item: { ...entry, records: entry.records!, acks: request.acks } });
+      else results[index] = verdict;
+    });
+    const answers = await scatterByShard(accepted, (a) => a.shard, (shard, batch) =>
+      context.invoke(shard, "produce", { items: batch.map((a) => a.item) }),
+    );
+    accepted.forEach((a, k) => (results[a.index] = answers[k]));
+    if (request.acks === 0) return NO_RESPONSE;
+    return { responses: groupByTopic(request, results), throttleTimeMs: 0 };
+  },
+});
+
+/** The owner shard, or the error this partition gets without touching storage. */
+function checkEntry(context: BrokerContext, entry: { topic: string; partition: number; records: Uint8Array | null }, acks: number): number | ProduceResult {
+  if (acks !== 0 && acks !== 1 && acks !== -1) return failure(ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, got ${acks}`);
+  const topic = context.metadata().topic(entry.topic);
+  const shard = topic?.shards[entry.partition];
+  if (!topic || shard === undefined) return failure(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic or partition ${entry.topic}/${entry.partition}`);
+  if (!entry.records || entry.records.length === 0) return failure(ErrorCode.CORRUPT_MESSAGE, "no record batches");
+  const maxMessageBytes = effectiveTopicConfig(context.props, topic.configs).maxMessageBytes;
+  const check = validateBatches(entry.records);
+  if (!check.ok) return failure(ErrorCode.CORRUPT_MESSAGE, `invalid record batch: ${check.reason}`);
+  if (check.largestBatchBytes > maxMessageBytes) {
+    return failure(ErrorCode.MESSAGE_TOO_LARGE, `batch of ${check.largestBatchBytes} bytes exceeds max.message.bytes ${maxMessageBytes}`);
+  }
+  return shard;
+}
+
+function failure(errorCode: number, errorMessage: string): ProduceResult {
+  return { errorCode, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+}
+
+function groupByTopic(request: ProduceRequest, results: ProduceResult[]) {
+  let next = 0;
+  return request.topicData.map((topic) => ({
+    name: topic.name,
+    partitionResponses: topic.partitionData.map((p) => {
+      const result = results[next++];
+      return { index: p.index, ...result, recordErrors: [] };
+    }),
+  }));
+}

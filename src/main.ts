@@ -1,0 +1,98 @@
+/** `skua`: the command line, and the main thread of a running broker. */
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { availableParallelism, hostname } from "node:os";
+import { join, resolve } from "node:path";
+import packageJson from "../package.json" with { type: "json" };
+import { configureLog, logger } from "./base/log.ts";
+import { parseArgs, usage, UsageError, type StartOptions } from "./cli/args.ts";
+import { createAdminApp } from "./admin/app.ts";
+import { Controller } from "./cluster/controller.ts";
+import { defaultProperties, parseConfigFile, setProperty, type ClusterProperties } from "./cluster/properties.ts";
+import { Supervisor } from "./shard/supervisor.ts";
+
+const EXIT_USAGE = 2;
+
+function main(argv: string[]): void {
+  let command;
+  try {
+    command = parseArgs(argv);
+    if (command.kind === "start") {
+      startBroker(command.options, loadProperties(command.options)).catch((error: unknown) => {
+        logger("main").error("could not start", { error: error instanceof Error ? error.message : String(error) });
+        process.exit(1);
+      });
+    }
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`skua: ${error.message}\n`);
+    process.exit(EXIT_USAGE);
+  }
+  if (command.kind === "help") process.stdout.write(usage);
+  if (command.kind === "version") process.stdout.write(`skua ${packageJson.version}\n`);
+}
+
+function loadProperties(options: StartOptions): ClusterProperties {
+  const props = defaultProperties();
+  try {
+    if (options.configFile) parseConfigFile(readFileSync(options.configFile, "utf8"), props);
+    for (const [name, value] of options.sets) setProperty(props, name, value);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (options.io === "uring") throw new UsageError("--io uring: the io_uring backend is not built yet; use --io posix");
+  return props;
+}
+
+async function startBroker(options: StartOptions, props: ClusterProperties): Promise<void> {
+  configureLog({ format: options.logFormat });
+  const log = logger("main");
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const coreCount = availableParallelism();
+  const shardCount = options.smp ?? coreCount;
+  const supervisor = new Supervisor(shardCount);
+  const controller = Controller.open({ dataDir, props, shardCount, publish: (u) => supervisor.publish(u), warn: (m) => log.warn(m) });
+
+  const admin = Bun.serve({
+    hostname: options.adminAddr.host,
+    port: options.adminAddr.port,
+    fetch: createAdminApp({ isReady: () => supervisor.readyShards === shardCount, shardStats: () => supervisor.stats() }).fetch,
+  });
+  log.info("starting", { version: packageJson.version, dataDir, shards: shardCount, cores: coreCount, io: "posix", admin: `${admin.hostname}:${admin.port}` });
+
+  await supervisor.start(
+    { kafkaAddr: options.kafkaAddr, advertised: advertisedAddress(options), clusterId: clusterId(dataDir), dataDir, props, logFormat: options.logFormat },
+    controller,
+    coreCount,
+  );
+  log.info("ready", { kafka: `${options.kafkaAddr.host}:${options.kafkaAddr.port}`, shards: shardCount });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("stopping", { signal });
+    admin.stop(true);
+    await supervisor.stop();
+    controller.close();
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+/** Clients are told to connect where we listen; a wildcard listener advertises the host name. */
+function advertisedAddress(options: StartOptions) {
+  const wildcard = options.kafkaAddr.host === "0.0.0.0" || options.kafkaAddr.host === "::";
+  return { host: wildcard ? hostname() : options.kafkaAddr.host, port: options.kafkaAddr.port };
+}
+
+/** A cluster id made once per data dir and kept. */
+function clusterId(dataDir: string): string {
+  const path = join(dataDir, "cluster_id");
+  if (!existsSync(path)) writeFileSync(path, `skua-${crypto.randomUUID()}\n`);
+  return readFileSync(path, "utf8").trim();
+}
+
+main(process.argv.slice(2));

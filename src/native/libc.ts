@@ -1,0 +1,24 @@
+/**
+ * libc through bun:ffi: pin the calling thread to a core and ask which core it runs on.
+ * Only src/io and src/shard may import this folder.
+ */
+import { dlopen, FFIType, ptr } from "bun:ffi";
+
+const CPU_SET_BYTES = 128; // glibc's cpu_set_t: 1024 bits
+
+const libc = dlopen("libc.so.6", {
+  sched_setaffinity: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
+  sched_getcpu: { args: [], returns: FFIType.i32 },
+});
+
+/** Pins the calling thread (pid 0 = this thread) to one core. Returns false if the kernel refused. */
+export function pinThisThreadToCore(core: number): boolean {
+  const set = new Uint8Array(CPU_SET_BYTES);
+  set[core >> 3] |= 1 << (core & 7);
+  return libc.symbols.sched_setaffinity(0, CPU_SET_BYTES, ptr(set)) === 0;
+}
+
+/** The core the calling thread is running on right now. */
+export function currentCore(): number {
+  return libc.symbols.sched_getcpu();
+}

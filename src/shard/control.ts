@@ -1,0 +1,38 @@
+/** Messages between the main thread (controller, admin) and a shard Worker. */
+import type { LogFormat } from "../base/log.ts";
+import type { HostPort } from "../cli/args.ts";
+import type { CreateTopicCommand, CreateTopicOutcome } from "../cluster/controller.ts";
+import type { MetadataSnapshot, MetadataUpdate } from "../cluster/metadata.ts";
+import type { ClusterProperties } from "../cluster/properties.ts";
+import type { ShardStatsSnapshot } from "./stats.ts";
+
+export interface ShardInit {
+  type: "init";
+  shardId: number;
+  shardCount: number;
+  core: number;
+  kafkaAddr: HostPort;
+  advertised: HostPort;
+  clusterId: string;
+  dataDir: string;
+  props: ClusterProperties;
+  metadata: MetadataSnapshot;
+  /** A port to every other shard, indexed by shard id; null at this shard's own index. */
+  peers: Array<MessagePort | null>;
+  logFormat: LogFormat;
+}
+
+export type MainToShard =
+  | ShardInit
+  | { type: "metadata"; update: MetadataUpdate }
+  | { type: "controller_reply"; id: number; outcomes: CreateTopicOutcome[] }
+  | { type: "stats"; id: number }
+  | { type: "shutdown" };
+
+export type ShardToMain =
+  | { type: "ready"; shardId: number }
+  | { type: "metadata_applied"; shardId: number; version: number }
+  | { type: "create_topics"; shardId: number; id: number; commands: CreateTopicCommand[] }
+  | { type: "stats_reply"; id: number; stats: ShardStatsSnapshot }
+  | { type: "stopped"; shardId: number }
+  | { type: "fatal"; shardId: number; error: string };

@@ -1,0 +1,152 @@
+/**
+ * The partitions this shard owns: their logs, their fetch waiters, group commit. Runs only on
+ * the owning shard's thread, so nothing here needs a lock.
+ */
+import { join } from "node:path";
+import type { Clock } from "../base/clock.ts";
+import type { Logger } from "../base/log.ts";
+import type { MetadataTable } from "../cluster/metadata.ts";
+import type { ClusterProperties } from "../cluster/properties.ts";
+import { effectiveTopicConfig } from "../cluster/topic-config.ts";
+import type { Disk } from "../io/disk.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { Flusher } from "../storage/flusher.ts";
+import { PartitionLog } from "../storage/partition-log.ts";
+import { RecentBatchCache } from "../storage/recent-batch-cache.ts";
+import type { OffsetAnswer, OffsetQuery, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, WatchItem } from "./ops.ts";
+
+const key = (ref: PartitionRef) => `${ref.topic}/${ref.partition}`;
+
+export class LocalPartitions {
+  private readonly logs = new Map<string, PartitionLog>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly cache = new RecentBatchCache();
+  private readonly flusher: Flusher;
+
+  constructor(
+    private readonly options: { shardId: number; disk: Disk; dataDir: string; props: ClusterProperties; clock: Clock; log: Logger; onFsyncMs: (ms: number) => void },
+  ) {
+    this.flusher = new Flusher({ onFsync: options.onFsyncMs });
+  }
+
+  owned(): PartitionRef[] {
+    return [...this.logs.keys()].map((k) => {
+      const slash = k.lastIndexOf("/");
+      return { topic: k.slice(0, slash), partition: Number(k.slice(slash + 1)) };
+    });
+  }
+
+  /** Opens the logs this shard now owns (recovering each) and closes the ones it no longer owns. */
+  async sync(table: MetadataTable): Promise<void> {
+    const wanted = new Map<string, { topic: string; partition: number; configs: Record<string, string> }>();
+    for (const topic of table.topics()) {
+      topic.shards.forEach((shard, partition) => {
+        if (shard === this.options.shardId) wanted.set(key({ topic: topic.name, partition }), { topic: topic.name, partition, configs: topic.configs });
+      });
+    }
+    for (const [k, log] of this.logs) {
+      if (!wanted.has(k)) {
+        this.logs.delete(k);
+        await log.close();
+      }
+    }
+    await Promise.all([...wanted].filter(([k]) => !this.logs.has(k)).map(([k, p]) => this.openLog(k, p)));
+  }
+
+  private async openLog(k: string, p: { topic: string; partition: number; configs: Record<string, string> }): Promise<void> {
+    const config = effectiveTopicConfig(this.options.props, p.configs);
+    const log = await PartitionLog.open({
+      disk: this.options.disk,
+      dir: join(this.options.dataDir, "kafka", p.topic, String(p.partition)),
+      config,
+      clock: this.options.clock,
+      cache: this.cache,
+      log: (message: string) => this.options.log.warn(message, { partition: k }),
+    });
+    this.logs.set(k, log);
+  }
+
+  async closeAll(): Promise<void> {
+    const logs = [...this.logs.values()];
+    this.logs.clear();
+    await this.flusher.flushAll?.();
+    await Promise.all(logs.map((log) => log.close()));
+  }
+
+  produce(items: ProduceItem[]): Promise<ProduceResult[]> {
+    return Promise.all(items.map((item) => this.produceOne(item)));
+  }
+
+  private async produceOne(item: ProduceItem): Promise<ProduceResult> {
+    const log = this.logs.get(key(item));
+    if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: "partition is not on this shard", baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+    try {
+      const appended = log.append(item.records, this.options.clock.nowMs());
+      await appended.written;
+      this.wake(key(item));
+      if (item.acks === -1) await this.flusher.requestFlush(log);
+      return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: appended.baseOffset, logAppendTimeMs: -1, logStartOffset: log.logStartOffset };
+    } catch (error) {
+      this.options.log.error("append failed", { partition: key(item), error: String(error) });
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, errorMessage: String(error), baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+    }
+  }
+
+  read(items: ReadItem[]): Promise<ReadResult[]> {
+    return Promise.all(items.map((item) => this.readOne(item)));
+  }
+
+  private async readOne(item: ReadItem): Promise<ReadResult> {
+    const log = this.logs.get(key(item));
+    if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, logStartOffset: -1, records: null };
+    const result = await log.read(item.fetchOffset, item.maxBytes);
+    if (result.kind === "out_of_range") {
+      return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset, records: null };
+    }
+    return { errorCode: ErrorCode.NONE, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset, records: result.bytes };
+  }
+
+  listOffsets(items: OffsetQuery[]): Promise<OffsetAnswer[]> {
+    return Promise.all(items.map((item) => this.listOffset(item)));
+  }
+
+  private async listOffset(item: OffsetQuery): Promise<OffsetAnswer> {
+    const log = this.logs.get(key(item));
+    if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, offset: -1, timestampMs: -1 };
+    if (item.timestampMs === -1) return { errorCode: ErrorCode.NONE, offset: log.highWatermark, timestampMs: -1 };
+    if (item.timestampMs === -2) return { errorCode: ErrorCode.NONE, offset: log.logStartOffset, timestampMs: -1 };
+    if (item.timestampMs === -3) {
+      const max = log.maxTimestamp();
+      return max ? { errorCode: ErrorCode.NONE, offset: max.offset, timestampMs: max.timestampMs } : { errorCode: ErrorCode.NONE, offset: -1, timestampMs: -1 };
+    }
+    const found = await log.offsetForTimestamp(item.timestampMs);
+    return found ? { errorCode: ErrorCode.NONE, offset: found.offset, timestampMs: found.timestampMs } : { errorCode: ErrorCode.NONE, offset: -1, timestampMs: -1 };
+  }
+
+  /** Resolves true as soon as any partition has data past its offset, false after waitMs. */
+  watch(items: WatchItem[], waitMs: number): Promise<{ woken: boolean }> {
+    if (items.some((item) => (this.logs.get(key(item))?.highWatermark ?? -1) > item.offset)) return Promise.resolve({ woken: true });
+    return new Promise((resolve) => {
+      const keys = items.map(key);
+      const done = (woken: boolean) => {
+        clearTimeout(timer);
+        for (const k of keys) this.waiters.get(k)?.delete(wake);
+        resolve({ woken });
+      };
+      const wake = () => done(true);
+      const timer = setTimeout(() => done(false), waitMs);
+      for (const k of keys) {
+        let set = this.waiters.get(k);
+        if (!set) this.waiters.set(k, (set = new Set()));
+        set.add(wake);
+      }
+    });
+  }
+
+  private wake(k: string): void {
+    const set = this.waiters.get(k);
+    if (!set || set.size === 0) return;
+    this.waiters.delete(k);
+    for (const wake of set) wake();
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The typed messages one shard sends another: each op carries every partition of a request
+ * that the receiving shard owns, so a request costs at most one hop per owner shard.
+ */
+export interface PartitionRef {
+  topic: string;
+  partition: number;
+}
+
+export interface ProduceItem extends PartitionRef {
+  records: Uint8Array; // validated magic-v2 batches
+  acks: number;
+}
+export interface ProduceResult {
+  errorCode: number;
+  errorMessage: string | null;
+  baseOffset: number;
+  logAppendTimeMs: number;
+  logStartOffset: number;
+}
+
+export interface ReadItem extends PartitionRef {
+  fetchOffset: number;
+  maxBytes: number;
+}
+export interface ReadResult {
+  errorCode: number;
+  highWatermark: number;
+  logStartOffset: number;
+  records: Uint8Array | null;
+}
+
+export interface OffsetQuery extends PartitionRef {
+  timestampMs: number; // -1 latest, -2 earliest, -3 max timestamp, else first offset at or after
+}
+export interface OffsetAnswer {
+  errorCode: number;
+  offset: number;
+  timestampMs: number;
+}
+
+export interface WatchItem extends PartitionRef {
+  offset: number; // wake when the high watermark passes this
+}
+
+export interface Ops {
+  produce: { request: { items: ProduceItem[] }; response: ProduceResult[] };
+  read: { request: { items: ReadItem[] }; response: ReadResult[] };
+  listOffsets: { request: { items: OffsetQuery[] }; response: OffsetAnswer[] };
+  /** Answers once any watched partition has data past its offset, or after waitMs. */
+  watch: { request: { items: WatchItem[]; waitMs: number }; response: { woken: boolean } };
+}
+
+export type OpName = keyof Ops;
+export type OpRequest<Op extends OpName> = Ops[Op]["request"];
+export type OpResponse<Op extends OpName> = Ops[Op]["response"];

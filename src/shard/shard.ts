@@ -1,0 +1,146 @@
+/**
+ * One shard: a Worker pinned to one core that owns its partitions, serves Kafka connections
+ * on the shared port, and reaches other shards only through its channels.
+ */
+import type { TCPSocketListener } from "bun";
+import { systemClock } from "../base/clock.ts";
+import { logger, type Logger } from "../base/log.ts";
+import type { CreateTopicCommand, CreateTopicOutcome } from "../cluster/controller.ts";
+import { MetadataTable, type MetadataUpdate } from "../cluster/metadata.ts";
+import { PosixDisk } from "../io/posix-disk.ts";
+import type { Connection } from "../kafka/connection.ts";
+import { createDispatcher } from "../kafka/dispatcher.ts";
+import type { BrokerContext } from "../kafka/handler.ts";
+import { listenKafka } from "../kafka/server.ts";
+import { currentCore, pinThisThreadToCore } from "../native/libc.ts";
+import { ShardChannel } from "./channel.ts";
+import type { ShardInit, ShardToMain } from "./control.ts";
+import { LocalPartitions } from "./local-partitions.ts";
+import type { OpName, OpRequest, OpResponse } from "./ops.ts";
+import { ShardStats, type ShardStatsSnapshot } from "./stats.ts";
+
+export class Shard {
+  private readonly table: MetadataTable;
+  private readonly channels: Array<ShardChannel | null>;
+  private readonly local: LocalPartitions;
+  private readonly stats = new ShardStats();
+  private readonly log: Logger;
+  private readonly pinned: boolean;
+  private listener: TCPSocketListener<Connection> | null = null;
+  private nextControllerCallId = 1;
+  private readonly controllerCalls = new Map<number, (outcomes: CreateTopicOutcome[]) => void>();
+
+  constructor(
+    private readonly init: ShardInit,
+    private readonly toMain: (message: ShardToMain) => void,
+  ) {
+    this.log = logger(`shard-${init.shardId}`);
+    this.pinned = pinThisThreadToCore(init.core);
+    if (!this.pinned) this.log.warn("could not pin to core", { core: init.core });
+    this.table = MetadataTable.fromSnapshot(init.metadata);
+    this.local = new LocalPartitions({
+      shardId: init.shardId,
+      disk: new PosixDisk(),
+      dataDir: init.dataDir,
+      props: init.props,
+      clock: systemClock,
+      log: this.log,
+      onFsyncMs: (ms) => this.stats.fsyncLatency.record(ms),
+    });
+    this.channels = init.peers.map((port) => (port ? new ShardChannel(port, (op, request) => this.serve(op, request)) : null));
+  }
+
+  /** Recovers this shard's partitions, then starts listening. */
+  async start(): Promise<void> {
+    await this.local.sync(this.table);
+    const context = this.brokerContext();
+    this.listener = listenKafka({
+      host: this.init.kafkaAddr.host,
+      port: this.init.kafkaAddr.port,
+      dispatch: createDispatcher(context, this.stats, this.log),
+      requestBytesMax: this.init.props.kafka_request_max_bytes,
+      stats: this.stats,
+      log: this.log,
+    });
+    this.log.info("serving", { core: this.init.core, runningOn: currentCore(), partitions: this.local.owned().length });
+  }
+
+  async applyMetadata(update: MetadataUpdate): Promise<void> {
+    this.table.apply(update);
+    await this.local.sync(this.table);
+  }
+
+  answerController(id: number, outcomes: CreateTopicOutcome[]): void {
+    this.controllerCalls.get(id)?.(outcomes);
+    this.controllerCalls.delete(id);
+  }
+
+  async stop(): Promise<void> {
+    this.listener?.stop(true);
+    await this.local.closeAll();
+    for (const channel of this.channels) channel?.close();
+  }
+
+  snapshotStats(): ShardStatsSnapshot {
+    const s = this.stats;
+    const histograms = (map: Map<string, { snapshot(): any }>) => Object.fromEntries([...map].map(([k, h]) => [k, h.snapshot()]));
+    return {
+      shardId: this.init.shardId,
+      coreRequested: this.init.core,
+      coreActual: currentCore(),
+      pinned: this.pinned,
+      partitions: this.local.owned(),
+      requests: s.requests,
+      requestsByApi: Object.fromEntries(s.requestsByApi),
+      bytesIn: s.bytesIn,
+      bytesOut: s.bytesOut,
+      crossShardSent: this.channels.reduce((n, c) => n + (c?.messagesSent ?? 0), 0),
+      crossShardReceived: this.channels.reduce((n, c) => n + (c?.messagesReceived ?? 0), 0),
+      latencyByApi: histograms(s.latencyByApi),
+      fsyncLatency: s.fsyncLatency.snapshot(),
+      connections: s.connections,
+    };
+  }
+
+  private brokerContext(): BrokerContext {
+    const { init } = this;
+    return {
+      shardId: init.shardId,
+      nodeId: 0,
+      clusterId: init.clusterId,
+      advertised: init.advertised,
+      props: init.props,
+      clock: systemClock,
+      metadata: () => this.table,
+      invoke: (shard, op, request) => this.invoke(shard, op, request),
+      createTopics: (commands) => this.createTopics(commands),
+    };
+  }
+
+  private invoke<Op extends OpName>(shard: number, op: Op, request: OpRequest<Op>): Promise<OpResponse<Op>> {
+    if (shard === this.init.shardId) return this.serve(op, request) as Promise<OpResponse<Op>>;
+    const channel = this.channels[shard];
+    if (!channel) throw new Error(`no channel to shard ${shard}`);
+    return channel.call(op, request);
+  }
+
+  private serve(op: OpName, request: unknown): Promise<unknown> {
+    switch (op) {
+      case "produce": return this.local.produce((request as OpRequest<"produce">).items);
+      case "read": return this.local.read((request as OpRequest<"read">).items);
+      case "listOffsets": return this.local.listOffsets((request as OpRequest<"listOffsets">).items);
+      case "watch": {
+        const { items, waitMs } = request as OpRequest<"watch">;
+        return this.local.watch(items, waitMs);
+      }
+    }
+  }
+
+  private createTopics(commands: CreateTopicCommand[]): Promise<CreateTopicOutcome[]> {
+    const id = this.nextControllerCallId++;
+    return new Promise((resolve) => {
+      this.controllerCalls.set(id, resolve);
+      this.toMain({ type: "create_topics", shardId: this.init.shardId, id, commands });
+    });
+  }
+}

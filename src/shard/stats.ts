@@ -1,0 +1,39 @@
+/** What one shard counts about itself; the admin API gathers these from every shard. */
+import { Histogram, type HistogramSnapshot } from "../base/histogram.ts";
+
+export interface ShardStatsSnapshot {
+  shardId: number;
+  coreRequested: number;
+  coreActual: number;
+  pinned: boolean;
+  partitions: Array<{ topic: string; partition: number }>;
+  requests: number;
+  requestsByApi: Record<string, number>;
+  bytesIn: number;
+  bytesOut: number;
+  crossShardSent: number;
+  crossShardReceived: number;
+  latencyByApi: Record<string, HistogramSnapshot>;
+  fsyncLatency: HistogramSnapshot;
+  connections: number;
+}
+
+export class ShardStats {
+  requests = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  connections = 0;
+  readonly requestsByApi = new Map<string, number>();
+  readonly latencyByApi = new Map<string, Histogram>();
+  readonly fsyncLatency = new Histogram();
+
+  recordRequest(api: string, latencyMs: number, bytesIn: number, bytesOut: number): void {
+    this.requests++;
+    this.bytesIn += bytesIn;
+    this.bytesOut += bytesOut;
+    this.requestsByApi.set(api, (this.requestsByApi.get(api) ?? 0) + 1);
+    let histogram = this.latencyByApi.get(api);
+    if (!histogram) this.latencyByApi.set(api, (histogram = new Histogram()));
+    histogram.record(latencyMs);
+  }
+}
