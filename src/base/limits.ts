@@ -19,4 +19,12 @@ export const limits = {
   fetchWaitMsMax: 60_000,
   /** Shards (Workers) one broker may run. */
   shardsMax: 256,
+  /** Log bytes between two sparse index entries of a segment (Redpanda uses ~32 KiB). */
+  segmentIndexIntervalBytes: 32 * 1024,
+  /** Largest single disk write the per-partition write loop makes when coalescing appends. */
+  logWriteCoalesceBytesMax: 16 * 1024 * 1024,
+  /** Bytes read per step when recovery rescans a segment (grown to fit one larger batch). */
+  recoveryReadChunkBytes: 1024 * 1024,
+  /** Largest batch recovery accepts on disk: no batch can exceed the request that carried it. */
+  storedBatchBytesMax: 100 * 1024 * 1024,
 } as const;

@@ -162,3 +162,40 @@ export function scanBatches(
   }
   return at;
 }
+
+/**
+ * First record in an uncompressed CreateTime batch with timestamp >= `timestampMs`:
+ * its offset and timestamp. Otherwise (compressed, LogAppendTime, or malformed) the batch's
+ * base offset and max timestamp, which is what a batch-granular lookup can say.
+ */
+export function firstRecordAtOrAfter(b: Uint8Array, at: number, timestampMs: number): { offset: number; timestampMs: number } {
+  const fallback = { offset: baseOffset(b, at), timestampMs: maxTimestamp(b, at) };
+  if ((attributes(b, at) & (ATTR_COMPRESSION_MASK | ATTR_TIMESTAMP_LOG_APPEND)) !== 0) return fallback;
+  const end = at + batchSizeBytes(b, at);
+  const cursor = { pos: at + BATCH_HEADER_BYTES };
+  const base = baseTimestamp(b, at);
+  const count = recordsCount(b, at);
+  for (let i = 0; i < count && cursor.pos < end; i++) {
+    const length = readVarint(b, cursor);
+    const next = cursor.pos + length;
+    cursor.pos++; // record attributes
+    const ts = base + readVarint(b, cursor);
+    const offsetDelta = readVarint(b, cursor);
+    if (ts >= timestampMs) return { offset: baseOffset(b, at) + offsetDelta, timestampMs: ts };
+    cursor.pos = next;
+  }
+  return fallback;
+}
+
+/** Zigzag varint/varlong (up to 2^53) at cursor.pos; advances the cursor. */
+function readVarint(b: Uint8Array, cursor: { pos: number }): number {
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < 10; i++) {
+    const byte = b[cursor.pos++]!;
+    value += (byte & 0x7f) * scale;
+    if ((byte & 0x80) === 0) break;
+    scale *= 128;
+  }
+  return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
+}

@@ -1,0 +1,168 @@
+/**
+ * Shard-wide cache of recently written batches, bounded by bytes, evicting the oldest
+ * write first. Tailing consumers read from here without disk I/O. Each entry is one
+ * coalesced disk write of one log: whole batches covering [baseOffset, endOffset).
+ */
+import { assert } from "../base/assert.ts";
+import { limits } from "../base/limits.ts";
+import * as rb from "./record-batch.ts";
+
+interface Entry {
+  logId: number;
+  baseOffset: number;
+  endOffset: number;
+  bytes: Uint8Array;
+  evicted: boolean;
+}
+
+/** A log's entries in offset order; `head` skips evicted ones without shifting the array. */
+interface LogEntries {
+  entries: Entry[];
+  head: number;
+}
+
+export class RecentBatchCache {
+  private readonly fifo: Entry[] = [];
+  private fifoHead = 0;
+  private readonly logs = new Map<number, LogEntries>();
+  private nextLogId = 1;
+  sizeBytes = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(readonly sizeBytesMax: number = limits.recentBatchCacheBytesMax) {}
+
+  /** A fresh id for a log that will put and read. */
+  register(): number {
+    const id = this.nextLogId++;
+    this.logs.set(id, { entries: [], head: 0 });
+    return id;
+  }
+
+  /** Drops a log's entries (on close or truncation); their bytes leave with the next evictions. */
+  drop(logId: number): void {
+    const log = this.logs.get(logId);
+    if (!log) return;
+    for (let i = log.head; i < log.entries.length; i++) this.forget(log.entries[i]!);
+    log.entries = [];
+    log.head = 0;
+  }
+
+  unregister(logId: number): void {
+    this.drop(logId);
+    this.logs.delete(logId);
+  }
+
+  /** Adds written batches; entries of one log must be contiguous, else older ones are dropped. */
+  put(logId: number, baseOffset: number, endOffset: number, bytes: Uint8Array): void {
+    const log = this.logs.get(logId);
+    assert(log !== undefined, "put on an unregistered log");
+    if (bytes.length > this.sizeBytesMax) return;
+    const last = log.entries[log.entries.length - 1];
+    if (log.head < log.entries.length && last!.endOffset !== baseOffset) this.drop(logId);
+    const entry: Entry = { logId, baseOffset, endOffset, bytes, evicted: false };
+    log.entries.push(entry);
+    this.fifo.push(entry);
+    this.sizeBytes += bytes.length;
+    while (this.sizeBytes > this.sizeBytesMax) this.evictOldest();
+  }
+
+  /**
+   * Whole batches starting with the one holding `offset`, up to `maxBytes` but at least one
+   * batch, none at or past `endOffset`. Null when the cache does not hold `offset`.
+   */
+  read(logId: number, offset: number, maxBytes: number, endOffset: number): Uint8Array | null {
+    const log = this.logs.get(logId);
+    const i = log ? findEntry(log, offset) : -1;
+    if (i < 0) {
+      this.misses++;
+      return null;
+    }
+    this.hits++;
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for (let j = i; j < log!.entries.length && total < maxBytes; j++) {
+      const entry = log!.entries[j]!;
+      const from = j === i ? batchStartFor(entry.bytes, offset) : 0;
+      const to = takeBatches(entry.bytes, from, maxBytes - total, total === 0, endOffset);
+      if (to > from) parts.push(entry.bytes.subarray(from, to));
+      total += to - from;
+      if (to < entry.bytes.length) break;
+    }
+    return parts.length === 1 ? parts[0]! : concat(parts, total);
+  }
+
+  private evictOldest(): void {
+    const entry = this.fifo[this.fifoHead];
+    assert(entry !== undefined, "cache accounting out of step");
+    this.fifo[this.fifoHead++] = undefined as unknown as Entry;
+    if (this.fifoHead > 1024 && this.fifoHead * 2 > this.fifo.length) {
+      this.fifo.splice(0, this.fifoHead);
+      this.fifoHead = 0;
+    }
+    if (entry.evicted) return;
+    this.forget(entry);
+    const log = this.logs.get(entry.logId);
+    if (log && log.entries[log.head] === entry) {
+      log.head++;
+      if (log.head > 64 && log.head * 2 > log.entries.length) {
+        log.entries.splice(0, log.head);
+        log.head = 0;
+      }
+    }
+  }
+
+  private forget(entry: Entry): void {
+    if (entry.evicted) return;
+    entry.evicted = true;
+    this.sizeBytes -= entry.bytes.length;
+  }
+}
+
+/** Index of the entry holding `offset`, or -1. Tailing reads hit the last entries, so search from the end. */
+function findEntry(log: LogEntries, offset: number): number {
+  for (let i = log.entries.length - 1; i >= log.head; i--) {
+    const e = log.entries[i]!;
+    if (e.baseOffset <= offset && offset < e.endOffset) return i;
+    if (e.endOffset <= offset) return -1;
+  }
+  return -1;
+}
+
+/** Start of the batch containing `offset` in whole-batch bytes that include it. */
+function batchStartFor(bytes: Uint8Array, offset: number): number {
+  let found = 0;
+  rb.scanBatches(bytes, 0, (at) => {
+    found = at;
+    return rb.lastOffset(bytes, at) < offset;
+  });
+  return found;
+}
+
+/** End of the whole batches from `from` within `budgetBytes` (at least one if `mustTakeOne`), before `endOffset`. */
+export function takeBatches(
+  bytes: Uint8Array,
+  from: number,
+  budgetBytes: number,
+  mustTakeOne: boolean,
+  endOffset: number,
+): number {
+  let end = from;
+  rb.scanBatches(bytes, from, (at, size) => {
+    if (rb.baseOffset(bytes, at) >= endOffset) return false;
+    if (end - from + size > budgetBytes && !(mustTakeOne && end === from)) return false;
+    end = at + size;
+    return true;
+  });
+  return end;
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

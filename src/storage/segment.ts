@@ -1,0 +1,206 @@
+/**
+ * One segment of a partition log: `<base>.log` holding whole batches back to back, plus
+ * its sparse indexes. Knows how to open, rescan (recover), read and seal itself; the
+ * decisions about when to roll or what to keep live in PartitionLog.
+ */
+import { assert } from "../base/assert.ts";
+import { limits } from "../base/limits.ts";
+import type { Disk, DiskFile } from "../io/disk.ts";
+import { SegmentIndex } from "./offset-index.ts";
+import * as rb from "./record-batch.ts";
+
+const OFFSET_DIGITS = 20;
+
+export function segmentFileStem(baseOffset: number): string {
+  return String(baseOffset).padStart(OFFSET_DIGITS, "0");
+}
+
+/** Base offset named by a `.log` file, or null for any other name. */
+export function parseSegmentLogName(name: string): number | null {
+  const m = /^(\d{20})\.log$/.exec(name);
+  return m ? Number(m[1]) : null;
+}
+
+export class Segment {
+  readonly logPath: string;
+  readonly indexPath: string;
+  readonly timeIndexPath: string;
+  /** Bytes assigned to this segment, including writes still queued. */
+  sizeBytes = 0;
+  /** Bytes known to be on disk (written, not necessarily synced). */
+  writtenBytes = 0;
+  /** Offset after the last batch assigned to this segment. */
+  nextOffset: number;
+  /** True once sealed: no more appends, index files written. */
+  sealed = false;
+  /** Clock time of the first append (or of reopening a non-empty segment); segmentMs counts from here. */
+  firstAppendMs: number | null = null;
+  /** Reads in progress; a deleted segment closes its file when this drops to 0. */
+  private readers = 0;
+  private deleted = false;
+  index: SegmentIndex;
+  /** Set when the log file is open; `ready` settles first. */
+  file: DiskFile | null = null;
+  readonly ready: Promise<DiskFile>;
+
+  private constructor(
+    private readonly disk: Disk,
+    dir: string,
+    readonly baseOffset: number,
+    intervalBytes: number,
+    create: boolean,
+  ) {
+    const stem = `${dir}/${segmentFileStem(baseOffset)}`;
+    this.logPath = `${stem}.log`;
+    this.indexPath = `${stem}.index`;
+    this.timeIndexPath = `${stem}.timeindex`;
+    this.nextOffset = baseOffset;
+    this.index = new SegmentIndex(intervalBytes);
+    this.ready = disk.open(this.logPath, { create }).then((f) => (this.file = f));
+    this.ready.catch(() => {}); // awaited by whoever uses the file; don't report twice
+  }
+
+  /** Starts creating a new empty segment; synchronous so append can roll without awaiting. */
+  static create(disk: Disk, dir: string, baseOffset: number, intervalBytes: number): Segment {
+    return new Segment(disk, dir, baseOffset, intervalBytes, true);
+  }
+
+  static async open(disk: Disk, dir: string, baseOffset: number, intervalBytes: number): Promise<Segment> {
+    const segment = new Segment(disk, dir, baseOffset, intervalBytes, false);
+    await segment.ready;
+    return segment;
+  }
+
+  /** Records a batch assigned at the current end; updates size, offsets and index. */
+  assign(bytes: Uint8Array, at: number, sizeBytes: number, nowMs: number): void {
+    assert(!this.sealed, "append to a sealed segment");
+    this.firstAppendMs ??= nowMs;
+    const rel = rb.baseOffset(bytes, at) - this.baseOffset;
+    this.index.onBatch(rel, this.sizeBytes, sizeBytes, rb.maxTimestamp(bytes, at));
+    this.sizeBytes += sizeBytes;
+    this.nextOffset = rb.lastOffset(bytes, at) + 1;
+  }
+
+  /** Loads a sealed segment's index files; false if they are missing or do not fit the log. */
+  async loadIndex(): Promise<boolean> {
+    const logSizeBytes = await this.openFile().size();
+    const offsets = await readWholeFile(this.disk, this.indexPath);
+    const times = await readWholeFile(this.disk, this.timeIndexPath);
+    if (offsets === null || times === null) return false;
+    const decoded = SegmentIndex.decode(this.index.intervalBytes, offsets, times, logSizeBytes);
+    if (decoded === null) return false;
+    this.index = decoded.index;
+    this.nextOffset = this.baseOffset + decoded.endRelOffset;
+    this.sizeBytes = this.writtenBytes = logSizeBytes;
+    this.sealed = true;
+    return true;
+  }
+
+  /**
+   * Rescans the whole log file: every batch's length, magic, counts and CRC-32C are checked
+   * and offsets must be dense from the base offset. Truncates at the first bad or partial
+   * batch and rebuilds the index. Returns why it cut, or null if the file was sound.
+   */
+  async recover(): Promise<string | null> {
+    const file = this.openFile();
+    const fileSizeBytes = await file.size();
+    this.index = new SegmentIndex(this.index.intervalBytes);
+    let position = 0;
+    let next = this.baseOffset;
+    let chunkBytes = limits.recoveryReadChunkBytes;
+    let problem: string | null = null;
+    while (position < fileSizeBytes && problem === null) {
+      const buf = await file.read(position, Math.min(chunkBytes, fileSizeBytes - position));
+      const atEof = position + buf.length >= fileSizeBytes;
+      let at = 0;
+      while (at < buf.length) {
+        const p = rb.checkBatch(buf, at, buf.length, limits.storedBatchBytesMax);
+        if (p === "partial" && !atEof) break; // the rest is in the next read
+        if (p !== null) problem = p;
+        else if (rb.baseOffset(buf, at) !== next) problem = `offset ${rb.baseOffset(buf, at)}, expected ${next}`;
+        if (problem !== null) break;
+        const size = rb.batchSizeBytes(buf, at);
+        this.index.onBatch(next - this.baseOffset, position + at, size, rb.maxTimestamp(buf, at));
+        next = rb.lastOffset(buf, at) + 1;
+        at += size;
+      }
+      // A batch larger than the chunk: grow the next read to hold it whole.
+      if (at === 0 && problem === null) chunkBytes = Math.max(chunkBytes * 2, rb.batchSizeBytes(buf, 0));
+      position += at;
+    }
+    if (position < fileSizeBytes) {
+      problem = `${problem ?? "partial"} at position ${position}, cut ${fileSizeBytes - position} bytes`;
+      await file.truncate(position);
+    }
+    this.sizeBytes = this.writtenBytes = position;
+    this.nextOffset = next;
+    return problem;
+  }
+
+  async read(position: number, lengthBytes: number): Promise<Uint8Array> {
+    if (this.deleted) throw new SegmentDeletedError(this.logPath);
+    this.readers++;
+    try {
+      return await this.openFile().read(position, lengthBytes);
+    } finally {
+      this.readers--;
+      if (this.deleted && this.readers === 0) await this.closeFile();
+    }
+  }
+
+  /** Writes the index files and syncs them; the segment is then recognized as sealed at open. */
+  async writeIndexFiles(): Promise<void> {
+    const endRel = this.nextOffset - this.baseOffset;
+    await writeWholeFile(this.disk, this.indexPath, this.index.encodeOffsetIndex());
+    await writeWholeFile(this.disk, this.timeIndexPath, this.index.encodeTimeIndex(endRel));
+  }
+
+  async removeIndexFiles(): Promise<void> {
+    await this.disk.remove(this.indexPath);
+    await this.disk.remove(this.timeIndexPath);
+  }
+
+  /** Deletes all files; the open log file is closed once in-flight reads finish. */
+  async delete(): Promise<void> {
+    this.deleted = true;
+    await this.disk.remove(this.logPath);
+    await this.removeIndexFiles();
+    if (this.readers === 0) await this.closeFile();
+  }
+
+  async closeFile(): Promise<void> {
+    await this.ready.catch(() => {});
+    await this.file?.close();
+  }
+
+  openFile(): DiskFile {
+    assert(this.file !== null, `segment file not open: ${this.logPath}`);
+    return this.file;
+  }
+}
+
+async function readWholeFile(disk: Disk, path: string): Promise<Uint8Array | null> {
+  if (!(await disk.exists(path))) return null;
+  const file = await disk.open(path, { create: false });
+  try {
+    return await file.read(0, await file.size());
+  } finally {
+    await file.close();
+  }
+}
+
+async function writeWholeFile(disk: Disk, path: string, bytes: Uint8Array): Promise<void> {
+  const file = await disk.open(path, { create: true });
+  try {
+    await file.truncate(0);
+    await file.write(0, bytes);
+    await file.datasync();
+  } finally {
+    await file.close();
+  }
+}
+
+/** A read raced with retention deleting the segment; the reader sees offset-out-of-range. */
+export class SegmentDeletedError extends Error {
+  override name = "SegmentDeletedError";
+}

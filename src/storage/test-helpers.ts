@@ -1,0 +1,67 @@
+/** Shared helpers for storage tests: temp dirs, a counting disk wrapper, batch payloads. */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type { Disk, DiskFile } from "../io/disk.ts";
+import { buildBatch } from "./batch-builder.ts";
+import type { LogConfig } from "./partition-log.ts";
+
+export function tempDir(): { dir: string; [Symbol.dispose](): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "skua-storage-"));
+  return { dir, [Symbol.dispose]: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+export const testConfig = (overrides: Partial<LogConfig> = {}): LogConfig => ({
+  segmentBytes: 1024 * 1024,
+  segmentMs: 7 * 24 * 3600 * 1000,
+  maxMessageBytes: 1024 * 1024,
+  retentionMs: -1,
+  retentionBytes: -1,
+  ...overrides,
+});
+
+/** A batch of `count` records whose values say which batch they came from. */
+export function batchOf(tag: number, count = 1, valueBytes = 20, baseTimestamp = 1000 + tag): Uint8Array {
+  const records = [];
+  for (let i = 0; i < count; i++) {
+    records.push({ key: `k${tag}`, value: `${tag}:${i}:`.padEnd(valueBytes, "x"), timestampDelta: i });
+  }
+  return buildBatch({ records, baseTimestamp });
+}
+
+/** Wraps a Disk, counting calls and optionally failing writes. */
+export class CountingDisk implements Disk {
+  readonly name: string;
+  datasyncs = 0;
+  writes = 0;
+  failWrites = false;
+  constructor(private readonly inner: Disk) {
+    this.name = `counting(${inner.name})`;
+  }
+  async open(p: string, opts: { create: boolean }): Promise<DiskFile> {
+    const file = await this.inner.open(p, opts);
+    const self = this;
+    return {
+      path: file.path,
+      size: () => file.size(),
+      write: async (position, data) => {
+        self.writes++;
+        if (self.failWrites) throw new Error("injected write failure");
+        return file.write(position, data);
+      },
+      read: (position, length) => file.read(position, length),
+      datasync: async () => {
+        self.datasyncs++;
+        return file.datasync();
+      },
+      truncate: (size) => file.truncate(size),
+      close: () => file.close(),
+    };
+  }
+  mkdirp = (d: string) => this.inner.mkdirp(d);
+  list = (d: string) => this.inner.list(d);
+  remove = (p: string) => this.inner.remove(p);
+  rename = (a: string, b: string) => this.inner.rename(a, b);
+  exists = (p: string) => this.inner.exists(p);
+  syncDir = (d: string) => this.inner.syncDir(d);
+}
