@@ -53,14 +53,15 @@ export class Controller {
 
   createTopics(commands: CreateTopicCommand[]): Promise<CreateTopicOutcome[]> {
     return this.serialized(async () => {
-      const outcomes = commands.map((command) => this.planTopic(command, commands));
+      const counts = this.table.partitionCountByShard(this.shardCount); // includes this request's earlier topics as they are placed
+      const outcomes = commands.map((command) => this.planTopic(command, commands, counts));
       const created = outcomes.filter((o, i) => o.topic && !commands[i].validateOnly).map((o) => o.topic!);
       if (created.length > 0) await this.commit(created.map((topic) => ({ kind: "upsert_topic", topic })));
       return outcomes;
     });
   }
 
-  private planTopic(command: CreateTopicCommand, batch: CreateTopicCommand[]): CreateTopicOutcome {
+  private planTopic(command: CreateTopicCommand, batch: CreateTopicCommand[], counts: number[]): CreateTopicOutcome {
     const fail = (errorCode: number, errorMessage: string) => ({ name: command.name, errorCode, errorMessage, topic: null });
     const nameProblem = topicNameProblem(command.name);
     if (nameProblem) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
@@ -75,12 +76,12 @@ export class Controller {
     }
     const configProblem = validateTopicConfigs(command.configs);
     if (configProblem) return fail(ErrorCode.INVALID_CONFIG, configProblem);
-    const topic: TopicRecord = { name: command.name, id: crypto.randomUUID(), shards: this.place(partitions), configs: command.configs };
+    const topic: TopicRecord = { name: command.name, id: crypto.randomUUID(), shards: command.validateOnly ? this.place(partitions, [...counts]) : this.place(partitions, counts), configs: command.configs };
     return { name: command.name, errorCode: ErrorCode.NONE, errorMessage: null, topic };
   }
 
   /** Each new partition goes to the shard with the fewest partitions (ties: lowest id). */
-  private place(partitionCount: number, counts = this.table.partitionCountByShard(this.shardCount)): number[] {
+  private place(partitionCount: number, counts: number[]): number[] {
     const shards: number[] = [];
     for (let i = 0; i < partitionCount; i++) {
       const shard = counts.indexOf(Math.min(...counts));
