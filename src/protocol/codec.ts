@@ -49,6 +49,11 @@ interface Tagged {
   key: string;
   field: FieldDef;
   codec: StructCodec;
+  fallback: unknown;
+}
+
+function taggedOf(field: FieldDef, codec: StructCodec): Tagged {
+  return { tag: field.tagged!.tag, key: field.key, field, codec, fallback: defaultMaker(field)() };
 }
 
 function compileStruct(fields: readonly FieldDef[], version: number, flexible: boolean): StructCodec {
@@ -56,6 +61,7 @@ function compileStruct(fields: readonly FieldDef[], version: number, flexible: b
   const steps: Read[] = []; // one per field: a wire read, or a default for absent and tagged fields
   const writeKeys: string[] = [];
   const writes: Write[] = [];
+  const fallbacks: unknown[] = []; // written in place of fields a handler left out
   const tagged: Tagged[] = [];
   for (const field of fields) {
     const present = inRange(version, field.versions);
@@ -63,17 +69,18 @@ function compileStruct(fields: readonly FieldDef[], version: number, flexible: b
     keys.push(field.key);
     if (!present || isTagged) {
       steps.push(defaultMaker(field));
-      if (isTagged) tagged.push({ tag: field.tagged!.tag, key: field.key, field, codec: compileField(field, version, flexible) });
+      if (isTagged) tagged.push(taggedOf(field, compileField(field, version, flexible)));
       continue;
     }
     const codec = compileField(field, version, flexible);
     steps.push(codec.read);
     writeKeys.push(field.key);
     writes.push(codec.write);
+    fallbacks.push(defaultMaker(field)());
   }
   tagged.sort((a, b) => a.tag - b.tag);
   const read = readStruct(keys, steps, flexible ? tagged : null);
-  const write = writeStruct(writeKeys, writes, flexible ? tagged : null);
+  const write = writeStruct(writeKeys, writes, fallbacks, flexible ? tagged : null);
   return { read, write };
 }
 
@@ -101,15 +108,27 @@ function readTaggedSection(r: Reader, out: any, byTag: Map<number, Tagged>): voi
   }
 }
 
-function writeStruct(keys: string[], writes: Write[], tagged: Tagged[] | null): Write {
+function writeStruct(keys: string[], writes: Write[], fallbacks: unknown[], tagged: Tagged[] | null): Write {
   const count = keys.length;
   return (w, value) => {
     const v = value ?? {};
-    for (let i = 0; i < count; i++) writes[i]!(w, v[keys[i]!]);
+    for (let i = 0; i < count; i++) {
+      const x = v[keys[i]!];
+      writes[i]!(w, x === undefined ? fallbacks[i] : x);
+    }
     if (tagged === null) return;
-    if (tagged.length === 0 && v._unknownTagged === undefined) w.uvarint(0);
+    if (v._unknownTagged === undefined && allDefault(v, tagged)) w.uvarint(0);
     else writeTaggedSection(w, v, tagged);
   };
+}
+
+/** The common case: nothing tagged to write, so no scratch buffers are made. */
+function allDefault(value: any, tagged: Tagged[]): boolean {
+  for (let i = 0; i < tagged.length; i++) {
+    const v = value[tagged[i]!.key];
+    if (v !== undefined && !isDefault(tagged[i]!.field, v, tagged[i]!.fallback)) return false;
+  }
+  return true;
 }
 
 /** Tagged fields go out in tag order; a known field is written only when it differs from its default. */
@@ -117,7 +136,7 @@ function writeTaggedSection(w: Writer, value: any, tagged: Tagged[]): void {
   const entries: Array<[number, Uint8Array]> = [];
   for (const t of tagged) {
     const v = value[t.key];
-    if (v === undefined || isDefault(t.field.type, v, t.field)) continue;
+    if (v === undefined || isDefault(t.field, v, t.fallback)) continue;
     const scratch = new Writer(64);
     t.codec.write(scratch, v);
     entries.push([t.tag, scratch.finish()]);
@@ -136,12 +155,7 @@ function writeTaggedSection(w: Writer, value: any, tagged: Tagged[]): void {
 
 function compileField(field: FieldDef, version: number, messageFlexible: boolean): StructCodec {
   const flexible = messageFlexible && (field.flexible === undefined || inRange(version, field.flexible));
-  const nullable = inRange(version, field.nullable);
-  const codec = typeCodec(field.type, version, flexible, nullable, messageFlexible);
-  const fallback = defaultMaker(field)();
-  const write = codec.write;
-  // A handler may leave fields out: write the default in their place.
-  return { read: codec.read, write: (w, v) => write(w, v === undefined ? fallback : v) };
+  return typeCodec(field.type, version, flexible, inRange(version, field.nullable), messageFlexible);
 }
 
 function typeCodec(type: FieldType, version: number, flexible: boolean, nullable: boolean, messageFlexible: boolean): StructCodec {
@@ -259,12 +273,13 @@ function defaultStruct(struct: StructDef): any {
   return out;
 }
 
-function isDefault(type: FieldType, value: any, field: FieldDef): boolean {
-  const fallback = defaultMaker(field)();
+/** Whether a tagged field holds its default, so it can be left off the wire (as Kafka does). */
+function isDefault(field: FieldDef, value: any, fallback: unknown): boolean {
+  const type = field.type;
   if (value === null || fallback === null) return value === fallback;
   if (typeof type === "string") {
     return value instanceof Uint8Array ? value.length === 0 : value === fallback;
   }
   if ("arrayOf" in type) return value.length === 0;
-  return type.fields.every((f) => value[f.key] === undefined || isDefault(f.type, value[f.key], f));
+  return type.fields.every((f) => value[f.key] === undefined || isDefault(f, value[f.key], defaultMaker(f)()));
 }

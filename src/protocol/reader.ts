@@ -2,6 +2,10 @@ import { limits } from "../base/limits.ts";
 import { ProtocolError } from "./errors.ts";
 
 const TWO_POW_32 = 0x1_0000_0000;
+// Scratch for float64: a DataView per Reader costs more than the reads it would serve.
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const utf8 = new TextDecoder();
 /** Byte → two hex digits, so a uuid decodes without per-byte string formatting. */
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
@@ -14,12 +18,10 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"
  */
 export class Reader {
   readonly bytes: Uint8Array;
-  private readonly view: DataView;
   offset: number;
 
   constructor(bytes: Uint8Array, offset = 0) {
     this.bytes = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.offset = offset;
   }
 
@@ -42,30 +44,38 @@ export class Reader {
   }
 
   int8(): number {
-    return this.view.getInt8(this.take(1));
+    return (this.bytes[this.take(1)]! << 24) >> 24;
   }
   bool(): boolean {
-    return this.view.getUint8(this.take(1)) !== 0;
+    return this.bytes[this.take(1)] !== 0;
   }
   int16(): number {
-    return this.view.getInt16(this.take(2));
+    const at = this.take(2);
+    return ((this.bytes[at]! << 24) >> 16) | this.bytes[at + 1]!;
   }
   uint16(): number {
-    return this.view.getUint16(this.take(2));
+    const at = this.take(2);
+    return (this.bytes[at]! << 8) | this.bytes[at + 1]!;
   }
   int32(): number {
-    return this.view.getInt32(this.take(4));
+    return this.int32At(this.take(4));
   }
   uint32(): number {
-    return this.view.getUint32(this.take(4));
+    return this.int32At(this.take(4)) >>> 0;
   }
   /** Exact up to 2^53, the project's convention for offsets, timestamps and producer ids. */
   int64(): number {
     const at = this.take(8);
-    return this.view.getInt32(at) * TWO_POW_32 + this.view.getUint32(at + 4);
+    return this.int32At(at) * TWO_POW_32 + (this.int32At(at + 4) >>> 0);
   }
   float64(): number {
-    return this.view.getFloat64(this.take(8));
+    const at = this.take(8);
+    for (let i = 0; i < 8; i++) f64Bytes[littleEndianHost ? 7 - i : i] = this.bytes[at + i]!;
+    return f64[0]!;
+  }
+  private int32At(at: number): number {
+    const b = this.bytes;
+    return (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
   }
 
   /** Unsigned LEB128, at most 5 bytes (32 bits), as Kafka's ByteUtils.readUnsignedVarint. */

@@ -1,6 +1,10 @@
 import { assert } from "../base/assert.ts";
 
 const TWO_POW_32 = 0x1_0000_0000;
+// Scratch for float64: a DataView per Writer costs more than the writes it would serve.
+const f64 = new Float64Array(1);
+const f64Bytes = new Uint8Array(f64.buffer);
+const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const utf8 = new TextEncoder();
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -27,12 +31,11 @@ export function utf8ByteLength(s: string): number {
  */
 export class Writer {
   private buf: Uint8Array;
-  private view: DataView;
   offset = 0;
 
+  /** Unzeroed memory: only bytes written are ever exposed, through `finish()`. */
   constructor(initialBytes = 1024) {
-    this.buf = new Uint8Array(initialBytes);
-    this.view = new DataView(this.buf.buffer);
+    this.buf = Buffer.allocUnsafe(initialBytes);
   }
 
   /** Makes room for `sizeBytes` more and returns where they start. */
@@ -45,49 +48,54 @@ export class Writer {
   }
 
   private grow(neededBytes: number): void {
-    const next = new Uint8Array(Math.max(neededBytes, this.buf.length * 2));
+    const next = Buffer.allocUnsafe(Math.max(neededBytes, this.buf.length * 2));
     next.set(this.buf.subarray(0, this.offset));
     this.buf = next;
-    this.view = new DataView(next.buffer);
   }
 
+  /** A plain Uint8Array view of the bytes written (not a Buffer, whose slice() does not copy). */
   finish(): Uint8Array {
-    return this.buf.subarray(0, this.offset);
+    return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.offset);
   }
 
   int8(v: number): void {
-    const at = this.claim(1);
-    this.view.setInt8(at, v);
+    this.byte(v & 0xff);
   }
   bool(v: boolean): void {
     this.byte(v ? 1 : 0);
   }
   int16(v: number): void {
-    const at = this.claim(2);
-    this.view.setInt16(at, v);
+    const at = this.claim(2); // claim first: it may replace this.buf
+    this.buf[at] = v >>> 8;
+    this.buf[at + 1] = v;
   }
   uint16(v: number): void {
-    const at = this.claim(2);
-    this.view.setUint16(at, v);
+    this.int16(v);
   }
   int32(v: number): void {
-    const at = this.claim(4);
-    this.view.setInt32(at, v);
+    this.int32At(this.claim(4), v);
   }
   uint32(v: number): void {
-    const at = this.claim(4);
-    this.view.setUint32(at, v);
+    this.int32At(this.claim(4), v);
   }
   /** Numbers up to ±2^53; the high word is floor(v / 2^32) so negatives come out two's complement. */
   int64(v: number): void {
     const at = this.claim(8);
     const high = Math.floor(v / TWO_POW_32);
-    this.view.setInt32(at, high);
-    this.view.setUint32(at + 4, v - high * TWO_POW_32);
+    this.int32At(at, high);
+    this.int32At(at + 4, v - high * TWO_POW_32);
   }
   float64(v: number): void {
     const at = this.claim(8);
-    this.view.setFloat64(at, v);
+    f64[0] = v;
+    for (let i = 0; i < 8; i++) this.buf[at + i] = f64Bytes[littleEndianHost ? 7 - i : i]!;
+  }
+  private int32At(at: number, v: number): void {
+    const b = this.buf;
+    b[at] = v >>> 24;
+    b[at + 1] = v >>> 16;
+    b[at + 2] = v >>> 8;
+    b[at + 3] = v;
   }
 
   uvarint(v: number): void {
@@ -179,7 +187,7 @@ export class Writer {
     return this.claim(4);
   }
   patchSize(at: number): void {
-    this.view.setInt32(at, this.offset - at - 4);
+    this.int32At(at, this.offset - at - 4);
   }
 
   private utf8(v: string, sizeBytes: number): void {
