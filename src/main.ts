@@ -64,6 +64,8 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
     { kafkaAddr: options.kafkaAddr, advertised: advertisedAddress(options), clusterId: clusterId(dataDir), dataDir, props, logFormat: options.logFormat },
     controller,
     coreCount,
+    // Relative to this entry point both in the sources and inside the compiled executable.
+    new URL("./shard/worker.ts", import.meta.url),
   );
   log.info("ready", { kafka: `${options.kafkaAddr.host}:${options.kafkaAddr.port}`, shards: shardCount });
 

@@ -3,6 +3,7 @@
  * writes the answers back in request order even when they finish out of order.
  */
 import { assert } from "../base/assert.ts";
+import { copyBytes } from "../base/bytes.ts";
 import { limits } from "../base/limits.ts";
 
 export type FrameResult = Uint8Array | null; // null: this request has no response (acks=0)
@@ -59,7 +60,7 @@ export class Connection {
         this.startPartial(data.subarray(position), size);
         break;
       }
-      this.waitingFrames.push(data.slice(position + SIZE_PREFIX_BYTES, position + SIZE_PREFIX_BYTES + size));
+      this.waitingFrames.push(copyBytes(data, position + SIZE_PREFIX_BYTES, position + SIZE_PREFIX_BYTES + size));
       position += SIZE_PREFIX_BYTES + size;
     }
     this.startWaitingFrames();

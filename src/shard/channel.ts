@@ -4,6 +4,7 @@
  * Each peer has a bounded number of calls in flight: past it, callers wait (backpressure).
  */
 import { assert } from "../base/assert.ts";
+import { copyBytes } from "../base/bytes.ts";
 import { limits } from "../base/limits.ts";
 import type { OpName, OpRequest, OpResponse } from "./ops.ts";
 
@@ -91,7 +92,7 @@ export class ShardChannel {
 export function detachedCopy<T>(value: T, transfer: Bun.Transferable[], depth = 0): T {
   if (depth > 6 || value === null || typeof value !== "object") return value;
   if (value instanceof Uint8Array) {
-    const copy = value.slice();
+    const copy = copyBytes(value);
     transfer.push(copy.buffer);
     return copy as T;
   }

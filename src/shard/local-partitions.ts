@@ -26,7 +26,7 @@ export class LocalPartitions {
   constructor(
     private readonly options: { shardId: number; disk: Disk; dataDir: string; props: ClusterProperties; clock: Clock; log: Logger; onFsyncMs: (ms: number) => void },
   ) {
-    this.flusher = new Flusher({ onFsync: options.onFsyncMs });
+    this.flusher = new Flusher(options.clock, options.onFsyncMs);
   }
 
   owned(): PartitionRef[] {
@@ -69,7 +69,6 @@ export class LocalPartitions {
   async closeAll(): Promise<void> {
     const logs = [...this.logs.values()];
     this.logs.clear();
-    await this.flusher.flushAll?.();
     await Promise.all(logs.map((log) => log.close()));
   }
 
@@ -100,7 +99,7 @@ export class LocalPartitions {
     const log = this.logs.get(key(item));
     if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, logStartOffset: -1, records: null };
     const result = await log.read(item.fetchOffset, item.maxBytes);
-    if (result.kind === "out_of_range") {
+    if (!result.ok) {
       return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset, records: null };
     }
     return { errorCode: ErrorCode.NONE, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset, records: result.bytes };
@@ -115,11 +114,7 @@ export class LocalPartitions {
     if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, offset: -1, timestampMs: -1 };
     if (item.timestampMs === -1) return { errorCode: ErrorCode.NONE, offset: log.highWatermark, timestampMs: -1 };
     if (item.timestampMs === -2) return { errorCode: ErrorCode.NONE, offset: log.logStartOffset, timestampMs: -1 };
-    if (item.timestampMs === -3) {
-      const max = log.maxTimestamp();
-      return max ? { errorCode: ErrorCode.NONE, offset: max.offset, timestampMs: max.timestampMs } : { errorCode: ErrorCode.NONE, offset: -1, timestampMs: -1 };
-    }
-    const found = await log.offsetForTimestamp(item.timestampMs);
+    const found = item.timestampMs === -3 ? await log.offsetOfMaxTimestamp() : await log.offsetForTimestamp(item.timestampMs);
     return found ? { errorCode: ErrorCode.NONE, offset: found.offset, timestampMs: found.timestampMs } : { errorCode: ErrorCode.NONE, offset: -1, timestampMs: -1 };
   }
 

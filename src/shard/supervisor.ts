@@ -25,12 +25,12 @@ export class Supervisor {
   constructor(readonly shardCount: number) {}
 
   /** Spawns the shards and resolves once every one of them serves. */
-  async start(settings: ShardSettings, controller: Controller, coreCount: number): Promise<void> {
+  async start(settings: ShardSettings, controller: Controller, coreCount: number, workerUrl: URL): Promise<void> {
     this.controller = controller;
     const ports = this.peerPorts();
     const allReady = this.expect("ready");
     for (let shardId = 0; shardId < this.shardCount; shardId++) {
-      const worker = new Worker(new URL("./worker.ts", import.meta.url));
+      const worker = new Worker(workerUrl);
       worker.onmessage = (event: MessageEvent<ShardToMain>) => this.receive(event.data);
       worker.onerror = (event) => this.fail(shardId, String(event.message));
       this.workers.push(worker);

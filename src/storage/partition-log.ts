@@ -416,6 +416,12 @@ export class PartitionLog {
 
   // ---- timestamps ----
 
+  /** The first record carrying the log's largest timestamp (ListOffsets -3), or null when empty. */
+  async offsetOfMaxTimestamp(): Promise<{ offset: number; timestampMs: number } | null> {
+    const maxTimestampMs = this.segments.reduce((max, segment) => Math.max(max, segment.index.maxTimestampMs), -1);
+    return maxTimestampMs < 0 ? null : this.offsetForTimestamp(maxTimestampMs);
+  }
+
   /** First record (or, for compressed batches, batch) with timestamp >= `timestampMs`, or null. */
   async offsetForTimestamp(timestampMs: number): Promise<{ offset: number; timestampMs: number } | null> {
     const highWatermark = this.highWatermark;
