@@ -1,0 +1,258 @@
+/**
+ * Starts the compiled broker (`dist/skua`) as a child process for end-to-end tests:
+ * a fresh temp data dir, free ports, readiness polled on `/v1/status/ready`, stderr
+ * kept for failure messages. `await using broker = await startBroker(...)` kills it
+ * and removes the data dir when the scope ends.
+ */
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Subprocess } from "bun";
+
+export const REPO_ROOT = resolve(import.meta.dir, "../..");
+/** The executable under test. SKUA_BIN overrides it (only for debugging the tests themselves). */
+export const SKUA_BIN = process.env.SKUA_BIN ?? join(REPO_ROOT, "dist/skua");
+
+const READY_TIMEOUT_MS = 20_000;
+const READY_POLL_MS = 25;
+const STOP_TIMEOUT_MS = 15_000;
+const STDERR_KEEP_BYTES = 64 * 1024;
+const START_ATTEMPTS_MAX = 3;
+
+export interface BrokerOptions {
+  smp?: number;
+  /** Cluster properties passed as `--set NAME=VALUE`. */
+  sets?: Record<string, string | number | boolean>;
+  extraArgs?: string[];
+}
+
+export interface Broker extends AsyncDisposable {
+  readonly kafkaPort: number;
+  readonly adminPort: number;
+  readonly brokers: string[];
+  readonly adminUrl: string;
+  readonly dataDir: string;
+  /** Everything the current process wrote to stderr (the tail, bounded). */
+  stderr(): string;
+  /** Sends `signal`, waits for exit, returns the exit code (128+n when killed by a signal). */
+  stop(signal?: NodeJS.Signals): Promise<number>;
+  /** SIGKILL, then waits for exit. */
+  kill9(): Promise<void>;
+  /** Starts again on the same data dir and ports (stops first with SIGTERM if still running), waits for ready. */
+  restart(): Promise<void>;
+  readonly running: boolean;
+}
+
+export function assertBinaryBuilt(): void {
+  if (!existsSync(SKUA_BIN)) throw new Error(`${SKUA_BIN} is missing: run 'bash scripts/build.sh' first`);
+}
+
+/** A port nobody listens on right now (bind port 0, read it, close). */
+export function freePort(): number {
+  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = listener.port;
+  listener.stop(true);
+  return port;
+}
+
+/** Runs `skua` with `args` to completion (for CLI tests). */
+export async function runSkua(args: string[], timeoutMs = 10_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  assertBinaryBuilt();
+  const proc = Bun.spawn([SKUA_BIN, ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+  try {
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
+    return { code, stdout, stderr };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+class BrokerProcess implements Broker {
+  kafkaPort = 0;
+  adminPort = 0;
+  private proc: Subprocess<"ignore", "ignore", "pipe"> | null = null;
+  private stderrText = "";
+  private stderrDone: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly dataDir: string,
+    private readonly options: BrokerOptions,
+  ) {}
+
+  get brokers(): string[] {
+    return [`127.0.0.1:${this.kafkaPort}`];
+  }
+
+  get adminUrl(): string {
+    return `http://127.0.0.1:${this.adminPort}`;
+  }
+
+  get running(): boolean {
+    return this.proc !== null && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  stderr(): string {
+    return this.stderrText;
+  }
+
+  /** First start: picks ports, retrying with new ones if they were taken in between. */
+  async startFresh(): Promise<void> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < START_ATTEMPTS_MAX; attempt++) {
+      this.kafkaPort = freePort();
+      this.adminPort = freePort();
+      try {
+        await this.spawnAndWait();
+        return;
+      } catch (error) {
+        lastError = error;
+        if (!/in use|EADDRINUSE/i.test(this.stderrText)) throw error;
+      }
+    }
+    throw lastError;
+  }
+
+  private args(): string[] {
+    const args = [
+      "start",
+      "--data-dir", this.dataDir,
+      "--kafka-addr", `127.0.0.1:${this.kafkaPort}`,
+      "--admin-addr", `127.0.0.1:${this.adminPort}`,
+      "--smp", String(this.options.smp ?? 1),
+    ];
+    for (const [name, value] of Object.entries(this.options.sets ?? {})) args.push("--set", `${name}=${value}`);
+    return [...args, ...(this.options.extraArgs ?? [])];
+  }
+
+  private async spawnAndWait(): Promise<void> {
+    this.stderrText = "";
+    const proc = Bun.spawn([SKUA_BIN, ...this.args()], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    this.proc = proc;
+    this.stderrDone = this.collectStderr(proc.stderr);
+    await this.waitReady(proc);
+  }
+
+  private async collectStderr(stream: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      this.stderrText += decoder.decode(chunk, { stream: true });
+      if (this.stderrText.length > STDERR_KEEP_BYTES) this.stderrText = this.stderrText.slice(-STDERR_KEEP_BYTES);
+    }
+  }
+
+  private async waitReady(proc: Subprocess): Promise<void> {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    let last = "no answer";
+    while (Date.now() < deadline) {
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        await this.stderrDone;
+        throw new Error(`skua exited (code ${proc.exitCode}, signal ${proc.signalCode}) before ready:\n${this.stderrText}`);
+      }
+      try {
+        const response = await fetch(`${this.adminUrl}/v1/status/ready`, { signal: AbortSignal.timeout(1000) });
+        if (response.status === 200) return;
+        last = `HTTP ${response.status}`;
+        await response.arrayBuffer();
+      } catch (error) {
+        last = String(error);
+      }
+      await Bun.sleep(READY_POLL_MS); // poll interval, not a wait for an event
+    }
+    proc.kill("SIGKILL");
+    await proc.exited;
+    throw new Error(`skua not ready within ${READY_TIMEOUT_MS} ms (last: ${last}):\n${this.stderrText}`);
+  }
+
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number> {
+    const proc = this.proc;
+    if (proc === null) throw new Error("broker was never started");
+    if (this.running) proc.kill(signal);
+    const timer = setTimeout(() => proc.kill("SIGKILL"), STOP_TIMEOUT_MS);
+    try {
+      const code = await proc.exited;
+      await this.stderrDone;
+      return code;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async kill9(): Promise<void> {
+    await this.stop("SIGKILL");
+  }
+
+  async restart(): Promise<void> {
+    if (this.running) await this.stop("SIGTERM");
+    await this.spawnAndWait();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      if (this.proc !== null && this.running) await this.stop("SIGKILL");
+    } finally {
+      await rm(this.dataDir, { recursive: true, force: true });
+    }
+  }
+}
+
+export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
+  assertBinaryBuilt();
+  const dataDir = await mkdtemp(join(tmpdir(), "skua-e2e-"));
+  const broker = new BrokerProcess(dataDir, options);
+  try {
+    await broker.startFresh();
+  } catch (error) {
+    await broker[Symbol.asyncDispose]();
+    throw error;
+  }
+  return broker;
+}
+
+/** GET on the admin API; returns status and body text. */
+export async function adminGet(broker: Broker, path: string): Promise<{ status: number; text: string; contentType: string }> {
+  const response = await fetch(`${broker.adminUrl}${path}`, { signal: AbortSignal.timeout(5000) });
+  return { status: response.status, text: await response.text(), contentType: response.headers.get("content-type") ?? "" };
+}
+
+export interface ShardInfo {
+  shard_id: number;
+  core_requested: number;
+  core_actual: number;
+  pinned: boolean;
+  partitions: Array<{ topic: string; partition: number }>;
+  partition_count: number;
+  requests: number;
+  connections: number;
+  bytes_in: number;
+  bytes_out: number;
+  cross_shard_sent: number;
+  cross_shard_received: number;
+}
+
+export async function shards(broker: Broker): Promise<ShardInfo[]> {
+  const { status, text } = await adminGet(broker, "/v1/shards");
+  if (status !== 200) throw new Error(`/v1/shards answered ${status}: ${text}`);
+  return JSON.parse(text) as ShardInfo[];
+}
+
+/** Polls `check` until it returns a non-undefined value; bounded by time. */
+export async function pollUntil<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 10_000, intervalMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown = null;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await Bun.sleep(intervalMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
+}

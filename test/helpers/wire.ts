@@ -1,0 +1,255 @@
+/**
+ * A raw Kafka protocol client over one TCP connection, built on skua's own codec
+ * (`src/protocol`). Requests may be pipelined; responses are matched by correlation
+ * id and the order they arrived in is recorded, so tests can check response order.
+ * Also sends arbitrary bytes, for bad-input tests.
+ */
+import type { Socket } from "bun";
+import { decode } from "../../src/protocol/codec.ts";
+import { encodeRequestFrame, isFlexible } from "../../src/protocol/frame.ts";
+import { apis } from "../../src/protocol/messages/index.ts";
+import {
+  type FetchResponse,
+  type ListOffsetsResponse,
+  type MetadataResponse,
+  type ProduceResponse,
+} from "../../src/protocol/messages/index.ts";
+import { Reader } from "../../src/protocol/reader.ts";
+import { decodeBatches, type FetchedRecord } from "./records.ts";
+
+export const ApiKey = { Produce: 0, Fetch: 1, ListOffsets: 2, Metadata: 3, ApiVersions: 18, CreateTopics: 19 } as const;
+
+const RESPONSE_BYTES_MAX = 64 * 1024 * 1024;
+const REQUEST_TIMEOUT_MS = 15_000;
+
+interface Pending {
+  apiKey: number;
+  apiVersion: number;
+  resolve: (body: any) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export class WireClient {
+  private socket: Socket<undefined> | null = null;
+  private inbox = new Uint8Array(0);
+  private outbox: Uint8Array[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private nextCorrelationId = 1;
+  /** Correlation ids of responses in the order they arrived. */
+  readonly receivedCorrelationIds: number[] = [];
+  readonly closed: Promise<void>;
+  private markClosed!: () => void;
+  isClosed = false;
+
+  private constructor() {
+    this.closed = new Promise((resolve) => (this.markClosed = resolve));
+  }
+
+  static async connect(port: number, host = "127.0.0.1"): Promise<WireClient> {
+    const client = new WireClient();
+    client.socket = await Bun.connect<undefined>({
+      hostname: host,
+      port,
+      socket: {
+        data: (_socket, chunk) => client.onData(chunk),
+        drain: () => client.flush(),
+        close: () => client.onClose(new Error("connection closed by the broker")),
+        error: (_socket, error) => client.onClose(error),
+        end: () => client.onClose(new Error("connection ended by the broker")),
+      },
+    });
+    return client;
+  }
+
+  /** Sends raw bytes as they are. */
+  sendRaw(bytes: Uint8Array): void {
+    if (this.isClosed) throw new Error("connection is closed");
+    this.outbox.push(bytes);
+    this.flush();
+  }
+
+  /** Sends one request without waiting; returns the correlation id and the promise of its decoded response body. */
+  send<T = any>(apiKey: number, apiVersion: number, body: object): { correlationId: number; response: Promise<T> } {
+    const correlationId = this.nextCorrelationId++;
+    const frame = encodeRequestFrame(apiKey, apiVersion, correlationId, "skua-e2e-wire", body);
+    const response = new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(correlationId);
+        reject(new Error(`no response to ${apis[apiKey].name} v${apiVersion} (correlation ${correlationId}) within ${REQUEST_TIMEOUT_MS} ms`));
+      }, REQUEST_TIMEOUT_MS);
+      this.pending.set(correlationId, { apiKey, apiVersion, resolve, reject, timer });
+    });
+    this.sendRaw(frame);
+    return { correlationId, response };
+  }
+
+  request<T = any>(apiKey: number, apiVersion: number, body: object): Promise<T> {
+    return this.send<T>(apiKey, apiVersion, body).response;
+  }
+
+  close(): void {
+    this.socket?.end();
+  }
+
+  private flush(): void {
+    const socket = this.socket;
+    if (socket === null) return;
+    while (this.outbox.length > 0) {
+      const head = this.outbox[0];
+      const written = socket.write(head);
+      if (written < 0) return;
+      if (written < head.length) {
+        this.outbox[0] = head.subarray(written);
+        return;
+      }
+      this.outbox.shift();
+    }
+  }
+
+  private onData(chunk: Uint8Array): void {
+    const merged = new Uint8Array(this.inbox.length + chunk.length);
+    merged.set(this.inbox);
+    merged.set(chunk, this.inbox.length);
+    let at = 0;
+    while (merged.length - at >= 4) {
+      const size = new DataView(merged.buffer, merged.byteOffset + at, 4).getInt32(0);
+      if (size < 4 || size > RESPONSE_BYTES_MAX) {
+        this.onClose(new Error(`bad response frame size ${size}`));
+        this.socket?.end();
+        return;
+      }
+      if (merged.length - at - 4 < size) break;
+      this.onFrame(merged.slice(at + 4, at + 4 + size));
+      at += 4 + size;
+    }
+    this.inbox = merged.slice(at);
+  }
+
+  private onFrame(frame: Uint8Array): void {
+    const reader = new Reader(frame);
+    const correlationId = reader.int32();
+    this.receivedCorrelationIds.push(correlationId);
+    const pending = this.pending.get(correlationId);
+    if (pending === undefined) return; // a response nobody waits for: the test sees it in receivedCorrelationIds
+    this.pending.delete(correlationId);
+    clearTimeout(pending.timer);
+    try {
+      if (pending.apiKey !== ApiKey.ApiVersions && isFlexible(pending.apiKey, pending.apiVersion)) {
+        const tags = reader.uvarint();
+        for (let i = 0; i < tags; i++) {
+          reader.uvarint();
+          reader.skip(reader.uvarint());
+        }
+      }
+      pending.resolve(decode(apis[pending.apiKey].response, pending.apiVersion, reader));
+    } catch (error) {
+      pending.reject(error as Error);
+    }
+  }
+
+  private onClose(error: Error): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new Error(`${error.message} (correlation ${id} unanswered)`));
+    }
+    this.pending.clear();
+    this.markClosed();
+  }
+}
+
+// ---- typed helpers over the common APIs ------------------------------------------
+
+export async function metadata(client: WireClient, topics: string[] | null, allowAutoTopicCreation = false): Promise<MetadataResponse> {
+  return client.request<MetadataResponse>(ApiKey.Metadata, 9, {
+    topics: topics === null ? null : topics.map((name) => ({ name })),
+    allowAutoTopicCreation,
+  });
+}
+
+export async function produce(
+  client: WireClient,
+  topic: string,
+  partitions: Array<{ partition: number; records: Uint8Array }>,
+  acks = -1,
+): Promise<ProduceResponse> {
+  return client.request<ProduceResponse>(ApiKey.Produce, 9, {
+    transactionalId: null,
+    acks,
+    timeoutMs: 10_000,
+    topicData: [{ name: topic, partitionData: partitions.map((p) => ({ index: p.partition, records: p.records })) }],
+  });
+}
+
+export async function fetchOnce(
+  client: WireClient,
+  topic: string,
+  partitions: Array<{ partition: number; offset: number }>,
+  maxWaitMs = 0,
+  partitionMaxBytes = 4 * 1024 * 1024,
+): Promise<FetchResponse> {
+  return client.request<FetchResponse>(ApiKey.Fetch, 12, {
+    replicaId: -1,
+    maxWaitMs,
+    minBytes: 1,
+    maxBytes: 32 * 1024 * 1024,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [
+      {
+        topic,
+        partitions: partitions.map((p) => ({
+          partition: p.partition,
+          currentLeaderEpoch: -1,
+          fetchOffset: p.offset,
+          lastFetchedEpoch: -1,
+          logStartOffset: -1,
+          partitionMaxBytes,
+        })),
+      },
+    ],
+    forgottenTopicsData: [],
+    rackId: "",
+  });
+}
+
+/** ListOffsets v7 for one partition: -1 latest, -2 earliest, else a timestamp. */
+export async function listOffset(client: WireClient, topic: string, partition: number, timestamp: number): Promise<{ errorCode: number; offset: number }> {
+  const response = await client.request<ListOffsetsResponse>(ApiKey.ListOffsets, 7, {
+    replicaId: -1,
+    isolationLevel: 0,
+    topics: [{ name: topic, partitions: [{ partitionIndex: partition, currentLeaderEpoch: -1, timestamp }] }],
+  });
+  const p = response.topics[0].partitions[0];
+  return { errorCode: p.errorCode, offset: p.offset };
+}
+
+/**
+ * Fetches every record of `partitions` from offset 0 up to each partition's high
+ * watermark at the time it is reached, with the raw protocol. Bounded in rounds and time.
+ */
+export async function fetchAll(client: WireClient, topic: string, partitions: number[], timeoutMs = 20_000): Promise<Map<number, FetchedRecord[]>> {
+  const result = new Map<number, FetchedRecord[]>(partitions.map((p) => [p, []]));
+  const next = new Map<number, number>(partitions.map((p) => [p, 0]));
+  const open = new Set(partitions);
+  const deadline = Date.now() + timeoutMs;
+  for (let round = 0; open.size > 0; round++) {
+    if (round > 100_000 || Date.now() > deadline) throw new Error(`fetchAll(${topic}) did not finish: partitions ${[...open]} open`);
+    const response = await fetchOnce(client, topic, [...open].map((p) => ({ partition: p, offset: next.get(p)! })));
+    if (response.errorCode !== 0) throw new Error(`fetch error ${response.errorCode}`);
+    for (const topicResponse of response.responses) {
+      for (const p of topicResponse.partitions) {
+        if (p.errorCode !== 0) throw new Error(`fetch ${topic}/${p.partitionIndex} error ${p.errorCode}`);
+        const from = next.get(p.partitionIndex)!;
+        const records = decodeBatches(p.records).filter((r) => r.offset >= from);
+        result.get(p.partitionIndex)!.push(...records);
+        if (records.length > 0) next.set(p.partitionIndex, records[records.length - 1].offset + 1);
+        if (next.get(p.partitionIndex)! >= p.highWatermark) open.delete(p.partitionIndex);
+      }
+    }
+  }
+  return result;
+}
