@@ -7,7 +7,7 @@
  * percentiles, errors, and the CPU the generator and the broker used. Exits 1 on any error.
  * Run: npm run bench:e2e -- --seconds 10 --connections 4 --depth 8
  */
-import { availableParallelism, tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { encodeRequestFrame } from "../src/protocol/frame.ts";
@@ -202,7 +202,8 @@ function checkFetched(plan: FetchPlan, ackedRecords: number[], partitions: numbe
 
 function printConfig(opts: Options, target: { host: string; port: number }, topic: string, batchBytes: number, batchRecords: number): void {
   const where = broker === null ? `broker ${target.host}:${target.port} (already running)` : `dist/skua --smp ${opts.smp} on ${target.host}:${target.port}, data in ${broker.dataDir}`;
-  console.log(`${where}; ${availableParallelism()} cores shared by the broker and this generator`);
+  const load = loadavg().map((l) => l.toFixed(2)).join(" ");
+  console.log(`${where}; ${availableParallelism()} cores shared by the broker and this generator; load average ${load}`);
   console.log(`topic ${topic}: ${opts.partitions} partitions; ${opts.connections} connections × ${opts.depth} in flight; ` +
     `batch ${formatBytes(batchBytes)} = ${batchRecords} records of ~${opts.recordBytes} B; ${opts.seconds} s per phase`);
   console.log("MB = 10^6 bytes of record batches acknowledged (produce) or received (fetch); latency per request, send → response\n");
