@@ -215,13 +215,19 @@ function printDiskRatio(stats: PhaseStats, disk: { directMBps: number; fdatasync
     `(${disk.fdatasyncMBps.toFixed(1)} MB/s), ${(mbps / disk.directMBps).toFixed(2)}× its O_DIRECT bandwidth (${disk.directMBps.toFixed(1)} MB/s)`);
 }
 
-async function shutdown(): Promise<void> {
-  const b = broker;
-  broker = null;
-  if (b !== null) await b[Symbol.asyncDispose]();
+let stopping: Promise<void> | null = null;
+let interrupted = false;
+
+/** Stops the broker this started, once; every caller waits for the same cleanup. */
+function shutdown(): Promise<void> {
+  if (stopping === null) stopping = broker === null ? Promise.resolve() : Promise.resolve(broker[Symbol.asyncDispose]());
+  return stopping;
 }
 
-process.once("SIGINT", () => void shutdown().then(() => process.exit(130)));
+process.once("SIGINT", () => {
+  interrupted = true;
+  void shutdown().then(() => process.exit(130));
+});
 let exitCode = 0;
 try {
   const errors = await main();
@@ -230,9 +236,9 @@ try {
     exitCode = 1;
   }
 } catch (err) {
-  console.error(`loadgen: ${(err as Error).message}`);
+  if (!interrupted) console.error(`loadgen: ${(err as Error).message}`);
   exitCode = 2;
 } finally {
   await shutdown();
 }
-process.exit(exitCode);
+process.exit(interrupted ? 130 : exitCode);

@@ -44,6 +44,7 @@ export async function startBroker(repoDir: string, smp: number, dataParent = tmp
   const dispose = async () => {
     await stopChild(child);
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(logPath, { force: true });
   };
   try {
     await waitReady(child, adminPort, logPath);
