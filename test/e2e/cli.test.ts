@@ -1,6 +1,6 @@
 /** The command line of the compiled `dist/skua`: version, help, and usage errors (exit code 2, one line naming the problem). */
 import { describe, expect, test } from "bun:test";
-import { runSkua } from "../helpers/broker.ts";
+import { runSkua, startBroker } from "../helpers/broker.ts";
 
 const validStart = ["start", "--data-dir", "/nonexistent/skua-e2e-never-created", "--kafka-addr", "127.0.0.1:1", "--admin-addr", "127.0.0.1:2"];
 
@@ -40,4 +40,16 @@ describe("skua CLI", () => {
       expect(lines[0]).toMatch(mentions);
     });
   }
+
+  test("start --log-format json: every stderr line is one JSON object; SIGTERM stops it with exit code 0", async () => {
+    await using broker = await startBroker({ smp: 1, extraArgs: ["--log-format", "json"] });
+    expect(await broker.stop("SIGTERM")).toBe(0);
+    const lines = broker.stderr().trimEnd().split("\n");
+    expect(lines.length).toBeGreaterThan(1);
+    for (const line of lines) {
+      const event = JSON.parse(line);
+      expect(typeof event).toBe("object");
+      expect(Array.isArray(event)).toBe(false);
+    }
+  }, 30_000);
 });
