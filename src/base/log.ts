@@ -2,12 +2,13 @@
 export type LogFormat = "text" | "json";
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
+const LEVEL_RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 let format: LogFormat = "text";
-let debugEnabled = false;
+let minRank = LEVEL_RANK.info;
 
-export function configureLog(options: { format: LogFormat; debug?: boolean }): void {
+export function configureLog(options: { format: LogFormat; minLevel?: LogLevel }): void {
   format = options.format;
-  debugEnabled = options.debug ?? false;
+  minRank = LEVEL_RANK[options.minLevel ?? "info"];
 }
 
 export interface Logger {
@@ -19,7 +20,7 @@ export interface Logger {
 
 export function logger(component: string): Logger {
   const emit = (level: LogLevel, message: string, fields?: Record<string, unknown>) => {
-    if (level === "debug" && !debugEnabled) return;
+    if (LEVEL_RANK[level] < minRank) return;
     process.stderr.write(formatLine(level, component, message, fields) + "\n");
   };
   return {

@@ -28,7 +28,7 @@ export const fetchHandler = defineHandler({
     const deadlineMs = context.clock.nowMs() + Math.min(Math.max(request.maxWaitMs, 0), limits.fetchWaitMsMax);
     const wanted = wantedPartitions(context, request);
     let results = await readAll(context, wanted, request.maxBytes);
-    while (bytesIn(results) < Math.max(request.minBytes, 1) && !results.some(isError)) {
+    while (bytesIn(results) < request.minBytes && !results.some(isError)) {
       const waitMs = deadlineMs - context.clock.nowMs();
       if (waitMs <= 0) break;
       await waitForData(context, wanted, waitMs);
@@ -75,11 +75,16 @@ function capResponseBytes(results: ReadResult[], responseBytesMax: number): Read
   });
 }
 
+/** Resolves when any owner sees data past a fetch offset, or after waitMs (a watch of nothing just waits). */
 async function waitForData(context: BrokerContext, wanted: Wanted[], waitMs: number): Promise<void> {
-  const known = wanted.filter((w) => w.shard !== undefined);
-  if (known.length === 0) return new Promise((resolve) => setTimeout(resolve, waitMs));
   const byShard = new Map<number, Wanted[]>();
-  for (const w of known) byShard.set(w.shard!, [...(byShard.get(w.shard!) ?? []), w]);
+  for (const w of wanted) {
+    if (w.shard === undefined) continue;
+    const items = byShard.get(w.shard);
+    if (items) items.push(w);
+    else byShard.set(w.shard, [w]);
+  }
+  if (byShard.size === 0) byShard.set(context.shardId, []);
   await Promise.race(
     [...byShard].map(([shard, items]) =>
       context.invoke(shard, "watch", { waitMs, items: items.map((w) => ({ topic: w.topic, partition: w.partition, offset: w.fetchOffset })) }),

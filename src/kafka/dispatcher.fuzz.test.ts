@@ -1,0 +1,100 @@
+/**
+ * Fuzzes the request path (header, body decoder, handler) with random and mutated frames.
+ * Each frame must either be answered or be rejected with a ProtocolError (which closes only
+ * its connection); any other exception is a bug. The seed is printed; rerun with SEED=<n>.
+ */
+import { expect, test } from "bun:test";
+import { MetadataTable } from "../cluster/metadata.ts";
+import { defaultProperties } from "../cluster/properties.ts";
+import { ProtocolError } from "../protocol/errors.ts";
+import { encodeRequestFrame } from "../protocol/frame.ts";
+import { kafkajsRequests } from "../protocol/fixtures/kafkajs.ts";
+import { ShardStats } from "../shard/stats.ts";
+import { buildBatch } from "../storage/batch-builder.ts";
+import { createDispatcher } from "./dispatcher.ts";
+import type { BrokerContext } from "./handler.ts";
+import { configureLog, logger } from "../base/log.ts";
+
+const SEED = Number(process.env.SEED ?? Date.now() % 1_000_000);
+const ITERATIONS = 20_000;
+
+function rng(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 0x1_0000_0000;
+  };
+}
+
+/** Owners that hold no data; a fetch's wait passes at once on a clock that jumps ahead. */
+function stubContext(): BrokerContext {
+  let nowMs = 0;
+  const table = MetadataTable.fromSnapshot({ version: 1, topics: [{ name: "t", id: "6c1b4bde-5d0c-4c39-8b7e-2f0e1f7c9a11", shards: [0, 0], configs: {} }] });
+  const answer = { errorCode: 0, errorMessage: null, baseOffset: 0, logAppendTimeMs: -1, logStartOffset: 0, highWatermark: 0, records: null, offset: 0, timestampMs: -1 };
+  return {
+    shardId: 0, nodeId: 0, clusterId: "fuzz", advertised: { host: "127.0.0.1", port: 9092 },
+    props: defaultProperties(), clock: { nowMs: () => nowMs },
+    metadata: () => table,
+    invoke: async (_shard, op, request: any) => {
+      if (op !== "watch") return request.items.map(() => answer);
+      nowMs += request.waitMs;
+      return { woken: false };
+    },
+    createTopics: async (commands) => commands.map((c) => ({ name: c.name, errorCode: 0, errorMessage: null, topic: null })),
+  };
+}
+
+function seedFrames(): Uint8Array[] {
+  const withoutSize = (frame: Uint8Array) => frame.subarray(4);
+  const fromHex = (hex: string) => Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+  const records = buildBatch({ records: [{ key: new Uint8Array([1]), value: new Uint8Array([2, 3]) }] });
+  const frames = Object.values(kafkajsRequests).map((f) => withoutSize(fromHex(f.hex)));
+  for (const version of [3, 9]) {
+    frames.push(withoutSize(encodeRequestFrame(0, version, 1, "fuzz", { acks: 1, timeoutMs: 100, topicData: [{ name: "t", partitionData: [{ index: 0, records }] }] })));
+  }
+  for (const version of [4, 12]) {
+    frames.push(withoutSize(encodeRequestFrame(1, version, 2, "fuzz", { maxWaitMs: 0, minBytes: 1, maxBytes: 1000, topics: [{ topic: "t", partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 100 }] }] })));
+  }
+  frames.push(withoutSize(encodeRequestFrame(3, 12, 3, "fuzz", { topics: [{ name: "t" }] })));
+  frames.push(withoutSize(encodeRequestFrame(18, 3, 4, "fuzz", { clientSoftwareName: "f", clientSoftwareVersion: "1" })));
+  frames.push(withoutSize(encodeRequestFrame(2, 7, 5, "fuzz", { topics: [{ name: "t", partitions: [{ partitionIndex: 0, timestamp: -1 }] }] })));
+  frames.push(withoutSize(encodeRequestFrame(19, 7, 6, "fuzz", { topics: [{ name: "x", numPartitions: 1, replicationFactor: 1 }] })));
+  return frames;
+}
+
+function mutate(frame: Uint8Array, random: () => number): Uint8Array {
+  const out = new Uint8Array(frame);
+  const kind = Math.floor(random() * 4);
+  if (kind === 0) return out.subarray(0, Math.floor(random() * out.length)); // truncate
+  if (kind === 1) {
+    for (let i = 0, n = 1 + Math.floor(random() * 4); i < n && out.length > 0; i++) out[Math.floor(random() * out.length)] = Math.floor(random() * 256);
+    return out;
+  }
+  if (kind === 2 && out.length >= 4) {
+    const at = Math.floor(random() * (out.length - 3)); // a length or count field turned huge or negative
+    new DataView(out.buffer).setInt32(at, random() < 0.5 ? -2 : 0x7ffffff0);
+    return out;
+  }
+  return Uint8Array.from({ length: Math.floor(random() * 64) }, () => Math.floor(random() * 256)); // noise
+}
+
+test(`random and mutated frames are answered or rejected cleanly (SEED=${SEED})`, async () => {
+  configureLog({ format: "text", minLevel: "error" }); // bad input is logged as a warning; thousands of them here
+  const random = rng(SEED);
+  const dispatch = createDispatcher(stubContext(), new ShardStats(), logger("fuzz"));
+  const seeds = seedFrames();
+  for (const frame of seeds) expect(await dispatch(frame)).not.toBeNull(); // the unmutated seeds are valid
+  let rejected = 0;
+  for (let i = 0; i < ITERATIONS; i++) {
+    const frame = mutate(seeds[Math.floor(random() * seeds.length)], random);
+    try {
+      await dispatch(frame);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw new Error(`SEED=${SEED} iteration ${i}: ${String(error)}`);
+      rejected++;
+    }
+  }
+  expect(rejected).toBeGreaterThan(ITERATIONS / 10);
+});
