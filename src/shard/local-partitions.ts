@@ -22,6 +22,7 @@ export class LocalPartitions {
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly cache = new RecentBatchCache();
   private readonly flusher: Flusher;
+  private housekeepingTimer: Timer | null = null;
 
   constructor(
     private readonly options: { shardId: number; disk: Disk; dataDir: string; props: ClusterProperties; clock: Clock; log: Logger; onFsyncMs: (ms: number) => void },
@@ -66,7 +67,24 @@ export class LocalPartitions {
     this.logs.set(k, log);
   }
 
+  /** Retention runs in the background on the owning shard, at the pace of log_compaction_interval_ms. */
+  startHousekeeping(): void {
+    const run = async () => {
+      for (const [k, log] of this.logs) {
+        if (this.logs.get(k) !== log) continue; // moved or deleted while an earlier one ran
+        const deleted = await log.enforceRetention(this.options.clock.nowMs()).catch((error: unknown) => {
+          this.options.log.error("retention failed", { partition: k, error: String(error) });
+          return 0;
+        });
+        if (deleted > 0) this.options.log.info("retention deleted segments", { partition: k, segments: deleted, logStartOffset: log.logStartOffset });
+      }
+      this.housekeepingTimer = setTimeout(run, this.options.props.log_compaction_interval_ms);
+    };
+    this.housekeepingTimer = setTimeout(run, this.options.props.log_compaction_interval_ms);
+  }
+
   async closeAll(): Promise<void> {
+    if (this.housekeepingTimer) clearTimeout(this.housekeepingTimer);
     const logs = [...this.logs.values()];
     this.logs.clear();
     await Promise.all(logs.map((log) => log.close()));

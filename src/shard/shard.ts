@@ -53,6 +53,7 @@ export class Shard {
   /** Recovers this shard's partitions, then starts listening. */
   async start(): Promise<void> {
     await this.local.sync(this.table);
+    this.local.startHousekeeping();
     const context = this.brokerContext();
     this.listener = listenKafka({
       host: this.init.kafkaAddr.host,
