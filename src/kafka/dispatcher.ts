@@ -9,12 +9,15 @@ import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
 import { decodeRequestHeader, encodeResponseFrame } from "../protocol/frame.ts";
 import { apis } from "../protocol/messages/index.ts";
 import { Reader } from "../protocol/reader.ts";
+import { Writer } from "../protocol/writer.ts";
 import { inRange } from "../protocol/schema.ts";
 import type { ShardStats } from "../shard/stats.ts";
 import type { FrameResult } from "./connection.ts";
 import { NO_RESPONSE, type BrokerContext, type RequestInfo } from "./handler.ts";
 import { API_VERSIONS_KEY, apiVersionsBody } from "./handlers/api-versions.ts";
 import { handlers, handlersByKey } from "./registry.ts";
+
+const DEFAULT_RESPONSE_BYTES = 1024;
 
 export function createDispatcher(context: BrokerContext, stats: ShardStats, log: Logger) {
   return async function dispatch(frame: Uint8Array): Promise<FrameResult> {
@@ -28,7 +31,10 @@ export function createDispatcher(context: BrokerContext, stats: ShardStats, log:
     }
     const request = decode(api.request, header.apiVersion, new Reader(frame, header.headerBytes));
     const response = await handler.handle(context, request, info);
-    const out = response === NO_RESPONSE ? null : encodeResponseFrame(header.apiKey, header.apiVersion, header.correlationId, response);
+    const out =
+      response === NO_RESPONSE
+        ? null
+        : encodeResponseFrame(header.apiKey, header.apiVersion, header.correlationId, response, new Writer(handler.responseBytesHint?.(response) ?? DEFAULT_RESPONSE_BYTES));
     stats.recordRequest(handler.name, performance.now() - startMs, frame.length, out?.length ?? 0);
     return out;
   };

@@ -36,6 +36,8 @@ export interface ApiHandler {
   maxVersion: number;
   // Requests and responses are the codec's decoded objects; each handler types its own.
   handle(context: BrokerContext, request: any, info: RequestInfo): Promise<object | typeof NO_RESPONSE>;
+  /** Roughly how big the encoded response will be, so it is written into one buffer without regrowing. */
+  responseBytesHint?(response: any): number;
 }
 
 export function defineHandler<Req, Res extends object>(handler: {
@@ -44,6 +46,7 @@ export function defineHandler<Req, Res extends object>(handler: {
   minVersion: number;
   maxVersion: number;
   handle(context: BrokerContext, request: Req, info: RequestInfo): Promise<Res | typeof NO_RESPONSE>;
+  responseBytesHint?(response: Res): number;
 }): ApiHandler {
   return handler;
 }

@@ -36,7 +36,18 @@ export const fetchHandler = defineHandler({
     }
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: respond(request, results) };
   },
+  responseBytesHint(response) {
+    let bytes = 64;
+    for (const topic of response.responses) {
+      bytes += 16 + topic.topic.length * 3;
+      for (const p of topic.partitions) bytes += PARTITION_OVERHEAD_BYTES + (p.records?.length ?? 0);
+    }
+    return bytes;
+  },
 });
+
+/** Fixed fields of one partition in a Fetch response, with room to spare. */
+const PARTITION_OVERHEAD_BYTES = 64;
 
 function wantedPartitions(context: BrokerContext, request: FetchRequest): Wanted[] {
   const table = context.metadata();
