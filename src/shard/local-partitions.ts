@@ -17,8 +17,17 @@ import type { OffsetAnswer, OffsetQuery, PartitionRef, ProduceItem, ProduceResul
 
 const key = (ref: PartitionRef) => `${ref.topic}/${ref.partition}`;
 
+function parseKey(k: string): PartitionRef {
+  const slash = k.lastIndexOf("/");
+  return { topic: k.slice(0, slash), partition: Number(k.slice(slash + 1)) };
+}
+
 export class LocalPartitions {
   private readonly logs = new Map<string, PartitionLog>();
+  /** Work in progress per partition, so a partition leaves only once its appends and reads are done. */
+  private readonly inflight = new Map<string, Set<Promise<unknown>>>();
+  /** Partitions handed off by a live move, not to be reopened while the table still names this shard. */
+  private readonly released = new Set<string>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly cache = new RecentBatchCache();
   private readonly flusher: Flusher;
@@ -31,10 +40,7 @@ export class LocalPartitions {
   }
 
   owned(): PartitionRef[] {
-    return [...this.logs.keys()].map((k) => {
-      const slash = k.lastIndexOf("/");
-      return { topic: k.slice(0, slash), partition: Number(k.slice(slash + 1)) };
-    });
+    return [...this.logs.keys()].map(parseKey);
   }
 
   /** Opens the logs this shard now owns (recovering each) and closes the ones it no longer owns. */
@@ -45,13 +51,52 @@ export class LocalPartitions {
         if (shard === this.options.shardId) wanted.set(key({ topic: topic.name, partition }), { topic: topic.name, partition, configs: topic.configs });
       });
     }
-    for (const [k, log] of this.logs) {
-      if (!wanted.has(k)) {
-        this.logs.delete(k);
-        await log.close();
-      }
-    }
-    await Promise.all([...wanted].filter(([k]) => !this.logs.has(k)).map(([k, p]) => this.openLog(k, p)));
+    for (const k of this.released) if (!wanted.has(k)) this.released.delete(k);
+    for (const k of [...this.logs.keys()]) if (!wanted.has(k)) await this.closeLog(k);
+    await Promise.all([...wanted].filter(([k]) => !this.logs.has(k) && !this.released.has(k)).map(([k, p]) => this.openLog(k, p)));
+  }
+
+  /**
+   * First half of a live move: stop taking requests for the partition (they get
+   * NOT_LEADER_OR_FOLLOWER, which clients retry), let in-flight appends and reads finish,
+   * flush and close the log. The new owner opens it when the metadata update arrives.
+   */
+  async release(ref: PartitionRef): Promise<void> {
+    const k = key(ref);
+    this.released.add(k);
+    await this.closeLog(k);
+  }
+
+  private async closeLog(k: string): Promise<void> {
+    const log = this.logs.get(k);
+    if (!log) return;
+    this.logs.delete(k);
+    this.wake(k); // waiting fetches re-read and learn the partition moved
+    await Promise.allSettled([...(this.inflight.get(k) ?? [])]);
+    await log.close();
+  }
+
+  /** Runs `work` on a partition's log, counted as in flight until it settles. */
+  private track<T>(k: string, work: Promise<T>): Promise<T> {
+    let set = this.inflight.get(k);
+    if (!set) this.inflight.set(k, (set = new Set()));
+    set.add(work);
+    const done = () => {
+      set.delete(work);
+      if (set.size === 0 && this.inflight.get(k) === set) this.inflight.delete(k);
+    };
+    work.then(done, done);
+    return work;
+  }
+
+  details(): Array<PartitionRef & { highWatermark: number; logStartOffset: number; sizeBytes: number }> {
+    return [...this.logs].map(([k, log]) => ({ ...parseKey(k), highWatermark: log.highWatermark, logStartOffset: log.logStartOffset, sizeBytes: log.sizeBytes }));
+  }
+
+  sizeBytes(): number {
+    let total = 0;
+    for (const log of this.logs.values()) total += log.sizeBytes;
+    return total;
   }
 
   private async openLog(k: string, p: { topic: string; partition: number; configs: Record<string, string> }): Promise<void> {
@@ -91,7 +136,7 @@ export class LocalPartitions {
   }
 
   produce(items: ProduceItem[]): Promise<ProduceResult[]> {
-    return Promise.all(items.map((item) => this.produceOne(item)));
+    return Promise.all(items.map((item) => this.track(key(item), this.produceOne(item))));
   }
 
   private async produceOne(item: ProduceItem): Promise<ProduceResult> {
@@ -110,7 +155,7 @@ export class LocalPartitions {
   }
 
   read(items: ReadItem[]): Promise<ReadResult[]> {
-    return Promise.all(items.map((item) => this.readOne(item)));
+    return Promise.all(items.map((item) => this.track(key(item), this.readOne(item))));
   }
 
   private async readOne(item: ReadItem): Promise<ReadResult> {
@@ -124,7 +169,7 @@ export class LocalPartitions {
   }
 
   listOffsets(items: OffsetQuery[]): Promise<OffsetAnswer[]> {
-    return Promise.all(items.map((item) => this.listOffset(item)));
+    return Promise.all(items.map((item) => this.track(key(item), this.listOffset(item))));
   }
 
   private async listOffset(item: OffsetQuery): Promise<OffsetAnswer> {
