@@ -51,7 +51,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
   const coreCount = availableParallelism();
   const shardCount = options.smp ?? coreCount;
   const supervisor = new Supervisor(shardCount);
-  const controller = Controller.open({ dataDir, props, shardCount, publish: (u) => supervisor.publish(u), warn: (m) => log.warn(m) });
+  const controller = Controller.open({ dataDir, props, shardCount, shards: supervisor, warn: (m) => log.warn(m) });
 
   const admin = Bun.serve({
     hostname: options.adminAddr.host,

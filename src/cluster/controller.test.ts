@@ -11,7 +11,12 @@ const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 function open(dataDir: string, shardCount: number, published: MetadataUpdate[] = []) {
-  return Controller.open({ dataDir, props: defaultProperties(), shardCount, publish: async (u) => void published.push(u), warn: () => {} });
+  const shards = {
+    publish: async (update: MetadataUpdate) => void published.push(update),
+    release: async () => {},
+    shardBytes: async () => new Array<number>(shardCount).fill(0),
+  };
+  return Controller.open({ dataDir, props: defaultProperties(), shardCount, shards, warn: () => {} });
 }
 
 function tempDir(): string {
@@ -72,4 +77,47 @@ test("restarting with fewer shards moves partitions of vanished shards to live o
   const shards = narrow.table.topic("t")!.shards;
   expect(shards.every((s) => s < 2)).toBe(true);
   expect(narrow.table.partitionCountByShard(2)).toEqual([4, 4]);
+});
+
+test("restarting with more shards evens counts, and only when the count changed", async () => {
+  const dir = tempDir();
+  const narrow = open(dir, 2);
+  await narrow.createTopics([topic("t", 8)]);
+  narrow.close();
+  const wide = open(dir, 4);
+  expect(wide.table.partitionCountByShard(4)).toEqual([2, 2, 2, 2]);
+  wide.close();
+  const again = open(dir, 4);
+  expect(again.table.version).toBe(wide.table.version); // nothing to record the second time
+});
+
+test("creating more partitions than the shards may hold is refused with a message", async () => {
+  const props = { ...defaultProperties(), topic_partitions_per_shard: 3 };
+  const shards = { publish: async () => {}, release: async () => {}, shardBytes: async () => [0, 0] };
+  const controller = Controller.open({ dataDir: tempDir(), props, shardCount: 2, shards, warn: () => {} });
+  expect((await controller.createTopics([topic("fits", 4)]))[0].errorCode).toBe(ErrorCode.NONE);
+  const [outcome] = await controller.createTopics([topic("huge", 3)]);
+  expect(outcome.errorCode).toBe(ErrorCode.INVALID_PARTITIONS);
+  expect(outcome.errorMessage).toContain("topic_partitions_per_shard (3) on 2 shards; room for 2");
+});
+
+test("a live move releases the partition on its old shard before publishing the new owner", async () => {
+  const events: string[] = [];
+  const dir = tempDir();
+  const controller = Controller.open({
+    dataDir: dir, props: defaultProperties(), shardCount: 2, warn: () => {},
+    shards: {
+      publish: async (u) => void events.push(`publish ${JSON.stringify(u.changes.map((c) => (c.kind === "upsert_topic" ? c.topic.shards : c.kind)))}`),
+      release: async (shard, ref) => void events.push(`release ${shard} ${ref.topic}/${ref.partition}`),
+      shardBytes: async () => [0, 0],
+    },
+  });
+  await controller.createTopics([topic("m", 2)]);
+  events.length = 0;
+  expect(await controller.movePartition("m", 0, 1)).toEqual({ ok: true, move: { topic: "m", partition: 0, from: 0, to: 1 } });
+  expect(events).toEqual(["release 0 m/0", "publish [[1,1]]"]);
+  expect((await controller.movePartition("m", 5, 0)).ok).toBe(false);
+  expect((await controller.movePartition("m", 0, 2)).ok).toBe(false);
+  expect(await controller.rebalanceCores()).toHaveLength(1);
+  expect(controller.table.partitionCountByShard(2)).toEqual([1, 1]);
 });

@@ -8,6 +8,7 @@ import { MetadataLog } from "./metadata-log.ts";
 import { MetadataTable, topicNameProblem, type MetadataChange, type MetadataUpdate, type TopicRecord } from "./metadata.ts";
 import type { ClusterProperties } from "./properties.ts";
 import { validateTopicConfigs } from "./topic-config.ts";
+import { placePartitions, planCoreBalance, type PartitionMove, type ShardLoad } from "./balance.ts";
 
 export interface CreateTopicCommand {
   name: string;
@@ -24,7 +25,17 @@ export interface CreateTopicOutcome {
   topic: TopicRecord | null;
 }
 
-export type Publish = (update: MetadataUpdate) => Promise<void>;
+/** What the controller needs of the running shards. */
+export interface ShardControl {
+  /** Sends an update to every shard and resolves once all have applied it. */
+  publish(update: MetadataUpdate): Promise<void>;
+  /** Asks a partition's owner to stop serving it and close its log (first half of a move). */
+  release(shard: number, ref: { topic: string; partition: number }): Promise<void>;
+  /** Bytes on disk per shard, for placement ties. */
+  shardBytes(): Promise<number[]>;
+}
+
+export type MoveOutcome = { ok: true; move: PartitionMove | null } | { ok: false; error: string };
 
 export class Controller {
   private queue: Promise<unknown> = Promise.resolve();
@@ -33,17 +44,21 @@ export class Controller {
     readonly table: MetadataTable,
     private readonly log: MetadataLog,
     private readonly props: ClusterProperties,
-    private readonly shardCount: number,
-    private readonly publish: Publish,
+    readonly shardCount: number,
+    private readonly shards: ShardControl,
   ) {}
 
-  /** Restores metadata from the data dir; partitions of shards that no longer exist move to live ones. */
-  static open(options: { dataDir: string; props: ClusterProperties; shardCount: number; publish: Publish; warn: (m: string) => void }): Controller {
+  /**
+   * Restores metadata from the data dir. Partitions of shards that no longer exist move to live
+   * ones; with core_balancing_on_core_count_change, a changed shard count also evens out the
+   * counts. Shards are not running yet, so these moves are metadata only: logs stay where they are.
+   */
+  static open(options: { dataDir: string; props: ClusterProperties; shardCount: number; shards: ShardControl; warn: (m: string) => void }): Controller {
     const { log, updates } = MetadataLog.open(options.dataDir, options.warn);
     const table = new MetadataTable();
     for (const update of updates) table.apply(update);
-    const controller = new Controller(table, log, options.props, options.shardCount, options.publish);
-    controller.moveOrphanedPartitions();
+    const controller = new Controller(table, log, options.props, options.shardCount, options.shards);
+    controller.balanceAtStart();
     return controller;
   }
 
@@ -53,15 +68,16 @@ export class Controller {
 
   createTopics(commands: CreateTopicCommand[]): Promise<CreateTopicOutcome[]> {
     return this.serialized(async () => {
-      const counts = this.table.partitionCountByShard(this.shardCount); // includes this request's earlier topics as they are placed
-      const outcomes = commands.map((command) => this.planTopic(command, commands, counts));
+      // The load includes this request's earlier topics as they are placed.
+      const load: ShardLoad = { partitions: this.table.partitionCountByShard(this.shardCount), bytes: await this.shards.shardBytes() };
+      const outcomes = commands.map((command) => this.planTopic(command, commands, load));
       const created = outcomes.filter((o, i) => o.topic && !commands[i].validateOnly).map((o) => o.topic!);
       if (created.length > 0) await this.commit(created.map((topic) => ({ kind: "upsert_topic", topic })));
       return outcomes;
     });
   }
 
-  private planTopic(command: CreateTopicCommand, batch: CreateTopicCommand[], counts: number[]): CreateTopicOutcome {
+  private planTopic(command: CreateTopicCommand, batch: CreateTopicCommand[], load: ShardLoad): CreateTopicOutcome {
     const fail = (errorCode: number, errorMessage: string) => ({ name: command.name, errorCode, errorMessage, topic: null });
     const nameProblem = topicNameProblem(command.name);
     if (nameProblem) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
@@ -71,39 +87,69 @@ export class Controller {
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > limits.partitionsPerTopicMax) {
       return fail(ErrorCode.INVALID_PARTITIONS, `partition count must be between 1 and ${limits.partitionsPerTopicMax}, got ${partitions}`);
     }
+    const capacity = this.props.topic_partitions_per_shard * this.shardCount - load.partitions.reduce((a, b) => a + b, 0);
+    if (partitions > capacity) {
+      return fail(ErrorCode.INVALID_PARTITIONS, `${partitions} partitions would exceed topic_partitions_per_shard (${this.props.topic_partitions_per_shard}) on ${this.shardCount} shards; room for ${capacity}`);
+    }
     if (command.replicationFactor !== -1 && command.replicationFactor !== 1) {
       return fail(ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor must be 1 on a single broker, got ${command.replicationFactor}`);
     }
     const configProblem = validateTopicConfigs(command.configs);
     if (configProblem) return fail(ErrorCode.INVALID_CONFIG, configProblem);
-    const topic: TopicRecord = { name: command.name, id: crypto.randomUUID(), shards: command.validateOnly ? this.place(partitions, [...counts]) : this.place(partitions, counts), configs: command.configs };
+    const topic: TopicRecord = { name: command.name, id: crypto.randomUUID(), shards: placePartitions(partitions, command.validateOnly ? { partitions: [...load.partitions], bytes: load.bytes } : load), configs: command.configs };
     return { name: command.name, errorCode: ErrorCode.NONE, errorMessage: null, topic };
   }
 
-  /** Each new partition goes to the shard with the fewest partitions (ties: lowest id). */
-  private place(partitionCount: number, counts: number[]): number[] {
-    const shards: number[] = [];
-    for (let i = 0; i < partitionCount; i++) {
-      const shard = counts.indexOf(Math.min(...counts));
-      counts[shard]++;
-      shards.push(shard);
-    }
-    return shards;
+  /** Moves one partition to another shard while clients keep using it. */
+  movePartition(topic: string, partition: number, to: number): Promise<MoveOutcome> {
+    return this.serialized(async () => {
+      const from = this.table.ownerOf(topic, partition);
+      if (from === undefined) return { ok: false, error: `unknown partition ${topic}/${partition}` };
+      if (!Number.isInteger(to) || to < 0 || to >= this.shardCount) return { ok: false, error: `shard must be 0..${this.shardCount - 1}, got ${to}` };
+      if (from === to) return { ok: true, move: null };
+      const move = { topic, partition, from, to };
+      await this.applyMoves([move]);
+      return { ok: true, move };
+    });
   }
 
-  private moveOrphanedPartitions(): void {
-    const counts = this.table.partitionCountByShard(this.shardCount);
-    const changes: MetadataChange[] = [];
-    for (const topic of this.table.topics()) {
-      if (topic.shards.every((shard) => shard < this.shardCount)) continue;
-      const shards = topic.shards.map((shard) => (shard < this.shardCount ? shard : this.place(1, counts)[0]));
-      changes.push({ kind: "upsert_topic", topic: { ...topic, shards } });
+  /** Evens out partition counts across the running shards (POST /v1/partitions/rebalance_cores). */
+  rebalanceCores(): Promise<PartitionMove[]> {
+    return this.serialized(async () => {
+      const moves = planCoreBalance(this.table, this.shardCount, await this.shards.shardBytes());
+      await this.applyMoves(moves);
+      return moves;
+    });
+  }
+
+  /** Each move: the old owner lets go (flushing), then the new assignment reaches every shard. */
+  private async applyMoves(moves: PartitionMove[]): Promise<void> {
+    for (const move of moves) {
+      await this.shards.release(move.from, move);
+      const topic = this.table.topic(move.topic)!;
+      const shards = topic.shards.map((shard, partition) => (partition === move.partition ? move.to : shard));
+      await this.commit([{ kind: "upsert_topic", topic: { ...topic, shards } }]);
     }
+  }
+
+  private balanceAtStart(): void {
+    const countChanged = this.table.shardCount !== this.shardCount;
+    const moves = planCoreBalance(this.table, this.shardCount).filter(
+      (m) => m.from >= this.shardCount || (countChanged && this.props.core_balancing_on_core_count_change),
+    );
+    const shardsByTopic = new Map<string, number[]>();
+    for (const move of moves) {
+      const shards = shardsByTopic.get(move.topic) ?? [...this.table.topic(move.topic)!.shards];
+      shards[move.partition] = move.to;
+      shardsByTopic.set(move.topic, shards);
+    }
+    const changes: MetadataChange[] = [...shardsByTopic].map(([name, shards]) => ({ kind: "upsert_topic", topic: { ...this.table.topic(name)!, shards } }));
+    if (countChanged) changes.push({ kind: "shard_count", shardCount: this.shardCount });
     if (changes.length > 0) this.record(changes);
   }
 
   private async commit(changes: MetadataChange[]): Promise<void> {
-    await this.publish(this.record(changes));
+    await this.shards.publish(this.record(changes));
   }
 
   private record(changes: MetadataChange[]): MetadataUpdate {

@@ -13,7 +13,11 @@ export interface TopicRecord {
   configs: Record<string, string>;
 }
 
-export type MetadataChange = { kind: "upsert_topic"; topic: TopicRecord } | { kind: "delete_topic"; name: string };
+export type MetadataChange =
+  | { kind: "upsert_topic"; topic: TopicRecord }
+  | { kind: "delete_topic"; name: string }
+  /** The shard count the partitions were last balanced for. */
+  | { kind: "shard_count"; shardCount: number };
 
 export interface MetadataUpdate {
   version: number;
@@ -22,29 +26,34 @@ export interface MetadataUpdate {
 
 export interface MetadataSnapshot {
   version: number;
+  shardCount: number;
   topics: TopicRecord[];
 }
 
 export class MetadataTable {
   private readonly topicsByName = new Map<string, TopicRecord>();
   version = 0;
+  /** 0 until the first start records it. */
+  shardCount = 0;
 
   static fromSnapshot(snapshot: MetadataSnapshot): MetadataTable {
     const table = new MetadataTable();
     for (const topic of snapshot.topics) table.topicsByName.set(topic.name, topic);
     table.version = snapshot.version;
+    table.shardCount = snapshot.shardCount;
     return table;
   }
 
   snapshot(): MetadataSnapshot {
-    return { version: this.version, topics: [...this.topicsByName.values()] };
+    return { version: this.version, shardCount: this.shardCount, topics: [...this.topicsByName.values()] };
   }
 
   apply(update: MetadataUpdate): void {
     assert(update.version === this.version + 1, `metadata update ${update.version} after ${this.version}`);
     for (const change of update.changes) {
       if (change.kind === "upsert_topic") this.topicsByName.set(change.topic.name, change.topic);
-      else this.topicsByName.delete(change.name);
+      else if (change.kind === "delete_topic") this.topicsByName.delete(change.name);
+      else this.shardCount = change.shardCount;
     }
     this.version = update.version;
   }

@@ -24,6 +24,8 @@ export const propertyDefs = {
   retention_bytes: { kind: "int", default: -1, min: -1, description: "Default retention.bytes (-1: no limit)" },
   log_cleanup_policy: { kind: "string", default: "delete", oneOf: ["delete"], description: "Default cleanup.policy" },
   kafka_batch_max_bytes: { kind: "int", default: 1 * MiB, min: 64, description: "Default max.message.bytes" },
+  topic_partitions_per_shard: { kind: "int", default: 5000, min: 1, description: "Most partitions one shard may own; creating more is refused" },
+  core_balancing_on_core_count_change: { kind: "bool", default: true, description: "Even out partition counts when the shard count changed since the last start" },
   log_compaction_interval_ms: { kind: "int", default: 10_000, min: 10, description: "How often each shard runs housekeeping: retention deletes closed segments" },
   kafka_request_max_bytes: { kind: "int", default: 100 * MiB, min: 1024, description: "Largest request frame (socket.request.max.bytes)" },
 } as const satisfies Record<string, PropertyDef>;

@@ -4,7 +4,15 @@ import type { HostPort } from "../cli/args.ts";
 import type { CreateTopicCommand, CreateTopicOutcome } from "../cluster/controller.ts";
 import type { MetadataSnapshot, MetadataUpdate } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
+import type { PartitionRef } from "./ops.ts";
 import type { ShardStatsSnapshot } from "./stats.ts";
+
+export interface PartitionDetails extends PartitionRef {
+  shard: number;
+  highWatermark: number;
+  logStartOffset: number;
+  sizeBytes: number;
+}
 
 export interface ShardInit {
   type: "init";
@@ -27,6 +35,8 @@ export type MainToShard =
   | { type: "metadata"; update: MetadataUpdate }
   | { type: "controller_reply"; id: number; outcomes: CreateTopicOutcome[] }
   | { type: "stats"; id: number }
+  | { type: "partitions"; id: number }
+  | { type: "release_partition"; id: number; topic: string; partition: number }
   | { type: "shutdown" };
 
 export type ShardToMain =
@@ -34,5 +44,7 @@ export type ShardToMain =
   | { type: "metadata_applied"; shardId: number; version: number }
   | { type: "create_topics"; shardId: number; id: number; commands: CreateTopicCommand[] }
   | { type: "stats_reply"; id: number; stats: ShardStatsSnapshot }
+  | { type: "partitions_reply"; id: number; partitions: PartitionDetails[] }
+  | { type: "released"; id: number }
   | { type: "stopped"; shardId: number }
   | { type: "fatal"; shardId: number; error: string };

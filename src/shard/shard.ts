@@ -14,9 +14,9 @@ import type { BrokerContext } from "../kafka/handler.ts";
 import { listenKafka } from "../kafka/server.ts";
 import { currentCore, pinThisThreadToCore } from "../native/libc.ts";
 import { ShardChannel } from "./channel.ts";
-import type { ShardInit, ShardToMain } from "./control.ts";
+import type { PartitionDetails, ShardInit, ShardToMain } from "./control.ts";
 import { LocalPartitions } from "./local-partitions.ts";
-import type { OpName, OpRequest, OpResponse } from "./ops.ts";
+import type { OpName, OpRequest, OpResponse, PartitionRef } from "./ops.ts";
 import { ShardStats, type ShardStatsSnapshot } from "./stats.ts";
 
 export class Shard {
@@ -76,6 +76,14 @@ export class Shard {
     this.controllerCalls.delete(id);
   }
 
+  partitionDetails(): PartitionDetails[] {
+    return this.local.details().map((p) => ({ ...p, shard: this.init.shardId }));
+  }
+
+  release(ref: PartitionRef): Promise<void> {
+    return this.local.release(ref);
+  }
+
   async stop(): Promise<void> {
     this.listener?.stop(true);
     await this.local.closeAll();
@@ -97,6 +105,8 @@ export class Shard {
       bytesOut: s.bytesOut,
       crossShardSent: this.channels.reduce((n, c) => n + (c?.messagesSent ?? 0), 0),
       crossShardReceived: this.channels.reduce((n, c) => n + (c?.messagesReceived ?? 0), 0),
+      crossShardQueueDepth: this.channels.reduce((n, c) => n + (c?.depth ?? 0), 0),
+      sizeBytes: this.local.sizeBytes(),
       latencyByApi: histograms(s.latencyByApi),
       fsyncLatency: s.fsyncLatency.snapshot(),
       connections: s.connections,

@@ -13,6 +13,10 @@ export interface ShardStatsSnapshot {
   bytesOut: number;
   crossShardSent: number;
   crossShardReceived: number;
+  /** Calls sent to other shards still waiting for their answer. */
+  crossShardQueueDepth: number;
+  /** Bytes of the partitions this shard owns, on disk. */
+  sizeBytes: number;
   latencyByApi: Record<string, HistogramSnapshot>;
   fsyncLatency: HistogramSnapshot;
   connections: number;

@@ -4,9 +4,10 @@
  */
 import { assert } from "../base/assert.ts";
 import { logger } from "../base/log.ts";
-import type { Controller } from "../cluster/controller.ts";
+import type { Controller, ShardControl } from "../cluster/controller.ts";
 import type { MetadataUpdate } from "../cluster/metadata.ts";
-import type { MainToShard, ShardInit, ShardToMain } from "./control.ts";
+import type { MainToShard, PartitionDetails, ShardInit, ShardToMain } from "./control.ts";
+import type { PartitionRef } from "./ops.ts";
 import type { ShardStatsSnapshot } from "./stats.ts";
 
 const log = logger("supervisor");
@@ -14,11 +15,12 @@ const STOP_TIMEOUT_MS = 10_000;
 
 type ShardSettings = Omit<ShardInit, "type" | "shardId" | "shardCount" | "core" | "peers" | "metadata">;
 
-export class Supervisor {
+export class Supervisor implements ShardControl {
   private readonly workers: Worker[] = [];
   private readonly waiting = new Map<string, { remaining: Set<number>; resolve: () => void }>();
-  private readonly statsCalls = new Map<number, (stats: ShardStatsSnapshot) => void>();
-  private nextStatsId = 1;
+  /** Questions to one shard, answered by a reply carrying the same id. */
+  private readonly asks = new Map<number, (reply: ShardToMain) => void>();
+  private nextAskId = 1;
   private controller: Controller | null = null;
   readyShards = 0;
 
@@ -50,15 +52,30 @@ export class Supervisor {
   }
 
   async stats(): Promise<ShardStatsSnapshot[]> {
-    return Promise.all(
-      this.workers.map((worker) => {
-        const id = this.nextStatsId++;
-        return new Promise<ShardStatsSnapshot>((resolve) => {
-          this.statsCalls.set(id, resolve);
-          this.send(worker, { type: "stats", id });
-        });
-      }),
-    );
+    const replies = await Promise.all(this.workers.map((_, shard) => this.ask(shard, { type: "stats" })));
+    return replies.map((r) => (r.type === "stats_reply" ? r.stats : unexpected(r)));
+  }
+
+  async shardBytes(): Promise<number[]> {
+    return (await this.stats()).map((s) => s.sizeBytes);
+  }
+
+  async partitionDetails(shards = this.workers.map((_, shard) => shard)): Promise<PartitionDetails[]> {
+    const replies = await Promise.all(shards.map((shard) => this.ask(shard, { type: "partitions" })));
+    return replies.flatMap((r) => (r.type === "partitions_reply" ? r.partitions : unexpected(r)));
+  }
+
+  /** The old owner's half of a live move: it stops serving the partition and closes its log. */
+  async release(shard: number, ref: PartitionRef): Promise<void> {
+    await this.ask(shard, { type: "release_partition", ...ref });
+  }
+
+  private ask(shard: number, question: DistributiveOmit<Extract<MainToShard, { id: number }>, "id">): Promise<ShardToMain> {
+    const id = this.nextAskId++;
+    return new Promise((resolve) => {
+      this.asks.set(id, resolve);
+      this.send(this.workers[shard], { ...question, id } as MainToShard);
+    });
   }
 
   async stop(): Promise<void> {
@@ -92,8 +109,10 @@ export class Supervisor {
       case "stopped":
         return this.arrived("stopped", message.shardId);
       case "stats_reply":
-        this.statsCalls.get(message.id)?.(message.stats);
-        this.statsCalls.delete(message.id);
+      case "partitions_reply":
+      case "released":
+        this.asks.get(message.id)?.(message);
+        this.asks.delete(message.id);
         return;
       case "create_topics":
         void this.controller!.createTopics(message.commands).then((outcomes) =>
@@ -134,4 +153,10 @@ export class Supervisor {
   private send(worker: Worker, message: MainToShard): void {
     worker.postMessage(message);
   }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function unexpected(reply: ShardToMain): never {
+  throw new Error(`unexpected reply from shard: ${reply.type}`);
 }

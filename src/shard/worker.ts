@@ -37,6 +37,13 @@ async function handle(message: MainToShard): Promise<void> {
     case "stats":
       post({ type: "stats_reply", id: message.id, stats: shard!.snapshotStats() });
       return;
+    case "partitions":
+      post({ type: "partitions_reply", id: message.id, partitions: shard!.partitionDetails() });
+      return;
+    case "release_partition":
+      await shard!.release({ topic: message.topic, partition: message.partition });
+      post({ type: "released", id: message.id });
+      return;
     case "shutdown":
       await shard?.stop();
       post({ type: "stopped", shardId });

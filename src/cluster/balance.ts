@@ -1,0 +1,70 @@
+/**
+ * Where partitions go: placement of new ones and the moves that even out shards. Pure, so
+ * it is tested on its own and the controller only applies what it returns.
+ */
+import type { MetadataTable } from "./metadata.ts";
+
+export interface ShardLoad {
+  partitions: number[];
+  bytes: number[];
+}
+
+export interface PartitionMove {
+  topic: string;
+  partition: number;
+  from: number;
+  to: number;
+}
+
+/** The shard with the fewest partitions; ties go to the fewest bytes, then the lowest id. */
+export function leastLoadedShard(load: ShardLoad): number {
+  let best = 0;
+  for (let shard = 1; shard < load.partitions.length; shard++) {
+    const fewer = load.partitions[shard] < load.partitions[best];
+    const tie = load.partitions[shard] === load.partitions[best];
+    if (fewer || (tie && load.bytes[shard] < load.bytes[best])) best = shard;
+  }
+  return best;
+}
+
+/** Picks a shard for each of `count` new partitions, updating `load` as it goes. */
+export function placePartitions(count: number, load: ShardLoad): number[] {
+  const shards: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const shard = leastLoadedShard(load);
+    load.partitions[shard]++;
+    shards.push(shard);
+  }
+  return shards;
+}
+
+/**
+ * Moves that first rehome partitions of shards that no longer exist, then take partitions
+ * from the fullest shard to the emptiest until counts differ by at most one. Partitions that
+ * need not move stay where they are.
+ */
+export function planCoreBalance(table: MetadataTable, shardCount: number, bytes = new Array<number>(shardCount).fill(0)): PartitionMove[] {
+  const load: ShardLoad = { partitions: table.partitionCountByShard(shardCount), bytes: [...bytes] };
+  const byShard = Array.from({ length: shardCount }, () => [] as Array<{ topic: string; partition: number }>);
+  const moves: PartitionMove[] = [];
+  for (const topic of table.topics()) {
+    topic.shards.forEach((from, partition) => {
+      if (from < shardCount) return byShard[from].push({ topic: topic.name, partition });
+      const to = placePartitions(1, load)[0];
+      moves.push({ topic: topic.name, partition, from, to });
+      byShard[to].push({ topic: topic.name, partition });
+    });
+  }
+  for (;;) {
+    const fullest = load.partitions.indexOf(Math.max(...load.partitions));
+    const emptiest = load.partitions.indexOf(Math.min(...load.partitions));
+    if (load.partitions[fullest] - load.partitions[emptiest] <= 1) return moves;
+    const moved = byShard[fullest].pop()!;
+    byShard[emptiest].push(moved);
+    load.partitions[fullest]--;
+    load.partitions[emptiest]++;
+    const earlier = moves.find((m) => m.topic === moved.topic && m.partition === moved.partition);
+    if (earlier) earlier.to = emptiest;
+    else moves.push({ ...moved, from: fullest, to: emptiest });
+  }
+}
