@@ -56,7 +56,18 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
   const admin = Bun.serve({
     hostname: options.adminAddr.host,
     port: options.adminAddr.port,
-    fetch: createAdminApp({ isReady: () => supervisor.readyShards === shardCount, shardStats: () => supervisor.stats() }).fetch,
+    fetch: createAdminApp({
+      isReady: () => supervisor.readyShards === shardCount,
+      shardStats: () => supervisor.stats(),
+      partitions: () => supervisor.partitionDetails(),
+      partition: async (topic, partition) => {
+        const owner = controller.table.ownerOf(topic, partition);
+        if (owner === undefined) return null;
+        return (await supervisor.partitionDetails([owner])).find((p) => p.topic === topic && p.partition === partition) ?? null;
+      },
+      movePartition: (topic, partition, shard) => controller.movePartition(topic, partition, shard),
+      rebalanceCores: () => controller.rebalanceCores(),
+    }).fetch,
   });
   log.info("starting", { version: packageJson.version, dataDir, shards: shardCount, cores: coreCount, io: "posix", admin: `${admin.hostname}:${admin.port}` });
 

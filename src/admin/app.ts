@@ -1,11 +1,19 @@
 /** The admin HTTP API (Hono), served from the main thread. */
 import { Hono } from "hono";
+import type { MoveOutcome } from "../cluster/controller.ts";
+import type { PartitionMove } from "../cluster/balance.ts";
+import type { PartitionDetails } from "../shard/control.ts";
 import type { ShardStatsSnapshot } from "../shard/stats.ts";
 import { renderMetrics } from "./prometheus.ts";
 
 export interface AdminBackend {
   isReady(): boolean;
   shardStats(): Promise<ShardStatsSnapshot[]>;
+  partitions(): Promise<PartitionDetails[]>;
+  /** Details of one partition, or null when it does not exist. */
+  partition(topic: string, partition: number): Promise<PartitionDetails | null>;
+  movePartition(topic: string, partition: number, shard: number): Promise<MoveOutcome>;
+  rebalanceCores(): Promise<PartitionMove[]>;
 }
 
 export function createAdminApp(backend: AdminBackend): Hono {
@@ -13,25 +21,26 @@ export function createAdminApp(backend: AdminBackend): Hono {
 
   app.get("/v1/status/ready", (c) => (backend.isReady() ? c.json({ status: "ready" }) : c.json({ status: "booting" }, 503)));
 
-  app.get("/v1/shards", async (c) => {
-    const shards = await backend.shardStats();
-    return c.json(
-      shards.map((s) => ({
-        shard_id: s.shardId,
-        core_requested: s.coreRequested,
-        core_actual: s.coreActual,
-        pinned: s.pinned,
-        partitions: s.partitions,
-        partition_count: s.partitions.length,
-        requests: s.requests,
-        connections: s.connections,
-        bytes_in: s.bytesIn,
-        bytes_out: s.bytesOut,
-        cross_shard_sent: s.crossShardSent,
-        cross_shard_received: s.crossShardReceived,
-      })),
-    );
+  app.get("/v1/shards", async (c) => c.json((await backend.shardStats()).map(describeShard)));
+
+  app.get("/v1/partitions", async (c) => c.json((await backend.partitions()).map(describePartition)));
+
+  app.get("/v1/partitions/kafka/:topic/:partition", async (c) => {
+    const partition = Number(c.req.param("partition"));
+    const details = Number.isInteger(partition) ? await backend.partition(c.req.param("topic"), partition) : null;
+    return details ? c.json(describePartition(details)) : c.json({ message: "no such partition", code: 404 }, 404);
   });
+
+  app.post("/v1/partitions/kafka/:topic/:partition/shard", async (c) => {
+    const body = await c.req.json().catch(() => null);
+    const target = body?.shard ?? body?.target;
+    if (typeof target !== "number") return c.json({ message: 'body must be {"shard": N}', code: 400 }, 400);
+    const outcome = await backend.movePartition(c.req.param("topic"), Number(c.req.param("partition")), target);
+    if (!outcome.ok) return c.json({ message: outcome.error, code: 400 }, 400);
+    return c.json({ moved: outcome.move !== null, ...outcome.move });
+  });
+
+  app.post("/v1/partitions/rebalance_cores", async (c) => c.json({ moves: await backend.rebalanceCores() }));
 
   app.get("/metrics", async (c) => {
     const text = renderMetrics(await backend.shardStats());
@@ -39,4 +48,35 @@ export function createAdminApp(backend: AdminBackend): Hono {
   });
 
   return app;
+}
+
+function describeShard(s: ShardStatsSnapshot) {
+  return {
+    shard_id: s.shardId,
+    core_requested: s.coreRequested,
+    core_actual: s.coreActual,
+    pinned: s.pinned,
+    partitions: s.partitions,
+    partition_count: s.partitions.length,
+    size_bytes: s.sizeBytes,
+    requests: s.requests,
+    connections: s.connections,
+    bytes_in: s.bytesIn,
+    bytes_out: s.bytesOut,
+    cross_shard_sent: s.crossShardSent,
+    cross_shard_received: s.crossShardReceived,
+    cross_shard_queue_depth: s.crossShardQueueDepth,
+  };
+}
+
+function describePartition(p: PartitionDetails) {
+  return {
+    ns: "kafka",
+    topic: p.topic,
+    partition_id: p.partition,
+    shard: p.shard,
+    high_watermark: p.highWatermark,
+    log_start_offset: p.logStartOffset,
+    size_bytes: p.sizeBytes,
+  };
 }
