@@ -39,8 +39,8 @@ export interface Broker extends AsyncDisposable {
   stop(signal?: NodeJS.Signals): Promise<number>;
   /** SIGKILL, then waits for exit. */
   kill9(): Promise<void>;
-  /** Starts again on the same data dir and ports (stops first with SIGTERM if still running), waits for ready. */
-  restart(): Promise<void>;
+  /** Starts again on the same data dir and ports (stops first with SIGTERM if still running), waits for ready; `changes` alter the options (e.g. another --smp). */
+  restart(changes?: Partial<BrokerOptions>): Promise<void>;
   readonly running: boolean;
 }
 
@@ -82,7 +82,7 @@ class BrokerProcess implements Broker {
 
   constructor(
     readonly dataDir: string,
-    private readonly options: BrokerOptions,
+    private options: BrokerOptions,
   ) {}
 
   get brokers(): string[] {
@@ -187,8 +187,9 @@ class BrokerProcess implements Broker {
     await this.stop("SIGKILL");
   }
 
-  async restart(): Promise<void> {
+  async restart(changes: Partial<BrokerOptions> = {}): Promise<void> {
     if (this.running) await this.stop("SIGTERM");
+    this.options = { ...this.options, ...changes };
     await this.spawnAndWait();
   }
 
