@@ -27,4 +27,6 @@ export const limits = {
   recoveryReadChunkBytes: 1024 * 1024,
   /** Largest batch recovery accepts on disk: no batch can exceed the request that carried it. */
   storedBatchBytesMax: 100 * 1024 * 1024,
+  /** Entries of each shard's io_uring submission queue; also the most ops one shard has in flight. */
+  uringQueueDepth: 256,
 } as const;

@@ -9,9 +9,10 @@ export function diskContract(name: string, makeDisk: () => Disk): void {
   describe(`Disk contract: ${name}`, () => {
     let dir = "";
     let disk: Disk;
-    beforeEach(() => {
+    beforeEach(async () => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), "skua-disk-"));
       disk = makeDisk();
+      await disk.mkdirp(dir); // a no-op on real disks; the simulated one starts empty
     });
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 

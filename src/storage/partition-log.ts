@@ -310,6 +310,8 @@ export class PartitionLog {
   private startSeal(segment: Segment): void {
     const seal = (async () => {
       const file = await segment.ready;
+      // Drops any block padding past the last batch (io_uring backend) before the segment is trusted as sealed.
+      await file.truncate(segment.sizeBytes);
       await file.datasync();
       await segment.writeIndexFiles();
       await this.disk.syncDir(this.dir);

@@ -109,11 +109,16 @@ export class Segment {
     let next = this.baseOffset;
     let chunkBytes = limits.recoveryReadChunkBytes;
     let problem: string | null = null;
-    while (position < fileSizeBytes && problem === null) {
+    let paddingAt = -1;
+    while (position < fileSizeBytes && problem === null && paddingAt < 0) {
       const buf = await file.read(position, Math.min(chunkBytes, fileSizeBytes - position));
       const atEof = position + buf.length >= fileSizeBytes;
       let at = 0;
       while (at < buf.length) {
+        if (isZeroPadding(buf, at, atEof)) {
+          paddingAt = position + at;
+          break;
+        }
         const p = rb.checkBatch(buf, at, buf.length, limits.storedBatchBytesMax);
         if (p === "partial" && !atEof) break; // the rest is in the next read
         if (p !== null) problem = p;
@@ -125,11 +130,12 @@ export class Segment {
         at += size;
       }
       // A batch larger than the chunk: grow the next read to hold it whole.
-      if (at === 0 && problem === null) chunkBytes = Math.max(chunkBytes * 2, rb.batchSizeBytes(buf, 0));
+      if (at === 0 && problem === null && paddingAt < 0) chunkBytes = Math.max(chunkBytes * 2, rb.batchSizeBytes(buf, 0));
       position += at;
     }
     if (position < fileSizeBytes) {
-      problem = `${problem ?? "partial"} at position ${position}, cut ${fileSizeBytes - position} bytes`;
+      // Zeros where the next batch would start are the io_uring backend's block padding: a clean end.
+      if (paddingAt !== position) problem = `${problem ?? "partial"} at position ${position}, cut ${fileSizeBytes - position} bytes`;
       await file.truncate(position);
     }
     this.sizeBytes = this.writtenBytes = position;
@@ -177,6 +183,15 @@ export class Segment {
     assert(this.file !== null, `segment file not open: ${this.logPath}`);
     return this.file;
   }
+}
+
+/** A zero batch length (or, at the end of the file, only zeros left) where a batch should start. */
+function isZeroPadding(buf: Uint8Array, at: number, atEof: boolean): boolean {
+  const lengthEnd = at + rb.LOG_OVERHEAD_BYTES;
+  if (lengthEnd <= buf.length) return rb.batchLength(buf, at) === 0;
+  if (!atEof) return false; // a base offset's high bytes are zeros too: wait for the next read
+  for (let i = at; i < buf.length; i++) if (buf[i] !== 0) return false;
+  return true;
 }
 
 async function readWholeFile(disk: Disk, path: string): Promise<Uint8Array | null> {

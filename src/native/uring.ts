@@ -1,0 +1,193 @@
+/**
+ * bun:ffi binding of the io_uring shim (native/skua_uring.c, linked against liburing.so.2).
+ * One Ring per shard, used only from that shard's thread. Completions wake the event loop
+ * through an eventfd registered with the ring: while ops are in flight one async read of
+ * the eventfd is pending (it blocks a pool thread, not the loop); when it returns, every
+ * completion is reaped. Idle, nothing is pending: no spinning, no polling timer.
+ */
+import { dlopen, FFIType, ptr, type Pointer } from "bun:ffi";
+import fs from "node:fs";
+import os from "node:os";
+// Embedded into dist/skua by `bun build --compile`; an empty placeholder when the shim was not built.
+import embeddedShimPath from "../../native/build/libskua_uring.so" with { type: "file" };
+import { assert } from "../base/assert.ts";
+
+export const BLOCK_BYTES = 4096;
+const REAP_BATCH_MAX = 256; // matches the shim's stack array
+const EBUSY = 16;
+
+export const enum RingOp {
+  read = 0,
+  write = 1,
+  datasync = 2,
+}
+
+const symbols = {
+  skua_ring_open: { args: [FFIType.u32, FFIType.ptr], returns: FFIType.ptr },
+  skua_ring_event_fd: { args: [FFIType.ptr], returns: FFIType.i32 },
+  skua_ring_close: { args: [FFIType.ptr], returns: FFIType.void },
+  skua_ring_prep: { args: [FFIType.ptr, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
+  skua_ring_submit: { args: [FFIType.ptr], returns: FFIType.i32 },
+  skua_ring_reap: { args: [FFIType.ptr, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+} as const;
+
+type Shim = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
+
+/** Why io_uring cannot be used here: no shim, no liburing, or the kernel refused a ring. */
+export class UringUnavailableError extends Error {
+  override name = "UringUnavailableError";
+}
+
+const shims = new Map<string, Shim>();
+
+function loadShim(shimPath: string): Shim {
+  const cached = shims.get(shimPath);
+  if (cached) return cached;
+  if (!fs.existsSync(shimPath) || fs.statSync(shimPath).size === 0) {
+    throw new UringUnavailableError("the io_uring shim was not built (gcc or liburing-dev missing at build time)");
+  }
+  try {
+    const shim = dlopen(shimPath, symbols).symbols;
+    shims.set(shimPath, shim);
+    return shim;
+  } catch (e) {
+    throw new UringUnavailableError(`cannot load the io_uring shim (is liburing2 installed?): ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** errno name for a negative result, e.g. -22 -> "EINVAL". */
+export function errnoName(result: number): string {
+  const code = -result;
+  for (const [name, value] of Object.entries(os.constants.errno)) if (value === code) return name;
+  return `errno ${code}`;
+}
+
+/** A buffer whose data starts on a 4 KiB boundary, as O_DIRECT needs. */
+export class AlignedBuffer {
+  private constructor(
+    /** The usable bytes; a view into a larger allocation that it keeps alive. */
+    readonly bytes: Uint8Array,
+    readonly address: number,
+  ) {}
+
+  static allocate(length: number): AlignedBuffer {
+    assert(length > 0 && length % BLOCK_BYTES === 0, `aligned buffer of ${length} bytes`);
+    const raw = new Uint8Array(length + BLOCK_BYTES);
+    const rawAddress = ptr(raw);
+    const offset = (BLOCK_BYTES - (rawAddress % BLOCK_BYTES)) % BLOCK_BYTES;
+    return new AlignedBuffer(raw.subarray(offset, offset + length), rawAddress + offset);
+  }
+
+  /** The same memory from `offsetBytes` on (a block multiple, so still aligned). */
+  slice(offsetBytes: number): AlignedBuffer {
+    assert(offsetBytes % BLOCK_BYTES === 0 && offsetBytes < this.bytes.length, `aligned slice at ${offsetBytes}`);
+    return new AlignedBuffer(this.bytes.subarray(offsetBytes), this.address + offsetBytes);
+  }
+}
+
+interface Pending {
+  resolve: (result: number) => void;
+  /** Keeps the buffer alive (and its address valid) until the kernel is done with it. */
+  buffer: AlignedBuffer | null;
+}
+
+export class Ring {
+  private readonly pending = new Map<number, Pending>();
+  private readonly slotWaiters: Array<() => void> = [];
+  private readonly reaped = new BigInt64Array(REAP_BATCH_MAX * 2);
+  private readonly eventBytes = new Uint8Array(8);
+  private readonly eventFd: number;
+  private nextId = 1;
+  private submitQueued = false;
+  private waitingForEvent = false;
+  private closed = false;
+  opsCompleted = 0;
+  wakeups = 0;
+
+  private constructor(
+    private readonly shim: Shim,
+    private readonly ring: Pointer,
+    readonly depth: number,
+  ) {
+    this.eventFd = shim.skua_ring_event_fd(ring);
+  }
+
+  /** Opens a ring of `depth` entries; throws UringUnavailableError if the shim or the kernel says no. */
+  static open(depth: number, shimPath: string = embeddedShimPath): Ring {
+    assert(depth > 0 && depth <= 4096, `ring depth ${depth}`);
+    const shim = loadShim(shimPath);
+    const err = new Int32Array(1);
+    const ring = shim.skua_ring_open(depth, ptr(err));
+    if (ring === null || ring === 0) throw new UringUnavailableError(`io_uring_queue_init refused: ${errnoName(err[0]!)}`);
+    return new Ring(shim, ring as Pointer, depth);
+  }
+
+  /** Runs one op; resolves with the kernel's result (bytes, 0, or a negative errno). */
+  async run(op: RingOp, fd: number, buffer: AlignedBuffer | null, length: number, offset: number): Promise<number> {
+    assert(!this.closed, "op on a closed ring");
+    // Never more in flight than the ring holds, so the completion queue cannot overflow.
+    while (this.pending.size >= this.depth) await new Promise<void>((wake) => this.slotWaiters.push(wake));
+    const id = this.nextId++;
+    const address = buffer?.address ?? 0;
+    let rc = this.shim.skua_ring_prep(this.ring, op, fd, address as unknown as Pointer, length, offset, id);
+    if (rc === -EBUSY) {
+      this.submitNow();
+      rc = this.shim.skua_ring_prep(this.ring, op, fd, address as unknown as Pointer, length, offset, id);
+    }
+    assert(rc === 0, `io_uring prep failed: ${errnoName(rc)}`);
+    const result = new Promise<number>((resolve) => this.pending.set(id, { resolve, buffer }));
+    // One submit per tick: ops started in the same tick (a group commit's fsyncs) share it.
+    if (!this.submitQueued) {
+      this.submitQueued = true;
+      queueMicrotask(() => this.submitNow());
+    }
+    this.waitForEvent();
+    return result;
+  }
+
+  private submitNow(): void {
+    this.submitQueued = false;
+    const submitted = this.shim.skua_ring_submit(this.ring);
+    assert(submitted >= 0, `io_uring_submit failed: ${errnoName(submitted)}`);
+  }
+
+  /** Keeps one eventfd read pending while ops are in flight; it returns when the kernel signals. */
+  private waitForEvent(): void {
+    if (this.waitingForEvent || this.pending.size === 0) return;
+    this.waitingForEvent = true;
+    fs.read(this.eventFd, this.eventBytes, 0, 8, null, (error) => {
+      this.waitingForEvent = false;
+      assert(error === null, `eventfd read failed: ${String(error)}`);
+      this.wakeups++;
+      this.reap();
+      this.waitForEvent();
+    });
+  }
+
+  private reap(): void {
+    for (;;) {
+      const count = this.shim.skua_ring_reap(this.ring, ptr(this.reaped), REAP_BATCH_MAX);
+      for (let i = 0; i < count; i++) {
+        const id = Number(this.reaped[2 * i]);
+        const op = this.pending.get(id);
+        assert(op !== undefined, `completion for unknown op ${id}`);
+        this.pending.delete(id);
+        this.opsCompleted++;
+        op.resolve(Number(this.reaped[2 * i + 1]));
+        this.slotWaiters.shift()?.();
+      }
+      if (count < REAP_BATCH_MAX) return;
+    }
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    assert(this.pending.size === 0, "closing a ring with ops in flight");
+    this.closed = true;
+    this.shim.skua_ring_close(this.ring);
+  }
+}
