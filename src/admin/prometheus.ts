@@ -21,9 +21,12 @@ export function renderMetrics(shards: ShardStatsSnapshot[]): string {
   family("skua_cross_shard_messages_sent_total", "counter", "Messages sent to other shards, by shard");
   for (const s of shards) lines.push(`skua_cross_shard_messages_sent_total{shard="${s.shardId}"} ${s.crossShardSent}`);
 
-  family("skua_kafka_request_latency_seconds", "histogram", "Time from a request's arrival to its encoded response, by API and shard");
+  family("skua_kafka_request_latency_seconds", "histogram", "Time from a request's arrival to its encoded response, by API, shard and route (local, or needing another shard)");
   for (const s of shards) {
-    for (const [api, h] of Object.entries(s.latencyByApi)) histogramLines(lines, "skua_kafka_request_latency_seconds", `api="${api}",shard="${s.shardId}"`, h);
+    for (const [key, h] of Object.entries(s.latencyByRoute)) {
+      const [api, route] = key.split("/");
+      histogramLines(lines, "skua_kafka_request_latency_seconds", `api="${api}",shard="${s.shardId}",route="${route}"`, h);
+    }
   }
   family("skua_storage_fsync_latency_seconds", "histogram", "fdatasync rounds (group commits), by shard");
   for (const s of shards) histogramLines(lines, "skua_storage_fsync_latency_seconds", `shard="${s.shardId}"`, s.fsyncLatency);

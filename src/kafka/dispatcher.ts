@@ -30,12 +30,20 @@ export function createDispatcher(context: BrokerContext, stats: ShardStats, log:
       return unsupported(info, log);
     }
     const request = decode(api.request, header.apiVersion, new Reader(frame, header.headerBytes));
-    const response = await handler.handle(context, request, info);
+    let crossedShards = false;
+    const requestContext: BrokerContext = {
+      ...context,
+      invoke: (shard, op, body) => {
+        if (shard !== context.shardId) crossedShards = true;
+        return context.invoke(shard, op, body);
+      },
+    };
+    const response = await handler.handle(requestContext, request, info);
     const out =
       response === NO_RESPONSE
         ? null
         : encodeResponseFrame(header.apiKey, header.apiVersion, header.correlationId, response, new Writer(handler.responseBytesHint?.(response) ?? DEFAULT_RESPONSE_BYTES));
-    stats.recordRequest(handler.name, performance.now() - startMs, frame.length, out?.length ?? 0);
+    stats.recordRequest(handler.name, performance.now() - startMs, frame.length, out?.length ?? 0, crossedShards);
     return out;
   };
 }

@@ -107,7 +107,7 @@ export class Shard {
       crossShardReceived: this.channels.reduce((n, c) => n + (c?.messagesReceived ?? 0), 0),
       crossShardQueueDepth: this.channels.reduce((n, c) => n + (c?.depth ?? 0), 0),
       sizeBytes: this.local.sizeBytes(),
-      latencyByApi: histograms(s.latencyByApi),
+      latencyByRoute: histograms(s.latencyByRoute),
       fsyncLatency: s.fsyncLatency.snapshot(),
       connections: s.connections,
     };

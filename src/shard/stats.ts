@@ -17,9 +17,12 @@ export interface ShardStatsSnapshot {
   crossShardQueueDepth: number;
   /** Bytes of the partitions this shard owns, on disk. */
   sizeBytes: number;
-  latencyByApi: Record<string, HistogramSnapshot>;
+  /** Keyed `${api}/local` or `${api}/cross_shard`: whether serving it needed another shard. */
+  latencyByRoute: Record<string, HistogramSnapshot>;
   fsyncLatency: HistogramSnapshot;
   connections: number;
+  /** Disk backend this shard runs: "uring" or "posix". */
+  backend: string;
 }
 
 export class ShardStats {
@@ -28,16 +31,17 @@ export class ShardStats {
   bytesOut = 0;
   connections = 0;
   readonly requestsByApi = new Map<string, number>();
-  readonly latencyByApi = new Map<string, Histogram>();
+  readonly latencyByRoute = new Map<string, Histogram>();
   readonly fsyncLatency = new Histogram();
 
-  recordRequest(api: string, latencyMs: number, bytesIn: number, bytesOut: number): void {
+  recordRequest(api: string, latencyMs: number, bytesIn: number, bytesOut: number, crossedShards: boolean): void {
     this.requests++;
     this.bytesIn += bytesIn;
     this.bytesOut += bytesOut;
     this.requestsByApi.set(api, (this.requestsByApi.get(api) ?? 0) + 1);
-    let histogram = this.latencyByApi.get(api);
-    if (!histogram) this.latencyByApi.set(api, (histogram = new Histogram()));
+    const route = `${api}/${crossedShards ? "cross_shard" : "local"}`;
+    let histogram = this.latencyByRoute.get(route);
+    if (!histogram) this.latencyByRoute.set(route, (histogram = new Histogram()));
     histogram.record(latencyMs);
   }
 }

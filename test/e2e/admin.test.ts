@@ -73,7 +73,7 @@ describe("admin API (--smp 2)", () => {
       expect(Object.keys(shard).sort()).toEqual(
         [
           "shard_id", "core_requested", "core_actual", "pinned", "partitions", "partition_count", "requests",
-          "connections", "bytes_in", "bytes_out", "cross_shard_sent", "cross_shard_received",
+          "connections", "bytes_in", "bytes_out", "cross_shard_sent", "cross_shard_received", "cross_shard_queue_depth", "size_bytes",
         ].sort(),
       );
       for (const key of ["shard_id", "core_requested", "core_actual", "partition_count", "requests", "connections", "bytes_in", "bytes_out", "cross_shard_sent", "cross_shard_received"] as const) {
@@ -131,12 +131,15 @@ describe("admin API (--smp 2)", () => {
     const produceLatencyCount = total(after, "skua_kafka_request_latency_seconds_count", isApi("Produce"));
     expect(produceLatencyCount).toBe(total(after, "skua_kafka_requests_total", isApi("Produce")));
     for (const shard of ["0", "1"]) {
-      const buckets = after.filter((s) => s.name === "skua_kafka_request_latency_seconds_bucket" && isApi("Produce")(s.labels) && s.labels.shard === shard);
-      if (buckets.length === 0) continue;
-      const counts = buckets.map((b) => b.value);
-      expect(counts).toEqual([...counts].sort((a, b) => a - b));
-      expect(buckets[buckets.length - 1].labels.le).toBe("+Inf");
-      expect(counts[counts.length - 1]).toBe(total(after, "skua_kafka_request_latency_seconds_count", (l) => isApi("Produce")(l) && l.shard === shard));
+      for (const route of ["local", "cross_shard"]) {
+        const series = (l: Record<string, string>) => isApi("Produce")(l) && l.shard === shard && l.route === route;
+        const buckets = after.filter((s) => s.name === "skua_kafka_request_latency_seconds_bucket" && series(s.labels));
+        if (buckets.length === 0) continue;
+        const counts = buckets.map((b) => b.value);
+        expect(counts).toEqual([...counts].sort((a, b) => a - b));
+        expect(buckets[buckets.length - 1].labels.le).toBe("+Inf");
+        expect(counts[counts.length - 1]).toBe(total(after, "skua_kafka_request_latency_seconds_count", series));
+      }
     }
 
     // acks=-1 means fsync before the ack: the fsync histogram has more observations than before.
