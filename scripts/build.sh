@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Builds dist/skua, one executable with the shard Worker entry compiled in. Skips work when
+# Builds dist/skua, one executable with the shard Worker entry and the io_uring shim compiled in. Skips work when
 # nothing under src/ changed since the last build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/build-native.sh
 
-if [ -x dist/skua ] && [ -z "$(find src package.json -newer dist/skua -print -quit)" ]; then
+if [ -x dist/skua ] && [ -z "$(find src native package.json -newer dist/skua -print -quit)" ]; then
   exit 0
 fi
 mkdir -p dist

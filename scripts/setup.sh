@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what skua needs on a Debian machine that has Node.js and npm:
-# Bun and the JS dependencies from npm; with --test, the Debian tools the tests drive (kcat).
+# Bun and the JS dependencies from npm; liburing-dev for the io_uring shim (when root); with
+# --test, the Debian tools the tests drive (kcat).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,12 +11,15 @@ if [ ! -x node_modules/.bin/bun ] || [ package-lock.json -nt node_modules/.packa
 fi
 
 apt_packages=()
+# liburing-dev: headers to build the io_uring shim (it pulls in liburing2, all dist/skua needs at run time).
+if [ ! -f /usr/include/liburing.h ]; then apt_packages+=(liburing-dev); fi
 if [ "${1:-}" = "--test" ] && ! command -v kcat >/dev/null 2>&1; then apt_packages+=(kcat); fi
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing ${apt_packages[*]} with apt" >&2
-    apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_packages[@]}" >&2
+    # Not fatal: without liburing-dev the build falls back to the posix backend.
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_packages[@]}"; } >&2 ||
+      echo "setup: apt-get install ${apt_packages[*]} failed; continuing without" >&2
   else
     echo "setup: please install ${apt_packages[*]} (apt-get install ${apt_packages[*]}); tests that need them will fail" >&2
   fi

@@ -8,6 +8,7 @@ import { parseArgs, usage, UsageError, type StartOptions } from "./cli/args.ts";
 import { createAdminApp } from "./admin/app.ts";
 import { Controller } from "./cluster/controller.ts";
 import { defaultProperties, parseConfigFile, setProperty, type ClusterProperties } from "./cluster/properties.ts";
+import { chooseBackend } from "./io/backend.ts";
 import { Supervisor } from "./shard/supervisor.ts";
 
 const EXIT_USAGE = 2;
@@ -39,13 +40,15 @@ function loadProperties(options: StartOptions): ClusterProperties {
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
-  if (options.io === "uring") throw new UsageError("--io uring: the io_uring backend is not built yet; use --io posix");
   return props;
 }
 
 async function startBroker(options: StartOptions, props: ClusterProperties): Promise<void> {
   configureLog({ format: options.logFormat });
   const log = logger("main");
+  // Forced "uring" where it cannot work throws here: one "could not start" line, exit 1.
+  const io = chooseBackend(options.io);
+  if (io.fallbackReason !== null) log.warn("io_uring unavailable; using the posix backend", { reason: io.fallbackReason });
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const coreCount = availableParallelism();
@@ -69,10 +72,10 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
       rebalanceCores: () => controller.rebalanceCores(),
     }).fetch,
   });
-  log.info("starting", { version: packageJson.version, dataDir, shards: shardCount, cores: coreCount, io: "posix", admin: `${admin.hostname}:${admin.port}` });
+  log.info("starting", { version: packageJson.version, dataDir, shards: shardCount, cores: coreCount, io: io.backend, admin: `${admin.hostname}:${admin.port}` });
 
   await supervisor.start(
-    { kafkaAddr: options.kafkaAddr, advertised: advertisedAddress(options), clusterId: clusterId(dataDir), dataDir, props, logFormat: options.logFormat },
+    { kafkaAddr: options.kafkaAddr, advertised: advertisedAddress(options), clusterId: clusterId(dataDir), dataDir, props, logFormat: options.logFormat, io: io.backend },
     controller,
     coreCount,
     // Relative to this entry point both in the sources and inside the compiled executable.

@@ -56,6 +56,7 @@ function describeShard(s: ShardStatsSnapshot) {
     core_requested: s.coreRequested,
     core_actual: s.coreActual,
     pinned: s.pinned,
+    backend: s.backend,
     partitions: s.partitions,
     partition_count: s.partitions.length,
     size_bytes: s.sizeBytes,

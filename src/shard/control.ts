@@ -1,5 +1,6 @@
 /** Messages between the main thread (controller, admin) and a shard Worker. */
 import type { LogFormat } from "../base/log.ts";
+import type { IoBackend } from "../io/backend.ts";
 import type { HostPort } from "../cli/args.ts";
 import type { CreateTopicCommand, CreateTopicOutcome } from "../cluster/controller.ts";
 import type { MetadataSnapshot, MetadataUpdate } from "../cluster/metadata.ts";
@@ -29,6 +30,8 @@ export interface ShardInit {
   peers: Array<MessagePort | null>;
   logFormat: LogFormat;
 }
+  /** Disk backend, chosen once by the main thread; each shard opens its own (one io_uring per shard). */
+  io: IoBackend;
 
 export type MainToShard =
   | ShardInit

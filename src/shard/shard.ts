@@ -7,7 +7,8 @@ import { systemClock } from "../base/clock.ts";
 import { logger, type Logger } from "../base/log.ts";
 import type { CreateTopicCommand, CreateTopicOutcome } from "../cluster/controller.ts";
 import { MetadataTable, type MetadataUpdate } from "../cluster/metadata.ts";
-import { PosixDisk } from "../io/posix-disk.ts";
+import { closeDisk, openDisk } from "../io/backend.ts";
+import type { Disk } from "../io/disk.ts";
 import type { Connection } from "../kafka/connection.ts";
 import { createDispatcher } from "../kafka/dispatcher.ts";
 import type { BrokerContext } from "../kafka/handler.ts";
@@ -26,6 +27,7 @@ export class Shard {
   private readonly stats = new ShardStats();
   private readonly log: Logger;
   private readonly pinned: boolean;
+  private readonly disk: Disk;
   private listener: TCPSocketListener<Connection> | null = null;
   private nextControllerCallId = 1;
   private readonly controllerCalls = new Map<number, (outcomes: CreateTopicOutcome[]) => void>();
@@ -38,9 +40,10 @@ export class Shard {
     this.pinned = pinThisThreadToCore(init.core);
     if (!this.pinned) this.log.warn("could not pin to core", { core: init.core });
     this.table = MetadataTable.fromSnapshot(init.metadata);
+    this.disk = openDisk(init.io);
     this.local = new LocalPartitions({
       shardId: init.shardId,
-      disk: new PosixDisk(),
+      disk: this.disk,
       dataDir: init.dataDir,
       props: init.props,
       clock: systemClock,
@@ -87,6 +90,7 @@ export class Shard {
   async stop(): Promise<void> {
     this.listener?.stop(true);
     await this.local.closeAll();
+    closeDisk(this.disk);
     for (const channel of this.channels) channel?.close();
   }
 
@@ -110,6 +114,7 @@ export class Shard {
       latencyByRoute: histograms(s.latencyByRoute),
       fsyncLatency: s.fsyncLatency.snapshot(),
       connections: s.connections,
+      backend: this.disk.name,
     };
   }
 
