@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { encodeRequestFrame } from "../src/protocol/frame.ts";
 import type { CreateTopicsRequest, CreateTopicsResponse, MetadataRequest, MetadataResponse } from "../src/protocol/messages/index.ts";
 import { processCpuSeconds, startBroker, type BrokerProcess } from "./lib/broker.ts";
+import { printRoutes } from "./lib/routes.ts";
 import { KafkaConnection } from "./lib/client.ts";
 import { errorName, runFetchPhase, runProducePhase, type FetchPlan, type ProducePlan } from "./lib/phases.ts";
 import { formatPhase, PhaseStats, sampleCpu } from "./lib/stats.ts";
@@ -168,6 +169,10 @@ async function main(): Promise<number> {
     for (const c of conns) c.close();
   }
   errors += await fetchPhase(opts, target, topic, ackedRecords, brokerCpu);
+  if (broker !== null) {
+    console.log("routes (whole run, from /metrics)");
+    await printRoutes(broker.adminUrl);
+  }
   return errors;
 }
 

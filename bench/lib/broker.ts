@@ -14,6 +14,7 @@ const STOP_TIMEOUT_MS = 10_000;
 export interface BrokerProcess extends AsyncDisposable {
   host: string;
   kafkaPort: number;
+  adminUrl: string;
   pid: number;
   dataDir: string;
   logPath: string;
@@ -52,7 +53,7 @@ export async function startBroker(repoDir: string, smp: number, dataParent = tmp
     await dispose();
     throw err;
   }
-  return { host: "127.0.0.1", kafkaPort, pid: child.pid, dataDir, logPath, [Symbol.asyncDispose]: dispose };
+  return { host: "127.0.0.1", kafkaPort, adminUrl: `http://127.0.0.1:${adminPort}`, pid: child.pid, dataDir, logPath, [Symbol.asyncDispose]: dispose };
 }
 
 async function waitReady(child: Subprocess, adminPort: number, logPath: string): Promise<void> {
