@@ -29,4 +29,18 @@ export const limits = {
   storedBatchBytesMax: 100 * 1024 * 1024,
   /** Entries of each shard's io_uring submission queue; also the most ops one shard has in flight. */
   uringQueueDepth: 256,
+  /** Members (joined or holding a MEMBER_ID_REQUIRED id) in one consumer group; past it: GROUP_MAX_SIZE_REACHED. */
+  groupMembersMax: 1000,
+  /** Protocols one JoinGroup may offer; past it: INVALID_REQUEST. */
+  groupProtocolsPerMemberMax: 64,
+  /** Bytes of one protocol's metadata in a JoinGroup (the subscription); past it: INVALID_REQUEST. */
+  groupProtocolMetadataBytesMax: 1024 * 1024,
+  /** Bytes of one member's assignment in a SyncGroup; past it: INVALID_REQUEST. */
+  groupAssignmentBytesMax: 1024 * 1024,
+  /** Characters of metadata stored with a committed offset (Kafka's offset.metadata.max.bytes); past it: OFFSET_METADATA_TOO_LARGE. */
+  offsetMetadataBytesMax: 4096,
+  /** Largest single write of a group log (commits queued together share one write and one fdatasync). */
+  groupLogWriteBytesMax: 16 * 1024 * 1024,
+  /** A group log larger than this, and more than twice its live state, is compacted. */
+  groupLogCompactBytes: 64 * 1024 * 1024,
 } as const;

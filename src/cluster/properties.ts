@@ -28,6 +28,11 @@ export const propertyDefs = {
   core_balancing_on_core_count_change: { kind: "bool", default: true, description: "Even out partition counts when the shard count changed since the last start" },
   log_compaction_interval_ms: { kind: "int", default: 10_000, min: 10, description: "How often each shard runs housekeeping: retention deletes closed segments" },
   kafka_request_max_bytes: { kind: "int", default: 100 * MiB, min: 1024, description: "Largest request frame (socket.request.max.bytes)" },
+  group_min_session_timeout_ms: { kind: "int", default: 6000, min: 1, description: "Shortest session timeout a group member may ask for" },
+  group_max_session_timeout_ms: { kind: "int", default: 300_000, min: 1, description: "Longest session timeout a group member may ask for" },
+  group_initial_rebalance_delay: { kind: "int", default: 3000, min: 0, description: "How long a new group's first rebalance waits for more members (ms)" },
+  group_offset_retention_sec: { kind: "int", default: 7 * 24 * 3600, min: 1, description: "Committed offsets of an empty group expire after this (offsets.retention.minutes)" },
+  group_offset_retention_check_ms: { kind: "int", default: 10 * 60 * 1000, min: 100, description: "How often expired group offsets are looked for" },
 } as const satisfies Record<string, PropertyDef>;
 
 export type PropertyName = keyof typeof propertyDefs;

@@ -34,7 +34,7 @@ function stubContext(): BrokerContext {
   const table = MetadataTable.fromSnapshot({ version: 1, shardCount: 1, topics: [{ name: "t", id: "6c1b4bde-5d0c-4c39-8b7e-2f0e1f7c9a11", shards: [0, 0], configs: {} }] });
   const answer = { errorCode: 0, errorMessage: null, baseOffset: 0, logAppendTimeMs: -1, logStartOffset: 0, highWatermark: 0, records: null, offset: 0, timestampMs: -1 };
   return {
-    shardId: 0, nodeId: 0, clusterId: "fuzz", advertised: { host: "127.0.0.1", port: 9092 },
+    shardId: 0, shardCount: 1, nodeId: 0, clusterId: "fuzz", advertised: { host: "127.0.0.1", port: 9092 },
     props: defaultProperties(), clock: { nowMs: () => nowMs },
     metadata: () => table,
     invoke: async (_shard, op, request: any) => {

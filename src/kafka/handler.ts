@@ -8,6 +8,7 @@ import type { OpName, OpRequest, OpResponse } from "../shard/ops.ts";
 /** What a handler may use of the shard it runs on. */
 export interface BrokerContext {
   readonly shardId: number;
+  readonly shardCount: number;
   readonly nodeId: number;
   readonly clusterId: string;
   readonly advertised: { host: string; port: number };

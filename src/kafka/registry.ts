@@ -6,6 +6,17 @@ import { fetchHandler } from "./handlers/fetch.ts";
 import { listOffsetsHandler } from "./handlers/list-offsets.ts";
 import { metadataHandler } from "./handlers/metadata.ts";
 import { produceHandler } from "./handlers/produce.ts";
+import { deleteGroupsHandler } from "./handlers/delete-groups.ts";
+import { describeGroupsHandler } from "./handlers/describe-groups.ts";
+import { findCoordinatorHandler } from "./handlers/find-coordinator.ts";
+import { heartbeatHandler } from "./handlers/heartbeat.ts";
+import { joinGroupHandler } from "./handlers/join-group.ts";
+import { leaveGroupHandler } from "./handlers/leave-group.ts";
+import { listGroupsHandler } from "./handlers/list-groups.ts";
+import { offsetCommitHandler } from "./handlers/offset-commit.ts";
+import { offsetDeleteHandler } from "./handlers/offset-delete.ts";
+import { offsetFetchHandler } from "./handlers/offset-fetch.ts";
+import { syncGroupHandler } from "./handlers/sync-group.ts";
 
 export const handlers: ApiHandler[] = [
   produceHandler,
@@ -14,6 +25,17 @@ export const handlers: ApiHandler[] = [
   metadataHandler,
   apiVersionsHandler(() => handlers),
   createTopicsHandler,
+  findCoordinatorHandler,
+  joinGroupHandler,
+  syncGroupHandler,
+  heartbeatHandler,
+  leaveGroupHandler,
+  offsetCommitHandler,
+  offsetFetchHandler,
+  listGroupsHandler,
+  describeGroupsHandler,
+  deleteGroupsHandler,
+  offsetDeleteHandler,
 ].sort((a, b) => a.apiKey - b.apiKey);
 
 export const handlersByKey = new Map(handlers.map((h) => [h.apiKey, h]));

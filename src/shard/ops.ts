@@ -2,6 +2,8 @@
  * The typed messages one shard sends another: each op carries every partition of a request
  * that the receiving shard owns, so a request costs at most one hop per owner shard.
  */
+import type { GroupOps } from "../group/types.ts";
+
 export interface PartitionRef {
   topic: string;
   partition: number;
@@ -43,7 +45,7 @@ export interface WatchItem extends PartitionRef {
   offset: number; // wake when the high watermark passes this
 }
 
-export interface Ops {
+export interface Ops extends GroupOps {
   produce: { request: { items: ProduceItem[] }; response: ProduceResult[] };
   read: { request: { items: ReadItem[] }; response: ReadResult[] };
   listOffsets: { request: { items: OffsetQuery[] }; response: OffsetAnswer[] };

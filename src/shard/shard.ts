@@ -14,6 +14,8 @@ import { createDispatcher } from "../kafka/dispatcher.ts";
 import type { BrokerContext } from "../kafka/handler.ts";
 import { listenKafka } from "../kafka/server.ts";
 import { currentCore, pinThisThreadToCore } from "../native/libc.ts";
+import { GroupCoordinator } from "../group/coordinator.ts";
+import { isGroupOp } from "../group/types.ts";
 import { ShardChannel } from "./channel.ts";
 import type { PartitionDetails, ShardInit, ShardToMain } from "./control.ts";
 import { LocalPartitions } from "./local-partitions.ts";
@@ -24,6 +26,7 @@ export class Shard {
   private readonly table: MetadataTable;
   private readonly channels: Array<ShardChannel | null>;
   private readonly local: LocalPartitions;
+  private readonly groups: GroupCoordinator;
   private readonly stats = new ShardStats();
   private readonly log: Logger;
   private readonly pinned: boolean;
@@ -50,12 +53,24 @@ export class Shard {
       log: this.log,
       onFsyncMs: (ms) => this.stats.fsyncLatency.record(ms),
     });
+    this.groups = new GroupCoordinator({
+      shardId: init.shardId,
+      shardCount: init.shardCount,
+      dataDir: init.dataDir,
+      disk: this.disk,
+      props: init.props,
+      clock: systemClock,
+      log: this.log,
+      metadata: () => this.table,
+      onFsyncMs: (ms) => this.stats.fsyncLatency.record(ms),
+    });
     this.channels = init.peers.map((port) => (port ? new ShardChannel(port, (op, request) => this.serve(op, request)) : null));
   }
 
   /** Recovers this shard's partitions, then starts listening. */
   async start(): Promise<void> {
     await this.local.sync(this.table);
+    await this.groups.start();
     this.local.startHousekeeping();
     const context = this.brokerContext();
     this.listener = listenKafka({
@@ -72,6 +87,7 @@ export class Shard {
   async applyMetadata(update: MetadataUpdate): Promise<void> {
     this.table.apply(update);
     await this.local.sync(this.table);
+    for (const change of update.changes) if (change.kind === "delete_topic") await this.groups.dropTopic(change.name);
   }
 
   answerController(id: number, outcomes: CreateTopicOutcome[]): void {
@@ -89,6 +105,7 @@ export class Shard {
 
   async stop(): Promise<void> {
     this.listener?.stop(true);
+    await this.groups.stop();
     await this.local.closeAll();
     closeDisk(this.disk);
     for (const channel of this.channels) channel?.close();
@@ -122,6 +139,7 @@ export class Shard {
     const { init } = this;
     return {
       shardId: init.shardId,
+      shardCount: init.shardCount,
       nodeId: 0,
       clusterId: init.clusterId,
       advertised: init.advertised,
@@ -141,6 +159,7 @@ export class Shard {
   }
 
   private serve(op: OpName, request: unknown): Promise<unknown> {
+    if (isGroupOp(op)) return this.groups.serve(op, request);
     switch (op) {
       case "produce": return this.local.produce((request as OpRequest<"produce">).items);
       case "read": return this.local.read((request as OpRequest<"read">).items);

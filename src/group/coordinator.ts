@@ -1,0 +1,334 @@
+/**
+ * A shard's group coordinator: the groups whose group-log partition this shard owns, their
+ * timers, their durable state. Runs on that shard's thread only; every group request reaches
+ * it as a typed op (see types.ts), routed by shardOfGroup().
+ */
+import type { Clock } from "../base/clock.ts";
+import { limits } from "../base/limits.ts";
+import type { Logger } from "../base/log.ts";
+import type { MetadataTable } from "../cluster/metadata.ts";
+import type { ClusterProperties } from "../cluster/properties.ts";
+import type { Disk } from "../io/disk.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { Group, joinError, syncError } from "./group.ts";
+import type { GroupRecord } from "./group-log.ts";
+import { OffsetStore, offsetKey, type RestoredGroup } from "./offset-store.ts";
+import { groupPartitionOf } from "./partitioning.ts";
+import { subscribedTopics } from "./subscription.ts";
+import type {
+  CommitArgs, DescribedGroupInfo, FetchOffsetsArgs, FetchOffsetsResult, GroupOpName, GroupOps, HeartbeatArgs, JoinArgs, JoinResult,
+  LeaveArgs, LeaveResult, ListedGroupInfo, OffsetDeleteArgs, OffsetDeleteResult, SyncArgs, SyncResult,
+} from "./types.ts";
+
+export interface CoordinatorOptions {
+  shardId: number;
+  shardCount: number;
+  dataDir: string;
+  disk: Disk;
+  props: ClusterProperties;
+  clock: Clock;
+  log: Logger;
+  metadata: () => MetadataTable;
+  onFsyncMs?: (ms: number) => void;
+}
+
+/** A log bigger than its live state by this much is compacted at start. */
+const COMPACT_AT_START_SLACK_BYTES = 1024 * 1024;
+
+export class GroupCoordinator {
+  private readonly groups = new Map<string, Group>();
+  private readonly timers = new Map<string, { atMs: number; timer: ReturnType<typeof setTimeout> }>();
+  private readonly store: OffsetStore;
+  private retentionTimer: ReturnType<typeof setInterval> | null = null;
+  /** Ops from other shards can arrive before this shard has loaded its groups: they wait for it. */
+  private readonly loaded: Promise<void>;
+  private markLoaded!: () => void;
+
+  constructor(private readonly options: CoordinatorOptions) {
+    this.loaded = new Promise((resolve) => (this.markLoaded = resolve));
+    this.store = new OffsetStore({
+      disk: options.disk,
+      dataDir: options.dataDir,
+      shardId: options.shardId,
+      shardCount: options.shardCount,
+      warn: (message) => options.log.warn(message),
+      onFsyncMs: options.onFsyncMs,
+      liveRecords: (partition) => this.liveRecords(partition),
+    });
+  }
+
+  /** Restores this shard's groups, drops offsets of topics that no longer exist, starts offset expiry. */
+  async start(): Promise<void> {
+    for (const restored of await this.store.load()) this.restore(restored);
+    await this.store.compactAll(COMPACT_AT_START_SLACK_BYTES);
+    const table = this.options.metadata();
+    const gone = new Set<string>();
+    for (const group of this.groups.values()) for (const o of group.offsets.values()) if (!table.topic(o.topic)) gone.add(o.topic);
+    for (const topic of gone) await this.dropTopic(topic);
+    this.retentionTimer = setInterval(() => void this.expireOffsets().catch((e) => this.options.log.error("offset expiry failed", { error: String(e) })), this.options.props.group_offset_retention_check_ms);
+    this.options.log.info("groups loaded", { groups: this.groups.size });
+    this.markLoaded();
+  }
+
+  private restore(restored: RestoredGroup): void {
+    const group = this.newGroup(restored.groupId);
+    group.generationId = restored.generationId;
+    group.protocolType = restored.protocolType;
+    for (const [key, offset] of restored.offsets) group.offsets.set(key, offset);
+    this.groups.set(group.groupId, group);
+  }
+
+  async stop(): Promise<void> {
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    for (const group of this.groups.values()) group.markDead();
+    await this.store.close();
+  }
+
+  async serve(op: GroupOpName, request: unknown): Promise<unknown> {
+    await this.loaded;
+    switch (op) {
+      case "groupJoin": return this.join(request as JoinArgs);
+      case "groupSync": return this.sync(request as SyncArgs);
+      case "groupHeartbeat": return Promise.resolve({ errorCode: this.heartbeat(request as HeartbeatArgs) });
+      case "groupLeave": return Promise.resolve(this.leave(request as LeaveArgs));
+      case "groupCommit": return this.commit(request as CommitArgs).then((errorCodes) => ({ errorCodes }));
+      case "groupFetchOffsets": return Promise.resolve((request as GroupOps["groupFetchOffsets"]["request"]).groups.map((g) => this.fetchOffsets(g)));
+      case "groupList": return Promise.resolve(this.list((request as { states: string[] }).states));
+      case "groupDescribe": return Promise.resolve((request as { groupIds: string[] }).groupIds.map((id) => this.describe(id)));
+      case "groupDelete": return Promise.all((request as { groupIds: string[] }).groupIds.map((id) => this.deleteGroup(id)));
+      case "groupOffsetDelete": return this.deleteOffsets(request as OffsetDeleteArgs);
+    }
+  }
+
+  join(args: JoinArgs): Promise<JoinResult> {
+    const problem = joinProblem(args, this.options.props);
+    if (problem !== ErrorCode.NONE) return Promise.resolve(joinError(problem, args.memberId));
+    let group = this.groups.get(args.groupId);
+    if (!group) {
+      if (args.memberId !== "") return Promise.resolve(joinError(ErrorCode.UNKNOWN_MEMBER_ID, args.memberId));
+      group = this.newGroup(args.groupId);
+      this.groups.set(args.groupId, group);
+    }
+    const joined = group.join(args);
+    this.schedule(group);
+    return joined;
+  }
+
+  sync(args: SyncArgs): Promise<SyncResult> {
+    const oversized = args.assignments.length > limits.groupMembersMax || args.assignments.some((a) => a.assignment.length > limits.groupAssignmentBytesMax);
+    if (args.groupId === "") return Promise.resolve(syncError(ErrorCode.INVALID_GROUP_ID));
+    if (oversized) return Promise.resolve(syncError(ErrorCode.INVALID_REQUEST));
+    const group = this.groups.get(args.groupId);
+    if (!group) return Promise.resolve(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+    const synced = group.sync(args);
+    this.schedule(group);
+    return synced;
+  }
+
+  heartbeat(args: HeartbeatArgs): number {
+    if (args.groupId === "") return ErrorCode.INVALID_GROUP_ID;
+    const group = this.groups.get(args.groupId);
+    if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
+    const errorCode = group.heartbeat(args);
+    this.schedule(group);
+    return errorCode;
+  }
+
+  leave(args: LeaveArgs): LeaveResult {
+    if (args.groupId === "") return { errorCode: ErrorCode.INVALID_GROUP_ID, members: [] };
+    const group = this.groups.get(args.groupId);
+    if (!group) return { errorCode: ErrorCode.NONE, members: args.members.map((m) => ({ ...m, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })) };
+    const result = group.leave(args.members);
+    this.schedule(group);
+    return result;
+  }
+
+  /** One error code per partition, in request order; answered once the offsets are durable. */
+  async commit(args: CommitArgs): Promise<number[]> {
+    if (args.groupId === "") return args.partitions.map(() => ErrorCode.INVALID_GROUP_ID);
+    const codes = args.partitions.map((p) => this.partitionProblem(p.topic, p.partition, p.metadata));
+    let group = this.groups.get(args.groupId);
+    if (!group && args.generationId < 0) this.groups.set(args.groupId, (group = this.newGroup(args.groupId)));
+    const groupCode = group ? group.checkCommit(args.memberId, args.groupInstanceId, args.generationId) : ErrorCode.ILLEGAL_GENERATION;
+    if (group) this.schedule(group);
+    if (groupCode !== ErrorCode.NONE) return codes.map((c) => (c === ErrorCode.NONE ? groupCode : c));
+    const nowMs = this.options.clock.nowMs();
+    const accepted = args.partitions.filter((_, i) => codes[i] === ErrorCode.NONE);
+    const records: GroupRecord[] = accepted.map((p) => ({ k: "o", g: args.groupId, t: p.topic, p: p.partition, o: p.offset, e: p.leaderEpoch, m: p.metadata, ts: nowMs }));
+    try {
+      await this.store.append(args.groupId, records);
+    } catch (error) {
+      this.options.log.error("offset commit write failed", { group: args.groupId, error: String(error) });
+      return codes.map((c) => (c === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : c));
+    }
+    for (const p of accepted) {
+      group!.offsets.set(offsetKey(p.topic, p.partition), { topic: p.topic, partition: p.partition, offset: p.offset, leaderEpoch: p.leaderEpoch, metadata: p.metadata, commitTimestampMs: nowMs });
+    }
+    return codes;
+  }
+
+  private partitionProblem(topic: string, partition: number, metadata: string | null): number {
+    if (this.options.metadata().ownerOf(topic, partition) === undefined) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    if (metadata !== null && metadata.length > limits.offsetMetadataBytesMax) return ErrorCode.OFFSET_METADATA_TOO_LARGE;
+    return ErrorCode.NONE;
+  }
+
+  fetchOffsets(args: FetchOffsetsArgs): FetchOffsetsResult {
+    const group = this.groups.get(args.groupId);
+    const offsets = group?.offsets ?? new Map();
+    const wanted = args.topics ?? groupByTopic([...offsets.values()]);
+    return {
+      errorCode: ErrorCode.NONE,
+      offsets: wanted.flatMap((t) =>
+        t.partitions.map((partition) => {
+          const o = offsets.get(offsetKey(t.topic, partition));
+          return { topic: t.topic, partition, offset: o?.offset ?? -1, leaderEpoch: o?.leaderEpoch ?? -1, metadata: o ? o.metadata : "", errorCode: ErrorCode.NONE };
+        }),
+      ),
+    };
+  }
+
+  list(states: string[]): ListedGroupInfo[] {
+    const wanted = new Set(states.map((s) => s.toLowerCase()));
+    return [...this.groups.values()]
+      .filter((g) => g.state !== "Dead" && (wanted.size === 0 || wanted.has(g.state.toLowerCase())))
+      .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType ?? "", state: g.state }));
+  }
+
+  describe(groupId: string): DescribedGroupInfo {
+    const group = this.groups.get(groupId);
+    if (group) return group.describe();
+    const errorCode = groupId === "" ? ErrorCode.INVALID_GROUP_ID : ErrorCode.NONE;
+    return { errorCode, groupId, state: "Dead", protocolType: "", protocolData: "", members: [] };
+  }
+
+  async deleteGroup(groupId: string): Promise<number> {
+    if (groupId === "") return ErrorCode.INVALID_GROUP_ID;
+    const group = this.groups.get(groupId);
+    if (!group) return ErrorCode.GROUP_ID_NOT_FOUND;
+    if (group.state !== "Empty") return ErrorCode.NON_EMPTY_GROUP;
+    await this.store.append(groupId, [{ k: "gd", g: groupId }]);
+    this.forget(group);
+    return ErrorCode.NONE;
+  }
+
+  private forget(group: Group): void {
+    group.markDead();
+    this.groups.delete(group.groupId);
+    const timer = this.timers.get(group.groupId);
+    if (timer) clearTimeout(timer.timer);
+    this.timers.delete(group.groupId);
+  }
+
+  async deleteOffsets(args: OffsetDeleteArgs): Promise<OffsetDeleteResult> {
+    const group = this.groups.get(args.groupId);
+    const none = { partitionErrors: args.partitions.map(() => ErrorCode.NONE) };
+    if (args.groupId === "") return { errorCode: ErrorCode.INVALID_GROUP_ID, ...none };
+    if (!group) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, ...none };
+    const active = group.state !== "Empty";
+    if (active && group.protocolType !== "consumer") return { errorCode: ErrorCode.NON_EMPTY_GROUP, ...none };
+    const subscribed = active ? new Set(group.memberMetadata().flatMap(subscribedTopics)) : new Set<string>();
+    const partitionErrors = args.partitions.map(({ topic, partition }) => {
+      if (this.options.metadata().ownerOf(topic, partition) === undefined) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      return subscribed.has(topic) ? ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : ErrorCode.NONE;
+    });
+    const removed = args.partitions.filter((p, i) => partitionErrors[i] === ErrorCode.NONE && group.offsets.has(offsetKey(p.topic, p.partition)));
+    await this.store.append(args.groupId, removed.map((p) => ({ k: "od", g: args.groupId, t: p.topic, p: p.partition })));
+    for (const p of removed) group.offsets.delete(offsetKey(p.topic, p.partition));
+    return { errorCode: ErrorCode.NONE, partitionErrors };
+  }
+
+  /** Forgets every committed offset of a deleted topic. For whoever deletes topics: call on every shard. */
+  async dropTopic(topic: string): Promise<void> {
+    const writes: Promise<void>[] = [];
+    for (const group of this.groups.values()) {
+      const gone = [...group.offsets.values()].filter((o) => o.topic === topic);
+      if (gone.length === 0) continue;
+      for (const o of gone) group.offsets.delete(offsetKey(o.topic, o.partition));
+      writes.push(this.store.append(group.groupId, gone.map((o) => ({ k: "od", g: group.groupId, t: o.topic, p: o.partition }))));
+    }
+    await Promise.all(writes);
+  }
+
+  /**
+   * Offsets of an empty group older than group_offset_retention_sec expire; an empty group left
+   * with no offsets is removed (Kafka's offsets.retention.minutes).
+   */
+  async expireOffsets(): Promise<void> {
+    const cutoffMs = this.options.clock.nowMs() - this.options.props.group_offset_retention_sec * 1000;
+    for (const group of [...this.groups.values()]) {
+      if (group.state !== "Empty") continue;
+      const expired = [...group.offsets.values()].filter((o) => o.commitTimestampMs <= cutoffMs);
+      for (const o of expired) group.offsets.delete(offsetKey(o.topic, o.partition));
+      const records: GroupRecord[] = expired.map((o) => ({ k: "od", g: group.groupId, t: o.topic, p: o.partition }));
+      const emptied = group.offsets.size === 0;
+      if (emptied) records.push({ k: "gd", g: group.groupId });
+      if (emptied) this.forget(group);
+      if (records.length > 0) await this.store.append(group.groupId, records);
+    }
+  }
+
+  private newGroup(groupId: string): Group {
+    return new Group(groupId, this.options.clock, { initialRebalanceDelayMs: this.options.props.group_initial_rebalance_delay }, (g) => {
+      this.store.append(g.groupId, [{ k: "g", g: g.groupId, gen: g.generationId, pt: g.protocolType }]).catch((error) =>
+        this.options.log.error("group metadata write failed", { group: g.groupId, error: String(error) }),
+      );
+    });
+  }
+
+  /** Keeps one timer per group, set to the group's next deadline. */
+  private schedule(group: Group): void {
+    const atMs = group.nextDeadlineMs();
+    const current = this.timers.get(group.groupId);
+    if (current && current.atMs === atMs) return;
+    if (current) clearTimeout(current.timer);
+    this.timers.delete(group.groupId);
+    if (atMs === null || this.groups.get(group.groupId) !== group) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(group.groupId);
+      group.tick();
+      this.schedule(group);
+    }, Math.max(0, atMs - this.options.clock.nowMs()));
+    this.timers.set(group.groupId, { atMs, timer });
+  }
+
+  private liveRecords(partition: number): GroupRecord[] {
+    const records: GroupRecord[] = [];
+    for (const group of this.groups.values()) {
+      if (groupPartitionOf(group.groupId) !== partition) continue;
+      records.push({ k: "g", g: group.groupId, gen: group.generationId, pt: group.protocolType });
+      for (const o of group.offsets.values()) {
+        records.push({ k: "o", g: group.groupId, t: o.topic, p: o.partition, o: o.offset, e: o.leaderEpoch, m: o.metadata, ts: o.commitTimestampMs });
+      }
+    }
+    return records;
+  }
+
+  get groupCount(): number {
+    return this.groups.size;
+  }
+}
+
+/** The mistakes a JoinGroup can have before it touches any group. */
+export function joinProblem(args: JoinArgs, props: ClusterProperties): number {
+  if (args.groupId === "") return ErrorCode.INVALID_GROUP_ID;
+  if (args.sessionTimeoutMs < props.group_min_session_timeout_ms || args.sessionTimeoutMs > props.group_max_session_timeout_ms) {
+    return ErrorCode.INVALID_SESSION_TIMEOUT;
+  }
+  if (args.protocols.length > limits.groupProtocolsPerMemberMax) return ErrorCode.INVALID_REQUEST;
+  if (args.protocols.some((p) => p.metadata.length > limits.groupProtocolMetadataBytesMax)) return ErrorCode.INVALID_REQUEST;
+  if (args.protocolType === "" || args.protocols.length === 0) return ErrorCode.INCONSISTENT_GROUP_PROTOCOL;
+  return ErrorCode.NONE;
+}
+
+function groupByTopic(offsets: Array<{ topic: string; partition: number }>): Array<{ topic: string; partitions: number[] }> {
+  const byTopic = new Map<string, number[]>();
+  for (const o of offsets) {
+    const partitions = byTopic.get(o.topic);
+    if (partitions) partitions.push(o.partition);
+    else byTopic.set(o.topic, [o.partition]);
+  }
+  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) }));
+}

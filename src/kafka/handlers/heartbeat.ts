@@ -1,0 +1,20 @@
+/** Heartbeat (12) v0–4: keeps a member's session alive and tells it when the group rebalances. */
+import type { HeartbeatRequest } from "../../protocol/messages/heartbeat.ts";
+import { shardOfGroup } from "../../group/partitioning.ts";
+import { defineHandler, type BrokerContext } from "../handler.ts";
+
+export const heartbeatHandler = defineHandler({
+  apiKey: 12,
+  name: "Heartbeat",
+  minVersion: 0,
+  maxVersion: 4,
+  async handle(context: BrokerContext, request: HeartbeatRequest) {
+    const { errorCode } = await context.invoke(shardOfGroup(request.groupId, context.shardCount), "groupHeartbeat", {
+      groupId: request.groupId,
+      memberId: request.memberId,
+      generationId: request.generationId,
+      groupInstanceId: request.groupInstanceId,
+    });
+    return { throttleTimeMs: 0, errorCode };
+  },
+});

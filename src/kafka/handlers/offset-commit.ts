@@ -1,0 +1,40 @@
+/**
+ * OffsetCommit (8) v2–9: checked against the group's generation and members, validated per
+ * partition (unknown topic or partition, metadata size), answered once the offsets are durable.
+ */
+import type { OffsetCommitRequest } from "../../protocol/messages/offset-commit.ts";
+import { shardOfGroup } from "../../group/partitioning.ts";
+import { defineHandler, type BrokerContext } from "../handler.ts";
+
+export const offsetCommitHandler = defineHandler({
+  apiKey: 8,
+  name: "OffsetCommit",
+  minVersion: 2,
+  maxVersion: 9,
+  async handle(context: BrokerContext, request: OffsetCommitRequest) {
+    const partitions = request.topics.flatMap((t) =>
+      t.partitions.map((p) => ({
+        topic: t.name,
+        partition: p.partitionIndex,
+        offset: p.committedOffset,
+        leaderEpoch: p.committedLeaderEpoch,
+        metadata: p.committedMetadata,
+      })),
+    );
+    const { errorCodes } = await context.invoke(shardOfGroup(request.groupId, context.shardCount), "groupCommit", {
+      groupId: request.groupId,
+      generationId: request.generationIdOrMemberEpoch,
+      memberId: request.memberId,
+      groupInstanceId: request.groupInstanceId,
+      partitions,
+    });
+    let next = 0;
+    return {
+      throttleTimeMs: 0,
+      topics: request.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: errorCodes[next++] })),
+      })),
+    };
+  },
+});

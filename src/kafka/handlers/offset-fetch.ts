@@ -1,0 +1,49 @@
+/**
+ * OffsetFetch (9) v1–9: committed offsets (-1 where none) of the requested partitions, or of
+ * every partition the group committed when topics is null (v2+). v8+ asks for many groups at
+ * once; each goes to its own owner shard.
+ */
+import type { OffsetFetchRequest } from "../../protocol/messages/offset-fetch.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
+import { shardOfGroup } from "../../group/partitioning.ts";
+import type { FetchedOffset, FetchOffsetsArgs, FetchOffsetsResult } from "../../group/types.ts";
+import { defineHandler, scatterByShard, type BrokerContext } from "../handler.ts";
+
+export const offsetFetchHandler = defineHandler({
+  apiKey: 9,
+  name: "OffsetFetch",
+  minVersion: 1,
+  maxVersion: 9,
+  async handle(context: BrokerContext, request: OffsetFetchRequest, info) {
+    const asked: FetchOffsetsArgs[] =
+      info.apiVersion >= 8
+        ? request.groups.map((g) => ({ groupId: g.groupId, topics: g.topics?.map((t) => ({ topic: t.name, partitions: t.partitionIndexes })) ?? null }))
+        : [{ groupId: request.groupId, topics: request.topics?.map((t) => ({ topic: t.name, partitions: t.partitionIndexes })) ?? null }];
+    const results = await scatterByShard(asked, (g) => shardOfGroup(g.groupId, context.shardCount), (shard, groups) =>
+      context.invoke(shard, "groupFetchOffsets", { groups }),
+    );
+    if (info.apiVersion >= 8) {
+      return { throttleTimeMs: 0, groups: results.map((r, i) => ({ groupId: asked[i].groupId, topics: byTopic(r), errorCode: r.errorCode })) };
+    }
+    return { throttleTimeMs: 0, topics: byTopic(results[0]), errorCode: results[0]?.errorCode ?? ErrorCode.NONE };
+  },
+});
+
+function byTopic(result: FetchOffsetsResult) {
+  const topics = new Map<string, FetchedOffset[]>();
+  for (const o of result.offsets) {
+    const list = topics.get(o.topic);
+    if (list) list.push(o);
+    else topics.set(o.topic, [o]);
+  }
+  return [...topics].map(([name, offsets]) => ({
+    name,
+    partitions: offsets.map((o) => ({
+      partitionIndex: o.partition,
+      committedOffset: o.offset,
+      committedLeaderEpoch: o.leaderEpoch,
+      metadata: o.metadata,
+      errorCode: o.errorCode,
+    })),
+  }));
+}

@@ -1,0 +1,23 @@
+/** SyncGroup (14) v0–5: the leader hands in every member's assignment; each member gets its own. */
+import type { SyncGroupRequest } from "../../protocol/messages/sync-group.ts";
+import { shardOfGroup } from "../../group/partitioning.ts";
+import { defineHandler, type BrokerContext } from "../handler.ts";
+
+export const syncGroupHandler = defineHandler({
+  apiKey: 14,
+  name: "SyncGroup",
+  minVersion: 0,
+  maxVersion: 5,
+  async handle(context: BrokerContext, request: SyncGroupRequest) {
+    const result = await context.invoke(shardOfGroup(request.groupId, context.shardCount), "groupSync", {
+      groupId: request.groupId,
+      memberId: request.memberId,
+      generationId: request.generationId,
+      groupInstanceId: request.groupInstanceId,
+      protocolType: request.protocolType,
+      protocolName: request.protocolName,
+      assignments: request.assignments.map((a) => ({ memberId: a.memberId, assignment: a.assignment })),
+    });
+    return { throttleTimeMs: 0, ...result };
+  },
+});
