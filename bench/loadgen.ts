@@ -35,12 +35,15 @@ const usage = `Usage: bun run bench/loadgen.ts [options]
   --brokers HOST:PORT    use a running broker instead of starting dist/skua
   --broker-pid PID       with --brokers: read that process's CPU time from /proc
   --disk-baseline        run bench/disk-baseline.sh first and compare acks=-1 MB/s to it
+  --io uring|posix       disk backend of the broker this starts (default: the broker's choice)
+  --acks-all-only        run only the produce acks=-1 phase (for backend comparisons)
   --data-parent DIR      where the broker's temp data dir goes (default: the OS temp dir)`;
 
 interface Options {
   seconds: number; smp: number; partitions: number; connections: number; depth: number;
   batchBytes: number; recordBytes: number; fetchConnections: number; fetchMaxBytes: number;
   brokers: string | null; brokerPid: number | null; diskBaseline: boolean; dataParent: string;
+  io: string | null; acksAllOnly: boolean;
 }
 
 function parseOptions(): Options {
@@ -50,7 +53,7 @@ function parseOptions(): Options {
       connections: { type: "string" }, depth: { type: "string" }, "batch-bytes": { type: "string" },
       "record-bytes": { type: "string" }, "fetch-connections": { type: "string" }, "fetch-max-bytes": { type: "string" },
       brokers: { type: "string" }, "broker-pid": { type: "string" }, "disk-baseline": { type: "boolean" },
-      "data-parent": { type: "string" }, help: { type: "boolean" },
+      "data-parent": { type: "string" }, help: { type: "boolean" }, io: { type: "string" }, "acks-all-only": { type: "boolean" },
     },
   });
   if (values.help) {
@@ -77,6 +80,8 @@ function parseOptions(): Options {
     brokerPid: values["broker-pid"] === undefined ? null : int("broker-pid", values["broker-pid"], 0),
     diskBaseline: values["disk-baseline"] === true,
     dataParent: values["data-parent"] ?? tmpdir(),
+    io: values.io ?? null,
+    acksAllOnly: values["acks-all-only"] === true,
   };
 }
 
@@ -146,7 +151,7 @@ let broker: BrokerProcess | null = null;
 async function main(): Promise<number> {
   const opts = parseOptions();
   const disk = opts.diskBaseline ? diskBaseline(opts.dataParent) : null;
-  if (opts.brokers === null) broker = await startBroker(REPO_DIR, opts.smp, opts.dataParent);
+  if (opts.brokers === null) broker = await startBroker(REPO_DIR, opts.smp, opts.dataParent, opts.io === null ? [] : ["--io", opts.io]);
   const target = broker === null ? parseHostPort(opts.brokers!) : { host: broker.host, port: broker.kafkaPort };
   const brokerPid = broker?.pid ?? opts.brokerPid;
   const brokerCpu = () => (brokerPid === null ? null : processCpuSeconds(brokerPid));
@@ -158,7 +163,7 @@ async function main(): Promise<number> {
 
   let errors = 0;
   const ackedRecords: number[] = [];
-  for (const acks of [-1, 1] as const) {
+  for (const acks of opts.acksAllOnly ? ([-1] as const) : ([-1, 1] as const)) {
     const conns = await openConnections(target.host, target.port, opts.connections);
     const plan: ProducePlan = { topic, partitions: opts.partitions, acks, depth: opts.depth, batch: batch.bytes, batchRecords: batch.records, ackedRecords };
     const before = sampleCpu(brokerCpu);
@@ -168,6 +173,7 @@ async function main(): Promise<number> {
     errors += stats.errorCount;
     for (const c of conns) c.close();
   }
+  if (opts.acksAllOnly) return errors;
   errors += await fetchPhase(opts, target, topic, ackedRecords, brokerCpu);
   if (broker !== null) {
     console.log("routes (whole run, from /metrics)");
@@ -206,7 +212,7 @@ function checkFetched(plan: FetchPlan, ackedRecords: number[], partitions: numbe
 }
 
 function printConfig(opts: Options, target: { host: string; port: number }, topic: string, batchBytes: number, batchRecords: number): void {
-  const where = broker === null ? `broker ${target.host}:${target.port} (already running)` : `dist/skua --smp ${opts.smp} on ${target.host}:${target.port}, data in ${broker.dataDir}`;
+  const where = broker === null ? `broker ${target.host}:${target.port} (already running)` : `dist/skua --smp ${opts.smp}${opts.io === null ? "" : ` --io ${opts.io}`} on ${target.host}:${target.port}, data in ${broker.dataDir}`;
   const load = loadavg().map((l) => l.toFixed(2)).join(" ");
   console.log(`${where}; ${availableParallelism()} cores shared by the broker and this generator; load average ${load}`);
   console.log(`topic ${topic}: ${opts.partitions} partitions; ${opts.connections} connections × ${opts.depth} in flight; ` +

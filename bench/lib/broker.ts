@@ -28,7 +28,7 @@ function freePort(): number {
   return port;
 }
 
-export async function startBroker(repoDir: string, smp: number, dataParent = tmpdir()): Promise<BrokerProcess> {
+export async function startBroker(repoDir: string, smp: number, dataParent = tmpdir(), extraArgs: string[] = []): Promise<BrokerProcess> {
   const build = Bun.spawnSync(["bash", "scripts/build.sh"], { cwd: repoDir, stdout: "inherit", stderr: "inherit" });
   if (build.exitCode !== 0) throw new Error("scripts/build.sh failed");
   const dataDir = mkdtempSync(join(dataParent, "skua-loadgen-"));
@@ -38,7 +38,7 @@ export async function startBroker(repoDir: string, smp: number, dataParent = tmp
   const logFd = openSync(logPath, "a");
   const child = Bun.spawn(
     [join(repoDir, "dist/skua"), "start", "--data-dir", dataDir, "--kafka-addr", `127.0.0.1:${kafkaPort}`,
-      "--admin-addr", `127.0.0.1:${adminPort}`, "--smp", String(smp)],
+      "--admin-addr", `127.0.0.1:${adminPort}`, "--smp", String(smp), ...extraArgs],
     { stdout: logFd, stderr: logFd },
   );
   closeSync(logFd);
