@@ -35,6 +35,12 @@ export interface ShardControl {
   shardBytes(): Promise<number[]>;
 }
 
+export interface PlannedChange<T> {
+  changes: MetadataChange[];
+  result: T;
+  afterCommit?: () => void;
+}
+
 export type MoveOutcome = { ok: true; move: PartitionMove | null } | { ok: false; error: string };
 
 export class Controller {
@@ -64,6 +70,20 @@ export class Controller {
 
   close(): void {
     this.log.close();
+  }
+
+  /**
+   * Runs `plan` in order with every other metadata change, commits and publishes the changes it
+   * returns, runs its afterCommit, then answers (DeleteTopics, CreatePartitions, AlterConfigs).
+   */
+  change<T>(plan: (table: MetadataTable, load: () => Promise<ShardLoad>) => Promise<PlannedChange<T>>): Promise<T> {
+    return this.serialized(async () => {
+      const load = async () => ({ partitions: this.table.partitionCountByShard(this.shardCount), bytes: await this.shards.shardBytes() });
+      const planned = await plan(this.table, load);
+      if (planned.changes.length > 0) await this.commit(planned.changes);
+      planned.afterCommit?.();
+      return planned.result;
+    });
   }
 
   createTopics(commands: CreateTopicCommand[]): Promise<CreateTopicOutcome[]> {

@@ -17,6 +17,15 @@ import { offsetCommitHandler } from "./handlers/offset-commit.ts";
 import { offsetDeleteHandler } from "./handlers/offset-delete.ts";
 import { offsetFetchHandler } from "./handlers/offset-fetch.ts";
 import { syncGroupHandler } from "./handlers/sync-group.ts";
+import { alterConfigsHandler } from "./handlers/alter-configs.ts";
+import { createPartitionsHandler } from "./handlers/create-partitions.ts";
+import { deleteTopicsHandler } from "./handlers/delete-topics.ts";
+import { describeClusterHandler } from "./handlers/describe-cluster.ts";
+import { describeConfigsHandler } from "./handlers/describe-configs.ts";
+import { describeLogDirsHandler } from "./handlers/describe-log-dirs.ts";
+import { incrementalAlterConfigsHandler } from "./handlers/incremental-alter-configs.ts";
+import { initProducerIdHandler } from "./handlers/init-producer-id.ts";
+import { offsetForLeaderEpochHandler } from "./handlers/offset-for-leader-epoch.ts";
 
 export const handlers: ApiHandler[] = [
   produceHandler,
@@ -36,6 +45,15 @@ export const handlers: ApiHandler[] = [
   describeGroupsHandler,
   deleteGroupsHandler,
   offsetDeleteHandler,
+  deleteTopicsHandler,
+  initProducerIdHandler,
+  offsetForLeaderEpochHandler,
+  describeConfigsHandler,
+  alterConfigsHandler,
+  describeLogDirsHandler,
+  createPartitionsHandler,
+  incrementalAlterConfigsHandler,
+  describeClusterHandler,
 ].sort((a, b) => a.apiKey - b.apiKey);
 
 export const handlersByKey = new Map(handlers.map((h) => [h.apiKey, h]));

@@ -12,7 +12,9 @@ import type { Disk } from "../io/disk.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { Flusher } from "../storage/flusher.ts";
 import { PartitionLog } from "../storage/partition-log.ts";
+import { ProducerState } from "../storage/producer-state.ts";
 import { RecentBatchCache } from "../storage/recent-batch-cache.ts";
+import { answerDuplicate, oversizedBatchRefusal, sequenceRefusal } from "./idempotence.ts";
 import type { OffsetAnswer, OffsetQuery, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, WatchItem } from "./ops.ts";
 
 const key = (ref: PartitionRef) => `${ref.topic}/${ref.partition}`;
@@ -24,6 +26,8 @@ function parseKey(k: string): PartitionRef {
 
 export class LocalPartitions {
   private readonly logs = new Map<string, PartitionLog>();
+  /** Idempotent-producer state of each open log, rebuilt from its batch headers when opened. */
+  private readonly producerStates = new WeakMap<PartitionLog, ProducerState>();
   /** Work in progress per partition, so a partition leaves only once its appends and reads are done. */
   private readonly inflight = new Map<string, Set<Promise<unknown>>>();
   /** Partitions handed off by a live move, not to be reopened while the table still names this shard. */
@@ -54,6 +58,7 @@ export class LocalPartitions {
     for (const k of this.released) if (!wanted.has(k)) this.released.delete(k);
     for (const k of [...this.logs.keys()]) if (!wanted.has(k)) await this.closeLog(k);
     await Promise.all([...wanted].filter(([k]) => !this.logs.has(k) && !this.released.has(k)).map(([k, p]) => this.openLog(k, p)));
+    for (const [k, p] of wanted) this.logs.get(k)?.reconfigure(effectiveTopicConfig(this.options.props, p.configs));
   }
 
   /**
@@ -109,6 +114,9 @@ export class LocalPartitions {
       cache: this.cache,
       log: (message: string) => this.options.log.warn(message, { partition: k }),
     });
+    const producers = new ProducerState();
+    await log.scanBatchHeaders((bytes, at) => producers.replay(bytes, at));
+    this.producerStates.set(log, producers);
     this.logs.set(k, log);
   }
 
@@ -142,8 +150,16 @@ export class LocalPartitions {
   private async produceOne(item: ProduceItem): Promise<ProduceResult> {
     const log = this.logs.get(key(item));
     if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: "partition is not on this shard", baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+    const oversized = oversizedBatchRefusal(item.records, log.config.maxMessageBytes);
+    if (oversized) return oversized;
+    // Check, append and record with no await in between: nothing may interleave on this partition.
+    const producers = this.producerStates.get(log)!;
+    const verdict = producers.checkPayload(item.records);
+    if (verdict.kind === "duplicate") return answerDuplicate(log, verdict.batch, item.acks, this.flusher);
+    if (verdict.kind !== "append") return sequenceRefusal(verdict);
     try {
       const appended = log.append(item.records, this.options.clock.nowMs());
+      producers.recordPayload(item.records, appended.written);
       await appended.written;
       this.wake(key(item));
       if (item.acks === -1) await this.flusher.requestFlush(log);
@@ -152,6 +168,13 @@ export class LocalPartitions {
       this.options.log.error("append failed", { partition: key(item), error: String(error) });
       return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, errorMessage: String(error), baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
     }
+  }
+
+  sizes(items: PartitionRef[]): Promise<Array<{ errorCode: number; sizeBytes: number }>> {
+    return Promise.resolve(items.map((item) => {
+      const log = this.logs.get(key(item));
+      return log ? { errorCode: ErrorCode.NONE, sizeBytes: log.sizeBytes } : { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, sizeBytes: -1 };
+    }));
   }
 
   read(items: ReadItem[]): Promise<ReadResult[]> {

@@ -6,6 +6,7 @@ import type { TCPSocketListener } from "bun";
 import { systemClock } from "../base/clock.ts";
 import { logger, type Logger } from "../base/log.ts";
 import type { CreateTopicCommand, CreateTopicOutcome } from "../cluster/controller.ts";
+import type { ControllerCall, ControllerCallName, ControllerCalls } from "../cluster/controller-calls.ts";
 import { MetadataTable, type MetadataUpdate } from "../cluster/metadata.ts";
 import { closeDisk, openDisk } from "../io/backend.ts";
 import type { Disk } from "../io/disk.ts";
@@ -34,6 +35,7 @@ export class Shard {
   private listener: TCPSocketListener<Connection> | null = null;
   private nextControllerCallId = 1;
   private readonly controllerCalls = new Map<number, (outcomes: CreateTopicOutcome[]) => void>();
+  private readonly pendingControllerCalls = new Map<number, { resolve: (result: unknown) => void; reject: (error: Error) => void }>();
 
   constructor(
     private readonly init: ShardInit,
@@ -88,6 +90,13 @@ export class Shard {
     this.table.apply(update);
     await this.local.sync(this.table);
     for (const change of update.changes) if (change.kind === "delete_topic") await this.groups.dropTopic(change.name);
+  }
+
+  answerControllerCall(id: number, result: unknown, error: string | undefined): void {
+    const pending = this.pendingControllerCalls.get(id);
+    this.pendingControllerCalls.delete(id);
+    if (error !== undefined) pending?.reject(new Error(`controller failed: ${error}`));
+    else pending?.resolve(result);
   }
 
   answerController(id: number, outcomes: CreateTopicOutcome[]): void {
@@ -148,6 +157,8 @@ export class Shard {
       metadata: () => this.table,
       invoke: (shard, op, request) => this.invoke(shard, op, request),
       createTopics: (commands) => this.createTopics(commands),
+      callController: (name, request) => this.callController(name, request),
+      dataDir: init.dataDir,
     };
   }
 
@@ -164,11 +175,20 @@ export class Shard {
       case "produce": return this.local.produce((request as OpRequest<"produce">).items);
       case "read": return this.local.read((request as OpRequest<"read">).items);
       case "listOffsets": return this.local.listOffsets((request as OpRequest<"listOffsets">).items);
+      case "sizes": return this.local.sizes((request as OpRequest<"sizes">).items);
       case "watch": {
         const { items, waitMs } = request as OpRequest<"watch">;
         return this.local.watch(items, waitMs);
       }
     }
+  }
+
+  private callController<N extends ControllerCallName>(name: N, request: ControllerCalls[N]["request"]): Promise<ControllerCalls[N]["response"]> {
+    const id = this.nextControllerCallId++;
+    return new Promise((resolve, reject) => {
+      this.pendingControllerCalls.set(id, { resolve: resolve as (result: unknown) => void, reject });
+      this.toMain({ type: "controller_call", shardId: this.init.shardId, id, call: { name, request } as ControllerCall });
+    });
   }
 
   private createTopics(commands: CreateTopicCommand[]): Promise<CreateTopicOutcome[]> {

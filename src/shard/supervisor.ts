@@ -5,6 +5,7 @@
 import { assert } from "../base/assert.ts";
 import { logger } from "../base/log.ts";
 import type { Controller, ShardControl } from "../cluster/controller.ts";
+import { ControllerService } from "../cluster/controller-calls.ts";
 import type { MetadataUpdate } from "../cluster/metadata.ts";
 import type { MainToShard, PartitionDetails, ShardInit, ShardToMain } from "./control.ts";
 import type { PartitionRef } from "./ops.ts";
@@ -22,6 +23,7 @@ export class Supervisor implements ShardControl {
   private readonly asks = new Map<number, (reply: ShardToMain) => void>();
   private nextAskId = 1;
   private controller: Controller | null = null;
+  private controllerService: ControllerService | null = null;
   readyShards = 0;
 
   constructor(readonly shardCount: number) {}
@@ -29,6 +31,8 @@ export class Supervisor implements ShardControl {
   /** Spawns the shards and resolves once every one of them serves. */
   async start(settings: ShardSettings, controller: Controller, coreCount: number, workerUrl: URL): Promise<void> {
     this.controller = controller;
+    this.controllerService = new ControllerService(controller, settings.dataDir, settings.props);
+    this.controllerService.removeOrphanedTopicDirs((message) => log.warn(message));
     const ports = this.peerPorts();
     const allReady = this.expect("ready");
     for (let shardId = 0; shardId < this.shardCount; shardId++) {
@@ -117,6 +121,12 @@ export class Supervisor implements ShardControl {
       case "create_topics":
         void this.controller!.createTopics(message.commands).then((outcomes) =>
           this.send(this.workers[message.shardId], { type: "controller_reply", id: message.id, outcomes }),
+        );
+        return;
+      case "controller_call":
+        void this.controllerService!.serve(message.call).then(
+          (result) => this.send(this.workers[message.shardId], { type: "controller_call_reply", id: message.id, result }),
+          (error: unknown) => this.send(this.workers[message.shardId], { type: "controller_call_reply", id: message.id, error: String(error) }),
         );
         return;
       case "fatal":

@@ -34,6 +34,9 @@ async function handle(message: MainToShard): Promise<void> {
     case "controller_reply":
       shard!.answerController(message.id, message.outcomes);
       return;
+    case "controller_call_reply":
+      shard!.answerControllerCall(message.id, message.result, message.error);
+      return;
     case "stats":
       post({ type: "stats_reply", id: message.id, stats: shard!.snapshotStats() });
       return;

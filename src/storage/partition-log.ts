@@ -416,6 +416,36 @@ export class PartitionLog {
     }
   }
 
+  // ---- batch header scan ----
+
+  /**
+   * Calls `onBatch(bytes, at)` for every written batch, oldest first, with at least its header
+   * readable in `bytes` (the producer-state rebuild at open). Reads in chunks; a batch larger
+   * than a chunk is skipped over by its length, so big batches cost one header read.
+   */
+  async scanBatchHeaders(onBatch: (bytes: Uint8Array, at: number) => void): Promise<void> {
+    for (const segment of [...this.segments]) {
+      let position = 0;
+      while (position + rb.BATCH_HEADER_BYTES <= segment.writtenBytes) {
+        const buf = await segment.read(position, Math.min(limits.recoveryReadChunkBytes, segment.writtenBytes - position));
+        let end = rb.scanBatches(buf, 0, (at) => onBatch(buf, at));
+        if (end === 0) {
+          // The next batch is larger than this chunk: its header is whole here; skip its body.
+          if (buf.length < rb.BATCH_HEADER_BYTES || rb.batchLength(buf, 0) < rb.BATCH_LENGTH_MIN) break;
+          onBatch(buf, 0);
+          end = rb.batchSizeBytes(buf, 0);
+        }
+        position += end;
+      }
+    }
+  }
+
+  /** Takes new topic settings on a live log (segment size and age apply from the next roll). */
+  reconfigure(config: LogConfig): void {
+    assert(config.segmentBytes > 0 && config.segmentBytes <= 0x7fffffff, "segmentBytes out of range");
+    Object.assign(this.config, config);
+  }
+
   // ---- timestamps ----
 
   /** The first record carrying the log's largest timestamp (ListOffsets -3), or null when empty. */

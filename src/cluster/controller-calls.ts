@@ -1,0 +1,186 @@
+/**
+ * Requests a shard makes of the controller beyond CreateTopics: producer id blocks, deleting
+ * topics, adding partitions, changing topic configs. Each is planned against the current
+ * table in the controller's order, then persisted in the metadata log and published to every
+ * shard before it is answered. Runs on the main thread.
+ */
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { limits } from "../base/limits.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { placePartitions, type ShardLoad } from "./balance.ts";
+import type { Controller } from "./controller.ts";
+import type { MetadataChange, MetadataTable, TopicRecord } from "./metadata.ts";
+import { PRODUCER_ID_BLOCK_SIZE, ProducerIdStore } from "./producer-ids.ts";
+import type { ClusterProperties } from "./properties.ts";
+import { validateTopicConfigs } from "./topic-config.ts";
+
+export interface TopicOutcome {
+  name: string;
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+export interface DeleteTopicOutcome extends TopicOutcome {
+  topicId: string;
+}
+
+/** A topic to delete, by name or (DeleteTopics v6) by id. */
+export interface DeleteTopicCommand {
+  name: string | null;
+  topicId: string | null;
+}
+
+export interface CreatePartitionsCommand {
+  name: string;
+  /** The new total partition count. */
+  count: number;
+}
+
+/** Config changes to one topic: `replace` drops every override not in `set` (AlterConfigs). */
+export interface AlterTopicConfigsCommand {
+  name: string;
+  set: Record<string, string>;
+  remove: string[];
+  replace: boolean;
+}
+
+export interface ControllerCalls {
+  allocateProducerIds: { request: Record<string, never>; response: { firstId: number; count: number } | { error: string } };
+  deleteTopics: { request: { topics: DeleteTopicCommand[] }; response: DeleteTopicOutcome[] };
+  createPartitions: { request: { topics: CreatePartitionsCommand[]; validateOnly: boolean }; response: TopicOutcome[] };
+  alterTopicConfigs: { request: { topics: AlterTopicConfigsCommand[]; validateOnly: boolean }; response: TopicOutcome[] };
+}
+
+export type ControllerCallName = keyof ControllerCalls;
+export type ControllerCall = { [N in ControllerCallName]: { name: N; request: ControllerCalls[N]["request"] } }[ControllerCallName];
+
+const NO_TOPIC_ID = "00000000-0000-0000-0000-000000000000";
+const ok = (name: string): TopicOutcome => ({ name, errorCode: ErrorCode.NONE, errorMessage: null });
+const failed = (name: string, errorCode: number, errorMessage: string): TopicOutcome => ({ name, errorCode, errorMessage });
+
+export class ControllerService {
+  private producerIds: ProducerIdStore | null = null;
+
+  constructor(
+    private readonly controller: Controller,
+    private readonly dataDir: string,
+    private readonly props: ClusterProperties,
+  ) {}
+
+  /**
+   * Deletes topic directories that no topic in the metadata owns: left by a crash between
+   * committing a DeleteTopics and removing its data. Run before the shards start.
+   */
+  removeOrphanedTopicDirs(warn: (message: string) => void): void {
+    const kafkaDir = join(this.dataDir, "kafka");
+    if (!existsSync(kafkaDir)) return;
+    for (const name of readdirSync(kafkaDir)) {
+      if (this.controller.table.topic(name)) continue;
+      warn(`removing ${join(kafkaDir, name)}: no such topic in the metadata (deleted)`);
+      rmSync(join(kafkaDir, name), { recursive: true, force: true });
+    }
+  }
+
+  serve(call: ControllerCall): Promise<unknown> {
+    switch (call.name) {
+      case "allocateProducerIds": return Promise.resolve(this.allocateProducerIds());
+      case "deleteTopics": return this.deleteTopics(call.request.topics);
+      case "createPartitions": return this.createPartitions(call.request.topics, call.request.validateOnly);
+      case "alterTopicConfigs": return this.alterTopicConfigs(call.request.topics, call.request.validateOnly);
+    }
+  }
+
+  private allocateProducerIds(): ControllerCalls["allocateProducerIds"]["response"] {
+    try {
+      this.producerIds ??= ProducerIdStore.open(this.dataDir);
+      return this.producerIds.allocate(PRODUCER_ID_BLOCK_SIZE);
+    } catch (error) {
+      return { error: String(error) };
+    }
+  }
+
+  /** Removes the topics from metadata, then (every shard having closed their logs) their data. */
+  deleteTopics(commands: DeleteTopicCommand[]): Promise<DeleteTopicOutcome[]> {
+    return this.controller.change(async (table) => {
+      const outcomes = commands.map((c) => planDelete(table, c));
+      const names = [...new Set(outcomes.filter((o) => o.errorCode === ErrorCode.NONE).map((o) => o.name))];
+      const changes: MetadataChange[] = names.map((name) => ({ kind: "delete_topic", name }));
+      const afterCommit = () => {
+        for (const name of names) rmSync(join(this.dataDir, "kafka", name), { recursive: true, force: true });
+      };
+      return { changes, result: outcomes, afterCommit };
+    });
+  }
+
+  createPartitions(commands: CreatePartitionsCommand[], validateOnly: boolean): Promise<TopicOutcome[]> {
+    return this.controller.change(async (table, currentLoad) => {
+      const load = await currentLoad(); // includes earlier topics of this request as they are placed
+      const changes: MetadataChange[] = [];
+      const outcomes = commands.map((command) => {
+        const planned = planPartitions(table, command, commands, load, this.capacity(load));
+        if ("errorCode" in planned) return planned;
+        changes.push({ kind: "upsert_topic", topic: planned });
+        return ok(command.name);
+      });
+      return { changes: validateOnly ? [] : changes, result: outcomes };
+    });
+  }
+
+  /** Partitions the shards still have room for (topic_partitions_per_shard). */
+  private capacity(load: ShardLoad): number {
+    return this.props.topic_partitions_per_shard * load.partitions.length - load.partitions.reduce((a, b) => a + b, 0);
+  }
+
+  alterTopicConfigs(commands: AlterTopicConfigsCommand[], validateOnly: boolean): Promise<TopicOutcome[]> {
+    return this.controller.change(async (table) => {
+      const changes: MetadataChange[] = [];
+      const outcomes = commands.map((command) => {
+        const topic = table.topic(command.name);
+        if (!topic) return failed(command.name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic '${command.name}'`);
+        if (commands.filter((c) => c.name === command.name).length > 1) {
+          return failed(command.name, ErrorCode.INVALID_REQUEST, `topic '${command.name}' is named twice in one request`);
+        }
+        const configs: Record<string, string> = command.replace ? {} : { ...topic.configs };
+        for (const name of command.remove) delete configs[name];
+        Object.assign(configs, command.set);
+        const problem = validateTopicConfigs(configs);
+        if (problem) return failed(command.name, ErrorCode.INVALID_CONFIG, problem);
+        changes.push({ kind: "upsert_topic", topic: { ...topic, configs } });
+        return ok(command.name);
+      });
+      return { changes: validateOnly ? [] : changes, result: outcomes };
+    });
+  }
+}
+
+function planDelete(table: MetadataTable, command: DeleteTopicCommand): DeleteTopicOutcome {
+  const byId = command.name === null;
+  const topic = byId ? [...table.topics()].find((t) => t.id === command.topicId) : table.topic(command.name!);
+  if (!topic) {
+    const errorCode = byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    const what = byId ? `topic id ${command.topicId}` : `topic '${command.name}'`;
+    return { name: command.name ?? "", topicId: command.topicId ?? NO_TOPIC_ID, errorCode, errorMessage: `unknown ${what}` };
+  }
+  return { name: topic.name, topicId: topic.id, errorCode: ErrorCode.NONE, errorMessage: null };
+}
+
+/** The topic with its new partitions placed by the controller's least-loaded rule. */
+function planPartitions(table: MetadataTable, command: CreatePartitionsCommand, batch: CreatePartitionsCommand[], load: ShardLoad, capacity: number): TopicRecord | TopicOutcome {
+  const topic = table.topic(command.name);
+  if (!topic) return failed(command.name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic '${command.name}'`);
+  if (batch.filter((c) => c.name === command.name).length > 1) {
+    return failed(command.name, ErrorCode.INVALID_REQUEST, `topic '${command.name}' is named twice in one request`);
+  }
+  const current = topic.shards.length;
+  if (!Number.isInteger(command.count) || command.count <= current) {
+    return failed(command.name, ErrorCode.INVALID_PARTITIONS, `topic '${command.name}' has ${current} partitions; the new count must be larger, got ${command.count}`);
+  }
+  if (command.count > limits.partitionsPerTopicMax) {
+    return failed(command.name, ErrorCode.INVALID_PARTITIONS, `partition count must be at most ${limits.partitionsPerTopicMax}, got ${command.count}`);
+  }
+  if (command.count - current > capacity) {
+    return failed(command.name, ErrorCode.INVALID_PARTITIONS, `${command.count - current} more partitions would exceed topic_partitions_per_shard; room for ${capacity}`);
+  }
+  return { ...topic, shards: [...topic.shards, ...placePartitions(command.count - current, load)] };
+}

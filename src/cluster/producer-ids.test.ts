@@ -1,0 +1,35 @@
+import { afterEach, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ProducerIdStore } from "./producer-ids.ts";
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), "skua-pid-"));
+  dirs.push(dir);
+  return dir;
+};
+
+test("blocks never overlap, also across reopening", () => {
+  const dir = tempDir();
+  const store = ProducerIdStore.open(dir);
+  expect(store.allocate(10)).toEqual({ firstId: 0, count: 10 });
+  expect(store.allocate(5)).toEqual({ firstId: 10, count: 5 });
+  expect(ProducerIdStore.open(dir).allocate(1)).toEqual({ firstId: 15, count: 1 });
+});
+
+test("a large counter survives (ids above 2^32)", () => {
+  const dir = tempDir();
+  const store = ProducerIdStore.open(dir);
+  store.allocate(2 ** 33);
+  expect(ProducerIdStore.open(dir).allocate(1).firstId).toBe(2 ** 33);
+});
+
+test("a corrupt file refuses to open rather than reuse ids", () => {
+  const dir = tempDir();
+  ProducerIdStore.open(dir).allocate(3);
+  writeFileSync(join(dir, "controller", "producer_ids"), "garbage-bytes");
+  expect(() => ProducerIdStore.open(dir)).toThrow(/corrupt/);
+});

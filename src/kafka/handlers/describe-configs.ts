@@ -1,0 +1,32 @@
+/** DescribeConfigs (32) v1–4: topic configs with their sources and synonyms, and the broker's cluster properties. */
+import { ErrorCode } from "../../protocol/errors.ts";
+import type { DescribeConfigsRequest, DescribeConfigsResponse } from "../../protocol/messages/index.ts";
+import { defineHandler, type BrokerContext } from "../handler.ts";
+import { describeBrokerConfigs, describeTopicConfigs, isThisBroker, ResourceType, type DescribeOptions } from "./configs.ts";
+
+type Result = DescribeConfigsResponse["results"][number];
+
+export const describeConfigsHandler = defineHandler({
+  apiKey: 32,
+  name: "DescribeConfigs",
+  minVersion: 1,
+  maxVersion: 4,
+  async handle(context: BrokerContext, request: DescribeConfigsRequest): Promise<DescribeConfigsResponse> {
+    const results = request.resources.map((resource): Result => {
+      const options: DescribeOptions = { keys: resource.configurationKeys, includeSynonyms: request.includeSynonyms, includeDocumentation: request.includeDocumentation };
+      const answer = (errorCode: number, errorMessage: string | null, configs: Result["configs"] = []) =>
+        ({ errorCode, errorMessage, resourceType: resource.resourceType, resourceName: resource.resourceName, configs });
+      if (resource.resourceType === ResourceType.TOPIC) {
+        const topic = context.metadata().topic(resource.resourceName);
+        if (!topic) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic '${resource.resourceName}'`);
+        return answer(ErrorCode.NONE, null, describeTopicConfigs(context.props, topic, options));
+      }
+      if (resource.resourceType === ResourceType.BROKER) {
+        if (!isThisBroker(resource.resourceName, context.nodeId)) return answer(ErrorCode.INVALID_REQUEST, `unknown broker '${resource.resourceName}'; this is broker ${context.nodeId}`);
+        return answer(ErrorCode.NONE, null, describeBrokerConfigs(context.props, options));
+      }
+      return answer(ErrorCode.INVALID_REQUEST, `resource type ${resource.resourceType} is not supported; use 2 (topic) or 4 (broker)`);
+    });
+    return { throttleTimeMs: 0, results };
+  },
+});

@@ -1,0 +1,137 @@
+/**
+ * Idempotent-producer state of one partition, as Kafka keeps it: per producer id, its epoch
+ * and the last few batches' sequence ranges and offsets. A retried batch is recognized and
+ * answered with its original offsets; a gap or an old epoch is refused. Pure and synchronous:
+ * the owning shard checks and records around the (synchronous) offset assignment of an
+ * append, so nothing can interleave. Rebuilt at open from the batch headers in the log.
+ */
+import * as rb from "./record-batch.ts";
+
+/** Batches remembered per producer for duplicate detection (Kafka's client in-flight maximum). */
+export const PRODUCER_BATCHES_MAX = 5;
+/** Producers remembered per partition; past this the least recently seen is forgotten. */
+export const PRODUCERS_PER_PARTITION_MAX = 10_000;
+
+const INT32_MAX = 0x7fffffff;
+
+export interface BatchIdentity {
+  producerId: number;
+  producerEpoch: number;
+  firstSequence: number;
+  /** firstSequence + last_offset_delta, wrapping past INT32_MAX to 0. */
+  lastSequence: number;
+}
+
+export interface RememberedBatch {
+  firstSequence: number;
+  lastSequence: number;
+  baseOffset: number;
+  lastOffset: number;
+  /** Settles when the batch's write finished; null when rebuilt from disk. */
+  written: Promise<void> | null;
+}
+
+interface ProducerEntry {
+  epoch: number;
+  batches: RememberedBatch[]; // oldest first, at most PRODUCER_BATCHES_MAX
+}
+
+export type SequenceVerdict =
+  | { kind: "append" }
+  | { kind: "duplicate"; batch: RememberedBatch }
+  | { kind: "outOfOrder"; message: string }
+  | { kind: "fenced"; message: string }
+  | { kind: "unknownProducer"; message: string };
+
+/** The identity of the batch at `at`, or null when it carries no producer id (not idempotent). */
+export function batchIdentity(bytes: Uint8Array, at = 0): BatchIdentity | null {
+  const producerId = rb.producerId(bytes, at);
+  if (producerId < 0) return null;
+  const firstSequence = rb.baseSequence(bytes, at);
+  return { producerId, producerEpoch: rb.producerEpoch(bytes, at), firstSequence, lastSequence: addSequence(firstSequence, rb.lastOffsetDelta(bytes, at)) };
+}
+
+function addSequence(sequence: number, delta: number): number {
+  const sum = sequence + delta;
+  return sum > INT32_MAX ? sum - INT32_MAX - 1 : sum;
+}
+
+export class ProducerState {
+  private readonly producers = new Map<number, ProducerEntry>();
+
+  get producerCount(): number {
+    return this.producers.size;
+  }
+
+  /** What to do with a batch from this producer; changes nothing. */
+  check(batch: BatchIdentity): SequenceVerdict {
+    const entry = this.producers.get(batch.producerId);
+    if (!entry) {
+      if (batch.firstSequence === 0) return { kind: "append" };
+      return { kind: "unknownProducer", message: `unknown producer id ${batch.producerId} with sequence ${batch.firstSequence} (expected 0)` };
+    }
+    if (batch.producerEpoch < entry.epoch) {
+      return { kind: "fenced", message: `producer ${batch.producerId} epoch ${batch.producerEpoch} is older than ${entry.epoch}` };
+    }
+    if (batch.producerEpoch > entry.epoch) {
+      if (batch.firstSequence === 0) return { kind: "append" };
+      return { kind: "outOfOrder", message: `new epoch ${batch.producerEpoch} of producer ${batch.producerId} must start at sequence 0, got ${batch.firstSequence}` };
+    }
+    const duplicate = entry.batches.find((b) => b.firstSequence === batch.firstSequence && b.lastSequence === batch.lastSequence);
+    if (duplicate) return { kind: "duplicate", batch: duplicate };
+    const lastSequence = entry.batches.length > 0 ? entry.batches[entry.batches.length - 1].lastSequence : -1;
+    if (lastSequence === -1 || batch.firstSequence === addSequence(lastSequence, 1)) return { kind: "append" };
+    return {
+      kind: "outOfOrder",
+      message: `producer ${batch.producerId} sent sequence ${batch.firstSequence}, expected ${addSequence(lastSequence, 1)}`,
+    };
+  }
+
+  /**
+   * Checks every batch of a produce payload in order, as if the earlier ones were appended. Any
+   * duplicate answers the whole payload (Kafka does the same); any refusal refuses it all.
+   */
+  checkPayload(bytes: Uint8Array): SequenceVerdict {
+    const provisional = new ProducerState();
+    let verdict: SequenceVerdict = { kind: "append" };
+    rb.scanBatches(bytes, 0, (at) => {
+      const identity = batchIdentity(bytes, at);
+      if (identity === null) return true;
+      const seenHere = provisional.producers.has(identity.producerId);
+      verdict = seenHere ? provisional.check(identity) : this.check(identity);
+      if (seenHere && verdict.kind === "duplicate") verdict = { kind: "outOfOrder", message: `sequence ${identity.firstSequence} repeated in one request` };
+      if (verdict.kind !== "append") return false;
+      provisional.record(identity, -1, -1, null);
+      return true;
+    });
+    return verdict;
+  }
+
+  /** Remembers an appended batch (its check said "append"). */
+  record(batch: BatchIdentity, baseOffset: number, lastOffset: number, written: Promise<void> | null): void {
+    let entry = this.producers.get(batch.producerId);
+    if (entry) this.producers.delete(batch.producerId); // re-inserted below: Map order is recency
+    if (!entry || batch.producerEpoch !== entry.epoch) entry = { epoch: batch.producerEpoch, batches: [] };
+    entry.batches.push({ firstSequence: batch.firstSequence, lastSequence: batch.lastSequence, baseOffset, lastOffset, written });
+    if (entry.batches.length > PRODUCER_BATCHES_MAX) entry.batches.shift();
+    this.producers.set(batch.producerId, entry);
+    if (this.producers.size > PRODUCERS_PER_PARTITION_MAX) this.producers.delete(this.producers.keys().next().value!);
+  }
+
+  /** Records every idempotent batch of a payload just appended (its base offsets are assigned). */
+  recordPayload(bytes: Uint8Array, written: Promise<void> | null): void {
+    rb.scanBatches(bytes, 0, (at) => {
+      const identity = batchIdentity(bytes, at);
+      if (identity !== null) this.record(identity, rb.baseOffset(bytes, at), rb.lastOffset(bytes, at), written);
+    });
+  }
+
+  /** Replays one stored batch header while rebuilding from the log (trusts what was written). */
+  replay(bytes: Uint8Array, at: number): void {
+    const identity = batchIdentity(bytes, at);
+    if (identity === null || (rb.attributes(bytes, at) & rb.ATTR_CONTROL) !== 0) return;
+    const entry = this.producers.get(identity.producerId);
+    if (entry && identity.producerEpoch < entry.epoch) return;
+    this.record(identity, rb.baseOffset(bytes, at), rb.lastOffset(bytes, at), null);
+  }
+}
