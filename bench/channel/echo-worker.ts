@@ -5,7 +5,7 @@ declare const self: Worker;
 
 self.onmessage = (event: MessageEvent) => {
   const setup = event.data as { port: MessagePort; toEcho: RingBuffers; fromEcho: RingBuffers };
-  setup.port.onmessage = (m: MessageEvent) => {
+  setup.port.onmessage = (m: { data: any }) => {
     const payload = m.data.payload as ArrayBuffer | undefined;
     setup.port.postMessage(m.data, payload ? [payload] : []);
   };

@@ -73,7 +73,7 @@ describe("admin API (--smp 2)", () => {
       expect(Object.keys(shard).sort()).toEqual(
         [
           "shard_id", "core_requested", "core_actual", "pinned", "partitions", "partition_count", "requests",
-          "connections", "bytes_in", "bytes_out", "cross_shard_sent", "cross_shard_received", "cross_shard_queue_depth", "size_bytes",
+          "connections", "bytes_in", "bytes_out", "cross_shard_sent", "cross_shard_received", "cross_shard_queue_depth", "size_bytes", "backend",
         ].sort(),
       );
       for (const key of ["shard_id", "core_requested", "core_actual", "partition_count", "requests", "connections", "bytes_in", "bytes_out", "cross_shard_sent", "cross_shard_received"] as const) {
