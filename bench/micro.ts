@@ -3,14 +3,16 @@
  * in the same run so the printed summary is a ratio, not a machine-dependent time:
  *   codec       — decode a Produce v9 request / encode a Fetch v12 response, against a
  *                 plain memcpy (Uint8Array.set) of the same number of bytes.
- *   validation  — CRC-32C in JS (baseline) against native CRC-32/IEEE (Bun.hash.crc32,
- *                 node:zlib crc32: another polynomial, shown for the speed of native code)
- *                 and validateBatches over a produce payload.
+ *   validation  — CRC-32C in JS (baseline) against the native SSE4.2 CRC-32C the shards use
+ *                 (native/skua_crc32c.c), native CRC-32/IEEE (Bun.hash.crc32, node:zlib crc32:
+ *                 another polynomial, shown for the speed of native code) and validateBatches
+ *                 over a produce payload.
  * Run: npm run bench   (or: bun run bench/micro.ts [name-regex])
  */
 import * as zlib from "node:zlib";
 import { bench, do_not_optimize, group, run, summary } from "mitata";
-import { crc32c } from "../src/base/crc32c.ts";
+import { crc32cJs, useNativeCrc32c } from "../src/base/crc32c.ts";
+import { loadNativeCrc32c } from "../src/native/crc32c.ts";
 import { decodeRequestBody, decodeRequestHeader, encodeRequestFrame, encodeResponseFrame } from "../src/protocol/frame.ts";
 import type { FetchResponse, PartitionData, ProduceRequest } from "../src/protocol/messages/index.ts";
 import { Writer } from "../src/protocol/writer.ts";
@@ -108,6 +110,9 @@ function registerCodec(): void {
   });
 }
 
+const nativeCrc32c = loadNativeCrc32c();
+useNativeCrc32c(nativeCrc32c); // validateBatches below runs as it does on a shard
+
 type ZlibWithCrc = { crc32?: (data: Uint8Array, value?: number) => number };
 const zlibCrc32 = (zlib as unknown as ZlibWithCrc).crc32;
 
@@ -116,14 +121,17 @@ function registerValidation(): void {
     const crcRange = bytes.subarray(21); // what a batch CRC covers: attributes to the end
     group(`batch validation, ${label}`, () => {
       summary(() => {
-        bench(`crc32c JS slice-by-8, ${label} (baseline)`, () => do_not_optimize(crc32c(crcRange))).baseline(true);
+        bench(`crc32c JS slice-by-8, ${label} (baseline)`, () => do_not_optimize(crc32cJs(crcRange))).baseline(true);
+        if (nativeCrc32c !== null) {
+          bench(`crc32c native SSE4.2 (what shards use), ${label}`, () => do_not_optimize(nativeCrc32c(crcRange)));
+        }
         bench(`Bun.hash.crc32 — CRC-32/IEEE, native, other polynomial, ${label}`, () =>
           do_not_optimize(Bun.hash.crc32(crcRange)));
         if (zlibCrc32 !== undefined) {
           bench(`node:zlib crc32 — CRC-32/IEEE, native, other polynomial, ${label}`, () =>
             do_not_optimize(zlibCrc32(crcRange)));
         }
-        bench(`validateBatches (headers + crc32c JS), ${label}`, () => do_not_optimize(validateBatches(bytes)));
+        bench(`validateBatches (headers + crc32c${nativeCrc32c ? " native" : " JS"}), ${label}`, () => do_not_optimize(validateBatches(bytes)));
       });
     });
   }

@@ -25,8 +25,27 @@ function buildTables(): Uint32Array {
 
 const T = buildTables();
 
+export type Crc32c = (data: Uint8Array, initial?: number) => number;
+
+/** Below this many bytes the JS loop beats the cost of a native call. */
+const NATIVE_MIN_BYTES = 256;
+let native: Crc32c | null = null;
+
+/**
+ * Installs a native CRC-32C (src/native/crc32c.ts) for this thread. base may not import
+ * native code itself, so the shard that owns the thread hands it in.
+ */
+export function useNativeCrc32c(implementation: Crc32c | null): void {
+  native = implementation;
+}
+
 /** Unsigned CRC-32C of `data`. Pass a previous result as `initial` to continue a running CRC. */
 export function crc32c(data: Uint8Array, initial = 0): number {
+  return native !== null && data.length >= NATIVE_MIN_BYTES ? native(data, initial) : crc32cJs(data, initial);
+}
+
+/** The portable slice-by-8 version. */
+export function crc32cJs(data: Uint8Array, initial = 0): number {
   let crc = ~initial;
   let i = 0;
   const end8 = data.length - (data.length & 7);

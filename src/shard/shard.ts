@@ -15,6 +15,8 @@ import { createDispatcher } from "../kafka/dispatcher.ts";
 import type { BrokerContext } from "../kafka/handler.ts";
 import { listenKafka } from "../kafka/server.ts";
 import { currentCore, pinThisThreadToCore } from "../native/libc.ts";
+import { loadNativeCrc32c } from "../native/crc32c.ts";
+import { useNativeCrc32c } from "../base/crc32c.ts";
 import { GroupCoordinator } from "../group/coordinator.ts";
 import { isGroupOp } from "../group/types.ts";
 import { ShardChannel } from "./channel.ts";
@@ -44,6 +46,9 @@ export class Shard {
     this.log = logger(`shard-${init.shardId}`);
     this.pinned = pinThisThreadToCore(init.core);
     if (!this.pinned) this.log.warn("could not pin to core", { core: init.core });
+    const nativeCrc = loadNativeCrc32c();
+    useNativeCrc32c(nativeCrc);
+    if (!nativeCrc && init.shardId === 0) this.log.info("CRC-32C runs in JS: the native shim is not built or the CPU lacks SSE4.2");
     this.table = MetadataTable.fromSnapshot(init.metadata);
     this.disk = openDisk(init.io);
     this.local = new LocalPartitions({
