@@ -10,7 +10,7 @@ test("without the shim: auto falls back to posix with a reason, forced uring thr
   const missing = "/nonexistent/libskua_uring.so";
   const choice = chooseBackend("auto", missing);
   expect(choice.backend).toBe("posix");
-  expect(choice.fallbackReason).toContain("shim");
+  expect(choice.fallbackReason).toContain("no io_uring shim");
   expect(() => chooseBackend("uring", missing)).toThrow("--io uring");
   expect(chooseBackend("posix", missing)).toEqual({ backend: "posix", fallbackReason: null });
 });

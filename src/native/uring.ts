@@ -40,11 +40,16 @@ export class UringUnavailableError extends Error {
 
 const shims = new Map<string, Shim>();
 
+/** The embedded shim, unless SKUA_URING_SHIM names another build (or a missing file, to test the fallback). */
+function defaultShimPath(): string {
+  return process.env.SKUA_URING_SHIM || embeddedShimPath;
+}
+
 function loadShim(shimPath: string): Shim {
   const cached = shims.get(shimPath);
   if (cached) return cached;
   if (!fs.existsSync(shimPath) || fs.statSync(shimPath).size === 0) {
-    throw new UringUnavailableError("the io_uring shim was not built (gcc or liburing-dev missing at build time)");
+    throw new UringUnavailableError(`no io_uring shim at ${shimPath} (built without gcc or liburing-dev?)`);
   }
   try {
     const shim = dlopen(shimPath, symbols).symbols;
@@ -113,7 +118,7 @@ export class Ring {
   }
 
   /** Opens a ring of `depth` entries; throws UringUnavailableError if the shim or the kernel says no. */
-  static open(depth: number, shimPath: string = embeddedShimPath): Ring {
+  static open(depth: number, shimPath: string = defaultShimPath()): Ring {
     assert(depth > 0 && depth <= 4096, `ring depth ${depth}`);
     const shim = loadShim(shimPath);
     const err = new Int32Array(1);

@@ -25,6 +25,8 @@ export interface BrokerOptions {
   /** Cluster properties passed as `--set NAME=VALUE`. */
   sets?: Record<string, string | number | boolean>;
   extraArgs?: string[];
+  /** Extra environment variables for the broker process. */
+  env?: Record<string, string>;
 }
 
 export interface Broker extends AsyncDisposable {
@@ -132,7 +134,7 @@ class BrokerProcess implements Broker {
 
   private async spawnAndWait(): Promise<void> {
     this.stderrText = "";
-    const proc = Bun.spawn([SKUA_BIN, ...this.args()], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    const proc = Bun.spawn([SKUA_BIN, ...this.args()], { stdin: "ignore", stdout: "ignore", stderr: "pipe", env: { ...process.env, ...this.options.env } });
     this.proc = proc;
     this.stderrDone = this.collectStderr(proc.stderr);
     await this.waitReady(proc);
