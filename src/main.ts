@@ -98,8 +98,9 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
   process.on("SIGINT", () => void stop("SIGINT"));
 }
 
-/** Clients are told to connect where we listen; a wildcard listener advertises the host name. */
+/** Clients are told to connect where we listen (unless told otherwise); a wildcard listener advertises the host name. */
 function advertisedAddress(options: StartOptions) {
+  if (options.advertiseKafkaAddr) return options.advertiseKafkaAddr;
   const wildcard = options.kafkaAddr.host === "0.0.0.0" || options.kafkaAddr.host === "::";
   return { host: wildcard ? hostname() : options.kafkaAddr.host, port: options.kafkaAddr.port };
 }

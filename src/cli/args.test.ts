@@ -9,6 +9,7 @@ describe("parseArgs", () => {
       options: {
         dataDir: "./skua-data",
         kafkaAddr: { host: "127.0.0.1", port: 9092 },
+        advertiseKafkaAddr: null,
         adminAddr: { host: "127.0.0.1", port: 9644 },
         smp: null,
         io: "auto",
@@ -24,6 +25,7 @@ describe("parseArgs", () => {
     if (command.kind !== "start") throw new Error("expected start");
     expect(command.options.smp).toBe(4);
     expect(command.options.kafkaAddr).toEqual({ host: "0.0.0.0", port: 19092 });
+    expect(parseArgs(["start", "--advertise-kafka-addr", "proxy:9093"])).toMatchObject({ options: { advertiseKafkaAddr: { host: "proxy", port: 9093 } } });
     expect(command.options.sets).toEqual([["a", "1"], ["b", "x=y"]]);
     expect(command.options.logFormat).toBe("json");
   });

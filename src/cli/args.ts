@@ -14,6 +14,8 @@ export interface HostPort {
 export interface StartOptions {
   dataDir: string;
   kafkaAddr: HostPort;
+  /** Where clients are told to connect (Metadata); null: the Kafka address. */
+  advertiseKafkaAddr: HostPort | null;
   adminAddr: HostPort;
   smp: number | null; // null: one shard per core
   io: "posix" | "uring" | "auto";
@@ -34,6 +36,8 @@ Usage:
 Options for start:
   --data-dir DIR          where the log and metadata live (default ./skua-data)
   --kafka-addr HOST:PORT  Kafka API listener (default 127.0.0.1:9092)
+  --advertise-kafka-addr HOST:PORT
+                          address clients are told to connect to (default: the Kafka address)
   --admin-addr HOST:PORT  admin HTTP listener (default 127.0.0.1:9644)
   --smp N                 number of shards, one Worker each (default: one per core)
   --io posix|uring        storage backend (default: the best available)
@@ -53,6 +57,7 @@ function parseStartOptions(args: string[]): StartOptions {
   const options: StartOptions = {
     dataDir: "./skua-data",
     kafkaAddr: { host: "127.0.0.1", port: 9092 },
+    advertiseKafkaAddr: null,
     adminAddr: { host: "127.0.0.1", port: 9644 },
     smp: null,
     io: "auto",
@@ -77,6 +82,7 @@ function applyFlag(options: StartOptions, flag: string, value: () => string): vo
   switch (flag) {
     case "--data-dir": options.dataDir = nonEmpty(flag, value()); return;
     case "--kafka-addr": options.kafkaAddr = parseHostPort(flag, value()); return;
+    case "--advertise-kafka-addr": options.advertiseKafkaAddr = parseHostPort(flag, value()); return;
     case "--admin-addr": options.adminAddr = parseHostPort(flag, value()); return;
     case "--smp": options.smp = parseSmp(value()); return;
     case "--io": options.io = oneOf(flag, value(), ["posix", "uring"] as const); return;
