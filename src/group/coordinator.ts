@@ -34,6 +34,8 @@ export interface CoordinatorOptions {
 
 /** A log bigger than its live state by this much is compacted at start. */
 const COMPACT_AT_START_SLACK_BYTES = 1024 * 1024;
+/** setTimeout's largest delay; a longer one fires at once. */
+const TIMER_MS_MAX = 2 ** 31 - 1;
 
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
@@ -65,7 +67,8 @@ export class GroupCoordinator {
     const gone = new Set<string>();
     for (const group of this.groups.values()) for (const o of group.offsets.values()) if (!table.topic(o.topic)) gone.add(o.topic);
     for (const topic of gone) await this.dropTopic(topic);
-    this.retentionTimer = setInterval(() => void this.expireOffsets().catch((e) => this.options.log.error("offset expiry failed", { error: String(e) })), this.options.props.group_offset_retention_check_ms);
+    const checkMs = Math.min(this.options.props.group_offset_retention_check_ms, TIMER_MS_MAX);
+    this.retentionTimer = setInterval(() => void this.expireOffsets().catch((e) => this.options.log.error("offset expiry failed", { error: String(e) })), checkMs);
     this.options.log.info("groups loaded", { groups: this.groups.size });
     this.markLoaded();
   }
@@ -290,7 +293,7 @@ export class GroupCoordinator {
       this.timers.delete(group.groupId);
       group.tick();
       this.schedule(group);
-    }, Math.max(0, atMs - this.options.clock.nowMs()));
+    }, Math.min(TIMER_MS_MAX, Math.max(0, atMs - this.options.clock.nowMs())));
     this.timers.set(group.groupId, { atMs, timer });
   }
 

@@ -124,4 +124,26 @@ describe("consumer groups with kafkajs and kcat (--smp 2)", () => {
     const out = await kcat(["-b", broker.brokers[0], "-G", "kcat-group", topic, "-e", "-q", "-f", "%s\n", "-X", "auto.offset.reset=earliest"], { timeoutMs: 60_000 });
     expect(out.split("\n").filter((l) => l !== "").sort()).toEqual(more.map((l) => l.split(":")[1]).sort());
   });
+
+  test("kcat -G: a member killed with SIGKILL is dropped at its session timeout and the survivor takes all partitions", async () => {
+    const topic = "kcat-crash";
+    await createTopic(kafka, topic, PARTITIONS);
+    const session = ["-X", "session.timeout.ms=6000"];
+    const survivor = new KcatGroupConsumer(broker.brokers, "kcat-crash-group", topic, session);
+    const victim = new KcatGroupConsumer(broker.brokers, "kcat-crash-group", topic, session);
+    try {
+      await waitForSplit("two kcat consumers split the partitions", () => [survivor.assignment ?? [], victim.assignment ?? []]);
+      const killedAtMs = Date.now();
+      await victim.kill9();
+      await pollUntil("the survivor owns every partition", async () => (JSON.stringify(survivor.assignment) === JSON.stringify(ALL_PARTITIONS) ? true : undefined), 30_000, 50);
+      expect(Date.now() - killedAtMs).toBeGreaterThanOrEqual(5_000); // not before the session timed out
+      const lines = Array.from({ length: 60 }, (_, i) => `k${i}:after-${i}`);
+      await kcat(["-b", broker.brokers[0], "-P", "-t", topic, "-K:", "-X", "acks=all"], { stdin: lines.join("\n") + "\n" });
+      await pollUntil("60 lines consumed by the survivor", async () => (survivor.lines.length >= 60 ? true : undefined), 30_000);
+      expect(survivor.lines.map((l) => l.value).sort()).toEqual(lines.map((l) => l.split(":")[1]).sort());
+    } finally {
+      await survivor.stop();
+      await victim.stop().catch(() => undefined);
+    }
+  });
 });

@@ -63,6 +63,13 @@ export class KcatGroupConsumer implements AsyncDisposable {
     return this.proc.exitCode !== null || this.proc.signalCode !== null;
   }
 
+  /** SIGKILL: no LeaveGroup, no commit; the group notices only when the session times out. */
+  async kill9(): Promise<void> {
+    this.proc.kill("SIGKILL");
+    await this.proc.exited;
+    await this.done;
+  }
+
   async stop(): Promise<void> {
     if (!this.exited) this.proc.kill("SIGTERM");
     const timer = setTimeout(() => this.proc.kill("SIGKILL"), STOP_TIMEOUT_MS);
