@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import type { Consumer, Kafka } from "kafkajs";
 import { pollUntil, startBroker, type Broker } from "../helpers/broker.ts";
-import { createTopic, kafkaClient, withProducer } from "../helpers/kafka.ts";
+import { createTopic, kafkaClient, withAdmin, withProducer } from "../helpers/kafka.ts";
 import { kcat } from "../helpers/kcat.ts";
 import { KcatGroupConsumer } from "../helpers/kcat-group.ts";
 
@@ -96,6 +96,31 @@ describe("consumer groups with kafkajs and kcat (--smp 2)", () => {
     } finally {
       await resumed.consumer.disconnect();
     }
+  });
+
+  test("kafkajs admin: listGroups, describeGroups, fetchOffsets, setOffsets, deleteGroups", async () => {
+    const topic = "kjs-admin";
+    await createTopic(kafka, topic, 2);
+    await withAdmin(kafka, async (admin) => {
+      await admin.setOffsets({ groupId: "admin-group", topic, partitions: [{ partition: 0, offset: "5" }, { partition: 1, offset: "7" }] });
+      const offsets = await admin.fetchOffsets({ groupId: "admin-group", topics: [topic] });
+      expect(offsets[0].partitions.map((p) => [p.partition, p.offset]).sort()).toEqual([[0, "5"], [1, "7"]]);
+      const member = await startMember(kafka, "admin-live", topic);
+      try {
+        await pollUntil("a stable live group", async () => (member.assignment.length === 2 ? true : undefined), 20_000);
+        const { groups } = await admin.listGroups();
+        expect(groups.map((g) => g.groupId).sort()).toEqual(expect.arrayContaining(["admin-group", "admin-live"]));
+        const described = await admin.describeGroups(["admin-live", "admin-group"]);
+        expect(described.groups.map((g) => [g.groupId, g.state, g.protocolType, g.members.length])).toEqual([["admin-live", "Stable", "consumer", 1], ["admin-group", "Empty", "consumer", 0]]); // kafkajs setOffsets commits through a short-lived consumer
+        await expect(admin.deleteGroups(["admin-live"])).rejects.toThrow();
+      } finally {
+        await member.consumer.disconnect();
+      }
+      const deleted = await admin.deleteGroups(["admin-group", "admin-live"]);
+      expect(deleted.map((d) => d.errorCode)).toEqual([0, 0]);
+      const after = await admin.fetchOffsets({ groupId: "admin-group", topics: [topic] });
+      expect(after[0].partitions.map((p) => p.offset)).toEqual(["-1", "-1"]);
+    });
   });
 
   test("kcat -G: two balanced consumers split 6 partitions, each line read once; committed offsets are honoured after a restart", async () => {
