@@ -229,10 +229,12 @@ export class Group {
     const candidates = members[0].protocols.map((p) => p.name).filter((name) => members.every((m) => m.protocols.some((p) => p.name === name)));
     const votes = new Map<string, number>();
     for (const member of members) {
-      const choice = member.protocols.find((p) => candidates.includes(p.name))!.name;
-      votes.set(choice, (votes.get(choice) ?? 0) + 1);
+      const choice = member.protocols.find((p) => candidates.includes(p.name))?.name;
+      if (choice !== undefined) votes.set(choice, (votes.get(choice) ?? 0) + 1);
     }
-    let best = candidates[0];
+    // acceptsProtocols() keeps at least one protocol common to all; the fallback is only defensive.
+    let best = candidates[0] ?? members[0].protocols[0].name;
+    if (!votes.has(best)) votes.set(best, 0);
     for (const [name, count] of votes) if (count > votes.get(best)!) best = name;
     return best;
   }
