@@ -4,7 +4,7 @@
  * mistakes each answered with the error code a client expects while the group carries on.
  */
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { startBroker, type Broker } from "../helpers/broker.ts";
+import { shards, startBroker, type Broker } from "../helpers/broker.ts";
 import { createTopic, kafkaClient } from "../helpers/kafka.ts";
 import { WireClient } from "../helpers/wire.ts";
 import { shardOfGroup } from "../../src/group/partitioning.ts";
@@ -134,5 +134,35 @@ describe("group APIs on the wire (--smp 2)", () => {
     expect([offsetDelete.errorCode, ...offsetDelete.topics.map((t: any) => t.partitions[0].errorCode)]).toEqual([E.NONE, E.NONE, E.UNKNOWN_TOPIC_OR_PARTITION]);
     const after = await client.request(Api.OffsetFetch, 7, { groupId: standalone, topics: [{ name: "wire-t", partitionIndexes: [1] }], requireStable: false });
     expect(after.topics[0].partitions[0].committedOffset).toBe(-1);
+  });
+});
+
+describe("group state across restarts with another shard count", () => {
+  test("committed offsets are found and deleted groups stay deleted after --smp 2 → 3 → 1", async () => {
+    const options = { smp: 2, sets: { group_initial_rebalance_delay: 0 } };
+    await using broker = await startBroker(options);
+    await createTopic(kafkaClient(broker), "moved", 4);
+    const groups = Array.from({ length: 30 }, (_, i) => `moving-${i}`);
+    let client = await WireClient.connect(broker.kafkaPort);
+    for (const [i, groupId] of groups.entries()) {
+      const commit = await client.request(Api.OffsetCommit, 8, { groupId, generationIdOrMemberEpoch: -1, memberId: "", groupInstanceId: null, topics: [{ name: "moved", partitions: [{ partitionIndex: i % 4, committedOffset: 1000 + i, committedLeaderEpoch: -1, committedMetadata: `m${i}` }] }] });
+      expect(commit.topics[0].partitions[0].errorCode).toBe(E.NONE);
+    }
+    const deleted = await client.request(Api.DeleteGroups, 2, { groupsNames: groups.slice(0, 5) });
+    expect(deleted.results.map((r: any) => r.errorCode)).toEqual([0, 0, 0, 0, 0]);
+    client.close();
+
+    for (const smp of [3, 1]) {
+      options.smp = smp; // restart() starts the broker with the options as they are now
+      await broker.restart();
+      expect((await shards(broker)).length).toBe(smp);
+      client = await WireClient.connect(broker.kafkaPort);
+      const fetched = await client.request(Api.OffsetFetch, 8, { groups: groups.map((groupId) => ({ groupId, topics: null })), requireStable: false });
+      const found = fetched.groups.map((g: any) => g.topics.flatMap((t: any) => t.partitions.map((p: any) => [p.partitionIndex, p.committedOffset, p.metadata])));
+      expect(found).toEqual(groups.map((_, i) => (i < 5 ? [] : [[i % 4, 1000 + i, `m${i}`]])));
+      const listed = await client.request(Api.ListGroups, 4, { statesFilter: [] });
+      expect(listed.groups.map((g: any) => g.groupId).sort()).toEqual(groups.slice(5).sort());
+      client.close();
+    }
   });
 });
