@@ -220,6 +220,46 @@ describe("admin Kafka APIs (--smp 2)", () => {
     expect(all.results[0].topics.map((t: any) => t.name)).toContain("sized");
   });
 
+  test("bad input gets error codes, never a closed connection", async () => {
+    await createTopic(kafkaClient(broker), "victim", 2);
+    const zeroId = "00000000-0000-0000-0000-000000000000";
+    const deleted = await wire.request(Api.DeleteTopics, 6, { topics: [{ name: null, topicId: zeroId }, { name: "no-such", topicId: zeroId }], timeoutMs: 1000 });
+    expect(deleted.responses.map((r: any) => r.errorCode)).toEqual([ErrorCode.INVALID_REQUEST, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+    const grown = await wire.request(Api.CreatePartitions, 3, {
+      topics: [
+        { name: "victim", count: -1, assignments: null },
+        { name: "victim", count: 3, assignments: null },
+        { name: "", count: 3, assignments: null },
+      ],
+      timeoutMs: 1000,
+      validateOnly: false,
+    });
+    expect(grown.results.map((r: any) => r.errorCode)).toEqual([ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_REQUEST, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+    const tooMany = await wire.request(Api.CreatePartitions, 1, { topics: [{ name: "victim", count: 1_000_000, assignments: null }], timeoutMs: 1000, validateOnly: false });
+    expect(tooMany.results[0].errorCode).toBe(ErrorCode.INVALID_PARTITIONS);
+    const badAssignment = await wire.request(Api.CreatePartitions, 1, { topics: [{ name: "victim", count: 3, assignments: [{ brokerIds: [5] }] }], timeoutMs: 1000, validateOnly: false });
+    expect(badAssignment.results[0].errorCode).toBe(ErrorCode.INVALID_REPLICA_ASSIGNMENT);
+    const brokerAlter = await wire.request(Api.IncrementalAlterConfigs, 1, {
+      resources: [
+        { resourceType: BROKER, resourceName: "0", configs: [{ name: "log_retention_ms", configOperation: 0, value: "5" }] },
+        { resourceType: BROKER, resourceName: "0", configs: [{ name: "no_such_property", configOperation: 0, value: "5" }] },
+        { resourceType: 8, resourceName: "0", configs: [] },
+        { resourceType: TOPIC, resourceName: "victim", configs: [{ name: "retention.ms", configOperation: 0, value: null }] },
+        { resourceType: TOPIC, resourceName: "victim", configs: [{ name: "retention.ms", configOperation: 0, value: "1" }, { name: "retention.ms", configOperation: 1, value: null }] },
+      ],
+      validateOnly: false,
+    });
+    expect(brokerAlter.responses.map((r: any) => r.errorCode)).toEqual([ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_CONFIG, ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_CONFIG, ErrorCode.INVALID_REQUEST]);
+    for (const r of brokerAlter.responses) expect(r.errorMessage).toBeString();
+    const validated = await wire.request(Api.AlterConfigs, 0, { resources: [{ resourceType: TOPIC, resourceName: "victim", configs: [{ name: "retention.ms", value: "1000" }] }], validateOnly: true });
+    expect(validated.responses[0].errorCode).toBe(ErrorCode.NONE);
+    const after = await wire.request(Api.DescribeConfigs, 1, { resources: [{ resourceType: TOPIC, resourceName: "victim", configurationKeys: ["retention.ms"] }], includeSynonyms: true });
+    expect(after.results[0].configs[0].configSource).not.toBe(1); // validateOnly changed nothing
+    const noDirs = await wire.request(Api.DescribeLogDirs, 4, { topics: [] });
+    expect(noDirs.results[0].topics).toEqual([]);
+    expect(wire.isClosed).toBe(false);
+  });
+
   test("a restart keeps deletions, new partitions and config changes", async () => {
     const kafka = kafkaClient(broker);
     await createTopic(kafka, "kept", 1);

@@ -18,17 +18,17 @@ export const deleteTopicsHandler = defineHandler({
     const commands: DeleteTopicCommand[] = info.apiVersion >= 6
       ? request.topics.map((t) => ({ name: t.name, topicId: t.name === null ? t.topicId : null }))
       : request.topicNames.map((name) => ({ name, topicId: null }));
-    const invalid = commands.findIndex((c) => c.name === null && (c.topicId === null || c.topicId === NO_TOPIC_ID));
-    if (invalid >= 0) {
-      const responses = commands.map((c) => ({ name: c.name, topicId: c.topicId ?? NO_TOPIC_ID, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "a topic needs a name or a topic id" }));
-      return { throttleTimeMs: 0, responses };
-    }
+    const answer = (c: DeleteTopicCommand, errorCode: number, errorMessage: string) => ({ name: c.name, topicId: c.topicId ?? NO_TOPIC_ID, errorCode, errorMessage });
+    const responses: DeleteTopicsResponse["responses"] = commands.map((c) => answer(c, ErrorCode.INVALID_REQUEST, "a topic needs a name or a topic id"));
+    const named = commands.flatMap((c, i) => (c.name !== null || (c.topicId !== null && c.topicId !== NO_TOPIC_ID) ? [i] : []));
+    if (named.length === 0) return { throttleTimeMs: 0, responses };
     try {
-      const outcomes = await context.callController("deleteTopics", { topics: commands });
-      return { throttleTimeMs: 0, responses: outcomes.map((o, i) => ({ ...o, name: commands[i].name === null && o.errorCode !== ErrorCode.NONE ? null : o.name })) };
+      const outcomes = await context.callController("deleteTopics", { topics: named.map((i) => commands[i]) });
+      // v6 names a topic asked for by an unknown id as null.
+      named.forEach((i, k) => (responses[i] = { ...outcomes[k], name: commands[i].name === null && outcomes[k].errorCode !== ErrorCode.NONE ? null : outcomes[k].name }));
     } catch (error) {
-      const responses = commands.map((c) => ({ name: c.name, topicId: c.topicId ?? NO_TOPIC_ID, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: String(error) }));
-      return { throttleTimeMs: 0, responses };
+      for (const i of named) responses[i] = answer(commands[i], ErrorCode.UNKNOWN_SERVER_ERROR, String(error));
     }
+    return { throttleTimeMs: 0, responses };
   },
 });
