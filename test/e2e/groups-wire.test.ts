@@ -139,8 +139,7 @@ describe("group APIs on the wire (--smp 2)", () => {
 
 describe("group state across restarts with another shard count", () => {
   test("committed offsets are found and deleted groups stay deleted after --smp 2 → 3 → 1", async () => {
-    const options = { smp: 2, sets: { group_initial_rebalance_delay: 0 } };
-    await using broker = await startBroker(options);
+    await using broker = await startBroker({ smp: 2, sets: { group_initial_rebalance_delay: 0 } });
     await createTopic(kafkaClient(broker), "moved", 4);
     const groups = Array.from({ length: 30 }, (_, i) => `moving-${i}`);
     let client = await WireClient.connect(broker.kafkaPort);
@@ -153,8 +152,7 @@ describe("group state across restarts with another shard count", () => {
     client.close();
 
     for (const smp of [3, 1]) {
-      options.smp = smp; // restart() starts the broker with the options as they are now
-      await broker.restart();
+      await broker.restart({ smp });
       expect((await shards(broker)).length).toBe(smp);
       client = await WireClient.connect(broker.kafkaPort);
       const fetched = await client.request(Api.OffsetFetch, 8, { groups: groups.map((groupId) => ({ groupId, topics: null })), requireStable: false });
