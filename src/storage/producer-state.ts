@@ -56,6 +56,8 @@ function addSequence(sequence: number, delta: number): number {
   return sum > INT32_MAX ? sum - INT32_MAX - 1 : sum;
 }
 
+const APPEND: SequenceVerdict = Object.freeze({ kind: "append" });
+
 export class ProducerState {
   private readonly producers = new Map<number, ProducerEntry>();
 
@@ -67,20 +69,20 @@ export class ProducerState {
   check(batch: BatchIdentity): SequenceVerdict {
     const entry = this.producers.get(batch.producerId);
     if (!entry) {
-      if (batch.firstSequence === 0) return { kind: "append" };
+      if (batch.firstSequence === 0) return APPEND;
       return { kind: "unknownProducer", message: `unknown producer id ${batch.producerId} with sequence ${batch.firstSequence} (expected 0)` };
     }
     if (batch.producerEpoch < entry.epoch) {
       return { kind: "fenced", message: `producer ${batch.producerId} epoch ${batch.producerEpoch} is older than ${entry.epoch}` };
     }
     if (batch.producerEpoch > entry.epoch) {
-      if (batch.firstSequence === 0) return { kind: "append" };
+      if (batch.firstSequence === 0) return APPEND;
       return { kind: "outOfOrder", message: `new epoch ${batch.producerEpoch} of producer ${batch.producerId} must start at sequence 0, got ${batch.firstSequence}` };
     }
     const duplicate = entry.batches.find((b) => b.firstSequence === batch.firstSequence && b.lastSequence === batch.lastSequence);
     if (duplicate) return { kind: "duplicate", batch: duplicate };
     const lastSequence = entry.batches.length > 0 ? entry.batches[entry.batches.length - 1].lastSequence : -1;
-    if (lastSequence === -1 || batch.firstSequence === addSequence(lastSequence, 1)) return { kind: "append" };
+    if (lastSequence === -1 || batch.firstSequence === addSequence(lastSequence, 1)) return APPEND;
     return {
       kind: "outOfOrder",
       message: `producer ${batch.producerId} sent sequence ${batch.firstSequence}, expected ${addSequence(lastSequence, 1)}`,
@@ -92,11 +94,15 @@ export class ProducerState {
    * duplicate answers the whole payload (Kafka does the same); any refusal refuses it all.
    */
   checkPayload(bytes: Uint8Array): SequenceVerdict {
-    const provisional = new ProducerState();
-    let verdict: SequenceVerdict = { kind: "append" };
+    // The common cases first, without allocating: no producer id, or one batch.
+    if (rb.producerId(bytes, 0) < 0 && rb.batchSizeBytes(bytes, 0) === bytes.length) return APPEND;
+    if (rb.batchSizeBytes(bytes, 0) === bytes.length) return this.check(batchIdentity(bytes, 0)!);
+    let provisional: ProducerState | null = null;
+    let verdict: SequenceVerdict = APPEND;
     rb.scanBatches(bytes, 0, (at) => {
       const identity = batchIdentity(bytes, at);
       if (identity === null) return true;
+      provisional ??= new ProducerState();
       const seenHere = provisional.producers.has(identity.producerId);
       verdict = seenHere ? provisional.check(identity) : this.check(identity);
       if (seenHere && verdict.kind === "duplicate") verdict = { kind: "outOfOrder", message: `sequence ${identity.firstSequence} repeated in one request` };
