@@ -12,7 +12,8 @@ import type { Disk } from "../io/disk.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { Flusher } from "../storage/flusher.ts";
 import { PartitionLog } from "../storage/partition-log.ts";
-import { ProducerState } from "../storage/producer-state.ts";
+import { loadProducerState, saveProducerState } from "../storage/producer-snapshot.ts";
+import type { ProducerState } from "../storage/producer-state.ts";
 import { RecentBatchCache } from "../storage/recent-batch-cache.ts";
 import { answerDuplicate, oversizedBatchRefusal, sequenceRefusal } from "./idempotence.ts";
 import type { OffsetAnswer, OffsetQuery, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, WatchItem } from "./ops.ts";
@@ -78,7 +79,17 @@ export class LocalPartitions {
     this.logs.delete(k);
     this.wake(k); // waiting fetches re-read and learn the partition moved
     await Promise.allSettled([...(this.inflight.get(k) ?? [])]);
+    await this.closeWithSnapshot(log);
+  }
+
+  /** Closes a log and, when every append reached it, saves its producer state for a quick reopen. */
+  private async closeWithSnapshot(log: PartitionLog): Promise<void> {
     await log.close();
+    const producers = this.producerStates.get(log);
+    if (!producers || log.failed) return;
+    await saveProducerState(this.options.disk, log, producers).catch((error: unknown) => {
+      this.options.log.warn("could not save producer state", { dir: log.dir, error: String(error) });
+    });
   }
 
   /** Runs `work` on a partition's log, counted as in flight until it settles. */
@@ -114,9 +125,7 @@ export class LocalPartitions {
       cache: this.cache,
       log: (message: string) => this.options.log.warn(message, { partition: k }),
     });
-    const producers = new ProducerState();
-    await log.scanBatchHeaders((bytes, at) => producers.replay(bytes, at));
-    this.producerStates.set(log, producers);
+    this.producerStates.set(log, await loadProducerState(this.options.disk, log));
     this.logs.set(k, log);
   }
 
@@ -140,7 +149,7 @@ export class LocalPartitions {
     if (this.housekeepingTimer) clearTimeout(this.housekeepingTimer);
     const logs = [...this.logs.values()];
     this.logs.clear();
-    await Promise.all(logs.map((log) => log.close()));
+    await Promise.all(logs.map((log) => this.closeWithSnapshot(log)));
   }
 
   produce(items: ProduceItem[]): Promise<ProduceResult[]> {

@@ -419,20 +419,22 @@ export class PartitionLog {
   // ---- batch header scan ----
 
   /**
-   * Calls `onBatch(bytes, at)` for every written batch, oldest first, with at least its header
-   * readable in `bytes` (the producer-state rebuild at open). Reads in chunks; a batch larger
-   * than a chunk is skipped over by its length, so big batches cost one header read.
+   * Calls `onBatch(bytes, at)` for every written batch ending at or after `fromOffset`, oldest
+   * first, with at least its header readable in `bytes` (the producer-state rebuild at open).
+   * Reads in chunks; a batch larger than a chunk is skipped over by its length, so big batches
+   * cost one header read.
    */
-  async scanBatchHeaders(onBatch: (bytes: Uint8Array, at: number) => void): Promise<void> {
-    for (const segment of [...this.segments]) {
-      let position = 0;
+  async scanBatchHeaders(onBatch: (bytes: Uint8Array, at: number) => void, fromOffset = 0): Promise<void> {
+    const wanted = (bytes: Uint8Array, at: number) => rb.lastOffset(bytes, at) >= fromOffset && void onBatch(bytes, at);
+    for (const segment of this.segments.filter((s) => s.nextOffset > fromOffset)) {
+      let position = fromOffset > segment.baseOffset ? segment.index.lookupPosition(fromOffset - segment.baseOffset) : 0;
       while (position + rb.BATCH_HEADER_BYTES <= segment.writtenBytes) {
         const buf = await segment.read(position, Math.min(limits.recoveryReadChunkBytes, segment.writtenBytes - position));
-        let end = rb.scanBatches(buf, 0, (at) => onBatch(buf, at));
+        let end = rb.scanBatches(buf, 0, (at) => void wanted(buf, at));
         if (end === 0) {
           // The next batch is larger than this chunk: its header is whole here; skip its body.
           if (buf.length < rb.BATCH_HEADER_BYTES || rb.batchLength(buf, 0) < rb.BATCH_LENGTH_MIN) break;
-          onBatch(buf, 0);
+          wanted(buf, 0);
           end = rb.batchSizeBytes(buf, 0);
         }
         position += end;

@@ -56,10 +56,31 @@ function addSequence(sequence: number, delta: number): number {
   return sum > INT32_MAX ? sum - INT32_MAX - 1 : sum;
 }
 
+/** One producer in a snapshot: id, epoch, and its remembered batches as [first seq, last seq, base offset, last offset]. */
+export type ProducerSnapshotEntry = [producerId: number, epoch: number, batches: Array<[number, number, number, number]>];
+
 const APPEND: SequenceVerdict = Object.freeze({ kind: "append" });
 
 export class ProducerState {
   private readonly producers = new Map<number, ProducerEntry>();
+
+  static fromSnapshot(entries: ProducerSnapshotEntry[]): ProducerState {
+    const state = new ProducerState();
+    for (const [producerId, epoch, batches] of entries.slice(-PRODUCERS_PER_PARTITION_MAX)) {
+      const remembered = batches.slice(-PRODUCER_BATCHES_MAX).map(([firstSequence, lastSequence, baseOffset, lastOffset]) => ({ firstSequence, lastSequence, baseOffset, lastOffset, written: null }));
+      state.producers.set(producerId, { epoch, batches: remembered });
+    }
+    return state;
+  }
+
+  /** Every producer, least recently seen first (the order fromSnapshot restores). */
+  snapshot(): ProducerSnapshotEntry[] {
+    return [...this.producers].map(([producerId, entry]) => [
+      producerId,
+      entry.epoch,
+      entry.batches.map((b): [number, number, number, number] => [b.firstSequence, b.lastSequence, b.baseOffset, b.lastOffset]),
+    ]);
+  }
 
   get producerCount(): number {
     return this.producers.size;
