@@ -1,0 +1,77 @@
+import { afterEach, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ErrorCode } from "../protocol/errors.ts";
+import { Controller } from "./controller.ts";
+import { ControllerService } from "./controller-calls.ts";
+import type { MetadataUpdate } from "./metadata.ts";
+import { defaultProperties } from "./properties.ts";
+
+const dirs: string[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function setup(shardCount = 2) {
+  const dataDir = mkdtempSync(join(tmpdir(), "skua-calls-"));
+  dirs.push(dataDir);
+  const published: MetadataUpdate[] = [];
+  const shards = { publish: async (u: MetadataUpdate) => void published.push(u), release: async () => {}, shardBytes: async () => new Array<number>(shardCount).fill(0) };
+  const controller = Controller.open({ dataDir, props: defaultProperties(), shardCount, shards, warn: () => {} });
+  return { dataDir, published, controller, service: new ControllerService(controller, dataDir, defaultProperties()) };
+}
+
+const create = (controller: Controller, name: string, partitions: number) =>
+  controller.createTopics([{ name, partitions, replicationFactor: -1, configs: {}, validateOnly: false }]);
+
+test("deleteTopics removes the topic (by name or id), publishes it, and deletes its directory after", async () => {
+  const { dataDir, published, controller, service } = setup();
+  await create(controller, "a", 2);
+  await create(controller, "b", 1);
+  mkdirSync(join(dataDir, "kafka", "a", "0"), { recursive: true });
+  const idOfB = controller.table.topic("b")!.id;
+  const outcomes = await service.deleteTopics([{ name: "a", topicId: null }, { name: null, topicId: idOfB }, { name: "c", topicId: null }, { name: null, topicId: crypto.randomUUID() }]);
+  expect(outcomes.map((o) => [o.name, o.errorCode])).toEqual([["a", ErrorCode.NONE], ["b", ErrorCode.NONE], ["c", ErrorCode.UNKNOWN_TOPIC_OR_PARTITION], ["", ErrorCode.UNKNOWN_TOPIC_ID]]);
+  expect(published.at(-1)!.changes).toEqual([{ kind: "delete_topic", name: "a" }, { kind: "delete_topic", name: "b" }]);
+  expect(controller.table.topic("a")).toBeUndefined();
+  expect(existsSync(join(dataDir, "kafka", "a"))).toBe(false);
+});
+
+test("createPartitions adds partitions on the least-loaded shards; not increasing or validateOnly changes nothing", async () => {
+  const { controller, service } = setup(2);
+  await create(controller, "a", 3); // shards 0,1,0
+  expect(await service.createPartitions([{ name: "a", count: 6 }], true)).toEqual([{ name: "a", errorCode: ErrorCode.NONE, errorMessage: null }]);
+  expect(controller.table.topic("a")!.shards).toHaveLength(3);
+  await service.createPartitions([{ name: "a", count: 6 }], false);
+  expect(controller.table.partitionCountByShard(2)).toEqual([3, 3]);
+  const [same] = await service.createPartitions([{ name: "a", count: 6 }], false);
+  expect(same.errorCode).toBe(ErrorCode.INVALID_PARTITIONS);
+  const [unknown] = await service.createPartitions([{ name: "zz", count: 6 }], false);
+  expect(unknown.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+});
+
+test("alterTopicConfigs replaces or merges overrides, validates, and removes", async () => {
+  const { controller, service } = setup();
+  await create(controller, "a", 1);
+  await service.alterTopicConfigs([{ name: "a", set: { "retention.ms": "1000", "segment.ms": "5000" }, remove: [], replace: false }], false);
+  expect(controller.table.topic("a")!.configs).toEqual({ "retention.ms": "1000", "segment.ms": "5000" });
+  await service.alterTopicConfigs([{ name: "a", set: {}, remove: ["segment.ms"], replace: false }], false);
+  expect(controller.table.topic("a")!.configs).toEqual({ "retention.ms": "1000" });
+  await service.alterTopicConfigs([{ name: "a", set: { "max.message.bytes": "2048" }, remove: [], replace: true }], false);
+  expect(controller.table.topic("a")!.configs).toEqual({ "max.message.bytes": "2048" });
+  const [bad] = await service.alterTopicConfigs([{ name: "a", set: { "retention.ms": "-7" }, remove: [], replace: false }], false);
+  expect(bad.errorCode).toBe(ErrorCode.INVALID_CONFIG);
+  expect(bad.errorMessage).toContain("retention.ms");
+});
+
+test("producer id blocks never overlap; stray topic directories are removed at start", async () => {
+  const { dataDir, controller, service } = setup();
+  const first = await service.serve({ name: "allocateProducerIds", request: {} });
+  const second = await service.serve({ name: "allocateProducerIds", request: {} });
+  expect(second).toEqual({ firstId: (first as { firstId: number; count: number }).firstId + (first as { count: number }).count, count: (first as { count: number }).count });
+  await create(controller, "kept", 1);
+  mkdirSync(join(dataDir, "kafka", "kept", "0"), { recursive: true });
+  mkdirSync(join(dataDir, "kafka", "gone", "0"), { recursive: true });
+  service.removeOrphanedTopicDirs(() => {});
+  expect(existsSync(join(dataDir, "kafka", "kept"))).toBe(true);
+  expect(existsSync(join(dataDir, "kafka", "gone"))).toBe(false);
+});
