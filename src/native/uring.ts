@@ -1,11 +1,11 @@
 /**
  * bun:ffi binding of the io_uring shim (native/skua_uring.c, linked against liburing.so.2).
  * One Ring per shard, used only from that shard's thread. Completions wake the event loop
- * through an eventfd registered with the ring: while ops are in flight one async read of
- * the eventfd is pending (it blocks a pool thread, not the loop); when it returns, every
- * completion is reaped. Idle, nothing is pending: no spinning, no polling timer.
+ * through an eventfd registered with the ring: a C thread of the shim sleeps in read() on it
+ * and then calls a threadsafe JSCallback, which queues `reap` onto this shard's event loop.
+ * Idle, that thread sleeps in the kernel: no spinning, no polling timer.
  */
-import { dlopen, FFIType, ptr, type Pointer } from "bun:ffi";
+import { dlopen, FFIType, JSCallback, ptr, type Pointer } from "bun:ffi";
 import fs from "node:fs";
 import os from "node:os";
 // Embedded into dist/skua by `bun build --compile`; an empty placeholder when the shim was not built.
@@ -29,6 +29,7 @@ const symbols = {
   skua_ring_prep: { args: [FFIType.ptr, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
   skua_ring_submit: { args: [FFIType.ptr], returns: FFIType.i32 },
   skua_ring_reap: { args: [FFIType.ptr, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  skua_ring_start_waiter: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
 } as const;
 
 type Shim = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
@@ -100,11 +101,10 @@ export class Ring {
   private readonly pending = new Map<number, Pending>();
   private readonly slotWaiters: Array<() => void> = [];
   private readonly reaped = new BigInt64Array(REAP_BATCH_MAX * 2);
-  private readonly eventBytes = new Uint8Array(8);
-  private readonly eventFd: number;
+  /** Called by the shim's waiter thread, run on this thread's event loop (threadsafe). */
+  private readonly onCompletions: JSCallback;
   private nextId = 1;
   private submitQueued = false;
-  private waitingForEvent = false;
   private closed = false;
   opsCompleted = 0;
   wakeups = 0;
@@ -114,7 +114,9 @@ export class Ring {
     private readonly ring: Pointer,
     readonly depth: number,
   ) {
-    this.eventFd = shim.skua_ring_event_fd(ring);
+    this.onCompletions = new JSCallback(() => this.reap(), { args: [], returns: "void", threadsafe: true });
+    const rc = shim.skua_ring_start_waiter(ring, this.onCompletions.ptr);
+    assert(rc === 0, `io_uring waiter thread: ${errnoName(rc)}`);
   }
 
   /** Opens a ring of `depth` entries; throws UringUnavailableError if the shim or the kernel says no. */
@@ -146,7 +148,6 @@ export class Ring {
       this.submitQueued = true;
       queueMicrotask(() => this.submitNow());
     }
-    this.waitForEvent();
     return result;
   }
 
@@ -156,20 +157,9 @@ export class Ring {
     assert(submitted >= 0, `io_uring_submit failed: ${errnoName(submitted)}`);
   }
 
-  /** Keeps one eventfd read pending while ops are in flight; it returns when the kernel signals. */
-  private waitForEvent(): void {
-    if (this.waitingForEvent || this.pending.size === 0) return;
-    this.waitingForEvent = true;
-    fs.read(this.eventFd, this.eventBytes, 0, 8, null, (error) => {
-      this.waitingForEvent = false;
-      assert(error === null, `eventfd read failed: ${String(error)}`);
-      this.wakeups++;
-      this.reap();
-      this.waitForEvent();
-    });
-  }
-
   private reap(): void {
+    if (this.closed) return; // a wakeup queued before close
+    this.wakeups++;
     for (;;) {
       const count = this.shim.skua_ring_reap(this.ring, ptr(this.reaped), REAP_BATCH_MAX);
       for (let i = 0; i < count; i++) {
@@ -193,6 +183,7 @@ export class Ring {
     if (this.closed) return;
     assert(this.pending.size === 0, "closing a ring with ops in flight");
     this.closed = true;
+    // Joins the waiter thread. The JSCallback stays alive: a call it already queued may still run (and return at once).
     this.shim.skua_ring_close(this.ring);
   }
 }
