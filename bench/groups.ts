@@ -5,15 +5,22 @@
  *      sent to the last SyncGroup answered. A fresh group each round.
  *   2. OffsetCommit throughput: pipelined OffsetCommit v8 (each answered after fdatasync), over
  *      several connections and groups, 1 and 12 partitions per request.
- * Usage: bun run bench/groups.ts [--smp 2] [--rounds 100] [--seconds 5] [--connections 4] [--depth 16]
+ * Usage: bun run bench/groups.ts [--smp 2] [--rounds 100] [--seconds 5] [--connections 4] [--depth 16] [--io uring|posix]
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { resolve } from "node:path";
+import { systemClock } from "../src/base/clock.ts";
+import { MetadataTable } from "../src/cluster/metadata.ts";
+import { defaultProperties } from "../src/cluster/properties.ts";
+import { GroupCoordinator } from "../src/group/coordinator.ts";
+import { PosixDisk } from "../src/io/posix-disk.ts";
 import { startBroker } from "./lib/broker.ts";
 import { LatencyRecorder } from "./lib/stats.ts";
 import { WireClient } from "../test/helpers/wire.ts";
 
-const Api = { OffsetCommit: 8, JoinGroup: 11, SyncGroup: 14, LeaveGroup: 13, CreateTopics: 19 };
+const Api = { OffsetCommit: 8, OffsetFetch: 9, JoinGroup: 11, SyncGroup: 14, LeaveGroup: 13, CreateTopics: 19 };
 const TOPIC = "bench-groups";
 const TOPIC_PARTITIONS = 12;
 const GROUPS_FOR_COMMITS = 8;
@@ -25,6 +32,7 @@ const { values: flags } = parseArgs({
     seconds: { type: "string", default: "5" },
     connections: { type: "string", default: "4" },
     depth: { type: "string", default: "16" },
+    io: { type: "string" },
   },
 });
 const smp = Number(flags.smp);
@@ -74,7 +82,7 @@ function commitBody(groupId: string, partitionsPerRequest: number, offset: numbe
 }
 
 /** Keeps `depth` commits in flight on every connection for `seconds`. */
-async function benchCommits(port: number, partitionsPerRequest: number): Promise<void> {
+async function benchCommits(port: number, partitionsPerRequest: number): Promise<number> {
   const clients = await Promise.all(Array.from({ length: connections }, () => WireClient.connect(port)));
   const latency = new LatencyRecorder();
   let requests = 0;
@@ -101,20 +109,71 @@ async function benchCommits(port: number, partitionsPerRequest: number): Promise
       `${Math.round(requests / elapsedS)} requests/s  ${Math.round((requests * partitionsPerRequest) / elapsedS)} offsets/s  p50 ${fmt(p50)} ms  p99 ${fmt(p99)} ms`,
   );
   for (const c of clients) c.close();
+  return requests / elapsedS;
+}
+
+/** Baseline 1: the same pipelining with OffsetFetch v7 (request path and routing, no disk). */
+async function benchFetchBaseline(port: number): Promise<number> {
+  const clients = await Promise.all(Array.from({ length: connections }, () => WireClient.connect(port)));
+  let requests = 0;
+  const startMs = performance.now();
+  const endMs = startMs + seconds * 1000;
+  await Promise.all(
+    clients.flatMap((client, c) =>
+      Array.from({ length: depth }, async (_, slot) => {
+        const groupId = `commit-${(c * depth + slot) % GROUPS_FOR_COMMITS}`;
+        while (performance.now() < endMs) {
+          await client.request(Api.OffsetFetch, 7, { groupId, topics: [{ name: TOPIC, partitionIndexes: [0] }], requireStable: false });
+          requests++;
+        }
+      }),
+    ),
+  );
+  for (const c of clients) c.close();
+  return requests / ((performance.now() - startMs) / 1000);
+}
+
+/** Baseline 2: a GroupCoordinator in this process on a posix disk (commit path and fdatasync, no network). */
+async function benchCoordinatorBaseline(): Promise<number> {
+  const dataDir = mkdtempSync(join(tmpdir(), "skua-groups-bench-"));
+  const metadata = MetadataTable.fromSnapshot({ version: 1, shardCount: 1, topics: [{ name: TOPIC, id: crypto.randomUUID(), shards: new Array(TOPIC_PARTITIONS).fill(0), configs: {} }] });
+  const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+  const coordinator = new GroupCoordinator({ shardId: 0, shardCount: 1, dataDir, disk: new PosixDisk(), props: defaultProperties(), clock: systemClock, log: quiet, metadata: () => metadata });
+  await coordinator.start();
+  let commits = 0;
+  const startMs = performance.now();
+  const endMs = startMs + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: connections * depth }, async (_, k) => {
+      while (performance.now() < endMs) {
+        await coordinator.commit({ groupId: `commit-${k % GROUPS_FOR_COMMITS}`, generationId: -1, memberId: "", groupInstanceId: null, partitions: [{ topic: TOPIC, partition: 0, offset: commits, leaderEpoch: -1, metadata: null }] });
+        commits++;
+      }
+    }),
+  );
+  const perSecond = commits / ((performance.now() - startMs) / 1000);
+  await coordinator.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+  return perSecond;
 }
 
 async function main(): Promise<void> {
   const repoDir = resolve(import.meta.dir, "..");
   Bun.spawnSync(["bash", "scripts/build.sh"], { cwd: repoDir, stdout: "inherit", stderr: "inherit" });
-  await using broker = await startBroker(repoDir, smp, undefined, ["--set", "group_initial_rebalance_delay=0"]);
+  const ioArgs = flags.io ? ["--io", flags.io] : [];
+  await using broker = await startBroker(repoDir, smp, undefined, ["--set", "group_initial_rebalance_delay=0", ...ioArgs]);
   const admin = await WireClient.connect(broker.kafkaPort);
   const created = await admin.request(Api.CreateTopics, 7, { topics: [{ name: TOPIC, numPartitions: TOPIC_PARTITIONS, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false });
   if (created.topics[0].errorCode !== 0) throw new Error(`create topic failed: ${created.topics[0].errorCode}`);
   admin.close();
-  console.log(`skua --smp ${smp}, ${new Date().toISOString()}`);
+  console.log(`skua --smp ${smp}${flags.io ? ` --io ${flags.io}` : ""}, ${new Date().toISOString()}`);
   await benchJoins(broker.kafkaPort);
-  await benchCommits(broker.kafkaPort, 1);
+  const fetchPerSecond = await benchFetchBaseline(broker.kafkaPort);
+  const commitPerSecond = await benchCommits(broker.kafkaPort, 1);
   await benchCommits(broker.kafkaPort, TOPIC_PARTITIONS);
+  const inProcessPerSecond = await benchCoordinatorBaseline();
+  console.log(`baseline OffsetFetch v7, same pipelining: ${Math.round(fetchPerSecond)} requests/s; OffsetCommit (1 partition) is ${(commitPerSecond / fetchPerSecond).toFixed(2)}x of it`);
+  console.log(`baseline in-process coordinator commits (posix disk, ${connections * depth} concurrent, no network): ${Math.round(inProcessPerSecond)} commits/s; over the wire is ${(commitPerSecond / inProcessPerSecond).toFixed(2)}x of it`);
 }
 
 await main();
