@@ -6,7 +6,7 @@
  * first torn or corrupt record and cuts the file there. compact() rewrites the live state
  * to a new file and renames it over the old one.
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { crc32c } from "../base/crc32c.ts";
 import { limits } from "../base/limits.ts";
 import type { Disk, DiskFile } from "../io/disk.ts";
@@ -55,7 +55,10 @@ export class GroupLog {
     await disk.mkdirp(dir);
     await disk.remove(join(dir, COMPACT_FILE)); // a compaction that did not finish
     const path = join(dir, LOG_FILE);
+    const created = !(await disk.exists(path));
     const file = await disk.open(path, { create: true });
+    // A new file's directory entries must be durable too, or a crash could lose the whole log.
+    if (created) for (const d of [dir, dirname(dir), dirname(dirname(dir))]) await disk.syncDir(d);
     const size = await file.size();
     const bytes = size === 0 ? new Uint8Array(0) : await file.read(0, size);
     const { records, validBytes } = replay(bytes);
