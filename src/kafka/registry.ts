@@ -19,6 +19,7 @@ import { offsetFetchHandler } from "./handlers/offset-fetch.ts";
 import { syncGroupHandler } from "./handlers/sync-group.ts";
 import { alterConfigsHandler } from "./handlers/alter-configs.ts";
 import { createPartitionsHandler } from "./handlers/create-partitions.ts";
+import { deleteRecordsHandler } from "./handlers/delete-records.ts";
 import { deleteTopicsHandler } from "./handlers/delete-topics.ts";
 import { describeClusterHandler } from "./handlers/describe-cluster.ts";
 import { describeConfigsHandler } from "./handlers/describe-configs.ts";
@@ -34,6 +35,7 @@ export const handlers: ApiHandler[] = [
   metadataHandler,
   apiVersionsHandler(() => handlers),
   createTopicsHandler,
+  deleteRecordsHandler,
   findCoordinatorHandler,
   joinGroupHandler,
   syncGroupHandler,

@@ -16,7 +16,7 @@ import { loadProducerState, saveProducerState } from "../storage/producer-snapsh
 import type { ProducerState } from "../storage/producer-state.ts";
 import { RecentBatchCache } from "../storage/recent-batch-cache.ts";
 import { answerDuplicate, oversizedBatchRefusal, sequenceRefusal } from "./idempotence.ts";
-import type { OffsetAnswer, OffsetQuery, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, WatchItem } from "./ops.ts";
+import type { OffsetAnswer, OffsetQuery, OpRequest, OpResponse, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, WatchItem } from "./ops.ts";
 
 const key = (ref: PartitionRef) => `${ref.topic}/${ref.partition}`;
 
@@ -200,6 +200,24 @@ export class LocalPartitions {
     return { errorCode: ErrorCode.NONE, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset, records: result.bytes };
   }
 
+  deleteRecords(items: OpRequest<"deleteRecords">["items"]): Promise<OpResponse<"deleteRecords">> {
+    return Promise.all(items.map((item) => this.track(key(item), this.deleteRecordsOne(item))));
+  }
+
+  private async deleteRecordsOne(item: PartitionRef & { offset: number }): Promise<{ errorCode: number; lowWatermark: number }> {
+    const log = this.logs.get(key(item));
+    if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, lowWatermark: -1 };
+    const offset = item.offset === -1 ? log.highWatermark : item.offset;
+    if (offset < 0 || offset > log.highWatermark) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, lowWatermark: log.logStartOffset };
+    try {
+      await log.deleteRecordsBefore(offset);
+      return { errorCode: ErrorCode.NONE, lowWatermark: log.logStartOffset };
+    } catch (error) {
+      this.options.log.error("delete records failed", { partition: key(item), error: String(error) });
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, lowWatermark: -1 };
+    }
+  }
+
   listOffsets(items: OffsetQuery[]): Promise<OffsetAnswer[]> {
     return Promise.all(items.map((item) => this.track(key(item), this.listOffset(item))));
   }
@@ -210,7 +228,9 @@ export class LocalPartitions {
     if (item.timestampMs === -1) return { errorCode: ErrorCode.NONE, offset: log.highWatermark, timestampMs: -1 };
     if (item.timestampMs === -2) return { errorCode: ErrorCode.NONE, offset: log.logStartOffset, timestampMs: -1 };
     const found = item.timestampMs === -3 ? await log.offsetOfMaxTimestamp() : await log.offsetForTimestamp(item.timestampMs);
-    return found ? { errorCode: ErrorCode.NONE, offset: found.offset, timestampMs: found.timestampMs } : { errorCode: ErrorCode.NONE, offset: -1, timestampMs: -1 };
+    if (!found) return { errorCode: ErrorCode.NONE, offset: -1, timestampMs: -1 };
+    // DeleteRecords may have moved the start inside the batch that was found.
+    return { errorCode: ErrorCode.NONE, offset: Math.max(found.offset, log.logStartOffset), timestampMs: found.timestampMs };
   }
 
   /** Resolves true as soon as any partition has data past its offset, false after waitMs. */

@@ -49,6 +49,8 @@ export interface Ops extends GroupOps {
   produce: { request: { items: ProduceItem[] }; response: ProduceResult[] };
   read: { request: { items: ReadItem[] }; response: ReadResult[] };
   listOffsets: { request: { items: OffsetQuery[] }; response: OffsetAnswer[] };
+  /** DeleteRecords: move each log start offset up to `offset` (-1: the high watermark). */
+  deleteRecords: { request: { items: Array<PartitionRef & { offset: number }> }; response: Array<{ errorCode: number; lowWatermark: number }> };
   /** Bytes on disk of each partition (DescribeLogDirs). */
   sizes: { request: { items: PartitionRef[] }; response: Array<{ errorCode: number; sizeBytes: number }> };
   /** Answers once any watched partition has data past its offset, or after waitMs. */

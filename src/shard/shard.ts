@@ -181,6 +181,7 @@ export class Shard {
       case "read": return this.local.read((request as OpRequest<"read">).items);
       case "listOffsets": return this.local.listOffsets((request as OpRequest<"listOffsets">).items);
       case "sizes": return this.local.sizes((request as OpRequest<"sizes">).items);
+      case "deleteRecords": return this.local.deleteRecords((request as OpRequest<"deleteRecords">).items);
       case "watch": {
         const { items, waitMs } = request as OpRequest<"watch">;
         return this.local.watch(items, waitMs);

@@ -10,6 +10,7 @@ import type { Disk } from "../io/disk.ts";
 import type { RecentBatchCache } from "./recent-batch-cache.ts";
 import { takeBatches } from "./recent-batch-cache.ts";
 import * as rb from "./record-batch.ts";
+import { readStartOffset, writeStartOffset } from "./start-offset.ts";
 import { parseSegmentLogName, Segment, SegmentDeletedError } from "./segment.ts";
 
 export interface LogConfig {
@@ -83,6 +84,8 @@ export class PartitionLog {
   private writeLoopRunning = false;
   private lastWritten: Promise<void> = Promise.resolve();
   private readonly seals = new Set<Promise<void>>();
+  /** Rolled segments whose seal (sync, index files) has not finished: not to be deleted yet. */
+  private readonly sealing = new Set<Segment>();
   private readonly dirty = new Set<Segment>();
   private dirNeedsSync = false;
   private flushing: Promise<void> = Promise.resolve();
@@ -90,6 +93,8 @@ export class PartitionLog {
   private closed = false;
   /** Offset after the last batch whose write completed. */
   highWatermark = 0;
+  /** Where DeleteRecords moved the start, possibly inside the first segment. */
+  private deletedBefore = 0;
 
   private constructor(opts: PartitionLogOptions) {
     this.disk = opts.disk;
@@ -114,11 +119,13 @@ export class PartitionLog {
     bases.sort((a, b) => a - b);
     await log.loadSegments(bases);
     log.highWatermark = log.logEndOffset;
+    log.deletedBefore = await readStartOffset(opts.disk, opts.dir, log.warn);
     return log;
   }
 
   get logStartOffset(): number {
-    return this.segments[0]!.baseOffset;
+    // Recovery may have cut the log below where DeleteRecords had moved the start.
+    return Math.max(this.segments[0]!.baseOffset, Math.min(this.deletedBefore, this.logEndOffset));
   }
 
   /** Next offset to assign. */
@@ -240,6 +247,7 @@ export class PartitionLog {
   private roll(): void {
     const old = this.active;
     old.sealed = true;
+    this.sealing.add(old);
     this.enqueue({ kind: "seal", segment: old });
     this.segments.push(Segment.create(this.disk, this.dir, old.nextOffset, this.indexIntervalBytes));
     this.dirNeedsSync = true;
@@ -317,7 +325,10 @@ export class PartitionLog {
       await this.disk.syncDir(this.dir);
     })().catch((e) => this.fail(e));
     this.seals.add(seal);
-    void seal.finally(() => this.seals.delete(seal));
+    void seal.finally(() => {
+      this.seals.delete(seal);
+      this.sealing.delete(segment);
+    });
   }
 
   /** Never acknowledge unwritten data: reject everything queued and refuse further appends. */
@@ -511,9 +522,31 @@ export class PartitionLog {
     return deleted;
   }
 
+  /**
+   * DeleteRecords: moves the log start offset to `offset` (at most the high watermark), durably,
+   * then deletes the whole segments that now lie below it.
+   */
+  async deleteRecordsBefore(offset: number): Promise<void> {
+    assert(offset >= 0 && offset <= this.highWatermark, `delete before ${offset} outside 0..${this.highWatermark}`);
+    if (offset <= this.logStartOffset) return;
+    await writeStartOffset(this.disk, this.dir, offset);
+    this.deletedBefore = offset;
+    while (this.segments.length > 1 && this.isDeletable(this.segments[0]!) && this.segments[0]!.nextOffset <= offset) {
+      const segment = this.segments.shift()!;
+      this.dirty.delete(segment);
+      await segment.delete();
+      this.dirNeedsSync = true;
+    }
+  }
+
+  /** Sealed, its seal finished, all its writes done and visible: the active segment never is. */
+  private isDeletable(segment: Segment): boolean {
+    return segment.sealed && !this.sealing.has(segment) && segment.writtenBytes >= segment.sizeBytes && segment.nextOffset <= this.highWatermark;
+  }
+
   private pastRetention(oldest: Segment, nowMs: number): boolean {
     // Only segments whose writes finished and that are sealed; the active segment is never deleted.
-    if (!oldest.sealed || oldest.writtenBytes < oldest.sizeBytes || oldest.nextOffset > this.highWatermark) return false;
+    if (!this.isDeletable(oldest)) return false;
     const { retentionBytes, retentionMs } = this.config;
     if (retentionBytes >= 0 && this.sizeBytes - oldest.sizeBytes >= retentionBytes) return true;
     return retentionMs >= 0 && oldest.index.maxTimestampMs >= 0 && nowMs - oldest.index.maxTimestampMs > retentionMs;
