@@ -150,6 +150,27 @@ describe("consumer groups with kafkajs and kcat (--smp 2)", () => {
     expect(out.split("\n").filter((l) => l !== "").sort()).toEqual(more.map((l) => l.split(":")[1]).sort());
   });
 
+  test("kcat -G static members (group.instance.id): a member restarted within its session gets its partitions back without a rebalance", async () => {
+    const topic = "kcat-static";
+    await createTopic(kafka, topic, PARTITIONS);
+    const settings = (instance: string) => ["-X", `group.instance.id=${instance}`, "-X", "session.timeout.ms=20000"];
+    const stays = new KcatGroupConsumer(broker.brokers, "kcat-static-group", topic, settings("stays"));
+    let restarted = new KcatGroupConsumer(broker.brokers, "kcat-static-group", topic, settings("restarts"));
+    try {
+      const [staysPartitions, restartedPartitions] = await waitForSplit("two static members split the partitions", () => [stays.assignment ?? [], restarted.assignment ?? []]);
+      const rebalancesBefore = stays.stderr.split("rebalanced").length;
+      await restarted.kill9();
+      restarted = new KcatGroupConsumer(broker.brokers, "kcat-static-group", topic, settings("restarts"));
+      await pollUntil("the restarted member has its partitions again", async () => (JSON.stringify(restarted.assignment) === JSON.stringify(restartedPartitions) ? true : undefined), 15_000, 50);
+      await Bun.sleep(1000); // heartbeats of the member that stayed would have seen a rebalance by now
+      expect(stays.stderr.split("rebalanced").length).toBe(rebalancesBefore);
+      expect(stays.assignment).toEqual(staysPartitions);
+    } finally {
+      await stays.stop();
+      await restarted.stop();
+    }
+  });
+
   test("kcat -G: a member killed with SIGKILL is dropped at its session timeout and the survivor takes all partitions", async () => {
     const topic = "kcat-crash";
     await createTopic(kafka, topic, PARTITIONS);
