@@ -15,6 +15,7 @@ import { PartitionLog } from "../storage/partition-log.ts";
 import { loadProducerState, saveProducerState } from "../storage/producer-snapshot.ts";
 import type { ProducerState } from "../storage/producer-state.ts";
 import { RecentBatchCache } from "../storage/recent-batch-cache.ts";
+import { SealedFileLru } from "../storage/sealed-file-lru.ts";
 import { answerDuplicate, oversizedBatchRefusal, sequenceRefusal } from "./idempotence.ts";
 import type { OffsetAnswer, OffsetQuery, OpRequest, OpResponse, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, WatchItem } from "./ops.ts";
 
@@ -35,6 +36,7 @@ export class LocalPartitions {
   private readonly released = new Set<string>();
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly cache = new RecentBatchCache();
+  private readonly sealedFiles = new SealedFileLru();
   private readonly flusher: Flusher;
   private housekeepingTimer: Timer | null = null;
 
@@ -123,6 +125,7 @@ export class LocalPartitions {
       config,
       clock: this.options.clock,
       cache: this.cache,
+      sealedFiles: this.sealedFiles,
       log: (message: string) => this.options.log.warn(message, { partition: k }),
     });
     this.producerStates.set(log, await loadProducerState(this.options.disk, log));

@@ -6,6 +6,7 @@ import { concatBytes } from "./batch-builder.ts";
 import { Flusher } from "./flusher.ts";
 import { LogFailedError, PartitionLog, type LogConfig } from "./partition-log.ts";
 import { RecentBatchCache } from "./recent-batch-cache.ts";
+import { SealedFileLru } from "./sealed-file-lru.ts";
 import * as rb from "./record-batch.ts";
 import { batchOf, CountingDisk, tempDir, testConfig } from "./test-helpers.ts";
 
@@ -382,5 +383,27 @@ describe("DeleteRecords", () => {
     expect(reopened.logStartOffset).toBe(80);
     expect((await reopened.read(80, 1000)).ok).toBe(true);
     await reopened.close();
+  });
+});
+
+describe("open files of sealed segments", () => {
+  test("stay within the shard's bound; reads of closed ones reopen them", async () => {
+    using tmp = tempDir();
+    const sealedFiles = new SealedFileLru(3);
+    const config = testConfig({ segmentBytes: 600 });
+    const open = () => PartitionLog.open({ disk, dir: tmp.dir, config, clock, sealedFiles, indexIntervalBytes: 256 });
+    const log = await open();
+    await appendMany(log, 60, 1, 100); // ~20 segments
+    await log.close();
+    const reopened = await open(); // every segment but the last is sealed at open
+    expect(reopened.segmentCount).toBeGreaterThan(10);
+    expect(sealedFiles.openCount).toBeLessThanOrEqual(3);
+    for (let offset = 0; offset < 60; offset++) {
+      expect(baseOffsets(await readOk(reopened, offset, 1))).toEqual([offset]);
+      expect(sealedFiles.openCount).toBeLessThanOrEqual(3);
+    }
+    expect(sealedFiles.closed).toBeGreaterThan(10);
+    await reopened.close();
+    expect(sealedFiles.openCount).toBe(0);
   });
 });

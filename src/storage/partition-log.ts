@@ -11,6 +11,7 @@ import type { RecentBatchCache } from "./recent-batch-cache.ts";
 import { takeBatches } from "./recent-batch-cache.ts";
 import * as rb from "./record-batch.ts";
 import { readStartOffset, writeStartOffset } from "./start-offset.ts";
+import { SealedFileLru } from "./sealed-file-lru.ts";
 import { parseSegmentLogName, Segment, SegmentDeletedError } from "./segment.ts";
 
 export interface LogConfig {
@@ -29,6 +30,8 @@ export interface PartitionLogOptions {
   config: LogConfig;
   clock: Clock;
   cache?: RecentBatchCache;
+  /** The shard's bound on open files of sealed segments; a log of its own when not given. */
+  sealedFiles?: SealedFileLru;
   log?: (msg: string) => void;
   /** Defaults to limits.segmentIndexIntervalBytes. */
   indexIntervalBytes?: number;
@@ -75,6 +78,7 @@ export class PartitionLog {
   readonly config: LogConfig;
   private readonly clock: Clock;
   private readonly cache: RecentBatchCache | undefined;
+  private readonly sealedFiles: SealedFileLru;
   private readonly cacheLogId: number;
   private readonly warn: (msg: string) => void;
   private readonly indexIntervalBytes: number;
@@ -102,6 +106,7 @@ export class PartitionLog {
     this.config = opts.config;
     this.clock = opts.clock;
     this.cache = opts.cache;
+    this.sealedFiles = opts.sealedFiles ?? new SealedFileLru();
     this.cacheLogId = opts.cache?.register() ?? 0;
     this.warn = opts.log ?? (() => {});
     this.indexIntervalBytes = opts.indexIntervalBytes ?? limits.segmentIndexIntervalBytes;
@@ -186,9 +191,9 @@ export class PartitionLog {
       await this.disk.syncDir(this.dir);
     }
     for (const segment of this.segments.slice(0, -1)) {
-      if (segment.sealed) continue;
-      await segment.writeIndexFiles();
+      if (!segment.sealed) await segment.writeIndexFiles();
       segment.sealed = true;
+      segment.makeClosable(this.sealedFiles);
     }
     const active = this.active;
     // The active segment's index files go stale as soon as it grows; only sealed segments keep them.
@@ -323,6 +328,7 @@ export class PartitionLog {
       await file.datasync();
       await segment.writeIndexFiles();
       await this.disk.syncDir(this.dir);
+      segment.makeClosable(this.sealedFiles);
     })().catch((e) => this.fail(e));
     this.seals.add(seal);
     void seal.finally(() => {
@@ -352,7 +358,7 @@ export class PartitionLog {
     const syncDir = this.dirNeedsSync;
     this.dirNeedsSync = false;
     // Also wait for a flush still in flight: its files may hold data our caller wrote.
-    const syncs: Promise<unknown>[] = [this.flushing, ...dirty.map((s) => s.openFile().datasync())];
+    const syncs: Promise<unknown>[] = [this.flushing, ...dirty.map((s) => s.datasync())];
     if (syncDir) syncs.push(this.disk.syncDir(this.dir));
     const round = Promise.all(syncs).then(
       () => {},

@@ -8,6 +8,7 @@ import { limits } from "../base/limits.ts";
 import type { Disk, DiskFile } from "../io/disk.ts";
 import { SegmentIndex } from "./offset-index.ts";
 import * as rb from "./record-batch.ts";
+import type { SealedFileLru } from "./sealed-file-lru.ts";
 
 const OFFSET_DIGITS = 20;
 
@@ -35,9 +36,12 @@ export class Segment {
   sealed = false;
   /** Clock time of the first append (or of reopening a non-empty segment); segmentMs counts from here. */
   firstAppendMs: number | null = null;
-  /** Reads in progress; a deleted segment closes its file when this drops to 0. */
-  private readers = 0;
+  /** Reads and syncs in progress: the file is not closed under them. */
+  private users = 0;
   private deleted = false;
+  /** Set once sealed for good: the file may then be closed when idle and reopened on demand. */
+  private lru: SealedFileLru | null = null;
+  private reopening: Promise<DiskFile> | null = null;
   index: SegmentIndex;
   /** Set when the log file is open; `ready` settles first. */
   file: DiskFile | null = null;
@@ -145,13 +149,50 @@ export class Segment {
 
   async read(position: number, lengthBytes: number): Promise<Uint8Array> {
     if (this.deleted) throw new SegmentDeletedError(this.logPath);
-    this.readers++;
+    this.users++;
     try {
-      return await this.openFile().read(position, lengthBytes);
+      const file = this.file ?? (await this.reopen());
+      this.lru?.touch(this);
+      return await file.read(position, lengthBytes);
     } finally {
-      this.readers--;
-      if (this.deleted && this.readers === 0) await this.closeFile();
+      this.users--;
+      if (this.deleted && this.users === 0) await this.closeFile();
     }
+  }
+
+  /** fdatasync of what was written; a file closed after its seal was already synced by it. */
+  async datasync(): Promise<void> {
+    if (this.file === null) return;
+    this.users++;
+    try {
+      await this.file.datasync();
+    } finally {
+      this.users--;
+    }
+  }
+
+  /** The seal finished (or the segment was found sealed at open): its file joins the shard's LRU. */
+  makeClosable(lru: SealedFileLru): void {
+    this.lru = lru;
+    lru.touch(this);
+  }
+
+  closeIfIdle(): boolean {
+    if (this.file === null) return true;
+    if (this.users > 0 || this.lru === null) return false;
+    const file = this.file;
+    this.file = null;
+    void file.close();
+    return true;
+  }
+
+  private reopen(): Promise<DiskFile> {
+    this.reopening ??= this.disk.open(this.logPath, { create: false }).then((file) => {
+      this.file = file;
+      this.reopening = null;
+      return file;
+    });
+    return this.reopening;
   }
 
   /** Writes the index files and syncs them; the segment is then recognized as sealed at open. */
@@ -171,12 +212,16 @@ export class Segment {
     this.deleted = true;
     await this.disk.remove(this.logPath);
     await this.removeIndexFiles();
-    if (this.readers === 0) await this.closeFile();
+    if (this.users === 0) await this.closeFile();
   }
 
   async closeFile(): Promise<void> {
+    this.lru?.forget(this);
     await this.ready.catch(() => {});
-    await this.file?.close();
+    await this.reopening?.catch(() => {});
+    const file = this.file;
+    this.file = null;
+    await file?.close();
   }
 
   openFile(): DiskFile {
