@@ -49,10 +49,13 @@ export class KcatGroupConsumer implements AsyncDisposable {
 
   private async readStderr(): Promise<void> {
     const decoder = new TextDecoder();
+    let pending = ""; // a line can arrive split across chunks
     for await (const chunk of this.proc.stderr) {
       const text = decoder.decode(chunk, { stream: true });
       this.stderr += text;
-      for (const line of text.split("\n")) {
+      const complete = (pending + text).split("\n");
+      pending = complete.pop()!;
+      for (const line of complete) {
         if (/rebalanced.*assigned:/.test(line)) this.assignment = [...line.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
         else if (/rebalanced.*revoked:/.test(line)) this.assignment = [];
       }
