@@ -2,8 +2,8 @@
  * End-to-end disk backend comparison in one run: fio's fdatasync'ed sequential write bandwidth
  * first (bench/disk-baseline.sh), then for each batch size produce acks=-1 with 1 KiB records
  * on dist/skua with --io uring and --io posix, interleaved (bench/loadgen.ts --acks-all-only).
- *   bun run bench/io-compare.ts [--seconds 5] [--batches 16384,65536,262144,1047552]
- * (1047552 = 1 MiB − 1 KiB: a batch of 1 MiB plus its overhead would exceed the default
+ *   bun run bench/io-compare.ts [--seconds 5] [--batches 16384,65536,262144,1044480]
+ * (1044480 = 1020 KiB: its batch is 1,046,453 B; 1 MiB of records plus batch overhead would exceed the default
  * kafka_batch_max_bytes of 1 MiB.) Prints a markdown table: MB/s, p99, broker CPU, and MB/s as a ratio of the fdatasync baseline.
  */
 import { dirname, join } from "node:path";
@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
 
 const REPO_DIR = join(dirname(import.meta.path), "..");
-const { values } = parseArgs({ options: { seconds: { type: "string", default: "5" }, batches: { type: "string", default: "16384,65536,262144,1047552" } } });
+const { values } = parseArgs({ options: { seconds: { type: "string", default: "5" }, batches: { type: "string", default: "16384,65536,262144,1044480" } } });
 const batchSizes = values.batches.split(",").map(Number);
 
 const baseline = Bun.spawnSync(["bash", join(REPO_DIR, "bench/disk-baseline.sh"), tmpdir()], { stderr: "inherit" }).stdout.toString();
