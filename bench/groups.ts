@@ -16,6 +16,7 @@ import { MetadataTable } from "../src/cluster/metadata.ts";
 import { defaultProperties } from "../src/cluster/properties.ts";
 import { GroupCoordinator } from "../src/group/coordinator.ts";
 import { PosixDisk } from "../src/io/posix-disk.ts";
+import { ErrorCode } from "../src/protocol/errors.ts";
 import { startBroker } from "./lib/broker.ts";
 import { LatencyRecorder } from "./lib/stats.ts";
 import { WireClient } from "../test/helpers/wire.ts";
@@ -146,7 +147,7 @@ async function benchCoordinatorBaseline(): Promise<number> {
   await Promise.all(
     Array.from({ length: connections * depth }, async (_, k) => {
       while (performance.now() < endMs) {
-        await coordinator.commit({ groupId: `commit-${k % GROUPS_FOR_COMMITS}`, generationId: -1, memberId: "", groupInstanceId: null, partitions: [{ topic: TOPIC, partition: 0, offset: commits, leaderEpoch: -1, metadata: null }] });
+        await coordinator.commit({ groupId: `commit-${k % GROUPS_FOR_COMMITS}`, generationId: -1, memberId: "", groupInstanceId: null, missingGroupErrorCode: ErrorCode.ILLEGAL_GENERATION, partitions: [{ topic: TOPIC, partition: 0, offset: commits, leaderEpoch: -1, metadata: null }] });
         commits++;
       }
     }),

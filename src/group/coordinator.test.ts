@@ -61,7 +61,7 @@ describe(`group coordinator durability (SEED=${SEED})`, () => {
       const groupId = `group-${g}`;
       for (let round = 0; round < 3; round++) {
         const offset = g * 100 + round;
-        const codes = await before.owner(groupId).commit({ groupId, generationId: -1, memberId: "", groupInstanceId: null, partitions: [commitOf("t", g % 4, offset)] });
+        const codes = await before.owner(groupId).commit({ groupId, generationId: -1, memberId: "", groupInstanceId: null, missingGroupErrorCode: ErrorCode.ILLEGAL_GENERATION, partitions: [commitOf("t", g % 4, offset)] });
         expect(codes).toEqual([ErrorCode.NONE]);
         expected.set(groupId, offset);
       }
@@ -83,7 +83,7 @@ describe(`group coordinator durability (SEED=${SEED})`, () => {
     const metadata = table({ t: 1 });
     const first = await startShards(disk, 1, metadata);
     const c = first.coordinators[0];
-    await c.commit({ groupId: "gone", generationId: -1, memberId: "", groupInstanceId: null, partitions: [commitOf("t", 0, 5)] });
+    await c.commit({ groupId: "gone", generationId: -1, memberId: "", groupInstanceId: null, missingGroupErrorCode: ErrorCode.ILLEGAL_GENERATION, partitions: [commitOf("t", 0, 5)] });
     const joined = await c.join({ groupId: "busy", memberId: "", groupInstanceId: null, clientId: "x", clientHost: "", sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, protocolType: "consumer", protocols: [{ name: "range", metadata: new Uint8Array(0) }], requireKnownMemberId: false });
     expect(joined.errorCode).toBe(ErrorCode.NONE);
     expect(await c.deleteGroup("busy")).toBe(ErrorCode.NON_EMPTY_GROUP);
@@ -101,7 +101,7 @@ describe(`group coordinator durability (SEED=${SEED})`, () => {
     const disk = await freshDisk();
     const first = await startShards(disk, 1, table({ keep: 1, drop: 1, later: 1 }));
     const c = first.coordinators[0];
-    await c.commit({ groupId: "g", generationId: -1, memberId: "", groupInstanceId: null, partitions: [commitOf("keep", 0, 1), commitOf("drop", 0, 2), commitOf("later", 0, 3)] });
+    await c.commit({ groupId: "g", generationId: -1, memberId: "", groupInstanceId: null, missingGroupErrorCode: ErrorCode.ILLEGAL_GENERATION, partitions: [commitOf("keep", 0, 1), commitOf("drop", 0, 2), commitOf("later", 0, 3)] });
     await c.dropTopic("later");
     expect(c.fetchOffsets({ groupId: "g", topics: null }).offsets.map((o) => o.topic).sort()).toEqual(["drop", "keep"]);
     await first.stop();
@@ -116,9 +116,9 @@ describe(`group coordinator durability (SEED=${SEED})`, () => {
     const metadata = table({ t: 2 });
     const shards = await startShards(disk, 1, metadata, new ManualClock(1_000_000), props);
     const c = shards.coordinators[0];
-    await c.commit({ groupId: "old", generationId: -1, memberId: "", groupInstanceId: null, partitions: [commitOf("t", 0, 1)] });
+    await c.commit({ groupId: "old", generationId: -1, memberId: "", groupInstanceId: null, missingGroupErrorCode: ErrorCode.ILLEGAL_GENERATION, partitions: [commitOf("t", 0, 1)] });
     shards.clock.advance(30_000);
-    await c.commit({ groupId: "old", generationId: -1, memberId: "", groupInstanceId: null, partitions: [commitOf("t", 1, 2)] });
+    await c.commit({ groupId: "old", generationId: -1, memberId: "", groupInstanceId: null, missingGroupErrorCode: ErrorCode.ILLEGAL_GENERATION, partitions: [commitOf("t", 1, 2)] });
     shards.clock.advance(30_000);
     await c.expireOffsets();
     expect(c.fetchOffsets({ groupId: "old", topics: null }).offsets.map((o) => o.partition)).toEqual([1]);
@@ -138,13 +138,14 @@ describe("client mistakes", () => {
     const shards = await startShards(disk, 1, table({ t: 2 }));
     const c = shards.coordinators[0];
     const codes = await c.commit({
-      groupId: "g", generationId: -1, memberId: "", groupInstanceId: null,
+      groupId: "g", generationId: -1, memberId: "", groupInstanceId: null, missingGroupErrorCode: ErrorCode.ILLEGAL_GENERATION,
       partitions: [commitOf("t", 0, 7), commitOf("t", 9, 1), commitOf("nope", 0, 1), commitOf("t", 1, 8, "x".repeat(limits.offsetMetadataBytesMax + 1))],
     });
     expect(codes).toEqual([ErrorCode.NONE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.OFFSET_METADATA_TOO_LARGE]);
     expect(c.fetchOffsets({ groupId: "g", topics: null }).offsets.map((o) => [o.partition, o.offset])).toEqual([[0, 7]]);
-    expect(await c.commit({ groupId: "", generationId: -1, memberId: "", groupInstanceId: null, partitions: [commitOf("t", 0, 1)] })).toEqual([ErrorCode.INVALID_GROUP_ID]);
-    expect(await c.commit({ groupId: "g2", generationId: 3, memberId: "m", groupInstanceId: null, partitions: [commitOf("t", 0, 1)] })).toEqual([ErrorCode.ILLEGAL_GENERATION]);
+    expect(await c.commit({ groupId: "", generationId: -1, memberId: "", groupInstanceId: null, missingGroupErrorCode: ErrorCode.ILLEGAL_GENERATION, partitions: [commitOf("t", 0, 1)] })).toEqual([ErrorCode.INVALID_GROUP_ID]);
+    expect(await c.commit({ groupId: "g2", generationId: 3, memberId: "m", groupInstanceId: null, missingGroupErrorCode: ErrorCode.ILLEGAL_GENERATION, partitions: [commitOf("t", 0, 1)] })).toEqual([ErrorCode.ILLEGAL_GENERATION]);
+    expect(await c.commit({ groupId: "g2", generationId: 3, memberId: "m", groupInstanceId: null, missingGroupErrorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitions: [commitOf("t", 0, 1)] })).toEqual([ErrorCode.GROUP_ID_NOT_FOUND]);
     await shards.stop();
   });
 

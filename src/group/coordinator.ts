@@ -154,7 +154,7 @@ export class GroupCoordinator {
     const codes = args.partitions.map((p) => this.partitionProblem(p.topic, p.partition, p.metadata));
     let group = this.groups.get(args.groupId);
     if (!group && args.generationId < 0) this.groups.set(args.groupId, (group = this.newGroup(args.groupId)));
-    const groupCode = group ? group.checkCommit(args.memberId, args.groupInstanceId, args.generationId) : ErrorCode.ILLEGAL_GENERATION;
+    const groupCode = group ? group.checkCommit(args.memberId, args.groupInstanceId, args.generationId) : args.missingGroupErrorCode;
     if (group) this.schedule(group);
     if (groupCode !== ErrorCode.NONE) return codes.map((c) => (c === ErrorCode.NONE ? groupCode : c));
     const nowMs = this.options.clock.nowMs();

@@ -88,6 +88,8 @@ export interface CommitArgs extends MemberRef {
   groupId: string;
   generationId: number;
   partitions: CommitPartition[];
+  /** The answer when the group does not exist and the commit names a generation: ILLEGAL_GENERATION, or GROUP_ID_NOT_FOUND from v9. */
+  missingGroupErrorCode: number;
 }
 
 export interface TopicPartitions {

@@ -2,6 +2,7 @@
  * OffsetCommit (8) v2–9: checked against the group's generation and members, validated per
  * partition (unknown topic or partition, metadata size), answered once the offsets are durable.
  */
+import { ErrorCode } from "../../protocol/errors.ts";
 import type { OffsetCommitRequest } from "../../protocol/messages/offset-commit.ts";
 import { shardOfGroup } from "../../group/partitioning.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
@@ -11,7 +12,7 @@ export const offsetCommitHandler = defineHandler({
   name: "OffsetCommit",
   minVersion: 2,
   maxVersion: 9,
-  async handle(context: BrokerContext, request: OffsetCommitRequest) {
+  async handle(context: BrokerContext, request: OffsetCommitRequest, info) {
     const partitions = request.topics.flatMap((t) =>
       t.partitions.map((p) => ({
         topic: t.name,
@@ -27,6 +28,7 @@ export const offsetCommitHandler = defineHandler({
       memberId: request.memberId,
       groupInstanceId: request.groupInstanceId,
       partitions,
+      missingGroupErrorCode: info.apiVersion >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION,
     });
     let next = 0;
     return {
