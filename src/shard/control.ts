@@ -30,9 +30,9 @@ export interface ShardInit {
   /** A port to every other shard, indexed by shard id; null at this shard's own index. */
   peers: Array<MessagePort | null>;
   logFormat: LogFormat;
-}
   /** Disk backend, chosen once by the main thread; each shard opens its own (one io_uring per shard). */
   io: IoBackend;
+}
 
 export type MainToShard =
   | ShardInit
