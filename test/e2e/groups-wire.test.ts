@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { shards, startBroker, type Broker } from "../helpers/broker.ts";
-import { createTopic, kafkaClient } from "../helpers/kafka.ts";
+import { createTopic, kafkaClient, withAdmin } from "../helpers/kafka.ts";
 import { WireClient } from "../helpers/wire.ts";
 import { shardOfGroup } from "../../src/group/partitioning.ts";
 
@@ -162,5 +162,31 @@ describe("group state across restarts with another shard count", () => {
       expect(listed.groups.map((g: any) => g.groupId).sort()).toEqual(groups.slice(5).sort());
       client.close();
     }
+  });
+});
+
+describe("offsets of a deleted topic", () => {
+  test("are dropped when the topic is deleted, stay dropped after a restart, and a recreated topic starts with none", async () => {
+    await using broker = await startBroker({ smp: 2 });
+    const kafka = kafkaClient(broker);
+    await createTopic(kafka, "doomed", 2);
+    let client = await WireClient.connect(broker.kafkaPort);
+    const groups = [groupOnShard(0, "doomed-g"), groupOnShard(1, "doomed-g")];
+    for (const groupId of groups) {
+      const commit = await client.request(Api.OffsetCommit, 8, { groupId, generationIdOrMemberEpoch: -1, memberId: "", groupInstanceId: null, topics: [{ name: "doomed", partitions: [{ partitionIndex: 1, committedOffset: 77, committedLeaderEpoch: -1, committedMetadata: null }] }] });
+      expect(commit.topics[0].partitions[0].errorCode).toBe(E.NONE);
+    }
+    await withAdmin(kafka, (admin) => admin.deleteTopics({ topics: ["doomed"] }));
+    await createTopic(kafka, "doomed", 2);
+    const committed = async () => {
+      const fetched = await client.request(Api.OffsetFetch, 8, { groups: groups.map((groupId) => ({ groupId, topics: [{ name: "doomed", partitionIndexes: [1] }] })), requireStable: false });
+      return fetched.groups.map((g: any) => g.topics[0].partitions[0].committedOffset);
+    };
+    expect(await committed()).toEqual([-1, -1]);
+    client.close();
+    await broker.restart();
+    client = await WireClient.connect(broker.kafkaPort);
+    expect(await committed()).toEqual([-1, -1]);
+    client.close();
   });
 });
