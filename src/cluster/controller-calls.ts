@@ -1,6 +1,6 @@
 /**
- * Requests a shard makes of the controller beyond CreateTopics: producer id blocks, deleting
- * topics, adding partitions, changing topic configs. Each is planned against the current
+ * Requests a shard makes of the controller: creating and deleting topics, adding partitions,
+ * changing topic configs, producer id blocks. Each is planned against the current
  * table in the controller's order, then persisted in the metadata log and published to every
  * shard before it is answered. Runs on the main thread.
  */
@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { limits } from "../base/limits.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { placePartitions, type ShardLoad } from "./balance.ts";
-import type { Controller } from "./controller.ts";
+import type { Controller, CreateTopicCommand, CreateTopicOutcome } from "./controller.ts";
 import type { MetadataChange, MetadataTable, TopicRecord } from "./metadata.ts";
 import { PRODUCER_ID_BLOCK_SIZE, ProducerIdStore } from "./producer-ids.ts";
 import type { ClusterProperties } from "./properties.ts";
@@ -46,6 +46,7 @@ export interface AlterTopicConfigsCommand {
 }
 
 export interface ControllerCalls {
+  createTopics: { request: { topics: CreateTopicCommand[] }; response: CreateTopicOutcome[] };
   allocateProducerIds: { request: Record<string, never>; response: { firstId: number; count: number } | { error: string } };
   deleteTopics: { request: { topics: DeleteTopicCommand[] }; response: DeleteTopicOutcome[] };
   createPartitions: { request: { topics: CreatePartitionsCommand[]; validateOnly: boolean }; response: TopicOutcome[] };
@@ -84,6 +85,7 @@ export class ControllerService {
 
   serve(call: ControllerCall): Promise<unknown> {
     switch (call.name) {
+      case "createTopics": return this.controller.createTopics(call.request.topics);
       case "allocateProducerIds": return Promise.resolve(this.allocateProducerIds());
       case "deleteTopics": return this.deleteTopics(call.request.topics);
       case "createPartitions": return this.createPartitions(call.request.topics, call.request.validateOnly);

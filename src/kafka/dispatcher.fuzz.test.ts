@@ -45,7 +45,6 @@ function stubContext(): BrokerContext {
       nowMs += request.waitMs;
       return { woken: false };
     },
-    createTopics: async (commands) => commands.map((c) => ({ name: c.name, errorCode: 0, errorMessage: null, topic: null })),
     callController: async (name, request: any) =>
       name === "allocateProducerIds" ? { firstId: 0, count: 1000 } : request.topics.map((t: any) => ({ name: t.name ?? "", topicId: t.topicId ?? "", errorCode: 0, errorMessage: null })),
     dataDir: "/nonexistent-skua-fuzz",

@@ -1,6 +1,5 @@
 /** The shape every Kafka API handler has: its version range, and decoded request → response. */
 import type { Clock } from "../base/clock.ts";
-import type { CreateTopicCommand, CreateTopicOutcome } from "../cluster/controller.ts";
 import type { ControllerCallName, ControllerCalls } from "../cluster/controller-calls.ts";
 import type { MetadataTable } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
@@ -18,7 +17,6 @@ export interface BrokerContext {
   metadata(): MetadataTable;
   /** Runs an op on the shard that owns the partitions: in place when that is this shard. */
   invoke<Op extends OpName>(shard: number, op: Op, request: OpRequest<Op>): Promise<OpResponse<Op>>;
-  createTopics(commands: CreateTopicCommand[]): Promise<CreateTopicOutcome[]>;
   /** Asks the controller (main thread); metadata changes it made are applied here before it answers. */
   callController<N extends ControllerCallName>(name: N, request: ControllerCalls[N]["request"]): Promise<ControllerCalls[N]["response"]>;
   /** The broker's data directory: its one log dir. */

@@ -2,7 +2,6 @@
 import type { LogFormat } from "../base/log.ts";
 import type { IoBackend } from "../io/backend.ts";
 import type { HostPort } from "../cli/args.ts";
-import type { CreateTopicCommand, CreateTopicOutcome } from "../cluster/controller.ts";
 import type { ControllerCall } from "../cluster/controller-calls.ts";
 import type { MetadataSnapshot, MetadataUpdate } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
@@ -37,7 +36,6 @@ export interface ShardInit {
 export type MainToShard =
   | ShardInit
   | { type: "metadata"; update: MetadataUpdate }
-  | { type: "controller_reply"; id: number; outcomes: CreateTopicOutcome[] }
   | { type: "controller_call_reply"; id: number; result?: unknown; error?: string }
   | { type: "stats"; id: number }
   | { type: "partitions"; id: number }
@@ -47,7 +45,6 @@ export type MainToShard =
 export type ShardToMain =
   | { type: "ready"; shardId: number }
   | { type: "metadata_applied"; shardId: number; version: number }
-  | { type: "create_topics"; shardId: number; id: number; commands: CreateTopicCommand[] }
   | { type: "controller_call"; shardId: number; id: number; call: ControllerCall }
   | { type: "stats_reply"; id: number; stats: ShardStatsSnapshot }
   | { type: "partitions_reply"; id: number; partitions: PartitionDetails[] }

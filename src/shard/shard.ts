@@ -5,7 +5,6 @@
 import type { TCPSocketListener } from "bun";
 import { systemClock } from "../base/clock.ts";
 import { logger, type Logger } from "../base/log.ts";
-import type { CreateTopicCommand, CreateTopicOutcome } from "../cluster/controller.ts";
 import type { ControllerCall, ControllerCallName, ControllerCalls } from "../cluster/controller-calls.ts";
 import { MetadataTable, type MetadataUpdate } from "../cluster/metadata.ts";
 import { closeDisk, openDisk } from "../io/backend.ts";
@@ -36,7 +35,6 @@ export class Shard {
   private readonly disk: Disk;
   private listener: TCPSocketListener<Connection> | null = null;
   private nextControllerCallId = 1;
-  private readonly controllerCalls = new Map<number, (outcomes: CreateTopicOutcome[]) => void>();
   private readonly pendingControllerCalls = new Map<number, { resolve: (result: unknown) => void; reject: (error: Error) => void }>();
 
   constructor(
@@ -104,11 +102,6 @@ export class Shard {
     else pending?.resolve(result);
   }
 
-  answerController(id: number, outcomes: CreateTopicOutcome[]): void {
-    this.controllerCalls.get(id)?.(outcomes);
-    this.controllerCalls.delete(id);
-  }
-
   partitionDetails(): PartitionDetails[] {
     return this.local.details().map((p) => ({ ...p, shard: this.init.shardId }));
   }
@@ -161,7 +154,6 @@ export class Shard {
       clock: systemClock,
       metadata: () => this.table,
       invoke: (shard, op, request) => this.invoke(shard, op, request),
-      createTopics: (commands) => this.createTopics(commands),
       callController: (name, request) => this.callController(name, request),
       dataDir: init.dataDir,
     };
@@ -197,11 +189,4 @@ export class Shard {
     });
   }
 
-  private createTopics(commands: CreateTopicCommand[]): Promise<CreateTopicOutcome[]> {
-    const id = this.nextControllerCallId++;
-    return new Promise((resolve) => {
-      this.controllerCalls.set(id, resolve);
-      this.toMain({ type: "create_topics", shardId: this.init.shardId, id, commands });
-    });
-  }
 }

@@ -118,11 +118,6 @@ export class Supervisor implements ShardControl {
         this.asks.get(message.id)?.(message);
         this.asks.delete(message.id);
         return;
-      case "create_topics":
-        void this.controller!.createTopics(message.commands).then((outcomes) =>
-          this.send(this.workers[message.shardId], { type: "controller_reply", id: message.id, outcomes }),
-        );
-        return;
       case "controller_call":
         void this.controllerService!.serve(message.call).then(
           (result) => this.send(this.workers[message.shardId], { type: "controller_call_reply", id: message.id, result }),

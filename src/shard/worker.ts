@@ -31,9 +31,6 @@ async function handle(message: MainToShard): Promise<void> {
       await shard!.applyMetadata(message.update);
       post({ type: "metadata_applied", shardId, version: message.update.version });
       return;
-    case "controller_reply":
-      shard!.answerController(message.id, message.outcomes);
-      return;
     case "controller_call_reply":
       shard!.answerControllerCall(message.id, message.result, message.error);
       return;

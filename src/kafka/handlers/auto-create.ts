@@ -6,7 +6,7 @@ export async function autoCreateTopics(context: BrokerContext, names: Iterable<s
   if (!context.props.auto_create_topics_enabled) return;
   const missing = [...new Set(names)].filter((name) => !context.metadata().topic(name) && topicNameProblem(name) === null);
   if (missing.length === 0) return;
-  await context.createTopics(
-    missing.map((name) => ({ name, partitions: -1, replicationFactor: -1, configs: {}, validateOnly: false })),
-  );
+  await context.callController("createTopics", {
+    topics: missing.map((name) => ({ name, partitions: -1, replicationFactor: -1, configs: {}, validateOnly: false })),
+  });
 }

@@ -32,7 +32,7 @@ export const createTopicsHandler = defineHandler({
       configs: Object.fromEntries(t.configs.filter((c) => c.value !== null).map((c) => [c.name, c.value!])),
       validateOnly: request.validateOnly,
     }));
-    const outcomes = await context.createTopics(commands);
+    const outcomes = await context.callController("createTopics", { topics: commands });
     return {
       throttleTimeMs: 0,
       topics: outcomes.map((o, i) => {
