@@ -14,19 +14,10 @@ import { buildBatch } from "../storage/batch-builder.ts";
 import { createDispatcher } from "./dispatcher.ts";
 import type { BrokerContext } from "./handler.ts";
 import { configureLog, logger } from "../base/log.ts";
+import { mulberry32 } from "../base/random.ts";
 
 const SEED = Number(process.env.SEED ?? Date.now() % 1_000_000);
 const ITERATIONS = 20_000;
-
-function rng(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 0x1_0000_0000;
-  };
-}
 
 class NoBackend extends Error {}
 
@@ -87,7 +78,7 @@ function mutate(frame: Uint8Array, random: () => number): Uint8Array {
 
 test(`random and mutated frames are answered or rejected cleanly (SEED=${SEED})`, async () => {
   configureLog({ format: "text", minLevel: "error" }); // bad input is logged as a warning; thousands of them here
-  const random = rng(SEED);
+  const random = mulberry32(SEED);
   const dispatch = createDispatcher(stubContext(), new ShardStats(), logger("fuzz"));
   const seeds = seedFrames();
   for (const frame of seeds) expect(await dispatch(frame)).not.toBeNull(); // the unmutated seeds are valid

@@ -7,21 +7,10 @@ import { apis } from "./messages/index.ts";
 import { Reader } from "./reader.ts";
 import { inRange, type FieldDef, type FieldType, type MessageDef } from "./schema.ts";
 import { Writer } from "./writer.ts";
+import { mulberry32 } from "../base/random.ts";
 
 const SEED = Number(process.env.SEED ?? 0x5eed);
 console.log(`codec round-trip seed: ${SEED} (set SEED to reproduce)`);
-
-/** mulberry32: small, seeded, deterministic. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const INT_MAX: Record<string, number> = {
   int8: 0x7f, int16: 0x7fff, uint16: 0xffff, int32: 0x7fffffff, uint32: 0xffffffff, int64: 2 ** 53 - 1,
@@ -91,7 +80,7 @@ const allDefs: MessageDef<any>[] = [
 
 for (const def of allDefs) {
   describe(`${def.name} round trip`, () => {
-    const random = rng(SEED ^ (def.apiKey * 7919) ^ def.name.length);
+    const random = mulberry32(SEED ^ (def.apiKey * 7919) ^ def.name.length);
     for (let version = def.valid[0]; version <= def.valid[1]; version++) {
       test(`v${version}`, () => {
         const value = sample(def.fields, version, version >= def.flexible, random);
@@ -146,7 +135,7 @@ describe("hostile input", () => {
   ];
   for (const [def, version] of cases) {
     test(`every truncation of ${def.name} v${version} throws ProtocolError`, () => {
-      const value = sample(def.fields, version, version >= def.flexible, rng(SEED));
+      const value = sample(def.fields, version, version >= def.flexible, mulberry32(SEED));
       const bytes = encodeBytes(def, version, value);
       for (let n = 0; n < bytes.length; n++) {
         expect(() => decode(def, version, new Reader(bytes.subarray(0, n)))).toThrow(ProtocolError);

@@ -10,17 +10,7 @@ import { PartitionLog } from "./partition-log.ts";
 import { RecentBatchCache } from "./recent-batch-cache.ts";
 import * as rb from "./record-batch.ts";
 import { tempDir, testConfig } from "./test-helpers.ts";
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../base/random.ts";
 
 interface ModelBatch {
   base: number;
