@@ -59,9 +59,10 @@ test(`${MOVES} live moves during acks=-1 production and consumption lose and rep
   const consumed = new Map<number, FetchedRecord[]>(Array.from({ length: PARTITIONS }, (_, p) => [p, []]));
   const consumerErrors: number[] = [];
   let producing = true;
+  let produced = false; // the producer's last send has been answered
 
   const client = await WireClient.connect(broker.kafkaPort);
-  const consumer = consumeUntil(client, () => !producing, consumed, consumerErrors);
+  const consumer = consumeUntil(client, () => produced, consumed, consumerErrors);
   const producer = withProducer(kafka, async (p) => {
     for (let n = 0; producing; n++) {
       const partition = n % PARTITIONS;
@@ -81,6 +82,7 @@ test(`${MOVES} live moves during acks=-1 production and consumption lose and rep
   }
   producing = false;
   await producer;
+  produced = true;
   await consumer;
   client.close();
 
