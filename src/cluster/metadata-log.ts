@@ -1,14 +1,13 @@
 /**
  * The controller's durable log of metadata updates: `<data-dir>/controller/metadata.log`.
- * Each record is [u32 length][u32 crc32c][JSON of a MetadataUpdate]. Replay stops at the
- * first torn or corrupt record and cuts it off, like a partition log's recovery.
+ * Each record is a framed (length, CRC-32C) JSON MetadataUpdate; replay stops at the first
+ * torn or corrupt record and cuts it off, like a partition log's recovery.
  */
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { crc32c } from "../base/crc32c.ts";
+import { frameRecords, replayFramedRecords } from "../base/framed-records.ts";
 import type { MetadataUpdate } from "./metadata.ts";
 
-const RECORD_HEADER_BYTES = 8;
 
 export class MetadataLog {
   private constructor(
@@ -34,12 +33,7 @@ export class MetadataLog {
 
   /** Appends one update and makes it durable before returning. */
   append(update: MetadataUpdate): void {
-    const body = new TextEncoder().encode(JSON.stringify(update));
-    const record = new Uint8Array(RECORD_HEADER_BYTES + body.length);
-    const view = new DataView(record.buffer);
-    view.setUint32(0, body.length);
-    view.setUint32(4, crc32c(body));
-    record.set(body, RECORD_HEADER_BYTES);
+    const record = frameRecords([new TextEncoder().encode(JSON.stringify(update))]);
     writeSync(this.fd, record, 0, record.length, this.sizeBytes);
     fdatasyncSync(this.fd);
     this.sizeBytes += record.length;
@@ -48,28 +42,17 @@ export class MetadataLog {
   close(): void {
     closeSync(this.fd);
   }
-
-  get size(): number {
-    return fstatSync(this.fd).size;
-  }
 }
 
 function replay(bytes: Uint8Array): { updates: MetadataUpdate[]; validBytes: number } {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const updates: MetadataUpdate[] = [];
-  let position = 0;
-  while (position + RECORD_HEADER_BYTES <= bytes.length) {
-    const length = view.getUint32(position);
-    const end = position + RECORD_HEADER_BYTES + length;
-    if (end > bytes.length) break;
-    const body = bytes.subarray(position + RECORD_HEADER_BYTES, end);
-    if (crc32c(body) !== view.getUint32(position + 4)) break;
+  const { validBytes } = replayFramedRecords(bytes, (body) => {
     const update = parseUpdate(body);
-    if (!update || update.version !== updates.length + 1) break;
+    if (!update || update.version !== updates.length + 1) return false;
     updates.push(update);
-    position = end;
-  }
-  return { updates, validBytes: position };
+    return true;
+  });
+  return { updates, validBytes };
 }
 
 function parseUpdate(body: Uint8Array): MetadataUpdate | null {

@@ -7,9 +7,9 @@
  * to a new file and renames it over the old one.
  */
 import { dirname, join } from "node:path";
-import { crc32c } from "../base/crc32c.ts";
 import { limits } from "../base/limits.ts";
 import type { Disk, DiskFile } from "../io/disk.ts";
+import { frameRecords, replayFramedRecords } from "../base/framed-records.ts";
 
 export type GroupRecord =
   /** A committed offset. */
@@ -21,7 +21,6 @@ export type GroupRecord =
   /** The group and all its offsets deleted. */
   | { k: "gd"; g: string };
 
-const RECORD_HEADER_BYTES = 8;
 const LOG_FILE = "groups.log";
 const COMPACT_FILE = "groups.log.compact";
 
@@ -143,36 +142,18 @@ export class GroupLog {
 
 export function encodeRecords(records: GroupRecord[]): Uint8Array {
   const encoder = new TextEncoder();
-  const bodies = records.map((r) => encoder.encode(JSON.stringify(r)));
-  const out = new Uint8Array(bodies.reduce((n, b) => n + RECORD_HEADER_BYTES + b.length, 0));
-  const view = new DataView(out.buffer);
-  let position = 0;
-  for (const body of bodies) {
-    view.setUint32(position, body.length);
-    view.setUint32(position + 4, crc32c(body));
-    out.set(body, position + RECORD_HEADER_BYTES);
-    position += RECORD_HEADER_BYTES + body.length;
-  }
-  return out;
+  return frameRecords(records.map((r) => encoder.encode(JSON.stringify(r))));
 }
 
 export function replay(bytes: Uint8Array): { records: GroupRecord[]; validBytes: number } {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const decoder = new TextDecoder();
   const records: GroupRecord[] = [];
-  let position = 0;
-  while (position + RECORD_HEADER_BYTES <= bytes.length) {
-    const length = view.getUint32(position);
-    const end = position + RECORD_HEADER_BYTES + length;
-    if (end > bytes.length) break;
-    const body = bytes.subarray(position + RECORD_HEADER_BYTES, end);
-    if (crc32c(body) !== view.getUint32(position + 4)) break;
+  const { validBytes } = replayFramedRecords(bytes, (body) => {
     const record = parseRecord(decoder.decode(body));
-    if (!record) break;
-    records.push(record);
-    position = end;
-  }
-  return { records, validBytes: position };
+    if (record) records.push(record);
+    return record !== null;
+  });
+  return { records, validBytes };
 }
 
 function parseRecord(text: string): GroupRecord | null {
