@@ -12,7 +12,7 @@ import type { PartitionRef } from "./ops.ts";
 import type { ShardStatsSnapshot } from "./stats.ts";
 
 const log = logger("supervisor");
-const STOP_TIMEOUT_MS = 10_000;
+const STOP_TIMEOUT_MS = 60_000; // flushing thousands of partitions takes a while; systemd allows 90 s
 
 type ShardSettings = Omit<ShardInit, "type" | "shardId" | "shardCount" | "core" | "peers" | "metadata">;
 

@@ -560,17 +560,15 @@ export class PartitionLog {
 
   // ---- close ----
 
-  /** Waits for queued writes and seals, syncs, writes the active segment's index, closes files. */
+  /** Waits for queued writes and seals, syncs, closes files. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.lastWritten.catch(() => {});
     await Promise.all([...this.seals]);
-    if (this.failure === null) {
-      await this.flush();
-      await this.active.writeIndexFiles();
-    }
-    for (const segment of this.segments) await segment.closeFile();
+    // The active segment's index is not written: the last segment is always rescanned at open.
+    if (this.failure === null) await this.flush();
+    await Promise.all(this.segments.map((segment) => segment.closeFile()));
     this.cache?.unregister(this.cacheLogId);
   }
 }
