@@ -9,22 +9,12 @@
 import { expect, test } from "bun:test";
 import { ManualClock } from "../base/clock.ts";
 import { Group } from "./group.ts";
+import { mulberry32 } from "../base/random.ts";
 
 const SEED = Number(process.env.SEED ?? Date.now() % 1_000_000);
 const RUNS = 40;
 const STEPS = 300;
 const SESSION_MS = 6000;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test(`random operation sequences keep the group consistent (SEED=${SEED})`, async () => {
   for (let run = 0; run < RUNS; run++) {
