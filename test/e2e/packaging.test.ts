@@ -20,7 +20,7 @@ test.if(Bun.which("systemd-analyze") !== null)("systemd-analyze verify accepts t
   const dir = mkdtempSync(join(tmpdir(), "skua-unit-"));
   try {
     const unit = join(dir, "skua.service");
-    writeFileSync(unit, unitText.replace(execStart[1], SKUA_BIN));
+    writeFileSync(unit, unitText.replaceAll(execStart[1], SKUA_BIN));
     const verify = Bun.spawnSync(["systemd-analyze", "verify", unit]);
     expect(verify.stderr.toString()).toBe("");
     expect(verify.exitCode).toBe(0);
