@@ -23,6 +23,8 @@ export const limits = {
   segmentIndexIntervalBytes: 32 * 1024,
   /** Largest single disk write the per-partition write loop makes when coalescing appends. */
   logWriteCoalesceBytesMax: 16 * 1024 * 1024,
+  /** Aligned write buffers a shard's io_uring disk keeps for reuse. */
+  uringWriteBuffersPooledBytesMax: 32 * 1024 * 1024,
   /** Files of sealed segments a shard keeps open for reads; past it the least recently read close. */
   sealedSegmentFilesOpenMax: 512,
   /** Bytes read per step when recovery rescans a segment (grown to fit one larger batch). */

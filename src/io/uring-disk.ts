@@ -2,6 +2,7 @@ import fs from "node:fs";
 import { assert } from "../base/assert.ts";
 import { limits } from "../base/limits.ts";
 import { AlignedBuffer, BLOCK_BYTES, errnoName, Ring, RingOp } from "../native/uring.ts";
+import { AlignedBufferPool } from "./aligned-pool.ts";
 import type { Disk, DiskFile } from "./disk.ts";
 import { PosixDisk } from "./posix-disk.ts";
 
@@ -17,6 +18,7 @@ import { PosixDisk } from "./posix-disk.ts";
 export class UringDisk implements Disk {
   readonly name = "uring";
   private readonly meta = new PosixDisk();
+  private readonly writeBuffers = new AlignedBufferPool();
 
   constructor(readonly ring: Ring) {}
 
@@ -38,7 +40,7 @@ export class UringDisk implements Disk {
       direct = false;
     }
     const sizeBytes = (await fs.promises.stat(path)).size;
-    return new UringFile(path, fd, sizeBytes, direct, this.ring);
+    return new UringFile(path, fd, sizeBytes, direct, this.ring, this.writeBuffers);
   }
 
   mkdirp(dir: string): Promise<void> {
@@ -86,6 +88,7 @@ class UringFile implements DiskFile {
     private sizeBytes: number,
     readonly direct: boolean,
     private readonly ring: Ring,
+    private readonly writeBuffers: AlignedBufferPool,
   ) {
     this.physicalBytes = sizeBytes;
   }
@@ -121,7 +124,19 @@ class UringFile implements DiskFile {
     const endBytes = position + data.length;
     const startBytes = alignDown(position);
     const alignedEndBytes = alignUp(endBytes);
-    const buffer = AlignedBuffer.allocate(alignedEndBytes - startBytes);
+    const { buffer, release } = this.writeBuffers.acquire(alignedEndBytes - startBytes);
+    try {
+      await this.fillAndWrite(buffer, position, data, startBytes, alignedEndBytes);
+    } finally {
+      release();
+    }
+  }
+
+  private async fillAndWrite(buffer: AlignedBuffer, position: number, data: Uint8Array, startBytes: number, alignedEndBytes: number): Promise<void> {
+    const endBytes = position + data.length;
+    // Reused memory: the edge blocks start as zeros, as past-the-end bytes must be on disk.
+    buffer.bytes.fill(0, 0, BLOCK_BYTES);
+    buffer.bytes.fill(0, buffer.bytes.length - BLOCK_BYTES);
     const headPartial = position > startBytes;
     if (headPartial) await this.loadBlock(startBytes, buffer.bytes, 0);
     const lastBlockBytes = alignedEndBytes - BLOCK_BYTES;
@@ -142,7 +157,7 @@ class UringFile implements DiskFile {
       into.set(this.tail.bytes, at);
       return;
     }
-    if (blockBytes >= this.sizeBytes) return; // fresh buffers are zero
+    if (blockBytes >= this.sizeBytes) return; // past the end: the caller zeroed it
     const block = AlignedBuffer.allocate(BLOCK_BYTES);
     const got = await this.transfer(RingOp.read, block, blockBytes);
     into.set(block.bytes.subarray(0, got), at);

@@ -84,6 +84,12 @@ export class AlignedBuffer {
     return new AlignedBuffer(raw.subarray(offset, offset + length), rawAddress + offset);
   }
 
+  /** The first `lengthBytes` (a block multiple) of this memory. */
+  prefix(lengthBytes: number): AlignedBuffer {
+    assert(lengthBytes > 0 && lengthBytes % BLOCK_BYTES === 0 && lengthBytes <= this.bytes.length, `aligned prefix of ${lengthBytes}`);
+    return new AlignedBuffer(this.bytes.subarray(0, lengthBytes), this.address);
+  }
+
   /** The same memory from `offsetBytes` on (a block multiple, so still aligned). */
   slice(offsetBytes: number): AlignedBuffer {
     assert(offsetBytes % BLOCK_BYTES === 0 && offsetBytes < this.bytes.length, `aligned slice at ${offsetBytes}`);
