@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { limits } from "../base/limits.ts";
 import { Connection, type FrameResult } from "./connection.ts";
 
 function frame(payload: number[]): Uint8Array {
@@ -10,7 +11,7 @@ function frame(payload: number[]): Uint8Array {
 
 function harness(dispatch: (frame: Uint8Array) => Promise<FrameResult>, limitBytes = 1024) {
   const written: number[] = [];
-  const state = { closed: false, badInput: [] as string[], acceptBytes: Infinity };
+  const state = { closed: false, badInput: [] as string[], acceptBytes: Infinity, paused: false };
   const connection = new Connection(
     {
       write: (bytes) => {
@@ -19,6 +20,8 @@ function harness(dispatch: (frame: Uint8Array) => Promise<FrameResult>, limitByt
         return n;
       },
       close: () => (state.closed = true),
+      pause: () => (state.paused = true),
+      resume: () => (state.paused = false),
     },
     dispatch,
     limitBytes,
@@ -72,5 +75,18 @@ describe("Connection", () => {
     state.acceptBytes = Infinity;
     connection.drain();
     expect(written).toEqual([7, 8, 9]);
+  });
+
+  test("a client that floods requests stops being read until half the backlog is served", async () => {
+    const resolvers: Array<() => void> = [];
+    const { connection, state } = harness(() => new Promise((resolve) => resolvers.push(() => resolve(null))));
+    const window = limits.inflightRequestsPerConnectionMax;
+    const flood = new Uint8Array(Array.from({ length: window * 2 + 10 }, () => [...frame([1])]).flat());
+    connection.receive(flood);
+    expect(resolvers).toHaveLength(window); // only a window is dispatched
+    expect(state.paused).toBe(true); // and the socket is no longer read
+    for (let i = 0; i < window; i++) resolvers[i]();
+    await Bun.sleep(0);
+    expect(state.paused).toBe(false);
   });
 });

@@ -11,6 +11,9 @@ export type FrameResult = Uint8Array | null; // null: this request has no respon
 export interface ConnectionIo {
   write(bytes: Uint8Array): number; // bytes accepted by the socket now
   close(): void;
+  /** Stop and restart reading from the socket: the client then feels TCP backpressure. */
+  pause(): void;
+  resume(): void;
 }
 
 export type Dispatch = (frame: Uint8Array) => Promise<FrameResult>;
@@ -25,6 +28,7 @@ export class Connection {
   private unsent: Uint8Array[] = [];
   private closed = false;
   private waitingFrames: Uint8Array[] = [];
+  private paused = false;
   private inflight = 0;
 
   constructor(
@@ -124,6 +128,22 @@ export class Connection {
         (result) => this.finish(slot, result),
         (error: unknown) => this.reject(error instanceof Error ? error.message : String(error)),
       );
+    }
+    this.applyBackpressure();
+  }
+
+  /**
+   * A client that sends faster than its requests are served stops being read once a full
+   * window of frames waits behind the in-flight ones, and is read again when half of it has gone.
+   */
+  private applyBackpressure(): void {
+    const waiting = this.waitingFrames.length;
+    if (!this.paused && waiting >= limits.inflightRequestsPerConnectionMax) {
+      this.paused = true;
+      this.io.pause();
+    } else if (this.paused && waiting < limits.inflightRequestsPerConnectionMax / 2) {
+      this.paused = false;
+      this.io.resume();
     }
   }
 

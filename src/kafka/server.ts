@@ -23,7 +23,7 @@ export function listenKafka(options: {
         socket.setNoDelay(true);
         const remote = `${socket.remoteAddress}`;
         socket.data = new Connection(
-          { write: (bytes) => socket.write(bytes), close: () => socket.end() },
+          { write: (bytes) => socket.write(bytes), close: () => socket.end(), pause: () => socket.pause(), resume: () => socket.resume() },
           options.dispatch,
           options.requestBytesMax,
           (reason) => log.warn("closing connection after bad input", { remote, reason }),
