@@ -7,3 +7,28 @@ export function copyBytes(bytes: Uint8Array, start = 0, end = bytes.length): Uin
   copy.set(bytes.subarray(start, end));
   return copy;
 }
+
+/** The parts joined in one new buffer (a single part is returned as it is). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  let total = 0;
+  for (const part of parts) total += part.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** Big-endian int64 as a JS number: exact below 2^53, where offsets and timestamps stay. */
+export function getInt64(view: DataView, position: number): number {
+  return view.getInt32(position) * 4294967296 + view.getUint32(position + 4);
+}
+
+export function setInt64(view: DataView, position: number, value: number): void {
+  const high = Math.floor(value / 4294967296);
+  view.setInt32(position, high);
+  view.setUint32(position + 4, value - high * 4294967296);
+}

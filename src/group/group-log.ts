@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { limits } from "../base/limits.ts";
 import type { Disk, DiskFile } from "../io/disk.ts";
 import { frameRecords, replayFramedRecords } from "../base/framed-records.ts";
+import { concatBytes } from "../base/bytes.ts";
 
 export type GroupRecord =
   /** A committed offset. */
@@ -86,7 +87,7 @@ export class GroupLog {
     this.flushScheduled = false;
     while (this.queue.length > 0) {
       const batch = this.takeBatch();
-      const bytes = concat(batch.map((p) => p.bytes));
+      const bytes = concatBytes(batch.map((p) => p.bytes));
       try {
         await this.file.write(this.sizeBytes, bytes);
         const startMs = performance.now();
@@ -165,13 +166,3 @@ function parseRecord(text: string): GroupRecord | null {
   }
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let position = 0;
-  for (const part of parts) {
-    out.set(part, position);
-    position += part.length;
-  }
-  return out;
-}

@@ -55,6 +55,31 @@ export function defineHandler<Req, Res extends object>(handler: {
   return handler;
 }
 
+/** The ops that take a list of partitions and answer each in order. */
+type PartitionOp = "produce" | "read" | "listOffsets" | "deleteRecords" | "sizes";
+type ItemOf<Op extends PartitionOp> = OpRequest<Op>["items"][number];
+type AnswerOf<Op extends PartitionOp> = OpResponse<Op>[number];
+
+/**
+ * Runs `op` for each partition on the shard that owns it (one call per owner) and returns the
+ * answers in item order; a partition no shard owns (unknown topic or partition) gets `unknown`.
+ */
+export async function invokeOnOwners<Op extends PartitionOp>(
+  context: BrokerContext,
+  op: Op,
+  items: ItemOf<Op>[],
+  unknown: AnswerOf<Op>,
+): Promise<AnswerOf<Op>[]> {
+  const table = context.metadata();
+  const owners = items.map((item) => table.ownerOf(item.topic, item.partition));
+  const known = items.flatMap((item, i) => (owners[i] === undefined ? [] : [{ item, shard: owners[i] }]));
+  const answers = await scatterByShard(known, (k) => k.shard, (shard, batch) =>
+    context.invoke(shard, op, { items: batch.map((k) => k.item) } as OpRequest<Op>) as Promise<AnswerOf<Op>[]>,
+  );
+  let next = 0;
+  return owners.map((shard) => (shard === undefined ? unknown : answers[next++]));
+}
+
 /** Splits items by owning shard, runs one op per shard, and returns the answers in item order. */
 export async function scatterByShard<Item, Answer>(
   items: Item[],

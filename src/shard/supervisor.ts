@@ -22,7 +22,6 @@ export class Supervisor implements ShardControl {
   /** Questions to one shard, answered by a reply carrying the same id. */
   private readonly asks = new Map<number, (reply: ShardToMain) => void>();
   private nextAskId = 1;
-  private controller: Controller | null = null;
   private controllerService: ControllerService | null = null;
   readyShards = 0;
 
@@ -30,7 +29,6 @@ export class Supervisor implements ShardControl {
 
   /** Spawns the shards and resolves once every one of them serves. */
   async start(settings: ShardSettings, controller: Controller, coreCount: number, workerUrl: URL): Promise<void> {
-    this.controller = controller;
     this.controllerService = new ControllerService(controller, settings.dataDir, settings.props);
     this.controllerService.removeOrphanedTopicDirs((message) => log.warn(message));
     const ports = this.peerPorts();

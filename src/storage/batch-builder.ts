@@ -5,6 +5,7 @@
 import { gzipSync } from "node:zlib";
 import { crc32c } from "../base/crc32c.ts";
 import { BATCH_HEADER_BYTES, Field, LOG_OVERHEAD_BYTES } from "./record-batch.ts";
+import { setInt64 } from "../base/bytes.ts";
 
 export interface RecordHeader {
   key: string;
@@ -126,21 +127,3 @@ export function buildBatch(opts: BuildBatchOptions): Uint8Array {
   return bytes;
 }
 
-/** Concatenates batches into one produce payload. */
-export function concatBytes(parts: Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-function setInt64(dv: DataView, pos: number, value: number): void {
-  const hi = Math.floor(value / 4294967296);
-  dv.setInt32(pos, hi);
-  dv.setUint32(pos + 4, value - hi * 4294967296);
-}

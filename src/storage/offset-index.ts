@@ -9,6 +9,7 @@
  *   which also tells recovery where the segment ends.
  */
 import { assert } from "../base/assert.ts";
+import { getInt64, setInt64 } from "../base/bytes.ts";
 
 export const OFFSET_INDEX_ENTRY_BYTES = 8;
 export const TIME_INDEX_ENTRY_BYTES = 12;
@@ -172,12 +173,3 @@ function lastAtMost(values: Uint32Array, count: number, target: number): number 
   return found;
 }
 
-function getInt64(dv: DataView, pos: number): number {
-  return dv.getInt32(pos) * 4294967296 + dv.getUint32(pos + 4);
-}
-
-function setInt64(dv: DataView, pos: number, value: number): void {
-  const hi = Math.floor(value / 4294967296);
-  dv.setInt32(pos, hi);
-  dv.setUint32(pos + 4, value - hi * 4294967296);
-}

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import { ManualClock } from "../base/clock.ts";
 import { PosixDisk } from "../io/posix-disk.ts";
-import { concatBytes } from "./batch-builder.ts";
+import { concatBytes } from "../base/bytes.ts";
 import { Flusher } from "./flusher.ts";
 import { LogFailedError, PartitionLog, type LogConfig } from "./partition-log.ts";
 import { RecentBatchCache } from "./recent-batch-cache.ts";

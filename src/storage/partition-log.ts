@@ -13,6 +13,7 @@ import * as rb from "./record-batch.ts";
 import { readStartOffset, writeStartOffset } from "./start-offset.ts";
 import { SealedFileLru } from "./sealed-file-lru.ts";
 import { parseSegmentLogName, Segment, SegmentDeletedError } from "./segment.ts";
+import { concatBytes } from "../base/bytes.ts";
 
 export interface LogConfig {
   segmentBytes: number;
@@ -304,7 +305,7 @@ export class PartitionLog {
   private async writeGroup(group: WriteJob[]): Promise<void> {
     const first = group[0]!;
     const last = group[group.length - 1]!;
-    const bytes = group.length === 1 ? first.bytes : concatJobs(group);
+    const bytes = concatBytes(group.map((job) => job.bytes));
     try {
       const file = await first.segment.ready;
       await file.write(first.position, bytes);
@@ -584,14 +585,3 @@ function countOffsets(batches: Uint8Array, maxMessageBytes: number): number {
   return count;
 }
 
-function concatJobs(group: WriteJob[]): Uint8Array {
-  let total = 0;
-  for (const job of group) total += job.bytes.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const job of group) {
-    out.set(job.bytes, at);
-    at += job.bytes.length;
-  }
-  return out;
-}

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { buildBatch, concatBytes } from "./batch-builder.ts";
+import { concatBytes } from "../base/bytes.ts";
+import { buildBatch } from "./batch-builder.ts";
 import { batchIdentity, PRODUCER_BATCHES_MAX, ProducerState, type BatchIdentity } from "./producer-state.ts";
 import * as rb from "./record-batch.ts";
 

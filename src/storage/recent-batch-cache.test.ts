@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { concatBytes } from "./batch-builder.ts";
+import { concatBytes } from "../base/bytes.ts";
 import { RecentBatchCache } from "./recent-batch-cache.ts";
 import * as rb from "./record-batch.ts";
 import { batchOf } from "./test-helpers.ts";

@@ -6,6 +6,7 @@
 import { assert } from "../base/assert.ts";
 import { limits } from "../base/limits.ts";
 import * as rb from "./record-batch.ts";
+import { concatBytes } from "../base/bytes.ts";
 
 interface Entry {
   logId: number;
@@ -89,7 +90,7 @@ export class RecentBatchCache {
       total += to - from;
       if (to < entry.bytes.length) break;
     }
-    return parts.length === 1 ? parts[0]! : concat(parts, total);
+    return concatBytes(parts);
   }
 
   private evictOldest(): void {
@@ -157,12 +158,3 @@ export function takeBatches(
   return end;
 }
 
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createRequire } from "node:module";
-import { buildBatch, concatBytes } from "./batch-builder.ts";
+import { concatBytes } from "../base/bytes.ts";
+import { buildBatch } from "./batch-builder.ts";
 import * as rb from "./record-batch.ts";
 
 // kafkajs's own encoder is a second, independent reading of the spec (its internals ship no types).

@@ -7,6 +7,7 @@
  * max_timestamp i64 · producer_id i64 · producer_epoch i16 · base_sequence i32 · records_count i32
  */
 import { crc32c } from "../base/crc32c.ts";
+import { getInt64, setInt64 } from "../base/bytes.ts";
 
 export const BATCH_HEADER_BYTES = 61;
 /** base_offset + batch_length: the bytes before what batch_length counts. */
@@ -45,17 +46,6 @@ function view(bytes: Uint8Array): DataView {
     lastBytes = bytes;
   }
   return lastView;
-}
-
-/** int64 as a JS number; callers keep offsets and timestamps below 2^53. */
-function getInt64(dv: DataView, pos: number): number {
-  return dv.getInt32(pos) * 4294967296 + dv.getUint32(pos + 4);
-}
-
-function setInt64(dv: DataView, pos: number, value: number): void {
-  const hi = Math.floor(value / 4294967296);
-  dv.setInt32(pos, hi);
-  dv.setUint32(pos + 4, value - hi * 4294967296);
 }
 
 export const baseOffset = (b: Uint8Array, at = 0) => getInt64(view(b), at + Field.baseOffset);

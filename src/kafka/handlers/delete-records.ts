@@ -1,7 +1,7 @@
 /** DeleteRecords (21) v0–2: moves each partition's log start offset forward on its owner shard. */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { DeleteRecordsRequest } from "../../protocol/messages/index.ts";
-import { defineHandler, scatterByShard, type BrokerContext } from "../handler.ts";
+import { defineHandler, invokeOnOwners, type BrokerContext } from "../handler.ts";
 
 const unknownPartition = { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, lowWatermark: -1 };
 
@@ -11,16 +11,8 @@ export const deleteRecordsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 2,
   async handle(context: BrokerContext, request: DeleteRecordsRequest) {
-    const table = context.metadata();
-    const items = request.topics.flatMap((t) =>
-      t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.offset, shard: table.ownerOf(t.name, p.partitionIndex) })),
-    );
-    const known = items.filter((i) => i.shard !== undefined);
-    const answers = await scatterByShard(known, (i) => i.shard!, (shard, batch) =>
-      context.invoke(shard, "deleteRecords", { items: batch.map(({ shard: _, ...item }) => item) }),
-    );
-    let k = 0;
-    const results = items.map((i) => (i.shard === undefined ? unknownPartition : answers[k++]));
+    const items = request.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.offset })));
+    const results = await invokeOnOwners(context, "deleteRecords", items, unknownPartition);
     let next = 0;
     return {
       throttleTimeMs: 0,

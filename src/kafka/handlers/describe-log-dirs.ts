@@ -6,7 +6,7 @@
 import { statfsSync } from "node:fs";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { DescribeLogDirsRequest, DescribeLogDirsResponse } from "../../protocol/messages/index.ts";
-import { defineHandler, scatterByShard, type BrokerContext } from "../handler.ts";
+import { defineHandler, invokeOnOwners, type BrokerContext } from "../handler.ts";
 
 export const describeLogDirsHandler = defineHandler({
   apiKey: 35,
@@ -14,17 +14,13 @@ export const describeLogDirsHandler = defineHandler({
   minVersion: 1,
   maxVersion: 4,
   async handle(context: BrokerContext, request: DescribeLogDirsRequest): Promise<DescribeLogDirsResponse> {
-    const table = context.metadata();
     const wanted = request.topics === null
-      ? [...table.topics()].flatMap((t) => t.shards.map((shard, partition) => ({ topic: t.name, partition, shard })))
-      : request.topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition, shard: table.ownerOf(t.topic, partition) })));
-    const known = wanted.filter((w): w is { topic: string; partition: number; shard: number } => w.shard !== undefined);
-    const sizes = await scatterByShard(known, (w) => w.shard, (shard, items) =>
-      context.invoke(shard, "sizes", { items: items.map(({ topic, partition }) => ({ topic, partition })) }),
-    );
+      ? [...context.metadata().topics()].flatMap((t) => t.shards.map((_, partition) => ({ topic: t.name, partition })))
+      : request.topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
+    const sizes = await invokeOnOwners(context, "sizes", wanted, { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, sizeBytes: -1 });
     const byTopic = new Map<string, Array<{ partitionIndex: number; partitionSize: number; offsetLag: number; isFutureKey: boolean }>>();
-    known.forEach((w, i) => {
-      if (sizes[i].errorCode !== ErrorCode.NONE) return; // moved away meanwhile: not reported this time
+    wanted.forEach((w, i) => {
+      if (sizes[i].errorCode !== ErrorCode.NONE) return; // unknown, or moved away meanwhile: not reported
       let partitions = byTopic.get(w.topic);
       if (!partitions) byTopic.set(w.topic, (partitions = []));
       partitions.push({ partitionIndex: w.partition, partitionSize: sizes[i].sizeBytes, offsetLag: 0, isFutureKey: false });

@@ -6,17 +6,13 @@
 import { limits } from "../../base/limits.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { ReadItem, ReadResult } from "../../shard/ops.ts";
-import { defineHandler, scatterByShard, type BrokerContext } from "../handler.ts";
+import { defineHandler, invokeOnOwners, type BrokerContext } from "../handler.ts";
 
 interface FetchRequest {
   maxWaitMs: number;
   minBytes: number;
   maxBytes: number;
   topics: Array<{ topic: string; partitions: Array<{ partition: number; fetchOffset: number; partitionMaxBytes: number }> }>;
-}
-
-interface Wanted extends ReadItem {
-  shard: number | undefined;
 }
 
 export const fetchHandler = defineHandler({
@@ -26,7 +22,7 @@ export const fetchHandler = defineHandler({
   maxVersion: 12,
   async handle(context: BrokerContext, request: FetchRequest) {
     const deadlineMs = context.clock.nowMs() + Math.min(Math.max(request.maxWaitMs, 0), limits.fetchWaitMsMax);
-    const wanted = wantedPartitions(context, request);
+    const wanted = wantedPartitions(request);
     let results = await readAll(context, wanted, request.maxBytes);
     while (bytesIn(results) < request.minBytes && !results.some(isError)) {
       const waitMs = deadlineMs - context.clock.nowMs();
@@ -49,29 +45,21 @@ export const fetchHandler = defineHandler({
 /** Fixed fields of one partition in a Fetch response, with room to spare. */
 const PARTITION_OVERHEAD_BYTES = 64;
 
-function wantedPartitions(context: BrokerContext, request: FetchRequest): Wanted[] {
-  const table = context.metadata();
+function wantedPartitions(request: FetchRequest): ReadItem[] {
   return request.topics.flatMap((t) =>
     t.partitions.map((p) => ({
       topic: t.topic,
       partition: p.partition,
       fetchOffset: p.fetchOffset,
       maxBytes: Math.max(0, Math.min(p.partitionMaxBytes, request.maxBytes)),
-      shard: table.ownerOf(t.topic, p.partition),
     })),
   );
 }
 
 const unknownPartition: ReadResult = { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1, logStartOffset: -1, records: null };
 
-async function readAll(context: BrokerContext, wanted: Wanted[], responseBytesMax: number): Promise<ReadResult[]> {
-  const known = wanted.filter((w) => w.shard !== undefined);
-  const answers = await scatterByShard(known, (w) => w.shard!, (shard, items) =>
-    context.invoke(shard, "read", { items: items.map(({ shard: _, ...item }) => item) }),
-  );
-  let k = 0;
-  const results = wanted.map((w) => (w.shard === undefined ? unknownPartition : answers[k++]));
-  return capResponseBytes(results, responseBytesMax);
+async function readAll(context: BrokerContext, wanted: ReadItem[], responseBytesMax: number): Promise<ReadResult[]> {
+  return capResponseBytes(await invokeOnOwners(context, "read", wanted, unknownPartition), responseBytesMax);
 }
 
 /** Keeps the response within max_bytes, except that the first non-empty partition always goes (KIP-74). */
@@ -87,13 +75,15 @@ function capResponseBytes(results: ReadResult[], responseBytesMax: number): Read
 }
 
 /** Resolves when any owner sees data past a fetch offset, or after waitMs (a watch of nothing just waits). */
-async function waitForData(context: BrokerContext, wanted: Wanted[], waitMs: number): Promise<void> {
-  const byShard = new Map<number, Wanted[]>();
+async function waitForData(context: BrokerContext, wanted: ReadItem[], waitMs: number): Promise<void> {
+  const table = context.metadata();
+  const byShard = new Map<number, ReadItem[]>();
   for (const w of wanted) {
-    if (w.shard === undefined) continue;
-    const items = byShard.get(w.shard);
+    const shard = table.ownerOf(w.topic, w.partition);
+    if (shard === undefined) continue;
+    const items = byShard.get(shard);
     if (items) items.push(w);
-    else byShard.set(w.shard, [w]);
+    else byShard.set(shard, [w]);
   }
   if (byShard.size === 0) byShard.set(context.shardId, []);
   await Promise.race(

@@ -1,7 +1,7 @@
 /** ListOffsets (2) v1–7: earliest (-2), latest (-1), max timestamp (-3), or the first offset at a time. */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { OffsetAnswer } from "../../shard/ops.ts";
-import { defineHandler, scatterByShard, type BrokerContext } from "../handler.ts";
+import { defineHandler, invokeOnOwners, type BrokerContext } from "../handler.ts";
 
 interface ListOffsetsRequest {
   topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; timestamp: number }> }>;
@@ -15,16 +15,8 @@ export const listOffsetsHandler = defineHandler({
   minVersion: 1,
   maxVersion: 7,
   async handle(context: BrokerContext, request: ListOffsetsRequest) {
-    const table = context.metadata();
-    const queries = request.topics.flatMap((t) =>
-      t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, timestampMs: p.timestamp, shard: table.ownerOf(t.name, p.partitionIndex) })),
-    );
-    const known = queries.filter((q) => q.shard !== undefined);
-    const answers = await scatterByShard(known, (q) => q.shard!, (shard, items) =>
-      context.invoke(shard, "listOffsets", { items: items.map(({ shard: _, ...query }) => query) }),
-    );
-    let k = 0;
-    const results = queries.map((q) => (q.shard === undefined ? unknownPartition : answers[k++]));
+    const queries = request.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, timestampMs: p.timestamp })));
+    const results = await invokeOnOwners(context, "listOffsets", queries, unknownPartition);
     let next = 0;
     return {
       throttleTimeMs: 0,

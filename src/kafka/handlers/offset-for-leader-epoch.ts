@@ -6,7 +6,7 @@
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from "../../protocol/messages/index.ts";
 import type { OffsetAnswer } from "../../shard/ops.ts";
-import { defineHandler, scatterByShard, type BrokerContext } from "../handler.ts";
+import { defineHandler, invokeOnOwners, type BrokerContext } from "../handler.ts";
 
 const LEADER_EPOCH = 0;
 const NO_CURRENT_EPOCH = -1;
@@ -18,16 +18,8 @@ export const offsetForLeaderEpochHandler = defineHandler({
   minVersion: 2,
   maxVersion: 4,
   async handle(context: BrokerContext, request: OffsetForLeaderEpochRequest): Promise<OffsetForLeaderEpochResponse> {
-    const table = context.metadata();
-    const queries = request.topics.flatMap((t) =>
-      t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, timestampMs: -1, shard: table.ownerOf(t.topic, p.partition) })),
-    );
-    const known = queries.filter((q) => q.shard !== undefined);
-    const answers = await scatterByShard(known, (q) => q.shard!, (shard, items) =>
-      context.invoke(shard, "listOffsets", { items: items.map(({ shard: _, ...query }) => query) }),
-    );
-    let k = 0;
-    const ends = queries.map((q) => (q.shard === undefined ? unknownPartition : answers[k++]));
+    const queries = request.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, timestampMs: -1 })));
+    const ends = await invokeOnOwners(context, "listOffsets", queries, unknownPartition);
     let next = 0;
     return {
       throttleTimeMs: 0,
