@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { mulberry32 } from "../base/random.ts";
 import type { Disk } from "./disk.ts";
 
 /** The contract every Disk backend must meet. Each backend's test file calls this once. */
@@ -103,6 +104,64 @@ export function diskContract(name: string, makeDisk: () => Disk): void {
       const all = await f.read(0, 6400);
       for (let i = 0; i < 64; i++) expect(all[i * 100 + 50]).toBe(i);
       await f.close();
+    });
+
+    test("random appends, overwrites, truncates, syncs and reads match a model", async () => {
+      const seed = process.env.SKUA_SEED ? Number(process.env.SKUA_SEED) : Date.now() >>> 0;
+      console.log(`disk contract (${name}) model seed=${seed}`);
+      const random = mulberry32(seed);
+      const int = (n: number) => Math.floor(random() * n);
+      const p = path.join(dir, "model");
+      let f = await disk.open(p, { create: true });
+      let model = new Uint8Array(0);
+      const appending: Promise<void>[] = [];
+      const resized = (size: number) => {
+        const next = new Uint8Array(size);
+        next.set(model.subarray(0, Math.min(size, model.length)));
+        return next;
+      };
+      for (let step = 0; step < 300; step++) {
+        const op = int(100);
+        if (op < 55) {
+          // Appends of every size class: inside one block, across blocks, across write chunks.
+          const data = Uint8Array.from({ length: 1 + int([300, 9000, 1_500_000][int(3)]!) }, () => int(256));
+          const at = model.length;
+          appending.push(f.write(at, data)); // consecutive appends may be in flight together
+          model = resized(at + data.length);
+          model.set(data, at);
+          continue;
+        }
+        await Promise.all(appending.splice(0));
+        if (op < 65 && model.length > 0) {
+          const at = int(model.length);
+          const data = Uint8Array.from({ length: 1 + int(6000) }, () => int(256));
+          await f.write(at, data);
+          model = resized(Math.max(model.length, at + data.length));
+          model.set(data, at);
+        } else if (op < 70) {
+          const size = int(model.length + 1);
+          await f.truncate(size);
+          model = resized(size);
+        } else if (op < 80) {
+          await f.datasync();
+        } else if (op < 83) {
+          await f.close();
+          f = await disk.open(p, { create: false });
+        } else {
+          const at = int(model.length + 10);
+          const length = int(2_000_000);
+          const got = await f.read(at, length);
+          const want = model.subarray(Math.min(at, model.length), Math.min(at + length, model.length));
+          expect(Buffer.compare(got, want), `step ${step}: read ${length} at ${at} of ${model.length}`).toBe(0);
+        }
+        expect(await f.size()).toBe(model.length);
+      }
+      await Promise.all(appending);
+      await f.close();
+      const g = await disk.open(p, { create: false });
+      expect(await g.size()).toBe(model.length);
+      expect(Buffer.compare(await g.read(0, model.length), model)).toBe(0);
+      await g.close();
     });
   });
 }

@@ -4,7 +4,9 @@ import os from "node:os";
 import path from "node:path";
 import { diskContract } from "./disk.contract.ts";
 import { UringDisk } from "./uring-disk.ts";
-import { UringUnavailableError } from "../native/uring.ts";
+import { type Ring, RingOp, UringUnavailableError } from "../native/uring.ts";
+import { AlignedBufferPool } from "./aligned-pool.ts";
+import { UringFile } from "./uring-file.ts";
 
 // One ring for the whole file, as one shard has one ring.
 const disk = UringDisk.open(64);
@@ -13,17 +15,64 @@ afterAll(() => disk.close());
 diskContract("uring", () => disk);
 
 describe("uring disk specifics", () => {
-  test("a file with an unaligned end is padded to 4 KiB on disk until close, and exact after", async () => {
+  test("appends wait in memory until datasync; on disk the end is padded to 4 KiB until close", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "skua-uring-"));
     const p = path.join(dir, "f");
     const f = await disk.open(p, { create: true });
     await f.write(0, new Uint8Array(100).fill(7));
     await f.write(100, new Uint8Array(5000).fill(8));
     expect(await f.size()).toBe(5100);
-    expect(fs.statSync(p).size).toBe(8192);
+    expect(fs.statSync(p).size).toBe(0); // still in the open chunk
+    const read = await f.read(98, 4);
+    expect([...read]).toEqual([7, 7, 8, 8]);
     await f.datasync();
+    expect(fs.statSync(p).size).toBe(8192);
+    await f.write(5100, new Uint8Array(4000).fill(9)); // shares the block written by the datasync
+    await f.datasync();
+    expect(fs.statSync(p).size).toBe(12288);
     await f.close();
-    expect(fs.statSync(p).size).toBe(5100);
+    expect(fs.statSync(p).size).toBe(9100);
+    const onDisk = fs.readFileSync(p);
+    expect([onDisk[99], onDisk[100], onDisk[5099], onDisk[5100], onDisk[9099]]).toEqual([7, 8, 8, 9, 9]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("appends reach the disk without a datasync once the write-back delay passes", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "skua-uring-"));
+    const p = path.join(dir, "f");
+    const f = await disk.open(p, { create: true });
+    await f.write(0, new Uint8Array(10).fill(5));
+    expect(fs.statSync(p).size).toBe(0);
+    const deadlineMs = Date.now() + 5000;
+    while (fs.statSync(p).size === 0 && Date.now() < deadlineMs) await Bun.sleep(5);
+    expect(fs.statSync(p).size).toBe(4096);
+    expect([...fs.readFileSync(p).subarray(0, 11)]).toEqual([5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 0]);
+    await f.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("two writes of one block land in order even when the device would take the later first", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "skua-uring-"));
+    const p = path.join(dir, "f");
+    // The real ring, except that large writes reach it 50 ms late: a small write issued after
+    // one of them would otherwise land first and then be overwritten by the older block.
+    const slowLargeWrites: Pick<Ring, "run"> = {
+      run: async (op, fd, buffer, length, offset) => {
+        if (op === RingOp.write && length > 64 * 1024) await Bun.sleep(50);
+        return disk.ring.run(op, fd, buffer, length, offset);
+      },
+    };
+    const fd = fs.openSync(p, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_DIRECT);
+    const f = new UringFile(p, fd, 0, true, slowLargeWrites, new AlignedBufferPool());
+    const first = new Uint8Array(200_000).fill(1);
+    await f.write(0, first);
+    const firstSync = f.datasync(); // the large write, with a partial last block
+    await f.write(first.length, new Uint8Array(3000).fill(2)); // completes that block
+    await Promise.all([firstSync, f.datasync()]);
+    await f.close();
+    const onDisk = fs.readFileSync(p);
+    expect(onDisk.length).toBe(203_000);
+    expect([onDisk[199_999], onDisk[200_000], onDisk[202_999]]).toEqual([1, 2, 2]);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,0 +1,365 @@
+import fs from "node:fs";
+import { assert } from "../base/assert.ts";
+import { limits } from "../base/limits.ts";
+import { AlignedBuffer, BLOCK_BYTES, errnoName, type Ring, RingOp } from "../native/uring.ts";
+import type { AlignedBufferPool } from "./aligned-pool.ts";
+import type { DiskFile } from "./disk.ts";
+
+/**
+ * A run of the file's bytes held in memory from a block boundary. Appends fill the open
+ * chunk; once dispatched it is written whole (zero-padded to a block) and never changed again.
+ */
+class Chunk {
+  /** Bytes of file content held, from `startBytes`. */
+  filledBytes: number;
+  /** Settles (never rejects) once the chunk's write finished or failed; set on dispatch. */
+  written: Promise<void> | null = null;
+  done = false;
+
+  constructor(
+    readonly startBytes: number,
+    readonly buffer: AlignedBuffer,
+    readonly release: () => void,
+    headBytes: number,
+  ) {
+    this.filledBytes = headBytes;
+  }
+
+  get endBytes(): number {
+    return this.startBytes + this.filledBytes;
+  }
+
+  get freeBytes(): number {
+    return this.buffer.bytes.length - this.filledBytes;
+  }
+}
+
+/** Copy of the block holding the logical end, when that end is not block-aligned. */
+interface TailBlock {
+  startBytes: number;
+  bytes: Uint8Array;
+}
+
+/**
+ * One file of the io_uring backend. Appends are write-behind, as in Redpanda's segment
+ * appender: `write()` at the end copies into a 4 KiB-aligned chunk and returns; the chunk goes
+ * to the device (O_DIRECT through the shard's ring) when it is full, on `datasync()`, or
+ * `uringWriteBackDelayMs` after its first byte, with several chunks of a file in flight at once.
+ * `datasync()` waits for every chunk written before it, then fdatasyncs, so nothing is durable
+ * before it says so; a failed chunk write fails the file (every later write, datasync and
+ * truncate throws). Reads of bytes still in chunks are served from memory. Writes anywhere
+ * but the end (small metadata files) drain the chunks, then read-modify-write whole blocks.
+ * On disk a file may end in zero padding up to the next 4 KiB; `size()` is the logical size
+ * and `truncate`/`close` cut the padding.
+ */
+export class UringFile implements DiskFile {
+  private closed = false;
+  /** Bytes on disk, including zero padding past `sizeBytes` up to a block boundary. */
+  private physicalBytes: number;
+  private tail: TailBlock | null = null;
+  /** Chunks not yet written or not yet released, in file order; the last may be `open`. */
+  private readonly chunks: Chunk[] = [];
+  private open: Chunk | null = null;
+  /** Capacity of the next chunk: doubles while chunks fill up, shrinks when they are dispatched part-full. */
+  private chunkBytesHint = BLOCK_BYTES;
+  private writeBackTimer: ReturnType<typeof setTimeout> | null = null;
+  private failure: unknown = null;
+  /** Writes, truncates and datasync's dispatch run one at a time, in call order. */
+  private mutations: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly path: string,
+    private readonly fd: number,
+    private sizeBytes: number,
+    readonly direct: boolean,
+    private readonly ring: Pick<Ring, "run">,
+    private readonly writeBuffers: AlignedBufferPool,
+  ) {
+    this.physicalBytes = sizeBytes;
+  }
+
+  async size(): Promise<number> {
+    return this.sizeBytes;
+  }
+
+  write(position: number, data: Uint8Array): Promise<void> {
+    assert(!this.closed, `write after close: ${this.path}`);
+    assert(position >= 0 && Number.isSafeInteger(position), `write position ${position}`);
+    return this.serialize(async () => {
+      this.throwIfFailed();
+      if (data.length === 0) return;
+      if (position === this.sizeBytes) return await this.append(data);
+      await this.drain();
+      await this.writeBlocks(position, data);
+    });
+  }
+
+  truncate(size: number): Promise<void> {
+    assert(size >= 0, `truncate to ${size}`);
+    return this.serialize(async () => {
+      await this.drain();
+      await ftruncate(this.fd, size);
+      this.sizeBytes = this.physicalBytes = size;
+      this.tail = null;
+    });
+  }
+
+  /** fdatasync of everything written before the call. Appends made meanwhile are not held up. */
+  async datasync(): Promise<void> {
+    assert(!this.closed, `datasync after close: ${this.path}`);
+    const writes = await this.serialize(async () => {
+      this.dispatchOpen();
+      return this.chunks.map((chunk) => chunk.written);
+    });
+    await Promise.all(writes);
+    this.throwIfFailed();
+    await this.syncData();
+  }
+
+  async read(position: number, length: number): Promise<Uint8Array> {
+    assert(!this.closed, `read after close: ${this.path}`);
+    assert(position >= 0 && length >= 0, `read ${length} at ${position}`);
+    const lengthBytes = Math.max(0, Math.min(length, this.sizeBytes - position));
+    if (lengthBytes === 0) return new Uint8Array(0);
+    const endBytes = position + lengthBytes;
+    const memoryStartBytes = this.chunks[0]?.startBytes ?? this.sizeBytes;
+    if (endBytes <= memoryStartBytes) return await this.readDisk(position, lengthBytes);
+    // Copy what chunks hold now: a chunk's buffer goes back to the pool once it is written.
+    const out = new Uint8Array(lengthBytes);
+    for (const chunk of this.chunks) {
+      const from = Math.max(position, chunk.startBytes);
+      const to = Math.min(endBytes, chunk.endBytes);
+      if (to > from) out.set(chunk.buffer.bytes.subarray(from - chunk.startBytes, to - chunk.startBytes), from - position);
+    }
+    // Below the first chunk everything is on disk, and memoryStartBytes is block-aligned.
+    if (position < memoryStartBytes) out.set(await this.readDisk(position, memoryStartBytes - position), 0);
+    return out;
+  }
+
+  /** Writes what chunks hold, cuts the zero padding past the logical end (made durable), closes. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.mutations;
+      await this.drain();
+      if (this.physicalBytes > this.sizeBytes) {
+        await ftruncate(this.fd, this.sizeBytes);
+        await this.syncData();
+      }
+    } finally {
+      this.clearWriteBack();
+      await new Promise<void>((resolve, reject) => fs.close(this.fd, (e) => (e ? reject(e) : resolve())));
+    }
+  }
+
+  private serialize<T>(work: () => Promise<T>): Promise<T> {
+    const done = this.mutations.then(work);
+    this.mutations = done.catch(() => {});
+    return done;
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== null) throw this.failure;
+  }
+
+  // ---- write-behind ----
+
+  private async append(data: Uint8Array): Promise<void> {
+    let at = 0;
+    while (at < data.length) {
+      const chunk = this.open ?? (await this.openChunk(data.length - at));
+      const n = Math.min(chunk.freeBytes, data.length - at);
+      chunk.buffer.bytes.set(data.subarray(at, at + n), chunk.filledBytes);
+      chunk.filledBytes += n;
+      this.sizeBytes += n;
+      at += n;
+      if (chunk.freeBytes === 0) {
+        this.chunkBytesHint = Math.min(limits.uringWriteChunkBytesMax, chunk.buffer.bytes.length * 2);
+        this.dispatchOpen();
+      }
+    }
+    if (this.open !== null) this.armWriteBack();
+    // Bound the memory one file holds: past it, wait for the oldest chunks to reach the disk.
+    while (this.heldBytes() > limits.uringWriteBehindBytesMax && this.chunks[0]?.written) await this.chunks[0].written;
+    this.throwIfFailed();
+  }
+
+  /** A new open chunk at the block holding the end, starting with that block's bytes. */
+  private async openChunk(wantedBytes: number): Promise<Chunk> {
+    const startBytes = alignDown(this.sizeBytes);
+    const headBytes = this.sizeBytes - startBytes;
+    const neededBytes = alignUp(headBytes + wantedBytes);
+    const capacityBytes = Math.min(limits.uringWriteChunkBytesMax, Math.max(this.chunkBytesHint, neededBytes));
+    const { buffer, release } = this.writeBuffers.acquire(capacityBytes);
+    if (headBytes > 0) await this.loadBlock(startBytes, buffer.bytes.subarray(0, BLOCK_BYTES));
+    const chunk = new Chunk(startBytes, buffer, release, headBytes);
+    this.chunks.push(chunk);
+    this.open = chunk;
+    return chunk;
+  }
+
+  /** Starts the open chunk's write. It waits for the chunk before it when the two share a block. */
+  private dispatchOpen(): void {
+    const chunk = this.open;
+    if (chunk === null) return;
+    this.open = null;
+    this.clearWriteBack();
+    if (chunk.freeBytes > 0) this.chunkBytesHint = Math.max(BLOCK_BYTES, alignUp(chunk.filledBytes));
+    const lengthBytes = alignUp(chunk.filledBytes);
+    chunk.buffer.bytes.fill(0, chunk.filledBytes, lengthBytes); // reused memory: padding must be zeros
+    this.tail = lengthBytes === chunk.filledBytes ? null : { startBytes: chunk.startBytes + lengthBytes - BLOCK_BYTES, bytes: chunk.buffer.bytes.slice(lengthBytes - BLOCK_BYTES, lengthBytes) };
+    this.physicalBytes = Math.max(this.physicalBytes, chunk.startBytes + lengthBytes);
+    const previous = this.chunks[this.chunks.indexOf(chunk) - 1];
+    const before = previous !== undefined && previous.endBytes > chunk.startBytes ? previous.written : null;
+    chunk.written = (async () => {
+      if (before !== null) await before; // two writes of one block must land in order
+      try {
+        if (this.failure === null) await this.transfer(RingOp.write, chunk.buffer.prefix(lengthBytes), chunk.startBytes);
+      } catch (e) {
+        this.failure ??= e;
+      }
+      chunk.done = true;
+      this.releaseWritten();
+    })();
+  }
+
+  /** Releases written chunks from the front; a later chunk may finish first and then waits its turn. */
+  private releaseWritten(): void {
+    while (this.chunks[0]?.done) this.chunks.shift()!.release();
+  }
+
+  /** Dispatches the open chunk and waits for every chunk's write. */
+  private async drain(): Promise<void> {
+    this.dispatchOpen();
+    await Promise.all(this.chunks.map((chunk) => chunk.written));
+    this.throwIfFailed();
+  }
+
+  private heldBytes(): number {
+    let bytes = 0;
+    for (const chunk of this.chunks) bytes += chunk.buffer.bytes.length;
+    return bytes;
+  }
+
+  private armWriteBack(): void {
+    if (this.writeBackTimer !== null) return;
+    this.writeBackTimer = setTimeout(() => {
+      this.writeBackTimer = null;
+      this.dispatchOpen();
+    }, limits.uringWriteBackDelayMs);
+  }
+
+  private clearWriteBack(): void {
+    if (this.writeBackTimer === null) return;
+    clearTimeout(this.writeBackTimer);
+    this.writeBackTimer = null;
+  }
+
+  // ---- writes anywhere (chunks drained first) ----
+
+  /** Writes [position, position+length) as whole blocks: edge blocks are merged with what is there. */
+  private async writeBlocks(position: number, data: Uint8Array): Promise<void> {
+    const endBytes = position + data.length;
+    const startBytes = alignDown(position);
+    const alignedEndBytes = alignUp(endBytes);
+    const { buffer, release } = this.writeBuffers.acquire(alignedEndBytes - startBytes);
+    try {
+      const bytes = buffer.bytes;
+      // Reused memory: the edge blocks start as zeros, as past-the-end bytes must be on disk.
+      bytes.fill(0, 0, BLOCK_BYTES);
+      bytes.fill(0, bytes.length - BLOCK_BYTES);
+      const headLoaded = position > startBytes;
+      if (headLoaded) await this.loadBlock(startBytes, bytes.subarray(0, BLOCK_BYTES));
+      const lastBlockBytes = alignedEndBytes - BLOCK_BYTES;
+      if (endBytes < alignedEndBytes && endBytes < this.sizeBytes && !(headLoaded && lastBlockBytes === startBytes)) {
+        await this.loadBlock(lastBlockBytes, bytes.subarray(lastBlockBytes - startBytes));
+      }
+      bytes.set(data, position - startBytes);
+      await this.transfer(RingOp.write, buffer, startBytes);
+      this.sizeBytes = Math.max(this.sizeBytes, endBytes);
+      this.physicalBytes = Math.max(this.physicalBytes, alignedEndBytes);
+      const tailStartBytes = alignDown(this.sizeBytes);
+      const inThisWrite = tailStartBytes >= startBytes && tailStartBytes < alignedEndBytes;
+      if (tailStartBytes === this.sizeBytes) this.tail = null;
+      else if (inThisWrite) this.tail = { startBytes: tailStartBytes, bytes: bytes.slice(tailStartBytes - startBytes, tailStartBytes - startBytes + BLOCK_BYTES) };
+      else if (this.tail?.startBytes !== tailStartBytes) this.tail = null;
+    } finally {
+      release();
+    }
+  }
+
+  /** Copies the block at `blockBytes` into `into` (one block long): from the tail copy, zeros past the end, else the disk. */
+  private async loadBlock(blockBytes: number, into: Uint8Array): Promise<void> {
+    if (this.tail !== null && this.tail.startBytes === blockBytes) {
+      into.set(this.tail.bytes);
+      return;
+    }
+    into.fill(0, 0, BLOCK_BYTES);
+    if (blockBytes >= this.sizeBytes) return;
+    const block = AlignedBuffer.allocate(BLOCK_BYTES);
+    const got = await this.transfer(RingOp.read, block, blockBytes);
+    into.set(block.bytes.subarray(0, got));
+  }
+
+  // ---- device ----
+
+  /** Reads from disk in pieces of `uringReadPieceBytes`, all in flight at once, and hands back the exact range. */
+  private async readDisk(position: number, lengthBytes: number): Promise<Uint8Array> {
+    const startBytes = alignDown(position);
+    const buffer = AlignedBuffer.allocate(alignUp(position + lengthBytes) - startBytes);
+    const pieceBytes = limits.uringReadPieceBytes;
+    const pieces: Promise<number>[] = [];
+    for (let at = 0; at < buffer.bytes.length; at += pieceBytes) {
+      const piece = buffer.slice(at).prefix(Math.min(pieceBytes, buffer.bytes.length - at));
+      pieces.push(this.transfer(RingOp.read, piece, startBytes + at));
+    }
+    // Bytes read: the pieces up to the first one cut short by the end of the file.
+    let got = 0;
+    for (const n of await Promise.all(pieces)) {
+      got += n;
+      if (n < pieceBytes) break;
+    }
+    const from = position - startBytes;
+    const to = Math.min(from + lengthBytes, got);
+    return to > from ? buffer.bytes.subarray(from, to) : new Uint8Array(0);
+  }
+
+  /**
+   * Reads or writes all of `buffer` at `offset` through the ring, resubmitting after short
+   * transfers. Returns the bytes moved (fewer than asked only for a read that hits the end).
+   */
+  private async transfer(op: RingOp.read | RingOp.write, buffer: AlignedBuffer, offset: number): Promise<number> {
+    const lengthBytes = buffer.bytes.length;
+    const what = op === RingOp.write ? "write" : "read";
+    let done = 0;
+    while (done < lengthBytes) {
+      const part = done === 0 ? buffer : buffer.slice(done);
+      const result = await this.ring.run(op, this.fd, part, lengthBytes - done, offset + done);
+      if (result < 0) throw new Error(`${what} ${this.path} at ${offset + done}: ${errnoName(result)}`);
+      if (result === 0 && op === RingOp.read) break; // end of file
+      done += result;
+      if (op === RingOp.read && result % BLOCK_BYTES !== 0) break; // a partial block: end of file
+      // O_DIRECT moves whole blocks; a write cut inside a block cannot be resumed aligned.
+      if (result === 0 || (done < lengthBytes && result % BLOCK_BYTES !== 0)) throw new Error(`short ${what} to ${this.path} at ${offset + done}`);
+    }
+    return done;
+  }
+
+  private async syncData(): Promise<void> {
+    const result = await this.ring.run(RingOp.datasync, this.fd, null, 0, 0);
+    if (result < 0) throw new Error(`fdatasync ${this.path}: ${errnoName(result)}`);
+  }
+}
+
+function ftruncate(fd: number, size: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.ftruncate(fd, size, (e) => (e ? reject(e) : resolve())));
+}
+
+function alignDown(bytes: number): number {
+  return bytes - (bytes % BLOCK_BYTES);
+}
+
+function alignUp(bytes: number): number {
+  return alignDown(bytes + BLOCK_BYTES - 1);
+}
