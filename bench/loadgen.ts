@@ -37,13 +37,18 @@ const usage = `Usage: bun run bench/loadgen.ts [options]
   --disk-baseline        run bench/disk-baseline.sh first and compare acks=-1 MB/s to it
   --io uring|posix       disk backend of the broker this starts (default: the broker's choice)
   --acks-all-only        run only the produce acks=-1 phase (for backend comparisons)
+  --warmup-seconds N     unmeasured produce before each produce phase (default 1): first file
+                         opens and JIT warm-up stay out of the percentiles
+  --rate-mbps N          produce open loop: offer N MB/s on a fixed schedule (each of the
+                         connections × depth slots still has one request in flight at most);
+                         latency counts from the scheduled send (default: closed loop)
   --data-parent DIR      where the broker's temp data dir goes (default: the OS temp dir)`;
 
 interface Options {
   seconds: number; smp: number; partitions: number; connections: number; depth: number;
   batchBytes: number; recordBytes: number; fetchConnections: number; fetchMaxBytes: number;
   brokers: string | null; brokerPid: number | null; diskBaseline: boolean; dataParent: string;
-  io: string | null; acksAllOnly: boolean;
+  io: string | null; acksAllOnly: boolean; rateMBps: number | null; warmupSeconds: number;
 }
 
 function parseOptions(): Options {
@@ -54,6 +59,7 @@ function parseOptions(): Options {
       "record-bytes": { type: "string" }, "fetch-connections": { type: "string" }, "fetch-max-bytes": { type: "string" },
       brokers: { type: "string" }, "broker-pid": { type: "string" }, "disk-baseline": { type: "boolean" },
       "data-parent": { type: "string" }, help: { type: "boolean" }, io: { type: "string" }, "acks-all-only": { type: "boolean" },
+      "rate-mbps": { type: "string" }, "warmup-seconds": { type: "string" },
     },
   });
   if (values.help) {
@@ -82,6 +88,8 @@ function parseOptions(): Options {
     dataParent: values["data-parent"] ?? tmpdir(),
     io: values.io ?? null,
     acksAllOnly: values["acks-all-only"] === true,
+    rateMBps: values["rate-mbps"] === undefined ? null : int("rate-mbps", values["rate-mbps"], 0),
+    warmupSeconds: int("warmup-seconds", values["warmup-seconds"], 1, 0),
   };
 }
 
@@ -165,7 +173,8 @@ async function main(): Promise<number> {
   const ackedRecords: number[] = [];
   for (const acks of opts.acksAllOnly ? ([-1] as const) : ([-1, 1] as const)) {
     const conns = await openConnections(target.host, target.port, opts.connections);
-    const plan: ProducePlan = { topic, partitions: opts.partitions, acks, depth: opts.depth, batch: batch.bytes, batchRecords: batch.records, ackedRecords };
+    const plan: ProducePlan = { topic, partitions: opts.partitions, acks, depth: opts.depth, batch: batch.bytes, batchRecords: batch.records, ackedRecords, rateMBps: opts.rateMBps };
+    if (opts.warmupSeconds > 0) errors += (await runProducePhase(conns, plan, opts.warmupSeconds)).errorCount;
     const before = sampleCpu(brokerCpu);
     const stats = await runProducePhase(conns, plan, opts.seconds);
     console.log(formatPhase(`produce acks=${acks}`, stats, before, sampleCpu(brokerCpu)));
@@ -216,7 +225,8 @@ function printConfig(opts: Options, target: { host: string; port: number }, topi
   const load = loadavg().map((l) => l.toFixed(2)).join(" ");
   console.log(`${where}; ${availableParallelism()} cores shared by the broker and this generator; load average ${load}`);
   console.log(`topic ${topic}: ${opts.partitions} partitions; ${opts.connections} connections × ${opts.depth} in flight; ` +
-    `batch ${formatBytes(batchBytes)} = ${batchRecords} records of ~${opts.recordBytes} B; ${opts.seconds} s per phase`);
+    `batch ${formatBytes(batchBytes)} = ${batchRecords} records of ~${opts.recordBytes} B; ${opts.seconds} s per phase after ${opts.warmupSeconds} s of warm-up; ` +
+    (opts.rateMBps === null ? "produce closed loop" : `produce open loop at ${opts.rateMBps} MB/s offered`));
   console.log("MB = 10^6 bytes of record batches acknowledged (produce) or received (fetch); latency per request, send → response\n");
 }
 

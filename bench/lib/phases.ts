@@ -38,18 +38,33 @@ export interface ProducePlan {
   batchRecords: number;
   /** Filled in: records acknowledged per partition, for the fetch phase to check against. */
   ackedRecords: number[];
+  /**
+   * Open loop: offer this many MB/s of batches in all, on a fixed schedule, and time each request
+   * from when the schedule wanted it sent (so a slow broker cannot hide its delay). Null: closed
+   * loop, each slot re-sends as soon as its answer arrives.
+   */
+  rateMBps: number | null;
 }
 
 export async function runProducePhase(conns: KafkaConnection[], plan: ProducePlan, seconds: number): Promise<PhaseStats> {
+  const slots = conns.length * plan.depth;
+  // Frames are built before the clock starts: the first sends must not wait for the copying.
+  const frames = conns.map((_, i) => {
+    const owned = partitionsOf(i, conns.length, plan.partitions);
+    const template = produceFrame(plan, owned);
+    return { owned, slotFrames: Array.from({ length: plan.depth }, () => template.slice()) };
+  });
   const stats = new PhaseStats();
   const deadlineMs = stats.startedAtMs + seconds * 1000;
   const done: Array<Promise<void>> = [];
   conns.forEach((conn, i) => {
-    const owned = partitionsOf(i, conns.length, plan.partitions);
-    const template = produceFrame(plan, owned);
-    for (let slot = 0; slot < plan.depth; slot++) {
-      done.push(produceLoop(conn, template.slice(), owned, plan, stats, deadlineMs));
-    }
+    const { owned, slotFrames } = frames[i]!;
+    // Open loop: each slot sends one request every intervalMs, the slots evenly staggered.
+    const intervalMs = plan.rateMBps === null ? 0 : (slots * owned.length * plan.batch.length) / (plan.rateMBps * 1000);
+    slotFrames.forEach((frame, slot) => {
+      const firstMs = stats.startedAtMs + (intervalMs * (i * plan.depth + slot)) / slots;
+      done.push(produceLoop(conn, frame, owned, plan, stats, deadlineMs, firstMs, intervalMs));
+    });
   });
   await drain(done, stats, deadlineMs);
   return stats;
@@ -65,24 +80,33 @@ function produceFrame(plan: ProducePlan, owned: number[]): Uint8Array {
   return encodeRequestFrame(0, PRODUCE_VERSION, 0, CLIENT_ID, body, new Writer(owned.length * plan.batch.length + 256));
 }
 
-/** One pipeline slot: re-sends its own frame each time the previous answer arrives. */
+/**
+ * One pipeline slot: one request in flight at a time, re-sent when the answer arrives (closed
+ * loop, intervalMs 0) or at the next time its schedule names (open loop).
+ */
 function produceLoop(
   conn: KafkaConnection, frame: Uint8Array, owned: number[], plan: ProducePlan, stats: PhaseStats, deadlineMs: number,
+  firstMs: number, intervalMs: number,
 ): Promise<void> {
   return new Promise<void>((resolve) => {
+    let scheduledMs = firstMs;
+    const send = () => conn.send(frame, onResponse, onFailure);
     const onResponse = (body: Reader, latencyMs: number) => {
-      stats.lastResponseAtMs = performance.now();
+      const nowMs = performance.now();
+      stats.lastResponseAtMs = nowMs;
       stats.requests++;
-      stats.latency.record(latencyMs);
+      stats.latency.record(intervalMs === 0 ? latencyMs : nowMs - scheduledMs);
       countProduceResponse(decode(ProduceResponse, PRODUCE_VERSION, body), owned.length, plan, stats);
-      if (stats.lastResponseAtMs < deadlineMs) conn.send(frame, onResponse, onFailure);
-      else resolve();
+      scheduledMs += intervalMs;
+      if (scheduledMs >= deadlineMs || nowMs >= deadlineMs) return resolve();
+      if (scheduledMs > nowMs) setTimeout(send, scheduledMs - nowMs);
+      else send();
     };
     const onFailure = (reason: string) => {
       stats.error(reason);
       resolve();
     };
-    conn.send(frame, onResponse, onFailure);
+    setTimeout(send, Math.max(0, firstMs - performance.now()));
   });
 }
 

@@ -27,10 +27,6 @@ export const limits = {
   uringWriteChunkBytesMax: 1024 * 1024,
   /** Chunk bytes one io_uring file may hold in memory (open plus in flight); past it appends wait for the disk. */
   uringWriteBehindBytesMax: 4 * 1024 * 1024,
-  /** Longest appended bytes wait in an io_uring file's open chunk before it is written without a datasync. */
-  uringWriteBackDelayMs: 20,
-  /** io_uring reads larger than this are split into pieces of it, all in flight at once. */
-  uringReadPieceBytes: 256 * 1024,
   /** Aligned write buffers a shard's io_uring disk keeps for reuse. */
   uringWriteBuffersPooledBytesMax: 32 * 1024 * 1024,
   /** Files of sealed segments a shard keeps open for reads; past it the least recently read close. */

@@ -42,9 +42,10 @@ interface TailBlock {
 
 /**
  * One file of the io_uring backend. Appends are write-behind, as in Redpanda's segment
- * appender: `write()` at the end copies into a 4 KiB-aligned chunk and returns; the chunk goes
- * to the device (O_DIRECT through the shard's ring) when it is full, on `datasync()`, or
- * `uringWriteBackDelayMs` after its first byte, with several chunks of a file in flight at once.
+ * appender: `write()` at the end copies into a 4 KiB-aligned chunk and returns. The chunk goes
+ * to the device (O_DIRECT through the shard's ring) at once if none of the file's writes is in
+ * flight, else when the last one finishes, so appends made meanwhile share one write; a chunk
+ * that fills up goes at once, so a fast stream has several writes in flight.
  * `datasync()` waits for every chunk written before it, then fdatasyncs, so nothing is durable
  * before it says so; a failed chunk write fails the file (every later write, datasync and
  * truncate throws). Reads of bytes still in chunks are served from memory. Writes anywhere
@@ -62,7 +63,7 @@ export class UringFile implements DiskFile {
   private open: Chunk | null = null;
   /** Capacity of the next chunk: doubles while chunks fill up, shrinks when they are dispatched part-full. */
   private chunkBytesHint = BLOCK_BYTES;
-  private writeBackTimer: ReturnType<typeof setTimeout> | null = null;
+  private writesInFlight = 0;
   private failure: unknown = null;
   /** Writes, truncates and datasync's dispatch run one at a time, in call order. */
   private mutations: Promise<unknown> = Promise.resolve();
@@ -148,7 +149,6 @@ export class UringFile implements DiskFile {
         await this.syncData();
       }
     } finally {
-      this.clearWriteBack();
       await new Promise<void>((resolve, reject) => fs.close(this.fd, (e) => (e ? reject(e) : resolve())));
     }
   }
@@ -179,7 +179,7 @@ export class UringFile implements DiskFile {
         this.dispatchOpen();
       }
     }
-    if (this.open !== null) this.armWriteBack();
+    if (this.writesInFlight === 0) this.dispatchOpen();
     // Bound the memory one file holds: past it, wait for the oldest chunks to reach the disk.
     while (this.heldBytes() > limits.uringWriteBehindBytesMax && this.chunks[0]?.written) await this.chunks[0].written;
     this.throwIfFailed();
@@ -204,7 +204,7 @@ export class UringFile implements DiskFile {
     const chunk = this.open;
     if (chunk === null) return;
     this.open = null;
-    this.clearWriteBack();
+    this.writesInFlight++;
     if (chunk.freeBytes > 0) this.chunkBytesHint = Math.max(BLOCK_BYTES, alignUp(chunk.filledBytes));
     const lengthBytes = alignUp(chunk.filledBytes);
     chunk.buffer.bytes.fill(0, chunk.filledBytes, lengthBytes); // reused memory: padding must be zeros
@@ -220,7 +220,10 @@ export class UringFile implements DiskFile {
         this.failure ??= e;
       }
       chunk.done = true;
+      this.writesInFlight--;
       this.releaseWritten();
+      // What was appended while the device was busy goes out as one write.
+      if (this.writesInFlight === 0) this.dispatchOpen();
     })();
   }
 
@@ -240,20 +243,6 @@ export class UringFile implements DiskFile {
     let bytes = 0;
     for (const chunk of this.chunks) bytes += chunk.buffer.bytes.length;
     return bytes;
-  }
-
-  private armWriteBack(): void {
-    if (this.writeBackTimer !== null) return;
-    this.writeBackTimer = setTimeout(() => {
-      this.writeBackTimer = null;
-      this.dispatchOpen();
-    }, limits.uringWriteBackDelayMs);
-  }
-
-  private clearWriteBack(): void {
-    if (this.writeBackTimer === null) return;
-    clearTimeout(this.writeBackTimer);
-    this.writeBackTimer = null;
   }
 
   // ---- writes anywhere (chunks drained first) ----
@@ -304,22 +293,11 @@ export class UringFile implements DiskFile {
 
   // ---- device ----
 
-  /** Reads from disk in pieces of `uringReadPieceBytes`, all in flight at once, and hands back the exact range. */
+  /** Reads the aligned blocks covering the range through the ring and hands back the exact range. */
   private async readDisk(position: number, lengthBytes: number): Promise<Uint8Array> {
     const startBytes = alignDown(position);
     const buffer = AlignedBuffer.allocate(alignUp(position + lengthBytes) - startBytes);
-    const pieceBytes = limits.uringReadPieceBytes;
-    const pieces: Promise<number>[] = [];
-    for (let at = 0; at < buffer.bytes.length; at += pieceBytes) {
-      const piece = buffer.slice(at).prefix(Math.min(pieceBytes, buffer.bytes.length - at));
-      pieces.push(this.transfer(RingOp.read, piece, startBytes + at));
-    }
-    // Bytes read: the pieces up to the first one cut short by the end of the file.
-    let got = 0;
-    for (const n of await Promise.all(pieces)) {
-      got += n;
-      if (n < pieceBytes) break;
-    }
+    const got = await this.transfer(RingOp.read, buffer, startBytes);
     const from = position - startBytes;
     const to = Math.min(from + lengthBytes, got);
     return to > from ? buffer.bytes.subarray(from, to) : new Uint8Array(0);

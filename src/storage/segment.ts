@@ -138,7 +138,8 @@ export class Segment {
       position += at;
     }
     if (position < fileSizeBytes) {
-      // Zeros where the next batch would start are the io_uring backend's block padding: a clean end.
+      // Zeros where the next batch would start are the io_uring backend's block padding, or a gap a
+      // later write-behind chunk left by landing first (nothing past it was synced): a clean end.
       if (paddingAt !== position) problem = `${problem ?? "partial"} at position ${position}, cut ${fileSizeBytes - position} bytes`;
       await file.truncate(position);
     }
