@@ -5,7 +5,9 @@
  * rounds. Each round runs both backends back to back, uring first in odd rounds and posix
  * first in even ones, so drift of this shared machine hits both alike; the summary compares
  * the medians over rounds.
- *   bun run bench/io-compare.ts [--seconds 5] [--rounds 3] [--batches 16384,65536,262144,1044480]
+ *   bun run bench/io-compare.ts [--seconds 5] [--rounds 3] [--batches 16384,65536,262144,1044480] [--rate-mbps N]
+ * With --rate-mbps the producers offer a fixed load (open loop, bench/loadgen.ts) instead of
+ * saturating the broker: then p99 shows what each I/O path adds, not queueing.
  * (1044480 = 1020 KiB: its batch is 1,046,453 B; 1 MiB of records plus batch overhead would exceed the default
  * kafka_batch_max_bytes of 1 MiB.) Prints markdown tables: every run, then the medians with
  * MB/s as a ratio of the fdatasync baseline and uring's p99 over posix's.
@@ -21,6 +23,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "5" },
     rounds: { type: "string", default: "3" },
     batches: { type: "string", default: "16384,65536,262144,1044480" },
+    "rate-mbps": { type: "string" },
   },
 });
 const batchSizes = values.batches.split(",").map(Number);
@@ -38,6 +41,7 @@ for (let round = 1; round <= rounds; round++) {
     const order = round % 2 === 1 ? BACKENDS : [...BACKENDS].reverse();
     for (const io of order) {
       const args = ["run", join(REPO_DIR, "bench/loadgen.ts"), "--seconds", values.seconds, "--io", io, "--acks-all-only", "--batch-bytes", String(batchBytes), "--record-bytes", "1024"];
+      if (values["rate-mbps"] !== undefined) args.push("--rate-mbps", values["rate-mbps"]);
       const out = Bun.spawnSync([process.execPath, ...args], { stderr: "inherit" }).stdout.toString();
       const run: Run = {
         io, batchBytes, round,
@@ -61,7 +65,8 @@ for (const r of runs) {
   console.log(`| ${r.round} | ${kib(r.batchBytes)} | ${r.io} | ${r.mbps.toFixed(1)} | ${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms | ${r.cpu} | ${r.errors} |`);
 }
 
-console.log(`\nMedians over ${rounds} rounds:\n`);
+const load = values["rate-mbps"] === undefined ? "closed loop (saturating)" : `open loop, ${values["rate-mbps"]} MB/s offered`;
+console.log(`\nMedians over ${rounds} rounds, ${load}:\n`);
 console.log("| batch | uring MB/s | posix MB/s | uring × fdatasync baseline | uring p99 | posix p99 | p99 uring ÷ posix | rounds uring p99 ≤ posix |");
 console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const batchBytes of batchSizes) {

@@ -95,6 +95,23 @@ int32_t skua_ring_prep(void *p, int32_t op, int32_t fd, void *buf, uint32_t len,
   return 0;
 }
 
+/* Queues a write and an fdatasync of the same file as a linked pair: the kernel starts the
+ * fdatasync once the write completes, without a trip back to the caller (it completes with
+ * -ECANCELED if the write failed or was short). Both or neither: returns 0, or -EBUSY when
+ * the submission queue lacks two free entries (the caller submits and retries). */
+int32_t skua_ring_prep_write_datasync(void *p, int32_t fd, void *buf, uint32_t len, uint64_t offset, uint64_t write_id, uint64_t sync_id) {
+  struct skua_ring *r = p;
+  if (io_uring_sq_space_left(&r->ring) < 2) return -EBUSY;
+  struct io_uring_sqe *write_sqe = io_uring_get_sqe(&r->ring);
+  io_uring_prep_write(write_sqe, fd, buf, len, offset);
+  io_uring_sqe_set_flags(write_sqe, IOSQE_IO_LINK);
+  io_uring_sqe_set_data64(write_sqe, write_id);
+  struct io_uring_sqe *sync_sqe = io_uring_get_sqe(&r->ring);
+  io_uring_prep_fsync(sync_sqe, fd, IORING_FSYNC_DATASYNC);
+  io_uring_sqe_set_data64(sync_sqe, sync_id);
+  return 0;
+}
+
 /* Submits everything queued; returns how many were submitted or -errno. */
 int32_t skua_ring_submit(void *p) { return io_uring_submit(&((struct skua_ring *)p)->ring); }
 

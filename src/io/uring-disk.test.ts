@@ -54,10 +54,14 @@ describe("uring disk specifics", () => {
     const p = path.join(dir, "f");
     // The real ring, except that large writes reach it 50 ms late: a small write issued after
     // one of them would otherwise land first and then be overwritten by the older block.
-    const slowLargeWrites: Pick<Ring, "run"> = {
+    const slowLargeWrites: Pick<Ring, "run" | "writeThenDatasync"> = {
       run: async (op, fd, buffer, length, offset) => {
         if (op === RingOp.write && length > 64 * 1024) await Bun.sleep(50);
         return disk.ring.run(op, fd, buffer, length, offset);
+      },
+      writeThenDatasync: async (fd, buffer, length, offset) => {
+        if (length > 64 * 1024) await Bun.sleep(50);
+        return disk.ring.writeThenDatasync(fd, buffer, length, offset);
       },
     };
     const fd = fs.openSync(p, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_DIRECT);

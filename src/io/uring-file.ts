@@ -64,6 +64,7 @@ export class UringFile implements DiskFile {
   /** Capacity of the next chunk: doubles while chunks fill up, shrinks when they are dispatched part-full. */
   private chunkBytesHint = BLOCK_BYTES;
   private writesInFlight = 0;
+  private dispatchScheduled = false;
   private failure: unknown = null;
   /** Writes, truncates and datasync's dispatch run one at a time, in call order. */
   private mutations: Promise<unknown> = Promise.resolve();
@@ -73,7 +74,7 @@ export class UringFile implements DiskFile {
     private readonly fd: number,
     private sizeBytes: number,
     readonly direct: boolean,
-    private readonly ring: Pick<Ring, "run">,
+    private readonly ring: Pick<Ring, "run" | "writeThenDatasync">,
     private readonly writeBuffers: AlignedBufferPool,
   ) {
     this.physicalBytes = sizeBytes;
@@ -105,13 +106,17 @@ export class UringFile implements DiskFile {
     });
   }
 
-  /** fdatasync of everything written before the call. Appends made meanwhile are not held up. */
+  /**
+   * fdatasync of everything written before the call. Appends made meanwhile are not held up.
+   * When the open chunk is the only write left, it goes out linked with the fdatasync.
+   */
   async datasync(): Promise<void> {
     assert(!this.closed, `datasync after close: ${this.path}`);
-    const writes = await this.serialize(async () => {
-      this.dispatchOpen();
-      return this.chunks.map((chunk) => chunk.written);
+    const { writes, linkedSync } = await this.serialize(async () => {
+      const linkedSync = this.dispatchOpen(this.writesInFlight === 0);
+      return { writes: this.chunks.map((chunk) => chunk.written), linkedSync };
     });
+    if (linkedSync !== null && (await linkedSync)) return this.throwIfFailed();
     await Promise.all(writes);
     this.throwIfFailed();
     await this.syncData();
@@ -179,7 +184,7 @@ export class UringFile implements DiskFile {
         this.dispatchOpen();
       }
     }
-    if (this.writesInFlight === 0) this.dispatchOpen();
+    if (this.writesInFlight === 0) this.dispatchSoon();
     // Bound the memory one file holds: past it, wait for the oldest chunks to reach the disk.
     while (this.heldBytes() > limits.uringWriteBehindBytesMax && this.chunks[0]?.written) await this.chunks[0].written;
     this.throwIfFailed();
@@ -199,10 +204,27 @@ export class UringFile implements DiskFile {
     return chunk;
   }
 
-  /** Starts the open chunk's write. It waits for the chunk before it when the two share a block. */
-  private dispatchOpen(): void {
+  /**
+   * After this turn's callbacks, writes the open chunk if the file has no write in flight: a
+   * datasync called meanwhile takes the chunk itself and links its fdatasync to the write.
+   */
+  private dispatchSoon(): void {
+    if (this.dispatchScheduled) return;
+    this.dispatchScheduled = true;
+    setImmediate(() => {
+      this.dispatchScheduled = false;
+      if (this.writesInFlight === 0) this.dispatchOpen();
+    });
+  }
+
+  /**
+   * Starts the open chunk's write; it waits for the chunk before it when the two share a block.
+   * With `thenDatasync` (only when no other write is in flight) the fdatasync is linked to it,
+   * and the returned promise says whether that fdatasync covered the write. Null: no open chunk.
+   */
+  private dispatchOpen(thenDatasync = false): Promise<boolean> | null {
     const chunk = this.open;
-    if (chunk === null) return;
+    if (chunk === null) return null;
     this.open = null;
     this.writesInFlight++;
     if (chunk.freeBytes > 0) this.chunkBytesHint = Math.max(BLOCK_BYTES, alignUp(chunk.filledBytes));
@@ -212,19 +234,36 @@ export class UringFile implements DiskFile {
     this.physicalBytes = Math.max(this.physicalBytes, chunk.startBytes + lengthBytes);
     const previous = this.chunks[this.chunks.indexOf(chunk) - 1];
     const before = previous !== undefined && previous.endBytes > chunk.startBytes ? previous.written : null;
-    chunk.written = (async () => {
+    const synced = this.writeChunk(chunk, chunk.buffer.prefix(lengthBytes), before, thenDatasync);
+    chunk.written = synced.then(() => {});
+    return synced;
+  }
+
+  /** One chunk's write (settles, never rejects: a failure fails the file). Resolves true if a linked fdatasync covered it. */
+  private async writeChunk(chunk: Chunk, buffer: AlignedBuffer, before: Promise<void> | null, thenDatasync: boolean): Promise<boolean> {
+    let synced = false;
+    try {
       if (before !== null) await before; // two writes of one block must land in order
-      try {
-        if (this.failure === null) await this.transfer(RingOp.write, chunk.buffer.prefix(lengthBytes), chunk.startBytes);
-      } catch (e) {
-        this.failure ??= e;
+      if (this.failure !== null) return false;
+      if (!thenDatasync) {
+        await this.transfer(RingOp.write, buffer, chunk.startBytes);
+      } else {
+        const [written, syncResult] = await this.ring.writeThenDatasync(this.fd, buffer, buffer.bytes.length, chunk.startBytes);
+        if (written < 0) throw new Error(`write ${this.path} at ${chunk.startBytes}: ${errnoName(written)}`);
+        if (written < buffer.bytes.length) await this.transfer(RingOp.write, buffer, chunk.startBytes, written); // the datasync was cancelled
+        else if (syncResult < 0) throw new Error(`fdatasync ${this.path}: ${errnoName(syncResult)}`);
+        else synced = true;
       }
+    } catch (e) {
+      this.failure ??= e;
+    } finally {
       chunk.done = true;
       this.writesInFlight--;
       this.releaseWritten();
       // What was appended while the device was busy goes out as one write.
       if (this.writesInFlight === 0) this.dispatchOpen();
-    })();
+    }
+    return synced;
   }
 
   /** Releases written chunks from the front; a later chunk may finish first and then waits its turn. */
@@ -304,13 +343,14 @@ export class UringFile implements DiskFile {
   }
 
   /**
-   * Reads or writes all of `buffer` at `offset` through the ring, resubmitting after short
-   * transfers. Returns the bytes moved (fewer than asked only for a read that hits the end).
+   * Reads or writes all of `buffer` at `offset` (from `doneBytes` on) through the ring,
+   * resubmitting after short transfers. Returns the bytes moved (fewer than asked only for a read that hits the end).
    */
-  private async transfer(op: RingOp.read | RingOp.write, buffer: AlignedBuffer, offset: number): Promise<number> {
+  private async transfer(op: RingOp.read | RingOp.write, buffer: AlignedBuffer, offset: number, doneBytes = 0): Promise<number> {
     const lengthBytes = buffer.bytes.length;
     const what = op === RingOp.write ? "write" : "read";
-    let done = 0;
+    let done = doneBytes;
+    if (done % BLOCK_BYTES !== 0) throw new Error(`short ${what} to ${this.path} at ${offset + done}`);
     while (done < lengthBytes) {
       const part = done === 0 ? buffer : buffer.slice(done);
       const result = await this.ring.run(op, this.fd, part, lengthBytes - done, offset + done);

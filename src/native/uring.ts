@@ -27,6 +27,7 @@ const symbols = {
   skua_ring_event_fd: { args: [FFIType.ptr], returns: FFIType.i32 },
   skua_ring_close: { args: [FFIType.ptr], returns: FFIType.void },
   skua_ring_prep: { args: [FFIType.ptr, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
+  skua_ring_prep_write_datasync: { args: [FFIType.ptr, FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.u64, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
   skua_ring_submit: { args: [FFIType.ptr], returns: FFIType.i32 },
   skua_ring_reap: { args: [FFIType.ptr, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
   skua_ring_start_waiter: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
@@ -149,12 +150,38 @@ export class Ring {
     }
     assert(rc === 0, `io_uring prep failed: ${errnoName(rc)}`);
     const result = new Promise<number>((resolve) => this.pending.set(id, { resolve, buffer }));
-    // One submit per tick: ops started in the same tick (a group commit's fsyncs) share it.
-    if (!this.submitQueued) {
-      this.submitQueued = true;
-      queueMicrotask(() => this.submitNow());
-    }
+    this.submitSoon();
     return result;
+  }
+
+  /** One submit per tick: ops started in the same tick (a group commit's fsyncs) share it. */
+  private submitSoon(): void {
+    if (this.submitQueued) return;
+    this.submitQueued = true;
+    queueMicrotask(() => this.submitNow());
+  }
+
+  /**
+   * Writes `buffer` at `offset`, then fdatasyncs the file, as one linked pair: the kernel starts
+   * the datasync when the write completes. Resolves with both results; the datasync's is
+   * -ECANCELED when the write failed or was short.
+   */
+  async writeThenDatasync(fd: number, buffer: AlignedBuffer, length: number, offset: number): Promise<[number, number]> {
+    assert(!this.closed, "op on a closed ring");
+    while (this.pending.size + 2 > this.depth) await new Promise<void>((wake) => this.slotWaiters.push(wake));
+    const writeId = this.nextId++;
+    const syncId = this.nextId++;
+    const address = buffer.address as unknown as Pointer;
+    let rc = this.shim.skua_ring_prep_write_datasync(this.ring, fd, address, length, offset, writeId, syncId);
+    if (rc === -EBUSY) {
+      this.submitNow();
+      rc = this.shim.skua_ring_prep_write_datasync(this.ring, fd, address, length, offset, writeId, syncId);
+    }
+    assert(rc === 0, `io_uring prep failed: ${errnoName(rc)}`);
+    const written = new Promise<number>((resolve) => this.pending.set(writeId, { resolve, buffer }));
+    const synced = new Promise<number>((resolve) => this.pending.set(syncId, { resolve, buffer: null }));
+    this.submitSoon();
+    return Promise.all([written, synced]);
   }
 
   private submitNow(): void {
