@@ -24,9 +24,9 @@ export const limits = {
   /** Largest single disk write the per-partition write loop makes when coalescing appends. */
   logWriteCoalesceBytesMax: 16 * 1024 * 1024,
   /** Largest chunk an io_uring file fills with appends before writing it (one device write). */
-  uringWriteChunkBytesMax: 1024 * 1024,
+  uringWriteChunkBytesMax: 4 * 1024 * 1024,
   /** Chunk bytes one io_uring file may hold in memory (open plus in flight); past it appends wait for the disk. */
-  uringWriteBehindBytesMax: 4 * 1024 * 1024,
+  uringWriteBehindBytesMax: 8 * 1024 * 1024,
   /** Aligned write buffers a shard's io_uring disk keeps for reuse. */
   uringWriteBuffersPooledBytesMax: 32 * 1024 * 1024,
   /** Files of sealed segments a shard keeps open for reads; past it the least recently read close. */

@@ -78,6 +78,31 @@ describe("uring disk specifics", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  test("a failed background write fails the file: datasync and later writes throw, nothing is called durable", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "skua-uring-"));
+    const p = path.join(dir, "f");
+    let failWrites = false;
+    const EIO = -5;
+    const failingRing: Pick<Ring, "run" | "writeThenDatasync"> = {
+      run: (op, fd, buffer, length, offset) => (failWrites && op === RingOp.write ? Promise.resolve(EIO) : disk.ring.run(op, fd, buffer, length, offset)),
+      writeThenDatasync: (fd, buffer, length, offset) => (failWrites ? Promise.resolve([EIO, -125]) : disk.ring.writeThenDatasync(fd, buffer, length, offset)),
+    };
+    const fd = fs.openSync(p, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_DIRECT);
+    const f = new UringFile(p, fd, 0, true, failingRing, new AlignedBufferPool());
+    await f.write(0, new Uint8Array(5000).fill(1));
+    await f.datasync();
+    failWrites = true;
+    await f.write(5000, new Uint8Array(100).fill(2)); // accepted into memory
+    await expect(f.datasync()).rejects.toThrow(/EIO/);
+    await expect(f.write(5100, new Uint8Array(10))).rejects.toThrow(/EIO/);
+    await expect(f.datasync()).rejects.toThrow(/EIO/);
+    await f.close(); // the failure was reported above; close still releases the file
+    const onDisk = fs.readFileSync(p);
+    expect(onDisk.subarray(0, 5000).every((b) => b === 1)).toBe(true);
+    expect(onDisk.subarray(5000).every((b) => b === 0)).toBe(true); // only padding past the synced end
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   test("a missing shim is reported as unavailable, not a crash", () => {
     expect(() => UringDisk.open(8, "/nonexistent/libskua_uring.so")).toThrow(UringUnavailableError);
   });

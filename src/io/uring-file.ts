@@ -142,14 +142,18 @@ export class UringFile implements DiskFile {
     return out;
   }
 
-  /** Writes what chunks hold, cuts the zero padding past the logical end (made durable), closes. */
+  /**
+   * Writes what chunks hold, cuts the zero padding past the logical end (made durable), closes.
+   * A write that failed earlier was reported to its caller then; close only skips the cut.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     try {
       await this.mutations;
-      await this.drain();
-      if (this.physicalBytes > this.sizeBytes) {
+      this.dispatchOpen();
+      await Promise.all(this.chunks.map((chunk) => chunk.written));
+      if (this.failure === null && this.physicalBytes > this.sizeBytes) {
         await ftruncate(this.fd, this.sizeBytes);
         await this.syncData();
       }
