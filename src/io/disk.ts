@@ -25,12 +25,6 @@ export interface DiskFile {
   /** Reads up to `length` bytes at `position`; fewer only at end of file. */
   read(position: number, length: number): Promise<Uint8Array>;
   datasync(): Promise<void>;
-  /**
-   * Resolves once every write made so far has left this process's buffers (page cache or
-   * device), without making it durable. Group commit calls it on all files before any
-   * datasync, so one journal commit can cover them all. Throws a failed write.
-   */
-  settleWrites(): Promise<void>;
   truncate(size: number): Promise<void>;
   close(): Promise<void>;
 }

@@ -96,9 +96,6 @@ class PosixFile implements DiskFile {
     await this.handle.datasync();
   }
 
-  /** A finished write is already in the page cache. */
-  async settleWrites(): Promise<void> {}
-
   async truncate(size: number): Promise<void> {
     await this.handle.truncate(size);
   }

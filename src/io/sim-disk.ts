@@ -173,9 +173,6 @@ class SimFile implements DiskFile {
     return end > position ? this.node.current.slice(position, end) : new Uint8Array(0);
   }
 
-  /** Writes apply at once here. */
-  async settleWrites(): Promise<void> {}
-
   async datasync(): Promise<void> {
     if (this.disk.chance(this.disk.faults.fsyncFailProbability)) throw new SimIoError("EIO", `fdatasync ${this.path}`);
     this.node.durable = this.node.current;

@@ -122,18 +122,6 @@ export class UringFile implements DiskFile {
     await this.syncData();
   }
 
-  /** Writes what the open chunk holds and waits for every chunk write; no fdatasync. */
-  settleWrites(): Promise<void> {
-    assert(!this.closed, `settleWrites after close: ${this.path}`);
-    return this.serialize(async () => {
-      this.dispatchOpen();
-      return this.chunks.map((chunk) => chunk.written);
-    }).then(async (writes) => {
-      await Promise.all(writes);
-      this.throwIfFailed();
-    });
-  }
-
   async read(position: number, length: number): Promise<Uint8Array> {
     assert(!this.closed, `read after close: ${this.path}`);
     assert(position >= 0 && length >= 0, `read ${length} at ${position}`);

@@ -1,16 +1,11 @@
 /**
  * Group commit for one shard. Flush requests from all of the shard's partitions share
- * rounds: while a round runs, new requests join the next one. A round first lets every log's
- * writes reach the disk, then fdatasyncs every log in parallel, then settles each log's
- * waiters. Two phases so the fdatasyncs start together: on a journaling file system a
- * datasync started while another log's write is still completing makes that write wait for
- * the journal commit, and then needs a commit of its own.
+ * rounds: while a round runs, new requests join the next one; a round fdatasyncs every
+ * log in it in parallel, then settles each log's waiters.
  */
 import type { Clock } from "../base/clock.ts";
 
 export interface Flushable {
-  /** Writes made so far reach the disk, not yet durable; errors surface again in flush(). */
-  settleWrites(): Promise<void>;
   flush(): Promise<void>;
 }
 
@@ -52,7 +47,6 @@ export class Flusher {
       this.next = null;
       const startMs = this.clock.nowMs();
       const entries = [...round.waiters];
-      await Promise.allSettled(entries.map(([log]) => log.settleWrites()));
       const results = await Promise.allSettled(entries.map(([log]) => log.flush()));
       this.rounds++;
       this.onFsync?.(this.clock.nowMs() - startMs);

@@ -352,11 +352,6 @@ export class PartitionLog {
 
   // ---- flush ----
 
-  /** Phase one of a group commit: what was written since the last flush leaves our buffers. */
-  async settleWrites(): Promise<void> {
-    await Promise.all([...this.dirty].map((s) => s.settleWrites()));
-  }
-
   /** fdatasync of everything written since the last flush (acks=-1 waits on this after `written`). */
   flush(): Promise<void> {
     const dirty = [...this.dirty];

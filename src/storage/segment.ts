@@ -172,17 +172,6 @@ export class Segment {
     }
   }
 
-  /** Waits until what was written reached the page cache or device (see DiskFile.settleWrites). */
-  async settleWrites(): Promise<void> {
-    if (this.file === null) return;
-    this.users++;
-    try {
-      await this.file.settleWrites();
-    } finally {
-      this.users--;
-    }
-  }
-
   /** The seal finished (or the segment was found sealed at open): its file joins the shard's LRU. */
   makeClosable(lru: SealedFileLru): void {
     this.lru = lru;

@@ -54,7 +54,6 @@ export class CountingDisk implements Disk {
         self.datasyncs++;
         return file.datasync();
       },
-      settleWrites: () => file.settleWrites(),
       truncate: (size) => file.truncate(size),
       close: () => file.close(),
     };
