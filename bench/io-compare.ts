@@ -5,7 +5,7 @@
  * rounds. Each round runs both backends back to back, uring first in odd rounds and posix
  * first in even ones, so drift of this shared machine hits both alike; the summary compares
  * the medians over rounds.
- *   bun run bench/io-compare.ts [--seconds 5] [--rounds 3] [--batches 16384,65536,262144,1044480] [--rate-mbps N]
+ *   bun run bench/io-compare.ts [--seconds 5] [--rounds 3] [--batches 16384,65536,262144,1044480] [--rate-mbps N] [--data-parent DIR]
  * With --rate-mbps the producers offer a fixed load (open loop, bench/loadgen.ts) instead of
  * saturating the broker: then p99 shows what each I/O path adds, not queueing.
  * (1044480 = 1020 KiB: its batch is 1,046,453 B; 1 MiB of records plus batch overhead would exceed the default
@@ -24,12 +24,15 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     batches: { type: "string", default: "16384,65536,262144,1044480" },
     "rate-mbps": { type: "string" },
+    "data-parent": { type: "string" },
   },
 });
 const batchSizes = values.batches.split(",").map(Number);
 const rounds = Number(values.rounds);
 
-const baseline = Bun.spawnSync(["bash", join(REPO_DIR, "bench/disk-baseline.sh"), tmpdir()], { stderr: "inherit" }).stdout.toString();
+// The broker's data and fio's files go to the same file system.
+const dataParent = values["data-parent"] ?? tmpdir();
+const baseline = Bun.spawnSync(["bash", join(REPO_DIR, "bench/disk-baseline.sh"), dataParent], { stderr: "inherit" }).stdout.toString();
 process.stdout.write(baseline);
 const fdatasyncMBps = Number(baseline.match(/^fdatasync ([0-9.]+)$/m)?.[1]);
 const directMBps = Number(baseline.match(/^direct ([0-9.]+)$/m)?.[1]);
@@ -40,7 +43,7 @@ for (let round = 1; round <= rounds; round++) {
   for (const batchBytes of batchSizes) {
     const order = round % 2 === 1 ? BACKENDS : [...BACKENDS].reverse();
     for (const io of order) {
-      const args = ["run", join(REPO_DIR, "bench/loadgen.ts"), "--seconds", values.seconds, "--io", io, "--acks-all-only", "--batch-bytes", String(batchBytes), "--record-bytes", "1024"];
+      const args = ["run", join(REPO_DIR, "bench/loadgen.ts"), "--seconds", values.seconds, "--io", io, "--acks-all-only", "--batch-bytes", String(batchBytes), "--record-bytes", "1024", "--data-parent", dataParent];
       if (values["rate-mbps"] !== undefined) args.push("--rate-mbps", values["rate-mbps"]);
       const out = Bun.spawnSync([process.execPath, ...args], { stderr: "inherit" }).stdout.toString();
       const run: Run = {
