@@ -46,9 +46,9 @@ interface TailBlock {
  * to the device (O_DIRECT through the shard's ring) at once if none of the file's writes is in
  * flight, else when the last one finishes, so appends made meanwhile share one write; a chunk
  * that fills up goes at once, so a fast stream has several writes in flight.
- * `datasync()` waits for every chunk written before it, then fdatasyncs, so nothing is durable
- * before it says so; a failed chunk write fails the file (every later write, datasync and
- * truncate throws). Reads of bytes still in chunks are served from memory. Writes anywhere
+ * `datasync()` waits for every chunk written before it, then fdatasyncs (linked to the write
+ * in one submit when the open chunk is the only write left), so nothing is durable before it
+ * says so; a failed chunk write fails the file (every later write, datasync and truncate throws). Reads of bytes still in chunks are served from memory. Writes anywhere
  * but the end (small metadata files) drain the chunks, then read-modify-write whole blocks.
  * On disk a file may end in zero padding up to the next 4 KiB; `size()` is the logical size
  * and `truncate`/`close` cut the padding.
