@@ -11,10 +11,11 @@ function frame(payload: number[]): Uint8Array {
 
 function harness(dispatch: (frame: Uint8Array) => Promise<FrameResult>, limitBytes = 1024) {
   const written: number[] = [];
-  const state = { closed: false, badInput: [] as string[], acceptBytes: Infinity, paused: false };
+  const state = { closed: false, badInput: [] as string[], acceptBytes: Infinity, paused: false, socketClosed: false };
   const connection = new Connection(
     {
       write: (bytes) => {
+        if (state.socketClosed) return -1; // what Bun's socket.write says once the socket is closed
         const n = Math.min(bytes.length, state.acceptBytes);
         written.push(...bytes.subarray(0, n));
         return n;
@@ -51,6 +52,21 @@ describe("Connection", () => {
     resolvers[0](new Uint8Array([0]));
     await Bun.sleep(0);
     expect(written).toEqual([0, 2]);
+  });
+
+  test("answers finishing after the client closed its socket are dropped, and later ones too", async () => {
+    const resolvers: Array<(r: FrameResult) => void> = [];
+    const { connection, written, state } = harness((f) => new Promise((resolve) => (resolvers[f[0]] = resolve)));
+    connection.receive(new Uint8Array([...frame([0]), ...frame([1])]));
+    state.socketClosed = true; // before the socket's close event has reached the connection
+    resolvers[0](new Uint8Array([0]));
+    await Bun.sleep(0);
+    resolvers[1](new Uint8Array([1]));
+    await Bun.sleep(0);
+    expect(written).toEqual([]);
+    connection.receive(frame([2])); // nothing more is dispatched
+    await Bun.sleep(0);
+    expect(resolvers[2]).toBeUndefined();
   });
 
   test("a frame over the limit closes the connection before its bytes arrive", () => {

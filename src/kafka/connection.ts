@@ -9,7 +9,8 @@ import { limits } from "../base/limits.ts";
 export type FrameResult = Uint8Array | null; // null: this request has no response (acks=0)
 
 export interface ConnectionIo {
-  write(bytes: Uint8Array): number; // bytes accepted by the socket now
+  /** Bytes the socket accepted now, or -1 once it is closed (the client went away). */
+  write(bytes: Uint8Array): number;
   close(): void;
   /** Stop and restart reading from the socket: the client then feels TCP backpressure. */
   pause(): void;
@@ -163,7 +164,8 @@ export class Connection {
     while (this.unsent.length > 0 && !this.closed) {
       const bytes = this.unsent[0];
       const written = this.io.write(bytes);
-      assert(written >= 0 && written <= bytes.length, "socket wrote an impossible count");
+      if (written < 0) return this.close(); // the client is gone: its answers have no one to go to
+      assert(written <= bytes.length, "socket wrote an impossible count");
       if (written < bytes.length) {
         this.unsent[0] = bytes.subarray(written);
         return; // wait for drain

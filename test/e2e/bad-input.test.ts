@@ -150,6 +150,18 @@ describe("bad input on one connection (--smp 1: same shard as the good producer)
     }
   });
 
+  test("clients that pipeline requests and reset their connection before the answers: the broker keeps serving", async () => {
+    const frames = Array.from({ length: 64 }, (_, i) => encodeRequestFrame(ApiKey.Metadata, 9, i, "gone", { topics: null, allowAutoTopicCreation: false }));
+    const burst = concat(...frames);
+    for (let round = 0; round < 100; round++) {
+      const socket = await Bun.connect({ hostname: "127.0.0.1", port: broker.kafkaPort, socket: { data() {} } });
+      socket.write(burst);
+      if (round % 2 === 0) await Bun.sleep(1); // let some answers start
+      socket.terminate(); // abrupt close: the broker's next writes to it fail
+    }
+    await expectBrokerUnharmed();
+  });
+
   test("a record batch with a wrong CRC → CORRUPT_MESSAGE, the log end does not move, the connection stays usable", async () => {
     await createTopic(kafkaClient(broker), "crc", 1);
     const wire = await WireClient.connect(broker.kafkaPort);
