@@ -24,15 +24,8 @@ export interface CommittedOffset {
   commitTimestampMs: number;
 }
 
-interface Member {
-  memberId: string;
-  groupInstanceId: string | null;
-  clientId: string;
-  clientHost: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  protocolType: string;
-  protocols: ProtocolOffer[];
+/** A joined member: what its JoinGroup said, plus its state in the group. */
+interface Member extends Omit<JoinArgs, "groupId" | "requireKnownMemberId"> {
   assignment: Uint8Array;
   lastHeartbeatMs: number;
   joinWaiter: ((result: JoinResult) => void) | null;

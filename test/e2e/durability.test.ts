@@ -6,8 +6,8 @@ import { expect, setDefaultTimeout, test } from "bun:test";
 import { startBroker } from "../helpers/broker.ts";
 import { createTopic, kafkaClient } from "../helpers/kafka.ts";
 import { kcatConsumeAll } from "../helpers/kcat.ts";
-import { buildBatch } from "../../src/storage/batch-builder.ts";
-import { fetchAll, produce, WireClient } from "../helpers/wire.ts";
+import { startAcksAllLanes } from "../helpers/crash-cycles.ts";
+import { fetchAll, WireClient } from "../helpers/wire.ts";
 
 setDefaultTimeout(60_000);
 
@@ -25,44 +25,18 @@ test("kill -9 mid-stream: every acknowledged record survives at its acknowledged
   /** "partition/offset" → value, for every acknowledged record. */
   const acked = new Map<string, string>();
   const sentValues = new Set<string>();
-  let ackedRequests = 0;
   let nextSeq = 0;
-  let stop = false;
   const wire = await WireClient.connect(broker.kafkaPort);
-
-  async function lane(laneId: number): Promise<void> {
-    for (let n = 0; !stop && n < 10_000; n++) {
-      const partition = (laneId + n) % PARTITIONS;
-      const values = Array.from({ length: RECORDS_PER_REQUEST }, () => `seq-${nextSeq++}-p${partition}`);
-      values.forEach((v) => sentValues.add(v));
-      const records = buildBatch({ baseTimestamp: Date.now(), records: values.map((value) => ({ key: `lane-${laneId}`, value })) });
-      let response;
-      try {
-        response = await produce(wire, topic, [{ partition, records }], -1);
-      } catch {
-        return; // the broker died with this request in flight: not acknowledged
-      }
-      const p = response.responses[0].partitionResponses[0];
-      if (p.errorCode !== 0) throw new Error(`produce error ${p.errorCode} on ${topic}/${partition}`);
-      values.forEach((value, i) => acked.set(`${partition}/${p.baseOffset + i}`, value));
-      ackedRequests++;
-    }
-  }
-
-  const lanes = Array.from({ length: IN_FLIGHT }, (_, i) => lane(i));
+  const lanes = startAcksAllLanes({
+    wire, topic, partitions: PARTITIONS, lanes: IN_FLIGHT, recordsPerRequest: RECORDS_PER_REQUEST,
+    valueOf: (_lane, partition) => `seq-${nextSeq++}-p${partition}`, acked, sent: sentValues,
+  });
   const started = Date.now();
-  let killed = false;
   // Kill once enough has been acknowledged (or the time bound is hit), with requests in flight.
-  while (!killed) {
-    await Bun.sleep(5); // poll the acknowledgement count
-    if (ackedRequests >= ACKED_REQUESTS_BEFORE_KILL || Date.now() - started > PRODUCE_MS_MAX) {
-      await broker.kill9();
-      killed = true;
-    }
-  }
-  stop = true;
-  await Promise.all(lanes);
-  expect(ackedRequests).toBeGreaterThan(0);
+  while (lanes.ackedRequests < ACKED_REQUESTS_BEFORE_KILL && Date.now() - started <= PRODUCE_MS_MAX) await Bun.sleep(5);
+  await broker.kill9();
+  await lanes.stop();
+  expect(lanes.ackedRequests).toBeGreaterThan(0);
   expect(sentValues.size).toBeGreaterThan(acked.size); // some requests were in flight at the kill
 
   await broker.restart();

@@ -3,7 +3,7 @@
  * broker at a random moment, restart on the same data dir, then check that every record
  * acknowledged so far is present at exactly its acknowledged offset with its bytes, that
  * offsets are dense, and that nothing was invented or duplicated. Used by test/e2e/crash.test.ts
- * (short) and bench/crash-soak.ts (long).
+ * (short) and bench/crash-soak.ts (long); its producer lanes also by test/e2e/durability.test.ts.
  */
 import { buildBatch } from "../../src/storage/batch-builder.ts";
 import { mulberry32 } from "../../src/base/random.ts";
@@ -69,14 +69,48 @@ async function produceUntilKilled(
   sent: Set<string>,
 ): Promise<number> {
   const wire = await WireClient.connect(broker.kafkaPort);
-  let stop = false;
-  let ackedThisCycle = 0;
   let seq = 0;
+  // Unique, random-looking payloads: a record from another place or time cannot pass for this one.
+  const valueOf = (lane: number, partition: number) =>
+    `c${cycle}-l${lane}-s${seq++}-p${partition}-${Math.floor(random() * 2 ** 48).toString(36).padEnd(10 + Math.floor(random() * 200), "x")}`;
+  const lanes = startAcksAllLanes({ wire, topic, partitions, lanes: laneCount, recordsPerRequest: RECORDS_PER_REQUEST, valueOf, acked, sent });
+  const started = Date.now();
+  // At the random moment, but only once something was acknowledged (bounded), with requests in flight.
+  while (Date.now() - started < killAfterMs || (lanes.ackedRecords === 0 && Date.now() - started < ACK_WAIT_MS_MAX)) await Bun.sleep(2);
+  await broker.kill9();
+  await lanes.stop();
+  return lanes.ackedRecords;
+}
+
+export interface AcksAllLanes {
+  readonly ackedRequests: number;
+  readonly ackedRecords: number;
+  /** Stops sending and waits for every lane (a request the broker died with is not acknowledged). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Producer lanes with acks=-1 over one connection, each keeping one request in flight: a batch
+ * of `recordsPerRequest` values from `valueOf` to one partition, lanes rotating over partitions.
+ * Every value sent goes into `sent`, every acknowledged one into `acked` at "partition/offset".
+ */
+export function startAcksAllLanes(options: {
+  wire: WireClient;
+  topic: string;
+  partitions: number;
+  lanes: number;
+  recordsPerRequest: number;
+  valueOf: (lane: number, partition: number) => string;
+  acked: Map<string, string>;
+  sent: Set<string>;
+}): AcksAllLanes {
+  const { wire, topic, acked, sent } = options;
+  let stopped = false;
+  const counts = { ackedRequests: 0, ackedRecords: 0 };
   const lane = async (laneId: number) => {
-    for (let n = 0; !stop; n++) {
-      const partition = (laneId + n) % partitions;
-      // Unique, random-looking payloads: a record from another place or time cannot pass for this one.
-      const values = Array.from({ length: RECORDS_PER_REQUEST }, () => `c${cycle}-l${laneId}-s${seq++}-p${partition}-${Math.floor(random() * 2 ** 48).toString(36).padEnd(10 + Math.floor(random() * 200), "x")}`);
+    for (let n = 0; !stopped; n++) {
+      const partition = (laneId + n) % options.partitions;
+      const values = Array.from({ length: options.recordsPerRequest }, () => options.valueOf(laneId, partition));
       values.forEach((v) => sent.add(v));
       const records = buildBatch({ baseTimestamp: Date.now(), records: values.map((value) => ({ key: `lane-${laneId}`, value })) });
       let response;
@@ -88,17 +122,23 @@ async function produceUntilKilled(
       const p = response.responses[0].partitionResponses[0];
       if (p.errorCode !== 0) throw new Error(`produce error ${p.errorCode} on ${topic}/${partition}`);
       values.forEach((value, i) => acked.set(`${partition}/${p.baseOffset + i}`, value));
-      ackedThisCycle += values.length;
+      counts.ackedRequests++;
+      counts.ackedRecords += values.length;
     }
   };
-  const lanes = Array.from({ length: laneCount }, (_, i) => lane(i));
-  const started = Date.now();
-  // At the random moment, but only once something was acknowledged (bounded), with requests in flight.
-  while (Date.now() - started < killAfterMs || (ackedThisCycle === 0 && Date.now() - started < ACK_WAIT_MS_MAX)) await Bun.sleep(2);
-  await broker.kill9();
-  stop = true;
-  await Promise.all(lanes);
-  return ackedThisCycle;
+  const running = Promise.all(Array.from({ length: options.lanes }, (_, i) => lane(i)));
+  return {
+    get ackedRequests() {
+      return counts.ackedRequests;
+    },
+    get ackedRecords() {
+      return counts.ackedRecords;
+    },
+    async stop() {
+      stopped = true;
+      await running;
+    },
+  };
 }
 
 /** Returns how many acknowledged records were found intact; adds a line to `problems` for each broken promise. */
