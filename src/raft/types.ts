@@ -6,6 +6,7 @@
 import type { Clock } from "../base/clock.ts";
 import type { Timers } from "../base/timers.ts";
 import type { Disk } from "../io/disk.ts";
+import type { LogConfig } from "../storage/partition-log.ts";
 
 /** A broker (node) id. */
 export type NodeId = number;
@@ -166,6 +167,13 @@ export interface RaftGroupOptions {
   log?: (message: string) => void;
   /** Largest AppendRequest payload the leader builds, in bytes (at least one batch is always sent). */
   appendBytesMax?: number;
+  /** Segment size and batch bound of the partition log (retention is Raft's: prefix truncation only). */
+  logConfig?: Pick<LogConfig, "segmentBytes" | "segmentMs" | "maxMessageBytes">;
+  /**
+   * A disk error or a broken invariant inside the group: it has stopped (as if crashed). Without
+   * this callback the error is rethrown, which stops the process.
+   */
+  onFailure?: (error: unknown) => void;
 }
 
 // ---- what a group answers ----
@@ -183,6 +191,10 @@ export type RaftError =
   | "learnerBehind"
   /** The change would leave fewer voters in touch with the leader than a majority of the new set. */
   | "wouldLoseQuorum"
+  /** A transfer target that is not another voter. */
+  | "invalidTransferTarget"
+  /** Not whole, valid record batches, or one larger than the log's maxMessageBytes. */
+  | "invalidBatch"
   /** The group was stopped or its log failed. */
   | "stopped";
 
@@ -220,6 +232,8 @@ export interface RaftInspect {
   /** Leader only. */
   peers: PeerProgress[];
   transferringTo: NodeId | null;
+  /** Set once the group stopped (stop(), or a failure). */
+  stopped: boolean;
 }
 
 /** One entry of the log as a checker compares it: index (last offset), first offset, term and CRC-32C. */
@@ -262,7 +276,7 @@ export interface RaftGroupApi {
   /** Removes a learner or a voter (not the leader itself: transfer first); refuses to lose a majority. */
   removeNode(id: NodeId): Promise<ProposeResult>;
   /** Leadership transfer to a voter (TimeoutNow once it has caught up). Proposals are refused meanwhile. */
-  transferLeadership(to: NodeId): TransferResult;
+  transferLeadership(to: NodeId): Promise<TransferResult>;
   /** Prefix truncation: the log starts at `offset` (a batch start at or below commitIndex + 1) from now on. */
   truncatePrefix(offset: Index): Promise<void>;
   inspect(): RaftInspect;
@@ -272,8 +286,12 @@ export interface RaftGroupApi {
   read(offset: Index, maxBytes: number): Promise<Uint8Array>;
   /** Resolves once every message and timer event handed to the group so far has been processed. */
   idle(): Promise<void>;
-  /** A crash, for the simulator: timers cancelled, later messages ignored, nothing more written. */
-  stop(): void;
+  /**
+   * A crash, for the simulator: at once, timers are cancelled, later inputs ignored and pending
+   * proposals answered "stopped"; the promise resolves once the event in progress has abandoned
+   * its work, after which the group touches the disk no more (then crash the disk).
+   */
+  stop(): Promise<void>;
   /** Clean shutdown: stop, then wait for the log's writes and close its files. */
   close(): Promise<void>;
 }

@@ -196,6 +196,19 @@ export class Segment {
     return this.reopening;
   }
 
+  /**
+   * Cuts the log file at `position` durably and makes the segment the writable, unsealed end of
+   * the log again (Raft suffix truncation); the caller rescans it with `recover()`.
+   */
+  async truncateTo(position: number): Promise<void> {
+    this.lru?.forget(this);
+    this.lru = null;
+    this.sealed = false;
+    const file = this.file ?? (await this.reopen());
+    await file.truncate(position);
+    await file.datasync();
+  }
+
   /** Writes the index files and syncs them; the segment is then recognized as sealed at open. */
   async writeIndexFiles(): Promise<void> {
     const endRel = this.nextOffset - this.baseOffset;
