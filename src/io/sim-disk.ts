@@ -109,6 +109,15 @@ export class SimDisk implements Disk {
     return true;
   }
 
+  /**
+   * The bytes a read of `path` would see now, without copying (callers must not change them), or
+   * null for no such file: lets a simulator's checkers look at a file without going through
+   * the I/O path under test.
+   */
+  peek(path: string): Uint8Array | null {
+    return this.files.get(normalize(path))?.current ?? null;
+  }
+
   usedBytes(): number {
     let total = 0;
     for (const node of this.files.values()) total += node.current.length;

@@ -92,6 +92,8 @@ export class SafetyChecker {
   private readonly chain: MirrorEntry[] = [];
   /** Highest committed index seen from a node whose term was T. */
   private readonly commitTopByTerm = new Map<number, number>();
+  /** Leaders' commit indexes (entry and prefix), increasing in (term, index). */
+  private readonly commitPoints: MirrorEntry[] = [];
   private readonly pendingAcks: Ack[] = [];
   private readonly acks: Ack[] = [];
   private readonly majority: number;
@@ -189,7 +191,40 @@ export class SafetyChecker {
       }
       this.acks.push(ack);
     }
-    for (const [id, n] of this.nodes) if (n.up && n.role === "leader") this.checkInTouch(id, n, atMs);
+    for (const [id, n] of this.nodes) {
+      if (!n.up) continue;
+      this.checkElectable(id, n);
+      if (n.role === "leader") this.checkInTouch(id, n, atMs);
+    }
+  }
+
+  /**
+   * Leader completeness, in the inductive form that makes it hold. A leader commits index c only
+   * when the entry at c is of its own term C (§3.6.2); from then on every log whose last entry is
+   * at least (C, c) holds the whole committed prefix up to c (an entry of a later term comes from
+   * a leader that held it; one of term C at or past c from the leader that committed it). So no
+   * node that could out-vote the committed entries lacks them. Committing an older term's entry
+   * by counting breaks this at the commit, long before an election shows the loss.
+   */
+  private checkElectable(id: number, n: PerNode): void {
+    const last = n.log.last();
+    const points = this.commitPoints;
+    if (!last || !n.log.anchored || points.length === 0) return;
+    let lo = 0;
+    let hi = points.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const e = points[mid];
+      if (e.term < last.term || (e.term === last.term && e.index <= last.index)) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === 0) return;
+    const covered = points[lo - 1];
+    if (covered.index < (n.log.entries[0]?.index ?? 0)) return;
+    const mine = n.log.at(covered.index);
+    if (!mine || mine.prefix !== covered.prefix) {
+      throw new Violation("leader-completeness", `n${id}'s log ends at index ${last.index} term ${last.term}, so it could be elected, but it lacks committed ${describe(covered)} (has ${describe(mine)})`);
+    }
   }
 
   private checkMonotonic(n: PerNode, view: NodeView): void {
@@ -238,6 +273,7 @@ export class SafetyChecker {
       for (const e of n.log.entries) if (e.index > (chainTop?.index ?? -1) && e.index <= top.index) this.chain.push(e);
     }
     n.checkedCommit = top.index;
+    if (view.role === "leader" && top.index === view.commitIndex) this.addCommitPoint(top);
     this.commitTopByTerm.set(view.term, Math.max(this.commitTopByTerm.get(view.term) ?? -1, top.index));
   }
 
@@ -275,6 +311,13 @@ export class SafetyChecker {
     if (agreed && (!mine || mine.prefix !== agreed.prefix)) {
       throw new Violation("leader-completeness", `n${view.id} became leader of term ${view.term} but its log differs from the committed log up to index ${agreed.index} (has ${describe(mine)}, committed ${describe(agreed)})`);
     }
+  }
+
+  /** A leader's commit index, a point the inductive completeness check measures logs against. */
+  private addCommitPoint(e: MirrorEntry): void {
+    const last = this.commitPoints.at(-1);
+    if (last && (last.term > e.term || (last.term === e.term && last.index >= e.index))) return;
+    this.commitPoints.push(e);
   }
 
   /** Check-quorum: a leader that has not heard from a majority for the bound must have stepped down. */

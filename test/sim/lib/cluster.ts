@@ -4,12 +4,14 @@
  * crashable) and network endpoint; the client workload proposes; the fault injector breaks
  * things; after every step the checkers look at every node.
  */
-import { SimDisk } from "../../../src/io/sim-disk.ts";
+import { SimDisk, SimIoError } from "../../../src/io/sim-disk.ts";
+import { LogFailedError } from "../../../src/storage/partition-log.ts";
 import { RaftGroup } from "../../../src/raft/group.ts";
 import type { RaftGroupApi, RaftMessage } from "../../../src/raft/types.ts";
 import { SafetyChecker, Violation, type NodeView } from "./checkers.ts";
 import { FaultInjector } from "./fault-injector.ts";
 import { drawProfile, type Profile } from "./faults.ts";
+import { readDiskLog } from "./disk-log.ts";
 import type { EntryView } from "./log-mirror.ts";
 import { SimNetwork } from "./network.ts";
 import { NodeDisk, type DiskLatency } from "./node-disk.ts";
@@ -48,6 +50,7 @@ interface SimNode {
   signature: string;
   incarnation: number;
   latency: DiskLatency;
+  lastRole: string;
 }
 
 export class Cluster {
@@ -62,6 +65,8 @@ export class Cluster {
   private readonly nodes = new Map<number, SimNode>();
   private readonly nodeRng: Rng;
   violation: Violation | null = null;
+  /** Every acknowledgement the client got: when, from which node. */
+  readonly acks: Array<{ atMs: number; node: number; index: number; term: number }> = [];
   /** Errors thrown inside the code under test (assertions), as a violation of their own. */
   crashError: Error | null = null;
 
@@ -77,7 +82,7 @@ export class Cluster {
     this.nodeRng = root.fork();
     for (const id of this.ids) {
       const disk = new SimDisk(Math.floor(root.float() * 0x1_0000_0000));
-      this.nodes.set(id, { id, disk, time: null, io: null, group: null, state: "down", signature: "", incarnation: 0, latency: { ...this.profile.diskLatency } });
+      this.nodes.set(id, { id, disk, time: null, io: null, group: null, state: "down", signature: "", incarnation: 0, latency: { ...this.profile.diskLatency }, lastRole: "follower" });
     }
     this.workload = new Workload(this.scheduler, root.fork(), this.workloadHost(), { proposeEveryMs: opts.electionTimeoutMs / 5, inflightMax: 4, timeoutMs: opts.electionTimeoutMs * 5, recordsMax: 3 }, `s${opts.seed}`);
     this.faults = new FaultInjector(this, root.fork(), opts.electionTimeoutMs);
@@ -89,16 +94,35 @@ export class Cluster {
 
   /** Runs up to `steps` events, checking after each; stops at the first violation. */
   async run(): Promise<void> {
+    this.begin();
+    while (this.scheduler.stepsRun < this.opts.steps && (await this.stepOnce()));
+  }
+
+  /** Starts the nodes, the client and (unless calm) the fault schedule. */
+  begin(): void {
     for (const id of this.ids) this.startNode(id);
     this.workload.start();
     if (this.opts.faults) this.faults.start();
-    while (this.scheduler.stepsRun < this.opts.steps && !this.violation) {
-      const event = this.scheduler.runNext();
-      if (!event) break;
-      this.trace.record(event.atMs, event.label);
-      await settle();
-      await this.check();
+  }
+
+  /** One event, then the checks; false once a violation was found or nothing is left to run. */
+  async stepOnce(): Promise<boolean> {
+    if (this.violation) return false;
+    const event = this.scheduler.runNext();
+    if (!event) return false;
+    this.trace.record(event.atMs, event.label);
+    await settle();
+    await this.check();
+    return this.violation === null;
+  }
+
+  /** Steps until `done()` holds or virtual time passes `untilMs`; true if `done()` held. */
+  async runUntil(done: () => boolean, untilMs: number): Promise<boolean> {
+    while (this.scheduler.nowMs() < untilMs) {
+      if (done()) return true;
+      if (!(await this.stepOnce())) return false;
     }
+    return done();
   }
 
   private async check(): Promise<void> {
@@ -113,9 +137,11 @@ export class Cluster {
         let log: EntryView[] | null = null;
         if (signature !== node.signature) {
           node.signature = signature;
-          log = (await node.group.inspectLog()).map((e) => ({ index: e.index, term: e.term, checksum: e.crc }));
+          log = await readDiskLog(node.disk, `${GROUP_DIR}/log`, info.logStartOffset);
         }
         this.checker.observe(view, log, now);
+        if (view.role === "leader" && node.lastRole !== "leader" && this.opts.faults) this.faults.afterElected(node.id, this.opts.heartbeatIntervalMs);
+        node.lastRole = view.role;
       }
       this.checker.endOfStep(now);
     } catch (e) {
@@ -177,6 +203,7 @@ export class Cluster {
     node.disk.crash();
     node.state = "down";
     node.group = null;
+    node.lastRole = "follower";
     this.checker.nodeDown(id);
     this.note(`crash n${id}`);
   }
@@ -211,6 +238,8 @@ export class Cluster {
       random: () => random.float(),
       timings: { electionTimeoutMs: this.opts.electionTimeoutMs, heartbeatIntervalMs: this.opts.heartbeatIntervalMs },
       bootstrap: { voters: this.ids.slice(), learners: [] },
+      appendBytesMax: this.profile.appendBytesMax,
+      onFailure: (e) => this.onGroupFailure(node, incarnation, e),
     });
     if (node.incarnation !== incarnation || node.state !== "starting") return; // crashed while opening
     this.checker.nodeUp(node.id, durable, this.scheduler.nowMs());
@@ -219,6 +248,22 @@ export class Cluster {
     this.network.attach(node.id, (_from, msg) => group.receive(msg));
     group.start();
     this.note(`start n${node.id} term=${durable.term} vote=${durable.votedFor}`);
+  }
+
+  /**
+   * The group stopped itself. A disk error (EIO, ENOSPC: an operating error) is what a supervisor
+   * answers by restarting the process, so the node crashes and comes back; anything else is a
+   * broken invariant in the code under test.
+   */
+  private onGroupFailure(node: SimNode, incarnation: number, e: unknown): void {
+    if (node.incarnation !== incarnation) return;
+    if (isDiskError(e)) {
+      this.note(`n${node.id} group failed on a disk error (${String(e)}); restarting it`);
+      this.crash(node.id);
+      this.scheduler.after(this.opts.electionTimeoutMs, `restart n${node.id}`, () => this.startNode(node.id));
+      return;
+    }
+    this.fail(e);
   }
 
   private onSent(from: number, to: number, msg: RaftMessage): void {
@@ -236,7 +281,10 @@ export class Cluster {
     return {
       nodeIds: this.ids,
       group: (id: number) => this.group(id),
-      acked: (index: number, term: number, checksum: number) => this.checker.acked({ index, term, checksum }, this.scheduler.nowMs()),
+      acked: (index: number, term: number, checksum: number, node: number) => {
+        this.acks.push({ atMs: this.scheduler.nowMs(), node, index, term });
+        this.checker.acked({ index, term, checksum }, this.scheduler.nowMs());
+      },
       note: (line: string) => this.note(line),
     };
   }
@@ -248,12 +296,18 @@ export class Cluster {
   }
 }
 
+function isDiskError(e: unknown): boolean {
+  if (e instanceof SimIoError || e instanceof LogFailedError) return true;
+  return e instanceof Error && e.cause !== undefined && isDiskError(e.cause);
+}
+
 function calmProfile(drawn: Profile): Profile {
   return {
     ...drawn,
     network: { dropProbability: 0, duplicateProbability: 0, delayMsMin: 0.5, delayMsMax: 2 },
     clockRates: drawn.clockRates.map(() => 1),
     crashAfterVoteProbability: 0,
+    crashNewLeaderProbability: 0,
     diskLatency: { writeMs: 0, syncMs: 0.2 },
   };
 }

@@ -124,7 +124,7 @@ export class FaultInjector {
   crash(id: number): void {
     const c = this.cluster;
     const majority = Math.floor(c.ids.length / 2) + 1;
-    if (c.upIds().length - 1 < majority && this.rng.chance(0.8)) return;
+    if (c.upIds().length - 1 < majority && !this.rng.chance(c.profile.crashBelowMajorityProbability)) return;
     if (!c.upIds().includes(id)) return;
     this.injected++;
     c.crash(id);
@@ -136,6 +136,13 @@ export class FaultInjector {
     const c = this.cluster;
     if (!this.rng.chance(c.profile.crashAfterVoteProbability)) return;
     c.scheduler.after(0, `fault crash-after-vote n${voter}`, () => this.crash(voter));
+  }
+
+  /** Called when `leader` was seen to become leader: maybe crash it within two heartbeats. */
+  afterElected(leader: number, heartbeatIntervalMs: number): void {
+    const c = this.cluster;
+    if (!this.rng.chance(c.profile.crashNewLeaderProbability)) return;
+    c.scheduler.after(this.rng.float() * 2 * heartbeatIntervalMs, `fault crash-new-leader n${leader}`, () => this.crash(leader));
   }
 
   private diskErrors(id: number): void {

@@ -4,7 +4,7 @@
  * one mix), then a process injects faults at random times: partitions (symmetric, one-way,
  * leader isolated, flapping), crashes with restarts, disk fault and slow-disk windows, network
  * weather, and crashes right after a node grants a vote (before a vote is durable, if the code
- * is wrong about that).
+ * is wrong about that) or soon after it becomes leader.
  */
 import type { SimFaults } from "../../../src/io/sim-disk.ts";
 import type { DiskLatency } from "./node-disk.ts";
@@ -23,6 +23,12 @@ export interface Profile {
   clockRates: number[];
   /** Chance that a node crashes right after sending a vote grant. */
   crashAfterVoteProbability: number;
+  /** Chance that a node crashes within two heartbeats of becoming leader (Figure 8's windows). */
+  crashNewLeaderProbability: number;
+  /** Chance that a crash goes ahead even though it leaves less than a majority up. */
+  crashBelowMajorityProbability: number;
+  /** The groups' appendBytesMax: 1 sends one batch per AppendEntries, so entries commit in more rounds. */
+  appendBytesMax: number;
 }
 
 export type FaultAction = "partition" | "oneWay" | "isolateLeader" | "flap" | "crash" | "crashLeader" | "diskErrors" | "slowDisk" | "weather";
@@ -50,6 +56,9 @@ export function drawProfile(rng: Rng, nodeCount: number, electionTimeoutMs: numb
     diskLatency: { writeMs: rng.pick([0, 0.05, 0.2]), syncMs: rng.pick([0.1, 0.5, 2]) },
     clockRates,
     crashAfterVoteProbability: rng.pick([0, 0.05, 0.3]),
+    crashNewLeaderProbability: rng.pick([0, 0.1, 0.3]),
+    crashBelowMajorityProbability: 0.2,
+    appendBytesMax: rng.pick([1, 512, 1024 * 1024]),
   };
 }
 

@@ -24,7 +24,7 @@ export interface WorkloadHost {
   readonly nodeIds: readonly number[];
   /** The open group on node `id`, or null while it is down. */
   group(id: number): RaftGroupApi | null;
-  acked(index: number, term: number, checksum: number, proposal: number): void;
+  acked(index: number, term: number, checksum: number, node: number): void;
   note(line: string): void;
 }
 
@@ -100,7 +100,7 @@ export class Workload {
         this.acknowledged++;
         this.leaderGuess = target;
         this.host.note(`client p${proposal} acked index=${result.index} term=${result.term}`);
-        this.host.acked(result.index, result.term, checksum, proposal);
+        this.host.acked(result.index, result.term, checksum, target);
       } else {
         this.refused++;
         this.leaderGuess = null;
