@@ -605,6 +605,8 @@ export class RaftGroup implements RaftGroupApi {
     if (m.success) {
       p.match = Math.max(p.match, m.matchIndex);
       p.next = Math.max(p.next, p.match + 1);
+      // A heartbeat answered by a log that ends before `next`: resume from its end.
+      if (m.lastIndex + 1 < p.next) p.next = Math.max(p.match + 1, m.lastIndex + 1);
       this.maybeCommit();
       this.maybeSendTimeoutNow(m.from, p);
     } else {

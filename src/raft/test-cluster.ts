@@ -86,6 +86,8 @@ export interface ClusterOptions {
   seed?: number;
   timings?: RaftTimings;
   segmentBytes?: number;
+  /** The leader's AppendRequest payload bound (1 byte: one batch per message). */
+  appendBytesMax?: number;
 }
 
 export class TestCluster {
@@ -130,6 +132,7 @@ export class TestCluster {
       bootstrap: this.options.config ?? { voters: this.options.ids, learners: [] },
       onCommit: (index) => this.commits.get(id)!.push(index),
       onFailure: (e) => this.failures.push(e),
+      appendBytesMax: this.options.appendBytesMax,
       logConfig: { segmentBytes: this.options.segmentBytes ?? 64 * 1024, segmentMs: 1e12, maxMessageBytes: 1024 * 1024 },
     });
     this.groups.set(id, group);
