@@ -42,8 +42,8 @@ export class VirtualTimers implements Timers {
   }
 }
 
-/** What a filter decides about a message: deliver it, drop it, or keep it queued for later. */
-export type Verdict = "deliver" | "drop" | "hold";
+/** What a filter decides about a message: deliver it, drop it, keep it for later, or deliver this one instead. */
+export type Verdict = "deliver" | "drop" | "hold" | RaftMessage;
 
 export class TestNetwork {
   queue: RaftMessage[] = [];
@@ -75,6 +75,7 @@ export class TestNetwork {
       const verdict = this.filter(m);
       if (verdict === "deliver") return m;
       if (verdict === "hold") this.held.push(m);
+      else if (verdict !== "drop") return verdict;
     }
     return null;
   }
