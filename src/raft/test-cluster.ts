@@ -253,23 +253,13 @@ export function entry(value: string, records = 1): Uint8Array {
 
 /** The first record's value of an uncompressed batch built by `entry`. */
 export function valueOf(bytes: Uint8Array, at: number): string {
-  let p = at + rb.BATCH_HEADER_BYTES;
-  const varint = () => {
-    let z = 0;
-    let scale = 1;
-    for (;;) {
-      const b = bytes[p++]!;
-      z += (b & 0x7f) * scale;
-      if ((b & 0x80) === 0) return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-      scale *= 0x80;
-    }
-  };
-  varint(); // length
-  p++; // attributes
-  varint(); // timestamp delta
-  varint(); // offset delta
-  const keyLength = varint();
-  if (keyLength > 0) p += keyLength;
-  const valueLength = varint();
-  return new TextDecoder().decode(bytes.subarray(p, p + valueLength));
+  const cursor = { pos: at + rb.BATCH_HEADER_BYTES };
+  rb.readVarint(bytes, cursor); // record length
+  cursor.pos++; // attributes
+  rb.readVarint(bytes, cursor); // timestamp delta
+  rb.readVarint(bytes, cursor); // offset delta
+  const keyLength = rb.readVarint(bytes, cursor);
+  if (keyLength > 0) cursor.pos += keyLength;
+  const valueLength = rb.readVarint(bytes, cursor);
+  return new TextDecoder().decode(bytes.subarray(cursor.pos, cursor.pos + valueLength));
 }
