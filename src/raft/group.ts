@@ -324,10 +324,13 @@ export class RaftGroup implements RaftGroupApi {
     this.cancelElection = this.o.timers.after(delayMs, () => this.enqueue(() => (token === this.electionToken ? this.onElectionTimeout() : undefined)));
   }
 
+  /** Heartbeat ticks fall on multiples of the interval, so the groups of one node beat together and batch well. */
   private armHeartbeat(): void {
     this.cancelHeartbeat?.();
     const token = ++this.heartbeatToken;
-    this.cancelHeartbeat = this.o.timers.after(this.o.timings.heartbeatIntervalMs, () =>
+    const intervalMs = this.o.timings.heartbeatIntervalMs;
+    const delayMs = intervalMs - (((this.now % intervalMs) + intervalMs) % intervalMs);
+    this.cancelHeartbeat = this.o.timers.after(delayMs, () =>
       this.enqueue(() => (token === this.heartbeatToken ? this.onHeartbeatTick() : undefined)),
     );
   }

@@ -62,6 +62,7 @@ export class RaftLog {
     else if (start !== null && log.logStartOffset < start.startOffset) await log.deleteRecordsBefore(start.startOffset);
     const record = start ?? { startOffset: log.logStartOffset, prevTerm: NO_TERM, config: bootstrap };
     assert(log.logStartOffset === record.startOffset, `${dir}: log starts at ${log.logStartOffset}, its record says ${record.startOffset}`);
+    await log.syncActive(); // what recovery found is reported as held: make it durable first
     const raftLog = new RaftLog(disk, dir, log, record);
     await raftLog.rebuild();
     return raftLog;

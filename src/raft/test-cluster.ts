@@ -17,28 +17,73 @@ import type { NodeId, ProposeResult, RaftConfig, RaftInspect, RaftMessage, RaftT
 export const testTimings: RaftTimings = { electionTimeoutMs: 100, heartbeatIntervalMs: 20 };
 const DELIVERIES_PER_RUN_MAX = 200_000;
 
-/** Timers on a ManualClock: `fireNext(untilMs)` runs the earliest due timer, advancing the clock to it. */
+interface VirtualTimer {
+  dueMs: number;
+  seq: number;
+  fn: () => void;
+  live: boolean;
+}
+
+/** Timers on a ManualClock (a binary heap by due time, then arming order): `fireNext(untilMs)` runs the earliest due one. */
 export class VirtualTimers implements Timers {
-  private timers: Array<{ dueMs: number; seq: number; fn: () => void; live: boolean }> = [];
+  private heap: VirtualTimer[] = [];
   private seq = 0;
   constructor(readonly clock: ManualClock) {}
 
   after(delayMs: number, fn: () => void): CancelTimer {
     const timer = { dueMs: this.clock.nowMs() + Math.max(0, delayMs), seq: this.seq++, fn, live: true };
-    this.timers.push(timer);
+    this.push(timer);
     return () => void (timer.live = false);
   }
 
-  /** Fires the earliest live timer due at or before `untilMs`; false if there is none. */
+  /** Due time of the earliest live timer, or Infinity. */
+  nextDueMs(): number {
+    while (this.heap.length > 0 && !this.heap[0]!.live) this.pop();
+    return this.heap[0]?.dueMs ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Fires the earliest live timer due at or before `untilMs`, advancing the clock to it; false if there is none. */
   fireNext(untilMs: number): boolean {
-    this.timers = this.timers.filter((t) => t.live);
-    let first: (typeof this.timers)[number] | undefined;
-    for (const t of this.timers) if (first === undefined || t.dueMs < first.dueMs || (t.dueMs === first.dueMs && t.seq < first.seq)) first = t;
+    while (this.heap.length > 0 && !this.heap[0]!.live) this.pop();
+    const first = this.heap[0];
     if (first === undefined || first.dueMs > untilMs) return false;
+    this.pop();
     first.live = false;
     this.clock.set(Math.max(this.clock.nowMs(), first.dueMs));
     first.fn();
     return true;
+  }
+
+  private before(a: VirtualTimer, b: VirtualTimer): boolean {
+    return a.dueMs < b.dueMs || (a.dueMs === b.dueMs && a.seq < b.seq);
+  }
+
+  private push(t: VirtualTimer): void {
+    const h = this.heap;
+    h.push(t);
+    for (let i = h.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(h[i]!, h[parent]!)) break;
+      [h[i], h[parent]] = [h[parent]!, h[i]!];
+      i = parent;
+    }
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h.pop()!;
+    if (h.length === 0) return;
+    h[0] = last;
+    for (let i = 0; ; ) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && this.before(h[l]!, h[m]!)) m = l;
+      if (r < h.length && this.before(h[r]!, h[m]!)) m = r;
+      if (m === i) break;
+      [h[i], h[m]] = [h[m]!, h[i]!];
+      i = m;
+    }
   }
 }
 
