@@ -43,15 +43,15 @@ export function decodeConfigBatch(b: Uint8Array, at = 0): RaftConfig | null {
   if ((rb.attributes(b, at) & rb.ATTR_CONTROL) === 0 || rb.recordsCount(b, at) !== 1) return null;
   const end = at + rb.batchSizeBytes(b, at);
   const cursor = { pos: at + rb.BATCH_HEADER_BYTES };
-  readVarint(b, cursor); // record length
+  rb.readVarint(b, cursor); // record length
   cursor.pos++; // record attributes
-  readVarint(b, cursor); // timestamp delta
-  readVarint(b, cursor); // offset delta
-  if (readVarint(b, cursor) !== KEY_BYTES || cursor.pos + KEY_BYTES > end) return null;
+  rb.readVarint(b, cursor); // timestamp delta
+  rb.readVarint(b, cursor); // offset delta
+  if (rb.readVarint(b, cursor) !== KEY_BYTES || cursor.pos + KEY_BYTES > end) return null;
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (view.getInt16(cursor.pos + 2) !== RAFT_CONFIG_CONTROL_TYPE) return null;
   cursor.pos += KEY_BYTES;
-  const valueBytes = readVarint(b, cursor);
+  const valueBytes = rb.readVarint(b, cursor);
   assert(valueBytes >= 10 && cursor.pos + valueBytes <= end, "raft configuration batch: bad value length");
   let p = cursor.pos + 2;
   const lists: NodeId[][] = [];
@@ -66,18 +66,6 @@ export function decodeConfigBatch(b: Uint8Array, at = 0): RaftConfig | null {
   const config = { voters: lists[0]!, learners: lists[1]! };
   checkConfig(config);
   return config;
-}
-
-function readVarint(b: Uint8Array, cursor: { pos: number }): number {
-  let z = 0;
-  let scale = 1;
-  for (let i = 0; i < 8; i++) {
-    const byte = b[cursor.pos++]!;
-    z += (byte & 0x7f) * scale;
-    if ((byte & 0x80) === 0) return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-    scale *= 0x80;
-  }
-  assert(false, "varint too long");
 }
 
 /** Voters non-empty; voters and learners sorted, distinct and disjoint. */

@@ -324,10 +324,13 @@ export class RaftGroup implements RaftGroupApi {
     this.cancelElection = this.o.timers.after(delayMs, () => this.enqueue(() => (token === this.electionToken ? this.onElectionTimeout() : undefined)));
   }
 
+  /** Heartbeat ticks fall on multiples of the interval, so the groups of one node beat together and batch well. */
   private armHeartbeat(): void {
     this.cancelHeartbeat?.();
     const token = ++this.heartbeatToken;
-    this.cancelHeartbeat = this.o.timers.after(this.o.timings.heartbeatIntervalMs, () =>
+    const intervalMs = this.o.timings.heartbeatIntervalMs;
+    const delayMs = intervalMs - (((this.now % intervalMs) + intervalMs) % intervalMs);
+    this.cancelHeartbeat = this.o.timers.after(delayMs, () =>
       this.enqueue(() => (token === this.heartbeatToken ? this.onHeartbeatTick() : undefined)),
     );
   }
@@ -605,6 +608,8 @@ export class RaftGroup implements RaftGroupApi {
     if (m.success) {
       p.match = Math.max(p.match, m.matchIndex);
       p.next = Math.max(p.next, p.match + 1);
+      // A heartbeat answered by a log that ends before `next`: resume from its end.
+      if (m.lastIndex + 1 < p.next) p.next = Math.max(p.match + 1, m.lastIndex + 1);
       this.maybeCommit();
       this.maybeSendTimeoutNow(m.from, p);
     } else {

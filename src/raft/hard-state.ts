@@ -30,6 +30,8 @@ export class HardStateFile {
       const decoded = decodeSlot(bytes, slot * SLOT_BYTES);
       if (decoded !== null && decoded.sequence > best.sequence) best = decoded;
     }
+    // A crashed process may have left its last save in the page cache only: sync before acting on it.
+    await file.datasync();
     return new HardStateFile(file, best.sequence, best.state);
   }
 

@@ -62,6 +62,7 @@ export class RaftLog {
     else if (start !== null && log.logStartOffset < start.startOffset) await log.deleteRecordsBefore(start.startOffset);
     const record = start ?? { startOffset: log.logStartOffset, prevTerm: NO_TERM, config: bootstrap };
     assert(log.logStartOffset === record.startOffset, `${dir}: log starts at ${log.logStartOffset}, its record says ${record.startOffset}`);
+    await log.syncActive(); // what recovery found is reported as held: make it durable first
     const raftLog = new RaftLog(disk, dir, log, record);
     await raftLog.rebuild();
     return raftLog;
@@ -156,9 +157,13 @@ export class RaftLog {
     return this.append(batches, nowMs);
   }
 
-  /** Follower: the batches carry their offsets and terms and start at the log end. */
+  /** Follower: the batches carry their offsets and terms, start at the log end and are contiguous. */
   async appendAsFollower(batches: Uint8Array, nowMs: number): Promise<Index> {
-    assert(rb.baseOffset(batches, 0) === this.log.logEndOffset, `follower append at ${rb.baseOffset(batches, 0)}, log end ${this.log.logEndOffset}`);
+    let next = this.log.logEndOffset;
+    rb.scanBatches(batches, 0, (at) => {
+      assert(rb.baseOffset(batches, at) === next, `follower append of a batch at ${rb.baseOffset(batches, at)}, expected ${next}`);
+      next = rb.lastOffset(batches, at) + 1;
+    });
     return this.append(batches, nowMs);
   }
 

@@ -7,6 +7,7 @@
 import { assert } from "../base/assert.ts";
 import { getInt64, setInt64 } from "../base/bytes.ts";
 import { crc32c } from "../base/crc32c.ts";
+import { replaceFileAtomically } from "../io/atomic-file.ts";
 import type { Disk } from "../io/disk.ts";
 import { CONFIG_MEMBERS_MAX, checkConfig } from "./config.ts";
 import type { Index, RaftConfig, Term } from "./types.ts";
@@ -34,18 +35,7 @@ export async function readLogStart(disk: Disk, dir: string): Promise<LogStartRec
 }
 
 export async function writeLogStart(disk: Disk, dir: string, record: LogStartRecord): Promise<void> {
-  const bytes = encode(record);
-  const temp = `${dir}/${FILE_NAME}.tmp`;
-  await disk.remove(temp);
-  const file = await disk.open(temp, { create: true });
-  try {
-    await file.write(0, bytes);
-    await file.datasync();
-  } finally {
-    await file.close();
-  }
-  await disk.rename(temp, `${dir}/${FILE_NAME}`);
-  await disk.syncDir(dir);
+  await replaceFileAtomically(disk, dir, FILE_NAME, encode(record));
 }
 
 function encode(record: LogStartRecord): Uint8Array {

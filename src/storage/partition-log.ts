@@ -609,6 +609,15 @@ export class PartitionLog {
     this.cache?.drop(this.cacheLogId);
   }
 
+  /**
+   * fdatasync of the active segment (sealed ones were synced by their seal). At open, bytes a
+   * crashed process left in the page cache become durable before anything built on them is
+   * acknowledged (a Raft follower reports its whole log as held).
+   */
+  async syncActive(): Promise<void> {
+    await this.active.datasync();
+  }
+
   /** Waits until every queued write and seal has finished, then syncs. */
   private async settleWrites(): Promise<void> {
     await this.lastWritten;
