@@ -214,7 +214,8 @@ export class Cluster {
     node.state = "starting";
     node.incarnation++;
     node.signature = "";
-    void this.open(node).catch((e) => this.fail(e));
+    const incarnation = node.incarnation;
+    void this.open(node).catch((e) => this.onGroupFailure(node, incarnation, e));
   }
 
   private async open(node: SimNode): Promise<void> {
@@ -251,7 +252,7 @@ export class Cluster {
   }
 
   /**
-   * The group stopped itself. A disk error (EIO, ENOSPC: an operating error) is what a supervisor
+   * The group stopped itself, or failed to open. A disk error (EIO, ENOSPC: an operating error) is what a supervisor
    * answers by restarting the process, so the node crashes and comes back; anything else is a
    * broken invariant in the code under test.
    */
