@@ -124,6 +124,10 @@ export class SafetyChecker {
     return this.chain.length > 0 ? this.chain[this.chain.length - 1].index : -1;
   }
 
+  logOf(id: number): readonly EntryView[] {
+    return this.node(id).log.entries;
+  }
+
   /** A node (re)starts; `durable` is its (term, vote) as read from disk before it opened. */
   nodeUp(id: number, durable: DurableState, atMs: number): void {
     const n = this.node(id);

@@ -179,6 +179,11 @@ export class Cluster {
     return best?.id ?? null;
   }
 
+  /** The checker's copy of `id`'s log, as last read from its disk. */
+  logOf(id: number): readonly EntryView[] {
+    return this.checker.logOf(id);
+  }
+
   group(id: number): RaftGroupApi | null {
     const node = this.nodes.get(id);
     return node?.state === "up" ? node.group : null;

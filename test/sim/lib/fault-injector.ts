@@ -84,6 +84,12 @@ export class FaultInjector {
       case "weather":
         this.weather();
         return;
+      case "compact":
+        this.compact(this.rng.pick(ids));
+        return;
+      case "transfer":
+        this.transfer();
+        return;
     }
   }
 
@@ -163,6 +169,31 @@ export class FaultInjector {
     this.injected++;
     c.note(`fault slow-disk n${id} write=${slow.writeMs}ms sync=${slow.syncMs}ms`);
     c.scheduler.after(this.windowMs(), "fault slow-disk end", () => c.setLatency(id, { ...c.profile.diskLatency }));
+  }
+
+  /** Prefix truncation on `id` at a batch start at or below its commit index + 1 (followers behind it then need InstallSnapshot). */
+  private compact(id: number): void {
+    const c = this.cluster;
+    const group = c.group(id);
+    if (!group) return;
+    const info = group.inspect();
+    const entries = c.logOf(id).filter((e) => e.index <= info.commitIndex);
+    if (entries.length === 0) return;
+    const offset = this.rng.pick(entries).index + 1;
+    if (offset <= info.logStartOffset) return;
+    this.injected++;
+    c.note(`fault compact n${id} log start -> ${offset}`);
+    void group.truncatePrefix(offset).catch(() => {}); // a failure stops the group and reaches onFailure
+  }
+
+  private transfer(): void {
+    const c = this.cluster;
+    const leader = c.leader();
+    if (leader === null) return;
+    const to = this.rng.pick(c.ids.filter((id) => id !== leader));
+    this.injected++;
+    c.note(`fault transfer leadership n${leader} -> n${to}`);
+    void c.group(leader)?.transferLeadership(to);
   }
 
   private weather(): void {

@@ -31,9 +31,10 @@ export interface Profile {
   appendBytesMax: number;
 }
 
-export type FaultAction = "partition" | "oneWay" | "isolateLeader" | "flap" | "crash" | "crashLeader" | "diskErrors" | "slowDisk" | "weather";
+/** Faults, plus two operator actions that exercise rarer paths: prefix truncation (then InstallSnapshot) and leadership transfer. */
+export type FaultAction = "partition" | "oneWay" | "isolateLeader" | "flap" | "crash" | "crashLeader" | "diskErrors" | "slowDisk" | "weather" | "compact" | "transfer";
 
-const ACTIONS: FaultAction[] = ["partition", "oneWay", "isolateLeader", "flap", "crash", "crashLeader", "diskErrors", "slowDisk", "weather"];
+const ACTIONS: FaultAction[] = ["partition", "oneWay", "isolateLeader", "flap", "crash", "crashLeader", "diskErrors", "slowDisk", "weather", "compact", "transfer"];
 
 /** Faults the disk injects during a disk-error window. */
 export const diskErrorWindow: Partial<SimFaults> = { writeFailProbability: 0.05, shortWriteProbability: 0.02, fsyncFailProbability: 0.05 };
