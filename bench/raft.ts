@@ -144,7 +144,6 @@ async function idleHeartbeats(groupCount: number, batched: boolean, seconds: num
   const openedMs = performance.now();
   for (const id of ids) {
     const time = new NodeTime(scheduler, `n${id}`, 1, 0);
-    const disk = new SimDisk(id);
     const network = batched ? batcher(id, time) : unbatched(id);
     const transport: RaftTransport = {
       send: (m) => {
@@ -153,7 +152,9 @@ async function idleHeartbeats(groupCount: number, batched: boolean, seconds: num
       },
     };
     for (let g = 0; g < groupCount; g++) {
-      const dir = `/g${g}`;
+      // One SimDisk per group: SimDisk lists a directory by walking every file it holds.
+      const disk = new SimDisk(id * 1_000_000 + g);
+      const dir = "/raft";
       await disk.mkdirp(dir);
       const random = rng.fork();
       groups.get(id)!.push(
