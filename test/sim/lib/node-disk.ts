@@ -88,6 +88,11 @@ class NodeFile implements DiskFile {
   write(position: number, data: Uint8Array): Promise<void> {
     return this.disk.run("write", () => this.inner.write(position, data));
   }
+  /** DiskFile.writtenThrough on main's newer Disk interface (write-behind backends); forwarded where the inner file has it. */
+  writtenThrough(endBytes: number): Promise<void> {
+    const inner = this.inner as { writtenThrough?: (endBytes: number) => Promise<void> };
+    return this.disk.run("meta", () => inner.writtenThrough?.(endBytes) ?? Promise.resolve());
+  }
   read(position: number, length: number): Promise<Uint8Array> {
     return this.disk.run("meta", () => this.inner.read(position, length));
   }
