@@ -132,7 +132,8 @@ export class RaftGroup implements RaftGroupApi {
       try {
         await event();
       } catch (e) {
-        if (e !== STOPPED) this.fail(e);
+        // After stop() the disk may fail or vanish under the abandoned event: that is the crash, not a failure.
+        if (e !== STOPPED && !this.stopped) this.fail(e);
       }
     }
     this.running = false;
