@@ -576,9 +576,8 @@ export class RaftGroup implements RaftGroupApi {
 
   private async onInstallSnapshot(m: InstallSnapshotRequest): Promise<void> {
     const before = m.startOffset - 1;
-    if (this.raftLog.termAt(before) !== m.prevTerm) {
-      // Entries up to our commit index match the leader's, so it cannot have compacted past them.
-      assert(this.commitIndex < before, `snapshot at ${m.startOffset} conflicts with committed index ${this.commitIndex}`);
+    // At or below our commit index everything matches the leader (maybe compacted here already): a stale install.
+    if (before > this.commitIndex && this.raftLog.termAt(before) !== m.prevTerm) {
       await this.io(this.raftLog.resetTo({ startOffset: m.startOffset, prevTerm: m.prevTerm, config: m.config }));
     }
     this.advanceCommit(before);
