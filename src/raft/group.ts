@@ -88,6 +88,9 @@ export class RaftGroup implements RaftGroupApi {
   private idleWaiters: Array<() => void> = [];
   private electionToken = 0;
   private cancelElection: CancelTimer | null = null;
+  private electionDeadlineMs = Number.POSITIVE_INFINITY;
+  /** When the armed election timer fires, or null if none is armed. */
+  private electionArmedForMs: number | null = null;
   private heartbeatToken = 0;
   private cancelHeartbeat: CancelTimer | null = null;
   private cancelTransfer: CancelTimer | null = null;
@@ -187,6 +190,7 @@ export class RaftGroup implements RaftGroupApi {
   }
 
   private cancelTimers(): void {
+    this.electionArmedForMs = null;
     this.electionToken++;
     this.heartbeatToken++;
     this.transferToken++;
@@ -315,14 +319,31 @@ export class RaftGroup implements RaftGroupApi {
     this.votedFor = votedFor;
   }
 
+  /**
+   * Moves the election deadline (the leader's is its check-quorum period; everyone else's is
+   * randomized in [T, 2T)). Lazy: a timer already armed for an earlier time stays and, when it
+   * fires, re-arms for the deadline, so a heartbeat costs no timer.
+   */
   private resetElectionTimer(): void {
     if (!this.started || this.stopped) return;
+    const base = this.o.timings.electionTimeoutMs;
+    const delayMs = this.role === "leader" ? base : base + Math.floor(this.o.random() * base);
+    this.electionDeadlineMs = this.now + delayMs;
+    if (this.electionArmedForMs !== null && this.electionArmedForMs <= this.electionDeadlineMs) return;
+    this.armElectionTimer(delayMs);
+  }
+
+  private armElectionTimer(delayMs: number): void {
     this.cancelElection?.();
     const token = ++this.electionToken;
-    const base = this.o.timings.electionTimeoutMs;
-    // The leader's timer is its check-quorum period; everyone else's is randomized in [T, 2T).
-    const delayMs = this.role === "leader" ? base : base + Math.floor(this.o.random() * base);
-    this.cancelElection = this.o.timers.after(delayMs, () => this.enqueue(() => (token === this.electionToken ? this.onElectionTimeout() : undefined)));
+    this.electionArmedForMs = this.now + delayMs;
+    this.cancelElection = this.o.timers.after(delayMs, () => this.enqueue(() => (token === this.electionToken ? this.onElectionTimer() : undefined)));
+  }
+
+  private async onElectionTimer(): Promise<void> {
+    this.electionArmedForMs = null;
+    if (this.now < this.electionDeadlineMs) return this.armElectionTimer(this.electionDeadlineMs - this.now);
+    await this.onElectionTimeout();
   }
 
   /** Heartbeat ticks fall on multiples of the interval, so the groups of one node beat together and batch well. */
