@@ -4,6 +4,7 @@ import { availableParallelism, hostname } from "node:os";
 import { join, resolve } from "node:path";
 import packageJson from "../package.json" with { type: "json" };
 import { configureLog, logger } from "./base/log.ts";
+import { onUncaughtError } from "./base/uncaught.ts";
 import { parseArgs, usage, UsageError, type StartOptions } from "./cli/args.ts";
 import { createAdminApp } from "./admin/app.ts";
 import { Controller } from "./cluster/controller.ts";
@@ -46,6 +47,10 @@ function loadProperties(options: StartOptions): ClusterProperties {
 async function startBroker(options: StartOptions, props: ClusterProperties): Promise<void> {
   configureLog({ format: options.logFormat });
   const log = logger("main");
+  onUncaughtError((error) => {
+    log.error("uncaught error; stopping the broker", { error });
+    process.exit(1);
+  });
   // Forced "uring" where it cannot work throws here: one "could not start" line, exit 1.
   const io = chooseBackend(options.io);
   if (io.fallbackReason !== null) log.warn("io_uring unavailable; using the posix backend", { reason: io.fallbackReason });

@@ -6,6 +6,7 @@
  */
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { rethrowIfBroken } from "../base/assert.ts";
 import { limits } from "../base/limits.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { placePartitions, type ShardLoad } from "./balance.ts";
@@ -98,6 +99,7 @@ export class ControllerService {
       this.producerIds ??= ProducerIdStore.open(this.dataDir);
       return this.producerIds.allocate(PRODUCER_ID_BLOCK_SIZE);
     } catch (error) {
+      rethrowIfBroken(error);
       return { error: String(error) };
     }
   }

@@ -3,6 +3,7 @@
  * timers, their durable state. Runs on that shard's thread only; every group request reaches
  * it as a typed op (see types.ts), routed by shardOfGroup().
  */
+import { rethrowIfBroken } from "../base/assert.ts";
 import type { Clock } from "../base/clock.ts";
 import { limits } from "../base/limits.ts";
 import type { Logger } from "../base/log.ts";
@@ -68,7 +69,10 @@ export class GroupCoordinator {
     for (const group of this.groups.values()) for (const o of group.offsets.values()) if (!table.topic(o.topic)) gone.add(o.topic);
     for (const topic of gone) await this.dropTopic(topic);
     const checkMs = Math.min(this.options.props.group_offset_retention_check_ms, TIMER_MS_MAX);
-    this.retentionTimer = setInterval(() => void this.expireOffsets().catch((e) => this.options.log.error("offset expiry failed", { error: String(e) })), checkMs);
+    this.retentionTimer = setInterval(() => void this.expireOffsets().catch((e) => {
+      rethrowIfBroken(e);
+      this.options.log.error("offset expiry failed", { error: String(e) });
+    }), checkMs);
     this.options.log.info("groups loaded", { groups: this.groups.size });
     this.markLoaded();
   }
@@ -163,6 +167,7 @@ export class GroupCoordinator {
     try {
       await this.store.append(args.groupId, records);
     } catch (error) {
+      rethrowIfBroken(error);
       this.options.log.error("offset commit write failed", { group: args.groupId, error: String(error) });
       return codes.map((c) => (c === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : c));
     }
@@ -275,9 +280,10 @@ export class GroupCoordinator {
 
   private newGroup(groupId: string): Group {
     return new Group(groupId, this.options.clock, { initialRebalanceDelayMs: this.options.props.group_initial_rebalance_delay }, (g) => {
-      this.store.append(g.groupId, [{ k: "g", g: g.groupId, gen: g.generationId, pt: g.protocolType }]).catch((error) =>
-        this.options.log.error("group metadata write failed", { group: g.groupId, error: String(error) }),
-      );
+      this.store.append(g.groupId, [{ k: "g", g: g.groupId, gen: g.generationId, pt: g.protocolType }]).catch((error) => {
+        rethrowIfBroken(error);
+        this.options.log.error("group metadata write failed", { group: g.groupId, error: String(error) });
+      });
     });
   }
 

@@ -27,6 +27,9 @@ export function listenKafka(options: {
           options.dispatch,
           options.requestBytesMax,
           (reason) => log.warn("closing connection after bad input", { remote, reason }),
+          (error) => {
+            throw error; // uncaught: the shard's entry point hands it to the main thread, which stops the broker
+          },
         );
       },
       data(socket, data) {

@@ -3,7 +3,7 @@
  * Nothing is shared; payloads are structured-cloned and byte buffers are transferred.
  * Each peer has a bounded number of calls in flight: past it, callers wait (backpressure).
  */
-import { assert } from "../base/assert.ts";
+import { assert, rethrowIfBroken } from "../base/assert.ts";
 import { copyBytes } from "../base/bytes.ts";
 import { limits } from "../base/limits.ts";
 import type { OpName, OpRequest, OpResponse } from "./ops.ts";
@@ -65,7 +65,10 @@ export class ShardChannel {
         const transfer: Bun.Transferable[] = [];
         this.send({ kind: "reply", id, response: detachedCopy(response, transfer) }, transfer);
       },
-      (error: unknown) => this.send({ kind: "reply", id, error: String(error instanceof Error ? error.stack : error) }, []),
+      (error: unknown) => {
+        rethrowIfBroken(error); // this shard stops; the caller's shard goes down with the broker
+        this.send({ kind: "reply", id, error: String(error instanceof Error ? error.stack : error) }, []);
+      },
     );
   }
 

@@ -2,6 +2,7 @@
  * The owning shard's answers for idempotent produce: a retried batch gets its original offsets,
  * a refused one the Kafka error a client expects. Runs on the owning shard's thread.
  */
+import { rethrowIfBroken } from "../base/assert.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { Flusher } from "../storage/flusher.ts";
 import type { PartitionLog } from "../storage/partition-log.ts";
@@ -44,6 +45,7 @@ export async function answerDuplicate(log: PartitionLog, batch: RememberedBatch,
     if (batch.written) await batch.written;
     if (acks === -1) await flusher.requestFlush(log);
   } catch (error) {
+    rethrowIfBroken(error);
     return refusal(ErrorCode.KAFKA_STORAGE_ERROR, String(error));
   }
   return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: batch.baseOffset, logAppendTimeMs: -1, logStartOffset: log.logStartOffset };

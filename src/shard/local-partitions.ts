@@ -3,6 +3,7 @@
  * the owning shard's thread, so nothing here needs a lock.
  */
 import { join } from "node:path";
+import { rethrowIfBroken } from "../base/assert.ts";
 import type { Clock } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import type { MetadataTable } from "../cluster/metadata.ts";
@@ -90,6 +91,7 @@ export class LocalPartitions {
     const producers = this.producerStates.get(log);
     if (!producers || log.failed) return;
     await saveProducerState(this.options.disk, log, producers).catch((error: unknown) => {
+      rethrowIfBroken(error);
       this.options.log.warn("could not save producer state", { dir: log.dir, error: String(error) });
     });
   }
@@ -138,6 +140,7 @@ export class LocalPartitions {
       for (const [k, log] of this.logs) {
         if (this.logs.get(k) !== log) continue; // moved or deleted while an earlier one ran
         const deleted = await log.enforceRetention(this.options.clock.nowMs()).catch((error: unknown) => {
+          rethrowIfBroken(error);
           this.options.log.error("retention failed", { partition: k, error: String(error) });
           return 0;
         });
@@ -177,6 +180,7 @@ export class LocalPartitions {
       if (item.acks === -1) await this.flusher.requestFlush(log);
       return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: appended.baseOffset, logAppendTimeMs: -1, logStartOffset: log.logStartOffset };
     } catch (error) {
+      rethrowIfBroken(error);
       this.options.log.error("append failed", { partition: key(item), error: String(error) });
       return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, errorMessage: String(error), baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
     }
@@ -196,7 +200,14 @@ export class LocalPartitions {
   private async readOne(item: ReadItem): Promise<ReadResult> {
     const log = this.logs.get(key(item));
     if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, logStartOffset: -1, records: null };
-    const result = await log.read(item.fetchOffset, item.maxBytes);
+    let result;
+    try {
+      result = await log.read(item.fetchOffset, item.maxBytes);
+    } catch (error) {
+      rethrowIfBroken(error);
+      this.options.log.error("read failed", { partition: key(item), error: String(error) });
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset, records: null };
+    }
     if (!result.ok) {
       return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset, records: null };
     }
@@ -216,6 +227,7 @@ export class LocalPartitions {
       await log.deleteRecordsBefore(offset);
       return { errorCode: ErrorCode.NONE, lowWatermark: log.logStartOffset };
     } catch (error) {
+      rethrowIfBroken(error);
       this.options.log.error("delete records failed", { partition: key(item), error: String(error) });
       return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, lowWatermark: -1 };
     }
@@ -230,7 +242,14 @@ export class LocalPartitions {
     if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, offset: -1, timestampMs: -1 };
     if (item.timestampMs === -1) return { errorCode: ErrorCode.NONE, offset: log.highWatermark, timestampMs: -1 };
     if (item.timestampMs === -2) return { errorCode: ErrorCode.NONE, offset: log.logStartOffset, timestampMs: -1 };
-    const found = item.timestampMs === -3 ? await log.offsetOfMaxTimestamp() : await log.offsetForTimestamp(item.timestampMs);
+    let found;
+    try {
+      found = item.timestampMs === -3 ? await log.offsetOfMaxTimestamp() : await log.offsetForTimestamp(item.timestampMs);
+    } catch (error) {
+      rethrowIfBroken(error);
+      this.options.log.error("offset lookup failed", { partition: key(item), error: String(error) });
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, offset: -1, timestampMs: -1 };
+    }
     if (!found) return { errorCode: ErrorCode.NONE, offset: -1, timestampMs: -1 };
     // DeleteRecords may have moved the start inside the batch that was found.
     return { errorCode: ErrorCode.NONE, offset: Math.max(found.offset, log.logStartOffset), timestampMs: found.timestampMs };

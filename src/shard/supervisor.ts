@@ -2,7 +2,7 @@
  * Main-thread side of the shards: spawns one Worker per shard, wires a channel between every
  * pair, publishes metadata updates in order, gathers stats, and stops them cleanly.
  */
-import { assert } from "../base/assert.ts";
+import { assert, rethrowIfBroken } from "../base/assert.ts";
 import { logger } from "../base/log.ts";
 import type { Controller, ShardControl } from "../cluster/controller.ts";
 import { ControllerService } from "../cluster/controller-calls.ts";
@@ -119,7 +119,10 @@ export class Supervisor implements ShardControl {
       case "controller_call":
         void this.controllerService!.serve(message.call).then(
           (result) => this.send(this.workers[message.shardId], { type: "controller_call_reply", id: message.id, result }),
-          (error: unknown) => this.send(this.workers[message.shardId], { type: "controller_call_reply", id: message.id, error: String(error) }),
+          (error: unknown) => {
+            rethrowIfBroken(error); // the main thread stops (uncaught) rather than answer with it
+            this.send(this.workers[message.shardId], { type: "controller_call_reply", id: message.id, error: String(error) });
+          },
         );
         return;
       case "fatal":

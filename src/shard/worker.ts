@@ -1,5 +1,6 @@
 /** Entry point of a shard Worker. Messages from the main thread are handled strictly in order. */
 import { configureLog } from "../base/log.ts";
+import { onUncaughtError } from "../base/uncaught.ts";
 import type { MainToShard, ShardToMain } from "./control.ts";
 import { Shard } from "./shard.ts";
 
@@ -9,6 +10,7 @@ let shard: Shard | null = null;
 let shardId = -1;
 let queue: Promise<void> = Promise.resolve();
 const post = (message: ShardToMain) => self.postMessage(message);
+onUncaughtError((error) => post({ type: "fatal", shardId, error }));
 
 self.onmessage = (event: MessageEvent<MainToShard>) => {
   const message = event.data;

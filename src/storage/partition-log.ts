@@ -3,7 +3,7 @@
  * that coalesces appends into one disk write, reads bounded by the high watermark,
  * recovery at open, and retention. Runs on the owning shard's thread only.
  */
-import { assert } from "../base/assert.ts";
+import { assert, rethrowIfBroken } from "../base/assert.ts";
 import type { Clock } from "../base/clock.ts";
 import { limits } from "../base/limits.ts";
 import type { Disk } from "../io/disk.ts";
@@ -340,6 +340,7 @@ export class PartitionLog {
 
   /** Never acknowledge unwritten data: reject everything queued and refuse further appends. */
   private fail(e: unknown): void {
+    rethrowIfBroken(e); // not a disk failure: the process stops instead
     if (this.failure === null) this.warn(`${this.dir}: log failed: ${String(e)}`);
     this.failure ??= e;
     for (let i = this.queueHead; i < this.queue.length; i++) {
