@@ -8,8 +8,9 @@ import { onUncaughtError } from "./base/uncaught.ts";
 import { parseArgs, usage, UsageError, type StartOptions } from "./cli/args.ts";
 import { createAdminApp } from "./admin/app.ts";
 import { Controller } from "./cluster/controller.ts";
+import { ControllerService } from "./cluster/controller-calls.ts";
 import { defaultProperties, parseConfigFile, setProperty, type ClusterProperties } from "./cluster/properties.ts";
-import { chooseBackend } from "./io/backend.ts";
+import { chooseBackend, openDisk } from "./io/backend.ts";
 import { Supervisor } from "./shard/supervisor.ts";
 
 const EXIT_USAGE = 2;
@@ -59,7 +60,11 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
   const coreCount = availableParallelism();
   const shardCount = options.smp ?? coreCount;
   const supervisor = new Supervisor(shardCount);
-  const controller = Controller.open({ dataDir, props, shardCount, shards: supervisor, warn: (m) => log.warn(m) });
+  // The controller's writes are few and small: portable file I/O on the main thread; each shard opens its own backend.
+  const controllerDisk = openDisk("posix");
+  const controller = await Controller.open({ disk: controllerDisk, dataDir, props, shardCount, shards: supervisor, warn: (m) => log.warn(m) });
+  const controllerService = new ControllerService(controller, controllerDisk, dataDir, props);
+  await controllerService.removeOrphanedTopicDirs((message) => log.warn(message));
 
   const admin = Bun.serve({
     hostname: options.adminAddr.host,
@@ -82,6 +87,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
   await supervisor.start(
     { kafkaAddr: options.kafkaAddr, advertised: advertisedAddress(options), clusterId: clusterId(dataDir), dataDir, props, logFormat: options.logFormat, io: io.backend },
     controller,
+    controllerService,
     coreCount,
     // Relative to this entry point both in the sources and inside the compiled executable.
     new URL("./shard/worker.ts", import.meta.url),
@@ -95,7 +101,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
     log.info("stopping", { signal });
     admin.stop(true);
     await supervisor.stop();
-    controller.close();
+    await controller.close();
     log.info("stopped");
     process.exit(0);
   };

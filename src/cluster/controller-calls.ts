@@ -4,10 +4,10 @@
  * table in the controller's order, then persisted in the metadata log and published to every
  * shard before it is answered. Runs on the main thread.
  */
-import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { rethrowIfBroken } from "../base/assert.ts";
 import { limits } from "../base/limits.ts";
+import type { Disk } from "../io/disk.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { placePartitions, type ShardLoad } from "./balance.ts";
 import type { Controller, CreateTopicCommand, CreateTopicOutcome } from "./controller.ts";
@@ -62,10 +62,11 @@ const ok = (name: string): TopicOutcome => ({ name, errorCode: ErrorCode.NONE, e
 const failed = (name: string, errorCode: number, errorMessage: string): TopicOutcome => ({ name, errorCode, errorMessage });
 
 export class ControllerService {
-  private producerIds: ProducerIdStore | null = null;
+  private producerIds: Promise<ProducerIdStore> | null = null;
 
   constructor(
     private readonly controller: Controller,
+    private readonly disk: Disk,
     private readonly dataDir: string,
     private readonly props: ClusterProperties,
   ) {}
@@ -74,30 +75,32 @@ export class ControllerService {
    * Deletes topic directories that no topic in the metadata owns: left by a crash between
    * committing a DeleteTopics and removing its data. Run before the shards start.
    */
-  removeOrphanedTopicDirs(warn: (message: string) => void): void {
+  async removeOrphanedTopicDirs(warn: (message: string) => void): Promise<void> {
     const kafkaDir = join(this.dataDir, "kafka");
-    if (!existsSync(kafkaDir)) return;
-    for (const name of readdirSync(kafkaDir)) {
+    for (const name of await this.disk.list(kafkaDir)) {
       if (this.controller.table.topic(name)) continue;
       warn(`removing ${join(kafkaDir, name)}: no such topic in the metadata (deleted)`);
-      rmSync(join(kafkaDir, name), { recursive: true, force: true });
+      await this.disk.remove(join(kafkaDir, name));
     }
   }
 
   serve(call: ControllerCall): Promise<unknown> {
     switch (call.name) {
       case "createTopics": return this.controller.createTopics(call.request.topics);
-      case "allocateProducerIds": return Promise.resolve(this.allocateProducerIds());
+      case "allocateProducerIds": return this.allocateProducerIds();
       case "deleteTopics": return this.deleteTopics(call.request.topics);
       case "createPartitions": return this.createPartitions(call.request.topics, call.request.validateOnly);
       case "alterTopicConfigs": return this.alterTopicConfigs(call.request.topics, call.request.validateOnly);
     }
   }
 
-  private allocateProducerIds(): ControllerCalls["allocateProducerIds"]["response"] {
+  private async allocateProducerIds(): Promise<ControllerCalls["allocateProducerIds"]["response"]> {
     try {
-      this.producerIds ??= ProducerIdStore.open(this.dataDir);
-      return this.producerIds.allocate(PRODUCER_ID_BLOCK_SIZE);
+      this.producerIds ??= ProducerIdStore.open(this.disk, this.dataDir).catch((error: unknown) => {
+        this.producerIds = null; // try again on the next call
+        throw error;
+      });
+      return await (await this.producerIds).allocate(PRODUCER_ID_BLOCK_SIZE);
     } catch (error) {
       rethrowIfBroken(error);
       return { error: String(error) };
@@ -110,8 +113,8 @@ export class ControllerService {
       const outcomes = commands.map((c) => planDelete(table, c));
       const names = [...new Set(outcomes.filter((o) => o.errorCode === ErrorCode.NONE).map((o) => o.name))];
       const changes: MetadataChange[] = names.map((name) => ({ kind: "delete_topic", name }));
-      const afterCommit = () => {
-        for (const name of names) rmSync(join(this.dataDir, "kafka", name), { recursive: true, force: true });
+      const afterCommit = async () => {
+        for (const name of names) await this.disk.remove(join(this.dataDir, "kafka", name));
       };
       return { changes, result: outcomes, afterCommit };
     });

@@ -2,11 +2,13 @@ import { afterEach, expect, test } from "bun:test";
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PosixDisk } from "../io/posix-disk.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { Controller, type CreateTopicCommand } from "./controller.ts";
 import type { MetadataUpdate } from "./metadata.ts";
 import { defaultProperties } from "./properties.ts";
 
+const disk = new PosixDisk();
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
@@ -16,7 +18,7 @@ function open(dataDir: string, shardCount: number, published: MetadataUpdate[] =
     release: async () => {},
     shardBytes: async () => new Array<number>(shardCount).fill(0),
   };
-  return Controller.open({ dataDir, props: defaultProperties(), shardCount, shards, warn: () => {} });
+  return Controller.open({ disk, dataDir, props: defaultProperties(), shardCount, shards, warn: () => {} });
 }
 
 function tempDir(): string {
@@ -30,7 +32,7 @@ const topic = (name: string, partitions: number, configs: Record<string, string>
 });
 
 test("partitions go to the least-loaded shard and counts differ by at most one", async () => {
-  const controller = open(tempDir(), 3);
+  const controller = await open(tempDir(), 3);
   await controller.createTopics([topic("a", 4), topic("b", 5)]);
   const counts = controller.table.partitionCountByShard(3);
   expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
@@ -39,7 +41,7 @@ test("partitions go to the least-loaded shard and counts differ by at most one",
 
 test("each topic gets its own error code; good ones in the same request are created", async () => {
   const published: MetadataUpdate[] = [];
-  const controller = open(tempDir(), 2, published);
+  const controller = await open(tempDir(), 2, published);
   await controller.createTopics([topic("exists", 1)]);
   const outcomes = await controller.createTopics([
     topic("bad/name", 1), topic("exists", 1), topic("zero", 0), topic("badcfg", 1, { "retention.ms": "soon" }),
@@ -56,24 +58,24 @@ test("each topic gets its own error code; good ones in the same request are crea
 
 test("metadata survives a restart, and a torn last record is cut", async () => {
   const dir = tempDir();
-  const first = open(dir, 2);
+  const first = await open(dir, 2);
   await first.createTopics([topic("kept", 3, { "retention.ms": "1000" })]);
   const id = first.table.topic("kept")!.id;
-  first.close();
+  await first.close();
   appendFileSync(join(dir, "controller", "metadata.log"), new Uint8Array([0, 0, 1, 0, 9, 9])); // torn record
-  const second = open(dir, 2);
+  const second = await open(dir, 2);
   expect(second.table.topic("kept")).toEqual({ name: "kept", id, shards: [0, 1, 0], configs: { "retention.ms": "1000" } });
   await second.createTopics([topic("after", 1)]);
-  second.close();
-  expect(open(dir, 2).table.topic("after")).toBeDefined();
+  await second.close();
+  expect((await open(dir, 2)).table.topic("after")).toBeDefined();
 });
 
 test("restarting with fewer shards moves partitions of vanished shards to live ones", async () => {
   const dir = tempDir();
-  const wide = open(dir, 4);
+  const wide = await open(dir, 4);
   await wide.createTopics([topic("t", 8)]);
-  wide.close();
-  const narrow = open(dir, 2);
+  await wide.close();
+  const narrow = await open(dir, 2);
   const shards = narrow.table.topic("t")!.shards;
   expect(shards.every((s) => s < 2)).toBe(true);
   expect(narrow.table.partitionCountByShard(2)).toEqual([4, 4]);
@@ -81,20 +83,20 @@ test("restarting with fewer shards moves partitions of vanished shards to live o
 
 test("restarting with more shards evens counts, and only when the count changed", async () => {
   const dir = tempDir();
-  const narrow = open(dir, 2);
+  const narrow = await open(dir, 2);
   await narrow.createTopics([topic("t", 8)]);
-  narrow.close();
-  const wide = open(dir, 4);
+  await narrow.close();
+  const wide = await open(dir, 4);
   expect(wide.table.partitionCountByShard(4)).toEqual([2, 2, 2, 2]);
-  wide.close();
-  const again = open(dir, 4);
+  await wide.close();
+  const again = await open(dir, 4);
   expect(again.table.version).toBe(wide.table.version); // nothing to record the second time
 });
 
 test("creating more partitions than the shards may hold is refused with a message", async () => {
   const props = { ...defaultProperties(), topic_partitions_per_shard: 3 };
   const shards = { publish: async () => {}, release: async () => {}, shardBytes: async () => [0, 0] };
-  const controller = Controller.open({ dataDir: tempDir(), props, shardCount: 2, shards, warn: () => {} });
+  const controller = await Controller.open({ disk, dataDir: tempDir(), props, shardCount: 2, shards, warn: () => {} });
   expect((await controller.createTopics([topic("fits", 4)]))[0].errorCode).toBe(ErrorCode.NONE);
   const [outcome] = await controller.createTopics([topic("huge", 3)]);
   expect(outcome.errorCode).toBe(ErrorCode.INVALID_PARTITIONS);
@@ -104,8 +106,8 @@ test("creating more partitions than the shards may hold is refused with a messag
 test("a live move releases the partition on its old shard before publishing the new owner", async () => {
   const events: string[] = [];
   const dir = tempDir();
-  const controller = Controller.open({
-    dataDir: dir, props: defaultProperties(), shardCount: 2, warn: () => {},
+  const controller = await Controller.open({
+    disk, dataDir: dir, props: defaultProperties(), shardCount: 2, warn: () => {},
     shards: {
       publish: async (u) => void events.push(`publish ${JSON.stringify(u.changes.map((c) => (c.kind === "upsert_topic" ? c.topic.shards : c.kind)))}`),
       release: async (shard, ref) => void events.push(`release ${shard} ${ref.topic}/${ref.partition}`),

@@ -5,7 +5,7 @@
 import { assert, rethrowIfBroken } from "../base/assert.ts";
 import { logger } from "../base/log.ts";
 import type { Controller, ShardControl } from "../cluster/controller.ts";
-import { ControllerService } from "../cluster/controller-calls.ts";
+import type { ControllerService } from "../cluster/controller-calls.ts";
 import type { MetadataUpdate } from "../cluster/metadata.ts";
 import type { MainToShard, PartitionDetails, ShardInit, ShardToMain } from "./control.ts";
 import type { PartitionRef } from "./ops.ts";
@@ -28,9 +28,8 @@ export class Supervisor implements ShardControl {
   constructor(readonly shardCount: number) {}
 
   /** Spawns the shards and resolves once every one of them serves. */
-  async start(settings: ShardSettings, controller: Controller, coreCount: number, workerUrl: URL): Promise<void> {
-    this.controllerService = new ControllerService(controller, settings.dataDir, settings.props);
-    this.controllerService.removeOrphanedTopicDirs((message) => log.warn(message));
+  async start(settings: ShardSettings, controller: Controller, controllerService: ControllerService, coreCount: number, workerUrl: URL): Promise<void> {
+    this.controllerService = controllerService;
     const ports = this.peerPorts();
     const allReady = this.expect("ready");
     for (let shardId = 0; shardId < this.shardCount; shardId++) {
