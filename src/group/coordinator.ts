@@ -5,6 +5,7 @@
  */
 import { rethrowIfBroken } from "../base/assert.ts";
 import type { Clock } from "../base/clock.ts";
+import type { CancelTimer, Timers } from "../base/timers.ts";
 import { limits } from "../base/limits.ts";
 import type { Logger } from "../base/log.ts";
 import type { MetadataTable } from "../cluster/metadata.ts";
@@ -28,6 +29,7 @@ export interface CoordinatorOptions {
   disk: Disk;
   props: ClusterProperties;
   clock: Clock;
+  timers: Timers;
   log: Logger;
   metadata: () => MetadataTable;
   onFsyncMs?: (ms: number) => void;
@@ -35,14 +37,14 @@ export interface CoordinatorOptions {
 
 /** A log bigger than its live state by this much is compacted at start. */
 const COMPACT_AT_START_SLACK_BYTES = 1024 * 1024;
-/** setTimeout's largest delay; a longer one fires at once. */
+/** setTimeout's largest delay (what the system timers run on); a longer one fires at once. */
 const TIMER_MS_MAX = 2 ** 31 - 1;
 
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
-  private readonly timers = new Map<string, { atMs: number; timer: ReturnType<typeof setTimeout> }>();
+  private readonly timers = new Map<string, { atMs: number; cancel: CancelTimer }>();
   private readonly store: OffsetStore;
-  private retentionTimer: ReturnType<typeof setInterval> | null = null;
+  private cancelRetention: CancelTimer | null = null;
   /** Ops from other shards can arrive before this shard has loaded its groups: they wait for it. */
   private readonly loaded: Promise<void>;
   private markLoaded!: () => void;
@@ -68,13 +70,21 @@ export class GroupCoordinator {
     const gone = new Set<string>();
     for (const group of this.groups.values()) for (const o of group.offsets.values()) if (!table.topic(o.topic)) gone.add(o.topic);
     for (const topic of gone) await this.dropTopic(topic);
-    const checkMs = Math.min(this.options.props.group_offset_retention_check_ms, TIMER_MS_MAX);
-    this.retentionTimer = setInterval(() => void this.expireOffsets().catch((e) => {
-      rethrowIfBroken(e);
-      this.options.log.error("offset expiry failed", { error: String(e) });
-    }), checkMs);
+    this.scheduleRetention();
     this.options.log.info("groups loaded", { groups: this.groups.size });
     this.markLoaded();
+  }
+
+  /** Offset expiry every group_offset_retention_check_ms. */
+  private scheduleRetention(): void {
+    const checkMs = Math.min(this.options.props.group_offset_retention_check_ms, TIMER_MS_MAX);
+    this.cancelRetention = this.options.timers.after(checkMs, () => {
+      this.scheduleRetention();
+      void this.expireOffsets().catch((e) => {
+        rethrowIfBroken(e);
+        this.options.log.error("offset expiry failed", { error: String(e) });
+      });
+    });
   }
 
   private restore(restored: RestoredGroup): void {
@@ -86,8 +96,8 @@ export class GroupCoordinator {
   }
 
   async stop(): Promise<void> {
-    if (this.retentionTimer) clearInterval(this.retentionTimer);
-    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    this.cancelRetention?.();
+    for (const { cancel } of this.timers.values()) cancel();
     this.timers.clear();
     for (const group of this.groups.values()) group.markDead();
     await this.store.close();
@@ -225,8 +235,7 @@ export class GroupCoordinator {
   private forget(group: Group): void {
     group.markDead();
     this.groups.delete(group.groupId);
-    const timer = this.timers.get(group.groupId);
-    if (timer) clearTimeout(timer.timer);
+    this.timers.get(group.groupId)?.cancel();
     this.timers.delete(group.groupId);
   }
 
@@ -292,15 +301,15 @@ export class GroupCoordinator {
     const atMs = group.nextDeadlineMs();
     const current = this.timers.get(group.groupId);
     if (current && current.atMs === atMs) return;
-    if (current) clearTimeout(current.timer);
+    current?.cancel();
     this.timers.delete(group.groupId);
     if (atMs === null || this.groups.get(group.groupId) !== group) return;
-    const timer = setTimeout(() => {
+    const cancel = this.options.timers.after(Math.min(TIMER_MS_MAX, Math.max(0, atMs - this.options.clock.nowMs())), () => {
       this.timers.delete(group.groupId);
       group.tick();
       this.schedule(group);
-    }, Math.min(TIMER_MS_MAX, Math.max(0, atMs - this.options.clock.nowMs())));
-    this.timers.set(group.groupId, { atMs, timer });
+    });
+    this.timers.set(group.groupId, { atMs, cancel });
   }
 
   private liveRecords(partition: number): GroupRecord[] {

@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { rethrowIfBroken } from "../base/assert.ts";
 import type { Clock } from "../base/clock.ts";
+import type { CancelTimer, Timers } from "../base/timers.ts";
 import type { Logger } from "../base/log.ts";
 import type { MetadataTable } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
@@ -39,10 +40,10 @@ export class LocalPartitions {
   private readonly cache = new RecentBatchCache();
   private readonly sealedFiles = new SealedFileLru();
   private readonly flusher: Flusher;
-  private housekeepingTimer: Timer | null = null;
+  private cancelHousekeeping: CancelTimer | null = null;
 
   constructor(
-    private readonly options: { shardId: number; disk: Disk; dataDir: string; props: ClusterProperties; clock: Clock; log: Logger; onFsyncMs: (ms: number) => void },
+    private readonly options: { shardId: number; disk: Disk; dataDir: string; props: ClusterProperties; clock: Clock; timers: Timers; log: Logger; onFsyncMs: (ms: number) => void },
   ) {
     this.flusher = new Flusher(options.clock, options.onFsyncMs);
   }
@@ -146,13 +147,13 @@ export class LocalPartitions {
         });
         if (deleted > 0) this.options.log.info("retention deleted segments", { partition: k, segments: deleted, logStartOffset: log.logStartOffset });
       }
-      this.housekeepingTimer = setTimeout(run, this.options.props.log_compaction_interval_ms);
+      this.cancelHousekeeping = this.options.timers.after(this.options.props.log_compaction_interval_ms, () => void run());
     };
-    this.housekeepingTimer = setTimeout(run, this.options.props.log_compaction_interval_ms);
+    this.cancelHousekeeping = this.options.timers.after(this.options.props.log_compaction_interval_ms, () => void run());
   }
 
   async closeAll(): Promise<void> {
-    if (this.housekeepingTimer) clearTimeout(this.housekeepingTimer);
+    this.cancelHousekeeping?.();
     const logs = [...this.logs.values()];
     this.logs.clear();
     await Promise.all(logs.map((log) => this.closeWithSnapshot(log)));
@@ -261,12 +262,12 @@ export class LocalPartitions {
     return new Promise((resolve) => {
       const keys = items.map(key);
       const done = (woken: boolean) => {
-        clearTimeout(timer);
+        cancelTimer();
         for (const k of keys) this.waiters.get(k)?.delete(wake);
         resolve({ woken });
       };
       const wake = () => done(true);
-      const timer = setTimeout(() => done(false), waitMs);
+      const cancelTimer = this.options.timers.after(waitMs, () => done(false));
       for (const k of keys) {
         let set = this.waiters.get(k);
         if (!set) this.waiters.set(k, (set = new Set()));

@@ -4,6 +4,7 @@
  */
 import type { TCPSocketListener } from "bun";
 import { systemClock } from "../base/clock.ts";
+import { systemTimers } from "../base/timers.ts";
 import { logger, type Logger } from "../base/log.ts";
 import type { ControllerCall, ControllerCallName, ControllerCalls } from "../cluster/controller-calls.ts";
 import { MetadataTable, type MetadataUpdate } from "../cluster/metadata.ts";
@@ -55,6 +56,7 @@ export class Shard {
       dataDir: init.dataDir,
       props: init.props,
       clock: systemClock,
+      timers: systemTimers,
       log: this.log,
       onFsyncMs: (ms) => this.stats.fsyncLatency.record(ms),
     });
@@ -65,6 +67,7 @@ export class Shard {
       disk: this.disk,
       props: init.props,
       clock: systemClock,
+      timers: systemTimers,
       log: this.log,
       metadata: () => this.table,
       onFsyncMs: (ms) => this.stats.fsyncLatency.record(ms),
