@@ -67,8 +67,8 @@ test("alterTopicConfigs replaces or merges overrides, validates, and removes", a
 
 test("producer id blocks never overlap; stray topic directories are removed at start", async () => {
   const { dataDir, controller, service } = await setup();
-  const first = await service.serve({ name: "allocateProducerIds", request: {} });
-  const second = await service.serve({ name: "allocateProducerIds", request: {} });
+  const first = await service.servers.allocateProducerIds({});
+  const second = await service.servers.allocateProducerIds({});
   expect(second).toEqual({ firstId: (first as { firstId: number; count: number }).firstId + (first as { count: number }).count, count: (first as { count: number }).count });
   await create(controller, "kept", 1);
   mkdirSync(join(dataDir, "kafka", "kept", "0"), { recursive: true });

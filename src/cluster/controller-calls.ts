@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { rethrowIfBroken } from "../base/assert.ts";
+import type { Servers } from "../base/calls.ts";
 import { limits } from "../base/limits.ts";
 import type { Disk } from "../io/disk.ts";
 import { ErrorCode } from "../protocol/errors.ts";
@@ -55,7 +56,6 @@ export interface ControllerCalls {
 }
 
 export type ControllerCallName = keyof ControllerCalls;
-export type ControllerCall = { [N in ControllerCallName]: { name: N; request: ControllerCalls[N]["request"] } }[ControllerCallName];
 
 const NO_TOPIC_ID = "00000000-0000-0000-0000-000000000000";
 const ok = (name: string): TopicOutcome => ({ name, errorCode: ErrorCode.NONE, errorMessage: null });
@@ -84,15 +84,14 @@ export class ControllerService {
     }
   }
 
-  serve(call: ControllerCall): Promise<unknown> {
-    switch (call.name) {
-      case "createTopics": return this.controller.createTopics(call.request.topics);
-      case "allocateProducerIds": return this.allocateProducerIds();
-      case "deleteTopics": return this.deleteTopics(call.request.topics);
-      case "createPartitions": return this.createPartitions(call.request.topics, call.request.validateOnly);
-      case "alterTopicConfigs": return this.alterTopicConfigs(call.request.topics, call.request.validateOnly);
-    }
-  }
+  /** One server per controller call (the compiler checks none is missing). */
+  readonly servers: Servers<ControllerCalls> = {
+    createTopics: (request) => this.controller.createTopics(request.topics),
+    allocateProducerIds: () => this.allocateProducerIds(),
+    deleteTopics: (request) => this.deleteTopics(request.topics),
+    createPartitions: (request) => this.createPartitions(request.topics, request.validateOnly),
+    alterTopicConfigs: (request) => this.alterTopicConfigs(request.topics, request.validateOnly),
+  };
 
   private async allocateProducerIds(): Promise<ControllerCalls["allocateProducerIds"]["response"]> {
     try {

@@ -4,6 +4,7 @@
  * it as a typed op (see types.ts), routed by shardOfGroup().
  */
 import { rethrowIfBroken } from "../base/assert.ts";
+import type { Servers } from "../base/calls.ts";
 import type { Clock } from "../base/clock.ts";
 import type { CancelTimer, Timers } from "../base/timers.ts";
 import { limits } from "../base/limits.ts";
@@ -103,20 +104,23 @@ export class GroupCoordinator {
     await this.store.close();
   }
 
-  async serve(op: GroupOpName, request: unknown): Promise<unknown> {
+  /** One server per group op (the compiler checks none is missing); each waits until this shard's groups are loaded. */
+  readonly servers: Servers<GroupOps> = {
+    groupJoin: (request) => this.whenLoaded(() => this.join(request)),
+    groupSync: (request) => this.whenLoaded(() => this.sync(request)),
+    groupHeartbeat: (request) => this.whenLoaded(() => ({ errorCode: this.heartbeat(request) })),
+    groupLeave: (request) => this.whenLoaded(() => this.leave(request)),
+    groupCommit: (request) => this.whenLoaded(async () => ({ errorCodes: await this.commit(request) })),
+    groupFetchOffsets: (request) => this.whenLoaded(() => request.groups.map((g) => this.fetchOffsets(g))),
+    groupList: (request) => this.whenLoaded(() => this.list(request.states)),
+    groupDescribe: (request) => this.whenLoaded(() => request.groupIds.map((id) => this.describe(id))),
+    groupDelete: (request) => this.whenLoaded(() => Promise.all(request.groupIds.map((id) => this.deleteGroup(id)))),
+    groupOffsetDelete: (request) => this.whenLoaded(() => this.deleteOffsets(request)),
+  };
+
+  private async whenLoaded<T>(work: () => T | Promise<T>): Promise<T> {
     await this.loaded;
-    switch (op) {
-      case "groupJoin": return this.join(request as JoinArgs);
-      case "groupSync": return this.sync(request as SyncArgs);
-      case "groupHeartbeat": return Promise.resolve({ errorCode: this.heartbeat(request as HeartbeatArgs) });
-      case "groupLeave": return Promise.resolve(this.leave(request as LeaveArgs));
-      case "groupCommit": return this.commit(request as CommitArgs).then((errorCodes) => ({ errorCodes }));
-      case "groupFetchOffsets": return Promise.resolve((request as GroupOps["groupFetchOffsets"]["request"]).groups.map((g) => this.fetchOffsets(g)));
-      case "groupList": return Promise.resolve(this.list((request as { states: string[] }).states));
-      case "groupDescribe": return Promise.resolve((request as { groupIds: string[] }).groupIds.map((id) => this.describe(id)));
-      case "groupDelete": return Promise.all((request as { groupIds: string[] }).groupIds.map((id) => this.deleteGroup(id)));
-      case "groupOffsetDelete": return this.deleteOffsets(request as OffsetDeleteArgs);
-    }
+    return work();
   }
 
   join(args: JoinArgs): Promise<JoinResult> {

@@ -165,12 +165,3 @@ export interface GroupOps {
 }
 
 export type GroupOpName = keyof GroupOps;
-
-const groupOpNames: ReadonlySet<string> = new Set<GroupOpName>([
-  "groupJoin", "groupSync", "groupHeartbeat", "groupLeave", "groupCommit",
-  "groupFetchOffsets", "groupList", "groupDescribe", "groupDelete", "groupOffsetDelete",
-]);
-
-export function isGroupOp(op: string): op is GroupOpName {
-  return groupOpNames.has(op);
-}

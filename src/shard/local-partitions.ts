@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import { rethrowIfBroken } from "../base/assert.ts";
+import type { Servers } from "../base/calls.ts";
 import type { Clock } from "../base/clock.ts";
 import type { CancelTimer, Timers } from "../base/timers.ts";
 import type { Logger } from "../base/log.ts";
@@ -19,7 +20,7 @@ import type { ProducerState } from "../storage/producer-state.ts";
 import { RecentBatchCache } from "../storage/recent-batch-cache.ts";
 import { SealedFileLru } from "../storage/sealed-file-lru.ts";
 import { answerDuplicate, oversizedBatchRefusal, sequenceRefusal } from "./idempotence.ts";
-import type { OffsetAnswer, OffsetQuery, OpRequest, OpResponse, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, WatchItem } from "./ops.ts";
+import type { OffsetAnswer, OffsetQuery, OpRequest, OpResponse, PartitionOps, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, WatchItem } from "./ops.ts";
 
 const key = (ref: PartitionRef) => `${ref.topic}/${ref.partition}`;
 
@@ -47,6 +48,16 @@ export class LocalPartitions {
   ) {
     this.flusher = new Flusher(options.clock, options.onFsyncMs);
   }
+
+  /** One server per partition op (the compiler checks none is missing). */
+  readonly servers: Servers<PartitionOps> = {
+    produce: (request) => this.produce(request.items),
+    read: (request) => this.read(request.items),
+    listOffsets: (request) => this.listOffsets(request.items),
+    deleteRecords: (request) => this.deleteRecords(request.items),
+    sizes: (request) => this.sizes(request.items),
+    watch: (request) => this.watch(request.items, request.waitMs),
+  };
 
   owned(): PartitionRef[] {
     return [...this.logs.keys()].map(parseKey);

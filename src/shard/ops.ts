@@ -45,7 +45,8 @@ export interface WatchItem extends PartitionRef {
   offset: number; // wake when the high watermark passes this
 }
 
-export interface Ops extends GroupOps {
+/** The ops a shard's own partitions serve (`LocalPartitions`). */
+export interface PartitionOps {
   produce: { request: { items: ProduceItem[] }; response: ProduceResult[] };
   read: { request: { items: ReadItem[] }; response: ReadResult[] };
   listOffsets: { request: { items: OffsetQuery[] }; response: OffsetAnswer[] };
@@ -56,6 +57,9 @@ export interface Ops extends GroupOps {
   /** Answers once any watched partition has data past its offset, or after waitMs. */
   watch: { request: { items: WatchItem[]; waitMs: number }; response: { woken: boolean } };
 }
+
+/** Every op a shard serves: its partitions' and its group coordinator's. */
+export interface Ops extends GroupOps, PartitionOps {}
 
 export type OpName = keyof Ops;
 export type OpRequest<Op extends OpName> = Ops[Op]["request"];
