@@ -1,6 +1,6 @@
 /**
  * The shapes group requests and answers take between a Kafka handler and the coordinator of
- * the shard that owns the group (they cross shards as typed ops, see src/shard/ops.ts).
+ * the shard that owns the group (they cross shards as typed ops, see src/kafka/ops.ts).
  */
 export type GroupStateName = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
 

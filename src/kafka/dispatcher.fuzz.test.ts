@@ -9,7 +9,6 @@ import { defaultProperties } from "../cluster/properties.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { encodeRequestFrame } from "../protocol/frame.ts";
 import { kafkajsRequests } from "../protocol/fixtures/kafkajs.ts";
-import { ShardStats } from "../shard/stats.ts";
 import { buildBatch } from "../storage/batch-builder.ts";
 import { createDispatcher } from "./dispatcher.ts";
 import type { BrokerContext } from "./handler.ts";
@@ -79,7 +78,7 @@ function mutate(frame: Uint8Array, random: () => number): Uint8Array {
 test(`random and mutated frames are answered or rejected cleanly (SEED=${SEED})`, async () => {
   configureLog({ format: "text", minLevel: "error" }); // bad input is logged as a warning; thousands of them here
   const random = mulberry32(SEED);
-  const dispatch = createDispatcher(stubContext(), new ShardStats(), logger("fuzz"));
+  const dispatch = createDispatcher(stubContext(), { connections: 0, recordRequest() {} }, logger("fuzz"));
   const seeds = seedFrames();
   for (const frame of seeds) expect(await dispatch(frame)).not.toBeNull(); // the unmutated seeds are valid
   let rejected = 0;

@@ -11,7 +11,7 @@ import { apis } from "../protocol/messages/index.ts";
 import { Reader } from "../protocol/reader.ts";
 import { Writer } from "../protocol/writer.ts";
 import { inRange } from "../protocol/schema.ts";
-import type { ShardStats } from "../shard/stats.ts";
+import type { RequestStats } from "./request-stats.ts";
 import type { FrameResult } from "./connection.ts";
 import { NO_RESPONSE, type BrokerContext, type RequestInfo } from "./handler.ts";
 import { API_VERSIONS_KEY, apiVersionsBody } from "./handlers/api-versions.ts";
@@ -19,7 +19,7 @@ import { handlers, handlersByKey } from "./registry.ts";
 
 const DEFAULT_RESPONSE_BYTES = 1024;
 
-export function createDispatcher(context: BrokerContext, stats: ShardStats, log: Logger) {
+export function createDispatcher(context: BrokerContext, stats: RequestStats, log: Logger) {
   return async function dispatch(frame: Uint8Array): Promise<FrameResult> {
     const startMs = performance.now();
     const header = decodeRequestHeader(frame);

@@ -3,7 +3,7 @@ import type { Clock } from "../base/clock.ts";
 import type { ControllerCallName, ControllerCalls } from "../cluster/controller-calls.ts";
 import type { MetadataTable } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
-import type { OpName, OpRequest, OpResponse } from "../shard/ops.ts";
+import type { OpName, OpRequest, OpResponse } from "./ops.ts";
 
 /** What a handler may use of the shard it runs on. */
 export interface BrokerContext {

@@ -1,7 +1,7 @@
 /** The shard's Kafka listener: every shard listens on the same port (SO_REUSEPORT). */
 import type { Socket, TCPSocketListener, TCPSocketListenOptions } from "bun";
 import type { Logger } from "../base/log.ts";
-import type { ShardStats } from "../shard/stats.ts";
+import type { RequestStats } from "./request-stats.ts";
 import { Connection, type Dispatch } from "./connection.ts";
 
 export function listenKafka(options: {
@@ -9,7 +9,7 @@ export function listenKafka(options: {
   port: number;
   dispatch: Dispatch;
   requestBytesMax: number;
-  stats: ShardStats;
+  stats: RequestStats;
   log: Logger;
 }): TCPSocketListener<Connection> {
   const { log, stats } = options;

@@ -10,7 +10,7 @@ import type { IoBackend } from "../io/backend.ts";
 import type { HostPort } from "../cli/args.ts";
 import type { MetadataSnapshot, MetadataUpdate } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
-import type { PartitionRef } from "./ops.ts";
+import type { PartitionRef } from "../kafka/ops.ts";
 import type { ShardStatsSnapshot } from "./stats.ts";
 
 export interface PartitionDetails extends PartitionRef {

@@ -8,7 +8,7 @@ import type { Flusher } from "../storage/flusher.ts";
 import type { PartitionLog } from "../storage/partition-log.ts";
 import type { RememberedBatch, SequenceVerdict } from "../storage/producer-state.ts";
 import * as rb from "../storage/record-batch.ts";
-import type { ProduceResult } from "./ops.ts";
+import type { ProduceResult } from "../kafka/ops.ts";
 
 function refusal(errorCode: number, errorMessage: string): ProduceResult {
   return { errorCode, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };

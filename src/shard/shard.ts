@@ -22,7 +22,7 @@ import { GroupCoordinator } from "../group/coordinator.ts";
 import { Channel } from "./channel.ts";
 import type { PartitionDetails, ShardControlCalls, ShardInit } from "./control.ts";
 import { LocalPartitions } from "./local-partitions.ts";
-import type { OpName, OpRequest, OpResponse, Ops, PartitionRef } from "./ops.ts";
+import type { OpName, OpRequest, OpResponse, Ops, PartitionRef } from "../kafka/ops.ts";
 import { ShardStats, type ShardStatsSnapshot } from "./stats.ts";
 
 export class Shard {

@@ -10,7 +10,7 @@ import type { ControllerCalls, ControllerService } from "../cluster/controller-c
 import type { MetadataUpdate } from "../cluster/metadata.ts";
 import { Channel } from "./channel.ts";
 import type { PartitionDetails, ShardControlCalls, ShardFatal, ShardInit } from "./control.ts";
-import type { PartitionRef } from "./ops.ts";
+import type { PartitionRef } from "../kafka/ops.ts";
 import type { ShardStatsSnapshot } from "./stats.ts";
 
 const log = logger("supervisor");

@@ -5,7 +5,7 @@
  */
 import { limits } from "../../base/limits.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
-import type { ReadItem, ReadResult } from "../../shard/ops.ts";
+import type { ReadItem, ReadResult } from "../ops.ts";
 import { defineHandler, invokeOnOwners, type BrokerContext } from "../handler.ts";
 
 interface FetchRequest {

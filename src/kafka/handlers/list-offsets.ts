@@ -1,6 +1,6 @@
 /** ListOffsets (2) v1–7: earliest (-2), latest (-1), max timestamp (-3), or the first offset at a time. */
 import { ErrorCode } from "../../protocol/errors.ts";
-import type { OffsetAnswer } from "../../shard/ops.ts";
+import type { OffsetAnswer } from "../ops.ts";
 import { defineHandler, invokeOnOwners, type BrokerContext } from "../handler.ts";
 
 interface ListOffsetsRequest {

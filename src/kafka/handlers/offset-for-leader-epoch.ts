@@ -5,7 +5,7 @@
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from "../../protocol/messages/index.ts";
-import type { OffsetAnswer } from "../../shard/ops.ts";
+import type { OffsetAnswer } from "../ops.ts";
 import { defineHandler, invokeOnOwners, type BrokerContext } from "../handler.ts";
 
 const LEADER_EPOCH = 0;

@@ -4,7 +4,7 @@
  */
 import { effectiveTopicConfig } from "../../cluster/topic-config.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
-import type { ProduceItem, ProduceResult } from "../../shard/ops.ts";
+import type { ProduceItem, ProduceResult } from "../ops.ts";
 import { validateBatches } from "../../storage/record-batch.ts";
 import { defineHandler, NO_RESPONSE, scatterByShard, type BrokerContext } from "../handler.ts";
 import { autoCreateTopics } from "./auto-create.ts";

@@ -1,6 +1,8 @@
 /**
- * The typed messages one shard sends another: each op carries every partition of a request
- * that the receiving shard owns, so a request costs at most one hop per owner shard.
+ * What a Kafka handler asks of the shard that owns a partition or group: the typed ops, each
+ * carrying every partition of a request that the receiving shard owns, so a request costs at
+ * most one hop per owner shard. The handlers define this contract; `shard/` serves it (in
+ * place, or from another shard over a channel), so imports point from shard to kafka only.
  */
 import type { GroupOps } from "../group/types.ts";
 
