@@ -19,6 +19,8 @@ import { SealedFileLru } from "../storage/sealed-file-lru.ts";
 import { answerDuplicate, oversizedBatchRefusal, sequenceRefusal } from "./idempotence.ts";
 import type { OffsetAnswer, OffsetQuery, OpRequest, OpResponse, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, WatchItem } from "./ops.ts";
 
+const NO_RECORDS = new Uint8Array(0);
+
 const key = (ref: PartitionRef) => `${ref.topic}/${ref.partition}`;
 
 function parseKey(k: string): PartitionRef {
@@ -141,7 +143,10 @@ export class LocalPartitions {
           this.options.log.error("retention failed", { partition: k, error: String(error) });
           return 0;
         });
-        if (deleted > 0) this.options.log.info("retention deleted segments", { partition: k, segments: deleted, logStartOffset: log.logStartOffset });
+        if (deleted > 0) {
+          this.wake(k);
+          this.options.log.info("retention deleted segments", { partition: k, segments: deleted, logStartOffset: log.logStartOffset });
+        }
       }
       this.housekeepingTimer = setTimeout(run, this.options.props.log_compaction_interval_ms);
     };
@@ -195,10 +200,10 @@ export class LocalPartitions {
 
   private async readOne(item: ReadItem): Promise<ReadResult> {
     const log = this.logs.get(key(item));
-    if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, logStartOffset: -1, records: null };
+    if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, logStartOffset: -1, records: NO_RECORDS };
     const result = await log.read(item.fetchOffset, item.maxBytes);
     if (!result.ok) {
-      return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset, records: null };
+      return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset, records: NO_RECORDS };
     }
     return { errorCode: ErrorCode.NONE, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset, records: result.bytes };
   }
@@ -214,6 +219,7 @@ export class LocalPartitions {
     if (offset < 0 || offset > log.highWatermark) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, lowWatermark: log.logStartOffset };
     try {
       await log.deleteRecordsBefore(offset);
+      this.wake(key(item)); // waiting fetches below the new start learn they are out of range
       return { errorCode: ErrorCode.NONE, lowWatermark: log.logStartOffset };
     } catch (error) {
       this.options.log.error("delete records failed", { partition: key(item), error: String(error) });
@@ -236,9 +242,13 @@ export class LocalPartitions {
     return { errorCode: ErrorCode.NONE, offset: Math.max(found.offset, log.logStartOffset), timestampMs: found.timestampMs };
   }
 
-  /** Resolves true as soon as any partition has data past its offset, false after waitMs. */
+  /**
+   * Resolves true as soon as any partition differs from what the fetch read (new data, a moved
+   * start, the partition gone from this shard), false after waitMs. Only a change wakes it, so a
+   * fetch whose min_bytes is not met sleeps instead of re-reading the same bytes.
+   */
   watch(items: WatchItem[], waitMs: number): Promise<{ woken: boolean }> {
-    if (items.some((item) => (this.logs.get(key(item))?.highWatermark ?? -1) > item.offset)) return Promise.resolve({ woken: true });
+    if (items.some((item) => this.changedSince(item))) return Promise.resolve({ woken: true });
     return new Promise((resolve) => {
       const keys = items.map(key);
       const done = (woken: boolean) => {
@@ -254,6 +264,11 @@ export class LocalPartitions {
         set.add(wake);
       }
     });
+  }
+
+  private changedSince(item: WatchItem): boolean {
+    const log = this.logs.get(key(item));
+    return !log || log.highWatermark > item.highWatermark || log.logStartOffset !== item.logStartOffset;
   }
 
   private wake(k: string): void {
