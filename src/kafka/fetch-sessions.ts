@@ -82,7 +82,7 @@ export interface FetchSessionCacheOptions {
 const partitionKey = (topic: string, partition: number) => `${partition}:${topic}`;
 
 /** Kafka's JFetchMetadata.nextEpoch: after Int32 max comes 1 (0 means "open a session"). */
-function nextEpoch(epoch: number): number {
+export function nextEpoch(epoch: number): number {
   if (epoch < 0) return FINAL_EPOCH;
   return epoch === 0x7fffffff ? 1 : epoch + 1;
 }
