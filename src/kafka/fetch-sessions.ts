@@ -255,8 +255,9 @@ function incrementalPlan(session: FetchSession, responseBytesMax: number): Fetch
     finish: (results) => {
       const included = cached.map((c, i) => noteAnswered(c, results[i]));
       cached.forEach((c, i) => {
+        if (!included[i]) return;
         const k = partitionKey(c.topic, c.partition);
-        if (!included[i] || session.partitions.get(k) !== c) return; // forgotten meanwhile by a pipelined fetch
+        if (session.partitions.get(k) !== c) return; // forgotten meanwhile by a pipelined fetch
         session.partitions.delete(k);
         session.partitions.set(k, c);
       });
