@@ -3,6 +3,7 @@
  * the owning shard's thread, so nothing here needs a lock.
  */
 import { join } from "node:path";
+import { assert } from "../base/assert.ts";
 import type { Clock } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import type { MetadataTable } from "../cluster/metadata.ts";
@@ -37,6 +38,8 @@ export class LocalPartitions {
   /** Partitions handed off by a live move, not to be reopened while the table still names this shard. */
   private readonly released = new Set<string>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Open watches by id, to end early (`unwatch`). */
+  private readonly watches = new Map<string, (woken: boolean) => void>();
   private readonly cache = new RecentBatchCache();
   private readonly sealedFiles = new SealedFileLru();
   private readonly flusher: Flusher;
@@ -254,17 +257,20 @@ export class LocalPartitions {
    * start, the partition gone from this shard), false after waitMs. Only a change wakes it, so a
    * fetch whose min_bytes is not met sleeps instead of re-reading the same bytes.
    */
-  watch(items: WatchItem[], waitMs: number): Promise<{ woken: boolean }> {
+  watch(watchId: string, items: WatchItem[], waitMs: number): Promise<{ woken: boolean }> {
     if (items.some((item) => this.changedSince(item))) return Promise.resolve({ woken: true });
+    assert(!this.watches.has(watchId), `watch ${watchId} registered twice`);
     return new Promise((resolve) => {
       const keys = items.map(key);
       const done = (woken: boolean) => {
         clearTimeout(timer);
         for (const k of keys) this.waiters.get(k)?.delete(wake);
+        this.watches.delete(watchId);
         resolve({ woken });
       };
       const wake = () => done(true);
       const timer = setTimeout(() => done(false), waitMs);
+      this.watches.set(watchId, done);
       for (const k of keys) {
         let set = this.waiters.get(k);
         if (!set) this.waiters.set(k, (set = new Set()));
@@ -272,6 +278,13 @@ export class LocalPartitions {
       }
     });
   }
+
+  /** Ends a watch whose fetch another owner already woke, so its timer and entries do not linger until max_wait_ms. */
+  unwatch(watchId: string): Promise<null> {
+    this.watches.get(watchId)?.(false);
+    return Promise.resolve(null);
+  }
+
 
   private changedSince(item: WatchItem): boolean {
     const log = this.logs.get(key(item));

@@ -57,7 +57,9 @@ export interface Ops extends GroupOps {
   /** Bytes on disk of each partition (DescribeLogDirs). */
   sizes: { request: { items: PartitionRef[] }; response: Array<{ errorCode: number; sizeBytes: number }> };
   /** Answers once any watched partition changed (new data, start offset moved, partition gone), or after waitMs. */
-  watch: { request: { items: WatchItem[]; waitMs: number }; response: { woken: boolean } };
+  watch: { request: { watchId: string; items: WatchItem[]; waitMs: number }; response: { woken: boolean } };
+  /** Ends a watch early: another owner already woke its fetch. */
+  unwatch: { request: { watchId: string }; response: null };
 }
 
 export type OpName = keyof Ops;

@@ -182,9 +182,10 @@ export class Shard {
       case "sizes": return this.local.sizes((request as OpRequest<"sizes">).items);
       case "deleteRecords": return this.local.deleteRecords((request as OpRequest<"deleteRecords">).items);
       case "watch": {
-        const { items, waitMs } = request as OpRequest<"watch">;
-        return this.local.watch(items, waitMs);
+        const { watchId, items, waitMs } = request as OpRequest<"watch">;
+        return this.local.watch(watchId, items, waitMs);
       }
+      case "unwatch": return this.local.unwatch((request as OpRequest<"unwatch">).watchId);
     }
   }
 

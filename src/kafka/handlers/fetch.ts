@@ -102,9 +102,23 @@ async function waitForChange(context: BrokerContext, wanted: ReadItem[], results
     else byShard.set(shard, [item]);
   });
   if (byShard.size === 0) byShard.set(context.shardId, []);
-  const answers = [...byShard].map(([shard, items]) => context.invoke(shard, "watch", { waitMs, items }));
-  return (await Promise.race(answers)).woken;
+  const watchId = `${context.shardId}:${++watchesStarted}`;
+  const waiting = new Set(byShard.keys());
+  const answers = [...byShard].map(([shard, items]) =>
+    context.invoke(shard, "watch", { watchId, waitMs, items }).then((answer) => {
+      waiting.delete(shard);
+      return answer;
+    }),
+  );
+  const { woken } = await Promise.race(answers);
+  // The other owners' watches would otherwise hold their timers and entries until max_wait_ms. Nobody waits for
+  // this answer; it fails only when the channel closes at shutdown, and then the watch ends with its timer anyway.
+  for (const shard of waiting) context.invoke(shard, "unwatch", { watchId }).catch(() => {});
+  return woken;
 }
+
+/** Watches this shard started: with the shard id, a watch's id unique across shards. */
+let watchesStarted = 0;
 
 function bytesIn(results: ReadResult[]): number {
   return results.reduce((sum, r) => sum + r.records.length, 0);
