@@ -23,6 +23,8 @@ export const limits = {
   fetchSessionEvictionMs: 120_000,
   /** Partitions one fetch session may hold; a fetch with more is answered without a session. */
   fetchSessionPartitionsMax: 100_000,
+  /** Partitions all fetch sessions of one shard may hold together (~150 B each); past it, fetches go without a session. */
+  fetchSessionPartitionsCachedMax: 1_000_000,
   /** Shards (Workers) one broker may run. */
   shardsMax: 256,
   /** Log bytes between two sparse index entries of a segment (Redpanda uses ~32 KiB). */

@@ -7,11 +7,11 @@ import { FetchSessionCache, nextEpoch, type FetchPlan, type SessionFetchRequest 
 
 const EVICTION_MS = 120_000;
 
-function cache(options: { slots?: number; shardId?: number; shardCount?: number; partitionsMax?: number } = {}) {
+function cache(options: { slots?: number; shardId?: number; shardCount?: number; partitionsMax?: number; partitionsCachedMax?: number } = {}) {
   const clock = { ms: 1_000_000, nowMs() { return this.ms; } };
   const sessions = new FetchSessionCache({
     shardId: options.shardId ?? 0, shardCount: options.shardCount ?? 1, slots: options.slots ?? 10, clock,
-    evictionMs: EVICTION_MS, partitionsMax: options.partitionsMax, random: mulberry32(7),
+    evictionMs: EVICTION_MS, partitionsMax: options.partitionsMax, partitionsCachedMax: options.partitionsCachedMax, random: mulberry32(7),
   });
   return { sessions, clock };
 }
@@ -141,6 +141,20 @@ describe("session life", () => {
 });
 
 describe("bounded cache, Kafka's eviction", () => {
+  test("all sessions together hold at most partitionsCachedMax partitions; a closed session gives its share back", () => {
+    const { sessions } = cache({ partitionsCachedMax: 10 });
+    const a = openSession(sessions, partsOf(6));
+    expect(openSession(sessions, partsOf(5))).toBe(0);
+    const b = openSession(sessions, partsOf(4));
+    expect(b).toBeGreaterThan(0);
+    expect(sessions.plan(request(b, 1, [["c", 0, 0]])).errorCode).toBe(ErrorCode.FETCH_SESSION_ID_NOT_FOUND); // would make 11
+    expect(sessions.plan(request(a, 1, [], [["t", 0]])).errorCode).toBe(ErrorCode.NONE); // 5 left in a
+    expect(openSession(sessions, partsOf(5))).toBeGreaterThan(0);
+    run(sessions.plan(request(a, -1, [])), quiet); // closed: its 5 are free again
+    expect(openSession(sessions, partsOf(5))).toBeGreaterThan(0);
+    expect(openSession(sessions, partsOf(1))).toBe(0);
+  });
+
   test("with every slot taken by recent sessions, a new full fetch is answered without a session", () => {
     const { sessions } = cache({ slots: 2 });
     const a = openSession(sessions, partsOf(1));

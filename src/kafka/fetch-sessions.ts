@@ -75,6 +75,7 @@ export interface FetchSessionCacheOptions {
   clock: Clock;
   evictionMs?: number;
   partitionsMax?: number;
+  partitionsCachedMax?: number;
   /** Uniform in [0, 1): draws session ids. */
   random?: () => number;
 }
@@ -91,6 +92,9 @@ export class FetchSessionCache {
   private readonly sessions = new Map<number, FetchSession>();
   private readonly evictionMs: number;
   private readonly partitionsMax: number;
+  private readonly partitionsCachedMax: number;
+  /** Partitions over all sessions, as of each one's last touch (Kafka's numPartitions). */
+  private partitionsCached = 0;
   private readonly random: () => number;
 
   constructor(private readonly options: FetchSessionCacheOptions) {
@@ -98,6 +102,7 @@ export class FetchSessionCache {
     assert(options.slots >= 0, "negative fetch session slots");
     this.evictionMs = options.evictionMs ?? limits.fetchSessionEvictionMs;
     this.partitionsMax = options.partitionsMax ?? limits.fetchSessionPartitionsMax;
+    this.partitionsCachedMax = options.partitionsCachedMax ?? limits.fetchSessionPartitionsCachedMax;
     this.random = options.random ?? Math.random;
   }
 
@@ -125,7 +130,7 @@ export class FetchSessionCache {
     if (!session) return errorPlan(ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
     if (session.epoch !== sessionEpoch) return errorPlan(ErrorCode.INVALID_FETCH_SESSION_EPOCH);
     updateSession(session, request);
-    if (session.partitions.size > this.partitionsMax) {
+    if (!this.fits(session.partitions.size, session.sizeAtTouch)) {
       this.remove(session.id);
       return errorPlan(ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
     }
@@ -154,7 +159,7 @@ export class FetchSessionCache {
       wanted: cached.map((c) => readItem(c, request.maxBytes)),
       finish: (results) => {
         cached.forEach((c, i) => noteAnswered(c, results[i]));
-        const sessionId = partitions.size > this.partitionsMax ? INVALID_SESSION_ID : this.maybeCreate(request.replicaId >= 0, partitions);
+        const sessionId = this.fits(partitions.size, 0) ? this.maybeCreate(request.replicaId >= 0, partitions) : INVALID_SESSION_ID;
         return { sessionId, included: cached.map(() => true) };
       },
     };
@@ -196,17 +201,27 @@ export class FetchSessionCache {
     return true;
   }
 
+  /** Whether a session of `size` partitions, replacing one of `sizeBefore`, stays within the memory bounds. */
+  private fits(size: number, sizeBefore: number): boolean {
+    return size <= this.partitionsMax && this.partitionsCached - sizeBefore + size <= this.partitionsCachedMax;
+  }
+
   /** Kafka's touch: the session was used now; its size and evictability are taken afresh. */
   private touch(session: FetchSession, nowMs: number): void {
     const old = nowMs - session.createdMs > this.evictionMs;
     session.lastUsedMs = nowMs;
+    this.partitionsCached += session.partitions.size - Math.max(session.sizeAtTouch, 0);
     session.sizeAtTouch = session.partitions.size;
     session.evictableByPrivileged = !session.privileged || old;
     session.evictableByAll = old;
   }
 
   private remove(sessionId: number): void {
+    const session = this.sessions.get(sessionId);
+    if (!session) return;
     this.sessions.delete(sessionId);
+    this.partitionsCached -= session.sizeAtTouch;
+    assert(this.partitionsCached >= 0, "fetch session partition count below zero");
   }
 
   /** A random unused id ending in this shard's number; never 0. */
