@@ -63,7 +63,7 @@ const cleanupPolicy: Check = (v) => {
   const policies = items(v);
   const unknown = policies.find((p) => p !== "delete" && p !== "compact");
   if (unknown !== undefined) return `must be a list of delete and compact, got '${unknown}'`;
-  if (policies.includes("compact")) return "compact is not supported yet: skua has no log compaction (use delete)";
+  if (policies.includes("compact")) return "asks for compact, but log compaction is not supported yet (use delete)";
   if (policies.length === 0) return "must name a policy (delete)";
   return null;
 };
