@@ -14,6 +14,7 @@ import type {
 } from "../../protocol/messages/index.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
 import { authorizedOperations } from "./authorized-operations.ts";
+import { singleReplicaPartition } from "./metadata.ts";
 
 const NO_TOPIC_ID = "00000000-0000-0000-0000-000000000000";
 
@@ -69,20 +70,9 @@ function page(context: BrokerContext, names: string[], cursor: DescribeTopicPart
 }
 
 function described(context: BrokerContext, name: string, topicId: string, start: number, end: number): DescribeTopicPartitionsResponseTopic {
-  const node = context.nodeId;
   const partitions = [];
   for (let partitionIndex = start; partitionIndex < end; partitionIndex++) {
-    partitions.push({
-      errorCode: ErrorCode.NONE,
-      partitionIndex,
-      leaderId: node,
-      leaderEpoch: 0,
-      replicaNodes: [node],
-      isrNodes: [node],
-      eligibleLeaderReplicas: null,
-      lastKnownElr: null,
-      offlineReplicas: [],
-    });
+    partitions.push({ ...singleReplicaPartition(context.nodeId, partitionIndex), eligibleLeaderReplicas: null, lastKnownElr: null });
   }
   // Kafka always fills in the topic's authorized operations here; the client decides whether to show them.
   return { errorCode: ErrorCode.NONE, name, topicId, isInternal: false, partitions, topicAuthorizedOperations: authorizedOperations("topic", true) };

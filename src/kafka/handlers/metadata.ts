@@ -46,15 +46,12 @@ function describeTopic(context: BrokerContext, name: string, topic: TopicRecord 
     name,
     topicId: topic.id,
     isInternal: false,
-    partitions: topic.shards.map((_, partitionIndex) => ({
-      errorCode: ErrorCode.NONE,
-      partitionIndex,
-      leaderId: node,
-      leaderEpoch: 0,
-      replicaNodes: [node],
-      isrNodes: [node],
-      offlineReplicas: [],
-    })),
+    partitions: topic.shards.map((_, partitionIndex) => singleReplicaPartition(node, partitionIndex)),
     topicAuthorizedOperations,
   };
+}
+
+/** A partition as Metadata and DescribeTopicPartitions describe it: this node leads its only replica. */
+export function singleReplicaPartition(node: number, partitionIndex: number) {
+  return { errorCode: ErrorCode.NONE, partitionIndex, leaderId: node, leaderEpoch: 0, replicaNodes: [node], isrNodes: [node], offlineReplicas: [] };
 }

@@ -2,16 +2,19 @@
 // (Apache License 2.0), one line per field.
 import { f, message, type TaggedFields } from "../schema.ts";
 
+/** The request's Cursor and the response's NextCursor: the first topic and partition to describe. */
+const cursorFields = [
+  f("TopicName", "string", "0+"),
+  f("PartitionIndex", "int32", "0+"),
+];
+
 /** Topics by name (none: every topic), at most ResponsePartitionLimit partitions, from Cursor on. */
 export const DescribeTopicPartitionsRequest = message<DescribeTopicPartitionsRequest>("request", "DescribeTopicPartitionsRequest", 75, "0", "0+", [
   f("Topics", "[]TopicRequest", "0+", { fields: [
     f("Name", "string", "0+"),
   ] }),
   f("ResponsePartitionLimit", "int32", "0+", { default: "2000" }),
-  f("Cursor", "Cursor", "0+", { nullable: "0+", default: "null", fields: [
-    f("TopicName", "string", "0+"),
-    f("PartitionIndex", "int32", "0+"),
-  ] }),
+  f("Cursor", "Cursor", "0+", { nullable: "0+", default: "null", fields: cursorFields }),
 ]);
 
 /** NextCursor is where the next page starts, or null when this page ends the answer. */
@@ -35,10 +38,7 @@ export const DescribeTopicPartitionsResponse = message<DescribeTopicPartitionsRe
     ] }),
     f("TopicAuthorizedOperations", "int32", "0+", { default: "-2147483648" }),
   ] }),
-  f("NextCursor", "Cursor", "0+", { nullable: "0+", default: "null", fields: [
-    f("TopicName", "string", "0+"),
-    f("PartitionIndex", "int32", "0+"),
-  ] }),
+  f("NextCursor", "Cursor", "0+", { nullable: "0+", default: "null", fields: cursorFields }),
 ]);
 
 export interface DescribeTopicPartitionsRequest extends TaggedFields {
