@@ -89,6 +89,19 @@ describe("incremental fetch sessions (--smp 2)", () => {
     expect(answered(afterForget).map((p) => p.partitionIndex)).toEqual([1]);
   });
 
+  test("an incremental fetch with nothing new sleeps, and a produce to one of its partitions wakes it with just that one", async () => {
+    const full = await sessionFetch(client, { sessionId: 0, sessionEpoch: 0, partitions: all.slice(500, 600).map((p) => ({ ...p, offset: 0 })) });
+    expect(full.sessionId).toBeGreaterThan(0);
+    const startedMs = performance.now();
+    const waiting = sessionFetch(client, { sessionId: full.sessionId, sessionEpoch: 1, partitions: [], maxWaitMs: 20_000 });
+    const other = await WireClient.connect(broker.kafkaPort);
+    await produce(other, TOPIC, [{ partition: 555, records: buildBatch({ records: [{ value: new TextEncoder().encode("wake") }] }) }]);
+    other.close();
+    const woken = await waiting;
+    expect(performance.now() - startedMs).toBeLessThan(10_000);
+    expect(answered(woken).map((p) => [p.partitionIndex, p.highWatermark])).toEqual([[555, 1]]);
+  });
+
   test("an unknown session id is FETCH_SESSION_ID_NOT_FOUND (70), a wrong epoch INVALID_FETCH_SESSION_EPOCH (71)", async () => {
     const full = await sessionFetch(client, { sessionId: 0, sessionEpoch: 0, partitions: all.slice(0, 10) });
     expect(full.sessionId).toBeGreaterThan(0);
