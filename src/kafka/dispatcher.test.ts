@@ -5,21 +5,26 @@
  */
 import { expect, test } from "bun:test";
 import { AssertionError } from "../base/assert.ts";
+import { ManualClock } from "../base/clock.ts";
 import { configureLog, logger } from "../base/log.ts";
+import { mulberry32 } from "../base/random.ts";
 import { MetadataTable } from "../cluster/metadata.ts";
 import { defaultProperties } from "../cluster/properties.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { encodeRequestFrame } from "../protocol/frame.ts";
 import { buildBatch } from "../storage/batch-builder.ts";
 import { createDispatcher } from "./dispatcher.ts";
+import { FetchSessionCache } from "./fetch-sessions.ts";
 import type { BrokerContext } from "./handler.ts";
 
 /** A shard whose every op fails with `error`. */
 function failingContext(error: Error): BrokerContext {
+  const clock = new ManualClock(0);
   const table = MetadataTable.fromSnapshot({ version: 1, shardCount: 1, topics: [{ name: "t", id: "6c1b4bde-5d0c-4c39-8b7e-2f0e1f7c9a11", shards: [0], configs: {} }] });
   return {
     shardId: 0, shardCount: 1, nodeId: 0, clusterId: "test", advertised: { host: "127.0.0.1", port: 9092 },
-    props: defaultProperties(), clock: { nowMs: () => 0 }, metadata: () => table, dataDir: "/nonexistent",
+    props: defaultProperties(), clock, metadata: () => table, dataDir: "/nonexistent",
+    fetchSessions: new FetchSessionCache({ shardId: 0, shardCount: 1, slots: 4, clock, random: mulberry32(1) }),
     invoke: async () => { throw error; },
     callController: async () => { throw error; },
   };

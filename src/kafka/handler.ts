@@ -6,6 +6,7 @@ import type { ClusterProperties } from "../cluster/properties.ts";
 import type { ApiKey, ApiTypes } from "../protocol/messages/index.ts";
 import type { Loose } from "../protocol/schema.ts";
 import type { OpName, OpRequest, OpResponse } from "./ops.ts";
+import type { FetchSessionCache } from "./fetch-sessions.ts";
 
 /** What a handler may use of the shard it runs on. */
 export interface BrokerContext {
@@ -23,6 +24,8 @@ export interface BrokerContext {
   callController<N extends ControllerCallName>(name: N, request: ControllerCalls[N]["request"]): Promise<ControllerCalls[N]["response"]>;
   /** The broker's data directory: its one log dir. */
   readonly dataDir: string;
+  /** This shard's incremental fetch sessions (KIP-227). */
+  readonly fetchSessions: FetchSessionCache;
 }
 
 export interface RequestInfo {

@@ -13,6 +13,7 @@ import { closeDisk, openDisk } from "../io/backend.ts";
 import type { Disk } from "../io/disk.ts";
 import type { Connection } from "../kafka/connection.ts";
 import { createDispatcher } from "../kafka/dispatcher.ts";
+import { FetchSessionCache } from "../kafka/fetch-sessions.ts";
 import type { BrokerContext } from "../kafka/handler.ts";
 import { listenKafka } from "../kafka/server.ts";
 import { currentCore, pinThisThreadToCore } from "../native/libc.ts";
@@ -178,6 +179,12 @@ export class Shard {
       invoke: (shard, op, request) => this.invoke(shard, op, request),
       callController: (name, request) => this.callController(name, request),
       dataDir: init.dataDir,
+      fetchSessions: new FetchSessionCache({
+        shardId: init.shardId,
+        shardCount: init.shardCount,
+        slots: FetchSessionCache.slotsPerShard(init.shardCount),
+        clock: systemClock,
+      }),
     };
   }
 
