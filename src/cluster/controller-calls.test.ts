@@ -11,14 +11,24 @@ import { defaultProperties } from "./properties.ts";
 
 const disk = new PosixDisk();
 const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+const opened: Controller[] = [];
+/** Every controller a test opens is closed after it (its metadata log holds a file handle). */
+async function track(opening: Promise<Controller>): Promise<Controller> {
+  const controller = await opening;
+  opened.push(controller);
+  return controller;
+}
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((c) => c.close()));
+  dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
 
 async function setup(shardCount = 2) {
   const dataDir = mkdtempSync(join(tmpdir(), "skua-calls-"));
   dirs.push(dataDir);
   const published: MetadataUpdate[] = [];
   const shards = { publish: async (u: MetadataUpdate) => void published.push(u), release: async () => {}, shardBytes: async () => new Array<number>(shardCount).fill(0) };
-  const controller = await Controller.open({ disk, dataDir, props: defaultProperties(), shardCount, shards, warn: () => {} });
+  const controller = await track(Controller.open({ disk, dataDir, props: defaultProperties(), shardCount, shards, warn: () => {} }));
   return { dataDir, published, controller, service: new ControllerService(controller, disk, dataDir, defaultProperties()) };
 }
 

@@ -10,7 +10,17 @@ import { defaultProperties } from "./properties.ts";
 
 const disk = new PosixDisk();
 const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+const opened: Controller[] = [];
+/** Every controller a test opens is closed after it (its metadata log holds a file handle). */
+async function track(opening: Promise<Controller>): Promise<Controller> {
+  const controller = await opening;
+  opened.push(controller);
+  return controller;
+}
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((c) => c.close()));
+  dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
 
 function open(dataDir: string, shardCount: number, published: MetadataUpdate[] = []) {
   const shards = {
@@ -18,7 +28,7 @@ function open(dataDir: string, shardCount: number, published: MetadataUpdate[] =
     release: async () => {},
     shardBytes: async () => new Array<number>(shardCount).fill(0),
   };
-  return Controller.open({ disk, dataDir, props: defaultProperties(), shardCount, shards, warn: () => {} });
+  return track(Controller.open({ disk, dataDir, props: defaultProperties(), shardCount, shards, warn: () => {} }));
 }
 
 function tempDir(): string {
@@ -96,7 +106,7 @@ test("restarting with more shards evens counts, and only when the count changed"
 test("creating more partitions than the shards may hold is refused with a message", async () => {
   const props = { ...defaultProperties(), topic_partitions_per_shard: 3 };
   const shards = { publish: async () => {}, release: async () => {}, shardBytes: async () => [0, 0] };
-  const controller = await Controller.open({ disk, dataDir: tempDir(), props, shardCount: 2, shards, warn: () => {} });
+  const controller = await track(Controller.open({ disk, dataDir: tempDir(), props, shardCount: 2, shards, warn: () => {} }));
   expect((await controller.createTopics([topic("fits", 4)]))[0].errorCode).toBe(ErrorCode.NONE);
   const [outcome] = await controller.createTopics([topic("huge", 3)]);
   expect(outcome.errorCode).toBe(ErrorCode.INVALID_PARTITIONS);
@@ -106,14 +116,14 @@ test("creating more partitions than the shards may hold is refused with a messag
 test("a live move releases the partition on its old shard before publishing the new owner", async () => {
   const events: string[] = [];
   const dir = tempDir();
-  const controller = await Controller.open({
+  const controller = await track(Controller.open({
     disk, dataDir: dir, props: defaultProperties(), shardCount: 2, warn: () => {},
     shards: {
       publish: async (u) => void events.push(`publish ${JSON.stringify(u.changes.map((c) => (c.kind === "upsert_topic" ? c.topic.shards : c.kind)))}`),
       release: async (shard, ref) => void events.push(`release ${shard} ${ref.topic}/${ref.partition}`),
       shardBytes: async () => [0, 0],
     },
-  });
+  }));
   await controller.createTopics([topic("m", 2)]);
   events.length = 0;
   expect(await controller.movePartition("m", 0, 1)).toEqual({ ok: true, move: { topic: "m", partition: 0, from: 0, to: 1 } });

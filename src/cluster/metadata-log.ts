@@ -12,6 +12,7 @@ import type { MetadataUpdate } from "./metadata.ts";
 
 export class MetadataLog {
   private appending = false;
+  private closed = false;
   /** A failed append may have left bytes past `sizeBytes`; the next one cuts them first. */
   private tailUnknown = false;
 
@@ -55,8 +56,11 @@ export class MetadataLog {
     }
   }
 
-  close(): Promise<void> {
-    return this.file.close();
+  /** Closes the file; a second call does nothing. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.file.close();
   }
 }
 
