@@ -1,31 +1,17 @@
 import { afterEach, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { PosixDisk } from "../io/posix-disk.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { Controller } from "./controller.ts";
 import { ControllerService } from "./controller-calls.ts";
 import type { MetadataUpdate } from "./metadata.ts";
 import { defaultProperties } from "./properties.ts";
+import { cleanUp, disk, tempDir, track } from "./test-helpers.ts";
 
-const disk = new PosixDisk();
-const dirs: string[] = [];
-const opened: Controller[] = [];
-/** Every controller a test opens is closed after it (its metadata log holds a file handle). */
-async function track(opening: Promise<Controller>): Promise<Controller> {
-  const controller = await opening;
-  opened.push(controller);
-  return controller;
-}
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((c) => c.close()));
-  dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
-});
+afterEach(cleanUp);
 
 async function setup(shardCount = 2) {
-  const dataDir = mkdtempSync(join(tmpdir(), "skua-calls-"));
-  dirs.push(dataDir);
+  const dataDir = tempDir("skua-calls-");
   const published: MetadataUpdate[] = [];
   const shards = { publish: async (u: MetadataUpdate) => void published.push(u), release: async () => {}, shardBytes: async () => new Array<number>(shardCount).fill(0) };
   const controller = await track(Controller.open({ disk, dataDir, props: defaultProperties(), shardCount, shards, warn: () => {} }));

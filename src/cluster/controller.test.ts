@@ -1,26 +1,13 @@
 import { afterEach, expect, test } from "bun:test";
-import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync } from "node:fs";
 import { join } from "node:path";
-import { PosixDisk } from "../io/posix-disk.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { Controller, type CreateTopicCommand } from "./controller.ts";
 import type { MetadataUpdate } from "./metadata.ts";
 import { defaultProperties } from "./properties.ts";
+import { cleanUp, disk, tempDir, track } from "./test-helpers.ts";
 
-const disk = new PosixDisk();
-const dirs: string[] = [];
-const opened: Controller[] = [];
-/** Every controller a test opens is closed after it (its metadata log holds a file handle). */
-async function track(opening: Promise<Controller>): Promise<Controller> {
-  const controller = await opening;
-  opened.push(controller);
-  return controller;
-}
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((c) => c.close()));
-  dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
-});
+afterEach(cleanUp);
 
 function open(dataDir: string, shardCount: number, published: MetadataUpdate[] = []) {
   const shards = {
@@ -31,18 +18,13 @@ function open(dataDir: string, shardCount: number, published: MetadataUpdate[] =
   return track(Controller.open({ disk, dataDir, props: defaultProperties(), shardCount, shards, warn: () => {} }));
 }
 
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "skua-controller-"));
-  dirs.push(dir);
-  return dir;
-}
 
 const topic = (name: string, partitions: number, configs: Record<string, string> = {}): CreateTopicCommand => ({
   name, partitions, replicationFactor: -1, configs, validateOnly: false,
 });
 
 test("partitions go to the least-loaded shard and counts differ by at most one", async () => {
-  const controller = await open(tempDir(), 3);
+  const controller = await open(tempDir("skua-controller-"), 3);
   await controller.createTopics([topic("a", 4), topic("b", 5)]);
   const counts = controller.table.partitionCountByShard(3);
   expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
@@ -51,7 +33,7 @@ test("partitions go to the least-loaded shard and counts differ by at most one",
 
 test("each topic gets its own error code; good ones in the same request are created", async () => {
   const published: MetadataUpdate[] = [];
-  const controller = await open(tempDir(), 2, published);
+  const controller = await open(tempDir("skua-controller-"), 2, published);
   await controller.createTopics([topic("exists", 1)]);
   const outcomes = await controller.createTopics([
     topic("bad/name", 1), topic("exists", 1), topic("zero", 0), topic("badcfg", 1, { "retention.ms": "soon" }),
@@ -67,7 +49,7 @@ test("each topic gets its own error code; good ones in the same request are crea
 });
 
 test("metadata survives a restart, and a torn last record is cut", async () => {
-  const dir = tempDir();
+  const dir = tempDir("skua-controller-");
   const first = await open(dir, 2);
   await first.createTopics([topic("kept", 3, { "retention.ms": "1000" })]);
   const id = first.table.topic("kept")!.id;
@@ -81,7 +63,7 @@ test("metadata survives a restart, and a torn last record is cut", async () => {
 });
 
 test("restarting with fewer shards moves partitions of vanished shards to live ones", async () => {
-  const dir = tempDir();
+  const dir = tempDir("skua-controller-");
   const wide = await open(dir, 4);
   await wide.createTopics([topic("t", 8)]);
   await wide.close();
@@ -92,7 +74,7 @@ test("restarting with fewer shards moves partitions of vanished shards to live o
 });
 
 test("restarting with more shards evens counts, and only when the count changed", async () => {
-  const dir = tempDir();
+  const dir = tempDir("skua-controller-");
   const narrow = await open(dir, 2);
   await narrow.createTopics([topic("t", 8)]);
   await narrow.close();
@@ -106,7 +88,7 @@ test("restarting with more shards evens counts, and only when the count changed"
 test("creating more partitions than the shards may hold is refused with a message", async () => {
   const props = { ...defaultProperties(), topic_partitions_per_shard: 3 };
   const shards = { publish: async () => {}, release: async () => {}, shardBytes: async () => [0, 0] };
-  const controller = await track(Controller.open({ disk, dataDir: tempDir(), props, shardCount: 2, shards, warn: () => {} }));
+  const controller = await track(Controller.open({ disk, dataDir: tempDir("skua-controller-"), props, shardCount: 2, shards, warn: () => {} }));
   expect((await controller.createTopics([topic("fits", 4)]))[0].errorCode).toBe(ErrorCode.NONE);
   const [outcome] = await controller.createTopics([topic("huge", 3)]);
   expect(outcome.errorCode).toBe(ErrorCode.INVALID_PARTITIONS);
@@ -115,7 +97,7 @@ test("creating more partitions than the shards may hold is refused with a messag
 
 test("a live move releases the partition on its old shard before publishing the new owner", async () => {
   const events: string[] = [];
-  const dir = tempDir();
+  const dir = tempDir("skua-controller-");
   const controller = await track(Controller.open({
     disk, dataDir: dir, props: defaultProperties(), shardCount: 2, warn: () => {},
     shards: {
