@@ -18,7 +18,6 @@ function open(dataDir: string, shardCount: number, published: MetadataUpdate[] =
   return track(Controller.open({ disk, dataDir, props: defaultProperties(), shardCount, shards, warn: () => {} }));
 }
 
-
 const topic = (name: string, partitions: number, configs: Record<string, string> = {}): CreateTopicCommand => ({
   name, partitions, replicationFactor: -1, configs, validateOnly: false,
 });
