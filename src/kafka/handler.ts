@@ -3,6 +3,7 @@ import type { Clock } from "../base/clock.ts";
 import type { ControllerCallName, ControllerCalls } from "../cluster/controller-calls.ts";
 import type { MetadataTable } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
+import type { ProducerIdPool } from "./producer-id-pool.ts";
 import type { OpName, OpRequest, OpResponse } from "../shard/ops.ts";
 
 /** What a handler may use of the shard it runs on. */
@@ -19,6 +20,8 @@ export interface BrokerContext {
   invoke<Op extends OpName>(shard: number, op: Op, request: OpRequest<Op>): Promise<OpResponse<Op>>;
   /** Asks the controller (main thread); metadata changes it made are applied here before it answers. */
   callController<N extends ControllerCallName>(name: N, request: ControllerCalls[N]["request"]): Promise<ControllerCalls[N]["response"]>;
+  /** This shard's producer ids: one pool for the shard's lifetime, refilled from the controller by blocks. */
+  readonly producerIds: ProducerIdPool;
   /** The broker's data directory: its one log dir. */
   readonly dataDir: string;
 }

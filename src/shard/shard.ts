@@ -12,6 +12,7 @@ import type { Disk } from "../io/disk.ts";
 import type { Connection } from "../kafka/connection.ts";
 import { createDispatcher } from "../kafka/dispatcher.ts";
 import type { BrokerContext } from "../kafka/handler.ts";
+import { ProducerIdPool } from "../kafka/producer-id-pool.ts";
 import { listenKafka } from "../kafka/server.ts";
 import { currentCore, pinThisThreadToCore } from "../native/libc.ts";
 import { loadNativeCrc32c } from "../native/crc32c.ts";
@@ -35,6 +36,8 @@ export class Shard {
   private readonly disk: Disk;
   private listener: TCPSocketListener<Connection> | null = null;
   private nextControllerCallId = 1;
+  /** Lives as long as the shard: one controller call per block of ids, not per InitProducerId. */
+  private readonly producerIds = new ProducerIdPool(() => this.callController("allocateProducerIds", {}));
   private readonly pendingControllerCalls = new Map<number, { resolve: (result: unknown) => void; reject: (error: Error) => void }>();
 
   constructor(
@@ -155,6 +158,7 @@ export class Shard {
       metadata: () => this.table,
       invoke: (shard, op, request) => this.invoke(shard, op, request),
       callController: (name, request) => this.callController(name, request),
+      producerIds: this.producerIds,
       dataDir: init.dataDir,
     };
   }
