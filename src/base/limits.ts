@@ -31,6 +31,8 @@ export const limits = {
   uringWriteBuffersPooledBytesMax: 32 * 1024 * 1024,
   /** Files of sealed segments a shard keeps open for reads; past it the least recently read close. */
   sealedSegmentFilesOpenMax: 512,
+  /** After a failed write or sync (and the cut back to the high watermark), appends are refused for this long before the log tries again. */
+  logFailureRetryMs: 1000,
   /** Bytes read per step when recovery rescans a segment (grown to fit one larger batch). */
   recoveryReadChunkBytes: 1024 * 1024,
   /** Largest batch recovery accepts on disk: no batch can exceed the request that carried it. */

@@ -49,6 +49,18 @@ export function diskContract(name: string, makeDisk: () => Disk): void {
       await f.close();
     });
 
+    test("writtenThrough settles for written bytes; truncate then takes writes from the cut", async () => {
+      const f = await disk.open(path.join(dir, "w"), { create: true });
+      await f.write(0, new Uint8Array(10_000).fill(5));
+      await f.writtenThrough(10_000);
+      await f.truncate(4000);
+      expect(await f.size()).toBe(4000);
+      await f.write(4000, new Uint8Array([6, 7]));
+      await f.writtenThrough(4002);
+      expect([...(await f.read(3999, 10))]).toEqual([5, 6, 7]);
+      await f.close();
+    });
+
     test("large write round trip", async () => {
       const f = await disk.open(path.join(dir, "big"), { create: true });
       const data = Uint8Array.from({ length: 3 * 1024 * 1024 + 17 }, (_, i) => (i * 7) & 0xff);
