@@ -127,6 +127,7 @@ export class LocalPartitions {
       cache: this.cache,
       sealedFiles: this.sealedFiles,
       log: (message: string) => this.options.log.warn(message, { partition: k }),
+      onCut: (endOffset) => this.producerStates.get(log)?.truncate(endOffset),
     });
     this.producerStates.set(log, await loadProducerState(this.options.disk, log));
     this.logs.set(k, log);
@@ -170,11 +171,14 @@ export class LocalPartitions {
     if (verdict.kind === "duplicate") return answerDuplicate(log, verdict.batch, item.acks, this.flusher);
     if (verdict.kind !== "append") return sequenceRefusal(verdict);
     try {
-      const appended = log.append(item.records, this.options.clock.nowMs());
-      producers.recordPayload(item.records, appended.written);
+      // acks=-1 batches become visible (and are answered) only after their fdatasync; every
+      // answer waits for visibility, so nothing acknowledged is ever cut after a failure.
+      const appended = log.append(item.records, this.options.clock.nowMs(), { sync: item.acks === -1 });
+      producers.recordPayload(item.records, appended.visible);
       await appended.written;
-      this.wake(key(item));
       if (item.acks === -1) await this.flusher.requestFlush(log);
+      await appended.visible;
+      this.wake(key(item));
       return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: appended.baseOffset, logAppendTimeMs: -1, logStartOffset: log.logStartOffset };
     } catch (error) {
       this.options.log.error("append failed", { partition: key(item), error: String(error) });
