@@ -112,6 +112,8 @@ export class UringFile implements DiskFile {
     return this.serialize(async () => {
       this.dispatchOpen();
       await Promise.all(this.chunks.map((chunk) => chunk.written));
+      // Past what was written there may be a hole: only a cut below it makes the file whole.
+      if (this.failure !== null && size > this.kernelBytes) throw this.failure;
       await ftruncate(this.fd, size);
       this.sizeBytes = this.physicalBytes = this.kernelBytes = size;
       this.tail = null;

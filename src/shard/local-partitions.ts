@@ -11,7 +11,7 @@ import { effectiveTopicConfig } from "../cluster/topic-config.ts";
 import type { Disk } from "../io/disk.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { Flusher } from "../storage/flusher.ts";
-import { PartitionLog } from "../storage/partition-log.ts";
+import { LogFailedError, PartitionLog } from "../storage/partition-log.ts";
 import { loadProducerState, saveProducerState } from "../storage/producer-snapshot.ts";
 import type { ProducerState } from "../storage/producer-state.ts";
 import { RecentBatchCache } from "../storage/recent-batch-cache.ts";
@@ -181,7 +181,8 @@ export class LocalPartitions {
       this.wake(key(item));
       return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: appended.baseOffset, logAppendTimeMs: -1, logStartOffset: log.logStartOffset };
     } catch (error) {
-      this.options.log.error("append failed", { partition: key(item), error: String(error) });
+      // A refusal while the log recovers from a failure was logged once, by the log.
+      if (!(error instanceof LogFailedError)) this.options.log.error("append failed", { partition: key(item), error: String(error) });
       return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, errorMessage: String(error), baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
     }
   }

@@ -460,6 +460,7 @@ export class PartitionLog {
     await this.truncateTo(endOffset);
     this.syncedOffset = Math.min(this.syncedOffset, endOffset);
     this.cache?.truncate(this.cacheLogId, endOffset);
+    this.failureEpoch++; // a flush that started during the cut covered offsets now handed out again
     this.onCut(endOffset);
   }
 
