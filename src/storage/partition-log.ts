@@ -466,15 +466,18 @@ export class PartitionLog {
 
   /** Drops everything at and past `endOffset` (a batch boundary at or below the high watermark), on disk too. */
   private async truncateTo(endOffset: number): Promise<void> {
-    const at = this.findSegment(endOffset);
-    const index = this.segments.indexOf(at);
+    let at = this.findSegment(endOffset);
+    let index = this.segments.indexOf(at);
+    // A segment rolled at the cut whose file could not even be created: the one before takes appends again.
+    if (at.baseOffset === endOffset && index > 0 && (await at.ready.then(() => false, () => true))) at = this.segments[--index]!;
     for (const later of this.segments.splice(index + 1)) {
       this.dirty.delete(later);
       this.sealing.delete(later);
       await later.delete();
     }
     let position = 0;
-    if (at.baseOffset !== endOffset) {
+    if (at.nextOffset === endOffset) position = at.sizeBytes; // wholly visible: nothing of it is cut
+    else if (at.baseOffset !== endOffset) {
       assert(this.visibleAt !== null && this.visibleAt.segment === at, `cut to ${endOffset} outside the visible segment`);
       position = this.visibleAt.position;
     }
@@ -718,7 +721,8 @@ export class PartitionLog {
     await this.lastWritten.catch(() => {});
     await this.idle();
     // The active segment's index is not written: the last segment is always rescanned at open.
-    if (this.failure === null) await this.flush();
+    // After a cut that worked the log is whole again, and the cut itself is worth making durable.
+    if (this.failure === null || this.retryAtMs !== Infinity) await this.flush();
     await Promise.all(this.segments.map((segment) => segment.closeFile()));
     this.cache?.unregister(this.cacheLogId);
   }
