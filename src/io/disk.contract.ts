@@ -5,6 +5,9 @@ import path from "node:path";
 import { mulberry32 } from "../base/random.ts";
 import type { Disk } from "./disk.ts";
 
+/** The model run is a fixed amount of CPU-bound work: on 2 cores shared with other test runs it can take several times its ~2 s. */
+const MODEL_TEST_TIMEOUT_MS = 30_000;
+
 /** The contract every Disk backend must meet. Each backend's test file calls this once. */
 export function diskContract(name: string, makeDisk: () => Disk): void {
   describe(`Disk contract: ${name}`, () => {
@@ -174,6 +177,6 @@ export function diskContract(name: string, makeDisk: () => Disk): void {
       expect(await g.size()).toBe(model.length);
       expect(Buffer.compare(await g.read(0, model.length), model)).toBe(0);
       await g.close();
-    });
+    }, MODEL_TEST_TIMEOUT_MS);
   });
 }
