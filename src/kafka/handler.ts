@@ -5,6 +5,7 @@ import type { MetadataTable } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
 import type { ProducerIdPool } from "./producer-id-pool.ts";
 import type { OpName, OpRequest, OpResponse } from "../shard/ops.ts";
+import type { FetchSessionCache } from "./fetch-sessions.ts";
 
 /** What a handler may use of the shard it runs on. */
 export interface BrokerContext {
@@ -24,6 +25,8 @@ export interface BrokerContext {
   readonly producerIds: ProducerIdPool;
   /** The broker's data directory: its one log dir. */
   readonly dataDir: string;
+  /** This shard's incremental fetch sessions (KIP-227). */
+  readonly fetchSessions: FetchSessionCache;
 }
 
 export interface RequestInfo {
