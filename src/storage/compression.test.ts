@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { gzipSync, zstdCompressSync } from "node:zlib";
+import { decodeBatches } from "../../test/helpers/records.ts";
 import { Codec, type CodecId, compress, decompress, DecompressionError } from "./compression.ts";
+import { FIXTURE_RECORDS, fixtureValue } from "./testdata/kcat-fixtures.ts";
 
 const codecs: CodecId[] = [Codec.gzip, Codec.snappy, Codec.lz4, Codec.zstd];
 const text = new TextEncoder().encode("skua record value ".repeat(5000));
@@ -55,6 +57,17 @@ describe("corrupt input is a DecompressionError", () => {
       const cut = packed.subarray(0, packed.length >> 1);
       expect(() => decompress(codec, cut)).toThrow(DecompressionError);
       expect(() => decompress(codec, randomBytes(300, 3))).toThrow(DecompressionError);
+    });
+  }
+});
+
+describe("batches compressed by librdkafka (kcat) decode", () => {
+  for (const name of ["gzip", "snappy", "lz4", "zstd"]) {
+    test(`${name}: every record of the fixture batch comes back`, async () => {
+      const bytes = new Uint8Array(await Bun.file(`${import.meta.dir}/testdata/kcat-${name}.batch`).arrayBuffer());
+      expect(bytes[22]! & 7).toBe(codecs[["gzip", "snappy", "lz4", "zstd"].indexOf(name)]!);
+      const records = decodeBatches(bytes, (codec, payload) => decompress(codec as CodecId, payload));
+      expect(records.map((r) => r.value)).toEqual(Array.from({ length: FIXTURE_RECORDS }, (_, i) => fixtureValue(i)));
     });
   }
 });
