@@ -68,7 +68,7 @@ function groupByTopic(request: ProduceRequest, results: ProduceResult[]) {
     name: topic.name,
     partitionResponses: topic.partitionData.map((p) => {
       const result = results[next++];
-      return { index: p.index, ...result, recordErrors: [] };
+      return { index: p.index, ...result, recordErrors: result.recordErrors ?? [] };
     }),
   }));
 }
