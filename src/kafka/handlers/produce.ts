@@ -1,6 +1,7 @@
 /**
  * Produce (0) v3–9. Each partition's batches are checked here (CRC-32C, framing, size) on the
- * shard that received them, then appended by the partition's owner shard.
+ * shard that received them, then appended by the partition's owner shard, which first applies the
+ * topic's timestamp and compression configs (storage/batch-rewrite.ts).
  */
 import { effectiveTopicConfig } from "../../cluster/topic-config.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
