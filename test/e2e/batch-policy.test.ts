@@ -150,6 +150,8 @@ describe("batch timestamps and codecs owned by the broker (--smp 2)", () => {
       expect(decodeBatches(stored, inflate).map((r) => r.value)).toEqual(values);
       const consumed = await kcatConsumeAll(broker.brokers, topic);
       expect(consumed.map((c) => c.value)).toEqual(values);
+      const described = await withAdmin(kafka, (admin) => admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: topic, configNames: ["compression.type"] }] }));
+      expect(described.resources[0]!.configEntries.map((e) => [e.configName, e.configValue])).toEqual([["compression.type", codec]]);
     });
   }
 

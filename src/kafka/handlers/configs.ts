@@ -21,6 +21,8 @@ export const topicConfigDefs: Record<string, { property: PropertyName; type: num
   "segment.ms": { property: "log_segment_ms", type: ConfigType.LONG, documentation: "Segment age at which the log rolls" },
   "max.message.bytes": { property: "kafka_batch_max_bytes", type: ConfigType.INT, documentation: "Largest record batch accepted" },
   "cleanup.policy": { property: "log_cleanup_policy", type: ConfigType.LIST, documentation: "What happens to old segments (only delete)" },
+  "compression.type": { property: "log_compression_type", type: ConfigType.STRING, documentation: "Codec batches are stored in: producer keeps the producer's, others recompress on produce" },
+  "message.timestamp.type": { property: "log_message_timestamp_type", type: ConfigType.STRING, documentation: "CreateTime (the producer's) or LogAppendTime (the broker's time at append)" },
 };
 
 /** Config names that hold comma-separated lists (IncrementalAlterConfigs APPEND/SUBTRACT). */
