@@ -22,6 +22,7 @@
 import { gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from "node:zlib";
 import { compress as lz4Compress } from "lz4js";
 import { compress as snappyCompress, uncompress as snappyUncompress } from "snappyjs";
+import { concatBytes } from "../base/bytes.ts";
 import { limits } from "../base/limits.ts";
 
 export const Codec = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
@@ -116,7 +117,7 @@ function snappyDecompress(bytes: Uint8Array, outputBytesMax: number): Uint8Array
     blocks.push(block);
     at += length;
   }
-  return concat(blocks, total);
+  return concatBytes(blocks);
 }
 
 function snappyBlock(bytes: Uint8Array, remainingBytes: number, outputBytesMax = remainingBytes): Uint8Array {
@@ -136,26 +137,13 @@ function xerialCompress(bytes: Uint8Array): Uint8Array {
   hv.setInt32(8, 1); // version
   hv.setInt32(12, 1); // compatible version
   const parts: Uint8Array[] = [header];
-  let total = header.length;
   for (let at = 0; at < bytes.length; at += XERIAL_BLOCK_BYTES) {
     const block = asUint8(snappyCompress(asUint8(bytes.subarray(at, at + XERIAL_BLOCK_BYTES))));
     const length = new Uint8Array(4);
     new DataView(length.buffer).setInt32(0, block.length);
     parts.push(length, block);
-    total += 4 + block.length;
   }
-  return concat(parts, total);
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 // --- lz4 frame decoding ------------------------------------------------------------------------
@@ -206,36 +194,32 @@ function lz4FrameDecompress(src: Uint8Array, outputBytesMax: number): Uint8Array
 
 /** Decodes one LZ4 block src[from..end) onto out; matches may reach into earlier blocks. */
 function lz4Block(src: Uint8Array, from: number, end: number, out: GrowableOutput): void {
-  let at = from;
-  while (at < end) {
-    const token = src[at++]!;
-    let literals = token >> 4;
-    if (literals === 15) {
-      let byte: number;
-      do {
-        if (at >= end) throw new DecompressionError("lz4 block ends inside a literal length");
-        byte = src[at++]!;
-        literals += byte;
-      } while (byte === 255);
-    }
-    if (literals > end - at) throw new DecompressionError("lz4 literals run past the block");
-    out.literals(src, at, literals);
-    at += literals;
-    if (at >= end) return; // the last sequence has literals only
-    if (end - at < 2) throw new DecompressionError("lz4 block ends inside a match offset");
-    const offset = src[at]! | (src[at + 1]! << 8);
-    at += 2;
-    let length = token & 15;
-    if (length === 15) {
-      let byte: number;
-      do {
-        if (at >= end) throw new DecompressionError("lz4 block ends inside a match length");
-        byte = src[at++]!;
-        length += byte;
-      } while (byte === 255);
-    }
-    out.match(offset, length + LZ4_MIN_MATCH);
+  const cursor = { at: from };
+  while (cursor.at < end) {
+    const token = src[cursor.at++]!;
+    const literals = lz4Length(src, cursor, end, token >> 4, "literal length");
+    if (literals > end - cursor.at) throw new DecompressionError("lz4 literals run past the block");
+    out.literals(src, cursor.at, literals);
+    cursor.at += literals;
+    if (cursor.at >= end) return; // the last sequence has literals only
+    if (end - cursor.at < 2) throw new DecompressionError("lz4 block ends inside a match offset");
+    const offset = src[cursor.at]! | (src[cursor.at + 1]! << 8);
+    cursor.at += 2;
+    out.match(offset, lz4Length(src, cursor, end, token & 15, "match length") + LZ4_MIN_MATCH);
   }
+}
+
+/** A token's 4-bit length; 15 continues in bytes that add up while they are 255. */
+function lz4Length(src: Uint8Array, cursor: { at: number }, end: number, nibble: number, what: string): number {
+  let length = nibble;
+  if (nibble !== 15) return length;
+  let byte: number;
+  do {
+    if (cursor.at >= end) throw new DecompressionError(`lz4 block ends inside a ${what}`);
+    byte = src[cursor.at++]!;
+    length += byte;
+  } while (byte === 255);
+  return length;
 }
 
 /** Output that doubles as it fills, never past `max` bytes. */
