@@ -1,7 +1,13 @@
 // Types for the two pure-JS codec packages, which ship none (only what compression.ts calls).
 declare module "lz4js" {
-  /** One LZ4 frame (4 MiB linked blocks, no checksums besides the header's). */
-  export function compress(src: Uint8Array, maxSize?: number): Uint8Array;
+  /** Compresses src[sIndex, sIndex+sLength) as one LZ4 block into dst; 0 when nothing matched. */
+  export function compressBlock(src: Uint8Array, dst: Uint8Array, sIndex: number, sLength: number, hashTable: Uint32Array): number;
+  /** Largest block compressBlock may write for n input bytes. */
+  export function compressBound(n: number): number;
+}
+declare module "lz4js/xxh32.js" {
+  /** xxHash32 of src[index, index+len). */
+  export function hash(seed: number, src: Uint8Array, index: number, len: number): number;
 }
 declare module "snappyjs" {
   /** One raw snappy block. */

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { gzipSync, zstdCompressSync } from "node:zlib";
 import { decodeBatches } from "../../test/helpers/records.ts";
-import { Codec, type CodecId, compress, decompress, DecompressionError } from "./compression.ts";
+import { hash as xxh32 } from "lz4js/xxh32.js";
+import { Codec, type CodecId, compress, decompress, DecompressionError, lz4FrameCompress } from "./compression.ts";
 import { FIXTURE_RECORDS, fixtureValue } from "./testdata/kcat-fixtures.ts";
 
 const codecs: CodecId[] = [Codec.gzip, Codec.snappy, Codec.lz4, Codec.zstd];
@@ -27,6 +28,27 @@ describe("compression round trips", () => {
   test("snappy is written with the xerial framing the Java client uses", () => {
     const packed = compress(Codec.snappy, text);
     expect([...packed.subarray(0, 8)]).toEqual([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
+  });
+
+  test("lz4 frames are written as Kafka's Java client writes them: independent 64 KiB blocks", () => {
+    const input = randomBytes(200_000).map((b, i) => (i % 3 === 0 ? b : 7));
+    const frame = compress(Codec.lz4, input);
+    expect([frame[4], frame[5]]).toEqual([0x60, 0x40]); // FLG: version 1, independent blocks; BD: 64 KiB
+    expect(frame[6]).toBe((xxh32(0, frame, 4, 2) >>> 8) & 0xff);
+    // The second block alone, in a frame of its own, decodes to the second 64 KiB: nothing reaches back.
+    const dv = new DataView(frame.buffer, frame.byteOffset);
+    const firstSize = dv.getUint32(7, true) & 0x7fffffff;
+    const secondAt = 7 + 4 + firstSize;
+    const secondSize = dv.getUint32(secondAt, true) & 0x7fffffff;
+    const alone = new Uint8Array([...frame.subarray(0, 7), ...frame.subarray(secondAt, secondAt + 4 + secondSize), 0, 0, 0, 0]);
+    expect(decompress(Codec.lz4, alone)).toEqual(input.subarray(65536, 131072));
+  });
+
+  test("lz4 with magic 0's broken header checksum (over the magic number too) is written on request and read", () => {
+    const frame = lz4FrameCompress(text, true);
+    expect(frame[6]).toBe((xxh32(0, frame, 0, 6) >>> 8) & 0xff);
+    expect(frame[6]).not.toBe((xxh32(0, frame, 4, 2) >>> 8) & 0xff);
+    expect(decompress(Codec.lz4, frame)).toEqual(text);
   });
 
   test("raw snappy (librdkafka) decodes too", async () => {

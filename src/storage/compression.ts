@@ -10,17 +10,19 @@
  *   xerial/snappy-java framing (`\x82SNAPPY\0`, version, compatible version, then length-prefixed raw
  *   blocks); librdkafka writes one raw block. Both are decoded; compress writes xerial framing
  *   with 32 KiB blocks as the Java client does (librdkafka, kafkajs-snappy and Java read both).
- * - lz4: the LZ4 frame format. Encoding uses `lz4js` (pure JS); decoding is done here, so every
- *   length is checked against the limit before a byte is written. The frame header checksum is
- *   not checked: Kafka's magic-0 LZ4 (KAFKA-3160) computed it over the magic number too (a
- *   "broken" checksum), and a decoder that accepts either is what Kafka's own reader does for
- *   magic 0. Whoever encodes LZ4 for a magic-0 message set must write that broken checksum
- *   (xxh32 of bytes 0..FLG+BD, i.e. starting at the magic, second byte) for Kafka 0.8/0.9 clients;
- *   `compress` writes the correct (magic 1+) one. Block and content checksums are skipped too:
- *   the batch's CRC-32C already covers the compressed bytes.
+ * - lz4: the LZ4 frame format. Frames are written here as Kafka's Java client writes them
+ *   (KafkaLZ4BlockOutputStream: independent 64 KiB blocks, no checksums but the header's), each
+ *   block compressed by `lz4js` (pure JS), because Java's reader decodes every block on its own.
+ *   Decoding is done here, so every length is checked against the limit before a byte is
+ *   written. The header checksum is not checked: Kafka's magic-0 LZ4 (KAFKA-3160) computed it
+ *   over the magic number too (a "broken" checksum), and Kafka reads either for magic 0. For a
+ *   magic-0 message set sent to a 0.8/0.9 client, `lz4FrameCompress(bytes, true)` writes that
+ *   broken checksum; `compress` writes the correct (magic 1+) one. Block and content checksums
+ *   are skipped on read: the batch's CRC-32C already covers the compressed bytes.
  */
 import { gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from "node:zlib";
-import { compress as lz4Compress } from "lz4js";
+import { compressBlock as lz4CompressBlock, compressBound as lz4CompressBound } from "lz4js";
+import { hash as xxh32 } from "lz4js/xxh32.js";
 import { compress as snappyCompress, uncompress as snappyUncompress } from "snappyjs";
 import { concatBytes } from "../base/bytes.ts";
 import { limits } from "../base/limits.ts";
@@ -47,7 +49,7 @@ export function compress(codec: CodecId, bytes: Uint8Array): Uint8Array {
     case Codec.snappy:
       return xerialCompress(bytes);
     case Codec.lz4:
-      return asUint8(lz4Compress(bytes));
+      return lz4FrameCompress(bytes);
     case Codec.zstd:
       return asUint8(zstdCompressSync(bytes));
   }
@@ -146,7 +148,7 @@ function xerialCompress(bytes: Uint8Array): Uint8Array {
   return concatBytes(parts);
 }
 
-// --- lz4 frame decoding ------------------------------------------------------------------------
+// --- lz4 frames -------------------------------------------------------------------------------
 
 const LZ4_FRAME_MAGIC = 0x184d2204;
 const LZ4_FLG_VERSION_MASK = 0xc0;
@@ -157,6 +159,39 @@ const LZ4_FLG_CONTENT_CHECKSUM = 0x04;
 const LZ4_FLG_DICT_ID = 0x01;
 const LZ4_BLOCK_UNCOMPRESSED = 0x80000000;
 const LZ4_MIN_MATCH = 4;
+
+/** FLG: version 01, blocks independent; BD: 64 KiB blocks (what Kafka's Java client writes). */
+const LZ4_WRITE_FLG = 0x60;
+const LZ4_WRITE_BD = 4 << 4;
+const LZ4_WRITE_BLOCK_BYTES = 64 * 1024;
+const LZ4_HASH_TABLE_ENTRIES = 1 << 16;
+
+/**
+ * One LZ4 frame of independent 64 KiB blocks. `brokenHeaderChecksum`: the checksum Kafka's
+ * magic-0 writer computed (over the magic number and the descriptor, KAFKA-3160).
+ */
+export function lz4FrameCompress(bytes: Uint8Array, brokenHeaderChecksum = false): Uint8Array {
+  const header = new Uint8Array(7);
+  const hv = new DataView(header.buffer);
+  hv.setUint32(0, LZ4_FRAME_MAGIC, true);
+  header[4] = LZ4_WRITE_FLG;
+  header[5] = LZ4_WRITE_BD;
+  header[6] = (xxh32(0, header, brokenHeaderChecksum ? 0 : 4, brokenHeaderChecksum ? 6 : 2) >>> 8) & 0xff;
+  const parts: Uint8Array[] = [header];
+  const hashTable = new Uint32Array(LZ4_HASH_TABLE_ENTRIES);
+  const scratch = new Uint8Array(lz4CompressBound(LZ4_WRITE_BLOCK_BYTES));
+  for (let at = 0; at < bytes.length; at += LZ4_WRITE_BLOCK_BYTES) {
+    const chunk = bytes.subarray(at, at + LZ4_WRITE_BLOCK_BYTES);
+    hashTable.fill(0); // independent blocks: no match reaches into an earlier one
+    const packed = lz4CompressBlock(chunk, scratch, 0, chunk.length, hashTable);
+    const stored = packed === 0 || packed >= chunk.length;
+    const size = new Uint8Array(4);
+    new DataView(size.buffer).setUint32(0, stored ? (LZ4_BLOCK_UNCOMPRESSED | chunk.length) >>> 0 : packed, true);
+    parts.push(size, stored ? chunk : scratch.slice(0, packed));
+  }
+  parts.push(new Uint8Array(4)); // end mark
+  return concatBytes(parts);
+}
 
 /** Reads one or more concatenated LZ4 frames. */
 function lz4FrameDecompress(src: Uint8Array, outputBytesMax: number): Uint8Array {
