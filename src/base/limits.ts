@@ -11,6 +11,8 @@ export const limits = {
   inflightRequestsPerConnectionMax: 128,
   /** Partitions in one topic. */
   partitionsPerTopicMax: 10_000,
+  /** Partitions in one DescribeTopicPartitions answer (Kafka's max.request.partition.size.limit default). */
+  describePartitionsPerResponseMax: 2000,
   /** Bytes of recently written batches a shard keeps in memory for tailing consumers. */
   recentBatchCacheBytesMax: 64 * 1024 * 1024,
   /** Cross-shard calls waiting for an answer, per peer. */

@@ -295,13 +295,19 @@ const topicCodecs: Record<string, CodecId | null> = {
 function appendPolicyOf(config: EffectiveTopicConfig): AppendPolicy {
   const compression = topicCodecs[config.compressionType];
   assert(compression !== undefined, `compression.type '${config.compressionType}' passed validation`);
+  // As Kafka 3.9: a before/after bound that is set wins, else the older difference.max.ms applies.
+  const bound = (ms: number) => (unbounded(ms) ? unboundedOr(config.messageTimestampDifferenceMaxMs) : ms);
   return {
     compression,
-    logAppendTime: config.timestampType === "LogAppendTime",
-    timestampBeforeMaxMs: config.timestampBeforeMaxMs,
-    timestampAfterMaxMs: config.timestampAfterMaxMs,
+    logAppendTime: config.messageTimestampType === "LogAppendTime",
+    timestampBeforeMaxMs: bound(config.messageTimestampBeforeMaxMs),
+    timestampAfterMaxMs: bound(config.messageTimestampAfterMaxMs),
   };
 }
+
+/** Kafka's default for the timestamp bounds is Long.MAX_VALUE: no bound (as a JS number, past 2^53). */
+const unbounded = (ms: number) => !Number.isSafeInteger(ms);
+const unboundedOr = (ms: number) => (unbounded(ms) ? Infinity : ms);
 
 function rewriteRefusal(problem: Extract<ReturnType<typeof applyAppendPolicy>, { ok: false }>): ProduceResult {
   const errorCode = problem.reason === "timestamp" ? ErrorCode.INVALID_TIMESTAMP : ErrorCode.CORRUPT_MESSAGE;

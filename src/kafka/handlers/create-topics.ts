@@ -1,8 +1,8 @@
 /** CreateTopics (19) v2–7: validated per topic by the controller, placed on the least-loaded shards. */
 import type { CreateTopicCommand } from "../../cluster/controller.ts";
-import { effectiveTopicConfig, topicConfigChecks } from "../../cluster/topic-config.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
+import { describeTopicConfigs } from "./configs.ts";
 
 interface CreateTopicsRequest {
   topics: Array<{
@@ -15,9 +15,6 @@ interface CreateTopicsRequest {
   timeoutMs: number;
   validateOnly: boolean;
 }
-
-const CONFIG_SOURCE_DYNAMIC_TOPIC = 1;
-const CONFIG_SOURCE_DEFAULT = 5;
 
 export const createTopicsHandler = defineHandler({
   apiKey: 19,
@@ -57,26 +54,13 @@ function assignedPartitions(context: BrokerContext, numPartitions: number, assig
   return valid ? assignments.length : 0; // 0 partitions is refused with INVALID_PARTITIONS
 }
 
+/** CreateTopics v5+ answers with every config of the new topic, as DescribeConfigs would. */
 function describeConfigs(context: BrokerContext, overrides: Record<string, string>) {
-  const effective = effectiveTopicConfig(context.props, overrides);
-  const values: Record<string, string | number> = {
-    "retention.ms": effective.retentionMs,
-    "retention.bytes": effective.retentionBytes,
-    "segment.bytes": effective.segmentBytes,
-    "segment.ms": effective.segmentMs,
-    "max.message.bytes": effective.maxMessageBytes,
-    "cleanup.policy": effective.cleanupPolicy,
-    "compression.type": effective.compressionType,
-    "message.timestamp.type": effective.timestampType,
-    "message.timestamp.before.max.ms": overrides["message.timestamp.before.max.ms"] ?? "9223372036854775807",
-    "message.timestamp.after.max.ms": overrides["message.timestamp.after.max.ms"] ?? "9223372036854775807",
-    "message.timestamp.difference.max.ms": overrides["message.timestamp.difference.max.ms"] ?? "9223372036854775807",
-  };
-  return Object.keys(topicConfigChecks).map((name) => ({
-    name,
-    value: String(values[name]),
-    readOnly: false,
-    configSource: name in overrides ? CONFIG_SOURCE_DYNAMIC_TOPIC : CONFIG_SOURCE_DEFAULT,
-    isSensitive: false,
+  return describeTopicConfigs(context.props, overrides, { keys: null, includeSynonyms: false, includeDocumentation: false }).map((c) => ({
+    name: c.name,
+    value: c.value,
+    readOnly: c.readOnly,
+    configSource: c.configSource,
+    isSensitive: c.isSensitive,
   }));
 }

@@ -1,12 +1,15 @@
 /** Metadata (3) v0–12: this broker, and every requested topic with its partitions. */
-import type { TopicRecord } from "../../cluster/metadata.ts";
+import { topicNameProblem, type TopicRecord } from "../../cluster/metadata.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
 import { autoCreateTopics } from "./auto-create.ts";
+import { authorizedOperations } from "./authorized-operations.ts";
 
 interface MetadataRequest {
   topics: Array<{ name: string | null; topicId: string }> | null;
   allowAutoTopicCreation: boolean;
+  includeClusterAuthorizedOperations: boolean;
+  includeTopicAuthorizedOperations: boolean;
 }
 
 export const metadataHandler = defineHandler({
@@ -19,34 +22,36 @@ export const metadataHandler = defineHandler({
     const names = allTopics ? [...context.metadata().topics()].map((t) => t.name) : request.topics!.map((t) => t.name ?? "");
     const mayCreate = info.apiVersion < 4 || request.allowAutoTopicCreation;
     if (!allTopics && mayCreate) await autoCreateTopics(context, names);
+    const topicOperations = authorizedOperations("topic", request.includeTopicAuthorizedOperations);
     return {
       throttleTimeMs: 0,
       brokers: [{ nodeId: context.nodeId, host: context.advertised.host, port: context.advertised.port, rack: null }],
       clusterId: context.clusterId,
       controllerId: context.nodeId,
-      topics: names.map((name) => describeTopic(context, name, context.metadata().topic(name))),
-      clusterAuthorizedOperations: -2147483648,
+      topics: names.map((name) => describeTopic(context, name, context.metadata().topic(name), topicOperations)),
+      clusterAuthorizedOperations: authorizedOperations("cluster", request.includeClusterAuthorizedOperations),
     };
   },
 });
 
-function describeTopic(context: BrokerContext, name: string, topic: TopicRecord | undefined) {
-  if (!topic) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, partitions: [], isInternal: false };
+function describeTopic(context: BrokerContext, name: string, topic: TopicRecord | undefined, topicAuthorizedOperations: number) {
+  if (!topic) {
+    // An invalid name can never exist: Kafka answers INVALID_TOPIC_EXCEPTION, which clients treat as final.
+    const errorCode = topicNameProblem(name) === null ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.INVALID_TOPIC_EXCEPTION;
+    return { errorCode, name, partitions: [], isInternal: false, topicAuthorizedOperations };
+  }
   const node = context.nodeId;
   return {
     errorCode: ErrorCode.NONE,
     name,
     topicId: topic.id,
     isInternal: false,
-    partitions: topic.shards.map((_, partitionIndex) => ({
-      errorCode: ErrorCode.NONE,
-      partitionIndex,
-      leaderId: node,
-      leaderEpoch: 0,
-      replicaNodes: [node],
-      isrNodes: [node],
-      offlineReplicas: [],
-    })),
-    topicAuthorizedOperations: -2147483648,
+    partitions: topic.shards.map((_, partitionIndex) => singleReplicaPartition(node, partitionIndex)),
+    topicAuthorizedOperations,
   };
+}
+
+/** A partition as Metadata and DescribeTopicPartitions describe it: this node leads its only replica. */
+export function singleReplicaPartition(node: number, partitionIndex: number) {
+  return { errorCode: ErrorCode.NONE, partitionIndex, leaderId: node, leaderEpoch: 0, replicaNodes: [node], isrNodes: [node], offlineReplicas: [] };
 }

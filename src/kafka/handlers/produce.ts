@@ -3,6 +3,7 @@
  * shard that received them, then appended by the partition's owner shard, which first applies the
  * topic's timestamp and compression configs (storage/batch-rewrite.ts).
  */
+import { topicNameProblem } from "../../cluster/metadata.ts";
 import { effectiveTopicConfig } from "../../cluster/topic-config.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { ProduceItem, ProduceResult } from "../../shard/ops.ts";
@@ -48,6 +49,8 @@ function checkEntry(context: BrokerContext, entry: { topic: string; partition: n
   if (acks !== 0 && acks !== 1 && acks !== -1) return failure(ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, got ${acks}`);
   const topic = context.metadata().topic(entry.topic);
   const shard = topic?.shards[entry.partition];
+  const nameProblem = topic ? null : topicNameProblem(entry.topic);
+  if (nameProblem) return failure(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
   if (!topic || shard === undefined) return failure(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic or partition ${entry.topic}/${entry.partition}`);
   if (!entry.records || entry.records.length === 0) return failure(ErrorCode.CORRUPT_MESSAGE, "no record batches");
   const maxMessageBytes = effectiveTopicConfig(context.props, topic.configs).maxMessageBytes;

@@ -27,6 +27,7 @@ import { DescribeConfigsRequest, DescribeConfigsResponse } from "./describe-conf
 import { AlterConfigsRequest, AlterConfigsResponse } from "./alter-configs.ts";
 import { IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse } from "./incremental-alter-configs.ts";
 import { DescribeClusterRequest, DescribeClusterResponse } from "./describe-cluster.ts";
+import { DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse } from "./describe-topic-partitions.ts";
 import { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from "./offset-for-leader-epoch.ts";
 import { DescribeLogDirsRequest, DescribeLogDirsResponse } from "./describe-log-dirs.ts";
 import { SaslHandshakeRequest, SaslHandshakeResponse } from "./sasl-handshake.ts";
@@ -56,6 +57,7 @@ export * from "./describe-configs.ts";
 export * from "./alter-configs.ts";
 export * from "./incremental-alter-configs.ts";
 export * from "./describe-cluster.ts";
+export * from "./describe-topic-partitions.ts";
 export * from "./offset-for-leader-epoch.ts";
 export * from "./describe-log-dirs.ts";
 export * from "./sasl-handshake.ts";
@@ -98,4 +100,5 @@ export const apis: Record<number, ApiDef> = {
   44: { name: "IncrementalAlterConfigs", request: IncrementalAlterConfigsRequest, response: IncrementalAlterConfigsResponse },
   47: { name: "OffsetDelete", request: OffsetDeleteRequest, response: OffsetDeleteResponse },
   60: { name: "DescribeCluster", request: DescribeClusterRequest, response: DescribeClusterResponse },
+  75: { name: "DescribeTopicPartitions", request: DescribeTopicPartitionsRequest, response: DescribeTopicPartitionsResponse },
 };
