@@ -16,6 +16,8 @@ export interface EffectiveTopicConfig {
   cleanupPolicy: string;
   /** `producer`, `uncompressed`, `gzip`, `snappy`, `lz4` or `zstd`. */
   compressionType: string;
+  compressionGzipLevel: number;
+  compressionZstdLevel: number;
   /** `CreateTime` or `LogAppendTime`. */
   messageTimestampType: string;
   messageTimestampBeforeMaxMs: number;
@@ -84,7 +86,7 @@ export const topicConfigDefs: Record<string, TopicConfigDef> = {
   "cleanup.policy": { type: "LIST", brokerName: "log.cleanup.policy", property: "log_cleanup_policy", kafkaDefault: "delete", check: cleanupPolicy, documentation: "What happens to old segments: delete removes them past retention.ms or retention.bytes. compact is not supported yet." },
   "compression.type": { type: "STRING", brokerName: "compression.type", property: "log_compression_type", kafkaDefault: "producer", check: oneOf("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"), documentation: "The compression batches are stored with: producer keeps what the producer sent; any other codec makes the broker recompress batches to it." },
   "compression.gzip.level": { type: "INT", brokerName: "compression.gzip.level", kafkaDefault: "-1", check: gzipLevel, documentation: "gzip level used when compression.type is gzip (-1: the codec's default)." },
-  "compression.lz4.level": { type: "INT", brokerName: "compression.lz4.level", kafkaDefault: "9", check: between(1, 17), documentation: "lz4 level used when compression.type is lz4." },
+  "compression.lz4.level": { type: "INT", brokerName: "compression.lz4.level", kafkaDefault: "9", check: between(1, 17), documentation: "lz4 level used when compression.type is lz4; skua stores and reports it, and its lz4 encoder (lz4js) has a single fast level." },
   "compression.zstd.level": { type: "INT", brokerName: "compression.zstd.level", kafkaDefault: "3", check: between(-131072, 22), documentation: "zstd level used when compression.type is zstd." },
   "delete.retention.ms": { type: "LONG", brokerName: "log.cleaner.delete.retention.ms", kafkaDefault: "86400000", check: atLeast(0), documentation: `How long delete tombstones are kept on compacted topics; ${STORED} compaction.` },
   "file.delete.delay.ms": { type: "LONG", brokerName: "log.segment.delete.delay.ms", kafkaDefault: "60000", check: atLeast(0), documentation: `How long a deleted segment file waits before removal; ${ON_ONE_NODE} deletes segments (at once, after readers let go).` },
@@ -183,6 +185,8 @@ export function effectiveTopicConfig(props: ClusterProperties, overrides: Record
     maxMessageBytes: num("max.message.bytes"),
     cleanupPolicy: items(text("cleanup.policy")).join(","),
     compressionType: text("compression.type"),
+    compressionGzipLevel: num("compression.gzip.level"),
+    compressionZstdLevel: num("compression.zstd.level"),
     messageTimestampType: text("message.timestamp.type"),
     messageTimestampBeforeMaxMs: num("message.timestamp.before.max.ms"),
     messageTimestampAfterMaxMs: num("message.timestamp.after.max.ms"),

@@ -297,8 +297,10 @@ function appendPolicyOf(config: EffectiveTopicConfig): AppendPolicy {
   assert(compression !== undefined, `compression.type '${config.compressionType}' passed validation`);
   // As Kafka 3.9: a before/after bound that is set wins, else the older difference.max.ms applies.
   const bound = (ms: number) => (unbounded(ms) ? unboundedOr(config.messageTimestampDifferenceMaxMs) : ms);
+  const levels: Partial<Record<CodecId, number>> = { [Codec.gzip]: config.compressionGzipLevel, [Codec.zstd]: config.compressionZstdLevel };
   return {
     compression,
+    compressionLevel: compression === null ? undefined : levels[compression],
     logAppendTime: config.messageTimestampType === "LogAppendTime",
     timestampBeforeMaxMs: bound(config.messageTimestampBeforeMaxMs),
     timestampAfterMaxMs: bound(config.messageTimestampAfterMaxMs),

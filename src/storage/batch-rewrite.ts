@@ -17,6 +17,8 @@ import * as rb from "./record-batch.ts";
 export interface AppendPolicy {
   /** The topic's codec, or null to keep each batch's (compression.type=producer). */
   compression: CodecId | null;
+  /** Its level (compression.gzip.level, compression.zstd.level), or undefined for the codec's own. */
+  compressionLevel?: number;
   /** message.timestamp.type=LogAppendTime. */
   logAppendTime: boolean;
   /** How far a CreateTime record may lie before / after the broker's clock; Infinity: any. */
@@ -91,7 +93,7 @@ function rewriteBatch(b: Uint8Array, policy: AppendPolicy, nowMs: number, record
   if (recompress || checkBounds || (maxMissing && !policy.logAppendTime)) {
     const records = recordsOf(b, codec, recordsBefore);
     maxTimestampMs = walkTimestamps(records, b, policy, checkBounds, nowMs, recordsBefore);
-    if (recompress) out = withRecords(b, compress(policy.compression!, records), policy.compression!);
+    if (recompress) out = withRecords(b, compress(policy.compression!, records, policy.compressionLevel), policy.compression!);
   }
   const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   let attributes = dv.getInt16(rb.Field.attributes);

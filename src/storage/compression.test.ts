@@ -25,6 +25,16 @@ describe("compression round trips", () => {
     });
   }
 
+  test("gzip and zstd levels change the output, which still decodes", () => {
+    const varied = new TextEncoder().encode(Array.from({ length: 20000 }, (_, i) => `r${(i * 7919) % 1013}`).join(","));
+    for (const [codec, fast, strong] of [[Codec.gzip, 1, 9], [Codec.zstd, -5, 19]] as const) {
+      const [small, large] = [compress(codec, varied, strong), compress(codec, varied, fast)];
+      expect(small.length).toBeLessThan(large.length);
+      expect(decompress(codec, small)).toEqual(varied);
+      expect(decompress(codec, large)).toEqual(varied);
+    }
+  });
+
   test("snappy is written with the xerial framing the Java client uses", () => {
     const packed = compress(Codec.snappy, text);
     expect([...packed.subarray(0, 8)]).toEqual([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);

@@ -20,7 +20,7 @@
  *   broken checksum; `compress` writes the correct (magic 1+) one. Block and content checksums
  *   are skipped on read: the batch's CRC-32C already covers the compressed bytes.
  */
-import { gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from "node:zlib";
+import { constants as zlibConstants, gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from "node:zlib";
 import { compressBlock as lz4CompressBlock, compressBound as lz4CompressBound } from "lz4js";
 import { hash as xxh32 } from "lz4js/xxh32.js";
 import { compress as snappyCompress, uncompress as snappyUncompress } from "snappyjs";
@@ -40,18 +40,22 @@ export function isCodec(id: number): id is CodecId {
   return Number.isInteger(id) && id >= 0 && id <= 4;
 }
 
-export function compress(codec: CodecId, bytes: Uint8Array): Uint8Array {
+/**
+ * `level`: gzip 1–9 (-1: zlib's default), zstd -131072–22 (Kafka's compression.*.level); other
+ * codecs have one level here (lz4js has no high-compression mode).
+ */
+export function compress(codec: CodecId, bytes: Uint8Array, level?: number): Uint8Array {
   switch (codec) {
     case Codec.none:
       return bytes;
     case Codec.gzip:
-      return asUint8(gzipSync(bytes));
+      return asUint8(gzipSync(bytes, level === undefined ? {} : { level }));
     case Codec.snappy:
       return xerialCompress(bytes);
     case Codec.lz4:
       return lz4FrameCompress(bytes);
     case Codec.zstd:
-      return asUint8(zstdCompressSync(bytes));
+      return asUint8(zstdCompressSync(bytes, level === undefined ? {} : { params: { [zlibConstants.ZSTD_c_compressionLevel]: level } }));
   }
 }
 

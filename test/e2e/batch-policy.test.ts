@@ -155,6 +155,23 @@ describe("batch timestamps and codecs owned by the broker (--smp 2)", () => {
     });
   }
 
+  test("compression.gzip.level and compression.zstd.level set how hard the broker compresses", async () => {
+    const values = Array.from({ length: 400 }, (_, i) => `level-${(i * 7919) % 1013}-${"abcdefgh".slice(i % 8)}-${(i * 31) % 97}`);
+    const storedBytes = async (topic: string, configs: Record<string, string>) => {
+      await createTopic(topic, 1, configs);
+      await kcat(["-b", broker.brokers[0]!, "-P", "-t", topic, "-z", "none", "-X", "acks=all", "-X", "linger.ms=50"], { stdin: values.map((v) => `${v}\n`).join("") });
+      const stored = await storedBatches(topic, 0);
+      expect(decodeBatches(stored, inflate).map((r) => r.value)).toEqual(values);
+      return stored.length;
+    };
+    expect(await storedBytes("gzip-9", { "compression.type": "gzip", "compression.gzip.level": "9" })).toBeLessThan(
+      await storedBytes("gzip-1", { "compression.type": "gzip", "compression.gzip.level": "1" }),
+    );
+    expect(await storedBytes("zstd-19", { "compression.type": "zstd", "compression.zstd.level": "19" })).toBeLessThan(
+      await storedBytes("zstd-fast", { "compression.type": "zstd", "compression.zstd.level": "-5" }),
+    );
+  });
+
   test("compression.type=uncompressed: zstd batches from kcat are stored uncompressed", async () => {
     const topic = "decompressed";
     await createTopic(topic, 1, { "compression.type": "uncompressed" });
