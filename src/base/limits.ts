@@ -19,6 +19,14 @@ export const limits = {
   crossShardPendingMax: 4096,
   /** Longest a fetch may wait for data. */
   fetchWaitMsMax: 60_000,
+  /** Incremental fetch sessions the broker keeps, split evenly over the shards (Kafka's max.incremental.fetch.session.cache.slots). */
+  fetchSessionSlotsMax: 1000,
+  /** A fetch session unused this long may be evicted by any new one (Kafka's fixed MIN_INCREMENTAL_FETCH_SESSION_EVICTION_MS). */
+  fetchSessionEvictionMs: 120_000,
+  /** Partitions one fetch session may hold; a fetch with more is answered without a session. */
+  fetchSessionPartitionsMax: 100_000,
+  /** Partitions all fetch sessions of one shard may hold together (~150 B each); past it, fetches go without a session. */
+  fetchSessionPartitionsCachedMax: 1_000_000,
   /** Shards (Workers) one broker may run. */
   shardsMax: 256,
   /** Log bytes between two sparse index entries of a segment (Redpanda uses ~32 KiB). */

@@ -12,6 +12,7 @@ import { kafkajsRequests } from "../protocol/fixtures/kafkajs.ts";
 import { ShardStats } from "../shard/stats.ts";
 import { buildBatch } from "../storage/batch-builder.ts";
 import { createDispatcher } from "./dispatcher.ts";
+import { FetchSessionCache } from "./fetch-sessions.ts";
 import type { BrokerContext } from "./handler.ts";
 import { configureLog, logger } from "../base/log.ts";
 import { mulberry32 } from "../base/random.ts";
@@ -25,10 +26,11 @@ class NoBackend extends Error {}
 function stubContext(): BrokerContext {
   let nowMs = 0;
   const table = MetadataTable.fromSnapshot({ version: 1, shardCount: 1, topics: [{ name: "t", id: "6c1b4bde-5d0c-4c39-8b7e-2f0e1f7c9a11", shards: [0, 0], configs: {} }] });
-  const answer = { errorCode: 0, errorMessage: null, baseOffset: 0, logAppendTimeMs: -1, logStartOffset: 0, highWatermark: 0, records: null, offset: 0, timestampMs: -1 };
+  const answer = { errorCode: 0, errorMessage: null, baseOffset: 0, logAppendTimeMs: -1, logStartOffset: 0, highWatermark: 0, records: new Uint8Array(0), offset: 0, timestampMs: -1 };
+  const clock = { nowMs: () => nowMs };
   return {
     shardId: 0, shardCount: 1, nodeId: 0, clusterId: "fuzz", advertised: { host: "127.0.0.1", port: 9092 },
-    props: defaultProperties(), clock: { nowMs: () => nowMs },
+    props: defaultProperties(), clock,
     metadata: () => table,
     invoke: async (_shard, op, request: any) => {
       if (op !== "watch" && !Array.isArray(request?.items)) throw new NoBackend(op); // group ops: past decoding, out of this test's reach
@@ -39,6 +41,7 @@ function stubContext(): BrokerContext {
     callController: async (name, request: any) =>
       name === "allocateProducerIds" ? { firstId: 0, count: 1000 } : request.topics.map((t: any) => ({ name: t.name ?? "", topicId: t.topicId ?? "", errorCode: 0, errorMessage: null })),
     dataDir: "/nonexistent-skua-fuzz",
+    fetchSessions: new FetchSessionCache({ shardId: 0, shardCount: 1, slots: 4, clock, random: mulberry32(SEED) }),
   };
 }
 

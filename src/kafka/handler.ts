@@ -4,6 +4,7 @@ import type { ControllerCallName, ControllerCalls } from "../cluster/controller-
 import type { MetadataTable } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
 import type { OpName, OpRequest, OpResponse } from "../shard/ops.ts";
+import type { FetchSessionCache } from "./fetch-sessions.ts";
 
 /** What a handler may use of the shard it runs on. */
 export interface BrokerContext {
@@ -21,6 +22,8 @@ export interface BrokerContext {
   callController<N extends ControllerCallName>(name: N, request: ControllerCalls[N]["request"]): Promise<ControllerCalls[N]["response"]>;
   /** The broker's data directory: its one log dir. */
   readonly dataDir: string;
+  /** This shard's incremental fetch sessions (KIP-227). */
+  readonly fetchSessions: FetchSessionCache;
 }
 
 export interface RequestInfo {

@@ -22,6 +22,8 @@ import { SealedFileLru } from "../storage/sealed-file-lru.ts";
 import { answerDuplicate, oversizedBatchRefusal, sequenceRefusal } from "./idempotence.ts";
 import type { OffsetAnswer, OffsetQuery, OpRequest, OpResponse, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, WatchItem } from "./ops.ts";
 
+const NO_RECORDS = new Uint8Array(0);
+
 const key = (ref: PartitionRef) => `${ref.topic}/${ref.partition}`;
 
 function parseKey(k: string): PartitionRef {
@@ -40,6 +42,8 @@ export class LocalPartitions {
   /** Partitions handed off by a live move, not to be reopened while the table still names this shard. */
   private readonly released = new Set<string>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Open watches by id, to end early (`unwatch`). */
+  private readonly watches = new Map<string, (woken: boolean) => void>();
   private readonly cache = new RecentBatchCache();
   private readonly sealedFiles = new SealedFileLru();
   private readonly flusher: Flusher;
@@ -153,7 +157,10 @@ export class LocalPartitions {
           this.options.log.error("retention failed", { partition: k, error: String(error) });
           return 0;
         });
-        if (deleted > 0) this.options.log.info("retention deleted segments", { partition: k, segments: deleted, logStartOffset: log.logStartOffset });
+        if (deleted > 0) {
+          this.wake(k);
+          this.options.log.info("retention deleted segments", { partition: k, segments: deleted, logStartOffset: log.logStartOffset });
+        }
       }
       this.housekeepingTimer = setTimeout(run, this.options.props.log_compaction_interval_ms);
     };
@@ -208,15 +215,22 @@ export class LocalPartitions {
   }
 
   read(items: ReadItem[]): Promise<ReadResult[]> {
-    return Promise.all(items.map((item) => this.track(key(item), this.readOne(item))));
+    return Promise.all(items.map((item) => {
+      const k = key(item);
+      const log = this.logs.get(k);
+      // A consumer that is caught up reads nothing: answered here, with no I/O to track (most partitions of a big fetch session).
+      if (log && item.fetchOffset === log.highWatermark && item.fetchOffset >= log.logStartOffset) {
+        return { errorCode: ErrorCode.NONE, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset, records: NO_RECORDS };
+      }
+      return this.track(k, this.readOne(item, log));
+    }));
   }
 
-  private async readOne(item: ReadItem): Promise<ReadResult> {
-    const log = this.logs.get(key(item));
-    if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, logStartOffset: -1, records: null };
+  private async readOne(item: ReadItem, log: PartitionLog | undefined): Promise<ReadResult> {
+    if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, logStartOffset: -1, records: NO_RECORDS };
     const result = await log.read(item.fetchOffset, item.maxBytes);
     if (!result.ok) {
-      return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset, records: null };
+      return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset, records: NO_RECORDS };
     }
     return { errorCode: ErrorCode.NONE, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset, records: result.bytes };
   }
@@ -232,6 +246,7 @@ export class LocalPartitions {
     if (offset < 0 || offset > log.highWatermark) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, lowWatermark: log.logStartOffset };
     try {
       await log.deleteRecordsBefore(offset);
+      this.wake(key(item)); // waiting fetches below the new start learn they are out of range
       return { errorCode: ErrorCode.NONE, lowWatermark: log.logStartOffset };
     } catch (error) {
       this.options.log.error("delete records failed", { partition: key(item), error: String(error) });
@@ -254,24 +269,43 @@ export class LocalPartitions {
     return { errorCode: ErrorCode.NONE, offset: Math.max(found.offset, log.logStartOffset), timestampMs: found.timestampMs };
   }
 
-  /** Resolves true as soon as any partition has data past its offset, false after waitMs. */
-  watch(items: WatchItem[], waitMs: number): Promise<{ woken: boolean }> {
-    if (items.some((item) => (this.logs.get(key(item))?.highWatermark ?? -1) > item.offset)) return Promise.resolve({ woken: true });
+  /**
+   * Resolves true as soon as any partition differs from what the fetch read (new data, a moved
+   * start, the partition gone from this shard), false after waitMs. Only a change wakes it, so a
+   * fetch whose min_bytes is not met sleeps instead of re-reading the same bytes.
+   */
+  watch(watchId: string, items: WatchItem[], waitMs: number): Promise<{ woken: boolean }> {
+    if (items.some((item) => this.changedSince(item))) return Promise.resolve({ woken: true });
+    assert(!this.watches.has(watchId), `watch ${watchId} registered twice`);
     return new Promise((resolve) => {
       const keys = items.map(key);
       const done = (woken: boolean) => {
         clearTimeout(timer);
         for (const k of keys) this.waiters.get(k)?.delete(wake);
+        this.watches.delete(watchId);
         resolve({ woken });
       };
       const wake = () => done(true);
       const timer = setTimeout(() => done(false), waitMs);
+      this.watches.set(watchId, done);
       for (const k of keys) {
         let set = this.waiters.get(k);
         if (!set) this.waiters.set(k, (set = new Set()));
         set.add(wake);
       }
     });
+  }
+
+  /** Ends a watch whose fetch another owner already woke, so its timer and entries do not linger until max_wait_ms. */
+  unwatch(watchId: string): Promise<null> {
+    this.watches.get(watchId)?.(false);
+    return Promise.resolve(null);
+  }
+
+
+  private changedSince(item: WatchItem): boolean {
+    const log = this.logs.get(key(item));
+    return !log || log.highWatermark > item.highWatermark || log.logStartOffset !== item.logStartOffset;
   }
 
   private wake(k: string): void {

@@ -31,7 +31,8 @@ export interface ReadResult {
   errorCode: number;
   highWatermark: number;
   logStartOffset: number;
-  records: Uint8Array | null;
+  /** Never null: a partition with an error or nothing to send carries zero bytes, as Kafka sends it. */
+  records: Uint8Array;
 }
 
 export interface OffsetQuery extends PartitionRef {
@@ -43,8 +44,10 @@ export interface OffsetAnswer {
   timestampMs: number;
 }
 
+/** What a fetch last read of a partition: the watch wakes when that is no longer so. */
 export interface WatchItem extends PartitionRef {
-  offset: number; // wake when the high watermark passes this
+  highWatermark: number;
+  logStartOffset: number;
 }
 
 export interface Ops extends GroupOps {
@@ -55,8 +58,10 @@ export interface Ops extends GroupOps {
   deleteRecords: { request: { items: Array<PartitionRef & { offset: number }> }; response: Array<{ errorCode: number; lowWatermark: number }> };
   /** Bytes on disk of each partition (DescribeLogDirs). */
   sizes: { request: { items: PartitionRef[] }; response: Array<{ errorCode: number; sizeBytes: number }> };
-  /** Answers once any watched partition has data past its offset, or after waitMs. */
-  watch: { request: { items: WatchItem[]; waitMs: number }; response: { woken: boolean } };
+  /** Answers once any watched partition changed (new data, start offset moved, partition gone), or after waitMs. */
+  watch: { request: { watchId: string; items: WatchItem[]; waitMs: number }; response: { woken: boolean } };
+  /** Ends a watch early: another owner already woke its fetch. */
+  unwatch: { request: { watchId: string }; response: null };
 }
 
 export type OpName = keyof Ops;

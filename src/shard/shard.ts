@@ -11,6 +11,7 @@ import { closeDisk, openDisk } from "../io/backend.ts";
 import type { Disk } from "../io/disk.ts";
 import type { Connection } from "../kafka/connection.ts";
 import { createDispatcher } from "../kafka/dispatcher.ts";
+import { FetchSessionCache } from "../kafka/fetch-sessions.ts";
 import type { BrokerContext } from "../kafka/handler.ts";
 import { listenKafka } from "../kafka/server.ts";
 import { currentCore, pinThisThreadToCore } from "../native/libc.ts";
@@ -156,6 +157,12 @@ export class Shard {
       invoke: (shard, op, request) => this.invoke(shard, op, request),
       callController: (name, request) => this.callController(name, request),
       dataDir: init.dataDir,
+      fetchSessions: new FetchSessionCache({
+        shardId: init.shardId,
+        shardCount: init.shardCount,
+        slots: FetchSessionCache.slotsPerShard(init.shardCount),
+        clock: systemClock,
+      }),
     };
   }
 
@@ -175,9 +182,10 @@ export class Shard {
       case "sizes": return this.local.sizes((request as OpRequest<"sizes">).items);
       case "deleteRecords": return this.local.deleteRecords((request as OpRequest<"deleteRecords">).items);
       case "watch": {
-        const { items, waitMs } = request as OpRequest<"watch">;
-        return this.local.watch(items, waitMs);
+        const { watchId, items, waitMs } = request as OpRequest<"watch">;
+        return this.local.watch(watchId, items, waitMs);
       }
+      case "unwatch": return this.local.unwatch((request as OpRequest<"unwatch">).watchId);
     }
   }
 

@@ -44,6 +44,8 @@ export interface Broker extends AsyncDisposable {
   /** Starts again on the same data dir and ports (stops first with SIGTERM if still running), waits for ready; `changes` alter the options (e.g. another --smp). */
   restart(changes?: Partial<BrokerOptions>): Promise<void>;
   readonly running: boolean;
+  /** The broker process's id (for reading its CPU time from /proc). */
+  readonly pid: number;
 }
 
 export function assertBinaryBuilt(): void {
@@ -93,6 +95,11 @@ class BrokerProcess implements Broker {
 
   get adminUrl(): string {
     return `http://127.0.0.1:${this.adminPort}`;
+  }
+
+  get pid(): number {
+    if (this.proc === null) throw new Error("broker was never started");
+    return this.proc.pid;
   }
 
   get running(): boolean {
