@@ -1,6 +1,7 @@
 /**
  * Encodes magic-v2 record batches exactly per the Kafka spec (zigzag varints, CRC-32C).
- * For tests, benchmarks and the load generator; the broker itself never builds batches.
+ * For tests, benchmarks and the load generator; the broker builds batches only to convert
+ * legacy message sets (message-set.ts), never on the v2 produce path.
  */
 import { gzipSync } from "node:zlib";
 import { crc32c } from "../base/crc32c.ts";
@@ -24,8 +25,10 @@ export interface BuildBatchOptions {
   baseOffset?: number;
   baseTimestamp?: number;
   records: BuildRecord[];
-  /** 0 none, 1 gzip; others are not encoded here. */
-  compression?: 0 | 1;
+  /** 0 none, 1 gzip; others only with `compress`. */
+  compression?: number;
+  /** Compresses the records with `compression` (gzip is built in). */
+  compress?: (plain: Uint8Array) => Uint8Array;
   logAppendTime?: boolean;
   producerId?: number;
   producerEpoch?: number;
@@ -96,12 +99,17 @@ function encodeRecord(out: Sink, record: BuildRecord, offsetDelta: number): void
   out.raw(body.take());
 }
 
+function gzipOnly(compression: number): (plain: Uint8Array) => Uint8Array {
+  if (compression !== 1) throw new Error(`batch builder: codec ${compression} needs a compress function`);
+  return (plain) => new Uint8Array(gzipSync(plain));
+}
+
 /** Encodes one batch; returns fresh bytes with a correct CRC. */
 export function buildBatch(opts: BuildBatchOptions): Uint8Array {
   const records = new Sink();
   opts.records.forEach((r, i) => encodeRecord(records, r, i));
   const compression = opts.compression ?? 0;
-  const payload = compression === 1 ? new Uint8Array(gzipSync(records.take())) : records.take();
+  const payload = compression === 0 ? records.take() : (opts.compress ?? gzipOnly(compression))(records.take());
   const bytes = new Uint8Array(BATCH_HEADER_BYTES + payload.length);
   const dv = new DataView(bytes.buffer);
   const baseTimestamp = opts.baseTimestamp ?? 0;

@@ -1,4 +1,4 @@
-/** DescribeConfigs (32) v1–4: topic configs with their sources and synonyms, and the broker's cluster properties. */
+/** DescribeConfigs (32) v0–4: topic configs with their sources and synonyms, and the broker's cluster properties. */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { DescribeConfigsRequest, DescribeConfigsResponse } from "../../protocol/messages/index.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
@@ -9,7 +9,7 @@ type Result = DescribeConfigsResponse["results"][number];
 export const describeConfigsHandler = defineHandler({
   apiKey: 32,
   name: "DescribeConfigs",
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 4,
   async handle(context: BrokerContext, request: DescribeConfigsRequest): Promise<DescribeConfigsResponse> {
     const results = request.resources.map((resource): Result => {

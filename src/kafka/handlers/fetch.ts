@@ -1,5 +1,5 @@
 /**
- * Fetch (1) v4–12. Reads every partition from its owner shard; when there is less than
+ * Fetch (1) v0–12 (v0–3 get their records down-converted to magic 0/1, legacy-formats.ts). Reads every partition from its owner shard; when there is less than
  * min_bytes, it asks the owners to wake it when a produce brings data (no polling), or answers
  * at max_wait_ms.
  */
@@ -7,6 +7,7 @@ import { limits } from "../../base/limits.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { ReadItem, ReadResult } from "../../shard/ops.ts";
 import { defineHandler, invokeOnOwners, type BrokerContext } from "../handler.ts";
+import { downConvertFetch } from "../legacy-formats.ts";
 
 interface FetchRequest {
   maxWaitMs: number;
@@ -18,9 +19,9 @@ interface FetchRequest {
 export const fetchHandler = defineHandler({
   apiKey: 1,
   name: "Fetch",
-  minVersion: 4,
+  minVersion: 0,
   maxVersion: 12,
-  async handle(context: BrokerContext, request: FetchRequest) {
+  async handle(context: BrokerContext, request: FetchRequest, info) {
     const deadlineMs = context.clock.nowMs() + Math.min(Math.max(request.maxWaitMs, 0), limits.fetchWaitMsMax);
     const wanted = wantedPartitions(request);
     let results = await readAll(context, wanted, request.maxBytes);
@@ -30,7 +31,7 @@ export const fetchHandler = defineHandler({
       await waitForData(context, wanted, waitMs);
       results = await readAll(context, wanted, request.maxBytes);
     }
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: respond(request, results) };
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: downConvertFetch(info.apiVersion, request, respond(request, results)) };
   },
   responseBytesHint(response) {
     let bytes = 64;

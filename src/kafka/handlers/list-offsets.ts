@@ -1,10 +1,14 @@
-/** ListOffsets (2) v1–7: earliest (-2), latest (-1), max timestamp (-3), or the first offset at a time. */
+/**
+ * ListOffsets (2) v0–7: earliest (-2), latest (-1), max timestamp (-3), or the first offset at a
+ * time. v0 answers a list of up to max_num_offsets offsets: this broker answers the one offset
+ * it finds (Kafka's segment-by-segment list before a time is not kept), or none when asked for none.
+ */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { OffsetAnswer } from "../../shard/ops.ts";
 import { defineHandler, invokeOnOwners, type BrokerContext } from "../handler.ts";
 
 interface ListOffsetsRequest {
-  topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; timestamp: number }> }>;
+  topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; timestamp: number; maxNumOffsets: number }> }>;
 }
 
 const unknownPartition: OffsetAnswer = { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, offset: -1, timestampMs: -1 };
@@ -12,9 +16,9 @@ const unknownPartition: OffsetAnswer = { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_P
 export const listOffsetsHandler = defineHandler({
   apiKey: 2,
   name: "ListOffsets",
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 7,
-  async handle(context: BrokerContext, request: ListOffsetsRequest) {
+  async handle(context: BrokerContext, request: ListOffsetsRequest, info) {
     const queries = request.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, timestampMs: p.timestamp })));
     const results = await invokeOnOwners(context, "listOffsets", queries, unknownPartition);
     let next = 0;
@@ -24,7 +28,8 @@ export const listOffsetsHandler = defineHandler({
         name: t.name,
         partitions: t.partitions.map((p) => {
           const r = results[next++];
-          return { partitionIndex: p.partitionIndex, errorCode: r.errorCode, timestamp: r.timestampMs, offset: r.offset, leaderEpoch: 0 };
+          const oldStyleOffsets = info.apiVersion === 0 && r.offset >= 0 && p.maxNumOffsets > 0 ? [r.offset] : [];
+          return { partitionIndex: p.partitionIndex, errorCode: r.errorCode, timestamp: r.timestampMs, offset: r.offset, leaderEpoch: 0, oldStyleOffsets };
         }),
       })),
     };

@@ -1,0 +1,91 @@
+/**
+ * Message formats v0 and v1 at the edge of the broker: Produce v0–2 payloads in a legacy
+ * message set become one v2 batch before they are checked and written; Fetch v0–3 answers
+ * have their stored v2 batches turned back into messages of magic 0 (v0–1) or 1 (v2–3).
+ * Newer versions never call in here, so their paths stay as they are.
+ */
+import { gunzipSync, gzipSync } from "node:zlib";
+import { limits } from "../base/limits.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { downConvert, isLegacyMessageSet, legacyToBatch, type Compression } from "../storage/message-set.ts";
+
+/** The first Produce version that may only carry v2 batches (Kafka answers INVALID_RECORD otherwise). */
+const PRODUCE_V2_ONLY_VERSION = 3;
+/** The first Fetch version whose clients read v2 batches; below it, magic 1 from Fetch v2 and magic 0 before. */
+const FETCH_V2_VERSION = 4;
+const FETCH_MAGIC1_VERSION = 2;
+
+/** zstd exists only in message format v2 (Kafka refuses it to Produce < v7 and Fetch < v10). */
+const CODEC_ZSTD = 4;
+
+/** Codecs legacy conversion reads and writes. */
+const codecs: Compression = {
+  supports: (codec) => codec === 1,
+  decompress(codec, data, plainBytesMax) {
+    if (codec === 1) return new Uint8Array(gunzipSync(data, { maxOutputLength: plainBytesMax }));
+    throw new UnsupportedCodec(codec);
+  },
+  compress(codec, data) {
+    if (codec === 1) return new Uint8Array(gzipSync(data));
+    throw new UnsupportedCodec(codec);
+  },
+};
+
+class UnsupportedCodec extends Error {
+  constructor(readonly codec: number) {
+    super(codec === CODEC_ZSTD ? "zstd compression needs message format v2 (Produce v7+, Fetch v10+)" : `compression codec ${codec} is not supported for message format v0/v1`);
+  }
+}
+
+export type ProducePayload = { ok: true; records: Uint8Array } | { ok: false; errorCode: number; errorMessage: string };
+
+/**
+ * The payload to check and write for a Produce of `version`: v2 batches as they came, a legacy
+ * message set as one v2 batch, or the error Kafka gives.
+ */
+export function producePayload(records: Uint8Array, version: number, nowMs: number): ProducePayload {
+  if (!isLegacyMessageSet(records)) return { ok: true, records };
+  if (version >= PRODUCE_V2_ONLY_VERSION) {
+    return { ok: false, errorCode: ErrorCode.INVALID_RECORD, errorMessage: `Produce v${version} carries only message format v2 (magic 2)` };
+  }
+  const converted = legacyToBatch(records, codecs, limits.storedBatchBytesMax, nowMs);
+  if (converted.ok) return { ok: true, records: converted.batch };
+  const errorCode = { corrupt: ErrorCode.CORRUPT_MESSAGE, invalid: ErrorCode.INVALID_RECORD, compression: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE }[converted.problem.kind];
+  return { ok: false, errorCode, errorMessage: `invalid message set: ${converted.problem.reason}` };
+}
+
+interface FetchedPartition {
+  errorCode: number;
+  records: Uint8Array | null;
+}
+
+/**
+ * The Fetch response of an old `version` with every partition's records down-converted; the
+ * request's partitions and the response's are in the same order.
+ */
+export function downConvertFetch<T extends { partitions: FetchedPartition[] }>(
+  version: number,
+  request: { topics: Array<{ partitions: Array<{ fetchOffset: number; partitionMaxBytes: number }> }> },
+  responses: T[],
+): T[] {
+  if (version >= FETCH_V2_VERSION) return responses;
+  const magic = version >= FETCH_MAGIC1_VERSION ? 1 : 0;
+  return responses.map((topic, t) => ({
+    ...topic,
+    partitions: topic.partitions.map((p, i) => {
+      if (p.records === null || p.records.length === 0) return p;
+      const asked = request.topics[t]!.partitions[i]!;
+      return downConvertPartition(p, magic, asked.fetchOffset, asked.partitionMaxBytes);
+    }),
+  }));
+}
+
+function downConvertPartition<P extends FetchedPartition>(p: P, magic: 0 | 1, fetchOffset: number, bytesMax: number): P {
+  try {
+    return { ...p, records: downConvert(p.records!, magic, fetchOffset, bytesMax, codecs, limits.storedBatchBytesMax) };
+  } catch (error) {
+    // A batch this broker cannot decompress for an old client: the partition says so instead of sending bytes it cannot read.
+    if (error instanceof UnsupportedCodec) return { ...p, errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, records: new Uint8Array(0) };
+    throw error;
+  }
+}

@@ -1,0 +1,311 @@
+/**
+ * Kafka's legacy message sets (magic 0 and 1), which Produce v0–2 may carry and Fetch v0–3
+ * answers with. On produce a message set is checked (CRC-32, framing) and turned into one
+ * magic-v2 batch before anything is written; on fetch, stored v2 batches are turned back into
+ * messages of the magic the request version allows. Only old-version requests come here.
+ *
+ * Message (big-endian): offset i64 · message_size i32 · crc u32 (CRC-32 IEEE of the rest) ·
+ * magic i8 · attributes i8 (bits 0–2 codec, bit 3 LogAppendTime on magic 1) ·
+ * timestamp i64 (magic 1 only) · key (i32 length, -1 null) · value (i32 length, -1 null).
+ * A compressed message ("wrapper") holds a whole inner message set, compressed, as its value.
+ */
+import { getInt64, setInt64 } from "../base/bytes.ts";
+import { buildBatch, type BuildRecord } from "./batch-builder.ts";
+import {
+  ATTR_COMPRESSION_MASK, ATTR_CONTROL, ATTR_TIMESTAMP_LOG_APPEND, BATCH_HEADER_BYTES, Field, LOG_OVERHEAD_BYTES,
+  attributes, baseOffset, baseTimestamp, maxTimestamp, recordsCount, scanBatches,
+} from "./record-batch.ts";
+
+/** Turns compressed bytes of `codec` (1 gzip, 2 snappy, 3 lz4, 4 zstd) back into plain bytes, or compresses them. */
+export interface Compression {
+  supports(codec: number): boolean;
+  decompress(codec: number, data: Uint8Array, plainBytesMax: number): Uint8Array;
+  compress(codec: number, data: Uint8Array): Uint8Array;
+}
+
+/** Why a message set was refused; the produce handler maps each to Kafka's error code. */
+export type MessageSetProblem =
+  | { kind: "corrupt"; reason: string } // framing or CRC: CORRUPT_MESSAGE
+  | { kind: "invalid"; reason: string } // well framed but not allowed: INVALID_RECORD
+  | { kind: "compression"; reason: string }; // a codec this broker cannot read: UNSUPPORTED_COMPRESSION_TYPE
+
+export const LEGACY_MAGIC_MAX = 1;
+/** offset + message_size + crc + magic + attributes. */
+const MESSAGE_HEADER_BYTES = LOG_OVERHEAD_BYTES + 4 + 1 + 1;
+const CRC_AT = LOG_OVERHEAD_BYTES;
+const MAGIC_AT = CRC_AT + 4;
+const ATTRIBUTES_AT = MAGIC_AT + 1;
+const TIMESTAMP_BYTES = 8;
+/** Kafka's RecordBatch.NO_TIMESTAMP: magic-0 messages have no time. */
+export const NO_TIMESTAMP = -1;
+const CODEC_MAX = 4;
+
+interface LegacyRecord {
+  timestampMs: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+}
+
+interface Parsed {
+  records: LegacyRecord[];
+  /** The codec of the (last) compressed wrapper, 0 when none was compressed. */
+  codec: number;
+  logAppendTime: boolean;
+}
+
+class Refused extends Error {
+  constructor(readonly problem: MessageSetProblem) {
+    super(problem.reason);
+  }
+}
+
+/** Whether a produce payload starts with a legacy message (the magic byte sits at the same place as in a v2 batch). */
+export function isLegacyMessageSet(payload: Uint8Array): boolean {
+  return payload.length > Field.magic && payload[Field.magic]! <= LEGACY_MAGIC_MAX;
+}
+
+/**
+ * One magic-v2 batch holding every record of a legacy message set, offsets from 0 (the log
+ * assigns the real ones), or why the set is refused. `plainBytesMax` bounds what decompression
+ * may produce (and so the batch); `nowMs` is the time of a LogAppendTime wrapper.
+ */
+export function legacyToBatch(
+  payload: Uint8Array,
+  compression: Compression,
+  plainBytesMax: number,
+  nowMs: number,
+): { ok: true; batch: Uint8Array } | { ok: false; problem: MessageSetProblem } {
+  let parsed: Parsed;
+  try {
+    parsed = { records: [], codec: 0, logAppendTime: false };
+    readMessages(payload, null, compression, plainBytesMax, parsed);
+  } catch (error) {
+    if (error instanceof Refused) return { ok: false, problem: error.problem };
+    throw error;
+  }
+  if (parsed.records.length === 0) return { ok: false, problem: { kind: "corrupt", reason: "no messages" } };
+  return { ok: true, batch: batchOf(parsed, compression, nowMs) };
+}
+
+function batchOf(parsed: Parsed, compression: Compression, nowMs: number): Uint8Array {
+  const base = parsed.logAppendTime ? nowMs : parsed.records[0]!.timestampMs;
+  const records: BuildRecord[] = parsed.records.map((r) => ({
+    key: r.key,
+    value: r.value,
+    timestampDelta: parsed.logAppendTime ? 0 : r.timestampMs - base,
+  }));
+  return buildBatch({
+    baseTimestamp: base,
+    records,
+    logAppendTime: parsed.logAppendTime,
+    compression: parsed.codec,
+    compress: (plain) => compression.compress(parsed.codec, plain),
+  });
+}
+
+/**
+ * Reads every message of `b` into `out`. `wrapper` is the magic and time type of the compressed
+ * message `b` came out of (inner messages may not be compressed again), null at the top level.
+ */
+function readMessages(
+  b: Uint8Array,
+  wrapper: { magic: number; logAppendTime: boolean } | null,
+  compression: Compression,
+  plainBytesMax: number,
+  out: Parsed,
+): void {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let at = 0;
+  while (at < b.length) {
+    if (b.length - at < MESSAGE_HEADER_BYTES) throw corrupt(`message at byte ${at} is cut short`);
+    const end = at + LOG_OVERHEAD_BYTES + view.getInt32(at + 8);
+    const magic = view.getInt8(at + MAGIC_AT);
+    if (magic < 0 || magic > LEGACY_MAGIC_MAX) throw new Refused({ kind: "invalid", reason: `magic ${magic} inside a legacy message set` });
+    const bodyMin = MESSAGE_HEADER_BYTES + (magic === 1 ? TIMESTAMP_BYTES : 0) + 8;
+    if (end - at < bodyMin || end > b.length) throw corrupt(`message at byte ${at} has a bad size`);
+    if (Bun.hash.crc32(b.subarray(at + MAGIC_AT, end)) !== view.getUint32(at + CRC_AT)) throw corrupt(`message at byte ${at} fails its CRC-32`);
+    readMessage(b, view, at, end, wrapper, compression, plainBytesMax, out);
+    at = end;
+  }
+}
+
+function readMessage(
+  b: Uint8Array,
+  view: DataView,
+  at: number,
+  end: number,
+  wrapper: { magic: number; logAppendTime: boolean } | null,
+  compression: Compression,
+  plainBytesMax: number,
+  out: Parsed,
+): void {
+  const magic = view.getInt8(at + MAGIC_AT);
+  const attrs = view.getInt8(at + ATTRIBUTES_AT);
+  const codec = attrs & ATTR_COMPRESSION_MASK;
+  const logAppendTime = magic === 1 && (attrs & ATTR_TIMESTAMP_LOG_APPEND) !== 0;
+  let pos = at + ATTRIBUTES_AT + 1;
+  const timestampMs = magic === 1 ? getInt64(view, pos) : NO_TIMESTAMP;
+  if (magic === 1) pos += TIMESTAMP_BYTES;
+  const key = lengthPrefixed(b, view, pos, end);
+  pos += 4 + (key?.length ?? 0);
+  const value = lengthPrefixed(b, view, pos, end);
+  pos += 4 + (value?.length ?? 0);
+  if (pos !== end) throw corrupt(`message at byte ${at}: key and value do not fill its size`);
+  if (codec === 0) {
+    out.records.push({ timestampMs, key, value });
+    return;
+  }
+  if (wrapper !== null) throw new Refused({ kind: "invalid", reason: "a compressed message inside a compressed message" });
+  if (codec > CODEC_MAX || !compression.supports(codec)) throw new Refused({ kind: "compression", reason: `compression codec ${codec} is not supported in message format v${magic}` });
+  if (value === null) throw new Refused({ kind: "invalid", reason: "a compressed message with a null value" });
+  const inner = decompressOrRefuse(compression, codec, value, plainBytesMax);
+  const innerRecords: Parsed = { records: [], codec: 0, logAppendTime: false };
+  readMessages(inner, { magic, logAppendTime }, compression, plainBytesMax, innerRecords);
+  for (const r of innerRecords.records) out.records.push(r);
+  out.codec = codec;
+  out.logAppendTime ||= logAppendTime;
+}
+
+function decompressOrRefuse(compression: Compression, codec: number, value: Uint8Array, plainBytesMax: number): Uint8Array {
+  try {
+    return compression.decompress(codec, value, plainBytesMax);
+  } catch (error) {
+    throw new Refused({ kind: "corrupt", reason: `compressed message set (codec ${codec}) does not decompress: ${String(error)}` });
+  }
+}
+
+function lengthPrefixed(b: Uint8Array, view: DataView, pos: number, end: number): Uint8Array | null {
+  if (end - pos < 4) throw corrupt("key or value length past the message end");
+  const length = view.getInt32(pos);
+  if (length === -1) return null;
+  if (length < 0 || pos + 4 + length > end) throw corrupt(`key or value length ${length} past the message end`);
+  return b.subarray(pos + 4, pos + 4 + length);
+}
+
+function corrupt(reason: string): Refused {
+  return new Refused({ kind: "corrupt", reason });
+}
+
+// ---- down-conversion (fetch) ----------------------------------------------------------
+
+/**
+ * Uncompressed messages of `toMagic` (0 or 1) for the records of the stored v2 `batches` at or
+ * past `fromOffset`, whole messages only and within `bytesMax` (but always the first, so a
+ * consumer is never stuck). Headers and control batches are dropped: old formats have neither.
+ */
+export function downConvert(batches: Uint8Array, toMagic: 0 | 1, fromOffset: number, bytesMax: number, compression: Compression, plainBytesMax: number): Uint8Array {
+  const out = new MessageSink();
+  scanBatches(batches, 0, (at, size) => {
+    const attrs = attributes(batches, at);
+    if ((attrs & ATTR_CONTROL) !== 0) return true;
+    const codec = attrs & ATTR_COMPRESSION_MASK;
+    const stored = batches.subarray(at + BATCH_HEADER_BYTES, at + size);
+    const payload = codec === 0 ? stored : compression.decompress(codec, stored, plainBytesMax);
+    const logAppendTime = (attrs & ATTR_TIMESTAMP_LOG_APPEND) !== 0;
+    const batchTimeMs = logAppendTime ? maxTimestamp(batches, at) : -1;
+    const base = baseOffset(batches, at);
+    const firstTimestampMs = baseTimestamp(batches, at);
+    return forEachRecord(payload, recordsCount(batches, at), (offsetDelta, timestampDelta, key, value) => {
+      if (base + offsetDelta < fromOffset) return true;
+      const timestampMs = logAppendTime ? batchTimeMs : firstTimestampMs + timestampDelta;
+      const bytes = messageBytes(toMagic, key, value);
+      if (out.length > 0 && out.length + bytes > bytesMax) return false;
+      out.message(base + offsetDelta, toMagic, logAppendTime && toMagic === 1, timestampMs, key, value);
+      return true;
+    });
+  });
+  return out.take();
+}
+
+function messageBytes(magic: number, key: Uint8Array | null, value: Uint8Array | null): number {
+  return MESSAGE_HEADER_BYTES + (magic === 1 ? TIMESTAMP_BYTES : 0) + 8 + (key?.length ?? 0) + (value?.length ?? 0);
+}
+
+type OnRecord = (offsetDelta: number, timestampDelta: number, key: Uint8Array | null, value: Uint8Array | null) => boolean;
+
+/**
+ * Walks the records of an uncompressed v2 payload; stops early when `onRecord` returns false.
+ * Record: length varint · attributes i8 · timestampDelta varlong · offsetDelta varint ·
+ * key (varint length, -1 null) · value · headers count varint · headers.
+ */
+function forEachRecord(payload: Uint8Array, count: number, onRecord: OnRecord): boolean {
+  const cursor = { pos: 0 };
+  for (let i = 0; i < count && cursor.pos < payload.length; i++) {
+    const length = varint(payload, cursor);
+    const next = cursor.pos + length;
+    if (length < 0 || next > payload.length) return false; // stored batches passed their CRC; a short one ends the walk
+    cursor.pos++; // record attributes: unused
+    const timestampDelta = varint(payload, cursor);
+    const offsetDelta = varint(payload, cursor);
+    const key = varintBytes(payload, cursor);
+    const value = varintBytes(payload, cursor);
+    cursor.pos = next; // headers: dropped
+    if (!onRecord(offsetDelta, timestampDelta, key, value)) return false;
+  }
+  return true;
+}
+
+function varintBytes(b: Uint8Array, cursor: { pos: number }): Uint8Array | null {
+  const length = varint(b, cursor);
+  if (length < 0) return null;
+  const bytes = b.subarray(cursor.pos, cursor.pos + length);
+  cursor.pos += length;
+  return bytes;
+}
+
+/** Zigzag varint/varlong (up to 2^53) at cursor.pos; advances the cursor. */
+function varint(b: Uint8Array, cursor: { pos: number }): number {
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < 10; i++) {
+    const byte = b[cursor.pos++] ?? 0;
+    value += (byte & 0x7f) * scale;
+    if ((byte & 0x80) === 0) break;
+    scale *= 128;
+  }
+  return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
+}
+
+/** Growable buffer of legacy messages. */
+class MessageSink {
+  private bytes = new Uint8Array(1024);
+  private view = new DataView(this.bytes.buffer);
+  length = 0;
+
+  message(offset: number, magic: number, logAppendTime: boolean, timestampMs: number, key: Uint8Array | null, value: Uint8Array | null): void {
+    const size = messageBytes(magic, key, value);
+    this.reserve(size);
+    const at = this.length;
+    setInt64(this.view, at, offset);
+    this.view.setInt32(at + 8, size - LOG_OVERHEAD_BYTES);
+    this.view.setInt8(at + MAGIC_AT, magic);
+    this.view.setInt8(at + ATTRIBUTES_AT, logAppendTime ? ATTR_TIMESTAMP_LOG_APPEND : 0);
+    let pos = at + ATTRIBUTES_AT + 1;
+    if (magic === 1) {
+      setInt64(this.view, pos, timestampMs);
+      pos += TIMESTAMP_BYTES;
+    }
+    pos = this.lengthPrefixed(pos, key);
+    this.lengthPrefixed(pos, value);
+    this.view.setUint32(at + CRC_AT, Bun.hash.crc32(this.bytes.subarray(at + MAGIC_AT, at + size)));
+    this.length += size;
+  }
+
+  take(): Uint8Array {
+    return this.bytes.subarray(0, this.length);
+  }
+
+  private lengthPrefixed(pos: number, data: Uint8Array | null): number {
+    this.view.setInt32(pos, data === null ? -1 : data.length);
+    if (data !== null) this.bytes.set(data, pos + 4);
+    return pos + 4 + (data?.length ?? 0);
+  }
+
+  private reserve(n: number): void {
+    if (this.length + n <= this.bytes.length) return;
+    const next = new Uint8Array(Math.max(this.bytes.length * 2, this.length + n));
+    next.set(this.bytes.subarray(0, this.length));
+    this.bytes = next;
+    this.view = new DataView(next.buffer);
+  }
+}
