@@ -4,10 +4,9 @@
  * have their stored v2 batches turned back into messages of magic 0 (v0–1) or 1 (v2–3).
  * Newer versions never call in here, so their paths stay as they are.
  */
-import { gunzipSync, gzipSync } from "node:zlib";
 import { limits } from "../base/limits.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import { downConvert, isLegacyMessageSet, legacyToBatch, type Compression } from "../storage/message-set.ts";
+import { downConvert, isLegacyMessageSet, legacyToBatch, type MessageSetProblem } from "../storage/message-set.ts";
 
 /** The first Produce version that may only carry v2 batches (Kafka answers INVALID_RECORD otherwise). */
 const PRODUCE_V2_ONLY_VERSION = 3;
@@ -15,27 +14,12 @@ const PRODUCE_V2_ONLY_VERSION = 3;
 const FETCH_V2_VERSION = 4;
 const FETCH_MAGIC1_VERSION = 2;
 
-/** zstd exists only in message format v2 (Kafka refuses it to Produce < v7 and Fetch < v10). */
-const CODEC_ZSTD = 4;
-
-/** Codecs legacy conversion reads and writes. */
-const codecs: Compression = {
-  supports: (codec) => codec === 1,
-  decompress(codec, data, plainBytesMax) {
-    if (codec === 1) return new Uint8Array(gunzipSync(data, { maxOutputLength: plainBytesMax }));
-    throw new UnsupportedCodec(codec);
-  },
-  compress(codec, data) {
-    if (codec === 1) return new Uint8Array(gzipSync(data));
-    throw new UnsupportedCodec(codec);
-  },
+const PROBLEM_ERROR_CODES: Record<MessageSetProblem["kind"], number> = {
+  corrupt: ErrorCode.CORRUPT_MESSAGE,
+  invalid: ErrorCode.INVALID_RECORD,
+  timestamp: ErrorCode.INVALID_TIMESTAMP,
+  compression: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
 };
-
-class UnsupportedCodec extends Error {
-  constructor(readonly codec: number) {
-    super(codec === CODEC_ZSTD ? "zstd compression needs message format v2 (Produce v7+, Fetch v10+)" : `compression codec ${codec} is not supported for message format v0/v1`);
-  }
-}
 
 export type ProducePayload = { ok: true; records: Uint8Array } | { ok: false; errorCode: number; errorMessage: string };
 
@@ -43,14 +27,14 @@ export type ProducePayload = { ok: true; records: Uint8Array } | { ok: false; er
  * The payload to check and write for a Produce of `version`: v2 batches as they came, a legacy
  * message set as one v2 batch, or the error Kafka gives.
  */
-export function producePayload(records: Uint8Array, version: number, nowMs: number): ProducePayload {
+export function producePayload(records: Uint8Array, version: number): ProducePayload {
   if (!isLegacyMessageSet(records)) return { ok: true, records };
   if (version >= PRODUCE_V2_ONLY_VERSION) {
     return { ok: false, errorCode: ErrorCode.INVALID_RECORD, errorMessage: `Produce v${version} carries only message format v2 (magic 2)` };
   }
-  const converted = legacyToBatch(records, codecs, limits.storedBatchBytesMax, nowMs);
+  const converted = legacyToBatch(records, limits.decompressedBatchBytesMax);
   if (converted.ok) return { ok: true, records: converted.batch };
-  const errorCode = { corrupt: ErrorCode.CORRUPT_MESSAGE, invalid: ErrorCode.INVALID_RECORD, compression: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE }[converted.problem.kind];
+  const errorCode = PROBLEM_ERROR_CODES[converted.problem.kind];
   return { ok: false, errorCode, errorMessage: `invalid message set: ${converted.problem.reason}` };
 }
 
@@ -81,11 +65,8 @@ export function downConvertFetch<T extends { partitions: FetchedPartition[] }>(
 }
 
 function downConvertPartition<P extends FetchedPartition>(p: P, magic: 0 | 1, fetchOffset: number, bytesMax: number): P {
-  try {
-    return { ...p, records: downConvert(p.records!, magic, fetchOffset, bytesMax, codecs, limits.storedBatchBytesMax) };
-  } catch (error) {
-    // A batch this broker cannot decompress for an old client: the partition says so instead of sending bytes it cannot read.
-    if (error instanceof UnsupportedCodec) return { ...p, errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, records: new Uint8Array(0) };
-    throw error;
-  }
+  const records = downConvert(p.records!, magic, fetchOffset, bytesMax, limits.decompressedBatchBytesMax);
+  // zstd batches: an old client could not read them; Kafka answers this error for Fetch < v10.
+  if (records === null) return { ...p, errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, records: new Uint8Array(0) };
+  return { ...p, records };
 }

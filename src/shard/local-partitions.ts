@@ -3,13 +3,16 @@
  * the owning shard's thread, so nothing here needs a lock.
  */
 import { join } from "node:path";
+import { assert } from "../base/assert.ts";
 import type { Clock } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import type { MetadataTable } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
-import { effectiveTopicConfig } from "../cluster/topic-config.ts";
+import { effectiveTopicConfig, type EffectiveTopicConfig } from "../cluster/topic-config.ts";
 import type { Disk } from "../io/disk.ts";
 import { ErrorCode } from "../protocol/errors.ts";
+import { applyAppendPolicy, type AppendPolicy } from "../storage/batch-rewrite.ts";
+import { Codec, type CodecId } from "../storage/compression.ts";
 import { Flusher } from "../storage/flusher.ts";
 import { PartitionLog } from "../storage/partition-log.ts";
 import { loadProducerState, saveProducerState } from "../storage/producer-snapshot.ts";
@@ -30,6 +33,8 @@ export class LocalPartitions {
   private readonly logs = new Map<string, PartitionLog>();
   /** Idempotent-producer state of each open log, rebuilt from its batch headers when opened. */
   private readonly producerStates = new WeakMap<PartitionLog, ProducerState>();
+  /** What produce changes in each log's batches (its topic's timestamp and compression configs). */
+  private readonly appendPolicies = new WeakMap<PartitionLog, AppendPolicy>();
   /** Work in progress per partition, so a partition leaves only once its appends and reads are done. */
   private readonly inflight = new Map<string, Set<Promise<unknown>>>();
   /** Partitions handed off by a live move, not to be reopened while the table still names this shard. */
@@ -61,7 +66,13 @@ export class LocalPartitions {
     for (const k of this.released) if (!wanted.has(k)) this.released.delete(k);
     for (const k of [...this.logs.keys()]) if (!wanted.has(k)) await this.closeLog(k);
     await Promise.all([...wanted].filter(([k]) => !this.logs.has(k) && !this.released.has(k)).map(([k, p]) => this.openLog(k, p)));
-    for (const [k, p] of wanted) this.logs.get(k)?.reconfigure(effectiveTopicConfig(this.options.props, p.configs));
+    for (const [k, p] of wanted) {
+      const log = this.logs.get(k);
+      if (!log) continue;
+      const config = effectiveTopicConfig(this.options.props, p.configs);
+      log.reconfigure(config);
+      this.appendPolicies.set(log, appendPolicyOf(config));
+    }
   }
 
   /**
@@ -129,6 +140,7 @@ export class LocalPartitions {
       log: (message: string) => this.options.log.warn(message, { partition: k }),
     });
     this.producerStates.set(log, await loadProducerState(this.options.disk, log));
+    this.appendPolicies.set(log, appendPolicyOf(config));
     this.logs.set(k, log);
   }
 
@@ -162,20 +174,26 @@ export class LocalPartitions {
   private async produceOne(item: ProduceItem): Promise<ProduceResult> {
     const log = this.logs.get(key(item));
     if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: "partition is not on this shard", baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
-    const oversized = oversizedBatchRefusal(item.records, log.config.maxMessageBytes);
+    const nowMs = this.options.clock.nowMs();
+    const policy = this.appendPolicies.get(log)!;
+    const rewritten = applyAppendPolicy(item.records, policy, nowMs);
+    if (!rewritten.ok) return rewriteRefusal(rewritten);
+    const records = rewritten.records;
+    const oversized = oversizedBatchRefusal(records, log.config.maxMessageBytes);
     if (oversized) return oversized;
     // Check, append and record with no await in between: nothing may interleave on this partition.
     const producers = this.producerStates.get(log)!;
-    const verdict = producers.checkPayload(item.records);
+    const verdict = producers.checkPayload(records);
     if (verdict.kind === "duplicate") return answerDuplicate(log, verdict.batch, item.acks, this.flusher);
     if (verdict.kind !== "append") return sequenceRefusal(verdict);
     try {
-      const appended = log.append(item.records, this.options.clock.nowMs());
-      producers.recordPayload(item.records, appended.written);
+      const appended = log.append(records, nowMs);
+      producers.recordPayload(records, appended.written);
       await appended.written;
       this.wake(key(item));
       if (item.acks === -1) await this.flusher.requestFlush(log);
-      return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: appended.baseOffset, logAppendTimeMs: -1, logStartOffset: log.logStartOffset };
+      const logAppendTimeMs = policy.logAppendTime ? appended.logAppendTimeMs : -1;
+      return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: appended.baseOffset, logAppendTimeMs, logStartOffset: log.logStartOffset };
     } catch (error) {
       this.options.log.error("append failed", { partition: key(item), error: String(error) });
       return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, errorMessage: String(error), baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
@@ -262,4 +280,37 @@ export class LocalPartitions {
     this.waiters.delete(k);
     for (const wake of set) wake();
   }
+}
+
+const topicCodecs: Record<string, CodecId | null> = {
+  producer: null,
+  uncompressed: Codec.none,
+  none: Codec.none, // the cluster property's name for it (Redpanda)
+  gzip: Codec.gzip,
+  snappy: Codec.snappy,
+  lz4: Codec.lz4,
+  zstd: Codec.zstd,
+};
+
+function appendPolicyOf(config: EffectiveTopicConfig): AppendPolicy {
+  const compression = topicCodecs[config.compressionType];
+  assert(compression !== undefined, `compression.type '${config.compressionType}' passed validation`);
+  return {
+    compression,
+    logAppendTime: config.timestampType === "LogAppendTime",
+    timestampBeforeMaxMs: config.timestampBeforeMaxMs,
+    timestampAfterMaxMs: config.timestampAfterMaxMs,
+  };
+}
+
+function rewriteRefusal(problem: Extract<ReturnType<typeof applyAppendPolicy>, { ok: false }>): ProduceResult {
+  const errorCode = problem.reason === "timestamp" ? ErrorCode.INVALID_TIMESTAMP : ErrorCode.CORRUPT_MESSAGE;
+  return {
+    errorCode,
+    errorMessage: problem.message,
+    baseOffset: -1,
+    logAppendTimeMs: -1,
+    logStartOffset: -1,
+    recordErrors: [{ batchIndex: problem.recordIndex, batchIndexErrorMessage: problem.message }],
+  };
 }

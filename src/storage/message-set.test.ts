@@ -5,9 +5,10 @@
  */
 import { describe, expect, test } from "bun:test";
 import { createRequire } from "node:module";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { gzipSync } from "node:zlib";
 import { buildBatch } from "./batch-builder.ts";
-import { downConvert, isLegacyMessageSet, legacyToBatch, type Compression } from "./message-set.ts";
+import { compress, type CodecId } from "./compression.ts";
+import { downConvert, isLegacyMessageSet, legacyToBatch } from "./message-set.ts";
 import * as rb from "./record-batch.ts";
 
 const require = createRequire(import.meta.url);
@@ -18,12 +19,6 @@ const Message = require("kafkajs/src/protocol/message/index.js");
 const Encoder = require("kafkajs/src/protocol/encoder.js");
 const Decoder = require("kafkajs/src/protocol/decoder.js");
 
-const gzipOnly: Compression = {
-  supports: (codec) => codec === 1,
-  decompress: (_codec, data, plainBytesMax) => new Uint8Array(gunzipSync(data, { maxOutputLength: plainBytesMax })),
-  compress: (_codec, data) => new Uint8Array(gzipSync(data)),
-};
-const NOW_MS = 1_800_000_000_000;
 const PLAIN_MAX = 1 << 20;
 
 const entries = [
@@ -36,16 +31,16 @@ function legacySet(magic: 0 | 1, list = entries): Uint8Array {
   return new Uint8Array(MessageSet({ messageVersion: magic, compression: 0, entries: list }).buffer);
 }
 
-/** A gzip wrapper message around an inner message set, as a magic-1 (relative offsets) or magic-0 producer writes it. */
-function gzipWrapper(magic: 0 | 1, attributes = 1): Uint8Array {
-  const inner = MessageSet({ messageVersion: magic, compression: 1, entries }).buffer;
-  const message = Message({ version: magic })({ compression: 1, timestamp: 1_700_000_000_005, key: null, value: gzipSync(inner) });
-  const encoded = new Encoder().writeInt64(entries.length - 1).writeInt32(message.size()).writeEncoder(message).buffer;
-  const bytes = new Uint8Array(encoded);
-  if (attributes !== 1) {
-    bytes[17] = attributes; // and redo the CRC over magic..end
-    new DataView(bytes.buffer).setUint32(12, Bun.hash.crc32(bytes.subarray(16)));
-  }
+/**
+ * A wrapper message around an inner message set compressed with `codec`, as a magic-1 (relative
+ * inner offsets) or magic-0 producer writes it; `attributes` overrides the wrapper's (CRC redone).
+ */
+function wrapper(magic: 0 | 1, codec: CodecId = 1, attributes: number = codec): Uint8Array {
+  const inner = new Uint8Array(MessageSet({ messageVersion: magic, compression: codec, entries }).buffer);
+  const message = Message({ version: magic })({ compression: 1, timestamp: 1_700_000_000_005, key: null, value: Buffer.from(compress(codec, inner)) });
+  const bytes = new Uint8Array(new Encoder().writeInt64(entries.length - 1).writeInt32(message.size()).writeEncoder(message).buffer);
+  bytes[17] = attributes;
+  new DataView(bytes.buffer).setUint32(12, Bun.hash.crc32(bytes.subarray(16)));
   return bytes;
 }
 
@@ -54,8 +49,13 @@ async function recordsOf(batch: Uint8Array) {
   return decoded.records.map((r: any) => ({ offset: Number(r.offset), timestamp: Number(r.timestamp), key: r.key?.toString() ?? null, value: r.value?.toString() ?? null }));
 }
 
+async function decoded(bytes: Uint8Array) {
+  const messages = await decodeMessageSet(new Decoder(Buffer.from(bytes)), bytes.length);
+  return messages.map((m: any) => ({ offset: Number(m.offset), magic: m.magicByte, timestamp: m.timestamp === undefined ? undefined : Number(m.timestamp), key: m.key?.toString() ?? null, value: m.value?.toString() ?? null }));
+}
+
 function convert(payload: Uint8Array) {
-  const result = legacyToBatch(payload, gzipOnly, PLAIN_MAX, NOW_MS);
+  const result = legacyToBatch(payload, PLAIN_MAX);
   if (!result.ok) throw new Error(`refused: ${result.problem.reason}`);
   expect(rb.validateBatches(result.batch).ok).toBe(true);
   return result.batch;
@@ -79,18 +79,22 @@ describe("produce: legacy message set → one v2 batch", () => {
     expect(await recordsOf(batch)).toEqual(expected(entries.map((e) => e.timestamp)));
   });
 
-  test("gzip wrappers of magic 0 and 1 become one gzip batch of the inner records", async () => {
-    for (const magic of [0, 1] as const) {
-      const batch = convert(gzipWrapper(magic));
-      expect(rb.attributes(batch) & rb.ATTR_COMPRESSION_MASK).toBe(1);
-      expect(await recordsOf(batch)).toEqual(expected(magic === 1 ? entries.map((e) => e.timestamp) : [-1, -1, -1]));
-    }
-  });
+  for (const [codec, name] of [[1, "gzip"], [2, "snappy"], [3, "lz4"]] as const) {
+    test(`${name} wrappers of magic 0 and 1 become one ${name} batch of the inner records`, async () => {
+      for (const magic of [0, 1] as const) {
+        const batch = convert(wrapper(magic, codec));
+        expect(rb.attributes(batch) & rb.ATTR_COMPRESSION_MASK).toBe(codec);
+        const timestamps = magic === 1 ? entries.map((e) => e.timestamp) : [-1, -1, -1];
+        expect(await decoded(downConvert(batch, 1, 0, 1 << 20, PLAIN_MAX)!)).toEqual(
+          expected(timestamps).map((r) => ({ ...r, magic: 1, timestamp: r.timestamp })),
+        );
+      }
+    });
+  }
 
-  test("a magic-1 LogAppendTime wrapper takes the broker's time", async () => {
-    const batch = convert(gzipWrapper(1, 1 | 0x08));
-    expect(rb.attributes(batch) & rb.ATTR_TIMESTAMP_LOG_APPEND).toBe(rb.ATTR_TIMESTAMP_LOG_APPEND);
-    expect(rb.maxTimestamp(batch)).toBe(NOW_MS);
+  test("LogAppendTime set by a producer is refused (INVALID_TIMESTAMP), as Kafka does", () => {
+    const r = legacyToBatch(wrapper(1, 1, 1 | 0x08), PLAIN_MAX);
+    expect(r.ok ? "accepted" : r.problem.kind).toBe("timestamp");
   });
 
   test("a v2 batch is not a legacy message set", () => {
@@ -102,7 +106,7 @@ describe("produce: legacy message set → one v2 batch", () => {
     const flipped = payload.slice();
     flipped[flipped.length - 1] ^= 1;
     const refusal = (p: Uint8Array) => {
-      const r = legacyToBatch(p, gzipOnly, PLAIN_MAX, NOW_MS);
+      const r = legacyToBatch(p, PLAIN_MAX);
       return r.ok ? "accepted" : r.problem.kind;
     };
     expect(refusal(flipped)).toBe("corrupt");
@@ -116,20 +120,23 @@ describe("produce: legacy message set → one v2 batch", () => {
     expect(refusal(hugeKey)).toBe("corrupt");
   });
 
-  test("snappy is refused as unsupported; compression inside compression is invalid", () => {
-    const snappy = gzipWrapper(1, 2);
-    const r = legacyToBatch(snappy, gzipOnly, PLAIN_MAX, NOW_MS);
-    expect(r.ok ? "accepted" : r.problem.kind).toBe("compression");
-    const outer = Message({ version: 1 })({ compression: 1, timestamp: 1, key: null, value: gzipSync(Buffer.from(gzipWrapper(1))) });
-    const nested = new Uint8Array(new Encoder().writeInt64(0).writeInt32(outer.size()).writeEncoder(outer).buffer);
-    const n = legacyToBatch(nested, gzipOnly, PLAIN_MAX, NOW_MS);
-    expect(n.ok ? "accepted" : n.problem.kind).toBe("invalid");
+  test("zstd and unknown codecs are unsupported in these formats; compression inside compression is invalid", () => {
+    const kind = (p: Uint8Array) => {
+      const r = legacyToBatch(p, PLAIN_MAX);
+      return r.ok ? "accepted" : r.problem.kind;
+    };
+    expect(kind(wrapper(1, 4))).toBe("compression");
+    expect(kind(wrapper(1, 1, 6))).toBe("compression");
+    const outer = Message({ version: 1 })({ compression: 1, timestamp: 1, key: null, value: gzipSync(Buffer.from(wrapper(1))) });
+    expect(kind(new Uint8Array(new Encoder().writeInt64(0).writeInt32(outer.size()).writeEncoder(outer).buffer))).toBe("invalid");
+    const mixed = Message({ version: 1 })({ compression: 1, timestamp: 1, key: null, value: gzipSync(Buffer.from(legacySet(0))) });
+    expect(kind(new Uint8Array(new Encoder().writeInt64(0).writeInt32(mixed.size()).writeEncoder(mixed).buffer))).toBe("invalid");
   });
 
   test("decompression is bounded", () => {
     const big = Message({ version: 1 })({ compression: 1, timestamp: 1, key: null, value: gzipSync(Buffer.alloc(PLAIN_MAX * 2)) });
     const bomb = new Uint8Array(new Encoder().writeInt64(0).writeInt32(big.size()).writeEncoder(big).buffer);
-    const r = legacyToBatch(bomb, gzipOnly, PLAIN_MAX, NOW_MS);
+    const r = legacyToBatch(bomb, PLAIN_MAX);
     expect(r.ok ? "accepted" : r.problem.kind).toBe("corrupt");
   });
 });
@@ -141,13 +148,9 @@ describe("fetch: stored v2 batches → legacy messages", () => {
     buildBatch({ baseOffset: 14, baseTimestamp: 9000, logAppendTime: true, records: [{ key: "e", value: "5" }] }),
   ]);
 
-  async function decoded(bytes: Uint8Array) {
-    const messages = await decodeMessageSet(new Decoder(Buffer.from(bytes)), bytes.length);
-    return messages.map((m: any) => ({ offset: Number(m.offset), magic: m.magicByte, timestamp: m.timestamp === undefined ? undefined : Number(m.timestamp), key: m.key?.toString() ?? null, value: m.value?.toString() ?? null }));
-  }
 
   test("magic 1: offsets, keys, values and timestamps (LogAppendTime: the batch's), headers dropped, uncompressed", async () => {
-    expect(await decoded(downConvert(stored, 1, 0, 1 << 20, gzipOnly, PLAIN_MAX))).toEqual([
+    expect(await decoded(downConvert(stored, 1, 0, 1 << 20, PLAIN_MAX)!)).toEqual([
       { offset: 10, magic: 1, timestamp: 5000, key: "a", value: "1" },
       { offset: 11, magic: 1, timestamp: 5007, key: null, value: "2" },
       { offset: 12, magic: 1, timestamp: 6000, key: "c", value: null },
@@ -157,7 +160,7 @@ describe("fetch: stored v2 batches → legacy messages", () => {
   });
 
   test("magic 0 has no timestamps; records before the fetch offset are left out", async () => {
-    const out = await decoded(downConvert(stored, 0, 13, 1 << 20, gzipOnly, PLAIN_MAX));
+    const out = await decoded(downConvert(stored, 0, 13, 1 << 20, PLAIN_MAX)!);
     expect(out).toEqual([
       { offset: 13, magic: 0, timestamp: undefined, key: "d", value: "4" },
       { offset: 14, magic: 0, timestamp: undefined, key: "e", value: "5" },
@@ -165,20 +168,24 @@ describe("fetch: stored v2 batches → legacy messages", () => {
   });
 
   test("whole messages within the byte limit, and always the first", async () => {
-    expect((await decoded(downConvert(stored, 1, 0, 80, gzipOnly, PLAIN_MAX))).map((m: any) => m.offset)).toEqual([10, 11]);
-    expect((await decoded(downConvert(stored, 1, 0, 1, gzipOnly, PLAIN_MAX))).map((m: any) => m.offset)).toEqual([10]);
+    expect((await decoded(downConvert(stored, 1, 0, 80, PLAIN_MAX)!)).map((m: any) => m.offset)).toEqual([10, 11]);
+    expect((await decoded(downConvert(stored, 1, 0, 1, PLAIN_MAX)!)).map((m: any) => m.offset)).toEqual([10]);
   });
 
   test("control batches are dropped", () => {
     const control = buildBatch({ baseOffset: 0, records: [{ key: "x", value: "y" }] });
     new DataView(control.buffer).setInt16(rb.Field.attributes, rb.ATTR_CONTROL);
-    expect(downConvert(control, 1, 0, 1 << 20, gzipOnly, PLAIN_MAX).length).toBe(0);
+    expect(downConvert(control, 1, 0, 1 << 20, PLAIN_MAX)!.length).toBe(0);
+  });
+
+  test("a zstd batch cannot be down-converted (null: UNSUPPORTED_COMPRESSION_TYPE)", () => {
+    expect(downConvert(buildBatch({ compression: 4, records: [{ value: "z" }] }), 1, 0, 1 << 20, PLAIN_MAX)).toBeNull();
   });
 
   test("a converted message set converts back to the same records", async () => {
     const batch = convert(legacySet(1));
     rb.setBaseOffset(batch, 100);
-    const back = await decoded(downConvert(batch, 1, 0, 1 << 20, gzipOnly, PLAIN_MAX));
+    const back = await decoded(downConvert(batch, 1, 0, 1 << 20, PLAIN_MAX)!);
     expect(back).toEqual(entries.map((e, i) => ({ offset: 100 + i, magic: 1, timestamp: e.timestamp, key: e.key?.toString() ?? null, value: e.value?.toString() ?? null })));
   });
 });

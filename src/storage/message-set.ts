@@ -10,24 +10,19 @@
  * A compressed message ("wrapper") holds a whole inner message set, compressed, as its value.
  */
 import { getInt64, setInt64 } from "../base/bytes.ts";
-import { buildBatch, type BuildRecord } from "./batch-builder.ts";
+import { buildBatch } from "./batch-builder.ts";
+import { Codec, type CodecId, decompress, isCodec } from "./compression.ts";
 import {
   ATTR_COMPRESSION_MASK, ATTR_CONTROL, ATTR_TIMESTAMP_LOG_APPEND, BATCH_HEADER_BYTES, Field, LOG_OVERHEAD_BYTES,
   attributes, baseOffset, baseTimestamp, maxTimestamp, recordsCount, scanBatches,
 } from "./record-batch.ts";
 
-/** Turns compressed bytes of `codec` (1 gzip, 2 snappy, 3 lz4, 4 zstd) back into plain bytes, or compresses them. */
-export interface Compression {
-  supports(codec: number): boolean;
-  decompress(codec: number, data: Uint8Array, plainBytesMax: number): Uint8Array;
-  compress(codec: number, data: Uint8Array): Uint8Array;
-}
-
 /** Why a message set was refused; the produce handler maps each to Kafka's error code. */
 export type MessageSetProblem =
   | { kind: "corrupt"; reason: string } // framing or CRC: CORRUPT_MESSAGE
   | { kind: "invalid"; reason: string } // well framed but not allowed: INVALID_RECORD
-  | { kind: "compression"; reason: string }; // a codec this broker cannot read: UNSUPPORTED_COMPRESSION_TYPE
+  | { kind: "timestamp"; reason: string } // a producer that set LogAppendTime: INVALID_TIMESTAMP
+  | { kind: "compression"; reason: string }; // zstd or an unknown codec: UNSUPPORTED_COMPRESSION_TYPE
 
 export const LEGACY_MAGIC_MAX = 1;
 /** offset + message_size + crc + magic + attributes. */
@@ -38,7 +33,6 @@ const ATTRIBUTES_AT = MAGIC_AT + 1;
 const TIMESTAMP_BYTES = 8;
 /** Kafka's RecordBatch.NO_TIMESTAMP: magic-0 messages have no time. */
 export const NO_TIMESTAMP = -1;
-const CODEC_MAX = 4;
 
 interface LegacyRecord {
   timestampMs: number;
@@ -48,9 +42,8 @@ interface LegacyRecord {
 
 interface Parsed {
   records: LegacyRecord[];
-  /** The codec of the (last) compressed wrapper, 0 when none was compressed. */
-  codec: number;
-  logAppendTime: boolean;
+  /** The codec of the (last) compressed wrapper, 0 when none was compressed: the batch gets it too. */
+  codec: CodecId;
 }
 
 class Refused extends Error {
@@ -65,55 +58,30 @@ export function isLegacyMessageSet(payload: Uint8Array): boolean {
 }
 
 /**
- * One magic-v2 batch holding every record of a legacy message set, offsets from 0 (the log
- * assigns the real ones), or why the set is refused. `plainBytesMax` bounds what decompression
- * may produce (and so the batch); `nowMs` is the time of a LogAppendTime wrapper.
+ * One magic-v2 CreateTime batch holding every record of a legacy message set, offsets from 0
+ * (the log assigns the real ones), compressed with the producer's codec as Kafka does, or why the
+ * set is refused. `plainBytesMax` bounds what decompression may produce. The topic's timestamp
+ * type and codec apply to the batch afterwards, as to any v2 batch (batch-rewrite.ts).
  */
-export function legacyToBatch(
-  payload: Uint8Array,
-  compression: Compression,
-  plainBytesMax: number,
-  nowMs: number,
-): { ok: true; batch: Uint8Array } | { ok: false; problem: MessageSetProblem } {
-  let parsed: Parsed;
+export function legacyToBatch(payload: Uint8Array, plainBytesMax: number): { ok: true; batch: Uint8Array } | { ok: false; problem: MessageSetProblem } {
+  const parsed: Parsed = { records: [], codec: Codec.none };
   try {
-    parsed = { records: [], codec: 0, logAppendTime: false };
-    readMessages(payload, null, compression, plainBytesMax, parsed);
+    readMessages(payload, null, plainBytesMax, parsed);
   } catch (error) {
     if (error instanceof Refused) return { ok: false, problem: error.problem };
     throw error;
   }
   if (parsed.records.length === 0) return { ok: false, problem: { kind: "corrupt", reason: "no messages" } };
-  return { ok: true, batch: batchOf(parsed, compression, nowMs) };
-}
-
-function batchOf(parsed: Parsed, compression: Compression, nowMs: number): Uint8Array {
-  const base = parsed.logAppendTime ? nowMs : parsed.records[0]!.timestampMs;
-  const records: BuildRecord[] = parsed.records.map((r) => ({
-    key: r.key,
-    value: r.value,
-    timestampDelta: parsed.logAppendTime ? 0 : r.timestampMs - base,
-  }));
-  return buildBatch({
-    baseTimestamp: base,
-    records,
-    logAppendTime: parsed.logAppendTime,
-    compression: parsed.codec,
-    compress: (plain) => compression.compress(parsed.codec, plain),
-  });
+  const base = parsed.records[0]!.timestampMs;
+  const records = parsed.records.map((r) => ({ key: r.key, value: r.value, timestampDelta: r.timestampMs - base }));
+  return { ok: true, batch: buildBatch({ baseTimestamp: base, records, compression: parsed.codec }) };
 }
 
 /**
- * Reads every message of `b` into `out`. `wrapper` is the magic and time type of the compressed
- * message `b` came out of (inner messages may not be compressed again), null at the top level.
+ * Reads every message of `b` into `out`. `wrapperMagic`: the magic of the compressed message `b`
+ * came out of (inner messages have the same and are not compressed again), null at the top.
  */
-function readMessages(
-  b: Uint8Array,
-  wrapper: { magic: number; logAppendTime: boolean } | null,
-  compression: Compression,
-  plainBytesMax: number,
-  out: Parsed,
-): void {
+function readMessages(b: Uint8Array, wrapperMagic: number | null, plainBytesMax: number, out: Parsed): void {
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let at = 0;
   while (at < b.length) {
@@ -124,25 +92,19 @@ function readMessages(
     const bodyMin = MESSAGE_HEADER_BYTES + (magic === 1 ? TIMESTAMP_BYTES : 0) + 8;
     if (end - at < bodyMin || end > b.length) throw corrupt(`message at byte ${at} has a bad size`);
     if (Bun.hash.crc32(b.subarray(at + MAGIC_AT, end)) !== view.getUint32(at + CRC_AT)) throw corrupt(`message at byte ${at} fails its CRC-32`);
-    readMessage(b, view, at, end, wrapper, compression, plainBytesMax, out);
+    readMessage(b, view, at, end, wrapperMagic, plainBytesMax, out);
     at = end;
   }
 }
 
-function readMessage(
-  b: Uint8Array,
-  view: DataView,
-  at: number,
-  end: number,
-  wrapper: { magic: number; logAppendTime: boolean } | null,
-  compression: Compression,
-  plainBytesMax: number,
-  out: Parsed,
-): void {
+function readMessage(b: Uint8Array, view: DataView, at: number, end: number, wrapperMagic: number | null, plainBytesMax: number, out: Parsed): void {
   const magic = view.getInt8(at + MAGIC_AT);
   const attrs = view.getInt8(at + ATTRIBUTES_AT);
   const codec = attrs & ATTR_COMPRESSION_MASK;
-  const logAppendTime = magic === 1 && (attrs & ATTR_TIMESTAMP_LOG_APPEND) !== 0;
+  if (wrapperMagic !== null && magic !== wrapperMagic) throw new Refused({ kind: "invalid", reason: `magic ${magic} inside a compressed message of magic ${wrapperMagic}` });
+  if (magic === 1 && (attrs & ATTR_TIMESTAMP_LOG_APPEND) !== 0) {
+    throw new Refused({ kind: "timestamp", reason: `message at byte ${at}: a producer may not set timestamp type LogAppendTime` }); // as Kafka's LogValidator
+  }
   let pos = at + ATTRIBUTES_AT + 1;
   const timestampMs = magic === 1 ? getInt64(view, pos) : NO_TIMESTAMP;
   if (magic === 1) pos += TIMESTAMP_BYTES;
@@ -155,22 +117,19 @@ function readMessage(
     out.records.push({ timestampMs, key, value });
     return;
   }
-  if (wrapper !== null) throw new Refused({ kind: "invalid", reason: "a compressed message inside a compressed message" });
-  if (codec > CODEC_MAX || !compression.supports(codec)) throw new Refused({ kind: "compression", reason: `compression codec ${codec} is not supported in message format v${magic}` });
+  if (wrapperMagic !== null) throw new Refused({ kind: "invalid", reason: "a compressed message inside a compressed message" });
+  if (!isCodec(codec) || codec === Codec.zstd) throw new Refused({ kind: "compression", reason: `compression codec ${codec} does not exist in message format v${magic} (zstd needs v2)` });
   if (value === null) throw new Refused({ kind: "invalid", reason: "a compressed message with a null value" });
-  const inner = decompressOrRefuse(compression, codec, value, plainBytesMax);
-  const innerRecords: Parsed = { records: [], codec: 0, logAppendTime: false };
-  readMessages(inner, { magic, logAppendTime }, compression, plainBytesMax, innerRecords);
-  for (const r of innerRecords.records) out.records.push(r);
+  const inner = decompressOrRefuse(codec, value, plainBytesMax);
+  readMessages(inner, magic, plainBytesMax, out);
   out.codec = codec;
-  out.logAppendTime ||= logAppendTime;
 }
 
-function decompressOrRefuse(compression: Compression, codec: number, value: Uint8Array, plainBytesMax: number): Uint8Array {
+function decompressOrRefuse(codec: CodecId, value: Uint8Array, plainBytesMax: number): Uint8Array {
   try {
-    return compression.decompress(codec, value, plainBytesMax);
+    return decompress(codec, value, plainBytesMax);
   } catch (error) {
-    throw new Refused({ kind: "corrupt", reason: `compressed message set (codec ${codec}) does not decompress: ${String(error)}` });
+    throw new Refused({ kind: "corrupt", reason: `compressed message set (codec ${codec}) does not decompress: ${(error as Error).message}` });
   }
 }
 
@@ -192,15 +151,19 @@ function corrupt(reason: string): Refused {
  * Uncompressed messages of `toMagic` (0 or 1) for the records of the stored v2 `batches` at or
  * past `fromOffset`, whole messages only and within `bytesMax` (but always the first, so a
  * consumer is never stuck). Headers and control batches are dropped: old formats have neither.
+ * Null when a batch is zstd, which no client of these formats can read (Kafka answers
+ * UNSUPPORTED_COMPRESSION_TYPE).
  */
-export function downConvert(batches: Uint8Array, toMagic: 0 | 1, fromOffset: number, bytesMax: number, compression: Compression, plainBytesMax: number): Uint8Array {
+export function downConvert(batches: Uint8Array, toMagic: 0 | 1, fromOffset: number, bytesMax: number, plainBytesMax: number): Uint8Array | null {
   const out = new MessageSink();
+  let zstd = false;
   scanBatches(batches, 0, (at, size) => {
     const attrs = attributes(batches, at);
     if ((attrs & ATTR_CONTROL) !== 0) return true;
     const codec = attrs & ATTR_COMPRESSION_MASK;
+    if (codec === Codec.zstd || !isCodec(codec)) return !(zstd = true);
     const stored = batches.subarray(at + BATCH_HEADER_BYTES, at + size);
-    const payload = codec === 0 ? stored : compression.decompress(codec, stored, plainBytesMax);
+    const payload = decompress(codec, stored, plainBytesMax);
     const logAppendTime = (attrs & ATTR_TIMESTAMP_LOG_APPEND) !== 0;
     const batchTimeMs = logAppendTime ? maxTimestamp(batches, at) : -1;
     const base = baseOffset(batches, at);
@@ -214,7 +177,7 @@ export function downConvert(batches: Uint8Array, toMagic: 0 | 1, fromOffset: num
       return true;
     });
   });
-  return out.take();
+  return zstd ? null : out.take();
 }
 
 function messageBytes(magic: number, key: Uint8Array | null, value: Uint8Array | null): number {

@@ -66,6 +66,11 @@ function describeConfigs(context: BrokerContext, overrides: Record<string, strin
     "segment.ms": effective.segmentMs,
     "max.message.bytes": effective.maxMessageBytes,
     "cleanup.policy": effective.cleanupPolicy,
+    "compression.type": effective.compressionType,
+    "message.timestamp.type": effective.timestampType,
+    "message.timestamp.before.max.ms": overrides["message.timestamp.before.max.ms"] ?? "9223372036854775807",
+    "message.timestamp.after.max.ms": overrides["message.timestamp.after.max.ms"] ?? "9223372036854775807",
+    "message.timestamp.difference.max.ms": overrides["message.timestamp.difference.max.ms"] ?? "9223372036854775807",
   };
   return Object.keys(topicConfigChecks).map((name) => ({
     name,

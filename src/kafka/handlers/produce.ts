@@ -1,7 +1,8 @@
 /**
  * Produce (0) v0–9. Each partition's batches are checked here (CRC-32C, framing, size) on the
- * shard that received them, then appended by the partition's owner shard. v0–2 may carry
- * message format v0/v1, which becomes a v2 batch first (legacy-formats.ts).
+ * shard that received them, then appended by the partition's owner shard, which first applies the
+ * topic's timestamp and compression configs (storage/batch-rewrite.ts). v0–2 may carry message
+ * format v0/v1, which becomes a v2 batch first (legacy-formats.ts).
  */
 import { effectiveTopicConfig } from "../../cluster/topic-config.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
@@ -51,7 +52,7 @@ function checkEntry(context: BrokerContext, entry: { topic: string; partition: n
   const shard = topic?.shards[entry.partition];
   if (!topic || shard === undefined) return failure(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic or partition ${entry.topic}/${entry.partition}`);
   if (!entry.records || entry.records.length === 0) return failure(ErrorCode.CORRUPT_MESSAGE, "no record batches");
-  const payload = producePayload(entry.records, version, context.clock.nowMs());
+  const payload = producePayload(entry.records, version);
   if (!payload.ok) return failure(payload.errorCode, payload.errorMessage);
   entry.records = payload.records; // what is written: a legacy message set is now one v2 batch
   const maxMessageBytes = effectiveTopicConfig(context.props, topic.configs).maxMessageBytes;
@@ -73,7 +74,7 @@ function groupByTopic(request: ProduceRequest, results: ProduceResult[]) {
     name: topic.name,
     partitionResponses: topic.partitionData.map((p) => {
       const result = results[next++];
-      return { index: p.index, ...result, recordErrors: [] };
+      return { index: p.index, ...result, recordErrors: result.recordErrors ?? [] };
     }),
   }));
 }
