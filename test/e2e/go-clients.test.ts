@@ -3,7 +3,7 @@
  * and Fetch v0 with message format v0, ListOffsets v0, OffsetCommit v1 without a group), at
  * 0.10.2 (message format v1, a consumer group) and at 2.1 (v2 batches), and kafka-go 0.2.1
  * (CreateTopics v0, Produce v2 / Fetch v2 with message format v1, a consumer group), each with and
- * without gzip wrapper messages. Each creates its topic, produces, consumes part and commits; the
+ * without compressed wrapper messages (gzip, snappy, lz4). Each creates its topic, produces, consumes part and commits; the
  * broker restarts; the group resumes at its committed offsets and gets the rest, every record
  * exactly once with its key, value and (from message format v1) timestamp. Records kafkajs wrote as
  * gzip v2 batches with headers reach both old consumers too (down-converted).
@@ -35,10 +35,14 @@ interface Scenario {
 const scenarios: Scenario[] = [
   { name: "sarama, default version (0.8.2)", check: "sarama-check", args: [], timestamps: false },
   { name: "sarama, default version (0.8.2), gzip", check: "sarama-check", args: ["-compression", "gzip"], timestamps: false },
+  { name: "sarama, default version (0.8.2), snappy", check: "sarama-check", args: ["-compression", "snappy"], timestamps: false },
   { name: "sarama V0_10_2_0, gzip", check: "sarama-check", args: ["-version", "0.10.2.0", "-compression", "gzip"], timestamps: true },
+  { name: "sarama V0_10_2_0, lz4", check: "sarama-check", args: ["-version", "0.10.2.0", "-compression", "lz4"], timestamps: true },
   { name: "sarama V2_1_0_0", check: "sarama-check", args: ["-version", "2.1.0"], timestamps: true },
   { name: "kafka-go 0.2.1", check: "kafkago-check", args: [], timestamps: true },
   { name: "kafka-go 0.2.1, gzip", check: "kafkago-check", args: ["-compression", "gzip"], timestamps: true },
+  { name: "kafka-go 0.2.1, snappy", check: "kafkago-check", args: ["-compression", "snappy"], timestamps: true },
+  { name: "kafka-go 0.2.1, lz4", check: "kafkago-check", args: ["-compression", "lz4"], timestamps: true },
 ];
 
 const slug = (s: Scenario) => s.name.replace(/[^a-z0-9]+/gi, "-").replace(/-+$/, "").toLowerCase();
