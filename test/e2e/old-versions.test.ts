@@ -5,6 +5,7 @@
  * magic 0/1 and v4 the stored v2 batch; ListOffsets v0's offset lists; Metadata v0's "empty means
  * all"; OffsetCommit v0 / OffsetFetch v0; JoinGroup v0 (no rebalance timeout) through LeaveGroup v0;
  * OffsetForLeaderEpoch v0, CreateTopics v0–1, DeleteTopics v0, DescribeLogDirs v0, DescribeConfigs v0.
+ * The newest versions are there too (Produce v11, ListOffsets v10, FindCoordinator v6, ApiVersions v4).
  * Message sets are written and read with kafkajs's own legacy encoder and decoder.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
@@ -33,7 +34,7 @@ async function messagesOf(bytes: Uint8Array) {
   return messages.map((m: any) => ({ offset: Number(m.offset), magic: m.magicByte, key: m.key.toString(), value: m.value.toString(), timestamp: m.timestamp === undefined ? -1 : Number(m.timestamp) }));
 }
 
-describe("oldest request versions (raw frames, --smp 2)", () => {
+describe("request versions Kafka 3.9 accepts, oldest first (raw frames, --smp 2)", () => {
   let broker: Broker;
   let client: WireClient;
 
@@ -58,10 +59,15 @@ describe("oldest request versions (raw frames, --smp 2)", () => {
     await broker?.[Symbol.asyncDispose]();
   });
 
-  test("ApiVersions lists every API from the oldest version Kafka 3.9 accepts", async () => {
-    const r = await client.request(18, 3, { clientSoftwareName: "e2e", clientSoftwareVersion: "1" });
+  test("ApiVersions lists every API with the versions Kafka 3.9 accepts (Fetch: up to v12, no topic ids yet)", async () => {
+    const r = await client.request(18, 4, { clientSoftwareName: "e2e", clientSoftwareVersion: "1" });
     expect(r.errorCode).toBe(ErrorCode.NONE);
-    for (const key of r.apiKeys) expect({ api: key.apiKey, min: key.minVersion }).toEqual({ api: key.apiKey, min: apis[key.apiKey]!.request.valid[0] });
+    for (const key of r.apiKeys) {
+      const [min, max] = apis[key.apiKey]!.request.valid;
+      expect([key.apiKey, key.minVersion]).toEqual([key.apiKey, min]);
+      if (key.apiKey === 1) expect(key.maxVersion).toBeLessThanOrEqual(max); // Fetch v13+ names topics by id: not yet
+      else expect([key.apiKey, key.maxVersion]).toEqual([key.apiKey, max]);
+    }
     for (const key of [0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 19, 20, 23, 32, 33, 35]) expect(r.apiKeys.some((k: any) => k.apiKey === key && k.minVersion === 0)).toBe(true);
   });
 
@@ -109,6 +115,19 @@ describe("oldest request versions (raw frames, --smp 2)", () => {
     expect(middle.map((m: any) => m.offset)).toEqual([4, 5, 6]);
     const small = await messagesOf((await fetch(2, 0, 10)).responses[0].partitions[0].records);
     expect(small.map((m: any) => m.offset)).toEqual([0]);
+  });
+
+  test("the newest versions: Produce v11, ListOffsets v8–10 (earliest local -4, latest tiered -5), FindCoordinator v6", async () => {
+    const batch = await client.request(0, 11, { transactionalId: null, acks: -1, timeoutMs: 10_000, topicData: [{ name: TOPIC, partitionData: [{ index: 0, records: messageSet(1, 300, 1) }] }] });
+    expect(batch.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.INVALID_RECORD); // v11 like v3+: v2 batches only
+    for (const version of [8, 9, 10]) {
+      const r = await client.request(2, version, { replicaId: -1, isolationLevel: 0, timeoutMs: 1000, topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -4 }, { partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -5 }, { partitionIndex: 3, currentLeaderEpoch: -1, timestamp: -5 }] }] });
+      expect(r.topics[0].partitions.map((p: any) => [p.errorCode, p.offset])).toEqual([[ErrorCode.NONE, 0], [ErrorCode.NONE, -1], [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, -1]]);
+    }
+    const coordinators = await client.request(10, 6, { keyType: 0, coordinatorKeys: ["g1"] });
+    expect(coordinators.coordinators[0]).toMatchObject({ key: "g1", errorCode: ErrorCode.NONE, port: broker.kafkaPort });
+    const share = await client.request(10, 6, { keyType: 2, coordinatorKeys: ["s1"] });
+    expect(share.coordinators[0].errorCode).toBe(ErrorCode.INVALID_REQUEST);
   });
 
   test("ListOffsets v0 answers lists: latest, earliest, and none when asked for none", async () => {

@@ -1,5 +1,5 @@
 /**
- * Produce (0) v0–9. Each partition's batches are checked here (CRC-32C, framing, size) on the
+ * Produce (0) v0–11 (v10–11 as v9: no leader changes to report, one node). Each partition's batches are checked here (CRC-32C, framing, size) on the
  * shard that received them, then appended by the partition's owner shard, which first applies the
  * topic's timestamp and compression configs (storage/batch-rewrite.ts). v0–2 may carry message
  * format v0/v1, which becomes a v2 batch first (legacy-formats.ts).
@@ -23,7 +23,7 @@ export const produceHandler = defineHandler({
   apiKey: 0,
   name: "Produce",
   minVersion: 0,
-  maxVersion: 9,
+  maxVersion: 11,
   async handle(context: BrokerContext, request: ProduceRequest, info) {
     await autoCreateTopics(context, request.topicData.map((t) => t.name));
     const entries = request.topicData.flatMap((topic) =>
