@@ -26,26 +26,13 @@ type report struct {
 	Error    string             `json:"error,omitempty"`
 }
 
-var (
-	brokers     = flag.String("brokers", "127.0.0.1:9092", "bootstrap broker")
-	phase       = flag.String("phase", "", "create | produce | consume")
-	topic       = flag.String("topic", "", "topic")
-	group       = flag.String("group", "", "consumer group")
-	partitions  = flag.Int("partitions", 3, "partitions of a created topic")
-	count       = flag.Int("records", 100, "records to produce")
-	first       = flag.Int("from", 0, "index of the first produced record (keys k<i>, values v<i>)")
-	maxConsumed = flag.Int("max", 0, "records to consume and commit before stopping")
-	compression = flag.String("compression", "none", "none | gzip | snappy | lz4")
-	timeout     = flag.Duration("timeout", 30*time.Second, "give up after this long")
-)
-
 func main() {
 	flag.Parse()
 	out := report{}
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), *checkutil.Timeout)
 	defer cancel()
 	var err error
-	switch *phase {
+	switch *checkutil.Phase {
 	case "create":
 		err = create()
 	case "produce":
@@ -53,7 +40,7 @@ func main() {
 	case "consume":
 		err = consume(ctx, &out)
 	default:
-		err = fmt.Errorf("unknown phase %q", *phase)
+		err = fmt.Errorf("unknown phase %q", *checkutil.Phase)
 	}
 	if err != nil {
 		out.Error = err.Error()
@@ -62,16 +49,16 @@ func main() {
 }
 
 func create() error {
-	conn, err := kafka.Dial("tcp", *brokers)
+	conn, err := kafka.Dial("tcp", *checkutil.Brokers)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	return conn.CreateTopics(kafka.TopicConfig{Topic: *topic, NumPartitions: *partitions, ReplicationFactor: 1})
+	return conn.CreateTopics(kafka.TopicConfig{Topic: *checkutil.Topic, NumPartitions: *checkutil.Partitions, ReplicationFactor: 1})
 }
 
 func codec() (kafka.CompressionCodec, error) {
-	switch *compression {
+	switch *checkutil.Compression {
 	case "none":
 		return nil, nil
 	case "gzip":
@@ -81,7 +68,7 @@ func codec() (kafka.CompressionCodec, error) {
 	case "lz4":
 		return lz4.NewCompressionCodec(), nil
 	}
-	return nil, fmt.Errorf("unknown compression %q", *compression)
+	return nil, fmt.Errorf("unknown compression %q", *checkutil.Compression)
 }
 
 // produce writes k<i>/v<i> synchronously, keys hashed to partitions, in batches of up to 50.
@@ -91,12 +78,12 @@ func produce(ctx context.Context, out *report) error {
 		return err
 	}
 	w := kafka.NewWriter(kafka.WriterConfig{
-		Brokers: []string{*brokers}, Topic: *topic, Balancer: &kafka.Hash{}, RequiredAcks: -1,
+		Brokers: []string{*checkutil.Brokers}, Topic: *checkutil.Topic, Balancer: &kafka.Hash{}, RequiredAcks: -1,
 		BatchSize: 50, BatchTimeout: 10 * time.Millisecond, CompressionCodec: c, MaxAttempts: 3,
 	})
-	messages := make([]kafka.Message, *count)
+	messages := make([]kafka.Message, *checkutil.Count)
 	for i := range messages {
-		n := *first + i
+		n := *checkutil.First + i
 		messages[i] = kafka.Message{Key: []byte(fmt.Sprintf("k%d", n)), Value: []byte(fmt.Sprintf("v%d", n)), Time: checkutil.TimestampOf(n)}
 	}
 	if err := w.WriteMessages(ctx, messages...); err != nil {
@@ -110,15 +97,15 @@ func produce(ctx context.Context, out *report) error {
 // consume reads in the group until -max records, committing each one synchronously.
 func consume(ctx context.Context, out *report) error {
 	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers: []string{*brokers}, GroupID: *group, Topic: *topic,
+		Brokers: []string{*checkutil.Brokers}, GroupID: *checkutil.Group, Topic: *checkutil.Topic,
 		MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 100 * time.Millisecond,
 		HeartbeatInterval: 500 * time.Millisecond, SessionTimeout: 6 * time.Second, RebalanceTimeout: 6 * time.Second,
 	})
-	for len(out.Consumed) < *maxConsumed {
+	for len(out.Consumed) < *checkutil.MaxConsumed {
 		m, err := r.FetchMessage(ctx)
 		if err != nil {
 			r.Close()
-			return fmt.Errorf("after %d of %d records: %v", len(out.Consumed), *maxConsumed, err)
+			return fmt.Errorf("after %d of %d records: %v", len(out.Consumed), *checkutil.MaxConsumed, err)
 		}
 		out.Consumed = append(out.Consumed, checkutil.Record{Partition: int32(m.Partition), Offset: m.Offset, Key: string(m.Key), Value: string(m.Value), Timestamp: checkutil.Millis(m.Time)})
 		if err := r.CommitMessages(ctx, m); err != nil {

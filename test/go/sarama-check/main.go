@@ -26,19 +26,7 @@ type report struct {
 	Error    string             `json:"error,omitempty"`
 }
 
-var (
-	brokers     = flag.String("brokers", "127.0.0.1:9092", "bootstrap broker")
-	version     = flag.String("version", "", "Kafka version sarama speaks; empty: sarama's default")
-	phase       = flag.String("phase", "", "create | produce | consume")
-	topic       = flag.String("topic", "", "topic")
-	group       = flag.String("group", "", "consumer group")
-	partitions  = flag.Int("partitions", 3, "partitions of a created topic")
-	count       = flag.Int("records", 100, "records to produce")
-	first       = flag.Int("from", 0, "index of the first produced record (keys k<i>, values v<i>)")
-	maxConsumed = flag.Int("max", 0, "records to consume and commit before stopping")
-	compression = flag.String("compression", "none", "none | gzip | snappy | lz4")
-	timeout     = flag.Duration("timeout", 30*time.Second, "give up after this long")
-)
+var version = flag.String("version", "", "Kafka version sarama speaks; empty: sarama's default")
 
 func main() {
 	flag.Parse()
@@ -65,9 +53,9 @@ func config() (*sarama.Config, error) {
 	c.Producer.RequiredAcks = sarama.WaitForAll
 	c.Producer.Partitioner = sarama.NewHashPartitioner
 	codecs := map[string]sarama.CompressionCodec{"none": sarama.CompressionNone, "gzip": sarama.CompressionGZIP, "snappy": sarama.CompressionSnappy, "lz4": sarama.CompressionLZ4}
-	codec, ok := codecs[*compression]
+	codec, ok := codecs[*checkutil.Compression]
 	if !ok {
-		return nil, fmt.Errorf("unknown compression %q", *compression)
+		return nil, fmt.Errorf("unknown compression %q", *checkutil.Compression)
 	}
 	c.Producer.Compression = codec
 	c.Consumer.Return.Errors = true
@@ -81,7 +69,7 @@ func run(out *report) error {
 	if err != nil {
 		return err
 	}
-	switch *phase {
+	switch *checkutil.Phase {
 	case "create":
 		return create(c, out)
 	case "produce":
@@ -92,7 +80,7 @@ func run(out *report) error {
 		}
 		return consumeWithOffsetManager(c, out)
 	}
-	return fmt.Errorf("unknown phase %q", *phase)
+	return fmt.Errorf("unknown phase %q", *checkutil.Phase)
 }
 
 // create makes the topic (CreateTopics v0 below Kafka 0.11, v2 from 1.0), makes and deletes a
@@ -101,16 +89,16 @@ func create(c *sarama.Config, out *report) error {
 	if !c.Version.IsAtLeast(sarama.V0_10_1_0) {
 		c.Version = sarama.V0_10_1_0 // sarama's admin calls need at least this
 	}
-	admin, err := sarama.NewClusterAdmin([]string{*brokers}, c)
+	admin, err := sarama.NewClusterAdmin([]string{*checkutil.Brokers}, c)
 	if err != nil {
 		return err
 	}
 	defer admin.Close()
-	detail := &sarama.TopicDetail{NumPartitions: int32(*partitions), ReplicationFactor: 1}
-	if err := admin.CreateTopic(*topic, detail, false); err != nil {
-		return fmt.Errorf("create %s: %v", *topic, err)
+	detail := &sarama.TopicDetail{NumPartitions: int32(*checkutil.Partitions), ReplicationFactor: 1}
+	if err := admin.CreateTopic(*checkutil.Topic, detail, false); err != nil {
+		return fmt.Errorf("create %s: %v", *checkutil.Topic, err)
 	}
-	scratch := *topic + "-scratch"
+	scratch := *checkutil.Topic + "-scratch"
 	if err := admin.CreateTopic(scratch, &sarama.TopicDetail{NumPartitions: 1, ReplicationFactor: 1}, false); err != nil {
 		return fmt.Errorf("create %s: %v", scratch, err)
 	}
@@ -120,7 +108,7 @@ func create(c *sarama.Config, out *report) error {
 	if !c.Version.IsAtLeast(sarama.V0_11_0_0) {
 		return nil
 	}
-	entries, err := admin.DescribeConfig(sarama.ConfigResource{Type: sarama.TopicResource, Name: *topic})
+	entries, err := admin.DescribeConfig(sarama.ConfigResource{Type: sarama.TopicResource, Name: *checkutil.Topic})
 	if err != nil {
 		return fmt.Errorf("describe configs: %v", err)
 	}
@@ -134,21 +122,21 @@ func create(c *sarama.Config, out *report) error {
 // produce sends records k<i>/v<i> in one SendMessages call, so each partition gets one request
 // (one compressed wrapper message per partition when compressing).
 func produce(c *sarama.Config, out *report) error {
-	producer, err := sarama.NewSyncProducer([]string{*brokers}, c)
+	producer, err := sarama.NewSyncProducer([]string{*checkutil.Brokers}, c)
 	if err != nil {
 		return err
 	}
 	defer producer.Close()
-	messages := make([]*sarama.ProducerMessage, *count)
+	messages := make([]*sarama.ProducerMessage, *checkutil.Count)
 	for i := range messages {
-		n := *first + i
-		messages[i] = &sarama.ProducerMessage{Topic: *topic, Key: sarama.StringEncoder(fmt.Sprintf("k%d", n)), Value: sarama.StringEncoder(fmt.Sprintf("v%d", n)), Timestamp: checkutil.TimestampOf(n)}
+		n := *checkutil.First + i
+		messages[i] = &sarama.ProducerMessage{Topic: *checkutil.Topic, Key: sarama.StringEncoder(fmt.Sprintf("k%d", n)), Value: sarama.StringEncoder(fmt.Sprintf("v%d", n)), Timestamp: checkutil.TimestampOf(n)}
 	}
 	if err := producer.SendMessages(messages); err != nil {
 		return err
 	}
 	for i, m := range messages {
-		n := *first + i
+		n := *checkutil.First + i
 		out.Produced = append(out.Produced, checkutil.Record{Partition: m.Partition, Offset: m.Offset, Key: fmt.Sprintf("k%d", n), Value: fmt.Sprintf("v%d", n), Timestamp: checkutil.Millis(checkutil.TimestampOf(n))})
 	}
 	return nil
@@ -158,12 +146,12 @@ func produce(c *sarama.Config, out *report) error {
 // fetched (OffsetFetch v1) and committed (OffsetCommit v1, generation -1) through the coordinator,
 // partitions read from the committed offset up to the high watermark (ListOffsets v0, Fetch v0).
 func consumeWithOffsetManager(c *sarama.Config, out *report) error {
-	client, err := sarama.NewClient([]string{*brokers}, c)
+	client, err := sarama.NewClient([]string{*checkutil.Brokers}, c)
 	if err != nil {
 		return err
 	}
 	defer client.Close()
-	offsets, err := sarama.NewOffsetManagerFromClient(*group, client)
+	offsets, err := sarama.NewOffsetManagerFromClient(*checkutil.Group, client)
 	if err != nil {
 		return err
 	}
@@ -171,14 +159,14 @@ func consumeWithOffsetManager(c *sarama.Config, out *report) error {
 	if err != nil {
 		return err
 	}
-	ids, err := client.Partitions(*topic)
+	ids, err := client.Partitions(*checkutil.Topic)
 	if err != nil {
 		return err
 	}
 	out.Start = map[int32]int64{}
-	deadline := time.After(*timeout)
+	deadline := time.After(*checkutil.Timeout)
 	for _, p := range ids {
-		if len(out.Consumed) >= *maxConsumed {
+		if len(out.Consumed) >= *checkutil.MaxConsumed {
 			break
 		}
 		if err := consumePartition(client, consumer, offsets, p, out, deadline); err != nil {
@@ -192,31 +180,31 @@ func consumeWithOffsetManager(c *sarama.Config, out *report) error {
 }
 
 func consumePartition(client sarama.Client, consumer sarama.Consumer, offsets sarama.OffsetManager, p int32, out *report, deadline <-chan time.Time) error {
-	pom, err := offsets.ManagePartition(*topic, p)
+	pom, err := offsets.ManagePartition(*checkutil.Topic, p)
 	if err != nil {
 		return err
 	}
 	defer pom.AsyncClose()
 	next, _ := pom.NextOffset()
-	end, err := client.GetOffset(*topic, p, sarama.OffsetNewest)
+	end, err := client.GetOffset(*checkutil.Topic, p, sarama.OffsetNewest)
 	if err != nil {
 		return err
 	}
 	out.Start[p] = next
 	if next == sarama.OffsetOldest {
-		if next, err = client.GetOffset(*topic, p, sarama.OffsetOldest); err != nil {
+		if next, err = client.GetOffset(*checkutil.Topic, p, sarama.OffsetOldest); err != nil {
 			return err
 		}
 	}
 	if next >= end {
 		return nil
 	}
-	pc, err := consumer.ConsumePartition(*topic, p, next)
+	pc, err := consumer.ConsumePartition(*checkutil.Topic, p, next)
 	if err != nil {
 		return err
 	}
 	defer pc.Close()
-	for len(out.Consumed) < *maxConsumed {
+	for len(out.Consumed) < *checkutil.MaxConsumed {
 		select {
 		case m := <-pc.Messages():
 			out.Consumed = append(out.Consumed, checkutil.Record{Partition: p, Offset: m.Offset, Key: string(m.Key), Value: string(m.Value), Timestamp: checkutil.Millis(m.Timestamp)})
@@ -227,7 +215,7 @@ func consumePartition(client sarama.Client, consumer sarama.Consumer, offsets sa
 		case e := <-pc.Errors():
 			return e
 		case <-deadline:
-			return fmt.Errorf("timed out after %d of %d records", len(out.Consumed), *maxConsumed)
+			return fmt.Errorf("timed out after %d of %d records", len(out.Consumed), *checkutil.MaxConsumed)
 		}
 	}
 	return nil
@@ -236,11 +224,11 @@ func consumePartition(client sarama.Client, consumer sarama.Consumer, offsets sa
 // consumeInGroup joins the group (JoinGroup v1+, SyncGroup, Heartbeat), marks every record it
 // reports until -max, and leaves; sarama commits the marked offsets (OffsetCommit v1+) as it closes.
 func consumeInGroup(c *sarama.Config, out *report) error {
-	consumerGroup, err := sarama.NewConsumerGroup([]string{*brokers}, *group, c)
+	consumerGroup, err := sarama.NewConsumerGroup([]string{*checkutil.Brokers}, *checkutil.Group, c)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), *checkutil.Timeout)
 	defer cancel()
 	h := &handler{out: out, done: cancel}
 	out.Start = map[int32]int64{}
@@ -250,7 +238,7 @@ func consumeInGroup(c *sarama.Config, out *report) error {
 		}
 	}()
 	for ctx.Err() == nil {
-		if err := consumerGroup.Consume(ctx, []string{*topic}, h); err != nil {
+		if err := consumerGroup.Consume(ctx, []string{*checkutil.Topic}, h); err != nil {
 			h.fail(err)
 			break
 		}
@@ -261,8 +249,8 @@ func consumeInGroup(c *sarama.Config, out *report) error {
 	if h.err != nil {
 		return h.err
 	}
-	if len(out.Consumed) < *maxConsumed {
-		return fmt.Errorf("timed out after %d of %d records", len(out.Consumed), *maxConsumed)
+	if len(out.Consumed) < *checkutil.MaxConsumed {
+		return fmt.Errorf("timed out after %d of %d records", len(out.Consumed), *checkutil.MaxConsumed)
 	}
 	return closeErr
 }
@@ -294,10 +282,10 @@ func (h *handler) ConsumeClaim(session sarama.ConsumerGroupSession, claim sarama
 	h.mu.Unlock()
 	for m := range claim.Messages() {
 		h.mu.Lock()
-		if len(h.out.Consumed) < *maxConsumed {
+		if len(h.out.Consumed) < *checkutil.MaxConsumed {
 			h.out.Consumed = append(h.out.Consumed, checkutil.Record{Partition: m.Partition, Offset: m.Offset, Key: string(m.Key), Value: string(m.Value), Timestamp: checkutil.Millis(m.Timestamp)})
 			session.MarkMessage(m, "")
-			if len(h.out.Consumed) == *maxConsumed {
+			if len(h.out.Consumed) == *checkutil.MaxConsumed {
 				h.done()
 			}
 		}

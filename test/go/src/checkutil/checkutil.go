@@ -1,8 +1,25 @@
-// Package checkutil holds what the Go client checks under test/go share: the record they report
-// and the record times they produce and read back.
+// Package checkutil holds what the Go client checks under test/go share: their flags, the record
+// they report and the record times they produce and read back.
 package checkutil
 
-import "time"
+import (
+	"flag"
+	"time"
+)
+
+// The flags every check takes; each check adds its own.
+var (
+	Brokers     = flag.String("brokers", "127.0.0.1:9092", "bootstrap broker")
+	Phase       = flag.String("phase", "", "create | produce | consume")
+	Topic       = flag.String("topic", "", "topic")
+	Group       = flag.String("group", "", "consumer group")
+	Partitions  = flag.Int("partitions", 3, "partitions of a created topic")
+	Count       = flag.Int("records", 100, "records to produce")
+	First       = flag.Int("from", 0, "index of the first produced record (keys k<i>, values v<i>)")
+	MaxConsumed = flag.Int("max", 0, "records to consume and commit before stopping")
+	Compression = flag.String("compression", "none", "none | gzip | snappy | lz4")
+	Timeout     = flag.Duration("timeout", 30*time.Second, "give up after this long")
+)
 
 // Record is one produced or consumed record as the checks report it (JSON on stdout).
 type Record struct {
