@@ -133,7 +133,7 @@ describe("request versions Kafka 3.9 accepts, oldest first (raw frames, --smp 2)
   test("ListOffsets v0 answers lists: latest, earliest, and none when asked for none", async () => {
     const r = await client.request(2, 0, {
       replicaId: -1,
-      topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, timestamp: -1, maxNumOffsets: 5 }, { partitionIndex: 0, timestamp: -2, maxNumOffsets: 1 }, { partitionIndex: 0, timestamp: -1, maxNumOffsets: 0 }, { partitionIndex: 9, timestamp: -1, maxNumOffsets: 1 }] }],
+      topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, timestamp: -1, maxNumOffsets: 1 }, { partitionIndex: 0, timestamp: -2, maxNumOffsets: 1 }, { partitionIndex: 0, timestamp: -1, maxNumOffsets: 0 }, { partitionIndex: 9, timestamp: -1, maxNumOffsets: 1 }] }],
     });
     expect(r.topics[0].partitions.map((p: any) => [p.errorCode, p.oldStyleOffsets])).toEqual([
       [ErrorCode.NONE, [7]], [ErrorCode.NONE, [0]], [ErrorCode.NONE, []], [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, []],

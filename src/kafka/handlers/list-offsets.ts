@@ -1,8 +1,10 @@
 /**
  * ListOffsets (2) v0–10: earliest (-2), latest (-1), max timestamp (-3), or the first offset at a
  * time; earliest local (-4, v8+) is the earliest here, and latest tiered (-5, v9+) is -1 as Kafka
- * answers without tiered storage. v0 answers a list of up to max_num_offsets offsets: this broker answers the one offset
- * it finds (Kafka's segment-by-segment list before a time is not kept), or none when asked for none.
+ * answers without tiered storage. v0 answers a list of up to max_num_offsets offsets: this broker
+ * answers the one offset it finds, or none when asked for none. Kafka's v0 lists more when asked
+ * (the latest offset, then segment base offsets) and answers a time by segment modification times;
+ * that is not kept here, so v0 with a time gets v1's answer, and max_num_offsets > 1 gets one offset.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { OffsetAnswer } from "../../shard/ops.ts";
