@@ -10,6 +10,7 @@
  */
 import { bench, do_not_optimize, run, summary } from "mitata";
 import { useNativeCrc32c } from "../src/base/crc32c.ts";
+import { MetadataTable } from "../src/cluster/metadata.ts";
 import { downConvertFetch, producePayload } from "../src/kafka/legacy-formats.ts";
 import { loadNativeCrc32c } from "../src/native/crc32c.ts";
 import { buildBatch } from "../src/storage/batch-builder.ts";
@@ -26,6 +27,7 @@ const legacySet = legacyMessageSet();
 
 const partitions = Array.from({ length: 100 }, (_, i) => ({ partitionIndex: i, errorCode: 0, records: stored }));
 const fetchAnswer = [{ topic: "t", partitions }];
+const metadata = MetadataTable.fromSnapshot({ version: 1, shardCount: 1, topics: [{ name: "t", id: crypto.randomUUID(), shards: partitions.map(() => 0), configs: {} }] });
 const fetchRequest = { topics: [{ partitions: partitions.map(() => ({ fetchOffset: 0, partitionMaxBytes: 1 << 20 })) }] };
 
 /** The same records as `stored`, as a magic-1 message set (the format down-conversion writes, read back by it). */
@@ -38,7 +40,7 @@ function legacyMessageSet(): Uint8Array {
 summary(() => {
   bench(`validateBatches 16 KiB, CRC-32C ${native ? "native" : "JS"} (baseline)`, () => do_not_optimize(validateBatches(stored))).baseline(true);
   bench("v2 path: producePayload of a v2 batch (Produce v9)", () => do_not_optimize(producePayload(stored, 9)));
-  bench("v2 path: downConvertFetch of 100 partitions (Fetch v12)", () => do_not_optimize(downConvertFetch(12, fetchRequest, fetchAnswer)));
+  bench("v2 path: downConvertFetch of 100 partitions (Fetch v12)", () => do_not_optimize(downConvertFetch(12, fetchRequest, fetchAnswer, metadata)));
   bench(`old path: ${RECORDS}-message magic-1 set → v2 batch (Produce v2)`, () => do_not_optimize(producePayload(legacySet, 2)));
   bench("old path: 16 KiB v2 batch → magic-1 messages (Fetch v2)", () => do_not_optimize(downConvert(stored, 1, 0, 1 << 20, PLAIN_MAX)));
 });

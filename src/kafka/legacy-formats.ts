@@ -5,6 +5,7 @@
  * Newer versions never call in here, so their paths stay as they are.
  */
 import { limits } from "../base/limits.ts";
+import type { MetadataTable } from "../cluster/metadata.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { downConvert, isLegacyMessageSet, legacyToBatch, type MessageSetProblem } from "../storage/message-set.ts";
 
@@ -38,35 +39,46 @@ export function producePayload(records: Uint8Array, version: number): ProducePay
   return { ok: false, errorCode, errorMessage: `invalid message set: ${converted.problem.reason}` };
 }
 
+const NO_RECORDS = new Uint8Array(0);
+
 interface FetchedPartition {
   errorCode: number;
   records: Uint8Array | null;
 }
 
+/** The topic config that turns down-conversion off (Kafka's default: on). */
+const DOWN_CONVERSION_CONFIG = "message.downconversion.enable";
+
 /**
  * The Fetch response of an old `version` with every partition's records down-converted; the
- * request's partitions and the response's are in the same order.
+ * request's partitions and the response's are in the same order (no fetch sessions before v7).
+ * A topic with message.downconversion.enable=false answers UNSUPPORTED_VERSION, as Kafka does.
  */
-export function downConvertFetch<T extends { partitions: FetchedPartition[] }>(
+export function downConvertFetch<T extends { topic: string; partitions: FetchedPartition[] }>(
   version: number,
   request: { topics: Array<{ partitions: Array<{ fetchOffset: number; partitionMaxBytes: number }> }> },
   responses: T[],
+  metadata: MetadataTable,
 ): T[] {
   if (version >= FETCH_V2_VERSION) return responses;
   const magic = version >= FETCH_MAGIC1_VERSION ? 1 : 0;
-  return responses.map((topic, t) => ({
-    ...topic,
-    partitions: topic.partitions.map((p, i) => {
-      if (p.records === null || p.records.length === 0) return p;
-      const asked = request.topics[t]!.partitions[i]!;
-      return downConvertPartition(p, magic, asked.fetchOffset, asked.partitionMaxBytes);
-    }),
-  }));
+  return responses.map((topic, t) => {
+    const refused = metadata.topic(topic.topic)?.configs[DOWN_CONVERSION_CONFIG] === "false";
+    return {
+      ...topic,
+      partitions: topic.partitions.map((p, i) => {
+        if (refused) return { ...p, errorCode: ErrorCode.UNSUPPORTED_VERSION, records: NO_RECORDS };
+        if (p.records === null || p.records.length === 0) return p;
+        const asked = request.topics[t]!.partitions[i]!;
+        return downConvertPartition(p, magic, asked.fetchOffset, asked.partitionMaxBytes);
+      }),
+    };
+  });
 }
 
 function downConvertPartition<P extends FetchedPartition>(p: P, magic: 0 | 1, fetchOffset: number, bytesMax: number): P {
   const records = downConvert(p.records!, magic, fetchOffset, bytesMax, limits.decompressedBatchBytesMax);
   // zstd batches: an old client could not read them; Kafka answers this error for Fetch < v10.
-  if (records === null) return { ...p, errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, records: new Uint8Array(0) };
+  if (records === null) return { ...p, errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, records: NO_RECORDS };
   return { ...p, records };
 }

@@ -31,7 +31,7 @@ export const fetchHandler = defineHandler({
       await waitForData(context, wanted, waitMs);
       results = await readAll(context, wanted, request.maxBytes);
     }
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: downConvertFetch(info.apiVersion, request, respond(request, results)) };
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: downConvertFetch(info.apiVersion, request, respond(request, results), context.metadata()) };
   },
   responseBytesHint(response) {
     let bytes = 64;
