@@ -39,6 +39,12 @@ describe("producePayload", () => {
     new DataView(logAppend.buffer).setUint32(12, Bun.hash.crc32(logAppend.subarray(16)));
     expect(code(logAppend, 2)).toBe(ErrorCode.INVALID_TIMESTAMP);
   });
+
+  test("zstd batches only from Produce v7 (KIP-110)", () => {
+    const zstd = Buffer.concat([buildBatch({ records: [{ value: "a" }] }), buildBatch({ compression: 4, records: [{ value: "z" }] })]);
+    for (const version of [0, 3, 6]) expect(producePayload(zstd, version)).toMatchObject({ ok: false, errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE });
+    expect(producePayload(zstd, 7).ok).toBe(true);
+  });
 });
 
 describe("downConvertFetch", () => {

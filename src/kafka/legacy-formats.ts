@@ -1,16 +1,21 @@
 /**
- * Message formats v0 and v1 at the edge of the broker: Produce v0–2 payloads in a legacy
- * message set become one v2 batch before they are checked and written; Fetch v0–3 answers
- * have their stored v2 batches turned back into messages of magic 0 (v0–1) or 1 (v2–3).
- * Newer versions never call in here, so their paths stay as they are.
+ * What the request version allows of a payload, at the edge of the broker: Produce v0–2 payloads
+ * in a legacy message set (formats v0/v1) become one v2 batch before they are checked and written,
+ * Produce v3–6 may not carry zstd; Fetch v0–3 answers have their stored v2 batches turned back
+ * into messages of magic 0 (v0–1) or 1 (v2–3). Newer versions pass with a version compare (and on
+ * produce a look at the magic byte), so their paths stay as they are.
  */
 import { limits } from "../base/limits.ts";
 import type { MetadataTable } from "../cluster/metadata.ts";
 import { ErrorCode } from "../protocol/errors.ts";
+import { Codec } from "../storage/compression.ts";
 import { downConvert, isLegacyMessageSet, legacyToBatch, type MessageSetProblem } from "../storage/message-set.ts";
+import { ATTR_COMPRESSION_MASK, attributes, scanBatches } from "../storage/record-batch.ts";
 
 /** The first Produce version that may only carry v2 batches (Kafka answers INVALID_RECORD otherwise). */
 const PRODUCE_V2_ONLY_VERSION = 3;
+/** The first Produce version that may carry zstd (KIP-110; UNSUPPORTED_COMPRESSION_TYPE before). */
+const PRODUCE_ZSTD_VERSION = 7;
 /** The first Fetch version whose clients read v2 batches; below it, magic 1 from Fetch v2 and magic 0 before. */
 const FETCH_V2_VERSION = 4;
 const FETCH_MAGIC1_VERSION = 2;
@@ -29,7 +34,12 @@ export type ProducePayload = { ok: true; records: Uint8Array } | { ok: false; er
  * message set as one v2 batch, or the error Kafka gives.
  */
 export function producePayload(records: Uint8Array, version: number): ProducePayload {
-  if (!isLegacyMessageSet(records)) return { ok: true, records };
+  if (!isLegacyMessageSet(records)) {
+    if (version < PRODUCE_ZSTD_VERSION && holdsZstd(records)) {
+      return { ok: false, errorCode: ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, errorMessage: `Produce v${version} may not carry zstd batches (v7+)` };
+    }
+    return { ok: true, records };
+  }
   if (version >= PRODUCE_V2_ONLY_VERSION) {
     return { ok: false, errorCode: ErrorCode.INVALID_RECORD, errorMessage: `Produce v${version} carries only message format v2 (magic 2)` };
   }
@@ -40,6 +50,13 @@ export function producePayload(records: Uint8Array, version: number): ProducePay
 }
 
 const NO_RECORDS = new Uint8Array(0);
+
+/** Whether a batch header says zstd (headers only; the batches are validated after this). */
+function holdsZstd(batches: Uint8Array): boolean {
+  let zstd = false;
+  scanBatches(batches, 0, (at) => !(zstd = (attributes(batches, at) & ATTR_COMPRESSION_MASK) === Codec.zstd));
+  return zstd;
+}
 
 interface FetchedPartition {
   errorCode: number;
