@@ -6,13 +6,15 @@
  * all"; OffsetCommit v0 / OffsetFetch v0; JoinGroup v0 (no rebalance timeout) through LeaveGroup v0;
  * OffsetForLeaderEpoch v0, CreateTopics v0–1, DeleteTopics v0, DescribeLogDirs v0, DescribeConfigs v0.
  * The newest versions are there too (Produce v11, ListOffsets v10, FindCoordinator v6, ApiVersions v4).
- * Message sets are written and read with kafkajs's own legacy encoder and decoder.
+ * Message sets are written and read with kafkajs's own legacy encoder and decoder, and by
+ * librdkafka (kcat without ApiVersions, broker.version.fallback 0.8.2 / 0.10.0, compressed).
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createRequire } from "node:module";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { apis } from "../../src/protocol/messages/index.ts";
 import { startBroker, type Broker } from "../helpers/broker.ts";
+import { kcat } from "../helpers/kcat.ts";
 import { decodeBatches } from "../helpers/records.ts";
 import { WireClient } from "../helpers/wire.ts";
 
@@ -184,4 +186,20 @@ describe("request versions Kafka 3.9 accepts, oldest first (raw frames, --smp 2)
     const configs = await client.request(32, 0, { resources: [{ resourceType: 2, resourceName: TOPIC, configurationKeys: ["retention.ms"] }] });
     expect(configs.results[0].configs).toEqual([expect.objectContaining({ name: "retention.ms", value: "604800000", isDefault: true })]);
   });
+
+  // librdkafka without ApiVersions speaks what the fallback version had: Produce v0 / Fetch v0 with
+  // message format v0 for 0.8.2 (lz4 there with KAFKA-3160's broken frame checksum), v2 / v2 with v1 for 0.10.0.
+  for (const [fallback, codec] of [["0.8.2.2", "gzip"], ["0.8.2.2", "lz4"], ["0.10.0.0", "snappy"], ["0.10.0.0", "lz4"]] as const) {
+    test(`kcat with broker.version.fallback=${fallback} and ${codec}: what it produces comes back`, async () => {
+      const topic = `kcat-${fallback.replaceAll(".", "-")}-${codec}`;
+      expect((await client.request(19, 0, { topics: [{ name: topic, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 10_000 })).topics[0].errorCode).toBe(ErrorCode.NONE);
+      const legacy = ["-X", "api.version.request=false", "-X", `broker.version.fallback=${fallback}`];
+      const lines = Array.from({ length: 200 }, (_, i) => `k${i}:value-${i}-${"x".repeat(i % 50)}`);
+      await kcat(["-b", broker.brokers[0], "-P", "-t", topic, "-K:", "-z", codec, "-X", "acks=all", ...legacy], { stdin: lines.join("\n") + "\n" });
+      const out = await kcat(["-b", broker.brokers[0], "-C", "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%k:%s\t%T\n", ...legacy]);
+      const consumed = out.trim().split("\n").map((line) => line.split("\t"));
+      expect(consumed.map(([record]) => record)).toEqual(lines);
+      for (const [, timestamp] of consumed) expect(Number(timestamp) > 0).toBe(fallback === "0.10.0.0"); // magic 0 has no timestamps
+    });
+  }
 });
