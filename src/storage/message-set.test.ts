@@ -133,7 +133,12 @@ describe("produce: legacy message set → one v2 batch", () => {
     expect(kind(new Uint8Array(new Encoder().writeInt64(0).writeInt32(mixed.size()).writeEncoder(mixed).buffer))).toBe("invalid");
   });
 
-  test("decompression is bounded", () => {
+  test("decompression is bounded, across all wrappers of a set together", () => {
+    const half = Message({ version: 1 })({ compression: 1, timestamp: 1, key: null, value: gzipSync(MessageSet({ messageVersion: 1, compression: 1, entries: [{ key: null, value: Buffer.alloc(PLAIN_MAX * 0.6), timestamp: 1 }] }).buffer) });
+    const one = new Encoder().writeInt64(0).writeInt32(half.size()).writeEncoder(half).buffer;
+    expect(legacyToBatch(new Uint8Array(one), PLAIN_MAX).ok).toBe(true);
+    const two = legacyToBatch(new Uint8Array(Buffer.concat([one, one])), PLAIN_MAX);
+    expect(two.ok ? "accepted" : two.problem.kind).toBe("corrupt");
     const big = Message({ version: 1 })({ compression: 1, timestamp: 1, key: null, value: gzipSync(Buffer.alloc(PLAIN_MAX * 2)) });
     const bomb = new Uint8Array(new Encoder().writeInt64(0).writeInt32(big.size()).writeEncoder(big).buffer);
     const r = legacyToBatch(bomb, PLAIN_MAX);

@@ -44,6 +44,8 @@ interface Parsed {
   records: LegacyRecord[];
   /** The codec of the (last) compressed wrapper, 0 when none was compressed: the batch gets it too. */
   codec: CodecId;
+  /** What all wrappers together may still decompress to. */
+  plainBytesLeft: number;
 }
 
 class Refused extends Error {
@@ -60,13 +62,13 @@ export function isLegacyMessageSet(payload: Uint8Array): boolean {
 /**
  * One magic-v2 CreateTime batch holding every record of a legacy message set, offsets from 0
  * (the log assigns the real ones), compressed with the producer's codec as Kafka does, or why the
- * set is refused. `plainBytesMax` bounds what decompression may produce. The topic's timestamp
+ * set is refused. `plainBytesMax` bounds what all its wrappers decompress to. The topic's timestamp
  * type and codec apply to the batch afterwards, as to any v2 batch (batch-rewrite.ts).
  */
 export function legacyToBatch(payload: Uint8Array, plainBytesMax: number): { ok: true; batch: Uint8Array } | { ok: false; problem: MessageSetProblem } {
-  const parsed: Parsed = { records: [], codec: Codec.none };
+  const parsed: Parsed = { records: [], codec: Codec.none, plainBytesLeft: plainBytesMax };
   try {
-    readMessages(payload, null, plainBytesMax, parsed);
+    readMessages(payload, null, parsed);
   } catch (error) {
     if (error instanceof Refused) return { ok: false, problem: error.problem };
     throw error;
@@ -81,7 +83,7 @@ export function legacyToBatch(payload: Uint8Array, plainBytesMax: number): { ok:
  * Reads every message of `b` into `out`. `wrapperMagic`: the magic of the compressed message `b`
  * came out of (inner messages have the same and are not compressed again), null at the top.
  */
-function readMessages(b: Uint8Array, wrapperMagic: number | null, plainBytesMax: number, out: Parsed): void {
+function readMessages(b: Uint8Array, wrapperMagic: number | null, out: Parsed): void {
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let at = 0;
   while (at < b.length) {
@@ -92,12 +94,12 @@ function readMessages(b: Uint8Array, wrapperMagic: number | null, plainBytesMax:
     const bodyMin = MESSAGE_HEADER_BYTES + (magic === 1 ? TIMESTAMP_BYTES : 0) + 8;
     if (end - at < bodyMin || end > b.length) throw corrupt(`message at byte ${at} has a bad size`);
     if (Bun.hash.crc32(b.subarray(at + MAGIC_AT, end)) !== view.getUint32(at + CRC_AT)) throw corrupt(`message at byte ${at} fails its CRC-32`);
-    readMessage(b, view, at, end, wrapperMagic, plainBytesMax, out);
+    readMessage(b, view, at, end, wrapperMagic, out);
     at = end;
   }
 }
 
-function readMessage(b: Uint8Array, view: DataView, at: number, end: number, wrapperMagic: number | null, plainBytesMax: number, out: Parsed): void {
+function readMessage(b: Uint8Array, view: DataView, at: number, end: number, wrapperMagic: number | null, out: Parsed): void {
   const magic = view.getInt8(at + MAGIC_AT);
   const attrs = view.getInt8(at + ATTRIBUTES_AT);
   const codec = attrs & ATTR_COMPRESSION_MASK;
@@ -120,11 +122,13 @@ function readMessage(b: Uint8Array, view: DataView, at: number, end: number, wra
   if (wrapperMagic !== null) throw new Refused({ kind: "invalid", reason: "a compressed message inside a compressed message" });
   if (!isCodec(codec) || codec === Codec.zstd) throw new Refused({ kind: "compression", reason: `compression codec ${codec} does not exist in message format v${magic} (zstd needs v2)` });
   if (value === null) throw new Refused({ kind: "invalid", reason: "a compressed message with a null value" });
-  const inner = decompressOrRefuse(codec, value, plainBytesMax);
-  readMessages(inner, magic, plainBytesMax, out);
+  const inner = decompressOrRefuse(codec, value, out.plainBytesLeft);
+  out.plainBytesLeft -= inner.length;
+  readMessages(inner, magic, out);
   out.codec = codec;
 }
 
+/** Any failure to decompress what a client sent is its corrupt message (the output bound included). */
 function decompressOrRefuse(codec: CodecId, value: Uint8Array, plainBytesMax: number): Uint8Array {
   try {
     return decompress(codec, value, plainBytesMax);
