@@ -1,6 +1,7 @@
 /**
  * Encodes magic-v2 record batches exactly per the Kafka spec (zigzag varints, CRC-32C).
- * For tests, benchmarks and the load generator; the broker itself never builds batches.
+ * For tests, benchmarks and the load generator; the broker builds batches only to convert
+ * legacy message sets (message-set.ts), never on the v2 produce path.
  */
 import { crc32c } from "../base/crc32c.ts";
 import { compress, type CodecId } from "./compression.ts";
