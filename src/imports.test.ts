@@ -1,8 +1,9 @@
 /**
  * Imports point one way. Each folder's README says which folders it may import, in one line
- * `imports: a, b` (or `imports: none`); this test reads every import in src/**\/*.ts (tests
- * included) and fails on one that reaches a folder its README does not list. It also checks
- * that the lists agree with the table in src/README.md: a folder names only folders below it.
+ * `imports: a, b` (or `imports: none`), and may add a line `test-imports: c` for what its tests
+ * (and test fixtures) may use besides; this test reads every import in src/**\/*.ts and fails on
+ * one that reaches a folder its README does not list. It also checks that the lists agree with
+ * the table in src/README.md: a folder names only folders below it.
  */
 import { expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -15,13 +16,17 @@ function folders(): string[] {
   return readdirSync(SRC).filter((name) => statSync(join(SRC, name)).isDirectory());
 }
 
-function allowedImports(folder: string): string[] {
+/** The folders named on the README's `imports:` line, or on its optional `test-imports:` line (more that tests may use). */
+function allowedImports(folder: string, label: "imports" | "test-imports" = "imports"): string[] {
   const readme = readFileSync(join(SRC, folder, "README.md"), "utf8");
-  const line = readme.split("\n").find((l) => l.startsWith("imports:"));
+  const line = readme.split("\n").find((l) => l.startsWith(`${label}:`));
+  if (!line && label === "test-imports") return [];
   if (!line) throw new Error(`src/${folder}/README.md has no "imports:" line`);
-  const list = line.slice("imports:".length).trim();
+  const list = line.slice(label.length + 1).trim();
   return list === "none" ? [] : list.split(",").map((name) => name.trim());
 }
+
+const isTestFile = (file: string) => /\.(test|fixture)\.ts$/.test(file);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -49,10 +54,12 @@ test("every folder imports only the folders its README lists", () => {
   const problems: string[] = [];
   for (const folder of folders()) {
     const allowed = new Set([folder, ...allowedImports(folder)]);
+    const allowedInTests = new Set([...allowed, ...allowedImports(folder, "test-imports")]);
     for (const file of sourceFiles(join(SRC, folder))) {
+      const allowedHere = isTestFile(file) ? allowedInTests : allowed;
       for (const [, specifier] of readFileSync(file, "utf8").matchAll(IMPORT_PATTERN)) {
         const target = targetFolder(file, specifier);
-        if (target !== null && !allowed.has(target)) problems.push(`${relative(SRC, file)} imports ${specifier} (${target}/ is not in ${folder}'s README "imports:" line)`);
+        if (target !== null && !allowedHere.has(target)) problems.push(`${relative(SRC, file)} imports ${specifier} (${target}/ is not in ${folder}'s README "imports:" line)`);
       }
     }
   }
@@ -63,6 +70,6 @@ test("each folder's list names only folders below it in src/README.md", () => {
   const order = tableOrder();
   expect([...order].sort()).toEqual(folders().sort());
   const rank = new Map(order.map((folder, i) => [folder, i]));
-  const upward = folders().flatMap((folder) => allowedImports(folder).filter((target) => !(rank.get(target)! > rank.get(folder)!)).map((target) => `${folder} -> ${target}`));
+  const upward = folders().flatMap((folder) => [...allowedImports(folder), ...allowedImports(folder, "test-imports")].filter((target) => !(rank.get(target)! > rank.get(folder)!)).map((target) => `${folder} -> ${target}`));
   expect(upward).toEqual([]);
 });

@@ -41,10 +41,14 @@ export const limits = {
   uringWriteBuffersPooledBytesMax: 32 * 1024 * 1024,
   /** Files of sealed segments a shard keeps open for reads; past it the least recently read close. */
   sealedSegmentFilesOpenMax: 512,
+  /** After a failed write or sync (and the cut back to the high watermark), appends are refused for this long before the log tries again. */
+  logFailureRetryMs: 1000,
   /** Bytes read per step when recovery rescans a segment (grown to fit one larger batch). */
   recoveryReadChunkBytes: 1024 * 1024,
   /** Largest batch recovery accepts on disk: no batch can exceed the request that carried it. */
   storedBatchBytesMax: 100 * 1024 * 1024,
+  /** Largest decompressed records section of one batch; a larger one (a decompression bomb) is refused as corrupt. */
+  decompressedBatchBytesMax: 128 * 1024 * 1024,
   /** Entries of each shard's io_uring submission queue; also the most ops one shard has in flight. */
   uringQueueDepth: 256,
   /** Members (joined or holding a MEMBER_ID_REQUIRED id) in one consumer group; past it: GROUP_MAX_SIZE_REACHED. */

@@ -132,6 +132,18 @@ describe(`group coordinator durability (SEED=${SEED})`, () => {
     expect(again.coordinators[0].list([])).toEqual([]);
     await again.stop();
   });
+  test("an OffsetCommit v1 commit time counts for retention instead of the broker's time", async () => {
+    const disk = await freshDisk();
+    const props = { ...noDelay(), group_offset_retention_sec: 60 };
+    const shards = await startShards(disk, 1, table({ t: 2 }), new ManualClock(1_000_000), props);
+    const c = shards.coordinators[0];
+    const args = { groupId: "v1", generationId: -1, memberId: "", groupInstanceId: null, missingGroupErrorCode: ErrorCode.ILLEGAL_GENERATION };
+    await c.commit({ ...args, partitions: [{ ...commitOf("t", 0, 1), commitTimestampMs: 1_000_000 - 59_000 }, { ...commitOf("t", 1, 2), commitTimestampMs: -1 }] });
+    shards.clock.advance(2_000);
+    await c.expireOffsets();
+    expect(c.fetchOffsets({ groupId: "v1", topics: null }).offsets.map((o) => o.partition)).toEqual([1]);
+    await shards.stop();
+  });
 });
 
 describe("client mistakes", () => {

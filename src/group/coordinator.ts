@@ -19,7 +19,7 @@ import { OffsetStore, offsetKey, type RestoredGroup } from "./offset-store.ts";
 import { groupPartitionOf } from "./partitioning.ts";
 import { subscribedTopics } from "./subscription.ts";
 import type {
-  CommitArgs, DescribedGroupInfo, FetchOffsetsArgs, FetchOffsetsResult, GroupOpName, GroupOps, HeartbeatArgs, JoinArgs, JoinResult,
+  CommitArgs, CommitPartition, DescribedGroupInfo, FetchOffsetsArgs, FetchOffsetsResult, GroupOpName, GroupOps, HeartbeatArgs, JoinArgs, JoinResult,
   LeaveArgs, LeaveResult, ListedGroupInfo, OffsetDeleteArgs, OffsetDeleteResult, SyncArgs, SyncResult,
 } from "./types.ts";
 
@@ -177,7 +177,8 @@ export class GroupCoordinator {
     if (groupCode !== ErrorCode.NONE) return codes.map((c) => (c === ErrorCode.NONE ? groupCode : c));
     const nowMs = this.options.clock.nowMs();
     const accepted = args.partitions.filter((_, i) => codes[i] === ErrorCode.NONE);
-    const records: GroupRecord[] = accepted.map((p) => ({ k: "o", g: args.groupId, t: p.topic, p: p.partition, o: p.offset, e: p.leaderEpoch, m: p.metadata, ts: nowMs }));
+    const timeOf = (p: CommitPartition) => (p.commitTimestampMs === undefined || p.commitTimestampMs === -1 ? nowMs : p.commitTimestampMs);
+    const records: GroupRecord[] = accepted.map((p) => ({ k: "o", g: args.groupId, t: p.topic, p: p.partition, o: p.offset, e: p.leaderEpoch, m: p.metadata, ts: timeOf(p) }));
     try {
       await this.store.append(args.groupId, records);
     } catch (error) {
@@ -186,7 +187,7 @@ export class GroupCoordinator {
       return codes.map((c) => (c === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : c));
     }
     for (const p of accepted) {
-      group!.offsets.set(offsetKey(p.topic, p.partition), { topic: p.topic, partition: p.partition, offset: p.offset, leaderEpoch: p.leaderEpoch, metadata: p.metadata, commitTimestampMs: nowMs });
+      group!.offsets.set(offsetKey(p.topic, p.partition), { topic: p.topic, partition: p.partition, offset: p.offset, leaderEpoch: p.leaderEpoch, metadata: p.metadata, commitTimestampMs: timeOf(p) });
     }
     return codes;
   }

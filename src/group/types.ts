@@ -82,6 +82,8 @@ export interface CommitPartition {
   offset: number;
   leaderEpoch: number;
   metadata: string | null;
+  /** OffsetCommit v1's per-partition commit time (retention counts from it); -1: the broker's time. */
+  commitTimestampMs?: number;
 }
 
 export interface CommitArgs extends MemberRef {

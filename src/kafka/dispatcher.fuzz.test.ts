@@ -3,6 +3,7 @@
  * Each frame must either be answered or be rejected with a ProtocolError (which closes only
  * its connection); any other exception is a bug. The seed is printed; rerun with SEED=<n>.
  */
+import { ProducerIdPool } from "./producer-id-pool.ts";
 import { expect, test } from "bun:test";
 import { MetadataTable } from "../cluster/metadata.ts";
 import { defaultProperties } from "../cluster/properties.ts";
@@ -39,6 +40,7 @@ function stubContext(): BrokerContext {
     },
     callController: async (name, request: any) =>
       name === "allocateProducerIds" ? { firstId: 0, count: 1000 } : request.topics.map((t: any) => ({ name: t.name ?? "", topicId: t.topicId ?? "", errorCode: 0, errorMessage: null })),
+    producerIds: new ProducerIdPool(async () => ({ firstId: 0, count: 1000 })),
     dataDir: "/nonexistent-skua-fuzz",
     fetchSessions: new FetchSessionCache({ shardId: 0, shardCount: 1, slots: 4, clock, random: mulberry32(SEED) }),
   };

@@ -15,6 +15,7 @@ import { encodeRequestFrame } from "../protocol/frame.ts";
 import { buildBatch } from "../storage/batch-builder.ts";
 import { createDispatcher } from "./dispatcher.ts";
 import { FetchSessionCache } from "./fetch-sessions.ts";
+import { ProducerIdPool } from "./producer-id-pool.ts";
 import type { BrokerContext } from "./handler.ts";
 
 /** A shard whose every op fails with `error`. */
@@ -25,6 +26,7 @@ function failingContext(error: Error): BrokerContext {
     shardId: 0, shardCount: 1, nodeId: 0, clusterId: "test", advertised: { host: "127.0.0.1", port: 9092 },
     props: defaultProperties(), clock, metadata: () => table, dataDir: "/nonexistent",
     fetchSessions: new FetchSessionCache({ shardId: 0, shardCount: 1, slots: 4, clock, random: mulberry32(1) }),
+    producerIds: new ProducerIdPool(async () => { throw error; }),
     invoke: async () => { throw error; },
     callController: async () => { throw error; },
   };

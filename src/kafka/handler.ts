@@ -6,6 +6,7 @@ import type { ClusterProperties } from "../cluster/properties.ts";
 import type { ApiKey, ApiTypes } from "../protocol/messages/index.ts";
 import type { Loose } from "../protocol/schema.ts";
 import type { OpName, OpRequest, OpResponse } from "./ops.ts";
+import type { ProducerIdPool } from "./producer-id-pool.ts";
 import type { FetchSessionCache } from "./fetch-sessions.ts";
 
 /** What a handler may use of the shard it runs on. */
@@ -22,6 +23,8 @@ export interface BrokerContext {
   invoke<Op extends OpName>(shard: number, op: Op, request: OpRequest<Op>): Promise<OpResponse<Op>>;
   /** Asks the controller (main thread); metadata changes it made are applied here before it answers. */
   callController<N extends ControllerCallName>(name: N, request: ControllerCalls[N]["request"]): Promise<ControllerCalls[N]["response"]>;
+  /** This shard's producer ids: one pool for the shard's lifetime, refilled from the controller by blocks. */
+  readonly producerIds: ProducerIdPool;
   /** The broker's data directory: its one log dir. */
   readonly dataDir: string;
   /** This shard's incremental fetch sessions (KIP-227). */

@@ -132,6 +132,8 @@ describe("hostile input", () => {
     [messages.ProduceRequest, 3], [messages.ProduceRequest, 9], [messages.FetchRequest, 12],
     [messages.FetchResponse, 4], [messages.FetchResponse, 16], [messages.MetadataResponse, 12],
     [messages.JoinGroupRequest, 7], [messages.ApiVersionsResponse, 3],
+    [messages.ProduceRequest, 0], [messages.FetchRequest, 0], [messages.FetchResponse, 2], [messages.ListOffsetsResponse, 0],
+    [messages.OffsetCommitRequest, 1], [messages.JoinGroupRequest, 0],
   ];
   for (const [def, version] of cases) {
     test(`every truncation of ${def.name} v${version} throws ProtocolError`, () => {

@@ -15,7 +15,7 @@ const produce = (id: number, records: Uint8Array) =>
   peer.port2.postMessage({ kind: "call", id, name: "produce", request: { items: [{ topic: "t", partition: 0, records, acks: -1 }] } });
 peer.port2.onmessage = (event) => {
   print({ reply: event.data });
-  if (event.data.id === 1) produce(2, new Uint8Array([...batch, 1, 2, 3]));
+  if (event.data.id === 1) produce(2, notWholeBatches());
 };
 const worker = new Worker(new URL("./worker.ts", import.meta.url));
 worker.onmessage = (event: MessageEvent<ShardFatal>) => {
@@ -35,3 +35,13 @@ const init: ShardInit = {
 worker.postMessage(init, [main.port2, peer.port1]);
 main.port1.postMessage({ kind: "call", id: 1, name: "start", request: {} });
 
+/**
+ * A batch, then 50 bytes whose length field spans exactly to the end but is shorter than any
+ * batch: header reads stay in bounds, so only the log's own check finds that the bytes are not
+ * whole batches (the Produce handler's validation never lets such bytes reach an op).
+ */
+function notWholeBatches(): Uint8Array {
+  const tail = new Uint8Array(50);
+  new DataView(tail.buffer).setInt32(8, tail.length - 12);
+  return new Uint8Array([...batch, ...tail]);
+}

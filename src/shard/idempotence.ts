@@ -38,11 +38,11 @@ export function oversizedBatchRefusal(records: Uint8Array, maxMessageBytes: numb
 
 /**
  * A retry of a batch already appended: not written again, answered with its original base
- * offset once the original is written (and synced for acks=-1), as the first answer would have been.
+ * offset once the original is visible (and synced for acks=-1), as the first answer would have been.
  */
 export async function answerDuplicate(log: PartitionLog, batch: RememberedBatch, acks: number, flusher: Flusher): Promise<ProduceResult> {
   try {
-    if (batch.written) await batch.written;
+    if (batch.visible) await batch.visible;
     if (acks === -1) await flusher.requestFlush(log);
   } catch (error) {
     rethrowIfBroken(error);

@@ -15,6 +15,7 @@ import type { Connection } from "../kafka/connection.ts";
 import { createDispatcher } from "../kafka/dispatcher.ts";
 import { FetchSessionCache } from "../kafka/fetch-sessions.ts";
 import type { BrokerContext } from "../kafka/handler.ts";
+import { ProducerIdPool } from "../kafka/producer-id-pool.ts";
 import { listenKafka } from "../kafka/server.ts";
 import { currentCore, pinThisThreadToCore } from "../native/libc.ts";
 import { loadNativeCrc32c } from "../native/crc32c.ts";
@@ -40,6 +41,8 @@ export class Shard {
   private readonly pinned: boolean;
   private readonly disk: Disk;
   private listener: TCPSocketListener<Connection> | null = null;
+  /** Lives as long as the shard: one controller call per block of ids, not per InitProducerId. */
+  private readonly producerIds = new ProducerIdPool(() => this.callController("allocateProducerIds", {}));
 
   constructor(private readonly init: ShardInit) {
     this.log = logger(`shard-${init.shardId}`);
@@ -178,6 +181,7 @@ export class Shard {
       metadata: () => this.table,
       invoke: (shard, op, request) => this.invoke(shard, op, request),
       callController: (name, request) => this.callController(name, request),
+      producerIds: this.producerIds,
       dataDir: init.dataDir,
       fetchSessions: new FetchSessionCache({
         shardId: init.shardId,

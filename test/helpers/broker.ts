@@ -27,6 +27,8 @@ export interface BrokerOptions {
   extraArgs?: string[];
   /** Extra environment variables for the broker process. */
   env?: Record<string, string>;
+  /** Where the temp data dir is made (default: the OS temp dir), e.g. a small tmpfs. */
+  dataParent?: string;
 }
 
 export interface Broker extends AsyncDisposable {
@@ -213,7 +215,7 @@ class BrokerProcess implements Broker {
 
 export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
   assertBinaryBuilt();
-  const dataDir = await mkdtemp(join(tmpdir(), "skua-e2e-"));
+  const dataDir = await mkdtemp(join(options.dataParent ?? tmpdir(), "skua-e2e-"));
   const broker = new BrokerProcess(dataDir, options);
   try {
     await broker.startFresh();

@@ -1,5 +1,6 @@
 /**
- * Fetch (1) v4–12. The session cache (`../fetch-sessions.ts`) says which partitions this fetch
+ * Fetch (1) v0–12 (v0–3 get their records down-converted to magic 0/1, `../legacy-formats.ts`).
+ * The session cache (`../fetch-sessions.ts`, v7+) says which partitions this fetch
  * reads and which of them it answers (all, or on an incremental session only those with news).
  * Every partition is read from its owner shard; while there is less than min_bytes, the fetch
  * sleeps until an owner sees a change in what it read (new data, a moved start, a partition
@@ -10,6 +11,7 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import type { ReadItem, ReadResult, WatchItem } from "../ops.ts";
 import type { SessionFetchRequest } from "../fetch-sessions.ts";
 import { defineHandler, invokeOnOwners, type BrokerContext } from "../handler.ts";
+import { downConvertFetch } from "../legacy-formats.ts";
 
 interface FetchRequest extends SessionFetchRequest {
   maxWaitMs: number;
@@ -19,14 +21,16 @@ interface FetchRequest extends SessionFetchRequest {
 export const fetchHandler = defineHandler({
   apiKey: 1,
   name: "Fetch",
-  minVersion: 4,
+  minVersion: 0,
   maxVersion: 12,
-  async handle(context: BrokerContext, request: FetchRequest) {
+  async handle(context: BrokerContext, request: FetchRequest, info) {
     const plan = context.fetchSessions.plan(request);
     if (plan.errorCode !== ErrorCode.NONE) return { throttleTimeMs: 0, errorCode: plan.errorCode, sessionId: 0, responses: [] };
     const results = await readEnough(context, request, plan.wanted);
     const { sessionId, included } = plan.finish(results);
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId, responses: respond(plan.wanted, results, included) };
+    // Sessions start at v7 and down-conversion ends at v3, so here every partition is answered in request order.
+    const responses = downConvertFetch(info.apiVersion, request, respond(plan.wanted, results, included), context.metadata());
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId, responses };
   },
   responseBytesHint(response) {
     let bytes = 64;
