@@ -3,7 +3,8 @@
  * so a topic's partitions live on both shards): records come back by topic id, an id no topic
  * has answers UNKNOWN_TOPIC_ID per partition, an incremental session on v13 answers only what
  * changed (by id), refuses requests that name topics by name, and answers UNKNOWN_TOPIC_ID once
- * its topic is deleted, also after the name is taken by a new topic (a new id).
+ * its topic is deleted, also after the name is taken by a new topic (a new id). Metadata v12
+ * looks topics up by id.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { randomUUID } from "node:crypto";
@@ -49,7 +50,7 @@ const answered = (response: FetchResponse) =>
 
 const batchOf = (...values: string[]) => buildBatch({ records: values.map((v) => ({ value: new TextEncoder().encode(v) })) });
 
-describe("Fetch v13–17 by topic id (raw frames, --smp 2)", () => {
+describe("topic ids: Fetch v13–17 and Metadata v12 (raw frames, --smp 2)", () => {
   let broker: Broker;
   let client: WireClient;
   let topicId: string;
@@ -106,6 +107,15 @@ describe("Fetch v13–17 by topic id (raw frames, --smp 2)", () => {
       expect(response.nodeEndpoints).toEqual([]); // no partition answered NOT_LEADER_OR_FOLLOWER
     });
   }
+
+  test("Metadata v12 by topic id: the topic with its name and partitions; an unknown id is UNKNOWN_TOPIC_ID with no name", async () => {
+    const unknownId = randomUUID();
+    const r = await client.request<MetadataResponse>(ApiKey.Metadata, 12, { topics: [{ name: null, topicId }, { name: null, topicId: unknownId }], allowAutoTopicCreation: true });
+    expect(r.topics.map((t) => [t.errorCode, t.name, t.topicId, t.partitions.length])).toEqual([
+      [ErrorCode.NONE, TOPIC, topicId, 2],
+      [ErrorCode.UNKNOWN_TOPIC_ID, null, unknownId, 0],
+    ]);
+  });
 
   test("v13 incremental session by id: only news, forgetting by id, by-name requests refused, a deleted topic's id unknown", async () => {
     const full = await fetchById(client, { version: 13, sessionEpoch: 0, topics: [{ topicId, partitions: [{ partition: 0, offset: 2 }, { partition: 1, offset: 2 }] }] });
