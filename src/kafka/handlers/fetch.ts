@@ -27,10 +27,8 @@ const TOPIC_IDS_VERSION = 13;
 const REPLICA_STATE_VERSION = 15;
 const LEADER_HINTS_VERSION = 16;
 
-/** A wanted partition with its topic's name as of this fetch: null when its id resolves to no topic. */
-interface Wanted extends FetchItem {
-  name: string | null;
-}
+/** What to read for a wanted partition, by topic name; null when its topic id resolves to no topic. */
+type Read = ReadItem | null;
 
 export const fetchHandler = defineHandler({
   apiKey: 1,
@@ -42,11 +40,11 @@ export const fetchHandler = defineHandler({
     if (info.apiVersion >= REPLICA_STATE_VERSION) request.replicaId = request.replicaState.replicaId;
     const plan = context.fetchSessions.plan(request, usesTopicIds);
     if (plan.errorCode !== ErrorCode.NONE) return { throttleTimeMs: 0, errorCode: plan.errorCode, sessionId: 0, responses: [] };
-    const wanted = named(context, plan.wanted, usesTopicIds);
-    const results = await readEnough(context, request, wanted);
+    const reads = toReads(context, plan.wanted, usesTopicIds);
+    const results = await readEnough(context, request, reads);
     const { sessionId, included } = plan.finish(results);
     // Sessions start at v7 and down-conversion ends at v3, so here every partition is answered in request order.
-    const responses = downConvertFetch(info.apiVersion, request, respond(wanted, results, included, usesTopicIds), context.metadata());
+    const responses = downConvertFetch(info.apiVersion, request, respond(plan.wanted, reads, results, included, usesTopicIds), context.metadata());
     const nodeEndpoints = info.apiVersion >= LEADER_HINTS_VERSION ? hintLeaders(context, responses) : [];
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId, responses, nodeEndpoints };
   },
@@ -68,21 +66,23 @@ const NO_RECORDS = new Uint8Array(0);
 const unknownPartition: ReadResult = { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1, logStartOffset: -1, records: NO_RECORDS };
 const unknownTopicId: ReadResult = { ...unknownPartition, errorCode: ErrorCode.UNKNOWN_TOPIC_ID };
 
-/** Each wanted partition with its topic's name: by id on v13+ (looked up now, so a deleted topic's id no longer resolves). */
-function named(context: BrokerContext, wanted: FetchItem[], usesTopicIds: boolean): Wanted[] {
-  if (!usesTopicIds) return wanted.map((w) => ({ ...w, name: w.topic }));
+/** The reads of the wanted partitions: on v13+ by the name their topic id has now (a deleted topic's id has none). */
+function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: boolean): Read[] {
   const table = context.metadata();
-  return wanted.map((w) => ({ ...w, name: table.topicById(w.topicId)?.name ?? null }));
+  return wanted.map((w) => {
+    const topic = usesTopicIds ? table.topicById(w.topicId)?.name : w.topic;
+    return topic === undefined ? null : { topic, partition: w.partition, fetchOffset: w.fetchOffset, maxBytes: w.maxBytes };
+  });
 }
 
-interface Read {
+interface ReadRound {
   results: ReadResult[];
   /** Some partition's records were left out to keep within max_bytes: waiting cannot add more. */
   full: boolean;
 }
 
 /** Reads, and while short of min_bytes (and nothing to report) sleeps until something read changes. */
-async function readEnough(context: BrokerContext, request: FetchRequest, wanted: Wanted[]): Promise<ReadResult[]> {
+async function readEnough(context: BrokerContext, request: FetchRequest, wanted: Read[]): Promise<ReadResult[]> {
   const deadlineMs = context.clock.nowMs() + Math.min(Math.max(request.maxWaitMs, 0), limits.fetchWaitMsMax);
   let read = await readAll(context, wanted, request.maxBytes);
   while (!read.full && bytesIn(read.results) < request.minBytes && !read.results.some(isError)) {
@@ -95,16 +95,15 @@ async function readEnough(context: BrokerContext, request: FetchRequest, wanted:
 }
 
 /** Reads every partition whose topic resolved from its owner; the others answer UNKNOWN_TOPIC_ID. */
-async function readAll(context: BrokerContext, wanted: Wanted[], responseBytesMax: number): Promise<Read> {
-  const reads = wanted.flatMap((w): ReadItem[] => (w.name === null ? [] : [{ topic: w.name, partition: w.partition, fetchOffset: w.fetchOffset, maxBytes: w.maxBytes }]));
-  const answers = await invokeOnOwners(context, "read", reads, unknownPartition);
+async function readAll(context: BrokerContext, wanted: Read[], responseBytesMax: number): Promise<ReadRound> {
+  const answers = await invokeOnOwners(context, "read", wanted.filter((w) => w !== null), unknownPartition);
   let next = 0;
-  const results = wanted.map((w) => (w.name === null ? unknownTopicId : answers[next++]));
+  const results = wanted.map((w) => (w === null ? unknownTopicId : answers[next++]));
   return capResponseBytes(results, responseBytesMax);
 }
 
 /** Keeps the response within max_bytes, except that the first non-empty partition always goes (KIP-74). */
-function capResponseBytes(results: ReadResult[], responseBytesMax: number): Read {
+function capResponseBytes(results: ReadResult[], responseBytesMax: number): ReadRound {
   let total = 0;
   let full = false;
   const capped = results.map((r) => {
@@ -125,13 +124,13 @@ function capResponseBytes(results: ReadResult[], responseBytesMax: number): Read
  * watermark read, a moved log start, the partition gone), false after waitMs. A watch of nothing
  * (every partition unknown) just waits.
  */
-async function waitForChange(context: BrokerContext, wanted: Wanted[], results: ReadResult[], waitMs: number): Promise<boolean> {
+async function waitForChange(context: BrokerContext, wanted: Read[], results: ReadResult[], waitMs: number): Promise<boolean> {
   const table = context.metadata();
   const byShard = new Map<number, WatchItem[]>();
   wanted.forEach((w, i) => {
-    const shard = w.name === null ? undefined : table.ownerOf(w.name, w.partition);
+    const shard = w === null ? undefined : table.ownerOf(w.topic, w.partition);
     if (shard === undefined) return;
-    const item: WatchItem = { topic: w.name!, partition: w.partition, highWatermark: results[i].highWatermark, logStartOffset: results[i].logStartOffset };
+    const item: WatchItem = { topic: w!.topic, partition: w!.partition, highWatermark: results[i].highWatermark, logStartOffset: results[i].logStartOffset };
     const items = byShard.get(shard);
     if (items) items.push(item);
     else byShard.set(shard, [item]);
@@ -171,14 +170,14 @@ interface TopicData {
 }
 
 /** The included partitions, consecutive ones of a topic (by id on v13+) under one topic entry (as Kafka builds it). */
-function respond(wanted: Wanted[], results: ReadResult[], included: boolean[], usesTopicIds: boolean): TopicData[] {
+function respond(wanted: FetchItem[], reads: Read[], results: ReadResult[], included: boolean[], usesTopicIds: boolean): TopicData[] {
   const topics: TopicData[] = [];
   wanted.forEach((w, i) => {
     if (!included[i]) return;
     const last = topics[topics.length - 1];
     const same = last !== undefined && (usesTopicIds ? last.topicId === w.topicId : last.topic === w.topic);
     if (same) last.partitions.push(partitionData(w, results[i]));
-    else topics.push({ topic: w.name ?? "", topicId: w.topicId, partitions: [partitionData(w, results[i])] });
+    else topics.push({ topic: reads[i]?.topic ?? "", topicId: w.topicId, partitions: [partitionData(w, results[i])] });
   });
   return topics;
 }
