@@ -182,6 +182,12 @@ describe("Fetch by topic id (v13–17), against layouts written field by field f
       w.raw(bytes);
     }
   };
+  /** One topic entry by id, with one partition to follow (requests and responses alike). */
+  const oneTopicById = (w: Writer) => {
+    w.compactArrayCount(1);
+    w.uuid(TOPIC_ID);
+    w.compactArrayCount(1);
+  };
   /** A consumer's request: no ReplicaId from v15 (ReplicaState, tag 1, instead), ReplicaDirectoryId (partition tag 0) from v17. */
   function requestBytes(version: number): Uint8Array {
     const w = new Writer(64);
@@ -192,9 +198,7 @@ describe("Fetch by topic id (v13–17), against layouts written field by field f
     w.int8(0); // IsolationLevel
     w.int32(77); // SessionId
     w.int32(3); // SessionEpoch
-    w.compactArrayCount(1);
-    w.uuid(TOPIC_ID);
-    w.compactArrayCount(1);
+    oneTopicById(w);
     w.int32(2); // Partition
     w.int32(-1); // CurrentLeaderEpoch
     w.int64(42); // FetchOffset
@@ -244,9 +248,7 @@ describe("Fetch by topic id (v13–17), against layouts written field by field f
       w.int32(0); // ThrottleTimeMs
       w.int16(0); // ErrorCode
       w.int32(77); // SessionId
-      w.compactArrayCount(1);
-      w.uuid(TOPIC_ID);
-      w.compactArrayCount(1);
+      oneTopicById(w);
       w.int32(2);
       w.int16(6);
       w.int64(10);
