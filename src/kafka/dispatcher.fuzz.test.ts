@@ -22,10 +22,12 @@ const ITERATIONS = 20_000;
 
 class NoBackend extends Error {}
 
+const TOPIC_ID = "6c1b4bde-5d0c-4c39-8b7e-2f0e1f7c9a11";
+
 /** Owners that hold no data; a fetch's wait passes at once on a clock that jumps ahead. */
 function stubContext(): BrokerContext {
   let nowMs = 0;
-  const table = MetadataTable.fromSnapshot({ version: 1, shardCount: 1, topics: [{ name: "t", id: "6c1b4bde-5d0c-4c39-8b7e-2f0e1f7c9a11", shards: [0, 0], configs: {} }] });
+  const table = MetadataTable.fromSnapshot({ version: 1, shardCount: 1, topics: [{ name: "t", id: TOPIC_ID, shards: [0, 0], configs: {} }] });
   const answer = { errorCode: 0, errorMessage: null, baseOffset: 0, logAppendTimeMs: -1, logStartOffset: 0, highWatermark: 0, records: new Uint8Array(0), offset: 0, timestampMs: -1 };
   const clock = { nowMs: () => nowMs };
   return {
@@ -56,6 +58,10 @@ function seedFrames(): Uint8Array[] {
   }
   for (const version of [4, 12]) {
     frames.push(withoutSize(encodeRequestFrame(1, version, 2, "fuzz", { maxWaitMs: 0, minBytes: 1, maxBytes: 1000, topics: [{ topic: "t", partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 100 }] }] })));
+  }
+  for (const version of [13, 17]) {
+    const topicId = version === 13 ? TOPIC_ID : "0f0e0d0c-0b0a-4908-8706-050403020100"; // known and unknown ids
+    frames.push(withoutSize(encodeRequestFrame(1, version, 2, "fuzz", { maxWaitMs: 0, minBytes: 1, maxBytes: 1000, sessionEpoch: 0, topics: [{ topicId, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 100 }] }] })));
   }
   frames.push(withoutSize(encodeRequestFrame(3, 12, 3, "fuzz", { topics: [{ name: "t" }] })));
   frames.push(withoutSize(encodeRequestFrame(18, 3, 4, "fuzz", { clientSoftwareName: "f", clientSoftwareVersion: "1" })));

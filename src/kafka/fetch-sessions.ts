@@ -12,12 +12,23 @@
  * a Kafka client does after a broker restart. The cache holds `slots` sessions and evicts as
  * Kafka's FetchSessionCache does; its scans are linear, bounded by `slots`, and run only when a
  * session is created.
+ *
+ * From Fetch v13 a request names topics by id: such a session keys its partitions by topic id
+ * (unique to one topic's life, unlike its name), and its `wanted` items carry the id for the
+ * fetch to resolve each time, so an id whose topic was deleted answers UNKNOWN_TOPIC_ID. A
+ * session is used only by requests that name topics as it does (FETCH_SESSION_TOPIC_ID_ERROR
+ * otherwise, as Kafka answers).
  */
 import { assert } from "../base/assert.ts";
 import type { Clock } from "../base/clock.ts";
 import { limits } from "../base/limits.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { ReadItem, ReadResult } from "./ops.ts";
+
+/** A partition a fetch wants: the topic by name (Fetch v0–12) or by id (v13+, `topic` then ""). */
+export interface FetchItem extends ReadItem {
+  topicId: string;
+}
 
 export const INVALID_SESSION_ID = 0;
 export const INITIAL_EPOCH = 0;
@@ -29,8 +40,8 @@ export interface SessionFetchRequest {
   maxBytes: number;
   sessionId: number;
   sessionEpoch: number;
-  topics: Array<{ topic: string; partitions: Array<{ partition: number; fetchOffset: number; partitionMaxBytes: number }> }>;
-  forgottenTopicsData: Array<{ topic: string; partitions: number[] }>;
+  topics: Array<{ topic: string; topicId: string; partitions: Array<{ partition: number; fetchOffset: number; partitionMaxBytes: number }> }>;
+  forgottenTopicsData: Array<{ topic: string; topicId: string; partitions: number[] }>;
 }
 
 /** What one fetch reads and how its response is cut: made before the read, finished after it. */
@@ -38,7 +49,7 @@ export interface FetchPlan {
   /** Top-level error (a bad session id or epoch): nothing is read, nothing is answered. */
   readonly errorCode: number;
   /** The partitions to read, in response order. */
-  readonly wanted: ReadItem[];
+  readonly wanted: FetchItem[];
   /** Given the read results (same order), which partitions the response carries and the session id it names. */
   finish(results: ReadResult[]): { sessionId: number; included: boolean[] };
 }
@@ -46,6 +57,7 @@ export interface FetchPlan {
 /** A partition of a session: the client's fetch position and what the last response told it. */
 interface CachedPartition {
   readonly topic: string;
+  readonly topicId: string;
   readonly partition: number;
   fetchOffset: number;
   partitionMaxBytes: number;
@@ -56,6 +68,8 @@ interface CachedPartition {
 interface FetchSession {
   readonly id: number;
   readonly privileged: boolean;
+  /** Opened by Fetch v13+: its partitions are keyed and read by topic id. */
+  readonly usesTopicIds: boolean;
   readonly createdMs: number;
   /** Insertion order is response order; partitions that answered move to the end (Kafka's round robin). */
   readonly partitions: Map<string, CachedPartition>;
@@ -80,7 +94,9 @@ export interface FetchSessionCacheOptions {
   random?: () => number;
 }
 
-const partitionKey = (topic: string, partition: number) => `${partition}:${topic}`;
+/** A session partition's key: by topic id on sessions that use ids, else by name. */
+const partitionKey = (usesTopicIds: boolean, t: { topic: string; topicId: string }, partition: number) =>
+  `${partition}:${usesTopicIds ? t.topicId : t.topic}`;
 
 /** Kafka's JFetchMetadata.nextEpoch: after Int32 max comes 1 (0 means "open a session"). */
 export function nextEpoch(epoch: number): number {
@@ -120,15 +136,16 @@ export class FetchSessionCache {
   }
 
   /** Kafka's FetchManager.newContext: decides from the request's session id and epoch what this fetch is. */
-  plan(request: SessionFetchRequest): FetchPlan {
+  plan(request: SessionFetchRequest, usesTopicIds: boolean): FetchPlan {
     const { sessionId, sessionEpoch } = request;
     if (sessionEpoch === INITIAL_EPOCH || sessionEpoch === FINAL_EPOCH) {
       if (sessionId !== INVALID_SESSION_ID) this.remove(sessionId); // a full fetch closes the session it names
-      return sessionEpoch === FINAL_EPOCH ? sessionless(request) : this.fullPlan(request);
+      return sessionEpoch === FINAL_EPOCH ? sessionless(request) : this.fullPlan(request, usesTopicIds);
     }
     const session = this.sessions.get(sessionId);
     if (!session) return errorPlan(ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
     if (session.epoch !== sessionEpoch) return errorPlan(ErrorCode.INVALID_FETCH_SESSION_EPOCH);
+    if (session.usesTopicIds !== usesTopicIds) return errorPlan(ErrorCode.FETCH_SESSION_TOPIC_ID_ERROR);
     updateSession(session, request);
     if (!this.fits(session.partitions.size, session.sizeAtTouch)) {
       this.remove(session.id);
@@ -144,33 +161,29 @@ export class FetchSessionCache {
   }
 
   /** Epoch 0: every requested partition is read and answered; a session holding them opens if the cache has room. */
-  private fullPlan(request: SessionFetchRequest): FetchPlan {
+  private fullPlan(request: SessionFetchRequest, usesTopicIds: boolean): FetchPlan {
     const partitions = new Map<string, CachedPartition>();
     for (const t of request.topics) {
-      for (const p of t.partitions) {
-        partitions.set(partitionKey(t.topic, p.partition), {
-          topic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes, highWatermark: -1, logStartOffset: -1,
-        });
-      }
+      for (const p of t.partitions) partitions.set(partitionKey(usesTopicIds, t, p.partition), cachedPartition(t, p));
     }
     const cached = [...partitions.values()];
     return {
       errorCode: ErrorCode.NONE,
-      wanted: cached.map((c) => readItem(c, request.maxBytes)),
+      wanted: cached.map((c) => fetchItem(c, request.maxBytes)),
       finish: (results) => {
         cached.forEach((c, i) => noteAnswered(c, results[i]));
-        const sessionId = this.fits(partitions.size, 0) ? this.maybeCreate(request.replicaId >= 0, partitions) : INVALID_SESSION_ID;
+        const sessionId = this.fits(partitions.size, 0) ? this.maybeCreate(request.replicaId >= 0, usesTopicIds, partitions) : INVALID_SESSION_ID;
         return { sessionId, included: cached.map(() => true) };
       },
     };
   }
 
   /** Kafka's maybeCreateSession: a new session if there is a free slot or one may be evicted for it. */
-  private maybeCreate(privileged: boolean, partitions: Map<string, CachedPartition>): number {
+  private maybeCreate(privileged: boolean, usesTopicIds: boolean, partitions: Map<string, CachedPartition>): number {
     const nowMs = this.options.clock.nowMs();
     if (this.sessions.size >= this.options.slots && !this.tryEvict(privileged, partitions.size, nowMs)) return INVALID_SESSION_ID;
     const session: FetchSession = {
-      id: this.newSessionId(), privileged, createdMs: nowMs, partitions, epoch: nextEpoch(INITIAL_EPOCH),
+      id: this.newSessionId(), privileged, usesTopicIds, createdMs: nowMs, partitions, epoch: nextEpoch(INITIAL_EPOCH),
       lastUsedMs: nowMs, sizeAtTouch: -1, evictableByPrivileged: false, evictableByAll: false,
     };
     this.sessions.set(session.id, session);
@@ -240,25 +253,31 @@ function compareEvictable(a: { privileged: boolean; sizeAtTouch: number; id: num
   return a.sizeAtTouch - b.sizeAtTouch || a.id - b.id;
 }
 
-function readItem(c: CachedPartition, responseBytesMax: number): ReadItem {
-  return { topic: c.topic, partition: c.partition, fetchOffset: c.fetchOffset, maxBytes: Math.max(0, Math.min(c.partitionMaxBytes, responseBytesMax)) };
+function cachedPartition(t: { topic: string; topicId: string }, p: { partition: number; fetchOffset: number; partitionMaxBytes: number }): CachedPartition {
+  return { topic: t.topic, topicId: t.topicId, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes, highWatermark: -1, logStartOffset: -1 };
+}
+
+function fetchItem(c: CachedPartition, responseBytesMax: number): FetchItem {
+  const maxBytes = Math.max(0, Math.min(c.partitionMaxBytes, responseBytesMax));
+  return { topic: c.topic, topicId: c.topicId, partition: c.partition, fetchOffset: c.fetchOffset, maxBytes };
 }
 
 /** Kafka's FetchSession.update: requested partitions are added or take their new position; forgotten ones leave. */
 function updateSession(session: FetchSession, request: SessionFetchRequest): void {
+  const byIds = session.usesTopicIds;
   for (const t of request.topics) {
     for (const p of t.partitions) {
-      const k = partitionKey(t.topic, p.partition);
+      const k = partitionKey(byIds, t, p.partition);
       const cached = session.partitions.get(k);
       if (cached) {
         cached.fetchOffset = p.fetchOffset;
         cached.partitionMaxBytes = p.partitionMaxBytes;
       } else {
-        session.partitions.set(k, { topic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes, highWatermark: -1, logStartOffset: -1 });
+        session.partitions.set(k, cachedPartition(t, p));
       }
     }
   }
-  for (const t of request.forgottenTopicsData) for (const partition of t.partitions) session.partitions.delete(partitionKey(t.topic, partition));
+  for (const t of request.forgottenTopicsData) for (const partition of t.partitions) session.partitions.delete(partitionKey(byIds, t, partition));
 }
 
 /** Every session partition is read; the response carries those with news, which then move to the end. */
@@ -266,12 +285,12 @@ function incrementalPlan(session: FetchSession, responseBytesMax: number): Fetch
   const cached = [...session.partitions.values()];
   return {
     errorCode: ErrorCode.NONE,
-    wanted: cached.map((c) => readItem(c, responseBytesMax)),
+    wanted: cached.map((c) => fetchItem(c, responseBytesMax)),
     finish: (results) => {
       const included = cached.map((c, i) => noteAnswered(c, results[i]));
       cached.forEach((c, i) => {
         if (!included[i]) return;
-        const k = partitionKey(c.topic, c.partition);
+        const k = partitionKey(session.usesTopicIds, c, c.partition);
         if (session.partitions.get(k) !== c) return; // forgotten meanwhile by a pipelined fetch
         session.partitions.delete(k);
         session.partitions.set(k, c);
@@ -305,9 +324,7 @@ function noteAnswered(c: CachedPartition, result: ReadResult): boolean {
 
 /** No session (epoch -1, Fetch below v7): the request as it came, every partition answered. */
 function sessionless(request: SessionFetchRequest): FetchPlan {
-  const wanted = request.topics.flatMap((t) =>
-    t.partitions.map((p) => readItem({ topic: t.topic, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes, highWatermark: -1, logStartOffset: -1 }, request.maxBytes)),
-  );
+  const wanted = request.topics.flatMap((t) => t.partitions.map((p) => fetchItem(cachedPartition(t, p), request.maxBytes)));
   return { errorCode: ErrorCode.NONE, wanted, finish: () => ({ sessionId: INVALID_SESSION_ID, included: wanted.map(() => true) }) };
 }
 

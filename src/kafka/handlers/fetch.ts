@@ -1,5 +1,8 @@
 /**
- * Fetch (1) v0–12 (v0–3 get their records down-converted to magic 0/1, `../legacy-formats.ts`).
+ * Fetch (1) v0–17 (v0–3 get their records down-converted to magic 0/1, `../legacy-formats.ts`).
+ * From v13 topics are named by id, resolved against the metadata on every fetch (an unknown id
+ * answers UNKNOWN_TOPIC_ID); v15 moves the replica id into ReplicaState; v16 adds leader hints
+ * (this node) to NOT_LEADER_OR_FOLLOWER answers; v17's ReplicaDirectoryId is for followers only.
  * The session cache (`../fetch-sessions.ts`, v7+) says which partitions this fetch
  * reads and which of them it answers (all, or on an incremental session only those with news).
  * Every partition is read from its owner shard; while there is less than min_bytes, the fetch
@@ -9,28 +12,41 @@
 import { limits } from "../../base/limits.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { ReadItem, ReadResult, WatchItem } from "../ops.ts";
-import type { SessionFetchRequest } from "../fetch-sessions.ts";
+import type { FetchItem, SessionFetchRequest } from "../fetch-sessions.ts";
 import { defineHandler, invokeOnOwners, type BrokerContext } from "../handler.ts";
 import { downConvertFetch } from "../legacy-formats.ts";
 
 interface FetchRequest extends SessionFetchRequest {
+  replicaState: { replicaId: number };
   maxWaitMs: number;
   minBytes: number;
 }
+
+/** Versions that name topics by id (KIP-516), carry the replica id in ReplicaState (KIP-903), send leader hints (KIP-951). */
+const TOPIC_IDS_VERSION = 13;
+const REPLICA_STATE_VERSION = 15;
+const LEADER_HINTS_VERSION = 16;
+
+/** What to read for a wanted partition, by topic name; null when its topic id resolves to no topic. */
+type Read = ReadItem | null;
 
 export const fetchHandler = defineHandler({
   apiKey: 1,
   name: "Fetch",
   minVersion: 0,
-  maxVersion: 12,
+  maxVersion: 17,
   async handle(context: BrokerContext, request: FetchRequest, info) {
-    const plan = context.fetchSessions.plan(request);
+    const usesTopicIds = info.apiVersion >= TOPIC_IDS_VERSION;
+    if (info.apiVersion >= REPLICA_STATE_VERSION) request.replicaId = request.replicaState.replicaId;
+    const plan = context.fetchSessions.plan(request, usesTopicIds);
     if (plan.errorCode !== ErrorCode.NONE) return { throttleTimeMs: 0, errorCode: plan.errorCode, sessionId: 0, responses: [] };
-    const results = await readEnough(context, request, plan.wanted);
+    const reads = toReads(context, plan.wanted, usesTopicIds);
+    const results = await readEnough(context, request, reads);
     const { sessionId, included } = plan.finish(results);
     // Sessions start at v7 and down-conversion ends at v3, so here every partition is answered in request order.
-    const responses = downConvertFetch(info.apiVersion, request, respond(plan.wanted, results, included), context.metadata());
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId, responses };
+    const responses = downConvertFetch(info.apiVersion, request, respond(plan.wanted, reads, results, included, usesTopicIds), context.metadata());
+    const nodeEndpoints = info.apiVersion >= LEADER_HINTS_VERSION ? hintLeaders(context, responses) : [];
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId, responses, nodeEndpoints };
   },
   responseBytesHint(response) {
     let bytes = 64;
@@ -48,15 +64,25 @@ const PARTITION_OVERHEAD_BYTES = 64;
 const NO_RECORDS = new Uint8Array(0);
 
 const unknownPartition: ReadResult = { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1, logStartOffset: -1, records: NO_RECORDS };
+const unknownTopicId: ReadResult = { ...unknownPartition, errorCode: ErrorCode.UNKNOWN_TOPIC_ID };
 
-interface Read {
+/** The reads of the wanted partitions: on v13+ by the name their topic id has now (a deleted topic's id has none). */
+function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: boolean): Read[] {
+  const table = context.metadata();
+  return wanted.map((w) => {
+    const topic = usesTopicIds ? table.topicById(w.topicId)?.name : w.topic;
+    return topic === undefined ? null : { topic, partition: w.partition, fetchOffset: w.fetchOffset, maxBytes: w.maxBytes };
+  });
+}
+
+interface ReadRound {
   results: ReadResult[];
   /** Some partition's records were left out to keep within max_bytes: waiting cannot add more. */
   full: boolean;
 }
 
 /** Reads, and while short of min_bytes (and nothing to report) sleeps until something read changes. */
-async function readEnough(context: BrokerContext, request: FetchRequest, wanted: ReadItem[]): Promise<ReadResult[]> {
+async function readEnough(context: BrokerContext, request: FetchRequest, wanted: Read[]): Promise<ReadResult[]> {
   const deadlineMs = context.clock.nowMs() + Math.min(Math.max(request.maxWaitMs, 0), limits.fetchWaitMsMax);
   let read = await readAll(context, wanted, request.maxBytes);
   while (!read.full && bytesIn(read.results) < request.minBytes && !read.results.some(isError)) {
@@ -68,12 +94,16 @@ async function readEnough(context: BrokerContext, request: FetchRequest, wanted:
   return read.results;
 }
 
-async function readAll(context: BrokerContext, wanted: ReadItem[], responseBytesMax: number): Promise<Read> {
-  return capResponseBytes(await invokeOnOwners(context, "read", wanted, unknownPartition), responseBytesMax);
+/** Reads every partition whose topic resolved from its owner; the others answer UNKNOWN_TOPIC_ID. */
+async function readAll(context: BrokerContext, wanted: Read[], responseBytesMax: number): Promise<ReadRound> {
+  const answers = await invokeOnOwners(context, "read", wanted.filter((w) => w !== null), unknownPartition);
+  let next = 0;
+  const results = wanted.map((w) => (w === null ? unknownTopicId : answers[next++]));
+  return capResponseBytes(results, responseBytesMax);
 }
 
 /** Keeps the response within max_bytes, except that the first non-empty partition always goes (KIP-74). */
-function capResponseBytes(results: ReadResult[], responseBytesMax: number): Read {
+function capResponseBytes(results: ReadResult[], responseBytesMax: number): ReadRound {
   let total = 0;
   let full = false;
   const capped = results.map((r) => {
@@ -94,13 +124,13 @@ function capResponseBytes(results: ReadResult[], responseBytesMax: number): Read
  * watermark read, a moved log start, the partition gone), false after waitMs. A watch of nothing
  * (every partition unknown) just waits.
  */
-async function waitForChange(context: BrokerContext, wanted: ReadItem[], results: ReadResult[], waitMs: number): Promise<boolean> {
+async function waitForChange(context: BrokerContext, wanted: Read[], results: ReadResult[], waitMs: number): Promise<boolean> {
   const table = context.metadata();
   const byShard = new Map<number, WatchItem[]>();
   wanted.forEach((w, i) => {
-    const shard = table.ownerOf(w.topic, w.partition);
+    const shard = w === null ? undefined : table.ownerOf(w.topic, w.partition);
     if (shard === undefined) return;
-    const item: WatchItem = { topic: w.topic, partition: w.partition, highWatermark: results[i].highWatermark, logStartOffset: results[i].logStartOffset };
+    const item: WatchItem = { topic: w!.topic, partition: w!.partition, highWatermark: results[i].highWatermark, logStartOffset: results[i].logStartOffset };
     const items = byShard.get(shard);
     if (items) items.push(item);
     else byShard.set(shard, [item]);
@@ -132,20 +162,49 @@ function isError(result: ReadResult): boolean {
   return result.errorCode !== ErrorCode.NONE;
 }
 
-/** The included partitions, consecutive ones of a topic under one topic entry (as Kafka builds it). */
-function respond(wanted: ReadItem[], results: ReadResult[], included: boolean[]) {
-  const topics: Array<{ topic: string; partitions: ReturnType<typeof partitionData>[] }> = [];
+type PartitionData = ReturnType<typeof partitionData>;
+interface TopicData {
+  topic: string;
+  topicId: string;
+  partitions: PartitionData[];
+}
+
+/** The included partitions, consecutive ones of a topic (by id on v13+) under one topic entry (as Kafka builds it). */
+function respond(wanted: FetchItem[], reads: Read[], results: ReadResult[], included: boolean[], usesTopicIds: boolean): TopicData[] {
+  const topics: TopicData[] = [];
   wanted.forEach((w, i) => {
     if (!included[i]) return;
     const last = topics[topics.length - 1];
-    if (last?.topic === w.topic) last.partitions.push(partitionData(w, results[i]));
-    else topics.push({ topic: w.topic, partitions: [partitionData(w, results[i])] });
+    const same = last !== undefined && (usesTopicIds ? last.topicId === w.topicId : last.topic === w.topic);
+    if (same) last.partitions.push(partitionData(w, results[i]));
+    else topics.push({ topic: reads[i]?.topic ?? "", topicId: w.topicId, partitions: [partitionData(w, results[i])] });
   });
   return topics;
 }
 
-function partitionData(w: ReadItem, r: ReadResult) {
+/**
+ * Kafka's KIP-951 hints: a partition answering NOT_LEADER_OR_FOLLOWER names its current leader,
+ * and the response carries that leader's endpoint. The only leader here is this node (epoch 0,
+ * as Metadata reports).
+ */
+function hintLeaders(context: BrokerContext, responses: TopicData[]) {
+  let hinted = false;
+  for (const topic of responses) {
+    for (const p of topic.partitions) {
+      if (p.errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER) continue;
+      p.currentLeader = { leaderId: context.nodeId, leaderEpoch: LEADER_EPOCH };
+      hinted = true;
+    }
+  }
+  return hinted ? [{ nodeId: context.nodeId, host: context.advertised.host, port: context.advertised.port, rack: null }] : [];
+}
+
+const LEADER_EPOCH = 0;
+const NO_LEADER = { leaderId: -1, leaderEpoch: -1 };
+
+function partitionData(w: FetchItem, r: ReadResult) {
   return {
+    currentLeader: NO_LEADER,
     partitionIndex: w.partition,
     errorCode: r.errorCode,
     highWatermark: r.highWatermark,
