@@ -5,6 +5,8 @@ import { join, resolve } from "node:path";
 import packageJson from "../package.json" with { type: "json" };
 import { configureLog, logger } from "./base/log.ts";
 import { parseArgs, usage, UsageError, type StartOptions } from "./cli/args.ts";
+import { devBanner } from "./cli/dev-banner.ts";
+import { cliCommandNames, runCli } from "./cli/run.ts";
 import { createAdminApp } from "./admin/app.ts";
 import { Controller } from "./cluster/controller.ts";
 import { defaultProperties, parseConfigFile, setProperty, type ClusterProperties } from "./cluster/properties.ts";
@@ -14,6 +16,11 @@ import { Supervisor } from "./shard/supervisor.ts";
 const EXIT_USAGE = 2;
 
 function main(argv: string[]): void {
+  if (argv[0] !== undefined && cliCommandNames.has(argv[0])) {
+    // Exit code set, not forced: stdout written to a pipe is flushed before the process ends.
+    runCli(argv).then((code) => (process.exitCode = code));
+    return;
+  }
   let command;
   try {
     command = parseArgs(argv);
@@ -34,6 +41,8 @@ function main(argv: string[]): void {
 
 function loadProperties(options: StartOptions): ClusterProperties {
   const props = defaultProperties();
+  // Dev mode changes defaults only: the config file and --set still win.
+  if (options.dev) setProperty(props, "auto_create_topics_enabled", "true");
   try {
     if (options.configFile) parseConfigFile(readFileSync(options.configFile, "utf8"), props);
     for (const [name, value] of options.sets) setProperty(props, name, value);
@@ -82,6 +91,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
     new URL("./shard/worker.ts", import.meta.url),
   );
   log.info("ready", { kafka: `${options.kafkaAddr.host}:${options.kafkaAddr.port}`, shards: shardCount });
+  if (options.dev) process.stderr.write(devBanner(options.kafkaAddr, { host: admin.hostname ?? options.adminAddr.host, port: admin.port ?? options.adminAddr.port }));
 
   let stopping = false;
   const stop = async (signal: string) => {
