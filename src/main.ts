@@ -7,7 +7,8 @@ import { configureLog, logger } from "./base/log.ts";
 import { parseArgs, usage, UsageError, type StartOptions } from "./cli/args.ts";
 import { devBanner } from "./cli/dev-banner.ts";
 import { cliCommandNames, runCli } from "./cli/run.ts";
-import { createAdminApp } from "./admin/app.ts";
+import { createAdminApp, type AdminBackend } from "./admin/app.ts";
+import { mountConsole } from "./admin/console/console.ts";
 import { Controller } from "./cluster/controller.ts";
 import { defaultProperties, parseConfigFile, setProperty, type ClusterProperties } from "./cluster/properties.ts";
 import { chooseBackend } from "./io/backend.ts";
@@ -65,22 +66,21 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
   const supervisor = new Supervisor(shardCount);
   const controller = Controller.open({ dataDir, props, shardCount, shards: supervisor, warn: (m) => log.warn(m) });
 
-  const admin = Bun.serve({
-    hostname: options.adminAddr.host,
-    port: options.adminAddr.port,
-    fetch: createAdminApp({
-      isReady: () => supervisor.readyShards === shardCount,
-      shardStats: () => supervisor.stats(),
-      partitions: () => supervisor.partitionDetails(),
-      partition: async (topic, partition) => {
-        const owner = controller.table.ownerOf(topic, partition);
-        if (owner === undefined) return null;
-        return (await supervisor.partitionDetails([owner])).find((p) => p.topic === topic && p.partition === partition) ?? null;
-      },
-      movePartition: (topic, partition, shard) => controller.movePartition(topic, partition, shard),
-      rebalanceCores: () => controller.rebalanceCores(),
-    }).fetch,
-  });
+  const backend: AdminBackend = {
+    isReady: () => supervisor.readyShards === shardCount,
+    shardStats: () => supervisor.stats(),
+    partitions: () => supervisor.partitionDetails(),
+    partition: async (topic, partition) => {
+      const owner = controller.table.ownerOf(topic, partition);
+      if (owner === undefined) return null;
+      return (await supervisor.partitionDetails([owner])).find((p) => p.topic === topic && p.partition === partition) ?? null;
+    },
+    movePartition: (topic, partition, shard) => controller.movePartition(topic, partition, shard),
+    rebalanceCores: () => controller.rebalanceCores(),
+  };
+  const adminApp = createAdminApp(backend);
+  const webConsole = mountConsole(adminApp, backend, options.kafkaAddr, packageJson.version);
+  const admin = Bun.serve({ hostname: options.adminAddr.host, port: options.adminAddr.port, fetch: adminApp.fetch });
   log.info("starting", { version: packageJson.version, dataDir, shards: shardCount, cores: coreCount, io: io.backend, admin: `${admin.hostname}:${admin.port}` });
 
   await supervisor.start(
@@ -98,6 +98,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
     if (stopping) return;
     stopping = true;
     log.info("stopping", { signal });
+    webConsole.close();
     admin.stop(true);
     await supervisor.stop();
     controller.close();
