@@ -53,7 +53,8 @@ export interface LagPoint {
 export interface LiveTick {
   atMs: number;
   shards: Array<ReturnType<typeof shardView>>;
-  rates: RatePoint;
+  /** Null on the first sample after a pause: no earlier one to take rates against. */
+  rates: RatePoint | null;
   groups: GroupLag[];
   groupsNotSampled: number;
   groupsError: string | null;
@@ -99,6 +100,7 @@ export class LiveFeed {
     if (this.listeners.size > 0 || this.timer === null) return;
     clearInterval(this.timer);
     this.timer = null;
+    this.previous = null; // rates after a pause start afresh rather than averaging over it
   }
 
   /** Stops sampling and forgets the listeners (the broker is stopping). */
@@ -131,13 +133,14 @@ export class LiveFeed {
     const sample: Sample = { atMs: this.nowMs(), shards, partitions };
     const rates = shardRates(this.previous, sample);
     const perPartition = partitionRates(this.previous, sample);
+    const comparable = this.previous !== null;
+    if (comparable) this.rates.push(rates);
     this.previous = sample;
-    this.rates.push(rates);
     const groups = await this.sampleGroups(partitions, sample.atMs);
     return {
       atMs: sample.atMs,
       shards: shards.map((s) => shardView(s, rates, partitions, perPartition)),
-      rates,
+      rates: comparable ? rates : null,
       ...groups,
     };
   }

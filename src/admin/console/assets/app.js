@@ -33,7 +33,7 @@ function connect() {
   events.addEventListener("tick", (event) => {
     const tick = JSON.parse(event.data);
     live.tick = tick;
-    keep(live.rates, tick.rates);
+    if (tick.rates) keep(live.rates, tick.rates);
     for (const g of tick.groups) {
       live.lag[g.group] ??= [];
       keep(live.lag[g.group], { atMs: tick.atMs, lag: g.lag, partitions: Object.fromEntries(g.partitions.map((p) => [`${p.topic}/${p.partition}`, p.lag])) });

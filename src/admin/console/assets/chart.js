@@ -3,7 +3,7 @@
 const SVG = "http://www.w3.org/2000/svg";
 const WIDTH = 600;
 const HEIGHT = 140;
-const PAD = { left: 56, right: 8, top: 8, bottom: 18 };
+const PAD = { left: 76, right: 8, top: 8, bottom: 18 };
 export const COLORS = ["#1769e0", "#e07a17", "#2e9d5b", "#9c27b0", "#c62828", "#00838f", "#6d4c41", "#546e7a"];
 
 function svg(tag, attrs) {
@@ -49,6 +49,7 @@ function draw(root, series, format) {
   const y = (v) => PAD.top + plotH - (v / yMax) * plotH;
   for (const v of [0, yMax / 2, yMax]) {
     root.append(svg("line", { x1: PAD.left, x2: WIDTH - PAD.right, y1: y(v), y2: y(v), stroke: "#e4e7ec" }));
+    if (v === yMax / 2) continue; // labels at 0 and the top only: a rounded middle label can repeat them
     const label = svg("text", { x: PAD.left - 6, y: y(v) + 4, "text-anchor": "end", "font-size": 11, fill: "#6b7483" });
     label.textContent = format(v);
     root.append(label);
