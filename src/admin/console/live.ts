@@ -73,7 +73,7 @@ export class LiveFeed {
   private readonly lag = new Map<string, Ring<LagPoint>>();
   private previous: Sample | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
-  private sampling = false;
+  private inFlight: Promise<void> | null = null;
 
   constructor(
     private readonly source: LiveSource,
@@ -114,17 +114,18 @@ export class LiveFeed {
     return { rates: this.rates.toArray(), lag: Object.fromEntries([...this.lag].map(([group, ring]) => [group, ring.toArray()])) };
   }
 
-  /** Takes one sample and sends it to every listener; a tick still running makes the next one skip. */
-  async tick(): Promise<void> {
-    if (this.sampling) return;
-    this.sampling = true;
+  /** Takes one sample and sends it to every listener; while one runs, callers share it (ticks never overlap). */
+  tick(): Promise<void> {
+    this.inFlight ??= this.sampleAndSend().finally(() => (this.inFlight = null));
+    return this.inFlight;
+  }
+
+  private async sampleAndSend(): Promise<void> {
     try {
       const tick = await this.sample();
       for (const listener of this.listeners) listener(tick);
     } catch (error) {
       log.warn("console sample failed", { error: error instanceof Error ? error.message : String(error) });
-    } finally {
-      this.sampling = false;
     }
   }
 

@@ -16,9 +16,12 @@ import { groupLag, LISTENERS_MAX, type LiveFeed, type LiveTick } from "./live.ts
 const TOPIC_NAME_LENGTH_MAX = 249;
 const CREATE_PARTITIONS_MAX = 10_000;
 
+/** What the routes read over the Kafka API (a KafkaView; tests pass a stand-in). */
+export type KafkaReads = Omit<KafkaView, "close">;
+
 export interface ConsoleDeps {
   partitions(): Promise<PartitionDetails[]>;
-  kafka: KafkaView;
+  kafka: KafkaReads;
   live: LiveFeed;
   version: string;
 }
