@@ -2,7 +2,7 @@
  * The web console in a real browser (headless Chromium through playwright-core) against the
  * compiled broker: the overview's shard picture and live numbers while kafkajs produces, a
  * topic's messages decoded as JSON and hex, a consumer group's lag, a partition move and a
- * topic created and deleted, each confirmed in the dialog. Screenshots: test/artifacts/console-*.png.
+ * core rebalance and a topic created and deleted, each confirmed in the dialog. Screenshots: test/artifacts/console-*.png.
  */
 import { expect, setDefaultTimeout, test } from "bun:test";
 import type { Page } from "playwright-core";
@@ -109,6 +109,12 @@ test("the console shows shards, live throughput, messages and groups, and moves 
   await page.click("#confirm-ok");
   await page.locator(`[data-test=shard-${1 - from}] [data-test=partition-${TOPIC}-0]`).waitFor({ timeout: WAIT_MS });
   expect(await shardOf(broker, 0)).toBe(1 - from);
+  // Both partitions now share a shard (each started on its own); rebalancing spreads them again.
+  expect(await shardOf(broker, 1)).toBe(1 - from);
+  await page.click("[data-test=rebalance]");
+  await page.click("#confirm-ok");
+  await page.locator("#toast", { hasText: "moved 1 partition" }).waitFor({ timeout: WAIT_MS });
+  expect(new Set([await shardOf(broker, 0), await shardOf(broker, 1)]).size).toBe(2);
 
   // Create and delete a topic through the console; kafkajs sees both.
   await page.goto(`${broker.adminUrl}/#/topics`);

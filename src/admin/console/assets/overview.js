@@ -10,7 +10,7 @@ export function overviewPage(root) {
   const totals = h("div", { class: "cards", "data-test": "totals" });
   const cores = h("div", { class: "cores", "data-test": "cores" }, h("span", { class: "muted" }, "waiting for the first sample…"));
   const charts = h("div", { class: "charts" });
-  const rebalance = h("button", { onclick: () => rebalanceCores() }, "Rebalance cores…");
+  const rebalance = h("button", { "data-test": "rebalance", onclick: () => rebalanceCores() }, "Rebalance cores…");
   root.append(h("h1", {}, "Overview"), brokers, h("h2", {}, "Totals"), totals, h("h2", {}, "Shards: which partitions on which core"), h("div", { class: "toolbar" }, rebalance), cores,
     h("h2", {}, "Throughput"), charts);
   loadBrokers(brokers);
