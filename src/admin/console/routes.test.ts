@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import { KafkaError, TransportError } from "../../client/errors.ts";
+import { RecordDecodeError } from "../../client/records.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { LiveFeed } from "./live.ts";
 import { createConsoleApp, type KafkaReads } from "./routes.ts";
@@ -47,12 +48,13 @@ test("topics join the Kafka view with the shards' partitions", async () => {
   expect(await response.json()).toEqual([{ name: "t", partitions: 2, internal: false, sizeBytes: 150, messages: 13, shards: [0, 1] }]);
 });
 
-test("bad create and browse requests are 400 with a message; Kafka errors map to 404, 400 and 502", async () => {
+test("bad create and browse requests are 400 with a message; Kafka errors map to 404, 502 and 422", async () => {
   const created: string[] = [];
   const reads = kafka({
     createTopic: async (name) => (created.push(name), { name, errorCode: 0, status: "OK", message: null }),
     browse: async (topic) => {
       if (topic === "gone") throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic 'gone'");
+      if (topic === "zstd") throw new RecordDecodeError("batch at offset 0 is compressed with zstd, which this client does not read yet");
       throw new TransportError("connection refused");
     },
   });
@@ -69,6 +71,9 @@ test("bad create and browse requests are 400 with a message; Kafka errors map to
   expect((await console.request("/v1/console/topics/t/messages?offset=abc")).status).toBe(400);
   expect((await console.request("/v1/console/topics/gone/messages")).status).toBe(404);
   expect((await console.request("/v1/console/topics/t/messages")).status).toBe(502);
+  const unreadable = await console.request("/v1/console/topics/zstd/messages");
+  expect(unreadable.status).toBe(422);
+  expect(((await unreadable.json()) as { message: string }).message).toContain("zstd");
 });
 
 test("the event stream opens with the history, then sends ticks", async () => {

@@ -6,6 +6,7 @@
 import { Hono, type Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { KafkaError, TransportError } from "../../client/errors.ts";
+import { RecordDecodeError } from "../../client/records.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { PartitionDetails } from "../../shard/control.ts";
 import { assets, page } from "./assets.ts";
@@ -147,5 +148,7 @@ function failure(c: Context, error: Error): Response {
     return c.json({ message: error.message, code: status }, status);
   }
   if (error instanceof TransportError) return c.json({ message: error.message, code: 502 }, 502);
+  // Records the console cannot show (snappy, lz4 or zstd batches): said, not guessed at.
+  if (error instanceof RecordDecodeError) return c.json({ message: error.message, code: 422 }, 422);
   return c.json({ message: error.message, code: 500 }, 500);
 }
