@@ -1,7 +1,7 @@
 /**
  * The web console in a real browser (headless Chromium through playwright-core) against the
  * compiled broker: the overview's shard picture and live numbers while kafkajs produces, a
- * topic's messages decoded as JSON and hex, a consumer group's lag, a partition move and a
+ * topic's messages decoded as JSON and hex, a consumer group's lag (0 once read, then growing while it is away), a partition move and a
  * core rebalance and a topic created and deleted, each confirmed in the dialog. Screenshots: test/artifacts/console-*.png.
  */
 import { expect, setDefaultTimeout, test } from "bun:test";
@@ -77,6 +77,10 @@ test("the console shows shards, live throughput, messages and groups, and moves 
   await page.selectOption("[data-test=browse-decode]", "hex");
   expect(await textOf(page, "[data-test=message] [data-test=value]")).toStartWith("7b 22 6e 22 3a 31 35"); // {"n":15
   await browser.screenshot("console-topic");
+  // By time: from before the first message, the partition's start; from the future, nothing.
+  const byTime = async (ms: number) => JSON.parse((await adminGet(broker, `/v1/console/topics/${TOPIC}/messages?partition=0&timestamp=${ms}&limit=3`)).text);
+  expect((await byTime(0)).messages.map((m: { offset: number }) => m.offset)).toEqual([0, 1, 2]);
+  expect((await byTime(Date.now() + 3_600_000)).messages).toEqual([]);
 
   // Consumer groups: a kafkajs consumer that read and committed everything shows with lag 0.
   const consumer = kafka.consumer({ groupId: GROUP, sessionTimeout: 6000, heartbeatInterval: 500 });
@@ -95,8 +99,13 @@ test("the console shows shards, live throughput, messages and groups, and moves 
   expect(await textOf(page, "[data-test=group-state]")).toBe("Stable");
   expect(await textOf(page, "[data-test=members]")).toContain(TOPIC);
   await page.locator("[data-test=chart-lag] path").first().waitFor({ state: "attached", timeout: WAIT_MS }); // a flat line at 0 has no height: "attached", not "visible"
-  await browser.screenshot("console-group");
   await consumer.disconnect();
+  // The group gone quiet, new messages show as lag on their partition.
+  await producer.send({ topic: TOPIC, messages: Array.from({ length: 5 }, (_, i) => ({ partition: 0, value: `late ${i}` })) });
+  await page.waitForFunction(() => document.querySelector("[data-test=group-total-lag]")?.textContent === "5", null, { timeout: WAIT_MS });
+  expect(await textOf(page, "[data-test=group-state]")).toBe("Empty");
+  await page.locator("[data-test=chart-lag] path").first().waitFor({ timeout: WAIT_MS }); // no longer flat: visible
+  await browser.screenshot("console-group");
 
   // A move: cancelled first (nothing moves), then confirmed; the admin API shows the new owner.
   const from = await shardOf(broker, 0);
