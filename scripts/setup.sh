@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what skua needs on a Debian machine that has Node.js and npm:
 # Bun and the JS dependencies from npm; gcc and liburing-dev for the native shims (when root); with
-# --test, the Debian tools the tests drive (kcat; Go with sarama and kafka-go for test/go).
+# --test, the Debian tools the tests drive (kcat; Go with sarama and kafka-go for test/go; Chromium for
+# the web console's browser test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,8 @@ if [ "${1:-}" = "--test" ]; then
   if ! command -v go >/dev/null 2>&1; then apt_packages+=(golang-go); fi
   if [ ! -d /usr/share/gocode/src/github.com/Shopify/sarama ]; then apt_packages+=(golang-github-shopify-sarama-dev); fi
   if [ ! -d /usr/share/gocode/src/github.com/segmentio/kafka-go ]; then apt_packages+=(golang-github-segmentio-kafka-go-dev); fi
+  # test/e2e/console.test.ts drives the web console in headless Chromium.
+  if [ ! -x /usr/bin/chromium ]; then apt_packages+=(chromium); fi
 fi
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

@@ -6,7 +6,10 @@ import packageJson from "../package.json" with { type: "json" };
 import { configureLog, logger } from "./base/log.ts";
 import { onUncaughtError } from "./base/uncaught.ts";
 import { parseArgs, usage, UsageError, type StartOptions } from "./cli/args.ts";
-import { createAdminApp } from "./admin/app.ts";
+import { devBanner } from "./cli/dev-banner.ts";
+import { cliCommandNames, runCli } from "./cli/run.ts";
+import { createAdminApp, type AdminBackend } from "./admin/app.ts";
+import { mountConsole } from "./admin/console/console.ts";
 import { Controller } from "./cluster/controller.ts";
 import { ControllerService } from "./cluster/controller-calls.ts";
 import { defaultProperties, parseConfigFile, setProperty, type ClusterProperties } from "./cluster/properties.ts";
@@ -16,6 +19,11 @@ import { Supervisor } from "./shard/supervisor.ts";
 const EXIT_USAGE = 2;
 
 function main(argv: string[]): void {
+  if (argv[0] !== undefined && cliCommandNames.has(argv[0])) {
+    // Exit code set, not forced: stdout written to a pipe is flushed before the process ends.
+    runCli(argv).then((code) => (process.exitCode = code));
+    return;
+  }
   let command;
   try {
     command = parseArgs(argv);
@@ -36,6 +44,8 @@ function main(argv: string[]): void {
 
 function loadProperties(options: StartOptions): ClusterProperties {
   const props = defaultProperties();
+  // Dev mode changes defaults only: the config file and --set still win.
+  if (options.dev) setProperty(props, "auto_create_topics_enabled", "true");
   try {
     if (options.configFile) parseConfigFile(readFileSync(options.configFile, "utf8"), props);
     for (const [name, value] of options.sets) setProperty(props, name, value);
@@ -66,22 +76,21 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
   const controllerService = new ControllerService(controller, controllerDisk, dataDir, props);
   await controllerService.removeOrphanedTopicDirs((message) => log.warn(message));
 
-  const admin = Bun.serve({
-    hostname: options.adminAddr.host,
-    port: options.adminAddr.port,
-    fetch: createAdminApp({
-      isReady: () => supervisor.readyShards === shardCount,
-      shardStats: () => supervisor.stats(),
-      partitions: () => supervisor.partitionDetails(),
-      partition: async (topic, partition) => {
-        const owner = controller.table.ownerOf(topic, partition);
-        if (owner === undefined) return null;
-        return (await supervisor.partitionDetails([owner])).find((p) => p.topic === topic && p.partition === partition) ?? null;
-      },
-      movePartition: (topic, partition, shard) => controller.movePartition(topic, partition, shard),
-      rebalanceCores: () => controller.rebalanceCores(),
-    }).fetch,
-  });
+  const backend: AdminBackend = {
+    isReady: () => supervisor.readyShards === shardCount,
+    shardStats: () => supervisor.stats(),
+    partitions: () => supervisor.partitionDetails(),
+    partition: async (topic, partition) => {
+      const owner = controller.table.ownerOf(topic, partition);
+      if (owner === undefined) return null;
+      return (await supervisor.partitionDetails([owner])).find((p) => p.topic === topic && p.partition === partition) ?? null;
+    },
+    movePartition: (topic, partition, shard) => controller.movePartition(topic, partition, shard),
+    rebalanceCores: () => controller.rebalanceCores(),
+  };
+  const adminApp = createAdminApp(backend);
+  const webConsole = mountConsole(adminApp, backend, options.kafkaAddr, packageJson.version);
+  const admin = Bun.serve({ hostname: options.adminAddr.host, port: options.adminAddr.port, fetch: adminApp.fetch });
   log.info("starting", { version: packageJson.version, dataDir, shards: shardCount, cores: coreCount, io: io.backend, admin: `${admin.hostname}:${admin.port}` });
 
   await supervisor.start(
@@ -93,12 +102,14 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
     new URL("./shard/worker.ts", import.meta.url),
   );
   log.info("ready", { kafka: `${options.kafkaAddr.host}:${options.kafkaAddr.port}`, shards: shardCount });
+  if (options.dev) process.stderr.write(devBanner(options.kafkaAddr, { host: admin.hostname ?? options.adminAddr.host, port: admin.port ?? options.adminAddr.port }));
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info("stopping", { signal });
+    webConsole.close();
     admin.stop(true);
     await supervisor.stop();
     await controller.close();
