@@ -88,6 +88,10 @@ class NodeFile implements DiskFile {
   write(position: number, data: Uint8Array): Promise<void> {
     return this.disk.run("write", () => this.inner.write(position, data));
   }
+  /** SimDisk's writes are through when they return; this only keeps the node's ordering and liveness. */
+  writtenThrough(endBytes: number): Promise<void> {
+    return this.disk.run("meta", () => this.inner.writtenThrough(endBytes));
+  }
   read(position: number, length: number): Promise<Uint8Array> {
     return this.disk.run("meta", () => this.inner.read(position, length));
   }
