@@ -31,11 +31,35 @@ export function logger(component: string): Logger {
   };
 }
 
-function formatLine(level: LogLevel, component: string, message: string, fields?: Record<string, unknown>): string {
+export function formatLine(level: LogLevel, component: string, message: string, fields?: Record<string, unknown>): string {
   const time = new Date().toISOString();
-  if (format === "json") return JSON.stringify({ time, level, component, message, ...fields });
-  const extra = fields
-    ? " " + Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ")
-    : "";
-  return `${time} ${level.toUpperCase().padEnd(5)} [${component}] ${message}${extra}`;
+  if (format === "json") return JSON.stringify({ time, level, component, message, ...fields }).replace(/[\u2028\u2029]/g, (c) => escapeControl(c));
+  const extra = fields ? " " + Object.entries(fields).map(([k, v]) => `${escapeControl(k)}=${textValue(v)}`).join(" ") : "";
+  return `${time} ${level.toUpperCase().padEnd(5)} [${component}] ${escapeControl(message)}${extra}`;
+}
+
+// Line breaks, other C0/C1 controls and Unicode line/paragraph separators: any of them could start a forged line.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+// A string value is written bare only when it cannot be mistaken for more fields.
+const BARE_VALUE = /^[A-Za-z0-9._:\/@+,'()\[\]-]+$/;
+
+/**
+ * A field value as text: strings that could read as something else (spaces, '=', quotes,
+ * controls, empty) are JSON-quoted, so client-supplied strings (client ids, topic names,
+ * group ids) cannot forge lines or fields, as in the JSON format.
+ */
+export function textValue(value: unknown): string {
+  if (typeof value === "string" && BARE_VALUE.test(value)) return value;
+  const json = JSON.stringify(value) ?? String(value);
+  return escapeControl(json);
+}
+
+/** Control characters as escapes (`\n`, `\u2028`, …); the rest unchanged. */
+export function escapeControl(text: string): string {
+  return text.replace(CONTROL, (c) => {
+    if (c === "\n") return "\\n";
+    if (c === "\r") return "\\r";
+    if (c === "\t") return "\\t";
+    return "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0");
+  });
 }

@@ -16,6 +16,7 @@ describe("parseArgs", () => {
         configFile: null,
         sets: [],
         logFormat: "text",
+        dev: false,
       },
     });
   });

@@ -22,6 +22,8 @@ export interface StartOptions {
   configFile: string | null;
   sets: Array<[name: string, value: string]>;
   logFormat: LogFormat;
+  /** First-run mode: topics auto-created (unless set otherwise) and a banner with addresses and example commands. */
+  dev: boolean;
 }
 
 export type Command = { kind: "help" } | { kind: "version" } | { kind: "start"; options: StartOptions };
@@ -30,8 +32,19 @@ export const usage = `skua — a Kafka-API-compatible streaming broker
 
 Usage:
   skua start [options]    run the broker
+  skua topic ...          create, list, describe, delete, alter-config, add-partitions, trim-prefix, produce, consume
+  skua group ...          list, describe (members, offsets, lag), seek, delete
+  skua cluster ...        info, health, config get, config set, partitions
+  skua shard ...          list, move, rebalance (which partitions on which core)
+  skua acl|user ...       not supported yet
+  skua completion bash|zsh  shell completion script
   skua --version          print the version
   skua --help             print this help
+
+Commands other than start talk to a running broker: --brokers HOST:PORT,... (env SKUA_BROKERS,
+default 127.0.0.1:9092), --admin-url URL (env SKUA_ADMIN_URL, default http://127.0.0.1:9644),
+--profile FILE, --format text|json|yaml. 'skua COMMAND --help' describes each. Exit codes:
+0 ok, 1 the operation failed, 2 a usage error.
 
 Options for start:
   --data-dir DIR          where the log and metadata live (default ./skua-data)
@@ -44,6 +57,8 @@ Options for start:
   --config FILE           cluster properties, one 'name: value' per line
   --set NAME=VALUE        a cluster property, e.g. auto_create_topics_enabled=true (repeatable)
   --log-format text|json  log line format on stderr (default text)
+  --dev                   first run: auto-create topics (unless set otherwise), print the addresses,
+                          the console URL and example commands; durability as usual (fsync)
 `;
 
 export function parseArgs(argv: string[]): Command {
@@ -64,6 +79,7 @@ function parseStartOptions(args: string[]): StartOptions {
     configFile: null,
     sets: [],
     logFormat: "text",
+    dev: false,
   };
   for (let i = 0; i < args.length; i++) {
     const [flag, inlineValue] = splitFlag(args[i]);
@@ -80,6 +96,7 @@ function parseStartOptions(args: string[]): StartOptions {
 
 function applyFlag(options: StartOptions, flag: string, value: () => string): void {
   switch (flag) {
+    case "--dev": options.dev = true; return;
     case "--data-dir": options.dataDir = nonEmpty(flag, value()); return;
     case "--kafka-addr": options.kafkaAddr = parseHostPort(flag, value()); return;
     case "--advertise-kafka-addr": options.advertiseKafkaAddr = parseHostPort(flag, value()); return;

@@ -23,6 +23,7 @@ import { deleteRecordsHandler } from "./handlers/delete-records.ts";
 import { deleteTopicsHandler } from "./handlers/delete-topics.ts";
 import { describeClusterHandler } from "./handlers/describe-cluster.ts";
 import { describeConfigsHandler } from "./handlers/describe-configs.ts";
+import { describeTopicPartitionsHandler } from "./handlers/describe-topic-partitions.ts";
 import { describeLogDirsHandler } from "./handlers/describe-log-dirs.ts";
 import { incrementalAlterConfigsHandler } from "./handlers/incremental-alter-configs.ts";
 import { initProducerIdHandler } from "./handlers/init-producer-id.ts";
@@ -56,6 +57,7 @@ export const handlers: ApiHandler[] = [
   createPartitionsHandler,
   incrementalAlterConfigsHandler,
   describeClusterHandler,
+  describeTopicPartitionsHandler,
 ].sort((a, b) => a.apiKey - b.apiKey);
 
 export const handlersByKey = new Map(handlers.map((h) => [h.apiKey, h]));

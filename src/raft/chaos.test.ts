@@ -1,7 +1,8 @@
 /**
  * A short randomized run per seed on the in-test harness (the full simulator lives in test/sim):
  * messages dropped, duplicated and reordered, nodes isolated, crashed and restarted, proposals
- * throughout. After every step: at most one leader per term, and no two nodes hold different
+ * throughout, and now and then a leadership transfer, a prefix truncation or a membership change
+ * (node 5 removed, added back as a learner, promoted). After every step: at most one leader per term, and no two nodes hold different
  * committed entries at one index; at the end, every acknowledged entry is on every node.
  * Seeds are fixed; SKUA_SEED=<n> runs one.
  */
@@ -26,7 +27,7 @@ for (const seed of SEEDS) {
     };
     const leaders = new Map<number, NodeId>(); // term -> leader
     const committed = new Map<number, number>(); // index -> crc of the committed entry there
-    const acked: string[] = [];
+    const acked: Array<{ value: string; index: number }> = [];
     const down = new Set<NodeId>();
     let tag = 0;
 
@@ -54,7 +55,7 @@ for (const seed of SEEDS) {
         const leader = live.find((id) => c.state(id).role === "leader");
         if (leader !== undefined) {
           const value = `s${seed}.${tag++}`;
-          void c.propose(leader, value).then((res) => res.ok && acked.push(value));
+          void c.propose(leader, value).then((res) => res.ok && acked.push({ value, index: res.index }));
         }
       } else if (r < 0.34 && down.size < 2) {
         const victim = live[Math.floor(random() * live.length)]!;
@@ -70,6 +71,8 @@ for (const seed of SEEDS) {
         c.net.heal();
       } else if (r < 0.6) {
         c.net.releaseHeld();
+      } else if (r < 0.63) {
+        await admin(c, random);
       }
       await c.run(Math.floor(random() * testTimings.electionTimeoutMs));
       await check();
@@ -83,12 +86,35 @@ for (const seed of SEEDS) {
     await c.commit(leader, "final");
     await c.run(10 * testTimings.heartbeatIntervalMs);
     await check();
-    for (const id of c.ids) {
-      const values = await c.valuesOf(id);
-      for (const v of acked) expect(values).toContain(v);
+    // Every acknowledged entry is on every member at its index, unless prefix truncation removed it there.
+    const { voters, learners } = c.state(leader).config;
+    for (const id of [...voters, ...learners]) {
+      const values = await c.valuesByIndex(id);
+      const start = c.state(id).logStartOffset;
+      for (const a of acked) if (a.index >= start) expect([a.index, values.get(a.index)]).toEqual([a.index, a.value]);
     }
     console.log(`chaos seed=${seed} acked=${acked.length} terms=${leaders.size} committed=${committed.size} messages=${c.net.log.length}`);
     expect(acked.length).toBeGreaterThan(5);
     c.checkNoFailures();
   });
+}
+
+/** One administrative action on the current leader, chosen at random; refusals are fine. */
+async function admin(c: TestCluster, random: () => number): Promise<void> {
+  const leader = c.ids.find((id) => c.state(id).role === "leader");
+  if (leader === undefined) return;
+  const g = c.group(leader);
+  const s = c.state(leader);
+  const pick = random();
+  if (pick < 0.3) {
+    const others = s.config.voters.filter((v) => v !== leader);
+    if (others.length > 0) void g.transferLeadership(others[Math.floor(random() * others.length)]!);
+  } else if (pick < 0.6) {
+    const committed = (await g.inspectLog()).filter((e) => e.index <= s.commitIndex);
+    if (committed.length > 2) await g.truncatePrefix(committed[Math.floor(committed.length / 2)]!.index + 1);
+  } else if (leader !== 5) {
+    if (s.config.voters.includes(5)) void g.removeNode(5);
+    else if (s.config.learners.includes(5)) void g.promoteLearner(5);
+    else void g.addLearner(5);
+  }
 }

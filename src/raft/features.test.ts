@@ -6,7 +6,7 @@
 import { afterEach, expect, test } from "bun:test";
 import { RaftGroup } from "./group.ts";
 import { plantedBugs, resetPlantedBugs } from "./planted-bugs.ts";
-import { inject } from "./scenario-helpers.ts";
+import { inject, termBatches } from "./scenario-helpers.ts";
 import { TestCluster, testTimings } from "./test-cluster.ts";
 import type { NodeId, RaftMessage } from "./types.ts";
 
@@ -244,4 +244,17 @@ test("the durable hard state can be read without opening the group", async () =>
   const leader = await c.elect();
   const s = c.state(leader);
   expect(await RaftGroup.readHardState(c.disks.get(leader)!, `/raft/${leader}`)).toEqual({ term: s.term, votedFor: leader });
+});
+
+test("a stale InstallSnapshot (its start at or below the follower's commit index) leaves the log alone", async () => {
+  const c = await TestCluster.create({ ids: [1], config: { voters: [1, 2, 3], learners: [] } }, false);
+  await inject(c, { kind: "append", group: 7, from: 2, to: 1, term: 1, prevIndex: -1, prevTerm: -1, commitIndex: 5, entries: termBatches([1, 1, 1, 1, 1, 1]) });
+  await c.group(1).truncatePrefix(4);
+  const before = await c.logOf(1);
+  const mark = c.net.log.length;
+  await inject(c, { kind: "installSnapshot", group: 7, from: 2, to: 1, term: 1, startOffset: 2, prevTerm: 1, config: { voters: [1, 2, 3], learners: [] } });
+  expect(await c.logOf(1)).toEqual(before);
+  expect(c.state(1)).toMatchObject({ logStartOffset: 4, commitIndex: 5 });
+  expect(c.net.log.slice(mark)).toMatchObject([{ kind: "appendReply", success: true, matchIndex: 1 }]);
+  c.checkNoFailures();
 });

@@ -88,6 +88,9 @@ export class RaftGroup implements RaftGroupApi {
   private idleWaiters: Array<() => void> = [];
   private electionToken = 0;
   private cancelElection: CancelTimer | null = null;
+  private electionDeadlineMs = Number.POSITIVE_INFINITY;
+  /** When the armed election timer fires, or null if none is armed. */
+  private electionArmedForMs: number | null = null;
   private heartbeatToken = 0;
   private cancelHeartbeat: CancelTimer | null = null;
   private cancelTransfer: CancelTimer | null = null;
@@ -132,7 +135,8 @@ export class RaftGroup implements RaftGroupApi {
       try {
         await event();
       } catch (e) {
-        if (e !== STOPPED) this.fail(e);
+        // After stop() the disk may fail or vanish under the abandoned event: that is the crash, not a failure.
+        if (e !== STOPPED && !this.stopped) this.fail(e);
       }
     }
     this.running = false;
@@ -186,6 +190,7 @@ export class RaftGroup implements RaftGroupApi {
   }
 
   private cancelTimers(): void {
+    this.electionArmedForMs = null;
     this.electionToken++;
     this.heartbeatToken++;
     this.transferToken++;
@@ -314,14 +319,31 @@ export class RaftGroup implements RaftGroupApi {
     this.votedFor = votedFor;
   }
 
+  /**
+   * Moves the election deadline (the leader's is its check-quorum period; everyone else's is
+   * randomized in [T, 2T)). Lazy: a timer already armed for an earlier time stays and, when it
+   * fires, re-arms for the deadline, so a heartbeat costs no timer.
+   */
   private resetElectionTimer(): void {
     if (!this.started || this.stopped) return;
+    const base = this.o.timings.electionTimeoutMs;
+    const delayMs = this.role === "leader" ? base : base + Math.floor(this.o.random() * base);
+    this.electionDeadlineMs = this.now + delayMs;
+    if (this.electionArmedForMs !== null && this.electionArmedForMs <= this.electionDeadlineMs) return;
+    this.armElectionTimer(delayMs);
+  }
+
+  private armElectionTimer(delayMs: number): void {
     this.cancelElection?.();
     const token = ++this.electionToken;
-    const base = this.o.timings.electionTimeoutMs;
-    // The leader's timer is its check-quorum period; everyone else's is randomized in [T, 2T).
-    const delayMs = this.role === "leader" ? base : base + Math.floor(this.o.random() * base);
-    this.cancelElection = this.o.timers.after(delayMs, () => this.enqueue(() => (token === this.electionToken ? this.onElectionTimeout() : undefined)));
+    this.electionArmedForMs = this.now + delayMs;
+    this.cancelElection = this.o.timers.after(delayMs, () => this.enqueue(() => (token === this.electionToken ? this.onElectionTimer() : undefined)));
+  }
+
+  private async onElectionTimer(): Promise<void> {
+    this.electionArmedForMs = null;
+    if (this.now < this.electionDeadlineMs) return this.armElectionTimer(this.electionDeadlineMs - this.now);
+    await this.onElectionTimeout();
   }
 
   /** Heartbeat ticks fall on multiples of the interval, so the groups of one node beat together and batch well. */
@@ -575,9 +597,8 @@ export class RaftGroup implements RaftGroupApi {
 
   private async onInstallSnapshot(m: InstallSnapshotRequest): Promise<void> {
     const before = m.startOffset - 1;
-    if (this.raftLog.termAt(before) !== m.prevTerm) {
-      // Entries up to our commit index match the leader's, so it cannot have compacted past them.
-      assert(this.commitIndex < before, `snapshot at ${m.startOffset} conflicts with committed index ${this.commitIndex}`);
+    // At or below our commit index everything matches the leader (maybe compacted here already): a stale install.
+    if (before > this.commitIndex && this.raftLog.termAt(before) !== m.prevTerm) {
       await this.io(this.raftLog.resetTo({ startOffset: m.startOffset, prevTerm: m.prevTerm, config: m.config }));
     }
     this.advanceCommit(before);

@@ -36,6 +36,8 @@ export class RaftLog {
   private configs: ConfigEntry[] = [];
   /** Last index written and fdatasync'ed. */
   durableIndex: Index;
+  /** The snapshot's configuration as an entry (kept, not rebuilt: `config` is read on every message). */
+  private startConfig: ConfigEntry;
 
   private constructor(
     private readonly disk: Disk,
@@ -44,6 +46,7 @@ export class RaftLog {
     private start: LogStartRecord,
   ) {
     this.durableIndex = log.logEndOffset - 1;
+    this.startConfig = { index: NO_INDEX, config: start.config };
   }
 
   static async open(
@@ -140,7 +143,7 @@ export class RaftLog {
 
   /** The configuration in force (the last one in the log, else the snapshot's) and its index. */
   get config(): ConfigEntry {
-    return this.configs[this.configs.length - 1] ?? { index: NO_INDEX, config: this.start.config };
+    return this.configs[this.configs.length - 1] ?? this.startConfig;
   }
 
   /** The configuration in force at `index` (at or after start - 1). */
@@ -202,6 +205,7 @@ export class RaftLog {
     await writeLogStart(this.disk, this.dir, record);
     await this.log.deleteRecordsBefore(offset);
     this.start = record;
+    this.startConfig = { index: NO_INDEX, config: record.config };
     this.terms = this.terms.filter((r, i) => i + 1 >= this.terms.length || this.terms[i + 1]!.first > offset);
     if (this.terms.length > 0 && this.terms[0]!.first < offset) this.terms[0] = { term: this.terms[0]!.term, first: offset };
     if (offset > this.lastIndex) this.terms = [];
@@ -213,6 +217,7 @@ export class RaftLog {
     await writeLogStart(this.disk, this.dir, record);
     await this.log.resetTo(record.startOffset);
     this.start = record;
+    this.startConfig = { index: NO_INDEX, config: record.config };
     this.terms = [];
     this.configs = [];
     this.durableIndex = record.startOffset - 1;

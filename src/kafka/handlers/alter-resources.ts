@@ -4,7 +4,7 @@
  * are refused, since cluster properties are read-only at run time.
  */
 import type { AlterTopicConfigsCommand } from "../../cluster/controller-calls.ts";
-import { propertyDefs } from "../../cluster/properties.ts";
+import { isBrokerConfigName } from "../../cluster/broker-config.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { BrokerContext } from "../handler.ts";
 import { isThisBroker, ResourceType } from "./configs.ts";
@@ -47,7 +47,7 @@ function refusal(context: BrokerContext, change: ResourceChange): { errorCode: n
     return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `resource type ${change.resourceType} is not supported; use 2 (topic) or 4 (broker)` };
   }
   if (!isThisBroker(change.resourceName, context.nodeId)) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `unknown broker '${change.resourceName}'` };
-  const unknown = change.names.find((name) => !Object.hasOwn(propertyDefs, name));
+  const unknown = change.names.find((name) => !isBrokerConfigName(name));
   if (unknown !== undefined) return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: `unknown broker config '${unknown}'` };
   if (change.names.length === 0) return { errorCode: ErrorCode.NONE, errorMessage: null };
   return {

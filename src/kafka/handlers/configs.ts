@@ -1,30 +1,20 @@
 /**
- * Topic and broker configs as DescribeConfigs reports them: each topic config with the cluster
- * property it falls back to (its synonym), where the value comes from, and its type. Shared by
- * DescribeConfigs, AlterConfigs and IncrementalAlterConfigs.
+ * Topic and broker configs as DescribeConfigs (and CreateTopics v5+) report them: every topic
+ * config of the catalogue with its value, where it comes from, its synonyms (the topic override,
+ * the Kafka broker config and the skua property behind its default), type and documentation;
+ * and the broker's configs by Kafka's names and by skua's. Shared by DescribeConfigs,
+ * CreateTopics, AlterConfigs and IncrementalAlterConfigs.
  */
-import type { TopicRecord } from "../../cluster/metadata.ts";
+import { kafkaBrokerConfigDefs, type BrokerFacts } from "../../cluster/broker-config.ts";
 import { propertyDefs, type ClusterProperties, type PropertyName } from "../../cluster/properties.ts";
-import { topicConfigChecks } from "../../cluster/topic-config.ts";
+import { ConfigType, inheritedTopicConfig, topicConfigDefs } from "../../cluster/topic-config.ts";
 
 export const ResourceType = { TOPIC: 2, BROKER: 4, BROKER_LOGGER: 8 } as const;
 
 export const ConfigSource = { DYNAMIC_TOPIC_CONFIG: 1, STATIC_BROKER_CONFIG: 4, DEFAULT_CONFIG: 5 } as const;
 
-const ConfigType = { BOOLEAN: 1, STRING: 2, INT: 3, LONG: 5, LIST: 7 } as const;
-
-/** Each topic config, the cluster property it inherits, and its Kafka type. */
-export const topicConfigDefs: Record<string, { property: PropertyName; type: number; documentation: string }> = {
-  "retention.ms": { property: "log_retention_ms", type: ConfigType.LONG, documentation: "How long to keep closed segments (-1: forever)" },
-  "retention.bytes": { property: "retention_bytes", type: ConfigType.LONG, documentation: "Bytes to keep per partition before deleting closed segments (-1: no limit)" },
-  "segment.bytes": { property: "log_segment_size", type: ConfigType.INT, documentation: "Segment size at which the log rolls" },
-  "segment.ms": { property: "log_segment_ms", type: ConfigType.LONG, documentation: "Segment age at which the log rolls" },
-  "max.message.bytes": { property: "kafka_batch_max_bytes", type: ConfigType.INT, documentation: "Largest record batch accepted" },
-  "cleanup.policy": { property: "log_cleanup_policy", type: ConfigType.LIST, documentation: "What happens to old segments (only delete)" },
-};
-
-/** Config names that hold comma-separated lists (IncrementalAlterConfigs APPEND/SUBTRACT). */
-export const listConfigs = new Set(["cleanup.policy"]);
+/** Topic config names that hold comma-separated lists (IncrementalAlterConfigs APPEND/SUBTRACT). */
+export const listConfigs = new Set(Object.keys(topicConfigDefs).filter((name) => topicConfigDefs[name].type === "LIST"));
 
 export interface ConfigEntry {
   name: string;
@@ -51,46 +41,62 @@ function propertySource(props: ClusterProperties, name: PropertyName): number {
 
 const wanted = (options: DescribeOptions, name: string) => options.keys === null || options.keys.length === 0 || options.keys.includes(name);
 
-export function describeTopicConfigs(props: ClusterProperties, topic: TopicRecord, options: DescribeOptions): ConfigEntry[] {
-  // Follows topicConfigChecks, so a config skua accepts is a config it reports.
-  return Object.keys(topicConfigChecks).filter((name) => wanted(options, name) && topicConfigDefs[name]).map((name) => {
+type Synonym = ConfigEntry["synonyms"][number];
+
+function entry(name: string, value: string, source: number, readOnly: boolean, type: number, synonyms: Synonym[], documentation: string, options: DescribeOptions): ConfigEntry {
+  return {
+    name,
+    value,
+    readOnly,
+    isDefault: source === ConfigSource.DEFAULT_CONFIG,
+    configSource: source,
+    isSensitive: false,
+    synonyms: options.includeSynonyms ? synonyms : [],
+    configType: type,
+    documentation: options.includeDocumentation ? documentation : null,
+  };
+}
+
+/** The synonyms a topic config inherits from, most specific first (as Kafka orders them). */
+function inheritedSynonyms(props: ClusterProperties, name: string): Synonym[] {
+  const def = topicConfigDefs[name];
+  const value = inheritedTopicConfig(props, name);
+  const source = def.property !== undefined ? propertySource(props, def.property) : ConfigSource.DEFAULT_CONFIG;
+  const out: Synonym[] = [];
+  if (def.brokerName !== null) out.push({ name: def.brokerName, value, source });
+  if (def.property !== undefined) out.push({ name: def.property, value, source });
+  return out;
+}
+
+/** Every topic config for a topic with these overrides. */
+export function describeTopicConfigs(props: ClusterProperties, overrides: Record<string, string>, options: DescribeOptions): ConfigEntry[] {
+  return Object.keys(topicConfigDefs).filter((name) => wanted(options, name)).map((name) => {
     const def = topicConfigDefs[name];
-    const inherited = { name: def.property, value: String(props[def.property]), source: propertySource(props, def.property) };
-    const override = topic.configs[name];
-    const source = override !== undefined ? ConfigSource.DYNAMIC_TOPIC_CONFIG : inherited.source;
-    const synonyms = override !== undefined ? [{ name, value: override, source }, inherited] : [inherited];
-    return {
-      name,
-      value: override ?? inherited.value,
-      readOnly: false,
-      isDefault: source === ConfigSource.DEFAULT_CONFIG,
-      configSource: source,
-      isSensitive: false,
-      synonyms: options.includeSynonyms ? synonyms : [],
-      configType: def.type,
-      documentation: options.includeDocumentation ? def.documentation : null,
-    };
+    const inherited = inheritedSynonyms(props, name);
+    const override = Object.hasOwn(overrides, name) ? overrides[name] : undefined;
+    const source = override !== undefined ? ConfigSource.DYNAMIC_TOPIC_CONFIG : (inherited[0]?.source ?? ConfigSource.DEFAULT_CONFIG);
+    const synonyms = override !== undefined ? [{ name, value: override, source }, ...inherited] : inherited;
+    return entry(name, override ?? inheritedTopicConfig(props, name), source, false, ConfigType[def.type], synonyms, def.documentation, options);
   });
 }
 
-/** Cluster properties: reported, read-only (they are set at start). */
-export function describeBrokerConfigs(props: ClusterProperties, options: DescribeOptions): ConfigEntry[] {
-  return (Object.keys(propertyDefs) as PropertyName[]).filter((name) => wanted(options, name)).map((name) => {
+const propertyType = { bool: ConfigType.BOOLEAN, int: ConfigType.LONG, string: ConfigType.STRING } as const;
+
+/** The broker's configs: Kafka's names mapped from skua's properties, then skua's own; all read-only. */
+export function describeBrokerConfigs(props: ClusterProperties, facts: BrokerFacts, options: DescribeOptions): ConfigEntry[] {
+  const kafka = Object.entries(kafkaBrokerConfigDefs).filter(([name]) => wanted(options, name)).map(([name, def]) => {
+    const value = def.value(props, facts);
+    const source = def.property !== undefined ? propertySource(props, def.property) : ConfigSource.DEFAULT_CONFIG;
+    const synonyms = [{ name, value, source }, ...(def.property !== undefined ? [{ name: def.property, value: String(props[def.property]), source }] : [])];
+    return entry(name, value, source, true, ConfigType[def.type], synonyms, def.documentation, options);
+  });
+  const own = (Object.keys(propertyDefs) as PropertyName[]).filter((name) => wanted(options, name)).map((name) => {
     const def = propertyDefs[name];
     const source = propertySource(props, name);
     const value = String(props[name]);
-    return {
-      name,
-      value,
-      readOnly: true,
-      isDefault: source === ConfigSource.DEFAULT_CONFIG,
-      configSource: source,
-      isSensitive: false,
-      synonyms: options.includeSynonyms ? [{ name, value, source }] : [],
-      configType: def.kind === "bool" ? ConfigType.BOOLEAN : def.kind === "int" ? ConfigType.LONG : ConfigType.STRING,
-      documentation: options.includeDocumentation ? def.description : null,
-    };
+    return entry(name, value, source, true, propertyType[def.kind], [{ name, value, source }], def.description, options);
   });
+  return [...kafka, ...own];
 }
 
 /** Broker resources are named by broker id; "" means the cluster-wide defaults. */

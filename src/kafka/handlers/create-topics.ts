@@ -1,8 +1,8 @@
-/** CreateTopics (19) v2–7: validated per topic by the controller, placed on the least-loaded shards. */
+/** CreateTopics (19) v0–7: validated per topic by the controller, placed on the least-loaded shards. */
 import type { CreateTopicCommand } from "../../cluster/controller.ts";
-import { effectiveTopicConfig, topicConfigChecks } from "../../cluster/topic-config.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
+import { describeTopicConfigs } from "./configs.ts";
 
 interface CreateTopicsRequest {
   topics: Array<{
@@ -16,13 +16,10 @@ interface CreateTopicsRequest {
   validateOnly: boolean;
 }
 
-const CONFIG_SOURCE_DYNAMIC_TOPIC = 1;
-const CONFIG_SOURCE_DEFAULT = 5;
-
 export const createTopicsHandler = defineHandler({
   apiKey: 19,
   name: "CreateTopics",
-  minVersion: 2,
+  minVersion: 0,
   maxVersion: 7,
   async handle(context: BrokerContext, request: CreateTopicsRequest) {
     const commands: CreateTopicCommand[] = request.topics.map((t) => ({
@@ -57,21 +54,13 @@ function assignedPartitions(context: BrokerContext, numPartitions: number, assig
   return valid ? assignments.length : 0; // 0 partitions is refused with INVALID_PARTITIONS
 }
 
+/** CreateTopics v5+ answers with every config of the new topic, as DescribeConfigs would. */
 function describeConfigs(context: BrokerContext, overrides: Record<string, string>) {
-  const effective = effectiveTopicConfig(context.props, overrides);
-  const values: Record<string, string | number> = {
-    "retention.ms": effective.retentionMs,
-    "retention.bytes": effective.retentionBytes,
-    "segment.bytes": effective.segmentBytes,
-    "segment.ms": effective.segmentMs,
-    "max.message.bytes": effective.maxMessageBytes,
-    "cleanup.policy": effective.cleanupPolicy,
-  };
-  return Object.keys(topicConfigChecks).map((name) => ({
-    name,
-    value: String(values[name]),
-    readOnly: false,
-    configSource: name in overrides ? CONFIG_SOURCE_DYNAMIC_TOPIC : CONFIG_SOURCE_DEFAULT,
-    isSensitive: false,
+  return describeTopicConfigs(context.props, overrides, { keys: null, includeSynonyms: false, includeDocumentation: false }).map((c) => ({
+    name: c.name,
+    value: c.value,
+    readOnly: c.readOnly,
+    configSource: c.configSource,
+    isSensitive: c.isSensitive,
   }));
 }

@@ -2,9 +2,9 @@
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { DescribeClusterRequest, DescribeClusterResponse } from "../../protocol/messages/index.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
+import { authorizedOperations } from "./authorized-operations.ts";
 
 const ENDPOINT_TYPE_BROKER = 1;
-const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 const ENDPOINT_TYPE_CONTROLLER = 2;
 const MISMATCHED_ENDPOINT_TYPE = 114; // KIP-919
 const UNSUPPORTED_ENDPOINT_TYPE = 115;
@@ -15,7 +15,7 @@ export const describeClusterHandler = defineHandler({
   minVersion: 0,
   maxVersion: 1,
   async handle(context: BrokerContext, request: DescribeClusterRequest): Promise<DescribeClusterResponse> {
-    const base = { throttleTimeMs: 0, endpointType: ENDPOINT_TYPE_BROKER, clusterId: context.clusterId, clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
+    const base = { throttleTimeMs: 0, endpointType: ENDPOINT_TYPE_BROKER, clusterId: context.clusterId, clusterAuthorizedOperations: authorizedOperations("cluster", request.includeClusterAuthorizedOperations) };
     if (request.endpointType !== ENDPOINT_TYPE_BROKER) {
       const errorCode = request.endpointType === ENDPOINT_TYPE_CONTROLLER ? MISMATCHED_ENDPOINT_TYPE : UNSUPPORTED_ENDPOINT_TYPE;
       return { ...base, errorCode, errorMessage: `only broker endpoints (1) are served, got ${request.endpointType}`, controllerId: -1, brokers: [] };

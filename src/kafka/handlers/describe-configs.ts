@@ -1,4 +1,7 @@
-/** DescribeConfigs (32) v1–4: topic configs with their sources and synonyms, and the broker's cluster properties. */
+/**
+ * DescribeConfigs (32) v0–4: every topic config with its value, source, synonyms, type and
+ * documentation; the broker's configs by Kafka's names and by skua's.
+ */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { DescribeConfigsRequest, DescribeConfigsResponse } from "../../protocol/messages/index.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
@@ -9,7 +12,7 @@ type Result = DescribeConfigsResponse["results"][number];
 export const describeConfigsHandler = defineHandler({
   apiKey: 32,
   name: "DescribeConfigs",
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 4,
   async handle(context: BrokerContext, request: DescribeConfigsRequest): Promise<DescribeConfigsResponse> {
     const results = request.resources.map((resource): Result => {
@@ -19,11 +22,11 @@ export const describeConfigsHandler = defineHandler({
       if (resource.resourceType === ResourceType.TOPIC) {
         const topic = context.metadata().topic(resource.resourceName);
         if (!topic) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic '${resource.resourceName}'`);
-        return answer(ErrorCode.NONE, null, describeTopicConfigs(context.props, topic, options));
+        return answer(ErrorCode.NONE, null, describeTopicConfigs(context.props, topic.configs, options));
       }
       if (resource.resourceType === ResourceType.BROKER) {
         if (!isThisBroker(resource.resourceName, context.nodeId)) return answer(ErrorCode.INVALID_REQUEST, `unknown broker '${resource.resourceName}'; this is broker ${context.nodeId}`);
-        return answer(ErrorCode.NONE, null, describeBrokerConfigs(context.props, options));
+        return answer(ErrorCode.NONE, null, describeBrokerConfigs(context.props, { nodeId: context.nodeId, dataDir: context.dataDir }, options));
       }
       return answer(ErrorCode.INVALID_REQUEST, `resource type ${resource.resourceType} is not supported; use 2 (topic) or 4 (broker)`);
     });

@@ -2,8 +2,7 @@
 import type { DescribeGroupsRequest } from "../../protocol/messages/describe-groups.ts";
 import { shardOfGroup } from "../../group/partitioning.ts";
 import { defineHandler, scatterByShard, type BrokerContext } from "../handler.ts";
-
-const AUTHORIZED_OPERATIONS_UNKNOWN = -2147483648;
+import { authorizedOperations } from "./authorized-operations.ts";
 
 export const describeGroupsHandler = defineHandler({
   apiKey: 15,
@@ -30,7 +29,7 @@ export const describeGroupsHandler = defineHandler({
           memberMetadata: m.metadata,
           memberAssignment: m.assignment,
         })),
-        authorizedOperations: AUTHORIZED_OPERATIONS_UNKNOWN,
+        authorizedOperations: authorizedOperations("group", request.includeAuthorizedOperations),
       })),
     };
   },

@@ -7,7 +7,8 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import type { IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse } from "../../protocol/messages/index.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
 import { alterResources, type ResourceChange } from "./alter-resources.ts";
-import { listConfigs, ResourceType, topicConfigDefs } from "./configs.ts";
+import { inheritedTopicConfig, items, topicConfigDefs } from "../../cluster/topic-config.ts";
+import { listConfigs, ResourceType } from "./configs.ts";
 
 const Op = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
 
@@ -38,6 +39,7 @@ function topicCommand(context: BrokerContext, resource: Resource): ResourceChang
   for (const config of resource.configs) {
     if (names.has(config.name)) return invalid(ErrorCode.INVALID_REQUEST, `config '${config.name}' appears twice`);
     names.add(config.name);
+    if (!Object.hasOwn(topicConfigDefs, config.name)) return invalid(ErrorCode.INVALID_CONFIG, `unknown topic config '${config.name}'`);
     switch (config.configOperation) {
       case Op.SET:
         if (config.value === null) return invalid(ErrorCode.INVALID_CONFIG, `config '${config.name}' needs a value to SET`);
@@ -49,13 +51,13 @@ function topicCommand(context: BrokerContext, resource: Resource): ResourceChang
       case Op.APPEND:
       case Op.SUBTRACT: {
         if (!listConfigs.has(config.name)) return invalid(ErrorCode.INVALID_CONFIG, `config '${config.name}' is not a list; APPEND and SUBTRACT apply to lists only`);
-        const inherited = String(context.props[topicConfigDefs[config.name].property]);
-        const items = new Set((current[config.name] ?? inherited).split(",").filter((v) => v !== ""));
-        for (const v of (config.value ?? "").split(",").filter((x) => x !== "")) {
-          if (config.configOperation === Op.APPEND) items.add(v);
-          else items.delete(v);
+        const inherited = inheritedTopicConfig(context.props, config.name);
+        const values = new Set(items(current[config.name] ?? inherited));
+        for (const v of items(config.value ?? "")) {
+          if (config.configOperation === Op.APPEND) values.add(v);
+          else values.delete(v);
         }
-        command.set[config.name] = [...items].join(",");
+        command.set[config.name] = [...values].join(",");
         break;
       }
       default:

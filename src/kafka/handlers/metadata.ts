@@ -1,12 +1,15 @@
-/** Metadata (3) v0–12: this broker, and every requested topic with its partitions. */
-import type { TopicRecord } from "../../cluster/metadata.ts";
+/** Metadata (3) v0–12: this broker, and every requested topic (by name, or from v12 by id) with its partitions. */
+import { topicNameProblem, type TopicRecord } from "../../cluster/metadata.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
 import { autoCreateTopics } from "./auto-create.ts";
+import { authorizedOperations } from "./authorized-operations.ts";
 
 interface MetadataRequest {
   topics: Array<{ name: string | null; topicId: string }> | null;
   allowAutoTopicCreation: boolean;
+  includeClusterAuthorizedOperations: boolean;
+  includeTopicAuthorizedOperations: boolean;
 }
 
 export const metadataHandler = defineHandler({
@@ -15,38 +18,58 @@ export const metadataHandler = defineHandler({
   minVersion: 0,
   maxVersion: 12,
   async handle(context: BrokerContext, request: MetadataRequest, info) {
+    const byId = info.apiVersion >= TOPIC_IDS_VERSION ? (request.topics ?? []).filter((t) => t.topicId !== NO_TOPIC_ID) : [];
+    if (byId.length > 0) return answer(context, request, byId.map((t) => describeById(context, t.topicId, topicOperations(request))));
     const allTopics = request.topics === null || (info.apiVersion === 0 && request.topics.length === 0);
     const names = allTopics ? [...context.metadata().topics()].map((t) => t.name) : request.topics!.map((t) => t.name ?? "");
     const mayCreate = info.apiVersion < 4 || request.allowAutoTopicCreation;
     if (!allTopics && mayCreate) await autoCreateTopics(context, names);
-    return {
-      throttleTimeMs: 0,
-      brokers: [{ nodeId: context.nodeId, host: context.advertised.host, port: context.advertised.port, rack: null }],
-      clusterId: context.clusterId,
-      controllerId: context.nodeId,
-      topics: names.map((name) => describeTopic(context, name, context.metadata().topic(name))),
-      clusterAuthorizedOperations: -2147483648,
-    };
+    const operations = topicOperations(request);
+    return answer(context, request, names.map((name) => describeTopic(context, name, context.metadata().topic(name), operations)));
   },
 });
 
-function describeTopic(context: BrokerContext, name: string, topic: TopicRecord | undefined) {
-  if (!topic) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, partitions: [], isInternal: false };
+/** From v12 a request may name topics by id (Kafka then looks up only those, creating none). */
+const TOPIC_IDS_VERSION = 12;
+const NO_TOPIC_ID = "00000000-0000-0000-0000-000000000000";
+
+const topicOperations = (request: MetadataRequest) => authorizedOperations("topic", request.includeTopicAuthorizedOperations);
+
+function answer(context: BrokerContext, request: MetadataRequest, topics: object[]) {
+  return {
+    throttleTimeMs: 0,
+    brokers: [{ nodeId: context.nodeId, host: context.advertised.host, port: context.advertised.port, rack: null }],
+    clusterId: context.clusterId,
+    controllerId: context.nodeId,
+    topics,
+    clusterAuthorizedOperations: authorizedOperations("cluster", request.includeClusterAuthorizedOperations),
+  };
+}
+
+function describeById(context: BrokerContext, topicId: string, topicAuthorizedOperations: number) {
+  const topic = context.metadata().topicById(topicId);
+  if (topic) return describeTopic(context, topic.name, topic, topicAuthorizedOperations);
+  return { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId, partitions: [], isInternal: false, topicAuthorizedOperations };
+}
+
+function describeTopic(context: BrokerContext, name: string, topic: TopicRecord | undefined, topicAuthorizedOperations: number) {
+  if (!topic) {
+    // An invalid name can never exist: Kafka answers INVALID_TOPIC_EXCEPTION, which clients treat as final.
+    const errorCode = topicNameProblem(name) === null ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.INVALID_TOPIC_EXCEPTION;
+    return { errorCode, name, partitions: [], isInternal: false, topicAuthorizedOperations };
+  }
   const node = context.nodeId;
   return {
     errorCode: ErrorCode.NONE,
     name,
     topicId: topic.id,
     isInternal: false,
-    partitions: topic.shards.map((_, partitionIndex) => ({
-      errorCode: ErrorCode.NONE,
-      partitionIndex,
-      leaderId: node,
-      leaderEpoch: 0,
-      replicaNodes: [node],
-      isrNodes: [node],
-      offlineReplicas: [],
-    })),
-    topicAuthorizedOperations: -2147483648,
+    partitions: topic.shards.map((_, partitionIndex) => singleReplicaPartition(node, partitionIndex)),
+    topicAuthorizedOperations,
   };
+}
+
+/** A partition as Metadata and DescribeTopicPartitions describe it: this node leads its only replica. */
+export function singleReplicaPartition(node: number, partitionIndex: number) {
+  return { errorCode: ErrorCode.NONE, partitionIndex, leaderId: node, leaderEpoch: 0, replicaNodes: [node], isrNodes: [node], offlineReplicas: [] };
 }

@@ -27,6 +27,7 @@ import { DescribeConfigsRequest, DescribeConfigsResponse } from "./describe-conf
 import { AlterConfigsRequest, AlterConfigsResponse } from "./alter-configs.ts";
 import { IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse } from "./incremental-alter-configs.ts";
 import { DescribeClusterRequest, DescribeClusterResponse } from "./describe-cluster.ts";
+import { DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse } from "./describe-topic-partitions.ts";
 import { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from "./offset-for-leader-epoch.ts";
 import { DescribeLogDirsRequest, DescribeLogDirsResponse } from "./describe-log-dirs.ts";
 import { SaslHandshakeRequest, SaslHandshakeResponse } from "./sasl-handshake.ts";
@@ -56,6 +57,7 @@ export * from "./describe-configs.ts";
 export * from "./alter-configs.ts";
 export * from "./incremental-alter-configs.ts";
 export * from "./describe-cluster.ts";
+export * from "./describe-topic-partitions.ts";
 export * from "./offset-for-leader-epoch.ts";
 export * from "./describe-log-dirs.ts";
 export * from "./sasl-handshake.ts";
@@ -68,8 +70,7 @@ export interface ApiDef {
   response: MessageDef<any>;
 }
 
-/** The APIs skua can decode and encode, keyed by API key. */
-export const apis: Record<number, ApiDef> = {
+const apiDefs = {
   0: { name: "Produce", request: ProduceRequest, response: ProduceResponse },
   1: { name: "Fetch", request: FetchRequest, response: FetchResponse },
   2: { name: "ListOffsets", request: ListOffsetsRequest, response: ListOffsetsResponse },
@@ -98,4 +99,16 @@ export const apis: Record<number, ApiDef> = {
   44: { name: "IncrementalAlterConfigs", request: IncrementalAlterConfigsRequest, response: IncrementalAlterConfigsResponse },
   47: { name: "OffsetDelete", request: OffsetDeleteRequest, response: OffsetDeleteResponse },
   60: { name: "DescribeCluster", request: DescribeClusterRequest, response: DescribeClusterResponse },
+  75: { name: "DescribeTopicPartitions", request: DescribeTopicPartitionsRequest, response: DescribeTopicPartitionsResponse },
+} satisfies Record<number, ApiDef>;
+
+/** The APIs skua can decode and encode, keyed by API key. */
+export const apis: Record<number, ApiDef> = apiDefs;
+
+type DecodedOf<D> = D extends MessageDef<infer T> ? T : never;
+
+/** Each API key's decoded request and response types, from its message definitions (handlers are checked against them). */
+export type ApiTypes = {
+  [K in keyof typeof apiDefs]: { request: DecodedOf<(typeof apiDefs)[K]["request"]>; response: DecodedOf<(typeof apiDefs)[K]["response"]> };
 };
+export type ApiKey = keyof ApiTypes;

@@ -88,10 +88,9 @@ class NodeFile implements DiskFile {
   write(position: number, data: Uint8Array): Promise<void> {
     return this.disk.run("write", () => this.inner.write(position, data));
   }
-  /** DiskFile.writtenThrough on main's newer Disk interface (write-behind backends); forwarded where the inner file has it. */
+  /** SimDisk's writes are through when they return; this only keeps the node's ordering and liveness. */
   writtenThrough(endBytes: number): Promise<void> {
-    const inner = this.inner as { writtenThrough?: (endBytes: number) => Promise<void> };
-    return this.disk.run("meta", () => inner.writtenThrough?.(endBytes) ?? Promise.resolve());
+    return this.disk.run("meta", () => this.inner.writtenThrough(endBytes));
   }
   read(position: number, length: number): Promise<Uint8Array> {
     return this.disk.run("meta", () => this.inner.read(position, length));

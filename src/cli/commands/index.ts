@@ -1,0 +1,21 @@
+/** Every `skua` subcommand, in the order `skua --help` lists them. */
+import type { Command } from "../context.ts";
+import { clusterCommands } from "./cluster.ts";
+import { completion } from "./completion.ts";
+import { groupCommands } from "./group.ts";
+import { shardCommands } from "./shard.ts";
+import { consume } from "./topic-consume.ts";
+import { produce } from "./topic-produce.ts";
+import { topicCommands } from "./topic.ts";
+import { unsupportedCommands } from "./unsupported.ts";
+
+export const commands: Command[] = [...topicCommands, produce, consume, ...groupCommands, ...clusterCommands, ...shardCommands, ...unsupportedCommands, completion];
+
+/** What each command group is for, for help pages. */
+export const groupSummaries: Record<string, string> = {
+  topic: "Create, describe, alter, produce to and consume from topics.",
+  group: "Consumer groups: members, offsets, lag.",
+  cluster: "The cluster: info, health, broker configs, partitions.",
+  "cluster config": "Broker configs.",
+  shard: "Shards (one per core): which partitions on which core, moves, rebalancing.",
+};

@@ -1,0 +1,111 @@
+/**
+ * The cluster as a client sees it: a bootstrap connection, Metadata, and one connection per
+ * broker node, opened on first use. Requests go to a topic partition's leader or a group's
+ * coordinator. The versions sent are fixed (`Version`): the newest skua serves for each API.
+ */
+import type { MetadataResponse, MetadataResponseTopic } from "../protocol/messages/index.ts";
+import { Connection } from "./connection.ts";
+import { check, KafkaError, TransportError } from "./errors.ts";
+
+export const ApiKey = {
+  Produce: 0, Fetch: 1, ListOffsets: 2, Metadata: 3, OffsetCommit: 8, OffsetFetch: 9, FindCoordinator: 10,
+  JoinGroup: 11, Heartbeat: 12, LeaveGroup: 13, SyncGroup: 14, DescribeGroups: 15, ListGroups: 16,
+  CreateTopics: 19, DeleteTopics: 20, DeleteRecords: 21, DescribeConfigs: 32, CreatePartitions: 37,
+  DeleteGroups: 42, IncrementalAlterConfigs: 44, DescribeCluster: 60,
+} as const;
+
+/** The version this client sends of each API (all served by skua; see the top-level README). */
+export const Version: Record<keyof typeof ApiKey, number> = {
+  Produce: 9, Fetch: 12, ListOffsets: 7, Metadata: 12, OffsetCommit: 8, OffsetFetch: 8, FindCoordinator: 4,
+  JoinGroup: 9, Heartbeat: 4, LeaveGroup: 5, SyncGroup: 5, DescribeGroups: 5, ListGroups: 5,
+  CreateTopics: 7, DeleteTopics: 6, DeleteRecords: 2, DescribeConfigs: 4, CreatePartitions: 3,
+  DeleteGroups: 2, IncrementalAlterConfigs: 1, DescribeCluster: 1,
+};
+
+export type Api = keyof typeof ApiKey;
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export class KafkaClient {
+  private bootstrap: Connection | null = null;
+  private readonly byNode = new Map<number, Connection>();
+  private nodes = new Map<number, HostPort>();
+
+  constructor(
+    private readonly seeds: HostPort[],
+    private readonly clientId = "skua-cli",
+  ) {}
+
+  /** Sends `body` as `api` to any broker (the first seed that answers). */
+  async call<T = any>(api: Api, body: object): Promise<T> {
+    return (await this.any()).request<T>(ApiKey[api], Version[api], body);
+  }
+
+  /** Sends `body` as `api` to broker `nodeId` (from the last Metadata). */
+  async callNode<T = any>(nodeId: number, api: Api, body: object, timeoutMs?: number): Promise<T> {
+    return (await this.node(nodeId)).request<T>(ApiKey[api], Version[api], body, timeoutMs);
+  }
+
+  async node(nodeId: number): Promise<Connection> {
+    const open = this.byNode.get(nodeId);
+    if (open !== undefined) return open;
+    if (!this.nodes.has(nodeId)) await this.metadata([]);
+    const address = this.nodes.get(nodeId);
+    if (address === undefined) throw new TransportError(`broker ${nodeId} is not in the cluster's metadata`);
+    const connection = await Connection.open(address.host, address.port, this.clientId);
+    this.byNode.set(nodeId, connection);
+    return connection;
+  }
+
+  /** Metadata for `topics` (null: every topic); remembers the brokers' addresses. */
+  async metadata(topics: string[] | null, allowAutoTopicCreation = false): Promise<MetadataResponse> {
+    const response = await this.call<MetadataResponse>("Metadata", {
+      topics: topics === null ? null : topics.map((name) => ({ name })),
+      allowAutoTopicCreation,
+    });
+    this.nodes = new Map(response.brokers.map((b) => [b.nodeId, { host: b.host, port: b.port }]));
+    return response;
+  }
+
+  /** One topic's metadata; UNKNOWN_TOPIC_OR_PARTITION and others become a KafkaError. */
+  async topic(name: string): Promise<MetadataResponseTopic> {
+    const response = await this.metadata([name]);
+    const topic = response.topics.find((t) => t.name === name);
+    if (topic === undefined) throw new KafkaError(3, `topic '${name}'`);
+    check(topic.errorCode, `topic '${name}'`);
+    return topic;
+  }
+
+  /** The node coordinating `groupId`. */
+  async coordinator(groupId: string): Promise<number> {
+    const response = await this.call("FindCoordinator", { keyType: 0, coordinatorKeys: [groupId] });
+    const found = response.coordinators[0];
+    if (found === undefined) throw new TransportError(`FindCoordinator answered no coordinator for '${groupId}'`);
+    check(found.errorCode, `coordinator of group '${groupId}'`, found.errorMessage);
+    this.nodes.set(found.nodeId, { host: found.host, port: found.port });
+    return found.nodeId;
+  }
+
+  close(): void {
+    this.bootstrap?.close();
+    for (const connection of this.byNode.values()) connection.close();
+    this.byNode.clear();
+  }
+
+  private async any(): Promise<Connection> {
+    if (this.bootstrap !== null) return this.bootstrap;
+    const problems: string[] = [];
+    for (const seed of this.seeds) {
+      try {
+        this.bootstrap = await Connection.open(seed.host, seed.port, this.clientId);
+        return this.bootstrap;
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
+    }
+    throw new TransportError(problems.join("; "));
+  }
+}
