@@ -47,6 +47,8 @@ export const limits = {
   recoveryReadChunkBytes: 1024 * 1024,
   /** Largest batch recovery accepts on disk: no batch can exceed the request that carried it. */
   storedBatchBytesMax: 100 * 1024 * 1024,
+  /** Largest decompressed records section of one batch; a larger one (a decompression bomb) is refused as corrupt. */
+  decompressedBatchBytesMax: 128 * 1024 * 1024,
   /** Entries of each shard's io_uring submission queue; also the most ops one shard has in flight. */
   uringQueueDepth: 256,
   /** Members (joined or holding a MEMBER_ID_REQUIRED id) in one consumer group; past it: GROUP_MAX_SIZE_REACHED. */

@@ -8,9 +8,11 @@ import type { Clock } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import type { MetadataTable } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
-import { effectiveTopicConfig } from "../cluster/topic-config.ts";
+import { effectiveTopicConfig, type EffectiveTopicConfig } from "../cluster/topic-config.ts";
 import type { Disk } from "../io/disk.ts";
 import { ErrorCode } from "../protocol/errors.ts";
+import { applyAppendPolicy, type AppendPolicy } from "../storage/batch-rewrite.ts";
+import { Codec, type CodecId } from "../storage/compression.ts";
 import { Flusher } from "../storage/flusher.ts";
 import { LogFailedError, PartitionLog } from "../storage/partition-log.ts";
 import { loadProducerState, saveProducerState } from "../storage/producer-snapshot.ts";
@@ -33,6 +35,8 @@ export class LocalPartitions {
   private readonly logs = new Map<string, PartitionLog>();
   /** Idempotent-producer state of each open log, rebuilt from its batch headers when opened. */
   private readonly producerStates = new WeakMap<PartitionLog, ProducerState>();
+  /** What produce changes in each log's batches (its topic's timestamp and compression configs). */
+  private readonly appendPolicies = new WeakMap<PartitionLog, AppendPolicy>();
   /** Work in progress per partition, so a partition leaves only once its appends and reads are done. */
   private readonly inflight = new Map<string, Set<Promise<unknown>>>();
   /** Partitions handed off by a live move, not to be reopened while the table still names this shard. */
@@ -66,7 +70,13 @@ export class LocalPartitions {
     for (const k of this.released) if (!wanted.has(k)) this.released.delete(k);
     for (const k of [...this.logs.keys()]) if (!wanted.has(k)) await this.closeLog(k);
     await Promise.all([...wanted].filter(([k]) => !this.logs.has(k) && !this.released.has(k)).map(([k, p]) => this.openLog(k, p)));
-    for (const [k, p] of wanted) this.logs.get(k)?.reconfigure(effectiveTopicConfig(this.options.props, p.configs));
+    for (const [k, p] of wanted) {
+      const log = this.logs.get(k);
+      if (!log) continue;
+      const config = effectiveTopicConfig(this.options.props, p.configs);
+      log.reconfigure(config);
+      this.appendPolicies.set(log, appendPolicyOf(config));
+    }
   }
 
   /**
@@ -135,6 +145,7 @@ export class LocalPartitions {
       onCut: (endOffset) => this.producerStates.get(log)?.truncate(endOffset),
     });
     this.producerStates.set(log, await loadProducerState(this.options.disk, log));
+    this.appendPolicies.set(log, appendPolicyOf(config));
     this.logs.set(k, log);
   }
 
@@ -171,23 +182,29 @@ export class LocalPartitions {
   private async produceOne(item: ProduceItem): Promise<ProduceResult> {
     const log = this.logs.get(key(item));
     if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: "partition is not on this shard", baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
-    const oversized = oversizedBatchRefusal(item.records, log.config.maxMessageBytes);
+    const nowMs = this.options.clock.nowMs();
+    const policy = this.appendPolicies.get(log)!;
+    const rewritten = applyAppendPolicy(item.records, policy, nowMs);
+    if (!rewritten.ok) return rewriteRefusal(rewritten);
+    const records = rewritten.records;
+    const oversized = oversizedBatchRefusal(records, log.config.maxMessageBytes);
     if (oversized) return oversized;
     // Check, append and record with no await in between: nothing may interleave on this partition.
     const producers = this.producerStates.get(log)!;
-    const verdict = producers.checkPayload(item.records);
+    const verdict = producers.checkPayload(records);
     if (verdict.kind === "duplicate") return answerDuplicate(log, verdict.batch, item.acks, this.flusher);
     if (verdict.kind !== "append") return sequenceRefusal(verdict);
     try {
       // acks=-1 batches become visible (and are answered) only after their fdatasync; every
       // answer waits for visibility, so nothing acknowledged is ever cut after a failure.
-      const appended = log.append(item.records, this.options.clock.nowMs(), { sync: item.acks === -1 });
-      producers.recordPayload(item.records, appended.visible);
+      const appended = log.append(records, nowMs, { sync: item.acks === -1 });
+      producers.recordPayload(records, appended.visible);
       await appended.written;
       if (item.acks === -1) await this.flusher.requestFlush(log);
       await appended.visible;
       this.wake(key(item));
-      return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: appended.baseOffset, logAppendTimeMs: -1, logStartOffset: log.logStartOffset };
+      const logAppendTimeMs = policy.logAppendTime ? appended.logAppendTimeMs : -1;
+      return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: appended.baseOffset, logAppendTimeMs, logStartOffset: log.logStartOffset };
     } catch (error) {
       // A refusal while the log recovers from a failure was logged once, by the log.
       if (!(error instanceof LogFailedError)) this.options.log.error("append failed", { partition: key(item), error: String(error) });
@@ -302,4 +319,45 @@ export class LocalPartitions {
     this.waiters.delete(k);
     for (const wake of set) wake();
   }
+}
+
+const topicCodecs: Record<string, CodecId | null> = {
+  producer: null,
+  uncompressed: Codec.none,
+  none: Codec.none, // the cluster property's name for it (Redpanda)
+  gzip: Codec.gzip,
+  snappy: Codec.snappy,
+  lz4: Codec.lz4,
+  zstd: Codec.zstd,
+};
+
+function appendPolicyOf(config: EffectiveTopicConfig): AppendPolicy {
+  const compression = topicCodecs[config.compressionType];
+  assert(compression !== undefined, `compression.type '${config.compressionType}' passed validation`);
+  // As Kafka 3.9: a before/after bound that is set wins, else the older difference.max.ms applies.
+  const bound = (ms: number) => (unbounded(ms) ? unboundedOr(config.messageTimestampDifferenceMaxMs) : ms);
+  const levels: Partial<Record<CodecId, number>> = { [Codec.gzip]: config.compressionGzipLevel, [Codec.zstd]: config.compressionZstdLevel };
+  return {
+    compression,
+    compressionLevel: compression === null ? undefined : levels[compression],
+    logAppendTime: config.messageTimestampType === "LogAppendTime",
+    timestampBeforeMaxMs: bound(config.messageTimestampBeforeMaxMs),
+    timestampAfterMaxMs: bound(config.messageTimestampAfterMaxMs),
+  };
+}
+
+/** Kafka's default for the timestamp bounds is Long.MAX_VALUE: no bound (as a JS number, past 2^53). */
+const unbounded = (ms: number) => !Number.isSafeInteger(ms);
+const unboundedOr = (ms: number) => (unbounded(ms) ? Infinity : ms);
+
+function rewriteRefusal(problem: Extract<ReturnType<typeof applyAppendPolicy>, { ok: false }>): ProduceResult {
+  const errorCode = problem.reason === "timestamp" ? ErrorCode.INVALID_TIMESTAMP : ErrorCode.CORRUPT_MESSAGE;
+  return {
+    errorCode,
+    errorMessage: problem.message,
+    baseOffset: -1,
+    logAppendTimeMs: -1,
+    logStartOffset: -1,
+    recordErrors: [{ batchIndex: problem.recordIndex, batchIndexErrorMessage: problem.message }],
+  };
 }

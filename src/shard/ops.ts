@@ -19,6 +19,8 @@ export interface ProduceResult {
   baseOffset: number;
   logAppendTimeMs: number;
   logStartOffset: number;
+  /** Produce v8+: the records (by index in the partition's data) that made the batch fail. */
+  recordErrors?: Array<{ batchIndex: number; batchIndexErrorMessage: string | null }>;
 }
 
 export interface ReadItem extends PartitionRef {

@@ -1,6 +1,7 @@
 /**
  * Produce (0) v3–9. Each partition's batches are checked here (CRC-32C, framing, size) on the
- * shard that received them, then appended by the partition's owner shard.
+ * shard that received them, then appended by the partition's owner shard, which first applies the
+ * topic's timestamp and compression configs (storage/batch-rewrite.ts).
  */
 import { topicNameProblem } from "../../cluster/metadata.ts";
 import { effectiveTopicConfig } from "../../cluster/topic-config.ts";
@@ -71,7 +72,7 @@ function groupByTopic(request: ProduceRequest, results: ProduceResult[]) {
     name: topic.name,
     partitionResponses: topic.partitionData.map((p) => {
       const result = results[next++];
-      return { index: p.index, ...result, recordErrors: [] };
+      return { index: p.index, ...result, recordErrors: result.recordErrors ?? [] };
     }),
   }));
 }
