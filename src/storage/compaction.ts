@@ -10,7 +10,8 @@
  *   pass covers only the offsets below it and the next pass goes on from there.
  * - **Rewrite**: runs of consecutive segments (at most `segment.bytes` together) are rewritten into
  *   one, keeping a record when no later offset of its key is in the map. Keyless records go (as in
- *   Kafka), and tombstones (null values) go once their segment is older than `delete.retention.ms`.
+ *   Kafka), and tombstones (null values) go once their segment is older than `delete.retention.ms`
+ *   (a log holding such tombstones is cleaned again when they are due, dirty or not).
  *   Offsets stay (gaps allowed); a thinned batch keeps its base offset, last offset delta, base
  *   timestamp, producer id, epoch and base sequence, gets its count, max timestamp and CRC-32C
  *   again, and is recompressed with its own codec. A batch left with no record is dropped, except the
@@ -63,6 +64,8 @@ interface Pass {
   /** Records at or past this offset were not in the key map: kept as they are. */
   mapEndOffset: number;
   recordsRemoved: number;
+  /** When the earliest tombstone this pass kept may go (Infinity: none kept). */
+  tombstonesDueMs: number;
 }
 
 const macrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -73,12 +76,15 @@ export async function compactLog(log: PartitionLog, opts: CompactionOptions): Pr
   if (!cleanup?.compact) return null;
   const view = log.compactionView(opts.nowMs, cleanup.minCompactionLagMs);
   const dirty = view.segments.filter((s) => s.nextOffset > view.firstDirtyOffset);
-  if (dirty.length === 0) return null;
-  if (!(await isDue(view.segments, dirty, cleanup, opts.nowMs))) return null;
+  const dirtyDue = dirty.length > 0 && (await isDue(view.segments, dirty, cleanup, opts.nowMs));
+  // Like Kafka's cleaner, a log whose kept tombstones reached delete.retention.ms is cleaned again even when nothing is dirty.
+  const cleanPartExists = view.segments.length > 0 && view.firstDirtyOffset > view.segments[0]!.baseOffset;
+  if (!dirtyDue && !(opts.nowMs >= log.tombstonesDueMs && cleanPartExists)) return null;
   const pause = opts.pause ?? macrotask;
-  const pass: Pass = { cleanup, nowMs: opts.nowMs, keys: new KeyMap(opts.keyMapBudgetBytes), producerLast: new Map(), mapEndOffset: 0, recordsRemoved: 0 };
-  pass.mapEndOffset = await buildKeyMap(dirty, view.firstDirtyOffset, pass, pause);
-  if (pass.mapEndOffset <= view.firstDirtyOffset) return null; // not one key fits the budget: logged by the caller's stats
+  const pass: Pass = { cleanup, nowMs: opts.nowMs, keys: new KeyMap(opts.keyMapBudgetBytes), producerLast: new Map(), mapEndOffset: view.firstDirtyOffset, recordsRemoved: 0, tombstonesDueMs: Infinity };
+  // The part below firstDirtyOffset has one record per key already: an empty map drops only expired tombstones there.
+  if (dirtyDue) pass.mapEndOffset = await buildKeyMap(dirty, view.firstDirtyOffset, pass, pause);
+  if (pass.mapEndOffset <= view.segments[0]!.baseOffset) return null; // not one key fits the budget
   const stats: CompactionStats = { segmentsIn: 0, segmentsOut: 0, bytesIn: 0, bytesOut: 0, recordsRemoved: 0, cleanedThroughOffset: pass.mapEndOffset };
   const covered = view.segments.filter((s) => s.baseOffset < pass.mapEndOffset);
   for (const group of groupBySize(covered, log.config.segmentBytes)) {
@@ -92,6 +98,7 @@ export async function compactLog(log: PartitionLog, opts: CompactionOptions): Pr
   }
   stats.recordsRemoved = pass.recordsRemoved;
   log.firstDirtyOffset = Math.max(log.firstDirtyOffset, pass.mapEndOffset);
+  log.tombstonesDueMs = pass.tombstonesDueMs;
   return stats;
 }
 
@@ -173,9 +180,9 @@ async function rewriteGroup(log: PartitionLog, group: readonly Segment[], pass: 
   try {
     const groupLast = group[group.length - 1]!.nextOffset - 1;
     for (const segment of group) {
-      const tombstonesExpire = segment.index.maxTimestampMs < pass.nowMs - pass.cleanup.deleteRetentionMs;
+      const tombstonesDueMs = segment.index.maxTimestampMs + pass.cleanup.deleteRetentionMs;
       await forEachBatch(segment, pause, (buf, at) => {
-        const kept = filterBatch(buf, at, pass, tombstonesExpire, rb.lastOffset(buf, at) === groupLast);
+        const kept = filterBatch(buf, at, pass, tombstonesDueMs, rb.lastOffset(buf, at) === groupLast);
         if (kept !== null) out.add(kept);
         return true;
       });
@@ -235,7 +242,7 @@ class CleanedWriter {
  * The batch at `at` as compaction keeps it: the same bytes, a thinned copy, an empty batch, or null
  * (dropped). `lastOfSegment`: the rewrite's final batch, kept (maybe empty) so its end offset stays.
  */
-function filterBatch(b: Uint8Array, at: number, pass: Pass, tombstonesExpire: boolean, lastOfSegment: boolean): Uint8Array | null {
+function filterBatch(b: Uint8Array, at: number, pass: Pass, tombstonesDueMs: number, lastOfSegment: boolean): Uint8Array | null {
   const size = rb.batchSizeBytes(b, at);
   const batch = b.subarray(at, at + size);
   if (isKeptWhole(b, at) || rb.baseOffset(b, at) >= pass.mapEndOffset) return batch;
@@ -244,7 +251,7 @@ function filterBatch(b: Uint8Array, at: number, pass: Pass, tombstonesExpire: bo
   let count = 0;
   const section = forEachRecord(b, at, (record) => {
     count++;
-    if (!keepRecord(record.offset, record.key, record.valueIsNull, pass, tombstonesExpire)) return;
+    if (!keepRecord(record.offset, record.key, record.valueIsNull, pass, tombstonesDueMs)) return;
     kept.push([record.start, record.end]);
     keptMaxTimestampMs = Math.max(keptMaxTimestampMs, record.timestampMs);
   });
@@ -256,12 +263,15 @@ function filterBatch(b: Uint8Array, at: number, pass: Pass, tombstonesExpire: bo
   return producerGoesOn && !lastOfSegment ? null : emptyBatch(batch);
 }
 
-function keepRecord(offset: number, key: Uint8Array | null, valueIsNull: boolean, pass: Pass, tombstonesExpire: boolean): boolean {
+function keepRecord(offset: number, key: Uint8Array | null, valueIsNull: boolean, pass: Pass, tombstonesDueMs: number): boolean {
   if (offset >= pass.mapEndOffset) return true;
   if (key === null) return false; // Kafka's cleaner drops keyless records of a compacted log
   const latest = pass.keys.get(key);
   if (latest !== undefined && latest > offset) return false;
-  return !(valueIsNull && tombstonesExpire);
+  if (!valueIsNull) return true;
+  if (pass.nowMs > tombstonesDueMs) return false;
+  pass.tombstonesDueMs = Math.min(pass.tombstonesDueMs, tombstonesDueMs + 1);
+  return true;
 }
 
 /** The header of `batch` over the kept records, recompressed with the batch's codec; new count, max timestamp, length, CRC. */

@@ -129,6 +129,8 @@ export class PartitionLog {
   private segmentChange: Promise<unknown> = Promise.resolve();
   /** Offsets below this were compacted (in memory: after a restart the whole log counts as dirty once). */
   firstDirtyOffset = 0;
+  /** When compaction should look again for tombstones past delete.retention.ms below firstDirtyOffset. */
+  tombstonesDueMs = Infinity;
   private queue: Job[] = [];
   private queueHead = 0;
   private writeLoopRunning = false;
