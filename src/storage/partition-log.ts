@@ -240,15 +240,15 @@ export class PartitionLog {
       }
       const segment = await Segment.open(this.disk, this.dir, base, this.indexIntervalBytes);
       const isLast = i === bases.length - 1;
-      if (isLast || !(await segment.loadIndex())) await this.recoverSegment(segment);
+      if (isLast || !(await segment.loadIndex())) await this.recoverSegment(segment, !isLast);
       this.segments.push(segment);
       expected = segment.nextOffset;
     }
     await this.finishLoad(expected ?? 0);
   }
 
-  private async recoverSegment(segment: Segment): Promise<void> {
-    const problem = await segment.recover();
+  private async recoverSegment(segment: Segment, gapsAllowed = false): Promise<void> {
+    const problem = await segment.recover(gapsAllowed);
     if (problem !== null) this.warn(`${segment.logPath}: recovery truncated the log: ${problem}`);
   }
 
@@ -566,8 +566,7 @@ export class PartitionLog {
     if (cached) return this.ok(cached, highWatermark);
     for (let attempt = 1; ; attempt++) {
       try {
-        const bytes = await this.readSegment(this.findSegment(offset), offset, maxBytes, highWatermark);
-        return this.ok(bytes, highWatermark);
+        return this.ok(await this.readSegments(offset, maxBytes, highWatermark), highWatermark);
       } catch (e) {
         if (e instanceof SegmentDeletedError) return this.outOfRange();
         // Compaction swapped the segment between two reads of it: the new one is in the list now.
@@ -597,8 +596,28 @@ export class PartitionLog {
     return this.segments[lo]!;
   }
 
+  /**
+   * Batches from the segment holding `offset`, going on into the next segments while a segment
+   * ended within `maxBytes`: a compacted segment may end in an empty batch, and some clients
+   * (kafkajs) skip to the high watermark when a fetch brings records of none.
+   */
+  private async readSegments(offset: number, maxBytes: number, highWatermark: number): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    let budgetBytes = maxBytes;
+    for (let at = offset; ; ) {
+      const segment = this.findSegment(at);
+      const bytes = await this.readSegment(segment, at, budgetBytes, highWatermark, parts.length === 0);
+      if (bytes.length > 0) parts.push(bytes);
+      budgetBytes -= bytes.length;
+      if (bytes.length === 0 || budgetBytes <= 0) break;
+      at = lastBatchEnd(bytes);
+      if (at !== segment.nextOffset || at >= highWatermark || segment === this.active) break;
+    }
+    return parts.length === 1 ? parts[0]! : concatBytes(parts);
+  }
+
   /** Starts at the sparse index entry, reads a window, walks headers to the batch holding `offset`. */
-  private async readSegment(segment: Segment, offset: number, maxBytes: number, highWatermark: number): Promise<Uint8Array> {
+  private async readSegment(segment: Segment, offset: number, maxBytes: number, highWatermark: number, mustTakeOne = true): Promise<Uint8Array> {
     let position = segment.index.lookupPosition(offset - segment.baseOffset);
     let windowBytes = maxBytes + this.indexIntervalBytes;
     for (;;) {
@@ -611,7 +630,7 @@ export class PartitionLog {
         found = at;
         return false;
       });
-      if (found >= 0) return buf.subarray(found, takeBatches(buf, found, maxBytes, true, highWatermark));
+      if (found >= 0) return buf.subarray(found, takeBatches(buf, found, maxBytes, mustTakeOne, highWatermark));
       // The next batch is not whole in this window: grow the window to hold it.
       if (end === 0) windowBytes = Math.max(maxBytes, rb.batchSizeBytes(buf, 0));
       position += end;
@@ -776,6 +795,8 @@ export class PartitionLog {
       const next = await Segment.openRewritten(this.disk, this.dir, group[0]!.baseOffset, rewrite.index, rewrite.sizeBytes, last.nextOffset);
       next.makeClosable(this.sealedFiles);
       this.segments.splice(first, group.length, next);
+      // The cache holds batches as written; readers of the compacted range must see the rewrite.
+      this.cache?.drop(this.cacheLogId);
       for (const segment of group) await segment.retire();
       return true;
     });
@@ -814,6 +835,13 @@ export class PartitionLog {
     await Promise.all(this.segments.map((segment) => segment.closeFile()));
     this.cache?.unregister(this.cacheLogId);
   }
+}
+
+/** Offset after the last of the whole batches in `bytes`. */
+function lastBatchEnd(bytes: Uint8Array): number {
+  let end = -1;
+  rb.scanBatches(bytes, 0, (at) => void (end = rb.lastOffset(bytes, at) + 1));
+  return end;
 }
 
 /** Offsets a validated payload will take; asserts each batch fits maxMessageBytes. */

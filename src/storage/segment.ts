@@ -114,10 +114,10 @@ export class Segment {
 
   /**
    * Rescans the whole log file: every batch's length, magic, counts and CRC-32C are checked
-   * and offsets must rise from the base offset (gaps only where compaction removed batches). Truncates at the first bad or partial
+   * and offsets must be dense from the base offset (`gapsAllowed`: rise, for a closed segment compaction may have thinned). Truncates at the first bad or partial
    * batch and rebuilds the index. Returns why it cut, or null if the file was sound.
    */
-  async recover(): Promise<string | null> {
+  async recover(gapsAllowed = false): Promise<string | null> {
     const file = this.openFile();
     const fileSizeBytes = await file.size();
     this.index = new SegmentIndex(this.index.intervalBytes);
@@ -138,8 +138,8 @@ export class Segment {
         const p = rb.checkBatch(buf, at, buf.length, limits.storedBatchBytesMax, true);
         if (p === "partial" && !atEof) break; // the rest is in the next read
         if (p !== null) problem = p;
-        // Compaction leaves gaps where whole batches went; offsets never go back.
-        else if (rb.baseOffset(buf, at) < next) problem = `offset ${rb.baseOffset(buf, at)}, expected at least ${next}`;
+        // Compaction leaves gaps where whole batches went (never in the last segment, which it does not touch).
+        else if (gapsAllowed ? rb.baseOffset(buf, at) < next : rb.baseOffset(buf, at) !== next) problem = `offset ${rb.baseOffset(buf, at)}, expected ${gapsAllowed ? "at least " : ""}${next}`;
         if (problem !== null) break;
         const size = rb.batchSizeBytes(buf, at);
         this.index.onBatch(next - this.baseOffset, position + at, size, rb.maxTimestamp(buf, at));
