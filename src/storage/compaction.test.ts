@@ -4,6 +4,7 @@ import { SimDisk } from "../io/sim-disk.ts";
 import { compactLog } from "./compaction.ts";
 import { keyedBatch, latestByKey, readLog } from "./compaction-test-helpers.ts";
 import { type CleanupConfig, PartitionLog } from "./partition-log.ts";
+import { loadProducerState } from "./producer-snapshot.ts";
 import * as rb from "./record-batch.ts";
 import { testConfig } from "./test-helpers.ts";
 
@@ -188,6 +189,10 @@ describe("compaction", () => {
     expect(rb.baseSequence(producer[0]!)).toBe(0);
     expect(rb.lastOffsetDelta(producer[0]!)).toBe(1);
     expect((await readLog(log, log.logEndOffset - 1)).batches).toEqual(activeBefore);
+    // Rebuilt from the batch headers after compaction, the producer's state goes on at sequence 2.
+    const state = await loadProducerState(disk, log);
+    expect(state.checkPayload(keyedBatch([["c", "1"]], { producerId: 42, baseSequence: 2 })).kind).toBe("append");
+    expect(state.checkPayload(keyedBatch([["c", "1"]], { producerId: 42, baseSequence: 5 })).kind).toBe("outOfOrder");
     await log.close();
   });
 });

@@ -679,8 +679,18 @@ export class PartitionLog {
 
   /** First record (or, for compressed batches, batch) with timestamp >= `timestampMs`, or null. */
   async offsetForTimestamp(timestampMs: number): Promise<{ offset: number; timestampMs: number } | null> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.offsetForTimestampOnce(timestampMs);
+      } catch (e) {
+        if (!(e instanceof SegmentReplacedError) || attempt >= READ_ATTEMPTS_MAX) throw e;
+      }
+    }
+  }
+
+  private async offsetForTimestampOnce(timestampMs: number): Promise<{ offset: number; timestampMs: number } | null> {
     const highWatermark = this.highWatermark;
-    for (const segment of this.segments) {
+    for (const segment of [...this.segments]) {
       if (segment.index.maxTimestampMs < timestampMs || segment.baseOffset >= highWatermark) continue;
       const rel = segment.index.lookupTimestamp(timestampMs);
       const found = await this.scanForTimestamp(segment, segment.index.lookupPosition(rel), timestampMs, highWatermark);
