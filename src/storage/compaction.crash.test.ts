@@ -107,7 +107,6 @@ for (const [budget, stride] of [[1 << 20, 1], [8 * (6 + 48), 4]] as const) {
         });
         if (finished) await live.close();
       }
-      if (process.env.DEBUG_CRASH) console.log("crashAt", crashAt, finished);
       if (finished) break;
       crashes++;
       sim.crash();

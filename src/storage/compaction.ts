@@ -33,7 +33,7 @@ import { SegmentIndex } from "./offset-index.ts";
 import type { CleanupConfig, PartitionLog } from "./partition-log.ts";
 import * as rb from "./record-batch.ts";
 import { forEachRecord } from "./records.ts";
-import type { Segment } from "./segment.ts";
+import { type Segment, writeWholeFile } from "./segment.ts";
 import { cleanedPaths } from "./segment-swap.ts";
 
 export interface CompactionOptions {
@@ -193,20 +193,9 @@ async function rewriteGroup(log: PartitionLog, group: readonly Segment[], pass: 
   } finally {
     await file.close();
   }
-  await writeWhole(log, paths.index, out.index.encodeOffsetIndex());
-  await writeWhole(log, paths.timeIndex, out.index.encodeTimeIndex(group[group.length - 1]!.nextOffset - base));
+  await writeWholeFile(log.disk, paths.index, out.index.encodeOffsetIndex());
+  await writeWholeFile(log.disk, paths.timeIndex, out.index.encodeTimeIndex(group[group.length - 1]!.nextOffset - base));
   return { index: out.index, sizeBytes: out.position };
-}
-
-async function writeWhole(log: PartitionLog, path: string, bytes: Uint8Array): Promise<void> {
-  const file = await log.disk.open(path, { create: true });
-  try {
-    await file.truncate(0);
-    await file.write(0, bytes);
-    await file.datasync();
-  } finally {
-    await file.close();
-  }
 }
 
 /** Appends batches to a `.cleaned` file in writes of about a read chunk, indexing each. */

@@ -308,7 +308,8 @@ async function readWholeFile(disk: Disk, path: string): Promise<Uint8Array | nul
   }
 }
 
-async function writeWholeFile(disk: Disk, path: string, bytes: Uint8Array): Promise<void> {
+/** Replaces a small file's bytes and syncs them (index files, compaction's cleaned indexes). */
+export async function writeWholeFile(disk: Disk, path: string, bytes: Uint8Array): Promise<void> {
   const file = await disk.open(path, { create: true });
   try {
     await file.truncate(0);

@@ -114,14 +114,12 @@ test("compaction leaves exactly the latest value of each key (kafkajs and kcat),
   const settled = await pollUntil("compaction to leave one record per key and drop the tombstones", async () => {
     const records = (await fetchAll(wire, "state", [0])).get(0)!;
     const keys = new Set(records.map((r) => r.key));
-    if (process.env.DEBUG_COMPACTION) console.log("records", records.length, "keys", keys.size, "expected", expected.size, "bytes", topicBytesOnDisk(broker, "state"), broker.stderr().split("\n").filter((l) => l.includes("compact")).slice(-3));
     const shrunk = topicBytesOnDisk(broker, "state") * 10 <= before;
     return keys.size === records.length && records.length === expected.size && shrunk ? records : undefined;
   }, 30_000, 250);
   wire.close();
   expect(new Map(settled.map((r) => [r.key!, r.value!]))).toEqual(expected);
   const after = topicBytesOnDisk(broker, "state");
-  if (process.env.DEBUG_COMPACTION) for (const n of readdirSync(join(broker.dataDir, "kafka/state/0"))) console.log(n, statSync(join(broker.dataDir, "kafka/state/0", n)).size);
   expect(after * 10).toBeLessThanOrEqual(before);
 
   // kafkajs consumer from the beginning: every key once, its latest value, offsets rising.
