@@ -28,7 +28,7 @@ import { concatBytes } from "../base/bytes.ts";
 import { limits } from "../base/limits.ts";
 import type { DiskFile } from "../io/disk.ts";
 import { Codec, type CodecId, compress } from "./compression.ts";
-import { KeyMap } from "./key-map.ts";
+import { KEY_MAP_ENTRY_OVERHEAD_BYTES, KeyMap } from "./key-map.ts";
 import { SegmentIndex } from "./offset-index.ts";
 import type { CleanupConfig, PartitionLog } from "./partition-log.ts";
 import * as rb from "./record-batch.ts";
@@ -125,7 +125,10 @@ async function buildKeyMap(dirty: readonly Segment[], fromOffset: number, pass: 
         if (!pass.keys.put(record.key, record.offset)) full = record.offset;
       });
       if (full >= 0) return false;
-      if (producerId >= 0) pass.producerLast.set(producerId, rb.lastOffset(buf, at));
+      if (producerId >= 0) {
+        // A producer's entry is charged like a key; past the budget it is not remembered, so its batches stay (maybe empty).
+        if (pass.producerLast.has(producerId) || pass.keys.charge(KEY_MAP_ENTRY_OVERHEAD_BYTES)) pass.producerLast.set(producerId, rb.lastOffset(buf, at));
+      }
       return true;
     });
     if (full >= 0) return full;

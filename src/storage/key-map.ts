@@ -35,6 +35,13 @@ export class KeyMap {
     return true;
   }
 
+  /** Charges `bytes` of other per-pass state (the producers seen) to the budget; false when they do not fit. */
+  charge(bytes: number): boolean {
+    if (this.usedBytes + bytes > this.budgetBytes) return false;
+    this.usedBytes += bytes;
+    return true;
+  }
+
   /** The latest offset recorded for `key`, or undefined. */
   get(key: Uint8Array): number | undefined {
     return this.latest.get(keyString(key));
