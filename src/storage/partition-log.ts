@@ -804,7 +804,10 @@ export class PartitionLog {
       const last = group[group.length - 1]!;
       const next = await Segment.openRewritten(this.disk, this.dir, group[0]!.baseOffset, rewrite.index, rewrite.sizeBytes, last.nextOffset);
       next.makeClosable(this.sealedFiles);
-      this.segments.splice(first, group.length, next);
+      // Appends may have rolled meanwhile (they only add at the end); find the group again.
+      const at = this.segments.indexOf(group[0]!);
+      assert(at >= 0 && group.every((segment, i) => this.segments[at + i] === segment), "compacted segments changed during their swap");
+      this.segments.splice(at, group.length, next);
       // The cache holds batches as written; readers of the compacted range must see the rewrite.
       this.cache?.drop(this.cacheLogId);
       for (const segment of group) await segment.retire();
