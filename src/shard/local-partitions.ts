@@ -22,6 +22,7 @@ import type { ProducerState } from "../storage/producer-state.ts";
 import { RecentBatchCache } from "../storage/recent-batch-cache.ts";
 import { SealedFileLru } from "../storage/sealed-file-lru.ts";
 import { answerDuplicate, oversizedBatchRefusal, sequenceRefusal } from "./idempotence.ts";
+import { compactInHousekeeping, keylessRefusal } from "./compaction-hooks.ts";
 import type { OffsetAnswer, OffsetQuery, OpRequest, OpResponse, PartitionOps, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, WatchItem } from "../kafka/ops.ts";
 
 const NO_RECORDS = new Uint8Array(0);
@@ -163,7 +164,7 @@ export class LocalPartitions {
     this.logs.set(k, log);
   }
 
-  /** Retention runs in the background on the owning shard, at the pace of log_compaction_interval_ms. */
+  /** Retention and compaction run in the background on the owning shard, at the pace of log_compaction_interval_ms. */
   startHousekeeping(): void {
     const run = async () => {
       for (const [k, log] of this.logs) {
@@ -177,6 +178,7 @@ export class LocalPartitions {
           this.wake(k);
           this.options.log.info("retention deleted segments", { partition: k, segments: deleted, logStartOffset: log.logStartOffset });
         }
+        await compactInHousekeeping(k, log, this.options.props.storage_compaction_key_map_memory, this.options.clock.nowMs(), this.options.log);
       }
       this.cancelHousekeeping = this.options.timers.after(this.options.props.log_compaction_interval_ms, () => void run());
     };
@@ -202,6 +204,8 @@ export class LocalPartitions {
     const rewritten = applyAppendPolicy(item.records, policy, nowMs);
     if (!rewritten.ok) return rewriteRefusal(rewritten);
     const records = rewritten.records;
+    const keyless = log.config.cleanup?.compact ? keylessRefusal(item, records) : null;
+    if (keyless) return keyless;
     const oversized = oversizedBatchRefusal(records, log.config.maxMessageBytes);
     if (oversized) return oversized;
     // Check, append and record with no await in between: nothing may interleave on this partition.
