@@ -109,6 +109,15 @@ export class SimDisk implements Disk {
     return true;
   }
 
+  /**
+   * The bytes a read of `path` would see now, without copying (callers must not change them), or
+   * null for no such file: lets a simulator's checkers look at a file without going through
+   * the I/O path under test.
+   */
+  peek(path: string): Uint8Array | null {
+    return this.files.get(normalize(path))?.current ?? null;
+  }
+
   usedBytes(): number {
     let total = 0;
     for (const node of this.files.values()) total += node.current.length;
@@ -154,7 +163,9 @@ class SimFile implements DiskFile {
     const { faults } = this.disk;
     if (this.disk.chance(faults.writeFailProbability)) throw new SimIoError("EIO", `write ${this.path} at ${position}`);
     const growBytes = Math.max(0, position + data.length - this.node.current.length);
-    if (this.disk.usedBytes() + growBytes > faults.capacityBytes) throw new SimIoError("ENOSPC", `write ${this.path} at ${position}`);
+    // usedBytes() walks every file: only pay for it when a capacity is set (many-group simulations hold thousands of files).
+    const limited = faults.capacityBytes < Number.MAX_SAFE_INTEGER;
+    if (limited && this.disk.usedBytes() + growBytes > faults.capacityBytes) throw new SimIoError("ENOSPC", `write ${this.path} at ${position}`);
     if (this.disk.chance(faults.shortWriteProbability)) {
       this.apply(position, data.slice(0, Math.floor(this.disk.random() * data.length)));
       throw new SimIoError("EIO", `short write ${this.path} at ${position}`);

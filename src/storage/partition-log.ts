@@ -832,6 +832,92 @@ export class PartitionLog {
     return retentionMs >= 0 && oldest.index.maxTimestampMs >= 0 && nowMs - oldest.index.maxTimestampMs > retentionMs;
   }
 
+  // ---- raft: suffix truncation and reset ----
+
+  /**
+   * Removes every batch at or after `offset` (a batch start, at or after the log start) and makes
+   * the cut durable. A Raft follower drops a conflicting suffix this way. Waits for queued writes
+   * and seals first; the caller must not append until it resolves.
+   */
+  async truncateSuffix(offset: number): Promise<void> {
+    assert(!this.closed && this.failure === null, `${this.dir}: truncate of a closed or failed log`);
+    assert(offset >= this.logStartOffset && offset <= this.logEndOffset, `truncate at ${offset} outside ${this.logStartOffset}..${this.logEndOffset}`);
+    if (offset === this.logEndOffset) return;
+    await this.settleWrites();
+    while (this.segments.length > 1 && this.active.baseOffset >= offset) {
+      const segment = this.segments.pop()!;
+      this.dirty.delete(segment);
+      this.sealing.delete(segment);
+      await segment.delete();
+      this.dirNeedsSync = true;
+    }
+    const segment = this.active;
+    const problem = await segment.cutTo(await this.positionOfBatch(segment, offset));
+    assert(problem === null && segment.nextOffset === offset, `truncate at ${offset} left the log ending at ${segment.nextOffset}: ${problem}`);
+    await segment.datasync();
+    this.highWatermark = offset;
+    this.syncedOffset = Math.min(this.syncedOffset, offset);
+    this.visibleAt = { segment, position: segment.sizeBytes };
+    this.cache?.truncate(this.cacheLogId, offset);
+    if (this.dirNeedsSync) await this.disk.syncDir(this.dir);
+    this.dirNeedsSync = false;
+  }
+
+  /**
+   * Discards the whole log and starts it again, empty, at `offset` (a Raft follower installing the
+   * leader's log start). Durable when it resolves.
+   */
+  async resetTo(offset: number): Promise<void> {
+    assert(!this.closed && this.failure === null, `${this.dir}: reset of a closed or failed log`);
+    assert(offset >= 0, `reset to ${offset}`);
+    await this.settleWrites();
+    for (const segment of this.segments) await segment.delete();
+    const fresh = Segment.create(this.disk, this.dir, offset, this.indexIntervalBytes);
+    await fresh.ready;
+    this.segments = [fresh];
+    this.dirty.clear();
+    this.sealing.clear();
+    await this.disk.syncDir(this.dir);
+    await writeStartOffset(this.disk, this.dir, offset);
+    this.deletedBefore = offset;
+    this.highWatermark = this.syncedOffset = offset;
+    this.visibleAt = { segment: fresh, position: 0 };
+    this.cache?.drop(this.cacheLogId);
+  }
+
+  /**
+   * fdatasync of the active segment (sealed ones were synced by their seal). At open, bytes a
+   * crashed process left in the page cache become durable before anything built on them is
+   * acknowledged (a Raft follower reports its whole log as held).
+   */
+  async syncActive(): Promise<void> {
+    await this.active.datasync();
+  }
+
+  /** Waits until every queued write and seal has finished, then syncs. */
+  private async settleWrites(): Promise<void> {
+    await this.lastWritten;
+    await this.writeLoopDone;
+    await Promise.all([...this.seals]);
+    await this.flush();
+    assert(this.queue.length === this.queueHead && this.pendingHead === this.pending.length, `${this.dir}: writes queued during truncation`);
+    assert(this.failure === null, `${this.dir}: the log failed while it was being truncated`);
+  }
+
+  /** File position of the batch starting at `offset` in `segment` (its end if `offset` is its next offset). */
+  private async positionOfBatch(segment: Segment, offset: number): Promise<number> {
+    let position = segment.index.lookupPosition(offset - segment.baseOffset);
+    while (position < segment.writtenBytes) {
+      const header = await segment.read(position, rb.BATCH_HEADER_BYTES);
+      const base = rb.baseOffset(header, 0);
+      if (base === offset) return position;
+      assert(base < offset, `${segment.logPath}: offset ${offset} is not a batch start`);
+      position += rb.batchSizeBytes(header, 0);
+    }
+    assert(offset === segment.nextOffset, `${segment.logPath}: offset ${offset} past the segment end ${segment.nextOffset}`);
+    return position;
+  }
+
   // ---- close ----
 
   /** Resolves once no cut after a failure and no seal is running (nothing of the log's own is left touching the disk). */

@@ -180,7 +180,7 @@ export function firstRecordAtOrAfter(b: Uint8Array, at: number, timestampMs: num
 }
 
 /** Zigzag varint/varlong (up to 2^53) at cursor.pos; advances the cursor. */
-function readVarint(b: Uint8Array, cursor: { pos: number }): number {
+export function readVarint(b: Uint8Array, cursor: { pos: number }): number {
   let value = 0;
   let scale = 1;
   for (let i = 0; i < 10; i++) {

@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { crc32c } from "../base/crc32c.ts";
+import { replaceFileAtomically } from "../io/atomic-file.ts";
 import type { Disk } from "../io/disk.ts";
 
 const FILE_NAME = "start-offset";
@@ -30,15 +31,5 @@ export async function writeStartOffset(disk: Disk, dir: string, offset: number):
   const view = new DataView(bytes.buffer);
   view.setBigInt64(0, BigInt(offset));
   view.setUint32(8, crc32c(bytes.subarray(0, 8)));
-  const temp = join(dir, `${FILE_NAME}.tmp`);
-  await disk.remove(temp);
-  const file = await disk.open(temp, { create: true });
-  try {
-    await file.write(0, bytes);
-    await file.datasync();
-  } finally {
-    await file.close();
-  }
-  await disk.rename(temp, join(dir, FILE_NAME));
-  await disk.syncDir(dir);
+  await replaceFileAtomically(disk, dir, FILE_NAME, bytes);
 }

@@ -1,0 +1,822 @@
+/**
+ * One Raft group (see README.md). Every input becomes an event in one queue, processed one at a
+ * time to the end (disk writes included), so the group is a sequential actor whose outputs depend
+ * only on its inputs and their order.
+ */
+import { assert } from "../base/assert.ts";
+import { concatBytes } from "../base/bytes.ts";
+import type { CancelTimer } from "../base/timers.ts";
+import * as rb from "../storage/record-batch.ts";
+import { configBatch, isMember, isVoter, majority, peersOf, quorumIndex, sortedIds } from "./config.ts";
+import { HardStateFile } from "./hard-state.ts";
+import { plantedBugs } from "./planted-bugs.ts";
+import { RaftLog } from "./raft-log.ts";
+import {
+  type AppendReply,
+  type AppendRequest,
+  type HardState,
+  type HeartbeatRequest,
+  type Index,
+  type InstallSnapshotRequest,
+  type LogEntryInfo,
+  NO_INDEX,
+  NO_TERM,
+  NO_VOTE,
+  type NodeId,
+  type PreVoteRequest,
+  type ProposeResult,
+  type RaftConfig,
+  type RaftError,
+  type RaftGroupApi,
+  type RaftGroupOptions,
+  type RaftInspect,
+  type RaftMessage,
+  type Role,
+  type Term,
+  type TransferResult,
+  type VoteRequest,
+} from "./types.ts";
+
+const APPEND_BYTES_MAX_DEFAULT = 1024 * 1024;
+const EMPTY = new Uint8Array(0);
+
+/** Thrown out of an event whose group was stopped while it waited on the disk. */
+const STOPPED = Symbol("raft group stopped");
+
+interface Progress {
+  match: Index;
+  next: Index;
+  lastHeardMs: number;
+  /** An append (or snapshot) is out and unanswered since sentMs. */
+  inflight: boolean;
+  sentMs: number;
+}
+
+interface Pending {
+  index: Index;
+  term: Term;
+  resolve: (r: ProposeResult) => void;
+}
+
+type ConfigChange = { kind: "addLearner" | "promote" | "remove"; id: NodeId };
+type Queued = { batches: Uint8Array; change: null; resolve: (r: ProposeResult) => void } | { batches: null; change: ConfigChange; resolve: (r: ProposeResult) => void };
+
+type Event = () => Promise<void> | void;
+
+export class RaftGroup implements RaftGroupApi {
+  private readonly o: RaftGroupOptions;
+  private readonly self: NodeId;
+  private role: Role = "follower";
+  private term: Term;
+  private votedFor: NodeId;
+  private leaderId: NodeId | null = null;
+  private commitIndex: Index;
+  /** Clock time a leader of the current term was last heard (leader stickiness). */
+  private leaderContactMs = Number.NEGATIVE_INFINITY;
+  private votes = new Set<NodeId>();
+  private progress = new Map<NodeId, Progress>();
+  private pending: Pending[] = [];
+  private queued: Queued[] = [];
+  private proposalsScheduled = false;
+  private transfer: { to: NodeId; token: number; sent: boolean } | null = null;
+  private transferToken = 0;
+
+  private events: Event[] = [];
+  private running = false;
+  private started = false;
+  private stopped = false;
+  private idleWaiters: Array<() => void> = [];
+  private electionToken = 0;
+  private cancelElection: CancelTimer | null = null;
+  private electionDeadlineMs = Number.POSITIVE_INFINITY;
+  /** When the armed election timer fires, or null if none is armed. */
+  private electionArmedForMs: number | null = null;
+  private heartbeatToken = 0;
+  private cancelHeartbeat: CancelTimer | null = null;
+  private cancelTransfer: CancelTimer | null = null;
+
+  private constructor(
+    options: RaftGroupOptions,
+    private readonly hard: HardStateFile,
+    private readonly raftLog: RaftLog,
+  ) {
+    this.o = options;
+    this.self = options.self;
+    assert(options.timings.heartbeatIntervalMs > 0 && options.timings.heartbeatIntervalMs < options.timings.electionTimeoutMs, "raft timings");
+    const state = hard.current;
+    this.term = state.term;
+    this.votedFor = state.votedFor;
+    this.commitIndex = raftLog.startOffset - 1;
+  }
+
+  static async open(options: RaftGroupOptions): Promise<RaftGroup> {
+    const hard = await HardStateFile.open(options.disk, options.dir);
+    const raftLog = await RaftLog.open(options.disk, options.dir, options.clock, options.bootstrap, options.logConfig, options.log);
+    return new RaftGroup(options, hard, raftLog);
+  }
+
+  /** The durable (term, votedFor) in `dir`, read from disk (for checkers). */
+  static readHardState(disk: RaftGroupOptions["disk"], dir: string): Promise<HardState> {
+    return HardStateFile.read(disk, dir);
+  }
+
+  // ---- the event queue ----
+
+  private enqueue(event: Event): void {
+    if (this.stopped) return;
+    this.events.push(event);
+    if (!this.running) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    while (this.events.length > 0 && !this.stopped) {
+      const event = this.events.shift()!;
+      try {
+        await event();
+      } catch (e) {
+        // After stop() the disk may fail or vanish under the abandoned event: that is the crash, not a failure.
+        if (e !== STOPPED && !this.stopped) this.fail(e);
+      }
+    }
+    this.running = false;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Awaits disk work; if the group was stopped meanwhile, abandons the event. */
+  private async io<T>(work: Promise<T>): Promise<T> {
+    const value = await work;
+    if (this.stopped) throw STOPPED;
+    return value;
+  }
+
+  private fail(error: unknown): void {
+    this.o.log?.(`raft group ${this.o.group} on ${this.self} failed: ${String(error)}`);
+    void this.stop();
+    if (this.o.onFailure) this.o.onFailure(error);
+    else
+      queueMicrotask(() => {
+        throw error;
+      });
+  }
+
+  idle(): Promise<void> {
+    if (!this.running && this.events.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.resetElectionTimer();
+  }
+
+  stop(): Promise<void> {
+    if (!this.stopped) {
+      this.stopped = true;
+      this.events = [];
+      this.cancelTimers();
+      this.failPending("stopped");
+    }
+    return this.running ? new Promise((resolve) => this.idleWaiters.push(resolve)) : Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    await this.raftLog.close();
+    await this.hard.close();
+  }
+
+  private cancelTimers(): void {
+    this.electionArmedForMs = null;
+    this.electionToken++;
+    this.heartbeatToken++;
+    this.transferToken++;
+    this.cancelElection?.();
+    this.cancelHeartbeat?.();
+    this.cancelTransfer?.();
+  }
+
+  // ---- inputs ----
+
+  receive(message: RaftMessage): void {
+    assert(message.group === this.o.group && message.to === this.self, `message for group ${message.group} node ${message.to} given to group ${this.o.group} node ${this.self}`);
+    this.enqueue(() => this.onMessage(message));
+  }
+
+  propose(batches: Uint8Array): Promise<ProposeResult> {
+    return this.queue({ batches, change: null });
+  }
+
+  addLearner(id: NodeId): Promise<ProposeResult> {
+    return this.queue({ batches: null, change: { kind: "addLearner", id } });
+  }
+
+  promoteLearner(id: NodeId): Promise<ProposeResult> {
+    return this.queue({ batches: null, change: { kind: "promote", id } });
+  }
+
+  removeNode(id: NodeId): Promise<ProposeResult> {
+    return this.queue({ batches: null, change: { kind: "remove", id } });
+  }
+
+  private queue(item: Omit<Queued, "resolve">): Promise<ProposeResult> {
+    if (this.stopped) return Promise.resolve({ ok: false, error: "stopped" });
+    return new Promise((resolve) => {
+      this.queued.push({ ...item, resolve } as Queued);
+      if (this.proposalsScheduled) return;
+      this.proposalsScheduled = true;
+      this.enqueue(() => this.appendQueued());
+    });
+  }
+
+  transferLeadership(to: NodeId): Promise<TransferResult> {
+    if (this.stopped) return Promise.resolve({ ok: false, error: "stopped" });
+    return new Promise((resolve) => this.enqueue(() => this.startTransfer(to, resolve)));
+  }
+
+  truncatePrefix(offset: Index): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.enqueue(async () => {
+        assert(offset <= this.commitIndex + 1, `prefix truncation at ${offset} past the commit index ${this.commitIndex}`);
+        await this.io(this.raftLog.truncatePrefix(offset)).then(resolve, (e) => {
+          reject(e);
+          throw e;
+        });
+      }),
+    );
+  }
+
+  read(offset: Index, maxBytes: number): Promise<Uint8Array> {
+    return this.raftLog.read(offset, maxBytes);
+  }
+
+  inspectLog(): Promise<LogEntryInfo[]> {
+    return this.raftLog.entries();
+  }
+
+  inspect(): RaftInspect {
+    const { index: configIndex, config } = this.raftLog.config;
+    return {
+      self: this.self,
+      role: this.role,
+      term: this.term,
+      votedFor: this.votedFor,
+      leaderId: this.leaderId,
+      commitIndex: this.commitIndex,
+      logStartOffset: this.raftLog.startOffset,
+      snapshotTerm: this.raftLog.snapshotTerm,
+      durableIndex: this.raftLog.durableIndex,
+      lastIndex: this.raftLog.lastIndex,
+      lastTerm: this.raftLog.lastTerm,
+      config,
+      configIndex,
+      peers: [...this.progress].map(([id, p]) => ({ id, matchIndex: p.match, nextIndex: p.next, lastHeardMs: p.lastHeardMs })),
+      transferringTo: this.transfer?.to ?? null,
+      stopped: this.stopped,
+    };
+  }
+
+  // ---- helpers ----
+
+  private get now(): number {
+    return this.o.clock.nowMs();
+  }
+
+  private get config(): RaftConfig {
+    return this.raftLog.config.config;
+  }
+
+  private send(message: RaftMessage): void {
+    this.o.transport.send(message);
+  }
+
+  private envelope(to: NodeId) {
+    return { group: this.o.group, from: this.self, to, term: this.term };
+  }
+
+  private hasMajority(votes: Set<NodeId>): boolean {
+    const voters = this.config.voters;
+    return voters.filter((v) => votes.has(v)).length >= majority(voters.length);
+  }
+
+  /** Leader stickiness (thesis §4.2.3): a live leader makes this node ignore disruptive candidates. */
+  private inLease(): boolean {
+    if (this.role === "leader") return true;
+    return this.leaderId !== null && this.now - this.leaderContactMs < this.o.timings.electionTimeoutMs;
+  }
+
+  private upToDate(lastTerm: Term, lastIndex: Index): boolean {
+    const myTerm = this.raftLog.lastTerm;
+    return lastTerm > myTerm || (lastTerm === myTerm && lastIndex >= this.raftLog.lastIndex);
+  }
+
+  private async persist(term: Term, votedFor: NodeId): Promise<void> {
+    await this.io(this.hard.save({ term, votedFor }));
+    this.term = term;
+    this.votedFor = votedFor;
+  }
+
+  /**
+   * Moves the election deadline (the leader's is its check-quorum period; everyone else's is
+   * randomized in [T, 2T)). Lazy: a timer already armed for an earlier time stays and, when it
+   * fires, re-arms for the deadline, so a heartbeat costs no timer.
+   */
+  private resetElectionTimer(): void {
+    if (!this.started || this.stopped) return;
+    const base = this.o.timings.electionTimeoutMs;
+    const delayMs = this.role === "leader" ? base : base + Math.floor(this.o.random() * base);
+    this.electionDeadlineMs = this.now + delayMs;
+    if (this.electionArmedForMs !== null && this.electionArmedForMs <= this.electionDeadlineMs) return;
+    this.armElectionTimer(delayMs);
+  }
+
+  private armElectionTimer(delayMs: number): void {
+    this.cancelElection?.();
+    const token = ++this.electionToken;
+    this.electionArmedForMs = this.now + delayMs;
+    this.cancelElection = this.o.timers.after(delayMs, () => this.enqueue(() => (token === this.electionToken ? this.onElectionTimer() : undefined)));
+  }
+
+  private async onElectionTimer(): Promise<void> {
+    this.electionArmedForMs = null;
+    if (this.now < this.electionDeadlineMs) return this.armElectionTimer(this.electionDeadlineMs - this.now);
+    await this.onElectionTimeout();
+  }
+
+  /** Heartbeat ticks fall on multiples of the interval, so the groups of one node beat together and batch well. */
+  private armHeartbeat(): void {
+    this.cancelHeartbeat?.();
+    const token = ++this.heartbeatToken;
+    const intervalMs = this.o.timings.heartbeatIntervalMs;
+    const delayMs = intervalMs - (((this.now % intervalMs) + intervalMs) % intervalMs);
+    this.cancelHeartbeat = this.o.timers.after(delayMs, () =>
+      this.enqueue(() => (token === this.heartbeatToken ? this.onHeartbeatTick() : undefined)),
+    );
+  }
+
+  // ---- roles ----
+
+  /** A higher term (made durable first) or a leader of this term: follow. */
+  private async stepDown(term: Term, leaderId: NodeId | null): Promise<void> {
+    if (term > this.term) await this.persist(term, NO_VOTE);
+    this.becomeFollower(leaderId);
+  }
+
+  private becomeFollower(leaderId: NodeId | null): void {
+    if (this.role === "leader") this.endLeadership();
+    this.role = "follower";
+    this.leaderId = leaderId;
+    if (leaderId !== null) this.leaderContactMs = this.now;
+    this.resetElectionTimer();
+  }
+
+  private endLeadership(): void {
+    this.heartbeatToken++;
+    this.cancelHeartbeat?.();
+    this.endTransfer();
+    this.progress.clear();
+    this.failPending("notLeader");
+  }
+
+  private failPending(error: RaftError): void {
+    const pending = this.pending;
+    const queued = this.queued;
+    this.pending = [];
+    this.queued = [];
+    for (const p of pending) p.resolve({ ok: false, error });
+    for (const q of queued) q.resolve({ ok: false, error });
+  }
+
+  private async onElectionTimeout(): Promise<void> {
+    if (this.role === "leader") return this.checkQuorum();
+    if (!isVoter(this.config, this.self)) return this.resetElectionTimer(); // learners never campaign
+    this.startPreVote();
+  }
+
+  private startPreVote(): void {
+    this.role = "preCandidate";
+    this.leaderId = null;
+    this.votes = new Set([this.self]);
+    this.resetElectionTimer();
+    if (this.hasMajority(this.votes)) return void this.enqueue(() => this.campaign(false));
+    const request = { kind: "preVote" as const, lastIndex: this.raftLog.lastIndex, lastTerm: this.raftLog.lastTerm };
+    for (const v of this.config.voters) if (v !== this.self) this.send({ ...this.envelope(v), term: this.term + 1, ...request });
+  }
+
+  private async campaign(transfer: boolean): Promise<void> {
+    await this.persist(this.term + 1, this.self);
+    this.role = "candidate";
+    this.leaderId = null;
+    this.votes = new Set([this.self]);
+    this.resetElectionTimer();
+    if (this.hasMajority(this.votes)) return this.becomeLeader();
+    const request = { kind: "vote" as const, lastIndex: this.raftLog.lastIndex, lastTerm: this.raftLog.lastTerm, transfer };
+    for (const v of this.config.voters) if (v !== this.self) this.send({ ...this.envelope(v), ...request });
+  }
+
+  private async becomeLeader(): Promise<void> {
+    this.role = "leader";
+    this.leaderId = this.self;
+    this.progress.clear();
+    this.syncProgress();
+    this.resetElectionTimer();
+    this.armHeartbeat();
+    // The no-op of thesis §6.4: an entry of this term (the configuration, re-stated) so earlier entries can commit.
+    await this.io(this.raftLog.appendAsLeader(configBatch(this.config, this.now), this.term, this.now));
+    this.maybeCommit();
+    await this.replicate();
+  }
+
+  /** Leader: one progress record per member but itself (new members start probing at the log end). */
+  private syncProgress(): void {
+    const peers = peersOf(this.config, this.self);
+    for (const id of [...this.progress.keys()]) if (!peers.includes(id)) this.progress.delete(id);
+    for (const id of peers) {
+      if (!this.progress.has(id)) this.progress.set(id, { match: NO_INDEX, next: this.raftLog.lastIndex + 1, lastHeardMs: this.now, inflight: false, sentMs: 0 });
+    }
+  }
+
+  /** Check-quorum (thesis §6.2): without a majority heard from within an election timeout, step down. */
+  private checkQuorum(): void {
+    const heard = new Set([this.self]);
+    for (const [id, p] of this.progress) if (this.now - p.lastHeardMs < this.o.timings.electionTimeoutMs) heard.add(id);
+    const forget = globalThis.SKUA_TEST_BUILD !== false && plantedBugs.forgetCheckQuorum;
+    if (!this.hasMajority(heard) && !forget) {
+      this.o.log?.(`raft group ${this.o.group}: leader ${this.self} lost touch with a majority in term ${this.term}; stepping down`);
+      return this.becomeFollower(null);
+    }
+    this.resetElectionTimer();
+  }
+
+  // ---- messages ----
+
+  private async onMessage(m: RaftMessage): Promise<void> {
+    if (m.term > this.term) {
+      if (m.kind === "preVote") return this.onPreVote(m);
+      if (m.kind === "preVoteReply") return m.granted ? this.onPreVoteGranted(m.from, m.term) : this.stepDown(m.term, null);
+      if (m.kind === "vote" && !m.transfer && this.inLease()) return this.sendVoteReply(m, false);
+      const fromLeader = m.kind === "append" || m.kind === "heartbeat" || m.kind === "installSnapshot" || m.kind === "timeoutNow";
+      await this.stepDown(m.term, fromLeader ? m.from : null);
+    } else if (m.term < this.term) {
+      return this.onStale(m);
+    }
+    switch (m.kind) {
+      case "preVote":
+        return this.onPreVote(m);
+      case "vote":
+        return this.onVote(m);
+      case "voteReply":
+        if (this.role === "candidate" && m.granted) {
+          this.votes.add(m.from);
+          if (this.hasMajority(this.votes)) await this.becomeLeader();
+        }
+        return;
+      case "append":
+      case "heartbeat":
+      case "installSnapshot":
+        return this.onLeaderMessage(m);
+      case "appendReply":
+        if (this.role === "leader") await this.onAppendReply(m);
+        return;
+      case "timeoutNow":
+        if (this.role !== "leader" && isVoter(this.config, this.self)) await this.campaign(true);
+        return;
+      case "preVoteReply":
+        return; // a stale answer
+    }
+  }
+
+  /** A message from an older term: requests are refused so the sender learns the term; answers are dropped. */
+  private onStale(m: RaftMessage): void {
+    if (m.kind === "append" || m.kind === "heartbeat" || m.kind === "installSnapshot") this.sendAppendReply(m.from, false, NO_INDEX, NO_TERM, NO_INDEX);
+    else if (m.kind === "vote" || m.kind === "preVote") this.sendVoteReply(m, false);
+  }
+
+  private sendVoteReply(m: VoteRequest | PreVoteRequest, granted: boolean): void {
+    const kind = m.kind === "vote" ? ("voteReply" as const) : ("preVoteReply" as const);
+    // A granted pre-vote answers in the proposed term; every refusal carries this node's term.
+    const term = granted && m.kind === "preVote" ? m.term : this.term;
+    this.send({ ...this.envelope(m.from), term, kind, granted });
+  }
+
+  private onPreVote(m: PreVoteRequest): void {
+    const granted = m.term > this.term && !this.inLease() && this.upToDate(m.lastTerm, m.lastIndex);
+    this.sendVoteReply(m, granted);
+  }
+
+  private async onPreVoteGranted(from: NodeId, term: Term): Promise<void> {
+    if (this.role !== "preCandidate" || term !== this.term + 1) return;
+    this.votes.add(from);
+    if (this.hasMajority(this.votes)) await this.campaign(false);
+  }
+
+  private async onVote(m: VoteRequest): Promise<void> {
+    const canVote = this.votedFor === NO_VOTE || this.votedFor === m.from;
+    if (!canVote || !this.upToDate(m.lastTerm, m.lastIndex)) return this.sendVoteReply(m, false);
+    if (globalThis.SKUA_TEST_BUILD !== false && plantedBugs.voteBeforeFsync) {
+      this.votedFor = m.from;
+      this.sendVoteReply(m, true);
+      await this.persist(this.term, m.from);
+    } else {
+      await this.persist(this.term, m.from);
+      this.sendVoteReply(m, true);
+    }
+    this.resetElectionTimer();
+  }
+
+  private async onLeaderMessage(m: AppendRequest | HeartbeatRequest | InstallSnapshotRequest): Promise<void> {
+    assert(this.role !== "leader", `two leaders in term ${this.term}: ${this.self} and ${m.from}`);
+    if (this.role !== "follower" || this.leaderId !== m.from) this.becomeFollower(m.from);
+    this.leaderId = m.from;
+    this.leaderContactMs = this.now;
+    this.resetElectionTimer();
+    if (m.kind === "append") return this.onAppend(m);
+    if (m.kind === "heartbeat") return this.onHeartbeat(m);
+    return this.onInstallSnapshot(m);
+  }
+
+  /** The log-matching check: null if this log holds (prevIndex, prevTerm), else the fast back-off hint. */
+  private checkPrev(prevIndex: Index, prevTerm: Term): { conflictTerm: Term; conflictIndex: Index } | null {
+    const start = this.raftLog.startOffset;
+    if (prevIndex < start - 1) return { conflictTerm: NO_TERM, conflictIndex: start };
+    if (prevIndex > this.raftLog.lastIndex) return { conflictTerm: NO_TERM, conflictIndex: this.raftLog.lastIndex + 1 };
+    const term = this.raftLog.termAt(prevIndex)!;
+    if (term === prevTerm || (globalThis.SKUA_TEST_BUILD !== false && plantedBugs.skipLogMatching)) return null;
+    return { conflictTerm: term, conflictIndex: Math.max(this.raftLog.firstIndexOfTerm(term) ?? start, start) };
+  }
+
+  private async onAppend(m: AppendRequest): Promise<void> {
+    const conflict = this.checkPrev(m.prevIndex, m.prevTerm);
+    if (conflict !== null) return this.sendAppendReply(m.from, false, NO_INDEX, conflict.conflictTerm, conflict.conflictIndex);
+    if (m.entries.length > 0 && !rb.validateBatches(m.entries).ok) {
+      this.o.log?.(`raft group ${this.o.group}: dropped an append from ${m.from} with malformed batches`);
+      return;
+    }
+    const matched = await this.appendEntries(m.entries, m.prevIndex);
+    this.advanceCommit(Math.min(m.commitIndex, matched));
+    this.sendAppendReply(m.from, true, matched, NO_TERM, NO_INDEX);
+  }
+
+  /**
+   * Skips entries this log already holds (same index, same term), truncates at the first that
+   * conflicts (never a committed one) and appends the rest. Returns the last index of `entries`.
+   */
+  private async appendEntries(entries: Uint8Array, prevIndex: Index): Promise<Index> {
+    let matched = prevIndex;
+    let appendFrom = -1;
+    let truncateAt = -1;
+    rb.scanBatches(entries, 0, (at) => {
+      const base = rb.baseOffset(entries, at);
+      const last = rb.lastOffset(entries, at);
+      assert(base === matched + 1, `append entries not contiguous at ${base}`);
+      if (last <= this.raftLog.lastIndex && this.raftLog.termAt(last) === rb.partitionLeaderEpoch(entries, at)) {
+        matched = last;
+        return true;
+      }
+      if (last <= this.raftLog.lastIndex || base <= this.raftLog.lastIndex) truncateAt = base;
+      appendFrom = at;
+      return false;
+    });
+    if (truncateAt >= 0) {
+      assert(truncateAt > this.commitIndex, `follower ${this.self} asked to truncate at ${truncateAt}, at or below its commit index ${this.commitIndex}`);
+      await this.io(this.raftLog.truncateSuffix(truncateAt));
+    }
+    if (appendFrom >= 0) matched = await this.io(this.raftLog.appendAsFollower(entries.slice(appendFrom), this.now));
+    return matched;
+  }
+
+  private onHeartbeat(m: HeartbeatRequest): void {
+    const conflict = this.checkPrev(m.prevIndex, m.prevTerm);
+    if (conflict !== null) return this.sendAppendReply(m.from, false, NO_INDEX, conflict.conflictTerm, conflict.conflictIndex);
+    this.advanceCommit(Math.min(m.commitIndex, m.prevIndex));
+    this.sendAppendReply(m.from, true, m.prevIndex, NO_TERM, NO_INDEX);
+  }
+
+  private async onInstallSnapshot(m: InstallSnapshotRequest): Promise<void> {
+    const before = m.startOffset - 1;
+    // At or below our commit index everything matches the leader (maybe compacted here already): a stale install.
+    if (before > this.commitIndex && this.raftLog.termAt(before) !== m.prevTerm) {
+      await this.io(this.raftLog.resetTo({ startOffset: m.startOffset, prevTerm: m.prevTerm, config: m.config }));
+    }
+    this.advanceCommit(before);
+    this.sendAppendReply(m.from, true, before, NO_TERM, NO_INDEX);
+  }
+
+  private sendAppendReply(to: NodeId, success: boolean, matchIndex: Index, conflictTerm: Term, conflictIndex: Index): void {
+    this.send({ ...this.envelope(to), kind: "appendReply", success, matchIndex, conflictTerm, conflictIndex, lastIndex: this.raftLog.lastIndex });
+  }
+
+  private advanceCommit(index: Index): void {
+    if (index <= this.commitIndex) return;
+    assert(index <= this.raftLog.lastIndex, `commit index ${index} past the log end ${this.raftLog.lastIndex}`);
+    this.commitIndex = index;
+    const done = this.pending.filter((p) => p.index <= index);
+    this.pending = this.pending.filter((p) => p.index > index);
+    for (const p of done) p.resolve({ ok: true, index: p.index, term: p.term });
+    this.o.onCommit?.(index);
+  }
+
+  // ---- leader: replication and commit ----
+
+  private async onAppendReply(m: AppendReply): Promise<void> {
+    const p = this.progress.get(m.from);
+    if (p === undefined) return;
+    p.lastHeardMs = this.now;
+    p.inflight = false;
+    if (m.success) {
+      p.match = Math.max(p.match, m.matchIndex);
+      p.next = Math.max(p.next, p.match + 1);
+      // A heartbeat answered by a log that ends before `next`: resume from its end.
+      if (m.lastIndex + 1 < p.next) p.next = Math.max(p.match + 1, m.lastIndex + 1);
+      this.maybeCommit();
+      this.maybeSendTimeoutNow(m.from, p);
+    } else {
+      if (globalThis.SKUA_TEST_BUILD !== false && plantedBugs.leaderTruncatesLog) await this.plantedLeaderTruncation(m);
+      p.next = Math.max(this.backOff(m), p.match + 1);
+    }
+    if (p.match < this.raftLog.lastIndex) await this.sendAppend(m.from, p);
+  }
+
+  /** Where to resume after a reject (thesis §5.3): past our last entry of the follower's conflicting term, else its hint. */
+  private backOff(m: AppendReply): Index {
+    if (m.conflictTerm === NO_TERM) return m.conflictIndex;
+    const last = this.raftLog.lastIndexOfTerm(m.conflictTerm);
+    return last === null ? m.conflictIndex : last + 1;
+  }
+
+  /** Planted bug: the leader cuts its own log back to a follower's shorter one. */
+  private async plantedLeaderTruncation(m: AppendReply): Promise<void> {
+    if (m.conflictTerm !== NO_TERM || m.conflictIndex <= this.commitIndex + 1 || m.conflictIndex > this.raftLog.lastIndex) return;
+    const bytes = await this.io(this.raftLog.read(m.conflictIndex, 1));
+    const base = rb.baseOffset(bytes, 0);
+    if (base > this.commitIndex) await this.io(this.raftLog.truncateSuffix(base));
+  }
+
+  /** Commit = the index a majority of voters hold durably, and only if its entry is of this term (§3.6.2). */
+  private maybeCommit(): void {
+    const index = quorumIndex(this.config, (id) => (id === this.self ? this.raftLog.durableIndex : (this.progress.get(id)?.match ?? NO_INDEX)));
+    if (index <= this.commitIndex) return;
+    const olderTermBug = globalThis.SKUA_TEST_BUILD !== false && plantedBugs.commitOlderTermByCounting;
+    if (this.raftLog.termAt(index) !== this.term && !olderTermBug) return;
+    this.advanceCommit(index);
+  }
+
+  /** Sends appends to every peer that is behind and has nothing in flight. */
+  private async replicate(): Promise<void> {
+    for (const [id, p] of this.progress) if (!p.inflight && p.match < this.raftLog.lastIndex) await this.sendAppend(id, p);
+  }
+
+  private async sendAppend(to: NodeId, p: Progress): Promise<void> {
+    p.inflight = true;
+    p.sentMs = this.now;
+    if (p.next < this.raftLog.startOffset) {
+      const { startOffset, snapshotTerm, snapshotConfig } = this.raftLog;
+      return this.send({ ...this.envelope(to), kind: "installSnapshot", startOffset, prevTerm: snapshotTerm, config: snapshotConfig });
+    }
+    const next = Math.min(p.next, this.raftLog.lastIndex + 1);
+    const entries = next <= this.raftLog.lastIndex ? await this.io(this.raftLog.read(next, this.o.appendBytesMax ?? APPEND_BYTES_MAX_DEFAULT)) : EMPTY;
+    const prevIndex = entries.length > 0 ? rb.baseOffset(entries, 0) - 1 : next - 1;
+    const prevTerm = this.raftLog.termAt(prevIndex);
+    assert(prevTerm !== null, `leader has no term at ${prevIndex}`);
+    this.send({ ...this.envelope(to), kind: "append", prevIndex, prevTerm, commitIndex: this.commitIndex, entries });
+  }
+
+  private async onHeartbeatTick(): Promise<void> {
+    if (this.role !== "leader") return;
+    this.armHeartbeat();
+    for (const [id, p] of this.progress) {
+      const stalled = !p.inflight || this.now - p.sentMs >= this.o.timings.heartbeatIntervalMs;
+      if (p.match < this.raftLog.lastIndex && stalled) await this.sendAppend(id, p);
+      else this.sendHeartbeat(id, p);
+    }
+  }
+
+  private sendHeartbeat(to: NodeId, p: Progress): void {
+    const known = p.match >= this.raftLog.startOffset - 1;
+    const prevIndex = known ? p.match : NO_INDEX;
+    const prevTerm = known ? this.raftLog.termAt(p.match)! : NO_TERM;
+    this.send({ ...this.envelope(to), kind: "heartbeat", prevIndex, prevTerm, commitIndex: this.commitIndex });
+  }
+
+  // ---- leader: proposals and membership ----
+
+  private async appendQueued(): Promise<void> {
+    this.proposalsScheduled = false;
+    const items = this.queued;
+    this.queued = [];
+    let run: Array<{ batches: Uint8Array; resolve: (r: ProposeResult) => void }> = [];
+    for (const item of items) {
+      const refusal = this.refusal();
+      if (refusal !== null) {
+        item.resolve({ ok: false, error: refusal });
+        continue;
+      }
+      if (item.batches !== null) {
+        if (this.validProposal(item.batches)) run.push(item);
+        else item.resolve({ ok: false, error: "invalidBatch" });
+        continue;
+      }
+      await this.appendRun(run);
+      run = [];
+      await this.changeConfig(item.change, item.resolve);
+    }
+    await this.appendRun(run);
+  }
+
+  private refusal(): RaftError | null {
+    if (this.role !== "leader") return "notLeader";
+    if (this.transfer !== null) return "transferring";
+    return null;
+  }
+
+  private validProposal(batches: Uint8Array): boolean {
+    const check = rb.validateBatches(batches, this.o.logConfig?.maxMessageBytes ?? 1024 * 1024);
+    if (!check.ok) return false;
+    // Control batches are the group's own (configurations); a client may not write one.
+    return rb.scanBatches(batches, 0, (at) => (rb.attributes(batches, at) & rb.ATTR_CONTROL) === 0) === batches.length;
+  }
+
+  /** Appends proposals as one write and one fdatasync; each resolves when its last batch commits. */
+  private async appendRun(run: Array<{ batches: Uint8Array; resolve: (r: ProposeResult) => void }>): Promise<void> {
+    if (run.length === 0) return;
+    let next = this.raftLog.lastIndex + 1;
+    for (const item of run) {
+      rb.scanBatches(item.batches, 0, (at) => void (next += rb.lastOffsetDelta(item.batches, at) + 1));
+      this.pending.push({ index: next - 1, term: this.term, resolve: item.resolve });
+    }
+    const last = await this.io(this.raftLog.appendAsLeader(concatBytes(run.map((r) => r.batches)), this.term, this.now));
+    assert(last === next - 1, `leader append ended at ${last}, expected ${next - 1}`);
+    this.maybeCommit();
+    await this.replicate();
+  }
+
+  private async changeConfig(change: ConfigChange, resolve: (r: ProposeResult) => void): Promise<void> {
+    if (this.raftLog.config.index > this.commitIndex) return resolve({ ok: false, error: "configChangeInProgress" });
+    const next = this.nextConfig(change);
+    if (typeof next === "string") return resolve({ ok: false, error: next });
+    const last = await this.io(this.raftLog.appendAsLeader(configBatch(next, this.now), this.term, this.now));
+    this.pending.push({ index: last, term: this.term, resolve });
+    this.syncProgress();
+    this.maybeCommit();
+    await this.replicate();
+  }
+
+  /** The configuration after a single-server change, or why it is refused. */
+  private nextConfig(change: ConfigChange): RaftConfig | RaftError {
+    const { voters, learners } = this.config;
+    const { id } = change;
+    if (change.kind === "addLearner") return isMember(this.config, id) || id < 0 ? "invalidConfigChange" : { voters, learners: sortedIds([...learners, id]) };
+    if (change.kind === "promote") {
+      if (!learners.includes(id)) return "invalidConfigChange";
+      if ((this.progress.get(id)?.match ?? NO_INDEX) < this.commitIndex) return "learnerBehind";
+      return { voters: sortedIds([...voters, id]), learners: learners.filter((l) => l !== id) };
+    }
+    if (id === this.self || !isMember(this.config, id)) return "invalidConfigChange";
+    if (learners.includes(id)) return { voters, learners: learners.filter((l) => l !== id) };
+    const remaining = voters.filter((v) => v !== id);
+    const inTouch = remaining.filter((v) => v === this.self || this.isInTouch(v));
+    if (inTouch.length < majority(remaining.length)) return "wouldLoseQuorum";
+    return { voters: remaining, learners };
+  }
+
+  private isInTouch(id: NodeId): boolean {
+    const p = this.progress.get(id);
+    return p !== undefined && this.now - p.lastHeardMs < this.o.timings.electionTimeoutMs && p.match >= this.commitIndex;
+  }
+
+  // ---- leader: leadership transfer ----
+
+  private async startTransfer(to: NodeId, resolve: (r: TransferResult) => void): Promise<void> {
+    const refusal = this.refusal();
+    if (refusal !== null) return resolve({ ok: false, error: refusal });
+    if (to === this.self || !isVoter(this.config, to)) return resolve({ ok: false, error: "invalidTransferTarget" });
+    const token = ++this.transferToken;
+    this.transfer = { to, token, sent: false };
+    this.cancelTransfer = this.o.timers.after(this.o.timings.electionTimeoutMs, () =>
+      this.enqueue(() => {
+        if (this.transfer?.token === token) this.endTransfer();
+      }),
+    );
+    resolve({ ok: true });
+    const p = this.progress.get(to)!;
+    if (p.match === this.raftLog.lastIndex) this.maybeSendTimeoutNow(to, p);
+    else await this.sendAppend(to, p);
+  }
+
+  private maybeSendTimeoutNow(id: NodeId, p: Progress): void {
+    const t = this.transfer;
+    if (t === null || t.to !== id || t.sent || p.match !== this.raftLog.lastIndex) return;
+    t.sent = true;
+    this.send({ ...this.envelope(id), kind: "timeoutNow" });
+  }
+
+  private endTransfer(): void {
+    this.transfer = null;
+    this.transferToken++;
+    this.cancelTransfer?.();
+    this.cancelTransfer = null;
+  }
+}

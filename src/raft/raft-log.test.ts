@@ -1,0 +1,77 @@
+/** RaftLog over a PartitionLog on SimDisk: terms as partitionLeaderEpoch, truncation both ends, reset, and reopen after crashes. */
+import { expect, test } from "bun:test";
+import { ManualClock } from "../base/clock.ts";
+import { SimDisk } from "../io/sim-disk.ts";
+import * as rb from "../storage/record-batch.ts";
+import { configBatch } from "./config.ts";
+import { RaftLog } from "./raft-log.ts";
+import { writeLogStart } from "./snapshot.ts";
+import { entry } from "./test-cluster.ts";
+
+const boot = { voters: [1, 2, 3], learners: [] };
+const open = (disk: SimDisk) => RaftLog.open(disk, "/g", new ManualClock(0), boot, { segmentBytes: 400, segmentMs: 1e12, maxMessageBytes: 1 << 20 });
+
+async function filled(disk: SimDisk): Promise<RaftLog> {
+  const log = await open(disk);
+  await log.appendAsLeader(entry("a", 2), 1, 0); // 0..1
+  await log.appendAsLeader(configBatch({ voters: [1, 2, 3], learners: [4] }, 0), 1, 0); // 2
+  await log.appendAsLeader(entry("b", 3), 2, 0); // 3..5
+  await log.appendAsLeader(entry("c"), 4, 0); // 6
+  return log;
+}
+
+test("terms are stamped as partitionLeaderEpoch and looked up by offset; configurations are tracked", async () => {
+  const log = await filled(new SimDisk(1));
+  expect([log.lastIndex, log.lastTerm, log.durableIndex]).toEqual([6, 4, 6]);
+  expect([0, 1, 2, 3, 5, 6].map((i) => log.termAt(i))).toEqual([1, 1, 1, 2, 2, 4]);
+  expect([log.termAt(-1), log.termAt(7)]).toEqual([-1, null]);
+  expect([log.firstIndexOfTerm(2), log.lastIndexOfTerm(2), log.lastIndexOfTerm(3)]).toEqual([3, 5, null]);
+  expect(log.config).toEqual({ index: 2, config: { voters: [1, 2, 3], learners: [4] } });
+  expect(log.configAt(1)).toEqual(boot);
+  const bytes = await log.read(3, 1);
+  expect([rb.baseOffset(bytes), rb.partitionLeaderEpoch(bytes)]).toEqual([3, 2]);
+});
+
+test("suffix truncation drops terms and configurations after the cut, and survives a reopen", async () => {
+  const disk = new SimDisk(2);
+  const log = await filled(disk);
+  await log.truncateSuffix(2);
+  expect([log.lastIndex, log.lastTerm, log.config.index]).toEqual([1, 1, -1]);
+  await log.appendAsFollower(withOffsets(entry("d"), 2, 5), 0);
+  disk.crash();
+  const again = await open(disk);
+  expect((await again.entries()).map((e) => `${e.index}:${e.term}`)).toEqual(["1:1", "2:5"]);
+});
+
+test("prefix truncation keeps the term and configuration before the new start, durably", async () => {
+  const disk = new SimDisk(3);
+  const log = await filled(disk);
+  await log.truncatePrefix(3);
+  expect([log.startOffset, log.snapshotTerm, log.termAt(2), log.termAt(1)]).toEqual([3, 1, 1, null]);
+  expect(log.snapshotConfig).toEqual({ voters: [1, 2, 3], learners: [4] });
+  await expect(log.truncatePrefix(4)).rejects.toThrow("not a batch start");
+  disk.crash();
+  const again = await open(disk);
+  expect([again.startOffset, again.snapshotTerm, again.lastIndex, again.termAt(3)]).toEqual([3, 1, 6, 2]);
+  expect(again.config.config).toEqual({ voters: [1, 2, 3], learners: [4] });
+});
+
+test("reset to an offset (InstallSnapshot), also when a crash came between the record and the log reset", async () => {
+  const disk = new SimDisk(4);
+  const log = await filled(disk);
+  await log.resetTo({ startOffset: 100, prevTerm: 6, config: boot });
+  expect([log.startOffset, log.lastIndex, log.lastTerm, log.termAt(99)]).toEqual([100, 99, 6, 6]);
+  await log.appendAsFollower(withOffsets(entry("x"), 100, 7), 0);
+  // A second install, interrupted right after its record was written:
+  await writeLogStart(disk, "/g", { startOffset: 500, prevTerm: 8, config: boot });
+  disk.crash();
+  const again = await open(disk);
+  expect([again.startOffset, again.lastIndex, again.snapshotTerm]).toEqual([500, 499, 8]);
+});
+
+/** A batch carrying its leader-assigned offsets and term, as a follower receives it. */
+function withOffsets(bytes: Uint8Array, base: number, term: number): Uint8Array {
+  rb.setBaseOffset(bytes, base);
+  rb.setPartitionLeaderEpoch(bytes, term);
+  return bytes;
+}
