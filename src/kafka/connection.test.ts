@@ -1,6 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { AssertionError } from "../base/assert.ts";
+import { ManualClock } from "../base/clock.ts";
 import { limits } from "../base/limits.ts";
+import { ManualTimers } from "../base/manual-timers.ts";
+import { MemoryBudget } from "../base/memory-budget.ts";
+import type { Timers } from "../base/timers.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { Connection, type FrameResult } from "./connection.ts";
 
@@ -11,7 +15,11 @@ function frame(payload: number[]): Uint8Array {
   return out;
 }
 
-function harness(dispatch: (frame: Uint8Array) => Promise<FrameResult>, limitBytes = 1024) {
+function harness(
+  dispatch: (frame: Uint8Array) => Promise<FrameResult>,
+  limitBytes = 1024,
+  { budget = new MemoryBudget(1024 * 1024), unsentBytesMax = 1024 * 1024, timers = new ManualTimers(new ManualClock()) as Timers } = {},
+) {
   const written: number[] = [];
   const state = { closed: false, badInput: [] as string[], broken: [] as unknown[], acceptBytes: Infinity, paused: false, socketClosed: false };
   const connection = new Connection(
@@ -27,11 +35,17 @@ function harness(dispatch: (frame: Uint8Array) => Promise<FrameResult>, limitByt
       resume: () => (state.paused = false),
     },
     dispatch,
-    limitBytes,
-    (reason) => state.badInput.push(reason),
-    (error) => state.broken.push(error),
+    {
+      requestBytesMax: limitBytes,
+      budget,
+      unsentBytesMax,
+      frameTimeoutMs: 1000,
+      timers,
+      onBadInput: (reason) => state.badInput.push(reason),
+      onBroken: (error) => state.broken.push(error),
+    },
   );
-  return { connection, written, state };
+  return { connection, written, state, budget };
 }
 
 describe("Connection", () => {

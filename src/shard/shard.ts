@@ -6,6 +6,8 @@ import type { TCPSocketListener } from "bun";
 import type { Servers } from "../base/calls.ts";
 import { systemClock } from "../base/clock.ts";
 import { systemTimers } from "../base/timers.ts";
+import { limits } from "../base/limits.ts";
+import { MemoryBudget } from "../base/memory-budget.ts";
 import { logger, type Logger } from "../base/log.ts";
 import type { ControllerCallName, ControllerCalls } from "../cluster/controller-calls.ts";
 import { MetadataTable, type MetadataUpdate } from "../cluster/metadata.ts";
@@ -41,6 +43,7 @@ export class Shard {
   private readonly pinned: boolean;
   private readonly disk: Disk;
   private listener: TCPSocketListener<Connection> | null = null;
+  private readonly requestMemory: MemoryBudget;
   /** Lives as long as the shard: one controller call per block of ids, not per InitProducerId. */
   private readonly producerIds = new ProducerIdPool(() => this.callController("allocateProducerIds", {}));
 
@@ -52,6 +55,8 @@ export class Shard {
     useNativeCrc32c(nativeCrc);
     if (!nativeCrc && init.shardId === 0) this.log.info("CRC-32C runs in JS: the native shim is not built or the CPU lacks SSE4.2");
     this.table = MetadataTable.fromSnapshot(init.metadata);
+    // A frame must fit the budget whole, or it could never be read.
+    this.requestMemory = new MemoryBudget(Math.max(init.props.kafka_request_memory_per_shard_bytes, init.props.kafka_request_max_bytes + limits.frameBufferInitialBytes));
     this.disk = openDisk(init.io);
     this.local = new LocalPartitions({
       shardId: init.shardId,
@@ -116,6 +121,9 @@ export class Shard {
       port: this.init.kafkaAddr.port,
       dispatch: createDispatcher(context, this.stats, this.log),
       requestBytesMax: this.init.props.kafka_request_max_bytes,
+      budget: this.requestMemory,
+      unsentBytesMax: this.init.props.kafka_connection_unsent_bytes_max,
+      frameTimeoutMs: this.init.props.kafka_request_read_timeout_ms,
       stats: this.stats,
       log: this.log,
     });
