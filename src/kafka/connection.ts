@@ -170,10 +170,9 @@ export class Connection implements BudgetHolder {
 
   private armDeadline(): void {
     const { timers, frameTimeoutMs } = this.options;
+    // Kept while we do not read too: a slow sender paused for memory must still go in time.
     this.frameDeadline = timers.after(frameTimeoutMs, () => {
       this.frameDeadline = null;
-      // Not the client's fault while we are the ones not reading: wait another round.
-      if (this.paused) return this.armDeadline();
       this.reject(`request frame not complete ${frameTimeoutMs} ms after its first byte`);
     });
   }

@@ -23,7 +23,7 @@ export function listenKafka(options: {
   log: Logger;
 }): TCPSocketListener<Connection> {
   const { log, stats } = options;
-  const dropped = new RateLimitedWarn(log, "closing connection after bad input", {
+  const dropped = new RateLimitedWarn(log, "closing connection", {
     burst: BAD_INPUT_WARN_BURST,
     intervalMs: BAD_INPUT_WARN_INTERVAL_MS,
     clock: systemClock,
