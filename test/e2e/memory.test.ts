@@ -179,3 +179,21 @@ test("slow 100 MiB frames and never-read answers stay within the budget; a produ
   const warnLines = broker.stderr().split("\n").filter((line) => line.includes("WARN")).length;
   expect(warnLines).toBeLessThan(50);
 });
+
+test("a 100 MB admin body of '[' is refused by its size at once, and readiness answers meanwhile", async () => {
+  const huge = new Uint8Array(100 * 1000 * 1000).fill(0x5b);
+  const start = performance.now();
+  const posting = fetch(`${broker.adminUrl}/v1/partitions/kafka/big/0/shard`, { method: "POST", headers: { "content-type": "application/json" }, body: huge }).then(
+    async (r) => ({ status: r.status, ms: performance.now() - start, text: await r.text() }),
+    (error: unknown) => ({ status: -1, ms: performance.now() - start, text: String(error) }), // the broker may close before taking it all
+  );
+  const readyStart = performance.now();
+  const ready = await fetch(`${broker.adminUrl}/v1/status/ready`);
+  const readyMs = performance.now() - readyStart;
+  const posted = await posting;
+  console.log(`100 MB body: ${posted.status} after ${posted.ms.toFixed(0)} ms; ready answered in ${readyMs.toFixed(0)} ms`);
+  expect(ready.status).toBe(200);
+  expect(readyMs).toBeLessThan(1000);
+  expect(posted.status === 413 || posted.status === -1).toBe(true);
+  expect(posted.ms).toBeLessThan(3000);
+});
