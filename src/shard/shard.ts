@@ -2,7 +2,6 @@
  * One shard: a Worker pinned to one core that owns its partitions, serves Kafka connections
  * on the shared port, and reaches other shards only through its channels.
  */
-import type { TCPSocketListener } from "bun";
 import type { Servers } from "../base/calls.ts";
 import { systemClock } from "../base/clock.ts";
 import { systemTimers } from "../base/timers.ts";
@@ -13,12 +12,11 @@ import type { ControllerCallName, ControllerCalls } from "../cluster/controller-
 import { MetadataTable, type MetadataUpdate } from "../cluster/metadata.ts";
 import { closeDisk, openDisk } from "../io/backend.ts";
 import type { Disk } from "../io/disk.ts";
-import type { Connection } from "../kafka/connection.ts";
 import { createDispatcher } from "../kafka/dispatcher.ts";
 import { FetchSessionCache } from "../kafka/fetch-sessions.ts";
 import type { BrokerContext } from "../kafka/handler.ts";
 import { ProducerIdPool } from "../kafka/producer-id-pool.ts";
-import { listenKafka } from "../kafka/server.ts";
+import { listenKafka, type KafkaListener } from "../kafka/server.ts";
 import { currentCore, pinThisThreadToCore } from "../native/libc.ts";
 import { loadNativeCrc32c } from "../native/crc32c.ts";
 import { useNativeCrc32c } from "../base/crc32c.ts";
@@ -42,7 +40,7 @@ export class Shard {
   private readonly log: Logger;
   private readonly pinned: boolean;
   private readonly disk: Disk;
-  private listener: TCPSocketListener<Connection> | null = null;
+  private listener: KafkaListener | null = null;
   private readonly requestMemory: MemoryBudget;
   /** Lives as long as the shard: one controller call per block of ids, not per InitProducerId. */
   private readonly producerIds = new ProducerIdPool(() => this.callController("allocateProducerIds", {}));
