@@ -112,7 +112,7 @@ export class Shard {
   async start(): Promise<void> {
     await this.local.sync(this.table);
     await this.groups.start();
-    this.local.startHousekeeping();
+    await this.local.startHousekeeping();
     const context = this.brokerContext();
     this.listener = listenKafka({
       host: this.init.kafkaAddr.host,
