@@ -33,7 +33,7 @@ export const propertyDefs = {
   kafka_request_memory_per_shard_bytes: { kind: "int", default: 256 * MiB, min: 1 * MiB, description: "Bytes each shard gives to requests being read or waiting to be served and answers waiting to be sent (Kafka's queued.max.request.bytes, per shard); past it connections wait, and those stuck holding the most are closed" },
   kafka_connection_unsent_bytes_max: { kind: "int", default: 64 * MiB, min: 64 * 1024, description: "Answer bytes one connection may have waiting for its client to read; past it no more of its requests are read or served" },
   kafka_request_read_timeout_ms: { kind: "int", default: 60_000, min: 10, description: "A request frame must arrive whole this long after its first byte, or the connection is closed (slow senders)" },
-  storage_min_free_bytes: { kind: "int", default: -1, min: -1, description: "Produce is refused while the data dir's file system has fewer free bytes (-1: the smaller of 1 GiB and 5% of it); reads go on" },
+  storage_min_free_bytes: { kind: "int", default: -1, min: -1, description: "Produce is refused while the data dir's file system has fewer free bytes (-1: the smaller of 1 GiB and 5% of it; 0: off); reads go on" },
   storage_space_check_interval_ms: { kind: "int", default: 1000, min: 10, description: "How often each shard reads the data dir's free space (statfs)" },
   group_min_session_timeout_ms: { kind: "int", default: 6000, min: 1, description: "Shortest session timeout a group member may ask for" },
   group_max_session_timeout_ms: { kind: "int", default: 300_000, min: 1, description: "Longest session timeout a group member may ask for" },

@@ -41,3 +41,11 @@ test("appends are counted between checks, refused before they would pass the min
   g.stop();
   expect(timers.pendingCount).toBe(0);
 });
+
+test("a minimum of 0 turns the guard off: only ENOSPC itself refuses", async () => {
+  const { disk, guard: g } = guard(0);
+  disk.spaceReported = { totalBytes: 100 * MiB, freeBytes: 0 };
+  await g.start();
+  expect(g.refusal(10 * MiB)).toBeNull();
+  g.stop();
+});

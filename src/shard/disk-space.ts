@@ -45,6 +45,7 @@ export class DiskSpaceGuard {
 
   /** Why an append of `bytes` must be refused now, or null (and the bytes are counted). Logs each change. */
   refusal(bytes: number): string | null {
+    if (this.options.minFreeBytes === 0) return null; // off: a full disk is met by ENOSPC and the log's retry
     const refuse = this.low || this.freeAtCheck - this.appendedSinceCheck - bytes < this.minFree;
     if (refuse !== this.refusing) {
       const fields = { freeBytes: this.freeAtCheck - this.appendedSinceCheck, minFreeBytes: this.minFree };

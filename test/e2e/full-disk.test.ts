@@ -63,7 +63,7 @@ async function runFullDisk(io: "uring" | "posix", mountDir: string): Promise<voi
   await using broker = await startBroker({
     dataParent: mountDir,
     extraArgs: ["--io", io],
-    // storage_min_free_bytes 0: this test is about running into ENOSPC itself.
+    // storage_min_free_bytes 0 (off): this test is about running into ENOSPC itself.
     sets: { storage_min_free_bytes: 0, auto_create_topics_enabled: true, default_topic_partitions: PARTITION_ACKS.length, log_segment_size: 2 * 1024 * 1024 },
   });
   const producerClient = await WireClient.connect(broker.kafkaPort);
