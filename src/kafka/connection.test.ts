@@ -223,4 +223,18 @@ describe("Connection", () => {
     connection.receive(new Uint8Array([...frame([1]), ...frame([2])]));
     expect(timers.pendingCount).toBe(0);
   });
+
+  test("a connection shed for memory while reading gives back every byte it held", () => {
+    const budget = new MemoryBudget(256 * 1024);
+    const { connection, state } = harness(async () => null, 1024 * 1024, { budget });
+    const head = new Uint8Array(4 + 200 * 1024);
+    new DataView(head.buffer).setInt32(0, 1000 * 1024); // a frame it will never finish
+    connection.receive(head);
+    expect(budget.usedBytes).toBe(200 * 1024);
+    connection.receive(new Uint8Array(100 * 1024)); // needs 400 KiB: only stuck bytes hold the budget, so it is shed
+    expect(state.closed).toBe(true);
+    expect(state.badInput[0]).toContain("memory budget");
+    expect(budget.usedBytes).toBe(0);
+    expect(budget.shedCount).toBe(1);
+  });
 });

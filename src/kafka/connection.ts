@@ -107,7 +107,7 @@ export class Connection implements BudgetHolder {
         continue;
       }
       const next = this.fillBody(data, position);
-      if (next < 0) return position; // no memory for more of this frame now
+      if (next < 0) return this.closed ? data.length : position; // no memory now (or this connection was shed for it)
       position = next;
     }
     if (this.closed) return data.length;
