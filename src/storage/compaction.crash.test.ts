@@ -48,6 +48,7 @@ class CrashingDisk implements Disk {
   remove = async (p: string) => (this.step(), this.inner.remove(p));
   rename = async (a: string, b: string) => (this.step(), this.inner.rename(a, b));
   exists = (p: string) => this.inner.exists(p);
+  space = (dir: string) => this.inner.space(dir);
   syncDir = async (d: string) => (this.step(), this.inner.syncDir(d));
 }
 
