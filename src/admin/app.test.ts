@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { createAdminApp, type AdminBackend } from "./app.ts";
+import { ADMIN_BODY_BYTES_MAX, createAdminApp, type AdminBackend } from "./app.ts";
 import type { PartitionDetails } from "../shard/control.ts";
 
 const partition: PartitionDetails = { topic: "t", partition: 1, shard: 0, highWatermark: 42, logStartOffset: 3, sizeBytes: 4096 };
@@ -45,6 +45,50 @@ test("moving a partition: good target, bad target, bad body", async () => {
 });
 
 test("rebalance_cores returns the moves it made", async () => {
-  const response = await createAdminApp(backend()).request("/v1/partitions/rebalance_cores", { method: "POST" });
+  const response = await createAdminApp(backend()).request("/v1/partitions/rebalance_cores", { method: "POST", headers: { "content-type": "application/json" } });
   expect((await response.json()) as unknown).toEqual({ moves: [{ topic: "t", partition: 1, from: 0, to: 1 }] });
+});
+
+test("changes without a JSON content type are refused, so a web page cannot send them cross-site", async () => {
+  let moves = 0;
+  const app = createAdminApp(backend({ movePartition: async () => (moves++, { ok: true, move: null }) }));
+  for (const type of [undefined, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonp"]) {
+    const headers: Record<string, string> = type ? { "content-type": type } : {};
+    const response = await app.request("/v1/partitions/kafka/t/1/shard", { method: "POST", headers, body: '{"shard":1}' });
+    expect(response.status).toBe(415);
+  }
+  expect((await app.request("/v1/partitions/rebalance_cores", { method: "POST" })).status).toBe(415);
+  expect(moves).toBe(0);
+  const ok = await app.request("/v1/partitions/kafka/t/1/shard", { method: "POST", headers: { "content-type": "application/json; charset=utf-8" }, body: '{"shard":1}' });
+  expect(ok.status).toBe(200);
+  expect(moves).toBe(1);
+});
+
+test("partition numbers are strict decimal integers", async () => {
+  const app = createAdminApp(backend());
+  for (const bad of ["0x1", "1.0", "1e0", "+1", "01", " 1", "99999999999", "-1"]) {
+    expect((await app.request(`/v1/partitions/kafka/t/${encodeURIComponent(bad)}`)).status).toBe(404);
+    const post = await app.request(`/v1/partitions/kafka/t/${encodeURIComponent(bad)}/shard`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"shard":1}' });
+    expect(post.status).toBe(400);
+  }
+  expect((await app.request("/v1/partitions/kafka/t/1")).status).toBe(200);
+});
+
+test("a body over the limit is refused by its size before it is parsed", async () => {
+  const app = createAdminApp(backend());
+  const huge = "[".repeat(ADMIN_BODY_BYTES_MAX + 1);
+  const declared = await app.request("/v1/partitions/kafka/t/1/shard", { method: "POST", headers: { "content-type": "application/json" }, body: huge });
+  expect(declared.status).toBe(413);
+  // Streamed with no length given: cut off once the limit is passed.
+  let sent = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent > 100 * 1024 * 1024) return controller.close();
+      sent += 64 * 1024;
+      controller.enqueue(new Uint8Array(64 * 1024).fill(0x5b));
+    },
+  });
+  const streamed = await app.request(new Request("http://admin/v1/partitions/kafka/t/1/shard", { method: "POST", headers: { "content-type": "application/json" }, body: stream, duplex: "half" } as RequestInit));
+  expect(streamed.status).toBe(413);
+  expect(sent).toBeLessThan(1024 * 1024);
 });

@@ -1,5 +1,6 @@
 /** The admin HTTP API (Hono), served from the main thread. */
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { MoveOutcome } from "../cluster/controller.ts";
 import type { PartitionMove } from "../cluster/balance.ts";
 import type { PartitionDetails } from "../shard/control.ts";
@@ -16,8 +17,14 @@ export interface AdminBackend {
   rebalanceCores(): Promise<PartitionMove[]>;
 }
 
+/** Largest admin request body: every body the API takes is a few bytes of JSON. */
+export const ADMIN_BODY_BYTES_MAX = 64 * 1024;
+
 export function createAdminApp(backend: AdminBackend): Hono {
   const app = new Hono();
+  app.use(requireJsonOnChanges);
+  // By Content-Length before anything is read, else while the body streams in: never parsed whole.
+  app.use(bodyLimit({ maxSize: ADMIN_BODY_BYTES_MAX, onError: (c) => c.json({ message: `body over ${ADMIN_BODY_BYTES_MAX} bytes`, code: 413 }, 413) }));
 
   app.get("/v1/status/ready", (c) => (backend.isReady() ? c.json({ status: "ready" }) : c.json({ status: "booting" }, 503)));
 
@@ -26,16 +33,18 @@ export function createAdminApp(backend: AdminBackend): Hono {
   app.get("/v1/partitions", async (c) => c.json((await backend.partitions()).map(describePartition)));
 
   app.get("/v1/partitions/kafka/:topic/:partition", async (c) => {
-    const partition = Number(c.req.param("partition"));
-    const details = Number.isInteger(partition) ? await backend.partition(c.req.param("topic"), partition) : null;
+    const partition = partitionNumber(c.req.param("partition"));
+    const details = partition !== null ? await backend.partition(c.req.param("topic"), partition) : null;
     return details ? c.json(describePartition(details)) : c.json({ message: "no such partition", code: 404 }, 404);
   });
 
   app.post("/v1/partitions/kafka/:topic/:partition/shard", async (c) => {
+    const partition = partitionNumber(c.req.param("partition"));
+    if (partition === null) return c.json({ message: "partition must be a decimal integer", code: 400 }, 400);
     const body = await c.req.json().catch(() => null);
     const target = body?.shard ?? body?.target;
-    if (typeof target !== "number") return c.json({ message: 'body must be {"shard": N}', code: 400 }, 400);
-    const outcome = await backend.movePartition(c.req.param("topic"), Number(c.req.param("partition")), target);
+    if (!Number.isSafeInteger(target)) return c.json({ message: 'body must be {"shard": N}', code: 400 }, 400);
+    const outcome = await backend.movePartition(c.req.param("topic"), partition, target);
     if (!outcome.ok) return c.json({ message: outcome.error, code: 400 }, 400);
     return c.json({ moved: outcome.move !== null, ...outcome.move });
   });
@@ -48,6 +57,30 @@ export function createAdminApp(backend: AdminBackend): Hono {
   });
 
   return app;
+}
+
+const CHANGE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+const JSON_TYPE = /^application\/json\s*(;|$)/i;
+
+/**
+ * A change must say its body is JSON, even when it has none: a web page can send a form or
+ * text/plain cross-site without asking, but application/json needs a CORS preflight, which
+ * this API never grants.
+ */
+const requireJsonOnChanges: MiddlewareHandler = async (c, next) => {
+  if (CHANGE_METHODS.has(c.req.method) && !JSON_TYPE.test(c.req.header("content-type") ?? "")) {
+    return c.json({ message: "changes must be sent with content-type application/json", code: 415 }, 415);
+  }
+  await next();
+};
+
+const PARTITION_MAX = 2 ** 31 - 1;
+
+/** A partition number as written in a path: plain decimal digits only (not 0x1, 1.0, 1e0, +1 or 01). */
+export function partitionNumber(text: string): number | null {
+  if (!/^(0|[1-9][0-9]{0,9})$/.test(text)) return null;
+  const value = Number(text);
+  return value <= PARTITION_MAX ? value : null;
 }
 
 function describeShard(s: ShardStatsSnapshot) {

@@ -5,6 +5,8 @@
 export const limits = {
   /** Largest request frame accepted from a client (Kafka's socket.request.max.bytes default). */
   requestBytesMax: 100 * 1024 * 1024,
+  /** First buffer a frame arriving in pieces gets; it doubles as bytes come, up to the frame's size. */
+  frameBufferInitialBytes: 64 * 1024,
   /** Largest array count or string length decoded from the network before the bytes are checked. */
   arrayCountMax: 1_000_000,
   /** Requests decoded but not yet answered on one connection; past this the connection stops reading. */

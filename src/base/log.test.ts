@@ -1,5 +1,7 @@
 import { afterEach, expect, test } from "bun:test";
-import { configureLog, escapeControl, formatLine, textValue } from "./log.ts";
+import { ManualClock } from "./clock.ts";
+import { configureLog, escapeControl, formatLine, RateLimitedWarn, textValue, type Logger } from "./log.ts";
+import { ManualTimers } from "./manual-timers.ts";
 
 afterEach(() => configureLog({ format: "text" }));
 
@@ -40,4 +42,23 @@ test("JSON lines escape line separators as well as newlines", () => {
   const line = formatLine("warn", "kafka", "m", { clientId: "a\u2028b\nc" });
   expect(line).not.toMatch(/[\n\u2028]/);
   expect(JSON.parse(line).clientId).toBe("a\u2028b\nc");
+});
+
+test("a rate-limited warning writes its burst, then one 'N similar suppressed' line when the interval ends", () => {
+  const clock = new ManualClock(1_000);
+  const timers = new ManualTimers(clock);
+  const lines: string[] = [];
+  const sink: Logger = { debug() {}, info() {}, error() {}, warn: (m, f) => lines.push(`${m} ${JSON.stringify(f)}`) };
+  const warn = new RateLimitedWarn(sink, "closing connection after bad input", { burst: 3, intervalMs: 10_000, clock, timers });
+  for (let i = 0; i < 1000; i++) warn.warn({ n: i });
+  expect(lines).toHaveLength(3);
+  timers.advance(9_999);
+  expect(lines).toHaveLength(3);
+  timers.advance(1);
+  expect(lines).toHaveLength(4);
+  expect(lines[3]).toStartWith("997 similar suppressed");
+  warn.warn({ n: 1000 }); // a new interval: written again
+  expect(lines).toHaveLength(5);
+  timers.advance(60_000);
+  expect(lines).toHaveLength(5); // nothing suppressed: no extra line
 });

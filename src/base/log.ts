@@ -1,4 +1,7 @@
 /** One line per event on stderr; `json` for machines. Every thread logs through this. */
+import type { Clock } from "./clock.ts";
+import type { Timers } from "./timers.ts";
+
 export type LogFormat = "text" | "json";
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -62,4 +65,49 @@ export function escapeControl(text: string): string {
     if (c === "\t") return "\\t";
     return "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0");
   });
+}
+
+/**
+ * Warnings about one kind of bad input, at most `burst` lines per `intervalMs`; the rest are
+ * counted and reported as one "N similar suppressed" line when the next interval opens (or
+ * when the next such warning comes after it), so a fuzzer or a flood cannot fill the disk.
+ */
+export class RateLimitedWarn {
+  private windowStartMs = -Infinity;
+  private inWindow = 0;
+  private suppressed = 0;
+  private cancelReport: (() => void) | null = null;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly message: string,
+    private readonly options: { burst: number; intervalMs: number; clock: Clock; timers: Timers },
+  ) {}
+
+  warn(fields?: Record<string, unknown>): void {
+    const now = this.options.clock.nowMs();
+    if (now - this.windowStartMs >= this.options.intervalMs) {
+      this.reportSuppressed();
+      this.windowStartMs = now;
+      this.inWindow = 0;
+    }
+    if (this.inWindow < this.options.burst) {
+      this.inWindow++;
+      this.log.warn(this.message, fields);
+      return;
+    }
+    this.suppressed++;
+    this.cancelReport ??= this.options.timers.after(this.windowStartMs + this.options.intervalMs - now, () => {
+      this.cancelReport = null;
+      this.reportSuppressed();
+    });
+  }
+
+  private reportSuppressed(): void {
+    this.cancelReport?.();
+    this.cancelReport = null;
+    if (this.suppressed === 0) return;
+    this.log.warn(`${this.suppressed} similar suppressed`, { message: this.message, intervalMs: this.options.intervalMs });
+    this.suppressed = 0;
+  }
 }

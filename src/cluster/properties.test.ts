@@ -18,7 +18,9 @@ test("set parses by kind and rejects unknown names and bad values, naming them",
   expect(() => setProperty(props, "default_topic_partitions", "x")).toThrow("default_topic_partitions");
   expect(() => setProperty(props, "default_topic_partitions", "0")).toThrow(">= 1");
   expect(() => setProperty(props, "auto_create_topics_enabled", "yes")).toThrow("true or false");
-  expect(() => setProperty(props, "log_cleanup_policy", "compact")).toThrow("delete");
+  expect(() => setProperty(props, "log_cleanup_policy", "shred")).toThrow("delete");
+  setProperty(props, "log_cleanup_policy", "compact,delete");
+  expect(props.log_cleanup_policy).toBe("compact,delete");
 });
 
 test("config file: name: value lines with comments", () => {

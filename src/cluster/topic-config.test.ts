@@ -57,8 +57,7 @@ describe("the topic config catalogue", () => {
     ["message.format.version", "banana", "Kafka version"],
     ["min.insync.replicas", "0", "at least 1"],
     ["flush.messages", "0", "at least 1"],
-    ["cleanup.policy", "compact", "compaction"],
-    ["cleanup.policy", "compact,delete", "compaction"],
+    ["cleanup.policy", "", "must name a policy"],
     ["cleanup.policy", "shred", "delete and compact"],
     ["remote.storage.enable", "true", "tiered storage"],
   ])("%s=%s is refused, naming the config (%s)", (name, value, why) => {
@@ -70,6 +69,18 @@ describe("the topic config catalogue", () => {
   test("an unknown name is refused, naming it", () => {
     expect(validateTopicConfigs({ "retention.ms": "1000", "no.such.config": "1" })).toBe("unknown topic config 'no.such.config'");
     expect(topicConfigProblem("__proto__", "1")).toBe("unknown topic config '__proto__'");
+  });
+
+  test("cleanup.policy compact, delete and both are taken; the compaction settings reach the log", () => {
+    for (const value of ["compact", "delete", "compact,delete", "delete, compact"]) expect(topicConfigProblem("cleanup.policy", value)).toBeNull();
+    const props = defaultProperties();
+    const compacted = effectiveTopicConfig(props, { "cleanup.policy": "compact", "delete.retention.ms": "100", "min.compaction.lag.ms": "5", "max.compaction.lag.ms": "60000", "min.cleanable.dirty.ratio": "0.25" });
+    expect(compacted.cleanup).toEqual({ delete: false, compact: true, deleteRetentionMs: 100, minCompactionLagMs: 5, maxCompactionLagMs: 60000, minCleanableDirtyRatio: 0.25 });
+    expect(compacted.segmentMs).toBe(60000); // rolls by max.compaction.lag.ms (KIP-354)
+    expect(effectiveTopicConfig(props, { "cleanup.policy": "compact,delete" }).cleanup).toMatchObject({ delete: true, compact: true });
+    expect(effectiveTopicConfig(props, {}).cleanup).toMatchObject({ delete: true, compact: false });
+    props.log_cleanup_policy = "compact";
+    expect(effectiveTopicConfig(props, {}).cleanup).toMatchObject({ delete: false, compact: true });
   });
 
   test("min.compaction.lag.ms may not exceed max.compaction.lag.ms", () => {

@@ -2,9 +2,9 @@
  * Topic-level configs (Kafka 3.9's full set, by Kafka's names): each one's type, range, default,
  * the broker config that sets its default, and what skua does with it. The configs that act on
  * one node act; those that only matter with replication, compaction or tiered storage are
- * checked, stored and reported. `cleanup.policy=compact` and `remote.storage.enable=true` are
- * refused until compaction and tiered storage exist.
+ * checked, stored and reported. `remote.storage.enable=true` is refused until tiered storage exists.
  */
+import type { CleanupConfig } from "../storage/partition-log.ts";
 import type { ClusterProperties, PropertyName } from "./properties.ts";
 
 export interface EffectiveTopicConfig {
@@ -14,6 +14,8 @@ export interface EffectiveTopicConfig {
   segmentMs: number;
   maxMessageBytes: number;
   cleanupPolicy: string;
+  /** cleanup.policy as flags, with the compaction settings (the log's `cleanup`). */
+  cleanup: CleanupConfig;
   /** `producer`, `uncompressed`, `gzip`, `snappy`, `lz4` or `zstd`. */
   compressionType: string;
   compressionGzipLevel: number;
@@ -65,8 +67,7 @@ const cleanupPolicy: Check = (v) => {
   const policies = items(v);
   const unknown = policies.find((p) => p !== "delete" && p !== "compact");
   if (unknown !== undefined) return `must be a list of delete and compact, got '${unknown}'`;
-  if (policies.includes("compact")) return "asks for compact, but log compaction is not supported yet (use delete)";
-  if (policies.length === 0) return "must name a policy (delete)";
+  if (policies.length === 0) return "must name a policy (delete, compact or compact,delete)";
   return null;
 };
 
@@ -83,12 +84,12 @@ const ON_ONE_NODE = "skua stores and reports it; it does not change how a single
 
 /** Every topic config Kafka 3.9 defines. */
 export const topicConfigDefs: Record<string, TopicConfigDef> = {
-  "cleanup.policy": { type: "LIST", brokerName: "log.cleanup.policy", property: "log_cleanup_policy", kafkaDefault: "delete", check: cleanupPolicy, documentation: "What happens to old segments: delete removes them past retention.ms or retention.bytes. compact is not supported yet." },
+  "cleanup.policy": { type: "LIST", brokerName: "log.cleanup.policy", property: "log_cleanup_policy", kafkaDefault: "delete", check: cleanupPolicy, documentation: "What happens to old segments: delete removes them past retention.ms or retention.bytes; compact keeps the latest record of each key (compaction runs in the background); compact,delete does both." },
   "compression.type": { type: "STRING", brokerName: "compression.type", property: "log_compression_type", kafkaDefault: "producer", check: oneOf("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"), documentation: "The compression batches are stored with: producer keeps what the producer sent; any other codec makes the broker recompress batches to it." },
   "compression.gzip.level": { type: "INT", brokerName: "compression.gzip.level", kafkaDefault: "-1", check: gzipLevel, documentation: "gzip level used when compression.type is gzip (-1: the codec's default)." },
   "compression.lz4.level": { type: "INT", brokerName: "compression.lz4.level", kafkaDefault: "9", check: between(1, 17), documentation: "lz4 level used when compression.type is lz4; skua stores and reports it, and its lz4 encoder (lz4js) has a single fast level." },
   "compression.zstd.level": { type: "INT", brokerName: "compression.zstd.level", kafkaDefault: "3", check: between(-131072, 22), documentation: "zstd level used when compression.type is zstd." },
-  "delete.retention.ms": { type: "LONG", brokerName: "log.cleaner.delete.retention.ms", kafkaDefault: "86400000", check: atLeast(0), documentation: `How long delete tombstones are kept on compacted topics; ${STORED} compaction.` },
+  "delete.retention.ms": { type: "LONG", brokerName: "log.cleaner.delete.retention.ms", kafkaDefault: "86400000", check: atLeast(0), documentation: "How long delete tombstones (null values) are kept on compacted topics: compaction removes them once their segment is this old." },
   "file.delete.delay.ms": { type: "LONG", brokerName: "log.segment.delete.delay.ms", kafkaDefault: "60000", check: atLeast(0), documentation: `How long a deleted segment file waits before removal; ${ON_ONE_NODE} deletes segments (at once, after readers let go).` },
   "flush.messages": { type: "LONG", brokerName: "log.flush.interval.messages", kafkaDefault: LONG_MAX, check: atLeast(1), documentation: `Records between forced fsyncs; ${ON_ONE_NODE} syncs: acks=-1 writes are fdatasync'ed by group commit before they are acknowledged.` },
   "flush.ms": { type: "LONG", brokerName: "log.flush.interval.ms", kafkaDefault: LONG_MAX, check: atLeast(0), documentation: `Time between forced fsyncs; ${ON_ONE_NODE} syncs: acks=-1 writes are fdatasync'ed by group commit before they are acknowledged.` },
@@ -97,7 +98,7 @@ export const topicConfigDefs: Record<string, TopicConfigDef> = {
   "leader.replication.throttled.replicas": { type: "LIST", brokerName: null, kafkaDefault: "", check: throttledReplicas, documentation: `Replicas whose leader-side replication is throttled; ${STORED} replication.` },
   "local.retention.bytes": { type: "LONG", brokerName: "log.local.retention.bytes", kafkaDefault: "-2", check: atLeast(-2), documentation: `Bytes kept on local disk when tiered storage is on (-2: retention.bytes); ${STORED} tiered storage.` },
   "local.retention.ms": { type: "LONG", brokerName: "log.local.retention.ms", kafkaDefault: "-2", check: atLeast(-2), documentation: `Time kept on local disk when tiered storage is on (-2: retention.ms); ${STORED} tiered storage.` },
-  "max.compaction.lag.ms": { type: "LONG", brokerName: "log.cleaner.max.compaction.lag.ms", kafkaDefault: LONG_MAX, check: atLeast(1), documentation: `Longest a record stays ineligible for compaction; ${STORED} compaction.` },
+  "max.compaction.lag.ms": { type: "LONG", brokerName: "log.cleaner.max.compaction.lag.ms", kafkaDefault: LONG_MAX, check: atLeast(1), documentation: "Longest a record stays ineligible for compaction: a dirty segment this old is compacted whatever the dirty ratio, and the active segment rolls at least this often." },
   "max.message.bytes": { type: "INT", brokerName: "message.max.bytes", property: "kafka_batch_max_bytes", kafkaDefault: "1048588", check: atLeast(64), documentation: "The largest record batch the topic accepts (after compression); larger ones get MESSAGE_TOO_LARGE." },
   "message.downconversion.enable": { type: "BOOLEAN", brokerName: "log.message.downconversion.enable", kafkaDefault: "true", documentation: "Whether Fetch requests of old versions may get batches converted down to the message format they read; skua stores and reports it." },
   "message.format.version": { type: "STRING", brokerName: "log.message.format.version", kafkaDefault: "3.0-IV1", check: formatVersion, documentation: "Deprecated in Kafka 3.x: ignored for inter-broker versions 3.0 and later; skua stores and reports it and always writes format v2 batches." },
@@ -105,8 +106,8 @@ export const topicConfigDefs: Record<string, TopicConfigDef> = {
   "message.timestamp.before.max.ms": { type: "LONG", brokerName: "log.message.timestamp.before.max.ms", kafkaDefault: LONG_MAX, check: atLeast(0), documentation: "How far before the broker's clock a CreateTime record timestamp may be; earlier ones get INVALID_TIMESTAMP." },
   "message.timestamp.difference.max.ms": { type: "LONG", brokerName: "log.message.timestamp.difference.max.ms", kafkaDefault: LONG_MAX, check: atLeast(0), documentation: "Deprecated: the largest difference between the broker's clock and a CreateTime record timestamp (see message.timestamp.before.max.ms and after.max.ms)." },
   "message.timestamp.type": { type: "STRING", brokerName: "log.message.timestamp.type", property: "log_message_timestamp_type", kafkaDefault: "CreateTime", check: oneOf("CreateTime", "LogAppendTime"), documentation: "CreateTime keeps the producer's timestamps; LogAppendTime stamps batches with the broker's time at append." },
-  "min.cleanable.dirty.ratio": { type: "DOUBLE", brokerName: "log.cleaner.min.cleanable.ratio", kafkaDefault: "0.5", check: between(0, 1), documentation: `Share of the log that must be uncompacted before compaction runs; ${STORED} compaction.` },
-  "min.compaction.lag.ms": { type: "LONG", brokerName: "log.cleaner.min.compaction.lag.ms", kafkaDefault: "0", check: atLeast(0), documentation: `Shortest time a record stays uncompacted; ${STORED} compaction.` },
+  "min.cleanable.dirty.ratio": { type: "DOUBLE", brokerName: "log.cleaner.min.cleanable.ratio", kafkaDefault: "0.5", check: between(0, 1), documentation: "Share of the cleanable bytes that must be uncompacted (dirty) before compaction runs." },
+  "min.compaction.lag.ms": { type: "LONG", brokerName: "log.cleaner.min.compaction.lag.ms", kafkaDefault: "0", check: atLeast(0), documentation: "Shortest time a record stays uncompacted: a segment holding a newer record is not compacted." },
   "min.insync.replicas": { type: "INT", brokerName: "min.insync.replicas", kafkaDefault: "1", check: atLeast(1), documentation: `Replicas that must have an acks=-1 write; ${STORED} replication (one node is always in sync with itself).` },
   "preallocate": { type: "BOOLEAN", brokerName: "log.preallocate", kafkaDefault: "false", documentation: `Whether new segment files are preallocated; ${ON_ONE_NODE} creates segments.` },
   "remote.log.copy.disable": { type: "BOOLEAN", brokerName: null, kafkaDefault: "false", documentation: `Stops copying segments to tiered storage; ${STORED} tiered storage.` },
@@ -177,13 +178,25 @@ export function inheritedTopicConfig(props: ClusterProperties, name: string): st
 export function effectiveTopicConfig(props: ClusterProperties, overrides: Record<string, string>): EffectiveTopicConfig {
   const text = (name: string) => overrides[name] ?? inheritedTopicConfig(props, name);
   const num = (name: string) => Number(text(name));
+  const policies = items(text("cleanup.policy"));
+  const cleanup: CleanupConfig = {
+    delete: policies.includes("delete"),
+    compact: policies.includes("compact"),
+    deleteRetentionMs: num("delete.retention.ms"),
+    minCompactionLagMs: num("min.compaction.lag.ms"),
+    maxCompactionLagMs: num("max.compaction.lag.ms"),
+    minCleanableDirtyRatio: num("min.cleanable.dirty.ratio"),
+  };
+  // As Kafka (KIP-354): a compacted log's active segment rolls by max.compaction.lag.ms too, so its records become cleanable.
+  const segmentMs = cleanup.compact ? Math.min(num("segment.ms"), cleanup.maxCompactionLagMs) : num("segment.ms");
   return {
     retentionMs: num("retention.ms"),
     retentionBytes: num("retention.bytes"),
     segmentBytes: num("segment.bytes"),
-    segmentMs: num("segment.ms"),
+    segmentMs,
     maxMessageBytes: num("max.message.bytes"),
-    cleanupPolicy: items(text("cleanup.policy")).join(","),
+    cleanupPolicy: policies.join(","),
+    cleanup,
     compressionType: text("compression.type"),
     compressionGzipLevel: num("compression.gzip.level"),
     compressionZstdLevel: num("compression.zstd.level"),

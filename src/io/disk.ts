@@ -15,6 +15,13 @@ export interface Disk {
   exists(path: string): Promise<boolean>;
   /** fsync a directory so file creations and renames in it survive a crash. */
   syncDir(dir: string): Promise<void>;
+  /** Size and free bytes (those an unprivileged writer may use) of the file system holding `dir` (statfs). */
+  space(dir: string): Promise<DiskSpace>;
+}
+
+export interface DiskSpace {
+  totalBytes: number;
+  freeBytes: number;
 }
 
 export interface DiskFile {

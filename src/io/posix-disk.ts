@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import { assert } from "../base/assert.ts";
-import type { Disk, DiskFile } from "./disk.ts";
+import type { Disk, DiskFile, DiskSpace } from "./disk.ts";
 
 /**
  * Portable backend: plain positional file I/O plus fdatasync, through node:fs
@@ -46,6 +46,11 @@ export class PosixDisk implements Disk {
       if (isNotFound(e)) return false;
       throw e;
     }
+  }
+
+  async space(dir: string): Promise<DiskSpace> {
+    const s = await fsp.statfs(dir);
+    return { totalBytes: s.blocks * s.bsize, freeBytes: s.bavail * s.bsize };
   }
 
   async syncDir(dir: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { assert } from "../base/assert.ts";
 import { mulberry32 } from "../base/random.ts";
-import type { Disk, DiskFile } from "./disk.ts";
+import type { Disk, DiskFile, DiskSpace } from "./disk.ts";
 
 /** Which faults a SimDisk injects, each as a probability per call (0 = never). */
 export interface SimFaults {
@@ -101,6 +101,13 @@ export class SimDisk implements Disk {
   }
 
   async syncDir(_dir: string): Promise<void> {}
+
+  /** What `space` reports: set by tests (the simulation does not count its bytes against it). */
+  spaceReported: DiskSpace = { totalBytes: 2 ** 40, freeBytes: 2 ** 40 };
+
+  async space(_dir: string): Promise<DiskSpace> {
+    return { ...this.spaceReported };
+  }
 
   /** True with probability `p`, from the seeded PRNG; counts the fault. */
   chance(p: number): boolean {

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import { limits } from "../base/limits.ts";
 import { Ring } from "../native/uring.ts";
 import { AlignedBufferPool } from "./aligned-pool.ts";
-import type { Disk, DiskFile } from "./disk.ts";
+import type { Disk, DiskFile, DiskSpace } from "./disk.ts";
 import { PosixDisk } from "./posix-disk.ts";
 import { UringFile } from "./uring-file.ts";
 
@@ -57,6 +57,10 @@ export class UringDisk implements Disk {
   exists(path: string): Promise<boolean> {
     return this.meta.exists(path);
   }
+  space(dir: string): Promise<DiskSpace> {
+    return this.meta.space(dir); // statfs: a metadata call, like the directory operations
+  }
+
   syncDir(dir: string): Promise<void> {
     return this.meta.syncDir(dir);
   }

@@ -1,6 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { AssertionError } from "../base/assert.ts";
+import { ManualClock } from "../base/clock.ts";
 import { limits } from "../base/limits.ts";
+import { ManualTimers } from "../base/manual-timers.ts";
+import { MemoryBudget } from "../base/memory-budget.ts";
+import type { Timers } from "../base/timers.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { Connection, type FrameResult } from "./connection.ts";
 
@@ -11,7 +15,11 @@ function frame(payload: number[]): Uint8Array {
   return out;
 }
 
-function harness(dispatch: (frame: Uint8Array) => Promise<FrameResult>, limitBytes = 1024) {
+function harness(
+  dispatch: (frame: Uint8Array) => Promise<FrameResult>,
+  limitBytes = 1024,
+  { budget = new MemoryBudget(1024 * 1024), unsentBytesMax = 1024 * 1024, timers = new ManualTimers(new ManualClock()) as Timers } = {},
+) {
   const written: number[] = [];
   const state = { closed: false, badInput: [] as string[], broken: [] as unknown[], acceptBytes: Infinity, paused: false, socketClosed: false };
   const connection = new Connection(
@@ -27,11 +35,17 @@ function harness(dispatch: (frame: Uint8Array) => Promise<FrameResult>, limitByt
       resume: () => (state.paused = false),
     },
     dispatch,
-    limitBytes,
-    (reason) => state.badInput.push(reason),
-    (error) => state.broken.push(error),
+    {
+      requestBytesMax: limitBytes,
+      budget,
+      unsentBytesMax,
+      frameTimeoutMs: 1000,
+      timers,
+      onBadInput: (reason) => state.badInput.push(reason),
+      onBroken: (error) => state.broken.push(error),
+    },
   );
-  return { connection, written, state };
+  return { connection, written, state, budget };
 }
 
 describe("Connection", () => {
@@ -124,5 +138,103 @@ describe("Connection", () => {
     expect(state.badInput).toEqual(["bad array count"]);
     expect(state.closed).toBe(true);
     expect(state.broken).toHaveLength(1);
+  });
+
+  test("a frame's memory is taken as its bytes arrive, not from its declared size", () => {
+    const budget = new MemoryBudget(256 * 1024 * 1024);
+    const { connection } = harness(async () => null, 200 * 1024 * 1024, { budget });
+    const head = new Uint8Array(14);
+    new DataView(head.buffer).setInt32(0, 100 * 1024 * 1024); // declares 100 MiB, sends 10 bytes
+    connection.receive(head);
+    expect(budget.usedBytes).toBe(limits.frameBufferInitialBytes);
+    connection.receive(new Uint8Array(100 * 1024)); // 100 KiB more: the buffer doubles, no further
+    expect(budget.usedBytes).toBe(128 * 1024);
+    connection.receive(new Uint8Array(300 * 1024)); // more than doubling would hold: what came
+    expect(budget.usedBytes).toBe(400 * 1024 + 10);
+    connection.close();
+    expect(budget.usedBytes).toBe(0);
+  });
+
+  test("a connection waits, unread, while the budget is full, and goes on when memory comes back", async () => {
+    const budget = new MemoryBudget(100 * 1024);
+    const other = { stuckBytes: 0, shed() {} };
+    budget.register(other);
+    expect(budget.take(other, 90 * 1024)).toBe(true); // a request being served elsewhere
+    const seen: number[] = [];
+    const { connection, state } = harness(async (f) => (seen.push(f.length), null), 1024 * 1024, { budget });
+    connection.receive(frame(new Array(20 * 1024).fill(1)));
+    expect(state.paused).toBe(true);
+    expect(seen).toEqual([]);
+    budget.release(90 * 1024);
+    await Bun.sleep(0);
+    expect(seen).toEqual([20 * 1024]);
+    expect(state.paused).toBe(false);
+    await Bun.sleep(0);
+    expect(budget.usedBytes).toBe(0); // served: the frame's bytes are back
+  });
+
+  test("past the bound of unsent answer bytes, nothing more is read or started until the client reads", async () => {
+    let started = 0;
+    const { connection, state } = harness(async () => (started++, new Uint8Array(3000)), 1024, { unsentBytesMax: 4000 });
+    state.acceptBytes = 0; // the client never reads
+    connection.receive(new Uint8Array([...frame([0, 0, 0, 0]), ...frame([0, 0, 0, 1]), ...frame([0, 0, 0, 2])]));
+    await Bun.sleep(0);
+    await Bun.sleep(0);
+    expect(started).toBe(3); // all three were in flight before any answer came
+    expect(state.paused).toBe(true);
+    connection.receive(frame([0, 0, 0, 3])); // a read already under way when we paused
+    await Bun.sleep(0);
+    expect(started).toBe(3);
+    state.acceptBytes = Infinity;
+    connection.drain();
+    await Bun.sleep(0);
+    expect(started).toBe(4);
+    expect(state.paused).toBe(false);
+  });
+
+  test("Fetches on one connection are served one at a time; other requests still pipeline", async () => {
+    const resolvers: Array<() => void> = [];
+    const started: number[] = [];
+    const { connection } = harness((f) => new Promise((resolve) => (started.push(f[1]), resolvers.push(() => resolve(null)))));
+    const fetch = (id: number) => frame([0, 1, 0, id]); // api key 1
+    const produce = (id: number) => frame([0, 0, 0, id]); // api key 0
+    connection.receive(new Uint8Array([...fetch(1), ...fetch(1), ...produce(0)]));
+    expect(started).toEqual([1]); // the second Fetch waits, and the produce behind it keeps its order
+    resolvers[0]();
+    await Bun.sleep(0);
+    expect(started).toEqual([1, 1, 0]);
+  });
+
+  test("a frame that does not arrive whole in time closes the connection", () => {
+    const clock = new ManualClock();
+    const timers = new ManualTimers(clock);
+    const { connection, state } = harness(async () => null, 1024, { timers });
+    connection.receive(frame([1, 2, 3, 4]).subarray(0, 6));
+    timers.advance(999);
+    expect(state.closed).toBe(false);
+    timers.advance(1);
+    expect(state.closed).toBe(true);
+    expect(state.badInput[0]).toContain("not complete 1000 ms");
+  });
+
+  test("a frame that arrives whole in one read sets no timer", () => {
+    const timers = new ManualTimers(new ManualClock());
+    const { connection } = harness(async () => null, 1024, { timers });
+    connection.receive(new Uint8Array([...frame([1]), ...frame([2])]));
+    expect(timers.pendingCount).toBe(0);
+  });
+
+  test("a connection shed for memory while reading gives back every byte it held", () => {
+    const budget = new MemoryBudget(256 * 1024);
+    const { connection, state } = harness(async () => null, 1024 * 1024, { budget });
+    const head = new Uint8Array(4 + 200 * 1024);
+    new DataView(head.buffer).setInt32(0, 1000 * 1024); // a frame it will never finish
+    connection.receive(head);
+    expect(budget.usedBytes).toBe(200 * 1024);
+    connection.receive(new Uint8Array(100 * 1024)); // needs 400 KiB: only stuck bytes hold the budget, so it is shed
+    expect(state.closed).toBe(true);
+    expect(state.badInput[0]).toContain("memory budget");
+    expect(budget.usedBytes).toBe(0);
+    expect(budget.shedCount).toBe(1);
   });
 });

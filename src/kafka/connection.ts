@@ -1,10 +1,17 @@
 /**
  * One client connection: cuts the byte stream into frames, hands each to the dispatcher, and
  * writes the answers back in request order even when they finish out of order.
+ *
+ * Memory: every byte a connection holds (frames arriving, frames waiting, answers unsent) is
+ * taken from the shard's `MemoryBudget` as it is allocated; a frame's buffer grows with the
+ * bytes that came, never to the size a client declares up front.
  */
 import { assert, AssertionError } from "../base/assert.ts";
 import { copyBytes } from "../base/bytes.ts";
 import { limits } from "../base/limits.ts";
+import type { BudgetHolder, MemoryBudget } from "../base/memory-budget.ts";
+import type { CancelTimer, Timers } from "../base/timers.ts";
+import { requestApiKey } from "../protocol/frame.ts";
 
 export type FrameResult = Uint8Array | null; // null: this request has no response (acks=0)
 
@@ -19,104 +26,215 @@ export interface ConnectionIo {
 
 export type Dispatch = (frame: Uint8Array) => Promise<FrameResult>;
 
-const SIZE_PREFIX_BYTES = 4;
+export interface ConnectionOptions {
+  requestBytesMax: number;
+  /** The shard's budget every connection takes its bytes from. */
+  budget: MemoryBudget;
+  /** Past this many bytes of answers not yet taken by the client, no request is read or started. */
+  unsentBytesMax: number;
+  /** A frame whose bytes have not all come this long after its first one closes the connection (slowloris). */
+  frameTimeoutMs: number;
+  timers: Timers;
+  /** Why the connection is being dropped (bad input, too slow, shed for memory). */
+  onBadInput: (reason: string) => void;
+  /** A request failed an assertion: the shard must stop (never called for bad input). */
+  onBroken: (error: unknown) => void;
+}
 
-export class Connection {
-  private partial: Uint8Array | null = null; // a frame still arriving, size prefix included
-  private partialFilled = 0;
-  private partialSizeKnown = false;
+const SIZE_PREFIX_BYTES = 4;
+const FETCH_API_KEY = 1;
+
+export class Connection implements BudgetHolder {
+  // The frame arriving: its size prefix, then its body in a buffer grown as bytes come.
+  private readonly prefix = new Uint8Array(SIZE_PREFIX_BYTES);
+  private prefixFilled = 0;
+  private body: Uint8Array | null = null;
+  private bodySize = -1; // -1 until the prefix is complete
+  private bodyFilled = 0;
+  private frameDeadline: CancelTimer | null = null;
+  /** Bytes of a read that did not fit the budget: copied, charged, processed when memory frees. */
+  private stash: Uint8Array | null = null;
+  private cancelMemoryWait: (() => void) | null = null;
+
   private readonly answers: Array<{ result: FrameResult | undefined }> = [];
   private unsent: Uint8Array[] = [];
-  private closed = false;
+  private unsentBytes = 0; // answers finished but not written, in order or not
   private waitingFrames: Uint8Array[] = [];
-  private paused = false;
+  private waitingBytes = 0;
   private inflight = 0;
+  private fetchInFlight = false;
+  private closed = false;
+  private paused = false;
 
   constructor(
     private readonly io: ConnectionIo,
     private readonly dispatch: Dispatch,
-    private readonly requestBytesMax: number,
-    private readonly onBadInput: (reason: string) => void,
-    /** A request failed an assertion: the shard must stop (never called for bad input). */
-    private readonly onBroken: (error: unknown) => void,
-  ) {}
+    private readonly options: ConnectionOptions,
+  ) {
+    options.budget.register(this);
+  }
 
   get isClosed(): boolean {
     return this.closed;
   }
 
-  /**
-   * Feeds bytes from the socket. Each frame is copied once into a buffer of its own, so the
-   * socket's buffer may be reused and a large frame arriving in pieces is not copied again and again.
-   */
+  get stuckBytes(): number {
+    return (this.body?.length ?? 0) + (this.stash?.length ?? 0) + this.waitingBytes + this.unsentBytes;
+  }
+
+  shed(reason: string): void {
+    this.reject(reason);
+  }
+
+  /** Feeds bytes from the socket (which may reuse its buffer: what is kept is copied). */
   receive(data: Uint8Array): void {
-    let position = 0;
-    while (position < data.length && !this.closed) {
-      if (this.partial) {
-        position = this.fillPartial(data, position);
-        continue;
-      }
-      const available = data.length - position;
-      if (available < SIZE_PREFIX_BYTES) {
-        this.startPartial(data.subarray(position), -1);
-        break;
-      }
-      const size = readFrameSize(data, position);
-      if (size < 0 || size > this.requestBytesMax) return this.reject(`frame of ${size} bytes (limit ${this.requestBytesMax})`);
-      if (available - SIZE_PREFIX_BYTES < size) {
-        this.startPartial(data.subarray(position), size);
-        break;
-      }
-      this.waitingFrames.push(copyBytes(data, position + SIZE_PREFIX_BYTES, position + SIZE_PREFIX_BYTES + size));
-      position += SIZE_PREFIX_BYTES + size;
+    if (this.closed) return;
+    if (this.stash) return this.addToStash(data); // arrived after we paused: keep the order
+    const stopped = this.consume(data);
+    if (stopped < data.length) {
+      this.addToStash(data.subarray(stopped));
+      this.waitForMemory();
     }
     this.startWaitingFrames();
   }
 
-  /** Begins a frame that continues in later reads; size -1 when even its size prefix is cut. */
-  private startPartial(head: Uint8Array, size: number): void {
-    this.partial = new Uint8Array(size < 0 ? SIZE_PREFIX_BYTES : SIZE_PREFIX_BYTES + size);
-    this.partial.set(head);
-    this.partialFilled = head.length;
-    this.partialSizeKnown = size >= 0;
+  /** Cuts `data` into frames until it is used up or the budget has no room; returns where it stopped. */
+  private consume(data: Uint8Array): number {
+    let position = 0;
+    while (position < data.length && !this.closed) {
+      if (this.bodySize < 0) {
+        position = this.fillPrefix(data, position);
+        continue;
+      }
+      const next = this.fillBody(data, position);
+      if (next < 0) return this.closed ? data.length : position; // no memory now (or this connection was shed for it)
+      position = next;
+    }
+    if (this.closed) return data.length;
+    if (this.frameDeadline === null && (this.prefixFilled > 0 || this.bodySize >= 0)) this.armDeadline();
+    return position;
   }
 
-  private fillPartial(data: Uint8Array, position: number): number {
-    const partial = this.partial!;
-    const take = Math.min(partial.length - this.partialFilled, data.length - position);
-    partial.set(data.subarray(position, position + take), this.partialFilled);
-    this.partialFilled += take;
-    if (this.partialFilled < partial.length) return position + take;
-    if (!this.partialSizeKnown) {
-      const size = readFrameSize(partial, 0);
-      if (size < 0 || size > this.requestBytesMax) {
-        this.reject(`frame of ${size} bytes (limit ${this.requestBytesMax})`);
-        return data.length;
-      }
-      this.startPartial(partial, size);
-      return position + take;
+  private fillPrefix(data: Uint8Array, position: number): number {
+    const take = Math.min(SIZE_PREFIX_BYTES - this.prefixFilled, data.length - position);
+    this.prefix.set(data.subarray(position, position + take), this.prefixFilled);
+    this.prefixFilled += take;
+    if (this.prefixFilled < SIZE_PREFIX_BYTES) return position + take;
+    const size = new DataView(this.prefix.buffer).getInt32(0);
+    const max = this.options.requestBytesMax;
+    if (size < 0 || size > max) {
+      this.reject(`frame of ${size} bytes (limit ${max})`);
+      return data.length;
     }
-    this.waitingFrames.push(partial.subarray(SIZE_PREFIX_BYTES));
-    this.partial = null;
+    this.bodySize = size;
+    this.bodyFilled = 0;
+    if (size === 0) this.completeFrame(new Uint8Array(0));
     return position + take;
+  }
+
+  /** Copies what fits of the body; -1 when the budget has no room for the next bytes. */
+  private fillBody(data: Uint8Array, position: number): number {
+    const take = Math.min(this.bodySize - this.bodyFilled, data.length - position);
+    if (!this.growBody(this.bodyFilled + take)) return -1;
+    this.body!.set(data.subarray(position, position + take), this.bodyFilled);
+    this.bodyFilled += take;
+    if (this.bodyFilled === this.bodySize) this.completeFrame(this.body!);
+    return position + take;
+  }
+
+  /**
+   * Makes the body buffer hold at least `needed` bytes: doubling (from 64 KiB) up to the
+   * declared size, so a frame that never comes holds only about what came. False: no memory.
+   */
+  private growBody(needed: number): boolean {
+    const have = this.body?.length ?? 0;
+    if (needed <= have) return true;
+    const wanted = Math.min(this.bodySize, Math.max(needed, have * 2, limits.frameBufferInitialBytes));
+    if (!this.options.budget.take(this, wanted - have)) return false;
+    const grown = new Uint8Array(wanted);
+    if (this.body) grown.set(this.body.subarray(0, this.bodyFilled));
+    this.body = grown;
+    return true;
+  }
+
+  private completeFrame(frame: Uint8Array): void {
+    assert(frame.length === this.bodySize, "frame buffer sized past its frame");
+    this.waitingFrames.push(frame);
+    this.waitingBytes += frame.length;
+    this.body = null;
+    this.bodySize = -1;
+    this.prefixFilled = 0;
+    this.frameDeadline?.(); // a frame that came in one read never had one
+    this.frameDeadline = null;
+  }
+
+  private armDeadline(): void {
+    const { timers, frameTimeoutMs } = this.options;
+    // Kept while we do not read too: a slow sender paused for memory must still go in time.
+    this.frameDeadline = timers.after(frameTimeoutMs, () => {
+      this.frameDeadline = null;
+      this.reject(`request frame not complete ${frameTimeoutMs} ms after its first byte`);
+    });
+  }
+
+  private addToStash(data: Uint8Array): void {
+    const joined = new Uint8Array((this.stash?.length ?? 0) + data.length);
+    if (this.stash) joined.set(this.stash);
+    joined.set(data, this.stash?.length ?? 0);
+    this.options.budget.charge(data.length); // already read: bounded by one socket read past the pause
+    this.stash = joined;
+  }
+
+  private waitForMemory(): void {
+    if (this.cancelMemoryWait || this.closed) return;
+    this.cancelMemoryWait = this.options.budget.whenFree(() => {
+      this.cancelMemoryWait = null;
+      this.retryStash();
+    });
+    this.updateReading();
+  }
+
+  private retryStash(): void {
+    if (this.closed || !this.stash) return;
+    const stash = this.stash;
+    this.stash = null;
+    const stopped = this.consume(stash);
+    this.options.budget.release(stash.length);
+    if (this.closed) return;
+    if (stopped < stash.length) {
+      this.addToStash(stash.subarray(stopped));
+      this.waitForMemory();
+    }
+    this.startWaitingFrames();
   }
 
   /** The socket can take more bytes. */
   drain(): void {
     this.flushUnsent();
+    this.startWaitingFrames();
   }
 
+  /** Gives back every byte held; requests still being served give theirs back when they finish. */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
+    const { budget } = this.options;
+    budget.release((this.body?.length ?? 0) + (this.stash?.length ?? 0) + this.waitingBytes + this.unsentBytes);
+    budget.unregister(this);
+    this.cancelMemoryWait?.();
+    this.frameDeadline?.();
     this.waitingFrames = [];
+    this.waitingBytes = 0;
     this.unsent = [];
-    this.partial = null;
+    this.unsentBytes = 0;
+    this.body = null;
+    this.stash = null;
   }
 
   /** Malformed input: say why in the log and drop only this connection. */
   reject(reason: string): void {
     if (this.closed) return;
-    this.onBadInput(reason);
+    this.options.onBadInput(reason);
     this.close();
     this.io.close();
   }
@@ -125,44 +243,75 @@ export class Connection {
    * A request that threw: a broken invariant goes on up (it stops the shard, and so the broker);
    * anything else is taken as the client's doing and drops only this connection.
    */
-  private failed(error: unknown): void {
-    if (error instanceof AssertionError) return this.onBroken(error);
+  private failed(error: unknown, frameBytes: number): void {
+    this.options.budget.release(frameBytes);
+    if (error instanceof AssertionError) return this.options.onBroken(error);
     this.reject(error instanceof Error ? error.message : String(error));
   }
 
+  /**
+   * Starts waiting frames while the connection's window allows: at most a window in flight,
+   * none while too many answer bytes wait for the client, and one Fetch at a time (as Kafka
+   * serves one request per connection; a Fetch answer is the one that can be tens of MiB).
+   */
   private startWaitingFrames(): void {
-    while (this.waitingFrames.length > 0 && this.inflight < limits.inflightRequestsPerConnectionMax && !this.closed) {
+    while (this.canStartNext()) {
       const frame = this.waitingFrames.shift()!;
+      this.waitingBytes -= frame.length;
+      const isFetch = requestApiKey(frame) === FETCH_API_KEY;
+      if (isFetch) this.fetchInFlight = true;
       const slot: { result: FrameResult | undefined } = { result: undefined };
       this.answers.push(slot);
       this.inflight++;
       this.dispatch(frame).then(
-        (result) => this.finish(slot, result),
-        (error: unknown) => this.failed(error),
+        (result) => this.finish(slot, result, frame.length, isFetch),
+        (error: unknown) => this.failed(error, frame.length),
       );
     }
-    this.applyBackpressure();
+    this.updateReading();
+  }
+
+  private canStartNext(): boolean {
+    if (this.closed || this.waitingFrames.length === 0) return false;
+    if (this.inflight >= limits.inflightRequestsPerConnectionMax) return false;
+    if (this.unsentBytes > this.options.unsentBytesMax) return false;
+    return !(this.fetchInFlight && requestApiKey(this.waitingFrames[0]) === FETCH_API_KEY);
   }
 
   /**
-   * A client that sends faster than its requests are served stops being read once a full
-   * window of frames waits behind the in-flight ones, and is read again when half of it has gone.
+   * The socket is not read while the connection waits for memory, while its answers past the
+   * bound wait for the client, or once a full window of frames waits behind the in-flight ones
+   * (read again when half of it has gone).
    */
-  private applyBackpressure(): void {
+  private updateReading(): void {
+    if (this.closed) return;
+    const window = limits.inflightRequestsPerConnectionMax;
     const waiting = this.waitingFrames.length;
-    if (!this.paused && waiting >= limits.inflightRequestsPerConnectionMax) {
+    const blocked =
+      this.cancelMemoryWait !== null ||
+      this.unsentBytes > this.options.unsentBytesMax ||
+      waiting >= window ||
+      (this.paused && waiting >= window / 2);
+    if (blocked && !this.paused) {
       this.paused = true;
       this.io.pause();
-    } else if (this.paused && waiting < limits.inflightRequestsPerConnectionMax / 2) {
+    } else if (!blocked && this.paused) {
       this.paused = false;
       this.io.resume();
     }
   }
 
-  private finish(slot: { result: FrameResult | undefined }, result: FrameResult): void {
+  private finish(slot: { result: FrameResult | undefined }, result: FrameResult, frameBytes: number, isFetch: boolean): void {
+    const { budget } = this.options;
+    budget.release(frameBytes);
     if (this.closed) return;
     slot.result = result;
     this.inflight--;
+    if (isFetch) this.fetchInFlight = false;
+    if (result) {
+      budget.charge(result.length);
+      this.unsentBytes += result.length;
+    }
     while (this.answers.length > 0 && this.answers[0].result !== undefined) {
       const head = this.answers.shift()!;
       if (head.result) this.unsent.push(head.result);
@@ -177,6 +326,7 @@ export class Connection {
       const written = this.io.write(bytes);
       if (written < 0) return this.close(); // the client is gone: its answers have no one to go to
       assert(written <= bytes.length, "socket wrote an impossible count");
+      this.sent(written);
       if (written < bytes.length) {
         this.unsent[0] = bytes.subarray(written);
         return; // wait for drain
@@ -184,8 +334,9 @@ export class Connection {
       this.unsent.shift();
     }
   }
-}
 
-function readFrameSize(bytes: Uint8Array, position: number): number {
-  return new DataView(bytes.buffer, bytes.byteOffset + position, SIZE_PREFIX_BYTES).getInt32(0);
+  private sent(bytes: number): void {
+    this.unsentBytes -= bytes;
+    this.options.budget.release(bytes);
+  }
 }

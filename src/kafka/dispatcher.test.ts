@@ -51,11 +51,11 @@ test("a failed assertion is never answered: it goes on up", async () => {
   await expect(dispatch(heartbeatV0)).rejects.toBeInstanceOf(AssertionError);
 });
 
-test("a version skua does not serve gets UNSUPPORTED_VERSION where the response has a top-level error code", async () => {
+test("an API skua does not serve gets UNSUPPORTED_VERSION where the response has a top-level error code", async () => {
   const dispatch = createDispatcher(failingContext(new Error("not reached")), { connections: 0, recordRequest() {} }, logger("test"));
-  const fetchV13 = withoutSize(encodeRequestFrame(1, 13, 9, "test", { maxWaitMs: 0, minBytes: 1, topics: [] })); // served: 4–12
-  const answer = (await dispatch(fetchV13))!;
+  const saslHandshakeV1 = withoutSize(encodeRequestFrame(17, 1, 9, "test", { mechanism: "PLAIN" })); // defined, not served (no SASL yet)
+  const answer = (await dispatch(saslHandshakeV1))!;
   const view = new DataView(answer.buffer, answer.byteOffset, answer.byteLength);
   expect(view.getInt32(4)).toBe(9);
-  expect(view.getInt16(4 + 4 + 1 + 4)).toBe(ErrorCode.UNSUPPORTED_VERSION); // after the flexible header's empty tags and throttleTimeMs
+  expect(view.getInt16(4 + 4)).toBe(ErrorCode.UNSUPPORTED_VERSION); // the first field after a v0 response header
 });

@@ -39,6 +39,12 @@ export function decodeRequestHeader(frame: Uint8Array): RequestHeader {
   return { apiKey, apiVersion, correlationId, clientId, headerBytes: r.offset };
 }
 
+/** The API key of a request frame (the bytes after the size), or -1 when it is too short to have one. */
+export function requestApiKey(frame: Uint8Array): number {
+  if (frame.length < 2) return -1;
+  return (frame[0] << 24) >> 16 | frame[1]; // int16, big-endian, sign kept
+}
+
 function skipTaggedFields(r: Reader): void {
   const count = r.uvarint();
   for (let i = 0; i < count; i++) {

@@ -9,14 +9,15 @@ import { mulberry32 } from "../base/random.ts";
 import { SimDisk } from "../io/sim-disk.ts";
 import { RaftGroup } from "./group.ts";
 import { deliverNodeMessage, HeartbeatBatcher, type NodeMessage } from "./heartbeat-batcher.ts";
-import { testTimings, VirtualTimers } from "./test-cluster.ts";
+import { ManualTimers } from "../base/manual-timers.ts";
+import { testTimings } from "./test-cluster.ts";
 
 const GROUPS = 200;
 const NODES = [1, 2];
 
 test(`${GROUPS} idle groups on two nodes: a few batched messages per heartbeat interval, no elections`, async () => {
   const clock = new ManualClock(1_000_000);
-  const timers = new VirtualTimers(clock);
+  const timers = new ManualTimers(clock);
   const random = mulberry32(3);
   const wire: Array<{ to: number; message: NodeMessage }> = [];
   const batchers = new Map(NODES.map((id) => [id, new HeartbeatBatcher(id, timers, (to, message) => wire.push({ to, message }), 1)]));

@@ -7,7 +7,7 @@
 import { assert } from "../base/assert.ts";
 import { ManualClock } from "../base/clock.ts";
 import { mulberry32 } from "../base/random.ts";
-import type { CancelTimer, Timers } from "../base/timers.ts";
+import { ManualTimers } from "../base/manual-timers.ts";
 import { SimDisk } from "../io/sim-disk.ts";
 import { buildBatch } from "../storage/batch-builder.ts";
 import * as rb from "../storage/record-batch.ts";
@@ -16,76 +16,6 @@ import type { NodeId, ProposeResult, RaftConfig, RaftInspect, RaftMessage, RaftT
 
 export const testTimings: RaftTimings = { electionTimeoutMs: 100, heartbeatIntervalMs: 20 };
 const DELIVERIES_PER_RUN_MAX = 200_000;
-
-interface VirtualTimer {
-  dueMs: number;
-  seq: number;
-  fn: () => void;
-  live: boolean;
-}
-
-/** Timers on a ManualClock (a binary heap by due time, then arming order): `fireNext(untilMs)` runs the earliest due one. */
-export class VirtualTimers implements Timers {
-  private heap: VirtualTimer[] = [];
-  private seq = 0;
-  constructor(readonly clock: ManualClock) {}
-
-  after(delayMs: number, fn: () => void): CancelTimer {
-    const timer = { dueMs: this.clock.nowMs() + Math.max(0, delayMs), seq: this.seq++, fn, live: true };
-    this.push(timer);
-    return () => void (timer.live = false);
-  }
-
-  /** Due time of the earliest live timer, or Infinity. */
-  nextDueMs(): number {
-    while (this.heap.length > 0 && !this.heap[0]!.live) this.pop();
-    return this.heap[0]?.dueMs ?? Number.POSITIVE_INFINITY;
-  }
-
-  /** Fires the earliest live timer due at or before `untilMs`, advancing the clock to it; false if there is none. */
-  fireNext(untilMs: number): boolean {
-    while (this.heap.length > 0 && !this.heap[0]!.live) this.pop();
-    const first = this.heap[0];
-    if (first === undefined || first.dueMs > untilMs) return false;
-    this.pop();
-    first.live = false;
-    this.clock.set(Math.max(this.clock.nowMs(), first.dueMs));
-    first.fn();
-    return true;
-  }
-
-  private before(a: VirtualTimer, b: VirtualTimer): boolean {
-    return a.dueMs < b.dueMs || (a.dueMs === b.dueMs && a.seq < b.seq);
-  }
-
-  private push(t: VirtualTimer): void {
-    const h = this.heap;
-    h.push(t);
-    for (let i = h.length - 1; i > 0; ) {
-      const parent = (i - 1) >> 1;
-      if (!this.before(h[i]!, h[parent]!)) break;
-      [h[i], h[parent]] = [h[parent]!, h[i]!];
-      i = parent;
-    }
-  }
-
-  private pop(): void {
-    const h = this.heap;
-    const last = h.pop()!;
-    if (h.length === 0) return;
-    h[0] = last;
-    for (let i = 0; ; ) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && this.before(h[l]!, h[m]!)) m = l;
-      if (r < h.length && this.before(h[r]!, h[m]!)) m = r;
-      if (m === i) break;
-      [h[i], h[m]] = [h[m]!, h[i]!];
-      i = m;
-    }
-  }
-}
 
 /** What a filter decides about a message: deliver it, drop it, keep it for later, or deliver this one instead. */
 export type Verdict = "deliver" | "drop" | "hold" | RaftMessage;
@@ -138,7 +68,7 @@ export interface ClusterOptions {
 
 export class TestCluster {
   readonly clock = new ManualClock(1_000_000);
-  readonly timers = new VirtualTimers(this.clock);
+  readonly timers = new ManualTimers(this.clock);
   readonly net = new TestNetwork();
   readonly disks = new Map<NodeId, SimDisk>();
   readonly groups = new Map<NodeId, RaftGroup>();

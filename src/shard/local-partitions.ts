@@ -17,11 +17,13 @@ import { applyAppendPolicy, type AppendPolicy } from "../storage/batch-rewrite.t
 import { Codec, type CodecId } from "../storage/compression.ts";
 import { Flusher } from "../storage/flusher.ts";
 import { LogFailedError, PartitionLog } from "../storage/partition-log.ts";
+import { DiskSpaceGuard } from "./disk-space.ts";
 import { loadProducerState, saveProducerState } from "../storage/producer-snapshot.ts";
 import type { ProducerState } from "../storage/producer-state.ts";
 import { RecentBatchCache } from "../storage/recent-batch-cache.ts";
 import { SealedFileLru } from "../storage/sealed-file-lru.ts";
 import { answerDuplicate, oversizedBatchRefusal, sequenceRefusal } from "./idempotence.ts";
+import { compactInHousekeeping, keylessRefusal } from "./compaction-hooks.ts";
 import type { OffsetAnswer, OffsetQuery, OpRequest, OpResponse, PartitionOps, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, WatchItem } from "../kafka/ops.ts";
 
 const NO_RECORDS = new Uint8Array(0);
@@ -50,11 +52,20 @@ export class LocalPartitions {
   private readonly sealedFiles = new SealedFileLru();
   private readonly flusher: Flusher;
   private cancelHousekeeping: CancelTimer | null = null;
+  private readonly space: DiskSpaceGuard;
 
   constructor(
     private readonly options: { shardId: number; disk: Disk; dataDir: string; props: ClusterProperties; clock: Clock; timers: Timers; log: Logger; onFsyncMs: (ms: number) => void },
   ) {
     this.flusher = new Flusher(options.clock, options.onFsyncMs);
+    this.space = new DiskSpaceGuard({
+      disk: options.disk,
+      dir: options.dataDir,
+      minFreeBytes: options.props.storage_min_free_bytes,
+      checkIntervalMs: options.props.storage_space_check_interval_ms,
+      timers: options.timers,
+      log: options.log,
+    });
   }
 
   /** One server per partition op (the compiler checks none is missing). */
@@ -163,8 +174,8 @@ export class LocalPartitions {
     this.logs.set(k, log);
   }
 
-  /** Retention runs in the background on the owning shard, at the pace of log_compaction_interval_ms. */
-  startHousekeeping(): void {
+  /** Retention and compaction run in the background on the owning shard, at the pace of log_compaction_interval_ms. */
+  startHousekeeping(): Promise<void> {
     const run = async () => {
       for (const [k, log] of this.logs) {
         if (this.logs.get(k) !== log) continue; // moved or deleted while an earlier one ran
@@ -177,14 +188,17 @@ export class LocalPartitions {
           this.wake(k);
           this.options.log.info("retention deleted segments", { partition: k, segments: deleted, logStartOffset: log.logStartOffset });
         }
+        await compactInHousekeeping(k, log, this.options.props.storage_compaction_key_map_memory, this.options.clock.nowMs(), this.options.log);
       }
       this.cancelHousekeeping = this.options.timers.after(this.options.props.log_compaction_interval_ms, () => void run());
     };
     this.cancelHousekeeping = this.options.timers.after(this.options.props.log_compaction_interval_ms, () => void run());
+    return this.space.start();
   }
 
   async closeAll(): Promise<void> {
     this.cancelHousekeeping?.();
+    this.space.stop();
     const logs = [...this.logs.values()];
     this.logs.clear();
     await Promise.all(logs.map((log) => this.closeWithSnapshot(log)));
@@ -202,6 +216,8 @@ export class LocalPartitions {
     const rewritten = applyAppendPolicy(item.records, policy, nowMs);
     if (!rewritten.ok) return rewriteRefusal(rewritten);
     const records = rewritten.records;
+    const keyless = log.config.cleanup?.compact ? keylessRefusal(item, records) : null;
+    if (keyless) return keyless;
     const oversized = oversizedBatchRefusal(records, log.config.maxMessageBytes);
     if (oversized) return oversized;
     // Check, append and record with no await in between: nothing may interleave on this partition.
@@ -209,6 +225,8 @@ export class LocalPartitions {
     const verdict = producers.checkPayload(records);
     if (verdict.kind === "duplicate") return answerDuplicate(log, verdict.batch, item.acks, this.flusher);
     if (verdict.kind !== "append") return sequenceRefusal(verdict);
+    const lowSpace = this.space.refusal(records.length);
+    if (lowSpace) return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, errorMessage: lowSpace, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
     try {
       // acks=-1 batches become visible (and are answered) only after their fdatasync; every
       // answer waits for visibility, so nothing acknowledged is ever cut after a failure.

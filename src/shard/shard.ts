@@ -2,21 +2,21 @@
  * One shard: a Worker pinned to one core that owns its partitions, serves Kafka connections
  * on the shared port, and reaches other shards only through its channels.
  */
-import type { TCPSocketListener } from "bun";
 import type { Servers } from "../base/calls.ts";
 import { systemClock } from "../base/clock.ts";
 import { systemTimers } from "../base/timers.ts";
+import { limits } from "../base/limits.ts";
+import { MemoryBudget } from "../base/memory-budget.ts";
 import { logger, type Logger } from "../base/log.ts";
 import type { ControllerCallName, ControllerCalls } from "../cluster/controller-calls.ts";
 import { MetadataTable, type MetadataUpdate } from "../cluster/metadata.ts";
 import { closeDisk, openDisk } from "../io/backend.ts";
 import type { Disk } from "../io/disk.ts";
-import type { Connection } from "../kafka/connection.ts";
 import { createDispatcher } from "../kafka/dispatcher.ts";
 import { FetchSessionCache } from "../kafka/fetch-sessions.ts";
 import type { BrokerContext } from "../kafka/handler.ts";
 import { ProducerIdPool } from "../kafka/producer-id-pool.ts";
-import { listenKafka } from "../kafka/server.ts";
+import { listenKafka, type KafkaListener } from "../kafka/server.ts";
 import { currentCore, pinThisThreadToCore } from "../native/libc.ts";
 import { loadNativeCrc32c } from "../native/crc32c.ts";
 import { useNativeCrc32c } from "../base/crc32c.ts";
@@ -40,7 +40,8 @@ export class Shard {
   private readonly log: Logger;
   private readonly pinned: boolean;
   private readonly disk: Disk;
-  private listener: TCPSocketListener<Connection> | null = null;
+  private listener: KafkaListener | null = null;
+  private readonly requestMemory: MemoryBudget;
   /** Lives as long as the shard: one controller call per block of ids, not per InitProducerId. */
   private readonly producerIds = new ProducerIdPool(() => this.callController("allocateProducerIds", {}));
 
@@ -52,6 +53,8 @@ export class Shard {
     useNativeCrc32c(nativeCrc);
     if (!nativeCrc && init.shardId === 0) this.log.info("CRC-32C runs in JS: the native shim is not built or the CPU lacks SSE4.2");
     this.table = MetadataTable.fromSnapshot(init.metadata);
+    // A frame must fit the budget whole, or it could never be read.
+    this.requestMemory = new MemoryBudget(Math.max(init.props.kafka_request_memory_per_shard_bytes, init.props.kafka_request_max_bytes + limits.frameBufferInitialBytes));
     this.disk = openDisk(init.io);
     this.local = new LocalPartitions({
       shardId: init.shardId,
@@ -109,13 +112,16 @@ export class Shard {
   async start(): Promise<void> {
     await this.local.sync(this.table);
     await this.groups.start();
-    this.local.startHousekeeping();
+    await this.local.startHousekeeping();
     const context = this.brokerContext();
     this.listener = listenKafka({
       host: this.init.kafkaAddr.host,
       port: this.init.kafkaAddr.port,
       dispatch: createDispatcher(context, this.stats, this.log),
       requestBytesMax: this.init.props.kafka_request_max_bytes,
+      budget: this.requestMemory,
+      unsentBytesMax: this.init.props.kafka_connection_unsent_bytes_max,
+      frameTimeoutMs: this.init.props.kafka_request_read_timeout_ms,
       stats: this.stats,
       log: this.log,
     });

@@ -20,7 +20,9 @@ import { takeBatches } from "./recent-batch-cache.ts";
 import * as rb from "./record-batch.ts";
 import { readStartOffset, writeStartOffset } from "./start-offset.ts";
 import { SealedFileLru } from "./sealed-file-lru.ts";
-import { parseSegmentLogName, Segment, SegmentDeletedError } from "./segment.ts";
+import { parseSegmentLogName, Segment, SegmentDeletedError, SegmentReplacedError } from "./segment.ts";
+import type { SegmentIndex } from "./offset-index.ts";
+import { commitSwap, discardCleaned, finishSwaps } from "./segment-swap.ts";
 import { concatBytes } from "../base/bytes.ts";
 
 export interface LogConfig {
@@ -31,6 +33,28 @@ export interface LogConfig {
   retentionMs: number;
   /** -1: no size bound. */
   retentionBytes: number;
+  /** cleanup.policy and the compaction settings; absent: delete only. */
+  cleanup?: CleanupConfig;
+}
+
+/** Kafka's cleanup.policy (delete, compact or both) with the settings compaction reads. */
+export interface CleanupConfig {
+  delete: boolean;
+  compact: boolean;
+  /** How long a tombstone (null value) outlives the records it deletes. */
+  deleteRetentionMs: number;
+  /** A segment is compacted only once its newest record is this old. */
+  minCompactionLagMs: number;
+  /** A dirty segment whose first batch is this old is compacted whatever the dirty ratio. */
+  maxCompactionLagMs: number;
+  /** Share of the cleanable bytes that must be dirty (not yet compacted) before compaction runs. */
+  minCleanableDirtyRatio: number;
+}
+
+/** What compaction may rewrite: closed, synced segments from the log start, oldest first. */
+export interface CompactionView {
+  segments: readonly Segment[];
+  firstDirtyOffset: number;
 }
 
 export interface PartitionLogOptions {
@@ -87,9 +111,11 @@ interface SealJob {
 type Job = WriteJob | SealJob;
 
 const EMPTY = new Uint8Array(0);
+/** Reads of one fetch retried after compaction replaced the segment under them. */
+const READ_ATTEMPTS_MAX = 4;
 
 export class PartitionLog {
-  private readonly disk: Disk;
+  readonly disk: Disk;
   readonly dir: string;
   readonly config: LogConfig;
   private readonly clock: Clock;
@@ -97,8 +123,14 @@ export class PartitionLog {
   private readonly sealedFiles: SealedFileLru;
   private readonly cacheLogId: number;
   private readonly warn: (msg: string) => void;
-  private readonly indexIntervalBytes: number;
+  readonly indexIntervalBytes: number;
   private segments: Segment[] = [];
+  /** Changes to the list of closed segments (retention, DeleteRecords, compaction's swaps) run one at a time. */
+  private segmentChange: Promise<unknown> = Promise.resolve();
+  /** Offsets below this were compacted (in memory: after a restart the whole log counts as dirty once). */
+  firstDirtyOffset = 0;
+  /** When compaction should look again for tombstones past delete.retention.ms below firstDirtyOffset. */
+  tombstonesDueMs = Infinity;
   private queue: Job[] = [];
   private queueHead = 0;
   private writeLoopRunning = false;
@@ -151,6 +183,7 @@ export class PartitionLog {
   static async open(opts: PartitionLogOptions): Promise<PartitionLog> {
     const log = new PartitionLog(opts);
     await opts.disk.mkdirp(opts.dir);
+    for (const done of await finishSwaps(opts.disk, opts.dir)) log.warn(`${opts.dir}: ${done}`);
     const bases: number[] = [];
     for (const name of await opts.disk.list(opts.dir)) {
       const base = parseSegmentLogName(name);
@@ -207,15 +240,15 @@ export class PartitionLog {
       }
       const segment = await Segment.open(this.disk, this.dir, base, this.indexIntervalBytes);
       const isLast = i === bases.length - 1;
-      if (isLast || !(await segment.loadIndex())) await this.recoverSegment(segment);
+      if (isLast || !(await segment.loadIndex())) await this.recoverSegment(segment, !isLast);
       this.segments.push(segment);
       expected = segment.nextOffset;
     }
     await this.finishLoad(expected ?? 0);
   }
 
-  private async recoverSegment(segment: Segment): Promise<void> {
-    const problem = await segment.recover();
+  private async recoverSegment(segment: Segment, gapsAllowed = false): Promise<void> {
+    const problem = await segment.recover(gapsAllowed);
     if (problem !== null) this.warn(`${segment.logPath}: recovery truncated the log: ${problem}`);
   }
 
@@ -535,12 +568,15 @@ export class PartitionLog {
     if (offset === highWatermark) return this.ok(EMPTY, highWatermark);
     const cached = this.cache?.read(this.cacheLogId, offset, maxBytes, highWatermark);
     if (cached) return this.ok(cached, highWatermark);
-    try {
-      const bytes = await this.readSegment(this.findSegment(offset), offset, maxBytes, highWatermark);
-      return this.ok(bytes, highWatermark);
-    } catch (e) {
-      if (e instanceof SegmentDeletedError) return this.outOfRange();
-      throw e;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return this.ok(await this.readSegments(offset, maxBytes, highWatermark), highWatermark);
+      } catch (e) {
+        if (e instanceof SegmentDeletedError) return this.outOfRange();
+        // Compaction swapped the segment between two reads of it: the new one is in the list now.
+        if (e instanceof SegmentReplacedError && attempt < READ_ATTEMPTS_MAX) continue;
+        throw e;
+      }
     }
   }
 
@@ -564,8 +600,28 @@ export class PartitionLog {
     return this.segments[lo]!;
   }
 
+  /**
+   * Batches from the segment holding `offset`, going on into the next segments while a segment
+   * ended within `maxBytes`: a compacted segment may end in an empty batch, and some clients
+   * (kafkajs) skip to the high watermark when a fetch brings records of none.
+   */
+  private async readSegments(offset: number, maxBytes: number, highWatermark: number): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    let budgetBytes = maxBytes;
+    for (let at = offset; ; ) {
+      const segment = this.findSegment(at);
+      const bytes = await this.readSegment(segment, at, budgetBytes, highWatermark, parts.length === 0);
+      if (bytes.length > 0) parts.push(bytes);
+      budgetBytes -= bytes.length;
+      if (bytes.length === 0 || budgetBytes <= 0) break;
+      at = lastBatchEnd(bytes);
+      if (at !== segment.nextOffset || at >= highWatermark || segment === this.active) break;
+    }
+    return parts.length === 1 ? parts[0]! : concatBytes(parts);
+  }
+
   /** Starts at the sparse index entry, reads a window, walks headers to the batch holding `offset`. */
-  private async readSegment(segment: Segment, offset: number, maxBytes: number, highWatermark: number): Promise<Uint8Array> {
+  private async readSegment(segment: Segment, offset: number, maxBytes: number, highWatermark: number, mustTakeOne = true): Promise<Uint8Array> {
     let position = segment.index.lookupPosition(offset - segment.baseOffset);
     let windowBytes = maxBytes + this.indexIntervalBytes;
     for (;;) {
@@ -578,7 +634,7 @@ export class PartitionLog {
         found = at;
         return false;
       });
-      if (found >= 0) return buf.subarray(found, takeBatches(buf, found, maxBytes, true, highWatermark));
+      if (found >= 0) return buf.subarray(found, takeBatches(buf, found, maxBytes, mustTakeOne, highWatermark));
       // The next batch is not whole in this window: grow the window to hold it.
       if (end === 0) windowBytes = Math.max(maxBytes, rb.batchSizeBytes(buf, 0));
       position += end;
@@ -627,8 +683,18 @@ export class PartitionLog {
 
   /** First record (or, for compressed batches, batch) with timestamp >= `timestampMs`, or null. */
   async offsetForTimestamp(timestampMs: number): Promise<{ offset: number; timestampMs: number } | null> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.offsetForTimestampOnce(timestampMs);
+      } catch (e) {
+        if (!(e instanceof SegmentReplacedError) || attempt >= READ_ATTEMPTS_MAX) throw e;
+      }
+    }
+  }
+
+  private async offsetForTimestampOnce(timestampMs: number): Promise<{ offset: number; timestampMs: number } | null> {
     const highWatermark = this.highWatermark;
-    for (const segment of this.segments) {
+    for (const segment of [...this.segments]) {
       if (segment.index.maxTimestampMs < timestampMs || segment.baseOffset >= highWatermark) continue;
       const rel = segment.index.lookupTimestamp(timestampMs);
       const found = await this.scanForTimestamp(segment, segment.index.lookupPosition(rel), timestampMs, highWatermark);
@@ -668,7 +734,12 @@ export class PartitionLog {
    * Deletes whole sealed segments past retention (by bytes, then by age of their newest
    * timestamp), oldest first, and moves the log start offset. Returns how many it deleted.
    */
-  async enforceRetention(nowMs: number): Promise<number> {
+  enforceRetention(nowMs: number): Promise<number> {
+    if (this.config.cleanup?.delete === false) return Promise.resolve(0); // compact only: retention does not apply
+    return this.changeSegments(() => this.deletePastRetention(nowMs));
+  }
+
+  private async deletePastRetention(nowMs: number): Promise<number> {
     let deleted = 0;
     while (this.segments.length > 1 && this.pastRetention(this.segments[0]!, nowMs)) {
       const segment = this.segments.shift()!;
@@ -689,12 +760,63 @@ export class PartitionLog {
     if (offset <= this.logStartOffset) return;
     await writeStartOffset(this.disk, this.dir, offset);
     this.deletedBefore = offset;
+    await this.changeSegments(() => this.deleteSegmentsBelow(offset));
+  }
+
+  private async deleteSegmentsBelow(offset: number): Promise<void> {
     while (this.segments.length > 1 && this.isDeletable(this.segments[0]!) && this.segments[0]!.nextOffset <= offset) {
       const segment = this.segments.shift()!;
       this.dirty.delete(segment);
       await segment.delete();
       this.dirNeedsSync = true;
     }
+  }
+
+  private changeSegments<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.segmentChange.then(change, change);
+    this.segmentChange = run.catch(() => {});
+    return run;
+  }
+
+  // ---- compaction (the decisions are in compaction.ts) ----
+
+  /** Closed, synced segments from the start whose newest record is at least `minLagMs` old; never the active one. */
+  compactionView(nowMs: number, minLagMs: number): CompactionView {
+    const segments: Segment[] = [];
+    for (const segment of this.segments) {
+      if (segment === this.active || !this.isDeletable(segment)) break;
+      if (segment.index.maxTimestampMs > nowMs - minLagMs) break;
+      segments.push(segment);
+    }
+    return { segments, firstDirtyOffset: Math.max(this.firstDirtyOffset, this.logStartOffset) };
+  }
+
+  /**
+   * Puts a compacted rewrite (already in its `.cleaned` files) in place of `group`, consecutive
+   * segments of this log: on disk as segment-swap.ts says, then in the list. False (and the
+   * rewrite dropped) when retention or DeleteRecords removed one of them meanwhile.
+   */
+  replaceSegments(group: readonly Segment[], rewrite: { index: SegmentIndex; sizeBytes: number }, step?: () => void): Promise<boolean> {
+    return this.changeSegments(async () => {
+      const first = this.segments.indexOf(group[0]!);
+      if (first < 0 || group.some((segment, i) => this.segments[first + i] !== segment)) {
+        await discardCleaned(this.disk, this.dir, group[0]!.baseOffset);
+        return false;
+      }
+      for (const segment of group) await segment.pin();
+      await commitSwap(this.disk, this.dir, group.map((s) => s.baseOffset), step);
+      const last = group[group.length - 1]!;
+      const next = await Segment.openRewritten(this.disk, this.dir, group[0]!.baseOffset, rewrite.index, rewrite.sizeBytes, last.nextOffset);
+      next.makeClosable(this.sealedFiles);
+      // Appends may have rolled meanwhile (they only add at the end); find the group again.
+      const at = this.segments.indexOf(group[0]!);
+      assert(at >= 0 && group.every((segment, i) => this.segments[at + i] === segment), "compacted segments changed during their swap");
+      this.segments.splice(at, group.length, next);
+      // The cache holds batches as written; readers of the compacted range must see the rewrite.
+      this.cache?.drop(this.cacheLogId);
+      for (const segment of group) await segment.retire();
+      return true;
+    });
   }
 
   /** Sealed, its seal finished, all its writes done and visible: the active segment never is. */
@@ -816,6 +938,13 @@ export class PartitionLog {
     await Promise.all(this.segments.map((segment) => segment.closeFile()));
     this.cache?.unregister(this.cacheLogId);
   }
+}
+
+/** Offset after the last of the whole batches in `bytes`. */
+function lastBatchEnd(bytes: Uint8Array): number {
+  let end = -1;
+  rb.scanBatches(bytes, 0, (at) => void (end = rb.lastOffset(bytes, at) + 1));
+  return end;
 }
 
 /** Offsets a validated payload will take; asserts each batch fits maxMessageBytes. */

@@ -85,8 +85,10 @@ export type BatchProblem = "partial" | "length" | "magic" | "crc" | "count" | "e
 /**
  * Checks the batch at `at` within `b[..end]`; null when it is whole and sound.
  * "partial": the buffer ends inside the batch. `batchBytesMax` bounds one batch.
+ * `compacted`: a stored batch that compaction may have thinned, so it may hold fewer records
+ * than its offsets span, or none (Kafka keeps such batches for their offsets and producer fields).
  */
-export function checkBatch(b: Uint8Array, at: number, end: number, batchBytesMax: number): BatchProblem | null {
+export function checkBatch(b: Uint8Array, at: number, end: number, batchBytesMax: number, compacted = false): BatchProblem | null {
   if (end - at < BATCH_HEADER_BYTES) return "partial";
   const dv = view(b);
   const length = dv.getInt32(at + Field.batchLength);
@@ -95,9 +97,9 @@ export function checkBatch(b: Uint8Array, at: number, end: number, batchBytesMax
   if (end - at < length + LOG_OVERHEAD_BYTES) return "partial";
   const count = dv.getInt32(at + Field.recordsCount);
   const delta = dv.getInt32(at + Field.lastOffsetDelta);
-  if (count === 0) return "empty";
+  if (count === 0 && !compacted) return "empty";
   if (count < 0 || delta < 0) return "count";
-  if (delta !== count - 1) return "count";
+  if (compacted ? count > delta + 1 : delta !== count - 1) return "count";
   if ((dv.getInt16(at + Field.attributes) & ATTR_COMPRESSION_MASK) > 4) return "compression";
   if (computeCrc(b, at) !== dv.getUint32(at + Field.crc)) return "crc";
   return null;

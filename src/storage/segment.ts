@@ -39,6 +39,8 @@ export class Segment {
   /** Reads and syncs in progress: the file is not closed under them. */
   private users = 0;
   private deleted = false;
+  /** Compaction put a rewrite in its place: reads still open go on against the old file; none may reopen it. */
+  private replaced = false;
   /** Set once sealed for good: the file may then be closed when idle and reopened on demand. */
   private lru: SealedFileLru | null = null;
   private reopening: Promise<DiskFile> | null = null;
@@ -75,6 +77,16 @@ export class Segment {
     return segment;
   }
 
+  /** Opens a compacted rewrite just moved into place, with the index built while it was written. */
+  static async openRewritten(disk: Disk, dir: string, baseOffset: number, index: SegmentIndex, sizeBytes: number, nextOffset: number): Promise<Segment> {
+    const segment = await Segment.open(disk, dir, baseOffset, index.intervalBytes);
+    segment.index = index;
+    segment.sizeBytes = segment.writtenBytes = sizeBytes;
+    segment.nextOffset = nextOffset;
+    segment.sealed = true;
+    return segment;
+  }
+
   /** Records a batch assigned at the current end; updates size, offsets and index. */
   assign(bytes: Uint8Array, at: number, sizeBytes: number, nowMs: number): void {
     assert(!this.sealed, "append to a sealed segment");
@@ -102,10 +114,10 @@ export class Segment {
 
   /**
    * Rescans the whole log file: every batch's length, magic, counts and CRC-32C are checked
-   * and offsets must be dense from the base offset. Truncates at the first bad or partial
+   * and offsets must be dense from the base offset (`gapsAllowed`: rise, for a closed segment compaction may have thinned). Truncates at the first bad or partial
    * batch and rebuilds the index. Returns why it cut, or null if the file was sound.
    */
-  async recover(): Promise<string | null> {
+  async recover(gapsAllowed = false): Promise<string | null> {
     const file = this.openFile();
     const fileSizeBytes = await file.size();
     this.index = new SegmentIndex(this.index.intervalBytes);
@@ -123,10 +135,11 @@ export class Segment {
           paddingAt = position + at;
           break;
         }
-        const p = rb.checkBatch(buf, at, buf.length, limits.storedBatchBytesMax);
+        const p = rb.checkBatch(buf, at, buf.length, limits.storedBatchBytesMax, true);
         if (p === "partial" && !atEof) break; // the rest is in the next read
         if (p !== null) problem = p;
-        else if (rb.baseOffset(buf, at) !== next) problem = `offset ${rb.baseOffset(buf, at)}, expected ${next}`;
+        // Compaction leaves gaps where whole batches went (never in the last segment, which it does not touch).
+        else if (gapsAllowed ? rb.baseOffset(buf, at) < next : rb.baseOffset(buf, at) !== next) problem = `offset ${rb.baseOffset(buf, at)}, expected ${gapsAllowed ? "at least " : ""}${next}`;
         if (problem !== null) break;
         const size = rb.batchSizeBytes(buf, at);
         this.index.onBatch(next - this.baseOffset, position + at, size, rb.maxTimestamp(buf, at));
@@ -150,6 +163,7 @@ export class Segment {
 
   async read(position: number, lengthBytes: number): Promise<Uint8Array> {
     if (this.deleted) throw new SegmentDeletedError(this.logPath);
+    if (this.replaced && this.file === null) throw new SegmentReplacedError(this.logPath);
     this.users++;
     try {
       const file = this.file ?? (await this.reopen());
@@ -157,8 +171,26 @@ export class Segment {
       return await file.read(position, lengthBytes);
     } finally {
       this.users--;
-      if (this.deleted && this.users === 0) await this.closeFile();
+      if ((this.deleted || this.replaced) && this.users === 0) await this.closeFile();
     }
+  }
+
+  /**
+   * Before compaction moves files over this segment's: its file is opened and held, so reads keep
+   * seeing the old bytes (an open file outlives a rename or remove) until `retire`.
+   */
+  async pin(): Promise<void> {
+    this.users++;
+    if (this.file === null) await this.reopen();
+  }
+
+  /** The rewrite replaced this segment in the log: let go of the file once the last read ends. */
+  async retire(): Promise<void> {
+    this.replaced = true;
+    this.lru?.forget(this);
+    this.lru = null;
+    this.users--;
+    if (this.users === 0) await this.closeFile();
   }
 
   /** fdatasync of what was written; a file closed after its seal was already synced by it. */
@@ -276,7 +308,8 @@ async function readWholeFile(disk: Disk, path: string): Promise<Uint8Array | nul
   }
 }
 
-async function writeWholeFile(disk: Disk, path: string, bytes: Uint8Array): Promise<void> {
+/** Replaces a small file's bytes and syncs them (index files, compaction's cleaned indexes). */
+export async function writeWholeFile(disk: Disk, path: string, bytes: Uint8Array): Promise<void> {
   const file = await disk.open(path, { create: true });
   try {
     await file.truncate(0);
@@ -285,6 +318,11 @@ async function writeWholeFile(disk: Disk, path: string, bytes: Uint8Array): Prom
   } finally {
     await file.close();
   }
+}
+
+/** A read raced with compaction replacing the segment; the reader looks again in the new one. */
+export class SegmentReplacedError extends Error {
+  override name = "SegmentReplacedError";
 }
 
 /** A read raced with retention deleting the segment; the reader sees offset-out-of-range. */

@@ -38,6 +38,9 @@ export class CountingDisk implements Disk {
   constructor(private readonly inner: Disk) {
     this.name = `counting(${inner.name})`;
   }
+  space(dir: string) {
+    return this.inner.space(dir);
+  }
   async open(p: string, opts: { create: boolean }): Promise<DiskFile> {
     const file = await this.inner.open(p, opts);
     const self = this;

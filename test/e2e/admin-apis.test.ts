@@ -160,7 +160,10 @@ describe("admin Kafka APIs (--smp 2)", () => {
     expect(after["segment.ms"].source).toBe(5);
     expect(after["retention.bytes"]).toEqual({ value: "5000000", source: 1 });
     expect((await alter([{ name: "cleanup.policy", configOperation: 2, value: "delete" }])).responses[0].errorCode).toBe(ErrorCode.NONE);
-    expect((await alter([{ name: "cleanup.policy", configOperation: 2, value: "compact" }])).responses[0].errorCode).toBe(ErrorCode.INVALID_CONFIG);
+    expect((await alter([{ name: "cleanup.policy", configOperation: 2, value: "compact" }])).responses[0].errorCode).toBe(ErrorCode.NONE);
+    expect((await describe())["cleanup.policy"].value).toBe("delete,compact");
+    expect((await alter([{ name: "cleanup.policy", configOperation: 2, value: "shred" }])).responses[0].errorCode).toBe(ErrorCode.INVALID_CONFIG);
+    expect((await alter([{ name: "cleanup.policy", configOperation: 3, value: "compact" }])).responses[0].errorCode).toBe(ErrorCode.NONE);
     expect((await alter([{ name: "retention.ms", configOperation: 2, value: "1" }])).responses[0].errorCode).toBe(ErrorCode.INVALID_CONFIG);
     expect((await alter([{ name: "retention.ms", configOperation: 9, value: "1" }])).responses[0].errorCode).toBe(ErrorCode.INVALID_REQUEST);
     expect((await alter([{ name: "segment.bytes", configOperation: 0, value: "12" }])).responses[0].errorCode).toBe(ErrorCode.INVALID_CONFIG);

@@ -10,13 +10,12 @@
  * Needs root for mount(8); skipped with a message where mounting a tmpfs is not possible.
  */
 import { expect, setDefaultTimeout, test } from "bun:test";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, statfsSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, statfsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { buildBatch } from "../../src/storage/batch-builder.ts";
 import { startBroker } from "../helpers/broker.ts";
+import { mountTmpfs } from "../helpers/tmpfs.ts";
 import { decodeBatches } from "../helpers/records.ts";
 import { fetchAll, fetchOnce, produce, WireClient } from "../helpers/wire.ts";
 
@@ -34,22 +33,6 @@ const PHASE_MS_MAX = 40_000;
 const TOPIC = "full";
 const PARTITION_ACKS = [-1, 1] as const;
 
-function mountTmpfs(): { dir: string; unmount(): void } | string {
-  const dir = mkdtempSync(join(tmpdir(), "skua-tmpfs-"));
-  const mount = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${TMPFS_BYTES}`, "tmpfs", dir], { encoding: "utf8" });
-  if (mount.status !== 0) {
-    rmSync(dir, { recursive: true, force: true });
-    return `mount -t tmpfs failed (${(mount.stderr || mount.error?.message || "").trim()})`;
-  }
-  return {
-    dir,
-    unmount() {
-      spawnSync("umount", [dir]);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 /** offset → value, per partition; a second sighting of an offset must carry the same value. */
 type Log = Map<number, string>;
 
@@ -59,14 +42,14 @@ function remember(log: Log, offset: number, value: string, what: string, problem
   log.set(offset, value);
 }
 
-const probe = mountTmpfs();
+const probe = mountTmpfs(TMPFS_BYTES);
 const skip = typeof probe === "string" ? probe : null;
 if (typeof probe !== "string") probe.unmount();
 if (skip !== null) console.log(`full-disk tests skipped: ${skip}`);
 
 for (const io of ["uring", "posix"] as const) {
   test.skipIf(skip !== null)(`--io ${io}: a full disk refuses produce, never takes back what a consumer read, and takes writes again once space is freed`, async () => {
-    const tmpfs = mountTmpfs();
+    const tmpfs = mountTmpfs(TMPFS_BYTES);
     if (typeof tmpfs === "string") throw new Error(tmpfs);
     try {
       await runFullDisk(io, tmpfs.dir);
@@ -80,7 +63,8 @@ async function runFullDisk(io: "uring" | "posix", mountDir: string): Promise<voi
   await using broker = await startBroker({
     dataParent: mountDir,
     extraArgs: ["--io", io],
-    sets: { auto_create_topics_enabled: true, default_topic_partitions: PARTITION_ACKS.length, log_segment_size: 2 * 1024 * 1024 },
+    // storage_min_free_bytes 0 (off): this test is about running into ENOSPC itself.
+    sets: { storage_min_free_bytes: 0, auto_create_topics_enabled: true, default_topic_partitions: PARTITION_ACKS.length, log_segment_size: 2 * 1024 * 1024 },
   });
   const producerClient = await WireClient.connect(broker.kafkaPort);
   const consumerClient = await WireClient.connect(broker.kafkaPort);

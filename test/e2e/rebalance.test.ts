@@ -46,12 +46,12 @@ test("POST /v1/partitions/rebalance_cores evens out shards at run time", async (
   await using broker = await startBroker({ smp: 2 });
   await createTopic(kafkaClient(broker), "lopsided", 6);
   for (const partition of [1, 3, 5]) {
-    const moved = await fetch(`${broker.adminUrl}/v1/partitions/kafka/lopsided/${partition}/shard`, { method: "POST", body: JSON.stringify({ shard: 0 }) });
+    const moved = await fetch(`${broker.adminUrl}/v1/partitions/kafka/lopsided/${partition}/shard`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ shard: 0 }) });
     expect(moved.status).toBe(200);
   }
   expect(await countsOf(broker)).toEqual([6, 0]);
   await produceNumbered(broker, "lopsided", 6, 0, 120);
-  const response = await fetch(`${broker.adminUrl}/v1/partitions/rebalance_cores`, { method: "POST" });
+  const response = await fetch(`${broker.adminUrl}/v1/partitions/rebalance_cores`, { method: "POST", headers: { "content-type": "application/json" } });
   expect(((await response.json()) as { moves: unknown[] }).moves).toHaveLength(3);
   expect(await countsOf(broker)).toEqual([3, 3]);
   expect(await valuesOf(broker, "lopsided", 6)).toEqual(Array.from({ length: 120 }, (_, i) => `v${i}`).sort());

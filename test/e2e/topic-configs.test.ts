@@ -127,7 +127,7 @@ describe("topic configs (Kafka's full set)", () => {
     expect(Object.values(bare).every((c: any) => c.documentation === null)).toBe(true);
   });
 
-  test("CreateTopics v7: bad values and unknown names are INVALID_CONFIG naming the config; compact says it is not supported", async () => {
+  test("CreateTopics v7: bad values and unknown names are INVALID_CONFIG naming the config", async () => {
     const cases: Array<[Record<string, string>, string]> = [
       [{ "compression.type": "brotli" }, "compression.type"],
       [{ "message.timestamp.type": "Now" }, "message.timestamp.type"],
@@ -135,8 +135,7 @@ describe("topic configs (Kafka's full set)", () => {
       [{ "segment.bytes": "4294967296" }, "segment.bytes"],
       [{ preallocate: "maybe" }, "preallocate"],
       [{ "min.insync.replicas": "0" }, "min.insync.replicas"],
-      [{ "cleanup.policy": "compact" }, "compaction is not supported"],
-      [{ "cleanup.policy": "compact,delete" }, "compaction is not supported"],
+      [{ "cleanup.policy": "compact,shred" }, "cleanup.policy"],
       [{ "remote.storage.enable": "true" }, "tiered storage"],
       [{ "no.such.config": "1" }, "no.such.config"],
     ];
@@ -179,7 +178,7 @@ describe("topic configs (Kafka's full set)", () => {
     expect(configs["compression.type"].value).toBe("gzip");
   });
 
-  test("IncrementalAlterConfigs v1 raw: SET, APPEND and SUBTRACT on lists, DELETE; bad values, unknown names and compact are INVALID_CONFIG", async () => {
+  test("IncrementalAlterConfigs v1 raw: SET, APPEND and SUBTRACT on lists, DELETE; bad values and unknown names are INVALID_CONFIG", async () => {
     await withAdmin(kafkaClient(broker), (admin) => admin.createTopics({ topics: [{ topic: "incremental", numPartitions: 1 }] }));
     const alter = async (configs: Array<{ name: string; configOperation: number; value: string | null }>) => {
       const answer = await wire.request(Api.IncrementalAlterConfigs, 1, { resources: [{ resourceType: TOPIC, resourceName: "incremental", configs }], validateOnly: false });
@@ -200,7 +199,7 @@ describe("topic configs (Kafka's full set)", () => {
     const refusals: Array<[{ name: string; configOperation: number; value: string | null }, string]> = [
       [{ name: "message.timestamp.after.max.ms", configOperation: SET, value: "-5" }, "message.timestamp.after.max.ms"],
       [{ name: "flush.messages", configOperation: SET, value: "many" }, "flush.messages"],
-      [{ name: "cleanup.policy", configOperation: APPEND, value: "compact" }, "compaction is not supported"],
+      [{ name: "cleanup.policy", configOperation: APPEND, value: "shred" }, "cleanup.policy"],
       [{ name: "no.such.config", configOperation: SET, value: "1" }, "no.such.config"],
       [{ name: "no.such.config", configOperation: DELETE, value: null }, "no.such.config"],
       [{ name: "compression.type", configOperation: APPEND, value: "gzip" }, "not a list"],

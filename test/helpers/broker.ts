@@ -29,6 +29,8 @@ export interface BrokerOptions {
   env?: Record<string, string>;
   /** Where the temp data dir is made (default: the OS temp dir), e.g. a small tmpfs. */
   dataParent?: string;
+  /** Started under `ulimit -n N` (through bash, which then execs the broker: the pid stays the broker's). */
+  openFilesLimit?: number;
 }
 
 export interface Broker extends AsyncDisposable {
@@ -143,7 +145,9 @@ class BrokerProcess implements Broker {
 
   private async spawnAndWait(): Promise<void> {
     this.stderrText = "";
-    const proc = Bun.spawn([SKUA_BIN, ...this.args()], { stdin: "ignore", stdout: "ignore", stderr: "pipe", env: { ...process.env, ...this.options.env } });
+    const argv = [SKUA_BIN, ...this.args()];
+    const command = this.options.openFilesLimit === undefined ? argv : ["bash", "-c", `ulimit -n ${this.options.openFilesLimit} && exec "$0" "$@"`, ...argv];
+    const proc = Bun.spawn(command, { stdin: "ignore", stdout: "ignore", stderr: "pipe", env: { ...process.env, ...this.options.env } });
     this.proc = proc;
     this.stderrDone = this.collectStderr(proc.stderr);
     await this.waitReady(proc);

@@ -83,3 +83,21 @@ export function decodeBatches(bytes: Uint8Array | null, inflate?: (codec: number
   }
   return out;
 }
+
+/**
+ * Offset after the last whole batch in `bytes` (base offset + last offset delta + 1), or -1 when
+ * there is none: a compacted batch may hold fewer records than its offsets span, or none, and a
+ * consumer goes on from its end, as Kafka's clients do.
+ */
+export function batchesEndOffset(bytes: Uint8Array | null): number {
+  if (bytes === null) return -1;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let end = -1;
+  for (let at = 0; bytes.length - at >= BATCH_HEADER_BYTES; ) {
+    const size = dv.getInt32(at + 8) + 12;
+    if (bytes.length - at < size) break;
+    end = int64(dv, at) + dv.getInt32(at + 23) + 1;
+    at += size;
+  }
+  return end;
+}

@@ -15,7 +15,7 @@ import {
   type ProduceResponse,
 } from "../../src/protocol/messages/index.ts";
 import { Reader } from "../../src/protocol/reader.ts";
-import { decodeBatches, type FetchedRecord } from "./records.ts";
+import { batchesEndOffset, decodeBatches, type FetchedRecord } from "./records.ts";
 
 export const ApiKey = { Produce: 0, Fetch: 1, ListOffsets: 2, Metadata: 3, ApiVersions: 18, CreateTopics: 19 } as const;
 
@@ -247,6 +247,8 @@ export async function fetchAll(client: WireClient, topic: string, partitions: nu
         const records = decodeBatches(p.records).filter((r) => r.offset >= from);
         result.get(p.partitionIndex)!.push(...records);
         if (records.length > 0) next.set(p.partitionIndex, records[records.length - 1].offset + 1);
+        // Batches a compaction emptied or thinned at their end: go on after them.
+        next.set(p.partitionIndex, Math.max(next.get(p.partitionIndex)!, batchesEndOffset(p.records)));
         if (next.get(p.partitionIndex)! >= p.highWatermark) open.delete(p.partitionIndex);
       }
     }

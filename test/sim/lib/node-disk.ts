@@ -3,7 +3,7 @@
  * completes in the order issued, and once the incarnation is killed (a crash) nothing it starts
  * or has in flight ever reaches the disk or resolves.
  */
-import type { Disk, DiskFile } from "../../../src/io/disk.ts";
+import type { Disk, DiskSpace, DiskFile } from "../../../src/io/disk.ts";
 import type { SimDisk } from "../../../src/io/sim-disk.ts";
 import type { Rng } from "./rng.ts";
 import type { Scheduler } from "./scheduler.ts";
@@ -68,6 +68,9 @@ export class NodeDisk implements Disk {
   }
   exists(path: string): Promise<boolean> {
     return this.run("meta", () => this.inner.exists(path));
+  }
+  space(dir: string): Promise<DiskSpace> {
+    return this.run("meta", () => this.inner.space(dir));
   }
   syncDir(dir: string): Promise<void> {
     return this.run("sync", () => this.inner.syncDir(dir));
