@@ -16,8 +16,16 @@ describe("parseArgs", () => {
         configFile: null,
         sets: [],
         logFormat: "text",
+        dev: false,
       },
     });
+  });
+
+  test("--dev turns on first-run mode and keeps the other defaults", () => {
+    const command = parseArgs(["start", "--dev"]);
+    if (command.kind !== "start") throw new Error("expected start");
+    expect(command.options.dev).toBe(true);
+    expect(command.options.sets).toEqual([]);
   });
 
   test("flags take values separately or after =, and --set repeats", () => {

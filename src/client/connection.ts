@@ -84,7 +84,9 @@ export class Connection {
   }
 
   close(): void {
+    // end() sends what is queued and a FIN; unref() so a broker slow to close its side cannot keep the process alive.
     this.socket?.end();
+    this.socket?.unref();
     this.fail(new TransportError(`connection to ${this.address} closed by the client`));
   }
 
