@@ -1,58 +1,52 @@
 /** `skua cluster|shard|acl|user|completion`, --help on every command, profiles, and `skua start --dev`, against the compiled broker. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { commands } from "../../src/cli/commands/index.ts";
-import { freePort, SKUA_BIN, startBroker, type Broker } from "../helpers/broker.ts";
-import { skua, skuaOk } from "../helpers/cli.ts";
+import { freePort, SKUA_BIN, startBroker } from "../helpers/broker.ts";
+import { brokerForFile, skua, skuaOk } from "../helpers/cli.ts";
 
-let broker: Broker;
-beforeAll(async () => {
-  broker = await startBroker({ smp: 2 });
-});
-afterAll(async () => {
-  await broker?.[Symbol.asyncDispose]();
-});
+const shared = brokerForFile({ smp: 2 });
 
 describe("skua cluster", () => {
   test("info: cluster id, controller, brokers, topics", async () => {
-    await skuaOk(broker, ["topic", "create", "seen", "-p", "4"]);
-    const info = JSON.parse(await skuaOk(broker, ["cluster", "info", "--format", "json"]));
+    await skuaOk(shared.current, ["topic", "create", "seen", "-p", "4"]);
+    const info = JSON.parse(await skuaOk(shared.current, ["cluster", "info", "--format", "json"]));
     expect(info.cluster_id).toMatch(/^skua-/);
     expect(info.controller).toBe(0);
-    expect(info.brokers).toEqual([{ id: 0, host: "127.0.0.1", port: broker.kafkaPort, rack: null }]);
+    expect(info.brokers).toEqual([{ id: 0, host: "127.0.0.1", port: shared.current.kafkaPort, rack: null }]);
     expect(info.topics).toContainEqual({ name: "seen", partitions: 4, replicas: 1 });
-    expect(await skuaOk(broker, ["cluster", "info"])).toMatch(/BROKERS\n=+\nID\s+HOST\s+PORT\s+RACK\n0\*\s+127\.0\.0\.1/);
+    expect(await skuaOk(shared.current, ["cluster", "info"])).toMatch(/BROKERS\n=+\nID\s+HOST\s+PORT\s+RACK\n0\*\s+127\.0\.0\.1/);
   });
 
   test("health: healthy with exit 0; an unreachable admin API exits 1", async () => {
-    const health = JSON.parse(await skuaOk(broker, ["cluster", "health", "--format", "json"]));
+    const health = JSON.parse(await skuaOk(shared.current, ["cluster", "health", "--format", "json"]));
     expect(health).toEqual({ healthy: true, ready: true, status: "ready", controller_id: 0, nodes: [0], leaderless_partitions: [], under_replicated_partitions: [] });
-    const down = await skua(null, ["cluster", "health", "--brokers", broker.brokers[0]!, "--admin-url", `http://127.0.0.1:${freePort()}`]);
+    const down = await skua(null, ["cluster", "health", "--brokers", shared.current.brokers[0]!, "--admin-url", `http://127.0.0.1:${freePort()}`]);
     expect(down.code).toBe(1);
     expect(down.stderr).toContain("admin API");
   });
 
   test("config get reads DescribeConfigs BROKER; config set reports the broker's refusal with exit 1", async () => {
-    expect(await skuaOk(broker, ["cluster", "config", "get", "log_segment_size"])).toBe("134217728\n");
-    const all = JSON.parse(await skuaOk(broker, ["cluster", "config", "get", "--format", "json"]));
+    expect(await skuaOk(shared.current, ["cluster", "config", "get", "log_segment_size"])).toBe("134217728\n");
+    const all = JSON.parse(await skuaOk(shared.current, ["cluster", "config", "get", "--format", "json"]));
     expect(all).toContainEqual({ key: "auto_create_topics_enabled", value: "false", source: expect.any(String), read_only: true });
-    const unknown = await skua(broker, ["cluster", "config", "get", "no_such_property"]);
+    const unknown = await skua(shared.current, ["cluster", "config", "get", "no_such_property"]);
     expect(unknown.code).toBe(1);
-    const set = await skua(broker, ["cluster", "config", "set", "log_segment_size", "1048576", "--format", "json"]);
+    const set = await skua(shared.current, ["cluster", "config", "set", "log_segment_size", "1048576", "--format", "json"]);
     expect(set.code).toBe(1);
     const answer = JSON.parse(set.stdout);
     expect(answer.status).not.toBe("OK");
     expect(answer.error).toContain("read-only");
-    expect(await skuaOk(broker, ["cluster", "config", "get", "log_segment_size"])).toBe("134217728\n");
+    expect(await skuaOk(shared.current, ["cluster", "config", "get", "log_segment_size"])).toBe("134217728\n");
   });
 
   test("partitions: leader, shard and offsets per partition", async () => {
-    await skuaOk(broker, ["topic", "create", "mapped", "-p", "2"]);
-    await skuaOk(broker, ["topic", "produce", "mapped", "-p", "1"], { stdin: "a\nb\n" });
-    const rows = JSON.parse(await skuaOk(broker, ["cluster", "partitions", "mapped", "--format", "json"]));
+    await skuaOk(shared.current, ["topic", "create", "mapped", "-p", "2"]);
+    await skuaOk(shared.current, ["topic", "produce", "mapped", "-p", "1"], { stdin: "a\nb\n" });
+    const rows = JSON.parse(await skuaOk(shared.current, ["cluster", "partitions", "mapped", "--format", "json"]));
     expect(rows.map((r: any) => [r.topic, r.partition, r.leader, r.high_watermark])).toEqual([["mapped", 0, 0, 0], ["mapped", 1, 0, 2]]);
     for (const r of rows) expect([0, 1]).toContain(r.shard);
   });
@@ -60,21 +54,21 @@ describe("skua cluster", () => {
 
 describe("skua shard", () => {
   test("list shows every shard and its partitions; move and rebalance change them live", async () => {
-    await skuaOk(broker, ["topic", "create", "movable", "-p", "2"]);
-    const shards = JSON.parse(await skuaOk(broker, ["shard", "list", "--format", "json"]));
+    await skuaOk(shared.current, ["topic", "create", "movable", "-p", "2"]);
+    const shards = JSON.parse(await skuaOk(shared.current, ["shard", "list", "--format", "json"]));
     expect(shards.map((s: any) => s.shard_id)).toEqual([0, 1]);
     const owner = shards.find((s: any) => s.partitions.some((p: any) => p.topic === "movable" && p.partition === 0)).shard_id;
     const target = 1 - owner;
-    const moved = JSON.parse(await skuaOk(broker, ["shard", "move", "movable/0", "--to", String(target), "--format", "json"]));
+    const moved = JSON.parse(await skuaOk(shared.current, ["shard", "move", "movable/0", "--to", String(target), "--format", "json"]));
     expect(moved).toMatchObject({ moved: true, from: owner, to: target });
-    const after = JSON.parse(await skuaOk(broker, ["shard", "list", "--format", "json"]));
+    const after = JSON.parse(await skuaOk(shared.current, ["shard", "list", "--format", "json"]));
     expect(after[target].partitions).toContainEqual({ topic: "movable", partition: 0 });
-    expect(await skuaOk(broker, ["shard", "list", "-p"])).toMatch(/SHARD\s+TOPIC\s+PARTITION/);
-    const rebalanced = JSON.parse(await skuaOk(broker, ["shard", "rebalance", "--format", "json"]));
+    expect(await skuaOk(shared.current, ["shard", "list", "-p"])).toMatch(/SHARD\s+TOPIC\s+PARTITION/);
+    const rebalanced = JSON.parse(await skuaOk(shared.current, ["shard", "rebalance", "--format", "json"]));
     expect(Array.isArray(rebalanced.moves)).toBe(true);
-    const counts = JSON.parse(await skuaOk(broker, ["shard", "list", "--format", "json"])).map((s: any) => s.partition_count);
+    const counts = JSON.parse(await skuaOk(shared.current, ["shard", "list", "--format", "json"])).map((s: any) => s.partition_count);
     expect(Math.abs(counts[0] - counts[1])).toBeLessThanOrEqual(1);
-    const bad = await skua(broker, ["shard", "move", "movable/0", "--to", "9"]);
+    const bad = await skua(shared.current, ["shard", "move", "movable/0", "--to", "9"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("HTTP 400");
   });
@@ -83,7 +77,7 @@ describe("skua shard", () => {
 describe("commands that do not exist yet, help, completion, profiles", () => {
   test("acl and user say 'not supported yet' and exit 1; their help says so", async () => {
     for (const name of ["acl", "user"]) {
-      const result = await skua(broker, [name, "list"]);
+      const result = await skua(shared.current, [name, "list"]);
       expect(result.code).toBe(1);
       expect(result.stderr).toContain("not supported yet");
       expect(await skuaOk(null, [name, "--help"])).toContain("not supported yet");
@@ -123,7 +117,7 @@ describe("commands that do not exist yet, help, completion, profiles", () => {
     const dir = await mkdtemp(join(tmpdir(), "skua-profile-"));
     try {
       const profile = join(dir, "rpk.yaml");
-      await writeFile(profile, `current_profile: local\nprofiles:\n  - name: other\n    kafka_api: { brokers: ["127.0.0.1:1"] }\n  - name: local\n    kafka_api:\n      brokers: ["${broker.brokers[0]}"]\n    admin_api:\n      addresses: ["127.0.0.1:${broker.adminPort}"]\n`);
+      await writeFile(profile, `current_profile: local\nprofiles:\n  - name: other\n    kafka_api: { brokers: ["127.0.0.1:1"] }\n  - name: local\n    kafka_api:\n      brokers: ["${shared.current.brokers[0]}"]\n    admin_api:\n      addresses: ["127.0.0.1:${shared.current.adminPort}"]\n`);
       const run = (args: string[], env: Record<string, string> = {}) =>
         Bun.spawn([SKUA_BIN, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, XDG_CONFIG_HOME: "/nonexistent", ...env } });
       const viaFlag = run(["cluster", "health", "--profile", profile, "--format", "json"]);

@@ -1,5 +1,6 @@
 /** Runs the compiled `skua` CLI against a test broker: --brokers and --admin-url filled in, stdin optional. */
-import { assertBinaryBuilt, SKUA_BIN, type Broker } from "./broker.ts";
+import { afterAll, beforeAll } from "bun:test";
+import { assertBinaryBuilt, SKUA_BIN, startBroker, type Broker, type BrokerOptions } from "./broker.ts";
 
 const CLI_TIMEOUT_MS = 20_000;
 
@@ -33,4 +34,16 @@ export async function skuaOk(broker: Broker | null, args: string[], options: { s
   const result = await skua(broker, args, options);
   if (result.code !== 0) throw new Error(`skua ${args.join(" ")} exited ${result.code}:\n${result.stderr}${result.stdout}`);
   return result.stdout;
+}
+
+/** One broker for a whole test file: started before its tests, removed after. Read `.current` inside tests. */
+export function brokerForFile(options: BrokerOptions): { current: Broker } {
+  const holder = { current: null as unknown as Broker };
+  beforeAll(async () => {
+    holder.current = await startBroker(options);
+  });
+  afterAll(async () => {
+    await holder.current?.[Symbol.asyncDispose]();
+  });
+  return holder;
 }
