@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
+import { SKUA_BIN } from "../helpers/broker.ts";
 import { brokerForFile, skua, skuaOk } from "../helpers/cli.ts";
 
 const shared = brokerForFile({ smp: 2, sets: { group_initial_rebalance_delay: 0 } });
@@ -132,6 +133,29 @@ describe("skua group", () => {
     const gone = await skua(shared.current, ["group", "delete", "workers"]);
     expect(gone.code).toBe(1);
     expect(gone.stdout).toContain("GROUP_ID_NOT_FOUND");
+  }, 60_000);
+
+  test("consume -g without -n follows new records until Ctrl-C, then commits and leaves the group", async () => {
+    await skuaOk(shared.current, ["topic", "create", "tail"]);
+    await skuaOk(shared.current, ["topic", "produce", "tail"], { stdin: "first\n" });
+    const proc = Bun.spawn([SKUA_BIN, "topic", "consume", "tail", "-g", "tailers", "-f", "%v\\n", "--brokers", shared.current.brokers[0]!], { stdout: "pipe", stderr: "pipe" });
+    const reader = proc.stdout.getReader();
+    let seen = "";
+    const readUntil = async (text: string) => {
+      while (!seen.includes(text)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`consume ended before printing ${text}: ${seen}`);
+        seen += new TextDecoder().decode(value);
+      }
+    };
+    await readUntil("first\n");
+    await skuaOk(shared.current, ["topic", "produce", "tail"], { stdin: "second\n" });
+    await readUntil("second\n");
+    proc.kill("SIGINT");
+    expect(await proc.exited).toBe(0);
+    const described = JSON.parse(await skuaOk(shared.current, ["group", "describe", "tailers", "--format", "json"]));
+    expect(described).toMatchObject({ state: "Empty", members: [], total_lag: 0 });
+    expect(described.partitions).toEqual([expect.objectContaining({ topic: "tail", partition: 0, current_offset: 2, lag: 0 })]);
   }, 60_000);
 
   test("a kafkajs consumer's membership, assignment and lag show in group describe", async () => {

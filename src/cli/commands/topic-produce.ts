@@ -8,7 +8,7 @@ import { createReadStream, statSync } from "node:fs";
 import { UsageError } from "../args.ts";
 import { flagBool, flagInt, flagPairs, flagString, recordFormat } from "../command.ts";
 import { Exit, type Command, type Context } from "../context.ts";
-import { InputFormat } from "../format-string.ts";
+import { InputFormat, type ParsedInput } from "../format-string.ts";
 import { Progress } from "../progress.ts";
 import { Producer, type Produced } from "../../client/producer.ts";
 import { Compression, type CompressionName, type Header } from "../../client/records.ts";
@@ -46,6 +46,10 @@ export const produce: Command = {
     };
     const startMs = Date.now();
     for await (const chunk of cutRecords(file === null ? process.stdin : createReadStream(file), settings.input, (bytes) => (totals.bytes = bytes))) {
+      if (chunk === END_OF_CHUNK) {
+        report(await producer.flush()); // what was read so far goes out now, so lines typed at a terminal are sent as they come
+        continue;
+      }
       report(await producer.add({ key: chunk.key === null ? settings.key : utf8.encode(chunk.key), value: utf8.encode(chunk.value), headers: settings.headers }, chunk.partition));
       totals.records++;
       progress?.update(totals.bytes, totals.records);
@@ -82,8 +86,10 @@ function produceSettings(context: Context): ProduceSettings {
   };
 }
 
-/** Streams records out of `input` as the format cuts them; `onBytes` hears how many bytes were read so far. */
-async function* cutRecords(input: AsyncIterable<Uint8Array | string>, format: InputFormat, onBytes: (bytes: number) => void) {
+const END_OF_CHUNK = Symbol("end of chunk");
+
+/** Streams records out of `input` as the format cuts them, and END_OF_CHUNK after each chunk read; `onBytes` hears how many bytes were read so far. */
+async function* cutRecords(input: AsyncIterable<Uint8Array | string>, format: InputFormat, onBytes: (bytes: number) => void): AsyncGenerator<ParsedInput | typeof END_OF_CHUNK> {
   const decoder = new TextDecoder();
   let text = "";
   let bytes = 0;
@@ -97,6 +103,7 @@ async function* cutRecords(input: AsyncIterable<Uint8Array | string>, format: In
       at = next.end;
     }
     text = text.slice(at);
+    yield END_OF_CHUNK;
   }
   text += decoder.decode();
   let at = 0;
