@@ -1,11 +1,14 @@
 /** `skua topic produce|consume` and `skua group …` against the compiled broker, checked with the CLI itself and with kafkajs. */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { SKUA_BIN } from "../helpers/broker.ts";
 import { brokerForFile, skua, skuaOk } from "../helpers/cli.ts";
+
+// Each test spawns several CLI processes; the machine may be busy.
+setDefaultTimeout(30_000);
 
 const shared = brokerForFile({ smp: 2, sets: { group_initial_rebalance_delay: 0 } });
 

@@ -1,6 +1,9 @@
 /** `skua topic …` against the compiled broker: create/list/describe/alter/add-partitions/trim/delete, JSON shapes, exit codes. */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { brokerForFile, skua, skuaOk } from "../helpers/cli.ts";
+
+// Each test spawns several CLI processes; the machine may be busy.
+setDefaultTimeout(30_000);
 
 const shared = brokerForFile({ smp: 2 });
 
