@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { systemClock } from "../src/base/clock.ts";
+import { systemTimers } from "../src/base/timers.ts";
 import { MetadataTable } from "../src/cluster/metadata.ts";
 import { defaultProperties } from "../src/cluster/properties.ts";
 import { GroupCoordinator } from "../src/group/coordinator.ts";
@@ -139,7 +140,7 @@ async function benchCoordinatorBaseline(): Promise<number> {
   const dataDir = mkdtempSync(join(tmpdir(), "skua-groups-bench-"));
   const metadata = MetadataTable.fromSnapshot({ version: 1, shardCount: 1, topics: [{ name: TOPIC, id: crypto.randomUUID(), shards: new Array(TOPIC_PARTITIONS).fill(0), configs: {} }] });
   const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-  const coordinator = new GroupCoordinator({ shardId: 0, shardCount: 1, dataDir, disk: new PosixDisk(), props: defaultProperties(), clock: systemClock, log: quiet, metadata: () => metadata });
+  const coordinator = new GroupCoordinator({ shardId: 0, shardCount: 1, dataDir, disk: new PosixDisk(), props: defaultProperties(), clock: systemClock, timers: systemTimers, log: quiet, metadata: () => metadata });
   await coordinator.start();
   let commits = 0;
   const startMs = performance.now();

@@ -7,6 +7,10 @@
  *                 (native/skua_crc32c.c), native CRC-32/IEEE (Bun.hash.crc32, node:zlib crc32:
  *                 another polynomial, shown for the speed of native code) and validateBatches
  *                 over a produce payload.
+ *   append policy — storage/batch-rewrite.ts on a 64 KiB produce payload against
+ *                 validateBatches of the same payload (which every produce already pays): the
+ *                 fast path (sound header, topic compression.type=producer) and the slow paths
+ *                 (max timestamp -1, LogAppendTime, recompression to zstd).
  * Run: npm run bench   (or: bun run bench/micro.ts [name-regex])
  */
 import * as zlib from "node:zlib";
@@ -16,7 +20,10 @@ import { loadNativeCrc32c } from "../src/native/crc32c.ts";
 import { decodeRequestBody, decodeRequestHeader, encodeRequestFrame, encodeResponseFrame } from "../src/protocol/frame.ts";
 import type { FetchResponse, PartitionData, ProduceRequest } from "../src/protocol/messages/index.ts";
 import { Writer } from "../src/protocol/writer.ts";
-import { validateBatches } from "../src/storage/record-batch.ts";
+import { setInt64 } from "../src/base/bytes.ts";
+import { applyAppendPolicy, PRODUCER_POLICY } from "../src/storage/batch-rewrite.ts";
+import { Codec } from "../src/storage/compression.ts";
+import { Field, validateBatches } from "../src/storage/record-batch.ts";
 import { batchOfSize, formatBytes, KiB, MiB } from "./payload.ts";
 
 const PRODUCE_KEY = 0;
@@ -137,6 +144,27 @@ function registerValidation(): void {
   }
 }
 
+function registerAppendPolicy(): void {
+  const payload = batchOfSize(64 * KiB).bytes;
+  const missingMax = payload.slice();
+  const missingView = new DataView(missingMax.buffer);
+  const now = Date.now();
+  group("append policy, 64 KiB payload", () => {
+    summary(() => {
+      bench("validateBatches, 64 KiB (baseline: every produce pays it)", () => do_not_optimize(validateBatches(payload))).baseline(true);
+      bench("applyAppendPolicy fast path (sound header, compression.type=producer)", () => do_not_optimize(applyAppendPolicy(payload, PRODUCER_POLICY, now)));
+      bench("applyAppendPolicy max timestamp -1: walk records, CRC again", () => {
+        setInt64(missingView, Field.maxTimestamp, -1);
+        do_not_optimize(applyAppendPolicy(missingMax, PRODUCER_POLICY, now));
+      });
+      bench("applyAppendPolicy LogAppendTime: header, CRC again", () =>
+        do_not_optimize(applyAppendPolicy(missingMax, { ...PRODUCER_POLICY, logAppendTime: true }, now)));
+      bench("applyAppendPolicy compression.type=zstd: walk, compress, CRC", () =>
+        do_not_optimize(applyAppendPolicy(payload, { ...PRODUCER_POLICY, compression: Codec.zstd }, now)));
+    });
+  });
+}
+
 function checkInputs(): void {
   const result = validateBatches(batch1m);
   if (!result.ok) throw new Error(`bench batch invalid: ${result.reason}`);
@@ -155,5 +183,6 @@ console.log(
 );
 registerCodec();
 registerValidation();
+registerAppendPolicy();
 const filter = process.argv[2];
 await run({ colors: process.stdout.isTTY === true, filter: filter === undefined ? undefined : new RegExp(filter, "i") });

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what skua needs on a Debian machine that has Node.js and npm:
 # Bun and the JS dependencies from npm; gcc and liburing-dev for the native shims (when root); with
-# --test, the Debian tools the tests drive (kcat).
+# --test, the Debian tools the tests drive (kcat; Go with sarama and kafka-go for test/go; Chromium for
+# the web console's browser test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +16,15 @@ apt_packages=()
 if [ ! -f /usr/include/liburing.h ]; then apt_packages+=(liburing-dev); fi
 # gcc: compiles the native shims (io_uring, SSE4.2 CRC-32C); without it their portable fallbacks run.
 if ! command -v gcc >/dev/null 2>&1; then apt_packages+=(gcc libc6-dev); fi
-if [ "${1:-}" = "--test" ] && ! command -v kcat >/dev/null 2>&1; then apt_packages+=(kcat); fi
+if [ "${1:-}" = "--test" ]; then
+  if ! command -v kcat >/dev/null 2>&1; then apt_packages+=(kcat); fi
+  # test/e2e/go-clients.test.ts builds test/go offline in GOPATH mode against Debian's Go clients.
+  if ! command -v go >/dev/null 2>&1; then apt_packages+=(golang-go); fi
+  if [ ! -d /usr/share/gocode/src/github.com/Shopify/sarama ]; then apt_packages+=(golang-github-shopify-sarama-dev); fi
+  if [ ! -d /usr/share/gocode/src/github.com/segmentio/kafka-go ]; then apt_packages+=(golang-github-segmentio-kafka-go-dev); fi
+  # test/e2e/console.test.ts drives the web console in headless Chromium.
+  if [ ! -x /usr/bin/chromium ]; then apt_packages+=(chromium); fi
+fi
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing ${apt_packages[*]} with apt" >&2

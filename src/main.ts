@@ -4,13 +4,16 @@ import { availableParallelism, hostname } from "node:os";
 import { join, resolve } from "node:path";
 import packageJson from "../package.json" with { type: "json" };
 import { configureLog, logger } from "./base/log.ts";
+import { onUncaughtError } from "./base/uncaught.ts";
 import { parseArgs, usage, UsageError, type StartOptions } from "./cli/args.ts";
 import { devBanner } from "./cli/dev-banner.ts";
 import { cliCommandNames, runCli } from "./cli/run.ts";
-import { createAdminApp } from "./admin/app.ts";
+import { createAdminApp, type AdminBackend } from "./admin/app.ts";
+import { mountConsole } from "./admin/console/console.ts";
 import { Controller } from "./cluster/controller.ts";
+import { ControllerService } from "./cluster/controller-calls.ts";
 import { defaultProperties, parseConfigFile, setProperty, type ClusterProperties } from "./cluster/properties.ts";
-import { chooseBackend } from "./io/backend.ts";
+import { chooseBackend, openDisk } from "./io/backend.ts";
 import { Supervisor } from "./shard/supervisor.ts";
 
 const EXIT_USAGE = 2;
@@ -55,6 +58,10 @@ function loadProperties(options: StartOptions): ClusterProperties {
 async function startBroker(options: StartOptions, props: ClusterProperties): Promise<void> {
   configureLog({ format: options.logFormat });
   const log = logger("main");
+  onUncaughtError((error) => {
+    log.error("uncaught error; stopping the broker", { error });
+    process.exit(1);
+  });
   // Forced "uring" where it cannot work throws here: one "could not start" line, exit 1.
   const io = chooseBackend(options.io);
   if (io.fallbackReason !== null) log.warn("io_uring unavailable; using the posix backend", { reason: io.fallbackReason });
@@ -63,29 +70,33 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
   const coreCount = availableParallelism();
   const shardCount = options.smp ?? coreCount;
   const supervisor = new Supervisor(shardCount);
-  const controller = Controller.open({ dataDir, props, shardCount, shards: supervisor, warn: (m) => log.warn(m) });
+  // The controller's writes are few and small: portable file I/O on the main thread; each shard opens its own backend.
+  const controllerDisk = openDisk("posix");
+  const controller = await Controller.open({ disk: controllerDisk, dataDir, props, shardCount, shards: supervisor, warn: (m) => log.warn(m) });
+  const controllerService = new ControllerService(controller, controllerDisk, dataDir, props);
+  await controllerService.removeOrphanedTopicDirs((message) => log.warn(message));
 
-  const admin = Bun.serve({
-    hostname: options.adminAddr.host,
-    port: options.adminAddr.port,
-    fetch: createAdminApp({
-      isReady: () => supervisor.readyShards === shardCount,
-      shardStats: () => supervisor.stats(),
-      partitions: () => supervisor.partitionDetails(),
-      partition: async (topic, partition) => {
-        const owner = controller.table.ownerOf(topic, partition);
-        if (owner === undefined) return null;
-        return (await supervisor.partitionDetails([owner])).find((p) => p.topic === topic && p.partition === partition) ?? null;
-      },
-      movePartition: (topic, partition, shard) => controller.movePartition(topic, partition, shard),
-      rebalanceCores: () => controller.rebalanceCores(),
-    }).fetch,
-  });
+  const backend: AdminBackend = {
+    isReady: () => supervisor.readyShards === shardCount,
+    shardStats: () => supervisor.stats(),
+    partitions: () => supervisor.partitionDetails(),
+    partition: async (topic, partition) => {
+      const owner = controller.table.ownerOf(topic, partition);
+      if (owner === undefined) return null;
+      return (await supervisor.partitionDetails([owner])).find((p) => p.topic === topic && p.partition === partition) ?? null;
+    },
+    movePartition: (topic, partition, shard) => controller.movePartition(topic, partition, shard),
+    rebalanceCores: () => controller.rebalanceCores(),
+  };
+  const adminApp = createAdminApp(backend);
+  const webConsole = mountConsole(adminApp, backend, options.kafkaAddr, packageJson.version);
+  const admin = Bun.serve({ hostname: options.adminAddr.host, port: options.adminAddr.port, fetch: adminApp.fetch });
   log.info("starting", { version: packageJson.version, dataDir, shards: shardCount, cores: coreCount, io: io.backend, admin: `${admin.hostname}:${admin.port}` });
 
   await supervisor.start(
     { kafkaAddr: options.kafkaAddr, advertised: advertisedAddress(options), clusterId: clusterId(dataDir), dataDir, props, logFormat: options.logFormat, io: io.backend },
     controller,
+    controllerService,
     coreCount,
     // Relative to this entry point both in the sources and inside the compiled executable.
     new URL("./shard/worker.ts", import.meta.url),
@@ -98,9 +109,10 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
     if (stopping) return;
     stopping = true;
     log.info("stopping", { signal });
+    webConsole.close();
     admin.stop(true);
     await supervisor.stop();
-    controller.close();
+    await controller.close();
     log.info("stopped");
     process.exit(0);
   };

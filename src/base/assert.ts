@@ -10,3 +10,12 @@ export function assert(condition: unknown, message = "assertion failed"): assert
 export function unreachable(value: never, message = "unreachable"): never {
   throw new AssertionError(`${message}: ${String(value)}`);
 }
+
+/**
+ * Catch blocks that turn operating errors (EIO, ENOSPC, a failed peer) into error codes call
+ * this first: a broken invariant is never an error code, it keeps going up until it stops the
+ * process (a shard's unhandled error reaches the supervisor, which exits non-zero).
+ */
+export function rethrowIfBroken(error: unknown): void {
+  if (error instanceof AssertionError) throw error;
+}

@@ -19,6 +19,14 @@ export const limits = {
   crossShardPendingMax: 4096,
   /** Longest a fetch may wait for data. */
   fetchWaitMsMax: 60_000,
+  /** Incremental fetch sessions the broker keeps, split evenly over the shards (Kafka's max.incremental.fetch.session.cache.slots). */
+  fetchSessionSlotsMax: 1000,
+  /** A fetch session unused this long may be evicted by any new one (Kafka's fixed MIN_INCREMENTAL_FETCH_SESSION_EVICTION_MS). */
+  fetchSessionEvictionMs: 120_000,
+  /** Partitions one fetch session may hold; a fetch with more is answered without a session. */
+  fetchSessionPartitionsMax: 100_000,
+  /** Partitions all fetch sessions of one shard may hold together (~150 B each); past it, fetches go without a session. */
+  fetchSessionPartitionsCachedMax: 1_000_000,
   /** Shards (Workers) one broker may run. */
   shardsMax: 256,
   /** Log bytes between two sparse index entries of a segment (Redpanda uses ~32 KiB). */
@@ -33,10 +41,14 @@ export const limits = {
   uringWriteBuffersPooledBytesMax: 32 * 1024 * 1024,
   /** Files of sealed segments a shard keeps open for reads; past it the least recently read close. */
   sealedSegmentFilesOpenMax: 512,
+  /** After a failed write or sync (and the cut back to the high watermark), appends are refused for this long before the log tries again. */
+  logFailureRetryMs: 1000,
   /** Bytes read per step when recovery rescans a segment (grown to fit one larger batch). */
   recoveryReadChunkBytes: 1024 * 1024,
   /** Largest batch recovery accepts on disk: no batch can exceed the request that carried it. */
   storedBatchBytesMax: 100 * 1024 * 1024,
+  /** Largest decompressed records section of one batch; a larger one (a decompression bomb) is refused as corrupt. */
+  decompressedBatchBytesMax: 128 * 1024 * 1024,
   /** Entries of each shard's io_uring submission queue; also the most ops one shard has in flight. */
   uringQueueDepth: 256,
   /** Members (joined or holding a MEMBER_ID_REQUIRED id) in one consumer group; past it: GROUP_MAX_SIZE_REACHED. */

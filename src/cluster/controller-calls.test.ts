@@ -1,30 +1,28 @@
 import { afterEach, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ErrorCode } from "../protocol/errors.ts";
 import { Controller } from "./controller.ts";
 import { ControllerService } from "./controller-calls.ts";
 import type { MetadataUpdate } from "./metadata.ts";
 import { defaultProperties } from "./properties.ts";
+import { cleanUp, disk, tempDir, track } from "./test-helpers.ts";
 
-const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterEach(cleanUp);
 
-function setup(shardCount = 2) {
-  const dataDir = mkdtempSync(join(tmpdir(), "skua-calls-"));
-  dirs.push(dataDir);
+async function setup(shardCount = 2) {
+  const dataDir = tempDir("skua-calls-");
   const published: MetadataUpdate[] = [];
   const shards = { publish: async (u: MetadataUpdate) => void published.push(u), release: async () => {}, shardBytes: async () => new Array<number>(shardCount).fill(0) };
-  const controller = Controller.open({ dataDir, props: defaultProperties(), shardCount, shards, warn: () => {} });
-  return { dataDir, published, controller, service: new ControllerService(controller, dataDir, defaultProperties()) };
+  const controller = await track(Controller.open({ disk, dataDir, props: defaultProperties(), shardCount, shards, warn: () => {} }));
+  return { dataDir, published, controller, service: new ControllerService(controller, disk, dataDir, defaultProperties()) };
 }
 
 const create = (controller: Controller, name: string, partitions: number) =>
   controller.createTopics([{ name, partitions, replicationFactor: -1, configs: {}, validateOnly: false }]);
 
 test("deleteTopics removes the topic (by name or id), publishes it, and deletes its directory after", async () => {
-  const { dataDir, published, controller, service } = setup();
+  const { dataDir, published, controller, service } = await setup();
   await create(controller, "a", 2);
   await create(controller, "b", 1);
   mkdirSync(join(dataDir, "kafka", "a", "0"), { recursive: true });
@@ -37,7 +35,7 @@ test("deleteTopics removes the topic (by name or id), publishes it, and deletes 
 });
 
 test("createPartitions adds partitions on the least-loaded shards; not increasing or validateOnly changes nothing", async () => {
-  const { controller, service } = setup(2);
+  const { controller, service } = await setup(2);
   await create(controller, "a", 3); // shards 0,1,0
   expect(await service.createPartitions([{ name: "a", count: 6 }], true)).toEqual([{ name: "a", errorCode: ErrorCode.NONE, errorMessage: null }]);
   expect(controller.table.topic("a")!.shards).toHaveLength(3);
@@ -50,7 +48,7 @@ test("createPartitions adds partitions on the least-loaded shards; not increasin
 });
 
 test("alterTopicConfigs replaces or merges overrides, validates, and removes", async () => {
-  const { controller, service } = setup();
+  const { controller, service } = await setup();
   await create(controller, "a", 1);
   await service.alterTopicConfigs([{ name: "a", set: { "retention.ms": "1000", "segment.ms": "5000" }, remove: [], replace: false }], false);
   expect(controller.table.topic("a")!.configs).toEqual({ "retention.ms": "1000", "segment.ms": "5000" });
@@ -64,14 +62,14 @@ test("alterTopicConfigs replaces or merges overrides, validates, and removes", a
 });
 
 test("producer id blocks never overlap; stray topic directories are removed at start", async () => {
-  const { dataDir, controller, service } = setup();
-  const first = await service.serve({ name: "allocateProducerIds", request: {} });
-  const second = await service.serve({ name: "allocateProducerIds", request: {} });
+  const { dataDir, controller, service } = await setup();
+  const first = await service.servers.allocateProducerIds({});
+  const second = await service.servers.allocateProducerIds({});
   expect(second).toEqual({ firstId: (first as { firstId: number; count: number }).firstId + (first as { count: number }).count, count: (first as { count: number }).count });
   await create(controller, "kept", 1);
   mkdirSync(join(dataDir, "kafka", "kept", "0"), { recursive: true });
   mkdirSync(join(dataDir, "kafka", "gone", "0"), { recursive: true });
-  service.removeOrphanedTopicDirs(() => {});
+  await service.removeOrphanedTopicDirs(() => {});
   expect(existsSync(join(dataDir, "kafka", "kept"))).toBe(true);
   expect(existsSync(join(dataDir, "kafka", "gone"))).toBe(false);
 });

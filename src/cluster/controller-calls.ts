@@ -4,9 +4,11 @@
  * table in the controller's order, then persisted in the metadata log and published to every
  * shard before it is answered. Runs on the main thread.
  */
-import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { rethrowIfBroken } from "../base/assert.ts";
+import type { Servers } from "../base/calls.ts";
 import { limits } from "../base/limits.ts";
+import type { Disk } from "../io/disk.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { placePartitions, type ShardLoad } from "./balance.ts";
 import type { Controller, CreateTopicCommand, CreateTopicOutcome } from "./controller.ts";
@@ -54,17 +56,17 @@ export interface ControllerCalls {
 }
 
 export type ControllerCallName = keyof ControllerCalls;
-export type ControllerCall = { [N in ControllerCallName]: { name: N; request: ControllerCalls[N]["request"] } }[ControllerCallName];
 
 const NO_TOPIC_ID = "00000000-0000-0000-0000-000000000000";
 const ok = (name: string): TopicOutcome => ({ name, errorCode: ErrorCode.NONE, errorMessage: null });
 const failed = (name: string, errorCode: number, errorMessage: string): TopicOutcome => ({ name, errorCode, errorMessage });
 
 export class ControllerService {
-  private producerIds: ProducerIdStore | null = null;
+  private producerIds: Promise<ProducerIdStore> | null = null;
 
   constructor(
     private readonly controller: Controller,
+    private readonly disk: Disk,
     private readonly dataDir: string,
     private readonly props: ClusterProperties,
   ) {}
@@ -73,31 +75,33 @@ export class ControllerService {
    * Deletes topic directories that no topic in the metadata owns: left by a crash between
    * committing a DeleteTopics and removing its data. Run before the shards start.
    */
-  removeOrphanedTopicDirs(warn: (message: string) => void): void {
+  async removeOrphanedTopicDirs(warn: (message: string) => void): Promise<void> {
     const kafkaDir = join(this.dataDir, "kafka");
-    if (!existsSync(kafkaDir)) return;
-    for (const name of readdirSync(kafkaDir)) {
+    for (const name of await this.disk.list(kafkaDir)) {
       if (this.controller.table.topic(name)) continue;
       warn(`removing ${join(kafkaDir, name)}: no such topic in the metadata (deleted)`);
-      rmSync(join(kafkaDir, name), { recursive: true, force: true });
+      await this.disk.remove(join(kafkaDir, name));
     }
   }
 
-  serve(call: ControllerCall): Promise<unknown> {
-    switch (call.name) {
-      case "createTopics": return this.controller.createTopics(call.request.topics);
-      case "allocateProducerIds": return Promise.resolve(this.allocateProducerIds());
-      case "deleteTopics": return this.deleteTopics(call.request.topics);
-      case "createPartitions": return this.createPartitions(call.request.topics, call.request.validateOnly);
-      case "alterTopicConfigs": return this.alterTopicConfigs(call.request.topics, call.request.validateOnly);
-    }
-  }
+  /** One server per controller call (the compiler checks none is missing). */
+  readonly servers: Servers<ControllerCalls> = {
+    createTopics: (request) => this.controller.createTopics(request.topics),
+    allocateProducerIds: () => this.allocateProducerIds(),
+    deleteTopics: (request) => this.deleteTopics(request.topics),
+    createPartitions: (request) => this.createPartitions(request.topics, request.validateOnly),
+    alterTopicConfigs: (request) => this.alterTopicConfigs(request.topics, request.validateOnly),
+  };
 
-  private allocateProducerIds(): ControllerCalls["allocateProducerIds"]["response"] {
+  private async allocateProducerIds(): Promise<ControllerCalls["allocateProducerIds"]["response"]> {
     try {
-      this.producerIds ??= ProducerIdStore.open(this.dataDir);
-      return this.producerIds.allocate(PRODUCER_ID_BLOCK_SIZE);
+      this.producerIds ??= ProducerIdStore.open(this.disk, this.dataDir).catch((error: unknown) => {
+        this.producerIds = null; // try again on the next call
+        throw error;
+      });
+      return await (await this.producerIds).allocate(PRODUCER_ID_BLOCK_SIZE);
     } catch (error) {
+      rethrowIfBroken(error);
       return { error: String(error) };
     }
   }
@@ -108,8 +112,8 @@ export class ControllerService {
       const outcomes = commands.map((c) => planDelete(table, c));
       const names = [...new Set(outcomes.filter((o) => o.errorCode === ErrorCode.NONE).map((o) => o.name))];
       const changes: MetadataChange[] = names.map((name) => ({ kind: "delete_topic", name }));
-      const afterCommit = () => {
-        for (const name of names) rmSync(join(this.dataDir, "kafka", name), { recursive: true, force: true });
+      const afterCommit = async () => {
+        for (const name of names) await this.disk.remove(join(this.dataDir, "kafka", name));
       };
       return { changes, result: outcomes, afterCommit };
     });

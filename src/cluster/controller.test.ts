@@ -1,14 +1,13 @@
 import { afterEach, expect, test } from "bun:test";
-import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { ErrorCode } from "../protocol/errors.ts";
 import { Controller, type CreateTopicCommand } from "./controller.ts";
 import type { MetadataUpdate } from "./metadata.ts";
 import { defaultProperties } from "./properties.ts";
+import { cleanUp, disk, tempDir, track } from "./test-helpers.ts";
 
-const dirs: string[] = [];
-afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterEach(cleanUp);
 
 function open(dataDir: string, shardCount: number, published: MetadataUpdate[] = []) {
   const shards = {
@@ -16,13 +15,7 @@ function open(dataDir: string, shardCount: number, published: MetadataUpdate[] =
     release: async () => {},
     shardBytes: async () => new Array<number>(shardCount).fill(0),
   };
-  return Controller.open({ dataDir, props: defaultProperties(), shardCount, shards, warn: () => {} });
-}
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "skua-controller-"));
-  dirs.push(dir);
-  return dir;
+  return track(Controller.open({ disk, dataDir, props: defaultProperties(), shardCount, shards, warn: () => {} }));
 }
 
 const topic = (name: string, partitions: number, configs: Record<string, string> = {}): CreateTopicCommand => ({
@@ -30,7 +23,7 @@ const topic = (name: string, partitions: number, configs: Record<string, string>
 });
 
 test("partitions go to the least-loaded shard and counts differ by at most one", async () => {
-  const controller = open(tempDir(), 3);
+  const controller = await open(tempDir("skua-controller-"), 3);
   await controller.createTopics([topic("a", 4), topic("b", 5)]);
   const counts = controller.table.partitionCountByShard(3);
   expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
@@ -39,7 +32,7 @@ test("partitions go to the least-loaded shard and counts differ by at most one",
 
 test("each topic gets its own error code; good ones in the same request are created", async () => {
   const published: MetadataUpdate[] = [];
-  const controller = open(tempDir(), 2, published);
+  const controller = await open(tempDir("skua-controller-"), 2, published);
   await controller.createTopics([topic("exists", 1)]);
   const outcomes = await controller.createTopics([
     topic("bad/name", 1), topic("exists", 1), topic("zero", 0), topic("badcfg", 1, { "retention.ms": "soon" }),
@@ -55,46 +48,46 @@ test("each topic gets its own error code; good ones in the same request are crea
 });
 
 test("metadata survives a restart, and a torn last record is cut", async () => {
-  const dir = tempDir();
-  const first = open(dir, 2);
+  const dir = tempDir("skua-controller-");
+  const first = await open(dir, 2);
   await first.createTopics([topic("kept", 3, { "retention.ms": "1000" })]);
   const id = first.table.topic("kept")!.id;
-  first.close();
+  await first.close();
   appendFileSync(join(dir, "controller", "metadata.log"), new Uint8Array([0, 0, 1, 0, 9, 9])); // torn record
-  const second = open(dir, 2);
+  const second = await open(dir, 2);
   expect(second.table.topic("kept")).toEqual({ name: "kept", id, shards: [0, 1, 0], configs: { "retention.ms": "1000" } });
   await second.createTopics([topic("after", 1)]);
-  second.close();
-  expect(open(dir, 2).table.topic("after")).toBeDefined();
+  await second.close();
+  expect((await open(dir, 2)).table.topic("after")).toBeDefined();
 });
 
 test("restarting with fewer shards moves partitions of vanished shards to live ones", async () => {
-  const dir = tempDir();
-  const wide = open(dir, 4);
+  const dir = tempDir("skua-controller-");
+  const wide = await open(dir, 4);
   await wide.createTopics([topic("t", 8)]);
-  wide.close();
-  const narrow = open(dir, 2);
+  await wide.close();
+  const narrow = await open(dir, 2);
   const shards = narrow.table.topic("t")!.shards;
   expect(shards.every((s) => s < 2)).toBe(true);
   expect(narrow.table.partitionCountByShard(2)).toEqual([4, 4]);
 });
 
 test("restarting with more shards evens counts, and only when the count changed", async () => {
-  const dir = tempDir();
-  const narrow = open(dir, 2);
+  const dir = tempDir("skua-controller-");
+  const narrow = await open(dir, 2);
   await narrow.createTopics([topic("t", 8)]);
-  narrow.close();
-  const wide = open(dir, 4);
+  await narrow.close();
+  const wide = await open(dir, 4);
   expect(wide.table.partitionCountByShard(4)).toEqual([2, 2, 2, 2]);
-  wide.close();
-  const again = open(dir, 4);
+  await wide.close();
+  const again = await open(dir, 4);
   expect(again.table.version).toBe(wide.table.version); // nothing to record the second time
 });
 
 test("creating more partitions than the shards may hold is refused with a message", async () => {
   const props = { ...defaultProperties(), topic_partitions_per_shard: 3 };
   const shards = { publish: async () => {}, release: async () => {}, shardBytes: async () => [0, 0] };
-  const controller = Controller.open({ dataDir: tempDir(), props, shardCount: 2, shards, warn: () => {} });
+  const controller = await track(Controller.open({ disk, dataDir: tempDir("skua-controller-"), props, shardCount: 2, shards, warn: () => {} }));
   expect((await controller.createTopics([topic("fits", 4)]))[0].errorCode).toBe(ErrorCode.NONE);
   const [outcome] = await controller.createTopics([topic("huge", 3)]);
   expect(outcome.errorCode).toBe(ErrorCode.INVALID_PARTITIONS);
@@ -103,15 +96,15 @@ test("creating more partitions than the shards may hold is refused with a messag
 
 test("a live move releases the partition on its old shard before publishing the new owner", async () => {
   const events: string[] = [];
-  const dir = tempDir();
-  const controller = Controller.open({
-    dataDir: dir, props: defaultProperties(), shardCount: 2, warn: () => {},
+  const dir = tempDir("skua-controller-");
+  const controller = await track(Controller.open({
+    disk, dataDir: dir, props: defaultProperties(), shardCount: 2, warn: () => {},
     shards: {
       publish: async (u) => void events.push(`publish ${JSON.stringify(u.changes.map((c) => (c.kind === "upsert_topic" ? c.topic.shards : c.kind)))}`),
       release: async (shard, ref) => void events.push(`release ${shard} ${ref.topic}/${ref.partition}`),
       shardBytes: async () => [0, 0],
     },
-  });
+  }));
   await controller.createTopics([topic("m", 2)]);
   events.length = 0;
   expect(await controller.movePartition("m", 0, 1)).toEqual({ ok: true, move: { topic: "m", partition: 0, from: 0, to: 1 } });

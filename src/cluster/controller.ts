@@ -3,6 +3,7 @@
  * is appended to the metadata log (durable) and published to every shard before it is answered.
  */
 import { limits } from "../base/limits.ts";
+import type { Disk } from "../io/disk.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { MetadataLog } from "./metadata-log.ts";
 import { MetadataTable, topicNameProblem, type MetadataChange, type MetadataUpdate, type TopicRecord } from "./metadata.ts";
@@ -38,7 +39,7 @@ export interface ShardControl {
 export interface PlannedChange<T> {
   changes: MetadataChange[];
   result: T;
-  afterCommit?: () => void;
+  afterCommit?: () => Promise<void>;
 }
 
 export type MoveOutcome = { ok: true; move: PartitionMove | null } | { ok: false; error: string };
@@ -59,17 +60,17 @@ export class Controller {
    * ones; with core_balancing_on_core_count_change, a changed shard count also evens out the
    * counts. Shards are not running yet, so these moves are metadata only: logs stay where they are.
    */
-  static open(options: { dataDir: string; props: ClusterProperties; shardCount: number; shards: ShardControl; warn: (m: string) => void }): Controller {
-    const { log, updates } = MetadataLog.open(options.dataDir, options.warn);
+  static async open(options: { disk: Disk; dataDir: string; props: ClusterProperties; shardCount: number; shards: ShardControl; warn: (m: string) => void }): Promise<Controller> {
+    const { log, updates } = await MetadataLog.open(options.disk, options.dataDir, options.warn);
     const table = new MetadataTable();
     for (const update of updates) table.apply(update);
     const controller = new Controller(table, log, options.props, options.shardCount, options.shards);
-    controller.balanceAtStart();
+    await controller.balanceAtStart();
     return controller;
   }
 
-  close(): void {
-    this.log.close();
+  close(): Promise<void> {
+    return this.log.close();
   }
 
   /**
@@ -81,7 +82,7 @@ export class Controller {
       const load = async () => ({ partitions: this.table.partitionCountByShard(this.shardCount), bytes: await this.shards.shardBytes() });
       const planned = await plan(this.table, load);
       if (planned.changes.length > 0) await this.commit(planned.changes);
-      planned.afterCommit?.();
+      await planned.afterCommit?.();
       return planned.result;
     });
   }
@@ -152,7 +153,7 @@ export class Controller {
     }
   }
 
-  private balanceAtStart(): void {
+  private async balanceAtStart(): Promise<void> {
     const countChanged = this.table.shardCount !== this.shardCount;
     const moves = planCoreBalance(this.table, this.shardCount).filter(
       (m) => m.from >= this.shardCount || (countChanged && this.props.core_balancing_on_core_count_change),
@@ -165,16 +166,16 @@ export class Controller {
     }
     const changes: MetadataChange[] = [...shardsByTopic].map(([name, shards]) => ({ kind: "upsert_topic", topic: { ...this.table.topic(name)!, shards } }));
     if (countChanged) changes.push({ kind: "shard_count", shardCount: this.shardCount });
-    if (changes.length > 0) this.record(changes);
+    if (changes.length > 0) await this.record(changes);
   }
 
   private async commit(changes: MetadataChange[]): Promise<void> {
-    await this.shards.publish(this.record(changes));
+    await this.shards.publish(await this.record(changes));
   }
 
-  private record(changes: MetadataChange[]): MetadataUpdate {
+  private async record(changes: MetadataChange[]): Promise<MetadataUpdate> {
     const update: MetadataUpdate = { version: this.table.version + 1, changes };
-    this.log.append(update);
+    await this.log.append(update);
     this.table.apply(update);
     return update;
   }

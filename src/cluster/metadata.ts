@@ -32,13 +32,15 @@ export interface MetadataSnapshot {
 
 export class MetadataTable {
   private readonly topicsByName = new Map<string, TopicRecord>();
+  /** The same topics by id (Fetch v13+ names topics by id). */
+  private readonly topicsById = new Map<string, TopicRecord>();
   version = 0;
   /** 0 until the first start records it. */
   shardCount = 0;
 
   static fromSnapshot(snapshot: MetadataSnapshot): MetadataTable {
     const table = new MetadataTable();
-    for (const topic of snapshot.topics) table.topicsByName.set(topic.name, topic);
+    for (const topic of snapshot.topics) table.put(topic);
     table.version = snapshot.version;
     table.shardCount = snapshot.shardCount;
     return table;
@@ -51,15 +53,32 @@ export class MetadataTable {
   apply(update: MetadataUpdate): void {
     assert(update.version === this.version + 1, `metadata update ${update.version} after ${this.version}`);
     for (const change of update.changes) {
-      if (change.kind === "upsert_topic") this.topicsByName.set(change.topic.name, change.topic);
-      else if (change.kind === "delete_topic") this.topicsByName.delete(change.name);
+      if (change.kind === "upsert_topic") this.put(change.topic);
+      else if (change.kind === "delete_topic") this.remove(change.name);
       else this.shardCount = change.shardCount;
     }
     this.version = update.version;
   }
 
+  private put(topic: TopicRecord): void {
+    this.remove(topic.name); // a topic re-created under its name has a new id: the old id stops resolving
+    this.topicsByName.set(topic.name, topic);
+    this.topicsById.set(topic.id, topic);
+  }
+
+  private remove(name: string): void {
+    const old = this.topicsByName.get(name);
+    if (!old) return;
+    this.topicsByName.delete(name);
+    this.topicsById.delete(old.id);
+  }
+
   topic(name: string): TopicRecord | undefined {
     return this.topicsByName.get(name);
+  }
+
+  topicById(id: string): TopicRecord | undefined {
+    return this.topicsById.get(id);
   }
 
   topics(): IterableIterator<TopicRecord> {

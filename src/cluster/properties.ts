@@ -23,6 +23,8 @@ export const propertyDefs = {
   log_retention_ms: { kind: "int", default: 7 * DAY_MS, min: -1, description: "Default retention.ms (-1: forever)" },
   retention_bytes: { kind: "int", default: -1, min: -1, description: "Default retention.bytes (-1: no limit)" },
   log_cleanup_policy: { kind: "string", default: "delete", oneOf: ["delete"], description: "Default cleanup.policy" },
+  log_compression_type: { kind: "string", default: "producer", oneOf: ["producer", "none", "uncompressed", "gzip", "snappy", "lz4", "zstd"], description: "Default compression.type: producer keeps each batch's codec, others (none = uncompressed) recompress on produce" },
+  log_message_timestamp_type: { kind: "string", default: "CreateTime", oneOf: ["CreateTime", "LogAppendTime"], description: "Default message.timestamp.type" },
   kafka_batch_max_bytes: { kind: "int", default: 1 * MiB, min: 64, description: "Default max.message.bytes" },
   topic_partitions_per_shard: { kind: "int", default: 5000, min: 1, description: "Most partitions one shard may own; creating more is refused" },
   core_balancing_on_core_count_change: { kind: "bool", default: true, description: "Even out partition counts when the shard count changed since the last start" },

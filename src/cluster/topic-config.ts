@@ -16,6 +16,8 @@ export interface EffectiveTopicConfig {
   cleanupPolicy: string;
   /** `producer`, `uncompressed`, `gzip`, `snappy`, `lz4` or `zstd`. */
   compressionType: string;
+  compressionGzipLevel: number;
+  compressionZstdLevel: number;
   /** `CreateTime` or `LogAppendTime`. */
   messageTimestampType: string;
   messageTimestampBeforeMaxMs: number;
@@ -82,9 +84,9 @@ const ON_ONE_NODE = "skua stores and reports it; it does not change how a single
 /** Every topic config Kafka 3.9 defines. */
 export const topicConfigDefs: Record<string, TopicConfigDef> = {
   "cleanup.policy": { type: "LIST", brokerName: "log.cleanup.policy", property: "log_cleanup_policy", kafkaDefault: "delete", check: cleanupPolicy, documentation: "What happens to old segments: delete removes them past retention.ms or retention.bytes. compact is not supported yet." },
-  "compression.type": { type: "STRING", brokerName: "compression.type", kafkaDefault: "producer", check: oneOf("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"), documentation: "The compression batches are stored with: producer keeps what the producer sent; any other codec makes the broker recompress batches to it." },
+  "compression.type": { type: "STRING", brokerName: "compression.type", property: "log_compression_type", kafkaDefault: "producer", check: oneOf("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"), documentation: "The compression batches are stored with: producer keeps what the producer sent; any other codec makes the broker recompress batches to it." },
   "compression.gzip.level": { type: "INT", brokerName: "compression.gzip.level", kafkaDefault: "-1", check: gzipLevel, documentation: "gzip level used when compression.type is gzip (-1: the codec's default)." },
-  "compression.lz4.level": { type: "INT", brokerName: "compression.lz4.level", kafkaDefault: "9", check: between(1, 17), documentation: "lz4 level used when compression.type is lz4." },
+  "compression.lz4.level": { type: "INT", brokerName: "compression.lz4.level", kafkaDefault: "9", check: between(1, 17), documentation: "lz4 level used when compression.type is lz4; skua stores and reports it, and its lz4 encoder (lz4js) has a single fast level." },
   "compression.zstd.level": { type: "INT", brokerName: "compression.zstd.level", kafkaDefault: "3", check: between(-131072, 22), documentation: "zstd level used when compression.type is zstd." },
   "delete.retention.ms": { type: "LONG", brokerName: "log.cleaner.delete.retention.ms", kafkaDefault: "86400000", check: atLeast(0), documentation: `How long delete tombstones are kept on compacted topics; ${STORED} compaction.` },
   "file.delete.delay.ms": { type: "LONG", brokerName: "log.segment.delete.delay.ms", kafkaDefault: "60000", check: atLeast(0), documentation: `How long a deleted segment file waits before removal; ${ON_ONE_NODE} deletes segments (at once, after readers let go).` },
@@ -102,7 +104,7 @@ export const topicConfigDefs: Record<string, TopicConfigDef> = {
   "message.timestamp.after.max.ms": { type: "LONG", brokerName: "log.message.timestamp.after.max.ms", kafkaDefault: LONG_MAX, check: atLeast(0), documentation: "How far past the broker's clock a CreateTime record timestamp may be; later ones get INVALID_TIMESTAMP." },
   "message.timestamp.before.max.ms": { type: "LONG", brokerName: "log.message.timestamp.before.max.ms", kafkaDefault: LONG_MAX, check: atLeast(0), documentation: "How far before the broker's clock a CreateTime record timestamp may be; earlier ones get INVALID_TIMESTAMP." },
   "message.timestamp.difference.max.ms": { type: "LONG", brokerName: "log.message.timestamp.difference.max.ms", kafkaDefault: LONG_MAX, check: atLeast(0), documentation: "Deprecated: the largest difference between the broker's clock and a CreateTime record timestamp (see message.timestamp.before.max.ms and after.max.ms)." },
-  "message.timestamp.type": { type: "STRING", brokerName: "log.message.timestamp.type", kafkaDefault: "CreateTime", check: oneOf("CreateTime", "LogAppendTime"), documentation: "CreateTime keeps the producer's timestamps; LogAppendTime stamps batches with the broker's time at append." },
+  "message.timestamp.type": { type: "STRING", brokerName: "log.message.timestamp.type", property: "log_message_timestamp_type", kafkaDefault: "CreateTime", check: oneOf("CreateTime", "LogAppendTime"), documentation: "CreateTime keeps the producer's timestamps; LogAppendTime stamps batches with the broker's time at append." },
   "min.cleanable.dirty.ratio": { type: "DOUBLE", brokerName: "log.cleaner.min.cleanable.ratio", kafkaDefault: "0.5", check: between(0, 1), documentation: `Share of the log that must be uncompacted before compaction runs; ${STORED} compaction.` },
   "min.compaction.lag.ms": { type: "LONG", brokerName: "log.cleaner.min.compaction.lag.ms", kafkaDefault: "0", check: atLeast(0), documentation: `Shortest time a record stays uncompacted; ${STORED} compaction.` },
   "min.insync.replicas": { type: "INT", brokerName: "min.insync.replicas", kafkaDefault: "1", check: atLeast(1), documentation: `Replicas that must have an acks=-1 write; ${STORED} replication (one node is always in sync with itself).` },
@@ -183,6 +185,8 @@ export function effectiveTopicConfig(props: ClusterProperties, overrides: Record
     maxMessageBytes: num("max.message.bytes"),
     cleanupPolicy: items(text("cleanup.policy")).join(","),
     compressionType: text("compression.type"),
+    compressionGzipLevel: num("compression.gzip.level"),
+    compressionZstdLevel: num("compression.zstd.level"),
     messageTimestampType: text("message.timestamp.type"),
     messageTimestampBeforeMaxMs: num("message.timestamp.before.max.ms"),
     messageTimestampAfterMaxMs: num("message.timestamp.after.max.ms"),

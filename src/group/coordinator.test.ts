@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { ManualClock } from "../base/clock.ts";
+import { ManualTimers } from "../base/manual-timers.ts";
 import type { Logger } from "../base/log.ts";
 import { limits } from "../base/limits.ts";
 import { MetadataTable } from "../cluster/metadata.ts";
@@ -29,13 +30,14 @@ function table(topics: Record<string, number>): MetadataTable {
 
 /** One coordinator per shard, as a broker with `shardCount` shards has. */
 async function startShards(disk: SimDisk, shardCount: number, metadata: MetadataTable, clock = new ManualClock(1_000_000), props: ClusterProperties = noDelay()) {
+  const timers = new ManualTimers(clock); // time moves only when a test moves it
   const coordinators = Array.from({ length: shardCount }, (_, shardId) =>
-    new GroupCoordinator({ shardId, shardCount, dataDir: DATA_DIR, disk, props, clock, log: quiet, metadata: () => metadata }),
+    new GroupCoordinator({ shardId, shardCount, dataDir: DATA_DIR, disk, props, clock, timers, log: quiet, metadata: () => metadata }),
   );
   await Promise.all(coordinators.map((c) => c.start()));
   const owner = (groupId: string) => coordinators[shardOfGroup(groupId, shardCount)];
   const stop = () => Promise.all(coordinators.map((c) => c.stop()));
-  return { coordinators, owner, stop, clock };
+  return { coordinators, owner, stop, clock, timers };
 }
 
 /** Joins complete at once: the manual clock never reaches a first-rebalance delay. */
@@ -130,6 +132,18 @@ describe(`group coordinator durability (SEED=${SEED})`, () => {
     expect(again.coordinators[0].list([])).toEqual([]);
     await again.stop();
   });
+  test("an OffsetCommit v1 commit time counts for retention instead of the broker's time", async () => {
+    const disk = await freshDisk();
+    const props = { ...noDelay(), group_offset_retention_sec: 60 };
+    const shards = await startShards(disk, 1, table({ t: 2 }), new ManualClock(1_000_000), props);
+    const c = shards.coordinators[0];
+    const args = { groupId: "v1", generationId: -1, memberId: "", groupInstanceId: null, missingGroupErrorCode: ErrorCode.ILLEGAL_GENERATION };
+    await c.commit({ ...args, partitions: [{ ...commitOf("t", 0, 1), commitTimestampMs: 1_000_000 - 59_000 }, { ...commitOf("t", 1, 2), commitTimestampMs: -1 }] });
+    shards.clock.advance(2_000);
+    await c.expireOffsets();
+    expect(c.fetchOffsets({ groupId: "v1", topics: null }).offsets.map((o) => o.partition)).toEqual([1]);
+    await shards.stop();
+  });
 });
 
 describe("client mistakes", () => {
@@ -163,6 +177,37 @@ describe("client mistakes", () => {
     expect((await c.sync({ groupId: "g", memberId: member.memberId, generationId: 1, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [{ memberId: member.memberId, assignment: new Uint8Array(limits.groupAssignmentBytesMax + 1) }] })).errorCode).toBe(ErrorCode.INVALID_REQUEST);
     expect(c.describe("g").state).toBe("CompletingRebalance");
     expect(c.describe("g").members.length).toBe(1);
+    await shards.stop();
+  });
+});
+
+describe("timers on virtual time", () => {
+  test("a member whose session runs out is removed when the virtual clock passes its deadline", async () => {
+    const disk = await freshDisk();
+    const shards = await startShards(disk, 1, table({}));
+    const c = shards.coordinators[0];
+    const joined = await c.join({ groupId: "g", memberId: "", groupInstanceId: null, clientId: "x", clientHost: "", sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, protocolType: "consumer", protocols: [{ name: "range", metadata: new Uint8Array(0) }], requireKnownMemberId: false });
+    expect(joined.errorCode).toBe(ErrorCode.NONE);
+    shards.timers.advance(9_000);
+    expect(c.describe("g").members.length).toBe(1);
+    shards.timers.advance(2_000);
+    expect(c.describe("g").members.length).toBe(0);
+    await shards.stop();
+    expect(shards.timers.pendingCount).toBe(0); // stop cancels every timer
+  });
+
+  test("offset expiry runs every group_offset_retention_check_ms of virtual time", async () => {
+    const disk = await freshDisk();
+    const props = { ...noDelay(), group_offset_retention_sec: 60, group_offset_retention_check_ms: 10_000 };
+    const shards = await startShards(disk, 1, table({ t: 1 }), new ManualClock(1_000_000), props);
+    const c = shards.coordinators[0];
+    await c.commit({ groupId: "old", generationId: -1, memberId: "", groupInstanceId: null, missingGroupErrorCode: ErrorCode.ILLEGAL_GENERATION, partitions: [commitOf("t", 0, 1)] });
+    expect(shards.timers.advance(55_000)).toBe(5);
+    await Bun.sleep(0);
+    expect(c.describe("old").state).toBe("Empty");
+    shards.timers.advance(10_000);
+    await Bun.sleep(0); // lets the expiry started by the timer finish its (simulated, in-memory) tombstone write
+    expect(c.describe("old").state).toBe("Dead");
     await shards.stop();
   });
 });

@@ -3,7 +3,10 @@
  * timers, their durable state. Runs on that shard's thread only; every group request reaches
  * it as a typed op (see types.ts), routed by shardOfGroup().
  */
+import { rethrowIfBroken } from "../base/assert.ts";
+import type { Servers } from "../base/calls.ts";
 import type { Clock } from "../base/clock.ts";
+import type { CancelTimer, Timers } from "../base/timers.ts";
 import { limits } from "../base/limits.ts";
 import type { Logger } from "../base/log.ts";
 import type { MetadataTable } from "../cluster/metadata.ts";
@@ -16,7 +19,7 @@ import { OffsetStore, offsetKey, type RestoredGroup } from "./offset-store.ts";
 import { groupPartitionOf } from "./partitioning.ts";
 import { subscribedTopics } from "./subscription.ts";
 import type {
-  CommitArgs, DescribedGroupInfo, FetchOffsetsArgs, FetchOffsetsResult, GroupOpName, GroupOps, HeartbeatArgs, JoinArgs, JoinResult,
+  CommitArgs, CommitPartition, DescribedGroupInfo, FetchOffsetsArgs, FetchOffsetsResult, GroupOpName, GroupOps, HeartbeatArgs, JoinArgs, JoinResult,
   LeaveArgs, LeaveResult, ListedGroupInfo, OffsetDeleteArgs, OffsetDeleteResult, SyncArgs, SyncResult,
 } from "./types.ts";
 
@@ -27,6 +30,7 @@ export interface CoordinatorOptions {
   disk: Disk;
   props: ClusterProperties;
   clock: Clock;
+  timers: Timers;
   log: Logger;
   metadata: () => MetadataTable;
   onFsyncMs?: (ms: number) => void;
@@ -34,14 +38,14 @@ export interface CoordinatorOptions {
 
 /** A log bigger than its live state by this much is compacted at start. */
 const COMPACT_AT_START_SLACK_BYTES = 1024 * 1024;
-/** setTimeout's largest delay; a longer one fires at once. */
+/** setTimeout's largest delay (what the system timers run on); a longer one fires at once. */
 const TIMER_MS_MAX = 2 ** 31 - 1;
 
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
-  private readonly timers = new Map<string, { atMs: number; timer: ReturnType<typeof setTimeout> }>();
+  private readonly timers = new Map<string, { atMs: number; cancel: CancelTimer }>();
   private readonly store: OffsetStore;
-  private retentionTimer: ReturnType<typeof setInterval> | null = null;
+  private cancelRetention: CancelTimer | null = null;
   /** Ops from other shards can arrive before this shard has loaded its groups: they wait for it. */
   private readonly loaded: Promise<void>;
   private markLoaded!: () => void;
@@ -67,10 +71,21 @@ export class GroupCoordinator {
     const gone = new Set<string>();
     for (const group of this.groups.values()) for (const o of group.offsets.values()) if (!table.topic(o.topic)) gone.add(o.topic);
     for (const topic of gone) await this.dropTopic(topic);
-    const checkMs = Math.min(this.options.props.group_offset_retention_check_ms, TIMER_MS_MAX);
-    this.retentionTimer = setInterval(() => void this.expireOffsets().catch((e) => this.options.log.error("offset expiry failed", { error: String(e) })), checkMs);
+    this.scheduleRetention();
     this.options.log.info("groups loaded", { groups: this.groups.size });
     this.markLoaded();
+  }
+
+  /** Offset expiry every group_offset_retention_check_ms. */
+  private scheduleRetention(): void {
+    const checkMs = Math.min(this.options.props.group_offset_retention_check_ms, TIMER_MS_MAX);
+    this.cancelRetention = this.options.timers.after(checkMs, () => {
+      this.scheduleRetention();
+      void this.expireOffsets().catch((e) => {
+        rethrowIfBroken(e);
+        this.options.log.error("offset expiry failed", { error: String(e) });
+      });
+    });
   }
 
   private restore(restored: RestoredGroup): void {
@@ -82,27 +97,30 @@ export class GroupCoordinator {
   }
 
   async stop(): Promise<void> {
-    if (this.retentionTimer) clearInterval(this.retentionTimer);
-    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    this.cancelRetention?.();
+    for (const { cancel } of this.timers.values()) cancel();
     this.timers.clear();
     for (const group of this.groups.values()) group.markDead();
     await this.store.close();
   }
 
-  async serve(op: GroupOpName, request: unknown): Promise<unknown> {
+  /** One server per group op (the compiler checks none is missing); each waits until this shard's groups are loaded. */
+  readonly servers: Servers<GroupOps> = {
+    groupJoin: (request) => this.whenLoaded(() => this.join(request)),
+    groupSync: (request) => this.whenLoaded(() => this.sync(request)),
+    groupHeartbeat: (request) => this.whenLoaded(() => ({ errorCode: this.heartbeat(request) })),
+    groupLeave: (request) => this.whenLoaded(() => this.leave(request)),
+    groupCommit: (request) => this.whenLoaded(async () => ({ errorCodes: await this.commit(request) })),
+    groupFetchOffsets: (request) => this.whenLoaded(() => request.groups.map((g) => this.fetchOffsets(g))),
+    groupList: (request) => this.whenLoaded(() => this.list(request.states)),
+    groupDescribe: (request) => this.whenLoaded(() => request.groupIds.map((id) => this.describe(id))),
+    groupDelete: (request) => this.whenLoaded(() => Promise.all(request.groupIds.map((id) => this.deleteGroup(id)))),
+    groupOffsetDelete: (request) => this.whenLoaded(() => this.deleteOffsets(request)),
+  };
+
+  private async whenLoaded<T>(work: () => T | Promise<T>): Promise<T> {
     await this.loaded;
-    switch (op) {
-      case "groupJoin": return this.join(request as JoinArgs);
-      case "groupSync": return this.sync(request as SyncArgs);
-      case "groupHeartbeat": return Promise.resolve({ errorCode: this.heartbeat(request as HeartbeatArgs) });
-      case "groupLeave": return Promise.resolve(this.leave(request as LeaveArgs));
-      case "groupCommit": return this.commit(request as CommitArgs).then((errorCodes) => ({ errorCodes }));
-      case "groupFetchOffsets": return Promise.resolve((request as GroupOps["groupFetchOffsets"]["request"]).groups.map((g) => this.fetchOffsets(g)));
-      case "groupList": return Promise.resolve(this.list((request as { states: string[] }).states));
-      case "groupDescribe": return Promise.resolve((request as { groupIds: string[] }).groupIds.map((id) => this.describe(id)));
-      case "groupDelete": return Promise.all((request as { groupIds: string[] }).groupIds.map((id) => this.deleteGroup(id)));
-      case "groupOffsetDelete": return this.deleteOffsets(request as OffsetDeleteArgs);
-    }
+    return work();
   }
 
   join(args: JoinArgs): Promise<JoinResult> {
@@ -159,15 +177,17 @@ export class GroupCoordinator {
     if (groupCode !== ErrorCode.NONE) return codes.map((c) => (c === ErrorCode.NONE ? groupCode : c));
     const nowMs = this.options.clock.nowMs();
     const accepted = args.partitions.filter((_, i) => codes[i] === ErrorCode.NONE);
-    const records: GroupRecord[] = accepted.map((p) => ({ k: "o", g: args.groupId, t: p.topic, p: p.partition, o: p.offset, e: p.leaderEpoch, m: p.metadata, ts: nowMs }));
+    const timeOf = (p: CommitPartition) => (p.commitTimestampMs === undefined || p.commitTimestampMs === -1 ? nowMs : p.commitTimestampMs);
+    const records: GroupRecord[] = accepted.map((p) => ({ k: "o", g: args.groupId, t: p.topic, p: p.partition, o: p.offset, e: p.leaderEpoch, m: p.metadata, ts: timeOf(p) }));
     try {
       await this.store.append(args.groupId, records);
     } catch (error) {
+      rethrowIfBroken(error);
       this.options.log.error("offset commit write failed", { group: args.groupId, error: String(error) });
       return codes.map((c) => (c === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : c));
     }
     for (const p of accepted) {
-      group!.offsets.set(offsetKey(p.topic, p.partition), { topic: p.topic, partition: p.partition, offset: p.offset, leaderEpoch: p.leaderEpoch, metadata: p.metadata, commitTimestampMs: nowMs });
+      group!.offsets.set(offsetKey(p.topic, p.partition), { topic: p.topic, partition: p.partition, offset: p.offset, leaderEpoch: p.leaderEpoch, metadata: p.metadata, commitTimestampMs: timeOf(p) });
     }
     return codes;
   }
@@ -220,8 +240,7 @@ export class GroupCoordinator {
   private forget(group: Group): void {
     group.markDead();
     this.groups.delete(group.groupId);
-    const timer = this.timers.get(group.groupId);
-    if (timer) clearTimeout(timer.timer);
+    this.timers.get(group.groupId)?.cancel();
     this.timers.delete(group.groupId);
   }
 
@@ -275,9 +294,10 @@ export class GroupCoordinator {
 
   private newGroup(groupId: string): Group {
     return new Group(groupId, this.options.clock, { initialRebalanceDelayMs: this.options.props.group_initial_rebalance_delay }, (g) => {
-      this.store.append(g.groupId, [{ k: "g", g: g.groupId, gen: g.generationId, pt: g.protocolType }]).catch((error) =>
-        this.options.log.error("group metadata write failed", { group: g.groupId, error: String(error) }),
-      );
+      this.store.append(g.groupId, [{ k: "g", g: g.groupId, gen: g.generationId, pt: g.protocolType }]).catch((error) => {
+        rethrowIfBroken(error);
+        this.options.log.error("group metadata write failed", { group: g.groupId, error: String(error) });
+      });
     });
   }
 
@@ -286,15 +306,15 @@ export class GroupCoordinator {
     const atMs = group.nextDeadlineMs();
     const current = this.timers.get(group.groupId);
     if (current && current.atMs === atMs) return;
-    if (current) clearTimeout(current.timer);
+    current?.cancel();
     this.timers.delete(group.groupId);
     if (atMs === null || this.groups.get(group.groupId) !== group) return;
-    const timer = setTimeout(() => {
+    const cancel = this.options.timers.after(Math.min(TIMER_MS_MAX, Math.max(0, atMs - this.options.clock.nowMs())), () => {
       this.timers.delete(group.groupId);
       group.tick();
       this.schedule(group);
-    }, Math.min(TIMER_MS_MAX, Math.max(0, atMs - this.options.clock.nowMs())));
-    this.timers.set(group.groupId, { atMs, timer });
+    });
+    this.timers.set(group.groupId, { atMs, cancel });
   }
 
   private liveRecords(partition: number): GroupRecord[] {

@@ -1,6 +1,6 @@
 /**
  * The shapes group requests and answers take between a Kafka handler and the coordinator of
- * the shard that owns the group (they cross shards as typed ops, see src/shard/ops.ts).
+ * the shard that owns the group (they cross shards as typed ops, see src/kafka/ops.ts).
  */
 export type GroupStateName = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
 
@@ -82,6 +82,8 @@ export interface CommitPartition {
   offset: number;
   leaderEpoch: number;
   metadata: string | null;
+  /** OffsetCommit v1's per-partition commit time (retention counts from it); -1: the broker's time. */
+  commitTimestampMs?: number;
 }
 
 export interface CommitArgs extends MemberRef {
@@ -165,12 +167,3 @@ export interface GroupOps {
 }
 
 export type GroupOpName = keyof GroupOps;
-
-const groupOpNames: ReadonlySet<string> = new Set<GroupOpName>([
-  "groupJoin", "groupSync", "groupHeartbeat", "groupLeave", "groupCommit",
-  "groupFetchOffsets", "groupList", "groupDescribe", "groupDelete", "groupOffsetDelete",
-]);
-
-export function isGroupOp(op: string): op is GroupOpName {
-  return groupOpNames.has(op);
-}

@@ -20,11 +20,24 @@ export interface Disk {
 export interface DiskFile {
   readonly path: string;
   size(): Promise<number>;
-  /** Writes all of `data` at `position` or throws. */
+  /**
+   * Writes all of `data` at `position` or throws. A backend may return before the bytes reach
+   * the kernel (io_uring's write-behind); `writtenThrough` says when they did.
+   */
   write(position: number, data: Uint8Array): Promise<void>;
+  /**
+   * Resolves once every byte below `endBytes` that `write` took has reached the kernel, so it
+   * survives a crash of this process (not of the machine: that takes `datasync`); rejects if one
+   * of those writes failed.
+   */
+  writtenThrough(endBytes: number): Promise<void>;
   /** Reads up to `length` bytes at `position`; fewer only at end of file. */
   read(position: number, length: number): Promise<Uint8Array>;
   datasync(): Promise<void>;
+  /**
+   * Cuts (or zero-extends) the file to `size`. After a failed write, a truncate to at most the
+   * bytes known written makes the file whole again: it takes writes from there.
+   */
   truncate(size: number): Promise<void>;
   close(): Promise<void>;
 }

@@ -80,6 +80,11 @@ class PosixFile implements DiskFile {
     }
   }
 
+  /** `write` returns only once its bytes are in the kernel (or it threw). */
+  writtenThrough(_endBytes: number): Promise<void> {
+    return Promise.resolve();
+  }
+
   async read(position: number, length: number): Promise<Uint8Array> {
     assert(!this.closed, `read after close: ${this.path}`);
     const buffer = new Uint8Array(length);

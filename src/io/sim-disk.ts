@@ -167,6 +167,11 @@ class SimFile implements DiskFile {
     this.node.unsynced.push({ position, bytes });
   }
 
+  /** `write` returns only once its bytes are in the kernel (or it threw). */
+  writtenThrough(_endBytes: number): Promise<void> {
+    return Promise.resolve();
+  }
+
   async read(position: number, length: number): Promise<Uint8Array> {
     assert(!this.closed, `read after close: ${this.path}`);
     const end = Math.min(this.node.current.length, position + length);

@@ -103,6 +103,48 @@ describe("uring disk specifics", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  test("writtenThrough waits for the chunk's write, rejects after a failed one, and a truncate makes the file whole again", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "skua-uring-"));
+    const p = path.join(dir, "f");
+    let failWrites = false;
+    let writesStarted = 0;
+    const ENOSPC = -28;
+    const gate = Promise.withResolvers<void>();
+    const ring: Pick<Ring, "run" | "writeThenDatasync"> = {
+      run: async (op, fd, buffer, length, offset) => {
+        if (op !== RingOp.write) return disk.ring.run(op, fd, buffer, length, offset);
+        writesStarted++;
+        await gate.promise; // the device is slow: the append returns long before the write is done
+        return failWrites ? ENOSPC : disk.ring.run(op, fd, buffer, length, offset);
+      },
+      writeThenDatasync: (fd, buffer, length, offset) => disk.ring.writeThenDatasync(fd, buffer, length, offset),
+    };
+    const fd = fs.openSync(p, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_DIRECT);
+    const f = new UringFile(p, fd, 0, true, ring, new AlignedBufferPool());
+    await f.write(0, new Uint8Array(5000).fill(1)); // accepted into memory
+    let through = false;
+    const first = f.writtenThrough(5000).then(() => (through = true));
+    await Bun.sleep(5);
+    expect(writesStarted).toBe(1);
+    expect(through).toBe(false);
+    gate.resolve();
+    await first;
+    await f.write(5000, new Uint8Array(100).fill(2));
+    failWrites = true;
+    await expect(f.writtenThrough(5100)).rejects.toThrow(/ENOSPC/);
+    await expect(f.write(5100, new Uint8Array(10))).rejects.toThrow(/ENOSPC/);
+    failWrites = false;
+    await f.truncate(5000); // the cut back to what was written clears the failure
+    await f.write(5000, new Uint8Array(50).fill(3));
+    await f.writtenThrough(5050);
+    await f.datasync();
+    await f.close();
+    const onDisk = fs.readFileSync(p);
+    expect(onDisk.length).toBe(5050);
+    expect([onDisk[4999], onDisk[5000], onDisk[5049]]).toEqual([1, 3, 3]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   test("a missing shim is reported as unavailable, not a crash", () => {
     expect(() => UringDisk.open(8, "/nonexistent/libskua_uring.so")).toThrow(UringUnavailableError);
   });

@@ -15,6 +15,8 @@ class Chunk {
   /** Settles (never rejects) once the chunk's write finished or failed; set on dispatch. */
   written: Promise<void> | null = null;
   done = false;
+  /** Its write reached the kernel whole. */
+  ok = false;
 
   constructor(
     readonly startBytes: number,
@@ -48,7 +50,10 @@ interface TailBlock {
  * that fills up goes at once, so a fast stream has several writes in flight.
  * `datasync()` waits for every chunk written before it, then fdatasyncs (linked to the write
  * in one submit when the open chunk is the only write left), so nothing is durable before it
- * says so; a failed chunk write fails the file (every later write, datasync and truncate throws). Reads of bytes still in chunks are served from memory. Writes anywhere
+ * says so; `writtenThrough(end)` resolves once every chunk below `end` is written (so the bytes
+ * outlive a crash of this process). A failed chunk write fails the file: every later write and
+ * datasync throws, and nothing past the failure is called written, until a `truncate` (to at most
+ * what was written) makes the file whole again. Reads of bytes still in chunks are served from memory. Writes anywhere
  * but the end (small metadata files) drain the chunks, then read-modify-write whole blocks.
  * On disk a file may end in zero padding up to the next 4 KiB; `size()` is the logical size
  * and `truncate`/`close` cut the padding.
@@ -66,6 +71,10 @@ export class UringFile implements DiskFile {
   private writesInFlight = 0;
   private dispatchScheduled = false;
   private failure: unknown = null;
+  /** Bytes from 0 known to be in the kernel: below the first chunk not yet written. */
+  private kernelBytes: number;
+  /** writtenThrough callers waiting for kernelBytes to pass their end. */
+  private readonly throughWaiters: Array<{ endBytes: number; resolve: () => void; reject: (e: unknown) => void }> = [];
   /** Writes, truncates and datasync's dispatch run one at a time, in call order. */
   private mutations: Promise<unknown> = Promise.resolve();
 
@@ -78,6 +87,7 @@ export class UringFile implements DiskFile {
     private readonly writeBuffers: AlignedBufferPool,
   ) {
     this.physicalBytes = sizeBytes;
+    this.kernelBytes = sizeBytes;
   }
 
   async size(): Promise<number> {
@@ -96,14 +106,27 @@ export class UringFile implements DiskFile {
     });
   }
 
+  /** After a failed chunk write this is how the file recovers: every chunk settles, then the cut clears the failure. */
   truncate(size: number): Promise<void> {
     assert(size >= 0, `truncate to ${size}`);
     return this.serialize(async () => {
-      await this.drain();
+      this.dispatchOpen();
+      await Promise.all(this.chunks.map((chunk) => chunk.written));
+      // Past what was written there may be a hole: only a cut below it makes the file whole.
+      if (this.failure !== null && size > this.kernelBytes) throw this.failure;
       await ftruncate(this.fd, size);
-      this.sizeBytes = this.physicalBytes = size;
+      this.sizeBytes = this.physicalBytes = this.kernelBytes = size;
       this.tail = null;
+      this.failure = null;
     });
+  }
+
+  writtenThrough(endBytes: number): Promise<void> {
+    if (endBytes <= this.kernelBytes) return Promise.resolve();
+    if (this.failure !== null) return Promise.reject(this.failure);
+    const waiter = Promise.withResolvers<void>();
+    this.throughWaiters.push({ endBytes, ...waiter });
+    return waiter.promise;
   }
 
   /**
@@ -258,6 +281,7 @@ export class UringFile implements DiskFile {
         else if (syncResult < 0) throw new Error(`fdatasync ${this.path}: ${errnoName(syncResult)}`);
         else synced = true;
       }
+      chunk.ok = true;
     } catch (e) {
       this.failure ??= e;
     } finally {
@@ -272,7 +296,23 @@ export class UringFile implements DiskFile {
 
   /** Releases written chunks from the front; a later chunk may finish first and then waits its turn. */
   private releaseWritten(): void {
-    while (this.chunks[0]?.done) this.chunks.shift()!.release();
+    while (this.chunks[0]?.done) {
+      const chunk = this.chunks.shift()!;
+      if (chunk.ok && this.failure === null) this.kernelBytes = Math.max(this.kernelBytes, chunk.endBytes);
+      chunk.release();
+    }
+    this.settleThroughWaiters();
+  }
+
+  /** Resolves the waiters the written prefix now covers; after a failure, rejects the rest (nothing past it is called written). */
+  private settleThroughWaiters(): void {
+    let kept = 0;
+    for (const waiter of this.throughWaiters) {
+      if (waiter.endBytes <= this.kernelBytes) waiter.resolve();
+      else if (this.failure !== null) waiter.reject(this.failure);
+      else this.throughWaiters[kept++] = waiter;
+    }
+    this.throughWaiters.length = kept;
   }
 
   /** Dispatches the open chunk and waits for every chunk's write. */
@@ -310,6 +350,7 @@ export class UringFile implements DiskFile {
       bytes.set(data, position - startBytes);
       await this.transfer(RingOp.write, buffer, startBytes);
       this.sizeBytes = Math.max(this.sizeBytes, endBytes);
+      this.kernelBytes = Math.max(this.kernelBytes, endBytes);
       this.physicalBytes = Math.max(this.physicalBytes, alignedEndBytes);
       const tailStartBytes = alignDown(this.sizeBytes);
       const inThisWrite = tailStartBytes >= startBytes && tailStartBytes < alignedEndBytes;

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { AssertionError } from "../base/assert.ts";
 import { limits } from "../base/limits.ts";
+import { ProtocolError } from "../protocol/errors.ts";
 import { Connection, type FrameResult } from "./connection.ts";
 
 function frame(payload: number[]): Uint8Array {
@@ -11,7 +13,7 @@ function frame(payload: number[]): Uint8Array {
 
 function harness(dispatch: (frame: Uint8Array) => Promise<FrameResult>, limitBytes = 1024) {
   const written: number[] = [];
-  const state = { closed: false, badInput: [] as string[], acceptBytes: Infinity, paused: false, socketClosed: false };
+  const state = { closed: false, badInput: [] as string[], broken: [] as unknown[], acceptBytes: Infinity, paused: false, socketClosed: false };
   const connection = new Connection(
     {
       write: (bytes) => {
@@ -27,6 +29,7 @@ function harness(dispatch: (frame: Uint8Array) => Promise<FrameResult>, limitByt
     dispatch,
     limitBytes,
     (reason) => state.badInput.push(reason),
+    (error) => state.broken.push(error),
   );
   return { connection, written, state };
 }
@@ -104,5 +107,22 @@ describe("Connection", () => {
     for (let i = 0; i < window; i++) resolvers[i]();
     await Bun.sleep(0);
     expect(state.paused).toBe(false);
+  });
+
+  test("a request that fails an assertion is a broken invariant, not bad input: the connection stays, the shard is told", async () => {
+    const { connection, state } = harness(async (f) => {
+      if (f[0] === 1) throw new AssertionError("cache accounting out of step");
+      throw new ProtocolError("bad array count");
+    });
+    connection.receive(frame([1]));
+    await Bun.sleep(0);
+    expect(state.broken.map(String)).toEqual(["AssertionError: cache accounting out of step"]);
+    expect(state.closed).toBe(false);
+    expect(state.badInput).toEqual([]);
+    connection.receive(frame([2])); // malformed input closes only this connection
+    await Bun.sleep(0);
+    expect(state.badInput).toEqual(["bad array count"]);
+    expect(state.closed).toBe(true);
+    expect(state.broken).toHaveLength(1);
   });
 });

@@ -2,7 +2,7 @@
  * One client connection: cuts the byte stream into frames, hands each to the dispatcher, and
  * writes the answers back in request order even when they finish out of order.
  */
-import { assert } from "../base/assert.ts";
+import { assert, AssertionError } from "../base/assert.ts";
 import { copyBytes } from "../base/bytes.ts";
 import { limits } from "../base/limits.ts";
 
@@ -37,6 +37,8 @@ export class Connection {
     private readonly dispatch: Dispatch,
     private readonly requestBytesMax: number,
     private readonly onBadInput: (reason: string) => void,
+    /** A request failed an assertion: the shard must stop (never called for bad input). */
+    private readonly onBroken: (error: unknown) => void,
   ) {}
 
   get isClosed(): boolean {
@@ -119,6 +121,15 @@ export class Connection {
     this.io.close();
   }
 
+  /**
+   * A request that threw: a broken invariant goes on up (it stops the shard, and so the broker);
+   * anything else is taken as the client's doing and drops only this connection.
+   */
+  private failed(error: unknown): void {
+    if (error instanceof AssertionError) return this.onBroken(error);
+    this.reject(error instanceof Error ? error.message : String(error));
+  }
+
   private startWaitingFrames(): void {
     while (this.waitingFrames.length > 0 && this.inflight < limits.inflightRequestsPerConnectionMax && !this.closed) {
       const frame = this.waitingFrames.shift()!;
@@ -127,7 +138,7 @@ export class Connection {
       this.inflight++;
       this.dispatch(frame).then(
         (result) => this.finish(slot, result),
-        (error: unknown) => this.reject(error instanceof Error ? error.message : String(error)),
+        (error: unknown) => this.failed(error),
       );
     }
     this.applyBackpressure();

@@ -3,15 +3,16 @@
  * Each frame must either be answered or be rejected with a ProtocolError (which closes only
  * its connection); any other exception is a bug. The seed is printed; rerun with SEED=<n>.
  */
+import { ProducerIdPool } from "./producer-id-pool.ts";
 import { expect, test } from "bun:test";
 import { MetadataTable } from "../cluster/metadata.ts";
 import { defaultProperties } from "../cluster/properties.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { encodeRequestFrame } from "../protocol/frame.ts";
 import { kafkajsRequests } from "../protocol/fixtures/kafkajs.ts";
-import { ShardStats } from "../shard/stats.ts";
 import { buildBatch } from "../storage/batch-builder.ts";
 import { createDispatcher } from "./dispatcher.ts";
+import { FetchSessionCache } from "./fetch-sessions.ts";
 import type { BrokerContext } from "./handler.ts";
 import { configureLog, logger } from "../base/log.ts";
 import { mulberry32 } from "../base/random.ts";
@@ -21,14 +22,17 @@ const ITERATIONS = 20_000;
 
 class NoBackend extends Error {}
 
+const TOPIC_ID = "6c1b4bde-5d0c-4c39-8b7e-2f0e1f7c9a11";
+
 /** Owners that hold no data; a fetch's wait passes at once on a clock that jumps ahead. */
 function stubContext(): BrokerContext {
   let nowMs = 0;
-  const table = MetadataTable.fromSnapshot({ version: 1, shardCount: 1, topics: [{ name: "t", id: "6c1b4bde-5d0c-4c39-8b7e-2f0e1f7c9a11", shards: [0, 0], configs: {} }] });
-  const answer = { errorCode: 0, errorMessage: null, baseOffset: 0, logAppendTimeMs: -1, logStartOffset: 0, highWatermark: 0, records: null, offset: 0, timestampMs: -1 };
+  const table = MetadataTable.fromSnapshot({ version: 1, shardCount: 1, topics: [{ name: "t", id: TOPIC_ID, shards: [0, 0], configs: {} }] });
+  const answer = { errorCode: 0, errorMessage: null, baseOffset: 0, logAppendTimeMs: -1, logStartOffset: 0, highWatermark: 0, records: new Uint8Array(0), offset: 0, timestampMs: -1 };
+  const clock = { nowMs: () => nowMs };
   return {
     shardId: 0, shardCount: 1, nodeId: 0, clusterId: "fuzz", advertised: { host: "127.0.0.1", port: 9092 },
-    props: defaultProperties(), clock: { nowMs: () => nowMs },
+    props: defaultProperties(), clock,
     metadata: () => table,
     invoke: async (_shard, op, request: any) => {
       if (op !== "watch" && !Array.isArray(request?.items)) throw new NoBackend(op); // group ops: past decoding, out of this test's reach
@@ -38,7 +42,9 @@ function stubContext(): BrokerContext {
     },
     callController: async (name, request: any) =>
       name === "allocateProducerIds" ? { firstId: 0, count: 1000 } : request.topics.map((t: any) => ({ name: t.name ?? "", topicId: t.topicId ?? "", errorCode: 0, errorMessage: null })),
+    producerIds: new ProducerIdPool(async () => ({ firstId: 0, count: 1000 })),
     dataDir: "/nonexistent-skua-fuzz",
+    fetchSessions: new FetchSessionCache({ shardId: 0, shardCount: 1, slots: 4, clock, random: mulberry32(SEED) }),
   };
 }
 
@@ -52,6 +58,10 @@ function seedFrames(): Uint8Array[] {
   }
   for (const version of [4, 12]) {
     frames.push(withoutSize(encodeRequestFrame(1, version, 2, "fuzz", { maxWaitMs: 0, minBytes: 1, maxBytes: 1000, topics: [{ topic: "t", partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 100 }] }] })));
+  }
+  for (const version of [13, 17]) {
+    const topicId = version === 13 ? TOPIC_ID : "0f0e0d0c-0b0a-4908-8706-050403020100"; // known and unknown ids
+    frames.push(withoutSize(encodeRequestFrame(1, version, 2, "fuzz", { maxWaitMs: 0, minBytes: 1, maxBytes: 1000, sessionEpoch: 0, topics: [{ topicId, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 100 }] }] })));
   }
   frames.push(withoutSize(encodeRequestFrame(3, 12, 3, "fuzz", { topics: [{ name: "t" }] })));
   frames.push(withoutSize(encodeRequestFrame(18, 3, 4, "fuzz", { clientSoftwareName: "f", clientSoftwareVersion: "1" })));
@@ -79,7 +89,7 @@ function mutate(frame: Uint8Array, random: () => number): Uint8Array {
 test(`random and mutated frames are answered or rejected cleanly (SEED=${SEED})`, async () => {
   configureLog({ format: "text", minLevel: "error" }); // bad input is logged as a warning; thousands of them here
   const random = mulberry32(SEED);
-  const dispatch = createDispatcher(stubContext(), new ShardStats(), logger("fuzz"));
+  const dispatch = createDispatcher(stubContext(), { connections: 0, recordRequest() {} }, logger("fuzz"));
   const seeds = seedFrames();
   for (const frame of seeds) expect(await dispatch(frame)).not.toBeNull(); // the unmutated seeds are valid
   let rejected = 0;

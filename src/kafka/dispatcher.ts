@@ -1,8 +1,10 @@
 /**
  * Turns one request frame into one response frame: decode the header, find the handler, check
  * the version, decode the body, run it, encode the answer. Malformed input throws, which closes
- * only that connection.
+ * only that connection; a failed assertion throws on up and stops the shard; any other error
+ * a handler let through becomes UNKNOWN_SERVER_ERROR where the response can carry it.
  */
+import { AssertionError } from "../base/assert.ts";
 import type { Logger } from "../base/log.ts";
 import { decode } from "../protocol/codec.ts";
 import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
@@ -11,7 +13,7 @@ import { apis } from "../protocol/messages/index.ts";
 import { Reader } from "../protocol/reader.ts";
 import { Writer } from "../protocol/writer.ts";
 import { inRange } from "../protocol/schema.ts";
-import type { ShardStats } from "../shard/stats.ts";
+import type { RequestStats } from "./request-stats.ts";
 import type { FrameResult } from "./connection.ts";
 import { NO_RESPONSE, type BrokerContext, type RequestInfo } from "./handler.ts";
 import { API_VERSIONS_KEY, apiVersionsBody } from "./handlers/api-versions.ts";
@@ -19,7 +21,7 @@ import { handlers, handlersByKey } from "./registry.ts";
 
 const DEFAULT_RESPONSE_BYTES = 1024;
 
-export function createDispatcher(context: BrokerContext, stats: ShardStats, log: Logger) {
+export function createDispatcher(context: BrokerContext, stats: RequestStats, log: Logger) {
   return async function dispatch(frame: Uint8Array): Promise<FrameResult> {
     const startMs = performance.now();
     const header = decodeRequestHeader(frame);
@@ -38,7 +40,13 @@ export function createDispatcher(context: BrokerContext, stats: ShardStats, log:
         return context.invoke(shard, op, body);
       },
     };
-    const response = await handler.handle(requestContext, request, info);
+    let response;
+    try {
+      response = await handler.handle(requestContext, request, info);
+    } catch (error) {
+      if (error instanceof ProtocolError || error instanceof AssertionError) throw error; // bad input closes the connection; a broken invariant stops the shard
+      return failedRequest(info, error, log);
+    }
     const out =
       response === NO_RESPONSE
         ? null
@@ -46,6 +54,27 @@ export function createDispatcher(context: BrokerContext, stats: ShardStats, log:
     stats.recordRequest(handler.name, performance.now() - startMs, frame.length, out?.length ?? 0, crossedShards);
     return out;
   };
+}
+
+/**
+ * An operating error (a failed disk, a peer that could not answer) that a handler did not turn
+ * into an error code: the client gets UNKNOWN_SERVER_ERROR where the response has a top-level
+ * error code; otherwise the response has no way to say it, and the connection closes.
+ */
+function failedRequest(info: RequestInfo, error: unknown, log: Logger): Uint8Array {
+  const answer = topLevelErrorAnswer(info, ErrorCode.UNKNOWN_SERVER_ERROR);
+  log.error("request failed", { apiKey: info.apiKey, apiVersion: info.apiVersion, clientId: info.clientId, error: String(error), answered: answer !== null });
+  if (answer === null) throw error;
+  return answer;
+}
+
+/** The response with only its top-level error code set, or null when this version has none. */
+function topLevelErrorAnswer(info: RequestInfo, errorCode: number): Uint8Array | null {
+  const api = apis[info.apiKey];
+  const answerable =
+    api && info.apiVersion >= api.response.valid[0] && info.apiVersion <= api.response.valid[1] &&
+    api.response.fields.some((f) => f.key === "errorCode" && inRange(info.apiVersion, f.versions));
+  return answerable ? encodeResponseFrame(info.apiKey, info.apiVersion, info.correlationId, { errorCode }) : null;
 }
 
 /**
@@ -57,12 +86,9 @@ function unsupported(info: RequestInfo, log: Logger): Uint8Array {
   if (info.apiKey === API_VERSIONS_KEY) {
     return encodeResponseFrame(API_VERSIONS_KEY, 0, info.correlationId, apiVersionsBody(handlers, ErrorCode.UNSUPPORTED_VERSION));
   }
-  const api = apis[info.apiKey];
-  const answerable =
-    api && info.apiVersion >= api.response.valid[0] && info.apiVersion <= api.response.valid[1] &&
-    api.response.fields.some((f) => f.name === "errorCode" && inRange(info.apiVersion, f.versions));
-  log.warn("unsupported request", { apiKey: info.apiKey, apiVersion: info.apiVersion, clientId: info.clientId, answered: Boolean(answerable) });
-  if (!answerable) throw new ProtocolError(`unsupported API key ${info.apiKey} version ${info.apiVersion}`);
-  return encodeResponseFrame(info.apiKey, info.apiVersion, info.correlationId, { errorCode: ErrorCode.UNSUPPORTED_VERSION });
+  const answer = topLevelErrorAnswer(info, ErrorCode.UNSUPPORTED_VERSION);
+  log.warn("unsupported request", { apiKey: info.apiKey, apiVersion: info.apiVersion, clientId: info.clientId, answered: answer !== null });
+  if (answer === null) throw new ProtocolError(`unsupported API key ${info.apiKey} version ${info.apiVersion}`);
+  return answer;
 }
 

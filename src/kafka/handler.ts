@@ -3,7 +3,11 @@ import type { Clock } from "../base/clock.ts";
 import type { ControllerCallName, ControllerCalls } from "../cluster/controller-calls.ts";
 import type { MetadataTable } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
-import type { OpName, OpRequest, OpResponse } from "../shard/ops.ts";
+import type { ApiKey, ApiTypes } from "../protocol/messages/index.ts";
+import type { Loose } from "../protocol/schema.ts";
+import type { OpName, OpRequest, OpResponse } from "./ops.ts";
+import type { ProducerIdPool } from "./producer-id-pool.ts";
+import type { FetchSessionCache } from "./fetch-sessions.ts";
 
 /** What a handler may use of the shard it runs on. */
 export interface BrokerContext {
@@ -19,8 +23,12 @@ export interface BrokerContext {
   invoke<Op extends OpName>(shard: number, op: Op, request: OpRequest<Op>): Promise<OpResponse<Op>>;
   /** Asks the controller (main thread); metadata changes it made are applied here before it answers. */
   callController<N extends ControllerCallName>(name: N, request: ControllerCalls[N]["request"]): Promise<ControllerCalls[N]["response"]>;
+  /** This shard's producer ids: one pool for the shard's lifetime, refilled from the controller by blocks. */
+  readonly producerIds: ProducerIdPool;
   /** The broker's data directory: its one log dir. */
   readonly dataDir: string;
+  /** This shard's incremental fetch sessions (KIP-227). */
+  readonly fetchSessions: FetchSessionCache;
 }
 
 export interface RequestInfo {
@@ -44,14 +52,36 @@ export interface ApiHandler {
   responseBytesHint?(response: any): number;
 }
 
-export function defineHandler<Req, Res extends object>(handler: {
-  apiKey: number;
+/** A handler as written: tied by its API key to that API's message definitions. */
+interface HandlerSpec<K extends ApiKey, Res> {
+  apiKey: K;
   name: string;
   minVersion: number;
   maxVersion: number;
-  handle(context: BrokerContext, request: Req, info: RequestInfo): Promise<Res | typeof NO_RESPONSE>;
+  handle(context: BrokerContext, request: ApiTypes[K]["request"], info: RequestInfo): Promise<Res | typeof NO_RESPONSE>;
   responseBytesHint?(response: Res): number;
-}): ApiHandler {
+}
+
+/** Field names in `T`, at any depth, that `Shape` has no field for; never when there are none. */
+type UnknownFields<T, Shape> = T extends Uint8Array
+  ? never
+  : T extends readonly (infer E)[]
+    ? Shape extends readonly (infer S)[] ? UnknownFields<E, S> : never
+    : T extends object
+      ? { [K in keyof T]-?: K extends keyof Shape ? UnknownFields<T[K], NonNullable<Shape[K]>> : K }[keyof T]
+      : never;
+
+/** Fails to type-check, naming the fields, when a response has a field its message definition lacks. */
+type KnownFieldsOnly<Res, Shape> = [UnknownFields<Res, Shape>] extends [never] ? unknown : { misspelledResponseFields: UnknownFields<Res, Shape> };
+
+/**
+ * Defines a handler. Its request type and response shape come from the message definitions of
+ * its `apiKey` (protocol/messages): a response field of the wrong type, or one the definition
+ * does not have (a misspelling), is a type error. Fields left out are encoded as their defaults.
+ */
+export function defineHandler<K extends ApiKey, Res extends Loose<ApiTypes[K]["response"]>>(
+  handler: HandlerSpec<K, Res> & KnownFieldsOnly<Res, ApiTypes[K]["response"]>,
+): ApiHandler {
   return handler;
 }
 

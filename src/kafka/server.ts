@@ -1,7 +1,7 @@
 /** The shard's Kafka listener: every shard listens on the same port (SO_REUSEPORT). */
 import type { Socket, TCPSocketListener, TCPSocketListenOptions } from "bun";
 import type { Logger } from "../base/log.ts";
-import type { ShardStats } from "../shard/stats.ts";
+import type { RequestStats } from "./request-stats.ts";
 import { Connection, type Dispatch } from "./connection.ts";
 
 export function listenKafka(options: {
@@ -9,7 +9,7 @@ export function listenKafka(options: {
   port: number;
   dispatch: Dispatch;
   requestBytesMax: number;
-  stats: ShardStats;
+  stats: RequestStats;
   log: Logger;
 }): TCPSocketListener<Connection> {
   const { log, stats } = options;
@@ -27,6 +27,9 @@ export function listenKafka(options: {
           options.dispatch,
           options.requestBytesMax,
           (reason) => log.warn("closing connection after bad input", { remote, reason }),
+          (error) => {
+            throw error; // uncaught: the shard's entry point hands it to the main thread, which stops the broker
+          },
         );
       },
       data(socket, data) {

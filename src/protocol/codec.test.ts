@@ -132,6 +132,8 @@ describe("hostile input", () => {
     [messages.ProduceRequest, 3], [messages.ProduceRequest, 9], [messages.FetchRequest, 12],
     [messages.FetchResponse, 4], [messages.FetchResponse, 16], [messages.MetadataResponse, 12],
     [messages.JoinGroupRequest, 7], [messages.ApiVersionsResponse, 3],
+    [messages.ProduceRequest, 0], [messages.FetchRequest, 0], [messages.FetchResponse, 2], [messages.ListOffsetsResponse, 0],
+    [messages.OffsetCommitRequest, 1], [messages.JoinGroupRequest, 0],
   ];
   for (const [def, version] of cases) {
     test(`every truncation of ${def.name} v${version} throws ProtocolError`, () => {
@@ -163,5 +165,103 @@ describe("hostile input", () => {
     const w = new Writer();
     w.int16(-2);
     expect(() => new Reader(w.finish()).nullableString()).toThrow(ProtocolError);
+  });
+});
+
+describe("Fetch by topic id (v13–17), against layouts written field by field from FetchRequest.json / FetchResponse.json", () => {
+  const TOPIC_ID = "5f0c1e2d-3b4a-4c5d-9e8f-7a6b5c4d3e2f";
+  const DIR_ID = "a1b2c3d4-e5f6-4789-8abc-def012345678";
+  const tagged = (w: Writer, entries: Array<[number, (t: Writer) => void]>) => {
+    w.uvarint(entries.length);
+    for (const [tag, body] of entries) {
+      const t = new Writer(32);
+      body(t);
+      const bytes = t.finish();
+      w.uvarint(tag);
+      w.uvarint(bytes.length);
+      w.raw(bytes);
+    }
+  };
+  /** One topic entry by id, with one partition to follow (requests and responses alike). */
+  const oneTopicById = (w: Writer) => {
+    w.compactArrayCount(1);
+    w.uuid(TOPIC_ID);
+    w.compactArrayCount(1);
+  };
+  /** A consumer's request: no ReplicaId from v15 (ReplicaState, tag 1, instead), ReplicaDirectoryId (partition tag 0) from v17. */
+  function requestBytes(version: number): Uint8Array {
+    const w = new Writer(64);
+    if (version <= 14) w.int32(-1); // ReplicaId
+    w.int32(500); // MaxWaitMs
+    w.int32(1); // MinBytes
+    w.int32(1 << 20); // MaxBytes
+    w.int8(0); // IsolationLevel
+    w.int32(77); // SessionId
+    w.int32(3); // SessionEpoch
+    oneTopicById(w);
+    w.int32(2); // Partition
+    w.int32(-1); // CurrentLeaderEpoch
+    w.int64(42); // FetchOffset
+    w.int32(-1); // LastFetchedEpoch
+    w.int64(-1); // LogStartOffset
+    w.int32(4096); // PartitionMaxBytes
+    tagged(w, version >= 17 ? [[0, (t) => t.uuid(DIR_ID)]] : []);
+    tagged(w, []); // topic
+    w.compactArrayCount(1); // ForgottenTopicsData
+    w.uuid(TOPIC_ID);
+    w.compactArrayCount(1);
+    w.int32(5);
+    tagged(w, []);
+    w.compactString("rack-a");
+    tagged(w, version >= 15 ? [[1, (t) => { t.int32(-1); t.int64(-1); tagged(t, []); }]] : []);
+    return w.finish().slice();
+  }
+
+  for (const version of [13, 14, 15, 16, 17]) {
+    test(`request v${version} decodes topics and forgotten topics by id and encodes back to the same bytes`, () => {
+      const bytes = requestBytes(version);
+      const reader = new Reader(bytes);
+      const decoded = decode(messages.FetchRequest, version, reader);
+      expect(reader.remainingBytes).toBe(0);
+      expect(decoded).toMatchObject({ replicaId: -1, maxWaitMs: 500, sessionId: 77, sessionEpoch: 3, rackId: "rack-a" });
+      expect(decoded.replicaState).toEqual({ replicaId: -1, replicaEpoch: -1 });
+      expect(decoded.topics[0]).toMatchObject({ topic: "", topicId: TOPIC_ID });
+      expect(decoded.topics[0]!.partitions[0]).toMatchObject({ partition: 2, fetchOffset: 42, partitionMaxBytes: 4096 });
+      expect(decoded.topics[0]!.partitions[0]!.replicaDirectoryId).toBe(version >= 17 ? DIR_ID : "00000000-0000-0000-0000-000000000000");
+      expect(decoded.forgottenTopicsData).toEqual([{ topic: "", topicId: TOPIC_ID, partitions: [5] }]);
+      // A v15+ ReplicaState of -1/-1 is the default: Kafka leaves it off the wire, so re-encoding drops it.
+      const again = encodeBytes(messages.FetchRequest, version, decoded);
+      if (version < 15) expect(again).toEqual(bytes);
+      else expect(decode(messages.FetchRequest, version, new Reader(again))).toEqual(decoded);
+    });
+  }
+
+  test("response v16 carries the topic id in place of the name and NodeEndpoints as tag 0; v13 has no NodeEndpoints", () => {
+    const records = new Uint8Array([9, 9, 9]);
+    const body = {
+      throttleTimeMs: 0, errorCode: 0, sessionId: 77,
+      responses: [{ topic: "ignored-from-v13", topicId: TOPIC_ID, partitions: [{ partitionIndex: 2, errorCode: 6, highWatermark: 10, lastStableOffset: 10, logStartOffset: 0, currentLeader: { leaderId: 1, leaderEpoch: 0 }, abortedTransactions: null, preferredReadReplica: -1, records }] }],
+      nodeEndpoints: [{ nodeId: 1, host: "127.0.0.1", port: 9092, rack: null }],
+    };
+    const expected = (version: number) => {
+      const w = new Writer(64);
+      w.int32(0); // ThrottleTimeMs
+      w.int16(0); // ErrorCode
+      w.int32(77); // SessionId
+      oneTopicById(w);
+      w.int32(2);
+      w.int16(6);
+      w.int64(10);
+      w.int64(10);
+      w.int64(0);
+      w.compactArrayCount(null); // AbortedTransactions
+      w.int32(-1);
+      w.compactNullableBytes(records);
+      tagged(w, [[1, (t) => { t.int32(1); t.int32(0); tagged(t, []); }]]); // CurrentLeader
+      tagged(w, []); // topic
+      tagged(w, version >= 16 ? [[0, (t) => { t.compactArrayCount(1); t.int32(1); t.compactString("127.0.0.1"); t.int32(9092); t.compactNullableString(null); tagged(t, []); }]] : []);
+      return w.finish().slice();
+    };
+    for (const version of [13, 16, 17]) expect(encodeBytes(messages.FetchResponse, version, body), `v${version}`).toEqual(expected(version));
   });
 });

@@ -95,6 +95,7 @@ export const ErrorCode = {
   PRODUCER_FENCED: 90,
   UNKNOWN_TOPIC_ID: 100,
   INCONSISTENT_TOPIC_ID: 103,
+  FETCH_SESSION_TOPIC_ID_ERROR: 106,
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

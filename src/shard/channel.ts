@@ -1,25 +1,26 @@
 /**
- * The one path for cross-shard traffic: typed request/response calls over a MessagePort.
- * Nothing is shared; payloads are structured-cloned and byte buffers are transferred.
- * Each peer has a bounded number of calls in flight: past it, callers wait (backpressure).
+ * The one path between threads: typed request/response calls over a MessagePort, for
+ * shard↔shard ops and main↔shard control and controller calls alike. Nothing is shared;
+ * payloads are structured-cloned and byte buffers are transferred. Each end has a bounded
+ * number of calls in flight: past it, callers wait (backpressure). What the other end may
+ * call is served from a typed table (`Servers`), so every call has a server.
  */
-import { assert } from "../base/assert.ts";
+import { assert, rethrowIfBroken } from "../base/assert.ts";
 import { copyBytes } from "../base/bytes.ts";
+import type { CallRequest, CallResponse, CallTable, Servers } from "../base/calls.ts";
 import { limits } from "../base/limits.ts";
-import type { OpName, OpRequest, OpResponse } from "./ops.ts";
 
 type Envelope =
-  | { kind: "call"; id: number; op: OpName; request: unknown }
+  | { kind: "call"; id: number; name: string; request: unknown }
   | { kind: "reply"; id: number; response?: unknown; error?: string };
-
-export type CallServer = (op: OpName, request: unknown) => Promise<unknown>;
 
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
 }
 
-export class ShardChannel {
+/** One end of a channel: calls `Outgoing` on the peer, serves `Incoming` from it. */
+export class Channel<Outgoing extends CallTable<Outgoing>, Incoming extends CallTable<Incoming>> {
   private nextCallId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly waitingForRoom: Array<() => void> = [];
@@ -28,13 +29,15 @@ export class ShardChannel {
 
   constructor(
     private readonly port: MessagePort,
-    serve: CallServer,
+    private readonly servers: Servers<Incoming>,
+    /** Who is at the other end, for error messages ("shard 2", "controller"). */
+    private readonly peerName: string,
   ) {
     port.onmessage = (event: { data: unknown }) => {
       this.messagesReceived++;
       const message = event.data as Envelope;
       if (message.kind === "reply") this.settle(message);
-      else this.answer(message.id, serve(message.op, message.request));
+      else this.answer(message);
     };
   }
 
@@ -42,30 +45,35 @@ export class ShardChannel {
     return this.pending.size;
   }
 
-  async call<Op extends OpName>(op: Op, request: OpRequest<Op>): Promise<OpResponse<Op>> {
+  async call<N extends keyof Outgoing & string>(name: N, request: CallRequest<Outgoing, N>): Promise<CallResponse<Outgoing, N>> {
     while (this.pending.size >= limits.crossShardPendingMax) {
       await new Promise<void>((resolve) => this.waitingForRoom.push(resolve));
     }
     const id = this.nextCallId++;
     const result = new Promise<unknown>((resolve, reject) => this.pending.set(id, { resolve, reject }));
     const transfer: Bun.Transferable[] = [];
-    this.send({ kind: "call", id, op, request: detachedCopy(request, transfer) }, transfer);
-    return result as Promise<OpResponse<Op>>;
+    this.send({ kind: "call", id, name, request: detachedCopy(request, transfer) }, transfer);
+    return result as Promise<CallResponse<Outgoing, N>>;
   }
 
   close(): void {
     this.port.close();
-    for (const pending of this.pending.values()) pending.reject(new Error("shard channel closed"));
+    for (const pending of this.pending.values()) pending.reject(new Error(`channel to ${this.peerName} closed`));
     this.pending.clear();
   }
 
-  private answer(id: number, work: Promise<unknown>): void {
-    work.then(
+  private answer(message: Extract<Envelope, { kind: "call" }>): void {
+    const server = this.servers[message.name as keyof Incoming] as ((request: unknown) => Promise<unknown>) | undefined;
+    assert(server, `no server for call ${message.name} from ${this.peerName}`); // both ends are this program
+    server(message.request).then(
       (response) => {
         const transfer: Bun.Transferable[] = [];
-        this.send({ kind: "reply", id, response: detachedCopy(response, transfer) }, transfer);
+        this.send({ kind: "reply", id: message.id, response: detachedCopy(response, transfer) }, transfer);
       },
-      (error: unknown) => this.send({ kind: "reply", id, error: String(error instanceof Error ? error.stack : error) }, []),
+      (error: unknown) => {
+        rethrowIfBroken(error); // this thread stops; the caller's goes down with the broker
+        this.send({ kind: "reply", id: message.id, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }, []);
+      },
     );
   }
 
@@ -73,7 +81,7 @@ export class ShardChannel {
     const pending = this.pending.get(message.id);
     assert(pending, `reply for unknown call ${message.id}`);
     this.pending.delete(message.id);
-    if (message.error !== undefined) pending.reject(new Error(`remote shard failed: ${message.error}`));
+    if (message.error !== undefined) pending.reject(new Error(`${this.peerName} failed: ${message.error}`));
     else pending.resolve(message.response);
     this.waitingForRoom.shift()?.();
   }
@@ -86,7 +94,7 @@ export class ShardChannel {
 
 /**
  * Structured clone copies a view's whole backing buffer, and a response's bytes may still be in
- * use here (the recent-batch cache). So every byte view in a response is copied to a buffer of
+ * use here (the recent-batch cache). So every byte view in a message is copied to a buffer of
  * its own, exactly its size, and that copy is moved to the peer.
  */
 export function detachedCopy<T>(value: T, transfer: Bun.Transferable[], depth = 0): T {

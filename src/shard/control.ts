@@ -1,11 +1,16 @@
-/** Messages between the main thread (controller, admin) and a shard Worker. */
+/**
+ * What the main thread (controller, admin) and a shard Worker say to each other. The Worker
+ * gets one `ShardInit` as its first message, with the ports of its channels; after that, the
+ * main thread calls `ShardControlCalls` and the shard calls the controller (`ControllerCalls`)
+ * over one typed, bounded `Channel`, the same kind as between shards. Only a shard's last
+ * word, `ShardFatal`, goes as a plain message (its channel may be what broke).
+ */
 import type { LogFormat } from "../base/log.ts";
 import type { IoBackend } from "../io/backend.ts";
 import type { HostPort } from "../cli/args.ts";
-import type { ControllerCall } from "../cluster/controller-calls.ts";
 import type { MetadataSnapshot, MetadataUpdate } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
-import type { PartitionRef } from "./ops.ts";
+import type { PartitionRef } from "../kafka/ops.ts";
 import type { ShardStatsSnapshot } from "./stats.ts";
 
 export interface PartitionDetails extends PartitionRef {
@@ -26,6 +31,8 @@ export interface ShardInit {
   dataDir: string;
   props: ClusterProperties;
   metadata: MetadataSnapshot;
+  /** This shard's end of its channel to the main thread. */
+  main: MessagePort;
   /** A port to every other shard, indexed by shard id; null at this shard's own index. */
   peers: Array<MessagePort | null>;
   logFormat: LogFormat;
@@ -33,21 +40,25 @@ export interface ShardInit {
   io: IoBackend;
 }
 
-export type MainToShard =
-  | ShardInit
-  | { type: "metadata"; update: MetadataUpdate }
-  | { type: "controller_call_reply"; id: number; result?: unknown; error?: string }
-  | { type: "stats"; id: number }
-  | { type: "partitions"; id: number }
-  | { type: "release_partition"; id: number; topic: string; partition: number }
-  | { type: "shutdown" };
+type NoArguments = Record<string, never>;
 
-export type ShardToMain =
-  | { type: "ready"; shardId: number }
-  | { type: "metadata_applied"; shardId: number; version: number }
-  | { type: "controller_call"; shardId: number; id: number; call: ControllerCall }
-  | { type: "stats_reply"; id: number; stats: ShardStatsSnapshot }
-  | { type: "partitions_reply"; id: number; partitions: PartitionDetails[] }
-  | { type: "released"; id: number }
-  | { type: "stopped"; shardId: number }
-  | { type: "fatal"; shardId: number; error: string };
+/** What the main thread asks of a shard; a shard serves them one at a time, in the order they came. */
+export interface ShardControlCalls {
+  /** Recover the shard's partitions and groups, then listen; answered once it serves. */
+  start: { request: NoArguments; response: void };
+  /** Apply a metadata update (opening and closing logs); answered once applied. */
+  metadata: { request: { update: MetadataUpdate }; response: void };
+  stats: { request: NoArguments; response: ShardStatsSnapshot };
+  partitions: { request: NoArguments; response: PartitionDetails[] };
+  /** The old owner's half of a live move: stop serving the partition and close its log. */
+  release: { request: PartitionRef; response: void };
+  /** Close everything cleanly; answered once done. */
+  shutdown: { request: NoArguments; response: void };
+}
+
+/** A shard's uncaught error (a broken invariant among them): the main thread stops the broker. */
+export interface ShardFatal {
+  type: "fatal";
+  shardId: number;
+  error: string;
+}

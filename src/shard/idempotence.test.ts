@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { systemClock } from "../base/clock.ts";
+import { systemTimers } from "../base/timers.ts";
 import { logger } from "../base/log.ts";
 import { MetadataTable } from "../cluster/metadata.ts";
 import { defaultProperties } from "../cluster/properties.ts";
@@ -20,7 +21,7 @@ const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 async function openPartitions(dataDir: string): Promise<LocalPartitions> {
-  const local = new LocalPartitions({ shardId: 0, disk: new PosixDisk(), dataDir, props: defaultProperties(), clock: systemClock, log: logger("test"), onFsyncMs: () => {} });
+  const local = new LocalPartitions({ shardId: 0, disk: new PosixDisk(), dataDir, props: defaultProperties(), clock: systemClock, timers: systemTimers, log: logger("test"), onFsyncMs: () => {} });
   await local.sync(MetadataTable.fromSnapshot({ version: 1, shardCount: 1, topics: [{ name: "t", id: "6c1b4bde-5d0c-4c39-8b7e-2f0e1f7c9a11", shards: [0], configs: {} }] }));
   return local;
 }

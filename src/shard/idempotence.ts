@@ -2,12 +2,13 @@
  * The owning shard's answers for idempotent produce: a retried batch gets its original offsets,
  * a refused one the Kafka error a client expects. Runs on the owning shard's thread.
  */
+import { rethrowIfBroken } from "../base/assert.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { Flusher } from "../storage/flusher.ts";
 import type { PartitionLog } from "../storage/partition-log.ts";
 import type { RememberedBatch, SequenceVerdict } from "../storage/producer-state.ts";
 import * as rb from "../storage/record-batch.ts";
-import type { ProduceResult } from "./ops.ts";
+import type { ProduceResult } from "../kafka/ops.ts";
 
 function refusal(errorCode: number, errorMessage: string): ProduceResult {
   return { errorCode, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
@@ -37,13 +38,14 @@ export function oversizedBatchRefusal(records: Uint8Array, maxMessageBytes: numb
 
 /**
  * A retry of a batch already appended: not written again, answered with its original base
- * offset once the original is written (and synced for acks=-1), as the first answer would have been.
+ * offset once the original is visible (and synced for acks=-1), as the first answer would have been.
  */
 export async function answerDuplicate(log: PartitionLog, batch: RememberedBatch, acks: number, flusher: Flusher): Promise<ProduceResult> {
   try {
-    if (batch.written) await batch.written;
+    if (batch.visible) await batch.visible;
     if (acks === -1) await flusher.requestFlush(log);
   } catch (error) {
+    rethrowIfBroken(error);
     return refusal(ErrorCode.KAFKA_STORAGE_ERROR, String(error));
   }
   return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: batch.baseOffset, logAppendTimeMs: -1, logStartOffset: log.logStartOffset };

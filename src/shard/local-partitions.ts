@@ -3,21 +3,28 @@
  * the owning shard's thread, so nothing here needs a lock.
  */
 import { join } from "node:path";
+import { assert, rethrowIfBroken } from "../base/assert.ts";
+import type { Servers } from "../base/calls.ts";
 import type { Clock } from "../base/clock.ts";
+import type { CancelTimer, Timers } from "../base/timers.ts";
 import type { Logger } from "../base/log.ts";
 import type { MetadataTable } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
-import { effectiveTopicConfig } from "../cluster/topic-config.ts";
+import { effectiveTopicConfig, type EffectiveTopicConfig } from "../cluster/topic-config.ts";
 import type { Disk } from "../io/disk.ts";
 import { ErrorCode } from "../protocol/errors.ts";
+import { applyAppendPolicy, type AppendPolicy } from "../storage/batch-rewrite.ts";
+import { Codec, type CodecId } from "../storage/compression.ts";
 import { Flusher } from "../storage/flusher.ts";
-import { PartitionLog } from "../storage/partition-log.ts";
+import { LogFailedError, PartitionLog } from "../storage/partition-log.ts";
 import { loadProducerState, saveProducerState } from "../storage/producer-snapshot.ts";
 import type { ProducerState } from "../storage/producer-state.ts";
 import { RecentBatchCache } from "../storage/recent-batch-cache.ts";
 import { SealedFileLru } from "../storage/sealed-file-lru.ts";
 import { answerDuplicate, oversizedBatchRefusal, sequenceRefusal } from "./idempotence.ts";
-import type { OffsetAnswer, OffsetQuery, OpRequest, OpResponse, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, WatchItem } from "./ops.ts";
+import type { OffsetAnswer, OffsetQuery, OpRequest, OpResponse, PartitionOps, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, WatchItem } from "../kafka/ops.ts";
+
+const NO_RECORDS = new Uint8Array(0);
 
 const key = (ref: PartitionRef) => `${ref.topic}/${ref.partition}`;
 
@@ -30,21 +37,36 @@ export class LocalPartitions {
   private readonly logs = new Map<string, PartitionLog>();
   /** Idempotent-producer state of each open log, rebuilt from its batch headers when opened. */
   private readonly producerStates = new WeakMap<PartitionLog, ProducerState>();
+  /** What produce changes in each log's batches (its topic's timestamp and compression configs). */
+  private readonly appendPolicies = new WeakMap<PartitionLog, AppendPolicy>();
   /** Work in progress per partition, so a partition leaves only once its appends and reads are done. */
   private readonly inflight = new Map<string, Set<Promise<unknown>>>();
   /** Partitions handed off by a live move, not to be reopened while the table still names this shard. */
   private readonly released = new Set<string>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Open watches by id, to end early (`unwatch`). */
+  private readonly watches = new Map<string, (woken: boolean) => void>();
   private readonly cache = new RecentBatchCache();
   private readonly sealedFiles = new SealedFileLru();
   private readonly flusher: Flusher;
-  private housekeepingTimer: Timer | null = null;
+  private cancelHousekeeping: CancelTimer | null = null;
 
   constructor(
-    private readonly options: { shardId: number; disk: Disk; dataDir: string; props: ClusterProperties; clock: Clock; log: Logger; onFsyncMs: (ms: number) => void },
+    private readonly options: { shardId: number; disk: Disk; dataDir: string; props: ClusterProperties; clock: Clock; timers: Timers; log: Logger; onFsyncMs: (ms: number) => void },
   ) {
     this.flusher = new Flusher(options.clock, options.onFsyncMs);
   }
+
+  /** One server per partition op (the compiler checks none is missing). */
+  readonly servers: Servers<PartitionOps> = {
+    produce: (request) => this.produce(request.items),
+    read: (request) => this.read(request.items),
+    listOffsets: (request) => this.listOffsets(request.items),
+    deleteRecords: (request) => this.deleteRecords(request.items),
+    sizes: (request) => this.sizes(request.items),
+    watch: (request) => this.watch(request.watchId, request.items, request.waitMs),
+    unwatch: (request) => this.unwatch(request.watchId),
+  };
 
   owned(): PartitionRef[] {
     return [...this.logs.keys()].map(parseKey);
@@ -61,7 +83,13 @@ export class LocalPartitions {
     for (const k of this.released) if (!wanted.has(k)) this.released.delete(k);
     for (const k of [...this.logs.keys()]) if (!wanted.has(k)) await this.closeLog(k);
     await Promise.all([...wanted].filter(([k]) => !this.logs.has(k) && !this.released.has(k)).map(([k, p]) => this.openLog(k, p)));
-    for (const [k, p] of wanted) this.logs.get(k)?.reconfigure(effectiveTopicConfig(this.options.props, p.configs));
+    for (const [k, p] of wanted) {
+      const log = this.logs.get(k);
+      if (!log) continue;
+      const config = effectiveTopicConfig(this.options.props, p.configs);
+      log.reconfigure(config);
+      this.appendPolicies.set(log, appendPolicyOf(config));
+    }
   }
 
   /**
@@ -90,6 +118,7 @@ export class LocalPartitions {
     const producers = this.producerStates.get(log);
     if (!producers || log.failed) return;
     await saveProducerState(this.options.disk, log, producers).catch((error: unknown) => {
+      rethrowIfBroken(error);
       this.options.log.warn("could not save producer state", { dir: log.dir, error: String(error) });
     });
   }
@@ -127,8 +156,10 @@ export class LocalPartitions {
       cache: this.cache,
       sealedFiles: this.sealedFiles,
       log: (message: string) => this.options.log.warn(message, { partition: k }),
+      onCut: (endOffset) => this.producerStates.get(log)?.truncate(endOffset),
     });
     this.producerStates.set(log, await loadProducerState(this.options.disk, log));
+    this.appendPolicies.set(log, appendPolicyOf(config));
     this.logs.set(k, log);
   }
 
@@ -138,18 +169,22 @@ export class LocalPartitions {
       for (const [k, log] of this.logs) {
         if (this.logs.get(k) !== log) continue; // moved or deleted while an earlier one ran
         const deleted = await log.enforceRetention(this.options.clock.nowMs()).catch((error: unknown) => {
+          rethrowIfBroken(error);
           this.options.log.error("retention failed", { partition: k, error: String(error) });
           return 0;
         });
-        if (deleted > 0) this.options.log.info("retention deleted segments", { partition: k, segments: deleted, logStartOffset: log.logStartOffset });
+        if (deleted > 0) {
+          this.wake(k);
+          this.options.log.info("retention deleted segments", { partition: k, segments: deleted, logStartOffset: log.logStartOffset });
+        }
       }
-      this.housekeepingTimer = setTimeout(run, this.options.props.log_compaction_interval_ms);
+      this.cancelHousekeeping = this.options.timers.after(this.options.props.log_compaction_interval_ms, () => void run());
     };
-    this.housekeepingTimer = setTimeout(run, this.options.props.log_compaction_interval_ms);
+    this.cancelHousekeeping = this.options.timers.after(this.options.props.log_compaction_interval_ms, () => void run());
   }
 
   async closeAll(): Promise<void> {
-    if (this.housekeepingTimer) clearTimeout(this.housekeepingTimer);
+    this.cancelHousekeeping?.();
     const logs = [...this.logs.values()];
     this.logs.clear();
     await Promise.all(logs.map((log) => this.closeWithSnapshot(log)));
@@ -162,22 +197,33 @@ export class LocalPartitions {
   private async produceOne(item: ProduceItem): Promise<ProduceResult> {
     const log = this.logs.get(key(item));
     if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: "partition is not on this shard", baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
-    const oversized = oversizedBatchRefusal(item.records, log.config.maxMessageBytes);
+    const nowMs = this.options.clock.nowMs();
+    const policy = this.appendPolicies.get(log)!;
+    const rewritten = applyAppendPolicy(item.records, policy, nowMs);
+    if (!rewritten.ok) return rewriteRefusal(rewritten);
+    const records = rewritten.records;
+    const oversized = oversizedBatchRefusal(records, log.config.maxMessageBytes);
     if (oversized) return oversized;
     // Check, append and record with no await in between: nothing may interleave on this partition.
     const producers = this.producerStates.get(log)!;
-    const verdict = producers.checkPayload(item.records);
+    const verdict = producers.checkPayload(records);
     if (verdict.kind === "duplicate") return answerDuplicate(log, verdict.batch, item.acks, this.flusher);
     if (verdict.kind !== "append") return sequenceRefusal(verdict);
     try {
-      const appended = log.append(item.records, this.options.clock.nowMs());
-      producers.recordPayload(item.records, appended.written);
+      // acks=-1 batches become visible (and are answered) only after their fdatasync; every
+      // answer waits for visibility, so nothing acknowledged is ever cut after a failure.
+      const appended = log.append(records, nowMs, { sync: item.acks === -1 });
+      producers.recordPayload(records, appended.visible);
       await appended.written;
-      this.wake(key(item));
       if (item.acks === -1) await this.flusher.requestFlush(log);
-      return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: appended.baseOffset, logAppendTimeMs: -1, logStartOffset: log.logStartOffset };
+      await appended.visible;
+      this.wake(key(item));
+      const logAppendTimeMs = policy.logAppendTime ? appended.logAppendTimeMs : -1;
+      return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: appended.baseOffset, logAppendTimeMs, logStartOffset: log.logStartOffset };
     } catch (error) {
-      this.options.log.error("append failed", { partition: key(item), error: String(error) });
+      rethrowIfBroken(error);
+      // A refusal while the log recovers from a failure was logged once, by the log.
+      if (!(error instanceof LogFailedError)) this.options.log.error("append failed", { partition: key(item), error: String(error) });
       return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, errorMessage: String(error), baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
     }
   }
@@ -190,15 +236,29 @@ export class LocalPartitions {
   }
 
   read(items: ReadItem[]): Promise<ReadResult[]> {
-    return Promise.all(items.map((item) => this.track(key(item), this.readOne(item))));
+    return Promise.all(items.map((item) => {
+      const k = key(item);
+      const log = this.logs.get(k);
+      // A consumer that is caught up reads nothing: answered here, with no I/O to track (most partitions of a big fetch session).
+      if (log && item.fetchOffset === log.highWatermark && item.fetchOffset >= log.logStartOffset) {
+        return { errorCode: ErrorCode.NONE, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset, records: NO_RECORDS };
+      }
+      return this.track(k, this.readOne(item, log));
+    }));
   }
 
-  private async readOne(item: ReadItem): Promise<ReadResult> {
-    const log = this.logs.get(key(item));
-    if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, logStartOffset: -1, records: null };
-    const result = await log.read(item.fetchOffset, item.maxBytes);
+  private async readOne(item: ReadItem, log: PartitionLog | undefined): Promise<ReadResult> {
+    if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, logStartOffset: -1, records: NO_RECORDS };
+    let result;
+    try {
+      result = await log.read(item.fetchOffset, item.maxBytes);
+    } catch (error) {
+      rethrowIfBroken(error);
+      this.options.log.error("read failed", { partition: key(item), error: String(error) });
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset, records: NO_RECORDS };
+    }
     if (!result.ok) {
-      return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset, records: null };
+      return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset, records: NO_RECORDS };
     }
     return { errorCode: ErrorCode.NONE, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset, records: result.bytes };
   }
@@ -214,8 +274,10 @@ export class LocalPartitions {
     if (offset < 0 || offset > log.highWatermark) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, lowWatermark: log.logStartOffset };
     try {
       await log.deleteRecordsBefore(offset);
+      this.wake(key(item)); // waiting fetches below the new start learn they are out of range
       return { errorCode: ErrorCode.NONE, lowWatermark: log.logStartOffset };
     } catch (error) {
+      rethrowIfBroken(error);
       this.options.log.error("delete records failed", { partition: key(item), error: String(error) });
       return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, lowWatermark: -1 };
     }
@@ -230,24 +292,38 @@ export class LocalPartitions {
     if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, offset: -1, timestampMs: -1 };
     if (item.timestampMs === -1) return { errorCode: ErrorCode.NONE, offset: log.highWatermark, timestampMs: -1 };
     if (item.timestampMs === -2) return { errorCode: ErrorCode.NONE, offset: log.logStartOffset, timestampMs: -1 };
-    const found = item.timestampMs === -3 ? await log.offsetOfMaxTimestamp() : await log.offsetForTimestamp(item.timestampMs);
+    let found;
+    try {
+      found = item.timestampMs === -3 ? await log.offsetOfMaxTimestamp() : await log.offsetForTimestamp(item.timestampMs);
+    } catch (error) {
+      rethrowIfBroken(error);
+      this.options.log.error("offset lookup failed", { partition: key(item), error: String(error) });
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, offset: -1, timestampMs: -1 };
+    }
     if (!found) return { errorCode: ErrorCode.NONE, offset: -1, timestampMs: -1 };
     // DeleteRecords may have moved the start inside the batch that was found.
     return { errorCode: ErrorCode.NONE, offset: Math.max(found.offset, log.logStartOffset), timestampMs: found.timestampMs };
   }
 
-  /** Resolves true as soon as any partition has data past its offset, false after waitMs. */
-  watch(items: WatchItem[], waitMs: number): Promise<{ woken: boolean }> {
-    if (items.some((item) => (this.logs.get(key(item))?.highWatermark ?? -1) > item.offset)) return Promise.resolve({ woken: true });
+  /**
+   * Resolves true as soon as any partition differs from what the fetch read (new data, a moved
+   * start, the partition gone from this shard), false after waitMs. Only a change wakes it, so a
+   * fetch whose min_bytes is not met sleeps instead of re-reading the same bytes.
+   */
+  watch(watchId: string, items: WatchItem[], waitMs: number): Promise<{ woken: boolean }> {
+    if (items.some((item) => this.changedSince(item))) return Promise.resolve({ woken: true });
+    assert(!this.watches.has(watchId), `watch ${watchId} registered twice`);
     return new Promise((resolve) => {
       const keys = items.map(key);
       const done = (woken: boolean) => {
-        clearTimeout(timer);
+        cancelTimer();
         for (const k of keys) this.waiters.get(k)?.delete(wake);
+        this.watches.delete(watchId);
         resolve({ woken });
       };
       const wake = () => done(true);
-      const timer = setTimeout(() => done(false), waitMs);
+      const cancelTimer = this.options.timers.after(waitMs, () => done(false));
+      this.watches.set(watchId, done);
       for (const k of keys) {
         let set = this.waiters.get(k);
         if (!set) this.waiters.set(k, (set = new Set()));
@@ -256,10 +332,63 @@ export class LocalPartitions {
     });
   }
 
+  /** Ends a watch whose fetch another owner already woke, so its timer and entries do not linger until max_wait_ms. */
+  unwatch(watchId: string): Promise<null> {
+    this.watches.get(watchId)?.(false);
+    return Promise.resolve(null);
+  }
+
+
+  private changedSince(item: WatchItem): boolean {
+    const log = this.logs.get(key(item));
+    return !log || log.highWatermark > item.highWatermark || log.logStartOffset !== item.logStartOffset;
+  }
+
   private wake(k: string): void {
     const set = this.waiters.get(k);
     if (!set || set.size === 0) return;
     this.waiters.delete(k);
     for (const wake of set) wake();
   }
+}
+
+const topicCodecs: Record<string, CodecId | null> = {
+  producer: null,
+  uncompressed: Codec.none,
+  none: Codec.none, // the cluster property's name for it (Redpanda)
+  gzip: Codec.gzip,
+  snappy: Codec.snappy,
+  lz4: Codec.lz4,
+  zstd: Codec.zstd,
+};
+
+function appendPolicyOf(config: EffectiveTopicConfig): AppendPolicy {
+  const compression = topicCodecs[config.compressionType];
+  assert(compression !== undefined, `compression.type '${config.compressionType}' passed validation`);
+  // As Kafka 3.9: a before/after bound that is set wins, else the older difference.max.ms applies.
+  const bound = (ms: number) => (unbounded(ms) ? unboundedOr(config.messageTimestampDifferenceMaxMs) : ms);
+  const levels: Partial<Record<CodecId, number>> = { [Codec.gzip]: config.compressionGzipLevel, [Codec.zstd]: config.compressionZstdLevel };
+  return {
+    compression,
+    compressionLevel: compression === null ? undefined : levels[compression],
+    logAppendTime: config.messageTimestampType === "LogAppendTime",
+    timestampBeforeMaxMs: bound(config.messageTimestampBeforeMaxMs),
+    timestampAfterMaxMs: bound(config.messageTimestampAfterMaxMs),
+  };
+}
+
+/** Kafka's default for the timestamp bounds is Long.MAX_VALUE: no bound (as a JS number, past 2^53). */
+const unbounded = (ms: number) => !Number.isSafeInteger(ms);
+const unboundedOr = (ms: number) => (unbounded(ms) ? Infinity : ms);
+
+function rewriteRefusal(problem: Extract<ReturnType<typeof applyAppendPolicy>, { ok: false }>): ProduceResult {
+  const errorCode = problem.reason === "timestamp" ? ErrorCode.INVALID_TIMESTAMP : ErrorCode.CORRUPT_MESSAGE;
+  return {
+    errorCode,
+    errorMessage: problem.message,
+    baseOffset: -1,
+    logAppendTimeMs: -1,
+    logStartOffset: -1,
+    recordErrors: [{ batchIndex: problem.recordIndex, batchIndexErrorMessage: problem.message }],
+  };
 }

@@ -3,30 +3,37 @@
  * on the shared port, and reaches other shards only through its channels.
  */
 import type { TCPSocketListener } from "bun";
+import type { Servers } from "../base/calls.ts";
 import { systemClock } from "../base/clock.ts";
+import { systemTimers } from "../base/timers.ts";
 import { logger, type Logger } from "../base/log.ts";
-import type { ControllerCall, ControllerCallName, ControllerCalls } from "../cluster/controller-calls.ts";
+import type { ControllerCallName, ControllerCalls } from "../cluster/controller-calls.ts";
 import { MetadataTable, type MetadataUpdate } from "../cluster/metadata.ts";
 import { closeDisk, openDisk } from "../io/backend.ts";
 import type { Disk } from "../io/disk.ts";
 import type { Connection } from "../kafka/connection.ts";
 import { createDispatcher } from "../kafka/dispatcher.ts";
+import { FetchSessionCache } from "../kafka/fetch-sessions.ts";
 import type { BrokerContext } from "../kafka/handler.ts";
+import { ProducerIdPool } from "../kafka/producer-id-pool.ts";
 import { listenKafka } from "../kafka/server.ts";
 import { currentCore, pinThisThreadToCore } from "../native/libc.ts";
 import { loadNativeCrc32c } from "../native/crc32c.ts";
 import { useNativeCrc32c } from "../base/crc32c.ts";
 import { GroupCoordinator } from "../group/coordinator.ts";
-import { isGroupOp } from "../group/types.ts";
-import { ShardChannel } from "./channel.ts";
-import type { PartitionDetails, ShardInit, ShardToMain } from "./control.ts";
+import { Channel } from "./channel.ts";
+import type { PartitionDetails, ShardControlCalls, ShardInit } from "./control.ts";
 import { LocalPartitions } from "./local-partitions.ts";
-import type { OpName, OpRequest, OpResponse, PartitionRef } from "./ops.ts";
+import type { OpName, OpRequest, OpResponse, Ops, PartitionRef } from "../kafka/ops.ts";
 import { ShardStats, type ShardStatsSnapshot } from "./stats.ts";
 
 export class Shard {
+  /** Control calls from the main thread run one at a time, in the order they came. */
+  private controlQueue: Promise<unknown> = Promise.resolve();
   private readonly table: MetadataTable;
-  private readonly channels: Array<ShardChannel | null>;
+  private readonly channels: Array<Channel<Ops, Ops> | null>;
+  private readonly main: Channel<ControllerCalls, ShardControlCalls>;
+  private readonly opServers: Servers<Ops>;
   private readonly local: LocalPartitions;
   private readonly groups: GroupCoordinator;
   private readonly stats = new ShardStats();
@@ -34,13 +41,10 @@ export class Shard {
   private readonly pinned: boolean;
   private readonly disk: Disk;
   private listener: TCPSocketListener<Connection> | null = null;
-  private nextControllerCallId = 1;
-  private readonly pendingControllerCalls = new Map<number, { resolve: (result: unknown) => void; reject: (error: Error) => void }>();
+  /** Lives as long as the shard: one controller call per block of ids, not per InitProducerId. */
+  private readonly producerIds = new ProducerIdPool(() => this.callController("allocateProducerIds", {}));
 
-  constructor(
-    private readonly init: ShardInit,
-    private readonly toMain: (message: ShardToMain) => void,
-  ) {
+  constructor(private readonly init: ShardInit) {
     this.log = logger(`shard-${init.shardId}`);
     this.pinned = pinThisThreadToCore(init.core);
     if (!this.pinned) this.log.warn("could not pin to core", { core: init.core });
@@ -55,6 +59,7 @@ export class Shard {
       dataDir: init.dataDir,
       props: init.props,
       clock: systemClock,
+      timers: systemTimers,
       log: this.log,
       onFsyncMs: (ms) => this.stats.fsyncLatency.record(ms),
     });
@@ -65,11 +70,39 @@ export class Shard {
       disk: this.disk,
       props: init.props,
       clock: systemClock,
+      timers: systemTimers,
       log: this.log,
       metadata: () => this.table,
       onFsyncMs: (ms) => this.stats.fsyncLatency.record(ms),
     });
-    this.channels = init.peers.map((port) => (port ? new ShardChannel(port, (op, request) => this.serve(op, request)) : null));
+    this.opServers = { ...this.local.servers, ...this.groups.servers };
+    this.channels = init.peers.map((port, peer) => (port ? new Channel<Ops, Ops>(port, this.opServers, `shard ${peer}`) : null));
+    this.main = new Channel<ControllerCalls, ShardControlCalls>(init.main, this.controlServers(), "controller");
+  }
+
+  private controlServers(): Servers<ShardControlCalls> {
+    return {
+      start: this.inOrder(() => this.start()),
+      metadata: this.inOrder(({ update }) => this.applyMetadata(update)),
+      stats: this.inOrder(async () => this.snapshotStats()),
+      partitions: this.inOrder(async () => this.partitionDetails()),
+      release: this.inOrder((ref) => this.release(ref)),
+      shutdown: this.inOrder(() => this.stop()),
+    };
+  }
+
+  /**
+   * Runs control calls strictly in order. One that fails stops the shard (and the broker), as
+   * a shard that could not apply a metadata update or recover its logs must not go on serving.
+   */
+  private inOrder<Req, Res>(work: (request: Req) => Promise<Res>): (request: Req) => Promise<Res> {
+    return (request) => {
+      const result = this.controlQueue.then(() => work(request));
+      this.controlQueue = result.catch((error: unknown) => {
+        throw error; // uncaught: the Worker's entry point reports it to the main thread as fatal
+      });
+      return result;
+    };
   }
 
   /** Recovers this shard's partitions, then starts listening. */
@@ -93,13 +126,6 @@ export class Shard {
     this.table.apply(update);
     await this.local.sync(this.table);
     for (const change of update.changes) if (change.kind === "delete_topic") await this.groups.dropTopic(change.name);
-  }
-
-  answerControllerCall(id: number, result: unknown, error: string | undefined): void {
-    const pending = this.pendingControllerCalls.get(id);
-    this.pendingControllerCalls.delete(id);
-    if (error !== undefined) pending?.reject(new Error(`controller failed: ${error}`));
-    else pending?.resolve(result);
   }
 
   partitionDetails(): PartitionDetails[] {
@@ -155,38 +181,25 @@ export class Shard {
       metadata: () => this.table,
       invoke: (shard, op, request) => this.invoke(shard, op, request),
       callController: (name, request) => this.callController(name, request),
+      producerIds: this.producerIds,
       dataDir: init.dataDir,
+      fetchSessions: new FetchSessionCache({
+        shardId: init.shardId,
+        shardCount: init.shardCount,
+        slots: FetchSessionCache.slotsPerShard(init.shardCount),
+        clock: systemClock,
+      }),
     };
   }
 
   private invoke<Op extends OpName>(shard: number, op: Op, request: OpRequest<Op>): Promise<OpResponse<Op>> {
-    if (shard === this.init.shardId) return this.serve(op, request) as Promise<OpResponse<Op>>;
+    if (shard === this.init.shardId) return this.opServers[op](request);
     const channel = this.channels[shard];
     if (!channel) throw new Error(`no channel to shard ${shard}`);
     return channel.call(op, request);
   }
 
-  private serve(op: OpName, request: unknown): Promise<unknown> {
-    if (isGroupOp(op)) return this.groups.serve(op, request);
-    switch (op) {
-      case "produce": return this.local.produce((request as OpRequest<"produce">).items);
-      case "read": return this.local.read((request as OpRequest<"read">).items);
-      case "listOffsets": return this.local.listOffsets((request as OpRequest<"listOffsets">).items);
-      case "sizes": return this.local.sizes((request as OpRequest<"sizes">).items);
-      case "deleteRecords": return this.local.deleteRecords((request as OpRequest<"deleteRecords">).items);
-      case "watch": {
-        const { items, waitMs } = request as OpRequest<"watch">;
-        return this.local.watch(items, waitMs);
-      }
-    }
-  }
-
   private callController<N extends ControllerCallName>(name: N, request: ControllerCalls[N]["request"]): Promise<ControllerCalls[N]["response"]> {
-    const id = this.nextControllerCallId++;
-    return new Promise((resolve, reject) => {
-      this.pendingControllerCalls.set(id, { resolve: resolve as (result: unknown) => void, reject });
-      this.toMain({ type: "controller_call", shardId: this.init.shardId, id, call: { name, request } as ControllerCall });
-    });
+    return this.main.call(name, request);
   }
-
 }

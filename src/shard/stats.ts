@@ -1,5 +1,6 @@
 /** What one shard counts about itself; the admin API gathers these from every shard. */
 import { Histogram, type HistogramSnapshot } from "../base/histogram.ts";
+import type { RequestStats } from "../kafka/request-stats.ts";
 
 export interface ShardStatsSnapshot {
   shardId: number;
@@ -25,7 +26,7 @@ export interface ShardStatsSnapshot {
   backend: string;
 }
 
-export class ShardStats {
+export class ShardStats implements RequestStats {
   requests = 0;
   bytesIn = 0;
   bytesOut = 0;

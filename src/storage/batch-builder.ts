@@ -1,9 +1,10 @@
 /**
  * Encodes magic-v2 record batches exactly per the Kafka spec (zigzag varints, CRC-32C).
- * For tests, benchmarks and the load generator; the broker itself never builds batches.
+ * For tests, benchmarks and the load generator; the broker builds batches only to convert
+ * legacy message sets (message-set.ts), never on the v2 produce path.
  */
-import { gzipSync } from "node:zlib";
 import { crc32c } from "../base/crc32c.ts";
+import { compress, type CodecId } from "./compression.ts";
 import { BATCH_HEADER_BYTES, Field, LOG_OVERHEAD_BYTES } from "./record-batch.ts";
 import { setInt64 } from "../base/bytes.ts";
 
@@ -24,8 +25,10 @@ export interface BuildBatchOptions {
   baseOffset?: number;
   baseTimestamp?: number;
   records: BuildRecord[];
-  /** 0 none, 1 gzip; others are not encoded here. */
-  compression?: 0 | 1;
+  /** Kafka codec id: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd. */
+  compression?: CodecId;
+  /** The header's max timestamp as a producer might write it (default: the records' largest). */
+  maxTimestamp?: number;
   logAppendTime?: boolean;
   producerId?: number;
   producerEpoch?: number;
@@ -101,7 +104,7 @@ export function buildBatch(opts: BuildBatchOptions): Uint8Array {
   const records = new Sink();
   opts.records.forEach((r, i) => encodeRecord(records, r, i));
   const compression = opts.compression ?? 0;
-  const payload = compression === 1 ? new Uint8Array(gzipSync(records.take())) : records.take();
+  const payload = compress(compression, records.take());
   const bytes = new Uint8Array(BATCH_HEADER_BYTES + payload.length);
   const dv = new DataView(bytes.buffer);
   const baseTimestamp = opts.baseTimestamp ?? 0;
@@ -117,7 +120,7 @@ export function buildBatch(opts: BuildBatchOptions): Uint8Array {
   dv.setInt16(Field.attributes, attributes);
   dv.setInt32(Field.lastOffsetDelta, opts.records.length - 1);
   setInt64(dv, Field.baseTimestamp, baseTimestamp);
-  setInt64(dv, Field.maxTimestamp, baseTimestamp + maxDelta);
+  setInt64(dv, Field.maxTimestamp, opts.maxTimestamp ?? baseTimestamp + maxDelta);
   setInt64(dv, Field.producerId, opts.producerId ?? -1);
   dv.setInt16(Field.producerEpoch, opts.producerEpoch ?? -1);
   dv.setInt32(Field.baseSequence, opts.baseSequence ?? -1);

@@ -1,22 +1,28 @@
 /**
  * Storage under injected disk faults (SimDisk: failed, short and ENOSPC writes, fsync errors,
- * torn writes at a crash): the log reports the error, never acknowledges unwritten data, and
- * after a crash and reopen holds every acknowledged batch at its offset with dense offsets.
- * Seeds are printed; rerun one with SKUA_SEED=<seed>. Also: the io_uring backend's zero
- * padding left by a crash reads as a clean end.
+ * torn writes at a power loss), with the log kept running through them as a broker would:
+ * - what a reader was shown stays true: no read ever returns bytes that a later read (or a
+ *   reopen after the process died) does not return at the same offset;
+ * - a failure cuts the log back to the high watermark, reads go on, and appends are taken again
+ *   once the retry time passed and the disk has room;
+ * - every acknowledged (visible) append survives a process crash, and every acknowledged sync
+ *   (acks=-1) append survives a power loss.
+ * Seeds are printed; rerun one with SKUA_SEED=<seed>. Also: the io_uring backend's zero padding
+ * left by a crash reads as a clean end.
  */
 import { expect, test } from "bun:test";
 import { ManualClock } from "../base/clock.ts";
+import { limits } from "../base/limits.ts";
 import { mulberry32 } from "../base/random.ts";
 import { noFaults, SimDisk } from "../io/sim-disk.ts";
 import { UringDisk } from "../io/uring-disk.ts";
 import { buildBatch } from "./batch-builder.ts";
-import { PartitionLog } from "./partition-log.ts";
+import { LogFailedError, PartitionLog } from "./partition-log.ts";
 import * as rb from "./record-batch.ts";
 import { tempDir, testConfig } from "./test-helpers.ts";
 
 const RUNS = 8;
-const STEPS = 120;
+const STEPS = 150;
 
 /** Every batch in the log from its start, in order. */
 async function readAll(log: PartitionLog): Promise<Uint8Array[]> {
@@ -33,70 +39,121 @@ async function readAll(log: PartitionLog): Promise<Uint8Array[]> {
   return out;
 }
 
+interface Acked {
+  bytes: Uint8Array;
+  sync: boolean;
+}
+
 for (let run = 0; run < RUNS; run++) {
   const seed = process.env.SKUA_SEED ? Number(process.env.SKUA_SEED) : (Date.now() + run * 7919) >>> 0;
-  test(`faults never lose acknowledged data (seed ${seed})`, async () => {
+  test(`faults never take back what a reader saw or lose acknowledged data (seed ${seed})`, async () => {
     console.log(`partition-log faults seed=${seed}`);
     const random = mulberry32(seed ^ 0x5eed);
     const disk = new SimDisk(seed);
-    // Faults on while producing; off (and space freed) while recovering, as an operator would.
     const faultsOn = () => {
       const capacityBytes = disk.usedBytes() + 10_000 + Math.floor(random() * 40_000);
       disk.faults = { writeFailProbability: 0.02, shortWriteProbability: 0.02, fsyncFailProbability: 0.03, capacityBytes };
     };
-    const faultsOff = () => (disk.faults = noFaults);
     const clock = new ManualClock(1_000_000);
     const config = testConfig({ segmentBytes: 2000 + Math.floor(random() * 6000) });
     const dir = "/data/t/0";
     const open = () => PartitionLog.open({ disk, dir, config, clock, indexIntervalBytes: 256 });
     let log = await open();
     faultsOn();
-    const acked = new Map<number, Uint8Array>(); // base offset -> bytes, acknowledged after fsync
+    const acked = new Map<number, Acked>(); // base offset -> bytes, once visible
+    const seen = new Map<number, Uint8Array>(); // base offset -> bytes a read returned
+    const syncAppends = new Map<number, Uint8Array>(); // base offset -> bytes of the latest sync append there
     let tag = 0;
     let errors = 0;
+    let recoveredWithoutRestart = 0;
 
-    const produce = async () => {
+    const produce = async (): Promise<boolean> => {
       const bytes = buildBatch({ records: [{ key: `k${tag}`, value: "v".repeat(Math.floor(random() * 300)), timestampDelta: 0 }], baseTimestamp: tag++ });
-      let base: number;
-      let copy: Uint8Array;
+      const sync = random() < 0.5;
       try {
-        const r = log.append(bytes, clock.nowMs());
-        base = r.baseOffset;
-        copy = bytes.slice(); // after append: it patched the base offset in place
+        const r = log.append(bytes, clock.nowMs(), { sync });
+        const copy = bytes.slice(); // after append: it patched the base offset in place
+        if (sync) syncAppends.set(r.baseOffset, copy);
+        else syncAppends.delete(r.baseOffset);
         await r.written;
-        await log.flush();
-      } catch {
+        if (sync) await log.flush();
+        await r.visible;
+        expect(log.highWatermark).toBeGreaterThan(r.lastOffset);
+        acked.set(r.baseOffset, { bytes: copy, sync });
+        return true;
+      } catch (e) {
+        if (!(e instanceof LogFailedError)) expect(String(e)).toMatch(/simulated|cut back/);
         errors++;
-        return;
+        return false;
       }
-      acked.set(base, copy);
+    };
+
+    /** A read from a random offset below the high watermark must agree with every earlier read. */
+    const readSome = async () => {
+      if (log.highWatermark === log.logStartOffset) return;
+      const offset = log.logStartOffset + Math.floor(random() * (log.highWatermark - log.logStartOffset));
+      const r = await log.read(offset, 1 + Math.floor(random() * 2000));
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      rb.scanBatches(r.bytes, 0, (at, size) => {
+        const bytes = r.bytes.slice(at, at + size);
+        const before = seen.get(rb.baseOffset(bytes));
+        if (before) expect(Buffer.compare(before, bytes)).toBe(0);
+        seen.set(rb.baseOffset(bytes), bytes);
+      });
     };
 
     for (let step = 0; step < STEPS; step++) {
-      const errorsBefore = errors;
-      await Promise.all(Array.from({ length: 1 + Math.floor(random() * 4) }, produce));
-      // An error is reported and the log takes no more appends until it is reopened.
-      if (errors > errorsBefore) expect(log.failed).toBe(true);
-      if (log.failed || random() < 0.1) {
-        // Power loss (the failed log is abandoned, as a crashed broker's would be), then reopen.
-        disk.crash();
-        faultsOff();
+      const highWatermarkBefore = log.highWatermark;
+      await Promise.all([...Array.from({ length: 1 + Math.floor(random() * 4) }, produce), readSome()]);
+      if (log.failed) {
+        // The cut back keeps everything a reader could have seen, and reads go on meanwhile.
+        await Promise.all([log.idle(), readSome()]);
+        expect(log.highWatermark).toBeGreaterThanOrEqual(highWatermarkBefore);
+        expect(log.logEndOffset).toBe(log.highWatermark);
+        await readSome();
+        // Space freed, retry time passed: the same log takes appends again.
+        disk.faults = noFaults;
+        clock.advance(limits.logFailureRetryMs);
+        expect(await produce()).toBe(true);
+        recoveredWithoutRestart++;
+        faultsOn();
+      }
+      const roll = random();
+      if (roll < 0.08) {
+        // kill -9: the process is gone, what it wrote is in the kernel; reopen.
+        await log.idle();
+        disk.faults = noFaults;
         log = await open();
-        await verify(log, acked);
+        await verify(log, acked, seen, null);
+        faultsOn();
+      } else if (roll < 0.12) {
+        // Power loss: only synced bytes are sure to survive.
+        await log.idle();
+        disk.crash();
+        disk.faults = noFaults;
+        log = await open();
+        await verify(log, acked, seen, syncAppends);
         faultsOn();
       }
     }
-    disk.crash();
-    faultsOff();
+    await log.idle();
+    disk.faults = noFaults;
     log = await open();
-    await verify(log, acked);
-    console.log(`seed=${seed}: ${acked.size} batches acknowledged, ${errors} produce errors, ${disk.faultsInjected} faults injected`);
+    await verify(log, acked, seen, null);
+    console.log(`seed=${seed}: ${acked.size} batches acknowledged, ${errors} produce errors, ${recoveredWithoutRestart} recoveries without reopen, ${disk.faultsInjected} faults injected`);
     expect(acked.size).toBeGreaterThan(0);
   });
 }
 
-/** Offsets are dense from the log start and every acknowledged batch is at its offset, byte for byte. */
-async function verify(log: PartitionLog, acked: Map<number, Uint8Array>): Promise<void> {
+/**
+ * Offsets are dense from the log start; every acknowledged batch and every batch a reader saw
+ * is at its offset, byte for byte. After a power loss (`syncAppends` given) only the sync
+ * (acks=-1) ones must be: a reader must never have seen a sync batch that was not yet synced.
+ * Afterwards the models hold exactly what the log now holds below its end.
+ */
+async function verify(log: PartitionLog, acked: Map<number, Acked>, seen: Map<number, Uint8Array>, syncAppends: Map<number, Uint8Array> | null): Promise<void> {
+  const powerLoss = syncAppends !== null;
   const batches = await readAll(log);
   let next = log.logStartOffset;
   const found = new Map<number, Uint8Array>();
@@ -106,12 +163,25 @@ async function verify(log: PartitionLog, acked: Map<number, Uint8Array>): Promis
     next = rb.lastOffset(b) + 1;
   }
   expect(next).toBe(log.logEndOffset);
-  for (const [base, bytes] of acked) {
+  const mustSurvive = (base: number) => !powerLoss || acked.get(base)?.sync === true;
+  for (const [base, { bytes }] of acked) {
+    if (!mustSurvive(base)) continue;
     const got = found.get(base);
     expect(got === undefined ? "missing" : Buffer.compare(got, bytes)).toBe(0);
   }
-  // Unacknowledged batches that survived may be overwritten by later appends; forget nothing acked.
-  for (const base of [...acked.keys()]) if (base >= next) acked.delete(base);
+  for (const [base, bytes] of seen) {
+    const wasSync = syncAppends?.get(base);
+    if (!powerLoss || (wasSync !== undefined && Buffer.compare(wasSync, bytes) === 0)) {
+      const got = found.get(base);
+      expect(got === undefined ? "missing" : Buffer.compare(got, bytes)).toBe(0);
+    }
+  }
+  // A power loss may legitimately drop unsynced batches; what is left is the new truth.
+  for (const model of [acked, seen] as Map<number, unknown>[]) {
+    for (const base of [...model.keys()]) if (!found.has(base)) model.delete(base);
+  }
+  for (const [base, bytes] of found) if (seen.has(base)) seen.set(base, bytes);
+  for (const [base, entry] of acked) if (Buffer.compare(entry.bytes, found.get(base)!) !== 0) acked.delete(base);
 }
 
 test("zero padding left by the io_uring backend after a crash is a clean end", async () => {

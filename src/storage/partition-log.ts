@@ -2,11 +2,19 @@
  * One partition's log: an ordered list of segments in `dir`, a per-partition write loop
  * that coalesces appends into one disk write, reads bounded by the high watermark,
  * recovery at open, and retention. Runs on the owning shard's thread only.
+ *
+ * What readers see: the high watermark passes an append only once its bytes are in the kernel
+ * (they outlive kill -9: posix once pwrite returned, io_uring once its chunk's write completed)
+ * and, for an append made with `sync` (acks=-1), once an fdatasync that started after that
+ * write succeeded; it is a prefix, so a later append waits for earlier ones. A failed write or
+ * sync cuts the log back to the high watermark at once, in memory and on disk: every append
+ * past it is rejected, its offsets are handed out again, and nothing a reader was shown is
+ * taken back. After `logFailureRetryMs` the log takes appends again (the next one is the probe).
  */
-import { assert } from "../base/assert.ts";
+import { assert, rethrowIfBroken } from "../base/assert.ts";
 import type { Clock } from "../base/clock.ts";
 import { limits } from "../base/limits.ts";
-import type { Disk } from "../io/disk.ts";
+import type { Disk, DiskFile } from "../io/disk.ts";
 import type { RecentBatchCache } from "./recent-batch-cache.ts";
 import { takeBatches } from "./recent-batch-cache.ts";
 import * as rb from "./record-batch.ts";
@@ -36,21 +44,25 @@ export interface PartitionLogOptions {
   log?: (msg: string) => void;
   /** Defaults to limits.segmentIndexIntervalBytes. */
   indexIntervalBytes?: number;
+  /** Called with the new end offset after a failure cut the log back. */
+  onCut?: (endOffset: number) => void;
 }
 
 export interface AppendResult {
   baseOffset: number;
   lastOffset: number;
   logAppendTimeMs: number;
-  /** Resolves once the bytes are written (acks=1); rejects if the write failed. */
+  /** Resolves once the bytes are in the kernel; rejects if the write failed. */
   written: Promise<void>;
+  /** Resolves once the high watermark passed the append (for `sync`, after its fdatasync); rejects if it was cut. */
+  visible: Promise<void>;
 }
 
 export type ReadResult =
   | { ok: true; bytes: Uint8Array; highWatermark: number; logStartOffset: number }
   | { ok: false; error: "offsetOutOfRange"; highWatermark: number; logStartOffset: number };
 
-/** Thrown by append once a write or sync failed: the log accepts nothing until reopened. */
+/** Thrown by append while the log is cut back after a failed write or sync, and for `logFailureRetryMs` after. */
 export class LogFailedError extends Error {
   override name = "LogFailedError";
 }
@@ -62,8 +74,11 @@ interface WriteJob {
   bytes: Uint8Array;
   baseOffset: number;
   endOffset: number;
-  resolve: () => void;
-  reject: (e: unknown) => void;
+  /** acks=-1: visible only once an fdatasync covers it. */
+  sync: boolean;
+  isWritten: boolean;
+  written: PromiseWithResolvers<void>;
+  visible: PromiseWithResolvers<void>;
 }
 interface SealJob {
   kind: "seal";
@@ -88,6 +103,24 @@ export class PartitionLog {
   private queueHead = 0;
   private writeLoopRunning = false;
   private lastWritten: Promise<void> = Promise.resolve();
+  private writeLoopDone: Promise<void> = Promise.resolve();
+  /** Appends not yet visible, in offset order (`pendingHead` is the oldest). */
+  private pending: WriteJob[] = [];
+  private pendingHead = 0;
+  /** writtenThrough waits in flight. */
+  private readonly writesInFlight = new Set<Promise<void>>();
+  /** Offset below which every append is covered by a successful fdatasync. */
+  private syncedOffset = 0;
+  /** Where the high watermark sits on disk (the segment of the last visible batch, and its end). */
+  private visibleAt: { segment: Segment; position: number } | null = null;
+  /** Bumped by every failure: a flush that started before it proves nothing after. */
+  private failureEpoch = 0;
+  /** The cut after a failure, while it runs. */
+  private cutting: Promise<void> | null = null;
+  /** When appends are taken again after a failure; Infinity when the cut itself failed (restart needed). */
+  private retryAtMs = 0;
+  /** Called with the new end offset after a cut (the shard rolls back producer state past it). */
+  private readonly onCut: (endOffset: number) => void;
   private readonly seals = new Set<Promise<void>>();
   /** Rolled segments whose seal (sync, index files) has not finished: not to be deleted yet. */
   private readonly sealing = new Set<Segment>();
@@ -111,6 +144,7 @@ export class PartitionLog {
     this.cacheLogId = opts.cache?.register() ?? 0;
     this.warn = opts.log ?? (() => {});
     this.indexIntervalBytes = opts.indexIntervalBytes ?? limits.segmentIndexIntervalBytes;
+    this.onCut = opts.onCut ?? (() => {});
     assert(opts.config.segmentBytes > 0 && opts.config.segmentBytes <= 0x7fffffff, "segmentBytes out of range");
   }
 
@@ -124,7 +158,8 @@ export class PartitionLog {
     }
     bases.sort((a, b) => a - b);
     await log.loadSegments(bases);
-    log.highWatermark = log.logEndOffset;
+    log.highWatermark = log.syncedOffset = log.logEndOffset;
+    log.visibleAt = { segment: log.active, position: log.active.sizeBytes };
     log.deletedBefore = await readStartOffset(opts.disk, opts.dir, log.warn);
     return log;
   }
@@ -149,6 +184,7 @@ export class PartitionLog {
     return this.segments.length;
   }
 
+  /** A write or sync failed and the log has not taken appends since. */
   get failed(): boolean {
     return this.failure !== null;
   }
@@ -217,9 +253,9 @@ export class PartitionLog {
    * Assigns offsets now (patching each batch's base offset in place; the caller validated the
    * bytes and must not reuse the buffer) and queues the write.
    */
-  append(batches: Uint8Array, nowMs: number): AppendResult {
-    if (this.failure !== null) throw new LogFailedError(`${this.dir}: log failed: ${String(this.failure)}`);
+  append(batches: Uint8Array, nowMs: number, opts: { sync?: boolean } = {}): AppendResult {
     assert(!this.closed, "append after close");
+    if (this.failure !== null) this.retryOrRefuse();
     assert(batches.length > 0, "append of no batches");
     const baseOffset = this.logEndOffset;
     const offsetCount = countOffsets(batches, this.config.maxMessageBytes);
@@ -233,11 +269,24 @@ export class PartitionLog {
       next += rb.lastOffsetDelta(batches, at) + 1;
     });
     const written = Promise.withResolvers<void>();
-    written.promise.catch(() => {}); // the caller awaits it; this only keeps rejections from being "unhandled"
-    const job: WriteJob = { kind: "write", segment, position, bytes: batches, baseOffset, endOffset: next, ...written };
+    const visible = Promise.withResolvers<void>();
+    // The caller awaits them; this only keeps rejections from being "unhandled".
+    written.promise.catch(() => {});
+    visible.promise.catch(() => {});
+    const job: WriteJob = { kind: "write", segment, position, bytes: batches, baseOffset, endOffset: next, sync: opts.sync ?? false, isWritten: false, written, visible };
+    this.pending.push(job);
     this.enqueue(job);
     this.lastWritten = written.promise;
-    return { baseOffset, lastOffset: next - 1, logAppendTimeMs: nowMs, written: written.promise };
+    return { baseOffset, lastOffset: next - 1, logAppendTimeMs: nowMs, written: written.promise, visible: visible.promise };
+  }
+
+  /** After a failure: throws while the cut runs and until the retry time; then takes appends again. */
+  private retryOrRefuse(): void {
+    if (this.cutting !== null || this.clock.nowMs() < this.retryAtMs) {
+      throw new LogFailedError(`${this.dir}: log failed: ${String(this.failure)}`);
+    }
+    this.warn(`${this.dir}: taking appends again after: ${String(this.failure)}`);
+    this.failure = null;
   }
 
   private shouldRoll(payloadBytes: number, offsetCount: number, nowMs: number): boolean {
@@ -264,7 +313,7 @@ export class PartitionLog {
     if (this.writeLoopRunning) return;
     this.writeLoopRunning = true;
     // Start on a microtask so appends made in the same tick share the first write.
-    queueMicrotask(() => void this.writeLoop());
+    queueMicrotask(() => (this.writeLoopDone = this.writeLoop()));
   }
 
   /** Drains the queue in order: one disk write per run of writes to the same segment. */
@@ -302,28 +351,69 @@ export class PartitionLog {
     return group;
   }
 
+  /** Hands one run of appends to the file; they count as written once the file says the bytes reached the kernel. */
   private async writeGroup(group: WriteJob[]): Promise<void> {
     const first = group[0]!;
     const last = group[group.length - 1]!;
     const bytes = concatBytes(group.map((job) => job.bytes));
+    const endBytes = first.position + bytes.length;
+    let file: DiskFile;
     try {
-      const file = await first.segment.ready;
+      file = await first.segment.writableFile();
       await file.write(first.position, bytes);
     } catch (e) {
-      for (const job of group) job.reject(e);
+      for (const job of group) job.written.reject(e);
       throw e;
     }
-    first.segment.writtenBytes = first.position + bytes.length;
+    first.segment.writtenBytes = endBytes;
     this.dirty.add(first.segment);
-    this.highWatermark = last.endOffset;
+    // Served only below the high watermark; a cut drops what lies past it.
     this.cache?.put(this.cacheLogId, first.baseOffset, last.endOffset, bytes);
-    for (const job of group) job.resolve();
+    const through = file.writtenThrough(endBytes).then(
+      () => {
+        for (const job of group) {
+          job.isWritten = true;
+          job.written.resolve();
+        }
+        this.advanceVisible();
+      },
+      (e: unknown) => {
+        for (const job of group) job.written.reject(e);
+        this.fail(e);
+      },
+    );
+    this.writesInFlight.add(through);
+    void through.finally(() => this.writesInFlight.delete(through));
+  }
+
+  /** Moves the high watermark over the oldest appends that are written (and synced, for `sync` ones). Frozen after a failure. */
+  private advanceVisible(): void {
+    if (this.failure !== null) return;
+    while (this.pendingHead < this.pending.length) {
+      const job = this.pending[this.pendingHead]!;
+      if (!job.isWritten || (job.sync && job.endOffset > this.syncedOffset)) break;
+      this.pending[this.pendingHead++] = undefined as unknown as WriteJob;
+      this.highWatermark = job.endOffset;
+      this.visibleAt = { segment: job.segment, position: job.position + job.bytes.length };
+      job.visible.resolve();
+    }
+    if (this.pendingHead > 1024 && this.pendingHead * 2 > this.pending.length) {
+      this.pending = this.pending.slice(this.pendingHead);
+      this.pendingHead = 0;
+    }
+  }
+
+  /** End offset of the appends written so far, in order (what a flush started now covers). */
+  private writtenEndOffset(): number {
+    let end = this.highWatermark;
+    for (let i = this.pendingHead; i < this.pending.length && this.pending[i]!.isWritten; i++) end = this.pending[i]!.endOffset;
+    return end;
   }
 
   /** Syncs a rolled segment and writes its index files, off the write path. */
   private startSeal(segment: Segment): void {
     const seal = (async () => {
-      const file = await segment.ready;
+      const file = await segment.writableFile();
       // Drops any block padding past the last batch (io_uring backend) before the segment is trusted as sealed.
       await file.truncate(segment.sizeBytes);
       await file.datasync();
@@ -338,31 +428,92 @@ export class PartitionLog {
     });
   }
 
-  /** Never acknowledge unwritten data: reject everything queued and refuse further appends. */
+  /**
+   * A write or sync failed: freeze the high watermark, refuse appends, and cut the log back to
+   * the high watermark once everything in flight settled. Nothing past it was shown to a reader
+   * or acknowledged, so those appends are rejected and their offsets handed out again.
+   */
   private fail(e: unknown): void {
-    if (this.failure === null) this.warn(`${this.dir}: log failed: ${String(e)}`);
-    this.failure ??= e;
-    for (let i = this.queueHead; i < this.queue.length; i++) {
-      const job = this.queue[i]!;
-      if (job.kind === "write") job.reject(e);
-    }
+    rethrowIfBroken(e); // not a disk failure: the process stops instead
+    this.failureEpoch++;
+    if (this.failure !== null) return;
+    this.warn(`${this.dir}: log failed, cutting back to offset ${this.highWatermark}: ${String(e)}`);
+    this.failure = e;
+    this.retryAtMs = Infinity;
+    this.cutting = this.cutToHighWatermark(e).then(
+      () => void (this.retryAtMs = this.clock.nowMs() + limits.logFailureRetryMs),
+      (cutError: unknown) => {
+        rethrowIfBroken(cutError);
+        this.warn(`${this.dir}: could not cut the log back, it takes no appends until restarted: ${String(cutError)}`);
+      },
+    ).finally(() => (this.cutting = null));
+  }
+
+  private async cutToHighWatermark(e: unknown): Promise<void> {
+    await this.writeLoopDone;
+    await Promise.allSettled([...this.writesInFlight, ...this.seals, this.flushing]);
     this.queue = [];
     this.queueHead = 0;
+    for (let i = this.pendingHead; i < this.pending.length; i++) {
+      this.pending[i]!.written.reject(e);
+      this.pending[i]!.visible.reject(e);
+    }
+    this.pending = [];
+    this.pendingHead = 0;
+    const endOffset = this.highWatermark;
+    await this.truncateTo(endOffset);
+    this.syncedOffset = Math.min(this.syncedOffset, endOffset);
+    this.cache?.truncate(this.cacheLogId, endOffset);
+    this.failureEpoch++; // a flush that started during the cut covered offsets now handed out again
+    this.onCut(endOffset);
+  }
+
+  /** Drops everything at and past `endOffset` (a batch boundary at or below the high watermark), on disk too. */
+  private async truncateTo(endOffset: number): Promise<void> {
+    let at = this.findSegment(endOffset);
+    let index = this.segments.indexOf(at);
+    // A segment rolled at the cut whose file could not even be created: the one before takes appends again.
+    if (at.baseOffset === endOffset && index > 0 && (await at.ready.then(() => false, () => true))) at = this.segments[--index]!;
+    for (const later of this.segments.splice(index + 1)) {
+      this.dirty.delete(later);
+      this.sealing.delete(later);
+      await later.delete();
+    }
+    let position = 0;
+    if (at.nextOffset === endOffset) position = at.sizeBytes; // wholly visible: nothing of it is cut
+    else if (at.baseOffset !== endOffset) {
+      assert(this.visibleAt !== null && this.visibleAt.segment === at, `cut to ${endOffset} outside the visible segment`);
+      position = this.visibleAt.position;
+    }
+    const problem = await at.cutTo(position);
+    // Only a disk that lost bytes it had taken gets here: readers then lose what it lost.
+    if (problem !== null) this.warn(`${at.logPath}: the rescan after the cut found ${problem}; the log now ends at ${at.nextOffset}`);
+    this.highWatermark = Math.min(this.highWatermark, at.nextOffset);
+    this.visibleAt = { segment: at, position: at.sizeBytes };
+    this.dirty.add(at);
+    this.dirNeedsSync = true;
   }
 
   // ---- flush ----
 
   /** fdatasync of everything written since the last flush (acks=-1 waits on this after `written`). */
   flush(): Promise<void> {
+    const coveredOffset = this.writtenEndOffset();
+    const epoch = this.failureEpoch;
     const dirty = [...this.dirty];
     this.dirty.clear();
     const syncDir = this.dirNeedsSync;
     this.dirNeedsSync = false;
     // Also wait for a flush still in flight: its files may hold data our caller wrote.
-    const syncs: Promise<unknown>[] = [this.flushing, ...dirty.map((s) => s.datasync())];
+    // A failed earlier round already cut the log; this one stands on its own.
+    const syncs: Promise<unknown>[] = [this.flushing.catch(() => {}), ...dirty.map((s) => s.datasync())];
     if (syncDir) syncs.push(this.disk.syncDir(this.dir));
     const round = Promise.all(syncs).then(
-      () => {},
+      () => {
+        if (epoch !== this.failureEpoch) throw new LogFailedError(`${this.dir}: the log was cut back while it synced`);
+        this.syncedOffset = Math.max(this.syncedOffset, coveredOffset);
+        this.advanceVisible();
+      },
       (e) => {
         this.fail(e);
         throw e;
@@ -561,14 +712,21 @@ export class PartitionLog {
 
   // ---- close ----
 
+  /** Resolves once no cut after a failure and no seal is running (nothing of the log's own is left touching the disk). */
+  async idle(): Promise<void> {
+    await this.cutting;
+    await Promise.allSettled([...this.seals]);
+  }
+
   /** Waits for queued writes and seals, syncs, closes files. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.lastWritten.catch(() => {});
-    await Promise.all([...this.seals]);
+    await this.idle();
     // The active segment's index is not written: the last segment is always rescanned at open.
-    if (this.failure === null) await this.flush();
+    // After a cut that worked the log is whole again, and the cut itself is worth making durable.
+    if (this.failure === null || this.retryAtMs !== Infinity) await this.flush();
     await Promise.all(this.segments.map((segment) => segment.closeFile()));
     this.cache?.unregister(this.cacheLogId);
   }

@@ -27,8 +27,8 @@ export interface RememberedBatch {
   lastSequence: number;
   baseOffset: number;
   lastOffset: number;
-  /** Settles when the batch's write finished; null when rebuilt from disk. */
-  written: Promise<void> | null;
+  /** Settles when the batch became visible (rejects if its write failed); null when rebuilt from disk. */
+  visible: Promise<void> | null;
 }
 
 interface ProducerEntry {
@@ -67,7 +67,7 @@ export class ProducerState {
   static fromSnapshot(entries: ProducerSnapshotEntry[]): ProducerState {
     const state = new ProducerState();
     for (const [producerId, epoch, batches] of entries.slice(-PRODUCERS_PER_PARTITION_MAX)) {
-      const remembered = batches.slice(-PRODUCER_BATCHES_MAX).map(([firstSequence, lastSequence, baseOffset, lastOffset]) => ({ firstSequence, lastSequence, baseOffset, lastOffset, written: null }));
+      const remembered = batches.slice(-PRODUCER_BATCHES_MAX).map(([firstSequence, lastSequence, baseOffset, lastOffset]) => ({ firstSequence, lastSequence, baseOffset, lastOffset, visible: null }));
       state.producers.set(producerId, { epoch, batches: remembered });
     }
     return state;
@@ -135,22 +135,32 @@ export class ProducerState {
   }
 
   /** Remembers an appended batch (its check said "append"). */
-  record(batch: BatchIdentity, baseOffset: number, lastOffset: number, written: Promise<void> | null): void {
+  record(batch: BatchIdentity, baseOffset: number, lastOffset: number, visible: Promise<void> | null): void {
     let entry = this.producers.get(batch.producerId);
     if (entry) this.producers.delete(batch.producerId); // re-inserted below: Map order is recency
     if (!entry || batch.producerEpoch !== entry.epoch) entry = { epoch: batch.producerEpoch, batches: [] };
-    entry.batches.push({ firstSequence: batch.firstSequence, lastSequence: batch.lastSequence, baseOffset, lastOffset, written });
+    entry.batches.push({ firstSequence: batch.firstSequence, lastSequence: batch.lastSequence, baseOffset, lastOffset, visible });
     if (entry.batches.length > PRODUCER_BATCHES_MAX) entry.batches.shift();
     this.producers.set(batch.producerId, entry);
     if (this.producers.size > PRODUCERS_PER_PARTITION_MAX) this.producers.delete(this.producers.keys().next().value!);
   }
 
   /** Records every idempotent batch of a payload just appended (its base offsets are assigned). */
-  recordPayload(bytes: Uint8Array, written: Promise<void> | null): void {
+  recordPayload(bytes: Uint8Array, visible: Promise<void> | null): void {
     rb.scanBatches(bytes, 0, (at) => {
       const identity = batchIdentity(bytes, at);
-      if (identity !== null) this.record(identity, rb.baseOffset(bytes, at), rb.lastOffset(bytes, at), written);
+      if (identity !== null) this.record(identity, rb.baseOffset(bytes, at), rb.lastOffset(bytes, at), visible);
     });
+  }
+
+  /**
+   * The log was cut back to `endOffset` after a failed write: batches at or past it were never
+   * acknowledged, so they are forgotten and a producer's retry of them is appended afresh.
+   */
+  truncate(endOffset: number): void {
+    for (const entry of this.producers.values()) {
+      while (entry.batches.length > 0 && entry.batches[entry.batches.length - 1]!.lastOffset >= endOffset) entry.batches.pop();
+    }
   }
 
   /** Replays one stored batch header while rebuilding from the log (trusts what was written). */

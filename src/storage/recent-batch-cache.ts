@@ -49,6 +49,13 @@ export class RecentBatchCache {
     log.head = 0;
   }
 
+  /** Drops a log's entries that reach `endOffset` or past it (the log was cut back there). */
+  truncate(logId: number, endOffset: number): void {
+    const log = this.logs.get(logId);
+    if (!log) return;
+    while (log.entries.length > log.head && log.entries[log.entries.length - 1]!.endOffset > endOffset) this.forget(log.entries.pop()!);
+  }
+
   unregister(logId: number): void {
     this.drop(logId);
     this.logs.delete(logId);

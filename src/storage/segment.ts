@@ -196,6 +196,32 @@ export class Segment {
     return this.reopening;
   }
 
+  /** The open file for appends (reopened if the LRU closed it while the segment was sealed). */
+  async writableFile(): Promise<DiskFile> {
+    if (this.file !== null) return this.file;
+    await this.ready;
+    return this.file ?? (await this.reopen());
+  }
+
+  /**
+   * A cut after a failed write: the segment becomes the active one again (out of the LRU, no
+   * index files), its file is truncated to `positionBytes` (which also clears a failed io_uring
+   * file) and rescanned, so its index, size and next offset are exactly what is left. Returns
+   * what the rescan found wrong below the cut (the disk lost written bytes), or null.
+   */
+  async cutTo(positionBytes: number): Promise<string | null> {
+    this.lru?.forget(this);
+    this.lru = null;
+    this.sealed = false;
+    await this.removeIndexFiles();
+    const file = await this.writableFile();
+    await file.truncate(positionBytes);
+    const problem = await this.recover();
+    assert(this.sizeBytes <= positionBytes, "recovery grew a segment");
+    if (this.sizeBytes === 0) this.firstAppendMs = null;
+    return problem;
+  }
+
   /** Writes the index files and syncs them; the segment is then recognized as sealed at open. */
   async writeIndexFiles(): Promise<void> {
     const endRel = this.nextOffset - this.baseOffset;

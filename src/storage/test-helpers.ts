@@ -49,6 +49,7 @@ export class CountingDisk implements Disk {
         if (self.failWrites) throw new Error("injected write failure");
         return file.write(position, data);
       },
+      writtenThrough: (endBytes) => file.writtenThrough(endBytes),
       read: (position, length) => file.read(position, length),
       datasync: async () => {
         self.datasyncs++;

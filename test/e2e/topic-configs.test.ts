@@ -101,7 +101,11 @@ describe("topic configs (Kafka's full set)", () => {
     expect(configs["min.insync.replicas"].value).toBe("1");
     expect(configs["unclean.leader.election.enable"].value).toBe("false");
     expect(configs["message.timestamp.before.max.ms"].value).toBe("9223372036854775807");
-    expect(configs["compression.type"].synonyms).toEqual([{ name: "compression.type", value: "producer", source: Source.DEFAULT_CONFIG }]);
+    // compression.type inherits skua's log_compression_type, under Kafka's broker name and skua's.
+    expect(configs["compression.type"].synonyms).toEqual([
+      { name: "compression.type", value: "producer", source: Source.DEFAULT_CONFIG },
+      { name: "log_compression_type", value: "producer", source: Source.DEFAULT_CONFIG },
+    ]);
     // retention.ms inherits skua's log_retention_ms, set at start: a static broker config, under Kafka's name and skua's.
     expect(configs["retention.ms"]).toMatchObject({ value: "3600000", configSource: Source.STATIC_BROKER_CONFIG });
     expect(configs["retention.ms"].synonyms).toEqual([

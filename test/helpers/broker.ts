@@ -27,6 +27,8 @@ export interface BrokerOptions {
   extraArgs?: string[];
   /** Extra environment variables for the broker process. */
   env?: Record<string, string>;
+  /** Where the temp data dir is made (default: the OS temp dir), e.g. a small tmpfs. */
+  dataParent?: string;
 }
 
 export interface Broker extends AsyncDisposable {
@@ -44,6 +46,8 @@ export interface Broker extends AsyncDisposable {
   /** Starts again on the same data dir and ports (stops first with SIGTERM if still running), waits for ready; `changes` alter the options (e.g. another --smp). */
   restart(changes?: Partial<BrokerOptions>): Promise<void>;
   readonly running: boolean;
+  /** The broker process's id (for reading its CPU time from /proc). */
+  readonly pid: number;
 }
 
 export function assertBinaryBuilt(): void {
@@ -93,6 +97,11 @@ class BrokerProcess implements Broker {
 
   get adminUrl(): string {
     return `http://127.0.0.1:${this.adminPort}`;
+  }
+
+  get pid(): number {
+    if (this.proc === null) throw new Error("broker was never started");
+    return this.proc.pid;
   }
 
   get running(): boolean {
@@ -206,7 +215,7 @@ class BrokerProcess implements Broker {
 
 export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
   assertBinaryBuilt();
-  const dataDir = await mkdtemp(join(tmpdir(), "skua-e2e-"));
+  const dataDir = await mkdtemp(join(options.dataParent ?? tmpdir(), "skua-e2e-"));
   const broker = new BrokerProcess(dataDir, options);
   try {
     await broker.startFresh();

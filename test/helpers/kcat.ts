@@ -73,3 +73,60 @@ export function byPartition<T extends { partition: number }>(lines: T[]): Map<nu
   }
   return groups;
 }
+
+/** A kcat left running (a consumer that does not exit by itself): its output as it comes, and a stop. */
+export interface RunningKcat extends AsyncDisposable {
+  /** stdout lines so far. */
+  readonly lines: string[];
+  /** Resolves with the first stderr line matching `pattern` (e.g. a `-d fetch` debug line); fails after timeoutMs. */
+  stderrLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves once stdout holds at least `count` lines; fails after timeoutMs. */
+  waitForLines(count: number, timeoutMs?: number): Promise<string[]>;
+}
+
+export function spawnKcat(args: string[]): RunningKcat {
+  const proc = Bun.spawn([KCAT, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const lines: string[] = [];
+  const stderrLines: string[] = [];
+  const watchers = new Set<() => void>();
+  const changed = () => {
+    for (const watcher of watchers) watcher();
+  };
+  const collect = async (stream: ReadableStream<Uint8Array>, into: string[]) => {
+    const decoder = new TextDecoder();
+    let partial = "";
+    for await (const chunk of stream) {
+      const parts = (partial + decoder.decode(chunk, { stream: true })).split("\n");
+      partial = parts.pop()!;
+      into.push(...parts);
+      changed();
+    }
+  };
+  const done = Promise.all([collect(proc.stdout, lines), collect(proc.stderr, stderrLines)]);
+  const until = <T>(what: string, check: () => T | undefined, timeoutMs: number): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        watchers.delete(watcher);
+        reject(new Error(`kcat: no ${what} within ${timeoutMs} ms; stderr:\n${summarize(stderrLines.join("\n"))}`));
+      }, timeoutMs);
+      const watcher = () => {
+        const value = check();
+        if (value === undefined) return;
+        clearTimeout(timer);
+        watchers.delete(watcher);
+        resolve(value);
+      };
+      watchers.add(watcher);
+      watcher();
+    });
+  return {
+    lines,
+    stderrLine: (pattern, timeoutMs = 20_000) => until(`stderr line ${pattern}`, () => stderrLines.find((l) => pattern.test(l)), timeoutMs),
+    waitForLines: (count, timeoutMs = 20_000) => until(`${count} output lines`, () => (lines.length >= count ? lines.slice() : undefined), timeoutMs),
+    async [Symbol.asyncDispose]() {
+      proc.kill("SIGKILL");
+      await proc.exited;
+      await done;
+    },
+  };
+}

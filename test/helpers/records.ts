@@ -1,9 +1,9 @@
 /**
  * A small, independent reader of magic-v2 record batches (as fetched), so tests
  * check what the broker returned without trusting the broker's own code. Handles
- * uncompressed and gzip batches, which is what the tests' producers send.
+ * uncompressed, gzip and zstd batches (node:zlib); other codecs through `inflate`.
  */
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, zstdDecompressSync } from "node:zlib";
 
 export interface FetchedRecord {
   offset: number;
@@ -45,7 +45,7 @@ function int64(dv: DataView, pos: number): number {
 }
 
 /** Decodes every whole batch in `bytes` (a trailing partial batch is ignored, as clients do). */
-export function decodeBatches(bytes: Uint8Array | null): FetchedRecord[] {
+export function decodeBatches(bytes: Uint8Array | null, inflate?: (codec: number, payload: Uint8Array) => Uint8Array): FetchedRecord[] {
   const out: FetchedRecord[] = [];
   if (bytes === null) return out;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -60,7 +60,9 @@ export function decodeBatches(bytes: Uint8Array | null): FetchedRecord[] {
     const count = dv.getInt32(at + 57);
     let payload = bytes.subarray(at + BATCH_HEADER_BYTES, at + size);
     const codec = attributes & 0x07;
-    if (codec === 1) payload = new Uint8Array(gunzipSync(payload));
+    if (inflate !== undefined && codec !== 0) payload = inflate(codec, payload);
+    else if (codec === 1) payload = new Uint8Array(gunzipSync(payload));
+    else if (codec === 4) payload = new Uint8Array(zstdDecompressSync(payload));
     else if (codec !== 0) throw new Error(`compression ${codec} not handled by the test decoder`);
     const cursor = new Cursor(payload);
     for (let i = 0; i < count; i++) {

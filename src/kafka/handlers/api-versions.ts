@@ -1,4 +1,4 @@
-/** ApiVersions (18) v0–3: the supported ranges, straight from the handler registry. */
+/** ApiVersions (18) v0–4 (v4 as v3): the supported ranges, straight from the handler registry. */
 import { ErrorCode } from "../../protocol/errors.ts";
 import { defineHandler, type ApiHandler } from "../handler.ts";
 
@@ -17,7 +17,7 @@ export function apiVersionsHandler(registered: () => ApiHandler[]): ApiHandler {
     apiKey: API_VERSIONS_KEY,
     name: "ApiVersions",
     minVersion: 0,
-    maxVersion: 3,
+    maxVersion: 4,
     async handle() {
       return apiVersionsBody(registered(), ErrorCode.NONE);
     },

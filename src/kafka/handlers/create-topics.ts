@@ -1,4 +1,4 @@
-/** CreateTopics (19) v2–7: validated per topic by the controller, placed on the least-loaded shards. */
+/** CreateTopics (19) v0–7: validated per topic by the controller, placed on the least-loaded shards. */
 import type { CreateTopicCommand } from "../../cluster/controller.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
@@ -19,7 +19,7 @@ interface CreateTopicsRequest {
 export const createTopicsHandler = defineHandler({
   apiKey: 19,
   name: "CreateTopics",
-  minVersion: 2,
+  minVersion: 0,
   maxVersion: 7,
   async handle(context: BrokerContext, request: CreateTopicsRequest) {
     const commands: CreateTopicCommand[] = request.topics.map((t) => ({

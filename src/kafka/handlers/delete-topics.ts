@@ -1,5 +1,5 @@
 /**
- * DeleteTopics (20) v1–6: the controller removes each topic from the metadata (every shard
+ * DeleteTopics (20) v0–6: the controller removes each topic from the metadata (every shard
  * closes its logs), then its data directory. v6 names topics by name or by topic id.
  */
 import type { DeleteTopicCommand } from "../../cluster/controller-calls.ts";
@@ -12,7 +12,7 @@ const NO_TOPIC_ID = "00000000-0000-0000-0000-000000000000";
 export const deleteTopicsHandler = defineHandler({
   apiKey: 20,
   name: "DeleteTopics",
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 6,
   async handle(context: BrokerContext, request: DeleteTopicsRequest, info: RequestInfo): Promise<DeleteTopicsResponse> {
     const commands: DeleteTopicCommand[] = info.apiVersion >= 6

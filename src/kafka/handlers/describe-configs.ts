@@ -1,5 +1,5 @@
 /**
- * DescribeConfigs (32) v1–4: every topic config with its value, source, synonyms, type and
+ * DescribeConfigs (32) v0–4: every topic config with its value, source, synonyms, type and
  * documentation; the broker's configs by Kafka's names and by skua's.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
@@ -12,7 +12,7 @@ type Result = DescribeConfigsResponse["results"][number];
 export const describeConfigsHandler = defineHandler({
   apiKey: 32,
   name: "DescribeConfigs",
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 4,
   async handle(context: BrokerContext, request: DescribeConfigsRequest): Promise<DescribeConfigsResponse> {
     const results = request.resources.map((resource): Result => {

@@ -1,5 +1,5 @@
 /**
- * DescribeLogDirs (35) v1–4: one log dir, the data dir, with each partition's size on disk
+ * DescribeLogDirs (35) v0–4: one log dir, the data dir, with each partition's size on disk
  * (from its owning shard) and offset lag 0 (there are no future replicas). Unknown topics and
  * partitions are left out, as Kafka does.
  */
@@ -11,7 +11,7 @@ import { defineHandler, invokeOnOwners, type BrokerContext } from "../handler.ts
 export const describeLogDirsHandler = defineHandler({
   apiKey: 35,
   name: "DescribeLogDirs",
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 4,
   async handle(context: BrokerContext, request: DescribeLogDirsRequest): Promise<DescribeLogDirsResponse> {
     const wanted = request.topics === null

@@ -1,42 +1,58 @@
 /**
- * Fetch (1) v4–12. Reads every partition from its owner shard; when there is less than
- * min_bytes, it asks the owners to wake it when a produce brings data (no polling), or answers
- * at max_wait_ms.
+ * Fetch (1) v0–17 (v0–3 get their records down-converted to magic 0/1, `../legacy-formats.ts`).
+ * From v13 topics are named by id, resolved against the metadata on every fetch (an unknown id
+ * answers UNKNOWN_TOPIC_ID); v15 moves the replica id into ReplicaState; v16 adds leader hints
+ * (this node) to NOT_LEADER_OR_FOLLOWER answers; v17's ReplicaDirectoryId is for followers only.
+ * The session cache (`../fetch-sessions.ts`, v7+) says which partitions this fetch
+ * reads and which of them it answers (all, or on an incremental session only those with news).
+ * Every partition is read from its owner shard; while there is less than min_bytes, the fetch
+ * sleeps until an owner sees a change in what it read (new data, a moved start, a partition
+ * gone) or max_wait_ms passes: no polling, no re-reading of the same bytes.
  */
 import { limits } from "../../base/limits.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
-import type { ReadItem, ReadResult } from "../../shard/ops.ts";
+import type { ReadItem, ReadResult, WatchItem } from "../ops.ts";
+import type { FetchItem, SessionFetchRequest } from "../fetch-sessions.ts";
 import { defineHandler, invokeOnOwners, type BrokerContext } from "../handler.ts";
+import { downConvertFetch } from "../legacy-formats.ts";
 
-interface FetchRequest {
+interface FetchRequest extends SessionFetchRequest {
+  replicaState: { replicaId: number };
   maxWaitMs: number;
   minBytes: number;
-  maxBytes: number;
-  topics: Array<{ topic: string; partitions: Array<{ partition: number; fetchOffset: number; partitionMaxBytes: number }> }>;
 }
+
+/** Versions that name topics by id (KIP-516), carry the replica id in ReplicaState (KIP-903), send leader hints (KIP-951). */
+const TOPIC_IDS_VERSION = 13;
+const REPLICA_STATE_VERSION = 15;
+const LEADER_HINTS_VERSION = 16;
+
+/** What to read for a wanted partition, by topic name; null when its topic id resolves to no topic. */
+type Read = ReadItem | null;
 
 export const fetchHandler = defineHandler({
   apiKey: 1,
   name: "Fetch",
-  minVersion: 4,
-  maxVersion: 12,
-  async handle(context: BrokerContext, request: FetchRequest) {
-    const deadlineMs = context.clock.nowMs() + Math.min(Math.max(request.maxWaitMs, 0), limits.fetchWaitMsMax);
-    const wanted = wantedPartitions(request);
-    let results = await readAll(context, wanted, request.maxBytes);
-    while (bytesIn(results) < request.minBytes && !results.some(isError)) {
-      const waitMs = deadlineMs - context.clock.nowMs();
-      if (waitMs <= 0) break;
-      await waitForData(context, wanted, waitMs);
-      results = await readAll(context, wanted, request.maxBytes);
-    }
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: respond(request, results) };
+  minVersion: 0,
+  maxVersion: 17,
+  async handle(context: BrokerContext, request: FetchRequest, info) {
+    const usesTopicIds = info.apiVersion >= TOPIC_IDS_VERSION;
+    if (info.apiVersion >= REPLICA_STATE_VERSION) request.replicaId = request.replicaState.replicaId;
+    const plan = context.fetchSessions.plan(request, usesTopicIds);
+    if (plan.errorCode !== ErrorCode.NONE) return { throttleTimeMs: 0, errorCode: plan.errorCode, sessionId: 0, responses: [] };
+    const reads = toReads(context, plan.wanted, usesTopicIds);
+    const results = await readEnough(context, request, reads);
+    const { sessionId, included } = plan.finish(results);
+    // Sessions start at v7 and down-conversion ends at v3, so here every partition is answered in request order.
+    const responses = downConvertFetch(info.apiVersion, request, respond(plan.wanted, reads, results, included, usesTopicIds), context.metadata());
+    const nodeEndpoints = info.apiVersion >= LEADER_HINTS_VERSION ? hintLeaders(context, responses) : [];
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId, responses, nodeEndpoints };
   },
   responseBytesHint(response) {
     let bytes = 64;
     for (const topic of response.responses) {
       bytes += 16 + topic.topic.length * 3;
-      for (const p of topic.partitions) bytes += PARTITION_OVERHEAD_BYTES + (p.records?.length ?? 0);
+      for (const p of topic.partitions) bytes += PARTITION_OVERHEAD_BYTES + p.records.length;
     }
     return bytes;
   },
@@ -45,78 +61,157 @@ export const fetchHandler = defineHandler({
 /** Fixed fields of one partition in a Fetch response, with room to spare. */
 const PARTITION_OVERHEAD_BYTES = 64;
 
-function wantedPartitions(request: FetchRequest): ReadItem[] {
-  return request.topics.flatMap((t) =>
-    t.partitions.map((p) => ({
-      topic: t.topic,
-      partition: p.partition,
-      fetchOffset: p.fetchOffset,
-      maxBytes: Math.max(0, Math.min(p.partitionMaxBytes, request.maxBytes)),
-    })),
-  );
-}
+const NO_RECORDS = new Uint8Array(0);
 
-const unknownPartition: ReadResult = { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1, logStartOffset: -1, records: null };
+const unknownPartition: ReadResult = { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1, logStartOffset: -1, records: NO_RECORDS };
+const unknownTopicId: ReadResult = { ...unknownPartition, errorCode: ErrorCode.UNKNOWN_TOPIC_ID };
 
-async function readAll(context: BrokerContext, wanted: ReadItem[], responseBytesMax: number): Promise<ReadResult[]> {
-  return capResponseBytes(await invokeOnOwners(context, "read", wanted, unknownPartition), responseBytesMax);
-}
-
-/** Keeps the response within max_bytes, except that the first non-empty partition always goes (KIP-74). */
-function capResponseBytes(results: ReadResult[], responseBytesMax: number): ReadResult[] {
-  let total = 0;
-  return results.map((r) => {
-    const size = r.records?.length ?? 0;
-    if (size === 0) return r;
-    if (total > 0 && total + size > responseBytesMax) return { ...r, records: null };
-    total += size;
-    return r;
+/** The reads of the wanted partitions: on v13+ by the name their topic id has now (a deleted topic's id has none). */
+function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: boolean): Read[] {
+  const table = context.metadata();
+  return wanted.map((w) => {
+    const topic = usesTopicIds ? table.topicById(w.topicId)?.name : w.topic;
+    return topic === undefined ? null : { topic, partition: w.partition, fetchOffset: w.fetchOffset, maxBytes: w.maxBytes };
   });
 }
 
-/** Resolves when any owner sees data past a fetch offset, or after waitMs (a watch of nothing just waits). */
-async function waitForData(context: BrokerContext, wanted: ReadItem[], waitMs: number): Promise<void> {
-  const table = context.metadata();
-  const byShard = new Map<number, ReadItem[]>();
-  for (const w of wanted) {
-    const shard = table.ownerOf(w.topic, w.partition);
-    if (shard === undefined) continue;
-    const items = byShard.get(shard);
-    if (items) items.push(w);
-    else byShard.set(shard, [w]);
-  }
-  if (byShard.size === 0) byShard.set(context.shardId, []);
-  await Promise.race(
-    [...byShard].map(([shard, items]) =>
-      context.invoke(shard, "watch", { waitMs, items: items.map((w) => ({ topic: w.topic, partition: w.partition, offset: w.fetchOffset })) }),
-    ),
-  );
+interface ReadRound {
+  results: ReadResult[];
+  /** Some partition's records were left out to keep within max_bytes: waiting cannot add more. */
+  full: boolean;
 }
 
+/** Reads, and while short of min_bytes (and nothing to report) sleeps until something read changes. */
+async function readEnough(context: BrokerContext, request: FetchRequest, wanted: Read[]): Promise<ReadResult[]> {
+  const deadlineMs = context.clock.nowMs() + Math.min(Math.max(request.maxWaitMs, 0), limits.fetchWaitMsMax);
+  let read = await readAll(context, wanted, request.maxBytes);
+  while (!read.full && bytesIn(read.results) < request.minBytes && !read.results.some(isError)) {
+    const waitMs = deadlineMs - context.clock.nowMs();
+    if (waitMs <= 0) break;
+    if (!(await waitForChange(context, wanted, read.results, waitMs))) break;
+    read = await readAll(context, wanted, request.maxBytes);
+  }
+  return read.results;
+}
+
+/** Reads every partition whose topic resolved from its owner; the others answer UNKNOWN_TOPIC_ID. */
+async function readAll(context: BrokerContext, wanted: Read[], responseBytesMax: number): Promise<ReadRound> {
+  const answers = await invokeOnOwners(context, "read", wanted.filter((w) => w !== null), unknownPartition);
+  let next = 0;
+  const results = wanted.map((w) => (w === null ? unknownTopicId : answers[next++]));
+  return capResponseBytes(results, responseBytesMax);
+}
+
+/** Keeps the response within max_bytes, except that the first non-empty partition always goes (KIP-74). */
+function capResponseBytes(results: ReadResult[], responseBytesMax: number): ReadRound {
+  let total = 0;
+  let full = false;
+  const capped = results.map((r) => {
+    const size = r.records.length;
+    if (size === 0) return r;
+    if (total > 0 && total + size > responseBytesMax) {
+      full = true;
+      return { ...r, records: NO_RECORDS };
+    }
+    total += size;
+    return r;
+  });
+  return { results: capped, full };
+}
+
+/**
+ * Resolves true when an owner sees a partition differ from what was read (new data past the high
+ * watermark read, a moved log start, the partition gone), false after waitMs. A watch of nothing
+ * (every partition unknown) just waits.
+ */
+async function waitForChange(context: BrokerContext, wanted: Read[], results: ReadResult[], waitMs: number): Promise<boolean> {
+  const table = context.metadata();
+  const byShard = new Map<number, WatchItem[]>();
+  wanted.forEach((w, i) => {
+    const shard = w === null ? undefined : table.ownerOf(w.topic, w.partition);
+    if (shard === undefined) return;
+    const item: WatchItem = { topic: w!.topic, partition: w!.partition, highWatermark: results[i].highWatermark, logStartOffset: results[i].logStartOffset };
+    const items = byShard.get(shard);
+    if (items) items.push(item);
+    else byShard.set(shard, [item]);
+  });
+  if (byShard.size === 0) byShard.set(context.shardId, []);
+  const watchId = `${context.shardId}:${++watchesStarted}`;
+  const waiting = new Set(byShard.keys());
+  const answers = [...byShard].map(([shard, items]) =>
+    context.invoke(shard, "watch", { watchId, waitMs, items }).then((answer) => {
+      waiting.delete(shard);
+      return answer;
+    }),
+  );
+  const { woken } = await Promise.race(answers);
+  // The other owners' watches would otherwise hold their timers and entries until max_wait_ms. Nobody waits for
+  // this answer; it fails only when the channel closes at shutdown, and then the watch ends with its timer anyway.
+  for (const shard of waiting) context.invoke(shard, "unwatch", { watchId }).catch(() => {});
+  return woken;
+}
+
+/** Watches this shard started: with the shard id, a watch's id unique across shards. */
+let watchesStarted = 0;
+
 function bytesIn(results: ReadResult[]): number {
-  return results.reduce((sum, r) => sum + (r.records?.length ?? 0), 0);
+  return results.reduce((sum, r) => sum + r.records.length, 0);
 }
 
 function isError(result: ReadResult): boolean {
   return result.errorCode !== ErrorCode.NONE;
 }
 
-function respond(request: FetchRequest, results: ReadResult[]) {
-  let next = 0;
-  return request.topics.map((t) => ({
-    topic: t.topic,
-    partitions: t.partitions.map((p) => {
-      const r = results[next++];
-      return {
-        partitionIndex: p.partition,
-        errorCode: r.errorCode,
-        highWatermark: r.highWatermark,
-        lastStableOffset: r.highWatermark,
-        logStartOffset: r.logStartOffset,
-        abortedTransactions: null,
-        preferredReadReplica: -1,
-        records: r.records,
-      };
-    }),
-  }));
+type PartitionData = ReturnType<typeof partitionData>;
+interface TopicData {
+  topic: string;
+  topicId: string;
+  partitions: PartitionData[];
+}
+
+/** The included partitions, consecutive ones of a topic (by id on v13+) under one topic entry (as Kafka builds it). */
+function respond(wanted: FetchItem[], reads: Read[], results: ReadResult[], included: boolean[], usesTopicIds: boolean): TopicData[] {
+  const topics: TopicData[] = [];
+  wanted.forEach((w, i) => {
+    if (!included[i]) return;
+    const last = topics[topics.length - 1];
+    const same = last !== undefined && (usesTopicIds ? last.topicId === w.topicId : last.topic === w.topic);
+    if (same) last.partitions.push(partitionData(w, results[i]));
+    else topics.push({ topic: reads[i]?.topic ?? "", topicId: w.topicId, partitions: [partitionData(w, results[i])] });
+  });
+  return topics;
+}
+
+/**
+ * Kafka's KIP-951 hints: a partition answering NOT_LEADER_OR_FOLLOWER names its current leader,
+ * and the response carries that leader's endpoint. The only leader here is this node (epoch 0,
+ * as Metadata reports).
+ */
+function hintLeaders(context: BrokerContext, responses: TopicData[]) {
+  let hinted = false;
+  for (const topic of responses) {
+    for (const p of topic.partitions) {
+      if (p.errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER) continue;
+      p.currentLeader = { leaderId: context.nodeId, leaderEpoch: LEADER_EPOCH };
+      hinted = true;
+    }
+  }
+  return hinted ? [{ nodeId: context.nodeId, host: context.advertised.host, port: context.advertised.port, rack: null }] : [];
+}
+
+const LEADER_EPOCH = 0;
+const NO_LEADER = { leaderId: -1, leaderEpoch: -1 };
+
+function partitionData(w: FetchItem, r: ReadResult) {
+  return {
+    currentLeader: NO_LEADER,
+    partitionIndex: w.partition,
+    errorCode: r.errorCode,
+    highWatermark: r.highWatermark,
+    lastStableOffset: r.highWatermark,
+    logStartOffset: r.logStartOffset,
+    abortedTransactions: null,
+    preferredReadReplica: -1,
+    records: r.records,
+  };
 }

@@ -1,6 +1,6 @@
 /**
- * FindCoordinator (10) v0–4. skua is one node, so every group's coordinator is this broker;
- * inside it, group requests go to the shard that owns the group. Transactions are not served.
+ * FindCoordinator (10) v0–6. skua is one node, so every group's coordinator is this broker;
+ * inside it, group requests go to the shard that owns the group. Transactions and share groups (key type 2, v6) are not served.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
@@ -18,7 +18,7 @@ export const findCoordinatorHandler = defineHandler({
   apiKey: 10,
   name: "FindCoordinator",
   minVersion: 0,
-  maxVersion: 4,
+  maxVersion: 6,
   async handle(context: BrokerContext, request: FindCoordinatorRequest, info) {
     if (info.apiVersion >= 4) {
       return { throttleTimeMs: 0, coordinators: request.coordinatorKeys.map((key) => ({ key, ...coordinatorFor(context, key, request.keyType) })) };

@@ -1,4 +1,4 @@
-/** Metadata (3) v0–12: this broker, and every requested topic with its partitions. */
+/** Metadata (3) v0–12: this broker, and every requested topic (by name, or from v12 by id) with its partitions. */
 import { topicNameProblem, type TopicRecord } from "../../cluster/metadata.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
@@ -18,21 +18,39 @@ export const metadataHandler = defineHandler({
   minVersion: 0,
   maxVersion: 12,
   async handle(context: BrokerContext, request: MetadataRequest, info) {
+    const byId = info.apiVersion >= TOPIC_IDS_VERSION ? (request.topics ?? []).filter((t) => t.topicId !== NO_TOPIC_ID) : [];
+    if (byId.length > 0) return answer(context, request, byId.map((t) => describeById(context, t.topicId, topicOperations(request))));
     const allTopics = request.topics === null || (info.apiVersion === 0 && request.topics.length === 0);
     const names = allTopics ? [...context.metadata().topics()].map((t) => t.name) : request.topics!.map((t) => t.name ?? "");
     const mayCreate = info.apiVersion < 4 || request.allowAutoTopicCreation;
     if (!allTopics && mayCreate) await autoCreateTopics(context, names);
-    const topicOperations = authorizedOperations("topic", request.includeTopicAuthorizedOperations);
-    return {
-      throttleTimeMs: 0,
-      brokers: [{ nodeId: context.nodeId, host: context.advertised.host, port: context.advertised.port, rack: null }],
-      clusterId: context.clusterId,
-      controllerId: context.nodeId,
-      topics: names.map((name) => describeTopic(context, name, context.metadata().topic(name), topicOperations)),
-      clusterAuthorizedOperations: authorizedOperations("cluster", request.includeClusterAuthorizedOperations),
-    };
+    const operations = topicOperations(request);
+    return answer(context, request, names.map((name) => describeTopic(context, name, context.metadata().topic(name), operations)));
   },
 });
+
+/** From v12 a request may name topics by id (Kafka then looks up only those, creating none). */
+const TOPIC_IDS_VERSION = 12;
+const NO_TOPIC_ID = "00000000-0000-0000-0000-000000000000";
+
+const topicOperations = (request: MetadataRequest) => authorizedOperations("topic", request.includeTopicAuthorizedOperations);
+
+function answer(context: BrokerContext, request: MetadataRequest, topics: object[]) {
+  return {
+    throttleTimeMs: 0,
+    brokers: [{ nodeId: context.nodeId, host: context.advertised.host, port: context.advertised.port, rack: null }],
+    clusterId: context.clusterId,
+    controllerId: context.nodeId,
+    topics,
+    clusterAuthorizedOperations: authorizedOperations("cluster", request.includeClusterAuthorizedOperations),
+  };
+}
+
+function describeById(context: BrokerContext, topicId: string, topicAuthorizedOperations: number) {
+  const topic = context.metadata().topicById(topicId);
+  if (topic) return describeTopic(context, topic.name, topic, topicAuthorizedOperations);
+  return { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, name: null, topicId, partitions: [], isInternal: false, topicAuthorizedOperations };
+}
 
 function describeTopic(context: BrokerContext, name: string, topic: TopicRecord | undefined, topicAuthorizedOperations: number) {
   if (!topic) {

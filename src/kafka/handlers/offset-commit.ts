@@ -1,6 +1,8 @@
 /**
- * OffsetCommit (8) v2–9: checked against the group's generation and members, validated per
- * partition (unknown topic or partition, metadata size), answered once the offsets are durable.
+ * OffsetCommit (8) v0–9: checked against the group's generation and members, validated per
+ * partition (unknown topic or partition, metadata size), answered once the offsets are durable. v0 has no generation or member (-1, ""): it
+ * commits for a group that only stores offsets, as Kafka 3.9 does (no longer in ZooKeeper); v1
+ * carries a commit time per partition.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { OffsetCommitRequest } from "../../protocol/messages/offset-commit.ts";
@@ -10,7 +12,7 @@ import { defineHandler, type BrokerContext } from "../handler.ts";
 export const offsetCommitHandler = defineHandler({
   apiKey: 8,
   name: "OffsetCommit",
-  minVersion: 2,
+  minVersion: 0,
   maxVersion: 9,
   async handle(context: BrokerContext, request: OffsetCommitRequest, info) {
     const partitions = request.topics.flatMap((t) =>
@@ -20,6 +22,7 @@ export const offsetCommitHandler = defineHandler({
         offset: p.committedOffset,
         leaderEpoch: p.committedLeaderEpoch,
         metadata: p.committedMetadata,
+        commitTimestampMs: p.commitTimestamp,
       })),
     );
     const { errorCodes } = await context.invoke(shardOfGroup(request.groupId, context.shardCount), "groupCommit", {

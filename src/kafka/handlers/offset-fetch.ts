@@ -1,5 +1,5 @@
 /**
- * OffsetFetch (9) v1–9: committed offsets (-1 where none) of the requested partitions, or of
+ * OffsetFetch (9) v0–9: committed offsets (-1 where none) of the requested partitions, or of
  * every partition the group committed when topics is null (v2+). v8+ asks for many groups at
  * once; each goes to its own owner shard.
  */
@@ -12,7 +12,7 @@ import { defineHandler, scatterByShard, type BrokerContext } from "../handler.ts
 export const offsetFetchHandler = defineHandler({
   apiKey: 9,
   name: "OffsetFetch",
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 9,
   async handle(context: BrokerContext, request: OffsetFetchRequest, info) {
     const asked: FetchOffsetsArgs[] =

@@ -1,11 +1,11 @@
 /**
- * OffsetForLeaderEpoch (23) v2–4. skua has one leader epoch, 0, for every partition: any
+ * OffsetForLeaderEpoch (23) v0–4. skua has one leader epoch, 0, for every partition: any
  * requested epoch ≥ 0 ends at the high watermark. A client that believes in a later current
  * epoch gets UNKNOWN_LEADER_EPOCH.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from "../../protocol/messages/index.ts";
-import type { OffsetAnswer } from "../../shard/ops.ts";
+import type { OffsetAnswer } from "../ops.ts";
 import { defineHandler, invokeOnOwners, type BrokerContext } from "../handler.ts";
 
 const LEADER_EPOCH = 0;
@@ -15,7 +15,7 @@ const unknownPartition: OffsetAnswer = { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_P
 export const offsetForLeaderEpochHandler = defineHandler({
   apiKey: 23,
   name: "OffsetForLeaderEpoch",
-  minVersion: 2,
+  minVersion: 0,
   maxVersion: 4,
   async handle(context: BrokerContext, request: OffsetForLeaderEpochRequest): Promise<OffsetForLeaderEpochResponse> {
     const queries = request.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, timestampMs: -1 })));

@@ -1,13 +1,16 @@
 /**
- * Produce (0) v3–9. Each partition's batches are checked here (CRC-32C, framing, size) on the
- * shard that received them, then appended by the partition's owner shard.
+ * Produce (0) v0–11 (v10–11 as v9: no leader changes to report, one node). Each partition's batches are checked here (CRC-32C, framing, size) on the
+ * shard that received them, then appended by the partition's owner shard, which first applies the
+ * topic's timestamp and compression configs (storage/batch-rewrite.ts). v0–2 may carry message
+ * format v0/v1, which becomes a v2 batch first (legacy-formats.ts).
  */
 import { topicNameProblem } from "../../cluster/metadata.ts";
 import { effectiveTopicConfig } from "../../cluster/topic-config.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
-import type { ProduceItem, ProduceResult } from "../../shard/ops.ts";
+import type { ProduceItem, ProduceResult } from "../ops.ts";
 import { validateBatches } from "../../storage/record-batch.ts";
 import { defineHandler, NO_RESPONSE, scatterByShard, type BrokerContext } from "../handler.ts";
+import { producePayload } from "../legacy-formats.ts";
 import { autoCreateTopics } from "./auto-create.ts";
 
 interface ProduceRequest {
@@ -20,9 +23,9 @@ interface ProduceRequest {
 export const produceHandler = defineHandler({
   apiKey: 0,
   name: "Produce",
-  minVersion: 3,
-  maxVersion: 9,
-  async handle(context: BrokerContext, request: ProduceRequest) {
+  minVersion: 0,
+  maxVersion: 11,
+  async handle(context: BrokerContext, request: ProduceRequest, info) {
     await autoCreateTopics(context, request.topicData.map((t) => t.name));
     const entries = request.topicData.flatMap((topic) =>
       topic.partitionData.map((p) => ({ topic: topic.name, partition: p.index, records: p.records })),
@@ -30,7 +33,7 @@ export const produceHandler = defineHandler({
     const results = new Array<ProduceResult>(entries.length);
     const accepted: Array<{ index: number; item: ProduceItem; shard: number }> = [];
     entries.forEach((entry, index) => {
-      const verdict = checkEntry(context, entry, request.acks);
+      const verdict = checkEntry(context, entry, request.acks, info.apiVersion);
       if (typeof verdict === "number") accepted.push({ index, shard: verdict, item: { ...entry, records: entry.records!, acks: request.acks } });
       else results[index] = verdict;
     });
@@ -44,7 +47,7 @@ export const produceHandler = defineHandler({
 });
 
 /** The owner shard, or the error this partition gets without touching storage. */
-function checkEntry(context: BrokerContext, entry: { topic: string; partition: number; records: Uint8Array | null }, acks: number): number | ProduceResult {
+function checkEntry(context: BrokerContext, entry: { topic: string; partition: number; records: Uint8Array | null }, acks: number, version: number): number | ProduceResult {
   if (acks !== 0 && acks !== 1 && acks !== -1) return failure(ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, got ${acks}`);
   const topic = context.metadata().topic(entry.topic);
   const shard = topic?.shards[entry.partition];
@@ -52,6 +55,9 @@ function checkEntry(context: BrokerContext, entry: { topic: string; partition: n
   if (nameProblem) return failure(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
   if (!topic || shard === undefined) return failure(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic or partition ${entry.topic}/${entry.partition}`);
   if (!entry.records || entry.records.length === 0) return failure(ErrorCode.CORRUPT_MESSAGE, "no record batches");
+  const payload = producePayload(entry.records, version);
+  if (!payload.ok) return failure(payload.errorCode, payload.errorMessage);
+  entry.records = payload.records; // what is written: a legacy message set is now one v2 batch
   const maxMessageBytes = effectiveTopicConfig(context.props, topic.configs).maxMessageBytes;
   const check = validateBatches(entry.records);
   if (!check.ok) return failure(ErrorCode.CORRUPT_MESSAGE, `invalid record batch: ${check.reason}`);
@@ -71,7 +77,7 @@ function groupByTopic(request: ProduceRequest, results: ProduceResult[]) {
     name: topic.name,
     partitionResponses: topic.partitionData.map((p) => {
       const result = results[next++];
-      return { index: p.index, ...result, recordErrors: [] };
+      return { index: p.index, ...result, recordErrors: result.recordErrors ?? [] };
     }),
   }));
 }

@@ -70,8 +70,7 @@ export interface ApiDef {
   response: MessageDef<any>;
 }
 
-/** The APIs skua can decode and encode, keyed by API key. */
-export const apis: Record<number, ApiDef> = {
+const apiDefs = {
   0: { name: "Produce", request: ProduceRequest, response: ProduceResponse },
   1: { name: "Fetch", request: FetchRequest, response: FetchResponse },
   2: { name: "ListOffsets", request: ListOffsetsRequest, response: ListOffsetsResponse },
@@ -101,4 +100,15 @@ export const apis: Record<number, ApiDef> = {
   47: { name: "OffsetDelete", request: OffsetDeleteRequest, response: OffsetDeleteResponse },
   60: { name: "DescribeCluster", request: DescribeClusterRequest, response: DescribeClusterResponse },
   75: { name: "DescribeTopicPartitions", request: DescribeTopicPartitionsRequest, response: DescribeTopicPartitionsResponse },
+} satisfies Record<number, ApiDef>;
+
+/** The APIs skua can decode and encode, keyed by API key. */
+export const apis: Record<number, ApiDef> = apiDefs;
+
+type DecodedOf<D> = D extends MessageDef<infer T> ? T : never;
+
+/** Each API key's decoded request and response types, from its message definitions (handlers are checked against them). */
+export type ApiTypes = {
+  [K in keyof typeof apiDefs]: { request: DecodedOf<(typeof apiDefs)[K]["request"]>; response: DecodedOf<(typeof apiDefs)[K]["response"]> };
 };
+export type ApiKey = keyof ApiTypes;

@@ -1,6 +1,8 @@
 /**
- * The typed messages one shard sends another: each op carries every partition of a request
- * that the receiving shard owns, so a request costs at most one hop per owner shard.
+ * What a Kafka handler asks of the shard that owns a partition or group: the typed ops, each
+ * carrying every partition of a request that the receiving shard owns, so a request costs at
+ * most one hop per owner shard. The handlers define this contract; `shard/` serves it (in
+ * place, or from another shard over a channel), so imports point from shard to kafka only.
  */
 import type { GroupOps } from "../group/types.ts";
 
@@ -19,6 +21,8 @@ export interface ProduceResult {
   baseOffset: number;
   logAppendTimeMs: number;
   logStartOffset: number;
+  /** Produce v8+: the records (by index in the partition's data) that made the batch fail. */
+  recordErrors?: Array<{ batchIndex: number; batchIndexErrorMessage: string | null }>;
 }
 
 export interface ReadItem extends PartitionRef {
@@ -29,7 +33,8 @@ export interface ReadResult {
   errorCode: number;
   highWatermark: number;
   logStartOffset: number;
-  records: Uint8Array | null;
+  /** Never null: a partition with an error or nothing to send carries zero bytes, as Kafka sends it. */
+  records: Uint8Array;
 }
 
 export interface OffsetQuery extends PartitionRef {
@@ -41,11 +46,14 @@ export interface OffsetAnswer {
   timestampMs: number;
 }
 
+/** What a fetch last read of a partition: the watch wakes when that is no longer so. */
 export interface WatchItem extends PartitionRef {
-  offset: number; // wake when the high watermark passes this
+  highWatermark: number;
+  logStartOffset: number;
 }
 
-export interface Ops extends GroupOps {
+/** The ops a shard's own partitions serve (`LocalPartitions`). */
+export interface PartitionOps {
   produce: { request: { items: ProduceItem[] }; response: ProduceResult[] };
   read: { request: { items: ReadItem[] }; response: ReadResult[] };
   listOffsets: { request: { items: OffsetQuery[] }; response: OffsetAnswer[] };
@@ -53,9 +61,14 @@ export interface Ops extends GroupOps {
   deleteRecords: { request: { items: Array<PartitionRef & { offset: number }> }; response: Array<{ errorCode: number; lowWatermark: number }> };
   /** Bytes on disk of each partition (DescribeLogDirs). */
   sizes: { request: { items: PartitionRef[] }; response: Array<{ errorCode: number; sizeBytes: number }> };
-  /** Answers once any watched partition has data past its offset, or after waitMs. */
-  watch: { request: { items: WatchItem[]; waitMs: number }; response: { woken: boolean } };
+  /** Answers once any watched partition changed (new data, start offset moved, partition gone), or after waitMs. */
+  watch: { request: { watchId: string; items: WatchItem[]; waitMs: number }; response: { woken: boolean } };
+  /** Ends a watch early: another owner already woke its fetch. */
+  unwatch: { request: { watchId: string }; response: null };
 }
+
+/** Every op a shard serves: its partitions' and its group coordinator's. */
+export interface Ops extends GroupOps, PartitionOps {}
 
 export type OpName = keyof Ops;
 export type OpRequest<Op extends OpName> = Ops[Op]["request"];

@@ -1,0 +1,47 @@
+/**
+ * The Fetch handler's KIP-951 leader hints (v16+), which need a partition to answer
+ * NOT_LEADER_OR_FOLLOWER: on a running broker only a partition move caught mid-fetch does, so
+ * here the owner shard is a stand-in that answers so. The metadata table and sessions are real.
+ */
+import { expect, test } from "bun:test";
+import { MetadataTable } from "../../cluster/metadata.ts";
+import { ErrorCode } from "../../protocol/errors.ts";
+import { FetchSessionCache } from "../fetch-sessions.ts";
+import type { BrokerContext } from "../handler.ts";
+import { fetchHandler } from "./fetch.ts";
+
+const TOPIC_ID = "3e6a1f0b-9c2d-4e5f-8a7b-6c5d4e3f2a1b";
+
+function context(): BrokerContext {
+  const clock = { nowMs: () => 0 };
+  const table = MetadataTable.fromSnapshot({ version: 1, shardCount: 1, topics: [{ name: "moving", id: TOPIC_ID, shards: [0, 0], configs: {} }] });
+  const read = (partition: number) =>
+    partition === 0
+      ? { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, logStartOffset: -1, records: new Uint8Array(0) }
+      : { errorCode: ErrorCode.NONE, highWatermark: 0, logStartOffset: 0, records: new Uint8Array(0) };
+  const partial: Partial<BrokerContext> = {
+    shardId: 0, shardCount: 1, nodeId: 7, advertised: { host: "127.0.0.1", port: 19092 }, clock,
+    metadata: () => table,
+    invoke: (async (_shard: number, op: string, request: any) => (op === "read" ? request.items.map((i: any) => read(i.partition)) : { woken: false })) as BrokerContext["invoke"],
+    fetchSessions: new FetchSessionCache({ shardId: 0, shardCount: 1, slots: 1, clock }),
+  };
+  return partial as BrokerContext;
+}
+
+const fetchRequest = { replicaId: -1, replicaState: { replicaId: -1 }, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, sessionId: 0, sessionEpoch: -1, forgottenTopicsData: [],
+  topics: [{ topic: "", topicId: TOPIC_ID, partitions: [0, 1].map((partition) => ({ partition, fetchOffset: 0, partitionMaxBytes: 1024 })) }] };
+const info = (apiVersion: number) => ({ apiKey: 1, apiVersion, correlationId: 1, clientId: null });
+
+test("v16+: a NOT_LEADER_OR_FOLLOWER partition names this node as its leader, and the response carries its endpoint", async () => {
+  const response: any = await fetchHandler.handle(context(), structuredClone(fetchRequest), info(16));
+  const [moving, steady] = response.responses[0].partitions;
+  expect([moving.errorCode, moving.currentLeader]).toEqual([ErrorCode.NOT_LEADER_OR_FOLLOWER, { leaderId: 7, leaderEpoch: 0 }]);
+  expect(steady.currentLeader).toEqual({ leaderId: -1, leaderEpoch: -1 });
+  expect(response.nodeEndpoints).toEqual([{ nodeId: 7, host: "127.0.0.1", port: 19092, rack: null }]);
+});
+
+test("before v16 there are no hints, as in Kafka", async () => {
+  const response: any = await fetchHandler.handle(context(), structuredClone(fetchRequest), info(15));
+  expect(response.responses[0].partitions[0].currentLeader).toEqual({ leaderId: -1, leaderEpoch: -1 });
+  expect(response.nodeEndpoints).toEqual([]);
+});

@@ -1,0 +1,20 @@
+/**
+ * Run by supervisor-exit.test.ts in a process of its own: the real controller, controller
+ * service and Supervisor on the data dir in argv[2], with one shard whose Worker fails an
+ * assertion (planted-assertion-worker.fixture.ts). The supervisor must stop the process.
+ */
+import { configureLog } from "../base/log.ts";
+import { Controller } from "../cluster/controller.ts";
+import { ControllerService } from "../cluster/controller-calls.ts";
+import { defaultProperties } from "../cluster/properties.ts";
+import { PosixDisk } from "../io/posix-disk.ts";
+import { Supervisor } from "./supervisor.ts";
+
+configureLog({ format: "json" });
+const dataDir = process.argv[2]!;
+const props = defaultProperties();
+const disk = new PosixDisk();
+const supervisor = new Supervisor(1);
+const controller = await Controller.open({ disk, dataDir, props, shardCount: 1, shards: supervisor, warn: () => {} });
+const settings = { kafkaAddr: { host: "127.0.0.1", port: 0 }, advertised: { host: "127.0.0.1", port: 0 }, clusterId: "test", dataDir, props, logFormat: "json" as const, io: "posix" as const };
+await supervisor.start(settings, controller, new ControllerService(controller, disk, dataDir, props), 1, new URL("./planted-assertion-worker.fixture.ts", import.meta.url));
