@@ -21,6 +21,13 @@ describe("parseArgs", () => {
     });
   });
 
+  test("--dev turns on first-run mode and keeps the other defaults", () => {
+    const command = parseArgs(["start", "--dev"]);
+    if (command.kind !== "start") throw new Error("expected start");
+    expect(command.options.dev).toBe(true);
+    expect(command.options.sets).toEqual([]);
+  });
+
   test("flags take values separately or after =, and --set repeats", () => {
     const command = parseArgs(["start", "--smp=4", "--kafka-addr", "0.0.0.0:19092", "--set", "a=1", "--set=b=x=y", "--log-format", "json"]);
     if (command.kind !== "start") throw new Error("expected start");
