@@ -5,13 +5,14 @@ import { join, resolve } from "node:path";
 import packageJson from "../package.json" with { type: "json" };
 import { configureLog, logger } from "./base/log.ts";
 import { onUncaughtError } from "./base/uncaught.ts";
-import { parseArgs, usage, UsageError, type StartOptions } from "./cli/args.ts";
+import { applyNodeConfig, parseArgs, rpcSettings, usage, UsageError, type HostPort, type StartOptions } from "./cli/args.ts";
 import { createAdminApp } from "./admin/app.ts";
 import { Controller } from "./cluster/controller.ts";
 import { ControllerService } from "./cluster/controller-calls.ts";
 import { defaultProperties, parseConfigFile, setProperty, type ClusterProperties } from "./cluster/properties.ts";
 import { chooseBackend, openDisk } from "./io/backend.ts";
 import { Supervisor } from "./shard/supervisor.ts";
+import { summarizePeers } from "./rpc/peers.ts";
 
 const EXIT_USAGE = 2;
 
@@ -37,7 +38,7 @@ function main(argv: string[]): void {
 function loadProperties(options: StartOptions): ClusterProperties {
   const props = defaultProperties();
   try {
-    if (options.configFile) parseConfigFile(readFileSync(options.configFile, "utf8"), props);
+    if (options.configFile) parseConfigFile(applyNodeConfig(options, readFileSync(options.configFile, "utf8")), props);
     for (const [name, value] of options.sets) setProperty(props, name, value);
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
@@ -66,6 +67,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
   const controllerService = new ControllerService(controller, controllerDisk, dataDir, props);
   await controllerService.removeOrphanedTopicDirs((message) => log.warn(message));
 
+  const rpc = nodeRpc(options, log);
   const admin = Bun.serve({
     hostname: options.adminAddr.host,
     port: options.adminAddr.port,
@@ -80,19 +82,26 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
       },
       movePartition: (topic, partition, shard) => controller.movePartition(topic, partition, shard),
       rebalanceCores: () => controller.rebalanceCores(),
+      brokers: async () => ({
+        self: { nodeId: options.nodeId ?? 0, shardCount, version: packageJson.version, rpcAddress: rpc?.advertised ?? null },
+        peers: summarizePeers(await supervisor.rpcPeers()),
+      }),
     }).fetch,
   });
   log.info("starting", { version: packageJson.version, dataDir, shards: shardCount, cores: coreCount, io: io.backend, admin: `${admin.hostname}:${admin.port}` });
 
   await supervisor.start(
-    { kafkaAddr: options.kafkaAddr, advertised: advertisedAddress(options), clusterId: clusterId(dataDir), dataDir, props, logFormat: options.logFormat, io: io.backend },
+    {
+      kafkaAddr: options.kafkaAddr, advertised: advertisedAddress(options), clusterId: clusterId(dataDir), dataDir, props, logFormat: options.logFormat, io: io.backend,
+      nodeId: options.nodeId ?? 0, rpc, softwareVersion: packageJson.version,
+    },
     controller,
     controllerService,
     coreCount,
     // Relative to this entry point both in the sources and inside the compiled executable.
     new URL("./shard/worker.ts", import.meta.url),
   );
-  log.info("ready", { kafka: `${options.kafkaAddr.host}:${options.kafkaAddr.port}`, shards: shardCount });
+  log.info("ready", { kafka: `${options.kafkaAddr.host}:${options.kafkaAddr.port}`, shards: shardCount, ...(rpc && { rpc: `${rpc.listen.host}:${rpc.listen.port}`, nodeId: options.nodeId ?? 0 }) });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -111,9 +120,24 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
 
 /** Clients are told to connect where we listen (unless told otherwise); a wildcard listener advertises the host name. */
 function advertisedAddress(options: StartOptions) {
-  if (options.advertiseKafkaAddr) return options.advertiseKafkaAddr;
-  const wildcard = options.kafkaAddr.host === "0.0.0.0" || options.kafkaAddr.host === "::";
-  return { host: wildcard ? hostname() : options.kafkaAddr.host, port: options.kafkaAddr.port };
+  return options.advertiseKafkaAddr ?? unwildcard(options.kafkaAddr);
+}
+
+function unwildcard(address: HostPort): HostPort {
+  const wildcard = address.host === "0.0.0.0" || address.host === "::";
+  return { host: wildcard ? hostname() : address.host, port: address.port };
+}
+
+/** The internal RPC settings, or null (no listener) for a node started without --rpc-addr and --seeds. */
+function nodeRpc(options: StartOptions, log: ReturnType<typeof logger>) {
+  const rpc = rpcSettings(options);
+  if (rpc === null) return null;
+  if (rpc.seeds.length > 0) {
+    log.warn("joining a cluster through seeds is not supported yet: this node connects to its seeds and exchanges hellos (node id, cluster id) but shares no metadata and replicates no partitions", {
+      seeds: rpc.seeds.map((s) => `${s.host}:${s.port}`).join(","),
+    });
+  }
+  return { listen: rpc.listen, advertised: rpc.advertised ?? unwildcard(rpc.listen), seeds: rpc.seeds };
 }
 
 /** A cluster id made once per data dir and kept. */
