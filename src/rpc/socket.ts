@@ -12,8 +12,13 @@ export interface RpcSocket {
   resume(): void;
 }
 
+/** Frames smaller than this written in one tick are copied into one buffer: one send for many. */
+const COALESCE_BYTES_MAX = 64 * 1024;
+
+/** Writes made in one tick go out together after it (a microtask), so a burst of frames costs one send. */
 export class BunRpcSocket implements RpcSocket {
   private readonly queue: Uint8Array[] = [];
+  private flushScheduled = false;
   private closed = false;
 
   constructor(private readonly socket: Socket<any>) {}
@@ -21,26 +26,55 @@ export class BunRpcSocket implements RpcSocket {
   write(bytes: Uint8Array): void {
     if (this.closed) return;
     this.queue.push(bytes);
-    if (this.queue.length === 1) this.drain();
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      this.drain();
+    });
   }
 
-  /** Called from the socket's drain handler, and after each write. */
+  /** Called from the socket's drain handler, and after each tick's writes. */
   drain(): void {
-    while (this.queue.length > 0 && !this.closed) {
-      const head = this.queue[0];
+    if (!this.closed) this.flush();
+  }
+
+  /** Writes what the socket takes now; false once the socket is gone. */
+  private flush(): boolean {
+    while (this.queue.length > 0) {
+      const head = this.coalesceHead();
       const written = this.socket.write(head);
-      if (written < 0) return this.close();
+      if (written < 0) return false;
       if (written < head.length) {
         this.queue[0] = head.subarray(written);
-        return;
+        return true;
       }
       this.queue.shift();
     }
+    return true;
   }
 
+  /** Merges the small frames at the head of the queue into one. */
+  private coalesceHead(): Uint8Array {
+    let count = 0;
+    let sizeBytes = 0;
+    while (count < this.queue.length && sizeBytes + this.queue[count].length <= COALESCE_BYTES_MAX) sizeBytes += this.queue[count++].length;
+    if (count <= 1) return this.queue[0];
+    const merged = new Uint8Array(sizeBytes);
+    let at = 0;
+    for (const frame of this.queue.splice(0, count)) {
+      merged.set(frame, at);
+      at += frame.length;
+    }
+    this.queue.unshift(merged);
+    return merged;
+  }
+
+  /** Sends what was written first (a refusal's error frame), then closes. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.flush();
     this.queue.length = 0;
     this.socket.end();
   }
