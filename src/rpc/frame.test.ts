@@ -64,3 +64,10 @@ test("a message with 10,000 group entries encodes in 25 bytes each and round-tri
   expect(body.length).toBeLessThanOrEqual(10_000 * 25 + 8);
   expect(decodeBody(Heartbeats, body).beats).toEqual(beats.map((b) => expect.objectContaining(b)));
 });
+
+test("after a large frame the cutter lets its grown buffer go", () => {
+  const cutter = new FrameCutter(8 << 20);
+  const [frame] = cutter.push(encodeFrame(header, PingRequest, { sentAtMs: 1, payload: new Uint8Array(4 << 20) }));
+  expect(frame.length).toBeGreaterThan(4 << 20);
+  expect(cutter.bufferedBytesCapacity).toBe(0);
+});

@@ -12,6 +12,8 @@ import { Writer } from "../protocol/writer.ts";
 import { RPC_MAGIC, RPC_VERSION, RpcHeader } from "./messages/index.ts";
 
 const SIZE_PREFIX_BYTES = 4;
+/** An idle connection keeps at most this much buffer; a bigger one (grown for a large frame) is let go. */
+const IDLE_BUFFER_BYTES_MAX = 1024 * 1024;
 /** The smallest header that can be whole: magic, version, kind, method, correlation id, group, shard, no tags. */
 const HEADER_BYTES_MIN = 4 + 1 + 1 + 2 + 4 + 8 + 2 + 1;
 
@@ -83,7 +85,13 @@ export class FrameCutter {
       this.buffer.copyWithin(0, at, this.filled);
       this.filled -= at;
     }
+    if (this.filled === 0 && this.buffer.length > IDLE_BUFFER_BYTES_MAX) this.buffer = new Uint8Array(0);
     return frames;
+  }
+
+  /** Bytes held for frames still arriving (for tests of the bound). */
+  get bufferedBytesCapacity(): number {
+    return this.buffer.length;
   }
 
   private append(chunk: Uint8Array): void {
