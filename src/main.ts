@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import packageJson from "../package.json" with { type: "json" };
 import { configureLog, logger } from "./base/log.ts";
 import { onUncaughtError } from "./base/uncaught.ts";
-import { parseArgs, usage, UsageError, type StartOptions } from "./cli/args.ts";
+import { applyNodeConfig, parseArgs, rpcSettings, usage, UsageError, type HostPort, type StartOptions } from "./cli/args.ts";
 import { devBanner } from "./cli/dev-banner.ts";
 import { cliCommandNames, runCli } from "./cli/run.ts";
 import { createAdminApp, type AdminBackend } from "./admin/app.ts";
@@ -15,6 +15,7 @@ import { ControllerService } from "./cluster/controller-calls.ts";
 import { defaultProperties, parseConfigFile, setProperty, type ClusterProperties } from "./cluster/properties.ts";
 import { chooseBackend, openDisk } from "./io/backend.ts";
 import { Supervisor } from "./shard/supervisor.ts";
+import { summarizePeers } from "./rpc/peers.ts";
 
 const EXIT_USAGE = 2;
 
@@ -47,7 +48,7 @@ function loadProperties(options: StartOptions): ClusterProperties {
   // Dev mode changes defaults only: the config file and --set still win.
   if (options.dev) setProperty(props, "auto_create_topics_enabled", "true");
   try {
-    if (options.configFile) parseConfigFile(readFileSync(options.configFile, "utf8"), props);
+    if (options.configFile) parseConfigFile(applyNodeConfig(options, readFileSync(options.configFile, "utf8")), props);
     for (const [name, value] of options.sets) setProperty(props, name, value);
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
@@ -76,6 +77,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
   const controllerService = new ControllerService(controller, controllerDisk, dataDir, props);
   await controllerService.removeOrphanedTopicDirs((message) => log.warn(message));
 
+  const rpc = nodeRpc(options, log);
   const backend: AdminBackend = {
     isReady: () => supervisor.readyShards === shardCount,
     shardStats: () => supervisor.stats(),
@@ -87,6 +89,10 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
     },
     movePartition: (topic, partition, shard) => controller.movePartition(topic, partition, shard),
     rebalanceCores: () => controller.rebalanceCores(),
+    brokers: async () => ({
+      self: { nodeId: options.nodeId ?? 0, shardCount, version: packageJson.version, rpcAddress: rpc?.advertised ?? null },
+      peers: summarizePeers(await supervisor.rpcPeers()),
+    }),
   };
   const adminApp = createAdminApp(backend);
   const webConsole = mountConsole(adminApp, backend, options.kafkaAddr, packageJson.version);
@@ -94,14 +100,17 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
   log.info("starting", { version: packageJson.version, dataDir, shards: shardCount, cores: coreCount, io: io.backend, admin: `${admin.hostname}:${admin.port}` });
 
   await supervisor.start(
-    { kafkaAddr: options.kafkaAddr, advertised: advertisedAddress(options), clusterId: clusterId(dataDir), dataDir, props, logFormat: options.logFormat, io: io.backend },
+    {
+      kafkaAddr: options.kafkaAddr, advertised: advertisedAddress(options), clusterId: clusterId(dataDir), dataDir, props, logFormat: options.logFormat, io: io.backend,
+      nodeId: options.nodeId ?? 0, rpc, softwareVersion: packageJson.version,
+    },
     controller,
     controllerService,
     coreCount,
     // Relative to this entry point both in the sources and inside the compiled executable.
     new URL("./shard/worker.ts", import.meta.url),
   );
-  log.info("ready", { kafka: `${options.kafkaAddr.host}:${options.kafkaAddr.port}`, shards: shardCount });
+  log.info("ready", { kafka: `${options.kafkaAddr.host}:${options.kafkaAddr.port}`, shards: shardCount, ...(rpc && { rpc: `${rpc.listen.host}:${rpc.listen.port}`, nodeId: options.nodeId ?? 0 }) });
   if (options.dev) process.stderr.write(devBanner(options.kafkaAddr, { host: admin.hostname ?? options.adminAddr.host, port: admin.port ?? options.adminAddr.port }));
 
   let stopping = false;
@@ -122,9 +131,24 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
 
 /** Clients are told to connect where we listen (unless told otherwise); a wildcard listener advertises the host name. */
 function advertisedAddress(options: StartOptions) {
-  if (options.advertiseKafkaAddr) return options.advertiseKafkaAddr;
-  const wildcard = options.kafkaAddr.host === "0.0.0.0" || options.kafkaAddr.host === "::";
-  return { host: wildcard ? hostname() : options.kafkaAddr.host, port: options.kafkaAddr.port };
+  return options.advertiseKafkaAddr ?? unwildcard(options.kafkaAddr);
+}
+
+function unwildcard(address: HostPort): HostPort {
+  const wildcard = address.host === "0.0.0.0" || address.host === "::";
+  return { host: wildcard ? hostname() : address.host, port: address.port };
+}
+
+/** The internal RPC settings, or null (no listener) for a node started without --rpc-addr and --seeds. */
+function nodeRpc(options: StartOptions, log: ReturnType<typeof logger>) {
+  const rpc = rpcSettings(options);
+  if (rpc === null) return null;
+  if (rpc.seeds.length > 0) {
+    log.warn("joining a cluster through seeds is not supported yet: this node connects to its seeds and exchanges hellos (node id, cluster id) but shares no metadata and replicates no partitions", {
+      seeds: rpc.seeds.map((s) => `${s.host}:${s.port}`).join(","),
+    });
+  }
+  return { listen: rpc.listen, advertised: rpc.advertised ?? unwildcard(rpc.listen), seeds: rpc.seeds };
 }
 
 /** A cluster id made once per data dir and kept. */

@@ -12,6 +12,7 @@ function backend(overrides: Partial<AdminBackend> = {}): AdminBackend {
     partition: async (topic, p) => (topic === "t" && p === 1 ? partition : null),
     movePartition: async (topic, p, shard) => (shard === 9 ? { ok: false, error: "shard must be 0..1, got 9" } : { ok: true, move: { topic, partition: p, from: 0, to: shard } }),
     rebalanceCores: async () => [{ topic: "t", partition: 1, from: 0, to: 1 }],
+    brokers: async () => ({ self: { nodeId: 0, shardCount: 2, version: "test", rpcAddress: null }, peers: [] }),
     ...overrides,
   };
 }
@@ -91,4 +92,11 @@ test("a body over the limit is refused by its size before it is parsed", async (
   const streamed = await app.request(new Request("http://admin/v1/partitions/kafka/t/1/shard", { method: "POST", headers: { "content-type": "application/json" }, body: stream, duplex: "half" } as RequestInit));
   expect(streamed.status).toBe(413);
   expect(sent).toBeLessThan(1024 * 1024);
+});
+
+test("GET /v1/brokers lists this node first, as Redpanda names its fields", async () => {
+  const response = await createAdminApp(backend()).request("/v1/brokers");
+  expect(await response.json()).toEqual([
+    { node_id: 0, num_cores: 2, version: "test", is_alive: true, membership_status: "active", internal_rpc_address: null, internal_rpc_port: null },
+  ]);
 });

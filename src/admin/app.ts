@@ -5,6 +5,7 @@ import type { MoveOutcome } from "../cluster/controller.ts";
 import type { PartitionMove } from "../cluster/balance.ts";
 import type { PartitionDetails } from "../shard/control.ts";
 import type { ShardStatsSnapshot } from "../shard/stats.ts";
+import type { PeerSummary } from "../rpc/peers.ts";
 import { renderMetrics } from "./prometheus.ts";
 
 export interface AdminBackend {
@@ -15,6 +16,16 @@ export interface AdminBackend {
   partition(topic: string, partition: number): Promise<PartitionDetails | null>;
   movePartition(topic: string, partition: number, shard: number): Promise<MoveOutcome>;
   rebalanceCores(): Promise<PartitionMove[]>;
+  /** This node, and the peers it knows (its seeds) as its shards' RPC links see them. */
+  brokers(): Promise<{ self: NodeSummary; peers: PeerSummary[] }>;
+}
+
+export interface NodeSummary {
+  nodeId: number;
+  shardCount: number;
+  version: string;
+  /** Where peers reach this node's RPC; null: no RPC listener. */
+  rpcAddress: { host: string; port: number } | null;
 }
 
 /** Largest admin request body: every body the API takes is a few bytes of JSON. */
@@ -47,6 +58,11 @@ export function createAdminApp(backend: AdminBackend): Hono {
     const outcome = await backend.movePartition(c.req.param("topic"), partition, target);
     if (!outcome.ok) return c.json({ message: outcome.error, code: 400 }, 400);
     return c.json({ moved: outcome.move !== null, ...outcome.move });
+  });
+
+  app.get("/v1/brokers", async (c) => {
+    const { self, peers } = await backend.brokers();
+    return c.json([describeSelf(self), ...peers.map(describePeer)]);
   });
 
   app.post("/v1/partitions/rebalance_cores", async (c) => c.json({ moves: await backend.rebalanceCores() }));
@@ -112,5 +128,25 @@ function describePartition(p: PartitionDetails) {
     high_watermark: p.highWatermark,
     log_start_offset: p.logStartOffset,
     size_bytes: p.sizeBytes,
+  };
+}
+
+/** Redpanda's broker fields, plus skua's per-shard RPC links for peers. */
+function describeSelf(self: NodeSummary) {
+  return {
+    node_id: self.nodeId, num_cores: self.shardCount, version: self.version, is_alive: true, membership_status: "active",
+    internal_rpc_address: self.rpcAddress?.host ?? null, internal_rpc_port: self.rpcAddress?.port ?? null,
+  };
+}
+
+function describePeer(peer: PeerSummary) {
+  const colon = peer.address.lastIndexOf(":");
+  return {
+    node_id: peer.nodeId, num_cores: peer.shardCount, is_alive: peer.alive, cluster_id_refused: peer.refused,
+    internal_rpc_address: peer.address.slice(0, colon), internal_rpc_port: Number(peer.address.slice(colon + 1)),
+    rpc_links: peer.links.map((l) => ({
+      shard: l.shard, state: l.state, connects: l.connects, disconnects: l.disconnects, consecutive_failures: l.consecutiveFailures,
+      last_error: l.lastError, pings_ok: l.pingsOk, last_ping_rtt_ms: l.lastPingRttMs, inflight: l.inflight,
+    })),
   };
 }

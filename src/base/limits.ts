@@ -19,6 +19,14 @@ export const limits = {
   recentBatchCacheBytesMax: 64 * 1024 * 1024,
   /** Cross-shard calls waiting for an answer, per peer. */
   crossShardPendingMax: 4096,
+  /** Largest internal RPC frame between nodes; a bigger one closes that connection (a Raft append carries at most a request's batches). */
+  rpcFrameBytesMax: 128 * 1024 * 1024,
+  /** RPC requests one shard has in flight to one peer node; past it, callers wait (backpressure). */
+  rpcInflightPerPeerMax: 1024,
+  /** RPC requests one inbound connection may have being served; past it the connection stops reading. */
+  rpcInflightPerConnectionMax: 1024,
+  /** Seed servers a node may be given. */
+  seedServersMax: 64,
   /** Longest a fetch may wait for data. */
   fetchWaitMsMax: 60_000,
   /** Incremental fetch sessions the broker keeps, split evenly over the shards (Kafka's max.incremental.fetch.session.cache.slots). */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parseArgs, UsageError } from "./args.ts";
+import { applyNodeConfig, parseArgs, rpcSettings, UsageError, type StartOptions } from "./args.ts";
 
 describe("parseArgs", () => {
   test("start with no flags uses the documented defaults", () => {
@@ -17,8 +17,19 @@ describe("parseArgs", () => {
         sets: [],
         logFormat: "text",
         dev: false,
+        nodeId: null,
+        rpcAddr: null,
+        advertiseRpcAddr: null,
+        seeds: null,
       },
     });
+  });
+
+  test("--dev turns on first-run mode and keeps the other defaults", () => {
+    const command = parseArgs(["start", "--dev"]);
+    if (command.kind !== "start") throw new Error("expected start");
+    expect(command.options.dev).toBe(true);
+    expect(command.options.sets).toEqual([]);
   });
 
   test("flags take values separately or after =, and --set repeats", () => {
@@ -41,6 +52,13 @@ describe("parseArgs", () => {
     [["start", "--data-dir"], "--data-dir"],
     [["start", "--set", "novalue"], "--set"],
     [["stop"], "stop"],
+    [["start", "--node-id", "-1"], "--node-id"],
+    [["start", "--node-id", "2147483648"], "--node-id"],
+    [["start", "--rpc-addr", "h:99999"], "--rpc-addr"],
+    [["start", "--advertise-rpc-addr", "h:"], "--advertise-rpc-addr"],
+    [["start", "--seeds", ","], "--seeds"],
+    [["start", "--seeds", "a:1,b:x"], "--seeds"],
+    [["start", "--seeds", Array.from({ length: 65 }, (_, i) => `h${i}:1`).join(",")], "--seeds"],
   ])("%p is a usage error naming %p", (argv, named) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(named);
@@ -50,5 +68,28 @@ describe("parseArgs", () => {
     expect(parseArgs(["--help"]).kind).toBe("help");
     expect(parseArgs([]).kind).toBe("help");
     expect(parseArgs(["--version"]).kind).toBe("version");
+  });
+
+  test("node flags: id, RPC address with the default port 33145, advertised address, seeds", () => {
+    const command = parseArgs(["start", "--node-id", "3", "--rpc-addr", "127.0.0.1:4000", "--advertise-rpc-addr", "node3", "--seeds", "a:1, b"]);
+    expect(command).toMatchObject({
+      options: { nodeId: 3, rpcAddr: { host: "127.0.0.1", port: 4000 }, advertiseRpcAddr: { host: "node3", port: 33145 }, seeds: [{ host: "a", port: 1 }, { host: "b", port: 33145 }] },
+    });
+  });
+
+  test("no RPC listener unless an RPC address or seeds are given", () => {
+    const options = (argv: string[]) => (parseArgs(["start", ...argv]) as { options: StartOptions }).options;
+    expect(rpcSettings(options([]))).toBeNull();
+    expect(rpcSettings(options(["--node-id", "1"]))).toBeNull();
+    expect(rpcSettings(options(["--seeds", "h:5"]))).toEqual({ listen: { host: "127.0.0.1", port: 33145 }, advertised: null, seeds: [{ host: "h", port: 5 }] });
+    expect(rpcSettings(options(["--rpc-addr", "0.0.0.0"]))).toEqual({ listen: { host: "0.0.0.0", port: 33145 }, advertised: null, seeds: [] });
+  });
+
+  test("the config file's node settings fill what the flags left unset; other lines stay properties", () => {
+    const { options } = parseArgs(["start", "--node-id", "7"]) as { options: StartOptions };
+    const rest = applyNodeConfig(options, "node_id: 1\nrpc_server: 10.0.0.1:5000 # here\nseed_servers: \"x:1,y:2\"\nauto_create_topics_enabled: true\n");
+    expect(options).toMatchObject({ nodeId: 7, rpcAddr: { host: "10.0.0.1", port: 5000 }, seeds: [{ host: "x", port: 1 }, { host: "y", port: 2 }] });
+    expect(rest.split("\n")).toEqual(["", "", "", "auto_create_topics_enabled: true", ""]);
+    expect(() => applyNodeConfig(options, "\nadvertised_rpc_api: h:0x")).toThrow(/config file line 2: advertised_rpc_api/);
   });
 });

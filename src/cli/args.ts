@@ -24,7 +24,19 @@ export interface StartOptions {
   logFormat: LogFormat;
   /** First-run mode: topics auto-created (unless set otherwise) and a banner with addresses and example commands. */
   dev: boolean;
+  /** This node's id (Redpanda's node_id); null: not given (0 until membership assigns ids). */
+  nodeId: number | null;
+  /** Where the internal RPC listens (rpc_server); null: not given. */
+  rpcAddr: HostPort | null;
+  /** Where peers are told to reach this node's RPC (advertised_rpc_api); null: the RPC address. */
+  advertiseRpcAddr: HostPort | null;
+  /** Nodes to connect to at start (seed_servers); null: not given. */
+  seeds: HostPort[] | null;
 }
+
+/** Redpanda's default internal RPC port. */
+export const DEFAULT_RPC_PORT = 33145;
+const NODE_ID_MAX = 0x7fffffff;
 
 export type Command = { kind: "help" } | { kind: "version" } | { kind: "start"; options: StartOptions };
 
@@ -59,6 +71,13 @@ Options for start:
   --log-format text|json  log line format on stderr (default text)
   --dev                   first run: auto-create topics (unless set otherwise), print the addresses,
                           the console URL and example commands; durability as usual (fsync)
+  --node-id N             this node's id, 0 to 2147483647 (default 0)
+  --rpc-addr HOST[:PORT]  internal RPC listener between nodes (port default 33145); without it
+                          and without --seeds no RPC listener runs (a node of one, as before)
+  --advertise-rpc-addr HOST[:PORT]
+                          RPC address peers are told (default: the RPC address)
+  --seeds HOST[:PORT],... nodes to connect to at start; joining a cluster through them is not
+                          supported yet (the node connects and exchanges hellos only)
 `;
 
 export function parseArgs(argv: string[]): Command {
@@ -80,6 +99,10 @@ function parseStartOptions(args: string[]): StartOptions {
     sets: [],
     logFormat: "text",
     dev: false,
+    nodeId: null,
+    rpcAddr: null,
+    advertiseRpcAddr: null,
+    seeds: null,
   };
   for (let i = 0; i < args.length; i++) {
     const [flag, inlineValue] = splitFlag(args[i]);
@@ -106,6 +129,10 @@ function applyFlag(options: StartOptions, flag: string, value: () => string): vo
     case "--config": options.configFile = nonEmpty(flag, value()); return;
     case "--log-format": options.logFormat = oneOf(flag, value(), ["text", "json"] as const); return;
     case "--set": options.sets.push(parseSet(value())); return;
+    case "--node-id": options.nodeId = parseNodeId(flag, value()); return;
+    case "--rpc-addr": options.rpcAddr = parseRpcAddress(flag, value()); return;
+    case "--advertise-rpc-addr": options.advertiseRpcAddr = parseRpcAddress(flag, value()); return;
+    case "--seeds": options.seeds = parseSeeds(flag, value()); return;
     default: throw new UsageError(`unknown option '${flag}' (try 'skua --help')`);
   }
 }
@@ -144,4 +171,73 @@ function parseSet(v: string): [string, string] {
   const eq = v.indexOf("=");
   if (eq <= 0) throw new UsageError(`--set must be NAME=VALUE, got '${v}'`);
   return [v.slice(0, eq), v.slice(eq + 1)];
+}
+
+function parseNodeId(flag: string, v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > NODE_ID_MAX) throw new UsageError(`${flag} must be an integer from 0 to ${NODE_ID_MAX}, got '${v}'`);
+  return n;
+}
+
+/** HOST:PORT, or HOST alone for the default RPC port. */
+function parseRpcAddress(flag: string, v: string): HostPort {
+  if (/^[^:\[\]]+$/.test(v)) return { host: v, port: DEFAULT_RPC_PORT };
+  return parseHostPort(flag, v);
+}
+
+function parseSeeds(flag: string, v: string): HostPort[] {
+  const seeds = v.split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => parseRpcAddress(flag, s));
+  if (seeds.length === 0) throw new UsageError(`${flag} must list at least one HOST[:PORT]`);
+  if (seeds.length > limits.seedServersMax) throw new UsageError(`${flag} may list at most ${limits.seedServersMax} nodes, got ${seeds.length}`);
+  return seeds;
+}
+
+/** The node settings a config file may hold (Redpanda's node config names), flat as `name: value` lines. */
+const NODE_CONFIG_KEYS = {
+  node_id: "--node-id",
+  rpc_server: "--rpc-addr",
+  advertised_rpc_api: "--advertise-rpc-addr",
+  seed_servers: "--seeds",
+} as const;
+
+/**
+ * Takes the node settings out of a config file's text: they fill what the command line left
+ * unset (flags win). Returns the remaining lines, which are cluster properties. A bad value is a
+ * UsageError naming the setting and its line.
+ */
+export function applyNodeConfig(options: StartOptions, text: string): string {
+  const rest: string[] = [];
+  for (const [index, line] of text.split("\n").entries()) {
+    const match = /^\s*([A-Za-z0-9_.]+)\s*[:=]\s*(.*?)\s*(#.*)?$/.exec(line);
+    const key = match?.[1] as keyof typeof NODE_CONFIG_KEYS | undefined;
+    if (!match || key === undefined || !(key in NODE_CONFIG_KEYS)) {
+      rest.push(line);
+      continue;
+    }
+    const value = match[2].replace(/^["']|["']$/g, "");
+    const where = `config file line ${index + 1}: ${key}`;
+    if (key === "node_id") options.nodeId ??= parseNodeId(where, value);
+    if (key === "rpc_server") options.rpcAddr ??= parseRpcAddress(where, value);
+    if (key === "advertised_rpc_api") options.advertiseRpcAddr ??= parseRpcAddress(where, value);
+    if (key === "seed_servers") options.seeds ??= parseSeeds(where, value);
+    rest.push(""); // keeps line numbers of later errors right
+  }
+  return rest.join("\n");
+}
+
+export interface RpcSettings {
+  listen: HostPort;
+  /** null: the listen address (a wildcard one is replaced by the host name where it is used). */
+  advertised: HostPort | null;
+  seeds: HostPort[];
+}
+
+/** The RPC listener runs only when asked for (an RPC address or seeds), so a node of one is as before. */
+export function rpcSettings(options: StartOptions): RpcSettings | null {
+  if (options.rpcAddr === null && options.seeds === null && options.advertiseRpcAddr === null) return null;
+  return {
+    listen: options.rpcAddr ?? { host: "127.0.0.1", port: DEFAULT_RPC_PORT },
+    advertised: options.advertiseRpcAddr,
+    seeds: options.seeds ?? [],
+  };
 }

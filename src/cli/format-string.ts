@@ -18,7 +18,7 @@ export type Token =
   | { kind: "verb"; verb: string; encoding: Encoding }
   | { kind: "headers"; inner: Token[] };
 
-const RENDER_VERBS = new Set("tTkKvVHpoedxya]".split(""));
+const RENDER_VERBS = new Set("tTkKvVhHpoedxya]".split(""));
 
 export function parseFormat(format: string, verbs: Set<string> = RENDER_VERBS): Token[] {
   const tokens: Token[] = [];

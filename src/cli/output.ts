@@ -16,7 +16,7 @@ export function makeOutput(format: Format, write: (s: string) => void = (s) => v
     format,
     emit(data, text) {
       if (format === "json") write(`${JSON.stringify(data)}\n`);
-      else if (format === "yaml") write(`${Bun.YAML.stringify(data, null, 2)}\n`);
+      else if (format === "yaml") write(`${toYaml(data)}\n`);
       else text();
     },
     line: (text) => write(`${text}\n`),
@@ -38,4 +38,9 @@ export function renderTable(headers: string[] | null, rows: Array<Array<string |
 
 function cell(v: string | number | boolean | null): string {
   return v === null ? "-" : String(v);
+}
+
+/** YAML of `data`. Through JSON first: Bun's YAML writer prints a zero computed in floating point as "+0". */
+export function toYaml(data: unknown): string {
+  return Bun.YAML.stringify(JSON.parse(JSON.stringify(data)), null, 2);
 }

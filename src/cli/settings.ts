@@ -27,9 +27,9 @@ const DEFAULT_BROKERS = "127.0.0.1:9092";
 const DEFAULT_ADMIN = "127.0.0.1:9644";
 
 export function resolveSettings(input: SettingsInput, env: Record<string, string | undefined> = process.env): Settings {
-  const profile = loadProfile(input.profile ?? env.SKUA_PROFILE ?? null, env);
-  const brokers = input.brokers ?? env.SKUA_BROKERS ?? profile.brokers ?? DEFAULT_BROKERS;
-  const admin = input.adminUrl ?? env.SKUA_ADMIN_URL ?? profile.admin ?? DEFAULT_ADMIN;
+  const profile = loadProfile(input.profile ?? (env.SKUA_PROFILE || null), env);
+  const brokers = input.brokers ?? (env.SKUA_BROKERS || null) ?? profile.brokers ?? DEFAULT_BROKERS;
+  const admin = input.adminUrl ?? (env.SKUA_ADMIN_URL || null) ?? profile.admin ?? DEFAULT_ADMIN;
   const format = input.format ?? "text";
   if (format !== "text" && format !== "json" && format !== "yaml") throw new UsageError(`--format must be one of text, json, yaml, got '${format}'`);
   return { brokers: parseBrokers(brokers), adminUrl: adminUrl(admin), format };

@@ -42,7 +42,8 @@ export class AdminHttp {
     try {
       return await fetch(url, {
         method,
-        headers: body === undefined ? {} : { "content-type": "application/json" },
+        // The admin API takes changes only as JSON (a web page cannot send those cross-site), body or not.
+        headers: method === "GET" ? {} : { "content-type": "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS),
       });

@@ -30,8 +30,9 @@ export interface HostPort {
 }
 
 export class KafkaClient {
-  private bootstrap: Connection | null = null;
-  private readonly byNode = new Map<number, Connection>();
+  private bootstrap: Promise<Connection> | null = null;
+  /** Promises, so concurrent callers share one connection per node. */
+  private readonly byNode = new Map<number, Promise<Connection>>();
   private nodes = new Map<number, HostPort>();
 
   constructor(
@@ -49,15 +50,21 @@ export class KafkaClient {
     return (await this.node(nodeId)).request<T>(ApiKey[api], Version[api], body, timeoutMs);
   }
 
-  async node(nodeId: number): Promise<Connection> {
-    const open = this.byNode.get(nodeId);
-    if (open !== undefined) return open;
+  node(nodeId: number): Promise<Connection> {
+    let open = this.byNode.get(nodeId);
+    if (open === undefined) {
+      open = this.connect(nodeId);
+      this.byNode.set(nodeId, open);
+      open.catch(() => this.byNode.delete(nodeId));
+    }
+    return open;
+  }
+
+  private async connect(nodeId: number): Promise<Connection> {
     if (!this.nodes.has(nodeId)) await this.metadata([]);
     const address = this.nodes.get(nodeId);
     if (address === undefined) throw new TransportError(`broker ${nodeId} is not in the cluster's metadata`);
-    const connection = await Connection.open(address.host, address.port, this.clientId);
-    this.byNode.set(nodeId, connection);
-    return connection;
+    return Connection.open(address.host, address.port, this.clientId);
   }
 
   /** Metadata for `topics` (null: every topic); remembers the brokers' addresses. */
@@ -90,18 +97,24 @@ export class KafkaClient {
   }
 
   close(): void {
-    this.bootstrap?.close();
-    for (const connection of this.byNode.values()) connection.close();
+    this.bootstrap?.then((c) => c.close(), () => {});
+    for (const connection of this.byNode.values()) connection.then((c) => c.close(), () => {});
     this.byNode.clear();
   }
 
-  private async any(): Promise<Connection> {
-    if (this.bootstrap !== null) return this.bootstrap;
+  private any(): Promise<Connection> {
+    if (this.bootstrap === null) {
+      this.bootstrap = this.firstSeed();
+      this.bootstrap.catch(() => (this.bootstrap = null));
+    }
+    return this.bootstrap;
+  }
+
+  private async firstSeed(): Promise<Connection> {
     const problems: string[] = [];
     for (const seed of this.seeds) {
       try {
-        this.bootstrap = await Connection.open(seed.host, seed.port, this.clientId);
-        return this.bootstrap;
+        return await Connection.open(seed.host, seed.port, this.clientId);
       } catch (error) {
         problems.push((error as Error).message);
       }

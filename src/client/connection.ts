@@ -16,7 +16,8 @@ const RESPONSE_BYTES_MAX = 128 * 1024 * 1024;
 const CONNECT_TIMEOUT_MS = 10_000;
 export const REQUEST_TIMEOUT_MS = 30_000;
 
-interface Pending {
+/** A request waiting for its response. */
+export interface PendingRequest {
   apiKey: number;
   apiVersion: number;
   resolve: (body: any) => void;
@@ -26,9 +27,9 @@ interface Pending {
 
 export class Connection {
   private socket: Socket<undefined> | null = null;
-  private inbox = new Uint8Array(0);
+  private readonly frames = new FrameSplitter();
   private outbox: Uint8Array[] = [];
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new Map<number, PendingRequest>();
   private nextCorrelationId = 1;
   private closedError: Error | null = null;
   private drained: Array<() => void> = [];
@@ -84,7 +85,9 @@ export class Connection {
   }
 
   close(): void {
+    // end() sends what is queued and a FIN; unref() so a broker slow to close its side cannot keep the process alive.
     this.socket?.end();
+    this.socket?.unref();
     this.fail(new TransportError(`connection to ${this.address} closed by the client`));
   }
 
@@ -112,35 +115,25 @@ export class Connection {
   }
 
   private onData(chunk: Uint8Array): void {
-    const merged = new Uint8Array(this.inbox.length + chunk.length);
-    merged.set(this.inbox);
-    merged.set(chunk, this.inbox.length);
-    let at = 0;
-    while (merged.length - at >= 4) {
-      const size = new DataView(merged.buffer, merged.byteOffset + at, 4).getInt32(0);
-      if (size < 4 || size > RESPONSE_BYTES_MAX) {
-        this.fail(new TransportError(`bad response frame size ${size} from ${this.address}`));
-        this.socket?.end();
-        return;
-      }
-      if (merged.length - at - 4 < size) break;
-      this.onFrame(merged.subarray(at + 4, at + 4 + size));
-      at += 4 + size;
+    let frames: Uint8Array[];
+    try {
+      frames = this.frames.push(chunk);
+    } catch (error) {
+      this.fail(new TransportError(`${(error as Error).message} from ${this.address}`));
+      this.socket?.end();
+      return;
     }
-    this.inbox = merged.slice(at);
+    for (const frame of frames) this.onFrame(frame);
   }
 
   private onFrame(frame: Uint8Array): void {
-    const reader = new Reader(frame);
-    const correlationId = reader.int32();
+    const correlationId = responseCorrelationId(frame);
     const pending = this.pending.get(correlationId);
     if (pending === undefined) return; // its request timed out
     this.pending.delete(correlationId);
     clearTimeout(pending.timer);
     try {
-      // Response header v1 (flexible versions, but never ApiVersions) carries a tagged-field section.
-      if (pending.apiKey !== API_VERSIONS_KEY && isFlexible(pending.apiKey, pending.apiVersion)) skipTaggedFields(reader);
-      pending.resolve(decode(apis[pending.apiKey]!.response, pending.apiVersion, reader));
+      pending.resolve(decodeResponseBody(pending.apiKey, pending.apiVersion, frame));
     } catch (error) {
       pending.reject(new TransportError(`undecodable ${apis[pending.apiKey]!.name} response from ${this.address}: ${(error as Error).message}`));
     }
@@ -158,10 +151,43 @@ export class Connection {
   }
 }
 
-function skipTaggedFields(reader: Reader): void {
-  const count = reader.uvarint();
-  for (let i = 0; i < count; i++) {
-    reader.uvarint();
-    reader.skip(reader.uvarint());
+/** Cuts a byte stream into response frames (the bytes after each int32 size). */
+export class FrameSplitter {
+  private inbox = new Uint8Array(0);
+
+  /** The whole frames now available; throws on a size no broker sends (the stream is broken). */
+  push(chunk: Uint8Array): Uint8Array[] {
+    const merged = new Uint8Array(this.inbox.length + chunk.length);
+    merged.set(this.inbox);
+    merged.set(chunk, this.inbox.length);
+    const frames: Uint8Array[] = [];
+    let at = 0;
+    while (merged.length - at >= 4) {
+      const size = new DataView(merged.buffer, merged.byteOffset + at, 4).getInt32(0);
+      if (size < 4 || size > RESPONSE_BYTES_MAX) throw new TransportError(`bad response frame size ${size}`);
+      if (merged.length - at - 4 < size) break;
+      frames.push(merged.slice(at + 4, at + 4 + size));
+      at += 4 + size;
+    }
+    this.inbox = merged.slice(at);
+    return frames;
   }
+}
+
+export function responseCorrelationId(frame: Uint8Array): number {
+  return new Reader(frame).int32();
+}
+
+/** The body of a response frame to `apiKey` v`apiVersion`, past its header. */
+export function decodeResponseBody(apiKey: number, apiVersion: number, frame: Uint8Array): any {
+  const reader = new Reader(frame, 4);
+  // Response header v1 (flexible versions, but never ApiVersions) carries a tagged-field section.
+  if (apiKey !== API_VERSIONS_KEY && isFlexible(apiKey, apiVersion)) {
+    const count = reader.uvarint();
+    for (let i = 0; i < count; i++) {
+      reader.uvarint();
+      reader.skip(reader.uvarint());
+    }
+  }
+  return decode(apis[apiKey]!.response, apiVersion, reader);
 }

@@ -18,7 +18,9 @@ export interface FetchRound {
 }
 
 export class Fetcher {
+  /** Next offset per partition, including partitions no longer read. */
   readonly positions: Map<number, number>;
+  private readonly done = new Set<number>();
 
   constructor(
     private readonly client: KafkaClient,
@@ -30,16 +32,21 @@ export class Fetcher {
 
   /** One round of Fetch over every partition still wanted; records in partition, then offset, order. */
   async poll(maxWaitMs: number): Promise<FetchRound> {
-    const byLeader = await partitionsByLeader(this.client, this.topic, [...this.positions.keys()]);
+    const byLeader = await partitionsByLeader(this.client, this.topic, this.active());
     const rounds = await Promise.all([...byLeader].map(([leader, partitions]) => this.fetchFrom(leader, partitions, maxWaitMs)));
     const highWatermarks = new Map<number, number>();
     for (const round of rounds) for (const [p, hw] of round.highWatermarks) highWatermarks.set(p, hw);
     return { records: rounds.flatMap((r) => r.records), highWatermarks };
   }
 
-  /** Stops reading `partition`. */
+  /** Stops reading `partition` (its position stays). */
   drop(partition: number): void {
-    this.positions.delete(partition);
+    this.done.add(partition);
+  }
+
+  /** The partitions still read. */
+  active(): number[] {
+    return [...this.positions.keys()].filter((p) => !this.done.has(p));
   }
 
   private async fetchFrom(leader: number, partitions: number[], maxWaitMs: number): Promise<FetchRound> {

@@ -1,21 +1,18 @@
 /**
  * Records in and out of magic-v2 batches, for the client: batches are built with
- * `storage/batch-builder.ts`; fetched batches are read here record by record (uncompressed
- * or gzip, the codecs this client knows; others are reported, not guessed at).
+ * `storage/batch-builder.ts` and compressed with `storage/compression.ts` (gzip, snappy, lz4,
+ * zstd); fetched batches are read here record by record, decompression bounded.
  */
-import { gunzipSync } from "node:zlib";
 import { buildBatch, type BuildRecord } from "../storage/batch-builder.ts";
+import { Codec, compress, decompress, DecompressionError, isCodec } from "../storage/compression.ts";
 import {
-  ATTR_COMPRESSION_MASK, ATTR_CONTROL, BATCH_HEADER_BYTES, attributes, baseOffset, baseTimestamp, batchSizeBytes,
-  magic, partitionLeaderEpoch, producerEpoch, producerId, recordsCount,
+  ATTR_COMPRESSION_MASK, ATTR_CONTROL, BATCH_HEADER_BYTES, Field, LOG_OVERHEAD_BYTES, attributes, baseOffset, baseTimestamp, batchSizeBytes,
+  computeCrc, magic, partitionLeaderEpoch, producerEpoch, producerId, recordsCount,
 } from "../storage/record-batch.ts";
 
-/** Compression codecs this client can write and read. */
-export const Compression = { none: 0, gzip: 1 } as const;
-export type CompressionName = keyof typeof Compression;
-/** Bound on one decompressed batch. */
-const DECOMPRESSED_BATCH_BYTES_MAX = 64 * 1024 * 1024;
-const CODEC_NAMES = ["none", "gzip", "snappy", "lz4", "zstd"];
+/** Compression codecs this client writes and reads: Kafka's, as the broker's storage/compression.ts implements them. */
+export const Compression = Codec;
+export type CompressionName = keyof typeof Codec;
 
 export interface Header {
   key: string;
@@ -41,10 +38,21 @@ export interface ProduceRecord {
   headers: Header[];
 }
 
-/** One batch of `records`, timestamped `nowMs`. */
+/** One batch of `records`, timestamped `nowMs`, its records compressed with `compression`. */
 export function encodeBatch(records: ProduceRecord[], compression: CompressionName, nowMs: number): Uint8Array {
   const build: BuildRecord[] = records.map((r) => ({ key: r.key, value: r.value, headers: r.headers }));
-  return buildBatch({ baseTimestamp: nowMs, records: build, compression: Compression[compression] });
+  const plain = buildBatch({ baseTimestamp: nowMs, records: build });
+  if (compression === "none") return plain;
+  // The header stays; the records after it are replaced by their compressed form, then length and CRC are redone.
+  const packed = compress(Codec[compression], plain.subarray(BATCH_HEADER_BYTES));
+  const batch = new Uint8Array(BATCH_HEADER_BYTES + packed.length);
+  batch.set(plain.subarray(0, BATCH_HEADER_BYTES));
+  batch.set(packed, BATCH_HEADER_BYTES);
+  const view = new DataView(batch.buffer);
+  view.setInt32(Field.batchLength, batch.length - LOG_OVERHEAD_BYTES);
+  view.setInt16(Field.attributes, (view.getInt16(Field.attributes) & ~ATTR_COMPRESSION_MASK) | Codec[compression]);
+  view.setUint32(Field.crc, computeCrc(batch));
+  return batch;
 }
 
 export class RecordDecodeError extends Error {
@@ -91,9 +99,13 @@ function decodeBatch(batch: Uint8Array, partition: number, out: ConsumedRecord[]
 }
 
 function inflate(codec: number, payload: Uint8Array, batchOffset: number): Uint8Array {
-  if (codec === Compression.none) return payload;
-  if (codec === Compression.gzip) return new Uint8Array(gunzipSync(payload, { maxOutputLength: DECOMPRESSED_BATCH_BYTES_MAX }));
-  throw new RecordDecodeError(`batch at offset ${batchOffset} is compressed with ${CODEC_NAMES[codec] ?? `codec ${codec}`}, which this client does not read yet`);
+  if (!isCodec(codec)) throw new RecordDecodeError(`batch at offset ${batchOffset} has unknown compression codec ${codec}`);
+  try {
+    return decompress(codec, payload);
+  } catch (error) {
+    if (error instanceof DecompressionError) throw new RecordDecodeError(`batch at offset ${batchOffset}: ${error.message}`);
+    throw error;
+  }
 }
 
 const utf8 = new TextDecoder();

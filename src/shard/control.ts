@@ -12,6 +12,8 @@ import type { MetadataSnapshot, MetadataUpdate } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
 import type { PartitionRef } from "../kafka/ops.ts";
 import type { ShardStatsSnapshot } from "./stats.ts";
+import type { RpcNodeSettings } from "../rpc/node.ts";
+import type { PeerLinkState } from "../rpc/outbound.ts";
 
 export interface PartitionDetails extends PartitionRef {
   shard: number;
@@ -38,6 +40,10 @@ export interface ShardInit {
   logFormat: LogFormat;
   /** Disk backend, chosen once by the main thread; each shard opens its own (one io_uring per shard). */
   io: IoBackend;
+  nodeId: number;
+  /** The internal RPC listener and seeds; null: none (a node of one). */
+  rpc: RpcNodeSettings | null;
+  softwareVersion: string;
 }
 
 type NoArguments = Record<string, never>;
@@ -52,6 +58,8 @@ export interface ShardControlCalls {
   partitions: { request: NoArguments; response: PartitionDetails[] };
   /** The old owner's half of a live move: stop serving the partition and close its log. */
   release: { request: PartitionRef; response: void };
+  /** This shard's link to each peer node (empty without RPC). */
+  rpcPeers: { request: NoArguments; response: PeerLinkState[] };
   /** Close everything cleanly; answered once done. */
   shutdown: { request: NoArguments; response: void };
 }

@@ -26,14 +26,20 @@ import type { PartitionDetails, ShardControlCalls, ShardInit } from "./control.t
 import { LocalPartitions } from "./local-partitions.ts";
 import type { OpName, OpRequest, OpResponse, Ops, PartitionRef } from "../kafka/ops.ts";
 import { ShardStats, type ShardStatsSnapshot } from "./stats.ts";
+import type { RpcHopCalls } from "../rpc/endpoint.ts";
+import { startShardRpc, type ShardRpc } from "../rpc/node.ts";
+
+/** What shards call on each other: the Kafka ops, and RPC requests handed to the shard that owns them. */
+type ShardOps = Ops & RpcHopCalls;
 
 export class Shard {
   /** Control calls from the main thread run one at a time, in the order they came. */
   private controlQueue: Promise<unknown> = Promise.resolve();
   private readonly table: MetadataTable;
-  private readonly channels: Array<Channel<Ops, Ops> | null>;
+  private readonly channels: Array<Channel<ShardOps, ShardOps> | null>;
   private readonly main: Channel<ControllerCalls, ShardControlCalls>;
   private readonly opServers: Servers<Ops>;
+  private rpc: ShardRpc | null = null;
   private readonly local: LocalPartitions;
   private readonly groups: GroupCoordinator;
   private readonly stats = new ShardStats();
@@ -79,7 +85,8 @@ export class Shard {
       onFsyncMs: (ms) => this.stats.fsyncLatency.record(ms),
     });
     this.opServers = { ...this.local.servers, ...this.groups.servers };
-    this.channels = init.peers.map((port, peer) => (port ? new Channel<Ops, Ops>(port, this.opServers, `shard ${peer}`) : null));
+    const channelServers: Servers<ShardOps> = { ...this.opServers, rpcDeliver: (request) => this.rpcHop(request) };
+    this.channels = init.peers.map((port, peer) => (port ? new Channel<ShardOps, ShardOps>(port, channelServers, `shard ${peer}`) : null));
     this.main = new Channel<ControllerCalls, ShardControlCalls>(init.main, this.controlServers(), "controller");
   }
 
@@ -90,6 +97,7 @@ export class Shard {
       stats: this.inOrder(async () => this.snapshotStats()),
       partitions: this.inOrder(async () => this.partitionDetails()),
       release: this.inOrder((ref) => this.release(ref)),
+      rpcPeers: async () => this.rpc?.endpoint.peers() ?? [],
       shutdown: this.inOrder(() => this.stop()),
     };
   }
@@ -125,6 +133,7 @@ export class Shard {
       stats: this.stats,
       log: this.log,
     });
+    this.startRpc();
     this.log.info("serving", { core: this.init.core, runningOn: currentCore(), partitions: this.local.owned().length });
   }
 
@@ -144,6 +153,7 @@ export class Shard {
 
   async stop(): Promise<void> {
     this.listener?.stop(true);
+    this.rpc?.stop();
     await this.groups.stop();
     await this.local.closeAll();
     closeDisk(this.disk);
@@ -179,7 +189,7 @@ export class Shard {
     return {
       shardId: init.shardId,
       shardCount: init.shardCount,
-      nodeId: 0,
+      nodeId: init.nodeId,
       clusterId: init.clusterId,
       advertised: init.advertised,
       props: init.props,
@@ -196,6 +206,31 @@ export class Shard {
         clock: systemClock,
       }),
     };
+  }
+
+  /** Listens for peer nodes on the shared RPC port and dials each seed; no Raft groups yet, so a group destination finds no owner. */
+  private startRpc(): void {
+    const { init } = this;
+    if (init.rpc === null) return;
+    this.rpc = startShardRpc({
+      identity: { nodeId: init.nodeId, clusterId: init.clusterId, shardId: init.shardId, shardCount: init.shardCount, softwareVersion: init.softwareVersion },
+      settings: init.rpc,
+      routing: {
+        shardId: init.shardId,
+        shardCount: init.shardCount,
+        groupOwner: () => null,
+        hop: (shard, request) => this.channels[shard]!.call("rpcDeliver", request),
+      },
+      clock: systemClock,
+      timers: systemTimers,
+      random: Math.random,
+      log: this.log,
+    });
+  }
+
+  private rpcHop(request: RpcHopCalls["rpcDeliver"]["request"]) {
+    if (this.rpc === null) throw new Error("RPC is not running on this shard");
+    return this.rpc.endpoint.hopServers.rpcDeliver(request);
   }
 
   private invoke<Op extends OpName>(shard: number, op: Op, request: OpRequest<Op>): Promise<OpResponse<Op>> {

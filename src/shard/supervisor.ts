@@ -12,6 +12,7 @@ import { Channel } from "./channel.ts";
 import type { PartitionDetails, ShardControlCalls, ShardFatal, ShardInit } from "./control.ts";
 import type { PartitionRef } from "../kafka/ops.ts";
 import type { ShardStatsSnapshot } from "./stats.ts";
+import type { PeerLinkState } from "../rpc/outbound.ts";
 
 const log = logger("supervisor");
 const STOP_TIMEOUT_MS = 60_000; // flushing thousands of partitions takes a while; systemd allows 90 s
@@ -59,6 +60,11 @@ export class Supervisor implements ShardControl {
 
   async partitionDetails(shards = this.shards.map((_, shard) => shard)): Promise<PartitionDetails[]> {
     return (await Promise.all(shards.map((shard) => this.shards[shard].call("partitions", {})))).flat();
+  }
+
+  /** Every shard's link to each peer node, indexed by shard. */
+  rpcPeers(): Promise<PeerLinkState[][]> {
+    return Promise.all(this.shards.map((shard) => shard.call("rpcPeers", {})));
   }
 
   /** The old owner's half of a live move: it stops serving the partition and closes its log. */

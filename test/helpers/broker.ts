@@ -5,7 +5,7 @@
  * and removes the data dir when the scope ends.
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
@@ -31,6 +31,8 @@ export interface BrokerOptions {
   dataParent?: string;
   /** Started under `ulimit -n N` (through bash, which then execs the broker: the pid stays the broker's). */
   openFilesLimit?: number;
+  /** Written to the data dir's `cluster_id` before the first start, so several nodes share one cluster id. */
+  clusterId?: string;
 }
 
 export interface Broker extends AsyncDisposable {
@@ -220,6 +222,7 @@ class BrokerProcess implements Broker {
 export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
   assertBinaryBuilt();
   const dataDir = await mkdtemp(join(options.dataParent ?? tmpdir(), "skua-e2e-"));
+  if (options.clusterId !== undefined) await writeFile(join(dataDir, "cluster_id"), `${options.clusterId}\n`);
   const broker = new BrokerProcess(dataDir, options);
   try {
     await broker.startFresh();

@@ -5,8 +5,8 @@
  * Also sends arbitrary bytes, for bad-input tests.
  */
 import type { Socket } from "bun";
-import { decode } from "../../src/protocol/codec.ts";
-import { encodeRequestFrame, isFlexible } from "../../src/protocol/frame.ts";
+import { decodeResponseBody, FrameSplitter, responseCorrelationId, type PendingRequest } from "../../src/client/connection.ts";
+import { encodeRequestFrame } from "../../src/protocol/frame.ts";
 import { apis } from "../../src/protocol/messages/index.ts";
 import {
   type FetchResponse,
@@ -14,27 +14,17 @@ import {
   type MetadataResponse,
   type ProduceResponse,
 } from "../../src/protocol/messages/index.ts";
-import { Reader } from "../../src/protocol/reader.ts";
 import { batchesEndOffset, decodeBatches, type FetchedRecord } from "./records.ts";
 
 export const ApiKey = { Produce: 0, Fetch: 1, ListOffsets: 2, Metadata: 3, ApiVersions: 18, CreateTopics: 19 } as const;
 
-const RESPONSE_BYTES_MAX = 64 * 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 15_000;
-
-interface Pending {
-  apiKey: number;
-  apiVersion: number;
-  resolve: (body: any) => void;
-  reject: (error: Error) => void;
-  timer: ReturnType<typeof setTimeout>;
-}
 
 export class WireClient {
   private socket: Socket<undefined> | null = null;
-  private inbox = new Uint8Array(0);
+  private readonly frames = new FrameSplitter();
   private outbox: Uint8Array[] = [];
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new Map<number, PendingRequest>();
   private nextCorrelationId = 1;
   /** Correlation ids of responses in the order they arrived. */
   readonly receivedCorrelationIds: number[] = [];
@@ -108,41 +98,26 @@ export class WireClient {
   }
 
   private onData(chunk: Uint8Array): void {
-    const merged = new Uint8Array(this.inbox.length + chunk.length);
-    merged.set(this.inbox);
-    merged.set(chunk, this.inbox.length);
-    let at = 0;
-    while (merged.length - at >= 4) {
-      const size = new DataView(merged.buffer, merged.byteOffset + at, 4).getInt32(0);
-      if (size < 4 || size > RESPONSE_BYTES_MAX) {
-        this.onClose(new Error(`bad response frame size ${size}`));
-        this.socket?.end();
-        return;
-      }
-      if (merged.length - at - 4 < size) break;
-      this.onFrame(merged.slice(at + 4, at + 4 + size));
-      at += 4 + size;
+    let frames: Uint8Array[];
+    try {
+      frames = this.frames.push(chunk);
+    } catch (error) {
+      this.onClose(error as Error);
+      this.socket?.end();
+      return;
     }
-    this.inbox = merged.slice(at);
+    for (const frame of frames) this.onFrame(frame);
   }
 
   private onFrame(frame: Uint8Array): void {
-    const reader = new Reader(frame);
-    const correlationId = reader.int32();
+    const correlationId = responseCorrelationId(frame);
     this.receivedCorrelationIds.push(correlationId);
     const pending = this.pending.get(correlationId);
     if (pending === undefined) return; // a response nobody waits for: the test sees it in receivedCorrelationIds
     this.pending.delete(correlationId);
     clearTimeout(pending.timer);
     try {
-      if (pending.apiKey !== ApiKey.ApiVersions && isFlexible(pending.apiKey, pending.apiVersion)) {
-        const tags = reader.uvarint();
-        for (let i = 0; i < tags; i++) {
-          reader.uvarint();
-          reader.skip(reader.uvarint());
-        }
-      }
-      pending.resolve(decode(apis[pending.apiKey].response, pending.apiVersion, reader));
+      pending.resolve(decodeResponseBody(pending.apiKey, pending.apiVersion, frame));
     } catch (error) {
       pending.reject(error as Error);
     }

@@ -8,6 +8,7 @@
 import { UsageError } from "../args.ts";
 import { flagInt, flagPartitions, flagString, recordFormat } from "../command.ts";
 import { Exit, type Command, type Context } from "../context.ts";
+import { toYaml } from "../output.ts";
 import { parseFormat, recordJson, renderRecord, type Token } from "../format-string.ts";
 import type { KafkaClient } from "../../client/client.ts";
 import { Fetcher } from "../../client/fetcher.ts";
@@ -70,7 +71,7 @@ class RecordPrinter {
     const json = recordJson(this.topic, record);
     const format = this.context.settings.format;
     if (format === "json") process.stdout.write(`${JSON.stringify(json)}\n`);
-    else if (format === "yaml") process.stdout.write(`---\n${Bun.YAML.stringify(json, null, 2)}\n`);
+    else if (format === "yaml") process.stdout.write(`---\n${toYaml(json)}\n`);
     else process.stdout.write(`${JSON.stringify(json, null, 2)}\n`); // rpk's default: one indented JSON object per record
   }
 }
@@ -178,9 +179,9 @@ class ConsumeSession {
 
   /** Polls and prints until done; `afterRound` commits (groups) and says whether to go on with this assignment. */
   private async fetchLoop(fetcher: Fetcher, afterRound: () => Promise<boolean>): Promise<void> {
-    if (this.stopAtEnd && this.endOffsets === null) this.endOffsets = await listOffsets(this.client, this.topic, [...fetcher.positions.keys()], LATEST);
+    if (this.stopAtEnd && this.endOffsets === null) this.endOffsets = await listOffsets(this.client, this.topic, fetcher.active(), LATEST);
     this.dropFinished(fetcher);
-    while (!this.done() && fetcher.positions.size > 0) {
+    while (!this.done() && fetcher.active().length > 0) {
       const before = new Map(fetcher.positions);
       const round = await fetcher.poll(POLL_WAIT_MS);
       const skipped = new Set<number>();
@@ -204,8 +205,8 @@ class ConsumeSession {
 
   private dropFinished(fetcher: Fetcher): void {
     if (this.endOffsets === null) return;
-    for (const [p, position] of fetcher.positions) {
-      if (position >= (this.endOffsets.get(p) ?? 0)) {
+    for (const p of fetcher.active()) {
+      if (fetcher.positions.get(p)! >= (this.endOffsets.get(p) ?? 0)) {
         this.endOffsets.delete(p);
         fetcher.drop(p);
       }

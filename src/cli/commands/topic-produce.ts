@@ -8,13 +8,12 @@ import { createReadStream, statSync } from "node:fs";
 import { UsageError } from "../args.ts";
 import { flagBool, flagInt, flagPairs, flagString, recordFormat } from "../command.ts";
 import { Exit, type Command, type Context } from "../context.ts";
-import { InputFormat } from "../format-string.ts";
+import { InputFormat, type ParsedInput } from "../format-string.ts";
 import { Progress } from "../progress.ts";
 import { Producer, type Produced } from "../../client/producer.ts";
 import { Compression, type CompressionName, type Header } from "../../client/records.ts";
 
 const utf8 = new TextEncoder();
-const OTHER_CODECS = ["snappy", "lz4", "zstd"];
 
 export const produce: Command = {
   path: ["topic", "produce"], summary: "Produce records from stdin (one per line by default).", args: "TOPIC", argsMin: 1, argsMax: 1,
@@ -24,11 +23,10 @@ export const produce: Command = {
     { long: "format", short: "f", value: "FORMAT", help: "how input is cut into records, e.g. '%k %v\\n' (default '%v\\n'; verbs %k %v %p); text, json or yaml pick the output format instead" },
     { long: "header", short: "H", value: "KEY:VALUE", repeatable: true, help: "header on every record" },
     { long: "acks", value: "-1|0|1", help: "-1 all (default), 1 leader, 0 none (no offsets reported)" },
-    { long: "compression", short: "z", value: "none|gzip", help: "batch compression (default none)" },
+    { long: "compression", short: "z", value: "none|gzip|snappy|lz4|zstd", help: "batch compression (default none)" },
     { long: "file", value: "FILE", help: "read records from FILE instead of stdin (shows a progress bar)" },
     { long: "progress", help: "show a progress bar on stderr and print a summary instead of every record" },
   ],
-  notes: "snappy, lz4 and zstd are not written by this client yet.\n",
   async run(context) {
     const topic = context.args[0]!;
     const settings = produceSettings(context);
@@ -46,6 +44,10 @@ export const produce: Command = {
     };
     const startMs = Date.now();
     for await (const chunk of cutRecords(file === null ? process.stdin : createReadStream(file), settings.input, (bytes) => (totals.bytes = bytes))) {
+      if (chunk === END_OF_CHUNK) {
+        report(await producer.flush()); // what was read so far goes out now, so lines typed at a terminal are sent as they come
+        continue;
+      }
       report(await producer.add({ key: chunk.key === null ? settings.key : utf8.encode(chunk.key), value: utf8.encode(chunk.value), headers: settings.headers }, chunk.partition));
       totals.records++;
       progress?.update(totals.bytes, totals.records);
@@ -69,8 +71,7 @@ interface ProduceSettings {
 function produceSettings(context: Context): ProduceSettings {
   const p = context.parsed;
   const compression = flagString(p, "compression") ?? "none";
-  if (OTHER_CODECS.includes(compression)) throw new UsageError(`--compression ${compression} is not supported by this client yet (none, gzip)`);
-  if (!(compression in Compression)) throw new UsageError(`--compression must be none or gzip, got '${compression}'`);
+  if (!(compression in Compression)) throw new UsageError(`--compression must be one of ${Object.keys(Compression).join(", ")}, got '${compression}'`);
   const key = flagString(p, "key");
   return {
     key: key === null ? null : utf8.encode(key),
@@ -82,8 +83,10 @@ function produceSettings(context: Context): ProduceSettings {
   };
 }
 
-/** Streams records out of `input` as the format cuts them; `onBytes` hears how many bytes were read so far. */
-async function* cutRecords(input: AsyncIterable<Uint8Array | string>, format: InputFormat, onBytes: (bytes: number) => void) {
+const END_OF_CHUNK = Symbol("end of chunk");
+
+/** Streams records out of `input` as the format cuts them, and END_OF_CHUNK after each chunk read; `onBytes` hears how many bytes were read so far. */
+async function* cutRecords(input: AsyncIterable<Uint8Array | string>, format: InputFormat, onBytes: (bytes: number) => void): AsyncGenerator<ParsedInput | typeof END_OF_CHUNK> {
   const decoder = new TextDecoder();
   let text = "";
   let bytes = 0;
@@ -97,6 +100,7 @@ async function* cutRecords(input: AsyncIterable<Uint8Array | string>, format: In
       at = next.end;
     }
     text = text.slice(at);
+    yield END_OF_CHUNK;
   }
   text += decoder.decode();
   let at = 0;

@@ -28,11 +28,9 @@ export function fill(el, ...children) {
 
 /** Calls the admin server; a non-2xx answer throws its message. */
 export async function api(method, path, body) {
-  const init = { method, headers: {} };
-  if (body !== undefined) {
-    init.headers["content-type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
+  // Changes are taken only as JSON, body or not (so other sites cannot send them).
+  const init = { method, headers: method === "GET" ? {} : { "content-type": "application/json" } };
+  if (body !== undefined) init.body = JSON.stringify(body);
   const response = await fetch(path, init);
   const data = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(data.message ?? `${method} ${path}: HTTP ${response.status}`);
