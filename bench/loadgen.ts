@@ -239,7 +239,8 @@ function printConfig(opts: Options, target: { host: string; port: number }, topi
 }
 
 function runLabel(opts: Options): string {
-  return `--smp ${opts.smp}${opts.io === null ? "" : ` --io ${opts.io}`}, ${formatBytes(opts.batchBytes)} batches`;
+  const load = opts.rateMBps === null ? "" : `, ${opts.rateMBps} MB/s offered`;
+  return `--smp ${opts.smp}${opts.io === null ? "" : ` --io ${opts.io}`}, ${formatBytes(opts.batchBytes)} batches, ${opts.seconds} s phases${load}`;
 }
 
 function printDiskRatio(stats: PhaseStats, disk: { directMBps: number; fdatasyncMBps: number }): void {

@@ -99,13 +99,14 @@ function ioP99Ratio(results: IoCompareResult[]): string {
 }
 
 function latencyCdf(r: LoadgenResult): string {
-  const points = r.phases.flatMap((p) => p.latencyMs.length);
-  const sampled = Math.max(...points) > 3 ? "" : " (p50, p99, p99.9 only)";
+  // A recorded table gives p50, p99 and p99.9 only; a --json run gives the whole CDF_RANKS grid.
+  const full = r.phases.every((p) => p.latencyMs.length > 3);
+  const ranks = r.phases.flatMap((p) => p.latencyMs.map(([rank]) => rank));
   return renderLineChart({
-    title: `Request latency CDF, ${r.label}${sampled}`,
+    title: `Request latency CDF, ${r.label}${full ? "" : " (p50, p99, p99.9 only)"}`,
     x: { label: "latency per request, send → response (ms, log scale)", scale: "log" },
-    y: { label: "fraction of requests at or below (nines scale)", scale: "nines", min: 0.5, max: 0.999 },
-    series: r.phases.map((p) => ({ name: p.name, points: p.latencyMs.filter(([rank]) => rank >= 0.5).map(([rank, ms]) => [ms, rank] as const) })),
+    y: { label: "fraction of requests at or below (nines scale)", scale: "nines", min: full ? 0 : 0.5, max: Math.max(...ranks) },
+    series: r.phases.map((p) => ({ name: p.name, points: p.latencyMs.map(([rank, ms]) => [ms, rank] as const) })),
   });
 }
 
@@ -116,9 +117,12 @@ function loadgenThroughput(results: LoadgenResult[]): string {
     categories: phases,
     xLabel: "phase",
     y: { label: "MB/s (10^6 bytes of record batches)" },
-    series: results.map((r) => ({ name: r.label, values: phases.map((n) => r.phases.find((p) => p.name === n)?.mbps ?? NaN) })),
+    series: results.map((r) => ({ name: `${dateOf(r)}${r.label}`, values: phases.map((n) => r.phases.find((p) => p.name === n)?.mbps ?? NaN) })),
   });
 }
+
+/** "YYYY-MM-DD: " from a result's source, so runs with the same flags tell apart. */
+const dateOf = (r: { source: string }) => (r.source.match(/\d{4}-\d{2}-\d{2}/)?.[0] ?? "undated") + ": ";
 
 function scalingChart(results: ScalingResult[], key: "acksAllMBps" | "acksOneMBps", acks: string): string {
   const shards = [...new Set(results.flatMap((r) => r.runs.map((x) => x.smp)))].sort((a, b) => a - b);

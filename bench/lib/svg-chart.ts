@@ -106,7 +106,7 @@ function makeScale(axis: Axis, values: number[], lengthPx: number): Scale {
   if (axis.ticks !== undefined) ticks = [...axis.ticks];
   const [tLo, tHi] = [transform(lo), transform(hi)];
   const toPx = (v: number) => ((transform(v) - tLo) / (tHi - tLo)) * lengthPx;
-  const label = (v: number) => (kind === "nines" ? `${formatNumber(v * 100)}%` : formatNumber(v));
+  const label = (v: number) => (kind === "nines" ? `${Number((v * 100).toPrecision(6))}%` : formatNumber(v));
   return { toPx, ticks: ticks.map((v) => ({ v, label: label(v) })) };
 }
 
