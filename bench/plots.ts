@@ -7,7 +7,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
-import type { BenchResult, IoCompareResult, LoadgenResult, ScalingResult } from "./lib/results.ts";
+import type { BenchResult, IoCompareResult, LoadgenResult, ScalingResult, TableResult } from "./lib/results.ts";
 import { renderBarChart, renderLineChart, type Series } from "./lib/svg-chart.ts";
 
 const BENCH_DIR = import.meta.dir;
@@ -18,7 +18,7 @@ type Named<T> = T & { file: string };
 export function loadResults(dir: string): Named<BenchResult>[] {
   return readdirSync(dir).filter((f) => f.endsWith(".json")).sort().map((f) => {
     const r = JSON.parse(readFileSync(join(dir, f), "utf8")) as BenchResult;
-    if (!["loadgen", "io-compare", "scaling"].includes(r.kind)) throw new Error(`${f}: unknown kind ${String(r.kind)}`);
+    if (!["loadgen", "io-compare", "scaling", "table"].includes(r.kind)) throw new Error(`${f}: unknown kind ${String(r.kind)}`);
     return { ...r, file: basename(f, ".json") };
   });
 }
@@ -45,6 +45,7 @@ export function renderCharts(results: Named<BenchResult>[]): Map<string, string>
     charts.set("scaling-acks-all.svg", scalingChart(scaling, "acksAllMBps", "acks=-1"));
     charts.set("scaling-acks-1.svg", scalingChart(scaling, "acksOneMBps", "acks=1"));
   }
+  for (const r of of("table")) charts.set(`${r.file}.svg`, tableChart(r));
   return charts;
 }
 
@@ -134,6 +135,16 @@ function scalingChart(results: ScalingResult[], key: "acksAllMBps" | "acksOneMBp
       const ratio = r.runs[r.runs.length - 1]![key] / r.runs[0]![key];
       return { name: `${r.label}: ${ratio.toFixed(2)}×`, points: r.runs.map((x) => [x.smp, x[key]] as const) };
     }),
+  });
+}
+
+function tableChart(r: TableResult): string {
+  return renderBarChart({
+    title: r.title,
+    categories: r.categories,
+    xLabel: r.xLabel,
+    y: { label: r.yLabel, scale: r.logY ? "log" : "linear" },
+    series: r.series.map((x) => ({ name: x.name, values: x.values.map((v) => v ?? NaN) })),
   });
 }
 

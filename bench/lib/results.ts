@@ -47,7 +47,22 @@ export interface ScalingResult {
   runs: { smp: number; acksAllMBps: number; acksOneMBps: number }[];
 }
 
-export type BenchResult = LoadgenResult | IoCompareResult | ScalingResult;
+/**
+ * A table of bench/README.md that no script writes as JSON yet (mitata runs and one-off
+ * comparisons), kept as categories × series for a grouped bar chart.
+ */
+export interface TableResult {
+  kind: "table";
+  source: string;
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  logY: boolean;
+  categories: string[];
+  series: { name: string; values: (number | null)[] }[];
+}
+
+export type BenchResult = LoadgenResult | IoCompareResult | ScalingResult | TableResult;
 
 /** Where `--json FILE` was given (and removes it from argv so the rest parse as before). */
 export function takeJsonFlag(argv: string[]): string | null {

@@ -46,6 +46,8 @@ const MARGIN = { left: 72, right: 24, top: 44, bottom: 64 };
 const PLOT_W = WIDTH - MARGIN.left - MARGIN.right;
 const PLOT_H = 280;
 const LEGEND_ROW_PX = 20;
+/** Narrower bars get no value on top (it would run into the next one); the <title> still has it. */
+const MIN_LABELLED_BAR_PX = 30;
 /** Colour-blind-safe (Okabe–Ito) palette, in series order. */
 const PALETTE = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#f0e442"];
 const FONT = 'font-family="sans-serif"';
@@ -246,7 +248,7 @@ export function renderBarChart(c: BarChart): string {
       const top = MARGIN.top + PLOT_H - yScale.toPx(v);
       const y0 = Math.min(base, MARGIN.top + PLOT_H);
       body.push(`<rect x="${px(x)}" y="${px(Math.min(top, y0))}" width="${px(barW - 2)}" height="${px(Math.abs(y0 - top))}" fill="${color}"><title>${escapeXml(`${s.name}, ${c.categories[i]}: ${formatNumber(v)}`)}</title></rect>`);
-      body.push(`<text x="${px(x + (barW - 2) / 2)}" y="${px(top - 4)}" text-anchor="middle" font-size="11">${formatNumber(v)}</text>`);
+      if (barW >= MIN_LABELLED_BAR_PX) body.push(`<text x="${px(x + (barW - 2) / 2)}" y="${px(top - 4)}" text-anchor="middle" font-size="11">${formatNumber(v)}</text>`);
     });
     body.push("</g>");
   });
