@@ -138,6 +138,11 @@ function logTicks(lo: number, hi: number): number[] {
   return out;
 }
 
+/** 16 px, smaller for a long title so it fits the width (bold sans-serif: ~0.62 em per character). */
+function titleFontPx(title: string): number {
+  return Math.max(11, Math.min(16, Math.floor((WIDTH - 24) / (title.length * 0.62))));
+}
+
 /** The whole picture: as tall as its legend needs. */
 function frame(title: string, body: string[], legendRows: number): string {
   const height = MARGIN.top + PLOT_H + MARGIN.bottom + legendRows * LEGEND_ROW_PX;
@@ -145,7 +150,7 @@ function frame(title: string, body: string[], legendRows: number): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" ${FONT} font-size="13">`,
     `<title>${escapeXml(title)}</title>`,
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${WIDTH / 2}" y="26" text-anchor="middle" font-size="16" font-weight="bold">${escapeXml(title)}</text>`,
+    `<text x="${WIDTH / 2}" y="26" text-anchor="middle" font-size="${titleFontPx(title)}" font-weight="bold">${escapeXml(title)}</text>`,
     ...body,
     "</svg>",
     "",
