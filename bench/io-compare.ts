@@ -5,16 +5,18 @@
  * rounds. Each round runs both backends back to back, uring first in odd rounds and posix
  * first in even ones, so drift of this shared machine hits both alike; the summary compares
  * the medians over rounds.
- *   bun run bench/io-compare.ts [--seconds 5] [--rounds 3] [--batches 16384,65536,262144,1044480] [--rate-mbps N] [--data-parent DIR]
+ *   bun run bench/io-compare.ts [--seconds 5] [--rounds 3] [--batches 16384,65536,262144,1044480] [--rate-mbps N] [--data-parent DIR] [--json FILE]
  * With --rate-mbps the producers offer a fixed load (open loop, bench/loadgen.ts) instead of
  * saturating the broker: then p99 shows what each I/O path adds, not queueing.
  * (1044480 = 1020 KiB: its batch is 1,046,453 B; 1 MiB of records plus batch overhead would exceed the default
  * kafka_batch_max_bytes of 1 MiB.) Prints markdown tables: every run, then the medians with
- * MB/s as a ratio of the fdatasync baseline and uring's p99 over posix's.
+ * MB/s as a ratio of the fdatasync baseline and uring's p99 over posix's. --json FILE also writes
+ * the fio baseline and the medians for bench/plots.ts.
  */
 import { dirname, join } from "node:path";
 import { tmpdir } from "node:os";
 import { parseArgs } from "node:util";
+import { runSource, writeResult, type IoCompareRow } from "./lib/results.ts";
 
 const REPO_DIR = join(dirname(import.meta.path), "..");
 const BACKENDS = ["uring", "posix"] as const;
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     batches: { type: "string", default: "16384,65536,262144,1044480" },
     "rate-mbps": { type: "string" },
     "data-parent": { type: "string" },
+    json: { type: "string" },
   },
 });
 const batchSizes = values.batches.split(",").map(Number);
@@ -72,6 +75,8 @@ const load = values["rate-mbps"] === undefined ? "closed loop (saturating)" : `o
 console.log(`\nMedians over ${rounds} rounds, ${load}:\n`);
 console.log("| batch | uring MB/s | posix MB/s | uring × fdatasync baseline | uring p99 | posix p99 | p99 uring ÷ posix | rounds uring p99 ≤ posix |");
 console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
+const medians: IoCompareRow[] = [];
+const rateMBps = values["rate-mbps"] === undefined ? null : Number(values["rate-mbps"]);
 for (const batchBytes of batchSizes) {
   const of = (io: string) => runs.filter((r) => r.batchBytes === batchBytes && r.io === io);
   const [u, p] = [of("uring"), of("posix")];
@@ -81,6 +86,14 @@ for (const batchBytes of batchSizes) {
   };
   const [uMBps, pMBps] = [median(u.map((r) => r.mbps)), median(p.map((r) => r.mbps))];
   const [uP99, pP99] = [median(u.map((r) => r.p99Ms)), median(p.map((r) => r.p99Ms))];
+  medians.push({ batchBytes, io: "uring", mbps: uMBps, p50Ms: median(u.map((r) => r.p50Ms)), p99Ms: uP99, rateMBps });
+  medians.push({ batchBytes, io: "posix", mbps: pMBps, p50Ms: median(p.map((r) => r.p50Ms)), p99Ms: pP99, rateMBps });
   const wins = u.filter((r) => r.p99Ms <= p.find((q) => q.round === r.round)!.p99Ms).length;
   console.log(`| ${kib(batchBytes)} | ${uMBps.toFixed(1)} | ${pMBps.toFixed(1)} | ${(uMBps / fdatasyncMBps).toFixed(2)} | ${uP99.toFixed(1)} ms | ${pP99.toFixed(1)} ms | ${(uP99 / pP99).toFixed(2)} | ${wins} of ${rounds} |`);
+}
+if (values.json !== undefined) {
+  writeResult(values.json, {
+    kind: "io-compare", source: runSource("bench/io-compare.ts", process.argv.slice(2)), label: load, rounds,
+    fio: { fdatasyncMBps, directMBps }, medians,
+  });
 }

@@ -16,7 +16,8 @@ import { processCpuSeconds, startBroker, type BrokerProcess } from "./lib/broker
 import { printRoutes } from "./lib/routes.ts";
 import { KafkaConnection } from "./lib/client.ts";
 import { errorName, runFetchPhase, runProducePhase, type FetchPlan, type ProducePlan } from "./lib/phases.ts";
-import { formatPhase, PhaseStats, sampleCpu } from "./lib/stats.ts";
+import { runSource, writeResult, type PhaseResult } from "./lib/results.ts";
+import { formatPhase, phaseResult, PhaseStats, sampleCpu } from "./lib/stats.ts";
 import { batchOfSize, formatBytes, KiB } from "./payload.ts";
 
 const REPO_DIR = join(dirname(import.meta.path), "..");
@@ -42,13 +43,14 @@ const usage = `Usage: bun run bench/loadgen.ts [options]
   --rate-mbps N          produce open loop: offer N MB/s on a fixed schedule (each of the
                          connections × depth slots still has one request in flight at most);
                          latency counts from the scheduled send (default: closed loop)
-  --data-parent DIR      where the broker's temp data dir goes (default: the OS temp dir)`;
+  --data-parent DIR      where the broker's temp data dir goes (default: the OS temp dir)
+  --json FILE            also write each phase's rates and latency CDF to FILE (for bench/plots.ts)`;
 
 interface Options {
   seconds: number; smp: number; partitions: number; connections: number; depth: number;
   batchBytes: number; recordBytes: number; fetchConnections: number; fetchMaxBytes: number;
   brokers: string | null; brokerPid: number | null; diskBaseline: boolean; dataParent: string;
-  io: string | null; acksAllOnly: boolean; rateMBps: number | null; warmupSeconds: number;
+  io: string | null; acksAllOnly: boolean; rateMBps: number | null; warmupSeconds: number; json: string | null;
 }
 
 function parseOptions(): Options {
@@ -59,7 +61,7 @@ function parseOptions(): Options {
       "record-bytes": { type: "string" }, "fetch-connections": { type: "string" }, "fetch-max-bytes": { type: "string" },
       brokers: { type: "string" }, "broker-pid": { type: "string" }, "disk-baseline": { type: "boolean" },
       "data-parent": { type: "string" }, help: { type: "boolean" }, io: { type: "string" }, "acks-all-only": { type: "boolean" },
-      "rate-mbps": { type: "string" }, "warmup-seconds": { type: "string" },
+      "rate-mbps": { type: "string" }, "warmup-seconds": { type: "string" }, json: { type: "string" },
     },
   });
   if (values.help) {
@@ -90,6 +92,7 @@ function parseOptions(): Options {
     acksAllOnly: values["acks-all-only"] === true,
     rateMBps: values["rate-mbps"] === undefined ? null : int("rate-mbps", values["rate-mbps"], 0),
     warmupSeconds: int("warmup-seconds", values["warmup-seconds"], 1, 0),
+    json: values.json ?? null,
   };
 }
 
@@ -171,6 +174,7 @@ async function main(): Promise<number> {
 
   let errors = 0;
   const ackedRecords: number[] = [];
+  const phases: PhaseResult[] = [];
   for (const acks of opts.acksAllOnly ? ([-1] as const) : ([-1, 1] as const)) {
     const conns = await openConnections(target.host, target.port, opts.connections);
     const plan: ProducePlan = { topic, partitions: opts.partitions, acks, depth: opts.depth, batch: batch.bytes, batchRecords: batch.records, ackedRecords, rateMBps: opts.rateMBps };
@@ -178,12 +182,14 @@ async function main(): Promise<number> {
     const before = sampleCpu(brokerCpu);
     const stats = await runProducePhase(conns, plan, opts.seconds);
     console.log(formatPhase(`produce acks=${acks}`, stats, before, sampleCpu(brokerCpu)));
+    phases.push(phaseResult(`produce acks=${acks}`, stats));
     if (acks === -1 && disk !== null) printDiskRatio(stats, disk);
     errors += stats.errorCount;
     for (const c of conns) c.close();
   }
+  if (!opts.acksAllOnly) errors += await fetchPhase(opts, target, topic, ackedRecords, brokerCpu, phases);
+  if (opts.json !== null) writeResult(opts.json, { kind: "loadgen", source: runSource("bench/loadgen.ts", process.argv.slice(2)), label: runLabel(opts), phases });
   if (opts.acksAllOnly) return errors;
-  errors += await fetchPhase(opts, target, topic, ackedRecords, brokerCpu);
   if (broker !== null) {
     console.log("routes (whole run, from /metrics)");
     await printRoutes(broker.adminUrl);
@@ -193,6 +199,7 @@ async function main(): Promise<number> {
 
 async function fetchPhase(
   opts: Options, target: { host: string; port: number }, topic: string, ackedRecords: number[], brokerCpu: () => number | null,
+  phases: PhaseResult[],
 ): Promise<number> {
   const conns = await openConnections(target.host, target.port, Math.min(opts.fetchConnections, opts.partitions));
   const plan: FetchPlan = { topic, partitions: opts.partitions, depth: opts.depth, partitionMaxBytes: opts.fetchMaxBytes, fetchedRecords: [], caughtUp: new Set() };
@@ -202,6 +209,7 @@ async function fetchPhase(
   for (const c of conns) c.close();
   checkFetched(plan, ackedRecords, opts.partitions, stats);
   console.log(formatPhase("fetch from offset 0", stats, before, after));
+  phases.push(phaseResult("fetch from offset 0", stats));
   const fetched = plan.fetchedRecords.reduce((a, b) => a + (b ?? 0), 0);
   const acked = ackedRecords.reduce((a, b) => a + (b ?? 0), 0);
   const complete = plan.caughtUp.size === opts.partitions;
@@ -228,6 +236,11 @@ function printConfig(opts: Options, target: { host: string; port: number }, topi
     `batch ${formatBytes(batchBytes)} = ${batchRecords} records of ~${opts.recordBytes} B; ${opts.seconds} s per phase after ${opts.warmupSeconds} s of warm-up; ` +
     (opts.rateMBps === null ? "produce closed loop" : `produce open loop at ${opts.rateMBps} MB/s offered`));
   console.log("MB = 10^6 bytes of record batches acknowledged (produce) or received (fetch); latency per request, send → response\n");
+}
+
+function runLabel(opts: Options): string {
+  const load = opts.rateMBps === null ? "" : `, ${opts.rateMBps} MB/s offered`;
+  return `--smp ${opts.smp}${opts.io === null ? "" : ` --io ${opts.io}`}, ${formatBytes(opts.batchBytes)} batches, ${opts.seconds} s phases${load}`;
 }
 
 function printDiskRatio(stats: PhaseStats, disk: { directMBps: number; fdatasyncMBps: number }): void {

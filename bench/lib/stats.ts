@@ -1,4 +1,5 @@
 /** Per-phase counters of the load generator and how they are printed. */
+import { CDF_RANKS, type PhaseResult } from "./results.ts";
 
 /** Latencies of one phase, kept whole (a few hundred thousand at most) so percentiles are exact. */
 export class LatencyRecorder {
@@ -79,6 +80,20 @@ export function formatPhase(name: string, s: PhaseStats, before: CpuSample, afte
   ].join("\n");
 }
 
+/** The phase as bench/results/ keeps it (for `--json`): rates and the latency CDF. */
+export function phaseResult(name: string, s: PhaseStats): PhaseResult {
+  const seconds = s.elapsedSeconds;
+  const latencies = s.latency.percentiles(CDF_RANKS);
+  return {
+    name,
+    mbps: round(s.batchBytes / seconds / 1e6, 1),
+    msgsPerSec: Math.round(s.records / seconds),
+    requestsPerSec: Math.round(s.requests / seconds),
+    latencyMs: CDF_RANKS.map((rank, i) => [rank, round(latencies[i]!, 3)]),
+  };
+}
+
+const round = (v: number, decimals: number) => Number(v.toFixed(decimals));
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const pct = (fraction: number) => `${(fraction * 100).toFixed(0)}%`;
 const ms = (v: number) => (Number.isNaN(v) ? "-" : `${v.toFixed(2)} ms`);
