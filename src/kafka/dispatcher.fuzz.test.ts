@@ -89,7 +89,7 @@ function mutate(frame: Uint8Array, random: () => number): Uint8Array {
 test(`random and mutated frames are answered or rejected cleanly (SEED=${SEED})`, async () => {
   configureLog({ format: "text", minLevel: "error" }); // bad input is logged as a warning; thousands of them here
   const random = mulberry32(SEED);
-  const dispatch = createDispatcher(stubContext(), { connections: 0, recordRequest() {} }, logger("fuzz"));
+  const dispatch = createDispatcher(stubContext(), { connections: 0, saslFailures: 0, recordRequest() {} }, logger("fuzz"));
   const seeds = seedFrames();
   for (const frame of seeds) expect(await dispatch(frame)).not.toBeNull(); // the unmutated seeds are valid
   let rejected = 0;

@@ -38,7 +38,7 @@ const produceV3 = withoutSize(encodeRequestFrame(0, 3, 8, "test", { acks: 1, tim
 
 test("an operating error answers UNKNOWN_SERVER_ERROR where the response has a top-level error code", async () => {
   configureLog({ format: "text", minLevel: "error" });
-  const dispatch = createDispatcher(failingContext(new Error("shard 1 failed: EIO: write")), { connections: 0, recordRequest() {} }, logger("test"));
+  const dispatch = createDispatcher(failingContext(new Error("shard 1 failed: EIO: write")), { connections: 0, saslFailures: 0, recordRequest() {} }, logger("test"));
   const answer = (await dispatch(heartbeatV0))!;
   const view = new DataView(answer.buffer, answer.byteOffset, answer.byteLength);
   expect(view.getInt32(4)).toBe(7); // correlation id
@@ -47,12 +47,12 @@ test("an operating error answers UNKNOWN_SERVER_ERROR where the response has a t
 });
 
 test("a failed assertion is never answered: it goes on up", async () => {
-  const dispatch = createDispatcher(failingContext(new AssertionError("cache accounting out of step")), { connections: 0, recordRequest() {} }, logger("test"));
+  const dispatch = createDispatcher(failingContext(new AssertionError("cache accounting out of step")), { connections: 0, saslFailures: 0, recordRequest() {} }, logger("test"));
   await expect(dispatch(heartbeatV0)).rejects.toBeInstanceOf(AssertionError);
 });
 
 test("an API skua does not serve gets UNSUPPORTED_VERSION where the response has a top-level error code", async () => {
-  const dispatch = createDispatcher(failingContext(new Error("not reached")), { connections: 0, recordRequest() {} }, logger("test"));
+  const dispatch = createDispatcher(failingContext(new Error("not reached")), { connections: 0, saslFailures: 0, recordRequest() {} }, logger("test"));
   const saslHandshakeV1 = withoutSize(encodeRequestFrame(17, 1, 9, "test", { mechanism: "PLAIN" })); // defined, not served (no SASL yet)
   const answer = (await dispatch(saslHandshakeV1))!;
   const view = new DataView(answer.buffer, answer.byteOffset, answer.byteLength);
