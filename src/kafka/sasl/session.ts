@@ -35,6 +35,8 @@ export interface SaslSettings {
   clock: Clock;
   metadata(): MetadataTable;
   onFailure(failure: SaslFailure): void;
+  /** The delay before the first failed login's answer (default 100 ms; tests make it 0). */
+  failureDelayFirstMs?: number;
 }
 
 export interface AuthenticateAnswer {
@@ -124,7 +126,7 @@ export class SaslSession {
     this.settings.onFailure(failure);
     this.failures++;
     if (this.failures > limits.saslFailuresPerConnectionMax) throw new ProtocolError(`more than ${limits.saslFailuresPerConnectionMax} failed SASL logins`);
-    const delayMs = Math.min(FAILURE_DELAY_FIRST_MS * 2 ** (this.failures - 1), FAILURE_DELAY_MAX_MS);
+    const delayMs = Math.min((this.settings.failureDelayFirstMs ?? FAILURE_DELAY_FIRST_MS) * 2 ** (this.failures - 1), FAILURE_DELAY_MAX_MS);
     const errorMessage = `Authentication failed during authentication due to invalid credentials with SASL mechanism ${failure.mechanism}`;
     return { errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage, authBytes: new Uint8Array(0), sessionLifetimeMs: 0, delayMs };
   }
