@@ -24,7 +24,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (process.env.SASL_DEBUG) console.log(broker.stderr().split("\n").filter((l) => l.includes("SASL")).slice(0, 5).join("\n"));
+
   await broker?.[Symbol.asyncDispose]();
 });
 
@@ -103,4 +103,17 @@ test("a password changed by PUT: the old one fails, the new one works", async ()
   const old = await kcat(["-b", broker.brokers[0], ...saslArgs("SCRAM-SHA-256", "bob", "bob-secret"), "-L"], { timeoutMs: 15_000 }).then(() => "", (e: Error) => e.message);
   expect(old).toContain("Authentication failed");
   await kcat(["-b", broker.brokers[0], ...saslArgs("SCRAM-SHA-256", "bob", "bob-new"), "-L"]);
+});
+
+test("with kafka_sasl_max_reauth_ms, SaslAuthenticate answers the session lifetime and a request after it closes the connection", async () => {
+  await using short = await startBroker({ sets: { enable_sasl: "true", sasl_mechanisms: "PLAIN", kafka_sasl_max_reauth_ms: "500" } });
+  const response = await fetch(`${short.adminUrl}/v1/security/users`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "eve", password: "eve-secret", algorithm: "SCRAM-SHA-256" }) });
+  expect(response.status).toBe(200);
+  const client = await WireClient.connect(short.kafkaPort);
+  expect((await client.request(17, 1, { mechanism: "PLAIN" })).errorCode).toBe(0);
+  const login = await client.request(36, 2, { authBytes: new TextEncoder().encode("\0eve\0eve-secret") });
+  expect([login.errorCode, Number(login.sessionLifetimeMs)]).toEqual([0, 500]);
+  expect((await client.request(3, 1, { topics: null })).brokers.length).toBe(1);
+  await Bun.sleep(600); // the session's lifetime passing is what is tested
+  expect(await client.request(3, 1, { topics: null }).then(() => "answered", () => "closed")).toBe("closed");
 });
