@@ -24,7 +24,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-
   await broker?.[Symbol.asyncDispose]();
 });
 
