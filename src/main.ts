@@ -89,6 +89,8 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
     },
     movePartition: (topic, partition, shard) => controller.movePartition(topic, partition, shard),
     rebalanceCores: () => controller.rebalanceCores(),
+    userNames: () => [...controller.table.users()].map((u) => u.name),
+    alterUsers: (changes) => controllerService.alterUsers(changes),
     brokers: async () => ({
       self: { nodeId: options.nodeId ?? 0, shardCount, version: packageJson.version, rpcAddress: rpc?.advertised ?? null },
       peers: summarizePeers(await supervisor.rpcPeers()),

@@ -12,6 +12,8 @@ function backend(overrides: Partial<AdminBackend> = {}): AdminBackend {
     partition: async (topic, p) => (topic === "t" && p === 1 ? partition : null),
     movePartition: async (topic, p, shard) => (shard === 9 ? { ok: false, error: "shard must be 0..1, got 9" } : { ok: true, move: { topic, partition: p, from: 0, to: shard } }),
     rebalanceCores: async () => [{ topic: "t", partition: 1, from: 0, to: 1 }],
+    userNames: () => [],
+    alterUsers: async (changes) => changes.map((c) => ({ name: c.name, errorCode: 0, errorMessage: null })),
     brokers: async () => ({ self: { nodeId: 0, shardCount: 2, version: "test", rpcAddress: null }, peers: [] }),
     ...overrides,
   };

@@ -6,7 +6,9 @@ import type { PartitionMove } from "../cluster/balance.ts";
 import type { PartitionDetails } from "../shard/control.ts";
 import type { ShardStatsSnapshot } from "../shard/stats.ts";
 import type { PeerSummary } from "../rpc/peers.ts";
+import type { UserChange, UserOutcome } from "../cluster/users.ts";
 import { renderMetrics } from "./prometheus.ts";
+import { userRoutes } from "./users.ts";
 
 export interface AdminBackend {
   isReady(): boolean;
@@ -16,6 +18,9 @@ export interface AdminBackend {
   partition(topic: string, partition: number): Promise<PartitionDetails | null>;
   movePartition(topic: string, partition: number, shard: number): Promise<MoveOutcome>;
   rebalanceCores(): Promise<PartitionMove[]>;
+  /** SASL users, by name. */
+  userNames(): string[];
+  alterUsers(changes: UserChange[]): Promise<UserOutcome[]>;
   /** This node, and the peers it knows (its seeds) as its shards' RPC links see them. */
   brokers(): Promise<{ self: NodeSummary; peers: PeerSummary[] }>;
 }
@@ -66,6 +71,8 @@ export function createAdminApp(backend: AdminBackend): Hono {
   });
 
   app.post("/v1/partitions/rebalance_cores", async (c) => c.json({ moves: await backend.rebalanceCores() }));
+
+  userRoutes(app, backend);
 
   app.get("/metrics", async (c) => {
     const text = renderMetrics(await backend.shardStats());

@@ -75,4 +75,14 @@ export const limits = {
   groupLogWriteBytesMax: 16 * 1024 * 1024,
   /** A group log larger than this, and more than twice its live state, is compacted. */
   groupLogCompactBytes: 64 * 1024 * 1024,
+  /** Bytes of one SASL token from a client (a SCRAM or PLAIN message is a few hundred); past it the login fails. */
+  saslTokenBytesMax: 8 * 1024,
+  /** Characters of a SASL user name (Redpanda's limit); longer ones are refused when created and fail at login. */
+  saslUserNameCharsMax: 128,
+  /** Characters of a password set through the admin API. */
+  saslPasswordCharsMax: 1024,
+  /** SCRAM users the metadata may hold; past it creating one is refused. */
+  saslUsersMax: 10_000,
+  /** Failed logins one connection may make; past it the connection is closed. */
+  saslFailuresPerConnectionMax: 10,
 } as const;

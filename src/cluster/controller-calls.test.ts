@@ -7,6 +7,7 @@ import { ControllerService } from "./controller-calls.ts";
 import type { MetadataUpdate } from "./metadata.ts";
 import { defaultProperties } from "./properties.ts";
 import { cleanUp, disk, tempDir, track } from "./test-helpers.ts";
+import { deriveCredential } from "./users.ts";
 
 afterEach(cleanUp);
 
@@ -72,4 +73,23 @@ test("producer id blocks never overlap; stray topic directories are removed at s
   await service.removeOrphanedTopicDirs(() => {});
   expect(existsSync(join(dataDir, "kafka", "kept"))).toBe(true);
   expect(existsSync(join(dataDir, "kafka", "gone"))).toBe(false);
+});
+
+test("alterUsers stores credentials (never passwords) in the metadata log, replays them, and refuses bad changes", async () => {
+  const { dataDir, published, controller, service } = await setup();
+  const sha256 = deriveCredential("SCRAM-SHA-256", "secret");
+  const sha512 = deriveCredential("SCRAM-SHA-512", "secret");
+  const change = (name: string, over: object) => ({ name, set: [], remove: [], replace: false, expect: "any" as const, ...over });
+  const outcomes = await service.alterUsers([change("u", { set: [sha256], expect: "create" }), change("v", { remove: ["SCRAM-SHA-256"] }), change("", { set: [sha256] })]);
+  expect(outcomes.map((o) => o.errorCode)).toEqual([ErrorCode.NONE, ErrorCode.RESOURCE_NOT_FOUND, ErrorCode.UNACCEPTABLE_CREDENTIAL]);
+  expect((await service.alterUsers([change("u", { set: [sha256], expect: "create" })]))[0].errorCode).toBe(ErrorCode.DUPLICATE_RESOURCE);
+  expect((await service.alterUsers([change("u", { set: [sha512] })]))[0].errorCode).toBe(ErrorCode.NONE);
+  expect(controller.table.user("u")!.credentials.map((c) => c.mechanism)).toEqual(["SCRAM-SHA-256", "SCRAM-SHA-512"]);
+  expect(JSON.stringify(published)).not.toContain("secret");
+  await controller.close();
+  const reopened = await track(Controller.open({ disk, dataDir, props: defaultProperties(), shardCount: 2, shards: { publish: async () => {}, release: async () => {}, shardBytes: async () => [0, 0] }, warn: () => {} }));
+  expect(reopened.table.user("u")!.credentials).toEqual([sha256, sha512]);
+  const again = new ControllerService(reopened, disk, dataDir, defaultProperties());
+  expect((await again.alterUsers([change("u", { remove: ["SCRAM-SHA-256", "SCRAM-SHA-512"] })]))[0].errorCode).toBe(ErrorCode.NONE);
+  expect(reopened.table.user("u")).toBeUndefined();
 });

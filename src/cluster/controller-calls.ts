@@ -16,6 +16,7 @@ import type { MetadataChange, MetadataTable, TopicRecord } from "./metadata.ts";
 import { PRODUCER_ID_BLOCK_SIZE, ProducerIdStore } from "./producer-ids.ts";
 import type { ClusterProperties } from "./properties.ts";
 import { validateTopicConfigs } from "./topic-config.ts";
+import { planUserChange, type UserChange, type UserOutcome } from "./users.ts";
 
 export interface TopicOutcome {
   name: string;
@@ -53,6 +54,7 @@ export interface ControllerCalls {
   deleteTopics: { request: { topics: DeleteTopicCommand[] }; response: DeleteTopicOutcome[] };
   createPartitions: { request: { topics: CreatePartitionsCommand[]; validateOnly: boolean }; response: TopicOutcome[] };
   alterTopicConfigs: { request: { topics: AlterTopicConfigsCommand[]; validateOnly: boolean }; response: TopicOutcome[] };
+  alterUsers: { request: { changes: UserChange[] }; response: UserOutcome[] };
 }
 
 export type ControllerCallName = keyof ControllerCalls;
@@ -91,7 +93,29 @@ export class ControllerService {
     deleteTopics: (request) => this.deleteTopics(request.topics),
     createPartitions: (request) => this.createPartitions(request.topics, request.validateOnly),
     alterTopicConfigs: (request) => this.alterTopicConfigs(request.topics, request.validateOnly),
+    alterUsers: (request) => this.alterUsers(request.changes),
   };
+
+  /** SASL users: each change planned against the users as earlier ones in the request left them. */
+  alterUsers(requested: UserChange[]): Promise<UserOutcome[]> {
+    return this.controller.change(async (table) => {
+      const after = new Map<string, MetadataChange>();
+      let count = table.userCount;
+      const outcomes = requested.map((change) => {
+        if (requested.filter((c) => c.name === change.name).length > 1) {
+          return failed(change.name, ErrorCode.DUPLICATE_RESOURCE, `user '${change.name}' is named twice in one request`);
+        }
+        const current = table.user(change.name);
+        const planned = planUserChange(current, change, count);
+        if ("errorCode" in planned) return planned;
+        if (!current) count++;
+        const { credentials } = planned;
+        after.set(change.name, credentials.length > 0 ? { kind: "upsert_user", user: { name: change.name, credentials } } : { kind: "delete_user", name: change.name });
+        return ok(change.name);
+      });
+      return { changes: [...after.values()], result: outcomes };
+    });
+  }
 
   private async allocateProducerIds(): Promise<ControllerCalls["allocateProducerIds"]["response"]> {
     try {

@@ -4,6 +4,7 @@
  * ordered, versioned updates.
  */
 import { assert } from "../base/assert.ts";
+import type { UserRecord } from "./users.ts";
 
 export interface TopicRecord {
   name: string;
@@ -17,7 +18,10 @@ export type MetadataChange =
   | { kind: "upsert_topic"; topic: TopicRecord }
   | { kind: "delete_topic"; name: string }
   /** The shard count the partitions were last balanced for. */
-  | { kind: "shard_count"; shardCount: number };
+  | { kind: "shard_count"; shardCount: number }
+  /** A SASL user with all its credentials (replacing what it had). */
+  | { kind: "upsert_user"; user: UserRecord }
+  | { kind: "delete_user"; name: string };
 
 export interface MetadataUpdate {
   version: number;
@@ -28,12 +32,14 @@ export interface MetadataSnapshot {
   version: number;
   shardCount: number;
   topics: TopicRecord[];
+  users?: UserRecord[];
 }
 
 export class MetadataTable {
   private readonly topicsByName = new Map<string, TopicRecord>();
   /** The same topics by id (Fetch v13+ names topics by id). */
   private readonly topicsById = new Map<string, TopicRecord>();
+  private readonly usersByName = new Map<string, UserRecord>();
   version = 0;
   /** 0 until the first start records it. */
   shardCount = 0;
@@ -41,13 +47,14 @@ export class MetadataTable {
   static fromSnapshot(snapshot: MetadataSnapshot): MetadataTable {
     const table = new MetadataTable();
     for (const topic of snapshot.topics) table.put(topic);
+    for (const user of snapshot.users ?? []) table.usersByName.set(user.name, user);
     table.version = snapshot.version;
     table.shardCount = snapshot.shardCount;
     return table;
   }
 
   snapshot(): MetadataSnapshot {
-    return { version: this.version, shardCount: this.shardCount, topics: [...this.topicsByName.values()] };
+    return { version: this.version, shardCount: this.shardCount, topics: [...this.topicsByName.values()], users: [...this.usersByName.values()] };
   }
 
   apply(update: MetadataUpdate): void {
@@ -55,6 +62,8 @@ export class MetadataTable {
     for (const change of update.changes) {
       if (change.kind === "upsert_topic") this.put(change.topic);
       else if (change.kind === "delete_topic") this.remove(change.name);
+      else if (change.kind === "upsert_user") this.usersByName.set(change.user.name, change.user);
+      else if (change.kind === "delete_user") this.usersByName.delete(change.name);
       else this.shardCount = change.shardCount;
     }
     this.version = update.version;
@@ -83,6 +92,18 @@ export class MetadataTable {
 
   topics(): IterableIterator<TopicRecord> {
     return this.topicsByName.values();
+  }
+
+  user(name: string): UserRecord | undefined {
+    return this.usersByName.get(name);
+  }
+
+  users(): IterableIterator<UserRecord> {
+    return this.usersByName.values();
+  }
+
+  get userCount(): number {
+    return this.usersByName.size;
   }
 
   /** The owning shard, or undefined when the topic or partition does not exist. */

@@ -9,6 +9,10 @@ interface PropertyDef {
   default: boolean | number | string;
   min?: number;
   oneOf?: readonly string[];
+  /** A comma-separated list (brackets allowed, as Redpanda's YAML writes it) of these; `true` when any item goes. */
+  listOf?: readonly string[] | true;
+  /** A list that must name at least one item. */
+  nonEmpty?: boolean;
   description: string;
 }
 
@@ -41,6 +45,10 @@ export const propertyDefs = {
   group_initial_rebalance_delay: { kind: "int", default: 3000, min: 0, description: "How long a new group's first rebalance waits for more members (ms)" },
   group_offset_retention_sec: { kind: "int", default: 7 * 24 * 3600, min: 1, description: "Committed offsets of an empty group expire after this (offsets.retention.minutes)" },
   group_offset_retention_check_ms: { kind: "int", default: 10 * 60 * 1000, min: 100, description: "How often expired group offsets are looked for" },
+  enable_sasl: { kind: "bool", default: false, description: "Kafka clients must log in with SASL (SASL_PLAINTEXT: SaslHandshake, SaslAuthenticate) before any request but ApiVersions" },
+  sasl_mechanisms: { kind: "string", default: "SCRAM-SHA-256,SCRAM-SHA-512", listOf: ["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"], nonEmpty: true, description: "SASL mechanisms offered when enable_sasl is true (PLAIN checks the password against the user's SCRAM credentials)" },
+  kafka_sasl_max_reauth_ms: { kind: "int", default: -1, min: -1, description: "A SASL session lasts this long (KIP-368, connections.max.reauth.ms): the client must log in again on its connection, else its next request closes it (-1 or 0: sessions never end)" },
+  superusers: { kind: "string", default: "", listOf: true, description: "Users allowed everything once ACLs exist (stored only: skua has no ACLs yet, so every logged-in user may do everything)" },
 } as const satisfies Record<string, PropertyDef>;
 
 export type PropertyName = keyof typeof propertyDefs;
@@ -73,10 +81,25 @@ function parseValue(name: string, def: PropertyDef, raw: string): boolean | numb
     }
     return value;
   }
+  if (def.listOf) return parseList(name, def, raw);
   if (def.oneOf && !def.oneOf.includes(raw)) {
     throw new Error(`cluster property '${name}' must be one of ${def.oneOf.join(", ")}, got '${raw}'`);
   }
   return raw;
+}
+
+function parseList(name: string, def: PropertyDef, raw: string): string {
+  const items = raw.replace(/^\[|\]$/g, "").split(",").map((item) => item.trim().replace(/^["']|["']$/g, "")).filter((item) => item !== "");
+  const allowed = def.listOf;
+  const bad = allowed === true ? undefined : items.find((item) => !allowed!.includes(item));
+  if (bad !== undefined) throw new Error(`cluster property '${name}' takes a list of ${(allowed as readonly string[]).join(", ")}, got '${bad}'`);
+  if (def.nonEmpty && items.length === 0) throw new Error(`cluster property '${name}' must name at least one item`);
+  return [...new Set(items)].join(",");
+}
+
+/** The items of a list property. */
+export function listValue(value: string): string[] {
+  return value === "" ? [] : value.split(",");
 }
 
 /** Config file: one `name: value` (or `name=value`) per line, `#` starts a comment. */

@@ -16,6 +16,8 @@ import { FetchSessionCache } from "./fetch-sessions.ts";
 import type { BrokerContext } from "./handler.ts";
 import { configureLog, logger } from "../base/log.ts";
 import { mulberry32 } from "../base/random.ts";
+import { deriveCredential } from "../cluster/users.ts";
+import { SaslSession } from "./sasl/session.ts";
 
 const SEED = Number(process.env.SEED ?? Date.now() % 1_000_000);
 const ITERATIONS = 20_000;
@@ -27,7 +29,8 @@ const TOPIC_ID = "6c1b4bde-5d0c-4c39-8b7e-2f0e1f7c9a11";
 /** Owners that hold no data; a fetch's wait passes at once on a clock that jumps ahead. */
 function stubContext(): BrokerContext {
   let nowMs = 0;
-  const table = MetadataTable.fromSnapshot({ version: 1, shardCount: 1, topics: [{ name: "t", id: TOPIC_ID, shards: [0, 0], configs: {} }] });
+  const users = [{ name: "u", credentials: [deriveCredential("SCRAM-SHA-256", "correct horse battery"), deriveCredential("SCRAM-SHA-512", "correct horse battery")] }];
+  const table = MetadataTable.fromSnapshot({ version: 1, shardCount: 1, topics: [{ name: "t", id: TOPIC_ID, shards: [0, 0], configs: {} }], users });
   const answer = { errorCode: 0, errorMessage: null, baseOffset: 0, logAppendTimeMs: -1, logStartOffset: 0, highWatermark: 0, records: new Uint8Array(0), offset: 0, timestampMs: -1 };
   const clock = { nowMs: () => nowMs };
   return {
@@ -89,7 +92,7 @@ function mutate(frame: Uint8Array, random: () => number): Uint8Array {
 test(`random and mutated frames are answered or rejected cleanly (SEED=${SEED})`, async () => {
   configureLog({ format: "text", minLevel: "error" }); // bad input is logged as a warning; thousands of them here
   const random = mulberry32(SEED);
-  const dispatch = createDispatcher(stubContext(), { connections: 0, recordRequest() {} }, logger("fuzz"));
+  const dispatch = createDispatcher(stubContext(), { connections: 0, saslFailures: 0, recordRequest() {} }, logger("fuzz"));
   const seeds = seedFrames();
   for (const frame of seeds) expect(await dispatch(frame)).not.toBeNull(); // the unmutated seeds are valid
   let rejected = 0;
@@ -104,4 +107,31 @@ test(`random and mutated frames are answered or rejected cleanly (SEED=${SEED})`
     }
   }
   expect(rejected).toBeGreaterThan(ITERATIONS / 10);
+});
+
+/** SASL frames: handshakes for each mechanism, then SaslAuthenticate (or v0 raw tokens) with garbage, on a SASL-enabled connection. */
+test(`SaslHandshake and SaslAuthenticate with garbage tokens are answered or rejected cleanly (SEED=${SEED})`, async () => {
+  configureLog({ format: "text", minLevel: "error" });
+  const random = mulberry32(SEED + 1);
+  const context = stubContext();
+  const dispatch = createDispatcher(context, { connections: 0, saslFailures: 0, recordRequest() {} }, logger("fuzz"));
+  const session = () => new SaslSession({ enabled: true, mechanisms: ["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"], reauthMs: -1, clock: context.clock, metadata: context.metadata, onFailure() {}, failureDelayFirstMs: 0 });
+  const withoutSize = (frame: Uint8Array) => frame.subarray(4);
+  const handshakes = ["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN", "GSSAPI"].flatMap((mechanism) => [0, 1].map((v) => withoutSize(encodeRequestFrame(17, v, 1, "fuzz", { mechanism }))));
+  const tokens = ["n,,n=u,r=abc", "\u0000u\u0000p", "c=biws,r=abc,p=AAAA", ""].map((t) => new TextEncoder().encode(t));
+  const authenticates = tokens.flatMap((authBytes) => [0, 1, 2].map((v) => withoutSize(encodeRequestFrame(36, v, 2, "fuzz", { authBytes }))));
+  let rejected = 0;
+  for (let i = 0; i < ITERATIONS / 4; i++) {
+    const sasl = session();
+    const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)];
+    const frames = [pick(handshakes), ...Array.from({ length: 1 + Math.floor(random() * 3) }, () => (random() < 0.5 ? mutate(pick(authenticates), random) : mutate(pick(tokens), random)))];
+    try {
+      for (const frame of frames) await dispatch(frame, sasl);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw new Error(`SEED=${SEED} iteration ${i}: ${String(error)}`);
+      rejected++;
+    }
+    expect(sasl.authenticatedUser).toBeNull(); // garbage never logs in
+  }
+  expect(rejected).toBeGreaterThan(0);
 });

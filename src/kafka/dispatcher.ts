@@ -18,14 +18,18 @@ import type { FrameResult } from "./connection.ts";
 import { NO_RESPONSE, type BrokerContext, type RequestInfo } from "./handler.ts";
 import { API_VERSIONS_KEY, apiVersionsBody } from "./handlers/api-versions.ts";
 import { handlers, handlersByKey } from "./registry.ts";
+import type { SaslSession } from "./sasl/session.ts";
 
 const DEFAULT_RESPONSE_BYTES = 1024;
 
 export function createDispatcher(context: BrokerContext, stats: RequestStats, log: Logger) {
-  return async function dispatch(frame: Uint8Array): Promise<FrameResult> {
+  /** `sasl`: the connection's SASL state, checked (and for raw tokens, changed) before anything is awaited. */
+  return async function dispatch(frame: Uint8Array, sasl?: SaslSession): Promise<FrameResult> {
+    if (sasl?.expectsRawToken) return rawSaslToken(sasl, frame);
     const startMs = performance.now();
     const header = decodeRequestHeader(frame);
-    const info: RequestInfo = { apiKey: header.apiKey, apiVersion: header.apiVersion, correlationId: header.correlationId, clientId: header.clientId };
+    sasl?.admit(header.apiKey);
+    const info: RequestInfo = { apiKey: header.apiKey, apiVersion: header.apiVersion, correlationId: header.correlationId, clientId: header.clientId, sasl };
     const handler = handlersByKey.get(header.apiKey);
     const api = apis[header.apiKey];
     if (!handler || !api || header.apiVersion < handler.minVersion || header.apiVersion > handler.maxVersion) {
@@ -54,6 +58,14 @@ export function createDispatcher(context: BrokerContext, stats: RequestStats, lo
     stats.recordRequest(handler.name, performance.now() - startMs, frame.length, out?.length ?? 0, crossedShards);
     return out;
   };
+}
+
+/** A SASL token after SaslHandshake v0 (no Kafka header); a failed login closes the connection. */
+async function rawSaslToken(sasl: SaslSession, frame: Uint8Array): Promise<FrameResult> {
+  const { reply, delayMs } = sasl.rawToken(frame);
+  if (delayMs > 0) await Bun.sleep(delayMs);
+  if (reply === null) throw new ProtocolError("SASL authentication failed");
+  return reply;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Loose } from "../protocol/schema.ts";
 import type { OpName, OpRequest, OpResponse } from "./ops.ts";
 import type { ProducerIdPool } from "./producer-id-pool.ts";
 import type { FetchSessionCache } from "./fetch-sessions.ts";
+import type { SaslSession } from "./sasl/session.ts";
 
 /** What a handler may use of the shard it runs on. */
 export interface BrokerContext {
@@ -36,6 +37,8 @@ export interface RequestInfo {
   apiVersion: number;
   correlationId: number;
   clientId: string | null;
+  /** The connection's SASL state; none where a request does not come from a client connection. */
+  sasl?: SaslSession;
 }
 
 /** Returned by a handler when the request gets no response at all (Produce with acks=0). */

@@ -28,6 +28,9 @@ import { describeLogDirsHandler } from "./handlers/describe-log-dirs.ts";
 import { incrementalAlterConfigsHandler } from "./handlers/incremental-alter-configs.ts";
 import { initProducerIdHandler } from "./handlers/init-producer-id.ts";
 import { offsetForLeaderEpochHandler } from "./handlers/offset-for-leader-epoch.ts";
+import { saslAuthenticateHandler } from "./handlers/sasl-authenticate.ts";
+import { saslHandshakeHandler } from "./handlers/sasl-handshake.ts";
+import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from "./handlers/user-scram-credentials.ts";
 
 export const handlers: ApiHandler[] = [
   produceHandler,
@@ -58,6 +61,10 @@ export const handlers: ApiHandler[] = [
   incrementalAlterConfigsHandler,
   describeClusterHandler,
   describeTopicPartitionsHandler,
+  saslHandshakeHandler,
+  saslAuthenticateHandler,
+  describeUserScramCredentialsHandler,
+  alterUserScramCredentialsHandler,
 ].sort((a, b) => a.apiKey - b.apiKey);
 
 export const handlersByKey = new Map(handlers.map((h) => [h.apiKey, h]));

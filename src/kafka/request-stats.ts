@@ -5,5 +5,7 @@
 export interface RequestStats {
   /** Open client connections. */
   connections: number;
+  /** Failed SASL logins. */
+  saslFailures: number;
   recordRequest(api: string, latencyMs: number, bytesIn: number, bytesOut: number, crossedShards: boolean): void;
 }

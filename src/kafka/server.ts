@@ -11,11 +11,14 @@ import { RateLimitedWarn, type Logger } from "../base/log.ts";
 import type { MemoryBudget } from "../base/memory-budget.ts";
 import { systemTimers } from "../base/timers.ts";
 import type { RequestStats } from "./request-stats.ts";
-import { Connection, type Dispatch } from "./connection.ts";
+import { Connection, type FrameResult } from "./connection.ts";
+import { SaslSession, type SaslSettings } from "./sasl/session.ts";
 
 /** Lines per interval for warnings any client can cause, per shard. */
 const BAD_INPUT_WARN_BURST = 10;
 const BAD_INPUT_WARN_INTERVAL_MS = 10_000;
+
+const LOGGED_USER_CHARS_MAX = 64;
 
 /** How often a shard counts the process's open files. */
 const FD_CHECK_INTERVAL_MS = 500;
@@ -89,7 +92,9 @@ function openFileCount(limit: number): number {
 interface ListenOptions {
   host: string;
   port: number;
-  dispatch: Dispatch;
+  dispatch: (frame: Uint8Array, sasl: SaslSession) => Promise<FrameResult>;
+  /** Each connection gets its own SASL state under these settings. */
+  sasl: Omit<SaslSettings, "onFailure">;
   requestBytesMax: number;
   budget: MemoryBudget;
   unsentBytesMax: number;
@@ -106,6 +111,12 @@ function socketHandlers(options: ListenOptions, onOpen: () => void): TCPSocketLi
     clock: systemClock,
     timers: systemTimers,
   });
+  const failedLogins = new RateLimitedWarn(log, "SASL login failed", {
+    burst: BAD_INPUT_WARN_BURST,
+    intervalMs: BAD_INPUT_WARN_INTERVAL_MS,
+    clock: systemClock,
+    timers: systemTimers,
+  });
   const listenOptions: TCPSocketListenOptions<Connection> & { reusePort: boolean } = {
     hostname: options.host,
     port: options.port,
@@ -116,9 +127,17 @@ function socketHandlers(options: ListenOptions, onOpen: () => void): TCPSocketLi
         onOpen();
         socket.setNoDelay(true);
         const remote = `${socket.remoteAddress}`;
+        const sasl = new SaslSession({
+          ...options.sasl,
+          onFailure: (failure) => {
+            stats.saslFailures++;
+            // Fields are escaped by the logger; a client's user name is cut short.
+            failedLogins.warn({ remote, mechanism: failure.mechanism, user: failure.user?.slice(0, LOGGED_USER_CHARS_MAX) ?? null, reason: failure.reason });
+          },
+        });
         socket.data = new Connection(
           { write: (bytes) => socket.write(bytes), close: () => socket.end(), pause: () => socket.pause(), resume: () => socket.resume() },
-          options.dispatch,
+          (frame) => options.dispatch(frame, sasl),
           {
             requestBytesMax: options.requestBytesMax,
             budget: options.budget,

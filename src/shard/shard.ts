@@ -10,6 +10,7 @@ import { MemoryBudget } from "../base/memory-budget.ts";
 import { logger, type Logger } from "../base/log.ts";
 import type { ControllerCallName, ControllerCalls } from "../cluster/controller-calls.ts";
 import { MetadataTable, type MetadataUpdate } from "../cluster/metadata.ts";
+import { listValue } from "../cluster/properties.ts";
 import { closeDisk, openDisk } from "../io/backend.ts";
 import type { Disk } from "../io/disk.ts";
 import { createDispatcher } from "../kafka/dispatcher.ts";
@@ -126,6 +127,13 @@ export class Shard {
       host: this.init.kafkaAddr.host,
       port: this.init.kafkaAddr.port,
       dispatch: createDispatcher(context, this.stats, this.log),
+      sasl: {
+        enabled: this.init.props.enable_sasl,
+        mechanisms: listValue(this.init.props.sasl_mechanisms),
+        reauthMs: this.init.props.kafka_sasl_max_reauth_ms,
+        clock: systemClock,
+        metadata: () => this.table,
+      },
       requestBytesMax: this.init.props.kafka_request_max_bytes,
       budget: this.requestMemory,
       unsentBytesMax: this.init.props.kafka_connection_unsent_bytes_max,
@@ -180,6 +188,7 @@ export class Shard {
       latencyByRoute: histograms(s.latencyByRoute),
       fsyncLatency: s.fsyncLatency.snapshot(),
       connections: s.connections,
+      saslFailures: s.saslFailures,
       backend: this.disk.name,
     };
   }

@@ -22,6 +22,7 @@ export interface ShardStatsSnapshot {
   latencyByRoute: Record<string, HistogramSnapshot>;
   fsyncLatency: HistogramSnapshot;
   connections: number;
+  saslFailures: number;
   /** Disk backend this shard runs: "uring" or "posix". */
   backend: string;
 }
@@ -31,6 +32,7 @@ export class ShardStats implements RequestStats {
   bytesIn = 0;
   bytesOut = 0;
   connections = 0;
+  saslFailures = 0;
   readonly requestsByApi = new Map<string, number>();
   readonly latencyByRoute = new Map<string, Histogram>();
   readonly fsyncLatency = new Histogram();

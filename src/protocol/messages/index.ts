@@ -31,8 +31,14 @@ import { DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse } from 
 import { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from "./offset-for-leader-epoch.ts";
 import { DescribeLogDirsRequest, DescribeLogDirsResponse } from "./describe-log-dirs.ts";
 import { SaslHandshakeRequest, SaslHandshakeResponse } from "./sasl-handshake.ts";
+import { SaslAuthenticateRequest, SaslAuthenticateResponse } from "./sasl-authenticate.ts";
+import { DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse } from "./describe-user-scram-credentials.ts";
+import { AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse } from "./alter-user-scram-credentials.ts";
 
 export * from "./api-versions.ts";
+export * from "./sasl-authenticate.ts";
+export * from "./describe-user-scram-credentials.ts";
+export * from "./alter-user-scram-credentials.ts";
 export * from "./metadata.ts";
 export * from "./produce.ts";
 export * from "./fetch.ts";
@@ -94,10 +100,13 @@ const apiDefs = {
   32: { name: "DescribeConfigs", request: DescribeConfigsRequest, response: DescribeConfigsResponse },
   33: { name: "AlterConfigs", request: AlterConfigsRequest, response: AlterConfigsResponse },
   35: { name: "DescribeLogDirs", request: DescribeLogDirsRequest, response: DescribeLogDirsResponse },
+  36: { name: "SaslAuthenticate", request: SaslAuthenticateRequest, response: SaslAuthenticateResponse },
   37: { name: "CreatePartitions", request: CreatePartitionsRequest, response: CreatePartitionsResponse },
   42: { name: "DeleteGroups", request: DeleteGroupsRequest, response: DeleteGroupsResponse },
   44: { name: "IncrementalAlterConfigs", request: IncrementalAlterConfigsRequest, response: IncrementalAlterConfigsResponse },
   47: { name: "OffsetDelete", request: OffsetDeleteRequest, response: OffsetDeleteResponse },
+  50: { name: "DescribeUserScramCredentials", request: DescribeUserScramCredentialsRequest, response: DescribeUserScramCredentialsResponse },
+  51: { name: "AlterUserScramCredentials", request: AlterUserScramCredentialsRequest, response: AlterUserScramCredentialsResponse },
   60: { name: "DescribeCluster", request: DescribeClusterRequest, response: DescribeClusterResponse },
   75: { name: "DescribeTopicPartitions", request: DescribeTopicPartitionsRequest, response: DescribeTopicPartitionsResponse },
 } satisfies Record<number, ApiDef>;
