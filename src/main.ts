@@ -12,7 +12,9 @@ import { createAdminApp, type AdminBackend } from "./admin/app.ts";
 import { mountConsole } from "./admin/console/console.ts";
 import { Controller } from "./cluster/controller.ts";
 import { ControllerService } from "./cluster/controller-calls.ts";
-import { defaultProperties, parseConfigFile, setProperty, type ClusterProperties } from "./cluster/properties.ts";
+import { defaultProperties, listValue, parseConfigFile, setProperty, type ClusterProperties } from "./cluster/properties.ts";
+import { bootstrapUser } from "./cluster/bootstrap-user.ts";
+import { passwordMatches } from "./cluster/users.ts";
 import { chooseBackend, openDisk } from "./io/backend.ts";
 import { Supervisor } from "./shard/supervisor.ts";
 import { summarizePeers } from "./rpc/peers.ts";
@@ -76,6 +78,8 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
   const controller = await Controller.open({ disk: controllerDisk, dataDir, props, shardCount, shards: supervisor, warn: (m) => log.warn(m) });
   const controllerService = new ControllerService(controller, controllerDisk, dataDir, props);
   await controllerService.removeOrphanedTopicDirs((message) => log.warn(message));
+  // Before the shards start (they load the users then) and before the admin API asks for logins.
+  await bootstrapUser(process.env.SKUA_BOOTSTRAP_USER, controller.table, controllerService, log);
 
   const rpc = nodeRpc(options, log);
   const backend: AdminBackend = {
@@ -96,7 +100,15 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
       peers: summarizePeers(await supervisor.rpcPeers()),
     }),
   };
-  const adminApp = createAdminApp(backend);
+  const adminApp = createAdminApp(backend, {
+    required: props.admin_api_require_auth,
+    superusers: listValue(props.superusers),
+    // One credential checked, as PLAIN does: the cost does not grow with how many the user has.
+    passwordMatches: (user, password) => {
+      const credential = controller.table.user(user)?.credentials[0];
+      return credential !== undefined && passwordMatches(credential, password);
+    },
+  });
   const webConsole = mountConsole(adminApp, backend, options.kafkaAddr, packageJson.version);
   const admin = Bun.serve({ hostname: options.adminAddr.host, port: options.adminAddr.port, fetch: adminApp.fetch });
   log.info("starting", { version: packageJson.version, dataDir, shards: shardCount, cores: coreCount, io: io.backend, admin: `${admin.hostname}:${admin.port}` });

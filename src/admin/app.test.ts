@@ -1,6 +1,8 @@
-import { expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { ADMIN_BODY_BYTES_MAX, createAdminApp, type AdminBackend } from "./app.ts";
 import type { PartitionDetails } from "../shard/control.ts";
+import { deriveCredential, passwordMatches } from "../cluster/users.ts";
+import { basicCredentials, type AdminAuth } from "./auth.ts";
 
 const partition: PartitionDetails = { topic: "t", partition: 1, shard: 0, highWatermark: 42, logStartOffset: 3, sizeBytes: 4096 };
 
@@ -101,4 +103,55 @@ test("GET /v1/brokers lists this node first, as Redpanda names its fields", asyn
   expect(await response.json()).toEqual([
     { node_id: 0, num_cores: 2, version: "test", is_alive: true, membership_status: "active", internal_rpc_address: null, internal_rpc_port: null },
   ]);
+});
+
+describe("admin_api_require_auth", () => {
+  const credentials = { admin: deriveCredential("SCRAM-SHA-256", "admin-pw"), reader: deriveCredential("SCRAM-SHA-512", "reader-pw") };
+  const auth: AdminAuth = {
+    required: true,
+    superusers: ["admin"],
+    passwordMatches: (user, password) => Object.hasOwn(credentials, user) && passwordMatches(credentials[user as keyof typeof credentials], password),
+  };
+  let moves = 0;
+  const app = createAdminApp(backend({ movePartition: async () => (moves++, { ok: true, move: null }) }), auth);
+  const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` });
+  const move = (headers: Record<string, string>) =>
+    app.request("/v1/partitions/kafka/t/1/shard", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: '{"shard":1}' });
+
+  test("no credentials, a wrong password or an unknown user: 401 with a Basic challenge", async () => {
+    for (const headers of [{}, basic("reader", "wrong"), basic("nobody", "reader-pw"), { authorization: "Bearer x" }, { authorization: "Basic !!!" }]) {
+      const response = await app.request("/v1/partitions", { headers });
+      expect(response.status).toBe(401);
+      expect(response.headers.get("www-authenticate")).toBe('Basic realm="skua"');
+      expect((await move(headers)).status).toBe(401);
+    }
+    expect((await app.request("/")).status).toBe(401);
+    expect((await app.request("/metrics")).status).toBe(401);
+    expect(moves).toBe(0);
+  });
+
+  test("any user reads; only a superuser changes (403 otherwise)", async () => {
+    const read = await app.request("/v1/partitions", { headers: basic("reader", "reader-pw") });
+    expect(read.status).toBe(200);
+    expect(await read.json()).toHaveLength(1);
+    const refused = await move(basic("reader", "reader-pw"));
+    expect(refused.status).toBe(403);
+    expect(moves).toBe(0);
+    expect((await move(basic("admin", "admin-pw"))).status).toBe(200);
+    expect(moves).toBe(1);
+  });
+
+  test("readiness stays open for probes", async () => {
+    expect((await app.request("/v1/status/ready")).status).toBe(200);
+  });
+
+  test("off by default: no login asked for", async () => {
+    expect((await createAdminApp(backend()).request("/v1/partitions")).status).toBe(200);
+  });
+
+  test("Basic credentials: the user ends at the first colon", () => {
+    expect(basicCredentials(`Basic ${Buffer.from("u:p:w").toString("base64")}`)).toEqual({ user: "u", password: "p:w" });
+    expect(basicCredentials(`Basic ${Buffer.from(":p").toString("base64")}`)).toBeNull();
+    expect(basicCredentials(`Basic ${"A".repeat(10_000)}`)).toBeNull();
+  });
 });

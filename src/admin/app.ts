@@ -7,6 +7,7 @@ import type { PartitionDetails } from "../shard/control.ts";
 import type { ShardStatsSnapshot } from "../shard/stats.ts";
 import type { PeerSummary } from "../rpc/peers.ts";
 import type { UserChange, UserOutcome } from "../cluster/users.ts";
+import { requireAdminAuth, type AdminAuth } from "./auth.ts";
 import { renderMetrics } from "./prometheus.ts";
 import { userRoutes } from "./users.ts";
 
@@ -36,8 +37,13 @@ export interface NodeSummary {
 /** Largest admin request body: every body the API takes is a few bytes of JSON. */
 export const ADMIN_BODY_BYTES_MAX = 64 * 1024;
 
-export function createAdminApp(backend: AdminBackend): Hono {
+/** Today's behaviour: no login asked for. */
+export const NO_ADMIN_AUTH: AdminAuth = { required: false, superusers: [], passwordMatches: () => false };
+
+export function createAdminApp(backend: AdminBackend, auth: AdminAuth = NO_ADMIN_AUTH): Hono {
   const app = new Hono();
+  // First: who may ask is settled before anything about the request is looked at.
+  app.use(requireAdminAuth(auth));
   app.use(requireJsonOnChanges);
   // By Content-Length before anything is read, else while the body streams in: never parsed whole.
   app.use(bodyLimit({ maxSize: ADMIN_BODY_BYTES_MAX, onError: (c) => c.json({ message: `body over ${ADMIN_BODY_BYTES_MAX} bytes`, code: 413 }, 413) }));

@@ -48,7 +48,8 @@ export const propertyDefs = {
   enable_sasl: { kind: "bool", default: false, description: "Kafka clients must log in with SASL (SASL_PLAINTEXT: SaslHandshake, SaslAuthenticate) before any request but ApiVersions" },
   sasl_mechanisms: { kind: "string", default: "SCRAM-SHA-256,SCRAM-SHA-512", listOf: ["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"], nonEmpty: true, description: "SASL mechanisms offered when enable_sasl is true (PLAIN checks the password against the user's SCRAM credentials)" },
   kafka_sasl_max_reauth_ms: { kind: "int", default: -1, min: -1, description: "A SASL session lasts this long (KIP-368, connections.max.reauth.ms): the client must log in again on its connection, else its next request closes it (-1 or 0: sessions never end)" },
-  superusers: { kind: "string", default: "", listOf: true, description: "Users allowed everything once ACLs exist (stored only: skua has no ACLs yet, so every logged-in user may do everything)" },
+  superusers: { kind: "string", default: "", listOf: true, description: "Users allowed every change through the admin API when admin_api_require_auth is true (Kafka clients: skua has no ACLs yet, so every logged-in user may do everything)" },
+  admin_api_require_auth: { kind: "bool", default: false, description: "The admin API (and web console) asks for HTTP Basic auth with a SASL user's password; changes need a superuser. GET /v1/status/ready stays open. Bootstrap a first user with SKUA_BOOTSTRAP_USER=name:password" },
 } as const satisfies Record<string, PropertyDef>;
 
 export type PropertyName = keyof typeof propertyDefs;
