@@ -37,6 +37,8 @@ export interface CommandSpec<Context = unknown> {
 export const globalFlags: FlagSpec[] = [
   { long: "brokers", value: "HOST:PORT,...", help: "Kafka API addresses (env SKUA_BROKERS; default 127.0.0.1:9092)" },
   { long: "admin-url", value: "URL", help: "admin API address (env SKUA_ADMIN_URL; default http://127.0.0.1:9644)" },
+  { long: "user", value: "NAME", help: "SASL user for the admin API's HTTP Basic auth, when admin_api_require_auth is on (env SKUA_USER; Kafka requests do not log in yet)" },
+  { long: "password", value: "PASSWORD", help: "that user's password (env SKUA_PASSWORD)" },
   { long: "profile", value: "FILE", help: "rpk-style profile (default $SKUA_PROFILE or ~/.config/skua/profile.yaml if present)" },
   { long: "format", value: "text|json|yaml", help: "output format (default text)" },
   { long: "help", short: "h", help: "print this help" },

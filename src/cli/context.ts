@@ -24,7 +24,7 @@ export class Context {
   }
 
   admin(): AdminHttp {
-    return new AdminHttp(this.settings.adminUrl);
+    return new AdminHttp(this.settings.adminUrl, this.settings.adminLogin);
   }
 
   /** A line on stderr (progress, notes): never mixed into the output scripts read. */

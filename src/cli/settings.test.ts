@@ -10,14 +10,14 @@ const noHome = { XDG_CONFIG_HOME: "/nonexistent" };
 
 describe("resolveSettings", () => {
   test("defaults are rpk's local ones", () => {
-    expect(resolveSettings(none, noHome)).toEqual({ brokers: [{ host: "127.0.0.1", port: 9092 }], adminUrl: "http://127.0.0.1:9644", format: "text" });
+    expect(resolveSettings(none, noHome)).toEqual({ brokers: [{ host: "127.0.0.1", port: 9092 }], adminUrl: "http://127.0.0.1:9644", adminLogin: null, format: "text" });
   });
 
   test("flags win over the environment, which wins over the profile", () => {
     const dir = mkdtempSync(join(tmpdir(), "skua-settings-"));
     const profile = join(dir, "profile.yaml");
     writeFileSync(profile, "kafka_api:\n  brokers: [p1:1, p2:2]\nadmin_api:\n  addresses: [p:3]\n");
-    expect(resolveSettings({ ...none, profile }, noHome)).toEqual({ brokers: [{ host: "p1", port: 1 }, { host: "p2", port: 2 }], adminUrl: "http://p:3", format: "text" });
+    expect(resolveSettings({ ...none, profile }, noHome)).toEqual({ brokers: [{ host: "p1", port: 1 }, { host: "p2", port: 2 }], adminUrl: "http://p:3", adminLogin: null, format: "text" });
     const env = { ...noHome, SKUA_BROKERS: "e:4", SKUA_ADMIN_URL: "https://e:5/" };
     expect(resolveSettings({ ...none, profile }, env)).toMatchObject({ brokers: [{ host: "e", port: 4 }], adminUrl: "https://e:5" });
     expect(resolveSettings({ ...none, profile, brokers: "f:6" }, env).brokers).toEqual([{ host: "f", port: 6 }]);
@@ -27,5 +27,13 @@ describe("resolveSettings", () => {
     expect(() => resolveSettings({ ...none, brokers: "nohost" }, noHome)).toThrow(UsageError);
     expect(() => resolveSettings({ ...none, format: "xml" }, noHome)).toThrow(/--format/);
     expect(() => resolveSettings({ ...none, profile: "/nonexistent/p.yaml" }, noHome)).toThrow(/does not exist/);
+  });
+
+  test("the admin login: flags win over SKUA_USER / SKUA_PASSWORD, and both halves are needed", () => {
+    const env = { ...noHome, SKUA_USER: "env-user", SKUA_PASSWORD: "env-pw" };
+    expect(resolveSettings(none, env).adminLogin).toEqual({ user: "env-user", password: "env-pw" });
+    expect(resolveSettings({ ...none, user: "admin", password: "a:b" }, env).adminLogin).toEqual({ user: "admin", password: "a:b" });
+    expect(() => resolveSettings({ ...none, user: "admin" }, noHome)).toThrow(/go together/);
+    expect(() => resolveSettings({ ...none, user: "a:b", password: "x" }, noHome)).toThrow(/':'/);
   });
 });

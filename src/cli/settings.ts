@@ -1,5 +1,6 @@
 /**
- * Where the CLI connects: flags, then environment (SKUA_BROKERS, SKUA_ADMIN_URL), then a
+ * Where the CLI connects, and as whom on the admin API (--user/--password, env SKUA_USER /
+ * SKUA_PASSWORD: HTTP Basic). Addresses: flags, then environment (SKUA_BROKERS, SKUA_ADMIN_URL), then a
  * profile file with rpk's keys (`kafka_api.brokers`, `admin_api.addresses`; either one
  * profile, or rpk.yaml's `profiles:` list with `current_profile`), then the defaults.
  */
@@ -13,6 +14,8 @@ import type { Format } from "./output.ts";
 export interface Settings {
   brokers: HostPort[];
   adminUrl: string;
+  /** Sent as HTTP Basic auth to the admin API; null: none sent. */
+  adminLogin: { user: string; password: string } | null;
   format: Format;
 }
 
@@ -21,6 +24,8 @@ export interface SettingsInput {
   adminUrl: string | null;
   profile: string | null;
   format: string | null;
+  user?: string | null;
+  password?: string | null;
 }
 
 const DEFAULT_BROKERS = "127.0.0.1:9092";
@@ -32,13 +37,22 @@ export function resolveSettings(input: SettingsInput, env: Record<string, string
   const admin = input.adminUrl ?? (env.SKUA_ADMIN_URL || null) ?? profile.admin ?? DEFAULT_ADMIN;
   const format = input.format ?? "text";
   if (format !== "text" && format !== "json" && format !== "yaml") throw new UsageError(`--format must be one of text, json, yaml, got '${format}'`);
-  return { brokers: parseBrokers(brokers), adminUrl: adminUrl(admin), format };
+  return { brokers: parseBrokers(brokers), adminUrl: adminUrl(admin), adminLogin: adminLogin(input, env), format };
 }
 
 export function parseBrokers(list: string): HostPort[] {
   const brokers = list.split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => parseHostPort("--brokers", s));
   if (brokers.length === 0) throw new UsageError("--brokers must name at least one HOST:PORT");
   return brokers;
+}
+
+function adminLogin(input: SettingsInput, env: Record<string, string | undefined>): Settings["adminLogin"] {
+  const user = input.user ?? (env.SKUA_USER || null);
+  const password = input.password ?? (env.SKUA_PASSWORD || null);
+  if (user === null && password === null) return null;
+  if (user === null || password === null) throw new UsageError("--user and --password (env SKUA_USER, SKUA_PASSWORD) go together");
+  if (user.includes(":")) throw new UsageError("--user cannot contain ':' (HTTP Basic ends the user name there)");
+  return { user, password };
 }
 
 function adminUrl(v: string): string {

@@ -14,7 +14,15 @@ export class AdminHttpError extends Error {
 }
 
 export class AdminHttp {
-  constructor(readonly baseUrl: string) {}
+  private readonly authorization: string | null;
+
+  /** `login`: sent as HTTP Basic auth (the broker's admin_api_require_auth). */
+  constructor(
+    readonly baseUrl: string,
+    login: { user: string; password: string } | null = null,
+  ) {
+    this.authorization = login ? `Basic ${Buffer.from(`${login.user}:${login.password}`, "utf8").toString("base64")}` : null;
+  }
 
   get<T = any>(path: string): Promise<T> {
     return this.send<T>("GET", path, undefined);
@@ -43,7 +51,7 @@ export class AdminHttp {
       return await fetch(url, {
         method,
         // The admin API takes changes only as JSON (a web page cannot send those cross-site), body or not.
-        headers: method === "GET" ? {} : { "content-type": "application/json" },
+        headers: { ...(method === "GET" ? {} : { "content-type": "application/json" }), ...(this.authorization && { authorization: this.authorization }) },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS),
       });
