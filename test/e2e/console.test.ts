@@ -2,7 +2,7 @@
  * The web console in a real browser (headless Chromium through playwright-core) against the
  * compiled broker: the overview's shard picture and live numbers while kafkajs produces, a
  * topic's messages decoded as JSON and hex, a consumer group's lag (0 once read, then growing while it is away), a partition move and a
- * core rebalance and a topic created and deleted, each confirmed in the dialog. Screenshots: test/artifacts/console-*.png.
+ * core rebalance and a topic created and deleted, each confirmed in the dialog; with admin_api_require_auth, the same through the browser's Basic login. Screenshots: test/artifacts/console-*.png.
  */
 import { expect, setDefaultTimeout, test } from "bun:test";
 import type { Page } from "playwright-core";
@@ -149,4 +149,29 @@ test("the page and its modules are served from the binary", async () => {
   expect(script.contentType).toContain("javascript");
   expect(script.text).toContain("EventSource");
   expect((await adminGet(broker, "/console/nope.js")).status).toBe(404);
+});
+
+test("with admin_api_require_auth the console works through the browser's Basic login; a non-superuser's change is refused", async () => {
+  await using broker = await startBroker({ smp: 2, sets: { admin_api_require_auth: "true", superusers: "admin" }, env: { SKUA_BOOTSTRAP_USER: "admin:console-secret" } });
+  await using browser = await openBrowser();
+  const authorization = `Basic ${Buffer.from("admin:console-secret").toString("base64")}`;
+  const created = await fetch(`${broker.adminUrl}/v1/security/users`, { method: "POST", headers: { authorization, "content-type": "application/json" }, body: '{"username":"reader","password":"reader-pw"}' });
+  expect(created.status).toBe(200);
+  for (const [user, password, toast] of [["admin", "console-secret", "moved 0 partition"], ["reader", "reader-pw", "not a superuser"]]) {
+    // httpCredentials: Chromium answers the 401 challenge as a person typing the login would.
+    const context = await browser.browser.newContext({ httpCredentials: { username: user!, password: password! } });
+    const page = await context.newPage();
+    const liveFeed = page.waitForResponse((r) => r.url().endsWith("/v1/console/events"), { timeout: WAIT_MS });
+    await page.goto(`${broker.adminUrl}/`);
+    expect((await liveFeed).status()).toBe(200);
+    await page.locator("[data-test=shard-1]").waitFor({ timeout: WAIT_MS });
+    await page.click("[data-test=rebalance]");
+    await page.click("#confirm-ok");
+    await page.locator("#toast", { hasText: toast! }).waitFor({ timeout: WAIT_MS });
+    await context.close();
+  }
+  // Without a login to give, headless Chromium gives up on the challenge.
+  const anonymous = await browser.browser.newContext();
+  await expect((await anonymous.newPage()).goto(`${broker.adminUrl}/`)).rejects.toThrow(/AUTH/);
+  await anonymous.close();
 });
