@@ -2,7 +2,7 @@
  * The web console in a real browser (headless Chromium through playwright-core) against the
  * compiled broker: the overview's shard picture and live numbers while kafkajs produces, a
  * topic's messages decoded as JSON and hex, a consumer group's lag (0 once read, then growing while it is away), a partition move and a
- * core rebalance and a topic created and deleted, each confirmed in the dialog; with admin_api_require_auth, the same through the browser's Basic login. Screenshots: test/artifacts/console-*.png.
+ * core rebalance and a topic created and deleted, each confirmed in the dialog; with admin_api_require_auth, the overview, live feed and a rebalance through the browser's Basic login (refused for a non-superuser). Screenshots: test/artifacts/console-*.png.
  */
 import { expect, setDefaultTimeout, test } from "bun:test";
 import type { Page } from "playwright-core";
