@@ -33,8 +33,10 @@ async function ownerOf(broker: Broker, partition: number): Promise<number> {
 async function consumeUntil(client: WireClient, done: () => boolean, consumed: Map<number, FetchedRecord[]>, errors: number[]): Promise<void> {
   const next = new Map([...consumed.keys()].map((p) => [p, 0]));
   const deadline = Date.now() + 60_000;
-  for (let caughtUp = false; !(done() && caughtUp); ) {
+  for (let finished = false, caughtUp = false; !(finished && caughtUp); ) {
     if (Date.now() > deadline) throw new Error("consumer did not catch up");
+    // Read `done` before the fetch: a fetch sent before the last produce was answered may not see it.
+    finished = done();
     const response = await fetchOnce(client, TOPIC, [...next].map(([partition, offset]) => ({ partition, offset })), 50);
     caughtUp = true;
     for (const p of response.responses[0].partitions) {
