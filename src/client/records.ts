@@ -4,10 +4,10 @@
  * zstd); fetched batches are read here record by record, decompression bounded.
  */
 import { buildBatch, type BuildRecord } from "../storage/batch-builder.ts";
-import { Codec, compress, decompress, DecompressionError, isCodec } from "../storage/compression.ts";
+import { Codec, decompress, DecompressionError, isCodec } from "../storage/compression.ts";
 import {
-  ATTR_COMPRESSION_MASK, ATTR_CONTROL, BATCH_HEADER_BYTES, Field, LOG_OVERHEAD_BYTES, attributes, baseOffset, baseTimestamp, batchSizeBytes,
-  computeCrc, magic, partitionLeaderEpoch, producerEpoch, producerId, recordsCount,
+  ATTR_COMPRESSION_MASK, ATTR_CONTROL, BATCH_HEADER_BYTES, attributes, baseOffset, baseTimestamp, batchSizeBytes,
+  magic, partitionLeaderEpoch, producerEpoch, producerId, recordsCount,
 } from "../storage/record-batch.ts";
 
 /** Compression codecs this client writes and reads: Kafka's, as the broker's storage/compression.ts implements them. */
@@ -41,18 +41,7 @@ export interface ProduceRecord {
 /** One batch of `records`, timestamped `nowMs`, its records compressed with `compression`. */
 export function encodeBatch(records: ProduceRecord[], compression: CompressionName, nowMs: number): Uint8Array {
   const build: BuildRecord[] = records.map((r) => ({ key: r.key, value: r.value, headers: r.headers }));
-  const plain = buildBatch({ baseTimestamp: nowMs, records: build });
-  if (compression === "none") return plain;
-  // The header stays; the records after it are replaced by their compressed form, then length and CRC are redone.
-  const packed = compress(Codec[compression], plain.subarray(BATCH_HEADER_BYTES));
-  const batch = new Uint8Array(BATCH_HEADER_BYTES + packed.length);
-  batch.set(plain.subarray(0, BATCH_HEADER_BYTES));
-  batch.set(packed, BATCH_HEADER_BYTES);
-  const view = new DataView(batch.buffer);
-  view.setInt32(Field.batchLength, batch.length - LOG_OVERHEAD_BYTES);
-  view.setInt16(Field.attributes, (view.getInt16(Field.attributes) & ~ATTR_COMPRESSION_MASK) | Codec[compression]);
-  view.setUint32(Field.crc, computeCrc(batch));
-  return batch;
+  return buildBatch({ baseTimestamp: nowMs, records: build, compression: Codec[compression] });
 }
 
 export class RecordDecodeError extends Error {

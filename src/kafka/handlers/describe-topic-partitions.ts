@@ -14,9 +14,7 @@ import type {
 } from "../../protocol/messages/index.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
 import { authorizedOperations } from "./authorized-operations.ts";
-import { singleReplicaPartition } from "./metadata.ts";
-
-const NO_TOPIC_ID = "00000000-0000-0000-0000-000000000000";
+import { NO_TOPIC_ID, singleReplicaPartition } from "./metadata.ts";
 
 export const describeTopicPartitionsHandler = defineHandler({
   apiKey: 75,

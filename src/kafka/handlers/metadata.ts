@@ -31,7 +31,7 @@ export const metadataHandler = defineHandler({
 
 /** From v12 a request may name topics by id (Kafka then looks up only those, creating none). */
 const TOPIC_IDS_VERSION = 12;
-const NO_TOPIC_ID = "00000000-0000-0000-0000-000000000000";
+export const NO_TOPIC_ID = "00000000-0000-0000-0000-000000000000";
 
 const topicOperations = (request: MetadataRequest) => authorizedOperations("topic", request.includeTopicAuthorizedOperations);
 
