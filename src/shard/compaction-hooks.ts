@@ -3,6 +3,7 @@
  * (Kafka's INVALID_RECORD with per-record errors, KIP-467), and the compaction pass of one log
  * beside retention in housekeeping.
  */
+import { rethrowIfBroken } from "../base/assert.ts";
 import type { Logger } from "../base/log.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { compactLog } from "../storage/compaction.ts";
@@ -44,6 +45,7 @@ export async function compactInHousekeeping(k: string, log: PartitionLog, keyMap
     logger.info("compacted", { partition: k, ...stats });
     return true;
   } catch (error) {
+    rethrowIfBroken(error);
     logger.error("compaction failed", { partition: k, error: String(error) });
     return false;
   }

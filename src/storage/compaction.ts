@@ -243,7 +243,7 @@ function filterBatch(b: Uint8Array, at: number, pass: Pass, tombstonesDueMs: num
   let count = 0;
   const section = forEachRecord(b, at, (record) => {
     count++;
-    if (!keepRecord(record.offset, record.key, record.valueIsNull, pass, tombstonesDueMs)) return;
+    if (!keepRecord(record.offset, record.key, record.value === null, pass, tombstonesDueMs)) return;
     kept.push([record.start, record.end]);
     keptMaxTimestampMs = Math.max(keptMaxTimestampMs, record.timestampMs);
   });

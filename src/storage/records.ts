@@ -1,8 +1,8 @@
 /**
  * Walks the records of one stored batch without building objects per record: for each, its
- * byte range in the (decompressed) records section, offset, timestamp, key and whether its value
- * is null. Used where the broker must look inside records: the null-key check of compacted
- * topics and compaction itself. Every length read is checked against the section's end.
+ * byte range in the (decompressed) records section, offset, timestamp, key and value. Used
+ * where the broker must look inside records: the null-key check of compacted topics and
+ * compaction itself. Every length read is checked against the section's end.
  *
  * Record: length varint · attributes i8 · timestamp_delta varlong · offset_delta varint ·
  * key_length varint · key · value_length varint · value · headers
@@ -18,7 +18,6 @@ export interface RecordView {
   timestampMs: number;
   /** A view into the section, or null for a null key. */
   key: Uint8Array | null;
-  valueIsNull: boolean;
   /** A view into the section, or null for a null value (a tombstone). */
   value: Uint8Array | null;
 }
@@ -41,7 +40,7 @@ export function forEachRecord(b: Uint8Array, at: number, onRecord: (r: RecordVie
   const base = rb.baseOffset(b, at);
   const baseTimestamp = rb.baseTimestamp(b, at);
   const cursor = { pos: 0, end: section.length };
-  const view: RecordView = { start: 0, end: 0, offset: 0, timestampMs: 0, key: null, valueIsNull: false, value: null };
+  const view: RecordView = { start: 0, end: 0, offset: 0, timestampMs: 0, key: null, value: null };
   for (let i = 0; i < count; i++) {
     view.start = cursor.pos;
     const length = readVarint(section, cursor);
@@ -53,7 +52,6 @@ export function forEachRecord(b: Uint8Array, at: number, onRecord: (r: RecordVie
     view.offset = base + readVarint(section, cursor);
     view.key = readBytes(section, cursor);
     view.value = readBytes(section, cursor);
-    view.valueIsNull = view.value === null;
     onRecord(view, i);
     cursor.pos = view.end;
     cursor.end = section.length;
