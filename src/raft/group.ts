@@ -613,8 +613,10 @@ export class RaftGroup implements RaftGroupApi {
     if (index <= this.commitIndex) return;
     assert(index <= this.raftLog.lastIndex, `commit index ${index} past the log end ${this.raftLog.lastIndex}`);
     this.commitIndex = index;
-    const done = this.pending.filter((p) => p.index <= index);
-    this.pending = this.pending.filter((p) => p.index > index);
+    const done: Pending[] = [];
+    const rest: Pending[] = [];
+    for (const p of this.pending) (p.index <= index ? done : rest).push(p);
+    this.pending = rest;
     for (const p of done) p.resolve({ ok: true, index: p.index, term: p.term });
     this.o.onCommit?.(index);
   }

@@ -19,10 +19,16 @@ const HEADER_BYTES_MIN = 4 + 1 + 1 + 2 + 4 + 8 + 2 + 1;
 
 export type HeaderFields = Omit<RpcHeader, "magic" | "version">;
 
-/** One whole frame (size prefix included), ready to write. */
-export function encodeFrame<T>(header: HeaderFields, def: MessageDef<T>, body: Loose<T>, writer = new Writer(256)): Uint8Array {
+/** Reserves the size prefix and writes the header; the caller writes the body and patches the size. */
+function startFrame(header: HeaderFields, writer: Writer): number {
   const sizeAt = writer.reserveSize();
   encode(RpcHeader, 0, { ...header, magic: RPC_MAGIC, version: RPC_VERSION }, writer);
+  return sizeAt;
+}
+
+/** One whole frame (size prefix included), ready to write. */
+export function encodeFrame<T>(header: HeaderFields, def: MessageDef<T>, body: Loose<T>, writer = new Writer(256)): Uint8Array {
+  const sizeAt = startFrame(header, writer);
   encode(def, 0, body, writer);
   writer.patchSize(sizeAt);
   return writer.finish();
@@ -31,8 +37,7 @@ export function encodeFrame<T>(header: HeaderFields, def: MessageDef<T>, body: L
 /** A frame whose body is already encoded (a reply handed back by another shard). */
 export function encodeRawFrame(header: HeaderFields, body: Uint8Array): Uint8Array {
   const writer = new Writer(64 + body.length);
-  const sizeAt = writer.reserveSize();
-  encode(RpcHeader, 0, { ...header, magic: RPC_MAGIC, version: RPC_VERSION }, writer);
+  const sizeAt = startFrame(header, writer);
   writer.raw(body);
   writer.patchSize(sizeAt);
   return writer.finish();
