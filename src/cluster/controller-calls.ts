@@ -4,6 +4,7 @@
  * table in the controller's order, then persisted in the metadata log and published to every
  * shard before it is answered. Runs on the main thread.
  */
+import { NO_TOPIC_ID } from "../protocol/codec.ts";
 import { join } from "node:path";
 import { rethrowIfBroken } from "../base/assert.ts";
 import type { Servers } from "../base/calls.ts";
@@ -59,7 +60,6 @@ export interface ControllerCalls {
 
 export type ControllerCallName = keyof ControllerCalls;
 
-const NO_TOPIC_ID = "00000000-0000-0000-0000-000000000000";
 const ok = (name: string): TopicOutcome => ({ name, errorCode: ErrorCode.NONE, errorMessage: null });
 const failed = (name: string, errorCode: number, errorMessage: string): TopicOutcome => ({ name, errorCode, errorMessage });
 

@@ -17,7 +17,8 @@ interface StructCodec {
   write: Write;
 }
 
-const ZERO_UUID = "00000000-0000-0000-0000-000000000000";
+/** The all-zero uuid: a uuid field's default, and Kafka's "no topic id". */
+export const NO_TOPIC_ID = "00000000-0000-0000-0000-000000000000";
 const EMPTY_BYTES = new Uint8Array(0);
 const compiled = new WeakMap<MessageDef<any>, Array<StructCodec | undefined>>();
 
@@ -260,7 +261,7 @@ function primitiveDefault(type: Primitive, spec: string | undefined, field: Fiel
   switch (type) {
     case "bool": return spec === "true";
     case "string": return spec ?? "";
-    case "uuid": return ZERO_UUID;
+    case "uuid": return NO_TOPIC_ID;
     case "records": return null;
     case "bytes": return field.nullable[0] <= field.nullable[1] ? null : EMPTY_BYTES;
     default: return spec === undefined ? 0 : Number(spec);

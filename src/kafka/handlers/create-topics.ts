@@ -1,4 +1,5 @@
 /** CreateTopics (19) v0–7: validated per topic by the controller, placed on the least-loaded shards. */
+import { NO_TOPIC_ID } from "../../protocol/codec.ts";
 import type { CreateTopicCommand } from "../../cluster/controller.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
@@ -36,7 +37,7 @@ export const createTopicsHandler = defineHandler({
         if (o.errorCode !== ErrorCode.NONE || !o.topic) return { name: o.name, errorCode: o.errorCode, errorMessage: o.errorMessage };
         return {
           name: o.name,
-          topicId: request.validateOnly ? "00000000-0000-0000-0000-000000000000" : o.topic.id,
+          topicId: request.validateOnly ? NO_TOPIC_ID : o.topic.id,
           errorCode: ErrorCode.NONE,
           errorMessage: null,
           numPartitions: o.topic.shards.length,

@@ -2,12 +2,12 @@
  * DeleteTopics (20) v0–6: the controller removes each topic from the metadata (every shard
  * closes its logs), then its data directory. v6 names topics by name or by topic id.
  */
+import { NO_TOPIC_ID } from "../../protocol/codec.ts";
 import type { DeleteTopicCommand } from "../../cluster/controller-calls.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { DeleteTopicsRequest, DeleteTopicsResponse } from "../../protocol/messages/index.ts";
 import { defineHandler, type BrokerContext, type RequestInfo } from "../handler.ts";
 
-const NO_TOPIC_ID = "00000000-0000-0000-0000-000000000000";
 
 export const deleteTopicsHandler = defineHandler({
   apiKey: 20,

@@ -14,7 +14,8 @@ import type {
 } from "../../protocol/messages/index.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
 import { authorizedOperations } from "./authorized-operations.ts";
-import { NO_TOPIC_ID, singleReplicaPartition } from "./metadata.ts";
+import { NO_TOPIC_ID } from "../../protocol/codec.ts";
+import { singleReplicaPartition } from "./metadata.ts";
 
 export const describeTopicPartitionsHandler = defineHandler({
   apiKey: 75,

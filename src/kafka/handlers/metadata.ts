@@ -1,4 +1,5 @@
 /** Metadata (3) v0–12: this broker, and every requested topic (by name, or from v12 by id) with its partitions. */
+import { NO_TOPIC_ID } from "../../protocol/codec.ts";
 import { topicNameProblem, type TopicRecord } from "../../cluster/metadata.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
@@ -31,7 +32,6 @@ export const metadataHandler = defineHandler({
 
 /** From v12 a request may name topics by id (Kafka then looks up only those, creating none). */
 const TOPIC_IDS_VERSION = 12;
-export const NO_TOPIC_ID = "00000000-0000-0000-0000-000000000000";
 
 const topicOperations = (request: MetadataRequest) => authorizedOperations("topic", request.includeTopicAuthorizedOperations);
 
