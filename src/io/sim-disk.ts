@@ -73,6 +73,11 @@ export class SimDisk implements Disk {
   }
 
   async list(dir: string): Promise<string[]> {
+    return this.peekList(dir);
+  }
+
+  /** `list` without waiting, for checkers that must look at a disk in the middle of a step. */
+  peekList(dir: string): string[] {
     const d = normalize(dir);
     if (!this.dirs.has(d)) return [];
     const names = new Set<string>();

@@ -125,21 +125,27 @@ export class Cluster {
     return done();
   }
 
+  /** Hands the checker what `node` holds now: its state, and its log on disk when that may have changed. */
+  private observe(node: SimNode, nowMs: number): NodeView {
+    const info = node.group!.inspect();
+    const view: NodeView = { id: node.id, role: info.role, term: info.term, votedFor: info.votedFor, commitIndex: info.commitIndex, logStartIndex: info.logStartOffset };
+    const signature = `${info.lastIndex}:${info.lastTerm}:${info.logStartOffset}:${info.commitIndex}:${info.durableIndex}`;
+    let log: EntryView[] | null = null;
+    if (signature !== node.signature) {
+      node.signature = signature;
+      log = readDiskLog(node.disk, `${GROUP_DIR}/log`, info.logStartOffset);
+    }
+    this.checker.observe(view, log, nowMs);
+    return view;
+  }
+
   private async check(): Promise<void> {
     try {
       if (this.crashError) throw new Violation("assertion", this.crashError.message);
       const now = this.scheduler.nowMs();
       for (const node of this.nodes.values()) {
         if (node.state !== "up" || !node.group) continue;
-        const info = node.group.inspect();
-        const view: NodeView = { id: node.id, role: info.role, term: info.term, votedFor: info.votedFor, commitIndex: info.commitIndex, logStartIndex: info.logStartOffset };
-        const signature = `${info.lastIndex}:${info.lastTerm}:${info.logStartOffset}:${info.commitIndex}:${info.durableIndex}`;
-        let log: EntryView[] | null = null;
-        if (signature !== node.signature) {
-          node.signature = signature;
-          log = await readDiskLog(node.disk, `${GROUP_DIR}/log`, info.logStartOffset);
-        }
-        this.checker.observe(view, log, now);
+        const view = this.observe(node, now);
         if (view.role === "leader" && node.lastRole !== "leader" && this.opts.faults) this.faults.afterElected(node.id, this.opts.heartbeatIntervalMs);
         node.lastRole = view.role;
       }
@@ -265,6 +271,14 @@ export class Cluster {
     if (node.incarnation !== incarnation) return;
     if (isDiskError(e)) {
       this.note(`n${node.id} group failed on a disk error (${String(e)}); restarting it`);
+      // What it committed before failing counts (a leader may ack and fail in one step): look once more before the crash.
+      if (node.state === "up" && node.group) {
+        try {
+          this.observe(node, this.scheduler.nowMs());
+        } catch (error) {
+          this.fail(error);
+        }
+      }
       this.crash(node.id);
       this.scheduler.after(this.opts.electionTimeoutMs, `restart n${node.id}`, () => this.startNode(node.id));
       return;

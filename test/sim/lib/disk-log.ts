@@ -10,8 +10,8 @@ import type { EntryView } from "./log-mirror.ts";
 
 const SEGMENT_NAME = /^(\d{20})\.log$/;
 
-export async function readDiskLog(disk: SimDisk, logDir: string, logStartOffset: number): Promise<EntryView[]> {
-  const names = (await disk.list(logDir)).filter((n) => SEGMENT_NAME.test(n)).sort();
+export function readDiskLog(disk: SimDisk, logDir: string, logStartOffset: number): EntryView[] {
+  const names = disk.peekList(logDir).filter((n) => SEGMENT_NAME.test(n)).sort();
   const out: EntryView[] = [];
   for (const name of names) {
     const bytes = disk.peek(`${logDir}/${name}`);
