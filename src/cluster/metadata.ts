@@ -9,10 +9,46 @@ import type { UserRecord } from "./users.ts";
 export interface TopicRecord {
   name: string;
   id: string; // UUID
-  /** Owning shard of each partition, indexed by partition number. */
+  /**
+   * Owning shard of each partition, indexed by partition number, on a node of one. In a cluster
+   * (`assignments` present) it is the shard of each partition's first replica; use
+   * `MetadataTable.ownerOf`, which answers for the node holding the table.
+   */
   shards: number[];
   configs: Record<string, string>;
+  /** In a cluster: each partition's Raft group and replicas (node and shard), indexed by partition. */
+  assignments?: PartitionAssignment[];
 }
+
+/** One replica of a partition: the node that holds it and the shard there that owns it. */
+export interface Replica {
+  node: number;
+  shard: number;
+}
+
+/** A replicated partition: its Raft group id (unique in the cluster, > 0) and its replicas, preferred leader first. */
+export interface PartitionAssignment {
+  group: number;
+  replicas: Replica[];
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** A member of the cluster, as the controller records it when the node registers. */
+export interface NodeRecord {
+  id: number;
+  rpc: HostPort;
+  /** The Kafka address clients are told. */
+  kafka: HostPort;
+  shardCount: number;
+  rack: string | null;
+}
+
+/** The Raft group of the controller itself; partitions' groups are numbered from 1. */
+export const CONTROLLER_GROUP = 0;
 
 export type MetadataChange =
   | { kind: "upsert_topic"; topic: TopicRecord }
@@ -21,7 +57,13 @@ export type MetadataChange =
   | { kind: "shard_count"; shardCount: number }
   /** A SASL user with all its credentials (replacing what it had). */
   | { kind: "upsert_user"; user: UserRecord }
-  | { kind: "delete_user"; name: string };
+  | { kind: "delete_user"; name: string }
+  /** In a cluster: the cluster's id, recorded once by the first controller leader. */
+  | { kind: "cluster_id"; id: string }
+  /** A node joined or changed its addresses or shard count. */
+  | { kind: "upsert_node"; node: NodeRecord }
+  /** In a cluster: the next producer id never handed out (a block was allocated). */
+  | { kind: "producer_ids"; next: number };
 
 export interface MetadataUpdate {
   version: number;
@@ -33,6 +75,9 @@ export interface MetadataSnapshot {
   shardCount: number;
   topics: TopicRecord[];
   users?: UserRecord[];
+  clusterId?: string | null;
+  nodes?: NodeRecord[];
+  nextProducerId?: number;
 }
 
 export class MetadataTable {
@@ -40,21 +85,37 @@ export class MetadataTable {
   /** The same topics by id (Fetch v13+ names topics by id). */
   private readonly topicsById = new Map<string, TopicRecord>();
   private readonly usersByName = new Map<string, UserRecord>();
+  private readonly nodesById = new Map<number, NodeRecord>();
+  /** Raft group → its topic and partition, for the replicated partitions. */
+  private readonly partitionsByGroup = new Map<number, { topic: string; partition: number }>();
   version = 0;
   /** 0 until the first start records it. */
   shardCount = 0;
+  /** In a cluster, once the controller recorded it. */
+  clusterId: string | null = null;
+  /** In a cluster: the next producer id never handed out. */
+  nextProducerId = 0;
 
-  static fromSnapshot(snapshot: MetadataSnapshot): MetadataTable {
-    const table = new MetadataTable();
+  /** `localNode`: the node holding this table, for `ownerOf` in a cluster. */
+  constructor(readonly localNode = 0) {}
+
+  static fromSnapshot(snapshot: MetadataSnapshot, localNode = 0): MetadataTable {
+    const table = new MetadataTable(localNode);
     for (const topic of snapshot.topics) table.put(topic);
     for (const user of snapshot.users ?? []) table.usersByName.set(user.name, user);
+    for (const node of snapshot.nodes ?? []) table.nodesById.set(node.id, node);
     table.version = snapshot.version;
     table.shardCount = snapshot.shardCount;
+    table.clusterId = snapshot.clusterId ?? null;
+    table.nextProducerId = snapshot.nextProducerId ?? 0;
     return table;
   }
 
   snapshot(): MetadataSnapshot {
-    return { version: this.version, shardCount: this.shardCount, topics: [...this.topicsByName.values()], users: [...this.usersByName.values()] };
+    return {
+      version: this.version, shardCount: this.shardCount, topics: [...this.topicsByName.values()], users: [...this.usersByName.values()],
+      clusterId: this.clusterId, nodes: [...this.nodesById.values()], nextProducerId: this.nextProducerId,
+    };
   }
 
   apply(update: MetadataUpdate): void {
@@ -64,6 +125,9 @@ export class MetadataTable {
       else if (change.kind === "delete_topic") this.remove(change.name);
       else if (change.kind === "upsert_user") this.usersByName.set(change.user.name, change.user);
       else if (change.kind === "delete_user") this.usersByName.delete(change.name);
+      else if (change.kind === "cluster_id") this.clusterId = change.id;
+      else if (change.kind === "upsert_node") this.nodesById.set(change.node.id, change.node);
+      else if (change.kind === "producer_ids") this.nextProducerId = change.next;
       else this.shardCount = change.shardCount;
     }
     this.version = update.version;
@@ -73,6 +137,7 @@ export class MetadataTable {
     this.remove(topic.name); // a topic re-created under its name has a new id: the old id stops resolving
     this.topicsByName.set(topic.name, topic);
     this.topicsById.set(topic.id, topic);
+    topic.assignments?.forEach((a, partition) => this.partitionsByGroup.set(a.group, { topic: topic.name, partition }));
   }
 
   private remove(name: string): void {
@@ -80,6 +145,7 @@ export class MetadataTable {
     if (!old) return;
     this.topicsByName.delete(name);
     this.topicsById.delete(old.id);
+    for (const a of old.assignments ?? []) this.partitionsByGroup.delete(a.group);
   }
 
   topic(name: string): TopicRecord | undefined {
@@ -106,9 +172,40 @@ export class MetadataTable {
     return this.usersByName.size;
   }
 
-  /** The owning shard, or undefined when the topic or partition does not exist. */
+  /**
+   * The shard of this node (`localNode`) that owns the partition, or undefined when the topic or
+   * partition does not exist or, in a cluster, has no replica on this node.
+   */
   ownerOf(topic: string, partition: number): number | undefined {
-    return this.topicsByName.get(topic)?.shards[partition];
+    const record = this.topicsByName.get(topic);
+    const assignment = record?.assignments?.[partition];
+    if (assignment) return assignment.replicas.find((r) => r.node === this.localNode)?.shard;
+    return record?.shards[partition];
+  }
+
+  /** A partition's Raft group and replicas, in a cluster. */
+  assignment(topic: string, partition: number): PartitionAssignment | undefined {
+    return this.topicsByName.get(topic)?.assignments?.[partition];
+  }
+
+  /** The partition a Raft group replicates. */
+  partitionOfGroup(group: number): { topic: string; partition: number } | undefined {
+    return this.partitionsByGroup.get(group);
+  }
+
+  /** The largest Raft group id in use (0: only the controller's). */
+  maxGroup(): number {
+    let max = CONTROLLER_GROUP;
+    for (const group of this.partitionsByGroup.keys()) max = Math.max(max, group);
+    return max;
+  }
+
+  node(id: number): NodeRecord | undefined {
+    return this.nodesById.get(id);
+  }
+
+  nodes(): NodeRecord[] {
+    return [...this.nodesById.values()].sort((a, b) => a.id - b.id);
   }
 
   partitionCountByShard(shardCount: number): number[] {
