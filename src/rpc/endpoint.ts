@@ -11,7 +11,7 @@ import type { Servers } from "../base/calls.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { decodeBody, encodeBody } from "./frame.ts";
 import { errorBody, type Reply } from "./inbound.ts";
-import { ANY_SHARD, NO_GROUP, rpcMethodNames, rpcMethods, type RpcCallName, type RpcCalls, type RpcHeader } from "./messages/index.ts";
+import { ANY_SHARD, NO_GROUP, rpcMethodNames, rpcMethods, type RpcCallName, type RpcCalls, type RpcHeader, type RpcMethod } from "./messages/index.ts";
 import type { PeerLink, PeerLinkState } from "./outbound.ts";
 
 /** What a shard asks of another shard on behalf of an RPC request it accepted. */
@@ -28,15 +28,25 @@ export interface RpcRouting {
   hop(shard: number, request: RpcHopCalls["rpcDeliver"]["request"]): Promise<Reply>;
 }
 
+/** What a shard serves: the ping always, other calls once the parts serving them have started. */
+export type RpcServers = Partial<Servers<RpcCalls>> & Pick<Servers<RpcCalls>, "ping">;
+
 export class RpcEndpoint {
   readonly hopServers: Servers<RpcHopCalls>;
+  private readonly servers: RpcServers;
 
   constructor(
-    private readonly servers: Servers<RpcCalls>,
+    servers: RpcServers,
     private readonly routing: RpcRouting,
     private readonly links: ReadonlyMap<string, PeerLink>,
   ) {
+    this.servers = { ...servers };
     this.hopServers = { rpcDeliver: ({ method, body }) => this.serveHere(method, body) };
+  }
+
+  /** Adds (or replaces) servers of RPC methods. */
+  addServers(servers: Partial<Servers<RpcCalls>>): void {
+    Object.assign(this.servers, servers);
   }
 
   /** Serves a request accepted on this shard's listener, here or on its owner shard. */
@@ -71,8 +81,10 @@ export class RpcEndpoint {
 
   private async serveHere(method: number, body: Uint8Array): Promise<Reply> {
     const name = rpcMethodNames.get(method) as RpcCallName;
-    const def = rpcMethods[name];
-    let request: RpcCalls[typeof name]["request"];
+    const def = rpcMethods[name] as RpcMethod<any, any>;
+    const server = this.servers[name] as ((request: unknown) => Promise<unknown>) | undefined;
+    if (server === undefined) return { kind: "error", body: errorBody(new Error(`RPC method ${name} is not served on this shard`)) };
+    let request: unknown;
     try {
       request = decodeBody(def.request, body);
     } catch (error) {
@@ -80,7 +92,7 @@ export class RpcEndpoint {
       throw error;
     }
     try {
-      const response = await this.servers[name](request);
+      const response = await server(request);
       return { kind: "response", body: encodeBody(def.response, response) };
     } catch (error) {
       rethrowIfBroken(error);

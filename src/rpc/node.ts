@@ -9,7 +9,7 @@ import type { Logger } from "../base/log.ts";
 import type { Timers } from "../base/timers.ts";
 import { defaultBackoff, type BackoffPolicy } from "./backoff.ts";
 import { bunDialer, listenRpc } from "./bun-net.ts";
-import { RpcEndpoint, type RpcRouting } from "./endpoint.ts";
+import { RpcEndpoint, type RpcRouting, type RpcServers } from "./endpoint.ts";
 import type { LocalIdentity } from "./inbound.ts";
 import type { HelloRequest, RpcCalls } from "./messages/index.ts";
 import { PeerLink, type Dialer, type HostPort } from "./outbound.ts";
@@ -40,7 +40,7 @@ export interface ShardRpcOptions {
   frameBytesMax?: number;
   inflightMax?: number;
   /** What the node serves; default: ping alone. */
-  servers?: Servers<RpcCalls>;
+  servers?: RpcServers;
 }
 
 export interface ShardRpc {
@@ -61,7 +61,7 @@ export function peerAddresses(settings: RpcNodeSettings): HostPort[] {
   return peers;
 }
 
-export function pingServer(identity: LocalIdentity): Servers<RpcCalls> {
+export function pingServer(identity: LocalIdentity): RpcServers {
   return {
     ping: async ({ sentAtMs, payload }) => ({ sentAtMs, nodeId: identity.nodeId, shardId: identity.shardId, payload }),
   };
