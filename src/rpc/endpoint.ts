@@ -28,12 +28,14 @@ export interface RpcRouting {
   hop(shard: number, request: RpcHopCalls["rpcDeliver"]["request"]): Promise<Reply>;
 }
 
-/** What a shard serves: the ping always, other calls once the parts serving them have started. */
+/** What a shard serves; the ping always, the Raft calls once its replication layer has started. */
 export type RpcServers = Partial<Servers<RpcCalls>> & Pick<Servers<RpcCalls>, "ping">;
 
 export class RpcEndpoint {
   readonly hopServers: Servers<RpcHopCalls>;
   private readonly servers: RpcServers;
+  /** Links to peer nodes by node id (from the cluster's node list), beside the seed links. */
+  private readonly nodeLinks = new Map<number, PeerLink>();
 
   constructor(
     servers: RpcServers,
@@ -47,6 +49,20 @@ export class RpcEndpoint {
   /** Adds (or replaces) servers of RPC methods. */
   addServers(servers: Partial<Servers<RpcCalls>>): void {
     Object.assign(this.servers, servers);
+  }
+
+  /** This shard's link to a node by id, once `addNodeLink` made one. */
+  nodeLink(nodeId: number): PeerLink | undefined {
+    return this.nodeLinks.get(nodeId);
+  }
+
+  /** Adds and starts the link to a node (no-op when one exists at that address; a moved node gets a new link). */
+  addNodeLink(nodeId: number, link: PeerLink): void {
+    const known = this.nodeLinks.get(nodeId);
+    if (known !== undefined && known.name === link.name) return;
+    known?.close();
+    this.nodeLinks.set(nodeId, link);
+    link.start();
   }
 
   /** Serves a request accepted on this shard's listener, here or on its owner shard. */
@@ -66,8 +82,14 @@ export class RpcEndpoint {
     return [...this.links.values()].map((link) => link.snapshot());
   }
 
+  /** The links by node id, with their node ids. */
+  nodePeers(): Array<PeerLinkState & { node: number }> {
+    return [...this.nodeLinks].map(([node, link]) => ({ ...link.snapshot(), node }));
+  }
+
   close(): void {
     for (const link of this.links.values()) link.close();
+    for (const link of this.nodeLinks.values()) link.close();
   }
 
   /** The owning shard's number, or why there is none. */

@@ -56,6 +56,8 @@ export interface PeerLinkState {
   inflight: number;
   /** The peer is in another cluster (its hello refusal); cleared by a later accepted hello. */
   refused: boolean;
+  /** Fire-and-forget messages dropped because the link was down or full. */
+  castsDropped: number;
 }
 
 export interface PeerLinkOptions {
@@ -90,7 +92,9 @@ export class PeerLink {
   private nextCorrelationId = 1;
   private cancelTimer: CancelTimer = () => {};
   private peer: HelloResponse | null = null;
-  private stats = { connects: 0, disconnects: 0, pingsOk: 0, lastPingRttMs: null as number | null, lastError: null as string | null, refused: false };
+  private stats = { connects: 0, disconnects: 0, pingsOk: 0, lastPingRttMs: null as number | null, lastError: null as string | null, refused: false, castsDropped: 0 };
+  /** Bytes of frames written, for benchmarks. */
+  bytesSent = 0;
 
   constructor(private readonly options: PeerLinkOptions) {
     this.backoff = new Backoff(options.backoff, options.random);
@@ -114,6 +118,20 @@ export class PeerLink {
     return this.send(method.request, method.response, request, destination, timeoutMs) as Promise<RpcCalls[N]["response"]>;
   }
 
+  /**
+   * Fire and forget (Raft traffic): sent now if the link is connected and has room, else dropped;
+   * the answer is awaited by no one. Returns whether it was sent.
+   */
+  cast<N extends RpcCallName>(name: N, request: Loose<RpcCalls[N]["request"]>, destination: Destination = {}): boolean {
+    if (this.state !== "connected" || this.pending.size >= this.options.inflightMax) {
+      this.stats.castsDropped++;
+      return false;
+    }
+    const method = rpcMethods[name];
+    this.send(method.request, method.response, request, destination, 0).catch(() => {});
+    return true;
+  }
+
   snapshot(): PeerLinkState {
     return {
       address: this.name,
@@ -128,6 +146,7 @@ export class PeerLink {
       lastPingRttMs: this.stats.lastPingRttMs,
       inflight: this.pending.size,
       refused: this.stats.refused,
+      castsDropped: this.stats.castsDropped,
     };
   }
 
@@ -189,13 +208,15 @@ export class PeerLink {
       request as never,
     );
     const result = new Promise<unknown>((resolve, reject) => {
-      const cancelTimeout = this.options.timers.after(timeoutMs, () => {
+      // A cast (timeout 0) needs no timer: the link's pings notice a dead peer, and its close fails what is pending.
+      const cancelTimeout = timeoutMs <= 0 ? () => {} : this.options.timers.after(timeoutMs, () => {
         if (this.pending.delete(correlationId)) this.roomFreed();
         reject(new RpcUnavailableError(`RPC ${requestDef.name} to ${this.name} timed out after ${timeoutMs} ms`));
       });
       this.pending.set(correlationId, { response: responseDef, resolve, reject, cancelTimeout });
     });
     socket.write(frame);
+    this.bytesSent += frame.length;
     return result;
   }
 

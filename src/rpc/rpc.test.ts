@@ -7,7 +7,7 @@ import { systemTimers } from "../base/timers.ts";
 import type { RpcServers } from "./endpoint.ts";
 import { Backoff } from "./backoff.ts";
 import { encodeFrame } from "./frame.ts";
-import { HelloRequest, RpcKind, type PingRequest } from "./messages/index.ts";
+import { HelloRequest, RpcKind } from "./messages/index.ts";
 import { pingServer, startShardRpc, type ShardRpc } from "./node.ts";
 import { RpcRemoteError, RpcUnavailableError, type PeerLink } from "./outbound.ts";
 
@@ -112,7 +112,7 @@ test("past inflightMax callers wait; all are answered once the server catches up
   const b = startNode({
     nodeId: 2,
     servers: (shardId) => ({
-      ping: async (request: PingRequest) => {
+      ping: async (request) => {
         servedConcurrentlyMax = Math.max(servedConcurrentlyMax, ++serving);
         await new Promise<void>((resolve) => held.push(resolve));
         serving--;

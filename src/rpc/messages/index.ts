@@ -8,6 +8,9 @@ import { f, message, type MessageDef, type TaggedFields } from "../../protocol/s
 import { ControllerCallRequest, ControllerCallResponse } from "./controller.ts";
 
 export * from "./controller.ts";
+import { LeadershipAck, LeadershipRequest, RaftAck, RaftBatchAck, RaftBatchRequest, RaftRequest } from "./raft.ts";
+
+export * from "./raft.ts";
 
 /** "SKRP": the first bytes of every RPC frame; anything else is not a skua peer. */
 export const RPC_MAGIC = 0x534b5250;
@@ -113,12 +116,18 @@ export interface RpcMethod<Req, Res> {
 export interface RpcCalls {
   ping: { request: PingRequest; response: PingResponse };
   controllerCall: { request: ControllerCallRequest; response: ControllerCallResponse };
+  raft: { request: RaftRequest; response: RaftAck };
+  raftBatch: { request: RaftBatchRequest; response: RaftAck };
+  leadership: { request: LeadershipRequest; response: RaftAck };
 }
 export type RpcCallName = keyof RpcCalls & string;
 
 export const rpcMethods: { [N in RpcCallName]: RpcMethod<RpcCalls[N]["request"], RpcCalls[N]["response"]> } = {
   ping: { request: PingRequest, response: PingResponse },
   controllerCall: { request: ControllerCallRequest, response: ControllerCallResponse },
+  raft: { request: RaftRequest, response: RaftAck },
+  raftBatch: { request: RaftBatchRequest, response: RaftBatchAck },
+  leadership: { request: LeadershipRequest, response: LeadershipAck },
 };
 
 export const HELLO_METHOD = HelloRequest.apiKey;
