@@ -614,8 +614,13 @@ export class RaftGroup implements RaftGroupApi {
     if (truncateAt >= 0) {
       assert(truncateAt > this.commitIndex, `follower ${this.self} asked to truncate at ${truncateAt}, at or below its commit index ${this.commitIndex}`);
       await this.io(this.raftLog.truncateSuffix(truncateAt));
+      this.o.onLogCut?.(truncateAt);
     }
-    if (appendFrom >= 0) matched = await this.io(this.raftLog.appendAsFollower(entries.slice(appendFrom), this.now));
+    if (appendFrom >= 0) {
+      const appended = entries.slice(appendFrom);
+      matched = await this.io(this.raftLog.appendAsFollower(appended, this.now));
+      this.o.onFollowerAppend?.(appended);
+    }
     return matched;
   }
 
@@ -631,6 +636,7 @@ export class RaftGroup implements RaftGroupApi {
     // At or below our commit index everything matches the leader (maybe compacted here already): a stale install.
     if (before > this.commitIndex && this.raftLog.termAt(before) !== m.prevTerm) {
       await this.io(this.raftLog.resetTo({ startOffset: m.startOffset, prevTerm: m.prevTerm, config: m.config }));
+      this.o.onLogCut?.(0);
     }
     this.advanceCommit(before);
     this.sendAppendReply(m.from, true, before, NO_TERM, NO_INDEX);

@@ -164,6 +164,10 @@ export interface RaftGroupOptions {
   bootstrap: RaftConfig;
   /** Called after an event that changed the role, the term or the known leader (Kafka's leader and epoch follow it). */
   onStateChange?: (state: RaftState) => void;
+  /** A follower appended these batches (offsets and terms as in its log) and fdatasync'ed them. */
+  onFollowerAppend?: (batches: Uint8Array) => void;
+  /** Entries from `endOffset` on were removed (a conflicting suffix; 0 when InstallSnapshot reset the whole log). */
+  onLogCut?: (endOffset: Index) => void;
   /** Called, in order, each time the commit index advances (on every member, leader or not). */
   onCommit?: (commitIndex: Index) => void;
   log?: (message: string) => void;
