@@ -8,6 +8,8 @@ import type { Logger } from "../base/log.ts";
 import { systemTimers } from "../base/timers.ts";
 import type { ControllerCalls } from "../cluster/controller-calls.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
+import { join } from "node:path";
+import { replaceFileAtomically } from "../io/atomic-file.ts";
 import type { Disk } from "../io/disk.ts";
 import type { RaftConfig, RaftMessage, RaftTransport } from "../raft/types.ts";
 import { ControllerHost } from "../replication/controller-host.ts";
@@ -54,7 +56,7 @@ export class ControllerMember {
 
   static async start(options: ControllerMemberOptions): Promise<ControllerMember> {
     const { rpc, network, main, log } = options;
-    const bootstrap = (await ControllerHost.exists(options.disk, options.dataDir)) ? { voters: [options.nodeId], learners: [] } : await foundingConfig(options);
+    const bootstrap = await founders(options);
     const host = await ControllerHost.open({
       nodeId: options.nodeId,
       disk: options.disk,
@@ -103,6 +105,30 @@ export class ControllerMember {
   close(): Promise<void> {
     return this.host.close();
   }
+}
+
+const FOUNDERS_FILE = "founders.json";
+
+/**
+ * The founding configuration: recorded before the group first opens, so a founder that
+ * restarts (even before its group wrote anything) starts from the same one.
+ */
+async function founders(options: ControllerMemberOptions): Promise<RaftConfig> {
+  const dir = join(options.dataDir, "controller");
+  const path = join(dir, FOUNDERS_FILE);
+  if (await options.disk.exists(path)) {
+    const file = await options.disk.open(path, { create: false });
+    try {
+      return JSON.parse(new TextDecoder().decode(await file.read(0, await file.size()))) as RaftConfig;
+    } finally {
+      await file.close();
+    }
+  }
+  const config = await foundingConfig(options);
+  await options.disk.mkdirp(dir);
+  await replaceFileAtomically(options.disk, dir, FOUNDERS_FILE, new TextEncoder().encode(JSON.stringify(config)));
+  options.log.info("founding the controller group", { voters: config.voters.join(","), learners: config.learners.join(",") });
+  return config;
 }
 
 /**

@@ -93,3 +93,11 @@ export class ControllerRouter {
     }
   }
 }
+
+/** A node of one: the controller calls run here; there is no controller group to hear from. */
+export function singleNodeServers(local: Servers<ControllerCalls>): Servers<ControllerCalls & ControllerGroupCalls> {
+  const notClustered = async (): Promise<never> => {
+    throw new Error("this node is not in a cluster: it has no controller group");
+  };
+  return { ...local, controllerCommitted: notClustered, controllerLeadership: notClustered, controllerServe: notClustered };
+}

@@ -78,6 +78,7 @@ export const RaftBatchRequest = message<RaftBatchRequest>("request", "RaftBatchR
   f("To", "int32", "0+"),
   f("Heartbeats", "[]Beat", "0+", { fields: Beat }),
   f("Replies", "[]Reply", "0+", { fields: Reply }),
+  f("Hopped", "bool", "0+"),
 ]);
 export interface RaftBatchBeat {
   group: number;
@@ -100,6 +101,8 @@ export interface RaftBatchRequest extends TaggedFields {
   to: number;
   heartbeats: RaftBatchBeat[];
   replies: RaftBatchReply[];
+  /** Set on the part of a batch one shard hands another: delivered there, never forwarded again. */
+  hopped: boolean;
 }
 export const RaftBatchAck = message<RaftAck>("response", "RaftBatchAck", 3, "0", "0+", []);
 
