@@ -1,5 +1,5 @@
 /** `skua`: the command line, and the main thread of a running broker. */
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
 import { join, resolve } from "node:path";
 import packageJson from "../package.json" with { type: "json" };
@@ -14,6 +14,7 @@ import { Controller, NotControllerError } from "./cluster/controller.ts";
 import type { NodeRecord } from "./cluster/metadata.ts";
 import { ControllerRouter, singleNodeServers } from "./shard/controller-router.ts";
 import { sameAddress } from "./rpc/node.ts";
+import { joinThroughSeeds } from "./shard/join.ts";
 import { ControllerService } from "./cluster/controller-calls.ts";
 import { defaultProperties, listValue, parseConfigFile, setProperty, type ClusterProperties } from "./cluster/properties.ts";
 import { bootstrapUser } from "./cluster/bootstrap-user.ts";
@@ -82,9 +83,10 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
   const controllerService = new ControllerService(controller, controllerDisk, dataDir, props);
   await controllerService.removeOrphanedTopicDirs((message) => log.warn(message));
   const rpc = nodeRpc(options);
-  const identity = rpc ? clusterIdentity(dataDir, options, rpc) : { nodeId: options.nodeId ?? 0, clusterId: clusterId(dataDir) };
+  const identity = rpc ? await clusterIdentity(dataDir, options, rpc, shardCount, log) : { nodeId: options.nodeId ?? 0, clusterId: clusterId(dataDir) };
   const router = rpc ? new ControllerRouter(identity.nodeId, controller, controllerService.servers) : null;
   if (router) {
+    controllerService.attachGroup({ self: identity.nodeId, addLearner: (node) => supervisor.controllerAddLearner(node) });
     controller.joinCluster({ propose: (update) => supervisor.controllerPropose(update) }, async (update) => {
       for (const change of update.changes) if (change.kind === "delete_topic") await controllerService.removeTopicData(change.name);
     });
@@ -183,19 +185,44 @@ function nodeRpc(options: StartOptions) {
 /**
  * A cluster node's id and cluster id, kept in the data dir from the first start. Founders (the
  * seeds) take their position in the seed list as id unless --node-id says otherwise, and derive
- * the cluster id from the seed list, so founders agree on it before they have ever talked.
+ * the cluster id from the seed list, so founders agree on it before they have ever talked. Any
+ * other node joins through the seeds once (joinThroughSeeds), which gives it both.
  */
-function clusterIdentity(dataDir: string, options: StartOptions, rpc: { listen: HostPort; advertised: HostPort; seeds: HostPort[] }): { nodeId: number; clusterId: string } {
+async function clusterIdentity(dataDir: string, options: StartOptions, rpc: { listen: HostPort; advertised: HostPort; seeds: HostPort[] }, shardCount: number, log: ReturnType<typeof logger>): Promise<{ nodeId: number; clusterId: string }> {
   const position = rpc.seeds.findIndex((s) => sameAddress(s, rpc.listen) || sameAddress(s, rpc.advertised));
   const idPath = join(dataDir, "node_id");
-  const stored = existsSync(idPath) ? Number(readFileSync(idPath, "utf8").trim()) : null;
-  const nodeId = options.nodeId ?? stored ?? (position >= 0 ? position : null);
-  if (nodeId === null) throw new Error("a node that is not one of its --seeds needs --node-id: joining a running cluster without one is not supported yet");
-  if (stored !== null && stored !== nodeId) throw new Error(`this data dir belongs to node ${stored}, not node ${nodeId}`);
-  if (stored === null) writeFileSync(idPath, `${nodeId}\n`);
   const idFile = join(dataDir, "cluster_id");
-  if (!existsSync(idFile)) writeFileSync(idFile, `${foundingClusterId(rpc.seeds)}\n`);
+  const stored = existsSync(idPath) ? Number(readFileSync(idPath, "utf8").trim()) : null;
+  if (options.nodeId !== null && stored !== null && stored !== options.nodeId) throw new Error(`this data dir belongs to node ${stored}, not node ${options.nodeId}`);
+  const foundersFile = join(dataDir, "controller", "founders.json");
+  const storedClusterId = existsSync(idFile) ? readFileSync(idFile, "utf8").trim() : null;
+  // With no seeds, a node founds a cluster of one.
+  if (position < 0 && rpc.seeds.length > 0 && !existsSync(foundersFile)) {
+    const joined = await joinThroughSeeds(rpc.seeds, { rpc: rpc.advertised, kafka: advertisedAddress(options), shardCount, rack: null }, options.nodeId ?? stored, storedClusterId, packageJson.version, log);
+    writeDurably(idPath, `${joined.nodeId}\n`);
+    writeDurably(idFile, `${joined.clusterId}\n`);
+    // The joiner follows the leader that let it in: it is a learner until the group says otherwise.
+    mkdirSync(join(dataDir, "controller"), { recursive: true });
+    writeDurably(foundersFile, JSON.stringify({ voters: [joined.leader], learners: [joined.nodeId] }));
+    return { nodeId: joined.nodeId, clusterId: joined.clusterId };
+  }
+  const nodeId = options.nodeId ?? stored ?? Math.max(position, 0);
+  if (stored === null) writeDurably(idPath, `${nodeId}\n`);
+  if (!existsSync(idFile)) writeDurably(idFile, `${foundingClusterId(rpc.seeds)}\n`);
   return { nodeId, clusterId: readFileSync(idFile, "utf8").trim() };
+}
+
+/** Writes a small file whole or not at all: a temp file, fsync'ed, renamed over the name. */
+function writeDurably(path: string, text: string): void {
+  const temp = `${path}.tmp`;
+  const fd = openSync(temp, "w");
+  try {
+    writeFileSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
 }
 
 /** The founders' shared cluster id: a digest of their seed list (the same on each, in any order). */

@@ -36,7 +36,7 @@ export interface StartOptions {
 
 /** Redpanda's default internal RPC port. */
 export const DEFAULT_RPC_PORT = 33145;
-const NODE_ID_MAX = 0x7fffffff;
+const NODE_ID_MAX = limits.nodeIdMax;
 
 export type Command = { kind: "help" } | { kind: "version" } | { kind: "start"; options: StartOptions };
 

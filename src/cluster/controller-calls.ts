@@ -59,6 +59,19 @@ export interface ControllerCalls {
   alterUsers: { request: { changes: UserChange[] }; response: UserOutcome[] };
   /** In a cluster: a node says who it is and where it listens; the controller records it (and, first, the cluster id). */
   registerNode: { request: { node: NodeRecord; clusterId: string }; response: { registered: boolean } };
+  /**
+   * In a cluster: a new node asks to join (through any node); it gets an id (the one it asked
+   * for, or the next free one), is recorded, and becomes a learner of the controller group.
+   */
+  joinNode: { request: { node: Omit<NodeRecord, "id">; requestedId: number | null }; response: JoinOutcome };
+}
+
+export type JoinOutcome = { ok: true; nodeId: number; clusterId: string; leader: number } | { ok: false; error: string };
+
+/** In a cluster: the controller group as the controller calls need it (its leader is this node when they run). */
+export interface ControllerGroup {
+  readonly self: number;
+  addLearner(node: number): Promise<boolean>;
 }
 
 export type ControllerCallName = keyof ControllerCalls;
@@ -103,7 +116,35 @@ export class ControllerService {
     alterTopicConfigs: (request) => this.alterTopicConfigs(request.topics, request.validateOnly),
     alterUsers: (request) => this.alterUsers(request.changes),
     registerNode: (request) => this.registerNode(request.node, request.clusterId),
+    joinNode: (request) => this.joinNode(request.node, request.requestedId),
   };
+
+  private group: ControllerGroup | null = null;
+
+  /** In a cluster, once the controller group runs. */
+  attachGroup(group: ControllerGroup): void {
+    this.group = group;
+  }
+
+  private async joinNode(node: Omit<NodeRecord, "id">, requestedId: number | null): Promise<JoinOutcome> {
+    const group = this.group;
+    if (group === null) return { ok: false, error: "this node is not in a cluster" };
+    const outcome = await this.controller.change<JoinOutcome>(async (table) => {
+      const sameAddress = table.nodes().find((n) => n.rpc.host === node.rpc.host && n.rpc.port === node.rpc.port);
+      const nodeId = requestedId ?? sameAddress?.id ?? Math.max(-1, ...table.nodes().map((n) => n.id)) + 1;
+      const known = table.node(nodeId);
+      if (!Number.isInteger(nodeId) || nodeId < 0 || nodeId > limits.nodeIdMax) return { changes: [], result: { ok: false, error: `node id must be 0..${limits.nodeIdMax}, got ${nodeId}` } };
+      if (known && (known.rpc.host !== node.rpc.host || known.rpc.port !== node.rpc.port)) {
+        return { changes: [], result: { ok: false, error: `node id ${nodeId} is taken by the node at ${known.rpc.host}:${known.rpc.port}` } };
+      }
+      const record: NodeRecord = { ...node, id: nodeId };
+      const changes: MetadataChange[] = JSON.stringify(known) === JSON.stringify(record) ? [] : [{ kind: "upsert_node", node: record }];
+      return { changes, result: { ok: true, nodeId, clusterId: table.clusterId ?? "", leader: group.self } };
+    });
+    if (!outcome.ok) return outcome;
+    if (!(await group.addLearner(outcome.nodeId))) return { ok: false, error: "the controller group refused the new learner (another membership change in progress?); try again" };
+    return outcome;
+  }
 
   private registerNode(node: NodeRecord, clusterId: string): Promise<{ registered: boolean }> {
     return this.controller.change<{ registered: boolean }>(async (table) => {

@@ -77,6 +77,8 @@ export class Controller {
   /** In a cluster: proposals waiting for their version to be applied. */
   private readonly appliedWaiters = new Map<number, () => void>();
   private replicator: ControllerReplicator | null = null;
+  /** In a cluster: the last committed version every shard of this node has applied. */
+  publishedVersion = 0;
   private afterApply: (update: MetadataUpdate) => Promise<void> = async () => {};
 
   private constructor(
@@ -95,6 +97,7 @@ export class Controller {
   joinCluster(replicator: ControllerReplicator, afterApply: (update: MetadataUpdate) => Promise<void>): void {
     this.replicator = replicator;
     this.afterApply = afterApply;
+    this.publishedVersion = this.table.version; // what the metadata log held: the shards start with it
   }
 
   get clustered(): boolean {
@@ -113,6 +116,7 @@ export class Controller {
       this.table.apply(update);
       await this.shards.publish(update);
       await this.afterApply(update);
+      this.publishedVersion = update.version;
       this.appliedWaiters.get(update.version)?.();
       this.appliedWaiters.delete(update.version);
     });

@@ -67,9 +67,12 @@ export interface ShardControlCalls {
   controllerPropose: { request: { update: MetadataUpdate }; response: boolean };
   /** In a cluster, shard 0: send a controller call to the controller leader's node (JSON in and out). */
   controllerForward: { request: { node: number; name: string; request: string }; response: ControllerForwardResult };
+  /** In a cluster, shard 0 of the controller leader: add a joining node as a learner of the controller group. */
+  controllerAddLearner: { request: { node: number }; response: boolean };
 }
 
-export type ControllerForwardResult = { ok: true; response: string } | { ok: false; refusal: string };
+/** `version`: the leader's metadata version after the call, which the caller's node waits to reach. */
+export type ControllerForwardResult = { ok: true; response: string; version: number } | { ok: false; refusal: string };
 
 /** What shard 0 of a cluster node tells the main thread about the controller group. */
 export interface ControllerGroupCalls {
@@ -77,7 +80,7 @@ export interface ControllerGroupCalls {
   controllerCommitted: { request: { updates: MetadataUpdate[] }; response: void };
   controllerLeadership: { request: ControllerLeadership; response: void };
   /** A controller call forwarded from another node; refused unless this node leads and is ready. */
-  controllerServe: { request: { name: string; request: string }; response: ControllerForwardResult };
+  controllerServe: { request: { name: string; request: string; relay: boolean }; response: ControllerForwardResult };
 }
 
 /** A shard's uncaught error (a broken invariant among them): the main thread stops the broker. */

@@ -109,6 +109,7 @@ export class Shard {
       shutdown: this.inOrder(() => this.stop()),
       controllerPropose: (request) => this.controller().controllerPropose(request),
       controllerForward: (request) => this.controller().controllerForward(request),
+      controllerAddLearner: (request) => this.controller().controllerAddLearner(request),
     };
   }
 
@@ -278,7 +279,7 @@ export class Shard {
     const network = this.raftNetwork;
     this.controllerMember = await ControllerMember.start({
       nodeId: init.nodeId,
-      founder: init.rpc.seeds.some((s) => sameAddress(s, init.rpc!.listen) || sameAddress(s, init.rpc!.advertised)),
+      founder: init.rpc.seeds.length === 0 || init.rpc.seeds.some((s) => sameAddress(s, init.rpc!.listen) || sameAddress(s, init.rpc!.advertised)),
       disk: this.disk,
       dataDir: init.dataDir,
       props: init.props,

@@ -79,6 +79,11 @@ export class Supervisor implements ShardControl {
     return this.shards[0].call("controllerForward", { node, name, request });
   }
 
+  /** In a cluster, on the controller leader: makes a joining node a learner of the controller group. */
+  controllerAddLearner(node: number): Promise<boolean> {
+    return this.shards[0].call("controllerAddLearner", { node });
+  }
+
   /** The old owner's half of a live move: it stops serving the partition and closes its log. */
   release(shard: number, ref: PartitionRef): Promise<void> {
     return this.shards[shard].call("release", ref);
