@@ -79,10 +79,12 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
   const supervisor = new Supervisor(shardCount);
   // The controller's writes are few and small: portable file I/O on the main thread; each shard opens its own backend.
   const controllerDisk = openDisk("posix");
-  const controller = await Controller.open({ disk: controllerDisk, dataDir, props, shardCount, shards: supervisor, warn: (m) => log.warn(m) });
+  const clustered = rpcSettings(options) !== null;
+  const controller = await Controller.open({ disk: controllerDisk, dataDir, props, shardCount, shards: supervisor, warn: (m) => log.warn(m), clustered });
   const controllerService = new ControllerService(controller, controllerDisk, dataDir, props);
   await controllerService.removeOrphanedTopicDirs((message) => log.warn(message));
   const rpc = nodeRpc(options);
+  let registered = rpc === null;
   const identity = rpc ? await clusterIdentity(dataDir, options, rpc, shardCount, log) : { nodeId: options.nodeId ?? 0, clusterId: clusterId(dataDir) };
   const router = rpc ? new ControllerRouter(identity.nodeId, controller, controllerService.servers) : null;
   if (router) {
@@ -100,7 +102,8 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
   if (!router) await bootstrapUser(process.env.SKUA_BOOTSTRAP_USER, controller.table, controllerService, log);
 
   const backend: AdminBackend = {
-    isReady: () => supervisor.readyShards === shardCount,
+    // In a cluster, ready once registered: the node has then applied the controller's log up to its own record.
+    isReady: () => supervisor.readyShards === shardCount && registered,
     shardStats: () => supervisor.stats(),
     partitions: () => supervisor.partitionDetails(),
     partition: async (topic, partition) => {
@@ -116,6 +119,13 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
       self: { nodeId: identity.nodeId, shardCount, version: packageJson.version, rpcAddress: rpc?.advertised ?? null },
       peers: summarizePeers(await supervisor.rpcPeers()),
     }),
+    clusterHealth: async () => {
+      if (!router) return { controllerId: identity.nodeId, nodes: [identity.nodeId], nodesDown: [], leaderlessPartitions: [], underReplicatedPartitions: [] };
+      const links = [...(await supervisor.rpcPeers()).flat(), ...(await supervisor.rpcNodes()).flat()];
+      const alive = (node: number) => node === identity.nodeId || links.some((l) => l.nodeId === node && l.state === "connected");
+      const nodes = controller.table.nodes().map((n) => n.id);
+      return { controllerId: router.leader, nodes, nodesDown: nodes.filter((n) => !alive(n)), leaderlessPartitions: [], underReplicatedPartitions: [] };
+    },
   };
   const adminApp = createAdminApp(backend, {
     required: props.admin_api_require_auth,
@@ -133,7 +143,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
   await supervisor.start(
     {
       kafkaAddr: options.kafkaAddr, advertised: advertisedAddress(options), clusterId: identity.clusterId, dataDir, props, logFormat: options.logFormat, io: io.backend,
-      nodeId: identity.nodeId, rpc, softwareVersion: packageJson.version,
+      nodeId: identity.nodeId, rpc, softwareVersion: packageJson.version, joinNodes: joinNodes(dataDir),
     },
     controller,
     router ? router.servers() : singleNodeServers(controllerService.servers),
@@ -144,6 +154,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
   if (router && rpc) {
     const self: NodeRecord = { id: identity.nodeId, rpc: rpc.advertised, kafka: advertisedAddress(options), shardCount, rack: null };
     await registerNode(router, controller, self, identity.clusterId, log);
+    registered = true;
     await bootstrapUser(process.env.SKUA_BOOTSTRAP_USER, controller.table, controllerCalls, log);
   }
   log.info("ready", { kafka: `${options.kafkaAddr.host}:${options.kafkaAddr.port}`, shards: shardCount, ...(rpc && { rpc: `${rpc.listen.host}:${rpc.listen.port}`, nodeId: identity.nodeId }) });
@@ -204,12 +215,21 @@ async function clusterIdentity(dataDir: string, options: StartOptions, rpc: { li
     // The joiner follows the leader that let it in: it is a learner until the group says otherwise.
     mkdirSync(join(dataDir, "controller"), { recursive: true });
     writeDurably(foundersFile, JSON.stringify({ voters: [joined.leader], learners: [joined.nodeId] }));
+    writeDurably(join(dataDir, "controller", JOIN_NODES_FILE), JSON.stringify(joined.nodes));
     return { nodeId: joined.nodeId, clusterId: joined.clusterId };
   }
   const nodeId = options.nodeId ?? stored ?? Math.max(position, 0);
   if (stored === null) writeDurably(idPath, `${nodeId}\n`);
   if (!existsSync(idFile)) writeDurably(idFile, `${foundingClusterId(rpc.seeds)}\n`);
   return { nodeId, clusterId: readFileSync(idFile, "utf8").trim() };
+}
+
+/** The nodes a joining node was told of when it joined: it links to them before its metadata names them. */
+const JOIN_NODES_FILE = "join-nodes.json";
+
+function joinNodes(dataDir: string): NodeRecord[] {
+  const path = join(dataDir, "controller", JOIN_NODES_FILE);
+  return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as NodeRecord[]) : [];
 }
 
 /** Writes a small file whole or not at all: a temp file, fsync'ed, renamed over the name. */

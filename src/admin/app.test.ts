@@ -17,6 +17,7 @@ function backend(overrides: Partial<AdminBackend> = {}): AdminBackend {
     userNames: () => [],
     alterUsers: async (changes) => changes.map((c) => ({ name: c.name, errorCode: 0, errorMessage: null })),
     brokers: async () => ({ self: { nodeId: 0, shardCount: 2, version: "test", rpcAddress: null }, peers: [] }),
+    clusterHealth: async () => ({ controllerId: 0, nodes: [0], nodesDown: [], leaderlessPartitions: [], underReplicatedPartitions: [] }),
     ...overrides,
   };
 }

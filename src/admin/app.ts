@@ -24,6 +24,16 @@ export interface AdminBackend {
   alterUsers(changes: UserChange[]): Promise<UserOutcome[]>;
   /** This node, and the peers it knows (its seeds) as its shards' RPC links see them. */
   brokers(): Promise<{ self: NodeSummary; peers: PeerSummary[] }>;
+  clusterHealth(): Promise<ClusterHealth>;
+}
+
+/** Redpanda's health overview, as this node sees the cluster. */
+export interface ClusterHealth {
+  controllerId: number | null;
+  nodes: number[];
+  nodesDown: number[];
+  leaderlessPartitions: Array<{ topic: string; partition: number }>;
+  underReplicatedPartitions: Array<{ topic: string; partition: number }>;
 }
 
 export interface NodeSummary {
@@ -74,6 +84,21 @@ export function createAdminApp(backend: AdminBackend, auth: AdminAuth = NO_ADMIN
   app.get("/v1/brokers", async (c) => {
     const { self, peers } = await backend.brokers();
     return c.json([describeSelf(self), ...peers.map(describePeer)]);
+  });
+
+  app.get("/v1/cluster/health_overview", async (c) => {
+    const h = await backend.clusterHealth();
+    const name = (p: { topic: string; partition: number }) => ({ ns: "kafka", topic: p.topic, partition_id: p.partition });
+    return c.json({
+      is_healthy: h.nodesDown.length === 0 && h.leaderlessPartitions.length === 0 && h.underReplicatedPartitions.length === 0 && h.controllerId !== null,
+      controller_id: h.controllerId ?? -1,
+      all_nodes: h.nodes,
+      nodes_down: h.nodesDown,
+      leaderless_partitions: h.leaderlessPartitions.map(name),
+      leaderless_count: h.leaderlessPartitions.length,
+      under_replicated_partitions: h.underReplicatedPartitions.map(name),
+      under_replicated_count: h.underReplicatedPartitions.length,
+    });
   });
 
   app.post("/v1/partitions/rebalance_cores", async (c) => c.json({ moves: await backend.rebalanceCores() }));

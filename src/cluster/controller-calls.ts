@@ -66,7 +66,8 @@ export interface ControllerCalls {
   joinNode: { request: { node: Omit<NodeRecord, "id">; requestedId: number | null }; response: JoinOutcome };
 }
 
-export type JoinOutcome = { ok: true; nodeId: number; clusterId: string; leader: number } | { ok: false; error: string };
+/** `nodes`: the cluster's nodes when it joined, so the new node can reach them before it has the metadata. */
+export type JoinOutcome = { ok: true; nodeId: number; clusterId: string; leader: number; nodes: NodeRecord[] } | { ok: false; error: string };
 
 /** In a cluster: the controller group as the controller calls need it (its leader is this node when they run). */
 export interface ControllerGroup {
@@ -139,7 +140,7 @@ export class ControllerService {
       }
       const record: NodeRecord = { ...node, id: nodeId };
       const changes: MetadataChange[] = JSON.stringify(known) === JSON.stringify(record) ? [] : [{ kind: "upsert_node", node: record }];
-      return { changes, result: { ok: true, nodeId, clusterId: table.clusterId ?? "", leader: group.self } };
+      return { changes, result: { ok: true, nodeId, clusterId: table.clusterId ?? "", leader: group.self, nodes: table.nodes() } };
     });
     if (!outcome.ok) return outcome;
     if (!(await group.addLearner(outcome.nodeId))) return { ok: false, error: "the controller group refused the new learner (another membership change in progress?); try again" };

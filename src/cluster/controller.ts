@@ -129,12 +129,13 @@ export class Controller {
    * ones; with core_balancing_on_core_count_change, a changed shard count also evens out the
    * counts. Shards are not running yet, so these moves are metadata only: logs stay where they are.
    */
-  static async open(options: { disk: Disk; dataDir: string; props: ClusterProperties; shardCount: number; shards: ShardControl; warn: (m: string) => void }): Promise<Controller> {
+  /** `clustered`: the node is in a cluster, whose metadata only the controller group changes (no balancing at start). */
+  static async open(options: { disk: Disk; dataDir: string; props: ClusterProperties; shardCount: number; shards: ShardControl; warn: (m: string) => void; clustered?: boolean }): Promise<Controller> {
     const { log, updates } = await MetadataLog.open(options.disk, options.dataDir, options.warn);
     const table = new MetadataTable();
     for (const update of updates) table.apply(update);
     const controller = new Controller(table, log, options.props, options.shardCount, options.shards);
-    await controller.balanceAtStart();
+    if (!options.clustered) await controller.balanceAtStart();
     return controller;
   }
 

@@ -8,7 +8,7 @@
 import type { LogFormat } from "../base/log.ts";
 import type { IoBackend } from "../io/backend.ts";
 import type { HostPort } from "../cli/args.ts";
-import type { MetadataSnapshot, MetadataUpdate } from "../cluster/metadata.ts";
+import type { MetadataSnapshot, MetadataUpdate, NodeRecord } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
 import type { PartitionRef } from "../kafka/ops.ts";
 import type { ShardStatsSnapshot } from "./stats.ts";
@@ -44,6 +44,8 @@ export interface ShardInit {
   nodeId: number;
   /** The internal RPC listener and seeds; null: none (a node of one). */
   rpc: RpcNodeSettings | null;
+  /** A node that joined a cluster: the nodes it was told of then (linked before the metadata names them). */
+  joinNodes: NodeRecord[];
   softwareVersion: string;
 }
 
@@ -61,6 +63,8 @@ export interface ShardControlCalls {
   release: { request: PartitionRef; response: void };
   /** This shard's link to each peer node (empty without RPC). */
   rpcPeers: { request: NoArguments; response: PeerLinkState[] };
+  /** In a cluster: this shard's link to each node of the node list. */
+  rpcNodes: { request: NoArguments; response: Array<PeerLinkState & { node: number }> };
   /** Close everything cleanly; answered once done. */
   shutdown: { request: NoArguments; response: void };
   /** In a cluster, shard 0: propose a metadata update to the controller group; true once committed. */

@@ -24,6 +24,7 @@ export interface Joined {
   nodeId: number;
   clusterId: string;
   leader: number;
+  nodes: NodeRecord[];
 }
 
 /** Retries through the seeds until one lets this node in, or a seed refuses it for good (an error). */

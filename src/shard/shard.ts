@@ -106,6 +106,7 @@ export class Shard {
       partitions: this.inOrder(async () => this.partitionDetails()),
       release: this.inOrder((ref) => this.release(ref)),
       rpcPeers: async () => this.rpc?.endpoint.peers() ?? [],
+      rpcNodes: async () => this.rpc?.endpoint.nodePeers() ?? [],
       shutdown: this.inOrder(() => this.stop()),
       controllerPropose: (request) => this.controller().controllerPropose(request),
       controllerForward: (request) => this.controller().controllerForward(request),
@@ -297,9 +298,10 @@ export class Shard {
     return partition === undefined ? null : (this.table.ownerOf(partition.topic, partition.partition) ?? null);
   }
 
-  /** A link from this shard to every node the metadata names. */
+  /** A link from this shard to every node the metadata names (and, until it names any, those a join told of). */
   private linkNodes(): void {
-    for (const node of this.table.nodes()) this.rpc?.linkNode(node.id, node.rpc);
+    const nodes = this.table.nodes();
+    for (const node of nodes.length > 0 ? nodes : this.init.joinNodes) this.rpc?.linkNode(node.id, node.rpc);
   }
 
   private rpcHop(request: RpcHopCalls["rpcDeliver"]["request"]) {

@@ -84,6 +84,11 @@ export class Supervisor implements ShardControl {
     return this.shards[0].call("controllerAddLearner", { node });
   }
 
+  /** Every shard's link to each node of the cluster's node list. */
+  rpcNodes(): Promise<Array<PeerLinkState & { node: number }>[]> {
+    return Promise.all(this.shards.map((shard) => shard.call("rpcNodes", {})));
+  }
+
   /** The old owner's half of a live move: it stops serving the partition and closes its log. */
   release(shard: number, ref: PartitionRef): Promise<void> {
     return this.shards[shard].call("release", ref);
