@@ -18,6 +18,7 @@ import { PRODUCER_ID_BLOCK_SIZE, ProducerIdStore } from "./producer-ids.ts";
 import type { ClusterProperties } from "./properties.ts";
 import { validateTopicConfigs } from "./topic-config.ts";
 import { planUserChange, type UserChange, type UserOutcome } from "./users.ts";
+import { planClientQuotas, type ClientQuotaChange, type ClientQuotaOutcome } from "./client-quota-plan.ts";
 
 export interface TopicOutcome {
   name: string;
@@ -56,6 +57,7 @@ export interface ControllerCalls {
   createPartitions: { request: { topics: CreatePartitionsCommand[]; validateOnly: boolean }; response: TopicOutcome[] };
   alterTopicConfigs: { request: { topics: AlterTopicConfigsCommand[]; validateOnly: boolean }; response: TopicOutcome[] };
   alterUsers: { request: { changes: UserChange[] }; response: UserOutcome[] };
+  alterClientQuotas: { request: { changes: ClientQuotaChange[]; validateOnly: boolean }; response: ClientQuotaOutcome[] };
 }
 
 export type ControllerCallName = keyof ControllerCalls;
@@ -94,6 +96,11 @@ export class ControllerService {
     createPartitions: (request) => this.createPartitions(request.topics, request.validateOnly),
     alterTopicConfigs: (request) => this.alterTopicConfigs(request.topics, request.validateOnly),
     alterUsers: (request) => this.alterUsers(request.changes),
+    alterClientQuotas: (request) =>
+      this.controller.change(async (table) => {
+        const { changes, outcomes } = planClientQuotas(table, request.changes);
+        return { changes: request.validateOnly ? [] : changes, result: outcomes };
+      }),
   };
 
   /** SASL users: each change planned against the users as earlier ones in the request left them. */

@@ -4,6 +4,7 @@
  * ordered, versioned updates.
  */
 import { assert } from "../base/assert.ts";
+import { entityKey, type ClientQuotaRecord, type QuotaEntity } from "./client-quotas.ts";
 import type { UserRecord } from "./users.ts";
 
 export interface TopicRecord {
@@ -21,7 +22,9 @@ export type MetadataChange =
   | { kind: "shard_count"; shardCount: number }
   /** A SASL user with all its credentials (replacing what it had). */
   | { kind: "upsert_user"; user: UserRecord }
-  | { kind: "delete_user"; name: string };
+  | { kind: "delete_user"; name: string }
+  /** A client-quota entity with all its values (replacing what it had; none: removed). */
+  | { kind: "set_client_quota"; quota: ClientQuotaRecord };
 
 export interface MetadataUpdate {
   version: number;
@@ -33,6 +36,7 @@ export interface MetadataSnapshot {
   shardCount: number;
   topics: TopicRecord[];
   users?: UserRecord[];
+  clientQuotas?: ClientQuotaRecord[];
 }
 
 export class MetadataTable {
@@ -40,6 +44,7 @@ export class MetadataTable {
   /** The same topics by id (Fetch v13+ names topics by id). */
   private readonly topicsById = new Map<string, TopicRecord>();
   private readonly usersByName = new Map<string, UserRecord>();
+  private readonly quotasByEntity = new Map<string, ClientQuotaRecord>();
   version = 0;
   /** 0 until the first start records it. */
   shardCount = 0;
@@ -48,13 +53,14 @@ export class MetadataTable {
     const table = new MetadataTable();
     for (const topic of snapshot.topics) table.put(topic);
     for (const user of snapshot.users ?? []) table.usersByName.set(user.name, user);
+    for (const quota of snapshot.clientQuotas ?? []) table.setClientQuota(quota);
     table.version = snapshot.version;
     table.shardCount = snapshot.shardCount;
     return table;
   }
 
   snapshot(): MetadataSnapshot {
-    return { version: this.version, shardCount: this.shardCount, topics: [...this.topicsByName.values()], users: [...this.usersByName.values()] };
+    return { version: this.version, shardCount: this.shardCount, topics: [...this.topicsByName.values()], users: [...this.usersByName.values()], clientQuotas: [...this.quotasByEntity.values()] };
   }
 
   apply(update: MetadataUpdate): void {
@@ -64,9 +70,15 @@ export class MetadataTable {
       else if (change.kind === "delete_topic") this.remove(change.name);
       else if (change.kind === "upsert_user") this.usersByName.set(change.user.name, change.user);
       else if (change.kind === "delete_user") this.usersByName.delete(change.name);
+      else if (change.kind === "set_client_quota") this.setClientQuota(change.quota);
       else this.shardCount = change.shardCount;
     }
     this.version = update.version;
+  }
+
+  private setClientQuota(quota: ClientQuotaRecord): void {
+    if (Object.keys(quota.values).length === 0) this.quotasByEntity.delete(entityKey(quota.entity));
+    else this.quotasByEntity.set(entityKey(quota.entity), quota);
   }
 
   private put(topic: TopicRecord): void {
@@ -100,6 +112,18 @@ export class MetadataTable {
 
   users(): IterableIterator<UserRecord> {
     return this.usersByName.values();
+  }
+
+  clientQuota(entity: QuotaEntity): ClientQuotaRecord | undefined {
+    return this.quotasByEntity.get(entityKey(entity));
+  }
+
+  clientQuotas(): IterableIterator<ClientQuotaRecord> {
+    return this.quotasByEntity.values();
+  }
+
+  get clientQuotaCount(): number {
+    return this.quotasByEntity.size;
   }
 
   get userCount(): number {
