@@ -15,6 +15,9 @@ import { ControllerService } from "./cluster/controller-calls.ts";
 import { defaultProperties, listValue, parseConfigFile, setProperty, type ClusterProperties } from "./cluster/properties.ts";
 import { bootstrapUser } from "./cluster/bootstrap-user.ts";
 import { passwordMatches } from "./cluster/users.ts";
+import { perAddressCounting } from "./cluster/connection-limits.ts";
+import { limits } from "./base/limits.ts";
+import { SharedCounts } from "./base/shared-counts.ts";
 import { chooseBackend, openDisk } from "./io/backend.ts";
 import { Supervisor } from "./shard/supervisor.ts";
 import { summarizePeers } from "./rpc/peers.ts";
@@ -117,6 +120,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
     {
       kafkaAddr: options.kafkaAddr, advertised: advertisedAddress(options), clusterId: clusterId(dataDir), dataDir, props, logFormat: options.logFormat, io: io.backend,
       nodeId: options.nodeId ?? 0, rpc, softwareVersion: packageJson.version,
+      connectionCounts: SharedCounts.create(perAddressCounting(props) ? limits.connectionAddressesMax : 0),
     },
     controller,
     controllerService,

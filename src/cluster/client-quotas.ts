@@ -164,7 +164,7 @@ export function parseClientGroupQuotas(raw: string): ClientGroupQuota[] {
 }
 
 export interface QuotaLookup {
-  entity(entity: QuotaEntity): ClientQuotaRecord | undefined;
+  clientQuota(entity: QuotaEntity): ClientQuotaRecord | undefined;
 }
 
 /** The quota a connection is held to and the bucket it shares with every connection of the same one. */
@@ -191,11 +191,11 @@ export function applicableQuota(quotas: QuotaLookup, key: QuotaKey, user: string
     [{ clientId }, `c:${clientId}`],
   ];
   for (const [entity, bucket] of candidates) {
-    const limit = quotas.entity(entity)?.values[key];
+    const limit = quotas.clientQuota(entity)?.values[key];
     if (limit !== undefined) return { limit, bucket };
   }
   const group = groups.find((g) => clientId.startsWith(g.clientsPrefix));
   if (group) return { limit: group.quota, bucket: `g:${group.groupName}` };
-  const fallback = quotas.entity({ clientId: null })?.values[key];
+  const fallback = quotas.clientQuota({ clientId: null })?.values[key];
   return fallback === undefined ? null : { limit: fallback, bucket: `c:${clientId}` };
 }

@@ -19,12 +19,25 @@ import { NO_RESPONSE, type BrokerContext, type RequestInfo } from "./handler.ts"
 import { API_VERSIONS_KEY, apiVersionsBody } from "./handlers/api-versions.ts";
 import { handlers, handlersByKey } from "./registry.ts";
 import type { SaslSession } from "./sasl/session.ts";
+import { clientThrottles, QuotaEnforcer } from "./quota-enforcer.ts";
 
 const DEFAULT_RESPONSE_BYTES = 1024;
+const PRODUCE_KEY = 0;
+const SIZE_AND_CORRELATION_BYTES = 8;
+const FETCH_KEY = 1;
+/** Logins are the connection's, not the client's work: not held to request_percentage. */
+const SASL_KEYS = new Set([17, 36]);
+
+/** Stops reading and serving a connection's requests for a while (a throttled client). */
+export type MuteConnection = (delayMs: number) => void;
 
 export function createDispatcher(context: BrokerContext, stats: RequestStats, log: Logger) {
-  /** `sasl`: the connection's SASL state, checked (and for raw tokens, changed) before anything is awaited. */
-  return async function dispatch(frame: Uint8Array, sasl?: SaslSession): Promise<FrameResult> {
+  const quotas = new QuotaEnforcer({ metadata: context.metadata, props: context.props, clock: context.clock });
+  /**
+   * `sasl`: the connection's SASL state, checked (and for raw tokens, changed) before anything is
+   * awaited. `mute`: how a client over its quota is held back.
+   */
+  return async function dispatch(frame: Uint8Array, sasl?: SaslSession, mute?: MuteConnection): Promise<FrameResult> {
     if (sasl?.expectsRawToken) return rawSaslToken(sasl, frame);
     const startMs = performance.now();
     const header = decodeRequestHeader(frame);
@@ -45,19 +58,62 @@ export function createDispatcher(context: BrokerContext, stats: RequestStats, lo
       },
     };
     let response;
+    let workMs = 0; // the shard's own time on this request: up to the handler's first wait, and encoding
     try {
-      response = await handler.handle(requestContext, request, info);
+      const handling = handler.handle(requestContext, request, info);
+      workMs = performance.now() - startMs;
+      response = await handling;
     } catch (error) {
       if (error instanceof ProtocolError || error instanceof AssertionError) throw error; // bad input closes the connection; a broken invariant stops the shard
       return failedRequest(info, error, log);
     }
-    const out =
+    const client = { user: sasl?.authenticatedUser ?? null, clientId: header.clientId };
+    // Produce is measured by what came in; its throttle is known before the answer is written.
+    let throttleMs = header.apiKey === PRODUCE_KEY ? quotas.record("producer_byte_rate", client, frame.length) : 0;
+    if (throttleMs > 0 && response !== NO_RESPONSE) (response as { throttleTimeMs?: number }).throttleTimeMs = throttleMs;
+    const encodeStartMs = performance.now();
+    let out =
       response === NO_RESPONSE
         ? null
         : encodeResponseFrame(header.apiKey, header.apiVersion, header.correlationId, response, new Writer(handler.responseBytesHint?.(response) ?? DEFAULT_RESPONSE_BYTES));
+    workMs += performance.now() - encodeStartMs;
     stats.recordRequest(handler.name, performance.now() - startMs, frame.length, out?.length ?? 0, crossedShards);
+    const laterMs = throttleAfterAnswer(quotas, header.apiKey, client, out?.length ?? 0, workMs);
+    if (laterMs > throttleMs && response !== NO_RESPONSE) {
+      throttleMs = laterMs;
+      (response as { throttleTimeMs?: number }).throttleTimeMs = throttleMs;
+      out = withThrottleTime(header, out!, response, throttleMs);
+    }
+    throttleMs = Math.max(throttleMs, laterMs);
+    if (throttleMs > 0 && mute) {
+      stats.throttledRequests++;
+      mute(throttleMs);
+      // Before KIP-219 the broker held the answer back; from it on the client waits by itself.
+      if (!clientThrottles(header.apiKey, header.apiVersion)) await Bun.sleep(throttleMs);
+    }
     return out;
   };
+}
+
+/**
+ * The answer with throttle_time_ms set: written in place where it is the body's first field
+ * (a Fetch answer can be tens of MiB), else encoded again.
+ */
+function withThrottleTime(header: { apiKey: number; apiVersion: number; correlationId: number }, out: Uint8Array, response: object, throttleMs: number): Uint8Array {
+  const { apiKey, apiVersion } = header;
+  const def = apis[apiKey].response;
+  const first = def.fields.find((f) => inRange(apiVersion, f.versions));
+  if (first?.key !== "throttleTimeMs") return encodeResponseFrame(apiKey, apiVersion, header.correlationId, response, new Writer(out.length));
+  const flexibleHeaderBytes = apiKey !== API_VERSIONS_KEY && apiVersion >= def.flexible ? 1 : 0; // the header's empty tagged fields
+  new DataView(out.buffer, out.byteOffset, out.byteLength).setInt32(SIZE_AND_CORRELATION_BYTES + flexibleHeaderBytes, throttleMs);
+  return out;
+}
+
+/** Fetch is measured by the bytes it answers, every request (but logins) by the shard's time on it. */
+function throttleAfterAnswer(quotas: QuotaEnforcer, apiKey: number, client: { user: string | null; clientId: string | null }, answerBytes: number, workMs: number): number {
+  const fetchMs = apiKey === FETCH_KEY ? quotas.record("consumer_byte_rate", client, answerBytes) : 0;
+  const requestMs = SASL_KEYS.has(apiKey) ? 0 : quotas.record("request_percentage", client, workMs / 10); // ms of one core → percent-seconds
+  return Math.max(fetchMs, requestMs);
 }
 
 /** A SASL token after SaslHandshake v0 (no Kafka header); a failed login closes the connection. */

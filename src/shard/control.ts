@@ -44,6 +44,8 @@ export interface ShardInit {
   /** The internal RPC listener and seeds; null: none (a node of one). */
   rpc: RpcNodeSettings | null;
   softwareVersion: string;
+  /** The node-wide connection counts every shard shares (`base/shared-counts.ts`). */
+  connectionCounts: SharedArrayBuffer;
 }
 
 type NoArguments = Record<string, never>;

@@ -3,6 +3,7 @@
  * service and Supervisor on the data dir in argv[2], with one shard whose Worker fails an
  * assertion (planted-assertion-worker.fixture.ts). The supervisor must stop the process.
  */
+import { SharedCounts } from "../base/shared-counts.ts";
 import { configureLog } from "../base/log.ts";
 import { Controller } from "../cluster/controller.ts";
 import { ControllerService } from "../cluster/controller-calls.ts";
@@ -16,5 +17,5 @@ const props = defaultProperties();
 const disk = new PosixDisk();
 const supervisor = new Supervisor(1);
 const controller = await Controller.open({ disk, dataDir, props, shardCount: 1, shards: supervisor, warn: () => {} });
-const settings = { kafkaAddr: { host: "127.0.0.1", port: 0 }, advertised: { host: "127.0.0.1", port: 0 }, clusterId: "test", dataDir, props, logFormat: "json" as const, io: "posix" as const, nodeId: 0, rpc: null, softwareVersion: "test" };
+const settings = { kafkaAddr: { host: "127.0.0.1", port: 0 }, advertised: { host: "127.0.0.1", port: 0 }, clusterId: "test", dataDir, props, logFormat: "json" as const, io: "posix" as const, nodeId: 0, rpc: null, softwareVersion: "test", connectionCounts: SharedCounts.create(0) };
 await supervisor.start(settings, controller, new ControllerService(controller, disk, dataDir, props), 1, new URL("./planted-assertion-worker.fixture.ts", import.meta.url));
