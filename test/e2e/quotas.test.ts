@@ -141,6 +141,20 @@ describe("client quotas", () => {
     expect(await describeQuotas(wire, 1)).toEqual(before);
     expect(before).toHaveLength(3);
   });
+
+  test("a client over its request_percentage quota is throttled on any request", async () => {
+    const set = await alterQuotas(wire, 1, [{ entity: [{ entityType: "client-id", entityName: "busy" }], ops: [{ key: "request_percentage", value: 0.0001 }] }]);
+    expect(set[0].errorCode).toBe(ErrorCode.NONE);
+    const busy = await WireClient.connect(broker.kafkaPort, "127.0.0.1", "busy");
+    try {
+      let throttleMs = 0;
+      for (let i = 0; i < 5 && throttleMs === 0; i++) throttleMs = (await busy.request(ApiKey.Metadata, 9, { topics: null, allowAutoTopicCreation: false })).throttleTimeMs;
+      expect(throttleMs).toBeGreaterThan(0);
+      expect((await wire.request(ApiKey.Metadata, 9, { topics: null, allowAutoTopicCreation: false })).throttleTimeMs).toBe(0);
+    } finally {
+      busy.close();
+    }
+  });
 });
 
 test("past kafka_connections_max_per_ip (overridden for 127.0.0.1) a new connection is closed at once; the earlier ones keep working", async () => {
@@ -169,4 +183,21 @@ test("past kafka_connections_max_per_ip (overridden for 127.0.0.1) a new connect
   for (const client of [...first.slice(1), again!]) client.close();
   const metrics = await (await fetch(`${broker.adminUrl}/metrics`)).text();
   expect(metrics).toMatch(/skua_kafka_connections_refused_total\{shard="\d"\} [1-9]/);
+});
+
+test("past kafka_connections_max (over all shards) and kafka_connection_rate_limit new connections are closed at once", async () => {
+  await using capped = await startBroker({ smp: 2, sets: { kafka_connections_max: 2 } });
+  const held = await Promise.all([0, 1].map(() => WireClient.connect(capped.kafkaPort)));
+  const extra = await WireClient.connect(capped.kafkaPort);
+  await Promise.race([extra.closed, Bun.sleep(5000).then(() => Promise.reject(new Error("the extra connection was not closed")))]);
+  for (const client of held) expect((await client.request(ApiKey.ApiVersions, 3, { clientSoftwareName: "e2e", clientSoftwareVersion: "1" })).errorCode).toBe(ErrorCode.NONE);
+  for (const client of held) client.close();
+
+  // Five at once: within at most two one-second windows of 2, at least one is refused.
+  await using rated = await startBroker({ smp: 1, sets: { kafka_connection_rate_limit: 2 } });
+  const burst = await Promise.all([0, 1, 2, 3, 4].map(() => WireClient.connect(rated.kafkaPort)));
+  const answered = await Promise.all(burst.map((c) => c.request(ApiKey.ApiVersions, 3, { clientSoftwareName: "e2e", clientSoftwareVersion: "1" }).then(() => true, () => false)));
+  expect(answered.filter((ok) => !ok).length).toBeGreaterThan(0);
+  expect(answered.filter((ok) => ok).length).toBeGreaterThanOrEqual(2);
+  for (const client of burst) client.close();
 });
