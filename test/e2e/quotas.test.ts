@@ -6,6 +6,7 @@
  * while the ones before it keep working.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import type { KafkaConfig } from "kafkajs";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { buildBatch } from "../../src/storage/batch-builder.ts";
 import { startBroker, type Broker } from "../helpers/broker.ts";
@@ -40,8 +41,8 @@ async function describeQuotas(wire: WireClient, version: number, components: Arr
 }
 
 /** Produces with kafkajs as fast as it is let for `ms`; answers bytes per second. */
-async function produceFlat(broker: Broker, clientId: string, topic: string, ms: number): Promise<number> {
-  const producer = kafkaClient(broker, { clientId, requestTimeout: 30_000 }).producer({ allowAutoTopicCreation: false });
+async function produceFlat(broker: Broker, clientId: string, topic: string, ms: number, config: Partial<KafkaConfig> = {}): Promise<number> {
+  const producer = kafkaClient(broker, { clientId, requestTimeout: 30_000, ...config }).producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const value = Buffer.alloc(MESSAGE_BYTES, clientId);
   const start = performance.now();
@@ -155,6 +156,30 @@ describe("client quotas", () => {
       busy.close();
     }
   });
+});
+
+test("a user's quota (SASL) holds that user whatever its client id, and not another user with the same client id", async () => {
+  await using broker = await startBroker({ smp: 1, sets: { enable_sasl: true, sasl_mechanisms: "PLAIN", quota_window_num: 3 } });
+  for (const username of ["alice", "bob"]) {
+    const created = await fetch(`${broker.adminUrl}/v1/security/users`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username, password: `${username}-secret`, algorithm: "SCRAM-SHA-256" }) });
+    expect(created.status).toBe(200);
+  }
+  const wire = await WireClient.connect(broker.kafkaPort);
+  try {
+    expect((await wire.request(17, 1, { mechanism: "PLAIN" })).errorCode).toBe(ErrorCode.NONE);
+    expect((await wire.request(36, 2, { authBytes: new TextEncoder().encode("\0alice\0alice-secret") })).errorCode).toBe(ErrorCode.NONE);
+    const set = await alterQuotas(wire, 1, [{ entity: [{ entityType: "user", entityName: "alice" }], ops: [{ key: "producer_byte_rate", value: QUOTA_BYTES_PER_S }] }]);
+    expect(set[0].errorCode).toBe(ErrorCode.NONE);
+    expect(await describeQuotas(wire, 1, [{ entityType: "user", matchType: 2, match: null }])).toEqual([{ entity: "user=alice", values: { producer_byte_rate: QUOTA_BYTES_PER_S } }]);
+    await createTopic(kafkaClient(broker, { sasl: { mechanism: "plain", username: "alice", password: "alice-secret" } }), "users", 1);
+  } finally {
+    wire.close();
+  }
+  const as = (username: string): Partial<KafkaConfig> => ({ sasl: { mechanism: "plain", username, password: `${username}-secret` } });
+  const [alice, bob] = await Promise.all([produceFlat(broker, "app", "users", PRODUCE_FOR_MS, as("alice")), produceFlat(broker, "app", "users", PRODUCE_FOR_MS, as("bob"))]);
+  console.log(`alice: ${(alice / 1024).toFixed(0)} KiB/s (quota ${QUOTA_BYTES_PER_S / 1024}), bob: ${(bob / 1024).toFixed(0)} KiB/s`);
+  expect(alice).toBeLessThan(QUOTA_BYTES_PER_S * 2.5);
+  expect(bob).toBeGreaterThan(alice * 3);
 });
 
 test("past kafka_connections_max_per_ip (overridden for 127.0.0.1) a new connection is closed at once; the earlier ones keep working", async () => {
