@@ -16,6 +16,8 @@ interface PropertyDef {
   listOf?: readonly string[] | true;
   /** A list that must name at least one item. */
   nonEmpty?: boolean;
+  /** An int where Redpanda's YAML may say `null` for "no limit": read as -1. */
+  nullIsOff?: boolean;
   /** Further checks of a string's value; throws an Error saying what is wrong. */
   check?: (value: string) => unknown;
   description: string;
@@ -60,10 +62,10 @@ export const propertyDefs = {
   max_kafka_throttle_delay_ms: { kind: "int", default: 30_000, min: 0, description: "Longest a throttled client is delayed (throttle_time_ms) for one request" },
   kafka_client_group_byte_rate_quota: { kind: "string", default: "[]", check: parseClientGroupQuotas, description: "Produce byte-rate quotas shared by the clients whose id starts with a prefix: a JSON list of {\"group_name\", \"clients_prefix\", \"quota\"} (bytes/s); below a client-id quota set through AlterClientQuotas, above the default client-id one" },
   kafka_client_group_fetch_byte_rate_quota: { kind: "string", default: "[]", check: parseClientGroupQuotas, description: "Fetch byte-rate quotas by client-id prefix, as kafka_client_group_byte_rate_quota" },
-  kafka_connections_max: { kind: "int", default: -1, min: -1, description: "Kafka connections the node accepts at once, over all shards (Kafka's max.connections; -1: no limit); past it a new connection is closed at once" },
-  kafka_connections_max_per_ip: { kind: "int", default: -1, min: -1, description: "Kafka connections one client address may hold at once, over all shards (Kafka's max.connections.per.ip; -1: no limit)" },
+  kafka_connections_max: { kind: "int", default: -1, min: -1, nullIsOff: true, description: "Kafka connections the node accepts at once, over all shards (Kafka's max.connections; -1: no limit); past it a new connection is closed at once" },
+  kafka_connections_max_per_ip: { kind: "int", default: -1, min: -1, nullIsOff: true, description: "Kafka connections one client address may hold at once, over all shards (Kafka's max.connections.per.ip; -1: no limit)" },
   kafka_connections_max_overrides: { kind: "string", default: "", listOf: true, check: parseAddressCounts, description: "Per-address limits that replace kafka_connections_max_per_ip: a list of ip:count" },
-  kafka_connection_rate_limit: { kind: "int", default: -1, min: -1, description: "New Kafka connections one address may open per second on each shard (Redpanda's per-core limit; -1: no limit); past it a new connection is closed at once" },
+  kafka_connection_rate_limit: { kind: "int", default: -1, min: -1, nullIsOff: true, description: "New Kafka connections one address may open per second on each shard (Redpanda's per-core limit; -1: no limit); past it a new connection is closed at once" },
   kafka_connection_rate_limit_overrides: { kind: "string", default: "", listOf: true, check: parseAddressCounts, description: "Per-address connection rates that replace kafka_connection_rate_limit: a list of ip:rate" },
 } as const satisfies Record<string, PropertyDef>;
 
@@ -90,6 +92,7 @@ function parseValue(name: string, def: PropertyDef, raw: string): boolean | numb
     throw new Error(`cluster property '${name}' must be true or false, got '${raw}'`);
   }
   if (def.kind === "int") {
+    if (def.nullIsOff && raw === "null") return -1;
     if (!/^-?\d+$/.test(raw)) throw new Error(`cluster property '${name}' must be an integer, got '${raw}'`);
     const value = Number(raw);
     if (!Number.isSafeInteger(value) || (def.min !== undefined && value < def.min)) {

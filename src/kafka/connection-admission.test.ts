@@ -45,6 +45,8 @@ test("bad override lists are start-up errors naming the property", () => {
   expect(() => setProperty(defaultProperties(), "kafka_connections_max_overrides", "nohost:3")).toThrow("expected ip:count");
   expect(() => setProperty(defaultProperties(), "kafka_client_group_byte_rate_quota", "[1]")).toThrow("kafka_client_group_byte_rate_quota");
   const props = defaultProperties();
+  setProperty(props, "kafka_connections_max", "null"); // as Redpanda's YAML says "no limit"
+  expect(props.kafka_connections_max).toBe(-1);
   setProperty(props, "kafka_connections_max_overrides", "['127.0.0.1:5', '::1:7']");
   expect(props.kafka_connections_max_overrides).toBe("127.0.0.1:5,::1:7");
 });
