@@ -12,6 +12,7 @@ import { buildBatch } from "../../src/storage/batch-builder.ts";
 import { startBroker, type Broker } from "../helpers/broker.ts";
 import { createTopic, kafkaClient } from "../helpers/kafka.ts";
 import { ApiKey, fetchOnce, produce, WireClient } from "../helpers/wire.ts";
+import { skua, skuaOk } from "../helpers/cli.ts";
 
 setDefaultTimeout(90_000);
 
@@ -141,6 +142,18 @@ describe("client quotas", () => {
     wire = await WireClient.connect(broker.kafkaPort);
     expect(await describeQuotas(wire, 1)).toEqual(before);
     expect(before).toHaveLength(3);
+  });
+
+  test("skua cluster quotas alter and describe, as rpk's", async () => {
+    const added = await skuaOk(broker, ["cluster", "quotas", "alter", "--default", "user", "--name", "client-id=cli", "--add", "consumer_byte_rate=2048"]);
+    expect(added).toMatch(/user=<default>,client-id=cli\s+OK/);
+    const described = await skuaOk(broker, ["cluster", "quotas", "describe", "--name", "client-id=cli", "--default", "user"]);
+    expect(described).toBe("user=<default>,client-id=cli\n\tconsumer_byte_rate=2048\n");
+    const refused = await skua(broker, ["cluster", "quotas", "alter", "--name", "client-id=cli", "--add", "controller_mutation_rate=1"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain("INVALID_REQUEST: controller_mutation_rate quotas are not supported by skua");
+    await skuaOk(broker, ["cluster", "quotas", "alter", "--default", "user", "--name", "client-id=cli", "--delete", "consumer_byte_rate"]);
+    expect(await skuaOk(broker, ["cluster", "quotas", "describe", "--name", "client-id=cli", "--default", "user"])).toBe("No quotas matched.\n");
   });
 
   test("a client over its request_percentage quota is throttled on any request", async () => {
