@@ -19,7 +19,7 @@ import { NO_RESPONSE, type BrokerContext, type RequestInfo } from "./handler.ts"
 import { API_VERSIONS_KEY, apiVersionsBody } from "./handlers/api-versions.ts";
 import { handlers, handlersByKey } from "./registry.ts";
 import type { SaslSession } from "./sasl/session.ts";
-import { clientThrottles, QuotaEnforcer } from "./quota-enforcer.ts";
+import { clientThrottles, QuotaEnforcer, type QuotaClient } from "./quota-enforcer.ts";
 
 const DEFAULT_RESPONSE_BYTES = 1024;
 const PRODUCE_KEY = 0;
@@ -68,38 +68,55 @@ export function createDispatcher(context: BrokerContext, stats: RequestStats, lo
       return failedRequest(info, error, log);
     }
     const client = { user: sasl?.authenticatedUser ?? null, clientId: header.clientId };
-    // Produce is measured by what came in; its throttle is known before the answer is written.
-    let throttleMs = header.apiKey === PRODUCE_KEY ? quotas.record("producer_byte_rate", client, frame.length) : 0;
-    if (throttleMs > 0 && response !== NO_RESPONSE) (response as { throttleTimeMs?: number }).throttleTimeMs = throttleMs;
+    // Produce is measured by what came in, so its throttle is known before the answer is written.
+    const produceThrottleMs = header.apiKey === PRODUCE_KEY ? quotas.record("producer_byte_rate", client, frame.length) : 0;
+    if (produceThrottleMs > 0 && response !== NO_RESPONSE) (response as { throttleTimeMs?: number }).throttleTimeMs = produceThrottleMs;
     const encodeStartMs = performance.now();
-    let out =
+    const out =
       response === NO_RESPONSE
         ? null
         : encodeResponseFrame(header.apiKey, header.apiVersion, header.correlationId, response, new Writer(handler.responseBytesHint?.(response) ?? DEFAULT_RESPONSE_BYTES));
     workMs += performance.now() - encodeStartMs;
     stats.recordRequest(handler.name, performance.now() - startMs, frame.length, out?.length ?? 0, crossedShards);
-    const laterMs = throttleAfterAnswer(quotas, header.apiKey, client, out?.length ?? 0, workMs);
-    if (laterMs > throttleMs && response !== NO_RESPONSE) {
-      throttleMs = laterMs;
-      (response as { throttleTimeMs?: number }).throttleTimeMs = throttleMs;
-      out = withThrottleTime(header, out!, response, throttleMs);
-    }
-    throttleMs = Math.max(throttleMs, laterMs);
-    if (throttleMs > 0 && mute) {
+    const answered = throttleAnswered(quotas, header, client, response, out, produceThrottleMs, workMs);
+    if (answered.throttleMs > 0 && mute) {
       stats.throttledRequests++;
-      mute(throttleMs);
+      mute(answered.throttleMs);
       // Before KIP-219 the broker held the answer back; from it on the client waits by itself.
-      if (!clientThrottles(header.apiKey, header.apiVersion)) await Bun.sleep(throttleMs);
+      if (!clientThrottles(header.apiKey, header.apiVersion)) await Bun.sleep(answered.throttleMs);
     }
-    return out;
+    return answered.out;
   };
+}
+
+interface AnsweredHeader {
+  apiKey: number;
+  apiVersion: number;
+  correlationId: number;
+}
+
+/**
+ * Records an answered request against the client's other quotas (Fetch: the bytes it answers;
+ * every request but logins: the shard's time on it) and gives the answer with the largest
+ * throttle set in it.
+ */
+function throttleAnswered(
+  quotas: QuotaEnforcer, header: AnsweredHeader, client: QuotaClient, response: object | typeof NO_RESPONSE, out: Uint8Array | null, produceThrottleMs: number, workMs: number,
+): { out: Uint8Array | null; throttleMs: number } {
+  const fetchMs = header.apiKey === FETCH_KEY ? quotas.record("consumer_byte_rate", client, out?.length ?? 0) : 0;
+  const requestMs = SASL_KEYS.has(header.apiKey) ? 0 : quotas.record("request_percentage", client, workMs / 10); // ms of one core → percent-seconds
+  const laterMs = Math.max(fetchMs, requestMs);
+  if (laterMs <= produceThrottleMs) return { out, throttleMs: produceThrottleMs };
+  if (response === NO_RESPONSE || out === null) return { out, throttleMs: laterMs };
+  (response as { throttleTimeMs?: number }).throttleTimeMs = laterMs;
+  return { out: withThrottleTime(header, out, response, laterMs), throttleMs: laterMs };
 }
 
 /**
  * The answer with throttle_time_ms set: written in place where it is the body's first field
  * (a Fetch answer can be tens of MiB), else encoded again.
  */
-function withThrottleTime(header: { apiKey: number; apiVersion: number; correlationId: number }, out: Uint8Array, response: object, throttleMs: number): Uint8Array {
+function withThrottleTime(header: AnsweredHeader, out: Uint8Array, response: object, throttleMs: number): Uint8Array {
   const { apiKey, apiVersion } = header;
   const def = apis[apiKey].response;
   const first = def.fields.find((f) => inRange(apiVersion, f.versions));
@@ -107,13 +124,6 @@ function withThrottleTime(header: { apiKey: number; apiVersion: number; correlat
   const flexibleHeaderBytes = apiKey !== API_VERSIONS_KEY && apiVersion >= def.flexible ? 1 : 0; // the header's empty tagged fields
   new DataView(out.buffer, out.byteOffset, out.byteLength).setInt32(SIZE_AND_CORRELATION_BYTES + flexibleHeaderBytes, throttleMs);
   return out;
-}
-
-/** Fetch is measured by the bytes it answers, every request (but logins) by the shard's time on it. */
-function throttleAfterAnswer(quotas: QuotaEnforcer, apiKey: number, client: { user: string | null; clientId: string | null }, answerBytes: number, workMs: number): number {
-  const fetchMs = apiKey === FETCH_KEY ? quotas.record("consumer_byte_rate", client, answerBytes) : 0;
-  const requestMs = SASL_KEYS.has(apiKey) ? 0 : quotas.record("request_percentage", client, workMs / 10); // ms of one core → percent-seconds
-  return Math.max(fetchMs, requestMs);
 }
 
 /** A SASL token after SaslHandshake v0 (no Kafka header); a failed login closes the connection. */
