@@ -19,6 +19,9 @@ import { ControllerService } from "./cluster/controller-calls.ts";
 import { defaultProperties, listValue, parseConfigFile, setProperty, type ClusterProperties } from "./cluster/properties.ts";
 import { bootstrapUser } from "./cluster/bootstrap-user.ts";
 import { passwordMatches } from "./cluster/users.ts";
+import { perAddressCounting } from "./cluster/connection-limits.ts";
+import { limits } from "./base/limits.ts";
+import { SharedCounts } from "./base/shared-counts.ts";
 import { chooseBackend, openDisk } from "./io/backend.ts";
 import { Supervisor } from "./shard/supervisor.ts";
 import { summarizePeers } from "./rpc/peers.ts";
@@ -144,6 +147,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
     {
       kafkaAddr: options.kafkaAddr, advertised: advertisedAddress(options), clusterId: identity.clusterId, dataDir, props, logFormat: options.logFormat, io: io.backend,
       nodeId: identity.nodeId, rpc, softwareVersion: packageJson.version, joinNodes: joinNodes(dataDir),
+      connectionCounts: SharedCounts.create(perAddressCounting(props) ? limits.connectionAddressesMax : 0),
     },
     controller,
     router ? router.servers() : singleNodeServers(controllerService.servers),

@@ -87,4 +87,16 @@ export const limits = {
   saslUsersMax: 10_000,
   /** Failed logins one connection may make; past it the connection is closed. */
   saslFailuresPerConnectionMax: 10,
+  /** Client-quota entities (user, client-id, or both) the metadata may hold; past it setting a new one is refused. */
+  clientQuotaEntitiesMax: 10_000,
+  /** Characters of a quota entity's name (a user or a client id). */
+  clientQuotaEntityNameCharsMax: 255,
+  /** Client-quota trackers (one per quota bucket in use) a shard keeps; the least recently used go first. */
+  clientQuotaTrackersPerShardMax: 10_000,
+  /** Distinct client addresses the node-wide connection counts can hold at once; past it a new address is refused. */
+  connectionAddressesMax: 65_536,
+  /** Entries of kafka_connections_max_overrides and kafka_connection_rate_limit_overrides. */
+  connectionOverridesMax: 1024,
+  /** Groups in kafka_client_group_byte_rate_quota and kafka_client_group_fetch_byte_rate_quota. */
+  clientQuotaGroupsMax: 256,
 } as const;

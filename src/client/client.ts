@@ -11,7 +11,7 @@ export const ApiKey = {
   Produce: 0, Fetch: 1, ListOffsets: 2, Metadata: 3, OffsetCommit: 8, OffsetFetch: 9, FindCoordinator: 10,
   JoinGroup: 11, Heartbeat: 12, LeaveGroup: 13, SyncGroup: 14, DescribeGroups: 15, ListGroups: 16,
   CreateTopics: 19, DeleteTopics: 20, DeleteRecords: 21, DescribeConfigs: 32, CreatePartitions: 37,
-  DeleteGroups: 42, IncrementalAlterConfigs: 44, DescribeCluster: 60,
+  DeleteGroups: 42, IncrementalAlterConfigs: 44, DescribeClientQuotas: 48, AlterClientQuotas: 49, DescribeCluster: 60,
 } as const;
 
 /** The version this client sends of each API (all served by skua; see the top-level README). */
@@ -19,7 +19,7 @@ export const Version: Record<keyof typeof ApiKey, number> = {
   Produce: 9, Fetch: 12, ListOffsets: 7, Metadata: 12, OffsetCommit: 8, OffsetFetch: 8, FindCoordinator: 4,
   JoinGroup: 9, Heartbeat: 4, LeaveGroup: 5, SyncGroup: 5, DescribeGroups: 5, ListGroups: 5,
   CreateTopics: 7, DeleteTopics: 6, DeleteRecords: 2, DescribeConfigs: 4, CreatePartitions: 3,
-  DeleteGroups: 2, IncrementalAlterConfigs: 1, DescribeCluster: 1,
+  DeleteGroups: 2, IncrementalAlterConfigs: 1, DescribeClientQuotas: 1, AlterClientQuotas: 1, DescribeCluster: 1,
 };
 
 export type Api = keyof typeof ApiKey;

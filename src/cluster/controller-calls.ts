@@ -19,6 +19,7 @@ import { PRODUCER_ID_BLOCK_SIZE, ProducerIdStore } from "./producer-ids.ts";
 import type { ClusterProperties } from "./properties.ts";
 import { validateTopicConfigs } from "./topic-config.ts";
 import { planUserChange, type UserChange, type UserOutcome } from "./users.ts";
+import { planClientQuotas, type ClientQuotaChange, type ClientQuotaOutcome } from "./client-quota-plan.ts";
 
 export interface TopicOutcome {
   name: string;
@@ -64,6 +65,7 @@ export interface ControllerCalls {
    * for, or the next free one), is recorded, and becomes a learner of the controller group.
    */
   joinNode: { request: { node: Omit<NodeRecord, "id">; requestedId: number | null }; response: JoinOutcome };
+  alterClientQuotas: { request: { changes: ClientQuotaChange[]; validateOnly: boolean }; response: ClientQuotaOutcome[] };
 }
 
 /** `nodes`: the cluster's nodes when it joined, so the new node can reach them before it has the metadata. */
@@ -118,6 +120,11 @@ export class ControllerService {
     alterUsers: (request) => this.alterUsers(request.changes),
     registerNode: (request) => this.registerNode(request.node, request.clusterId),
     joinNode: (request) => this.joinNode(request.node, request.requestedId),
+    alterClientQuotas: (request) =>
+      this.controller.change(async (table) => {
+        const { changes, outcomes } = planClientQuotas(table, request.changes);
+        return { changes: request.validateOnly ? [] : changes, result: outcomes };
+      }),
   };
 
   private group: ControllerGroup | null = null;

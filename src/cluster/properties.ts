@@ -2,6 +2,9 @@
  * Cluster properties, by Redpanda's names. Given at start with `--set NAME=VALUE` or in the
  * config file; an unknown name or a bad value is a start-up error that names it.
  */
+import { parseClientGroupQuotas } from "./client-quotas.ts";
+import { parseAddressCounts } from "./connection-limits.ts";
+
 export type PropertyKind = "bool" | "int" | "string";
 
 interface PropertyDef {
@@ -13,6 +16,10 @@ interface PropertyDef {
   listOf?: readonly string[] | true;
   /** A list that must name at least one item. */
   nonEmpty?: boolean;
+  /** An int where Redpanda's YAML may say `null` for "no limit": read as -1. */
+  nullIsOff?: boolean;
+  /** Further checks of a string's value; throws an Error saying what is wrong. */
+  check?: (value: string) => unknown;
   description: string;
 }
 
@@ -53,6 +60,16 @@ export const propertyDefs = {
   kafka_sasl_max_reauth_ms: { kind: "int", default: -1, min: -1, description: "A SASL session lasts this long (KIP-368, connections.max.reauth.ms): the client must log in again on its connection, else its next request closes it (-1 or 0: sessions never end)" },
   superusers: { kind: "string", default: "", listOf: true, description: "Users allowed every change through the admin API when admin_api_require_auth is true (Kafka clients: skua has no ACLs yet, so every logged-in user may do everything)" },
   admin_api_require_auth: { kind: "bool", default: false, description: "The admin API (and web console) asks for HTTP Basic auth with a SASL user's password; changes need a superuser. GET /v1/status/ready stays open. Bootstrap a first user with SKUA_BOOTSTRAP_USER=name:password" },
+  quota_window_num: { kind: "int", default: 11, min: 2, description: "Samples a client quota's rate is measured over (Kafka's quota.window.num); the rate spans at least num - 1 samples" },
+  quota_window_size_seconds: { kind: "int", default: 1, min: 1, description: "Length of one client-quota sample (Kafka's quota.window.size.seconds)" },
+  max_kafka_throttle_delay_ms: { kind: "int", default: 30_000, min: 0, description: "Longest a throttled client is delayed (throttle_time_ms) for one request" },
+  kafka_client_group_byte_rate_quota: { kind: "string", default: "[]", check: parseClientGroupQuotas, description: "Produce byte-rate quotas shared by the clients whose id starts with a prefix: a JSON list of {\"group_name\", \"clients_prefix\", \"quota\"} (bytes/s); below a client-id quota set through AlterClientQuotas, above the default client-id one" },
+  kafka_client_group_fetch_byte_rate_quota: { kind: "string", default: "[]", check: parseClientGroupQuotas, description: "Fetch byte-rate quotas by client-id prefix, as kafka_client_group_byte_rate_quota" },
+  kafka_connections_max: { kind: "int", default: -1, min: -1, nullIsOff: true, description: "Kafka connections the node accepts at once, over all shards (Kafka's max.connections; -1: no limit); past it a new connection is closed at once" },
+  kafka_connections_max_per_ip: { kind: "int", default: -1, min: -1, nullIsOff: true, description: "Kafka connections one client address may hold at once, over all shards (Kafka's max.connections.per.ip; -1: no limit)" },
+  kafka_connections_max_overrides: { kind: "string", default: "", listOf: true, check: parseAddressCounts, description: "Per-address limits that replace kafka_connections_max_per_ip: a list of ip:count" },
+  kafka_connection_rate_limit: { kind: "int", default: -1, min: -1, nullIsOff: true, description: "New Kafka connections one address may open per second on each shard (Redpanda's per-core limit; -1: no limit); past it a new connection is closed at once" },
+  kafka_connection_rate_limit_overrides: { kind: "string", default: "", listOf: true, check: parseAddressCounts, description: "Per-address connection rates that replace kafka_connection_rate_limit: a list of ip:rate" },
 } as const satisfies Record<string, PropertyDef>;
 
 export type PropertyName = keyof typeof propertyDefs;
@@ -78,6 +95,7 @@ function parseValue(name: string, def: PropertyDef, raw: string): boolean | numb
     throw new Error(`cluster property '${name}' must be true or false, got '${raw}'`);
   }
   if (def.kind === "int") {
+    if (def.nullIsOff && raw === "null") return -1;
     if (!/^-?\d+$/.test(raw)) throw new Error(`cluster property '${name}' must be an integer, got '${raw}'`);
     const value = Number(raw);
     if (!Number.isSafeInteger(value) || (def.min !== undefined && value < def.min)) {
@@ -85,11 +103,20 @@ function parseValue(name: string, def: PropertyDef, raw: string): boolean | numb
     }
     return value;
   }
-  if (def.listOf) return parseList(name, def, raw);
+  if (def.listOf) return checked(name, def, parseList(name, def, raw));
   if (def.oneOf && !def.oneOf.includes(raw)) {
     throw new Error(`cluster property '${name}' must be one of ${def.oneOf.join(", ")}, got '${raw}'`);
   }
-  return raw;
+  return checked(name, def, raw);
+}
+
+function checked(name: string, def: PropertyDef, value: string): string {
+  try {
+    def.check?.(value);
+  } catch (error) {
+    throw new Error(`cluster property '${name}': ${(error as Error).message}`);
+  }
+  return value;
 }
 
 function parseList(name: string, def: PropertyDef, raw: string): string {

@@ -13,6 +13,7 @@ import { systemTimers } from "../base/timers.ts";
 import type { RequestStats } from "./request-stats.ts";
 import { Connection, type FrameResult } from "./connection.ts";
 import { SaslSession, type SaslSettings } from "./sasl/session.ts";
+import type { AdmittedConnection, ConnectionAdmission } from "./connection-admission.ts";
 
 /** Lines per interval for warnings any client can cause, per shard. */
 const BAD_INPUT_WARN_BURST = 10;
@@ -92,13 +93,15 @@ function openFileCount(limit: number): number {
 interface ListenOptions {
   host: string;
   port: number;
-  dispatch: (frame: Uint8Array, sasl: SaslSession) => Promise<FrameResult>;
+  dispatch: (frame: Uint8Array, sasl: SaslSession, mute: (delayMs: number) => void) => Promise<FrameResult>;
   /** Each connection gets its own SASL state under these settings. */
   sasl: Omit<SaslSettings, "onFailure">;
   requestBytesMax: number;
   budget: MemoryBudget;
   unsentBytesMax: number;
   frameTimeoutMs: number;
+  /** Connection limits: a connection over one is closed at once. */
+  admission: ConnectionAdmission;
   stats: RequestStats;
   log: Logger;
 }
@@ -117,6 +120,19 @@ function socketHandlers(options: ListenOptions, onOpen: () => void): TCPSocketLi
     clock: systemClock,
     timers: systemTimers,
   });
+  const refused = new RateLimitedWarn(log, "refusing connection", {
+    burst: BAD_INPUT_WARN_BURST,
+    intervalMs: BAD_INPUT_WARN_INTERVAL_MS,
+    clock: systemClock,
+    timers: systemTimers,
+  });
+  const admitted = new WeakMap<Connection, AdmittedConnection>();
+  const closed = (connection: Connection | undefined) => {
+    if (!connection) return; // refused: it was never counted
+    connection.close();
+    admitted.get(connection)?.release();
+    admitted.delete(connection);
+  };
   const listenOptions: TCPSocketListenOptions<Connection> & { reusePort: boolean } = {
     hostname: options.host,
     port: options.port,
@@ -125,8 +141,15 @@ function socketHandlers(options: ListenOptions, onOpen: () => void): TCPSocketLi
       open(socket: Socket<Connection>) {
         stats.connections++;
         onOpen();
-        socket.setNoDelay(true);
         const remote = `${socket.remoteAddress}`;
+        const admission = options.admission.admit(remote);
+        if ("refused" in admission) {
+          stats.connectionsRefused++;
+          refused.warn({ remote, reason: admission.refused });
+          socket.end();
+          return;
+        }
+        socket.setNoDelay(true);
         const sasl = new SaslSession({
           ...options.sasl,
           onFailure: (failure) => {
@@ -137,7 +160,7 @@ function socketHandlers(options: ListenOptions, onOpen: () => void): TCPSocketLi
         });
         socket.data = new Connection(
           { write: (bytes) => socket.write(bytes), close: () => socket.end(), pause: () => socket.pause(), resume: () => socket.resume() },
-          (frame) => options.dispatch(frame, sasl),
+          (frame) => options.dispatch(frame, sasl, (delayMs) => socket.data.mute(delayMs)),
           {
             requestBytesMax: options.requestBytesMax,
             budget: options.budget,
@@ -150,20 +173,21 @@ function socketHandlers(options: ListenOptions, onOpen: () => void): TCPSocketLi
             },
           },
         );
+        admitted.set(socket.data, admission);
       },
       data(socket, data) {
-        socket.data.receive(data);
+        socket.data?.receive(data);
       },
       drain(socket) {
-        socket.data.drain();
+        socket.data?.drain();
       },
       close(socket) {
         stats.connections--;
-        socket.data?.close();
+        closed(socket.data);
       },
       error(socket, error) {
         log.debug("socket error", { error: String(error) });
-        socket.data?.close();
+        closed(socket.data);
       },
     },
   };

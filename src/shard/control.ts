@@ -47,6 +47,8 @@ export interface ShardInit {
   /** A node that joined a cluster: the nodes it was told of then (linked before the metadata names them). */
   joinNodes: NodeRecord[];
   softwareVersion: string;
+  /** The node-wide connection counts every shard shares (`base/shared-counts.ts`). */
+  connectionCounts: SharedArrayBuffer;
 }
 
 type NoArguments = Record<string, never>;

@@ -18,6 +18,8 @@ import { FetchSessionCache } from "../kafka/fetch-sessions.ts";
 import type { BrokerContext } from "../kafka/handler.ts";
 import { ProducerIdPool } from "../kafka/producer-id-pool.ts";
 import { listenKafka, type KafkaListener } from "../kafka/server.ts";
+import { ConnectionAdmission } from "../kafka/connection-admission.ts";
+import { SharedCounts } from "../base/shared-counts.ts";
 import { currentCore, pinThisThreadToCore } from "../native/libc.ts";
 import { loadNativeCrc32c } from "../native/crc32c.ts";
 import { useNativeCrc32c } from "../base/crc32c.ts";
@@ -154,6 +156,7 @@ export class Shard {
       budget: this.requestMemory,
       unsentBytesMax: this.init.props.kafka_connection_unsent_bytes_max,
       frameTimeoutMs: this.init.props.kafka_request_read_timeout_ms,
+      admission: new ConnectionAdmission(new SharedCounts(this.init.connectionCounts), this.init.props, systemClock),
       stats: this.stats,
       log: this.log,
     });
@@ -208,6 +211,8 @@ export class Shard {
       fsyncLatency: s.fsyncLatency.snapshot(),
       connections: s.connections,
       saslFailures: s.saslFailures,
+      throttledRequests: s.throttledRequests,
+      connectionsRefused: s.connectionsRefused,
       backend: this.disk.name,
     };
   }

@@ -34,11 +34,15 @@ import { SaslHandshakeRequest, SaslHandshakeResponse } from "./sasl-handshake.ts
 import { SaslAuthenticateRequest, SaslAuthenticateResponse } from "./sasl-authenticate.ts";
 import { DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse } from "./describe-user-scram-credentials.ts";
 import { AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse } from "./alter-user-scram-credentials.ts";
+import { DescribeClientQuotasRequest, DescribeClientQuotasResponse } from "./describe-client-quotas.ts";
+import { AlterClientQuotasRequest, AlterClientQuotasResponse } from "./alter-client-quotas.ts";
 
 export * from "./api-versions.ts";
 export * from "./sasl-authenticate.ts";
 export * from "./describe-user-scram-credentials.ts";
 export * from "./alter-user-scram-credentials.ts";
+export * from "./describe-client-quotas.ts";
+export * from "./alter-client-quotas.ts";
 export * from "./metadata.ts";
 export * from "./produce.ts";
 export * from "./fetch.ts";
@@ -105,6 +109,8 @@ const apiDefs = {
   42: { name: "DeleteGroups", request: DeleteGroupsRequest, response: DeleteGroupsResponse },
   44: { name: "IncrementalAlterConfigs", request: IncrementalAlterConfigsRequest, response: IncrementalAlterConfigsResponse },
   47: { name: "OffsetDelete", request: OffsetDeleteRequest, response: OffsetDeleteResponse },
+  48: { name: "DescribeClientQuotas", request: DescribeClientQuotasRequest, response: DescribeClientQuotasResponse },
+  49: { name: "AlterClientQuotas", request: AlterClientQuotasRequest, response: AlterClientQuotasResponse },
   50: { name: "DescribeUserScramCredentials", request: DescribeUserScramCredentialsRequest, response: DescribeUserScramCredentialsResponse },
   51: { name: "AlterUserScramCredentials", request: AlterUserScramCredentialsRequest, response: AlterUserScramCredentialsResponse },
   60: { name: "DescribeCluster", request: DescribeClusterRequest, response: DescribeClusterResponse },
