@@ -85,4 +85,10 @@ export const limits = {
   saslUsersMax: 10_000,
   /** Failed logins one connection may make; past it the connection is closed. */
   saslFailuresPerConnectionMax: 10,
+  /** ACL bindings the metadata may hold; past it CreateAcls is refused. */
+  aclsMax: 10_000,
+  /** Characters of an ACL's resource name, principal or host; longer ones are refused. */
+  aclFieldCharsMax: 1024,
+  /** ACL creations or deletion filters in one request. */
+  aclsPerRequestMax: 1000,
 } as const;

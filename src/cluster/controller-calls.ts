@@ -17,6 +17,7 @@ import type { MetadataChange, MetadataTable, TopicRecord } from "./metadata.ts";
 import { PRODUCER_ID_BLOCK_SIZE, ProducerIdStore } from "./producer-ids.ts";
 import type { ClusterProperties } from "./properties.ts";
 import { validateTopicConfigs } from "./topic-config.ts";
+import { aclBindingProblem, aclFilterMatches, aclFilterProblem, aclKey, type AclBinding, type AclFilter } from "./acls.ts";
 import { planUserChange, type UserChange, type UserOutcome } from "./users.ts";
 
 export interface TopicOutcome {
@@ -56,6 +57,18 @@ export interface ControllerCalls {
   createPartitions: { request: { topics: CreatePartitionsCommand[]; validateOnly: boolean }; response: TopicOutcome[] };
   alterTopicConfigs: { request: { topics: AlterTopicConfigsCommand[]; validateOnly: boolean }; response: TopicOutcome[] };
   alterUsers: { request: { changes: UserChange[] }; response: UserOutcome[] };
+  createAcls: { request: { acls: AclBinding[] }; response: AclOutcome[] };
+  deleteAcls: { request: { filters: AclFilter[] }; response: AclDeleteOutcome[] };
+}
+
+export interface AclOutcome {
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+/** One DeleteAcls filter's answer: the bindings it matched, all deleted. */
+export interface AclDeleteOutcome extends AclOutcome {
+  deleted: AclBinding[];
 }
 
 export type ControllerCallName = keyof ControllerCalls;
@@ -94,7 +107,42 @@ export class ControllerService {
     createPartitions: (request) => this.createPartitions(request.topics, request.validateOnly),
     alterTopicConfigs: (request) => this.alterTopicConfigs(request.topics, request.validateOnly),
     alterUsers: (request) => this.alterUsers(request.changes),
+    createAcls: (request) => this.createAcls(request.acls),
+    deleteAcls: (request) => this.deleteAcls(request.filters),
   };
+
+  /** Each binding checked on its own (Kafka answers each creation); one already there succeeds and stays once. */
+  createAcls(acls: AclBinding[]): Promise<AclOutcome[]> {
+    return this.controller.change(async (table) => {
+      const added = new Map<string, AclBinding>();
+      const outcomes = acls.map((acl): AclOutcome => {
+        const problem = aclBindingProblem(acl);
+        if (problem) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: problem };
+        if (table.acls.has(acl) || added.has(aclKey(acl))) return { errorCode: ErrorCode.NONE, errorMessage: null };
+        if (table.acls.size + added.size >= limits.aclsMax) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `at most ${limits.aclsMax} ACLs` };
+        added.set(aclKey(acl), acl);
+        return { errorCode: ErrorCode.NONE, errorMessage: null };
+      });
+      const changes: MetadataChange[] = added.size > 0 ? [{ kind: "create_acls", acls: [...added.values()] }] : [];
+      return { changes, result: outcomes };
+    });
+  }
+
+  /** Every binding a filter matches is deleted; one matched by several filters is reported by each (as Kafka). */
+  deleteAcls(filters: AclFilter[]): Promise<AclDeleteOutcome[]> {
+    return this.controller.change(async (table) => {
+      const removed = new Map<string, AclBinding>();
+      const outcomes = filters.map((filter): AclDeleteOutcome => {
+        const problem = aclFilterProblem(filter);
+        if (problem) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: problem, deleted: [] };
+        const deleted = [...table.acls.all()].filter((acl) => aclFilterMatches(filter, acl));
+        for (const acl of deleted) removed.set(aclKey(acl), acl);
+        return { errorCode: ErrorCode.NONE, errorMessage: null, deleted };
+      });
+      const changes: MetadataChange[] = removed.size > 0 ? [{ kind: "delete_acls", acls: [...removed.values()] }] : [];
+      return { changes, result: outcomes };
+    });
+  }
 
   /** SASL users: each change planned against the users as earlier ones in the request left them. */
   alterUsers(requested: UserChange[]): Promise<UserOutcome[]> {

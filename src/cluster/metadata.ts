@@ -4,6 +4,7 @@
  * ordered, versioned updates.
  */
 import { assert } from "../base/assert.ts";
+import { AclStore, type AclBinding } from "./acls.ts";
 import type { UserRecord } from "./users.ts";
 
 export interface TopicRecord {
@@ -21,7 +22,10 @@ export type MetadataChange =
   | { kind: "shard_count"; shardCount: number }
   /** A SASL user with all its credentials (replacing what it had). */
   | { kind: "upsert_user"; user: UserRecord }
-  | { kind: "delete_user"; name: string };
+  | { kind: "delete_user"; name: string }
+  /** ACL bindings added (one already there stays once) and removed (as DeleteAcls' filters matched them). */
+  | { kind: "create_acls"; acls: AclBinding[] }
+  | { kind: "delete_acls"; acls: AclBinding[] };
 
 export interface MetadataUpdate {
   version: number;
@@ -33,6 +37,7 @@ export interface MetadataSnapshot {
   shardCount: number;
   topics: TopicRecord[];
   users?: UserRecord[];
+  acls?: AclBinding[];
 }
 
 export class MetadataTable {
@@ -40,6 +45,7 @@ export class MetadataTable {
   /** The same topics by id (Fetch v13+ names topics by id). */
   private readonly topicsById = new Map<string, TopicRecord>();
   private readonly usersByName = new Map<string, UserRecord>();
+  readonly acls = new AclStore();
   version = 0;
   /** 0 until the first start records it. */
   shardCount = 0;
@@ -48,13 +54,14 @@ export class MetadataTable {
     const table = new MetadataTable();
     for (const topic of snapshot.topics) table.put(topic);
     for (const user of snapshot.users ?? []) table.usersByName.set(user.name, user);
+    for (const acl of snapshot.acls ?? []) table.acls.add(acl);
     table.version = snapshot.version;
     table.shardCount = snapshot.shardCount;
     return table;
   }
 
   snapshot(): MetadataSnapshot {
-    return { version: this.version, shardCount: this.shardCount, topics: [...this.topicsByName.values()], users: [...this.usersByName.values()] };
+    return { version: this.version, shardCount: this.shardCount, topics: [...this.topicsByName.values()], users: [...this.usersByName.values()], acls: [...this.acls.all()] };
   }
 
   apply(update: MetadataUpdate): void {
@@ -64,6 +71,8 @@ export class MetadataTable {
       else if (change.kind === "delete_topic") this.remove(change.name);
       else if (change.kind === "upsert_user") this.usersByName.set(change.user.name, change.user);
       else if (change.kind === "delete_user") this.usersByName.delete(change.name);
+      else if (change.kind === "create_acls") for (const acl of change.acls) this.acls.add(acl);
+      else if (change.kind === "delete_acls") for (const acl of change.acls) this.acls.remove(acl);
       else this.shardCount = change.shardCount;
     }
     this.version = update.version;

@@ -1,0 +1,83 @@
+import { expect, test } from "bun:test";
+import { aclFilterMatches, AclOperation as Op, AclPermission, AclStore, PatternType, ResourceType, type AclBinding, type AclFilter } from "./acls.ts";
+
+const alice = { principal: "User:alice", host: "127.0.0.1" };
+const bob = { principal: "User:bob", host: "10.0.0.2" };
+
+function binding(over: Partial<AclBinding>): AclBinding {
+  return { resourceType: ResourceType.TOPIC, resourceName: "orders", patternType: PatternType.LITERAL, principal: "User:alice", host: "*", operation: Op.READ, permission: AclPermission.ALLOW, ...over };
+}
+
+function store(...bindings: Partial<AclBinding>[]): AclStore {
+  const acls = new AclStore();
+  for (const b of bindings) acls.add(binding(b));
+  return acls;
+}
+
+test("no binding denies; an allow applies to its principal, operation and resource only", () => {
+  expect(new AclStore().allows(alice, Op.READ, "topic", "orders")).toBe(false);
+  const acls = store({});
+  expect(acls.allows(alice, Op.READ, "topic", "orders")).toBe(true);
+  expect(acls.allows(alice, Op.WRITE, "topic", "orders")).toBe(false);
+  expect(acls.allows(bob, Op.READ, "topic", "orders")).toBe(false);
+  expect(acls.allows(alice, Op.READ, "topic", "orders2")).toBe(false);
+  expect(acls.allows(alice, Op.READ, "group", "orders")).toBe(false);
+});
+
+test("Kafka's implications: READ/WRITE/DELETE/ALTER allow DESCRIBE, ALTER_CONFIGS allows DESCRIBE_CONFIGS, ALL allows everything", () => {
+  for (const op of [Op.READ, Op.WRITE, Op.DELETE, Op.ALTER]) expect(store({ operation: op }).allows(alice, Op.DESCRIBE, "topic", "orders")).toBe(true);
+  expect(store({ operation: Op.CREATE }).allows(alice, Op.DESCRIBE, "topic", "orders")).toBe(false);
+  expect(store({ operation: Op.ALTER_CONFIGS }).allows(alice, Op.DESCRIBE_CONFIGS, "topic", "orders")).toBe(true);
+  expect(store({ operation: Op.DESCRIBE }).allows(alice, Op.READ, "topic", "orders")).toBe(false);
+  expect(store({ operation: Op.ALL }).allows(alice, Op.DELETE, "topic", "orders")).toBe(true);
+});
+
+test("deny wins over allow, for its operation or ALL; a deny of READ does not deny DESCRIBE", () => {
+  expect(store({ operation: Op.ALL }, { operation: Op.WRITE, permission: AclPermission.DENY }).allows(alice, Op.WRITE, "topic", "orders")).toBe(false);
+  expect(store({ operation: Op.ALL }, { operation: Op.WRITE, permission: AclPermission.DENY }).allows(alice, Op.READ, "topic", "orders")).toBe(true);
+  expect(store({}, { principal: "User:*", operation: Op.ALL, permission: AclPermission.DENY }).allows(alice, Op.READ, "topic", "orders")).toBe(false);
+  expect(store({ operation: Op.DESCRIBE }, { operation: Op.READ, permission: AclPermission.DENY }).allows(alice, Op.DESCRIBE, "topic", "orders")).toBe(true);
+});
+
+test("wildcards: the literal '*' resource, User:* and host '*'; a host binding applies to that address only", () => {
+  expect(store({ resourceName: "*" }).allows(alice, Op.READ, "topic", "anything")).toBe(true);
+  expect(store({ principal: "User:*" }).allows(bob, Op.READ, "topic", "orders")).toBe(true);
+  const fromHost = store({ host: "127.0.0.1" });
+  expect(fromHost.allows(alice, Op.READ, "topic", "orders")).toBe(true);
+  expect(fromHost.allows({ ...alice, host: "127.0.0.2" }, Op.READ, "topic", "orders")).toBe(false);
+});
+
+test("prefixed patterns apply to names starting with them; removing a binding takes it out of the index", () => {
+  const acls = store({ resourceName: "logs-", patternType: PatternType.PREFIXED }, { resourceName: "logs-secret", permission: AclPermission.DENY });
+  expect(acls.allows(alice, Op.READ, "topic", "logs-app")).toBe(true);
+  expect(acls.allows(alice, Op.READ, "topic", "logs-secret")).toBe(false);
+  expect(acls.allows(alice, Op.READ, "topic", "log")).toBe(false);
+  acls.remove(binding({ resourceName: "logs-", patternType: PatternType.PREFIXED }));
+  expect(acls.allows(alice, Op.READ, "topic", "logs-app")).toBe(false);
+  expect(acls.size).toBe(1);
+});
+
+test("allowsSomeOfType: WRITE on some topic, unless a deny covers it", () => {
+  expect(store({ operation: Op.WRITE }).allowsSomeOfType(alice, Op.WRITE, "topic")).toBe(true);
+  expect(store({ operation: Op.READ }).allowsSomeOfType(alice, Op.WRITE, "topic")).toBe(false);
+  expect(store({ operation: Op.WRITE, resourceName: "a-1" }, { operation: Op.WRITE, resourceName: "a-", patternType: PatternType.PREFIXED, permission: AclPermission.DENY }).allowsSomeOfType(alice, Op.WRITE, "topic")).toBe(false);
+  expect(store({ operation: Op.WRITE, resourceName: "b" }, { operation: Op.ALL, resourceName: "*", permission: AclPermission.DENY }).allowsSomeOfType(alice, Op.WRITE, "topic")).toBe(false);
+  expect(store({ operation: Op.WRITE, resourceName: "b" }, { operation: Op.WRITE, resourceName: "c", permission: AclPermission.DENY }).allowsSomeOfType(alice, Op.WRITE, "topic")).toBe(true);
+});
+
+test("filters: ANY, MATCH (what applies to a name), exact pattern types, null strings", () => {
+  const any: AclFilter = { resourceType: ResourceType.ANY, resourceName: null, patternType: PatternType.ANY, principal: null, host: null, operation: Op.ANY, permission: AclPermission.ANY };
+  const literal = binding({});
+  const star = binding({ resourceName: "*" });
+  const prefix = binding({ resourceName: "ord", patternType: PatternType.PREFIXED });
+  const other = binding({ resourceName: "x", patternType: PatternType.PREFIXED });
+  const matching = (f: Partial<AclFilter>) => [literal, star, prefix, other].filter((b) => aclFilterMatches({ ...any, ...f }, b));
+  expect(matching({})).toHaveLength(4);
+  expect(matching({ resourceName: "orders", patternType: PatternType.MATCH })).toEqual([literal, star, prefix]);
+  expect(matching({ resourceName: "orders" })).toEqual([literal]);
+  expect(matching({ patternType: PatternType.PREFIXED })).toEqual([prefix, other]);
+  expect(matching({ resourceName: "ord", patternType: PatternType.LITERAL })).toEqual([]);
+  expect(matching({ principal: "User:bob" })).toEqual([]);
+  expect(matching({ resourceType: ResourceType.GROUP })).toEqual([]);
+  expect(matching({ operation: Op.READ, permission: AclPermission.ALLOW, host: "*" })).toHaveLength(4);
+});
