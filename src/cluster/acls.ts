@@ -15,6 +15,8 @@ export const AclOperation = {
 export const AclPermission = { UNKNOWN: 0, ANY: 1, DENY: 2, ALLOW: 3 } as const;
 
 export type AclOperationName = Exclude<keyof typeof AclOperation, "UNKNOWN" | "ANY">;
+/** Each code's name (for authorized-operations fields and the CLI). */
+export const OPERATION_NAMES = Object.fromEntries(Object.entries(AclOperation).map(([name, code]) => [code, name])) as Record<number, keyof typeof AclOperation>;
 /** The resource types a check is made on. */
 export type AclResourceName = "topic" | "group" | "cluster" | "transactional_id";
 export const RESOURCE_CODE: Record<AclResourceName, number> = { topic: 2, group: 3, cluster: 4, transactional_id: 5 };

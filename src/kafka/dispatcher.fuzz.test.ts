@@ -13,7 +13,7 @@ import { kafkajsRequests } from "../protocol/fixtures/kafkajs.ts";
 import { buildBatch } from "../storage/batch-builder.ts";
 import { createDispatcher } from "./dispatcher.ts";
 import { FetchSessionCache } from "./fetch-sessions.ts";
-import type { BrokerContext } from "./handler.ts";
+import type { ShardContext } from "./handler.ts";
 import { configureLog, logger } from "../base/log.ts";
 import { mulberry32 } from "../base/random.ts";
 import { deriveCredential } from "../cluster/users.ts";
@@ -27,7 +27,7 @@ class NoBackend extends Error {}
 const TOPIC_ID = "6c1b4bde-5d0c-4c39-8b7e-2f0e1f7c9a11";
 
 /** Owners that hold no data; a fetch's wait passes at once on a clock that jumps ahead. */
-function stubContext(): BrokerContext {
+function stubContext(): ShardContext {
   let nowMs = 0;
   const users = [{ name: "u", credentials: [deriveCredential("SCRAM-SHA-256", "correct horse battery"), deriveCredential("SCRAM-SHA-512", "correct horse battery")] }];
   const table = MetadataTable.fromSnapshot({ version: 1, shardCount: 1, topics: [{ name: "t", id: TOPIC_ID, shards: [0, 0], configs: {} }], users });

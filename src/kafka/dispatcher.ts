@@ -15,14 +15,17 @@ import { Writer } from "../protocol/writer.ts";
 import { inRange } from "../protocol/schema.ts";
 import type { RequestStats } from "./request-stats.ts";
 import type { FrameResult } from "./connection.ts";
-import { NO_RESPONSE, type BrokerContext, type RequestInfo } from "./handler.ts";
+import { NO_RESPONSE, type BrokerContext, type RequestInfo, type ShardContext } from "./handler.ts";
+import { authorizerFor } from "./authorize.ts";
+import { ANONYMOUS_PRINCIPAL } from "../cluster/acls.ts";
 import { API_VERSIONS_KEY, apiVersionsBody } from "./handlers/api-versions.ts";
 import { handlers, handlersByKey } from "./registry.ts";
 import type { SaslSession } from "./sasl/session.ts";
 
 const DEFAULT_RESPONSE_BYTES = 1024;
 
-export function createDispatcher(context: BrokerContext, stats: RequestStats, log: Logger) {
+export function createDispatcher(context: ShardContext, stats: RequestStats, log: Logger) {
+  const authorizer = authorizerFor(context.props, context.metadata);
   /** `sasl`: the connection's SASL state, checked (and for raw tokens, changed) before anything is awaited. */
   return async function dispatch(frame: Uint8Array, sasl?: SaslSession): Promise<FrameResult> {
     if (sasl?.expectsRawToken) return rawSaslToken(sasl, frame);
@@ -39,6 +42,7 @@ export function createDispatcher(context: BrokerContext, stats: RequestStats, lo
     let crossedShards = false;
     const requestContext: BrokerContext = {
       ...context,
+      authorize: authorizer({ principal: sasl?.principal ?? ANONYMOUS_PRINCIPAL, host: sasl?.remoteHost ?? "" }),
       invoke: (shard, op, body) => {
         if (shard !== context.shardId) crossedShards = true;
         return context.invoke(shard, op, body);
