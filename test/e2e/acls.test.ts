@@ -1,0 +1,163 @@
+/**
+ * ACLs with SASL SCRAM users, driven by kafkajs (its admin client's createAcls / describeAcls /
+ * deleteAcls) and kcat: enable_sasl turns authorization on (kafka_enable_authorization left null,
+ * as Redpanda), no ACL denies, deny beats allow, prefixed patterns, group ACLs, the superuser
+ * bypasses them all, and the ACLs survive a restart.
+ */
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes, type Kafka } from "kafkajs";
+import { startBroker, type Broker } from "../helpers/broker.ts";
+import { kafkaClient, withAdmin } from "../helpers/kafka.ts";
+import { kcat } from "../helpers/kcat.ts";
+import { WireClient } from "../helpers/wire.ts";
+
+setDefaultTimeout(60_000);
+
+let broker: Broker;
+const USERS = ["root", "reader", "writer", "nobody", "grouper"] as const;
+type User = (typeof USERS)[number];
+
+const as = (user: User, overrides = {}): Kafka =>
+  kafkaClient(broker, { sasl: { mechanism: "scram-sha-256", username: user, password: `${user}-secret` }, retry: { retries: 0 }, ...overrides });
+const kcatAs = (user: User) => ["-b", broker.brokers[0], "-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanisms=SCRAM-SHA-256", "-X", `sasl.username=${user}`, "-X", `sasl.password=${user}-secret`];
+
+interface Acl {
+  resourceType: number;
+  resourceName: string;
+  resourcePatternType: number;
+  principal: string;
+  host: string;
+  operation: number;
+  permissionType: number;
+}
+
+const topicAcl = (user: User, topic: string, operation: number, over: Partial<Acl> = {}): Acl => ({
+  resourceType: AclResourceTypes.TOPIC, resourceName: topic, resourcePatternType: ResourcePatternTypes.LITERAL,
+  principal: `User:${user}`, host: "*", operation, permissionType: AclPermissionTypes.ALLOW, ...over,
+});
+
+const createAcls = (acl: Acl[]) => withAdmin(as("root"), (admin) => admin.createAcls({ acl }));
+
+async function produceError(user: User, topic: string): Promise<string | null> {
+  const producer = as(user).producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    await producer.send({ topic, messages: [{ value: "x" }] });
+    return null;
+  } catch (error) {
+    return (error as { type?: string }).type ?? (error as Error).message;
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+beforeAll(async () => {
+  broker = await startBroker({ sets: { enable_sasl: "true", sasl_mechanisms: "SCRAM-SHA-256,PLAIN", superusers: "root" } });
+  for (const user of USERS) {
+    const response = await fetch(`${broker.adminUrl}/v1/security/users`, {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: user, password: `${user}-secret`, algorithm: "SCRAM-SHA-256" }),
+    });
+    expect(response.status).toBe(200);
+  }
+  await withAdmin(as("root"), (admin) => admin.createTopics({ topics: ["orders", "logs-app", "logs-db", "other", "secret"].map((topic) => ({ topic, numPartitions: 1 })) }));
+});
+
+afterAll(async () => {
+  await broker?.[Symbol.asyncDispose]();
+});
+
+test("with no ACLs a logged-in user sees no topics and may not produce; the superuser sees and does everything", async () => {
+  expect(await withAdmin(as("nobody"), (admin) => admin.listTopics())).toEqual([]);
+  const listed = await kcat([...kcatAs("nobody"), "-L", "-J"]);
+  expect(JSON.parse(listed).topics).toEqual([]);
+  expect(await produceError("root", "orders")).toBeNull();
+  expect(await produceError("nobody", "orders")).toMatch(/Topic authorization failed/); // kafkajs refuses at Metadata already
+  expect((await withAdmin(as("root"), (admin) => admin.listTopics())).sort()).toEqual(["logs-app", "logs-db", "orders", "other", "secret"]);
+});
+
+test("a user with only READ sees and consumes the topic but cannot produce: TOPIC_AUTHORIZATION_FAILED (kafkajs and kcat)", async () => {
+  await createAcls([topicAcl("reader", "orders", AclOperationTypes.READ)]);
+  expect(await withAdmin(as("reader"), (admin) => admin.listTopics())).toEqual(["orders"]);
+  expect(await produceError("reader", "orders")).toBe("TOPIC_AUTHORIZATION_FAILED");
+  const refused = await kcat([...kcatAs("reader"), "-P", "-t", "orders", "-p", "0"], { stdin: "x\n", timeoutMs: 15_000 }).then(() => "", (e: Error) => e.message);
+  expect(refused).toContain("Topic authorization failed");
+  const consumed = await kcat([...kcatAs("reader"), "-C", "-t", "orders", "-p", "0", "-o", "beginning", "-e", "-f", "%s\n"]);
+  expect(consumed.trim().split("\n")).toEqual(["x"]); // what root produced above
+  const denied = await kcat([...kcatAs("nobody"), "-C", "-t", "orders", "-p", "0", "-o", "beginning", "-e"], { timeoutMs: 15_000 }).then(() => "", (e: Error) => e.message);
+  expect(denied).toMatch(/authorization failed/i);
+});
+
+test("a prefixed WRITE applies to every topic starting with it; a DENY beats an ALLOW of everything", async () => {
+  await createAcls([
+    topicAcl("writer", "logs-", AclOperationTypes.WRITE, { resourcePatternType: ResourcePatternTypes.PREFIXED }),
+    topicAcl("writer", "*", AclOperationTypes.ALL, { resourceName: "*" }),
+    topicAcl("writer", "secret", AclOperationTypes.WRITE, { permissionType: AclPermissionTypes.DENY }),
+  ]);
+  expect(await produceError("writer", "logs-app")).toBeNull();
+  expect(await produceError("writer", "other")).toBeNull(); // through the ALL on "*"
+  expect(await produceError("writer", "secret")).toBe("TOPIC_AUTHORIZATION_FAILED");
+  const described = await withAdmin(as("root"), (admin) =>
+    admin.describeAcls({ resourceType: AclResourceTypes.TOPIC, resourceName: "logs-db", resourcePatternType: ResourcePatternTypes.MATCH, operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY }),
+  );
+  const patterns = described.resources.map((r) => `${r.resourceName}/${r.resourcePatternType}`).sort();
+  expect(patterns).toEqual([`*/${ResourcePatternTypes.LITERAL}`, `logs-/${ResourcePatternTypes.PREFIXED}`]);
+});
+
+test("group ACLs: finding the coordinator needs DESCRIBE on the group, joining READ (GROUP_AUTHORIZATION_FAILED without it)", async () => {
+  await createAcls([
+    topicAcl("grouper", "orders", AclOperationTypes.READ),
+    { ...topicAcl("grouper", "allowed-group", AclOperationTypes.READ), resourceType: AclResourceTypes.GROUP },
+    { ...topicAcl("grouper", "described-group", AclOperationTypes.DESCRIBE), resourceType: AclResourceTypes.GROUP },
+  ]);
+  const consume = async (groupId: string) => {
+    const consumer = as("grouper").consumer({ groupId, retry: { retries: 0 } });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic: "orders", fromBeginning: true });
+      const first = new Promise<string>((resolve, reject) => {
+        consumer.on(consumer.events.CRASH, (event) => reject(event.payload.error));
+        void consumer.run({ eachMessage: async ({ message }) => resolve(String(message.value)) }).catch(reject);
+      });
+      return await first;
+    } catch (error) {
+      return (error as { type?: string }).type ?? String(error);
+    } finally {
+      await consumer.disconnect();
+    }
+  };
+  expect(await consume("allowed-group")).toBe("x");
+  expect(await consume("described-group")).toBe("GROUP_AUTHORIZATION_FAILED"); // JoinGroup
+  expect(await consume("other-group")).toContain("Failed to find group coordinator"); // FindCoordinator answered GROUP_AUTHORIZATION_FAILED
+});
+
+test("authorized operations in Metadata follow the ACLs (READ implies DESCRIBE); CreateAcls needs ALTER on the cluster", async () => {
+  const wire = await WireClient.connect(broker.kafkaPort);
+  await wire.request(17, 1, { mechanism: "PLAIN" });
+  expect((await wire.request(36, 2, { authBytes: new TextEncoder().encode("\0reader\0reader-secret") })).errorCode).toBe(0);
+  const metadata = await wire.request(3, 10, { topics: [{ name: "orders", topicId: "00000000-0000-0000-0000-000000000000" }, { name: "secret", topicId: "00000000-0000-0000-0000-000000000000" }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: true, includeTopicAuthorizedOperations: true });
+  const [orders, secret] = metadata.topics;
+  expect(orders.errorCode).toBe(0);
+  expect(orders.topicAuthorizedOperations).toBe((1 << AclOperationTypes.READ) | (1 << AclOperationTypes.DESCRIBE));
+  expect(secret.errorCode).toBe(29); // TOPIC_AUTHORIZATION_FAILED
+  expect(metadata.clusterAuthorizedOperations).toBe(0);
+  const created = await wire.request(30, 3, { creations: [topicAcl("reader", "secret", AclOperationTypes.READ)] });
+  expect(created.results).toMatchObject([{ errorCode: 31 }]); // CLUSTER_AUTHORIZATION_FAILED
+  wire.close();
+});
+
+test("deleted ACLs stop applying; ACLs survive a restart", async () => {
+  const filter = { resourceType: AclResourceTypes.TOPIC, resourceName: "secret", resourcePatternType: ResourcePatternTypes.LITERAL, principal: "User:writer", host: "*", operation: AclOperationTypes.WRITE, permissionType: AclPermissionTypes.DENY };
+  const deleted = await withAdmin(as("root"), (admin) => admin.deleteAcls({ filters: [filter] }));
+  expect(deleted.filterResponses[0].matchingAcls).toHaveLength(1);
+  expect(await produceError("writer", "secret")).toBeNull();
+
+  await broker.restart();
+  expect(await withAdmin(as("reader"), (admin) => admin.listTopics())).toEqual(["orders"]);
+  expect(await produceError("reader", "orders")).toBe("TOPIC_AUTHORIZATION_FAILED");
+  expect(await produceError("writer", "logs-db")).toBeNull();
+  const all = await withAdmin(as("root"), (admin) =>
+    admin.describeAcls({ resourceType: AclResourceTypes.ANY, resourcePatternType: ResourcePatternTypes.ANY, operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY }),
+  );
+  expect(all.resources.flatMap((r) => r.acls)).toHaveLength(6);
+});
