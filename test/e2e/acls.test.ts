@@ -146,6 +146,23 @@ test("authorized operations in Metadata follow the ACLs (READ implies DESCRIBE);
   wire.close();
 });
 
+test("CreateAcls, DescribeAcls and DeleteAcls v0 (no pattern type: LITERAL) and v3 (flexible) in raw frames; bad bindings get INVALID_REQUEST", async () => {
+  const wire = await WireClient.connect(broker.kafkaPort);
+  await wire.request(17, 1, { mechanism: "PLAIN" });
+  expect((await wire.request(36, 2, { authBytes: new TextEncoder().encode("\0root\0root-secret") })).errorCode).toBe(0);
+  const acl = { resourceType: 3, resourceName: "v0-group", principal: "User:v0", host: "127.0.0.1", operation: AclOperationTypes.DELETE, permissionType: AclPermissionTypes.ALLOW };
+  const created = await wire.request(30, 0, { creations: [acl, { ...acl, host: "not-an-ip" }, { ...acl, resourceType: 6 }, { ...acl, resourceType: 4 }] });
+  expect(created.results.map((r: { errorCode: number }) => r.errorCode)).toEqual([0, 42, 42, 42]);
+  const filter = { resourceTypeFilter: 3, resourceNameFilter: "v0-group", principalFilter: null, hostFilter: null, operation: 1, permissionType: 1 };
+  const v0 = await wire.request(29, 0, filter);
+  expect(v0.resources).toMatchObject([{ resourceType: 3, resourceName: "v0-group", acls: [{ principal: "User:v0", host: "127.0.0.1", operation: AclOperationTypes.DELETE, permissionType: AclPermissionTypes.ALLOW }] }]);
+  const v3 = await wire.request(29, 3, { ...filter, patternTypeFilter: ResourcePatternTypes.PREFIXED });
+  expect(v3.resources).toEqual([]);
+  const deleted = await wire.request(31, 3, { filters: [{ ...filter, patternTypeFilter: ResourcePatternTypes.ANY }] });
+  expect(deleted.filterResults[0].matchingAcls).toMatchObject([{ errorCode: 0, resourceName: "v0-group", patternType: ResourcePatternTypes.LITERAL, principal: "User:v0" }]);
+  wire.close();
+});
+
 test("deleted ACLs stop applying; ACLs survive a restart", async () => {
   const filter = { resourceType: AclResourceTypes.TOPIC, resourceName: "secret", resourcePatternType: ResourcePatternTypes.LITERAL, principal: "User:writer", host: "*", operation: AclOperationTypes.WRITE, permissionType: AclPermissionTypes.DENY };
   const deleted = await withAdmin(as("root"), (admin) => admin.deleteAcls({ filters: [filter] }));
