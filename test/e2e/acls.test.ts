@@ -10,6 +10,7 @@ import { startBroker, type Broker } from "../helpers/broker.ts";
 import { kafkaClient, withAdmin } from "../helpers/kafka.ts";
 import { kcat } from "../helpers/kcat.ts";
 import { WireClient } from "../helpers/wire.ts";
+import { skua, skuaOk } from "../helpers/cli.ts";
 
 setDefaultTimeout(60_000);
 
@@ -161,6 +162,28 @@ test("CreateAcls, DescribeAcls and DeleteAcls v0 (no pattern type: LITERAL) and 
   const deleted = await wire.request(31, 3, { filters: [{ ...filter, patternTypeFilter: ResourcePatternTypes.ANY }] });
   expect(deleted.filterResults[0].matchingAcls).toMatchObject([{ errorCode: 0, resourceName: "v0-group", patternType: ResourcePatternTypes.LITERAL, principal: "User:v0" }]);
   wire.close();
+});
+
+test("skua acl create|list|delete with rpk's flags, logged in with SCRAM; a user without ALTER on the cluster is refused", async () => {
+  const env = { SKUA_USER: "root", SKUA_PASSWORD: "root-secret", SKUA_SASL_MECHANISM: "SCRAM-SHA-256" };
+  const created = await skuaOk(broker, ["acl", "create", "--allow-principal", "nobody", "--operation", "read,describe", "--topic", "other", "--format", "json"], { env });
+  expect(JSON.parse(created).map((r: { operation: string; error: string }) => [r.operation, r.error])).toEqual([["READ", ""], ["DESCRIBE", ""]]);
+  expect(await withAdmin(as("nobody"), (admin) => admin.listTopics())).toEqual(["other"]);
+  const listed = JSON.parse(await skuaOk(broker, ["acl", "list", "--topic", "other", "--allow-principal", "User:nobody", "--format", "json"], { env }));
+  expect(listed.map((r: { principal: string; operation: string }) => `${r.principal} ${r.operation}`).sort()).toEqual(["User:nobody DESCRIBE", "User:nobody READ"]);
+  const table = await skuaOk(broker, ["acl", "list", "--topic", "other", "--resource-pattern-type", "match"], { env });
+  expect(table).toContain("RESOURCE-PATTERN-TYPE");
+  expect(table).toMatch(/User:writer\s+\*\s+TOPIC\s+\*\s+LITERAL\s+ALL\s+ALLOW/);
+  const refused = await skua(broker, ["acl", "create", "--allow-principal", "nobody", "--operation", "all", "--cluster"], { env: { ...env, SKUA_USER: "reader", SKUA_PASSWORD: "reader-secret" } });
+  expect(refused.code).toBe(1);
+  expect(refused.stdout).toContain("CLUSTER_AUTHORIZATION_FAILED");
+  const wrong = await skua(broker, ["acl", "list"], { env: { ...env, SKUA_PASSWORD: "wrong" } });
+  expect(wrong.code).toBe(1);
+  expect(wrong.stderr).toContain("SASL_AUTHENTICATION_FAILED");
+  expect((await skua(broker, ["acl", "delete"], { env })).code).toBe(2); // would delete everything without --all
+  const deleted = JSON.parse(await skuaOk(broker, ["acl", "delete", "--allow-principal", "nobody", "--topic", "other", "--format", "json"], { env }));
+  expect(deleted).toHaveLength(2);
+  expect(await withAdmin(as("nobody"), (admin) => admin.listTopics())).toEqual([]);
 });
 
 test("deleted ACLs stop applying; ACLs survive a restart", async () => {

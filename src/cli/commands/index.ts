@@ -1,5 +1,6 @@
 /** Every `skua` subcommand, in the order `skua --help` lists them. */
 import type { Command } from "../context.ts";
+import { aclCommands } from "./acl.ts";
 import { clusterCommands } from "./cluster.ts";
 import { completion } from "./completion.ts";
 import { groupCommands } from "./group.ts";
@@ -9,7 +10,7 @@ import { produce } from "./topic-produce.ts";
 import { topicCommands } from "./topic.ts";
 import { unsupportedCommands } from "./unsupported.ts";
 
-export const commands: Command[] = [...topicCommands, produce, consume, ...groupCommands, ...clusterCommands, ...shardCommands, ...unsupportedCommands, completion];
+export const commands: Command[] = [...topicCommands, produce, consume, ...groupCommands, ...clusterCommands, ...shardCommands, ...aclCommands, ...unsupportedCommands, completion];
 
 /** What each command group is for, for help pages. */
 export const groupSummaries: Record<string, string> = {
@@ -18,4 +19,5 @@ export const groupSummaries: Record<string, string> = {
   cluster: "The cluster: info, health, broker configs, partitions.",
   "cluster config": "Broker configs.",
   shard: "Shards (one per core): which partitions on which core, moves, rebalancing.",
+  acl: "ACLs: who may do what on topics, groups, transactional ids and the cluster.",
 };
