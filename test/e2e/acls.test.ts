@@ -201,3 +201,16 @@ test("deleted ACLs stop applying; ACLs survive a restart", async () => {
   );
   expect(all.resources.flatMap((r) => r.acls)).toHaveLength(6);
 });
+
+test("kafka_enable_authorization=true without SASL: a client is User:ANONYMOUS, refused without ACLs, allowed as a superuser", async () => {
+  await using plain = await startBroker({ sets: { kafka_enable_authorization: "true" } });
+  const wire = await WireClient.connect(plain.kafkaPort);
+  const create = { topics: [{ name: "anon", numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 10_000 };
+  expect((await wire.request(19, 0, create)).topics[0].errorCode).toBe(29); // TOPIC_AUTHORIZATION_FAILED
+  expect((await wire.request(29, 1, { resourceTypeFilter: 1, resourceNameFilter: null, patternTypeFilter: 1, principalFilter: null, hostFilter: null, operation: 1, permissionType: 1 })).errorCode).toBe(31);
+  wire.close();
+  await plain.restart({ sets: { kafka_enable_authorization: "true", superusers: "ANONYMOUS" } });
+  const again = await WireClient.connect(plain.kafkaPort);
+  expect((await again.request(19, 0, create)).topics[0].errorCode).toBe(0);
+  again.close();
+});
