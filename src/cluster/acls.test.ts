@@ -81,3 +81,15 @@ test("filters: ANY, MATCH (what applies to a name), exact pattern types, null st
   expect(matching({ resourceType: ResourceType.GROUP })).toEqual([]);
   expect(matching({ operation: Op.READ, permission: AclPermission.ALLOW, host: "*" })).toHaveLength(4);
 });
+
+test("prefixes of several lengths: each applies to names it starts; removing one leaves the others", () => {
+  const acls = store({ resourceName: "a", patternType: PatternType.PREFIXED }, { resourceName: "abc-", patternType: PatternType.PREFIXED, operation: Op.WRITE }, { resourceName: "abcdefgh", patternType: PatternType.PREFIXED, operation: Op.DELETE });
+  expect(acls.allows(alice, Op.WRITE, "topic", "abc-1")).toBe(true);
+  expect(acls.allows(alice, Op.WRITE, "topic", "abc")).toBe(false);
+  expect(acls.allows(alice, Op.DELETE, "topic", "abcdefghij")).toBe(true);
+  expect(acls.allows(alice, Op.READ, "topic", "a")).toBe(true);
+  acls.remove(binding({ resourceName: "abc-", patternType: PatternType.PREFIXED, operation: Op.WRITE }));
+  expect(acls.allows(alice, Op.WRITE, "topic", "abc-1")).toBe(false);
+  expect(acls.allows(alice, Op.DELETE, "topic", "abcdefghij")).toBe(true);
+  expect(acls.allows(alice, Op.READ, "topic", "abc-1")).toBe(true);
+});

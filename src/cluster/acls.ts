@@ -128,10 +128,40 @@ export interface AclSubject {
   host: string;
 }
 
-/** The bindings of one resource type, indexed the way checks look them up. */
+/**
+ * The bindings of one resource type, indexed the way checks look them up: literal ones by name,
+ * prefixed ones by prefix with the distinct prefix lengths, so a check looks up the name's
+ * prefixes of those lengths only (not every prefixed binding).
+ */
 class TypeIndex {
   readonly literal = new Map<string, AclBinding[]>();
-  readonly prefixed: AclBinding[] = [];
+  readonly prefixed = new Map<string, AclBinding[]>();
+  /** Distinct lengths of the prefixes, ascending. */
+  prefixLengths: number[] = [];
+
+  add(b: AclBinding): void {
+    const map = b.patternType === PatternType.PREFIXED ? this.prefixed : this.literal;
+    const list = map.get(b.resourceName);
+    if (list) list.push(b);
+    else map.set(b.resourceName, [b]);
+    if (map === this.prefixed && !list) this.prefixLengths = lengthsOf(this.prefixed);
+  }
+
+  remove(b: AclBinding, key: string): void {
+    const map = b.patternType === PatternType.PREFIXED ? this.prefixed : this.literal;
+    const rest = (map.get(b.resourceName) ?? []).filter((x) => aclKey(x) !== key);
+    if (rest.length > 0) return void map.set(b.resourceName, rest);
+    map.delete(b.resourceName);
+    if (map === this.prefixed) this.prefixLengths = lengthsOf(this.prefixed);
+  }
+
+  all(): AclBinding[] {
+    return [...[...this.literal.values()].flat(), ...[...this.prefixed.values()].flat()];
+  }
+}
+
+function lengthsOf(prefixed: Map<string, AclBinding[]>): number[] {
+  return [...new Set([...prefixed.keys()].map((prefix) => prefix.length))].sort((a, b) => a - b);
 }
 
 /**
@@ -158,22 +188,13 @@ export class AclStore {
     const key = aclKey(b);
     if (this.byKey.has(key)) return;
     this.byKey.set(key, b);
-    const index = this.index(b.resourceType);
-    if (b.patternType === PatternType.PREFIXED) index.prefixed.push(b);
-    else index.literal.set(b.resourceName, [...(index.literal.get(b.resourceName) ?? []), b]);
+    this.index(b.resourceType).add(b);
   }
 
   remove(b: AclBinding): void {
     const key = aclKey(b);
     if (!this.byKey.delete(key)) return;
-    const index = this.index(b.resourceType);
-    const others = (list: AclBinding[]) => list.filter((x) => aclKey(x) !== key);
-    if (b.patternType === PatternType.PREFIXED) index.prefixed.splice(0, index.prefixed.length, ...others(index.prefixed));
-    else {
-      const rest = others(index.literal.get(b.resourceName) ?? []);
-      if (rest.length > 0) index.literal.set(b.resourceName, rest);
-      else index.literal.delete(b.resourceName);
-    }
+    this.index(b.resourceType).remove(b, key);
   }
 
   private index(resourceType: number): TypeIndex {
@@ -186,8 +207,16 @@ export class AclStore {
   private applying(resource: AclResourceName, name: string): AclBinding[] {
     const index = this.byType.get(RESOURCE_CODE[resource]);
     if (!index) return [];
-    const out = [...(index.literal.get(name) ?? []), ...(name === WILDCARD ? [] : (index.literal.get(WILDCARD) ?? []))];
-    for (const b of index.prefixed) if (name.startsWith(b.resourceName)) out.push(b);
+    const out: AclBinding[] = [];
+    const push = (list: AclBinding[] | undefined) => {
+      if (list) for (const b of list) out.push(b);
+    };
+    push(index.literal.get(name));
+    if (name !== WILDCARD) push(index.literal.get(WILDCARD));
+    for (const length of index.prefixLengths) {
+      if (length > name.length) break;
+      push(index.prefixed.get(name.slice(0, length)));
+    }
     return out;
   }
 
@@ -217,7 +246,7 @@ export class AclStore {
   allowsSomeOfType(subject: AclSubject, operation: number, resource: AclResourceName): boolean {
     const index = this.byType.get(RESOURCE_CODE[resource]);
     if (!index) return false;
-    const bindings = [...[...index.literal.values()].flat(), ...index.prefixed].filter(
+    const bindings = index.all().filter(
       (b) => appliesTo(b, subject) && (b.operation === operation || b.operation === AclOperation.ALL),
     );
     const denies = bindings.filter((b) => b.permission === AclPermission.DENY);
