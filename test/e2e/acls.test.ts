@@ -39,10 +39,11 @@ const topicAcl = (user: User, topic: string, operation: number, over: Partial<Ac
 
 const createAcls = (acl: Acl[]) => withAdmin(as("root"), (admin) => admin.createAcls({ acl }));
 
-async function produceError(user: User, topic: string): Promise<string | null> {
-  const producer = as(user).producer({ allowAutoTopicCreation: false });
-  await producer.connect();
+async function produceError(user: User, topic: string, idempotent = false): Promise<string | null> {
+  // kafkajs wants retries for an idempotent producer; a refusal is not retriable anyway.
+  const producer = as(user).producer({ allowAutoTopicCreation: false, idempotent, ...(idempotent ? { maxInFlightRequests: 1, retry: { retries: 1, initialRetryTime: 50 } } : {}) });
   try {
+    await producer.connect(); // an idempotent producer asks InitProducerId here
     await producer.send({ topic, messages: [{ value: "x" }] });
     return null;
   } catch (error) {
@@ -98,6 +99,9 @@ test("a prefixed WRITE applies to every topic starting with it; a DENY beats an 
   expect(await produceError("writer", "logs-app")).toBeNull();
   expect(await produceError("writer", "other")).toBeNull(); // through the ALL on "*"
   expect(await produceError("writer", "secret")).toBe("TOPIC_AUTHORIZATION_FAILED");
+  // InitProducerId: IDEMPOTENT_WRITE on the cluster or WRITE on some topic (Kafka 3.x).
+  expect(await produceError("writer", "logs-app", true)).toBeNull();
+  expect(await produceError("reader", "orders", true)).toBe("CLUSTER_AUTHORIZATION_FAILED");
   const described = await withAdmin(as("root"), (admin) =>
     admin.describeAcls({ resourceType: AclResourceTypes.TOPIC, resourceName: "logs-db", resourcePatternType: ResourcePatternTypes.MATCH, operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY }),
   );
