@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { mulberry32 } from "../base/random.ts";
 import { aclFilterMatches, AclOperation as Op, AclPermission, AclStore, PatternType, ResourceType, type AclBinding, type AclFilter } from "./acls.ts";
 
 const alice = { principal: "User:alice", host: "127.0.0.1" };
@@ -92,4 +93,47 @@ test("prefixes of several lengths: each applies to names it starts; removing one
   expect(acls.allows(alice, Op.WRITE, "topic", "abc-1")).toBe(false);
   expect(acls.allows(alice, Op.DELETE, "topic", "abcdefghij")).toBe(true);
   expect(acls.allows(alice, Op.READ, "topic", "abc-1")).toBe(true);
+});
+
+/** Kafka's rule written plainly over every binding: what the store's index must agree with. */
+function modelAllows(bindings: AclBinding[], subject: { principal: string; host: string }, operation: number, name: string): boolean {
+  const applying = bindings.filter((b) =>
+    b.resourceType === ResourceType.TOPIC &&
+    (b.patternType === PatternType.LITERAL ? b.resourceName === name || b.resourceName === "*" : name.startsWith(b.resourceName)) &&
+    (b.principal === subject.principal || b.principal === "User:*") && (b.host === "*" || b.host === subject.host));
+  if (applying.some((b) => b.permission === AclPermission.DENY && (b.operation === operation || b.operation === Op.ALL))) return false;
+  const implying = operation === Op.DESCRIBE ? [Op.DESCRIBE, Op.READ, Op.WRITE, Op.DELETE, Op.ALTER] : operation === Op.DESCRIBE_CONFIGS ? [Op.DESCRIBE_CONFIGS, Op.ALTER_CONFIGS] : [operation];
+  return applying.some((b) => b.permission === AclPermission.ALLOW && (b.operation === Op.ALL || (implying as number[]).includes(b.operation)));
+}
+
+test("random ACLs added and removed: the indexed store decides as the plain rule over every binding (seeded)", () => {
+  const seed = Number(process.env.ACL_SEED ?? 20261202);
+  const random = mulberry32(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const names = ["a", "ab", "abc", "abd", "b", "*", "ba"];
+  const principals = ["User:alice", "User:bob", "User:*"];
+  const hosts = ["*", "127.0.0.1", "10.0.0.2"];
+  const operations = [Op.ALL, Op.READ, Op.WRITE, Op.DELETE, Op.ALTER, Op.DESCRIBE, Op.DESCRIBE_CONFIGS, Op.ALTER_CONFIGS];
+  const acls = new AclStore();
+  const held = new Map<string, AclBinding>();
+  for (let step = 0; step < 3000; step++) {
+    const b = binding({
+      resourceName: pick(names), patternType: random() < 0.4 ? PatternType.PREFIXED : PatternType.LITERAL, principal: pick(principals),
+      host: pick(hosts), operation: pick(operations), permission: random() < 0.3 ? AclPermission.DENY : AclPermission.ALLOW,
+    });
+    if (random() < 0.35 && held.size > 0) {
+      const gone = pick([...held.values()]);
+      acls.remove(gone);
+      held.delete(JSON.stringify(gone));
+    } else {
+      acls.add(b);
+      held.set(JSON.stringify(b), b);
+    }
+    const subject = { principal: pick(["User:alice", "User:bob"]), host: pick(["127.0.0.1", "10.0.0.2"]) };
+    const operation = pick(operations.slice(1));
+    const name = pick([...names.filter((n) => n !== "*"), "abcd", "c"]);
+    const expected = modelAllows([...held.values()], subject, operation, name);
+    if (acls.allows(subject, operation, "topic", name) !== expected) throw new Error(`seed ${seed}, step ${step}: ${subject.principal}@${subject.host} op ${operation} on '${name}' should be ${expected}`);
+  }
+  expect(acls.size).toBe(held.size);
 });

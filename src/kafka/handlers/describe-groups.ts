@@ -2,7 +2,7 @@
 import type { DescribeGroupsRequest } from "../../protocol/messages/describe-groups.ts";
 import { shardOfGroup } from "../../group/partitioning.ts";
 import { defineHandler, scatterByShard, type BrokerContext } from "../handler.ts";
-import { authorizedOperations } from "../authorize.ts";
+import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations } from "../authorize.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 
 export const describeGroupsHandler = defineHandler({
@@ -32,7 +32,7 @@ export const describeGroupsHandler = defineHandler({
           memberMetadata: m.metadata,
           memberAssignment: m.assignment,
         })),
-        authorizedOperations: g.errorCode === ErrorCode.GROUP_AUTHORIZATION_FAILED ? 0 : authorizedOperations(context.authorize, "group", g.groupId, request.includeAuthorizedOperations),
+        authorizedOperations: g.errorCode === ErrorCode.GROUP_AUTHORIZATION_FAILED ? AUTHORIZED_OPERATIONS_OMITTED : authorizedOperations(context.authorize, "group", g.groupId, request.includeAuthorizedOperations),
       })),
     };
   },

@@ -15,7 +15,7 @@ import type {
   DescribeTopicPartitionsResponseTopic,
 } from "../../protocol/messages/index.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
-import { authorizedOperations } from "../authorize.ts";
+import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations } from "../authorize.ts";
 import { NO_TOPIC_ID } from "../../protocol/codec.ts";
 import { singleReplicaPartition } from "./metadata.ts";
 
@@ -84,5 +84,5 @@ function described(context: BrokerContext, name: string, topicId: string, start:
 }
 
 function failed(name: string, errorCode: number): DescribeTopicPartitionsResponseTopic {
-  return { errorCode, name, topicId: NO_TOPIC_ID, isInternal: false, partitions: [], topicAuthorizedOperations: 0 };
+  return { errorCode, name, topicId: NO_TOPIC_ID, isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
 }

@@ -8,7 +8,7 @@ import { topicNameProblem, type TopicRecord } from "../../cluster/metadata.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
 import { autoCreateTopics, mayCreateTopic } from "./auto-create.ts";
-import { authorizedOperations } from "../authorize.ts";
+import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations } from "../authorize.ts";
 import { CLUSTER_RESOURCE_NAME } from "../../cluster/acls.ts";
 
 interface MetadataRequest {
@@ -47,7 +47,7 @@ export const metadataHandler = defineHandler({
 const TOPIC_IDS_VERSION = 12;
 
 function refused(name: string | null, topicId?: string) {
-  return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name, topicId, partitions: [], isInternal: false, topicAuthorizedOperations: 0 };
+  return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name, topicId, partitions: [], isInternal: false, topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
 }
 
 function answer(context: BrokerContext, request: MetadataRequest, topics: object[]) {
