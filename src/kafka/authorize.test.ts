@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { AclOperation, AclPermission, PatternType, ResourceType } from "../cluster/acls.ts";
 import { MetadataTable } from "../cluster/metadata.ts";
 import { defaultProperties, setProperty } from "../cluster/properties.ts";
-import { authorizedOperations, authorizerFor, AUTHORIZED_OPERATIONS_OMITTED } from "./authorize.ts";
+import { aclHost, authorizedOperations, authorizerFor, AUTHORIZED_OPERATIONS_OMITTED } from "./authorize.ts";
 
 const alice = { principal: "User:alice", host: "127.0.0.1" };
 const table = MetadataTable.fromSnapshot({
@@ -39,4 +39,12 @@ test("authorized operations: one bit per allowed operation Kafka supports on the
   expect(authorizedOperations(on, "topic", "t", false)).toBe(AUTHORIZED_OPERATIONS_OMITTED);
   const off = authorizerFor(props({}), () => table)(alice);
   expect(authorizedOperations(off, "group", "g", true)).toBe((1 << AclOperation.READ) | (1 << AclOperation.DELETE) | (1 << AclOperation.DESCRIBE));
+});
+
+test("an IPv4-mapped IPv6 client address is matched as its IPv4 address; others stay as they are", () => {
+  expect(aclHost("::ffff:10.0.0.2")).toBe("10.0.0.2");
+  expect(aclHost("::FFFF:127.0.0.1")).toBe("127.0.0.1");
+  expect(aclHost("::1")).toBe("::1");
+  expect(aclHost("127.0.0.1")).toBe("127.0.0.1");
+  expect(aclHost("::ffff:not-an-ip")).toBe("::ffff:not-an-ip");
 });

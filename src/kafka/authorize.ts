@@ -5,6 +5,7 @@
  * superuser is allowed everything (Redpanda's `superusers` names users).
  */
 import { AclOperation, OPERATION_NAMES, SUPPORTED_OPERATIONS, type AclOperationName, type AclResourceName, type AclSubject } from "../cluster/acls.ts";
+import { isIP } from "node:net";
 import type { MetadataTable } from "../cluster/metadata.ts";
 import { authorizationEnabled, listValue, type ClusterProperties } from "../cluster/properties.ts";
 
@@ -29,6 +30,12 @@ export function authorizerFor(props: ClusterProperties, metadata: () => Metadata
       return name === null ? acls.allowsSomeOfType(subject, code, resource) : acls.allows(subject, code, resource, name);
     };
   };
+}
+
+/** The host ACLs match: the client's IP, an IPv4-mapped IPv6 address (a dual-stack listener's) as plain IPv4. */
+export function aclHost(remoteAddress: string): string {
+  const mapped = remoteAddress.toLowerCase().startsWith("::ffff:") ? remoteAddress.slice(7) : null;
+  return mapped !== null && isIP(mapped) === 4 ? mapped : remoteAddress;
 }
 
 /** What a client gets when it did not ask for authorized operations (Kafka: Integer.MIN_VALUE). */

@@ -16,7 +16,7 @@ import { inRange } from "../protocol/schema.ts";
 import type { RequestStats } from "./request-stats.ts";
 import type { FrameResult } from "./connection.ts";
 import { NO_RESPONSE, type BrokerContext, type RequestInfo, type ShardContext } from "./handler.ts";
-import { authorizerFor } from "./authorize.ts";
+import { aclHost, authorizerFor } from "./authorize.ts";
 import { ANONYMOUS_PRINCIPAL } from "../cluster/acls.ts";
 import { API_VERSIONS_KEY, apiVersionsBody } from "./handlers/api-versions.ts";
 import { handlers, handlersByKey } from "./registry.ts";
@@ -42,7 +42,7 @@ export function createDispatcher(context: ShardContext, stats: RequestStats, log
     let crossedShards = false;
     const requestContext: BrokerContext = {
       ...context,
-      authorize: authorizer({ principal: sasl?.principal ?? ANONYMOUS_PRINCIPAL, host: sasl?.remoteHost ?? "" }),
+      authorize: authorizer({ principal: sasl?.principal ?? ANONYMOUS_PRINCIPAL, host: aclHost(sasl?.remoteHost ?? "") }),
       invoke: (shard, op, body) => {
         if (shard !== context.shardId) crossedShards = true;
         return context.invoke(shard, op, body);

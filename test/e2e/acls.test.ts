@@ -79,8 +79,8 @@ test("with no ACLs a logged-in user sees no topics and may not produce; the supe
 });
 
 test("a user with only READ sees and consumes the topic but cannot produce: TOPIC_AUTHORIZATION_FAILED (kafkajs and kcat)", async () => {
-  await createAcls([topicAcl("reader", "orders", AclOperationTypes.READ)]);
-  expect(await withAdmin(as("reader"), (admin) => admin.listTopics())).toEqual(["orders"]);
+  await createAcls([topicAcl("reader", "orders", AclOperationTypes.READ), topicAcl("reader", "other", AclOperationTypes.READ, { host: "10.9.9.9" })]);
+  expect(await withAdmin(as("reader"), (admin) => admin.listTopics())).toEqual(["orders"]); // the ACL on 'other' is for another host
   expect(await produceError("reader", "orders")).toBe("TOPIC_AUTHORIZATION_FAILED");
   const refused = await kcat([...kcatAs("reader"), "-P", "-t", "orders", "-p", "0"], { stdin: "x\n", timeoutMs: 15_000 }).then(() => "", (e: Error) => e.message);
   expect(refused).toContain("Topic authorization failed");
@@ -203,7 +203,7 @@ test("deleted ACLs stop applying; ACLs survive a restart", async () => {
   const all = await withAdmin(as("root"), (admin) =>
     admin.describeAcls({ resourceType: AclResourceTypes.ANY, resourcePatternType: ResourcePatternTypes.ANY, operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY }),
   );
-  expect(all.resources.flatMap((r) => r.acls)).toHaveLength(6);
+  expect(all.resources.flatMap((r) => r.acls)).toHaveLength(7);
 });
 
 test("kafka_enable_authorization=true without SASL: a client is User:ANONYMOUS, refused without ACLs, allowed as a superuser", async () => {
