@@ -136,7 +136,7 @@ test("group ACLs: finding the coordinator needs DESCRIBE on the group, joining R
   expect(await consume("other-group")).toContain("Failed to find group coordinator"); // FindCoordinator answered GROUP_AUTHORIZATION_FAILED
 });
 
-test("authorized operations in Metadata follow the ACLs (READ implies DESCRIBE); CreateAcls needs ALTER on the cluster", async () => {
+test("authorized operations in Metadata, DescribeCluster and DescribeGroups follow the ACLs (READ implies DESCRIBE; a superuser: all); CreateAcls needs ALTER on the cluster", async () => {
   const wire = await WireClient.connect(broker.kafkaPort);
   await wire.request(17, 1, { mechanism: "PLAIN" });
   expect((await wire.request(36, 2, { authBytes: new TextEncoder().encode("\0reader\0reader-secret") })).errorCode).toBe(0);
@@ -146,9 +146,28 @@ test("authorized operations in Metadata follow the ACLs (READ implies DESCRIBE);
   expect(orders.topicAuthorizedOperations).toBe((1 << AclOperationTypes.READ) | (1 << AclOperationTypes.DESCRIBE));
   expect(secret.errorCode).toBe(29); // TOPIC_AUTHORIZATION_FAILED
   expect(metadata.clusterAuthorizedOperations).toBe(0);
+  const cluster = await wire.request(60, 0, { includeClusterAuthorizedOperations: true });
+  expect(cluster.clusterAuthorizedOperations).toBe(0);
+  const groups = await wire.request(15, 5, { groups: ["allowed-group"], includeAuthorizedOperations: true });
+  expect(groups.groups[0].errorCode).toBe(30); // GROUP_AUTHORIZATION_FAILED: reader has no ACL on it
   const created = await wire.request(30, 3, { creations: [topicAcl("reader", "secret", AclOperationTypes.READ)] });
   expect(created.results).toMatchObject([{ errorCode: 31 }]); // CLUSTER_AUTHORIZATION_FAILED
   wire.close();
+  const root = await WireClient.connect(broker.kafkaPort);
+  await root.request(17, 1, { mechanism: "PLAIN" });
+  expect((await root.request(36, 2, { authBytes: new TextEncoder().encode("\0root\0root-secret") })).errorCode).toBe(0);
+  const all = (ops: number[]) => ops.reduce((bits, op) => bits | (1 << op), 0);
+  const { CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE, READ, DELETE } = AclOperationTypes;
+  expect((await root.request(60, 0, { includeClusterAuthorizedOperations: true })).clusterAuthorizedOperations).toBe(all([CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE]));
+  const described = await root.request(15, 5, { groups: ["allowed-group"], includeAuthorizedOperations: true });
+  expect(described.groups[0]).toMatchObject({ errorCode: 0, authorizedOperations: all([READ, DELETE, DESCRIBE]) }); // a superuser
+  root.close();
+  const grouper = await WireClient.connect(broker.kafkaPort);
+  await grouper.request(17, 1, { mechanism: "PLAIN" });
+  expect((await grouper.request(36, 2, { authBytes: new TextEncoder().encode("\0grouper\0grouper-secret") })).errorCode).toBe(0);
+  const own = await grouper.request(15, 5, { groups: ["allowed-group"], includeAuthorizedOperations: true });
+  expect(own.groups[0]).toMatchObject({ errorCode: 0, authorizedOperations: all([READ, DESCRIBE]) }); // READ implies DESCRIBE
+  grouper.close();
 });
 
 test("CreateAcls, DescribeAcls and DeleteAcls v0 (no pattern type: LITERAL) and v3 (flexible) in raw frames; bad bindings get INVALID_REQUEST", async () => {
