@@ -200,6 +200,7 @@ test("skua acl create|list|delete with rpk's flags, logged in with SCRAM; a user
   const refused = await skua(broker, ["acl", "create", "--allow-principal", "nobody", "--operation", "all", "--cluster"], { env: { ...env, SKUA_USER: "reader", SKUA_PASSWORD: "reader-secret" } });
   expect(refused.code).toBe(1);
   expect(refused.stdout).toContain("CLUSTER_AUTHORIZATION_FAILED");
+  expect(JSON.parse(await skuaOk(broker, ["acl", "list", "--topic", "other", "--allow-principal", "nobody", "--format", "json"], { env: { ...env, SKUA_SASL_MECHANISM: "PLAIN" } }))).toHaveLength(2);
   const wrong = await skua(broker, ["acl", "list"], { env: { ...env, SKUA_PASSWORD: "wrong" } });
   expect(wrong.code).toBe(1);
   expect(wrong.stderr).toContain("SASL_AUTHENTICATION_FAILED");
