@@ -99,4 +99,10 @@ export const limits = {
   connectionOverridesMax: 1024,
   /** Groups in kafka_client_group_byte_rate_quota and kafka_client_group_fetch_byte_rate_quota. */
   clientQuotaGroupsMax: 256,
+  /** ACL bindings the metadata may hold; past it CreateAcls is refused. */
+  aclsMax: 10_000,
+  /** Characters of an ACL's resource name, principal or host; longer ones are refused. */
+  aclFieldCharsMax: 1024,
+  /** ACL creations or deletion filters in one request. */
+  aclsPerRequestMax: 1000,
 } as const;

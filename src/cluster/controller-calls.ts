@@ -18,6 +18,7 @@ import type { MetadataChange, MetadataTable, NodeRecord, TopicRecord } from "./m
 import { PRODUCER_ID_BLOCK_SIZE, ProducerIdStore } from "./producer-ids.ts";
 import type { ClusterProperties } from "./properties.ts";
 import { validateTopicConfigs } from "./topic-config.ts";
+import { aclBindingProblem, aclFilterMatches, aclFilterProblem, aclKey, type AclBinding, type AclFilter } from "./acls.ts";
 import { planUserChange, type UserChange, type UserOutcome } from "./users.ts";
 import { planClientQuotas, type ClientQuotaChange, type ClientQuotaOutcome } from "./client-quota-plan.ts";
 
@@ -66,6 +67,8 @@ export interface ControllerCalls {
    */
   joinNode: { request: { node: Omit<NodeRecord, "id">; requestedId: number | null }; response: JoinOutcome };
   alterClientQuotas: { request: { changes: ClientQuotaChange[]; validateOnly: boolean }; response: ClientQuotaOutcome[] };
+  createAcls: { request: { acls: AclBinding[] }; response: AclOutcome[] };
+  deleteAcls: { request: { filters: AclFilter[] }; response: AclDeleteOutcome[] };
 }
 
 /** `nodes`: the cluster's nodes when it joined, so the new node can reach them before it has the metadata. */
@@ -75,6 +78,16 @@ export type JoinOutcome = { ok: true; nodeId: number; clusterId: string; leader:
 export interface ControllerGroup {
   readonly self: number;
   addLearner(node: number): Promise<boolean>;
+}
+
+export interface AclOutcome {
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+/** One DeleteAcls filter's answer: the bindings it matched, all deleted. */
+export interface AclDeleteOutcome extends AclOutcome {
+  deleted: AclBinding[];
 }
 
 export type ControllerCallName = keyof ControllerCalls;
@@ -125,6 +138,8 @@ export class ControllerService {
         const { changes, outcomes } = planClientQuotas(table, request.changes);
         return { changes: request.validateOnly ? [] : changes, result: outcomes };
       }),
+    createAcls: (request) => this.createAcls(request.acls),
+    deleteAcls: (request) => this.deleteAcls(request.filters),
   };
 
   private group: ControllerGroup | null = null;
@@ -161,6 +176,39 @@ export class ControllerService {
       else if (table.clusterId !== clusterId) return { changes, result: { registered: false } };
       if (JSON.stringify(table.node(node.id)) !== JSON.stringify(node)) changes.push({ kind: "upsert_node", node });
       return { changes, result: { registered: true } };
+    });
+  }
+
+  /** Each binding checked on its own (Kafka answers each creation); one already there succeeds and stays once. */
+  createAcls(acls: AclBinding[]): Promise<AclOutcome[]> {
+    return this.controller.change(async (table) => {
+      const added = new Map<string, AclBinding>();
+      const outcomes = acls.map((acl): AclOutcome => {
+        const problem = aclBindingProblem(acl);
+        if (problem) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: problem };
+        if (table.acls.has(acl) || added.has(aclKey(acl))) return { errorCode: ErrorCode.NONE, errorMessage: null };
+        if (table.acls.size + added.size >= limits.aclsMax) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `at most ${limits.aclsMax} ACLs` };
+        added.set(aclKey(acl), acl);
+        return { errorCode: ErrorCode.NONE, errorMessage: null };
+      });
+      const changes: MetadataChange[] = added.size > 0 ? [{ kind: "create_acls", acls: [...added.values()] }] : [];
+      return { changes, result: outcomes };
+    });
+  }
+
+  /** Every binding a filter matches is deleted; one matched by several filters is reported by each (as Kafka). */
+  deleteAcls(filters: AclFilter[]): Promise<AclDeleteOutcome[]> {
+    return this.controller.change(async (table) => {
+      const removed = new Map<string, AclBinding>();
+      const outcomes = filters.map((filter): AclDeleteOutcome => {
+        const problem = aclFilterProblem(filter);
+        if (problem) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: problem, deleted: [] };
+        const deleted = [...table.acls.all()].filter((acl) => aclFilterMatches(filter, acl));
+        for (const acl of deleted) removed.set(aclKey(acl), acl);
+        return { errorCode: ErrorCode.NONE, errorMessage: null, deleted };
+      });
+      const changes: MetadataChange[] = removed.size > 0 ? [{ kind: "delete_acls", acls: [...removed.values()] }] : [];
+      return { changes, result: outcomes };
     });
   }
 

@@ -5,6 +5,7 @@
  */
 import { assert } from "../base/assert.ts";
 import { entityKey, type ClientQuotaRecord, type QuotaEntity } from "./client-quotas.ts";
+import { AclStore, type AclBinding } from "./acls.ts";
 import type { UserRecord } from "./users.ts";
 
 export interface TopicRecord {
@@ -66,7 +67,10 @@ export type MetadataChange =
   /** In a cluster: the next producer id never handed out (a block was allocated). */
   | { kind: "producer_ids"; next: number }
   /** A client-quota entity with all its values (replacing what it had; none: removed). */
-  | { kind: "set_client_quota"; quota: ClientQuotaRecord };
+  | { kind: "set_client_quota"; quota: ClientQuotaRecord }
+  /** ACL bindings added (one already there stays once) and removed (as DeleteAcls' filters matched them). */
+  | { kind: "create_acls"; acls: AclBinding[] }
+  | { kind: "delete_acls"; acls: AclBinding[] };
 
 export interface MetadataUpdate {
   version: number;
@@ -82,6 +86,7 @@ export interface MetadataSnapshot {
   nodes?: NodeRecord[];
   nextProducerId?: number;
   clientQuotas?: ClientQuotaRecord[];
+  acls?: AclBinding[];
 }
 
 export class MetadataTable {
@@ -93,6 +98,7 @@ export class MetadataTable {
   /** Raft group → its topic and partition, for the replicated partitions. */
   private readonly partitionsByGroup = new Map<number, { topic: string; partition: number }>();
   private readonly quotasByEntity = new Map<string, ClientQuotaRecord>();
+  readonly acls = new AclStore();
   version = 0;
   /** 0 until the first start records it. */
   shardCount = 0;
@@ -110,6 +116,7 @@ export class MetadataTable {
     for (const user of snapshot.users ?? []) table.usersByName.set(user.name, user);
     for (const node of snapshot.nodes ?? []) table.nodesById.set(node.id, node);
     for (const quota of snapshot.clientQuotas ?? []) table.setClientQuota(quota);
+    for (const acl of snapshot.acls ?? []) table.acls.add(acl);
     table.version = snapshot.version;
     table.shardCount = snapshot.shardCount;
     table.clusterId = snapshot.clusterId ?? null;
@@ -121,6 +128,7 @@ export class MetadataTable {
     return {
       version: this.version, shardCount: this.shardCount, topics: [...this.topicsByName.values()], users: [...this.usersByName.values()],
       clusterId: this.clusterId, nodes: [...this.nodesById.values()], nextProducerId: this.nextProducerId, clientQuotas: [...this.quotasByEntity.values()],
+      acls: [...this.acls.all()],
     };
   }
 
@@ -135,6 +143,8 @@ export class MetadataTable {
       else if (change.kind === "upsert_node") this.nodesById.set(change.node.id, change.node);
       else if (change.kind === "producer_ids") this.nextProducerId = change.next;
       else if (change.kind === "set_client_quota") this.setClientQuota(change.quota);
+      else if (change.kind === "create_acls") for (const acl of change.acls) this.acls.add(acl);
+      else if (change.kind === "delete_acls") for (const acl of change.acls) this.acls.remove(acl);
       else this.shardCount = change.shardCount;
     }
     this.version = update.version;

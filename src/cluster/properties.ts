@@ -58,7 +58,8 @@ export const propertyDefs = {
   enable_sasl: { kind: "bool", default: false, description: "Kafka clients must log in with SASL (SASL_PLAINTEXT: SaslHandshake, SaslAuthenticate) before any request but ApiVersions" },
   sasl_mechanisms: { kind: "string", default: "SCRAM-SHA-256,SCRAM-SHA-512", listOf: ["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"], nonEmpty: true, description: "SASL mechanisms offered when enable_sasl is true (PLAIN checks the password against the user's SCRAM credentials)" },
   kafka_sasl_max_reauth_ms: { kind: "int", default: -1, min: -1, description: "A SASL session lasts this long (KIP-368, connections.max.reauth.ms): the client must log in again on its connection, else its next request closes it (-1 or 0: sessions never end)" },
-  superusers: { kind: "string", default: "", listOf: true, description: "Users allowed every change through the admin API when admin_api_require_auth is true (Kafka clients: skua has no ACLs yet, so every logged-in user may do everything)" },
+  superusers: { kind: "string", default: "", listOf: true, description: "Users allowed everything: every change through the admin API when admin_api_require_auth is true, and every Kafka request whatever the ACLs when authorization is on" },
+  kafka_enable_authorization: { kind: "string", default: "null", oneOf: ["null", "true", "false"], description: "Kafka requests are checked against the ACLs (no ACL: denied; superusers: allowed). null (as Redpanda): on exactly when enable_sasl is true" },
   admin_api_require_auth: { kind: "bool", default: false, description: "The admin API (and web console) asks for HTTP Basic auth with a SASL user's password; changes need a superuser. GET /v1/status/ready stays open. Bootstrap a first user with SKUA_BOOTSTRAP_USER=name:password" },
   quota_window_num: { kind: "int", default: 11, min: 2, description: "Samples a client quota's rate is measured over (Kafka's quota.window.num); the rate spans at least num - 1 samples" },
   quota_window_size_seconds: { kind: "int", default: 1, min: 1, description: "Length of one client-quota sample (Kafka's quota.window.size.seconds)" },
@@ -126,6 +127,11 @@ function parseList(name: string, def: PropertyDef, raw: string): string {
   if (bad !== undefined) throw new Error(`cluster property '${name}' takes a list of ${(allowed as readonly string[]).join(", ")}, got '${bad}'`);
   if (def.nonEmpty && items.length === 0) throw new Error(`cluster property '${name}' must name at least one item`);
   return [...new Set(items)].join(",");
+}
+
+/** Whether Kafka requests are checked against the ACLs: kafka_enable_authorization, or when it is null, enable_sasl (Redpanda's rule). */
+export function authorizationEnabled(props: ClusterProperties): boolean {
+  return props.kafka_enable_authorization === "null" ? props.enable_sasl : props.kafka_enable_authorization === "true";
 }
 
 /** The items of a list property. */

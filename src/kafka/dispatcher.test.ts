@@ -17,10 +17,10 @@ import { createDispatcher } from "./dispatcher.ts";
 import { handlersByKey } from "./registry.ts";
 import { FetchSessionCache } from "./fetch-sessions.ts";
 import { ProducerIdPool } from "./producer-id-pool.ts";
-import type { BrokerContext } from "./handler.ts";
+import type { ShardContext } from "./handler.ts";
 
 /** A shard whose every op fails with `error`. */
-function failingContext(error: Error): BrokerContext {
+function failingContext(error: Error): ShardContext {
   const clock = new ManualClock(0);
   const table = MetadataTable.fromSnapshot({ version: 1, shardCount: 1, topics: [{ name: "t", id: "6c1b4bde-5d0c-4c39-8b7e-2f0e1f7c9a11", shards: [0], configs: {} }] });
   return {

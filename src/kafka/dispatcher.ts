@@ -15,7 +15,9 @@ import { Writer } from "../protocol/writer.ts";
 import { inRange } from "../protocol/schema.ts";
 import type { RequestStats } from "./request-stats.ts";
 import type { FrameResult } from "./connection.ts";
-import { NO_RESPONSE, type BrokerContext, type RequestInfo } from "./handler.ts";
+import { NO_RESPONSE, type BrokerContext, type RequestInfo, type ShardContext } from "./handler.ts";
+import { aclHost, authorizerFor } from "./authorize.ts";
+import { ANONYMOUS_PRINCIPAL } from "../cluster/acls.ts";
 import { API_VERSIONS_KEY, apiVersionsBody } from "./handlers/api-versions.ts";
 import { handlers, handlersByKey } from "./registry.ts";
 import type { SaslSession } from "./sasl/session.ts";
@@ -31,7 +33,8 @@ const SASL_KEYS = new Set([17, 36]);
 /** Stops reading and serving a connection's requests for a while (a throttled client). */
 export type MuteConnection = (delayMs: number) => void;
 
-export function createDispatcher(context: BrokerContext, stats: RequestStats, log: Logger) {
+export function createDispatcher(context: ShardContext, stats: RequestStats, log: Logger) {
+  const authorizer = authorizerFor(context.props, context.metadata);
   const quotas = new QuotaEnforcer({ metadata: context.metadata, props: context.props, clock: context.clock });
   /**
    * `sasl`: the connection's SASL state, checked (and for raw tokens, changed) before anything is
@@ -52,6 +55,7 @@ export function createDispatcher(context: BrokerContext, stats: RequestStats, lo
     let crossedShards = false;
     const requestContext: BrokerContext = {
       ...context,
+      authorize: authorizer({ principal: sasl?.principal ?? ANONYMOUS_PRINCIPAL, host: aclHost(sasl?.remoteHost ?? "") }),
       invoke: (shard, op, body) => {
         if (shard !== context.shardId) crossedShards = true;
         return context.invoke(shard, op, body);

@@ -9,6 +9,8 @@ import type { OpName, OpRequest, OpResponse } from "./ops.ts";
 import type { ProducerIdPool } from "./producer-id-pool.ts";
 import type { FetchSessionCache } from "./fetch-sessions.ts";
 import type { SaslSession } from "./sasl/session.ts";
+import type { Authorize } from "./authorize.ts";
+import type { AclOperationName } from "../cluster/acls.ts";
 
 /** What a handler may use of the shard it runs on. */
 export interface BrokerContext {
@@ -30,7 +32,12 @@ export interface BrokerContext {
   readonly dataDir: string;
   /** This shard's incremental fetch sessions (KIP-227). */
   readonly fetchSessions: FetchSessionCache;
+  /** Whether this request's principal may do an operation on a resource (authorize.ts); always true with authorization off. */
+  readonly authorize: Authorize;
 }
+
+/** The shard's context before a request: the dispatcher adds the request's `authorize`. */
+export type ShardContext = Omit<BrokerContext, "authorize">;
 
 export interface RequestInfo {
   apiKey: number;
@@ -102,15 +109,31 @@ export async function invokeOnOwners<Op extends PartitionOp>(
   op: Op,
   items: ItemOf<Op>[],
   unknown: AnswerOf<Op>,
+  authorized?: TopicCheck<Op>,
 ): Promise<AnswerOf<Op>[]> {
   const table = context.metadata();
-  const owners = items.map((item) => table.ownerOf(item.topic, item.partition));
-  const known = items.flatMap((item, i) => (owners[i] === undefined ? [] : [{ item, shard: owners[i] }]));
+  const allowed = authorized ? topicsAllowed(context, authorized.operation, items.map((item) => item.topic)) : null;
+  const denied = -1;
+  const owners = items.map((item) => (allowed && !allowed.has(item.topic) ? denied : table.ownerOf(item.topic, item.partition)));
+  const known = items.flatMap((item, i) => (owners[i] === undefined || owners[i] === denied ? [] : [{ item, shard: owners[i] }]));
   const answers = await scatterByShard(known, (k) => k.shard, (shard, batch) =>
     context.invoke(shard, op, { items: batch.map((k) => k.item) } as OpRequest<Op>) as Promise<AnswerOf<Op>[]>,
   );
   let next = 0;
-  return owners.map((shard) => (shard === undefined ? unknown : answers[next++]));
+  return owners.map((shard) => (shard === undefined ? unknown : shard === denied ? authorized!.denied : answers[next++]));
+}
+
+/** The operation each item's topic needs, and what an item gets without it. */
+export interface TopicCheck<Op extends PartitionOp> {
+  operation: AclOperationName;
+  denied: AnswerOf<Op>;
+}
+
+/** The names among `topics` the request may do `operation` on (each asked once). */
+export function topicsAllowed(context: BrokerContext, operation: AclOperationName, topics: Iterable<string>): Set<string> {
+  const allowed = new Set<string>();
+  for (const topic of new Set(topics)) if (context.authorize(operation, "topic", topic)) allowed.add(topic);
+  return allowed;
 }
 
 /** Splits items by owning shard, runs one op per shard, and returns the answers in item order. */

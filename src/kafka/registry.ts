@@ -31,6 +31,7 @@ import { offsetForLeaderEpochHandler } from "./handlers/offset-for-leader-epoch.
 import { saslAuthenticateHandler } from "./handlers/sasl-authenticate.ts";
 import { saslHandshakeHandler } from "./handlers/sasl-handshake.ts";
 import { alterClientQuotasHandler, describeClientQuotasHandler } from "./handlers/client-quotas.ts";
+import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from "./handlers/acls.ts";
 import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from "./handlers/user-scram-credentials.ts";
 
 export const handlers: ApiHandler[] = [
@@ -68,6 +69,9 @@ export const handlers: ApiHandler[] = [
   alterUserScramCredentialsHandler,
   describeClientQuotasHandler,
   alterClientQuotasHandler,
+  describeAclsHandler,
+  createAclsHandler,
+  deleteAclsHandler,
 ].sort((a, b) => a.apiKey - b.apiKey);
 
 export const handlersByKey = new Map(handlers.map((h) => [h.apiKey, h]));

@@ -152,6 +152,7 @@ function socketHandlers(options: ListenOptions, onOpen: () => void): TCPSocketLi
         socket.setNoDelay(true);
         const sasl = new SaslSession({
           ...options.sasl,
+          remoteHost: socket.remoteAddress,
           onFailure: (failure) => {
             stats.saslFailures++;
             // Fields are escaped by the logger; a client's user name is cut short.

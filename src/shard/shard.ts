@@ -15,7 +15,7 @@ import { closeDisk, openDisk } from "../io/backend.ts";
 import type { Disk } from "../io/disk.ts";
 import { createDispatcher } from "../kafka/dispatcher.ts";
 import { FetchSessionCache } from "../kafka/fetch-sessions.ts";
-import type { BrokerContext } from "../kafka/handler.ts";
+import type { ShardContext } from "../kafka/handler.ts";
 import { ProducerIdPool } from "../kafka/producer-id-pool.ts";
 import { listenKafka, type KafkaListener } from "../kafka/server.ts";
 import { ConnectionAdmission } from "../kafka/connection-admission.ts";
@@ -217,7 +217,7 @@ export class Shard {
     };
   }
 
-  private brokerContext(): BrokerContext {
+  private brokerContext(): ShardContext {
     const { init } = this;
     return {
       shardId: init.shardId,

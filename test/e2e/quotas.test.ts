@@ -172,7 +172,7 @@ describe("client quotas", () => {
 });
 
 test("a user's quota (SASL) holds that user whatever its client id, and not another user with the same client id", async () => {
-  await using broker = await startBroker({ smp: 1, sets: { enable_sasl: true, sasl_mechanisms: "PLAIN", quota_window_num: 3 } });
+  await using broker = await startBroker({ smp: 1, sets: { enable_sasl: true, kafka_enable_authorization: false, sasl_mechanisms: "PLAIN", quota_window_num: 3 } });
   for (const username of ["alice", "bob"]) {
     const created = await fetch(`${broker.adminUrl}/v1/security/users`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username, password: `${username}-secret`, algorithm: "SCRAM-SHA-256" }) });
     expect(created.status).toBe(200);

@@ -7,8 +7,11 @@
  * reads and which of them it answers (all, or on an incremental session only those with news).
  * Every partition is read from its owner shard; while there is less than min_bytes, the fetch
  * sleeps until an owner sees a change in what it read (new data, a moved start, a partition
- * gone) or max_wait_ms passes: no polling, no re-reading of the same bytes.
+ * gone) or max_wait_ms passes: no polling, no re-reading of the same bytes. A partition of a topic
+ * the principal may not READ answers TOPIC_AUTHORIZATION_FAILED (a follower's fetch, replica id
+ * >= 0, needs CLUSTER_ACTION instead, as Kafka).
  */
+import { CLUSTER_RESOURCE_NAME } from "../../cluster/acls.ts";
 import { limits } from "../../base/limits.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { ReadItem, ReadResult, WatchItem } from "../ops.ts";
@@ -27,8 +30,10 @@ const TOPIC_IDS_VERSION = 13;
 const REPLICA_STATE_VERSION = 15;
 const LEADER_HINTS_VERSION = 16;
 
-/** What to read for a wanted partition, by topic name; null when its topic id resolves to no topic. */
-type Read = ReadItem | null;
+/** What to read for a wanted partition, by topic name; or the answer it gets unread (an unknown topic id, no authorization). */
+type Read = ReadItem | ReadResult;
+
+const isFixed = (read: Read): read is ReadResult => "errorCode" in read;
 
 export const fetchHandler = defineHandler({
   apiKey: 1,
@@ -40,7 +45,7 @@ export const fetchHandler = defineHandler({
     if (info.apiVersion >= REPLICA_STATE_VERSION) request.replicaId = request.replicaState.replicaId;
     const plan = context.fetchSessions.plan(request, usesTopicIds);
     if (plan.errorCode !== ErrorCode.NONE) return { throttleTimeMs: 0, errorCode: plan.errorCode, sessionId: 0, responses: [] };
-    const reads = toReads(context, plan.wanted, usesTopicIds);
+    const reads = toReads(context, plan.wanted, usesTopicIds, request.replicaId >= 0);
     const results = await readEnough(context, request, reads);
     const { sessionId, included } = plan.finish(results);
     // Sessions start at v7 and down-conversion ends at v3, so here every partition is answered in request order.
@@ -65,13 +70,23 @@ const NO_RECORDS = new Uint8Array(0);
 
 const unknownPartition: ReadResult = { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1, logStartOffset: -1, records: NO_RECORDS };
 const unknownTopicId: ReadResult = { ...unknownPartition, errorCode: ErrorCode.UNKNOWN_TOPIC_ID };
+const notAuthorized: ReadResult = { ...unknownPartition, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
 
 /** The reads of the wanted partitions: on v13+ by the name their topic id has now (a deleted topic's id has none). */
-function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: boolean): Read[] {
+function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: boolean, fromFollower: boolean): Read[] {
   const table = context.metadata();
+  const follower = fromFollower && context.authorize("CLUSTER_ACTION", "cluster", CLUSTER_RESOURCE_NAME);
+  const readable = new Map<string, boolean>();
+  const mayRead = (topic: string) => {
+    let may = readable.get(topic);
+    if (may === undefined) readable.set(topic, (may = fromFollower ? follower : context.authorize("READ", "topic", topic)));
+    return may;
+  };
   return wanted.map((w) => {
     const topic = usesTopicIds ? table.topicById(w.topicId)?.name : w.topic;
-    return topic === undefined ? null : { topic, partition: w.partition, fetchOffset: w.fetchOffset, maxBytes: w.maxBytes };
+    if (topic === undefined) return unknownTopicId;
+    if (!mayRead(topic)) return notAuthorized;
+    return { topic, partition: w.partition, fetchOffset: w.fetchOffset, maxBytes: w.maxBytes };
   });
 }
 
@@ -96,9 +111,9 @@ async function readEnough(context: BrokerContext, request: FetchRequest, wanted:
 
 /** Reads every partition whose topic resolved from its owner; the others answer UNKNOWN_TOPIC_ID. */
 async function readAll(context: BrokerContext, wanted: Read[], responseBytesMax: number): Promise<ReadRound> {
-  const answers = await invokeOnOwners(context, "read", wanted.filter((w) => w !== null), unknownPartition);
+  const answers = await invokeOnOwners(context, "read", wanted.filter((w): w is ReadItem => !isFixed(w)), unknownPartition);
   let next = 0;
-  const results = wanted.map((w) => (w === null ? unknownTopicId : answers[next++]));
+  const results = wanted.map((w) => (isFixed(w) ? w : answers[next++]));
   return capResponseBytes(results, responseBytesMax);
 }
 
@@ -128,9 +143,10 @@ async function waitForChange(context: BrokerContext, wanted: Read[], results: Re
   const table = context.metadata();
   const byShard = new Map<number, WatchItem[]>();
   wanted.forEach((w, i) => {
-    const shard = w === null ? undefined : table.ownerOf(w.topic, w.partition);
+    if (isFixed(w)) return;
+    const shard = table.ownerOf(w.topic, w.partition);
     if (shard === undefined) return;
-    const item: WatchItem = { topic: w!.topic, partition: w!.partition, highWatermark: results[i].highWatermark, logStartOffset: results[i].logStartOffset };
+    const item: WatchItem = { topic: w.topic, partition: w.partition, highWatermark: results[i].highWatermark, logStartOffset: results[i].logStartOffset };
     const items = byShard.get(shard);
     if (items) items.push(item);
     else byShard.set(shard, [item]);
@@ -176,8 +192,9 @@ function respond(wanted: FetchItem[], reads: Read[], results: ReadResult[], incl
     if (!included[i]) return;
     const last = topics[topics.length - 1];
     const same = last !== undefined && (usesTopicIds ? last.topicId === w.topicId : last.topic === w.topic);
-    if (same) last.partitions.push(partitionData(w, results[i]));
-    else topics.push({ topic: reads[i]?.topic ?? "", topicId: w.topicId, partitions: [partitionData(w, results[i])] });
+    if (same) return void last.partitions.push(partitionData(w, results[i]));
+    const read = reads[i];
+    topics.push({ topic: isFixed(read) ? (usesTopicIds ? "" : w.topic) : read.topic, topicId: w.topicId, partitions: [partitionData(w, results[i])] });
   });
   return topics;
 }

@@ -5,6 +5,7 @@
  * answers the one offset it finds, or none when asked for none. Kafka's v0 lists more when asked
  * (the latest offset, then segment base offsets) and answers a time by segment modification times;
  * that is not kept here, so v0 with a time gets v1's answer, and max_num_offsets > 1 gets one offset.
+ * Each topic needs DESCRIBE, else TOPIC_AUTHORIZATION_FAILED.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { OffsetAnswer } from "../ops.ts";
@@ -20,6 +21,7 @@ const LATEST = -1;
 const LATEST_TIERED = -5;
 
 const unknownPartition: OffsetAnswer = { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, offset: -1, timestampMs: -1 };
+const notAuthorized: OffsetAnswer = { ...unknownPartition, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
 
 export const listOffsetsHandler = defineHandler({
   apiKey: 2,
@@ -28,7 +30,7 @@ export const listOffsetsHandler = defineHandler({
   maxVersion: 10,
   async handle(context: BrokerContext, request: ListOffsetsRequest, info) {
     const queries = request.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, timestampMs: localTimestamp(p.timestamp) })));
-    const results = await invokeOnOwners(context, "listOffsets", queries, unknownPartition);
+    const results = await invokeOnOwners(context, "listOffsets", queries, unknownPartition, { operation: "DESCRIBE", denied: notAuthorized });
     let next = 0;
     return {
       throttleTimeMs: 0,

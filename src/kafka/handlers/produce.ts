@@ -2,7 +2,9 @@
  * Produce (0) v0–11 (v10–11 as v9: no leader changes to report, one node). Each partition's batches are checked here (CRC-32C, framing, size) on the
  * shard that received them, then appended by the partition's owner shard, which first applies the
  * topic's timestamp and compression configs (storage/batch-rewrite.ts). v0–2 may carry message
- * format v0/v1, which becomes a v2 batch first (legacy-formats.ts).
+ * format v0/v1, which becomes a v2 batch first (legacy-formats.ts). Each topic needs WRITE
+ * (else TOPIC_AUTHORIZATION_FAILED for its partitions); a transactional id needs WRITE on it.
+ * Idempotent batches need nothing more (Kafka 3.x checks that at InitProducerId).
  */
 import { topicNameProblem } from "../../cluster/metadata.ts";
 import { effectiveTopicConfig } from "../../cluster/topic-config.ts";
@@ -26,14 +28,20 @@ export const produceHandler = defineHandler({
   minVersion: 0,
   maxVersion: 11,
   async handle(context: BrokerContext, request: ProduceRequest, info) {
-    await autoCreateTopics(context, request.topicData.map((t) => t.name));
+    const writable = new Map(request.topicData.map((t) => [t.name, context.authorize("WRITE", "topic", t.name)]));
+    const transactional = request.transactionalId === null || context.authorize("WRITE", "transactional_id", request.transactionalId);
+    await autoCreateTopics(context, [...writable].filter(([, may]) => may).map(([name]) => name));
     const entries = request.topicData.flatMap((topic) =>
       topic.partitionData.map((p) => ({ topic: topic.name, partition: p.index, records: p.records })),
     );
     const results = new Array<ProduceResult>(entries.length);
     const accepted: Array<{ index: number; item: ProduceItem; shard: number }> = [];
     entries.forEach((entry, index) => {
-      const verdict = checkEntry(context, entry, request.acks, info.apiVersion);
+      const verdict = !transactional
+        ? failure(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, `not authorized to write with transactional id '${request.transactionalId}'`)
+        : !writable.get(entry.topic)
+          ? failure(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `not authorized to write to topic '${entry.topic}'`)
+          : checkEntry(context, entry, request.acks, info.apiVersion);
       if (typeof verdict === "number") accepted.push({ index, shard: verdict, item: { ...entry, records: entry.records!, acks: request.acks } });
       else results[index] = verdict;
     });

@@ -36,6 +36,9 @@ import { DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsRespon
 import { AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse } from "./alter-user-scram-credentials.ts";
 import { DescribeClientQuotasRequest, DescribeClientQuotasResponse } from "./describe-client-quotas.ts";
 import { AlterClientQuotasRequest, AlterClientQuotasResponse } from "./alter-client-quotas.ts";
+import { DescribeAclsRequest, DescribeAclsResponse } from "./describe-acls.ts";
+import { CreateAclsRequest, CreateAclsResponse } from "./create-acls.ts";
+import { DeleteAclsRequest, DeleteAclsResponse } from "./delete-acls.ts";
 
 export * from "./api-versions.ts";
 export * from "./sasl-authenticate.ts";
@@ -71,6 +74,9 @@ export * from "./describe-topic-partitions.ts";
 export * from "./offset-for-leader-epoch.ts";
 export * from "./describe-log-dirs.ts";
 export * from "./sasl-handshake.ts";
+export * from "./describe-acls.ts";
+export * from "./create-acls.ts";
+export * from "./delete-acls.ts";
 export * from "./headers.ts";
 export * from "./consumer-protocol.ts";
 
@@ -101,6 +107,9 @@ const apiDefs = {
   21: { name: "DeleteRecords", request: DeleteRecordsRequest, response: DeleteRecordsResponse },
   22: { name: "InitProducerId", request: InitProducerIdRequest, response: InitProducerIdResponse },
   23: { name: "OffsetForLeaderEpoch", request: OffsetForLeaderEpochRequest, response: OffsetForLeaderEpochResponse },
+  29: { name: "DescribeAcls", request: DescribeAclsRequest, response: DescribeAclsResponse },
+  30: { name: "CreateAcls", request: CreateAclsRequest, response: CreateAclsResponse },
+  31: { name: "DeleteAcls", request: DeleteAclsRequest, response: DeleteAclsResponse },
   32: { name: "DescribeConfigs", request: DescribeConfigsRequest, response: DescribeConfigsResponse },
   33: { name: "AlterConfigs", request: AlterConfigsRequest, response: AlterConfigsResponse },
   35: { name: "DescribeLogDirs", request: DescribeLogDirsRequest, response: DescribeLogDirsResponse },
