@@ -2,6 +2,8 @@
  * Cluster properties, by Redpanda's names. Given at start with `--set NAME=VALUE` or in the
  * config file; an unknown name or a bad value is a start-up error that names it.
  */
+import { parsePrincipalRules } from "./principal-mapping.ts";
+
 export type PropertyKind = "bool" | "int" | "string";
 
 interface PropertyDef {
@@ -14,6 +16,8 @@ interface PropertyDef {
   /** A list that must name at least one item. */
   nonEmpty?: boolean;
   description: string;
+  /** Checks a string value and gives it in its stored form; throws with what is wrong. */
+  normalize?: (raw: string) => string;
 }
 
 const MiB = 1024 * 1024;
@@ -49,6 +53,7 @@ export const propertyDefs = {
   sasl_mechanisms: { kind: "string", default: "SCRAM-SHA-256,SCRAM-SHA-512", listOf: ["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"], nonEmpty: true, description: "SASL mechanisms offered when enable_sasl is true (PLAIN checks the password against the user's SCRAM credentials)" },
   kafka_sasl_max_reauth_ms: { kind: "int", default: -1, min: -1, description: "A SASL session lasts this long (KIP-368, connections.max.reauth.ms): the client must log in again on its connection, else its next request closes it (-1 or 0: sessions never end)" },
   superusers: { kind: "string", default: "", listOf: true, description: "Users allowed every change through the admin API when admin_api_require_auth is true (Kafka clients: skua has no ACLs yet, so every logged-in user may do everything)" },
+  kafka_mtls_principal_mapping_rules: { kind: "string", default: "DEFAULT", normalize: principalRules, description: "How a client certificate's subject (RFC 2253, e.g. CN=alice,OU=eng,O=Acme) becomes the user on a listener with authentication_method mtls_identity: Kafka's ssl.principal.mapping.rules, e.g. RULE:^CN=(.*?),OU=(.*?)$/$1/L,DEFAULT (a YAML list or [\"...\", ...] also); a subject no rule matches is refused" },
   admin_api_require_auth: { kind: "bool", default: false, description: "The admin API (and web console) asks for HTTP Basic auth with a SASL user's password; changes need a superuser. GET /v1/status/ready stays open. Bootstrap a first user with SKUA_BOOTSTRAP_USER=name:password" },
 } as const satisfies Record<string, PropertyDef>;
 
@@ -83,6 +88,13 @@ function parseValue(name: string, def: PropertyDef, raw: string): boolean | numb
     return value;
   }
   if (def.listOf) return parseList(name, def, raw);
+  if (def.normalize) {
+    try {
+      return def.normalize(raw);
+    } catch (error) {
+      throw new Error(`cluster property '${name}': ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
   if (def.oneOf && !def.oneOf.includes(raw)) {
     throw new Error(`cluster property '${name}' must be one of ${def.oneOf.join(", ")}, got '${raw}'`);
   }
@@ -96,6 +108,18 @@ function parseList(name: string, def: PropertyDef, raw: string): string {
   if (bad !== undefined) throw new Error(`cluster property '${name}' takes a list of ${(allowed as readonly string[]).join(", ")}, got '${bad}'`);
   if (def.nonEmpty && items.length === 0) throw new Error(`cluster property '${name}' must name at least one item`);
   return [...new Set(items)].join(",");
+}
+
+/** Principal mapping rules, comma-separated or as a `["…", …]` list; stored comma-separated, checked. */
+function principalRules(raw: string): string {
+  let text = raw;
+  if (raw.startsWith("[")) {
+    const list: unknown = Bun.YAML.parse(raw);
+    if (!Array.isArray(list) || !list.every((item) => typeof item === "string")) throw new Error("a [\"rule\", ...] list must hold strings");
+    text = list.join(",");
+  }
+  parsePrincipalRules(text);
+  return text.trim() === "" ? "DEFAULT" : text.trim();
 }
 
 /** The items of a list property. */

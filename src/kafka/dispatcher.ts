@@ -19,17 +19,21 @@ import { NO_RESPONSE, type BrokerContext, type RequestInfo } from "./handler.ts"
 import { API_VERSIONS_KEY, apiVersionsBody } from "./handlers/api-versions.ts";
 import { handlers, handlersByKey } from "./registry.ts";
 import type { SaslSession } from "./sasl/session.ts";
+import type { ClientConnection } from "./client-connection.ts";
 
 const DEFAULT_RESPONSE_BYTES = 1024;
 
 export function createDispatcher(context: BrokerContext, stats: RequestStats, log: Logger) {
-  /** `sasl`: the connection's SASL state, checked (and for raw tokens, changed) before anything is awaited. */
-  return async function dispatch(frame: Uint8Array, sasl?: SaslSession): Promise<FrameResult> {
+  /**
+   * `sasl`: the connection's SASL state, checked (and for raw tokens, changed) before anything is awaited.
+   * `client`: its listener and principal; handlers see the listener's advertised address.
+   */
+  return async function dispatch(frame: Uint8Array, sasl?: SaslSession, client?: ClientConnection): Promise<FrameResult> {
     if (sasl?.expectsRawToken) return rawSaslToken(sasl, frame);
     const startMs = performance.now();
     const header = decodeRequestHeader(frame);
     sasl?.admit(header.apiKey);
-    const info: RequestInfo = { apiKey: header.apiKey, apiVersion: header.apiVersion, correlationId: header.correlationId, clientId: header.clientId, sasl };
+    const info: RequestInfo = { apiKey: header.apiKey, apiVersion: header.apiVersion, correlationId: header.correlationId, clientId: header.clientId, sasl, client };
     const handler = handlersByKey.get(header.apiKey);
     const api = apis[header.apiKey];
     if (!handler || !api || header.apiVersion < handler.minVersion || header.apiVersion > handler.maxVersion) {
@@ -39,6 +43,7 @@ export function createDispatcher(context: BrokerContext, stats: RequestStats, lo
     let crossedShards = false;
     const requestContext: BrokerContext = {
       ...context,
+      advertised: client?.advertised ?? context.advertised,
       invoke: (shard, op, body) => {
         if (shard !== context.shardId) crossedShards = true;
         return context.invoke(shard, op, body);

@@ -8,6 +8,7 @@
 import type { LogFormat } from "../base/log.ts";
 import type { IoBackend } from "../io/backend.ts";
 import type { HostPort } from "../cli/args.ts";
+import type { KafkaListenerSpec } from "../cli/listeners.ts";
 import type { MetadataSnapshot, MetadataUpdate } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
 import type { PartitionRef } from "../kafka/ops.ts";
@@ -27,7 +28,9 @@ export interface ShardInit {
   shardId: number;
   shardCount: number;
   core: number;
-  kafkaAddr: HostPort;
+  /** Every shard listens on all of them. */
+  kafkaListeners: KafkaListenerSpec[];
+  /** The first listener's advertised address: what a request that came from no client connection sees. */
   advertised: HostPort;
   clusterId: string;
   dataDir: string;
