@@ -115,11 +115,12 @@ export function resolveListeners(
   // One unnamed advertised address with one listener is the old --advertise-kafka-addr HOST:PORT.
   const advertisedFor = (name: string) =>
     advertised.find((a) => a.name === name) ?? (advertised.length === 1 && advertised[0].name === "" && kafkaAddresses.length === 1 ? advertised[0] : undefined);
+  // The file's advertised and TLS entries may name a listener of the file that the flags replaced.
+  const knownNames = new Set([...kafkaNames, ...fileKafka.map((f) => f.name)]);
   if (!(advertised.length === 1 && advertised[0].name === "" && kafkaAddresses.length === 1)) {
-    for (const a of advertised) if (!kafkaNames.has(a.name)) throw new UsageError(`advertised_kafka_api: no kafka_api listener is named '${a.name}'`);
+    for (const a of advertised) if (!knownNames.has(a.name)) throw new UsageError(`advertised_kafka_api: no kafka_api listener is named '${a.name}'`);
   }
-  // A TLS entry may name a listener of the file that the flags replaced.
-  const kafkaTls = tlsByName("kafka_api_tls", file.kafkaTls, new Set([...kafkaNames, ...fileKafka.map((f) => f.name)]));
+  const kafkaTls = tlsByName("kafka_api_tls", file.kafkaTls, knownNames);
   const kafka = kafkaAddresses.map((a): KafkaListenerSpec => {
     const authentication = a.authentication ?? (enableSasl ? "sasl" : "none");
     const tls = kafkaTls.get(a.name) ?? null;
