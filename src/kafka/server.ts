@@ -12,7 +12,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { systemClock } from "../base/clock.ts";
 import { RateLimitedWarn, type Logger } from "../base/log.ts";
 import type { MemoryBudget } from "../base/memory-budget.ts";
-import { systemTimers } from "../base/timers.ts";
+import { systemTimers, type CancelTimer } from "../base/timers.ts";
 import type { RequestStats } from "./request-stats.ts";
 import { Connection, type FrameResult } from "./connection.ts";
 import { SaslSession, type SaslSettings } from "./sasl/session.ts";
@@ -189,6 +189,8 @@ class ConnectionHandlers {
   private readonly failedLogins: RateLimitedWarn;
   /** Each open socket's identity (its Connection does not know who is on the other end). */
   private readonly identities = new WeakMap<Socket<Connection>, ConnectionIdentity>();
+  /** A TLS handshake must finish within the frame timeout, as a frame must: otherwise it holds its socket for ever. */
+  private readonly handshakeDeadlines = new WeakMap<Socket<Connection>, CancelTimer>();
 
   constructor(
     private readonly options: ListenOptions,
@@ -209,8 +211,10 @@ class ConnectionHandlers {
         this.onOpen();
         socket.setNoDelay(true);
         socket.data = this.connection(socket, settings);
+        if (settings.tls) this.handshakeDeadline(socket, settings);
       },
       handshake: (socket, success, authorizationError) => {
+        this.handshakeDeadlines.get(socket)?.();
         if (!success) {
           // Only with require_client_auth: a client certificate missing or not signed by the truststore.
           dropped.warn({ remote: `${socket.remoteAddress}`, listener: settings.name, reason: `TLS client certificate refused: ${authorizationError?.message ?? "none"}` });
@@ -225,7 +229,8 @@ class ConnectionHandlers {
       drain(socket) {
         socket.data.drain();
       },
-      close(socket) {
+      close: (socket) => {
+        this.handshakeDeadlines.get(socket)?.();
         stats.connections--;
         socket.data?.close();
       },
@@ -234,6 +239,14 @@ class ConnectionHandlers {
         socket.data?.close();
       },
     };
+  }
+
+  private handshakeDeadline(socket: Socket<Connection>, settings: KafkaListenerSettings): void {
+    const cancel = systemTimers.after(this.options.frameTimeoutMs, () => {
+      this.dropped.warn({ remote: `${socket.remoteAddress}`, listener: settings.name, reason: `TLS handshake not finished within ${this.options.frameTimeoutMs} ms` });
+      socket.end();
+    });
+    this.handshakeDeadlines.set(socket, cancel);
   }
 
   private connection(socket: Socket<Connection>, settings: KafkaListenerSettings): Connection {
