@@ -49,7 +49,7 @@ export const propertyDefs = {
   group_initial_rebalance_delay: { kind: "int", default: 3000, min: 0, description: "How long a new group's first rebalance waits for more members (ms)" },
   group_offset_retention_sec: { kind: "int", default: 7 * 24 * 3600, min: 1, description: "Committed offsets of an empty group expire after this (offsets.retention.minutes)" },
   group_offset_retention_check_ms: { kind: "int", default: 10 * 60 * 1000, min: 100, description: "How often expired group offsets are looked for" },
-  enable_sasl: { kind: "bool", default: false, description: "Kafka clients must log in with SASL (SASL_PLAINTEXT: SaslHandshake, SaslAuthenticate) before any request but ApiVersions" },
+  enable_sasl: { kind: "bool", default: false, description: "Kafka clients must log in with SASL (SaslHandshake, SaslAuthenticate) before any request but ApiVersions, on listeners without an authentication_method (SASL_SSL on TLS listeners)" },
   sasl_mechanisms: { kind: "string", default: "SCRAM-SHA-256,SCRAM-SHA-512", listOf: ["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"], nonEmpty: true, description: "SASL mechanisms offered when enable_sasl is true (PLAIN checks the password against the user's SCRAM credentials)" },
   kafka_sasl_max_reauth_ms: { kind: "int", default: -1, min: -1, description: "A SASL session lasts this long (KIP-368, connections.max.reauth.ms): the client must log in again on its connection, else its next request closes it (-1 or 0: sessions never end)" },
   superusers: { kind: "string", default: "", listOf: true, description: "Users allowed every change through the admin API when admin_api_require_auth is true (Kafka clients: skua has no ACLs yet, so every logged-in user may do everything)" },
