@@ -68,17 +68,16 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 
-const median = (mode: Mode, key: "produceMBps" | "fetchMBps" | "produceCpu" | "fetchCpu") => {
-  const sorted = results.filter((r) => r.mode === mode).map((r) => r[key]).sort((a, b) => a - b);
+const median = (mode: Mode, value: (r: Round) => number) => {
+  const sorted = results.filter((r) => r.mode === mode).map(value).sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 };
-// Broker CPU per MB moved is steadier than MB/s on a shared machine: it does not depend on who else got the cores.
-const cpuMsPerMB = (mode: Mode, mbps: "produceMBps" | "fetchMBps", cpu: "produceCpu" | "fetchCpu") => median(mode, cpu) * 1000 / median(mode, mbps);
+// Broker CPU per MB moved (per round, then the median) is steadier than MB/s on a shared machine: it does not depend on who else got the cores.
 console.log("\n(medians over the rounds)\n| phase | plaintext MB/s | TLS MB/s | TLS ÷ plaintext | broker CPU ms/MB plaintext | broker CPU ms/MB TLS | TLS ÷ plaintext |");
 console.log("| --- | --- | --- | --- | --- | --- | --- |");
 for (const [name, mbps, cpu] of [["produce acks=1", "produceMBps", "produceCpu"], ["fetch from 0", "fetchMBps", "fetchCpu"]] as const) {
-  const plain = median("plaintext", mbps), tls = median("tls", mbps);
-  const plainCpu = cpuMsPerMB("plaintext", mbps, cpu), tlsCpu = cpuMsPerMB("tls", mbps, cpu);
+  const plain = median("plaintext", (r) => r[mbps]), tls = median("tls", (r) => r[mbps]);
+  const plainCpu = median("plaintext", (r) => (r[cpu] * 1000) / r[mbps]), tlsCpu = median("tls", (r) => (r[cpu] * 1000) / r[mbps]);
   console.log(`| ${name} | ${plain.toFixed(1)} | ${tls.toFixed(1)} | ${(tls / plain).toFixed(2)}× | ${plainCpu.toFixed(2)} | ${tlsCpu.toFixed(2)} | ${(tlsCpu / plainCpu).toFixed(2)}× |`);
 }
 process.exitCode = results.some((r) => r.errors > 0) ? 1 : 0;

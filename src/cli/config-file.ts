@@ -81,7 +81,11 @@ function applyNodeKey(options: StartOptions, path: string, key: string, value: u
     case "node_id": options.nodeId ??= parseNodeId(where, scalar(where, value)); return;
     case "rpc_server": options.rpcAddr ??= rpcAddress(where, value); return;
     case "advertised_rpc_api": options.advertiseRpcAddr ??= rpcAddress(where, value); return;
-    case "seed_servers": options.seeds ??= seeds(where, value); return;
+    case "seed_servers": {
+      const list = seeds(where, value);
+      if (list.length > 0) options.seeds ??= list; // redpanda.yaml's `seed_servers: []`: no seeds
+      return;
+    }
     case "data_directory": options.dataDir ??= nonEmptyString(where, value); return;
     case "kafka_api": sections.kafka = entries(where, value).map((e, i) => ({ ...namedAddress(`${where}[${i}]`, e, 9092), authentication: authentication(`${where}[${i}]`, e) })); return;
     case "advertised_kafka_api": sections.advertisedKafka = entries(where, value).map((e, i) => namedAddress(`${where}[${i}]`, e, 9092)); return;
@@ -109,6 +113,7 @@ function rpcAddress(where: string, value: unknown): HostPort {
 
 /** `a:1,b:2`, or Redpanda's list of `{host: {address, port}}` (or `{address, port}`, or strings). */
 function seeds(where: string, value: unknown): HostPort[] {
+  if (value === null) return [];
   if (!Array.isArray(value)) return parseSeeds(where, scalar(where, value));
   if (value.length > limits.seedServersMax) throw new UsageError(`${where} may list at most ${limits.seedServersMax} nodes, got ${value.length}`);
   return value.map((item, i) => {

@@ -187,6 +187,7 @@ interface ListenOptions {
 class ConnectionHandlers {
   private readonly dropped: RateLimitedWarn;
   private readonly failedLogins: RateLimitedWarn;
+  private readonly refusedCertificates: RateLimitedWarn;
   /** Each open socket's identity (its Connection does not know who is on the other end). */
   private readonly identities = new WeakMap<Socket<Connection>, ConnectionIdentity>();
   /** A TLS handshake must finish within the frame timeout, as a frame must: otherwise it holds its socket for ever. */
@@ -200,6 +201,7 @@ class ConnectionHandlers {
       new RateLimitedWarn(options.log, message, { burst: BAD_INPUT_WARN_BURST, intervalMs: BAD_INPUT_WARN_INTERVAL_MS, clock: systemClock, timers: systemTimers });
     this.dropped = warn("closing connection");
     this.failedLogins = warn("SASL login failed");
+    this.refusedCertificates = warn("mTLS login refused");
   }
 
   forListener(settings: KafkaListenerSettings): SocketHandler<Connection> {
@@ -290,8 +292,7 @@ class ConnectionHandlers {
     const dn = subject === undefined ? null : rfc2253(subject);
     const user = dn === null ? null : mapPrincipal(this.options.principalRules, dn);
     if (identity === undefined || user === null || user === "") {
-      this.failedLogins.warn({ remote: `${socket.remoteAddress}`, listener: settings.name, mechanism: "mTLS", user: null, reason: `no principal mapping rule matches the certificate subject ${dn?.slice(0, 256) ?? "(none)"}` });
-      this.options.stats.saslFailures++;
+      this.refusedCertificates.warn({ remote: `${socket.remoteAddress}`, listener: settings.name, reason: `no principal mapping rule matches the certificate subject ${dn?.slice(0, 256) ?? "(none)"}` });
       socket.end();
       return;
     }
