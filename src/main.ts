@@ -127,6 +127,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
     rebalanceCores: () => controller.rebalanceCores(),
     userNames: () => [...controller.table.users()].map((u) => u.name),
     alterUsers: (changes) => controllerService.alterUsers(changes),
+    connections: () => supervisor.connections(),
     brokers: async () => ({
       self: { nodeId: options.nodeId ?? 0, shardCount, version: packageJson.version, rpcAddress: rpc?.advertised ?? null },
       peers: summarizePeers(await supervisor.rpcPeers()),

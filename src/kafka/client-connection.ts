@@ -18,6 +18,16 @@ export interface ClientConnection {
 
 export type AuthenticationMethod = "sasl" | "mtls_identity" | "none";
 
+/** An open connection as the admin API lists it (`GET /v1/kafka/connections`). */
+export interface ConnectionSummary {
+  listener: string;
+  remote: string;
+  tls: boolean;
+  authentication: AuthenticationMethod;
+  principal: string | null;
+  openedAtMs: number;
+}
+
 /** One connection's identity: set by the TLS handshake (mtls_identity) or read from its SASL login. */
 export class ConnectionIdentity implements ClientConnection {
   private certificateUser: string | null = null;
@@ -28,7 +38,13 @@ export class ConnectionIdentity implements ClientConnection {
     readonly remote: string,
     private readonly authentication: AuthenticationMethod,
     private readonly sasl: SaslSession,
+    private readonly tls: boolean,
+    private readonly openedAtMs: number,
   ) {}
+
+  summary(): ConnectionSummary {
+    return { listener: this.listener, remote: this.remote, tls: this.tls, authentication: this.authentication, principal: this.principal, openedAtMs: this.openedAtMs };
+  }
 
   get principal(): string | null {
     if (this.authentication === "none") return ANONYMOUS_PRINCIPAL;

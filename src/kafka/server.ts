@@ -16,7 +16,8 @@ import { systemTimers, type CancelTimer } from "../base/timers.ts";
 import type { RequestStats } from "./request-stats.ts";
 import { Connection, type FrameResult } from "./connection.ts";
 import { SaslSession, type SaslSettings } from "./sasl/session.ts";
-import { ConnectionIdentity, type ClientConnection } from "./client-connection.ts";
+import { ConnectionIdentity, type ClientConnection, type ConnectionSummary } from "./client-connection.ts";
+import { limits } from "../base/limits.ts";
 import { loadTlsFiles, watchTlsFiles, type TlsFileNames, type TlsMaterial } from "../base/tls-files.ts";
 import { mapPrincipal, rfc2253, type PrincipalRule } from "../cluster/principal-mapping.ts";
 import { ProtocolError } from "../protocol/errors.ts";
@@ -39,6 +40,8 @@ export interface KafkaListener {
   stop(closeActive: boolean): void;
   /** Whether new connections are accepted now (false near the open-file limit). */
   readonly accepting: boolean;
+  /** The open connections (at most `limits.connectionsListedMax`), oldest first. */
+  connections(): ConnectionSummary[];
 }
 
 export interface KafkaListenerSettings {
@@ -89,6 +92,7 @@ export function listenKafka(options: ListenOptions): KafkaListener {
     get accepting() {
       return accepting;
     },
+    connections: () => handlers.summaries(),
   };
 }
 
@@ -190,6 +194,8 @@ class ConnectionHandlers {
   private readonly refusedCertificates: RateLimitedWarn;
   /** Each open socket's identity (its Connection does not know who is on the other end). */
   private readonly identities = new WeakMap<Socket<Connection>, ConnectionIdentity>();
+  /** The same identities, in the order they opened, for listing. */
+  private readonly open = new Set<ConnectionIdentity>();
   /** A TLS handshake must finish within the frame timeout, as a frame must: otherwise it holds its socket for ever. */
   private readonly handshakeDeadlines = new WeakMap<Socket<Connection>, CancelTimer>();
 
@@ -233,6 +239,8 @@ class ConnectionHandlers {
       },
       close: (socket) => {
         this.handshakeDeadlines.get(socket)?.();
+        const identity = this.identities.get(socket);
+        if (identity) this.open.delete(identity);
         stats.connections--;
         socket.data?.close();
       },
@@ -241,6 +249,15 @@ class ConnectionHandlers {
         socket.data?.close();
       },
     };
+  }
+
+  summaries(): ConnectionSummary[] {
+    const out: ConnectionSummary[] = [];
+    for (const identity of this.open) {
+      if (out.length >= limits.connectionsListedMax) break;
+      out.push(identity.summary());
+    }
+    return out;
   }
 
   private handshakeDeadline(socket: Socket<Connection>, settings: KafkaListenerSettings): void {
@@ -254,6 +271,7 @@ class ConnectionHandlers {
   private connection(socket: Socket<Connection>, settings: KafkaListenerSettings): Connection {
     const { options, dropped, failedLogins } = this;
     const remote = `${socket.remoteAddress}`;
+    const remotePort = socket.remotePort;
     const sasl = new SaslSession({
       ...options.sasl,
       enabled: settings.authentication === "sasl",
@@ -263,8 +281,9 @@ class ConnectionHandlers {
         failedLogins.warn({ remote, listener: settings.name, mechanism: failure.mechanism, user: failure.user?.slice(0, LOGGED_USER_CHARS_MAX) ?? null, reason: failure.reason });
       },
     });
-    const identity = new ConnectionIdentity(settings.name, settings.advertised, remote, settings.authentication, sasl);
+    const identity = new ConnectionIdentity(settings.name, settings.advertised, `${remote}:${remotePort}`, settings.authentication, sasl, settings.tls !== null, systemClock.nowMs());
     this.identities.set(socket, identity);
+    this.open.add(identity);
     return new Connection(
       { write: (bytes) => socket.write(bytes), close: () => socket.end(), pause: () => socket.pause(), resume: () => socket.resume() },
       (frame) => {

@@ -12,6 +12,9 @@ import type { KafkaListenerSpec } from "../cli/listeners.ts";
 import type { MetadataSnapshot, MetadataUpdate } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
 import type { PartitionRef } from "../kafka/ops.ts";
+import type { ConnectionSummary } from "../kafka/client-connection.ts";
+
+export type { ConnectionSummary };
 import type { ShardStatsSnapshot } from "./stats.ts";
 import type { RpcNodeSettings } from "../rpc/node.ts";
 import type { PeerLinkState } from "../rpc/outbound.ts";
@@ -61,6 +64,8 @@ export interface ShardControlCalls {
   partitions: { request: NoArguments; response: PartitionDetails[] };
   /** The old owner's half of a live move: stop serving the partition and close its log. */
   release: { request: PartitionRef; response: void };
+  /** The Kafka connections open on this shard: listener, remote address, TLS, principal. */
+  connections: { request: NoArguments; response: ConnectionSummary[] };
   /** This shard's link to each peer node (empty without RPC). */
   rpcPeers: { request: NoArguments; response: PeerLinkState[] };
   /** Close everything cleanly; answered once done. */

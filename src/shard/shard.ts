@@ -100,6 +100,7 @@ export class Shard {
       partitions: this.inOrder(async () => this.partitionDetails()),
       release: this.inOrder((ref) => this.release(ref)),
       rpcPeers: async () => this.rpc?.endpoint.peers() ?? [],
+      connections: async () => this.listener?.connections() ?? [],
       shutdown: this.inOrder(() => this.stop()),
     };
   }

@@ -147,6 +147,29 @@ test("mTLS: a certificate the rules map is served; one they do not map, and none
   await admin.disconnect();
 });
 
+interface ListedConnection { shard_id: number; listener_name: string; source: string; tls_enabled: boolean; authentication_method: string; principal: string | null }
+
+test("GET /v1/kafka/connections shows each connection's listener and principal: the mapped certificate user, the SASL user, ANONYMOUS", async () => {
+  const ca = [readFileSync(certs.caCert, "utf8")];
+  const clients = [
+    kafkaClient({ brokers: [`127.0.0.1:${ports.mtls}`] }, { ssl: { ca, cert: readFileSync(alice.cert, "utf8"), key: readFileSync(alice.key, "utf8") } }),
+    kafkaClient({ brokers: [`127.0.0.1:${ports.saslSsl}`] }, { ssl: { ca }, sasl: { mechanism: "scram-sha-512", username: "alice", password: "alice-secret" } }),
+    kafkaClient(broker),
+  ].map((kafka) => kafka.admin());
+  for (const admin of clients) await admin.connect();
+  try {
+    await Promise.all(clients.map((admin) => admin.listTopics()));
+    const listed = (await (await fetch(`${broker.adminUrl}/v1/kafka/connections`)).json()) as ListedConnection[];
+    const seen = (listener: string) => listed.filter((c) => c.listener_name === listener).map((c) => [c.principal, c.tls_enabled, c.authentication_method]);
+    expect(seen("mtls")).toContainEqual(["User:alice", true, "mtls_identity"]);
+    expect(seen("sasl_ssl")).toContainEqual(["User:alice", true, "sasl"]);
+    expect(seen("internal")).toContainEqual(["User:ANONYMOUS", false, "none"]);
+    expect(listed.every((c) => /^127\.0\.0\.1:\d+$/.test(c.source))).toBe(true);
+  } finally {
+    for (const admin of clients) await admin.disconnect();
+  }
+});
+
 test("the admin API answers over HTTPS on its TLS listener", async () => {
   const response = await fetch(`https://127.0.0.1:${ports.https}/v1/status/ready`, { tls: { ca: readFileSync(certs.caCert, "utf8") } });
   expect(response.status).toBe(200);
