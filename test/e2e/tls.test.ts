@@ -19,7 +19,7 @@ let broker: Broker;
 let certs: Certs;
 let alice: { cert: string; key: string };
 let bob: { cert: string; key: string };
-const ports = { ssl: 0, saslSsl: 0, mtls: 0, https: 0 };
+const ports = { ssl: 0, saslSsl: 0, mtls: 0, https: 0, httpsMtls: 0 };
 
 const tlsEntry = (name: string, extra = "") =>
   `    - name: ${name}\n      enabled: true\n      cert_file: ${certs.serverCert}\n      key_file: ${certs.serverKey}\n${extra}`;
@@ -54,12 +54,16 @@ ${tlsEntry("ssl")}${tlsEntry("sasl_ssl")}${tlsEntry("mtls", `      truststore_fi
     - name: https
       address: 127.0.0.1
       port: ${ports.https}
+    - name: https_mtls
+      address: 127.0.0.1
+      port: ${ports.httpsMtls}
   admin_api_tls:
-${tlsEntry("https")}
+${tlsEntry("https")}${tlsEntry("https_mtls", `      truststore_file: ${certs.caCert}\n      require_client_auth: true\n`)}
 rpk:
   kafka_api:
     brokers: [127.0.0.1:9092]
 auto_create_topics_enabled: true
+group_initial_rebalance_delay: 0
 # A TLS handshake must finish within it too: garbage that stops short is closed after a second.
 kafka_request_read_timeout_ms: 1000
 sasl_mechanisms: [SCRAM-SHA-512, SCRAM-SHA-256]
@@ -128,6 +132,20 @@ test("kafkajs over SSL and over SASL_SSL with scram-sha-512", async () => {
   expect(error?.name).toBe("KafkaJSSASLAuthenticationError");
   const values = (await kcat(["-b", `127.0.0.1:${broker.kafkaPort}`, "-C", "-t", "tls-kafkajs", "-o", "beginning", "-e", "-f", "%s\n"])).trim().split("\n");
   expect(values.sort()).toEqual([`via ${ports.saslSsl}`, `via ${ports.ssl}`].sort());
+  // A consumer group over SSL: FindCoordinator too answers with the ssl listener's advertised localhost.
+  const consumer = kafkaClient({ brokers: [`127.0.0.1:${ports.ssl}`] }, { ssl: { ca } }).consumer({ groupId: "tls-group" });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic: "tls-kafkajs", fromBeginning: true });
+    const received: string[] = [];
+    const done = new Promise<void>((resolve) => {
+      void consumer.run({ eachMessage: async ({ message }) => void (received.push(message.value!.toString()) === 2 && resolve()) });
+    });
+    await Promise.race([done, Bun.sleep(30_000).then(() => Promise.reject(new Error(`group consumer over SSL got ${received.length} of 2`)))]);
+    expect(received.sort()).toEqual(values);
+  } finally {
+    await consumer.disconnect();
+  }
 });
 
 test("mTLS: a certificate the rules map is served; one they do not map, and none at all, are refused and logged", async () => {
@@ -170,9 +188,13 @@ test("GET /v1/kafka/connections shows each connection's listener and principal: 
   }
 });
 
-test("the admin API answers over HTTPS on its TLS listener", async () => {
-  const response = await fetch(`https://127.0.0.1:${ports.https}/v1/status/ready`, { tls: { ca: readFileSync(certs.caCert, "utf8") } });
-  expect(response.status).toBe(200);
+test("the admin API answers over HTTPS; with require_client_auth only to a client with a certificate", async () => {
+  const ca = readFileSync(certs.caCert, "utf8");
+  expect((await fetch(`https://127.0.0.1:${ports.https}/v1/status/ready`, { tls: { ca } })).status).toBe(200);
+  const withCert = await fetch(`https://127.0.0.1:${ports.httpsMtls}/v1/status/ready`, { tls: { ca, cert: readFileSync(alice.cert, "utf8"), key: readFileSync(alice.key, "utf8") } });
+  expect(withCert.status).toBe(200);
+  const without = await fetch(`https://127.0.0.1:${ports.httpsMtls}/v1/status/ready`, { tls: { ca } }).then((r) => `HTTP ${r.status}`, (e: Error) => `refused: ${e.message}`);
+  expect(without).toStartWith("refused");
 });
 
 /** Connects, sends `bytes`, and resolves once the broker closed the connection (or after it answered something). */
