@@ -82,7 +82,7 @@ beforeAll(async () => {
   alice = await certs.client("alice", "/C=US/O=Acme/OU=eng/CN=Alice");
   bob = await certs.client("bob", "/C=US/O=Acme/OU=ops/CN=bob");
   for (const key of Object.keys(ports) as Array<keyof typeof ports>) ports[key] = freePort();
-  broker = await startBroker({ config });
+  broker = await startBroker({ config, smp: 2 }); // every shard listens on every listener
   const created = await fetch(`${broker.adminUrl}/v1/security/users`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "alice", password: "alice-secret", algorithm: "SCRAM-SHA-512" }) });
   expect(created.status).toBe(200);
 });
