@@ -1,7 +1,8 @@
 /**
  * One admin API listener: `Bun.serve` on its address, with TLS when it has an `admin_api_tls`
  * entry. A changed certificate is served anew (the new socket is bound before the old one
- * closes, SO_REUSEPORT allowing both), so new connections get it without a restart.
+ * closes, SO_REUSEPORT allowing both), so new connections get it without a restart. A plaintext
+ * listener binds without SO_REUSEPORT, as before: an address already taken stops the start.
  */
 import type { Server } from "bun";
 import type { Logger } from "../base/log.ts";
@@ -26,7 +27,9 @@ export function serveAdmin(spec: AdminListenerSettings, fetch: (request: Request
     Bun.serve({
       hostname: spec.address.host,
       port,
-      reusePort: true,
+      // Only a TLS listener binds anew (on a new certificate), so only it shares its port; a plaintext one
+      // stays exclusive, so an address already taken is an error at start.
+      reusePort: spec.tls !== null,
       fetch,
       ...(tls && { tls: { cert: tls.cert, key: tls.key, ca: tls.ca, crl: tls.crl, requestCert: tls.requestCert, rejectUnauthorized: tls.rejectUnauthorized } }),
     });
