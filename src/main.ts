@@ -5,7 +5,11 @@ import { join, resolve } from "node:path";
 import packageJson from "../package.json" with { type: "json" };
 import { configureLog, logger } from "./base/log.ts";
 import { onUncaughtError } from "./base/uncaught.ts";
-import { applyNodeConfig, parseArgs, rpcSettings, usage, UsageError, type HostPort, type StartOptions } from "./cli/args.ts";
+import { parseArgs, rpcSettings, usage, UsageError, type HostPort, type StartOptions } from "./cli/args.ts";
+import { applyConfigFile } from "./cli/config-file.ts";
+import { resolveListeners, type AdminListenerSpec, type KafkaListenerSpec } from "./cli/listeners.ts";
+import { serveAdmin } from "./admin/serve.ts";
+import { loadTlsFiles } from "./base/tls-files.ts";
 import { devBanner } from "./cli/dev-banner.ts";
 import { cliCommandNames, runCli } from "./cli/run.ts";
 import { createAdminApp, type AdminBackend } from "./admin/app.ts";
@@ -27,6 +31,7 @@ import { Supervisor } from "./shard/supervisor.ts";
 import { summarizePeers } from "./rpc/peers.ts";
 
 const EXIT_USAGE = 2;
+const DEFAULT_DATA_DIR = "./skua-data";
 
 function main(argv: string[]): void {
   if (argv[0] !== undefined && cliCommandNames.has(argv[0])) {
@@ -38,7 +43,8 @@ function main(argv: string[]): void {
   try {
     command = parseArgs(argv);
     if (command.kind === "start") {
-      startBroker(command.options, loadProperties(command.options)).catch((error: unknown) => {
+      const loaded = loadProperties(command.options);
+      startBroker(command.options, loaded.props, loaded.ignored, listeners(command.options, loaded.props)).catch((error: unknown) => {
         logger("main").error("could not start", { error: error instanceof Error ? error.message : String(error) });
         process.exit(1);
       });
@@ -52,22 +58,48 @@ function main(argv: string[]): void {
   if (command.kind === "version") process.stdout.write(`skua ${packageJson.version}\n`);
 }
 
-function loadProperties(options: StartOptions): ClusterProperties {
+/** Cluster properties from the defaults, the config file and --set; the file's node settings and listeners go into `options`. */
+function loadProperties(options: StartOptions): { props: ClusterProperties; ignored: string[] } {
   const props = defaultProperties();
   // Dev mode changes defaults only: the config file and --set still win.
   if (options.dev) setProperty(props, "auto_create_topics_enabled", "true");
+  let ignored: string[] = [];
+  let where = "--set";
   try {
-    if (options.configFile) parseConfigFile(applyNodeConfig(options, readFileSync(options.configFile, "utf8")), props);
+    if (options.configFile) {
+      const file = applyConfigFile(options, readFileSync(options.configFile, "utf8"));
+      ignored = file.ignored;
+      where = "config file";
+      for (const [name, value] of file.properties) setProperty(props, name, value);
+      if (file.flatText !== null) parseConfigFile(file.flatText, props);
+      where = "--set";
+    }
     for (const [name, value] of options.sets) setProperty(props, name, value);
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`${where === "config file" ? "config file: " : ""}${error instanceof Error ? error.message : String(error)}`);
   }
-  return props;
+  return { props, ignored };
 }
 
-async function startBroker(options: StartOptions, props: ClusterProperties): Promise<void> {
+/** The listeners to run; their TLS files are read now, so a missing or wrong one stops the start with its name. */
+function listeners(options: StartOptions, props: ClusterProperties): { kafka: KafkaListenerSpec[]; admin: AdminListenerSpec[] } {
+  const resolved = resolveListeners(options, options.listenerSections, props.enable_sasl, unwildcard);
+  for (const listener of [...resolved.kafka, ...resolved.admin]) {
+    if (listener.tls === null) continue;
+    try {
+      loadTlsFiles(listener.tls);
+    } catch (error) {
+      throw new UsageError(`listener '${listener.name}': ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return resolved;
+}
+
+async function startBroker(options: StartOptions, props: ClusterProperties, ignored: string[], listening: { kafka: KafkaListenerSpec[]; admin: AdminListenerSpec[] }): Promise<void> {
   configureLog({ format: options.logFormat });
   const log = logger("main");
+  if (ignored.length > 0) log.warn("config file settings skua does not use were ignored", { settings: ignored.join(",") });
   onUncaughtError((error) => {
     log.error("uncaught error; stopping the broker", { error });
     process.exit(1);
@@ -75,7 +107,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
   // Forced "uring" where it cannot work throws here: one "could not start" line, exit 1.
   const io = chooseBackend(options.io);
   if (io.fallbackReason !== null) log.warn("io_uring unavailable; using the posix backend", { reason: io.fallbackReason });
-  const dataDir = resolve(options.dataDir);
+  const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
   const coreCount = availableParallelism();
   const shardCount = options.smp ?? coreCount;
@@ -88,7 +120,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
   await controllerService.removeOrphanedTopicDirs((message) => log.warn(message));
   const rpc = nodeRpc(options);
   let registered = rpc === null;
-  const identity = rpc ? await clusterIdentity(dataDir, options, rpc, shardCount, log) : { nodeId: options.nodeId ?? 0, clusterId: clusterId(dataDir) };
+  const identity = rpc ? await clusterIdentity(dataDir, options, rpc, listening.kafka[0].advertised, shardCount, log) : { nodeId: options.nodeId ?? 0, clusterId: clusterId(dataDir) };
   const router = rpc ? new ControllerRouter(identity.nodeId, controller, controllerService.servers) : null;
   if (router) {
     controllerService.attachGroup({ self: identity.nodeId, addLearner: (node) => supervisor.controllerAddLearner(node) });
@@ -118,6 +150,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
     rebalanceCores: () => controller.rebalanceCores(),
     userNames: () => [...controller.table.users()].map((u) => u.name),
     alterUsers: (changes) => controllerCalls.alterUsers(changes),
+    connections: () => supervisor.connections(),
     brokers: async () => ({
       self: { nodeId: identity.nodeId, shardCount, version: packageJson.version, rpcAddress: rpc?.advertised ?? null },
       peers: summarizePeers(await supervisor.rpcPeers()),
@@ -139,13 +172,14 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
       return credential !== undefined && passwordMatches(credential, password);
     },
   });
-  const webConsole = mountConsole(adminApp, backend, options.kafkaAddr, packageJson.version);
-  const admin = Bun.serve({ hostname: options.adminAddr.host, port: options.adminAddr.port, fetch: adminApp.fetch });
-  log.info("starting", { version: packageJson.version, dataDir, shards: shardCount, cores: coreCount, io: io.backend, admin: `${admin.hostname}:${admin.port}` });
+  const webConsole = mountConsole(adminApp, backend, consoleListener(listening.kafka).address, packageJson.version);
+  const admin = listening.admin.map((spec) => serveAdmin(spec, adminApp.fetch, log));
+  const adminAddress = admin[0].address;
+  log.info("starting", { version: packageJson.version, dataDir, shards: shardCount, cores: coreCount, io: io.backend, admin: admin.map((a) => describeListener(a.spec, a.address)).join(",") });
 
   await supervisor.start(
     {
-      kafkaAddr: options.kafkaAddr, advertised: advertisedAddress(options), clusterId: identity.clusterId, dataDir, props, logFormat: options.logFormat, io: io.backend,
+      kafkaListeners: listening.kafka, advertised: listening.kafka[0].advertised, clusterId: identity.clusterId, dataDir, props, logFormat: options.logFormat, io: io.backend,
       nodeId: identity.nodeId, rpc, softwareVersion: packageJson.version, joinNodes: joinNodes(dataDir),
       connectionCounts: SharedCounts.create(perAddressCounting(props) ? limits.connectionAddressesMax : 0),
     },
@@ -156,13 +190,13 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
     new URL("./shard/worker.ts", import.meta.url),
   );
   if (router && rpc) {
-    const self: NodeRecord = { id: identity.nodeId, rpc: rpc.advertised, kafka: advertisedAddress(options), shardCount, rack: null };
+    const self: NodeRecord = { id: identity.nodeId, rpc: rpc.advertised, kafka: listening.kafka[0].advertised, shardCount, rack: null };
     await registerNode(router, controller, self, identity.clusterId, log);
     registered = true;
     await bootstrapUser(process.env.SKUA_BOOTSTRAP_USER, controller.table, controllerCalls, log);
   }
-  log.info("ready", { kafka: `${options.kafkaAddr.host}:${options.kafkaAddr.port}`, shards: shardCount, ...(rpc && { rpc: `${rpc.listen.host}:${rpc.listen.port}`, nodeId: identity.nodeId }) });
-  if (options.dev) process.stderr.write(devBanner(options.kafkaAddr, { host: admin.hostname ?? options.adminAddr.host, port: admin.port ?? options.adminAddr.port }));
+  log.info("ready", { kafka: listening.kafka.map((l) => describeListener(l, l.address)).join(","), shards: shardCount, ...(rpc && { rpc: `${rpc.listen.host}:${rpc.listen.port}`, nodeId: identity.nodeId }) });
+  if (options.dev) process.stderr.write(devBanner(listening.kafka[0].address, adminAddress));
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -170,7 +204,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
     stopping = true;
     log.info("stopping", { signal });
     webConsole.close();
-    admin.stop(true);
+    for (const server of admin) server.stop();
     await supervisor.stop();
     await controller.close();
     log.info("stopped");
@@ -180,9 +214,13 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
   process.on("SIGINT", () => void stop("SIGINT"));
 }
 
-/** Clients are told to connect where we listen (unless told otherwise); a wildcard listener advertises the host name. */
-function advertisedAddress(options: StartOptions) {
-  return options.advertiseKafkaAddr ?? unwildcard(options.kafkaAddr);
+/** The console's own Kafka client speaks plaintext without a login: the first listener that takes it, else the first. */
+function consoleListener(kafka: KafkaListenerSpec[]): KafkaListenerSpec {
+  return kafka.find((l) => l.tls === null && l.authentication === "none") ?? kafka[0];
+}
+
+function describeListener(spec: { name: string; tls: unknown }, address: HostPort): string {
+  return `${spec.name === "" ? "" : `${spec.name}://`}${address.host}:${address.port}${spec.tls ? " (TLS)" : ""}`;
 }
 
 function unwildcard(address: HostPort): HostPort {
@@ -203,7 +241,7 @@ function nodeRpc(options: StartOptions) {
  * the cluster id from the seed list, so founders agree on it before they have ever talked. Any
  * other node joins through the seeds once (joinThroughSeeds), which gives it both.
  */
-async function clusterIdentity(dataDir: string, options: StartOptions, rpc: { listen: HostPort; advertised: HostPort; seeds: HostPort[] }, shardCount: number, log: ReturnType<typeof logger>): Promise<{ nodeId: number; clusterId: string }> {
+async function clusterIdentity(dataDir: string, options: StartOptions, rpc: { listen: HostPort; advertised: HostPort; seeds: HostPort[] }, kafka: HostPort, shardCount: number, log: ReturnType<typeof logger>): Promise<{ nodeId: number; clusterId: string }> {
   const position = rpc.seeds.findIndex((s) => sameAddress(s, rpc.listen) || sameAddress(s, rpc.advertised));
   const idPath = join(dataDir, "node_id");
   const idFile = join(dataDir, "cluster_id");
@@ -213,7 +251,7 @@ async function clusterIdentity(dataDir: string, options: StartOptions, rpc: { li
   const storedClusterId = existsSync(idFile) ? readFileSync(idFile, "utf8").trim() : null;
   // With no seeds, a node founds a cluster of one.
   if (position < 0 && rpc.seeds.length > 0 && !existsSync(foundersFile)) {
-    const joined = await joinThroughSeeds(rpc.seeds, { rpc: rpc.advertised, kafka: advertisedAddress(options), shardCount, rack: null }, options.nodeId ?? stored, storedClusterId, packageJson.version, log);
+    const joined = await joinThroughSeeds(rpc.seeds, { rpc: rpc.advertised, kafka, shardCount, rack: null }, options.nodeId ?? stored, storedClusterId, packageJson.version, log);
     writeDurably(idPath, `${joined.nodeId}\n`);
     writeDurably(idFile, `${joined.clusterId}\n`);
     // The joiner follows the leader that let it in: it is a learner until the group says otherwise.

@@ -1,6 +1,7 @@
 /** The admin HTTP API (Hono), served from the main thread. */
 import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import type { ConnectionSummary } from "../shard/control.ts";
 import type { MoveOutcome } from "../cluster/controller.ts";
 import type { PartitionMove } from "../cluster/balance.ts";
 import type { PartitionDetails } from "../shard/control.ts";
@@ -22,6 +23,8 @@ export interface AdminBackend {
   /** SASL users, by name. */
   userNames(): string[];
   alterUsers(changes: UserChange[]): Promise<UserOutcome[]>;
+  /** Every shard's open Kafka connections, indexed by shard. */
+  connections(): Promise<ConnectionSummary[][]>;
   /** This node, and the peers it knows (its seeds) as its shards' RPC links see them. */
   brokers(): Promise<{ self: NodeSummary; peers: PeerSummary[] }>;
   clusterHealth(): Promise<ClusterHealth>;
@@ -100,6 +103,7 @@ export function createAdminApp(backend: AdminBackend, auth: AdminAuth = NO_ADMIN
       under_replicated_count: h.underReplicatedPartitions.length,
     });
   });
+  app.get("/v1/kafka/connections", async (c) => c.json((await backend.connections()).flatMap((list, shard) => list.map((conn) => describeConnection(shard, conn)))));
 
   app.post("/v1/partitions/rebalance_cores", async (c) => c.json({ moves: await backend.rebalanceCores() }));
 
@@ -187,4 +191,8 @@ function describePeer(peer: PeerSummary) {
       last_error: l.lastError, pings_ok: l.pingsOk, last_ping_rtt_ms: l.lastPingRttMs, inflight: l.inflight,
     })),
   };
+}
+
+function describeConnection(shard: number, c: ConnectionSummary) {
+  return { shard_id: shard, listener_name: c.listener, source: c.remote, tls_enabled: c.tls, authentication_method: c.authentication, principal: c.principal, open_time_ms: c.openedAtMs };
 }

@@ -25,6 +25,8 @@ export const limits = {
   rpcInflightPerPeerMax: 1024,
   /** RPC requests one inbound connection may have being served; past it the connection stops reading. */
   rpcInflightPerConnectionMax: 1024,
+  /** Open Kafka connections one shard lists for the admin API (GET /v1/kafka/connections). */
+  connectionsListedMax: 1000,
   /** Seed servers a node may be given. */
   seedServersMax: 64,
   /** Largest node id (Redpanda's node_id is an int32). */

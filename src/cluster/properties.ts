@@ -4,6 +4,7 @@
  */
 import { parseClientGroupQuotas } from "./client-quotas.ts";
 import { parseAddressCounts } from "./connection-limits.ts";
+import { parsePrincipalRules } from "./principal-mapping.ts";
 
 export type PropertyKind = "bool" | "int" | "string";
 
@@ -21,6 +22,8 @@ interface PropertyDef {
   /** Further checks of a string's value; throws an Error saying what is wrong. */
   check?: (value: string) => unknown;
   description: string;
+  /** Checks a string value and gives it in its stored form; throws with what is wrong. */
+  normalize?: (raw: string) => string;
 }
 
 const MiB = 1024 * 1024;
@@ -55,11 +58,12 @@ export const propertyDefs = {
   group_initial_rebalance_delay: { kind: "int", default: 3000, min: 0, description: "How long a new group's first rebalance waits for more members (ms)" },
   group_offset_retention_sec: { kind: "int", default: 7 * 24 * 3600, min: 1, description: "Committed offsets of an empty group expire after this (offsets.retention.minutes)" },
   group_offset_retention_check_ms: { kind: "int", default: 10 * 60 * 1000, min: 100, description: "How often expired group offsets are looked for" },
-  enable_sasl: { kind: "bool", default: false, description: "Kafka clients must log in with SASL (SASL_PLAINTEXT: SaslHandshake, SaslAuthenticate) before any request but ApiVersions" },
+  enable_sasl: { kind: "bool", default: false, description: "Kafka clients must log in with SASL (SaslHandshake, SaslAuthenticate) before any request but ApiVersions, on listeners without an authentication_method (SASL_SSL on TLS listeners)" },
   sasl_mechanisms: { kind: "string", default: "SCRAM-SHA-256,SCRAM-SHA-512", listOf: ["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"], nonEmpty: true, description: "SASL mechanisms offered when enable_sasl is true (PLAIN checks the password against the user's SCRAM credentials)" },
   kafka_sasl_max_reauth_ms: { kind: "int", default: -1, min: -1, description: "A SASL session lasts this long (KIP-368, connections.max.reauth.ms): the client must log in again on its connection, else its next request closes it (-1 or 0: sessions never end)" },
   superusers: { kind: "string", default: "", listOf: true, description: "Users allowed everything: every change through the admin API when admin_api_require_auth is true, and every Kafka request whatever the ACLs when authorization is on" },
   kafka_enable_authorization: { kind: "string", default: "null", oneOf: ["null", "true", "false"], description: "Kafka requests are checked against the ACLs (no ACL: denied; superusers: allowed). null (as Redpanda): on exactly when enable_sasl is true" },
+  kafka_mtls_principal_mapping_rules: { kind: "string", default: "DEFAULT", normalize: principalRules, description: "How a client certificate's subject (RFC 2253, e.g. CN=alice,OU=eng,O=Acme) becomes the user on a listener with authentication_method mtls_identity: Kafka's ssl.principal.mapping.rules, e.g. RULE:^CN=(.*?),OU=(.*?)$/$1/L,DEFAULT (a YAML list or [\"...\", ...] also); a subject no rule matches is refused" },
   admin_api_require_auth: { kind: "bool", default: false, description: "The admin API (and web console) asks for HTTP Basic auth with a SASL user's password; changes need a superuser. GET /v1/status/ready stays open. Bootstrap a first user with SKUA_BOOTSTRAP_USER=name:password" },
   quota_window_num: { kind: "int", default: 11, min: 2, description: "Samples a client quota's rate is measured over (Kafka's quota.window.num); the rate spans at least num - 1 samples" },
   quota_window_size_seconds: { kind: "int", default: 1, min: 1, description: "Length of one client-quota sample (Kafka's quota.window.size.seconds)" },
@@ -105,6 +109,13 @@ function parseValue(name: string, def: PropertyDef, raw: string): boolean | numb
     return value;
   }
   if (def.listOf) return checked(name, def, parseList(name, def, raw));
+  if (def.normalize) {
+    try {
+      return def.normalize(raw);
+    } catch (error) {
+      throw new Error(`cluster property '${name}': ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
   if (def.oneOf && !def.oneOf.includes(raw)) {
     throw new Error(`cluster property '${name}' must be one of ${def.oneOf.join(", ")}, got '${raw}'`);
   }
@@ -132,6 +143,18 @@ function parseList(name: string, def: PropertyDef, raw: string): string {
 /** Whether Kafka requests are checked against the ACLs: kafka_enable_authorization, or when it is null, enable_sasl (Redpanda's rule). */
 export function authorizationEnabled(props: ClusterProperties): boolean {
   return props.kafka_enable_authorization === "null" ? props.enable_sasl : props.kafka_enable_authorization === "true";
+}
+
+/** Principal mapping rules, comma-separated or as a `["…", …]` list; stored comma-separated, checked. */
+function principalRules(raw: string): string {
+  let text = raw;
+  if (raw.startsWith("[")) {
+    const list: unknown = Bun.YAML.parse(raw);
+    if (!Array.isArray(list) || !list.every((item) => typeof item === "string")) throw new Error("a [\"rule\", ...] list must hold strings");
+    text = list.join(",");
+  }
+  parsePrincipalRules(text);
+  return text.trim() === "" ? "DEFAULT" : text.trim();
 }
 
 /** The items of a list property. */

@@ -22,6 +22,7 @@ import { API_VERSIONS_KEY, apiVersionsBody } from "./handlers/api-versions.ts";
 import { handlers, handlersByKey } from "./registry.ts";
 import type { SaslSession } from "./sasl/session.ts";
 import { clientThrottles, QuotaEnforcer, type QuotaClient } from "./quota-enforcer.ts";
+import type { ClientConnection } from "./client-connection.ts";
 
 const DEFAULT_RESPONSE_BYTES = 1024;
 const PRODUCE_KEY = 0;
@@ -38,14 +39,15 @@ export function createDispatcher(context: ShardContext, stats: RequestStats, log
   const quotas = new QuotaEnforcer({ metadata: context.metadata, props: context.props, clock: context.clock });
   /**
    * `sasl`: the connection's SASL state, checked (and for raw tokens, changed) before anything is
-   * awaited. `mute`: how a client over its quota is held back.
+   * awaited. `client`: its listener and principal; handlers see the listener's advertised address.
+   * `mute`: how a client over its quota is held back.
    */
-  return async function dispatch(frame: Uint8Array, sasl?: SaslSession, mute?: MuteConnection): Promise<FrameResult> {
+  return async function dispatch(frame: Uint8Array, sasl?: SaslSession, client?: ClientConnection, mute?: MuteConnection): Promise<FrameResult> {
     if (sasl?.expectsRawToken) return rawSaslToken(sasl, frame);
     const startMs = performance.now();
     const header = decodeRequestHeader(frame);
     sasl?.admit(header.apiKey);
-    const info: RequestInfo = { apiKey: header.apiKey, apiVersion: header.apiVersion, correlationId: header.correlationId, clientId: header.clientId, sasl };
+    const info: RequestInfo = { apiKey: header.apiKey, apiVersion: header.apiVersion, correlationId: header.correlationId, clientId: header.clientId, sasl, client };
     const handler = handlersByKey.get(header.apiKey);
     const api = apis[header.apiKey];
     if (!handler || !api || header.apiVersion < handler.minVersion || header.apiVersion > handler.maxVersion) {
@@ -55,7 +57,8 @@ export function createDispatcher(context: ShardContext, stats: RequestStats, log
     let crossedShards = false;
     const requestContext: BrokerContext = {
       ...context,
-      authorize: authorizer({ principal: sasl?.principal ?? ANONYMOUS_PRINCIPAL, host: aclHost(sasl?.remoteHost ?? "") }),
+      authorize: authorizer({ principal: client?.principal ?? sasl?.principal ?? ANONYMOUS_PRINCIPAL, host: aclHost(sasl?.remoteHost ?? "") }),
+      advertised: client?.advertised ?? context.advertised,
       invoke: (shard, op, body) => {
         if (shard !== context.shardId) crossedShards = true;
         return context.invoke(shard, op, body);
@@ -71,9 +74,9 @@ export function createDispatcher(context: ShardContext, stats: RequestStats, log
       if (error instanceof ProtocolError || error instanceof AssertionError) throw error; // bad input closes the connection; a broken invariant stops the shard
       return failedRequest(info, error, log);
     }
-    const client = { user: sasl?.authenticatedUser ?? null, clientId: header.clientId };
+    const quotaClient = { user: sasl?.authenticatedUser ?? null, clientId: header.clientId };
     // Produce is measured by what came in, so its throttle is known before the answer is written.
-    const produceThrottleMs = header.apiKey === PRODUCE_KEY ? quotas.record("producer_byte_rate", client, frame.length) : 0;
+    const produceThrottleMs = header.apiKey === PRODUCE_KEY ? quotas.record("producer_byte_rate", quotaClient, frame.length) : 0;
     if (produceThrottleMs > 0 && response !== NO_RESPONSE) (response as { throttleTimeMs?: number }).throttleTimeMs = produceThrottleMs;
     const encodeStartMs = performance.now();
     const out =
@@ -82,7 +85,7 @@ export function createDispatcher(context: ShardContext, stats: RequestStats, log
         : encodeResponseFrame(header.apiKey, header.apiVersion, header.correlationId, response, new Writer(handler.responseBytesHint?.(response) ?? DEFAULT_RESPONSE_BYTES));
     workMs += performance.now() - encodeStartMs;
     stats.recordRequest(handler.name, performance.now() - startMs, frame.length, out?.length ?? 0, crossedShards);
-    const answered = throttleAnswered(quotas, header, client, response, out, produceThrottleMs, workMs);
+    const answered = throttleAnswered(quotas, header, quotaClient, response, out, produceThrottleMs, workMs);
     if (answered.throttleMs > 0 && mute) {
       stats.throttledRequests++;
       mute(answered.throttleMs);

@@ -11,6 +11,7 @@ import type { FetchSessionCache } from "./fetch-sessions.ts";
 import type { SaslSession } from "./sasl/session.ts";
 import type { Authorize } from "./authorize.ts";
 import type { AclOperationName } from "../cluster/acls.ts";
+import type { ClientConnection } from "./client-connection.ts";
 
 /** What a handler may use of the shard it runs on. */
 export interface BrokerContext {
@@ -18,6 +19,7 @@ export interface BrokerContext {
   readonly shardCount: number;
   readonly nodeId: number;
   readonly clusterId: string;
+  /** Where clients are told to connect: the listener the request came in on (set per request by the dispatcher). */
   readonly advertised: { host: string; port: number };
   readonly props: ClusterProperties;
   readonly clock: Clock;
@@ -46,6 +48,8 @@ export interface RequestInfo {
   clientId: string | null;
   /** The connection's SASL state; none where a request does not come from a client connection. */
   sasl?: SaslSession;
+  /** The connection's listener and principal (`User:alice`); none where a request does not come from a client connection. */
+  client?: ClientConnection;
 }
 
 /** Returned by a handler when the request gets no response at all (Produce with acks=0). */

@@ -8,9 +8,13 @@
 import type { LogFormat } from "../base/log.ts";
 import type { IoBackend } from "../io/backend.ts";
 import type { HostPort } from "../cli/args.ts";
+import type { KafkaListenerSpec } from "../cli/listeners.ts";
 import type { MetadataSnapshot, MetadataUpdate, NodeRecord } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
 import type { PartitionRef } from "../kafka/ops.ts";
+import type { ConnectionSummary } from "../kafka/client-connection.ts";
+
+export type { ConnectionSummary };
 import type { ShardStatsSnapshot } from "./stats.ts";
 import type { RpcNodeSettings } from "../rpc/node.ts";
 import type { PeerLinkState } from "../rpc/outbound.ts";
@@ -28,7 +32,9 @@ export interface ShardInit {
   shardId: number;
   shardCount: number;
   core: number;
-  kafkaAddr: HostPort;
+  /** Every shard listens on all of them. */
+  kafkaListeners: KafkaListenerSpec[];
+  /** The first listener's advertised address: what a request that came from no client connection sees. */
   advertised: HostPort;
   clusterId: string;
   dataDir: string;
@@ -63,6 +69,8 @@ export interface ShardControlCalls {
   partitions: { request: NoArguments; response: PartitionDetails[] };
   /** The old owner's half of a live move: stop serving the partition and close its log. */
   release: { request: PartitionRef; response: void };
+  /** The Kafka connections open on this shard: listener, remote address, TLS, principal. */
+  connections: { request: NoArguments; response: ConnectionSummary[] };
   /** This shard's link to each peer node (empty without RPC). */
   rpcPeers: { request: NoArguments; response: PeerLinkState[] };
   /** In a cluster: this shard's link to each node of the node list. */

@@ -11,6 +11,7 @@ import { logger, type Logger } from "../base/log.ts";
 import type { ControllerCallName, ControllerCalls } from "../cluster/controller-calls.ts";
 import { MetadataTable, type MetadataUpdate } from "../cluster/metadata.ts";
 import { listValue } from "../cluster/properties.ts";
+import { parsePrincipalRules } from "../cluster/principal-mapping.ts";
 import { closeDisk, openDisk } from "../io/backend.ts";
 import type { Disk } from "../io/disk.ts";
 import { createDispatcher } from "../kafka/dispatcher.ts";
@@ -109,6 +110,7 @@ export class Shard {
       release: this.inOrder((ref) => this.release(ref)),
       rpcPeers: async () => this.rpc?.endpoint.peers() ?? [],
       rpcNodes: async () => this.rpc?.endpoint.nodePeers() ?? [],
+      connections: async () => this.listener?.connections() ?? [],
       shutdown: this.inOrder(() => this.stop()),
       controllerPropose: (request) => this.controller().controllerPropose(request),
       controllerForward: (request) => this.controller().controllerForward(request),
@@ -142,11 +144,10 @@ export class Shard {
     await this.local.startHousekeeping();
     const context = this.brokerContext();
     this.listener = listenKafka({
-      host: this.init.kafkaAddr.host,
-      port: this.init.kafkaAddr.port,
+      listeners: this.init.kafkaListeners.map((l) => ({ name: l.name, host: l.address.host, port: l.address.port, advertised: l.advertised, authentication: l.authentication, tls: l.tls })),
       dispatch: createDispatcher(context, this.stats, this.log),
+      principalRules: parsePrincipalRules(this.init.props.kafka_mtls_principal_mapping_rules),
       sasl: {
-        enabled: this.init.props.enable_sasl,
         mechanisms: listValue(this.init.props.sasl_mechanisms),
         reauthMs: this.init.props.kafka_sasl_max_reauth_ms,
         clock: systemClock,

@@ -5,6 +5,7 @@
  * (or a Worker that dies) stops the broker.
  */
 import { logger } from "../base/log.ts";
+import type { ConnectionSummary } from "../kafka/client-connection.ts";
 import type { Controller, ShardControl } from "../cluster/controller.ts";
 import type { Servers } from "../base/calls.ts";
 import type { ControllerCalls } from "../cluster/controller-calls.ts";
@@ -62,6 +63,11 @@ export class Supervisor implements ShardControl {
 
   async partitionDetails(shards = this.shards.map((_, shard) => shard)): Promise<PartitionDetails[]> {
     return (await Promise.all(shards.map((shard) => this.shards[shard].call("partitions", {})))).flat();
+  }
+
+  /** Every shard's open Kafka connections, indexed by shard. */
+  connections(): Promise<ConnectionSummary[][]> {
+    return Promise.all(this.shards.map((shard) => shard.call("connections", {})));
   }
 
   /** Every shard's link to each peer node, indexed by shard. */

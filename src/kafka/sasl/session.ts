@@ -1,6 +1,6 @@
 /**
- * One connection's SASL state (SASL_PLAINTEXT): which requests it may send, the handshake, the
- * exchange with the chosen mechanism (over SaslAuthenticate, or as raw length-framed tokens
+ * One connection's SASL state (SASL_PLAINTEXT, or SASL_SSL on a TLS listener): which requests it
+ * may send, the handshake, the exchange with the chosen mechanism (over SaslAuthenticate, or as raw length-framed tokens
  * after a SaslHandshake v0), the logged-in user and when its session ends (KIP-368).
  * State changes happen synchronously as each frame is dispatched, so they follow frame order.
  */
