@@ -72,7 +72,7 @@ export function encodeBatch(message: Extract<NodeMessage, { kind: "batch" }>): R
     if (m.kind === "heartbeat") heartbeats.push({ group: m.group, term: m.term, prevIndex: m.prevIndex, prevTerm: m.prevTerm, commitIndex: m.commitIndex });
     else replies.push({ group: m.group, term: m.term, success: m.success, matchIndex: m.matchIndex, conflictTerm: m.conflictTerm, conflictIndex: m.conflictIndex, lastIndex: m.lastIndex });
   }
-  return { from: message.from, to: message.to, heartbeats, replies };
+  return { from: message.from, to: message.to, heartbeats, replies, hopped: false };
 }
 
 /** The batch's group messages (heartbeats first; their order across groups carries no meaning). */

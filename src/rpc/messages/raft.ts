@@ -78,6 +78,7 @@ export const RaftBatchRequest = message<RaftBatchRequest>("request", "RaftBatchR
   f("To", "int32", "0+"),
   f("Heartbeats", "[]Beat", "0+", { fields: Beat }),
   f("Replies", "[]Reply", "0+", { fields: Reply }),
+  f("Hopped", "bool", "0+"),
 ]);
 export interface RaftBatchBeat {
   group: number;
@@ -100,6 +101,8 @@ export interface RaftBatchRequest extends TaggedFields {
   to: number;
   heartbeats: RaftBatchBeat[];
   replies: RaftBatchReply[];
+  /** Set on the part of a batch one shard hands another: delivered there, never forwarded again. */
+  hopped: boolean;
 }
 export const RaftBatchAck = message<RaftAck>("response", "RaftBatchAck", 3, "0", "0+", []);
 
@@ -114,6 +117,7 @@ const Leader = [
 export const LeadershipRequest = message<LeadershipRequest>("request", "LeadershipRequest", 4, "0", "0+", [
   f("From", "int32", "0+"),
   f("Leaders", "[]Leader", "0+", { fields: Leader }),
+  f("Hopped", "bool", "0+"),
 ]);
 export interface LeadershipEntry {
   group: number;
@@ -124,5 +128,7 @@ export interface LeadershipEntry {
 export interface LeadershipRequest extends TaggedFields {
   from: number;
   leaders: LeadershipEntry[];
+  /** Set when the shard that received it hands it to its siblings: applied there, not forwarded again. */
+  hopped: boolean;
 }
 export const LeadershipAck = message<RaftAck>("response", "LeadershipAck", 4, "0", "0+", []);
