@@ -10,7 +10,10 @@ import { devBanner } from "./cli/dev-banner.ts";
 import { cliCommandNames, runCli } from "./cli/run.ts";
 import { createAdminApp, type AdminBackend } from "./admin/app.ts";
 import { mountConsole } from "./admin/console/console.ts";
-import { Controller } from "./cluster/controller.ts";
+import { Controller, NotControllerError } from "./cluster/controller.ts";
+import type { NodeRecord } from "./cluster/metadata.ts";
+import { ControllerRouter, singleNodeServers } from "./shard/controller-router.ts";
+import { sameAddress } from "./rpc/node.ts";
 import { ControllerService } from "./cluster/controller-calls.ts";
 import { defaultProperties, listValue, parseConfigFile, setProperty, type ClusterProperties } from "./cluster/properties.ts";
 import { bootstrapUser } from "./cluster/bootstrap-user.ts";
@@ -78,10 +81,22 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
   const controller = await Controller.open({ disk: controllerDisk, dataDir, props, shardCount, shards: supervisor, warn: (m) => log.warn(m) });
   const controllerService = new ControllerService(controller, controllerDisk, dataDir, props);
   await controllerService.removeOrphanedTopicDirs((message) => log.warn(message));
-  // Before the shards start (they load the users then) and before the admin API asks for logins.
-  await bootstrapUser(process.env.SKUA_BOOTSTRAP_USER, controller.table, controllerService, log);
+  const rpc = nodeRpc(options);
+  const identity = rpc ? clusterIdentity(dataDir, options, rpc) : { nodeId: options.nodeId ?? 0, clusterId: clusterId(dataDir) };
+  const router = rpc ? new ControllerRouter(identity.nodeId, controller, controllerService.servers) : null;
+  if (router) {
+    controller.joinCluster({ propose: (update) => supervisor.controllerPropose(update) }, async (update) => {
+      for (const change of update.changes) if (change.kind === "delete_topic") await controllerService.removeTopicData(change.name);
+    });
+    router.attach({ forward: (node, name, request) => supervisor.controllerForward(node, name, request) });
+  }
+  /** Controller calls of the admin API and start-up: routed to the controller leader in a cluster. */
+  const controllerCalls = {
+    alterUsers: (changes: Parameters<typeof controllerService.alterUsers>[0]) => (router ? router.call("alterUsers", { changes }) : controllerService.alterUsers(changes)),
+  };
+  // A node of one: before the shards start (they load the users then) and before the admin API asks for logins.
+  if (!router) await bootstrapUser(process.env.SKUA_BOOTSTRAP_USER, controller.table, controllerService, log);
 
-  const rpc = nodeRpc(options, log);
   const backend: AdminBackend = {
     isReady: () => supervisor.readyShards === shardCount,
     shardStats: () => supervisor.stats(),
@@ -94,9 +109,9 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
     movePartition: (topic, partition, shard) => controller.movePartition(topic, partition, shard),
     rebalanceCores: () => controller.rebalanceCores(),
     userNames: () => [...controller.table.users()].map((u) => u.name),
-    alterUsers: (changes) => controllerService.alterUsers(changes),
+    alterUsers: (changes) => controllerCalls.alterUsers(changes),
     brokers: async () => ({
-      self: { nodeId: options.nodeId ?? 0, shardCount, version: packageJson.version, rpcAddress: rpc?.advertised ?? null },
+      self: { nodeId: identity.nodeId, shardCount, version: packageJson.version, rpcAddress: rpc?.advertised ?? null },
       peers: summarizePeers(await supervisor.rpcPeers()),
     }),
   };
@@ -115,16 +130,21 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
 
   await supervisor.start(
     {
-      kafkaAddr: options.kafkaAddr, advertised: advertisedAddress(options), clusterId: clusterId(dataDir), dataDir, props, logFormat: options.logFormat, io: io.backend,
-      nodeId: options.nodeId ?? 0, rpc, softwareVersion: packageJson.version,
+      kafkaAddr: options.kafkaAddr, advertised: advertisedAddress(options), clusterId: identity.clusterId, dataDir, props, logFormat: options.logFormat, io: io.backend,
+      nodeId: identity.nodeId, rpc, softwareVersion: packageJson.version,
     },
     controller,
-    controllerService,
+    router ? router.servers() : singleNodeServers(controllerService.servers),
     coreCount,
     // Relative to this entry point both in the sources and inside the compiled executable.
     new URL("./shard/worker.ts", import.meta.url),
   );
-  log.info("ready", { kafka: `${options.kafkaAddr.host}:${options.kafkaAddr.port}`, shards: shardCount, ...(rpc && { rpc: `${rpc.listen.host}:${rpc.listen.port}`, nodeId: options.nodeId ?? 0 }) });
+  if (router && rpc) {
+    const self: NodeRecord = { id: identity.nodeId, rpc: rpc.advertised, kafka: advertisedAddress(options), shardCount, rack: null };
+    await registerNode(router, controller, self, identity.clusterId, log);
+    await bootstrapUser(process.env.SKUA_BOOTSTRAP_USER, controller.table, controllerCalls, log);
+  }
+  log.info("ready", { kafka: `${options.kafkaAddr.host}:${options.kafkaAddr.port}`, shards: shardCount, ...(rpc && { rpc: `${rpc.listen.host}:${rpc.listen.port}`, nodeId: identity.nodeId }) });
   if (options.dev) process.stderr.write(devBanner(options.kafkaAddr, { host: admin.hostname ?? options.adminAddr.host, port: admin.port ?? options.adminAddr.port }));
 
   let stopping = false;
@@ -153,16 +173,50 @@ function unwildcard(address: HostPort): HostPort {
   return { host: wildcard ? hostname() : address.host, port: address.port };
 }
 
-/** The internal RPC settings, or null (no listener) for a node started without --rpc-addr and --seeds. */
-function nodeRpc(options: StartOptions, log: ReturnType<typeof logger>) {
+/** The internal RPC settings, or null (no listener, a node of one) for a node started without --rpc-addr and --seeds. */
+function nodeRpc(options: StartOptions) {
   const rpc = rpcSettings(options);
   if (rpc === null) return null;
-  if (rpc.seeds.length > 0) {
-    log.warn("joining a cluster through seeds is not supported yet: this node connects to its seeds and exchanges hellos (node id, cluster id) but shares no metadata and replicates no partitions", {
-      seeds: rpc.seeds.map((s) => `${s.host}:${s.port}`).join(","),
-    });
-  }
   return { listen: rpc.listen, advertised: rpc.advertised ?? unwildcard(rpc.listen), seeds: rpc.seeds };
+}
+
+/**
+ * A cluster node's id and cluster id, kept in the data dir from the first start. Founders (the
+ * seeds) take their position in the seed list as id unless --node-id says otherwise, and derive
+ * the cluster id from the seed list, so founders agree on it before they have ever talked.
+ */
+function clusterIdentity(dataDir: string, options: StartOptions, rpc: { listen: HostPort; advertised: HostPort; seeds: HostPort[] }): { nodeId: number; clusterId: string } {
+  const position = rpc.seeds.findIndex((s) => sameAddress(s, rpc.listen) || sameAddress(s, rpc.advertised));
+  const idPath = join(dataDir, "node_id");
+  const stored = existsSync(idPath) ? Number(readFileSync(idPath, "utf8").trim()) : null;
+  const nodeId = options.nodeId ?? stored ?? (position >= 0 ? position : null);
+  if (nodeId === null) throw new Error("a node that is not one of its --seeds needs --node-id: joining a running cluster without one is not supported yet");
+  if (stored !== null && stored !== nodeId) throw new Error(`this data dir belongs to node ${stored}, not node ${nodeId}`);
+  if (stored === null) writeFileSync(idPath, `${nodeId}\n`);
+  const idFile = join(dataDir, "cluster_id");
+  if (!existsSync(idFile)) writeFileSync(idFile, `${foundingClusterId(rpc.seeds)}\n`);
+  return { nodeId, clusterId: readFileSync(idFile, "utf8").trim() };
+}
+
+/** The founders' shared cluster id: a digest of their seed list (the same on each, in any order). */
+function foundingClusterId(seeds: HostPort[]): string {
+  const hex = new Bun.CryptoHasher("sha256").update(seeds.map((s) => `${s.host}:${s.port}`).sort().join(",")).digest("hex");
+  return `skua-${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Records this node (addresses, shards) in the controller; retried until the controller has it. */
+async function registerNode(router: ControllerRouter, controller: Controller, self: NodeRecord, clusterId: string, log: ReturnType<typeof logger>): Promise<void> {
+  for (;;) {
+    try {
+      const { registered } = await router.call("registerNode", { node: self, clusterId });
+      if (!registered) throw new Error(`the controller is in another cluster than ${clusterId}`);
+      if (JSON.stringify(controller.table.node(self.id)) === JSON.stringify(self)) return;
+    } catch (error) {
+      if (!(error instanceof NotControllerError)) throw error;
+      log.warn("could not register with the controller yet; retrying", { error: error.message });
+    }
+    await Bun.sleep(50); // the leader applied it; this node applies it when its commit arrives
+  }
 }
 
 /** A cluster id made once per data dir and kept. */

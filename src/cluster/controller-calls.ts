@@ -12,8 +12,9 @@ import { limits } from "../base/limits.ts";
 import type { Disk } from "../io/disk.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { placePartitions, type ShardLoad } from "./balance.ts";
+import { clusterLoad, placeReplicas, replicaCapacity, type ClusterLoad } from "./replica-placement.ts";
 import type { Controller, CreateTopicCommand, CreateTopicOutcome } from "./controller.ts";
-import type { MetadataChange, MetadataTable, TopicRecord } from "./metadata.ts";
+import type { MetadataChange, MetadataTable, NodeRecord, TopicRecord } from "./metadata.ts";
 import { PRODUCER_ID_BLOCK_SIZE, ProducerIdStore } from "./producer-ids.ts";
 import type { ClusterProperties } from "./properties.ts";
 import { validateTopicConfigs } from "./topic-config.ts";
@@ -56,6 +57,8 @@ export interface ControllerCalls {
   createPartitions: { request: { topics: CreatePartitionsCommand[]; validateOnly: boolean }; response: TopicOutcome[] };
   alterTopicConfigs: { request: { topics: AlterTopicConfigsCommand[]; validateOnly: boolean }; response: TopicOutcome[] };
   alterUsers: { request: { changes: UserChange[] }; response: UserOutcome[] };
+  /** In a cluster: a node says who it is and where it listens; the controller records it (and, first, the cluster id). */
+  registerNode: { request: { node: NodeRecord; clusterId: string }; response: { registered: boolean } };
 }
 
 export type ControllerCallName = keyof ControllerCalls;
@@ -86,6 +89,11 @@ export class ControllerService {
     }
   }
 
+  /** A deleted topic's data on this node, once every shard has closed its logs. */
+  async removeTopicData(name: string): Promise<void> {
+    await this.disk.remove(join(this.dataDir, "kafka", name));
+  }
+
   /** One server per controller call (the compiler checks none is missing). */
   readonly servers: Servers<ControllerCalls> = {
     createTopics: (request) => this.controller.createTopics(request.topics),
@@ -94,7 +102,18 @@ export class ControllerService {
     createPartitions: (request) => this.createPartitions(request.topics, request.validateOnly),
     alterTopicConfigs: (request) => this.alterTopicConfigs(request.topics, request.validateOnly),
     alterUsers: (request) => this.alterUsers(request.changes),
+    registerNode: (request) => this.registerNode(request.node, request.clusterId),
   };
+
+  private registerNode(node: NodeRecord, clusterId: string): Promise<{ registered: boolean }> {
+    return this.controller.change<{ registered: boolean }>(async (table) => {
+      const changes: MetadataChange[] = [];
+      if (table.clusterId === null) changes.push({ kind: "cluster_id", id: clusterId });
+      else if (table.clusterId !== clusterId) return { changes, result: { registered: false } };
+      if (JSON.stringify(table.node(node.id)) !== JSON.stringify(node)) changes.push({ kind: "upsert_node", node });
+      return { changes, result: { registered: true } };
+    });
+  }
 
   /** SASL users: each change planned against the users as earlier ones in the request left them. */
   alterUsers(requested: UserChange[]): Promise<UserOutcome[]> {
@@ -118,6 +137,13 @@ export class ControllerService {
   }
 
   private async allocateProducerIds(): Promise<ControllerCalls["allocateProducerIds"]["response"]> {
+    if (this.controller.clustered) {
+      // A cluster's blocks are controller changes, so every node knows which ids are taken.
+      return this.controller.change(async (table) => ({
+        changes: [{ kind: "producer_ids", next: table.nextProducerId + PRODUCER_ID_BLOCK_SIZE }],
+        result: { firstId: table.nextProducerId, count: PRODUCER_ID_BLOCK_SIZE },
+      }));
+    }
     try {
       this.producerIds ??= ProducerIdStore.open(this.disk, this.dataDir).catch((error: unknown) => {
         this.producerIds = null; // try again on the next call
@@ -136,8 +162,9 @@ export class ControllerService {
       const outcomes = commands.map((c) => planDelete(table, c));
       const names = [...new Set(outcomes.filter((o) => o.errorCode === ErrorCode.NONE).map((o) => o.name))];
       const changes: MetadataChange[] = names.map((name) => ({ kind: "delete_topic", name }));
+      // In a cluster every node removes its data once it applied the change (removeTopicData).
       const afterCommit = async () => {
-        for (const name of names) await this.disk.remove(join(this.dataDir, "kafka", name));
+        if (!this.controller.clustered) for (const name of names) await this.removeTopicData(name);
       };
       return { changes, result: outcomes, afterCommit };
     });
@@ -146,9 +173,10 @@ export class ControllerService {
   createPartitions(commands: CreatePartitionsCommand[], validateOnly: boolean): Promise<TopicOutcome[]> {
     return this.controller.change(async (table, currentLoad) => {
       const load = await currentLoad(); // includes earlier topics of this request as they are placed
+      const cluster = clusterLoad(table);
       const changes: MetadataChange[] = [];
       const outcomes = commands.map((command) => {
-        const planned = planPartitions(table, command, commands, load, this.capacity(load));
+        const planned = this.controller.clustered ? planClusterPartitions(table, command, commands, cluster, this.props.topic_partitions_per_shard) : planPartitions(table, command, commands, load, this.capacity(load));
         if ("errorCode" in planned) return planned;
         changes.push({ kind: "upsert_topic", topic: planned });
         return ok(command.name);
@@ -197,6 +225,23 @@ function planDelete(table: MetadataTable, command: DeleteTopicCommand): DeleteTo
 
 /** The topic with its new partitions placed by the controller's least-loaded rule. */
 function planPartitions(table: MetadataTable, command: CreatePartitionsCommand, batch: CreatePartitionsCommand[], load: ShardLoad, capacity: number): TopicRecord | TopicOutcome {
+  const problem = partitionCountProblem(table, command, batch, capacity);
+  if (problem) return problem;
+  const topic = table.topic(command.name)!;
+  return { ...topic, shards: [...topic.shards, ...placePartitions(command.count - topic.shards.length, load)] };
+}
+
+/** In a cluster: the new partitions get as many replicas as the topic's first, on the least-loaded nodes. */
+function planClusterPartitions(table: MetadataTable, command: CreatePartitionsCommand, batch: CreatePartitionsCommand[], load: ClusterLoad, partitionsPerShard: number): TopicRecord | TopicOutcome {
+  const topic = table.topic(command.name);
+  const replicationFactor = topic?.assignments?.[0]?.replicas.length ?? 1;
+  const problem = partitionCountProblem(table, command, batch, Math.floor(replicaCapacity(load, partitionsPerShard) / replicationFactor));
+  if (problem) return problem;
+  const added = placeReplicas(command.count - topic!.shards.length, replicationFactor, load);
+  return { ...topic!, shards: [...topic!.shards, ...added.map((a) => a.replicas[0].shard)], assignments: [...(topic!.assignments ?? []), ...added] };
+}
+
+function partitionCountProblem(table: MetadataTable, command: CreatePartitionsCommand, batch: CreatePartitionsCommand[], capacity: number): TopicOutcome | null {
   const topic = table.topic(command.name);
   if (!topic) return failed(command.name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic '${command.name}'`);
   if (batch.filter((c) => c.name === command.name).length > 1) {
@@ -212,5 +257,5 @@ function planPartitions(table: MetadataTable, command: CreatePartitionsCommand, 
   if (command.count - current > capacity) {
     return failed(command.name, ErrorCode.INVALID_PARTITIONS, `${command.count - current} more partitions would exceed topic_partitions_per_shard; room for ${capacity}`);
   }
-  return { ...topic, shards: [...topic.shards, ...placePartitions(command.count - current, load)] };
+  return null;
 }

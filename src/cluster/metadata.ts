@@ -210,7 +210,10 @@ export class MetadataTable {
 
   partitionCountByShard(shardCount: number): number[] {
     const counts = new Array<number>(shardCount).fill(0);
-    for (const topic of this.topicsByName.values()) for (const shard of topic.shards) if (shard < shardCount) counts[shard]++;
+    for (const topic of this.topicsByName.values()) {
+      if (topic.assignments) continue; // counted per node by replica placement
+      for (const shard of topic.shards) if (shard < shardCount) counts[shard]++;
+    }
     return counts;
   }
 }

@@ -22,6 +22,9 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const propertyDefs = {
   auto_create_topics_enabled: { kind: "bool", default: false, description: "Create a topic on first Metadata or Produce for it" },
   default_topic_partitions: { kind: "int", default: 1, min: 1, description: "Partitions of an auto-created topic" },
+  default_topic_replications: { kind: "int", default: 1, min: 1, description: "Replication factor of a topic created without one (a cluster: at most the node count)" },
+  election_timeout_ms: { kind: "int", default: 1500, min: 10, description: "Raft election timeout of every group in a cluster (each wait is random in [T, 2T))" },
+  raft_heartbeat_interval_ms: { kind: "int", default: 150, min: 1, description: "How often a Raft leader heartbeats its followers (one message per peer node for all groups)" },
   log_segment_size: { kind: "int", default: 128 * MiB, min: 1024, description: "Default segment.bytes" },
   log_segment_ms: { kind: "int", default: 14 * DAY_MS, min: 1, description: "Default segment.ms" },
   log_retention_ms: { kind: "int", default: 7 * DAY_MS, min: -1, description: "Default retention.ms (-1: forever)" },

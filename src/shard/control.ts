@@ -14,6 +14,7 @@ import type { PartitionRef } from "../kafka/ops.ts";
 import type { ShardStatsSnapshot } from "./stats.ts";
 import type { RpcNodeSettings } from "../rpc/node.ts";
 import type { PeerLinkState } from "../rpc/outbound.ts";
+import type { ControllerLeadership } from "../replication/controller-host.ts";
 
 export interface PartitionDetails extends PartitionRef {
   shard: number;
@@ -62,6 +63,21 @@ export interface ShardControlCalls {
   rpcPeers: { request: NoArguments; response: PeerLinkState[] };
   /** Close everything cleanly; answered once done. */
   shutdown: { request: NoArguments; response: void };
+  /** In a cluster, shard 0: propose a metadata update to the controller group; true once committed. */
+  controllerPropose: { request: { update: MetadataUpdate }; response: boolean };
+  /** In a cluster, shard 0: send a controller call to the controller leader's node (JSON in and out). */
+  controllerForward: { request: { node: number; name: string; request: string }; response: ControllerForwardResult };
+}
+
+export type ControllerForwardResult = { ok: true; response: string } | { ok: false; refusal: string };
+
+/** What shard 0 of a cluster node tells the main thread about the controller group. */
+export interface ControllerGroupCalls {
+  /** Committed updates, in log order (every member, leader or not). */
+  controllerCommitted: { request: { updates: MetadataUpdate[] }; response: void };
+  controllerLeadership: { request: ControllerLeadership; response: void };
+  /** A controller call forwarded from another node; refused unless this node leads and is ready. */
+  controllerServe: { request: { name: string; request: string }; response: ControllerForwardResult };
 }
 
 /** A shard's uncaught error (a broken invariant among them): the main thread stops the broker. */

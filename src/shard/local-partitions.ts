@@ -87,6 +87,7 @@ export class LocalPartitions {
   async sync(table: MetadataTable): Promise<void> {
     const wanted = new Map<string, { topic: string; partition: number; configs: Record<string, string> }>();
     for (const topic of table.topics()) {
+      if (topic.assignments) continue; // a cluster's partitions are Raft groups (replication/)
       topic.shards.forEach((shard, partition) => {
         if (shard === this.options.shardId) wanted.set(key({ topic: topic.name, partition }), { topic: topic.name, partition, configs: topic.configs });
       });

@@ -23,12 +23,15 @@ import { loadNativeCrc32c } from "../native/crc32c.ts";
 import { useNativeCrc32c } from "../base/crc32c.ts";
 import { GroupCoordinator } from "../group/coordinator.ts";
 import { Channel } from "./channel.ts";
-import type { PartitionDetails, ShardControlCalls, ShardInit } from "./control.ts";
+import type { ControllerGroupCalls, PartitionDetails, ShardControlCalls, ShardInit } from "./control.ts";
 import { LocalPartitions } from "./local-partitions.ts";
 import type { OpName, OpRequest, OpResponse, Ops, PartitionRef } from "../kafka/ops.ts";
 import { ShardStats, type ShardStatsSnapshot } from "./stats.ts";
 import type { RpcHopCalls } from "../rpc/endpoint.ts";
-import { startShardRpc, type ShardRpc } from "../rpc/node.ts";
+import { sameAddress, startShardRpc, type ShardRpc } from "../rpc/node.ts";
+import { RaftNetwork } from "../replication/raft-network.ts";
+import { CONTROLLER_GROUP } from "../cluster/metadata.ts";
+import { ControllerMember } from "./controller-member.ts";
 
 /** What shards call on each other: the Kafka ops, and RPC requests handed to the shard that owns them. */
 type ShardOps = Ops & RpcHopCalls;
@@ -38,7 +41,11 @@ export class Shard {
   private controlQueue: Promise<unknown> = Promise.resolve();
   private readonly table: MetadataTable;
   private readonly channels: Array<Channel<ShardOps, ShardOps> | null>;
-  private readonly main: Channel<ControllerCalls, ShardControlCalls>;
+  private readonly main: Channel<ControllerCalls & ControllerGroupCalls, ShardControlCalls>;
+  /** In a cluster: this shard's Raft traffic. */
+  private raftNetwork: RaftNetwork | null = null;
+  /** In a cluster, on shard 0: this node's member of the controller group. */
+  private controllerMember: ControllerMember | null = null;
   private readonly opServers: Servers<Ops>;
   private rpc: ShardRpc | null = null;
   private readonly local: LocalPartitions;
@@ -59,7 +66,7 @@ export class Shard {
     const nativeCrc = loadNativeCrc32c();
     useNativeCrc32c(nativeCrc);
     if (!nativeCrc && init.shardId === 0) this.log.info("CRC-32C runs in JS: the native shim is not built or the CPU lacks SSE4.2");
-    this.table = MetadataTable.fromSnapshot(init.metadata);
+    this.table = MetadataTable.fromSnapshot(init.metadata, init.nodeId);
     // A frame must fit the budget whole, or it could never be read.
     this.requestMemory = new MemoryBudget(Math.max(init.props.kafka_request_memory_per_shard_bytes, init.props.kafka_request_max_bytes + limits.frameBufferInitialBytes));
     this.disk = openDisk(init.io);
@@ -88,7 +95,7 @@ export class Shard {
     this.opServers = { ...this.local.servers, ...this.groups.servers };
     const channelServers: Servers<ShardOps> = { ...this.opServers, rpcDeliver: (request) => this.rpcHop(request) };
     this.channels = init.peers.map((port, peer) => (port ? new Channel<ShardOps, ShardOps>(port, channelServers, `shard ${peer}`) : null));
-    this.main = new Channel<ControllerCalls, ShardControlCalls>(init.main, this.controlServers(), "controller");
+    this.main = new Channel<ControllerCalls & ControllerGroupCalls, ShardControlCalls>(init.main, this.controlServers(), "controller");
   }
 
   private controlServers(): Servers<ShardControlCalls> {
@@ -100,7 +107,14 @@ export class Shard {
       release: this.inOrder((ref) => this.release(ref)),
       rpcPeers: async () => this.rpc?.endpoint.peers() ?? [],
       shutdown: this.inOrder(() => this.stop()),
+      controllerPropose: (request) => this.controller().controllerPropose(request),
+      controllerForward: (request) => this.controller().controllerForward(request),
     };
+  }
+
+  private controller() {
+    if (this.controllerMember === null) throw new Error(`shard ${this.init.shardId} holds no controller member (shard 0 of a cluster node does)`);
+    return this.controllerMember.servers();
   }
 
   /**
@@ -142,11 +156,13 @@ export class Shard {
       log: this.log,
     });
     this.startRpc();
+    await this.startCluster();
     this.log.info("serving", { core: this.init.core, runningOn: currentCore(), partitions: this.local.owned().length });
   }
 
   async applyMetadata(update: MetadataUpdate): Promise<void> {
     this.table.apply(update);
+    if (update.changes.some((c) => c.kind === "upsert_node")) this.linkNodes();
     await this.local.sync(this.table);
     for (const change of update.changes) if (change.kind === "delete_topic") await this.groups.dropTopic(change.name);
   }
@@ -161,6 +177,7 @@ export class Shard {
 
   async stop(): Promise<void> {
     this.listener?.stop(true);
+    await this.controllerMember?.close();
     this.rpc?.stop();
     await this.groups.stop();
     await this.local.closeAll();
@@ -227,7 +244,7 @@ export class Shard {
       routing: {
         shardId: init.shardId,
         shardCount: init.shardCount,
-        groupOwner: () => null,
+        groupOwner: (group) => this.groupOwner(group),
         hop: (shard, request) => this.channels[shard]!.call("rpcDeliver", request),
       },
       clock: systemClock,
@@ -235,6 +252,53 @@ export class Shard {
       random: Math.random,
       log: this.log,
     });
+  }
+
+  /**
+   * In a cluster: the Raft network of this shard and, on shard 0, the controller member. Links to
+   * nodes come from the metadata's node list; before it names them (founding), the controller's
+   * messages go over the seed links, by the node id each seed told in its hello.
+   */
+  private async startCluster(): Promise<void> {
+    const { init, rpc } = this;
+    if (init.rpc === null || rpc === null) return;
+    const seedLink = (node: number) => init.rpc!.seeds.map((s) => rpc.endpoint.link(`${s.host}:${s.port}`)).find((l) => l?.snapshot().nodeId === node);
+    this.raftNetwork = new RaftNetwork({
+      nodeId: init.nodeId,
+      shardId: init.shardId,
+      timers: systemTimers,
+      log: this.log,
+      linkTo: (node) => rpc.endpoint.nodeLink(node) ?? seedLink(node),
+      groupOwner: (group) => this.groupOwner(group),
+      hop: (shard, request) => this.channels[shard]!.call("rpcDeliver", request),
+    });
+    rpc.endpoint.addServers(this.raftNetwork.servers);
+    this.linkNodes();
+    if (init.shardId !== 0) return;
+    const network = this.raftNetwork;
+    this.controllerMember = await ControllerMember.start({
+      nodeId: init.nodeId,
+      founder: init.rpc.seeds.some((s) => sameAddress(s, init.rpc!.listen) || sameAddress(s, init.rpc!.advertised)),
+      disk: this.disk,
+      dataDir: init.dataDir,
+      props: init.props,
+      rpc,
+      network: { transport: () => network.transport, register: (group, receive) => void network.registerGroup(group, receive) },
+      main: this.main,
+      log: this.log,
+    });
+  }
+
+  /** The shard of this node that owns a Raft group: shard 0 the controller's, the local replica's shard a partition's. */
+  private groupOwner(group: number): number | null {
+    if (group === CONTROLLER_GROUP) return 0;
+    const partition = this.table.partitionOfGroup(group);
+    return partition === undefined ? null : (this.table.ownerOf(partition.topic, partition.partition) ?? null);
+  }
+
+  /** A link from this shard to every node the metadata names. */
+  private linkNodes(): void {
+    for (const node of this.table.nodes()) this.rpc?.linkNode(node.id, node.rpc);
   }
 
   private rpcHop(request: RpcHopCalls["rpcDeliver"]["request"]) {

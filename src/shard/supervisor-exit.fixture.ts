@@ -17,4 +17,4 @@ const disk = new PosixDisk();
 const supervisor = new Supervisor(1);
 const controller = await Controller.open({ disk, dataDir, props, shardCount: 1, shards: supervisor, warn: () => {} });
 const settings = { kafkaAddr: { host: "127.0.0.1", port: 0 }, advertised: { host: "127.0.0.1", port: 0 }, clusterId: "test", dataDir, props, logFormat: "json" as const, io: "posix" as const, nodeId: 0, rpc: null, softwareVersion: "test" };
-await supervisor.start(settings, controller, new ControllerService(controller, disk, dataDir, props), 1, new URL("./planted-assertion-worker.fixture.ts", import.meta.url));
+await supervisor.start(settings, controller, new ControllerService(controller, disk, dataDir, props).servers as never, 1, new URL("./planted-assertion-worker.fixture.ts", import.meta.url));

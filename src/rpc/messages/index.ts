@@ -5,6 +5,9 @@
  * one without a new version. `apiKey` is the method's number on the wire.
  */
 import { f, message, type MessageDef, type TaggedFields } from "../../protocol/schema.ts";
+import { ControllerCallRequest, ControllerCallResponse } from "./controller.ts";
+
+export * from "./controller.ts";
 import { LeadershipAck, LeadershipRequest, RaftAck, RaftBatchAck, RaftBatchRequest, RaftRequest } from "./raft.ts";
 
 export * from "./raft.ts";
@@ -112,6 +115,7 @@ export interface RpcMethod<Req, Res> {
 /** The calls a node serves to its peers after the hello, by name; each method's key is its request's apiKey. */
 export interface RpcCalls {
   ping: { request: PingRequest; response: PingResponse };
+  controllerCall: { request: ControllerCallRequest; response: ControllerCallResponse };
   raft: { request: RaftRequest; response: RaftAck };
   raftBatch: { request: RaftBatchRequest; response: RaftAck };
   leadership: { request: LeadershipRequest; response: RaftAck };
@@ -120,6 +124,7 @@ export type RpcCallName = keyof RpcCalls & string;
 
 export const rpcMethods: { [N in RpcCallName]: RpcMethod<RpcCalls[N]["request"], RpcCalls[N]["response"]> } = {
   ping: { request: PingRequest, response: PingResponse },
+  controllerCall: { request: ControllerCallRequest, response: ControllerCallResponse },
   raft: { request: RaftRequest, response: RaftAck },
   raftBatch: { request: RaftBatchRequest, response: RaftBatchAck },
   leadership: { request: LeadershipRequest, response: LeadershipAck },
