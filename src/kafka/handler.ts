@@ -20,6 +20,8 @@ export interface BrokerContext {
   readonly props: ClusterProperties;
   readonly clock: Clock;
   metadata(): MetadataTable;
+  /** In a cluster: what this shard knows of each Raft group's leader, term and in-sync replicas (replication/leaders.ts). */
+  readonly leaders?: { get(group: number): { leader: number | null; term: number; inSync: number[] } | undefined };
   /** Runs an op on the shard that owns the partitions: in place when that is this shard. */
   invoke<Op extends OpName>(shard: number, op: Op, request: OpRequest<Op>): Promise<OpResponse<Op>>;
   /** Asks the controller (main thread); metadata changes it made are applied here before it answers. */

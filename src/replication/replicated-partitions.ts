@@ -32,6 +32,7 @@ interface Wanted {
 export class ReplicatedPartitions {
   private readonly replicas = new Map<string, ReplicatedPartition>();
   private readonly unregister = new Map<ReplicatedPartition, () => void>();
+  private readonly groups = new Map<number, ReplicatedPartition>();
   private readonly watches = new Map<string, (woken: boolean) => void>();
   private readonly env: ReplicaEnv;
 
@@ -64,6 +65,10 @@ export class ReplicatedPartitions {
     return this.replicas.values();
   }
 
+  byGroup(group: number): ReplicatedPartition | undefined {
+    return this.groups.get(group);
+  }
+
   /** Opens the groups now assigned to this shard and closes those no longer assigned (or re-created under a new group). */
   async sync(table: MetadataTable): Promise<void> {
     const wanted = new Map<string, Wanted>();
@@ -84,12 +89,14 @@ export class ReplicatedPartitions {
   private async open(k: string, w: Wanted): Promise<void> {
     const replica = await ReplicatedPartition.open(this.env, w.ref, w.assignment, effectiveTopicConfig(this.o.props, w.configs));
     this.replicas.set(k, replica);
+    this.groups.set(replica.groupId, replica);
     this.unregister.set(replica, this.o.network.registerGroup(w.assignment.group, (m) => replica.group.receive(m)));
     replica.group.start();
   }
 
   private async close(k: string, replica: ReplicatedPartition): Promise<void> {
     this.replicas.delete(k);
+    if (this.groups.get(replica.groupId) === replica) this.groups.delete(replica.groupId);
     this.unregister.get(replica)?.();
     this.unregister.delete(replica);
     await replica.close().catch((error: unknown) => {
