@@ -5,6 +5,7 @@ import type { MetadataTable } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
 import type { ApiKey, ApiTypes } from "../protocol/messages/index.ts";
 import type { Loose } from "../protocol/schema.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 import type { OpName, OpRequest, OpResponse } from "./ops.ts";
 import type { ProducerIdPool } from "./producer-id-pool.ts";
 import type { FetchSessionCache } from "./fetch-sessions.ts";
@@ -91,7 +92,7 @@ export function defineHandler<K extends ApiKey, Res extends Loose<ApiTypes[K]["r
 }
 
 /** The ops that take a list of partitions and answer each in order. */
-type PartitionOp = "produce" | "read" | "listOffsets" | "deleteRecords" | "sizes";
+type PartitionOp = "produce" | "read" | "listOffsets" | "deleteRecords" | "sizes" | "epochEnds";
 type ItemOf<Op extends PartitionOp> = OpRequest<Op>["items"][number];
 type AnswerOf<Op extends PartitionOp> = OpResponse<Op>[number];
 
@@ -112,7 +113,9 @@ export async function invokeOnOwners<Op extends PartitionOp>(
     context.invoke(shard, op, { items: batch.map((k) => k.item) } as OpRequest<Op>) as Promise<AnswerOf<Op>[]>,
   );
   let next = 0;
-  return owners.map((shard) => (shard === undefined ? unknown : answers[next++]));
+  // A replicated partition with no replica on this node exists elsewhere: the client should ask its leader.
+  const elsewhere = { ...unknown, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+  return owners.map((shard, i) => (shard !== undefined ? answers[next++] : table.assignment(items[i].topic, items[i].partition) ? elsewhere : unknown));
 }
 
 /** Splits items by owning shard, runs one op per shard, and returns the answers in item order. */

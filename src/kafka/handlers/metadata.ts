@@ -1,10 +1,14 @@
-/** Metadata (3) v0–12: this broker, and every requested topic (by name, or from v12 by id) with its partitions. */
+/**
+ * Metadata (3) v0–12: the brokers (this one; in a cluster every node), and every requested topic
+ * (by name, or from v12 by id) with its partitions' leaders, epochs, replicas and in-sync replicas (./leaders.ts).
+ */
 import { NO_TOPIC_ID } from "../../protocol/codec.ts";
 import { topicNameProblem, type TopicRecord } from "../../cluster/metadata.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
 import { autoCreateTopics } from "./auto-create.ts";
 import { authorizedOperations } from "./authorized-operations.ts";
+import { brokers, controllerId, describePartition } from "./leaders.ts";
 
 interface MetadataRequest {
   topics: Array<{ name: string | null; topicId: string }> | null;
@@ -38,9 +42,9 @@ const topicOperations = (request: MetadataRequest) => authorizedOperations("topi
 function answer(context: BrokerContext, request: MetadataRequest, topics: object[]) {
   return {
     throttleTimeMs: 0,
-    brokers: [{ nodeId: context.nodeId, host: context.advertised.host, port: context.advertised.port, rack: null }],
+    brokers: brokers(context),
     clusterId: context.clusterId,
-    controllerId: context.nodeId,
+    controllerId: controllerId(context),
     topics,
     clusterAuthorizedOperations: authorizedOperations("cluster", request.includeClusterAuthorizedOperations),
   };
@@ -58,18 +62,12 @@ function describeTopic(context: BrokerContext, name: string, topic: TopicRecord 
     const errorCode = topicNameProblem(name) === null ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.INVALID_TOPIC_EXCEPTION;
     return { errorCode, name, partitions: [], isInternal: false, topicAuthorizedOperations };
   }
-  const node = context.nodeId;
   return {
     errorCode: ErrorCode.NONE,
     name,
     topicId: topic.id,
     isInternal: false,
-    partitions: topic.shards.map((_, partitionIndex) => singleReplicaPartition(node, partitionIndex)),
+    partitions: topic.shards.map((_, partitionIndex) => describePartition(context, topic, partitionIndex)),
     topicAuthorizedOperations,
   };
-}
-
-/** A partition as Metadata and DescribeTopicPartitions describe it: this node leads its only replica. */
-export function singleReplicaPartition(node: number, partitionIndex: number) {
-  return { errorCode: ErrorCode.NONE, partitionIndex, leaderId: node, leaderEpoch: 0, replicaNodes: [node], isrNodes: [node], offlineReplicas: [] };
 }
