@@ -35,6 +35,8 @@ export interface ShardReplicationOptions {
   linkTo(node: number): PeerLink | undefined;
   groupOwner(group: number): number | null;
   hop(shard: number, request: RpcHopCalls["rpcDeliver"]["request"]): Promise<Reply>;
+  /** false: no heartbeat batching (bench/cluster-idle.ts's baseline). */
+  batchHeartbeats?: boolean;
 }
 
 export class ShardReplication {
@@ -45,7 +47,7 @@ export class ShardReplication {
 
   constructor(o: ShardReplicationOptions) {
     const timings = { electionTimeoutMs: o.props.election_timeout_ms, heartbeatIntervalMs: o.props.raft_heartbeat_interval_ms };
-    this.network = new RaftNetwork({ nodeId: o.nodeId, shardId: o.shardId, timers: systemTimers, log: o.log, linkTo: o.linkTo, groupOwner: o.groupOwner, hop: o.hop });
+    this.network = new RaftNetwork({ nodeId: o.nodeId, shardId: o.shardId, timers: systemTimers, log: o.log, linkTo: o.linkTo, groupOwner: o.groupOwner, hop: o.hop, batchHeartbeats: o.batchHeartbeats });
     this.leadership = new Leadership({
       nodeId: o.nodeId, shardId: o.shardId, shardCount: o.shardCount, table: o.table, leaders: this.leaders, clock: systemClock, timers: systemTimers,
       log: o.log, electionTimeoutMs: timings.electionTimeoutMs, linkTo: o.linkTo, hop: o.hop, hosted: () => this.partitions.all(),

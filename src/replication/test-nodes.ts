@@ -12,6 +12,7 @@ import { logger } from "../base/log.ts";
 import { systemTimers } from "../base/timers.ts";
 import { MetadataTable, type NodeRecord, type TopicRecord } from "../cluster/metadata.ts";
 import { defaultProperties, type ClusterProperties } from "../cluster/properties.ts";
+import type { Disk } from "../io/disk.ts";
 import { PosixDisk } from "../io/posix-disk.ts";
 import { startShardRpc, pingServer, type ShardRpc } from "../rpc/node.ts";
 import { ShardReplication } from "./shard-replication.ts";
@@ -24,6 +25,7 @@ export interface TestNode {
   dataDir: string;
   shards: Array<{ rpc: ShardRpc; replication: ShardReplication; table: MetadataTable }>;
   running: boolean;
+  disk?: Disk;
 }
 
 export class TestCluster {
@@ -36,6 +38,9 @@ export class TestCluster {
     readonly nodeCount: number,
     readonly shardCount = 1,
     timings = { election_timeout_ms: 300, raft_heartbeat_interval_ms: 50 },
+    /** Each node's disk (a benchmark of idle traffic may use SimDisk: 10,000 logs per node are past the fd limit). */
+    private readonly diskOf: (node: number) => Disk = () => new PosixDisk(),
+    private readonly batchHeartbeats = true,
   ) {
     this.props = { ...defaultProperties(), ...timings };
   }
@@ -57,7 +62,7 @@ export class TestCluster {
   private startRpc(node: TestNode): void {
     node.shards = [];
     let port = node.port;
-    const disk = new PosixDisk();
+    const disk = (node.disk ??= this.diskOf(node.id));
     for (let shardId = 0; shardId < this.shardCount; shardId++) {
       const identity = { nodeId: node.id, clusterId: "test-cluster", shardId, shardCount: this.shardCount, softwareVersion: "test" };
       const shards = node.shards;
@@ -88,6 +93,7 @@ export class TestCluster {
           return p === undefined ? null : (table.ownerOf(p.topic, p.partition) ?? null);
         },
         hop: (owner, request) => shards[owner]!.rpc.endpoint.hopServers.rpcDeliver({ method: request.method, body: request.body.slice() }),
+        batchHeartbeats: this.batchHeartbeats,
       });
       rpc.endpoint.addServers(replication.rpcServers);
       shards.push({ rpc, replication, table });

@@ -93,8 +93,9 @@ export class PeerLink {
   private cancelTimer: CancelTimer = () => {};
   private peer: HelloResponse | null = null;
   private stats = { connects: 0, disconnects: 0, pingsOk: 0, lastPingRttMs: null as number | null, lastError: null as string | null, refused: false, castsDropped: 0 };
-  /** Bytes of frames written, for benchmarks. */
+  /** Bytes of frames written and read on this link, for benchmarks. */
   bytesSent = 0;
+  bytesReceived = 0;
 
   constructor(private readonly options: PeerLinkOptions) {
     this.backoff = new Backoff(options.backoff, options.random);
@@ -222,6 +223,7 @@ export class PeerLink {
 
   private receive(socket: RpcSocket, cutter: FrameCutter, chunk: Uint8Array): void {
     if (socket !== this.socket) return;
+    this.bytesReceived += chunk.length;
     try {
       for (const frame of cutter.push(chunk)) this.settle(frame);
     } catch (error) {
