@@ -84,6 +84,11 @@ export class Leadership {
     this.note(groupId, { leader: state.leaderId, term: state.term, inSync });
   }
 
+  /** What a group hosted here outside the replicated partitions (the controller's, group 0) knows of its leader. */
+  report(groupId: number, info: LeaderInfo): void {
+    this.note(groupId, info);
+  }
+
   /** A group no longer hosted here (closed): forgotten here only, others learn from its replicas. */
   forget(groupId: number): void {
     this.commitAtLastReport.delete(groupId);

@@ -294,6 +294,7 @@ export class Shard {
       rpc,
       network: { transport: () => network.transport, register: (group, receive) => void network.registerGroup(group, receive) },
       main: this.main,
+      onLeadership: (l) => this.replication!.leadership.report(CONTROLLER_GROUP, { leader: l.leader, term: l.term, inSync: l.leader === null ? [] : [l.leader] }),
       log: this.log,
     });
   }
