@@ -275,6 +275,21 @@ export class ReplicatedPartition {
     return { errorCode: ErrorCode.NONE, leaderEpoch: found.epoch, endOffset: found.endOffset };
   }
 
+  /**
+   * Retention, each replica on its own (as Redpanda): whole segments past the topic's
+   * retention.ms / retention.bytes and below the commit index leave through prefix truncation. A
+   * follower that then needs them gets an InstallSnapshot and starts its log at the new start.
+   */
+  async enforceRetention(nowMs: number): Promise<boolean> {
+    if (this.failed || !this.config.cleanup.delete) return false;
+    const log = this.group.partitionLog;
+    const start = log.retentionStart(nowMs, this.config, this.commitIndex + 1);
+    if (start <= log.logStartOffset) return false;
+    await this.group.truncatePrefix(start);
+    this.wake(); // waiting fetches below the new start learn they are out of range
+    return true;
+  }
+
   /** Resolves at the first change a fetch could see (commit, log start, leadership), or never: the caller times it out. */
   onChange(wake: () => void): () => void {
     this.wakers.add(wake);

@@ -35,6 +35,7 @@ export class ReplicatedPartitions {
   private readonly groups = new Map<number, ReplicatedPartition>();
   private readonly watches = new Map<string, (woken: boolean) => void>();
   private readonly env: ReplicaEnv;
+  private cancelHousekeeping: () => void = () => {};
 
   constructor(private readonly o: ReplicatedPartitionsOptions) {
     this.env = { ...o, transport: o.network.transport };
@@ -105,7 +106,26 @@ export class ReplicatedPartitions {
     });
   }
 
+  /** Retention on every replica here, at the pace of log_compaction_interval_ms (as the single-node housekeeping). */
+  startHousekeeping(): void {
+    const run = async () => {
+      for (const [k, replica] of [...this.replicas]) {
+        if (this.replicas.get(k) !== replica) continue; // closed while an earlier one ran
+        const deleted = await replica.enforceRetention(this.o.clock.nowMs()).catch((error: unknown) => {
+          rethrowIfBroken(error);
+          // A group stopped meanwhile (closed, failed) abandons its truncation: nothing to report.
+          if (this.replicas.get(k) === replica && typeof error !== "symbol") this.o.log.error("retention failed", { partition: k, error: String(error) });
+          return false;
+        });
+        if (deleted) this.o.log.info("retention moved the log start", { partition: k, logStartOffset: replica.logStartOffset });
+      }
+      this.cancelHousekeeping = this.o.timers.after(this.o.props.log_compaction_interval_ms, () => void run());
+    };
+    this.cancelHousekeeping = this.o.timers.after(this.o.props.log_compaction_interval_ms, () => void run());
+  }
+
   async closeAll(): Promise<void> {
+    this.cancelHousekeeping();
     await Promise.all([...this.replicas].map(([k, replica]) => this.close(k, replica)));
   }
 

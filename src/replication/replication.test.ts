@@ -128,3 +128,19 @@ test("stopping the leader's node elects a new leader that keeps every acknowledg
   expect(await back.group.inspectLog()).toEqual((await next.replica.group.inspectLog()).filter((e) => e.index < back.group.partitionLog.logEndOffset));
   expect(back.isLeader).toBe(false);
 }, 30_000);
+
+test("retention on every replica: whole segments past retention.bytes and below the commit index leave; reads below the start are out of range", async () => {
+  cluster = new TestCluster(3, 1, { log_compaction_interval_ms: 50 });
+  const t = { ...topic([[1, 0], [2, 0], [3, 0]]), configs: { "segment.bytes": "1024", "retention.bytes": "2048" } };
+  await cluster.start([t]);
+  const leader = await leaderOf(cluster);
+  for (let i = 0; i < 40; i++) expect((await produce(leader.replica, batch(`record-${i}-${"x".repeat(200)}`))).errorCode).toBe(ErrorCode.NONE);
+  // retention.bytes keeps the oldest segment while the rest is under 2048 bytes: at most one segment (~1.3 KiB) more.
+  await until("every replica applied retention", () => replicas(cluster!).every((r) => r.replica.logStartOffset > 0 && r.replica.sizeBytes < 2048 + 1536));
+  for (const { replica } of replicas(cluster)) expect(replica.logStartOffset).toBeLessThanOrEqual(replica.group.inspect().commitIndex + 1);
+  const below = await leader.replica.read({ topic: "t", partition: 0, fetchOffset: 0, maxBytes: 1 << 20 });
+  expect(below.errorCode).toBe(ErrorCode.OFFSET_OUT_OF_RANGE);
+  const from = await leader.replica.read({ topic: "t", partition: 0, fetchOffset: leader.replica.logStartOffset, maxBytes: 1 << 20 });
+  expect(from.errorCode).toBe(ErrorCode.NONE);
+  expect(from.records.length).toBeGreaterThan(0);
+}, 20_000);

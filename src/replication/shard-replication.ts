@@ -78,6 +78,7 @@ export class ShardReplication {
 
   start(): void {
     this.leadership.start();
+    this.partitions.startHousekeeping();
   }
 
   async stop(): Promise<void> {

@@ -37,12 +37,12 @@ export class TestCluster {
   constructor(
     readonly nodeCount: number,
     readonly shardCount = 1,
-    timings = { election_timeout_ms: 300, raft_heartbeat_interval_ms: 50 },
+    settings: Partial<ClusterProperties> = {},
     /** Each node's disk (a benchmark of idle traffic may use SimDisk: 10,000 logs per node are past the fd limit). */
     private readonly diskOf: (node: number) => Disk = () => new PosixDisk(),
     private readonly batchHeartbeats = true,
   ) {
-    this.props = { ...defaultProperties(), ...timings };
+    this.props = { ...defaultProperties(), election_timeout_ms: 300, raft_heartbeat_interval_ms: 50, ...settings };
   }
 
   /** Starts every node (ports chosen by the first start), then links them and opens the topics' groups. */
