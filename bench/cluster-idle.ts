@@ -10,7 +10,7 @@
  *
  *     bun run bench/cluster-idle.ts --partitions 10000 --seconds 10
  */
-import { SimDisk } from "../src/io/sim-disk.ts";
+import { PartitionedSimDisk } from "./lib/partitioned-sim-disk.ts";
 import type { TopicRecord } from "../src/cluster/metadata.ts";
 import { TestCluster, until } from "../src/replication/test-nodes.ts";
 
@@ -48,16 +48,27 @@ function messages(cluster: TestCluster): { node: number; group: number; dropped:
   return sum;
 }
 
+const mode = (batched: boolean) => (batched ? "batched" : "unbatched");
+
 async function measure(batched: boolean) {
-  const cluster = new TestCluster(3, 2, { election_timeout_ms: 1500, raft_heartbeat_interval_ms: 150 }, (node) => new SimDisk(node), batched);
+  const cluster = new TestCluster(3, 2, { election_timeout_ms: 1500, raft_heartbeat_interval_ms: 150 }, () => new PartitionedSimDisk(), batched);
   const startedMs = Date.now();
   await cluster.start([topic()]);
+  console.error(`  ${mode(batched)}: ${partitions * 3} groups open after ${Math.round((Date.now() - startedMs) / 1000)} s`);
   const leaders = () => {
     let n = 0;
     for (const node of cluster.nodes) for (const shard of node.shards) for (const r of shard.replication.partitions.all()) if (r.isLeader) n++;
     return n;
   };
-  await until("every group has a leader", () => leaders() === partitions, 600_000);
+  let lastLogMs = Date.now();
+  await until("every group has a leader", () => {
+    const n = leaders();
+    if (Date.now() - lastLogMs > 5000) {
+      lastLogMs = Date.now();
+      console.error(`  ${n} of ${partitions} groups led after ${Math.round((Date.now() - startedMs) / 1000)} s; ${JSON.stringify(messages(cluster))}`);
+    }
+    return n === partitions;
+  }, 600_000);
   const electedMs = Date.now() - startedMs;
   await Bun.sleep(3000); // leadership reports and the first in-sync sets settle
   const cpu0 = process.cpuUsage();

@@ -19,6 +19,9 @@ import {
 import type { RateLimitedLog } from "./rate-limited-log.ts";
 import type { RpcSocket } from "./socket.ts";
 
+/** Fire-and-forget messages may be this many times `inflightMax` in flight (calls wait at `inflightMax`). */
+const CAST_INFLIGHT_FACTOR = 8;
+
 export class RpcUnavailableError extends Error {
   override name = "RpcUnavailableError";
 }
@@ -81,6 +84,8 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
   cancelTimeout: CancelTimer;
+  /** Fire and forget: counted apart from calls, whose bound it does not take up. */
+  cast: boolean;
 }
 
 export class PeerLink {
@@ -90,6 +95,7 @@ export class PeerLink {
   private readonly pending = new Map<number, Pending>();
   private readonly waitingForRoom: Array<() => void> = [];
   private nextCorrelationId = 1;
+  private castsPending = 0;
   private cancelTimer: CancelTimer = () => {};
   private peer: HelloResponse | null = null;
   private stats = { connects: 0, disconnects: 0, pingsOk: 0, lastPingRttMs: null as number | null, lastError: null as string | null, refused: false, castsDropped: 0 };
@@ -111,7 +117,7 @@ export class PeerLink {
 
   /** Waits while `inflightMax` calls are in flight; fails at once if the link is not connected. */
   async call<N extends RpcCallName>(name: N, request: Loose<RpcCalls[N]["request"]>, destination: Destination = {}, timeoutMs = this.options.callTimeoutMs): Promise<RpcCalls[N]["response"]> {
-    while (this.state === "connected" && this.pending.size >= this.options.inflightMax) {
+    while (this.state === "connected" && this.pending.size - this.castsPending >= this.options.inflightMax) {
       await new Promise<void>((resolve) => this.waitingForRoom.push(resolve));
     }
     if (this.state !== "connected") throw new RpcUnavailableError(`RPC link to ${this.name} is ${this.state}`);
@@ -124,12 +130,14 @@ export class PeerLink {
    * the answer is awaited by no one. Returns whether it was sent.
    */
   cast<N extends RpcCallName>(name: N, request: Loose<RpcCalls[N]["request"]>, destination: Destination = {}): boolean {
-    if (this.state !== "connected" || this.pending.size >= this.options.inflightMax) {
+    // Casts carry no timer and take none of the calls' room: a deeper bound of their own absorbs a burst (10,000 groups electing at once).
+    if (this.state !== "connected" || this.castsPending >= this.options.inflightMax * CAST_INFLIGHT_FACTOR) {
       this.stats.castsDropped++;
       return false;
     }
     const method = rpcMethods[name];
     this.send(method.request, method.response, request, destination, 0).catch(() => {});
+    this.castsPending++;
     return true;
   }
 
@@ -214,7 +222,7 @@ export class PeerLink {
         if (this.pending.delete(correlationId)) this.roomFreed();
         reject(new RpcUnavailableError(`RPC ${requestDef.name} to ${this.name} timed out after ${timeoutMs} ms`));
       });
-      this.pending.set(correlationId, { response: responseDef, resolve, reject, cancelTimeout });
+      this.pending.set(correlationId, { response: responseDef, resolve, reject, cancelTimeout, cast: timeoutMs <= 0 });
     });
     socket.write(frame);
     this.bytesSent += frame.length;
@@ -242,7 +250,8 @@ export class PeerLink {
     const value = header.kind === RpcKind.error ? decodeBody(RpcErrorBody, body) : decodeBody(pending.response, body);
     this.pending.delete(header.correlationId);
     pending.cancelTimeout();
-    this.roomFreed();
+    if (pending.cast) this.castsPending--;
+    else this.roomFreed();
     if (header.kind === RpcKind.error) pending.reject(new RpcRemoteError((value as RpcErrorBody).message));
     else pending.resolve(value);
   }
@@ -289,6 +298,7 @@ export class PeerLink {
       pending.reject(new RpcUnavailableError(`RPC link to ${this.name} lost: ${reason}`));
     }
     this.pending.clear();
+    this.castsPending = 0;
     for (const wake of this.waitingForRoom.splice(0)) wake();
   }
 
