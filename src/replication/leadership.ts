@@ -97,11 +97,15 @@ export class Leadership {
   readonly servers: Pick<Servers<RpcCalls>, "leadership"> = {
     leadership: async (request) => {
       if (request.leaders.length > REPORT_ENTRIES_MAX) throw new Error("a leadership report past its bound");
-      const changed: LeadershipEntry[] = [];
       for (const e of request.leaders) {
-        if (this.o.leaders.update(e.group, { leader: e.leader < 0 ? null : e.leader, term: e.term, inSync: [...e.inSync].sort((a, b) => a - b) })) changed.push(e);
+        const leader = e.leader < 0 ? null : e.leader;
+        // Only the leader knows who keeps up with it: a follower's view of the same leader and term keeps the ISR known.
+        const known = this.o.leaders.get(e.group);
+        const keep = e.leader !== request.from && known !== undefined && known.term === e.term && known.leader === leader;
+        this.o.leaders.update(e.group, { leader, term: e.term, inSync: keep ? known.inSync : [...e.inSync].sort((a, b) => a - b) });
       }
-      if (!request.hopped && changed.length > 0) this.toSiblings(changed);
+      // Handed on whole, changed or not here: a sibling may have missed an earlier report.
+      if (!request.hopped) this.toSiblings(request.leaders, request.from);
       return {};
     },
   };
@@ -159,8 +163,9 @@ export class Leadership {
     }
   }
 
-  private toSiblings(entries: LeadershipEntry[]): void {
-    const body = encodeBody(LeadershipRequest, { from: this.o.nodeId, leaders: entries, hopped: true });
+  /** `from`: the node whose view this is (a report names its sender, so a leader's own word on its ISR is told apart). */
+  private toSiblings(entries: LeadershipEntry[], from = this.o.nodeId): void {
+    const body = encodeBody(LeadershipRequest, { from, leaders: entries, hopped: true });
     for (let shard = 0; shard < this.o.shardCount; shard++) {
       if (shard === this.o.shardId) continue;
       this.o.hop(shard, { method: LeadershipRequest.apiKey, body }).catch((error: unknown) => {

@@ -144,3 +144,36 @@ test("retention on every replica: whole segments past retention.bytes and below 
   expect(from.errorCode).toBe(ErrorCode.NONE);
   expect(from.records.length).toBeGreaterThan(0);
 }, 20_000);
+
+test("every shard of every node learns each group's leader, term and in-sync replicas; a stopped follower leaves the ISR", async () => {
+  cluster = new TestCluster(3, 2, { election_timeout_ms: 300, raft_heartbeat_interval_ms: 50 });
+  const topics: TopicRecord[] = [{
+    name: "t", id: "00000000-0000-0000-0000-000000000002", shards: [0, 1, 0, 1], configs: {},
+    // Partitions 2 and 3 have no replica on node 3: it learns of them only from reports.
+    assignments: [
+      { group: 1, replicas: [{ node: 1, shard: 0 }, { node: 2, shard: 1 }, { node: 3, shard: 0 }] },
+      { group: 2, replicas: [{ node: 2, shard: 0 }, { node: 3, shard: 1 }, { node: 1, shard: 1 }] },
+      { group: 3, replicas: [{ node: 1, shard: 1 }, { node: 2, shard: 1 }] },
+      { group: 4, replicas: [{ node: 1, shard: 0 }, { node: 2, shard: 0 }] },
+    ],
+  }];
+  await cluster.start(topics);
+  const c = cluster;
+  const actual = (group: number) => {
+    for (const node of c.nodes) for (const shard of node.shards) for (const r of shard.replication.partitions.all()) if (r.groupId === group && r.isLeader) return { leader: node.id, term: r.leaderState.term };
+    return undefined;
+  };
+  const everyoneKnows = (group: number, inSync: number[]) => {
+    const truth = actual(group);
+    return truth !== undefined && c.nodes.filter((n) => n.running).every((n) => n.shards.every((s) => {
+      const known = s.replication.leaders.get(group);
+      return known?.leader === truth.leader && known.term === truth.term && JSON.stringify(known.inSync) === JSON.stringify(inSync);
+    }));
+  };
+  await until("every shard knows every leader with a full ISR", () => everyoneKnows(1, [1, 2, 3]) && everyoneKnows(2, [1, 2, 3]) && everyoneKnows(3, [1, 2]) && everyoneKnows(4, [1, 2]));
+  const leader1 = actual(1)!.leader;
+  const follower = [1, 2, 3].find((n) => n !== leader1)!;
+  await cluster.stopNode(follower);
+  const rest = [1, 2, 3].filter((n) => n !== follower);
+  await until("the stopped follower left group 1's ISR everywhere", () => everyoneKnows(1, rest), 10_000);
+}, 30_000);
