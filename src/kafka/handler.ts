@@ -5,6 +5,7 @@ import type { MetadataTable } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
 import type { ApiKey, ApiTypes } from "../protocol/messages/index.ts";
 import type { Loose } from "../protocol/schema.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 import type { OpName, OpRequest, OpResponse } from "./ops.ts";
 import type { ProducerIdPool } from "./producer-id-pool.ts";
 import type { FetchSessionCache } from "./fetch-sessions.ts";
@@ -24,6 +25,8 @@ export interface BrokerContext {
   readonly props: ClusterProperties;
   readonly clock: Clock;
   metadata(): MetadataTable;
+  /** In a cluster: what this shard knows of each Raft group's leader, term and in-sync replicas (replication/leaders.ts). */
+  readonly leaders?: { get(group: number): { leader: number | null; term: number; inSync: number[] } | undefined };
   /** Runs an op on the shard that owns the partitions: in place when that is this shard. */
   invoke<Op extends OpName>(shard: number, op: Op, request: OpRequest<Op>): Promise<OpResponse<Op>>;
   /** Asks the controller (main thread); metadata changes it made are applied here before it answers. */
@@ -100,7 +103,7 @@ export function defineHandler<K extends ApiKey, Res extends Loose<ApiTypes[K]["r
 }
 
 /** The ops that take a list of partitions and answer each in order. */
-type PartitionOp = "produce" | "read" | "listOffsets" | "deleteRecords" | "sizes";
+type PartitionOp = "produce" | "read" | "listOffsets" | "deleteRecords" | "sizes" | "epochEnds";
 type ItemOf<Op extends PartitionOp> = OpRequest<Op>["items"][number];
 type AnswerOf<Op extends PartitionOp> = OpResponse<Op>[number];
 
@@ -124,7 +127,13 @@ export async function invokeOnOwners<Op extends PartitionOp>(
     context.invoke(shard, op, { items: batch.map((k) => k.item) } as OpRequest<Op>) as Promise<AnswerOf<Op>[]>,
   );
   let next = 0;
-  return owners.map((shard) => (shard === undefined ? unknown : shard === denied ? authorized!.denied : answers[next++]));
+  // A replicated partition with no replica on this node exists elsewhere: the client should ask its leader.
+  const elsewhere = { ...unknown, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+  return owners.map((shard, i) => {
+    if (shard === denied) return authorized!.denied;
+    if (shard !== undefined) return answers[next++];
+    return table.assignment(items[i].topic, items[i].partition) ? elsewhere : unknown;
+  });
 }
 
 /** The operation each item's topic needs, and what an item gets without it. */

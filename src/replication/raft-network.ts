@@ -31,6 +31,8 @@ export interface RaftNetworkOptions {
   hop(shard: number, request: RpcHopCalls["rpcDeliver"]["request"]): Promise<Reply>;
   /** How long a heartbeat waits for others bound for the same node (0: the same tick). */
   flushDelayMs?: number;
+  /** false: every group message travels alone (the benchmark's baseline for batching). */
+  batchHeartbeats?: boolean;
 }
 
 const ACK = {};
@@ -47,8 +49,17 @@ export class RaftNetwork {
 
   /** What this shard's groups send through. */
   get transport(): RaftTransport {
+    if (this.o.batchHeartbeats === false) return this.unbatched;
     return this.batcher.transport;
   }
+
+  private readonly unbatched: RaftTransport = {
+    send: (message) => {
+      this.batcher.sentGroupMessages++;
+      this.batcher.sentNodeMessages++;
+      this.sendToNode(message.to, { kind: "one", message });
+    },
+  };
 
   get counters(): { nodeMessages: number; groupMessages: number; dropped: number } {
     return { nodeMessages: this.batcher.sentNodeMessages, groupMessages: this.batcher.sentGroupMessages, dropped: this.dropped };

@@ -3,6 +3,7 @@
  * group (`replication/controller-host.ts`), reports commits and leadership to the main thread,
  * and carries controller calls between this node's main thread and the leader's.
  */
+import type { ControllerLeadership } from "../replication/controller-host.ts";
 import { systemClock } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import { systemTimers } from "../base/timers.ts";
@@ -43,6 +44,8 @@ export interface ControllerMemberOptions {
   rpc: ShardRpc;
   network: GroupNetwork;
   main: Channel<ControllerCalls & ControllerGroupCalls, ShardControlCalls>;
+  /** Also told each leadership change (the shard's leader table: Metadata's controller id). */
+  onLeadership?: (leadership: ControllerLeadership) => void;
   log: Logger;
 }
 
@@ -69,7 +72,10 @@ export class ControllerMember {
       heartbeatIntervalMs: options.props.raft_heartbeat_interval_ms,
       bootstrap,
       onCommitted: (updates) => main.call("controllerCommitted", { updates }),
-      onLeadership: (leadership) => void main.call("controllerLeadership", leadership),
+      onLeadership: (leadership) => {
+        options.onLeadership?.(leadership);
+        void main.call("controllerLeadership", leadership);
+      },
       log,
     });
     network.register(0, (message) => host.receive(message));

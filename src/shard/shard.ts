@@ -28,11 +28,13 @@ import { GroupCoordinator } from "../group/coordinator.ts";
 import { Channel } from "./channel.ts";
 import type { ControllerGroupCalls, PartitionDetails, ShardControlCalls, ShardInit } from "./control.ts";
 import { LocalPartitions } from "./local-partitions.ts";
-import type { OpName, OpRequest, OpResponse, Ops, PartitionRef } from "../kafka/ops.ts";
+import type { OpName, OpRequest, OpResponse, Ops, PartitionRef, ReplicaOps } from "../kafka/ops.ts";
 import { ShardStats, type ShardStatsSnapshot } from "./stats.ts";
 import type { RpcHopCalls } from "../rpc/endpoint.ts";
 import { sameAddress, startShardRpc, type ShardRpc } from "../rpc/node.ts";
-import { RaftNetwork } from "../replication/raft-network.ts";
+import type { RaftNetwork } from "../replication/raft-network.ts";
+import { ShardReplication } from "../replication/shard-replication.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 import { CONTROLLER_GROUP } from "../cluster/metadata.ts";
 import { ControllerMember } from "./controller-member.ts";
 
@@ -47,6 +49,8 @@ export class Shard {
   private readonly main: Channel<ControllerCalls & ControllerGroupCalls, ShardControlCalls>;
   /** In a cluster: this shard's Raft traffic. */
   private raftNetwork: RaftNetwork | null = null;
+  /** In a cluster: the replicated partitions on this shard, their Raft network and leader table. */
+  private readonly replication: ShardReplication | null;
   /** In a cluster, on shard 0: this node's member of the controller group. */
   private controllerMember: ControllerMember | null = null;
   private readonly opServers: Servers<Ops>;
@@ -95,7 +99,16 @@ export class Shard {
       metadata: () => this.table,
       onFsyncMs: (ms) => this.stats.fsyncLatency.record(ms),
     });
-    this.opServers = { ...this.local.servers, ...this.groups.servers };
+    this.replication = init.rpc === null ? null : new ShardReplication({
+      nodeId: init.nodeId, shardId: init.shardId, shardCount: init.shardCount, disk: this.disk, dataDir: init.dataDir, props: init.props, log: this.log,
+      table: () => this.table,
+      linkTo: (node) => this.linkTo(node),
+      groupOwner: (group) => this.groupOwner(group),
+      hop: (shard, request) => this.channels[shard]!.call("rpcDeliver", request),
+    });
+    // Without RPC (one node, no cluster) the ops go straight to the local partitions, exactly as before.
+    const partitionOps = this.replication === null ? { ...this.local.servers, epochEnds: noReplicas } : this.replication.opServers(() => this.table, this.local.servers);
+    this.opServers = { ...partitionOps, ...this.groups.servers };
     const channelServers: Servers<ShardOps> = { ...this.opServers, rpcDeliver: (request) => this.rpcHop(request) };
     this.channels = init.peers.map((port, peer) => (port ? new Channel<ShardOps, ShardOps>(port, channelServers, `shard ${peer}`) : null));
     this.main = new Channel<ControllerCalls & ControllerGroupCalls, ShardControlCalls>(init.main, this.controlServers(), "controller");
@@ -170,6 +183,7 @@ export class Shard {
     this.table.apply(update);
     if (update.changes.some((c) => c.kind === "upsert_node")) this.linkNodes();
     await this.local.sync(this.table);
+    await this.replication?.sync(this.table);
     for (const change of update.changes) if (change.kind === "delete_topic") await this.groups.dropTopic(change.name);
   }
 
@@ -184,6 +198,7 @@ export class Shard {
   async stop(): Promise<void> {
     this.listener?.stop(true);
     await this.controllerMember?.close();
+    await this.replication?.stop();
     this.rpc?.stop();
     await this.groups.stop();
     await this.local.closeAll();
@@ -229,6 +244,7 @@ export class Shard {
       props: init.props,
       clock: systemClock,
       metadata: () => this.table,
+      leaders: this.replication?.leaders,
       invoke: (shard, op, request) => this.invoke(shard, op, request),
       callController: (name, request) => this.callController(name, request),
       producerIds: this.producerIds,
@@ -270,18 +286,11 @@ export class Shard {
   private async startCluster(): Promise<void> {
     const { init, rpc } = this;
     if (init.rpc === null || rpc === null) return;
-    const seedLink = (node: number) => init.rpc!.seeds.map((s) => rpc.endpoint.link(`${s.host}:${s.port}`)).find((l) => l?.snapshot().nodeId === node);
-    this.raftNetwork = new RaftNetwork({
-      nodeId: init.nodeId,
-      shardId: init.shardId,
-      timers: systemTimers,
-      log: this.log,
-      linkTo: (node) => rpc.endpoint.nodeLink(node) ?? seedLink(node),
-      groupOwner: (group) => this.groupOwner(group),
-      hop: (shard, request) => this.channels[shard]!.call("rpcDeliver", request),
-    });
-    rpc.endpoint.addServers(this.raftNetwork.servers);
+    this.raftNetwork = this.replication!.network;
+    rpc.endpoint.addServers(this.replication!.rpcServers);
     this.linkNodes();
+    await this.replication!.sync(this.table);
+    this.replication!.start();
     if (init.shardId !== 0) return;
     const network = this.raftNetwork;
     this.controllerMember = await ControllerMember.start({
@@ -293,8 +302,16 @@ export class Shard {
       rpc,
       network: { transport: () => network.transport, register: (group, receive) => void network.registerGroup(group, receive) },
       main: this.main,
+      onLeadership: (l) => this.replication!.leadership.report(CONTROLLER_GROUP, { leader: l.leader, term: l.term, inSync: l.leader === null ? [] : [l.leader] }),
       log: this.log,
     });
+  }
+
+  /** This shard's link to a node: by its id once the metadata names it, else the seed link whose hello named it (founding). */
+  private linkTo(node: number) {
+    const rpc = this.rpc;
+    if (rpc === null || this.init.rpc === null) return undefined;
+    return rpc.endpoint.nodeLink(node) ?? this.init.rpc.seeds.map((s) => rpc.endpoint.link(`${s.host}:${s.port}`)).find((l) => l?.snapshot().nodeId === node);
   }
 
   /** The shard of this node that owns a Raft group: shard 0 the controller's, the local replica's shard a partition's. */
@@ -326,3 +343,7 @@ export class Shard {
     return this.main.call(name, request);
   }
 }
+
+/** A node without RPC has no replicated partitions: OffsetForLeaderEpoch never asks this (its topics have no assignments). */
+const noReplicas: Servers<ReplicaOps>["epochEnds"] = async (request) =>
+  request.items.map(() => ({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, leaderEpoch: -1, endOffset: -1 }));

@@ -1,6 +1,7 @@
 /** DescribeCluster (60) v0–1: this one broker, which is also the controller. Needs no ACL (as Kafka); the authorized operations come from them. */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { DescribeClusterRequest, DescribeClusterResponse } from "../../protocol/messages/index.ts";
+import { brokers, controllerId } from "./leaders.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
 import { authorizedOperations } from "../authorize.ts";
 import { CLUSTER_RESOURCE_NAME } from "../../cluster/acls.ts";
@@ -25,8 +26,8 @@ export const describeClusterHandler = defineHandler({
       ...base,
       errorCode: ErrorCode.NONE,
       errorMessage: null,
-      controllerId: context.nodeId,
-      brokers: [{ brokerId: context.nodeId, host: context.advertised.host, port: context.advertised.port, rack: null }],
+      controllerId: controllerId(context),
+      brokers: brokers(context).map(({ nodeId, ...b }) => ({ brokerId: nodeId, ...b })),
     };
   },
 });

@@ -6,7 +6,7 @@
  * TOPIC_AUTHORIZATION_FAILED when named.
  */
 import { limits } from "../../base/limits.ts";
-import { topicNameProblem } from "../../cluster/metadata.ts";
+import { topicNameProblem, type TopicRecord } from "../../cluster/metadata.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type {
   DescribeTopicPartitionsCursor,
@@ -17,7 +17,7 @@ import type {
 import { defineHandler, type BrokerContext } from "../handler.ts";
 import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations } from "../authorize.ts";
 import { NO_TOPIC_ID } from "../../protocol/codec.ts";
-import { singleReplicaPartition } from "./metadata.ts";
+import { describePartition } from "./leaders.ts";
 
 export const describeTopicPartitionsHandler = defineHandler({
   apiKey: 75,
@@ -64,7 +64,7 @@ function page(context: BrokerContext, names: string[], cursor: DescribeTopicPart
     }
     const start = cursor !== null && name === cursor.topicName ? cursor.partitionIndex : 0;
     const end = Math.min(topic.shards.length, start + remaining);
-    topics.push(described(context, name, topic.id, start, end));
+    topics.push(described(context, topic, start, end));
     remaining -= Math.max(0, end - start);
     if (end < topic.shards.length) {
       nextCursor = { topicName: name, partitionIndex: end };
@@ -74,10 +74,11 @@ function page(context: BrokerContext, names: string[], cursor: DescribeTopicPart
   return { topics, nextCursor };
 }
 
-function described(context: BrokerContext, name: string, topicId: string, start: number, end: number): DescribeTopicPartitionsResponseTopic {
+function described(context: BrokerContext, topic: TopicRecord, start: number, end: number): DescribeTopicPartitionsResponseTopic {
+  const { name, id: topicId } = topic;
   const partitions = [];
   for (let partitionIndex = start; partitionIndex < end; partitionIndex++) {
-    partitions.push({ ...singleReplicaPartition(context.nodeId, partitionIndex), eligibleLeaderReplicas: null, lastKnownElr: null });
+    partitions.push({ ...describePartition(context, topic, partitionIndex), eligibleLeaderReplicas: null, lastKnownElr: null });
   }
   // Kafka always fills in the topic's authorized operations here; the client decides whether to show them.
   return { errorCode: ErrorCode.NONE, name, topicId, isInternal: false, partitions, topicAuthorizedOperations: authorizedOperations(context.authorize, "topic", name, true) };

@@ -17,6 +17,7 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import type { ReadItem, ReadResult, WatchItem } from "../ops.ts";
 import type { FetchItem, SessionFetchRequest } from "../fetch-sessions.ts";
 import { defineHandler, invokeOnOwners, type BrokerContext } from "../handler.ts";
+import { leaderEndpoints } from "./leaders.ts";
 import { downConvertFetch } from "../legacy-formats.ts";
 
 interface FetchRequest extends SessionFetchRequest {
@@ -45,12 +46,12 @@ export const fetchHandler = defineHandler({
     if (info.apiVersion >= REPLICA_STATE_VERSION) request.replicaId = request.replicaState.replicaId;
     const plan = context.fetchSessions.plan(request, usesTopicIds);
     if (plan.errorCode !== ErrorCode.NONE) return { throttleTimeMs: 0, errorCode: plan.errorCode, sessionId: 0, responses: [] };
-    const reads = toReads(context, plan.wanted, usesTopicIds, request.replicaId >= 0);
+    const reads = toReads(context, plan.wanted, usesTopicIds, request.replicaId >= 0, requestedEpochs(request, usesTopicIds));
     const results = await readEnough(context, request, reads);
     const { sessionId, included } = plan.finish(results);
     // Sessions start at v7 and down-conversion ends at v3, so here every partition is answered in request order.
     const responses = downConvertFetch(info.apiVersion, request, respond(plan.wanted, reads, results, included, usesTopicIds), context.metadata());
-    const nodeEndpoints = info.apiVersion >= LEADER_HINTS_VERSION ? hintLeaders(context, responses) : [];
+    const nodeEndpoints = info.apiVersion >= LEADER_HINTS_VERSION ? hintLeaders(context, responses, results.filter((_, i) => included[i])) : [];
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId, responses, nodeEndpoints };
   },
   responseBytesHint(response) {
@@ -73,7 +74,7 @@ const unknownTopicId: ReadResult = { ...unknownPartition, errorCode: ErrorCode.U
 const notAuthorized: ReadResult = { ...unknownPartition, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
 
 /** The reads of the wanted partitions: on v13+ by the name their topic id has now (a deleted topic's id has none). */
-function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: boolean, fromFollower: boolean): Read[] {
+function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: boolean, fromFollower: boolean, epochs: Map<string, number>): Read[] {
   const table = context.metadata();
   const follower = fromFollower && context.authorize("CLUSTER_ACTION", "cluster", CLUSTER_RESOURCE_NAME);
   const readable = new Map<string, boolean>();
@@ -86,8 +87,24 @@ function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: bool
     const topic = usesTopicIds ? table.topicById(w.topicId)?.name : w.topic;
     if (topic === undefined) return unknownTopicId;
     if (!mayRead(topic)) return notAuthorized;
-    return { topic, partition: w.partition, fetchOffset: w.fetchOffset, maxBytes: w.maxBytes };
+    const currentLeaderEpoch = epochs.get(`${usesTopicIds ? w.topicId : w.topic}:${w.partition}`) ?? -1;
+    return { topic, partition: w.partition, fetchOffset: w.fetchOffset, maxBytes: w.maxBytes, currentLeaderEpoch };
   });
+}
+
+/**
+ * The current_leader_epoch (v9+) of each partition this request names, which replicated
+ * partitions check (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH); a partition only in the
+ * session is read without one.
+ */
+function requestedEpochs(request: FetchRequest, usesTopicIds: boolean): Map<string, number> {
+  const epochs = new Map<string, number>();
+  for (const t of request.topics) {
+    for (const p of t.partitions as Array<{ partition: number; currentLeaderEpoch?: number }>) {
+      if (p.currentLeaderEpoch !== undefined && p.currentLeaderEpoch >= 0) epochs.set(`${usesTopicIds ? t.topicId : t.topic}:${p.partition}`, p.currentLeaderEpoch);
+    }
+  }
+  return epochs;
 }
 
 interface ReadRound {
@@ -201,19 +218,21 @@ function respond(wanted: FetchItem[], reads: Read[], results: ReadResult[], incl
 
 /**
  * Kafka's KIP-951 hints: a partition answering NOT_LEADER_OR_FOLLOWER names its current leader,
- * and the response carries that leader's endpoint. The only leader here is this node (epoch 0,
- * as Metadata reports).
+ * and the response carries that leader's endpoint. On one node the only leader is this node
+ * (epoch 0, as Metadata reports); a replicated partition names the leader its replica knows.
  */
-function hintLeaders(context: BrokerContext, responses: TopicData[]) {
-  let hinted = false;
+function hintLeaders(context: BrokerContext, responses: TopicData[], answered: ReadResult[]) {
+  const leaders = new Set<number>();
+  let k = 0;
   for (const topic of responses) {
     for (const p of topic.partitions) {
+      const result = answered[k++];
       if (p.errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER) continue;
-      p.currentLeader = { leaderId: context.nodeId, leaderEpoch: LEADER_EPOCH };
-      hinted = true;
+      p.currentLeader = result?.currentLeader ?? { leaderId: context.nodeId, leaderEpoch: LEADER_EPOCH };
+      if (p.currentLeader.leaderId >= 0) leaders.add(p.currentLeader.leaderId);
     }
   }
-  return hinted ? [{ nodeId: context.nodeId, host: context.advertised.host, port: context.advertised.port, rack: null }] : [];
+  return leaderEndpoints(context, leaders);
 }
 
 const LEADER_EPOCH = 0;

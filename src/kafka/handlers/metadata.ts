@@ -1,7 +1,8 @@
 /**
- * Metadata (3) v0–12: this broker, and every requested topic (by name, or from v12 by id) with its
- * partitions. A topic the principal may not DESCRIBE is left out of "all topics" and answers
- * TOPIC_AUTHORIZATION_FAILED when named (as Kafka); auto-creating one needs CREATE.
+ * Metadata (3) v0–12: the brokers (this one; in a cluster every node), and every requested topic
+ * (by name, or from v12 by id) with its partitions' leaders, epochs, replicas and in-sync
+ * replicas (./leaders.ts). A topic the principal may not DESCRIBE is left out of "all topics" and
+ * answers TOPIC_AUTHORIZATION_FAILED when named (as Kafka); auto-creating one needs CREATE.
  */
 import { NO_TOPIC_ID } from "../../protocol/codec.ts";
 import { topicNameProblem, type TopicRecord } from "../../cluster/metadata.ts";
@@ -10,6 +11,7 @@ import { defineHandler, type BrokerContext } from "../handler.ts";
 import { autoCreateTopics, mayCreateTopic } from "./auto-create.ts";
 import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations } from "../authorize.ts";
 import { CLUSTER_RESOURCE_NAME } from "../../cluster/acls.ts";
+import { brokers, controllerId, describePartition } from "./leaders.ts";
 
 interface MetadataRequest {
   topics: Array<{ name: string | null; topicId: string }> | null;
@@ -53,9 +55,9 @@ function refused(name: string | null, topicId?: string) {
 function answer(context: BrokerContext, request: MetadataRequest, topics: object[]) {
   return {
     throttleTimeMs: 0,
-    brokers: [{ nodeId: context.nodeId, host: context.advertised.host, port: context.advertised.port, rack: null }],
+    brokers: brokers(context),
     clusterId: context.clusterId,
-    controllerId: context.nodeId,
+    controllerId: controllerId(context),
     topics,
     clusterAuthorizedOperations: authorizedOperations(context.authorize, "cluster", CLUSTER_RESOURCE_NAME, request.includeClusterAuthorizedOperations),
   };
@@ -75,18 +77,12 @@ function describeTopic(context: BrokerContext, request: MetadataRequest, name: s
     const errorCode = topicNameProblem(name) === null ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.INVALID_TOPIC_EXCEPTION;
     return { errorCode, name, partitions: [], isInternal: false, topicAuthorizedOperations };
   }
-  const node = context.nodeId;
   return {
     errorCode: ErrorCode.NONE,
     name,
     topicId: topic.id,
     isInternal: false,
-    partitions: topic.shards.map((_, partitionIndex) => singleReplicaPartition(node, partitionIndex)),
+    partitions: topic.shards.map((_, partitionIndex) => describePartition(context, topic, partitionIndex)),
     topicAuthorizedOperations,
   };
-}
-
-/** A partition as Metadata and DescribeTopicPartitions describe it: this node leads its only replica. */
-export function singleReplicaPartition(node: number, partitionIndex: number) {
-  return { errorCode: ErrorCode.NONE, partitionIndex, leaderId: node, leaderEpoch: 0, replicaNodes: [node], isrNodes: [node], offlineReplicas: [] };
 }

@@ -117,6 +117,7 @@ const Leader = [
 export const LeadershipRequest = message<LeadershipRequest>("request", "LeadershipRequest", 4, "0", "0+", [
   f("From", "int32", "0+"),
   f("Leaders", "[]Leader", "0+", { fields: Leader }),
+  f("Hopped", "bool", "0+"),
 ]);
 export interface LeadershipEntry {
   group: number;
@@ -127,5 +128,7 @@ export interface LeadershipEntry {
 export interface LeadershipRequest extends TaggedFields {
   from: number;
   leaders: LeadershipEntry[];
+  /** Set when the shard that received it hands it to its siblings: applied there, not forwarded again. */
+  hopped: boolean;
 }
 export const LeadershipAck = message<RaftAck>("response", "LeadershipAck", 4, "0", "0+", []);
