@@ -5,6 +5,7 @@
  * place, or from another shard over a channel), so imports point from shard to kafka only.
  */
 import type { GroupOps } from "../group/types.ts";
+import type { TxnOps } from "../txn/types.ts";
 
 export interface PartitionRef {
   topic: string;
@@ -59,6 +60,8 @@ export interface PartitionOps {
   listOffsets: { request: { items: OffsetQuery[] }; response: OffsetAnswer[] };
   /** DeleteRecords: move each log start offset up to `offset` (-1: the high watermark). */
   deleteRecords: { request: { items: Array<PartitionRef & { offset: number }> }; response: Array<{ errorCode: number; lowWatermark: number }> };
+  /** Writes a commit or abort marker into each partition (acks=-1: answered once it is synced and visible). */
+  writeTxnMarkers: { request: { items: Array<PartitionRef & { producerId: number; producerEpoch: number; commit: boolean; coordinatorEpoch: number }> }; response: Array<{ errorCode: number }> };
   /** Bytes on disk of each partition (DescribeLogDirs). */
   sizes: { request: { items: PartitionRef[] }; response: Array<{ errorCode: number; sizeBytes: number }> };
   /** Answers once any watched partition changed (new data, start offset moved, partition gone), or after waitMs. */
@@ -67,8 +70,8 @@ export interface PartitionOps {
   unwatch: { request: { watchId: string }; response: null };
 }
 
-/** Every op a shard serves: its partitions' and its group coordinator's. */
-export interface Ops extends GroupOps, PartitionOps {}
+/** Every op a shard serves: its partitions', its group coordinator's and its transaction coordinator's. */
+export interface Ops extends GroupOps, PartitionOps, TxnOps {}
 
 export type OpName = keyof Ops;
 export type OpRequest<Op extends OpName> = Ops[Op]["request"];
