@@ -27,6 +27,8 @@ import { describeTopicPartitionsHandler } from "./handlers/describe-topic-partit
 import { describeLogDirsHandler } from "./handlers/describe-log-dirs.ts";
 import { incrementalAlterConfigsHandler } from "./handlers/incremental-alter-configs.ts";
 import { initProducerIdHandler } from "./handlers/init-producer-id.ts";
+import { writeTxnMarkersHandler } from "./handlers/write-txn-markers.ts";
+import { describeProducersHandler } from "./handlers/describe-producers.ts";
 import { offsetForLeaderEpochHandler } from "./handlers/offset-for-leader-epoch.ts";
 import { saslAuthenticateHandler } from "./handlers/sasl-authenticate.ts";
 import { saslHandshakeHandler } from "./handlers/sasl-handshake.ts";
@@ -53,6 +55,8 @@ export const handlers: ApiHandler[] = [
   offsetDeleteHandler,
   deleteTopicsHandler,
   initProducerIdHandler,
+  writeTxnMarkersHandler,
+  describeProducersHandler,
   offsetForLeaderEpochHandler,
   describeConfigsHandler,
   alterConfigsHandler,

@@ -22,10 +22,10 @@ import { loadProducerState, saveProducerState } from "../storage/producer-snapsh
 import type { ProducerState } from "../storage/producer-state.ts";
 import { RecentBatchCache } from "../storage/recent-batch-cache.ts";
 import { SealedFileLru } from "../storage/sealed-file-lru.ts";
-import * as rb from "../storage/record-batch.ts";
 import { answerDuplicate, oversizedBatchRefusal, sequenceRefusal } from "./idempotence.ts";
 import { compactInHousekeeping, keylessRefusal } from "./compaction-hooks.ts";
-import { buildMarkerBatch, type TxnMarker } from "../storage/control-batch.ts";
+import type { TxnMarker } from "../storage/control-batch.ts";
+import { abortedTxnsIn, appendMarker } from "../storage/txn-markers.ts";
 import type { ActiveProducer, OffsetAnswer, OffsetQuery, OpRequest, OpResponse, PartitionOps, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, WatchItem } from "../kafka/ops.ts";
 
 const NO_RECORDS = new Uint8Array(0);
@@ -288,7 +288,7 @@ export class LocalPartitions {
       lastStableOffset,
       logStartOffset: result.logStartOffset,
       records: result.bytes,
-      abortedTransactions: item.readCommitted ? abortedIn(log, item.fetchOffset, result.bytes) : null,
+      abortedTransactions: item.readCommitted ? abortedTxnsIn(log, item.fetchOffset, result.bytes) : null,
     };
   }
 
@@ -325,16 +325,12 @@ export class LocalPartitions {
     const log = this.logs.get(key(item));
     if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
     const marker: TxnMarker = { producerId: item.producerId, producerEpoch: item.producerEpoch, commit: item.commit, coordinatorEpoch: item.coordinatorEpoch };
-    // Check, append and record with no await in between, as for produce.
-    const producers = this.producerStates.get(log)!;
-    const verdict = producers.checkMarker(marker);
-    if (verdict.kind === "fenced") return { errorCode: ErrorCode.INVALID_PRODUCER_EPOCH };
-    if (verdict.kind === "coordinatorFenced") return { errorCode: ErrorCode.TRANSACTION_COORDINATOR_FENCED };
     const nowMs = this.options.clock.nowMs();
     try {
-      const appended = log.append(buildMarkerBatch(marker, nowMs), nowMs, { sync: true });
-      const ended = producers.recordMarker(marker, appended.baseOffset, nowMs, false);
-      if (ended?.aborted) log.addAbortedTxn({ producerId: ended.producerId, firstOffset: ended.firstOffset, lastOffset: ended.lastOffset, lastStableOffset: ended.lastStableOffset });
+      const result = appendMarker(log, this.producerStates.get(log)!, marker, nowMs);
+      if (result.kind === "fenced") return { errorCode: ErrorCode.INVALID_PRODUCER_EPOCH };
+      if (result.kind === "coordinatorFenced") return { errorCode: ErrorCode.TRANSACTION_COORDINATOR_FENCED };
+      const { appended } = result;
       await appended.written;
       await this.flusher.requestFlush(log);
       await appended.visible;
@@ -438,14 +434,6 @@ export class LocalPartitions {
 /** A read that failed: no records, no stable offset. */
 function failedRead(errorCode: number): Omit<ReadResult, "highWatermark" | "logStartOffset"> {
   return { errorCode, lastStableOffset: -1, records: NO_RECORDS, abortedTransactions: null };
-}
-
-/** The aborted transactions overlapping the batches read from `fetchOffset` (read_committed). */
-function abortedIn(log: PartitionLog, fetchOffset: number, bytes: Uint8Array): Array<{ producerId: number; firstOffset: number }> {
-  if (bytes.length === 0) return [];
-  let endOffset = fetchOffset;
-  rb.scanBatches(bytes, 0, (at) => void (endOffset = rb.lastOffset(bytes, at) + 1));
-  return log.abortedTxns(fetchOffset, endOffset).map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }));
 }
 
 const topicCodecs: Record<string, CodecId | null> = {

@@ -57,3 +57,20 @@ export function readMarker(b: Uint8Array, at = 0): TxnMarker | null {
   });
   return found;
 }
+
+/**
+ * What Kafka's LogValidator refuses of a client's batches with INVALID_RECORD: control batches
+ * (only the broker writes markers), a producer id with a negative base sequence, and a
+ * transactional batch without a producer id. Null when none of the batches has a problem.
+ */
+export function clientBatchProblem(payload: Uint8Array): string | null {
+  let problem: string | null = null;
+  rb.scanBatches(payload, 0, (at) => {
+    const producerId = rb.producerId(payload, at);
+    if (isControlBatch(payload, at)) problem = "Clients are not allowed to write control records";
+    else if (producerId >= 0 && rb.baseSequence(payload, at) < 0) problem = `Invalid sequence number ${rb.baseSequence(payload, at)} in record batch with producerId ${producerId}`;
+    else if (producerId < 0 && isTransactionalBatch(payload, at)) problem = "transactional record batch without a producer id";
+    return problem === null;
+  });
+  return problem;
+}

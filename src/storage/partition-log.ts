@@ -315,14 +315,13 @@ export class PartitionLog {
   /**
    * The aborted transactions overlapping [fetchOffset, upperBoundOffset): a read_committed fetch
    * of that range drops their records. Markers lie at or after their data, so the search starts
-   * at the segment holding fetchOffset.
+   * at the segment holding fetchOffset and goes on (as Kafka's) until an entry's LSO shows that
+   * no later one can start below the bound: an open transaction's marker may be segments later.
    */
   abortedTxns(fetchOffset: number, upperBoundOffset: number): AbortedTxn[] {
     const found: AbortedTxn[] = [];
     for (let i = this.segments.indexOf(this.findSegment(fetchOffset)); i < this.segments.length; i++) {
-      const segment = this.segments[i]!;
-      if (segment.baseOffset >= upperBoundOffset) break;
-      if (collectAborted(segment.abortedTxns, fetchOffset, upperBoundOffset, found)) break;
+      if (collectAborted(this.segments[i]!.abortedTxns, fetchOffset, upperBoundOffset, found)) break;
     }
     return found;
   }

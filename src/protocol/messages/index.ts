@@ -22,6 +22,8 @@ import { OffsetDeleteRequest, OffsetDeleteResponse } from "./offset-delete.ts";
 import { DeleteTopicsRequest, DeleteTopicsResponse } from "./delete-topics.ts";
 import { DeleteRecordsRequest, DeleteRecordsResponse } from "./delete-records.ts";
 import { InitProducerIdRequest, InitProducerIdResponse } from "./init-producer-id.ts";
+import { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from "./write-txn-markers.ts";
+import { DescribeProducersRequest, DescribeProducersResponse } from "./describe-producers.ts";
 import { CreatePartitionsRequest, CreatePartitionsResponse } from "./create-partitions.ts";
 import { DescribeConfigsRequest, DescribeConfigsResponse } from "./describe-configs.ts";
 import { AlterConfigsRequest, AlterConfigsResponse } from "./alter-configs.ts";
@@ -58,6 +60,8 @@ export * from "./offset-delete.ts";
 export * from "./delete-topics.ts";
 export * from "./delete-records.ts";
 export * from "./init-producer-id.ts";
+export * from "./write-txn-markers.ts";
+export * from "./describe-producers.ts";
 export * from "./create-partitions.ts";
 export * from "./describe-configs.ts";
 export * from "./alter-configs.ts";
@@ -97,6 +101,7 @@ const apiDefs = {
   21: { name: "DeleteRecords", request: DeleteRecordsRequest, response: DeleteRecordsResponse },
   22: { name: "InitProducerId", request: InitProducerIdRequest, response: InitProducerIdResponse },
   23: { name: "OffsetForLeaderEpoch", request: OffsetForLeaderEpochRequest, response: OffsetForLeaderEpochResponse },
+  27: { name: "WriteTxnMarkers", request: WriteTxnMarkersRequest, response: WriteTxnMarkersResponse },
   32: { name: "DescribeConfigs", request: DescribeConfigsRequest, response: DescribeConfigsResponse },
   33: { name: "AlterConfigs", request: AlterConfigsRequest, response: AlterConfigsResponse },
   35: { name: "DescribeLogDirs", request: DescribeLogDirsRequest, response: DescribeLogDirsResponse },
@@ -108,6 +113,7 @@ const apiDefs = {
   50: { name: "DescribeUserScramCredentials", request: DescribeUserScramCredentialsRequest, response: DescribeUserScramCredentialsResponse },
   51: { name: "AlterUserScramCredentials", request: AlterUserScramCredentialsRequest, response: AlterUserScramCredentialsResponse },
   60: { name: "DescribeCluster", request: DescribeClusterRequest, response: DescribeClusterResponse },
+  61: { name: "DescribeProducers", request: DescribeProducersRequest, response: DescribeProducersResponse },
   75: { name: "DescribeTopicPartitions", request: DescribeTopicPartitionsRequest, response: DescribeTopicPartitionsResponse },
 } satisfies Record<number, ApiDef>;
 
