@@ -29,22 +29,40 @@ export interface ProduceResult {
 export interface ReadItem extends PartitionRef {
   fetchOffset: number;
   maxBytes: number;
+  /** read_committed: records only below the last stable offset, with the aborted transactions among them. */
+  readCommitted?: boolean;
 }
 export interface ReadResult {
   errorCode: number;
   highWatermark: number;
+  /** -1 where the partition has an error. */
+  lastStableOffset: number;
   logStartOffset: number;
   /** Never null: a partition with an error or nothing to send carries zero bytes, as Kafka sends it. */
   records: Uint8Array;
+  /** read_committed: the aborted transactions overlapping the records (null for read_uncommitted, as Kafka). */
+  abortedTransactions: Array<{ producerId: number; firstOffset: number }> | null;
 }
 
 export interface OffsetQuery extends PartitionRef {
   timestampMs: number; // -1 latest, -2 earliest, -3 max timestamp, else first offset at or after
+  /** read_committed: latest is the last stable offset. */
+  readCommitted?: boolean;
 }
 export interface OffsetAnswer {
   errorCode: number;
   offset: number;
   timestampMs: number;
+}
+
+/** One active producer of a partition (DescribeProducers). */
+export interface ActiveProducer {
+  producerId: number;
+  producerEpoch: number;
+  lastSequence: number;
+  lastTimestamp: number;
+  coordinatorEpoch: number;
+  currentTxnStartOffset: number;
 }
 
 /** What a fetch last read of a partition: the watch wakes when that is no longer so. */
@@ -62,6 +80,8 @@ export interface PartitionOps {
   deleteRecords: { request: { items: Array<PartitionRef & { offset: number }> }; response: Array<{ errorCode: number; lowWatermark: number }> };
   /** Writes a commit or abort marker into each partition (acks=-1: answered once it is synced and visible). */
   writeTxnMarkers: { request: { items: Array<PartitionRef & { producerId: number; producerEpoch: number; commit: boolean; coordinatorEpoch: number }> }; response: Array<{ errorCode: number }> };
+  /** The producers each partition remembers (DescribeProducers). */
+  describeProducers: { request: { items: PartitionRef[] }; response: Array<{ errorCode: number; activeProducers: ActiveProducer[] }> };
   /** Bytes on disk of each partition (DescribeLogDirs). */
   sizes: { request: { items: PartitionRef[] }; response: Array<{ errorCode: number; sizeBytes: number }> };
   /** Answers once any watched partition changed (new data, start offset moved, partition gone), or after waitMs. */

@@ -33,6 +33,8 @@ import { endTxnHandler } from "./handlers/end-txn.ts";
 import { txnOffsetCommitHandler } from "./handlers/txn-offset-commit.ts";
 import { describeTransactionsHandler } from "./handlers/describe-transactions.ts";
 import { listTransactionsHandler } from "./handlers/list-transactions.ts";
+import { writeTxnMarkersHandler } from "./handlers/write-txn-markers.ts";
+import { describeProducersHandler } from "./handlers/describe-producers.ts";
 import { offsetForLeaderEpochHandler } from "./handlers/offset-for-leader-epoch.ts";
 import { saslAuthenticateHandler } from "./handlers/sasl-authenticate.ts";
 import { saslHandshakeHandler } from "./handlers/sasl-handshake.ts";
@@ -65,6 +67,8 @@ export const handlers: ApiHandler[] = [
   txnOffsetCommitHandler,
   describeTransactionsHandler,
   listTransactionsHandler,
+  writeTxnMarkersHandler,
+  describeProducersHandler,
   offsetForLeaderEpochHandler,
   describeConfigsHandler,
   alterConfigsHandler,

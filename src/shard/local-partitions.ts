@@ -24,7 +24,9 @@ import { RecentBatchCache } from "../storage/recent-batch-cache.ts";
 import { SealedFileLru } from "../storage/sealed-file-lru.ts";
 import { answerDuplicate, oversizedBatchRefusal, sequenceRefusal } from "./idempotence.ts";
 import { compactInHousekeeping, keylessRefusal } from "./compaction-hooks.ts";
-import type { OffsetAnswer, OffsetQuery, OpRequest, OpResponse, PartitionOps, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, WatchItem } from "../kafka/ops.ts";
+import type { TxnMarker } from "../storage/control-batch.ts";
+import { abortedTxnsIn, appendMarker } from "../storage/txn-markers.ts";
+import type { ActiveProducer, OffsetAnswer, OffsetQuery, OpRequest, OpResponse, PartitionOps, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, WatchItem } from "../kafka/ops.ts";
 
 const NO_RECORDS = new Uint8Array(0);
 
@@ -74,8 +76,8 @@ export class LocalPartitions {
     read: (request) => this.read(request.items),
     listOffsets: (request) => this.listOffsets(request.items),
     deleteRecords: (request) => this.deleteRecords(request.items),
-    // The partition side of transactions (markers as control batches) comes from branch txnp; until it is merged, refused.
-    writeTxnMarkers: async (request) => request.items.map(() => ({ errorCode: ErrorCode.UNSUPPORTED_VERSION })),
+    writeTxnMarkers: (request) => this.writeTxnMarkers(request.items),
+    describeProducers: (request) => this.describeProducers(request.items),
     sizes: (request) => this.sizes(request.items),
     watch: (request) => this.watch(request.watchId, request.items, request.waitMs),
     unwatch: (request) => this.unwatch(request.watchId),
@@ -259,28 +261,35 @@ export class LocalPartitions {
     return Promise.all(items.map((item) => {
       const k = key(item);
       const log = this.logs.get(k);
+      if (!log) return { ...failedRead(ErrorCode.NOT_LEADER_OR_FOLLOWER), highWatermark: -1, logStartOffset: -1 };
+      const lastStableOffset = this.producerStates.get(log)!.lastStableOffset(log.highWatermark);
+      const readEnd = item.readCommitted ? lastStableOffset : log.highWatermark;
       // A consumer that is caught up reads nothing: answered here, with no I/O to track (most partitions of a big fetch session).
-      if (log && item.fetchOffset === log.highWatermark && item.fetchOffset >= log.logStartOffset) {
-        return { errorCode: ErrorCode.NONE, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset, records: NO_RECORDS };
+      if (item.fetchOffset === readEnd && item.fetchOffset >= log.logStartOffset) {
+        return { errorCode: ErrorCode.NONE, highWatermark: log.highWatermark, lastStableOffset, logStartOffset: log.logStartOffset, records: NO_RECORDS, abortedTransactions: item.readCommitted ? [] : null };
       }
-      return this.track(k, this.readOne(item, log));
+      return this.track(k, this.readOne(item, log, lastStableOffset));
     }));
   }
 
-  private async readOne(item: ReadItem, log: PartitionLog | undefined): Promise<ReadResult> {
-    if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, logStartOffset: -1, records: NO_RECORDS };
+  private async readOne(item: ReadItem, log: PartitionLog, lastStableOffset: number): Promise<ReadResult> {
     let result;
     try {
-      result = await log.read(item.fetchOffset, item.maxBytes);
+      result = await log.read(item.fetchOffset, item.maxBytes, item.readCommitted ? lastStableOffset : log.highWatermark);
     } catch (error) {
       rethrowIfBroken(error);
       this.options.log.error("read failed", { partition: key(item), error: String(error) });
-      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset, records: NO_RECORDS };
+      return { ...failedRead(ErrorCode.KAFKA_STORAGE_ERROR), highWatermark: log.highWatermark, logStartOffset: log.logStartOffset };
     }
-    if (!result.ok) {
-      return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset, records: NO_RECORDS };
-    }
-    return { errorCode: ErrorCode.NONE, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset, records: result.bytes };
+    if (!result.ok) return { ...failedRead(ErrorCode.OFFSET_OUT_OF_RANGE), highWatermark: result.highWatermark, logStartOffset: result.logStartOffset };
+    return {
+      errorCode: ErrorCode.NONE,
+      highWatermark: result.highWatermark,
+      lastStableOffset,
+      logStartOffset: result.logStartOffset,
+      records: result.bytes,
+      abortedTransactions: item.readCommitted ? abortedTxnsIn(log, item.fetchOffset, result.bytes) : null,
+    };
   }
 
   deleteRecords(items: OpRequest<"deleteRecords">["items"]): Promise<OpResponse<"deleteRecords">> {
@@ -303,6 +312,53 @@ export class LocalPartitions {
     }
   }
 
+  writeTxnMarkers(items: OpRequest<"writeTxnMarkers">["items"]): Promise<OpResponse<"writeTxnMarkers">> {
+    return Promise.all(items.map((item) => this.track(key(item), this.writeTxnMarker(item))));
+  }
+
+  /**
+   * Appends one commit or abort marker as a control batch, like any batch but always synced
+   * (Kafka writes markers with acks=all): the producer's transaction here ends, its records
+   * become readable under read_committed once the marker is visible, and an abort is indexed.
+   */
+  private async writeTxnMarker(item: PartitionRef & TxnMarker): Promise<{ errorCode: number }> {
+    const log = this.logs.get(key(item));
+    if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+    const marker: TxnMarker = { producerId: item.producerId, producerEpoch: item.producerEpoch, commit: item.commit, coordinatorEpoch: item.coordinatorEpoch };
+    const nowMs = this.options.clock.nowMs();
+    try {
+      const result = appendMarker(log, this.producerStates.get(log)!, marker, nowMs);
+      if (result.kind === "fenced") return { errorCode: ErrorCode.INVALID_PRODUCER_EPOCH };
+      if (result.kind === "coordinatorFenced") return { errorCode: ErrorCode.TRANSACTION_COORDINATOR_FENCED };
+      const { appended } = result;
+      await appended.written;
+      await this.flusher.requestFlush(log);
+      await appended.visible;
+      this.wake(key(item)); // read_committed fetches waiting at the last stable offset
+      return { errorCode: ErrorCode.NONE };
+    } catch (error) {
+      rethrowIfBroken(error);
+      if (!(error instanceof LogFailedError)) this.options.log.error("transaction marker append failed", { partition: key(item), error: String(error) });
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
+    }
+  }
+
+  describeProducers(items: PartitionRef[]): Promise<OpResponse<"describeProducers">> {
+    return Promise.resolve(items.map((item) => {
+      const log = this.logs.get(key(item));
+      if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, activeProducers: [] };
+      const activeProducers = this.producerStates.get(log)!.describe().map((p): ActiveProducer => ({
+        producerId: p.producerId,
+        producerEpoch: p.producerEpoch,
+        lastSequence: p.lastSequence,
+        lastTimestamp: p.lastTimestampMs,
+        coordinatorEpoch: p.coordinatorEpoch,
+        currentTxnStartOffset: p.currentTxnStartOffset,
+      }));
+      return { errorCode: ErrorCode.NONE, activeProducers };
+    }));
+  }
+
   listOffsets(items: OffsetQuery[]): Promise<OffsetAnswer[]> {
     return Promise.all(items.map((item) => this.track(key(item), this.listOffset(item))));
   }
@@ -310,7 +366,10 @@ export class LocalPartitions {
   private async listOffset(item: OffsetQuery): Promise<OffsetAnswer> {
     const log = this.logs.get(key(item));
     if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, offset: -1, timestampMs: -1 };
-    if (item.timestampMs === -1) return { errorCode: ErrorCode.NONE, offset: log.highWatermark, timestampMs: -1 };
+    if (item.timestampMs === -1) {
+      const latest = item.readCommitted ? this.producerStates.get(log)!.lastStableOffset(log.highWatermark) : log.highWatermark;
+      return { errorCode: ErrorCode.NONE, offset: latest, timestampMs: -1 };
+    }
     if (item.timestampMs === -2) return { errorCode: ErrorCode.NONE, offset: log.logStartOffset, timestampMs: -1 };
     let found;
     try {
@@ -370,6 +429,11 @@ export class LocalPartitions {
     this.waiters.delete(k);
     for (const wake of set) wake();
   }
+}
+
+/** A read that failed: no records, no stable offset. */
+function failedRead(errorCode: number): Omit<ReadResult, "highWatermark" | "logStartOffset"> {
+  return { errorCode, lastStableOffset: -1, records: NO_RECORDS, abortedTransactions: null };
 }
 
 const topicCodecs: Record<string, CodecId | null> = {

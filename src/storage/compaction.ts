@@ -35,6 +35,7 @@ import * as rb from "./record-batch.ts";
 import { forEachRecord } from "./records.ts";
 import { type Segment, writeWholeFile } from "./segment.ts";
 import { cleanedPaths } from "./segment-swap.ts";
+import { type AbortedTxn, encodeTxnIndex } from "./txn-index.ts";
 
 export interface CompactionOptions {
   nowMs: number;
@@ -174,7 +175,12 @@ async function forEachBatch(segment: Segment, pause: () => Promise<void>, onBatc
 }
 
 /** Writes the compacted form of `group` to its `.cleaned` files; answers its index and size. */
-async function rewriteGroup(log: PartitionLog, group: readonly Segment[], pass: Pass, pause: () => Promise<void>): Promise<{ index: SegmentIndex; sizeBytes: number }> {
+async function rewriteGroup(
+  log: PartitionLog,
+  group: readonly Segment[],
+  pass: Pass,
+  pause: () => Promise<void>,
+): Promise<{ index: SegmentIndex; sizeBytes: number; abortedTxns: AbortedTxn[] }> {
   const base = group[0]!.baseOffset;
   const paths = cleanedPaths(log.dir, base);
   await log.disk.remove(paths.log);
@@ -198,7 +204,10 @@ async function rewriteGroup(log: PartitionLog, group: readonly Segment[], pass: 
   }
   await writeWholeFile(log.disk, paths.index, out.index.encodeOffsetIndex());
   await writeWholeFile(log.disk, paths.timeIndex, out.index.encodeTimeIndex(group[group.length - 1]!.nextOffset - base));
-  return { index: out.index, sizeBytes: out.position };
+  // Markers and transactional batches are kept whole, so every abort marker of the group stays indexed.
+  const abortedTxns = group.flatMap((s) => s.abortedTxns);
+  await writeWholeFile(log.disk, paths.txnIndex, encodeTxnIndex(abortedTxns));
+  return { index: out.index, sizeBytes: out.position, abortedTxns };
 }
 
 /** Appends batches to a `.cleaned` file in writes of about a read chunk, indexing each. */

@@ -8,6 +8,8 @@
  * Every partition is read from its owner shard; while there is less than min_bytes, the fetch
  * sleeps until an owner sees a change in what it read (new data, a moved start, a partition
  * gone) or max_wait_ms passes: no polling, no re-reading of the same bytes.
+ * isolation_level 1 (read_committed, v4+) reads only below each partition's last stable offset
+ * and answers the aborted transactions among the records; every answer carries the LSO.
  */
 import { limits } from "../../base/limits.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
@@ -20,7 +22,10 @@ interface FetchRequest extends SessionFetchRequest {
   replicaState: { replicaId: number };
   maxWaitMs: number;
   minBytes: number;
+  isolationLevel: number;
 }
+
+const READ_COMMITTED = 1;
 
 /** Versions that name topics by id (KIP-516), carry the replica id in ReplicaState (KIP-903), send leader hints (KIP-951). */
 const TOPIC_IDS_VERSION = 13;
@@ -40,7 +45,7 @@ export const fetchHandler = defineHandler({
     if (info.apiVersion >= REPLICA_STATE_VERSION) request.replicaId = request.replicaState.replicaId;
     const plan = context.fetchSessions.plan(request, usesTopicIds);
     if (plan.errorCode !== ErrorCode.NONE) return { throttleTimeMs: 0, errorCode: plan.errorCode, sessionId: 0, responses: [] };
-    const reads = toReads(context, plan.wanted, usesTopicIds);
+    const reads = toReads(context, plan.wanted, usesTopicIds, request.isolationLevel === READ_COMMITTED);
     const results = await readEnough(context, request, reads);
     const { sessionId, included } = plan.finish(results);
     // Sessions start at v7 and down-conversion ends at v3, so here every partition is answered in request order.
@@ -63,15 +68,22 @@ const PARTITION_OVERHEAD_BYTES = 64;
 
 const NO_RECORDS = new Uint8Array(0);
 
-const unknownPartition: ReadResult = { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1, logStartOffset: -1, records: NO_RECORDS };
+const unknownPartition: ReadResult = {
+  errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  highWatermark: -1,
+  lastStableOffset: -1,
+  logStartOffset: -1,
+  records: NO_RECORDS,
+  abortedTransactions: null,
+};
 const unknownTopicId: ReadResult = { ...unknownPartition, errorCode: ErrorCode.UNKNOWN_TOPIC_ID };
 
 /** The reads of the wanted partitions: on v13+ by the name their topic id has now (a deleted topic's id has none). */
-function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: boolean): Read[] {
+function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: boolean, readCommitted: boolean): Read[] {
   const table = context.metadata();
   return wanted.map((w) => {
     const topic = usesTopicIds ? table.topicById(w.topicId)?.name : w.topic;
-    return topic === undefined ? null : { topic, partition: w.partition, fetchOffset: w.fetchOffset, maxBytes: w.maxBytes };
+    return topic === undefined ? null : { topic, partition: w.partition, fetchOffset: w.fetchOffset, maxBytes: w.maxBytes, readCommitted };
   });
 }
 
@@ -111,7 +123,7 @@ function capResponseBytes(results: ReadResult[], responseBytesMax: number): Read
     if (size === 0) return r;
     if (total > 0 && total + size > responseBytesMax) {
       full = true;
-      return { ...r, records: NO_RECORDS };
+      return { ...r, records: NO_RECORDS, abortedTransactions: r.abortedTransactions === null ? null : [] };
     }
     total += size;
     return r;
@@ -208,9 +220,9 @@ function partitionData(w: FetchItem, r: ReadResult) {
     partitionIndex: w.partition,
     errorCode: r.errorCode,
     highWatermark: r.highWatermark,
-    lastStableOffset: r.highWatermark,
+    lastStableOffset: r.lastStableOffset,
     logStartOffset: r.logStartOffset,
-    abortedTransactions: null,
+    abortedTransactions: r.abortedTransactions,
     preferredReadReplica: -1,
     records: r.records,
   };

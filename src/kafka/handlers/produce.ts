@@ -2,13 +2,18 @@
  * Produce (0) v0–11 (v10–11 as v9: no leader changes to report, one node). Each partition's batches are checked here (CRC-32C, framing, size) on the
  * shard that received them, then appended by the partition's owner shard, which first applies the
  * topic's timestamp and compression configs (storage/batch-rewrite.ts). v0–2 may carry message
- * format v0/v1, which becomes a v2 batch first (legacy-formats.ts).
+ * format v0/v1, which becomes a v2 batch first (legacy-formats.ts). Transactional batches are
+ * checked like idempotent ones by the owner (sequence, epoch: INVALID_PRODUCER_EPOCH when older);
+ * a non-transactional batch of a producer with an open transaction gets INVALID_TXN_STATE;
+ * control batches from clients get INVALID_RECORD (only WriteTxnMarkers writes markers).
+ * Whether the coordinator added the partition to the transaction (KIP-890) is not checked here.
  */
 import { topicNameProblem } from "../../cluster/metadata.ts";
 import { effectiveTopicConfig } from "../../cluster/topic-config.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { ProduceItem, ProduceResult } from "../ops.ts";
 import { validateBatches } from "../../storage/record-batch.ts";
+import { clientBatchProblem } from "../../storage/control-batch.ts";
 import { defineHandler, NO_RESPONSE, scatterByShard, type BrokerContext } from "../handler.ts";
 import { producePayload } from "../legacy-formats.ts";
 import { autoCreateTopics } from "./auto-create.ts";
@@ -61,6 +66,8 @@ function checkEntry(context: BrokerContext, entry: { topic: string; partition: n
   const maxMessageBytes = effectiveTopicConfig(context.props, topic.configs).maxMessageBytes;
   const check = validateBatches(entry.records);
   if (!check.ok) return failure(ErrorCode.CORRUPT_MESSAGE, `invalid record batch: ${check.reason}`);
+  const refused = clientBatchProblem(entry.records);
+  if (refused !== null) return failure(ErrorCode.INVALID_RECORD, refused);
   if (check.largestBatchBytes > maxMessageBytes) {
     return failure(ErrorCode.MESSAGE_TOO_LARGE, `batch of ${check.largestBatchBytes} bytes exceeds max.message.bytes ${maxMessageBytes}`);
   }

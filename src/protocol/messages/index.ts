@@ -22,6 +22,8 @@ import { OffsetDeleteRequest, OffsetDeleteResponse } from "./offset-delete.ts";
 import { DeleteTopicsRequest, DeleteTopicsResponse } from "./delete-topics.ts";
 import { DeleteRecordsRequest, DeleteRecordsResponse } from "./delete-records.ts";
 import { InitProducerIdRequest, InitProducerIdResponse } from "./init-producer-id.ts";
+import { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from "./write-txn-markers.ts";
+import { DescribeProducersRequest, DescribeProducersResponse } from "./describe-producers.ts";
 import { CreatePartitionsRequest, CreatePartitionsResponse } from "./create-partitions.ts";
 import { DescribeConfigsRequest, DescribeConfigsResponse } from "./describe-configs.ts";
 import { AlterConfigsRequest, AlterConfigsResponse } from "./alter-configs.ts";
@@ -64,6 +66,8 @@ export * from "./offset-delete.ts";
 export * from "./delete-topics.ts";
 export * from "./delete-records.ts";
 export * from "./init-producer-id.ts";
+export * from "./write-txn-markers.ts";
+export * from "./describe-producers.ts";
 export * from "./create-partitions.ts";
 export * from "./describe-configs.ts";
 export * from "./alter-configs.ts";
@@ -112,6 +116,7 @@ const apiDefs = {
   24: { name: "AddPartitionsToTxn", request: AddPartitionsToTxnRequest, response: AddPartitionsToTxnResponse },
   25: { name: "AddOffsetsToTxn", request: AddOffsetsToTxnRequest, response: AddOffsetsToTxnResponse },
   26: { name: "EndTxn", request: EndTxnRequest, response: EndTxnResponse },
+  27: { name: "WriteTxnMarkers", request: WriteTxnMarkersRequest, response: WriteTxnMarkersResponse },
   28: { name: "TxnOffsetCommit", request: TxnOffsetCommitRequest, response: TxnOffsetCommitResponse },
   32: { name: "DescribeConfigs", request: DescribeConfigsRequest, response: DescribeConfigsResponse },
   33: { name: "AlterConfigs", request: AlterConfigsRequest, response: AlterConfigsResponse },
@@ -124,6 +129,7 @@ const apiDefs = {
   50: { name: "DescribeUserScramCredentials", request: DescribeUserScramCredentialsRequest, response: DescribeUserScramCredentialsResponse },
   51: { name: "AlterUserScramCredentials", request: AlterUserScramCredentialsRequest, response: AlterUserScramCredentialsResponse },
   60: { name: "DescribeCluster", request: DescribeClusterRequest, response: DescribeClusterResponse },
+  61: { name: "DescribeProducers", request: DescribeProducersRequest, response: DescribeProducersResponse },
   65: { name: "DescribeTransactions", request: DescribeTransactionsRequest, response: DescribeTransactionsResponse },
   66: { name: "ListTransactions", request: ListTransactionsRequest, response: ListTransactionsResponse },
   75: { name: "DescribeTopicPartitions", request: DescribeTopicPartitionsRequest, response: DescribeTopicPartitionsResponse },
