@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Kafka } from "kafkajs";
-import { startBroker, type Broker } from "../helpers/broker.ts";
+import { pollUntil, startBroker, type Broker } from "../helpers/broker.ts";
 import { createTopic, kafkaClient, withAdmin } from "../helpers/kafka.ts";
 import { byPartition, kcatConsumeAll } from "../helpers/kcat.ts";
 import { WireClient } from "../helpers/wire.ts";
@@ -186,6 +186,48 @@ describe("transactions with kafkajs (--smp 2)", () => {
     }
     await txn.commit();
     await producer.disconnect();
+  });
+});
+
+describe("the transaction APIs on the wire, oldest and newest versions (--smp 2)", () => {
+  test("v0 through a whole transaction; PRODUCER_FENCED from InitProducerId v4 and AddPartitionsToTxn v2, INVALID_PRODUCER_EPOCH before; v4+ batched, with verifyOnly", async () => {
+    await using broker = await startBroker({ smp: 2 });
+    await createTopic(kafkaClient(broker), "wire-txn", 2);
+    const wire = await WireClient.connect(broker.kafkaPort);
+    try {
+      const init = (version: number, body: object = {}) => wire.request(22, version, { transactionalId: "wire", transactionTimeoutMs: 30_000, producerId: -1, producerEpoch: -1, ...body });
+      const first = await init(0);
+      expect(first).toMatchObject({ errorCode: 0, producerEpoch: 0 });
+      const pid = first.producerId;
+      const add = (version: number, epoch: number, partitions = [0, 1]) =>
+        wire.request(24, version, { v3AndBelowTransactionalId: "wire", v3AndBelowProducerId: pid, v3AndBelowProducerEpoch: epoch, v3AndBelowTopics: [{ name: "wire-txn", partitions }] });
+      const codes = (r: any) => r.resultsByTopicV3AndBelow.flatMap((t: any) => t.resultsByPartition.map((p: any) => p.partitionErrorCode));
+      expect(codes(await add(0, 0))).toEqual([0, 0]);
+      expect((await wire.request(25, 0, { transactionalId: "wire", producerId: pid, producerEpoch: 0, groupId: "wire-group" })).errorCode).toBe(0);
+      const txnCommit = await wire.request(28, 0, { transactionalId: "wire", groupId: "wire-group", producerId: pid, producerEpoch: 0, topics: [{ name: "wire-txn", partitions: [{ partitionIndex: 0, committedOffset: 7, committedMetadata: null }] }] });
+      expect(txnCommit.topics[0].partitions[0].errorCode).toBe(0);
+      const notAdded = await wire.request(28, 3, { transactionalId: "wire", groupId: "other-group", producerId: pid, producerEpoch: 0, generationId: -1, memberId: "", groupInstanceId: null, topics: [{ name: "wire-txn", partitions: [{ partitionIndex: 0, committedOffset: 7, committedLeaderEpoch: -1, committedMetadata: null }] }] });
+      expect(notAdded.topics[0].partitions[0].errorCode).toBe(48); // INVALID_TXN_STATE: AddOffsetsToTxn did not name that group
+      // KIP-890 verification in the batched form (v4+), as a partition leader asks it.
+      const verify = await wire.request(24, 5, { transactions: [{ transactionalId: "wire", producerId: pid, producerEpoch: 0, verifyOnly: true, topics: [{ name: "wire-txn", partitions: [1, 0] }] }, { transactionalId: "nobody", producerId: 1, producerEpoch: 0, verifyOnly: true, topics: [{ name: "wire-txn", partitions: [0] }] }] });
+      expect(verify.errorCode).toBe(0);
+      expect(verify.resultsByTransaction.map((t: any) => [t.transactionalId, t.topicResults[0].resultsByPartition.map((p: any) => p.partitionErrorCode)])).toEqual([["wire", [0, 0]], ["nobody", [49]]]);
+      expect((await wire.request(26, 0, { transactionalId: "wire", producerId: pid, producerEpoch: 0, committed: true })).errorCode).toBe(0);
+      await pollUntil("the commit's markers written", async () => ((await wire.request(65, 0, { transactionalIds: ["wire"] })).transactionStates[0].transactionState === "CompleteCommit" ? true : undefined));
+      const offsets = await wire.request(9, 1, { groupId: "wire-group", topics: [{ name: "wire-txn", partitionIndexes: [0] }] });
+      expect(offsets.topics[0].partitions[0].committedOffset).toBe(7); // the offset committed with the transaction
+
+      expect(await init(3, { producerId: pid, producerEpoch: 0 })).toMatchObject({ errorCode: 0, producerEpoch: 1 }); // KIP-360
+      expect((await init(3, { producerId: pid, producerEpoch: 5 })).errorCode).toBe(47); // INVALID_PRODUCER_EPOCH before v4
+      expect((await init(4, { producerId: pid, producerEpoch: 5 })).errorCode).toBe(90); // PRODUCER_FENCED
+      expect(codes(await add(1, 0))).toEqual([47, 47]);
+      expect(codes(await add(2, 0))).toEqual([90, 90]);
+      expect((await init(4, { transactionTimeoutMs: 900_001 })).errorCode).toBe(50); // INVALID_TRANSACTION_TIMEOUT
+      const found = await wire.request(10, 1, { key: "wire", keyType: 1 });
+      expect(found).toMatchObject({ errorCode: 0, port: broker.kafkaPort });
+    } finally {
+      wire.close();
+    }
   });
 });
 
