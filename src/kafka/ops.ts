@@ -5,6 +5,7 @@
  * place, or from another shard over a channel), so imports point from shard to kafka only.
  */
 import type { GroupOps } from "../group/types.ts";
+import type { TxnOps } from "../txn/types.ts";
 
 export interface PartitionRef {
   topic: string;
@@ -89,8 +90,8 @@ export interface PartitionOps {
   unwatch: { request: { watchId: string }; response: null };
 }
 
-/** Every op a shard serves: its partitions' and its group coordinator's. */
-export interface Ops extends GroupOps, PartitionOps {}
+/** Every op a shard serves: its partitions', its group coordinator's and its transaction coordinator's. */
+export interface Ops extends GroupOps, PartitionOps, TxnOps {}
 
 export type OpName = keyof Ops;
 export type OpRequest<Op extends OpName> = Ops[Op]["request"];

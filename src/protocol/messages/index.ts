@@ -36,6 +36,12 @@ import { SaslHandshakeRequest, SaslHandshakeResponse } from "./sasl-handshake.ts
 import { SaslAuthenticateRequest, SaslAuthenticateResponse } from "./sasl-authenticate.ts";
 import { DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse } from "./describe-user-scram-credentials.ts";
 import { AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse } from "./alter-user-scram-credentials.ts";
+import { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from "./add-partitions-to-txn.ts";
+import { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from "./add-offsets-to-txn.ts";
+import { EndTxnRequest, EndTxnResponse } from "./end-txn.ts";
+import { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from "./txn-offset-commit.ts";
+import { DescribeTransactionsRequest, DescribeTransactionsResponse } from "./describe-transactions.ts";
+import { ListTransactionsRequest, ListTransactionsResponse } from "./list-transactions.ts";
 
 export * from "./api-versions.ts";
 export * from "./sasl-authenticate.ts";
@@ -71,6 +77,12 @@ export * from "./describe-topic-partitions.ts";
 export * from "./offset-for-leader-epoch.ts";
 export * from "./describe-log-dirs.ts";
 export * from "./sasl-handshake.ts";
+export * from "./add-partitions-to-txn.ts";
+export * from "./add-offsets-to-txn.ts";
+export * from "./end-txn.ts";
+export * from "./txn-offset-commit.ts";
+export * from "./describe-transactions.ts";
+export * from "./list-transactions.ts";
 export * from "./headers.ts";
 export * from "./consumer-protocol.ts";
 
@@ -101,7 +113,11 @@ const apiDefs = {
   21: { name: "DeleteRecords", request: DeleteRecordsRequest, response: DeleteRecordsResponse },
   22: { name: "InitProducerId", request: InitProducerIdRequest, response: InitProducerIdResponse },
   23: { name: "OffsetForLeaderEpoch", request: OffsetForLeaderEpochRequest, response: OffsetForLeaderEpochResponse },
+  24: { name: "AddPartitionsToTxn", request: AddPartitionsToTxnRequest, response: AddPartitionsToTxnResponse },
+  25: { name: "AddOffsetsToTxn", request: AddOffsetsToTxnRequest, response: AddOffsetsToTxnResponse },
+  26: { name: "EndTxn", request: EndTxnRequest, response: EndTxnResponse },
   27: { name: "WriteTxnMarkers", request: WriteTxnMarkersRequest, response: WriteTxnMarkersResponse },
+  28: { name: "TxnOffsetCommit", request: TxnOffsetCommitRequest, response: TxnOffsetCommitResponse },
   32: { name: "DescribeConfigs", request: DescribeConfigsRequest, response: DescribeConfigsResponse },
   33: { name: "AlterConfigs", request: AlterConfigsRequest, response: AlterConfigsResponse },
   35: { name: "DescribeLogDirs", request: DescribeLogDirsRequest, response: DescribeLogDirsResponse },
@@ -114,6 +130,8 @@ const apiDefs = {
   51: { name: "AlterUserScramCredentials", request: AlterUserScramCredentialsRequest, response: AlterUserScramCredentialsResponse },
   60: { name: "DescribeCluster", request: DescribeClusterRequest, response: DescribeClusterResponse },
   61: { name: "DescribeProducers", request: DescribeProducersRequest, response: DescribeProducersResponse },
+  65: { name: "DescribeTransactions", request: DescribeTransactionsRequest, response: DescribeTransactionsResponse },
+  66: { name: "ListTransactions", request: ListTransactionsRequest, response: ListTransactionsResponse },
   75: { name: "DescribeTopicPartitions", request: DescribeTopicPartitionsRequest, response: DescribeTopicPartitionsResponse },
 } satisfies Record<number, ApiDef>;
 
