@@ -5,10 +5,14 @@
  * read_uncommitted ones see everything; an open transaction holds the last stable offset
  * (Fetch's last_stable_offset, ListOffsets latest under read_committed, DescribeProducers'
  * current transaction start) until its marker; kill -9 in the middle of a transaction keeps it
- * open across the restart until the coordinator's timeout aborts it.
+ * open across the restart until the coordinator's timeout aborts it. On the wire: KIP-890
+ * verification of transactional batches, WriteTxnMarkers' per-partition errors, and control
+ * batches refused from clients.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Kafka, Producer } from "kafkajs";
+import { ErrorCode } from "../../src/protocol/errors.ts";
+import { buildBatch } from "../../src/storage/batch-builder.ts";
 import { startBroker, type Broker } from "../helpers/broker.ts";
 import { createTopic, kafkaClient } from "../helpers/kafka.ts";
 import { byPartition, kcatConsumeAll } from "../helpers/kcat.ts";
@@ -225,5 +229,81 @@ describe("kill -9 in the middle of a transaction", () => {
     expect(committed).toEqual(new Map([[0, ["ok-0"]], [1, ["ok-1"]]]));
     const everything = valuesOf(await kcatConsumeAll(broker.brokers, topic, ["-X", "isolation.level=read_uncommitted"]));
     expect(everything).toEqual(new Map([[0, ["ok-0", "lost-0"]], [1, ["ok-1", "lost-1"]]]));
+  });
+});
+
+describe("the wire: KIP-890 verification, WriteTxnMarkers errors, control batches from clients", () => {
+  const INIT_PRODUCER_ID = 22;
+  const ADD_PARTITIONS = 24;
+  const END_TXN = 26;
+  const WRITE_TXN_MARKERS = 27;
+
+  test("a transactional batch for a partition its transaction does not hold is refused, before and after the transaction, so nothing hangs", async () => {
+    await using broker = await startBroker({ smp: 2 });
+    const kafka = kafkaClient(broker);
+    const topic = "txn-verify";
+    await createTopic(kafka, topic, 2);
+    const wire = await WireClient.connect(broker.kafkaPort);
+    try {
+      const transactionalId = "verify-1";
+      const init = await wire.request(INIT_PRODUCER_ID, 4, { transactionalId, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+      expect(init.errorCode).toBe(0);
+      const producerId = Number(init.producerId);
+      const producerEpoch = init.producerEpoch;
+      let sequence = 0;
+      const send = async (partition: number) => {
+        const records = buildBatch({ records: [{ value: `s${sequence}` }], producerId, producerEpoch, baseSequence: sequence, transactional: true });
+        const answer = await wire.request(0, 9, { transactionalId, acks: -1, timeoutMs: 10_000, topicData: [{ name: topic, partitionData: [{ index: partition, records }] }] });
+        const code = answer.responses[0].partitionResponses[0].errorCode;
+        if (code === 0) sequence++;
+        return code;
+      };
+      expect(await send(0)).toBe(ErrorCode.INVALID_TXN_STATE); // not added to any transaction yet
+      const added = await wire.request(ADD_PARTITIONS, 3, { v3AndBelowTransactionalId: transactionalId, v3AndBelowProducerId: producerId, v3AndBelowProducerEpoch: producerEpoch, v3AndBelowTopics: [{ name: topic, partitions: [0] }] });
+      expect(added.resultsByTopicV3AndBelow[0].resultsByPartition[0].partitionErrorCode).toBe(0);
+      expect(await send(0)).toBe(0);
+      expect(await send(1)).toBe(ErrorCode.INVALID_TXN_STATE); // partition 1 is not in this transaction
+      const ended = await wire.request(END_TXN, 3, { transactionalId, producerId, producerEpoch, committed: true });
+      expect(ended.errorCode).toBe(0);
+      await waitFor("the commit marker", async () => (await fetchView(wire, topic, 0, READ_COMMITTED)).lastStableOffset === 2);
+      // A late batch after the commit would open a transaction nobody ends: refused, and the LSO stays at the end.
+      expect([ErrorCode.INVALID_TXN_STATE, ErrorCode.NOT_ENOUGH_REPLICAS]).toContain(await send(0));
+      const view = await fetchView(wire, topic, 0, READ_COMMITTED);
+      expect(view.lastStableOffset).toBe(view.highWatermark);
+    } finally {
+      wire.close();
+    }
+  });
+
+  test("WriteTxnMarkers answers per partition: fenced epochs, unknown partitions; clients may not write control batches", async () => {
+    await using broker = await startBroker({ smp: 1 });
+    const kafka = kafkaClient(broker);
+    const topic = "txn-markers";
+    await createTopic(kafka, topic, 1);
+    const wire = await WireClient.connect(broker.kafkaPort);
+    try {
+      const init = await wire.request(INIT_PRODUCER_ID, 4, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+      const producerId = Number(init.producerId);
+      const records = buildBatch({ records: [{ value: "x" }], producerId, producerEpoch: 3, baseSequence: 0, transactional: true });
+      const produced = await wire.request(0, 9, { transactionalId: null, acks: -1, timeoutMs: 10_000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] });
+      expect(produced.responses[0].partitionResponses[0].errorCode).toBe(0);
+      const marker = (producerEpoch: number, coordinatorEpoch: number, partitions: number[]) =>
+        wire.request(WRITE_TXN_MARKERS, 1, { markers: [{ producerId, producerEpoch, transactionResult: false, coordinatorEpoch, topics: [{ name: topic, partitionIndexes: partitions }] }] });
+      const codes = (r: any) => r.markers[0].topics[0].partitions.map((p: any) => p.errorCode);
+      expect(codes(await marker(2, 5, [0]))).toEqual([ErrorCode.INVALID_PRODUCER_EPOCH]);
+      expect(codes(await marker(3, 5, [0, 7]))).toEqual([0, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+      expect(codes(await marker(3, 4, [0]))).toEqual([ErrorCode.TRANSACTION_COORDINATOR_FENCED]);
+      const view = await fetchView(wire, topic, 0, READ_COMMITTED);
+      expect(view).toMatchObject({ highWatermark: 2, lastStableOffset: 2 });
+      expect(view.abortedTransactions).toEqual([expect.objectContaining({ producerId, firstOffset: 0 })]);
+      const described = await producersOf(wire, topic, 0);
+      expect(described).toEqual([expect.objectContaining({ producerId, producerEpoch: 3, lastSequence: 0, coordinatorEpoch: 5, currentTxnStartOffset: -1 })]);
+
+      const control = buildBatch({ records: [{ key: new Uint8Array(4), value: new Uint8Array(6) }], control: true, transactional: true, producerId, producerEpoch: 3, baseSequence: -1 });
+      const refused = await wire.request(0, 9, { transactionalId: null, acks: -1, timeoutMs: 10_000, topicData: [{ name: topic, partitionData: [{ index: 0, records: control }] }] });
+      expect(refused.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.INVALID_RECORD);
+    } finally {
+      wire.close();
+    }
   });
 });
