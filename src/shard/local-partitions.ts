@@ -264,6 +264,11 @@ export class LocalPartitions {
     }
   }
 
+  /** As Kafka: never below the log start (DeleteRecords or retention may have removed an open transaction's start). */
+  private lastStableOffsetOf(log: PartitionLog): number {
+    return Math.max(this.producerStates.get(log)!.lastStableOffset(log.highWatermark), log.logStartOffset);
+  }
+
   /**
    * KIP-890 part 1: a transactional batch that would open its producer's transaction here is
    * checked with the coordinator first. Null when it may go on to the append.
@@ -300,7 +305,7 @@ export class LocalPartitions {
       const k = key(item);
       const log = this.logs.get(k);
       if (!log) return { ...failedRead(ErrorCode.NOT_LEADER_OR_FOLLOWER), highWatermark: -1, logStartOffset: -1 };
-      const lastStableOffset = this.producerStates.get(log)!.lastStableOffset(log.highWatermark);
+      const lastStableOffset = this.lastStableOffsetOf(log);
       const readEnd = item.readCommitted ? lastStableOffset : log.highWatermark;
       // A consumer that is caught up reads nothing: answered here, with no I/O to track (most partitions of a big fetch session).
       if (item.fetchOffset === readEnd && item.fetchOffset >= log.logStartOffset) {
@@ -405,7 +410,7 @@ export class LocalPartitions {
     const log = this.logs.get(key(item));
     if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, offset: -1, timestampMs: -1 };
     if (item.timestampMs === -1) {
-      const latest = item.readCommitted ? this.producerStates.get(log)!.lastStableOffset(log.highWatermark) : log.highWatermark;
+      const latest = item.readCommitted ? this.lastStableOffsetOf(log) : log.highWatermark;
       return { errorCode: ErrorCode.NONE, offset: latest, timestampMs: -1 };
     }
     if (item.timestampMs === -2) return { errorCode: ErrorCode.NONE, offset: log.logStartOffset, timestampMs: -1 };
