@@ -15,6 +15,8 @@ export interface PartitionRef {
 export interface ProduceItem extends PartitionRef {
   records: Uint8Array; // validated magic-v2 batches
   acks: number;
+  /** The request's transactional id: a transactional batch opening a transaction here is verified with its coordinator (KIP-890). */
+  transactionalId?: string | null;
 }
 export interface ProduceResult {
   errorCode: number;

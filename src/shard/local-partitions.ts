@@ -24,6 +24,7 @@ import { RecentBatchCache } from "../storage/recent-batch-cache.ts";
 import { SealedFileLru } from "../storage/sealed-file-lru.ts";
 import { answerDuplicate, oversizedBatchRefusal, sequenceRefusal } from "./idempotence.ts";
 import { compactInHousekeeping, keylessRefusal } from "./compaction-hooks.ts";
+import { transactionToVerify, verificationRefusal, type VerifyTxnPartition } from "./txn-verification.ts";
 import type { TxnMarker } from "../storage/control-batch.ts";
 import { abortedTxnsIn, appendMarker } from "../storage/txn-markers.ts";
 import type { ActiveProducer, OffsetAnswer, OffsetQuery, OpRequest, OpResponse, PartitionOps, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, WatchItem } from "../kafka/ops.ts";
@@ -57,7 +58,18 @@ export class LocalPartitions {
   private readonly space: DiskSpaceGuard;
 
   constructor(
-    private readonly options: { shardId: number; disk: Disk; dataDir: string; props: ClusterProperties; clock: Clock; timers: Timers; log: Logger; onFsyncMs: (ms: number) => void },
+    private readonly options: {
+      shardId: number;
+      disk: Disk;
+      dataDir: string;
+      props: ClusterProperties;
+      clock: Clock;
+      timers: Timers;
+      log: Logger;
+      onFsyncMs: (ms: number) => void;
+      /** KIP-890: asks the transaction coordinator before a transactional batch opens a transaction here; absent: not verified. */
+      verifyTxnPartition?: VerifyTxnPartition;
+    },
   ) {
     this.flusher = new Flusher(options.clock, options.onFsyncMs);
     this.space = new DiskSpaceGuard({
@@ -224,8 +236,10 @@ export class LocalPartitions {
     if (keyless) return keyless;
     const oversized = oversizedBatchRefusal(records, log.config.maxMessageBytes);
     if (oversized) return oversized;
-    // Check, append and record with no await in between: nothing may interleave on this partition.
     const producers = this.producerStates.get(log)!;
+    const unverified = await this.verifyTransaction(item, log, records, producers);
+    if (unverified) return unverified;
+    // Check, append and record with no await in between: nothing may interleave on this partition.
     const verdict = producers.checkPayload(records);
     if (verdict.kind === "duplicate") return answerDuplicate(log, verdict.batch, item.acks, this.flusher);
     if (verdict.kind !== "append") return sequenceRefusal(verdict);
@@ -250,6 +264,35 @@ export class LocalPartitions {
     }
   }
 
+  /** As Kafka: never below the log start (DeleteRecords or retention may have removed an open transaction's start). */
+  private lastStableOffsetOf(log: PartitionLog): number {
+    return Math.max(this.producerStates.get(log)!.lastStableOffset(log.highWatermark), log.logStartOffset);
+  }
+
+  /**
+   * KIP-890 part 1: a transactional batch that would open its producer's transaction here is
+   * checked with the coordinator first. Null when it may go on to the append.
+   */
+  private async verifyTransaction(item: ProduceItem, log: PartitionLog, records: Uint8Array, producers: ProducerState): Promise<ProduceResult | null> {
+    const verify = this.options.verifyTxnPartition;
+    if (!verify || !item.transactionalId) return null;
+    const txn = transactionToVerify(records, producers);
+    if (txn === null) return null;
+    const markersBefore = producers.markersSeenOf(txn.producerId);
+    let errorCode: number;
+    try {
+      errorCode = await verify(item.transactionalId, txn.producerId, txn.producerEpoch, item);
+    } catch (error) {
+      rethrowIfBroken(error);
+      errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE; // the coordinator's shard could not answer: the producer retries
+    }
+    if (errorCode !== ErrorCode.NONE) return verificationRefusal(errorCode);
+    if (this.logs.get(key(item)) !== log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: "partition is not on this shard", baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+    // Kafka's verification guard: a marker that landed while we asked ended the transaction the answer was about.
+    if (producers.markersSeenOf(txn.producerId) !== markersBefore) return verificationRefusal(ErrorCode.INVALID_TXN_STATE);
+    return null;
+  }
+
   sizes(items: PartitionRef[]): Promise<Array<{ errorCode: number; sizeBytes: number }>> {
     return Promise.resolve(items.map((item) => {
       const log = this.logs.get(key(item));
@@ -262,7 +305,7 @@ export class LocalPartitions {
       const k = key(item);
       const log = this.logs.get(k);
       if (!log) return { ...failedRead(ErrorCode.NOT_LEADER_OR_FOLLOWER), highWatermark: -1, logStartOffset: -1 };
-      const lastStableOffset = this.producerStates.get(log)!.lastStableOffset(log.highWatermark);
+      const lastStableOffset = this.lastStableOffsetOf(log);
       const readEnd = item.readCommitted ? lastStableOffset : log.highWatermark;
       // A consumer that is caught up reads nothing: answered here, with no I/O to track (most partitions of a big fetch session).
       if (item.fetchOffset === readEnd && item.fetchOffset >= log.logStartOffset) {
@@ -367,7 +410,7 @@ export class LocalPartitions {
     const log = this.logs.get(key(item));
     if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, offset: -1, timestampMs: -1 };
     if (item.timestampMs === -1) {
-      const latest = item.readCommitted ? this.producerStates.get(log)!.lastStableOffset(log.highWatermark) : log.highWatermark;
+      const latest = item.readCommitted ? this.lastStableOffsetOf(log) : log.highWatermark;
       return { errorCode: ErrorCode.NONE, offset: latest, timestampMs: -1 };
     }
     if (item.timestampMs === -2) return { errorCode: ErrorCode.NONE, offset: log.logStartOffset, timestampMs: -1 };

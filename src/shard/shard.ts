@@ -24,6 +24,7 @@ import { useNativeCrc32c } from "../base/crc32c.ts";
 import { GroupCoordinator } from "../group/coordinator.ts";
 import { shardOfGroup } from "../group/partitioning.ts";
 import { TxnCoordinator } from "../txn/coordinator.ts";
+import { shardOfTransactionalId } from "../txn/partitioning.ts";
 import type { TxnMarker } from "../txn/types.ts";
 import { scatterByShard } from "../kafka/handler.ts";
 import { ErrorCode } from "../protocol/errors.ts";
@@ -78,6 +79,10 @@ export class Shard {
       timers: systemTimers,
       log: this.log,
       onFsyncMs: (ms) => this.stats.fsyncLatency.record(ms),
+      verifyTxnPartition: async (transactionalId, producerId, producerEpoch, ref) => {
+        const request = { transactionalId, producerId, producerEpoch, partitions: [{ topic: ref.topic, partition: ref.partition }], verifyOnly: true };
+        return (await this.invoke(shardOfTransactionalId(transactionalId, init.shardCount), "txnAddPartitions", request)).errorCodes[0]!;
+      },
     });
     this.groups = new GroupCoordinator({
       shardId: init.shardId,

@@ -50,6 +50,8 @@ interface ProducerEntry {
   lastTimestampMs: number;
   /** First offset of its open transaction in this partition; -1 when none is open. */
   txnFirstOffset: number;
+  /** Markers recorded for it since this state was built (not kept in snapshots): tells a wait that one landed meanwhile. */
+  markersSeen: number;
 }
 
 export type SequenceVerdict =
@@ -125,7 +127,7 @@ export type ProducerSnapshotEntry = [
 
 const APPEND: SequenceVerdict = Object.freeze({ kind: "append" });
 
-const newEntry = (epoch: number): ProducerEntry => ({ epoch, batches: [], coordinatorEpoch: -1, lastTimestampMs: -1, txnFirstOffset: -1 });
+const newEntry = (epoch: number): ProducerEntry => ({ epoch, batches: [], coordinatorEpoch: -1, lastTimestampMs: -1, txnFirstOffset: -1, markersSeen: 0 });
 
 export class ProducerState {
   private readonly producers = new Map<number, ProducerEntry>();
@@ -138,7 +140,7 @@ export class ProducerState {
     const state = new ProducerState();
     for (const [producerId, epoch, batches, coordinatorEpoch = -1, lastTimestampMs = -1, txnFirstOffset = -1] of entries.slice(-PRODUCERS_PER_PARTITION_MAX)) {
       const remembered = batches.slice(-PRODUCER_BATCHES_MAX).map(([firstSequence, lastSequence, baseOffset, lastOffset]) => ({ firstSequence, lastSequence, baseOffset, lastOffset, visible: null }));
-      state.producers.set(producerId, { epoch, batches: remembered, coordinatorEpoch, lastTimestampMs, txnFirstOffset });
+      state.producers.set(producerId, { epoch, batches: remembered, coordinatorEpoch, lastTimestampMs, txnFirstOffset, markersSeen: 0 });
     }
     state.rebuildOngoing();
     return state;
@@ -180,6 +182,11 @@ export class ProducerState {
   /** First offset of the producer's open transaction here, or -1 (KIP-890 verification asks this). */
   openTxnFirstOffset(producerId: number): number {
     return this.producers.get(producerId)?.txnFirstOffset ?? -1;
+  }
+
+  /** How many markers of this producer were recorded since the state was built: unchanged across an await means none landed. */
+  markersSeenOf(producerId: number): number {
+    return this.producers.get(producerId)?.markersSeen ?? 0;
   }
 
   /** Every producer remembered here, least recently seen first (DescribeProducers). */
@@ -310,6 +317,7 @@ export class ProducerState {
     const entry = this.touch(marker.producerId, Math.max(marker.producerEpoch, this.producers.get(marker.producerId)?.epoch ?? marker.producerEpoch));
     entry.coordinatorEpoch = marker.coordinatorEpoch;
     entry.lastTimestampMs = timestampMs;
+    entry.markersSeen++;
     const firstOffset = entry.txnFirstOffset;
     if (firstOffset < 0) return null;
     entry.txnFirstOffset = -1;

@@ -6,7 +6,8 @@
  * checked like idempotent ones by the owner (sequence, epoch: INVALID_PRODUCER_EPOCH when older);
  * a non-transactional batch of a producer with an open transaction gets INVALID_TXN_STATE;
  * control batches from clients get INVALID_RECORD (only WriteTxnMarkers writes markers).
- * Whether the coordinator added the partition to the transaction (KIP-890) is not checked here.
+ * A transactional batch that opens its producer's transaction in a partition is first verified
+ * with the transaction coordinator by the owner (KIP-890 part 1, shard/txn-verification.ts).
  */
 import { topicNameProblem } from "../../cluster/metadata.ts";
 import { effectiveTopicConfig } from "../../cluster/topic-config.ts";
@@ -39,7 +40,7 @@ export const produceHandler = defineHandler({
     const accepted: Array<{ index: number; item: ProduceItem; shard: number }> = [];
     entries.forEach((entry, index) => {
       const verdict = checkEntry(context, entry, request.acks, info.apiVersion);
-      if (typeof verdict === "number") accepted.push({ index, shard: verdict, item: { ...entry, records: entry.records!, acks: request.acks } });
+      if (typeof verdict === "number") accepted.push({ index, shard: verdict, item: { ...entry, records: entry.records!, acks: request.acks, transactionalId: request.transactionalId } });
       else results[index] = verdict;
     });
     const answers = await scatterByShard(accepted, (a) => a.shard, (shard, batch) =>
