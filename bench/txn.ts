@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { ErrorCode } from "../src/protocol/errors.ts";
 import { buildBatch } from "../src/storage/batch-builder.ts";
 import { WireClient } from "../test/helpers/wire.ts";
-import { startBroker } from "./lib/broker.ts";
+import { logTail, startBroker } from "./lib/broker.ts";
 
 const { values } = parseArgs({
   options: {
@@ -137,7 +137,10 @@ const phases: Array<{ label: string; recordsPerTxn: number | null }> = [
 const best = new Map<string, PhaseResult>();
 for (let round = 0; round < rounds; round++) {
   for (const p of phases) {
-    const r = await phase(broker.kafkaPort, p.recordsPerTxn, round);
+    const r = await phase(broker.kafkaPort, p.recordsPerTxn, round).catch((error) => {
+      console.error(`${p.label} failed; the broker's log ends:\n${logTail(broker.logPath, 30)}`);
+      throw error;
+    });
     const rate = r.records / r.seconds;
     console.log(`round ${round + 1} ${p.label.padEnd(22)} ${rate.toFixed(0).padStart(8)} records/s  ${r.transactions} transactions  ${r.concurrentRetries} CONCURRENT_TRANSACTIONS retries`);
     const previous = best.get(p.label);

@@ -239,7 +239,9 @@ export class GroupCoordinator {
     }
     if (group.pendingTxnOffsets.get(args.producerId) !== pending) return ErrorCode.NONE;
     group.pendingTxnOffsets.delete(args.producerId);
-    if (args.commit) for (const [key, offset] of pending) group.offsets.set(key, offset);
+    const table = this.options.metadata();
+    // A topic deleted while the transaction was open keeps no offsets (dropTopic already ran for it).
+    if (args.commit) for (const [key, offset] of pending) if (table.topic(offset.topic)) group.offsets.set(key, offset);
     return ErrorCode.NONE;
   }
 
