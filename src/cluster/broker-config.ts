@@ -51,6 +51,11 @@ const brokerOwn: Record<string, KafkaBrokerConfigDef> = {
   "group.min.session.timeout.ms": fromProperty("group_min_session_timeout_ms", "INT", "Shortest session timeout a group member may ask for"),
   "group.max.session.timeout.ms": fromProperty("group_max_session_timeout_ms", "INT", "Longest session timeout a group member may ask for"),
   "group.initial.rebalance.delay.ms": fromProperty("group_initial_rebalance_delay", "INT", "How long a new group's first rebalance waits for more members"),
+  "transaction.max.timeout.ms": fromProperty("transaction_max_timeout_ms", "INT", "Longest transaction.timeout.ms a transactional producer may ask for"),
+  "transactional.id.expiration.ms": fromProperty("transactional_id_expiration_ms", "INT", "A transactional id with no transaction open for this long is forgotten"),
+  "transaction.abort.timed.out.transaction.cleanup.interval.ms": fromProperty("tx_timeout_delay_ms", "INT", "How often transactions past their timeout are looked for and aborted"),
+  "transaction.state.log.replication.factor": fixed("SHORT", "1", "Replication of the transaction log: skua keeps one copy"),
+  "transaction.state.log.num.partitions": fixed("INT", "50", "Partitions of the transaction log (fixed for the life of a data dir)"),
 };
 
 /** The broker-wide name of every topic config that has one, with skua's value for it. */

@@ -91,6 +91,8 @@ describe(`group coordinator durability (SEED=${SEED})`, () => {
     expect(await txnCommit(1, 0, 10)).toEqual([ErrorCode.NONE]);
     expect(await txnCommit(2, 1, 20)).toEqual([ErrorCode.NONE]);
     expect(offsetOf(c, 0)).toBe(-1); // not visible before the commit marker
+    const stable = c.fetchOffsets({ groupId: "g", topics: [{ topic: "t", partitions: [0] }], requireStable: true });
+    expect(stable.offsets[0].errorCode).toBe(ErrorCode.UNSTABLE_OFFSET_COMMIT); // OffsetFetch v7+ require_stable
     expect(await c.txnComplete({ groupId: "g", producerId: 1, commit: true })).toBe(ErrorCode.NONE);
     expect(offsetOf(c, 0)).toBe(10);
     disk.crash();

@@ -239,7 +239,9 @@ export class GroupCoordinator {
     }
     if (group.pendingTxnOffsets.get(args.producerId) !== pending) return ErrorCode.NONE;
     group.pendingTxnOffsets.delete(args.producerId);
-    if (args.commit) for (const [key, offset] of pending) group.offsets.set(key, offset);
+    const table = this.options.metadata();
+    // A topic deleted while the transaction was open keeps no offsets (dropTopic already ran for it).
+    if (args.commit) for (const [key, offset] of pending) if (table.topic(offset.topic)) group.offsets.set(key, offset);
     return ErrorCode.NONE;
   }
 
@@ -257,7 +259,11 @@ export class GroupCoordinator {
       errorCode: ErrorCode.NONE,
       offsets: wanted.flatMap((t) =>
         t.partitions.map((partition) => {
-          const o = offsets.get(offsetKey(t.topic, partition));
+          const key = offsetKey(t.topic, partition);
+          const o = offsets.get(key);
+          if (args.requireStable && group && [...group.pendingTxnOffsets.values()].some((pending) => pending.has(key))) {
+            return { topic: t.topic, partition, offset: -1, leaderEpoch: -1, metadata: "", errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT };
+          }
           return { topic: t.topic, partition, offset: o?.offset ?? -1, leaderEpoch: o?.leaderEpoch ?? -1, metadata: o ? o.metadata : "", errorCode: ErrorCode.NONE };
         }),
       ),

@@ -102,6 +102,8 @@ export interface TopicPartitions {
 export interface FetchOffsetsArgs {
   groupId: string;
   topics: TopicPartitions[] | null; // null: every committed offset of the group
+  /** OffsetFetch v7+ require_stable: a partition with a transactional offset still pending answers UNSTABLE_OFFSET_COMMIT. */
+  requireStable?: boolean;
 }
 
 export interface FetchedOffset {

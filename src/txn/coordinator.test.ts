@@ -12,6 +12,7 @@ import { defaultProperties, type ClusterProperties } from "../cluster/properties
 import { SimDisk } from "../io/sim-disk.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { TxnCoordinator } from "./coordinator.ts";
+import { shardOfTransactionalId } from "./partitioning.ts";
 import type { TxnMarker } from "./types.ts";
 
 const SEED = Number(process.env.SEED ?? Date.now() % 1_000_000);
@@ -126,6 +127,36 @@ describe(`transaction coordinator (SEED=${SEED})`, () => {
     expect(again.coordinator.stateOf("idle")).toBeUndefined();
     expect(again.coordinator.stateOf("busy")?.state).toBe("Ongoing");
     await again.coordinator.stop();
+  });
+
+  test("a restart with another shard count finds every transactional id on its new owner", async () => {
+    const disk = new SimDisk(SEED);
+    const clock = new ManualClock(1_000_000);
+    const timers = new ManualTimers(clock);
+    let nextProducerId = 100;
+    const shards = (shardCount: number) =>
+      Array.from({ length: shardCount }, (_, shardId) => new TxnCoordinator({
+        shardId, shardCount, dataDir: "/data", disk, props: defaultProperties(), clock, timers, log: quiet, metadata: () => metadata,
+        newProducerId: async () => nextProducerId++, writeMarkers: async (m) => m.map(() => ErrorCode.NONE), completeGroup: async () => ErrorCode.NONE,
+      }));
+    const before = shards(2);
+    await Promise.all(before.map((c) => c.start()));
+    const ids = Array.from({ length: 30 }, (_, i) => `id-${i}`);
+    const epochs = new Map<string, { producerId: number; producerEpoch: number }>();
+    for (const id of ids) {
+      const owner = before[shardOfTransactionalId(id, 2)];
+      await init(owner, id);
+      epochs.set(id, await init(owner, id)); // epoch 1
+    }
+    await Promise.all(before.map((c) => c.stop()));
+    const after = shards(3);
+    await Promise.all(after.map((c) => c.start()));
+    for (const id of ids) {
+      const owner = after[shardOfTransactionalId(id, 3)];
+      expect(owner.stateOf(id)).toMatchObject({ producerId: epochs.get(id)!.producerId, producerEpoch: 1 });
+      expect(await init(owner, id)).toMatchObject({ errorCode: ErrorCode.NONE, producerId: epochs.get(id)!.producerId, producerEpoch: 2 });
+    }
+    await Promise.all(after.map((c) => c.stop()));
   });
 
   test("ListTransactions filters by state, producer id and duration", async () => {
