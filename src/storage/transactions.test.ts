@@ -18,6 +18,7 @@ import * as rb from "./record-batch.ts";
 import { forEachRecord } from "./records.ts";
 import { testConfig } from "./test-helpers.ts";
 import { abortedTxnsIn, appendMarker } from "./txn-markers.ts";
+import { type AbortedTxn, collectAborted } from "./txn-index.ts";
 
 const DIR = "/data/t/0";
 const decoder = new TextDecoder();
@@ -255,3 +256,17 @@ async function readBatches(p: Partition): Promise<Uint8Array[]> {
   }
   return batches;
 }
+
+describe("collectAborted", () => {
+  test("finds the entries overlapping a range by binary search, and stops where an LSO reaches the bound", () => {
+    const entries = Array.from({ length: 100 }, (_, i) => ({ producerId: i, firstOffset: i * 10, lastOffset: i * 10 + 5, lastStableOffset: i * 10 + 6 }));
+    const found: AbortedTxn[] = [];
+    expect(collectAborted(entries, 503, 530, found)).toBe(true);
+    expect(found.map((e) => e.producerId)).toEqual([50, 51, 52]);
+    const none: AbortedTxn[] = [];
+    expect(collectAborted(entries, 2000, 2100, none)).toBe(false);
+    expect(none).toEqual([]);
+    expect(collectAborted(entries, 507, 509, none)).toBe(true); // entry 50's LSO (506) < 509 but 51's first offset 510 is past: found by 51's LSO
+    expect(none).toEqual([]);
+  });
+});
