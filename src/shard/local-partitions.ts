@@ -377,6 +377,7 @@ export class LocalPartitions {
       await appended.written;
       await this.flusher.requestFlush(log);
       await appended.visible;
+      this.producerStates.get(log)?.forgetVisibleEnds(log.highWatermark);
       this.wake(key(item)); // read_committed fetches waiting at the last stable offset
       return { errorCode: ErrorCode.NONE };
     } catch (error) {
