@@ -204,7 +204,7 @@ export class LocalPartitions {
           this.wake(k);
           this.options.log.info("retention deleted segments", { partition: k, segments: deleted, logStartOffset: log.logStartOffset });
         }
-        await compactInHousekeeping(k, log, this.options.props.storage_compaction_key_map_memory, this.options.clock.nowMs(), this.options.log);
+        await compactInHousekeeping(k, log, this.options.props.storage_compaction_key_map_memory, this.options.clock.nowMs(), this.lastStableOffsetOf(log), this.options.log);
       }
       this.cancelHousekeeping = this.options.timers.after(this.options.props.log_compaction_interval_ms, () => void run());
     };
@@ -377,6 +377,7 @@ export class LocalPartitions {
       await appended.written;
       await this.flusher.requestFlush(log);
       await appended.visible;
+      this.producerStates.get(log)?.forgetVisibleEnds(log.highWatermark);
       this.wake(key(item)); // read_committed fetches waiting at the last stable offset
       return { errorCode: ErrorCode.NONE };
     } catch (error) {

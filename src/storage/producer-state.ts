@@ -169,14 +169,19 @@ export class ProducerState {
    * yet ended by a visible marker, else the high watermark. Forgets ends the high watermark passed.
    */
   lastStableOffset(highWatermark: number): number {
-    let drop = 0;
-    while (drop < this.unstable.length && this.unstable[drop]!.markerOffset < highWatermark) drop++;
-    if (drop > 0) this.unstable.splice(0, drop);
+    this.forgetVisibleEnds(highWatermark);
     let lso = highWatermark;
     const earliest = this.ongoing.values().next();
     if (!earliest.done) lso = Math.min(lso, earliest.value);
     for (const end of this.unstable) lso = Math.min(lso, end.firstOffset);
     return lso;
+  }
+
+  /** Forgets the ends whose marker the high watermark passed (called once a marker is visible, so they never pile up). */
+  forgetVisibleEnds(highWatermark: number): void {
+    let drop = 0;
+    while (drop < this.unstable.length && this.unstable[drop]!.markerOffset < highWatermark) drop++;
+    if (drop > 0) this.unstable.splice(0, drop);
   }
 
   /** First offset of the producer's open transaction here, or -1 (KIP-890 verification asks this). */

@@ -18,6 +18,7 @@ import * as rb from "./record-batch.ts";
 import { forEachRecord } from "./records.ts";
 import { testConfig } from "./test-helpers.ts";
 import { abortedTxnsIn, appendMarker } from "./txn-markers.ts";
+import { type AbortedTxn, collectAborted } from "./txn-index.ts";
 
 const DIR = "/data/t/0";
 const decoder = new TextDecoder();
@@ -200,31 +201,46 @@ describe("transactions in a partition log", () => {
     await p.log.close();
   });
 
-  test("compaction keeps markers and transactional batches whole, so the aborted index and read_committed answers stay the same", async () => {
+  test("compaction removes aborted records, compacts committed ones like any, keeps every marker and the index, and stops at the LSO", async () => {
     const cleanup: CleanupConfig = { delete: false, compact: true, deleteRetentionMs: 0, minCompactionLagMs: 0, maxCompactionLagMs: Number.MAX_SAFE_INTEGER, minCleanableDirtyRatio: 0 };
     const disk = new SimDisk(5);
     const clock = new ManualClock(1_000_000);
-    const p = await openPartition(disk, clock, cleanup);
+    let p = await openPartition(disk, clock, cleanup);
     for (let round = 0; round < 3; round++) {
       await produce(p, 41, [`t-${round}`.padEnd(60, ".")], { key: "shared" });
       await end(p, 41, round !== 1); // round 1 aborts
       await produce(p, -1, [`plain-${round}`.padEnd(60, ".")], { key: "plain" });
     }
-    for (let i = 0; i < 6; i++) await produce(p, -1, [`tail-${i}`.padEnd(60, ".")], { key: `tail-${i}` });
-    const before = await consumeCommitted(p);
+    // An open transaction: compaction must not pass its first offset.
+    const openAt = await produce(p, 42, ["open-1".padEnd(60, ".")], { key: "shared" });
+    for (let i = 0; i < 8; i++) await produce(p, -1, [`tail-${i}`.padEnd(60, ".")], { key: `tail-${i}` });
+    const trim = (values: string[]) => values.map((v) => v.replace(/\.+$/, ""));
+    const compact = () => compactLog(p.log, { nowMs: clock.nowMs(), keyMapBudgetBytes: 1 << 20, stableOffset: lso(p), pause: () => Promise.resolve() });
     const aborted = allAborted(p);
-    const markersBefore = (await readBatches(p)).filter((b) => isControlBatch(b)).length;
-    const stats = await compactLog(p.log, { nowMs: clock.nowMs(), keyMapBudgetBytes: 1 << 20, pause: () => Promise.resolve() });
-    expect(stats?.recordsRemoved).toBeGreaterThan(0);
-    expect((await readBatches(p)).filter((b) => isControlBatch(b)).length).toBe(markersBefore);
+    const markers = async () => (await readBatches(p)).filter((b) => isControlBatch(b)).length;
+    expect(await markers()).toBe(3);
+    expect(lso(p)).toBe(openAt);
+    const first = await compact();
+    expect(await markers()).toBe(3);
     expect(allAborted(p)).toEqual(aborted);
-    const after = await consumeCommitted(p);
-    expect(after.filter((v) => v.startsWith("t-"))).toEqual(before.filter((v) => v.startsWith("t-")));
-    expect(after.filter((v) => v.startsWith("plain-")).length).toBeLessThan(before.filter((v) => v.startsWith("plain-")).length);
+    expect(trim(await consumeAll(p))).toContain("open-1"); // at or past the LSO: not cleaned
+    expect(trim(await consumeAll(p))).not.toContain("t-1"); // aborted, in a segment below the LSO: gone
+    await end(p, 42, true);
+    const second = await compact();
+    expect((first?.recordsRemoved ?? 0) + (second?.recordsRemoved ?? 0)).toBe(5); // t-0, t-2 (superseded), t-1 (aborted), plain-0, plain-1
+    expect(await markers()).toBe(4);
+    expect(allAborted(p)).toEqual(aborted);
+    const expected = ["plain-2", "open-1", ...Array.from({ length: 8 }, (_, i) => `tail-${i}`)];
+    expect(trim(await consumeAll(p))).toEqual(expected);
+    expect(trim(await consumeCommitted(p))).toEqual(expected);
+    // Power loss, then the state is rebuilt from the compacted log: no transaction is left open.
+    disk.crash();
+    p = await openPartition(disk, clock, cleanup);
+    expect(lso(p)).toBe(p.log.highWatermark);
+    // The rebuild indexes what the log still holds: the aborted transaction's records are gone, so it needs no entry.
+    expect(allAborted(p)).toEqual([]);
+    expect(trim(await consumeCommitted(p))).toEqual(expected);
     await p.log.close();
-    const reopened = await openPartition(disk, clock, cleanup);
-    expect(allAborted(reopened)).toEqual(aborted);
-    await reopened.log.close();
   });
 });
 
@@ -240,3 +256,17 @@ async function readBatches(p: Partition): Promise<Uint8Array[]> {
   }
   return batches;
 }
+
+describe("collectAborted", () => {
+  test("finds the entries overlapping a range by binary search, and stops where an LSO reaches the bound", () => {
+    const entries = Array.from({ length: 100 }, (_, i) => ({ producerId: i, firstOffset: i * 10, lastOffset: i * 10 + 5, lastStableOffset: i * 10 + 6 }));
+    const found: AbortedTxn[] = [];
+    expect(collectAborted(entries, 503, 530, found)).toBe(true);
+    expect(found.map((e) => e.producerId)).toEqual([50, 51, 52]);
+    const none: AbortedTxn[] = [];
+    expect(collectAborted(entries, 2000, 2100, none)).toBe(false);
+    expect(none).toEqual([]);
+    expect(collectAborted(entries, 507, 509, none)).toBe(true); // entry 50's LSO (506) < 509 but 51's first offset 510 is past: found by 51's LSO
+    expect(none).toEqual([]);
+  });
+});

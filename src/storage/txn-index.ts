@@ -51,8 +51,19 @@ export function decodeTxnIndex(bytes: Uint8Array): AbortedTxn[] | null {
  * segment can hold one that starts below it.
  */
 export function collectAborted(entries: readonly AbortedTxn[], fetchOffset: number, upperBoundOffset: number, into: AbortedTxn[]): boolean {
-  for (const e of entries) {
-    if (e.lastOffset >= fetchOffset && e.firstOffset < upperBoundOffset) into.push(e);
+  // Entries are in marker order: the ones ending before fetchOffset are skipped by a binary search.
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (entries[mid]!.lastOffset < fetchOffset) lo = mid + 1;
+    else hi = mid;
+  }
+  // LSOs rise in marker order: a skipped entry's may already end the search.
+  if (lo > 0 && entries[lo - 1]!.lastStableOffset >= upperBoundOffset) return true;
+  for (let i = lo; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (e.firstOffset < upperBoundOffset) into.push(e);
     if (e.lastStableOffset >= upperBoundOffset) return true;
   }
   return false;

@@ -76,6 +76,17 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
   }
 }
 
+/** EndTxn is answered once the outcome is durable, before the markers land (as Kafka): wait for them. */
+async function waitForMarkers(wire: WireClient, topic: string, partitions: number): Promise<void> {
+  await waitFor(`the markers of ${topic}`, async () => {
+    for (let p = 0; p < partitions; p++) {
+      const view = await fetchView(wire, topic, p, READ_COMMITTED);
+      if (view.lastStableOffset !== view.highWatermark) return false;
+    }
+    return true;
+  });
+}
+
 const valuesOf = (lines: Array<{ partition: number; value: string }>) => new Map([...byPartition(lines)].map(([p, list]) => [p, list.map((l) => l.value)]));
 
 describe("transactions: what consumers see (--smp 2)", () => {
@@ -102,6 +113,8 @@ describe("transactions: what consumers see (--smp 2)", () => {
     await transaction(producer, topic, ["c3-0", "c3-1", "c3-2", "c3-3", "c3-4", "c3-5"], 3, true);
     await producer.disconnect();
     await plain.disconnect();
+    const markersWire = await WireClient.connect(broker.kafkaPort);
+    await waitForMarkers(markersWire, topic, 3).finally(() => markersWire.close());
 
     const committed = valuesOf(await kcatConsumeAll(broker.brokers, topic, ["-X", "isolation.level=read_committed"]));
     expect(committed).toEqual(new Map([
@@ -157,6 +170,7 @@ describe("transactions: what consumers see (--smp 2)", () => {
       expect(valuesOf(await kcatConsumeAll(broker.brokers, topic, ["-X", "isolation.level=read_committed"])).get(0)).toEqual(["before"]);
 
       await txn.commit();
+      await waitForMarkers(wire, topic, 1);
       const closed = await fetchView(wire, topic, 0, READ_COMMITTED);
       expect(closed).toMatchObject({ highWatermark: 5, lastStableOffset: 5 }); // the commit marker took offset 4
       expect(await latestOffset(wire, topic, 0, READ_COMMITTED)).toBe(5);
@@ -205,6 +219,8 @@ describe("kill -9 in the middle of a transaction", () => {
     await createTopic(kafka, topic, 2);
     const producer = await transactionalProducer(kafka, "txn-crash-1", 3000);
     await transaction(producer, topic, ["ok-0", "ok-1"], 2, true);
+    const before = await WireClient.connect(broker.kafkaPort);
+    await waitForMarkers(before, topic, 2).finally(() => before.close());
     const txn = await producer.transaction();
     await txn.send({ topic, acks: -1, messages: [{ partition: 0, value: "lost-0" }, { partition: 1, value: "lost-1" }] });
     await broker.kill9();
