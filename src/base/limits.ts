@@ -79,6 +79,12 @@ export const limits = {
   groupLogWriteBytesMax: 16 * 1024 * 1024,
   /** A group log larger than this, and more than twice its live state, is compacted. */
   groupLogCompactBytes: 64 * 1024 * 1024,
+  /** Partitions one transaction may hold; an AddPartitionsToTxn past it: INVALID_REQUEST for its partitions. */
+  txnPartitionsMax: 10_000,
+  /** Groups one transaction may commit offsets for; an AddOffsetsToTxn past it: INVALID_REQUEST. */
+  txnGroupsMax: 100,
+  /** Characters of a transactional id (Kafka's string limit); longer: INVALID_REQUEST. */
+  transactionalIdCharsMax: 32_767,
   /** Bytes of one SASL token from a client (a SCRAM or PLAIN message is a few hundred); past it the login fails. */
   saslTokenBytesMax: 8 * 1024,
   /** Characters of a SASL user name (Redpanda's limit); longer ones are refused when created and fail at login. */

@@ -65,6 +65,11 @@ const brokerOwn: Record<string, KafkaBrokerConfigDef> = {
   "max.connections": limitFromProperty("kafka_connections_max", "Kafka connections the node holds at once, over all shards"),
   "max.connections.per.ip": limitFromProperty("kafka_connections_max_per_ip", "Kafka connections one address holds at once"),
   "max.connections.per.ip.overrides": fromProperty("kafka_connections_max_overrides", "STRING", "Per-address connection limits, ip:count"),
+  "transaction.max.timeout.ms": fromProperty("transaction_max_timeout_ms", "INT", "Longest transaction.timeout.ms a transactional producer may ask for"),
+  "transactional.id.expiration.ms": fromProperty("transactional_id_expiration_ms", "INT", "A transactional id with no transaction open for this long is forgotten"),
+  "transaction.abort.timed.out.transaction.cleanup.interval.ms": fromProperty("tx_timeout_delay_ms", "INT", "How often transactions past their timeout are looked for and aborted"),
+  "transaction.state.log.replication.factor": fixed("SHORT", "1", "Replication of the transaction log: skua keeps one copy"),
+  "transaction.state.log.num.partitions": fixed("INT", "50", "Partitions of the transaction log (fixed for the life of a data dir)"),
 };
 
 /** The broker-wide name of every topic config that has one, with skua's value for it. */

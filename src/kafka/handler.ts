@@ -103,7 +103,7 @@ export function defineHandler<K extends ApiKey, Res extends Loose<ApiTypes[K]["r
 }
 
 /** The ops that take a list of partitions and answer each in order. */
-type PartitionOp = "produce" | "read" | "listOffsets" | "deleteRecords" | "sizes" | "epochEnds";
+type PartitionOp = "produce" | "read" | "listOffsets" | "deleteRecords" | "sizes" | "epochEnds" | "writeTxnMarkers" | "describeProducers";
 type ItemOf<Op extends PartitionOp> = OpRequest<Op>["items"][number];
 type AnswerOf<Op extends PartitionOp> = OpResponse<Op>[number];
 

@@ -27,6 +27,14 @@ import { describeTopicPartitionsHandler } from "./handlers/describe-topic-partit
 import { describeLogDirsHandler } from "./handlers/describe-log-dirs.ts";
 import { incrementalAlterConfigsHandler } from "./handlers/incremental-alter-configs.ts";
 import { initProducerIdHandler } from "./handlers/init-producer-id.ts";
+import { writeTxnMarkersHandler } from "./handlers/write-txn-markers.ts";
+import { describeProducersHandler } from "./handlers/describe-producers.ts";
+import { addPartitionsToTxnHandler } from "./handlers/add-partitions-to-txn.ts";
+import { addOffsetsToTxnHandler } from "./handlers/add-offsets-to-txn.ts";
+import { endTxnHandler } from "./handlers/end-txn.ts";
+import { txnOffsetCommitHandler } from "./handlers/txn-offset-commit.ts";
+import { describeTransactionsHandler } from "./handlers/describe-transactions.ts";
+import { listTransactionsHandler } from "./handlers/list-transactions.ts";
 import { offsetForLeaderEpochHandler } from "./handlers/offset-for-leader-epoch.ts";
 import { saslAuthenticateHandler } from "./handlers/sasl-authenticate.ts";
 import { saslHandshakeHandler } from "./handlers/sasl-handshake.ts";
@@ -55,6 +63,14 @@ export const handlers: ApiHandler[] = [
   offsetDeleteHandler,
   deleteTopicsHandler,
   initProducerIdHandler,
+  writeTxnMarkersHandler,
+  describeProducersHandler,
+  addPartitionsToTxnHandler,
+  addOffsetsToTxnHandler,
+  endTxnHandler,
+  txnOffsetCommitHandler,
+  describeTransactionsHandler,
+  listTransactionsHandler,
   offsetForLeaderEpochHandler,
   describeConfigsHandler,
   alterConfigsHandler,

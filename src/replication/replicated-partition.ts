@@ -122,7 +122,9 @@ export class ReplicatedPartition {
   }
 
   private onFollowerAppend(batches: Uint8Array): void {
-    rb.scanBatches(batches, 0, (at) => this.producers.replay(batches, at));
+    rb.scanBatches(batches, 0, (at) => {
+      this.producers.replay(batches, at);
+    });
   }
 
   private onFailure(error: unknown): void {
@@ -231,22 +233,24 @@ export class ReplicatedPartition {
   }
 
   async read(item: ReadItem): Promise<ReadResult> {
-    const base = { highWatermark: -1, logStartOffset: -1, records: NO_RECORDS };
+    const base = { highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: NO_RECORDS, abortedTransactions: null };
+    const none = { ...base, errorCode: ErrorCode.NONE, abortedTransactions: item.readCommitted ? [] : null };
     if (!this.isLeader) return { ...base, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, currentLeader: this.currentLeader() };
     const epochError = this.epochProblem(item.currentLeaderEpoch);
     if (epochError !== null) return { ...base, errorCode: epochError };
     const log = this.group.partitionLog;
     const start = log.logStartOffset;
     const highWatermark = this.highWatermark;
-    if (item.fetchOffset < start || item.fetchOffset > log.logEndOffset) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark, logStartOffset: start, records: NO_RECORDS };
-    if (item.fetchOffset >= highWatermark) return { errorCode: ErrorCode.NONE, highWatermark, logStartOffset: start, records: NO_RECORDS };
+    if (item.fetchOffset < start || item.fetchOffset > log.logEndOffset) return { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark, logStartOffset: start };
+    if (item.fetchOffset >= highWatermark) return { ...none, highWatermark, lastStableOffset: highWatermark, logStartOffset: start };
     const result = await log.read(item.fetchOffset, item.maxBytes);
-    if (!result.ok) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark, logStartOffset: result.logStartOffset, records: NO_RECORDS };
+    if (!result.ok) return { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark, logStartOffset: result.logStartOffset };
     // Consumers never see past the high watermark: whole batches up to the commit index.
     const commit = this.commitIndex;
     const end = rb.scanBatches(result.bytes, 0, (at) => rb.lastOffset(result.bytes, at) <= commit);
     const records = end === result.bytes.length ? result.bytes : result.bytes.subarray(0, end);
-    return { errorCode: ErrorCode.NONE, highWatermark: this.highWatermark, logStartOffset: result.logStartOffset, records };
+    // No transactions on replicated partitions: the last stable offset is the high watermark.
+    return { ...none, highWatermark: this.highWatermark, lastStableOffset: this.highWatermark, logStartOffset: result.logStartOffset, records };
   }
 
   async listOffset(item: OffsetQuery): Promise<OffsetAnswer> {

@@ -25,6 +25,12 @@ import { currentCore, pinThisThreadToCore } from "../native/libc.ts";
 import { loadNativeCrc32c } from "../native/crc32c.ts";
 import { useNativeCrc32c } from "../base/crc32c.ts";
 import { GroupCoordinator } from "../group/coordinator.ts";
+import { shardOfGroup } from "../group/partitioning.ts";
+import { TxnCoordinator } from "../txn/coordinator.ts";
+import { shardOfTransactionalId } from "../txn/partitioning.ts";
+import type { TxnMarker } from "../txn/types.ts";
+import { scatterByShard } from "../kafka/handler.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 import { Channel } from "./channel.ts";
 import type { ControllerGroupCalls, PartitionDetails, ShardControlCalls, ShardInit } from "./control.ts";
 import { LocalPartitions } from "./local-partitions.ts";
@@ -34,7 +40,6 @@ import type { RpcHopCalls } from "../rpc/endpoint.ts";
 import { sameAddress, startShardRpc, type ShardRpc } from "../rpc/node.ts";
 import type { RaftNetwork } from "../replication/raft-network.ts";
 import { ShardReplication } from "../replication/shard-replication.ts";
-import { ErrorCode } from "../protocol/errors.ts";
 import { CONTROLLER_GROUP } from "../cluster/metadata.ts";
 import { ControllerMember } from "./controller-member.ts";
 
@@ -57,6 +62,7 @@ export class Shard {
   private rpc: ShardRpc | null = null;
   private readonly local: LocalPartitions;
   private readonly groups: GroupCoordinator;
+  private readonly txns: TxnCoordinator;
   private readonly stats = new ShardStats();
   private readonly log: Logger;
   private readonly pinned: boolean;
@@ -86,6 +92,10 @@ export class Shard {
       timers: systemTimers,
       log: this.log,
       onFsyncMs: (ms) => this.stats.fsyncLatency.record(ms),
+      verifyTxnPartition: async (transactionalId, producerId, producerEpoch, ref) => {
+        const request = { transactionalId, producerId, producerEpoch, partitions: [{ topic: ref.topic, partition: ref.partition }], verifyOnly: true };
+        return (await this.invoke(shardOfTransactionalId(transactionalId, init.shardCount), "txnAddPartitions", request)).errorCodes[0]!;
+      },
     });
     this.groups = new GroupCoordinator({
       shardId: init.shardId,
@@ -108,7 +118,23 @@ export class Shard {
     });
     // Without RPC (one node, no cluster) the ops go straight to the local partitions, exactly as before.
     const partitionOps = this.replication === null ? { ...this.local.servers, epochEnds: noReplicas } : this.replication.opServers(() => this.table, this.local.servers);
-    this.opServers = { ...partitionOps, ...this.groups.servers };
+    this.txns = new TxnCoordinator({
+      shardId: init.shardId,
+      shardCount: init.shardCount,
+      dataDir: init.dataDir,
+      disk: this.disk,
+      props: init.props,
+      clock: systemClock,
+      timers: systemTimers,
+      log: this.log,
+      metadata: () => this.table,
+      newProducerId: () => this.producerIds.take(),
+      writeMarkers: (markers) => this.writeMarkers(markers),
+      completeGroup: async (groupId, producerId, commit) =>
+        (await this.invoke(shardOfGroup(groupId, init.shardCount), "groupTxnComplete", { groupId, producerId, commit })).errorCode,
+      onFsyncMs: (ms) => this.stats.fsyncLatency.record(ms),
+    });
+    this.opServers = { ...partitionOps, ...this.groups.servers, ...this.txns.servers };
     const channelServers: Servers<ShardOps> = { ...this.opServers, rpcDeliver: (request) => this.rpcHop(request) };
     this.channels = init.peers.map((port, peer) => (port ? new Channel<ShardOps, ShardOps>(port, channelServers, `shard ${peer}`) : null));
     this.main = new Channel<ControllerCalls & ControllerGroupCalls, ShardControlCalls>(init.main, this.controlServers(), "controller");
@@ -154,6 +180,7 @@ export class Shard {
   async start(): Promise<void> {
     await this.local.sync(this.table);
     await this.groups.start();
+    await this.txns.start();
     await this.local.startHousekeeping();
     const context = this.brokerContext();
     this.listener = listenKafka({
@@ -200,6 +227,7 @@ export class Shard {
     await this.controllerMember?.close();
     await this.replication?.stop();
     this.rpc?.stop();
+    await this.txns.stop();
     await this.groups.stop();
     await this.local.closeAll();
     closeDisk(this.disk);
@@ -330,6 +358,15 @@ export class Shard {
   private rpcHop(request: RpcHopCalls["rpcDeliver"]["request"]) {
     if (this.rpc === null) throw new Error("RPC is not running on this shard");
     return this.rpc.endpoint.hopServers.rpcDeliver(request);
+  }
+
+  /** Each marker on its partition's owner, one op per owner; a partition no shard owns: UNKNOWN_TOPIC_OR_PARTITION. */
+  private async writeMarkers(markers: TxnMarker[]): Promise<number[]> {
+    const owners = markers.map((m) => this.table.ownerOf(m.topic, m.partition));
+    const known = markers.flatMap((marker, i) => (owners[i] === undefined ? [] : [{ marker, shard: owners[i] }]));
+    const answers = await scatterByShard(known, (k) => k.shard, (shard, batch) => this.invoke(shard, "writeTxnMarkers", { items: batch.map((k) => k.marker) }));
+    let next = 0;
+    return owners.map((shard) => (shard === undefined ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : answers[next++].errorCode));
   }
 
   private invoke<Op extends OpName>(shard: number, op: Op, request: OpRequest<Op>): Promise<OpResponse<Op>> {

@@ -10,6 +10,8 @@
  * gone) or max_wait_ms passes: no polling, no re-reading of the same bytes. A partition of a topic
  * the principal may not READ answers TOPIC_AUTHORIZATION_FAILED (a follower's fetch, replica id
  * >= 0, needs CLUSTER_ACTION instead, as Kafka).
+ * isolation_level 1 (read_committed, v4+) reads only below each partition's last stable offset
+ * and answers the aborted transactions among the records; every answer carries the LSO.
  */
 import { CLUSTER_RESOURCE_NAME } from "../../cluster/acls.ts";
 import { limits } from "../../base/limits.ts";
@@ -24,7 +26,10 @@ interface FetchRequest extends SessionFetchRequest {
   replicaState: { replicaId: number };
   maxWaitMs: number;
   minBytes: number;
+  isolationLevel: number;
 }
+
+const READ_COMMITTED = 1;
 
 /** Versions that name topics by id (KIP-516), carry the replica id in ReplicaState (KIP-903), send leader hints (KIP-951). */
 const TOPIC_IDS_VERSION = 13;
@@ -46,7 +51,7 @@ export const fetchHandler = defineHandler({
     if (info.apiVersion >= REPLICA_STATE_VERSION) request.replicaId = request.replicaState.replicaId;
     const plan = context.fetchSessions.plan(request, usesTopicIds);
     if (plan.errorCode !== ErrorCode.NONE) return { throttleTimeMs: 0, errorCode: plan.errorCode, sessionId: 0, responses: [] };
-    const reads = toReads(context, plan.wanted, usesTopicIds, request.replicaId >= 0, requestedEpochs(request, usesTopicIds));
+    const reads = toReads(context, plan.wanted, usesTopicIds, request.replicaId >= 0, requestedEpochs(request, usesTopicIds), request.isolationLevel === READ_COMMITTED);
     const results = await readEnough(context, request, reads);
     const { sessionId, included } = plan.finish(results);
     // Sessions start at v7 and down-conversion ends at v3, so here every partition is answered in request order.
@@ -69,12 +74,19 @@ const PARTITION_OVERHEAD_BYTES = 64;
 
 const NO_RECORDS = new Uint8Array(0);
 
-const unknownPartition: ReadResult = { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1, logStartOffset: -1, records: NO_RECORDS };
+const unknownPartition: ReadResult = {
+  errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  highWatermark: -1,
+  lastStableOffset: -1,
+  logStartOffset: -1,
+  records: NO_RECORDS,
+  abortedTransactions: null,
+};
 const unknownTopicId: ReadResult = { ...unknownPartition, errorCode: ErrorCode.UNKNOWN_TOPIC_ID };
 const notAuthorized: ReadResult = { ...unknownPartition, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
 
 /** The reads of the wanted partitions: on v13+ by the name their topic id has now (a deleted topic's id has none). */
-function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: boolean, fromFollower: boolean, epochs: Map<string, number>): Read[] {
+function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: boolean, fromFollower: boolean, epochs: Map<string, number>, readCommitted: boolean): Read[] {
   const table = context.metadata();
   const follower = fromFollower && context.authorize("CLUSTER_ACTION", "cluster", CLUSTER_RESOURCE_NAME);
   const readable = new Map<string, boolean>();
@@ -88,7 +100,7 @@ function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: bool
     if (topic === undefined) return unknownTopicId;
     if (!mayRead(topic)) return notAuthorized;
     const currentLeaderEpoch = epochs.get(`${usesTopicIds ? w.topicId : w.topic}:${w.partition}`) ?? -1;
-    return { topic, partition: w.partition, fetchOffset: w.fetchOffset, maxBytes: w.maxBytes, currentLeaderEpoch };
+    return { topic, partition: w.partition, fetchOffset: w.fetchOffset, maxBytes: w.maxBytes, currentLeaderEpoch, readCommitted };
   });
 }
 
@@ -143,7 +155,7 @@ function capResponseBytes(results: ReadResult[], responseBytesMax: number): Read
     if (size === 0) return r;
     if (total > 0 && total + size > responseBytesMax) {
       full = true;
-      return { ...r, records: NO_RECORDS };
+      return { ...r, records: NO_RECORDS, abortedTransactions: r.abortedTransactions === null ? null : [] };
     }
     total += size;
     return r;
@@ -244,9 +256,9 @@ function partitionData(w: FetchItem, r: ReadResult) {
     partitionIndex: w.partition,
     errorCode: r.errorCode,
     highWatermark: r.highWatermark,
-    lastStableOffset: r.highWatermark,
+    lastStableOffset: r.lastStableOffset,
     logStartOffset: r.logStartOffset,
-    abortedTransactions: null,
+    abortedTransactions: r.abortedTransactions,
     preferredReadReplica: -1,
     records: r.records,
   };

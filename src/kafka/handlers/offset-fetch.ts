@@ -3,7 +3,10 @@
  * every partition the group committed when topics is null (v2+). v8+ asks for many groups at
  * once; each goes to its own owner shard. A group needs DESCRIBE (else GROUP_AUTHORIZATION_FAILED),
  * a named topic DESCRIBE (else TOPIC_AUTHORIZATION_FAILED for its partitions); of "every
- * partition", topics the principal may not DESCRIBE are left out (as Kafka).
+ * partition", topics the principal may not DESCRIBE are left out (as Kafka). v7+ require_stable:
+ * a partition whose group holds a transactional offset not yet committed or aborted answers
+ * UNSTABLE_OFFSET_COMMIT (retriable), as Kafka does, so a read_committed consumer starts from the
+ * transaction's outcome.
  */
 import type { OffsetFetchRequest } from "../../protocol/messages/offset-fetch.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
@@ -19,8 +22,8 @@ export const offsetFetchHandler = defineHandler({
   async handle(context: BrokerContext, request: OffsetFetchRequest, info) {
     const asked: FetchOffsetsArgs[] =
       info.apiVersion >= 8
-        ? request.groups.map((g) => ({ groupId: g.groupId, topics: g.topics?.map((t) => ({ topic: t.name, partitions: t.partitionIndexes })) ?? null }))
-        : [{ groupId: request.groupId, topics: request.topics?.map((t) => ({ topic: t.name, partitions: t.partitionIndexes })) ?? null }];
+        ? request.groups.map((g) => ({ groupId: g.groupId, topics: g.topics?.map((t) => ({ topic: t.name, partitions: t.partitionIndexes })) ?? null, requireStable: request.requireStable }))
+        : [{ groupId: request.groupId, topics: request.topics?.map((t) => ({ topic: t.name, partitions: t.partitionIndexes })) ?? null, requireStable: info.apiVersion >= 7 && request.requireStable }];
     const allowed = asked.filter((g) => context.authorize("DESCRIBE", "group", g.groupId));
     const fetched = await scatterByShard(allowed, (g) => shardOfGroup(g.groupId, context.shardCount), (shard, groups) =>
       context.invoke(shard, "groupFetchOffsets", { groups }),

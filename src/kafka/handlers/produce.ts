@@ -5,12 +5,19 @@
  * format v0/v1, which becomes a v2 batch first (legacy-formats.ts). Each topic needs WRITE
  * (else TOPIC_AUTHORIZATION_FAILED for its partitions); a transactional id needs WRITE on it.
  * Idempotent batches need nothing more (Kafka 3.x checks that at InitProducerId).
+ * Transactional batches are checked like idempotent ones by the owner (sequence, epoch:
+ * INVALID_PRODUCER_EPOCH when older); a non-transactional batch of a producer with an open
+ * transaction gets INVALID_TXN_STATE; control batches from clients get INVALID_RECORD (only
+ * WriteTxnMarkers writes markers). A transactional batch that opens its producer's transaction
+ * in a partition is first verified with the transaction coordinator by the owner (KIP-890 part 1,
+ * shard/txn-verification.ts).
  */
 import { topicNameProblem } from "../../cluster/metadata.ts";
 import { effectiveTopicConfig } from "../../cluster/topic-config.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { ProduceItem, ProduceResult } from "../ops.ts";
 import { validateBatches } from "../../storage/record-batch.ts";
+import { clientBatchProblem } from "../../storage/control-batch.ts";
 import { defineHandler, NO_RESPONSE, scatterByShard, type BrokerContext } from "../handler.ts";
 import { producePayload } from "../legacy-formats.ts";
 import { autoCreateTopics } from "./auto-create.ts";
@@ -45,7 +52,7 @@ export const produceHandler = defineHandler({
         : !writable.get(entry.topic)
           ? failure(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `not authorized to write to topic '${entry.topic}'`)
           : checkEntry(context, entry, request.acks, info.apiVersion);
-      if (typeof verdict === "number") accepted.push({ index, shard: verdict, item: { ...entry, records: entry.records!, acks: request.acks } });
+      if (typeof verdict === "number") accepted.push({ index, shard: verdict, item: { ...entry, records: entry.records!, acks: request.acks, transactionalId: request.transactionalId } });
       else results[index] = verdict;
     });
     const answers = await scatterByShard(accepted, (a) => a.shard, (shard, batch) =>
@@ -77,6 +84,8 @@ function checkEntry(context: BrokerContext, entry: { topic: string; partition: n
   const maxMessageBytes = effectiveTopicConfig(context.props, topic.configs).maxMessageBytes;
   const check = validateBatches(entry.records);
   if (!check.ok) return failure(ErrorCode.CORRUPT_MESSAGE, `invalid record batch: ${check.reason}`);
+  const refused = clientBatchProblem(entry.records);
+  if (refused !== null) return failure(ErrorCode.INVALID_RECORD, refused);
   if (check.largestBatchBytes > maxMessageBytes) {
     return failure(ErrorCode.MESSAGE_TOO_LARGE, `batch of ${check.largestBatchBytes} bytes exceeds max.message.bytes ${maxMessageBytes}`);
   }
