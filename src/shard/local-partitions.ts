@@ -420,7 +420,8 @@ export class LocalPartitions {
       this.options.log.error("offset lookup failed", { partition: key(item), error: String(error) });
       return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, offset: -1, timestampMs: -1 };
     }
-    if (!found) return { errorCode: ErrorCode.NONE, offset: -1, timestampMs: -1 };
+    // As Kafka: read_committed finds only offsets below the LSO (read_uncommitted: below the high watermark).
+    if (!found || (item.readCommitted && found.offset >= this.lastStableOffsetOf(log))) return { errorCode: ErrorCode.NONE, offset: -1, timestampMs: -1 };
     // DeleteRecords may have moved the start inside the batch that was found.
     return { errorCode: ErrorCode.NONE, offset: Math.max(found.offset, log.logStartOffset), timestampMs: found.timestampMs };
   }

@@ -221,3 +221,10 @@ function markerAt(bytes: Uint8Array, offset: number): Uint8Array {
   rb.setBaseOffset(bytes, offset);
   return bytes;
 }
+
+test("replay takes a malformed control batch (a client could store one before they were refused) as no marker", () => {
+  const state = new ProducerState();
+  const bogus = buildBatch({ records: [{ key: new Uint8Array([0, 0, 0, 0]), value: new Uint8Array([1]) }], control: true, transactional: true, producerId: 4, producerEpoch: 0, baseSequence: -1 });
+  expect(state.replay(bogus, 0)).toBeNull();
+  expect(state.producerCount).toBe(0);
+});

@@ -11,6 +11,8 @@
  */
 import type { TxnMarker } from "./control-batch.ts";
 import { readMarker } from "./control-batch.ts";
+import { DecompressionError } from "./compression.ts";
+import { RecordFormatError } from "./records.ts";
 import * as rb from "./record-batch.ts";
 
 /** Batches remembered per producer for duplicate detection (Kafka's client in-flight maximum). */
@@ -126,6 +128,20 @@ export type ProducerSnapshotEntry = [
 ];
 
 const APPEND: SequenceVerdict = Object.freeze({ kind: "append" });
+
+/**
+ * The marker of a stored control batch, or null when it carries none. Before skua refused control
+ * batches from clients a client could store any bytes as one: such a batch is no marker, not a
+ * reason to refuse opening the log.
+ */
+function storedMarker(bytes: Uint8Array, at: number): TxnMarker | null {
+  try {
+    return readMarker(bytes, at);
+  } catch (error) {
+    if (error instanceof RecordFormatError || error instanceof DecompressionError) return null;
+    throw error;
+  }
+}
 
 const newEntry = (epoch: number): ProducerEntry => ({ epoch, batches: [], coordinatorEpoch: -1, lastTimestampMs: -1, txnFirstOffset: -1, markersSeen: 0 });
 
@@ -388,7 +404,7 @@ export class ProducerState {
     const identity = batchIdentity(bytes, at);
     if (identity === null) return null;
     if ((rb.attributes(bytes, at) & rb.ATTR_CONTROL) !== 0) {
-      const marker = readMarker(bytes, at);
+      const marker = storedMarker(bytes, at);
       return marker === null ? null : this.recordMarker(marker, rb.baseOffset(bytes, at), rb.maxTimestamp(bytes, at), true);
     }
     const entry = this.producers.get(identity.producerId);

@@ -63,7 +63,7 @@ export const fetchHandler = defineHandler({
     let bytes = 64;
     for (const topic of response.responses) {
       bytes += 16 + topic.topic.length * 3;
-      for (const p of topic.partitions) bytes += PARTITION_OVERHEAD_BYTES + p.records.length;
+      for (const p of topic.partitions) bytes += PARTITION_OVERHEAD_BYTES + p.records.length + (p.abortedTransactions?.length ?? 0) * ABORTED_TXN_BYTES;
     }
     return bytes;
   },
@@ -71,6 +71,8 @@ export const fetchHandler = defineHandler({
 
 /** Fixed fields of one partition in a Fetch response, with room to spare. */
 const PARTITION_OVERHEAD_BYTES = 64;
+/** One aborted transaction in a response: producer id and first offset (int64 each). */
+const ABORTED_TXN_BYTES = 16;
 
 const NO_RECORDS = new Uint8Array(0);
 
