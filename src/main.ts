@@ -17,6 +17,7 @@ import { mountConsole } from "./admin/console/console.ts";
 import { Controller, NotControllerError } from "./cluster/controller.ts";
 import type { NodeRecord } from "./cluster/metadata.ts";
 import { ControllerRouter, singleNodeServers } from "./shard/controller-router.ts";
+import { describeReplicatedPartition, partitionHealth, replicationMetrics } from "./admin/cluster-view.ts";
 import { sameAddress } from "./rpc/node.ts";
 import { joinThroughSeeds } from "./shard/join.ts";
 import { ControllerService } from "./cluster/controller-calls.ts";
@@ -160,7 +161,19 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
       const links = [...(await supervisor.rpcPeers()).flat(), ...(await supervisor.rpcNodes()).flat()];
       const alive = (node: number) => node === identity.nodeId || links.some((l) => l.nodeId === node && l.state === "connected");
       const nodes = controller.table.nodes().map((n) => n.id);
-      return { controllerId: router.leader, nodes, nodesDown: nodes.filter((n) => !alive(n)), leaderlessPartitions: [], underReplicatedPartitions: [] };
+      const health = partitionHealth(controller.table, new Map(await supervisor.leaders()));
+      return { controllerId: router.leader, nodes, nodesDown: nodes.filter((n) => !alive(n)), leaderlessPartitions: health.leaderless, underReplicatedPartitions: health.underReplicated };
+    },
+    replicatedPartition: async (topic, partition) => {
+      if (!router || !controller.table.assignment(topic, partition)) return null;
+      const local = (await supervisor.replicas()).replicas.find((r) => r.topic === topic && r.partition === partition);
+      return describeReplicatedPartition(controller.table, { topic, partition }, new Map(await supervisor.leaders()), local);
+    },
+    transferLeadership: (group, target) => (router ? supervisor.transferLeadership(group, target) : Promise.resolve("this node is not in a cluster")),
+    clusterMetrics: async () => {
+      if (!router) return "";
+      const { replicas, leadershipChanges } = await supervisor.replicas();
+      return replicationMetrics(partitionHealth(controller.table, new Map(await supervisor.leaders())), replicas, leadershipChanges);
     },
   };
   const adminApp = createAdminApp(backend, {

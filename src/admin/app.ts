@@ -28,6 +28,12 @@ export interface AdminBackend {
   /** This node, and the peers it knows (its seeds) as its shards' RPC links see them. */
   brokers(): Promise<{ self: NodeSummary; peers: PeerSummary[] }>;
   clusterHealth(): Promise<ClusterHealth>;
+  /** In a cluster: one replicated partition as Redpanda shows it (null: not a replicated partition). */
+  replicatedPartition(topic: string, partition: number): Promise<object | null>;
+  /** In a cluster: starts a leadership transfer of a Raft group led on this node; why not, or null. */
+  transferLeadership(group: number, target: number): Promise<string | null>;
+  /** In a cluster: the replication families for /metrics (empty on a node of one). */
+  clusterMetrics(): Promise<string>;
 }
 
 /** Redpanda's health overview, as this node sees the cluster. */
@@ -69,6 +75,10 @@ export function createAdminApp(backend: AdminBackend, auth: AdminAuth = NO_ADMIN
 
   app.get("/v1/partitions/kafka/:topic/:partition", async (c) => {
     const partition = partitionNumber(c.req.param("partition"));
+    if (partition !== null) {
+      const replicated = await backend.replicatedPartition(c.req.param("topic"), partition);
+      if (replicated) return c.json(replicated);
+    }
     const details = partition !== null ? await backend.partition(c.req.param("topic"), partition) : null;
     return details ? c.json(describePartition(details)) : c.json({ message: "no such partition", code: 404 }, 404);
   });
@@ -105,12 +115,20 @@ export function createAdminApp(backend: AdminBackend, auth: AdminAuth = NO_ADMIN
   });
   app.get("/v1/kafka/connections", async (c) => c.json((await backend.connections()).flatMap((list, shard) => list.map((conn) => describeConnection(shard, conn)))));
 
+  app.post("/v1/raft/:group/transfer_leadership", async (c) => {
+    const group = partitionNumber(c.req.param("group"));
+    const target = partitionNumber(c.req.query("target") ?? "");
+    if (group === null || target === null) return c.json({ message: "group and ?target= must be decimal integers", code: 400 }, 400);
+    const refusal = await backend.transferLeadership(group, target);
+    return refusal === null ? c.json({ transferring: true, group, target }) : c.json({ message: refusal, code: 400 }, 400);
+  });
+
   app.post("/v1/partitions/rebalance_cores", async (c) => c.json({ moves: await backend.rebalanceCores() }));
 
   userRoutes(app, backend);
 
   app.get("/metrics", async (c) => {
-    const text = renderMetrics(await backend.shardStats());
+    const text = renderMetrics(await backend.shardStats()) + (await backend.clusterMetrics());
     return c.text(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });
 

@@ -18,7 +18,7 @@ import type { CurrentLeader, EpochAnswer, EpochQuery, OffsetAnswer, OffsetQuery,
 import { appendPolicyOf, prepareProduced, sequenceRefusal } from "../kafka/produce-checks.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { RaftGroup } from "../raft/group.ts";
-import { NO_INDEX, NO_TERM, type Index, type RaftError, type RaftState, type RaftTimings, type RaftTransport } from "../raft/types.ts";
+import { NO_INDEX, NO_TERM, type Index, type RaftError, type RaftState, type RaftTimings, type RaftTransport, type TransferResult } from "../raft/types.ts";
 import type { AppendPolicy } from "../storage/batch-rewrite.ts";
 import { loadProducerState, saveProducerState } from "../storage/producer-snapshot.ts";
 import type { ProducerState, RememberedBatch } from "../storage/producer-state.ts";
@@ -52,6 +52,21 @@ function produceRefusal(errorCode: number, errorMessage: string, currentLeader?:
 /** The Kafka error of a refused or lost proposal: all but a malformed batch are retriable at the (new) leader. */
 function proposalError(error: RaftError): number {
   return error === "invalidBatch" ? ErrorCode.CORRUPT_MESSAGE : ErrorCode.NOT_LEADER_OR_FOLLOWER;
+}
+
+export interface ReplicaDetails extends PartitionRef {
+  group: number;
+  role: string;
+  term: number;
+  leader: number | null;
+  commitIndex: number;
+  lastIndex: number;
+  highWatermark: number;
+  logStartOffset: number;
+  sizeBytes: number;
+  voters: number[];
+  learners: number[];
+  peers: Array<{ node: number; matchIndex: number; lag: number; lastHeardMs: number }>;
 }
 
 export class ReplicatedPartition {
@@ -154,6 +169,32 @@ export class ReplicatedPartition {
 
   get sizeBytes(): number {
     return this.group.partitionLog.sizeBytes;
+  }
+
+  /** This replica's view for the admin API: role, term, indexes, and on a leader each replica's lag. */
+  details(): ReplicaDetails {
+    const raft = this.group.inspect();
+    return {
+      ...this.ref,
+      group: this.groupId,
+      role: this.failed ? "failed" : raft.role,
+      term: raft.term,
+      leader: raft.leaderId,
+      commitIndex: raft.commitIndex,
+      lastIndex: raft.lastIndex,
+      highWatermark: this.highWatermark,
+      logStartOffset: this.logStartOffset,
+      sizeBytes: this.sizeBytes,
+      voters: raft.config.voters,
+      learners: raft.config.learners,
+      // A leader knows how far each peer is behind its own last index.
+      peers: raft.peers.map((p) => ({ node: p.id, matchIndex: p.matchIndex, lag: Math.max(0, raft.lastIndex - p.matchIndex), lastHeardMs: p.lastHeardMs })),
+    };
+  }
+
+  /** Leadership transfer (POST /v1/raft/{group}/transfer_leadership): only this replica's leader can start one. */
+  transferLeadership(to: number): Promise<TransferResult> {
+    return this.group.transferLeadership(to);
   }
 
   /** The leader this replica knows of, for NOT_LEADER_OR_FOLLOWER answers. */

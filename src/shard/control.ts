@@ -19,6 +19,8 @@ import type { ShardStatsSnapshot } from "./stats.ts";
 import type { RpcNodeSettings } from "../rpc/node.ts";
 import type { PeerLinkState } from "../rpc/outbound.ts";
 import type { ControllerLeadership } from "../replication/controller-host.ts";
+import type { ReplicaDetails } from "../replication/replicated-partition.ts";
+import type { LeaderInfo } from "../replication/leaders.ts";
 
 export interface PartitionDetails extends PartitionRef {
   shard: number;
@@ -73,6 +75,12 @@ export interface ShardControlCalls {
   connections: { request: NoArguments; response: ConnectionSummary[] };
   /** This shard's link to each peer node (empty without RPC). */
   rpcPeers: { request: NoArguments; response: PeerLinkState[] };
+  /** In a cluster: every replica this shard holds (role, term, indexes, each peer's lag on a leader). */
+  replicas: { request: NoArguments; response: { replicas: ReplicaDetails[]; leadershipChanges: number } };
+  /** In a cluster: what this shard knows of every group's leader, term and in-sync replicas. */
+  leaders: { request: NoArguments; response: Array<[number, LeaderInfo]> };
+  /** In a cluster: starts a leadership transfer of a group led on this shard; why not, or null. */
+  transferLeadership: { request: { group: number; to: number }; response: string | null };
   /** In a cluster: this shard's link to each node of the node list. */
   rpcNodes: { request: NoArguments; response: Array<PeerLinkState & { node: number }> };
   /** Close everything cleanly; answered once done. */
