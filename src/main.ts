@@ -152,10 +152,16 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
     userNames: () => [...controller.table.users()].map((u) => u.name),
     alterUsers: (changes) => controllerCalls.alterUsers(changes),
     connections: () => supervisor.connections(),
-    brokers: async () => ({
-      self: { nodeId: identity.nodeId, shardCount, version: packageJson.version, rpcAddress: rpc?.advertised ?? null },
-      peers: summarizePeers(await supervisor.rpcPeers()),
-    }),
+    brokers: async () => {
+      const seedPeers = summarizePeers(await supervisor.rpcPeers());
+      // In a cluster, nodes that are not seeds (they joined) are listed through the links to them.
+      const nodePeers = router ? summarizePeers(await supervisor.rpcNodes()).filter((p) => !seedPeers.some((s) => s.nodeId !== null && s.nodeId === p.nodeId)) : [];
+      return {
+        self: { nodeId: identity.nodeId, shardCount, version: packageJson.version, rpcAddress: rpc?.advertised ?? null },
+        peers: [...seedPeers, ...nodePeers],
+        nodes: controller.table.nodes(),
+      };
+    },
     clusterHealth: async () => {
       if (!router) return { controllerId: identity.nodeId, nodes: [identity.nodeId], nodesDown: [], leaderlessPartitions: [], underReplicatedPartitions: [] };
       const links = [...(await supervisor.rpcPeers()).flat(), ...(await supervisor.rpcNodes()).flat()];

@@ -3,6 +3,7 @@ import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ConnectionSummary } from "../shard/control.ts";
 import type { MoveOutcome } from "../cluster/controller.ts";
+import type { NodeRecord } from "../cluster/metadata.ts";
 import type { PartitionMove } from "../cluster/balance.ts";
 import type { PartitionDetails } from "../shard/control.ts";
 import type { ShardStatsSnapshot } from "../shard/stats.ts";
@@ -26,7 +27,7 @@ export interface AdminBackend {
   /** Every shard's open Kafka connections, indexed by shard. */
   connections(): Promise<ConnectionSummary[][]>;
   /** This node, and the peers it knows (its seeds) as its shards' RPC links see them. */
-  brokers(): Promise<{ self: NodeSummary; peers: PeerSummary[] }>;
+  brokers(): Promise<{ self: NodeSummary; peers: PeerSummary[]; nodes?: NodeRecord[] }>;
   clusterHealth(): Promise<ClusterHealth>;
   /** In a cluster: one replicated partition as Redpanda shows it (null: not a replicated partition). */
   replicatedPartition(topic: string, partition: number): Promise<object | null>;
@@ -95,8 +96,13 @@ export function createAdminApp(backend: AdminBackend, auth: AdminAuth = NO_ADMIN
   });
 
   app.get("/v1/brokers", async (c) => {
-    const { self, peers } = await backend.brokers();
-    return c.json([describeSelf(self), ...peers.map(describePeer)]);
+    const { self, peers, nodes = [] } = await backend.brokers();
+    // In a cluster the controller's node list adds each node's Kafka address and rack.
+    const known = (id: number | null) => {
+      const node = nodes.find((n) => n.id === id);
+      return node ? { kafka_address: node.kafka.host, kafka_port: node.kafka.port, rack: node.rack } : {};
+    };
+    return c.json([{ ...describeSelf(self), ...known(self.nodeId) }, ...peers.map((p) => ({ ...describePeer(p), ...known(p.nodeId) }))]);
   });
 
   app.get("/v1/cluster/health_overview", async (c) => {

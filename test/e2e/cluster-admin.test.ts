@@ -53,6 +53,10 @@ test("health overview, a partition's replicas and leader, leadership transfer an
     }, 20_000);
     expect(after.term).toBeGreaterThan(view.term);
 
+    const listed = await json<Array<{ node_id: number; is_alive: boolean; num_cores: number; kafka_port?: number; rack?: string | null }>>(nodes[0], "/v1/brokers");
+    expect(listed.map((b) => b.node_id).sort()).toEqual([0, 1, 2]);
+    expect(listed.every((b) => b.is_alive && b.num_cores === 2 && typeof b.kafka_port === "number" && b.rack === null)).toBe(true);
+
     const metrics = await (await fetch(`${nodes[target].adminUrl}/metrics`)).text();
     expect(metrics).toContain("skua_cluster_under_replicated_partitions");
     expect(metrics).toMatch(/skua_raft_leadership_changes_total [1-9]/);
