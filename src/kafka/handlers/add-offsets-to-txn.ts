@@ -2,6 +2,7 @@
  * AddOffsetsToTxn (25) v0–4: the group joins the producer's transaction, so the offsets its
  * TxnOffsetCommit sends are committed or dropped with the transaction.
  */
+import { ErrorCode } from "../../protocol/errors.ts";
 import type { AddOffsetsToTxnRequest } from "../../protocol/messages/index.ts";
 import { shardOfTransactionalId } from "../../txn/partitioning.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
@@ -13,6 +14,8 @@ export const addOffsetsToTxnHandler = defineHandler({
   minVersion: 0,
   maxVersion: 4,
   async handle(context: BrokerContext, request: AddOffsetsToTxnRequest, info) {
+    if (!context.authorize("WRITE", "transactional_id", request.transactionalId)) return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED };
+    if (!context.authorize("READ", "group", request.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
     const { errorCode } = await context.invoke(shardOfTransactionalId(request.transactionalId, context.shardCount), "txnAddOffsets", {
       transactionalId: request.transactionalId,
       producerId: request.producerId,

@@ -40,7 +40,11 @@ async function addOne(
 ): Promise<AddPartitionsToTxnTopicResult[]> {
   const partitions = topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
   let errorCodes: number[];
-  if (partitions.length > limits.txnPartitionsMax) errorCodes = partitions.map(() => ErrorCode.INVALID_REQUEST);
+  // As Kafka: WRITE on the transactional id, and on each topic (a refused topic refuses the request's other partitions with OPERATION_NOT_ATTEMPTED).
+  const writable = new Set(topics.filter((t) => context.authorize("WRITE", "topic", t.name)).map((t) => t.name));
+  if (!context.authorize("WRITE", "transactional_id", transactionalId)) errorCodes = partitions.map(() => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  else if (writable.size < new Set(topics.map((t) => t.name)).size) errorCodes = partitions.map((p) => (writable.has(p.topic) ? ErrorCode.OPERATION_NOT_ATTEMPTED : ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+  else if (partitions.length > limits.txnPartitionsMax) errorCodes = partitions.map(() => ErrorCode.INVALID_REQUEST);
   else {
     const shard = shardOfTransactionalId(transactionalId, context.shardCount);
     ({ errorCodes } = await context.invoke(shard, "txnAddPartitions", { transactionalId, producerId, producerEpoch, partitions, verifyOnly }));

@@ -2,6 +2,7 @@
  * DescribeProducers (61) v0: per partition, the producers its owner shard remembers (the
  * idempotent and transactional producer state): epoch, last sequence, last timestamp,
  * coordinator epoch of its last marker, and the first offset of its open transaction (-1: none).
+ * Each topic needs READ, else TOPIC_AUTHORIZATION_FAILED (as Kafka).
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { DescribeProducersRequest } from "../../protocol/messages/index.ts";
@@ -9,6 +10,7 @@ import type { OpResponse } from "../ops.ts";
 import { defineHandler, invokeOnOwners, type BrokerContext } from "../handler.ts";
 
 const unknownPartition: OpResponse<"describeProducers">[number] = { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, activeProducers: [] };
+const notAuthorized: OpResponse<"describeProducers">[number] = { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, activeProducers: [] };
 
 export const describeProducersHandler = defineHandler({
   apiKey: 61,
@@ -17,7 +19,7 @@ export const describeProducersHandler = defineHandler({
   maxVersion: 0,
   async handle(context: BrokerContext, request: DescribeProducersRequest) {
     const items = request.topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })));
-    const results = await invokeOnOwners(context, "describeProducers", items, unknownPartition);
+    const results = await invokeOnOwners(context, "describeProducers", items, unknownPartition, { operation: "READ", denied: notAuthorized });
     let next = 0;
     return {
       throttleTimeMs: 0,

@@ -1,4 +1,5 @@
 /** DescribeTransactions (65) v0: each transactional id's state, asked of the shard that owns it. */
+import { ErrorCode } from "../../protocol/errors.ts";
 import type { DescribeTransactionsRequest } from "../../protocol/messages/index.ts";
 import { shardOfTransactionalId } from "../../txn/partitioning.ts";
 import type { TxnDescription, TxnPartition } from "../../txn/types.ts";
@@ -10,12 +11,20 @@ export const describeTransactionsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 0,
   async handle(context: BrokerContext, request: DescribeTransactionsRequest) {
-    const described = await scatterByShard(request.transactionalIds, (id) => shardOfTransactionalId(id, context.shardCount), (shard, transactionalIds) =>
+    const allowed = request.transactionalIds.filter((id) => context.authorize("DESCRIBE", "transactional_id", id));
+    const described = await scatterByShard(allowed, (id) => shardOfTransactionalId(id, context.shardCount), (shard, transactionalIds) =>
       context.invoke(shard, "txnDescribe", { transactionalIds }),
     );
-    return { throttleTimeMs: 0, transactionStates: described.map(toState) };
+    let next = 0;
+    const states = request.transactionalIds.map((id) => (allowed[next] === id ? toState(described[next++]) : refusedState(id)));
+    return { throttleTimeMs: 0, transactionStates: states };
   },
 });
+
+/** A transactional id the principal may not DESCRIBE (as Kafka). */
+function refusedState(transactionalId: string) {
+  return { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, transactionalId, transactionState: "", transactionTimeoutMs: 0, transactionStartTimeMs: -1, producerId: -1, producerEpoch: -1, topics: [] };
+}
 
 function toState(d: TxnDescription) {
   return {

@@ -4,6 +4,7 @@
  * AddPartitionsToTxn gets CONCURRENT_TRANSACTIONS (it retries). v5 (KIP-890 part 2, an epoch bump
  * per transaction) is unstable in Kafka 3.9 and not served.
  */
+import { ErrorCode } from "../../protocol/errors.ts";
 import type { EndTxnRequest } from "../../protocol/messages/index.ts";
 import { shardOfTransactionalId } from "../../txn/partitioning.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
@@ -15,6 +16,7 @@ export const endTxnHandler = defineHandler({
   minVersion: 0,
   maxVersion: 4,
   async handle(context: BrokerContext, request: EndTxnRequest, info) {
+    if (!context.authorize("WRITE", "transactional_id", request.transactionalId)) return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED };
     const { errorCode } = await context.invoke(shardOfTransactionalId(request.transactionalId, context.shardCount), "txnEnd", {
       transactionalId: request.transactionalId,
       producerId: request.producerId,

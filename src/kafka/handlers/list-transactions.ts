@@ -23,7 +23,8 @@ export const listTransactionsHandler = defineHandler({
     const listed = await Promise.all(
       shards.map((shard) => context.invoke(shard, "txnList", { states, producerIds: request.producerIdFilters, durationMs: request.durationFilter })),
     );
-    const transactionStates = listed.flat().map((t) => ({ transactionalId: t.transactionalId, producerId: t.producerId, transactionState: t.state }));
+    // Transactional ids the principal may not DESCRIBE are left out (as Kafka).
+    const transactionStates = listed.flat().filter((t) => context.authorize("DESCRIBE", "transactional_id", t.transactionalId)).map((t) => ({ transactionalId: t.transactionalId, producerId: t.producerId, transactionState: t.state }));
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, unknownStateFilters, transactionStates };
   },
 });

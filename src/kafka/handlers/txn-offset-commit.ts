@@ -31,6 +31,10 @@ export const txnOffsetCommitHandler = defineHandler({
 });
 
 async function commit(context: BrokerContext, request: TxnOffsetCommitRequest, partitions: Array<{ topic: string; partition: number; offset: number; leaderEpoch: number; metadata: string | null }>): Promise<number[]> {
+  if (!context.authorize("WRITE", "transactional_id", request.transactionalId)) return partitions.map(() => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  if (!context.authorize("READ", "group", request.groupId)) return partitions.map(() => ErrorCode.GROUP_AUTHORIZATION_FAILED);
+  const readable = new Set(partitions.filter((p) => context.authorize("READ", "topic", p.topic)).map((p) => p.topic));
+  if (readable.size < new Set(partitions.map((p) => p.topic)).size) return partitions.map((p) => (readable.has(p.topic) ? ErrorCode.NONE : ErrorCode.TOPIC_AUTHORIZATION_FAILED));
   const { errorCode } = await context.invoke(shardOfTransactionalId(request.transactionalId, context.shardCount), "txnAddOffsets", {
     transactionalId: request.transactionalId,
     producerId: request.producerId,

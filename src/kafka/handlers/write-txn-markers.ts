@@ -4,8 +4,10 @@
  * (`writeTxnMarkers`), which appends it as a control batch, synced, and answers once it is
  * visible: INVALID_PRODUCER_EPOCH for an epoch older than the producer's, and
  * TRANSACTION_COORDINATOR_FENCED for a coordinator epoch older than its last marker's, as Kafka.
- * An inter-broker API in Kafka; with no ACLs here any client may send it.
+ * An inter-broker API in Kafka: it needs CLUSTER_ACTION on the cluster (else every partition
+ * answers CLUSTER_AUTHORIZATION_FAILED).
  */
+import { CLUSTER_RESOURCE_NAME } from "../../cluster/acls.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { WriteTxnMarkersRequest } from "../../protocol/messages/index.ts";
 import { defineHandler, invokeOnOwners, type BrokerContext } from "../handler.ts";
@@ -30,7 +32,8 @@ export const writeTxnMarkersHandler = defineHandler({
         })),
       ),
     );
-    const results = await invokeOnOwners(context, "writeTxnMarkers", items, unknownPartition);
+    const allowed = context.authorize("CLUSTER_ACTION", "cluster", CLUSTER_RESOURCE_NAME);
+    const results = allowed ? await invokeOnOwners(context, "writeTxnMarkers", items, unknownPartition) : items.map(() => ({ errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED }));
     let next = 0;
     return {
       markers: request.markers.map((m) => ({
