@@ -38,11 +38,11 @@ const nodes = await Promise.all(rpcPorts.map((port, i) => startBroker(repo, 2, u
 try {
   await Bun.sleep(3000);
   const empty = await cpuPercent(nodes);
-  const kafka = new Kafka({ brokers: nodes.map((n) => `${n.host}:${n.kafkaPort}`), logLevel: logLevel.NOTHING, clientId: "bench" });
+  const kafka = new Kafka({ brokers: nodes.map((n) => `${n.host}:${n.kafkaPort}`), logLevel: logLevel.NOTHING, clientId: "bench", requestTimeout: 300_000 });
   const admin = kafka.admin();
   await admin.connect();
   const t0 = Date.now();
-  await admin.createTopics({ topics: [{ topic: "idle", numPartitions: partitions, replicationFactor: 3 }], waitForLeaders: true, timeout: 120_000 });
+  await admin.createTopics({ topics: [{ topic: "idle", numPartitions: partitions, replicationFactor: 3 }], waitForLeaders: true, timeout: 300_000 });
   const createdMs = Date.now() - t0;
   const led = async () => (await admin.fetchTopicMetadata({ topics: ["idle"] })).topics[0]!.partitions.filter((p) => p.leader >= 0).length;
   await Bun.sleep(5000);
