@@ -2,7 +2,7 @@
 # Installs what skua needs on a Debian machine that has Node.js and npm:
 # Bun and the JS dependencies from npm; gcc and liburing-dev for the native shims (when root); with
 # --test, the Debian tools the tests drive (kcat; Go with sarama and kafka-go for test/go; Chromium for
-# the web console's browser test).
+# the web console's browser test; python3-confluent-kafka for librdkafka's transactional producer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +24,8 @@ if [ "${1:-}" = "--test" ]; then
   if [ ! -d /usr/share/gocode/src/github.com/segmentio/kafka-go ]; then apt_packages+=(golang-github-segmentio-kafka-go-dev); fi
   # test/e2e/console.test.ts drives the web console in headless Chromium.
   if [ ! -x /usr/bin/chromium ]; then apt_packages+=(chromium); fi
+  # test/e2e/rdkafka-transactions.test.ts runs librdkafka's transactional producer through Debian's Python binding.
+  if ! /usr/bin/python3 -c "import confluent_kafka" >/dev/null 2>&1; then apt_packages+=(python3-confluent-kafka); fi
 fi
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

@@ -1,7 +1,9 @@
 /** The admin HTTP API (Hono), served from the main thread. */
 import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import type { ConnectionSummary } from "../shard/control.ts";
 import type { MoveOutcome } from "../cluster/controller.ts";
+import type { NodeRecord } from "../cluster/metadata.ts";
 import type { PartitionMove } from "../cluster/balance.ts";
 import type { PartitionDetails } from "../shard/control.ts";
 import type { ShardStatsSnapshot } from "../shard/stats.ts";
@@ -22,8 +24,26 @@ export interface AdminBackend {
   /** SASL users, by name. */
   userNames(): string[];
   alterUsers(changes: UserChange[]): Promise<UserOutcome[]>;
+  /** Every shard's open Kafka connections, indexed by shard. */
+  connections(): Promise<ConnectionSummary[][]>;
   /** This node, and the peers it knows (its seeds) as its shards' RPC links see them. */
-  brokers(): Promise<{ self: NodeSummary; peers: PeerSummary[] }>;
+  brokers(): Promise<{ self: NodeSummary; peers: PeerSummary[]; nodes?: NodeRecord[] }>;
+  clusterHealth(): Promise<ClusterHealth>;
+  /** In a cluster: one replicated partition as Redpanda shows it (null: not a replicated partition). */
+  replicatedPartition(topic: string, partition: number): Promise<object | null>;
+  /** In a cluster: starts a leadership transfer of a Raft group led on this node; why not, or null. */
+  transferLeadership(group: number, target: number): Promise<string | null>;
+  /** In a cluster: the replication families for /metrics (empty on a node of one). */
+  clusterMetrics(): Promise<string>;
+}
+
+/** Redpanda's health overview, as this node sees the cluster. */
+export interface ClusterHealth {
+  controllerId: number | null;
+  nodes: number[];
+  nodesDown: number[];
+  leaderlessPartitions: Array<{ topic: string; partition: number }>;
+  underReplicatedPartitions: Array<{ topic: string; partition: number }>;
 }
 
 export interface NodeSummary {
@@ -56,6 +76,10 @@ export function createAdminApp(backend: AdminBackend, auth: AdminAuth = NO_ADMIN
 
   app.get("/v1/partitions/kafka/:topic/:partition", async (c) => {
     const partition = partitionNumber(c.req.param("partition"));
+    if (partition !== null) {
+      const replicated = await backend.replicatedPartition(c.req.param("topic"), partition);
+      if (replicated) return c.json(replicated);
+    }
     const details = partition !== null ? await backend.partition(c.req.param("topic"), partition) : null;
     return details ? c.json(describePartition(details)) : c.json({ message: "no such partition", code: 404 }, 404);
   });
@@ -72,8 +96,37 @@ export function createAdminApp(backend: AdminBackend, auth: AdminAuth = NO_ADMIN
   });
 
   app.get("/v1/brokers", async (c) => {
-    const { self, peers } = await backend.brokers();
-    return c.json([describeSelf(self), ...peers.map(describePeer)]);
+    const { self, peers, nodes = [] } = await backend.brokers();
+    // In a cluster the controller's node list adds each node's Kafka address and rack.
+    const known = (id: number | null) => {
+      const node = nodes.find((n) => n.id === id);
+      return node ? { kafka_address: node.kafka.host, kafka_port: node.kafka.port, rack: node.rack } : {};
+    };
+    return c.json([{ ...describeSelf(self), ...known(self.nodeId) }, ...peers.map((p) => ({ ...describePeer(p), ...known(p.nodeId) }))]);
+  });
+
+  app.get("/v1/cluster/health_overview", async (c) => {
+    const h = await backend.clusterHealth();
+    const name = (p: { topic: string; partition: number }) => ({ ns: "kafka", topic: p.topic, partition_id: p.partition });
+    return c.json({
+      is_healthy: h.nodesDown.length === 0 && h.leaderlessPartitions.length === 0 && h.underReplicatedPartitions.length === 0 && h.controllerId !== null,
+      controller_id: h.controllerId ?? -1,
+      all_nodes: h.nodes,
+      nodes_down: h.nodesDown,
+      leaderless_partitions: h.leaderlessPartitions.map(name),
+      leaderless_count: h.leaderlessPartitions.length,
+      under_replicated_partitions: h.underReplicatedPartitions.map(name),
+      under_replicated_count: h.underReplicatedPartitions.length,
+    });
+  });
+  app.get("/v1/kafka/connections", async (c) => c.json((await backend.connections()).flatMap((list, shard) => list.map((conn) => describeConnection(shard, conn)))));
+
+  app.post("/v1/raft/:group/transfer_leadership", async (c) => {
+    const group = partitionNumber(c.req.param("group"));
+    const target = partitionNumber(c.req.query("target") ?? "");
+    if (group === null || target === null) return c.json({ message: "group and ?target= must be decimal integers", code: 400 }, 400);
+    const refusal = await backend.transferLeadership(group, target);
+    return refusal === null ? c.json({ transferring: true, group, target }) : c.json({ message: refusal, code: 400 }, 400);
   });
 
   app.post("/v1/partitions/rebalance_cores", async (c) => c.json({ moves: await backend.rebalanceCores() }));
@@ -81,7 +134,7 @@ export function createAdminApp(backend: AdminBackend, auth: AdminAuth = NO_ADMIN
   userRoutes(app, backend);
 
   app.get("/metrics", async (c) => {
-    const text = renderMetrics(await backend.shardStats());
+    const text = renderMetrics(await backend.shardStats()) + (await backend.clusterMetrics());
     return c.text(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });
 
@@ -162,4 +215,8 @@ function describePeer(peer: PeerSummary) {
       last_error: l.lastError, pings_ok: l.pingsOk, last_ping_rtt_ms: l.lastPingRttMs, inflight: l.inflight,
     })),
   };
+}
+
+function describeConnection(shard: number, c: ConnectionSummary) {
+  return { shard_id: shard, listener_name: c.listener, source: c.remote, tls_enabled: c.tls, authentication_method: c.authentication, principal: c.principal, open_time_ms: c.openedAtMs };
 }

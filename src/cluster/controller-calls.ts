@@ -18,7 +18,9 @@ import type { MetadataChange, MetadataTable, NodeRecord, TopicRecord } from "./m
 import { PRODUCER_ID_BLOCK_SIZE, ProducerIdStore } from "./producer-ids.ts";
 import type { ClusterProperties } from "./properties.ts";
 import { validateTopicConfigs } from "./topic-config.ts";
+import { aclBindingProblem, aclFilterMatches, aclFilterProblem, aclKey, type AclBinding, type AclFilter } from "./acls.ts";
 import { planUserChange, type UserChange, type UserOutcome } from "./users.ts";
+import { planClientQuotas, type ClientQuotaChange, type ClientQuotaOutcome } from "./client-quota-plan.ts";
 
 export interface TopicOutcome {
   name: string;
@@ -59,6 +61,33 @@ export interface ControllerCalls {
   alterUsers: { request: { changes: UserChange[] }; response: UserOutcome[] };
   /** In a cluster: a node says who it is and where it listens; the controller records it (and, first, the cluster id). */
   registerNode: { request: { node: NodeRecord; clusterId: string }; response: { registered: boolean } };
+  /**
+   * In a cluster: a new node asks to join (through any node); it gets an id (the one it asked
+   * for, or the next free one), is recorded, and becomes a learner of the controller group.
+   */
+  joinNode: { request: { node: Omit<NodeRecord, "id">; requestedId: number | null }; response: JoinOutcome };
+  alterClientQuotas: { request: { changes: ClientQuotaChange[]; validateOnly: boolean }; response: ClientQuotaOutcome[] };
+  createAcls: { request: { acls: AclBinding[] }; response: AclOutcome[] };
+  deleteAcls: { request: { filters: AclFilter[] }; response: AclDeleteOutcome[] };
+}
+
+/** `nodes`: the cluster's nodes when it joined, so the new node can reach them before it has the metadata. */
+export type JoinOutcome = { ok: true; nodeId: number; clusterId: string; leader: number; nodes: NodeRecord[] } | { ok: false; error: string };
+
+/** In a cluster: the controller group as the controller calls need it (its leader is this node when they run). */
+export interface ControllerGroup {
+  readonly self: number;
+  addLearner(node: number): Promise<boolean>;
+}
+
+export interface AclOutcome {
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+/** One DeleteAcls filter's answer: the bindings it matched, all deleted. */
+export interface AclDeleteOutcome extends AclOutcome {
+  deleted: AclBinding[];
 }
 
 export type ControllerCallName = keyof ControllerCalls;
@@ -103,7 +132,42 @@ export class ControllerService {
     alterTopicConfigs: (request) => this.alterTopicConfigs(request.topics, request.validateOnly),
     alterUsers: (request) => this.alterUsers(request.changes),
     registerNode: (request) => this.registerNode(request.node, request.clusterId),
+    joinNode: (request) => this.joinNode(request.node, request.requestedId),
+    alterClientQuotas: (request) =>
+      this.controller.change(async (table) => {
+        const { changes, outcomes } = planClientQuotas(table, request.changes);
+        return { changes: request.validateOnly ? [] : changes, result: outcomes };
+      }),
+    createAcls: (request) => this.createAcls(request.acls),
+    deleteAcls: (request) => this.deleteAcls(request.filters),
   };
+
+  private group: ControllerGroup | null = null;
+
+  /** In a cluster, once the controller group runs. */
+  attachGroup(group: ControllerGroup): void {
+    this.group = group;
+  }
+
+  private async joinNode(node: Omit<NodeRecord, "id">, requestedId: number | null): Promise<JoinOutcome> {
+    const group = this.group;
+    if (group === null) return { ok: false, error: "this node is not in a cluster" };
+    const outcome = await this.controller.change<JoinOutcome>(async (table) => {
+      const sameAddress = table.nodes().find((n) => n.rpc.host === node.rpc.host && n.rpc.port === node.rpc.port);
+      const nodeId = requestedId ?? sameAddress?.id ?? Math.max(-1, ...table.nodes().map((n) => n.id)) + 1;
+      const known = table.node(nodeId);
+      if (!Number.isInteger(nodeId) || nodeId < 0 || nodeId > limits.nodeIdMax) return { changes: [], result: { ok: false, error: `node id must be 0..${limits.nodeIdMax}, got ${nodeId}` } };
+      if (known && (known.rpc.host !== node.rpc.host || known.rpc.port !== node.rpc.port)) {
+        return { changes: [], result: { ok: false, error: `node id ${nodeId} is taken by the node at ${known.rpc.host}:${known.rpc.port}` } };
+      }
+      const record: NodeRecord = { ...node, id: nodeId };
+      const changes: MetadataChange[] = JSON.stringify(known) === JSON.stringify(record) ? [] : [{ kind: "upsert_node", node: record }];
+      return { changes, result: { ok: true, nodeId, clusterId: table.clusterId ?? "", leader: group.self, nodes: table.nodes() } };
+    });
+    if (!outcome.ok) return outcome;
+    if (!(await group.addLearner(outcome.nodeId))) return { ok: false, error: "the controller group refused the new learner (another membership change in progress?); try again" };
+    return outcome;
+  }
 
   private registerNode(node: NodeRecord, clusterId: string): Promise<{ registered: boolean }> {
     return this.controller.change<{ registered: boolean }>(async (table) => {
@@ -112,6 +176,39 @@ export class ControllerService {
       else if (table.clusterId !== clusterId) return { changes, result: { registered: false } };
       if (JSON.stringify(table.node(node.id)) !== JSON.stringify(node)) changes.push({ kind: "upsert_node", node });
       return { changes, result: { registered: true } };
+    });
+  }
+
+  /** Each binding checked on its own (Kafka answers each creation); one already there succeeds and stays once. */
+  createAcls(acls: AclBinding[]): Promise<AclOutcome[]> {
+    return this.controller.change(async (table) => {
+      const added = new Map<string, AclBinding>();
+      const outcomes = acls.map((acl): AclOutcome => {
+        const problem = aclBindingProblem(acl);
+        if (problem) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: problem };
+        if (table.acls.has(acl) || added.has(aclKey(acl))) return { errorCode: ErrorCode.NONE, errorMessage: null };
+        if (table.acls.size + added.size >= limits.aclsMax) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `at most ${limits.aclsMax} ACLs` };
+        added.set(aclKey(acl), acl);
+        return { errorCode: ErrorCode.NONE, errorMessage: null };
+      });
+      const changes: MetadataChange[] = added.size > 0 ? [{ kind: "create_acls", acls: [...added.values()] }] : [];
+      return { changes, result: outcomes };
+    });
+  }
+
+  /** Every binding a filter matches is deleted; one matched by several filters is reported by each (as Kafka). */
+  deleteAcls(filters: AclFilter[]): Promise<AclDeleteOutcome[]> {
+    return this.controller.change(async (table) => {
+      const removed = new Map<string, AclBinding>();
+      const outcomes = filters.map((filter): AclDeleteOutcome => {
+        const problem = aclFilterProblem(filter);
+        if (problem) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: problem, deleted: [] };
+        const deleted = [...table.acls.all()].filter((acl) => aclFilterMatches(filter, acl));
+        for (const acl of deleted) removed.set(aclKey(acl), acl);
+        return { errorCode: ErrorCode.NONE, errorMessage: null, deleted };
+      });
+      const changes: MetadataChange[] = removed.size > 0 ? [{ kind: "delete_acls", acls: [...removed.values()] }] : [];
+      return { changes, result: outcomes };
     });
   }
 

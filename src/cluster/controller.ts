@@ -77,6 +77,8 @@ export class Controller {
   /** In a cluster: proposals waiting for their version to be applied. */
   private readonly appliedWaiters = new Map<number, () => void>();
   private replicator: ControllerReplicator | null = null;
+  /** In a cluster: the last committed version every shard of this node has applied. */
+  publishedVersion = 0;
   private afterApply: (update: MetadataUpdate) => Promise<void> = async () => {};
 
   private constructor(
@@ -95,6 +97,7 @@ export class Controller {
   joinCluster(replicator: ControllerReplicator, afterApply: (update: MetadataUpdate) => Promise<void>): void {
     this.replicator = replicator;
     this.afterApply = afterApply;
+    this.publishedVersion = this.table.version; // what the metadata log held: the shards start with it
   }
 
   get clustered(): boolean {
@@ -113,6 +116,7 @@ export class Controller {
       this.table.apply(update);
       await this.shards.publish(update);
       await this.afterApply(update);
+      this.publishedVersion = update.version;
       this.appliedWaiters.get(update.version)?.();
       this.appliedWaiters.delete(update.version);
     });
@@ -125,12 +129,13 @@ export class Controller {
    * ones; with core_balancing_on_core_count_change, a changed shard count also evens out the
    * counts. Shards are not running yet, so these moves are metadata only: logs stay where they are.
    */
-  static async open(options: { disk: Disk; dataDir: string; props: ClusterProperties; shardCount: number; shards: ShardControl; warn: (m: string) => void }): Promise<Controller> {
+  /** `clustered`: the node is in a cluster, whose metadata only the controller group changes (no balancing at start). */
+  static async open(options: { disk: Disk; dataDir: string; props: ClusterProperties; shardCount: number; shards: ShardControl; warn: (m: string) => void; clustered?: boolean }): Promise<Controller> {
     const { log, updates } = await MetadataLog.open(options.disk, options.dataDir, options.warn);
     const table = new MetadataTable();
     for (const update of updates) table.apply(update);
     const controller = new Controller(table, log, options.props, options.shardCount, options.shards);
-    await controller.balanceAtStart();
+    if (!options.clustered) await controller.balanceAtStart();
     return controller;
   }
 

@@ -80,6 +80,37 @@ describe(`group coordinator durability (SEED=${SEED})`, () => {
     await after.stop();
   });
 
+  test("transactional offsets stay pending until the outcome arrives; pending ones and the outcome survive power loss", async () => {
+    const disk = await freshDisk();
+    const metadata = table({ t: 2 });
+    const first = await startShards(disk, 1, metadata);
+    const c = first.coordinators[0];
+    const txnCommit = (producerId: number, partition: number, offset: number) =>
+      c.txnCommit({ groupId: "g", producerId, producerEpoch: 0, generationId: -1, memberId: "", groupInstanceId: null, partitions: [commitOf("t", partition, offset)] });
+    const offsetOf = (co: GroupCoordinator, partition: number) => co.fetchOffsets({ groupId: "g", topics: [{ topic: "t", partitions: [partition] }] }).offsets[0].offset;
+    expect(await txnCommit(1, 0, 10)).toEqual([ErrorCode.NONE]);
+    expect(await txnCommit(2, 1, 20)).toEqual([ErrorCode.NONE]);
+    expect(offsetOf(c, 0)).toBe(-1); // not visible before the commit marker
+    const stable = c.fetchOffsets({ groupId: "g", topics: [{ topic: "t", partitions: [0] }], requireStable: true });
+    expect(stable.offsets[0].errorCode).toBe(ErrorCode.UNSTABLE_OFFSET_COMMIT); // OffsetFetch v7+ require_stable
+    expect(await c.txnComplete({ groupId: "g", producerId: 1, commit: true })).toBe(ErrorCode.NONE);
+    expect(offsetOf(c, 0)).toBe(10);
+    disk.crash();
+    await first.stop().catch(() => undefined);
+    const second = await startShards(disk, 1, metadata);
+    const c2 = second.coordinators[0];
+    expect(offsetOf(c2, 0)).toBe(10);
+    expect(offsetOf(c2, 1)).toBe(-1); // producer 2's transaction is still open
+    expect(await c2.txnComplete({ groupId: "g", producerId: 2, commit: false })).toBe(ErrorCode.NONE);
+    expect(await c2.txnComplete({ groupId: "g", producerId: 2, commit: true })).toBe(ErrorCode.NONE); // nothing left to apply
+    expect(offsetOf(c2, 1)).toBe(-1);
+    await second.stop();
+    const third = await startShards(disk, 1, metadata);
+    expect(offsetOf(third.coordinators[0], 1)).toBe(-1);
+    expect(offsetOf(third.coordinators[0], 0)).toBe(10);
+    await third.stop();
+  });
+
   test("a deleted group stays deleted after a restart; a group with members cannot be deleted", async () => {
     const disk = await freshDisk();
     const metadata = table({ t: 1 });

@@ -20,7 +20,7 @@ import { groupPartitionOf } from "./partitioning.ts";
 import { subscribedTopics } from "./subscription.ts";
 import type {
   CommitArgs, CommitPartition, DescribedGroupInfo, FetchOffsetsArgs, FetchOffsetsResult, GroupOpName, GroupOps, HeartbeatArgs, JoinArgs, JoinResult,
-  LeaveArgs, LeaveResult, ListedGroupInfo, OffsetDeleteArgs, OffsetDeleteResult, SyncArgs, SyncResult,
+  LeaveArgs, LeaveResult, ListedGroupInfo, OffsetDeleteArgs, OffsetDeleteResult, SyncArgs, SyncResult, TxnCommitArgs, TxnCompleteArgs,
 } from "./types.ts";
 
 export interface CoordinatorOptions {
@@ -93,6 +93,7 @@ export class GroupCoordinator {
     group.generationId = restored.generationId;
     group.protocolType = restored.protocolType;
     for (const [key, offset] of restored.offsets) group.offsets.set(key, offset);
+    for (const [producerId, pending] of restored.pendingTxnOffsets) group.pendingTxnOffsets.set(producerId, new Map(pending));
     this.groups.set(group.groupId, group);
   }
 
@@ -116,6 +117,8 @@ export class GroupCoordinator {
     groupDescribe: (request) => this.whenLoaded(() => request.groupIds.map((id) => this.describe(id))),
     groupDelete: (request) => this.whenLoaded(() => Promise.all(request.groupIds.map((id) => this.deleteGroup(id)))),
     groupOffsetDelete: (request) => this.whenLoaded(() => this.deleteOffsets(request)),
+    groupTxnCommit: (request) => this.whenLoaded(async () => ({ errorCodes: await this.txnCommit(request) })),
+    groupTxnComplete: (request) => this.whenLoaded(async () => ({ errorCode: await this.txnComplete(request) })),
   };
 
   private async whenLoaded<T>(work: () => T | Promise<T>): Promise<T> {
@@ -192,6 +195,56 @@ export class GroupCoordinator {
     return codes;
   }
 
+  /**
+   * TxnOffsetCommit: offsets written durably but held pending under the producer id, invisible to
+   * OffsetFetch until the transaction's coordinator reports a commit (`txnComplete`).
+   */
+  async txnCommit(args: TxnCommitArgs): Promise<number[]> {
+    if (args.groupId === "") return args.partitions.map(() => ErrorCode.INVALID_GROUP_ID);
+    const codes = args.partitions.map((p) => this.partitionProblem(p.topic, p.partition, p.metadata));
+    let group = this.groups.get(args.groupId);
+    if (!group) this.groups.set(args.groupId, (group = this.newGroup(args.groupId)));
+    const groupCode = group.checkTxnCommit(args.memberId, args.groupInstanceId, args.generationId);
+    this.schedule(group);
+    if (groupCode !== ErrorCode.NONE) return codes.map((c) => (c === ErrorCode.NONE ? groupCode : c));
+    const nowMs = this.options.clock.nowMs();
+    const accepted = args.partitions.filter((_, i) => codes[i] === ErrorCode.NONE);
+    const records: GroupRecord[] = accepted.map((p) => ({ k: "to", g: args.groupId, pid: args.producerId, t: p.topic, p: p.partition, o: p.offset, e: p.leaderEpoch, m: p.metadata, ts: nowMs }));
+    try {
+      await this.store.append(args.groupId, records);
+    } catch (error) {
+      rethrowIfBroken(error);
+      this.options.log.error("transactional offset commit write failed", { group: args.groupId, error: String(error) });
+      return codes.map((c) => (c === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : c));
+    }
+    let pending = group.pendingTxnOffsets.get(args.producerId);
+    if (!pending) group.pendingTxnOffsets.set(args.producerId, (pending = new Map()));
+    for (const p of accepted) {
+      pending.set(offsetKey(p.topic, p.partition), { topic: p.topic, partition: p.partition, offset: p.offset, leaderEpoch: p.leaderEpoch, metadata: p.metadata, commitTimestampMs: nowMs });
+    }
+    return codes;
+  }
+
+  /** A transaction ended: its pending offsets become committed offsets, or are dropped. Idempotent (the coordinator retries). */
+  async txnComplete(args: TxnCompleteArgs): Promise<number> {
+    const group = this.groups.get(args.groupId);
+    const pending = group?.pendingTxnOffsets.get(args.producerId);
+    if (!group || !pending) return ErrorCode.NONE;
+    try {
+      await this.store.append(args.groupId, [{ k: "tc", g: args.groupId, pid: args.producerId, c: args.commit }]);
+    } catch (error) {
+      rethrowIfBroken(error);
+      this.options.log.error("transaction outcome write failed", { group: args.groupId, error: String(error) });
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+    if (group.pendingTxnOffsets.get(args.producerId) !== pending) return ErrorCode.NONE;
+    group.pendingTxnOffsets.delete(args.producerId);
+    const table = this.options.metadata();
+    // A topic deleted while the transaction was open keeps no offsets (dropTopic already ran for it).
+    if (args.commit) for (const [key, offset] of pending) if (table.topic(offset.topic)) group.offsets.set(key, offset);
+    return ErrorCode.NONE;
+  }
+
   private partitionProblem(topic: string, partition: number, metadata: string | null): number {
     if (this.options.metadata().ownerOf(topic, partition) === undefined) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     if (metadata !== null && metadata.length > limits.offsetMetadataBytesMax) return ErrorCode.OFFSET_METADATA_TOO_LARGE;
@@ -206,7 +259,11 @@ export class GroupCoordinator {
       errorCode: ErrorCode.NONE,
       offsets: wanted.flatMap((t) =>
         t.partitions.map((partition) => {
-          const o = offsets.get(offsetKey(t.topic, partition));
+          const key = offsetKey(t.topic, partition);
+          const o = offsets.get(key);
+          if (args.requireStable && group && [...group.pendingTxnOffsets.values()].some((pending) => pending.has(key))) {
+            return { topic: t.topic, partition, offset: -1, leaderEpoch: -1, metadata: "", errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT };
+          }
           return { topic: t.topic, partition, offset: o?.offset ?? -1, leaderEpoch: o?.leaderEpoch ?? -1, metadata: o ? o.metadata : "", errorCode: ErrorCode.NONE };
         }),
       ),
@@ -285,7 +342,7 @@ export class GroupCoordinator {
       const expired = [...group.offsets.values()].filter((o) => o.commitTimestampMs <= cutoffMs);
       for (const o of expired) group.offsets.delete(offsetKey(o.topic, o.partition));
       const records: GroupRecord[] = expired.map((o) => ({ k: "od", g: group.groupId, t: o.topic, p: o.partition }));
-      const emptied = group.offsets.size === 0;
+      const emptied = group.offsets.size === 0 && group.pendingTxnOffsets.size === 0;
       if (emptied) records.push({ k: "gd", g: group.groupId });
       if (emptied) this.forget(group);
       if (records.length > 0) await this.store.append(group.groupId, records);
@@ -324,6 +381,9 @@ export class GroupCoordinator {
       records.push({ k: "g", g: group.groupId, gen: group.generationId, pt: group.protocolType });
       for (const o of group.offsets.values()) {
         records.push({ k: "o", g: group.groupId, t: o.topic, p: o.partition, o: o.offset, e: o.leaderEpoch, m: o.metadata, ts: o.commitTimestampMs });
+      }
+      for (const [pid, pending] of group.pendingTxnOffsets) {
+        for (const o of pending.values()) records.push({ k: "to", g: group.groupId, pid, t: o.topic, p: o.partition, o: o.offset, e: o.leaderEpoch, m: o.metadata, ts: o.commitTimestampMs });
       }
     }
     return records;

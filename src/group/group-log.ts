@@ -20,10 +20,38 @@ export type GroupRecord =
   /** Group metadata: the generation and protocol type, written at each new generation. */
   | { k: "g"; g: string; gen: number; pt: string | null }
   /** The group and all its offsets deleted. */
-  | { k: "gd"; g: string };
+  | { k: "gd"; g: string }
+  /** An offset committed inside a transaction (TxnOffsetCommit): pending until its producer's transaction ends. */
+  | { k: "to"; g: string; pid: number; t: string; p: number; o: number; e: number; m: string | null; ts: number }
+  /** A transaction's outcome reached the group: its pending offsets are applied (commit) or dropped. */
+  | { k: "tc"; g: string; pid: number; c: boolean };
 
 const LOG_FILE = "groups.log";
-const COMPACT_FILE = "groups.log.compact";
+const COMPACT_SUFFIX = ".compact";
+
+/** How another log of JSON records (the transaction log) reuses this one: its file name and what it accepts. */
+export interface RecordFormat<R> {
+  fileName: string;
+  /** The record a parsed JSON value is, or null when it is not one (replay stops there). */
+  parse: (value: unknown) => R | null;
+}
+
+const GROUP_RECORD_KINDS = ["o", "od", "g", "gd", "to", "tc"];
+
+export const groupRecordFormat: RecordFormat<GroupRecord> = {
+  fileName: LOG_FILE,
+  parse: (value) => {
+    const r = value as GroupRecord;
+    return r && typeof r === "object" && typeof r.g === "string" && GROUP_RECORD_KINDS.includes(r.k) ? r : null;
+  },
+};
+
+interface LogOpenOptions {
+  disk: Disk;
+  dir: string;
+  warn: (message: string) => void;
+  onFsyncMs?: (ms: number) => void;
+}
 
 interface PendingAppend {
   bytes: Uint8Array;
@@ -31,7 +59,7 @@ interface PendingAppend {
   reject: (error: Error) => void;
 }
 
-export class GroupLog {
+export class GroupLog<R = GroupRecord> {
   private queue: PendingAppend[] = [];
   private flushScheduled = false;
   /** Writes and compactions run one after another on this chain. */
@@ -43,6 +71,7 @@ export class GroupLog {
     private file: DiskFile,
     private sizeBytes: number,
     private readonly onFsyncMs: (ms: number) => void,
+    private readonly fileName: string,
   ) {}
 
   get bytes(): number {
@@ -50,28 +79,33 @@ export class GroupLog {
   }
 
   /** Opens (creating) the log of one group partition and returns the records that survived, in order. */
-  static async open(options: { disk: Disk; dir: string; warn: (message: string) => void; onFsyncMs?: (ms: number) => void }): Promise<{ log: GroupLog; records: GroupRecord[] }> {
+  static open(options: LogOpenOptions): Promise<{ log: GroupLog<GroupRecord>; records: GroupRecord[] }> {
+    return GroupLog.openFormat(options, groupRecordFormat);
+  }
+
+  /** Opens a log of another record format (see RecordFormat). */
+  static async openFormat<R>(options: LogOpenOptions, format: RecordFormat<R>): Promise<{ log: GroupLog<R>; records: R[] }> {
     const { disk, dir } = options;
     await disk.mkdirp(dir);
-    await disk.remove(join(dir, COMPACT_FILE)); // a compaction that did not finish
-    const path = join(dir, LOG_FILE);
+    await disk.remove(join(dir, format.fileName + COMPACT_SUFFIX)); // a compaction that did not finish
+    const path = join(dir, format.fileName);
     const created = !(await disk.exists(path));
     const file = await disk.open(path, { create: true });
     // A new file's directory entries must be durable too, or a crash could lose the whole log.
     if (created) for (const d of [dir, dirname(dir), dirname(dirname(dir))]) await disk.syncDir(d);
     const size = await file.size();
     const bytes = size === 0 ? new Uint8Array(0) : await file.read(0, size);
-    const { records, validBytes } = replay(bytes);
+    const { records, validBytes } = replayFormat(bytes, format);
     if (validBytes < bytes.length) {
-      options.warn(`group log ${path}: cut ${bytes.length - validBytes} bytes of torn or corrupt tail`);
+      options.warn(`log ${path}: cut ${bytes.length - validBytes} bytes of torn or corrupt tail`);
       await file.truncate(validBytes);
       await file.datasync();
     }
-    return { log: new GroupLog(disk, dir, file, validBytes, options.onFsyncMs ?? (() => {})), records };
+    return { log: new GroupLog<R>(disk, dir, file, validBytes, options.onFsyncMs ?? (() => {}), format.fileName), records };
   }
 
   /** Appends records; resolves once they are on disk (fdatasync'ed). */
-  append(records: GroupRecord[]): Promise<void> {
+  append(records: R[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     const bytes = encodeRecords(records);
     return new Promise((resolve, reject) => {
@@ -116,19 +150,19 @@ export class GroupLog {
    * Replaces the whole log with the live state (`snapshot()` is called once earlier writes are
    * durable): write a new file, sync it, rename it over the old one, sync the directory.
    */
-  compact(snapshot: () => GroupRecord[]): Promise<void> {
+  compact(snapshot: () => R[]): Promise<void> {
     const done = this.chain.then(async () => {
       const bytes = encodeRecords(snapshot());
-      const tmpPath = join(this.dir, COMPACT_FILE);
+      const tmpPath = join(this.dir, this.fileName + COMPACT_SUFFIX);
       const tmp = await this.disk.open(tmpPath, { create: true });
       await tmp.truncate(0);
       if (bytes.length > 0) await tmp.write(0, bytes);
       await tmp.datasync();
       await tmp.close();
       await this.file.close();
-      await this.disk.rename(tmpPath, join(this.dir, LOG_FILE));
+      await this.disk.rename(tmpPath, join(this.dir, this.fileName));
       await this.disk.syncDir(this.dir);
-      this.file = await this.disk.open(join(this.dir, LOG_FILE), { create: false });
+      this.file = await this.disk.open(join(this.dir, this.fileName), { create: false });
       this.sizeBytes = bytes.length;
     });
     this.chain = done.catch(() => undefined);
@@ -141,28 +175,30 @@ export class GroupLog {
   }
 }
 
-export function encodeRecords(records: GroupRecord[]): Uint8Array {
+export function encodeRecords(records: readonly unknown[]): Uint8Array {
   const encoder = new TextEncoder();
   return frameRecords(records.map((r) => encoder.encode(JSON.stringify(r))));
 }
 
 export function replay(bytes: Uint8Array): { records: GroupRecord[]; validBytes: number } {
+  return replayFormat(bytes, groupRecordFormat);
+}
+
+export function replayFormat<R>(bytes: Uint8Array, format: RecordFormat<R>): { records: R[]; validBytes: number } {
   const decoder = new TextDecoder();
-  const records: GroupRecord[] = [];
+  const records: R[] = [];
   const { validBytes } = replayFramedRecords(bytes, (body) => {
-    const record = parseRecord(decoder.decode(body));
+    const record = parseJson(decoder.decode(body), format);
     if (record) records.push(record);
     return record !== null;
   });
   return { records, validBytes };
 }
 
-function parseRecord(text: string): GroupRecord | null {
+function parseJson<R>(text: string, format: RecordFormat<R>): R | null {
   try {
-    const value = JSON.parse(text) as GroupRecord;
-    return value && typeof value === "object" && typeof value.g === "string" && ["o", "od", "g", "gd"].includes(value.k) ? value : null;
+    return format.parse(JSON.parse(text));
   } catch {
     return null;
   }
 }
-

@@ -42,6 +42,8 @@ export class Group {
   leaderId: string | null = null;
   /** Committed offsets by `topic/partition`. */
   readonly offsets = new Map<string, CommittedOffset & { topic: string; partition: number }>();
+  /** Offsets committed inside transactions not yet ended (TxnOffsetCommit), by producer id, then `topic/partition`. */
+  readonly pendingTxnOffsets = new Map<number, Map<string, CommittedOffset & { topic: string; partition: number }>>();
   private readonly members = new Map<string, Member>();
   /** Ids handed out with MEMBER_ID_REQUIRED, each with the time it expires unless used. */
   private readonly pendingMembers = new Map<string, number>();
@@ -278,6 +280,13 @@ export class Group {
     if (this.state === "Empty" || !this.members.has(memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION;
     return ErrorCode.NONE;
+  }
+
+  /** Whether a TxnOffsetCommit may go ahead: v0–2 carry no member (generation -1) and are not checked, as in Kafka. */
+  checkTxnCommit(memberId: string, groupInstanceId: string | null, generationId: number): number {
+    if (this.state === "Dead") return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (generationId < 0) return ErrorCode.NONE;
+    return this.checkCommit(memberId, groupInstanceId, generationId);
   }
 
   /** Whether a commit from this member at this generation may go ahead (Kafka's doCommitOffsets rules). */

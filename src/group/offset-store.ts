@@ -23,6 +23,8 @@ export interface RestoredGroup {
   generationId: number;
   protocolType: string | null;
   offsets: Map<string, RestoredOffset>;
+  /** Offsets committed inside transactions not yet ended, by producer id (TxnOffsetCommit). */
+  pendingTxnOffsets: Map<number, Map<string, RestoredOffset>>;
 }
 
 export const offsetKey = (topic: string, partition: number) => `${topic}/${partition}`;
@@ -97,12 +99,20 @@ export function applyRecord(groups: Map<string, RestoredGroup>, record: GroupRec
     return;
   }
   let group = groups.get(record.g);
-  if (!group) groups.set(record.g, (group = { groupId: record.g, generationId: 0, protocolType: null, offsets: new Map() }));
+  if (!group) groups.set(record.g, (group = { groupId: record.g, generationId: 0, protocolType: null, offsets: new Map(), pendingTxnOffsets: new Map() }));
   if (record.k === "g") {
     group.generationId = record.gen;
     group.protocolType = record.pt;
   } else if (record.k === "o") {
     group.offsets.set(offsetKey(record.t, record.p), { topic: record.t, partition: record.p, offset: record.o, leaderEpoch: record.e, metadata: record.m, commitTimestampMs: record.ts });
+  } else if (record.k === "to") {
+    let pending = group.pendingTxnOffsets.get(record.pid);
+    if (!pending) group.pendingTxnOffsets.set(record.pid, (pending = new Map()));
+    pending.set(offsetKey(record.t, record.p), { topic: record.t, partition: record.p, offset: record.o, leaderEpoch: record.e, metadata: record.m, commitTimestampMs: record.ts });
+  } else if (record.k === "tc") {
+    const pending = group.pendingTxnOffsets.get(record.pid);
+    group.pendingTxnOffsets.delete(record.pid);
+    if (record.c && pending) for (const [key, offset] of pending) group.offsets.set(key, offset);
   } else {
     group.offsets.delete(offsetKey(record.t, record.p));
   }

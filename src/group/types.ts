@@ -102,6 +102,8 @@ export interface TopicPartitions {
 export interface FetchOffsetsArgs {
   groupId: string;
   topics: TopicPartitions[] | null; // null: every committed offset of the group
+  /** OffsetFetch v7+ require_stable: a partition with a transactional offset still pending answers UNSTABLE_OFFSET_COMMIT. */
+  requireStable?: boolean;
 }
 
 export interface FetchedOffset {
@@ -152,6 +154,22 @@ export interface OffsetDeleteResult {
   partitionErrors: number[]; // in request order
 }
 
+/** TxnOffsetCommit: offsets held pending until the producer's transaction ends (`groupTxnComplete`). */
+export interface TxnCommitArgs extends MemberRef {
+  groupId: string;
+  producerId: number;
+  producerEpoch: number;
+  generationId: number;
+  partitions: CommitPartition[];
+}
+
+/** A transaction's outcome, sent by its coordinator to each group the transaction committed offsets for. */
+export interface TxnCompleteArgs {
+  groupId: string;
+  producerId: number;
+  commit: boolean;
+}
+
 /** The ops a shard's group coordinator serves; merged into the shard op table. */
 export interface GroupOps {
   groupJoin: { request: JoinArgs; response: JoinResult };
@@ -164,6 +182,8 @@ export interface GroupOps {
   groupDescribe: { request: { groupIds: string[] }; response: DescribedGroupInfo[] };
   groupDelete: { request: { groupIds: string[] }; response: number[] };
   groupOffsetDelete: { request: OffsetDeleteArgs; response: OffsetDeleteResult };
+  groupTxnCommit: { request: TxnCommitArgs; response: { errorCodes: number[] } };
+  groupTxnComplete: { request: TxnCompleteArgs; response: { errorCode: number } };
 }
 
 export type GroupOpName = keyof GroupOps;

@@ -33,7 +33,14 @@ const NO_TOPIC_ID = "00000000-0000-0000-0000-000000000000";
 const byName = (sessions: FetchSessionCache, r: SessionFetchRequest) => sessions.plan(r, false);
 
 /** What a partition's owner would answer: `hw` and `lso`, and records when given bytes. */
-const result = (hw: number, bytes = 0, lso = 0, errorCode: number = ErrorCode.NONE): ReadResult => ({ errorCode, highWatermark: hw, logStartOffset: lso, records: new Uint8Array(bytes) });
+const result = (hw: number, bytes = 0, lso = 0, errorCode: number = ErrorCode.NONE): ReadResult => ({
+  errorCode,
+  highWatermark: hw,
+  lastStableOffset: hw,
+  logStartOffset: lso,
+  records: new Uint8Array(bytes),
+  abortedTransactions: null,
+});
 
 /** Runs a plan against `answer` (by "topic/partition") and returns the answered partitions and the session id. */
 function run(plan: FetchPlan, answer: (key: string) => ReadResult) {

@@ -62,6 +62,7 @@ interface CachedPartition {
   fetchOffset: number;
   partitionMaxBytes: number;
   highWatermark: number;
+  lastStableOffset: number;
   logStartOffset: number;
 }
 
@@ -254,7 +255,7 @@ function compareEvictable(a: { privileged: boolean; sizeAtTouch: number; id: num
 }
 
 function cachedPartition(t: { topic: string; topicId: string }, p: { partition: number; fetchOffset: number; partitionMaxBytes: number }): CachedPartition {
-  return { topic: t.topic, topicId: t.topicId, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes, highWatermark: -1, logStartOffset: -1 };
+  return { topic: t.topic, topicId: t.topicId, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1 };
 }
 
 function fetchItem(c: CachedPartition, responseBytesMax: number): FetchItem {
@@ -302,7 +303,7 @@ function incrementalPlan(session: FetchSession, responseBytesMax: number): Fetch
 
 /**
  * Kafka's CachedPartition.maybeUpdateResponseData: whether the client must hear of this partition
- * (records, a changed high watermark or log start offset, an error), remembering what it hears.
+ * (records, a changed high watermark, last stable offset or log start offset, an error), remembering what it hears.
  * An error forgets the high watermark, so the partition is sent again once the error is gone.
  */
 function noteAnswered(c: CachedPartition, result: ReadResult): boolean {
@@ -310,6 +311,10 @@ function noteAnswered(c: CachedPartition, result: ReadResult): boolean {
   if (c.highWatermark !== result.highWatermark) {
     mustRespond = true;
     c.highWatermark = result.highWatermark;
+  }
+  if (c.lastStableOffset !== result.lastStableOffset) {
+    mustRespond = true;
+    c.lastStableOffset = result.lastStableOffset;
   }
   if (c.logStartOffset !== result.logStartOffset) {
     mustRespond = true;

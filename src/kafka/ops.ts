@@ -5,6 +5,7 @@
  * place, or from another shard over a channel), so imports point from shard to kafka only.
  */
 import type { GroupOps } from "../group/types.ts";
+import type { TxnOps } from "../txn/types.ts";
 
 export interface PartitionRef {
   topic: string;
@@ -14,6 +15,8 @@ export interface PartitionRef {
 export interface ProduceItem extends PartitionRef {
   records: Uint8Array; // validated magic-v2 batches
   acks: number;
+  /** The request's transactional id: a transactional batch opening a transaction here is verified with its coordinator (KIP-890). */
+  transactionalId?: string | null;
 }
 export interface ProduceResult {
   errorCode: number;
@@ -38,20 +41,28 @@ export interface ReadItem extends PartitionRef {
   maxBytes: number;
   /** Fetch v9+: the leader epoch the client believes current (-1: none); checked by replicated partitions. */
   currentLeaderEpoch?: number;
+  /** read_committed: records only below the last stable offset, with the aborted transactions among them. */
+  readCommitted?: boolean;
 }
 export interface ReadResult {
   errorCode: number;
   highWatermark: number;
+  /** -1 where the partition has an error. */
+  lastStableOffset: number;
   logStartOffset: number;
   /** Never null: a partition with an error or nothing to send carries zero bytes, as Kafka sends it. */
   records: Uint8Array;
   currentLeader?: CurrentLeader;
+  /** read_committed: the aborted transactions overlapping the records (null for read_uncommitted, as Kafka). */
+  abortedTransactions: Array<{ producerId: number; firstOffset: number }> | null;
 }
 
 export interface OffsetQuery extends PartitionRef {
   timestampMs: number; // -1 latest, -2 earliest, -3 max timestamp, else first offset at or after
   /** ListOffsets v4+: the leader epoch the client believes current (-1: none); checked by replicated partitions. */
   currentLeaderEpoch?: number;
+  /** read_committed: latest is the last stable offset. */
+  readCommitted?: boolean;
 }
 export interface OffsetAnswer {
   errorCode: number;
@@ -72,6 +83,16 @@ export interface EpochAnswer {
   endOffset: number;
 }
 
+/** One active producer of a partition (DescribeProducers). */
+export interface ActiveProducer {
+  producerId: number;
+  producerEpoch: number;
+  lastSequence: number;
+  lastTimestamp: number;
+  coordinatorEpoch: number;
+  currentTxnStartOffset: number;
+}
+
 /** What a fetch last read of a partition: the watch wakes when that is no longer so. */
 export interface WatchItem extends PartitionRef {
   highWatermark: number;
@@ -85,6 +106,10 @@ export interface PartitionOps {
   listOffsets: { request: { items: OffsetQuery[] }; response: OffsetAnswer[] };
   /** DeleteRecords: move each log start offset up to `offset` (-1: the high watermark). */
   deleteRecords: { request: { items: Array<PartitionRef & { offset: number }> }; response: Array<{ errorCode: number; lowWatermark: number }> };
+  /** Writes a commit or abort marker into each partition (acks=-1: answered once it is synced and visible). */
+  writeTxnMarkers: { request: { items: Array<PartitionRef & { producerId: number; producerEpoch: number; commit: boolean; coordinatorEpoch: number }> }; response: Array<{ errorCode: number }> };
+  /** The producers each partition remembers (DescribeProducers). */
+  describeProducers: { request: { items: PartitionRef[] }; response: Array<{ errorCode: number; activeProducers: ActiveProducer[] }> };
   /** Bytes on disk of each partition (DescribeLogDirs). */
   sizes: { request: { items: PartitionRef[] }; response: Array<{ errorCode: number; sizeBytes: number }> };
   /** Answers once any watched partition changed (new data, start offset moved, partition gone), or after waitMs. */
@@ -98,8 +123,8 @@ export interface ReplicaOps {
   epochEnds: { request: { items: EpochQuery[] }; response: EpochAnswer[] };
 }
 
-/** Every op a shard serves: its partitions' and its group coordinator's. */
-export interface Ops extends GroupOps, PartitionOps, ReplicaOps {}
+/** Every op a shard serves: its partitions', its group coordinator's and its transaction coordinator's. */
+export interface Ops extends GroupOps, PartitionOps, ReplicaOps, TxnOps {}
 
 export type OpName = keyof Ops;
 export type OpRequest<Op extends OpName> = Ops[Op]["request"];

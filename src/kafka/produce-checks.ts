@@ -44,6 +44,7 @@ const errorOfVerdict = {
   // Produce answers an old epoch with INVALID_PRODUCER_EPOCH in every version (KIP-588).
   fenced: ErrorCode.INVALID_PRODUCER_EPOCH,
   unknownProducer: ErrorCode.UNKNOWN_PRODUCER_ID,
+  invalidTxnState: ErrorCode.INVALID_TXN_STATE,
 } as const;
 
 export function sequenceRefusal(verdict: Exclude<SequenceVerdict, { kind: "append" } | { kind: "duplicate" }>): ProduceResult {

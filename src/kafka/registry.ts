@@ -27,9 +27,19 @@ import { describeTopicPartitionsHandler } from "./handlers/describe-topic-partit
 import { describeLogDirsHandler } from "./handlers/describe-log-dirs.ts";
 import { incrementalAlterConfigsHandler } from "./handlers/incremental-alter-configs.ts";
 import { initProducerIdHandler } from "./handlers/init-producer-id.ts";
+import { writeTxnMarkersHandler } from "./handlers/write-txn-markers.ts";
+import { describeProducersHandler } from "./handlers/describe-producers.ts";
+import { addPartitionsToTxnHandler } from "./handlers/add-partitions-to-txn.ts";
+import { addOffsetsToTxnHandler } from "./handlers/add-offsets-to-txn.ts";
+import { endTxnHandler } from "./handlers/end-txn.ts";
+import { txnOffsetCommitHandler } from "./handlers/txn-offset-commit.ts";
+import { describeTransactionsHandler } from "./handlers/describe-transactions.ts";
+import { listTransactionsHandler } from "./handlers/list-transactions.ts";
 import { offsetForLeaderEpochHandler } from "./handlers/offset-for-leader-epoch.ts";
 import { saslAuthenticateHandler } from "./handlers/sasl-authenticate.ts";
 import { saslHandshakeHandler } from "./handlers/sasl-handshake.ts";
+import { alterClientQuotasHandler, describeClientQuotasHandler } from "./handlers/client-quotas.ts";
+import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from "./handlers/acls.ts";
 import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from "./handlers/user-scram-credentials.ts";
 
 export const handlers: ApiHandler[] = [
@@ -53,6 +63,14 @@ export const handlers: ApiHandler[] = [
   offsetDeleteHandler,
   deleteTopicsHandler,
   initProducerIdHandler,
+  writeTxnMarkersHandler,
+  describeProducersHandler,
+  addPartitionsToTxnHandler,
+  addOffsetsToTxnHandler,
+  endTxnHandler,
+  txnOffsetCommitHandler,
+  describeTransactionsHandler,
+  listTransactionsHandler,
   offsetForLeaderEpochHandler,
   describeConfigsHandler,
   alterConfigsHandler,
@@ -65,6 +83,11 @@ export const handlers: ApiHandler[] = [
   saslAuthenticateHandler,
   describeUserScramCredentialsHandler,
   alterUserScramCredentialsHandler,
+  describeClientQuotasHandler,
+  alterClientQuotasHandler,
+  describeAclsHandler,
+  createAclsHandler,
+  deleteAclsHandler,
 ].sort((a, b) => a.apiKey - b.apiKey);
 
 export const handlersByKey = new Map(handlers.map((h) => [h.apiKey, h]));

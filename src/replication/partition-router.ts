@@ -8,7 +8,7 @@ import type { Servers } from "../base/calls.ts";
 import type { MetadataTable } from "../cluster/metadata.ts";
 import type { PartitionOps, PartitionRef, ReplicaOps } from "../kafka/ops.ts";
 
-type ItemOp = "produce" | "read" | "listOffsets" | "deleteRecords" | "sizes";
+type ItemOp = "produce" | "read" | "listOffsets" | "deleteRecords" | "sizes" | "writeTxnMarkers" | "describeProducers";
 
 export function routePartitionOps(
   table: () => MetadataTable,
@@ -38,6 +38,8 @@ export function routePartitionOps(
     listOffsets: split("listOffsets"),
     deleteRecords: split("deleteRecords"),
     sizes: split("sizes"),
+    writeTxnMarkers: split("writeTxnMarkers"),
+    describeProducers: split("describeProducers"),
     watch: async (request) => {
       const mine = request.items.filter(isReplicated);
       const theirs = request.items.filter((item) => !isReplicated(item));

@@ -18,7 +18,7 @@ import type { CurrentLeader, EpochAnswer, EpochQuery, OffsetAnswer, OffsetQuery,
 import { appendPolicyOf, prepareProduced, sequenceRefusal } from "../kafka/produce-checks.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { RaftGroup } from "../raft/group.ts";
-import { NO_INDEX, NO_TERM, type Index, type RaftError, type RaftState, type RaftTimings, type RaftTransport } from "../raft/types.ts";
+import { NO_INDEX, NO_TERM, type Index, type RaftError, type RaftState, type RaftTimings, type RaftTransport, type TransferResult } from "../raft/types.ts";
 import type { AppendPolicy } from "../storage/batch-rewrite.ts";
 import { loadProducerState, saveProducerState } from "../storage/producer-snapshot.ts";
 import type { ProducerState, RememberedBatch } from "../storage/producer-state.ts";
@@ -52,6 +52,21 @@ function produceRefusal(errorCode: number, errorMessage: string, currentLeader?:
 /** The Kafka error of a refused or lost proposal: all but a malformed batch are retriable at the (new) leader. */
 function proposalError(error: RaftError): number {
   return error === "invalidBatch" ? ErrorCode.CORRUPT_MESSAGE : ErrorCode.NOT_LEADER_OR_FOLLOWER;
+}
+
+export interface ReplicaDetails extends PartitionRef {
+  group: number;
+  role: string;
+  term: number;
+  leader: number | null;
+  commitIndex: number;
+  lastIndex: number;
+  highWatermark: number;
+  logStartOffset: number;
+  sizeBytes: number;
+  voters: number[];
+  learners: number[];
+  peers: Array<{ node: number; matchIndex: number; lag: number; lastHeardMs: number }>;
 }
 
 export class ReplicatedPartition {
@@ -122,7 +137,9 @@ export class ReplicatedPartition {
   }
 
   private onFollowerAppend(batches: Uint8Array): void {
-    rb.scanBatches(batches, 0, (at) => this.producers.replay(batches, at));
+    rb.scanBatches(batches, 0, (at) => {
+      this.producers.replay(batches, at);
+    });
   }
 
   private onFailure(error: unknown): void {
@@ -152,6 +169,32 @@ export class ReplicatedPartition {
 
   get sizeBytes(): number {
     return this.group.partitionLog.sizeBytes;
+  }
+
+  /** This replica's view for the admin API: role, term, indexes, and on a leader each replica's lag. */
+  details(): ReplicaDetails {
+    const raft = this.group.inspect();
+    return {
+      ...this.ref,
+      group: this.groupId,
+      role: this.failed ? "failed" : raft.role,
+      term: raft.term,
+      leader: raft.leaderId,
+      commitIndex: raft.commitIndex,
+      lastIndex: raft.lastIndex,
+      highWatermark: this.highWatermark,
+      logStartOffset: this.logStartOffset,
+      sizeBytes: this.sizeBytes,
+      voters: raft.config.voters,
+      learners: raft.config.learners,
+      // A leader knows how far each peer is behind its own last index.
+      peers: raft.peers.map((p) => ({ node: p.id, matchIndex: p.matchIndex, lag: Math.max(0, raft.lastIndex - p.matchIndex), lastHeardMs: p.lastHeardMs })),
+    };
+  }
+
+  /** Leadership transfer (POST /v1/raft/{group}/transfer_leadership): only this replica's leader can start one. */
+  transferLeadership(to: number): Promise<TransferResult> {
+    return this.group.transferLeadership(to);
   }
 
   /** The leader this replica knows of, for NOT_LEADER_OR_FOLLOWER answers. */
@@ -231,22 +274,24 @@ export class ReplicatedPartition {
   }
 
   async read(item: ReadItem): Promise<ReadResult> {
-    const base = { highWatermark: -1, logStartOffset: -1, records: NO_RECORDS };
+    const base = { highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: NO_RECORDS, abortedTransactions: null };
+    const none = { ...base, errorCode: ErrorCode.NONE, abortedTransactions: item.readCommitted ? [] : null };
     if (!this.isLeader) return { ...base, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, currentLeader: this.currentLeader() };
     const epochError = this.epochProblem(item.currentLeaderEpoch);
     if (epochError !== null) return { ...base, errorCode: epochError };
     const log = this.group.partitionLog;
     const start = log.logStartOffset;
     const highWatermark = this.highWatermark;
-    if (item.fetchOffset < start || item.fetchOffset > log.logEndOffset) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark, logStartOffset: start, records: NO_RECORDS };
-    if (item.fetchOffset >= highWatermark) return { errorCode: ErrorCode.NONE, highWatermark, logStartOffset: start, records: NO_RECORDS };
+    if (item.fetchOffset < start || item.fetchOffset > log.logEndOffset) return { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark, logStartOffset: start };
+    if (item.fetchOffset >= highWatermark) return { ...none, highWatermark, lastStableOffset: highWatermark, logStartOffset: start };
     const result = await log.read(item.fetchOffset, item.maxBytes);
-    if (!result.ok) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark, logStartOffset: result.logStartOffset, records: NO_RECORDS };
+    if (!result.ok) return { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark, logStartOffset: result.logStartOffset };
     // Consumers never see past the high watermark: whole batches up to the commit index.
     const commit = this.commitIndex;
     const end = rb.scanBatches(result.bytes, 0, (at) => rb.lastOffset(result.bytes, at) <= commit);
     const records = end === result.bytes.length ? result.bytes : result.bytes.subarray(0, end);
-    return { errorCode: ErrorCode.NONE, highWatermark: this.highWatermark, logStartOffset: result.logStartOffset, records };
+    // No transactions on replicated partitions: the last stable offset is the high watermark.
+    return { ...none, highWatermark: this.highWatermark, lastStableOffset: this.highWatermark, logStartOffset: result.logStartOffset, records };
   }
 
   async listOffset(item: OffsetQuery): Promise<OffsetAnswer> {

@@ -56,6 +56,9 @@ export class ReplicatedPartitions {
       return null;
     },
     epochEnds: async (request) => request.items.map((item) => this.epochEnd(item)),
+    // Transactions are served on a node of one only: in a cluster InitProducerId refuses transactional ids.
+    writeTxnMarkers: async (request) => request.items.map(() => ({ errorCode: ErrorCode.INVALID_TXN_STATE })),
+    describeProducers: async (request) => request.items.map((item) => ({ errorCode: this.replicas.has(key(item)) ? ErrorCode.NONE : ErrorCode.NOT_LEADER_OR_FOLLOWER, activeProducers: [] })),
   };
 
   replica(ref: PartitionRef): ReplicatedPartition | undefined {
@@ -137,11 +140,11 @@ export class ReplicatedPartitions {
 
   private read(item: ReadItem): Promise<ReadResult> {
     const replica = this.replicas.get(key(item));
-    if (!replica) return Promise.resolve({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, logStartOffset: -1, records: NO_RECORDS });
+    if (!replica) return Promise.resolve({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: NO_RECORDS, abortedTransactions: null });
     return replica.read(item).catch((error: unknown) => {
       rethrowIfBroken(error);
       this.o.log.error("read failed", { partition: key(item), error: String(error) });
-      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, highWatermark: replica.highWatermark, logStartOffset: replica.logStartOffset, records: NO_RECORDS };
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, highWatermark: replica.highWatermark, lastStableOffset: -1, logStartOffset: replica.logStartOffset, records: NO_RECORDS, abortedTransactions: null };
     });
   }
 

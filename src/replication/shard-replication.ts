@@ -22,6 +22,7 @@ import { Leadership } from "./leadership.ts";
 import { routePartitionOps } from "./partition-router.ts";
 import { RaftNetwork } from "./raft-network.ts";
 import { ReplicatedPartitions } from "./replicated-partitions.ts";
+import type { ReplicaDetails } from "./replicated-partition.ts";
 
 export interface ShardReplicationOptions {
   nodeId: number;
@@ -44,6 +45,9 @@ export class ShardReplication {
   readonly network: RaftNetwork;
   readonly partitions: ReplicatedPartitions;
   readonly leadership: Leadership;
+  /** Leader changes this shard's replicas have seen (a metric). */
+  leadershipChanges = 0;
+  private readonly lastLeader = new Map<number, number | null>();
 
   constructor(o: ShardReplicationOptions) {
     const timings = { electionTimeoutMs: o.props.election_timeout_ms, heartbeatIntervalMs: o.props.raft_heartbeat_interval_ms };
@@ -56,6 +60,8 @@ export class ShardReplication {
       nodeId: o.nodeId, shardId: o.shardId, disk: o.disk, dataDir: o.dataDir, props: o.props, clock: systemClock, timers: systemTimers,
       random: Math.random, log: o.log, network: this.network, timings,
       onState: (group, state) => {
+        if (state.leaderId !== null && this.lastLeader.get(group) !== state.leaderId) this.leadershipChanges++;
+        this.lastLeader.set(group, state.leaderId);
         const replica = this.partitions.byGroup(group);
         if (replica) this.leadership.onLocalState(group, replica.group, state);
       },
@@ -70,6 +76,19 @@ export class ShardReplication {
   /** The shard's partition ops: replicated partitions here, the rest to `local`. */
   opServers(table: () => MetadataTable, local: Servers<PartitionOps>): Servers<PartitionOps & ReplicaOps> {
     return routePartitionOps(table, local, this.partitions.servers);
+  }
+
+  /** Every replica this shard holds, as the admin API shows it. */
+  details(): ReplicaDetails[] {
+    return [...this.partitions.all()].map((r) => r.details());
+  }
+
+  /** Starts a leadership transfer of a group led here; why not, when it cannot. */
+  async transferLeadership(group: number, to: number): Promise<string | null> {
+    const replica = this.partitions.byGroup(group);
+    if (!replica) return `no replica of group ${group} on this shard`;
+    const result = await replica.transferLeadership(to);
+    return result.ok ? null : result.error;
   }
 
   sync(table: MetadataTable): Promise<void> {

@@ -17,6 +17,7 @@ import {
   type RpcCallName, type RpcCalls,
 } from "./messages/index.ts";
 import type { RateLimitedLog } from "./rate-limited-log.ts";
+import { JOINING_CLUSTER_ID } from "./inbound.ts";
 import type { RpcSocket } from "./socket.ts";
 
 /** Fire-and-forget messages may be this many times `inflightMax` in flight (calls wait at `inflightMax`). */
@@ -189,7 +190,7 @@ export class PeerLink {
   private async handshake(): Promise<void> {
     try {
       const hello = (await this.send(HelloRequest, HelloResponse, this.options.hello, {}, this.options.callTimeoutMs)) as HelloResponse;
-      if (hello.clusterId !== this.options.hello.clusterId) throw new RpcRemoteError(`cluster id mismatch: the peer is in cluster ${hello.clusterId}`);
+      if (this.options.hello.clusterId !== JOINING_CLUSTER_ID && hello.clusterId !== this.options.hello.clusterId) throw new RpcRemoteError(`cluster id mismatch: the peer is in cluster ${hello.clusterId}`);
       this.peer = hello;
       this.state = "connected";
       this.stats.refused = false;

@@ -8,9 +8,9 @@ import { compactLog } from "../storage/compaction.ts";
 import type { PartitionLog } from "../storage/partition-log.ts";
 
 /** One compaction pass over a log when it is due; logs what it did (readers need no wake: nothing they can see changed). */
-export async function compactInHousekeeping(k: string, log: PartitionLog, keyMapBudgetBytes: number, nowMs: number, logger: Logger): Promise<boolean> {
+export async function compactInHousekeeping(k: string, log: PartitionLog, keyMapBudgetBytes: number, nowMs: number, stableOffset: number, logger: Logger): Promise<boolean> {
   try {
-    const stats = await compactLog(log, { nowMs, keyMapBudgetBytes });
+    const stats = await compactLog(log, { nowMs, keyMapBudgetBytes, stableOffset });
     if (stats === null || stats.segmentsIn === 0) return false;
     logger.info("compacted", { partition: k, ...stats });
     return true;

@@ -81,19 +81,20 @@ export class ControllerMember {
     network.register(0, (message) => host.receive(message));
     const member = new ControllerMember(host, options);
     rpc.endpoint.addServers({
-      controllerCall: async ({ name, request }) => {
-        const result = await main.call("controllerServe", { name, request });
-        return result.ok ? { refusal: "", response: result.response } : { refusal: result.refusal, response: "" };
+      controllerCall: async ({ name, request, relay }) => {
+        const result = await main.call("controllerServe", { name, request, relay });
+        return result.ok ? { refusal: "", response: result.response, version: result.version } : { refusal: result.refusal, response: "", version: -1 };
       },
     });
     return member;
   }
 
   /** The main thread's controller calls for shard 0. */
-  servers(): Pick<{ [N in keyof ShardControlCalls]: (request: ShardControlCalls[N]["request"]) => Promise<ShardControlCalls[N]["response"]> }, "controllerPropose" | "controllerForward"> {
+  servers(): Pick<{ [N in keyof ShardControlCalls]: (request: ShardControlCalls[N]["request"]) => Promise<ShardControlCalls[N]["response"]> }, "controllerPropose" | "controllerForward" | "controllerAddLearner"> {
     return {
       controllerPropose: ({ update }) => this.host.propose(update),
       controllerForward: (request) => this.forward(request),
+      controllerAddLearner: ({ node }) => this.host.addLearner(node),
     };
   }
 
@@ -101,8 +102,8 @@ export class ControllerMember {
     const link = this.options.rpc.endpoint.nodeLink(node);
     if (!link) return { ok: false, refusal: `no link to node ${node}` };
     try {
-      const answer = await link.call("controllerCall", { name, request }, { shard: 0 });
-      return answer.refusal === "" ? { ok: true, response: answer.response } : { ok: false, refusal: answer.refusal };
+      const answer = await link.call("controllerCall", { name, request, relay: false }, { shard: 0 });
+      return answer.refusal === "" ? { ok: true, response: answer.response, version: answer.version } : { ok: false, refusal: answer.refusal };
     } catch (error) {
       return { ok: false, refusal: String(error) };
     }

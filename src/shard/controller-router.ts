@@ -54,7 +54,7 @@ export class ControllerRouter {
       if (leadership.leader !== this.leadership.leader) log.info("controller leader", { leader: leadership.leader, term: leadership.term });
       this.leadership = leadership;
     },
-    controllerServe: ({ name, request }) => this.serveForwarded(name as ControllerCallName, request),
+    controllerServe: ({ name, request, relay }) => this.serveForwarded(name as ControllerCallName, request, relay),
     };
   }
 
@@ -73,7 +73,11 @@ export class ControllerRouter {
         }
       } else if (leader !== null && leader !== this.nodeId && this.shard) {
         const result = await this.shard.forward(leader, name, JSON.stringify(request));
-        if (result.ok) return JSON.parse(result.response) as ControllerCalls[N]["response"];
+        if (result.ok) {
+          // As Redpanda: answer once this node's metadata shows the change, so the caller's next Metadata request sees it.
+          while (this.controller.publishedVersion < result.version && Date.now() < deadline) await Bun.sleep(5);
+          return JSON.parse(result.response) as ControllerCalls[N]["response"];
+        }
         why = result.refusal;
       }
       await Bun.sleep(RETRY_MS);
@@ -81,12 +85,20 @@ export class ControllerRouter {
     throw new NotControllerError(`controller call ${name} did not run within ${CONTROLLER_CALL_TIMEOUT_MS} ms: ${why}`);
   }
 
-  private async serveForwarded(name: ControllerCallName, request: string): Promise<ControllerForwardResult> {
+  private async serveForwarded(name: ControllerCallName, request: string, relay: boolean): Promise<ControllerForwardResult> {
     if (!(name in this.local)) return { ok: false, refusal: `unknown controller call ${name}` };
+    if (relay) {
+      try {
+        return { ok: true, response: JSON.stringify(await this.call(name, JSON.parse(request) as never)), version: this.controller.table.version };
+      } catch (error) {
+        if (error instanceof NotControllerError) return { ok: false, refusal: error.message };
+        throw error;
+      }
+    }
     if (this.leadership.leader !== this.nodeId || !this.leadership.ready) return { ok: false, refusal: `node ${this.nodeId} does not lead the controller` };
     try {
       const response = await this.local[name](JSON.parse(request) as never);
-      return { ok: true, response: JSON.stringify(response) };
+      return { ok: true, response: JSON.stringify(response), version: this.controller.table.version };
     } catch (error) {
       if (error instanceof NotControllerError) return { ok: false, refusal: error.message };
       throw error;

@@ -24,7 +24,10 @@ import { SealedFileLru } from "../storage/sealed-file-lru.ts";
 import { answerDuplicate } from "./idempotence.ts";
 import { compactInHousekeeping } from "./compaction-hooks.ts";
 import { appendPolicyOf, prepareProduced, sequenceRefusal } from "../kafka/produce-checks.ts";
-import type { OffsetAnswer, OffsetQuery, OpRequest, OpResponse, PartitionOps, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, WatchItem } from "../kafka/ops.ts";
+import { transactionToVerify, verificationRefusal, type VerifyTxnPartition } from "./txn-verification.ts";
+import type { TxnMarker } from "../storage/control-batch.ts";
+import { abortedTxnsIn, appendMarker } from "../storage/txn-markers.ts";
+import type { ActiveProducer, OffsetAnswer, OffsetQuery, OpRequest, OpResponse, PartitionOps, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, WatchItem } from "../kafka/ops.ts";
 
 const NO_RECORDS = new Uint8Array(0);
 
@@ -55,7 +58,18 @@ export class LocalPartitions {
   private readonly space: DiskSpaceGuard;
 
   constructor(
-    private readonly options: { shardId: number; disk: Disk; dataDir: string; props: ClusterProperties; clock: Clock; timers: Timers; log: Logger; onFsyncMs: (ms: number) => void },
+    private readonly options: {
+      shardId: number;
+      disk: Disk;
+      dataDir: string;
+      props: ClusterProperties;
+      clock: Clock;
+      timers: Timers;
+      log: Logger;
+      onFsyncMs: (ms: number) => void;
+      /** KIP-890: asks the transaction coordinator before a transactional batch opens a transaction here; absent: not verified. */
+      verifyTxnPartition?: VerifyTxnPartition;
+    },
   ) {
     this.flusher = new Flusher(options.clock, options.onFsyncMs);
     this.space = new DiskSpaceGuard({
@@ -74,6 +88,8 @@ export class LocalPartitions {
     read: (request) => this.read(request.items),
     listOffsets: (request) => this.listOffsets(request.items),
     deleteRecords: (request) => this.deleteRecords(request.items),
+    writeTxnMarkers: (request) => this.writeTxnMarkers(request.items),
+    describeProducers: (request) => this.describeProducers(request.items),
     sizes: (request) => this.sizes(request.items),
     watch: (request) => this.watch(request.watchId, request.items, request.waitMs),
     unwatch: (request) => this.unwatch(request.watchId),
@@ -189,7 +205,7 @@ export class LocalPartitions {
           this.wake(k);
           this.options.log.info("retention deleted segments", { partition: k, segments: deleted, logStartOffset: log.logStartOffset });
         }
-        await compactInHousekeeping(k, log, this.options.props.storage_compaction_key_map_memory, this.options.clock.nowMs(), this.options.log);
+        await compactInHousekeeping(k, log, this.options.props.storage_compaction_key_map_memory, this.options.clock.nowMs(), this.lastStableOffsetOf(log), this.options.log);
       }
       this.cancelHousekeeping = this.options.timers.after(this.options.props.log_compaction_interval_ms, () => void run());
     };
@@ -217,8 +233,10 @@ export class LocalPartitions {
     const prepared = prepareProduced(item, item.records, { maxMessageBytes: log.config.maxMessageBytes, compact: log.config.cleanup?.compact ?? false }, policy, nowMs);
     if (!prepared.ok) return prepared.result;
     const records = prepared.records;
-    // Check, append and record with no await in between: nothing may interleave on this partition.
     const producers = this.producerStates.get(log)!;
+    const unverified = await this.verifyTransaction(item, log, records, producers);
+    if (unverified) return unverified;
+    // Check, append and record with no await in between: nothing may interleave on this partition.
     const verdict = producers.checkPayload(records);
     if (verdict.kind === "duplicate") return answerDuplicate(log, verdict.batch, item.acks, this.flusher);
     if (verdict.kind !== "append") return sequenceRefusal(verdict);
@@ -243,6 +261,35 @@ export class LocalPartitions {
     }
   }
 
+  /** As Kafka: never below the log start (DeleteRecords or retention may have removed an open transaction's start). */
+  private lastStableOffsetOf(log: PartitionLog): number {
+    return Math.max(this.producerStates.get(log)!.lastStableOffset(log.highWatermark), log.logStartOffset);
+  }
+
+  /**
+   * KIP-890 part 1: a transactional batch that would open its producer's transaction here is
+   * checked with the coordinator first. Null when it may go on to the append.
+   */
+  private async verifyTransaction(item: ProduceItem, log: PartitionLog, records: Uint8Array, producers: ProducerState): Promise<ProduceResult | null> {
+    const verify = this.options.verifyTxnPartition;
+    if (!verify || !item.transactionalId) return null;
+    const txn = transactionToVerify(records, producers);
+    if (txn === null) return null;
+    const markersBefore = producers.markersSeenOf(txn.producerId);
+    let errorCode: number;
+    try {
+      errorCode = await verify(item.transactionalId, txn.producerId, txn.producerEpoch, item);
+    } catch (error) {
+      rethrowIfBroken(error);
+      errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE; // the coordinator's shard could not answer: the producer retries
+    }
+    if (errorCode !== ErrorCode.NONE) return verificationRefusal(errorCode);
+    if (this.logs.get(key(item)) !== log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: "partition is not on this shard", baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+    // Kafka's verification guard: a marker that landed while we asked ended the transaction the answer was about.
+    if (producers.markersSeenOf(txn.producerId) !== markersBefore) return verificationRefusal(ErrorCode.INVALID_TXN_STATE);
+    return null;
+  }
+
   sizes(items: PartitionRef[]): Promise<Array<{ errorCode: number; sizeBytes: number }>> {
     return Promise.resolve(items.map((item) => {
       const log = this.logs.get(key(item));
@@ -254,28 +301,35 @@ export class LocalPartitions {
     return Promise.all(items.map((item) => {
       const k = key(item);
       const log = this.logs.get(k);
+      if (!log) return { ...failedRead(ErrorCode.NOT_LEADER_OR_FOLLOWER), highWatermark: -1, logStartOffset: -1 };
+      const lastStableOffset = this.lastStableOffsetOf(log);
+      const readEnd = item.readCommitted ? lastStableOffset : log.highWatermark;
       // A consumer that is caught up reads nothing: answered here, with no I/O to track (most partitions of a big fetch session).
-      if (log && item.fetchOffset === log.highWatermark && item.fetchOffset >= log.logStartOffset) {
-        return { errorCode: ErrorCode.NONE, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset, records: NO_RECORDS };
+      if (item.fetchOffset === readEnd && item.fetchOffset >= log.logStartOffset) {
+        return { errorCode: ErrorCode.NONE, highWatermark: log.highWatermark, lastStableOffset, logStartOffset: log.logStartOffset, records: NO_RECORDS, abortedTransactions: item.readCommitted ? [] : null };
       }
-      return this.track(k, this.readOne(item, log));
+      return this.track(k, this.readOne(item, log, lastStableOffset));
     }));
   }
 
-  private async readOne(item: ReadItem, log: PartitionLog | undefined): Promise<ReadResult> {
-    if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, logStartOffset: -1, records: NO_RECORDS };
+  private async readOne(item: ReadItem, log: PartitionLog, lastStableOffset: number): Promise<ReadResult> {
     let result;
     try {
-      result = await log.read(item.fetchOffset, item.maxBytes);
+      result = await log.read(item.fetchOffset, item.maxBytes, item.readCommitted ? lastStableOffset : log.highWatermark);
     } catch (error) {
       rethrowIfBroken(error);
       this.options.log.error("read failed", { partition: key(item), error: String(error) });
-      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset, records: NO_RECORDS };
+      return { ...failedRead(ErrorCode.KAFKA_STORAGE_ERROR), highWatermark: log.highWatermark, logStartOffset: log.logStartOffset };
     }
-    if (!result.ok) {
-      return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset, records: NO_RECORDS };
-    }
-    return { errorCode: ErrorCode.NONE, highWatermark: result.highWatermark, logStartOffset: result.logStartOffset, records: result.bytes };
+    if (!result.ok) return { ...failedRead(ErrorCode.OFFSET_OUT_OF_RANGE), highWatermark: result.highWatermark, logStartOffset: result.logStartOffset };
+    return {
+      errorCode: ErrorCode.NONE,
+      highWatermark: result.highWatermark,
+      lastStableOffset,
+      logStartOffset: result.logStartOffset,
+      records: result.bytes,
+      abortedTransactions: item.readCommitted ? abortedTxnsIn(log, item.fetchOffset, result.bytes) : null,
+    };
   }
 
   deleteRecords(items: OpRequest<"deleteRecords">["items"]): Promise<OpResponse<"deleteRecords">> {
@@ -298,6 +352,54 @@ export class LocalPartitions {
     }
   }
 
+  writeTxnMarkers(items: OpRequest<"writeTxnMarkers">["items"]): Promise<OpResponse<"writeTxnMarkers">> {
+    return Promise.all(items.map((item) => this.track(key(item), this.writeTxnMarker(item))));
+  }
+
+  /**
+   * Appends one commit or abort marker as a control batch, like any batch but always synced
+   * (Kafka writes markers with acks=all): the producer's transaction here ends, its records
+   * become readable under read_committed once the marker is visible, and an abort is indexed.
+   */
+  private async writeTxnMarker(item: PartitionRef & TxnMarker): Promise<{ errorCode: number }> {
+    const log = this.logs.get(key(item));
+    if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+    const marker: TxnMarker = { producerId: item.producerId, producerEpoch: item.producerEpoch, commit: item.commit, coordinatorEpoch: item.coordinatorEpoch };
+    const nowMs = this.options.clock.nowMs();
+    try {
+      const result = appendMarker(log, this.producerStates.get(log)!, marker, nowMs);
+      if (result.kind === "fenced") return { errorCode: ErrorCode.INVALID_PRODUCER_EPOCH };
+      if (result.kind === "coordinatorFenced") return { errorCode: ErrorCode.TRANSACTION_COORDINATOR_FENCED };
+      const { appended } = result;
+      await appended.written;
+      await this.flusher.requestFlush(log);
+      await appended.visible;
+      this.producerStates.get(log)?.forgetVisibleEnds(log.highWatermark);
+      this.wake(key(item)); // read_committed fetches waiting at the last stable offset
+      return { errorCode: ErrorCode.NONE };
+    } catch (error) {
+      rethrowIfBroken(error);
+      if (!(error instanceof LogFailedError)) this.options.log.error("transaction marker append failed", { partition: key(item), error: String(error) });
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
+    }
+  }
+
+  describeProducers(items: PartitionRef[]): Promise<OpResponse<"describeProducers">> {
+    return Promise.resolve(items.map((item) => {
+      const log = this.logs.get(key(item));
+      if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, activeProducers: [] };
+      const activeProducers = this.producerStates.get(log)!.describe().map((p): ActiveProducer => ({
+        producerId: p.producerId,
+        producerEpoch: p.producerEpoch,
+        lastSequence: p.lastSequence,
+        lastTimestamp: p.lastTimestampMs,
+        coordinatorEpoch: p.coordinatorEpoch,
+        currentTxnStartOffset: p.currentTxnStartOffset,
+      }));
+      return { errorCode: ErrorCode.NONE, activeProducers };
+    }));
+  }
+
   listOffsets(items: OffsetQuery[]): Promise<OffsetAnswer[]> {
     return Promise.all(items.map((item) => this.track(key(item), this.listOffset(item))));
   }
@@ -305,7 +407,10 @@ export class LocalPartitions {
   private async listOffset(item: OffsetQuery): Promise<OffsetAnswer> {
     const log = this.logs.get(key(item));
     if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, offset: -1, timestampMs: -1 };
-    if (item.timestampMs === -1) return { errorCode: ErrorCode.NONE, offset: log.highWatermark, timestampMs: -1 };
+    if (item.timestampMs === -1) {
+      const latest = item.readCommitted ? this.lastStableOffsetOf(log) : log.highWatermark;
+      return { errorCode: ErrorCode.NONE, offset: latest, timestampMs: -1 };
+    }
     if (item.timestampMs === -2) return { errorCode: ErrorCode.NONE, offset: log.logStartOffset, timestampMs: -1 };
     let found;
     try {
@@ -315,7 +420,8 @@ export class LocalPartitions {
       this.options.log.error("offset lookup failed", { partition: key(item), error: String(error) });
       return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, offset: -1, timestampMs: -1 };
     }
-    if (!found) return { errorCode: ErrorCode.NONE, offset: -1, timestampMs: -1 };
+    // As Kafka: read_committed finds only offsets below the LSO (read_uncommitted: below the high watermark).
+    if (!found || (item.readCommitted && found.offset >= this.lastStableOffsetOf(log))) return { errorCode: ErrorCode.NONE, offset: -1, timestampMs: -1 };
     // DeleteRecords may have moved the start inside the batch that was found.
     return { errorCode: ErrorCode.NONE, offset: Math.max(found.offset, log.logStartOffset), timestampMs: found.timestampMs };
   }
@@ -365,4 +471,9 @@ export class LocalPartitions {
     this.waiters.delete(k);
     for (const wake of set) wake();
   }
+}
+
+/** A read that failed: no records, no stable offset. */
+function failedRead(errorCode: number): Omit<ReadResult, "highWatermark" | "logStartOffset"> {
+  return { errorCode, lastStableOffset: -1, records: NO_RECORDS, abortedTransactions: null };
 }

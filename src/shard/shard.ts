@@ -11,17 +11,26 @@ import { logger, type Logger } from "../base/log.ts";
 import type { ControllerCallName, ControllerCalls } from "../cluster/controller-calls.ts";
 import { MetadataTable, type MetadataUpdate } from "../cluster/metadata.ts";
 import { listValue } from "../cluster/properties.ts";
+import { parsePrincipalRules } from "../cluster/principal-mapping.ts";
 import { closeDisk, openDisk } from "../io/backend.ts";
 import type { Disk } from "../io/disk.ts";
 import { createDispatcher } from "../kafka/dispatcher.ts";
 import { FetchSessionCache } from "../kafka/fetch-sessions.ts";
-import type { BrokerContext } from "../kafka/handler.ts";
+import type { ShardContext } from "../kafka/handler.ts";
 import { ProducerIdPool } from "../kafka/producer-id-pool.ts";
 import { listenKafka, type KafkaListener } from "../kafka/server.ts";
+import { ConnectionAdmission } from "../kafka/connection-admission.ts";
+import { SharedCounts } from "../base/shared-counts.ts";
 import { currentCore, pinThisThreadToCore } from "../native/libc.ts";
 import { loadNativeCrc32c } from "../native/crc32c.ts";
 import { useNativeCrc32c } from "../base/crc32c.ts";
 import { GroupCoordinator } from "../group/coordinator.ts";
+import { shardOfGroup } from "../group/partitioning.ts";
+import { TxnCoordinator } from "../txn/coordinator.ts";
+import { shardOfTransactionalId } from "../txn/partitioning.ts";
+import type { TxnMarker } from "../txn/types.ts";
+import { scatterByShard } from "../kafka/handler.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 import { Channel } from "./channel.ts";
 import type { ControllerGroupCalls, PartitionDetails, ShardControlCalls, ShardInit } from "./control.ts";
 import { LocalPartitions } from "./local-partitions.ts";
@@ -31,7 +40,6 @@ import type { RpcHopCalls } from "../rpc/endpoint.ts";
 import { sameAddress, startShardRpc, type ShardRpc } from "../rpc/node.ts";
 import type { RaftNetwork } from "../replication/raft-network.ts";
 import { ShardReplication } from "../replication/shard-replication.ts";
-import { ErrorCode } from "../protocol/errors.ts";
 import { CONTROLLER_GROUP } from "../cluster/metadata.ts";
 import { ControllerMember } from "./controller-member.ts";
 
@@ -54,6 +62,7 @@ export class Shard {
   private rpc: ShardRpc | null = null;
   private readonly local: LocalPartitions;
   private readonly groups: GroupCoordinator;
+  private readonly txns: TxnCoordinator;
   private readonly stats = new ShardStats();
   private readonly log: Logger;
   private readonly pinned: boolean;
@@ -83,6 +92,10 @@ export class Shard {
       timers: systemTimers,
       log: this.log,
       onFsyncMs: (ms) => this.stats.fsyncLatency.record(ms),
+      verifyTxnPartition: async (transactionalId, producerId, producerEpoch, ref) => {
+        const request = { transactionalId, producerId, producerEpoch, partitions: [{ topic: ref.topic, partition: ref.partition }], verifyOnly: true };
+        return (await this.invoke(shardOfTransactionalId(transactionalId, init.shardCount), "txnAddPartitions", request)).errorCodes[0]!;
+      },
     });
     this.groups = new GroupCoordinator({
       shardId: init.shardId,
@@ -105,7 +118,23 @@ export class Shard {
     });
     // Without RPC (one node, no cluster) the ops go straight to the local partitions, exactly as before.
     const partitionOps = this.replication === null ? { ...this.local.servers, epochEnds: noReplicas } : this.replication.opServers(() => this.table, this.local.servers);
-    this.opServers = { ...partitionOps, ...this.groups.servers };
+    this.txns = new TxnCoordinator({
+      shardId: init.shardId,
+      shardCount: init.shardCount,
+      dataDir: init.dataDir,
+      disk: this.disk,
+      props: init.props,
+      clock: systemClock,
+      timers: systemTimers,
+      log: this.log,
+      metadata: () => this.table,
+      newProducerId: () => this.producerIds.take(),
+      writeMarkers: (markers) => this.writeMarkers(markers),
+      completeGroup: async (groupId, producerId, commit) =>
+        (await this.invoke(shardOfGroup(groupId, init.shardCount), "groupTxnComplete", { groupId, producerId, commit })).errorCode,
+      onFsyncMs: (ms) => this.stats.fsyncLatency.record(ms),
+    });
+    this.opServers = { ...partitionOps, ...this.groups.servers, ...this.txns.servers };
     const channelServers: Servers<ShardOps> = { ...this.opServers, rpcDeliver: (request) => this.rpcHop(request) };
     this.channels = init.peers.map((port, peer) => (port ? new Channel<ShardOps, ShardOps>(port, channelServers, `shard ${peer}`) : null));
     this.main = new Channel<ControllerCalls & ControllerGroupCalls, ShardControlCalls>(init.main, this.controlServers(), "controller");
@@ -119,9 +148,15 @@ export class Shard {
       partitions: this.inOrder(async () => this.partitionDetails()),
       release: this.inOrder((ref) => this.release(ref)),
       rpcPeers: async () => this.rpc?.endpoint.peers() ?? [],
+      rpcNodes: async () => this.rpc?.endpoint.nodePeers() ?? [],
+      replicas: async () => ({ replicas: this.replication?.details() ?? [], leadershipChanges: this.replication?.leadershipChanges ?? 0 }),
+      leaders: async () => (this.replication ? [...this.replication.leaders.entries()] : []),
+      transferLeadership: async ({ group, to }) => (this.replication ? this.replication.transferLeadership(group, to) : "this node is not in a cluster"),
+      connections: async () => this.listener?.connections() ?? [],
       shutdown: this.inOrder(() => this.stop()),
       controllerPropose: (request) => this.controller().controllerPropose(request),
       controllerForward: (request) => this.controller().controllerForward(request),
+      controllerAddLearner: (request) => this.controller().controllerAddLearner(request),
     };
   }
 
@@ -148,14 +183,14 @@ export class Shard {
   async start(): Promise<void> {
     await this.local.sync(this.table);
     await this.groups.start();
+    await this.txns.start();
     await this.local.startHousekeeping();
     const context = this.brokerContext();
     this.listener = listenKafka({
-      host: this.init.kafkaAddr.host,
-      port: this.init.kafkaAddr.port,
+      listeners: this.init.kafkaListeners.map((l) => ({ name: l.name, host: l.address.host, port: l.address.port, advertised: l.advertised, authentication: l.authentication, tls: l.tls })),
       dispatch: createDispatcher(context, this.stats, this.log),
+      principalRules: parsePrincipalRules(this.init.props.kafka_mtls_principal_mapping_rules),
       sasl: {
-        enabled: this.init.props.enable_sasl,
         mechanisms: listValue(this.init.props.sasl_mechanisms),
         reauthMs: this.init.props.kafka_sasl_max_reauth_ms,
         clock: systemClock,
@@ -165,6 +200,7 @@ export class Shard {
       budget: this.requestMemory,
       unsentBytesMax: this.init.props.kafka_connection_unsent_bytes_max,
       frameTimeoutMs: this.init.props.kafka_request_read_timeout_ms,
+      admission: new ConnectionAdmission(new SharedCounts(this.init.connectionCounts), this.init.props, systemClock),
       stats: this.stats,
       log: this.log,
     });
@@ -194,6 +230,7 @@ export class Shard {
     await this.controllerMember?.close();
     await this.replication?.stop();
     this.rpc?.stop();
+    await this.txns.stop();
     await this.groups.stop();
     await this.local.closeAll();
     closeDisk(this.disk);
@@ -221,11 +258,13 @@ export class Shard {
       fsyncLatency: s.fsyncLatency.snapshot(),
       connections: s.connections,
       saslFailures: s.saslFailures,
+      throttledRequests: s.throttledRequests,
+      connectionsRefused: s.connectionsRefused,
       backend: this.disk.name,
     };
   }
 
-  private brokerContext(): BrokerContext {
+  private brokerContext(): ShardContext {
     const { init } = this;
     return {
       shardId: init.shardId,
@@ -287,7 +326,7 @@ export class Shard {
     const network = this.raftNetwork;
     this.controllerMember = await ControllerMember.start({
       nodeId: init.nodeId,
-      founder: init.rpc.seeds.some((s) => sameAddress(s, init.rpc!.listen) || sameAddress(s, init.rpc!.advertised)),
+      founder: init.rpc.seeds.length === 0 || init.rpc.seeds.some((s) => sameAddress(s, init.rpc!.listen) || sameAddress(s, init.rpc!.advertised)),
       disk: this.disk,
       dataDir: init.dataDir,
       props: init.props,
@@ -313,14 +352,24 @@ export class Shard {
     return partition === undefined ? null : (this.table.ownerOf(partition.topic, partition.partition) ?? null);
   }
 
-  /** A link from this shard to every node the metadata names. */
+  /** A link from this shard to every node the metadata names (and, until it names any, those a join told of). */
   private linkNodes(): void {
-    for (const node of this.table.nodes()) this.rpc?.linkNode(node.id, node.rpc);
+    const nodes = this.table.nodes();
+    for (const node of nodes.length > 0 ? nodes : this.init.joinNodes) this.rpc?.linkNode(node.id, node.rpc);
   }
 
   private rpcHop(request: RpcHopCalls["rpcDeliver"]["request"]) {
     if (this.rpc === null) throw new Error("RPC is not running on this shard");
     return this.rpc.endpoint.hopServers.rpcDeliver(request);
+  }
+
+  /** Each marker on its partition's owner, one op per owner; a partition no shard owns: UNKNOWN_TOPIC_OR_PARTITION. */
+  private async writeMarkers(markers: TxnMarker[]): Promise<number[]> {
+    const owners = markers.map((m) => this.table.ownerOf(m.topic, m.partition));
+    const known = markers.flatMap((marker, i) => (owners[i] === undefined ? [] : [{ marker, shard: owners[i] }]));
+    const answers = await scatterByShard(known, (k) => k.shard, (shard, batch) => this.invoke(shard, "writeTxnMarkers", { items: batch.map((k) => k.marker) }));
+    let next = 0;
+    return owners.map((shard) => (shard === undefined ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : answers[next++].errorCode));
   }
 
   private invoke<Op extends OpName>(shard: number, op: Op, request: OpRequest<Op>): Promise<OpResponse<Op>> {

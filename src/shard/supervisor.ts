@@ -5,6 +5,7 @@
  * (or a Worker that dies) stops the broker.
  */
 import { logger } from "../base/log.ts";
+import type { ConnectionSummary } from "../kafka/client-connection.ts";
 import type { Controller, ShardControl } from "../cluster/controller.ts";
 import type { Servers } from "../base/calls.ts";
 import type { ControllerCalls } from "../cluster/controller-calls.ts";
@@ -14,6 +15,8 @@ import type { ControllerForwardResult, ControllerGroupCalls, PartitionDetails, S
 import type { PartitionRef } from "../kafka/ops.ts";
 import type { ShardStatsSnapshot } from "./stats.ts";
 import type { PeerLinkState } from "../rpc/outbound.ts";
+import type { ReplicaDetails } from "../replication/replicated-partition.ts";
+import type { LeaderInfo } from "../replication/leaders.ts";
 
 const log = logger("supervisor");
 const STOP_TIMEOUT_MS = 60_000; // flushing thousands of partitions takes a while; systemd allows 90 s
@@ -64,6 +67,11 @@ export class Supervisor implements ShardControl {
     return (await Promise.all(shards.map((shard) => this.shards[shard].call("partitions", {})))).flat();
   }
 
+  /** Every shard's open Kafka connections, indexed by shard. */
+  connections(): Promise<ConnectionSummary[][]> {
+    return Promise.all(this.shards.map((shard) => shard.call("connections", {})));
+  }
+
   /** Every shard's link to each peer node, indexed by shard. */
   rpcPeers(): Promise<PeerLinkState[][]> {
     return Promise.all(this.shards.map((shard) => shard.call("rpcPeers", {})));
@@ -77,6 +85,33 @@ export class Supervisor implements ShardControl {
   /** In a cluster: sends a controller call to the controller leader's node (through shard 0). */
   controllerForward(node: number, name: string, request: string): Promise<ControllerForwardResult> {
     return this.shards[0].call("controllerForward", { node, name, request });
+  }
+
+  /** In a cluster, on the controller leader: makes a joining node a learner of the controller group. */
+  controllerAddLearner(node: number): Promise<boolean> {
+    return this.shards[0].call("controllerAddLearner", { node });
+  }
+
+  /** In a cluster: the replicas every shard holds. */
+  async replicas(): Promise<{ replicas: ReplicaDetails[]; leadershipChanges: number }> {
+    const answers = await Promise.all(this.shards.map((shard) => shard.call("replicas", {})));
+    return { replicas: answers.flatMap((a) => a.replicas), leadershipChanges: answers.reduce((n, a) => n + a.leadershipChanges, 0) };
+  }
+
+  /** In a cluster: what shard 0 knows of every group's leader (each shard hears every report). */
+  leaders(): Promise<Array<[number, LeaderInfo]>> {
+    return this.shards[0].call("leaders", {});
+  }
+
+  /** In a cluster: a leadership transfer of a group led on one of this node's shards; why not, or null. */
+  async transferLeadership(group: number, to: number): Promise<string | null> {
+    const answers = await Promise.all(this.shards.map((shard) => shard.call("transferLeadership", { group, to })));
+    return answers.includes(null) ? null : (answers.find((a) => a !== null && !a.startsWith("no replica")) ?? answers[0] ?? "no shards");
+  }
+
+  /** Every shard's link to each node of the cluster's node list. */
+  rpcNodes(): Promise<Array<PeerLinkState & { node: number }>[]> {
+    return Promise.all(this.shards.map((shard) => shard.call("rpcNodes", {})));
   }
 
   /** The old owner's half of a live move: it stops serving the partition and closes its log. */

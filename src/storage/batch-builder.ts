@@ -1,7 +1,8 @@
 /**
  * Encodes magic-v2 record batches exactly per the Kafka spec (zigzag varints, CRC-32C).
  * For tests, benchmarks and the load generator; the broker builds batches only to convert
- * legacy message sets (message-set.ts), never on the v2 produce path.
+ * legacy message sets (message-set.ts) and to write transaction markers (control-batch.ts),
+ * never on the v2 produce path.
  */
 import { crc32c } from "../base/crc32c.ts";
 import { compress, type CodecId } from "./compression.ts";
@@ -35,6 +36,8 @@ export interface BuildBatchOptions {
   baseSequence?: number;
   partitionLeaderEpoch?: number;
   transactional?: boolean;
+  /** A control batch (transaction markers); its records carry control keys. */
+  control?: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -113,6 +116,7 @@ export function buildBatch(opts: BuildBatchOptions): Uint8Array {
   let attributes = compression;
   if (opts.logAppendTime) attributes |= 0x08;
   if (opts.transactional) attributes |= 0x10;
+  if (opts.control) attributes |= 0x20;
   setInt64(dv, Field.baseOffset, opts.baseOffset ?? 0);
   dv.setInt32(Field.batchLength, bytes.length - LOG_OVERHEAD_BYTES);
   dv.setInt32(Field.partitionLeaderEpoch, opts.partitionLeaderEpoch ?? -1);

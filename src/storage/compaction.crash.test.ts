@@ -72,7 +72,7 @@ async function seed(disk: SimDisk, clock: ManualClock) {
 async function compactToEnd(log: PartitionLog, clock: ManualClock, budget: number) {
   await log.idle();
   for (let pass = 0; pass < 50; pass++) {
-    if ((await compactLog(log, { nowMs: clock.nowMs(), keyMapBudgetBytes: budget, pause: () => Promise.resolve() })) === null) return;
+    if ((await compactLog(log, { nowMs: clock.nowMs(), keyMapBudgetBytes: budget, stableOffset: log.highWatermark, pause: () => Promise.resolve() })) === null) return;
   }
   throw new Error("compaction did not settle");
 }

@@ -34,7 +34,7 @@ async function writeRounds(log: PartitionLog, clock: ManualClock, rounds: number
 async function compact(log: PartitionLog, clock: ManualClock, budget = BIG_BUDGET) {
   await log.idle();
   clock.advance(1000);
-  return compactLog(log, { nowMs: clock.nowMs(), keyMapBudgetBytes: budget, pause: noPause });
+  return compactLog(log, { nowMs: clock.nowMs(), keyMapBudgetBytes: budget, stableOffset: log.highWatermark, pause: noPause });
 }
 
 describe("compaction", () => {

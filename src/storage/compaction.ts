@@ -17,7 +17,12 @@
  *   again, and is recompressed with its own codec. A batch left with no record is dropped, except the
  *   last batch of a producer seen in the pass and the last batch of each rewritten segment, which stay
  *   as empty batches (the producer's state, and the segment's end offset, survive).
- *   Control and transactional batches are kept whole.
+ * - **Transactions**: only segments below the last stable offset are cleaned (an open
+ *   transaction's outcome is not known). Records of aborted transactions (the segments'
+ *   aborted-transaction index) never enter the key map and are removed; committed
+ *   transactional records are compacted like any others. Markers (control batches) are always
+ *   kept, so the aborted index stays valid; Kafka drops a marker once its transaction's records
+ *   are gone and delete.retention.ms passed, skua keeps it.
  * - **Swap**: the rewrite replaces the old segments atomically (segment-swap.ts).
  *
  * The result depends only on the log, its config and the clock, so replicas holding the same log
@@ -35,9 +40,16 @@ import * as rb from "./record-batch.ts";
 import { forEachRecord } from "./records.ts";
 import { type Segment, writeWholeFile } from "./segment.ts";
 import { cleanedPaths } from "./segment-swap.ts";
+import { type AbortedTxn, encodeTxnIndex } from "./txn-index.ts";
 
 export interface CompactionOptions {
   nowMs: number;
+  /**
+   * The partition's last stable offset: only segments wholly below it are cleaned, since the
+   * records of a transaction still open are not known to be committed (Kafka's cleaner stops at
+   * the first unstable offset too).
+   */
+  stableOffset: number;
   keyMapBudgetBytes: number;
   /** Lets other work run between steps (the shard passes a macrotask yield). */
   pause?: () => Promise<void>;
@@ -66,6 +78,8 @@ interface Pass {
   recordsRemoved: number;
   /** When the earliest tombstone this pass kept may go (Infinity: none kept). */
   tombstonesDueMs: number;
+  /** Aborted transactions of the cleanable part, per producer: [first offset, marker offset], rising. */
+  aborted: Map<number, Array<[number, number]>>;
 }
 
 const macrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -74,14 +88,24 @@ const macrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
 export async function compactLog(log: PartitionLog, opts: CompactionOptions): Promise<CompactionStats | null> {
   const cleanup = log.config.cleanup;
   if (!cleanup?.compact) return null;
-  const view = log.compactionView(opts.nowMs, cleanup.minCompactionLagMs);
+  const fullView = log.compactionView(opts.nowMs, cleanup.minCompactionLagMs);
+  const view = { ...fullView, segments: fullView.segments.filter((s) => s.nextOffset <= opts.stableOffset) };
   const dirty = view.segments.filter((s) => s.nextOffset > view.firstDirtyOffset);
   const dirtyDue = dirty.length > 0 && (await isDue(view.segments, dirty, cleanup, opts.nowMs));
   // Like Kafka's cleaner, a log whose kept tombstones reached delete.retention.ms is cleaned again even when nothing is dirty.
   const cleanPartExists = view.segments.length > 0 && view.firstDirtyOffset > view.segments[0]!.baseOffset;
   if (!dirtyDue && !(opts.nowMs >= log.tombstonesDueMs && cleanPartExists)) return null;
   const pause = opts.pause ?? macrotask;
-  const pass: Pass = { cleanup, nowMs: opts.nowMs, keys: new KeyMap(opts.keyMapBudgetBytes), producerLast: new Map(), mapEndOffset: view.firstDirtyOffset, recordsRemoved: 0, tombstonesDueMs: Infinity };
+  const pass: Pass = {
+    cleanup,
+    nowMs: opts.nowMs,
+    keys: new KeyMap(opts.keyMapBudgetBytes),
+    producerLast: new Map(),
+    mapEndOffset: view.firstDirtyOffset,
+    recordsRemoved: 0,
+    tombstonesDueMs: Infinity,
+    aborted: abortedByProducer(log, view.segments),
+  };
   // The part below firstDirtyOffset has one record per key already: an empty map drops only expired tombstones there.
   if (dirtyDue) pass.mapEndOffset = await buildKeyMap(dirty, view.firstDirtyOffset, pass, pause);
   if (pass.mapEndOffset <= view.segments[0]!.baseOffset) return null; // not one key fits the budget
@@ -102,6 +126,24 @@ export async function compactLog(log: PartitionLog, opts: CompactionOptions): Pr
   return stats;
 }
 
+function abortedByProducer(log: PartitionLog, segments: readonly Segment[]): Map<number, Array<[number, number]>> {
+  const byProducer = new Map<number, Array<[number, number]>>();
+  if (segments.length === 0) return byProducer;
+  for (const t of log.abortedTxns(segments[0]!.baseOffset, segments[segments.length - 1]!.nextOffset)) {
+    let list = byProducer.get(t.producerId);
+    if (!list) byProducer.set(t.producerId, (list = []));
+    list.push([t.firstOffset, t.lastOffset]);
+  }
+  return byProducer;
+}
+
+/** A transactional batch whose transaction was aborted (its marker is in the cleanable part: it lies below the LSO). */
+function isAbortedData(b: Uint8Array, at: number, pass: Pass): boolean {
+  if ((rb.attributes(b, at) & rb.ATTR_TRANSACTIONAL) === 0) return false;
+  const offset = rb.baseOffset(b, at);
+  return pass.aborted.get(rb.producerId(b, at))?.some(([first, last]) => first <= offset && offset < last) ?? false;
+}
+
 /** Kafka's trigger: the dirty ratio, or the first dirty batch past max.compaction.lag.ms. */
 async function isDue(cleanable: readonly Segment[], dirty: readonly Segment[], cleanup: CleanupConfig, nowMs: number): Promise<boolean> {
   const total = cleanable.reduce((sum, s) => sum + s.sizeBytes, 0);
@@ -118,9 +160,10 @@ async function buildKeyMap(dirty: readonly Segment[], fromOffset: number, pass: 
   for (const segment of dirty) {
     let full = -1;
     await forEachBatch(segment, pause, (buf, at) => {
-      if (rb.lastOffset(buf, at) < fromOffset || isKeptWhole(buf, at)) return true;
+      if (rb.lastOffset(buf, at) < fromOffset || isControl(buf, at)) return true;
       const producerId = rb.producerId(buf, at);
-      forEachRecord(buf, at, (record) => {
+      // Aborted records never count as a key's latest value.
+      if (!isAbortedData(buf, at, pass)) forEachRecord(buf, at, (record) => {
         if (full >= 0 || record.offset < fromOffset || record.key === null) return;
         if (!pass.keys.put(record.key, record.offset)) full = record.offset;
       });
@@ -136,8 +179,8 @@ async function buildKeyMap(dirty: readonly Segment[], fromOffset: number, pass: 
   return dirty[dirty.length - 1]!.nextOffset;
 }
 
-/** Control batches (transaction markers) and transactional batches are never thinned. */
-const isKeptWhole = (b: Uint8Array, at: number) => (rb.attributes(b, at) & (rb.ATTR_CONTROL | rb.ATTR_TRANSACTIONAL)) !== 0;
+/** Control batches (transaction markers) are kept whole. */
+const isControl = (b: Uint8Array, at: number) => (rb.attributes(b, at) & rb.ATTR_CONTROL) !== 0;
 
 /** Consecutive runs whose sizes add up to at most `segmentBytes` (a run holds at least one segment). */
 function groupBySize(segments: readonly Segment[], segmentBytes: number): Segment[][] {
@@ -174,7 +217,12 @@ async function forEachBatch(segment: Segment, pause: () => Promise<void>, onBatc
 }
 
 /** Writes the compacted form of `group` to its `.cleaned` files; answers its index and size. */
-async function rewriteGroup(log: PartitionLog, group: readonly Segment[], pass: Pass, pause: () => Promise<void>): Promise<{ index: SegmentIndex; sizeBytes: number }> {
+async function rewriteGroup(
+  log: PartitionLog,
+  group: readonly Segment[],
+  pass: Pass,
+  pause: () => Promise<void>,
+): Promise<{ index: SegmentIndex; sizeBytes: number; abortedTxns: AbortedTxn[] }> {
   const base = group[0]!.baseOffset;
   const paths = cleanedPaths(log.dir, base);
   await log.disk.remove(paths.log);
@@ -198,7 +246,10 @@ async function rewriteGroup(log: PartitionLog, group: readonly Segment[], pass: 
   }
   await writeWholeFile(log.disk, paths.index, out.index.encodeOffsetIndex());
   await writeWholeFile(log.disk, paths.timeIndex, out.index.encodeTimeIndex(group[group.length - 1]!.nextOffset - base));
-  return { index: out.index, sizeBytes: out.position };
+  // Markers and transactional batches are kept whole, so every abort marker of the group stays indexed.
+  const abortedTxns = group.flatMap((s) => s.abortedTxns);
+  await writeWholeFile(log.disk, paths.txnIndex, encodeTxnIndex(abortedTxns));
+  return { index: out.index, sizeBytes: out.position, abortedTxns };
 }
 
 /** Appends batches to a `.cleaned` file in writes of about a read chunk, indexing each. */
@@ -237,7 +288,11 @@ class CleanedWriter {
 function filterBatch(b: Uint8Array, at: number, pass: Pass, tombstonesDueMs: number, lastOfSegment: boolean): Uint8Array | null {
   const size = rb.batchSizeBytes(b, at);
   const batch = b.subarray(at, at + size);
-  if (isKeptWhole(b, at) || rb.baseOffset(b, at) >= pass.mapEndOffset) return batch;
+  if (isControl(b, at) || rb.baseOffset(b, at) >= pass.mapEndOffset) return batch;
+  if (isAbortedData(b, at, pass)) {
+    pass.recordsRemoved += rb.recordsCount(b, at);
+    return emptyOrNothing(b, at, batch, pass, lastOfSegment);
+  }
   const kept: Array<[number, number]> = [];
   let keptMaxTimestampMs = -1;
   let count = 0;
@@ -250,6 +305,11 @@ function filterBatch(b: Uint8Array, at: number, pass: Pass, tombstonesDueMs: num
   pass.recordsRemoved += count - kept.length;
   if (kept.length === count) return batch;
   if (kept.length > 0) return thinnedBatch(batch, section, kept, keptMaxTimestampMs);
+  return emptyOrNothing(b, at, batch, pass, lastOfSegment);
+}
+
+/** A batch none of whose records stay: dropped, unless its producer's state or the segment's end offset needs it (then empty). */
+function emptyOrNothing(b: Uint8Array, at: number, batch: Uint8Array, pass: Pass, lastOfSegment: boolean): Uint8Array | null {
   const producerId = rb.producerId(b, at);
   const producerGoesOn = producerId < 0 || (pass.producerLast.get(producerId) ?? -1) > rb.lastOffset(b, at);
   return producerGoesOn && !lastOfSegment ? null : emptyBatch(batch);

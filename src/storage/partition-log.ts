@@ -23,6 +23,7 @@ import { SealedFileLru } from "./sealed-file-lru.ts";
 import { parseSegmentLogName, Segment, SegmentDeletedError, SegmentReplacedError } from "./segment.ts";
 import type { SegmentIndex } from "./offset-index.ts";
 import { commitSwap, discardCleaned, finishSwaps } from "./segment-swap.ts";
+import { type AbortedTxn, collectAborted } from "./txn-index.ts";
 import { concatBytes } from "../base/bytes.ts";
 
 export interface LogConfig {
@@ -241,6 +242,8 @@ export class PartitionLog {
       const segment = await Segment.open(this.disk, this.dir, base, this.indexIntervalBytes);
       const isLast = i === bases.length - 1;
       if (isLast || !(await segment.loadIndex())) await this.recoverSegment(segment, !isLast);
+      await segment.loadTxnIndex();
+      segment.dropAbortedFrom(segment.nextOffset);
       this.segments.push(segment);
       expected = segment.nextOffset;
     }
@@ -278,6 +281,49 @@ export class PartitionLog {
       const segment = await Segment.open(this.disk, this.dir, base, this.indexIntervalBytes);
       await segment.delete();
     }
+  }
+
+  // ---- aborted transactions ----
+
+  /** Every segment read its `.txnindex` at open; else the producer-state load rebuilds them (`restoreAbortedTxns`). */
+  get txnIndexesLoaded(): boolean {
+    return this.segments.every((s) => s.txnIndexLoaded);
+  }
+
+  /** Indexes an abort marker just appended (synchronously after its `append`, before anything else). */
+  addAbortedTxn(entry: AbortedTxn): void {
+    const segment = this.active;
+    assert(entry.lastOffset >= segment.baseOffset && entry.lastOffset < segment.nextOffset, `abort marker ${entry.lastOffset} is not in the active segment`);
+    segment.abortedTxns.push(entry);
+  }
+
+  /**
+   * After a scan of the log from `fromOffset` (at open): the abort markers it found replace the
+   * index entries at or past `fromOffset`; the `.txnindex` of each sealed segment is written again.
+   */
+  async restoreAbortedTxns(entries: readonly AbortedTxn[], fromOffset: number): Promise<void> {
+    const before = this.segments.map((segment) => segment.abortedTxns.length);
+    for (const segment of this.segments) segment.dropAbortedFrom(Math.max(fromOffset, segment.baseOffset));
+    for (const entry of entries) this.findSegment(entry.lastOffset).abortedTxns.push(entry);
+    for (const [i, segment] of this.segments.entries()) {
+      const changed = !segment.txnIndexLoaded || segment.abortedTxns.length !== before[i];
+      if (segment.sealed && changed) await segment.writeTxnIndexFile();
+      segment.txnIndexLoaded = true;
+    }
+  }
+
+  /**
+   * The aborted transactions overlapping [fetchOffset, upperBoundOffset): a read_committed fetch
+   * of that range drops their records. Markers lie at or after their data, so the search starts
+   * at the segment holding fetchOffset and goes on (as Kafka's) until an entry's LSO shows that
+   * no later one can start below the bound: an open transaction's marker may be segments later.
+   */
+  abortedTxns(fetchOffset: number, upperBoundOffset: number): AbortedTxn[] {
+    const found: AbortedTxn[] = [];
+    for (let i = this.segments.indexOf(this.findSegment(fetchOffset)); i < this.segments.length; i++) {
+      if (collectAborted(this.segments[i]!.abortedTxns, fetchOffset, upperBoundOffset, found)) break;
+    }
+    return found;
   }
 
   // ---- append ----
@@ -560,17 +606,20 @@ export class PartitionLog {
 
   /**
    * Whole stored batches from the one holding `offset`, up to `maxBytes` but at least one
-   * batch (KIP-74), never at or past the high watermark.
+   * batch (KIP-74), never at or past the high watermark, nor past `endOffset` (a batch start
+   * below it, such as the last stable offset for read_committed; an offset between it and the
+   * high watermark reads nothing).
    */
-  async read(offset: number, maxBytes: number): Promise<ReadResult> {
+  async read(offset: number, maxBytes: number, endOffset = this.highWatermark): Promise<ReadResult> {
     const highWatermark = this.highWatermark;
+    const readEnd = Math.min(endOffset, highWatermark);
     if (offset < this.logStartOffset || offset > highWatermark) return this.outOfRange();
-    if (offset === highWatermark) return this.ok(EMPTY, highWatermark);
-    const cached = this.cache?.read(this.cacheLogId, offset, maxBytes, highWatermark);
+    if (offset >= readEnd) return this.ok(EMPTY, highWatermark);
+    const cached = this.cache?.read(this.cacheLogId, offset, maxBytes, readEnd);
     if (cached) return this.ok(cached, highWatermark);
     for (let attempt = 1; ; attempt++) {
       try {
-        return this.ok(await this.readSegments(offset, maxBytes, highWatermark), highWatermark);
+        return this.ok(await this.readSegments(offset, maxBytes, readEnd), highWatermark);
       } catch (e) {
         if (e instanceof SegmentDeletedError) return this.outOfRange();
         // Compaction swapped the segment between two reads of it: the new one is in the list now.
@@ -796,7 +845,7 @@ export class PartitionLog {
    * segments of this log: on disk as segment-swap.ts says, then in the list. False (and the
    * rewrite dropped) when retention or DeleteRecords removed one of them meanwhile.
    */
-  replaceSegments(group: readonly Segment[], rewrite: { index: SegmentIndex; sizeBytes: number }, step?: () => void): Promise<boolean> {
+  replaceSegments(group: readonly Segment[], rewrite: { index: SegmentIndex; sizeBytes: number; abortedTxns: AbortedTxn[] }, step?: () => void): Promise<boolean> {
     return this.changeSegments(async () => {
       const first = this.segments.indexOf(group[0]!);
       if (first < 0 || group.some((segment, i) => this.segments[first + i] !== segment)) {
@@ -806,7 +855,7 @@ export class PartitionLog {
       for (const segment of group) await segment.pin();
       await commitSwap(this.disk, this.dir, group.map((s) => s.baseOffset), step);
       const last = group[group.length - 1]!;
-      const next = await Segment.openRewritten(this.disk, this.dir, group[0]!.baseOffset, rewrite.index, rewrite.sizeBytes, last.nextOffset);
+      const next = await Segment.openRewritten(this.disk, this.dir, group[0]!.baseOffset, rewrite.index, rewrite.sizeBytes, last.nextOffset, rewrite.abortedTxns);
       next.makeClosable(this.sealedFiles);
       // Appends may have rolled meanwhile (they only add at the end); find the group again.
       const at = this.segments.indexOf(group[0]!);
@@ -940,6 +989,21 @@ export class PartitionLog {
 
   // ---- close ----
 
+  /**
+   * The active segment's `.txnindex`, trusted at the next open only beside a producer snapshot
+   * (written after a clean close). If it cannot be written the log counts as failed, so no
+   * snapshot is written and the next open rebuilds the index from the whole log.
+   */
+  private async saveActiveTxnIndex(): Promise<void> {
+    try {
+      await this.active.writeTxnIndexFile();
+    } catch (e) {
+      rethrowIfBroken(e);
+      this.warn(`${this.dir}: could not write the aborted-transaction index at close: ${String(e)}`);
+      this.failure ??= e;
+    }
+  }
+
   /** Resolves once no cut after a failure and no seal is running (nothing of the log's own is left touching the disk). */
   async idle(): Promise<void> {
     await this.cutting;
@@ -954,7 +1018,10 @@ export class PartitionLog {
     await this.idle();
     // The active segment's index is not written: the last segment is always rescanned at open.
     // After a cut that worked the log is whole again, and the cut itself is worth making durable.
-    if (this.failure === null || this.retryAtMs !== Infinity) await this.flush();
+    if (this.failure === null || this.retryAtMs !== Infinity) {
+      await this.flush();
+      await this.saveActiveTxnIndex();
+    }
     await Promise.all(this.segments.map((segment) => segment.closeFile()));
     this.cache?.unregister(this.cacheLogId);
   }

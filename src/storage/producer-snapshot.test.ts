@@ -31,7 +31,7 @@ test("a snapshot round-trips; torn or corrupt bytes decode to null", () => {
   const bytes = encodeSnapshot(state, 15);
   const decoded = decodeSnapshot(bytes)!;
   expect(decoded.endOffset).toBe(15);
-  expect(decoded.state.snapshot()).toEqual([[3, 2, [[0, 4, 10, 14]]]]);
+  expect(decoded.state.snapshot()).toEqual([[3, 2, [[0, 4, 10, 14]], -1, -1, -1]]);
   expect(decodeSnapshot(bytes.subarray(0, bytes.length - 1))).toBeNull();
   const flipped = new Uint8Array(bytes);
   flipped[flipped.length - 2] ^= 1;
@@ -61,7 +61,7 @@ test("reopening loads the snapshot, scans only what came after it, and removes i
   log = await open(tmp.dir);
   const loaded = await loadProducerState(disk, log);
   expect(existsSync(`${tmp.dir}/producer_state.snapshot`)).toBe(false);
-  expect(loaded.snapshot()).toEqual([[2, 0, [[0, 0, 3, 3]]], [1, 0, [[0, 2, 0, 2], [3, 4, 4, 5]]]]);
+  expect(loaded.snapshot()).toEqual([[2, 0, [[0, 0, 3, 3]], -1, 0, -1], [1, 0, [[0, 2, 0, 2], [3, 4, 4, 5]], -1, 0, -1]]);
   await log.close();
 });
 

@@ -4,22 +4,32 @@
  * log closes, holding the state as of the log end offset. At open a valid snapshot is loaded
  * and only the batches after its offset are scanned; it is removed once loaded, so a crash
  * later falls back to a full scan instead of trusting state the log may no longer match.
+ *
+ * Version 2 (`version: 2` in the JSON) adds per producer its coordinator epoch, last timestamp
+ * and open transaction's first offset; a version-1 snapshot (no `version`) loads with none
+ * (skua wrote no transactional batches then). The full scan also rebuilds the segments'
+ * aborted-transaction indexes, so a snapshot is used only when every segment read its
+ * `.txnindex` (the active one's is written at the same clean close, before the snapshot).
  */
 import { crc32c } from "../base/crc32c.ts";
 import type { Disk } from "../io/disk.ts";
 import type { PartitionLog } from "./partition-log.ts";
 import { ProducerState, type ProducerSnapshotEntry } from "./producer-state.ts";
+import type { AbortedTxn } from "./txn-index.ts";
 
 const SNAPSHOT_FILE = "producer_state.snapshot";
 const HEADER_BYTES = 8;
+const SNAPSHOT_VERSION = 2;
 
 interface SnapshotBody {
+  /** Absent in version 1. */
+  version?: number;
   endOffset: number;
   producers: ProducerSnapshotEntry[];
 }
 
 export function encodeSnapshot(state: ProducerState, endOffset: number): Uint8Array {
-  const body = new TextEncoder().encode(JSON.stringify({ endOffset, producers: state.snapshot() } satisfies SnapshotBody));
+  const body = new TextEncoder().encode(JSON.stringify({ version: SNAPSHOT_VERSION, endOffset, producers: state.snapshot() } satisfies SnapshotBody));
   const bytes = new Uint8Array(HEADER_BYTES + body.length);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, body.length);
@@ -39,21 +49,31 @@ export function decodeSnapshot(bytes: Uint8Array): { state: ProducerState; endOf
   try {
     const parsed = JSON.parse(new TextDecoder().decode(body)) as SnapshotBody;
     if (!Number.isSafeInteger(parsed.endOffset) || !Array.isArray(parsed.producers)) return null;
+    if (parsed.version !== undefined && parsed.version !== SNAPSHOT_VERSION) return null;
     return { state: ProducerState.fromSnapshot(parsed.producers), endOffset: parsed.endOffset };
   } catch {
     return null;
   }
 }
 
-/** The state of an opened log: from its snapshot plus the batches after it, else from every batch. */
+/**
+ * The state of an opened log: from its snapshot plus the batches after it, else from every batch.
+ * The abort markers the scan meets become the aborted-transaction index of their segments.
+ */
 export async function loadProducerState(disk: Disk, log: PartitionLog): Promise<ProducerState> {
   const path = `${log.dir}/${SNAPSHOT_FILE}`;
   const snapshot = (await disk.exists(path)) ? decodeSnapshot(await readWhole(disk, path)) : null;
   if (snapshot) await disk.remove(path);
   // A log cut shorter than the snapshot (recovery) or trimmed past it (retention) does not match it.
-  const usable = snapshot !== null && snapshot.endOffset <= log.logEndOffset && snapshot.endOffset >= log.logStartOffset;
+  const usable = snapshot !== null && snapshot.endOffset <= log.logEndOffset && snapshot.endOffset >= log.logStartOffset && log.txnIndexesLoaded;
   const state = usable ? snapshot.state : new ProducerState();
-  await log.scanBatchHeaders((bytes, at) => state.replay(bytes, at), usable ? snapshot.endOffset : 0);
+  const fromOffset = usable ? snapshot.endOffset : 0;
+  const aborted: AbortedTxn[] = [];
+  await log.scanBatchHeaders((bytes, at) => {
+    const ended = state.replay(bytes, at);
+    if (ended?.aborted) aborted.push({ producerId: ended.producerId, firstOffset: ended.firstOffset, lastOffset: ended.lastOffset, lastStableOffset: ended.lastStableOffset });
+  }, fromOffset);
+  await log.restoreAbortedTxns(aborted, fromOffset);
   return state;
 }
 

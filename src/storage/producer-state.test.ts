@@ -3,6 +3,7 @@ import { concatBytes } from "../base/bytes.ts";
 import { buildBatch } from "./batch-builder.ts";
 import { batchIdentity, PRODUCER_BATCHES_MAX, ProducerState, type BatchIdentity } from "./producer-state.ts";
 import * as rb from "./record-batch.ts";
+import { buildMarkerBatch } from "./control-batch.ts";
 
 const id = (producerId: number, producerEpoch: number, firstSequence: number, count = 1): BatchIdentity => ({
   producerId, producerEpoch, firstSequence, lastSequence: firstSequence + count - 1,
@@ -116,4 +117,114 @@ describe("ProducerState", () => {
     state.replay(control, 0);
     expect(state.producerCount).toBe(2);
   });
+});
+
+describe("ProducerState transactions", () => {
+  const txn = (producerId: number, epoch: number, firstSequence: number, count = 1): BatchIdentity => ({ ...id(producerId, epoch, firstSequence, count), transactional: true });
+  const marker = (producerId: number, epoch: number, commit: boolean, coordinatorEpoch = 0) => ({ producerId, producerEpoch: epoch, commit, coordinatorEpoch });
+
+  test("a transactional batch opens the producer's transaction; the LSO stops at its first offset until its marker is visible", () => {
+    const state = new ProducerState();
+    const offset = { value: 10 };
+    append(state, id(1, 0, 0), offset); // 10: not transactional
+    append(state, txn(2, 0, 0, 2), offset); // 11-12
+    append(state, txn(2, 0, 2), offset); // 13
+    expect(state.openTxnFirstOffset(2)).toBe(11);
+    expect(state.lastStableOffset(14)).toBe(11);
+    expect(state.lastStableOffset(11)).toBe(11);
+    expect(state.lastStableOffset(5)).toBe(5); // never past the high watermark
+    expect(state.checkMarker(marker(2, 0, true))).toEqual({ kind: "append" });
+    const ended = state.recordMarker(marker(2, 0, true), 14, 1000, false);
+    expect(ended).toEqual({ producerId: 2, firstOffset: 11, lastOffset: 14, aborted: false, lastStableOffset: 15 });
+    expect(state.openTxnFirstOffset(2)).toBe(-1);
+    expect(state.lastStableOffset(14)).toBe(11); // the marker is not visible yet
+    expect(state.lastStableOffset(15)).toBe(15);
+  });
+
+  test("with transactions interleaved the LSO is the earliest open one's first offset; an abort reports it and the next LSO", () => {
+    const state = new ProducerState();
+    const offset = { value: 0 };
+    append(state, txn(1, 0, 0), offset); // 0
+    append(state, txn(2, 0, 0), offset); // 1
+    append(state, txn(1, 0, 1), offset); // 2
+    expect(state.lastStableOffset(3)).toBe(0);
+    const aborted = state.recordMarker(marker(1, 0, false), 3, 0, true);
+    expect(aborted).toEqual({ producerId: 1, firstOffset: 0, lastOffset: 3, aborted: true, lastStableOffset: 1 });
+    expect(state.lastStableOffset(4)).toBe(1);
+    state.recordMarker(marker(2, 0, true), 4, 0, true);
+    expect(state.lastStableOffset(5)).toBe(5);
+  });
+
+  test("a marker for a producer with no data here ends nothing (an empty transaction leaves no index entry)", () => {
+    const state = new ProducerState();
+    expect(state.recordMarker(marker(5, 3, false), 0, 0, true)).toBeNull();
+    expect(state.describe()).toEqual([{ producerId: 5, producerEpoch: 3, lastSequence: -1, lastTimestampMs: 0, coordinatorEpoch: 0, currentTxnStartOffset: -1 }]);
+  });
+
+  test("a non-transactional batch while the producer's transaction is open is invalid txn state", () => {
+    const state = new ProducerState();
+    const offset = { value: 0 };
+    append(state, txn(1, 0, 0), offset);
+    expect(state.check(id(1, 0, 1)).kind).toBe("invalidTxnState");
+    expect(state.check(txn(1, 0, 1)).kind).toBe("append");
+    expect(state.checkPayload(concatBytes([batch(3, 0, 0), batch(3, 0, 1)]))).toEqual({ kind: "append" });
+  });
+
+  test("markers are fenced by an older producer epoch or coordinator epoch; a marker at a newer epoch moves the producer to it", () => {
+    const state = new ProducerState();
+    const offset = { value: 0 };
+    append(state, txn(1, 4, 0), offset);
+    state.recordMarker(marker(1, 4, true, 7), 1, 0, true);
+    expect(state.checkMarker(marker(1, 3, false, 7)).kind).toBe("fenced");
+    expect(state.checkMarker(marker(1, 4, false, 6)).kind).toBe("coordinatorFenced");
+    // The coordinator fences the producer: it aborts at a bumped epoch.
+    append(state, txn(1, 4, 1), offset);
+    const ended = state.recordMarker(marker(1, 5, false, 7), 3, 0, true);
+    expect(ended?.aborted).toBe(true);
+    expect(state.check(txn(1, 4, 2)).kind).toBe("fenced");
+    expect(state.check(txn(1, 5, 0)).kind).toBe("append");
+  });
+
+  test("a cut past a marker opens its transaction again; a cut of its first batch forgets it", () => {
+    const state = new ProducerState();
+    const offset = { value: 0 };
+    append(state, txn(1, 0, 0), offset); // 0
+    append(state, txn(2, 0, 0), offset); // 1
+    state.recordMarker(marker(1, 0, true), 2, 0, false);
+    expect(state.lastStableOffset(2)).toBe(0); // the marker is not visible: its transaction still holds the LSO
+    state.truncate(2); // a failed write cuts the log back to the high watermark, the marker with it
+    expect(state.openTxnFirstOffset(1)).toBe(0);
+    expect(state.lastStableOffset(2)).toBe(0);
+    state.truncate(1); // producer 2's batch at 1 goes too
+    expect(state.openTxnFirstOffset(2)).toBe(-1);
+    expect(state.lastStableOffset(1)).toBe(0);
+  });
+
+  test("replay rebuilds open transactions from stored batches and markers; snapshots keep them", () => {
+    const stored = [
+      buildBatch({ records: [{ value: "a" }], producerId: 1, producerEpoch: 0, baseSequence: 0, transactional: true, baseOffset: 0 }),
+      buildBatch({ records: [{ value: "b" }], producerId: 2, producerEpoch: 0, baseSequence: 0, transactional: true, baseOffset: 1 }),
+      markerAt(buildMarkerBatch({ producerId: 1, producerEpoch: 0, commit: false, coordinatorEpoch: 3 }, 500), 2),
+    ];
+    const state = new ProducerState();
+    const ended = stored.map((b) => state.replay(b, 0));
+    expect(ended[2]).toEqual({ producerId: 1, firstOffset: 0, lastOffset: 2, aborted: true, lastStableOffset: 1 });
+    expect(state.lastStableOffset(3)).toBe(1);
+    const restored = ProducerState.fromSnapshot(JSON.parse(JSON.stringify(state.snapshot())));
+    expect(restored.lastStableOffset(3)).toBe(1);
+    expect(restored.describe()).toEqual(state.describe());
+    expect(restored.describe().find((p) => p.producerId === 1)).toMatchObject({ coordinatorEpoch: 3, lastTimestampMs: 500, currentTxnStartOffset: -1 });
+  });
+});
+
+function markerAt(bytes: Uint8Array, offset: number): Uint8Array {
+  rb.setBaseOffset(bytes, offset);
+  return bytes;
+}
+
+test("replay takes a malformed control batch (a client could store one before they were refused) as no marker", () => {
+  const state = new ProducerState();
+  const bogus = buildBatch({ records: [{ key: new Uint8Array([0, 0, 0, 0]), value: new Uint8Array([1]) }], control: true, transactional: true, producerId: 4, producerEpoch: 0, baseSequence: -1 });
+  expect(state.replay(bogus, 0)).toBeNull();
+  expect(state.producerCount).toBe(0);
 });

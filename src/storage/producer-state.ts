@@ -1,10 +1,18 @@
 /**
- * Idempotent-producer state of one partition, as Kafka keeps it: per producer id, its epoch
- * and the last few batches' sequence ranges and offsets. A retried batch is recognized and
- * answered with its original offsets; a gap or an old epoch is refused. Pure and synchronous:
- * the owning shard checks and records around the (synchronous) offset assignment of an
- * append, so nothing can interleave. Rebuilt at open from the batch headers in the log.
+ * Producer state of one partition, as Kafka's ProducerStateManager keeps it: per producer id, its
+ * epoch, the last few batches' sequence ranges and offsets, the coordinator epoch of its last
+ * transaction marker and the first offset of its open transaction. A retried batch is recognized
+ * and answered with its original offsets; a gap or an old epoch is refused. The open
+ * transactions give the last stable offset (LSO): the first offset of the earliest one, else the
+ * high watermark; a transaction ended by a marker the high watermark has not passed yet still
+ * holds the LSO back. Pure and synchronous: the owning shard checks and records around the
+ * (synchronous) offset assignment of an append, so nothing can interleave. Rebuilt at open from
+ * the batch headers in the log (markers included).
  */
+import type { TxnMarker } from "./control-batch.ts";
+import { readMarker } from "./control-batch.ts";
+import { DecompressionError } from "./compression.ts";
+import { RecordFormatError } from "./records.ts";
 import * as rb from "./record-batch.ts";
 
 /** Batches remembered per producer for duplicate detection (Kafka's client in-flight maximum). */
@@ -20,6 +28,10 @@ export interface BatchIdentity {
   firstSequence: number;
   /** firstSequence + last_offset_delta, wrapping past INT32_MAX to 0. */
   lastSequence: number;
+  /** Part of a transaction (attribute bit 0x10). */
+  transactional?: boolean;
+  /** The batch's max timestamp (DescribeProducers' last timestamp); -1 when not known. */
+  maxTimestampMs?: number;
 }
 
 export interface RememberedBatch {
@@ -34,6 +46,14 @@ export interface RememberedBatch {
 interface ProducerEntry {
   epoch: number;
   batches: RememberedBatch[]; // oldest first, at most PRODUCER_BATCHES_MAX
+  /** Coordinator epoch of the producer's last marker here; -1 before any. */
+  coordinatorEpoch: number;
+  /** Max timestamp of its last batch or marker; -1 when not known. */
+  lastTimestampMs: number;
+  /** First offset of its open transaction in this partition; -1 when none is open. */
+  txnFirstOffset: number;
+  /** Markers recorded for it since this state was built (not kept in snapshots): tells a wait that one landed meanwhile. */
+  markersSeen: number;
 }
 
 export type SequenceVerdict =
@@ -41,14 +61,52 @@ export type SequenceVerdict =
   | { kind: "duplicate"; batch: RememberedBatch }
   | { kind: "outOfOrder"; message: string }
   | { kind: "fenced"; message: string }
-  | { kind: "unknownProducer"; message: string };
+  | { kind: "unknownProducer"; message: string }
+  | { kind: "invalidTxnState"; message: string };
+
+export type MarkerVerdict = { kind: "append" } | { kind: "fenced"; message: string } | { kind: "coordinatorFenced"; message: string };
+
+/** A transaction a marker ended (only transactions with data here: an empty one leaves no trace). */
+export interface CompletedTxn {
+  producerId: number;
+  firstOffset: number;
+  /** The marker's offset. */
+  lastOffset: number;
+  aborted: boolean;
+  /** The LSO right after it ended: the earliest other open transaction's first offset, else lastOffset + 1. */
+  lastStableOffset: number;
+}
+
+/** One active producer as DescribeProducers reports it. */
+export interface ProducerDescription {
+  producerId: number;
+  producerEpoch: number;
+  lastSequence: number;
+  lastTimestampMs: number;
+  coordinatorEpoch: number;
+  currentTxnStartOffset: number;
+}
+
+/** A transaction ended by a marker the high watermark has not passed: it still holds the LSO, and a cut of the marker reopens it. */
+interface UnstableEnd {
+  producerId: number;
+  firstOffset: number;
+  markerOffset: number;
+}
 
 /** The identity of the batch at `at`, or null when it carries no producer id (not idempotent). */
 export function batchIdentity(bytes: Uint8Array, at = 0): BatchIdentity | null {
   const producerId = rb.producerId(bytes, at);
   if (producerId < 0) return null;
   const firstSequence = rb.baseSequence(bytes, at);
-  return { producerId, producerEpoch: rb.producerEpoch(bytes, at), firstSequence, lastSequence: addSequence(firstSequence, rb.lastOffsetDelta(bytes, at)) };
+  return {
+    producerId,
+    producerEpoch: rb.producerEpoch(bytes, at),
+    firstSequence,
+    lastSequence: addSequence(firstSequence, rb.lastOffsetDelta(bytes, at)),
+    transactional: (rb.attributes(bytes, at) & rb.ATTR_TRANSACTIONAL) !== 0,
+    maxTimestampMs: rb.maxTimestamp(bytes, at),
+  };
 }
 
 function addSequence(sequence: number, delta: number): number {
@@ -56,20 +114,51 @@ function addSequence(sequence: number, delta: number): number {
   return sum > INT32_MAX ? sum - INT32_MAX - 1 : sum;
 }
 
-/** One producer in a snapshot: id, epoch, and its remembered batches as [first seq, last seq, base offset, last offset]. */
-export type ProducerSnapshotEntry = [producerId: number, epoch: number, batches: Array<[number, number, number, number]>];
+/**
+ * One producer in a snapshot: id, epoch, its remembered batches as [first seq, last seq, base
+ * offset, last offset], then (snapshot v2) coordinator epoch, last timestamp and open transaction's first offset.
+ */
+export type ProducerSnapshotEntry = [
+  producerId: number,
+  epoch: number,
+  batches: Array<[number, number, number, number]>,
+  coordinatorEpoch?: number,
+  lastTimestampMs?: number,
+  txnFirstOffset?: number,
+];
 
 const APPEND: SequenceVerdict = Object.freeze({ kind: "append" });
 
+/**
+ * The marker of a stored control batch, or null when it carries none. Before skua refused control
+ * batches from clients a client could store any bytes as one: such a batch is no marker, not a
+ * reason to refuse opening the log.
+ */
+function storedMarker(bytes: Uint8Array, at: number): TxnMarker | null {
+  try {
+    return readMarker(bytes, at);
+  } catch (error) {
+    if (error instanceof RecordFormatError || error instanceof DecompressionError) return null;
+    throw error;
+  }
+}
+
+const newEntry = (epoch: number): ProducerEntry => ({ epoch, batches: [], coordinatorEpoch: -1, lastTimestampMs: -1, txnFirstOffset: -1, markersSeen: 0 });
+
 export class ProducerState {
   private readonly producers = new Map<number, ProducerEntry>();
+  /** Open transactions: producer id → first offset, in rising first offset (so the first is the earliest). */
+  private ongoing = new Map<number, number>();
+  /** Ended transactions whose marker is not yet below the high watermark, in marker order. */
+  private unstable: UnstableEnd[] = [];
 
   static fromSnapshot(entries: ProducerSnapshotEntry[]): ProducerState {
     const state = new ProducerState();
-    for (const [producerId, epoch, batches] of entries.slice(-PRODUCERS_PER_PARTITION_MAX)) {
+    for (const [producerId, epoch, batches, coordinatorEpoch = -1, lastTimestampMs = -1, txnFirstOffset = -1] of entries.slice(-PRODUCERS_PER_PARTITION_MAX)) {
       const remembered = batches.slice(-PRODUCER_BATCHES_MAX).map(([firstSequence, lastSequence, baseOffset, lastOffset]) => ({ firstSequence, lastSequence, baseOffset, lastOffset, visible: null }));
-      state.producers.set(producerId, { epoch, batches: remembered });
+      state.producers.set(producerId, { epoch, batches: remembered, coordinatorEpoch, lastTimestampMs, txnFirstOffset, markersSeen: 0 });
     }
+    state.rebuildOngoing();
     return state;
   }
 
@@ -79,7 +168,58 @@ export class ProducerState {
       producerId,
       entry.epoch,
       entry.batches.map((b): [number, number, number, number] => [b.firstSequence, b.lastSequence, b.baseOffset, b.lastOffset]),
+      entry.coordinatorEpoch,
+      entry.lastTimestampMs,
+      entry.txnFirstOffset,
     ]);
+  }
+
+  /** The open transactions again from the entries, in rising first offset. */
+  private rebuildOngoing(): void {
+    const open = [...this.producers].filter(([, e]) => e.txnFirstOffset >= 0).sort((a, b) => a[1].txnFirstOffset - b[1].txnFirstOffset);
+    this.ongoing = new Map(open.map(([producerId, e]) => [producerId, e.txnFirstOffset]));
+  }
+
+  /**
+   * The last stable offset under `highWatermark`: the first offset of the earliest transaction not
+   * yet ended by a visible marker, else the high watermark. Forgets ends the high watermark passed.
+   */
+  lastStableOffset(highWatermark: number): number {
+    this.forgetVisibleEnds(highWatermark);
+    let lso = highWatermark;
+    const earliest = this.ongoing.values().next();
+    if (!earliest.done) lso = Math.min(lso, earliest.value);
+    for (const end of this.unstable) lso = Math.min(lso, end.firstOffset);
+    return lso;
+  }
+
+  /** Forgets the ends whose marker the high watermark passed (called once a marker is visible, so they never pile up). */
+  forgetVisibleEnds(highWatermark: number): void {
+    let drop = 0;
+    while (drop < this.unstable.length && this.unstable[drop]!.markerOffset < highWatermark) drop++;
+    if (drop > 0) this.unstable.splice(0, drop);
+  }
+
+  /** First offset of the producer's open transaction here, or -1 (KIP-890 verification asks this). */
+  openTxnFirstOffset(producerId: number): number {
+    return this.producers.get(producerId)?.txnFirstOffset ?? -1;
+  }
+
+  /** How many markers of this producer were recorded since the state was built: unchanged across an await means none landed. */
+  markersSeenOf(producerId: number): number {
+    return this.producers.get(producerId)?.markersSeen ?? 0;
+  }
+
+  /** Every producer remembered here, least recently seen first (DescribeProducers). */
+  describe(): ProducerDescription[] {
+    return [...this.producers].map(([producerId, e]) => ({
+      producerId,
+      producerEpoch: e.epoch,
+      lastSequence: e.batches.length > 0 ? e.batches[e.batches.length - 1]!.lastSequence : -1,
+      lastTimestampMs: e.lastTimestampMs,
+      coordinatorEpoch: e.coordinatorEpoch,
+      currentTxnStartOffset: e.txnFirstOffset,
+    }));
   }
 
   get producerCount(): number {
@@ -97,17 +237,22 @@ export class ProducerState {
       return { kind: "fenced", message: `producer ${batch.producerId} epoch ${batch.producerEpoch} is older than ${entry.epoch}` };
     }
     if (batch.producerEpoch > entry.epoch) {
-      if (batch.firstSequence === 0) return APPEND;
+      if (batch.firstSequence === 0) return this.checkTxnState(batch, entry);
       return { kind: "outOfOrder", message: `new epoch ${batch.producerEpoch} of producer ${batch.producerId} must start at sequence 0, got ${batch.firstSequence}` };
     }
     const duplicate = entry.batches.find((b) => b.firstSequence === batch.firstSequence && b.lastSequence === batch.lastSequence);
     if (duplicate) return { kind: "duplicate", batch: duplicate };
     const lastSequence = entry.batches.length > 0 ? entry.batches[entry.batches.length - 1].lastSequence : -1;
-    if (lastSequence === -1 || batch.firstSequence === addSequence(lastSequence, 1)) return APPEND;
-    return {
-      kind: "outOfOrder",
-      message: `producer ${batch.producerId} sent sequence ${batch.firstSequence}, expected ${addSequence(lastSequence, 1)}`,
-    };
+    if (lastSequence !== -1 && batch.firstSequence !== addSequence(lastSequence, 1)) {
+      return { kind: "outOfOrder", message: `producer ${batch.producerId} sent sequence ${batch.firstSequence}, expected ${addSequence(lastSequence, 1)}` };
+    }
+    return this.checkTxnState(batch, entry);
+  }
+
+  /** As Kafka: a producer with an open transaction here may only write transactional batches until its marker. */
+  private checkTxnState(batch: BatchIdentity, entry: ProducerEntry): SequenceVerdict {
+    if (entry.txnFirstOffset < 0 || batch.transactional) return APPEND;
+    return { kind: "invalidTxnState", message: `producer ${batch.producerId} wrote a non-transactional batch while its transaction from offset ${entry.txnFirstOffset} is open` };
   }
 
   /**
@@ -134,15 +279,73 @@ export class ProducerState {
     return verdict;
   }
 
-  /** Remembers an appended batch (its check said "append"). */
+  /** Remembers an appended batch (its check said "append"); a transactional one opens the producer's transaction here. */
   record(batch: BatchIdentity, baseOffset: number, lastOffset: number, visible: Promise<void> | null): void {
-    let entry = this.producers.get(batch.producerId);
-    if (entry) this.producers.delete(batch.producerId); // re-inserted below: Map order is recency
-    if (!entry || batch.producerEpoch !== entry.epoch) entry = { epoch: batch.producerEpoch, batches: [] };
+    const entry = this.touch(batch.producerId, batch.producerEpoch);
     entry.batches.push({ firstSequence: batch.firstSequence, lastSequence: batch.lastSequence, baseOffset, lastOffset, visible });
     if (entry.batches.length > PRODUCER_BATCHES_MAX) entry.batches.shift();
-    this.producers.set(batch.producerId, entry);
-    if (this.producers.size > PRODUCERS_PER_PARTITION_MAX) this.producers.delete(this.producers.keys().next().value!);
+    entry.lastTimestampMs = batch.maxTimestampMs ?? entry.lastTimestampMs;
+    if (batch.transactional && entry.txnFirstOffset < 0) {
+      entry.txnFirstOffset = baseOffset;
+      this.ongoing.set(batch.producerId, baseOffset); // offsets rise, so the map stays in first-offset order
+    }
+  }
+
+  /**
+   * The producer's entry, moved to the most recent end (Map order is recency); a new epoch
+   * forgets its batches (a new epoch starts its sequences again). Past the bound the least
+   * recently seen producer without an open transaction is forgotten.
+   */
+  private touch(producerId: number, epoch: number): ProducerEntry {
+    let entry = this.producers.get(producerId);
+    if (entry) this.producers.delete(producerId);
+    else entry = newEntry(epoch);
+    if (epoch !== entry.epoch) {
+      entry.epoch = epoch;
+      entry.batches = [];
+    }
+    this.producers.set(producerId, entry);
+    if (this.producers.size > PRODUCERS_PER_PARTITION_MAX) {
+      for (const [id, e] of this.producers) {
+        if (e.txnFirstOffset >= 0) continue;
+        this.producers.delete(id);
+        break;
+      }
+    }
+    return entry;
+  }
+
+  /** Whether a marker may be written, as Kafka's appendEndTxnMarker checks it; changes nothing. */
+  checkMarker(marker: TxnMarker): MarkerVerdict {
+    const entry = this.producers.get(marker.producerId);
+    if (!entry) return { kind: "append" };
+    if (marker.producerEpoch < entry.epoch) {
+      return { kind: "fenced", message: `marker of producer ${marker.producerId} has epoch ${marker.producerEpoch}, older than ${entry.epoch}` };
+    }
+    if (marker.coordinatorEpoch < entry.coordinatorEpoch) {
+      return { kind: "coordinatorFenced", message: `marker of producer ${marker.producerId} has coordinator epoch ${marker.coordinatorEpoch}, older than ${entry.coordinatorEpoch}` };
+    }
+    return { kind: "append" };
+  }
+
+  /**
+   * Records a marker appended at `offset` (its check said "append"): the producer's transaction
+   * here, if it wrote any data, ends; a marker at a newer epoch moves the producer to it.
+   * `visible`: false while the high watermark may not have passed the marker (a live append),
+   * so the transaction holds the LSO until it has; true when replaying the log.
+   */
+  recordMarker(marker: TxnMarker, offset: number, timestampMs: number, visible: boolean): CompletedTxn | null {
+    const entry = this.touch(marker.producerId, Math.max(marker.producerEpoch, this.producers.get(marker.producerId)?.epoch ?? marker.producerEpoch));
+    entry.coordinatorEpoch = marker.coordinatorEpoch;
+    entry.lastTimestampMs = timestampMs;
+    entry.markersSeen++;
+    const firstOffset = entry.txnFirstOffset;
+    if (firstOffset < 0) return null;
+    entry.txnFirstOffset = -1;
+    this.ongoing.delete(marker.producerId);
+    if (!visible) this.unstable.push({ producerId: marker.producerId, firstOffset, markerOffset: offset });
+    const next = this.ongoing.values().next();
+    return { producerId: marker.producerId, firstOffset, lastOffset: offset, aborted: !marker.commit, lastStableOffset: next.done ? offset + 1 : next.value };
   }
 
   /** Records every idempotent batch of a payload just appended (its base offsets are assigned). */
@@ -179,17 +382,34 @@ export class ProducerState {
    * acknowledged, so they are forgotten and a producer's retry of them is appended afresh.
    */
   truncate(endOffset: number): void {
+    // A transaction whose marker was cut is open again; one whose first batch was cut never opened.
+    for (const end of this.unstable.filter((u) => u.markerOffset >= endOffset)) {
+      const entry = this.producers.get(end.producerId);
+      if (entry && entry.txnFirstOffset < 0) entry.txnFirstOffset = end.firstOffset;
+    }
+    this.unstable = this.unstable.filter((u) => u.markerOffset < endOffset);
     for (const entry of this.producers.values()) {
       while (entry.batches.length > 0 && entry.batches[entry.batches.length - 1]!.lastOffset >= endOffset) entry.batches.pop();
+      if (entry.txnFirstOffset >= endOffset) entry.txnFirstOffset = -1;
     }
+    this.rebuildOngoing();
   }
 
-  /** Replays one stored batch header while rebuilding from the log (trusts what was written). */
-  replay(bytes: Uint8Array, at: number): void {
+  /**
+   * Replays one stored batch while rebuilding from the log (trusts what was written). A marker
+   * needs its record readable in `bytes` (markers are small: the header scan reads them whole);
+   * answers the transaction it ended, for the aborted-transaction index.
+   */
+  replay(bytes: Uint8Array, at: number): CompletedTxn | null {
     const identity = batchIdentity(bytes, at);
-    if (identity === null || (rb.attributes(bytes, at) & rb.ATTR_CONTROL) !== 0) return;
+    if (identity === null) return null;
+    if ((rb.attributes(bytes, at) & rb.ATTR_CONTROL) !== 0) {
+      const marker = storedMarker(bytes, at);
+      return marker === null ? null : this.recordMarker(marker, rb.baseOffset(bytes, at), rb.maxTimestamp(bytes, at), true);
+    }
     const entry = this.producers.get(identity.producerId);
-    if (entry && identity.producerEpoch < entry.epoch) return;
+    if (entry && identity.producerEpoch < entry.epoch) return null;
     this.record(identity, rb.baseOffset(bytes, at), rb.lastOffset(bytes, at), null);
+    return null;
   }
 }

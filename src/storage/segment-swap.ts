@@ -1,8 +1,8 @@
 /**
  * Replacing segments with their compacted rewrite, atomically, as Kafka's log cleaner does:
  *
- * 1. the rewrite goes to `<base>.log.cleaned` with `<base>.index.cleaned` and
- *    `<base>.timeindex.cleaned` beside it, each fdatasync'ed;
+ * 1. the rewrite goes to `<base>.log.cleaned` with `<base>.index.cleaned`,
+ *    `<base>.timeindex.cleaned` and `<base>.txnindex.cleaned` beside it, each fdatasync'ed;
  * 2. `<base>.log.cleaned` is renamed to `<base>.log.swap` and the directory synced: the commit point;
  * 3. the other segments the rewrite covers are deleted, `<base>`'s old index files removed, and
  *    `<base>.log.swap` renamed over `<base>.log`;
@@ -10,7 +10,8 @@
  *
  * At open, `finishSwaps` ends what a crash interrupted: a `.swap` is committed, so the covered
  * segments go and it takes its name; every `.cleaned` file is an unfinished rewrite and is removed.
- * A segment left without index files is rescanned by the normal open.
+ * A segment left without index files is rescanned by the normal open (and one without its
+ * `.txnindex` gets it rebuilt from the whole log, see producer-snapshot.ts).
  */
 import type { Disk } from "../io/disk.ts";
 import { limits } from "../base/limits.ts";
@@ -22,12 +23,12 @@ const LOG_RE = /^(\d{20})\.log$/;
 
 export const cleanedPaths = (dir: string, baseOffset: number) => {
   const stem = `${dir}/${segmentFileStem(baseOffset)}`;
-  return { log: `${stem}.log.cleaned`, index: `${stem}.index.cleaned`, timeIndex: `${stem}.timeindex.cleaned`, swap: `${stem}.log.swap` };
+  return { log: `${stem}.log.cleaned`, index: `${stem}.index.cleaned`, timeIndex: `${stem}.timeindex.cleaned`, txnIndex: `${stem}.txnindex.cleaned`, swap: `${stem}.log.swap` };
 };
 
 const segmentPaths = (dir: string, baseOffset: number) => {
   const stem = `${dir}/${segmentFileStem(baseOffset)}`;
-  return { log: `${stem}.log`, index: `${stem}.index`, timeIndex: `${stem}.timeindex` };
+  return { log: `${stem}.log`, index: `${stem}.index`, timeIndex: `${stem}.timeindex`, txnIndex: `${stem}.txnindex` };
 };
 
 /** Steps 2–4 for a rewrite of the segments `bases` (rising) into one segment named by the first. */
@@ -42,19 +43,21 @@ export async function commitSwap(disk: Disk, dir: string, bases: number[], step:
   const final = segmentPaths(dir, bases[0]!);
   await disk.rename(cleaned.index, final.index);
   await disk.rename(cleaned.timeIndex, final.timeIndex);
+  await disk.rename(cleaned.txnIndex, final.txnIndex);
   await disk.syncDir(dir);
 }
 
 /** Drops an unfinished rewrite (before its commit point). */
 export async function discardCleaned(disk: Disk, dir: string, baseOffset: number): Promise<void> {
   const cleaned = cleanedPaths(dir, baseOffset);
-  for (const path of [cleaned.log, cleaned.index, cleaned.timeIndex]) await disk.remove(path);
+  for (const path of [cleaned.log, cleaned.index, cleaned.timeIndex, cleaned.txnIndex]) await disk.remove(path);
 }
 
 async function installSwap(disk: Disk, dir: string, base: number): Promise<void> {
   const final = segmentPaths(dir, base);
   await disk.remove(final.index);
   await disk.remove(final.timeIndex);
+  await disk.remove(final.txnIndex);
   await disk.rename(cleanedPaths(dir, base).swap, final.log);
   await disk.syncDir(dir);
 }
@@ -64,6 +67,7 @@ async function removeSegmentFiles(disk: Disk, dir: string, base: number): Promis
   await disk.remove(paths.log);
   await disk.remove(paths.index);
   await disk.remove(paths.timeIndex);
+  await disk.remove(paths.txnIndex);
 }
 
 /** At open, before segments are listed: finishes committed swaps, removes unfinished rewrites. Returns what it did. */

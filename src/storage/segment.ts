@@ -1,6 +1,6 @@
 /**
  * One segment of a partition log: `<base>.log` holding whole batches back to back, plus
- * its sparse indexes. Knows how to open, rescan (recover), read and seal itself; the
+ * its sparse indexes and its aborted-transaction index (`<base>.txnindex`, kept in memory too). Knows how to open, rescan (recover), read and seal itself; the
  * decisions about when to roll or what to keep live in PartitionLog.
  */
 import { assert } from "../base/assert.ts";
@@ -9,6 +9,7 @@ import type { Disk, DiskFile } from "../io/disk.ts";
 import { SegmentIndex } from "./offset-index.ts";
 import * as rb from "./record-batch.ts";
 import type { SealedFileLru } from "./sealed-file-lru.ts";
+import { type AbortedTxn, decodeTxnIndex, encodeTxnIndex } from "./txn-index.ts";
 
 const OFFSET_DIGITS = 20;
 
@@ -26,6 +27,11 @@ export class Segment {
   readonly logPath: string;
   readonly indexPath: string;
   readonly timeIndexPath: string;
+  readonly txnIndexPath: string;
+  /** Abort markers in this segment, in offset order (the `.txnindex`). */
+  abortedTxns: AbortedTxn[] = [];
+  /** The `.txnindex` was read at open (else the whole log is scanned to rebuild it). */
+  txnIndexLoaded = false;
   /** Bytes assigned to this segment, including writes still queued. */
   sizeBytes = 0;
   /** Bytes known to be on disk (written, not necessarily synced). */
@@ -60,6 +66,7 @@ export class Segment {
     this.logPath = `${stem}.log`;
     this.indexPath = `${stem}.index`;
     this.timeIndexPath = `${stem}.timeindex`;
+    this.txnIndexPath = `${stem}.txnindex`;
     this.nextOffset = baseOffset;
     this.index = new SegmentIndex(intervalBytes);
     this.ready = disk.open(this.logPath, { create }).then((f) => (this.file = f));
@@ -78,9 +85,11 @@ export class Segment {
   }
 
   /** Opens a compacted rewrite just moved into place, with the index built while it was written. */
-  static async openRewritten(disk: Disk, dir: string, baseOffset: number, index: SegmentIndex, sizeBytes: number, nextOffset: number): Promise<Segment> {
+  static async openRewritten(disk: Disk, dir: string, baseOffset: number, index: SegmentIndex, sizeBytes: number, nextOffset: number, abortedTxns: AbortedTxn[]): Promise<Segment> {
     const segment = await Segment.open(disk, dir, baseOffset, index.intervalBytes);
     segment.index = index;
+    segment.abortedTxns = abortedTxns;
+    segment.txnIndexLoaded = true;
     segment.sizeBytes = segment.writtenBytes = sizeBytes;
     segment.nextOffset = nextOffset;
     segment.sealed = true;
@@ -110,6 +119,25 @@ export class Segment {
     this.sizeBytes = this.writtenBytes = logSizeBytes;
     this.sealed = true;
     return true;
+  }
+
+  /** Reads the `.txnindex`; false (and no entries) when it is missing or torn. */
+  async loadTxnIndex(): Promise<boolean> {
+    const bytes = await readWholeFile(this.disk, this.txnIndexPath);
+    const entries = bytes === null ? null : decodeTxnIndex(bytes);
+    this.abortedTxns = entries ?? [];
+    this.txnIndexLoaded = entries !== null;
+    return this.txnIndexLoaded;
+  }
+
+  /** Forgets abort markers at or past `offset` (the segment was cut there). */
+  dropAbortedFrom(offset: number): void {
+    while (this.abortedTxns.length > 0 && this.abortedTxns[this.abortedTxns.length - 1]!.lastOffset >= offset) this.abortedTxns.pop();
+  }
+
+  /** Writes the `.txnindex` from memory, synced. */
+  async writeTxnIndexFile(): Promise<void> {
+    await writeWholeFile(this.disk, this.txnIndexPath, encodeTxnIndex(this.abortedTxns));
   }
 
   /**
@@ -249,13 +277,18 @@ export class Segment {
     const file = await this.writableFile();
     await file.truncate(positionBytes);
     const problem = await this.recover();
+    this.dropAbortedFrom(this.nextOffset);
     assert(this.sizeBytes <= positionBytes, "recovery grew a segment");
     if (this.sizeBytes === 0) this.firstAppendMs = null;
     return problem;
   }
 
-  /** Writes the index files and syncs them; the segment is then recognized as sealed at open. */
+  /**
+   * Writes the index files and syncs them; the segment is then recognized as sealed at open. The
+   * `.txnindex` goes first, so a sealed segment's offset index vouches for it too.
+   */
   async writeIndexFiles(): Promise<void> {
+    await this.writeTxnIndexFile();
     const endRel = this.nextOffset - this.baseOffset;
     await writeWholeFile(this.disk, this.indexPath, this.index.encodeOffsetIndex());
     await writeWholeFile(this.disk, this.timeIndexPath, this.index.encodeTimeIndex(endRel));
@@ -271,6 +304,7 @@ export class Segment {
     this.deleted = true;
     await this.disk.remove(this.logPath);
     await this.removeIndexFiles();
+    await this.disk.remove(this.txnIndexPath);
     if (this.users === 0) await this.closeFile();
   }
 

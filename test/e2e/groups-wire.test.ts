@@ -67,15 +67,15 @@ describe("group APIs on the wire (--smp 2)", () => {
     expect(range(Api.OffsetDelete)).toEqual([0, 0]);
   });
 
-  test("FindCoordinator answers this broker for groups (v0–3 and batched v4); transactions are not available", async () => {
+  test("FindCoordinator answers this broker for groups (v0–3 and batched v4) and for transactional ids (key type 1)", async () => {
     for (const version of [0, 1, 2, 3]) {
       const answer = await client.request(Api.FindCoordinator, version, { key: "some-group", keyType: 0 });
       expect([answer.errorCode, answer.nodeId, answer.host, answer.port]).toEqual([E.NONE, 0, "127.0.0.1", broker.kafkaPort]);
     }
     const batched = await client.request(Api.FindCoordinator, 4, { keyType: 0, coordinatorKeys: ["a", "b"] });
     expect(batched.coordinators.map((c: any) => [c.key, c.errorCode, c.nodeId, c.port])).toEqual([["a", E.NONE, 0, broker.kafkaPort], ["b", E.NONE, 0, broker.kafkaPort]]);
-    const txn = await client.request(Api.FindCoordinator, 4, { keyType: 1, coordinatorKeys: ["tx"] });
-    expect(txn.coordinators[0].errorCode).toBe(E.COORDINATOR_NOT_AVAILABLE);
+    const txn = await client.request(Api.FindCoordinator, 4, { keyType: 1, coordinatorKeys: ["tx", ""] });
+    expect(txn.coordinators.map((c: any) => [c.key, c.errorCode, c.nodeId, c.port])).toEqual([["tx", E.NONE, 0, broker.kafkaPort], ["", E.INVALID_REQUEST, -1, -1]]);
   });
 
   test("client mistakes get their error codes; the group stays Stable at the same generation", async () => {

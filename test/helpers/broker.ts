@@ -33,6 +33,12 @@ export interface BrokerOptions {
   openFilesLimit?: number;
   /** Written to the data dir's `cluster_id` before the first start, so several nodes share one cluster id. */
   clusterId?: string;
+  /**
+   * A config file (redpanda.yaml layout) made from the ports the helper picked; the broker then
+   * gets `--config` and no --kafka-addr/--admin-addr, so the file's listeners are used. It must
+   * put a plaintext admin listener on `admin` (readiness is polled there).
+   */
+  config?: (ports: { kafka: number; admin: number }) => string;
 }
 
 export interface Broker extends AsyncDisposable {
@@ -133,21 +139,21 @@ class BrokerProcess implements Broker {
     throw lastError;
   }
 
-  private args(): string[] {
-    const args = [
-      "start",
-      "--data-dir", this.dataDir,
-      "--kafka-addr", `127.0.0.1:${this.kafkaPort}`,
-      "--admin-addr", `127.0.0.1:${this.adminPort}`,
-      "--smp", String(this.options.smp ?? 1),
-    ];
+  private async args(): Promise<string[]> {
+    const { config } = this.options;
+    const configPath = join(this.dataDir, "skua-test-config.yaml");
+    if (config) await writeFile(configPath, config({ kafka: this.kafkaPort, admin: this.adminPort }));
+    const listeners = config
+      ? ["--config", configPath]
+      : ["--kafka-addr", `127.0.0.1:${this.kafkaPort}`, "--admin-addr", `127.0.0.1:${this.adminPort}`];
+    const args = ["start", "--data-dir", this.dataDir, ...listeners, "--smp", String(this.options.smp ?? 1)];
     for (const [name, value] of Object.entries(this.options.sets ?? {})) args.push("--set", `${name}=${value}`);
     return [...args, ...(this.options.extraArgs ?? [])];
   }
 
   private async spawnAndWait(): Promise<void> {
     this.stderrText = "";
-    const argv = [SKUA_BIN, ...this.args()];
+    const argv = [SKUA_BIN, ...(await this.args())];
     const command = this.options.openFilesLimit === undefined ? argv : ["bash", "-c", `ulimit -n ${this.options.openFilesLimit} && exec "$0" "$@"`, ...argv];
     const proc = Bun.spawn(command, { stdin: "ignore", stdout: "ignore", stderr: "pipe", env: { ...process.env, ...this.options.env } });
     this.proc = proc;

@@ -7,8 +7,13 @@
  * reads and which of them it answers (all, or on an incremental session only those with news).
  * Every partition is read from its owner shard; while there is less than min_bytes, the fetch
  * sleeps until an owner sees a change in what it read (new data, a moved start, a partition
- * gone) or max_wait_ms passes: no polling, no re-reading of the same bytes.
+ * gone) or max_wait_ms passes: no polling, no re-reading of the same bytes. A partition of a topic
+ * the principal may not READ answers TOPIC_AUTHORIZATION_FAILED (a follower's fetch, replica id
+ * >= 0, needs CLUSTER_ACTION instead, as Kafka).
+ * isolation_level 1 (read_committed, v4+) reads only below each partition's last stable offset
+ * and answers the aborted transactions among the records; every answer carries the LSO.
  */
+import { CLUSTER_RESOURCE_NAME } from "../../cluster/acls.ts";
 import { limits } from "../../base/limits.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { ReadItem, ReadResult, WatchItem } from "../ops.ts";
@@ -21,15 +26,20 @@ interface FetchRequest extends SessionFetchRequest {
   replicaState: { replicaId: number };
   maxWaitMs: number;
   minBytes: number;
+  isolationLevel: number;
 }
+
+const READ_COMMITTED = 1;
 
 /** Versions that name topics by id (KIP-516), carry the replica id in ReplicaState (KIP-903), send leader hints (KIP-951). */
 const TOPIC_IDS_VERSION = 13;
 const REPLICA_STATE_VERSION = 15;
 const LEADER_HINTS_VERSION = 16;
 
-/** What to read for a wanted partition, by topic name; null when its topic id resolves to no topic. */
-type Read = ReadItem | null;
+/** What to read for a wanted partition, by topic name; or the answer it gets unread (an unknown topic id, no authorization). */
+type Read = ReadItem | ReadResult;
+
+const isFixed = (read: Read): read is ReadResult => "errorCode" in read;
 
 export const fetchHandler = defineHandler({
   apiKey: 1,
@@ -41,7 +51,7 @@ export const fetchHandler = defineHandler({
     if (info.apiVersion >= REPLICA_STATE_VERSION) request.replicaId = request.replicaState.replicaId;
     const plan = context.fetchSessions.plan(request, usesTopicIds);
     if (plan.errorCode !== ErrorCode.NONE) return { throttleTimeMs: 0, errorCode: plan.errorCode, sessionId: 0, responses: [] };
-    const reads = toReads(context, plan.wanted, usesTopicIds, requestedEpochs(request, usesTopicIds));
+    const reads = toReads(context, plan.wanted, usesTopicIds, request.replicaId >= 0, requestedEpochs(request, usesTopicIds), request.isolationLevel === READ_COMMITTED);
     const results = await readEnough(context, request, reads);
     const { sessionId, included } = plan.finish(results);
     // Sessions start at v7 and down-conversion ends at v3, so here every partition is answered in request order.
@@ -53,7 +63,7 @@ export const fetchHandler = defineHandler({
     let bytes = 64;
     for (const topic of response.responses) {
       bytes += 16 + topic.topic.length * 3;
-      for (const p of topic.partitions) bytes += PARTITION_OVERHEAD_BYTES + p.records.length;
+      for (const p of topic.partitions) bytes += PARTITION_OVERHEAD_BYTES + p.records.length + (p.abortedTransactions?.length ?? 0) * ABORTED_TXN_BYTES;
     }
     return bytes;
   },
@@ -61,19 +71,38 @@ export const fetchHandler = defineHandler({
 
 /** Fixed fields of one partition in a Fetch response, with room to spare. */
 const PARTITION_OVERHEAD_BYTES = 64;
+/** One aborted transaction in a response: producer id and first offset (int64 each). */
+const ABORTED_TXN_BYTES = 16;
 
 const NO_RECORDS = new Uint8Array(0);
 
-const unknownPartition: ReadResult = { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1, logStartOffset: -1, records: NO_RECORDS };
+const unknownPartition: ReadResult = {
+  errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  highWatermark: -1,
+  lastStableOffset: -1,
+  logStartOffset: -1,
+  records: NO_RECORDS,
+  abortedTransactions: null,
+};
 const unknownTopicId: ReadResult = { ...unknownPartition, errorCode: ErrorCode.UNKNOWN_TOPIC_ID };
+const notAuthorized: ReadResult = { ...unknownPartition, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
 
 /** The reads of the wanted partitions: on v13+ by the name their topic id has now (a deleted topic's id has none). */
-function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: boolean, epochs: Map<string, number>): Read[] {
+function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: boolean, fromFollower: boolean, epochs: Map<string, number>, readCommitted: boolean): Read[] {
   const table = context.metadata();
+  const follower = fromFollower && context.authorize("CLUSTER_ACTION", "cluster", CLUSTER_RESOURCE_NAME);
+  const readable = new Map<string, boolean>();
+  const mayRead = (topic: string) => {
+    let may = readable.get(topic);
+    if (may === undefined) readable.set(topic, (may = fromFollower ? follower : context.authorize("READ", "topic", topic)));
+    return may;
+  };
   return wanted.map((w) => {
     const topic = usesTopicIds ? table.topicById(w.topicId)?.name : w.topic;
+    if (topic === undefined) return unknownTopicId;
+    if (!mayRead(topic)) return notAuthorized;
     const currentLeaderEpoch = epochs.get(`${usesTopicIds ? w.topicId : w.topic}:${w.partition}`) ?? -1;
-    return topic === undefined ? null : { topic, partition: w.partition, fetchOffset: w.fetchOffset, maxBytes: w.maxBytes, currentLeaderEpoch };
+    return { topic, partition: w.partition, fetchOffset: w.fetchOffset, maxBytes: w.maxBytes, currentLeaderEpoch, readCommitted };
   });
 }
 
@@ -113,9 +142,9 @@ async function readEnough(context: BrokerContext, request: FetchRequest, wanted:
 
 /** Reads every partition whose topic resolved from its owner; the others answer UNKNOWN_TOPIC_ID. */
 async function readAll(context: BrokerContext, wanted: Read[], responseBytesMax: number): Promise<ReadRound> {
-  const answers = await invokeOnOwners(context, "read", wanted.filter((w) => w !== null), unknownPartition);
+  const answers = await invokeOnOwners(context, "read", wanted.filter((w): w is ReadItem => !isFixed(w)), unknownPartition);
   let next = 0;
-  const results = wanted.map((w) => (w === null ? unknownTopicId : answers[next++]));
+  const results = wanted.map((w) => (isFixed(w) ? w : answers[next++]));
   return capResponseBytes(results, responseBytesMax);
 }
 
@@ -128,7 +157,7 @@ function capResponseBytes(results: ReadResult[], responseBytesMax: number): Read
     if (size === 0) return r;
     if (total > 0 && total + size > responseBytesMax) {
       full = true;
-      return { ...r, records: NO_RECORDS };
+      return { ...r, records: NO_RECORDS, abortedTransactions: r.abortedTransactions === null ? null : [] };
     }
     total += size;
     return r;
@@ -145,9 +174,10 @@ async function waitForChange(context: BrokerContext, wanted: Read[], results: Re
   const table = context.metadata();
   const byShard = new Map<number, WatchItem[]>();
   wanted.forEach((w, i) => {
-    const shard = w === null ? undefined : table.ownerOf(w.topic, w.partition);
+    if (isFixed(w)) return;
+    const shard = table.ownerOf(w.topic, w.partition);
     if (shard === undefined) return;
-    const item: WatchItem = { topic: w!.topic, partition: w!.partition, highWatermark: results[i].highWatermark, logStartOffset: results[i].logStartOffset };
+    const item: WatchItem = { topic: w.topic, partition: w.partition, highWatermark: results[i].highWatermark, logStartOffset: results[i].logStartOffset };
     const items = byShard.get(shard);
     if (items) items.push(item);
     else byShard.set(shard, [item]);
@@ -193,8 +223,9 @@ function respond(wanted: FetchItem[], reads: Read[], results: ReadResult[], incl
     if (!included[i]) return;
     const last = topics[topics.length - 1];
     const same = last !== undefined && (usesTopicIds ? last.topicId === w.topicId : last.topic === w.topic);
-    if (same) last.partitions.push(partitionData(w, results[i]));
-    else topics.push({ topic: reads[i]?.topic ?? "", topicId: w.topicId, partitions: [partitionData(w, results[i])] });
+    if (same) return void last.partitions.push(partitionData(w, results[i]));
+    const read = reads[i];
+    topics.push({ topic: isFixed(read) ? (usesTopicIds ? "" : w.topic) : read.topic, topicId: w.topicId, partitions: [partitionData(w, results[i])] });
   });
   return topics;
 }
@@ -227,9 +258,9 @@ function partitionData(w: FetchItem, r: ReadResult) {
     partitionIndex: w.partition,
     errorCode: r.errorCode,
     highWatermark: r.highWatermark,
-    lastStableOffset: r.highWatermark,
+    lastStableOffset: r.lastStableOffset,
     logStartOffset: r.logStartOffset,
-    abortedTransactions: null,
+    abortedTransactions: r.abortedTransactions,
     preferredReadReplica: -1,
     records: r.records,
   };

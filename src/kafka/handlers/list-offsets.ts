@@ -5,12 +5,16 @@
  * answers the one offset it finds, or none when asked for none. Kafka's v0 lists more when asked
  * (the latest offset, then segment base offsets) and answers a time by segment modification times;
  * that is not kept here, so v0 with a time gets v1's answer, and max_num_offsets > 1 gets one offset.
+ * Each topic needs DESCRIBE, else TOPIC_AUTHORIZATION_FAILED.
+ * From v2, isolation_level read_committed answers latest with the last stable offset.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { OffsetAnswer } from "../ops.ts";
 import { defineHandler, invokeOnOwners, type BrokerContext } from "../handler.ts";
 
 interface ListOffsetsRequest {
+  /** v2+: 1 (read_committed) answers latest with the last stable offset. */
+  isolationLevel: number;
   topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; currentLeaderEpoch: number; timestamp: number; maxNumOffsets: number }> }>;
 }
 
@@ -18,8 +22,10 @@ const EARLIEST = -2;
 const EARLIEST_LOCAL = -4;
 const LATEST = -1;
 const LATEST_TIERED = -5;
+const READ_COMMITTED = 1;
 
 const unknownPartition: OffsetAnswer = { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, offset: -1, timestampMs: -1 };
+const notAuthorized: OffsetAnswer = { ...unknownPartition, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
 
 export const listOffsetsHandler = defineHandler({
   apiKey: 2,
@@ -27,10 +33,11 @@ export const listOffsetsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 10,
   async handle(context: BrokerContext, request: ListOffsetsRequest, info) {
+    const readCommitted = request.isolationLevel === READ_COMMITTED;
     const queries = request.topics.flatMap((t) =>
-      t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, timestampMs: localTimestamp(p.timestamp), currentLeaderEpoch: p.currentLeaderEpoch ?? -1 })),
+      t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, timestampMs: localTimestamp(p.timestamp), currentLeaderEpoch: p.currentLeaderEpoch ?? -1, readCommitted })),
     );
-    const results = await invokeOnOwners(context, "listOffsets", queries, unknownPartition);
+    const results = await invokeOnOwners(context, "listOffsets", queries, unknownPartition, { operation: "DESCRIBE", denied: notAuthorized });
     let next = 0;
     return {
       throttleTimeMs: 0,

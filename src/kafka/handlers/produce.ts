@@ -2,13 +2,22 @@
  * Produce (0) v0–11 (v10+: a replicated partition's NOT_LEADER_OR_FOLLOWER names the leader, KIP-951). Each partition's batches are checked here (CRC-32C, framing, size) on the
  * shard that received them, then appended by the partition's owner shard, which first applies the
  * topic's timestamp and compression configs (storage/batch-rewrite.ts). v0–2 may carry message
- * format v0/v1, which becomes a v2 batch first (legacy-formats.ts).
+ * format v0/v1, which becomes a v2 batch first (legacy-formats.ts). Each topic needs WRITE
+ * (else TOPIC_AUTHORIZATION_FAILED for its partitions); a transactional id needs WRITE on it.
+ * Idempotent batches need nothing more (Kafka 3.x checks that at InitProducerId).
+ * Transactional batches are checked like idempotent ones by the owner (sequence, epoch:
+ * INVALID_PRODUCER_EPOCH when older); a non-transactional batch of a producer with an open
+ * transaction gets INVALID_TXN_STATE; control batches from clients get INVALID_RECORD (only
+ * WriteTxnMarkers writes markers). A transactional batch that opens its producer's transaction
+ * in a partition is first verified with the transaction coordinator by the owner (KIP-890 part 1,
+ * shard/txn-verification.ts).
  */
 import { topicNameProblem } from "../../cluster/metadata.ts";
 import { effectiveTopicConfig } from "../../cluster/topic-config.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { ProduceItem, ProduceResult } from "../ops.ts";
 import { validateBatches } from "../../storage/record-batch.ts";
+import { clientBatchProblem } from "../../storage/control-batch.ts";
 import { defineHandler, NO_RESPONSE, scatterByShard, type BrokerContext } from "../handler.ts";
 import { producePayload } from "../legacy-formats.ts";
 import { autoCreateTopics } from "./auto-create.ts";
@@ -29,15 +38,21 @@ export const produceHandler = defineHandler({
   minVersion: 0,
   maxVersion: 11,
   async handle(context: BrokerContext, request: ProduceRequest, info) {
-    await autoCreateTopics(context, request.topicData.map((t) => t.name));
+    const writable = new Map(request.topicData.map((t) => [t.name, context.authorize("WRITE", "topic", t.name)]));
+    const transactional = request.transactionalId === null || context.authorize("WRITE", "transactional_id", request.transactionalId);
+    await autoCreateTopics(context, [...writable].filter(([, may]) => may).map(([name]) => name));
     const entries = request.topicData.flatMap((topic) =>
       topic.partitionData.map((p) => ({ topic: topic.name, partition: p.index, records: p.records })),
     );
     const results = new Array<ProduceResult>(entries.length);
     const accepted: Array<{ index: number; item: ProduceItem; shard: number }> = [];
     entries.forEach((entry, index) => {
-      const verdict = checkEntry(context, entry, request.acks, info.apiVersion);
-      if (typeof verdict === "number") accepted.push({ index, shard: verdict, item: { ...entry, records: entry.records!, acks: request.acks } });
+      const verdict = !transactional
+        ? failure(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, `not authorized to write with transactional id '${request.transactionalId}'`)
+        : !writable.get(entry.topic)
+          ? failure(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `not authorized to write to topic '${entry.topic}'`)
+          : checkEntry(context, entry, request.acks, info.apiVersion);
+      if (typeof verdict === "number") accepted.push({ index, shard: verdict, item: { ...entry, records: entry.records!, acks: request.acks, transactionalId: request.transactionalId } });
       else results[index] = verdict;
     });
     const answers = await scatterByShard(accepted, (a) => a.shard, (shard, batch) =>
@@ -69,6 +84,8 @@ function checkEntry(context: BrokerContext, entry: { topic: string; partition: n
   const maxMessageBytes = effectiveTopicConfig(context.props, topic.configs).maxMessageBytes;
   const check = validateBatches(entry.records);
   if (!check.ok) return failure(ErrorCode.CORRUPT_MESSAGE, `invalid record batch: ${check.reason}`);
+  const refused = clientBatchProblem(entry.records);
+  if (refused !== null) return failure(ErrorCode.INVALID_RECORD, refused);
   if (check.largestBatchBytes > maxMessageBytes) {
     return failure(ErrorCode.MESSAGE_TOO_LARGE, `batch of ${check.largestBatchBytes} bytes exceeds max.message.bytes ${maxMessageBytes}`);
   }

@@ -22,6 +22,8 @@ import { OffsetDeleteRequest, OffsetDeleteResponse } from "./offset-delete.ts";
 import { DeleteTopicsRequest, DeleteTopicsResponse } from "./delete-topics.ts";
 import { DeleteRecordsRequest, DeleteRecordsResponse } from "./delete-records.ts";
 import { InitProducerIdRequest, InitProducerIdResponse } from "./init-producer-id.ts";
+import { WriteTxnMarkersRequest, WriteTxnMarkersResponse } from "./write-txn-markers.ts";
+import { DescribeProducersRequest, DescribeProducersResponse } from "./describe-producers.ts";
 import { CreatePartitionsRequest, CreatePartitionsResponse } from "./create-partitions.ts";
 import { DescribeConfigsRequest, DescribeConfigsResponse } from "./describe-configs.ts";
 import { AlterConfigsRequest, AlterConfigsResponse } from "./alter-configs.ts";
@@ -34,11 +36,24 @@ import { SaslHandshakeRequest, SaslHandshakeResponse } from "./sasl-handshake.ts
 import { SaslAuthenticateRequest, SaslAuthenticateResponse } from "./sasl-authenticate.ts";
 import { DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse } from "./describe-user-scram-credentials.ts";
 import { AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse } from "./alter-user-scram-credentials.ts";
+import { DescribeClientQuotasRequest, DescribeClientQuotasResponse } from "./describe-client-quotas.ts";
+import { AlterClientQuotasRequest, AlterClientQuotasResponse } from "./alter-client-quotas.ts";
+import { DescribeAclsRequest, DescribeAclsResponse } from "./describe-acls.ts";
+import { CreateAclsRequest, CreateAclsResponse } from "./create-acls.ts";
+import { DeleteAclsRequest, DeleteAclsResponse } from "./delete-acls.ts";
+import { AddPartitionsToTxnRequest, AddPartitionsToTxnResponse } from "./add-partitions-to-txn.ts";
+import { AddOffsetsToTxnRequest, AddOffsetsToTxnResponse } from "./add-offsets-to-txn.ts";
+import { EndTxnRequest, EndTxnResponse } from "./end-txn.ts";
+import { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from "./txn-offset-commit.ts";
+import { DescribeTransactionsRequest, DescribeTransactionsResponse } from "./describe-transactions.ts";
+import { ListTransactionsRequest, ListTransactionsResponse } from "./list-transactions.ts";
 
 export * from "./api-versions.ts";
 export * from "./sasl-authenticate.ts";
 export * from "./describe-user-scram-credentials.ts";
 export * from "./alter-user-scram-credentials.ts";
+export * from "./describe-client-quotas.ts";
+export * from "./alter-client-quotas.ts";
 export * from "./metadata.ts";
 export * from "./produce.ts";
 export * from "./fetch.ts";
@@ -58,6 +73,8 @@ export * from "./offset-delete.ts";
 export * from "./delete-topics.ts";
 export * from "./delete-records.ts";
 export * from "./init-producer-id.ts";
+export * from "./write-txn-markers.ts";
+export * from "./describe-producers.ts";
 export * from "./create-partitions.ts";
 export * from "./describe-configs.ts";
 export * from "./alter-configs.ts";
@@ -67,6 +84,15 @@ export * from "./describe-topic-partitions.ts";
 export * from "./offset-for-leader-epoch.ts";
 export * from "./describe-log-dirs.ts";
 export * from "./sasl-handshake.ts";
+export * from "./describe-acls.ts";
+export * from "./create-acls.ts";
+export * from "./delete-acls.ts";
+export * from "./add-partitions-to-txn.ts";
+export * from "./add-offsets-to-txn.ts";
+export * from "./end-txn.ts";
+export * from "./txn-offset-commit.ts";
+export * from "./describe-transactions.ts";
+export * from "./list-transactions.ts";
 export * from "./headers.ts";
 export * from "./consumer-protocol.ts";
 
@@ -97,6 +123,14 @@ const apiDefs = {
   21: { name: "DeleteRecords", request: DeleteRecordsRequest, response: DeleteRecordsResponse },
   22: { name: "InitProducerId", request: InitProducerIdRequest, response: InitProducerIdResponse },
   23: { name: "OffsetForLeaderEpoch", request: OffsetForLeaderEpochRequest, response: OffsetForLeaderEpochResponse },
+  29: { name: "DescribeAcls", request: DescribeAclsRequest, response: DescribeAclsResponse },
+  30: { name: "CreateAcls", request: CreateAclsRequest, response: CreateAclsResponse },
+  31: { name: "DeleteAcls", request: DeleteAclsRequest, response: DeleteAclsResponse },
+  24: { name: "AddPartitionsToTxn", request: AddPartitionsToTxnRequest, response: AddPartitionsToTxnResponse },
+  25: { name: "AddOffsetsToTxn", request: AddOffsetsToTxnRequest, response: AddOffsetsToTxnResponse },
+  26: { name: "EndTxn", request: EndTxnRequest, response: EndTxnResponse },
+  27: { name: "WriteTxnMarkers", request: WriteTxnMarkersRequest, response: WriteTxnMarkersResponse },
+  28: { name: "TxnOffsetCommit", request: TxnOffsetCommitRequest, response: TxnOffsetCommitResponse },
   32: { name: "DescribeConfigs", request: DescribeConfigsRequest, response: DescribeConfigsResponse },
   33: { name: "AlterConfigs", request: AlterConfigsRequest, response: AlterConfigsResponse },
   35: { name: "DescribeLogDirs", request: DescribeLogDirsRequest, response: DescribeLogDirsResponse },
@@ -105,9 +139,14 @@ const apiDefs = {
   42: { name: "DeleteGroups", request: DeleteGroupsRequest, response: DeleteGroupsResponse },
   44: { name: "IncrementalAlterConfigs", request: IncrementalAlterConfigsRequest, response: IncrementalAlterConfigsResponse },
   47: { name: "OffsetDelete", request: OffsetDeleteRequest, response: OffsetDeleteResponse },
+  48: { name: "DescribeClientQuotas", request: DescribeClientQuotasRequest, response: DescribeClientQuotasResponse },
+  49: { name: "AlterClientQuotas", request: AlterClientQuotasRequest, response: AlterClientQuotasResponse },
   50: { name: "DescribeUserScramCredentials", request: DescribeUserScramCredentialsRequest, response: DescribeUserScramCredentialsResponse },
   51: { name: "AlterUserScramCredentials", request: AlterUserScramCredentialsRequest, response: AlterUserScramCredentialsResponse },
   60: { name: "DescribeCluster", request: DescribeClusterRequest, response: DescribeClusterResponse },
+  61: { name: "DescribeProducers", request: DescribeProducersRequest, response: DescribeProducersResponse },
+  65: { name: "DescribeTransactions", request: DescribeTransactionsRequest, response: DescribeTransactionsResponse },
+  66: { name: "ListTransactions", request: ListTransactionsRequest, response: ListTransactionsResponse },
   75: { name: "DescribeTopicPartitions", request: DescribeTopicPartitionsRequest, response: DescribeTopicPartitionsResponse },
 } satisfies Record<number, ApiDef>;
 

@@ -1,0 +1,53 @@
+/**
+ * AddPartitionsToTxn (24) v0–5. v0–3 (clients): one transaction's partitions join it. v4+ (sent
+ * by brokers in Kafka): several transactions at once, each either added or, with VerifyOnly,
+ * checked (KIP-890 part 1: is this producer's transaction ongoing and does it hold these
+ * partitions?); a top-level error code. Each transaction goes to the shard that owns its id.
+ */
+import { ErrorCode } from "../../protocol/errors.ts";
+import type { AddPartitionsToTxnRequest, AddPartitionsToTxnTopic, AddPartitionsToTxnTopicResult } from "../../protocol/messages/index.ts";
+import { shardOfTransactionalId } from "../../txn/partitioning.ts";
+import { limits } from "../../base/limits.ts";
+import { defineHandler, type BrokerContext } from "../handler.ts";
+import { fencedForVersion } from "./txn-errors.ts";
+
+/** Transactions one v4+ request may carry; past it: INVALID_REQUEST. */
+const TRANSACTIONS_PER_REQUEST_MAX = 1000;
+
+export const addPartitionsToTxnHandler = defineHandler({
+  apiKey: 24,
+  name: "AddPartitionsToTxn",
+  minVersion: 0,
+  maxVersion: 5,
+  async handle(context: BrokerContext, request: AddPartitionsToTxnRequest, info) {
+    if (info.apiVersion < 4) {
+      const topicResults = await addOne(context, info.apiVersion, request.v3AndBelowTransactionalId, request.v3AndBelowProducerId, request.v3AndBelowProducerEpoch, request.v3AndBelowTopics, false);
+      return { throttleTimeMs: 0, resultsByTopicV3AndBelow: topicResults };
+    }
+    if (request.transactions.length > TRANSACTIONS_PER_REQUEST_MAX) return { throttleTimeMs: 0, errorCode: ErrorCode.INVALID_REQUEST, resultsByTransaction: [] };
+    const resultsByTransaction = await Promise.all(
+      request.transactions.map(async (t) => ({
+        transactionalId: t.transactionalId,
+        topicResults: await addOne(context, info.apiVersion, t.transactionalId, t.producerId, t.producerEpoch, t.topics, t.verifyOnly),
+      })),
+    );
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, resultsByTransaction };
+  },
+});
+
+async function addOne(
+  context: BrokerContext, apiVersion: number, transactionalId: string, producerId: number, producerEpoch: number, topics: AddPartitionsToTxnTopic[], verifyOnly: boolean,
+): Promise<AddPartitionsToTxnTopicResult[]> {
+  const partitions = topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
+  let errorCodes: number[];
+  if (partitions.length > limits.txnPartitionsMax) errorCodes = partitions.map(() => ErrorCode.INVALID_REQUEST);
+  else {
+    const shard = shardOfTransactionalId(transactionalId, context.shardCount);
+    ({ errorCodes } = await context.invoke(shard, "txnAddPartitions", { transactionalId, producerId, producerEpoch, partitions, verifyOnly }));
+  }
+  let next = 0;
+  return topics.map((t) => ({
+    name: t.name,
+    resultsByPartition: t.partitions.map((partitionIndex) => ({ partitionIndex, partitionErrorCode: fencedForVersion(errorCodes[next++], apiVersion) })),
+  }));
+}

@@ -1,0 +1,55 @@
+/**
+ * TxnOffsetCommit (28) v0–4: offsets committed inside a transaction. The transaction coordinator
+ * first checks that this producer's ongoing transaction holds the group (AddOffsetsToTxn came
+ * first; else INVALID_TXN_STATE, a fenced epoch INVALID_PRODUCER_EPOCH); then the group's
+ * coordinator writes them durably but holds them pending until the transaction's outcome
+ * reaches it (committed: visible to OffsetFetch; aborted: dropped). v3+ carries the member and
+ * generation, checked as OffsetCommit checks them.
+ */
+import { ErrorCode } from "../../protocol/errors.ts";
+import type { TxnOffsetCommitRequest } from "../../protocol/messages/index.ts";
+import { shardOfGroup } from "../../group/partitioning.ts";
+import { shardOfTransactionalId } from "../../txn/partitioning.ts";
+import { defineHandler, type BrokerContext } from "../handler.ts";
+
+export const txnOffsetCommitHandler = defineHandler({
+  apiKey: 28,
+  name: "TxnOffsetCommit",
+  minVersion: 0,
+  maxVersion: 4,
+  async handle(context: BrokerContext, request: TxnOffsetCommitRequest) {
+    const partitions = request.topics.flatMap((t) =>
+      t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata })),
+    );
+    const errorCodes = await commit(context, request, partitions);
+    let next = 0;
+    return {
+      throttleTimeMs: 0,
+      topics: request.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: errorCodes[next++] })) })),
+    };
+  },
+});
+
+async function commit(context: BrokerContext, request: TxnOffsetCommitRequest, partitions: Array<{ topic: string; partition: number; offset: number; leaderEpoch: number; metadata: string | null }>): Promise<number[]> {
+  const { errorCode } = await context.invoke(shardOfTransactionalId(request.transactionalId, context.shardCount), "txnAddOffsets", {
+    transactionalId: request.transactionalId,
+    producerId: request.producerId,
+    producerEpoch: request.producerEpoch,
+    groupId: request.groupId,
+    verifyOnly: true,
+  });
+  if (errorCode !== ErrorCode.NONE) {
+    const code = errorCode === ErrorCode.PRODUCER_FENCED ? ErrorCode.INVALID_PRODUCER_EPOCH : errorCode;
+    return partitions.map(() => code);
+  }
+  const { errorCodes } = await context.invoke(shardOfGroup(request.groupId, context.shardCount), "groupTxnCommit", {
+    groupId: request.groupId,
+    producerId: request.producerId,
+    producerEpoch: request.producerEpoch,
+    generationId: request.generationId,
+    memberId: request.memberId,
+    groupInstanceId: request.groupInstanceId,
+    partitions,
+  });
+  return errorCodes;
+}
