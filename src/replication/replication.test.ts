@@ -61,7 +61,8 @@ async function consume(r: ReplicatedPartition): Promise<string[]> {
 }
 
 test("acks=-1 is answered only once a majority holds the batch; acks=1 at the leader; consumers never see past the high watermark", async () => {
-  cluster = new TestCluster(3);
+  // An election timeout well above the 250 ms this test watches a cut-off leader for (check-quorum steps it down after one).
+  cluster = new TestCluster(3, 1, { election_timeout_ms: 1500, raft_heartbeat_interval_ms: 100 });
   await cluster.start([topic([[1, 0], [2, 0], [3, 0]])]);
   const leader = await leaderOf(cluster);
   const first = await produce(leader.replica, batch("a"));
@@ -78,7 +79,7 @@ test("acks=-1 is answered only once a majority holds the batch; acks=1 at the le
   expect(acked1.errorCode).toBe(ErrorCode.NONE);
   let answered = false;
   const pending = produce(leader.replica, batch("c")).then((r) => ((answered = true), r));
-  await Bun.sleep(250); // less than an election timeout (300 ms): the leader has not yet stepped down
+  await Bun.sleep(250); // well under an election timeout: the leader has not yet stepped down
   expect(answered).toBe(false);
   expect(leader.replica.highWatermark).toBe(hwBefore);
   expect(leader.replica.group.partitionLog.logEndOffset).toBeGreaterThan(hwBefore);

@@ -169,3 +169,31 @@ test("backoff doubles up to its cap, jittered within [delay/2, delay], repeatabl
   backoff.reset();
   expect(backoff.nextDelayMs()).toBe(100);
 });
+
+test("a link by node id carries casts (fire and forget); while the node is down casts are dropped and counted, not queued", async () => {
+  const seen: number[] = [];
+  const b = startNode({
+    nodeId: 2,
+    servers: (shardId) => ({
+      ...pingServer({ nodeId: 2, clusterId: "cluster-a", shardId, shardCount: 1, softwareVersion: "test" }),
+      leadership: async (request) => {
+        seen.push(request.from);
+        return {};
+      },
+    }),
+  });
+  const [a] = startNode({ nodeId: 1 });
+  a.linkNode(2, { host: "127.0.0.1", port: b[0].listener.port });
+  a.linkNode(2, { host: "127.0.0.1", port: b[0].listener.port }); // the same address: kept, not replaced
+  const link = a.endpoint.nodeLink(2)!;
+  await until("connected", () => link.snapshot().state === "connected");
+  expect(a.endpoint.nodePeers()).toHaveLength(1);
+  for (let i = 0; i < 5; i++) expect(link.cast("leadership", { from: 1, leaders: [], hopped: false })).toBe(true);
+  await until("5 casts served", () => seen.length === 5);
+  expect(link.bytesSent).toBeGreaterThan(0);
+  b[0].stop();
+  await until("lost", () => link.snapshot().state !== "connected");
+  expect(link.cast("leadership", { from: 1, leaders: [], hopped: false })).toBe(false);
+  expect(link.snapshot().castsDropped).toBe(1);
+  expect(link.snapshot().inflight).toBe(0);
+});

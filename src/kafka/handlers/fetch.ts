@@ -51,7 +51,9 @@ export const fetchHandler = defineHandler({
     if (info.apiVersion >= REPLICA_STATE_VERSION) request.replicaId = request.replicaState.replicaId;
     const plan = context.fetchSessions.plan(request, usesTopicIds);
     if (plan.errorCode !== ErrorCode.NONE) return { throttleTimeMs: 0, errorCode: plan.errorCode, sessionId: 0, responses: [] };
-    const reads = toReads(context, plan.wanted, usesTopicIds, request.replicaId >= 0, requestedEpochs(request, usesTopicIds), request.isolationLevel === READ_COMMITTED);
+    // Only replicated partitions (a cluster) check the epoch: a single node reads without building the map.
+    const epochs = context.leaders === undefined ? NO_EPOCHS : requestedEpochs(request, usesTopicIds);
+    const reads = toReads(context, plan.wanted, usesTopicIds, request.replicaId >= 0, epochs, request.isolationLevel === READ_COMMITTED);
     const results = await readEnough(context, request, reads);
     const { sessionId, included } = plan.finish(results);
     // Sessions start at v7 and down-conversion ends at v3, so here every partition is answered in request order.
@@ -88,7 +90,7 @@ const unknownTopicId: ReadResult = { ...unknownPartition, errorCode: ErrorCode.U
 const notAuthorized: ReadResult = { ...unknownPartition, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
 
 /** The reads of the wanted partitions: on v13+ by the name their topic id has now (a deleted topic's id has none). */
-function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: boolean, fromFollower: boolean, epochs: Map<string, number>, readCommitted: boolean): Read[] {
+function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: boolean, fromFollower: boolean, epochs: ReadonlyMap<string, number>, readCommitted: boolean): Read[] {
   const table = context.metadata();
   const follower = fromFollower && context.authorize("CLUSTER_ACTION", "cluster", CLUSTER_RESOURCE_NAME);
   const readable = new Map<string, boolean>();
@@ -101,7 +103,7 @@ function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: bool
     const topic = usesTopicIds ? table.topicById(w.topicId)?.name : w.topic;
     if (topic === undefined) return unknownTopicId;
     if (!mayRead(topic)) return notAuthorized;
-    const currentLeaderEpoch = epochs.get(`${usesTopicIds ? w.topicId : w.topic}:${w.partition}`) ?? -1;
+    const currentLeaderEpoch = epochs.size === 0 ? -1 : (epochs.get(`${usesTopicIds ? w.topicId : w.topic}:${w.partition}`) ?? -1);
     return { topic, partition: w.partition, fetchOffset: w.fetchOffset, maxBytes: w.maxBytes, currentLeaderEpoch, readCommitted };
   });
 }
@@ -111,6 +113,8 @@ function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: bool
  * partitions check (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH); a partition only in the
  * session is read without one.
  */
+const NO_EPOCHS: ReadonlyMap<string, number> = new Map();
+
 function requestedEpochs(request: FetchRequest, usesTopicIds: boolean): Map<string, number> {
   const epochs = new Map<string, number>();
   for (const t of request.topics) {

@@ -9,20 +9,21 @@ import { f, message, type TaggedFields } from "../../protocol/schema.ts";
 
 /**
  * Any Raft message, flat: `Kind` says which, and the fields that kind does not use are left at
- * zero. Indexes and terms are int64 (-1 is "none"); entries are whole record batches, bytes unchanged.
+ * zero. Indexes are int64, terms int32 (a term is a batch's partitionLeaderEpoch, an int32); -1 is
+ * "none". Entries are whole record batches, bytes unchanged.
  */
 export const RaftRequest = message<RaftRequest>("request", "RaftRequest", 2, "0", "0+", [
   f("Kind", "int8", "0+"),
   f("Group", "int64", "0+"),
   f("From", "int32", "0+"),
   f("To", "int32", "0+"),
-  f("Term", "int64", "0+"),
+  f("Term", "int32", "0+"),
   f("PrevIndex", "int64", "0+"),
-  f("PrevTerm", "int64", "0+"),
+  f("PrevTerm", "int32", "0+"),
   f("CommitIndex", "int64", "0+"),
   f("Flag", "bool", "0+"),
   f("MatchIndex", "int64", "0+"),
-  f("ConflictTerm", "int64", "0+"),
+  f("ConflictTerm", "int32", "0+"),
   f("ConflictIndex", "int64", "0+"),
   f("LastIndex", "int64", "0+"),
   f("Entries", "bytes", "0+"),
@@ -57,17 +58,17 @@ export type RaftAck = TaggedFields;
 
 const Beat = [
   f("Group", "int32", "0+"),
-  f("Term", "int64", "0+"),
+  f("Term", "int32", "0+"),
   f("PrevIndex", "int64", "0+"),
-  f("PrevTerm", "int64", "0+"),
+  f("PrevTerm", "int32", "0+"),
   f("CommitIndex", "int64", "0+"),
 ];
 const Reply = [
   f("Group", "int32", "0+"),
-  f("Term", "int64", "0+"),
+  f("Term", "int32", "0+"),
   f("Success", "bool", "0+"),
   f("MatchIndex", "int64", "0+"),
-  f("ConflictTerm", "int64", "0+"),
+  f("ConflictTerm", "int32", "0+"),
   f("ConflictIndex", "int64", "0+"),
   f("LastIndex", "int64", "0+"),
 ];
@@ -109,7 +110,7 @@ export const RaftBatchAck = message<RaftAck>("response", "RaftBatchAck", 3, "0",
 const Leader = [
   f("Group", "int64", "0+"),
   f("Leader", "int32", "0+"),
-  f("Term", "int64", "0+"),
+  f("Term", "int32", "0+"),
   f("InSync", "[]int32", "0+"),
 ];
 
