@@ -15,6 +15,9 @@ export interface Attempt {
   seq: number;
   /** Where the broker said it wrote the record; null: not acknowledged (failed or no answer). */
   acked: { partition: number; offset: number } | null;
+  /** When the send started and when it was acknowledged (ms since the run began). */
+  sentAtMs?: number;
+  ackedAtMs?: number;
 }
 
 export interface LogRecord {
