@@ -14,11 +14,11 @@
 import { parseArgs } from "node:util";
 import { startCluster, type Cluster, type ClusterNetwork } from "../helpers/cluster.ts";
 import { check, failures, type Verdict } from "./checker.ts";
-import { readDiskBatches } from "./disk-log.ts";
+import { settleAndRead, stopAndReadReplicas } from "./final-check.ts";
 import type { History } from "./history.ts";
 import { describeFault, heal, inject, schedule, type Fault, type FaultKind } from "./nemesis.ts";
 import { isPlantKind, plant, PLANTS, type PlantKind } from "./plant.ts";
-import { ChaosProducer, pollCommits, readAll, startGroupConsumer, topicState, waitSettled, withAdmin, type PartitionState } from "./workload.ts";
+import { ChaosProducer, pollCommits, startGroupConsumer, topicState, withAdmin } from "./workload.ts";
 
 const usage = `Usage: bun run test/chaos/cluster.ts [options]
   --seed N                 the nemesis schedule and the producers' keys (default: random, printed)
@@ -115,20 +115,6 @@ async function runNemesis(cluster: Cluster, faults: Fault[]): Promise<void> {
   }
 }
 
-/** Each replica's batches for every partition, from disk (nodes stopped). */
-function readReplicas(cluster: Cluster, state: PartitionState[]): { replicas: History["replicas"]; missing: string[] } {
-  const replicas: History["replicas"] = [];
-  const missing: string[] = [];
-  for (const p of state) {
-    for (const nodeId of p.replicas) {
-      const batches = readDiskBatches(cluster.node(nodeId).dataDir, TOPIC, p.partition);
-      if (batches === null) missing.push(`partition ${p.partition} has no directory on replica node ${nodeId}`);
-      else replicas.push({ nodeId, partition: p.partition, batches });
-    }
-  }
-  return { replicas, missing };
-}
-
 function printVerdict(verdict: Verdict, options: Options, problems: string[]): void {
   console.log("checked:");
   console.log(`  attempted ${verdict.attempted} sends, ${verdict.acked} acknowledged, ${verdict.unackedPresent} unacknowledged present (allowed once)`);
@@ -172,25 +158,18 @@ async function main(): Promise<number> {
   log(`producers stopped: ${history.attempts.length} sends, ${acked} acknowledged, ${producers.reduce((n, p) => n + p.failures, 0)} failed`);
   if (acked === 0) problems.push(`no send was acknowledged (last errors: ${producers.map((p) => p.lastError).join(" | ")})`);
 
-  const state = await waitSettled(cluster.bootstrap, TOPIC, options.settleTimeoutMs);
-  log(`settled: ${state.map((p) => `p${p.partition} leader ${p.leader} isr [${p.isr}]`).join(", ")}`);
-  history.finalLog = await readAll(cluster.bootstrap, TOPIC, options.partitions, 60_000);
-  log(`final read: ${history.finalLog.length} records`);
+  const settled = await settleAndRead(cluster, TOPIC, options.partitions, history, options.settleTimeoutMs, log);
   await Bun.sleep(1500); // let the group commit what it read
   await commits.stop();
   await consumer.disconnect().catch((error) => problems.push(`consumer disconnect: ${String(error)}`));
-
-  const exits = await cluster.stopAll();
-  for (const [id, code] of exits) if (code !== 0) problems.push(`node ${id} exited with ${code} on SIGTERM:\n${cluster.tail(id)}`);
-  const disks = readReplicas(cluster, state);
-  history.replicas = disks.replicas;
-  problems.push(...disks.missing);
+  problems.push(...(await stopAndReadReplicas(cluster, TOPIC, settled, history)));
 
   if (options.plant !== null) {
     const what = plant(history, options.plant);
     log(`planted ${options.plant}: ${what ?? "nothing to corrupt"}`);
     if (what === null) problems.push(`--plant ${options.plant} found nothing to corrupt`);
   }
+  log(`the group was delivered ${history.groupReads.length} records; ${history.commits.length} committed-offset samples`);
   const verdict = check(history);
   printVerdict(verdict, options, problems);
   return failures(verdict) === 0 && problems.length === 0 ? 0 : 1;

@@ -69,7 +69,8 @@ export function plant(history: History, kind: PlantKind): string | null {
       return `a committed offset of partition ${last.partition} went from ${last.offset} to ${last.offset - 1}`;
     }
     case "diverge": {
-      const replica = history.replicas.find((r) => r.batches.length > 0);
+      const copies = (partition: number) => history.replicas.filter((r) => r.partition === partition).length;
+      const replica = history.replicas.find((r) => r.batches.length > 0 && copies(r.partition) > 1);
       if (replica === undefined) return null;
       replica.batches[replica.batches.length - 1] = { ...replica.batches.at(-1)!, crc: (replica.batches.at(-1)!.crc ^ 1) >>> 0 };
       return `flipped a CRC bit of node ${replica.nodeId}'s last batch of partition ${replica.partition}`;

@@ -88,6 +88,8 @@ export class ChaosProducer {
     private readonly history: History,
     private readonly clock: () => number,
     seed: number,
+    /** Send every record to this partition (default: kafkajs's key partitioner). */
+    private readonly partition?: number,
   ) {
     this.nextKey = ((r) => () => keys[Math.floor(r() * keys.length)]!)(random(seed));
   }
@@ -144,7 +146,7 @@ export class ChaosProducer {
     let timer: Timer | undefined;
     try {
       const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("send timed out")), SEND_TIMEOUT_MS)));
-      const [meta] = await Promise.race([producer.send({ topic: this.topic, acks: -1, timeout: 5000, messages: [{ key, value }] }), timeout]);
+      const [meta] = await Promise.race([producer.send({ topic: this.topic, acks: -1, timeout: 5000, messages: [{ key, value, partition: this.partition }] }), timeout]);
       if (meta === undefined || meta.errorCode !== 0) throw new Error(`send answered ${JSON.stringify(meta)}`);
       attempt.acked = { partition: meta.partition, offset: Number(meta.baseOffset) };
       attempt.ackedAtMs = this.clock();
