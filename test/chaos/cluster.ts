@@ -134,6 +134,15 @@ async function main(): Promise<number> {
   const startedMs = Date.now();
   const clock = () => Date.now() - startedMs;
   await using cluster = await startCluster({ nodes: options.nodes, smp: options.smp, network: options.network, keepData: options.keepData });
+  try {
+    return await run(cluster, options, problems, clock);
+  } catch (error) {
+    for (const node of cluster.nodes) console.error(`--- node ${node.id} (${node.state}) stderr, last lines:\n${cluster.tail(node.id, 15)}`);
+    throw error;
+  }
+}
+
+async function run(cluster: Cluster, options: Options, problems: string[], clock: () => number): Promise<number> {
   const kinds = options.faults ?? (cluster.network === "netns" ? ["kill", "pause", "isolate", "restart", "cut"] : ["kill", "pause", "restart"]);
   const faults = schedule({ seed: options.seed, cycles: options.cycles, nodeIds: cluster.nodes.map((n) => n.id), kinds, electionTimeoutMs: options.electionTimeoutMs });
   log(`seed ${options.seed}: ${options.nodes} nodes on ${cluster.network} (${cluster.nodes.map((n) => `${n.id}=${n.kafkaAddress}`).join(" ")}), schedule:`);
