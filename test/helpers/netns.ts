@@ -14,6 +14,7 @@ import { spawnSync } from "bun";
 import { onExit } from "./exit-hooks.ts";
 
 export const NETNS_PREFIX = "skc";
+const RECONNECT_WAIT_MS = 3000;
 
 export interface NetnsNode {
   /** Namespace name (for `ip netns exec`). */
@@ -120,7 +121,7 @@ export class NetnsNetwork implements AsyncDisposable {
     ip(["addr", "add", `${this.hostAddress}/24`, "dev", this.bridge]);
     ip(["link", "set", this.bridge, "up"]);
     this.nodes.forEach((node, i) => {
-      const inner = `${this.bridge.slice(0, -2)}i${i}`;
+      const inner = this.innerLink(i);
       ip(["netns", "add", node.name]);
       ip(["link", "add", node.hostLink, "type", "veth", "peer", "name", inner]);
       ip(["link", "set", inner, "netns", node.name]);
@@ -142,10 +143,22 @@ export class NetnsNetwork implements AsyncDisposable {
     ip(["link", "set", this.nodes[i]!.hostLink, "down"]);
   }
 
-  /** Undoes isolate(i). */
+  /** Undoes isolate(i); returns once both ends of the veth report carrier (bounded). */
   reconnect(i: number): void {
-    ip(["link", "set", this.nodes[i]!.hostLink, "up"]);
-    ip(["link", "set", this.nodes[i]!.hostLink, "master", this.bridge]);
+    const node = this.nodes[i]!;
+    ip(["link", "set", node.hostLink, "up"]);
+    ip(["link", "set", node.hostLink, "master", this.bridge]);
+    const deadline = Date.now() + RECONNECT_WAIT_MS;
+    while (Date.now() < deadline) {
+      const outer = ip(["link", "show", node.hostLink], true);
+      const inner = ip(["-n", node.name, "link", "show", this.innerLink(i)], true);
+      if (/LOWER_UP/.test(outer) && /LOWER_UP/.test(inner) && /state UP/.test(outer)) return;
+      Bun.sleepSync(10); // carrier comes up asynchronously
+    }
+  }
+
+  private innerLink(i: number): string {
+    return `${this.bridge.slice(0, -2)}i${i}`;
   }
 
   /** Nodes `i` and `j` cannot reach each other (blackhole routes both ways); both still reach the rest. */
