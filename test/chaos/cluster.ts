@@ -167,7 +167,7 @@ async function run(cluster: Cluster, options: Options, problems: string[], clock
   log(`producers stopped: ${history.attempts.length} sends, ${acked} acknowledged, ${producers.reduce((n, p) => n + p.failures, 0)} failed`);
   if (acked === 0) problems.push(`no send was acknowledged (last errors: ${producers.map((p) => p.lastError).join(" | ")})`);
 
-  const settled = await settleAndRead(cluster, TOPIC, options.partitions, history, options.settleTimeoutMs, log);
+  const settled = await settleAndRead(cluster, TOPIC, options.partitions, options.replicationFactor, history, options.settleTimeoutMs, log);
   await Bun.sleep(1500); // let the group commit what it read
   await commits.stop();
   await consumer.disconnect().catch((error) => problems.push(`consumer disconnect: ${String(error)}`));

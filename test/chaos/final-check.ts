@@ -9,9 +9,12 @@ import type { History } from "./history.ts";
 import { readAll, waitSettled, type PartitionState } from "./workload.ts";
 
 export async function settleAndRead(
-  cluster: Cluster, topic: string, partitions: number, history: History, settleTimeoutMs: number, log: (text: string) => void = () => {},
+  cluster: Cluster, topic: string, partitions: number, replicationFactor: number, history: History, settleTimeoutMs: number,
+  log: (text: string) => void = () => {},
 ): Promise<PartitionState[]> {
   const state = await waitSettled(cluster.bootstrap, topic, settleTimeoutMs);
+  const short = state.filter((p) => p.replicas.length !== replicationFactor);
+  if (short.length > 0) throw new Error(`partitions with other than ${replicationFactor} replicas: ${JSON.stringify(short)}`);
   log(`settled: ${state.map((p) => `p${p.partition} leader ${p.leader} isr [${p.isr}]`).join(", ")}`);
   history.finalLog = await readAll(cluster.bootstrap, topic, partitions, 60_000);
   log(`final read: ${history.finalLog.length} records`);

@@ -103,7 +103,7 @@ async function waitState(via: string[], what: string, done: (state: PartitionSta
 async function finish(run: Run): Promise<void> {
   try {
     for (const producer of run.producers) await producer.stop();
-    const state = await settleAndRead(run.cluster, TOPIC, PARTITIONS, run.history, SETTLE_MS);
+    const state = await settleAndRead(run.cluster, TOPIC, PARTITIONS, 3, run.history, SETTLE_MS);
     const problems = await stopAndReadReplicas(run.cluster, TOPIC, state, run.history);
     const verdict = check(run.history);
     console.log(`checked: ${verdict.acked} acknowledged of ${verdict.attempted}; lost ${verdict.lost}, misplaced ${verdict.misplaced}, duplicated ${verdict.duplicated}, diverged ${verdict.diverged} over ${verdict.comparedPartitions} partitions`);
