@@ -215,6 +215,7 @@ async function measure(name: string, nodes: number, rf: number, options: Options
   await withAdmin(cluster.bootstrap, (admin) => admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: options.partitions, replicationFactor: rf }], waitForLeaders: true }));
   await waitSettled(cluster.bootstrap, TOPIC, 60_000);
   const state = await topicState(cluster.bootstrap, TOPIC);
+  if (!state.every((p) => p.replicas.length === rf)) throw new Error(`${name}: not every partition has ${rf} replicas: ${JSON.stringify(state)}`);
   console.log(`${name}: leaders ${state.map((p) => `p${p.partition}→${p.leader}`).join(" ")}`);
   const { stats, cpu } = await throughput(cluster, state, options);
   const [p50, p99] = stats.latency.percentiles([0.5, 0.99]);

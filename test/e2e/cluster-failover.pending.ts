@@ -40,7 +40,8 @@ async function startRun(): Promise<Run> {
   try {
     await withAdmin(cluster.bootstrap, (admin) =>
       admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 3 }], waitForLeaders: true }));
-    await waitSettled(cluster.bootstrap, TOPIC, SETTLE_MS);
+    const settled = await waitSettled(cluster.bootstrap, TOPIC, SETTLE_MS);
+    expect(settled.map((p) => p.replicas.length)).toEqual(Array(PARTITIONS).fill(3));
     const history: History = { attempts: [], finalLog: [], groupReads: [], commits: [], replicas: [] };
     const startedMs = Date.now();
     const clock = () => Date.now() - startedMs;
