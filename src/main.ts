@@ -1,25 +1,37 @@
 /** `skua`: the command line, and the main thread of a running broker. */
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
 import { join, resolve } from "node:path";
 import packageJson from "../package.json" with { type: "json" };
 import { configureLog, logger } from "./base/log.ts";
 import { onUncaughtError } from "./base/uncaught.ts";
-import { applyNodeConfig, parseArgs, rpcSettings, usage, UsageError, type HostPort, type StartOptions } from "./cli/args.ts";
+import { parseArgs, rpcSettings, usage, UsageError, type HostPort, type StartOptions } from "./cli/args.ts";
+import { applyConfigFile } from "./cli/config-file.ts";
+import { resolveListeners, type AdminListenerSpec, type KafkaListenerSpec } from "./cli/listeners.ts";
+import { serveAdmin } from "./admin/serve.ts";
+import { loadTlsFiles } from "./base/tls-files.ts";
 import { devBanner } from "./cli/dev-banner.ts";
 import { cliCommandNames, runCli } from "./cli/run.ts";
 import { createAdminApp, type AdminBackend } from "./admin/app.ts";
 import { mountConsole } from "./admin/console/console.ts";
-import { Controller } from "./cluster/controller.ts";
+import { Controller, NotControllerError } from "./cluster/controller.ts";
+import type { NodeRecord } from "./cluster/metadata.ts";
+import { ControllerRouter, singleNodeServers } from "./shard/controller-router.ts";
+import { sameAddress } from "./rpc/node.ts";
+import { joinThroughSeeds } from "./shard/join.ts";
 import { ControllerService } from "./cluster/controller-calls.ts";
 import { defaultProperties, listValue, parseConfigFile, setProperty, type ClusterProperties } from "./cluster/properties.ts";
 import { bootstrapUser } from "./cluster/bootstrap-user.ts";
 import { passwordMatches } from "./cluster/users.ts";
+import { perAddressCounting } from "./cluster/connection-limits.ts";
+import { limits } from "./base/limits.ts";
+import { SharedCounts } from "./base/shared-counts.ts";
 import { chooseBackend, openDisk } from "./io/backend.ts";
 import { Supervisor } from "./shard/supervisor.ts";
 import { summarizePeers } from "./rpc/peers.ts";
 
 const EXIT_USAGE = 2;
+const DEFAULT_DATA_DIR = "./skua-data";
 
 function main(argv: string[]): void {
   if (argv[0] !== undefined && cliCommandNames.has(argv[0])) {
@@ -31,7 +43,8 @@ function main(argv: string[]): void {
   try {
     command = parseArgs(argv);
     if (command.kind === "start") {
-      startBroker(command.options, loadProperties(command.options)).catch((error: unknown) => {
+      const loaded = loadProperties(command.options);
+      startBroker(command.options, loaded.props, loaded.ignored, listeners(command.options, loaded.props)).catch((error: unknown) => {
         logger("main").error("could not start", { error: error instanceof Error ? error.message : String(error) });
         process.exit(1);
       });
@@ -45,22 +58,48 @@ function main(argv: string[]): void {
   if (command.kind === "version") process.stdout.write(`skua ${packageJson.version}\n`);
 }
 
-function loadProperties(options: StartOptions): ClusterProperties {
+/** Cluster properties from the defaults, the config file and --set; the file's node settings and listeners go into `options`. */
+function loadProperties(options: StartOptions): { props: ClusterProperties; ignored: string[] } {
   const props = defaultProperties();
   // Dev mode changes defaults only: the config file and --set still win.
   if (options.dev) setProperty(props, "auto_create_topics_enabled", "true");
+  let ignored: string[] = [];
+  let where = "--set";
   try {
-    if (options.configFile) parseConfigFile(applyNodeConfig(options, readFileSync(options.configFile, "utf8")), props);
+    if (options.configFile) {
+      const file = applyConfigFile(options, readFileSync(options.configFile, "utf8"));
+      ignored = file.ignored;
+      where = "config file";
+      for (const [name, value] of file.properties) setProperty(props, name, value);
+      if (file.flatText !== null) parseConfigFile(file.flatText, props);
+      where = "--set";
+    }
     for (const [name, value] of options.sets) setProperty(props, name, value);
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`${where === "config file" ? "config file: " : ""}${error instanceof Error ? error.message : String(error)}`);
   }
-  return props;
+  return { props, ignored };
 }
 
-async function startBroker(options: StartOptions, props: ClusterProperties): Promise<void> {
+/** The listeners to run; their TLS files are read now, so a missing or wrong one stops the start with its name. */
+function listeners(options: StartOptions, props: ClusterProperties): { kafka: KafkaListenerSpec[]; admin: AdminListenerSpec[] } {
+  const resolved = resolveListeners(options, options.listenerSections, props.enable_sasl, unwildcard);
+  for (const listener of [...resolved.kafka, ...resolved.admin]) {
+    if (listener.tls === null) continue;
+    try {
+      loadTlsFiles(listener.tls);
+    } catch (error) {
+      throw new UsageError(`listener '${listener.name}': ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return resolved;
+}
+
+async function startBroker(options: StartOptions, props: ClusterProperties, ignored: string[], listening: { kafka: KafkaListenerSpec[]; admin: AdminListenerSpec[] }): Promise<void> {
   configureLog({ format: options.logFormat });
   const log = logger("main");
+  if (ignored.length > 0) log.warn("config file settings skua does not use were ignored", { settings: ignored.join(",") });
   onUncaughtError((error) => {
     log.error("uncaught error; stopping the broker", { error });
     process.exit(1);
@@ -68,22 +107,38 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
   // Forced "uring" where it cannot work throws here: one "could not start" line, exit 1.
   const io = chooseBackend(options.io);
   if (io.fallbackReason !== null) log.warn("io_uring unavailable; using the posix backend", { reason: io.fallbackReason });
-  const dataDir = resolve(options.dataDir);
+  const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
   const coreCount = availableParallelism();
   const shardCount = options.smp ?? coreCount;
   const supervisor = new Supervisor(shardCount);
   // The controller's writes are few and small: portable file I/O on the main thread; each shard opens its own backend.
   const controllerDisk = openDisk("posix");
-  const controller = await Controller.open({ disk: controllerDisk, dataDir, props, shardCount, shards: supervisor, warn: (m) => log.warn(m) });
+  const clustered = rpcSettings(options) !== null;
+  const controller = await Controller.open({ disk: controllerDisk, dataDir, props, shardCount, shards: supervisor, warn: (m) => log.warn(m), clustered });
   const controllerService = new ControllerService(controller, controllerDisk, dataDir, props);
   await controllerService.removeOrphanedTopicDirs((message) => log.warn(message));
-  // Before the shards start (they load the users then) and before the admin API asks for logins.
-  await bootstrapUser(process.env.SKUA_BOOTSTRAP_USER, controller.table, controllerService, log);
+  const rpc = nodeRpc(options);
+  let registered = rpc === null;
+  const identity = rpc ? await clusterIdentity(dataDir, options, rpc, listening.kafka[0].advertised, shardCount, log) : { nodeId: options.nodeId ?? 0, clusterId: clusterId(dataDir) };
+  const router = rpc ? new ControllerRouter(identity.nodeId, controller, controllerService.servers) : null;
+  if (router) {
+    controllerService.attachGroup({ self: identity.nodeId, addLearner: (node) => supervisor.controllerAddLearner(node) });
+    controller.joinCluster({ propose: (update) => supervisor.controllerPropose(update) }, async (update) => {
+      for (const change of update.changes) if (change.kind === "delete_topic") await controllerService.removeTopicData(change.name);
+    });
+    router.attach({ forward: (node, name, request) => supervisor.controllerForward(node, name, request) });
+  }
+  /** Controller calls of the admin API and start-up: routed to the controller leader in a cluster. */
+  const controllerCalls = {
+    alterUsers: (changes: Parameters<typeof controllerService.alterUsers>[0]) => (router ? router.call("alterUsers", { changes }) : controllerService.alterUsers(changes)),
+  };
+  // A node of one: before the shards start (they load the users then) and before the admin API asks for logins.
+  if (!router) await bootstrapUser(process.env.SKUA_BOOTSTRAP_USER, controller.table, controllerService, log);
 
-  const rpc = nodeRpc(options, log);
   const backend: AdminBackend = {
-    isReady: () => supervisor.readyShards === shardCount,
+    // In a cluster, ready once registered: the node has then applied the controller's log up to its own record.
+    isReady: () => supervisor.readyShards === shardCount && registered,
     shardStats: () => supervisor.stats(),
     partitions: () => supervisor.partitionDetails(),
     partition: async (topic, partition) => {
@@ -94,11 +149,19 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
     movePartition: (topic, partition, shard) => controller.movePartition(topic, partition, shard),
     rebalanceCores: () => controller.rebalanceCores(),
     userNames: () => [...controller.table.users()].map((u) => u.name),
-    alterUsers: (changes) => controllerService.alterUsers(changes),
+    alterUsers: (changes) => controllerCalls.alterUsers(changes),
+    connections: () => supervisor.connections(),
     brokers: async () => ({
-      self: { nodeId: options.nodeId ?? 0, shardCount, version: packageJson.version, rpcAddress: rpc?.advertised ?? null },
+      self: { nodeId: identity.nodeId, shardCount, version: packageJson.version, rpcAddress: rpc?.advertised ?? null },
       peers: summarizePeers(await supervisor.rpcPeers()),
     }),
+    clusterHealth: async () => {
+      if (!router) return { controllerId: identity.nodeId, nodes: [identity.nodeId], nodesDown: [], leaderlessPartitions: [], underReplicatedPartitions: [] };
+      const links = [...(await supervisor.rpcPeers()).flat(), ...(await supervisor.rpcNodes()).flat()];
+      const alive = (node: number) => node === identity.nodeId || links.some((l) => l.nodeId === node && l.state === "connected");
+      const nodes = controller.table.nodes().map((n) => n.id);
+      return { controllerId: router.leader, nodes, nodesDown: nodes.filter((n) => !alive(n)), leaderlessPartitions: [], underReplicatedPartitions: [] };
+    },
   };
   const adminApp = createAdminApp(backend, {
     required: props.admin_api_require_auth,
@@ -109,23 +172,31 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
       return credential !== undefined && passwordMatches(credential, password);
     },
   });
-  const webConsole = mountConsole(adminApp, backend, options.kafkaAddr, packageJson.version);
-  const admin = Bun.serve({ hostname: options.adminAddr.host, port: options.adminAddr.port, fetch: adminApp.fetch });
-  log.info("starting", { version: packageJson.version, dataDir, shards: shardCount, cores: coreCount, io: io.backend, admin: `${admin.hostname}:${admin.port}` });
+  const webConsole = mountConsole(adminApp, backend, consoleListener(listening.kafka).address, packageJson.version);
+  const admin = listening.admin.map((spec) => serveAdmin(spec, adminApp.fetch, log));
+  const adminAddress = admin[0].address;
+  log.info("starting", { version: packageJson.version, dataDir, shards: shardCount, cores: coreCount, io: io.backend, admin: admin.map((a) => describeListener(a.spec, a.address)).join(",") });
 
   await supervisor.start(
     {
-      kafkaAddr: options.kafkaAddr, advertised: advertisedAddress(options), clusterId: clusterId(dataDir), dataDir, props, logFormat: options.logFormat, io: io.backend,
-      nodeId: options.nodeId ?? 0, rpc, softwareVersion: packageJson.version,
+      kafkaListeners: listening.kafka, advertised: listening.kafka[0].advertised, clusterId: identity.clusterId, dataDir, props, logFormat: options.logFormat, io: io.backend,
+      nodeId: identity.nodeId, rpc, softwareVersion: packageJson.version, joinNodes: joinNodes(dataDir),
+      connectionCounts: SharedCounts.create(perAddressCounting(props) ? limits.connectionAddressesMax : 0),
     },
     controller,
-    controllerService,
+    router ? router.servers() : singleNodeServers(controllerService.servers),
     coreCount,
     // Relative to this entry point both in the sources and inside the compiled executable.
     new URL("./shard/worker.ts", import.meta.url),
   );
-  log.info("ready", { kafka: `${options.kafkaAddr.host}:${options.kafkaAddr.port}`, shards: shardCount, ...(rpc && { rpc: `${rpc.listen.host}:${rpc.listen.port}`, nodeId: options.nodeId ?? 0 }) });
-  if (options.dev) process.stderr.write(devBanner(options.kafkaAddr, { host: admin.hostname ?? options.adminAddr.host, port: admin.port ?? options.adminAddr.port }));
+  if (router && rpc) {
+    const self: NodeRecord = { id: identity.nodeId, rpc: rpc.advertised, kafka: listening.kafka[0].advertised, shardCount, rack: null };
+    await registerNode(router, controller, self, identity.clusterId, log);
+    registered = true;
+    await bootstrapUser(process.env.SKUA_BOOTSTRAP_USER, controller.table, controllerCalls, log);
+  }
+  log.info("ready", { kafka: listening.kafka.map((l) => describeListener(l, l.address)).join(","), shards: shardCount, ...(rpc && { rpc: `${rpc.listen.host}:${rpc.listen.port}`, nodeId: identity.nodeId }) });
+  if (options.dev) process.stderr.write(devBanner(listening.kafka[0].address, adminAddress));
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -133,7 +204,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
     stopping = true;
     log.info("stopping", { signal });
     webConsole.close();
-    admin.stop(true);
+    for (const server of admin) server.stop();
     await supervisor.stop();
     await controller.close();
     log.info("stopped");
@@ -143,9 +214,13 @@ async function startBroker(options: StartOptions, props: ClusterProperties): Pro
   process.on("SIGINT", () => void stop("SIGINT"));
 }
 
-/** Clients are told to connect where we listen (unless told otherwise); a wildcard listener advertises the host name. */
-function advertisedAddress(options: StartOptions) {
-  return options.advertiseKafkaAddr ?? unwildcard(options.kafkaAddr);
+/** The console's own Kafka client speaks plaintext without a login: the first listener that takes it, else the first. */
+function consoleListener(kafka: KafkaListenerSpec[]): KafkaListenerSpec {
+  return kafka.find((l) => l.tls === null && l.authentication === "none") ?? kafka[0];
+}
+
+function describeListener(spec: { name: string; tls: unknown }, address: HostPort): string {
+  return `${spec.name === "" ? "" : `${spec.name}://`}${address.host}:${address.port}${spec.tls ? " (TLS)" : ""}`;
 }
 
 function unwildcard(address: HostPort): HostPort {
@@ -153,16 +228,84 @@ function unwildcard(address: HostPort): HostPort {
   return { host: wildcard ? hostname() : address.host, port: address.port };
 }
 
-/** The internal RPC settings, or null (no listener) for a node started without --rpc-addr and --seeds. */
-function nodeRpc(options: StartOptions, log: ReturnType<typeof logger>) {
+/** The internal RPC settings, or null (no listener, a node of one) for a node started without --rpc-addr and --seeds. */
+function nodeRpc(options: StartOptions) {
   const rpc = rpcSettings(options);
   if (rpc === null) return null;
-  if (rpc.seeds.length > 0) {
-    log.warn("joining a cluster through seeds is not supported yet: this node connects to its seeds and exchanges hellos (node id, cluster id) but shares no metadata and replicates no partitions", {
-      seeds: rpc.seeds.map((s) => `${s.host}:${s.port}`).join(","),
-    });
-  }
   return { listen: rpc.listen, advertised: rpc.advertised ?? unwildcard(rpc.listen), seeds: rpc.seeds };
+}
+
+/**
+ * A cluster node's id and cluster id, kept in the data dir from the first start. Founders (the
+ * seeds) take their position in the seed list as id unless --node-id says otherwise, and derive
+ * the cluster id from the seed list, so founders agree on it before they have ever talked. Any
+ * other node joins through the seeds once (joinThroughSeeds), which gives it both.
+ */
+async function clusterIdentity(dataDir: string, options: StartOptions, rpc: { listen: HostPort; advertised: HostPort; seeds: HostPort[] }, kafka: HostPort, shardCount: number, log: ReturnType<typeof logger>): Promise<{ nodeId: number; clusterId: string }> {
+  const position = rpc.seeds.findIndex((s) => sameAddress(s, rpc.listen) || sameAddress(s, rpc.advertised));
+  const idPath = join(dataDir, "node_id");
+  const idFile = join(dataDir, "cluster_id");
+  const stored = existsSync(idPath) ? Number(readFileSync(idPath, "utf8").trim()) : null;
+  if (options.nodeId !== null && stored !== null && stored !== options.nodeId) throw new Error(`this data dir belongs to node ${stored}, not node ${options.nodeId}`);
+  const foundersFile = join(dataDir, "controller", "founders.json");
+  const storedClusterId = existsSync(idFile) ? readFileSync(idFile, "utf8").trim() : null;
+  // With no seeds, a node founds a cluster of one.
+  if (position < 0 && rpc.seeds.length > 0 && !existsSync(foundersFile)) {
+    const joined = await joinThroughSeeds(rpc.seeds, { rpc: rpc.advertised, kafka, shardCount, rack: null }, options.nodeId ?? stored, storedClusterId, packageJson.version, log);
+    writeDurably(idPath, `${joined.nodeId}\n`);
+    writeDurably(idFile, `${joined.clusterId}\n`);
+    // The joiner follows the leader that let it in: it is a learner until the group says otherwise.
+    mkdirSync(join(dataDir, "controller"), { recursive: true });
+    writeDurably(foundersFile, JSON.stringify({ voters: [joined.leader], learners: [joined.nodeId] }));
+    writeDurably(join(dataDir, "controller", JOIN_NODES_FILE), JSON.stringify(joined.nodes));
+    return { nodeId: joined.nodeId, clusterId: joined.clusterId };
+  }
+  const nodeId = options.nodeId ?? stored ?? Math.max(position, 0);
+  if (stored === null) writeDurably(idPath, `${nodeId}\n`);
+  if (!existsSync(idFile)) writeDurably(idFile, `${foundingClusterId(rpc.seeds)}\n`);
+  return { nodeId, clusterId: readFileSync(idFile, "utf8").trim() };
+}
+
+/** The nodes a joining node was told of when it joined: it links to them before its metadata names them. */
+const JOIN_NODES_FILE = "join-nodes.json";
+
+function joinNodes(dataDir: string): NodeRecord[] {
+  const path = join(dataDir, "controller", JOIN_NODES_FILE);
+  return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as NodeRecord[]) : [];
+}
+
+/** Writes a small file whole or not at all: a temp file, fsync'ed, renamed over the name. */
+function writeDurably(path: string, text: string): void {
+  const temp = `${path}.tmp`;
+  const fd = openSync(temp, "w");
+  try {
+    writeFileSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
+}
+
+/** The founders' shared cluster id: a digest of their seed list (the same on each, in any order). */
+function foundingClusterId(seeds: HostPort[]): string {
+  const hex = new Bun.CryptoHasher("sha256").update(seeds.map((s) => `${s.host}:${s.port}`).sort().join(",")).digest("hex");
+  return `skua-${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Records this node (addresses, shards) in the controller; retried until the controller has it. */
+async function registerNode(router: ControllerRouter, controller: Controller, self: NodeRecord, clusterId: string, log: ReturnType<typeof logger>): Promise<void> {
+  for (;;) {
+    try {
+      const { registered } = await router.call("registerNode", { node: self, clusterId });
+      if (!registered) throw new Error(`the controller is in another cluster than ${clusterId}`);
+      if (JSON.stringify(controller.table.node(self.id)) === JSON.stringify(self)) return;
+    } catch (error) {
+      if (!(error instanceof NotControllerError)) throw error;
+      log.warn("could not register with the controller yet; retrying", { error: error.message });
+    }
+    await Bun.sleep(50); // the leader applied it; this node applies it when its commit arrives
+  }
 }
 
 /** A cluster id made once per data dir and kept. */

@@ -28,10 +28,11 @@ function freePort(): number {
   return port;
 }
 
-export async function startBroker(repoDir: string, smp: number, dataParent = tmpdir(), extraArgs: string[] = []): Promise<BrokerProcess> {
+/** `reuseDataDir`: start on that data dir and leave it on disposal (a restart with other settings). */
+export async function startBroker(repoDir: string, smp: number, dataParent = tmpdir(), extraArgs: string[] = [], reuseDataDir: string | null = null): Promise<BrokerProcess> {
   const build = Bun.spawnSync(["bash", "scripts/build.sh"], { cwd: repoDir, stdout: "inherit", stderr: "inherit" });
   if (build.exitCode !== 0) throw new Error("scripts/build.sh failed");
-  const dataDir = mkdtempSync(join(dataParent, "skua-loadgen-"));
+  const dataDir = reuseDataDir ?? mkdtempSync(join(dataParent, "skua-loadgen-"));
   const logPath = `${dataDir}.log`;
   const kafkaPort = freePort();
   const adminPort = freePort();
@@ -44,7 +45,7 @@ export async function startBroker(repoDir: string, smp: number, dataParent = tmp
   closeSync(logFd);
   const dispose = async () => {
     await stopChild(child);
-    rmSync(dataDir, { recursive: true, force: true });
+    if (reuseDataDir === null) rmSync(dataDir, { recursive: true, force: true });
     rmSync(logPath, { force: true });
   };
   try {

@@ -38,11 +38,13 @@ export class KafkaConnection {
   private nextCorrelationId = 1;
   private closedReason: string | null = null;
 
-  static async open(host: string, port: number): Promise<KafkaConnection> {
+  /** `tls`: connect over TLS, checking the server certificate against `ca` for `serverName`. */
+  static async open(host: string, port: number, tls?: { ca: string; serverName: string }): Promise<KafkaConnection> {
     const conn = new KafkaConnection();
     conn.socket = await Bun.connect<undefined>({
       hostname: host,
       port,
+      ...(tls && { tls: { ca: tls.ca, serverName: tls.serverName } }),
       socket: {
         data: (_s, chunk) => conn.receive(chunk),
         drain: () => conn.flush(),

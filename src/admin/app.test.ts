@@ -17,6 +17,8 @@ function backend(overrides: Partial<AdminBackend> = {}): AdminBackend {
     userNames: () => [],
     alterUsers: async (changes) => changes.map((c) => ({ name: c.name, errorCode: 0, errorMessage: null })),
     brokers: async () => ({ self: { nodeId: 0, shardCount: 2, version: "test", rpcAddress: null }, peers: [] }),
+    clusterHealth: async () => ({ controllerId: 0, nodes: [0], nodesDown: [], leaderlessPartitions: [], underReplicatedPartitions: [] }),
+    connections: async () => [[], [{ listener: "mtls", remote: "127.0.0.1:5000", tls: true, authentication: "mtls_identity", principal: "User:alice", openedAtMs: 7 }]],
     ...overrides,
   };
 }
@@ -26,6 +28,11 @@ test("ready is 503 while shards boot, 200 after", async () => {
   const ready = await createAdminApp(backend()).request("/v1/status/ready");
   expect(ready.status).toBe(200);
   expect(await ready.json()).toEqual({ status: "ready" });
+});
+
+test("Kafka connections are listed with their shard, listener and principal", async () => {
+  const listed = await (await createAdminApp(backend()).request("/v1/kafka/connections")).json();
+  expect(listed).toEqual([{ shard_id: 1, listener_name: "mtls", source: "127.0.0.1:5000", tls_enabled: true, authentication_method: "mtls_identity", principal: "User:alice", open_time_ms: 7 }]);
 });
 
 test("partitions: list, one, and 404 for an unknown one", async () => {

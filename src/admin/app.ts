@@ -1,6 +1,7 @@
 /** The admin HTTP API (Hono), served from the main thread. */
 import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import type { ConnectionSummary } from "../shard/control.ts";
 import type { MoveOutcome } from "../cluster/controller.ts";
 import type { PartitionMove } from "../cluster/balance.ts";
 import type { PartitionDetails } from "../shard/control.ts";
@@ -22,8 +23,20 @@ export interface AdminBackend {
   /** SASL users, by name. */
   userNames(): string[];
   alterUsers(changes: UserChange[]): Promise<UserOutcome[]>;
+  /** Every shard's open Kafka connections, indexed by shard. */
+  connections(): Promise<ConnectionSummary[][]>;
   /** This node, and the peers it knows (its seeds) as its shards' RPC links see them. */
   brokers(): Promise<{ self: NodeSummary; peers: PeerSummary[] }>;
+  clusterHealth(): Promise<ClusterHealth>;
+}
+
+/** Redpanda's health overview, as this node sees the cluster. */
+export interface ClusterHealth {
+  controllerId: number | null;
+  nodes: number[];
+  nodesDown: number[];
+  leaderlessPartitions: Array<{ topic: string; partition: number }>;
+  underReplicatedPartitions: Array<{ topic: string; partition: number }>;
 }
 
 export interface NodeSummary {
@@ -75,6 +88,22 @@ export function createAdminApp(backend: AdminBackend, auth: AdminAuth = NO_ADMIN
     const { self, peers } = await backend.brokers();
     return c.json([describeSelf(self), ...peers.map(describePeer)]);
   });
+
+  app.get("/v1/cluster/health_overview", async (c) => {
+    const h = await backend.clusterHealth();
+    const name = (p: { topic: string; partition: number }) => ({ ns: "kafka", topic: p.topic, partition_id: p.partition });
+    return c.json({
+      is_healthy: h.nodesDown.length === 0 && h.leaderlessPartitions.length === 0 && h.underReplicatedPartitions.length === 0 && h.controllerId !== null,
+      controller_id: h.controllerId ?? -1,
+      all_nodes: h.nodes,
+      nodes_down: h.nodesDown,
+      leaderless_partitions: h.leaderlessPartitions.map(name),
+      leaderless_count: h.leaderlessPartitions.length,
+      under_replicated_partitions: h.underReplicatedPartitions.map(name),
+      under_replicated_count: h.underReplicatedPartitions.length,
+    });
+  });
+  app.get("/v1/kafka/connections", async (c) => c.json((await backend.connections()).flatMap((list, shard) => list.map((conn) => describeConnection(shard, conn)))));
 
   app.post("/v1/partitions/rebalance_cores", async (c) => c.json({ moves: await backend.rebalanceCores() }));
 
@@ -162,4 +191,8 @@ function describePeer(peer: PeerSummary) {
       last_error: l.lastError, pings_ok: l.pingsOk, last_ping_rtt_ms: l.lastPingRttMs, inflight: l.inflight,
     })),
   };
+}
+
+function describeConnection(shard: number, c: ConnectionSummary) {
+  return { shard_id: shard, listener_name: c.listener, source: c.remote, tls_enabled: c.tls, authentication_method: c.authentication, principal: c.principal, open_time_ms: c.openedAtMs };
 }

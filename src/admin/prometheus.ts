@@ -18,6 +18,10 @@ export function renderMetrics(shards: ShardStatsSnapshot[]): string {
   for (const s of shards) lines.push(`skua_kafka_connections{shard="${s.shardId}"} ${s.connections}`);
   family("skua_kafka_sasl_failed_logins_total", "counter", "Failed SASL logins, by shard");
   for (const s of shards) lines.push(`skua_kafka_sasl_failed_logins_total{shard="${s.shardId}"} ${s.saslFailures}`);
+  family("skua_kafka_throttled_requests_total", "counter", "Requests answered with a throttle time (client over a quota), by shard");
+  for (const s of shards) lines.push(`skua_kafka_throttled_requests_total{shard="${s.shardId}"} ${s.throttledRequests}`);
+  family("skua_kafka_connections_refused_total", "counter", "New connections closed by a connection limit, by shard");
+  for (const s of shards) lines.push(`skua_kafka_connections_refused_total{shard="${s.shardId}"} ${s.connectionsRefused}`);
   family("skua_shard_partitions", "gauge", "Partitions owned, by shard");
   for (const s of shards) lines.push(`skua_shard_partitions{shard="${s.shardId}"} ${s.partitions.length}`);
   family("skua_cross_shard_messages_sent_total", "counter", "Messages sent to other shards, by shard");

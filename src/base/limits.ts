@@ -25,8 +25,12 @@ export const limits = {
   rpcInflightPerPeerMax: 1024,
   /** RPC requests one inbound connection may have being served; past it the connection stops reading. */
   rpcInflightPerConnectionMax: 1024,
+  /** Open Kafka connections one shard lists for the admin API (GET /v1/kafka/connections). */
+  connectionsListedMax: 1000,
   /** Seed servers a node may be given. */
   seedServersMax: 64,
+  /** Largest node id (Redpanda's node_id is an int32). */
+  nodeIdMax: 0x7fffffff,
   /** Longest a fetch may wait for data. */
   fetchWaitMsMax: 60_000,
   /** Incremental fetch sessions the broker keeps, split evenly over the shards (Kafka's max.incremental.fetch.session.cache.slots). */
@@ -85,4 +89,22 @@ export const limits = {
   saslUsersMax: 10_000,
   /** Failed logins one connection may make; past it the connection is closed. */
   saslFailuresPerConnectionMax: 10,
+  /** Client-quota entities (user, client-id, or both) the metadata may hold; past it setting a new one is refused. */
+  clientQuotaEntitiesMax: 10_000,
+  /** Characters of a quota entity's name (a user or a client id). */
+  clientQuotaEntityNameCharsMax: 255,
+  /** Client-quota trackers (one per quota bucket in use) a shard keeps; the least recently used go first. */
+  clientQuotaTrackersPerShardMax: 10_000,
+  /** Distinct client addresses the node-wide connection counts can hold at once; past it a new address is refused. */
+  connectionAddressesMax: 65_536,
+  /** Entries of kafka_connections_max_overrides and kafka_connection_rate_limit_overrides. */
+  connectionOverridesMax: 1024,
+  /** Groups in kafka_client_group_byte_rate_quota and kafka_client_group_fetch_byte_rate_quota. */
+  clientQuotaGroupsMax: 256,
+  /** ACL bindings the metadata may hold; past it CreateAcls is refused. */
+  aclsMax: 10_000,
+  /** Characters of an ACL's resource name, principal or host; longer ones are refused. */
+  aclFieldCharsMax: 1024,
+  /** ACL creations or deletion filters in one request. */
+  aclsPerRequestMax: 1000,
 } as const;

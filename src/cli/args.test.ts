@@ -7,10 +7,11 @@ describe("parseArgs", () => {
     expect(command).toEqual({
       kind: "start",
       options: {
-        dataDir: "./skua-data",
-        kafkaAddr: { host: "127.0.0.1", port: 9092 },
+        dataDir: null,
+        kafkaAddr: null,
         advertiseKafkaAddr: null,
-        adminAddr: { host: "127.0.0.1", port: 9644 },
+        adminAddr: null,
+        listenerSections: { kafka: null, advertisedKafka: null, kafkaTls: [], admin: null, adminTls: [] },
         smp: null,
         io: "auto",
         configFile: null,
@@ -36,8 +37,11 @@ describe("parseArgs", () => {
     const command = parseArgs(["start", "--smp=4", "--kafka-addr", "0.0.0.0:19092", "--set", "a=1", "--set=b=x=y", "--log-format", "json"]);
     if (command.kind !== "start") throw new Error("expected start");
     expect(command.options.smp).toBe(4);
-    expect(command.options.kafkaAddr).toEqual({ host: "0.0.0.0", port: 19092 });
-    expect(parseArgs(["start", "--advertise-kafka-addr", "proxy:9093"])).toMatchObject({ options: { advertiseKafkaAddr: { host: "proxy", port: 9093 } } });
+    expect(command.options.kafkaAddr).toEqual([{ name: "", host: "0.0.0.0", port: 19092 }]);
+    expect(parseArgs(["start", "--advertise-kafka-addr", "proxy:9093"])).toMatchObject({ options: { advertiseKafkaAddr: [{ name: "", host: "proxy", port: 9093 }] } });
+    expect(parseArgs(["start", "--kafka-addr", "internal://127.0.0.1:9092, external://0.0.0.0:9093"])).toMatchObject({
+      options: { kafkaAddr: [{ name: "internal", host: "127.0.0.1", port: 9092 }, { name: "external", host: "0.0.0.0", port: 9093 }] },
+    });
     expect(command.options.sets).toEqual([["a", "1"], ["b", "x=y"]]);
     expect(command.options.logFormat).toBe("json");
   });
@@ -47,6 +51,8 @@ describe("parseArgs", () => {
     [["start", "--smp", "two"], "--smp"],
     [["start", "--kafka-addr", "localhost"], "--kafka-addr"],
     [["start", "--kafka-addr", "h:70000"], "--kafka-addr"],
+    [["start", "--kafka-addr", "a://h:1,a://h:2"], "appears twice"],
+    [["start", "--admin-addr", "x://h"], "--admin-addr"],
     [["start", "--io", "aio"], "--io"],
     [["start", "--nope"], "--nope"],
     [["start", "--data-dir"], "--data-dir"],

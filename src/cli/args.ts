@@ -1,22 +1,22 @@
 /** Command-line parsing for `skua`. Pure: returns a command or throws UsageError. */
 import { limits } from "../base/limits.ts";
 import type { LogFormat } from "../base/log.ts";
+import { emptyListenerSections, parseNamedAddresses, type ListenerSections, type NamedAddress } from "./listeners.ts";
+import { UsageError, type HostPort } from "./usage-error.ts";
 
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
-export interface HostPort {
-  host: string;
-  port: number;
-}
+export { UsageError, type HostPort };
 
 export interface StartOptions {
-  dataDir: string;
-  kafkaAddr: HostPort;
-  /** Where clients are told to connect (Metadata); null: the Kafka address. */
-  advertiseKafkaAddr: HostPort | null;
-  adminAddr: HostPort;
+  /** null: not given (the config file's data_directory, else ./skua-data). */
+  dataDir: string | null;
+  /** Kafka listeners (`[name://]host:port,...`); null: not given (the config file's, else 127.0.0.1:9092). */
+  kafkaAddr: NamedAddress[] | null;
+  /** Where clients are told to connect (Metadata), per listener name; null: the listen addresses. */
+  advertiseKafkaAddr: NamedAddress[] | null;
+  /** Admin API listeners; null: not given (the config file's, else 127.0.0.1:9644). */
+  adminAddr: NamedAddress[] | null;
+  /** The config file's listener sections (redpanda.kafka_api and friends); the flags above win. */
+  listenerSections: ListenerSections;
   smp: number | null; // null: one shard per core
   io: "posix" | "uring" | "auto";
   configFile: string | null;
@@ -36,7 +36,7 @@ export interface StartOptions {
 
 /** Redpanda's default internal RPC port. */
 export const DEFAULT_RPC_PORT = 33145;
-const NODE_ID_MAX = 0x7fffffff;
+const NODE_ID_MAX = limits.nodeIdMax;
 
 export type Command = { kind: "help" } | { kind: "version" } | { kind: "start"; options: StartOptions };
 
@@ -60,13 +60,18 @@ default 127.0.0.1:9092), --admin-url URL (env SKUA_ADMIN_URL, default http://127
 
 Options for start:
   --data-dir DIR          where the log and metadata live (default ./skua-data)
-  --kafka-addr HOST:PORT  Kafka API listener (default 127.0.0.1:9092)
-  --advertise-kafka-addr HOST:PORT
-                          address clients are told to connect to (default: the Kafka address)
-  --admin-addr HOST:PORT  admin HTTP listener (default 127.0.0.1:9644)
+  --kafka-addr [NAME://]HOST:PORT,...
+                          Kafka API listeners (default 127.0.0.1:9092); replaces the config
+                          file's redpanda.kafka_api, keeping a same-named one's authentication
+  --advertise-kafka-addr [NAME://]HOST:PORT,...
+                          addresses clients are told to connect to, per listener name (default:
+                          the listen addresses)
+  --admin-addr [NAME://]HOST:PORT,...
+                          admin HTTP listeners (default 127.0.0.1:9644)
   --smp N                 number of shards, one Worker each (default: one per core)
   --io posix|uring        storage backend (default: the best available)
-  --config FILE           cluster properties, one 'name: value' per line
+  --config FILE           YAML laid out as redpanda.yaml (redpanda: node settings, listeners,
+                          TLS) and cluster properties as 'name: value' lines (README: Config file)
   --set NAME=VALUE        a cluster property, e.g. auto_create_topics_enabled=true (repeatable)
   --log-format text|json  log line format on stderr (default text)
   --dev                   first run: auto-create topics (unless set otherwise), print the addresses,
@@ -89,10 +94,11 @@ export function parseArgs(argv: string[]): Command {
 
 function parseStartOptions(args: string[]): StartOptions {
   const options: StartOptions = {
-    dataDir: "./skua-data",
-    kafkaAddr: { host: "127.0.0.1", port: 9092 },
+    dataDir: null,
+    kafkaAddr: null,
     advertiseKafkaAddr: null,
-    adminAddr: { host: "127.0.0.1", port: 9644 },
+    adminAddr: null,
+    listenerSections: emptyListenerSections(),
     smp: null,
     io: "auto",
     configFile: null,
@@ -121,9 +127,9 @@ function applyFlag(options: StartOptions, flag: string, value: () => string): vo
   switch (flag) {
     case "--dev": options.dev = true; return;
     case "--data-dir": options.dataDir = nonEmpty(flag, value()); return;
-    case "--kafka-addr": options.kafkaAddr = parseHostPort(flag, value()); return;
-    case "--advertise-kafka-addr": options.advertiseKafkaAddr = parseHostPort(flag, value()); return;
-    case "--admin-addr": options.adminAddr = parseHostPort(flag, value()); return;
+    case "--kafka-addr": options.kafkaAddr = parseNamedAddresses(flag, value()); return;
+    case "--advertise-kafka-addr": options.advertiseKafkaAddr = parseNamedAddresses(flag, value()); return;
+    case "--admin-addr": options.adminAddr = parseNamedAddresses(flag, value()); return;
     case "--smp": options.smp = parseSmp(value()); return;
     case "--io": options.io = oneOf(flag, value(), ["posix", "uring"] as const); return;
     case "--config": options.configFile = nonEmpty(flag, value()); return;
@@ -173,19 +179,19 @@ function parseSet(v: string): [string, string] {
   return [v.slice(0, eq), v.slice(eq + 1)];
 }
 
-function parseNodeId(flag: string, v: string): number {
+export function parseNodeId(flag: string, v: string): number {
   const n = Number(v);
   if (!/^\d+$/.test(v) || n > NODE_ID_MAX) throw new UsageError(`${flag} must be an integer from 0 to ${NODE_ID_MAX}, got '${v}'`);
   return n;
 }
 
 /** HOST:PORT, or HOST alone for the default RPC port. */
-function parseRpcAddress(flag: string, v: string): HostPort {
+export function parseRpcAddress(flag: string, v: string): HostPort {
   if (/^[^:\[\]]+$/.test(v)) return { host: v, port: DEFAULT_RPC_PORT };
   return parseHostPort(flag, v);
 }
 
-function parseSeeds(flag: string, v: string): HostPort[] {
+export function parseSeeds(flag: string, v: string): HostPort[] {
   const seeds = v.split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => parseRpcAddress(flag, s));
   if (seeds.length === 0) throw new UsageError(`${flag} must list at least one HOST[:PORT]`);
   if (seeds.length > limits.seedServersMax) throw new UsageError(`${flag} may list at most ${limits.seedServersMax} nodes, got ${seeds.length}`);

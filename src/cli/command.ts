@@ -37,8 +37,9 @@ export interface CommandSpec<Context = unknown> {
 export const globalFlags: FlagSpec[] = [
   { long: "brokers", value: "HOST:PORT,...", help: "Kafka API addresses (env SKUA_BROKERS; default 127.0.0.1:9092)" },
   { long: "admin-url", value: "URL", help: "admin API address (env SKUA_ADMIN_URL; default http://127.0.0.1:9644)" },
-  { long: "user", value: "NAME", help: "SASL user for the admin API's HTTP Basic auth, when admin_api_require_auth is on (env SKUA_USER; Kafka requests do not log in yet)" },
+  { long: "user", value: "NAME", help: "SASL user: HTTP Basic auth on the admin API (admin_api_require_auth), and with --sasl-mechanism the Kafka login (env SKUA_USER)" },
   { long: "password", value: "PASSWORD", help: "that user's password (env SKUA_PASSWORD)" },
+  { long: "sasl-mechanism", value: "SCRAM-SHA-256|SCRAM-SHA-512|PLAIN", help: "log Kafka connections in as --user with this SASL mechanism (env SKUA_SASL_MECHANISM; default: no Kafka login)" },
   { long: "profile", value: "FILE", help: "rpk-style profile (default $SKUA_PROFILE or ~/.config/skua/profile.yaml if present)" },
   { long: "format", value: "text|json|yaml", help: "output format (default text)" },
   { long: "help", short: "h", help: "print this help" },

@@ -20,7 +20,7 @@ export class Context {
   }
 
   kafka(): KafkaClient {
-    return (this.kafkaClient ??= new KafkaClient(this.settings.brokers));
+    return (this.kafkaClient ??= new KafkaClient(this.settings.brokers, undefined, this.settings.kafkaLogin));
   }
 
   admin(): AdminHttp {

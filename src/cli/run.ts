@@ -31,7 +31,7 @@ export async function runCli(argv: string[]): Promise<number> {
     const format = flagString(parsed, "format");
     const settings = resolveSettings({
       brokers: flagString(parsed, "brokers"), adminUrl: flagString(parsed, "admin-url"), profile: flagString(parsed, "profile"),
-      user: flagString(parsed, "user"), password: flagString(parsed, "password"),
+      user: flagString(parsed, "user"), password: flagString(parsed, "password"), saslMechanism: flagString(parsed, "sasl-mechanism"),
       format: ownsFormat && format !== null && !OUTPUT_FORMATS.includes(format) ? null : format,
     });
     context = new Context(found.command, parsed, settings, makeOutput(settings.format));

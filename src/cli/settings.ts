@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { HostPort } from "../client/client.ts";
+import { SASL_MECHANISMS, type SaslLogin, type SaslMechanism } from "../client/sasl.ts";
 import { parseHostPort, UsageError } from "./args.ts";
 import type { Format } from "./output.ts";
 
@@ -16,6 +17,8 @@ export interface Settings {
   adminUrl: string;
   /** Sent as HTTP Basic auth to the admin API; null: none sent. */
   adminLogin: { user: string; password: string } | null;
+  /** The SASL login of every Kafka connection; null: none. */
+  kafkaLogin: SaslLogin | null;
   format: Format;
 }
 
@@ -26,6 +29,7 @@ export interface SettingsInput {
   format: string | null;
   user?: string | null;
   password?: string | null;
+  saslMechanism?: string | null;
 }
 
 const DEFAULT_BROKERS = "127.0.0.1:9092";
@@ -37,7 +41,8 @@ export function resolveSettings(input: SettingsInput, env: Record<string, string
   const admin = input.adminUrl ?? (env.SKUA_ADMIN_URL || null) ?? profile.admin ?? DEFAULT_ADMIN;
   const format = input.format ?? "text";
   if (format !== "text" && format !== "json" && format !== "yaml") throw new UsageError(`--format must be one of text, json, yaml, got '${format}'`);
-  return { brokers: parseBrokers(brokers), adminUrl: adminUrl(admin), adminLogin: adminLogin(input, env), format };
+  const login = adminLogin(input, env);
+  return { brokers: parseBrokers(brokers), adminUrl: adminUrl(admin), adminLogin: login, kafkaLogin: kafkaLogin(input, env, login), format };
 }
 
 export function parseBrokers(list: string): HostPort[] {
@@ -53,6 +58,14 @@ function adminLogin(input: SettingsInput, env: Record<string, string | undefined
   if (user === null || password === null) throw new UsageError("--user and --password (env SKUA_USER, SKUA_PASSWORD) go together");
   if (user.includes(":")) throw new UsageError("--user cannot contain ':' (HTTP Basic ends the user name there)");
   return { user, password };
+}
+
+function kafkaLogin(input: SettingsInput, env: Record<string, string | undefined>, login: Settings["adminLogin"]): SaslLogin | null {
+  const mechanism = input.saslMechanism ?? (env.SKUA_SASL_MECHANISM || null);
+  if (mechanism === null) return null;
+  if (!(SASL_MECHANISMS as readonly string[]).includes(mechanism)) throw new UsageError(`--sasl-mechanism must be one of ${SASL_MECHANISMS.join(", ")}, got '${mechanism}'`);
+  if (login === null) throw new UsageError("--sasl-mechanism needs --user and --password (env SKUA_USER, SKUA_PASSWORD)");
+  return { mechanism: mechanism as SaslMechanism, ...login };
 }
 
 function adminUrl(v: string): string {

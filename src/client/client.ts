@@ -6,12 +6,13 @@
 import type { MetadataResponse, MetadataResponseTopic } from "../protocol/messages/index.ts";
 import { Connection } from "./connection.ts";
 import { check, KafkaError, TransportError } from "./errors.ts";
+import type { SaslLogin } from "./sasl.ts";
 
 export const ApiKey = {
   Produce: 0, Fetch: 1, ListOffsets: 2, Metadata: 3, OffsetCommit: 8, OffsetFetch: 9, FindCoordinator: 10,
   JoinGroup: 11, Heartbeat: 12, LeaveGroup: 13, SyncGroup: 14, DescribeGroups: 15, ListGroups: 16,
   CreateTopics: 19, DeleteTopics: 20, DeleteRecords: 21, DescribeConfigs: 32, CreatePartitions: 37,
-  DeleteGroups: 42, IncrementalAlterConfigs: 44, DescribeCluster: 60,
+  DeleteGroups: 42, IncrementalAlterConfigs: 44, DescribeClientQuotas: 48, AlterClientQuotas: 49, DescribeCluster: 60, DescribeAcls: 29, CreateAcls: 30, DeleteAcls: 31,
 } as const;
 
 /** The version this client sends of each API (all served by skua; see the top-level README). */
@@ -19,7 +20,7 @@ export const Version: Record<keyof typeof ApiKey, number> = {
   Produce: 9, Fetch: 12, ListOffsets: 7, Metadata: 12, OffsetCommit: 8, OffsetFetch: 8, FindCoordinator: 4,
   JoinGroup: 9, Heartbeat: 4, LeaveGroup: 5, SyncGroup: 5, DescribeGroups: 5, ListGroups: 5,
   CreateTopics: 7, DeleteTopics: 6, DeleteRecords: 2, DescribeConfigs: 4, CreatePartitions: 3,
-  DeleteGroups: 2, IncrementalAlterConfigs: 1, DescribeCluster: 1,
+  DeleteGroups: 2, IncrementalAlterConfigs: 1, DescribeClientQuotas: 1, AlterClientQuotas: 1, DescribeCluster: 1, DescribeAcls: 3, CreateAcls: 3, DeleteAcls: 3,
 };
 
 export type Api = keyof typeof ApiKey;
@@ -38,6 +39,8 @@ export class KafkaClient {
   constructor(
     private readonly seeds: HostPort[],
     private readonly clientId = "skua-cli",
+    /** Every connection logs in with this first (SASL); null: none. */
+    private readonly login: SaslLogin | null = null,
   ) {}
 
   /** Sends `body` as `api` to any broker (the first seed that answers). */
@@ -64,7 +67,7 @@ export class KafkaClient {
     if (!this.nodes.has(nodeId)) await this.metadata([]);
     const address = this.nodes.get(nodeId);
     if (address === undefined) throw new TransportError(`broker ${nodeId} is not in the cluster's metadata`);
-    return Connection.open(address.host, address.port, this.clientId);
+    return Connection.open(address.host, address.port, this.clientId, this.login);
   }
 
   /** Metadata for `topics` (null: every topic); remembers the brokers' addresses. */
@@ -114,7 +117,7 @@ export class KafkaClient {
     const problems: string[] = [];
     for (const seed of this.seeds) {
       try {
-        return await Connection.open(seed.host, seed.port, this.clientId);
+        return await Connection.open(seed.host, seed.port, this.clientId, this.login);
       } catch (error) {
         problems.push((error as Error).message);
       }

@@ -9,6 +9,7 @@ import { encodeRequestFrame, isFlexible } from "../protocol/frame.ts";
 import { apis } from "../protocol/messages/index.ts";
 import { Reader } from "../protocol/reader.ts";
 import { TransportError } from "./errors.ts";
+import { saslLogin, type SaslLogin } from "./sasl.ts";
 
 const API_VERSIONS_KEY = 18;
 /** Largest response frame accepted; a bigger size prefix means a broken stream. */
@@ -39,7 +40,8 @@ export class Connection {
     private readonly clientId: string,
   ) {}
 
-  static async open(host: string, port: number, clientId: string): Promise<Connection> {
+  /** Opens a connection; with `login`, logs it in with SASL before anything else is sent. */
+  static async open(host: string, port: number, clientId: string, login: SaslLogin | null = null): Promise<Connection> {
     const connection = new Connection(`${host}:${port}`, clientId);
     const connecting = Bun.connect<undefined>({
       hostname: host,
@@ -62,6 +64,13 @@ export class Connection {
       throw new TransportError(`cannot connect to ${connection.address}: ${(error as Error).message}`);
     } finally {
       clearTimeout(timer);
+    }
+    if (login === null) return connection;
+    try {
+      await saslLogin(connection, login);
+    } catch (error) {
+      connection.close();
+      throw error;
     }
     return connection;
   }

@@ -48,6 +48,7 @@ export function planCoreBalance(table: MetadataTable, shardCount: number, bytes 
   const byShard = Array.from({ length: shardCount }, () => [] as Array<{ topic: string; partition: number }>);
   const moves: PartitionMove[] = [];
   for (const topic of table.topics()) {
+    if (topic.assignments) continue; // a cluster's partitions: replicas placed across nodes, not moved here
     topic.shards.forEach((from, partition) => {
       if (from < shardCount) return byShard[from].push({ topic: topic.name, partition });
       const to = placePartitions(1, load)[0];

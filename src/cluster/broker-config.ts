@@ -29,6 +29,15 @@ const fromProperty = (property: PropertyName, type: ConfigTypeName, documentatio
 const fixed = (type: ConfigTypeName, value: string, documentation: string): KafkaBrokerConfigDef => ({ type, value: () => value, documentation });
 
 const SECONDS_PER_MINUTE = 60;
+/** Kafka writes "no limit" as Int.MaxValue where skua's property says -1. */
+const KAFKA_INT_MAX = "2147483647";
+
+const limitFromProperty = (property: "kafka_connections_max" | "kafka_connections_max_per_ip", documentation: string): KafkaBrokerConfigDef => ({
+  type: "INT",
+  property,
+  value: (props) => (props[property] < 0 ? KAFKA_INT_MAX : String(props[property])),
+  documentation: `${documentation} (skua: ${property}, -1 there)`,
+});
 
 /** Broker configs whose value comes from skua itself rather than a topic config's default. */
 const brokerOwn: Record<string, KafkaBrokerConfigDef> = {
@@ -51,6 +60,11 @@ const brokerOwn: Record<string, KafkaBrokerConfigDef> = {
   "group.min.session.timeout.ms": fromProperty("group_min_session_timeout_ms", "INT", "Shortest session timeout a group member may ask for"),
   "group.max.session.timeout.ms": fromProperty("group_max_session_timeout_ms", "INT", "Longest session timeout a group member may ask for"),
   "group.initial.rebalance.delay.ms": fromProperty("group_initial_rebalance_delay", "INT", "How long a new group's first rebalance waits for more members"),
+  "quota.window.num": fromProperty("quota_window_num", "INT", "Samples a client quota's rate is measured over"),
+  "quota.window.size.seconds": fromProperty("quota_window_size_seconds", "INT", "Length of one client-quota sample"),
+  "max.connections": limitFromProperty("kafka_connections_max", "Kafka connections the node holds at once, over all shards"),
+  "max.connections.per.ip": limitFromProperty("kafka_connections_max_per_ip", "Kafka connections one address holds at once"),
+  "max.connections.per.ip.overrides": fromProperty("kafka_connections_max_overrides", "STRING", "Per-address connection limits, ip:count"),
 };
 
 /** The broker-wide name of every topic config that has one, with skua's value for it. */

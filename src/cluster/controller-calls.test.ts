@@ -8,6 +8,7 @@ import type { MetadataUpdate } from "./metadata.ts";
 import { defaultProperties } from "./properties.ts";
 import { cleanUp, disk, tempDir, track } from "./test-helpers.ts";
 import { deriveCredential } from "./users.ts";
+import type { AclBinding } from "./acls.ts";
 
 afterEach(cleanUp);
 
@@ -92,4 +93,23 @@ test("alterUsers stores credentials (never passwords) in the metadata log, repla
   const again = new ControllerService(reopened, disk, dataDir, defaultProperties());
   expect((await again.alterUsers([change("u", { remove: ["SCRAM-SHA-256", "SCRAM-SHA-512"] })]))[0].errorCode).toBe(ErrorCode.NONE);
   expect(reopened.table.user("u")).toBeUndefined();
+});
+
+test("createAcls and deleteAcls are logged, published, replayed after a restart, and refuse bad bindings", async () => {
+  const { dataDir, published, controller, service } = await setup();
+  const acl = (over: Partial<AclBinding> = {}): AclBinding => ({ resourceType: 2, resourceName: "orders", patternType: 3, principal: "User:alice", host: "*", operation: 3, permission: 3, ...over });
+  const created = await service.createAcls([acl(), acl(), acl({ patternType: 4, resourceName: "ord" }), acl({ resourceType: 4, resourceName: "x" }), acl({ resourceType: 6 }), acl({ host: "example.com" })]);
+  expect(created.map((o) => o.errorCode)).toEqual([0, 0, 0, ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_REQUEST]);
+  expect(created[4].errorMessage).toContain("DELEGATION_TOKEN");
+  expect(controller.table.acls.size).toBe(2);
+  expect(published.at(-1)!.changes).toEqual([{ kind: "create_acls", acls: [acl(), acl({ patternType: 4, resourceName: "ord" })] }]);
+  await controller.close();
+  const reopened = await track(Controller.open({ disk, dataDir, props: defaultProperties(), shardCount: 2, shards: { publish: async () => {}, release: async () => {}, shardBytes: async () => [0, 0] }, warn: () => {} }));
+  expect([...reopened.table.acls.all()]).toEqual([acl(), acl({ patternType: 4, resourceName: "ord" })]);
+  const again = new ControllerService(reopened, disk, dataDir, defaultProperties());
+  const any = { resourceType: 1, resourceName: null, patternType: 1, principal: null, host: null, operation: 1, permission: 1 };
+  const [byPrefix, bad] = await again.deleteAcls([{ ...any, patternType: 4 }, { ...any, operation: 0 }]);
+  expect(byPrefix.deleted).toEqual([acl({ patternType: 4, resourceName: "ord" })]);
+  expect(bad.errorCode).toBe(ErrorCode.INVALID_REQUEST);
+  expect([...reopened.table.acls.all()]).toEqual([acl()]);
 });

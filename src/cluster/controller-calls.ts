@@ -12,12 +12,15 @@ import { limits } from "../base/limits.ts";
 import type { Disk } from "../io/disk.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { placePartitions, type ShardLoad } from "./balance.ts";
+import { clusterLoad, placeReplicas, replicaCapacity, type ClusterLoad } from "./replica-placement.ts";
 import type { Controller, CreateTopicCommand, CreateTopicOutcome } from "./controller.ts";
-import type { MetadataChange, MetadataTable, TopicRecord } from "./metadata.ts";
+import type { MetadataChange, MetadataTable, NodeRecord, TopicRecord } from "./metadata.ts";
 import { PRODUCER_ID_BLOCK_SIZE, ProducerIdStore } from "./producer-ids.ts";
 import type { ClusterProperties } from "./properties.ts";
 import { validateTopicConfigs } from "./topic-config.ts";
+import { aclBindingProblem, aclFilterMatches, aclFilterProblem, aclKey, type AclBinding, type AclFilter } from "./acls.ts";
 import { planUserChange, type UserChange, type UserOutcome } from "./users.ts";
+import { planClientQuotas, type ClientQuotaChange, type ClientQuotaOutcome } from "./client-quota-plan.ts";
 
 export interface TopicOutcome {
   name: string;
@@ -56,6 +59,35 @@ export interface ControllerCalls {
   createPartitions: { request: { topics: CreatePartitionsCommand[]; validateOnly: boolean }; response: TopicOutcome[] };
   alterTopicConfigs: { request: { topics: AlterTopicConfigsCommand[]; validateOnly: boolean }; response: TopicOutcome[] };
   alterUsers: { request: { changes: UserChange[] }; response: UserOutcome[] };
+  /** In a cluster: a node says who it is and where it listens; the controller records it (and, first, the cluster id). */
+  registerNode: { request: { node: NodeRecord; clusterId: string }; response: { registered: boolean } };
+  /**
+   * In a cluster: a new node asks to join (through any node); it gets an id (the one it asked
+   * for, or the next free one), is recorded, and becomes a learner of the controller group.
+   */
+  joinNode: { request: { node: Omit<NodeRecord, "id">; requestedId: number | null }; response: JoinOutcome };
+  alterClientQuotas: { request: { changes: ClientQuotaChange[]; validateOnly: boolean }; response: ClientQuotaOutcome[] };
+  createAcls: { request: { acls: AclBinding[] }; response: AclOutcome[] };
+  deleteAcls: { request: { filters: AclFilter[] }; response: AclDeleteOutcome[] };
+}
+
+/** `nodes`: the cluster's nodes when it joined, so the new node can reach them before it has the metadata. */
+export type JoinOutcome = { ok: true; nodeId: number; clusterId: string; leader: number; nodes: NodeRecord[] } | { ok: false; error: string };
+
+/** In a cluster: the controller group as the controller calls need it (its leader is this node when they run). */
+export interface ControllerGroup {
+  readonly self: number;
+  addLearner(node: number): Promise<boolean>;
+}
+
+export interface AclOutcome {
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+/** One DeleteAcls filter's answer: the bindings it matched, all deleted. */
+export interface AclDeleteOutcome extends AclOutcome {
+  deleted: AclBinding[];
 }
 
 export type ControllerCallName = keyof ControllerCalls;
@@ -86,6 +118,11 @@ export class ControllerService {
     }
   }
 
+  /** A deleted topic's data on this node, once every shard has closed its logs. */
+  async removeTopicData(name: string): Promise<void> {
+    await this.disk.remove(join(this.dataDir, "kafka", name));
+  }
+
   /** One server per controller call (the compiler checks none is missing). */
   readonly servers: Servers<ControllerCalls> = {
     createTopics: (request) => this.controller.createTopics(request.topics),
@@ -94,7 +131,86 @@ export class ControllerService {
     createPartitions: (request) => this.createPartitions(request.topics, request.validateOnly),
     alterTopicConfigs: (request) => this.alterTopicConfigs(request.topics, request.validateOnly),
     alterUsers: (request) => this.alterUsers(request.changes),
+    registerNode: (request) => this.registerNode(request.node, request.clusterId),
+    joinNode: (request) => this.joinNode(request.node, request.requestedId),
+    alterClientQuotas: (request) =>
+      this.controller.change(async (table) => {
+        const { changes, outcomes } = planClientQuotas(table, request.changes);
+        return { changes: request.validateOnly ? [] : changes, result: outcomes };
+      }),
+    createAcls: (request) => this.createAcls(request.acls),
+    deleteAcls: (request) => this.deleteAcls(request.filters),
   };
+
+  private group: ControllerGroup | null = null;
+
+  /** In a cluster, once the controller group runs. */
+  attachGroup(group: ControllerGroup): void {
+    this.group = group;
+  }
+
+  private async joinNode(node: Omit<NodeRecord, "id">, requestedId: number | null): Promise<JoinOutcome> {
+    const group = this.group;
+    if (group === null) return { ok: false, error: "this node is not in a cluster" };
+    const outcome = await this.controller.change<JoinOutcome>(async (table) => {
+      const sameAddress = table.nodes().find((n) => n.rpc.host === node.rpc.host && n.rpc.port === node.rpc.port);
+      const nodeId = requestedId ?? sameAddress?.id ?? Math.max(-1, ...table.nodes().map((n) => n.id)) + 1;
+      const known = table.node(nodeId);
+      if (!Number.isInteger(nodeId) || nodeId < 0 || nodeId > limits.nodeIdMax) return { changes: [], result: { ok: false, error: `node id must be 0..${limits.nodeIdMax}, got ${nodeId}` } };
+      if (known && (known.rpc.host !== node.rpc.host || known.rpc.port !== node.rpc.port)) {
+        return { changes: [], result: { ok: false, error: `node id ${nodeId} is taken by the node at ${known.rpc.host}:${known.rpc.port}` } };
+      }
+      const record: NodeRecord = { ...node, id: nodeId };
+      const changes: MetadataChange[] = JSON.stringify(known) === JSON.stringify(record) ? [] : [{ kind: "upsert_node", node: record }];
+      return { changes, result: { ok: true, nodeId, clusterId: table.clusterId ?? "", leader: group.self, nodes: table.nodes() } };
+    });
+    if (!outcome.ok) return outcome;
+    if (!(await group.addLearner(outcome.nodeId))) return { ok: false, error: "the controller group refused the new learner (another membership change in progress?); try again" };
+    return outcome;
+  }
+
+  private registerNode(node: NodeRecord, clusterId: string): Promise<{ registered: boolean }> {
+    return this.controller.change<{ registered: boolean }>(async (table) => {
+      const changes: MetadataChange[] = [];
+      if (table.clusterId === null) changes.push({ kind: "cluster_id", id: clusterId });
+      else if (table.clusterId !== clusterId) return { changes, result: { registered: false } };
+      if (JSON.stringify(table.node(node.id)) !== JSON.stringify(node)) changes.push({ kind: "upsert_node", node });
+      return { changes, result: { registered: true } };
+    });
+  }
+
+  /** Each binding checked on its own (Kafka answers each creation); one already there succeeds and stays once. */
+  createAcls(acls: AclBinding[]): Promise<AclOutcome[]> {
+    return this.controller.change(async (table) => {
+      const added = new Map<string, AclBinding>();
+      const outcomes = acls.map((acl): AclOutcome => {
+        const problem = aclBindingProblem(acl);
+        if (problem) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: problem };
+        if (table.acls.has(acl) || added.has(aclKey(acl))) return { errorCode: ErrorCode.NONE, errorMessage: null };
+        if (table.acls.size + added.size >= limits.aclsMax) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `at most ${limits.aclsMax} ACLs` };
+        added.set(aclKey(acl), acl);
+        return { errorCode: ErrorCode.NONE, errorMessage: null };
+      });
+      const changes: MetadataChange[] = added.size > 0 ? [{ kind: "create_acls", acls: [...added.values()] }] : [];
+      return { changes, result: outcomes };
+    });
+  }
+
+  /** Every binding a filter matches is deleted; one matched by several filters is reported by each (as Kafka). */
+  deleteAcls(filters: AclFilter[]): Promise<AclDeleteOutcome[]> {
+    return this.controller.change(async (table) => {
+      const removed = new Map<string, AclBinding>();
+      const outcomes = filters.map((filter): AclDeleteOutcome => {
+        const problem = aclFilterProblem(filter);
+        if (problem) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: problem, deleted: [] };
+        const deleted = [...table.acls.all()].filter((acl) => aclFilterMatches(filter, acl));
+        for (const acl of deleted) removed.set(aclKey(acl), acl);
+        return { errorCode: ErrorCode.NONE, errorMessage: null, deleted };
+      });
+      const changes: MetadataChange[] = removed.size > 0 ? [{ kind: "delete_acls", acls: [...removed.values()] }] : [];
+      return { changes, result: outcomes };
+    });
+  }
 
   /** SASL users: each change planned against the users as earlier ones in the request left them. */
   alterUsers(requested: UserChange[]): Promise<UserOutcome[]> {
@@ -118,6 +234,13 @@ export class ControllerService {
   }
 
   private async allocateProducerIds(): Promise<ControllerCalls["allocateProducerIds"]["response"]> {
+    if (this.controller.clustered) {
+      // A cluster's blocks are controller changes, so every node knows which ids are taken.
+      return this.controller.change(async (table) => ({
+        changes: [{ kind: "producer_ids", next: table.nextProducerId + PRODUCER_ID_BLOCK_SIZE }],
+        result: { firstId: table.nextProducerId, count: PRODUCER_ID_BLOCK_SIZE },
+      }));
+    }
     try {
       this.producerIds ??= ProducerIdStore.open(this.disk, this.dataDir).catch((error: unknown) => {
         this.producerIds = null; // try again on the next call
@@ -136,8 +259,9 @@ export class ControllerService {
       const outcomes = commands.map((c) => planDelete(table, c));
       const names = [...new Set(outcomes.filter((o) => o.errorCode === ErrorCode.NONE).map((o) => o.name))];
       const changes: MetadataChange[] = names.map((name) => ({ kind: "delete_topic", name }));
+      // In a cluster every node removes its data once it applied the change (removeTopicData).
       const afterCommit = async () => {
-        for (const name of names) await this.disk.remove(join(this.dataDir, "kafka", name));
+        if (!this.controller.clustered) for (const name of names) await this.removeTopicData(name);
       };
       return { changes, result: outcomes, afterCommit };
     });
@@ -146,9 +270,10 @@ export class ControllerService {
   createPartitions(commands: CreatePartitionsCommand[], validateOnly: boolean): Promise<TopicOutcome[]> {
     return this.controller.change(async (table, currentLoad) => {
       const load = await currentLoad(); // includes earlier topics of this request as they are placed
+      const cluster = clusterLoad(table);
       const changes: MetadataChange[] = [];
       const outcomes = commands.map((command) => {
-        const planned = planPartitions(table, command, commands, load, this.capacity(load));
+        const planned = this.controller.clustered ? planClusterPartitions(table, command, commands, cluster, this.props.topic_partitions_per_shard) : planPartitions(table, command, commands, load, this.capacity(load));
         if ("errorCode" in planned) return planned;
         changes.push({ kind: "upsert_topic", topic: planned });
         return ok(command.name);
@@ -197,6 +322,23 @@ function planDelete(table: MetadataTable, command: DeleteTopicCommand): DeleteTo
 
 /** The topic with its new partitions placed by the controller's least-loaded rule. */
 function planPartitions(table: MetadataTable, command: CreatePartitionsCommand, batch: CreatePartitionsCommand[], load: ShardLoad, capacity: number): TopicRecord | TopicOutcome {
+  const problem = partitionCountProblem(table, command, batch, capacity);
+  if (problem) return problem;
+  const topic = table.topic(command.name)!;
+  return { ...topic, shards: [...topic.shards, ...placePartitions(command.count - topic.shards.length, load)] };
+}
+
+/** In a cluster: the new partitions get as many replicas as the topic's first, on the least-loaded nodes. */
+function planClusterPartitions(table: MetadataTable, command: CreatePartitionsCommand, batch: CreatePartitionsCommand[], load: ClusterLoad, partitionsPerShard: number): TopicRecord | TopicOutcome {
+  const topic = table.topic(command.name);
+  const replicationFactor = topic?.assignments?.[0]?.replicas.length ?? 1;
+  const problem = partitionCountProblem(table, command, batch, Math.floor(replicaCapacity(load, partitionsPerShard) / replicationFactor));
+  if (problem) return problem;
+  const added = placeReplicas(command.count - topic!.shards.length, replicationFactor, load);
+  return { ...topic!, shards: [...topic!.shards, ...added.map((a) => a.replicas[0].shard)], assignments: [...(topic!.assignments ?? []), ...added] };
+}
+
+function partitionCountProblem(table: MetadataTable, command: CreatePartitionsCommand, batch: CreatePartitionsCommand[], capacity: number): TopicOutcome | null {
   const topic = table.topic(command.name);
   if (!topic) return failed(command.name, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic '${command.name}'`);
   if (batch.filter((c) => c.name === command.name).length > 1) {
@@ -212,5 +354,5 @@ function planPartitions(table: MetadataTable, command: CreatePartitionsCommand, 
   if (command.count - current > capacity) {
     return failed(command.name, ErrorCode.INVALID_PARTITIONS, `${command.count - current} more partitions would exceed topic_partitions_per_shard; room for ${capacity}`);
   }
-  return { ...topic, shards: [...topic.shards, ...placePartitions(command.count - current, load)] };
+  return null;
 }

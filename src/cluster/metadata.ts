@@ -4,6 +4,8 @@
  * ordered, versioned updates.
  */
 import { assert } from "../base/assert.ts";
+import { entityKey, type ClientQuotaRecord, type QuotaEntity } from "./client-quotas.ts";
+import { AclStore, type AclBinding } from "./acls.ts";
 import type { UserRecord } from "./users.ts";
 
 export interface TopicRecord {
@@ -63,7 +65,12 @@ export type MetadataChange =
   /** A node joined or changed its addresses or shard count. */
   | { kind: "upsert_node"; node: NodeRecord }
   /** In a cluster: the next producer id never handed out (a block was allocated). */
-  | { kind: "producer_ids"; next: number };
+  | { kind: "producer_ids"; next: number }
+  /** A client-quota entity with all its values (replacing what it had; none: removed). */
+  | { kind: "set_client_quota"; quota: ClientQuotaRecord }
+  /** ACL bindings added (one already there stays once) and removed (as DeleteAcls' filters matched them). */
+  | { kind: "create_acls"; acls: AclBinding[] }
+  | { kind: "delete_acls"; acls: AclBinding[] };
 
 export interface MetadataUpdate {
   version: number;
@@ -78,6 +85,8 @@ export interface MetadataSnapshot {
   clusterId?: string | null;
   nodes?: NodeRecord[];
   nextProducerId?: number;
+  clientQuotas?: ClientQuotaRecord[];
+  acls?: AclBinding[];
 }
 
 export class MetadataTable {
@@ -88,6 +97,8 @@ export class MetadataTable {
   private readonly nodesById = new Map<number, NodeRecord>();
   /** Raft group → its topic and partition, for the replicated partitions. */
   private readonly partitionsByGroup = new Map<number, { topic: string; partition: number }>();
+  private readonly quotasByEntity = new Map<string, ClientQuotaRecord>();
+  readonly acls = new AclStore();
   version = 0;
   /** 0 until the first start records it. */
   shardCount = 0;
@@ -104,6 +115,8 @@ export class MetadataTable {
     for (const topic of snapshot.topics) table.put(topic);
     for (const user of snapshot.users ?? []) table.usersByName.set(user.name, user);
     for (const node of snapshot.nodes ?? []) table.nodesById.set(node.id, node);
+    for (const quota of snapshot.clientQuotas ?? []) table.setClientQuota(quota);
+    for (const acl of snapshot.acls ?? []) table.acls.add(acl);
     table.version = snapshot.version;
     table.shardCount = snapshot.shardCount;
     table.clusterId = snapshot.clusterId ?? null;
@@ -114,7 +127,8 @@ export class MetadataTable {
   snapshot(): MetadataSnapshot {
     return {
       version: this.version, shardCount: this.shardCount, topics: [...this.topicsByName.values()], users: [...this.usersByName.values()],
-      clusterId: this.clusterId, nodes: [...this.nodesById.values()], nextProducerId: this.nextProducerId,
+      clusterId: this.clusterId, nodes: [...this.nodesById.values()], nextProducerId: this.nextProducerId, clientQuotas: [...this.quotasByEntity.values()],
+      acls: [...this.acls.all()],
     };
   }
 
@@ -128,9 +142,17 @@ export class MetadataTable {
       else if (change.kind === "cluster_id") this.clusterId = change.id;
       else if (change.kind === "upsert_node") this.nodesById.set(change.node.id, change.node);
       else if (change.kind === "producer_ids") this.nextProducerId = change.next;
+      else if (change.kind === "set_client_quota") this.setClientQuota(change.quota);
+      else if (change.kind === "create_acls") for (const acl of change.acls) this.acls.add(acl);
+      else if (change.kind === "delete_acls") for (const acl of change.acls) this.acls.remove(acl);
       else this.shardCount = change.shardCount;
     }
     this.version = update.version;
+  }
+
+  private setClientQuota(quota: ClientQuotaRecord): void {
+    if (Object.keys(quota.values).length === 0) this.quotasByEntity.delete(entityKey(quota.entity));
+    else this.quotasByEntity.set(entityKey(quota.entity), quota);
   }
 
   private put(topic: TopicRecord): void {
@@ -166,6 +188,18 @@ export class MetadataTable {
 
   users(): IterableIterator<UserRecord> {
     return this.usersByName.values();
+  }
+
+  clientQuota(entity: QuotaEntity): ClientQuotaRecord | undefined {
+    return this.quotasByEntity.get(entityKey(entity));
+  }
+
+  clientQuotas(): IterableIterator<ClientQuotaRecord> {
+    return this.quotasByEntity.values();
+  }
+
+  get clientQuotaCount(): number {
+    return this.quotasByEntity.size;
   }
 
   get userCount(): number {
@@ -210,7 +244,10 @@ export class MetadataTable {
 
   partitionCountByShard(shardCount: number): number[] {
     const counts = new Array<number>(shardCount).fill(0);
-    for (const topic of this.topicsByName.values()) for (const shard of topic.shards) if (shard < shardCount) counts[shard]++;
+    for (const topic of this.topicsByName.values()) {
+      if (topic.assignments) continue; // counted per node by replica placement
+      for (const shard of topic.shards) if (shard < shardCount) counts[shard]++;
+    }
     return counts;
   }
 }

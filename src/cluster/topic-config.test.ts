@@ -114,5 +114,8 @@ describe("the broker configs by Kafka's names", () => {
     expect(kafkaBrokerConfigDefs["offsets.retention.minutes"].value(props, facts)).toBe("120");
     expect(kafkaBrokerConfigDefs["log.segment.bytes"].value(props, facts)).toBe(String(props.log_segment_size));
     expect(kafkaBrokerConfigDefs["log.dirs"].value(props, facts)).toBe("/data");
+    expect(kafkaBrokerConfigDefs["max.connections"].value(props, facts)).toBe("2147483647"); // -1: no limit, as Kafka writes it
+    props.kafka_connections_max_per_ip = 10;
+    expect(kafkaBrokerConfigDefs["max.connections.per.ip"].value(props, facts)).toBe("10");
   });
 });

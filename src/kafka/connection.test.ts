@@ -237,4 +237,25 @@ describe("Connection", () => {
     expect(budget.usedBytes).toBe(0);
     expect(budget.shedCount).toBe(1);
   });
+
+  test("a muted (throttled) connection neither reads nor starts requests until the throttle ends; answers made still go", async () => {
+    const timers = new ManualTimers(new ManualClock());
+    const started: number[] = [];
+    const { connection, written, state } = harness(async (f) => (started.push(f[0]), new Uint8Array([f[0]])), 1024, { timers });
+    connection.receive(frame([1]));
+    await Bun.sleep(0);
+    connection.mute(500);
+    expect(state.paused).toBe(true);
+    connection.receive(frame([2])); // already in flight from the socket before it paused
+    await Bun.sleep(0);
+    expect(started).toEqual([1]);
+    expect(written).toEqual([1]);
+    timers.advance(499);
+    await Bun.sleep(0);
+    expect(started).toEqual([1]);
+    timers.advance(1);
+    await Bun.sleep(0);
+    expect(started).toEqual([1, 2]);
+    expect(state.paused).toBe(false);
+  });
 });

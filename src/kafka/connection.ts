@@ -65,6 +65,8 @@ export class Connection implements BudgetHolder {
   private fetchInFlight = false;
   private closed = false;
   private paused = false;
+  /** Set while the client is throttled (over a quota): nothing of it is read or started. */
+  private cancelMute: CancelTimer | null = null;
 
   constructor(
     private readonly io: ConnectionIo,
@@ -214,6 +216,20 @@ export class Connection implements BudgetHolder {
     this.startWaitingFrames();
   }
 
+  /**
+   * A client over its quota (KIP-219): for `delayMs` none of its requests are read or started;
+   * answers already made still go. A later throttle replaces an earlier one.
+   */
+  mute(delayMs: number): void {
+    if (this.closed) return;
+    this.cancelMute?.();
+    this.cancelMute = this.options.timers.after(delayMs, () => {
+      this.cancelMute = null;
+      this.startWaitingFrames();
+    });
+    this.updateReading();
+  }
+
   /** Gives back every byte held; requests still being served give theirs back when they finish. */
   close(): void {
     if (this.closed) return;
@@ -222,6 +238,7 @@ export class Connection implements BudgetHolder {
     budget.release((this.body?.length ?? 0) + (this.stash?.length ?? 0) + this.waitingBytes + this.unsentBytes);
     budget.unregister(this);
     this.cancelMemoryWait?.();
+    this.cancelMute?.();
     this.frameDeadline?.();
     this.waitingFrames = [];
     this.waitingBytes = 0;
@@ -272,14 +289,14 @@ export class Connection implements BudgetHolder {
   }
 
   private canStartNext(): boolean {
-    if (this.closed || this.waitingFrames.length === 0) return false;
+    if (this.closed || this.waitingFrames.length === 0 || this.cancelMute !== null) return false;
     if (this.inflight >= limits.inflightRequestsPerConnectionMax) return false;
     if (this.unsentBytes > this.options.unsentBytesMax) return false;
     return !(this.fetchInFlight && requestApiKey(this.waitingFrames[0]) === FETCH_API_KEY);
   }
 
   /**
-   * The socket is not read while the connection waits for memory, while its answers past the
+   * The socket is not read while the connection waits for memory or is throttled, while its answers past the
    * bound wait for the client, or once a full window of frames waits behind the in-flight ones
    * (read again when half of it has gone).
    */
@@ -289,6 +306,7 @@ export class Connection implements BudgetHolder {
     const waiting = this.waitingFrames.length;
     const blocked =
       this.cancelMemoryWait !== null ||
+      this.cancelMute !== null ||
       this.unsentBytes > this.options.unsentBytesMax ||
       waiting >= window ||
       (this.paused && waiting >= window / 2);

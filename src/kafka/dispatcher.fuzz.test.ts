@@ -6,14 +6,14 @@
 import { ProducerIdPool } from "./producer-id-pool.ts";
 import { expect, test } from "bun:test";
 import { MetadataTable } from "../cluster/metadata.ts";
-import { defaultProperties } from "../cluster/properties.ts";
+import { defaultProperties, setProperty } from "../cluster/properties.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { encodeRequestFrame } from "../protocol/frame.ts";
 import { kafkajsRequests } from "../protocol/fixtures/kafkajs.ts";
 import { buildBatch } from "../storage/batch-builder.ts";
 import { createDispatcher } from "./dispatcher.ts";
 import { FetchSessionCache } from "./fetch-sessions.ts";
-import type { BrokerContext } from "./handler.ts";
+import type { ShardContext } from "./handler.ts";
 import { configureLog, logger } from "../base/log.ts";
 import { mulberry32 } from "../base/random.ts";
 import { deriveCredential } from "../cluster/users.ts";
@@ -27,15 +27,22 @@ class NoBackend extends Error {}
 const TOPIC_ID = "6c1b4bde-5d0c-4c39-8b7e-2f0e1f7c9a11";
 
 /** Owners that hold no data; a fetch's wait passes at once on a clock that jumps ahead. */
-function stubContext(): BrokerContext {
+function stubContext(sets: Record<string, string> = {}): ShardContext {
   let nowMs = 0;
   const users = [{ name: "u", credentials: [deriveCredential("SCRAM-SHA-256", "correct horse battery"), deriveCredential("SCRAM-SHA-512", "correct horse battery")] }];
-  const table = MetadataTable.fromSnapshot({ version: 1, shardCount: 1, topics: [{ name: "t", id: TOPIC_ID, shards: [0, 0], configs: {} }], users });
+  const acls = [
+    { resourceType: 2, resourceName: "t", patternType: 3, principal: "User:u", host: "*", operation: 4, permission: 3 },
+    { resourceType: 2, resourceName: "", patternType: 4, principal: "User:ANONYMOUS", host: "*", operation: 8, permission: 3 },
+    { resourceType: 3, resourceName: "g", patternType: 4, principal: "User:*", host: "*", operation: 2, permission: 2 },
+  ];
+  const table = MetadataTable.fromSnapshot({ version: 1, shardCount: 1, topics: [{ name: "t", id: TOPIC_ID, shards: [0, 0], configs: {} }], users, acls });
+  const props = defaultProperties();
+  for (const [name, value] of Object.entries(sets)) setProperty(props, name, value);
   const answer = { errorCode: 0, errorMessage: null, baseOffset: 0, logAppendTimeMs: -1, logStartOffset: 0, highWatermark: 0, records: new Uint8Array(0), offset: 0, timestampMs: -1 };
   const clock = { nowMs: () => nowMs };
   return {
     shardId: 0, shardCount: 1, nodeId: 0, clusterId: "fuzz", advertised: { host: "127.0.0.1", port: 9092 },
-    props: defaultProperties(), clock,
+    props, clock,
     metadata: () => table,
     invoke: async (_shard, op, request: any) => {
       if (op !== "watch" && !Array.isArray(request?.items)) throw new NoBackend(op); // group ops: past decoding, out of this test's reach
@@ -44,7 +51,10 @@ function stubContext(): BrokerContext {
       return { woken: false };
     },
     callController: async (name, request: any) =>
-      name === "allocateProducerIds" ? { firstId: 0, count: 1000 } : request.topics.map((t: any) => ({ name: t.name ?? "", topicId: t.topicId ?? "", errorCode: 0, errorMessage: null })),
+      name === "allocateProducerIds" ? { firstId: 0, count: 1000 }
+      : name === "createAcls" ? request.acls.map(() => ({ errorCode: 0, errorMessage: null }))
+      : name === "deleteAcls" ? request.filters.map(() => ({ errorCode: 0, errorMessage: null, deleted: [...table.acls.all()] }))
+      : request.topics.map((t: any) => ({ name: t.name ?? "", topicId: t.topicId ?? "", errorCode: 0, errorMessage: null })),
     producerIds: new ProducerIdPool(async () => ({ firstId: 0, count: 1000 })),
     dataDir: "/nonexistent-skua-fuzz",
     fetchSessions: new FetchSessionCache({ shardId: 0, shardCount: 1, slots: 4, clock, random: mulberry32(SEED) }),
@@ -70,6 +80,13 @@ function seedFrames(): Uint8Array[] {
   frames.push(withoutSize(encodeRequestFrame(18, 3, 4, "fuzz", { clientSoftwareName: "f", clientSoftwareVersion: "1" })));
   frames.push(withoutSize(encodeRequestFrame(2, 7, 5, "fuzz", { topics: [{ name: "t", partitions: [{ partitionIndex: 0, timestamp: -1 }] }] })));
   frames.push(withoutSize(encodeRequestFrame(19, 7, 6, "fuzz", { topics: [{ name: "x", numPartitions: 1, replicationFactor: 1 }] })));
+  const aclFilter = { resourceTypeFilter: 1, resourceNameFilter: "t", patternTypeFilter: 2, principalFilter: null, hostFilter: null, operation: 1, permissionType: 1 };
+  const acl = { resourceType: 2, resourceName: "t", resourcePatternType: 4, principal: "User:u", host: "*", operation: 3, permissionType: 3 };
+  for (const version of [0, 3]) {
+    frames.push(withoutSize(encodeRequestFrame(29, version, 7, "fuzz", aclFilter)));
+    frames.push(withoutSize(encodeRequestFrame(30, version, 8, "fuzz", { creations: [acl, { ...acl, resourceType: 9 }] })));
+    frames.push(withoutSize(encodeRequestFrame(31, version, 9, "fuzz", { filters: [aclFilter] })));
+  }
   return frames;
 }
 
@@ -89,10 +106,10 @@ function mutate(frame: Uint8Array, random: () => number): Uint8Array {
   return Uint8Array.from({ length: Math.floor(random() * 64) }, () => Math.floor(random() * 256)); // noise
 }
 
-test(`random and mutated frames are answered or rejected cleanly (SEED=${SEED})`, async () => {
+for (const [what, sets] of [["", {}], [", authorization on", { kafka_enable_authorization: "true" }]] as const) test(`random and mutated frames are answered or rejected cleanly${what} (SEED=${SEED})`, async () => {
   configureLog({ format: "text", minLevel: "error" }); // bad input is logged as a warning; thousands of them here
   const random = mulberry32(SEED);
-  const dispatch = createDispatcher(stubContext(), { connections: 0, saslFailures: 0, recordRequest() {} }, logger("fuzz"));
+  const dispatch = createDispatcher(stubContext(sets), { connections: 0, saslFailures: 0, throttledRequests: 0, connectionsRefused: 0, recordRequest() {} }, logger("fuzz"));
   const seeds = seedFrames();
   for (const frame of seeds) expect(await dispatch(frame)).not.toBeNull(); // the unmutated seeds are valid
   let rejected = 0;
@@ -114,7 +131,7 @@ test(`SaslHandshake and SaslAuthenticate with garbage tokens are answered or rej
   configureLog({ format: "text", minLevel: "error" });
   const random = mulberry32(SEED + 1);
   const context = stubContext();
-  const dispatch = createDispatcher(context, { connections: 0, saslFailures: 0, recordRequest() {} }, logger("fuzz"));
+  const dispatch = createDispatcher(context, { connections: 0, saslFailures: 0, throttledRequests: 0, connectionsRefused: 0, recordRequest() {} }, logger("fuzz"));
   const session = () => new SaslSession({ enabled: true, mechanisms: ["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"], reauthMs: -1, clock: context.clock, metadata: context.metadata, onFailure() {}, failureDelayFirstMs: 0 });
   const withoutSize = (frame: Uint8Array) => frame.subarray(4);
   const handshakes = ["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN", "GSSAPI"].flatMap((mechanism) => [0, 1].map((v) => withoutSize(encodeRequestFrame(17, v, 1, "fuzz", { mechanism }))));

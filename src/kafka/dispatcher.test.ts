@@ -17,10 +17,10 @@ import { createDispatcher } from "./dispatcher.ts";
 import { handlersByKey } from "./registry.ts";
 import { FetchSessionCache } from "./fetch-sessions.ts";
 import { ProducerIdPool } from "./producer-id-pool.ts";
-import type { BrokerContext } from "./handler.ts";
+import type { ShardContext } from "./handler.ts";
 
 /** A shard whose every op fails with `error`. */
-function failingContext(error: Error): BrokerContext {
+function failingContext(error: Error): ShardContext {
   const clock = new ManualClock(0);
   const table = MetadataTable.fromSnapshot({ version: 1, shardCount: 1, topics: [{ name: "t", id: "6c1b4bde-5d0c-4c39-8b7e-2f0e1f7c9a11", shards: [0], configs: {} }] });
   return {
@@ -39,7 +39,7 @@ const produceV3 = withoutSize(encodeRequestFrame(0, 3, 8, "test", { acks: 1, tim
 
 test("an operating error answers UNKNOWN_SERVER_ERROR where the response has a top-level error code", async () => {
   configureLog({ format: "text", minLevel: "error" });
-  const dispatch = createDispatcher(failingContext(new Error("shard 1 failed: EIO: write")), { connections: 0, saslFailures: 0, recordRequest() {} }, logger("test"));
+  const dispatch = createDispatcher(failingContext(new Error("shard 1 failed: EIO: write")), { connections: 0, saslFailures: 0, throttledRequests: 0, connectionsRefused: 0, recordRequest() {} }, logger("test"));
   const answer = (await dispatch(heartbeatV0))!;
   const view = new DataView(answer.buffer, answer.byteOffset, answer.byteLength);
   expect(view.getInt32(4)).toBe(7); // correlation id
@@ -48,12 +48,12 @@ test("an operating error answers UNKNOWN_SERVER_ERROR where the response has a t
 });
 
 test("a failed assertion is never answered: it goes on up", async () => {
-  const dispatch = createDispatcher(failingContext(new AssertionError("cache accounting out of step")), { connections: 0, saslFailures: 0, recordRequest() {} }, logger("test"));
+  const dispatch = createDispatcher(failingContext(new AssertionError("cache accounting out of step")), { connections: 0, saslFailures: 0, throttledRequests: 0, connectionsRefused: 0, recordRequest() {} }, logger("test"));
   await expect(dispatch(heartbeatV0)).rejects.toBeInstanceOf(AssertionError);
 });
 
 test("an API skua does not serve gets UNSUPPORTED_VERSION where the response has a top-level error code", async () => {
-  const dispatch = createDispatcher(failingContext(new Error("not reached")), { connections: 0, saslFailures: 0, recordRequest() {} }, logger("test"));
+  const dispatch = createDispatcher(failingContext(new Error("not reached")), { connections: 0, saslFailures: 0, throttledRequests: 0, connectionsRefused: 0, recordRequest() {} }, logger("test"));
   const saslHandshakeV1 = withoutSize(encodeRequestFrame(17, 1, 9, "test", { mechanism: "PLAIN" }));
   const served = handlersByKey.get(17)!;
   handlersByKey.delete(17); // every API with message definitions is served now: take one away
@@ -69,7 +69,7 @@ test("an API skua does not serve gets UNSUPPORTED_VERSION where the response has
 });
 
 test("SaslHandshake on a connection without SASL answers ILLEGAL_SASL_STATE", async () => {
-  const dispatch = createDispatcher(failingContext(new Error("not reached")), { connections: 0, saslFailures: 0, recordRequest() {} }, logger("test"));
+  const dispatch = createDispatcher(failingContext(new Error("not reached")), { connections: 0, saslFailures: 0, throttledRequests: 0, connectionsRefused: 0, recordRequest() {} }, logger("test"));
   const answer = (await dispatch(withoutSize(encodeRequestFrame(17, 1, 9, "test", { mechanism: "PLAIN" }))))!;
   expect(new DataView(answer.buffer, answer.byteOffset, answer.byteLength).getInt16(8)).toBe(ErrorCode.ILLEGAL_SASL_STATE);
 });

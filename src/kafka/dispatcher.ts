@@ -15,21 +15,39 @@ import { Writer } from "../protocol/writer.ts";
 import { inRange } from "../protocol/schema.ts";
 import type { RequestStats } from "./request-stats.ts";
 import type { FrameResult } from "./connection.ts";
-import { NO_RESPONSE, type BrokerContext, type RequestInfo } from "./handler.ts";
+import { NO_RESPONSE, type BrokerContext, type RequestInfo, type ShardContext } from "./handler.ts";
+import { aclHost, authorizerFor } from "./authorize.ts";
+import { ANONYMOUS_PRINCIPAL } from "../cluster/acls.ts";
 import { API_VERSIONS_KEY, apiVersionsBody } from "./handlers/api-versions.ts";
 import { handlers, handlersByKey } from "./registry.ts";
 import type { SaslSession } from "./sasl/session.ts";
+import { clientThrottles, QuotaEnforcer, type QuotaClient } from "./quota-enforcer.ts";
+import type { ClientConnection } from "./client-connection.ts";
 
 const DEFAULT_RESPONSE_BYTES = 1024;
+const PRODUCE_KEY = 0;
+const SIZE_AND_CORRELATION_BYTES = 8;
+const FETCH_KEY = 1;
+/** Logins are the connection's, not the client's work: not held to request_percentage. */
+const SASL_KEYS = new Set([17, 36]);
 
-export function createDispatcher(context: BrokerContext, stats: RequestStats, log: Logger) {
-  /** `sasl`: the connection's SASL state, checked (and for raw tokens, changed) before anything is awaited. */
-  return async function dispatch(frame: Uint8Array, sasl?: SaslSession): Promise<FrameResult> {
+/** Stops reading and serving a connection's requests for a while (a throttled client). */
+export type MuteConnection = (delayMs: number) => void;
+
+export function createDispatcher(context: ShardContext, stats: RequestStats, log: Logger) {
+  const authorizer = authorizerFor(context.props, context.metadata);
+  const quotas = new QuotaEnforcer({ metadata: context.metadata, props: context.props, clock: context.clock });
+  /**
+   * `sasl`: the connection's SASL state, checked (and for raw tokens, changed) before anything is
+   * awaited. `client`: its listener and principal; handlers see the listener's advertised address.
+   * `mute`: how a client over its quota is held back.
+   */
+  return async function dispatch(frame: Uint8Array, sasl?: SaslSession, client?: ClientConnection, mute?: MuteConnection): Promise<FrameResult> {
     if (sasl?.expectsRawToken) return rawSaslToken(sasl, frame);
     const startMs = performance.now();
     const header = decodeRequestHeader(frame);
     sasl?.admit(header.apiKey);
-    const info: RequestInfo = { apiKey: header.apiKey, apiVersion: header.apiVersion, correlationId: header.correlationId, clientId: header.clientId, sasl };
+    const info: RequestInfo = { apiKey: header.apiKey, apiVersion: header.apiVersion, correlationId: header.correlationId, clientId: header.clientId, sasl, client };
     const handler = handlersByKey.get(header.apiKey);
     const api = apis[header.apiKey];
     if (!handler || !api || header.apiVersion < handler.minVersion || header.apiVersion > handler.maxVersion) {
@@ -39,25 +57,80 @@ export function createDispatcher(context: BrokerContext, stats: RequestStats, lo
     let crossedShards = false;
     const requestContext: BrokerContext = {
       ...context,
+      authorize: authorizer({ principal: client?.principal ?? sasl?.principal ?? ANONYMOUS_PRINCIPAL, host: aclHost(sasl?.remoteHost ?? "") }),
+      advertised: client?.advertised ?? context.advertised,
       invoke: (shard, op, body) => {
         if (shard !== context.shardId) crossedShards = true;
         return context.invoke(shard, op, body);
       },
     };
     let response;
+    let workMs = 0; // the shard's own time on this request: up to the handler's first wait, and encoding
     try {
-      response = await handler.handle(requestContext, request, info);
+      const handling = handler.handle(requestContext, request, info);
+      workMs = performance.now() - startMs;
+      response = await handling;
     } catch (error) {
       if (error instanceof ProtocolError || error instanceof AssertionError) throw error; // bad input closes the connection; a broken invariant stops the shard
       return failedRequest(info, error, log);
     }
+    const quotaClient = { user: sasl?.authenticatedUser ?? null, clientId: header.clientId };
+    // Produce is measured by what came in, so its throttle is known before the answer is written.
+    const produceThrottleMs = header.apiKey === PRODUCE_KEY ? quotas.record("producer_byte_rate", quotaClient, frame.length) : 0;
+    if (produceThrottleMs > 0 && response !== NO_RESPONSE) (response as { throttleTimeMs?: number }).throttleTimeMs = produceThrottleMs;
+    const encodeStartMs = performance.now();
     const out =
       response === NO_RESPONSE
         ? null
         : encodeResponseFrame(header.apiKey, header.apiVersion, header.correlationId, response, new Writer(handler.responseBytesHint?.(response) ?? DEFAULT_RESPONSE_BYTES));
+    workMs += performance.now() - encodeStartMs;
     stats.recordRequest(handler.name, performance.now() - startMs, frame.length, out?.length ?? 0, crossedShards);
-    return out;
+    const answered = throttleAnswered(quotas, header, quotaClient, response, out, produceThrottleMs, workMs);
+    if (answered.throttleMs > 0 && mute) {
+      stats.throttledRequests++;
+      mute(answered.throttleMs);
+      // Before KIP-219 the broker held the answer back; from it on the client waits by itself.
+      if (!clientThrottles(header.apiKey, header.apiVersion)) await Bun.sleep(answered.throttleMs);
+    }
+    return answered.out;
   };
+}
+
+interface AnsweredHeader {
+  apiKey: number;
+  apiVersion: number;
+  correlationId: number;
+}
+
+/**
+ * Records an answered request against the client's other quotas (Fetch: the bytes it answers;
+ * every request but logins: the shard's time on it) and gives the answer with the largest
+ * throttle set in it.
+ */
+function throttleAnswered(
+  quotas: QuotaEnforcer, header: AnsweredHeader, client: QuotaClient, response: object | typeof NO_RESPONSE, out: Uint8Array | null, produceThrottleMs: number, workMs: number,
+): { out: Uint8Array | null; throttleMs: number } {
+  const fetchMs = header.apiKey === FETCH_KEY ? quotas.record("consumer_byte_rate", client, out?.length ?? 0) : 0;
+  const requestMs = SASL_KEYS.has(header.apiKey) ? 0 : quotas.record("request_percentage", client, workMs / 10); // ms of one core → percent-seconds
+  const laterMs = Math.max(fetchMs, requestMs);
+  if (laterMs <= produceThrottleMs) return { out, throttleMs: produceThrottleMs };
+  if (response === NO_RESPONSE || out === null) return { out, throttleMs: laterMs };
+  (response as { throttleTimeMs?: number }).throttleTimeMs = laterMs;
+  return { out: withThrottleTime(header, out, response, laterMs), throttleMs: laterMs };
+}
+
+/**
+ * The answer with throttle_time_ms set: written in place where it is the body's first field
+ * (a Fetch answer can be tens of MiB), else encoded again.
+ */
+function withThrottleTime(header: AnsweredHeader, out: Uint8Array, response: object, throttleMs: number): Uint8Array {
+  const { apiKey, apiVersion } = header;
+  const def = apis[apiKey].response;
+  const first = def.fields.find((f) => inRange(apiVersion, f.versions));
+  if (first?.key !== "throttleTimeMs") return encodeResponseFrame(apiKey, apiVersion, header.correlationId, response, new Writer(out.length));
+  const flexibleHeaderBytes = apiKey !== API_VERSIONS_KEY && apiVersion >= def.flexible ? 1 : 0; // the header's empty tagged fields
+  new DataView(out.buffer, out.byteOffset, out.byteLength).setInt32(SIZE_AND_CORRELATION_BYTES + flexibleHeaderBytes, throttleMs);
+  return out;
 }
 
 /** A SASL token after SaslHandshake v0 (no Kafka header); a failed login closes the connection. */

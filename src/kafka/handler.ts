@@ -5,10 +5,14 @@ import type { MetadataTable } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
 import type { ApiKey, ApiTypes } from "../protocol/messages/index.ts";
 import type { Loose } from "../protocol/schema.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 import type { OpName, OpRequest, OpResponse } from "./ops.ts";
 import type { ProducerIdPool } from "./producer-id-pool.ts";
 import type { FetchSessionCache } from "./fetch-sessions.ts";
 import type { SaslSession } from "./sasl/session.ts";
+import type { Authorize } from "./authorize.ts";
+import type { AclOperationName } from "../cluster/acls.ts";
+import type { ClientConnection } from "./client-connection.ts";
 
 /** What a handler may use of the shard it runs on. */
 export interface BrokerContext {
@@ -16,10 +20,13 @@ export interface BrokerContext {
   readonly shardCount: number;
   readonly nodeId: number;
   readonly clusterId: string;
+  /** Where clients are told to connect: the listener the request came in on (set per request by the dispatcher). */
   readonly advertised: { host: string; port: number };
   readonly props: ClusterProperties;
   readonly clock: Clock;
   metadata(): MetadataTable;
+  /** In a cluster: what this shard knows of each Raft group's leader, term and in-sync replicas (replication/leaders.ts). */
+  readonly leaders?: { get(group: number): { leader: number | null; term: number; inSync: number[] } | undefined };
   /** Runs an op on the shard that owns the partitions: in place when that is this shard. */
   invoke<Op extends OpName>(shard: number, op: Op, request: OpRequest<Op>): Promise<OpResponse<Op>>;
   /** Asks the controller (main thread); metadata changes it made are applied here before it answers. */
@@ -30,7 +37,12 @@ export interface BrokerContext {
   readonly dataDir: string;
   /** This shard's incremental fetch sessions (KIP-227). */
   readonly fetchSessions: FetchSessionCache;
+  /** Whether this request's principal may do an operation on a resource (authorize.ts); always true with authorization off. */
+  readonly authorize: Authorize;
 }
+
+/** The shard's context before a request: the dispatcher adds the request's `authorize`. */
+export type ShardContext = Omit<BrokerContext, "authorize">;
 
 export interface RequestInfo {
   apiKey: number;
@@ -39,6 +51,8 @@ export interface RequestInfo {
   clientId: string | null;
   /** The connection's SASL state; none where a request does not come from a client connection. */
   sasl?: SaslSession;
+  /** The connection's listener and principal (`User:alice`); none where a request does not come from a client connection. */
+  client?: ClientConnection;
 }
 
 /** Returned by a handler when the request gets no response at all (Produce with acks=0). */
@@ -89,7 +103,7 @@ export function defineHandler<K extends ApiKey, Res extends Loose<ApiTypes[K]["r
 }
 
 /** The ops that take a list of partitions and answer each in order. */
-type PartitionOp = "produce" | "read" | "listOffsets" | "deleteRecords" | "sizes";
+type PartitionOp = "produce" | "read" | "listOffsets" | "deleteRecords" | "sizes" | "epochEnds";
 type ItemOf<Op extends PartitionOp> = OpRequest<Op>["items"][number];
 type AnswerOf<Op extends PartitionOp> = OpResponse<Op>[number];
 
@@ -102,15 +116,37 @@ export async function invokeOnOwners<Op extends PartitionOp>(
   op: Op,
   items: ItemOf<Op>[],
   unknown: AnswerOf<Op>,
+  authorized?: TopicCheck<Op>,
 ): Promise<AnswerOf<Op>[]> {
   const table = context.metadata();
-  const owners = items.map((item) => table.ownerOf(item.topic, item.partition));
-  const known = items.flatMap((item, i) => (owners[i] === undefined ? [] : [{ item, shard: owners[i] }]));
+  const allowed = authorized ? topicsAllowed(context, authorized.operation, items.map((item) => item.topic)) : null;
+  const denied = -1;
+  const owners = items.map((item) => (allowed && !allowed.has(item.topic) ? denied : table.ownerOf(item.topic, item.partition)));
+  const known = items.flatMap((item, i) => (owners[i] === undefined || owners[i] === denied ? [] : [{ item, shard: owners[i] }]));
   const answers = await scatterByShard(known, (k) => k.shard, (shard, batch) =>
     context.invoke(shard, op, { items: batch.map((k) => k.item) } as OpRequest<Op>) as Promise<AnswerOf<Op>[]>,
   );
   let next = 0;
-  return owners.map((shard) => (shard === undefined ? unknown : answers[next++]));
+  // A replicated partition with no replica on this node exists elsewhere: the client should ask its leader.
+  const elsewhere = { ...unknown, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+  return owners.map((shard, i) => {
+    if (shard === denied) return authorized!.denied;
+    if (shard !== undefined) return answers[next++];
+    return table.assignment(items[i].topic, items[i].partition) ? elsewhere : unknown;
+  });
+}
+
+/** The operation each item's topic needs, and what an item gets without it. */
+export interface TopicCheck<Op extends PartitionOp> {
+  operation: AclOperationName;
+  denied: AnswerOf<Op>;
+}
+
+/** The names among `topics` the request may do `operation` on (each asked once). */
+export function topicsAllowed(context: BrokerContext, operation: AclOperationName, topics: Iterable<string>): Set<string> {
+  const allowed = new Set<string>();
+  for (const topic of new Set(topics)) if (context.authorize(operation, "topic", topic)) allowed.add(topic);
+  return allowed;
 }
 
 /** Splits items by owning shard, runs one op per shard, and returns the answers in item order. */

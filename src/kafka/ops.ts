@@ -23,11 +23,21 @@ export interface ProduceResult {
   logStartOffset: number;
   /** Produce v8+: the records (by index in the partition's data) that made the batch fail. */
   recordErrors?: Array<{ batchIndex: number; batchIndexErrorMessage: string | null }>;
+  /** With NOT_LEADER_OR_FOLLOWER on a replicated partition: the leader this replica knows of (Produce v10+, Fetch v12+). */
+  currentLeader?: CurrentLeader;
+}
+
+/** A replicated partition's leader as a replica knows it: node id and epoch (the Raft term); -1 when unknown. */
+export interface CurrentLeader {
+  leaderId: number;
+  leaderEpoch: number;
 }
 
 export interface ReadItem extends PartitionRef {
   fetchOffset: number;
   maxBytes: number;
+  /** Fetch v9+: the leader epoch the client believes current (-1: none); checked by replicated partitions. */
+  currentLeaderEpoch?: number;
 }
 export interface ReadResult {
   errorCode: number;
@@ -35,15 +45,31 @@ export interface ReadResult {
   logStartOffset: number;
   /** Never null: a partition with an error or nothing to send carries zero bytes, as Kafka sends it. */
   records: Uint8Array;
+  currentLeader?: CurrentLeader;
 }
 
 export interface OffsetQuery extends PartitionRef {
   timestampMs: number; // -1 latest, -2 earliest, -3 max timestamp, else first offset at or after
+  /** ListOffsets v4+: the leader epoch the client believes current (-1: none); checked by replicated partitions. */
+  currentLeaderEpoch?: number;
 }
 export interface OffsetAnswer {
   errorCode: number;
   offset: number;
   timestampMs: number;
+  /** The epoch of the found offset's leader; replicated partitions only (a single node's is 0). */
+  leaderEpoch?: number;
+}
+
+/** OffsetForLeaderEpoch of a replicated partition, answered by its leader from the Raft log's term ranges. */
+export interface EpochQuery extends PartitionRef {
+  currentLeaderEpoch: number;
+  leaderEpoch: number;
+}
+export interface EpochAnswer {
+  errorCode: number;
+  leaderEpoch: number;
+  endOffset: number;
 }
 
 /** What a fetch last read of a partition: the watch wakes when that is no longer so. */
@@ -67,8 +93,13 @@ export interface PartitionOps {
   unwatch: { request: { watchId: string }; response: null };
 }
 
+/** What only replicated partitions (a cluster) answer. */
+export interface ReplicaOps {
+  epochEnds: { request: { items: EpochQuery[] }; response: EpochAnswer[] };
+}
+
 /** Every op a shard serves: its partitions' and its group coordinator's. */
-export interface Ops extends GroupOps, PartitionOps {}
+export interface Ops extends GroupOps, PartitionOps, ReplicaOps {}
 
 export type OpName = keyof Ops;
 export type OpRequest<Op extends OpName> = Ops[Op]["request"];

@@ -30,6 +30,8 @@ import { initProducerIdHandler } from "./handlers/init-producer-id.ts";
 import { offsetForLeaderEpochHandler } from "./handlers/offset-for-leader-epoch.ts";
 import { saslAuthenticateHandler } from "./handlers/sasl-authenticate.ts";
 import { saslHandshakeHandler } from "./handlers/sasl-handshake.ts";
+import { alterClientQuotasHandler, describeClientQuotasHandler } from "./handlers/client-quotas.ts";
+import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from "./handlers/acls.ts";
 import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from "./handlers/user-scram-credentials.ts";
 
 export const handlers: ApiHandler[] = [
@@ -65,6 +67,11 @@ export const handlers: ApiHandler[] = [
   saslAuthenticateHandler,
   describeUserScramCredentialsHandler,
   alterUserScramCredentialsHandler,
+  describeClientQuotasHandler,
+  alterClientQuotasHandler,
+  describeAclsHandler,
+  createAclsHandler,
+  deleteAclsHandler,
 ].sort((a, b) => a.apiKey - b.apiKey);
 
 export const handlersByKey = new Map(handlers.map((h) => [h.apiKey, h]));

@@ -7,5 +7,9 @@ export interface RequestStats {
   connections: number;
   /** Failed SASL logins. */
   saslFailures: number;
+  /** Requests answered with a throttle_time_ms (the client was over a quota). */
+  throttledRequests: number;
+  /** New connections closed at once by a connection limit. */
+  connectionsRefused: number;
   recordRequest(api: string, latencyMs: number, bytesIn: number, bytesOut: number, crossedShards: boolean): void;
 }

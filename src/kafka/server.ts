@@ -1,18 +1,27 @@
 /**
- * The shard's Kafka listener: every shard listens on the same port (SO_REUSEPORT). Near the
- * process's open-file limit it stops listening (new connections are refused, the open ones
- * served) and listens again once files were closed: at the limit the accept loop would
- * otherwise fail and retry without end, spinning the core.
+ * The shard's Kafka listeners: every shard listens on every configured listener (SO_REUSEPORT),
+ * each with its own address, advertised address, TLS and authentication. Near the process's
+ * open-file limit the shard stops listening (new connections are refused, the open ones served)
+ * and listens again once files were closed: at the limit the accept loop would otherwise fail
+ * and retry without end, spinning the core. A TLS listener's certificate files are watched: a
+ * changed certificate is listened with anew (the old socket closed, its connections kept), so
+ * new connections get it without a restart.
  */
-import type { Socket, TCPSocketListener, TCPSocketListenOptions } from "bun";
+import type { Socket, SocketHandler, TCPSocketListener, TCPSocketListenOptions } from "bun";
 import { readdirSync, readFileSync } from "node:fs";
 import { systemClock } from "../base/clock.ts";
 import { RateLimitedWarn, type Logger } from "../base/log.ts";
 import type { MemoryBudget } from "../base/memory-budget.ts";
-import { systemTimers } from "../base/timers.ts";
+import { systemTimers, type CancelTimer } from "../base/timers.ts";
 import type { RequestStats } from "./request-stats.ts";
 import { Connection, type FrameResult } from "./connection.ts";
 import { SaslSession, type SaslSettings } from "./sasl/session.ts";
+import { ConnectionIdentity, type ClientConnection, type ConnectionSummary } from "./client-connection.ts";
+import { limits } from "../base/limits.ts";
+import { loadTlsFiles, watchTlsFiles, type TlsFileNames, type TlsMaterial } from "../base/tls-files.ts";
+import { mapPrincipal, rfc2253, type PrincipalRule } from "../cluster/principal-mapping.ts";
+import { ProtocolError } from "../protocol/errors.ts";
+import type { AdmittedConnection, ConnectionAdmission } from "./connection-admission.ts";
 
 /** Lines per interval for warnings any client can cause, per shard. */
 const BAD_INPUT_WARN_BURST = 10;
@@ -32,6 +41,18 @@ export interface KafkaListener {
   stop(closeActive: boolean): void;
   /** Whether new connections are accepted now (false near the open-file limit). */
   readonly accepting: boolean;
+  /** The open connections (at most `limits.connectionsListedMax`), oldest first. */
+  connections(): ConnectionSummary[];
+}
+
+export interface KafkaListenerSettings {
+  name: string;
+  host: string;
+  port: number;
+  /** What this listener's clients are told to connect to (Metadata, FindCoordinator, DescribeCluster). */
+  advertised: { host: string; port: number };
+  authentication: "sasl" | "mtls_identity" | "none";
+  tls: TlsFileNames | null;
 }
 
 export function listenKafka(options: ListenOptions): KafkaListener {
@@ -40,16 +61,18 @@ export function listenKafka(options: ListenOptions): KafkaListener {
   let lastCount = 0;
   let opensSinceCount = 0;
   let stopped = false;
+  let accepting = true;
   const check = () => {
     if (stopped || limit === Infinity) return;
     lastCount = openFileCount(limit);
     opensSinceCount = 0;
-    if (listener && lastCount >= limit - reserve) {
-      listener.stop(false); // the open connections stay
-      listener = null;
+    if (accepting && lastCount >= limit - reserve) {
+      for (const socket of sockets) socket.pause();
+      accepting = false;
       options.log.warn("not accepting Kafka connections: near the open-file limit", { openFiles: lastCount, limit });
-    } else if (!listener && lastCount < limit - 2 * reserve) {
-      listener = Bun.listen<Connection>(listenOptions);
+    } else if (!accepting && lastCount < limit - 2 * reserve) {
+      for (const socket of sockets) socket.resume();
+      accepting = true;
       options.log.info("accepting Kafka connections again", { openFiles: lastCount, limit });
     }
   };
@@ -57,20 +80,81 @@ export function listenKafka(options: ListenOptions): KafkaListener {
   const onOpen = () => {
     if (++opensSinceCount + lastCount >= limit - reserve) check();
   };
-  const listenOptions = socketHandlers(options, onOpen);
-  let listener: TCPSocketListener<Connection> | null = Bun.listen<Connection>(listenOptions);
+  const handlers = new ConnectionHandlers(options, onOpen);
+  const sockets = options.listeners.map((settings) => new ListenerSocket(settings, handlers, options.log));
   const timer = setInterval(check, FD_CHECK_INTERVAL_MS);
   check();
   return {
     stop(closeActive) {
       stopped = true;
       clearInterval(timer);
-      listener?.stop(closeActive);
+      for (const socket of sockets) socket.stop(closeActive);
     },
     get accepting() {
-      return listener !== null;
+      return accepting;
     },
+    connections: () => handlers.summaries(),
   };
+}
+
+/**
+ * One listener on this shard: the bound socket, paused near the open-file limit, and listened
+ * anew with a changed certificate (the new socket is bound before the old one closes, so no
+ * connection is refused in between; SO_REUSEPORT allows both at once).
+ */
+class ListenerSocket {
+  private listener: TCPSocketListener<Connection> | null = null;
+  private tls: TlsMaterial | null;
+  private readonly stopWatching: () => void;
+
+  constructor(
+    private readonly settings: KafkaListenerSettings,
+    private readonly handlers: ConnectionHandlers,
+    log: Logger,
+  ) {
+    this.tls = settings.tls ? loadTlsFiles(settings.tls) : null;
+    this.listener = this.listen();
+    this.stopWatching = settings.tls
+      ? watchTlsFiles(settings.tls, (material) => {
+          this.tls = material;
+          log.info("TLS certificate reloaded", { listener: settings.name, serial: material.serial, subject: material.subject });
+          if (this.listener !== null) this.relisten();
+        }, systemTimers, log)
+      : () => {};
+  }
+
+  pause(): void {
+    this.listener?.stop(false); // the open connections stay
+    this.listener = null;
+  }
+
+  resume(): void {
+    this.listener ??= this.listen();
+  }
+
+  stop(closeActive: boolean): void {
+    this.stopWatching();
+    this.listener?.stop(closeActive);
+    this.listener = null;
+  }
+
+  private relisten(): void {
+    const old = this.listener;
+    this.listener = this.listen();
+    old?.stop(false);
+  }
+
+  private listen(): TCPSocketListener<Connection> {
+    const { tls } = this;
+    const options: TCPSocketListenOptions<Connection> & { reusePort: boolean } = {
+      hostname: this.settings.host,
+      port: this.settings.port,
+      reusePort: true, // every shard binds the same port; the kernel spreads connections (bun-types lacks it)
+      socket: this.handlers.forListener(this.settings),
+      ...(tls && { tls: { cert: tls.cert, key: tls.key, ca: tls.ca, crl: tls.crl, requestCert: tls.requestCert, rejectUnauthorized: tls.rejectUnauthorized } }),
+    };
+    return Bun.listen<Connection>(options);
+  }
 }
 
 /** The soft RLIMIT_NOFILE, as /proc tells it (Infinity when unlimited or unknown). */
@@ -90,82 +174,172 @@ function openFileCount(limit: number): number {
 }
 
 interface ListenOptions {
-  host: string;
-  port: number;
-  dispatch: (frame: Uint8Array, sasl: SaslSession) => Promise<FrameResult>;
-  /** Each connection gets its own SASL state under these settings. */
-  sasl: Omit<SaslSettings, "onFailure">;
+  listeners: KafkaListenerSettings[];
+  dispatch: (frame: Uint8Array, sasl: SaslSession, client: ClientConnection, mute: (delayMs: number) => void) => Promise<FrameResult>;
+  /** Each connection gets its own SASL state under these settings (enabled on `sasl` listeners). */
+  sasl: Omit<SaslSettings, "onFailure" | "enabled">;
+  /** kafka_mtls_principal_mapping_rules: client certificate subject → user on mtls_identity listeners. */
+  principalRules: PrincipalRule[];
   requestBytesMax: number;
   budget: MemoryBudget;
   unsentBytesMax: number;
   frameTimeoutMs: number;
+  /** Connection limits: a connection over one is closed at once. */
+  admission: ConnectionAdmission;
   stats: RequestStats;
   log: Logger;
 }
 
-function socketHandlers(options: ListenOptions, onOpen: () => void): TCPSocketListenOptions<Connection> {
-  const { log, stats } = options;
-  const dropped = new RateLimitedWarn(log, "closing connection", {
-    burst: BAD_INPUT_WARN_BURST,
-    intervalMs: BAD_INPUT_WARN_INTERVAL_MS,
-    clock: systemClock,
-    timers: systemTimers,
-  });
-  const failedLogins = new RateLimitedWarn(log, "SASL login failed", {
-    burst: BAD_INPUT_WARN_BURST,
-    intervalMs: BAD_INPUT_WARN_INTERVAL_MS,
-    clock: systemClock,
-    timers: systemTimers,
-  });
-  const listenOptions: TCPSocketListenOptions<Connection> & { reusePort: boolean } = {
-    hostname: options.host,
-    port: options.port,
-    reusePort: true, // every shard binds the same port; the kernel spreads connections (bun-types lacks it)
-    socket: {
-      open(socket: Socket<Connection>) {
+/** The socket callbacks of every listener of the shard, sharing its rate-limited warnings. */
+class ConnectionHandlers {
+  private readonly dropped: RateLimitedWarn;
+  private readonly failedLogins: RateLimitedWarn;
+  private readonly refusedCertificates: RateLimitedWarn;
+  private readonly refusedConnections: RateLimitedWarn;
+  /** Each admitted connection's slot in the connection limits, given back when it closes. */
+  private readonly admitted = new WeakMap<Connection, AdmittedConnection>();
+  /** Each open socket's identity (its Connection does not know who is on the other end). */
+  private readonly identities = new WeakMap<Socket<Connection>, ConnectionIdentity>();
+  /** The same identities, in the order they opened, for listing. */
+  private readonly open = new Set<ConnectionIdentity>();
+  /** A TLS handshake must finish within the frame timeout, as a frame must: otherwise it holds its socket for ever. */
+  private readonly handshakeDeadlines = new WeakMap<Socket<Connection>, CancelTimer>();
+
+  constructor(
+    private readonly options: ListenOptions,
+    private readonly onOpen: () => void,
+  ) {
+    const warn = (message: string) =>
+      new RateLimitedWarn(options.log, message, { burst: BAD_INPUT_WARN_BURST, intervalMs: BAD_INPUT_WARN_INTERVAL_MS, clock: systemClock, timers: systemTimers });
+    this.dropped = warn("closing connection");
+    this.failedLogins = warn("SASL login failed");
+    this.refusedCertificates = warn("mTLS login refused");
+    this.refusedConnections = warn("refusing connection");
+  }
+
+  forListener(settings: KafkaListenerSettings): SocketHandler<Connection> {
+    const { options, dropped } = this;
+    const { log, stats } = options;
+    return {
+      open: (socket) => {
         stats.connections++;
-        onOpen();
-        socket.setNoDelay(true);
+        this.onOpen();
         const remote = `${socket.remoteAddress}`;
-        const sasl = new SaslSession({
-          ...options.sasl,
-          onFailure: (failure) => {
-            stats.saslFailures++;
-            // Fields are escaped by the logger; a client's user name is cut short.
-            failedLogins.warn({ remote, mechanism: failure.mechanism, user: failure.user?.slice(0, LOGGED_USER_CHARS_MAX) ?? null, reason: failure.reason });
-          },
-        });
-        socket.data = new Connection(
-          { write: (bytes) => socket.write(bytes), close: () => socket.end(), pause: () => socket.pause(), resume: () => socket.resume() },
-          (frame) => options.dispatch(frame, sasl),
-          {
-            requestBytesMax: options.requestBytesMax,
-            budget: options.budget,
-            unsentBytesMax: options.unsentBytesMax,
-            frameTimeoutMs: options.frameTimeoutMs,
-            timers: systemTimers,
-            onBadInput: (reason) => dropped.warn({ remote, reason }),
-            onBroken: (error) => {
-              throw error; // uncaught: the shard's entry point hands it to the main thread, which stops the broker
-            },
-          },
-        );
+        const admission = options.admission.admit(remote);
+        if ("refused" in admission) {
+          stats.connectionsRefused++;
+          this.refusedConnections.warn({ remote, listener: settings.name, reason: admission.refused });
+          socket.end();
+          return;
+        }
+        socket.setNoDelay(true);
+        socket.data = this.connection(socket, settings);
+        this.admitted.set(socket.data, admission);
+        if (settings.tls) this.handshakeDeadline(socket, settings);
+      },
+      handshake: (socket, success, authorizationError) => {
+        this.handshakeDeadlines.get(socket)?.();
+        if (!success) {
+          // Only with require_client_auth: a client certificate missing or not signed by the truststore.
+          dropped.warn({ remote: `${socket.remoteAddress}`, listener: settings.name, reason: `TLS client certificate refused: ${authorizationError?.message ?? "none"}` });
+          socket.end();
+          return;
+        }
+        if (settings.authentication === "mtls_identity") this.certificateLogin(socket, settings);
       },
       data(socket, data) {
-        socket.data.receive(data);
+        socket.data?.receive(data);
       },
       drain(socket) {
-        socket.data.drain();
+        socket.data?.drain();
       },
-      close(socket) {
+      close: (socket) => {
+        this.handshakeDeadlines.get(socket)?.();
+        const identity = this.identities.get(socket);
+        if (identity) this.open.delete(identity);
         stats.connections--;
-        socket.data?.close();
+        this.closed(socket.data);
       },
-      error(socket, error) {
-        log.debug("socket error", { error: String(error) });
-        socket.data?.close();
+      error: (socket, error) => {
+        log.debug("socket error", { listener: settings.name, error: String(error) });
+        this.closed(socket.data);
       },
-    },
-  };
-  return listenOptions;
+    };
+  }
+
+  /** Closes a connection and gives back its slot (one refused at open has neither). */
+  private closed(connection: Connection | undefined): void {
+    if (!connection) return;
+    connection.close();
+    this.admitted.get(connection)?.release();
+    this.admitted.delete(connection);
+  }
+
+  summaries(): ConnectionSummary[] {
+    const out: ConnectionSummary[] = [];
+    for (const identity of this.open) {
+      if (out.length >= limits.connectionsListedMax) break;
+      out.push(identity.summary());
+    }
+    return out;
+  }
+
+  private handshakeDeadline(socket: Socket<Connection>, settings: KafkaListenerSettings): void {
+    const cancel = systemTimers.after(this.options.frameTimeoutMs, () => {
+      this.dropped.warn({ remote: `${socket.remoteAddress}`, listener: settings.name, reason: `TLS handshake not finished within ${this.options.frameTimeoutMs} ms` });
+      socket.end();
+    });
+    this.handshakeDeadlines.set(socket, cancel);
+  }
+
+  private connection(socket: Socket<Connection>, settings: KafkaListenerSettings): Connection {
+    const { options, dropped, failedLogins } = this;
+    const remote = `${socket.remoteAddress}`;
+    const remotePort = socket.remotePort;
+    const sasl = new SaslSession({
+      ...options.sasl,
+      enabled: settings.authentication === "sasl",
+      remoteHost: socket.remoteAddress,
+      onFailure: (failure) => {
+        options.stats.saslFailures++;
+        // Fields are escaped by the logger; a client's user name is cut short.
+        failedLogins.warn({ remote, listener: settings.name, mechanism: failure.mechanism, user: failure.user?.slice(0, LOGGED_USER_CHARS_MAX) ?? null, reason: failure.reason });
+      },
+    });
+    const identity = new ConnectionIdentity(settings.name, settings.advertised, `${remote}:${remotePort}`, settings.authentication, sasl, settings.tls !== null, systemClock.nowMs());
+    this.identities.set(socket, identity);
+    this.open.add(identity);
+    return new Connection(
+      { write: (bytes) => socket.write(bytes), close: () => socket.end(), pause: () => socket.pause(), resume: () => socket.resume() },
+      (frame) => {
+        if (!identity.mayDispatch) throw new ProtocolError("request before the client certificate named a user");
+        return options.dispatch(frame, sasl, identity, (delayMs) => socket.data?.mute(delayMs));
+      },
+      {
+        requestBytesMax: options.requestBytesMax,
+        budget: options.budget,
+        unsentBytesMax: options.unsentBytesMax,
+        frameTimeoutMs: options.frameTimeoutMs,
+        timers: systemTimers,
+        onBadInput: (reason) => dropped.warn({ remote, listener: settings.name, reason }),
+        onBroken: (error) => {
+          throw error; // uncaught: the shard's entry point hands it to the main thread, which stops the broker
+        },
+      },
+    );
+  }
+
+  /** mtls_identity: the client certificate's subject, mapped by the rules, is the user; no match closes the connection. */
+  private certificateLogin(socket: Socket<Connection>, settings: KafkaListenerSettings): void {
+    const identity = this.identities.get(socket);
+    const subject = socket.getPeerX509Certificate()?.subject;
+    const dn = subject === undefined ? null : rfc2253(subject);
+    const user = dn === null ? null : mapPrincipal(this.options.principalRules, dn);
+    if (identity === undefined || user === null || user === "") {
+      this.refusedCertificates.warn({ remote: `${socket.remoteAddress}`, listener: settings.name, reason: `no principal mapping rule matches the certificate subject ${dn?.slice(0, 256) ?? "(none)"}` });
+      socket.end();
+      return;
+    }
+    identity.setCertificateUser(user);
+  }
 }

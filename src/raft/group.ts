@@ -32,6 +32,8 @@ import {
   type RaftInspect,
   type RaftMessage,
   type Role,
+  type ProposeOptions,
+  type RaftState,
   type Term,
   type TransferResult,
   type VoteRequest,
@@ -59,7 +61,10 @@ interface Pending {
 }
 
 type ConfigChange = { kind: "addLearner" | "promote" | "remove"; id: NodeId };
-type Queued = { batches: Uint8Array; change: null; resolve: (r: ProposeResult) => void } | { batches: null; change: ConfigChange; resolve: (r: ProposeResult) => void };
+type Queued =
+  | { batches: Uint8Array; change: null; resolve: (r: ProposeResult) => void; onAppended?: ProposeOptions["onAppended"] }
+  | { batches: null; change: ConfigChange; resolve: (r: ProposeResult) => void };
+type Proposal = { batches: Uint8Array; resolve: (r: ProposeResult) => void; onAppended?: ProposeOptions["onAppended"] };
 
 type Event = () => Promise<void> | void;
 
@@ -86,6 +91,8 @@ export class RaftGroup implements RaftGroupApi {
   private started = false;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
+  /** What `onStateChange` was last told. */
+  private reported: RaftState = { role: "follower", term: NO_TERM, leaderId: null };
   private electionToken = 0;
   private cancelElection: CancelTimer | null = null;
   private electionDeadlineMs = Number.POSITIVE_INFINITY;
@@ -138,6 +145,7 @@ export class RaftGroup implements RaftGroupApi {
         // After stop() the disk may fail or vanish under the abandoned event: that is the crash, not a failure.
         if (e !== STOPPED && !this.stopped) this.fail(e);
       }
+      this.reportState();
     }
     this.running = false;
     const waiters = this.idleWaiters;
@@ -160,6 +168,14 @@ export class RaftGroup implements RaftGroupApi {
       queueMicrotask(() => {
         throw error;
       });
+  }
+
+  /** Tells the owner, after an event, when the role, term or known leader changed. */
+  private reportState(): void {
+    const r = this.reported;
+    if (this.o.onStateChange === undefined || (r.role === this.role && r.term === this.term && r.leaderId === this.leaderId)) return;
+    this.reported = { role: this.role, term: this.term, leaderId: this.leaderId };
+    this.o.onStateChange(this.reported);
   }
 
   idle(): Promise<void> {
@@ -206,8 +222,8 @@ export class RaftGroup implements RaftGroupApi {
     this.enqueue(() => this.onMessage(message));
   }
 
-  propose(batches: Uint8Array): Promise<ProposeResult> {
-    return this.queue({ batches, change: null });
+  propose(batches: Uint8Array, options: ProposeOptions = {}): Promise<ProposeResult> {
+    return this.queue({ batches, change: null, onAppended: options.onAppended });
   }
 
   addLearner(id: NodeId): Promise<ProposeResult> {
@@ -222,7 +238,7 @@ export class RaftGroup implements RaftGroupApi {
     return this.queue({ batches: null, change: { kind: "remove", id } });
   }
 
-  private queue(item: Omit<Queued, "resolve">): Promise<ProposeResult> {
+  private queue(item: { batches: Uint8Array; change: null; onAppended?: ProposeOptions["onAppended"] } | { batches: null; change: ConfigChange }): Promise<ProposeResult> {
     if (this.stopped) return Promise.resolve({ ok: false, error: "stopped" });
     return new Promise((resolve) => {
       this.queued.push({ ...item, resolve } as Queued);
@@ -251,6 +267,21 @@ export class RaftGroup implements RaftGroupApi {
 
   read(offset: Index, maxBytes: number): Promise<Uint8Array> {
     return this.raftLog.read(offset, maxBytes);
+  }
+
+  termAt(index: Index): Term | null {
+    return this.raftLog.termAt(index);
+  }
+
+  epochEnd(epoch: Term): { epoch: Term; endOffset: Index } | null {
+    const term = this.raftLog.latestTermAtOrBelow(epoch);
+    if (term === null) return null;
+    const next = this.raftLog.firstIndexOfTermAfter(term);
+    return { epoch: term, endOffset: next ?? this.raftLog.lastIndex + 1 };
+  }
+
+  get partitionLog(): RaftGroupApi["partitionLog"] {
+    return this.raftLog.log;
   }
 
   inspectLog(): Promise<LogEntryInfo[]> {
@@ -583,8 +614,13 @@ export class RaftGroup implements RaftGroupApi {
     if (truncateAt >= 0) {
       assert(truncateAt > this.commitIndex, `follower ${this.self} asked to truncate at ${truncateAt}, at or below its commit index ${this.commitIndex}`);
       await this.io(this.raftLog.truncateSuffix(truncateAt));
+      this.o.onLogCut?.(truncateAt);
     }
-    if (appendFrom >= 0) matched = await this.io(this.raftLog.appendAsFollower(entries.slice(appendFrom), this.now));
+    if (appendFrom >= 0) {
+      const appended = entries.slice(appendFrom);
+      matched = await this.io(this.raftLog.appendAsFollower(appended, this.now));
+      this.o.onFollowerAppend?.(appended);
+    }
     return matched;
   }
 
@@ -600,6 +636,7 @@ export class RaftGroup implements RaftGroupApi {
     // At or below our commit index everything matches the leader (maybe compacted here already): a stale install.
     if (before > this.commitIndex && this.raftLog.termAt(before) !== m.prevTerm) {
       await this.io(this.raftLog.resetTo({ startOffset: m.startOffset, prevTerm: m.prevTerm, config: m.config }));
+      this.o.onLogCut?.(0);
     }
     this.advanceCommit(before);
     this.sendAppendReply(m.from, true, before, NO_TERM, NO_INDEX);
@@ -709,7 +746,7 @@ export class RaftGroup implements RaftGroupApi {
     this.proposalsScheduled = false;
     const items = this.queued;
     this.queued = [];
-    let run: Array<{ batches: Uint8Array; resolve: (r: ProposeResult) => void }> = [];
+    let run: Proposal[] = [];
     for (const item of items) {
       const refusal = this.refusal();
       if (refusal !== null) {
@@ -742,15 +779,19 @@ export class RaftGroup implements RaftGroupApi {
   }
 
   /** Appends proposals as one write and one fdatasync; each resolves when its last batch commits. */
-  private async appendRun(run: Array<{ batches: Uint8Array; resolve: (r: ProposeResult) => void }>): Promise<void> {
+  private async appendRun(run: Proposal[]): Promise<void> {
     if (run.length === 0) return;
     let next = this.raftLog.lastIndex + 1;
+    const ranges: Array<{ baseOffset: Index; lastOffset: Index }> = [];
     for (const item of run) {
+      const baseOffset = next;
       rb.scanBatches(item.batches, 0, (at) => void (next += rb.lastOffsetDelta(item.batches, at) + 1));
+      ranges.push({ baseOffset, lastOffset: next - 1 });
       this.pending.push({ index: next - 1, term: this.term, resolve: item.resolve });
     }
     const last = await this.io(this.raftLog.appendAsLeader(concatBytes(run.map((r) => r.batches)), this.term, this.now));
     assert(last === next - 1, `leader append ended at ${last}, expected ${next - 1}`);
+    run.forEach((item, i) => item.onAppended?.(ranges[i]!));
     this.maybeCommit();
     await this.replicate();
   }

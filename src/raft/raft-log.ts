@@ -134,6 +134,17 @@ export class RaftLog {
     return this.terms.find((r) => r.term === term)?.first ?? null;
   }
 
+  /** The largest term in the log at or below `term` (the snapshot's term counts), or null. */
+  latestTermAtOrBelow(term: Term): Term | null {
+    for (let i = this.terms.length - 1; i >= 0; i--) if (this.terms[i]!.term <= term) return this.terms[i]!.term;
+    return this.start.prevTerm !== NO_TERM && this.start.prevTerm <= term ? this.start.prevTerm : null;
+  }
+
+  /** First index of the first term in the log after `term`, or null when `term` is the last. */
+  firstIndexOfTermAfter(term: Term): Index | null {
+    return this.terms.find((r) => r.term > term)?.first ?? null;
+  }
+
   /** Last index in the log with `term`, or null if the log holds none. */
   lastIndexOfTerm(term: Term): Index | null {
     const i = this.terms.findIndex((r) => r.term === term);

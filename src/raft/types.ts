@@ -6,7 +6,7 @@
 import type { Clock } from "../base/clock.ts";
 import type { Timers } from "../base/timers.ts";
 import type { Disk } from "../io/disk.ts";
-import type { LogConfig } from "../storage/partition-log.ts";
+import type { LogConfig, PartitionLog } from "../storage/partition-log.ts";
 
 /** A broker (node) id. */
 export type NodeId = number;
@@ -162,6 +162,12 @@ export interface RaftGroupOptions {
   timings: RaftTimings;
   /** The configuration of a brand-new group (empty log, no snapshot record); ignored otherwise. */
   bootstrap: RaftConfig;
+  /** Called after an event that changed the role, the term or the known leader (Kafka's leader and epoch follow it). */
+  onStateChange?: (state: RaftState) => void;
+  /** A follower appended these batches (offsets and terms as in its log) and fdatasync'ed them. */
+  onFollowerAppend?: (batches: Uint8Array) => void;
+  /** Entries from `endOffset` on were removed (a conflicting suffix; 0 when InstallSnapshot reset the whole log). */
+  onLogCut?: (endOffset: Index) => void;
   /** Called, in order, each time the commit index advances (on every member, leader or not). */
   onCommit?: (commitIndex: Index) => void;
   log?: (message: string) => void;
@@ -197,6 +203,17 @@ export type RaftError =
   | "invalidBatch"
   /** The group was stopped or its log failed. */
   | "stopped";
+
+export interface RaftState {
+  role: Role;
+  term: Term;
+  leaderId: NodeId | null;
+}
+
+export interface ProposeOptions {
+  /** Called once the proposal is written and fdatasync'ed in the leader's log (Kafka's acks=1), with its offsets. */
+  onAppended?: (range: { baseOffset: Index; lastOffset: Index }) => void;
+}
 
 export type ProposeResult = { ok: true; index: Index; term: Term } | { ok: false; error: RaftError };
 
@@ -268,7 +285,7 @@ export interface RaftGroupApi {
    * and assigns offsets; the buffer is the group's from now on). Resolves once committed, or with
    * an error if refused or if leadership was lost first (then the entry may or may not commit).
    */
-  propose(batches: Uint8Array): Promise<ProposeResult>;
+  propose(batches: Uint8Array, options?: ProposeOptions): Promise<ProposeResult>;
   /** Membership, one change at a time, each taking effect when appended (single-server changes). */
   addLearner(id: NodeId): Promise<ProposeResult>;
   /** Learner → voter, once it has caught up with the commit index. */
@@ -280,6 +297,15 @@ export interface RaftGroupApi {
   /** Prefix truncation: the log starts at `offset` (a batch start at or below commitIndex + 1) from now on. */
   truncatePrefix(offset: Index): Promise<void>;
   inspect(): RaftInspect;
+  /** Term of the entry holding `index` (the snapshot's term at start - 1), null outside the log. */
+  termAt(index: Index): Term | null;
+  /**
+   * Kafka's OffsetForLeaderEpoch: the largest term in the log at or below `epoch` and the first
+   * index after its entries (the next term's first index, or the log end); null if none is.
+   */
+  epochEnd(epoch: Term): { epoch: Term; endOffset: Index } | null;
+  /** The partition log under the group, for its owner's reads (fetch, offsets by time, sizes); never written through. */
+  readonly partitionLog: PartitionLog;
   /** Every entry in the log (written, not necessarily durable), oldest first. */
   inspectLog(): Promise<LogEntryInfo[]>;
   /** Whole batches from the one holding `offset`, at most `maxBytes` (at least one), below lastIndex + 1. */

@@ -11,7 +11,7 @@ import type { Servers } from "../base/calls.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { decodeBody, encodeBody } from "./frame.ts";
 import { errorBody, type Reply } from "./inbound.ts";
-import { ANY_SHARD, NO_GROUP, rpcMethodNames, rpcMethods, type RpcCallName, type RpcCalls, type RpcHeader } from "./messages/index.ts";
+import { ANY_SHARD, NO_GROUP, rpcMethodNames, rpcMethods, type RpcCallName, type RpcCalls, type RpcHeader, type RpcMethod } from "./messages/index.ts";
 import type { PeerLink, PeerLinkState } from "./outbound.ts";
 
 /** What a shard asks of another shard on behalf of an RPC request it accepted. */
@@ -28,15 +28,41 @@ export interface RpcRouting {
   hop(shard: number, request: RpcHopCalls["rpcDeliver"]["request"]): Promise<Reply>;
 }
 
+/** What a shard serves; the ping always, the Raft calls once its replication layer has started. */
+export type RpcServers = Partial<Servers<RpcCalls>> & Pick<Servers<RpcCalls>, "ping">;
+
 export class RpcEndpoint {
   readonly hopServers: Servers<RpcHopCalls>;
+  private readonly servers: RpcServers;
+  /** Links to peer nodes by node id (from the cluster's node list), beside the seed links. */
+  private readonly nodeLinks = new Map<number, PeerLink>();
 
   constructor(
-    private readonly servers: Servers<RpcCalls>,
+    servers: RpcServers,
     private readonly routing: RpcRouting,
     private readonly links: ReadonlyMap<string, PeerLink>,
   ) {
+    this.servers = { ...servers };
     this.hopServers = { rpcDeliver: ({ method, body }) => this.serveHere(method, body) };
+  }
+
+  /** Adds (or replaces) servers of RPC methods. */
+  addServers(servers: Partial<Servers<RpcCalls>>): void {
+    Object.assign(this.servers, servers);
+  }
+
+  /** This shard's link to a node by id, once `addNodeLink` made one. */
+  nodeLink(nodeId: number): PeerLink | undefined {
+    return this.nodeLinks.get(nodeId);
+  }
+
+  /** Adds and starts the link to a node (no-op when one exists at that address; a moved node gets a new link). */
+  addNodeLink(nodeId: number, link: PeerLink): void {
+    const known = this.nodeLinks.get(nodeId);
+    if (known !== undefined && known.name === link.name) return;
+    known?.close();
+    this.nodeLinks.set(nodeId, link);
+    link.start();
   }
 
   /** Serves a request accepted on this shard's listener, here or on its owner shard. */
@@ -56,8 +82,14 @@ export class RpcEndpoint {
     return [...this.links.values()].map((link) => link.snapshot());
   }
 
+  /** The links by node id, with their node ids. */
+  nodePeers(): Array<PeerLinkState & { node: number }> {
+    return [...this.nodeLinks].map(([node, link]) => ({ ...link.snapshot(), node }));
+  }
+
   close(): void {
     for (const link of this.links.values()) link.close();
+    for (const link of this.nodeLinks.values()) link.close();
   }
 
   /** The owning shard's number, or why there is none. */
@@ -71,8 +103,10 @@ export class RpcEndpoint {
 
   private async serveHere(method: number, body: Uint8Array): Promise<Reply> {
     const name = rpcMethodNames.get(method) as RpcCallName;
-    const def = rpcMethods[name];
-    let request: RpcCalls[typeof name]["request"];
+    const def = rpcMethods[name] as RpcMethod<any, any>;
+    const server = this.servers[name] as ((request: unknown) => Promise<unknown>) | undefined;
+    if (server === undefined) return { kind: "error", body: errorBody(new Error(`RPC method ${name} is not served on this shard`)) };
+    let request: unknown;
     try {
       request = decodeBody(def.request, body);
     } catch (error) {
@@ -80,7 +114,7 @@ export class RpcEndpoint {
       throw error;
     }
     try {
-      const response = await this.servers[name](request);
+      const response = await server(request);
       return { kind: "response", body: encodeBody(def.response, response) };
     } catch (error) {
       rethrowIfBroken(error);

@@ -14,6 +14,9 @@ import type { RpcSocket } from "./socket.ts";
 /** A served request's answer as bytes: a response or error body, or "malformed" (the connection closes). */
 export type Reply = { kind: "response" | "error"; body: Uint8Array } | { kind: "malformed"; reason: string };
 
+/** The cluster id a node that has not joined yet says in its hello. */
+export const JOINING_CLUSTER_ID = "";
+
 export interface LocalIdentity {
   nodeId: number;
   clusterId: string;
@@ -89,7 +92,8 @@ export class InboundConnection {
     const hello = decodeBody(HelloRequest, body);
     const { identity } = this.options;
     const replyHeader = { kind: RpcKind.response, method: HELLO_METHOD, correlationId: header.correlationId, group: header.group, shard: header.shard };
-    if (hello.clusterId !== identity.clusterId) {
+    // An empty cluster id: a node asking to join, which learns the cluster id from this answer.
+    if (hello.clusterId !== identity.clusterId && hello.clusterId !== JOINING_CLUSTER_ID) {
       const message = `cluster id mismatch: node ${identity.nodeId} is in cluster ${identity.clusterId}, the caller (node ${hello.nodeId}) in ${hello.clusterId}`;
       this.io.write(encodeFrame({ ...replyHeader, kind: RpcKind.error }, RpcErrorBody, { message }));
       return this.refuse("foreign-cluster", "refusing RPC connection from another cluster", message);

@@ -9,12 +9,11 @@ import type { Logger } from "../base/log.ts";
 import type { Timers } from "../base/timers.ts";
 import { defaultBackoff, type BackoffPolicy } from "./backoff.ts";
 import { bunDialer, listenRpc } from "./bun-net.ts";
-import { RpcEndpoint, type RpcRouting } from "./endpoint.ts";
+import { RpcEndpoint, type RpcRouting, type RpcServers } from "./endpoint.ts";
 import type { LocalIdentity } from "./inbound.ts";
-import type { HelloRequest, RpcCalls } from "./messages/index.ts";
+import type { HelloRequest } from "./messages/index.ts";
 import { PeerLink, type Dialer, type HostPort } from "./outbound.ts";
 import { RateLimitedLog } from "./rate-limited-log.ts";
-import type { Servers } from "../base/calls.ts";
 
 /** How often each link pings its peer; a ping unanswered within the call timeout closes the link. */
 export const RPC_PING_INTERVAL_MS = 1000;
@@ -39,13 +38,15 @@ export interface ShardRpcOptions {
   pingIntervalMs?: number;
   frameBytesMax?: number;
   inflightMax?: number;
-  /** What the node serves; default: ping alone. */
-  servers?: Servers<RpcCalls>;
+  /** What the node serves; default: ping alone (more can be added later: `endpoint.addServers`). */
+  servers?: RpcServers;
 }
 
 export interface ShardRpc {
   endpoint: RpcEndpoint;
   listener: TCPSocketListener<unknown>;
+  /** Makes (once) and starts this shard's link to a cluster node at its RPC address. */
+  linkNode(nodeId: number, address: HostPort): void;
   stop(): void;
 }
 
@@ -61,7 +62,7 @@ export function peerAddresses(settings: RpcNodeSettings): HostPort[] {
   return peers;
 }
 
-export function pingServer(identity: LocalIdentity): Servers<RpcCalls> {
+export function pingServer(identity: LocalIdentity): RpcServers {
   return {
     ping: async ({ sentAtMs, payload }) => ({ sentAtMs, nodeId: identity.nodeId, shardId: identity.shardId, payload }),
   };
@@ -75,14 +76,13 @@ export function startShardRpc(options: ShardRpcOptions): ShardRpc {
     nodeId: identity.nodeId, clusterId: identity.clusterId, rpcHost: settings.advertised.host, rpcPort: settings.advertised.port,
     shardId: identity.shardId, shardCount: identity.shardCount, softwareVersion: identity.softwareVersion,
   };
+  const makeLink = (address: HostPort) => new PeerLink({
+    address, hello, dial: options.dial ?? bunDialer, clock: options.clock, timers: options.timers, random: options.random,
+    backoff: options.backoff ?? defaultBackoff, inflightMax: options.inflightMax ?? limits.rpcInflightPerPeerMax, frameBytesMax,
+    callTimeoutMs: RPC_CALL_TIMEOUT_MS, pingIntervalMs: options.pingIntervalMs ?? RPC_PING_INTERVAL_MS, warn,
+  });
   const links = new Map<string, PeerLink>();
-  for (const address of peerAddresses(settings)) {
-    links.set(`${address.host}:${address.port}`, new PeerLink({
-      address, hello, dial: options.dial ?? bunDialer, clock: options.clock, timers: options.timers, random: options.random,
-      backoff: options.backoff ?? defaultBackoff, inflightMax: options.inflightMax ?? limits.rpcInflightPerPeerMax, frameBytesMax,
-      callTimeoutMs: RPC_CALL_TIMEOUT_MS, pingIntervalMs: options.pingIntervalMs ?? RPC_PING_INTERVAL_MS, warn,
-    }));
-  }
+  for (const address of peerAddresses(settings)) links.set(`${address.host}:${address.port}`, makeLink(address));
   const endpoint = new RpcEndpoint(options.servers ?? pingServer(identity), options.routing, links);
   const listener = listenRpc(settings.listen.host, settings.listen.port, {
     identity, serve: endpoint.serve, frameBytesMax, inflightMax: limits.rpcInflightPerConnectionMax, warn,
@@ -91,6 +91,11 @@ export function startShardRpc(options: ShardRpcOptions): ShardRpc {
   return {
     endpoint,
     listener: listener as TCPSocketListener<unknown>,
+    linkNode: (nodeId, address) => {
+      if (nodeId === identity.nodeId) return;
+      if (endpoint.nodeLink(nodeId)?.name === `${address.host}:${address.port}`) return;
+      endpoint.addNodeLink(nodeId, makeLink(address));
+    },
     stop: () => {
       endpoint.close();
       listener.stop(true);

@@ -17,7 +17,11 @@ import {
   type RpcCallName, type RpcCalls,
 } from "./messages/index.ts";
 import type { RateLimitedLog } from "./rate-limited-log.ts";
+import { JOINING_CLUSTER_ID } from "./inbound.ts";
 import type { RpcSocket } from "./socket.ts";
+
+/** Fire-and-forget messages may be this many times `inflightMax` in flight (calls wait at `inflightMax`). */
+const CAST_INFLIGHT_FACTOR = 8;
 
 export class RpcUnavailableError extends Error {
   override name = "RpcUnavailableError";
@@ -56,6 +60,8 @@ export interface PeerLinkState {
   inflight: number;
   /** The peer is in another cluster (its hello refusal); cleared by a later accepted hello. */
   refused: boolean;
+  /** Fire-and-forget messages dropped because the link was down or full. */
+  castsDropped: number;
 }
 
 export interface PeerLinkOptions {
@@ -79,6 +85,8 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
   cancelTimeout: CancelTimer;
+  /** Fire and forget: counted apart from calls, whose bound it does not take up. */
+  cast: boolean;
 }
 
 export class PeerLink {
@@ -88,9 +96,13 @@ export class PeerLink {
   private readonly pending = new Map<number, Pending>();
   private readonly waitingForRoom: Array<() => void> = [];
   private nextCorrelationId = 1;
+  private castsPending = 0;
   private cancelTimer: CancelTimer = () => {};
   private peer: HelloResponse | null = null;
-  private stats = { connects: 0, disconnects: 0, pingsOk: 0, lastPingRttMs: null as number | null, lastError: null as string | null, refused: false };
+  private stats = { connects: 0, disconnects: 0, pingsOk: 0, lastPingRttMs: null as number | null, lastError: null as string | null, refused: false, castsDropped: 0 };
+  /** Bytes of frames written and read on this link, for benchmarks. */
+  bytesSent = 0;
+  bytesReceived = 0;
 
   constructor(private readonly options: PeerLinkOptions) {
     this.backoff = new Backoff(options.backoff, options.random);
@@ -106,12 +118,28 @@ export class PeerLink {
 
   /** Waits while `inflightMax` calls are in flight; fails at once if the link is not connected. */
   async call<N extends RpcCallName>(name: N, request: Loose<RpcCalls[N]["request"]>, destination: Destination = {}, timeoutMs = this.options.callTimeoutMs): Promise<RpcCalls[N]["response"]> {
-    while (this.state === "connected" && this.pending.size >= this.options.inflightMax) {
+    while (this.state === "connected" && this.pending.size - this.castsPending >= this.options.inflightMax) {
       await new Promise<void>((resolve) => this.waitingForRoom.push(resolve));
     }
     if (this.state !== "connected") throw new RpcUnavailableError(`RPC link to ${this.name} is ${this.state}`);
     const method = rpcMethods[name];
     return this.send(method.request, method.response, request, destination, timeoutMs) as Promise<RpcCalls[N]["response"]>;
+  }
+
+  /**
+   * Fire and forget (Raft traffic): sent now if the link is connected and has room, else dropped;
+   * the answer is awaited by no one. Returns whether it was sent.
+   */
+  cast<N extends RpcCallName>(name: N, request: Loose<RpcCalls[N]["request"]>, destination: Destination = {}): boolean {
+    // Casts carry no timer and take none of the calls' room: a deeper bound of their own absorbs a burst (10,000 groups electing at once).
+    if (this.state !== "connected" || this.castsPending >= this.options.inflightMax * CAST_INFLIGHT_FACTOR) {
+      this.stats.castsDropped++;
+      return false;
+    }
+    const method = rpcMethods[name];
+    this.send(method.request, method.response, request, destination, 0).catch(() => {});
+    this.castsPending++;
+    return true;
   }
 
   snapshot(): PeerLinkState {
@@ -128,6 +156,7 @@ export class PeerLink {
       lastPingRttMs: this.stats.lastPingRttMs,
       inflight: this.pending.size,
       refused: this.stats.refused,
+      castsDropped: this.stats.castsDropped,
     };
   }
 
@@ -161,7 +190,7 @@ export class PeerLink {
   private async handshake(): Promise<void> {
     try {
       const hello = (await this.send(HelloRequest, HelloResponse, this.options.hello, {}, this.options.callTimeoutMs)) as HelloResponse;
-      if (hello.clusterId !== this.options.hello.clusterId) throw new RpcRemoteError(`cluster id mismatch: the peer is in cluster ${hello.clusterId}`);
+      if (this.options.hello.clusterId !== JOINING_CLUSTER_ID && hello.clusterId !== this.options.hello.clusterId) throw new RpcRemoteError(`cluster id mismatch: the peer is in cluster ${hello.clusterId}`);
       this.peer = hello;
       this.state = "connected";
       this.stats.refused = false;
@@ -189,18 +218,21 @@ export class PeerLink {
       request as never,
     );
     const result = new Promise<unknown>((resolve, reject) => {
-      const cancelTimeout = this.options.timers.after(timeoutMs, () => {
+      // A cast (timeout 0) needs no timer: the link's pings notice a dead peer, and its close fails what is pending.
+      const cancelTimeout = timeoutMs <= 0 ? () => {} : this.options.timers.after(timeoutMs, () => {
         if (this.pending.delete(correlationId)) this.roomFreed();
         reject(new RpcUnavailableError(`RPC ${requestDef.name} to ${this.name} timed out after ${timeoutMs} ms`));
       });
-      this.pending.set(correlationId, { response: responseDef, resolve, reject, cancelTimeout });
+      this.pending.set(correlationId, { response: responseDef, resolve, reject, cancelTimeout, cast: timeoutMs <= 0 });
     });
     socket.write(frame);
+    this.bytesSent += frame.length;
     return result;
   }
 
   private receive(socket: RpcSocket, cutter: FrameCutter, chunk: Uint8Array): void {
     if (socket !== this.socket) return;
+    this.bytesReceived += chunk.length;
     try {
       for (const frame of cutter.push(chunk)) this.settle(frame);
     } catch (error) {
@@ -219,7 +251,8 @@ export class PeerLink {
     const value = header.kind === RpcKind.error ? decodeBody(RpcErrorBody, body) : decodeBody(pending.response, body);
     this.pending.delete(header.correlationId);
     pending.cancelTimeout();
-    this.roomFreed();
+    if (pending.cast) this.castsPending--;
+    else this.roomFreed();
     if (header.kind === RpcKind.error) pending.reject(new RpcRemoteError((value as RpcErrorBody).message));
     else pending.resolve(value);
   }
@@ -266,6 +299,7 @@ export class PeerLink {
       pending.reject(new RpcUnavailableError(`RPC link to ${this.name} lost: ${reason}`));
     }
     this.pending.clear();
+    this.castsPending = 0;
     for (const wake of this.waitingForRoom.splice(0)) wake();
   }
 

@@ -4,10 +4,10 @@ import { systemClock } from "../base/clock.ts";
 import { logger } from "../base/log.ts";
 import { mulberry32 } from "../base/random.ts";
 import { systemTimers } from "../base/timers.ts";
-import type { Servers } from "../base/calls.ts";
+import type { RpcServers } from "./endpoint.ts";
 import { Backoff } from "./backoff.ts";
 import { encodeFrame } from "./frame.ts";
-import { HelloRequest, RpcKind, type RpcCalls } from "./messages/index.ts";
+import { HelloRequest, RpcKind } from "./messages/index.ts";
 import { pingServer, startShardRpc, type ShardRpc } from "./node.ts";
 import { RpcRemoteError, RpcUnavailableError, type PeerLink } from "./outbound.ts";
 
@@ -23,7 +23,7 @@ interface NodeSpec {
   shards?: number;
   port?: number;
   seeds?: number[];
-  servers?: (shardId: number) => Servers<RpcCalls>;
+  servers?: (shardId: number) => RpcServers;
   inflightMax?: number;
 }
 

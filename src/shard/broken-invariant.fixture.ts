@@ -4,6 +4,7 @@
  * shard 1, which sends it two produce ops: one valid, then (once answered) one whose bytes are
  * not whole batches. Prints one JSON line per event.
  */
+import { SharedCounts } from "../base/shared-counts.ts";
 import { defaultProperties } from "../cluster/properties.ts";
 import { buildBatch } from "../storage/batch-builder.ts";
 import type { ShardFatal, ShardInit } from "./control.ts";
@@ -28,8 +29,8 @@ main.port1.onmessage = (event) => {
   if (event.data.kind === "reply" && event.data.id === 1) produce(1, batch);
 };
 const init: ShardInit = {
-  type: "init", shardId: 0, shardCount: 2, core: 0, kafkaAddr: { host: "127.0.0.1", port: 0 }, advertised: { host: "127.0.0.1", port: 0 },
-  clusterId: "test", dataDir: process.argv[2]!, props: defaultProperties(), logFormat: "json", io: "posix", nodeId: 0, rpc: null, softwareVersion: "test", main: main.port2, peers: [null, peer.port1],
+  type: "init", shardId: 0, shardCount: 2, core: 0, kafkaListeners: [{ name: "", address: { host: "127.0.0.1", port: 0 }, advertised: { host: "127.0.0.1", port: 0 }, authentication: "none", tls: null }], advertised: { host: "127.0.0.1", port: 0 },
+  clusterId: "test", dataDir: process.argv[2]!, props: defaultProperties(), logFormat: "json", io: "posix", nodeId: 0, rpc: null, joinNodes: [], softwareVersion: "test", connectionCounts: SharedCounts.create(0), main: main.port2, peers: [null, peer.port1],
   metadata: { version: 1, shardCount: 2, topics: [{ name: "t", id: "6c1b4bde-5d0c-4c39-8b7e-2f0e1f7c9a11", shards: [0], configs: {} }] },
 };
 worker.postMessage(init, [main.port2, peer.port1]);

@@ -8,12 +8,17 @@
 import type { LogFormat } from "../base/log.ts";
 import type { IoBackend } from "../io/backend.ts";
 import type { HostPort } from "../cli/args.ts";
-import type { MetadataSnapshot, MetadataUpdate } from "../cluster/metadata.ts";
+import type { KafkaListenerSpec } from "../cli/listeners.ts";
+import type { MetadataSnapshot, MetadataUpdate, NodeRecord } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
 import type { PartitionRef } from "../kafka/ops.ts";
+import type { ConnectionSummary } from "../kafka/client-connection.ts";
+
+export type { ConnectionSummary };
 import type { ShardStatsSnapshot } from "./stats.ts";
 import type { RpcNodeSettings } from "../rpc/node.ts";
 import type { PeerLinkState } from "../rpc/outbound.ts";
+import type { ControllerLeadership } from "../replication/controller-host.ts";
 
 export interface PartitionDetails extends PartitionRef {
   shard: number;
@@ -27,7 +32,9 @@ export interface ShardInit {
   shardId: number;
   shardCount: number;
   core: number;
-  kafkaAddr: HostPort;
+  /** Every shard listens on all of them. */
+  kafkaListeners: KafkaListenerSpec[];
+  /** The first listener's advertised address: what a request that came from no client connection sees. */
   advertised: HostPort;
   clusterId: string;
   dataDir: string;
@@ -43,7 +50,11 @@ export interface ShardInit {
   nodeId: number;
   /** The internal RPC listener and seeds; null: none (a node of one). */
   rpc: RpcNodeSettings | null;
+  /** A node that joined a cluster: the nodes it was told of then (linked before the metadata names them). */
+  joinNodes: NodeRecord[];
   softwareVersion: string;
+  /** The node-wide connection counts every shard shares (`base/shared-counts.ts`). */
+  connectionCounts: SharedArrayBuffer;
 }
 
 type NoArguments = Record<string, never>;
@@ -58,10 +69,32 @@ export interface ShardControlCalls {
   partitions: { request: NoArguments; response: PartitionDetails[] };
   /** The old owner's half of a live move: stop serving the partition and close its log. */
   release: { request: PartitionRef; response: void };
+  /** The Kafka connections open on this shard: listener, remote address, TLS, principal. */
+  connections: { request: NoArguments; response: ConnectionSummary[] };
   /** This shard's link to each peer node (empty without RPC). */
   rpcPeers: { request: NoArguments; response: PeerLinkState[] };
+  /** In a cluster: this shard's link to each node of the node list. */
+  rpcNodes: { request: NoArguments; response: Array<PeerLinkState & { node: number }> };
   /** Close everything cleanly; answered once done. */
   shutdown: { request: NoArguments; response: void };
+  /** In a cluster, shard 0: propose a metadata update to the controller group; true once committed. */
+  controllerPropose: { request: { update: MetadataUpdate }; response: boolean };
+  /** In a cluster, shard 0: send a controller call to the controller leader's node (JSON in and out). */
+  controllerForward: { request: { node: number; name: string; request: string }; response: ControllerForwardResult };
+  /** In a cluster, shard 0 of the controller leader: add a joining node as a learner of the controller group. */
+  controllerAddLearner: { request: { node: number }; response: boolean };
+}
+
+/** `version`: the leader's metadata version after the call, which the caller's node waits to reach. */
+export type ControllerForwardResult = { ok: true; response: string; version: number } | { ok: false; refusal: string };
+
+/** What shard 0 of a cluster node tells the main thread about the controller group. */
+export interface ControllerGroupCalls {
+  /** Committed updates, in log order (every member, leader or not). */
+  controllerCommitted: { request: { updates: MetadataUpdate[] }; response: void };
+  controllerLeadership: { request: ControllerLeadership; response: void };
+  /** A controller call forwarded from another node; refused unless this node leads and is ready. */
+  controllerServe: { request: { name: string; request: string; relay: boolean }; response: ControllerForwardResult };
 }
 
 /** A shard's uncaught error (a broken invariant among them): the main thread stops the broker. */

@@ -10,11 +10,10 @@ import type { CancelTimer, Timers } from "../base/timers.ts";
 import type { Logger } from "../base/log.ts";
 import type { MetadataTable } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
-import { effectiveTopicConfig, type EffectiveTopicConfig } from "../cluster/topic-config.ts";
+import { effectiveTopicConfig } from "../cluster/topic-config.ts";
 import type { Disk } from "../io/disk.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import { applyAppendPolicy, type AppendPolicy } from "../storage/batch-rewrite.ts";
-import { Codec, type CodecId } from "../storage/compression.ts";
+import type { AppendPolicy } from "../storage/batch-rewrite.ts";
 import { Flusher } from "../storage/flusher.ts";
 import { LogFailedError, PartitionLog } from "../storage/partition-log.ts";
 import { DiskSpaceGuard } from "./disk-space.ts";
@@ -22,8 +21,9 @@ import { loadProducerState, saveProducerState } from "../storage/producer-snapsh
 import type { ProducerState } from "../storage/producer-state.ts";
 import { RecentBatchCache } from "../storage/recent-batch-cache.ts";
 import { SealedFileLru } from "../storage/sealed-file-lru.ts";
-import { answerDuplicate, oversizedBatchRefusal, sequenceRefusal } from "./idempotence.ts";
-import { compactInHousekeeping, keylessRefusal } from "./compaction-hooks.ts";
+import { answerDuplicate } from "./idempotence.ts";
+import { compactInHousekeeping } from "./compaction-hooks.ts";
+import { appendPolicyOf, prepareProduced, sequenceRefusal } from "../kafka/produce-checks.ts";
 import type { OffsetAnswer, OffsetQuery, OpRequest, OpResponse, PartitionOps, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, WatchItem } from "../kafka/ops.ts";
 
 const NO_RECORDS = new Uint8Array(0);
@@ -87,6 +87,7 @@ export class LocalPartitions {
   async sync(table: MetadataTable): Promise<void> {
     const wanted = new Map<string, { topic: string; partition: number; configs: Record<string, string> }>();
     for (const topic of table.topics()) {
+      if (topic.assignments) continue; // a cluster's partitions are Raft groups (replication/)
       topic.shards.forEach((shard, partition) => {
         if (shard === this.options.shardId) wanted.set(key({ topic: topic.name, partition }), { topic: topic.name, partition, configs: topic.configs });
       });
@@ -213,13 +214,9 @@ export class LocalPartitions {
     if (!log) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: "partition is not on this shard", baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
     const nowMs = this.options.clock.nowMs();
     const policy = this.appendPolicies.get(log)!;
-    const rewritten = applyAppendPolicy(item.records, policy, nowMs);
-    if (!rewritten.ok) return rewriteRefusal(rewritten);
-    const records = rewritten.records;
-    const keyless = log.config.cleanup?.compact ? keylessRefusal(item, records) : null;
-    if (keyless) return keyless;
-    const oversized = oversizedBatchRefusal(records, log.config.maxMessageBytes);
-    if (oversized) return oversized;
+    const prepared = prepareProduced(item, item.records, { maxMessageBytes: log.config.maxMessageBytes, compact: log.config.cleanup?.compact ?? false }, policy, nowMs);
+    if (!prepared.ok) return prepared.result;
+    const records = prepared.records;
     // Check, append and record with no await in between: nothing may interleave on this partition.
     const producers = this.producerStates.get(log)!;
     const verdict = producers.checkPayload(records);
@@ -368,45 +365,4 @@ export class LocalPartitions {
     this.waiters.delete(k);
     for (const wake of set) wake();
   }
-}
-
-const topicCodecs: Record<string, CodecId | null> = {
-  producer: null,
-  uncompressed: Codec.none,
-  none: Codec.none, // the cluster property's name for it (Redpanda)
-  gzip: Codec.gzip,
-  snappy: Codec.snappy,
-  lz4: Codec.lz4,
-  zstd: Codec.zstd,
-};
-
-function appendPolicyOf(config: EffectiveTopicConfig): AppendPolicy {
-  const compression = topicCodecs[config.compressionType];
-  assert(compression !== undefined, `compression.type '${config.compressionType}' passed validation`);
-  // As Kafka 3.9: a before/after bound that is set wins, else the older difference.max.ms applies.
-  const bound = (ms: number) => (unbounded(ms) ? unboundedOr(config.messageTimestampDifferenceMaxMs) : ms);
-  const levels: Partial<Record<CodecId, number>> = { [Codec.gzip]: config.compressionGzipLevel, [Codec.zstd]: config.compressionZstdLevel };
-  return {
-    compression,
-    compressionLevel: compression === null ? undefined : levels[compression],
-    logAppendTime: config.messageTimestampType === "LogAppendTime",
-    timestampBeforeMaxMs: bound(config.messageTimestampBeforeMaxMs),
-    timestampAfterMaxMs: bound(config.messageTimestampAfterMaxMs),
-  };
-}
-
-/** Kafka's default for the timestamp bounds is Long.MAX_VALUE: no bound (as a JS number, past 2^53). */
-const unbounded = (ms: number) => !Number.isSafeInteger(ms);
-const unboundedOr = (ms: number) => (unbounded(ms) ? Infinity : ms);
-
-function rewriteRefusal(problem: Extract<ReturnType<typeof applyAppendPolicy>, { ok: false }>): ProduceResult {
-  const errorCode = problem.reason === "timestamp" ? ErrorCode.INVALID_TIMESTAMP : ErrorCode.CORRUPT_MESSAGE;
-  return {
-    errorCode,
-    errorMessage: problem.message,
-    baseOffset: -1,
-    logAppendTimeMs: -1,
-    logStartOffset: -1,
-    recordErrors: [{ batchIndex: problem.recordIndex, batchIndexErrorMessage: problem.message }],
-  };
 }

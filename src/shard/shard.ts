@@ -11,24 +11,32 @@ import { logger, type Logger } from "../base/log.ts";
 import type { ControllerCallName, ControllerCalls } from "../cluster/controller-calls.ts";
 import { MetadataTable, type MetadataUpdate } from "../cluster/metadata.ts";
 import { listValue } from "../cluster/properties.ts";
+import { parsePrincipalRules } from "../cluster/principal-mapping.ts";
 import { closeDisk, openDisk } from "../io/backend.ts";
 import type { Disk } from "../io/disk.ts";
 import { createDispatcher } from "../kafka/dispatcher.ts";
 import { FetchSessionCache } from "../kafka/fetch-sessions.ts";
-import type { BrokerContext } from "../kafka/handler.ts";
+import type { ShardContext } from "../kafka/handler.ts";
 import { ProducerIdPool } from "../kafka/producer-id-pool.ts";
 import { listenKafka, type KafkaListener } from "../kafka/server.ts";
+import { ConnectionAdmission } from "../kafka/connection-admission.ts";
+import { SharedCounts } from "../base/shared-counts.ts";
 import { currentCore, pinThisThreadToCore } from "../native/libc.ts";
 import { loadNativeCrc32c } from "../native/crc32c.ts";
 import { useNativeCrc32c } from "../base/crc32c.ts";
 import { GroupCoordinator } from "../group/coordinator.ts";
 import { Channel } from "./channel.ts";
-import type { PartitionDetails, ShardControlCalls, ShardInit } from "./control.ts";
+import type { ControllerGroupCalls, PartitionDetails, ShardControlCalls, ShardInit } from "./control.ts";
 import { LocalPartitions } from "./local-partitions.ts";
-import type { OpName, OpRequest, OpResponse, Ops, PartitionRef } from "../kafka/ops.ts";
+import type { OpName, OpRequest, OpResponse, Ops, PartitionRef, ReplicaOps } from "../kafka/ops.ts";
 import { ShardStats, type ShardStatsSnapshot } from "./stats.ts";
 import type { RpcHopCalls } from "../rpc/endpoint.ts";
-import { startShardRpc, type ShardRpc } from "../rpc/node.ts";
+import { sameAddress, startShardRpc, type ShardRpc } from "../rpc/node.ts";
+import type { RaftNetwork } from "../replication/raft-network.ts";
+import { ShardReplication } from "../replication/shard-replication.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { CONTROLLER_GROUP } from "../cluster/metadata.ts";
+import { ControllerMember } from "./controller-member.ts";
 
 /** What shards call on each other: the Kafka ops, and RPC requests handed to the shard that owns them. */
 type ShardOps = Ops & RpcHopCalls;
@@ -38,7 +46,13 @@ export class Shard {
   private controlQueue: Promise<unknown> = Promise.resolve();
   private readonly table: MetadataTable;
   private readonly channels: Array<Channel<ShardOps, ShardOps> | null>;
-  private readonly main: Channel<ControllerCalls, ShardControlCalls>;
+  private readonly main: Channel<ControllerCalls & ControllerGroupCalls, ShardControlCalls>;
+  /** In a cluster: this shard's Raft traffic. */
+  private raftNetwork: RaftNetwork | null = null;
+  /** In a cluster: the replicated partitions on this shard, their Raft network and leader table. */
+  private readonly replication: ShardReplication | null;
+  /** In a cluster, on shard 0: this node's member of the controller group. */
+  private controllerMember: ControllerMember | null = null;
   private readonly opServers: Servers<Ops>;
   private rpc: ShardRpc | null = null;
   private readonly local: LocalPartitions;
@@ -59,7 +73,7 @@ export class Shard {
     const nativeCrc = loadNativeCrc32c();
     useNativeCrc32c(nativeCrc);
     if (!nativeCrc && init.shardId === 0) this.log.info("CRC-32C runs in JS: the native shim is not built or the CPU lacks SSE4.2");
-    this.table = MetadataTable.fromSnapshot(init.metadata);
+    this.table = MetadataTable.fromSnapshot(init.metadata, init.nodeId);
     // A frame must fit the budget whole, or it could never be read.
     this.requestMemory = new MemoryBudget(Math.max(init.props.kafka_request_memory_per_shard_bytes, init.props.kafka_request_max_bytes + limits.frameBufferInitialBytes));
     this.disk = openDisk(init.io);
@@ -85,10 +99,19 @@ export class Shard {
       metadata: () => this.table,
       onFsyncMs: (ms) => this.stats.fsyncLatency.record(ms),
     });
-    this.opServers = { ...this.local.servers, ...this.groups.servers };
+    this.replication = init.rpc === null ? null : new ShardReplication({
+      nodeId: init.nodeId, shardId: init.shardId, shardCount: init.shardCount, disk: this.disk, dataDir: init.dataDir, props: init.props, log: this.log,
+      table: () => this.table,
+      linkTo: (node) => this.linkTo(node),
+      groupOwner: (group) => this.groupOwner(group),
+      hop: (shard, request) => this.channels[shard]!.call("rpcDeliver", request),
+    });
+    // Without RPC (one node, no cluster) the ops go straight to the local partitions, exactly as before.
+    const partitionOps = this.replication === null ? { ...this.local.servers, epochEnds: noReplicas } : this.replication.opServers(() => this.table, this.local.servers);
+    this.opServers = { ...partitionOps, ...this.groups.servers };
     const channelServers: Servers<ShardOps> = { ...this.opServers, rpcDeliver: (request) => this.rpcHop(request) };
     this.channels = init.peers.map((port, peer) => (port ? new Channel<ShardOps, ShardOps>(port, channelServers, `shard ${peer}`) : null));
-    this.main = new Channel<ControllerCalls, ShardControlCalls>(init.main, this.controlServers(), "controller");
+    this.main = new Channel<ControllerCalls & ControllerGroupCalls, ShardControlCalls>(init.main, this.controlServers(), "controller");
   }
 
   private controlServers(): Servers<ShardControlCalls> {
@@ -99,8 +122,18 @@ export class Shard {
       partitions: this.inOrder(async () => this.partitionDetails()),
       release: this.inOrder((ref) => this.release(ref)),
       rpcPeers: async () => this.rpc?.endpoint.peers() ?? [],
+      rpcNodes: async () => this.rpc?.endpoint.nodePeers() ?? [],
+      connections: async () => this.listener?.connections() ?? [],
       shutdown: this.inOrder(() => this.stop()),
+      controllerPropose: (request) => this.controller().controllerPropose(request),
+      controllerForward: (request) => this.controller().controllerForward(request),
+      controllerAddLearner: (request) => this.controller().controllerAddLearner(request),
     };
+  }
+
+  private controller() {
+    if (this.controllerMember === null) throw new Error(`shard ${this.init.shardId} holds no controller member (shard 0 of a cluster node does)`);
+    return this.controllerMember.servers();
   }
 
   /**
@@ -124,11 +157,10 @@ export class Shard {
     await this.local.startHousekeeping();
     const context = this.brokerContext();
     this.listener = listenKafka({
-      host: this.init.kafkaAddr.host,
-      port: this.init.kafkaAddr.port,
+      listeners: this.init.kafkaListeners.map((l) => ({ name: l.name, host: l.address.host, port: l.address.port, advertised: l.advertised, authentication: l.authentication, tls: l.tls })),
       dispatch: createDispatcher(context, this.stats, this.log),
+      principalRules: parsePrincipalRules(this.init.props.kafka_mtls_principal_mapping_rules),
       sasl: {
-        enabled: this.init.props.enable_sasl,
         mechanisms: listValue(this.init.props.sasl_mechanisms),
         reauthMs: this.init.props.kafka_sasl_max_reauth_ms,
         clock: systemClock,
@@ -138,16 +170,20 @@ export class Shard {
       budget: this.requestMemory,
       unsentBytesMax: this.init.props.kafka_connection_unsent_bytes_max,
       frameTimeoutMs: this.init.props.kafka_request_read_timeout_ms,
+      admission: new ConnectionAdmission(new SharedCounts(this.init.connectionCounts), this.init.props, systemClock),
       stats: this.stats,
       log: this.log,
     });
     this.startRpc();
+    await this.startCluster();
     this.log.info("serving", { core: this.init.core, runningOn: currentCore(), partitions: this.local.owned().length });
   }
 
   async applyMetadata(update: MetadataUpdate): Promise<void> {
     this.table.apply(update);
+    if (update.changes.some((c) => c.kind === "upsert_node")) this.linkNodes();
     await this.local.sync(this.table);
+    await this.replication?.sync(this.table);
     for (const change of update.changes) if (change.kind === "delete_topic") await this.groups.dropTopic(change.name);
   }
 
@@ -161,6 +197,8 @@ export class Shard {
 
   async stop(): Promise<void> {
     this.listener?.stop(true);
+    await this.controllerMember?.close();
+    await this.replication?.stop();
     this.rpc?.stop();
     await this.groups.stop();
     await this.local.closeAll();
@@ -189,11 +227,13 @@ export class Shard {
       fsyncLatency: s.fsyncLatency.snapshot(),
       connections: s.connections,
       saslFailures: s.saslFailures,
+      throttledRequests: s.throttledRequests,
+      connectionsRefused: s.connectionsRefused,
       backend: this.disk.name,
     };
   }
 
-  private brokerContext(): BrokerContext {
+  private brokerContext(): ShardContext {
     const { init } = this;
     return {
       shardId: init.shardId,
@@ -204,6 +244,7 @@ export class Shard {
       props: init.props,
       clock: systemClock,
       metadata: () => this.table,
+      leaders: this.replication?.leaders,
       invoke: (shard, op, request) => this.invoke(shard, op, request),
       callController: (name, request) => this.callController(name, request),
       producerIds: this.producerIds,
@@ -227,7 +268,7 @@ export class Shard {
       routing: {
         shardId: init.shardId,
         shardCount: init.shardCount,
-        groupOwner: () => null,
+        groupOwner: (group) => this.groupOwner(group),
         hop: (shard, request) => this.channels[shard]!.call("rpcDeliver", request),
       },
       clock: systemClock,
@@ -235,6 +276,55 @@ export class Shard {
       random: Math.random,
       log: this.log,
     });
+  }
+
+  /**
+   * In a cluster: the Raft network of this shard and, on shard 0, the controller member. Links to
+   * nodes come from the metadata's node list; before it names them (founding), the controller's
+   * messages go over the seed links, by the node id each seed told in its hello.
+   */
+  private async startCluster(): Promise<void> {
+    const { init, rpc } = this;
+    if (init.rpc === null || rpc === null) return;
+    this.raftNetwork = this.replication!.network;
+    rpc.endpoint.addServers(this.replication!.rpcServers);
+    this.linkNodes();
+    await this.replication!.sync(this.table);
+    this.replication!.start();
+    if (init.shardId !== 0) return;
+    const network = this.raftNetwork;
+    this.controllerMember = await ControllerMember.start({
+      nodeId: init.nodeId,
+      founder: init.rpc.seeds.length === 0 || init.rpc.seeds.some((s) => sameAddress(s, init.rpc!.listen) || sameAddress(s, init.rpc!.advertised)),
+      disk: this.disk,
+      dataDir: init.dataDir,
+      props: init.props,
+      rpc,
+      network: { transport: () => network.transport, register: (group, receive) => void network.registerGroup(group, receive) },
+      main: this.main,
+      onLeadership: (l) => this.replication!.leadership.report(CONTROLLER_GROUP, { leader: l.leader, term: l.term, inSync: l.leader === null ? [] : [l.leader] }),
+      log: this.log,
+    });
+  }
+
+  /** This shard's link to a node: by its id once the metadata names it, else the seed link whose hello named it (founding). */
+  private linkTo(node: number) {
+    const rpc = this.rpc;
+    if (rpc === null || this.init.rpc === null) return undefined;
+    return rpc.endpoint.nodeLink(node) ?? this.init.rpc.seeds.map((s) => rpc.endpoint.link(`${s.host}:${s.port}`)).find((l) => l?.snapshot().nodeId === node);
+  }
+
+  /** The shard of this node that owns a Raft group: shard 0 the controller's, the local replica's shard a partition's. */
+  private groupOwner(group: number): number | null {
+    if (group === CONTROLLER_GROUP) return 0;
+    const partition = this.table.partitionOfGroup(group);
+    return partition === undefined ? null : (this.table.ownerOf(partition.topic, partition.partition) ?? null);
+  }
+
+  /** A link from this shard to every node the metadata names (and, until it names any, those a join told of). */
+  private linkNodes(): void {
+    const nodes = this.table.nodes();
+    for (const node of nodes.length > 0 ? nodes : this.init.joinNodes) this.rpc?.linkNode(node.id, node.rpc);
   }
 
   private rpcHop(request: RpcHopCalls["rpcDeliver"]["request"]) {
@@ -253,3 +343,7 @@ export class Shard {
     return this.main.call(name, request);
   }
 }
+
+/** A node without RPC has no replicated partitions: OffsetForLeaderEpoch never asks this (its topics have no assignments). */
+const noReplicas: Servers<ReplicaOps>["epochEnds"] = async (request) =>
+  request.items.map(() => ({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, leaderEpoch: -1, endOffset: -1 }));

@@ -23,6 +23,8 @@ export interface ShardStatsSnapshot {
   fsyncLatency: HistogramSnapshot;
   connections: number;
   saslFailures: number;
+  throttledRequests: number;
+  connectionsRefused: number;
   /** Disk backend this shard runs: "uring" or "posix". */
   backend: string;
 }
@@ -33,6 +35,8 @@ export class ShardStats implements RequestStats {
   bytesOut = 0;
   connections = 0;
   saslFailures = 0;
+  throttledRequests = 0;
+  connectionsRefused = 0;
   readonly requestsByApi = new Map<string, number>();
   readonly latencyByRoute = new Map<string, Histogram>();
   readonly fsyncLatency = new Histogram();

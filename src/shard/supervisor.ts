@@ -5,11 +5,13 @@
  * (or a Worker that dies) stops the broker.
  */
 import { logger } from "../base/log.ts";
+import type { ConnectionSummary } from "../kafka/client-connection.ts";
 import type { Controller, ShardControl } from "../cluster/controller.ts";
-import type { ControllerCalls, ControllerService } from "../cluster/controller-calls.ts";
+import type { Servers } from "../base/calls.ts";
+import type { ControllerCalls } from "../cluster/controller-calls.ts";
 import type { MetadataUpdate } from "../cluster/metadata.ts";
 import { Channel } from "./channel.ts";
-import type { PartitionDetails, ShardControlCalls, ShardFatal, ShardInit } from "./control.ts";
+import type { ControllerForwardResult, ControllerGroupCalls, PartitionDetails, ShardControlCalls, ShardFatal, ShardInit } from "./control.ts";
 import type { PartitionRef } from "../kafka/ops.ts";
 import type { ShardStatsSnapshot } from "./stats.ts";
 import type { PeerLinkState } from "../rpc/outbound.ts";
@@ -22,13 +24,14 @@ type ShardSettings = Omit<ShardInit, "type" | "shardId" | "shardCount" | "core" 
 export class Supervisor implements ShardControl {
   private readonly workers: Worker[] = [];
   /** The main thread's end of its channel to each shard. */
-  private readonly shards: Array<Channel<ShardControlCalls, ControllerCalls>> = [];
+  private readonly shards: Array<Channel<ShardControlCalls, ControllerCalls & ControllerGroupCalls>> = [];
   readyShards = 0;
 
   constructor(readonly shardCount: number) {}
 
   /** Spawns the shards and resolves once every one of them serves. */
-  async start(settings: ShardSettings, controller: Controller, controllerService: ControllerService, coreCount: number, workerUrl: URL): Promise<void> {
+  /** `servers`: what the shards may ask of the main thread (the controller calls, and in a cluster shard 0's reports). */
+  async start(settings: ShardSettings, controller: Controller, servers: Servers<ControllerCalls & ControllerGroupCalls>, coreCount: number, workerUrl: URL): Promise<void> {
     const ports = this.peerPorts();
     for (let shardId = 0; shardId < this.shardCount; shardId++) {
       const worker = new Worker(workerUrl);
@@ -36,7 +39,7 @@ export class Supervisor implements ShardControl {
       worker.onerror = (event) => this.fail(shardId, String(event.message));
       this.workers.push(worker);
       const toShard = new MessageChannel();
-      this.shards.push(new Channel<ShardControlCalls, ControllerCalls>(toShard.port1, controllerService.servers, `shard ${shardId}`));
+      this.shards.push(new Channel<ShardControlCalls, ControllerCalls & ControllerGroupCalls>(toShard.port1, servers, `shard ${shardId}`));
       const init: ShardInit = {
         type: "init", shardId, shardCount: this.shardCount, core: shardId % coreCount, main: toShard.port2, peers: ports[shardId], metadata: controller.table.snapshot(), ...settings,
       };
@@ -62,9 +65,34 @@ export class Supervisor implements ShardControl {
     return (await Promise.all(shards.map((shard) => this.shards[shard].call("partitions", {})))).flat();
   }
 
+  /** Every shard's open Kafka connections, indexed by shard. */
+  connections(): Promise<ConnectionSummary[][]> {
+    return Promise.all(this.shards.map((shard) => shard.call("connections", {})));
+  }
+
   /** Every shard's link to each peer node, indexed by shard. */
   rpcPeers(): Promise<PeerLinkState[][]> {
     return Promise.all(this.shards.map((shard) => shard.call("rpcPeers", {})));
+  }
+
+  /** In a cluster: proposes a metadata update to the controller group (through shard 0); true once committed. */
+  controllerPropose(update: MetadataUpdate): Promise<boolean> {
+    return this.shards[0].call("controllerPropose", { update });
+  }
+
+  /** In a cluster: sends a controller call to the controller leader's node (through shard 0). */
+  controllerForward(node: number, name: string, request: string): Promise<ControllerForwardResult> {
+    return this.shards[0].call("controllerForward", { node, name, request });
+  }
+
+  /** In a cluster, on the controller leader: makes a joining node a learner of the controller group. */
+  controllerAddLearner(node: number): Promise<boolean> {
+    return this.shards[0].call("controllerAddLearner", { node });
+  }
+
+  /** Every shard's link to each node of the cluster's node list. */
+  rpcNodes(): Promise<Array<PeerLinkState & { node: number }>[]> {
+    return Promise.all(this.shards.map((shard) => shard.call("rpcNodes", {})));
   }
 
   /** The old owner's half of a live move: it stops serving the partition and closes its log. */

@@ -824,6 +824,26 @@ export class PartitionLog {
     return segment.sealed && !this.sealing.has(segment) && segment.writtenBytes >= segment.sizeBytes && segment.nextOffset <= this.highWatermark;
   }
 
+  /**
+   * For an owner that moves the log start itself (a Raft group, below its commit index): where
+   * the log would start after retention by `retention` (the topic's; this log's own may be off),
+   * deleting only whole deletable segments, oldest first, that end at or below `upTo`.
+   */
+  retentionStart(nowMs: number, retention: { retentionMs: number; retentionBytes: number }, upTo: number): number {
+    let start = this.logStartOffset;
+    let sizeBytes = this.sizeBytes;
+    for (let i = 0; i + 1 < this.segments.length; i++) {
+      const segment = this.segments[i]!;
+      if (segment.nextOffset > upTo || !this.isDeletable(segment)) break;
+      const bySize = retention.retentionBytes >= 0 && sizeBytes - segment.sizeBytes >= retention.retentionBytes;
+      const byTime = retention.retentionMs >= 0 && segment.index.maxTimestampMs >= 0 && nowMs - segment.index.maxTimestampMs > retention.retentionMs;
+      if (!bySize && !byTime) break;
+      sizeBytes -= segment.sizeBytes;
+      start = this.segments[i + 1]!.baseOffset;
+    }
+    return start;
+  }
+
   private pastRetention(oldest: Segment, nowMs: number): boolean {
     // Only segments whose writes finished and that are sealed; the active segment is never deleted.
     if (!this.isDeletable(oldest)) return false;

@@ -154,6 +154,27 @@ export class ProducerState {
   }
 
   /**
+   * A replicated partition's leader: records the payload's idempotent batches before the Raft
+   * group assigns their offsets (-1 until `placeRemembered`), so later batches of the same
+   * producer are checked against them at once. Returns them, in payload order.
+   */
+  rememberPending(bytes: Uint8Array, visible: Promise<void>): RememberedBatch[] {
+    const remembered: RememberedBatch[] = [];
+    rb.scanBatches(bytes, 0, (at) => {
+      const identity = batchIdentity(bytes, at);
+      if (identity === null) return;
+      this.record(identity, -1, -1, visible);
+      remembered.push(this.producers.get(identity.producerId)!.batches.at(-1)!);
+    });
+    return remembered;
+  }
+
+  /** A proposal that was never appended: its pending batches are forgotten, so a retry is appended afresh. */
+  forget(batches: RememberedBatch[]): void {
+    for (const entry of this.producers.values()) entry.batches = entry.batches.filter((b) => !batches.includes(b));
+  }
+
+  /**
    * The log was cut back to `endOffset` after a failed write: batches at or past it were never
    * acknowledged, so they are forgotten and a producer's retry of them is appended afresh.
    */

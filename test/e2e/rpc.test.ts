@@ -5,6 +5,9 @@
  * before the hello and a foreign cluster's hello close only their own connection.
  */
 import { expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { adminGet, freePort, pollUntil, runSkua, startBroker, type Broker } from "../helpers/broker.ts";
 import { Proxy } from "../helpers/proxy.ts";
 import { decodeBody, encodeFrame, FrameCutter, readHeader } from "../../src/rpc/frame.ts";
@@ -66,10 +69,13 @@ test("two nodes exchange hello and pings; a cut link reconnects with backoff; ba
   const portB = freePort();
   await using proxy = Proxy.listen();
   proxy.target = { host: "127.0.0.1", port: portB };
-  // A (2 shards) reaches B through the proxy; B reaches A directly.
-  await using a = await startBroker({ smp: 2, clusterId: CLUSTER, extraArgs: rpcArgs(1, portA, [proxy.port]) });
-  await using b = await startBroker({ smp: 1, clusterId: CLUSTER, extraArgs: rpcArgs(2, portB, [portA]) });
-  expect(a.stderr()).toContain("joining a cluster through seeds is not supported yet");
+  // Two founders: A (2 shards) reaches B through the proxy; B reaches A directly. They start together.
+  const [a, b] = await Promise.all([
+    startBroker({ smp: 2, clusterId: CLUSTER, extraArgs: rpcArgs(1, portA, [portA, proxy.port]) }),
+    startBroker({ smp: 1, clusterId: CLUSTER, extraArgs: rpcArgs(2, portB, [portA, portB]) }),
+  ]);
+  await using _a = a;
+  await using _b = b;
 
   const seenByA = await peerUntil(a, proxy.port, "A sees B alive and pinged", (p) => p.is_alive && p.rpc_links!.every((l) => l.pings_ok > 0));
   expect(seenByA).toMatchObject({ node_id: 2, cluster_id_refused: false });
@@ -127,12 +133,19 @@ test("two nodes exchange hello and pings; a cut link reconnects with backoff; ba
   expect(afterB).toMatchObject({ is_alive: true, rpc_links: [expect.objectContaining({ disconnects: 0 })] });
 }, 90_000);
 
-test("a node of another cluster is refused by its seed and shows it", async () => {
+test("a node of another cluster is refused by its seed and stops with the reason", async () => {
   const portB = freePort();
+  // No seeds: B founds a cluster of one.
   await using b = await startBroker({ clusterId: CLUSTER, extraArgs: ["--node-id", "2", "--rpc-addr", `127.0.0.1:${portB}`] });
-  await using c = await startBroker({ clusterId: "some-other-cluster", extraArgs: rpcArgs(3, freePort(), [portB]) });
-  const peer = await peerUntil(c, portB, "C refused by B", (p) => p.cluster_id_refused === true);
-  expect(peer.is_alive).toBe(false);
-  expect(peer.rpc_links![0].last_error).toContain("cluster id mismatch");
-  expect(b.stderr()).toContain("refusing RPC connection from another cluster");
+  const dir = mkdtempSync(join(tmpdir(), "skua-e2e-foreign-"));
+  try {
+    writeFileSync(join(dir, "cluster_id"), "some-other-cluster\n");
+    const c = await runSkua(["start", "--data-dir", dir, "--kafka-addr", `127.0.0.1:${freePort()}`, "--admin-addr", `127.0.0.1:${freePort()}`, ...rpcArgs(3, freePort(), [portB])], 20_000);
+    expect(c.code).toBe(1);
+    expect(c.stderr).toContain("the cluster refused this node");
+    expect(c.stderr).toContain("cluster id mismatch");
+    expect(b.stderr()).toContain("refusing RPC connection from another cluster");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }, 60_000);

@@ -1,4 +1,7 @@
-/** SASL_PLAINTEXT: PLAIN and SCRAM logins by kcat (librdkafka), kafkajs and raw frames; users by the admin API and AlterUserScramCredentials. */
+/**
+ * SASL_PLAINTEXT: PLAIN and SCRAM logins by kcat (librdkafka), kafkajs and raw frames; users by the admin API and AlterUserScramCredentials.
+ * Authentication only: kafka_enable_authorization=false, else enable_sasl would turn ACL checks on (acls.test.ts covers those).
+ */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { pbkdf2Sync, randomBytes } from "node:crypto";
 import { adminGet, startBroker, type Broker } from "../helpers/broker.ts";
@@ -18,7 +21,7 @@ async function admin(method: string, path: string, body?: object): Promise<{ sta
 const saslArgs = (mechanism: string, user: string, password: string) => ["-X", "security.protocol=SASL_PLAINTEXT", "-X", `sasl.mechanisms=${mechanism}`, "-X", `sasl.username=${user}`, "-X", `sasl.password=${password}`];
 
 beforeAll(async () => {
-  broker = await startBroker({ sets: { enable_sasl: "true", sasl_mechanisms: "SCRAM-SHA-256,SCRAM-SHA-512,PLAIN", auto_create_topics_enabled: "true" } });
+  broker = await startBroker({ sets: { enable_sasl: "true", kafka_enable_authorization: "false", sasl_mechanisms: "SCRAM-SHA-256,SCRAM-SHA-512,PLAIN", auto_create_topics_enabled: "true" } });
   expect((await admin("POST", "/v1/security/users", { username: "alice", password: "alice-secret", algorithm: "SCRAM-SHA-512" })).status).toBe(200);
   expect((await admin("POST", "/v1/security/users", { username: "bob", password: "bob-secret", algorithm: "SCRAM-SHA-256" })).status).toBe(200);
 });
@@ -105,7 +108,7 @@ test("a password changed by PUT: the old one fails, the new one works", async ()
 });
 
 test("with kafka_sasl_max_reauth_ms, SaslAuthenticate answers the session lifetime and a request after it closes the connection", async () => {
-  await using short = await startBroker({ sets: { enable_sasl: "true", sasl_mechanisms: "PLAIN", kafka_sasl_max_reauth_ms: "500" } });
+  await using short = await startBroker({ sets: { enable_sasl: "true", kafka_enable_authorization: "false", sasl_mechanisms: "PLAIN", kafka_sasl_max_reauth_ms: "500" } });
   const response = await fetch(`${short.adminUrl}/v1/security/users`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "eve", password: "eve-secret", algorithm: "SCRAM-SHA-256" }) });
   expect(response.status).toBe(200);
   const client = await WireClient.connect(short.kafkaPort);

@@ -43,6 +43,12 @@ export interface BrokerOptions {
   readyTimeoutMs?: number;
   /** Use this data dir (made if missing) and leave it on dispose: its owner (e.g. a cluster) removes it. */
   dataDir?: string;
+  /**
+   * A config file (redpanda.yaml layout) made from the ports the helper picked; the broker then
+   * gets `--config` and no --kafka-addr/--admin-addr, so the file's listeners are used. It must
+   * put a plaintext admin listener on `admin` (readiness is polled there).
+   */
+  config?: (ports: { kafka: number; admin: number }) => string;
 }
 
 export interface Broker extends AsyncDisposable {
@@ -154,21 +160,21 @@ class BrokerProcess implements Broker {
     throw lastError;
   }
 
-  private args(): string[] {
-    const args = [
-      "start",
-      "--data-dir", this.dataDir,
-      "--kafka-addr", `${this.host}:${this.kafkaPort}`,
-      "--admin-addr", `${this.host}:${this.adminPort}`,
-      "--smp", String(this.options.smp ?? 1),
-    ];
+  private async args(): Promise<string[]> {
+    const { config } = this.options;
+    const configPath = join(this.dataDir, "skua-test-config.yaml");
+    if (config) await writeFile(configPath, config({ kafka: this.kafkaPort, admin: this.adminPort }));
+    const listeners = config
+      ? ["--config", configPath]
+      : ["--kafka-addr", `${this.host}:${this.kafkaPort}`, "--admin-addr", `${this.host}:${this.adminPort}`];
+    const args = ["start", "--data-dir", this.dataDir, ...listeners, "--smp", String(this.options.smp ?? 1)];
     for (const [name, value] of Object.entries(this.options.sets ?? {})) args.push("--set", `${name}=${value}`);
     return [...args, ...(this.options.extraArgs ?? [])];
   }
 
   private async spawnAndWait(): Promise<void> {
     this.stderrText = "";
-    const argv = [SKUA_BIN, ...this.args()];
+    const argv = [SKUA_BIN, ...(await this.args())];
     const limited = this.options.openFilesLimit === undefined ? argv : ["bash", "-c", `ulimit -n ${this.options.openFilesLimit} && exec "$0" "$@"`, ...argv];
     const command = [...(this.options.commandPrefix ?? []), ...limited];
     const proc = Bun.spawn(command, { stdin: "ignore", stdout: "ignore", stderr: "pipe", env: { ...process.env, ...this.options.env } });

@@ -32,12 +32,12 @@ export class WireClient {
   private markClosed!: () => void;
   isClosed = false;
 
-  private constructor() {
+  private constructor(private readonly clientId: string) {
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
   }
 
-  static async connect(port: number, host = "127.0.0.1"): Promise<WireClient> {
-    const client = new WireClient();
+  static async connect(port: number, host = "127.0.0.1", clientId = "skua-e2e-wire"): Promise<WireClient> {
+    const client = new WireClient(clientId);
     client.socket = await Bun.connect<undefined>({
       hostname: host,
       port,
@@ -62,7 +62,7 @@ export class WireClient {
   /** Sends one request without waiting; returns the correlation id and the promise of its decoded response body. */
   send<T = any>(apiKey: number, apiVersion: number, body: object): { correlationId: number; response: Promise<T> } {
     const correlationId = this.nextCorrelationId++;
-    const frame = encodeRequestFrame(apiKey, apiVersion, correlationId, "skua-e2e-wire", body);
+    const frame = encodeRequestFrame(apiKey, apiVersion, correlationId, this.clientId, body);
     const response = new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(correlationId);

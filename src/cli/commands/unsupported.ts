@@ -1,14 +1,14 @@
-/** `skua acl …` and `skua user …`: skua has no ACLs or SASL users yet, so these say so and exit 1. */
+/** `skua user …`: not here yet; SASL users are managed through the admin API (/v1/security/users) and AlterUserScramCredentials. */
 import { Exit, type Command } from "../context.ts";
 
-function notYet(name: string, what: string): Command {
+function notYet(name: string, what: string, instead: string): Command {
   return {
-    path: [name], summary: `${what}: not supported yet (skua has no SASL or authorization); every use exits 1.`, args: "[ARGS...]", argsMin: 0, argsMax: 100, flags: [],
+    path: [name], summary: `${what}: not supported yet (${instead}); every use exits 1.`, args: "[ARGS...]", argsMin: 0, argsMax: 100, flags: [],
     async run(context) {
-      context.note(`skua: '${name}' is not supported yet: skua has no ${what} (no SASL or authorization)`);
+      context.note(`skua: '${name}' is not supported yet: ${instead}`);
       return Exit.failed;
     },
   };
 }
 
-export const unsupportedCommands: Command[] = [notYet("acl", "ACLs"), notYet("user", "SASL users")];
+export const unsupportedCommands: Command[] = [notYet("user", "SASL users", "manage them with the admin API, POST/PUT/DELETE /v1/security/users")];

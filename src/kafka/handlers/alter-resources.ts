@@ -1,8 +1,11 @@
 /**
  * What AlterConfigs and IncrementalAlterConfigs share: topic changes go to the controller in one
  * call (validated there, persisted, applied by every shard before the answer); broker changes
- * are refused, since cluster properties are read-only at run time.
+ * are refused, since cluster properties are read-only at run time. A topic needs ALTER_CONFIGS
+ * on it (else TOPIC_AUTHORIZATION_FAILED), a broker ALTER_CONFIGS on the cluster (else
+ * CLUSTER_AUTHORIZATION_FAILED), checked first, as Kafka.
  */
+import { CLUSTER_RESOURCE_NAME } from "../../cluster/acls.ts";
 import type { AlterTopicConfigsCommand } from "../../cluster/controller-calls.ts";
 import { isBrokerConfigName } from "../../cluster/broker-config.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
@@ -41,6 +44,12 @@ export async function alterResources(context: BrokerContext, changes: ResourceCh
 
 /** The error this resource gets without asking the controller, or NONE. */
 function refusal(context: BrokerContext, change: ResourceChange): { errorCode: number; errorMessage: string | null } {
+  if (change.resourceType === ResourceType.TOPIC && !context.authorize("ALTER_CONFIGS", "topic", change.resourceName)) {
+    return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: `not authorized to alter the configs of topic '${change.resourceName}'` };
+  }
+  if (change.resourceType === ResourceType.BROKER && !context.authorize("ALTER_CONFIGS", "cluster", CLUSTER_RESOURCE_NAME)) {
+    return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: "not authorized to alter broker configs" };
+  }
   if ("errorCode" in change.command) return change.command;
   if (change.resourceType === ResourceType.TOPIC) return { errorCode: ErrorCode.NONE, errorMessage: null };
   if (change.resourceType !== ResourceType.BROKER) {

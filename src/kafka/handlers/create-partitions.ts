@@ -1,6 +1,7 @@
 /**
  * CreatePartitions (37) v0–3: grows topics; the controller places the new partitions by its
  * least-loaded rule. Manual assignments are accepted only when they name this broker alone.
+ * Each topic needs ALTER, else TOPIC_AUTHORIZATION_FAILED.
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { CreatePartitionsRequest, CreatePartitionsResponse } from "../../protocol/messages/index.ts";
@@ -16,9 +17,11 @@ export const createPartitionsHandler = defineHandler({
     const commands: Array<{ index: number; name: string; count: number }> = [];
     request.topics.forEach((t, index) => {
       const problem = assignmentProblem(context, t);
-      if (problem) results[index] = { name: t.name, errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: problem };
+      if (!context.authorize("ALTER", "topic", t.name)) results[index] = { name: t.name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: `not authorized to alter topic '${t.name}'` };
+      else if (problem) results[index] = { name: t.name, errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, errorMessage: problem };
       else commands.push({ index, name: t.name, count: t.count });
     });
+    if (commands.length === 0) return { throttleTimeMs: 0, results };
     try {
       const outcomes = await context.callController("createPartitions", { topics: commands.map(({ name, count }) => ({ name, count })), validateOnly: request.validateOnly });
       commands.forEach((c, k) => (results[c.index] = outcomes[k]));

@@ -1,9 +1,14 @@
-/** CreateTopics (19) v0–7: validated per topic by the controller, placed on the least-loaded shards. */
+/**
+ * CreateTopics (19) v0–7: validated per topic by the controller, placed on the least-loaded
+ * shards. Each topic needs CREATE on the cluster or on it (else TOPIC_AUTHORIZATION_FAILED); its
+ * configs are answered only with DESCRIBE_CONFIGS on it (as Kafka).
+ */
 import { NO_TOPIC_ID } from "../../protocol/codec.ts";
 import type { CreateTopicCommand } from "../../cluster/controller.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
 import { describeTopicConfigs } from "./configs.ts";
+import { mayCreateTopic } from "./auto-create.ts";
 
 interface CreateTopicsRequest {
   topics: Array<{
@@ -30,11 +35,15 @@ export const createTopicsHandler = defineHandler({
       configs: Object.fromEntries(t.configs.filter((c) => c.value !== null).map((c) => [c.name, c.value!])),
       validateOnly: request.validateOnly,
     }));
-    const outcomes = await context.callController("createTopics", { topics: commands });
+    const allowed = commands.filter((c) => mayCreateTopic(context, c.name));
+    const created = allowed.length > 0 ? await context.callController("createTopics", { topics: allowed }) : [];
+    const byCommand = new Map(allowed.map((c, k) => [c, created[k]]));
+    const outcomes = commands.map((c) => byCommand.get(c) ?? { name: c.name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: `not authorized to create topic '${c.name}'`, topic: null });
     return {
       throttleTimeMs: 0,
       topics: outcomes.map((o, i) => {
         if (o.errorCode !== ErrorCode.NONE || !o.topic) return { name: o.name, errorCode: o.errorCode, errorMessage: o.errorMessage };
+        const configsVisible = context.authorize("DESCRIBE_CONFIGS", "topic", o.name);
         return {
           name: o.name,
           topicId: request.validateOnly ? NO_TOPIC_ID : o.topic.id,
@@ -42,7 +51,8 @@ export const createTopicsHandler = defineHandler({
           errorMessage: null,
           numPartitions: o.topic.shards.length,
           replicationFactor: 1,
-          configs: describeConfigs(context, commands[i].configs),
+          configs: configsVisible ? describeConfigs(context, commands[i].configs) : [],
+          topicConfigErrorCode: configsVisible ? ErrorCode.NONE : ErrorCode.TOPIC_AUTHORIZATION_FAILED,
         };
       }),
     };

@@ -1,4 +1,5 @@
-/** DeleteGroups (42) v0–2: an empty group and its offsets go (durably); a group with members is NON_EMPTY_GROUP. */
+/** DeleteGroups (42) v0–2: an empty group and its offsets go (durably); a group with members is NON_EMPTY_GROUP. Each needs DELETE, else GROUP_AUTHORIZATION_FAILED. */
+import { ErrorCode } from "../../protocol/errors.ts";
 import type { DeleteGroupsRequest } from "../../protocol/messages/delete-groups.ts";
 import { shardOfGroup } from "../../group/partitioning.ts";
 import { defineHandler, scatterByShard, type BrokerContext } from "../handler.ts";
@@ -9,9 +10,16 @@ export const deleteGroupsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 2,
   async handle(context: BrokerContext, request: DeleteGroupsRequest) {
-    const errorCodes = await scatterByShard(request.groupsNames, (id) => shardOfGroup(id, context.shardCount), (shard, groupIds) =>
+    const allowed = request.groupsNames.filter((id) => context.authorize("DELETE", "group", id));
+    const errorCodes = await scatterByShard(allowed, (id) => shardOfGroup(id, context.shardCount), (shard, groupIds) =>
       context.invoke(shard, "groupDelete", { groupIds }),
     );
-    return { throttleTimeMs: 0, results: request.groupsNames.map((groupId, i) => ({ groupId, errorCode: errorCodes[i] })) };
+    return { throttleTimeMs: 0, results: answerInOrder(request.groupsNames, allowed, errorCodes).map(([groupId, errorCode]) => ({ groupId, errorCode })) };
   },
 });
+
+/** Each asked group with its answer: the allowed ones' in order, GROUP_AUTHORIZATION_FAILED for the rest. */
+function answerInOrder(asked: string[], allowed: string[], errorCodes: number[]): Array<[string, number]> {
+  let next = 0;
+  return asked.map((id) => [id, allowed[next] === id ? errorCodes[next++] : ErrorCode.GROUP_AUTHORIZATION_FAILED]);
+}

@@ -1,6 +1,7 @@
 /**
  * DeleteTopics (20) v0–6: the controller removes each topic from the metadata (every shard
- * closes its logs), then its data directory. v6 names topics by name or by topic id.
+ * closes its logs), then its data directory. v6 names topics by name or by topic id. Each
+ * topic needs DELETE, else TOPIC_AUTHORIZATION_FAILED.
  */
 import { NO_TOPIC_ID } from "../../protocol/codec.ts";
 import type { DeleteTopicCommand } from "../../cluster/controller-calls.ts";
@@ -20,7 +21,15 @@ export const deleteTopicsHandler = defineHandler({
       : request.topicNames.map((name) => ({ name, topicId: null }));
     const answer = (c: DeleteTopicCommand, errorCode: number, errorMessage: string) => ({ name: c.name, topicId: c.topicId ?? NO_TOPIC_ID, errorCode, errorMessage });
     const responses: DeleteTopicsResponse["responses"] = commands.map((c) => answer(c, ErrorCode.INVALID_REQUEST, "a topic needs a name or a topic id"));
+    const table = context.metadata();
+    const nameOf = (c: DeleteTopicCommand) => c.name ?? (c.topicId === null ? undefined : table.topicById(c.topicId)?.name);
+    const mayDelete = (c: DeleteTopicCommand) => {
+      const name = nameOf(c);
+      return name === undefined || context.authorize("DELETE", "topic", name); // an unknown id: the controller answers UNKNOWN_TOPIC_ID
+    };
     const named = commands.flatMap((c, i) => (c.name !== null || (c.topicId !== null && c.topicId !== NO_TOPIC_ID) ? [i] : []));
+    for (const i of named) if (!mayDelete(commands[i])) responses[i] = { ...answer(commands[i], ErrorCode.TOPIC_AUTHORIZATION_FAILED, `not authorized to delete topic '${nameOf(commands[i])}'`), name: nameOf(commands[i]) ?? null };
+    named.splice(0, named.length, ...named.filter((i) => mayDelete(commands[i])));
     if (named.length === 0) return { throttleTimeMs: 0, responses };
     try {
       const outcomes = await context.callController("deleteTopics", { topics: named.map((i) => commands[i]) });

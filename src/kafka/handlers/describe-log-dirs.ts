@@ -1,8 +1,10 @@
 /**
  * DescribeLogDirs (35) v0–4: one log dir, the data dir, with each partition's size on disk
  * (from its owning shard) and offset lag 0 (there are no future replicas). Unknown topics and
- * partitions are left out, as Kafka does.
+ * partitions are left out, as Kafka does. Needs DESCRIBE on the cluster: without it the answer
+ * has no log dirs (and from v3 CLUSTER_AUTHORIZATION_FAILED), as Kafka.
  */
+import { CLUSTER_RESOURCE_NAME } from "../../cluster/acls.ts";
 import { statfsSync } from "node:fs";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { DescribeLogDirsRequest, DescribeLogDirsResponse } from "../../protocol/messages/index.ts";
@@ -14,6 +16,7 @@ export const describeLogDirsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 4,
   async handle(context: BrokerContext, request: DescribeLogDirsRequest): Promise<DescribeLogDirsResponse> {
+    if (!context.authorize("DESCRIBE", "cluster", CLUSTER_RESOURCE_NAME)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
     const wanted = request.topics === null
       ? [...context.metadata().topics()].flatMap((t) => t.shards.map((_, partition) => ({ topic: t.name, partition })))
       : request.topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));

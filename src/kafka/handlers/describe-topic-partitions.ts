@@ -2,9 +2,11 @@
  * DescribeTopicPartitions (75) v0, which Java admin clients 3.8+ use to describe topics: the
  * named topics (none named: every topic) in name order, at most `responsePartitionLimit`
  * partitions per answer, starting at `cursor`; `nextCursor` says where the next page starts.
+ * Topics the principal may not DESCRIBE are left out of "every topic" and answer
+ * TOPIC_AUTHORIZATION_FAILED when named.
  */
 import { limits } from "../../base/limits.ts";
-import { topicNameProblem } from "../../cluster/metadata.ts";
+import { topicNameProblem, type TopicRecord } from "../../cluster/metadata.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type {
   DescribeTopicPartitionsCursor,
@@ -13,9 +15,9 @@ import type {
   DescribeTopicPartitionsResponseTopic,
 } from "../../protocol/messages/index.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
-import { authorizedOperations } from "./authorized-operations.ts";
+import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations } from "../authorize.ts";
 import { NO_TOPIC_ID } from "../../protocol/codec.ts";
-import { singleReplicaPartition } from "./metadata.ts";
+import { describePartition } from "./leaders.ts";
 
 export const describeTopicPartitionsHandler = defineHandler({
   apiKey: 75,
@@ -24,7 +26,7 @@ export const describeTopicPartitionsHandler = defineHandler({
   maxVersion: 0,
   async handle(context: BrokerContext, request: DescribeTopicPartitionsRequest): Promise<DescribeTopicPartitionsResponse> {
     const all = request.topics.length === 0;
-    const names = all ? [...context.metadata().topics()].map((t) => t.name) : [...new Set(request.topics.map((t) => t.name))];
+    const names = all ? [...context.metadata().topics()].map((t) => t.name).filter((name) => context.authorize("DESCRIBE", "topic", name)) : [...new Set(request.topics.map((t) => t.name))];
     names.sort(compareNames);
     const cursor = request.cursor;
     if (cursor !== null && cursor.partitionIndex < 0) {
@@ -48,6 +50,10 @@ function page(context: BrokerContext, names: string[], cursor: DescribeTopicPart
   let nextCursor: DescribeTopicPartitionsCursor | null = null;
   for (const name of names) {
     const topic = context.metadata().topic(name);
+    if (!context.authorize("DESCRIBE", "topic", name)) {
+      topics.push(failed(name, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+      continue;
+    }
     if (!topic) {
       topics.push(failed(name, topicNameProblem(name) === null ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.INVALID_TOPIC_EXCEPTION));
       continue;
@@ -58,7 +64,7 @@ function page(context: BrokerContext, names: string[], cursor: DescribeTopicPart
     }
     const start = cursor !== null && name === cursor.topicName ? cursor.partitionIndex : 0;
     const end = Math.min(topic.shards.length, start + remaining);
-    topics.push(described(context, name, topic.id, start, end));
+    topics.push(described(context, topic, start, end));
     remaining -= Math.max(0, end - start);
     if (end < topic.shards.length) {
       nextCursor = { topicName: name, partitionIndex: end };
@@ -68,15 +74,16 @@ function page(context: BrokerContext, names: string[], cursor: DescribeTopicPart
   return { topics, nextCursor };
 }
 
-function described(context: BrokerContext, name: string, topicId: string, start: number, end: number): DescribeTopicPartitionsResponseTopic {
+function described(context: BrokerContext, topic: TopicRecord, start: number, end: number): DescribeTopicPartitionsResponseTopic {
+  const { name, id: topicId } = topic;
   const partitions = [];
   for (let partitionIndex = start; partitionIndex < end; partitionIndex++) {
-    partitions.push({ ...singleReplicaPartition(context.nodeId, partitionIndex), eligibleLeaderReplicas: null, lastKnownElr: null });
+    partitions.push({ ...describePartition(context, topic, partitionIndex), eligibleLeaderReplicas: null, lastKnownElr: null });
   }
   // Kafka always fills in the topic's authorized operations here; the client decides whether to show them.
-  return { errorCode: ErrorCode.NONE, name, topicId, isInternal: false, partitions, topicAuthorizedOperations: authorizedOperations("topic", true) };
+  return { errorCode: ErrorCode.NONE, name, topicId, isInternal: false, partitions, topicAuthorizedOperations: authorizedOperations(context.authorize, "topic", name, true) };
 }
 
 function failed(name: string, errorCode: number): DescribeTopicPartitionsResponseTopic {
-  return { errorCode, name, topicId: NO_TOPIC_ID, isInternal: false, partitions: [], topicAuthorizedOperations: authorizedOperations("topic", true) };
+  return { errorCode, name, topicId: NO_TOPIC_ID, isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
 }

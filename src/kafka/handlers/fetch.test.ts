@@ -22,6 +22,7 @@ function context(): BrokerContext {
   const partial: Partial<BrokerContext> = {
     shardId: 0, shardCount: 1, nodeId: 7, advertised: { host: "127.0.0.1", port: 19092 }, clock,
     metadata: () => table,
+    authorize: () => true,
     invoke: (async (_shard: number, op: string, request: any) => (op === "read" ? request.items.map((i: any) => read(i.partition)) : { woken: false })) as BrokerContext["invoke"],
     fetchSessions: new FetchSessionCache({ shardId: 0, shardCount: 1, slots: 1, clock }),
   };

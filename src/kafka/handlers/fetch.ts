@@ -7,13 +7,17 @@
  * reads and which of them it answers (all, or on an incremental session only those with news).
  * Every partition is read from its owner shard; while there is less than min_bytes, the fetch
  * sleeps until an owner sees a change in what it read (new data, a moved start, a partition
- * gone) or max_wait_ms passes: no polling, no re-reading of the same bytes.
+ * gone) or max_wait_ms passes: no polling, no re-reading of the same bytes. A partition of a topic
+ * the principal may not READ answers TOPIC_AUTHORIZATION_FAILED (a follower's fetch, replica id
+ * >= 0, needs CLUSTER_ACTION instead, as Kafka).
  */
+import { CLUSTER_RESOURCE_NAME } from "../../cluster/acls.ts";
 import { limits } from "../../base/limits.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { ReadItem, ReadResult, WatchItem } from "../ops.ts";
 import type { FetchItem, SessionFetchRequest } from "../fetch-sessions.ts";
 import { defineHandler, invokeOnOwners, type BrokerContext } from "../handler.ts";
+import { leaderEndpoints } from "./leaders.ts";
 import { downConvertFetch } from "../legacy-formats.ts";
 
 interface FetchRequest extends SessionFetchRequest {
@@ -27,8 +31,10 @@ const TOPIC_IDS_VERSION = 13;
 const REPLICA_STATE_VERSION = 15;
 const LEADER_HINTS_VERSION = 16;
 
-/** What to read for a wanted partition, by topic name; null when its topic id resolves to no topic. */
-type Read = ReadItem | null;
+/** What to read for a wanted partition, by topic name; or the answer it gets unread (an unknown topic id, no authorization). */
+type Read = ReadItem | ReadResult;
+
+const isFixed = (read: Read): read is ReadResult => "errorCode" in read;
 
 export const fetchHandler = defineHandler({
   apiKey: 1,
@@ -40,12 +46,12 @@ export const fetchHandler = defineHandler({
     if (info.apiVersion >= REPLICA_STATE_VERSION) request.replicaId = request.replicaState.replicaId;
     const plan = context.fetchSessions.plan(request, usesTopicIds);
     if (plan.errorCode !== ErrorCode.NONE) return { throttleTimeMs: 0, errorCode: plan.errorCode, sessionId: 0, responses: [] };
-    const reads = toReads(context, plan.wanted, usesTopicIds);
+    const reads = toReads(context, plan.wanted, usesTopicIds, request.replicaId >= 0, requestedEpochs(request, usesTopicIds));
     const results = await readEnough(context, request, reads);
     const { sessionId, included } = plan.finish(results);
     // Sessions start at v7 and down-conversion ends at v3, so here every partition is answered in request order.
     const responses = downConvertFetch(info.apiVersion, request, respond(plan.wanted, reads, results, included, usesTopicIds), context.metadata());
-    const nodeEndpoints = info.apiVersion >= LEADER_HINTS_VERSION ? hintLeaders(context, responses) : [];
+    const nodeEndpoints = info.apiVersion >= LEADER_HINTS_VERSION ? hintLeaders(context, responses, results.filter((_, i) => included[i])) : [];
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId, responses, nodeEndpoints };
   },
   responseBytesHint(response) {
@@ -65,14 +71,40 @@ const NO_RECORDS = new Uint8Array(0);
 
 const unknownPartition: ReadResult = { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1, logStartOffset: -1, records: NO_RECORDS };
 const unknownTopicId: ReadResult = { ...unknownPartition, errorCode: ErrorCode.UNKNOWN_TOPIC_ID };
+const notAuthorized: ReadResult = { ...unknownPartition, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
 
 /** The reads of the wanted partitions: on v13+ by the name their topic id has now (a deleted topic's id has none). */
-function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: boolean): Read[] {
+function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: boolean, fromFollower: boolean, epochs: Map<string, number>): Read[] {
   const table = context.metadata();
+  const follower = fromFollower && context.authorize("CLUSTER_ACTION", "cluster", CLUSTER_RESOURCE_NAME);
+  const readable = new Map<string, boolean>();
+  const mayRead = (topic: string) => {
+    let may = readable.get(topic);
+    if (may === undefined) readable.set(topic, (may = fromFollower ? follower : context.authorize("READ", "topic", topic)));
+    return may;
+  };
   return wanted.map((w) => {
     const topic = usesTopicIds ? table.topicById(w.topicId)?.name : w.topic;
-    return topic === undefined ? null : { topic, partition: w.partition, fetchOffset: w.fetchOffset, maxBytes: w.maxBytes };
+    if (topic === undefined) return unknownTopicId;
+    if (!mayRead(topic)) return notAuthorized;
+    const currentLeaderEpoch = epochs.get(`${usesTopicIds ? w.topicId : w.topic}:${w.partition}`) ?? -1;
+    return { topic, partition: w.partition, fetchOffset: w.fetchOffset, maxBytes: w.maxBytes, currentLeaderEpoch };
   });
+}
+
+/**
+ * The current_leader_epoch (v9+) of each partition this request names, which replicated
+ * partitions check (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH); a partition only in the
+ * session is read without one.
+ */
+function requestedEpochs(request: FetchRequest, usesTopicIds: boolean): Map<string, number> {
+  const epochs = new Map<string, number>();
+  for (const t of request.topics) {
+    for (const p of t.partitions as Array<{ partition: number; currentLeaderEpoch?: number }>) {
+      if (p.currentLeaderEpoch !== undefined && p.currentLeaderEpoch >= 0) epochs.set(`${usesTopicIds ? t.topicId : t.topic}:${p.partition}`, p.currentLeaderEpoch);
+    }
+  }
+  return epochs;
 }
 
 interface ReadRound {
@@ -96,9 +128,9 @@ async function readEnough(context: BrokerContext, request: FetchRequest, wanted:
 
 /** Reads every partition whose topic resolved from its owner; the others answer UNKNOWN_TOPIC_ID. */
 async function readAll(context: BrokerContext, wanted: Read[], responseBytesMax: number): Promise<ReadRound> {
-  const answers = await invokeOnOwners(context, "read", wanted.filter((w) => w !== null), unknownPartition);
+  const answers = await invokeOnOwners(context, "read", wanted.filter((w): w is ReadItem => !isFixed(w)), unknownPartition);
   let next = 0;
-  const results = wanted.map((w) => (w === null ? unknownTopicId : answers[next++]));
+  const results = wanted.map((w) => (isFixed(w) ? w : answers[next++]));
   return capResponseBytes(results, responseBytesMax);
 }
 
@@ -128,9 +160,10 @@ async function waitForChange(context: BrokerContext, wanted: Read[], results: Re
   const table = context.metadata();
   const byShard = new Map<number, WatchItem[]>();
   wanted.forEach((w, i) => {
-    const shard = w === null ? undefined : table.ownerOf(w.topic, w.partition);
+    if (isFixed(w)) return;
+    const shard = table.ownerOf(w.topic, w.partition);
     if (shard === undefined) return;
-    const item: WatchItem = { topic: w!.topic, partition: w!.partition, highWatermark: results[i].highWatermark, logStartOffset: results[i].logStartOffset };
+    const item: WatchItem = { topic: w.topic, partition: w.partition, highWatermark: results[i].highWatermark, logStartOffset: results[i].logStartOffset };
     const items = byShard.get(shard);
     if (items) items.push(item);
     else byShard.set(shard, [item]);
@@ -176,27 +209,30 @@ function respond(wanted: FetchItem[], reads: Read[], results: ReadResult[], incl
     if (!included[i]) return;
     const last = topics[topics.length - 1];
     const same = last !== undefined && (usesTopicIds ? last.topicId === w.topicId : last.topic === w.topic);
-    if (same) last.partitions.push(partitionData(w, results[i]));
-    else topics.push({ topic: reads[i]?.topic ?? "", topicId: w.topicId, partitions: [partitionData(w, results[i])] });
+    if (same) return void last.partitions.push(partitionData(w, results[i]));
+    const read = reads[i];
+    topics.push({ topic: isFixed(read) ? (usesTopicIds ? "" : w.topic) : read.topic, topicId: w.topicId, partitions: [partitionData(w, results[i])] });
   });
   return topics;
 }
 
 /**
  * Kafka's KIP-951 hints: a partition answering NOT_LEADER_OR_FOLLOWER names its current leader,
- * and the response carries that leader's endpoint. The only leader here is this node (epoch 0,
- * as Metadata reports).
+ * and the response carries that leader's endpoint. On one node the only leader is this node
+ * (epoch 0, as Metadata reports); a replicated partition names the leader its replica knows.
  */
-function hintLeaders(context: BrokerContext, responses: TopicData[]) {
-  let hinted = false;
+function hintLeaders(context: BrokerContext, responses: TopicData[], answered: ReadResult[]) {
+  const leaders = new Set<number>();
+  let k = 0;
   for (const topic of responses) {
     for (const p of topic.partitions) {
+      const result = answered[k++];
       if (p.errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER) continue;
-      p.currentLeader = { leaderId: context.nodeId, leaderEpoch: LEADER_EPOCH };
-      hinted = true;
+      p.currentLeader = result?.currentLeader ?? { leaderId: context.nodeId, leaderEpoch: LEADER_EPOCH };
+      if (p.currentLeader.leaderId >= 0) leaders.add(p.currentLeader.leaderId);
     }
   }
-  return hinted ? [{ nodeId: context.nodeId, host: context.advertised.host, port: context.advertised.port, rack: null }] : [];
+  return leaderEndpoints(context, leaders);
 }
 
 const LEADER_EPOCH = 0;

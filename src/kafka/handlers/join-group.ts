@@ -1,8 +1,10 @@
 /**
  * JoinGroup (11) v0–9, on the shard that owns the group. The answer waits for the join phase
  * to end (every member rejoined, or the rebalance timeout). From v4 a member without an id is
- * first given one with MEMBER_ID_REQUIRED; from v5 group.instance.id makes it static.
+ * first given one with MEMBER_ID_REQUIRED; from v5 group.instance.id makes it static. Needs
+ * READ on the group, else GROUP_AUTHORIZATION_FAILED.
  */
+import { ErrorCode } from "../../protocol/errors.ts";
 import type { JoinGroupRequest } from "../../protocol/messages/join-group.ts";
 import { shardOfGroup } from "../../group/partitioning.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
@@ -13,6 +15,9 @@ export const joinGroupHandler = defineHandler({
   minVersion: 0,
   maxVersion: 9,
   async handle(context: BrokerContext, request: JoinGroupRequest, info) {
+    if (!context.authorize("READ", "group", request.groupId)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, generationId: -1, protocolType: null, protocolName: info.apiVersion >= 7 ? null : "", leader: "", skipAssignment: false, memberId: request.memberId, members: [] };
+    }
     const result = await context.invoke(shardOfGroup(request.groupId, context.shardCount), "groupJoin", {
       groupId: request.groupId,
       memberId: request.memberId,

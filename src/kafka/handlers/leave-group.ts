@@ -1,4 +1,4 @@
-/** LeaveGroup (13) v0–5: one member (v0–2) or a batch of members (v3+, by id or group.instance.id) leave. */
+/** LeaveGroup (13) v0–5: one member (v0–2) or a batch of members (v3+, by id or group.instance.id) leave. Needs READ on the group. */
 import type { LeaveGroupRequest } from "../../protocol/messages/leave-group.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { shardOfGroup } from "../../group/partitioning.ts";
@@ -10,6 +10,7 @@ export const leaveGroupHandler = defineHandler({
   minVersion: 0,
   maxVersion: 5,
   async handle(context: BrokerContext, request: LeaveGroupRequest, info) {
+    if (!context.authorize("READ", "group", request.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] };
     const batched = info.apiVersion >= 3;
     const members = batched
       ? request.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId }))

@@ -1,7 +1,12 @@
-/** OffsetDelete (47) v0: removes committed offsets, except of topics the group's live members subscribe to. */
+/**
+ * OffsetDelete (47) v0: removes committed offsets, except of topics the group's live members
+ * subscribe to. Needs DELETE on the group (else GROUP_AUTHORIZATION_FAILED) and READ on each
+ * topic (else TOPIC_AUTHORIZATION_FAILED for its partitions), as Kafka.
+ */
+import { ErrorCode } from "../../protocol/errors.ts";
 import type { OffsetDeleteRequest } from "../../protocol/messages/offset-delete.ts";
 import { shardOfGroup } from "../../group/partitioning.ts";
-import { defineHandler, type BrokerContext } from "../handler.ts";
+import { defineHandler, topicsAllowed, type BrokerContext } from "../handler.ts";
 
 export const offsetDeleteHandler = defineHandler({
   apiKey: 47,
@@ -9,7 +14,9 @@ export const offsetDeleteHandler = defineHandler({
   minVersion: 0,
   maxVersion: 0,
   async handle(context: BrokerContext, request: OffsetDeleteRequest) {
-    const partitions = request.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex })));
+    if (!context.authorize("DELETE", "group", request.groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, throttleTimeMs: 0, topics: [] };
+    const readable = topicsAllowed(context, "READ", request.topics.map((t) => t.name));
+    const partitions = request.topics.filter((t) => readable.has(t.name)).flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex })));
     const result = await context.invoke(shardOfGroup(request.groupId, context.shardCount), "groupOffsetDelete", { groupId: request.groupId, partitions });
     let next = 0;
     return {
@@ -17,7 +24,7 @@ export const offsetDeleteHandler = defineHandler({
       throttleTimeMs: 0,
       topics: request.topics.map((t) => ({
         name: t.name,
-        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: result.partitionErrors[next++] })),
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: readable.has(t.name) ? result.partitionErrors[next++] : ErrorCode.TOPIC_AUTHORIZATION_FAILED })),
       })),
     };
   },

@@ -1,8 +1,10 @@
 /**
- * Produce (0) v0–11 (v10–11 as v9: no leader changes to report, one node). Each partition's batches are checked here (CRC-32C, framing, size) on the
+ * Produce (0) v0–11 (v10+: a replicated partition's NOT_LEADER_OR_FOLLOWER names the leader, KIP-951). Each partition's batches are checked here (CRC-32C, framing, size) on the
  * shard that received them, then appended by the partition's owner shard, which first applies the
  * topic's timestamp and compression configs (storage/batch-rewrite.ts). v0–2 may carry message
- * format v0/v1, which becomes a v2 batch first (legacy-formats.ts).
+ * format v0/v1, which becomes a v2 batch first (legacy-formats.ts). Each topic needs WRITE
+ * (else TOPIC_AUTHORIZATION_FAILED for its partitions); a transactional id needs WRITE on it.
+ * Idempotent batches need nothing more (Kafka 3.x checks that at InitProducerId).
  */
 import { topicNameProblem } from "../../cluster/metadata.ts";
 import { effectiveTopicConfig } from "../../cluster/topic-config.ts";
@@ -12,6 +14,9 @@ import { validateBatches } from "../../storage/record-batch.ts";
 import { defineHandler, NO_RESPONSE, scatterByShard, type BrokerContext } from "../handler.ts";
 import { producePayload } from "../legacy-formats.ts";
 import { autoCreateTopics } from "./auto-create.ts";
+import { leaderEndpoints } from "./leaders.ts";
+
+const NO_LEADER = { leaderId: -1, leaderEpoch: -1 };
 
 interface ProduceRequest {
   transactionalId: string | null;
@@ -26,14 +31,20 @@ export const produceHandler = defineHandler({
   minVersion: 0,
   maxVersion: 11,
   async handle(context: BrokerContext, request: ProduceRequest, info) {
-    await autoCreateTopics(context, request.topicData.map((t) => t.name));
+    const writable = new Map(request.topicData.map((t) => [t.name, context.authorize("WRITE", "topic", t.name)]));
+    const transactional = request.transactionalId === null || context.authorize("WRITE", "transactional_id", request.transactionalId);
+    await autoCreateTopics(context, [...writable].filter(([, may]) => may).map(([name]) => name));
     const entries = request.topicData.flatMap((topic) =>
       topic.partitionData.map((p) => ({ topic: topic.name, partition: p.index, records: p.records })),
     );
     const results = new Array<ProduceResult>(entries.length);
     const accepted: Array<{ index: number; item: ProduceItem; shard: number }> = [];
     entries.forEach((entry, index) => {
-      const verdict = checkEntry(context, entry, request.acks, info.apiVersion);
+      const verdict = !transactional
+        ? failure(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, `not authorized to write with transactional id '${request.transactionalId}'`)
+        : !writable.get(entry.topic)
+          ? failure(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `not authorized to write to topic '${entry.topic}'`)
+          : checkEntry(context, entry, request.acks, info.apiVersion);
       if (typeof verdict === "number") accepted.push({ index, shard: verdict, item: { ...entry, records: entry.records!, acks: request.acks } });
       else results[index] = verdict;
     });
@@ -42,17 +53,22 @@ export const produceHandler = defineHandler({
     );
     accepted.forEach((a, k) => (results[a.index] = answers[k]));
     if (request.acks === 0) return NO_RESPONSE;
-    return { responses: groupByTopic(request, results), throttleTimeMs: 0 };
+    const leaders = new Set(results.flatMap((r) => (r.currentLeader && r.currentLeader.leaderId >= 0 ? [r.currentLeader.leaderId] : [])));
+    const nodeEndpoints = info.apiVersion >= LEADER_HINTS_VERSION ? leaderEndpoints(context, leaders) : [];
+    return { responses: groupByTopic(request, results), throttleTimeMs: 0, nodeEndpoints };
   },
 });
 
 /** The owner shard, or the error this partition gets without touching storage. */
 function checkEntry(context: BrokerContext, entry: { topic: string; partition: number; records: Uint8Array | null }, acks: number, version: number): number | ProduceResult {
   if (acks !== 0 && acks !== 1 && acks !== -1) return failure(ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, got ${acks}`);
-  const topic = context.metadata().topic(entry.topic);
-  const shard = topic?.shards[entry.partition];
+  const table = context.metadata();
+  const topic = table.topic(entry.topic);
+  const shard = table.ownerOf(entry.topic, entry.partition);
   const nameProblem = topic ? null : topicNameProblem(entry.topic);
   if (nameProblem) return failure(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
+  const assignment = topic?.assignments?.[entry.partition];
+  if (assignment && shard === undefined) return notHere(context, assignment.group);
   if (!topic || shard === undefined) return failure(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic or partition ${entry.topic}/${entry.partition}`);
   if (!entry.records || entry.records.length === 0) return failure(ErrorCode.CORRUPT_MESSAGE, "no record batches");
   const payload = producePayload(entry.records, version);
@@ -67,6 +83,16 @@ function checkEntry(context: BrokerContext, entry: { topic: string; partition: n
   return shard;
 }
 
+/** A replicated partition with no replica on this node: the client should ask its leader. */
+function notHere(context: BrokerContext, group: number): ProduceResult {
+  const known = context.leaders?.get(group);
+  const currentLeader = known?.leader != null ? { leaderId: known.leader, leaderEpoch: known.term } : undefined;
+  return { ...failure(ErrorCode.NOT_LEADER_OR_FOLLOWER, "this broker holds no replica of the partition"), currentLeader };
+}
+
+/** Produce v10+ carries leader hints with NOT_LEADER_OR_FOLLOWER (KIP-951). */
+const LEADER_HINTS_VERSION = 10;
+
 function failure(errorCode: number, errorMessage: string): ProduceResult {
   return { errorCode, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
 }
@@ -77,7 +103,8 @@ function groupByTopic(request: ProduceRequest, results: ProduceResult[]) {
     name: topic.name,
     partitionResponses: topic.partitionData.map((p) => {
       const result = results[next++];
-      return { index: p.index, ...result, recordErrors: result.recordErrors ?? [] };
+      const { currentLeader, ...rest } = result;
+      return { index: p.index, ...rest, recordErrors: result.recordErrors ?? [], currentLeader: currentLeader ?? NO_LEADER };
     }),
   }));
 }

@@ -1,4 +1,5 @@
-/** SyncGroup (14) v0–5: the leader hands in every member's assignment; each member gets its own. */
+/** SyncGroup (14) v0–5: the leader hands in every member's assignment; each member gets its own. Needs READ on the group. */
+import { ErrorCode } from "../../protocol/errors.ts";
 import type { SyncGroupRequest } from "../../protocol/messages/sync-group.ts";
 import { shardOfGroup } from "../../group/partitioning.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
@@ -9,6 +10,9 @@ export const syncGroupHandler = defineHandler({
   minVersion: 0,
   maxVersion: 5,
   async handle(context: BrokerContext, request: SyncGroupRequest) {
+    if (!context.authorize("READ", "group", request.groupId)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, protocolType: null, protocolName: null, assignment: new Uint8Array(0) };
+    }
     const result = await context.invoke(shardOfGroup(request.groupId, context.shardCount), "groupSync", {
       groupId: request.groupId,
       memberId: request.memberId,

@@ -1,7 +1,9 @@
 /**
  * DescribeUserScramCredentials (50) v0 and AlterUserScramCredentials (51) v0: the SASL users
  * in the controller's metadata. Mechanism numbers as Kafka's ScramMechanism: 1 SHA-256, 2 SHA-512.
+ * Describing needs DESCRIBE on the cluster, altering ALTER on it (else CLUSTER_AUTHORIZATION_FAILED).
  */
+import { CLUSTER_RESOURCE_NAME } from "../../cluster/acls.ts";
 import { credentialFromSalted, SCRAM_ITERATIONS_MAX, SCRAM_ITERATIONS_MIN, type ScramCredential, type ScramMechanism, type UserChange } from "../../cluster/users.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type {
@@ -20,6 +22,9 @@ export const describeUserScramCredentialsHandler = defineHandler({
   minVersion: 0,
   maxVersion: 0,
   async handle(context: BrokerContext, request: DescribeUserScramCredentialsRequest): Promise<DescribeUserScramCredentialsResponse> {
+    if (!context.authorize("DESCRIBE", "cluster", CLUSTER_RESOURCE_NAME)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: "not authorized to describe users", results: [] };
+    }
     const table = context.metadata();
     const names = request.users && request.users.length > 0 ? request.users.map((u) => u.name) : [...table.users()].map((u) => u.name);
     const results = [...new Set(names)].map((user): DescribeUserScramCredentialsResult => {
@@ -41,6 +46,9 @@ export const alterUserScramCredentialsHandler = defineHandler({
   maxVersion: 0,
   async handle(context: BrokerContext, request: AlterUserScramCredentialsRequest): Promise<AlterUserScramCredentialsResponse> {
     const users = [...new Set([...request.deletions.map((d) => d.name), ...request.upsertions.map((u) => u.name)])];
+    if (!context.authorize("ALTER", "cluster", CLUSTER_RESOURCE_NAME)) {
+      return { throttleTimeMs: 0, results: users.map((user) => ({ user, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: "not authorized to alter users" })) };
+    }
     const refused = new Map<string, AlterUserScramCredentialsResult>();
     const changes: UserChange[] = [];
     for (const user of users) {

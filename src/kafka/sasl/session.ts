@@ -1,6 +1,6 @@
 /**
- * One connection's SASL state (SASL_PLAINTEXT): which requests it may send, the handshake, the
- * exchange with the chosen mechanism (over SaslAuthenticate, or as raw length-framed tokens
+ * One connection's SASL state (SASL_PLAINTEXT, or SASL_SSL on a TLS listener): which requests it
+ * may send, the handshake, the exchange with the chosen mechanism (over SaslAuthenticate, or as raw length-framed tokens
  * after a SaslHandshake v0), the logged-in user and when its session ends (KIP-368).
  * State changes happen synchronously as each frame is dispatched, so they follow frame order.
  */
@@ -8,6 +8,7 @@ import type { Clock } from "../../base/clock.ts";
 import { limits } from "../../base/limits.ts";
 import type { MetadataTable } from "../../cluster/metadata.ts";
 import { isScramMechanism } from "../../cluster/users.ts";
+import { ANONYMOUS_PRINCIPAL } from "../../cluster/acls.ts";
 import { ErrorCode, ProtocolError } from "../../protocol/errors.ts";
 import type { SaslExchange } from "./exchange.ts";
 import { plainExchange } from "./plain.ts";
@@ -35,6 +36,8 @@ export interface SaslSettings {
   clock: Clock;
   metadata(): MetadataTable;
   onFailure(failure: SaslFailure): void;
+  /** The client's IP address (what ACL hosts are matched against). */
+  remoteHost?: string;
   /** The delay before the first failed login's answer (default 100 ms; tests make it 0). */
   failureDelayFirstMs?: number;
 }
@@ -60,6 +63,15 @@ export class SaslSession {
 
   get authenticatedUser(): string | null {
     return this.user;
+  }
+
+  /** The principal ACLs name: User:<name> once logged in, else User:ANONYMOUS (as Kafka). */
+  get principal(): string {
+    return this.user === null ? ANONYMOUS_PRINCIPAL : `User:${this.user}`;
+  }
+
+  get remoteHost(): string {
+    return this.settings.remoteHost ?? "";
   }
 
   /** After a SaslHandshake v0 the next frames are SASL tokens, not Kafka requests. */

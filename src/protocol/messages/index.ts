@@ -34,11 +34,18 @@ import { SaslHandshakeRequest, SaslHandshakeResponse } from "./sasl-handshake.ts
 import { SaslAuthenticateRequest, SaslAuthenticateResponse } from "./sasl-authenticate.ts";
 import { DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse } from "./describe-user-scram-credentials.ts";
 import { AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse } from "./alter-user-scram-credentials.ts";
+import { DescribeClientQuotasRequest, DescribeClientQuotasResponse } from "./describe-client-quotas.ts";
+import { AlterClientQuotasRequest, AlterClientQuotasResponse } from "./alter-client-quotas.ts";
+import { DescribeAclsRequest, DescribeAclsResponse } from "./describe-acls.ts";
+import { CreateAclsRequest, CreateAclsResponse } from "./create-acls.ts";
+import { DeleteAclsRequest, DeleteAclsResponse } from "./delete-acls.ts";
 
 export * from "./api-versions.ts";
 export * from "./sasl-authenticate.ts";
 export * from "./describe-user-scram-credentials.ts";
 export * from "./alter-user-scram-credentials.ts";
+export * from "./describe-client-quotas.ts";
+export * from "./alter-client-quotas.ts";
 export * from "./metadata.ts";
 export * from "./produce.ts";
 export * from "./fetch.ts";
@@ -67,6 +74,9 @@ export * from "./describe-topic-partitions.ts";
 export * from "./offset-for-leader-epoch.ts";
 export * from "./describe-log-dirs.ts";
 export * from "./sasl-handshake.ts";
+export * from "./describe-acls.ts";
+export * from "./create-acls.ts";
+export * from "./delete-acls.ts";
 export * from "./headers.ts";
 export * from "./consumer-protocol.ts";
 
@@ -97,6 +107,9 @@ const apiDefs = {
   21: { name: "DeleteRecords", request: DeleteRecordsRequest, response: DeleteRecordsResponse },
   22: { name: "InitProducerId", request: InitProducerIdRequest, response: InitProducerIdResponse },
   23: { name: "OffsetForLeaderEpoch", request: OffsetForLeaderEpochRequest, response: OffsetForLeaderEpochResponse },
+  29: { name: "DescribeAcls", request: DescribeAclsRequest, response: DescribeAclsResponse },
+  30: { name: "CreateAcls", request: CreateAclsRequest, response: CreateAclsResponse },
+  31: { name: "DeleteAcls", request: DeleteAclsRequest, response: DeleteAclsResponse },
   32: { name: "DescribeConfigs", request: DescribeConfigsRequest, response: DescribeConfigsResponse },
   33: { name: "AlterConfigs", request: AlterConfigsRequest, response: AlterConfigsResponse },
   35: { name: "DescribeLogDirs", request: DescribeLogDirsRequest, response: DescribeLogDirsResponse },
@@ -105,6 +118,8 @@ const apiDefs = {
   42: { name: "DeleteGroups", request: DeleteGroupsRequest, response: DeleteGroupsResponse },
   44: { name: "IncrementalAlterConfigs", request: IncrementalAlterConfigsRequest, response: IncrementalAlterConfigsResponse },
   47: { name: "OffsetDelete", request: OffsetDeleteRequest, response: OffsetDeleteResponse },
+  48: { name: "DescribeClientQuotas", request: DescribeClientQuotasRequest, response: DescribeClientQuotasResponse },
+  49: { name: "AlterClientQuotas", request: AlterClientQuotasRequest, response: AlterClientQuotasResponse },
   50: { name: "DescribeUserScramCredentials", request: DescribeUserScramCredentialsRequest, response: DescribeUserScramCredentialsResponse },
   51: { name: "AlterUserScramCredentials", request: AlterUserScramCredentialsRequest, response: AlterUserScramCredentialsResponse },
   60: { name: "DescribeCluster", request: DescribeClusterRequest, response: DescribeClusterResponse },

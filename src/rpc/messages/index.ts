@@ -5,6 +5,12 @@
  * one without a new version. `apiKey` is the method's number on the wire.
  */
 import { f, message, type MessageDef, type TaggedFields } from "../../protocol/schema.ts";
+import { ControllerCallRequest, ControllerCallResponse } from "./controller.ts";
+
+export * from "./controller.ts";
+import { LeadershipAck, LeadershipRequest, RaftAck, RaftBatchAck, RaftBatchRequest, RaftRequest } from "./raft.ts";
+
+export * from "./raft.ts";
 
 /** "SKRP": the first bytes of every RPC frame; anything else is not a skua peer. */
 export const RPC_MAGIC = 0x534b5250;
@@ -109,11 +115,19 @@ export interface RpcMethod<Req, Res> {
 /** The calls a node serves to its peers after the hello, by name; each method's key is its request's apiKey. */
 export interface RpcCalls {
   ping: { request: PingRequest; response: PingResponse };
+  controllerCall: { request: ControllerCallRequest; response: ControllerCallResponse };
+  raft: { request: RaftRequest; response: RaftAck };
+  raftBatch: { request: RaftBatchRequest; response: RaftAck };
+  leadership: { request: LeadershipRequest; response: RaftAck };
 }
 export type RpcCallName = keyof RpcCalls & string;
 
 export const rpcMethods: { [N in RpcCallName]: RpcMethod<RpcCalls[N]["request"], RpcCalls[N]["response"]> } = {
   ping: { request: PingRequest, response: PingResponse },
+  controllerCall: { request: ControllerCallRequest, response: ControllerCallResponse },
+  raft: { request: RaftRequest, response: RaftAck },
+  raftBatch: { request: RaftBatchRequest, response: RaftBatchAck },
+  leadership: { request: LeadershipRequest, response: LeadershipAck },
 };
 
 export const HELLO_METHOD = HelloRequest.apiKey;

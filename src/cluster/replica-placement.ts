@@ -1,0 +1,57 @@
+/**
+ * Where a cluster's new partitions go: replicas on the nodes holding the fewest replicas (ties:
+ * lowest id), then on each node the shard holding the fewest (Redpanda's placement without
+ * racks); the replica listed first (the preferred leader) on the chosen node leading the fewest. Pure, so it is tested on its own; `load` is updated as partitions are placed, so the
+ * partitions of one request spread too.
+ */
+import type { MetadataTable, NodeRecord, PartitionAssignment } from "./metadata.ts";
+
+/** Replicas per node and per shard of each node, and the preferred leaderships (first replicas) per node. */
+export interface ClusterLoad {
+  nodes: Array<{ id: number; shards: number[]; leaders: number }>;
+  /** The next Raft group id to hand out. */
+  nextGroup: number;
+}
+
+export function clusterLoad(table: MetadataTable): ClusterLoad {
+  const nodes = table.nodes().map((n: NodeRecord) => ({ id: n.id, shards: new Array<number>(n.shardCount).fill(0), leaders: 0 }));
+  for (const topic of table.topics()) {
+    for (const assignment of topic.assignments ?? []) {
+      const preferred = nodes.find((n) => n.id === assignment.replicas[0]?.node);
+      if (preferred) preferred.leaders++;
+      for (const replica of assignment.replicas) {
+        const node = nodes.find((n) => n.id === replica.node);
+        if (node && replica.shard < node.shards.length) node.shards[replica.shard]++;
+      }
+    }
+  }
+  return { nodes, nextGroup: table.maxGroup() + 1 };
+}
+
+const total = (shards: number[]) => shards.reduce((a, b) => a + b, 0);
+
+/** Places `count` partitions of `replicationFactor` replicas each (at most the node count: checked by the caller). */
+export function placeReplicas(count: number, replicationFactor: number, load: ClusterLoad): PartitionAssignment[] {
+  const placed: PartitionAssignment[] = [];
+  for (let i = 0; i < count; i++) {
+    const nodes = [...load.nodes].sort((a, b) => total(a.shards) - total(b.shards) || a.id - b.id).slice(0, replicationFactor);
+    // The preferred leader (first replica): the chosen node leading the fewest, so leaders spread too.
+    nodes.sort((a, b) => a.leaders - b.leaders || a.id - b.id);
+    nodes[0].leaders++;
+    const replicas = nodes.map((node) => {
+      let shard = 0;
+      for (let s = 1; s < node.shards.length; s++) if (node.shards[s] < node.shards[shard]) shard = s;
+      node.shards[shard]++;
+      return { node: node.id, shard };
+    });
+    placed.push({ group: load.nextGroup++, replicas });
+  }
+  return placed;
+}
+
+/** Partitions the cluster's shards still have room for (topic_partitions_per_shard per shard, counting replicas). */
+export function replicaCapacity(load: ClusterLoad, partitionsPerShard: number): number {
+  let room = 0;
+  for (const node of load.nodes) room += node.shards.length * partitionsPerShard - total(node.shards);
+  return room;
+}

@@ -1,0 +1,180 @@
+/**
+ * Keeps a shard's LeaderTable current and tells the rest of the cluster. A group hosted here
+ * reports its role, term and leader as they change (RaftGroup.onStateChange); what changed goes,
+ * within `flushDelayMs`, to this node's other shards (hopped over the shard channel) and to every
+ * other node (an RPC `leadership` report, fire and forget; the receiving shard applies it and
+ * hands it to its siblings). Every `reportIntervalMs` each leader here re-reports its groups with
+ * their in-sync replicas, so a report lost while a link was down is repaired.
+ *
+ * In-sync replicas, decided here: the leader, and each voter the leader heard from within an
+ * election timeout whose match index had reached the commit index of the previous report (about
+ * one interval ago). A follower that keeps up under load stays in; one that stopped answering or
+ * fell a whole interval behind drops out until it catches up.
+ */
+import type { Logger } from "../base/log.ts";
+import type { CancelTimer, Timers } from "../base/timers.ts";
+import type { Clock } from "../base/clock.ts";
+import type { Servers } from "../base/calls.ts";
+import type { MetadataTable } from "../cluster/metadata.ts";
+import type { RaftGroup } from "../raft/group.ts";
+import type { RaftState } from "../raft/types.ts";
+import type { RpcHopCalls } from "../rpc/endpoint.ts";
+import { encodeBody } from "../rpc/frame.ts";
+import type { Reply } from "../rpc/inbound.ts";
+import { LeadershipRequest, type LeadershipEntry, type RpcCalls } from "../rpc/messages/index.ts";
+import type { PeerLink } from "../rpc/outbound.ts";
+import type { LeaderInfo, LeaderTable } from "./leaders.ts";
+
+/** Most entries per report message; a longer report leaves as several. */
+const REPORT_ENTRIES_MAX = 8192;
+
+export interface LeadershipOptions {
+  nodeId: number;
+  shardId: number;
+  shardCount: number;
+  table: () => MetadataTable;
+  leaders: LeaderTable;
+  clock: Clock;
+  timers: Timers;
+  log: Logger;
+  electionTimeoutMs: number;
+  linkTo(node: number): PeerLink | undefined;
+  hop(shard: number, request: RpcHopCalls["rpcDeliver"]["request"]): Promise<Reply>;
+  /** The groups this shard hosts, for the periodic report. */
+  hosted(): Iterable<{ groupId: number; group: RaftGroup }>;
+  reportIntervalMs?: number;
+  flushDelayMs?: number;
+}
+
+export class Leadership {
+  private changed = new Map<number, LeaderInfo>();
+  private flushScheduled = false;
+  private cancelReport: CancelTimer = () => {};
+  /** Commit index of each group this shard leads, at the previous report. */
+  private readonly commitAtLastReport = new Map<number, number>();
+  reportsSent = 0;
+
+  constructor(private readonly o: LeadershipOptions) {}
+
+  start(): void {
+    const interval = this.o.reportIntervalMs ?? 1000;
+    const tick = () => {
+      this.reportLeaders();
+      this.cancelReport = this.o.timers.after(interval, tick);
+    };
+    this.cancelReport = this.o.timers.after(interval, tick);
+  }
+
+  stop(): void {
+    this.cancelReport();
+  }
+
+  /** A hosted group's role, term or leader changed. */
+  onLocalState(groupId: number, group: RaftGroup, state: RaftState): void {
+    const known = this.o.leaders.get(groupId);
+    let inSync: number[];
+    if (state.role === "leader") {
+      inSync = this.inSync(groupId, group);
+      this.commitAtLastReport.set(groupId, group.inspect().commitIndex);
+    } else {
+      this.commitAtLastReport.delete(groupId);
+      // A follower knows the leader, not who keeps up with it: it keeps what the leader reported.
+      inSync = known && known.term === state.term && known.leader === state.leaderId ? known.inSync : state.leaderId === null ? [] : [state.leaderId];
+    }
+    this.note(groupId, { leader: state.leaderId, term: state.term, inSync });
+  }
+
+  /** What a group hosted here outside the replicated partitions (the controller's, group 0) knows of its leader. */
+  report(groupId: number, info: LeaderInfo): void {
+    this.note(groupId, info);
+  }
+
+  /** A group no longer hosted here (closed): forgotten here only, others learn from its replicas. */
+  forget(groupId: number): void {
+    this.commitAtLastReport.delete(groupId);
+  }
+
+  readonly servers: Pick<Servers<RpcCalls>, "leadership"> = {
+    leadership: async (request) => {
+      if (request.leaders.length > REPORT_ENTRIES_MAX) throw new Error("a leadership report past its bound");
+      for (const e of request.leaders) {
+        const leader = e.leader < 0 ? null : e.leader;
+        // Only the leader knows who keeps up with it: a follower's view of the same leader and term keeps the ISR known.
+        const known = this.o.leaders.get(e.group);
+        const keep = e.leader !== request.from && known !== undefined && known.term === e.term && known.leader === leader;
+        this.o.leaders.update(e.group, { leader, term: e.term, inSync: keep ? known.inSync : [...e.inSync].sort((a, b) => a - b) });
+      }
+      // Handed on whole, changed or not here: a sibling may have missed an earlier report.
+      if (!request.hopped) this.toSiblings(request.leaders, request.from);
+      return {};
+    },
+  };
+
+  private note(groupId: number, info: LeaderInfo): void {
+    if (!this.o.leaders.update(groupId, info)) return;
+    this.changed.set(groupId, info);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    this.o.timers.after(this.o.flushDelayMs ?? 10, () => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const entries = [...this.changed].map(([group, info]) => entry(group, info));
+    this.changed.clear();
+    this.send(entries);
+  }
+
+  /** Every group this shard leads, with fresh in-sync sets, to everyone. */
+  private reportLeaders(): void {
+    const entries: LeadershipEntry[] = [];
+    for (const { groupId, group } of this.o.hosted()) {
+      const state = group.inspect();
+      if (state.role !== "leader") continue;
+      const info = { leader: this.o.nodeId, term: state.term, inSync: this.inSync(groupId, group) };
+      this.commitAtLastReport.set(groupId, state.commitIndex);
+      this.o.leaders.update(groupId, info);
+      entries.push(entry(groupId, info));
+    }
+    this.send(entries);
+  }
+
+  private inSync(groupId: number, group: RaftGroup): number[] {
+    const state = group.inspect();
+    const sinceMs = this.o.clock.nowMs() - this.o.electionTimeoutMs;
+    const needed = this.commitAtLastReport.get(groupId) ?? state.commitIndex;
+    const peers = new Map(state.peers.map((p) => [p.id, p]));
+    return state.config.voters.filter((v) => {
+      if (v === this.o.nodeId) return true;
+      const p = peers.get(v);
+      return p !== undefined && p.lastHeardMs >= sinceMs && p.matchIndex >= Math.min(needed, state.commitIndex);
+    });
+  }
+
+  private send(entries: LeadershipEntry[]): void {
+    if (entries.length === 0) return;
+    for (let at = 0; at < entries.length; at += REPORT_ENTRIES_MAX) {
+      const part = entries.slice(at, at + REPORT_ENTRIES_MAX);
+      this.toSiblings(part);
+      for (const node of this.o.table().nodes()) {
+        if (node.id === this.o.nodeId) continue;
+        if (this.o.linkTo(node.id)?.cast("leadership", { from: this.o.nodeId, leaders: part, hopped: false })) this.reportsSent++;
+      }
+    }
+  }
+
+  /** `from`: the node whose view this is (a report names its sender, so a leader's own word on its ISR is told apart). */
+  private toSiblings(entries: LeadershipEntry[], from = this.o.nodeId): void {
+    const body = encodeBody(LeadershipRequest, { from, leaders: entries, hopped: true });
+    for (let shard = 0; shard < this.o.shardCount; shard++) {
+      if (shard === this.o.shardId) continue;
+      this.o.hop(shard, { method: LeadershipRequest.apiKey, body }).catch((error: unknown) => {
+        this.o.log.warn("could not hand a leadership report to a sibling shard", { shard, error: String(error) });
+      });
+    }
+  }
+}
+
+function entry(group: number, info: LeaderInfo): LeadershipEntry {
+  return { group, leader: info.leader ?? -1, term: info.term, inSync: info.inSync };
+}

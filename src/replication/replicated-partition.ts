@@ -1,0 +1,328 @@
+/**
+ * One replicated partition on the shard that holds its replica: a Raft group over the replicas'
+ * nodes whose log is the partition's log (raft/README.md). The Raft leader is the Kafka leader;
+ * the high watermark is the commit index + 1. Idempotent-producer state covers this replica's
+ * whole log on every replica (rebuilt at open, followed on every follower append and cut), and a
+ * leader records its proposals in it before they are appended, so a retried batch is a duplicate
+ * on whichever replica leads next.
+ */
+import { join } from "node:path";
+import { rethrowIfBroken } from "../base/assert.ts";
+import type { Clock } from "../base/clock.ts";
+import type { Logger } from "../base/log.ts";
+import type { Timers } from "../base/timers.ts";
+import type { PartitionAssignment } from "../cluster/metadata.ts";
+import type { EffectiveTopicConfig } from "../cluster/topic-config.ts";
+import type { Disk } from "../io/disk.ts";
+import type { CurrentLeader, EpochAnswer, EpochQuery, OffsetAnswer, OffsetQuery, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult } from "../kafka/ops.ts";
+import { appendPolicyOf, prepareProduced, sequenceRefusal } from "../kafka/produce-checks.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { RaftGroup } from "../raft/group.ts";
+import { NO_INDEX, NO_TERM, type Index, type RaftError, type RaftState, type RaftTimings, type RaftTransport } from "../raft/types.ts";
+import type { AppendPolicy } from "../storage/batch-rewrite.ts";
+import { loadProducerState, saveProducerState } from "../storage/producer-snapshot.ts";
+import type { ProducerState, RememberedBatch } from "../storage/producer-state.ts";
+import * as rb from "../storage/record-batch.ts";
+
+const NO_RECORDS = new Uint8Array(0);
+
+/** What every replica on a shard shares. */
+export interface ReplicaEnv {
+  nodeId: number;
+  disk: Disk;
+  dataDir: string;
+  clock: Clock;
+  timers: Timers;
+  random: () => number;
+  log: Logger;
+  transport: RaftTransport;
+  timings: RaftTimings;
+  /** Told after the group's role, term or known leader changed. */
+  onState(group: number, state: RaftState): void;
+}
+
+export function partitionDir(dataDir: string, ref: PartitionRef): string {
+  return join(dataDir, "kafka", ref.topic, String(ref.partition));
+}
+
+function produceRefusal(errorCode: number, errorMessage: string, currentLeader?: CurrentLeader): ProduceResult {
+  return { errorCode, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, currentLeader };
+}
+
+/** The Kafka error of a refused or lost proposal: all but a malformed batch are retriable at the (new) leader. */
+function proposalError(error: RaftError): number {
+  return error === "invalidBatch" ? ErrorCode.CORRUPT_MESSAGE : ErrorCode.NOT_LEADER_OR_FOLLOWER;
+}
+
+export class ReplicatedPartition {
+  private state: RaftState = { role: "follower", term: NO_TERM, leaderId: null };
+  private commitIndex: Index = NO_INDEX;
+  private readonly wakers = new Set<() => void>();
+  private config: EffectiveTopicConfig;
+  private policy: AppendPolicy;
+  /** Set once the group stopped on a failure (disk error): the replica answers nothing more. */
+  private failed = false;
+
+  private constructor(
+    private readonly env: ReplicaEnv,
+    readonly ref: PartitionRef,
+    readonly groupId: number,
+    readonly group: RaftGroup,
+    private readonly producers: ProducerState,
+    config: EffectiveTopicConfig,
+  ) {
+    this.config = config;
+    this.policy = appendPolicyOf(config);
+  }
+
+  static async open(env: ReplicaEnv, ref: PartitionRef, assignment: PartitionAssignment, config: EffectiveTopicConfig): Promise<ReplicatedPartition> {
+    let replica: ReplicatedPartition | null = null;
+    const voters = [...new Set(assignment.replicas.map((r) => r.node))].sort((a, b) => a - b);
+    const group = await RaftGroup.open({
+      group: assignment.group,
+      self: env.nodeId,
+      disk: env.disk,
+      dir: partitionDir(env.dataDir, ref),
+      clock: env.clock,
+      timers: env.timers,
+      transport: env.transport,
+      random: env.random,
+      timings: env.timings,
+      bootstrap: { voters, learners: [] },
+      logConfig: { segmentBytes: config.segmentBytes, segmentMs: config.segmentMs, maxMessageBytes: config.maxMessageBytes },
+      onStateChange: (state) => replica?.onState(state),
+      onCommit: (index) => replica?.onCommit(index),
+      onFollowerAppend: (batches) => replica?.onFollowerAppend(batches),
+      onLogCut: (endOffset) => replica?.producers.truncate(endOffset),
+      onFailure: (error) => replica?.onFailure(error),
+      log: (message) => env.log.warn(message, { partition: `${ref.topic}/${ref.partition}` }),
+    });
+    const producers = await loadProducerState(env.disk, group.partitionLog);
+    replica = new ReplicatedPartition(env, ref, assignment.group, group, producers, config);
+    return replica;
+  }
+
+  reconfigure(config: EffectiveTopicConfig): void {
+    this.config = config;
+    this.policy = appendPolicyOf(config);
+  }
+
+  // ---- what the group tells ----
+
+  private onState(state: RaftState): void {
+    const wasLeader = this.state.role === "leader";
+    this.state = state;
+    if (wasLeader && state.role !== "leader") this.wake(); // fetches waiting here learn of the new leader
+    this.env.onState(this.groupId, state);
+  }
+
+  private onCommit(index: Index): void {
+    this.commitIndex = index;
+    this.wake();
+  }
+
+  private onFollowerAppend(batches: Uint8Array): void {
+    rb.scanBatches(batches, 0, (at) => this.producers.replay(batches, at));
+  }
+
+  private onFailure(error: unknown): void {
+    rethrowIfBroken(error);
+    this.failed = true;
+    this.env.log.error("replicated partition stopped after a failure", { partition: `${this.ref.topic}/${this.ref.partition}`, error: String(error) });
+    this.wake();
+  }
+
+  // ---- what a replica answers ----
+
+  get leaderState(): RaftState {
+    return this.state;
+  }
+
+  get isLeader(): boolean {
+    return this.state.role === "leader" && !this.failed;
+  }
+
+  get highWatermark(): number {
+    return Math.max(this.commitIndex + 1, this.group.partitionLog.logStartOffset);
+  }
+
+  get logStartOffset(): number {
+    return this.group.partitionLog.logStartOffset;
+  }
+
+  get sizeBytes(): number {
+    return this.group.partitionLog.sizeBytes;
+  }
+
+  /** The leader this replica knows of, for NOT_LEADER_OR_FOLLOWER answers. */
+  currentLeader(): CurrentLeader {
+    const { leaderId, term } = this.state;
+    return leaderId === null || this.isLeader ? { leaderId: -1, leaderEpoch: -1 } : { leaderId, leaderEpoch: term };
+  }
+
+  /**
+   * A leader takes produce once an entry of its own term is committed: every entry of its log is
+   * then committed and its producer state (which covers its whole log) is complete.
+   */
+  private get readyToAppend(): boolean {
+    return this.isLeader && this.group.termAt(this.commitIndex) === this.state.term;
+  }
+
+  /** The error for a request naming a leader epoch: FENCED when it is older than this leader's, UNKNOWN when newer. */
+  private epochProblem(currentLeaderEpoch: number | undefined): number | null {
+    if (currentLeaderEpoch === undefined || currentLeaderEpoch < 0) return null;
+    if (currentLeaderEpoch < this.state.term) return ErrorCode.FENCED_LEADER_EPOCH;
+    if (currentLeaderEpoch > this.state.term) return ErrorCode.UNKNOWN_LEADER_EPOCH;
+    return null;
+  }
+
+  async produce(item: ProduceItem): Promise<ProduceResult> {
+    if (!this.readyToAppend) return produceRefusal(ErrorCode.NOT_LEADER_OR_FOLLOWER, "this replica is not the partition's leader (or not yet ready)", this.currentLeader());
+    const nowMs = this.env.clock.nowMs();
+    const prepared = prepareProduced(item, item.records, { maxMessageBytes: this.config.maxMessageBytes, compact: this.config.cleanup.compact }, this.policy, nowMs);
+    if (!prepared.ok) return prepared.result;
+    const records = prepared.records;
+    // Check and remember with no await in between: the next batch of the same producer is checked against this one.
+    const verdict = this.producers.checkPayload(records);
+    if (verdict.kind === "duplicate") return this.answerDuplicate(verdict.batch);
+    if (verdict.kind !== "append") return sequenceRefusal(verdict);
+    const committed = Promise.withResolvers<void>();
+    committed.promise.catch(() => {}); // a duplicate's answer may be the only one to look
+    const remembered = this.producers.rememberPending(records, committed.promise);
+    const appended = Promise.withResolvers<{ baseOffset: Index; lastOffset: Index }>();
+    let placed = false;
+    const proposal = this.group.propose(records, {
+      onAppended: (range) => {
+        placed = true;
+        placeRemembered(remembered, records, range.baseOffset);
+        appended.resolve(range);
+      },
+    });
+    void proposal.then((r) => {
+      if (r.ok) return committed.resolve();
+      if (!placed) this.producers.forget(remembered);
+      committed.reject(new Error(r.error));
+      appended.reject(r.error);
+    });
+    appended.promise.catch(() => {});
+    const logAppendTimeMs = this.policy.logAppendTime ? nowMs : -1;
+    if (item.acks === -1) {
+      const r = await proposal;
+      if (!r.ok) return produceRefusal(proposalError(r.error), `not committed: ${r.error}`, this.currentLeader());
+      const range = await appended.promise;
+      return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: range.baseOffset, logAppendTimeMs, logStartOffset: this.logStartOffset };
+    }
+    try {
+      const range = await appended.promise;
+      return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: range.baseOffset, logAppendTimeMs, logStartOffset: this.logStartOffset };
+    } catch (error) {
+      return produceRefusal(proposalError(error as RaftError), `not appended: ${String(error)}`, this.currentLeader());
+    }
+  }
+
+  /** A retry of a batch already in the log (or being appended): its original offsets once it is committed. */
+  private async answerDuplicate(batch: RememberedBatch): Promise<ProduceResult> {
+    try {
+      if (batch.visible) await batch.visible;
+    } catch (error) {
+      return produceRefusal(ErrorCode.NOT_LEADER_OR_FOLLOWER, `the original of this retried batch was not committed: ${String(error)}`, this.currentLeader());
+    }
+    return { errorCode: ErrorCode.NONE, errorMessage: null, baseOffset: batch.baseOffset, logAppendTimeMs: -1, logStartOffset: this.logStartOffset };
+  }
+
+  async read(item: ReadItem): Promise<ReadResult> {
+    const base = { highWatermark: -1, logStartOffset: -1, records: NO_RECORDS };
+    if (!this.isLeader) return { ...base, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, currentLeader: this.currentLeader() };
+    const epochError = this.epochProblem(item.currentLeaderEpoch);
+    if (epochError !== null) return { ...base, errorCode: epochError };
+    const log = this.group.partitionLog;
+    const start = log.logStartOffset;
+    const highWatermark = this.highWatermark;
+    if (item.fetchOffset < start || item.fetchOffset > log.logEndOffset) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark, logStartOffset: start, records: NO_RECORDS };
+    if (item.fetchOffset >= highWatermark) return { errorCode: ErrorCode.NONE, highWatermark, logStartOffset: start, records: NO_RECORDS };
+    const result = await log.read(item.fetchOffset, item.maxBytes);
+    if (!result.ok) return { errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark, logStartOffset: result.logStartOffset, records: NO_RECORDS };
+    // Consumers never see past the high watermark: whole batches up to the commit index.
+    const commit = this.commitIndex;
+    const end = rb.scanBatches(result.bytes, 0, (at) => rb.lastOffset(result.bytes, at) <= commit);
+    const records = end === result.bytes.length ? result.bytes : result.bytes.subarray(0, end);
+    return { errorCode: ErrorCode.NONE, highWatermark: this.highWatermark, logStartOffset: result.logStartOffset, records };
+  }
+
+  async listOffset(item: OffsetQuery): Promise<OffsetAnswer> {
+    if (!this.isLeader) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, offset: -1, timestampMs: -1 };
+    const epochError = this.epochProblem(item.currentLeaderEpoch);
+    if (epochError !== null) return { errorCode: epochError, offset: -1, timestampMs: -1 };
+    const leaderEpoch = this.state.term;
+    if (item.timestampMs === -1) return { errorCode: ErrorCode.NONE, offset: this.highWatermark, timestampMs: -1, leaderEpoch };
+    if (item.timestampMs === -2) return { errorCode: ErrorCode.NONE, offset: this.logStartOffset, timestampMs: -1, leaderEpoch };
+    const log = this.group.partitionLog;
+    const found = item.timestampMs === -3 ? await log.offsetOfMaxTimestamp() : await log.offsetForTimestamp(item.timestampMs);
+    if (!found || found.offset >= this.highWatermark) return { errorCode: ErrorCode.NONE, offset: -1, timestampMs: -1, leaderEpoch: -1 };
+    const offset = Math.max(found.offset, this.logStartOffset);
+    return { errorCode: ErrorCode.NONE, offset, timestampMs: found.timestampMs, leaderEpoch: this.group.termAt(offset) ?? leaderEpoch };
+  }
+
+  epochEnd(item: EpochQuery): EpochAnswer {
+    const none = { leaderEpoch: -1, endOffset: -1 };
+    if (!this.isLeader) return { ...none, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+    const epochError = this.epochProblem(item.currentLeaderEpoch);
+    if (epochError !== null) return { ...none, errorCode: epochError };
+    if (item.leaderEpoch < 0) return { ...none, errorCode: ErrorCode.NONE };
+    const found = this.group.epochEnd(item.leaderEpoch);
+    if (found === null) return { ...none, errorCode: ErrorCode.NONE };
+    // The current term's entries end at the log end: the leader never truncates its own log.
+    return { errorCode: ErrorCode.NONE, leaderEpoch: found.epoch, endOffset: found.endOffset };
+  }
+
+  /**
+   * Retention, each replica on its own (as Redpanda): whole segments past the topic's
+   * retention.ms / retention.bytes and below the commit index leave through prefix truncation. A
+   * follower that then needs them gets an InstallSnapshot and starts its log at the new start.
+   */
+  async enforceRetention(nowMs: number): Promise<boolean> {
+    if (this.failed || !this.config.cleanup.delete) return false;
+    const log = this.group.partitionLog;
+    const start = log.retentionStart(nowMs, this.config, this.commitIndex + 1);
+    if (start <= log.logStartOffset) return false;
+    await this.group.truncatePrefix(start);
+    this.wake(); // waiting fetches below the new start learn they are out of range
+    return true;
+  }
+
+  /** Resolves at the first change a fetch could see (commit, log start, leadership), or never: the caller times it out. */
+  onChange(wake: () => void): () => void {
+    this.wakers.add(wake);
+    return () => this.wakers.delete(wake);
+  }
+
+  private wake(): void {
+    if (this.wakers.size === 0) return;
+    const wakers = [...this.wakers];
+    this.wakers.clear();
+    for (const w of wakers) w();
+  }
+
+  async close(): Promise<void> {
+    await this.group.close();
+    this.wake();
+    const log = this.group.partitionLog;
+    if (this.failed || log.failed) return;
+    await saveProducerState(log.disk, log, this.producers).catch((error: unknown) => rethrowIfBroken(error));
+  }
+}
+
+/** Gives the remembered (idempotent) batches of a payload their offsets, now that the group assigned them from `baseOffset`. */
+function placeRemembered(remembered: RememberedBatch[], records: Uint8Array, baseOffset: Index): void {
+  let next = baseOffset;
+  let k = 0;
+  rb.scanBatches(records, 0, (at) => {
+    const lastOffset = next + rb.lastOffsetDelta(records, at);
+    if (rb.producerId(records, at) >= 0) {
+      const batch = remembered[k++]!;
+      batch.baseOffset = next;
+      batch.lastOffset = lastOffset;
+    }
+    next = lastOffset + 1;
+  });
+}

@@ -1,0 +1,189 @@
+/**
+ * The replicated partitions one shard holds: for every partition whose assignment names a
+ * replica {node: this node, shard: this shard}, its Raft group (opened, registered with the
+ * shard's Raft network, started), closed once no longer assigned here. Serves the partition ops
+ * of those partitions (kafka/ops.ts), like LocalPartitions does for a node without RPC.
+ */
+import { rethrowIfBroken } from "../base/assert.ts";
+import type { Servers } from "../base/calls.ts";
+import type { MetadataTable, PartitionAssignment } from "../cluster/metadata.ts";
+import type { ClusterProperties } from "../cluster/properties.ts";
+import { effectiveTopicConfig } from "../cluster/topic-config.ts";
+import type { EpochAnswer, EpochQuery, OffsetAnswer, OffsetQuery, OpRequest, OpResponse, PartitionOps, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, ReplicaOps, WatchItem } from "../kafka/ops.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import type { RaftNetwork } from "./raft-network.ts";
+import { ReplicatedPartition, type ReplicaEnv } from "./replicated-partition.ts";
+
+const NO_RECORDS = new Uint8Array(0);
+const key = (ref: PartitionRef) => `${ref.topic}/${ref.partition}`;
+
+export interface ReplicatedPartitionsOptions extends Omit<ReplicaEnv, "transport"> {
+  shardId: number;
+  props: ClusterProperties;
+  network: RaftNetwork;
+}
+
+interface Wanted {
+  ref: PartitionRef;
+  assignment: PartitionAssignment;
+  configs: Record<string, string>;
+}
+
+export class ReplicatedPartitions {
+  private readonly replicas = new Map<string, ReplicatedPartition>();
+  private readonly unregister = new Map<ReplicatedPartition, () => void>();
+  private readonly groups = new Map<number, ReplicatedPartition>();
+  private readonly watches = new Map<string, (woken: boolean) => void>();
+  private readonly env: ReplicaEnv;
+  private cancelHousekeeping: () => void = () => {};
+
+  constructor(private readonly o: ReplicatedPartitionsOptions) {
+    this.env = { ...o, transport: o.network.transport };
+  }
+
+  readonly servers: Servers<PartitionOps & ReplicaOps> = {
+    produce: (request) => Promise.all(request.items.map((item) => this.produce(item))),
+    read: (request) => Promise.all(request.items.map((item) => this.read(item))),
+    listOffsets: (request) => Promise.all(request.items.map((item) => this.listOffset(item))),
+    deleteRecords: async (request) => request.items.map(() => ({ errorCode: ErrorCode.POLICY_VIOLATION, lowWatermark: -1 })),
+    sizes: async (request) => request.items.map((item) => {
+      const replica = this.replicas.get(key(item));
+      return replica ? { errorCode: ErrorCode.NONE, sizeBytes: replica.sizeBytes } : { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, sizeBytes: -1 };
+    }),
+    watch: (request) => this.watch(request.watchId, request.items, request.waitMs),
+    unwatch: async (request) => {
+      this.watches.get(request.watchId)?.(false);
+      return null;
+    },
+    epochEnds: async (request) => request.items.map((item) => this.epochEnd(item)),
+  };
+
+  replica(ref: PartitionRef): ReplicatedPartition | undefined {
+    return this.replicas.get(key(ref));
+  }
+
+  all(): IterableIterator<ReplicatedPartition> {
+    return this.replicas.values();
+  }
+
+  byGroup(group: number): ReplicatedPartition | undefined {
+    return this.groups.get(group);
+  }
+
+  /** Opens the groups now assigned to this shard and closes those no longer assigned (or re-created under a new group). */
+  async sync(table: MetadataTable): Promise<void> {
+    const wanted = new Map<string, Wanted>();
+    for (const topic of table.topics()) {
+      topic.assignments?.forEach((assignment, partition) => {
+        if (assignment.replicas.some((r) => r.node === this.o.nodeId && r.shard === this.o.shardId)) {
+          wanted.set(key({ topic: topic.name, partition }), { ref: { topic: topic.name, partition }, assignment, configs: topic.configs });
+        }
+      });
+    }
+    for (const [k, replica] of [...this.replicas]) {
+      if (wanted.get(k)?.assignment.group !== replica.groupId) await this.close(k, replica);
+    }
+    await Promise.all([...wanted].filter(([k]) => !this.replicas.has(k)).map(([k, w]) => this.open(k, w)));
+    for (const [k, w] of wanted) this.replicas.get(k)?.reconfigure(effectiveTopicConfig(this.o.props, w.configs));
+  }
+
+  private async open(k: string, w: Wanted): Promise<void> {
+    const replica = await ReplicatedPartition.open(this.env, w.ref, w.assignment, effectiveTopicConfig(this.o.props, w.configs));
+    this.replicas.set(k, replica);
+    this.groups.set(replica.groupId, replica);
+    this.unregister.set(replica, this.o.network.registerGroup(w.assignment.group, (m) => replica.group.receive(m)));
+    replica.group.start();
+  }
+
+  private async close(k: string, replica: ReplicatedPartition): Promise<void> {
+    this.replicas.delete(k);
+    if (this.groups.get(replica.groupId) === replica) this.groups.delete(replica.groupId);
+    this.unregister.get(replica)?.();
+    this.unregister.delete(replica);
+    await replica.close().catch((error: unknown) => {
+      rethrowIfBroken(error);
+      this.o.log.warn("could not close a replicated partition cleanly", { partition: k, error: String(error) });
+    });
+  }
+
+  /** Retention on every replica here, at the pace of log_compaction_interval_ms (as the single-node housekeeping). */
+  startHousekeeping(): void {
+    const run = async () => {
+      for (const [k, replica] of [...this.replicas]) {
+        if (this.replicas.get(k) !== replica) continue; // closed while an earlier one ran
+        const deleted = await replica.enforceRetention(this.o.clock.nowMs()).catch((error: unknown) => {
+          rethrowIfBroken(error);
+          // A group stopped meanwhile (closed, failed) abandons its truncation: nothing to report.
+          if (this.replicas.get(k) === replica && typeof error !== "symbol") this.o.log.error("retention failed", { partition: k, error: String(error) });
+          return false;
+        });
+        if (deleted) this.o.log.info("retention moved the log start", { partition: k, logStartOffset: replica.logStartOffset });
+      }
+      this.cancelHousekeeping = this.o.timers.after(this.o.props.log_compaction_interval_ms, () => void run());
+    };
+    this.cancelHousekeeping = this.o.timers.after(this.o.props.log_compaction_interval_ms, () => void run());
+  }
+
+  async closeAll(): Promise<void> {
+    this.cancelHousekeeping();
+    await Promise.all([...this.replicas].map(([k, replica]) => this.close(k, replica)));
+  }
+
+  private produce(item: ProduceItem): Promise<ProduceResult> {
+    const replica = this.replicas.get(key(item));
+    if (!replica) return Promise.resolve({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: "no replica of the partition on this shard", baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 });
+    return replica.produce(item);
+  }
+
+  private read(item: ReadItem): Promise<ReadResult> {
+    const replica = this.replicas.get(key(item));
+    if (!replica) return Promise.resolve({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, logStartOffset: -1, records: NO_RECORDS });
+    return replica.read(item).catch((error: unknown) => {
+      rethrowIfBroken(error);
+      this.o.log.error("read failed", { partition: key(item), error: String(error) });
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, highWatermark: replica.highWatermark, logStartOffset: replica.logStartOffset, records: NO_RECORDS };
+    });
+  }
+
+  private listOffset(item: OffsetQuery): Promise<OffsetAnswer> {
+    const replica = this.replicas.get(key(item));
+    if (!replica) return Promise.resolve({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, offset: -1, timestampMs: -1 });
+    return replica.listOffset(item).catch((error: unknown) => {
+      rethrowIfBroken(error);
+      this.o.log.error("offset lookup failed", { partition: key(item), error: String(error) });
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, offset: -1, timestampMs: -1 };
+    });
+  }
+
+  private epochEnd(item: EpochQuery): EpochAnswer {
+    const replica = this.replicas.get(key(item));
+    if (!replica) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, leaderEpoch: -1, endOffset: -1 };
+    return replica.epochEnd(item);
+  }
+
+  /** As LocalPartitions.watch: answers once a watched partition changed (commit, start, leadership, gone), or after waitMs. */
+  watch(watchId: string, items: WatchItem[], waitMs: number): Promise<{ woken: boolean }> {
+    if (items.some((item) => this.changedSince(item))) return Promise.resolve({ woken: true });
+    return new Promise((resolve) => {
+      const cancels: Array<() => void> = [];
+      const done = (woken: boolean) => {
+        if (!this.watches.has(watchId)) return;
+        this.watches.delete(watchId);
+        cancelTimer();
+        for (const cancel of cancels) cancel();
+        resolve({ woken });
+      };
+      const cancelTimer = this.o.timers.after(waitMs, () => done(false));
+      this.watches.set(watchId, done);
+      for (const item of items) {
+        const replica = this.replicas.get(key(item));
+        if (replica) cancels.push(replica.onChange(() => done(true)));
+      }
+    });
+  }
+
+  private changedSince(item: WatchItem): boolean {
+    const replica = this.replicas.get(key(item));
+    return !replica || !replica.isLeader || replica.highWatermark > item.highWatermark || replica.logStartOffset !== item.logStartOffset;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Everything replication runs on one shard of a cluster node, built by the shard when it has
+ * RPC: the Raft network (transport of every group here, the controller's included), the
+ * replicated partitions, what the shard knows of every group's leader (LeaderTable) and the
+ * reports that keep it current. The shard wires it in: its partition ops go through
+ * `routePartitionOps`, its RPC endpoint serves `rpcServers`, and every metadata update `sync`s it.
+ */
+import type { Servers } from "../base/calls.ts";
+import { systemClock } from "../base/clock.ts";
+import type { Logger } from "../base/log.ts";
+import { systemTimers } from "../base/timers.ts";
+import type { MetadataTable } from "../cluster/metadata.ts";
+import type { ClusterProperties } from "../cluster/properties.ts";
+import type { Disk } from "../io/disk.ts";
+import type { PartitionOps, ReplicaOps } from "../kafka/ops.ts";
+import type { RpcHopCalls } from "../rpc/endpoint.ts";
+import type { Reply } from "../rpc/inbound.ts";
+import type { RpcCalls } from "../rpc/messages/index.ts";
+import type { PeerLink } from "../rpc/outbound.ts";
+import { LeaderTable } from "./leaders.ts";
+import { Leadership } from "./leadership.ts";
+import { routePartitionOps } from "./partition-router.ts";
+import { RaftNetwork } from "./raft-network.ts";
+import { ReplicatedPartitions } from "./replicated-partitions.ts";
+
+export interface ShardReplicationOptions {
+  nodeId: number;
+  shardId: number;
+  shardCount: number;
+  disk: Disk;
+  dataDir: string;
+  props: ClusterProperties;
+  log: Logger;
+  table: () => MetadataTable;
+  linkTo(node: number): PeerLink | undefined;
+  groupOwner(group: number): number | null;
+  hop(shard: number, request: RpcHopCalls["rpcDeliver"]["request"]): Promise<Reply>;
+  /** false: no heartbeat batching (bench/cluster-idle.ts's baseline). */
+  batchHeartbeats?: boolean;
+}
+
+export class ShardReplication {
+  readonly leaders = new LeaderTable();
+  readonly network: RaftNetwork;
+  readonly partitions: ReplicatedPartitions;
+  readonly leadership: Leadership;
+
+  constructor(o: ShardReplicationOptions) {
+    const timings = { electionTimeoutMs: o.props.election_timeout_ms, heartbeatIntervalMs: o.props.raft_heartbeat_interval_ms };
+    this.network = new RaftNetwork({ nodeId: o.nodeId, shardId: o.shardId, timers: systemTimers, log: o.log, linkTo: o.linkTo, groupOwner: o.groupOwner, hop: o.hop, batchHeartbeats: o.batchHeartbeats });
+    this.leadership = new Leadership({
+      nodeId: o.nodeId, shardId: o.shardId, shardCount: o.shardCount, table: o.table, leaders: this.leaders, clock: systemClock, timers: systemTimers,
+      log: o.log, electionTimeoutMs: timings.electionTimeoutMs, linkTo: o.linkTo, hop: o.hop, hosted: () => this.partitions.all(),
+    });
+    this.partitions = new ReplicatedPartitions({
+      nodeId: o.nodeId, shardId: o.shardId, disk: o.disk, dataDir: o.dataDir, props: o.props, clock: systemClock, timers: systemTimers,
+      random: Math.random, log: o.log, network: this.network, timings,
+      onState: (group, state) => {
+        const replica = this.partitions.byGroup(group);
+        if (replica) this.leadership.onLocalState(group, replica.group, state);
+      },
+    });
+  }
+
+  /** What the shard's RPC endpoint serves for replication. */
+  get rpcServers(): Pick<Servers<RpcCalls>, "raft" | "raftBatch" | "leadership"> {
+    return { ...this.network.servers, ...this.leadership.servers };
+  }
+
+  /** The shard's partition ops: replicated partitions here, the rest to `local`. */
+  opServers(table: () => MetadataTable, local: Servers<PartitionOps>): Servers<PartitionOps & ReplicaOps> {
+    return routePartitionOps(table, local, this.partitions.servers);
+  }
+
+  sync(table: MetadataTable): Promise<void> {
+    return this.partitions.sync(table);
+  }
+
+  start(): void {
+    this.leadership.start();
+    this.partitions.startHousekeeping();
+  }
+
+  async stop(): Promise<void> {
+    this.leadership.stop();
+    await this.partitions.closeAll();
+  }
+}
