@@ -10,7 +10,7 @@
  */
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from "kafkajs";
 import { KafkaClient } from "../../src/client/client.ts";
-import { Fetcher } from "../../src/client/fetcher.ts";
+import { decodeRecords } from "../../src/client/records.ts";
 import { watermarks } from "../../src/client/offsets.ts";
 import type { History, LogRecord } from "./history.ts";
 import { random } from "./nemesis.ts";
@@ -208,26 +208,57 @@ function hostPort(address: string): { host: string; port: number } {
   return { host: address.slice(0, at), port: Number(address.slice(at + 1)) };
 }
 
+/** The offset after the last whole batch in fetched bytes (control batches too: they take offsets but hold no records for a reader). */
+function nextOffsetAfter(bytes: Uint8Array | null, from: number): number {
+  if (bytes === null) return from;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let next = from;
+  for (let at = 0; at + 27 <= bytes.length;) {
+    const batchLength = view.getInt32(at + 8);
+    if (batchLength <= 0 || at + 12 + batchLength > bytes.length) break;
+    next = Math.max(next, Number(view.getBigInt64(at)) + view.getInt32(at + 23) + 1);
+    at += 12 + batchLength;
+  }
+  return next;
+}
+
+/** One partition from offset 0 to `end` through its leader. */
+async function readPartition(client: KafkaClient, topic: string, partition: number, end: number, deadline: number): Promise<LogRecord[]> {
+  const text = (bytes: Uint8Array | null) => (bytes === null ? null : new TextDecoder().decode(bytes));
+  const meta = await client.topic(topic);
+  const leader = meta.partitions.find((p) => p.partitionIndex === partition)?.leaderId ?? -1;
+  if (leader < 0) throw new Error(`partition ${partition} has no leader`);
+  const records: LogRecord[] = [];
+  let position = 0;
+  while (position < end) {
+    if (Date.now() > deadline) throw new Error(`final read of partition ${partition} stuck at ${position} of ${end}`);
+    const response = await client.callNode(leader, "Fetch", {
+      replicaId: -1, maxWaitMs: 200, minBytes: 1, maxBytes: 16 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+      topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: position, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 4 << 20 }] }],
+      forgottenTopicsData: [], rackId: "",
+    });
+    const answer = response.responses[0]?.partitions[0];
+    if (response.errorCode !== 0 || answer === undefined || answer.errorCode !== 0) throw new Error(`fetch ${topic}/${partition}@${position}: error ${answer?.errorCode ?? response.errorCode}`);
+    for (const r of decodeRecords(answer.records, partition)) {
+      if (r.offset >= position) records.push({ partition, offset: r.offset, key: text(r.key), value: text(r.value) });
+    }
+    position = nextOffsetAfter(answer.records, position);
+  }
+  return records;
+}
+
 /** Every record of every partition from offset 0 to the high watermark (retried from scratch on errors). */
 export async function readAll(bootstrap: string[], topic: string, partitions: number, timeoutMs: number): Promise<LogRecord[]> {
   const deadline = Date.now() + timeoutMs;
   const ids = Array.from({ length: partitions }, (_, i) => i);
   let lastError: unknown = null;
-  const text = (bytes: Uint8Array | null) => (bytes === null ? null : new TextDecoder().decode(bytes));
   while (Date.now() < deadline) {
     const client = new KafkaClient(bootstrap.map(hostPort), "chaos-reader");
     try {
       const ends = await watermarks(client, topic, ids);
-      const fetcher = new Fetcher(client, topic, new Map(ids.map((p) => [p, 0])));
       const records: LogRecord[] = [];
-      while (true) {
-        for (const p of fetcher.active()) if (fetcher.positions.get(p)! >= ends.get(p)!.highWatermark) fetcher.drop(p);
-        if (fetcher.active().length === 0) break;
-        const round = await fetcher.poll(500);
-        for (const r of round.records) records.push({ partition: r.partition, offset: r.offset, key: text(r.key), value: text(r.value) });
-        if (Date.now() > deadline) throw new Error("final read did not reach the high watermarks in time");
-      }
-      return records.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+      for (const p of ids) records.push(...(await readPartition(client, topic, p, ends.get(p)!.highWatermark, deadline)));
+      return records;
     } catch (error) {
       lastError = error;
       await Bun.sleep(500);
