@@ -34,12 +34,13 @@ const usage = `Usage: bun run test/chaos/cluster.ts [options]
   --election-timeout-ms N  the brokers' election timeout, sizes the faults (default 1500)
   --settle-timeout-ms N    after healing, how long partitions may take to get leaders and full ISRs (default 60000)
   --plant KIND             corrupt the history before checking: ${Object.keys(PLANTS).join(", ")}
+  --no-group               no consumer group (and no group checks): to look at the partitions alone
   --keep-data              keep the nodes' data dirs (the path is printed)`;
 
 interface Options {
   seed: number; nodes: number; cycles: number; partitions: number; replicationFactor: number;
   producers: number; keys: number; smp: number; network: ClusterNetwork | undefined; faults: FaultKind[] | null;
-  electionTimeoutMs: number; settleTimeoutMs: number; plant: PlantKind | null; keepData: boolean;
+  electionTimeoutMs: number; settleTimeoutMs: number; plant: PlantKind | null; keepData: boolean; group: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -49,7 +50,7 @@ function parseOptions(argv: string[]): Options {
       seed: { type: "string" }, nodes: { type: "string" }, cycles: { type: "string" }, partitions: { type: "string" },
       "replication-factor": { type: "string" }, producers: { type: "string" }, keys: { type: "string" }, smp: { type: "string" },
       network: { type: "string" }, faults: { type: "string" }, "election-timeout-ms": { type: "string" },
-      "settle-timeout-ms": { type: "string" }, plant: { type: "string" }, "keep-data": { type: "boolean" }, help: { type: "boolean" },
+      "settle-timeout-ms": { type: "string" }, plant: { type: "string" }, "keep-data": { type: "boolean" }, "no-group": { type: "boolean" }, help: { type: "boolean" },
     },
   });
   if (values.help) {
@@ -77,7 +78,7 @@ function parseOptions(argv: string[]): Options {
     producers: int("producers", values.producers, 3), keys: int("keys", values.keys, 8), smp: int("smp", values.smp, 1),
     network: network as ClusterNetwork | undefined, faults, electionTimeoutMs: int("election-timeout-ms", values["election-timeout-ms"], 1500),
     settleTimeoutMs: int("settle-timeout-ms", values["settle-timeout-ms"], 60_000), plant: (values.plant as PlantKind | undefined) ?? null,
-    keepData: values["keep-data"] ?? false,
+    keepData: values["keep-data"] ?? false, group: !(values["no-group"] ?? false),
   };
 }
 
@@ -154,8 +155,8 @@ async function run(cluster: Cluster, options: Options, problems: string[], clock
   const keys = Array.from({ length: options.keys }, (_, i) => `k${i}`);
   const producers = Array.from({ length: options.producers }, (_, i) => new ChaosProducer(cluster.bootstrap, TOPIC, i, keys, history, clock, options.seed * 31 + i));
   for (const producer of producers) producer.start();
-  const consumer = await startGroupConsumer(cluster.bootstrap, TOPIC, GROUP, history);
-  const commits = pollCommits(cluster.bootstrap, TOPIC, GROUP, history, clock);
+  const consumer = options.group ? await startGroupConsumer(cluster.bootstrap, TOPIC, GROUP, history) : null;
+  const commits = options.group ? pollCommits(cluster.bootstrap, TOPIC, GROUP, history, clock) : null;
   await Bun.sleep(2000); // some traffic before the first fault
 
   await runNemesis(cluster, faults);
@@ -169,8 +170,8 @@ async function run(cluster: Cluster, options: Options, problems: string[], clock
 
   const settled = await settleAndRead(cluster, TOPIC, options.partitions, options.replicationFactor, history, options.settleTimeoutMs, log);
   await Bun.sleep(1500); // let the group commit what it read
-  await commits.stop();
-  await consumer.disconnect().catch((error) => problems.push(`consumer disconnect: ${String(error)}`));
+  await commits?.stop();
+  await consumer?.disconnect().catch((error) => problems.push(`consumer disconnect: ${String(error)}`));
   problems.push(...(await stopAndReadReplicas(cluster, TOPIC, settled, history)));
 
   if (options.plant !== null) {
