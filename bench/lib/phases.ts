@@ -44,13 +44,15 @@ export interface ProducePlan {
    * loop, each slot re-sends as soon as its answer arrives.
    */
   rateMBps: number | null;
+  /** Which partitions each connection sends to (a cluster: the partitions its broker leads); default partitionsOf. */
+  ownedByConnection?: number[][];
 }
 
 export async function runProducePhase(conns: KafkaConnection[], plan: ProducePlan, seconds: number): Promise<PhaseStats> {
   const slots = conns.length * plan.depth;
   // Frames are built before the clock starts: the first sends must not wait for the copying.
   const frames = conns.map((_, i) => {
-    const owned = partitionsOf(i, conns.length, plan.partitions);
+    const owned = plan.ownedByConnection?.[i] ?? partitionsOf(i, conns.length, plan.partitions);
     const template = produceFrame(plan, owned);
     return { owned, slotFrames: Array.from({ length: plan.depth }, () => template.slice()) };
   });

@@ -5,7 +5,7 @@
  * and removes the data dir when the scope ends.
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
@@ -33,6 +33,16 @@ export interface BrokerOptions {
   openFilesLimit?: number;
   /** Written to the data dir's `cluster_id` before the first start, so several nodes share one cluster id. */
   clusterId?: string;
+  /** The address the Kafka and admin listeners bind to and clients use (default 127.0.0.1), e.g. a network namespace's. */
+  host?: string;
+  /** Fixed Kafka and admin ports (default: free ports picked at start, retried if taken). */
+  ports?: { kafka: number; admin: number };
+  /** Run the broker through this command (e.g. `ip netns exec NS`, which execs it: the pid stays the broker's). */
+  commandPrefix?: string[];
+  /** How long to wait for `/v1/status/ready` (default 20 s). */
+  readyTimeoutMs?: number;
+  /** Use this data dir (made if missing) and leave it on dispose: its owner (e.g. a cluster) removes it. */
+  dataDir?: string;
   /**
    * A config file (redpanda.yaml layout) made from the ports the helper picked; the broker then
    * gets `--config` and no --kafka-addr/--admin-addr, so the file's listeners are used. It must
@@ -53,6 +63,8 @@ export interface Broker extends AsyncDisposable {
   stop(signal?: NodeJS.Signals): Promise<number>;
   /** SIGKILL, then waits for exit. */
   kill9(): Promise<void>;
+  /** Sends `signal` without waiting (SIGSTOP / SIGCONT to pause and resume it). */
+  signal(signal: NodeJS.Signals): void;
   /** Starts again on the same data dir and ports (stops first with SIGTERM if still running), waits for ready; `changes` alter the options (e.g. another --smp). */
   restart(changes?: Partial<BrokerOptions>): Promise<void>;
   readonly running: boolean;
@@ -101,12 +113,16 @@ class BrokerProcess implements Broker {
     private options: BrokerOptions,
   ) {}
 
+  get host(): string {
+    return this.options.host ?? "127.0.0.1";
+  }
+
   get brokers(): string[] {
-    return [`127.0.0.1:${this.kafkaPort}`];
+    return [`${this.host}:${this.kafkaPort}`];
   }
 
   get adminUrl(): string {
-    return `http://127.0.0.1:${this.adminPort}`;
+    return `http://${this.host}:${this.adminPort}`;
   }
 
   get pid(): number {
@@ -124,6 +140,11 @@ class BrokerProcess implements Broker {
 
   /** First start: picks ports, retrying with new ones if they were taken in between. */
   async startFresh(): Promise<void> {
+    if (this.options.ports !== undefined) {
+      this.kafkaPort = this.options.ports.kafka;
+      this.adminPort = this.options.ports.admin;
+      return this.spawnAndWait();
+    }
     let lastError: unknown;
     for (let attempt = 0; attempt < START_ATTEMPTS_MAX; attempt++) {
       this.kafkaPort = freePort();
@@ -145,7 +166,7 @@ class BrokerProcess implements Broker {
     if (config) await writeFile(configPath, config({ kafka: this.kafkaPort, admin: this.adminPort }));
     const listeners = config
       ? ["--config", configPath]
-      : ["--kafka-addr", `127.0.0.1:${this.kafkaPort}`, "--admin-addr", `127.0.0.1:${this.adminPort}`];
+      : ["--kafka-addr", `${this.host}:${this.kafkaPort}`, "--admin-addr", `${this.host}:${this.adminPort}`];
     const args = ["start", "--data-dir", this.dataDir, ...listeners, "--smp", String(this.options.smp ?? 1)];
     for (const [name, value] of Object.entries(this.options.sets ?? {})) args.push("--set", `${name}=${value}`);
     return [...args, ...(this.options.extraArgs ?? [])];
@@ -154,7 +175,8 @@ class BrokerProcess implements Broker {
   private async spawnAndWait(): Promise<void> {
     this.stderrText = "";
     const argv = [SKUA_BIN, ...(await this.args())];
-    const command = this.options.openFilesLimit === undefined ? argv : ["bash", "-c", `ulimit -n ${this.options.openFilesLimit} && exec "$0" "$@"`, ...argv];
+    const limited = this.options.openFilesLimit === undefined ? argv : ["bash", "-c", `ulimit -n ${this.options.openFilesLimit} && exec "$0" "$@"`, ...argv];
+    const command = [...(this.options.commandPrefix ?? []), ...limited];
     const proc = Bun.spawn(command, { stdin: "ignore", stdout: "ignore", stderr: "pipe", env: { ...process.env, ...this.options.env } });
     this.proc = proc;
     this.stderrDone = this.collectStderr(proc.stderr);
@@ -170,7 +192,7 @@ class BrokerProcess implements Broker {
   }
 
   private async waitReady(proc: Subprocess): Promise<void> {
-    const deadline = Date.now() + READY_TIMEOUT_MS;
+    const deadline = Date.now() + (this.options.readyTimeoutMs ?? READY_TIMEOUT_MS);
     let last = "no answer";
     while (Date.now() < deadline) {
       if (proc.exitCode !== null || proc.signalCode !== null) {
@@ -189,13 +211,16 @@ class BrokerProcess implements Broker {
     }
     proc.kill("SIGKILL");
     await proc.exited;
-    throw new Error(`skua not ready within ${READY_TIMEOUT_MS} ms (last: ${last}):\n${this.stderrText}`);
+    throw new Error(`skua not ready within ${this.options.readyTimeoutMs ?? READY_TIMEOUT_MS} ms (last: ${last}):\n${this.stderrText}`);
   }
 
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<number> {
     const proc = this.proc;
     if (proc === null) throw new Error("broker was never started");
-    if (this.running) proc.kill(signal);
+    if (this.running) {
+      proc.kill(signal);
+      if (signal !== "SIGKILL") proc.kill("SIGCONT"); // a paused broker handles the signal only once resumed
+    }
     const timer = setTimeout(() => proc.kill("SIGKILL"), STOP_TIMEOUT_MS);
     try {
       const code = await proc.exited;
@@ -210,6 +235,10 @@ class BrokerProcess implements Broker {
     await this.stop("SIGKILL");
   }
 
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.proc!.kill(signal);
+  }
+
   async restart(changes: Partial<BrokerOptions> = {}): Promise<void> {
     if (this.running) await this.stop("SIGTERM");
     this.options = { ...this.options, ...changes };
@@ -220,14 +249,15 @@ class BrokerProcess implements Broker {
     try {
       if (this.proc !== null && this.running) await this.stop("SIGKILL");
     } finally {
-      await rm(this.dataDir, { recursive: true, force: true });
+      if (this.options.dataDir === undefined) await rm(this.dataDir, { recursive: true, force: true });
     }
   }
 }
 
 export async function startBroker(options: BrokerOptions = {}): Promise<Broker> {
   assertBinaryBuilt();
-  const dataDir = await mkdtemp(join(options.dataParent ?? tmpdir(), "skua-e2e-"));
+  const dataDir = options.dataDir ?? (await mkdtemp(join(options.dataParent ?? tmpdir(), "skua-e2e-")));
+  await mkdir(dataDir, { recursive: true });
   if (options.clusterId !== undefined) await writeFile(join(dataDir, "cluster_id"), `${options.clusterId}\n`);
   const broker = new BrokerProcess(dataDir, options);
   try {

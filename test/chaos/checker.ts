@@ -1,0 +1,194 @@
+/**
+ * The chaos run's verdict from its history (history.ts), Jepsen style:
+ *   - lost: an acknowledged value missing from the final log;
+ *   - misplaced: an acknowledged value present, but not at the partition and offset it was acknowledged with;
+ *   - duplicated: a value present more than once in the final log;
+ *   - phantom: a value read (final log or consumer group) that was never produced;
+ *   - dirtyReads: the consumer group saw a record at an offset where the final log holds another;
+ *   - orderViolations: for one producer and key, acknowledged values not in send order in the log;
+ *   - commitRegressions: a committed offset of the group lower than one answered before;
+ *   - diverged: partitions whose replicas' disks hold different batches.
+ * Unacknowledged values may appear (at most once); they are counted, not failures.
+ */
+import type { DiskBatch, History, LogRecord } from "./history.ts";
+
+export interface Verdict {
+  acked: number;
+  attempted: number;
+  unackedPresent: number;
+  lost: number;
+  misplaced: number;
+  duplicated: number;
+  phantom: number;
+  dirtyReads: number;
+  orderViolations: number;
+  commitRegressions: number;
+  diverged: number;
+  /** Partitions whose replicas were compared. */
+  comparedPartitions: number;
+  /** Human-readable examples of each failure (bounded). */
+  problems: string[];
+}
+
+const PROBLEMS_PER_KIND_MAX = 5;
+
+export function failures(verdict: Verdict): number {
+  return verdict.lost + verdict.misplaced + verdict.duplicated + verdict.phantom + verdict.dirtyReads +
+    verdict.orderViolations + verdict.commitRegressions + verdict.diverged;
+}
+
+class Problems {
+  readonly lines: string[] = [];
+  private readonly counts = new Map<string, number>();
+
+  add(kind: string, text: string): void {
+    const count = (this.counts.get(kind) ?? 0) + 1;
+    this.counts.set(kind, count);
+    if (count <= PROBLEMS_PER_KIND_MAX) this.lines.push(`${kind}: ${text}`);
+  }
+}
+
+const where = (r: { partition: number; offset: number }) => `${r.partition}@${r.offset}`;
+
+export function check(history: History): Verdict {
+  const problems = new Problems();
+  const produced = new Map(history.attempts.map((a) => [a.value, a]));
+  const present = new Map<string, LogRecord[]>();
+  for (const record of history.finalLog) {
+    if (record.value === null || !produced.has(record.value)) {
+      problems.add("phantom", `final log ${where(record)} holds ${JSON.stringify(record.value)}, never produced`);
+      continue;
+    }
+    const seen = present.get(record.value) ?? [];
+    seen.push(record);
+    present.set(record.value, seen);
+  }
+  const verdict: Verdict = {
+    acked: 0, attempted: history.attempts.length, unackedPresent: 0, lost: 0, misplaced: 0, duplicated: 0,
+    phantom: history.finalLog.filter((r) => r.value === null || !produced.has(r.value)).length,
+    dirtyReads: 0, orderViolations: 0, commitRegressions: 0, diverged: 0, comparedPartitions: 0, problems: problems.lines,
+  };
+  for (const [value, records] of present) {
+    if (records.length > 1) {
+      verdict.duplicated += records.length - 1;
+      problems.add("duplicated", `${value} at ${records.map(where).join(", ")}`);
+    }
+  }
+  for (const attempt of history.attempts) {
+    const records = present.get(attempt.value) ?? [];
+    if (attempt.acked === null) {
+      if (records.length > 0) verdict.unackedPresent++;
+      continue;
+    }
+    verdict.acked++;
+    if (records.length === 0) {
+      verdict.lost++;
+      problems.add("lost", `${attempt.value} acknowledged at ${where(attempt.acked)}`);
+    } else if (!records.some((r) => r.partition === attempt.acked!.partition && r.offset === attempt.acked!.offset)) {
+      verdict.misplaced++;
+      problems.add("misplaced", `${attempt.value} acknowledged at ${where(attempt.acked)}, found at ${records.map(where).join(", ")}`);
+    }
+  }
+  verdict.orderViolations = checkOrder(history, present, problems);
+  verdict.dirtyReads = checkGroupReads(history, produced, problems, verdict);
+  verdict.commitRegressions = checkCommits(history, problems);
+  const replicas = checkReplicas(history, problems);
+  verdict.diverged = replicas.diverged;
+  verdict.comparedPartitions = replicas.compared;
+  return verdict;
+}
+
+/** Per producer and key, acknowledged values sorted by seq must sit at increasing positions in the log. */
+function checkOrder(history: History, present: Map<string, LogRecord[]>, problems: Problems): number {
+  const byProducerKey = new Map<string, Array<{ seq: number; value: string }>>();
+  for (const a of history.attempts) {
+    if (a.acked === null) continue;
+    const id = `${a.producer}/${a.key}`;
+    const list = byProducerKey.get(id) ?? [];
+    list.push({ seq: a.seq, value: a.value });
+    byProducerKey.set(id, list);
+  }
+  let violations = 0;
+  for (const [id, list] of byProducerKey) {
+    list.sort((x, y) => x.seq - y.seq);
+    let previous: LogRecord | null = null;
+    let previousValue = "";
+    for (const { value } of list) {
+      const record = present.get(value)?.[0];
+      if (record === undefined) continue; // lost: reported already
+      if (previous !== null && (record.partition !== previous.partition || record.offset <= previous.offset)) {
+        violations++;
+        problems.add("order", `${id}: ${previousValue} at ${where(previous)} was sent before ${value} at ${where(record)}`);
+      }
+      previous = record;
+      previousValue = value;
+    }
+  }
+  return violations;
+}
+
+/** The group never saw a value that was never produced, nor one the final log does not hold at that offset. */
+function checkGroupReads(history: History, produced: Map<string, unknown>, problems: Problems, verdict: Verdict): number {
+  const finalAt = new Map(history.finalLog.map((r) => [where(r), r.value]));
+  let dirty = 0;
+  for (const read of history.groupReads) {
+    if (read.value === null || !produced.has(read.value)) {
+      verdict.phantom++;
+      problems.add("phantom", `the group read ${JSON.stringify(read.value)} at ${where(read)}, never produced`);
+    } else if (finalAt.get(where(read)) !== read.value) {
+      dirty++;
+      problems.add("dirty-read", `the group read ${read.value} at ${where(read)}; the final log has ${JSON.stringify(finalAt.get(where(read)) ?? null)} there`);
+    }
+  }
+  return dirty;
+}
+
+/** Committed offsets per partition, in sampling order, never decrease. */
+function checkCommits(history: History, problems: Problems): number {
+  const highest = new Map<number, { offset: number; atMs: number }>();
+  let regressions = 0;
+  for (const sample of [...history.commits].sort((a, b) => a.atMs - b.atMs)) {
+    const before = highest.get(sample.partition);
+    if (before !== undefined && sample.offset < before.offset) {
+      regressions++;
+      problems.add("commit-regression", `partition ${sample.partition}: ${before.offset} at ${before.atMs} ms, then ${sample.offset} at ${sample.atMs} ms`);
+      continue;
+    }
+    highest.set(sample.partition, { offset: sample.offset, atMs: sample.atMs });
+  }
+  return regressions;
+}
+
+const batchText = (b: DiskBatch) => `[${b.baseOffset}..${b.lastOffset} crc ${b.crc.toString(16)}]`;
+
+/** Every replica of a partition holds the same batches (offsets and CRCs). */
+function checkReplicas(history: History, problems: Problems): { diverged: number; compared: number } {
+  const byPartition = new Map<number, typeof history.replicas>();
+  for (const replica of history.replicas) {
+    const list = byPartition.get(replica.partition) ?? [];
+    list.push(replica);
+    byPartition.set(replica.partition, list);
+  }
+  let diverged = 0;
+  for (const [partition, replicas] of byPartition) {
+    const [first, ...rest] = replicas;
+    for (const other of rest) {
+      const difference = firstDifference(first!.batches, other.batches);
+      if (difference === null) continue;
+      diverged++;
+      problems.add("diverged", `partition ${partition}: node ${first!.nodeId} vs node ${other.nodeId} at batch ${difference.index}: ${difference.a} vs ${difference.b}`);
+      break;
+    }
+  }
+  return { diverged, compared: byPartition.size };
+}
+
+function firstDifference(a: DiskBatch[], b: DiskBatch[]): { index: number; a: string; b: string } | null {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x !== undefined && y !== undefined && x.baseOffset === y.baseOffset && x.lastOffset === y.lastOffset && x.crc === y.crc) continue;
+    return { index: i, a: x === undefined ? "(end)" : batchText(x), b: y === undefined ? "(end)" : batchText(y) };
+  }
+  return null;
+}
