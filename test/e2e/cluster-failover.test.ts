@@ -117,6 +117,12 @@ async function finish(run: Run): Promise<void> {
   }
 }
 
+/** What the nodes logged last, and each producer's last error, for a failure message. */
+function printTails(run: Run, error: unknown): void {
+  console.log(`failed: ${String(error)}; producers' last errors: ${run.producers.map((p) => p.lastError).join(" | ")}`);
+  for (const node of run.cluster.nodes) console.log(`--- node ${node.id} (${node.state}):\n${run.cluster.tail(node.id, 12)}`);
+}
+
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor((sorted.length - 1) / 2)]!;
@@ -144,6 +150,9 @@ describe("cluster failover (3 nodes, RF 3)", () => {
       console.log(`node ${victim} back in every ISR ${run.clock() - restartedAtMs} ms after its restart was ready`);
       finished = true;
       await finish(run);
+    } catch (error) {
+      if (!finished) printTails(run, error);
+      throw error;
     } finally {
       if (!finished) await run.cluster[Symbol.asyncDispose]();
     }
@@ -171,6 +180,9 @@ describe("cluster failover (3 nodes, RF 3)", () => {
       await waitState(run.cluster.bootstrap, "the resumed node in every ISR", (s) => s.every((p) => p.isr.includes(victim)), SETTLE_MS);
       finished = true;
       await finish(run);
+    } catch (error) {
+      if (!finished) printTails(run, error);
+      throw error;
     } finally {
       if (!finished) await run.cluster[Symbol.asyncDispose]();
     }
@@ -211,6 +223,9 @@ describe("cluster failover (3 nodes, RF 3)", () => {
       direct.close();
       direct = null;
       await finish(run);
+    } catch (error) {
+      if (!finished) printTails(run, error);
+      throw error;
     } finally {
       direct?.close();
       if (!finished) await run.cluster[Symbol.asyncDispose]();
