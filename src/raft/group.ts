@@ -40,6 +40,17 @@ import {
 } from "./types.ts";
 
 const APPEND_BYTES_MAX_DEFAULT = 1024 * 1024;
+/** Appends a leader keeps unanswered per follower (a replication window, as Redpanda pipelines appends). */
+const APPENDS_IN_FLIGHT_MAX_DEFAULT = 8;
+
+/** The last offset of the last batch in whole batches. */
+function lastOffsetIn(batches: Uint8Array): Index {
+  let lastAt = 0;
+  rb.scanBatches(batches, 0, (at) => {
+    lastAt = at;
+  });
+  return rb.lastOffset(batches, lastAt);
+}
 const EMPTY = new Uint8Array(0);
 
 /** Thrown out of an event whose group was stopped while it waited on the disk. */
@@ -49,8 +60,13 @@ interface Progress {
   match: Index;
   next: Index;
   lastHeardMs: number;
-  /** An append (or snapshot) is out and unanswered since sentMs. */
-  inflight: boolean;
+  /**
+   * Appends (or a snapshot) out and unanswered, the last sent at sentMs. Up to
+   * `appendsInFlightMax` appends go out before the first is answered (`next` moves past each as
+   * it is sent), so a follower's write and fdatasync of one overlap the next one's trip; a reject
+   * or a stall starts again from what the follower answered.
+   */
+  inflight: number;
   sentMs: number;
 }
 
@@ -466,7 +482,7 @@ export class RaftGroup implements RaftGroupApi {
     const peers = peersOf(this.config, this.self);
     for (const id of [...this.progress.keys()]) if (!peers.includes(id)) this.progress.delete(id);
     for (const id of peers) {
-      if (!this.progress.has(id)) this.progress.set(id, { match: NO_INDEX, next: this.raftLog.lastIndex + 1, lastHeardMs: this.now, inflight: false, sentMs: 0 });
+      if (!this.progress.has(id)) this.progress.set(id, { match: NO_INDEX, next: this.raftLog.lastIndex + 1, lastHeardMs: this.now, inflight: 0, sentMs: 0 });
     }
   }
 
@@ -664,19 +680,35 @@ export class RaftGroup implements RaftGroupApi {
     const p = this.progress.get(m.from);
     if (p === undefined) return;
     p.lastHeardMs = this.now;
-    p.inflight = false;
     if (m.success) {
+      p.inflight = Math.max(0, p.inflight - 1);
       p.match = Math.max(p.match, m.matchIndex);
       p.next = Math.max(p.next, p.match + 1);
-      // A heartbeat answered by a log that ends before `next`: resume from its end.
-      if (m.lastIndex + 1 < p.next) p.next = Math.max(p.match + 1, m.lastIndex + 1);
+      // A log that ends before `next` lost what was sent past its end (a heartbeat tells so): resume from its end.
+      if (m.lastIndex + 1 < p.next) {
+        p.next = Math.max(p.match + 1, m.lastIndex + 1);
+        p.inflight = 0;
+      }
       this.maybeCommit();
       this.maybeSendTimeoutNow(m.from, p);
     } else {
       if (globalThis.SKUA_TEST_BUILD !== false && plantedBugs.leaderTruncatesLog) await this.plantedLeaderTruncation(m);
       p.next = Math.max(this.backOff(m), p.match + 1);
+      p.inflight = 0; // what was sent after the rejected append rests on it: send again from `next`
     }
-    if (p.match < this.raftLog.lastIndex) await this.sendAppend(m.from, p);
+    await this.sendNext(m.from, p);
+  }
+
+  /**
+   * One more append to a peer that is behind: the first (a probe when `next` is past the log:
+   * its answer says where the peer's log ends) when nothing is in flight, else the next entries
+   * while there is room. One per event, so an event's disk reads stay one per peer.
+   */
+  private async sendNext(to: NodeId, p: Progress): Promise<void> {
+    if (p.match >= this.raftLog.lastIndex) return;
+    if (p.inflight === 0) return this.sendAppend(to, p);
+    const room = p.inflight < (this.o.appendsInFlightMax ?? APPENDS_IN_FLIGHT_MAX_DEFAULT);
+    if (room && p.next <= this.raftLog.lastIndex && p.next >= this.raftLog.startOffset) await this.sendAppend(to, p);
   }
 
   /** Where to resume after a reject (thesis §5.3): past our last entry of the follower's conflicting term, else its hint. */
@@ -703,13 +735,13 @@ export class RaftGroup implements RaftGroupApi {
     this.advanceCommit(index);
   }
 
-  /** Sends appends to every peer that is behind and has nothing in flight. */
+  /** Sends the next append to every peer that is behind, if it has room in flight. */
   private async replicate(): Promise<void> {
-    for (const [id, p] of this.progress) if (!p.inflight && p.match < this.raftLog.lastIndex) await this.sendAppend(id, p);
+    for (const [id, p] of this.progress) await this.sendNext(id, p);
   }
 
   private async sendAppend(to: NodeId, p: Progress): Promise<void> {
-    p.inflight = true;
+    p.inflight++;
     p.sentMs = this.now;
     if (p.next < this.raftLog.startOffset) {
       const { startOffset, snapshotTerm, snapshotConfig } = this.raftLog;
@@ -720,6 +752,8 @@ export class RaftGroup implements RaftGroupApi {
     const prevIndex = entries.length > 0 ? rb.baseOffset(entries, 0) - 1 : next - 1;
     const prevTerm = this.raftLog.termAt(prevIndex);
     assert(prevTerm !== null, `leader has no term at ${prevIndex}`);
+    // The next append starts after these entries: pipelined, not waiting for this one's answer.
+    if (entries.length > 0) p.next = lastOffsetIn(entries) + 1;
     this.send({ ...this.envelope(to), kind: "append", prevIndex, prevTerm, commitIndex: this.commitIndex, entries });
   }
 
@@ -727,8 +761,13 @@ export class RaftGroup implements RaftGroupApi {
     if (this.role !== "leader") return;
     this.armHeartbeat();
     for (const [id, p] of this.progress) {
-      const stalled = !p.inflight || this.now - p.sentMs >= this.o.timings.heartbeatIntervalMs;
-      if (p.match < this.raftLog.lastIndex && stalled) await this.sendAppend(id, p);
+      const stalled = p.inflight > 0 && this.now - p.sentMs >= this.o.timings.heartbeatIntervalMs;
+      if (stalled) {
+        // Unanswered for a heartbeat interval (lost, or the follower is slow): start again from its match.
+        p.next = p.match + 1;
+        p.inflight = 0;
+      }
+      if (p.match < this.raftLog.lastIndex && p.inflight === 0) await this.sendAppend(id, p);
       else this.sendHeartbeat(id, p);
     }
   }

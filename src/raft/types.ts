@@ -173,6 +173,8 @@ export interface RaftGroupOptions {
   log?: (message: string) => void;
   /** Largest AppendRequest payload the leader builds, in bytes (at least one batch is always sent). */
   appendBytesMax?: number;
+  /** Appends the leader sends a follower before it has answered the first (default 8; 1: stop-and-wait). */
+  appendsInFlightMax?: number;
   /** Segment size and batch bound of the partition log (retention is Raft's: prefix truncation only). */
   logConfig?: Pick<LogConfig, "segmentBytes" | "segmentMs" | "maxMessageBytes">;
   /**
