@@ -26,6 +26,7 @@ import { loadNativeCrc32c } from "../native/crc32c.ts";
 import { useNativeCrc32c } from "../base/crc32c.ts";
 import { GroupCoordinator } from "../group/coordinator.ts";
 import { shardOfGroup } from "../group/partitioning.ts";
+import { GROUP_TOPIC } from "../group/replicated-store.ts";
 import { TxnCoordinator } from "../txn/coordinator.ts";
 import { shardOfTransactionalId } from "../txn/partitioning.ts";
 import type { TxnMarker } from "../txn/types.ts";
@@ -97,6 +98,14 @@ export class Shard {
         return (await this.invoke(shardOfTransactionalId(transactionalId, init.shardCount), "txnAddPartitions", request)).errorCodes[0]!;
       },
     });
+    this.replication = init.rpc === null ? null : new ShardReplication({
+      nodeId: init.nodeId, shardId: init.shardId, shardCount: init.shardCount, disk: this.disk, dataDir: init.dataDir, props: init.props, log: this.log,
+      groupTopic: GROUP_TOPIC,
+      table: () => this.table,
+      linkTo: (node) => this.linkTo(node),
+      groupOwner: (group) => this.groupOwner(group),
+      hop: (shard, request) => this.channels[shard]!.call("rpcDeliver", request),
+    });
     this.groups = new GroupCoordinator({
       shardId: init.shardId,
       shardCount: init.shardCount,
@@ -108,13 +117,8 @@ export class Shard {
       log: this.log,
       metadata: () => this.table,
       onFsyncMs: (ms) => this.stats.fsyncLatency.record(ms),
-    });
-    this.replication = init.rpc === null ? null : new ShardReplication({
-      nodeId: init.nodeId, shardId: init.shardId, shardCount: init.shardCount, disk: this.disk, dataDir: init.dataDir, props: init.props, log: this.log,
-      table: () => this.table,
-      linkTo: (node) => this.linkTo(node),
-      groupOwner: (group) => this.groupOwner(group),
-      hop: (shard, request) => this.channels[shard]!.call("rpcDeliver", request),
+      // In a cluster the groups live in the replicated `__consumer_offsets`; without RPC in local group logs, as before.
+      replicas: this.replication?.groupLog,
     });
     // Without RPC (one node, no cluster) the ops go straight to the local partitions, exactly as before.
     const partitionOps = this.replication === null ? { ...this.local.servers, epochEnds: noReplicas } : this.replication.opServers(() => this.table, this.local.servers);
