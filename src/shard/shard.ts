@@ -61,6 +61,8 @@ export class Shard {
   private controllerMember: ControllerMember | null = null;
   private readonly opServers: Servers<Ops>;
   private rpc: ShardRpc | null = null;
+  /** Resolved once this shard's RPC endpoint serves replication: a sibling that started first may hop requests here before. */
+  private readonly rpcServing = Promise.withResolvers<void>();
   private readonly local: LocalPartitions;
   private readonly groups: GroupCoordinator;
   private readonly txns: TxnCoordinator;
@@ -320,6 +322,7 @@ export class Shard {
     if (init.rpc === null || rpc === null) return;
     this.raftNetwork = this.replication!.network;
     rpc.endpoint.addServers(this.replication!.rpcServers);
+    this.rpcServing.resolve();
     this.linkNodes();
     await this.replication!.sync(this.table);
     this.replication!.start();
@@ -359,9 +362,10 @@ export class Shard {
     for (const node of nodes.length > 0 ? nodes : this.init.joinNodes) this.rpc?.linkNode(node.id, node.rpc);
   }
 
-  private rpcHop(request: RpcHopCalls["rpcDeliver"]["request"]) {
-    if (this.rpc === null) throw new Error("RPC is not running on this shard");
-    return this.rpc.endpoint.hopServers.rpcDeliver(request);
+  private async rpcHop(request: RpcHopCalls["rpcDeliver"]["request"]) {
+    if (this.init.rpc === null) throw new Error("RPC is not configured on this node");
+    await this.rpcServing.promise;
+    return this.rpc!.endpoint.hopServers.rpcDeliver(request);
   }
 
   /** Each marker on its partition's owner, one op per owner; a partition no shard owns: UNKNOWN_TOPIC_OR_PARTITION. */
