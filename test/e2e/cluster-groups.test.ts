@@ -106,11 +106,15 @@ test("a consumer group in a cluster: one coordinator for members on different no
     };
     await pollUntil("every message consumed and its offset committed", () => committedAll(40), 30_000);
     const before = await pollUntil("the group's coordinator", () => groupPartitionLeader(nodes[1]), 10_000);
+    // Only coordinators write the internal topic.
+    const forged = await producer.send({ topic: GROUP_TOPIC, acks: -1, messages: [{ value: "{}" }] }).catch((e: Error) => e);
+    expect(String(forged)).toMatch(/invalid topic/i);
 
     // kill -9 the coordinator: its partition elects a new leader, which the members find and resume from.
     const killed = before.leader;
     await nodes[killed].kill9();
     killedNode = killed;
+    const seenBeforeKill = seen.length;
     const survivor = nodes[(killed + 1) % 3];
     const after = await pollUntil("a new leader of the group's partition", async () => {
       const now = await groupPartitionLeader(survivor);
@@ -128,8 +132,10 @@ test("a consumer group in a cluster: one coordinator for members on different no
     // Nothing was skipped: every message reached a member, on its partition; repeats only of uncommitted work.
     expect(new Set(seen.map((s) => s.value))).toEqual(new Set(Array.from({ length: 80 }, (_, i) => `v${i}`)));
     for (const s of seen) expect(s.partition).toBe(Number(s.value.slice(1)) % PARTITIONS);
+    // What was committed before the kill is not delivered again: the new coordinator replayed the commits.
+    expect(seen.slice(seenBeforeKill).filter((s) => Number(s.value.slice(1)) < 40)).toEqual([]);
     const repeats = seen.length - 80;
-    console.log(`cluster-groups: ${seen.length} deliveries of 80 messages (${repeats} repeated after the failover), coordinator ${killed} -> ${after.leader}`);
+    console.log(`cluster-groups: ${seen.length} deliveries of 80 messages (${repeats} repeated, all uncommitted work after the failover), coordinator ${killed} -> ${after.leader}`);
 
     // The killed node comes back and returns to the group partition's in-sync replicas.
     await nodes[killed].restart();
