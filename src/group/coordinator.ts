@@ -1,7 +1,8 @@
 /**
- * A shard's group coordinator: the groups whose group-log partition this shard owns, their
- * timers, their durable state. Runs on that shard's thread only; every group request reaches
- * it as a typed op (see types.ts), routed by shardOfGroup().
+ * A shard's group coordinator: the groups whose group-log partition this shard owns (on one
+ * node: by hash; in a cluster: those whose `__consumer_offsets` partition leads on this shard,
+ * see replicated-store.ts), their timers, their durable state. Runs on that shard's thread only;
+ * every group request reaches it as a typed op (see types.ts), routed by kafka/group-routing.ts.
  */
 import { rethrowIfBroken } from "../base/assert.ts";
 import type { Servers } from "../base/calls.ts";
@@ -70,7 +71,7 @@ export class GroupCoordinator {
       this.store = this.replicated = new ReplicatedGroupStore({
         replicas: options.replicas,
         log: options.log,
-        onLoaded: (partition, groups) => this.whenLoaded(() => this.loadPartition(groups)),
+        onLoaded: (_partition, groups) => this.whenLoaded(() => this.loadPartition(groups)),
         onUnloaded: (partition) => this.unloadPartition(partition),
       });
       return;
