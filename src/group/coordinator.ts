@@ -1,7 +1,8 @@
 /**
- * A shard's group coordinator: the groups whose group-log partition this shard owns, their
- * timers, their durable state. Runs on that shard's thread only; every group request reaches
- * it as a typed op (see types.ts), routed by shardOfGroup().
+ * A shard's group coordinator: the groups whose group-log partition this shard owns (on one
+ * node: by hash; in a cluster: those whose `__consumer_offsets` partition leads on this shard,
+ * see replicated-store.ts), their timers, their durable state. Runs on that shard's thread only;
+ * every group request reaches it as a typed op (see types.ts), routed by kafka/group-routing.ts.
  */
 import { rethrowIfBroken } from "../base/assert.ts";
 import type { Servers } from "../base/calls.ts";
@@ -17,6 +18,7 @@ import { Group, joinError, syncError } from "./group.ts";
 import type { GroupRecord } from "./group-log.ts";
 import { OffsetStore, offsetKey, type RestoredGroup } from "./offset-store.ts";
 import { groupPartitionOf } from "./partitioning.ts";
+import { type GroupLogReplicas, ReplicatedGroupStore } from "./replicated-store.ts";
 import { subscribedTopics } from "./subscription.ts";
 import type {
   CommitArgs, CommitPartition, DescribedGroupInfo, FetchOffsetsArgs, FetchOffsetsResult, GroupOpName, GroupOps, HeartbeatArgs, JoinArgs, JoinResult,
@@ -34,6 +36,11 @@ export interface CoordinatorOptions {
   log: Logger;
   metadata: () => MetadataTable;
   onFsyncMs?: (ms: number) => void;
+  /**
+   * In a cluster: this shard's replicas of `__consumer_offsets`, which then hold the groups (served
+   * while their partition leads here). Without it the groups are in local group logs (a node of one).
+   */
+  replicas?: GroupLogReplicas;
 }
 
 /** A log bigger than its live state by this much is compacted at start. */
@@ -44,7 +51,14 @@ const TIMER_MS_MAX = 2 ** 31 - 1;
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
   private readonly timers = new Map<string, { atMs: number; cancel: CancelTimer }>();
-  private readonly store: OffsetStore;
+  /** Where appends go: the local group logs, or (in a cluster) the replicated partitions. */
+  private readonly store: { append(groupId: string, records: GroupRecord[]): Promise<void> };
+  /** A node of one: its local group logs. */
+  private readonly localStore: OffsetStore | null = null;
+  /** A cluster node: which partitions are served here. */
+  private readonly replicated: ReplicatedGroupStore | null = null;
+  /** What a request gets when its write failed: in a cluster the leadership was likely lost, so the client re-finds the coordinator. */
+  private readonly writeFailureCode: number;
   private cancelRetention: CancelTimer | null = null;
   /** Ops from other shards can arrive before this shard has loaded its groups: they wait for it. */
   private readonly loaded: Promise<void>;
@@ -52,7 +66,17 @@ export class GroupCoordinator {
 
   constructor(private readonly options: CoordinatorOptions) {
     this.loaded = new Promise((resolve) => (this.markLoaded = resolve));
-    this.store = new OffsetStore({
+    this.writeFailureCode = options.replicas ? ErrorCode.NOT_COORDINATOR : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (options.replicas) {
+      this.store = this.replicated = new ReplicatedGroupStore({
+        replicas: options.replicas,
+        log: options.log,
+        onLoaded: (_partition, groups) => this.whenLoaded(() => this.loadPartition(groups)),
+        onUnloaded: (partition) => this.unloadPartition(partition),
+      });
+      return;
+    }
+    this.store = this.localStore = new OffsetStore({
       disk: options.disk,
       dataDir: options.dataDir,
       shardId: options.shardId,
@@ -65,15 +89,33 @@ export class GroupCoordinator {
 
   /** Restores this shard's groups, drops offsets of topics that no longer exist, starts offset expiry. */
   async start(): Promise<void> {
-    for (const restored of await this.store.load()) this.restore(restored);
-    await this.store.compactAll(COMPACT_AT_START_SLACK_BYTES);
-    const table = this.options.metadata();
-    const gone = new Set<string>();
-    for (const group of this.groups.values()) for (const o of group.offsets.values()) if (!table.topic(o.topic)) gone.add(o.topic);
-    for (const topic of gone) await this.dropTopic(topic);
+    if (this.localStore) {
+      for (const restored of await this.localStore.load()) this.restore(restored);
+      await this.localStore.compactAll(COMPACT_AT_START_SLACK_BYTES);
+      await this.dropGoneTopics(this.groups.values());
+    }
     this.scheduleRetention();
     this.options.log.info("groups loaded", { groups: this.groups.size });
     this.markLoaded();
+  }
+
+  /** Drops the offsets of topics no longer in the metadata from these groups. */
+  private async dropGoneTopics(groups: Iterable<Group>): Promise<void> {
+    const table = this.options.metadata();
+    const gone = new Set<string>();
+    for (const group of groups) for (const o of group.offsets.values()) if (!table.topic(o.topic)) gone.add(o.topic);
+    for (const topic of gone) await this.dropTopic(topic);
+  }
+
+  /** In a cluster: a partition of `__consumer_offsets` now leads here; its groups, replayed, are served. */
+  private async loadPartition(restoredGroups: RestoredGroup[]): Promise<void> {
+    for (const restored of restoredGroups) this.restore(restored);
+    await this.dropGoneTopics(restoredGroups.map((r) => this.groups.get(r.groupId)!).filter((g) => g !== undefined));
+  }
+
+  /** In a cluster: a partition no longer leads here; its groups leave memory (their members get NOT_COORDINATOR and re-find it). */
+  private unloadPartition(partition: number): void {
+    for (const group of [...this.groups.values()]) if (groupPartitionOf(group.groupId) === partition) this.forget(group, ErrorCode.NOT_COORDINATOR);
   }
 
   /** Offset expiry every group_offset_retention_check_ms. */
@@ -102,24 +144,39 @@ export class GroupCoordinator {
     for (const { cancel } of this.timers.values()) cancel();
     this.timers.clear();
     for (const group of this.groups.values()) group.markDead();
-    await this.store.close();
+    await this.localStore?.close();
   }
 
   /** One server per group op (the compiler checks none is missing); each waits until this shard's groups are loaded. */
   readonly servers: Servers<GroupOps> = {
-    groupJoin: (request) => this.whenLoaded(() => this.join(request)),
-    groupSync: (request) => this.whenLoaded(() => this.sync(request)),
-    groupHeartbeat: (request) => this.whenLoaded(() => ({ errorCode: this.heartbeat(request) })),
-    groupLeave: (request) => this.whenLoaded(() => this.leave(request)),
-    groupCommit: (request) => this.whenLoaded(async () => ({ errorCodes: await this.commit(request) })),
-    groupFetchOffsets: (request) => this.whenLoaded(() => request.groups.map((g) => this.fetchOffsets(g))),
+    groupJoin: (request) => this.whenLoaded(() => this.servedOr(request.groupId, (code) => joinError(code, request.memberId), () => this.join(request))),
+    groupSync: (request) => this.whenLoaded(() => this.servedOr(request.groupId, syncError, () => this.sync(request))),
+    groupHeartbeat: (request) => this.whenLoaded(async () => ({ errorCode: await this.servedOr(request.groupId, (code) => code, () => this.heartbeat(request)) })),
+    groupLeave: (request) => this.whenLoaded(() => this.servedOr(request.groupId, (errorCode) => ({ errorCode, members: [] }), () => this.leave(request))),
+    groupCommit: (request) =>
+      this.whenLoaded(async () => ({ errorCodes: await this.servedOr(request.groupId, (code) => request.partitions.map(() => code), () => this.commit(request)) })),
+    groupFetchOffsets: (request) =>
+      this.whenLoaded(() => Promise.all(request.groups.map((g) => this.servedOr(g.groupId, (errorCode) => refusedOffsets(g, errorCode), () => this.fetchOffsets(g))))),
     groupList: (request) => this.whenLoaded(() => this.list(request.states)),
-    groupDescribe: (request) => this.whenLoaded(() => request.groupIds.map((id) => this.describe(id))),
-    groupDelete: (request) => this.whenLoaded(() => Promise.all(request.groupIds.map((id) => this.deleteGroup(id)))),
-    groupOffsetDelete: (request) => this.whenLoaded(() => this.deleteOffsets(request)),
-    groupTxnCommit: (request) => this.whenLoaded(async () => ({ errorCodes: await this.txnCommit(request) })),
-    groupTxnComplete: (request) => this.whenLoaded(async () => ({ errorCode: await this.txnComplete(request) })),
+    groupDescribe: (request) =>
+      this.whenLoaded(() => Promise.all(request.groupIds.map((id) => this.servedOr(id, (errorCode) => ({ ...this.describe(""), errorCode, groupId: id }), () => this.describe(id))))),
+    groupDelete: (request) => this.whenLoaded(() => Promise.all(request.groupIds.map((id) => this.servedOr(id, (code) => code, () => this.deleteGroup(id))))),
+    groupOffsetDelete: (request) =>
+      this.whenLoaded(() => this.servedOr(request.groupId, (errorCode) => ({ errorCode, partitionErrors: request.partitions.map(() => ErrorCode.NONE) }), () => this.deleteOffsets(request))),
+    groupTxnCommit: (request) =>
+      this.whenLoaded(async () => ({ errorCodes: await this.servedOr(request.groupId, (code) => request.partitions.map(() => code), () => this.txnCommit(request)) })),
+    groupTxnComplete: (request) => this.whenLoaded(async () => ({ errorCode: await this.servedOr(request.groupId, (code) => code, () => this.txnComplete(request)) })),
   };
+
+  /**
+   * In a cluster, a group is served only while its partition of `__consumer_offsets` leads here
+   * and is loaded: else `refused` answers NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS. An
+   * empty group id goes on to `work`, which answers INVALID_GROUP_ID.
+   */
+  private servedOr<T>(groupId: string, refused: (errorCode: number) => T, work: () => T | Promise<T>): T | Promise<T> {
+    const refusal = groupId === "" ? null : (this.replicated?.refusal(groupId) ?? null);
+    return refusal === null ? work() : refused(refusal);
+  }
 
   private async whenLoaded<T>(work: () => T | Promise<T>): Promise<T> {
     await this.loaded;
@@ -187,7 +244,7 @@ export class GroupCoordinator {
     } catch (error) {
       rethrowIfBroken(error);
       this.options.log.error("offset commit write failed", { group: args.groupId, error: String(error) });
-      return codes.map((c) => (c === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : c));
+      return codes.map((c) => (c === ErrorCode.NONE ? this.writeFailureCode : c));
     }
     for (const p of accepted) {
       group!.offsets.set(offsetKey(p.topic, p.partition), { topic: p.topic, partition: p.partition, offset: p.offset, leaderEpoch: p.leaderEpoch, metadata: p.metadata, commitTimestampMs: timeOf(p) });
@@ -215,7 +272,7 @@ export class GroupCoordinator {
     } catch (error) {
       rethrowIfBroken(error);
       this.options.log.error("transactional offset commit write failed", { group: args.groupId, error: String(error) });
-      return codes.map((c) => (c === ErrorCode.NONE ? ErrorCode.COORDINATOR_NOT_AVAILABLE : c));
+      return codes.map((c) => (c === ErrorCode.NONE ? this.writeFailureCode : c));
     }
     let pending = group.pendingTxnOffsets.get(args.producerId);
     if (!pending) group.pendingTxnOffsets.set(args.producerId, (pending = new Map()));
@@ -235,7 +292,7 @@ export class GroupCoordinator {
     } catch (error) {
       rethrowIfBroken(error);
       this.options.log.error("transaction outcome write failed", { group: args.groupId, error: String(error) });
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      return this.writeFailureCode;
     }
     if (group.pendingTxnOffsets.get(args.producerId) !== pending) return ErrorCode.NONE;
     group.pendingTxnOffsets.delete(args.producerId);
@@ -246,7 +303,7 @@ export class GroupCoordinator {
   }
 
   private partitionProblem(topic: string, partition: number, metadata: string | null): number {
-    if (this.options.metadata().ownerOf(topic, partition) === undefined) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    if (!partitionExists(this.options.metadata(), topic, partition)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     if (metadata !== null && metadata.length > limits.offsetMetadataBytesMax) return ErrorCode.OFFSET_METADATA_TOO_LARGE;
     return ErrorCode.NONE;
   }
@@ -289,13 +346,20 @@ export class GroupCoordinator {
     const group = this.groups.get(groupId);
     if (!group) return ErrorCode.GROUP_ID_NOT_FOUND;
     if (group.state !== "Empty") return ErrorCode.NON_EMPTY_GROUP;
-    await this.store.append(groupId, [{ k: "gd", g: groupId }]);
+    try {
+      await this.store.append(groupId, [{ k: "gd", g: groupId }]);
+    } catch (error) {
+      rethrowIfBroken(error);
+      this.options.log.error("group delete write failed", { group: groupId, error: String(error) });
+      return this.writeFailureCode;
+    }
+    if (this.groups.get(groupId) !== group) return ErrorCode.NONE;
     this.forget(group);
     return ErrorCode.NONE;
   }
 
-  private forget(group: Group): void {
-    group.markDead();
+  private forget(group: Group, memberErrorCode?: number): void {
+    group.markDead(memberErrorCode);
     this.groups.delete(group.groupId);
     this.timers.get(group.groupId)?.cancel();
     this.timers.delete(group.groupId);
@@ -310,11 +374,17 @@ export class GroupCoordinator {
     if (active && group.protocolType !== "consumer") return { errorCode: ErrorCode.NON_EMPTY_GROUP, ...none };
     const subscribed = active ? new Set(group.memberMetadata().flatMap(subscribedTopics)) : new Set<string>();
     const partitionErrors = args.partitions.map(({ topic, partition }) => {
-      if (this.options.metadata().ownerOf(topic, partition) === undefined) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      if (!partitionExists(this.options.metadata(), topic, partition)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       return subscribed.has(topic) ? ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC : ErrorCode.NONE;
     });
     const removed = args.partitions.filter((p, i) => partitionErrors[i] === ErrorCode.NONE && group.offsets.has(offsetKey(p.topic, p.partition)));
-    await this.store.append(args.groupId, removed.map((p) => ({ k: "od", g: args.groupId, t: p.topic, p: p.partition })));
+    try {
+      await this.store.append(args.groupId, removed.map((p) => ({ k: "od", g: args.groupId, t: p.topic, p: p.partition })));
+    } catch (error) {
+      rethrowIfBroken(error);
+      this.options.log.error("offset delete write failed", { group: args.groupId, error: String(error) });
+      return { errorCode: this.writeFailureCode, ...none };
+    }
     for (const p of removed) group.offsets.delete(offsetKey(p.topic, p.partition));
     return { errorCode: ErrorCode.NONE, partitionErrors };
   }
@@ -404,6 +474,18 @@ export function joinProblem(args: JoinArgs, props: ClusterProperties): number {
   if (args.protocols.some((p) => p.metadata.length > limits.groupProtocolMetadataBytesMax)) return ErrorCode.INVALID_REQUEST;
   if (args.protocolType === "" || args.protocols.length === 0) return ErrorCode.INCONSISTENT_GROUP_PROTOCOL;
   return ErrorCode.NONE;
+}
+
+/** A group not served here: the error, also on each named partition (OffsetFetch v0–1 have no group-level error). */
+function refusedOffsets(args: FetchOffsetsArgs, errorCode: number): FetchOffsetsResult {
+  const offsets = (args.topics ?? []).flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition, offset: -1, leaderEpoch: -1, metadata: null, errorCode })));
+  return { errorCode, offsets };
+}
+
+/** Whether the metadata has this partition (on any node: in a cluster this node may hold no replica of it). */
+function partitionExists(table: MetadataTable, topic: string, partition: number): boolean {
+  const record = table.topic(topic);
+  return record !== undefined && Number.isInteger(partition) && partition >= 0 && partition < record.shards.length;
 }
 
 function groupByTopic(offsets: Array<{ topic: string; partition: number }>): Array<{ topic: string; partitions: number[] }> {

@@ -394,8 +394,9 @@ export class Group {
   }
 
   /** Marks the group deleted: every waiting request is told to find the coordinator again. */
-  markDead(): void {
-    for (const memberId of [...this.members.keys()]) this.removeMember(memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  /** The group ends here (stopped, deleted, or in a cluster moved away); members waiting get `memberErrorCode`. */
+  markDead(memberErrorCode: number = ErrorCode.COORDINATOR_NOT_AVAILABLE): void {
+    for (const memberId of [...this.members.keys()]) this.removeMember(memberId, memberErrorCode);
     this.pendingMembers.clear();
     this.state = "Dead";
   }

@@ -23,8 +23,11 @@ import type { AppendPolicy } from "../storage/batch-rewrite.ts";
 import { loadProducerState, saveProducerState } from "../storage/producer-snapshot.ts";
 import type { ProducerState, RememberedBatch } from "../storage/producer-state.ts";
 import * as rb from "../storage/record-batch.ts";
+import { forEachRecord } from "../storage/records.ts";
 
 const NO_RECORDS = new Uint8Array(0);
+/** How much of the log committedValues reads at once. */
+const READ_CHUNK_BYTES = 1024 * 1024;
 
 /** What every replica on a shard shares. */
 export interface ReplicaEnv {
@@ -39,6 +42,8 @@ export interface ReplicaEnv {
   timings: RaftTimings;
   /** Told after the group's role, term or known leader changed. */
   onState(group: number, state: RaftState): void;
+  /** Told when the replica starts or stops being a leader ready to append (see `readyToAppend`); false also at close. */
+  onReadiness?(ref: PartitionRef, ready: boolean): void;
 }
 
 export function partitionDir(dataDir: string, ref: PartitionRef): string {
@@ -77,6 +82,8 @@ export class ReplicatedPartition {
   private policy: AppendPolicy;
   /** Set once the group stopped on a failure (disk error): the replica answers nothing more. */
   private failed = false;
+  /** What onReadiness last told. */
+  private toldReady = false;
 
   private constructor(
     private readonly env: ReplicaEnv,
@@ -129,11 +136,19 @@ export class ReplicatedPartition {
     this.state = state;
     if (wasLeader && state.role !== "leader") this.wake(); // fetches waiting here learn of the new leader
     this.env.onState(this.groupId, state);
+    this.tellReadiness();
   }
 
   private onCommit(index: Index): void {
     this.commitIndex = index;
     this.wake();
+    this.tellReadiness();
+  }
+
+  private tellReadiness(ready = this.readyToAppend): void {
+    if (ready === this.toldReady) return;
+    this.toldReady = ready;
+    this.env.onReadiness?.(this.ref, ready);
   }
 
   private onFollowerAppend(batches: Uint8Array): void {
@@ -145,6 +160,7 @@ export class ReplicatedPartition {
   private onFailure(error: unknown): void {
     rethrowIfBroken(error);
     this.failed = true;
+    this.tellReadiness();
     this.env.log.error("replicated partition stopped after a failure", { partition: `${this.ref.topic}/${this.ref.partition}`, error: String(error) });
     this.wake();
   }
@@ -348,7 +364,37 @@ export class ReplicatedPartition {
     for (const w of wakers) w();
   }
 
+  /** Proposes one batch as the leader; resolves once committed (acks=-1). For internal writers (the groups), not for Kafka produce. */
+  async proposeCommitted(batch: Uint8Array): Promise<void> {
+    if (!this.readyToAppend) throw new Error(`${this.ref.topic}/${this.ref.partition}: not the leader (or not yet ready)`);
+    const result = await this.group.propose(batch);
+    if (!result.ok) throw new Error(`${this.ref.topic}/${this.ref.partition}: not committed: ${result.error}`);
+  }
+
+  /** The values of every committed record, in log order (control batches, such as Raft configurations, skipped). */
+  async committedValues(): Promise<Uint8Array[]> {
+    const values: Uint8Array[] = [];
+    const log = this.group.partitionLog;
+    const commit = this.commitIndex;
+    let offset = log.logStartOffset;
+    while (offset <= commit) {
+      const result = await log.read(offset, READ_CHUNK_BYTES);
+      if (!result.ok) throw new Error(`${this.ref.topic}/${this.ref.partition}: offset ${offset} is no longer in the log (start ${result.logStartOffset})`);
+      let next = offset;
+      rb.scanBatches(result.bytes, 0, (at) => {
+        if (rb.lastOffset(result.bytes, at) > commit) return false;
+        next = rb.lastOffset(result.bytes, at) + 1;
+        if ((rb.attributes(result.bytes, at) & rb.ATTR_CONTROL) === 0) forEachRecord(result.bytes, at, (r) => r.value && values.push(r.value.slice()));
+        return true;
+      });
+      if (next === offset) throw new Error(`${this.ref.topic}/${this.ref.partition}: no whole batch at offset ${offset}`);
+      offset = next;
+    }
+    return values;
+  }
+
   async close(): Promise<void> {
+    this.tellReadiness(false);
     await this.group.close();
     this.wake();
     const log = this.group.partitionLog;

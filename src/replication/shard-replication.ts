@@ -17,6 +17,7 @@ import type { RpcHopCalls } from "../rpc/endpoint.ts";
 import type { Reply } from "../rpc/inbound.ts";
 import type { RpcCalls } from "../rpc/messages/index.ts";
 import type { PeerLink } from "../rpc/outbound.ts";
+import { InternalTopicLog } from "./internal-topic-log.ts";
 import { LeaderTable } from "./leaders.ts";
 import { Leadership } from "./leadership.ts";
 import { routePartitionOps } from "./partition-router.ts";
@@ -36,6 +37,8 @@ export interface ShardReplicationOptions {
   linkTo(node: number): PeerLink | undefined;
   groupOwner(group: number): number | null;
   hop(shard: number, request: RpcHopCalls["rpcDeliver"]["request"]): Promise<Reply>;
+  /** The internal topic whose replicas here the groups use as their log (`__consumer_offsets`). */
+  groupTopic: string;
   /** false: no heartbeat batching (bench/cluster-idle.ts's baseline). */
   batchHeartbeats?: boolean;
 }
@@ -48,6 +51,8 @@ export class ShardReplication {
   /** Leader changes this shard's replicas have seen (a metric). */
   leadershipChanges = 0;
   private readonly lastLeader = new Map<number, number | null>();
+  /** This shard's replicas of the group topic, for the group coordinator. */
+  readonly groupLog: InternalTopicLog;
 
   constructor(o: ShardReplicationOptions) {
     const timings = { electionTimeoutMs: o.props.election_timeout_ms, heartbeatIntervalMs: o.props.raft_heartbeat_interval_ms };
@@ -65,7 +70,9 @@ export class ShardReplication {
         const replica = this.partitions.byGroup(group);
         if (replica) this.leadership.onLocalState(group, replica.group, state);
       },
+      onReadiness: (ref, ready) => this.groupLog.readiness(ref, ready),
     });
+    this.groupLog = new InternalTopicLog(o.groupTopic, this.partitions, () => systemClock.nowMs());
   }
 
   /** What the shard's RPC endpoint serves for replication. */

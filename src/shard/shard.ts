@@ -26,6 +26,7 @@ import { loadNativeCrc32c } from "../native/crc32c.ts";
 import { useNativeCrc32c } from "../base/crc32c.ts";
 import { GroupCoordinator } from "../group/coordinator.ts";
 import { shardOfGroup } from "../group/partitioning.ts";
+import { GROUP_TOPIC } from "../group/replicated-store.ts";
 import { TxnCoordinator } from "../txn/coordinator.ts";
 import { shardOfTransactionalId } from "../txn/partitioning.ts";
 import type { TxnMarker } from "../txn/types.ts";
@@ -60,6 +61,8 @@ export class Shard {
   private controllerMember: ControllerMember | null = null;
   private readonly opServers: Servers<Ops>;
   private rpc: ShardRpc | null = null;
+  /** Resolved once this shard's RPC endpoint serves replication: a sibling that started first may hop requests here before. */
+  private readonly rpcServing = Promise.withResolvers<void>();
   private readonly local: LocalPartitions;
   private readonly groups: GroupCoordinator;
   private readonly txns: TxnCoordinator;
@@ -97,6 +100,14 @@ export class Shard {
         return (await this.invoke(shardOfTransactionalId(transactionalId, init.shardCount), "txnAddPartitions", request)).errorCodes[0]!;
       },
     });
+    this.replication = init.rpc === null ? null : new ShardReplication({
+      nodeId: init.nodeId, shardId: init.shardId, shardCount: init.shardCount, disk: this.disk, dataDir: init.dataDir, props: init.props, log: this.log,
+      groupTopic: GROUP_TOPIC,
+      table: () => this.table,
+      linkTo: (node) => this.linkTo(node),
+      groupOwner: (group) => this.groupOwner(group),
+      hop: (shard, request) => this.channels[shard]!.call("rpcDeliver", request),
+    });
     this.groups = new GroupCoordinator({
       shardId: init.shardId,
       shardCount: init.shardCount,
@@ -108,13 +119,8 @@ export class Shard {
       log: this.log,
       metadata: () => this.table,
       onFsyncMs: (ms) => this.stats.fsyncLatency.record(ms),
-    });
-    this.replication = init.rpc === null ? null : new ShardReplication({
-      nodeId: init.nodeId, shardId: init.shardId, shardCount: init.shardCount, disk: this.disk, dataDir: init.dataDir, props: init.props, log: this.log,
-      table: () => this.table,
-      linkTo: (node) => this.linkTo(node),
-      groupOwner: (group) => this.groupOwner(group),
-      hop: (shard, request) => this.channels[shard]!.call("rpcDeliver", request),
+      // In a cluster the groups live in the replicated `__consumer_offsets`; without RPC in local group logs, as before.
+      replicas: this.replication?.groupLog,
     });
     // Without RPC (one node, no cluster) the ops go straight to the local partitions, exactly as before.
     const partitionOps = this.replication === null ? { ...this.local.servers, epochEnds: noReplicas } : this.replication.opServers(() => this.table, this.local.servers);
@@ -319,6 +325,7 @@ export class Shard {
     if (init.rpc === null || rpc === null) return;
     this.raftNetwork = this.replication!.network;
     rpc.endpoint.addServers(this.replication!.rpcServers);
+    this.rpcServing.resolve();
     this.linkNodes();
     await this.replication!.sync(this.table);
     this.replication!.start();
@@ -358,9 +365,10 @@ export class Shard {
     for (const node of nodes.length > 0 ? nodes : this.init.joinNodes) this.rpc?.linkNode(node.id, node.rpc);
   }
 
-  private rpcHop(request: RpcHopCalls["rpcDeliver"]["request"]) {
-    if (this.rpc === null) throw new Error("RPC is not running on this shard");
-    return this.rpc.endpoint.hopServers.rpcDeliver(request);
+  private async rpcHop(request: RpcHopCalls["rpcDeliver"]["request"]) {
+    if (this.init.rpc === null) throw new Error("RPC is not configured on this node");
+    await this.rpcServing.promise;
+    return this.rpc!.endpoint.hopServers.rpcDeliver(request);
   }
 
   /** Each marker on its partition's owner, one op per owner; a partition no shard owns: UNKNOWN_TOPIC_OR_PARTITION. */

@@ -1,7 +1,7 @@
 /** DeleteGroups (42) v0–2: an empty group and its offsets go (durably); a group with members is NON_EMPTY_GROUP. Each needs DELETE, else GROUP_AUTHORIZATION_FAILED. */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { DeleteGroupsRequest } from "../../protocol/messages/delete-groups.ts";
-import { shardOfGroup } from "../../group/partitioning.ts";
+import { groupShard } from "../group-routing.ts";
 import { defineHandler, scatterByShard, type BrokerContext } from "../handler.ts";
 
 export const deleteGroupsHandler = defineHandler({
@@ -11,7 +11,7 @@ export const deleteGroupsHandler = defineHandler({
   maxVersion: 2,
   async handle(context: BrokerContext, request: DeleteGroupsRequest) {
     const allowed = request.groupsNames.filter((id) => context.authorize("DELETE", "group", id));
-    const errorCodes = await scatterByShard(allowed, (id) => shardOfGroup(id, context.shardCount), (shard, groupIds) =>
+    const errorCodes = await scatterByShard(allowed, (id) => groupShard(context, id), (shard, groupIds) =>
       context.invoke(shard, "groupDelete", { groupIds }),
     );
     return { throttleTimeMs: 0, results: answerInOrder(request.groupsNames, allowed, errorCodes).map(([groupId, errorCode]) => ({ groupId, errorCode })) };

@@ -1,6 +1,6 @@
 /** DescribeGroups (15) v0–5: state, protocol and members of each group, asked of its owner shard; a group the principal may not DESCRIBE: GROUP_AUTHORIZATION_FAILED. */
 import type { DescribeGroupsRequest } from "../../protocol/messages/describe-groups.ts";
-import { shardOfGroup } from "../../group/partitioning.ts";
+import { groupShard } from "../group-routing.ts";
 import { defineHandler, scatterByShard, type BrokerContext } from "../handler.ts";
 import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations } from "../authorize.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
@@ -12,7 +12,7 @@ export const describeGroupsHandler = defineHandler({
   maxVersion: 5,
   async handle(context: BrokerContext, request: DescribeGroupsRequest) {
     const allowed = request.groups.filter((id) => context.authorize("DESCRIBE", "group", id));
-    const described = await scatterByShard(allowed, (id) => shardOfGroup(id, context.shardCount), (shard, groupIds) =>
+    const described = await scatterByShard(allowed, (id) => groupShard(context, id), (shard, groupIds) =>
       context.invoke(shard, "groupDescribe", { groupIds }),
     );
     const byId = new Map(described.map((g) => [g.groupId, g]));

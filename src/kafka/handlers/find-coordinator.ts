@@ -1,12 +1,21 @@
 /**
- * FindCoordinator (10) v0–6. skua is one node, so every group's and every transactional id's
+ * FindCoordinator (10) v0–6. On a node of one every group's and every transactional id's
  * coordinator is this broker; inside it, group requests go to the shard that owns the group and
  * transaction requests to the shard that owns the transactional id (both by hash, see
- * group/partitioning.ts and txn/partitioning.ts). Share groups (key type 2, v6) are not served.
- * A group key needs DESCRIBE on the group, a transactional id DESCRIBE on it.
+ * group/partitioning.ts and txn/partitioning.ts). In a cluster a group's coordinator is the
+ * leader of its partition of `__consumer_offsets` (kafka/group-routing.ts); the first group key
+ * asked for creates that topic through the controller (as Kafka does), and until the partition
+ * has a leader the answer is COORDINATOR_NOT_AVAILABLE (retriable). Transactional ids are refused
+ * in a cluster by InitProducerId, so their coordinator stays this node. Share groups (key type 2,
+ * v6) are not served. A group key needs DESCRIBE on the group, a transactional id DESCRIBE on it.
  */
+import { rethrowIfBroken } from "../../base/assert.ts";
+import { GROUP_LOG_PARTITIONS } from "../../group/partitioning.ts";
+import { GROUP_TOPIC } from "../../group/replicated-store.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
+import { groupCoordinatorNode } from "../group-routing.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
+import { inCluster } from "./leaders.ts";
 
 interface FindCoordinatorRequest {
   key: string;
@@ -23,6 +32,7 @@ export const findCoordinatorHandler = defineHandler({
   minVersion: 0,
   maxVersion: 6,
   async handle(context: BrokerContext, request: FindCoordinatorRequest, info) {
+    if (request.keyType === KEY_TYPE_GROUP && inCluster(context)) await ensureGroupTopic(context);
     if (info.apiVersion >= 4) {
       return { throttleTimeMs: 0, coordinators: request.coordinatorKeys.map((key) => ({ key, ...coordinatorFor(context, key, request.keyType) })) };
     }
@@ -37,5 +47,26 @@ function coordinatorFor(context: BrokerContext, key: string, keyType: number) {
   if (key === "") return fail(ErrorCode.INVALID_REQUEST, "transactional id is empty");
   if (keyType === KEY_TYPE_TRANSACTION && !context.authorize("DESCRIBE", "transactional_id", key)) return fail(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, `not authorized to describe transactional id '${key}'`);
   if (keyType === KEY_TYPE_GROUP && !context.authorize("DESCRIBE", "group", key)) return fail(ErrorCode.GROUP_AUTHORIZATION_FAILED, `not authorized to describe group '${key}'`);
+  if (keyType === KEY_TYPE_GROUP && inCluster(context)) {
+    const node = groupCoordinatorNode(context, key);
+    if (node === null) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `the group's partition of ${GROUP_TOPIC} has no leader yet`);
+    return { errorCode: ErrorCode.NONE, errorMessage: null, ...node };
+  }
   return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: context.nodeId, host: context.advertised.host, port: context.advertised.port };
+}
+
+/**
+ * Creates `__consumer_offsets` when the metadata lacks it: the 50 group-log partitions at RF =
+ * min(3, nodes), kept forever (its records are the groups' state; nothing compacts it yet).
+ * Concurrent first FindCoordinators may each ask: all but one get TOPIC_ALREADY_EXISTS.
+ */
+async function ensureGroupTopic(context: BrokerContext): Promise<void> {
+  if (context.metadata().topic(GROUP_TOPIC)) return;
+  const replicationFactor = Math.min(3, context.metadata().nodes().length);
+  const configs = { "retention.ms": "-1", "retention.bytes": "-1" };
+  try {
+    await context.callController("createTopics", { topics: [{ name: GROUP_TOPIC, partitions: GROUP_LOG_PARTITIONS, replicationFactor, configs, validateOnly: false }] });
+  } catch (error) {
+    rethrowIfBroken(error); // the controller is unreachable or has no leader: the answer is COORDINATOR_NOT_AVAILABLE, the client retries
+  }
 }

@@ -1,7 +1,7 @@
 /** Heartbeat (12) v0–4: keeps a member's session alive and tells it when the group rebalances. Needs READ on the group. */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { HeartbeatRequest } from "../../protocol/messages/heartbeat.ts";
-import { shardOfGroup } from "../../group/partitioning.ts";
+import { groupShard } from "../group-routing.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
 
 export const heartbeatHandler = defineHandler({
@@ -11,7 +11,7 @@ export const heartbeatHandler = defineHandler({
   maxVersion: 4,
   async handle(context: BrokerContext, request: HeartbeatRequest) {
     if (!context.authorize("READ", "group", request.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
-    const { errorCode } = await context.invoke(shardOfGroup(request.groupId, context.shardCount), "groupHeartbeat", {
+    const { errorCode } = await context.invoke(groupShard(context, request.groupId), "groupHeartbeat", {
       groupId: request.groupId,
       memberId: request.memberId,
       generationId: request.generationId,

@@ -6,7 +6,7 @@
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { JoinGroupRequest } from "../../protocol/messages/join-group.ts";
-import { shardOfGroup } from "../../group/partitioning.ts";
+import { groupShard } from "../group-routing.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
 
 export const joinGroupHandler = defineHandler({
@@ -18,7 +18,7 @@ export const joinGroupHandler = defineHandler({
     if (!context.authorize("READ", "group", request.groupId)) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, generationId: -1, protocolType: null, protocolName: info.apiVersion >= 7 ? null : "", leader: "", skipAssignment: false, memberId: request.memberId, members: [] };
     }
-    const result = await context.invoke(shardOfGroup(request.groupId, context.shardCount), "groupJoin", {
+    const result = await context.invoke(groupShard(context, request.groupId), "groupJoin", {
       groupId: request.groupId,
       memberId: request.memberId,
       groupInstanceId: request.groupInstanceId,

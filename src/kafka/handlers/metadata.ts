@@ -11,6 +11,7 @@ import { defineHandler, type BrokerContext } from "../handler.ts";
 import { autoCreateTopics, mayCreateTopic } from "./auto-create.ts";
 import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations } from "../authorize.ts";
 import { CLUSTER_RESOURCE_NAME } from "../../cluster/acls.ts";
+import { GROUP_TOPIC } from "../../group/replicated-store.ts";
 import { brokers, controllerId, describePartition } from "./leaders.ts";
 
 interface MetadataRequest {
@@ -81,7 +82,7 @@ function describeTopic(context: BrokerContext, request: MetadataRequest, name: s
     errorCode: ErrorCode.NONE,
     name,
     topicId: topic.id,
-    isInternal: false,
+    isInternal: name === GROUP_TOPIC,
     partitions: topic.shards.map((_, partitionIndex) => describePartition(context, topic, partitionIndex)),
     topicAuthorizedOperations,
   };

@@ -7,7 +7,7 @@
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { OffsetCommitRequest } from "../../protocol/messages/offset-commit.ts";
-import { shardOfGroup } from "../../group/partitioning.ts";
+import { groupShard } from "../group-routing.ts";
 import { defineHandler, topicsAllowed, type BrokerContext } from "../handler.ts";
 
 export const offsetCommitHandler = defineHandler({
@@ -29,7 +29,7 @@ export const offsetCommitHandler = defineHandler({
       })),
     );
     const denied = groupAllowed ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.GROUP_AUTHORIZATION_FAILED;
-    const { errorCodes } = partitions.length === 0 ? { errorCodes: [] } : await context.invoke(shardOfGroup(request.groupId, context.shardCount), "groupCommit", {
+    const { errorCodes } = partitions.length === 0 ? { errorCodes: [] } : await context.invoke(groupShard(context, request.groupId), "groupCommit", {
       groupId: request.groupId,
       generationId: request.generationIdOrMemberEpoch,
       memberId: request.memberId,

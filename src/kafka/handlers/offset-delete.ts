@@ -5,7 +5,7 @@
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { OffsetDeleteRequest } from "../../protocol/messages/offset-delete.ts";
-import { shardOfGroup } from "../../group/partitioning.ts";
+import { groupShard } from "../group-routing.ts";
 import { defineHandler, topicsAllowed, type BrokerContext } from "../handler.ts";
 
 export const offsetDeleteHandler = defineHandler({
@@ -17,7 +17,7 @@ export const offsetDeleteHandler = defineHandler({
     if (!context.authorize("DELETE", "group", request.groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, throttleTimeMs: 0, topics: [] };
     const readable = topicsAllowed(context, "READ", request.topics.map((t) => t.name));
     const partitions = request.topics.filter((t) => readable.has(t.name)).flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex })));
-    const result = await context.invoke(shardOfGroup(request.groupId, context.shardCount), "groupOffsetDelete", { groupId: request.groupId, partitions });
+    const result = await context.invoke(groupShard(context, request.groupId), "groupOffsetDelete", { groupId: request.groupId, partitions });
     let next = 0;
     return {
       errorCode: result.errorCode,

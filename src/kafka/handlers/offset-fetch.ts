@@ -10,7 +10,7 @@
  */
 import type { OffsetFetchRequest } from "../../protocol/messages/offset-fetch.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
-import { shardOfGroup } from "../../group/partitioning.ts";
+import { groupShard } from "../group-routing.ts";
 import type { FetchedOffset, FetchOffsetsArgs, FetchOffsetsResult } from "../../group/types.ts";
 import { defineHandler, scatterByShard, topicsAllowed, type BrokerContext } from "../handler.ts";
 
@@ -25,7 +25,7 @@ export const offsetFetchHandler = defineHandler({
         ? request.groups.map((g) => ({ groupId: g.groupId, topics: g.topics?.map((t) => ({ topic: t.name, partitions: t.partitionIndexes })) ?? null, requireStable: request.requireStable }))
         : [{ groupId: request.groupId, topics: request.topics?.map((t) => ({ topic: t.name, partitions: t.partitionIndexes })) ?? null, requireStable: info.apiVersion >= 7 && request.requireStable }];
     const allowed = asked.filter((g) => context.authorize("DESCRIBE", "group", g.groupId));
-    const fetched = await scatterByShard(allowed, (g) => shardOfGroup(g.groupId, context.shardCount), (shard, groups) =>
+    const fetched = await scatterByShard(allowed, (g) => groupShard(context, g.groupId), (shard, groups) =>
       context.invoke(shard, "groupFetchOffsets", { groups }),
     );
     let next = 0;

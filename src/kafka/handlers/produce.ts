@@ -13,6 +13,7 @@
  * shard/txn-verification.ts).
  */
 import { topicNameProblem } from "../../cluster/metadata.ts";
+import { GROUP_TOPIC } from "../../group/replicated-store.ts";
 import { effectiveTopicConfig } from "../../cluster/topic-config.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { ProduceItem, ProduceResult } from "../ops.ts";
@@ -75,6 +76,8 @@ function checkEntry(context: BrokerContext, entry: { topic: string; partition: n
   const nameProblem = topic ? null : topicNameProblem(entry.topic);
   if (nameProblem) return failure(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
   const assignment = topic?.assignments?.[entry.partition];
+  // In a cluster only the group coordinator writes the groups' records (as Kafka refuses appends to its internal topics).
+  if (assignment && entry.topic === GROUP_TOPIC) return failure(ErrorCode.INVALID_TOPIC_EXCEPTION, `${GROUP_TOPIC} is internal: only the group coordinator writes it`);
   if (assignment && shard === undefined) return notHere(context, assignment.group);
   if (!topic || shard === undefined) return failure(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic or partition ${entry.topic}/${entry.partition}`);
   if (!entry.records || entry.records.length === 0) return failure(ErrorCode.CORRUPT_MESSAGE, "no record batches");

@@ -8,7 +8,7 @@
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { TxnOffsetCommitRequest } from "../../protocol/messages/index.ts";
-import { shardOfGroup } from "../../group/partitioning.ts";
+import { groupShard } from "../group-routing.ts";
 import { shardOfTransactionalId } from "../../txn/partitioning.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
 
@@ -46,7 +46,7 @@ async function commit(context: BrokerContext, request: TxnOffsetCommitRequest, p
     const code = errorCode === ErrorCode.PRODUCER_FENCED ? ErrorCode.INVALID_PRODUCER_EPOCH : errorCode;
     return partitions.map(() => code);
   }
-  const { errorCodes } = await context.invoke(shardOfGroup(request.groupId, context.shardCount), "groupTxnCommit", {
+  const { errorCodes } = await context.invoke(groupShard(context, request.groupId), "groupTxnCommit", {
     groupId: request.groupId,
     producerId: request.producerId,
     producerEpoch: request.producerEpoch,
