@@ -65,11 +65,6 @@ export class ControllerHost {
     return join(dataDir, "controller", "raft");
   }
 
-  /** Whether this node already holds the controller group (it then ignores any bootstrap). */
-  static exists(disk: Disk, dataDir: string): Promise<boolean> {
-    return disk.exists(join(ControllerHost.dir(dataDir), "raft-state"));
-  }
-
   static async open(options: ControllerHostOptions): Promise<ControllerHost> {
     let host: ControllerHost | null = null;
     const group = await RaftGroup.open({

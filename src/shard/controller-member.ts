@@ -144,7 +144,8 @@ async function founders(options: ControllerMemberOptions): Promise<RaftConfig> {
  */
 async function foundingConfig(options: ControllerMemberOptions): Promise<RaftConfig> {
   if (!options.founder) {
-    throw new Error("joining a running cluster as a new node is not supported yet: start every node of a new cluster with the same --seeds list (all of them)");
+    // main.ts joins a node that is not a seed before its shards start, and records the configuration it follows.
+    throw new Error("a node that is not one of its seeds has no controller configuration: it should have joined through a seed before starting");
   }
   let lastLog = 0;
   for (;;) {
