@@ -137,6 +137,8 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
   // A node of one: before the shards start (they load the users then) and before the admin API asks for logins.
   if (!router) await bootstrapUser(process.env.SKUA_BOOTSTRAP_USER, controller.table, controllerService, log);
 
+  /** What shard 0 knows of every Raft group's leader (each shard hears every report). */
+  const leaderMap = async () => new Map(await supervisor.leaders());
   const backend: AdminBackend = {
     // In a cluster, ready once registered: the node has then applied the controller's log up to its own record.
     isReady: () => supervisor.readyShards === shardCount && registered,
@@ -167,19 +169,19 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
       const links = [...(await supervisor.rpcPeers()).flat(), ...(await supervisor.rpcNodes()).flat()];
       const alive = (node: number) => node === identity.nodeId || links.some((l) => l.nodeId === node && l.state === "connected");
       const nodes = controller.table.nodes().map((n) => n.id);
-      const health = partitionHealth(controller.table, new Map(await supervisor.leaders()));
+      const health = partitionHealth(controller.table, await leaderMap());
       return { controllerId: router.leader, nodes, nodesDown: nodes.filter((n) => !alive(n)), leaderlessPartitions: health.leaderless, underReplicatedPartitions: health.underReplicated };
     },
     replicatedPartition: async (topic, partition) => {
       if (!router || !controller.table.assignment(topic, partition)) return null;
       const local = (await supervisor.replicas()).replicas.find((r) => r.topic === topic && r.partition === partition);
-      return describeReplicatedPartition(controller.table, { topic, partition }, new Map(await supervisor.leaders()), local);
+      return describeReplicatedPartition(controller.table, { topic, partition }, await leaderMap(), local);
     },
     transferLeadership: (group, target) => (router ? supervisor.transferLeadership(group, target) : Promise.resolve("this node is not in a cluster")),
     clusterMetrics: async () => {
       if (!router) return "";
       const { replicas, leadershipChanges } = await supervisor.replicas();
-      return replicationMetrics(partitionHealth(controller.table, new Map(await supervisor.leaders())), replicas, leadershipChanges);
+      return replicationMetrics(partitionHealth(controller.table, await leaderMap()), replicas, leadershipChanges);
     },
   };
   const adminApp = createAdminApp(backend, {

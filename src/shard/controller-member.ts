@@ -4,6 +4,7 @@
  * and carries controller calls between this node's main thread and the leader's.
  */
 import type { ControllerLeadership } from "../replication/controller-host.ts";
+import type { Servers } from "../base/calls.ts";
 import { systemClock } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import { systemTimers } from "../base/timers.ts";
@@ -90,7 +91,7 @@ export class ControllerMember {
   }
 
   /** The main thread's controller calls for shard 0. */
-  servers(): Pick<{ [N in keyof ShardControlCalls]: (request: ShardControlCalls[N]["request"]) => Promise<ShardControlCalls[N]["response"]> }, "controllerPropose" | "controllerForward" | "controllerAddLearner"> {
+  servers(): Pick<Servers<ShardControlCalls>, "controllerPropose" | "controllerForward" | "controllerAddLearner"> {
     return {
       controllerPropose: ({ update }) => this.host.propose(update),
       controllerForward: (request) => this.forward(request),
