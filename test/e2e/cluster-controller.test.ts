@@ -82,6 +82,8 @@ test("three founders elect a controller, replicate topic metadata, survive the l
     const admin2 = new Kafka({ brokers: survivor.brokers, logLevel: logLevel.NOTHING }).admin();
     await admin2.connect();
     try {
+      // What a client waits for: the survivor's Metadata no longer names the killed node as controller.
+      await pollUntil("the survivor's Metadata names a live controller", async () => ((await admin2.describeCluster()).controller !== leader ? true : undefined), 10_000);
       await admin2.createTopics({ topics: [{ topic: "after-failover", numPartitions: 1, replicationFactor: 3 }] });
     } finally {
       await admin2.disconnect();

@@ -48,10 +48,14 @@ export function brokers(context: BrokerContext): Array<{ nodeId: number; host: s
   return context.metadata().nodes().map((n) => ({ nodeId: n.id, host: n.kafka.host, port: n.kafka.port, rack: n.rack }));
 }
 
-/** The controller's node: in a cluster the controller group's leader (-1 while none is known). */
+/**
+ * The controller's node: in a cluster the controller group's leader. While this node knows none it
+ * names itself, as KRaft brokers do: every node forwards controller calls to the leader once there
+ * is one, and clients such as kafkajs give up at once on a controller id of -1.
+ */
 export function controllerId(context: BrokerContext): number {
   if (!inCluster(context)) return context.nodeId;
-  return context.leaders?.get(CONTROLLER_GROUP)?.leader ?? -1;
+  return context.leaders?.get(CONTROLLER_GROUP)?.leader ?? context.nodeId;
 }
 
 /** The Kafka endpoints of the given nodes (KIP-951's NodeEndpoints), this node's when not in a cluster. */
