@@ -58,6 +58,8 @@ test("a consumer group in a cluster: one coordinator for members on different no
     const admin = kafkaOf(nodes[0], "setup").admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 3 }], waitForLeaders: true });
+    // The group's coordinator, found once: the first FindCoordinator creates __consumer_offsets, whose partitions then elect leaders.
+    await admin.describeGroups([GROUP]);
     await admin.disconnect();
 
     producer = kafkaOf(nodes[2], "producer").producer({ allowAutoTopicCreation: false });
@@ -71,10 +73,11 @@ test("a consumer group in a cluster: one coordinator for members on different no
     const assigned: number[][] = [[], []];
     for (const member of [0, 1]) {
       // Bootstrapped through its own node; once that node is dead kafkajs (which re-bootstraps from its seeds) is given the others.
-      // Few retries: kafkajs retries a dead coordinator's connection until they run out, then restarts the consumer, which re-finds it.
+      // One retry: kafkajs retries a dead coordinator's connection until they run out (5 s apart), then restarts the consumer, which re-finds it.
+      // Short fetch waits: a member hears of a rebalance in the heartbeat it sends between fetches.
       const bootstrap = async () => (nodes[member].running ? nodes[member].brokers : nodes.filter((n) => n.running).flatMap((n) => n.brokers));
-      const kafka = new Kafka({ clientId: `member-${member}`, brokers: bootstrap, logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 1000 } });
-      const consumer = kafka.consumer({ groupId: GROUP, sessionTimeout: 10_000, heartbeatInterval: 500, retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 1000 } });
+      const kafka = new Kafka({ clientId: `member-${member}`, brokers: bootstrap, logLevel: logLevel.NOTHING, retry: { retries: 1, initialRetryTime: 200, maxRetryTime: 500 } });
+      const consumer = kafka.consumer({ groupId: GROUP, sessionTimeout: 10_000, heartbeatInterval: 500, maxWaitTimeInMs: 500, retry: { retries: 1, initialRetryTime: 200, maxRetryTime: 500 } });
       consumer.on(consumer.events.GROUP_JOIN, (e) => (assigned[member] = (e.payload.memberAssignment[TOPIC] ?? []).slice().sort()));
       await consumer.connect();
       await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
