@@ -1,37 +1,20 @@
 /** ACLs over the Kafka API: CreateAcls, DescribeAcls, DeleteAcls, with Kafka's codes by name. */
 import type { KafkaClient } from "./client.ts";
 import { check, errorName } from "./errors.ts";
+import { AclOperation, AclPermission, PatternType, ResourceType, type AclBinding, type AclFilter } from "../protocol/acls.ts";
 
-export const ACL_RESOURCE_TYPES = { any: 1, topic: 2, group: 3, cluster: 4, transactional_id: 5 } as const;
-export const ACL_PATTERN_TYPES = { any: 1, match: 2, literal: 3, prefixed: 4 } as const;
-export const ACL_OPERATIONS = {
-  any: 1, all: 2, read: 3, write: 4, create: 5, delete: 6, alter: 7, describe: 8, cluster_action: 9,
-  describe_configs: 10, alter_configs: 11, idempotent_write: 12, create_tokens: 13, describe_tokens: 14,
-} as const;
-export const ACL_PERMISSIONS = { any: 1, deny: 2, allow: 3 } as const;
-/** The one name of the CLUSTER resource (Kafka's). */
-export const CLUSTER_NAME = "kafka-cluster";
-
-export interface Acl {
-  resourceType: number;
-  resourceName: string;
-  patternType: number;
-  principal: string;
-  host: string;
-  operation: number;
-  permission: number;
+/** Kafka's codes by lower-case name, as the CLI takes and prints them. */
+type LowerCaseNames<T extends Record<string, number>> = { readonly [K in Exclude<keyof T, "UNKNOWN"> as Lowercase<K & string>]: T[K] };
+function lowerCaseNames<T extends Record<string, number>>(table: T): LowerCaseNames<T> {
+  return Object.fromEntries(Object.entries(table).filter(([name]) => name !== "UNKNOWN").map(([name, code]) => [name.toLowerCase(), code])) as LowerCaseNames<T>;
 }
-
-/** A filter: ANY codes (and MATCH for patterns), null strings for any. */
-export interface AclFilter {
-  resourceType: number;
-  resourceName: string | null;
-  patternType: number;
-  principal: string | null;
-  host: string | null;
-  operation: number;
-  permission: number;
-}
+export const ACL_RESOURCE_TYPES = lowerCaseNames(ResourceType);
+export const ACL_PATTERN_TYPES = lowerCaseNames(PatternType);
+export const ACL_OPERATIONS = lowerCaseNames(AclOperation);
+export const ACL_PERMISSIONS = lowerCaseNames(AclPermission);
+export { CLUSTER_RESOURCE_NAME as CLUSTER_NAME } from "../protocol/acls.ts";
+export type Acl = AclBinding;
+export type { AclFilter };
 
 /** A code's lower-case name in `table`, or the number. */
 export function codeName(table: Record<string, number>, code: number): string {

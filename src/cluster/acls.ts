@@ -1,52 +1,24 @@
 /**
  * ACLs: bindings of (resource pattern, principal, host, operation, allow/deny) as the metadata
- * keeps them, the filters DescribeAcls and DeleteAcls match them with, and the decision Kafka's
- * authorizer makes from them. Codes are Kafka's (org.apache.kafka.common.acl / resource).
+ * keeps them, how DescribeAcls and DeleteAcls filters match them, and the decision Kafka's
+ * authorizer makes from them. The codes and shapes are protocol/acls.ts's.
  */
 import { isIP } from "node:net";
 import { limits } from "../base/limits.ts";
+import { AclOperation, AclPermission, CLUSTER_RESOURCE_NAME, PatternType, ResourceType, type AclBinding, type AclFilter } from "../protocol/acls.ts";
 
-export const ResourceType = { UNKNOWN: 0, ANY: 1, TOPIC: 2, GROUP: 3, CLUSTER: 4, TRANSACTIONAL_ID: 5, DELEGATION_TOKEN: 6, USER: 7 } as const;
-export const PatternType = { UNKNOWN: 0, ANY: 1, MATCH: 2, LITERAL: 3, PREFIXED: 4 } as const;
-export const AclOperation = {
-  UNKNOWN: 0, ANY: 1, ALL: 2, READ: 3, WRITE: 4, CREATE: 5, DELETE: 6, ALTER: 7, DESCRIBE: 8, CLUSTER_ACTION: 9,
-  DESCRIBE_CONFIGS: 10, ALTER_CONFIGS: 11, IDEMPOTENT_WRITE: 12, CREATE_TOKENS: 13, DESCRIBE_TOKENS: 14,
-} as const;
-export const AclPermission = { UNKNOWN: 0, ANY: 1, DENY: 2, ALLOW: 3 } as const;
+export { AclOperation, AclPermission, CLUSTER_RESOURCE_NAME, PatternType, ResourceType, type AclBinding, type AclFilter } from "../protocol/acls.ts";
 
 export type AclOperationName = Exclude<keyof typeof AclOperation, "UNKNOWN" | "ANY">;
 /** Each code's name (for authorized-operations fields and the CLI). */
 export const OPERATION_NAMES = Object.fromEntries(Object.entries(AclOperation).map(([name, code]) => [code, name])) as Record<number, keyof typeof AclOperation>;
 /** The resource types a check is made on. */
 export type AclResourceName = "topic" | "group" | "cluster" | "transactional_id";
-export const RESOURCE_CODE: Record<AclResourceName, number> = { topic: 2, group: 3, cluster: 4, transactional_id: 5 };
+export const RESOURCE_CODE: Record<AclResourceName, number> = { topic: ResourceType.TOPIC, group: ResourceType.GROUP, cluster: ResourceType.CLUSTER, transactional_id: ResourceType.TRANSACTIONAL_ID };
 
-/** The one name a CLUSTER resource has (Kafka's). */
-export const CLUSTER_RESOURCE_NAME = "kafka-cluster";
 export const WILDCARD = "*";
 export const ANONYMOUS_PRINCIPAL = "User:ANONYMOUS";
 const PRINCIPAL_WILDCARD = "User:*";
-
-export interface AclBinding {
-  resourceType: number;
-  resourceName: string;
-  patternType: number;
-  principal: string;
-  host: string;
-  operation: number;
-  permission: number;
-}
-
-/** A DescribeAcls / DeleteAcls filter: codes may be ANY (and MATCH for the pattern), strings null for any. */
-export interface AclFilter {
-  resourceType: number;
-  resourceName: string | null;
-  patternType: number;
-  principal: string | null;
-  host: string | null;
-  operation: number;
-  permission: number;
-}
 
 /** The operations Kafka's authorizer knows on each resource type (AclEntry.supportedOperations), ALL aside. */
 const { READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE } = AclOperation;
