@@ -123,6 +123,19 @@ function printTails(run: Run, error: unknown): void {
   for (const node of run.cluster.nodes) console.log(`--- node ${node.id} (${node.state}):\n${run.cluster.tail(node.id, 12)}`);
 }
 
+/** Runs a scenario on a fresh cluster under load, then checks everything (`finish`); a failing scenario prints the nodes' tails. */
+async function withRun(scenario: (run: Run) => Promise<void>): Promise<void> {
+  const run = await startRun();
+  try {
+    await scenario(run);
+  } catch (error) {
+    printTails(run, error);
+    await run.cluster[Symbol.asyncDispose]();
+    throw error;
+  }
+  await finish(run);
+}
+
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor((sorted.length - 1) / 2)]!;
@@ -130,9 +143,7 @@ const median = (values: number[]) => {
 
 describe("cluster failover (3 nodes, RF 3)", () => {
   test("kill -9 of a leader: new leaders, producers resume; it restarts, catches up and is in every ISR again", async () => {
-    const run = await startRun();
-    let finished = false;
-    try {
+    await withRun(async (run) => {
       const { node: victim, partitions: led } = busiestLeader(await topicState(run.cluster.bootstrap, TOPIC));
       const others = run.cluster.nodes.filter((n) => n.id !== victim).map((n) => n.kafkaAddress);
       await run.cluster.kill9(victim);
@@ -148,20 +159,11 @@ describe("cluster failover (3 nodes, RF 3)", () => {
       const restartedAtMs = run.clock();
       await waitState(run.cluster.bootstrap, "the restarted node in every ISR", (s) => s.every((p) => p.isr.includes(victim)), SETTLE_MS);
       console.log(`node ${victim} back in every ISR ${run.clock() - restartedAtMs} ms after its restart was ready`);
-      finished = true;
-      await finish(run);
-    } catch (error) {
-      if (!finished) printTails(run, error);
-      throw error;
-    } finally {
-      if (!finished) await run.cluster[Symbol.asyncDispose]();
-    }
+    });
   });
 
   test("SIGSTOP past the election timeout: leaderships move; after SIGCONT it rejoins as a follower, nothing damaged", async () => {
-    const run = await startRun();
-    let finished = false;
-    try {
+    await withRun(async (run) => {
       const { node: victim, partitions: led } = busiestLeader(await topicState(run.cluster.bootstrap, TOPIC));
       const others = run.cluster.nodes.filter((n) => n.id !== victim).map((n) => n.kafkaAddress);
       run.cluster.pause(victim);
@@ -178,57 +180,42 @@ describe("cluster failover (3 nodes, RF 3)", () => {
       for (const p of led) expect(state.find((s) => s.partition === p)!.leader).not.toBe(victim);
       await waitForAcks(run.history, resumedAtMs, PARTITIONS, RESUME_BOUND_MS);
       await waitState(run.cluster.bootstrap, "the resumed node in every ISR", (s) => s.every((p) => p.isr.includes(victim)), SETTLE_MS);
-      finished = true;
-      await finish(run);
-    } catch (error) {
-      if (!finished) printTails(run, error);
-      throw error;
-    } finally {
-      if (!finished) await run.cluster[Symbol.asyncDispose]();
-    }
+    });
   });
 
   test("a leader cut off from its peers stops acknowledging within an election timeout; a new leader takes over, nothing acknowledged lost", async () => {
-    const run = await startRun();
-    let finished = false;
-    let direct: WireClient | null = null;
-    try {
-      expect(run.cluster.network).toBe("netns");
-      const { node: victim, partitions: led } = busiestLeader(await topicState(run.cluster.bootstrap, TOPIC));
-      const victimNode = run.cluster.node(victim);
-      const [host, port] = victimNode.kafkaAddress.split(":");
-      direct = await WireClient.connect(Number(port), host);
-      for (const other of run.cluster.nodes) if (other.id !== victim) run.cluster.cut(victim, other.id);
-      const cutAtMs = run.clock();
-      const others = run.cluster.nodes.filter((n) => n.id !== victim).map((n) => n.kafkaAddress);
-      await waitState(others, "new leaders on the majority side", (s) => led.every((p) => { const l = s.find((x) => x.partition === p)!.leader; return l >= 0 && l !== victim; }), RESUME_BOUND_MS);
-      console.log(`cut node ${victim} off its peers: the majority elected new leaders for ${led} within ${run.clock() - cutAtMs} ms`);
-      await waitForAcks(run.history, cutAtMs, PARTITIONS, RESUME_BOUND_MS);
+    await withRun(async (run) => {
+      let direct: WireClient | null = null;
+      try {
+        expect(run.cluster.network).toBe("netns");
+        const { node: victim, partitions: led } = busiestLeader(await topicState(run.cluster.bootstrap, TOPIC));
+        const victimNode = run.cluster.node(victim);
+        const [host, port] = victimNode.kafkaAddress.split(":");
+        direct = await WireClient.connect(Number(port), host);
+        for (const other of run.cluster.nodes) if (other.id !== victim) run.cluster.cut(victim, other.id);
+        const cutAtMs = run.clock();
+        const others = run.cluster.nodes.filter((n) => n.id !== victim).map((n) => n.kafkaAddress);
+        await waitState(others, "new leaders on the majority side", (s) => led.every((p) => { const l = s.find((x) => x.partition === p)!.leader; return l >= 0 && l !== victim; }), RESUME_BOUND_MS);
+        console.log(`cut node ${victim} off its peers: the majority elected new leaders for ${led} within ${run.clock() - cutAtMs} ms`);
+        await waitForAcks(run.history, cutAtMs, PARTITIONS, RESUME_BOUND_MS);
 
-      // Past an election timeout the cut-off node, which clients still reach, acknowledges nothing.
-      const waitMs = Math.max(0, cutAtMs + 2 * ELECTION_TIMEOUT_MS - run.clock());
-      await Bun.sleep(waitMs);
-      for (const acks of [-1, 1]) {
-        const records = encodeBatch([{ key: null, value: new TextEncoder().encode(`cut-off:${acks}`), headers: [] }], "none", Date.now());
-        const answer = await Promise.race([
-          produce(direct, TOPIC, [{ partition: led[0]!, records }], acks).then((r) => r.responses[0]!.partitionResponses[0]!.errorCode, (e) => `error: ${String(e)}`),
-          Bun.sleep(5000).then(() => "no answer in 5 s"),
-        ]);
-        console.log(`produce acks=${acks} to the cut-off node ${2 * ELECTION_TIMEOUT_MS} ms after the cut: ${answer}`);
-        expect(answer).not.toBe(0);
+        // Past an election timeout the cut-off node, which clients still reach, acknowledges nothing.
+        const waitMs = Math.max(0, cutAtMs + 2 * ELECTION_TIMEOUT_MS - run.clock());
+        await Bun.sleep(waitMs);
+        for (const acks of [-1, 1]) {
+          const records = encodeBatch([{ key: null, value: new TextEncoder().encode(`cut-off:${acks}`), headers: [] }], "none", Date.now());
+          const answer = await Promise.race([
+            produce(direct, TOPIC, [{ partition: led[0]!, records }], acks).then((r) => r.responses[0]!.partitionResponses[0]!.errorCode, (e) => `error: ${String(e)}`),
+            Bun.sleep(5000).then(() => "no answer in 5 s"),
+          ]);
+          console.log(`produce acks=${acks} to the cut-off node ${2 * ELECTION_TIMEOUT_MS} ms after the cut: ${answer}`);
+          expect(answer).not.toBe(0);
+        }
+        run.cluster.healNetwork();
+        await waitState(run.cluster.bootstrap, "the healed node in every ISR", (s) => s.every((p) => p.isr.includes(victim)), SETTLE_MS);
+      } finally {
+        direct?.close();
       }
-      run.cluster.healNetwork();
-      await waitState(run.cluster.bootstrap, "the healed node in every ISR", (s) => s.every((p) => p.isr.includes(victim)), SETTLE_MS);
-      finished = true;
-      direct.close();
-      direct = null;
-      await finish(run);
-    } catch (error) {
-      if (!finished) printTails(run, error);
-      throw error;
-    } finally {
-      direct?.close();
-      if (!finished) await run.cluster[Symbol.asyncDispose]();
-    }
+    });
   });
 });
