@@ -14,7 +14,8 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { placePartitions, type ShardLoad } from "./balance.ts";
 import { clusterLoad, placeReplicas, replicaCapacity, type ClusterLoad } from "./replica-placement.ts";
 import type { Controller, CreateTopicCommand, CreateTopicOutcome } from "./controller.ts";
-import type { MetadataChange, MetadataTable, NodeRecord, TopicRecord } from "./metadata.ts";
+import type { MetadataChange, MetadataTable, NodeRecord, Replica, TopicRecord } from "./metadata.ts";
+import { planFinish, planMoves, type MoveOutcome, type MoveRequest } from "./replica-moves.ts";
 import { PRODUCER_ID_BLOCK_SIZE, ProducerIdStore } from "./producer-ids.ts";
 import type { ClusterProperties } from "./properties.ts";
 import { validateTopicConfigs } from "./topic-config.ts";
@@ -69,6 +70,10 @@ export interface ControllerCalls {
   alterClientQuotas: { request: { changes: ClientQuotaChange[]; validateOnly: boolean }; response: ClientQuotaOutcome[] };
   createAcls: { request: { acls: AclBinding[] }; response: AclOutcome[] };
   deleteAcls: { request: { filters: AclFilter[] }; response: AclDeleteOutcome[] };
+  /** In a cluster: start (or, with null replicas, cancel) replica moves (`replica-moves.ts`). */
+  moveReplicas: { request: { moves: MoveRequest[] }; response: MoveOutcome[] };
+  /** In a cluster: a partition's leader says its group's committed voters are the move's target. */
+  finishMove: { request: { topic: string; partition: number; group: number; target: Replica[] }; response: { finished: boolean } };
 }
 
 /** `nodes`: the cluster's nodes when it joined, so the new node can reach them before it has the metadata. */
@@ -140,7 +145,25 @@ export class ControllerService {
       }),
     createAcls: (request) => this.createAcls(request.acls),
     deleteAcls: (request) => this.deleteAcls(request.filters),
+    moveReplicas: (request) => this.moveReplicas(request.moves),
+    finishMove: (request) =>
+      this.controller.change(async (table) => {
+        const assignment = planFinish(table.assignment(request.topic, request.partition), request.group, request.target);
+        const changes: MetadataChange[] = assignment ? [{ kind: "set_assignment", topic: request.topic, partition: request.partition, assignment }] : [];
+        return { changes, result: { finished: assignment !== null } };
+      }),
   };
+
+  /** Replica moves exist only in a cluster: a node of one refuses them (each request answered). */
+  private moveReplicas(moves: MoveRequest[]): Promise<MoveOutcome[]> {
+    if (!this.controller.clustered) {
+      return Promise.resolve(moves.map(() => ({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "moving replicas between nodes needs a cluster; this node is not in one" })));
+    }
+    return this.controller.change(async (table) => {
+      const { changes, outcomes } = planMoves(table, moves);
+      return { changes, result: outcomes };
+    });
+  }
 
   private group: ControllerGroup | null = null;
 

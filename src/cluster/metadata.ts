@@ -28,10 +28,32 @@ export interface Replica {
   shard: number;
 }
 
-/** A replicated partition: its Raft group id (unique in the cluster, > 0) and its replicas, preferred leader first. */
+/**
+ * A replicated partition: its Raft group id (unique in the cluster, > 0) and its replicas,
+ * preferred leader first. While a move runs (`target` set), the group's leader changes its
+ * membership one server at a time until its voters are the target's nodes; then the controller
+ * makes `target` the replicas (`replica-moves.ts`).
+ */
 export interface PartitionAssignment {
   group: number;
+  /** The agreed replica set (during a move: the set it moves from). */
   replicas: Replica[];
+  /** A move in progress: the replica set it moves to. */
+  target?: Replica[];
+  /** A cancelled move's additions: they may still hold a replica (and be members) until the move back finishes. */
+  retiring?: Replica[];
+}
+
+/** Every replica that may exist while the assignment holds: replicas, then target, then retiring, one per node. */
+export function assignedReplicas(assignment: PartitionAssignment): Replica[] {
+  const seen = new Set<number>();
+  const all: Replica[] = [];
+  for (const r of [...assignment.replicas, ...(assignment.target ?? []), ...(assignment.retiring ?? [])]) {
+    if (seen.has(r.node)) continue;
+    seen.add(r.node);
+    all.push(r);
+  }
+  return all;
 }
 
 export interface HostPort {
@@ -70,7 +92,9 @@ export type MetadataChange =
   | { kind: "set_client_quota"; quota: ClientQuotaRecord }
   /** ACL bindings added (one already there stays once) and removed (as DeleteAcls' filters matched them). */
   | { kind: "create_acls"; acls: AclBinding[] }
-  | { kind: "delete_acls"; acls: AclBinding[] };
+  | { kind: "delete_acls"; acls: AclBinding[] }
+  /** One partition's assignment replaced (a replica move started, cancelled or finished). */
+  | { kind: "set_assignment"; topic: string; partition: number; assignment: PartitionAssignment };
 
 export interface MetadataUpdate {
   version: number;
@@ -145,6 +169,7 @@ export class MetadataTable {
       else if (change.kind === "set_client_quota") this.setClientQuota(change.quota);
       else if (change.kind === "create_acls") for (const acl of change.acls) this.acls.add(acl);
       else if (change.kind === "delete_acls") for (const acl of change.acls) this.acls.remove(acl);
+      else if (change.kind === "set_assignment") this.setAssignment(change.topic, change.partition, change.assignment);
       else this.shardCount = change.shardCount;
     }
     this.version = update.version;
@@ -153,6 +178,15 @@ export class MetadataTable {
   private setClientQuota(quota: ClientQuotaRecord): void {
     if (Object.keys(quota.values).length === 0) this.quotasByEntity.delete(entityKey(quota.entity));
     else this.quotasByEntity.set(entityKey(quota.entity), quota);
+  }
+
+  /** A new record for the topic (the old one may be shared with snapshots): same id, one assignment replaced. */
+  private setAssignment(name: string, partition: number, assignment: PartitionAssignment): void {
+    const topic = this.topicsByName.get(name);
+    assert(topic?.assignments?.[partition]?.group === assignment.group, `assignment of ${name}/${partition} set for group ${assignment.group}, not the partition's`);
+    const assignments = topic.assignments.map((a, p) => (p === partition ? assignment : a));
+    const shards = topic.shards.map((s, p) => (p === partition ? assignment.replicas[0]!.shard : s));
+    this.put({ ...topic, assignments, shards });
   }
 
   private put(topic: TopicRecord): void {
@@ -213,7 +247,7 @@ export class MetadataTable {
   ownerOf(topic: string, partition: number): number | undefined {
     const record = this.topicsByName.get(topic);
     const assignment = record?.assignments?.[partition];
-    if (assignment) return assignment.replicas.find((r) => r.node === this.localNode)?.shard;
+    if (assignment) return assignedReplicas(assignment).find((r) => r.node === this.localNode)?.shard;
     return record?.shards[partition];
   }
 
