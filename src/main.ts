@@ -17,7 +17,7 @@ import { mountConsole } from "./admin/console/console.ts";
 import { Controller, NotControllerError } from "./cluster/controller.ts";
 import type { NodeRecord } from "./cluster/metadata.ts";
 import { ControllerRouter, singleNodeServers } from "./shard/controller-router.ts";
-import { describeReplicatedPartition, partitionHealth, replicationMetrics } from "./admin/cluster-view.ts";
+import { describeReplicatedPartition, partitionHealth, reconfigurations, replicationMetrics } from "./admin/cluster-view.ts";
 import { sameAddress } from "./rpc/node.ts";
 import { joinThroughSeeds } from "./shard/join.ts";
 import { ControllerService } from "./cluster/controller-calls.ts";
@@ -26,6 +26,7 @@ import { bootstrapUser } from "./cluster/bootstrap-user.ts";
 import { passwordMatches } from "./cluster/users.ts";
 import { perAddressCounting } from "./cluster/connection-limits.ts";
 import { limits } from "./base/limits.ts";
+import { ErrorCode } from "./protocol/errors.ts";
 import { SharedCounts } from "./base/shared-counts.ts";
 import { chooseBackend, openDisk } from "./io/backend.ts";
 import { Supervisor } from "./shard/supervisor.ts";
@@ -122,6 +123,8 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
   const rpc = nodeRpc(options);
   let registered = rpc === null;
   const identity = rpc ? await clusterIdentity(dataDir, options, rpc, listening.kafka[0].advertised, shardCount, log) : { nodeId: options.nodeId ?? 0, clusterId: clusterId(dataDir) };
+  // Replicas a finished move took off this node while it was down (its metadata log says so).
+  if (rpc) await controllerService.removeMovedReplicaDirs(identity.nodeId, (message) => log.warn(message));
   const router = rpc ? new ControllerRouter(identity.nodeId, controller, controllerService.servers) : null;
   if (router) {
     controllerService.attachGroup({ self: identity.nodeId, addLearner: (node) => supervisor.controllerAddLearner(node) });
@@ -177,6 +180,16 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
       const local = (await supervisor.replicas()).replicas.find((r) => r.topic === topic && r.partition === partition);
       return describeReplicatedPartition(controller.table, { topic, partition }, await leaderMap(), local);
     },
+    moveReplicas: async (topic, partition, replicas) => {
+      const moves = [{ topic, partition, replicas }];
+      try {
+        return (await (router ? router.call("moveReplicas", { moves }) : controllerService.servers.moveReplicas({ moves })))[0]!;
+      } catch (error) {
+        if (!(error instanceof NotControllerError)) throw error;
+        return { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: error.message };
+      }
+    },
+    reconfigurations: async () => reconfigurations(controller.table),
     transferLeadership: (group, target) => (router ? supervisor.transferLeadership(group, target) : Promise.resolve("this node is not in a cluster")),
     clusterMetrics: async () => {
       if (!router) return "";

@@ -14,8 +14,8 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { placePartitions, type ShardLoad } from "./balance.ts";
 import { clusterLoad, placeReplicas, replicaCapacity, type ClusterLoad } from "./replica-placement.ts";
 import type { Controller, CreateTopicCommand, CreateTopicOutcome } from "./controller.ts";
-import type { MetadataChange, MetadataTable, NodeRecord, Replica, TopicRecord } from "./metadata.ts";
-import { planFinish, planMoves, type MoveOutcome, type MoveRequest } from "./replica-moves.ts";
+import { assignedReplicas, type MetadataChange, type MetadataTable, type NodeRecord, type Replica, type TopicRecord } from "./metadata.ts";
+import { planFinish, planMoves, type ReplicaMoveOutcome, type MoveRequest } from "./replica-moves.ts";
 import { PRODUCER_ID_BLOCK_SIZE, ProducerIdStore } from "./producer-ids.ts";
 import type { ClusterProperties } from "./properties.ts";
 import { validateTopicConfigs } from "./topic-config.ts";
@@ -71,7 +71,7 @@ export interface ControllerCalls {
   createAcls: { request: { acls: AclBinding[] }; response: AclOutcome[] };
   deleteAcls: { request: { filters: AclFilter[] }; response: AclDeleteOutcome[] };
   /** In a cluster: start (or, with null replicas, cancel) replica moves (`replica-moves.ts`). */
-  moveReplicas: { request: { moves: MoveRequest[] }; response: MoveOutcome[] };
+  moveReplicas: { request: { moves: MoveRequest[] }; response: ReplicaMoveOutcome[] };
   /** In a cluster: a partition's leader says its group's committed voters are the move's target. */
   finishMove: { request: { topic: string; partition: number; group: number; target: Replica[] }; response: { finished: boolean } };
 }
@@ -123,6 +123,25 @@ export class ControllerService {
     }
   }
 
+  /**
+   * Deletes the partition directories of replicated topics that have no replica on this node in
+   * the metadata: a move finished (the shard removes it then) while this node was down or
+   * before it removed it. Run before the shards start.
+   */
+  async removeMovedReplicaDirs(nodeId: number, warn: (message: string) => void): Promise<void> {
+    for (const topic of this.controller.table.topics()) {
+      if (!topic.assignments) continue;
+      const topicDir = join(this.dataDir, "kafka", topic.name);
+      for (const name of await this.disk.list(topicDir)) {
+        const partition = /^(0|[1-9][0-9]*)$/.test(name) ? Number(name) : -1;
+        const assignment = topic.assignments[partition];
+        if (!assignment || assignedReplicas(assignment).some((r) => r.node === nodeId)) continue;
+        warn(`removing ${join(topicDir, name)}: its replica moved off node ${nodeId}`);
+        await this.disk.remove(join(topicDir, name));
+      }
+    }
+  }
+
   /** A deleted topic's data on this node, once every shard has closed its logs. */
   async removeTopicData(name: string): Promise<void> {
     await this.disk.remove(join(this.dataDir, "kafka", name));
@@ -155,7 +174,7 @@ export class ControllerService {
   };
 
   /** Replica moves exist only in a cluster: a node of one refuses them (each request answered). */
-  private moveReplicas(moves: MoveRequest[]): Promise<MoveOutcome[]> {
+  private moveReplicas(moves: MoveRequest[]): Promise<ReplicaMoveOutcome[]> {
     if (!this.controller.clustered) {
       return Promise.resolve(moves.map(() => ({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "moving replicas between nodes needs a cluster; this node is not in one" })));
     }

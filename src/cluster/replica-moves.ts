@@ -17,13 +17,13 @@ export interface MoveRequest {
   replicas: Replica[] | null;
 }
 
-export interface MoveOutcome {
+export interface ReplicaMoveOutcome {
   errorCode: number;
   errorMessage: string | null;
 }
 
-const done: MoveOutcome = { errorCode: ErrorCode.NONE, errorMessage: null };
-const refused = (errorCode: number, errorMessage: string): MoveOutcome => ({ errorCode, errorMessage });
+const done: ReplicaMoveOutcome = { errorCode: ErrorCode.NONE, errorMessage: null };
+const refused = (errorCode: number, errorMessage: string): ReplicaMoveOutcome => ({ errorCode, errorMessage });
 
 /** Whether two replica lists name the same replicas in the same order. */
 export function sameReplicas(a: readonly Replica[], b: readonly Replica[]): boolean {
@@ -34,7 +34,7 @@ export function sameReplicas(a: readonly Replica[], b: readonly Replica[]): bool
  * Plans every request of one call against the table as the earlier ones leave it (a partition
  * named twice is refused). Each outcome answers its request; the changes are committed together.
  */
-export function planMoves(table: MetadataTable, requests: MoveRequest[]): { changes: MetadataChange[]; outcomes: MoveOutcome[] } {
+export function planMoves(table: MetadataTable, requests: MoveRequest[]): { changes: MetadataChange[]; outcomes: ReplicaMoveOutcome[] } {
   const changes: MetadataChange[] = [];
   const outcomes = requests.map((request) => {
     if (requests.filter((r) => r.topic === request.topic && r.partition === request.partition).length > 1) {
@@ -51,7 +51,7 @@ export function planMoves(table: MetadataTable, requests: MoveRequest[]): { chan
 }
 
 /** The assignment with its move to `target` started (the same assignment: nothing to do), or why not. */
-export function planMove(table: MetadataTable, current: PartitionAssignment, target: Replica[]): PartitionAssignment | MoveOutcome {
+export function planMove(table: MetadataTable, current: PartitionAssignment, target: Replica[]): PartitionAssignment | ReplicaMoveOutcome {
   const problem = targetProblem(table, current, target);
   if (problem) return refused(ErrorCode.INVALID_REPLICA_ASSIGNMENT, problem);
   if (current.target) {
@@ -63,7 +63,7 @@ export function planMove(table: MetadataTable, current: PartitionAssignment, tar
 }
 
 /** Moving back to the replicas the move started from; its additions retire once that finishes. */
-export function planCancel(current: PartitionAssignment): PartitionAssignment | MoveOutcome {
+export function planCancel(current: PartitionAssignment): PartitionAssignment | ReplicaMoveOutcome {
   if (!current.target || sameReplicas(current.target, current.replicas)) return refused(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS, "no move of this partition is in progress");
   const kept = new Set(current.replicas.map((r) => r.node));
   const retiring = assignedReplicas(current).filter((r) => !kept.has(r.node));
