@@ -9,13 +9,14 @@
  */
 import { ErrorCode } from "../protocol/errors.ts";
 import { assignedReplicas, type MetadataChange, type MetadataTable, type PartitionAssignment, type Replica } from "./metadata.ts";
+import { clusterLoad, type ClusterLoad } from "./replica-placement.ts";
 
-/** One partition's requested replicas; null cancels its move (AlterPartitionReassignments' null). */
-export interface MoveRequest {
-  topic: string;
-  partition: number;
-  replicas: Replica[] | null;
-}
+/**
+ * One partition's requested replicas; null cancels its move (AlterPartitionReassignments' null).
+ * `nodes` (Kafka's broker ids, no cores): each node keeps the core it holds the replica on, a
+ * new one gets its least-loaded core.
+ */
+export type MoveRequest = { topic: string; partition: number; replicas: Replica[] | null } | { topic: string; partition: number; nodes: number[] };
 
 export interface ReplicaMoveOutcome {
   errorCode: number;
@@ -36,13 +37,16 @@ export function sameReplicas(a: readonly Replica[], b: readonly Replica[]): bool
  */
 export function planMoves(table: MetadataTable, requests: MoveRequest[]): { changes: MetadataChange[]; outcomes: ReplicaMoveOutcome[] } {
   const changes: MetadataChange[] = [];
+  const load = clusterLoad(table); // counts this call's new replicas as they are placed
   const outcomes = requests.map((request) => {
     if (requests.filter((r) => r.topic === request.topic && r.partition === request.partition).length > 1) {
       return refused(ErrorCode.INVALID_REQUEST, `partition ${request.topic}/${request.partition} is named twice in one request`);
     }
     const current = table.assignment(request.topic, request.partition);
     if (!current) return refused(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no replicated partition ${request.topic}/${request.partition}`);
-    const planned = request.replicas === null ? planCancel(current) : planMove(table, current, request.replicas);
+    const replicas = "nodes" in request ? withCores(current, request.nodes, load) : request.replicas;
+    const planned = replicas === null ? planCancel(current) : planMove(table, current, replicas);
+    if ("nodes" in request && !("errorCode" in planned) && planned !== current) countNewReplicas(load, current, replicas!);
     if ("errorCode" in planned) return planned;
     if (planned !== current) changes.push({ kind: "set_assignment", topic: request.topic, partition: request.partition, assignment: planned });
     return done;
@@ -96,4 +100,25 @@ function targetProblem(table: MetadataTable, current: PartitionAssignment, targe
     if (before && before.shard !== r.shard) return `moving the replica on node ${r.node} from core ${before.shard} to core ${r.shard} is not supported in a cluster yet (only moves between nodes)`;
   }
   return null;
+}
+
+/** Kafka's broker ids as replicas: a node holding one keeps its core, another gets its least-loaded core (an unknown node: core 0, refused later). */
+function withCores(current: PartitionAssignment, nodes: number[], load: ClusterLoad): Replica[] {
+  const held = assignedReplicas(current);
+  return nodes.map((node) => {
+    const kept = held.find((r) => r.node === node);
+    if (kept) return { node, shard: kept.shard };
+    const shards = load.nodes.find((n) => n.id === node)?.shards ?? [];
+    let shard = 0;
+    for (let s = 1; s < shards.length; s++) if (shards[s]! < shards[shard]!) shard = s;
+    return { node, shard };
+  });
+}
+
+function countNewReplicas(load: ClusterLoad, current: PartitionAssignment, target: Replica[]): void {
+  const held = new Set(assignedReplicas(current).map((r) => r.node));
+  for (const r of target) {
+    const shards = load.nodes.find((n) => n.id === r.node)?.shards;
+    if (!held.has(r.node) && shards && r.shard < shards.length) shards[r.shard]!++;
+  }
 }

@@ -5,7 +5,8 @@
  * 3. The leader adds node 3 as a learner, promotes it, hands its leadership to a target voter,
  * is removed, and the controller finishes the move: Metadata shows the new replicas (all in
  * sync), the old node's data is gone, and the chaos checker finds every acknowledged record
- * once in the partition read back from the new replica set.
+ * once in the partition read back from the new replica set. Then kafkajs's
+ * AlterPartitionReassignments moves it back and ListPartitionReassignments lists the move.
  */
 import { expect, test } from "bun:test";
 import { existsSync } from "node:fs";
@@ -89,6 +90,22 @@ test("a partition's replicas move onto a joined node under acks=-1 produce: noth
     const verdict = check(history);
     expect(failures(verdict)).toBe(0);
     expect(history.finalLog.length).toBeGreaterThanOrEqual(acked());
+
+    // The Kafka APIs tools use: AlterPartitionReassignments moves it back (cores picked by skua), ListPartitionReassignments shows it.
+    const original = view.replicas.map((r) => r.node_id);
+    await withAdmin(bootstrap, async (admin) => {
+      await admin.alterPartitionReassignments({ topics: [{ topic: TOPIC, partitionAssignment: [{ partition: 0, replicas: original }] }] });
+      const listed = await admin.listPartitionReassignments({});
+      const ours = listed.topics.find((t) => t.topic === TOPIC)?.partitions[0];
+      if (ours) expect({ adding: ours.addingReplicas, removing: ours.removingReplicas }).toEqual({ adding: [from], removing: [3] }); // else already finished
+      const bad = await admin.alterPartitionReassignments({ topics: [{ topic: TOPIC, partitionAssignment: [{ partition: 0, replicas: [0, 9] }] }] }).catch((e: { errors?: Array<{ type: string; message: string }> }) => e);
+      expect((bad as { errors: Array<{ type: string }> }).errors[0]!.type).toBe("INVALID_REPLICA_ASSIGNMENT"); // kafkajs keeps the code, not the message
+    });
+    await pollUntil("Metadata shows the original replicas again", async () => {
+      const [p] = await topicState(bootstrap, TOPIC);
+      return p && JSON.stringify(p.replicas) === JSON.stringify([...original].sort()) && p.isr.length === 3 ? true : undefined;
+    }, 20_000);
+    await pollUntil("node 3's replica removed", async () => (!existsSync(join(fourth.dataDir, "kafka", TOPIC, "0")) ? true : undefined), 5_000);
   } finally {
     await Promise.all(all.map((n) => n[Symbol.asyncDispose]()));
   }
