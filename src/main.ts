@@ -21,6 +21,7 @@ import { describeReplicatedPartition, partitionHealth, reconfigurations, replica
 import { sameAddress } from "./rpc/node.ts";
 import { joinThroughSeeds } from "./shard/join.ts";
 import { ControllerService } from "./cluster/controller-calls.ts";
+import { decommissionProgress, DRAIN_INTERVAL_MS } from "./cluster/decommission.ts";
 import { defaultProperties, listValue, parseConfigFile, setProperty, type ClusterProperties } from "./cluster/properties.ts";
 import { bootstrapUser } from "./cluster/bootstrap-user.ts";
 import { passwordMatches } from "./cluster/users.ts";
@@ -165,6 +166,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
         self: { nodeId: identity.nodeId, shardCount, version: packageJson.version, rpcAddress: rpc?.advertised ?? null },
         peers: [...seedPeers, ...nodePeers],
         nodes: controller.table.nodes(),
+        drainingNodes: controller.table.nodes().filter((n) => controller.table.isDraining(n.id)).map((n) => n.id),
       };
     },
     clusterHealth: async () => {
@@ -190,6 +192,11 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
       }
     },
     reconfigurations: async () => reconfigurations(controller.table),
+    decommission: (node, active) => {
+      const name = active ? "recommissionNode" : "decommissionNode";
+      return router ? router.call(name, { node }) : controllerService.servers[name]({ node });
+    },
+    decommissionProgress: async (node) => (controller.table.node(node) ? decommissionProgress(controller.table, node) : null),
     transferLeadership: (group, target) => (router ? supervisor.transferLeadership(group, target) : Promise.resolve("this node is not in a cluster")),
     clusterMetrics: async () => {
       if (!router) return "";
@@ -229,6 +236,13 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
     registered = true;
     await bootstrapUser(process.env.SKUA_BOOTSTRAP_USER, controller.table, controllerCalls, log);
   }
+  // The controller leader moves replicas off decommissioned nodes, a bounded number at a time.
+  const drain = router ? setInterval(() => {
+    if (!router.leadsReady) return;
+    controllerService.drainStep().catch((error: unknown) => {
+      if (!(error instanceof NotControllerError)) throw error;
+    });
+  }, DRAIN_INTERVAL_MS) : null;
   log.info("ready", { kafka: listening.kafka.map((l) => describeListener(l, l.address)).join(","), shards: shardCount, ...(rpc && { rpc: `${rpc.listen.host}:${rpc.listen.port}`, nodeId: identity.nodeId }) });
   if (options.dev) process.stderr.write(devBanner(listening.kafka[0].address, adminAddress));
 
@@ -237,6 +251,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
     if (stopping) return;
     stopping = true;
     log.info("stopping", { signal });
+    if (drain) clearInterval(drain);
     webConsole.close();
     for (const server of admin) server.stop();
     await supervisor.stop();

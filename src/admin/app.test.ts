@@ -22,6 +22,8 @@ function backend(overrides: Partial<AdminBackend> = {}): AdminBackend {
     moveReplicas: async (topic, _p, replicas) =>
       topic === "t" ? { errorCode: replicas.some((r) => r.node === 9) ? 39 : 0, errorMessage: replicas.some((r) => r.node === 9) ? "node 9 is not in the cluster" : null } : { errorCode: 3, errorMessage: "no replicated partition" },
     reconfigurations: async () => [],
+    decommission: async (node) => (node === 1 ? { ok: true } : { ok: false, error: `node ${node} is not in the cluster` }),
+    decommissionProgress: async (node) => (node === 1 ? { node_id: 1, finished: false } : null),
     clusterMetrics: async () => "",
     clusterHealth: async () => ({ controllerId: 0, nodes: [0], nodesDown: [], leaderlessPartitions: [], underReplicatedPartitions: [] }),
     connections: async () => [[], [{ listener: "mtls", remote: "127.0.0.1:5000", tls: true, authentication: "mtls_identity", principal: "User:alice", openedAtMs: 7 }]],
@@ -44,6 +46,19 @@ test("moving replicas: Redpanda's body, refusals with the controller's reason, u
   for (const body of ["[]", '{"node_id":1}', '[{"node_id":"1","core":0}]', '[{"node_id":1}]', "nope"]) {
     expect((await post(plain, "/v1/partitions/kafka/t/1/replicas", body)).status).toBe(400);
   }
+});
+
+test("decommission and recommission: 200 once recorded, 400 with the reason, progress 404 for an unknown node", async () => {
+  const app = createAdminApp(backend());
+  const put = (path: string) => app.request(path, { method: "PUT", headers: { "content-type": "application/json" } });
+  expect((await put("/v1/brokers/1/decommission")).status).toBe(200);
+  expect((await put("/v1/brokers/1/recommission")).status).toBe(200);
+  const refused = await put("/v1/brokers/7/decommission");
+  expect(refused.status).toBe(400);
+  expect(((await refused.json()) as { message: string }).message).toContain("node 7");
+  expect((await put("/v1/brokers/x/decommission")).status).toBe(400);
+  expect(await (await app.request("/v1/brokers/1/decommission")).json()).toEqual({ node_id: 1, finished: false });
+  expect((await app.request("/v1/brokers/7/decommission")).status).toBe(404);
 });
 
 test("ready is 503 while shards boot, 200 after", async () => {

@@ -15,6 +15,7 @@ import { placePartitions, type ShardLoad } from "./balance.ts";
 import { clusterLoad, placeReplicas, replicaCapacity, type ClusterLoad } from "./replica-placement.ts";
 import type { Controller, CreateTopicCommand, CreateTopicOutcome } from "./controller.ts";
 import { assignedReplicas, type MetadataChange, type MetadataTable, type NodeRecord, type Replica, type TopicRecord } from "./metadata.ts";
+import { planDecommission, planDrainStep, planRecommission, type DecommissionOutcome } from "./decommission.ts";
 import { planFinish, planMoves, type ReplicaMoveOutcome, type MoveRequest } from "./replica-moves.ts";
 import { PRODUCER_ID_BLOCK_SIZE, ProducerIdStore } from "./producer-ids.ts";
 import type { ClusterProperties } from "./properties.ts";
@@ -74,6 +75,9 @@ export interface ControllerCalls {
   moveReplicas: { request: { moves: MoveRequest[] }; response: ReplicaMoveOutcome[] };
   /** In a cluster: a partition's leader says its group's committed voters are the move's target. */
   finishMove: { request: { topic: string; partition: number; group: number; target: Replica[] }; response: { finished: boolean } };
+  /** In a cluster: start moving every replica off a node (`decommission.ts`), or stop and cancel what still moves. */
+  decommissionNode: { request: { node: number }; response: DecommissionOutcome };
+  recommissionNode: { request: { node: number }; response: DecommissionOutcome };
 }
 
 /** `nodes`: the cluster's nodes when it joined, so the new node can reach them before it has the metadata. */
@@ -165,6 +169,8 @@ export class ControllerService {
     createAcls: (request) => this.createAcls(request.acls),
     deleteAcls: (request) => this.deleteAcls(request.filters),
     moveReplicas: (request) => this.moveReplicas(request.moves),
+    decommissionNode: (request) => this.changeMembership(planDecommission, request.node),
+    recommissionNode: (request) => this.changeMembership(planRecommission, request.node),
     finishMove: (request) =>
       this.controller.change(async (table) => {
         const assignment = planFinish(table.assignment(request.topic, request.partition), request.group, request.target);
@@ -172,6 +178,23 @@ export class ControllerService {
         return { changes, result: { finished: assignment !== null } };
       }),
   };
+
+  /** Decommissioning exists only in a cluster. */
+  private changeMembership(plan: typeof planDecommission, node: number): Promise<DecommissionOutcome> {
+    if (!this.controller.clustered) return Promise.resolve({ ok: false, error: "decommissioning needs a cluster; this node is not in one" });
+    return this.controller.change(async (table) => {
+      const { changes, outcome } = plan(table, node);
+      return { changes, result: outcome };
+    });
+  }
+
+  /** On the controller leader, every DRAIN_INTERVAL_MS: the next moves off draining nodes (none: nothing committed). */
+  drainStep(): Promise<number> {
+    return this.controller.change(async (table) => {
+      const changes = planDrainStep(table);
+      return { changes, result: changes.length };
+    });
+  }
 
   /** Replica moves exist only in a cluster: a node of one refuses them (each request answered). */
   private moveReplicas(moves: MoveRequest[]): Promise<ReplicaMoveOutcome[]> {

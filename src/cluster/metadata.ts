@@ -93,6 +93,8 @@ export type MetadataChange =
   /** ACL bindings added (one already there stays once) and removed (as DeleteAcls' filters matched them). */
   | { kind: "create_acls"; acls: AclBinding[] }
   | { kind: "delete_acls"; acls: AclBinding[] }
+  /** A node being decommissioned (its replicas move off it, nothing new is placed on it), or back to active. */
+  | { kind: "node_draining"; node: number; draining: boolean }
   /** One partition's assignment replaced (a replica move started, cancelled or finished). */
   | { kind: "set_assignment"; topic: string; partition: number; assignment: PartitionAssignment };
 
@@ -111,6 +113,8 @@ export interface MetadataSnapshot {
   nextProducerId?: number;
   clientQuotas?: ClientQuotaRecord[];
   acls?: AclBinding[];
+  /** Nodes being decommissioned. */
+  drainingNodes?: number[];
 }
 
 export class MetadataTable {
@@ -122,6 +126,8 @@ export class MetadataTable {
   /** Raft group → its topic and partition, for the replicated partitions. */
   private readonly partitionsByGroup = new Map<number, { topic: string; partition: number }>();
   private readonly quotasByEntity = new Map<string, ClientQuotaRecord>();
+  /** Nodes being decommissioned (cluster/decommission.ts). */
+  private readonly draining = new Set<number>();
   readonly acls = new AclStore();
   version = 0;
   /** 0 until the first start records it. */
@@ -141,6 +147,7 @@ export class MetadataTable {
     for (const node of snapshot.nodes ?? []) table.nodesById.set(node.id, node);
     for (const quota of snapshot.clientQuotas ?? []) table.setClientQuota(quota);
     for (const acl of snapshot.acls ?? []) table.acls.add(acl);
+    for (const node of snapshot.drainingNodes ?? []) table.draining.add(node);
     table.version = snapshot.version;
     table.shardCount = snapshot.shardCount;
     table.clusterId = snapshot.clusterId ?? null;
@@ -152,7 +159,7 @@ export class MetadataTable {
     return {
       version: this.version, shardCount: this.shardCount, topics: [...this.topicsByName.values()], users: [...this.usersByName.values()],
       clusterId: this.clusterId, nodes: [...this.nodesById.values()], nextProducerId: this.nextProducerId, clientQuotas: [...this.quotasByEntity.values()],
-      acls: [...this.acls.all()],
+      acls: [...this.acls.all()], drainingNodes: [...this.draining],
     };
   }
 
@@ -169,7 +176,10 @@ export class MetadataTable {
       else if (change.kind === "set_client_quota") this.setClientQuota(change.quota);
       else if (change.kind === "create_acls") for (const acl of change.acls) this.acls.add(acl);
       else if (change.kind === "delete_acls") for (const acl of change.acls) this.acls.remove(acl);
-      else if (change.kind === "set_assignment") this.setAssignment(change.topic, change.partition, change.assignment);
+      else if (change.kind === "node_draining") {
+        if (change.draining) this.draining.add(change.node);
+        else this.draining.delete(change.node);
+      } else if (change.kind === "set_assignment") this.setAssignment(change.topic, change.partition, change.assignment);
       else this.shardCount = change.shardCount;
     }
     this.version = update.version;
@@ -270,6 +280,11 @@ export class MetadataTable {
 
   node(id: number): NodeRecord | undefined {
     return this.nodesById.get(id);
+  }
+
+  /** Whether the node is being decommissioned. */
+  isDraining(node: number): boolean {
+    return this.draining.has(node);
   }
 
   nodes(): NodeRecord[] {

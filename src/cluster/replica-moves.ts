@@ -97,6 +97,7 @@ function targetProblem(table: MetadataTable, current: PartitionAssignment, targe
     if (!node) return `node ${r.node} is not in the cluster`;
     if (r.shard < 0 || r.shard >= node.shardCount) return `node ${r.node} has cores 0..${node.shardCount - 1}, not ${r.shard}`;
     const before = assignedReplicas(current).find((c) => c.node === r.node);
+    if (!before && table.isDraining(r.node)) return `node ${r.node} is being decommissioned: it takes no new replicas`;
     if (before && before.shard !== r.shard) return `moving the replica on node ${r.node} from core ${before.shard} to core ${r.shard} is not supported in a cluster yet (only moves between nodes)`;
   }
   return null;
