@@ -6,7 +6,9 @@
  * is removed, and the controller finishes the move: Metadata shows the new replicas (all in
  * sync), the old node's data is gone, and the chaos checker finds every acknowledged record
  * once in the partition read back from the new replica set. Then kafkajs's
- * AlterPartitionReassignments moves it back and ListPartitionReassignments lists the move.
+ * AlterPartitionReassignments moves it back and ListPartitionReassignments lists the move;
+ * decommissioning node 2 moves its replica to node 3, decommissioning node 1 then is refused
+ * (nowhere to go), and node 2 is recommissioned.
  */
 import { expect, test } from "bun:test";
 import { existsSync } from "node:fs";
@@ -33,7 +35,7 @@ const postReplicas = (broker: Broker, body: unknown) =>
 
 interface PartitionView { status: string; leader_id: number; replicas: Array<{ node_id: number; core: number }> }
 
-test("a partition's replicas move onto a joined node under acks=-1 produce: nothing lost or duplicated, Metadata shows the new replicas", async () => {
+test("a partition's replicas move onto a joined node under acks=-1 produce: nothing lost or duplicated, Metadata shows the new replicas; then back with kafkajs; decommission", async () => {
   const rpcPorts = [freePort(), freePort(), freePort()];
   const nodes = await Promise.all(rpcPorts.map((port) => startBroker({ smp: 1, extraArgs: nodeArgs(port, rpcPorts) })));
   const all: Broker[] = [...nodes];
@@ -106,6 +108,26 @@ test("a partition's replicas move onto a joined node under acks=-1 produce: noth
       return p && JSON.stringify(p.replicas) === JSON.stringify([...original].sort()) && p.isr.length === 3 ? true : undefined;
     }, 20_000);
     await pollUntil("node 3's replica removed", async () => (!existsSync(join(fourth.dataDir, "kafka", TOPIC, "0")) ? true : undefined), 5_000);
+
+    // Decommissioning node 2 moves its replica to node 3 (the only node without one); node 1 then has nowhere to send its replica.
+    const put = (broker: Broker, path: string) => fetch(`${broker.adminUrl}${path}`, { method: "PUT", headers: { "content-type": "application/json" } });
+    expect((await put(nodes[0]!, "/v1/brokers/2/decommission")).status).toBe(200);
+    const drained = await pollUntil("node 2 drained", async () => {
+      const progress = await getJson<{ finished: boolean; status: string; replicas_left: number }>(nodes[0]!, "/v1/brokers/2/decommission");
+      return progress.finished ? progress : undefined;
+    }, 20_000);
+    expect(drained).toMatchObject({ status: "draining", replicas_left: 0 });
+    await pollUntil("Metadata without node 2", async () => {
+      const [p] = await topicState(bootstrap, TOPIC);
+      return p && JSON.stringify(p.replicas) === "[0,1,3]" && p.isr.length === 3 ? true : undefined;
+    }, 10_000);
+    const listed = await getJson<Array<{ node_id: number; membership_status: string }>>(nodes[0]!, "/v1/brokers");
+    expect(listed.find((b) => b.node_id === 2)?.membership_status).toBe("draining");
+    const nowhere = await put(nodes[1]!, "/v1/brokers/1/decommission");
+    expect(nowhere.status).toBe(400);
+    expect(((await nowhere.json()) as { message: string }).message).toContain("nowhere to go");
+    expect((await put(nodes[1]!, "/v1/brokers/2/recommission")).status).toBe(200);
+    await pollUntil("node 2 active again", async () => ((await getJson<{ status: string }>(nodes[0]!, "/v1/brokers/2/decommission")).status === "active" ? true : undefined), 5_000);
   } finally {
     await Promise.all(all.map((n) => n[Symbol.asyncDispose]()));
   }
