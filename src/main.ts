@@ -17,15 +17,17 @@ import { mountConsole } from "./admin/console/console.ts";
 import { Controller, NotControllerError } from "./cluster/controller.ts";
 import type { NodeRecord } from "./cluster/metadata.ts";
 import { ControllerRouter, singleNodeServers } from "./shard/controller-router.ts";
-import { describeReplicatedPartition, partitionHealth, replicationMetrics } from "./admin/cluster-view.ts";
+import { describeReplicatedPartition, partitionHealth, reconfigurations, replicationMetrics } from "./admin/cluster-view.ts";
 import { sameAddress } from "./rpc/node.ts";
 import { joinThroughSeeds } from "./shard/join.ts";
 import { ControllerService } from "./cluster/controller-calls.ts";
+import { decommissionProgress, DRAIN_INTERVAL_MS } from "./cluster/decommission.ts";
 import { defaultProperties, listValue, parseConfigFile, setProperty, type ClusterProperties } from "./cluster/properties.ts";
 import { bootstrapUser } from "./cluster/bootstrap-user.ts";
 import { passwordMatches } from "./cluster/users.ts";
 import { perAddressCounting } from "./cluster/connection-limits.ts";
 import { limits } from "./base/limits.ts";
+import { ErrorCode } from "./protocol/errors.ts";
 import { SharedCounts } from "./base/shared-counts.ts";
 import { chooseBackend, openDisk } from "./io/backend.ts";
 import { Supervisor } from "./shard/supervisor.ts";
@@ -122,6 +124,8 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
   const rpc = nodeRpc(options);
   let registered = rpc === null;
   const identity = rpc ? await clusterIdentity(dataDir, options, rpc, listening.kafka[0].advertised, shardCount, log) : { nodeId: options.nodeId ?? 0, clusterId: clusterId(dataDir) };
+  // Replicas a finished move took off this node while it was down (its metadata log says so).
+  if (rpc) await controllerService.removeMovedReplicaDirs(identity.nodeId, (message) => log.warn(message));
   const router = rpc ? new ControllerRouter(identity.nodeId, controller, controllerService.servers) : null;
   if (router) {
     controllerService.attachGroup({ self: identity.nodeId, addLearner: (node) => supervisor.controllerAddLearner(node) });
@@ -162,6 +166,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
         self: { nodeId: identity.nodeId, shardCount, version: packageJson.version, rpcAddress: rpc?.advertised ?? null },
         peers: [...seedPeers, ...nodePeers],
         nodes: controller.table.nodes(),
+        drainingNodes: controller.table.nodes().filter((n) => controller.table.isDraining(n.id)).map((n) => n.id),
       };
     },
     clusterHealth: async () => {
@@ -177,6 +182,21 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
       const local = (await supervisor.replicas()).replicas.find((r) => r.topic === topic && r.partition === partition);
       return describeReplicatedPartition(controller.table, { topic, partition }, await leaderMap(), local);
     },
+    moveReplicas: async (topic, partition, replicas) => {
+      const moves = [{ topic, partition, replicas }];
+      try {
+        return (await (router ? router.call("moveReplicas", { moves }) : controllerService.servers.moveReplicas({ moves })))[0]!;
+      } catch (error) {
+        if (!(error instanceof NotControllerError)) throw error;
+        return { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: error.message };
+      }
+    },
+    reconfigurations: async () => reconfigurations(controller.table),
+    decommission: (node, active) => {
+      const name = active ? "recommissionNode" : "decommissionNode";
+      return router ? router.call(name, { node }) : controllerService.servers[name]({ node });
+    },
+    decommissionProgress: async (node) => (controller.table.node(node) ? decommissionProgress(controller.table, node) : null),
     transferLeadership: (group, target) => (router ? supervisor.transferLeadership(group, target) : Promise.resolve("this node is not in a cluster")),
     clusterMetrics: async () => {
       if (!router) return "";
@@ -216,6 +236,13 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
     registered = true;
     await bootstrapUser(process.env.SKUA_BOOTSTRAP_USER, controller.table, controllerCalls, log);
   }
+  // The controller leader moves replicas off decommissioned nodes, a bounded number at a time.
+  const drain = router ? setInterval(() => {
+    if (!router.leadsReady) return;
+    controllerService.drainStep().catch((error: unknown) => {
+      if (!(error instanceof NotControllerError)) throw error;
+    });
+  }, DRAIN_INTERVAL_MS) : null;
   log.info("ready", { kafka: listening.kafka.map((l) => describeListener(l, l.address)).join(","), shards: shardCount, ...(rpc && { rpc: `${rpc.listen.host}:${rpc.listen.port}`, nodeId: identity.nodeId }) });
   if (options.dev) process.stderr.write(devBanner(listening.kafka[0].address, adminAddress));
 
@@ -224,6 +251,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
     if (stopping) return;
     stopping = true;
     log.info("stopping", { signal });
+    if (drain) clearInterval(drain);
     webConsole.close();
     for (const server of admin) server.stop();
     await supervisor.stop();

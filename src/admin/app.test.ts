@@ -19,12 +19,47 @@ function backend(overrides: Partial<AdminBackend> = {}): AdminBackend {
     brokers: async () => ({ self: { nodeId: 0, shardCount: 2, version: "test", rpcAddress: null }, peers: [] }),
     replicatedPartition: async () => null,
     transferLeadership: async () => "this node is not in a cluster",
+    moveReplicas: async (topic, _p, replicas) =>
+      topic === "t" ? { errorCode: replicas.some((r) => r.node === 9) ? 39 : 0, errorMessage: replicas.some((r) => r.node === 9) ? "node 9 is not in the cluster" : null } : { errorCode: 3, errorMessage: "no replicated partition" },
+    reconfigurations: async () => [],
+    decommission: async (node) => (node === 1 ? { ok: true } : { ok: false, error: `node ${node} is not in the cluster` }),
+    decommissionProgress: async (node) => (node === 1 ? { node_id: 1, finished: false } : null),
     clusterMetrics: async () => "",
     clusterHealth: async () => ({ controllerId: 0, nodes: [0], nodesDown: [], leaderlessPartitions: [], underReplicatedPartitions: [] }),
     connections: async () => [[], [{ listener: "mtls", remote: "127.0.0.1:5000", tls: true, authentication: "mtls_identity", principal: "User:alice", openedAtMs: 7 }]],
     ...overrides,
   };
 }
+
+test("moving replicas: Redpanda's body, refusals with the controller's reason, unknown partitions 404, bad bodies 400", async () => {
+  const seen: unknown[] = [];
+  const app = createAdminApp(backend({ moveReplicas: async (topic, p, replicas) => (seen.push({ topic, p, replicas }), { errorCode: 0, errorMessage: null }) }));
+  const post = (a: ReturnType<typeof createAdminApp>, path: string, body: string) => a.request(path, { method: "POST", body, headers: { "content-type": "application/json" } });
+  const ok = await post(app, "/v1/partitions/kafka/t/1/replicas", '[{"node_id":1,"core":0},{"node_id":3,"core":1}]');
+  expect(ok.status).toBe(200);
+  expect(seen).toEqual([{ topic: "t", p: 1, replicas: [{ node: 1, shard: 0 }, { node: 3, shard: 1 }] }]);
+  const plain = createAdminApp(backend());
+  const refused = await post(plain, "/v1/partitions/kafka/t/1/replicas", '[{"node_id":9,"core":0}]');
+  expect(refused.status).toBe(400);
+  expect(((await refused.json()) as { message: string }).message).toContain("node 9");
+  expect((await post(plain, "/v1/partitions/kafka/u/1/replicas", '[{"node_id":1,"core":0}]')).status).toBe(404);
+  for (const body of ["[]", '{"node_id":1}', '[{"node_id":"1","core":0}]', '[{"node_id":1}]', "nope"]) {
+    expect((await post(plain, "/v1/partitions/kafka/t/1/replicas", body)).status).toBe(400);
+  }
+});
+
+test("decommission and recommission: 200 once recorded, 400 with the reason, progress 404 for an unknown node", async () => {
+  const app = createAdminApp(backend());
+  const put = (path: string) => app.request(path, { method: "PUT", headers: { "content-type": "application/json" } });
+  expect((await put("/v1/brokers/1/decommission")).status).toBe(200);
+  expect((await put("/v1/brokers/1/recommission")).status).toBe(200);
+  const refused = await put("/v1/brokers/7/decommission");
+  expect(refused.status).toBe(400);
+  expect(((await refused.json()) as { message: string }).message).toContain("node 7");
+  expect((await put("/v1/brokers/x/decommission")).status).toBe(400);
+  expect(await (await app.request("/v1/brokers/1/decommission")).json()).toEqual({ node_id: 1, finished: false });
+  expect((await app.request("/v1/brokers/7/decommission")).status).toBe(404);
+});
 
 test("ready is 503 while shards boot, 200 after", async () => {
   expect((await createAdminApp(backend({ isReady: () => false })).request("/v1/status/ready")).status).toBe(503);

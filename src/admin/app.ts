@@ -1,14 +1,18 @@
 /** The admin HTTP API (Hono), served from the main thread. */
-import { Hono, type MiddlewareHandler } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ConnectionSummary } from "../shard/control.ts";
 import type { MoveOutcome } from "../cluster/controller.ts";
-import type { NodeRecord } from "../cluster/metadata.ts";
+import type { NodeRecord, Replica } from "../cluster/metadata.ts";
+import type { ReplicaMoveOutcome } from "../cluster/replica-moves.ts";
+import type { DecommissionOutcome } from "../cluster/decommission.ts";
 import type { PartitionMove } from "../cluster/balance.ts";
 import type { PartitionDetails } from "../shard/control.ts";
 import type { ShardStatsSnapshot } from "../shard/stats.ts";
 import type { PeerSummary } from "../rpc/peers.ts";
 import type { UserChange, UserOutcome } from "../cluster/users.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { rethrowIfBroken } from "../base/assert.ts";
 import { requireAdminAuth, type AdminAuth } from "./auth.ts";
 import { renderMetrics } from "./prometheus.ts";
 import { userRoutes } from "./users.ts";
@@ -27,10 +31,18 @@ export interface AdminBackend {
   /** Every shard's open Kafka connections, indexed by shard. */
   connections(): Promise<ConnectionSummary[][]>;
   /** This node, and the peers it knows (its seeds) as its shards' RPC links see them. */
-  brokers(): Promise<{ self: NodeSummary; peers: PeerSummary[]; nodes?: NodeRecord[] }>;
+  brokers(): Promise<{ self: NodeSummary; peers: PeerSummary[]; nodes?: NodeRecord[]; drainingNodes?: number[] }>;
   clusterHealth(): Promise<ClusterHealth>;
   /** In a cluster: one replicated partition as Redpanda shows it (null: not a replicated partition). */
   replicatedPartition(topic: string, partition: number): Promise<object | null>;
+  /** In a cluster: starts moving a partition's replicas (Redpanda's POST .../replicas); refused on a node of one. */
+  moveReplicas(topic: string, partition: number, replicas: Replica[]): Promise<ReplicaMoveOutcome>;
+  /** In a cluster: the moves in progress (Redpanda's GET /v1/partitions/reconfigurations). */
+  reconfigurations(): Promise<object[]>;
+  /** In a cluster: decommission a node (`active` false) or recommission it. */
+  decommission(node: number, active: boolean): Promise<DecommissionOutcome>;
+  /** A node's decommission progress (null: no such node). */
+  decommissionProgress(node: number): Promise<object | null>;
   /** In a cluster: starts a leadership transfer of a Raft group led on this node; why not, or null. */
   transferLeadership(group: number, target: number): Promise<string | null>;
   /** In a cluster: the replication families for /metrics (empty on a node of one). */
@@ -95,14 +107,47 @@ export function createAdminApp(backend: AdminBackend, auth: AdminAuth = NO_ADMIN
     return c.json({ moved: outcome.move !== null, ...outcome.move });
   });
 
+  app.post("/v1/partitions/kafka/:topic/:partition/replicas", async (c) => {
+    const partition = partitionNumber(c.req.param("partition"));
+    if (partition === null) return c.json({ message: "partition must be a decimal integer", code: 400 }, 400);
+    const replicas = replicaList(await c.req.json().catch(() => null));
+    if (replicas === null) return c.json({ message: 'body must be [{"node_id": N, "core": C}, ...]', code: 400 }, 400);
+    const outcome = await backend.moveReplicas(c.req.param("topic"), partition, replicas);
+    if (outcome.errorCode === 0) return c.json({});
+    const status = outcome.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION ? 404 : outcome.errorCode === ErrorCode.NOT_CONTROLLER ? 503 : 400;
+    return c.json({ message: outcome.errorMessage, code: status }, status);
+  });
+
+  app.get("/v1/partitions/reconfigurations", async (c) => c.json(await backend.reconfigurations()));
+
   app.get("/v1/brokers", async (c) => {
-    const { self, peers, nodes = [] } = await backend.brokers();
-    // In a cluster the controller's node list adds each node's Kafka address and rack.
+    const { self, peers, nodes = [], drainingNodes = [] } = await backend.brokers();
+    // In a cluster the controller's node list adds each node's Kafka address, rack and membership.
     const known = (id: number | null) => {
       const node = nodes.find((n) => n.id === id);
-      return node ? { kafka_address: node.kafka.host, kafka_port: node.kafka.port, rack: node.rack } : {};
+      const membership_status = drainingNodes.includes(node?.id ?? -1) ? "draining" : "active";
+      return node ? { kafka_address: node.kafka.host, kafka_port: node.kafka.port, rack: node.rack, membership_status } : {};
     };
     return c.json([{ ...describeSelf(self), ...known(self.nodeId) }, ...peers.map((p) => ({ ...describePeer(p), ...known(p.nodeId) }))]);
+  });
+
+  const membership = (active: boolean) => async (c: Context) => {
+    const node = partitionNumber(c.req.param("id") ?? "");
+    if (node === null) return c.json({ message: "node id must be a decimal integer", code: 400 }, 400);
+    try {
+      const outcome = await backend.decommission(node, active);
+      return outcome.ok ? c.json({}) : c.json({ message: outcome.error, code: 400 }, 400);
+    } catch (error) {
+      rethrowIfBroken(error);
+      return c.json({ message: error instanceof Error ? error.message : String(error), code: 503 }, 503);
+    }
+  };
+  app.put("/v1/brokers/:id/decommission", membership(false));
+  app.put("/v1/brokers/:id/recommission", membership(true));
+  app.get("/v1/brokers/:id/decommission", async (c) => {
+    const node = partitionNumber(c.req.param("id"));
+    const progress = node === null ? null : await backend.decommissionProgress(node);
+    return progress ? c.json(progress) : c.json({ message: "no such node", code: 404 }, 404);
   });
 
   app.get("/v1/cluster/health_overview", async (c) => {
@@ -157,6 +202,21 @@ const requireJsonOnChanges: MiddlewareHandler = async (c, next) => {
 };
 
 const PARTITION_MAX = 2 ** 31 - 1;
+/** More replicas than any partition can have (a node holds at most one). */
+const REPLICAS_MAX = 1024;
+
+/** A replica list as Redpanda's admin API takes it: `[{"node_id": N, "core": C}, ...]`; null if malformed. */
+function replicaList(body: unknown): Replica[] | null {
+  if (!Array.isArray(body) || body.length === 0 || body.length > REPLICAS_MAX) return null;
+  const replicas: Replica[] = [];
+  for (const item of body) {
+    const node = (item as { node_id?: unknown } | null)?.node_id;
+    const core = (item as { core?: unknown } | null)?.core;
+    if (!Number.isSafeInteger(node) || !Number.isSafeInteger(core)) return null;
+    replicas.push({ node: node as number, shard: core as number });
+  }
+  return replicas;
+}
 
 /** A partition number as written in a path: plain decimal digits only (not 0x1, 1.0, 1e0, +1 or 01). */
 export function partitionNumber(text: string): number | null {

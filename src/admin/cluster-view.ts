@@ -4,7 +4,7 @@
  * Redpanda's `GET /v1/partitions/kafka/{topic}/{partition}` shows them, and the Prometheus
  * families of replication. Pure: main.ts gathers the inputs from the controller and the shards.
  */
-import type { MetadataTable } from "../cluster/metadata.ts";
+import { assignedReplicas, type MetadataTable, type Replica } from "../cluster/metadata.ts";
 import type { LeaderInfo } from "../replication/leaders.ts";
 import type { ReplicaDetails } from "../replication/replicated-partition.ts";
 
@@ -39,10 +39,12 @@ export function describeReplicatedPartition(table: MetadataTable, name: Partitio
     topic: name.topic,
     partition_id: name.partition,
     raft_group_id: assignment.group,
-    status: info?.leader === null || info === undefined ? "leaderless" : "done",
+    // Redpanda's statuses: a move under way is in_progress; its replicas are those it moves from and to.
+    status: assignment.target ? "in_progress" : info?.leader === null || info === undefined ? "leaderless" : "done",
     leader_id: info?.leader ?? -1,
     term: info?.term ?? -1,
-    replicas: assignment.replicas.map((r) => ({
+    ...(assignment.target && { target_replicas: describeReplicas(assignment.target) }),
+    replicas: assignedReplicas(assignment).map((r) => ({
       node_id: r.node,
       core: r.shard,
       in_sync: info?.inSync.includes(r.node) ?? false,
@@ -54,6 +56,20 @@ export function describeReplicatedPartition(table: MetadataTable, name: Partitio
     size_bytes: local?.sizeBytes ?? -1,
     this_replica: local ? { role: local.role, commit_index: local.commitIndex, last_index: local.lastIndex } : null,
   };
+}
+
+const describeReplicas = (replicas: Replica[]) => replicas.map((r) => ({ node_id: r.node, core: r.shard }));
+
+/** Redpanda's `GET /v1/partitions/reconfigurations`: every move in progress, from and to. */
+export function reconfigurations(table: MetadataTable) {
+  const moves = [];
+  for (const topic of table.topics()) {
+    for (const [partition, assignment] of (topic.assignments ?? []).entries()) {
+      if (!assignment.target) continue;
+      moves.push({ ns: "kafka", topic: topic.name, partition, previous_replicas: describeReplicas(assignment.replicas), current_replicas: describeReplicas(assignment.target) });
+    }
+  }
+  return moves;
 }
 
 /** Prometheus families of replication, as this node sees them. */

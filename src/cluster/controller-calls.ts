@@ -14,7 +14,9 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { placePartitions, type ShardLoad } from "./balance.ts";
 import { clusterLoad, placeReplicas, replicaCapacity, type ClusterLoad } from "./replica-placement.ts";
 import type { Controller, CreateTopicCommand, CreateTopicOutcome } from "./controller.ts";
-import type { MetadataChange, MetadataTable, NodeRecord, TopicRecord } from "./metadata.ts";
+import { assignedReplicas, type MetadataChange, type MetadataTable, type NodeRecord, type Replica, type TopicRecord } from "./metadata.ts";
+import { planDecommission, planDrainStep, planRecommission, type DecommissionOutcome } from "./decommission.ts";
+import { planFinish, planMoves, type ReplicaMoveOutcome, type MoveRequest } from "./replica-moves.ts";
 import { PRODUCER_ID_BLOCK_SIZE, ProducerIdStore } from "./producer-ids.ts";
 import type { ClusterProperties } from "./properties.ts";
 import { validateTopicConfigs } from "./topic-config.ts";
@@ -69,6 +71,13 @@ export interface ControllerCalls {
   alterClientQuotas: { request: { changes: ClientQuotaChange[]; validateOnly: boolean }; response: ClientQuotaOutcome[] };
   createAcls: { request: { acls: AclBinding[] }; response: AclOutcome[] };
   deleteAcls: { request: { filters: AclFilter[] }; response: AclDeleteOutcome[] };
+  /** In a cluster: start (or, with null replicas, cancel) replica moves (`replica-moves.ts`). */
+  moveReplicas: { request: { moves: MoveRequest[] }; response: ReplicaMoveOutcome[] };
+  /** In a cluster: a partition's leader says its group's committed voters are the move's target. */
+  finishMove: { request: { topic: string; partition: number; group: number; target: Replica[] }; response: { finished: boolean } };
+  /** In a cluster: start moving every replica off a node (`decommission.ts`), or stop and cancel what still moves. */
+  decommissionNode: { request: { node: number }; response: DecommissionOutcome };
+  recommissionNode: { request: { node: number }; response: DecommissionOutcome };
 }
 
 /** `nodes`: the cluster's nodes when it joined, so the new node can reach them before it has the metadata. */
@@ -118,6 +127,25 @@ export class ControllerService {
     }
   }
 
+  /**
+   * Deletes the partition directories of replicated topics that have no replica on this node in
+   * the metadata: a move finished (the shard removes it then) while this node was down or
+   * before it removed it. Run before the shards start.
+   */
+  async removeMovedReplicaDirs(nodeId: number, warn: (message: string) => void): Promise<void> {
+    for (const topic of this.controller.table.topics()) {
+      if (!topic.assignments) continue;
+      const topicDir = join(this.dataDir, "kafka", topic.name);
+      for (const name of await this.disk.list(topicDir)) {
+        const partition = /^(0|[1-9][0-9]*)$/.test(name) ? Number(name) : -1;
+        const assignment = topic.assignments[partition];
+        if (!assignment || assignedReplicas(assignment).some((r) => r.node === nodeId)) continue;
+        warn(`removing ${join(topicDir, name)}: its replica moved off node ${nodeId}`);
+        await this.disk.remove(join(topicDir, name));
+      }
+    }
+  }
+
   /** A deleted topic's data on this node, once every shard has closed its logs. */
   async removeTopicData(name: string): Promise<void> {
     await this.disk.remove(join(this.dataDir, "kafka", name));
@@ -140,7 +168,44 @@ export class ControllerService {
       }),
     createAcls: (request) => this.createAcls(request.acls),
     deleteAcls: (request) => this.deleteAcls(request.filters),
+    moveReplicas: (request) => this.moveReplicas(request.moves),
+    decommissionNode: (request) => this.changeMembership(planDecommission, request.node),
+    recommissionNode: (request) => this.changeMembership(planRecommission, request.node),
+    finishMove: (request) =>
+      this.controller.change(async (table) => {
+        const assignment = planFinish(table.assignment(request.topic, request.partition), request.group, request.target);
+        const changes: MetadataChange[] = assignment ? [{ kind: "set_assignment", topic: request.topic, partition: request.partition, assignment }] : [];
+        return { changes, result: { finished: assignment !== null } };
+      }),
   };
+
+  /** Decommissioning exists only in a cluster. */
+  private changeMembership(plan: typeof planDecommission, node: number): Promise<DecommissionOutcome> {
+    if (!this.controller.clustered) return Promise.resolve({ ok: false, error: "decommissioning needs a cluster; this node is not in one" });
+    return this.controller.change(async (table) => {
+      const { changes, outcome } = plan(table, node);
+      return { changes, result: outcome };
+    });
+  }
+
+  /** On the controller leader, every DRAIN_INTERVAL_MS: the next moves off draining nodes (none: nothing committed). */
+  drainStep(): Promise<number> {
+    return this.controller.change(async (table) => {
+      const changes = planDrainStep(table);
+      return { changes, result: changes.length };
+    });
+  }
+
+  /** Replica moves exist only in a cluster: a node of one refuses them (each request answered). */
+  private moveReplicas(moves: MoveRequest[]): Promise<ReplicaMoveOutcome[]> {
+    if (!this.controller.clustered) {
+      return Promise.resolve(moves.map(() => ({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "moving replicas between nodes needs a cluster; this node is not in one" })));
+    }
+    return this.controller.change(async (table) => {
+      const { changes, outcomes } = planMoves(table, moves);
+      return { changes, result: outcomes };
+    });
+  }
 
   private group: ControllerGroup | null = null;
 

@@ -28,10 +28,32 @@ export interface Replica {
   shard: number;
 }
 
-/** A replicated partition: its Raft group id (unique in the cluster, > 0) and its replicas, preferred leader first. */
+/**
+ * A replicated partition: its Raft group id (unique in the cluster, > 0) and its replicas,
+ * preferred leader first. While a move runs (`target` set), the group's leader changes its
+ * membership one server at a time until its voters are the target's nodes; then the controller
+ * makes `target` the replicas (`replica-moves.ts`).
+ */
 export interface PartitionAssignment {
   group: number;
+  /** The agreed replica set (during a move: the set it moves from). */
   replicas: Replica[];
+  /** A move in progress: the replica set it moves to. */
+  target?: Replica[];
+  /** A cancelled move's additions: they may still hold a replica (and be members) until the move back finishes. */
+  retiring?: Replica[];
+}
+
+/** Every replica that may exist while the assignment holds: replicas, then target, then retiring, one per node. */
+export function assignedReplicas(assignment: PartitionAssignment): Replica[] {
+  const seen = new Set<number>();
+  const all: Replica[] = [];
+  for (const r of [...assignment.replicas, ...(assignment.target ?? []), ...(assignment.retiring ?? [])]) {
+    if (seen.has(r.node)) continue;
+    seen.add(r.node);
+    all.push(r);
+  }
+  return all;
 }
 
 export interface HostPort {
@@ -70,7 +92,11 @@ export type MetadataChange =
   | { kind: "set_client_quota"; quota: ClientQuotaRecord }
   /** ACL bindings added (one already there stays once) and removed (as DeleteAcls' filters matched them). */
   | { kind: "create_acls"; acls: AclBinding[] }
-  | { kind: "delete_acls"; acls: AclBinding[] };
+  | { kind: "delete_acls"; acls: AclBinding[] }
+  /** A node being decommissioned (its replicas move off it, nothing new is placed on it), or back to active. */
+  | { kind: "node_draining"; node: number; draining: boolean }
+  /** One partition's assignment replaced (a replica move started, cancelled or finished). */
+  | { kind: "set_assignment"; topic: string; partition: number; assignment: PartitionAssignment };
 
 export interface MetadataUpdate {
   version: number;
@@ -87,6 +113,8 @@ export interface MetadataSnapshot {
   nextProducerId?: number;
   clientQuotas?: ClientQuotaRecord[];
   acls?: AclBinding[];
+  /** Nodes being decommissioned. */
+  drainingNodes?: number[];
 }
 
 export class MetadataTable {
@@ -98,6 +126,8 @@ export class MetadataTable {
   /** Raft group → its topic and partition, for the replicated partitions. */
   private readonly partitionsByGroup = new Map<number, { topic: string; partition: number }>();
   private readonly quotasByEntity = new Map<string, ClientQuotaRecord>();
+  /** Nodes being decommissioned (cluster/decommission.ts). */
+  private readonly draining = new Set<number>();
   readonly acls = new AclStore();
   version = 0;
   /** 0 until the first start records it. */
@@ -117,6 +147,7 @@ export class MetadataTable {
     for (const node of snapshot.nodes ?? []) table.nodesById.set(node.id, node);
     for (const quota of snapshot.clientQuotas ?? []) table.setClientQuota(quota);
     for (const acl of snapshot.acls ?? []) table.acls.add(acl);
+    for (const node of snapshot.drainingNodes ?? []) table.draining.add(node);
     table.version = snapshot.version;
     table.shardCount = snapshot.shardCount;
     table.clusterId = snapshot.clusterId ?? null;
@@ -128,7 +159,7 @@ export class MetadataTable {
     return {
       version: this.version, shardCount: this.shardCount, topics: [...this.topicsByName.values()], users: [...this.usersByName.values()],
       clusterId: this.clusterId, nodes: [...this.nodesById.values()], nextProducerId: this.nextProducerId, clientQuotas: [...this.quotasByEntity.values()],
-      acls: [...this.acls.all()],
+      acls: [...this.acls.all()], drainingNodes: [...this.draining],
     };
   }
 
@@ -145,6 +176,10 @@ export class MetadataTable {
       else if (change.kind === "set_client_quota") this.setClientQuota(change.quota);
       else if (change.kind === "create_acls") for (const acl of change.acls) this.acls.add(acl);
       else if (change.kind === "delete_acls") for (const acl of change.acls) this.acls.remove(acl);
+      else if (change.kind === "node_draining") {
+        if (change.draining) this.draining.add(change.node);
+        else this.draining.delete(change.node);
+      } else if (change.kind === "set_assignment") this.setAssignment(change.topic, change.partition, change.assignment);
       else this.shardCount = change.shardCount;
     }
     this.version = update.version;
@@ -153,6 +188,15 @@ export class MetadataTable {
   private setClientQuota(quota: ClientQuotaRecord): void {
     if (Object.keys(quota.values).length === 0) this.quotasByEntity.delete(entityKey(quota.entity));
     else this.quotasByEntity.set(entityKey(quota.entity), quota);
+  }
+
+  /** A new record for the topic (the old one may be shared with snapshots): same id, one assignment replaced. */
+  private setAssignment(name: string, partition: number, assignment: PartitionAssignment): void {
+    const topic = this.topicsByName.get(name);
+    assert(topic?.assignments?.[partition]?.group === assignment.group, `assignment of ${name}/${partition} set for group ${assignment.group}, not the partition's`);
+    const assignments = topic.assignments.map((a, p) => (p === partition ? assignment : a));
+    const shards = topic.shards.map((s, p) => (p === partition ? assignment.replicas[0]!.shard : s));
+    this.put({ ...topic, assignments, shards });
   }
 
   private put(topic: TopicRecord): void {
@@ -213,7 +257,7 @@ export class MetadataTable {
   ownerOf(topic: string, partition: number): number | undefined {
     const record = this.topicsByName.get(topic);
     const assignment = record?.assignments?.[partition];
-    if (assignment) return assignment.replicas.find((r) => r.node === this.localNode)?.shard;
+    if (assignment) return assignedReplicas(assignment).find((r) => r.node === this.localNode)?.shard;
     return record?.shards[partition];
   }
 
@@ -236,6 +280,11 @@ export class MetadataTable {
 
   node(id: number): NodeRecord | undefined {
     return this.nodesById.get(id);
+  }
+
+  /** Whether the node is being decommissioned. */
+  isDraining(node: number): boolean {
+    return this.draining.has(node);
   }
 
   nodes(): NodeRecord[] {

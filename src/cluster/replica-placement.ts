@@ -13,8 +13,9 @@ export interface ClusterLoad {
   nextGroup: number;
 }
 
+/** Nodes being decommissioned take no new replicas, so they are left out. */
 export function clusterLoad(table: MetadataTable): ClusterLoad {
-  const nodes = table.nodes().map((n: NodeRecord) => ({ id: n.id, shards: new Array<number>(n.shardCount).fill(0), leaders: 0 }));
+  const nodes = table.nodes().filter((n) => !table.isDraining(n.id)).map((n: NodeRecord) => ({ id: n.id, shards: new Array<number>(n.shardCount).fill(0), leaders: 0 }));
   for (const topic of table.topics()) {
     for (const assignment of topic.assignments ?? []) {
       const preferred = nodes.find((n) => n.id === assignment.replicas[0]?.node);

@@ -19,6 +19,7 @@ import { offsetFetchHandler } from "./handlers/offset-fetch.ts";
 import { syncGroupHandler } from "./handlers/sync-group.ts";
 import { alterConfigsHandler } from "./handlers/alter-configs.ts";
 import { createPartitionsHandler } from "./handlers/create-partitions.ts";
+import { alterPartitionReassignmentsHandler, listPartitionReassignmentsHandler } from "./handlers/partition-reassignments.ts";
 import { deleteRecordsHandler } from "./handlers/delete-records.ts";
 import { deleteTopicsHandler } from "./handlers/delete-topics.ts";
 import { describeClusterHandler } from "./handlers/describe-cluster.ts";
@@ -76,6 +77,8 @@ export const handlers: ApiHandler[] = [
   alterConfigsHandler,
   describeLogDirsHandler,
   createPartitionsHandler,
+  alterPartitionReassignmentsHandler,
+  listPartitionReassignmentsHandler,
   incrementalAlterConfigsHandler,
   describeClusterHandler,
   describeTopicPartitionsHandler,

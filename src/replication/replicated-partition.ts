@@ -100,6 +100,9 @@ export class ReplicatedPartition {
   static async open(env: ReplicaEnv, ref: PartitionRef, assignment: PartitionAssignment, config: EffectiveTopicConfig): Promise<ReplicatedPartition> {
     let replica: ReplicatedPartition | null = null;
     const voters = [...new Set(assignment.replicas.map((r) => r.node))].sort((a, b) => a - b);
+    // A node a move adds starts as a learner of the group it joins (raft/README.md "Joining"): it
+    // never campaigns and takes the group's configuration from the log the leader sends it.
+    const bootstrap = voters.includes(env.nodeId) ? { voters, learners: [] } : { voters, learners: [env.nodeId] };
     const group = await RaftGroup.open({
       group: assignment.group,
       self: env.nodeId,
@@ -110,7 +113,7 @@ export class ReplicatedPartition {
       transport: env.transport,
       random: env.random,
       timings: env.timings,
-      bootstrap: { voters, learners: [] },
+      bootstrap,
       logConfig: { segmentBytes: config.segmentBytes, segmentMs: config.segmentMs, maxMessageBytes: config.maxMessageBytes },
       onStateChange: (state) => replica?.onState(state),
       onCommit: (index) => replica?.onCommit(index),

@@ -6,13 +6,13 @@
  */
 import { rethrowIfBroken } from "../base/assert.ts";
 import type { Servers } from "../base/calls.ts";
-import type { MetadataTable, PartitionAssignment } from "../cluster/metadata.ts";
+import { assignedReplicas, type MetadataTable, type PartitionAssignment } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
 import { effectiveTopicConfig } from "../cluster/topic-config.ts";
 import type { EpochAnswer, EpochQuery, OffsetAnswer, OffsetQuery, OpRequest, OpResponse, PartitionOps, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, ReplicaOps, WatchItem } from "../kafka/ops.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { RaftNetwork } from "./raft-network.ts";
-import { ReplicatedPartition, type ReplicaEnv } from "./replicated-partition.ts";
+import { partitionDir, ReplicatedPartition, type ReplicaEnv } from "./replicated-partition.ts";
 
 const NO_RECORDS = new Uint8Array(0);
 const key = (ref: PartitionRef) => `${ref.topic}/${ref.partition}`;
@@ -34,6 +34,8 @@ export class ReplicatedPartitions {
   private readonly unregister = new Map<ReplicatedPartition, () => void>();
   private readonly groups = new Map<number, ReplicatedPartition>();
   private readonly watches = new Map<string, (woken: boolean) => void>();
+  /** The replicas here whose partition has a move in progress, with its assignment (as of the last sync). */
+  private movingNow: Array<{ replica: ReplicatedPartition; assignment: PartitionAssignment }> = [];
   private readonly env: ReplicaEnv;
   private cancelHousekeeping: () => void = () => {};
 
@@ -78,16 +80,35 @@ export class ReplicatedPartitions {
     const wanted = new Map<string, Wanted>();
     for (const topic of table.topics()) {
       topic.assignments?.forEach((assignment, partition) => {
-        if (assignment.replicas.some((r) => r.node === this.o.nodeId && r.shard === this.o.shardId)) {
+        // During a move: the replicas it moves from and to (and a cancelled move's additions).
+        if (assignedReplicas(assignment).some((r) => r.node === this.o.nodeId && r.shard === this.o.shardId)) {
           wanted.set(key({ topic: topic.name, partition }), { ref: { topic: topic.name, partition }, assignment, configs: topic.configs });
         }
       });
     }
     for (const [k, replica] of [...this.replicas]) {
-      if (wanted.get(k)?.assignment.group !== replica.groupId) await this.close(k, replica);
+      if (wanted.get(k)?.assignment.group === replica.groupId) continue;
+      await this.close(k, replica);
+      // Still the same group, not on this node any more: a finished move took it away; its data goes.
+      if (table.assignment(replica.ref.topic, replica.ref.partition)?.group === replica.groupId) await this.removeData(replica);
     }
     await Promise.all([...wanted].filter(([k]) => !this.replicas.has(k)).map(([k, w]) => this.open(k, w)));
     for (const [k, w] of wanted) this.replicas.get(k)?.reconfigure(effectiveTopicConfig(this.o.props, w.configs));
+    this.movingNow = [...wanted].filter(([k, w]) => w.assignment.target && this.replicas.has(k)).map(([k, w]) => ({ replica: this.replicas.get(k)!, assignment: w.assignment }));
+  }
+
+  /** The replicas here whose partition is being moved. */
+  moving(): Iterable<{ replica: ReplicatedPartition; assignment: PartitionAssignment }> {
+    return this.movingNow;
+  }
+
+  private async removeData(replica: ReplicatedPartition): Promise<void> {
+    const dir = partitionDir(this.o.dataDir, replica.ref);
+    this.o.log.info("removing a replica moved off this node", { partition: key(replica.ref), dir });
+    await this.o.disk.remove(dir).catch((error: unknown) => {
+      rethrowIfBroken(error);
+      this.o.log.warn("could not remove a moved replica's data", { partition: key(replica.ref), error: String(error) });
+    });
   }
 
   private async open(k: string, w: Wanted): Promise<void> {
@@ -129,6 +150,7 @@ export class ReplicatedPartitions {
 
   async closeAll(): Promise<void> {
     this.cancelHousekeeping();
+    this.movingNow = [];
     await Promise.all([...this.replicas].map(([k, replica]) => this.close(k, replica)));
   }
 

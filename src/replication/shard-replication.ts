@@ -19,6 +19,7 @@ import type { RpcCalls } from "../rpc/messages/index.ts";
 import type { PeerLink } from "../rpc/outbound.ts";
 import { InternalTopicLog } from "./internal-topic-log.ts";
 import { LeaderTable } from "./leaders.ts";
+import { MoveDriver, type FinishMoveRequest } from "./move-driver.ts";
 import { Leadership } from "./leadership.ts";
 import { routePartitionOps } from "./partition-router.ts";
 import { RaftNetwork } from "./raft-network.ts";
@@ -39,6 +40,8 @@ export interface ShardReplicationOptions {
   hop(shard: number, request: RpcHopCalls["rpcDeliver"]["request"]): Promise<Reply>;
   /** The internal topic whose replicas here the groups use as their log (`__consumer_offsets`). */
   groupTopic: string;
+  /** Asks the controller to finish a replica move this shard's leader completed. */
+  finishMove(request: FinishMoveRequest): Promise<{ finished: boolean }>;
   /** false: no heartbeat batching (bench/cluster-idle.ts's baseline). */
   batchHeartbeats?: boolean;
 }
@@ -53,6 +56,7 @@ export class ShardReplication {
   private readonly lastLeader = new Map<number, number | null>();
   /** This shard's replicas of the group topic, for the group coordinator. */
   readonly groupLog: InternalTopicLog;
+  private readonly moves: MoveDriver;
 
   constructor(o: ShardReplicationOptions) {
     const timings = { electionTimeoutMs: o.props.election_timeout_ms, heartbeatIntervalMs: o.props.raft_heartbeat_interval_ms };
@@ -73,6 +77,7 @@ export class ShardReplication {
       onReadiness: (ref, ready) => this.groupLog.readiness(ref, ready),
     });
     this.groupLog = new InternalTopicLog(o.groupTopic, this.partitions, () => systemClock.nowMs());
+    this.moves = new MoveDriver({ moving: () => this.partitions.moving(), finish: o.finishMove, timers: systemTimers, log: o.log, tickMs: timings.heartbeatIntervalMs });
   }
 
   /** What the shard's RPC endpoint serves for replication. */
@@ -105,10 +110,12 @@ export class ShardReplication {
   start(): void {
     this.leadership.start();
     this.partitions.startHousekeeping();
+    this.moves.start();
   }
 
   async stop(): Promise<void> {
     this.leadership.stop();
+    this.moves.stop();
     await this.partitions.closeAll();
   }
 }

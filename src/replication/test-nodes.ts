@@ -10,7 +10,9 @@ import { join } from "node:path";
 import { systemClock } from "../base/clock.ts";
 import { logger } from "../base/log.ts";
 import { systemTimers } from "../base/timers.ts";
-import { MetadataTable, type NodeRecord, type TopicRecord } from "../cluster/metadata.ts";
+import { MetadataTable, type MetadataChange, type NodeRecord, type TopicRecord } from "../cluster/metadata.ts";
+import { planFinish } from "../cluster/replica-moves.ts";
+import type { FinishMoveRequest } from "./move-driver.ts";
 import { defaultProperties, type ClusterProperties } from "../cluster/properties.ts";
 import type { Disk } from "../io/disk.ts";
 import { PosixDisk } from "../io/posix-disk.ts";
@@ -33,6 +35,10 @@ export class TestCluster {
   private readonly root = mkdtempSync(join(tmpdir(), "skua-repl-"));
   readonly props: ClusterProperties;
   private topics: TopicRecord[] = [];
+  /** What the tests' stand-in for the controller has recorded. */
+  private readonly record = new MetadataTable();
+  /** Replica moves finished (the leader asked and the assignment matched). */
+  finishedMoves = 0;
 
   constructor(
     readonly nodeCount: number,
@@ -48,6 +54,7 @@ export class TestCluster {
   /** Starts every node (ports chosen by the first start), then links them and opens the topics' groups. */
   async start(topics: TopicRecord[]): Promise<void> {
     this.topics = topics;
+    this.record.apply({ version: 1, changes: topics.map((topic) => ({ kind: "upsert_topic" as const, topic })) });
     for (let i = 0; i < this.nodeCount; i++) {
       this.nodes.push({ id: i + 1, port: 0, dataDir: join(this.root, `node-${i + 1}`), shards: [], running: false });
     }
@@ -95,6 +102,7 @@ export class TestCluster {
         },
         hop: (owner, request) => shards[owner]!.rpc.endpoint.hopServers.rpcDeliver({ method: request.method, body: request.body.slice() }),
         batchHeartbeats: this.batchHeartbeats,
+        finishMove: (request) => this.finishMove(request),
       });
       rpc.endpoint.addServers(replication.rpcServers);
       shards.push({ rpc, replication, table });
@@ -129,6 +137,26 @@ export class TestCluster {
 
   node(id: number): TestNode {
     return this.nodes.find((n) => n.id === id)!;
+  }
+
+  /** As the controller would: records a change, applies it to every shard's table (in order) and re-syncs the running ones. */
+  async applyChange(change: MetadataChange): Promise<void> {
+    this.record.apply({ version: this.record.version + 1, changes: [change] });
+    this.topics = [...this.record.topics()];
+    for (const node of this.nodes) {
+      for (const shard of node.shards) {
+        shard.table.apply({ version: shard.table.version + 1, changes: [change] });
+        if (node.running) await shard.replication.sync(shard.table);
+      }
+    }
+  }
+
+  private async finishMove(request: FinishMoveRequest): Promise<{ finished: boolean }> {
+    const assignment = planFinish(this.record.assignment(request.topic, request.partition), request.group, request.target);
+    if (!assignment) return { finished: false };
+    await this.applyChange({ kind: "set_assignment", topic: request.topic, partition: request.partition, assignment });
+    this.finishedMoves++;
+    return { finished: true };
   }
 
   /** The replica of a partition on a node (on whichever of its shards holds it). */

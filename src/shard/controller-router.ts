@@ -41,6 +41,11 @@ export class ControllerRouter {
     return this.leadership.leader;
   }
 
+  /** This node leads the controller group and may plan changes. */
+  get leadsReady(): boolean {
+    return this.leadership.leader === this.nodeId && this.leadership.ready;
+  }
+
   /** What the shards call: the controller calls, routed, and shard 0's reports. */
   servers(): Servers<ControllerCalls & ControllerGroupCalls> {
     return {

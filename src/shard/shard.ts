@@ -107,6 +107,7 @@ export class Shard {
       linkTo: (node) => this.linkTo(node),
       groupOwner: (group) => this.groupOwner(group),
       hop: (shard, request) => this.channels[shard]!.call("rpcDeliver", request),
+      finishMove: (request) => this.callController("finishMove", request),
     });
     this.groups = new GroupCoordinator({
       shardId: init.shardId,

@@ -5,7 +5,8 @@
  * (6 partitions, RF = min(3, nodes)), runs idempotent acks=-1 producers and a consumer group while
  * the nemesis (nemesis.ts) applies one seeded fault per cycle; then heals everything, waits until
  * every partition has a leader and a full in-sync set, reads every partition, stops the nodes
- * cleanly and compares each partition's batches on every replica's disk. checker.ts gives the
+ * cleanly and compares each partition's batches on every replica's disk. `--moves` also moves
+ * random partitions' replicas between nodes meanwhile (mover.ts). checker.ts gives the
  * verdict; the last line is
  *   chaos: seed=N nodes=3 cycles=C acked=A lost=L duplicated=D diverged=V
  * and the exit code is 1 if anything failed. `--plant KIND` corrupts the history before the check
@@ -18,6 +19,7 @@ import { settleAndRead, stopAndReadReplicas } from "./final-check.ts";
 import type { History } from "./history.ts";
 import { describeFault, heal, inject, schedule, type Fault, type FaultKind } from "./nemesis.ts";
 import { isPlantKind, plant, PLANTS, type PlantKind } from "./plant.ts";
+import { startMover } from "./mover.ts";
 import { ChaosProducer, pollCommits, startGroupConsumer, topicState, withAdmin } from "./workload.ts";
 
 const usage = `Usage: bun run test/chaos/cluster.ts [options]
@@ -35,12 +37,13 @@ const usage = `Usage: bun run test/chaos/cluster.ts [options]
   --settle-timeout-ms N    after healing, how long partitions may take to get leaders and full ISRs (default 60000)
   --plant KIND             corrupt the history before checking: ${Object.keys(PLANTS).join(", ")}
   --no-group               no consumer group (and no group checks): to look at the partitions alone
+  --moves                  also move random partitions' replicas between nodes while the faults run (mover.ts; use --nodes 4+)
   --keep-data              keep the nodes' data dirs (the path is printed)`;
 
 interface Options {
   seed: number; nodes: number; cycles: number; partitions: number; replicationFactor: number;
   producers: number; keys: number; smp: number; network: ClusterNetwork | undefined; faults: FaultKind[] | null;
-  electionTimeoutMs: number; settleTimeoutMs: number; plant: PlantKind | null; keepData: boolean; group: boolean;
+  electionTimeoutMs: number; settleTimeoutMs: number; plant: PlantKind | null; keepData: boolean; group: boolean; moves: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -50,7 +53,7 @@ function parseOptions(argv: string[]): Options {
       seed: { type: "string" }, nodes: { type: "string" }, cycles: { type: "string" }, partitions: { type: "string" },
       "replication-factor": { type: "string" }, producers: { type: "string" }, keys: { type: "string" }, smp: { type: "string" },
       network: { type: "string" }, faults: { type: "string" }, "election-timeout-ms": { type: "string" },
-      "settle-timeout-ms": { type: "string" }, plant: { type: "string" }, "keep-data": { type: "boolean" }, "no-group": { type: "boolean" }, help: { type: "boolean" },
+      "settle-timeout-ms": { type: "string" }, plant: { type: "string" }, "keep-data": { type: "boolean" }, "no-group": { type: "boolean" }, moves: { type: "boolean" }, help: { type: "boolean" },
     },
   });
   if (values.help) {
@@ -78,7 +81,7 @@ function parseOptions(argv: string[]): Options {
     producers: int("producers", values.producers, 3), keys: int("keys", values.keys, 8), smp: int("smp", values.smp, 1),
     network: network as ClusterNetwork | undefined, faults, electionTimeoutMs: int("election-timeout-ms", values["election-timeout-ms"], 1500),
     settleTimeoutMs: int("settle-timeout-ms", values["settle-timeout-ms"], 60_000), plant: (values.plant as PlantKind | undefined) ?? null,
-    keepData: values["keep-data"] ?? false, group: !(values["no-group"] ?? false),
+    keepData: values["keep-data"] ?? false, group: !(values["no-group"] ?? false), moves: values.moves ?? false,
   };
 }
 
@@ -159,7 +162,15 @@ async function run(cluster: Cluster, options: Options, problems: string[], clock
   const commits = options.group ? pollCommits(cluster.bootstrap, TOPIC, GROUP, history, clock) : null;
   await Bun.sleep(2000); // some traffic before the first fault
 
+  const mover = options.moves
+    ? startMover(cluster, { seed: options.seed * 7 + 1, topic: TOPIC, partitions: options.partitions, replicationFactor: options.replicationFactor, smp: options.smp, intervalMs: 2 * options.electionTimeoutMs, log })
+    : null;
   await runNemesis(cluster, faults);
+  if (mover) {
+    const { asked, accepted } = await mover.stop();
+    log(`mover: ${accepted} of ${asked} moves accepted`);
+    if (asked > 0 && accepted === 0) problems.push("--moves: no move was accepted");
+  }
   log("healing everything");
   await cluster.healAll();
   await Bun.sleep(2000); // traffic on the healed cluster

@@ -62,7 +62,9 @@ function coordinatorFor(context: BrokerContext, key: string, keyType: number) {
  */
 async function ensureGroupTopic(context: BrokerContext): Promise<void> {
   if (context.metadata().topic(GROUP_TOPIC)) return;
-  const replicationFactor = Math.min(3, context.metadata().nodes().length);
+  const table = context.metadata();
+  // Nodes being decommissioned take no new replicas.
+  const replicationFactor = Math.min(3, table.nodes().filter((n) => !table.isDraining(n.id)).length);
   const configs = { "retention.ms": "-1", "retention.bytes": "-1" };
   try {
     await context.callController("createTopics", { topics: [{ name: GROUP_TOPIC, partitions: GROUP_LOG_PARTITIONS, replicationFactor, configs, validateOnly: false }] });

@@ -5,7 +5,7 @@
  * current by leadership reports. Brokers are the metadata's node list.
  */
 import type { TopicRecord } from "../../cluster/metadata.ts";
-import { CONTROLLER_GROUP } from "../../cluster/metadata.ts";
+import { assignedReplicas, CONTROLLER_GROUP } from "../../cluster/metadata.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { BrokerContext } from "../handler.ts";
 
@@ -23,7 +23,8 @@ export interface PartitionLeadership {
 export function describePartition(context: BrokerContext, topic: TopicRecord, partitionIndex: number): PartitionLeadership {
   const assignment = topic.assignments?.[partitionIndex];
   if (assignment === undefined) return singleReplicaPartition(context.nodeId, partitionIndex);
-  const replicaNodes = assignment.replicas.map((r) => r.node);
+  // During a move, as Kafka during a reassignment: the replicas it moves from and those it adds.
+  const replicaNodes = assignedReplicas(assignment).map((r) => r.node);
   const known = context.leaders?.get(assignment.group);
   if (known === undefined || known.leader === null) {
     return { errorCode: ErrorCode.LEADER_NOT_AVAILABLE, partitionIndex, leaderId: -1, leaderEpoch: known?.term ?? -1, replicaNodes, isrNodes: [], offlineReplicas: [] };

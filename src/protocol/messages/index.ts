@@ -47,8 +47,12 @@ import { EndTxnRequest, EndTxnResponse } from "./end-txn.ts";
 import { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from "./txn-offset-commit.ts";
 import { DescribeTransactionsRequest, DescribeTransactionsResponse } from "./describe-transactions.ts";
 import { ListTransactionsRequest, ListTransactionsResponse } from "./list-transactions.ts";
+import { AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse } from "./alter-partition-reassignments.ts";
+import { ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse } from "./list-partition-reassignments.ts";
 
 export * from "./api-versions.ts";
+export * from "./alter-partition-reassignments.ts";
+export * from "./list-partition-reassignments.ts";
 export * from "./sasl-authenticate.ts";
 export * from "./describe-user-scram-credentials.ts";
 export * from "./alter-user-scram-credentials.ts";
@@ -138,6 +142,8 @@ const apiDefs = {
   37: { name: "CreatePartitions", request: CreatePartitionsRequest, response: CreatePartitionsResponse },
   42: { name: "DeleteGroups", request: DeleteGroupsRequest, response: DeleteGroupsResponse },
   44: { name: "IncrementalAlterConfigs", request: IncrementalAlterConfigsRequest, response: IncrementalAlterConfigsResponse },
+  45: { name: "AlterPartitionReassignments", request: AlterPartitionReassignmentsRequest, response: AlterPartitionReassignmentsResponse },
+  46: { name: "ListPartitionReassignments", request: ListPartitionReassignmentsRequest, response: ListPartitionReassignmentsResponse },
   47: { name: "OffsetDelete", request: OffsetDeleteRequest, response: OffsetDeleteResponse },
   48: { name: "DescribeClientQuotas", request: DescribeClientQuotasRequest, response: DescribeClientQuotasResponse },
   49: { name: "AlterClientQuotas", request: AlterClientQuotasRequest, response: AlterClientQuotasResponse },

@@ -1,0 +1,65 @@
+/**
+ * The chaos run's replica mover (`--moves`): while the nemesis runs, every `intervalMs` it asks a
+ * random running node's admin API to move a random partition to a random set of `replicationFactor`
+ * nodes (seeded; core 0 .. smp-1), Redpanda's `POST /v1/partitions/kafka/{topic}/{p}/replicas`.
+ * A refusal (a move of that partition under way, no controller reachable) is counted, not a
+ * failure: the run's verdict is the checker's, after every move has finished (the final settle
+ * waits for full in-sync sets of `replicationFactor` replicas, which a move in flight does not have).
+ */
+import type { Cluster } from "../helpers/cluster.ts";
+import { random } from "./nemesis.ts";
+
+export interface MoverOptions {
+  seed: number;
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+  smp: number;
+  intervalMs: number;
+  log: (text: string) => void;
+}
+
+const REQUEST_TIMEOUT_MS = 5000;
+
+export function startMover(cluster: Cluster, o: MoverOptions): { stop(): Promise<{ asked: number; accepted: number }> } {
+  const next = random(o.seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+  let running = true;
+  let asked = 0;
+  let accepted = 0;
+  const done = (async () => {
+    while (running) {
+      await Bun.sleep(o.intervalMs); // the mover's pace
+      if (!running) break;
+      const partition = Math.floor(next() * o.partitions);
+      const ids = cluster.nodes.map((n) => n.id);
+      const chosen: number[] = [];
+      while (chosen.length < Math.min(o.replicationFactor, ids.length)) {
+        const id = pick(ids);
+        if (!chosen.includes(id)) chosen.push(id);
+      }
+      const body = chosen.map((node) => ({ node_id: node, core: Math.floor(next() * o.smp) }));
+      const via = cluster.nodes.filter((n) => n.state === "running");
+      if (via.length === 0) continue;
+      const node = pick(via);
+      asked++;
+      try {
+        const answer = await fetch(`${node.adminUrl}/v1/partitions/kafka/${o.topic}/${partition}/replicas`, {
+          method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        });
+        const text = await answer.text();
+        if (answer.status === 200) accepted++;
+        o.log(`mover: p${partition} -> [${chosen.join(",")}] via node ${node.id}: ${answer.status}${answer.status === 200 ? "" : ` ${text.slice(0, 160)}`}`);
+      } catch (error) {
+        o.log(`mover: p${partition} -> [${chosen.join(",")}] via node ${node.id}: ${String(error)}`);
+      }
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+      return { asked, accepted };
+    },
+  };
+}
