@@ -207,7 +207,7 @@ export class TxnCoordinator {
     if (!meta) return all(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
     if (args.verifyOnly) return this.busy.has(args.transactionalId) ? all(ErrorCode.CONCURRENT_TRANSACTIONS) : verifyPartitions(meta, args);
     const table = this.options.metadata();
-    const unknown = args.partitions.map((p) => table.ownerOf(p.topic, p.partition) === undefined);
+    const unknown = args.partitions.map((p) => !partitionExists(table, p));
     if (unknown.some(Boolean)) return unknown.map((u) => (u ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.OPERATION_NOT_ATTEMPTED));
     if (meta.partitions.length + args.partitions.length > limits.txnPartitionsMax) return all(ErrorCode.INVALID_REQUEST);
     if (this.busy.has(args.transactionalId)) return all(ErrorCode.CONCURRENT_TRANSACTIONS);
@@ -344,7 +344,7 @@ export class TxnCoordinator {
     return partitions.filter((p, i) => {
       const code = codes[i];
       if (code === ErrorCode.NONE) return false;
-      if (table.ownerOf(p.topic, p.partition) === undefined) return false; // the topic was deleted: nothing left to mark
+      if (!partitionExists(table, p)) return false; // the topic was deleted: nothing left to mark
       if (code === ErrorCode.INVALID_PRODUCER_EPOCH || code === ErrorCode.TRANSACTION_COORDINATOR_FENCED) {
         // A newer epoch or coordinator already wrote there; this marker no longer matters (Kafka stops sending it).
         this.options.log.warn("transaction marker refused", { transactionalId: meta.transactionalId, topic: p.topic, partition: p.partition, errorCode: code });
@@ -408,4 +408,9 @@ export class TxnCoordinator {
   get transactionCount(): number {
     return this.txns.size;
   }
+}
+
+/** Whether the partition exists: in a cluster also when this node holds no replica of it (`ownerOf` is undefined then). */
+function partitionExists(table: MetadataTable, p: TxnPartition): boolean {
+  return table.assignment(p.topic, p.partition) !== undefined || table.ownerOf(p.topic, p.partition) !== undefined;
 }

@@ -2,8 +2,9 @@
  * Transactions in a three-node cluster (issue 15, items 2 and 4): the transaction log is the
  * replicated `__transaction_state`, the coordinator of a transactional id is the leader of its
  * partition, and markers reach RF=3 partitions through Raft. A kafkajs transactional producer
- * commits and aborts across three partitions; read_committed sees only the committed records, in
- * order. Then a transaction is left open (AddPartitions and sends done, no EndTxn) and the
+ * commits and aborts across three partitions, with a group's offsets sent in each transaction;
+ * read_committed sees only the committed records, in order, and the group only the committed
+ * offset. Then a transaction is left open (AddPartitions and sends done, no EndTxn) and the
  * coordinator's node is killed with -9: a new producer with the same transactional id re-inits on
  * the new leader of the id's partition, which fences and aborts the open transaction (never half
  * visible), and the committed data before it is intact.
@@ -19,6 +20,7 @@ const TOPIC = "ledger";
 const PARTITIONS = 3;
 const TXN_ID = "ledger-writer";
 const TXN_TOPIC = "__transaction_state";
+const GROUP = "ledger-processor";
 
 function nodeArgs(rpcPort: number, seeds: number[]): string[] {
   return ["--rpc-addr", `127.0.0.1:${rpcPort}`, "--seeds", seeds.map((p) => `127.0.0.1:${p}`).join(",")];
@@ -67,9 +69,11 @@ async function readValues(kafka: Kafka, expected: number, readUncommitted: boole
   return byPartition;
 }
 
-async function sendRound(producer: Producer, name: string, count: number, end: "commit" | "abort" | "open"): Promise<void> {
+async function sendRound(producer: Producer, name: string, count: number, end: "commit" | "abort" | "open", offset?: number): Promise<void> {
   const txn = await producer.transaction();
   for (let i = 0; i < count; i++) await txn.send({ topic: TOPIC, acks: -1, messages: [{ partition: i % PARTITIONS, value: `${name}-${i}` }] });
+  // Consume-transform-produce's offsets, committed inside the transaction (the group's coordinator may be another node).
+  if (offset !== undefined) await txn.sendOffsets({ consumerGroupId: GROUP, topics: [{ topic: TOPIC, partitions: [{ partition: 0, offset: String(offset) }] }] });
   if (end === "commit") await txn.commit();
   else if (end === "abort") await txn.abort();
 }
@@ -79,6 +83,18 @@ function expectedOf(rounds: string[], count: number): Map<number, string[]> {
   const out = new Map<number, string[]>();
   for (const name of rounds) for (let i = 0; i < count; i++) out.set(i % PARTITIONS, [...(out.get(i % PARTITIONS) ?? []), `${name}-${i}`]);
   return out;
+}
+
+/** The group's committed offset of partition 0. */
+async function committedOffset(brokers: string[]): Promise<number> {
+  const admin = kafkaOf(brokers, "offsets").admin();
+  await admin.connect();
+  try {
+    const [t] = await admin.fetchOffsets({ groupId: GROUP, topics: [TOPIC] });
+    return Number(t!.partitions.find((p) => p.partition === 0)!.offset);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 interface PartitionView {
@@ -124,16 +140,17 @@ test("transactions in a cluster: commit and abort over RF=3 partitions; kill -9 
     // read_committed from what it derived of the replicated log (the LSO, the aborted transactions).
     const coordinator = await pollUntil("the transactional id's coordinator", () => coordinatorNode(nodes), 10_000);
     await leadPartitionZero(nodes, coordinator);
-    await sendRound(first, "a1", 9, "abort");
-    await sendRound(first, "c2", 9, "commit");
+    await sendRound(first, "a1", 9, "abort", 3);
+    await sendRound(first, "c2", 9, "commit", 7);
 
     const committed = expectedOf(["c1", "c2"], 9);
     expect(sortedEntries(await readValues(kafkaOf(all, "rc-1"), 18, false))).toEqual(sortedEntries(committed));
     expect([...(await readValues(kafkaOf(all, "ru-1"), 27, true)).values()].flat().length).toBe(27);
+    expect(await committedOffset(all)).toBe(7); // the aborted round's offset never showed
 
     // A transaction left open on every partition, then kill -9 of its coordinator's node.
     expect(await coordinatorNode(nodes)).toBe(coordinator);
-    await sendRound(first, "open", 9, "open");
+    await sendRound(first, "open", 9, "open", 11);
     await nodes[coordinator].kill9();
     void first.disconnect().catch(() => {});
     const survivors = nodes.filter((n) => n.running).flatMap((n) => n.brokers);
@@ -148,6 +165,7 @@ test("transactions in a cluster: commit and abort over RF=3 partitions; kill -9 
     await second.connect();
     await sendRound(second, "c3", 9, "commit");
     await second.disconnect();
+    expect(await committedOffset(survivors)).toBe(7); // the open transaction's offset was dropped with it
 
     // The open transaction is gone for read_committed (its abort markers were written), c3 after it is visible, c1 and c2 intact.
     const afterFailover = await readValues(kafkaOf(survivors, "rc-2"), 27, false);
