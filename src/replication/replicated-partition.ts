@@ -126,7 +126,8 @@ export class ReplicatedPartition {
       onFailure: (error) => replica?.onFailure(error),
       log: (message) => env.log.warn(message, { partition: `${ref.topic}/${ref.partition}` }),
     });
-    const producers = await loadProducerState(env.disk, group.partitionLog);
+    // The log's tail may be uncommitted (the commit index is not stored): its markers count once committed.
+    const producers = await loadProducerState(env.disk, group.partitionLog, { markersVisible: false });
     replica = new ReplicatedPartition(env, ref, assignment.group, group, producers, config);
     return replica;
   }

@@ -105,4 +105,12 @@ test("markers through Raft; every replica derives the LSO and aborted index; a n
   // ListOffsets latest under read_committed is the LSO; DescribeProducers names the producer.
   expect((await next.replica.listOffset({ topic: "t", partition: 0, timestampMs: -1, readCommitted: true })).offset).toBe(committed.lastStableOffset);
   expect(next.replica.describeProducers().activeProducers.map((p) => [p.producerId, p.coordinatorEpoch, p.currentTxnStartOffset])).toEqual([[PRODUCER, 6, -1]]);
+
+  // The stopped node comes back (its state reopened from its log) and catches up to the same LSO and aborted list.
+  await cluster.restartNode(leader.node);
+  const back = cluster.replica(leader.node, "t", 0)!.replica;
+  const end = next.replica.highWatermark;
+  await until("the restarted replica caught up", () => back.group.inspect().commitIndex >= end - 1);
+  expect(back.lastStableOffset).toBe(next.replica.lastStableOffset);
+  expect(back.group.partitionLog.abortedTxns(0, end)).toEqual(next.replica.group.partitionLog.abortedTxns(0, end));
 }, 30_000);

@@ -19,6 +19,12 @@ import * as rb from "./record-batch.ts";
 export const PRODUCER_BATCHES_MAX = 5;
 /** Producers remembered per partition; past this the least recently seen is forgotten. */
 export const PRODUCERS_PER_PARTITION_MAX = 10_000;
+/**
+ * Ended transactions remembered while their marker may not be visible yet; past this the oldest
+ * is taken as visible. A replicated partition's uncommitted tail (the only markers a cut can
+ * remove) is far shorter: the Raft leader bounds what is in flight.
+ */
+export const UNSTABLE_ENDS_MAX = 10_000;
 
 const INT32_MAX = 0x7fffffff;
 
@@ -350,6 +356,7 @@ export class ProducerState {
     entry.txnFirstOffset = -1;
     this.ongoing.delete(marker.producerId);
     if (!visible) this.unstable.push({ producerId: marker.producerId, firstOffset, markerOffset: offset });
+    if (this.unstable.length > UNSTABLE_ENDS_MAX) this.unstable.shift();
     const next = this.ongoing.values().next();
     return { producerId: marker.producerId, firstOffset, lastOffset: offset, aborted: !marker.commit, lastStableOffset: next.done ? offset + 1 : next.value };
   }
