@@ -2,6 +2,7 @@
  * One shard: a Worker pinned to one core that owns its partitions, serves Kafka connections
  * on the shared port, and reaches other shards only through its channels.
  */
+import { rethrowIfBroken } from "../base/assert.ts";
 import type { Servers } from "../base/calls.ts";
 import { systemClock } from "../base/clock.ts";
 import { systemTimers } from "../base/timers.ts";
@@ -447,6 +448,7 @@ export class Shard {
         const answers = await this.invokeAt(target, "writeTxnMarkers", { items: indexes.map((i) => markers[i]!) });
         indexes.forEach((i, k) => (codes[i] = answers[k]!.errorCode));
       } catch (error) {
+        rethrowIfBroken(error);
         this.log.warn("transaction markers not delivered", { node: target.node, error: String(error) }); // left NOT_LEADER_OR_FOLLOWER: retried
       }
     }));
