@@ -8,15 +8,19 @@
  * and counted). Phases alternate over `--rounds` rounds; the table shows each phase's best
  * round and its ratio to the idempotent one. The client is skua's own wire client on the
  * codec (test/helpers/wire.ts), not kafkajs, whose per-record cost would hide the broker's.
+ * `--nodes 3`: a cluster of three `dist/skua` processes, the topic at RF = min(3, nodes); each
+ * producer sends its batches to its partition's leader and its transaction requests to its
+ * transactional id's coordinator (the leader of its `__transaction_state` partition), so markers
+ * go through Raft and, when the partition's leader is another node, over RPC.
  *
- *     bun run bench/txn.ts [--seconds 5] [--rounds 2] [--producers 4] [--batch-records 100] [--record-bytes 1024] [--smp 2]
+ *     bun run bench/txn.ts [--seconds 5] [--rounds 2] [--producers 4] [--batch-records 100] [--record-bytes 1024] [--smp 2] [--nodes 1]
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ErrorCode } from "../src/protocol/errors.ts";
 import { buildBatch } from "../src/storage/batch-builder.ts";
 import { WireClient } from "../test/helpers/wire.ts";
-import { logTail, startBroker } from "./lib/broker.ts";
+import { logTail, startBroker, type BrokerProcess } from "./lib/broker.ts";
 
 const { values } = parseArgs({
   options: {
@@ -26,6 +30,7 @@ const { values } = parseArgs({
     "batch-records": { type: "string", default: "100" },
     "record-bytes": { type: "string", default: "1024" },
     smp: { type: "string", default: "2" },
+    nodes: { type: "string", default: "1" },
   },
 });
 const seconds = Number(values.seconds);
@@ -34,9 +39,10 @@ const producerCount = Number(values.producers);
 const batchRecords = Number(values["batch-records"]);
 const recordBytes = Number(values["record-bytes"]);
 const smp = Number(values.smp);
+const nodeCount = Number(values.nodes);
 const TOPIC = "bench-txn";
 
-const API = { Produce: 0, CreateTopics: 19, InitProducerId: 22, AddPartitionsToTxn: 24, EndTxn: 26 } as const;
+const API = { Produce: 0, Metadata: 3, FindCoordinator: 10, CreateTopics: 19, InitProducerId: 22, AddPartitionsToTxn: 24, EndTxn: 26 } as const;
 
 interface PhaseResult {
   records: number;
@@ -69,11 +75,19 @@ async function initProducerId(client: WireClient, transactionalId: string | null
   }
 }
 
+/** Where a producer's requests go: the node serving its partition, and the one coordinating its transactional id. */
+interface Route {
+  leaderPort(partition: number): Promise<number>;
+  coordinatorPort(transactionalId: string): Promise<number>;
+}
+
 /** One producer for `seconds`: idempotent batches, or transactions of `recordsPerTxn` records. */
-async function runProducer(port: number, partition: number, recordsPerTxn: number | null, round: number): Promise<PhaseResult> {
-  const client = await WireClient.connect(port);
+async function runProducer(route: Route, partition: number, recordsPerTxn: number | null, round: number): Promise<PhaseResult> {
   const transactionalId = recordsPerTxn === null ? null : `bench-${round}-${partition}-${recordsPerTxn}`;
-  const { producerId, producerEpoch } = await initProducerId(client, transactionalId);
+  const client = await WireClient.connect(await route.leaderPort(partition));
+  const coordinatorPort = transactionalId === null ? null : await route.coordinatorPort(transactionalId);
+  const coordinator = coordinatorPort === null ? client : await WireClient.connect(coordinatorPort);
+  const { producerId, producerEpoch } = await initProducerId(coordinator, transactionalId);
   const result: PhaseResult = { records: 0, seconds: 0, transactions: 0, concurrentRetries: 0 };
   let sequence = 0;
   const startMs = performance.now();
@@ -87,7 +101,7 @@ async function runProducer(port: number, partition: number, recordsPerTxn: numbe
         continue;
       }
       for (;;) {
-        const added = await client.request(API.AddPartitionsToTxn, 3, {
+        const added = await coordinator.request(API.AddPartitionsToTxn, 3, {
           v3AndBelowTransactionalId: transactionalId, v3AndBelowProducerId: producerId, v3AndBelowProducerEpoch: producerEpoch,
           v3AndBelowTopics: [{ name: TOPIC, partitions: [partition] }],
         });
@@ -101,20 +115,21 @@ async function runProducer(port: number, partition: number, recordsPerTxn: numbe
         await produceOne(client, transactionalId, partition, batch(producerId, producerEpoch, sequence, true));
         sequence += batchRecords;
       }
-      const ended = await client.request(API.EndTxn, 3, { transactionalId, producerId, producerEpoch, committed: true });
+      const ended = await coordinator.request(API.EndTxn, 3, { transactionalId, producerId, producerEpoch, committed: true });
       if (ended.errorCode !== ErrorCode.NONE) throw new Error(`EndTxn failed: error ${ended.errorCode}`);
       result.records += recordsPerTxn!;
       result.transactions++;
     }
   } finally {
     client.close();
+    if (coordinator !== client) coordinator.close();
   }
   result.seconds = (performance.now() - startMs) / 1000;
   return result;
 }
 
-async function phase(port: number, recordsPerTxn: number | null, round: number): Promise<PhaseResult> {
-  const results = await Promise.all(Array.from({ length: producerCount }, (_, p) => runProducer(port, p, recordsPerTxn, round)));
+async function phase(route: Route, recordsPerTxn: number | null, round: number): Promise<PhaseResult> {
+  const results = await Promise.all(Array.from({ length: producerCount }, (_, p) => runProducer(route, p, recordsPerTxn, round)));
   return {
     records: results.reduce((n, r) => n + r.records, 0),
     seconds: Math.max(...results.map((r) => r.seconds)),
@@ -123,11 +138,55 @@ async function phase(port: number, recordsPerTxn: number | null, round: number):
   };
 }
 
-await using broker = await startBroker(resolve(import.meta.dir, ".."), smp);
+/** Polls `find` every 100 ms until it answers (a leader elected, a coordinator loaded), for at most 30 s. */
+async function until<T>(what: string, find: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const found = await find();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(100);
+  }
+}
+
+async function startNodes(): Promise<BrokerProcess[]> {
+  const repo = resolve(import.meta.dir, "..");
+  if (nodeCount === 1) return [await startBroker(repo, smp)];
+  const rpcPorts = Array.from({ length: nodeCount }, () => {
+    const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = listener.port;
+    listener.stop(true);
+    return port;
+  });
+  const seeds = rpcPorts.map((p) => `127.0.0.1:${p}`).join(",");
+  return Promise.all(rpcPorts.map((port, i) => startBroker(repo, smp, undefined, ["--node-id", String(i + 1), "--rpc-addr", `127.0.0.1:${port}`, "--seeds", seeds])));
+}
+
+const nodes = await startNodes();
+await using _stop = { [Symbol.asyncDispose]: async () => void (await Promise.all(nodes.map((n) => n[Symbol.asyncDispose]()))) };
+const broker = nodes[0]!;
 const admin = await WireClient.connect(broker.kafkaPort);
-const created = await admin.request(API.CreateTopics, 4, { topics: [{ name: TOPIC, numPartitions: producerCount, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false });
-if (created.topics[0].errorCode !== ErrorCode.NONE) throw new Error(`CreateTopics failed: error ${created.topics[0].errorCode}`);
-admin.close();
+const replicationFactor = Math.min(3, nodeCount);
+await until("the topic created", async () => {
+  const created = await admin.request(API.CreateTopics, 4, { topics: [{ name: TOPIC, numPartitions: producerCount, replicationFactor, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false });
+  const code = created.topics[0].errorCode;
+  if (code === ErrorCode.NONE || code === ErrorCode.TOPIC_ALREADY_EXISTS) return true;
+  return undefined; // no controller leader yet
+});
+
+/** Each partition's leader's Kafka port from Metadata (one node: itself). */
+const route: Route = {
+  leaderPort: (partition) => until(`a leader of ${TOPIC}/${partition}`, async () => {
+    const m = await admin.request(API.Metadata, 12, { topics: [{ topicId: "00000000-0000-0000-0000-000000000000", name: TOPIC }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    const leader = m.topics[0]?.partitions.find((p: { partitionIndex: number }) => p.partitionIndex === partition)?.leaderId;
+    return m.brokers.find((b: { nodeId: number }) => b.nodeId === leader)?.port as number | undefined;
+  }),
+  coordinatorPort: (transactionalId) => until(`the coordinator of ${transactionalId}`, async () => {
+    const f = await admin.request(API.FindCoordinator, 4, { keyType: 1, coordinatorKeys: [transactionalId] });
+    const c = f.coordinators[0];
+    return c.errorCode === ErrorCode.NONE ? (c.port as number) : undefined;
+  }),
+};
 
 const phases: Array<{ label: string; recordsPerTxn: number | null }> = [
   { label: "idempotent", recordsPerTxn: null },
@@ -137,8 +196,8 @@ const phases: Array<{ label: string; recordsPerTxn: number | null }> = [
 const best = new Map<string, PhaseResult>();
 for (let round = 0; round < rounds; round++) {
   for (const p of phases) {
-    const r = await phase(broker.kafkaPort, p.recordsPerTxn, round).catch((error) => {
-      console.error(`${p.label} failed; the broker's log ends:\n${logTail(broker.logPath, 30)}`);
+    const r = await phase(route, p.recordsPerTxn, round).catch((error) => {
+      for (const n of nodes) console.error(`${p.label} failed; ${n.logPath} ends:\n${logTail(n.logPath, 30)}`);
       throw error;
     });
     const rate = r.records / r.seconds;
@@ -150,7 +209,8 @@ for (let round = 0; round < rounds; round++) {
 
 const baseline = best.get("idempotent")!;
 const baseRate = baseline.records / baseline.seconds;
-console.log(`\nsmp ${smp}, ${producerCount} producers, batches of ${batchRecords} × ${recordBytes} B, acks=-1, best of ${rounds} rounds of ${seconds} s, client: skua wire client`);
+admin.close();
+console.log(`\n${nodeCount === 1 ? "one node" : `${nodeCount} nodes, RF ${replicationFactor}`}, smp ${smp}, ${producerCount} producers, batches of ${batchRecords} × ${recordBytes} B, acks=-1, best of ${rounds} rounds of ${seconds} s, client: skua wire client`);
 console.log("| producer | records/s | MB/s | × idempotent | transactions/s | CONCURRENT_TRANSACTIONS retries per txn |");
 console.log("| --- | --- | --- | --- | --- | --- |");
 for (const p of phases) {

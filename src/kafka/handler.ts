@@ -29,6 +29,12 @@ export interface BrokerContext {
   readonly leaders?: { get(group: number): { leader: number | null; term: number; inSync: number[] } | undefined };
   /** Runs an op on the shard that owns the partitions: in place when that is this shard. */
   invoke<Op extends OpName>(shard: number, op: Op, request: OpRequest<Op>): Promise<OpResponse<Op>>;
+  /**
+   * In a cluster: runs an op on the shard holding the leader's replica of a replicated partition,
+   * here or on another node (RPC `opCall`; transaction ops only). Rejects while no leader is known
+   * or when the call fails.
+   */
+  invokeLeader?<Op extends OpName>(topic: string, partition: number, op: Op, request: OpRequest<Op>): Promise<OpResponse<Op>>;
   /** Asks the controller (main thread); metadata changes it made are applied here before it answers. */
   callController<N extends ControllerCallName>(name: N, request: ControllerCalls[N]["request"]): Promise<ControllerCalls[N]["response"]>;
   /** This shard's producer ids: one pool for the shard's lifetime, refilled from the controller by blocks. */

@@ -7,7 +7,7 @@ import { assert } from "../base/assert.ts";
 import { concatBytes } from "../base/bytes.ts";
 import type { CancelTimer } from "../base/timers.ts";
 import * as rb from "../storage/record-batch.ts";
-import { configBatch, isMember, isVoter, majority, peersOf, quorumIndex, sortedIds } from "./config.ts";
+import { configBatch, decodeConfigBatch, isMember, isVoter, majority, peersOf, quorumIndex, sortedIds } from "./config.ts";
 import { HardStateFile } from "./hard-state.ts";
 import { plantedBugs } from "./planted-bugs.ts";
 import { RaftLog } from "./raft-log.ts";
@@ -813,8 +813,8 @@ export class RaftGroup implements RaftGroupApi {
   private validProposal(batches: Uint8Array): boolean {
     const check = rb.validateBatches(batches, this.o.logConfig?.maxMessageBytes ?? 1024 * 1024);
     if (!check.ok) return false;
-    // Control batches are the group's own (configurations); a client may not write one.
-    return rb.scanBatches(batches, 0, (at) => (rb.attributes(batches, at) & rb.ATTR_CONTROL) === 0) === batches.length;
+    // Configurations are the group's own; other control batches (transaction markers) come from the partition's owner.
+    return rb.scanBatches(batches, 0, (at) => (rb.attributes(batches, at) & rb.ATTR_CONTROL) === 0 || decodeConfigBatch(batches, at) === null) === batches.length;
   }
 
   /** Appends proposals as one write and one fdatasync; each resolves when its last batch commits. */

@@ -10,6 +10,8 @@ import type { ReplicatedPartitions } from "./replicated-partitions.ts";
 
 export class InternalTopicLog {
   private readonly listeners: Array<(partition: number, leading: boolean) => void> = [];
+  /** The partitions whose replica here is ready now: a listener added later is told of them. */
+  private readonly ready = new Set<number>();
 
   constructor(
     private readonly topic: string,
@@ -20,11 +22,14 @@ export class InternalTopicLog {
   /** For ShardReplication: a replica here became ready to append, or stopped. */
   readiness(ref: PartitionRef, ready: boolean): void {
     if (ref.topic !== this.topic) return;
+    if (ready) this.ready.add(ref.partition);
+    else this.ready.delete(ref.partition);
     for (const listener of this.listeners) listener(ref.partition, ready);
   }
 
   onLeadership(listener: (partition: number, leading: boolean) => void): void {
     this.listeners.push(listener);
+    for (const partition of this.ready) listener(partition, true);
   }
 
   append(partition: number, values: Uint8Array[]): Promise<void> {

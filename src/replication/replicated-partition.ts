@@ -4,7 +4,9 @@
  * the high watermark is the commit index + 1. Idempotent-producer state covers this replica's
  * whole log on every replica (rebuilt at open, followed on every follower append and cut), and a
  * leader records its proposals in it before they are appended, so a retried batch is a duplicate
- * on whichever replica leads next.
+ * on whichever replica leads next. Transactions: markers are proposed like batches; every replica
+ * derives its open transactions (the LSO) and aborted-transaction index from the log it holds, so
+ * a new leader answers read_committed as the old one did.
  */
 import { join } from "node:path";
 import { rethrowIfBroken } from "../base/assert.ts";
@@ -14,8 +16,9 @@ import type { Timers } from "../base/timers.ts";
 import type { PartitionAssignment } from "../cluster/metadata.ts";
 import type { EffectiveTopicConfig } from "../cluster/topic-config.ts";
 import type { Disk } from "../io/disk.ts";
-import type { CurrentLeader, EpochAnswer, EpochQuery, OffsetAnswer, OffsetQuery, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult } from "../kafka/ops.ts";
+import type { ActiveProducer, CurrentLeader, EpochAnswer, EpochQuery, OffsetAnswer, OffsetQuery, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult } from "../kafka/ops.ts";
 import { appendPolicyOf, prepareProduced, sequenceRefusal } from "../kafka/produce-checks.ts";
+import { transactionToVerify, verificationRefusal, type VerifyTxnPartition } from "../kafka/txn-verification.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { RaftGroup } from "../raft/group.ts";
 import { NO_INDEX, NO_TERM, type Index, type RaftError, type RaftState, type RaftTimings, type RaftTransport, type TransferResult } from "../raft/types.ts";
@@ -24,6 +27,8 @@ import { loadProducerState, saveProducerState } from "../storage/producer-snapsh
 import type { ProducerState, RememberedBatch } from "../storage/producer-state.ts";
 import * as rb from "../storage/record-batch.ts";
 import { forEachRecord } from "../storage/records.ts";
+import { buildMarkerBatch, type TxnMarker } from "../storage/control-batch.ts";
+import { abortedTxnsIn } from "../storage/txn-markers.ts";
 
 const NO_RECORDS = new Uint8Array(0);
 /** How much of the log committedValues reads at once. */
@@ -44,6 +49,8 @@ export interface ReplicaEnv {
   onState(group: number, state: RaftState): void;
   /** Told when the replica starts or stops being a leader ready to append (see `readyToAppend`); false also at close. */
   onReadiness?(ref: PartitionRef, ready: boolean): void;
+  /** KIP-890 part 1: asks the transaction coordinator whether a transactional batch may open its transaction here. */
+  verifyTxnPartition?: VerifyTxnPartition;
 }
 
 export function partitionDir(dataDir: string, ref: PartitionRef): string {
@@ -122,7 +129,8 @@ export class ReplicatedPartition {
       onFailure: (error) => replica?.onFailure(error),
       log: (message) => env.log.warn(message, { partition: `${ref.topic}/${ref.partition}` }),
     });
-    const producers = await loadProducerState(env.disk, group.partitionLog);
+    // The log's tail may be uncommitted (the commit index is not stored): its markers count once committed.
+    const producers = await loadProducerState(env.disk, group.partitionLog, { markersVisible: false });
     replica = new ReplicatedPartition(env, ref, assignment.group, group, producers, config);
     return replica;
   }
@@ -144,6 +152,7 @@ export class ReplicatedPartition {
 
   private onCommit(index: Index): void {
     this.commitIndex = index;
+    this.producers.forgetVisibleEnds(this.highWatermark); // ended transactions whose marker is committed hold the LSO no more
     this.wake();
     this.tellReadiness();
   }
@@ -154,9 +163,12 @@ export class ReplicatedPartition {
     this.env.onReadiness?.(this.ref, ready);
   }
 
+  /** A follower's producer state, open transactions and aborted index follow what it appends (its markers are not committed yet). */
   private onFollowerAppend(batches: Uint8Array): void {
+    const log = this.group.partitionLog;
     rb.scanBatches(batches, 0, (at) => {
-      this.producers.replay(batches, at);
+      const ended = this.producers.replay(batches, at, false);
+      if (ended?.aborted) log.addAbortedTxn({ producerId: ended.producerId, firstOffset: ended.firstOffset, lastOffset: ended.lastOffset, lastStableOffset: ended.lastStableOffset });
     });
   }
 
@@ -239,11 +251,15 @@ export class ReplicatedPartition {
   }
 
   async produce(item: ProduceItem): Promise<ProduceResult> {
-    if (!this.readyToAppend) return produceRefusal(ErrorCode.NOT_LEADER_OR_FOLLOWER, "this replica is not the partition's leader (or not yet ready)", this.currentLeader());
+    const notLeader = () => produceRefusal(ErrorCode.NOT_LEADER_OR_FOLLOWER, "this replica is not the partition's leader (or not yet ready)", this.currentLeader());
+    if (!this.readyToAppend) return notLeader();
     const nowMs = this.env.clock.nowMs();
     const prepared = prepareProduced(item, item.records, { maxMessageBytes: this.config.maxMessageBytes, compact: this.config.cleanup.compact }, this.policy, nowMs);
     if (!prepared.ok) return prepared.result;
     const records = prepared.records;
+    const unverified = await this.verifyTransaction(item, records);
+    if (unverified !== null) return unverified;
+    if (!this.readyToAppend) return notLeader();
     // Check and remember with no await in between: the next batch of the same producer is checked against this one.
     const verdict = this.producers.checkPayload(records);
     if (verdict.kind === "duplicate") return this.answerDuplicate(verdict.batch);
@@ -256,7 +272,7 @@ export class ReplicatedPartition {
     const proposal = this.group.propose(records, {
       onAppended: (range) => {
         placed = true;
-        placeRemembered(remembered, records, range.baseOffset);
+        placeRemembered(remembered, records, range.baseOffset, this.producers);
         appended.resolve(range);
       },
     });
@@ -282,6 +298,67 @@ export class ReplicatedPartition {
     }
   }
 
+  /**
+   * KIP-890 part 1, as on one node: a transactional batch that would open its producer's
+   * transaction here is checked with the coordinator first. Null when it may be appended.
+   */
+  private async verifyTransaction(item: ProduceItem, records: Uint8Array): Promise<ProduceResult | null> {
+    const verify = this.env.verifyTxnPartition;
+    if (!verify || !item.transactionalId) return null;
+    const txn = transactionToVerify(records, this.producers);
+    if (txn === null) return null;
+    const markersBefore = this.producers.markersSeenOf(txn.producerId);
+    let errorCode: number;
+    try {
+      errorCode = await verify(item.transactionalId, txn.producerId, txn.producerEpoch, item);
+    } catch (error) {
+      rethrowIfBroken(error);
+      errorCode = ErrorCode.COORDINATOR_NOT_AVAILABLE; // the coordinator could not answer: the producer retries
+    }
+    if (errorCode !== ErrorCode.NONE) return verificationRefusal(errorCode);
+    // A marker that landed while we asked ended the transaction the answer was about.
+    if (this.producers.markersSeenOf(txn.producerId) !== markersBefore) return verificationRefusal(ErrorCode.INVALID_TXN_STATE);
+    return null;
+  }
+
+  /**
+   * A commit or abort marker from the transaction coordinator, proposed like a batch and answered
+   * at commit (Kafka writes markers with acks=all). The producer state records it, and the
+   * aborted index an abort, when the group appends it: the same moment a follower does.
+   */
+  async writeMarker(marker: TxnMarker): Promise<number> {
+    if (!this.readyToAppend) return ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    const verdict = this.producers.checkMarker(marker);
+    if (verdict.kind === "fenced") return ErrorCode.INVALID_PRODUCER_EPOCH;
+    if (verdict.kind === "coordinatorFenced") return ErrorCode.TRANSACTION_COORDINATOR_FENCED;
+    const nowMs = this.env.clock.nowMs();
+    const log = this.group.partitionLog;
+    const result = await this.group.propose(buildMarkerBatch(marker, nowMs), {
+      onAppended: (range) => {
+        const ended = this.producers.recordMarker(marker, range.baseOffset, nowMs, false);
+        if (ended?.aborted) log.addAbortedTxn({ producerId: ended.producerId, firstOffset: ended.firstOffset, lastOffset: ended.lastOffset, lastStableOffset: ended.lastStableOffset });
+      },
+    });
+    if (!result.ok) return result.error === "invalidBatch" ? ErrorCode.CORRUPT_MESSAGE : ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    this.wake(); // read_committed fetches waiting at the LSO
+    return ErrorCode.NONE;
+  }
+
+  /** The producers this replica's log holds, as DescribeProducers reports them (the leader only). */
+  describeProducers(): { errorCode: number; activeProducers: ActiveProducer[] } {
+    if (!this.isLeader) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, activeProducers: [] };
+    const activeProducers = this.producers.describe().map((p): ActiveProducer => ({
+      producerId: p.producerId, producerEpoch: p.producerEpoch, lastSequence: p.lastSequence, lastTimestamp: p.lastTimestampMs,
+      coordinatorEpoch: p.coordinatorEpoch, currentTxnStartOffset: p.currentTxnStartOffset,
+    }));
+    return { errorCode: ErrorCode.NONE, activeProducers };
+  }
+
+  /** The last stable offset: the first offset of the earliest open transaction, else the high watermark (never below the log start). */
+  get lastStableOffset(): number {
+    return Math.max(this.producers.lastStableOffset(this.highWatermark), this.logStartOffset);
+  }
+
   /** A retry of a batch already in the log (or being appended): its original offsets once it is committed. */
   private async answerDuplicate(batch: RememberedBatch): Promise<ProduceResult> {
     try {
@@ -302,15 +379,16 @@ export class ReplicatedPartition {
     const start = log.logStartOffset;
     const highWatermark = this.highWatermark;
     if (item.fetchOffset < start || item.fetchOffset > log.logEndOffset) return { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark, logStartOffset: start };
-    if (item.fetchOffset >= highWatermark) return { ...none, highWatermark, lastStableOffset: highWatermark, logStartOffset: start };
-    const result = await log.read(item.fetchOffset, item.maxBytes);
+    const lastStableOffset = this.lastStableOffset;
+    // read_committed stops at the LSO, read_uncommitted at the high watermark (whole batches up to the commit index).
+    const readEnd = item.readCommitted ? lastStableOffset : highWatermark;
+    if (item.fetchOffset >= readEnd) return { ...none, highWatermark, lastStableOffset, logStartOffset: start };
+    const result = await log.read(item.fetchOffset, item.maxBytes, readEnd);
     if (!result.ok) return { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark, logStartOffset: result.logStartOffset };
-    // Consumers never see past the high watermark: whole batches up to the commit index.
-    const commit = this.commitIndex;
-    const end = rb.scanBatches(result.bytes, 0, (at) => rb.lastOffset(result.bytes, at) <= commit);
+    const end = rb.scanBatches(result.bytes, 0, (at) => rb.lastOffset(result.bytes, at) < readEnd);
     const records = end === result.bytes.length ? result.bytes : result.bytes.subarray(0, end);
-    // No transactions on replicated partitions: the last stable offset is the high watermark.
-    return { ...none, highWatermark: this.highWatermark, lastStableOffset: this.highWatermark, logStartOffset: result.logStartOffset, records };
+    const abortedTransactions = item.readCommitted ? abortedTxnsIn(log, item.fetchOffset, records) : null;
+    return { ...none, highWatermark, lastStableOffset, logStartOffset: result.logStartOffset, records, abortedTransactions };
   }
 
   async listOffset(item: OffsetQuery): Promise<OffsetAnswer> {
@@ -318,11 +396,13 @@ export class ReplicatedPartition {
     const epochError = this.epochProblem(item.currentLeaderEpoch);
     if (epochError !== null) return { errorCode: epochError, offset: -1, timestampMs: -1 };
     const leaderEpoch = this.state.term;
-    if (item.timestampMs === -1) return { errorCode: ErrorCode.NONE, offset: this.highWatermark, timestampMs: -1, leaderEpoch };
+    // As Kafka: read_committed's latest is the LSO, and only offsets below it are found by timestamp.
+    const latest = item.readCommitted ? this.lastStableOffset : this.highWatermark;
+    if (item.timestampMs === -1) return { errorCode: ErrorCode.NONE, offset: latest, timestampMs: -1, leaderEpoch };
     if (item.timestampMs === -2) return { errorCode: ErrorCode.NONE, offset: this.logStartOffset, timestampMs: -1, leaderEpoch };
     const log = this.group.partitionLog;
     const found = item.timestampMs === -3 ? await log.offsetOfMaxTimestamp() : await log.offsetForTimestamp(item.timestampMs);
-    if (!found || found.offset >= this.highWatermark) return { errorCode: ErrorCode.NONE, offset: -1, timestampMs: -1, leaderEpoch: -1 };
+    if (!found || found.offset >= latest) return { errorCode: ErrorCode.NONE, offset: -1, timestampMs: -1, leaderEpoch: -1 };
     const offset = Math.max(found.offset, this.logStartOffset);
     return { errorCode: ErrorCode.NONE, offset, timestampMs: found.timestampMs, leaderEpoch: this.group.termAt(offset) ?? leaderEpoch };
   }
@@ -406,8 +486,8 @@ export class ReplicatedPartition {
   }
 }
 
-/** Gives the remembered (idempotent) batches of a payload their offsets, now that the group assigned them from `baseOffset`. */
-function placeRemembered(remembered: RememberedBatch[], records: Uint8Array, baseOffset: Index): void {
+/** Gives the remembered (idempotent) batches of a payload their offsets, now that the group assigned them from `baseOffset`; opens transactions. */
+function placeRemembered(remembered: RememberedBatch[], records: Uint8Array, baseOffset: Index, producers: ProducerState): void {
   let next = baseOffset;
   let k = 0;
   rb.scanBatches(records, 0, (at) => {
@@ -416,6 +496,8 @@ function placeRemembered(remembered: RememberedBatch[], records: Uint8Array, bas
       const batch = remembered[k++]!;
       batch.baseOffset = next;
       batch.lastOffset = lastOffset;
+      // A transactional batch opens its producer's transaction at its offset, now known (the LSO waits for its marker).
+      if ((rb.attributes(records, at) & rb.ATTR_TRANSACTIONAL) !== 0) producers.openTxnAt(rb.producerId(records, at), next);
     }
     next = lastOffset + 1;
   });

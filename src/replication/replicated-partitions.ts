@@ -58,9 +58,8 @@ export class ReplicatedPartitions {
       return null;
     },
     epochEnds: async (request) => request.items.map((item) => this.epochEnd(item)),
-    // Transactions are served on a node of one only: in a cluster InitProducerId refuses transactional ids.
-    writeTxnMarkers: async (request) => request.items.map(() => ({ errorCode: ErrorCode.INVALID_TXN_STATE })),
-    describeProducers: async (request) => request.items.map((item) => ({ errorCode: this.replicas.has(key(item)) ? ErrorCode.NONE : ErrorCode.NOT_LEADER_OR_FOLLOWER, activeProducers: [] })),
+    writeTxnMarkers: (request) => Promise.all(request.items.map((item) => this.writeMarker(item))),
+    describeProducers: async (request) => request.items.map((item) => this.replicas.get(key(item))?.describeProducers() ?? { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, activeProducers: [] }),
   };
 
   replica(ref: PartitionRef): ReplicatedPartition | undefined {
@@ -158,6 +157,19 @@ export class ReplicatedPartitions {
     const replica = this.replicas.get(key(item));
     if (!replica) return Promise.resolve({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: "no replica of the partition on this shard", baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 });
     return replica.produce(item);
+  }
+
+  private async writeMarker(item: OpRequest<"writeTxnMarkers">["items"][number]): Promise<{ errorCode: number }> {
+    const replica = this.replicas.get(key(item));
+    if (!replica) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
+    const marker = { producerId: item.producerId, producerEpoch: item.producerEpoch, commit: item.commit, coordinatorEpoch: item.coordinatorEpoch };
+    try {
+      return { errorCode: await replica.writeMarker(marker) };
+    } catch (error) {
+      rethrowIfBroken(error);
+      this.o.log.error("transaction marker append failed", { partition: key(item), error: String(error) });
+      return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR };
+    }
   }
 
   private read(item: ReadItem): Promise<ReadResult> {

@@ -13,6 +13,7 @@ import type { MetadataTable } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
 import type { Disk } from "../io/disk.ts";
 import type { PartitionOps, ReplicaOps } from "../kafka/ops.ts";
+import type { VerifyTxnPartition } from "../kafka/txn-verification.ts";
 import type { RpcHopCalls } from "../rpc/endpoint.ts";
 import type { Reply } from "../rpc/inbound.ts";
 import type { RpcCalls } from "../rpc/messages/index.ts";
@@ -42,6 +43,10 @@ export interface ShardReplicationOptions {
   groupTopic: string;
   /** Asks the controller to finish a replica move this shard's leader completed. */
   finishMove(request: FinishMoveRequest): Promise<{ finished: boolean }>;
+  /** The internal topic whose replicas here the transaction coordinator uses as its log (`__transaction_state`). */
+  txnTopic: string;
+  /** KIP-890 part 1 on the replicated partitions: asks the transaction coordinator. */
+  verifyTxnPartition?: VerifyTxnPartition;
   /** false: no heartbeat batching (bench/cluster-idle.ts's baseline). */
   batchHeartbeats?: boolean;
 }
@@ -57,6 +62,8 @@ export class ShardReplication {
   /** This shard's replicas of the group topic, for the group coordinator. */
   readonly groupLog: InternalTopicLog;
   private readonly moves: MoveDriver;
+  /** This shard's replicas of the transaction topic, for the transaction coordinator. */
+  readonly txnLog: InternalTopicLog;
 
   constructor(o: ShardReplicationOptions) {
     const timings = { electionTimeoutMs: o.props.election_timeout_ms, heartbeatIntervalMs: o.props.raft_heartbeat_interval_ms };
@@ -67,17 +74,21 @@ export class ShardReplication {
     });
     this.partitions = new ReplicatedPartitions({
       nodeId: o.nodeId, shardId: o.shardId, disk: o.disk, dataDir: o.dataDir, props: o.props, clock: systemClock, timers: systemTimers,
-      random: Math.random, log: o.log, network: this.network, timings,
+      random: Math.random, log: o.log, network: this.network, timings, verifyTxnPartition: o.verifyTxnPartition,
       onState: (group, state) => {
         if (state.leaderId !== null && this.lastLeader.get(group) !== state.leaderId) this.leadershipChanges++;
         this.lastLeader.set(group, state.leaderId);
         const replica = this.partitions.byGroup(group);
         if (replica) this.leadership.onLocalState(group, replica.group, state);
       },
-      onReadiness: (ref, ready) => this.groupLog.readiness(ref, ready),
+      onReadiness: (ref, ready) => {
+        this.groupLog.readiness(ref, ready);
+        this.txnLog.readiness(ref, ready);
+      },
     });
     this.groupLog = new InternalTopicLog(o.groupTopic, this.partitions, () => systemClock.nowMs());
     this.moves = new MoveDriver({ moving: () => this.partitions.moving(), finish: o.finishMove, timers: systemTimers, log: o.log, tickMs: timings.heartbeatIntervalMs });
+    this.txnLog = new InternalTopicLog(o.txnTopic, this.partitions, () => systemClock.nowMs());
   }
 
   /** What the shard's RPC endpoint serves for replication. */

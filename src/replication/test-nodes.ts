@@ -93,7 +93,7 @@ export class TestCluster {
       port = rpc.listener.port;
       replication = new ShardReplication({
         nodeId: node.id, shardId, shardCount: this.shardCount, disk, dataDir: node.dataDir, props: this.props, log,
-        groupTopic: "__consumer_offsets",
+        groupTopic: "__consumer_offsets", txnTopic: "__transaction_state",
         table: () => table,
         linkTo: (n) => rpc.endpoint.nodeLink(n),
         groupOwner: (group) => {

@@ -24,7 +24,7 @@ import { SealedFileLru } from "../storage/sealed-file-lru.ts";
 import { answerDuplicate } from "./idempotence.ts";
 import { compactInHousekeeping } from "./compaction-hooks.ts";
 import { appendPolicyOf, prepareProduced, sequenceRefusal } from "../kafka/produce-checks.ts";
-import { transactionToVerify, verificationRefusal, type VerifyTxnPartition } from "./txn-verification.ts";
+import { transactionToVerify, verificationRefusal, type VerifyTxnPartition } from "../kafka/txn-verification.ts";
 import type { TxnMarker } from "../storage/control-batch.ts";
 import { abortedTxnsIn, appendMarker } from "../storage/txn-markers.ts";
 import type { ActiveProducer, OffsetAnswer, OffsetQuery, OpRequest, OpResponse, PartitionOps, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, WatchItem } from "../kafka/ops.ts";

@@ -2,6 +2,7 @@
  * One shard: a Worker pinned to one core that owns its partitions, serves Kafka connections
  * on the shared port, and reaches other shards only through its channels.
  */
+import { rethrowIfBroken } from "../base/assert.ts";
 import type { Servers } from "../base/calls.ts";
 import { systemClock } from "../base/clock.ts";
 import { systemTimers } from "../base/timers.ts";
@@ -25,10 +26,14 @@ import { currentCore, pinThisThreadToCore } from "../native/libc.ts";
 import { loadNativeCrc32c } from "../native/crc32c.ts";
 import { useNativeCrc32c } from "../base/crc32c.ts";
 import { GroupCoordinator } from "../group/coordinator.ts";
-import { shardOfGroup } from "../group/partitioning.ts";
+import { groupPartitionOf, shardOfGroup } from "../group/partitioning.ts";
 import { GROUP_TOPIC } from "../group/replicated-store.ts";
 import { TxnCoordinator } from "../txn/coordinator.ts";
-import { shardOfTransactionalId } from "../txn/partitioning.ts";
+import { shardOfTransactionalId, txnPartitionOf } from "../txn/partitioning.ts";
+import { TXN_TOPIC } from "../txn/replicated-txn-store.ts";
+import { leaderTarget } from "../kafka/txn-routing.ts";
+import type { VerifyTxnPartition } from "../kafka/txn-verification.ts";
+import type { RpcCalls } from "../rpc/messages/index.ts";
 import type { TxnMarker } from "../txn/types.ts";
 import { scatterByShard } from "../kafka/handler.ts";
 import { ErrorCode } from "../protocol/errors.ts";
@@ -95,14 +100,13 @@ export class Shard {
       timers: systemTimers,
       log: this.log,
       onFsyncMs: (ms) => this.stats.fsyncLatency.record(ms),
-      verifyTxnPartition: async (transactionalId, producerId, producerEpoch, ref) => {
-        const request = { transactionalId, producerId, producerEpoch, partitions: [{ topic: ref.topic, partition: ref.partition }], verifyOnly: true };
-        return (await this.invoke(shardOfTransactionalId(transactionalId, init.shardCount), "txnAddPartitions", request)).errorCodes[0]!;
-      },
+      verifyTxnPartition: this.verifyTxnPartition,
     });
     this.replication = init.rpc === null ? null : new ShardReplication({
       nodeId: init.nodeId, shardId: init.shardId, shardCount: init.shardCount, disk: this.disk, dataDir: init.dataDir, props: init.props, log: this.log,
       groupTopic: GROUP_TOPIC,
+      txnTopic: TXN_TOPIC,
+      verifyTxnPartition: this.verifyTxnPartition,
       table: () => this.table,
       linkTo: (node) => this.linkTo(node),
       groupOwner: (group) => this.groupOwner(group),
@@ -137,9 +141,15 @@ export class Shard {
       metadata: () => this.table,
       newProducerId: () => this.producerIds.take(),
       writeMarkers: (markers) => this.writeMarkers(markers),
-      completeGroup: async (groupId, producerId, commit) =>
-        (await this.invoke(shardOfGroup(groupId, init.shardCount), "groupTxnComplete", { groupId, producerId, commit })).errorCode,
+      completeGroup: async (groupId, producerId, commit) => {
+        const request = { groupId, producerId, commit };
+        // In a cluster the group's coordinator is the leader of its `__consumer_offsets` partition, maybe on another node.
+        if (this.replication !== null) return (await this.invokeLeader(GROUP_TOPIC, groupPartitionOf(groupId), "groupTxnComplete", request)).errorCode;
+        return (await this.invoke(shardOfGroup(groupId, init.shardCount), "groupTxnComplete", request)).errorCode;
+      },
       onFsyncMs: (ms) => this.stats.fsyncLatency.record(ms),
+      // In a cluster the transaction log is the replicated `__transaction_state`; without RPC local logs, as before.
+      replicas: this.replication?.txnLog,
     });
     this.opServers = { ...partitionOps, ...this.groups.servers, ...this.txns.servers };
     const channelServers: Servers<ShardOps> = { ...this.opServers, rpcDeliver: (request) => this.rpcHop(request) };
@@ -284,6 +294,7 @@ export class Shard {
       metadata: () => this.table,
       leaders: this.replication?.leaders,
       invoke: (shard, op, request) => this.invoke(shard, op, request),
+      invokeLeader: this.replication === null ? undefined : (topic, partition, op, request) => this.invokeLeader(topic, partition, op, request),
       callController: (name, request) => this.callController(name, request),
       producerIds: this.producerIds,
       dataDir: init.dataDir,
@@ -325,7 +336,7 @@ export class Shard {
     const { init, rpc } = this;
     if (init.rpc === null || rpc === null) return;
     this.raftNetwork = this.replication!.network;
-    rpc.endpoint.addServers(this.replication!.rpcServers);
+    rpc.endpoint.addServers({ ...this.replication!.rpcServers, opCall: (request) => this.serveOpCall(request) });
     this.rpcServing.resolve();
     this.linkNodes();
     await this.replication!.sync(this.table);
@@ -372,13 +383,77 @@ export class Shard {
     return this.rpc!.endpoint.hopServers.rpcDeliver(request);
   }
 
-  /** Each marker on its partition's owner, one op per owner; a partition no shard owns: UNKNOWN_TOPIC_OR_PARTITION. */
+  /**
+   * KIP-890 part 1: asks the coordinator of the transactional id whether the producer's ongoing
+   * transaction holds the partition (in a cluster the leader of the id's `__transaction_state` partition).
+   */
+  private readonly verifyTxnPartition: VerifyTxnPartition = async (transactionalId, producerId, producerEpoch, ref) => {
+    const request = { transactionalId, producerId, producerEpoch, partitions: [{ topic: ref.topic, partition: ref.partition }], verifyOnly: true };
+    if (this.init.rpc !== null) return (await this.invokeLeader(TXN_TOPIC, txnPartitionOf(transactionalId), "txnAddPartitions", request)).errorCodes[0]!;
+    return (await this.invoke(shardOfTransactionalId(transactionalId, this.init.shardCount), "txnAddPartitions", request)).errorCodes[0]!;
+  };
+
+  /** Runs an op on the shard of the node leading a replicated partition (see BrokerContext.invokeLeader). */
+  private invokeLeader<Op extends OpName>(topic: string, partition: number, op: Op, request: OpRequest<Op>): Promise<OpResponse<Op>> {
+    const target = this.replication === null ? null : leaderTarget(this.table, this.replication.leaders, topic, partition);
+    if (target === null) return Promise.reject(new Error(`${topic}/${partition} has no known leader`));
+    return this.invokeAt(target, op, request);
+  }
+
+  /** Runs an op on a shard of this node or of another one (RPC `opCall`, to the shard named in the header). */
+  private async invokeAt<Op extends OpName>(target: { node: number; shard: number }, op: Op, request: OpRequest<Op>): Promise<OpResponse<Op>> {
+    if (target.node === this.init.nodeId) return this.invoke(target.shard, op, request);
+    const link = this.rpc?.endpoint.nodeLink(target.node);
+    if (link === undefined) throw new Error(`no link to node ${target.node}`);
+    const answer = await link.call("opCall", { name: op, request: JSON.stringify(request) }, { shard: target.shard });
+    if (answer.refusal !== "") throw new Error(`node ${target.node} refused ${op}: ${answer.refusal}`);
+    return JSON.parse(answer.response) as OpResponse<Op>;
+  }
+
+  /** Serves another node's `opCall`: only the transaction ops between coordinators and partition leaders. */
+  private async serveOpCall(request: RpcCalls["opCall"]["request"]): Promise<RpcCalls["opCall"]["response"]> {
+    const name = request.name as OpName;
+    if (!REMOTE_OPS.has(name)) return { refusal: `op ${request.name} is not served to other nodes`, response: "" };
+    const response = await (this.opServers[name] as (r: unknown) => Promise<unknown>)(JSON.parse(request.request));
+    return { refusal: "", response: JSON.stringify(response) };
+  }
+
+  /**
+   * Each marker on its partition's owner, one op per owner; a partition no shard owns: UNKNOWN_TOPIC_OR_PARTITION.
+   * In a cluster a replicated partition's owner is the shard of its leader's replica, on whichever node leads it.
+   */
   private async writeMarkers(markers: TxnMarker[]): Promise<number[]> {
+    if (this.replication !== null) return this.writeReplicatedMarkers(markers);
     const owners = markers.map((m) => this.table.ownerOf(m.topic, m.partition));
     const known = markers.flatMap((marker, i) => (owners[i] === undefined ? [] : [{ marker, shard: owners[i] }]));
     const answers = await scatterByShard(known, (k) => k.shard, (shard, batch) => this.invoke(shard, "writeTxnMarkers", { items: batch.map((k) => k.marker) }));
     let next = 0;
     return owners.map((shard) => (shard === undefined ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : answers[next++].errorCode));
+  }
+
+  /** Markers to the leaders of replicated partitions (one call per leader's shard); no leader known: NOT_LEADER_OR_FOLLOWER, retried. */
+  private async writeReplicatedMarkers(markers: TxnMarker[]): Promise<number[]> {
+    const codes = markers.map(() => ErrorCode.NOT_LEADER_OR_FOLLOWER as number);
+    const byTarget = new Map<string, { target: { node: number; shard: number }; indexes: number[] }>();
+    markers.forEach((m, i) => {
+      if (this.table.assignment(m.topic, m.partition) === undefined) return void (codes[i] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      const target = leaderTarget(this.table, this.replication!.leaders, m.topic, m.partition);
+      if (target === null) return;
+      const k = `${target.node}/${target.shard}`;
+      const entry = byTarget.get(k) ?? { target, indexes: [] };
+      entry.indexes.push(i);
+      byTarget.set(k, entry);
+    });
+    await Promise.all([...byTarget.values()].map(async ({ target, indexes }) => {
+      try {
+        const answers = await this.invokeAt(target, "writeTxnMarkers", { items: indexes.map((i) => markers[i]!) });
+        indexes.forEach((i, k) => (codes[i] = answers[k]!.errorCode));
+      } catch (error) {
+        rethrowIfBroken(error);
+        this.log.warn("transaction markers not delivered", { node: target.node, error: String(error) }); // left NOT_LEADER_OR_FOLLOWER: retried
+      }
+    }));
+    return codes;
   }
 
   private invoke<Op extends OpName>(shard: number, op: Op, request: OpRequest<Op>): Promise<OpResponse<Op>> {
@@ -392,6 +467,9 @@ export class Shard {
     return this.main.call(name, request);
   }
 }
+
+/** The ops another node may run on this one (`opCall`): the transaction paths between coordinators and partition leaders. */
+const REMOTE_OPS = new Set<OpName>(["writeTxnMarkers", "txnAddPartitions", "txnAddOffsets", "groupTxnComplete"]);
 
 /** A node without RPC has no replicated partitions: OffsetForLeaderEpoch never asks this (its topics have no assignments). */
 const noReplicas: Servers<ReplicaOps>["epochEnds"] = async (request) =>

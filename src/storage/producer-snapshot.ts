@@ -59,8 +59,11 @@ export function decodeSnapshot(bytes: Uint8Array): { state: ProducerState; endOf
 /**
  * The state of an opened log: from its snapshot plus the batches after it, else from every batch.
  * The abort markers the scan meets become the aborted-transaction index of their segments.
+ * `markersVisible: false` (a Raft replica, whose log end may not be committed): the transactions
+ * the scanned markers ended hold the LSO until the high watermark passes them, and a cut of one
+ * of those markers reopens its transaction.
  */
-export async function loadProducerState(disk: Disk, log: PartitionLog): Promise<ProducerState> {
+export async function loadProducerState(disk: Disk, log: PartitionLog, options: { markersVisible?: boolean } = {}): Promise<ProducerState> {
   const path = `${log.dir}/${SNAPSHOT_FILE}`;
   const snapshot = (await disk.exists(path)) ? decodeSnapshot(await readWhole(disk, path)) : null;
   if (snapshot) await disk.remove(path);
@@ -70,7 +73,7 @@ export async function loadProducerState(disk: Disk, log: PartitionLog): Promise<
   const fromOffset = usable ? snapshot.endOffset : 0;
   const aborted: AbortedTxn[] = [];
   await log.scanBatchHeaders((bytes, at) => {
-    const ended = state.replay(bytes, at);
+    const ended = state.replay(bytes, at, options.markersVisible ?? true);
     if (ended?.aborted) aborted.push({ producerId: ended.producerId, firstOffset: ended.firstOffset, lastOffset: ended.lastOffset, lastStableOffset: ended.lastStableOffset });
   }, fromOffset);
   await log.restoreAbortedTxns(aborted, fromOffset);

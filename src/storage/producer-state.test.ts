@@ -215,6 +215,30 @@ describe("ProducerState transactions", () => {
     expect(restored.describe()).toEqual(state.describe());
     expect(restored.describe().find((p) => p.producerId === 1)).toMatchObject({ coordinatorEpoch: 3, lastTimestampMs: 500, currentTxnStartOffset: -1 });
   });
+
+  test("a Raft replica's replay: a marker not yet visible holds the LSO, a cut of it reopens the transaction; a pending batch opens one once placed", () => {
+    const stored = [
+      buildBatch({ records: [{ value: "a" }], producerId: 1, producerEpoch: 0, baseSequence: 0, transactional: true, baseOffset: 0 }),
+      markerAt(buildMarkerBatch({ producerId: 1, producerEpoch: 0, commit: false, coordinatorEpoch: 3 }, 500), 1),
+    ];
+    const state = new ProducerState();
+    for (const b of stored) state.replay(b, 0, false);
+    expect(state.lastStableOffset(1)).toBe(0); // the marker at 1 is not committed yet
+    state.truncate(1); // a new leader's log lacks it
+    expect(state.openTxnFirstOffset(1)).toBe(0);
+    state.replay(markerAt(buildMarkerBatch({ producerId: 1, producerEpoch: 0, commit: false, coordinatorEpoch: 4 }, 600), 1), 0, false);
+    state.forgetVisibleEnds(2);
+    expect(state.lastStableOffset(2)).toBe(2);
+
+    // A leader's proposal is remembered before its offset is known: its transaction opens when the group places it.
+    const pending = buildBatch({ records: [{ value: "b" }], producerId: 2, producerEpoch: 0, baseSequence: 0, transactional: true });
+    state.rememberPending(pending, Promise.resolve());
+    expect(state.openTxnFirstOffset(2)).toBe(-1);
+    expect(state.lastStableOffset(2)).toBe(2);
+    state.openTxnAt(2, 2);
+    expect(state.openTxnFirstOffset(2)).toBe(2);
+    expect(state.lastStableOffset(3)).toBe(2);
+  });
 });
 
 function markerAt(bytes: Uint8Array, offset: number): Uint8Array {

@@ -19,6 +19,12 @@ import * as rb from "./record-batch.ts";
 export const PRODUCER_BATCHES_MAX = 5;
 /** Producers remembered per partition; past this the least recently seen is forgotten. */
 export const PRODUCERS_PER_PARTITION_MAX = 10_000;
+/**
+ * Ended transactions remembered while their marker may not be visible yet; past this the oldest
+ * is taken as visible. A replicated partition's uncommitted tail (the only markers a cut can
+ * remove) is far shorter: the Raft leader bounds what is in flight.
+ */
+export const UNSTABLE_ENDS_MAX = 10_000;
 
 const INT32_MAX = 0x7fffffff;
 
@@ -285,10 +291,16 @@ export class ProducerState {
     entry.batches.push({ firstSequence: batch.firstSequence, lastSequence: batch.lastSequence, baseOffset, lastOffset, visible });
     if (entry.batches.length > PRODUCER_BATCHES_MAX) entry.batches.shift();
     entry.lastTimestampMs = batch.maxTimestampMs ?? entry.lastTimestampMs;
-    if (batch.transactional && entry.txnFirstOffset < 0) {
-      entry.txnFirstOffset = baseOffset;
-      this.ongoing.set(batch.producerId, baseOffset); // offsets rise, so the map stays in first-offset order
-    }
+    // A pending batch (offset -1, a replicated leader's proposal) opens its transaction once placed (openTxnAt).
+    if (batch.transactional && baseOffset >= 0) this.openTxnAt(batch.producerId, baseOffset);
+  }
+
+  /** A transactional batch of the producer now at `baseOffset`: opens its transaction here unless one is open. */
+  openTxnAt(producerId: number, baseOffset: number): void {
+    const entry = this.producers.get(producerId);
+    if (!entry || entry.txnFirstOffset >= 0) return;
+    entry.txnFirstOffset = baseOffset;
+    this.ongoing.set(producerId, baseOffset); // offsets rise, so the map stays in first-offset order
   }
 
   /**
@@ -344,6 +356,7 @@ export class ProducerState {
     entry.txnFirstOffset = -1;
     this.ongoing.delete(marker.producerId);
     if (!visible) this.unstable.push({ producerId: marker.producerId, firstOffset, markerOffset: offset });
+    if (this.unstable.length > UNSTABLE_ENDS_MAX) this.unstable.shift();
     const next = this.ongoing.values().next();
     return { producerId: marker.producerId, firstOffset, lastOffset: offset, aborted: !marker.commit, lastStableOffset: next.done ? offset + 1 : next.value };
   }
@@ -398,14 +411,15 @@ export class ProducerState {
   /**
    * Replays one stored batch while rebuilding from the log (trusts what was written). A marker
    * needs its record readable in `bytes` (markers are small: the header scan reads them whole);
-   * answers the transaction it ended, for the aborted-transaction index.
+   * answers the transaction it ended, for the aborted-transaction index. `visible`: false on a
+   * Raft follower, whose appended markers are not committed yet (a cut of one reopens its transaction).
    */
-  replay(bytes: Uint8Array, at: number): CompletedTxn | null {
+  replay(bytes: Uint8Array, at: number, visible = true): CompletedTxn | null {
     const identity = batchIdentity(bytes, at);
     if (identity === null) return null;
     if ((rb.attributes(bytes, at) & rb.ATTR_CONTROL) !== 0) {
       const marker = storedMarker(bytes, at);
-      return marker === null ? null : this.recordMarker(marker, rb.baseOffset(bytes, at), rb.maxTimestamp(bytes, at), true);
+      return marker === null ? null : this.recordMarker(marker, rb.baseOffset(bytes, at), rb.maxTimestamp(bytes, at), visible);
     }
     const entry = this.producers.get(identity.producerId);
     if (entry && identity.producerEpoch < entry.epoch) return null;

@@ -9,6 +9,11 @@
  * markers go out after, to every partition (writeMarkers) and group (completeGroup), retried
  * until each answers, then CompleteCommit / CompleteAbort is written. A restart finds the
  * prepared transactions in the log and sends their markers again, so a transaction ends whole.
+ *
+ * In a cluster (`replicas` given) the log is the replicated `__transaction_state`
+ * (replicated-txn-store.ts): this shard serves the ids of a partition while its replica leads,
+ * loads them when it becomes leader (finishing prepared transactions the same way; ongoing ones
+ * time out as before) and forgets them when it stops.
  */
 import { rethrowIfBroken } from "../base/assert.ts";
 import type { Servers } from "../base/calls.ts";
@@ -19,12 +24,14 @@ import type { CancelTimer, Timers } from "../base/timers.ts";
 import type { MetadataTable } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
 import type { Disk } from "../io/disk.ts";
+import type { GroupLogReplicas } from "../group/replicated-store.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { txnPartitionOf } from "./partitioning.ts";
 import {
   completed, fencedAbort, hasExpired, hasTimedOut, newMetadata, planAddOffsets, planAddPartitions, planEnd, planInit, verifyGroup, verifyPartitions, type TxnMetadata,
 } from "./transaction.ts";
 import { TxnStore, type TxnRecord } from "./txn-log.ts";
+import { ReplicatedTxnStore } from "./replicated-txn-store.ts";
 import type {
   AddOffsetsArgs, AddPartitionsArgs, EndTxnArgs, InitProducerIdArgs, InitProducerIdResult, ListedTxn, ListTxnArgs, TxnDescription, TxnMarker, TxnOps, TxnPartition,
 } from "./types.ts";
@@ -46,6 +53,8 @@ export interface TxnCoordinatorOptions {
   /** Tells a group's coordinator the outcome, so its pending transactional offsets are applied or dropped. */
   completeGroup: (groupId: string, producerId: number, commit: boolean) => Promise<number>;
   onFsyncMs?: (ms: number) => void;
+  /** In a cluster: this shard's replicas of `__transaction_state`, the log instead of local files. */
+  replicas?: GroupLogReplicas;
 }
 
 /** A log bigger than its live state by this much is compacted at start. */
@@ -61,7 +70,7 @@ export class TxnCoordinator {
   /** Prepared transactions whose markers are being sent, with what is still to be marked. */
   private readonly completing = new Map<string, { partitions: TxnPartition[]; groups: string[] }>();
   private readonly sleepers = new Set<() => void>();
-  private readonly store: TxnStore;
+  private readonly store: TxnStore | ReplicatedTxnStore;
   private cancelCheck: CancelTimer | null = null;
   private stopping = false;
   private readonly loaded: Promise<void>;
@@ -69,7 +78,12 @@ export class TxnCoordinator {
 
   constructor(private readonly options: TxnCoordinatorOptions) {
     this.loaded = new Promise((resolve) => (this.markLoaded = resolve));
-    this.store = new TxnStore({
+    this.store = options.replicas ? new ReplicatedTxnStore({
+      replicas: options.replicas,
+      log: options.log,
+      onLoaded: (partition, transactions) => this.onLoaded(partition, transactions),
+      onUnloaded: (partition) => this.onUnloaded(partition),
+    }) : new TxnStore({
       disk: options.disk,
       dataDir: options.dataDir,
       shardId: options.shardId,
@@ -82,6 +96,12 @@ export class TxnCoordinator {
 
   /** Loads this shard's transactions, finishes the prepared ones, starts the timeout and expiry check. */
   async start(): Promise<void> {
+    if (this.store instanceof ReplicatedTxnStore) {
+      this.store.start();
+      this.scheduleCheck();
+      this.markLoaded();
+      return;
+    }
     for (const loaded of await this.store.load()) for (const meta of loaded.transactions) this.txns.set(meta.transactionalId, meta);
     await this.store.compactAll(COMPACT_AT_START_SLACK_BYTES);
     let prepared = 0;
@@ -95,7 +115,32 @@ export class TxnCoordinator {
     this.stopping = true;
     this.cancelCheck?.();
     for (const wake of this.sleepers) wake();
-    await this.store.close();
+    if (this.store instanceof TxnStore) await this.store.close();
+  }
+
+  /** A partition of `__transaction_state` is led here: its ids are served, its prepared transactions finished. */
+  private onLoaded(partition: number, transactions: TxnMetadata[]): void {
+    for (const meta of transactions) this.txns.set(meta.transactionalId, meta);
+    for (const meta of transactions) if (meta.state === "PrepareCommit" || meta.state === "PrepareAbort") this.finish(meta.transactionalId);
+  }
+
+  /** A partition is no longer led here: its ids leave memory (their marker rounds stop: they find their metadata gone). */
+  private onUnloaded(partition: number): void {
+    for (const id of [...this.txns.keys()]) {
+      if (txnPartitionOf(id) !== partition) continue;
+      this.txns.delete(id);
+      this.completing.delete(id);
+    }
+  }
+
+  /** null when this shard coordinates the id now; else NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS (a cluster). */
+  private refusal(transactionalId: string): number | null {
+    return this.store instanceof ReplicatedTxnStore ? this.store.refusal(transactionalId) : null;
+  }
+
+  /** The error of a failed write: NOT_COORDINATOR when leadership went meanwhile, so the client finds the new coordinator. */
+  private writeFailure(transactionalId: string): number {
+    return this.refusal(transactionalId) ?? ErrorCode.COORDINATOR_NOT_AVAILABLE;
   }
 
   readonly servers: Servers<TxnOps> = {
@@ -122,6 +167,8 @@ export class TxnCoordinator {
     const id = args.transactionalId;
     if (id === "" || id.length > limits.transactionalIdCharsMax) return fail(ErrorCode.INVALID_REQUEST);
     if (args.transactionTimeoutMs <= 0 || args.transactionTimeoutMs > this.options.props.transaction_max_timeout_ms) return fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
+    const refusal = this.refusal(id);
+    if (refusal !== null) return fail(refusal);
     if (this.busy.has(id)) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
     this.busy.add(id);
     try {
@@ -140,7 +187,7 @@ export class TxnCoordinator {
         if (typeof producerId !== "number") return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
         next.producerId = producerId;
       }
-      if (!(await this.write(next))) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      if (!(await this.write(next))) return fail(this.writeFailure(id));
       if (plan.kind === "fenceAndAbort") {
         this.finish(id);
         return fail(ErrorCode.CONCURRENT_TRANSACTIONS); // the producer retries once the old transaction is aborted
@@ -154,23 +201,27 @@ export class TxnCoordinator {
   async addPartitions(args: AddPartitionsArgs): Promise<number[]> {
     const all = (code: number) => args.partitions.map(() => code);
     if (args.transactionalId === "") return all(ErrorCode.INVALID_REQUEST);
+    const refusal = this.refusal(args.transactionalId);
+    if (refusal !== null) return all(refusal);
     const meta = this.txns.get(args.transactionalId);
     if (!meta) return all(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
     if (args.verifyOnly) return this.busy.has(args.transactionalId) ? all(ErrorCode.CONCURRENT_TRANSACTIONS) : verifyPartitions(meta, args);
     const table = this.options.metadata();
-    const unknown = args.partitions.map((p) => table.ownerOf(p.topic, p.partition) === undefined);
+    const unknown = args.partitions.map((p) => !partitionExists(table, p));
     if (unknown.some(Boolean)) return unknown.map((u) => (u ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.OPERATION_NOT_ATTEMPTED));
     if (meta.partitions.length + args.partitions.length > limits.txnPartitionsMax) return all(ErrorCode.INVALID_REQUEST);
     if (this.busy.has(args.transactionalId)) return all(ErrorCode.CONCURRENT_TRANSACTIONS);
     const plan = planAddPartitions(meta, args, this.options.clock.nowMs());
     if (plan.kind === "error") return all(plan.errorCode);
-    if (plan.kind === "write" && !(await this.writeExclusive(plan.next))) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (plan.kind === "write" && !(await this.writeExclusive(plan.next))) return all(this.writeFailure(args.transactionalId));
     return all(ErrorCode.NONE);
   }
 
   async addOffsets(args: AddOffsetsArgs): Promise<number> {
     if (args.transactionalId === "") return ErrorCode.INVALID_REQUEST;
     if (args.groupId === "") return ErrorCode.INVALID_GROUP_ID;
+    const refusal = this.refusal(args.transactionalId);
+    if (refusal !== null) return refusal;
     const meta = this.txns.get(args.transactionalId);
     if (!meta) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (this.busy.has(args.transactionalId)) return ErrorCode.CONCURRENT_TRANSACTIONS;
@@ -178,27 +229,29 @@ export class TxnCoordinator {
     if (meta.groups.length >= limits.txnGroupsMax && !meta.groups.includes(args.groupId)) return ErrorCode.INVALID_REQUEST;
     const plan = planAddOffsets(meta, args, args.groupId, this.options.clock.nowMs());
     if (plan.kind === "error") return plan.errorCode;
-    if (plan.kind === "write" && !(await this.writeExclusive(plan.next))) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (plan.kind === "write" && !(await this.writeExclusive(plan.next))) return this.writeFailure(args.transactionalId);
     return ErrorCode.NONE;
   }
 
   /** Answered once PrepareCommit / PrepareAbort is durable; the markers follow (finish). */
   async end(args: EndTxnArgs): Promise<number> {
     if (args.transactionalId === "") return ErrorCode.INVALID_REQUEST;
+    const refusal = this.refusal(args.transactionalId);
+    if (refusal !== null) return refusal;
     const meta = this.txns.get(args.transactionalId);
     if (!meta) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (this.busy.has(args.transactionalId)) return ErrorCode.CONCURRENT_TRANSACTIONS;
     const plan = planEnd(meta, args, this.options.clock.nowMs());
     if (plan.kind === "error") return plan.errorCode;
     if (plan.kind === "none") return ErrorCode.NONE;
-    if (!(await this.writeExclusive(plan.next))) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (!(await this.writeExclusive(plan.next))) return this.writeFailure(args.transactionalId);
     this.finish(args.transactionalId);
     return ErrorCode.NONE;
   }
 
   describe(transactionalId: string): TxnDescription {
     const meta = this.txns.get(transactionalId);
-    if (!meta) return { errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, transactionalId, state: "", timeoutMs: 0, startTimeMs: -1, producerId: -1, producerEpoch: -1, partitions: [] };
+    if (!meta) return { errorCode: this.refusal(transactionalId) ?? ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, transactionalId, state: "", timeoutMs: 0, startTimeMs: -1, producerId: -1, producerEpoch: -1, partitions: [] };
     const partitions = this.completing.get(transactionalId)?.partitions ?? meta.partitions;
     return {
       errorCode: ErrorCode.NONE, transactionalId, state: meta.state, timeoutMs: meta.timeoutMs, startTimeMs: meta.startMs,
@@ -255,13 +308,14 @@ export class TxnCoordinator {
         rethrowIfBroken(error);
         this.options.log.error("transaction markers failed", { transactionalId, error: String(error) });
       })
-      .finally(() => this.completing.delete(transactionalId));
+      .finally(() => this.completing.get(transactionalId) === left && this.completing.delete(transactionalId));
   }
 
   private async sendMarkers(meta: TxnMetadata, left: { partitions: TxnPartition[]; groups: string[] }): Promise<void> {
     const commit = meta.state === "PrepareCommit";
     let retryMs = MARKER_RETRY_MS_MIN;
-    while (!this.stopping) {
+    // Also stops once the id left memory (its partition is led elsewhere now: the new leader finishes it).
+    while (!this.stopping && this.txns.get(meta.transactionalId) === meta) {
       left.partitions = await this.markPartitions(meta, commit, left.partitions);
       left.groups = await this.markGroups(meta, commit, left.groups);
       if (left.partitions.length === 0 && left.groups.length === 0) break;
@@ -290,7 +344,7 @@ export class TxnCoordinator {
     return partitions.filter((p, i) => {
       const code = codes[i];
       if (code === ErrorCode.NONE) return false;
-      if (table.ownerOf(p.topic, p.partition) === undefined) return false; // the topic was deleted: nothing left to mark
+      if (!partitionExists(table, p)) return false; // the topic was deleted: nothing left to mark
       if (code === ErrorCode.INVALID_PRODUCER_EPOCH || code === ErrorCode.TRANSACTION_COORDINATOR_FENCED) {
         // A newer epoch or coordinator already wrote there; this marker no longer matters (Kafka stops sending it).
         this.options.log.warn("transaction marker refused", { transactionalId: meta.transactionalId, topic: p.topic, partition: p.partition, errorCode: code });
@@ -354,4 +408,9 @@ export class TxnCoordinator {
   get transactionCount(): number {
     return this.txns.size;
   }
+}
+
+/** Whether the partition exists: in a cluster also when this node holds no replica of it (`ownerOf` is undefined then). */
+function partitionExists(table: MetadataTable, p: TxnPartition): boolean {
+  return table.assignment(p.topic, p.partition) !== undefined || table.ownerOf(p.topic, p.partition) !== undefined;
 }

@@ -4,7 +4,7 @@
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { AddOffsetsToTxnRequest } from "../../protocol/messages/index.ts";
-import { shardOfTransactionalId } from "../../txn/partitioning.ts";
+import { txnShard } from "../txn-routing.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
 import { fencedForVersion } from "./txn-errors.ts";
 
@@ -16,7 +16,7 @@ export const addOffsetsToTxnHandler = defineHandler({
   async handle(context: BrokerContext, request: AddOffsetsToTxnRequest, info) {
     if (!context.authorize("WRITE", "transactional_id", request.transactionalId)) return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED };
     if (!context.authorize("READ", "group", request.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
-    const { errorCode } = await context.invoke(shardOfTransactionalId(request.transactionalId, context.shardCount), "txnAddOffsets", {
+    const { errorCode } = await context.invoke(txnShard(context, request.transactionalId), "txnAddOffsets", {
       transactionalId: request.transactionalId,
       producerId: request.producerId,
       producerEpoch: request.producerEpoch,

@@ -6,7 +6,7 @@
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { AddPartitionsToTxnRequest, AddPartitionsToTxnTopic, AddPartitionsToTxnTopicResult } from "../../protocol/messages/index.ts";
-import { shardOfTransactionalId } from "../../txn/partitioning.ts";
+import { txnShard } from "../txn-routing.ts";
 import { limits } from "../../base/limits.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
 import { fencedForVersion } from "./txn-errors.ts";
@@ -46,7 +46,7 @@ async function addOne(
   else if (writable.size < new Set(topics.map((t) => t.name)).size) errorCodes = partitions.map((p) => (writable.has(p.topic) ? ErrorCode.OPERATION_NOT_ATTEMPTED : ErrorCode.TOPIC_AUTHORIZATION_FAILED));
   else if (partitions.length > limits.txnPartitionsMax) errorCodes = partitions.map(() => ErrorCode.INVALID_REQUEST);
   else {
-    const shard = shardOfTransactionalId(transactionalId, context.shardCount);
+    const shard = txnShard(context, transactionalId);
     ({ errorCodes } = await context.invoke(shard, "txnAddPartitions", { transactionalId, producerId, producerEpoch, partitions, verifyOnly }));
   }
   let next = 0;

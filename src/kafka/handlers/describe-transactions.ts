@@ -1,7 +1,7 @@
 /** DescribeTransactions (65) v0: each transactional id's state, asked of the shard that owns it. */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { DescribeTransactionsRequest } from "../../protocol/messages/index.ts";
-import { shardOfTransactionalId } from "../../txn/partitioning.ts";
+import { txnShard } from "../txn-routing.ts";
 import type { TxnDescription, TxnPartition } from "../../txn/types.ts";
 import { defineHandler, scatterByShard, type BrokerContext } from "../handler.ts";
 
@@ -12,7 +12,7 @@ export const describeTransactionsHandler = defineHandler({
   maxVersion: 0,
   async handle(context: BrokerContext, request: DescribeTransactionsRequest) {
     const allowed = request.transactionalIds.filter((id) => context.authorize("DESCRIBE", "transactional_id", id));
-    const described = await scatterByShard(allowed, (id) => shardOfTransactionalId(id, context.shardCount), (shard, transactionalIds) =>
+    const described = await scatterByShard(allowed, (id) => txnShard(context, id), (shard, transactionalIds) =>
       context.invoke(shard, "txnDescribe", { transactionalIds }),
     );
     let next = 0;

@@ -6,7 +6,7 @@
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { EndTxnRequest } from "../../protocol/messages/index.ts";
-import { shardOfTransactionalId } from "../../txn/partitioning.ts";
+import { txnShard } from "../txn-routing.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
 import { fencedForVersion } from "./txn-errors.ts";
 
@@ -17,7 +17,7 @@ export const endTxnHandler = defineHandler({
   maxVersion: 4,
   async handle(context: BrokerContext, request: EndTxnRequest, info) {
     if (!context.authorize("WRITE", "transactional_id", request.transactionalId)) return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED };
-    const { errorCode } = await context.invoke(shardOfTransactionalId(request.transactionalId, context.shardCount), "txnEnd", {
+    const { errorCode } = await context.invoke(txnShard(context, request.transactionalId), "txnEnd", {
       transactionalId: request.transactionalId,
       producerId: request.producerId,
       producerEpoch: request.producerEpoch,

@@ -5,8 +5,9 @@
  * group/partitioning.ts and txn/partitioning.ts). In a cluster a group's coordinator is the
  * leader of its partition of `__consumer_offsets` (kafka/group-routing.ts); the first group key
  * asked for creates that topic through the controller (as Kafka does), and until the partition
- * has a leader the answer is COORDINATOR_NOT_AVAILABLE (retriable). Transactional ids are refused
- * in a cluster by InitProducerId, so their coordinator stays this node. Share groups (key type 2,
+ * has a leader the answer is COORDINATOR_NOT_AVAILABLE (retriable). A transactional id's coordinator
+ * is the leader of its partition of `__transaction_state` (kafka/txn-routing.ts), created the same
+ * way by the first transaction key asked for. Share groups (key type 2,
  * v6) are not served. A group key needs DESCRIBE on the group, a transactional id DESCRIBE on it.
  */
 import { rethrowIfBroken } from "../../base/assert.ts";
@@ -14,6 +15,9 @@ import { GROUP_LOG_PARTITIONS } from "../../group/partitioning.ts";
 import { GROUP_TOPIC } from "../../group/replicated-store.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { groupCoordinatorNode } from "../group-routing.ts";
+import { txnCoordinatorNode } from "../txn-routing.ts";
+import { TXN_LOG_PARTITIONS } from "../../txn/partitioning.ts";
+import { TXN_TOPIC } from "../../txn/replicated-txn-store.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
 import { inCluster } from "./leaders.ts";
 
@@ -32,7 +36,8 @@ export const findCoordinatorHandler = defineHandler({
   minVersion: 0,
   maxVersion: 6,
   async handle(context: BrokerContext, request: FindCoordinatorRequest, info) {
-    if (request.keyType === KEY_TYPE_GROUP && inCluster(context)) await ensureGroupTopic(context);
+    if (request.keyType === KEY_TYPE_GROUP && inCluster(context)) await ensureInternalTopic(context, GROUP_TOPIC, GROUP_LOG_PARTITIONS);
+    if (request.keyType === KEY_TYPE_TRANSACTION && inCluster(context)) await ensureInternalTopic(context, TXN_TOPIC, TXN_LOG_PARTITIONS);
     if (info.apiVersion >= 4) {
       return { throttleTimeMs: 0, coordinators: request.coordinatorKeys.map((key) => ({ key, ...coordinatorFor(context, key, request.keyType) })) };
     }
@@ -52,22 +57,28 @@ function coordinatorFor(context: BrokerContext, key: string, keyType: number) {
     if (node === null) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `the group's partition of ${GROUP_TOPIC} has no leader yet`);
     return { errorCode: ErrorCode.NONE, errorMessage: null, ...node };
   }
+  if (keyType === KEY_TYPE_TRANSACTION && inCluster(context)) {
+    const node = txnCoordinatorNode(context, key);
+    if (node === null) return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, `the transactional id's partition of ${TXN_TOPIC} has no leader yet`);
+    return { errorCode: ErrorCode.NONE, errorMessage: null, ...node };
+  }
   return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: context.nodeId, host: context.advertised.host, port: context.advertised.port };
 }
 
 /**
- * Creates `__consumer_offsets` when the metadata lacks it: the 50 group-log partitions at RF =
- * min(3, nodes), kept forever (its records are the groups' state; nothing compacts it yet).
- * Concurrent first FindCoordinators may each ask: all but one get TOPIC_ALREADY_EXISTS.
+ * Creates `__consumer_offsets` (or `__transaction_state`) when the metadata lacks it: its 50
+ * partitions at RF = min(3, nodes), kept forever (its records are the coordinators' state;
+ * nothing compacts it yet). Concurrent first FindCoordinators may each ask: all but one get
+ * TOPIC_ALREADY_EXISTS.
  */
-async function ensureGroupTopic(context: BrokerContext): Promise<void> {
-  if (context.metadata().topic(GROUP_TOPIC)) return;
+async function ensureInternalTopic(context: BrokerContext, topic: string, partitions: number): Promise<void> {
+  if (context.metadata().topic(topic)) return;
   const table = context.metadata();
   // Nodes being decommissioned take no new replicas.
   const replicationFactor = Math.min(3, table.nodes().filter((n) => !table.isDraining(n.id)).length);
   const configs = { "retention.ms": "-1", "retention.bytes": "-1" };
   try {
-    await context.callController("createTopics", { topics: [{ name: GROUP_TOPIC, partitions: GROUP_LOG_PARTITIONS, replicationFactor, configs, validateOnly: false }] });
+    await context.callController("createTopics", { topics: [{ name: topic, partitions, replicationFactor, configs, validateOnly: false }] });
   } catch (error) {
     rethrowIfBroken(error); // the controller is unreachable or has no leader: the answer is COORDINATOR_NOT_AVAILABLE, the client retries
   }

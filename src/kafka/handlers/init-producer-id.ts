@@ -4,8 +4,9 @@
  * ids, see producer-id-pool.ts). With one: asked of the transaction coordinator that owns the id
  * (src/txn), which keeps one producer id per transactional id and bumps its epoch on every
  * call, fencing the producer before (and aborting its open transaction first); in a cluster
- * (its transaction log is not replicated yet) a transactional id is refused with
- * TRANSACTIONAL_ID_AUTHORIZATION_FAILED. A transactional
+ * that coordinator is the leader of the id's `__transaction_state` partition (elsewhere:
+ * NOT_COORDINATOR, and the client finds it again). Producer ids come from the controller in
+ * blocks either way (cluster-wide unique). A transactional
  * id needs WRITE on it (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED); an idempotent producer
  * IDEMPOTENT_WRITE on the cluster or WRITE on some topic (Kafka 3.x, KIP-679), else
  * CLUSTER_AUTHORIZATION_FAILED.
@@ -13,7 +14,7 @@
 import { CLUSTER_RESOURCE_NAME } from "../../cluster/acls.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { InitProducerIdRequest, InitProducerIdResponse } from "../../protocol/messages/index.ts";
-import { shardOfTransactionalId } from "../../txn/partitioning.ts";
+import { txnShard } from "../txn-routing.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
 
 /** PRODUCER_FENCED exists from v4; before it Kafka answers INVALID_PRODUCER_EPOCH. */
@@ -28,9 +29,7 @@ export const initProducerIdHandler = defineHandler({
     const answer = (errorCode: number, producerId = -1, producerEpoch = -1) => ({ throttleTimeMs: 0, errorCode, producerId, producerEpoch });
     if (request.transactionalId !== null) {
       if (!context.authorize("WRITE", "transactional_id", request.transactionalId)) return answer(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
-      // The transaction log is one node's (not replicated): a cluster does not serve transactions yet.
-      if (context.metadata().nodes().length > 0) return answer(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
-      const result = await context.invoke(shardOfTransactionalId(request.transactionalId, context.shardCount), "txnInitProducerId", {
+      const result = await context.invoke(txnShard(context, request.transactionalId), "txnInitProducerId", {
         transactionalId: request.transactionalId,
         transactionTimeoutMs: request.transactionTimeoutMs,
         producerId: request.producerId,

@@ -12,6 +12,7 @@ import { autoCreateTopics, mayCreateTopic } from "./auto-create.ts";
 import { AUTHORIZED_OPERATIONS_OMITTED, authorizedOperations } from "../authorize.ts";
 import { CLUSTER_RESOURCE_NAME } from "../../cluster/acls.ts";
 import { GROUP_TOPIC } from "../../group/replicated-store.ts";
+import { TXN_TOPIC } from "../../txn/replicated-txn-store.ts";
 import { brokers, controllerId, describePartition } from "./leaders.ts";
 
 interface MetadataRequest {
@@ -82,7 +83,7 @@ function describeTopic(context: BrokerContext, request: MetadataRequest, name: s
     errorCode: ErrorCode.NONE,
     name,
     topicId: topic.id,
-    isInternal: name === GROUP_TOPIC,
+    isInternal: name === GROUP_TOPIC || name === TXN_TOPIC,
     partitions: topic.shards.map((_, partitionIndex) => describePartition(context, topic, partitionIndex)),
     topicAuthorizedOperations,
   };

@@ -10,10 +10,11 @@
  * transaction gets INVALID_TXN_STATE; control batches from clients get INVALID_RECORD (only
  * WriteTxnMarkers writes markers). A transactional batch that opens its producer's transaction
  * in a partition is first verified with the transaction coordinator by the owner (KIP-890 part 1,
- * shard/txn-verification.ts).
+ * kafka/txn-verification.ts).
  */
 import { topicNameProblem } from "../../cluster/metadata.ts";
 import { GROUP_TOPIC } from "../../group/replicated-store.ts";
+import { TXN_TOPIC } from "../../txn/replicated-txn-store.ts";
 import { effectiveTopicConfig } from "../../cluster/topic-config.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { ProduceItem, ProduceResult } from "../ops.ts";
@@ -78,6 +79,7 @@ function checkEntry(context: BrokerContext, entry: { topic: string; partition: n
   const assignment = topic?.assignments?.[entry.partition];
   // In a cluster only the group coordinator writes the groups' records (as Kafka refuses appends to its internal topics).
   if (assignment && entry.topic === GROUP_TOPIC) return failure(ErrorCode.INVALID_TOPIC_EXCEPTION, `${GROUP_TOPIC} is internal: only the group coordinator writes it`);
+  if (assignment && entry.topic === TXN_TOPIC) return failure(ErrorCode.INVALID_TOPIC_EXCEPTION, `${TXN_TOPIC} is internal: only the transaction coordinator writes it`);
   if (assignment && shard === undefined) return notHere(context, assignment.group);
   if (!topic || shard === undefined) return failure(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic or partition ${entry.topic}/${entry.partition}`);
   if (!entry.records || entry.records.length === 0) return failure(ErrorCode.CORRUPT_MESSAGE, "no record batches");

@@ -4,12 +4,16 @@
  * first; else INVALID_TXN_STATE, a fenced epoch INVALID_PRODUCER_EPOCH); then the group's
  * coordinator writes them durably but holds them pending until the transaction's outcome
  * reaches it (committed: visible to OffsetFetch; aborted: dropped). v3+ carries the member and
- * generation, checked as OffsetCommit checks them.
+ * generation, checked as OffsetCommit checks them. In a cluster the transaction coordinator is
+ * the leader of the id's `__transaction_state` partition, maybe another node (asked over RPC).
  */
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { TxnOffsetCommitRequest } from "../../protocol/messages/index.ts";
 import { groupShard } from "../group-routing.ts";
-import { shardOfTransactionalId } from "../../txn/partitioning.ts";
+import { txnPartitionOf } from "../../txn/partitioning.ts";
+import { TXN_TOPIC } from "../../txn/replicated-txn-store.ts";
+import { rethrowIfBroken } from "../../base/assert.ts";
+import { txnShard } from "../txn-routing.ts";
 import { defineHandler, type BrokerContext } from "../handler.ts";
 
 export const txnOffsetCommitHandler = defineHandler({
@@ -35,13 +39,13 @@ async function commit(context: BrokerContext, request: TxnOffsetCommitRequest, p
   if (!context.authorize("READ", "group", request.groupId)) return partitions.map(() => ErrorCode.GROUP_AUTHORIZATION_FAILED);
   const readable = new Set(partitions.filter((p) => context.authorize("READ", "topic", p.topic)).map((p) => p.topic));
   if (readable.size < new Set(partitions.map((p) => p.topic)).size) return partitions.map((p) => (readable.has(p.topic) ? ErrorCode.NONE : ErrorCode.TOPIC_AUTHORIZATION_FAILED));
-  const { errorCode } = await context.invoke(shardOfTransactionalId(request.transactionalId, context.shardCount), "txnAddOffsets", {
-    transactionalId: request.transactionalId,
-    producerId: request.producerId,
-    producerEpoch: request.producerEpoch,
-    groupId: request.groupId,
-    verifyOnly: true,
-  });
+  const verify = { transactionalId: request.transactionalId, producerId: request.producerId, producerEpoch: request.producerEpoch, groupId: request.groupId, verifyOnly: true };
+  const { errorCode } = context.invokeLeader
+    ? await context.invokeLeader(TXN_TOPIC, txnPartitionOf(request.transactionalId), "txnAddOffsets", verify).catch((error: unknown) => {
+      rethrowIfBroken(error);
+      return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE }; // no coordinator reachable yet: the producer retries
+    })
+    : await context.invoke(txnShard(context, request.transactionalId), "txnAddOffsets", verify);
   if (errorCode !== ErrorCode.NONE) {
     const code = errorCode === ErrorCode.PRODUCER_FENCED ? ErrorCode.INVALID_PRODUCER_EPOCH : errorCode;
     return partitions.map(() => code);

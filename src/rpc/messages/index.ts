@@ -11,6 +11,9 @@ export * from "./controller.ts";
 import { LeadershipAck, LeadershipRequest, RaftAck, RaftBatchAck, RaftBatchRequest, RaftRequest } from "./raft.ts";
 
 export * from "./raft.ts";
+import { OpCallRequest, OpCallResponse } from "./op.ts";
+
+export * from "./op.ts";
 
 /** "SKRP": the first bytes of every RPC frame; anything else is not a skua peer. */
 export const RPC_MAGIC = 0x534b5250;
@@ -119,6 +122,7 @@ export interface RpcCalls {
   raft: { request: RaftRequest; response: RaftAck };
   raftBatch: { request: RaftBatchRequest; response: RaftAck };
   leadership: { request: LeadershipRequest; response: RaftAck };
+  opCall: { request: OpCallRequest; response: OpCallResponse };
 }
 export type RpcCallName = keyof RpcCalls & string;
 
@@ -128,6 +132,7 @@ export const rpcMethods: { [N in RpcCallName]: RpcMethod<RpcCalls[N]["request"],
   raft: { request: RaftRequest, response: RaftAck },
   raftBatch: { request: RaftBatchRequest, response: RaftBatchAck },
   leadership: { request: LeadershipRequest, response: LeadershipAck },
+  opCall: { request: OpCallRequest, response: OpCallResponse },
 };
 
 export const HELLO_METHOD = HelloRequest.apiKey;

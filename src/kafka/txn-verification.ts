@@ -8,7 +8,7 @@
  * Runs on the owning shard; the question goes to the coordinator's shard.
  */
 import { ErrorCode } from "../protocol/errors.ts";
-import type { ProduceResult } from "../kafka/ops.ts";
+import type { ProduceResult } from "./ops.ts";
 import type { ProducerState } from "../storage/producer-state.ts";
 import * as rb from "../storage/record-batch.ts";
 
