@@ -2,7 +2,9 @@
 # Installs what skua needs on a Debian machine that has Node.js and npm:
 # Bun and the JS dependencies from npm; gcc and liburing-dev for the native shims (when root); with
 # --test, the Debian tools the tests drive (kcat; Go with sarama and kafka-go for test/go; Chromium for
-# the web console's browser test; python3-confluent-kafka for librdkafka's transactional producer).
+# the web console's browser test; python3-confluent-kafka for librdkafka's transactional producer); with
+# --bench, what bench/ measures against (fio for the disk, iperf3 for loopback) and librdkafka's
+# rdkafka_performance (scripts/build-rdkafka-performance.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +29,11 @@ if [ "${1:-}" = "--test" ]; then
   # test/e2e/rdkafka-transactions.test.ts runs librdkafka's transactional producer through Debian's Python binding.
   if ! /usr/bin/python3 -c "import confluent_kafka" >/dev/null 2>&1; then apt_packages+=(python3-confluent-kafka); fi
 fi
+if [ "${1:-}" = "--bench" ]; then
+  if ! command -v fio >/dev/null 2>&1; then apt_packages+=(fio); fi
+  if ! command -v iperf3 >/dev/null 2>&1; then apt_packages+=(iperf3); fi
+  if ! command -v make >/dev/null 2>&1; then apt_packages+=(make); fi
+fi
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing ${apt_packages[*]} with apt" >&2
@@ -37,3 +44,4 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
     echo "setup: please install ${apt_packages[*]} (apt-get install ${apt_packages[*]}); tests that need them will fail" >&2
   fi
 fi
+if [ "${1:-}" = "--bench" ]; then bash scripts/build-rdkafka-performance.sh; fi

@@ -1,0 +1,209 @@
+/**
+ * Fetch against the machine's own ceilings, same run (issue 12, item 1). Three cases, each with its
+ * baseline measured in the same round, over `--rounds` rounds, medians printed:
+ *
+ * 1. one librdkafka consumer (`rdkafka_performance -C -p 0 -o beginning -e`) on one partition whose
+ *    `--cached-mib` were just produced, so they sit in the shard's recent-batch cache, against
+ *    iperf3's single-stream loopback bandwidth;
+ * 2. four such consumers at once, three partitions each, on a 12-partition topic of `--partition-mib`
+ *    per partition (in the caches of both shards), against iperf3; their bytes over the window from
+ *    the first consumer's first record to the last one's last record;
+ * 3. one consumer on a partition of `--disk-mib` after a broker restart (nothing cached: every batch
+ *    comes from the disk), against fio's O_DIRECT sequential read (1 MiB reads, psync) of a file of
+ *    the same size in the same directory.
+ *
+ * Records are 1 KiB (rdkafka_performance -P -s 1024, acks=1). Each consumer stops at its last
+ * record (`-c`: the EOF that `-e` waits for costs one fetch.wait.max.ms long-poll, which no broker
+ * can shorten), and must get every record produced, else the run fails. MB = 10^6 bytes of record
+ * values, as rdkafka_performance counts.
+ *
+ *     flock /work/helpers/bench.lock bun run bench/fetch.ts [--rounds 5] [--smp 2] [--cached-mib 48]
+ *       [--partition-mib 7] [--disk-mib 1024] [--data-parent DIR] [--iperf-seconds 2]
+ *
+ * Needs fio, iperf3 and native/build/rdkafka/rdkafka_performance (`bash scripts/setup.sh --bench`).
+ */
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Kafka, logLevel } from "kafkajs";
+import { startBroker, type BrokerProcess } from "./lib/broker.ts";
+
+const args = new Map<string, string>();
+for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ""), process.argv[i + 1]!);
+const rounds = Number(args.get("rounds") ?? 5);
+const smp = Number(args.get("smp") ?? 2);
+const cachedMib = Number(args.get("cached-mib") ?? 48);
+const partitionMib = Number(args.get("partition-mib") ?? 7);
+const diskMib = Number(args.get("disk-mib") ?? 1024);
+const dataParent = args.get("data-parent") ?? tmpdir();
+const iperfSeconds = Number(args.get("iperf-seconds") ?? 2);
+const repo = new URL("..", import.meta.url).pathname;
+const RDKAFKA = join(repo, "native/build/rdkafka/rdkafka_performance");
+const RECORD_BYTES = 1024;
+const recordsIn = (mib: number) => Math.round((mib * 1024 * 1024) / RECORD_BYTES);
+
+function run(cmd: string[], what: string): string {
+  const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`${what} failed (${r.exitCode}): ${r.stderr.toString().slice(-2000)}`);
+  return r.stdout.toString();
+}
+
+function freePort(): number {
+  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = listener.port;
+  listener.stop(true);
+  return port;
+}
+
+/** iperf3, one TCP stream over loopback for `iperfSeconds`: bytes/s received. */
+async function iperf3(): Promise<number> {
+  const port = freePort();
+  const server = Bun.spawn(["iperf3", "-s", "-1", "-p", String(port)], { stdout: "ignore", stderr: "ignore" });
+  try {
+    for (let i = 0; i < 50; i++) {
+      const r = Bun.spawnSync(["iperf3", "-c", "127.0.0.1", "-p", String(port), "-t", String(iperfSeconds), "-J"], { stdout: "pipe", stderr: "pipe" });
+      const report = r.exitCode === 0 ? JSON.parse(r.stdout.toString()) : null;
+      const received = report?.end?.sum_received?.bits_per_second;
+      if (typeof received === "number") return received / 8;
+      await Bun.sleep(50); // the server is not listening yet (its JSON then holds an error)
+    }
+    throw new Error("iperf3 client never connected");
+  } finally {
+    server.kill();
+    await server.exited;
+  }
+}
+
+/** fio: sequential O_DIRECT reads of 1 MiB (psync, one at a time) of a `mib` file in `dir`: bytes/s. */
+function fioRead(dir: string, mib: number): number {
+  const out = run(["fio", "--name=seqread", `--filename=${join(dir, "fio-read.dat")}`, `--size=${mib}m`, "--rw=read", "--bs=1m",
+    "--direct=1", "--ioengine=psync", "--output-format=json"], "fio");
+  return JSON.parse(out.slice(out.indexOf("{"))).jobs[0].read.bw_bytes;
+}
+
+function produce(broker: BrokerProcess, topic: string, partition: number, records: number): void {
+  const out = run([RDKAFKA, "-P", "-t", topic, "-p", String(partition), "-s", String(RECORD_BYTES), "-c", String(records), "-a", "1",
+    "-b", `${broker.host}:${broker.kafkaPort}`, "-q"], "rdkafka_performance -P");
+  if (!out.includes(`${records} delivered`) || !out.includes(" 0 failed)")) throw new Error(`produce to ${topic}/${partition}: ${out}`);
+}
+
+interface Consumed {
+  bytes: number;
+  /** performance.now() of its first and last record. */
+  startMs: number;
+  endMs: number;
+}
+
+/** One rdkafka_performance consumer of `partitions` from the beginning until `records` came. */
+async function consume(broker: BrokerProcess, topic: string, partitions: number[], records: number): Promise<Consumed> {
+  const cmd = ["stdbuf", "-oL", RDKAFKA, "-C", "-t", topic, ...partitions.flatMap((p) => ["-p", String(p)]), "-o", "beginning", "-e",
+    "-c", String(records), "-b", `${broker.host}:${broker.kafkaPort}`, "-q"];
+  const child = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
+  let text = "";
+  let endMs = 0;
+  const decoder = new TextDecoder();
+  for await (const chunk of child.stdout) {
+    text += decoder.decode(chunk);
+    if (endMs === 0 && /consumed in \d+ms/.test(text)) endMs = performance.now(); // printed as its loop ends
+  }
+  await child.exited;
+  const m = /(\d+) messages \((\d+) bytes\) consumed in (\d+)ms/.exec(text);
+  if (child.exitCode !== 0 || !m || Number(m[1]) !== records) {
+    throw new Error(`consumer of ${topic} ${partitions}: wanted ${records} records, got: ${text} ${await new Response(child.stderr).text()}`);
+  }
+  return { bytes: Number(m[2]), startMs: endMs - Number(m[3]), endMs };
+}
+
+/** Bytes/s of consumers running at once: all their bytes over the window from the first start to the last end. */
+function together(runs: Consumed[]): number {
+  const startMs = Math.min(...runs.map((r) => r.startMs));
+  const endMs = Math.max(...runs.map((r) => r.endMs));
+  return runs.reduce((sum, r) => sum + r.bytes, 0) / ((endMs - startMs) / 1000);
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const mbps = (bytesPerS: number) => (bytesPerS / 1e6).toFixed(0);
+
+interface Row {
+  round: number;
+  baseline: number;
+  skua: number;
+}
+
+async function createTopics(broker: BrokerProcess, topics: Array<{ topic: string; numPartitions: number }>): Promise<void> {
+  const admin = new Kafka({ brokers: [`${broker.host}:${broker.kafkaPort}`], logLevel: logLevel.NOTHING, clientId: "bench-fetch" }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: topics.map((t) => ({ ...t, replicationFactor: 1 })), waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+for (const tool of ["fio", "iperf3", "stdbuf"]) if (Bun.which(tool) === null) throw new Error(`${tool} not found: bash scripts/setup.sh --bench`);
+if (!existsSync(RDKAFKA)) run(["bash", join(repo, "scripts/build-rdkafka-performance.sh")], "build-rdkafka-performance");
+
+const dataDir = mkdtempSync(join(dataParent, "skua-fetch-bench-"));
+const results: Record<string, Row[]> = { cached1: [], cached4x12: [], disk: [] };
+try {
+  let broker = await startBroker(repo, smp, dataParent, [], join(dataDir, "data"));
+  try {
+    await createTopics(broker, [{ topic: "one", numPartitions: 1 }, { topic: "twelve", numPartitions: 12 }, { topic: "disk", numPartitions: 1 }]);
+    // Case 1, then case 2: produced just before their rounds, so each is in the caches when read.
+    const oneRecords = recordsIn(cachedMib);
+    produce(broker, "one", 0, oneRecords);
+    for (let r = 1; r <= rounds; r++) {
+      const baseline = await iperf3();
+      const runs: number[] = [];
+      for (let k = 0; k < 3; k++) runs.push(together([await consume(broker, "one", [0], oneRecords)]));
+      results.cached1!.push({ round: r, baseline, skua: median(runs) });
+    }
+    const partRecords = recordsIn(partitionMib);
+    for (let p = 0; p < 12; p++) produce(broker, "twelve", p, partRecords);
+    for (let r = 1; r <= rounds; r++) {
+      const baseline = await iperf3();
+      const runs: number[] = [];
+      for (let k = 0; k < 3; k++) {
+        const groups = [0, 1, 2, 3].map((c) => [c, c + 4, c + 8]);
+        runs.push(together(await Promise.all(groups.map((g) => consume(broker, "twelve", g, partRecords * g.length)))));
+      }
+      results.cached4x12!.push({ round: r, baseline, skua: median(runs) });
+    }
+    // Case 3: restarted, so nothing of it is in the cache; every round reads it from the disk.
+    const diskRecords = recordsIn(diskMib);
+    produce(broker, "disk", 0, diskRecords);
+    await broker[Symbol.asyncDispose]();
+    broker = await startBroker(repo, smp, dataParent, [], join(dataDir, "data"));
+    for (let r = 1; r <= rounds; r++) {
+      const baseline = fioRead(dataDir, diskMib);
+      const skua = together([await consume(broker, "disk", [0], diskRecords)]);
+      results.disk!.push({ round: r, baseline, skua });
+    }
+  } finally {
+    await broker[Symbol.asyncDispose]();
+  }
+} finally {
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+const cases = [
+  { key: "cached1", what: `1 consumer, 1 partition, ${cachedMib} MiB in the cache`, baseline: "iperf3 loopback", target: 0.25 },
+  { key: "cached4x12", what: `4 consumers, 12 partitions × ${partitionMib} MiB in the caches`, baseline: "iperf3 loopback", target: 0.5 },
+  { key: "disk", what: `1 consumer, 1 partition, ${diskMib} MiB after a restart (disk)`, baseline: `fio O_DIRECT read, ${diskMib} MiB`, target: 0.8 },
+];
+console.log(`\ndist/skua --smp ${smp}, rdkafka_performance -C (librdkafka 2.12.0), 1 KiB records, ${rounds} rounds (cached cases: median of 3 consumes per round)\n`);
+console.log("| case | round | baseline MB/s | skua MB/s | ratio |");
+console.log("|---|---|---|---|---|");
+for (const c of cases) {
+  for (const row of results[c.key]!) console.log(`| ${c.key} | ${row.round} | ${mbps(row.baseline)} | ${mbps(row.skua)} | ${(row.skua / row.baseline).toFixed(2)} |`);
+}
+console.log("\n| case | baseline | baseline MB/s (median) | skua MB/s (median) | ratio (median of rounds) | target |");
+console.log("|---|---|---|---|---|---|");
+for (const c of cases) {
+  const rows = results[c.key]!;
+  const ratio = median(rows.map((r) => r.skua / r.baseline));
+  console.log(`| ${c.what} | ${c.baseline} | ${mbps(median(rows.map((r) => r.baseline)))} | ${mbps(median(rows.map((r) => r.skua)))} | ${ratio.toFixed(2)} | ≥ ${c.target} ${ratio >= c.target ? "✓" : "✗"} |`);
+}
