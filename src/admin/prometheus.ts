@@ -27,6 +27,11 @@ export function renderMetrics(shards: ShardStatsSnapshot[]): string {
   family("skua_cross_shard_messages_sent_total", "counter", "Messages sent to other shards, by shard");
   for (const s of shards) lines.push(`skua_cross_shard_messages_sent_total{shard="${s.shardId}"} ${s.crossShardSent}`);
 
+  family("skua_storage_read_ahead_reads_total", "counter", "Disk reads started ahead of a sequential reader's next fetch, by shard");
+  for (const s of shards) lines.push(`skua_storage_read_ahead_reads_total{shard="${s.shardId}"} ${s.readAheadStarted}`);
+  family("skua_storage_read_ahead_used_total", "counter", "Reads started ahead that the next fetch used, by shard");
+  for (const s of shards) lines.push(`skua_storage_read_ahead_used_total{shard="${s.shardId}"} ${s.readAheadUsed}`);
+
   family("skua_kafka_request_latency_seconds", "histogram", "Time from a request's arrival to its encoded response, by API, shard and route (local, or needing another shard)");
   for (const s of shards) {
     for (const [key, h] of Object.entries(s.latencyByRoute)) {

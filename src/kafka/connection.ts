@@ -13,7 +13,16 @@ import type { BudgetHolder, MemoryBudget } from "../base/memory-budget.ts";
 import type { CancelTimer, Timers } from "../base/timers.ts";
 import { requestApiKey } from "../protocol/frame.ts";
 
-export type FrameResult = Uint8Array | null; // null: this request has no response (acks=0)
+/** A response frame: one buffer, or its parts in order (a Fetch answer's record batches are parts of their own, never copied into it). */
+export type Frame = Uint8Array | readonly Uint8Array[];
+export type FrameResult = Frame | null; // null: this request has no response (acks=0)
+
+export function frameBytes(frame: Frame): number {
+  if (frame instanceof Uint8Array) return frame.length;
+  let total = 0;
+  for (const part of frame) total += part.length;
+  return total;
+}
 
 export interface ConnectionIo {
   /** Bytes the socket accepted now, or -1 once it is closed (the client went away). */
@@ -42,6 +51,10 @@ export interface ConnectionOptions {
 }
 
 const SIZE_PREFIX_BYTES = 4;
+/** Pieces below this are copied together before a socket write; a joined write holds at most WRITE_COALESCE_BYTES_MAX. */
+const WRITE_COALESCE_PIECE_BYTES_MAX = 16 * 1024;
+const WRITE_COALESCE_BYTES_MAX = 64 * 1024;
+const WRITE_COALESCE_PIECES_MAX = 256;
 const FETCH_API_KEY = 1;
 
 export class Connection implements BudgetHolder {
@@ -319,20 +332,22 @@ export class Connection implements BudgetHolder {
     }
   }
 
-  private finish(slot: { result: FrameResult | undefined }, result: FrameResult, frameBytes: number, isFetch: boolean): void {
+  private finish(slot: { result: FrameResult | undefined }, result: FrameResult, requestBytes: number, isFetch: boolean): void {
     const { budget } = this.options;
-    budget.release(frameBytes);
+    budget.release(requestBytes);
     if (this.closed) return;
     slot.result = result;
     this.inflight--;
     if (isFetch) this.fetchInFlight = false;
     if (result) {
-      budget.charge(result.length);
-      this.unsentBytes += result.length;
+      const bytes = frameBytes(result);
+      budget.charge(bytes);
+      this.unsentBytes += bytes;
     }
     while (this.answers.length > 0 && this.answers[0].result !== undefined) {
       const head = this.answers.shift()!;
-      if (head.result) this.unsent.push(head.result);
+      if (head.result instanceof Uint8Array) this.unsent.push(head.result);
+      else if (head.result) for (const part of head.result) if (part.length > 0) this.unsent.push(part);
     }
     this.flushUnsent();
     this.startWaitingFrames();
@@ -340,6 +355,7 @@ export class Connection implements BudgetHolder {
 
   private flushUnsent(): void {
     while (this.unsent.length > 0 && !this.closed) {
+      this.coalesceHead();
       const bytes = this.unsent[0];
       const written = this.io.write(bytes);
       if (written < 0) return this.close(); // the client is gone: its answers have no one to go to
@@ -351,6 +367,30 @@ export class Connection implements BudgetHolder {
       }
       this.unsent.shift();
     }
+  }
+
+  /**
+   * Joins the small pieces at the head of the queue (pipelined small answers, the fields between two
+   * partitions' batches) into one buffer, so they leave in one socket write instead of one each.
+   * Large pieces are written as they are: copying them would cost more than the write saves.
+   */
+  private coalesceHead(): void {
+    let count = 0;
+    let total = 0;
+    while (count < this.unsent.length && count < WRITE_COALESCE_PIECES_MAX) {
+      const size = this.unsent[count].length;
+      if (size >= WRITE_COALESCE_PIECE_BYTES_MAX || total + size > WRITE_COALESCE_BYTES_MAX) break;
+      total += size;
+      count++;
+    }
+    if (count < 2) return;
+    const joined = new Uint8Array(total);
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      joined.set(this.unsent[i], at);
+      at += this.unsent[i].length;
+    }
+    this.unsent.splice(0, count, joined);
   }
 
   private sent(bytes: number): void {

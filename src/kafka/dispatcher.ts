@@ -4,18 +4,18 @@
  * only that connection; a failed assertion throws on up and stops the shard; any other error
  * a handler let through becomes UNKNOWN_SERVER_ERROR where the response can carry it.
  */
-import { AssertionError } from "../base/assert.ts";
+import { assert, AssertionError } from "../base/assert.ts";
 import type { Logger } from "../base/log.ts";
 import { decode } from "../protocol/codec.ts";
 import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
-import { decodeRequestHeader, encodeResponseFrame } from "../protocol/frame.ts";
+import { decodeRequestHeader, encodeResponseFrame, writeResponseFrame } from "../protocol/frame.ts";
 import { apis } from "../protocol/messages/index.ts";
 import { Reader } from "../protocol/reader.ts";
 import { Writer } from "../protocol/writer.ts";
 import { inRange } from "../protocol/schema.ts";
 import type { RequestStats } from "./request-stats.ts";
-import type { FrameResult } from "./connection.ts";
-import { NO_RESPONSE, type BrokerContext, type RequestInfo, type ShardContext } from "./handler.ts";
+import { frameBytes, type Frame, type FrameResult } from "./connection.ts";
+import { NO_RESPONSE, RESPONSE_REFER_BYTES_MIN, type BrokerContext, type RequestInfo, type ShardContext } from "./handler.ts";
 import { aclHost, authorizerFor } from "./authorize.ts";
 import { ANONYMOUS_PRINCIPAL } from "../cluster/acls.ts";
 import { API_VERSIONS_KEY, apiVersionsBody } from "./handlers/api-versions.ts";
@@ -79,12 +79,9 @@ export function createDispatcher(context: ShardContext, stats: RequestStats, log
     const produceThrottleMs = header.apiKey === PRODUCE_KEY ? quotas.record("producer_byte_rate", quotaClient, frame.length) : 0;
     if (produceThrottleMs > 0 && response !== NO_RESPONSE) (response as { throttleTimeMs?: number }).throttleTimeMs = produceThrottleMs;
     const encodeStartMs = performance.now();
-    const out =
-      response === NO_RESPONSE
-        ? null
-        : encodeResponseFrame(header.apiKey, header.apiVersion, header.correlationId, response, new Writer(handler.responseBytesHint?.(response) ?? DEFAULT_RESPONSE_BYTES));
+    const out = response === NO_RESPONSE ? null : encodeResponse(header, response, handler.responseBytesHint?.(response) ?? DEFAULT_RESPONSE_BYTES);
     workMs += performance.now() - encodeStartMs;
-    stats.recordRequest(handler.name, performance.now() - startMs, frame.length, out?.length ?? 0, crossedShards);
+    stats.recordRequest(handler.name, performance.now() - startMs, frame.length, out === null ? 0 : frameBytes(out), crossedShards);
     const answered = throttleAnswered(quotas, header, quotaClient, response, out, produceThrottleMs, workMs);
     if (answered.throttleMs > 0 && mute) {
       stats.throttledRequests++;
@@ -102,15 +99,23 @@ interface AnsweredHeader {
   correlationId: number;
 }
 
+/** The response frame, its record batches left where they are (cache, disk read) as parts of their own. */
+function encodeResponse(header: AnsweredHeader, response: object, ownBytesHint: number): Frame {
+  const writer = new Writer(ownBytesHint, RESPONSE_REFER_BYTES_MIN);
+  writeResponseFrame(header.apiKey, header.apiVersion, header.correlationId, response, writer);
+  const parts = writer.finishParts();
+  return parts.length === 1 ? parts[0]! : parts;
+}
+
 /**
  * Records an answered request against the client's other quotas (Fetch: the bytes it answers;
  * every request but logins: the shard's time on it) and gives the answer with the largest
  * throttle set in it.
  */
 function throttleAnswered(
-  quotas: QuotaEnforcer, header: AnsweredHeader, client: QuotaClient, response: object | typeof NO_RESPONSE, out: Uint8Array | null, produceThrottleMs: number, workMs: number,
-): { out: Uint8Array | null; throttleMs: number } {
-  const fetchMs = header.apiKey === FETCH_KEY ? quotas.record("consumer_byte_rate", client, out?.length ?? 0) : 0;
+  quotas: QuotaEnforcer, header: AnsweredHeader, client: QuotaClient, response: object | typeof NO_RESPONSE, out: Frame | null, produceThrottleMs: number, workMs: number,
+): { out: Frame | null; throttleMs: number } {
+  const fetchMs = header.apiKey === FETCH_KEY ? quotas.record("consumer_byte_rate", client, out === null ? 0 : frameBytes(out)) : 0;
   const requestMs = SASL_KEYS.has(header.apiKey) ? 0 : quotas.record("request_percentage", client, workMs / 10); // ms of one core → percent-seconds
   const laterMs = Math.max(fetchMs, requestMs);
   if (laterMs <= produceThrottleMs) return { out, throttleMs: produceThrottleMs };
@@ -123,13 +128,17 @@ function throttleAnswered(
  * The answer with throttle_time_ms set: written in place where it is the body's first field
  * (a Fetch answer can be tens of MiB), else encoded again.
  */
-function withThrottleTime(header: AnsweredHeader, out: Uint8Array, response: object, throttleMs: number): Uint8Array {
+function withThrottleTime(header: AnsweredHeader, out: Frame, response: object, throttleMs: number): Frame {
   const { apiKey, apiVersion } = header;
   const def = apis[apiKey].response;
   const first = def.fields.find((f) => inRange(apiVersion, f.versions));
-  if (first?.key !== "throttleTimeMs") return encodeResponseFrame(apiKey, apiVersion, header.correlationId, response, new Writer(out.length));
+  if (first?.key !== "throttleTimeMs") return encodeResponseFrame(apiKey, apiVersion, header.correlationId, response, new Writer(frameBytes(out)));
   const flexibleHeaderBytes = apiKey !== API_VERSIONS_KEY && apiVersion >= def.flexible ? 1 : 0; // the header's empty tagged fields
-  new DataView(out.buffer, out.byteOffset, out.byteLength).setInt32(SIZE_AND_CORRELATION_BYTES + flexibleHeaderBytes, throttleMs);
+  // The header and first fields are always in the writer's own first part: referred parts are byte fields further on.
+  const head = out instanceof Uint8Array ? out : out[0]!;
+  const at = SIZE_AND_CORRELATION_BYTES + flexibleHeaderBytes;
+  assert(head.length >= at + 4, "throttle_time_ms not in a response's first part");
+  new DataView(head.buffer, head.byteOffset, head.byteLength).setInt32(at, throttleMs);
   return out;
 }
 

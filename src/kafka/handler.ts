@@ -61,6 +61,13 @@ export interface RequestInfo {
   client?: ClientConnection;
 }
 
+/**
+ * Byte fields of a response at least this long (record batches) are not copied into the response
+ * frame: they go to the socket as parts of their own (`Writer`'s referBytesMin). Below it a copy
+ * costs less than the extra socket write.
+ */
+export const RESPONSE_REFER_BYTES_MIN = 16 * 1024;
+
 /** Returned by a handler when the request gets no response at all (Produce with acks=0). */
 export const NO_RESPONSE = Symbol("no response");
 
@@ -71,7 +78,7 @@ export interface ApiHandler {
   maxVersion: number;
   // Requests and responses are the codec's decoded objects; each handler types its own.
   handle(context: BrokerContext, request: any, info: RequestInfo): Promise<object | typeof NO_RESPONSE>;
-  /** Roughly how big the encoded response will be, so it is written into one buffer without regrowing. */
+  /** Roughly how big the response's own buffer will be (referred byte fields not counted), so it is written without regrowing. */
   responseBytesHint?(response: any): number;
 }
 

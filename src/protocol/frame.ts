@@ -72,13 +72,18 @@ export function encodeResponseFrame(
   body: object,
   writer: Writer = new Writer(),
 ): Uint8Array {
+  writeResponseFrame(apiKey, apiVersion, correlationId, body, writer);
+  return writer.finish();
+}
+
+/** The response frame into `writer` (a referring writer's `finishParts()` then gives it without copying record batches). */
+export function writeResponseFrame(apiKey: number, apiVersion: number, correlationId: number, body: object, writer: Writer): void {
   const api = apiOrThrow(apiKey);
   const sizeAt = writer.reserveSize();
   writer.int32(correlationId);
   if (apiKey !== API_VERSIONS_KEY && apiVersion >= api.response.flexible) writer.uvarint(0);
   encode(api.response, apiVersion, body as TaggedFields, writer);
   writer.patchSize(sizeAt);
-  return writer.finish();
 }
 
 /** int32 size + request header (v1, or v2 when flexible) + body: what a client sends. */

@@ -31,11 +31,25 @@ export function utf8ByteLength(s: string): number {
  */
 export class Writer {
   private buf: Uint8Array;
+  /** Bytes in this writer's own buffer (referred views not counted: see `sizeBytes`). */
   offset = 0;
+  /** Views `raw` kept by reference, each with the own-buffer offset it goes before. */
+  private readonly referred: Array<{ at: number; bytes: Uint8Array }> = [];
+  private referredBytes = 0;
 
-  /** Unzeroed memory: only bytes written are ever exposed, through `finish()`. */
-  constructor(initialBytes = 1024) {
+  /**
+   * Unzeroed memory: only bytes written are ever exposed, through `finish()`. With `referBytesMin`,
+   * `raw` views of at least that many bytes (record batches) are kept by reference, not copied, and
+   * `finishParts()` hands them back between the writer's own bytes: the caller must not change them
+   * until the parts are used up.
+   */
+  constructor(initialBytes = 1024, private readonly referBytesMin = Infinity) {
     this.buf = Buffer.allocUnsafe(initialBytes);
+  }
+
+  /** Every byte written, own and referred. */
+  get sizeBytes(): number {
+    return this.offset + this.referredBytes;
   }
 
   /** Makes room for `sizeBytes` more and returns where they start. */
@@ -53,9 +67,34 @@ export class Writer {
     this.buf = next;
   }
 
-  /** A plain Uint8Array view of the bytes written (not a Buffer, whose slice() does not copy). */
+  /** A plain Uint8Array view of the bytes written (not a Buffer, whose slice() does not copy); referred views are copied in. */
   finish(): Uint8Array {
-    return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.offset);
+    if (this.referred.length === 0) return this.ownBytes(0, this.offset);
+    const parts = this.finishParts();
+    const out = new Uint8Array(this.sizeBytes);
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
+
+  /** The bytes written in order, as views: runs of the writer's own buffer and the referred views between them. */
+  finishParts(): Uint8Array[] {
+    const parts: Uint8Array[] = [];
+    let from = 0;
+    for (const { at, bytes } of this.referred) {
+      if (at > from) parts.push(this.ownBytes(from, at));
+      parts.push(bytes);
+      from = at;
+    }
+    if (this.offset > from || parts.length === 0) parts.push(this.ownBytes(from, this.offset));
+    return parts;
+  }
+
+  private ownBytes(from: number, to: number): Uint8Array {
+    return new Uint8Array(this.buf.buffer, this.buf.byteOffset + from, to - from);
   }
 
   int8(v: number): void {
@@ -169,8 +208,13 @@ export class Writer {
     if (v === null) this.uvarint(0);
     else this.compactBytes(v);
   }
-  /** Copies `v` as is, no length prefix. */
+  /** Copies `v` as is, no length prefix (or, at least `referBytesMin` long, keeps it by reference). */
   raw(v: Uint8Array): void {
+    if (v.length >= this.referBytesMin) {
+      this.referred.push({ at: this.offset, bytes: v });
+      this.referredBytes += v.length;
+      return;
+    }
     const at = this.claim(v.length); // claim first: it may replace this.buf
     this.buf.set(v, at);
   }
@@ -187,7 +231,9 @@ export class Writer {
     return this.claim(4);
   }
   patchSize(at: number): void {
-    this.int32At(at, this.offset - at - 4);
+    let referredAfter = 0;
+    for (const r of this.referred) if (r.at > at) referredAfter += r.bytes.length;
+    this.int32At(at, this.offset - at - 4 + referredAfter);
   }
 
   private utf8(v: string, sizeBytes: number): void {

@@ -19,6 +19,7 @@ import { LogFailedError, PartitionLog } from "../storage/partition-log.ts";
 import { DiskSpaceGuard } from "./disk-space.ts";
 import { loadProducerState, saveProducerState } from "../storage/producer-snapshot.ts";
 import type { ProducerState } from "../storage/producer-state.ts";
+import { ReadAheadBudget } from "../storage/read-ahead.ts";
 import { RecentBatchCache } from "../storage/recent-batch-cache.ts";
 import { SealedFileLru } from "../storage/sealed-file-lru.ts";
 import { answerDuplicate } from "./idempotence.ts";
@@ -52,6 +53,7 @@ export class LocalPartitions {
   /** Open watches by id, to end early (`unwatch`). */
   private readonly watches = new Map<string, (woken: boolean) => void>();
   private readonly cache = new RecentBatchCache();
+  private readonly readAhead = new ReadAheadBudget();
   private readonly sealedFiles = new SealedFileLru();
   private readonly flusher: Flusher;
   private cancelHousekeeping: CancelTimer | null = null;
@@ -168,6 +170,11 @@ export class LocalPartitions {
     return [...this.logs].map(([k, log]) => ({ ...parseKey(k), highWatermark: log.highWatermark, logStartOffset: log.logStartOffset, sizeBytes: log.sizeBytes }));
   }
 
+  /** The shard's read-ahead counters (reads started, reads used). */
+  get readAheadStats(): Pick<ReadAheadBudget, "started" | "used"> {
+    return this.readAhead;
+  }
+
   sizeBytes(): number {
     let total = 0;
     for (const log of this.logs.values()) total += log.sizeBytes;
@@ -182,6 +189,7 @@ export class LocalPartitions {
       config,
       clock: this.options.clock,
       cache: this.cache,
+      readAhead: this.readAhead,
       sealedFiles: this.sealedFiles,
       log: (message: string) => this.options.log.warn(message, { partition: k }),
       onCut: (endOffset) => this.producerStates.get(log)?.truncate(endOffset),

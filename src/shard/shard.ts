@@ -278,6 +278,8 @@ export class Shard {
       throttledRequests: s.throttledRequests,
       connectionsRefused: s.connectionsRefused,
       backend: this.disk.name,
+      readAheadStarted: this.local.readAheadStats.started,
+      readAheadUsed: this.local.readAheadStats.used,
     };
   }
 

@@ -27,6 +27,9 @@ export interface ShardStatsSnapshot {
   connectionsRefused: number;
   /** Disk backend this shard runs: "uring" or "posix". */
   backend: string;
+  /** Disk reads started ahead for sequential readers (storage/read-ahead.ts), and of those the ones a fetch used. */
+  readAheadStarted: number;
+  readAheadUsed: number;
 }
 
 export class ShardStats implements RequestStats {

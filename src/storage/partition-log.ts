@@ -17,6 +17,7 @@ import { limits } from "../base/limits.ts";
 import type { Disk, DiskFile } from "../io/disk.ts";
 import type { RecentBatchCache } from "./recent-batch-cache.ts";
 import { takeBatches } from "./recent-batch-cache.ts";
+import { ReadAhead, ReadAheadBudget } from "./read-ahead.ts";
 import * as rb from "./record-batch.ts";
 import { readStartOffset, writeStartOffset } from "./start-offset.ts";
 import { SealedFileLru } from "./sealed-file-lru.ts";
@@ -64,6 +65,8 @@ export interface PartitionLogOptions {
   config: LogConfig;
   clock: Clock;
   cache?: RecentBatchCache;
+  /** The shard's bound on bytes read ahead for sequential readers; a budget of its own when not given. */
+  readAhead?: ReadAheadBudget;
   /** The shard's bound on open files of sealed segments; a log of its own when not given. */
   sealedFiles?: SealedFileLru;
   log?: (msg: string) => void;
@@ -123,6 +126,9 @@ export class PartitionLog {
   private readonly cache: RecentBatchCache | undefined;
   private readonly sealedFiles: SealedFileLru;
   private readonly cacheLogId: number;
+  private readonly readAhead: ReadAhead;
+  /** Where the last read from the disk ended: a read starting there is sequential, and the one after it is read ahead. */
+  private sequentialOffset = -1;
   private readonly warn: (msg: string) => void;
   readonly indexIntervalBytes: number;
   private segments: Segment[] = [];
@@ -175,6 +181,7 @@ export class PartitionLog {
     this.cache = opts.cache;
     this.sealedFiles = opts.sealedFiles ?? new SealedFileLru();
     this.cacheLogId = opts.cache?.register() ?? 0;
+    this.readAhead = new ReadAhead(opts.readAhead ?? new ReadAheadBudget());
     this.warn = opts.log ?? (() => {});
     this.indexIntervalBytes = opts.indexIntervalBytes ?? limits.segmentIndexIntervalBytes;
     this.onCut = opts.onCut ?? (() => {});
@@ -540,9 +547,11 @@ export class PartitionLog {
     this.pending = [];
     this.pendingHead = 0;
     const endOffset = this.highWatermark;
+    this.readAhead.invalidate(); // and again once cut
     await this.truncateTo(endOffset);
     this.syncedOffset = Math.min(this.syncedOffset, endOffset);
     this.cache?.truncate(this.cacheLogId, endOffset);
+    this.readAhead.invalidate();
     this.failureEpoch++; // a flush that started during the cut covered offsets now handed out again
     this.onCut(endOffset);
   }
@@ -619,7 +628,9 @@ export class PartitionLog {
     if (cached) return this.ok(cached, highWatermark);
     for (let attempt = 1; ; attempt++) {
       try {
-        return this.ok(await this.readSegments(offset, maxBytes, readEnd), highWatermark);
+        const bytes = await this.readSegments(offset, maxBytes, readEnd);
+        this.readNextAhead(offset, bytes, maxBytes);
+        return this.ok(bytes, highWatermark);
       } catch (e) {
         if (e instanceof SegmentDeletedError) return this.outOfRange();
         // Compaction swapped the segment between two reads of it: the new one is in the list now.
@@ -669,14 +680,36 @@ export class PartitionLog {
     return parts.length === 1 ? parts[0]! : concatBytes(parts);
   }
 
+  /**
+   * A disk read that started where the previous one ended (a sequential reader): the read its next
+   * fetch will make, with the same max bytes, starts now. Only below what is written (and the high
+   * watermark's segment), never past a caught-up reader's end.
+   */
+  private readNextAhead(offset: number, bytes: Uint8Array, maxBytes: number): void {
+    const sequential = offset === this.sequentialOffset;
+    this.sequentialOffset = bytes.length > 0 ? lastBatchEnd(bytes) : -1;
+    const next = this.sequentialOffset;
+    if (!sequential || next < 0 || next >= this.highWatermark) return;
+    const segment = this.findSegment(next);
+    const position = segment.index.lookupPosition(next - segment.baseOffset);
+    const lengthBytes = Math.min(this.readWindowBytes(maxBytes), segment.writtenBytes - position);
+    this.readAhead.start(segment, position, lengthBytes);
+  }
+
+  private readWindowBytes(maxBytes: number): number {
+    return maxBytes + this.indexIntervalBytes;
+  }
+
   /** Starts at the sparse index entry, reads a window, walks headers to the batch holding `offset`. */
   private async readSegment(segment: Segment, offset: number, maxBytes: number, highWatermark: number, mustTakeOne = true): Promise<Uint8Array> {
     let position = segment.index.lookupPosition(offset - segment.baseOffset);
-    let windowBytes = maxBytes + this.indexIntervalBytes;
+    let windowBytes = this.readWindowBytes(maxBytes);
     for (;;) {
       const limitBytes = segment.writtenBytes;
       assert(position < limitBytes, `read past written bytes of ${segment.logPath}`);
-      const buf = await segment.read(position, Math.min(windowBytes, limitBytes - position));
+      const lengthBytes = Math.min(windowBytes, limitBytes - position);
+      // What was read ahead may be shorter than asked (more was written since): fewer batches, or a re-read below.
+      const buf = (await this.readAhead.take(segment, position, lengthBytes)) ?? (await segment.read(position, lengthBytes));
       let found = -1;
       const end = rb.scanBatches(buf, 0, (at) => {
         if (rb.lastOffset(buf, at) < offset) return true;
@@ -863,6 +896,7 @@ export class PartitionLog {
       this.segments.splice(at, group.length, next);
       // The cache holds batches as written; readers of the compacted range must see the rewrite.
       this.cache?.drop(this.cacheLogId);
+      this.readAhead.invalidate();
       for (const segment of group) await segment.retire();
       return true;
     });
@@ -913,6 +947,7 @@ export class PartitionLog {
     assert(offset >= this.logStartOffset && offset <= this.logEndOffset, `truncate at ${offset} outside ${this.logStartOffset}..${this.logEndOffset}`);
     if (offset === this.logEndOffset) return;
     await this.settleWrites();
+    this.readAhead.invalidate(); // and again once cut: reads started meanwhile may hold the old suffix
     while (this.segments.length > 1 && this.active.baseOffset >= offset) {
       const segment = this.segments.pop()!;
       this.dirty.delete(segment);
@@ -928,6 +963,7 @@ export class PartitionLog {
     this.syncedOffset = Math.min(this.syncedOffset, offset);
     this.visibleAt = { segment, position: segment.sizeBytes };
     this.cache?.truncate(this.cacheLogId, offset);
+    this.readAhead.invalidate();
     if (this.dirNeedsSync) await this.disk.syncDir(this.dir);
     this.dirNeedsSync = false;
   }
@@ -940,6 +976,7 @@ export class PartitionLog {
     assert(!this.closed && this.failure === null, `${this.dir}: reset of a closed or failed log`);
     assert(offset >= 0, `reset to ${offset}`);
     await this.settleWrites();
+    this.readAhead.invalidate();
     for (const segment of this.segments) await segment.delete();
     const fresh = Segment.create(this.disk, this.dir, offset, this.indexIntervalBytes);
     await fresh.ready;
@@ -952,6 +989,7 @@ export class PartitionLog {
     this.highWatermark = this.syncedOffset = offset;
     this.visibleAt = { segment: fresh, position: 0 };
     this.cache?.drop(this.cacheLogId);
+    this.readAhead.invalidate();
   }
 
   /**
@@ -1022,6 +1060,7 @@ export class PartitionLog {
       await this.flush();
       await this.saveActiveTxnIndex();
     }
+    this.readAhead.invalidate();
     await Promise.all(this.segments.map((segment) => segment.closeFile()));
     this.cache?.unregister(this.cacheLogId);
   }

@@ -18,7 +18,7 @@ import { limits } from "../../base/limits.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { ReadItem, ReadResult, WatchItem } from "../ops.ts";
 import type { FetchItem, SessionFetchRequest } from "../fetch-sessions.ts";
-import { defineHandler, invokeOnOwners, type BrokerContext } from "../handler.ts";
+import { defineHandler, invokeOnOwners, RESPONSE_REFER_BYTES_MIN, type BrokerContext } from "../handler.ts";
 import { leaderEndpoints } from "./leaders.ts";
 import { downConvertFetch } from "../legacy-formats.ts";
 
@@ -65,7 +65,10 @@ export const fetchHandler = defineHandler({
     let bytes = 64;
     for (const topic of response.responses) {
       bytes += 16 + topic.topic.length * 3;
-      for (const p of topic.partitions) bytes += PARTITION_OVERHEAD_BYTES + p.records.length + (p.abortedTransactions?.length ?? 0) * ABORTED_TXN_BYTES;
+      for (const p of topic.partitions) {
+        const copiedBytes = p.records.length < RESPONSE_REFER_BYTES_MIN ? p.records.length : 0; // larger ones go out by reference
+        bytes += PARTITION_OVERHEAD_BYTES + copiedBytes + (p.abortedTransactions?.length ?? 0) * ABORTED_TXN_BYTES;
+      }
     }
     return bytes;
   },
