@@ -232,12 +232,14 @@ describe("kill -9 in the middle of a transaction", () => {
       expect(held.lastStableOffset).toBeLessThan(held.highWatermark);
       expect((await producersOf(wire, topic, 0)).some((p) => p.currentTxnStartOffset === held.lastStableOffset)).toBe(true);
       // transaction.timeout.ms (3 s) passes: the coordinator fences the producer and aborts.
-      await waitFor("the timed-out transaction to be aborted", async () => {
-        const view = await fetchView(wire, topic, 0, READ_COMMITTED);
-        return view.lastStableOffset === view.highWatermark;
+      // The abort markers go to both partitions, one after the other: wait for both.
+      await waitFor("the timed-out transaction to be aborted on both partitions", async () => {
+        for (const partition of [0, 1]) {
+          const view = await fetchView(wire, topic, partition, READ_COMMITTED);
+          if (view.lastStableOffset !== view.highWatermark) return false;
+        }
+        return true;
       });
-      const view = await fetchView(wire, topic, 1, READ_COMMITTED);
-      expect(view.lastStableOffset).toBe(view.highWatermark);
     } finally {
       wire.close();
     }
