@@ -69,6 +69,14 @@ export class MemoryBudget {
     return true;
   }
 
+  /** Takes `bytes` only if they fit now, shedding no one (an optional, larger allocation). */
+  takeIfFree(bytes: number): boolean {
+    assert(bytes >= 0, "negative take");
+    if (this.used + bytes > this.capacityBytes) return false;
+    this.used += bytes;
+    return true;
+  }
+
   /** Bytes already allocated (an answer that was built): counted even past the capacity. */
   charge(bytes: number): void {
     assert(bytes >= 0, "negative charge");

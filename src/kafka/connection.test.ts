@@ -155,6 +155,17 @@ describe("Connection", () => {
     expect(budget.usedBytes).toBe(0);
   });
 
+  test("a frame whose bytes came to a 16th of its size gets its whole buffer at once, if the budget has room", () => {
+    const budget = new MemoryBudget(256 * 1024 * 1024);
+    const { connection } = harness(async () => null, 200 * 1024 * 1024, { budget });
+    const head = new Uint8Array(4 + 100 * 1024);
+    new DataView(head.buffer).setInt32(0, 1024 * 1024); // 1 MiB declared, 100 KiB came: 1 MiB held, no doublings
+    connection.receive(head);
+    expect(budget.usedBytes).toBe(1024 * 1024);
+    connection.close();
+    expect(budget.usedBytes).toBe(0);
+  });
+
   test("a connection waits, unread, while the budget is full, and goes on when memory comes back", async () => {
     const budget = new MemoryBudget(100 * 1024);
     const other = { stuckBytes: 0, shed() {} };

@@ -56,6 +56,8 @@ const WRITE_COALESCE_PIECE_BYTES_MAX = 16 * 1024;
 const WRITE_COALESCE_BYTES_MAX = 64 * 1024;
 const WRITE_COALESCE_PIECES_MAX = 256;
 const FETCH_API_KEY = 1;
+/** Once this share of a frame came, its buffer is allocated whole (a client holds at most 16× what it sent). */
+const FRAME_WHOLE_RATIO = 16;
 
 export class Connection implements BudgetHolder {
   // The frame arriving: its size prefix, then its body in a buffer grown as bytes come.
@@ -164,8 +166,12 @@ export class Connection implements BudgetHolder {
   private growBody(needed: number): boolean {
     const have = this.body?.length ?? 0;
     if (needed <= have) return true;
-    const wanted = Math.min(this.bodySize, Math.max(needed, have * 2, limits.frameBufferInitialBytes));
-    if (!this.options.budget.take(this, wanted - have)) return false;
+    // A frame whose bytes came to a 16th of its size gets its whole buffer now, if the budget has
+    // room: one copy instead of one per doubling. Else it doubles, as before.
+    const doubled = Math.min(this.bodySize, Math.max(needed, have * 2, limits.frameBufferInitialBytes));
+    const whole = this.bodySize > doubled && this.bodySize <= needed * FRAME_WHOLE_RATIO && this.options.budget.takeIfFree(this.bodySize - have);
+    const wanted = whole ? this.bodySize : doubled;
+    if (!whole && !this.options.budget.take(this, wanted - have)) return false;
     const grown = new Uint8Array(wanted);
     if (this.body) grown.set(this.body.subarray(0, this.bodyFilled));
     this.body = grown;
