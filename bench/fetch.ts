@@ -17,7 +17,7 @@
  * can shorten), and must get every record produced, else the run fails. MB = 10^6 bytes of record
  * values, as rdkafka_performance counts.
  *
- *     flock /work/helpers/bench.lock bun run bench/fetch.ts [--rounds 5] [--smp 2] [--cached-mib 48]
+ *     bun run bench/fetch.ts [--rounds 5] [--smp 2] [--cached-mib 48]
  *       [--partition-mib 7] [--disk-mib 1024] [--data-parent DIR] [--iperf-seconds 2]
  *
  * Needs fio, iperf3 and native/build/rdkafka/rdkafka_performance (`bash scripts/setup.sh --bench`).

@@ -6,7 +6,7 @@
  * producing `--mib` MiB on a fresh topic. Prints every round and the medians of the ratios.
  * MB = 10^6 bytes of record values, as rdkafka_performance counts.
  *
- *     flock /work/helpers/bench.lock bun run bench/produce.ts [--rounds 5] [--smp 2] [--mib 1024]
+ *     bun run bench/produce.ts [--rounds 5] [--smp 2] [--mib 1024]
  *       [--data-parent DIR] [--fio-mib 512] [-- extra broker args]
  *
  * Needs fio and native/build/rdkafka/rdkafka_performance (`bash scripts/build-rdkafka-performance.sh`,
