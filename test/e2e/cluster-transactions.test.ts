@@ -159,6 +159,15 @@ test("transactions in a cluster: commit and abort over RF=3 partitions; kill -9 
       return now !== undefined && now !== coordinator ? now : undefined;
     }, 20_000);
     expect(moved).not.toBe(coordinator);
+    // What a client waits for before going on: every data partition led by a live node (the dead node led one).
+    await pollUntil("every partition led by a live node", async () => {
+      const node = nodes.find((n) => n.running)!;
+      for (let p = 0; p < PARTITIONS; p++) {
+        const view = JSON.parse((await adminGet(node, `/v1/partitions/kafka/${TOPIC}/${p}`)).text) as PartitionView;
+        if (!(view.leader_id >= 0 && nodes[view.leader_id]?.running)) return undefined;
+      }
+      return true;
+    }, 20_000);
 
     // The new coordinator rebuilt the id from the replicated log: InitProducerId fences and aborts the open transaction.
     const second = txnProducer(kafkaOf(survivors, "writer-2"));
