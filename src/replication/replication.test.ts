@@ -10,7 +10,7 @@ import { buildBatch } from "../storage/batch-builder.ts";
 import * as rb from "../storage/record-batch.ts";
 import { forEachRecord } from "../storage/records.ts";
 import type { ReplicatedPartition } from "./replicated-partition.ts";
-import { TestCluster, until } from "./test-nodes.ts";
+import { leaderOf, replicas, TestCluster, until } from "./test-nodes.ts";
 
 let cluster: TestCluster | null = null;
 afterEach(async () => {
@@ -31,19 +31,6 @@ const batch = (text: string, idempotent?: { producerId: number; sequence: number
     ...(idempotent ? { producerId: idempotent.producerId, producerEpoch: 0, baseSequence: idempotent.sequence } : {}),
   });
 
-function replicas(c: TestCluster, nodes = [1, 2, 3]): Array<{ node: number; replica: ReplicatedPartition }> {
-  return nodes.filter((n) => c.node(n).running).map((node) => ({ node, replica: c.replica(node, "t", 0)!.replica }));
-}
-
-/** The node whose replica leads and takes produce. */
-async function leaderOf(c: TestCluster, nodes = [1, 2, 3]): Promise<{ node: number; replica: ReplicatedPartition }> {
-  let found: { node: number; replica: ReplicatedPartition } | undefined;
-  await until("a leader that takes produce", () => {
-    found = replicas(c, nodes).find((r) => r.replica.isLeader && r.replica.group.termAt(r.replica.group.inspect().commitIndex) === r.replica.leaderState.term);
-    return found !== undefined;
-  });
-  return found!;
-}
 
 const produce = (r: ReplicatedPartition, records: Uint8Array, acks = -1) => r.produce({ topic: "t", partition: 0, records, acks });
 

@@ -17,6 +17,7 @@ import { defaultProperties, type ClusterProperties } from "../cluster/properties
 import type { Disk } from "../io/disk.ts";
 import { PosixDisk } from "../io/posix-disk.ts";
 import { startShardRpc, pingServer, type ShardRpc } from "../rpc/node.ts";
+import type { ReplicatedPartition } from "./replicated-partition.ts";
 import { ShardReplication } from "./shard-replication.ts";
 
 const log = logger("replication-test");
@@ -180,4 +181,19 @@ export async function until(what: string, check: () => boolean, timeoutMs = 10_0
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(10); // polling a state that has no event of its own
   }
+}
+
+/** The running nodes' replicas of topic "t" partition 0 (the replication tests' one partition). */
+export function replicas(c: TestCluster, nodes = [1, 2, 3]): Array<{ node: number; replica: ReplicatedPartition }> {
+  return nodes.filter((n) => c.node(n).running).map((node) => ({ node, replica: c.replica(node, "t", 0)!.replica }));
+}
+
+/** The node whose replica of "t"/0 leads and takes produce (it committed an entry of its term). */
+export async function leaderOf(c: TestCluster, nodes = [1, 2, 3]): Promise<{ node: number; replica: ReplicatedPartition }> {
+  let found: { node: number; replica: ReplicatedPartition } | undefined;
+  await until("a leader that takes produce", () => {
+    found = replicas(c, nodes).find((r) => r.replica.isLeader && r.replica.group.termAt(r.replica.group.inspect().commitIndex) === r.replica.leaderState.term);
+    return found !== undefined;
+  });
+  return found!;
 }

@@ -12,7 +12,7 @@ import { buildBatch } from "../storage/batch-builder.ts";
 import * as rb from "../storage/record-batch.ts";
 import { forEachRecord } from "../storage/records.ts";
 import type { ReplicatedPartition } from "./replicated-partition.ts";
-import { TestCluster, until } from "./test-nodes.ts";
+import { leaderOf, replicas, TestCluster, until } from "./test-nodes.ts";
 
 let cluster: TestCluster | null = null;
 afterEach(async () => {
@@ -30,18 +30,6 @@ const txnBatch = (text: string, sequence: number) =>
   buildBatch({ records: [{ value: new TextEncoder().encode(text) }], baseTimestamp: Date.now(), producerId: PRODUCER, producerEpoch: 0, baseSequence: sequence, transactional: true });
 const marker = (commit: boolean, coordinatorEpoch = 5) => ({ producerId: PRODUCER, producerEpoch: 0, commit, coordinatorEpoch });
 
-function replicas(c: TestCluster, nodes = [1, 2, 3]): Array<{ node: number; replica: ReplicatedPartition }> {
-  return nodes.filter((n) => c.node(n).running).map((node) => ({ node, replica: c.replica(node, "t", 0)!.replica }));
-}
-
-async function leaderOf(c: TestCluster, nodes = [1, 2, 3]): Promise<{ node: number; replica: ReplicatedPartition }> {
-  let found: { node: number; replica: ReplicatedPartition } | undefined;
-  await until("a leader that takes produce", () => {
-    found = replicas(c, nodes).find((r) => r.replica.isLeader && r.replica.group.termAt(r.replica.group.inspect().commitIndex) === r.replica.leaderState.term);
-    return found !== undefined;
-  });
-  return found!;
-}
 
 /** What a read_committed fetch from 0 returns: the data values (aborted ones included, as Kafka sends them), the LSO, the aborted list. */
 async function readCommitted(r: ReplicatedPartition) {

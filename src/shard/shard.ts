@@ -143,9 +143,7 @@ export class Shard {
       writeMarkers: (markers) => this.writeMarkers(markers),
       completeGroup: async (groupId, producerId, commit) => {
         const request = { groupId, producerId, commit };
-        // In a cluster the group's coordinator is the leader of its `__consumer_offsets` partition, maybe on another node.
-        if (this.replication !== null) return (await this.invokeLeader(GROUP_TOPIC, groupPartitionOf(groupId), "groupTxnComplete", request)).errorCode;
-        return (await this.invoke(shardOfGroup(groupId, init.shardCount), "groupTxnComplete", request)).errorCode;
+        return (await this.invokeCoordinator(GROUP_TOPIC, groupPartitionOf(groupId), shardOfGroup(groupId, init.shardCount), "groupTxnComplete", request)).errorCode;
       },
       onFsyncMs: (ms) => this.stats.fsyncLatency.record(ms),
       // In a cluster the transaction log is the replicated `__transaction_state`; without RPC local logs, as before.
@@ -391,9 +389,17 @@ export class Shard {
    */
   private readonly verifyTxnPartition: VerifyTxnPartition = async (transactionalId, producerId, producerEpoch, ref) => {
     const request = { transactionalId, producerId, producerEpoch, partitions: [{ topic: ref.topic, partition: ref.partition }], verifyOnly: true };
-    if (this.init.rpc !== null) return (await this.invokeLeader(TXN_TOPIC, txnPartitionOf(transactionalId), "txnAddPartitions", request)).errorCodes[0]!;
-    return (await this.invoke(shardOfTransactionalId(transactionalId, this.init.shardCount), "txnAddPartitions", request)).errorCodes[0]!;
+    const owner = shardOfTransactionalId(transactionalId, this.init.shardCount);
+    return (await this.invokeCoordinator(TXN_TOPIC, txnPartitionOf(transactionalId), owner, "txnAddPartitions", request)).errorCodes[0]!;
   };
+
+  /**
+   * Runs an op on a group's or transactional id's coordinator: in a cluster the leader of its
+   * internal-topic partition (maybe on another node), on a node of one its shard here.
+   */
+  private invokeCoordinator<Op extends OpName>(topic: string, partition: number, localShard: number, op: Op, request: OpRequest<Op>): Promise<OpResponse<Op>> {
+    return this.replication !== null ? this.invokeLeader(topic, partition, op, request) : this.invoke(localShard, op, request);
+  }
 
   /** Runs an op on the shard of the node leading a replicated partition (see BrokerContext.invokeLeader). */
   private invokeLeader<Op extends OpName>(topic: string, partition: number, op: Op, request: OpRequest<Op>): Promise<OpResponse<Op>> {
