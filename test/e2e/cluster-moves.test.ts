@@ -66,7 +66,8 @@ test("a partition's replicas move onto a joined node under acks=-1 produce: noth
     const target = [...view.replicas.filter((r) => r.node_id !== from), { node_id: 3, core: 0 }];
     const moved = await postReplicas(nodes[(from + 1) % 3]!, target);
     expect(moved.status).toBe(200);
-    expect((await getJson<PartitionView>(nodes[0], `/v1/partitions/kafka/${TOPIC}/0`)).status).toBe("in_progress");
+    // A small partition may finish moving before this first look: the view says in_progress or, already, done.
+    expect(["in_progress", "done"]).toContain((await getJson<PartitionView>(nodes[0], `/v1/partitions/kafka/${TOPIC}/0`)).status);
 
     await pollUntil("the move finished", async () => {
       const p = await getJson<PartitionView>(nodes[(from + 1) % 3]!, `/v1/partitions/kafka/${TOPIC}/0`);
