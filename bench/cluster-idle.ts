@@ -1,24 +1,26 @@
 /**
  * An idle cluster's cost: 3 nodes × 2 shards in this process, over real RPC on loopback, with
- * `--partitions` partitions at RF=3 (every node holds a replica of each; shards alternate), once
- * with heartbeats batched per node pair (HeartbeatBatcher, as the broker runs) and once with
- * every group message sent alone (the baseline), in the same run. After every group has a leader
+ * `--partitions` partitions at RF=3 (every node holds a replica of each; shards alternate), in
+ * three modes in the same run: light heartbeats on one ticker per shard, batched per node pair (as
+ * the broker runs); full heartbeats on a timer per group, batched; every group message alone (the
+ * baseline). After every group has a leader
  * and the cluster has settled, it measures over `--seconds`: CPU of this process (all 3 nodes),
  * bytes on the RPC links (both directions) and network/group messages per second.
  * Logs live on SimDisk (in memory): 10,000 logs per node would pass the fd limit (20,000) in one
  * process, and an idle cluster writes nothing.
  *
- *     bun run bench/cluster-idle.ts --partitions 10000 --seconds 10 [--only batched] [--elect-wait-s 600]
+ *     bun run bench/cluster-idle.ts --partitions 10000 --seconds 10 [--only light|batched|unbatched] [--elect-wait-s 600]
  */
 import { PartitionedSimDisk } from "./lib/partitioned-sim-disk.ts";
 import type { TopicRecord } from "../src/cluster/metadata.ts";
+import type { HeartbeatMode } from "../src/replication/shard-replication.ts";
 import { TestCluster, until } from "../src/replication/test-nodes.ts";
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ""), process.argv[i + 1]!);
 const partitions = Number(args.get("partitions") ?? 10_000);
 const seconds = Number(args.get("seconds") ?? 10);
-const only = args.get("only"); // "batched" or "unbatched"
+const only = args.get("only"); // "light", "batched" or "unbatched"
 const electWaitS = Number(args.get("elect-wait-s") ?? 600);
 
 function topic(): TopicRecord {
@@ -49,13 +51,11 @@ function messages(cluster: TestCluster): { node: number; group: number; dropped:
   return sum;
 }
 
-const mode = (batched: boolean) => (batched ? "batched" : "unbatched");
-
-async function measure(batched: boolean) {
-  const cluster = new TestCluster(3, 2, { election_timeout_ms: 1500, raft_heartbeat_interval_ms: 150 }, () => new PartitionedSimDisk(), batched);
+async function measure(mode: HeartbeatMode) {
+  const cluster = new TestCluster(3, 2, { election_timeout_ms: 1500, raft_heartbeat_interval_ms: 150 }, () => new PartitionedSimDisk(), mode);
   const startedMs = Date.now();
   await cluster.start([topic()]);
-  console.error(`  ${mode(batched)}: ${partitions * 3} groups open after ${Math.round((Date.now() - startedMs) / 1000)} s`);
+  console.error(`  ${mode}: ${partitions * 3} groups open after ${Math.round((Date.now() - startedMs) / 1000)} s`);
   const leaders = () => {
     let n = 0;
     for (const node of cluster.nodes) for (const shard of node.shards) for (const r of shard.replication.partitions.all()) if (r.isLeader) n++;
@@ -66,7 +66,7 @@ async function measure(batched: boolean) {
     const n = leaders();
     if (Date.now() - lastLogMs > 5000) {
       lastLogMs = Date.now();
-      console.error(`  ${n} of ${partitions} groups led after ${Math.round((Date.now() - startedMs) / 1000)} s; ${JSON.stringify(messages(cluster))}`);
+      console.error(`  ${mode}: ${n} of ${partitions} groups led after ${Math.round((Date.now() - startedMs) / 1000)} s; ${JSON.stringify(messages(cluster))}`);
     }
     return n === partitions;
   }, electWaitS * 1000);
@@ -83,7 +83,7 @@ async function measure(batched: boolean) {
   const cpu = process.cpuUsage(cpu0);
   const m1 = messages(cluster);
   const result = {
-    mode: batched ? "batched" : "unbatched",
+    mode,
     electedMs,
     cpuPercent: ((cpu.user + cpu.system) / 1e6 / elapsedS) * 100,
     bytesPerS: (linkBytes(cluster) - bytes0) / elapsedS,
@@ -98,10 +98,10 @@ async function measure(batched: boolean) {
   return result;
 }
 
-const modes = only === "batched" ? [true] : only === "unbatched" ? [false] : [true, false];
+const modes: HeartbeatMode[] = only !== undefined ? [only as HeartbeatMode] : ["light", "batched", "unbatched"];
 const results = [];
-for (const batched of modes) {
-  const r = await measure(batched);
+for (const mode of modes) {
+  const r = await measure(mode);
   results.push(r);
   console.log(JSON.stringify(r));
 }
@@ -111,8 +111,9 @@ console.log("|---|---|---|---|---|---|");
 for (const r of results) {
   console.log(`| ${r.mode} | ${r.cpuPercent.toFixed(1)} | ${Math.round(r.bytesPerS).toLocaleString("en")} | ${Math.round(r.nodeMessagesPerS).toLocaleString("en")} | ${Math.round(r.groupMessagesPerS).toLocaleString("en")} | ${r.ledAtEnd.toLocaleString("en")} |`);
 }
-if (results.length === 2) {
-  const [b, u] = results as [typeof results[0], typeof results[0]];
-  console.log(`\nbatched / unbatched: CPU ${(b.cpuPercent / u.cpuPercent).toFixed(2)}×, bytes ${(b.bytesPerS / u.bytesPerS).toFixed(2)}×, network messages ${(b.nodeMessagesPerS / u.nodeMessagesPerS).toFixed(3)}×`);
+const baseline = results.find((r) => r.mode === "unbatched");
+for (const r of results) {
+  if (baseline === undefined || r === baseline) continue;
+  console.log(`${r.mode} / unbatched: CPU ${(r.cpuPercent / baseline.cpuPercent).toFixed(2)}×, bytes ${(r.bytesPerS / baseline.bytesPerS).toFixed(2)}×, network messages ${(r.nodeMessagesPerS / baseline.nodeMessagesPerS).toFixed(3)}×`);
 }
 process.exit(0);

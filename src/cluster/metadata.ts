@@ -257,7 +257,14 @@ export class MetadataTable {
   ownerOf(topic: string, partition: number): number | undefined {
     const record = this.topicsByName.get(topic);
     const assignment = record?.assignments?.[partition];
-    if (assignment) return assignedReplicas(assignment).find((r) => r.node === this.localNode)?.shard;
+    // On every Raft message routed between shards: no copies (assignedReplicas), the same order.
+    if (assignment) {
+      for (const list of [assignment.replicas, assignment.target, assignment.retiring]) {
+        const mine = list?.find((r) => r.node === this.localNode);
+        if (mine) return mine.shard;
+      }
+      return undefined;
+    }
     return record?.shards[partition];
   }
 

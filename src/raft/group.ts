@@ -3,7 +3,7 @@
  * time to the end (disk writes included), so the group is a sequential actor whose outputs depend
  * only on its inputs and their order.
  */
-import { assert } from "../base/assert.ts";
+import { assert, AssertionError } from "../base/assert.ts";
 import { concatBytes } from "../base/bytes.ts";
 import type { CancelTimer } from "../base/timers.ts";
 import * as rb from "../storage/record-batch.ts";
@@ -18,6 +18,8 @@ import {
   type HeartbeatRequest,
   type Index,
   type InstallSnapshotRequest,
+  type LightBeat,
+  type LightBeatReply,
   type LogEntryInfo,
   NO_INDEX,
   NO_TERM,
@@ -68,6 +70,8 @@ interface Progress {
    */
   inflight: number;
   sentMs: number;
+  /** The peer refused a light heartbeat: full ones until it answers an append or heartbeat. */
+  lightRefused: boolean;
 }
 
 interface Pending {
@@ -234,7 +238,13 @@ export class RaftGroup implements RaftGroupApi {
   // ---- inputs ----
 
   receive(message: RaftMessage): void {
-    assert(message.group === this.o.group && message.to === this.self, `message for group ${message.group} node ${message.to} given to group ${this.o.group} node ${this.self}`);
+    // Not assert(): its message would be built for every message, and this is the hottest path of an idle cluster.
+    if (message.group !== this.o.group || message.to !== this.self) {
+      throw new AssertionError(`message for group ${message.group} node ${message.to} given to group ${this.o.group} node ${this.self}`);
+    }
+    // Light heartbeats touch only timers and liveness, so they skip the event queue: an idle group costs no event.
+    if (message.kind === "lightBeat") return this.onLightBeat(message);
+    if (message.kind === "lightBeatReply") return this.onLightBeatReply(message);
     this.enqueue(() => this.onMessage(message));
   }
 
@@ -326,6 +336,21 @@ export class RaftGroup implements RaftGroupApi {
     };
   }
 
+  /**
+   * Leader: its term, commit index and the voters it heard from since `sinceMs` whose log matches
+   * up to `index` (itself included); null when not leading. What `inspect` tells of a leader, without its copies.
+   */
+  leaderView(sinceMs: number, index: (commitIndex: Index) => Index): { term: Term; commitIndex: Index; inSync: NodeId[] } | null {
+    if (this.role !== "leader") return null;
+    const needed = index(this.commitIndex);
+    const inSync = this.config.voters.filter((v) => {
+      if (v === this.self) return true;
+      const p = this.progress.get(v);
+      return p !== undefined && p.lastHeardMs >= sinceMs && p.match >= needed;
+    });
+    return { term: this.term, commitIndex: this.commitIndex, inSync };
+  }
+
   // ---- helpers ----
 
   private get now(): number {
@@ -384,13 +409,37 @@ export class RaftGroup implements RaftGroupApi {
     this.cancelElection?.();
     const token = ++this.electionToken;
     this.electionArmedForMs = this.now + delayMs;
-    this.cancelElection = this.o.timers.after(delayMs, () => this.enqueue(() => (token === this.electionToken ? this.onElectionTimer() : undefined)));
+    this.cancelElection = this.o.timers.after(delayMs, () => {
+      if (token === this.electionToken) this.onElectionTimerFired();
+    });
+  }
+
+  /**
+   * Most firings need no event: a deadline that moved on re-arms, and a leader that heard from a
+   * majority just renews its check-quorum period. The rest (a timeout, a failed check) is an
+   * event, which looks at the deadline again (a message queued before it may have moved it).
+   */
+  private onElectionTimerFired(): void {
+    this.electionArmedForMs = null;
+    if (this.stopped) return;
+    if (this.now < this.electionDeadlineMs) return this.armElectionTimer(this.electionDeadlineMs - this.now);
+    if (this.role === "leader" && this.heardFromMajority()) return this.resetElectionTimer();
+    this.enqueue(() => this.onElectionTimer());
   }
 
   private async onElectionTimer(): Promise<void> {
-    this.electionArmedForMs = null;
-    if (this.now < this.electionDeadlineMs) return this.armElectionTimer(this.electionDeadlineMs - this.now);
+    if (this.now < this.electionDeadlineMs) {
+      if (this.electionArmedForMs === null) this.armElectionTimer(this.electionDeadlineMs - this.now);
+      return;
+    }
     await this.onElectionTimeout();
+  }
+
+  /** A new leader's heartbeats: on the shared ticker when there is one, else on a timer of its own. */
+  private startHeartbeats(): void {
+    const ticker = this.o.heartbeatTicker;
+    if (ticker === undefined) return this.armHeartbeat();
+    this.cancelHeartbeat = ticker.add(() => this.onTick());
   }
 
   /** Heartbeat ticks fall on multiples of the interval, so the groups of one node beat together and batch well. */
@@ -470,7 +519,7 @@ export class RaftGroup implements RaftGroupApi {
     this.progress.clear();
     this.syncProgress();
     this.resetElectionTimer();
-    this.armHeartbeat();
+    this.startHeartbeats();
     // The no-op of thesis §6.4: an entry of this term (the configuration, re-stated) so earlier entries can commit.
     await this.io(this.raftLog.appendAsLeader(configBatch(this.config, this.now), this.term, this.now));
     this.maybeCommit();
@@ -482,20 +531,25 @@ export class RaftGroup implements RaftGroupApi {
     const peers = peersOf(this.config, this.self);
     for (const id of [...this.progress.keys()]) if (!peers.includes(id)) this.progress.delete(id);
     for (const id of peers) {
-      if (!this.progress.has(id)) this.progress.set(id, { match: NO_INDEX, next: this.raftLog.lastIndex + 1, lastHeardMs: this.now, inflight: 0, sentMs: 0 });
+      if (!this.progress.has(id)) this.progress.set(id, { match: NO_INDEX, next: this.raftLog.lastIndex + 1, lastHeardMs: this.now, inflight: 0, sentMs: 0, lightRefused: false });
     }
   }
 
   /** Check-quorum (thesis §6.2): without a majority heard from within an election timeout, step down. */
   private checkQuorum(): void {
-    const heard = new Set([this.self]);
-    for (const [id, p] of this.progress) if (this.now - p.lastHeardMs < this.o.timings.electionTimeoutMs) heard.add(id);
     const forget = globalThis.SKUA_TEST_BUILD !== false && plantedBugs.forgetCheckQuorum;
-    if (!this.hasMajority(heard) && !forget) {
+    if (!this.heardFromMajority() && !forget) {
       this.o.log?.(`raft group ${this.o.group}: leader ${this.self} lost touch with a majority in term ${this.term}; stepping down`);
       return this.becomeFollower(null);
     }
     this.resetElectionTimer();
+  }
+
+  /** A majority of voters (this leader included) heard from within an election timeout. */
+  private heardFromMajority(): boolean {
+    let heard = isVoter(this.config, this.self) ? 1 : 0;
+    for (const [id, p] of this.progress) if (isVoter(this.config, id) && this.now - p.lastHeardMs < this.o.timings.electionTimeoutMs) heard++;
+    return heard >= majority(this.config.voters.length);
   }
 
   // ---- messages ----
@@ -681,6 +735,7 @@ export class RaftGroup implements RaftGroupApi {
     if (p === undefined) return;
     p.lastHeardMs = this.now;
     if (m.success) {
+      p.lightRefused = false;
       p.inflight = Math.max(0, p.inflight - 1);
       p.match = Math.max(p.match, m.matchIndex);
       p.next = Math.max(p.next, p.match + 1);
@@ -759,8 +814,10 @@ export class RaftGroup implements RaftGroupApi {
 
   private async onHeartbeatTick(): Promise<void> {
     if (this.role !== "leader") return;
-    this.armHeartbeat();
+    const ticked = this.o.heartbeatTicker !== undefined;
+    if (!ticked) this.armHeartbeat();
     for (const [id, p] of this.progress) {
+      if (ticked && this.caughtUp(p)) continue; // beaten lightly by onTick
       const stalled = p.inflight > 0 && this.now - p.sentMs >= this.o.timings.heartbeatIntervalMs;
       if (stalled) {
         // Unanswered for a heartbeat interval (lost, or the follower is slow): start again from its match.
@@ -770,6 +827,59 @@ export class RaftGroup implements RaftGroupApi {
       if (p.match < this.raftLog.lastIndex && p.inflight === 0) await this.sendAppend(id, p);
       else this.sendHeartbeat(id, p);
     }
+  }
+
+  /**
+   * The shared ticker's beat, run outside the event queue: a light heartbeat to every peer that
+   * holds the whole log; the full tick (an event: appends, stalls, full heartbeats) only if some
+   * peer needs more.
+   */
+  private onTick(): void {
+    if (this.stopped || this.role !== "leader") return;
+    let full = false;
+    for (const [id, p] of this.progress) {
+      // Spelled out, not spread from envelope(): this runs per group and peer every interval.
+      if (this.caughtUp(p)) this.send({ kind: "lightBeat", group: this.o.group, from: this.self, to: id, term: this.term, commitIndex: this.commitIndex });
+      else full = true;
+    }
+    if (full) this.enqueue(() => this.onHeartbeatTick());
+  }
+
+  /** Nothing in flight and the peer acknowledged every entry in this term: a light heartbeat says all it needs. */
+  private caughtUp(p: Progress): boolean {
+    return !p.lightRefused && p.inflight === 0 && p.match === this.raftLog.lastIndex;
+  }
+
+  /**
+   * Follower: a light heartbeat. Accepted only from the leader this node follows in that term
+   * (a restarted node knows none yet, so it gets full heartbeats until an append or heartbeat
+   * names the leader). The leader sent it because this node acknowledged its log up to at least
+   * the commit index in this term, so that commit index holds here too.
+   */
+  private onLightBeat(m: LightBeat): void {
+    // A term above ours cannot come (the sender had our answer in its term); ignoring it is safe.
+    if (!this.started || this.stopped || m.term > this.term) return;
+    if (this.role === "leader" && m.term === this.term) throw new AssertionError(`two leaders in term ${this.term}: ${this.self} and ${m.from}`);
+    const accepted = m.term === this.term && this.role === "follower" && this.leaderId === m.from;
+    if (accepted) {
+      this.leaderContactMs = this.now;
+      this.resetElectionTimer();
+      if (m.commitIndex > this.commitIndex) this.enqueue(() => this.onLightCommit(m));
+    }
+    this.send({ kind: "lightBeatReply", group: this.o.group, from: this.self, to: m.from, term: m.term, accepted });
+  }
+
+  private onLightCommit(m: LightBeat): void {
+    if (this.term === m.term && this.role === "follower" && this.leaderId === m.from) this.advanceCommit(m.commitIndex);
+  }
+
+  /** Leader: a follower answered a light heartbeat; a refusal means full heartbeats to it from the next tick. */
+  private onLightBeatReply(m: LightBeatReply): void {
+    if (this.stopped || this.role !== "leader" || m.term !== this.term) return;
+    const p = this.progress.get(m.from);
+    if (p === undefined) return;
+    if (m.accepted) p.lastHeardMs = this.now;
+    else p.lightRefused = true;
   }
 
   private sendHeartbeat(to: NodeId, p: Progress): void {

@@ -1,18 +1,20 @@
 /**
  * Per-node batching of the small messages of many groups (Redpanda's heartbeat manager): the
- * heartbeats and append replies that the groups of one node send to one other node within a
+ * heartbeats (full and light), their replies and append replies that the groups of one node send to one other node within a
  * tick travel as one network message; everything else passes straight through. Groups send
  * through `transport`; the receiving owner hands what arrives to `deliverNodeMessage`.
  * Heartbeat timers fall on multiples of the interval (group.ts), so a node's groups beat together.
  */
-import { assert } from "../base/assert.ts";
+import { assert, AssertionError } from "../base/assert.ts";
 import type { Timers } from "../base/timers.ts";
-import type { AppendReply, HeartbeatRequest, NodeId, RaftMessage, RaftTransport } from "./types.ts";
+import type { AppendReply, HeartbeatRequest, LightBeat, LightBeatReply, NodeId, RaftMessage, RaftTransport } from "./types.ts";
 
 /** Most messages one batch carries; a fuller queue is sent at once and a new batch begins. */
 export const HEARTBEAT_BATCH_MESSAGES_MAX = 16_384;
 
-export type Batchable = HeartbeatRequest | AppendReply;
+export type Batchable = HeartbeatRequest | AppendReply | LightBeat | LightBeatReply;
+
+const isBatchable = (m: RaftMessage): m is Batchable => m.kind === "heartbeat" || m.kind === "appendReply" || m.kind === "lightBeat" || m.kind === "lightBeatReply";
 
 /** What one node sends another: a single message, or a batch of small ones (all from and to those nodes). */
 export type NodeMessage = { kind: "one"; message: RaftMessage } | { kind: "batch"; from: NodeId; to: NodeId; messages: Batchable[] };
@@ -35,9 +37,9 @@ export class HeartbeatBatcher {
   ) {}
 
   private enqueue(m: RaftMessage): void {
-    assert(m.from === this.self, `node ${this.self} asked to send a message from ${m.from}`);
+    if (m.from !== this.self) throw new AssertionError(`node ${this.self} asked to send a message from ${m.from}`);
     this.sentGroupMessages++;
-    if (m.kind !== "heartbeat" && m.kind !== "appendReply") return this.emit(m.to, { kind: "one", message: m });
+    if (!isBatchable(m)) return this.emit(m.to, { kind: "one", message: m });
     let queue = this.pending.get(m.to);
     if (queue === undefined) this.pending.set(m.to, (queue = []));
     queue.push(m);

@@ -12,6 +12,7 @@ import { SimDisk } from "../io/sim-disk.ts";
 import { buildBatch } from "../storage/batch-builder.ts";
 import * as rb from "../storage/record-batch.ts";
 import { RaftGroup } from "./group.ts";
+import { SharedHeartbeatTicker } from "./heartbeat-ticker.ts";
 import type { NodeId, ProposeResult, RaftConfig, RaftInspect, RaftMessage, RaftTimings } from "./types.ts";
 
 export const testTimings: RaftTimings = { electionTimeoutMs: 100, heartbeatIntervalMs: 20 };
@@ -64,6 +65,8 @@ export interface ClusterOptions {
   segmentBytes?: number;
   /** The leader's AppendRequest payload bound (1 byte: one batch per message). */
   appendBytesMax?: number;
+  /** Each node's leaders beat on a shared ticker, with light heartbeats (as the broker runs). */
+  sharedTicker?: boolean;
 }
 
 export class TestCluster {
@@ -95,6 +98,7 @@ export class TestCluster {
   async open(id: NodeId, start = true): Promise<RaftGroup> {
     let disk = this.disks.get(id);
     if (disk === undefined) this.disks.set(id, (disk = new SimDisk(id)));
+    const timings = this.options.timings ?? testTimings;
     const group = await RaftGroup.open({
       group: 7,
       self: id,
@@ -104,7 +108,8 @@ export class TestCluster {
       timers: this.timers,
       transport: { send: (m) => this.net.send(m) },
       random: this.random,
-      timings: this.options.timings ?? testTimings,
+      timings,
+      heartbeatTicker: this.options.sharedTicker ? new SharedHeartbeatTicker(this.clock, this.timers, timings.heartbeatIntervalMs) : undefined,
       bootstrap: this.options.config ?? { voters: this.options.ids, learners: [] },
       onCommit: (index) => this.commits.get(id)!.push(index),
       onFailure: (e) => this.failures.push(e),

@@ -123,7 +123,27 @@ export interface InstallSnapshotRequest extends Envelope {
   config: RaftConfig;
 }
 
+/**
+ * Light heartbeat (Redpanda's lightweight heartbeat): what a leader sends, instead of a full
+ * heartbeat, to a follower that has acknowledged its whole log in this term and knows nothing is
+ * in flight: "I still lead in `term`; the commit index is `commitIndex`". It carries no log
+ * position, so it costs the follower no log lookup and no event; a follower that does not follow
+ * `from` in `term` (restarted, moved on) refuses it and the leader falls back to full heartbeats.
+ */
+export interface LightBeat extends Envelope {
+  kind: "lightBeat";
+  commitIndex: Index;
+}
+
+/** Answer to a light heartbeat, in the beat's term: `accepted` (the follower follows the sender in that term) or not. */
+export interface LightBeatReply extends Envelope {
+  kind: "lightBeatReply";
+  accepted: boolean;
+}
+
 export type RaftMessage =
+  | LightBeat
+  | LightBeatReply
   | PreVoteRequest
   | PreVoteReply
   | VoteRequest
@@ -139,6 +159,15 @@ export type RaftMessage =
 /** The network: fire and forget; messages may be lost, duplicated, delayed or reordered. */
 export interface RaftTransport {
   send(message: RaftMessage): void;
+}
+
+/**
+ * One clock for the heartbeats of many leaders (Redpanda's heartbeat manager): each leader's
+ * `tick` runs once per heartbeat interval, all on the same timer, instead of a timer per group.
+ */
+export interface HeartbeatTicker {
+  /** Calls `tick` every interval until the returned function is called. */
+  add(tick: () => void): () => void;
 }
 
 export interface RaftTimings {
@@ -160,6 +189,11 @@ export interface RaftGroupOptions {
   /** Uniform in [0, 1); the only randomness (election timeouts). */
   random: () => number;
   timings: RaftTimings;
+  /**
+   * Shared heartbeat clock (its interval is `timings.heartbeatIntervalMs`). With it the leader
+   * sends light heartbeats to caught-up followers; without it, a timer of its own and full ones.
+   */
+  heartbeatTicker?: HeartbeatTicker;
   /** The configuration of a brand-new group (empty log, no snapshot record); ignored otherwise. */
   bootstrap: RaftConfig;
   /** Called after an event that changed the role, the term or the known leader (Kafka's leader and epoch follow it). */

@@ -3,8 +3,9 @@
  * reports its role, term and leader as they change (RaftGroup.onStateChange); what changed goes,
  * within `flushDelayMs`, to this node's other shards (hopped over the shard channel) and to every
  * other node (an RPC `leadership` report, fire and forget; the receiving shard applies it and
- * hands it to its siblings). Every `reportIntervalMs` each leader here re-reports its groups with
- * their in-sync replicas, so a report lost while a link was down is repaired.
+ * hands it to its siblings). Every `reportIntervalMs` each leader here reports the groups whose
+ * in-sync replicas changed, and every tenth time all its groups, so a report lost while a link
+ * was down is repaired.
  *
  * In-sync replicas, decided here: the leader, and each voter the leader heard from within an
  * election timeout whose match index had reached the commit index of the previous report (about
@@ -27,6 +28,8 @@ import type { LeaderInfo, LeaderTable } from "./leaders.ts";
 
 /** Most entries per report message; a longer report leaves as several. */
 const REPORT_ENTRIES_MAX = 8192;
+/** Every this many reports (one a second) a leader repeats every group it leads, changed or not. */
+const FULL_REPORT_EVERY = 10;
 
 export interface LeadershipOptions {
   nodeId: number;
@@ -53,6 +56,7 @@ export class Leadership {
   /** Commit index of each group this shard leads, at the previous report. */
   private readonly commitAtLastReport = new Map<number, number>();
   reportsSent = 0;
+  private reports = 0;
 
   constructor(private readonly o: LeadershipOptions) {}
 
@@ -73,9 +77,10 @@ export class Leadership {
   onLocalState(groupId: number, group: RaftGroup, state: RaftState): void {
     const known = this.o.leaders.get(groupId);
     let inSync: number[];
-    if (state.role === "leader") {
-      inSync = this.inSync(groupId, group);
-      this.commitAtLastReport.set(groupId, group.inspect().commitIndex);
+    const view = state.role === "leader" ? this.leaderView(groupId, group) : null;
+    if (view !== null) {
+      inSync = view.inSync;
+      this.commitAtLastReport.set(groupId, view.commitIndex);
     } else {
       this.commitAtLastReport.delete(groupId);
       // A follower knows the leader, not who keeps up with it: it keeps what the leader reported.
@@ -125,30 +130,28 @@ export class Leadership {
     this.send(entries);
   }
 
-  /** Every group this shard leads, with fresh in-sync sets, to everyone. */
+  /**
+   * The groups this shard leads, with fresh in-sync sets, to everyone: those whose leader, term
+   * or in-sync set changed since the last report, and every one each FULL_REPORT_EVERY reports
+   * (for a node that missed one: restarted, or its link was down).
+   */
   private reportLeaders(): void {
+    const full = this.reports++ % FULL_REPORT_EVERY === 0;
     const entries: LeadershipEntry[] = [];
     for (const { groupId, group } of this.o.hosted()) {
-      const state = group.inspect();
-      if (state.role !== "leader") continue;
-      const info = { leader: this.o.nodeId, term: state.term, inSync: this.inSync(groupId, group) };
-      this.commitAtLastReport.set(groupId, state.commitIndex);
-      this.o.leaders.update(groupId, info);
-      entries.push(entry(groupId, info));
+      const view = this.leaderView(groupId, group);
+      if (view === null) continue;
+      const info = { leader: this.o.nodeId, term: view.term, inSync: view.inSync };
+      this.commitAtLastReport.set(groupId, view.commitIndex);
+      if (this.o.leaders.update(groupId, info) || full) entries.push(entry(groupId, info));
     }
     this.send(entries);
   }
 
-  private inSync(groupId: number, group: RaftGroup): number[] {
-    const state = group.inspect();
+  /** In sync: heard from within an election timeout and holding what was committed at the previous report. */
+  private leaderView(groupId: number, group: RaftGroup) {
     const sinceMs = this.o.clock.nowMs() - this.o.electionTimeoutMs;
-    const needed = this.commitAtLastReport.get(groupId) ?? state.commitIndex;
-    const peers = new Map(state.peers.map((p) => [p.id, p]));
-    return state.config.voters.filter((v) => {
-      if (v === this.o.nodeId) return true;
-      const p = peers.get(v);
-      return p !== undefined && p.lastHeardMs >= sinceMs && p.matchIndex >= Math.min(needed, state.commitIndex);
-    });
+    return group.leaderView(sinceMs, (commitIndex) => Math.min(this.commitAtLastReport.get(groupId) ?? commitIndex, commitIndex));
   }
 
   private send(entries: LeadershipEntry[]): void {

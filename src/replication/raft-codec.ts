@@ -1,13 +1,13 @@
 /**
  * Raft messages as RPC bodies: each RaftMessage as one flat `RaftRequest` (its kind as a number,
- * unused fields zero), and a HeartbeatBatcher batch as one `RaftBatchRequest`. Decoding checks
+ * unused fields zero), and a HeartbeatBatcher batch as one `RaftBatchRequest` (an array per kind). Decoding checks
  * what the codec cannot (a known kind); a peer's bad message is refused, never trusted.
  */
 import type { NodeMessage, Batchable } from "../raft/heartbeat-batcher.ts";
-import type { AppendReply, HeartbeatRequest, RaftMessage } from "../raft/types.ts";
+import type { AppendReply, HeartbeatRequest, LightBeat, LightBeatReply, RaftMessage } from "../raft/types.ts";
 import type { RaftBatchRequest, RaftRequest } from "../rpc/messages/index.ts";
 
-const KINDS = ["preVote", "preVoteReply", "vote", "voteReply", "append", "heartbeat", "appendReply", "timeoutNow", "installSnapshot"] as const;
+const KINDS = ["preVote", "preVoteReply", "vote", "voteReply", "append", "heartbeat", "appendReply", "timeoutNow", "installSnapshot", "lightBeat", "lightBeatReply"] as const;
 type Kind = (typeof KINDS)[number];
 const KIND_NUMBER = new Map<Kind, number>(KINDS.map((k, i) => [k, i]));
 const EMPTY = new Uint8Array(0);
@@ -36,6 +36,10 @@ export function encodeRaftMessage(m: RaftMessage): RaftRequest {
       return r;
     case "installSnapshot":
       return { ...r, prevIndex: m.startOffset, prevTerm: m.prevTerm, voters: m.config.voters, learners: m.config.learners };
+    case "lightBeat":
+      return { ...r, commitIndex: m.commitIndex };
+    case "lightBeatReply":
+      return { ...r, flag: m.accepted };
   }
 }
 
@@ -62,17 +66,22 @@ export function decodeRaftMessage(r: RaftRequest): RaftMessage | string {
       return { ...envelope, kind };
     case "installSnapshot":
       return { ...envelope, kind, startOffset: r.prevIndex, prevTerm: r.prevTerm, config: { voters: r.voters, learners: r.learners } };
+    case "lightBeat":
+      return { ...envelope, kind, commitIndex: r.commitIndex };
+    case "lightBeatReply":
+      return { ...envelope, kind, accepted: r.flag };
   }
 }
 
 export function encodeBatch(message: Extract<NodeMessage, { kind: "batch" }>): RaftBatchRequest {
-  const heartbeats: RaftBatchRequest["heartbeats"] = [];
-  const replies: RaftBatchRequest["replies"] = [];
+  const r: RaftBatchRequest = { from: message.from, to: message.to, heartbeats: [], replies: [], lightBeats: [], lightReplies: [], hopped: false };
   for (const m of message.messages) {
-    if (m.kind === "heartbeat") heartbeats.push({ group: m.group, term: m.term, prevIndex: m.prevIndex, prevTerm: m.prevTerm, commitIndex: m.commitIndex });
-    else replies.push({ group: m.group, term: m.term, success: m.success, matchIndex: m.matchIndex, conflictTerm: m.conflictTerm, conflictIndex: m.conflictIndex, lastIndex: m.lastIndex });
+    if (m.kind === "lightBeat") r.lightBeats.push({ group: m.group, term: m.term, commitIndex: m.commitIndex });
+    else if (m.kind === "lightBeatReply") r.lightReplies.push({ group: m.group, term: m.term, accepted: m.accepted });
+    else if (m.kind === "heartbeat") r.heartbeats.push({ group: m.group, term: m.term, prevIndex: m.prevIndex, prevTerm: m.prevTerm, commitIndex: m.commitIndex });
+    else r.replies.push({ group: m.group, term: m.term, success: m.success, matchIndex: m.matchIndex, conflictTerm: m.conflictTerm, conflictIndex: m.conflictIndex, lastIndex: m.lastIndex });
   }
-  return { from: message.from, to: message.to, heartbeats, replies, hopped: false };
+  return r;
 }
 
 /** The batch's group messages (heartbeats first; their order across groups carries no meaning). */
@@ -83,5 +92,7 @@ export function decodeBatch(r: RaftBatchRequest): Batchable[] {
   for (const b of r.replies) {
     out.push({ kind: "appendReply", group: b.group, from, to, term: b.term, success: b.success, matchIndex: b.matchIndex, conflictTerm: b.conflictTerm, conflictIndex: b.conflictIndex, lastIndex: b.lastIndex } satisfies AppendReply);
   }
+  for (const b of r.lightBeats) out.push({ kind: "lightBeat", group: b.group, from, to, term: b.term, commitIndex: b.commitIndex } satisfies LightBeat);
+  for (const b of r.lightReplies) out.push({ kind: "lightBeatReply", group: b.group, from, to, term: b.term, accepted: b.accepted } satisfies LightBeatReply);
   return out;
 }

@@ -83,7 +83,7 @@ export class RaftNetwork {
     },
     raftBatch: async (request) => {
       if (request.to !== this.o.nodeId) throw new Error(`a Raft batch for node ${request.to} reached node ${this.o.nodeId}`);
-      if (request.heartbeats.length + request.replies.length > HEARTBEAT_BATCH_MESSAGES_MAX) throw new Error("a Raft batch past its bound");
+      if (request.heartbeats.length + request.replies.length + request.lightBeats.length + request.lightReplies.length > HEARTBEAT_BATCH_MESSAGES_MAX) throw new Error("a Raft batch past its bound");
       this.deliverBatch(decodeBatch(request), request.hopped);
       return ACK;
     },

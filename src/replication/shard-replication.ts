@@ -23,6 +23,7 @@ import { LeaderTable } from "./leaders.ts";
 import { MoveDriver, type FinishMoveRequest } from "./move-driver.ts";
 import { Leadership } from "./leadership.ts";
 import { routePartitionOps } from "./partition-router.ts";
+import { SharedHeartbeatTicker } from "../raft/heartbeat-ticker.ts";
 import { RaftNetwork } from "./raft-network.ts";
 import { ReplicatedPartitions } from "./replicated-partitions.ts";
 import type { ReplicaDetails } from "./replicated-partition.ts";
@@ -47,9 +48,15 @@ export interface ShardReplicationOptions {
   txnTopic: string;
   /** KIP-890 part 1 on the replicated partitions: asks the transaction coordinator. */
   verifyTxnPartition?: VerifyTxnPartition;
-  /** false: no heartbeat batching (bench/cluster-idle.ts's baseline). */
-  batchHeartbeats?: boolean;
+  /**
+   * How leaders beat: "light" (the default: one shared ticker per shard, light heartbeats to
+   * caught-up followers, batched per node), "batched" (a timer and full heartbeats per group,
+   * batched) or "unbatched" (every group message alone): the last two are bench/cluster-idle.ts's baselines.
+   */
+  heartbeats?: HeartbeatMode;
 }
+
+export type HeartbeatMode = "light" | "batched" | "unbatched";
 
 export class ShardReplication {
   readonly leaders = new LeaderTable();
@@ -58,6 +65,7 @@ export class ShardReplication {
   readonly leadership: Leadership;
   /** Leader changes this shard's replicas have seen (a metric). */
   leadershipChanges = 0;
+  private readonly heartbeatTicker: SharedHeartbeatTicker | undefined;
   private readonly lastLeader = new Map<number, number | null>();
   /** This shard's replicas of the group topic, for the group coordinator. */
   readonly groupLog: InternalTopicLog;
@@ -67,14 +75,16 @@ export class ShardReplication {
 
   constructor(o: ShardReplicationOptions) {
     const timings = { electionTimeoutMs: o.props.election_timeout_ms, heartbeatIntervalMs: o.props.raft_heartbeat_interval_ms };
-    this.network = new RaftNetwork({ nodeId: o.nodeId, shardId: o.shardId, timers: systemTimers, log: o.log, linkTo: o.linkTo, groupOwner: o.groupOwner, hop: o.hop, batchHeartbeats: o.batchHeartbeats });
+    const mode = o.heartbeats ?? "light";
+    this.network = new RaftNetwork({ nodeId: o.nodeId, shardId: o.shardId, timers: systemTimers, log: o.log, linkTo: o.linkTo, groupOwner: o.groupOwner, hop: o.hop, batchHeartbeats: mode !== "unbatched" });
+    this.heartbeatTicker = mode === "light" ? new SharedHeartbeatTicker(systemClock, systemTimers, timings.heartbeatIntervalMs) : undefined;
     this.leadership = new Leadership({
       nodeId: o.nodeId, shardId: o.shardId, shardCount: o.shardCount, table: o.table, leaders: this.leaders, clock: systemClock, timers: systemTimers,
       log: o.log, electionTimeoutMs: timings.electionTimeoutMs, linkTo: o.linkTo, hop: o.hop, hosted: () => this.partitions.all(),
     });
     this.partitions = new ReplicatedPartitions({
       nodeId: o.nodeId, shardId: o.shardId, disk: o.disk, dataDir: o.dataDir, props: o.props, clock: systemClock, timers: systemTimers,
-      random: Math.random, log: o.log, network: this.network, timings, verifyTxnPartition: o.verifyTxnPartition,
+      random: Math.random, log: o.log, network: this.network, timings, heartbeatTicker: this.heartbeatTicker, verifyTxnPartition: o.verifyTxnPartition,
       onState: (group, state) => {
         if (state.leaderId !== null && this.lastLeader.get(group) !== state.leaderId) this.leadershipChanges++;
         this.lastLeader.set(group, state.leaderId);
@@ -128,5 +138,6 @@ export class ShardReplication {
     this.leadership.stop();
     this.moves.stop();
     await this.partitions.closeAll();
+    this.heartbeatTicker?.stop();
   }
 }

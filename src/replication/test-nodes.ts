@@ -18,7 +18,7 @@ import type { Disk } from "../io/disk.ts";
 import { PosixDisk } from "../io/posix-disk.ts";
 import { startShardRpc, pingServer, type ShardRpc } from "../rpc/node.ts";
 import type { ReplicatedPartition } from "./replicated-partition.ts";
-import { ShardReplication } from "./shard-replication.ts";
+import { ShardReplication, type HeartbeatMode } from "./shard-replication.ts";
 
 const log = logger("replication-test");
 
@@ -47,7 +47,7 @@ export class TestCluster {
     settings: Partial<ClusterProperties> = {},
     /** Each node's disk (a benchmark of idle traffic may use SimDisk: 10,000 logs per node are past the fd limit). */
     private readonly diskOf: (node: number) => Disk = () => new PosixDisk(),
-    private readonly batchHeartbeats = true,
+    private readonly heartbeats: HeartbeatMode = "light",
   ) {
     this.props = { ...defaultProperties(), election_timeout_ms: 300, raft_heartbeat_interval_ms: 50, ...settings };
   }
@@ -102,7 +102,7 @@ export class TestCluster {
           return p === undefined ? null : (table.ownerOf(p.topic, p.partition) ?? null);
         },
         hop: (owner, request) => shards[owner]!.rpc.endpoint.hopServers.rpcDeliver({ method: request.method, body: request.body.slice() }),
-        batchHeartbeats: this.batchHeartbeats,
+        heartbeats: this.heartbeats,
         finishMove: (request) => this.finishMove(request),
       });
       rpc.endpoint.addServers(replication.rpcServers);

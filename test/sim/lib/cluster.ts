@@ -7,6 +7,7 @@
 import { SimDisk, SimIoError } from "../../../src/io/sim-disk.ts";
 import { LogFailedError } from "../../../src/storage/partition-log.ts";
 import { RaftGroup } from "../../../src/raft/group.ts";
+import { SharedHeartbeatTicker } from "../../../src/raft/heartbeat-ticker.ts";
 import type { RaftGroupApi, RaftMessage } from "../../../src/raft/types.ts";
 import { SafetyChecker, Violation, type NodeView } from "./checkers.ts";
 import { FaultInjector } from "./fault-injector.ts";
@@ -249,6 +250,7 @@ export class Cluster {
       transport: { send: (msg) => node.incarnation === incarnation && node.state === "up" && this.network.send(node.id, msg.to, msg) },
       random: () => random.float(),
       timings: { electionTimeoutMs: this.opts.electionTimeoutMs, heartbeatIntervalMs: this.opts.heartbeatIntervalMs },
+      heartbeatTicker: this.profile.sharedHeartbeats ? new SharedHeartbeatTicker(time, time, this.opts.heartbeatIntervalMs) : undefined,
       bootstrap: { voters: this.ids.slice(), learners: [] },
       appendBytesMax: this.profile.appendBytesMax,
       onFailure: (e) => this.onGroupFailure(node, incarnation, e),
@@ -351,5 +353,9 @@ export function describeMessage(msg: RaftMessage): string {
       return head;
     case "installSnapshot":
       return `${head} start=${msg.startOffset}/${msg.prevTerm}`;
+    case "lightBeat":
+      return `${head} commit=${msg.commitIndex}`;
+    case "lightBeatReply":
+      return `${head} ${msg.accepted ? "ok" : "no"}`;
   }
 }

@@ -29,6 +29,8 @@ export interface Profile {
   crashBelowMajorityProbability: number;
   /** The groups' appendBytesMax: 1 sends one batch per AppendEntries, so entries commit in more rounds. */
   appendBytesMax: number;
+  /** Leaders beat on one shared ticker per node with light heartbeats (as the broker runs), else a timer per group and full heartbeats. */
+  sharedHeartbeats: boolean;
 }
 
 /** Faults, plus two operator actions that exercise rarer paths: prefix truncation (then InstallSnapshot) and leadership transfer. */
@@ -60,6 +62,7 @@ export function drawProfile(rng: Rng, nodeCount: number, electionTimeoutMs: numb
     crashNewLeaderProbability: rng.pick([0, 0.1, 0.3]),
     crashBelowMajorityProbability: 0.2,
     appendBytesMax: rng.pick([1, 512, 1024 * 1024]),
+    sharedHeartbeats: rng.chance(0.75),
   };
 }
 
