@@ -15,6 +15,8 @@ import type { RaftNetwork } from "./raft-network.ts";
 import { partitionDir, ReplicatedPartition, type ReplicaEnv } from "./replicated-partition.ts";
 
 const NO_RECORDS = new Uint8Array(0);
+/** Opening a replica holds its log and Raft state files open at once: 10,000 new partitions opened together pass the fd limit. */
+const OPENS_IN_PARALLEL_MAX = 64;
 const key = (ref: PartitionRef) => `${ref.topic}/${ref.partition}`;
 
 export interface ReplicatedPartitionsOptions extends Omit<ReplicaEnv, "transport"> {
@@ -91,7 +93,10 @@ export class ReplicatedPartitions {
       // Still the same group, not on this node any more: a finished move took it away; its data goes.
       if (table.assignment(replica.ref.topic, replica.ref.partition)?.group === replica.groupId) await this.removeData(replica);
     }
-    await Promise.all([...wanted].filter(([k]) => !this.replicas.has(k)).map(([k, w]) => this.open(k, w)));
+    const toOpen = [...wanted].filter(([k]) => !this.replicas.has(k));
+    for (let at = 0; at < toOpen.length; at += OPENS_IN_PARALLEL_MAX) {
+      await Promise.all(toOpen.slice(at, at + OPENS_IN_PARALLEL_MAX).map(([k, w]) => this.open(k, w)));
+    }
     for (const [k, w] of wanted) this.replicas.get(k)?.reconfigure(effectiveTopicConfig(this.o.props, w.configs));
     this.movingNow = [...wanted].filter(([k, w]) => w.assignment.target && this.replicas.has(k)).map(([k, w]) => ({ replica: this.replicas.get(k)!, assignment: w.assignment }));
   }
