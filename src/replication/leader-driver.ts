@@ -14,14 +14,21 @@ import type { Clock } from "../base/clock.ts";
 import type { Logger } from "../base/log.ts";
 import type { CancelTimer, Timers } from "../base/timers.ts";
 import { leadershipView, planLeaderBalance, planMaintenanceDrain, type LeaderTransfer } from "../cluster/leader-balancer.ts";
-import type { MetadataTable } from "../cluster/metadata.ts";
+import { CONTROLLER_GROUP, type MetadataTable } from "../cluster/metadata.ts";
+import type { RaftInspect, TransferResult } from "../raft/types.ts";
 import type { LeaderTable } from "./leaders.ts";
 import type { ReplicatedPartition } from "./replicated-partition.ts";
 
 /** Balancing transfers decided per round, cluster-wide (each shard starts its own among them). */
-export const BALANCE_TRANSFERS_PER_ROUND_MAX = 8;
+export const BALANCE_TRANSFERS_PER_ROUND_MAX = 32;
 /** Drain transfers one shard starts per tick. */
 export const DRAIN_TRANSFERS_PER_TICK_MAX = 16;
+
+/** This node's member of the controller group (shard 0). */
+export interface ControllerGroupHandle {
+  inspect(): RaftInspect;
+  transferLeadership(to: number): Promise<TransferResult>;
+}
 
 export interface LeaderDriverOptions {
   nodeId: number;
@@ -45,6 +52,7 @@ export class LeaderDriver {
   /** Transfers started here, by group: not asked again until the election timeout passed. */
   private readonly askedAtMs = new Map<number, number>();
   private nextBalanceMs = 0;
+  private controller: ControllerGroupHandle | null = null;
   private cancel: CancelTimer = () => {};
   private stopped = false;
 
@@ -57,6 +65,10 @@ export class LeaderDriver {
       if (!this.stopped) this.cancel = this.o.timers.after(this.o.tickMs, tick);
     };
     this.cancel = this.o.timers.after(this.o.tickMs, tick);
+  }
+
+  attachController(group: ControllerGroupHandle): void {
+    this.controller = group;
   }
 
   stop(): void {
@@ -76,6 +88,7 @@ export class LeaderDriver {
     if (draining) {
       const mine = planMaintenanceDrain(view, Number.MAX_SAFE_INTEGER).filter((t) => this.ours(t)).slice(0, DRAIN_TRANSFERS_PER_TICK_MAX);
       for (const t of mine) this.transfer(t, "maintenance", nowMs);
+      this.handOffController(view.nodes.filter((n) => n.eligible).map((n) => n.id), nowMs);
     }
     if (!balancing) return;
     this.nextBalanceMs = nowMs + this.o.balance.idleMs;
@@ -91,6 +104,23 @@ export class LeaderDriver {
       const seen = this.leaderSince.get(group);
       if (!seen || seen.leader !== info.leader) this.leaderSince.set(group, { leader: info.leader, sinceMs: nowMs });
     }
+  }
+
+  /** The controller's leadership, when this node holds it, to the eligible voter furthest along (the transfer catches it up first). */
+  private handOffController(eligible: number[], nowMs: number): void {
+    const raft = this.controller?.inspect();
+    if (!raft || raft.role !== "leader" || this.askedAtMs.has(CONTROLLER_GROUP)) return;
+    const match = (id: number) => raft.peers.find((p) => p.id === id)?.matchIndex ?? -1;
+    const to = raft.config.voters.filter((v) => v !== this.o.nodeId && eligible.includes(v)).sort((a, b) => match(b) - match(a) || a - b)[0];
+    if (to === undefined) return;
+    this.askedAtMs.set(CONTROLLER_GROUP, nowMs);
+    this.controller!.transferLeadership(to).then(
+      (result) => this.o.log.info(result.ok ? "leadership transfer" : "leadership transfer not started", { group: CONTROLLER_GROUP, to, why: "maintenance", ...(!result.ok && { error: result.error }) }),
+      (error: unknown) => {
+        rethrowIfBroken(error);
+        this.o.log.warn("leadership transfer failed", { group: CONTROLLER_GROUP, to, error: String(error) });
+      },
+    );
   }
 
   /** A transfer this shard can start: its replica here leads the group and it was not asked lately. */

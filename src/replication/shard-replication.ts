@@ -21,7 +21,7 @@ import type { PeerLink } from "../rpc/outbound.ts";
 import { InternalTopicLog } from "./internal-topic-log.ts";
 import { LeaderTable } from "./leaders.ts";
 import { MoveDriver, type FinishMoveRequest } from "./move-driver.ts";
-import { LeaderDriver } from "./leader-driver.ts";
+import { LeaderDriver, type ControllerGroupHandle } from "./leader-driver.ts";
 import { Leadership } from "./leadership.ts";
 import { routePartitionOps } from "./partition-router.ts";
 import { RaftNetwork } from "./raft-network.ts";
@@ -123,6 +123,11 @@ export class ShardReplication {
     if (!replica) return `no replica of group ${group} on this shard`;
     const result = await replica.transferLeadership(to);
     return result.ok ? null : result.error;
+  }
+
+  /** On shard 0: this node's member of the controller group, whose leadership maintenance mode moves too. */
+  attachControllerGroup(group: ControllerGroupHandle): void {
+    this.leaderDriver.attachController(group);
   }
 
   sync(table: MetadataTable): Promise<void> {

@@ -8,6 +8,7 @@
 import { expect, setDefaultTimeout, test } from "bun:test";
 import { topicState, withAdmin, type PartitionState } from "../chaos/workload.ts";
 import { startCluster, type Cluster } from "../helpers/cluster.ts";
+import { evenCounts, killAndRestart, leaderCounts, waitForLeaders } from "../helpers/leaders.ts";
 
 setDefaultTimeout(60_000);
 
@@ -16,28 +17,8 @@ const PARTITIONS = 12;
 /** Generous: the balancer's default timings bring it back in a few seconds (see the printed time). */
 const BACK_BOUND_MS = 30_000;
 
-function leaderCounts(state: PartitionState[], nodes: number[]): number[] {
-  return nodes.map((n) => state.filter((p) => p.leader === n).length);
-}
-
-const even = (counts: number[]) => Math.max(...counts) - Math.min(...counts) <= 1;
-
-/** Polls metadata through `via` until `done` holds; returns the state. */
-async function waitFor(via: string[], what: string, done: (state: PartitionState[]) => boolean, timeoutMs: number): Promise<PartitionState[]> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = null;
-  while (Date.now() < deadline) {
-    try {
-      const state = await topicState(via, TOPIC);
-      if (state.length === PARTITIONS && done(state)) return state;
-      last = state;
-    } catch (error) {
-      last = String(error);
-    }
-    await Bun.sleep(100); // poll interval
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(last)}`);
-}
+const waitFor = (via: string[], what: string, done: (state: PartitionState[]) => boolean, timeoutMs: number) => waitForLeaders(via, TOPIC, PARTITIONS, what, done, timeoutMs);
+const even = evenCounts;
 
 /** A cluster with the topic created and every replica in sync. */
 async function clusterWithTopic(sets: Record<string, string>): Promise<Cluster> {
@@ -52,15 +33,6 @@ async function clusterWithTopic(sets: Record<string, string>): Promise<Cluster> 
   }
 }
 
-/** kill -9 of `victim`, until the others lead everything, then a restart; returns when it was ready (ms since epoch). */
-async function killAndRestart(cluster: Cluster, victim: number): Promise<number> {
-  const others = cluster.nodes.filter((n) => n.id !== victim).map((n) => n.kafkaAddress);
-  await cluster.kill9(victim);
-  await waitFor(others, "leaders on the other nodes", (s) => s.every((p) => p.leader >= 0 && p.leader !== victim), 20_000);
-  await cluster.start(victim);
-  return Date.now();
-}
-
 test("leaderships spread evenly; after kill -9 and a restart the node gets its share back within a bound", async () => {
   await using cluster = await clusterWithTopic({});
   const ids = cluster.nodes.map((n) => n.id);
@@ -68,7 +40,7 @@ test("leaderships spread evenly; after kill -9 and a restart the node gets its s
   expect(leaderCounts(balanced, ids)).toEqual([4, 4, 4]);
 
   const victim = ids[2]!;
-  const readyAtMs = await killAndRestart(cluster, victim);
+  const { readyAtMs } = await killAndRestart(cluster, victim, TOPIC, PARTITIONS);
   const inSync = await waitFor(cluster.bootstrap, "the restarted node in every ISR", (s) => s.every((p) => p.isr.includes(victim)), BACK_BOUND_MS);
   const inSyncAtMs = Date.now();
   expect(leaderCounts(inSync, ids)[2]).toBeLessThan(4); // it came back a follower of everything (or nearly)

@@ -2,7 +2,8 @@
  * Maintenance mode and a rolling restart (issue 13, item 6) on three `dist/skua` nodes: an
  * acks=-1 idempotent kafkajs producer and a kafkajs consumer group run on a topic of 3
  * partitions at RF=3 while, for each node in turn, `PUT /v1/brokers/{id}/maintenance` moves its
- * leaderships away (its status says draining, then finished with nothing led), a second node is
+ * leaderships away, the controller's too (its status says draining, then finished with nothing
+ * led, and another node is the controller), a second node is
  * refused maintenance meanwhile, the node is stopped (SIGTERM) and started again, and `DELETE`
  * ends its maintenance. At the end the chaos checker finds every acknowledged record once in the
  * log, replicas identical; the group consumed every acknowledged record; no send failed and the
@@ -58,7 +59,8 @@ test("rolling restart under produce and consume: each node drained by maintenanc
       expect(((await refused.json()) as { message: string }).message).toContain("one node at a time");
       const drained = await pollUntil(`node ${node.id} drained`, async () => {
         const status = await json<MaintenanceStatus>(other, `/v1/brokers/${node.id}/maintenance`);
-        return status.finished && status.partitions === 0 ? status : undefined;
+        const { controller_id } = await json<{ controller_id: number }>(other, "/v1/cluster/health_overview");
+        return status.finished && status.partitions === 0 && controller_id >= 0 && controller_id !== node.id ? status : undefined;
       }, 15_000, 100);
       expect(drained.draining).toBe(true);
       const listed = await json<Array<{ node_id: number; maintenance_status: MaintenanceStatus }>>(node, "/v1/brokers");
