@@ -22,6 +22,8 @@ import { sameAddress } from "./rpc/node.ts";
 import { joinThroughSeeds } from "./shard/join.ts";
 import { ControllerService } from "./cluster/controller-calls.ts";
 import { decommissionProgress, DRAIN_INTERVAL_MS } from "./cluster/decommission.ts";
+import { leadershipView } from "./cluster/leader-balancer.ts";
+import { maintenanceStatus } from "./cluster/maintenance.ts";
 import { defaultProperties, listValue, parseConfigFile, setProperty, type ClusterProperties } from "./cluster/properties.ts";
 import { bootstrapUser } from "./cluster/bootstrap-user.ts";
 import { passwordMatches } from "./cluster/users.ts";
@@ -143,6 +145,17 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
 
   /** What shard 0 knows of every Raft group's leader (each shard hears every report). */
   const leaderMap = async () => new Map(await supervisor.leaders());
+  /** Whether a node is reachable: this one, or one a shard's RPC link is connected to. */
+  const reachability = async () => {
+    const links = [...(await supervisor.rpcPeers()).flat(), ...(await supervisor.rpcNodes()).flat()];
+    return (node: number) => node === identity.nodeId || links.some((l) => l.nodeId === node && l.state === "connected");
+  };
+  /** Redpanda's `maintenance_status` of each node, from what shard 0 knows of the leaders. */
+  const maintenanceStatuses = async (nodes: number[]) => {
+    const leaders = await leaderMap();
+    const view = leadershipView(controller.table, (group) => leaders.get(group), await reachability());
+    return new Map(nodes.map((node) => [node, maintenanceStatus(view, node, controller.table.inMaintenance(node))]));
+  };
   const backend: AdminBackend = {
     // In a cluster, ready once registered: the node has then applied the controller's log up to its own record.
     isReady: () => supervisor.readyShards === shardCount && registered,
@@ -167,12 +180,12 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
         peers: [...seedPeers, ...nodePeers],
         nodes: controller.table.nodes(),
         drainingNodes: controller.table.nodes().filter((n) => controller.table.isDraining(n.id)).map((n) => n.id),
+        maintenance: router ? await maintenanceStatuses(controller.table.nodes().map((n) => n.id)) : undefined,
       };
     },
     clusterHealth: async () => {
       if (!router) return { controllerId: identity.nodeId, nodes: [identity.nodeId], nodesDown: [], leaderlessPartitions: [], underReplicatedPartitions: [] };
-      const links = [...(await supervisor.rpcPeers()).flat(), ...(await supervisor.rpcNodes()).flat()];
-      const alive = (node: number) => node === identity.nodeId || links.some((l) => l.nodeId === node && l.state === "connected");
+      const alive = await reachability();
       const nodes = controller.table.nodes().map((n) => n.id);
       const health = partitionHealth(controller.table, await leaderMap());
       return { controllerId: router.leader, nodes, nodesDown: nodes.filter((n) => !alive(n)), leaderlessPartitions: health.leaderless, underReplicatedPartitions: health.underReplicated };
@@ -197,6 +210,8 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
       return router ? router.call(name, { node }) : controllerService.servers[name]({ node });
     },
     decommissionProgress: async (node) => (controller.table.node(node) ? decommissionProgress(controller.table, node) : null),
+    maintenance: (node, enabled) => (router ? router.call("setMaintenance", { node, enabled }) : controllerService.servers.setMaintenance({ node, enabled })),
+    maintenanceStatus: async (node) => (controller.table.node(node) ? (await maintenanceStatuses([node])).get(node)! : null),
     transferLeadership: (group, target) => (router ? supervisor.transferLeadership(group, target) : Promise.resolve("this node is not in a cluster")),
     clusterMetrics: async () => {
       if (!router) return "";

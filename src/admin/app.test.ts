@@ -24,6 +24,8 @@ function backend(overrides: Partial<AdminBackend> = {}): AdminBackend {
     reconfigurations: async () => [],
     decommission: async (node) => (node === 1 ? { ok: true } : { ok: false, error: `node ${node} is not in the cluster` }),
     decommissionProgress: async (node) => (node === 1 ? { node_id: 1, finished: false } : null),
+    maintenance: async (node) => (node === 1 ? { ok: true } : { ok: false, error: "node 0 is already in maintenance mode: one node at a time" }),
+    maintenanceStatus: async (node) => (node === 1 ? { draining: true, finished: false, partitions: 3 } : null),
     clusterMetrics: async () => "",
     clusterHealth: async () => ({ controllerId: 0, nodes: [0], nodesDown: [], leaderlessPartitions: [], underReplicatedPartitions: [] }),
     connections: async () => [[], [{ listener: "mtls", remote: "127.0.0.1:5000", tls: true, authentication: "mtls_identity", principal: "User:alice", openedAtMs: 7 }]],
@@ -59,6 +61,19 @@ test("decommission and recommission: 200 once recorded, 400 with the reason, pro
   expect((await put("/v1/brokers/x/decommission")).status).toBe(400);
   expect(await (await app.request("/v1/brokers/1/decommission")).json()).toEqual({ node_id: 1, finished: false });
   expect((await app.request("/v1/brokers/7/decommission")).status).toBe(404);
+});
+
+test("maintenance mode: PUT starts it, DELETE ends it, a refusal is 400 with the reason, status 404 for an unknown node", async () => {
+  const app = createAdminApp(backend());
+  const send = (method: string, path: string) => app.request(path, { method, headers: { "content-type": "application/json" } });
+  expect((await send("PUT", "/v1/brokers/1/maintenance")).status).toBe(200);
+  expect((await send("DELETE", "/v1/brokers/1/maintenance")).status).toBe(200);
+  const refused = await send("PUT", "/v1/brokers/2/maintenance");
+  expect(refused.status).toBe(400);
+  expect(((await refused.json()) as { message: string }).message).toContain("one node at a time");
+  expect((await send("PUT", "/v1/brokers/-1/maintenance")).status).toBe(400);
+  expect(await (await app.request("/v1/brokers/1/maintenance")).json()).toEqual({ draining: true, finished: false, partitions: 3 });
+  expect((await app.request("/v1/brokers/7/maintenance")).status).toBe(404);
 });
 
 test("ready is 503 while shards boot, 200 after", async () => {

@@ -6,6 +6,7 @@ import type { MoveOutcome } from "../cluster/controller.ts";
 import type { NodeRecord, Replica } from "../cluster/metadata.ts";
 import type { ReplicaMoveOutcome } from "../cluster/replica-moves.ts";
 import type { DecommissionOutcome } from "../cluster/decommission.ts";
+import type { MaintenanceOutcome } from "../cluster/maintenance.ts";
 import type { PartitionMove } from "../cluster/balance.ts";
 import type { PartitionDetails } from "../shard/control.ts";
 import type { ShardStatsSnapshot } from "../shard/stats.ts";
@@ -31,7 +32,7 @@ export interface AdminBackend {
   /** Every shard's open Kafka connections, indexed by shard. */
   connections(): Promise<ConnectionSummary[][]>;
   /** This node, and the peers it knows (its seeds) as its shards' RPC links see them. */
-  brokers(): Promise<{ self: NodeSummary; peers: PeerSummary[]; nodes?: NodeRecord[]; drainingNodes?: number[] }>;
+  brokers(): Promise<{ self: NodeSummary; peers: PeerSummary[]; nodes?: NodeRecord[]; drainingNodes?: number[]; maintenance?: Map<number, object> }>;
   clusterHealth(): Promise<ClusterHealth>;
   /** In a cluster: one replicated partition as Redpanda shows it (null: not a replicated partition). */
   replicatedPartition(topic: string, partition: number): Promise<object | null>;
@@ -43,6 +44,10 @@ export interface AdminBackend {
   decommission(node: number, active: boolean): Promise<DecommissionOutcome>;
   /** A node's decommission progress (null: no such node). */
   decommissionProgress(node: number): Promise<object | null>;
+  /** In a cluster: put a node in maintenance mode (`enabled`) or take it out. */
+  maintenance(node: number, enabled: boolean): Promise<MaintenanceOutcome>;
+  /** A node's maintenance status, Redpanda's `maintenance_status` (null: no such node). */
+  maintenanceStatus(node: number): Promise<object | null>;
   /** In a cluster: starts a leadership transfer of a Raft group led on this node; why not, or null. */
   transferLeadership(group: number, target: number): Promise<string | null>;
   /** In a cluster: the replication families for /metrics (empty on a node of one). */
@@ -121,27 +126,36 @@ export function createAdminApp(backend: AdminBackend, auth: AdminAuth = NO_ADMIN
   app.get("/v1/partitions/reconfigurations", async (c) => c.json(await backend.reconfigurations()));
 
   app.get("/v1/brokers", async (c) => {
-    const { self, peers, nodes = [], drainingNodes = [] } = await backend.brokers();
+    const { self, peers, nodes = [], drainingNodes = [], maintenance = new Map<number, object>() } = await backend.brokers();
     // In a cluster the controller's node list adds each node's Kafka address, rack and membership.
     const known = (id: number | null) => {
       const node = nodes.find((n) => n.id === id);
       const membership_status = drainingNodes.includes(node?.id ?? -1) ? "draining" : "active";
-      return node ? { kafka_address: node.kafka.host, kafka_port: node.kafka.port, rack: node.rack, membership_status } : {};
+      return node ? { kafka_address: node.kafka.host, kafka_port: node.kafka.port, rack: node.rack, membership_status, maintenance_status: maintenance.get(node.id) } : {};
     };
     return c.json([{ ...describeSelf(self), ...known(self.nodeId) }, ...peers.map((p) => ({ ...describePeer(p), ...known(p.nodeId) }))]);
   });
 
-  const membership = (active: boolean) => async (c: Context) => {
+  /** A change to a node (decommission, maintenance): 200 `{}`, 400 with the refusal, 503 when the controller cannot be reached. */
+  const nodeChange = (change: (node: number) => Promise<{ ok: true } | { ok: false; error: string }>) => async (c: Context) => {
     const node = partitionNumber(c.req.param("id") ?? "");
     if (node === null) return c.json({ message: "node id must be a decimal integer", code: 400 }, 400);
     try {
-      const outcome = await backend.decommission(node, active);
+      const outcome = await change(node);
       return outcome.ok ? c.json({}) : c.json({ message: outcome.error, code: 400 }, 400);
     } catch (error) {
       rethrowIfBroken(error);
       return c.json({ message: error instanceof Error ? error.message : String(error), code: 503 }, 503);
     }
   };
+  const membership = (active: boolean) => nodeChange((node) => backend.decommission(node, active));
+  app.put("/v1/brokers/:id/maintenance", nodeChange((node) => backend.maintenance(node, true)));
+  app.delete("/v1/brokers/:id/maintenance", nodeChange((node) => backend.maintenance(node, false)));
+  app.get("/v1/brokers/:id/maintenance", async (c) => {
+    const node = partitionNumber(c.req.param("id"));
+    const status = node === null ? null : await backend.maintenanceStatus(node);
+    return status ? c.json(status) : c.json({ message: "no such node", code: 404 }, 404);
+  });
   app.put("/v1/brokers/:id/decommission", membership(false));
   app.put("/v1/brokers/:id/recommission", membership(true));
   app.get("/v1/brokers/:id/decommission", async (c) => {

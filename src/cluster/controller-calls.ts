@@ -16,6 +16,7 @@ import { clusterLoad, placeReplicas, replicaCapacity, type ClusterLoad } from ".
 import type { Controller, CreateTopicCommand, CreateTopicOutcome } from "./controller.ts";
 import { assignedReplicas, type MetadataChange, type MetadataTable, type NodeRecord, type Replica, type TopicRecord } from "./metadata.ts";
 import { planDecommission, planDrainStep, planRecommission, type DecommissionOutcome } from "./decommission.ts";
+import { planMaintenance, type MaintenanceOutcome } from "./maintenance.ts";
 import { planFinish, planMoves, type ReplicaMoveOutcome, type MoveRequest } from "./replica-moves.ts";
 import { PRODUCER_ID_BLOCK_SIZE, ProducerIdStore } from "./producer-ids.ts";
 import type { ClusterProperties } from "./properties.ts";
@@ -78,6 +79,8 @@ export interface ControllerCalls {
   /** In a cluster: start moving every replica off a node (`decommission.ts`), or stop and cancel what still moves. */
   decommissionNode: { request: { node: number }; response: DecommissionOutcome };
   recommissionNode: { request: { node: number }; response: DecommissionOutcome };
+  /** In a cluster: put a node in maintenance mode or take it out (`maintenance.ts`). */
+  setMaintenance: { request: { node: number; enabled: boolean }; response: MaintenanceOutcome };
 }
 
 /** `nodes`: the cluster's nodes when it joined, so the new node can reach them before it has the metadata. */
@@ -171,6 +174,7 @@ export class ControllerService {
     moveReplicas: (request) => this.moveReplicas(request.moves),
     decommissionNode: (request) => this.changeMembership(planDecommission, request.node),
     recommissionNode: (request) => this.changeMembership(planRecommission, request.node),
+    setMaintenance: (request) => this.setMaintenance(request.node, request.enabled),
     finishMove: (request) =>
       this.controller.change(async (table) => {
         const assignment = planFinish(table.assignment(request.topic, request.partition), request.group, request.target);
@@ -184,6 +188,15 @@ export class ControllerService {
     if (!this.controller.clustered) return Promise.resolve({ ok: false, error: "decommissioning needs a cluster; this node is not in one" });
     return this.controller.change(async (table) => {
       const { changes, outcome } = plan(table, node);
+      return { changes, result: outcome };
+    });
+  }
+
+  /** Maintenance mode exists only in a cluster. */
+  private setMaintenance(node: number, enabled: boolean): Promise<MaintenanceOutcome> {
+    if (!this.controller.clustered) return Promise.resolve({ ok: false, error: "maintenance mode needs a cluster; this node is not in one" });
+    return this.controller.change(async (table) => {
+      const { changes, outcome } = planMaintenance(table, node, enabled);
       return { changes, result: outcome };
     });
   }

@@ -95,6 +95,8 @@ export type MetadataChange =
   | { kind: "delete_acls"; acls: AclBinding[] }
   /** A node being decommissioned (its replicas move off it, nothing new is placed on it), or back to active. */
   | { kind: "node_draining"; node: number; draining: boolean }
+  /** A node put in maintenance mode (its leaderships move away, it takes no new ones), or out of it. */
+  | { kind: "node_maintenance"; node: number; enabled: boolean }
   /** One partition's assignment replaced (a replica move started, cancelled or finished). */
   | { kind: "set_assignment"; topic: string; partition: number; assignment: PartitionAssignment };
 
@@ -115,6 +117,8 @@ export interface MetadataSnapshot {
   acls?: AclBinding[];
   /** Nodes being decommissioned. */
   drainingNodes?: number[];
+  /** Nodes in maintenance mode. */
+  maintenanceNodes?: number[];
 }
 
 export class MetadataTable {
@@ -128,6 +132,8 @@ export class MetadataTable {
   private readonly quotasByEntity = new Map<string, ClientQuotaRecord>();
   /** Nodes being decommissioned (cluster/decommission.ts). */
   private readonly draining = new Set<number>();
+  /** Nodes in maintenance mode (cluster/maintenance.ts). */
+  private readonly maintenance = new Set<number>();
   readonly acls = new AclStore();
   version = 0;
   /** 0 until the first start records it. */
@@ -148,6 +154,7 @@ export class MetadataTable {
     for (const quota of snapshot.clientQuotas ?? []) table.setClientQuota(quota);
     for (const acl of snapshot.acls ?? []) table.acls.add(acl);
     for (const node of snapshot.drainingNodes ?? []) table.draining.add(node);
+    for (const node of snapshot.maintenanceNodes ?? []) table.maintenance.add(node);
     table.version = snapshot.version;
     table.shardCount = snapshot.shardCount;
     table.clusterId = snapshot.clusterId ?? null;
@@ -160,6 +167,7 @@ export class MetadataTable {
       version: this.version, shardCount: this.shardCount, topics: [...this.topicsByName.values()], users: [...this.usersByName.values()],
       clusterId: this.clusterId, nodes: [...this.nodesById.values()], nextProducerId: this.nextProducerId, clientQuotas: [...this.quotasByEntity.values()],
       acls: [...this.acls.all()], drainingNodes: [...this.draining],
+      maintenanceNodes: [...this.maintenance],
     };
   }
 
@@ -179,6 +187,9 @@ export class MetadataTable {
       else if (change.kind === "node_draining") {
         if (change.draining) this.draining.add(change.node);
         else this.draining.delete(change.node);
+      } else if (change.kind === "node_maintenance") {
+        if (change.enabled) this.maintenance.add(change.node);
+        else this.maintenance.delete(change.node);
       } else if (change.kind === "set_assignment") this.setAssignment(change.topic, change.partition, change.assignment);
       else this.shardCount = change.shardCount;
     }
@@ -292,6 +303,11 @@ export class MetadataTable {
   /** Whether the node is being decommissioned. */
   isDraining(node: number): boolean {
     return this.draining.has(node);
+  }
+
+  /** Whether the node is in maintenance mode. */
+  inMaintenance(node: number): boolean {
+    return this.maintenance.has(node);
   }
 
   nodes(): NodeRecord[] {

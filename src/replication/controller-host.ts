@@ -11,7 +11,7 @@ import type { Timers, CancelTimer } from "../base/timers.ts";
 import { CONTROLLER_GROUP, type MetadataUpdate } from "../cluster/metadata.ts";
 import type { Disk } from "../io/disk.ts";
 import { RaftGroup } from "../raft/group.ts";
-import type { RaftConfig, RaftMessage, RaftTransport } from "../raft/types.ts";
+import type { RaftConfig, RaftInspect, RaftMessage, RaftTransport, TransferResult } from "../raft/types.ts";
 import { buildBatch } from "../storage/batch-builder.ts";
 import * as rb from "../storage/record-batch.ts";
 import { forEachRecord } from "../storage/records.ts";
@@ -104,6 +104,15 @@ export class ControllerHost {
     const config = this.group.inspect().config;
     if (config.voters.includes(node) || config.learners.includes(node)) return true;
     return (await this.group.addLearner(node)).ok;
+  }
+
+  /** The group's state, and a leadership transfer: a node in maintenance hands the controller's leadership on (leader-driver.ts). */
+  inspect(): RaftInspect {
+    return this.group.inspect();
+  }
+
+  transferLeadership(to: number): Promise<TransferResult> {
+    return this.group.transferLeadership(to);
   }
 
   leadership(): ControllerLeadership {

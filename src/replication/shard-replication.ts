@@ -21,6 +21,7 @@ import type { PeerLink } from "../rpc/outbound.ts";
 import { InternalTopicLog } from "./internal-topic-log.ts";
 import { LeaderTable } from "./leaders.ts";
 import { MoveDriver, type FinishMoveRequest } from "./move-driver.ts";
+import { LeaderDriver, type ControllerGroupHandle } from "./leader-driver.ts";
 import { Leadership } from "./leadership.ts";
 import { routePartitionOps } from "./partition-router.ts";
 import { SharedHeartbeatTicker } from "../raft/heartbeat-ticker.ts";
@@ -58,6 +59,9 @@ export interface ShardReplicationOptions {
 
 export type HeartbeatMode = "light" | "batched" | "unbatched";
 
+/** How often each shard looks at maintenance and leader balancing (balancing itself runs every leader_balancer_idle_timeout). */
+const LEADER_DRIVER_TICK_MS = 200;
+
 export class ShardReplication {
   readonly leaders = new LeaderTable();
   readonly network: RaftNetwork;
@@ -70,6 +74,7 @@ export class ShardReplication {
   /** This shard's replicas of the group topic, for the group coordinator. */
   readonly groupLog: InternalTopicLog;
   private readonly moves: MoveDriver;
+  private readonly leaderDriver: LeaderDriver;
   /** This shard's replicas of the transaction topic, for the transaction coordinator. */
   readonly txnLog: InternalTopicLog;
 
@@ -99,6 +104,12 @@ export class ShardReplication {
     this.groupLog = new InternalTopicLog(o.groupTopic, this.partitions, () => systemClock.nowMs());
     this.moves = new MoveDriver({ moving: () => this.partitions.moving(), finish: o.finishMove, timers: systemTimers, log: o.log, tickMs: timings.heartbeatIntervalMs });
     this.txnLog = new InternalTopicLog(o.txnTopic, this.partitions, () => systemClock.nowMs());
+    this.leaderDriver = new LeaderDriver({
+      nodeId: o.nodeId, table: o.table, leaders: this.leaders, hosted: (group) => this.partitions.byGroup(group),
+      reachable: (node) => o.linkTo(node)?.snapshot().state === "connected",
+      balance: { enabled: o.props.enable_leader_balancer, idleMs: o.props.leader_balancer_idle_timeout, muteMs: o.props.leader_balancer_mute_timeout },
+      electionTimeoutMs: timings.electionTimeoutMs, tickMs: LEADER_DRIVER_TICK_MS, clock: systemClock, timers: systemTimers, log: o.log,
+    });
   }
 
   /** What the shard's RPC endpoint serves for replication. */
@@ -124,6 +135,11 @@ export class ShardReplication {
     return result.ok ? null : result.error;
   }
 
+  /** On shard 0: this node's member of the controller group, whose leadership maintenance mode moves too. */
+  attachControllerGroup(group: ControllerGroupHandle): void {
+    this.leaderDriver.attachController(group);
+  }
+
   sync(table: MetadataTable): Promise<void> {
     return this.partitions.sync(table);
   }
@@ -132,11 +148,13 @@ export class ShardReplication {
     this.leadership.start();
     this.partitions.startHousekeeping();
     this.moves.start();
+    this.leaderDriver.start();
   }
 
   async stop(): Promise<void> {
     this.leadership.stop();
     this.moves.stop();
+    this.leaderDriver.stop();
     await this.partitions.closeAll();
     this.heartbeatTicker?.stop();
   }

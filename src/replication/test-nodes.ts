@@ -49,7 +49,8 @@ export class TestCluster {
     private readonly diskOf: (node: number) => Disk = () => new PosixDisk(),
     private readonly heartbeats: HeartbeatMode = "light",
   ) {
-    this.props = { ...defaultProperties(), election_timeout_ms: 300, raft_heartbeat_interval_ms: 50, ...settings };
+    // Leaders stay where the tests put them unless a test turns the balancer on.
+    this.props = { ...defaultProperties(), election_timeout_ms: 300, raft_heartbeat_interval_ms: 50, enable_leader_balancer: false, ...settings };
   }
 
   /** Starts every node (ports chosen by the first start), then links them and opens the topics' groups. */

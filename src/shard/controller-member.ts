@@ -15,6 +15,7 @@ import { replaceFileAtomically } from "../io/atomic-file.ts";
 import type { Disk } from "../io/disk.ts";
 import type { RaftConfig, RaftMessage, RaftTransport } from "../raft/types.ts";
 import { ControllerHost } from "../replication/controller-host.ts";
+import type { ControllerGroupHandle } from "../replication/leader-driver.ts";
 import type { ShardRpc } from "../rpc/node.ts";
 import type { Channel } from "./channel.ts";
 import type { ControllerForwardResult, ControllerGroupCalls, ShardControlCalls } from "./control.ts";
@@ -88,6 +89,11 @@ export class ControllerMember {
       },
     });
     return member;
+  }
+
+  /** This node's member of the controller group, for the maintenance drain. */
+  get group(): ControllerGroupHandle {
+    return this.host;
   }
 
   /** The main thread's controller calls for shard 0. */

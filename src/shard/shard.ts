@@ -355,6 +355,7 @@ export class Shard {
       onLeadership: (l) => this.replication!.leadership.report(CONTROLLER_GROUP, { leader: l.leader, term: l.term, inSync: l.leader === null ? [] : [l.leader] }),
       log: this.log,
     });
+    this.replication!.attachControllerGroup(this.controllerMember.group);
   }
 
   /** This shard's link to a node: by its id once the metadata names it, else the seed link whose hello named it (founding). */

@@ -120,7 +120,9 @@ const sortedEntries = (m: Map<number, string[]>) => [...m.entries()].sort((a, b)
 
 test("transactions in a cluster: commit and abort over RF=3 partitions; kill -9 of the coordinator mid-transaction aborts it on the new coordinator", async () => {
   const rpcPorts = [freePort(), freePort(), freePort()];
-  const nodes: Broker[] = await Promise.all(rpcPorts.map((port) => startBroker({ smp: 2, sets: { group_initial_rebalance_delay: 0 }, extraArgs: nodeArgs(port, rpcPorts) })));
+  // Leaderships are placed by hand below (the coordinator's node leads partition 0): no balancer moving them.
+  const sets = { group_initial_rebalance_delay: 0, enable_leader_balancer: false };
+  const nodes: Broker[] = await Promise.all(rpcPorts.map((port) => startBroker({ smp: 2, sets, extraArgs: nodeArgs(port, rpcPorts) })));
   try {
     await pollUntil("a controller leader and three nodes", async () => {
       const h = JSON.parse((await adminGet(nodes[0], "/v1/cluster/health_overview")).text) as { controller_id: number; all_nodes: number[] };
