@@ -35,6 +35,8 @@ export const propertyDefs = {
   default_topic_replications: { kind: "int", default: 1, min: 1, description: "Replication factor of a topic created without one (a cluster: at most the node count)" },
   election_timeout_ms: { kind: "int", default: 1500, min: 10, description: "Raft election timeout of every group in a cluster (each wait is random in [T, 2T))" },
   raft_heartbeat_interval_ms: { kind: "int", default: 150, min: 1, description: "How often a Raft leader heartbeats its followers (one message per peer node for all groups)" },
+  raft_learner_recovery_rate: { kind: "int", default: 100 * MiB, min: 1, description: "Bytes per second each node's leaders send to learners being caught up (a replica move's new replicas), shared evenly by the node's shards; voters are never throttled" },
+  partition_autobalancing_mode: { kind: "string", default: "node_add", check: autobalancingMode, description: "off, or node_add: the controller leader moves replicas onto nodes with too few (a node that joined) until replica counts per node differ by at most one, a bounded number of moves at a time (continuous is not supported)" },
   log_segment_size: { kind: "int", default: 128 * MiB, min: 1024, description: "Default segment.bytes" },
   log_segment_ms: { kind: "int", default: 14 * DAY_MS, min: 1, description: "Default segment.ms" },
   log_retention_ms: { kind: "int", default: 7 * DAY_MS, min: -1, description: "Default retention.ms (-1: forever)" },
@@ -158,6 +160,11 @@ function principalRules(raw: string): string {
   }
   parsePrincipalRules(text);
   return text.trim() === "" ? "DEFAULT" : text.trim();
+}
+
+function autobalancingMode(value: string): void {
+  if (value === "continuous") throw new Error("'continuous' is not supported (it needs node health and disk usage over time); use node_add or off");
+  if (value !== "off" && value !== "node_add") throw new Error(`must be off or node_add, got '${value}'`);
 }
 
 /** The items of a list property. */

@@ -12,7 +12,7 @@ import { SimDisk } from "../io/sim-disk.ts";
 import { buildBatch } from "../storage/batch-builder.ts";
 import * as rb from "../storage/record-batch.ts";
 import { RaftGroup } from "./group.ts";
-import type { NodeId, ProposeResult, RaftConfig, RaftInspect, RaftMessage, RaftTimings } from "./types.ts";
+import type { LearnerThrottle, NodeId, ProposeResult, RaftConfig, RaftInspect, RaftMessage, RaftTimings } from "./types.ts";
 
 export const testTimings: RaftTimings = { electionTimeoutMs: 100, heartbeatIntervalMs: 20 };
 const DELIVERIES_PER_RUN_MAX = 200_000;
@@ -64,6 +64,8 @@ export interface ClusterOptions {
   segmentBytes?: number;
   /** The leader's AppendRequest payload bound (1 byte: one batch per message). */
   appendBytesMax?: number;
+  /** Shared by every group, as a shard's groups share one (`recovery-throttle.ts`). */
+  recoveryThrottle?: LearnerThrottle;
 }
 
 export class TestCluster {
@@ -109,6 +111,7 @@ export class TestCluster {
       onCommit: (index) => this.commits.get(id)!.push(index),
       onFailure: (e) => this.failures.push(e),
       appendBytesMax: this.options.appendBytesMax,
+      recoveryThrottle: this.options.recoveryThrottle,
       logConfig: { segmentBytes: this.options.segmentBytes ?? 64 * 1024, segmentMs: 1e12, maxMessageBytes: 1024 * 1024 },
     });
     this.groups.set(id, group);

@@ -21,7 +21,7 @@ import { appendPolicyOf, prepareProduced, sequenceRefusal } from "../kafka/produ
 import { transactionToVerify, verificationRefusal, type VerifyTxnPartition } from "../kafka/txn-verification.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { RaftGroup } from "../raft/group.ts";
-import { NO_INDEX, NO_TERM, type Index, type RaftError, type RaftState, type RaftTimings, type RaftTransport, type TransferResult } from "../raft/types.ts";
+import { NO_INDEX, NO_TERM, type Index, type LearnerThrottle, type RaftError, type RaftState, type RaftTimings, type RaftTransport, type TransferResult } from "../raft/types.ts";
 import type { AppendPolicy } from "../storage/batch-rewrite.ts";
 import { loadProducerState, saveProducerState } from "../storage/producer-snapshot.ts";
 import type { ProducerState, RememberedBatch } from "../storage/producer-state.ts";
@@ -45,6 +45,8 @@ export interface ReplicaEnv {
   log: Logger;
   transport: RaftTransport;
   timings: RaftTimings;
+  /** The shard's recovery throttle: bytes its leaders send to learners (raft_learner_recovery_rate). */
+  recoveryThrottle?: LearnerThrottle;
   /** Told after the group's role, term or known leader changed. */
   onState(group: number, state: RaftState): void;
   /** Told when the replica starts or stops being a leader ready to append (see `readyToAppend`); false also at close. */
@@ -120,6 +122,7 @@ export class ReplicatedPartition {
       transport: env.transport,
       random: env.random,
       timings: env.timings,
+      recoveryThrottle: env.recoveryThrottle,
       bootstrap,
       logConfig: { segmentBytes: config.segmentBytes, segmentMs: config.segmentMs, maxMessageBytes: config.maxMessageBytes },
       onStateChange: (state) => replica?.onState(state),
