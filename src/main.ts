@@ -141,6 +141,11 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
   // A node of one: before the shards start (they load the users then) and before the admin API asks for logins.
   if (!router) await bootstrapUser(process.env.SKUA_BOOTSTRAP_USER, controller.table, controllerService, log);
 
+  /** This node and the nodes its RPC links reach now. */
+  const nodesUp = async (): Promise<Set<number>> => {
+    const links = [...(await supervisor.rpcPeers()).flat(), ...(await supervisor.rpcNodes()).flat()];
+    return new Set([identity.nodeId, ...links.filter((l) => l.state === "connected" && l.nodeId !== null).map((l) => l.nodeId!)]);
+  };
   /** What shard 0 knows of every Raft group's leader (each shard hears every report). */
   const leaderMap = async () => new Map(await supervisor.leaders());
   const backend: AdminBackend = {
@@ -171,8 +176,8 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
     },
     clusterHealth: async () => {
       if (!router) return { controllerId: identity.nodeId, nodes: [identity.nodeId], nodesDown: [], leaderlessPartitions: [], underReplicatedPartitions: [] };
-      const links = [...(await supervisor.rpcPeers()).flat(), ...(await supervisor.rpcNodes()).flat()];
-      const alive = (node: number) => node === identity.nodeId || links.some((l) => l.nodeId === node && l.state === "connected");
+      const up = await nodesUp();
+      const alive = (node: number) => up.has(node);
       const nodes = controller.table.nodes().map((n) => n.id);
       const health = partitionHealth(controller.table, await leaderMap());
       return { controllerId: router.leader, nodes, nodesDown: nodes.filter((n) => !alive(n)), leaderlessPartitions: health.leaderless, underReplicatedPartitions: health.underReplicated };
@@ -236,12 +241,18 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
     registered = true;
     await bootstrapUser(process.env.SKUA_BOOTSTRAP_USER, controller.table, controllerCalls, log);
   }
-  // The controller leader moves replicas off decommissioned nodes, a bounded number at a time.
+  // The controller leader moves replicas off decommissioned nodes, then onto nodes with too few
+  // (partition_autobalancing_mode=node_add), a bounded number at a time.
+  let balancing = false;
   const drain = router ? setInterval(() => {
-    if (!router.leadsReady) return;
-    controllerService.drainStep().catch((error: unknown) => {
+    if (!router.leadsReady || balancing) return;
+    balancing = true;
+    (async () => {
+      await controllerService.drainStep();
+      if (props.partition_autobalancing_mode === "node_add") await controllerService.balanceStep(await nodesUp());
+    })().catch((error: unknown) => {
       if (!(error instanceof NotControllerError)) throw error;
-    });
+    }).finally(() => (balancing = false));
   }, DRAIN_INTERVAL_MS) : null;
   log.info("ready", { kafka: listening.kafka.map((l) => describeListener(l, l.address)).join(","), shards: shardCount, ...(rpc && { rpc: `${rpc.listen.host}:${rpc.listen.port}`, nodeId: identity.nodeId }) });
   if (options.dev) process.stderr.write(devBanner(listening.kafka[0].address, adminAddress));

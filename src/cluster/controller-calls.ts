@@ -16,6 +16,7 @@ import { clusterLoad, placeReplicas, replicaCapacity, type ClusterLoad } from ".
 import type { Controller, CreateTopicCommand, CreateTopicOutcome } from "./controller.ts";
 import { assignedReplicas, type MetadataChange, type MetadataTable, type NodeRecord, type Replica, type TopicRecord } from "./metadata.ts";
 import { planDecommission, planDrainStep, planRecommission, type DecommissionOutcome } from "./decommission.ts";
+import { planBalanceStep } from "./partition-balancer.ts";
 import { planFinish, planMoves, type ReplicaMoveOutcome, type MoveRequest } from "./replica-moves.ts";
 import { PRODUCER_ID_BLOCK_SIZE, ProducerIdStore } from "./producer-ids.ts";
 import type { ClusterProperties } from "./properties.ts";
@@ -192,6 +193,14 @@ export class ControllerService {
   drainStep(): Promise<number> {
     return this.controller.change(async (table) => {
       const changes = planDrainStep(table);
+      return { changes, result: changes.length };
+    });
+  }
+
+  /** On the controller leader, every DRAIN_INTERVAL_MS with partition_autobalancing_mode=node_add: the next moves that even out replica counts over the nodes `up`. */
+  balanceStep(up: ReadonlySet<number>): Promise<number> {
+    return this.controller.change(async (table) => {
+      const changes = planBalanceStep(table, up);
       return { changes, result: changes.length };
     });
   }
