@@ -21,7 +21,7 @@ import { describeReplicatedPartition, partitionHealth, reconfigurations, replica
 import { sameAddress } from "./rpc/node.ts";
 import { joinThroughSeeds } from "./shard/join.ts";
 import { ControllerService } from "./cluster/controller-calls.ts";
-import { decommissionProgress, DRAIN_INTERVAL_MS } from "./cluster/decommission.ts";
+import { decommissionProgress, DRAIN_INTERVAL_MS, drainedNodes } from "./cluster/decommission.ts";
 import { defaultProperties, listValue, parseConfigFile, setProperty, type ClusterProperties } from "./cluster/properties.ts";
 import { bootstrapUser } from "./cluster/bootstrap-user.ts";
 import { passwordMatches } from "./cluster/users.ts";
@@ -130,7 +130,10 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
   if (router) {
     controllerService.attachGroup({ self: identity.nodeId, addLearner: (node) => supervisor.controllerAddLearner(node) });
     controller.joinCluster({ propose: (update) => supervisor.controllerPropose(update) }, async (update) => {
-      for (const change of update.changes) if (change.kind === "delete_topic") await controllerService.removeTopicData(change.name);
+      for (const change of update.changes) {
+        if (change.kind === "delete_topic") await controllerService.removeTopicData(change.name);
+        if (change.kind === "remove_node" && change.node === identity.nodeId) log.error("this node was decommissioned and has left the cluster: it holds no replicas and is no controller member; stop it (it cannot rejoin under this id)");
+      }
     });
     router.attach({ forward: (node, name, request) => supervisor.controllerForward(node, name, request) });
   }
@@ -169,7 +172,8 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
       const nodePeers = router ? summarizePeers(await supervisor.rpcNodes()).filter((p) => !seedPeers.some((s) => s.nodeId !== null && s.nodeId === p.nodeId)) : [];
       return {
         self: { nodeId: identity.nodeId, shardCount, version: packageJson.version, rpcAddress: rpc?.advertised ?? null },
-        peers: [...seedPeers, ...nodePeers],
+        // A node that left the cluster is not listed, though a seed link to it may remain.
+        peers: [...seedPeers, ...nodePeers].filter((p) => p.nodeId === null || !controller.table.wasRemoved(p.nodeId)),
         nodes: controller.table.nodes(),
         drainingNodes: controller.table.nodes().filter((n) => controller.table.isDraining(n.id)).map((n) => n.id),
       };
@@ -201,7 +205,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
       const name = active ? "recommissionNode" : "decommissionNode";
       return router ? router.call(name, { node }) : controllerService.servers[name]({ node });
     },
-    decommissionProgress: async (node) => (controller.table.node(node) ? decommissionProgress(controller.table, node) : null),
+    decommissionProgress: async (node) => (controller.table.node(node) || controller.table.wasRemoved(node) ? decommissionProgress(controller.table, node) : null),
     transferLeadership: (group, target) => (router ? supervisor.transferLeadership(group, target) : Promise.resolve("this node is not in a cluster")),
     clusterMetrics: async () => {
       if (!router) return "";
@@ -237,7 +241,9 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
   );
   if (router && rpc) {
     const self: NodeRecord = { id: identity.nodeId, rpc: rpc.advertised, kafka: listening.kafka[0].advertised, shardCount, rack: null };
-    await registerNode(router, controller, self, identity.clusterId, log);
+    // A node that left the cluster (decommissioned) is refused by the others' RPC hello: it stops, saying so.
+    let registering = true;
+    await Promise.race([registerNode(router, controller, self, identity.clusterId, log).finally(() => (registering = false)), refusedAsRemoved(supervisor, () => !registering)]);
     registered = true;
     await bootstrapUser(process.env.SKUA_BOOTSTRAP_USER, controller.table, controllerCalls, log);
   }
@@ -249,7 +255,18 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
     balancing = true;
     (async () => {
       await controllerService.drainStep();
-      if (props.partition_autobalancing_mode === "node_add") await controllerService.balanceStep(await nodesUp());
+      const up = await nodesUp();
+      // A drained node leaves the controller group, one change a tick: a voter is replaced by an active
+      // learner first (if one is up), the leader hands its leadership on; then it leaves the node list
+      // (still a member, it applies that too and says so), and last the group.
+      const replacements = controller.table.nodes().filter((n) => up.has(n.id) && !controller.table.isDraining(n.id)).map((n) => n.id);
+      // Removed in an earlier tick: the node has had a few heartbeats to learn that its leaving committed.
+      const removedEarlier = controller.table.removedNodes();
+      for (const node of drainedNodes(controller.table)) {
+        if ((await supervisor.controllerLeave(node, replacements, false)) === "ready" && (await controllerService.removeDrainedNode(node))) log.info("a decommissioned node left the cluster", { node });
+      }
+      for (const node of removedEarlier) await supervisor.controllerLeave(node, replacements, true);
+      if (props.partition_autobalancing_mode === "node_add") await controllerService.balanceStep(up);
     })().catch((error: unknown) => {
       if (!(error instanceof NotControllerError)) throw error;
     }).finally(() => (balancing = false));
@@ -357,14 +374,24 @@ function foundingClusterId(seeds: HostPort[]): string {
 async function registerNode(router: ControllerRouter, controller: Controller, self: NodeRecord, clusterId: string, log: ReturnType<typeof logger>): Promise<void> {
   for (;;) {
     try {
-      const { registered } = await router.call("registerNode", { node: self, clusterId });
-      if (!registered) throw new Error(`the controller is in another cluster than ${clusterId}`);
+      const { registered, refusal } = await router.call("registerNode", { node: self, clusterId });
+      if (!registered) throw new Error(refusal ?? `the controller is in another cluster than ${clusterId}`);
       if (JSON.stringify(controller.table.node(self.id)) === JSON.stringify(self)) return;
     } catch (error) {
       if (!(error instanceof NotControllerError)) throw error;
       log.warn("could not register with the controller yet; retrying", { error: error.message });
     }
     await Bun.sleep(50); // the leader applied it; this node applies it when its commit arrives
+  }
+}
+
+/** Rejects once a peer refused this node as one that left the cluster; resolves once `done` (registered). */
+async function refusedAsRemoved(supervisor: Supervisor, done: () => boolean): Promise<void> {
+  while (!done()) {
+    const links = (await supervisor.rpcPeers()).flat();
+    const refusal = links.find((l) => l.lastError?.includes("has left the cluster"))?.lastError;
+    if (refusal) throw new Error(`${refusal}; it cannot rejoin under that id (start it with an empty data dir to join as a new node)`);
+    await Bun.sleep(200); // until registered: one look at the links per interval
   }
 }
 

@@ -95,6 +95,8 @@ export type MetadataChange =
   | { kind: "delete_acls"; acls: AclBinding[] }
   /** A node being decommissioned (its replicas move off it, nothing new is placed on it), or back to active. */
   | { kind: "node_draining"; node: number; draining: boolean }
+  /** A decommissioned node, drained and out of the controller group, leaves the cluster; its id is never given again. */
+  | { kind: "remove_node"; node: number }
   /** One partition's assignment replaced (a replica move started, cancelled or finished). */
   | { kind: "set_assignment"; topic: string; partition: number; assignment: PartitionAssignment };
 
@@ -115,6 +117,8 @@ export interface MetadataSnapshot {
   acls?: AclBinding[];
   /** Nodes being decommissioned. */
   drainingNodes?: number[];
+  /** Nodes that were decommissioned and left the cluster. */
+  removedNodes?: number[];
 }
 
 export class MetadataTable {
@@ -128,6 +132,8 @@ export class MetadataTable {
   private readonly quotasByEntity = new Map<string, ClientQuotaRecord>();
   /** Nodes being decommissioned (cluster/decommission.ts). */
   private readonly draining = new Set<number>();
+  /** Nodes that left the cluster (decommissioned): refused if they come back under their id. */
+  private readonly removed = new Set<number>();
   readonly acls = new AclStore();
   version = 0;
   /** 0 until the first start records it. */
@@ -148,6 +154,7 @@ export class MetadataTable {
     for (const quota of snapshot.clientQuotas ?? []) table.setClientQuota(quota);
     for (const acl of snapshot.acls ?? []) table.acls.add(acl);
     for (const node of snapshot.drainingNodes ?? []) table.draining.add(node);
+    for (const node of snapshot.removedNodes ?? []) table.removed.add(node);
     table.version = snapshot.version;
     table.shardCount = snapshot.shardCount;
     table.clusterId = snapshot.clusterId ?? null;
@@ -159,7 +166,7 @@ export class MetadataTable {
     return {
       version: this.version, shardCount: this.shardCount, topics: [...this.topicsByName.values()], users: [...this.usersByName.values()],
       clusterId: this.clusterId, nodes: [...this.nodesById.values()], nextProducerId: this.nextProducerId, clientQuotas: [...this.quotasByEntity.values()],
-      acls: [...this.acls.all()], drainingNodes: [...this.draining],
+      acls: [...this.acls.all()], drainingNodes: [...this.draining], removedNodes: [...this.removed],
     };
   }
 
@@ -179,6 +186,10 @@ export class MetadataTable {
       else if (change.kind === "node_draining") {
         if (change.draining) this.draining.add(change.node);
         else this.draining.delete(change.node);
+      } else if (change.kind === "remove_node") {
+        this.nodesById.delete(change.node);
+        this.draining.delete(change.node);
+        this.removed.add(change.node);
       } else if (change.kind === "set_assignment") this.setAssignment(change.topic, change.partition, change.assignment);
       else this.shardCount = change.shardCount;
     }
@@ -285,6 +296,21 @@ export class MetadataTable {
   /** Whether the node is being decommissioned. */
   isDraining(node: number): boolean {
     return this.draining.has(node);
+  }
+
+  /** Nodes that were decommissioned and left the cluster. */
+  removedNodes(): number[] {
+    return [...this.removed];
+  }
+
+  /** Whether the node was decommissioned and left the cluster. */
+  wasRemoved(node: number): boolean {
+    return this.removed.has(node);
+  }
+
+  /** The largest node id ever recorded, removed ones included (-1: none), so a new node never takes an old id. */
+  maxNodeId(): number {
+    return Math.max(-1, ...this.nodesById.keys(), ...this.removed);
   }
 
   nodes(): NodeRecord[] {
