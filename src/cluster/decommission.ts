@@ -6,7 +6,9 @@
  * least-loaded active node not already holding it. A node whose replicas have nowhere to go
  * (some partition already has a replica on every other active node) is refused up front with the
  * partition named. Recommissioning marks it active again and cancels the moves still taking
- * replicas off it. Pure planning against the table, tested on its own.
+ * replicas off it. Once drained it leaves the cluster (`drainedNodes`, `planRemoveDrained`: out
+ * of the node list; main.ts takes it out of the controller group). Pure planning against the
+ * table, tested on its own.
  */
 import { assignedReplicas, type MetadataChange, type MetadataTable, type PartitionAssignment, type Replica } from "./metadata.ts";
 import { clusterLoad, type ClusterLoad } from "./replica-placement.ts";
