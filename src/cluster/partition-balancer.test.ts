@@ -1,8 +1,8 @@
 import { expect, test } from "bun:test";
+import { finishAllMoves } from "./test-helpers.ts";
 import { DRAIN_MOVES_MAX } from "./decommission.ts";
 import { MetadataTable, type MetadataChange, type PartitionAssignment, type Replica } from "./metadata.ts";
 import { movesRunning, planBalanceStep } from "./partition-balancer.ts";
-import { planFinish } from "./replica-moves.ts";
 
 const r = (node: number, shard = 0): Replica => ({ node, shard });
 const node = (id: number, shardCount = 2) => ({ kind: "upsert_node" as const, node: { id, rpc: { host: "h", port: id }, kafka: { host: "h", port: id }, shardCount, rack: null } });
@@ -25,15 +25,7 @@ function counts(t: MetadataTable): Record<number, number> {
   return out;
 }
 
-/** As the leaders would: every move's target becomes its replicas. */
-function finishAll(t: MetadataTable): void {
-  const changes: MetadataChange[] = [];
-  t.topic("t")!.assignments!.forEach((a, partition) => {
-    const done = a.target && planFinish(a, a.group, a.target);
-    if (done) changes.push({ kind: "set_assignment", topic: "t", partition, assignment: done });
-  });
-  apply(t, changes);
-}
+const finishAll = (t: MetadataTable) => finishAllMoves(t);
 
 /** Runs steps (finishing every move between them) until the balancer plans nothing. */
 function balance(t: MetadataTable, alive: Set<number>): number {

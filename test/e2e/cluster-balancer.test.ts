@@ -9,22 +9,15 @@
  */
 import { expect, test } from "bun:test";
 import { readAll, topicState, withAdmin, chaosKafka } from "../chaos/workload.ts";
-import { adminGet, freePort, pollUntil, startBroker, type Broker } from "../helpers/broker.ts";
+import { adminJson, freePort, rpcNodeArgs, pollUntil, startBroker, type Broker } from "../helpers/broker.ts";
 
 const TOPIC = "balanced";
 const PARTITIONS = 6;
 const RECORDS_PER_PARTITION = 40;
 const VALUE = "v".repeat(25_000); // 40 × 25 KB ≈ 1 MiB per partition
 
-function nodeArgs(rpcPort: number, seeds: number[]): string[] {
-  return ["--rpc-addr", `127.0.0.1:${rpcPort}`, "--seeds", seeds.map((p) => `127.0.0.1:${p}`).join(",")];
-}
-
-async function getJson<T>(broker: Broker, path: string): Promise<T> {
-  const { status, text } = await adminGet(broker, path);
-  expect(status).toBe(200);
-  return JSON.parse(text) as T;
-}
+const nodeArgs = rpcNodeArgs;
+const getJson = adminJson;
 
 /** Replicas per node, from Metadata. */
 async function replicaCounts(bootstrap: string[]): Promise<Record<number, number>> {

@@ -17,19 +17,12 @@ import { join } from "node:path";
 import { check, failures } from "../chaos/checker.ts";
 import type { History } from "../chaos/history.ts";
 import { ChaosProducer, readAll, topicState, withAdmin } from "../chaos/workload.ts";
-import { adminGet, freePort, pollUntil, startBroker, type Broker } from "../helpers/broker.ts";
+import { adminJson, freePort, rpcNodeArgs, pollUntil, startBroker, type Broker } from "../helpers/broker.ts";
 
 const TOPIC = "moved";
 
-function nodeArgs(rpcPort: number, seeds: number[]): string[] {
-  return ["--rpc-addr", `127.0.0.1:${rpcPort}`, "--seeds", seeds.map((p) => `127.0.0.1:${p}`).join(",")];
-}
-
-async function getJson<T>(broker: Broker, path: string): Promise<T> {
-  const { status, text } = await adminGet(broker, path);
-  expect(status).toBe(200);
-  return JSON.parse(text) as T;
-}
+const nodeArgs = rpcNodeArgs;
+const getJson = adminJson;
 
 const postReplicas = (broker: Broker, body: unknown) =>
   fetch(`${broker.adminUrl}/v1/partitions/kafka/${TOPIC}/0/replicas`, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
