@@ -21,7 +21,7 @@ import { describeReplicatedPartition, partitionHealth, reconfigurations, replica
 import { sameAddress } from "./rpc/node.ts";
 import { joinThroughSeeds } from "./shard/join.ts";
 import { ControllerService } from "./cluster/controller-calls.ts";
-import { decommissionProgress, DRAIN_INTERVAL_MS } from "./cluster/decommission.ts";
+import { decommissionProgress, DRAIN_INTERVAL_MS, drainedNodes } from "./cluster/decommission.ts";
 import { leadershipView } from "./cluster/leader-balancer.ts";
 import { maintenanceStatus } from "./cluster/maintenance.ts";
 import { defaultProperties, listValue, parseConfigFile, setProperty, type ClusterProperties } from "./cluster/properties.ts";
@@ -132,7 +132,10 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
   if (router) {
     controllerService.attachGroup({ self: identity.nodeId, addLearner: (node) => supervisor.controllerAddLearner(node) });
     controller.joinCluster({ propose: (update) => supervisor.controllerPropose(update) }, async (update) => {
-      for (const change of update.changes) if (change.kind === "delete_topic") await controllerService.removeTopicData(change.name);
+      for (const change of update.changes) {
+        if (change.kind === "delete_topic") await controllerService.removeTopicData(change.name);
+        if (change.kind === "remove_node" && change.node === identity.nodeId) log.error("this node was decommissioned and has left the cluster: it holds no replicas and is no controller member; stop it (it cannot rejoin under this id)");
+      }
     });
     router.attach({ forward: (node, name, request) => supervisor.controllerForward(node, name, request) });
   }
@@ -143,12 +146,17 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
   // A node of one: before the shards start (they load the users then) and before the admin API asks for logins.
   if (!router) await bootstrapUser(process.env.SKUA_BOOTSTRAP_USER, controller.table, controllerService, log);
 
+  /** This node and the nodes its RPC links reach now. */
+  const nodesUp = async (): Promise<Set<number>> => {
+    const links = [...(await supervisor.rpcPeers()).flat(), ...(await supervisor.rpcNodes()).flat()];
+    return new Set([identity.nodeId, ...links.filter((l) => l.state === "connected" && l.nodeId !== null).map((l) => l.nodeId!)]);
+  };
   /** What shard 0 knows of every Raft group's leader (each shard hears every report). */
   const leaderMap = async () => new Map(await supervisor.leaders());
   /** Whether a node is reachable: this one, or one a shard's RPC link is connected to. */
   const reachability = async () => {
-    const links = [...(await supervisor.rpcPeers()).flat(), ...(await supervisor.rpcNodes()).flat()];
-    return (node: number) => node === identity.nodeId || links.some((l) => l.nodeId === node && l.state === "connected");
+    const up = await nodesUp();
+    return (node: number) => up.has(node);
   };
   /** Redpanda's `maintenance_status` of each node, from what shard 0 knows of the leaders. */
   const maintenanceStatuses = async (nodes: number[]) => {
@@ -177,7 +185,8 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
       const nodePeers = router ? summarizePeers(await supervisor.rpcNodes()).filter((p) => !seedPeers.some((s) => s.nodeId !== null && s.nodeId === p.nodeId)) : [];
       return {
         self: { nodeId: identity.nodeId, shardCount, version: packageJson.version, rpcAddress: rpc?.advertised ?? null },
-        peers: [...seedPeers, ...nodePeers],
+        // A node that left the cluster is not listed, though a seed link to it may remain.
+        peers: [...seedPeers, ...nodePeers].filter((p) => p.nodeId === null || !controller.table.wasRemoved(p.nodeId)),
         nodes: controller.table.nodes(),
         drainingNodes: controller.table.nodes().filter((n) => controller.table.isDraining(n.id)).map((n) => n.id),
         maintenance: router ? await maintenanceStatuses(controller.table.nodes().map((n) => n.id)) : undefined,
@@ -209,7 +218,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
       const name = active ? "recommissionNode" : "decommissionNode";
       return router ? router.call(name, { node }) : controllerService.servers[name]({ node });
     },
-    decommissionProgress: async (node) => (controller.table.node(node) ? decommissionProgress(controller.table, node) : null),
+    decommissionProgress: async (node) => (controller.table.node(node) || controller.table.wasRemoved(node) ? decommissionProgress(controller.table, node) : null),
     maintenance: (node, enabled) => (router ? router.call("setMaintenance", { node, enabled }) : controllerService.servers.setMaintenance({ node, enabled })),
     maintenanceStatus: async (node) => (controller.table.node(node) ? (await maintenanceStatuses([node])).get(node)! : null),
     transferLeadership: (group, target) => (router ? supervisor.transferLeadership(group, target) : Promise.resolve("this node is not in a cluster")),
@@ -247,16 +256,35 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
   );
   if (router && rpc) {
     const self: NodeRecord = { id: identity.nodeId, rpc: rpc.advertised, kafka: listening.kafka[0].advertised, shardCount, rack: null };
-    await registerNode(router, controller, self, identity.clusterId, log);
+    // A node that left the cluster (decommissioned) is refused by the others' RPC hello: it stops, saying so.
+    let registering = true;
+    await Promise.race([registerNode(router, controller, self, identity.clusterId, log).finally(() => (registering = false)), refusedAsRemoved(supervisor, () => !registering)]);
     registered = true;
     await bootstrapUser(process.env.SKUA_BOOTSTRAP_USER, controller.table, controllerCalls, log);
   }
-  // The controller leader moves replicas off decommissioned nodes, a bounded number at a time.
+  // The controller leader moves replicas off decommissioned nodes, then onto nodes with too few
+  // (partition_autobalancing_mode=node_add), a bounded number at a time.
+  let balancing = false;
   const drain = router ? setInterval(() => {
-    if (!router.leadsReady) return;
-    controllerService.drainStep().catch((error: unknown) => {
+    if (!router.leadsReady || balancing) return;
+    balancing = true;
+    (async () => {
+      await controllerService.drainStep();
+      const up = await nodesUp();
+      // A drained node leaves the controller group, one change a tick: a voter is replaced by an active
+      // learner first (if one is up), the leader hands its leadership on; then it leaves the node list
+      // (still a member, it applies that too and says so), and last the group.
+      const replacements = controller.table.nodes().filter((n) => up.has(n.id) && !controller.table.isDraining(n.id)).map((n) => n.id);
+      // Removed in an earlier tick: the node has had a few heartbeats to learn that its leaving committed.
+      const removedEarlier = controller.table.removedNodes();
+      for (const node of drainedNodes(controller.table)) {
+        if ((await supervisor.controllerLeave(node, replacements, false)) === "ready" && (await controllerService.removeDrainedNode(node))) log.info("a decommissioned node left the cluster", { node });
+      }
+      for (const node of removedEarlier) await supervisor.controllerLeave(node, replacements, true);
+      if (props.partition_autobalancing_mode === "node_add") await controllerService.balanceStep(up);
+    })().catch((error: unknown) => {
       if (!(error instanceof NotControllerError)) throw error;
-    });
+    }).finally(() => (balancing = false));
   }, DRAIN_INTERVAL_MS) : null;
   log.info("ready", { kafka: listening.kafka.map((l) => describeListener(l, l.address)).join(","), shards: shardCount, ...(rpc && { rpc: `${rpc.listen.host}:${rpc.listen.port}`, nodeId: identity.nodeId }) });
   if (options.dev) process.stderr.write(devBanner(listening.kafka[0].address, adminAddress));
@@ -361,14 +389,24 @@ function foundingClusterId(seeds: HostPort[]): string {
 async function registerNode(router: ControllerRouter, controller: Controller, self: NodeRecord, clusterId: string, log: ReturnType<typeof logger>): Promise<void> {
   for (;;) {
     try {
-      const { registered } = await router.call("registerNode", { node: self, clusterId });
-      if (!registered) throw new Error(`the controller is in another cluster than ${clusterId}`);
+      const { registered, refusal } = await router.call("registerNode", { node: self, clusterId });
+      if (!registered) throw new Error(refusal ?? `the controller is in another cluster than ${clusterId}`);
       if (JSON.stringify(controller.table.node(self.id)) === JSON.stringify(self)) return;
     } catch (error) {
       if (!(error instanceof NotControllerError)) throw error;
       log.warn("could not register with the controller yet; retrying", { error: error.message });
     }
     await Bun.sleep(50); // the leader applied it; this node applies it when its commit arrives
+  }
+}
+
+/** Rejects once a peer refused this node as one that left the cluster; resolves once `done` (registered). */
+async function refusedAsRemoved(supervisor: Supervisor, done: () => boolean): Promise<void> {
+  while (!done()) {
+    const links = (await supervisor.rpcPeers()).flat();
+    const refusal = links.find((l) => l.lastError?.includes("has left the cluster"))?.lastError;
+    if (refusal) throw new Error(`${refusal}; it cannot rejoin under that id (start it with an empty data dir to join as a new node)`);
+    await Bun.sleep(200); // until registered: one look at the links per interval
   }
 }
 

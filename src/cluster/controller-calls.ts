@@ -15,8 +15,9 @@ import { placePartitions, type ShardLoad } from "./balance.ts";
 import { clusterLoad, placeReplicas, replicaCapacity, type ClusterLoad } from "./replica-placement.ts";
 import type { Controller, CreateTopicCommand, CreateTopicOutcome } from "./controller.ts";
 import { assignedReplicas, type MetadataChange, type MetadataTable, type NodeRecord, type Replica, type TopicRecord } from "./metadata.ts";
-import { planDecommission, planDrainStep, planRecommission, type DecommissionOutcome } from "./decommission.ts";
+import { planDecommission, planDrainStep, planRecommission, planRemoveDrained, type DecommissionOutcome } from "./decommission.ts";
 import { planMaintenance, type MaintenanceOutcome } from "./maintenance.ts";
+import { planBalanceStep } from "./partition-balancer.ts";
 import { planFinish, planMoves, type ReplicaMoveOutcome, type MoveRequest } from "./replica-moves.ts";
 import { PRODUCER_ID_BLOCK_SIZE, ProducerIdStore } from "./producer-ids.ts";
 import type { ClusterProperties } from "./properties.ts";
@@ -63,7 +64,7 @@ export interface ControllerCalls {
   alterTopicConfigs: { request: { topics: AlterTopicConfigsCommand[]; validateOnly: boolean }; response: TopicOutcome[] };
   alterUsers: { request: { changes: UserChange[] }; response: UserOutcome[] };
   /** In a cluster: a node says who it is and where it listens; the controller records it (and, first, the cluster id). */
-  registerNode: { request: { node: NodeRecord; clusterId: string }; response: { registered: boolean } };
+  registerNode: { request: { node: NodeRecord; clusterId: string }; response: { registered: boolean; refusal?: string } };
   /**
    * In a cluster: a new node asks to join (through any node); it gets an id (the one it asked
    * for, or the next free one), is recorded, and becomes a learner of the controller group.
@@ -106,6 +107,9 @@ export type ControllerCallName = keyof ControllerCalls;
 
 const ok = (name: string): TopicOutcome => ({ name, errorCode: ErrorCode.NONE, errorMessage: null });
 const failed = (name: string, errorCode: number, errorMessage: string): TopicOutcome => ({ name, errorCode, errorMessage });
+
+const removedRefusal = (node: number) =>
+  `node id ${node} was decommissioned and has left the cluster; it cannot rejoin under that id (start it with an empty data dir to join as a new node)`;
 
 export class ControllerService {
   private producerIds: Promise<ProducerIdStore> | null = null;
@@ -209,6 +213,22 @@ export class ControllerService {
     });
   }
 
+  /** On the controller leader, every DRAIN_INTERVAL_MS with partition_autobalancing_mode=node_add: the next moves that even out replica counts over the nodes `up`. */
+  balanceStep(up: ReadonlySet<number>): Promise<number> {
+    return this.controller.change(async (table) => {
+      const changes = planBalanceStep(table, up);
+      return { changes, result: changes.length };
+    });
+  }
+
+  /** On the controller leader: a drained node leaves the node list (false: not drained); the controller group follows (main.ts). */
+  removeDrainedNode(node: number): Promise<boolean> {
+    return this.controller.change(async (table) => {
+      const changes = planRemoveDrained(table, node);
+      return { changes, result: changes.length > 0 };
+    });
+  }
+
   /** Replica moves exist only in a cluster: a node of one refuses them (each request answered). */
   private moveReplicas(moves: MoveRequest[]): Promise<ReplicaMoveOutcome[]> {
     if (!this.controller.clustered) {
@@ -232,8 +252,9 @@ export class ControllerService {
     if (group === null) return { ok: false, error: "this node is not in a cluster" };
     const outcome = await this.controller.change<JoinOutcome>(async (table) => {
       const sameAddress = table.nodes().find((n) => n.rpc.host === node.rpc.host && n.rpc.port === node.rpc.port);
-      const nodeId = requestedId ?? sameAddress?.id ?? Math.max(-1, ...table.nodes().map((n) => n.id)) + 1;
+      const nodeId = requestedId ?? sameAddress?.id ?? table.maxNodeId() + 1;
       const known = table.node(nodeId);
+      if (table.wasRemoved(nodeId)) return { changes: [], result: { ok: false, error: removedRefusal(nodeId) } };
       if (!Number.isInteger(nodeId) || nodeId < 0 || nodeId > limits.nodeIdMax) return { changes: [], result: { ok: false, error: `node id must be 0..${limits.nodeIdMax}, got ${nodeId}` } };
       if (known && (known.rpc.host !== node.rpc.host || known.rpc.port !== node.rpc.port)) {
         return { changes: [], result: { ok: false, error: `node id ${nodeId} is taken by the node at ${known.rpc.host}:${known.rpc.port}` } };
@@ -247,11 +268,12 @@ export class ControllerService {
     return outcome;
   }
 
-  private registerNode(node: NodeRecord, clusterId: string): Promise<{ registered: boolean }> {
-    return this.controller.change<{ registered: boolean }>(async (table) => {
+  private registerNode(node: NodeRecord, clusterId: string): Promise<{ registered: boolean; refusal?: string }> {
+    return this.controller.change<{ registered: boolean; refusal?: string }>(async (table) => {
       const changes: MetadataChange[] = [];
       if (table.clusterId === null) changes.push({ kind: "cluster_id", id: clusterId });
-      else if (table.clusterId !== clusterId) return { changes, result: { registered: false } };
+      else if (table.clusterId !== clusterId) return { changes, result: { registered: false, refusal: `the controller is in another cluster than ${clusterId}` } };
+      if (table.wasRemoved(node.id)) return { changes: [], result: { registered: false, refusal: removedRefusal(node.id) } };
       if (JSON.stringify(table.node(node.id)) !== JSON.stringify(node)) changes.push({ kind: "upsert_node", node });
       return { changes, result: { registered: true } };
     });

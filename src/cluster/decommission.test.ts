@@ -1,8 +1,9 @@
 import { expect, test } from "bun:test";
+import { finishAllMoves } from "./test-helpers.ts";
 import { decommissionProgress, DRAIN_MOVES_MAX, planDecommission, planDrainStep, planRecommission } from "./decommission.ts";
 import { MetadataTable, type MetadataChange, type Replica } from "./metadata.ts";
 import { clusterLoad } from "./replica-placement.ts";
-import { planFinish, planMoves } from "./replica-moves.ts";
+import { planMoves } from "./replica-moves.ts";
 
 const r = (node: number, shard = 0): Replica => ({ node, shard });
 const node = (id: number) => ({ kind: "upsert_node" as const, node: { id, rpc: { host: "h", port: id }, kafka: { host: "h", port: id }, shardCount: 2, rack: null } });
@@ -16,15 +17,7 @@ function table(partitions: number): MetadataTable {
 }
 const apply = (t: MetadataTable, changes: MetadataChange[]) => changes.length > 0 && t.apply({ version: t.version + 1, changes });
 
-/** As the leaders would: every move's target becomes its replicas. */
-function finishAll(t: MetadataTable): void {
-  const changes: MetadataChange[] = [];
-  t.topic("t")!.assignments!.forEach((a, partition) => {
-    const done = a.target && planFinish(a, a.group, a.target);
-    if (done) changes.push({ kind: "set_assignment", topic: "t", partition, assignment: done });
-  });
-  apply(t, changes);
-}
+const finishAll = (t: MetadataTable) => finishAllMoves(t);
 
 test("a decommissioned node's replicas move to the free node, a bounded number at a time, and placement leaves it out", () => {
   const t = table(DRAIN_MOVES_MAX + 3);

@@ -6,7 +6,9 @@
  * least-loaded active node not already holding it. A node whose replicas have nowhere to go
  * (some partition already has a replica on every other active node) is refused up front with the
  * partition named. Recommissioning marks it active again and cancels the moves still taking
- * replicas off it. Pure planning against the table, tested on its own.
+ * replicas off it. Once drained it leaves the cluster (`drainedNodes`, `planRemoveDrained`: out
+ * of the node list; main.ts takes it out of the controller group). Pure planning against the
+ * table, tested on its own.
  */
 import { assignedReplicas, type MetadataChange, type MetadataTable, type PartitionAssignment, type Replica } from "./metadata.ts";
 import { clusterLoad, type ClusterLoad } from "./replica-placement.ts";
@@ -37,7 +39,7 @@ function holdings(table: MetadataTable, node: number): Holding[] {
 
 export function planDecommission(table: MetadataTable, node: number): { changes: MetadataChange[]; outcome: DecommissionOutcome } {
   const refuse = (error: string) => ({ changes: [], outcome: { ok: false as const, error } });
-  if (!table.node(node)) return refuse(`node ${node} is not in the cluster`);
+  if (!table.node(node)) return refuse(table.wasRemoved(node) ? `node ${node} was decommissioned and has left the cluster` : `node ${node} is not in the cluster`);
   if (table.isDraining(node)) return { changes: [], outcome: { ok: true } };
   const active = table.nodes().filter((n) => n.id !== node && !table.isDraining(n.id)).map((n) => n.id);
   if (active.length === 0) return refuse(`node ${node} is the only active node: its replicas have nowhere to go`);
@@ -95,9 +97,19 @@ function replaceDraining(table: MetadataTable, replicas: Replica[], load: Cluste
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
+/** Draining nodes with nothing left on them: ready to leave the controller group, then the cluster. */
+export function drainedNodes(table: MetadataTable): number[] {
+  return table.nodes().filter((n) => table.isDraining(n.id) && holdings(table, n.id).length === 0).map((n) => n.id);
+}
+
+/** The drained node leaves the node list (the caller has taken it out of the controller group); nothing if it is not drained. */
+export function planRemoveDrained(table: MetadataTable, node: number): MetadataChange[] {
+  return drainedNodes(table).includes(node) ? [{ kind: "remove_node", node }] : [];
+}
+
 /** Active again: the moves still taking its replicas away are cancelled (finished ones stay). */
 export function planRecommission(table: MetadataTable, node: number): { changes: MetadataChange[]; outcome: DecommissionOutcome } {
-  if (!table.node(node)) return { changes: [], outcome: { ok: false, error: `node ${node} is not in the cluster` } };
+  if (!table.node(node)) return { changes: [], outcome: { ok: false, error: table.wasRemoved(node) ? `node ${node} was decommissioned and has left the cluster` : `node ${node} is not in the cluster` } };
   if (!table.isDraining(node)) return { changes: [], outcome: { ok: false, error: `node ${node} is not being decommissioned` } };
   const changes: MetadataChange[] = [{ kind: "node_draining", node, draining: false }];
   for (const h of holdings(table, node)) {
@@ -111,6 +123,7 @@ export function planRecommission(table: MetadataTable, node: number): { changes:
 
 /** Redpanda's `GET /v1/brokers/{id}/decommission`: what is left on the node and where each replica is going. */
 export function decommissionProgress(table: MetadataTable, node: number) {
+  if (table.wasRemoved(node)) return { node_id: node, status: "removed", finished: true, replicas_left: 0, partitions: [] };
   const left = holdings(table, node);
   const draining = table.isDraining(node);
   return {

@@ -97,6 +97,8 @@ export type MetadataChange =
   | { kind: "node_draining"; node: number; draining: boolean }
   /** A node put in maintenance mode (its leaderships move away, it takes no new ones), or out of it. */
   | { kind: "node_maintenance"; node: number; enabled: boolean }
+  /** A decommissioned node, drained and out of the controller group, leaves the cluster; its id is never given again. */
+  | { kind: "remove_node"; node: number }
   /** One partition's assignment replaced (a replica move started, cancelled or finished). */
   | { kind: "set_assignment"; topic: string; partition: number; assignment: PartitionAssignment };
 
@@ -119,6 +121,8 @@ export interface MetadataSnapshot {
   drainingNodes?: number[];
   /** Nodes in maintenance mode. */
   maintenanceNodes?: number[];
+  /** Nodes that were decommissioned and left the cluster. */
+  removedNodes?: number[];
 }
 
 export class MetadataTable {
@@ -134,6 +138,8 @@ export class MetadataTable {
   private readonly draining = new Set<number>();
   /** Nodes in maintenance mode (cluster/maintenance.ts). */
   private readonly maintenance = new Set<number>();
+  /** Nodes that left the cluster (decommissioned): refused if they come back under their id. */
+  private readonly removed = new Set<number>();
   readonly acls = new AclStore();
   version = 0;
   /** 0 until the first start records it. */
@@ -155,6 +161,7 @@ export class MetadataTable {
     for (const acl of snapshot.acls ?? []) table.acls.add(acl);
     for (const node of snapshot.drainingNodes ?? []) table.draining.add(node);
     for (const node of snapshot.maintenanceNodes ?? []) table.maintenance.add(node);
+    for (const node of snapshot.removedNodes ?? []) table.removed.add(node);
     table.version = snapshot.version;
     table.shardCount = snapshot.shardCount;
     table.clusterId = snapshot.clusterId ?? null;
@@ -166,7 +173,7 @@ export class MetadataTable {
     return {
       version: this.version, shardCount: this.shardCount, topics: [...this.topicsByName.values()], users: [...this.usersByName.values()],
       clusterId: this.clusterId, nodes: [...this.nodesById.values()], nextProducerId: this.nextProducerId, clientQuotas: [...this.quotasByEntity.values()],
-      acls: [...this.acls.all()], drainingNodes: [...this.draining],
+      acls: [...this.acls.all()], drainingNodes: [...this.draining], removedNodes: [...this.removed],
       maintenanceNodes: [...this.maintenance],
     };
   }
@@ -190,6 +197,11 @@ export class MetadataTable {
       } else if (change.kind === "node_maintenance") {
         if (change.enabled) this.maintenance.add(change.node);
         else this.maintenance.delete(change.node);
+      } else if (change.kind === "remove_node") {
+        this.nodesById.delete(change.node);
+        this.draining.delete(change.node);
+        this.maintenance.delete(change.node);
+        this.removed.add(change.node);
       } else if (change.kind === "set_assignment") this.setAssignment(change.topic, change.partition, change.assignment);
       else this.shardCount = change.shardCount;
     }
@@ -308,6 +320,21 @@ export class MetadataTable {
   /** Whether the node is in maintenance mode. */
   inMaintenance(node: number): boolean {
     return this.maintenance.has(node);
+  }
+
+  /** Nodes that were decommissioned and left the cluster. */
+  removedNodes(): number[] {
+    return [...this.removed];
+  }
+
+  /** Whether the node was decommissioned and left the cluster. */
+  wasRemoved(node: number): boolean {
+    return this.removed.has(node);
+  }
+
+  /** The largest node id ever recorded, removed ones included (-1: none), so a new node never takes an old id. */
+  maxNodeId(): number {
+    return Math.max(-1, ...this.nodesById.keys(), ...this.removed);
   }
 
   nodes(): NodeRecord[] {

@@ -38,6 +38,8 @@ export const propertyDefs = {
   enable_leader_balancer: { kind: "bool", default: true, description: "In a cluster: move partition leaderships so every node and shard leads about as many" },
   leader_balancer_idle_timeout: { kind: "int", default: 2000, min: 10, description: "In a cluster: how often (ms) the leader balancer looks at the leaders" },
   leader_balancer_mute_timeout: { kind: "int", default: 5000, min: 0, description: "In a cluster: how long (ms) the leader balancer leaves a partition alone after its leader changed" },
+  raft_learner_recovery_rate: { kind: "int", default: 100 * MiB, min: 1, description: "Bytes per second each node's leaders send to learners being caught up (a replica move's new replicas), shared evenly by the node's shards; voters are never throttled" },
+  partition_autobalancing_mode: { kind: "string", default: "node_add", check: autobalancingMode, description: "off, or node_add: the controller leader moves replicas onto nodes with too few (a node that joined) until replica counts per node differ by at most one, a bounded number of moves at a time (continuous is not supported)" },
   log_segment_size: { kind: "int", default: 128 * MiB, min: 1024, description: "Default segment.bytes" },
   log_segment_ms: { kind: "int", default: 14 * DAY_MS, min: 1, description: "Default segment.ms" },
   log_retention_ms: { kind: "int", default: 7 * DAY_MS, min: -1, description: "Default retention.ms (-1: forever)" },
@@ -161,6 +163,11 @@ function principalRules(raw: string): string {
   }
   parsePrincipalRules(text);
   return text.trim() === "" ? "DEFAULT" : text.trim();
+}
+
+function autobalancingMode(value: string): void {
+  if (value === "continuous") throw new Error("'continuous' is not supported (it needs node health and disk usage over time); use node_add or off");
+  if (value !== "off" && value !== "node_add") throw new Error(`must be off or node_add, got '${value}'`);
 }
 
 /** The items of a list property. */

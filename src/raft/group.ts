@@ -121,6 +121,8 @@ export class RaftGroup implements RaftGroupApi {
   private heartbeatToken = 0;
   private cancelHeartbeat: CancelTimer | null = null;
   private cancelTransfer: CancelTimer | null = null;
+  /** A wake-up armed for when the recovery throttle lets learners be sent to again. */
+  private cancelThrottleWake: CancelTimer | null = null;
 
   private constructor(
     options: RaftGroupOptions,
@@ -233,6 +235,8 @@ export class RaftGroup implements RaftGroupApi {
     this.cancelElection?.();
     this.cancelHeartbeat?.();
     this.cancelTransfer?.();
+    this.cancelThrottleWake?.();
+    this.cancelThrottleWake = null;
   }
 
   // ---- inputs ----
@@ -796,6 +800,7 @@ export class RaftGroup implements RaftGroupApi {
   }
 
   private async sendAppend(to: NodeId, p: Progress): Promise<void> {
+    if (this.learnerThrottled(to, p)) return;
     p.inflight++;
     p.sentMs = this.now;
     if (p.next < this.raftLog.startOffset) {
@@ -809,7 +814,29 @@ export class RaftGroup implements RaftGroupApi {
     assert(prevTerm !== null, `leader has no term at ${prevIndex}`);
     // The next append starts after these entries: pipelined, not waiting for this one's answer.
     if (entries.length > 0) p.next = lastOffsetIn(entries) + 1;
+    if (entries.length > 0 && this.config.learners.includes(to)) this.o.recoveryThrottle?.take(entries.length, this.now);
     this.send({ ...this.envelope(to), kind: "append", prevIndex, prevTerm, commitIndex: this.commitIndex, entries });
+  }
+
+  /**
+   * Whether log entries to this peer must wait for the recovery throttle: only a learner's, and
+   * only while the shard's bucket is in debt. A wake-up is armed to send again then.
+   */
+  private learnerThrottled(to: NodeId, p: Progress): boolean {
+    const throttle = this.o.recoveryThrottle;
+    if (throttle === undefined || !this.config.learners.includes(to)) return false;
+    if (p.next < this.raftLog.startOffset || p.next > this.raftLog.lastIndex) return false; // a snapshot or a probe: no log data
+    const waitMs = throttle.waitMs(this.now);
+    if (waitMs === 0) return false;
+    if (this.cancelThrottleWake === null) {
+      this.cancelThrottleWake = this.o.timers.after(waitMs, () =>
+        this.enqueue(async () => {
+          this.cancelThrottleWake = null;
+          if (this.role === "leader") await this.replicate();
+        }),
+      );
+    }
+    return true;
   }
 
   private async onHeartbeatTick(): Promise<void> {

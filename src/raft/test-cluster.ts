@@ -13,7 +13,7 @@ import { buildBatch } from "../storage/batch-builder.ts";
 import * as rb from "../storage/record-batch.ts";
 import { RaftGroup } from "./group.ts";
 import { SharedHeartbeatTicker } from "./heartbeat-ticker.ts";
-import type { NodeId, ProposeResult, RaftConfig, RaftInspect, RaftMessage, RaftTimings } from "./types.ts";
+import type { LearnerThrottle, NodeId, ProposeResult, RaftConfig, RaftInspect, RaftMessage, RaftTimings } from "./types.ts";
 
 export const testTimings: RaftTimings = { electionTimeoutMs: 100, heartbeatIntervalMs: 20 };
 const DELIVERIES_PER_RUN_MAX = 200_000;
@@ -67,6 +67,8 @@ export interface ClusterOptions {
   appendBytesMax?: number;
   /** Each node's leaders beat on a shared ticker, with light heartbeats (as the broker runs). */
   sharedTicker?: boolean;
+  /** Shared by every group, as a shard's groups share one (`recovery-throttle.ts`). */
+  recoveryThrottle?: LearnerThrottle;
 }
 
 export class TestCluster {
@@ -114,6 +116,7 @@ export class TestCluster {
       onCommit: (index) => this.commits.get(id)!.push(index),
       onFailure: (e) => this.failures.push(e),
       appendBytesMax: this.options.appendBytesMax,
+      recoveryThrottle: this.options.recoveryThrottle,
       logConfig: { segmentBytes: this.options.segmentBytes ?? 64 * 1024, segmentMs: 1e12, maxMessageBytes: 1024 * 1024 },
     });
     this.groups.set(id, group);

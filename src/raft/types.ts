@@ -177,6 +177,14 @@ export interface RaftTimings {
   heartbeatIntervalMs: number;
 }
 
+/** The recovery throttle as a group uses it (`recovery-throttle.ts`); the time is passed in. */
+export interface LearnerThrottle {
+  /** Milliseconds until learners may be sent log entries again (0: now). */
+  waitMs(nowMs: number): number;
+  /** Bytes just sent to a learner. */
+  take(bytes: number, nowMs: number): void;
+}
+
 export interface RaftGroupOptions {
   group: number;
   self: NodeId;
@@ -207,6 +215,11 @@ export interface RaftGroupOptions {
   log?: (message: string) => void;
   /** Largest AppendRequest payload the leader builds, in bytes (at least one batch is always sent). */
   appendBytesMax?: number;
+  /**
+   * Bytes of log entries sent to learners (a move's catch-up; never voters) are drawn from this
+   * bucket, shared by the groups of a shard (`recovery-throttle.ts`, `raft_learner_recovery_rate`).
+   */
+  recoveryThrottle?: LearnerThrottle;
   /** Appends the leader sends a follower before it has answered the first (default 8; 1: stop-and-wait). */
   appendsInFlightMax?: number;
   /** Segment size and batch bound of the partition log (retention is Raft's: prefix truncation only). */

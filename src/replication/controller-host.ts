@@ -13,6 +13,7 @@ import type { Disk } from "../io/disk.ts";
 import { RaftGroup } from "../raft/group.ts";
 import type { RaftConfig, RaftInspect, RaftMessage, RaftTransport, TransferResult } from "../raft/types.ts";
 import { buildBatch } from "../storage/batch-builder.ts";
+import { nextLeaveStep } from "./controller-leave.ts";
 import * as rb from "../storage/record-batch.ts";
 import { forEachRecord } from "../storage/records.ts";
 
@@ -113,6 +114,20 @@ export class ControllerHost {
 
   transferLeadership(to: number): Promise<TransferResult> {
     return this.group.transferLeadership(to);
+  }
+
+  /**
+   * One step of taking a decommissioned node out of the group (`controller-leave.ts`), on the
+   * leader; "ready" once only its removal is left (`recorded`: its leaving the cluster is
+   * recorded, so remove it), "gone" once it is no member. `replacements`: learners that may become voters.
+   */
+  async leaveStep(node: number, replacements: number[], recorded: boolean): Promise<"gone" | "ready" | "pending"> {
+    const step = nextLeaveStep(this.group.inspect(), node, replacements, recorded);
+    if (step.kind === "gone" || step.kind === "ready") return step.kind;
+    if (step.kind === "wait") return "pending";
+    const result = step.kind === "remove" ? await this.group.removeNode(step.node) : step.kind === "promote" ? await this.group.promoteLearner(step.node) : await this.group.transferLeadership(step.node);
+    this.options.log.info("controller group: a decommissioned node leaves", { node, step: `${step.kind} ${step.node}`, ok: result.ok });
+    return "pending";
   }
 
   leadership(): ControllerLeadership {

@@ -21,7 +21,7 @@ import { appendPolicyOf, prepareProduced, sequenceRefusal } from "../kafka/produ
 import { transactionToVerify, verificationRefusal, type VerifyTxnPartition } from "../kafka/txn-verification.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { RaftGroup } from "../raft/group.ts";
-import { NO_INDEX, NO_TERM, type HeartbeatTicker, type Index, type RaftError, type RaftState, type RaftTimings, type RaftTransport, type TransferResult } from "../raft/types.ts";
+import { NO_INDEX, NO_TERM, type HeartbeatTicker, type Index, type LearnerThrottle, type RaftError, type RaftState, type RaftTimings, type RaftTransport, type TransferResult } from "../raft/types.ts";
 import type { AppendPolicy } from "../storage/batch-rewrite.ts";
 import { loadProducerState, saveProducerState } from "../storage/producer-snapshot.ts";
 import type { ProducerState, RememberedBatch } from "../storage/producer-state.ts";
@@ -47,6 +47,8 @@ export interface ReplicaEnv {
   timings: RaftTimings;
   /** The shard's shared heartbeat clock (light heartbeats), or none: a timer per group. */
   heartbeatTicker?: HeartbeatTicker;
+  /** The shard's recovery throttle: bytes its leaders send to learners (raft_learner_recovery_rate). */
+  recoveryThrottle?: LearnerThrottle;
   /** Told after the group's role, term or known leader changed. */
   onState(group: number, state: RaftState): void;
   /** Told when the replica starts or stops being a leader ready to append (see `readyToAppend`); false also at close. */
@@ -123,6 +125,7 @@ export class ReplicatedPartition {
       random: env.random,
       timings: env.timings,
       heartbeatTicker: env.heartbeatTicker,
+      recoveryThrottle: env.recoveryThrottle,
       bootstrap,
       logConfig: { segmentBytes: config.segmentBytes, segmentMs: config.segmentMs, maxMessageBytes: config.maxMessageBytes },
       onStateChange: (state) => replica?.onState(state),

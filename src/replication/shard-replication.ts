@@ -18,6 +18,7 @@ import type { RpcHopCalls } from "../rpc/endpoint.ts";
 import type { Reply } from "../rpc/inbound.ts";
 import type { RpcCalls } from "../rpc/messages/index.ts";
 import type { PeerLink } from "../rpc/outbound.ts";
+import { RecoveryThrottle } from "../raft/recovery-throttle.ts";
 import { InternalTopicLog } from "./internal-topic-log.ts";
 import { LeaderTable } from "./leaders.ts";
 import { MoveDriver, type FinishMoveRequest } from "./move-driver.ts";
@@ -90,6 +91,8 @@ export class ShardReplication {
     this.partitions = new ReplicatedPartitions({
       nodeId: o.nodeId, shardId: o.shardId, disk: o.disk, dataDir: o.dataDir, props: o.props, clock: systemClock, timers: systemTimers,
       random: Math.random, log: o.log, network: this.network, timings, heartbeatTicker: this.heartbeatTicker, verifyTxnPartition: o.verifyTxnPartition,
+      // The node's rate, shared evenly by its shards.
+      recoveryThrottle: new RecoveryThrottle(o.props.raft_learner_recovery_rate / o.shardCount),
       onState: (group, state) => {
         if (state.leaderId !== null && this.lastLeader.get(group) !== state.leaderId) this.leadershipChanges++;
         this.lastLeader.set(group, state.leaderId);

@@ -32,6 +32,8 @@ export interface InboundOptions {
   inflightMax: number;
   warn: RateLimitedLog;
   remote: string;
+  /** Why a caller's node id is refused (a node that left the cluster), or null. */
+  refuseNode?: (nodeId: number) => string | null;
   /** Told once the hello is accepted, with the caller's node id. */
   onHello?: (hello: HelloRequest) => void;
 }
@@ -97,6 +99,11 @@ export class InboundConnection {
       const message = `cluster id mismatch: node ${identity.nodeId} is in cluster ${identity.clusterId}, the caller (node ${hello.nodeId}) in ${hello.clusterId}`;
       this.io.write(encodeFrame({ ...replyHeader, kind: RpcKind.error }, RpcErrorBody, { message }));
       return this.refuse("foreign-cluster", "refusing RPC connection from another cluster", message);
+    }
+    const refusal = this.options.refuseNode?.(hello.nodeId) ?? null;
+    if (refusal !== null) {
+      this.io.write(encodeFrame({ ...replyHeader, kind: RpcKind.error }, RpcErrorBody, { message: refusal }));
+      return this.refuse("removed-node", "refusing RPC connection from a node that left the cluster", refusal);
     }
     this.hello = hello;
     this.options.onHello?.(hello);

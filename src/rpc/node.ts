@@ -27,6 +27,8 @@ export interface RpcNodeSettings {
 
 export interface ShardRpcOptions {
   identity: LocalIdentity;
+  /** Why a caller's node id is refused at hello (a node that left the cluster), or null. */
+  refuseNode?: (nodeId: number) => string | null;
   settings: RpcNodeSettings;
   routing: RpcRouting;
   clock: Clock;
@@ -85,7 +87,7 @@ export function startShardRpc(options: ShardRpcOptions): ShardRpc {
   for (const address of peerAddresses(settings)) links.set(`${address.host}:${address.port}`, makeLink(address));
   const endpoint = new RpcEndpoint(options.servers ?? pingServer(identity), options.routing, links);
   const listener = listenRpc(settings.listen.host, settings.listen.port, {
-    identity, serve: endpoint.serve, frameBytesMax, inflightMax: limits.rpcInflightPerConnectionMax, warn,
+    identity, serve: endpoint.serve, frameBytesMax, inflightMax: limits.rpcInflightPerConnectionMax, warn, refuseNode: options.refuseNode,
   });
   for (const link of links.values()) link.start();
   return {

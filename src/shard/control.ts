@@ -91,6 +91,8 @@ export interface ShardControlCalls {
   controllerForward: { request: { node: number; name: string; request: string }; response: ControllerForwardResult };
   /** In a cluster, shard 0 of the controller leader: add a joining node as a learner of the controller group. */
   controllerAddLearner: { request: { node: number }; response: boolean };
+  /** In a cluster, shard 0 of the controller leader: one step of taking a decommissioned node out of the controller group. */
+  controllerLeave: { request: { node: number; replacements: number[]; recorded: boolean }; response: "gone" | "ready" | "pending" };
 }
 
 /** `version`: the leader's metadata version after the call, which the caller's node waits to reach. */

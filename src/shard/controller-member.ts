@@ -97,11 +97,12 @@ export class ControllerMember {
   }
 
   /** The main thread's controller calls for shard 0. */
-  servers(): Pick<Servers<ShardControlCalls>, "controllerPropose" | "controllerForward" | "controllerAddLearner"> {
+  servers(): Pick<Servers<ShardControlCalls>, "controllerPropose" | "controllerForward" | "controllerAddLearner" | "controllerLeave"> {
     return {
       controllerPropose: ({ update }) => this.host.propose(update),
       controllerForward: (request) => this.forward(request),
       controllerAddLearner: ({ node }) => this.host.addLearner(node),
+      controllerLeave: ({ node, replacements, recorded }) => this.host.leaveStep(node, replacements, recorded),
     };
   }
 

@@ -172,6 +172,7 @@ export class Shard {
       controllerPropose: (request) => this.controller().controllerPropose(request),
       controllerForward: (request) => this.controller().controllerForward(request),
       controllerAddLearner: (request) => this.controller().controllerAddLearner(request),
+      controllerLeave: (request) => this.controller().controllerLeave(request),
     };
   }
 
@@ -314,6 +315,7 @@ export class Shard {
     this.rpc = startShardRpc({
       identity: { nodeId: init.nodeId, clusterId: init.clusterId, shardId: init.shardId, shardCount: init.shardCount, softwareVersion: init.softwareVersion },
       settings: init.rpc,
+      refuseNode: (id) => (this.table.wasRemoved(id) ? `node ${id} was decommissioned and has left the cluster` : null),
       routing: {
         shardId: init.shardId,
         shardCount: init.shardCount,

@@ -92,6 +92,11 @@ export class Supervisor implements ShardControl {
     return this.shards[0].call("controllerAddLearner", { node });
   }
 
+  /** In a cluster, on the controller leader: one step of taking a decommissioned node out of the controller group. */
+  controllerLeave(node: number, replacements: number[], recorded: boolean): Promise<"gone" | "ready" | "pending"> {
+    return this.shards[0].call("controllerLeave", { node, replacements, recorded });
+  }
+
   /** In a cluster: the replicas every shard holds. */
   async replicas(): Promise<{ replicas: ReplicaDetails[]; leadershipChanges: number }> {
     const answers = await Promise.all(this.shards.map((shard) => shard.call("replicas", {})));

@@ -7,8 +7,9 @@
  * sync), the old node's data is gone, and the chaos checker finds every acknowledged record
  * once in the partition read back from the new replica set. Then kafkajs's
  * AlterPartitionReassignments moves it back and ListPartitionReassignments lists the move;
- * decommissioning node 2 moves its replica to node 3, decommissioning node 1 then is refused
- * (nowhere to go), and node 2 is recommissioned.
+ * decommissioning node 2 moves its replica to node 3, after which node 2 leaves the cluster (the
+ * node list, Metadata, the controller group: node 3 takes its vote), decommissioning node 1 then
+ * is refused (nowhere to go), and node 2 restarted under its old id is refused.
  */
 import { expect, test } from "bun:test";
 import { existsSync } from "node:fs";
@@ -16,19 +17,12 @@ import { join } from "node:path";
 import { check, failures } from "../chaos/checker.ts";
 import type { History } from "../chaos/history.ts";
 import { ChaosProducer, readAll, topicState, withAdmin } from "../chaos/workload.ts";
-import { adminGet, freePort, pollUntil, startBroker, type Broker } from "../helpers/broker.ts";
+import { adminJson, freePort, rpcNodeArgs, pollUntil, startBroker, type Broker } from "../helpers/broker.ts";
 
 const TOPIC = "moved";
 
-function nodeArgs(rpcPort: number, seeds: number[]): string[] {
-  return ["--rpc-addr", `127.0.0.1:${rpcPort}`, "--seeds", seeds.map((p) => `127.0.0.1:${p}`).join(",")];
-}
-
-async function getJson<T>(broker: Broker, path: string): Promise<T> {
-  const { status, text } = await adminGet(broker, path);
-  expect(status).toBe(200);
-  return JSON.parse(text) as T;
-}
+const nodeArgs = rpcNodeArgs;
+const getJson = adminJson;
 
 const postReplicas = (broker: Broker, body: unknown) =>
   fetch(`${broker.adminUrl}/v1/partitions/kafka/${TOPIC}/0/replicas`, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
@@ -110,25 +104,43 @@ test("a partition's replicas move onto a joined node under acks=-1 produce: noth
     }, 20_000);
     await pollUntil("node 3's replica removed", async () => (!existsSync(join(fourth.dataDir, "kafka", TOPIC, "0")) ? true : undefined), 5_000);
 
-    // Decommissioning node 2 moves its replica to node 3 (the only node without one); node 1 then has nowhere to send its replica.
+    // Decommissioning node 2 (a controller voter) moves its replica to node 3 (the only node without one); then node 2 leaves
+    // the cluster (node 3 takes its controller vote); node 1 then has nowhere to send its replica.
     const put = (broker: Broker, path: string) => fetch(`${broker.adminUrl}${path}`, { method: "PUT", headers: { "content-type": "application/json" } });
     expect((await put(nodes[0]!, "/v1/brokers/2/decommission")).status).toBe(200);
-    const drained = await pollUntil("node 2 drained", async () => {
+    const drained = await pollUntil("node 2 drained and gone", async () => {
       const progress = await getJson<{ finished: boolean; status: string; replicas_left: number }>(nodes[0]!, "/v1/brokers/2/decommission");
-      return progress.finished ? progress : undefined;
+      return progress.status === "removed" ? progress : undefined;
     }, 20_000);
-    expect(drained).toMatchObject({ status: "draining", replicas_left: 0 });
+    expect(drained).toMatchObject({ finished: true, replicas_left: 0 });
     await pollUntil("Metadata without node 2", async () => {
       const [p] = await topicState(bootstrap, TOPIC);
       return p && JSON.stringify(p.replicas) === "[0,1,3]" && p.isr.length === 3 ? true : undefined;
     }, 10_000);
-    const listed = await getJson<Array<{ node_id: number; membership_status: string }>>(nodes[0]!, "/v1/brokers");
-    expect(listed.find((b) => b.node_id === 2)?.membership_status).toBe("draining");
+    // Every node's Metadata, node 2's own included (it applied its removal), leaves it out.
+    await pollUntil("Metadata brokers without node 2 on every node", async () => {
+      for (const node of all) {
+        const { brokers } = await withAdmin(node.brokers, (admin) => admin.describeCluster());
+        if (JSON.stringify(brokers.map((b) => b.nodeId).sort()) !== "[0,1,3]") return undefined;
+      }
+      return true;
+    }, 10_000);
+    await pollUntil("node 2 says it left", async () => (nodes[2]!.stderr().includes("this node was decommissioned and has left the cluster") ? true : undefined), 5_000);
+    const listed = await getJson<Array<{ node_id: number }>>(nodes[0]!, "/v1/brokers");
+    expect(listed.map((b) => b.node_id).sort()).toEqual([0, 1, 3]);
+    expect((await getJson<{ all_nodes: number[] }>(nodes[1]!, "/v1/cluster/health_overview")).all_nodes).toEqual([0, 1, 3]);
     const nowhere = await put(nodes[1]!, "/v1/brokers/1/decommission");
     expect(nowhere.status).toBe(400);
     expect(((await nowhere.json()) as { message: string }).message).toContain("nowhere to go");
-    expect((await put(nodes[1]!, "/v1/brokers/2/recommission")).status).toBe(200);
-    await pollUntil("node 2 active again", async () => ((await getJson<{ status: string }>(nodes[0]!, "/v1/brokers/2/decommission")).status === "active" ? true : undefined), 5_000);
+    const back = await put(nodes[1]!, "/v1/brokers/2/recommission");
+    expect(back.status).toBe(400);
+    expect(((await back.json()) as { message: string }).message).toContain("has left the cluster");
+    // The controller group keeps three voters without node 2: it still commits with node 2 stopped (a topic is created).
+    await nodes[2]!.stop("SIGTERM");
+    await withAdmin([...nodes[0]!.brokers, ...fourth.brokers], (admin) => admin.createTopics({ topics: [{ topic: "after", numPartitions: 1, replicationFactor: 3 }], waitForLeaders: true }));
+    // Restarted with its data, node 2 is refused under its old id and stops.
+    const refusedStart = await nodes[2]!.restart().then(() => "started", (error: unknown) => String(error));
+    expect(refusedStart).toContain("cannot rejoin under that id");
   } finally {
     await Promise.all(all.map((n) => n[Symbol.asyncDispose]()));
   }

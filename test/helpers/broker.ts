@@ -269,6 +269,18 @@ export async function startBroker(options: BrokerOptions = {}): Promise<Broker> 
   return broker;
 }
 
+/** A loopback cluster node's flags: its RPC port and the seeds' (all on 127.0.0.1). */
+export function rpcNodeArgs(rpcPort: number, seedPorts: number[]): string[] {
+  return ["--rpc-addr", `127.0.0.1:${rpcPort}`, "--seeds", seedPorts.map((p) => `127.0.0.1:${p}`).join(",")];
+}
+
+/** GET on the admin API, which must answer 200 with JSON. */
+export async function adminJson<T>(broker: Broker, path: string): Promise<T> {
+  const { status, text } = await adminGet(broker, path);
+  if (status !== 200) throw new Error(`GET ${path}: HTTP ${status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
 /** GET on the admin API; returns status and body text. */
 export async function adminGet(broker: Broker, path: string): Promise<{ status: number; text: string; contentType: string }> {
   const response = await fetch(`${broker.adminUrl}${path}`, { signal: AbortSignal.timeout(5000) });
