@@ -845,13 +845,17 @@ export class RaftGroup implements RaftGroupApi {
     if (!ticked) this.armHeartbeat();
     for (const [id, p] of this.progress) {
       if (ticked && this.caughtUp(p)) continue; // beaten lightly by onTick
-      const stalled = p.inflight > 0 && this.now - p.sentMs >= this.o.timings.heartbeatIntervalMs;
-      if (stalled) {
-        // Unanswered for a heartbeat interval (lost, or the follower is slow): start again from its match.
+      if (p.inflight > 0) {
+        // Appends on their way, or being answered: they beat for us. A heartbeat now would be
+        // answered with the log end as it is, before the appends behind it, and that answer
+        // would send the whole window again (a slow follower got each MiB many times).
+        const intervalMs = this.o.timings.heartbeatIntervalMs;
+        if (this.now - p.sentMs < intervalMs || this.now - p.lastHeardMs < intervalMs) continue;
+        // Silent for an interval since the last send (lost, or the follower stopped): start again from its match.
         p.next = p.match + 1;
         p.inflight = 0;
       }
-      if (p.match < this.raftLog.lastIndex && p.inflight === 0) await this.sendAppend(id, p);
+      if (p.match < this.raftLog.lastIndex) await this.sendAppend(id, p);
       else this.sendHeartbeat(id, p);
     }
   }
