@@ -419,16 +419,19 @@ export class RaftGroup implements RaftGroupApi {
   }
 
   /**
-   * Most firings need no event: a deadline that moved on re-arms, and a leader that heard from a
-   * majority just renews its check-quorum period. The rest (a timeout, a failed check) is an
-   * event, which looks at the deadline again (a message queued before it may have moved it).
+   * Firings need no event: a deadline that moved on re-arms, and a leader runs check-quorum right
+   * here, so one whose events wait on a slow disk still stops claiming leadership in time (what
+   * an event it interrupts does next is safe without the role: see README "Check-quorum"). A
+   * follower's timeout is an event, which looks at the deadline again (a message queued before
+   * it may have moved it).
    */
   private onElectionTimerFired(): void {
     this.electionArmedForMs = null;
     if (this.stopped) return;
     if (this.now < this.electionDeadlineMs) return this.armElectionTimer(this.electionDeadlineMs - this.now);
-    if (this.role === "leader" && this.heardFromMajority()) return this.resetElectionTimer();
-    this.enqueue(() => this.onElectionTimer());
+    if (this.role !== "leader") return this.enqueue(() => this.onElectionTimer());
+    this.checkQuorum();
+    this.reportState();
   }
 
   private async onElectionTimer(): Promise<void> {
@@ -981,6 +984,8 @@ export class RaftGroup implements RaftGroupApi {
     const next = this.nextConfig(change);
     if (typeof next === "string") return resolve({ ok: false, error: next });
     const last = await this.io(this.raftLog.appendAsLeader(configBatch(next, this.now), this.term, this.now));
+    // Stepped down (check-quorum) while the entry was written: its fate is a later leader's.
+    if (this.role !== "leader") return resolve({ ok: false, error: "notLeader" });
     this.pending.push({ index: last, term: this.term, resolve });
     this.syncProgress();
     this.maybeCommit();
