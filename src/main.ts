@@ -246,7 +246,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
     new URL("./shard/worker.ts", import.meta.url),
   );
   if (router && rpc) {
-    const self: NodeRecord = { id: identity.nodeId, rpc: rpc.advertised, kafka: listening.kafka[0].advertised, shardCount, rack: null };
+    const self: NodeRecord = { id: identity.nodeId, rpc: rpc.advertised, kafka: listening.kafka[0].advertised, shardCount, rack: options.rack };
     await registerNode(router, controller, self, identity.clusterId, log);
     registered = true;
     await bootstrapUser(process.env.SKUA_BOOTSTRAP_USER, controller.table, controllerCalls, log);
@@ -315,7 +315,7 @@ async function clusterIdentity(dataDir: string, options: StartOptions, rpc: { li
   const storedClusterId = existsSync(idFile) ? readFileSync(idFile, "utf8").trim() : null;
   // With no seeds, a node founds a cluster of one.
   if (position < 0 && rpc.seeds.length > 0 && !existsSync(foundersFile)) {
-    const joined = await joinThroughSeeds(rpc.seeds, { rpc: rpc.advertised, kafka, shardCount, rack: null }, options.nodeId ?? stored, storedClusterId, packageJson.version, log);
+    const joined = await joinThroughSeeds(rpc.seeds, { rpc: rpc.advertised, kafka, shardCount, rack: options.rack }, options.nodeId ?? stored, storedClusterId, packageJson.version, log);
     writeDurably(idPath, `${joined.nodeId}\n`);
     writeDurably(idFile, `${joined.clusterId}\n`);
     // The joiner follows the leader that let it in: it is a learner until the group says otherwise.
