@@ -215,8 +215,8 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
     transferLeadership: (group, target) => (router ? supervisor.transferLeadership(group, target) : Promise.resolve("this node is not in a cluster")),
     clusterMetrics: async () => {
       if (!router) return "";
-      const { replicas, leadershipChanges } = await supervisor.replicas();
-      return replicationMetrics(partitionHealth(controller.table, await leaderMap()), replicas, leadershipChanges);
+      const { replicas, leadershipChanges, readCounts } = await supervisor.replicas();
+      return replicationMetrics(partitionHealth(controller.table, await leaderMap()), replicas, leadershipChanges, readCounts);
     },
   };
   const adminApp = createAdminApp(backend, {

@@ -90,6 +90,8 @@ export class ShardReplication {
     this.partitions = new ReplicatedPartitions({
       nodeId: o.nodeId, shardId: o.shardId, disk: o.disk, dataDir: o.dataDir, props: o.props, clock: systemClock, timers: systemTimers,
       random: Math.random, log: o.log, network: this.network, timings, heartbeatTicker: this.heartbeatTicker, verifyTxnPartition: o.verifyTxnPartition,
+      rackOf: (node) => o.table().node(node)?.rack ?? null,
+      inSyncOf: (group) => this.leaders.get(group)?.inSync ?? [],
       onState: (group, state) => {
         if (state.leaderId !== null && this.lastLeader.get(group) !== state.leaderId) this.leadershipChanges++;
         this.lastLeader.set(group, state.leaderId);

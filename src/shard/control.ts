@@ -20,6 +20,7 @@ import type { RpcNodeSettings } from "../rpc/node.ts";
 import type { PeerLinkState } from "../rpc/outbound.ts";
 import type { ControllerLeadership } from "../replication/controller-host.ts";
 import type { ReplicaDetails } from "../replication/replicated-partition.ts";
+import type { FollowerReadCounts } from "../replication/replicated-partitions.ts";
 import type { LeaderInfo } from "../replication/leaders.ts";
 
 export interface PartitionDetails extends PartitionRef {
@@ -76,7 +77,7 @@ export interface ShardControlCalls {
   /** This shard's link to each peer node (empty without RPC). */
   rpcPeers: { request: NoArguments; response: PeerLinkState[] };
   /** In a cluster: every replica this shard holds (role, term, indexes, each peer's lag on a leader). */
-  replicas: { request: NoArguments; response: { replicas: ReplicaDetails[]; leadershipChanges: number } };
+  replicas: { request: NoArguments; response: { replicas: ReplicaDetails[]; leadershipChanges: number; readCounts: FollowerReadCounts } };
   /** In a cluster: what this shard knows of every group's leader, term and in-sync replicas. */
   leaders: { request: NoArguments; response: Array<[number, LeaderInfo]> };
   /** In a cluster: starts a leadership transfer of a group led on this shard; why not, or null. */

@@ -164,7 +164,11 @@ export class Shard {
       release: this.inOrder((ref) => this.release(ref)),
       rpcPeers: async () => this.rpc?.endpoint.peers() ?? [],
       rpcNodes: async () => this.rpc?.endpoint.nodePeers() ?? [],
-      replicas: async () => ({ replicas: this.replication?.details() ?? [], leadershipChanges: this.replication?.leadershipChanges ?? 0 }),
+      replicas: async () => ({
+        replicas: this.replication?.details() ?? [],
+        leadershipChanges: this.replication?.leadershipChanges ?? 0,
+        readCounts: this.replication?.partitions.readCounts ?? { followerReads: 0, followerReadBytes: 0, redirects: 0 },
+      }),
       leaders: async () => (this.replication ? [...this.replication.leaders.entries()] : []),
       transferLeadership: async ({ group, to }) => (this.replication ? this.replication.transferLeadership(group, to) : "this node is not in a cluster"),
       connections: async () => this.listener?.connections() ?? [],
