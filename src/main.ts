@@ -236,7 +236,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
   await supervisor.start(
     {
       kafkaListeners: listening.kafka, advertised: listening.kafka[0].advertised, clusterId: identity.clusterId, dataDir, props, logFormat: options.logFormat, io: io.backend,
-      nodeId: identity.nodeId, rpc, softwareVersion: packageJson.version, joinNodes: joinNodes(dataDir),
+      nodeId: identity.nodeId, rack: options.rack, rpc, softwareVersion: packageJson.version, joinNodes: joinNodes(dataDir),
       connectionCounts: SharedCounts.create(perAddressCounting(props) ? limits.connectionAddressesMax : 0),
     },
     controller,

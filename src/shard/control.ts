@@ -51,6 +51,8 @@ export interface ShardInit {
   /** Disk backend, chosen once by the main thread; each shard opens its own (one io_uring per shard). */
   io: IoBackend;
   nodeId: number;
+  /** This node's rack (--rack); null: none. In a cluster Metadata reads it from the node records. */
+  rack: string | null;
   /** The internal RPC listener and seeds; null: none (a node of one). */
   rpc: RpcNodeSettings | null;
   /** A node that joined a cluster: the nodes it was told of then (linked before the metadata names them). */

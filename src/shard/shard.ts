@@ -291,6 +291,7 @@ export class Shard {
       shardId: init.shardId,
       shardCount: init.shardCount,
       nodeId: init.nodeId,
+      rack: init.rack,
       clusterId: init.clusterId,
       advertised: init.advertised,
       props: init.props,

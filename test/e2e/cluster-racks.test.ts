@@ -5,12 +5,12 @@
  * follower's rack is told that follower by the leader (PreferredReadReplica) and reads every record
  * from it, as the nodes' follower-fetch metrics show; a consumer with no rack reads from the
  * leader as before (no follower serves it); kcat (librdkafka) with `client.rack` set to the other
- * follower's rack reads everything from that one.
+ * follower's rack reads everything from that one. A node of one answers its `--rack` too.
  */
 import { expect, setDefaultTimeout, test } from "bun:test";
 import { Kafka, logLevel } from "kafkajs";
 import { topicState, withAdmin } from "../chaos/workload.ts";
-import { pollUntil, runSkua } from "../helpers/broker.ts";
+import { pollUntil, runSkua, startBroker } from "../helpers/broker.ts";
 import { kcatConsumeAll } from "../helpers/kcat.ts";
 import { startCluster, type Cluster } from "../helpers/cluster.ts";
 
@@ -102,4 +102,11 @@ test("racks in Metadata and /v1/brokers, replicas on distinct racks; a consumer 
   const lines = await kcatConsumeAll(cluster.bootstrap, TOPIC, ["-X", `client.rack=${rackOf(other)}`]);
   expect(lines.map((l) => l.value)).toEqual(read.slice(0, RECORDS));
   expect(await followerBytes(cluster, other)).toBeGreaterThan(otherBefore);
+});
+
+test("a node of one answers its --rack in Metadata", async () => {
+  await using broker = await startBroker({ extraArgs: ["--rack", "solo"] });
+  const info = await runSkua(["cluster", "info", "--brokers", broker.brokers.join(","), "--format", "json"]);
+  expect(info.code).toBe(0);
+  expect((JSON.parse(info.stdout) as { brokers: Array<{ rack: string }> }).brokers.map((b) => b.rack)).toEqual(["solo"]);
 });
