@@ -224,8 +224,8 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
     transferLeadership: (group, target) => (router ? supervisor.transferLeadership(group, target) : Promise.resolve("this node is not in a cluster")),
     clusterMetrics: async () => {
       if (!router) return "";
-      const { replicas, leadershipChanges } = await supervisor.replicas();
-      return replicationMetrics(partitionHealth(controller.table, await leaderMap()), replicas, leadershipChanges);
+      const { replicas, leadershipChanges, readCounts } = await supervisor.replicas();
+      return replicationMetrics(partitionHealth(controller.table, await leaderMap()), replicas, leadershipChanges, readCounts);
     },
   };
   const adminApp = createAdminApp(backend, {
@@ -245,7 +245,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
   await supervisor.start(
     {
       kafkaListeners: listening.kafka, advertised: listening.kafka[0].advertised, clusterId: identity.clusterId, dataDir, props, logFormat: options.logFormat, io: io.backend,
-      nodeId: identity.nodeId, rpc, softwareVersion: packageJson.version, joinNodes: joinNodes(dataDir),
+      nodeId: identity.nodeId, rack: options.rack, rpc, softwareVersion: packageJson.version, joinNodes: joinNodes(dataDir),
       connectionCounts: SharedCounts.create(perAddressCounting(props) ? limits.connectionAddressesMax : 0),
     },
     controller,
@@ -255,7 +255,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
     new URL("./shard/worker.ts", import.meta.url),
   );
   if (router && rpc) {
-    const self: NodeRecord = { id: identity.nodeId, rpc: rpc.advertised, kafka: listening.kafka[0].advertised, shardCount, rack: null };
+    const self: NodeRecord = { id: identity.nodeId, rpc: rpc.advertised, kafka: listening.kafka[0].advertised, shardCount, rack: options.rack };
     // A node that left the cluster (decommissioned) is refused by the others' RPC hello: it stops, saying so.
     let registering = true;
     await Promise.race([registerNode(router, controller, self, identity.clusterId, log).finally(() => (registering = false)), refusedAsRemoved(supervisor, () => !registering)]);
@@ -343,7 +343,7 @@ async function clusterIdentity(dataDir: string, options: StartOptions, rpc: { li
   const storedClusterId = existsSync(idFile) ? readFileSync(idFile, "utf8").trim() : null;
   // With no seeds, a node founds a cluster of one.
   if (position < 0 && rpc.seeds.length > 0 && !existsSync(foundersFile)) {
-    const joined = await joinThroughSeeds(rpc.seeds, { rpc: rpc.advertised, kafka, shardCount, rack: null }, options.nodeId ?? stored, storedClusterId, packageJson.version, log);
+    const joined = await joinThroughSeeds(rpc.seeds, { rpc: rpc.advertised, kafka, shardCount, rack: options.rack }, options.nodeId ?? stored, storedClusterId, packageJson.version, log);
     writeDurably(idPath, `${joined.nodeId}\n`);
     writeDurably(idFile, `${joined.clusterId}\n`);
     // The joiner follows the leader that let it in: it is a learner until the group says otherwise.

@@ -7,6 +7,7 @@
 import { assignedReplicas, type MetadataTable, type Replica } from "../cluster/metadata.ts";
 import type { LeaderInfo } from "../replication/leaders.ts";
 import type { ReplicaDetails } from "../replication/replicated-partition.ts";
+import type { FollowerReadCounts } from "../replication/replicated-partitions.ts";
 
 export interface PartitionName {
   topic: string;
@@ -73,7 +74,7 @@ export function reconfigurations(table: MetadataTable) {
 }
 
 /** Prometheus families of replication, as this node sees them. */
-export function replicationMetrics(health: { leaderless: PartitionName[]; underReplicated: PartitionName[] }, replicas: ReplicaDetails[], leadershipChanges: number): string {
+export function replicationMetrics(health: { leaderless: PartitionName[]; underReplicated: PartitionName[] }, replicas: ReplicaDetails[], leadershipChanges: number, reads: FollowerReadCounts): string {
   const lines: string[] = [];
   const family = (name: string, type: string, help: string) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
   family("skua_cluster_under_replicated_partitions", "gauge", "Replicated partitions whose in-sync replicas are fewer than their replicas");
@@ -82,6 +83,12 @@ export function replicationMetrics(health: { leaderless: PartitionName[]; underR
   lines.push(`skua_cluster_leaderless_partitions ${health.leaderless.length}`);
   family("skua_raft_leadership_changes_total", "counter", "Leader changes this node's replicas have seen");
   lines.push(`skua_raft_leadership_changes_total ${leadershipChanges}`);
+  family("skua_kafka_follower_fetch_reads_total", "counter", "Partition reads of consumers' fetches that a follower replica on this node served (KIP-392)");
+  lines.push(`skua_kafka_follower_fetch_reads_total ${reads.followerReads}`);
+  family("skua_kafka_follower_fetch_bytes_total", "counter", "Record bytes follower replicas on this node served to consumers (KIP-392)");
+  lines.push(`skua_kafka_follower_fetch_bytes_total ${reads.followerReadBytes}`);
+  family("skua_kafka_preferred_read_replica_answers_total", "counter", "Fetch partitions a leader on this node answered with a preferred read replica in the consumer's rack (KIP-392)");
+  lines.push(`skua_kafka_preferred_read_replica_answers_total ${reads.redirects}`);
   family("skua_raft_replica_lag_max", "gauge", "On partitions led here: the most entries any follower is behind, by partition");
   for (const r of replicas) {
     if (r.role !== "leader") continue;

@@ -33,6 +33,8 @@ export const limits = {
   seedServersMax: 64,
   /** Largest node id (Redpanda's node_id is an int32). */
   nodeIdMax: 0x7fffffff,
+  /** Longest rack id a node may have (--rack). */
+  rackBytesMax: 255,
   /** Longest a fetch may wait for data. */
   fetchWaitMsMax: 60_000,
   /** Incremental fetch sessions the broker keeps, split evenly over the shards (Kafka's max.incremental.fetch.session.cache.slots). */

@@ -22,6 +22,7 @@ describe("parseArgs", () => {
         rpcAddr: null,
         advertiseRpcAddr: null,
         seeds: null,
+        rack: null,
       },
     });
   });
@@ -64,6 +65,9 @@ describe("parseArgs", () => {
     [["start", "--advertise-rpc-addr", "h:"], "--advertise-rpc-addr"],
     [["start", "--seeds", ","], "--seeds"],
     [["start", "--seeds", "a:1,b:x"], "--seeds"],
+    [["start", "--rack", ""], "--rack"],
+    [["start", "--rack", "a\tb"], "--rack"],
+    [["start", "--rack", "r".repeat(256)], "--rack"],
     [["start", "--seeds", Array.from({ length: 65 }, (_, i) => `h${i}:1`).join(",")], "--seeds"],
   ])("%p is a usage error naming %p", (argv, named) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
@@ -83,6 +87,10 @@ describe("parseArgs", () => {
     });
   });
 
+  test("--rack names this node's rack", () => {
+    expect(parseArgs(["start", "--rack", "eu-west-1a"])).toMatchObject({ options: { rack: "eu-west-1a" } });
+  });
+
   test("no RPC listener unless an RPC address or seeds are given", () => {
     const options = (argv: string[]) => (parseArgs(["start", ...argv]) as { options: StartOptions }).options;
     expect(rpcSettings(options([]))).toBeNull();
@@ -93,9 +101,9 @@ describe("parseArgs", () => {
 
   test("the config file's node settings fill what the flags left unset; other lines stay properties", () => {
     const { options } = parseArgs(["start", "--node-id", "7"]) as { options: StartOptions };
-    const rest = applyNodeConfig(options, "node_id: 1\nrpc_server: 10.0.0.1:5000 # here\nseed_servers: \"x:1,y:2\"\nauto_create_topics_enabled: true\n");
-    expect(options).toMatchObject({ nodeId: 7, rpcAddr: { host: "10.0.0.1", port: 5000 }, seeds: [{ host: "x", port: 1 }, { host: "y", port: 2 }] });
-    expect(rest.split("\n")).toEqual(["", "", "", "auto_create_topics_enabled: true", ""]);
+    const rest = applyNodeConfig(options, "node_id: 1\nrpc_server: 10.0.0.1:5000 # here\nseed_servers: \"x:1,y:2\"\nauto_create_topics_enabled: true\nrack: r1\n");
+    expect(options).toMatchObject({ rack: "r1", nodeId: 7, rpcAddr: { host: "10.0.0.1", port: 5000 }, seeds: [{ host: "x", port: 1 }, { host: "y", port: 2 }] });
+    expect(rest.split("\n")).toEqual(["", "", "", "auto_create_topics_enabled: true", "", ""]);
     expect(() => applyNodeConfig(options, "\nadvertised_rpc_api: h:0x")).toThrow(/config file line 2: advertised_rpc_api/);
   });
 });

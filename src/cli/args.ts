@@ -32,6 +32,8 @@ export interface StartOptions {
   advertiseRpcAddr: HostPort | null;
   /** Nodes to connect to at start (seed_servers); null: not given. */
   seeds: HostPort[] | null;
+  /** This node's rack (Redpanda's rack); null: none. */
+  rack: string | null;
 }
 
 /** Redpanda's default internal RPC port. */
@@ -83,6 +85,8 @@ Options for start:
                           RPC address peers are told (default: the RPC address)
   --seeds HOST[:PORT],... nodes to connect to at start; joining a cluster through them is not
                           supported yet (the node connects and exchanges hellos only)
+  --rack NAME             this node's rack (Metadata, /v1/brokers; with enable_rack_awareness,
+                          replicas go to distinct racks and consumers fetch in their rack)
 `;
 
 export function parseArgs(argv: string[]): Command {
@@ -109,6 +113,7 @@ function parseStartOptions(args: string[]): StartOptions {
     rpcAddr: null,
     advertiseRpcAddr: null,
     seeds: null,
+    rack: null,
   };
   for (let i = 0; i < args.length; i++) {
     const [flag, inlineValue] = splitFlag(args[i]);
@@ -139,6 +144,7 @@ function applyFlag(options: StartOptions, flag: string, value: () => string): vo
     case "--rpc-addr": options.rpcAddr = parseRpcAddress(flag, value()); return;
     case "--advertise-rpc-addr": options.advertiseRpcAddr = parseRpcAddress(flag, value()); return;
     case "--seeds": options.seeds = parseSeeds(flag, value()); return;
+    case "--rack": options.rack = parseRack(flag, value()); return;
     default: throw new UsageError(`unknown option '${flag}' (try 'skua --help')`);
   }
 }
@@ -185,6 +191,14 @@ export function parseNodeId(flag: string, v: string): number {
   return n;
 }
 
+/** A rack id: what Kafka's broker.rack takes, bounded (it travels in every Metadata answer). */
+export function parseRack(flag: string, v: string): string {
+  if (v === "" || v.length > limits.rackBytesMax || /[\u0000-\u001f\u007f]/.test(v)) {
+    throw new UsageError(`${flag} must be 1 to ${limits.rackBytesMax} characters without control characters, got '${v}'`);
+  }
+  return v;
+}
+
 /** HOST:PORT, or HOST alone for the default RPC port. */
 export function parseRpcAddress(flag: string, v: string): HostPort {
   if (/^[^:\[\]]+$/.test(v)) return { host: v, port: DEFAULT_RPC_PORT };
@@ -204,6 +218,7 @@ const NODE_CONFIG_KEYS = {
   rpc_server: "--rpc-addr",
   advertised_rpc_api: "--advertise-rpc-addr",
   seed_servers: "--seeds",
+  rack: "--rack",
 } as const;
 
 /**
@@ -226,6 +241,7 @@ export function applyNodeConfig(options: StartOptions, text: string): string {
     if (key === "rpc_server") options.rpcAddr ??= parseRpcAddress(where, value);
     if (key === "advertised_rpc_api") options.advertiseRpcAddr ??= parseRpcAddress(where, value);
     if (key === "seed_servers") options.seeds ??= parseSeeds(where, value);
+    if (key === "rack") options.rack ??= parseRack(where, value);
     rest.push(""); // keeps line numbers of later errors right
   }
   return rest.join("\n");

@@ -11,6 +11,7 @@ const REDPANDA_YAML = `
 redpanda:
   data_directory: /var/lib/redpanda/data
   node_id: 1
+  rack: rack-a
   developer_mode: true
   seed_servers:
     - host:
@@ -61,7 +62,7 @@ describe("config file", () => {
     expect(file.flatText).toBeNull();
     expect(file.properties).toEqual([["auto_create_topics_enabled", "true"], ["default_topic_partitions", "3"], ["superusers", "admin,ops"]]);
     expect(file.ignored).toEqual(["redpanda.developer_mode", "rpk"]);
-    expect(options).toMatchObject({ dataDir: "/var/lib/redpanda/data", nodeId: 1, rpcAddr: { host: "0.0.0.0", port: 33145 }, seeds: [{ host: "10.0.0.2", port: 33145 }] });
+    expect(options).toMatchObject({ dataDir: "/var/lib/redpanda/data", rack: "rack-a", nodeId: 1, rpcAddr: { host: "0.0.0.0", port: 33145 }, seeds: [{ host: "10.0.0.2", port: 33145 }] });
     const { kafka, admin } = resolveListeners(options, options.listenerSections, false, asIs);
     expect(kafka).toEqual([
       { name: "internal", address: { host: "0.0.0.0", port: 9092 }, advertised: { host: "10.0.0.1", port: 9092 }, authentication: "none", tls: null },

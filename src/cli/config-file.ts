@@ -5,7 +5,7 @@
  * already). Node settings fill what the flags left unset; the rest are cluster properties, checked
  * by the caller. Pure: a bad entry is a UsageError naming its path.
  */
-import { DEFAULT_RPC_PORT, applyNodeConfig, parseNodeId, parseRpcAddress, parseSeeds, type StartOptions } from "./args.ts";
+import { DEFAULT_RPC_PORT, applyNodeConfig, parseNodeId, parseRack, parseRpcAddress, parseSeeds, type StartOptions } from "./args.ts";
 import { UsageError, type HostPort } from "./usage-error.ts";
 import { limits } from "../base/limits.ts";
 import { KAFKA_AUTHENTICATION_METHODS, LISTENERS_MAX, type KafkaAuthenticationMethod, type ListenerSections, type NamedAddress, type TlsFiles } from "./listeners.ts";
@@ -22,8 +22,8 @@ export interface ConfigFileContents {
 /** Top-level sections of redpanda.yaml for other services (rpk, the HTTP proxy, the schema registry). */
 const IGNORED_SECTIONS = new Set(["rpk", "pandaproxy", "pandaproxy_client", "schema_registry", "schema_registry_client", "audit_log_client", "config_file"]);
 /** Node settings of Redpanda's that mean nothing to skua. */
-const IGNORED_NODE_KEYS = new Set(["developer_mode", "empty_seed_starts_cluster", "crash_loop_limit", "crash_loop_sleep_sec", "rack", "admin_api_doc_dir", "cloud_storage_cache_directory", "upgrade_override_checks", "recovery_mode_enabled", "memory_allocation_warning_threshold", "verbose_logging_timeout_sec_max"]);
-const NODE_KEYS = new Set(["node_id", "rpc_server", "advertised_rpc_api", "seed_servers", "data_directory", "kafka_api", "advertised_kafka_api", "kafka_api_tls", "admin", "admin_api_tls"]);
+const IGNORED_NODE_KEYS = new Set(["developer_mode", "empty_seed_starts_cluster", "crash_loop_limit", "crash_loop_sleep_sec", "admin_api_doc_dir", "cloud_storage_cache_directory", "upgrade_override_checks", "recovery_mode_enabled", "memory_allocation_warning_threshold", "verbose_logging_timeout_sec_max"]);
+const NODE_KEYS = new Set(["node_id", "rack", "rpc_server", "advertised_rpc_api", "seed_servers", "data_directory", "kafka_api", "advertised_kafka_api", "kafka_api_tls", "admin", "admin_api_tls"]);
 
 export function applyConfigFile(options: StartOptions, text: string): ConfigFileContents {
   const yaml = parseYamlMapping(text);
@@ -86,6 +86,7 @@ function applyNodeKey(options: StartOptions, path: string, key: string, value: u
       if (list.length > 0) options.seeds ??= list; // redpanda.yaml's `seed_servers: []`: no seeds
       return;
     }
+    case "rack": options.rack ??= parseRack(where, scalar(where, value)); return;
     case "data_directory": options.dataDir ??= nonEmptyString(where, value); return;
     case "kafka_api": sections.kafka = entries(where, value).map((e, i) => ({ ...namedAddress(`${where}[${i}]`, e, 9092), authentication: authentication(`${where}[${i}]`, e) })); return;
     case "advertised_kafka_api": sections.advertisedKafka = entries(where, value).map((e, i) => namedAddress(`${where}[${i}]`, e, 9092)); return;

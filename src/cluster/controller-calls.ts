@@ -373,7 +373,7 @@ export class ControllerService {
       const cluster = clusterLoad(table);
       const changes: MetadataChange[] = [];
       const outcomes = commands.map((command) => {
-        const planned = this.controller.clustered ? planClusterPartitions(table, command, commands, cluster, this.props.topic_partitions_per_shard) : planPartitions(table, command, commands, load, this.capacity(load));
+        const planned = this.controller.clustered ? planClusterPartitions(table, command, commands, cluster, this.props) : planPartitions(table, command, commands, load, this.capacity(load));
         if ("errorCode" in planned) return planned;
         changes.push({ kind: "upsert_topic", topic: planned });
         return ok(command.name);
@@ -428,13 +428,13 @@ function planPartitions(table: MetadataTable, command: CreatePartitionsCommand, 
   return { ...topic, shards: [...topic.shards, ...placePartitions(command.count - topic.shards.length, load)] };
 }
 
-/** In a cluster: the new partitions get as many replicas as the topic's first, on the least-loaded nodes. */
-function planClusterPartitions(table: MetadataTable, command: CreatePartitionsCommand, batch: CreatePartitionsCommand[], load: ClusterLoad, partitionsPerShard: number): TopicRecord | TopicOutcome {
+/** In a cluster: the new partitions get as many replicas as the topic's first, on the least-loaded nodes (distinct racks with rack awareness). */
+function planClusterPartitions(table: MetadataTable, command: CreatePartitionsCommand, batch: CreatePartitionsCommand[], load: ClusterLoad, props: ClusterProperties): TopicRecord | TopicOutcome {
   const topic = table.topic(command.name);
   const replicationFactor = topic?.assignments?.[0]?.replicas.length ?? 1;
-  const problem = partitionCountProblem(table, command, batch, Math.floor(replicaCapacity(load, partitionsPerShard) / replicationFactor));
+  const problem = partitionCountProblem(table, command, batch, Math.floor(replicaCapacity(load, props.topic_partitions_per_shard) / replicationFactor));
   if (problem) return problem;
-  const added = placeReplicas(command.count - topic!.shards.length, replicationFactor, load);
+  const added = placeReplicas(command.count - topic!.shards.length, replicationFactor, load, props.enable_rack_awareness);
   return { ...topic!, shards: [...topic!.shards, ...added.map((a) => a.replicas[0].shard)], assignments: [...(topic!.assignments ?? []), ...added] };
 }
 

@@ -180,7 +180,7 @@ export class Controller {
     };
   }
 
-  /** A cluster: each partition's replicas on the least-loaded nodes and shards. */
+  /** A cluster: each partition's replicas on the least-loaded nodes (on distinct racks with rack awareness) and shards. */
   private clusterPlacement(): Placement {
     const load = clusterLoad(this.table);
     return {
@@ -188,7 +188,7 @@ export class Controller {
       where: `on the cluster's ${load.nodes.reduce((n, node) => n + node.shards.length, 0)} shards (counting every replica)`,
       maxReplicas: load.nodes.length,
       place: (count, rf, dryRun) => {
-        const assignments = placeReplicas(count, rf, dryRun ? structuredClone(load) : load);
+        const assignments = placeReplicas(count, rf, dryRun ? structuredClone(load) : load, this.props.enable_rack_awareness);
         return { shards: assignments.map((a) => a.replicas[0].shard), assignments };
       },
     };

@@ -35,6 +35,7 @@ export const propertyDefs = {
   default_topic_replications: { kind: "int", default: 1, min: 1, description: "Replication factor of a topic created without one (a cluster: at most the node count)" },
   election_timeout_ms: { kind: "int", default: 1500, min: 10, description: "Raft election timeout of every group in a cluster (each wait is random in [T, 2T))" },
   raft_heartbeat_interval_ms: { kind: "int", default: 150, min: 1, description: "How often a Raft leader heartbeats its followers (one message per peer node for all groups)" },
+  enable_rack_awareness: { kind: "bool", default: false, description: "In a cluster: a partition's replicas go to distinct racks (--rack) where possible, and consumers with client.rack fetch from a replica in their rack (KIP-392)" },
   enable_leader_balancer: { kind: "bool", default: true, description: "In a cluster: move partition leaderships so every node and shard leads about as many" },
   leader_balancer_idle_timeout: { kind: "int", default: 2000, min: 10, description: "In a cluster: how often (ms) the leader balancer looks at the leaders" },
   leader_balancer_mute_timeout: { kind: "int", default: 5000, min: 0, description: "In a cluster: how long (ms) the leader balancer leaves a partition alone after its leader changed" },

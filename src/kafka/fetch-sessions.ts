@@ -303,7 +303,7 @@ function incrementalPlan(session: FetchSession, responseBytesMax: number): Fetch
 
 /**
  * Kafka's CachedPartition.maybeUpdateResponseData: whether the client must hear of this partition
- * (records, a changed high watermark, last stable offset or log start offset, an error), remembering what it hears.
+ * (records, a changed high watermark, last stable offset or log start offset, an error, a preferred read replica), remembering what it hears.
  * An error forgets the high watermark, so the partition is sent again once the error is gone.
  */
 function noteAnswered(c: CachedPartition, result: ReadResult): boolean {
@@ -324,6 +324,7 @@ function noteAnswered(c: CachedPartition, result: ReadResult): boolean {
     mustRespond = true;
     c.highWatermark = -1;
   }
+  if ((result.preferredReadReplica ?? -1) >= 0) mustRespond = true; // the client must hear where to fetch from
   return mustRespond;
 }
 

@@ -19,6 +19,8 @@ export interface BrokerContext {
   readonly shardId: number;
   readonly shardCount: number;
   readonly nodeId: number;
+  /** This node's rack (--rack); a node of one answers it in Metadata. */
+  readonly rack?: string | null;
   readonly clusterId: string;
   /** Where clients are told to connect: the listener the request came in on (set per request by the dispatcher). */
   readonly advertised: { host: string; port: number };

@@ -43,6 +43,12 @@ export interface ReadItem extends PartitionRef {
   currentLeaderEpoch?: number;
   /** read_committed: records only below the last stable offset, with the aborted transactions among them. */
   readCommitted?: boolean;
+  /**
+   * Follower fetching (KIP-392, with enable_rack_awareness): set on a consumer's Fetch v11+, whose
+   * reads an in-sync follower may serve; the consumer's rack ("": none), for which a leader
+   * elsewhere names a replica in it. Unset: only the leader serves the read.
+   */
+  clientRack?: string;
 }
 export interface ReadResult {
   errorCode: number;
@@ -55,6 +61,8 @@ export interface ReadResult {
   currentLeader?: CurrentLeader;
   /** read_committed: the aborted transactions overlapping the records (null for read_uncommitted, as Kafka). */
   abortedTransactions: Array<{ producerId: number; firstOffset: number }> | null;
+  /** KIP-392: the leader read nothing and names the replica in the consumer's rack to fetch from instead. */
+  preferredReadReplica?: number;
 }
 
 export interface OffsetQuery extends PartitionRef {
@@ -97,6 +105,8 @@ export interface ActiveProducer {
 export interface WatchItem extends PartitionRef {
   highWatermark: number;
   logStartOffset: number;
+  /** As the read's: a follower serving it is no change. */
+  clientRack?: string;
 }
 
 /** The ops a shard's own partitions serve (`LocalPartitions`). */

@@ -355,6 +355,11 @@ export class RaftGroup implements RaftGroupApi {
     return { term: this.term, commitIndex: this.commitIndex, inSync };
   }
 
+  /** Leader: the last index it knows `node` holds; undefined when not leading or it has no progress of it. */
+  matchIndexOf(node: NodeId): Index | undefined {
+    return this.role === "leader" ? this.progress.get(node)?.match : undefined;
+  }
+
   // ---- helpers ----
 
   private get now(): number {

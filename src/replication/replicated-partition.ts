@@ -6,7 +6,9 @@
  * leader records its proposals in it before they are appended, so a retried batch is a duplicate
  * on whichever replica leads next. Transactions: markers are proposed like batches; every replica
  * derives its open transactions (the LSO) and aborted-transaction index from the log it holds, so
- * a new leader answers read_committed as the old one did.
+ * a new leader answers read_committed as the old one did. Follower fetching (KIP-392): an in-sync
+ * follower serves a consumer's read up to the commit index it has learned, and a leader names a
+ * replica in the consumer's rack (read-replica.ts).
  */
 import { join } from "node:path";
 import { rethrowIfBroken } from "../base/assert.ts";
@@ -29,6 +31,7 @@ import * as rb from "../storage/record-batch.ts";
 import { forEachRecord } from "../storage/records.ts";
 import { buildMarkerBatch, type TxnMarker } from "../storage/control-batch.ts";
 import { abortedTxnsIn } from "../storage/txn-markers.ts";
+import { NO_PREFERRED_REPLICA, preferredReadReplica } from "./read-replica.ts";
 
 const NO_RECORDS = new Uint8Array(0);
 /** How much of the log committedValues reads at once. */
@@ -55,6 +58,10 @@ export interface ReplicaEnv {
   onReadiness?(ref: PartitionRef, ready: boolean): void;
   /** KIP-890 part 1: asks the transaction coordinator whether a transactional batch may open its transaction here. */
   verifyTxnPartition?: VerifyTxnPartition;
+  /** Follower fetching (KIP-392): a node's rack (null: none or unknown). Without it no replica is preferred. */
+  rackOf?(node: number): string | null;
+  /** The in-sync replicas this shard knows of a group (the leader's last report; its own view on the leader). */
+  inSyncOf?(group: number): readonly number[];
 }
 
 export function partitionDir(dataDir: string, ref: PartitionRef): string {
@@ -149,9 +156,10 @@ export class ReplicatedPartition {
   // ---- what the group tells ----
 
   private onState(state: RaftState): void {
-    const wasLeader = this.state.role === "leader";
+    const before = this.state;
     this.state = state;
-    if (wasLeader && state.role !== "leader") this.wake(); // fetches waiting here learn of the new leader
+    // Fetches waiting here (on the leader, or on a follower serving consumers) learn of the new leader.
+    if (before.role !== state.role || before.leaderId !== state.leaderId) this.wake();
     this.env.onState(this.groupId, state);
     this.tellReadiness();
   }
@@ -246,6 +254,23 @@ export class ReplicatedPartition {
    */
   private get readyToAppend(): boolean {
     return this.isLeader && this.group.termAt(this.commitIndex) === this.state.term;
+  }
+
+  /** The leader and epoch a fenced read is told of (KIP-951): this replica itself when it leads. */
+  private leaderHint(): CurrentLeader {
+    const { leaderId, term } = this.state;
+    return leaderId === null ? { leaderId: -1, leaderEpoch: -1 } : { leaderId, leaderEpoch: term };
+  }
+
+  /**
+   * Whether this replica may answer a read: the leader always; with follower fetching (a
+   * consumer's Fetch v11+) also a follower the leader counts in sync. One that fell out of the
+   * ISR, or knows no leader, answers NOT_LEADER_OR_FOLLOWER and the client goes to the leader.
+   */
+  servesReads(clientRack: string | undefined): boolean {
+    if (this.isLeader) return true;
+    if (clientRack === undefined || this.failed || this.state.role !== "follower" || this.state.leaderId === null) return false;
+    return this.env.inSyncOf?.(this.groupId).includes(this.env.nodeId) ?? false;
   }
 
   /** The error for a request naming a leader epoch: FENCED when it is older than this leader's, UNKNOWN when newer. */
@@ -378,14 +403,18 @@ export class ReplicatedPartition {
   async read(item: ReadItem): Promise<ReadResult> {
     const base = { highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: NO_RECORDS, abortedTransactions: null };
     const none = { ...base, errorCode: ErrorCode.NONE, abortedTransactions: item.readCommitted ? [] : null };
-    if (!this.isLeader) return { ...base, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, currentLeader: this.currentLeader() };
+    if (!this.servesReads(item.clientRack)) return { ...base, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, currentLeader: this.currentLeader() };
     const epochError = this.epochProblem(item.currentLeaderEpoch);
-    if (epochError !== null) return { ...base, errorCode: epochError };
+    if (epochError !== null) return { ...base, errorCode: epochError, currentLeader: this.leaderHint() };
     const log = this.group.partitionLog;
     const start = log.logStartOffset;
+    // A follower's high watermark is the commit index it has learned: it never answers past it.
     const highWatermark = this.highWatermark;
+    // On a follower too (Kafka's rule): past its log end, OFFSET_OUT_OF_RANGE sends the client back to the leader.
     if (item.fetchOffset < start || item.fetchOffset > log.logEndOffset) return { ...base, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, highWatermark, logStartOffset: start };
     const lastStableOffset = this.lastStableOffset;
+    const elsewhere = this.readReplicaFor(item);
+    if (elsewhere !== NO_PREFERRED_REPLICA) return { ...none, highWatermark, lastStableOffset, logStartOffset: start, preferredReadReplica: elsewhere };
     // read_committed stops at the LSO, read_uncommitted at the high watermark (whole batches up to the commit index).
     const readEnd = item.readCommitted ? lastStableOffset : highWatermark;
     if (item.fetchOffset >= readEnd) return { ...none, highWatermark, lastStableOffset, logStartOffset: start };
@@ -395,6 +424,20 @@ export class ReplicatedPartition {
     const records = end === result.bytes.length ? result.bytes : result.bytes.subarray(0, end);
     const abortedTransactions = item.readCommitted ? abortedTxnsIn(log, item.fetchOffset, records) : null;
     return { ...none, highWatermark, lastStableOffset, logStartOffset: result.logStartOffset, records, abortedTransactions };
+  }
+
+  /** On the leader, for a consumer in a rack: the in-sync follower in that rack it should fetch from, if any (KIP-392). */
+  private readReplicaFor(item: ReadItem): number {
+    const rackOf = this.env.rackOf;
+    if (!item.clientRack || !rackOf || !this.isLeader) return NO_PREFERRED_REPLICA;
+    return preferredReadReplica({
+      clientRack: item.clientRack,
+      leader: this.env.nodeId,
+      inSync: this.env.inSyncOf?.(this.groupId) ?? [],
+      rackOf,
+      matchIndexOf: (node) => this.group.matchIndexOf(node),
+      fetchOffset: item.fetchOffset,
+    });
   }
 
   async listOffset(item: OffsetQuery): Promise<OffsetAnswer> {

@@ -19,6 +19,13 @@ const NO_RECORDS = new Uint8Array(0);
 const OPENS_IN_PARALLEL_MAX = 64;
 const key = (ref: PartitionRef) => `${ref.topic}/${ref.partition}`;
 
+/** Follower fetching (KIP-392), for the metrics: reads a follower here served, their bytes, and leader answers naming another replica. */
+export interface FollowerReadCounts {
+  followerReads: number;
+  followerReadBytes: number;
+  redirects: number;
+}
+
 export interface ReplicatedPartitionsOptions extends Omit<ReplicaEnv, "transport"> {
   shardId: number;
   props: ClusterProperties;
@@ -40,6 +47,7 @@ export class ReplicatedPartitions {
   private movingNow: Array<{ replica: ReplicatedPartition; assignment: PartitionAssignment }> = [];
   private readonly env: ReplicaEnv;
   private cancelHousekeeping: () => void = () => {};
+  readonly readCounts: FollowerReadCounts = { followerReads: 0, followerReadBytes: 0, redirects: 0 };
 
   constructor(private readonly o: ReplicatedPartitionsOptions) {
     this.env = { ...o, transport: o.network.transport };
@@ -180,11 +188,22 @@ export class ReplicatedPartitions {
   private read(item: ReadItem): Promise<ReadResult> {
     const replica = this.replicas.get(key(item));
     if (!replica) return Promise.resolve({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, records: NO_RECORDS, abortedTransactions: null });
-    return replica.read(item).catch((error: unknown) => {
+    const asFollower = !replica.isLeader;
+    return replica.read(item).then((result) => {
+      this.countRead(result, asFollower);
+      return result;
+    }, (error: unknown) => {
       rethrowIfBroken(error);
       this.o.log.error("read failed", { partition: key(item), error: String(error) });
       return { errorCode: ErrorCode.KAFKA_STORAGE_ERROR, highWatermark: replica.highWatermark, lastStableOffset: -1, logStartOffset: replica.logStartOffset, records: NO_RECORDS, abortedTransactions: null };
     });
+  }
+
+  private countRead(result: ReadResult, asFollower: boolean): void {
+    if ((result.preferredReadReplica ?? -1) >= 0) this.readCounts.redirects++;
+    if (!asFollower || result.errorCode !== ErrorCode.NONE) return;
+    this.readCounts.followerReads++;
+    this.readCounts.followerReadBytes += result.records.length;
   }
 
   private listOffset(item: OffsetQuery): Promise<OffsetAnswer> {
@@ -226,6 +245,6 @@ export class ReplicatedPartitions {
 
   private changedSince(item: WatchItem): boolean {
     const replica = this.replicas.get(key(item));
-    return !replica || !replica.isLeader || replica.highWatermark > item.highWatermark || replica.logStartOffset !== item.logStartOffset;
+    return !replica || !replica.servesReads(item.clientRack) || replica.highWatermark > item.highWatermark || replica.logStartOffset !== item.logStartOffset;
   }
 }

@@ -93,6 +93,8 @@ export class ShardReplication {
       random: Math.random, log: o.log, network: this.network, timings, heartbeatTicker: this.heartbeatTicker, verifyTxnPartition: o.verifyTxnPartition,
       // The node's rate, shared evenly by its shards.
       recoveryThrottle: new RecoveryThrottle(o.props.raft_learner_recovery_rate / o.shardCount),
+      rackOf: (node) => o.table().node(node)?.rack ?? null,
+      inSyncOf: (group) => this.leaders.get(group)?.inSync ?? [],
       onState: (group, state) => {
         if (state.leaderId !== null && this.lastLeader.get(group) !== state.leaderId) this.leadershipChanges++;
         this.lastLeader.set(group, state.leaderId);

@@ -40,6 +40,8 @@ export class TestCluster {
   private readonly record = new MetadataTable();
   /** Replica moves finished (the leader asked and the assignment matched). */
   finishedMoves = 0;
+  /** Each node's rack in the node records (set before start). */
+  rackOf: (node: number) => string | null = () => null;
 
   constructor(
     readonly nodeCount: number,
@@ -65,7 +67,7 @@ export class TestCluster {
   }
 
   private nodeRecords(): NodeRecord[] {
-    return this.nodes.map((n) => ({ id: n.id, rpc: { host: "127.0.0.1", port: n.port }, kafka: { host: "127.0.0.1", port: 9092 }, shardCount: this.shardCount, rack: null }));
+    return this.nodes.map((n) => ({ id: n.id, rpc: { host: "127.0.0.1", port: n.port }, kafka: { host: "127.0.0.1", port: 9092 }, shardCount: this.shardCount, rack: this.rackOf(n.id) }));
   }
 
   private startRpc(node: TestNode): void {

@@ -30,7 +30,7 @@ main.port1.onmessage = (event) => {
 };
 const init: ShardInit = {
   type: "init", shardId: 0, shardCount: 2, core: 0, kafkaListeners: [{ name: "", address: { host: "127.0.0.1", port: 0 }, advertised: { host: "127.0.0.1", port: 0 }, authentication: "none", tls: null }], advertised: { host: "127.0.0.1", port: 0 },
-  clusterId: "test", dataDir: process.argv[2]!, props: defaultProperties(), logFormat: "json", io: "posix", nodeId: 0, rpc: null, joinNodes: [], softwareVersion: "test", connectionCounts: SharedCounts.create(0), main: main.port2, peers: [null, peer.port1],
+  clusterId: "test", dataDir: process.argv[2]!, props: defaultProperties(), logFormat: "json", io: "posix", nodeId: 0, rack: null, rpc: null, joinNodes: [], softwareVersion: "test", connectionCounts: SharedCounts.create(0), main: main.port2, peers: [null, peer.port1],
   metadata: { version: 1, shardCount: 2, topics: [{ name: "t", id: "6c1b4bde-5d0c-4c39-8b7e-2f0e1f7c9a11", shards: [0], configs: {} }] },
 };
 worker.postMessage(init, [main.port2, peer.port1]);

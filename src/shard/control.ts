@@ -20,6 +20,7 @@ import type { RpcNodeSettings } from "../rpc/node.ts";
 import type { PeerLinkState } from "../rpc/outbound.ts";
 import type { ControllerLeadership } from "../replication/controller-host.ts";
 import type { ReplicaDetails } from "../replication/replicated-partition.ts";
+import type { FollowerReadCounts } from "../replication/replicated-partitions.ts";
 import type { LeaderInfo } from "../replication/leaders.ts";
 
 export interface PartitionDetails extends PartitionRef {
@@ -50,6 +51,8 @@ export interface ShardInit {
   /** Disk backend, chosen once by the main thread; each shard opens its own (one io_uring per shard). */
   io: IoBackend;
   nodeId: number;
+  /** This node's rack (--rack); null: none. In a cluster Metadata reads it from the node records. */
+  rack: string | null;
   /** The internal RPC listener and seeds; null: none (a node of one). */
   rpc: RpcNodeSettings | null;
   /** A node that joined a cluster: the nodes it was told of then (linked before the metadata names them). */
@@ -76,7 +79,7 @@ export interface ShardControlCalls {
   /** This shard's link to each peer node (empty without RPC). */
   rpcPeers: { request: NoArguments; response: PeerLinkState[] };
   /** In a cluster: every replica this shard holds (role, term, indexes, each peer's lag on a leader). */
-  replicas: { request: NoArguments; response: { replicas: ReplicaDetails[]; leadershipChanges: number } };
+  replicas: { request: NoArguments; response: { replicas: ReplicaDetails[]; leadershipChanges: number; readCounts: FollowerReadCounts } };
   /** In a cluster: what this shard knows of every group's leader, term and in-sync replicas. */
   leaders: { request: NoArguments; response: Array<[number, LeaderInfo]> };
   /** In a cluster: starts a leadership transfer of a group led on this shard; why not, or null. */

@@ -16,6 +16,7 @@ import type { PartitionRef } from "../kafka/ops.ts";
 import type { ShardStatsSnapshot } from "./stats.ts";
 import type { PeerLinkState } from "../rpc/outbound.ts";
 import type { ReplicaDetails } from "../replication/replicated-partition.ts";
+import type { FollowerReadCounts } from "../replication/replicated-partitions.ts";
 import type { LeaderInfo } from "../replication/leaders.ts";
 
 const log = logger("supervisor");
@@ -98,9 +99,14 @@ export class Supervisor implements ShardControl {
   }
 
   /** In a cluster: the replicas every shard holds. */
-  async replicas(): Promise<{ replicas: ReplicaDetails[]; leadershipChanges: number }> {
+  async replicas(): Promise<{ replicas: ReplicaDetails[]; leadershipChanges: number; readCounts: FollowerReadCounts }> {
     const answers = await Promise.all(this.shards.map((shard) => shard.call("replicas", {})));
-    return { replicas: answers.flatMap((a) => a.replicas), leadershipChanges: answers.reduce((n, a) => n + a.leadershipChanges, 0) };
+    const sum = (count: (a: (typeof answers)[number]) => number) => answers.reduce((n, a) => n + count(a), 0);
+    return {
+      replicas: answers.flatMap((a) => a.replicas),
+      leadershipChanges: sum((a) => a.leadershipChanges),
+      readCounts: { followerReads: sum((a) => a.readCounts.followerReads), followerReadBytes: sum((a) => a.readCounts.followerReadBytes), redirects: sum((a) => a.readCounts.redirects) },
+    };
   }
 
   /** In a cluster: what shard 0 knows of every group's leader (each shard hears every report). */

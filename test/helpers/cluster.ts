@@ -34,6 +34,8 @@ export interface ClusterOptions {
   smp?: number;
   sets?: BrokerOptions["sets"];
   extraArgs?: string[];
+  /** Flags for one node only (after extraArgs), e.g. its `--rack`. */
+  nodeArgs?: (id: number) => string[];
   /** Default: "netns" when available (root), else "loopback". */
   network?: ClusterNetwork;
   /** Id of the first node; the others follow (default 0). */
@@ -165,7 +167,7 @@ export class Cluster implements AsyncDisposable {
       dataDir: node.dataDir,
       readyTimeoutMs: this.options.readyTimeoutMs ?? CLUSTER_READY_TIMEOUT_MS,
       commandPrefix: netns === null ? undefined : netns.exec(node.index),
-      extraArgs: ["--node-id", String(node.id), "--rpc-addr", node.rpcAddress, "--seeds", this.seeds, ...(this.options.extraArgs ?? [])],
+      extraArgs: ["--node-id", String(node.id), "--rpc-addr", node.rpcAddress, "--seeds", this.seeds, ...(this.options.extraArgs ?? []), ...(this.options.nodeArgs?.(node.id) ?? [])],
     };
   }
 

@@ -1,5 +1,6 @@
 /**
- * The Fetch handler's KIP-951 leader hints (v16+), which need a partition to answer
+ * The Fetch handler's KIP-951 leader hints (v16+) and follower fetching (KIP-392: the client rack
+ * passed to the owner, a preferred read replica answered at once). The hints need a partition to answer
  * NOT_LEADER_OR_FOLLOWER: on a running broker only a partition move caught mid-fetch does, so
  * here the owner shard is a stand-in that answers so. The metadata table and sessions are real.
  */
@@ -45,4 +46,40 @@ test("before v16 there are no hints, as in Kafka", async () => {
   const response: any = await fetchHandler.handle(context(), structuredClone(fetchRequest), info(15));
   expect(response.responses[0].partitions[0].currentLeader).toEqual({ leaderId: -1, leaderEpoch: -1 });
   expect(response.nodeEndpoints).toEqual([]);
+});
+
+/** A cluster shard's stand-in: records what each read asked, answers partition 1 with a preferred read replica. */
+function rackContext(rackAwareness: boolean) {
+  const asked: Array<{ partition: number; clientRack?: string }> = [];
+  const ops: string[] = [];
+  const base = context();
+  const invoke = (async (_shard: number, op: string, request: any) => {
+    ops.push(op);
+    if (op !== "read") return { woken: false };
+    return request.items.map((i: any) => {
+      asked.push({ partition: i.partition, clientRack: i.clientRack });
+      return { errorCode: ErrorCode.NONE, highWatermark: 5, lastStableOffset: 5, logStartOffset: 0, records: new Uint8Array(0), abortedTransactions: null, ...(i.partition === 1 && i.clientRack === "b" ? { preferredReadReplica: 2 } : {}) };
+    });
+  }) as BrokerContext["invoke"];
+  const props = { enable_rack_awareness: rackAwareness } as BrokerContext["props"];
+  return { context: { ...base, invoke, props, leaders: { get: () => undefined } } as BrokerContext, asked, ops };
+}
+
+test("follower fetching: a consumer's v11+ fetch carries its rack to the owner; a preferred read replica is answered at once, without waiting for min_bytes", async () => {
+  const byName = { ...structuredClone(fetchRequest), topics: fetchRequest.topics.map((t) => ({ ...t, topic: "moving" })) }; // before v13 topics go by name
+  const waiting = { ...byName, rackId: "b", minBytes: 1, maxWaitMs: 5000 };
+  const on = rackContext(true);
+  const response: any = await fetchHandler.handle(on.context, structuredClone(waiting), info(11));
+  expect(response.responses[0].partitions.map((p: any) => p.preferredReadReplica)).toEqual([-1, 2]);
+  expect(on.asked.map((a) => a.clientRack)).toEqual(["b", "b"]);
+  expect(on.ops).toEqual(["read"]); // no watch: answered at once
+  // Not asked of a follower's fetch, before v11, or with rack awareness off: only leaders serve those.
+  for (const [ctx, request, version] of [
+    [rackContext(true), { ...waiting, replicaId: 1, replicaState: { replicaId: 1 }, maxWaitMs: 0 }, 11],
+    [rackContext(true), { ...waiting, maxWaitMs: 0 }, 10],
+    [rackContext(false), { ...waiting, maxWaitMs: 0 }, 11],
+  ] as const) {
+    await fetchHandler.handle(ctx.context, structuredClone(request), info(version));
+    expect(ctx.asked.map((a) => a.clientRack)).toEqual([undefined, undefined]);
+  }
 });

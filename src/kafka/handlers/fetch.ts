@@ -12,6 +12,10 @@
  * >= 0, needs CLUSTER_ACTION instead, as Kafka).
  * isolation_level 1 (read_committed, v4+) reads only below each partition's last stable offset
  * and answers the aborted transactions among the records; every answer carries the LSO.
+ * Follower fetching (KIP-392), in a cluster with enable_rack_awareness: a consumer's fetch (v11+)
+ * may be served by an in-sync follower, up to the high watermark it knows; the leader answers a
+ * consumer in another rack with an empty partition naming a replica in its rack
+ * (PreferredReadReplica), at once, without waiting for min_bytes.
  */
 import { CLUSTER_RESOURCE_NAME } from "../../cluster/acls.ts";
 import { limits } from "../../base/limits.ts";
@@ -24,6 +28,7 @@ import { downConvertFetch } from "../legacy-formats.ts";
 
 interface FetchRequest extends SessionFetchRequest {
   replicaState: { replicaId: number };
+  rackId: string;
   maxWaitMs: number;
   minBytes: number;
   isolationLevel: number;
@@ -35,6 +40,8 @@ const READ_COMMITTED = 1;
 const TOPIC_IDS_VERSION = 13;
 const REPLICA_STATE_VERSION = 15;
 const LEADER_HINTS_VERSION = 16;
+/** Fetch v11 adds the consumer's rack (KIP-392): from then on a follower may serve a consumer's fetch. */
+const FOLLOWER_FETCH_VERSION = 11;
 
 /** What to read for a wanted partition, by topic name; or the answer it gets unread (an unknown topic id, no authorization). */
 type Read = ReadItem | ReadResult;
@@ -53,7 +60,10 @@ export const fetchHandler = defineHandler({
     if (plan.errorCode !== ErrorCode.NONE) return { throttleTimeMs: 0, errorCode: plan.errorCode, sessionId: 0, responses: [] };
     // Only replicated partitions (a cluster) check the epoch: a single node reads without building the map.
     const epochs = context.leaders === undefined ? NO_EPOCHS : requestedEpochs(request, usesTopicIds);
-    const reads = toReads(context, plan.wanted, usesTopicIds, request.replicaId >= 0, epochs, request.isolationLevel === READ_COMMITTED);
+    const followerFetching = context.leaders !== undefined && context.props.enable_rack_awareness && info.apiVersion >= FOLLOWER_FETCH_VERSION && request.replicaId < 0;
+    const reads = toReads(context, plan.wanted, usesTopicIds, {
+      fromFollower: request.replicaId >= 0, epochs, readCommitted: request.isolationLevel === READ_COMMITTED, clientRack: followerFetching ? request.rackId : undefined,
+    });
     const results = await readEnough(context, request, reads);
     const { sessionId, included } = plan.finish(results);
     // Sessions start at v7 and down-conversion ends at v3, so here every partition is answered in request order.
@@ -92,8 +102,17 @@ const unknownPartition: ReadResult = {
 const unknownTopicId: ReadResult = { ...unknownPartition, errorCode: ErrorCode.UNKNOWN_TOPIC_ID };
 const notAuthorized: ReadResult = { ...unknownPartition, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
 
+interface ReadOptions {
+  /** A Kafka follower's fetch (replica id >= 0). */
+  fromFollower: boolean;
+  epochs: ReadonlyMap<string, number>;
+  readCommitted: boolean;
+  /** Follower fetching: the consumer's rack; undefined: only leaders serve. */
+  clientRack: string | undefined;
+}
+
 /** The reads of the wanted partitions: on v13+ by the name their topic id has now (a deleted topic's id has none). */
-function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: boolean, fromFollower: boolean, epochs: ReadonlyMap<string, number>, readCommitted: boolean): Read[] {
+function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: boolean, { fromFollower, epochs, readCommitted, clientRack }: ReadOptions): Read[] {
   const table = context.metadata();
   const follower = fromFollower && context.authorize("CLUSTER_ACTION", "cluster", CLUSTER_RESOURCE_NAME);
   const readable = new Map<string, boolean>();
@@ -107,7 +126,9 @@ function toReads(context: BrokerContext, wanted: FetchItem[], usesTopicIds: bool
     if (topic === undefined) return unknownTopicId;
     if (!mayRead(topic)) return notAuthorized;
     const currentLeaderEpoch = epochs.size === 0 ? -1 : (epochs.get(`${usesTopicIds ? w.topicId : w.topic}:${w.partition}`) ?? -1);
-    return { topic, partition: w.partition, fetchOffset: w.fetchOffset, maxBytes: w.maxBytes, currentLeaderEpoch, readCommitted };
+    const read: ReadItem = { topic, partition: w.partition, fetchOffset: w.fetchOffset, maxBytes: w.maxBytes, currentLeaderEpoch, readCommitted };
+    if (clientRack !== undefined) read.clientRack = clientRack;
+    return read;
   });
 }
 
@@ -134,11 +155,11 @@ interface ReadRound {
   full: boolean;
 }
 
-/** Reads, and while short of min_bytes (and nothing to report) sleeps until something read changes. */
+/** Reads, and while short of min_bytes (and nothing to report: no error, no replica to go to) sleeps until something read changes. */
 async function readEnough(context: BrokerContext, request: FetchRequest, wanted: Read[]): Promise<ReadResult[]> {
   const deadlineMs = context.clock.nowMs() + Math.min(Math.max(request.maxWaitMs, 0), limits.fetchWaitMsMax);
   let read = await readAll(context, wanted, request.maxBytes);
-  while (!read.full && bytesIn(read.results) < request.minBytes && !read.results.some(isError)) {
+  while (!read.full && bytesIn(read.results) < request.minBytes && !read.results.some(mustAnswerNow)) {
     const waitMs = deadlineMs - context.clock.nowMs();
     if (waitMs <= 0) break;
     if (!(await waitForChange(context, wanted, read.results, waitMs))) break;
@@ -185,6 +206,7 @@ async function waitForChange(context: BrokerContext, wanted: Read[], results: Re
     const shard = table.ownerOf(w.topic, w.partition);
     if (shard === undefined) return;
     const item: WatchItem = { topic: w.topic, partition: w.partition, highWatermark: results[i].highWatermark, logStartOffset: results[i].logStartOffset };
+    if (w.clientRack !== undefined) item.clientRack = w.clientRack;
     const items = byShard.get(shard);
     if (items) items.push(item);
     else byShard.set(shard, [item]);
@@ -212,8 +234,9 @@ function bytesIn(results: ReadResult[]): number {
   return results.reduce((sum, r) => sum + r.records.length, 0);
 }
 
-function isError(result: ReadResult): boolean {
-  return result.errorCode !== ErrorCode.NONE;
+/** An error, or a leader naming another replica to fetch from (Kafka answers those at once). */
+function mustAnswerNow(result: ReadResult): boolean {
+  return result.errorCode !== ErrorCode.NONE || (result.preferredReadReplica ?? -1) >= 0;
 }
 
 type PartitionData = ReturnType<typeof partitionData>;
@@ -238,7 +261,7 @@ function respond(wanted: FetchItem[], reads: Read[], results: ReadResult[], incl
 }
 
 /**
- * Kafka's KIP-951 hints: a partition answering NOT_LEADER_OR_FOLLOWER names its current leader,
+ * Kafka's KIP-951 hints: a partition answering NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH names its current leader,
  * and the response carries that leader's endpoint. On one node the only leader is this node
  * (epoch 0, as Metadata reports); a replicated partition names the leader its replica knows.
  */
@@ -248,7 +271,7 @@ function hintLeaders(context: BrokerContext, responses: TopicData[], answered: R
   for (const topic of responses) {
     for (const p of topic.partitions) {
       const result = answered[k++];
-      if (p.errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER) continue;
+      if (p.errorCode !== ErrorCode.NOT_LEADER_OR_FOLLOWER && p.errorCode !== ErrorCode.FENCED_LEADER_EPOCH) continue;
       p.currentLeader = result?.currentLeader ?? { leaderId: context.nodeId, leaderEpoch: LEADER_EPOCH };
       if (p.currentLeader.leaderId >= 0) leaders.add(p.currentLeader.leaderId);
     }
@@ -268,7 +291,7 @@ function partitionData(w: FetchItem, r: ReadResult) {
     lastStableOffset: r.lastStableOffset,
     logStartOffset: r.logStartOffset,
     abortedTransactions: r.abortedTransactions,
-    preferredReadReplica: -1,
+    preferredReadReplica: r.preferredReadReplica ?? -1,
     records: r.records,
   };
 }

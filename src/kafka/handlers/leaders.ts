@@ -45,7 +45,7 @@ export function inCluster(context: BrokerContext): boolean {
 
 /** The brokers Metadata lists: every node in a cluster, else this one. */
 export function brokers(context: BrokerContext): Array<{ nodeId: number; host: string; port: number; rack: string | null }> {
-  if (!inCluster(context)) return [{ nodeId: context.nodeId, host: context.advertised.host, port: context.advertised.port, rack: null }];
+  if (!inCluster(context)) return [{ nodeId: context.nodeId, host: context.advertised.host, port: context.advertised.port, rack: context.rack ?? null }];
   return context.metadata().nodes().map((n) => ({ nodeId: n.id, host: n.kafka.host, port: n.kafka.port, rack: n.rack }));
 }
 
