@@ -426,7 +426,7 @@ export class RaftGroup implements RaftGroupApi {
   /**
    * Firings need no event: a deadline that moved on re-arms, and a leader runs check-quorum right
    * here, so one whose events wait on a slow disk still stops claiming leadership in time (what
-   * an event it interrupts does next is safe without the role: see README "Check-quorum"). A
+   * an event it interrupts does next is safe without the role: README.md, "Protocol"). A
    * follower's timeout is an event, which looks at the deadline again (a message queued before
    * it may have moved it).
    */
