@@ -17,7 +17,7 @@ import { startCluster, type Cluster, type ClusterNetwork } from "../helpers/clus
 import { describeFault, heal, inject, schedule, type Fault, type FaultKind } from "./nemesis.ts";
 import { isPlantKind, plant, PLANTS, type PlantKind } from "./plant.ts";
 import { startMover } from "./mover.ts";
-import { createTopic, dumpNodes, judge, log, startLoad, TOPIC } from "./run.ts";
+import { createTopic, dumpNodes, helpExit, intOption, judge, log, networkOption, startLoad, TOPIC } from "./run.ts";
 
 const usage = `Usage: bun run test/chaos/cluster.ts [options]
   --seed N                 the nemesis schedule and the producers' keys (default: random, printed)
@@ -53,19 +53,10 @@ function parseOptions(argv: string[]): Options {
       "settle-timeout-ms": { type: "string" }, plant: { type: "string" }, "keep-data": { type: "boolean" }, "no-group": { type: "boolean" }, moves: { type: "boolean" }, help: { type: "boolean" },
     },
   });
-  if (values.help) {
-    console.log(usage);
-    process.exit(0);
-  }
-  const int = (name: string, raw: string | undefined, fallback: number, min = 1) => {
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got '${raw}'`);
-    return n;
-  };
+  helpExit(values.help, usage);
+  const int = intOption;
   const nodes = int("nodes", values.nodes, 3, 3);
-  const network = values.network;
-  if (network !== undefined && network !== "netns" && network !== "loopback") throw new Error(`--network must be netns or loopback, got '${network}'`);
+  const network = networkOption(values.network);
   const kinds = ["kill", "pause", "isolate", "restart", "cut"];
   const faults = values.faults === undefined ? null : values.faults.split(",").map((k) => {
     if (!kinds.includes(k)) throw new Error(`--faults: unknown kind '${k}' (kinds: ${kinds.join(", ")})`);
@@ -76,7 +67,7 @@ function parseOptions(argv: string[]): Options {
     seed: int("seed", values.seed, Math.floor(Math.random() * 1_000_000), 0), nodes, cycles: int("cycles", values.cycles, 10, 0),
     partitions: int("partitions", values.partitions, 6), replicationFactor: int("replication-factor", values["replication-factor"], Math.min(3, nodes)),
     producers: int("producers", values.producers, 3), keys: int("keys", values.keys, 8), smp: int("smp", values.smp, 1),
-    network: network as ClusterNetwork | undefined, faults, electionTimeoutMs: int("election-timeout-ms", values["election-timeout-ms"], 1500),
+    network: network, faults, electionTimeoutMs: int("election-timeout-ms", values["election-timeout-ms"], 1500),
     settleTimeoutMs: int("settle-timeout-ms", values["settle-timeout-ms"], 60_000), plant: (values.plant as PlantKind | undefined) ?? null,
     keepData: values["keep-data"] ?? false, group: !(values["no-group"] ?? false), moves: values.moves ?? false,
   };

@@ -13,10 +13,11 @@
  * exiting 1 if anything failed.
  */
 import { parseArgs } from "node:util";
+import { pollUntil } from "../helpers/broker.ts";
 import { startCluster, type Cluster, type ClusterNetwork } from "../helpers/cluster.ts";
 import type { History } from "./history.ts";
 import { topicState } from "./workload.ts";
-import { createTopic, dumpNodes, judge, log, startLoad, TOPIC } from "./run.ts";
+import { createTopic, dumpNodes, helpExit, intOption, judge, log, networkOption, startLoad, TOPIC } from "./run.ts";
 
 const usage = `Usage: bun run test/chaos/grow.ts [options]
   --seed N                 the producers' keys (default: random, printed)
@@ -51,20 +52,11 @@ function parseOptions(argv: string[]): Options {
       network: { type: "string" }, "no-group": { type: "boolean" }, set: { type: "string", multiple: true }, help: { type: "boolean" },
     },
   });
-  if (values.help) {
-    console.log(usage);
-    process.exit(0);
-  }
-  const int = (name: string, raw: string | undefined, fallback: number, min = 1) => {
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got '${raw}'`);
-    return n;
-  };
+  helpExit(values.help, usage);
+  const int = intOption;
   const nodes = int("nodes", values.nodes, 3, 3);
   const grow = int("grow", values.grow, nodes + 2, nodes + 1);
-  const network = values.network;
-  if (network !== undefined && network !== "netns" && network !== "loopback") throw new Error(`--network must be netns or loopback, got '${network}'`);
+  const network = networkOption(values.network);
   const decommission = values.decommission === undefined ? null : values.decommission.split(",").map((id) => int("decommission", id, 0, 0));
   if (decommission !== null && (decommission.length !== grow - nodes || decommission.some((id) => id >= grow))) {
     throw new Error(`--decommission needs ${grow - nodes} node ids below ${grow}`);
@@ -79,7 +71,7 @@ function parseOptions(argv: string[]): Options {
     seed: int("seed", values.seed, Math.floor(Math.random() * 1_000_000), 0), nodes, grow, decommission,
     partitions: int("partitions", values.partitions, 6), producers: int("producers", values.producers, 3), keys: int("keys", values.keys, 8),
     group: !(values["no-group"] ?? false), baselineMs: int("baseline-ms", values["baseline-ms"], 5000), stepTimeoutMs: int("step-timeout-ms", values["step-timeout-ms"], 120_000),
-    network: network as ClusterNetwork | undefined, sets,
+    network: network, sets,
   };
 }
 
@@ -99,21 +91,6 @@ async function adminGet<T>(cluster: Cluster, path: string): Promise<T> {
   throw lastError ?? new Error(`GET ${path}: no running node`);
 }
 
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown = null;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await Bun.sleep(POLL_MS);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError === null ? "" : `: ${String(lastError)}`}`);
-}
-
 /** The topics whose replicas the balancer moves here: the chaos topic, and the group's `__consumer_offsets` (50 partitions). */
 let balancedTopics = [TOPIC];
 
@@ -129,13 +106,13 @@ async function replicaCounts(cluster: Cluster): Promise<Map<number, number>> {
 const show = (counts: Map<number, number>) => [...counts].map(([id, n]) => `${id}:${n}`).join(" ");
 
 async function waitBalanced(cluster: Cluster, timeoutMs: number): Promise<Map<number, number>> {
-  return waitFor("replica counts within one of each other, no move left", timeoutMs, async () => {
+  return pollUntil("replica counts within one of each other, no move left", async () => {
     const moves = await adminGet<unknown[]>(cluster, "/v1/partitions/reconfigurations");
     if (moves.length > 0) return undefined;
     const counts = await replicaCounts(cluster);
     const values = [...counts.values()];
     return Math.max(...values) - Math.min(...values) <= 1 ? counts : undefined;
-  });
+  }, timeoutMs, POLL_MS);
 }
 
 async function decommission(cluster: Cluster, id: number, timeoutMs: number): Promise<void> {
@@ -143,10 +120,10 @@ async function decommission(cluster: Cluster, id: number, timeoutMs: number): Pr
   if (via === undefined) throw new Error("no other running node to ask");
   const answer = await fetch(`${via.adminUrl}/v1/brokers/${id}/decommission`, { method: "PUT", headers: { "content-type": "application/json" }, signal: AbortSignal.timeout(5000) });
   if (answer.status !== 200) throw new Error(`decommission ${id}: ${answer.status} ${await answer.text()}`);
-  await waitFor(`node ${id} drained and removed`, timeoutMs, async () => {
+  await pollUntil(`node ${id} drained and removed`, async () => {
     const progress = await adminGet<{ status: string; replicas_left: number }>(cluster, `/v1/brokers/${id}/decommission`);
     return progress.status === "removed" ? progress : undefined;
-  });
+  }, timeoutMs, POLL_MS);
 }
 
 interface LatencySummary { sends: number; failed: number; p50: number; p99: number; max: number }
@@ -168,7 +145,7 @@ async function run(cluster: Cluster, o: Options, problems: string[], clock: () =
   log(`topic ${TOPIC}: ${o.partitions} partitions, RF ${REPLICATION_FACTOR}; counts ${show(await replicaCounts(cluster))}`);
   const load = await startLoad(cluster, { seed: o.seed, producers: o.producers, keys: o.keys, group: o.group }, clock);
   if (o.group) {
-    await waitFor("the group's __consumer_offsets", o.stepTimeoutMs, async () => ((await topicState(cluster.bootstrap, GROUP_TOPIC)).length > 0 ? true : undefined));
+    await pollUntil("the group's __consumer_offsets", async () => ((await topicState(cluster.bootstrap, GROUP_TOPIC)).length > 0 ? true : undefined), o.stepTimeoutMs, POLL_MS);
     balancedTopics = [TOPIC, GROUP_TOPIC];
   }
   const baselineFrom = clock();

@@ -4,7 +4,9 @@
  * and the end (stop the load, settle, read everything, stop the nodes, read the replicas' disks,
  * the checker's verdict printed line by line).
  */
-import type { Cluster } from "../helpers/cluster.ts";
+import { join } from "node:path";
+import { REPO_ROOT } from "../helpers/broker.ts";
+import type { Cluster, ClusterNetwork } from "../helpers/cluster.ts";
 import { check, failures, type Verdict } from "./checker.ts";
 import { settleAndRead, stopAndReadReplicas } from "./final-check.ts";
 import type { History } from "./history.ts";
@@ -12,6 +14,27 @@ import { ChaosProducer, pollCommits, startGroupConsumer, topicState, withAdmin }
 
 export const TOPIC = "chaos";
 export const GROUP = "chaos-group";
+
+/** An integer flag's value (`fallback` when absent); throws on anything else or below `min`. */
+export function intOption(name: string, raw: string | undefined, fallback: number, min = 1): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got '${raw}'`);
+  return n;
+}
+
+/** `--network`: netns, loopback or absent (the cluster helper's default). */
+export function networkOption(raw: string | undefined): ClusterNetwork | undefined {
+  if (raw !== undefined && raw !== "netns" && raw !== "loopback") throw new Error(`--network must be netns or loopback, got '${raw}'`);
+  return raw;
+}
+
+/** Prints `usage` and exits 0 when --help was given. */
+export function helpExit(help: boolean | undefined, usage: string): void {
+  if (!help) return;
+  console.log(usage);
+  process.exit(0);
+}
 
 export function log(text: string): void {
   console.log(`[${new Date().toISOString().slice(11, 23)}] ${text}`);
@@ -92,4 +115,16 @@ export function judge(history: History, problems: string[], lastLine: (verdict: 
 /** Prints the nodes' last stderr lines (for a run that threw). */
 export function dumpNodes(cluster: Cluster): void {
   for (const node of cluster.nodes) console.error(`--- node ${node.id} (${node.state}) stderr, last lines:\n${cluster.tail(node.id, 15)}`);
+}
+
+/** For the suite: runs a chaos command (`test/chaos/<script>`) as a user does; SIGINT after `killAfterMs` (the run then removes its namespaces). */
+export async function runChaosCommand(script: string, args: string[], killAfterMs: number): Promise<{ code: number; stdout: string; last: string }> {
+  const proc = Bun.spawn(["bun", "run", join(REPO_ROOT, "test/chaos", script), ...args], {
+    stdout: "pipe", stderr: "pipe", env: { ...process.env, PATH: `${join(REPO_ROOT, "node_modules/.bin")}:${process.env.PATH}` },
+  });
+  const timer = setTimeout(() => proc.kill("SIGINT"), killAfterMs);
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  clearTimeout(timer);
+  if (code !== 0) console.log(stdout.slice(-8000), stderr.slice(-4000));
+  return { code, stdout, last: stdout.trim().split("\n").at(-1) ?? "" };
 }
