@@ -14,13 +14,10 @@
  */
 import { parseArgs } from "node:util";
 import { startCluster, type Cluster, type ClusterNetwork } from "../helpers/cluster.ts";
-import { check, failures, type Verdict } from "./checker.ts";
-import { settleAndRead, stopAndReadReplicas } from "./final-check.ts";
-import type { History } from "./history.ts";
 import { describeFault, heal, inject, schedule, type Fault, type FaultKind } from "./nemesis.ts";
 import { isPlantKind, plant, PLANTS, type PlantKind } from "./plant.ts";
 import { startMover } from "./mover.ts";
-import { ChaosProducer, pollCommits, startGroupConsumer, topicState, withAdmin } from "./workload.ts";
+import { createTopic, dumpNodes, helpExit, intOption, judge, log, networkOption, startLoad, TOPIC } from "./run.ts";
 
 const usage = `Usage: bun run test/chaos/cluster.ts [options]
   --seed N                 the nemesis schedule and the producers' keys (default: random, printed)
@@ -56,19 +53,10 @@ function parseOptions(argv: string[]): Options {
       "settle-timeout-ms": { type: "string" }, plant: { type: "string" }, "keep-data": { type: "boolean" }, "no-group": { type: "boolean" }, moves: { type: "boolean" }, help: { type: "boolean" },
     },
   });
-  if (values.help) {
-    console.log(usage);
-    process.exit(0);
-  }
-  const int = (name: string, raw: string | undefined, fallback: number, min = 1) => {
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got '${raw}'`);
-    return n;
-  };
+  helpExit(values.help, usage);
+  const int = intOption;
   const nodes = int("nodes", values.nodes, 3, 3);
-  const network = values.network;
-  if (network !== undefined && network !== "netns" && network !== "loopback") throw new Error(`--network must be netns or loopback, got '${network}'`);
+  const network = networkOption(values.network);
   const kinds = ["kill", "pause", "isolate", "restart", "cut"];
   const faults = values.faults === undefined ? null : values.faults.split(",").map((k) => {
     if (!kinds.includes(k)) throw new Error(`--faults: unknown kind '${k}' (kinds: ${kinds.join(", ")})`);
@@ -79,32 +67,10 @@ function parseOptions(argv: string[]): Options {
     seed: int("seed", values.seed, Math.floor(Math.random() * 1_000_000), 0), nodes, cycles: int("cycles", values.cycles, 10, 0),
     partitions: int("partitions", values.partitions, 6), replicationFactor: int("replication-factor", values["replication-factor"], Math.min(3, nodes)),
     producers: int("producers", values.producers, 3), keys: int("keys", values.keys, 8), smp: int("smp", values.smp, 1),
-    network: network as ClusterNetwork | undefined, faults, electionTimeoutMs: int("election-timeout-ms", values["election-timeout-ms"], 1500),
+    network: network, faults, electionTimeoutMs: int("election-timeout-ms", values["election-timeout-ms"], 1500),
     settleTimeoutMs: int("settle-timeout-ms", values["settle-timeout-ms"], 60_000), plant: (values.plant as PlantKind | undefined) ?? null,
     keepData: values["keep-data"] ?? false, group: !(values["no-group"] ?? false), moves: values.moves ?? false,
   };
-}
-
-const TOPIC = "chaos";
-const GROUP = "chaos-group";
-
-function log(text: string): void {
-  console.log(`[${new Date().toISOString().slice(11, 23)}] ${text}`);
-}
-
-async function createTopic(cluster: Cluster, options: Options): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (true) {
-    try {
-      await withAdmin(cluster.bootstrap, (admin) =>
-        admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: options.partitions, replicationFactor: options.replicationFactor }], waitForLeaders: true }));
-      const state = await topicState(cluster.bootstrap, TOPIC);
-      if (state.length === options.partitions) return;
-    } catch (error) {
-      if (Date.now() > deadline) throw new Error(`CreateTopics ${TOPIC} (RF ${options.replicationFactor}) failed: ${String(error)}`);
-    }
-    await Bun.sleep(500);
-  }
 }
 
 /** Runs the faults one after another, healing each before the next. */
@@ -119,19 +85,6 @@ async function runNemesis(cluster: Cluster, faults: Fault[]): Promise<void> {
   }
 }
 
-function printVerdict(verdict: Verdict, options: Options, problems: string[]): void {
-  console.log("checked:");
-  console.log(`  attempted ${verdict.attempted} sends, ${verdict.acked} acknowledged, ${verdict.unackedPresent} unacknowledged present (allowed once)`);
-  console.log(`  every acknowledged value present exactly once at its acknowledged offset: lost ${verdict.lost}, misplaced ${verdict.misplaced}, duplicated ${verdict.duplicated}`);
-  console.log(`  nothing read that was never produced (final log and group reads): phantom ${verdict.phantom}`);
-  console.log(`  group reads agree with the final log at their offsets: dirty reads ${verdict.dirtyReads}`);
-  console.log(`  per producer and key, acknowledged values in send order: violations ${verdict.orderViolations}`);
-  console.log(`  committed offsets never move backwards: regressions ${verdict.commitRegressions}`);
-  console.log(`  replicas identical on disk (${verdict.comparedPartitions} partitions compared): diverged ${verdict.diverged}`);
-  for (const line of [...verdict.problems, ...problems]) console.log(`  PROBLEM ${line}`);
-  console.log(`chaos: seed=${options.seed} nodes=${options.nodes} cycles=${options.cycles} acked=${verdict.acked} lost=${verdict.lost} duplicated=${verdict.duplicated} diverged=${verdict.diverged}`);
-}
-
 async function main(): Promise<number> {
   const options = parseOptions(Bun.argv.slice(2));
   const problems: string[] = [];
@@ -141,7 +94,7 @@ async function main(): Promise<number> {
   try {
     return await run(cluster, options, problems, clock);
   } catch (error) {
-    for (const node of cluster.nodes) console.error(`--- node ${node.id} (${node.state}) stderr, last lines:\n${cluster.tail(node.id, 15)}`);
+    dumpNodes(cluster);
     throw error;
   }
 }
@@ -152,14 +105,10 @@ async function run(cluster: Cluster, options: Options, problems: string[], clock
   log(`seed ${options.seed}: ${options.nodes} nodes on ${cluster.network} (${cluster.nodes.map((n) => `${n.id}=${n.kafkaAddress}`).join(" ")}), schedule:`);
   for (const fault of faults) console.log(`  ${describeFault(fault)}`);
 
-  await createTopic(cluster, options);
+  await createTopic(cluster, options.partitions, options.replicationFactor);
   log(`topic ${TOPIC}: ${options.partitions} partitions, RF ${options.replicationFactor}`);
-  const history: History = { attempts: [], finalLog: [], groupReads: [], commits: [], replicas: [] };
-  const keys = Array.from({ length: options.keys }, (_, i) => `k${i}`);
-  const producers = Array.from({ length: options.producers }, (_, i) => new ChaosProducer(cluster.bootstrap, TOPIC, i, keys, history, clock, options.seed * 31 + i));
-  for (const producer of producers) producer.start();
-  const consumer = options.group ? await startGroupConsumer(cluster.bootstrap, TOPIC, GROUP, history) : null;
-  const commits = options.group ? pollCommits(cluster.bootstrap, TOPIC, GROUP, history, clock) : null;
+  const load = await startLoad(cluster, options, clock);
+  const history = load.history;
   await Bun.sleep(2000); // some traffic before the first fault
 
   const mover = options.moves
@@ -174,26 +123,16 @@ async function run(cluster: Cluster, options: Options, problems: string[], clock
   log("healing everything");
   await cluster.healAll();
   await Bun.sleep(2000); // traffic on the healed cluster
-  for (const producer of producers) await producer.stop();
-  const acked = history.attempts.filter((a) => a.acked !== null).length;
-  log(`producers stopped: ${history.attempts.length} sends, ${acked} acknowledged, ${producers.reduce((n, p) => n + p.failures, 0)} failed`);
-  if (acked === 0) problems.push(`no send was acknowledged (last errors: ${producers.map((p) => p.lastError).join(" | ")})`);
-
-  const settled = await settleAndRead(cluster, TOPIC, options.partitions, options.replicationFactor, history, options.settleTimeoutMs, log);
-  await Bun.sleep(1500); // let the group commit what it read
-  await commits?.stop();
-  await consumer?.disconnect().catch((error) => problems.push(`consumer disconnect: ${String(error)}`));
-  problems.push(...(await stopAndReadReplicas(cluster, TOPIC, settled, history)));
+  await load.stopProducers(problems);
+  await load.finish(options.partitions, options.replicationFactor, options.settleTimeoutMs, problems);
 
   if (options.plant !== null) {
     const what = plant(history, options.plant);
     log(`planted ${options.plant}: ${what ?? "nothing to corrupt"}`);
     if (what === null) problems.push(`--plant ${options.plant} found nothing to corrupt`);
   }
-  log(`the group was delivered ${history.groupReads.length} records; ${history.commits.length} committed-offset samples`);
-  const verdict = check(history);
-  printVerdict(verdict, options, problems);
-  return failures(verdict) === 0 && problems.length === 0 ? 0 : 1;
+  return judge(history, problems, (verdict) =>
+    `chaos: seed=${options.seed} nodes=${options.nodes} cycles=${options.cycles} acked=${verdict.acked} lost=${verdict.lost} duplicated=${verdict.duplicated} diverged=${verdict.diverged}`);
 }
 
 main().then(

@@ -6,21 +6,13 @@
  * test/README.md.
  */
 import { expect, test } from "bun:test";
-import { join } from "node:path";
-import { REPO_ROOT } from "../helpers/broker.ts";
+import { runChaosCommand } from "../chaos/run.ts";
 
 const SEED = 11;
 const CYCLES = 4;
 
 test(`chaos: seed ${SEED}, 3 nodes, ${CYCLES} cycles: nothing lost, duplicated or diverged`, async () => {
-  const proc = Bun.spawn(["bun", "run", join(REPO_ROOT, "test/chaos/cluster.ts"), "--seed", String(SEED), "--nodes", "3", "--cycles", String(CYCLES)], {
-    stdout: "pipe", stderr: "pipe", env: { ...process.env, PATH: `${join(REPO_ROOT, "node_modules/.bin")}:${process.env.PATH}` },
-  });
-  const timer = setTimeout(() => proc.kill("SIGINT"), 110_000); // SIGINT: the run removes its namespaces
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  clearTimeout(timer);
-  const last = stdout.trim().split("\n").at(-1) ?? "";
-  if (code !== 0) console.log(stdout.slice(-8000), stderr.slice(-4000));
+  const { code, last } = await runChaosCommand("cluster.ts", ["--seed", String(SEED), "--nodes", "3", "--cycles", String(CYCLES)], 110_000);
   expect(last).toMatch(new RegExp(`^chaos: seed=${SEED} nodes=3 cycles=${CYCLES} acked=[1-9]\\d* lost=0 duplicated=0 diverged=0$`));
   expect(code).toBe(0);
 }, 120_000);

@@ -43,6 +43,8 @@ export interface ClusterOptions {
   /** Keep the data dirs on dispose (their parent is printed), for looking at the logs after a failure. */
   keepData?: boolean;
   readyTimeoutMs?: number;
+  /** Nodes made (addresses, data dirs, namespaces) but not started: `join(id)` starts one through the founders' seeds. */
+  spares?: number;
 }
 
 export interface ClusterNode {
@@ -108,6 +110,11 @@ export class Cluster implements AsyncDisposable {
 
   private constructor(
     private readonly nodeList: Node[],
+    /** Not started yet (`join`), or gone after leaving the cluster (`retire`). */
+    private readonly spareList: Node[],
+    private readonly retiredList: Node[],
+    /** The founders' RPC addresses: every node's `--seeds`. */
+    readonly seeds: string,
     readonly network: ClusterNetwork,
     private readonly netns: NetnsNetwork | null,
     readonly dataParent: string,
@@ -120,19 +127,22 @@ export class Cluster implements AsyncDisposable {
   static async start(options: ClusterOptions): Promise<Cluster> {
     if (options.nodes < 1) throw new Error("a cluster needs at least one node");
     const network = options.network ?? (netnsAvailable().ok ? "netns" : "loopback");
-    const netns = network === "netns" ? NetnsNetwork.create(options.nodes) : null;
+    const spares = options.spares ?? 0;
+    const netns = network === "netns" ? NetnsNetwork.create(options.nodes + spares) : null;
     const dataParent = await mkdtemp(join(tmpdir(), "skua-cluster-"));
     const firstId = options.firstNodeId ?? 0;
     const nodes: Node[] = [];
-    for (let i = 0; i < options.nodes; i++) {
+    for (let i = 0; i < options.nodes + spares; i++) {
       const addresses: NodeAddresses = netns !== null
         ? { host: netns.nodes[i]!.address, kafkaPort: KAFKA_PORT, adminPort: ADMIN_PORT, rpcPort: RPC_PORT }
         : { host: "127.0.0.1", kafkaPort: freePort(), adminPort: freePort(), rpcPort: freePort() };
       nodes.push(new Node(i, firstId + i, addresses, join(dataParent, `node-${firstId + i}`)));
     }
-    const cluster = new Cluster(nodes, network, netns, dataParent, options);
+    const founders = nodes.slice(0, options.nodes);
+    const seeds = founders.map((node) => node.rpcAddress).join(",");
+    const cluster = new Cluster(founders, nodes.slice(options.nodes), [], seeds, network, netns, dataParent, options);
     try {
-      await Promise.all(nodes.map((node) => cluster.firstStart(node)));
+      await Promise.all(founders.map((node) => cluster.firstStart(node)));
     } catch (error) {
       await cluster[Symbol.asyncDispose]();
       throw error;
@@ -153,8 +163,27 @@ export class Cluster implements AsyncDisposable {
     return this.nodeList.map((node) => node.kafkaAddress);
   }
 
-  get seeds(): string {
-    return this.nodeList.map((node) => node.rpcAddress).join(",");
+  /** Ids of the spares not joined yet. */
+  get spareIds(): number[] {
+    return this.spareList.map((node) => node.id);
+  }
+
+  /** Starts spare `id` (asking for that node id) through the founders' seeds; waits until the controller recorded it (ready). */
+  async join(id: number): Promise<void> {
+    const at = this.spareList.findIndex((n) => n.id === id);
+    if (at < 0) throw new Error(`node ${id} is not a spare of this cluster`);
+    const [node] = this.spareList.splice(at, 1);
+    this.nodeList.push(node!);
+    await this.firstStart(node!);
+  }
+
+  /** A node that left the cluster (decommissioned): stops it (SIGTERM) and drops it from `nodes` and `bootstrap`; returns the exit code. */
+  async retire(id: number): Promise<number> {
+    const node = this.byId(id);
+    const code = node.state === "stopped" ? 0 : await this.stop(id);
+    this.nodeList.splice(this.nodeList.indexOf(node), 1);
+    this.retiredList.push(node);
+    return code;
   }
 
   private brokerOptions(node: Node): BrokerOptions {
@@ -279,7 +308,7 @@ export class Cluster implements AsyncDisposable {
   }
 
   private killAllSync(): void {
-    for (const node of this.nodeList) {
+    for (const node of [...this.nodeList, ...this.retiredList]) {
       if (node.state === "stopped" || node.broker === null) continue;
       try {
         process.kill(node.broker.pid, "SIGKILL");
@@ -293,7 +322,7 @@ export class Cluster implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     try {
-      await Promise.all(this.nodeList.map(async (node) => {
+      await Promise.all([...this.nodeList, ...this.retiredList].map(async (node) => {
         if (node.broker !== null && node.broker.running) await node.broker.kill9();
         node.state = "stopped";
       }));
