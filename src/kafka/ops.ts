@@ -131,6 +131,8 @@ export interface PartitionOps {
 /** What only replicated partitions (a cluster) answer. */
 export interface ReplicaOps {
   epochEnds: { request: { items: EpochQuery[] }; response: EpochAnswer[] };
+  /** On the leader's replica: starts a leadership transfer to `to` (ElectLeaders); answers once started or refused. */
+  transferLeader: { request: { topic: string; partition: number; to: number }; response: { errorCode: number; errorMessage: string | null } };
 }
 
 /** Every op a shard serves: its partitions', its group coordinator's and its transaction coordinator's. */

@@ -20,6 +20,7 @@ import { syncGroupHandler } from "./handlers/sync-group.ts";
 import { alterConfigsHandler } from "./handlers/alter-configs.ts";
 import { createPartitionsHandler } from "./handlers/create-partitions.ts";
 import { alterPartitionReassignmentsHandler, listPartitionReassignmentsHandler } from "./handlers/partition-reassignments.ts";
+import { electLeadersHandler } from "./handlers/elect-leaders.ts";
 import { deleteRecordsHandler } from "./handlers/delete-records.ts";
 import { deleteTopicsHandler } from "./handlers/delete-topics.ts";
 import { describeClusterHandler } from "./handlers/describe-cluster.ts";
@@ -78,6 +79,7 @@ export const handlers: ApiHandler[] = [
   describeLogDirsHandler,
   createPartitionsHandler,
   alterPartitionReassignmentsHandler,
+  electLeadersHandler,
   listPartitionReassignmentsHandler,
   incrementalAlterConfigsHandler,
   describeClusterHandler,

@@ -55,5 +55,6 @@ export function routePartitionOps(
       return null;
     },
     epochEnds: replicated.epochEnds,
+    transferLeader: replicated.transferLeader,
   };
 }

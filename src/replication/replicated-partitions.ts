@@ -68,9 +68,18 @@ export class ReplicatedPartitions {
       return null;
     },
     epochEnds: async (request) => request.items.map((item) => this.epochEnd(item)),
+    transferLeader: (request) => this.transferLeader(request),
     writeTxnMarkers: (request) => Promise.all(request.items.map((item) => this.writeMarker(item))),
     describeProducers: async (request) => request.items.map((item) => this.replicas.get(key(item))?.describeProducers() ?? { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, activeProducers: [] }),
   };
+
+  /** A transfer from the replica leading here; one not leading: NOT_LEADER_OR_FOLLOWER, a refused one: PREFERRED_LEADER_NOT_AVAILABLE. */
+  private async transferLeader(request: { topic: string; partition: number; to: number }): Promise<{ errorCode: number; errorMessage: string | null }> {
+    const replica = this.replicas.get(key(request));
+    if (!replica?.isLeader) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: "this replica does not lead the partition" };
+    const result = await replica.transferLeadership(request.to);
+    return result.ok ? { errorCode: ErrorCode.NONE, errorMessage: null } : { errorCode: ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, errorMessage: `transfer refused: ${result.error}` };
+  }
 
   replica(ref: PartitionRef): ReplicatedPartition | undefined {
     return this.replicas.get(key(ref));

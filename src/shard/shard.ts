@@ -128,7 +128,7 @@ export class Shard {
       replicas: this.replication?.groupLog,
     });
     // Without RPC (one node, no cluster) the ops go straight to the local partitions, exactly as before.
-    const partitionOps = this.replication === null ? { ...this.local.servers, epochEnds: noReplicas } : this.replication.opServers(() => this.table, this.local.servers);
+    const partitionOps = this.replication === null ? { ...this.local.servers, epochEnds: noReplicas, transferLeader: noTransfer } : this.replication.opServers(() => this.table, this.local.servers);
     this.txns = new TxnCoordinator({
       shardId: init.shardId,
       shardCount: init.shardCount,
@@ -484,8 +484,11 @@ export class Shard {
   }
 }
 
-/** The ops another node may run on this one (`opCall`): the transaction paths between coordinators and partition leaders. */
-const REMOTE_OPS = new Set<OpName>(["writeTxnMarkers", "txnAddPartitions", "txnAddOffsets", "groupTxnComplete"]);
+/** The ops another node may run on this one (`opCall`): the transaction paths between coordinators and partition leaders, and ElectLeaders' transfers. */
+const REMOTE_OPS = new Set<OpName>(["writeTxnMarkers", "txnAddPartitions", "txnAddOffsets", "groupTxnComplete", "transferLeader"]);
+
+/** A node without RPC has no replicated partitions: ElectLeaders never asks this (it answers ELECTION_NOT_NEEDED there). */
+const noTransfer: Servers<ReplicaOps>["transferLeader"] = async () => ({ errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: "this node is not in a cluster" });
 
 /** A node without RPC has no replicated partitions: OffsetForLeaderEpoch never asks this (its topics have no assignments). */
 const noReplicas: Servers<ReplicaOps>["epochEnds"] = async (request) =>

@@ -49,10 +49,12 @@ import { DescribeTransactionsRequest, DescribeTransactionsResponse } from "./des
 import { ListTransactionsRequest, ListTransactionsResponse } from "./list-transactions.ts";
 import { AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse } from "./alter-partition-reassignments.ts";
 import { ListPartitionReassignmentsRequest, ListPartitionReassignmentsResponse } from "./list-partition-reassignments.ts";
+import { ElectLeadersRequest, ElectLeadersResponse } from "./elect-leaders.ts";
 
 export * from "./api-versions.ts";
 export * from "./alter-partition-reassignments.ts";
 export * from "./list-partition-reassignments.ts";
+export * from "./elect-leaders.ts";
 export * from "./sasl-authenticate.ts";
 export * from "./describe-user-scram-credentials.ts";
 export * from "./alter-user-scram-credentials.ts";
@@ -141,6 +143,7 @@ const apiDefs = {
   36: { name: "SaslAuthenticate", request: SaslAuthenticateRequest, response: SaslAuthenticateResponse },
   37: { name: "CreatePartitions", request: CreatePartitionsRequest, response: CreatePartitionsResponse },
   42: { name: "DeleteGroups", request: DeleteGroupsRequest, response: DeleteGroupsResponse },
+  43: { name: "ElectLeaders", request: ElectLeadersRequest, response: ElectLeadersResponse },
   44: { name: "IncrementalAlterConfigs", request: IncrementalAlterConfigsRequest, response: IncrementalAlterConfigsResponse },
   45: { name: "AlterPartitionReassignments", request: AlterPartitionReassignmentsRequest, response: AlterPartitionReassignmentsResponse },
   46: { name: "ListPartitionReassignments", request: ListPartitionReassignmentsRequest, response: ListPartitionReassignmentsResponse },
