@@ -153,15 +153,11 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
   };
   /** What shard 0 knows of every Raft group's leader (each shard hears every report). */
   const leaderMap = async () => new Map(await supervisor.leaders());
-  /** Whether a node is reachable: this one, or one a shard's RPC link is connected to. */
-  const reachability = async () => {
-    const up = await nodesUp();
-    return (node: number) => up.has(node);
-  };
   /** Redpanda's `maintenance_status` of each node, from what shard 0 knows of the leaders. */
   const maintenanceStatuses = async (nodes: number[]) => {
     const leaders = await leaderMap();
-    const view = leadershipView(controller.table, (group) => leaders.get(group), await reachability());
+    const up = await nodesUp();
+    const view = leadershipView(controller.table, (group) => leaders.get(group), (node) => up.has(node));
     return new Map(nodes.map((node) => [node, maintenanceStatus(view, node, controller.table.inMaintenance(node))]));
   };
   const backend: AdminBackend = {
@@ -194,7 +190,8 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
     },
     clusterHealth: async () => {
       if (!router) return { controllerId: identity.nodeId, nodes: [identity.nodeId], nodesDown: [], leaderlessPartitions: [], underReplicatedPartitions: [] };
-      const alive = await reachability();
+      const up = await nodesUp();
+      const alive = (node: number) => up.has(node);
       const nodes = controller.table.nodes().map((n) => n.id);
       const health = partitionHealth(controller.table, await leaderMap());
       return { controllerId: router.leader, nodes, nodesDown: nodes.filter((n) => !alive(n)), leaderlessPartitions: health.leaderless, underReplicatedPartitions: health.underReplicated };

@@ -282,11 +282,8 @@ export class MetadataTable {
     const assignment = record?.assignments?.[partition];
     // On every Raft message routed between shards: no copies (assignedReplicas), the same order.
     if (assignment) {
-      for (const list of [assignment.replicas, assignment.target, assignment.retiring]) {
-        const mine = list?.find((r) => r.node === this.localNode);
-        if (mine) return mine.shard;
-      }
-      return undefined;
+      const mine = (r: Replica) => r.node === this.localNode;
+      return (assignment.replicas.find(mine) ?? assignment.target?.find(mine) ?? assignment.retiring?.find(mine))?.shard;
     }
     return record?.shards[partition];
   }

@@ -342,11 +342,12 @@ export class RaftGroup implements RaftGroupApi {
 
   /**
    * Leader: its term, commit index and the voters it heard from since `sinceMs` whose log matches
-   * up to `index` (itself included); null when not leading. What `inspect` tells of a leader, without its copies.
+   * up to `index` or the commit index, whichever is lower (itself included); null when not
+   * leading. What `inspect` tells of a leader, without its copies.
    */
-  leaderView(sinceMs: number, index: (commitIndex: Index) => Index): { term: Term; commitIndex: Index; inSync: NodeId[] } | null {
+  leaderView(sinceMs: number, index: Index): { term: Term; commitIndex: Index; inSync: NodeId[] } | null {
     if (this.role !== "leader") return null;
-    const needed = index(this.commitIndex);
+    const needed = Math.min(index, this.commitIndex);
     const inSync = this.config.voters.filter((v) => {
       if (v === this.self) return true;
       const p = this.progress.get(v);

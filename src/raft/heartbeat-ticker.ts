@@ -24,11 +24,6 @@ export class SharedHeartbeatTicker implements HeartbeatTicker {
     return () => void this.ticks.delete(entry);
   }
 
-  /** Leaders ticking now. */
-  get size(): number {
-    return this.ticks.size;
-  }
-
   /** Stops the clock (the node shuts down); ticks added later start it again. */
   stop(): void {
     this.cancel?.();

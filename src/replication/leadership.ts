@@ -151,7 +151,7 @@ export class Leadership {
   /** In sync: heard from within an election timeout and holding what was committed at the previous report. */
   private leaderView(groupId: number, group: RaftGroup) {
     const sinceMs = this.o.clock.nowMs() - this.o.electionTimeoutMs;
-    return group.leaderView(sinceMs, (commitIndex) => Math.min(this.commitAtLastReport.get(groupId) ?? commitIndex, commitIndex));
+    return group.leaderView(sinceMs, this.commitAtLastReport.get(groupId) ?? Number.POSITIVE_INFINITY);
   }
 
   private send(entries: LeadershipEntry[]): void {
