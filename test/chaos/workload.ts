@@ -9,15 +9,18 @@
  * plus the final read of every partition (skua's own client, no group) and topic metadata waits.
  */
 import { Kafka, logLevel, type Admin, type Consumer, type Producer } from "kafkajs";
-import { KafkaClient } from "../../src/client/client.ts";
+import { ApiKey, KafkaClient, Version } from "../../src/client/client.ts";
+import { Connection } from "../../src/client/connection.ts";
 import { decodeRecords } from "../../src/client/records.ts";
 import { watermarks } from "../../src/client/offsets.ts";
+import type { MetadataResponse } from "../../src/protocol/messages/index.ts";
 import type { History, LogRecord } from "./history.ts";
 import { random } from "./nemesis.ts";
 
 const SEND_TIMEOUT_MS = 30_000;
 const RECONNECT_PAUSE_MS = 200;
 const COMMIT_POLL_MS = 300;
+const STATE_TIMEOUT_MS = 2000;
 
 export function chaosKafka(bootstrap: string[], clientId: string): Kafka {
   return new Kafka({
@@ -48,12 +51,29 @@ export interface PartitionState {
   isr: number[];
 }
 
-export async function topicState(bootstrap: string[], topic: string): Promise<PartitionState[]> {
-  return withAdmin(bootstrap, async (admin) => {
-    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-    return topics[0]!.partitions.map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: [...p.replicas].sort(), isr: [...p.isr].sort() }))
-      .sort((a, b) => a.partition - b.partition);
-  });
+/**
+ * The topic's partitions as told by the first node of `via` that answers within 2 s, asked
+ * directly (a client library would also ask the nodes its metadata names, a paused one included).
+ */
+export async function topicState(via: string[], topic: string): Promise<PartitionState[]> {
+  const problems: string[] = [];
+  for (const address of via) {
+    const { host, port } = hostPort(address);
+    let connection: Connection | null = null;
+    try {
+      connection = await Connection.open(host, port, "chaos-admin");
+      const response = await connection.request<MetadataResponse>(ApiKey.Metadata, Version.Metadata, { topics: [{ name: topic }], allowAutoTopicCreation: false }, STATE_TIMEOUT_MS);
+      const found = response.topics.find((t) => t.name === topic);
+      if (found === undefined || found.errorCode !== 0) throw new Error(`topic ${topic}: error ${found?.errorCode ?? "missing"}`);
+      return found.partitions.map((p) => ({ partition: p.partitionIndex, leader: p.leaderId, replicas: [...p.replicaNodes].sort(), isr: [...p.isrNodes].sort() }))
+        .sort((a, b) => a.partition - b.partition);
+    } catch (error) {
+      problems.push(`${address}: ${String(error)}`);
+    } finally {
+      connection?.close();
+    }
+  }
+  throw new Error(`no metadata for ${topic}: ${problems.join("; ")}`);
 }
 
 /** Polls metadata until every partition has a leader and its in-sync set is all its replicas; returns the last state. */
