@@ -131,7 +131,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
   const router = rpc ? new ControllerRouter(identity.nodeId, controller, controllerService.servers) : null;
   if (router) {
     controllerService.attachGroup({ self: identity.nodeId, addLearner: (node) => supervisor.controllerAddLearner(node) });
-    controller.joinCluster({ propose: (update) => supervisor.controllerPropose(update) }, async (update) => {
+    controller.joinCluster(identity.nodeId, { propose: (update) => supervisor.controllerPropose(update) }, async (update) => {
       for (const change of update.changes) {
         if (change.kind === "delete_topic") await controllerService.removeTopicData(change.name);
         if (change.kind === "remove_node" && change.node === identity.nodeId) log.error("this node was decommissioned and has left the cluster: it holds no replicas and is no controller member; stop it (it cannot rejoin under this id)");

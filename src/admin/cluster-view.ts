@@ -29,7 +29,7 @@ export function partitionHealth(table: MetadataTable, leaders: Map<number, Leade
 }
 
 /** One replicated partition: its assignment, the leader known, and this node's replica (on a leader, each peer's lag). */
-export function describeReplicatedPartition(table: MetadataTable, name: PartitionName, leaders: Map<number, LeaderInfo>, local: ReplicaDetails | undefined) {
+export function describeReplicatedPartition(table: MetadataTable, name: PartitionName, leaders: Map<number, LeaderInfo>, local: (ReplicaDetails & { shard: number }) | undefined) {
   const assignment = table.assignment(name.topic, name.partition);
   if (!assignment) return null;
   const info = leaders.get(assignment.group);
@@ -55,7 +55,8 @@ export function describeReplicatedPartition(table: MetadataTable, name: Partitio
     high_watermark: local?.highWatermark ?? -1,
     log_start_offset: local?.logStartOffset ?? -1,
     size_bytes: local?.sizeBytes ?? -1,
-    this_replica: local ? { role: local.role, commit_index: local.commitIndex, last_index: local.lastIndex } : null,
+    // The core hosting this node's replica now (the assignment's, once a core change is handed over).
+    this_replica: local ? { role: local.role, core: local.shard, commit_index: local.commitIndex, last_index: local.lastIndex } : null,
   };
 }
 

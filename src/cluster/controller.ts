@@ -7,7 +7,7 @@ import { limits } from "../base/limits.ts";
 import type { Disk } from "../io/disk.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { MetadataLog } from "./metadata-log.ts";
-import { MetadataTable, topicNameProblem, type MetadataChange, type MetadataUpdate, type PartitionAssignment, type TopicRecord } from "./metadata.ts";
+import { assignedReplicas, MetadataTable, topicNameProblem, type MetadataChange, type MetadataUpdate, type PartitionAssignment, type TopicRecord } from "./metadata.ts";
 import type { ClusterProperties } from "./properties.ts";
 import { validateTopicConfigs } from "./topic-config.ts";
 import { placePartitions, planCoreBalance, type PartitionMove, type ShardLoad } from "./balance.ts";
@@ -77,6 +77,8 @@ export class Controller {
   /** In a cluster: proposals waiting for their version to be applied. */
   private readonly appliedWaiters = new Map<number, () => void>();
   private replicator: ControllerReplicator | null = null;
+  /** This node's id once in a cluster. */
+  private self = -1;
   /** In a cluster: the last committed version every shard of this node has applied. */
   publishedVersion = 0;
   private afterApply: (update: MetadataUpdate) => Promise<void> = async () => {};
@@ -94,7 +96,8 @@ export class Controller {
    * are proposed to the group, and every node applies what the group commits (`afterApply` runs
    * for each applied update, after the shards have it).
    */
-  joinCluster(replicator: ControllerReplicator, afterApply: (update: MetadataUpdate) => Promise<void>): void {
+  joinCluster(self: number, replicator: ControllerReplicator, afterApply: (update: MetadataUpdate) => Promise<void>): void {
+    this.self = self;
     this.replicator = replicator;
     this.afterApply = afterApply;
     this.publishedVersion = this.table.version; // what the metadata log held: the shards start with it
@@ -112,8 +115,10 @@ export class Controller {
   applyCommitted(update: MetadataUpdate): Promise<void> {
     const result = this.applying.then(async () => {
       if (update.version !== this.table.version + 1) return;
+      const handoffs = this.coreHandoffs(update);
       await this.log.append(update);
       this.table.apply(update);
+      for (const handoff of handoffs) await this.shards.release(handoff.from, handoff);
       await this.shards.publish(update);
       await this.afterApply(update);
       this.publishedVersion = update.version;
@@ -122,6 +127,23 @@ export class Controller {
     });
     this.applying = result;
     return result;
+  }
+
+  /**
+   * The replicas of this node that `update` moves to another of its shards: the old shard lets
+   * go of each (closing its Raft group, keeping the data) before the new one opens it, so the
+   * replica never runs on two shards at once.
+   */
+  private coreHandoffs(update: MetadataUpdate): PartitionMove[] {
+    const moves: PartitionMove[] = [];
+    for (const change of update.changes) {
+      if (change.kind !== "set_assignment") continue;
+      const before = this.table.assignment(change.topic, change.partition);
+      const from = before && before.group === change.assignment.group ? assignedReplicas(before).find((r) => r.node === this.self)?.shard : undefined;
+      const to = assignedReplicas(change.assignment).find((r) => r.node === this.self)?.shard;
+      if (from !== undefined && to !== undefined && from !== to) moves.push({ topic: change.topic, partition: change.partition, from, to });
+    }
+    return moves;
   }
 
   /**

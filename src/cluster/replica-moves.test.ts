@@ -80,12 +80,35 @@ test("bad targets are refused with the reason; each request of a call is answere
   expect(problem([])).toContain("at least one replica");
   expect(problem([r(0), r(1), r(2), r(3), r(4)])).toContain("5 replicas but the cluster has 4 nodes");
   expect(problem([r(0), r(1), r(3, 2)])).toContain("cores 0..1");
-  expect(problem([r(0, 1), r(1), r(2)])).toContain("not supported in a cluster yet");
+  expect(problem([r(0, 1), r(1), r(3)])).toContain("node 0's replica changes core in a move between nodes");
   expect(planMoves(table, [{ topic: "t", partition: 0, replicas: [r(0)] }, { topic: "t", partition: 0, replicas: [r(1)] }]).outcomes[0]!.errorCode).toBe(ErrorCode.INVALID_REQUEST);
   // Good and bad in one call: only the good ones are recorded.
   const mixed = planMoves(table, [{ topic: "t", partition: 0, replicas: [r(3), r(1), r(2)] }, { topic: "t", partition: 1, replicas: [r(9)] }]);
   expect(mixed.changes).toHaveLength(1);
   expect(planMoves(table, [{ topic: "t", partition: 0, replicas: [r(0), r(1), r(2)] }]).changes).toEqual([]); // already there
+});
+
+test("the same nodes on other cores or in another order: the replicas change at once, without a move", () => {
+  const table = clusterTable();
+  expect(commit(table, [{ topic: "t", partition: 0, replicas: [r(0, 1), r(1), r(2)] }])).toEqual([ErrorCode.NONE]);
+  expect(table.assignment("t", 0)).toEqual({ group: 1, replicas: [r(0, 1), r(1), r(2)] });
+  expect(commit(table, [{ topic: "t", partition: 0, nodes: [2, 0, 1] }])).toEqual([ErrorCode.NONE]); // Kafka's ids: each node keeps its core
+  expect(table.assignment("t", 0)).toEqual({ group: 1, replicas: [r(2), r(0, 1), r(1)] });
+  // While a move runs, a core change waits like any other.
+  expect(commit(table, [{ topic: "t", partition: 0, replicas: [r(2), r(0, 1), r(3)] }])).toEqual([ErrorCode.NONE]);
+  expect(commit(table, [{ topic: "t", partition: 0, replicas: [r(2, 1), r(0, 1), r(1)] }])).toEqual([ErrorCode.REASSIGNMENT_IN_PROGRESS]);
+});
+
+test("applying a core change on the replica's node: the old shard lets go before the shards get the update; other nodes hand nothing over", async () => {
+  for (const self of [0, 1]) {
+    const calls: string[] = [];
+    const shards = { publish: async (u: MetadataUpdate) => void calls.push(`publish ${u.version}`), release: async (shard: number, ref: { topic: string; partition: number }) => void calls.push(`release ${ref.topic}/${ref.partition} from ${shard}`), shardBytes: async () => [0, 0] };
+    const controller = await track(Controller.open({ disk, dataDir: tempDir("skua-core-move-"), props: defaultProperties(), shardCount: 2, shards, warn: () => {}, clustered: true }));
+    controller.joinCluster(self, { propose: async () => true }, async () => {});
+    await controller.applyCommitted({ version: 1, changes: [node(0), node(1), node(2), topicChange] });
+    await controller.applyCommitted({ version: 2, changes: planMoves(controller.table, [{ topic: "t", partition: 0, replicas: [r(0, 1), r(1), r(2)] }]).changes });
+    expect(calls).toEqual(self === 0 ? ["publish 1", "release t/0 from 0", "publish 2"] : ["publish 1", "publish 2"]);
+  }
 });
 
 test("a move's record survives a restart of the controller (so the move resumes), and the finish does too", async () => {

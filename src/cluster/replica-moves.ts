@@ -26,6 +26,11 @@ export interface ReplicaMoveOutcome {
 const done: ReplicaMoveOutcome = { errorCode: ErrorCode.NONE, errorMessage: null };
 const refused = (errorCode: number, errorMessage: string): ReplicaMoveOutcome => ({ errorCode, errorMessage });
 
+/** Whether two replica lists name the same nodes, in any order and on any cores. */
+function sameNodes(a: readonly Replica[], b: readonly Replica[]): boolean {
+  return a.length === b.length && a.every((r) => b.some((x) => x.node === r.node));
+}
+
 /** Whether two replica lists name the same replicas in the same order. */
 export function sameReplicas(a: readonly Replica[], b: readonly Replica[]): boolean {
   return a.length === b.length && a.every((r, i) => r.node === b[i]!.node && r.shard === b[i]!.shard);
@@ -63,7 +68,12 @@ export function planMove(table: MetadataTable, current: PartitionAssignment, tar
     return refused(ErrorCode.REASSIGNMENT_IN_PROGRESS, "a move of this partition is in progress; cancel it or wait for it to finish");
   }
   if (sameReplicas(current.replicas, target)) return current;
-  return { group: current.group, replicas: current.replicas, target: target.map((r) => ({ node: r.node, shard: r.shard })) };
+  const copy = target.map((r) => ({ node: r.node, shard: r.shard }));
+  // The same nodes: no membership change, the assignment changes at once (a replica on a new core is handed over on its node).
+  if (sameNodes(current.replicas, target)) return { group: current.group, replicas: copy };
+  const moved = target.find((r) => current.replicas.some((c) => c.node === r.node && c.shard !== r.shard));
+  if (moved) return refused(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `node ${moved.node}'s replica changes core in a move between nodes: change cores and nodes in separate requests`);
+  return { group: current.group, replicas: current.replicas, target: copy };
 }
 
 /** Moving back to the replicas the move started from; its additions retire once that finishes. */
@@ -98,7 +108,6 @@ function targetProblem(table: MetadataTable, current: PartitionAssignment, targe
     if (r.shard < 0 || r.shard >= node.shardCount) return `node ${r.node} has cores 0..${node.shardCount - 1}, not ${r.shard}`;
     const before = assignedReplicas(current).find((c) => c.node === r.node);
     if (!before && table.isDraining(r.node)) return `node ${r.node} is being decommissioned: it takes no new replicas`;
-    if (before && before.shard !== r.shard) return `moving the replica on node ${r.node} from core ${before.shard} to core ${r.shard} is not supported in a cluster yet (only moves between nodes)`;
   }
   return null;
 }

@@ -12,7 +12,7 @@ import { effectiveTopicConfig } from "../cluster/topic-config.ts";
 import type { EpochAnswer, EpochQuery, OffsetAnswer, OffsetQuery, OpRequest, OpResponse, PartitionOps, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, ReplicaOps, WatchItem } from "../kafka/ops.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { RaftNetwork } from "./raft-network.ts";
-import { partitionDir, ReplicatedPartition, type ReplicaEnv } from "./replicated-partition.ts";
+import { partitionDir, ReplicatedPartition, type ReplicaDetails, type ReplicaEnv } from "./replicated-partition.ts";
 
 const NO_RECORDS = new Uint8Array(0);
 /** Opening a replica holds its log and Raft state files open at once: 10,000 new partitions opened together pass the fd limit. */
@@ -43,6 +43,8 @@ export class ReplicatedPartitions {
   private readonly unregister = new Map<ReplicatedPartition, () => void>();
   private readonly groups = new Map<number, ReplicatedPartition>();
   private readonly watches = new Map<string, (woken: boolean) => void>();
+  /** Replicas let go for another shard of this node (`release`): not reopened here while still assigned here. */
+  private readonly released = new Set<string>();
   /** The replicas here whose partition has a move in progress, with its assignment (as of the last sync). */
   private movingNow: Array<{ replica: ReplicatedPartition; assignment: PartitionAssignment }> = [];
   private readonly env: ReplicaEnv;
@@ -104,18 +106,38 @@ export class ReplicatedPartitions {
         }
       });
     }
+    for (const k of this.released) if (!wanted.has(k)) this.released.delete(k);
     for (const [k, replica] of [...this.replicas]) {
       if (wanted.get(k)?.assignment.group === replica.groupId) continue;
       await this.close(k, replica);
       // Still the same group, not on this node any more: a finished move took it away; its data goes.
-      if (table.assignment(replica.ref.topic, replica.ref.partition)?.group === replica.groupId) await this.removeData(replica);
+      const now = table.assignment(replica.ref.topic, replica.ref.partition);
+      if (now?.group === replica.groupId && !assignedReplicas(now).some((r) => r.node === this.o.nodeId)) await this.removeData(replica);
     }
-    const toOpen = [...wanted].filter(([k]) => !this.replicas.has(k));
+    const toOpen = [...wanted].filter(([k]) => !this.replicas.has(k) && !this.released.has(k));
     for (let at = 0; at < toOpen.length; at += OPENS_IN_PARALLEL_MAX) {
       await Promise.all(toOpen.slice(at, at + OPENS_IN_PARALLEL_MAX).map(([k, w]) => this.open(k, w)));
     }
     for (const [k, w] of wanted) this.replicas.get(k)?.reconfigure(effectiveTopicConfig(this.o.props, w.configs));
     this.movingNow = [...wanted].filter(([k, w]) => w.assignment.target && this.replicas.has(k)).map(([k, w]) => ({ replica: this.replicas.get(k)!, assignment: w.assignment }));
+  }
+
+  /**
+   * First half of moving a replica to another shard of this node (the data stays where it is, in
+   * the node's data dir): a leader hands its leadership to the voter furthest along (refused: the
+   * others elect one after the close), then the group closes. The shard the new assignment names
+   * opens it from the same files once the metadata update reaches it.
+   */
+  async release(ref: PartitionRef): Promise<void> {
+    const k = key(ref);
+    const replica = this.replicas.get(k);
+    if (!replica) return;
+    this.released.add(k);
+    if (replica.isLeader) {
+      const successor = furthestPeer(replica.details());
+      if (successor !== null) await replica.transferLeadership(successor);
+    }
+    await this.close(k, replica);
   }
 
   /** The replicas here whose partition is being moved. */
@@ -256,4 +278,11 @@ export class ReplicatedPartitions {
     const replica = this.replicas.get(key(item));
     return !replica || !replica.servesReads(item.clientRack) || replica.highWatermark > item.highWatermark || replica.logStartOffset !== item.logStartOffset;
   }
+}
+
+/** The voter (not this replica) whose log matches the leader's furthest; null when there is none. */
+function furthestPeer(details: ReplicaDetails): number | null {
+  let best: { node: number; matchIndex: number } | null = null;
+  for (const p of details.peers) if (details.voters.includes(p.node) && (best === null || p.matchIndex > best.matchIndex)) best = p;
+  return best?.node ?? null;
 }

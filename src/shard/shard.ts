@@ -241,7 +241,9 @@ export class Shard {
     return this.local.details().map((p) => ({ ...p, shard: this.init.shardId }));
   }
 
+  /** Lets go of a partition moving to another shard: a replicated one (a cluster) or a local log. */
   release(ref: PartitionRef): Promise<void> {
+    if (this.replication?.partitions.replica(ref)) return this.replication.partitions.release(ref);
     return this.local.release(ref);
   }
 

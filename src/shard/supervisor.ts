@@ -99,11 +99,11 @@ export class Supervisor implements ShardControl {
   }
 
   /** In a cluster: the replicas every shard holds. */
-  async replicas(): Promise<{ replicas: ReplicaDetails[]; leadershipChanges: number; readCounts: FollowerReadCounts }> {
+  async replicas(): Promise<{ replicas: Array<ReplicaDetails & { shard: number }>; leadershipChanges: number; readCounts: FollowerReadCounts }> {
     const answers = await Promise.all(this.shards.map((shard) => shard.call("replicas", {})));
     const sum = (count: (a: (typeof answers)[number]) => number) => answers.reduce((n, a) => n + count(a), 0);
     return {
-      replicas: answers.flatMap((a) => a.replicas),
+      replicas: answers.flatMap((a, shard) => a.replicas.map((r) => ({ ...r, shard }))),
       leadershipChanges: sum((a) => a.leadershipChanges),
       readCounts: { followerReads: sum((a) => a.readCounts.followerReads), followerReadBytes: sum((a) => a.readCounts.followerReadBytes), redirects: sum((a) => a.readCounts.redirects) },
     };
