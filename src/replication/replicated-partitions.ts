@@ -17,6 +17,9 @@ import { partitionDir, ReplicatedPartition, type ReplicaDetails, type ReplicaEnv
 const NO_RECORDS = new Uint8Array(0);
 /** Opening a replica holds its log and Raft state files open at once: 10,000 new partitions opened together pass the fd limit. */
 const OPENS_IN_PARALLEL_MAX = 64;
+/** A replica let go for another shard waits this long at most for its leadership transfer, looking this often. */
+const HANDOFF_WAIT_MAX_MS = 3000;
+const HANDOFF_POLL_MS = 10;
 const key = (ref: PartitionRef) => `${ref.topic}/${ref.partition}`;
 
 /** Follower fetching (KIP-392), for the metrics: reads a follower here served, their bytes, and leader answers naming another replica. */
@@ -133,9 +136,11 @@ export class ReplicatedPartitions {
     const replica = this.replicas.get(k);
     if (!replica) return;
     this.released.add(k);
-    if (replica.isLeader) {
-      const successor = furthestPeer(replica.details());
-      if (successor !== null) await replica.transferLeadership(successor);
+    const successor = replica.isLeader ? furthestPeer(replica.details()) : null;
+    if (successor !== null && (await replica.transferLeadership(successor)).ok) {
+      // The transfer is under way once started; the group closes once it has happened (or its election timeout passed).
+      const deadline = this.o.clock.nowMs() + HANDOFF_WAIT_MAX_MS;
+      while (replica.isLeader && this.o.clock.nowMs() < deadline) await new Promise<void>((resolve) => this.o.timers.after(HANDOFF_POLL_MS, resolve));
     }
     await this.close(k, replica);
   }

@@ -20,18 +20,22 @@ const LEADERS: Record<number, { leader: number | null; inSync: number[] }> = {
   13: { leader: null, inSync: [] }, // no leader known
 };
 
-function context(cluster: boolean, allowed = true, leaderDown = false) {
+/** `transfersFinish`: a started transfer makes its target the leader (as the group's report would), or never does. */
+function context(cluster: boolean, allowed = true, leaderDown = false, transfersFinish = true) {
   const transfers: unknown[] = [];
+  const leaders = structuredClone(LEADERS);
   const topic = { name: "t", id: ID, shards: [0, 0, 0, 0], configs: {}, ...(cluster && { assignments: [0, 1, 2, 3].map((p) => ({ group: 10 + p, replicas: replicas([1, 2, 3]) })) }) };
   const table = MetadataTable.fromSnapshot({ version: 1, shardCount: 1, topics: [topic] });
   const partial: Partial<BrokerContext> = {
     metadata: () => table,
     authorize: () => allowed,
+    clock: { nowMs: () => Date.now() },
     ...(cluster && {
-      leaders: { get: (group: number) => ({ term: 1, ...LEADERS[group]! }) },
-      invokeLeader: (async (_t: string, _p: number, op: string, request: unknown) => {
+      leaders: { get: (group: number) => ({ term: 1, ...leaders[group]! }) },
+      invokeLeader: (async (_t: string, p: number, op: string, request: { to: number }) => {
         if (leaderDown) throw new Error("no link to node 2");
         transfers.push({ op, request });
+        if (transfersFinish) setTimeout(() => (leaders[10 + p]!.leader = request.to), 50);
         return { errorCode: ErrorCode.NONE, errorMessage: null };
       }) as BrokerContext["invokeLeader"],
     }),
@@ -40,8 +44,8 @@ function context(cluster: boolean, allowed = true, leaderDown = false) {
 }
 
 const info = { apiKey: 43, apiVersion: 2, correlationId: 1, clientId: null };
-const ask = async (c: BrokerContext, electionType: number, partitions: number[] | null) => {
-  const r = (await electLeadersHandler.handle(c, { electionType, topicPartitions: partitions && [{ topic: "t", partitions }], timeoutMs: 1000 }, info)) as ElectLeadersResponse;
+const ask = async (c: BrokerContext, electionType: number, partitions: number[] | null, timeoutMs = 1000) => {
+  const r = (await electLeadersHandler.handle(c, { electionType, topicPartitions: partitions && [{ topic: "t", partitions }], timeoutMs }, info)) as ElectLeadersResponse;
   return { errorCode: r.errorCode, results: r.replicaElectionResults.flatMap((t) => t.partitionResult.map((p) => [t.topic, p.partitionId, p.errorCode])) };
 };
 
@@ -55,6 +59,15 @@ test("preferred: a transfer only where another replica leads and the preferred o
     ["t", 9, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION],
   ]);
   expect(transfers).toEqual([{ op: "transferLeader", request: { topic: "t", partition: 1, to: 1 } }]);
+});
+
+test("preferred: answered once the preferred replica leads; a transfer not finished within timeoutMs is REQUEST_TIMED_OUT", async () => {
+  const finishing = context(true);
+  const startedMs = Date.now();
+  expect((await ask(finishing.context, 0, [1])).results).toEqual([["t", 1, ErrorCode.NONE]]);
+  expect(Date.now() - startedMs).toBeGreaterThanOrEqual(45); // waited for the new leader
+  expect((await ask(finishing.context, 0, [1])).results).toEqual([["t", 1, ErrorCode.ELECTION_NOT_NEEDED]]);
+  expect((await ask(context(true, true, false, false).context, 0, [1], 100)).results).toEqual([["t", 1, ErrorCode.REQUEST_TIMED_OUT]]);
 });
 
 test("preferred: a leader that cannot be reached is PREFERRED_LEADER_NOT_AVAILABLE (retriable)", async () => {

@@ -2,7 +2,8 @@
  * ElectLeaders (43) v0–2. Preferred election (type 0; v0 has no type): each partition whose
  * leader is not its preferred replica (the first of its assignment) hands leadership to it by a
  * Raft leadership transfer, started on the leader's replica (`transferLeader` op, on another
- * node over RPC `opCall`); answered once the transfer started, not once it finished (Kafka waits
+ * node over RPC `opCall`); answered once this node hears the preferred replica leads, or with
+ * REQUEST_TIMED_OUT when it has not within the request's timeoutMs (as Kafka's controller waits
  * for the election). Already led by it: ELECTION_NOT_NEEDED; the preferred replica out of sync,
  * or no leader known: PREFERRED_LEADER_NOT_AVAILABLE. Unclean election (type 1) would elect a
  * replica lacking committed data, which Raft never does: a partition with a leader answers
@@ -22,6 +23,10 @@ export const ELECTION_UNCLEAN = 1;
 
 type Outcome = { errorCode: number; errorMessage: string | null };
 
+/** How often a started transfer's outcome is looked for in the leader table, and the longest wait whatever timeoutMs asks. */
+const ELECTED_POLL_MS = 20;
+const ELECTED_WAIT_MAX_MS = 60_000;
+
 export const electLeadersHandler = defineHandler({
   apiKey: 43,
   name: "ElectLeaders",
@@ -39,14 +44,15 @@ export const electLeadersHandler = defineHandler({
     const results = await Promise.all(
       wanted.map(async (t) => ({
         topic: t.topic,
-        partitionResult: await Promise.all(t.partitions.map(async (p): Promise<ElectionPartitionResult> => ({ partitionId: p, ...(await elect(context, table, request.electionType, t.topic, p)) }))),
+        partitionResult: await Promise.all(t.partitions.map(async (p): Promise<ElectionPartitionResult> => ({ partitionId: p, ...(await elect(context, table, request, t.topic, p)) }))),
       })),
     );
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, replicaElectionResults: results };
   },
 });
 
-async function elect(context: BrokerContext, table: MetadataTable, electionType: number, topic: string, partition: number): Promise<Outcome> {
+async function elect(context: BrokerContext, table: MetadataTable, request: ElectLeadersRequest, topic: string, partition: number): Promise<Outcome> {
+  const { electionType } = request;
   const record = table.topic(topic);
   if (!record || partition < 0 || partition >= record.shards.length) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null };
   if (electionType !== ELECTION_PREFERRED && electionType !== ELECTION_UNCLEAN) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `unknown election type ${electionType}` };
@@ -63,10 +69,17 @@ async function elect(context: BrokerContext, table: MetadataTable, electionType:
   if (leader === preferred) return { errorCode: ErrorCode.ELECTION_NOT_NEEDED, errorMessage: null };
   if (leader === null) return { errorCode: ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, errorMessage: "no leader known yet" };
   if (!known!.inSync.includes(preferred)) return { errorCode: ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, errorMessage: `preferred replica ${preferred} is not in sync` };
+  const deadline = context.clock.nowMs() + Math.min(request.timeoutMs, ELECTED_WAIT_MAX_MS);
   try {
-    return await context.invokeLeader(topic, partition, "transferLeader", { topic, partition, to: preferred });
+    const started = await context.invokeLeader(topic, partition, "transferLeader", { topic, partition, to: preferred });
+    if (started.errorCode !== ErrorCode.NONE) return started;
   } catch (error) {
     // The leader could not be reached (it changed, or its link is down): the client may retry.
     return { errorCode: ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, errorMessage: String(error) };
   }
+  while (context.leaders.get(assignment.group)?.leader !== preferred) {
+    if (context.clock.nowMs() >= deadline) return { errorCode: ErrorCode.REQUEST_TIMED_OUT, errorMessage: `the transfer to ${preferred} started but had not finished within ${request.timeoutMs} ms` };
+    await Bun.sleep(ELECTED_POLL_MS);
+  }
+  return { errorCode: ErrorCode.NONE, errorMessage: null };
 }
