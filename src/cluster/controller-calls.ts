@@ -208,7 +208,7 @@ export class ControllerService {
   /** On the controller leader, every DRAIN_INTERVAL_MS: the next moves off draining nodes (none: nothing committed). */
   drainStep(): Promise<number> {
     return this.controller.change(async (table) => {
-      const changes = planDrainStep(table);
+      const changes = planDrainStep(table, this.props.enable_rack_awareness);
       return { changes, result: changes.length };
     });
   }
@@ -216,7 +216,7 @@ export class ControllerService {
   /** On the controller leader, every DRAIN_INTERVAL_MS with partition_autobalancing_mode=node_add: the next moves that even out replica counts over the nodes `up`. */
   balanceStep(up: ReadonlySet<number>): Promise<number> {
     return this.controller.change(async (table) => {
-      const changes = planBalanceStep(table, up);
+      const changes = planBalanceStep(table, up, this.props.enable_rack_awareness);
       return { changes, result: changes.length };
     });
   }

@@ -6,13 +6,14 @@ import { clusterLoad } from "./replica-placement.ts";
 import { planMoves } from "./replica-moves.ts";
 
 const r = (node: number, shard = 0): Replica => ({ node, shard });
-const node = (id: number) => ({ kind: "upsert_node" as const, node: { id, rpc: { host: "h", port: id }, kafka: { host: "h", port: id }, shardCount: 2, rack: null } });
+const node = (id: number, rack: string | null = null) => ({ kind: "upsert_node" as const, node: { id, rpc: { host: "h", port: id }, kafka: { host: "h", port: id }, shardCount: 2, rack } });
 
-/** Nodes 0–3; topic t: `partitions` partitions of RF 3 on nodes 0, 1, 2. */
-function table(partitions: number): MetadataTable {
+/** Nodes 0–3 (`extra` more, on `racks` if given); topic t: `partitions` partitions of RF 3 on nodes 0, 1, 2. */
+function table(partitions: number, racks: Array<string | null> = [], extra = 0): MetadataTable {
   const t = new MetadataTable(0);
   const assignments = Array.from({ length: partitions }, (_, p) => ({ group: p + 1, replicas: [r(p % 3), r((p + 1) % 3), r((p + 2) % 3)] }));
-  t.apply({ version: 1, changes: [node(0), node(1), node(2), node(3), { kind: "upsert_topic", topic: { name: "t", id: "00000000-0000-0000-0000-00000000000b", shards: assignments.map(() => 0), configs: {}, assignments } }] });
+  const nodes = Array.from({ length: 4 + extra }, (_, id) => node(id, racks[id] ?? null));
+  t.apply({ version: 1, changes: [...nodes, { kind: "upsert_topic", topic: { name: "t", id: "00000000-0000-0000-0000-00000000000b", shards: assignments.map(() => 0), configs: {}, assignments } }] });
   return t;
 }
 const apply = (t: MetadataTable, changes: MetadataChange[]) => changes.length > 0 && t.apply({ version: t.version + 1, changes });
@@ -41,6 +42,19 @@ test("a decommissioned node's replicas move to the free node, a bounded number a
   for (const assignment of t.topic("t")!.assignments!) expect(assignment.replicas.map((x) => x.node).sort()).toEqual([0, 2, 3]);
   // New replicas (a move by hand) are refused on it too.
   expect(planMoves(t, [{ topic: "t", partition: 0, replicas: [r(0), r(1), r(2)] }]).outcomes[0]!.errorMessage).toContain("being decommissioned");
+});
+
+test("rack-aware: a drained replica goes to a node on a rack its partition is not on yet, even a fuller one", () => {
+  // Node 1 (rack b) drains; node 3 (rack a, with 0) is the emptiest, node 4 (rack b) is not on a rack of the others.
+  const racks = ["a", "b", "c", "a", "b"];
+  const firstTargets = (rackAware: boolean) => {
+    const t = table(3, racks, 1);
+    apply(t, [{ kind: "upsert_topic", topic: { name: "u", id: "00000000-0000-0000-0000-00000000000d", shards: [0], configs: {}, assignments: [{ group: 9, replicas: [r(4)] }] } }]);
+    apply(t, planDecommission(t, 1).changes);
+    return planDrainStep(t, rackAware).map((m) => (m.kind === "set_assignment" ? m.assignment.target!.map((x) => x.node).sort() : []));
+  };
+  expect(firstTargets(true)).toEqual([[0, 2, 4], [0, 2, 4], [0, 2, 4]]);
+  expect(firstTargets(false)[0]).toEqual([0, 2, 3]); // by load alone: the emptiest
 });
 
 test("a node whose replicas have nowhere to go is refused with the partition named; unknown and last nodes too", () => {

@@ -3,7 +3,8 @@
  * draining (`node_draining`), placement leaves it out, and the controller leader moves its replicas
  * off it a bounded number at a time (`planDrainStep`, run every `DRAIN_INTERVAL_MS`): each
  * partition holding a replica there moves to the same replicas with that one replaced by the
- * least-loaded active node not already holding it. A node whose replicas have nowhere to go
+ * least-loaded active node not already holding it (with rack awareness, first one on a rack the
+ * partition's other replicas are not on, where there is one). A node whose replicas have nowhere to go
  * (some partition already has a replica on every other active node) is refused up front with the
  * partition named. Recommissioning marks it active again and cancels the moves still taking
  * replicas off it. Once drained it leaves the cluster (`drainedNodes`, `planRemoveDrained`: out
@@ -11,7 +12,7 @@
  * table, tested on its own.
  */
 import { assignedReplicas, type MetadataChange, type MetadataTable, type PartitionAssignment, type Replica } from "./metadata.ts";
-import { clusterLoad, type ClusterLoad } from "./replica-placement.ts";
+import { clusterLoad, rackCount, type ClusterLoad } from "./replica-placement.ts";
 import { planCancel } from "./replica-moves.ts";
 
 /** Moves off draining nodes running at once, cluster-wide. */
@@ -53,7 +54,7 @@ export function planDecommission(table: MetadataTable, node: number): { changes:
 }
 
 /** The next moves off draining nodes: at most DRAIN_MOVES_MAX running at once (those already running count). */
-export function planDrainStep(table: MetadataTable): MetadataChange[] {
+export function planDrainStep(table: MetadataTable, rackAware = false): MetadataChange[] {
   const draining = table.nodes().filter((n) => table.isDraining(n.id)).map((n) => n.id);
   if (draining.length === 0) return [];
   let running = 0;
@@ -69,15 +70,18 @@ export function planDrainStep(table: MetadataTable): MetadataChange[] {
   const changes: MetadataChange[] = [];
   for (const h of waiting) {
     if (running + changes.length >= DRAIN_MOVES_MAX) break;
-    const target = replaceDraining(table, h.assignment.replicas, load);
+    const target = replaceDraining(table, h.assignment.replicas, load, rackAware);
     if (target === null) continue; // nowhere to go now (a node left meanwhile): tried again next step
     changes.push({ kind: "set_assignment", topic: h.topic, partition: h.partition, assignment: { group: h.assignment.group, replicas: h.assignment.replicas, target } });
   }
   return changes;
 }
 
-/** The replicas with each one on a draining node replaced by the least-loaded active node not holding one; null if none is free. */
-function replaceDraining(table: MetadataTable, replicas: Replica[], load: ClusterLoad): Replica[] | null {
+/**
+ * The replicas with each one on a draining node replaced by the least-loaded active node not
+ * holding one (rack-aware: one adding a rack first); null if none is free.
+ */
+function replaceDraining(table: MetadataTable, replicas: Replica[], load: ClusterLoad, rackAware: boolean): Replica[] | null {
   const target: Replica[] = [];
   for (const r of replicas) {
     if (!table.isDraining(r.node)) {
@@ -85,7 +89,9 @@ function replaceDraining(table: MetadataTable, replicas: Replica[], load: Cluste
       continue;
     }
     const taken = new Set([...replicas, ...target].map((x) => x.node));
-    const free = load.nodes.filter((n) => !taken.has(n.id)).sort((a, b) => sum(a.shards) - sum(b.shards) || a.id - b.id)[0];
+    const staying = [...new Set([...replicas.filter((x) => !table.isDraining(x.node)), ...target].map((x) => x.node))];
+    const addsRack = (id: number) => (rackAware && rackCount(table, [...staying, id]) > rackCount(table, staying) ? 0 : 1);
+    const free = load.nodes.filter((n) => !taken.has(n.id)).sort((a, b) => addsRack(a.id) - addsRack(b.id) || sum(a.shards) - sum(b.shards) || a.id - b.id)[0];
     if (!free) return null;
     let shard = 0;
     for (let s = 1; s < free.shards.length; s++) if (free.shards[s]! < free.shards[shard]!) shard = s;

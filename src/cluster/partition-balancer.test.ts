@@ -5,13 +5,13 @@ import { MetadataTable, type MetadataChange, type PartitionAssignment, type Repl
 import { movesRunning, planBalanceStep } from "./partition-balancer.ts";
 
 const r = (node: number, shard = 0): Replica => ({ node, shard });
-const node = (id: number, shardCount = 2) => ({ kind: "upsert_node" as const, node: { id, rpc: { host: "h", port: id }, kafka: { host: "h", port: id }, shardCount, rack: null } });
+const node = (id: number, rack: string | null = null) => ({ kind: "upsert_node" as const, node: { id, rpc: { host: "h", port: id }, kafka: { host: "h", port: id }, shardCount: 2, rack } });
 
-/** Nodes `ids`; topic t with these assignments (groups numbered from 1). */
-function table(ids: number[], replicas: Replica[][]): MetadataTable {
+/** Nodes `ids` (on `racks`, if given); topic t with these assignments (groups numbered from 1). */
+function table(ids: number[], replicas: Replica[][], racks: Record<number, string> = {}): MetadataTable {
   const t = new MetadataTable(0);
   const assignments: PartitionAssignment[] = replicas.map((rs, p) => ({ group: p + 1, replicas: rs }));
-  t.apply({ version: 1, changes: [...ids.map((id) => node(id)), { kind: "upsert_topic", topic: { name: "t", id: "00000000-0000-0000-0000-00000000000c", shards: assignments.map(() => 0), configs: {}, assignments } }] });
+  t.apply({ version: 1, changes: [...ids.map((id) => node(id, racks[id] ?? null)), { kind: "upsert_topic", topic: { name: "t", id: "00000000-0000-0000-0000-00000000000c", shards: assignments.map(() => 0), configs: {}, assignments } }] });
   return t;
 }
 const apply = (t: MetadataTable, changes: MetadataChange[]) => changes.length > 0 && t.apply({ version: t.version + 1, changes });
@@ -28,10 +28,10 @@ function counts(t: MetadataTable): Record<number, number> {
 const finishAll = (t: MetadataTable) => finishAllMoves(t);
 
 /** Runs steps (finishing every move between them) until the balancer plans nothing. */
-function balance(t: MetadataTable, alive: Set<number>): number {
+function balance(t: MetadataTable, alive: Set<number>, rackAware = false): number {
   let steps = 0;
   for (;;) {
-    const changes = planBalanceStep(t, alive);
+    const changes = planBalanceStep(t, alive, rackAware);
     if (changes.length === 0) return steps;
     expect(changes.length).toBeLessThanOrEqual(DRAIN_MOVES_MAX);
     apply(t, changes);
@@ -64,6 +64,17 @@ test("a joined node gets replicas until counts differ by at most one, a bounded 
   const shards = t.topic("t")!.assignments!.flatMap((a) => a.replicas.filter((x) => x.node === 3).map((x) => x.shard));
   expect([shards.filter((s) => s === 0).length, shards.filter((s) => s === 1).length].sort()).toEqual([4, 5]);
   expect(planBalanceStep(t, up(0, 1, 2, 3))).toEqual([]);
+});
+
+test("rack-aware: no move leaves a partition on fewer racks, so a joined node on a rack already used takes only that rack's replicas", () => {
+  const racks = { 0: "a", 1: "b", 2: "c", 3: "a" };
+  const aware = table([0, 1, 2, 3], threeNodes(), racks);
+  balance(aware, up(0, 1, 2, 3), true);
+  expect(counts(aware)).toEqual({ 0: 6, 1: 12, 2: 12, 3: 6 }); // as even as three racks per partition allows
+  for (const a of aware.topic("t")!.assignments!) expect(a.replicas.map((x) => racks[x.node as 0 | 1 | 2 | 3]).sort()).toEqual(["a", "b", "c"]);
+  const unaware = table([0, 1, 2, 3], threeNodes(), racks);
+  balance(unaware, up(0, 1, 2, 3));
+  expect(counts(unaware)).toEqual({ 0: 9, 1: 9, 2: 9, 3: 9 });
 });
 
 test("a replica that is not the preferred leader moves first; within one the counts are left alone", () => {

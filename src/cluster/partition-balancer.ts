@@ -6,11 +6,13 @@
  * decommission's (`decommission.ts`), and a partition with a replica on a node that is down or
  * draining is left alone. Moves go through the replica-move machinery (`replica-moves.ts`), at most
  * `DRAIN_MOVES_MAX` running at once cluster-wide (every running move counts, by hand or draining
- * too), each recorded in the controller, so a new leader or a restart carries on. Pure planning
- * against the table, tested on its own.
+ * too), each recorded in the controller, so a new leader or a restart carries on. With rack
+ * awareness, a move never leaves a partition on fewer racks than before. Pure planning against
+ * the table, tested on its own.
  */
 import { DRAIN_MOVES_MAX } from "./decommission.ts";
 import { assignedReplicas, type MetadataChange, type MetadataTable, type PartitionAssignment, type Replica } from "./metadata.ts";
+import { rackCount } from "./replica-placement.ts";
 import { sameReplicas } from "./replica-moves.ts";
 
 interface Candidate {
@@ -27,7 +29,7 @@ export function movesRunning(table: MetadataTable): number {
 }
 
 /** The next moves that even out replica counts over the active nodes that are up (`up`), within the bound. */
-export function planBalanceStep(table: MetadataTable, up: ReadonlySet<number>): MetadataChange[] {
+export function planBalanceStep(table: MetadataTable, up: ReadonlySet<number>, rackAware = false): MetadataChange[] {
   const nodes = table.nodes().filter((n) => up.has(n.id) && !table.isDraining(n.id));
   if (nodes.length < 2) return [];
   const counts = new Map(nodes.map((n) => [n.id, 0]));
@@ -50,7 +52,12 @@ export function planBalanceStep(table: MetadataTable, up: ReadonlySet<number>): 
   const moved = new Set<string>();
   const room = DRAIN_MOVES_MAX - movesRunning(table);
   while (changes.length < room) {
-    const move = nextMove(nodes.map((n) => n.id), counts, candidates, moved);
+    const keepsRacks = (c: Candidate, from: number, to: number) => {
+      if (!rackAware) return true;
+      const nodesNow = c.assignment.replicas.map((r) => r.node);
+      return rackCount(table, nodesNow.map((n) => (n === from ? to : n))) >= rackCount(table, nodesNow);
+    };
+    const move = nextMove(nodes.map((n) => n.id), counts, candidates, moved, keepsRacks);
     if (move === null) break;
     const { from, to, candidate } = move;
     const shards = shardCounts.get(to)!;
@@ -67,15 +74,15 @@ export function planBalanceStep(table: MetadataTable, up: ReadonlySet<number>): 
 
 /**
  * The fullest node that can give a replica to one of the emptiest (counts more than one apart)
- * with a partition not on the receiver; ties by lowest id, partitions in table order. Null: balanced.
+ * with a partition not on the receiver that `allowed`; ties by lowest id, partitions in table order. Null: balanced.
  */
-function nextMove(ids: number[], counts: Map<number, number>, candidates: Map<number, Candidate[]>, moved: Set<string>) {
+function nextMove(ids: number[], counts: Map<number, number>, candidates: Map<number, Candidate[]>, moved: Set<string>, allowed: (c: Candidate, from: number, to: number) => boolean) {
   const fullestFirst = [...ids].sort((a, b) => counts.get(b)! - counts.get(a)! || a - b);
   const emptiestFirst = [...ids].sort((a, b) => counts.get(a)! - counts.get(b)! || a - b);
   for (const from of fullestFirst) {
     for (const to of emptiestFirst) {
       if (counts.get(from)! - counts.get(to)! <= 1) break; // the rest are closer still
-      const movable = candidates.get(from)!.filter((c) => !moved.has(`${c.topic}/${c.partition}`) && !c.assignment.replicas.some((r) => r.node === to));
+      const movable = candidates.get(from)!.filter((c) => !moved.has(`${c.topic}/${c.partition}`) && !c.assignment.replicas.some((r) => r.node === to) && allowed(c, from, to));
       // A replica that is not the preferred leader first: its move needs no leadership transfer.
       const candidate = movable.find((c) => c.assignment.replicas[0]!.node !== from) ?? movable[0];
       if (candidate) return { from, to, candidate };

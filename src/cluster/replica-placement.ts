@@ -72,6 +72,18 @@ function spreadOverRacks(byLoad: LoadNode[], count: number): LoadNode[] {
   return chosen;
 }
 
+/** How many racks `nodes` cover (a node without a rack, or not in the table, counts as a rack of its own). */
+export function rackCount(table: MetadataTable, nodes: readonly number[]): number {
+  const racks = new Set<string>();
+  let unracked = 0;
+  for (const id of nodes) {
+    const rack = table.node(id)?.rack ?? null;
+    if (rack === null) unracked++;
+    else racks.add(rack);
+  }
+  return racks.size + unracked;
+}
+
 /** Partitions the cluster's shards still have room for (topic_partitions_per_shard per shard, counting replicas). */
 export function replicaCapacity(load: ClusterLoad, partitionsPerShard: number): number {
   let room = 0;
