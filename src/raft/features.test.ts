@@ -94,6 +94,48 @@ test("leadership transfer to a target that never answers is abandoned after an e
   expect(await c.group(leader).transferLeadership(leader)).toEqual({ ok: false, error: "invalidTransferTarget" });
 });
 
+test("a node that may not campaign (maintenance) votes but never leads, not even when handed leadership; alone in its group it leads", async () => {
+  let blocked = 1;
+  const c = await TestCluster.create({ ids: [1, 2, 3], mayCampaign: (id) => id !== blocked });
+  for (let round = 0; round < 3; round++) {
+    const leader = await c.elect();
+    expect(leader).not.toBe(1);
+    await c.crash(leader); // the other two elect: node 1's vote counts
+    await c.run(4 * T);
+    expect(c.leader()).not.toBeNull();
+    expect(c.leader()).not.toBe(1);
+    await c.restart(leader);
+    await c.run(T); // caught up again, so either other node could win
+  }
+  const leader = await c.elect();
+  expect(await c.group(leader).transferLeadership(1)).toEqual({ ok: true }); // TimeoutNow is ignored: the transfer lapses
+  await c.run(2 * T);
+  expect(c.leader()).toBe(leader);
+  blocked = -1; // out of maintenance: it may lead again
+  expect(await c.group(leader).transferLeadership(1)).toEqual({ ok: true });
+  await c.run(T);
+  expect(c.leader()).toBe(1);
+  c.checkNoFailures();
+
+  const alone = await TestCluster.create({ ids: [1], mayCampaign: () => false });
+  expect(await alone.elect()).toBe(1);
+});
+
+test("a node that may not campaign still does once no leader appeared for a while: it may hold the only log a leader could have", async () => {
+  const c = await TestCluster.create({ ids: [1, 2, 3], mayCampaign: (id) => id !== 1 });
+  const leader = await c.elect();
+  const lagging = c.ids.find((id) => id !== leader && id !== 1)!;
+  c.net.isolate(lagging);
+  expect((await c.commit(leader, "x")).ok).toBe(true); // on the leader and node 1 only
+  await c.crash(leader);
+  c.net.heal();
+  await c.run(2 * T);
+  expect(c.leader()).toBeNull(); // the lagging node cannot win node 1's vote, and node 1 waits
+  await c.run(4 * T);
+  expect(c.leader()).toBe(1);
+  expect(await c.valuesOf(1)).toEqual(["x"]);
+});
+
 test("membership: a learner catches up without voting, is promoted, then a voter is removed; one change at a time", async () => {
   const c = await TestCluster.create({ ids: [1, 2, 3, 4], config: { voters: [1, 2, 3], learners: [] } });
   const leader = await c.elect();

@@ -41,6 +41,8 @@ import {
   type VoteRequest,
 } from "./types.ts";
 
+/** Election timeouts without a leader after which a node that may not campaign (maintenance) campaigns anyway. */
+const DEFERRED_CAMPAIGN_TIMEOUTS = 3;
 const APPEND_BYTES_MAX_DEFAULT = 1024 * 1024;
 /** Appends a leader keeps unanswered per follower (a replication window, as Redpanda pipelines appends). */
 const APPENDS_IN_FLIGHT_MAX_DEFAULT = 8;
@@ -98,6 +100,7 @@ export class RaftGroup implements RaftGroupApi {
   private commitIndex: Index;
   /** Clock time a leader of the current term was last heard (leader stickiness). */
   private leaderContactMs = Number.NEGATIVE_INFINITY;
+  private startedAtMs = 0;
   private votes = new Set<NodeId>();
   private progress = new Map<NodeId, Progress>();
   private pending: Pending[] = [];
@@ -208,6 +211,7 @@ export class RaftGroup implements RaftGroupApi {
   start(): void {
     if (this.started || this.stopped) return;
     this.started = true;
+    this.startedAtMs = this.now;
     this.resetElectionTimer();
   }
 
@@ -502,7 +506,19 @@ export class RaftGroup implements RaftGroupApi {
   private async onElectionTimeout(): Promise<void> {
     if (this.role === "leader") return this.checkQuorum();
     if (!isVoter(this.config, this.self)) return this.resetElectionTimer(); // learners never campaign
+    if (!this.mayCampaign() && this.now - Math.max(this.leaderContactMs, this.startedAtMs) < DEFERRED_CAMPAIGN_TIMEOUTS * this.o.timings.electionTimeoutMs) {
+      return this.resetElectionTimer();
+    }
     this.startPreVote();
+  }
+
+  /**
+   * Whether this node may take leadership now: always when it is the only voter (nobody else
+   * could). One that may not still campaigns once no leader was heard for
+   * DEFERRED_CAMPAIGN_TIMEOUTS election timeouts: it may hold the only log a new leader could have.
+   */
+  private mayCampaign(): boolean {
+    return this.o.mayCampaign === undefined || this.config.voters.length === 1 || this.o.mayCampaign();
   }
 
   private startPreVote(): void {
@@ -596,7 +612,7 @@ export class RaftGroup implements RaftGroupApi {
         if (this.role === "leader") await this.onAppendReply(m);
         return;
       case "timeoutNow":
-        if (this.role !== "leader" && isVoter(this.config, this.self)) await this.campaign(true);
+        if (this.role !== "leader" && isVoter(this.config, this.self) && this.mayCampaign()) await this.campaign(true);
         return;
       case "preVoteReply":
         return; // a stale answer

@@ -69,6 +69,8 @@ export interface ClusterOptions {
   sharedTicker?: boolean;
   /** Shared by every group, as a shard's groups share one (`recovery-throttle.ts`). */
   recoveryThrottle?: LearnerThrottle;
+  /** Per node: whether it may take leadership now (RaftGroupOptions.mayCampaign). */
+  mayCampaign?: (id: NodeId) => boolean;
 }
 
 export class TestCluster {
@@ -117,6 +119,7 @@ export class TestCluster {
       onFailure: (e) => this.failures.push(e),
       appendBytesMax: this.options.appendBytesMax,
       recoveryThrottle: this.options.recoveryThrottle,
+      mayCampaign: this.options.mayCampaign && (() => this.options.mayCampaign!(id)),
       logConfig: { segmentBytes: this.options.segmentBytes ?? 64 * 1024, segmentMs: 1e12, maxMessageBytes: 1024 * 1024 },
     });
     this.groups.set(id, group);

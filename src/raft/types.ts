@@ -222,6 +222,12 @@ export interface RaftGroupOptions {
   recoveryThrottle?: LearnerThrottle;
   /** Appends the leader sends a follower before it has answered the first (default 8; 1: stop-and-wait). */
   appendsInFlightMax?: number;
+  /**
+   * False while this node should not take leadership (maintenance mode): with other voters in
+   * the group it ignores TimeoutNow and campaigns on its election timeout only once no leader was
+   * heard for a few election timeouts; it still votes. Only liveness depends on it. Default: may.
+   */
+  mayCampaign?: () => boolean;
   /** Segment size and batch bound of the partition log (retention is Raft's: prefix truncation only). */
   logConfig?: Pick<LogConfig, "segmentBytes" | "segmentMs" | "maxMessageBytes">;
   /**

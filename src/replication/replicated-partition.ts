@@ -62,6 +62,8 @@ export interface ReplicaEnv {
   rackOf?(node: number): string | null;
   /** The in-sync replicas this shard knows of a group (the leader's last report; its own view on the leader). */
   inSyncOf?(group: number): readonly number[];
+  /** False while this node is in maintenance mode: its replicas do not campaign (RaftGroupOptions.mayCampaign). */
+  mayLead?(): boolean;
 }
 
 export function partitionDir(dataDir: string, ref: PartitionRef): string {
@@ -133,6 +135,7 @@ export class ReplicatedPartition {
       timings: env.timings,
       heartbeatTicker: env.heartbeatTicker,
       recoveryThrottle: env.recoveryThrottle,
+      mayCampaign: env.mayLead,
       bootstrap,
       logConfig: { segmentBytes: config.segmentBytes, segmentMs: config.segmentMs, maxMessageBytes: config.maxMessageBytes },
       onStateChange: (state) => replica?.onState(state),

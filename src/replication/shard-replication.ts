@@ -95,6 +95,7 @@ export class ShardReplication {
       recoveryThrottle: new RecoveryThrottle(o.props.raft_learner_recovery_rate / o.shardCount),
       rackOf: (node) => o.table().node(node)?.rack ?? null,
       inSyncOf: (group) => this.leaders.get(group)?.inSync ?? [],
+      mayLead: () => !o.table().inMaintenance(o.nodeId),
       onState: (group, state) => {
         if (state.leaderId !== null && this.lastLeader.get(group) !== state.leaderId) this.leadershipChanges++;
         this.lastLeader.set(group, state.leaderId);

@@ -19,7 +19,7 @@ interface Case {
   profile?: Partial<Profile>;
 }
 
-const noWeights = { partition: 0, oneWay: 0, isolateLeader: 0, flap: 0, crash: 0, crashLeader: 0, diskErrors: 0, slowDisk: 0, weather: 0, compact: 0, transfer: 0 };
+const noWeights = { partition: 0, oneWay: 0, isolateLeader: 0, flap: 0, crash: 0, crashLeader: 0, diskErrors: 0, slowDisk: 0, weather: 0, compact: 0, transfer: 0, maintenance: 0 };
 
 const CASES: Case[] = [
   {

@@ -52,6 +52,8 @@ interface SimNode {
   incarnation: number;
   latency: DiskLatency;
   lastRole: string;
+  /** False while in maintenance mode (RaftGroupOptions.mayCampaign). */
+  mayLead: boolean;
 }
 
 export class Cluster {
@@ -83,7 +85,7 @@ export class Cluster {
     this.nodeRng = root.fork();
     for (const id of this.ids) {
       const disk = new SimDisk(Math.floor(root.float() * 0x1_0000_0000));
-      this.nodes.set(id, { id, disk, time: null, io: null, group: null, state: "down", signature: "", incarnation: 0, latency: { ...this.profile.diskLatency }, lastRole: "follower" });
+      this.nodes.set(id, { id, disk, time: null, io: null, group: null, state: "down", signature: "", incarnation: 0, latency: { ...this.profile.diskLatency }, lastRole: "follower", mayLead: true });
     }
     this.workload = new Workload(this.scheduler, root.fork(), this.workloadHost(), { proposeEveryMs: opts.electionTimeoutMs / 5, inflightMax: 4, timeoutMs: opts.electionTimeoutMs * 5, recordsMax: 3 }, `s${opts.seed}`);
     this.faults = new FaultInjector(this, root.fork(), opts.electionTimeoutMs);
@@ -191,6 +193,14 @@ export class Cluster {
     return this.checker.logOf(id);
   }
 
+  mayLead(id: number): boolean {
+    return this.nodes.get(id)!.mayLead;
+  }
+
+  setMayLead(id: number, may: boolean): void {
+    this.nodes.get(id)!.mayLead = may;
+  }
+
   group(id: number): RaftGroupApi | null {
     const node = this.nodes.get(id);
     return node?.state === "up" ? node.group : null;
@@ -253,6 +263,7 @@ export class Cluster {
       heartbeatTicker: this.profile.sharedHeartbeats ? new SharedHeartbeatTicker(time, time, this.opts.heartbeatIntervalMs) : undefined,
       bootstrap: { voters: this.ids.slice(), learners: [] },
       appendBytesMax: this.profile.appendBytesMax,
+      mayCampaign: () => node.mayLead,
       onFailure: (e) => this.onGroupFailure(node, incarnation, e),
     });
     if (node.incarnation !== incarnation || node.state !== "starting") return; // crashed while opening

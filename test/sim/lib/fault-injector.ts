@@ -90,6 +90,9 @@ export class FaultInjector {
       case "transfer":
         this.transfer();
         return;
+      case "maintenance":
+        this.maintenance(this.rng.pick(ids));
+        return;
     }
   }
 
@@ -194,6 +197,19 @@ export class FaultInjector {
     this.injected++;
     c.note(`fault transfer leadership n${leader} -> n${to}`);
     void c.group(leader)?.transferLeadership(to);
+  }
+
+  /** One node at a time in maintenance mode for a window: it votes but does not campaign. */
+  private maintenance(id: number): void {
+    const c = this.cluster;
+    if (c.ids.some((n) => !c.mayLead(n))) return;
+    this.injected++;
+    c.setMayLead(id, false);
+    c.note(`fault maintenance n${id} on`);
+    c.scheduler.after(this.windowMs(), "maintenance off", () => {
+      c.setMayLead(id, true);
+      c.note(`fault maintenance n${id} off`);
+    });
   }
 
   private weather(): void {

@@ -33,10 +33,10 @@ export interface Profile {
   sharedHeartbeats: boolean;
 }
 
-/** Faults, plus two operator actions that exercise rarer paths: prefix truncation (then InstallSnapshot) and leadership transfer. */
-export type FaultAction = "partition" | "oneWay" | "isolateLeader" | "flap" | "crash" | "crashLeader" | "diskErrors" | "slowDisk" | "weather" | "compact" | "transfer";
+/** Faults, plus operator actions that exercise rarer paths: prefix truncation (then InstallSnapshot), leadership transfer, a node in maintenance (it does not campaign). */
+export type FaultAction = "partition" | "oneWay" | "isolateLeader" | "flap" | "crash" | "crashLeader" | "diskErrors" | "slowDisk" | "weather" | "compact" | "transfer" | "maintenance";
 
-const ACTIONS: FaultAction[] = ["partition", "oneWay", "isolateLeader", "flap", "crash", "crashLeader", "diskErrors", "slowDisk", "weather", "compact", "transfer"];
+const ACTIONS: FaultAction[] = ["partition", "oneWay", "isolateLeader", "flap", "crash", "crashLeader", "diskErrors", "slowDisk", "weather", "compact", "transfer", "maintenance"];
 
 /** Faults the disk injects during a disk-error window. */
 export const diskErrorWindow: Partial<SimFaults> = { writeFailProbability: 0.05, shortWriteProbability: 0.02, fsyncFailProbability: 0.05 };
