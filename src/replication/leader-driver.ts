@@ -79,7 +79,6 @@ export class LeaderDriver {
   private tick(): void {
     const nowMs = this.o.clock.nowMs();
     const table = this.o.table();
-    this.noteLeaders(nowMs);
     for (const [group, atMs] of this.askedAtMs) if (nowMs - atMs >= this.o.electionTimeoutMs) this.askedAtMs.delete(group);
     const draining = table.inMaintenance(this.o.nodeId);
     const balancing = this.o.balance.enabled && nowMs >= this.nextBalanceMs;
@@ -92,13 +91,18 @@ export class LeaderDriver {
     }
     if (!balancing) return;
     this.nextBalanceMs = nowMs + this.o.balance.idleMs;
+    this.noteLeaders(nowMs);
     for (const group of this.leaderSince.keys()) if (this.o.leaders.get(group) === undefined) this.leaderSince.delete(group); // deleted groups
     const muted = new Set<number>(this.askedAtMs.keys());
     for (const [group, seen] of this.leaderSince) if (nowMs - seen.sinceMs < this.o.balance.muteMs) muted.add(group);
     for (const t of planLeaderBalance(view, muted, BALANCE_TRANSFERS_PER_ROUND_MAX)) if (this.ours(t)) this.transfer(t, "leader balancer", nowMs);
   }
 
-  /** Notes leader changes from the leader table (every group this shard knows of). */
+  /**
+   * Notes leader changes from the leader table (every group this shard knows of), once a round:
+   * a change is seen up to a round late, so it is muted up to that much longer. Every tick would
+   * cost a pass over all groups each 200 ms.
+   */
   private noteLeaders(nowMs: number): void {
     for (const [group, info] of this.o.leaders.entries()) {
       const seen = this.leaderSince.get(group);
