@@ -39,6 +39,7 @@ for (let i = 0; i < TOPICS; i++) {
   if (created.topics[0].errorCode !== 0) throw new Error(`create many-${i}: ${created.topics[0].errorMessage}`);
 }
 const createMs = performance.now() - t;
+const rssCreated = rssBytes(pid);
 
 const value = new Uint8Array(100).fill(1);
 t = performance.now();
@@ -50,6 +51,7 @@ for (let i = 0; i < TOPICS; i++) {
   }
 }
 const produceMs = performance.now() - t;
+const rssProduced = rssBytes(pid);
 
 t = performance.now();
 let fetched = 0;
@@ -76,7 +78,8 @@ console.log(`${(TOPICS * perTopic).toLocaleString("en-US")} partitions in ${TOPI
 console.log(`  create      ${createMs.toFixed(0)} ms`);
 console.log(`  produce     ${produceMs.toFixed(0)} ms (one 1-record batch to every partition, acks=1)`);
 console.log(`  fetch       ${fetchMs.toFixed(0)} ms (every partition read back: ${fetched.toLocaleString("en-US")})`);
-console.log(`  memory      ${(rssEmpty / 2 ** 20).toFixed(0)} MiB empty → ${(rssFull / 2 ** 20).toFixed(0)} MiB; ${((rssFull - rssEmpty) / (TOPICS * perTopic) / 1024).toFixed(1)} KiB per partition`);
+const perPartitionKiB = (rss: number) => ((rss - rssEmpty) / (TOPICS * perTopic) / 1024).toFixed(1);
+console.log(`  memory      ${(rssEmpty / 2 ** 20).toFixed(0)} MiB empty → ${(rssFull / 2 ** 20).toFixed(0)} MiB; ${perPartitionKiB(rssFull)} KiB per partition (created ${perPartitionKiB(rssCreated)}, after produce ${perPartitionKiB(rssProduced)})`);
 console.log(`  stop        ${stopMs.toFixed(0)} ms from SIGTERM to exit (every log flushed and closed, producer snapshots written)`);
 console.log(`  start       ${startMs.toFixed(0)} ms from spawn to ready after that clean stop`);
 

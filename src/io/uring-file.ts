@@ -36,7 +36,11 @@ class Chunk {
   }
 }
 
-/** Copy of the block holding the logical end, when that end is not block-aligned. */
+/**
+ * Copy of the block holding the logical end, when that end is not block-aligned: only the bytes
+ * up to the end (the rest of the block is zeros), so an idle partition holds its last few bytes,
+ * not a whole block.
+ */
 interface TailBlock {
   startBytes: number;
   bytes: Uint8Array;
@@ -257,7 +261,7 @@ export class UringFile implements DiskFile {
     if (chunk.freeBytes > 0) this.chunkBytesHint = Math.max(BLOCK_BYTES, alignUp(chunk.filledBytes));
     const lengthBytes = alignUp(chunk.filledBytes);
     chunk.buffer.bytes.fill(0, chunk.filledBytes, lengthBytes); // reused memory: padding must be zeros
-    this.tail = lengthBytes === chunk.filledBytes ? null : { startBytes: chunk.startBytes + lengthBytes - BLOCK_BYTES, bytes: chunk.buffer.bytes.slice(lengthBytes - BLOCK_BYTES, lengthBytes) };
+    this.tail = lengthBytes === chunk.filledBytes ? null : { startBytes: chunk.startBytes + lengthBytes - BLOCK_BYTES, bytes: chunk.buffer.bytes.slice(lengthBytes - BLOCK_BYTES, chunk.filledBytes) };
     this.physicalBytes = Math.max(this.physicalBytes, chunk.startBytes + lengthBytes);
     const previous = this.chunks[this.chunks.indexOf(chunk) - 1];
     const before = previous !== undefined && previous.endBytes > chunk.startBytes ? previous.written : null;
@@ -355,7 +359,7 @@ export class UringFile implements DiskFile {
       const tailStartBytes = alignDown(this.sizeBytes);
       const inThisWrite = tailStartBytes >= startBytes && tailStartBytes < alignedEndBytes;
       if (tailStartBytes === this.sizeBytes) this.tail = null;
-      else if (inThisWrite) this.tail = { startBytes: tailStartBytes, bytes: bytes.slice(tailStartBytes - startBytes, tailStartBytes - startBytes + BLOCK_BYTES) };
+      else if (inThisWrite) this.tail = { startBytes: tailStartBytes, bytes: bytes.slice(tailStartBytes - startBytes, this.sizeBytes - startBytes) };
       else if (this.tail?.startBytes !== tailStartBytes) this.tail = null;
     } finally {
       release();
@@ -366,6 +370,7 @@ export class UringFile implements DiskFile {
   private async loadBlock(blockBytes: number, into: Uint8Array): Promise<void> {
     if (this.tail !== null && this.tail.startBytes === blockBytes) {
       into.set(this.tail.bytes);
+      into.fill(0, this.tail.bytes.length, BLOCK_BYTES);
       return;
     }
     into.fill(0, 0, BLOCK_BYTES);
