@@ -14,8 +14,10 @@ import { devBanner } from "./cli/dev-banner.ts";
 import { cliCommandNames, runCli } from "./cli/run.ts";
 import { createAdminApp, type AdminBackend } from "./admin/app.ts";
 import { mountConsole } from "./admin/console/console.ts";
-import { Controller, NotControllerError } from "./cluster/controller.ts";
-import type { NodeRecord } from "./cluster/metadata.ts";
+import { planReplicaCoreBalance, type PartitionMove } from "./cluster/balance.ts";
+import { Controller, NotControllerError, type MoveOutcome } from "./cluster/controller.ts";
+import type { NodeRecord, Replica } from "./cluster/metadata.ts";
+import type { ReplicaMoveOutcome } from "./cluster/replica-moves.ts";
 import { ControllerRouter, singleNodeServers } from "./shard/controller-router.ts";
 import { describeReplicatedPartition, partitionHealth, reconfigurations, replicationMetrics } from "./admin/cluster-view.ts";
 import { sameAddress } from "./rpc/node.ts";
@@ -139,6 +141,26 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
     });
     router.attach({ forward: (node, name, request) => supervisor.controllerForward(node, name, request) });
   }
+  const moveReplicas = async (topic: string, partition: number, replicas: Replica[]): Promise<ReplicaMoveOutcome> => {
+    const moves = [{ topic, partition, replicas }];
+    try {
+      return (await (router ? router.call("moveReplicas", { moves }) : controllerService.servers.moveReplicas({ moves })))[0]!;
+    } catch (error) {
+      if (!(error instanceof NotControllerError)) throw error;
+      return { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: error.message };
+    }
+  };
+  /** In a cluster: this node's replica of the partition to another of its cores (the same nodes, so no membership change). */
+  const moveLocalReplica = async (topic: string, partition: number, to: number): Promise<MoveOutcome> => {
+    const assignment = controller.table.assignment(topic, partition);
+    const mine = assignment?.replicas.find((r) => r.node === identity.nodeId);
+    if (!assignment || !mine) return { ok: false, error: `no replica of ${topic}/${partition} on node ${identity.nodeId}` };
+    if (!Number.isInteger(to) || to < 0 || to >= shardCount) return { ok: false, error: `shard must be 0..${shardCount - 1}, got ${to}` };
+    if (mine.shard === to) return { ok: true, move: null };
+    const outcome = await moveReplicas(topic, partition, assignment.replicas.map((r) => (r === mine ? { node: r.node, shard: to } : r)));
+    if (outcome.errorCode !== ErrorCode.NONE) return { ok: false, error: outcome.errorMessage ?? `error ${outcome.errorCode}` };
+    return { ok: true, move: { topic, partition, from: mine.shard, to } };
+  };
   /** Controller calls of the admin API and start-up: routed to the controller leader in a cluster. */
   const controllerCalls = {
     alterUsers: (changes: Parameters<typeof controllerService.alterUsers>[0]) => (router ? router.call("alterUsers", { changes }) : controllerService.alterUsers(changes)),
@@ -170,8 +192,15 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
       if (owner === undefined) return null;
       return (await supervisor.partitionDetails([owner])).find((p) => p.topic === topic && p.partition === partition) ?? null;
     },
-    movePartition: (topic, partition, shard) => controller.movePartition(topic, partition, shard),
-    rebalanceCores: () => controller.rebalanceCores(),
+    movePartition: (topic, partition, shard) => (router ? moveLocalReplica(topic, partition, shard) : controller.movePartition(topic, partition, shard)),
+    rebalanceCores: async () => {
+      if (!router) return controller.rebalanceCores();
+      const moved: PartitionMove[] = [];
+      for (const move of planReplicaCoreBalance(controller.table, identity.nodeId, shardCount)) {
+        if ((await moveLocalReplica(move.topic, move.partition, move.to)).ok) moved.push(move);
+      }
+      return moved;
+    },
     userNames: () => [...controller.table.users()].map((u) => u.name),
     alterUsers: (changes) => controllerCalls.alterUsers(changes),
     connections: () => supervisor.connections(),
@@ -201,15 +230,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
       const local = (await supervisor.replicas()).replicas.find((r) => r.topic === topic && r.partition === partition);
       return describeReplicatedPartition(controller.table, { topic, partition }, await leaderMap(), local);
     },
-    moveReplicas: async (topic, partition, replicas) => {
-      const moves = [{ topic, partition, replicas }];
-      try {
-        return (await (router ? router.call("moveReplicas", { moves }) : controllerService.servers.moveReplicas({ moves })))[0]!;
-      } catch (error) {
-        if (!(error instanceof NotControllerError)) throw error;
-        return { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: error.message };
-      }
-    },
+    moveReplicas,
     reconfigurations: async () => reconfigurations(controller.table),
     decommission: (node, active) => {
       const name = active ? "recommissionNode" : "decommissionNode";

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { leastLoadedShard, placePartitions, planCoreBalance } from "./balance.ts";
+import { leastLoadedShard, placePartitions, planCoreBalance, planReplicaCoreBalance } from "./balance.ts";
 import { MetadataTable, type TopicRecord } from "./metadata.ts";
 
 const spread = (counts: number[]) => Math.max(...counts) - Math.min(...counts);
@@ -44,4 +44,18 @@ test("shrinking moves every partition of a vanished shard and evens the rest", (
 
 test("a balanced table needs no moves", () => {
   expect(planCoreBalance(tableOf([{ name: "a", shards: [0, 1, 2, 0, 1] }]), 3)).toEqual([]);
+});
+
+test("in a cluster: this node's replicas even out over its cores; other nodes' and moving partitions stay", () => {
+  const table = new MetadataTable(0);
+  const replicas = (shard0: number) => [{ node: 0, shard: shard0 }, { node: 1, shard: 0 }];
+  const assignments = [replicas(0), replicas(0), replicas(0), replicas(0), replicas(1)].map((rs, p) => ({ group: p + 1, replicas: rs }));
+  assignments[3] = { ...assignments[3]!, target: [{ node: 0, shard: 0 }, { node: 2, shard: 0 }] } as (typeof assignments)[number];
+  table.apply({ version: 1, changes: [{ kind: "upsert_topic", topic: { name: "r", id: "00000000-0000-0000-0000-0000000000e1", shards: [0, 0, 0, 0, 0], configs: {}, assignments } }] });
+  const moves = planReplicaCoreBalance(table, 0, 2);
+  expect(moves).toHaveLength(1); // 4 on core 0, 1 on core 1 → 3 and 2; partition 3 is moving, so not it
+  expect(moves[0]).toMatchObject({ topic: "r", from: 0, to: 1 });
+  expect(moves[0]!.partition).not.toBe(3);
+  expect(planReplicaCoreBalance(table, 1, 2).map((m) => m.to)).toEqual([1, 1]); // node 1: all five on core 0 → 3 and 2
+  expect(planReplicaCoreBalance(table, 2, 2)).toEqual([]); // node 2 holds only a move's target
 });

@@ -2,7 +2,7 @@
  * Where partitions go: placement of new ones and the moves that even out shards. Pure, so
  * it is tested on its own and the controller only applies what it returns.
  */
-import type { MetadataTable } from "./metadata.ts";
+import { assignedReplicas, type MetadataTable } from "./metadata.ts";
 
 export interface ShardLoad {
   partitions: number[];
@@ -67,5 +67,33 @@ export function planCoreBalance(table: MetadataTable, shardCount: number, bytes 
     const earlier = moves.find((m) => m.topic === moved.topic && m.partition === moved.partition);
     if (earlier) earlier.to = emptiest;
     else moves.push({ ...moved, from: fullest, to: emptiest });
+  }
+}
+
+/**
+ * In a cluster: the core changes that even out `nodeId`'s replicas over its `shardCount` cores
+ * (fullest to emptiest until counts differ by at most one). Partitions being moved between nodes
+ * are counted where they are but left alone.
+ */
+export function planReplicaCoreBalance(table: MetadataTable, nodeId: number, shardCount: number): PartitionMove[] {
+  const counts = new Array<number>(shardCount).fill(0);
+  const movable = Array.from({ length: shardCount }, () => [] as Array<{ topic: string; partition: number }>);
+  for (const topic of table.topics()) {
+    topic.assignments?.forEach((assignment, partition) => {
+      const mine = assignedReplicas(assignment).find((r) => r.node === nodeId);
+      if (mine === undefined || mine.shard >= shardCount) return;
+      counts[mine.shard]!++;
+      if (!assignment.target) movable[mine.shard]!.push({ topic: topic.name, partition });
+    });
+  }
+  const moves: PartitionMove[] = [];
+  for (;;) {
+    const fullest = counts.indexOf(Math.max(...counts));
+    const emptiest = counts.indexOf(Math.min(...counts));
+    const moved = movable[fullest]!.pop();
+    if (counts[fullest]! - counts[emptiest]! <= 1 || moved === undefined) return moves;
+    counts[fullest]!--;
+    counts[emptiest]!++;
+    moves.push({ ...moved, from: fullest, to: emptiest });
   }
 }

@@ -245,7 +245,7 @@ export class Controller {
   /** Moves one partition to another shard while clients keep using it. */
   movePartition(topic: string, partition: number, to: number): Promise<MoveOutcome> {
     return this.serialized(async () => {
-      if (this.clustered) return { ok: false, error: "moving a partition between shards is not supported in a cluster yet" };
+      if (this.clustered) return { ok: false, error: "in a cluster a replica changes core through the controller group (main.ts)" };
       const from = this.table.ownerOf(topic, partition);
       if (from === undefined) return { ok: false, error: `unknown partition ${topic}/${partition}` };
       if (!Number.isInteger(to) || to < 0 || to >= this.shardCount) return { ok: false, error: `shard must be 0..${this.shardCount - 1}, got ${to}` };
@@ -259,7 +259,7 @@ export class Controller {
   /** Evens out partition counts across the running shards (POST /v1/partitions/rebalance_cores). */
   rebalanceCores(): Promise<PartitionMove[]> {
     return this.serialized(async () => {
-      if (this.clustered) return []; // a cluster's replicas stay where placed (moving them is not supported yet)
+      if (this.clustered) return []; // a cluster's core moves go through the controller group (main.ts)
       const moves = planCoreBalance(this.table, this.shardCount, await this.shards.shardBytes());
       await this.applyMoves(moves);
       return moves;

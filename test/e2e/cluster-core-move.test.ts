@@ -4,7 +4,8 @@
  * while an idempotent acks=-1 producer writes: the leader's replica and a follower's change
  * core in one request. Each node's old shard lets go of its replica (the leader hands its
  * leadership on first) and the new shard opens it from the same files: the admin API shows the
- * replica hosted on the new core, in sync; a restart keeps it there; the chaos checker finds
+ * replica hosted on the new core, in sync; then the third node's replica moves through skua's
+ * `POST …/shard` on that node; a restart keeps them there; the chaos checker finds
  * every acknowledged record once, and the replicas identical on disk.
  */
 import { expect, setDefaultTimeout, test } from "bun:test";
@@ -57,6 +58,12 @@ test("a leader's and a follower's replica move to the other core of their nodes 
   };
   await pollUntil("the moved replicas on their new cores, in sync", hostedOnTarget, 20_000);
   await pollUntil("produce acknowledged after the move", async () => (acked() >= movedAtAcks + 30 ? true : undefined), 20_000);
+  // skua's own endpoint (`skua shard move`) on the third node: the same change, for its replica.
+  const third = before.replicas.find((r) => !moved.has(r.node_id))!;
+  const byShard = await fetch(`${cluster.node(third.node_id).adminUrl}/v1/partitions/kafka/${TOPIC}/0/shard`, { method: "POST", body: JSON.stringify({ shard: 1 - third.core }), headers: { "content-type": "application/json" } });
+  expect(await byShard.json()).toEqual({ moved: true, topic: TOPIC, partition: 0, from: third.core, to: 1 - third.core });
+  moved.set(third.node_id, 1 - third.core);
+  await pollUntil("the third node's replica on its new core, in sync", hostedOnTarget, 20_000);
   console.log(`core move: nodes ${[...moved].map(([id, core]) => `${id} -> core ${core}`).join(", ")} (node ${leader} led); ${acked()} acknowledged so far`);
 
   // The new core is the replica's home: a restart opens it there.
