@@ -18,8 +18,6 @@ import {
   type HeartbeatRequest,
   type Index,
   type InstallSnapshotRequest,
-  type LightBeat,
-  type LightBeatReply,
   type LogEntryInfo,
   NO_INDEX,
   NO_TERM,
@@ -251,8 +249,8 @@ export class RaftGroup implements RaftGroupApi {
       throw new AssertionError(`message for group ${message.group} node ${message.to} given to group ${this.o.group} node ${this.self}`);
     }
     // Light heartbeats touch only timers and liveness, so they skip the event queue: an idle group costs no event.
-    if (message.kind === "lightBeat") return this.onLightBeat(message);
-    if (message.kind === "lightBeatReply") return this.onLightBeatReply(message);
+    if (message.kind === "lightBeat") return this.receiveLightBeat(message.from, message.term, message.commitIndex);
+    if (message.kind === "lightBeatReply") return this.receiveLightBeatReply(message.from, message.term, message.accepted);
     this.enqueue(() => this.onMessage(message));
   }
 
@@ -893,10 +891,12 @@ export class RaftGroup implements RaftGroupApi {
   private onTick(): void {
     if (this.stopped || this.role !== "leader") return;
     let full = false;
+    const transport = this.o.transport;
     for (const [id, p] of this.progress) {
       // Spelled out, not spread from envelope(): this runs per group and peer every interval.
-      if (this.caughtUp(p)) this.send({ kind: "lightBeat", group: this.o.group, from: this.self, to: id, term: this.term, commitIndex: this.commitIndex });
-      else full = true;
+      if (!this.caughtUp(p)) full = true;
+      else if (transport.lightBeat) transport.lightBeat(this.o.group, id, this.term, this.commitIndex);
+      else this.send({ kind: "lightBeat", group: this.o.group, from: this.self, to: id, term: this.term, commitIndex: this.commitIndex });
     }
     if (full) this.enqueue(() => this.onHeartbeatTick());
   }
@@ -912,29 +912,31 @@ export class RaftGroup implements RaftGroupApi {
    * names the leader). The leader sent it because this node acknowledged its log up to at least
    * the commit index in this term, so that commit index holds here too.
    */
-  private onLightBeat(m: LightBeat): void {
+  receiveLightBeat(from: NodeId, term: Term, commitIndex: Index): void {
     // A term above ours cannot come (the sender had our answer in its term); ignoring it is safe.
-    if (!this.started || this.stopped || m.term > this.term) return;
-    if (this.role === "leader" && m.term === this.term) throw new AssertionError(`two leaders in term ${this.term}: ${this.self} and ${m.from}`);
-    const accepted = m.term === this.term && this.role === "follower" && this.leaderId === m.from;
+    if (!this.started || this.stopped || term > this.term) return;
+    if (this.role === "leader" && term === this.term) throw new AssertionError(`two leaders in term ${this.term}: ${this.self} and ${from}`);
+    const accepted = term === this.term && this.role === "follower" && this.leaderId === from;
     if (accepted) {
       this.leaderContactMs = this.now;
       this.resetElectionTimer();
-      if (m.commitIndex > this.commitIndex) this.enqueue(() => this.onLightCommit(m));
+      if (commitIndex > this.commitIndex) this.enqueue(() => this.onLightCommit(from, term, commitIndex));
     }
-    this.send({ kind: "lightBeatReply", group: this.o.group, from: this.self, to: m.from, term: m.term, accepted });
+    const transport = this.o.transport;
+    if (transport.lightBeatReply) transport.lightBeatReply(this.o.group, from, term, accepted);
+    else this.send({ kind: "lightBeatReply", group: this.o.group, from: this.self, to: from, term, accepted });
   }
 
-  private onLightCommit(m: LightBeat): void {
-    if (this.term === m.term && this.role === "follower" && this.leaderId === m.from) this.advanceCommit(m.commitIndex);
+  private onLightCommit(from: NodeId, term: Term, commitIndex: Index): void {
+    if (this.term === term && this.role === "follower" && this.leaderId === from) this.advanceCommit(commitIndex);
   }
 
   /** Leader: a follower answered a light heartbeat; a refusal means full heartbeats to it from the next tick. */
-  private onLightBeatReply(m: LightBeatReply): void {
-    if (this.stopped || this.role !== "leader" || m.term !== this.term) return;
-    const p = this.progress.get(m.from);
+  receiveLightBeatReply(from: NodeId, term: Term, accepted: boolean): void {
+    if (this.stopped || this.role !== "leader" || term !== this.term) return;
+    const p = this.progress.get(from);
     if (p === undefined) return;
-    if (m.accepted) p.lastHeardMs = this.now;
+    if (accepted) p.lastHeardMs = this.now;
     else p.lightRefused = true;
   }
 

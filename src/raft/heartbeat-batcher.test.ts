@@ -10,12 +10,14 @@ import { SimDisk } from "../io/sim-disk.ts";
 import { RaftGroup } from "./group.ts";
 import { deliverNodeMessage, HeartbeatBatcher, type NodeMessage } from "./heartbeat-batcher.ts";
 import { ManualTimers } from "../base/manual-timers.ts";
+import { SharedHeartbeatTicker } from "./heartbeat-ticker.ts";
 import { testTimings } from "./test-cluster.ts";
 
 const GROUPS = 200;
 const NODES = [1, 2];
 
-test(`${GROUPS} idle groups on two nodes: a few batched messages per heartbeat interval, no elections`, async () => {
+for (const light of [false, true]) {
+test(`${GROUPS} idle groups on two nodes${light ? ", light heartbeats on a shared ticker" : ""}: a few batched messages per heartbeat interval, no elections`, async () => {
   const clock = new ManualClock(1_000_000);
   const timers = new ManualTimers(clock);
   const random = mulberry32(3);
@@ -24,6 +26,7 @@ test(`${GROUPS} idle groups on two nodes: a few batched messages per heartbeat i
   const groups = new Map<number, Map<number, RaftGroup>>(NODES.map((id) => [id, new Map()]));
   for (const node of NODES) {
     const disk = new SimDisk(node);
+    const heartbeatTicker = light ? new SharedHeartbeatTicker(clock, timers, testTimings.heartbeatIntervalMs) : undefined;
     for (let g = 0; g < GROUPS; g++) {
       const group = await RaftGroup.open({
         group: g,
@@ -35,6 +38,7 @@ test(`${GROUPS} idle groups on two nodes: a few batched messages per heartbeat i
         transport: batchers.get(node)!.transport,
         random,
         timings: testTimings,
+        heartbeatTicker,
         bootstrap: { voters: NODES, learners: [] },
       });
       groups.get(node)!.set(g, group);
@@ -70,7 +74,15 @@ test(`${GROUPS} idle groups on two nodes: a few batched messages per heartbeat i
   const carried = () => [...batchers.values()].reduce((n, b) => n + b.sentGroupMessages, 0);
   const [nodeBefore, groupBefore] = [sent(), carried()];
   const intervals = 20;
+  const shapes = new Set<string>();
+  const tap = wire.push.bind(wire);
+  wire.push = (...items) => {
+    for (const { message: m } of items) shapes.add(m.kind === "one" ? m.message.kind : m.messages.length > 0 ? "messages" : "packed light");
+    return tap(...items);
+  };
   await run(intervals * testTimings.heartbeatIntervalMs);
+  // Light heartbeats and their answers travel packed, as columns: no message object per group.
+  expect([...shapes]).toEqual([light ? "packed light" : "messages"]);
   const nodeMessages = sent() - nodeBefore;
   const groupMessages = carried() - groupBefore;
   // Each interval: every group's heartbeat and its reply (2 × GROUPS group messages) ...
@@ -81,3 +93,4 @@ test(`${GROUPS} idle groups on two nodes: a few batched messages per heartbeat i
   expect(all.map((g) => g.inspect().term)).toEqual(terms);
   expect(leaders()).toBe(GROUPS);
 });
+}

@@ -159,6 +159,21 @@ export type RaftMessage =
 /** The network: fire and forget; messages may be lost, duplicated, delayed or reordered. */
 export interface RaftTransport {
   send(message: RaftMessage): void;
+  /**
+   * Packed forms of a light heartbeat and its answer, where the transport has them (the broker's
+   * batcher): the same message, without an object per group and peer. Without them: `send`.
+   */
+  lightBeat?(group: number, to: NodeId, term: Term, commitIndex: Index): void;
+  lightBeatReply?(group: number, to: NodeId, term: Term, accepted: boolean): void;
+}
+
+/** What a group receives: messages, and the packed light heartbeats and answers (RaftTransport). */
+export interface RaftReceiver {
+  receive(message: RaftMessage): void;
+  /** As `receive` of a LightBeat from `from` to this node, in this group. */
+  receiveLightBeat(from: NodeId, term: Term, commitIndex: Index): void;
+  /** As `receive` of a LightBeatReply from `from` to this node, in this group. */
+  receiveLightBeatReply(from: NodeId, term: Term, accepted: boolean): void;
 }
 
 /**
@@ -330,7 +345,7 @@ export type TransferResult = { ok: true } | { ok: false; error: RaftError };
  * What an owner (the broker, the simulator) does with a group. `RaftGroup.open(options)` makes one;
  * `RaftGroup.readHardState(disk, dir)` reads the durable (term, votedFor) without opening it.
  */
-export interface RaftGroupApi {
+export interface RaftGroupApi extends RaftReceiver {
   /** Arms the election timer; until then the group only answers messages. */
   start(): void;
   /** Hands the group a message addressed to it (any order; duplicates and stale ones are fine). */

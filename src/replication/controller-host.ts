@@ -11,7 +11,7 @@ import type { Timers, CancelTimer } from "../base/timers.ts";
 import { CONTROLLER_GROUP, type MetadataUpdate } from "../cluster/metadata.ts";
 import type { Disk } from "../io/disk.ts";
 import { RaftGroup } from "../raft/group.ts";
-import type { RaftConfig, RaftInspect, RaftMessage, RaftTransport, TransferResult } from "../raft/types.ts";
+import type { Index, NodeId, RaftConfig, RaftInspect, RaftMessage, RaftReceiver, RaftTransport, Term, TransferResult } from "../raft/types.ts";
 import { buildBatch } from "../storage/batch-builder.ts";
 import { nextLeaveStep } from "./controller-leave.ts";
 import * as rb from "../storage/record-batch.ts";
@@ -47,7 +47,7 @@ export interface ControllerHostOptions {
 const LEADERSHIP_POLL_MS = 50;
 const READ_BYTES_MAX = 1024 * 1024;
 
-export class ControllerHost {
+export class ControllerHost implements RaftReceiver {
   /** The next offset to apply. */
   private nextOffset = 0;
   /** Term of the last batch applied: once it is the leader's own term, all before it is applied. */
@@ -90,6 +90,14 @@ export class ControllerHost {
 
   receive(message: RaftMessage): void {
     this.group.receive(message);
+  }
+
+  receiveLightBeat(from: NodeId, term: Term, commitIndex: Index): void {
+    this.group.receiveLightBeat(from, term, commitIndex);
+  }
+
+  receiveLightBeatReply(from: NodeId, term: Term, accepted: boolean): void {
+    this.group.receiveLightBeatReply(from, term, accepted);
   }
 
   /** Resolves true once committed; false when this node does not lead (or lost leadership first). */

@@ -1,10 +1,10 @@
 /**
  * Raft messages as RPC bodies: each RaftMessage as one flat `RaftRequest` (its kind as a number,
- * unused fields zero), and a HeartbeatBatcher batch as one `RaftBatchRequest` (an array per kind). Decoding checks
+ * unused fields zero), and a HeartbeatBatcher batch as one `RaftBatchRequest` (an array per kind, light heartbeats as columns). Decoding checks
  * what the codec cannot (a known kind); a peer's bad message is refused, never trusted.
  */
-import type { NodeMessage, Batchable } from "../raft/heartbeat-batcher.ts";
-import type { AppendReply, HeartbeatRequest, LightBeat, LightBeatReply, RaftMessage } from "../raft/types.ts";
+import { PackedLight, type Batchable, type NodeMessage } from "../raft/heartbeat-batcher.ts";
+import type { AppendReply, HeartbeatRequest, RaftMessage } from "../raft/types.ts";
 import type { RaftBatchRequest, RaftRequest } from "../rpc/messages/index.ts";
 
 const KINDS = ["preVote", "preVoteReply", "vote", "voteReply", "append", "heartbeat", "appendReply", "timeoutNow", "installSnapshot", "lightBeat", "lightBeatReply"] as const;
@@ -74,25 +74,32 @@ export function decodeRaftMessage(r: RaftRequest): RaftMessage | string {
 }
 
 export function encodeBatch(message: Extract<NodeMessage, { kind: "batch" }>): RaftBatchRequest {
-  const r: RaftBatchRequest = { from: message.from, to: message.to, heartbeats: [], replies: [], lightBeats: [], lightReplies: [], hopped: false };
+  const { light } = message;
+  const r: RaftBatchRequest = {
+    from: message.from, to: message.to, heartbeats: [], replies: [], hopped: false,
+    lightBeatGroups: light.beatGroups, lightBeatTerms: light.beatTerms, lightBeatCommits: light.beatCommits,
+    lightReplyGroups: light.replyGroups, lightReplyTerms: light.replyTerms, lightReplyAccepted: light.replyAccepted,
+  };
   for (const m of message.messages) {
-    if (m.kind === "lightBeat") r.lightBeats.push({ group: m.group, term: m.term, commitIndex: m.commitIndex });
-    else if (m.kind === "lightBeatReply") r.lightReplies.push({ group: m.group, term: m.term, accepted: m.accepted });
-    else if (m.kind === "heartbeat") r.heartbeats.push({ group: m.group, term: m.term, prevIndex: m.prevIndex, prevTerm: m.prevTerm, commitIndex: m.commitIndex });
+    if (m.kind === "heartbeat") r.heartbeats.push({ group: m.group, term: m.term, prevIndex: m.prevIndex, prevTerm: m.prevTerm, commitIndex: m.commitIndex });
     else r.replies.push({ group: m.group, term: m.term, success: m.success, matchIndex: m.matchIndex, conflictTerm: m.conflictTerm, conflictIndex: m.conflictIndex, lastIndex: m.lastIndex });
   }
   return r;
 }
 
-/** The batch's group messages (heartbeats first; their order across groups carries no meaning). */
-export function decodeBatch(r: RaftBatchRequest): Batchable[] {
+/** The batch's group messages (heartbeats first; their order across groups carries no meaning) and its light ones, or why it is not a batch. */
+export function decodeBatch(r: RaftBatchRequest): { messages: Batchable[]; light: PackedLight } | string {
+  const beats = r.lightBeatGroups.length;
+  const replies = r.lightReplyGroups.length;
+  if (r.lightBeatTerms.length !== beats || r.lightBeatCommits.length !== beats || r.lightReplyTerms.length !== replies || r.lightReplyAccepted.length !== replies) {
+    return "a Raft batch whose light heartbeat columns differ in length";
+  }
+  const light = new PackedLight(r.lightBeatGroups, r.lightBeatTerms, r.lightBeatCommits, r.lightReplyGroups, r.lightReplyTerms, r.lightReplyAccepted);
   const { from, to } = r;
   const out: Batchable[] = [];
   for (const b of r.heartbeats) out.push({ kind: "heartbeat", group: b.group, from, to, term: b.term, prevIndex: b.prevIndex, prevTerm: b.prevTerm, commitIndex: b.commitIndex } satisfies HeartbeatRequest);
   for (const b of r.replies) {
     out.push({ kind: "appendReply", group: b.group, from, to, term: b.term, success: b.success, matchIndex: b.matchIndex, conflictTerm: b.conflictTerm, conflictIndex: b.conflictIndex, lastIndex: b.lastIndex } satisfies AppendReply);
   }
-  for (const b of r.lightBeats) out.push({ kind: "lightBeat", group: b.group, from, to, term: b.term, commitIndex: b.commitIndex } satisfies LightBeat);
-  for (const b of r.lightReplies) out.push({ kind: "lightBeatReply", group: b.group, from, to, term: b.term, accepted: b.accepted } satisfies LightBeatReply);
-  return out;
+  return { messages: out, light };
 }

@@ -9,8 +9,8 @@
 import type { Servers } from "../base/calls.ts";
 import type { Logger } from "../base/log.ts";
 import type { Timers } from "../base/timers.ts";
-import { HeartbeatBatcher, HEARTBEAT_BATCH_MESSAGES_MAX, type Batchable, type NodeMessage } from "../raft/heartbeat-batcher.ts";
-import type { RaftMessage, RaftTransport } from "../raft/types.ts";
+import { HeartbeatBatcher, HEARTBEAT_BATCH_MESSAGES_MAX, PackedLight, type Batchable, type NodeMessage } from "../raft/heartbeat-batcher.ts";
+import type { RaftMessage, RaftReceiver, RaftTransport } from "../raft/types.ts";
 import type { RpcHopCalls } from "../rpc/endpoint.ts";
 import { encodeBody } from "../rpc/frame.ts";
 import type { Reply } from "../rpc/inbound.ts";
@@ -38,7 +38,7 @@ export interface RaftNetworkOptions {
 const ACK = {};
 
 export class RaftNetwork {
-  private readonly receivers = new Map<number, (message: RaftMessage) => void>();
+  private readonly receivers = new Map<number, RaftReceiver>();
   private readonly batcher: HeartbeatBatcher;
   /** Messages this shard dropped: no link to the node yet, the link down or full, or for a group it does not hold. */
   dropped = 0;
@@ -65,11 +65,11 @@ export class RaftNetwork {
     return { nodeMessages: this.batcher.sentNodeMessages, groupMessages: this.batcher.sentGroupMessages, dropped: this.dropped };
   }
 
-  /** Routes the group's messages arriving on this shard to `receive`; returns the unregistration. */
-  registerGroup(group: number, receive: (message: RaftMessage) => void): () => void {
-    this.receivers.set(group, receive);
+  /** Routes the group's messages arriving on this shard to `receiver`; returns the unregistration. */
+  registerGroup(group: number, receiver: RaftReceiver): () => void {
+    this.receivers.set(group, receiver);
     return () => {
-      if (this.receivers.get(group) === receive) this.receivers.delete(group);
+      if (this.receivers.get(group) === receiver) this.receivers.delete(group);
     };
   }
 
@@ -83,8 +83,10 @@ export class RaftNetwork {
     },
     raftBatch: async (request) => {
       if (request.to !== this.o.nodeId) throw new Error(`a Raft batch for node ${request.to} reached node ${this.o.nodeId}`);
-      if (request.heartbeats.length + request.replies.length + request.lightBeats.length + request.lightReplies.length > HEARTBEAT_BATCH_MESSAGES_MAX) throw new Error("a Raft batch past its bound");
-      this.deliverBatch(decodeBatch(request), request.hopped);
+      if (request.heartbeats.length + request.replies.length + request.lightBeatGroups.length + request.lightReplyGroups.length > HEARTBEAT_BATCH_MESSAGES_MAX) throw new Error("a Raft batch past its bound");
+      const batch = decodeBatch(request);
+      if (typeof batch === "string") throw new Error(batch);
+      this.deliverBatch(request.from, batch.messages, batch.light, request.hopped);
       return ACK;
     },
   };
@@ -98,26 +100,45 @@ export class RaftNetwork {
   }
 
   private deliver(message: RaftMessage): void {
-    const receive = this.receivers.get(message.group);
+    const receiver = this.receivers.get(message.group);
     // A message for another node, or for a group this shard does not hold (moved, deleted, not yet opened): Raft retries.
-    if (receive === undefined || message.to !== this.o.nodeId) return void this.dropped++;
-    receive(message);
+    if (receiver === undefined || message.to !== this.o.nodeId) return void this.dropped++;
+    receiver.receive(message);
   }
 
   /** Delivers this shard's part; the rest hops to its owners, once (a hopped batch is delivered, never forwarded). */
-  private deliverBatch(messages: Batchable[], hopped: boolean): void {
-    const elsewhere = new Map<number, Batchable[]>();
+  private deliverBatch(from: number, messages: Batchable[], light: PackedLight, hopped: boolean): void {
+    const elsewhere = new Map<number, { messages: Batchable[]; light: PackedLight }>();
+    /** Where a group's message goes: here (the receiver), another shard's part, or nowhere (dropped). */
+    const route = (group: number): RaftReceiver | { messages: Batchable[]; light: PackedLight } | null => {
+      const here = this.receivers.get(group);
+      if (here !== undefined) return here;
+      const owner = hopped ? null : this.o.groupOwner(group);
+      if (owner === null || owner === this.o.shardId) return null;
+      let part = elsewhere.get(owner);
+      if (part === undefined) elsewhere.set(owner, (part = { messages: [], light: new PackedLight() }));
+      return part;
+    };
     for (const m of messages) {
-      const owner = hopped || this.receivers.has(m.group) ? this.o.shardId : this.o.groupOwner(m.group);
-      if (owner === null || owner === this.o.shardId) this.deliver(m);
-      else {
-        let part = elsewhere.get(owner);
-        if (part === undefined) elsewhere.set(owner, (part = []));
-        part.push(m);
-      }
+      const to = route(m.group);
+      if (to === null || m.to !== this.o.nodeId) this.dropped++;
+      else if ("receive" in to) to.receive(m);
+      else to.messages.push(m);
+    }
+    for (let i = 0; i < light.beatGroups.length; i++) {
+      const to = route(light.beatGroups[i]!);
+      if (to === null) this.dropped++;
+      else if ("receive" in to) to.receiveLightBeat(from, light.beatTerms[i]!, light.beatCommits[i]!);
+      else to.light.beat(light.beatGroups[i]!, light.beatTerms[i]!, light.beatCommits[i]!);
+    }
+    for (let i = 0; i < light.replyGroups.length; i++) {
+      const to = route(light.replyGroups[i]!);
+      if (to === null) this.dropped++;
+      else if ("receive" in to) to.receiveLightBeatReply(from, light.replyTerms[i]!, light.replyAccepted[i]!);
+      else to.light.reply(light.replyGroups[i]!, light.replyTerms[i]!, light.replyAccepted[i]!);
     }
     for (const [shard, part] of elsewhere) {
-      const body = encodeBody(RaftBatchRequest, { ...encodeBatch({ kind: "batch", from: part[0]!.from, to: part[0]!.to, messages: part }), hopped: true });
+      const body = encodeBody(RaftBatchRequest, { ...encodeBatch({ kind: "batch", from, to: this.o.nodeId, ...part }), hopped: true });
       this.o.hop(shard, { method: RaftBatchRequest.apiKey, body }).catch((error: unknown) => {
         this.o.log.warn("could not hand Raft messages to their shard", { shard, error: String(error) });
       });

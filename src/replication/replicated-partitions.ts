@@ -163,7 +163,7 @@ export class ReplicatedPartitions {
     const replica = await ReplicatedPartition.open(this.env, w.ref, w.assignment, effectiveTopicConfig(this.o.props, w.configs));
     this.replicas.set(k, replica);
     this.groups.set(replica.groupId, replica);
-    this.unregister.set(replica, this.o.network.registerGroup(w.assignment.group, (m) => replica.group.receive(m)));
+    this.unregister.set(replica, this.o.network.registerGroup(w.assignment.group, replica.group));
     replica.group.start();
   }
 

@@ -13,7 +13,7 @@ import type { ClusterProperties } from "../cluster/properties.ts";
 import { join } from "node:path";
 import { replaceFileAtomically } from "../io/atomic-file.ts";
 import type { Disk } from "../io/disk.ts";
-import type { RaftConfig, RaftMessage, RaftTransport } from "../raft/types.ts";
+import type { RaftConfig, RaftReceiver, RaftTransport } from "../raft/types.ts";
 import { ControllerHost } from "../replication/controller-host.ts";
 import type { ControllerGroupHandle } from "../replication/leader-driver.ts";
 import type { ShardRpc } from "../rpc/node.ts";
@@ -23,7 +23,7 @@ import type { ControllerForwardResult, ControllerGroupCalls, ShardControlCalls }
 /** How a group's Raft messages leave this node and how arriving ones reach it. */
 export interface GroupNetwork {
   transport(group: number): RaftTransport;
-  register(group: number, receive: (message: RaftMessage) => void): void;
+  register(group: number, receiver: RaftReceiver): void;
 }
 
 /** The most controller voters: the first founders by id, an odd number (Redpanda's controller: 1, 3 or 5). */
@@ -80,7 +80,7 @@ export class ControllerMember {
       },
       log,
     });
-    network.register(0, (message) => host.receive(message));
+    network.register(0, host);
     const member = new ControllerMember(host, options);
     rpc.endpoint.addServers({
       controllerCall: async ({ name, request, relay }) => {

@@ -359,7 +359,7 @@ export class Shard {
       dataDir: init.dataDir,
       props: init.props,
       rpc,
-      network: { transport: () => network.transport, register: (group, receive) => void network.registerGroup(group, receive) },
+      network: { transport: () => network.transport, register: (group, receiver) => void network.registerGroup(group, receiver) },
       main: this.main,
       onLeadership: (l) => this.replication!.leadership.report(CONTROLLER_GROUP, { leader: l.leader, term: l.term, inSync: l.leader === null ? [] : [l.leader] }),
       log: this.log,

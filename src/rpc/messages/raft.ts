@@ -73,17 +73,22 @@ const Reply = [
   f("LastIndex", "int64", "0+"),
 ];
 
-const LightBeat = [f("Group", "int32", "0+"), f("Term", "int32", "0+"), f("CommitIndex", "int64", "0+")];
-const LightReply = [f("Group", "int32", "0+"), f("Term", "int32", "0+"), f("Accepted", "bool", "0+")];
-
-/** The heartbeats (full and light), their replies and append replies of many groups from one node to one other (HeartbeatBatcher's batch). */
+/**
+ * The heartbeats (full and light), their replies and append replies of many groups from one node
+ * to one other (HeartbeatBatcher's batch). Light heartbeats and their answers, nearly all of an
+ * idle cluster's traffic, travel as columns (one entry per group in each), not as structs.
+ */
 export const RaftBatchRequest = message<RaftBatchRequest>("request", "RaftBatchRequest", 3, "0", "0+", [
   f("From", "int32", "0+"),
   f("To", "int32", "0+"),
   f("Heartbeats", "[]Beat", "0+", { fields: Beat }),
   f("Replies", "[]Reply", "0+", { fields: Reply }),
-  f("LightBeats", "[]LightBeat", "0+", { fields: LightBeat }),
-  f("LightReplies", "[]LightReply", "0+", { fields: LightReply }),
+  f("LightBeatGroups", "[]int32", "0+"),
+  f("LightBeatTerms", "[]int32", "0+"),
+  f("LightBeatCommits", "[]int64", "0+"),
+  f("LightReplyGroups", "[]int32", "0+"),
+  f("LightReplyTerms", "[]int32", "0+"),
+  f("LightReplyAccepted", "[]bool", "0+"),
   f("Hopped", "bool", "0+"),
 ]);
 export interface RaftBatchBeat {
@@ -102,23 +107,17 @@ export interface RaftBatchReply {
   conflictIndex: number;
   lastIndex: number;
 }
-export interface RaftBatchLightBeat {
-  group: number;
-  term: number;
-  commitIndex: number;
-}
-export interface RaftBatchLightReply {
-  group: number;
-  term: number;
-  accepted: boolean;
-}
 export interface RaftBatchRequest extends TaggedFields {
   from: number;
   to: number;
   heartbeats: RaftBatchBeat[];
   replies: RaftBatchReply[];
-  lightBeats: RaftBatchLightBeat[];
-  lightReplies: RaftBatchLightReply[];
+  lightBeatGroups: number[];
+  lightBeatTerms: number[];
+  lightBeatCommits: number[];
+  lightReplyGroups: number[];
+  lightReplyTerms: number[];
+  lightReplyAccepted: boolean[];
   /** Set on the part of a batch one shard hands another: delivered there, never forwarded again. */
   hopped: boolean;
 }
