@@ -51,12 +51,12 @@ export function planBalanceStep(table: MetadataTable, up: ReadonlySet<number>, r
   const changes: MetadataChange[] = [];
   const moved = new Set<string>();
   const room = DRAIN_MOVES_MAX - movesRunning(table);
+  const keepsRacks = (c: Candidate, from: number, to: number) => {
+    if (!rackAware) return true;
+    const nodesNow = c.assignment.replicas.map((r) => r.node);
+    return rackCount(table, nodesNow.map((n) => (n === from ? to : n))) >= rackCount(table, nodesNow);
+  };
   while (changes.length < room) {
-    const keepsRacks = (c: Candidate, from: number, to: number) => {
-      if (!rackAware) return true;
-      const nodesNow = c.assignment.replicas.map((r) => r.node);
-      return rackCount(table, nodesNow.map((n) => (n === from ? to : n))) >= rackCount(table, nodesNow);
-    };
     const move = nextMove(nodes.map((n) => n.id), counts, candidates, moved, keepsRacks);
     if (move === null) break;
     const { from, to, candidate } = move;
