@@ -12,6 +12,7 @@
 import { expect, setDefaultTimeout, test } from "bun:test";
 import { Kafka, logLevel, type Producer } from "kafkajs";
 import { txnPartitionOf } from "../../src/txn/partitioning.ts";
+import { topicState } from "../chaos/workload.ts";
 import { adminGet, freePort, pollUntil, startBroker, type Broker } from "../helpers/broker.ts";
 
 setDefaultTimeout(60_000);
@@ -20,6 +21,7 @@ const TOPIC = "ledger";
 const PARTITIONS = 3;
 const TXN_ID = "ledger-writer";
 const TXN_TOPIC = "__transaction_state";
+const GROUP_TOPIC = "__consumer_offsets";
 const GROUP = "ledger-processor";
 
 function nodeArgs(rpcPort: number, seeds: number[]): string[] {
@@ -161,12 +163,13 @@ test("transactions in a cluster: commit and abort over RF=3 partitions; kill -9 
       return now !== undefined && now !== coordinator ? now : undefined;
     }, 20_000);
     expect(moved).not.toBe(coordinator);
-    // What a client waits for before going on: every data partition led by a live node (the dead node led one).
-    await pollUntil("every partition led by a live node", async () => {
-      const node = nodes.find((n) => n.running)!;
-      for (let p = 0; p < PARTITIONS; p++) {
-        const view = JSON.parse((await adminGet(node, `/v1/partitions/kafka/${TOPIC}/${p}`)).text) as PartitionView;
-        if (!(view.leader_id >= 0 && nodes[view.leader_id]?.running)) return undefined;
+    // What a client waits for before going on: every partition led by a live node as every survivor tells, the
+    // internal topics' too (the readers' groups and the transactional id live there; the dead node led some).
+    await pollUntil("every partition led by a live node, on every survivor", async () => {
+      for (const node of nodes.filter((n) => n.running)) {
+        for (const topic of [TOPIC, TXN_TOPIC, GROUP_TOPIC]) {
+          if (!(await topicState(node.brokers, topic)).every((p) => p.leader >= 0 && nodes[p.leader]?.running)) return undefined;
+        }
       }
       return true;
     }, 20_000);
