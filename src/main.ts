@@ -14,7 +14,7 @@ import { devBanner } from "./cli/dev-banner.ts";
 import { cliCommandNames, runCli } from "./cli/run.ts";
 import { createAdminApp, type AdminBackend } from "./admin/app.ts";
 import { mountConsole } from "./admin/console/console.ts";
-import { planReplicaCoreBalance, type PartitionMove } from "./cluster/balance.ts";
+import { planReplicaCoreBalance } from "./cluster/balance.ts";
 import { Controller, NotControllerError, type MoveOutcome } from "./cluster/controller.ts";
 import type { NodeRecord, Replica } from "./cluster/metadata.ts";
 import type { ReplicaMoveOutcome } from "./cluster/replica-moves.ts";
@@ -141,25 +141,27 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
     });
     router.attach({ forward: (node, name, request) => supervisor.controllerForward(node, name, request) });
   }
-  const moveReplicas = async (topic: string, partition: number, replicas: Replica[]): Promise<ReplicaMoveOutcome> => {
-    const moves = [{ topic, partition, replicas }];
+  /** Replica moves through the controller (its leader, in a cluster), all in one call: one outcome each. */
+  const moveReplicas = async (moves: Array<{ topic: string; partition: number; replicas: Replica[] }>): Promise<ReplicaMoveOutcome[]> => {
     try {
-      return (await (router ? router.call("moveReplicas", { moves }) : controllerService.servers.moveReplicas({ moves })))[0]!;
+      return await (router ? router.call("moveReplicas", { moves }) : controllerService.servers.moveReplicas({ moves }));
     } catch (error) {
       if (!(error instanceof NotControllerError)) throw error;
-      return { errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: error.message };
+      return moves.map(() => ({ errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: error.message }));
     }
   };
-  /** In a cluster: this node's replica of the partition to another of its cores (the same nodes, so no membership change). */
+  /** The partition's replicas (this node holds one) with this node's on core `to`: the same nodes, so no membership change. */
+  const withLocalCore = (topic: string, partition: number, to: number): Replica[] =>
+    controller.table.assignment(topic, partition)!.replicas.map((r) => (r.node === identity.nodeId ? { node: r.node, shard: to } : r));
+  /** In a cluster: this node's replica of the partition to another of its cores. */
   const moveLocalReplica = async (topic: string, partition: number, to: number): Promise<MoveOutcome> => {
-    const assignment = controller.table.assignment(topic, partition);
-    const mine = assignment?.replicas.find((r) => r.node === identity.nodeId);
-    if (!assignment || !mine) return { ok: false, error: `no replica of ${topic}/${partition} on node ${identity.nodeId}` };
+    const from = controller.table.assignment(topic, partition)?.replicas.find((r) => r.node === identity.nodeId)?.shard;
+    if (from === undefined) return { ok: false, error: `no replica of ${topic}/${partition} on node ${identity.nodeId}` };
     if (!Number.isInteger(to) || to < 0 || to >= shardCount) return { ok: false, error: `shard must be 0..${shardCount - 1}, got ${to}` };
-    if (mine.shard === to) return { ok: true, move: null };
-    const outcome = await moveReplicas(topic, partition, assignment.replicas.map((r) => (r === mine ? { node: r.node, shard: to } : r)));
-    if (outcome.errorCode !== ErrorCode.NONE) return { ok: false, error: outcome.errorMessage ?? `error ${outcome.errorCode}` };
-    return { ok: true, move: { topic, partition, from: mine.shard, to } };
+    if (from === to) return { ok: true, move: null };
+    const [outcome] = await moveReplicas([{ topic, partition, replicas: withLocalCore(topic, partition, to) }]);
+    if (outcome!.errorCode !== ErrorCode.NONE) return { ok: false, error: outcome!.errorMessage ?? `error ${outcome!.errorCode}` };
+    return { ok: true, move: { topic, partition, from, to } };
   };
   /** Controller calls of the admin API and start-up: routed to the controller leader in a cluster. */
   const controllerCalls = {
@@ -195,11 +197,10 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
     movePartition: (topic, partition, shard) => (router ? moveLocalReplica(topic, partition, shard) : controller.movePartition(topic, partition, shard)),
     rebalanceCores: async () => {
       if (!router) return controller.rebalanceCores();
-      const moved: PartitionMove[] = [];
-      for (const move of planReplicaCoreBalance(controller.table, identity.nodeId, shardCount)) {
-        if ((await moveLocalReplica(move.topic, move.partition, move.to)).ok) moved.push(move);
-      }
-      return moved;
+      const planned = planReplicaCoreBalance(controller.table, identity.nodeId, shardCount);
+      if (planned.length === 0) return [];
+      const outcomes = await moveReplicas(planned.map((m) => ({ topic: m.topic, partition: m.partition, replicas: withLocalCore(m.topic, m.partition, m.to) })));
+      return planned.filter((_, i) => outcomes[i]!.errorCode === ErrorCode.NONE);
     },
     userNames: () => [...controller.table.users()].map((u) => u.name),
     alterUsers: (changes) => controllerCalls.alterUsers(changes),
@@ -230,7 +231,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
       const local = (await supervisor.replicas()).replicas.find((r) => r.topic === topic && r.partition === partition);
       return describeReplicatedPartition(controller.table, { topic, partition }, await leaderMap(), local);
     },
-    moveReplicas,
+    moveReplicas: async (topic, partition, replicas) => (await moveReplicas([{ topic, partition, replicas }]))[0]!,
     reconfigurations: async () => reconfigurations(controller.table),
     decommission: (node, active) => {
       const name = active ? "recommissionNode" : "decommissionNode";

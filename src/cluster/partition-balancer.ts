@@ -82,9 +82,10 @@ function nextMove(ids: number[], counts: Map<number, number>, candidates: Map<nu
   for (const from of fullestFirst) {
     for (const to of emptiestFirst) {
       if (counts.get(from)! - counts.get(to)! <= 1) break; // the rest are closer still
-      const movable = candidates.get(from)!.filter((c) => !moved.has(`${c.topic}/${c.partition}`) && !c.assignment.replicas.some((r) => r.node === to) && allowed(c, from, to));
+      const movable = (c: Candidate) => !moved.has(`${c.topic}/${c.partition}`) && !c.assignment.replicas.some((r) => r.node === to) && allowed(c, from, to);
       // A replica that is not the preferred leader first: its move needs no leadership transfer.
-      const candidate = movable.find((c) => c.assignment.replicas[0]!.node !== from) ?? movable[0];
+      const held = candidates.get(from)!;
+      const candidate = held.find((c) => c.assignment.replicas[0]!.node !== from && movable(c)) ?? held.find(movable);
       if (candidate) return { from, to, candidate };
     }
   }

@@ -47,10 +47,25 @@ export class PackedLight {
     this.replyAccepted.push(accepted);
   }
 
-  /** Hands each beat and answer to its group's receiver (from `from`); groups not held are skipped. */
-  deliver(from: NodeId, receiverOf: (group: number) => RaftReceiver | undefined): void {
-    for (let i = 0; i < this.beatGroups.length; i++) receiverOf(this.beatGroups[i]!)?.receiveLightBeat(from, this.beatTerms[i]!, this.beatCommits[i]!);
-    for (let i = 0; i < this.replyGroups.length; i++) receiverOf(this.replyGroups[i]!)?.receiveLightBeatReply(from, this.replyTerms[i]!, this.replyAccepted[i]!);
+  /**
+   * Hands each beat and answer (from `from`) to where `routeOf` says: its group's receiver, or
+   * another PackedLight to carry it on (another shard's part). Returns how many had nowhere to go.
+   */
+  deliver(from: NodeId, routeOf: (group: number) => RaftReceiver | PackedLight | undefined): number {
+    let dropped = 0;
+    for (let i = 0; i < this.beatGroups.length; i++) {
+      const to = routeOf(this.beatGroups[i]!);
+      if (to === undefined) dropped++;
+      else if (to instanceof PackedLight) to.beat(this.beatGroups[i]!, this.beatTerms[i]!, this.beatCommits[i]!);
+      else to.receiveLightBeat(from, this.beatTerms[i]!, this.beatCommits[i]!);
+    }
+    for (let i = 0; i < this.replyGroups.length; i++) {
+      const to = routeOf(this.replyGroups[i]!);
+      if (to === undefined) dropped++;
+      else if (to instanceof PackedLight) to.reply(this.replyGroups[i]!, this.replyTerms[i]!, this.replyAccepted[i]!);
+      else to.receiveLightBeatReply(from, this.replyTerms[i]!, this.replyAccepted[i]!);
+    }
+    return dropped;
   }
 }
 

@@ -109,34 +109,22 @@ export class RaftNetwork {
   /** Delivers this shard's part; the rest hops to its owners, once (a hopped batch is delivered, never forwarded). */
   private deliverBatch(from: number, messages: Batchable[], light: PackedLight, hopped: boolean): void {
     const elsewhere = new Map<number, { messages: Batchable[]; light: PackedLight }>();
-    /** Where a group's message goes: here (the receiver), another shard's part, or nowhere (dropped). */
-    const route = (group: number): RaftReceiver | { messages: Batchable[]; light: PackedLight } | null => {
-      const here = this.receivers.get(group);
-      if (here !== undefined) return here;
+    /** Another shard's part for the group, when that shard owns it (never for a hopped batch); else undefined. */
+    const partFor = (group: number) => {
       const owner = hopped ? null : this.o.groupOwner(group);
-      if (owner === null || owner === this.o.shardId) return null;
+      if (owner === null || owner === this.o.shardId) return undefined;
       let part = elsewhere.get(owner);
       if (part === undefined) elsewhere.set(owner, (part = { messages: [], light: new PackedLight() }));
       return part;
     };
     for (const m of messages) {
-      const to = route(m.group);
-      if (to === null || m.to !== this.o.nodeId) this.dropped++;
-      else if ("receive" in to) to.receive(m);
-      else to.messages.push(m);
+      const here = this.receivers.get(m.group);
+      const part = here === undefined ? partFor(m.group) : undefined;
+      if (m.to !== this.o.nodeId || (here === undefined && part === undefined)) this.dropped++;
+      else if (here !== undefined) here.receive(m);
+      else part!.messages.push(m);
     }
-    for (let i = 0; i < light.beatGroups.length; i++) {
-      const to = route(light.beatGroups[i]!);
-      if (to === null) this.dropped++;
-      else if ("receive" in to) to.receiveLightBeat(from, light.beatTerms[i]!, light.beatCommits[i]!);
-      else to.light.beat(light.beatGroups[i]!, light.beatTerms[i]!, light.beatCommits[i]!);
-    }
-    for (let i = 0; i < light.replyGroups.length; i++) {
-      const to = route(light.replyGroups[i]!);
-      if (to === null) this.dropped++;
-      else if ("receive" in to) to.receiveLightBeatReply(from, light.replyTerms[i]!, light.replyAccepted[i]!);
-      else to.light.reply(light.replyGroups[i]!, light.replyTerms[i]!, light.replyAccepted[i]!);
-    }
+    this.dropped += light.deliver(from, (group) => this.receivers.get(group) ?? partFor(group)?.light);
     for (const [shard, part] of elsewhere) {
       const body = encodeBody(RaftBatchRequest, { ...encodeBatch({ kind: "batch", from, to: this.o.nodeId, ...part }), hopped: true });
       this.o.hop(shard, { method: RaftBatchRequest.apiKey, body }).catch((error: unknown) => {
