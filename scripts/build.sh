@@ -12,5 +12,5 @@ fi
 mkdir -p dist
 # The define turns off the test-only planted bugs of src/raft (see src/raft/README.md): with it,
 # --minify-syntax removes their branches and their switches from the binary.
-node_modules/.bin/bun build --compile --minify-syntax --define globalThis.SKUA_TEST_BUILD=false \
+node_modules/.bin/bun build --compile --sourcemap --minify-syntax --define globalThis.SKUA_TEST_BUILD=false \
   src/main.ts src/shard/worker.ts --outfile dist/skua >&2

@@ -205,6 +205,7 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
     userNames: () => [...controller.table.users()].map((u) => u.name),
     alterUsers: (changes) => controllerCalls.alterUsers(changes),
     connections: () => supervisor.connections(),
+    cpuProfiles: (waitMs, intervalUs) => supervisor.cpuProfiles(waitMs, intervalUs),
     brokers: async () => {
       const seedPeers = summarizePeers(await supervisor.rpcPeers());
       // In a cluster, nodes that are not seeds (they joined) are listed through the links to them.

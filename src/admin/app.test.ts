@@ -29,9 +29,20 @@ function backend(overrides: Partial<AdminBackend> = {}): AdminBackend {
     clusterMetrics: async () => "",
     clusterHealth: async () => ({ controllerId: 0, nodes: [0], nodesDown: [], leaderlessPartitions: [], underReplicatedPartitions: [] }),
     connections: async () => [[], [{ listener: "mtls", remote: "127.0.0.1:5000", tls: true, authentication: "mtls_identity", principal: "User:alice", openedAtMs: 7 }]],
+    cpuProfiles: async (waitMs, intervalUs) => [{ waitMs, intervalUs, samples: 3, self: [{ fn: "f (src/x.ts:1)", samples: 3 }], inclusive: [] }],
     ...overrides,
   };
 }
+
+test("CPU profile: every shard's summary over wait_ms; out-of-range parameters are refused", async () => {
+  const app = createAdminApp(backend());
+  const res = await app.request("/v1/debug/cpu_profile?wait_ms=250&sample_us=500");
+  expect(res.status).toBe(200);
+  expect(await res.json()).toEqual([{ shard: 0, waitMs: 250, intervalUs: 500, samples: 3, self: [{ fn: "f (src/x.ts:1)", samples: 3 }], inclusive: [] }]);
+  for (const q of ["wait_ms=0", "wait_ms=60001", "wait_ms=x", "sample_us=10", "wait_ms=-5"]) {
+    expect((await app.request(`/v1/debug/cpu_profile?${q}`)).status).toBe(400);
+  }
+});
 
 test("moving replicas: Redpanda's body, refusals with the controller's reason, unknown partitions 404, bad bodies 400", async () => {
   const seen: unknown[] = [];

@@ -10,6 +10,7 @@ import type { MaintenanceOutcome } from "../cluster/maintenance.ts";
 import type { PartitionMove } from "../cluster/balance.ts";
 import type { PartitionDetails } from "../shard/control.ts";
 import type { ShardStatsSnapshot } from "../shard/stats.ts";
+import { CPU_PROFILE_INTERVAL_US_MIN, CPU_PROFILE_WAIT_MS_MAX, type CpuProfileSummary } from "../shard/cpu-profile.ts";
 import type { PeerSummary } from "../rpc/peers.ts";
 import type { UserChange, UserOutcome } from "../cluster/users.ts";
 import { ErrorCode } from "../protocol/errors.ts";
@@ -31,6 +32,8 @@ export interface AdminBackend {
   alterUsers(changes: UserChange[]): Promise<UserOutcome[]>;
   /** Every shard's open Kafka connections, indexed by shard. */
   connections(): Promise<ConnectionSummary[][]>;
+  /** Every shard's CPU profile over the same window, indexed by shard. */
+  cpuProfiles(waitMs: number, intervalUs: number): Promise<CpuProfileSummary[]>;
   /** This node, and the peers it knows (its seeds) as its shards' RPC links see them. */
   brokers(): Promise<{ self: NodeSummary; peers: PeerSummary[]; nodes?: NodeRecord[]; drainingNodes?: number[]; maintenance?: Map<number, object> }>;
   clusterHealth(): Promise<ClusterHealth>;
@@ -180,6 +183,17 @@ export function createAdminApp(backend: AdminBackend, auth: AdminAuth = NO_ADMIN
   });
   app.get("/v1/kafka/connections", async (c) => c.json((await backend.connections()).flatMap((list, shard) => list.map((conn) => describeConnection(shard, conn)))));
 
+  // Redpanda's name and `wait_ms`; `sample_us` is the sampling interval. Blocks for wait_ms.
+  app.get("/v1/debug/cpu_profile", async (c) => {
+    const waitMs = boundedInteger(c.req.query("wait_ms") ?? "5000", 1, CPU_PROFILE_WAIT_MS_MAX);
+    const intervalUs = boundedInteger(c.req.query("sample_us") ?? "1000", CPU_PROFILE_INTERVAL_US_MIN, 1_000_000);
+    if (waitMs === null || intervalUs === null) {
+      return c.json({ message: `wait_ms must be 1…${CPU_PROFILE_WAIT_MS_MAX} and sample_us ${CPU_PROFILE_INTERVAL_US_MIN}…1000000 (integers)`, code: 400 }, 400);
+    }
+    const profiles = await backend.cpuProfiles(waitMs, intervalUs);
+    return c.json(profiles.map((profile, shard) => ({ shard, ...profile })));
+  });
+
   app.post("/v1/raft/:group/transfer_leadership", async (c) => {
     const group = partitionNumber(c.req.param("group"));
     const target = partitionNumber(c.req.query("target") ?? "");
@@ -233,6 +247,12 @@ function replicaList(body: unknown): Replica[] | null {
 }
 
 /** A partition number as written in a path: plain decimal digits only (not 0x1, 1.0, 1e0, +1 or 01). */
+function boundedInteger(text: string, min: number, max: number): number | null {
+  if (!/^[0-9]{1,10}$/.test(text)) return null;
+  const value = Number(text);
+  return value >= min && value <= max ? value : null;
+}
+
 export function partitionNumber(text: string): number | null {
   if (!/^(0|[1-9][0-9]{0,9})$/.test(text)) return null;
   const value = Number(text);

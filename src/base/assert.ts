@@ -3,8 +3,9 @@ export class AssertionError extends Error {
   override name = "AssertionError";
 }
 
-export function assert(condition: unknown, message = "assertion failed"): asserts condition {
-  if (!condition) throw new AssertionError(message);
+/** A message built from values is passed as a function: hot paths do not pay for the string. */
+export function assert(condition: unknown, message: string | (() => string) = "assertion failed"): asserts condition {
+  if (!condition) throw new AssertionError(typeof message === "function" ? message() : message);
 }
 
 export function unreachable(value: never, message = "unreachable"): never {

@@ -84,7 +84,7 @@ export class MemoryBudget {
   }
 
   release(bytes: number): void {
-    assert(bytes >= 0 && bytes <= this.used, `memory budget released ${bytes} of ${this.used} bytes`);
+    assert(bytes >= 0 && bytes <= this.used, () => `memory budget released ${bytes} of ${this.used} bytes`);
     this.used -= bytes;
     if (bytes > 0 && this.waiters.size > 0 && !this.wakeQueued) {
       this.wakeQueued = true;

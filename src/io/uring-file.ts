@@ -99,8 +99,8 @@ export class UringFile implements DiskFile {
   }
 
   write(position: number, data: Uint8Array): Promise<void> {
-    assert(!this.closed, `write after close: ${this.path}`);
-    assert(position >= 0 && Number.isSafeInteger(position), `write position ${position}`);
+    assert(!this.closed, () => `write after close: ${this.path}`);
+    assert(position >= 0 && Number.isSafeInteger(position), () => `write position ${position}`);
     return this.serialize(async () => {
       this.throwIfFailed();
       if (data.length === 0) return;
@@ -138,7 +138,7 @@ export class UringFile implements DiskFile {
    * When the open chunk is the only write left, it goes out linked with the fdatasync.
    */
   async datasync(): Promise<void> {
-    assert(!this.closed, `datasync after close: ${this.path}`);
+    assert(!this.closed, () => `datasync after close: ${this.path}`);
     const { writes, linkedSync } = await this.serialize(async () => {
       const linkedSync = this.dispatchOpen(this.writesInFlight === 0);
       return { writes: this.chunks.map((chunk) => chunk.written), linkedSync };
@@ -150,8 +150,8 @@ export class UringFile implements DiskFile {
   }
 
   async read(position: number, length: number): Promise<Uint8Array> {
-    assert(!this.closed, `read after close: ${this.path}`);
-    assert(position >= 0 && length >= 0, `read ${length} at ${position}`);
+    assert(!this.closed, () => `read after close: ${this.path}`);
+    assert(position >= 0 && length >= 0, () => `read ${length} at ${position}`);
     const lengthBytes = Math.max(0, Math.min(length, this.sizeBytes - position));
     if (lengthBytes === 0) return new Uint8Array(0);
     const endBytes = position + lengthBytes;

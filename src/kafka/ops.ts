@@ -135,8 +135,13 @@ export interface ReplicaOps {
   transferLeader: { request: { topic: string; partition: number; to: number }; response: { errorCode: number; errorMessage: string | null } };
 }
 
+/** A whole fetch's read-and-wait on the one shard that owns all its partitions (`fetch-wait.ts`). */
+export interface FetchOps {
+  readWaiting: { request: { items: ReadItem[]; minBytes: number; maxBytes: number; waitMs: number }; response: ReadResult[] };
+}
+
 /** Every op a shard serves: its partitions', its group coordinator's and its transaction coordinator's. */
-export interface Ops extends GroupOps, PartitionOps, ReplicaOps, TxnOps {}
+export interface Ops extends GroupOps, PartitionOps, ReplicaOps, TxnOps, FetchOps {}
 
 export type OpName = keyof Ops;
 export type OpRequest<Op extends OpName> = Ops[Op]["request"];

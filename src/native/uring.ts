@@ -78,7 +78,7 @@ export class AlignedBuffer {
   ) {}
 
   static allocate(length: number): AlignedBuffer {
-    assert(length > 0 && length % BLOCK_BYTES === 0, `aligned buffer of ${length} bytes`);
+    assert(length > 0 && length % BLOCK_BYTES === 0, () => `aligned buffer of ${length} bytes`);
     const raw = new Uint8Array(length + BLOCK_BYTES);
     const rawAddress = ptr(raw);
     const offset = (BLOCK_BYTES - (rawAddress % BLOCK_BYTES)) % BLOCK_BYTES;
@@ -87,13 +87,13 @@ export class AlignedBuffer {
 
   /** The first `lengthBytes` (a block multiple) of this memory. */
   prefix(lengthBytes: number): AlignedBuffer {
-    assert(lengthBytes > 0 && lengthBytes % BLOCK_BYTES === 0 && lengthBytes <= this.bytes.length, `aligned prefix of ${lengthBytes}`);
+    assert(lengthBytes > 0 && lengthBytes % BLOCK_BYTES === 0 && lengthBytes <= this.bytes.length, () => `aligned prefix of ${lengthBytes}`);
     return new AlignedBuffer(this.bytes.subarray(0, lengthBytes), this.address);
   }
 
   /** The same memory from `offsetBytes` on (a block multiple, so still aligned). */
   slice(offsetBytes: number): AlignedBuffer {
-    assert(offsetBytes % BLOCK_BYTES === 0 && offsetBytes < this.bytes.length, `aligned slice at ${offsetBytes}`);
+    assert(offsetBytes % BLOCK_BYTES === 0 && offsetBytes < this.bytes.length, () => `aligned slice at ${offsetBytes}`);
     return new AlignedBuffer(this.bytes.subarray(offsetBytes), this.address + offsetBytes);
   }
 }
@@ -123,7 +123,7 @@ export class Ring {
   ) {
     this.onCompletions = new JSCallback(() => this.reap(), { args: [], returns: "void", threadsafe: true });
     const rc = shim.skua_ring_start_waiter(ring, this.onCompletions.ptr);
-    assert(rc === 0, `io_uring waiter thread: ${errnoName(rc)}`);
+    assert(rc === 0, () => `io_uring waiter thread: ${errnoName(rc)}`);
   }
 
   /** Opens a ring of `depth` entries; throws UringUnavailableError if the shim or the kernel says no. */
@@ -148,7 +148,7 @@ export class Ring {
       this.submitNow();
       rc = this.shim.skua_ring_prep(this.ring, op, fd, address as unknown as Pointer, length, offset, id);
     }
-    assert(rc === 0, `io_uring prep failed: ${errnoName(rc)}`);
+    assert(rc === 0, () => `io_uring prep failed: ${errnoName(rc)}`);
     const result = new Promise<number>((resolve) => this.pending.set(id, { resolve, buffer }));
     this.submitSoon();
     return result;
@@ -177,7 +177,7 @@ export class Ring {
       this.submitNow();
       rc = this.shim.skua_ring_prep_write_datasync(this.ring, fd, address, length, offset, writeId, syncId);
     }
-    assert(rc === 0, `io_uring prep failed: ${errnoName(rc)}`);
+    assert(rc === 0, () => `io_uring prep failed: ${errnoName(rc)}`);
     const written = new Promise<number>((resolve) => this.pending.set(writeId, { resolve, buffer }));
     const synced = new Promise<number>((resolve) => this.pending.set(syncId, { resolve, buffer: null }));
     this.submitSoon();
@@ -187,7 +187,7 @@ export class Ring {
   private submitNow(): void {
     this.submitQueued = false;
     const submitted = this.shim.skua_ring_submit(this.ring);
-    assert(submitted >= 0, `io_uring_submit failed: ${errnoName(submitted)}`);
+    assert(submitted >= 0, () => `io_uring_submit failed: ${errnoName(submitted)}`);
   }
 
   private reap(): void {
@@ -198,7 +198,7 @@ export class Ring {
       for (let i = 0; i < count; i++) {
         const id = Number(this.reaped[2 * i]);
         const op = this.pending.get(id);
-        assert(op !== undefined, `completion for unknown op ${id}`);
+        assert(op !== undefined, () => `completion for unknown op ${id}`);
         this.pending.delete(id);
         this.opsCompleted++;
         op.resolve(Number(this.reaped[2 * i + 1]));

@@ -699,7 +699,7 @@ export class RaftGroup implements RaftGroupApi {
     rb.scanBatches(entries, 0, (at) => {
       const base = rb.baseOffset(entries, at);
       const last = rb.lastOffset(entries, at);
-      assert(base === matched + 1, `append entries not contiguous at ${base}`);
+      assert(base === matched + 1, () => `append entries not contiguous at ${base}`);
       if (last <= this.raftLog.lastIndex && this.raftLog.termAt(last) === rb.partitionLeaderEpoch(entries, at)) {
         matched = last;
         return true;
@@ -745,7 +745,7 @@ export class RaftGroup implements RaftGroupApi {
 
   private advanceCommit(index: Index): void {
     if (index <= this.commitIndex) return;
-    assert(index <= this.raftLog.lastIndex, `commit index ${index} past the log end ${this.raftLog.lastIndex}`);
+    assert(index <= this.raftLog.lastIndex, () => `commit index ${index} past the log end ${this.raftLog.lastIndex}`);
     this.commitIndex = index;
     const done: Pending[] = [];
     const rest: Pending[] = [];
@@ -834,7 +834,7 @@ export class RaftGroup implements RaftGroupApi {
     const entries = next <= this.raftLog.lastIndex ? await this.io(this.raftLog.read(next, this.o.appendBytesMax ?? APPEND_BYTES_MAX_DEFAULT)) : EMPTY;
     const prevIndex = entries.length > 0 ? rb.baseOffset(entries, 0) - 1 : next - 1;
     const prevTerm = this.raftLog.termAt(prevIndex);
-    assert(prevTerm !== null, `leader has no term at ${prevIndex}`);
+    assert(prevTerm !== null, () => `leader has no term at ${prevIndex}`);
     // The next append starts after these entries: pipelined, not waiting for this one's answer.
     if (entries.length > 0) p.next = lastOffsetIn(entries) + 1;
     if (entries.length > 0 && this.config.learners.includes(to)) this.o.recoveryThrottle?.take(entries.length, this.now);
@@ -997,7 +997,7 @@ export class RaftGroup implements RaftGroupApi {
       this.pending.push({ index: next - 1, term: this.term, resolve: item.resolve });
     }
     const last = await this.io(this.raftLog.appendAsLeader(concatBytes(run.map((r) => r.batches)), this.term, this.now));
-    assert(last === next - 1, `leader append ended at ${last}, expected ${next - 1}`);
+    assert(last === next - 1, () => `leader append ended at ${last}, expected ${next - 1}`);
     run.forEach((item, i) => item.onAppended?.(ranges[i]!));
     this.maybeCommit();
     await this.replicate();

@@ -159,7 +159,7 @@ export class HeartbeatBatcher {
 /** Hands each group message in `message` to its group; messages for groups this node does not hold are dropped. */
 export function deliverNodeMessage(message: NodeMessage, groupOf: (group: number) => RaftReceiver | undefined): void {
   if (message.kind === "one") return void groupOf(message.message.group)?.receive(message.message);
-  assert(message.messages.length + message.light.count <= HEARTBEAT_BATCH_MESSAGES_MAX, `batch of ${message.messages.length + message.light.count} messages`);
+  assert(message.messages.length + message.light.count <= HEARTBEAT_BATCH_MESSAGES_MAX, () => `batch of ${message.messages.length + message.light.count} messages`);
   for (const m of message.messages) {
     assert(m.from === message.from && m.to === message.to, "a batched message with other endpoints than its batch");
     groupOf(m.group)?.receive(m);

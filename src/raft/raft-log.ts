@@ -80,7 +80,7 @@ export class RaftLog {
     }, this.start.startOffset);
     for (const { base, sizeBytes } of configOffsets) {
       const read = await this.log.read(base, sizeBytes);
-      assert(read.ok && read.bytes.length >= sizeBytes, `${this.dir}: cannot read back the batch at ${base}`);
+      assert(read.ok && read.bytes.length >= sizeBytes, () => `${this.dir}: cannot read back the batch at ${base}`);
       const config = decodeConfigBatch(read.bytes, 0);
       if (config !== null) this.configs.push({ index: rb.lastOffset(read.bytes, 0), config });
     }
@@ -89,8 +89,8 @@ export class RaftLog {
   private noteTerm(term: Term, base: Index): void {
     const last = this.terms[this.terms.length - 1];
     if (last !== undefined && last.term === term) return;
-    assert(last === undefined || term > last.term, `${this.dir}: term ${term} at ${base} after term ${last?.term}`);
-    assert(term >= this.start.prevTerm, `${this.dir}: term ${term} at ${base} below the snapshot's`);
+    assert(last === undefined || term > last.term, () => `${this.dir}: term ${term} at ${base} after term ${last?.term}`);
+    assert(term >= this.start.prevTerm, () => `${this.dir}: term ${term} at ${base} below the snapshot's`);
     this.terms.push({ term, first: base });
   }
 
@@ -175,7 +175,7 @@ export class RaftLog {
   async appendAsFollower(batches: Uint8Array, nowMs: number): Promise<Index> {
     let next = this.log.logEndOffset;
     rb.scanBatches(batches, 0, (at) => {
-      assert(rb.baseOffset(batches, at) === next, `follower append of a batch at ${rb.baseOffset(batches, at)}, expected ${next}`);
+      assert(rb.baseOffset(batches, at) === next, () => `follower append of a batch at ${rb.baseOffset(batches, at)}, expected ${next}`);
       next = rb.lastOffset(batches, at) + 1;
     });
     return this.append(batches, nowMs);
@@ -239,7 +239,7 @@ export class RaftLog {
   /** Whole batches from the one holding `offset`, at most `maxBytes` but at least one. */
   async read(offset: Index, maxBytes: number): Promise<Uint8Array> {
     const read = await this.log.read(offset, maxBytes);
-    assert(read.ok, `${this.dir}: read at ${offset} outside ${this.start.startOffset}..${this.lastIndex + 1}`);
+    assert(read.ok, () => `${this.dir}: read at ${offset} outside ${this.start.startOffset}..${this.lastIndex + 1}`);
     return read.bytes;
   }
 

@@ -64,7 +64,7 @@ export class Channel<Outgoing extends CallTable<Outgoing>, Incoming extends Call
 
   private answer(message: Extract<Envelope, { kind: "call" }>): void {
     const server = this.servers[message.name as keyof Incoming] as ((request: unknown) => Promise<unknown>) | undefined;
-    assert(server, `no server for call ${message.name} from ${this.peerName}`); // both ends are this program
+    assert(server, () => `no server for call ${message.name} from ${this.peerName}`); // both ends are this program
     server(message.request).then(
       (response) => {
         const transfer: Bun.Transferable[] = [];
@@ -79,7 +79,7 @@ export class Channel<Outgoing extends CallTable<Outgoing>, Incoming extends Call
 
   private settle(message: Extract<Envelope, { kind: "reply" }>): void {
     const pending = this.pending.get(message.id);
-    assert(pending, `reply for unknown call ${message.id}`);
+    assert(pending, () => `reply for unknown call ${message.id}`);
     this.pending.delete(message.id);
     if (message.error !== undefined) pending.reject(new Error(`${this.peerName} failed: ${message.error}`));
     else pending.resolve(message.response);

@@ -16,6 +16,7 @@ import type { ConnectionSummary } from "../kafka/client-connection.ts";
 
 export type { ConnectionSummary };
 import type { ShardStatsSnapshot } from "./stats.ts";
+import type { CpuProfileSummary } from "./cpu-profile.ts";
 import type { RpcNodeSettings } from "../rpc/node.ts";
 import type { PeerLinkState } from "../rpc/outbound.ts";
 import type { ControllerLeadership } from "../replication/controller-host.ts";
@@ -74,6 +75,8 @@ export interface ShardControlCalls {
   partitions: { request: NoArguments; response: PartitionDetails[] };
   /** The old owner's half of a live move: stop serving the partition and close its log. */
   release: { request: PartitionRef; response: void };
+  /** JavaScriptCore's sampling profile of this shard's thread over `waitMs` (cpu-profile.ts). */
+  cpuProfile: { request: { waitMs: number; intervalUs: number }; response: CpuProfileSummary };
   /** The Kafka connections open on this shard: listener, remote address, TLS, principal. */
   connections: { request: NoArguments; response: ConnectionSummary[] };
   /** This shard's link to each peer node (empty without RPC). */

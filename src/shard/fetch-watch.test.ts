@@ -17,6 +17,7 @@ import { PosixDisk } from "../io/posix-disk.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { buildBatch } from "../storage/batch-builder.ts";
 import { LocalPartitions } from "./local-partitions.ts";
+import { readWaitingOn } from "../kafka/fetch-wait.ts";
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -91,5 +92,24 @@ test("reads carry empty records, never null: caught up, out of range, not on thi
     [ErrorCode.OFFSET_OUT_OF_RANGE, 1, 0],
     [ErrorCode.NOT_LEADER_OR_FOLLOWER, -1, 0],
   ]);
+  await local.closeAll();
+});
+
+test("the owner's whole read-and-wait (readWaiting): sleeps while caught up, answers the new records of a produce, and empty at max_wait_ms", async () => {
+  const local = await partitions();
+  await produceTo(local, 0);
+  const tail = { topic: "t", partition: 0, fetchOffset: 1, maxBytes: 1 << 20 };
+  const waiting = readWaitingOn(local.servers, 0, systemClock, { items: [tail], minBytes: 1, maxBytes: 1 << 20, waitMs: LONG_WAIT_MS });
+  expect(await settledNow(waiting)).toBeUndefined();
+  await produceTo(local, 1); // another partition: no news for this fetch
+  expect(await settledNow(waiting)).toBeUndefined();
+  await produceTo(local, 0);
+  const [answer] = await waiting;
+  expect([answer.errorCode, answer.highWatermark, answer.records.length > 0]).toEqual([ErrorCode.NONE, 2, true]);
+
+  const startedMs = performance.now();
+  const [timedOut] = await readWaitingOn(local.servers, 0, systemClock, { items: [{ ...tail, fetchOffset: 2 }], minBytes: 1, maxBytes: 1 << 20, waitMs: 50 });
+  expect([timedOut.errorCode, timedOut.records.length]).toEqual([ErrorCode.NONE, 0]);
+  expect(performance.now() - startedMs).toBeGreaterThanOrEqual(45);
   await local.closeAll();
 });

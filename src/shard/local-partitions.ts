@@ -441,7 +441,7 @@ export class LocalPartitions {
    */
   watch(watchId: string, items: WatchItem[], waitMs: number): Promise<{ woken: boolean }> {
     if (items.some((item) => this.changedSince(item))) return Promise.resolve({ woken: true });
-    assert(!this.watches.has(watchId), `watch ${watchId} registered twice`);
+    assert(!this.watches.has(watchId), () => `watch ${watchId} registered twice`);
     return new Promise((resolve) => {
       const keys = items.map(key);
       const done = (woken: boolean) => {

@@ -20,6 +20,7 @@ import { FetchSessionCache } from "../kafka/fetch-sessions.ts";
 import type { ShardContext } from "../kafka/handler.ts";
 import { ProducerIdPool } from "../kafka/producer-id-pool.ts";
 import { listenKafka, type KafkaListener } from "../kafka/server.ts";
+import { readWaitingOn } from "../kafka/fetch-wait.ts";
 import { ConnectionAdmission } from "../kafka/connection-admission.ts";
 import { SharedCounts } from "../base/shared-counts.ts";
 import { currentCore, pinThisThreadToCore } from "../native/libc.ts";
@@ -48,6 +49,7 @@ import type { RaftNetwork } from "../replication/raft-network.ts";
 import { ShardReplication } from "../replication/shard-replication.ts";
 import { CONTROLLER_GROUP } from "../cluster/metadata.ts";
 import { ControllerMember } from "./controller-member.ts";
+import { profileShard } from "./cpu-profile.ts";
 
 /** What shards call on each other: the Kafka ops, and RPC requests handed to the shard that owns them. */
 type ShardOps = Ops & RpcHopCalls;
@@ -149,7 +151,8 @@ export class Shard {
       // In a cluster the transaction log is the replicated `__transaction_state`; without RPC local logs, as before.
       replicas: this.replication?.txnLog,
     });
-    this.opServers = { ...partitionOps, ...this.groups.servers, ...this.txns.servers };
+    const readWaiting = (request: OpRequest<"readWaiting">) => readWaitingOn(partitionOps, init.shardId, systemClock, request);
+    this.opServers = { ...partitionOps, ...this.groups.servers, ...this.txns.servers, readWaiting };
     const channelServers: Servers<ShardOps> = { ...this.opServers, rpcDeliver: (request) => this.rpcHop(request) };
     this.channels = init.peers.map((port, peer) => (port ? new Channel<ShardOps, ShardOps>(port, channelServers, `shard ${peer}`) : null));
     this.main = new Channel<ControllerCalls & ControllerGroupCalls, ShardControlCalls>(init.main, this.controlServers(), "controller");
@@ -172,6 +175,7 @@ export class Shard {
       leaders: async () => (this.replication ? [...this.replication.leaders.entries()] : []),
       transferLeadership: async ({ group, to }) => (this.replication ? this.replication.transferLeadership(group, to) : "this node is not in a cluster"),
       connections: async () => this.listener?.connections() ?? [],
+      cpuProfile: ({ waitMs, intervalUs }) => profileShard(waitMs, intervalUs),
       shutdown: this.inOrder(() => this.stop()),
       controllerPropose: (request) => this.controller().controllerPropose(request),
       controllerForward: (request) => this.controller().controllerForward(request),

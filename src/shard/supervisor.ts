@@ -6,6 +6,7 @@
  */
 import { logger } from "../base/log.ts";
 import type { ConnectionSummary } from "../kafka/client-connection.ts";
+import type { CpuProfileSummary } from "./cpu-profile.ts";
 import type { Controller, ShardControl } from "../cluster/controller.ts";
 import type { Servers } from "../base/calls.ts";
 import type { ControllerCalls } from "../cluster/controller-calls.ts";
@@ -71,6 +72,11 @@ export class Supervisor implements ShardControl {
   /** Every shard's open Kafka connections, indexed by shard. */
   connections(): Promise<ConnectionSummary[][]> {
     return Promise.all(this.shards.map((shard) => shard.call("connections", {})));
+  }
+
+  /** Every shard's CPU profile over the same `waitMs`, indexed by shard. */
+  cpuProfiles(waitMs: number, intervalUs: number): Promise<CpuProfileSummary[]> {
+    return Promise.all(this.shards.map((shard) => shard.call("cpuProfile", { waitMs, intervalUs })));
   }
 
   /** Every shard's link to each peer node, indexed by shard. */

@@ -706,7 +706,7 @@ export class PartitionLog {
     let windowBytes = this.readWindowBytes(maxBytes);
     for (;;) {
       const limitBytes = segment.writtenBytes;
-      assert(position < limitBytes, `read past written bytes of ${segment.logPath}`);
+      assert(position < limitBytes, () => `read past written bytes of ${segment.logPath}`);
       const lengthBytes = Math.min(windowBytes, limitBytes - position);
       // What was read ahead may be shorter than asked (more was written since): fewer batches, or a re-read below.
       const buf = (await this.readAhead.take(segment, position, lengthBytes)) ?? (await segment.read(position, lengthBytes));
@@ -1077,7 +1077,7 @@ function lastBatchEnd(bytes: Uint8Array): number {
 function countOffsets(batches: Uint8Array, maxMessageBytes: number): number {
   let count = 0;
   const end = rb.scanBatches(batches, 0, (at, size) => {
-    assert(size <= maxMessageBytes, `batch of ${size} bytes exceeds maxMessageBytes ${maxMessageBytes}`);
+    assert(size <= maxMessageBytes, () => `batch of ${size} bytes exceeds maxMessageBytes ${maxMessageBytes}`);
     count += rb.lastOffsetDelta(batches, at) + 1;
   });
   assert(end === batches.length, "append of bytes that are not whole batches");

@@ -10,8 +10,16 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import { FetchSessionCache } from "../fetch-sessions.ts";
 import type { BrokerContext } from "../handler.ts";
 import { fetchHandler } from "./fetch.ts";
+import { readWaitingOn } from "../fetch-wait.ts";
+import type { Clock } from "../../base/clock.ts";
 
 const TOPIC_ID = "3e6a1f0b-9c2d-4e5f-8a7b-6c5d4e3f2a1b";
+
+/** The owner shard's ops over a stand-in `read` and `watch`; a fetch whose partitions all live there asks `readWaiting`, which the real shard runs over them. */
+function standIn(serve: (op: string, request: any) => any, clock: Clock): BrokerContext["invoke"] {
+  const servers = { read: async (request: any) => serve("read", request), watch: async (request: any) => serve("watch", request) };
+  return (async (_shard: number, op: string, request: any) => (op === "readWaiting" ? readWaitingOn(servers, 0, clock, request) : serve(op, request))) as BrokerContext["invoke"];
+}
 
 function context(): BrokerContext {
   const clock = { nowMs: () => 0 };
@@ -24,7 +32,7 @@ function context(): BrokerContext {
     shardId: 0, shardCount: 1, nodeId: 7, advertised: { host: "127.0.0.1", port: 19092 }, clock,
     metadata: () => table,
     authorize: () => true,
-    invoke: (async (_shard: number, op: string, request: any) => (op === "read" ? request.items.map((i: any) => read(i.partition)) : { woken: false })) as BrokerContext["invoke"],
+    invoke: standIn((op, request) => (op === "read" ? request.items.map((i: any) => read(i.partition)) : { woken: false }), clock),
     fetchSessions: new FetchSessionCache({ shardId: 0, shardCount: 1, slots: 1, clock }),
   };
   return partial as BrokerContext;
@@ -53,14 +61,14 @@ function rackContext(rackAwareness: boolean) {
   const asked: Array<{ partition: number; clientRack?: string }> = [];
   const ops: string[] = [];
   const base = context();
-  const invoke = (async (_shard: number, op: string, request: any) => {
+  const invoke = standIn((op, request) => {
     ops.push(op);
     if (op !== "read") return { woken: false };
     return request.items.map((i: any) => {
       asked.push({ partition: i.partition, clientRack: i.clientRack });
       return { errorCode: ErrorCode.NONE, highWatermark: 5, lastStableOffset: 5, logStartOffset: 0, records: new Uint8Array(0), abortedTransactions: null, ...(i.partition === 1 && i.clientRack === "b" ? { preferredReadReplica: 2 } : {}) };
     });
-  }) as BrokerContext["invoke"];
+  }, base.clock);
   const props = { enable_rack_awareness: rackAwareness } as BrokerContext["props"];
   return { context: { ...base, invoke, props, leaders: { get: () => undefined } } as BrokerContext, asked, ops };
 }

@@ -24,6 +24,7 @@ import type { ReadItem, ReadResult, WatchItem } from "../ops.ts";
 import type { FetchItem, SessionFetchRequest } from "../fetch-sessions.ts";
 import { defineHandler, invokeOnOwners, RESPONSE_REFER_BYTES_MIN, type BrokerContext } from "../handler.ts";
 import { leaderEndpoints } from "./leaders.ts";
+import { capResponseBytes, newWatchId, readUntilEnough, watchItem, type ReadRound } from "../fetch-wait.ts";
 import { downConvertFetch } from "../legacy-formats.ts";
 
 interface FetchRequest extends SessionFetchRequest {
@@ -149,23 +150,32 @@ function requestedEpochs(request: FetchRequest, usesTopicIds: boolean): Map<stri
   return epochs;
 }
 
-interface ReadRound {
-  results: ReadResult[];
-  /** Some partition's records were left out to keep within max_bytes: waiting cannot add more. */
-  full: boolean;
+/**
+ * Reads until min_bytes or max_wait_ms (fetch-wait.ts). When one shard owns every partition
+ * read, that shard does all of it in one call; otherwise each round reads from every owner and
+ * waits on all of them.
+ */
+async function readEnough(context: BrokerContext, request: FetchRequest, wanted: Read[]): Promise<ReadResult[]> {
+  const waitMs = Math.min(Math.max(request.maxWaitMs, 0), limits.fetchWaitMsMax);
+  const owner = soleOwner(context, wanted);
+  if (owner !== null) {
+    return context.invoke(owner, "readWaiting", { items: wanted as ReadItem[], minBytes: request.minBytes, maxBytes: request.maxBytes, waitMs });
+  }
+  const wait = { minBytes: request.minBytes, deadlineMs: context.clock.nowMs() + waitMs };
+  return readUntilEnough(() => readAll(context, wanted, request.maxBytes), (results, left) => waitForChange(context, wanted, results, left), wait, context.clock);
 }
 
-/** Reads, and while short of min_bytes (and nothing to report: no error, no replica to go to) sleeps until something read changes. */
-async function readEnough(context: BrokerContext, request: FetchRequest, wanted: Read[]): Promise<ReadResult[]> {
-  const deadlineMs = context.clock.nowMs() + Math.min(Math.max(request.maxWaitMs, 0), limits.fetchWaitMsMax);
-  let read = await readAll(context, wanted, request.maxBytes);
-  while (!read.full && bytesIn(read.results) < request.minBytes && !read.results.some(mustAnswerNow)) {
-    const waitMs = deadlineMs - context.clock.nowMs();
-    if (waitMs <= 0) break;
-    if (!(await waitForChange(context, wanted, read.results, waitMs))) break;
-    read = await readAll(context, wanted, request.maxBytes);
+/** The shard that owns every wanted partition, if there is one and nothing is answered unread. */
+function soleOwner(context: BrokerContext, wanted: Read[]): number | null {
+  const table = context.metadata();
+  let owner: number | null = null;
+  for (const w of wanted) {
+    if (isFixed(w)) return null;
+    const shard = table.ownerOf(w.topic, w.partition);
+    if (shard === undefined || (owner !== null && shard !== owner)) return null;
+    owner = shard;
   }
-  return read.results;
+  return owner;
 }
 
 /** Reads every partition whose topic resolved from its owner; the others answer UNKNOWN_TOPIC_ID. */
@@ -174,23 +184,6 @@ async function readAll(context: BrokerContext, wanted: Read[], responseBytesMax:
   let next = 0;
   const results = wanted.map((w) => (isFixed(w) ? w : answers[next++]));
   return capResponseBytes(results, responseBytesMax);
-}
-
-/** Keeps the response within max_bytes, except that the first non-empty partition always goes (KIP-74). */
-function capResponseBytes(results: ReadResult[], responseBytesMax: number): ReadRound {
-  let total = 0;
-  let full = false;
-  const capped = results.map((r) => {
-    const size = r.records.length;
-    if (size === 0) return r;
-    if (total > 0 && total + size > responseBytesMax) {
-      full = true;
-      return { ...r, records: NO_RECORDS, abortedTransactions: r.abortedTransactions === null ? null : [] };
-    }
-    total += size;
-    return r;
-  });
-  return { results: capped, full };
 }
 
 /**
@@ -205,14 +198,13 @@ async function waitForChange(context: BrokerContext, wanted: Read[], results: Re
     if (isFixed(w)) return;
     const shard = table.ownerOf(w.topic, w.partition);
     if (shard === undefined) return;
-    const item: WatchItem = { topic: w.topic, partition: w.partition, highWatermark: results[i].highWatermark, logStartOffset: results[i].logStartOffset };
-    if (w.clientRack !== undefined) item.clientRack = w.clientRack;
+    const item = watchItem(w, results[i]);
     const items = byShard.get(shard);
     if (items) items.push(item);
     else byShard.set(shard, [item]);
   });
   if (byShard.size === 0) byShard.set(context.shardId, []);
-  const watchId = `${context.shardId}:${++watchesStarted}`;
+  const watchId = newWatchId(context.shardId);
   const waiting = new Set(byShard.keys());
   const answers = [...byShard].map(([shard, items]) =>
     context.invoke(shard, "watch", { watchId, waitMs, items }).then((answer) => {
@@ -225,18 +217,6 @@ async function waitForChange(context: BrokerContext, wanted: Read[], results: Re
   // this answer; it fails only when the channel closes at shutdown, and then the watch ends with its timer anyway.
   for (const shard of waiting) context.invoke(shard, "unwatch", { watchId }).catch(() => {});
   return woken;
-}
-
-/** Watches this shard started: with the shard id, a watch's id unique across shards. */
-let watchesStarted = 0;
-
-function bytesIn(results: ReadResult[]): number {
-  return results.reduce((sum, r) => sum + r.records.length, 0);
-}
-
-/** An error, or a leader naming another replica to fetch from (Kafka answers those at once). */
-function mustAnswerNow(result: ReadResult): boolean {
-  return result.errorCode !== ErrorCode.NONE || (result.preferredReadReplica ?? -1) >= 0;
 }
 
 type PartitionData = ReturnType<typeof partitionData>;
