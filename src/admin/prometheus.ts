@@ -32,6 +32,14 @@ export function renderMetrics(shards: ShardStatsSnapshot[]): string {
   family("skua_storage_read_ahead_used_total", "counter", "Reads started ahead that the next fetch used, by shard");
   for (const s of shards) lines.push(`skua_storage_read_ahead_used_total{shard="${s.shardId}"} ${s.readAheadUsed}`);
 
+  family("skua_memory_bytes", "gauge", "Bytes held now, by shard and use: request memory, recent-batch cache, read-ahead, write-behind, the shard's JS heap (live at its last collection)");
+  for (const s of shards) for (const [use, bytes] of Object.entries(s.memory)) lines.push(`skua_memory_bytes{shard="${s.shardId}",use="${use}"} ${bytes}`);
+
+  family("skua_memory_collections_total", "counter", "Full collections a shard ran after allocating collect-every bytes of large buffers, by shard");
+  for (const s of shards) lines.push(`skua_memory_collections_total{shard="${s.shardId}"} ${s.collections.count}`);
+  family("skua_memory_collection_seconds_total", "counter", "Time those collections took, by shard");
+  for (const s of shards) lines.push(`skua_memory_collection_seconds_total{shard="${s.shardId}"} ${s.collections.seconds.toFixed(6)}`);
+
   family("skua_kafka_request_latency_seconds", "histogram", "Time from a request's arrival to its encoded response, by API, shard and route (local, or needing another shard)");
   for (const s of shards) {
     for (const [key, h] of Object.entries(s.latencyByRoute)) {

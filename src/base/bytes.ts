@@ -1,9 +1,11 @@
+import { bigBuffer } from "./big-buffers.ts";
+
 /**
  * A copy of the bytes in a buffer of their own. `Buffer#slice` (what Bun's sockets and node:fs
  * hand out) returns a view, not a copy, so code that must own its bytes calls this instead.
  */
 export function copyBytes(bytes: Uint8Array, start = 0, end = bytes.length): Uint8Array<ArrayBuffer> {
-  const copy = new Uint8Array(end - start);
+  const copy = bigBuffer(end - start);
   copy.set(bytes.subarray(start, end));
   return copy;
 }
@@ -13,7 +15,7 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0];
   let total = 0;
   for (const part of parts) total += part.length;
-  const out = new Uint8Array(total);
+  const out = bigBuffer(total);
   let at = 0;
   for (const part of parts) {
     out.set(part, at);

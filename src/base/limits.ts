@@ -55,6 +55,10 @@ export const limits = {
   uringWriteChunkBytesMax: 4 * 1024 * 1024,
   /** Chunk bytes one io_uring file may hold in memory (open plus in flight); past it appends wait for the disk. */
   uringWriteBehindBytesMax: 8 * 1024 * 1024,
+  /** Chunk bytes all of a shard's io_uring files may hold together (its write-behind); past it appends wait. */
+  uringWriteBehindShardBytesMax: 64 * 1024 * 1024,
+  /** Bytes of large buffers (frames, disk reads) a thread allocates between two collections it asks for (base/big-buffers.ts). */
+  collectEveryBigBytes: 256 * 1024 * 1024,
   /** Aligned write buffers a shard's io_uring disk keeps for reuse. */
   uringWriteBuffersPooledBytesMax: 32 * 1024 * 1024,
   /** Files of sealed segments a shard keeps open for reads; past it the least recently read close. */

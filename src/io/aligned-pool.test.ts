@@ -19,3 +19,22 @@ test("buffers are aligned, exactly the asked length, reused after release, and t
   big.release();
   expect(pool.acquire(32 * BLOCK_BYTES).buffer.address).not.toBe(big.buffer.address);
 });
+
+test("the buffers out are the shard's write-behind: past its bound writers wait for room, and a release gives it", async () => {
+  const pool = new AlignedBufferPool(16 * BLOCK_BYTES, 8 * BLOCK_BYTES);
+  const a = pool.acquire(4 * BLOCK_BYTES);
+  const b = pool.acquire(4 * BLOCK_BYTES);
+  expect(pool.heldBytes).toBe(8 * BLOCK_BYTES);
+  expect(pool.room()).toBeNull(); // at the bound, not past it
+  const c = pool.acquire(BLOCK_BYTES);
+  let roomy = false;
+  const waiting = pool.room()!.then(() => (roomy = true));
+  await Bun.sleep(1);
+  expect(roomy).toBe(false);
+  a.release();
+  await waiting;
+  expect(pool.heldBytes).toBe(5 * BLOCK_BYTES);
+  b.release();
+  c.release();
+  expect(pool.heldBytes).toBe(0);
+});

@@ -3,6 +3,8 @@
  * buffer per write costs a zero-fill and a page fault per 4 KiB; reusing them does not. Buffers
  * come in power-of-two sizes; at most `pooledBytesMax` wait for reuse, the rest are dropped.
  * Reused memory is not zeroed: callers write every byte they hand to the kernel.
+ * It also counts the bytes handed out and not yet released, the shard's write-behind: past
+ * `heldBytesMax` writers wait in `room()` until released buffers bring it back under.
  */
 import { limits } from "../base/limits.ts";
 import { AlignedBuffer, BLOCK_BYTES } from "../native/uring.ts";
@@ -10,8 +12,20 @@ import { AlignedBuffer, BLOCK_BYTES } from "../native/uring.ts";
 export class AlignedBufferPool {
   private readonly free = new Map<number, AlignedBuffer[]>();
   private pooledBytes = 0;
+  /** Capacity of the buffers out (acquired, not yet released). */
+  heldBytes = 0;
+  private readonly roomWaiters: Array<() => void> = [];
 
-  constructor(private readonly pooledBytesMax: number = limits.uringWriteBuffersPooledBytesMax) {}
+  constructor(
+    private readonly pooledBytesMax: number = limits.uringWriteBuffersPooledBytesMax,
+    private readonly heldBytesMax: number = limits.uringWriteBehindShardBytesMax,
+  ) {}
+
+  /** Resolves once the buffers out are within the shard's write-behind bound. */
+  room(): Promise<void> | null {
+    if (this.heldBytes <= this.heldBytesMax) return null;
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
 
   /** A buffer of exactly `lengthBytes` (a block multiple); call `release` once the kernel is done with it. */
   acquire(lengthBytes: number): { buffer: AlignedBuffer; release: () => void } {
@@ -20,10 +34,13 @@ export class AlignedBufferPool {
     if (whole) this.pooledBytes -= capacityBytes;
     else whole = AlignedBuffer.allocate(capacityBytes);
     const buffer = whole;
+    this.heldBytes += capacityBytes;
     return { buffer: buffer.prefix(lengthBytes), release: () => this.give(capacityBytes, buffer) };
   }
 
   private give(capacityBytes: number, buffer: AlignedBuffer): void {
+    this.heldBytes -= capacityBytes;
+    while (this.heldBytes <= this.heldBytesMax && this.roomWaiters.length > 0) this.roomWaiters.shift()!();
     if (this.pooledBytes + capacityBytes > this.pooledBytesMax) return; // let it go to the GC
     let list = this.free.get(capacityBytes);
     if (!list) this.free.set(capacityBytes, (list = []));

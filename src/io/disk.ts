@@ -5,6 +5,8 @@
 export interface Disk {
   /** Backend name for logs, e.g. "posix". */
   readonly name: string;
+  /** Bytes of appends held in memory until written (io_uring's write-behind); absent: none. */
+  readonly writeBehindBytes?: number;
   open(path: string, opts: { create: boolean }): Promise<DiskFile>;
   mkdirp(dir: string): Promise<void>;
   /** Entry names in `dir`; [] if the directory is missing. */

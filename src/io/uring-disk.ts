@@ -21,6 +21,10 @@ export class UringDisk implements Disk {
 
   constructor(readonly ring: Ring) {}
 
+  get writeBehindBytes(): number {
+    return this.writeBuffers.heldBytes;
+  }
+
   /** Opens this thread's ring; throws UringUnavailableError where io_uring cannot work. */
   static open(depth: number = limits.uringQueueDepth, shimPath?: string): UringDisk {
     return new UringDisk(Ring.open(depth, shimPath));

@@ -218,6 +218,10 @@ export class UringFile implements DiskFile {
     if (this.writesInFlight === 0) this.dispatchSoon();
     // Bound the memory one file holds: past it, wait for the oldest chunks to reach the disk.
     while (this.heldBytes() > limits.uringWriteBehindBytesMax && this.chunks[0]?.written) await this.chunks[0].written;
+    // And what the shard's files hold together: every chunk out is written soon (its file dispatches
+    // it when its write before finishes), so the room comes.
+    const room = this.writeBuffers.room();
+    if (room !== null) await room;
     this.throwIfFailed();
   }
 

@@ -7,12 +7,14 @@
  */
 import { assert, rethrowIfBroken } from "../base/assert.ts";
 import { copyBytes } from "../base/bytes.ts";
+import { countBigBytes } from "../base/big-buffers.ts";
 import type { CallRequest, CallResponse, CallTable, Servers } from "../base/calls.ts";
 import { limits } from "../base/limits.ts";
 
+/** `movedBytes`: bytes of the buffers transferred with it, which become the receiver's garbage to collect. */
 type Envelope =
-  | { kind: "call"; id: number; name: string; request: unknown }
-  | { kind: "reply"; id: number; response?: unknown; error?: string };
+  | { kind: "call"; id: number; name: string; request: unknown; movedBytes: number }
+  | { kind: "reply"; id: number; response?: unknown; error?: string; movedBytes: number };
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -36,6 +38,7 @@ export class Channel<Outgoing extends CallTable<Outgoing>, Incoming extends Call
     port.onmessage = (event: { data: unknown }) => {
       this.messagesReceived++;
       const message = event.data as Envelope;
+      if (message.movedBytes > 0) countBigBytes(message.movedBytes);
       if (message.kind === "reply") this.settle(message);
       else this.answer(message);
     };
@@ -51,8 +54,9 @@ export class Channel<Outgoing extends CallTable<Outgoing>, Incoming extends Call
     }
     const id = this.nextCallId++;
     const result = new Promise<unknown>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    const transfer: Bun.Transferable[] = [];
-    this.send({ kind: "call", id, name, request: detachedCopy(request, transfer) }, transfer);
+    const transfer: ArrayBuffer[] = [];
+    const copy = detachedCopy(request, transfer);
+    this.send({ kind: "call", id, name, request: copy, movedBytes: movedBytes(transfer) }, transfer);
     return result as Promise<CallResponse<Outgoing, N>>;
   }
 
@@ -67,12 +71,13 @@ export class Channel<Outgoing extends CallTable<Outgoing>, Incoming extends Call
     assert(server, () => `no server for call ${message.name} from ${this.peerName}`); // both ends are this program
     server(message.request).then(
       (response) => {
-        const transfer: Bun.Transferable[] = [];
-        this.send({ kind: "reply", id: message.id, response: detachedCopy(response, transfer) }, transfer);
+        const transfer: ArrayBuffer[] = [];
+        const copy = detachedCopy(response, transfer);
+        this.send({ kind: "reply", id: message.id, response: copy, movedBytes: movedBytes(transfer) }, transfer);
       },
       (error: unknown) => {
         rethrowIfBroken(error); // this thread stops; the caller's goes down with the broker
-        this.send({ kind: "reply", id: message.id, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }, []);
+        this.send({ kind: "reply", id: message.id, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error), movedBytes: 0 }, []);
       },
     );
   }
@@ -86,7 +91,7 @@ export class Channel<Outgoing extends CallTable<Outgoing>, Incoming extends Call
     this.waitingForRoom.shift()?.();
   }
 
-  private send(message: Envelope, transfer: Bun.Transferable[]): void {
+  private send(message: Envelope, transfer: ArrayBuffer[]): void {
     this.messagesSent++;
     this.port.postMessage(message, transfer);
   }
@@ -97,7 +102,13 @@ export class Channel<Outgoing extends CallTable<Outgoing>, Incoming extends Call
  * use here (the recent-batch cache). So every byte view in a message is copied to a buffer of
  * its own, exactly its size, and that copy is moved to the peer.
  */
-export function detachedCopy<T>(value: T, transfer: Bun.Transferable[], depth = 0): T {
+function movedBytes(transfer: ArrayBuffer[]): number {
+  let sum = 0;
+  for (const buffer of transfer) sum += buffer.byteLength;
+  return sum;
+}
+
+export function detachedCopy<T>(value: T, transfer: ArrayBuffer[], depth = 0): T {
   if (depth > 6 || value === null || typeof value !== "object") return value;
   if (value instanceof Uint8Array) {
     const copy = copyBytes(value);

@@ -171,6 +171,11 @@ export class LocalPartitions {
   }
 
   /** The shard's read-ahead counters (reads started, reads used). */
+  /** Bytes the shard-wide cache and read-ahead hold now. */
+  get memory(): { recentBatchCache: number; readAhead: number } {
+    return { recentBatchCache: this.cache.sizeBytes, readAhead: this.readAhead.heldBytes };
+  }
+
   get readAheadStats(): Pick<ReadAheadBudget, "started" | "used"> {
     return this.readAhead;
   }

@@ -50,6 +50,8 @@ import { ShardReplication } from "../replication/shard-replication.ts";
 import { CONTROLLER_GROUP } from "../cluster/metadata.ts";
 import { ControllerMember } from "./controller-member.ts";
 import { profileShard } from "./cpu-profile.ts";
+import { heapSize } from "bun:jsc";
+import { collections } from "../base/big-buffers.ts";
 
 /** What shards call on each other: the Kafka ops, and RPC requests handed to the shard that owns them. */
 type ShardOps = Ops & RpcHopCalls;
@@ -289,6 +291,14 @@ export class Shard {
       backend: this.disk.name,
       readAheadStarted: this.local.readAheadStats.started,
       readAheadUsed: this.local.readAheadStats.used,
+      memory: {
+        requests: this.requestMemory.usedBytes,
+        recent_batch_cache: this.local.memory.recentBatchCache,
+        read_ahead: this.local.memory.readAhead,
+        write_behind: this.disk.writeBehindBytes ?? 0,
+        js_heap: heapSize(), // live at the last collection, ArrayBuffer contents included
+      },
+      collections: { ...collections },
     };
   }
 

@@ -30,7 +30,13 @@ export interface ShardStatsSnapshot {
   /** Disk reads started ahead for sequential readers (storage/read-ahead.ts), and of those the ones a fetch used. */
   readAheadStarted: number;
   readAheadUsed: number;
+  /** Bytes held now, by what holds them: the budgets (requests, cache, read-ahead, write-behind) and this thread's JS heap. */
+  memory: Record<MemoryUse, number>;
+  /** Full collections the shard ran for its large buffers (base/big-buffers.ts), and their time. */
+  collections: { count: number; seconds: number };
 }
+
+export type MemoryUse = "requests" | "recent_batch_cache" | "read_ahead" | "write_behind" | "js_heap";
 
 export class ShardStats implements RequestStats {
   requests = 0;
