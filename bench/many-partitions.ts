@@ -4,6 +4,7 @@
  * Run: bun run bench/many-partitions.ts [--partitions 10000] [--smp 2] [--io uring|posix]
  */
 import { parseArgs } from "node:util";
+import { limits } from "../src/base/limits.ts";
 import { buildBatch } from "../src/storage/batch-builder.ts";
 import { startBroker } from "../test/helpers/broker.ts";
 import { ApiKey, fetchOnce, produce, WireClient } from "../test/helpers/wire.ts";
@@ -65,6 +66,9 @@ for (let i = 0; i < TOPICS; i++) {
 const fetchMs = performance.now() - t;
 const rssFull = rssBytes(pid);
 client.close();
+// Idle: past a shard's next collection check (base/big-buffers.ts), with nothing sent meanwhile.
+await Bun.sleep(limits.idleCollectCheckMs + 3000);
+const rssIdle = rssBytes(pid);
 
 expectEqual(fetched, TOPICS * perTopic, "partitions fetched back");
 t = performance.now();
@@ -79,7 +83,7 @@ console.log(`  create      ${createMs.toFixed(0)} ms`);
 console.log(`  produce     ${produceMs.toFixed(0)} ms (one 1-record batch to every partition, acks=1)`);
 console.log(`  fetch       ${fetchMs.toFixed(0)} ms (every partition read back: ${fetched.toLocaleString("en-US")})`);
 const perPartitionKiB = (rss: number) => ((rss - rssEmpty) / (TOPICS * perTopic) / 1024).toFixed(1);
-console.log(`  memory      ${(rssEmpty / 2 ** 20).toFixed(0)} MiB empty → ${(rssFull / 2 ** 20).toFixed(0)} MiB; ${perPartitionKiB(rssFull)} KiB per partition (created ${perPartitionKiB(rssCreated)}, after produce ${perPartitionKiB(rssProduced)})`);
+console.log(`  memory      ${(rssEmpty / 2 ** 20).toFixed(0)} MiB empty → ${(rssFull / 2 ** 20).toFixed(0)} MiB; ${perPartitionKiB(rssFull)} KiB per partition (created ${perPartitionKiB(rssCreated)}, after produce ${perPartitionKiB(rssProduced)}); idle ${(limits.idleCollectCheckMs + 3000) / 1000} s later ${perPartitionKiB(rssIdle)} KiB per partition`);
 console.log(`  stop        ${stopMs.toFixed(0)} ms from SIGTERM to exit (every log flushed and closed, producer snapshots written)`);
 console.log(`  start       ${startMs.toFixed(0)} ms from spawn to ready after that clean stop`);
 

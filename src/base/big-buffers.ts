@@ -4,10 +4,13 @@
  * of its own heap, which these buffers barely move: producing or consuming at 1 GB/s the broker
  * held 1.4–1.7 GB, most of it such garbage (bench/memory.ts). So they are counted here, and every
  * `limits.collectEveryBigBytes` of them the thread runs a full collection. (An eden collection, or
- * Bun.gc(false), freed none of it in the same measurement.)
+ * Bun.gc(false), freed none of it in the same measurement.) A thread that went quiet with less
+ * than that counted, or with its heap grown (thousands of logs just opened), collects on its
+ * next idle check, so an idle broker does not keep the garbage of its last burst.
  */
-import { fullGC } from "bun:jsc";
+import { fullGC, heapSize } from "bun:jsc";
 import { limits } from "./limits.ts";
+import type { Timers } from "./timers.ts";
 
 let countedBytes = 0;
 /** This thread's collections run here, and their time: for /metrics. */
@@ -23,9 +26,28 @@ export function bigBuffer(sizeBytes: number): Uint8Array<ArrayBuffer> {
 export function countBigBytes(sizeBytes: number): void {
   countedBytes += sizeBytes;
   if (countedBytes < limits.collectEveryBigBytes) return;
+  collect(fullGC);
+}
+
+let heapAfterCollection = 0;
+
+function collect(how: () => unknown): void {
   countedBytes = 0;
   const startedMs = performance.now();
-  fullGC();
+  how();
+  heapAfterCollection = heapSize();
   collections.count++;
   collections.seconds += (performance.now() - startedMs) / 1000;
+}
+
+/** Every `limits.idleCollectCheckMs`: collects (and has the allocator return freed pages) if there is garbage to expect. */
+export function startCollectionChecks(timers: Timers): () => void {
+  let stop = () => {};
+  const check = () => {
+    const grown = heapSize() > heapAfterCollection * 1.25 + limits.idleCollectBytesMin;
+    if (countedBytes >= limits.idleCollectBytesMin || grown) collect(() => Bun.gc(true));
+    stop = timers.after(limits.idleCollectCheckMs, check);
+  };
+  stop = timers.after(limits.idleCollectCheckMs, check);
+  return () => stop();
 }

@@ -59,6 +59,9 @@ export const limits = {
   uringWriteBehindShardBytesMax: 64 * 1024 * 1024,
   /** Bytes of large buffers (frames, disk reads) a thread allocates between two collections it asks for (base/big-buffers.ts). */
   collectEveryBigBytes: 256 * 1024 * 1024,
+  /** How often a shard checks whether it should collect while quiet, and what it must have counted (or its heap grown by) to do it. */
+  idleCollectCheckMs: 10_000,
+  idleCollectBytesMin: 8 * 1024 * 1024,
   /** Aligned write buffers a shard's io_uring disk keeps for reuse. */
   uringWriteBuffersPooledBytesMax: 32 * 1024 * 1024,
   /** Files of sealed segments a shard keeps open for reads; past it the least recently read close. */

@@ -1,23 +1,27 @@
 import { expect, test } from "bun:test";
 import { BLOCK_BYTES } from "../native/uring.ts";
-import { AlignedBufferPool } from "./aligned-pool.ts";
+import { AlignedBufferPool, POOLED_BYTES_MIN } from "./aligned-pool.ts";
 
-test("buffers are aligned, exactly the asked length, reused after release, and the pool is bounded", () => {
-  const pool = new AlignedBufferPool(16 * BLOCK_BYTES);
-  const first = pool.acquire(3 * BLOCK_BYTES);
-  expect(first.buffer.bytes.length).toBe(3 * BLOCK_BYTES);
+test("buffers are aligned, exactly the asked length, reused after release (from 64 KiB up), and the pool is bounded", () => {
+  const big = POOLED_BYTES_MIN / BLOCK_BYTES; // blocks in the smallest pooled size
+  const pool = new AlignedBufferPool(4 * POOLED_BYTES_MIN);
+  const first = pool.acquire(3 * big * BLOCK_BYTES);
+  expect(first.buffer.bytes.length).toBe(3 * big * BLOCK_BYTES);
   expect(first.buffer.address % BLOCK_BYTES).toBe(0);
   const address = first.buffer.address;
   first.release();
-  const again = pool.acquire(4 * BLOCK_BYTES); // same power-of-two size class
+  const again = pool.acquire(4 * big * BLOCK_BYTES); // same power-of-two size class
   expect(again.buffer.address).toBe(address);
-  const other = pool.acquire(4 * BLOCK_BYTES); // the pooled one is taken: a new one
+  const other = pool.acquire(4 * big * BLOCK_BYTES); // the pooled one is taken: a new one
   expect(other.buffer.address).not.toBe(address);
   again.release();
   other.release();
-  const big = pool.acquire(32 * BLOCK_BYTES); // over the pool's bound once released: not kept
-  big.release();
-  expect(pool.acquire(32 * BLOCK_BYTES).buffer.address).not.toBe(big.buffer.address);
+  const huge = pool.acquire(8 * big * BLOCK_BYTES); // over the pool's bound once released: not kept
+  huge.release();
+  expect(pool.acquire(8 * big * BLOCK_BYTES).buffer.address).not.toBe(huge.buffer.address);
+  const small = pool.acquire(BLOCK_BYTES); // below 64 KiB: never kept
+  small.release();
+  expect(pool.acquire(BLOCK_BYTES).buffer.address).not.toBe(small.buffer.address);
 });
 
 test("the buffers out are the shard's write-behind: past its bound writers wait for room, and a release gives it", async () => {

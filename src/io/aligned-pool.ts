@@ -9,6 +9,9 @@
 import { limits } from "../base/limits.ts";
 import { AlignedBuffer, BLOCK_BYTES } from "../native/uring.ts";
 
+/** Buffers smaller than this are not kept for reuse. */
+export const POOLED_BYTES_MIN = 64 * 1024;
+
 export class AlignedBufferPool {
   private readonly free = new Map<number, AlignedBuffer[]>();
   private pooledBytes = 0;
@@ -41,6 +44,9 @@ export class AlignedBufferPool {
   private give(capacityBytes: number, buffer: AlignedBuffer): void {
     this.heldBytes -= capacityBytes;
     while (this.heldBytes <= this.heldBytesMax && this.roomWaiters.length > 0) this.roomWaiters.shift()!();
+    // Small buffers are cheap to make again; kept, the one-block chunks of thousands of idle
+    // partitions filled the pool (twice their size each, with the alignment slack).
+    if (capacityBytes < POOLED_BYTES_MIN) return;
     if (this.pooledBytes + capacityBytes > this.pooledBytesMax) return; // let it go to the GC
     let list = this.free.get(capacityBytes);
     if (!list) this.free.set(capacityBytes, (list = []));

@@ -51,7 +51,7 @@ import { CONTROLLER_GROUP } from "../cluster/metadata.ts";
 import { ControllerMember } from "./controller-member.ts";
 import { profileShard } from "./cpu-profile.ts";
 import { heapSize } from "bun:jsc";
-import { collections } from "../base/big-buffers.ts";
+import { collections, startCollectionChecks } from "../base/big-buffers.ts";
 
 /** What shards call on each other: the Kafka ops, and RPC requests handed to the shard that owns them. */
 type ShardOps = Ops & RpcHopCalls;
@@ -81,6 +81,7 @@ export class Shard {
   private readonly disk: Disk;
   private listener: KafkaListener | null = null;
   private readonly requestMemory: MemoryBudget;
+  private stopCollectionChecks = () => {};
   /** Lives as long as the shard: one controller call per block of ids, not per InitProducerId. */
   private readonly producerIds = new ProducerIdPool(() => this.callController("allocateProducerIds", {}));
 
@@ -211,6 +212,7 @@ export class Shard {
     await this.groups.start();
     await this.txns.start();
     await this.local.startHousekeeping();
+    this.stopCollectionChecks = startCollectionChecks(systemTimers);
     const context = this.brokerContext();
     this.listener = listenKafka({
       listeners: this.init.kafkaListeners.map((l) => ({ name: l.name, host: l.address.host, port: l.address.port, advertised: l.advertised, authentication: l.authentication, tls: l.tls })),
@@ -254,6 +256,7 @@ export class Shard {
   }
 
   async stop(): Promise<void> {
+    this.stopCollectionChecks();
     this.listener?.stop(true);
     await this.controllerMember?.close();
     await this.replication?.stop();
