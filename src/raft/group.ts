@@ -251,7 +251,10 @@ export class RaftGroup implements RaftGroupApi {
     // Light heartbeats touch only timers and liveness, so they skip the event queue: an idle group costs no event.
     if (message.kind === "lightBeat") return this.receiveLightBeat(message.from, message.term, message.commitIndex);
     if (message.kind === "lightBeatReply") return this.receiveLightBeatReply(message.from, message.term, message.accepted);
-    this.enqueue(() => this.onMessage(message));
+    // An answer counts as heard when it came, not when the queue (maybe behind a slow disk) gets to it:
+    // else a leader cut off meanwhile would go on believing in its quorum past check-quorum's bound.
+    const receivedAtMs = this.now;
+    this.enqueue(() => this.onMessage(message, receivedAtMs));
   }
 
   propose(batches: Uint8Array, options: ProposeOptions = {}): Promise<ProposeResult> {
@@ -581,7 +584,7 @@ export class RaftGroup implements RaftGroupApi {
 
   // ---- messages ----
 
-  private async onMessage(m: RaftMessage): Promise<void> {
+  private async onMessage(m: RaftMessage, receivedAtMs: number): Promise<void> {
     if (m.term > this.term) {
       if (m.kind === "preVote") return this.onPreVote(m);
       if (m.kind === "preVoteReply") return m.granted ? this.onPreVoteGranted(m.from, m.term) : this.stepDown(m.term, null);
@@ -607,7 +610,7 @@ export class RaftGroup implements RaftGroupApi {
       case "installSnapshot":
         return this.onLeaderMessage(m);
       case "appendReply":
-        if (this.role === "leader") await this.onAppendReply(m);
+        if (this.role === "leader") await this.onAppendReply(m, receivedAtMs);
         return;
       case "timeoutNow":
         if (this.role !== "leader" && isVoter(this.config, this.self) && this.mayCampaign()) await this.campaign(true);
@@ -757,10 +760,10 @@ export class RaftGroup implements RaftGroupApi {
 
   // ---- leader: replication and commit ----
 
-  private async onAppendReply(m: AppendReply): Promise<void> {
+  private async onAppendReply(m: AppendReply, receivedAtMs: number): Promise<void> {
     const p = this.progress.get(m.from);
     if (p === undefined) return;
-    p.lastHeardMs = this.now;
+    p.lastHeardMs = Math.max(p.lastHeardMs, receivedAtMs);
     if (m.success) {
       p.lightRefused = false;
       p.inflight = Math.max(0, p.inflight - 1);

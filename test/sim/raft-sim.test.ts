@@ -41,6 +41,14 @@ describe("raft simulator", () => {
     }, 60_000);
   }
 
+  // Found by the soak: a leader cut off from the rest counted an append answer as heard when its event
+  // queue (behind a slow disk) got to it, ~120 ms after it came, and stayed leader past check-quorum's
+  // bound (stale-leader at step 14,371). Heard is now when the answer came.
+  test("seed 1105238 (3 nodes): a reply processed late does not keep a cut-off leader", async () => {
+    const r = await runSim({ seed: 1105238, steps: 15_000, nodes: 3 });
+    expect(r.violation).toBeNull();
+  }, 60_000);
+
   test("the command prints the summary as its last line and exits 0", async () => {
     const proc = Bun.spawn([process.execPath, "run", `${import.meta.dir}/raft.ts`, "--seed", "7", "--steps", "1500", "--nodes", "5"], { stdout: "pipe", stderr: "pipe" });
     const out = await new Response(proc.stdout).text();
