@@ -22,7 +22,17 @@ export function bigBuffer(sizeBytes: number): Uint8Array<ArrayBuffer> {
   return new Uint8Array(sizeBytes);
 }
 
-/** Counts bytes that became this thread's without `bigBuffer` (buffers another thread transferred here). */
+/**
+ * Like `bigBuffer`, in memory every thread can see. For bytes nobody writes once another thread
+ * may hold them (a request frame once read, a disk read once done): the channel hands another
+ * shard a view of such a buffer as it is, without a copy (Seastar's foreign pointer).
+ */
+export function sharedBigBuffer(sizeBytes: number): Uint8Array<SharedArrayBuffer> {
+  countBigBytes(sizeBytes);
+  return new Uint8Array(new SharedArrayBuffer(sizeBytes));
+}
+
+/** Counts bytes that became this thread's without `bigBuffer` (buffers another thread moved or shared here). */
 export function countBigBytes(sizeBytes: number): void {
   countedBytes += sizeBytes;
   if (countedBytes < limits.collectEveryBigBytes) return;

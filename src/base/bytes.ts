@@ -1,4 +1,4 @@
-import { bigBuffer } from "./big-buffers.ts";
+import { bigBuffer, sharedBigBuffer } from "./big-buffers.ts";
 
 /**
  * A copy of the bytes in a buffer of their own. `Buffer#slice` (what Bun's sockets and node:fs
@@ -10,12 +10,12 @@ export function copyBytes(bytes: Uint8Array, start = 0, end = bytes.length): Uin
   return copy;
 }
 
-/** The parts joined in one new buffer (a single part is returned as it is). */
+/** The parts joined in one new buffer of shared memory (a single part is returned as it is). */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0];
   let total = 0;
   for (const part of parts) total += part.length;
-  const out = bigBuffer(total);
+  const out = sharedBigBuffer(total);
   let at = 0;
   for (const part of parts) {
     out.set(part, at);

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import { assert } from "../base/assert.ts";
-import { bigBuffer } from "../base/big-buffers.ts";
+import { sharedBigBuffer } from "../base/big-buffers.ts";
 import type { Disk, DiskFile, DiskSpace } from "./disk.ts";
 
 /**
@@ -93,7 +93,7 @@ class PosixFile implements DiskFile {
 
   async read(position: number, length: number): Promise<Uint8Array> {
     assert(!this.closed, `read after close: ${this.path}`);
-    const buffer = bigBuffer(length);
+    const buffer = sharedBigBuffer(length);
     let done = 0;
     while (done < length) {
       const { bytesRead } = await this.handle.read(buffer, done, length - done, position + done);

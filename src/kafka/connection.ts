@@ -8,7 +8,7 @@
  */
 import { assert, AssertionError } from "../base/assert.ts";
 import { copyBytes } from "../base/bytes.ts";
-import { bigBuffer } from "../base/big-buffers.ts";
+import { sharedBigBuffer } from "../base/big-buffers.ts";
 import { limits } from "../base/limits.ts";
 import type { BudgetHolder, MemoryBudget } from "../base/memory-budget.ts";
 import type { CancelTimer, Timers } from "../base/timers.ts";
@@ -173,7 +173,7 @@ export class Connection implements BudgetHolder {
     const whole = this.bodySize > doubled && this.bodySize <= needed * FRAME_WHOLE_RATIO && this.options.budget.takeIfFree(this.bodySize - have);
     const wanted = whole ? this.bodySize : doubled;
     if (!whole && !this.options.budget.take(this, wanted - have)) return false;
-    const grown = bigBuffer(wanted);
+    const grown = sharedBigBuffer(wanted);
     if (this.body) grown.set(this.body.subarray(0, this.bodyFilled));
     this.body = grown;
     return true;

@@ -11,7 +11,7 @@ import os from "node:os";
 // Embedded into dist/skua by `bun build --compile`; an empty placeholder when the shim was not built.
 import embeddedShimPath from "../../native/build/libskua_uring.so" with { type: "file" };
 import { assert } from "../base/assert.ts";
-import { bigBuffer } from "../base/big-buffers.ts";
+import { bigBuffer, sharedBigBuffer } from "../base/big-buffers.ts";
 
 export const BLOCK_BYTES = 4096;
 const REAP_BATCH_MAX = 256; // matches the shim's stack array
@@ -78,9 +78,10 @@ export class AlignedBuffer {
     readonly address: number,
   ) {}
 
-  static allocate(length: number): AlignedBuffer {
+  /** `shared`: in shared memory, for a read whose bytes may go to another shard as they are (`sharedBigBuffer`). */
+  static allocate(length: number, shared = false): AlignedBuffer {
     assert(length > 0 && length % BLOCK_BYTES === 0, () => `aligned buffer of ${length} bytes`);
-    const raw = bigBuffer(length + BLOCK_BYTES);
+    const raw = shared ? sharedBigBuffer(length + BLOCK_BYTES) : bigBuffer(length + BLOCK_BYTES);
     const rawAddress = ptr(raw);
     const offset = (BLOCK_BYTES - (rawAddress % BLOCK_BYTES)) % BLOCK_BYTES;
     return new AlignedBuffer(raw.subarray(offset, offset + length), rawAddress + offset);

@@ -1,7 +1,8 @@
 /**
  * The one path between threads: typed request/response calls over a MessagePort, for
- * shard↔shard ops and main↔shard control and controller calls alike. Nothing is shared;
- * payloads are structured-cloned and byte buffers are transferred. Each end has a bounded
+ * shard↔shard ops and main↔shard control and controller calls alike. Payloads are
+ * structured-cloned; byte views of shared memory go as they are, other byte buffers are copied
+ * and the copies transferred. Each end has a bounded
  * number of calls in flight: past it, callers wait (backpressure). What the other end may
  * call is served from a typed table (`Servers`), so every call has a server.
  */
@@ -11,7 +12,7 @@ import { countBigBytes } from "../base/big-buffers.ts";
 import type { CallRequest, CallResponse, CallTable, Servers } from "../base/calls.ts";
 import { limits } from "../base/limits.ts";
 
-/** `movedBytes`: bytes of the buffers transferred with it, which become the receiver's garbage to collect. */
+/** `movedBytes`: bytes of the buffers transferred or shared with it, which become the receiver's garbage to collect. */
 type Envelope =
   | { kind: "call"; id: number; name: string; request: unknown; movedBytes: number }
   | { kind: "reply"; id: number; response?: unknown; error?: string; movedBytes: number };
@@ -54,9 +55,9 @@ export class Channel<Outgoing extends CallTable<Outgoing>, Incoming extends Call
     }
     const id = this.nextCallId++;
     const result = new Promise<unknown>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    const transfer: ArrayBuffer[] = [];
-    const copy = detachedCopy(request, transfer);
-    this.send({ kind: "call", id, name, request: copy, movedBytes: movedBytes(transfer) }, transfer);
+    const moved = new MovedBytes();
+    const copy = detachedCopy(request, moved);
+    this.send({ kind: "call", id, name, request: copy, movedBytes: moved.bytes }, moved.transfer);
     return result as Promise<CallResponse<Outgoing, N>>;
   }
 
@@ -71,9 +72,9 @@ export class Channel<Outgoing extends CallTable<Outgoing>, Incoming extends Call
     assert(server, () => `no server for call ${message.name} from ${this.peerName}`); // both ends are this program
     server(message.request).then(
       (response) => {
-        const transfer: ArrayBuffer[] = [];
-        const copy = detachedCopy(response, transfer);
-        this.send({ kind: "reply", id: message.id, response: copy, movedBytes: movedBytes(transfer) }, transfer);
+        const moved = new MovedBytes();
+        const copy = detachedCopy(response, moved);
+        this.send({ kind: "reply", id: message.id, response: copy, movedBytes: moved.bytes }, moved.transfer);
       },
       (error: unknown) => {
         rethrowIfBroken(error); // this thread stops; the caller's goes down with the broker
@@ -97,26 +98,29 @@ export class Channel<Outgoing extends CallTable<Outgoing>, Incoming extends Call
   }
 }
 
+/** What a message takes along: the buffers to transfer, and all the bytes it moves or shares. */
+class MovedBytes {
+  readonly transfer: ArrayBuffer[] = [];
+  bytes = 0;
+}
+
 /**
  * Structured clone copies a view's whole backing buffer, and a response's bytes may still be in
  * use here (the recent-batch cache). So every byte view in a message is copied to a buffer of
- * its own, exactly its size, and that copy is moved to the peer.
+ * its own, exactly its size, and that copy is moved to the peer; except views of shared memory
+ * (`sharedBigBuffer`), whose bytes nobody writes any more: the peer gets a view of the same bytes.
  */
-function movedBytes(transfer: ArrayBuffer[]): number {
-  let sum = 0;
-  for (const buffer of transfer) sum += buffer.byteLength;
-  return sum;
-}
-
-export function detachedCopy<T>(value: T, transfer: ArrayBuffer[], depth = 0): T {
+function detachedCopy<T>(value: T, moved: MovedBytes, depth = 0): T {
   if (depth > 6 || value === null || typeof value !== "object") return value;
   if (value instanceof Uint8Array) {
+    moved.bytes += value.length;
+    if (value.buffer instanceof SharedArrayBuffer) return value;
     const copy = copyBytes(value);
-    transfer.push(copy.buffer);
+    moved.transfer.push(copy.buffer);
     return copy as T;
   }
-  if (Array.isArray(value)) return value.map((item) => detachedCopy(item, transfer, depth + 1)) as T;
+  if (Array.isArray(value)) return value.map((item) => detachedCopy(item, moved, depth + 1)) as T;
   const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = detachedCopy(item, transfer, depth + 1);
+  for (const [key, item] of Object.entries(value)) out[key] = detachedCopy(item, moved, depth + 1);
   return out as T;
 }
