@@ -10,7 +10,7 @@ import type { CancelTimer, Timers } from "../base/timers.ts";
 import type { Logger } from "../base/log.ts";
 import type { MetadataTable } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
-import { effectiveTopicConfig } from "../cluster/topic-config.ts";
+import { type EffectiveTopicConfig, effectiveTopicConfig } from "../cluster/topic-config.ts";
 import type { Disk } from "../io/disk.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { AppendPolicy } from "../storage/batch-rewrite.ts";
@@ -31,6 +31,22 @@ import { abortedTxnsIn, appendMarker } from "../storage/txn-markers.ts";
 import type { ActiveProducer, OffsetAnswer, OffsetQuery, OpRequest, OpResponse, PartitionOps, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult, WatchItem } from "../kafka/ops.ts";
 
 const NO_RECORDS = new Uint8Array(0);
+
+/** What a topic's logs on this shard are opened and produced to with: one object for all of them. */
+interface TopicSettings {
+  config: EffectiveTopicConfig;
+  policy: AppendPolicy;
+}
+
+function topicSettings(config: EffectiveTopicConfig): TopicSettings {
+  return { config, policy: appendPolicyOf(config) };
+}
+
+interface WantedPartition {
+  topic: string;
+  partition: number;
+  settings: TopicSettings;
+}
 
 const key = (ref: PartitionRef) => `${ref.topic}/${ref.partition}`;
 
@@ -103,11 +119,14 @@ export class LocalPartitions {
 
   /** Opens the logs this shard now owns (recovering each) and closes the ones it no longer owns. */
   async sync(table: MetadataTable): Promise<void> {
-    const wanted = new Map<string, { topic: string; partition: number; configs: Record<string, string> }>();
+    const wanted = new Map<string, WantedPartition>();
     for (const topic of table.topics()) {
       if (topic.assignments) continue; // a cluster's partitions are Raft groups (replication/)
+      let settings: TopicSettings | null = null; // one for all of the topic's logs here, made once
       topic.shards.forEach((shard, partition) => {
-        if (shard === this.options.shardId) wanted.set(key({ topic: topic.name, partition }), { topic: topic.name, partition, configs: topic.configs });
+        if (shard !== this.options.shardId) return;
+        settings ??= topicSettings(effectiveTopicConfig(this.options.props, topic.configs));
+        wanted.set(key({ topic: topic.name, partition }), { topic: topic.name, partition, settings });
       });
     }
     for (const k of this.released) if (!wanted.has(k)) this.released.delete(k);
@@ -116,9 +135,8 @@ export class LocalPartitions {
     for (const [k, p] of wanted) {
       const log = this.logs.get(k);
       if (!log) continue;
-      const config = effectiveTopicConfig(this.options.props, p.configs);
-      log.reconfigure(config);
-      this.appendPolicies.set(log, appendPolicyOf(config));
+      log.reconfigure(p.settings.config);
+      this.appendPolicies.set(log, p.settings.policy);
     }
   }
 
@@ -186,23 +204,30 @@ export class LocalPartitions {
     return total;
   }
 
-  private async openLog(k: string, p: { topic: string; partition: number; configs: Record<string, string> }): Promise<void> {
-    const config = effectiveTopicConfig(this.options.props, p.configs);
+  private async openLog(k: string, p: WantedPartition): Promise<void> {
     const log = await PartitionLog.open({
       disk: this.options.disk,
       dir: join(this.options.dataDir, "kafka", p.topic, String(p.partition)),
-      config,
+      config: p.settings.config,
       clock: this.options.clock,
       cache: this.cache,
       readAhead: this.readAhead,
       sealedFiles: this.sealedFiles,
-      log: (message: string) => this.options.log.warn(message, { partition: k }),
-      onCut: (endOffset) => this.producerStates.get(log)?.truncate(endOffset),
+      log: this.warnFor(k),
+      onCut: this.truncateProducers,
     });
     this.producerStates.set(log, await loadProducerState(this.options.disk, log));
-    this.appendPolicies.set(log, appendPolicyOf(config));
+    this.appendPolicies.set(log, p.settings.policy);
     this.logs.set(k, log);
   }
+
+  /** A log's warnings name its partition. Made outside openLog, so each log's closure holds only the key, not openLog's scope. */
+  private warnFor(k: string): (message: string) => void {
+    return (message) => this.options.log.warn(message, { partition: k });
+  }
+
+  /** A log cut back after a failure: its producers forget the batches past the cut. */
+  private readonly truncateProducers = (endOffset: number, log: PartitionLog) => this.producerStates.get(log)?.truncate(endOffset);
 
   /** Retention and compaction run in the background on the owning shard, at the pace of log_compaction_interval_ms. */
   startHousekeeping(): Promise<void> {

@@ -209,7 +209,7 @@ async function forEachBatch(segment: Segment, pause: () => Promise<void>, onBatc
     let stopped = false;
     const end = rb.scanBatches(buf, 0, (at) => (stopped = !onBatch(buf, at)) === false);
     if (stopped) return;
-    assert(end > 0 || buf.length >= rb.LOG_OVERHEAD_BYTES, `${segment.logPath}: no batch at ${position}`);
+    assert(end > 0 || buf.length >= rb.LOG_OVERHEAD_BYTES, () => `${segment.logPath}: no batch at ${position}`);
     if (end === 0) chunkBytes = Math.max(chunkBytes, rb.batchSizeBytes(buf, 0));
     position += end;
     await pause();

@@ -14,15 +14,29 @@ import { getInt64, setInt64 } from "../base/bytes.ts";
 export const OFFSET_INDEX_ENTRY_BYTES = 8;
 export const TIME_INDEX_ENTRY_BYTES = 12;
 
+/**
+ * Columns start empty and are allocated at the first entry: a segment holds one entry per
+ * `intervalBytes`, so an idle partition's active segment (a few small batches) holds none.
+ * Writes to these are never made (a push grows first), so they can be shared.
+ */
+const NO_U32 = new Uint32Array(0);
+const NO_F64 = new Float64Array(0);
+const FIRST_CAPACITY = 16;
+
+/** Capacity for one more entry past `count`: doubles, from FIRST_CAPACITY. */
+function grownCapacity(count: number): number {
+  return Math.max(FIRST_CAPACITY, count * 2);
+}
+
 /** Growable pair of u32 columns. */
 class Columns {
-  a = new Uint32Array(16);
-  b = new Uint32Array(16);
+  a = NO_U32;
+  b = NO_U32;
   count = 0;
   push(x: number, y: number): void {
     if (this.count === this.a.length) {
-      const a = new Uint32Array(this.a.length * 2);
-      const b = new Uint32Array(this.b.length * 2);
+      const a = new Uint32Array(grownCapacity(this.count));
+      const b = new Uint32Array(a.length);
       a.set(this.a);
       b.set(this.b);
       this.a = a;
@@ -36,8 +50,8 @@ class Columns {
 
 export class SegmentIndex {
   private readonly offsets = new Columns(); // a: relative offset, b: position
-  private timestampsMs = new Float64Array(16);
-  private timeRel = new Uint32Array(16);
+  private timestampsMs = NO_F64;
+  private timeRel = NO_U32;
   private timeCount = 0;
   private bytesSinceEntry = 0;
   /** Largest max_timestamp of any batch in the segment; -1 if none. */
@@ -85,8 +99,8 @@ export class SegmentIndex {
 
   private pushTime(timestampMs: number, relOffset: number): void {
     if (this.timeCount === this.timeRel.length) {
-      const ts = new Float64Array(this.timeCount * 2);
-      const rel = new Uint32Array(this.timeCount * 2);
+      const ts = new Float64Array(grownCapacity(this.timeCount));
+      const rel = new Uint32Array(ts.length);
       ts.set(this.timestampsMs);
       rel.set(this.timeRel);
       this.timestampsMs = ts;

@@ -15,8 +15,8 @@ import { assert, rethrowIfBroken } from "../base/assert.ts";
 import type { Clock } from "../base/clock.ts";
 import { limits } from "../base/limits.ts";
 import type { Disk, DiskFile } from "../io/disk.ts";
-import type { RecentBatchCache } from "./recent-batch-cache.ts";
-import { takeBatches } from "./recent-batch-cache.ts";
+import type { CachedLog, RecentBatchCache } from "./recent-batch-cache.ts";
+import { NOT_CACHED, takeBatches } from "./recent-batch-cache.ts";
 import { ReadAhead, ReadAheadBudget } from "./read-ahead.ts";
 import * as rb from "./record-batch.ts";
 import { readStartOffset, writeStartOffset } from "./start-offset.ts";
@@ -72,8 +72,8 @@ export interface PartitionLogOptions {
   log?: (msg: string) => void;
   /** Defaults to limits.segmentIndexIntervalBytes. */
   indexIntervalBytes?: number;
-  /** Called with the new end offset after a failure cut the log back. */
-  onCut?: (endOffset: number) => void;
+  /** Called with the new end offset (and the log) after a failure cut the log back. */
+  onCut?: (endOffset: number, log: PartitionLog) => void;
 }
 
 export interface AppendResult {
@@ -115,17 +115,22 @@ interface SealJob {
 type Job = WriteJob | SealJob;
 
 const EMPTY = new Uint8Array(0);
+/** What a log waits on when nothing is running: one settled promise shared by every log. */
+const SETTLED: Promise<void> = Promise.resolve();
+const ignore = () => {};
 /** Reads of one fetch retried after compaction replaced the segment under them. */
 const READ_ATTEMPTS_MAX = 4;
 
 export class PartitionLog {
   readonly disk: Disk;
   readonly dir: string;
-  readonly config: LogConfig;
+  /** The logs of one topic may share one config object: it is replaced, never changed in place. */
+  private currentConfig: LogConfig;
   private readonly clock: Clock;
   private readonly cache: RecentBatchCache | undefined;
   private readonly sealedFiles: SealedFileLru;
-  private readonly cacheLogId: number;
+  /** This log's entries in `cache`. */
+  private readonly cached: CachedLog;
   private readonly readAhead: ReadAhead;
   /** Where the last read from the disk ended: a read starting there is sequential, and the one after it is read ahead. */
   private sequentialOffset = -1;
@@ -133,7 +138,7 @@ export class PartitionLog {
   readonly indexIntervalBytes: number;
   private segments: Segment[] = [];
   /** Changes to the list of closed segments (retention, DeleteRecords, compaction's swaps) run one at a time. */
-  private segmentChange: Promise<unknown> = Promise.resolve();
+  private segmentChange: Promise<unknown> = SETTLED;
   /** Offsets below this were compacted (in memory: after a restart the whole log counts as dirty once). */
   firstDirtyOffset = 0;
   /** When compaction should look again for tombstones past delete.retention.ms below firstDirtyOffset. */
@@ -141,13 +146,13 @@ export class PartitionLog {
   private queue: Job[] = [];
   private queueHead = 0;
   private writeLoopRunning = false;
-  private lastWritten: Promise<void> = Promise.resolve();
-  private writeLoopDone: Promise<void> = Promise.resolve();
+  private lastWritten: Promise<void> = SETTLED;
+  private writeLoopDone: Promise<void> = SETTLED;
   /** Appends not yet visible, in offset order (`pendingHead` is the oldest). */
   private pending: WriteJob[] = [];
   private pendingHead = 0;
-  /** writtenThrough waits in flight. */
-  private readonly writesInFlight = new Set<Promise<void>>();
+  /** writtenThrough waits in flight; null when none (a Set keeps its storage once used, and 10,000 idle logs would hold it). */
+  private writesInFlight: Set<Promise<void>> | null = null;
   /** Offset below which every append is covered by a successful fdatasync. */
   private syncedOffset = 0;
   /** Where the high watermark sits on disk (the segment of the last visible batch, and its end). */
@@ -159,13 +164,14 @@ export class PartitionLog {
   /** When appends are taken again after a failure; Infinity when the cut itself failed (restart needed). */
   private retryAtMs = 0;
   /** Called with the new end offset after a cut (the shard rolls back producer state past it). */
-  private readonly onCut: (endOffset: number) => void;
+  private readonly onCut: (endOffset: number, log: PartitionLog) => void;
   private readonly seals = new Set<Promise<void>>();
   /** Rolled segments whose seal (sync, index files) has not finished: not to be deleted yet. */
   private readonly sealing = new Set<Segment>();
-  private readonly dirty = new Set<Segment>();
+  /** Segments written since the last flush: few (the active one, one just rolled), so an array; a Set holding one costs ~250 bytes. */
+  private dirty: Segment[] = [];
   private dirNeedsSync = false;
-  private flushing: Promise<void> = Promise.resolve();
+  private flushing: Promise<void> = SETTLED;
   private failure: unknown = null;
   private closed = false;
   /** Offset after the last batch whose write completed. */
@@ -176,15 +182,15 @@ export class PartitionLog {
   private constructor(opts: PartitionLogOptions) {
     this.disk = opts.disk;
     this.dir = opts.dir;
-    this.config = opts.config;
+    this.currentConfig = opts.config;
     this.clock = opts.clock;
     this.cache = opts.cache;
     this.sealedFiles = opts.sealedFiles ?? new SealedFileLru();
-    this.cacheLogId = opts.cache?.register() ?? 0;
+    this.cached = opts.cache?.register() ?? NOT_CACHED;
     this.readAhead = new ReadAhead(opts.readAhead ?? new ReadAheadBudget());
-    this.warn = opts.log ?? (() => {});
+    this.warn = opts.log ?? ignore;
     this.indexIntervalBytes = opts.indexIntervalBytes ?? limits.segmentIndexIntervalBytes;
-    this.onCut = opts.onCut ?? (() => {});
+    this.onCut = opts.onCut ?? ignore;
     assert(opts.config.segmentBytes > 0 && opts.config.segmentBytes <= 0x7fffffff, "segmentBytes out of range");
   }
 
@@ -452,9 +458,9 @@ export class PartitionLog {
       throw e;
     }
     first.segment.writtenBytes = endBytes;
-    this.dirty.add(first.segment);
+    this.markDirty(first.segment);
     // Served only below the high watermark; a cut drops what lies past it.
-    this.cache?.put(this.cacheLogId, first.baseOffset, last.endOffset, bytes);
+    this.cache?.put(this.cached, first.baseOffset, last.endOffset, bytes);
     const through = file.writtenThrough(endBytes).then(
       () => {
         for (const job of group) {
@@ -468,8 +474,21 @@ export class PartitionLog {
         this.fail(e);
       },
     );
-    this.writesInFlight.add(through);
-    void through.finally(() => this.writesInFlight.delete(through));
+    const writes = (this.writesInFlight ??= new Set());
+    writes.add(through);
+    void through.finally(() => {
+      writes.delete(through);
+      if (writes.size === 0 && this.writesInFlight === writes) this.writesInFlight = null;
+    });
+  }
+
+  private markDirty(segment: Segment): void {
+    if (!this.dirty.includes(segment)) this.dirty.push(segment);
+  }
+
+  private markClean(segment: Segment): void {
+    const i = this.dirty.indexOf(segment);
+    if (i >= 0) this.dirty.splice(i, 1);
   }
 
   /** Moves the high watermark over the oldest appends that are written (and synced, for `sync` ones). Frozen after a failure. */
@@ -537,7 +556,7 @@ export class PartitionLog {
 
   private async cutToHighWatermark(e: unknown): Promise<void> {
     await this.writeLoopDone;
-    await Promise.allSettled([...this.writesInFlight, ...this.seals, this.flushing]);
+    await Promise.allSettled([...(this.writesInFlight ?? []), ...this.seals, this.flushing]);
     this.queue = [];
     this.queueHead = 0;
     for (let i = this.pendingHead; i < this.pending.length; i++) {
@@ -550,10 +569,10 @@ export class PartitionLog {
     this.readAhead.invalidate(); // and again once cut
     await this.truncateTo(endOffset);
     this.syncedOffset = Math.min(this.syncedOffset, endOffset);
-    this.cache?.truncate(this.cacheLogId, endOffset);
+    this.cache?.truncate(this.cached, endOffset);
     this.readAhead.invalidate();
     this.failureEpoch++; // a flush that started during the cut covered offsets now handed out again
-    this.onCut(endOffset);
+    this.onCut(endOffset, this);
   }
 
   /** Drops everything at and past `endOffset` (a batch boundary at or below the high watermark), on disk too. */
@@ -563,7 +582,7 @@ export class PartitionLog {
     // A segment rolled at the cut whose file could not even be created: the one before takes appends again.
     if (at.baseOffset === endOffset && index > 0 && (await at.ready.then(() => false, () => true))) at = this.segments[--index]!;
     for (const later of this.segments.splice(index + 1)) {
-      this.dirty.delete(later);
+      this.markClean(later);
       this.sealing.delete(later);
       await later.delete();
     }
@@ -578,7 +597,7 @@ export class PartitionLog {
     if (problem !== null) this.warn(`${at.logPath}: the rescan after the cut found ${problem}; the log now ends at ${at.nextOffset}`);
     this.highWatermark = Math.min(this.highWatermark, at.nextOffset);
     this.visibleAt = { segment: at, position: at.sizeBytes };
-    this.dirty.add(at);
+    this.markDirty(at);
     this.dirNeedsSync = true;
   }
 
@@ -588,8 +607,8 @@ export class PartitionLog {
   flush(): Promise<void> {
     const coveredOffset = this.writtenEndOffset();
     const epoch = this.failureEpoch;
-    const dirty = [...this.dirty];
-    this.dirty.clear();
+    const dirty = this.dirty;
+    this.dirty = [];
     const syncDir = this.dirNeedsSync;
     this.dirNeedsSync = false;
     // Also wait for a flush still in flight: its files may hold data our caller wrote.
@@ -624,7 +643,7 @@ export class PartitionLog {
     const readEnd = Math.min(endOffset, highWatermark);
     if (offset < this.logStartOffset || offset > highWatermark) return this.outOfRange();
     if (offset >= readEnd) return this.ok(EMPTY, highWatermark);
-    const cached = this.cache?.read(this.cacheLogId, offset, maxBytes, readEnd);
+    const cached = this.cache?.read(this.cached, offset, maxBytes, readEnd);
     if (cached) return this.ok(cached, highWatermark);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -752,7 +771,11 @@ export class PartitionLog {
   /** Takes new topic settings on a live log (segment size and age apply from the next roll). */
   reconfigure(config: LogConfig): void {
     assert(config.segmentBytes > 0 && config.segmentBytes <= 0x7fffffff, "segmentBytes out of range");
-    Object.assign(this.config, config);
+    this.currentConfig = config;
+  }
+
+  get config(): LogConfig {
+    return this.currentConfig;
   }
 
   // ---- timestamps ----
@@ -825,7 +848,7 @@ export class PartitionLog {
     let deleted = 0;
     while (this.segments.length > 1 && this.pastRetention(this.segments[0]!, nowMs)) {
       const segment = this.segments.shift()!;
-      this.dirty.delete(segment);
+      this.markClean(segment);
       await segment.delete();
       deleted++;
     }
@@ -848,7 +871,7 @@ export class PartitionLog {
   private async deleteSegmentsBelow(offset: number): Promise<void> {
     while (this.segments.length > 1 && this.isDeletable(this.segments[0]!) && this.segments[0]!.nextOffset <= offset) {
       const segment = this.segments.shift()!;
-      this.dirty.delete(segment);
+      this.markClean(segment);
       await segment.delete();
       this.dirNeedsSync = true;
     }
@@ -895,7 +918,7 @@ export class PartitionLog {
       assert(at >= 0 && group.every((segment, i) => this.segments[at + i] === segment), "compacted segments changed during their swap");
       this.segments.splice(at, group.length, next);
       // The cache holds batches as written; readers of the compacted range must see the rewrite.
-      this.cache?.drop(this.cacheLogId);
+      this.cache?.drop(this.cached);
       this.readAhead.invalidate();
       for (const segment of group) await segment.retire();
       return true;
@@ -950,7 +973,7 @@ export class PartitionLog {
     this.readAhead.invalidate(); // and again once cut: reads started meanwhile may hold the old suffix
     while (this.segments.length > 1 && this.active.baseOffset >= offset) {
       const segment = this.segments.pop()!;
-      this.dirty.delete(segment);
+      this.markClean(segment);
       this.sealing.delete(segment);
       await segment.delete();
       this.dirNeedsSync = true;
@@ -962,7 +985,7 @@ export class PartitionLog {
     this.highWatermark = offset;
     this.syncedOffset = Math.min(this.syncedOffset, offset);
     this.visibleAt = { segment, position: segment.sizeBytes };
-    this.cache?.truncate(this.cacheLogId, offset);
+    this.cache?.truncate(this.cached, offset);
     this.readAhead.invalidate();
     if (this.dirNeedsSync) await this.disk.syncDir(this.dir);
     this.dirNeedsSync = false;
@@ -981,14 +1004,14 @@ export class PartitionLog {
     const fresh = Segment.create(this.disk, this.dir, offset, this.indexIntervalBytes);
     await fresh.ready;
     this.segments = [fresh];
-    this.dirty.clear();
+    this.dirty = [];
     this.sealing.clear();
     await this.disk.syncDir(this.dir);
     await writeStartOffset(this.disk, this.dir, offset);
     this.deletedBefore = offset;
     this.highWatermark = this.syncedOffset = offset;
     this.visibleAt = { segment: fresh, position: 0 };
-    this.cache?.drop(this.cacheLogId);
+    this.cache?.drop(this.cached);
     this.readAhead.invalidate();
   }
 
@@ -1018,10 +1041,10 @@ export class PartitionLog {
       const header = await segment.read(position, rb.BATCH_HEADER_BYTES);
       const base = rb.baseOffset(header, 0);
       if (base === offset) return position;
-      assert(base < offset, `${segment.logPath}: offset ${offset} is not a batch start`);
+      assert(base < offset, () => `${segment.logPath}: offset ${offset} is not a batch start`);
       position += rb.batchSizeBytes(header, 0);
     }
-    assert(offset === segment.nextOffset, `${segment.logPath}: offset ${offset} past the segment end ${segment.nextOffset}`);
+    assert(offset === segment.nextOffset, () => `${segment.logPath}: offset ${offset} past the segment end ${segment.nextOffset}`);
     return position;
   }
 
@@ -1062,7 +1085,7 @@ export class PartitionLog {
     }
     this.readAhead.invalidate();
     await Promise.all(this.segments.map((segment) => segment.closeFile()));
-    this.cache?.unregister(this.cacheLogId);
+    this.cache?.unregister(this.cached);
   }
 }
 
