@@ -10,7 +10,7 @@ export function copyBytes(bytes: Uint8Array, start = 0, end = bytes.length): Uin
   return copy;
 }
 
-/** The parts joined in one new buffer of shared memory (a single part is returned as it is). */
+/** The parts joined in one new buffer (a single part is returned as it is), in shared memory: joined batches may go to another shard. */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0];
   let total = 0;

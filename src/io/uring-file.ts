@@ -389,7 +389,7 @@ export class UringFile implements DiskFile {
   /** Reads the aligned blocks covering the range through the ring and hands back the exact range. */
   private async readDisk(position: number, lengthBytes: number): Promise<Uint8Array> {
     const startBytes = alignDown(position);
-    const buffer = AlignedBuffer.allocate(alignUp(position + lengthBytes) - startBytes, true);
+    const buffer = AlignedBuffer.allocateShared(alignUp(position + lengthBytes) - startBytes);
     const got = await this.transfer(RingOp.read, buffer, startBytes);
     const from = position - startBytes;
     const to = Math.min(from + lengthBytes, got);

@@ -78,10 +78,18 @@ export class AlignedBuffer {
     readonly address: number,
   ) {}
 
-  /** `shared`: in shared memory, for a read whose bytes may go to another shard as they are (`sharedBigBuffer`). */
-  static allocate(length: number, shared = false): AlignedBuffer {
+  static allocate(length: number): AlignedBuffer {
+    return AlignedBuffer.within(length, bigBuffer);
+  }
+
+  /** In shared memory: for a read whose bytes may go to another shard as they are (`sharedBigBuffer`). */
+  static allocateShared(length: number): AlignedBuffer {
+    return AlignedBuffer.within(length, sharedBigBuffer);
+  }
+
+  private static within(length: number, allocate: (sizeBytes: number) => Uint8Array): AlignedBuffer {
     assert(length > 0 && length % BLOCK_BYTES === 0, () => `aligned buffer of ${length} bytes`);
-    const raw = shared ? sharedBigBuffer(length + BLOCK_BYTES) : bigBuffer(length + BLOCK_BYTES);
+    const raw = allocate(length + BLOCK_BYTES);
     const rawAddress = ptr(raw);
     const offset = (BLOCK_BYTES - (rawAddress % BLOCK_BYTES)) % BLOCK_BYTES;
     return new AlignedBuffer(raw.subarray(offset, offset + length), rawAddress + offset);

@@ -2,9 +2,9 @@
  * The one path between threads: typed request/response calls over a MessagePort, for
  * shard↔shard ops and main↔shard control and controller calls alike. Payloads are
  * structured-cloned; byte views of shared memory go as they are, other byte buffers are copied
- * and the copies transferred. Each end has a bounded
- * number of calls in flight: past it, callers wait (backpressure). What the other end may
- * call is served from a typed table (`Servers`), so every call has a server.
+ * and the copies transferred. Each end has a bounded number of calls in flight: past it,
+ * callers wait (backpressure). What the other end may call is served from a typed table
+ * (`Servers`), so every call has a server.
  */
 import { assert, rethrowIfBroken } from "../base/assert.ts";
 import { copyBytes } from "../base/bytes.ts";
