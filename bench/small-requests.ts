@@ -78,6 +78,24 @@ function fioSyncLatency(dir: string): { p50: number; p99: number; meanOp: number
   };
 }
 
+/** Sums over all shards of the broker's /metrics lines whose names start with each of `prefixes`. */
+async function metricSums<K extends string>(broker: BrokerProcess, prefixes: Record<K, string>): Promise<Record<K, number>> {
+  const text = await (await fetch(`${broker.adminUrl}/metrics`)).text();
+  const sums = Object.fromEntries(Object.keys(prefixes).map((k) => [k, 0])) as Record<K, number>;
+  for (const line of text.split("\n")) {
+    const [name, value] = line.split(" ");
+    for (const k of Object.keys(prefixes) as K[]) if (name?.startsWith(prefixes[k])) sums[k] += Number(value);
+  }
+  return sums;
+}
+
+const BROKER_COUNTERS = {
+  fsyncs: "skua_storage_fsync_latency_seconds_count",
+  fsyncSeconds: "skua_storage_fsync_latency_seconds_sum",
+  collections: "skua_memory_collections_total",
+  collectionSeconds: "skua_memory_collection_seconds_total",
+};
+
 async function createTopic(conn: KafkaConnection, name: string, partitions: number): Promise<void> {
   const body: CreateTopicsRequest = {
     topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 30_000, validateOnly: false,
@@ -247,7 +265,10 @@ try {
   admin.close();
   await Bun.sleep(500);
 
+  const countersBefore = await metricSums(broker, BROKER_COUNTERS);
   const r = await fixedRate(broker, topic);
+  const counters = await metricSums(broker, BROKER_COUNTERS);
+  for (const k of Object.keys(counters) as Array<keyof typeof counters>) counters[k] -= countersBefore[k];
   const [pp50, pp99] = r.produceLatency.percentiles([0.5, 0.99]);
   const [e50, e99, e999] = r.endToEnd.percentiles([0.5, 0.99, 0.999]);
   console.log(`\nfixed rate: ${rate} single-record produce requests/s (acks=-1, ${recordBytes} B records) over ${connections} connections, one consumer tailing, ${seconds} s after ${warmupSeconds} s of warm-up`);
@@ -256,6 +277,9 @@ try {
   console.log(`  produce latency  p50 ${ms(pp50!)}  p99 ${ms(pp99!)}   (sent → acknowledged)`);
   console.log(`  end to end       p50 ${ms(e50!)}  p99 ${ms(e99!)}  p999 ${ms(e999!)}   (sent → consumer has it)`);
   console.log(`  send lateness    p50 ${ms(l50!)}  p99 ${ms(l99!)}   (schedule → sent, the generator's 1 ms tick)`);
+  const rounds = Math.max(1, counters.fsyncs);
+  console.log(`  fdatasync rounds ${counters.fsyncs} (${(r.acked / rounds).toFixed(2)} requests each), mean ${ms((1000 * counters.fsyncSeconds) / rounds)}   (the broker's group commits, whole run)`);
+  console.log(`  full collections ${counters.collections}, ${ms(1000 * counters.collectionSeconds)} in all   (the broker's, whole run)`);
   console.log(`  broker cpu       ${(r.brokerCpuCores * 100).toFixed(1)}% of one core over ${r.wallSeconds.toFixed(1)} s`);
   console.log(`  vs fio           e2e p50 / fio p50 = ${(e50! / fio.p50).toFixed(2)} (target ≤ 1.5); p99 ${ms(e99!)} (target < 8 ms); cpu ${r.brokerCpuCores.toFixed(3)} core (target ≤ 0.15)`);
   if (r.errors.size > 0 || r.skipped > 0) {

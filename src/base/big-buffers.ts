@@ -6,13 +6,17 @@
  * `limits.collectEveryBigBytes` of them the thread runs a full collection. (An eden collection, or
  * Bun.gc(false), freed none of it in the same measurement.) A thread that went quiet with less
  * than that counted, or with its heap grown (thousands of logs just opened), collects on its
- * next idle check, so an idle broker does not keep the garbage of its last burst.
+ * next idle check, so an idle broker does not keep the garbage of its last burst. Only a quiet
+ * thread does: a full collection stops the thread for tens of milliseconds, which a steady
+ * stream of small requests would otherwise take every check interval.
  */
 import { fullGC, heapSize } from "bun:jsc";
 import { limits } from "./limits.ts";
 import type { Timers } from "./timers.ts";
 
 let countedBytes = 0;
+/** Never reset: how much was counted between two idle checks. */
+let countedTotalBytes = 0;
 /** This thread's collections run here, and their time: for /metrics. */
 export const collections = { count: 0, seconds: 0 };
 
@@ -35,6 +39,7 @@ export function sharedBigBuffer(sizeBytes: number): Uint8Array<SharedArrayBuffer
 /** Counts bytes that became this thread's without `bigBuffer` (buffers another thread moved or shared here). */
 export function countBigBytes(sizeBytes: number): void {
   countedBytes += sizeBytes;
+  countedTotalBytes += sizeBytes;
   if (countedBytes < limits.collectEveryBigBytes) return;
   collect(fullGC);
 }
@@ -53,9 +58,12 @@ function collect(how: () => unknown): void {
 /** Every `limits.idleCollectCheckMs`: collects (and has the allocator return freed pages) if there is garbage to expect. */
 export function startCollectionChecks(timers: Timers): () => void {
   let stop = () => {};
+  let totalAtLastCheck = countedTotalBytes;
   const check = () => {
+    const quiet = countedTotalBytes - totalAtLastCheck < limits.idleCountedBytesMax;
+    totalAtLastCheck = countedTotalBytes;
     const grown = heapSize() > heapAfterCollection * 1.25 + limits.idleCollectBytesMin;
-    if (countedBytes >= limits.idleCollectBytesMin || grown) collect(() => Bun.gc(true));
+    if (quiet && (countedBytes >= limits.idleCollectBytesMin || grown)) collect(() => Bun.gc(true));
     stop = timers.after(limits.idleCollectCheckMs, check);
   };
   stop = timers.after(limits.idleCollectCheckMs, check);

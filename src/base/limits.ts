@@ -62,8 +62,12 @@ export const limits = {
   /** How often a shard checks whether it should collect while quiet, and what it must have counted (or its heap grown by) to do it. */
   idleCollectCheckMs: 10_000,
   idleCollectBytesMin: 8 * 1024 * 1024,
+  /** A thread that counted less than this since its last check is quiet (only a quiet thread collects on the check). */
+  idleCountedBytesMax: 1024 * 1024,
   /** Aligned write buffers a shard's io_uring disk keeps for reuse. */
   uringWriteBuffersPooledBytesMax: 32 * 1024 * 1024,
+  /** The same for buffers under 64 KiB (the chunks of small writes), bounded apart. */
+  uringSmallWriteBuffersPooledBytesMax: 1024 * 1024,
   /** Files of sealed segments a shard keeps open for reads; past it the least recently read close. */
   sealedSegmentFilesOpenMax: 512,
   /** After a failed write or sync (and the cut back to the high watermark), appends are refused for this long before the log tries again. */

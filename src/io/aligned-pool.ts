@@ -2,6 +2,9 @@
  * Reusable 4 KiB-aligned write buffers for one shard's io_uring disk. A fresh multi-megabyte
  * buffer per write costs a zero-fill and a page fault per 4 KiB; reusing them does not. Buffers
  * come in power-of-two sizes; at most `pooledBytesMax` wait for reuse, the rest are dropped.
+ * Buffers under 64 KiB have a bound of their own, `smallPooledBytesMax`: a partition taking
+ * small requests writes one such chunk per group commit, thousands per second, and the one-block
+ * chunks of thousands of idle partitions must not crowd the large buffers out of the pool.
  * Reused memory is not zeroed: callers write every byte they hand to the kernel.
  * It also counts the bytes handed out and not yet released, the shard's write-behind: past
  * `heldBytesMax` writers wait in `room()` until released buffers bring it back under.
@@ -9,12 +12,13 @@
 import { limits } from "../base/limits.ts";
 import { AlignedBuffer, BLOCK_BYTES } from "../native/uring.ts";
 
-/** Buffers smaller than this are not kept for reuse. */
-export const POOLED_BYTES_MIN = 64 * 1024;
+/** Buffers smaller than this are pooled under `smallPooledBytesMax`, the others under `pooledBytesMax`. */
+export const SMALL_BYTES_BELOW = 64 * 1024;
 
 export class AlignedBufferPool {
   private readonly free = new Map<number, AlignedBuffer[]>();
   private pooledBytes = 0;
+  private smallPooledBytes = 0;
   /** Capacity of the buffers out (acquired, not yet released). */
   heldBytes = 0;
   private readonly roomWaiters: Array<() => void> = [];
@@ -22,6 +26,7 @@ export class AlignedBufferPool {
   constructor(
     private readonly pooledBytesMax: number = limits.uringWriteBuffersPooledBytesMax,
     private readonly heldBytesMax: number = limits.uringWriteBehindShardBytesMax,
+    private readonly smallPooledBytesMax: number = limits.uringSmallWriteBuffersPooledBytesMax,
   ) {}
 
   /** Resolves once the buffers out are within the shard's write-behind bound. */
@@ -34,7 +39,8 @@ export class AlignedBufferPool {
   acquire(lengthBytes: number): { buffer: AlignedBuffer; release: () => void } {
     const capacityBytes = Math.max(BLOCK_BYTES, 2 ** Math.ceil(Math.log2(lengthBytes)));
     let whole = this.free.get(capacityBytes)?.pop();
-    if (whole) this.pooledBytes -= capacityBytes;
+    if (whole && capacityBytes < SMALL_BYTES_BELOW) this.smallPooledBytes -= capacityBytes;
+    else if (whole) this.pooledBytes -= capacityBytes;
     else whole = AlignedBuffer.allocate(capacityBytes);
     const buffer = whole;
     this.heldBytes += capacityBytes;
@@ -44,13 +50,12 @@ export class AlignedBufferPool {
   private give(capacityBytes: number, buffer: AlignedBuffer): void {
     this.heldBytes -= capacityBytes;
     while (this.heldBytes <= this.heldBytesMax && this.roomWaiters.length > 0) this.roomWaiters.shift()!();
-    // Small buffers are cheap to make again; kept, the one-block chunks of thousands of idle
-    // partitions filled the pool (twice their size each, with the alignment slack).
-    if (capacityBytes < POOLED_BYTES_MIN) return;
-    if (this.pooledBytes + capacityBytes > this.pooledBytesMax) return; // let it go to the GC
+    const small = capacityBytes < SMALL_BYTES_BELOW;
+    if (small ? this.smallPooledBytes + capacityBytes > this.smallPooledBytesMax : this.pooledBytes + capacityBytes > this.pooledBytesMax) return; // let it go to the GC
     let list = this.free.get(capacityBytes);
     if (!list) this.free.set(capacityBytes, (list = []));
     list.push(buffer);
-    this.pooledBytes += capacityBytes;
+    if (small) this.smallPooledBytes += capacityBytes;
+    else this.pooledBytes += capacityBytes;
   }
 }
