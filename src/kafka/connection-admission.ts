@@ -38,7 +38,7 @@ export class ConnectionAdmission {
     const rateProblem = this.overRate(address);
     if (rateProblem) return { refused: rateProblem };
     if (!this.counts.openTotal(this.props.kafka_connections_max)) return { refused: `kafka_connections_max (${this.props.kafka_connections_max}) reached` };
-    if (!this.countsPerAddress) return { release: () => this.counts.closeTotal() };
+    if (!this.countsPerAddress) return this.adopted(address);
     // An address too long for the table (never a real IP) is refused rather than left uncounted.
     const limit = this.perAddressOverrides.get(address) ?? this.props.kafka_connections_max_per_ip;
     const outcome = address.length <= KEY_CHARS_MAX ? this.counts.openKey(address, limit) : "full";
@@ -46,6 +46,16 @@ export class ConnectionAdmission {
       this.counts.closeTotal();
       return { refused: outcome === "key" ? `${limit} connections from ${address} already (kafka_connections_max_per_ip)` : "too many client addresses at once" };
     }
+    return this.adopted(address);
+  }
+
+  /**
+   * A connection another shard admitted and moved here: its slot in the node-wide counts moves
+   * with it (no new count, no rate check), and is given back here when it closes.
+   */
+  adopted(remoteAddress: string): AdmittedConnection {
+    const address = normalizeAddress(remoteAddress);
+    if (!this.countsPerAddress) return { release: () => this.counts.closeTotal() };
     return {
       release: () => {
         this.counts.closeKey(address);

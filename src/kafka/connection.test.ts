@@ -269,4 +269,55 @@ describe("Connection", () => {
     expect(started).toEqual([1, 2]);
     expect(state.paused).toBe(false);
   });
+
+  test("held for a move, it stops reading, lets its requests finish and their answers go, then gives back what it did not serve, in order", async () => {
+    const releases: Array<() => void> = [];
+    const started: number[] = [];
+    const { connection, written, state, budget } = harness((f) => {
+      started.push(f[0]!);
+      return new Promise((resolve) => releases.push(() => resolve(new Uint8Array([f[0]!]))));
+    });
+    connection.receive(frame([1]));
+    await Bun.sleep(0);
+    const held = connection.holdForMove(1000);
+    expect(state.paused).toBe(true);
+    // Read before the pause took hold: a whole frame, then half of the next one.
+    const next = frame([3, 4, 5]);
+    connection.receive(new Uint8Array([...frame([2]), ...next.subarray(0, 5)]));
+    await Bun.sleep(0);
+    expect(started).toEqual([1]); // nothing new starts while held
+    let rest: Uint8Array | null | undefined;
+    void held.then((r) => (rest = r));
+    await Bun.sleep(0);
+    expect(rest).toBeUndefined(); // request 1 is still in flight
+    releases[0]!();
+    await held;
+    expect(written).toEqual([1]); // its answer went before the move
+    expect([...rest!]).toEqual([...frame([2]), ...next.subarray(0, 5)]);
+    connection.close();
+    expect(budget.usedBytes).toBe(0);
+  });
+
+  test("a hold with no quiet moment in time ends: the connection serves on", async () => {
+    const timers = new ManualTimers(new ManualClock());
+    const releases: Array<() => void> = [];
+    const started: number[] = [];
+    const { connection, written, state } = harness((f) => {
+      started.push(f[0]!);
+      return new Promise((resolve) => releases.push(() => resolve(new Uint8Array([f[0]!]))));
+    }, 1024, { timers });
+    connection.receive(frame([1]));
+    await Bun.sleep(0);
+    const held = connection.holdForMove(500);
+    connection.receive(frame([2]));
+    timers.advance(500);
+    expect(await held).toBeNull();
+    expect(state.paused).toBe(false);
+    await Bun.sleep(0);
+    expect(started).toEqual([1, 2]);
+    releases[0]!();
+    releases[1]!();
+    await Bun.sleep(0);
+    expect(written).toEqual([1, 2]);
+  });
 });

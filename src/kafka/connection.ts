@@ -83,6 +83,8 @@ export class Connection implements BudgetHolder {
   private paused = false;
   /** Set while the client is throttled (over a quota): nothing of it is read or started. */
   private cancelMute: CancelTimer | null = null;
+  /** Set while the connection is held for a move to another shard (`holdForMove`). */
+  private hold: { resolve: (rest: Uint8Array | null) => void; cancelTimer: CancelTimer } | null = null;
 
   constructor(
     private readonly io: ConnectionIo,
@@ -234,6 +236,58 @@ export class Connection implements BudgetHolder {
   drain(): void {
     this.flushUnsent();
     this.startWaitingFrames();
+    this.settleHoldIfQuiet();
+  }
+
+  /**
+   * Readies the connection to move to another shard: stops reading and starting requests, and
+   * once every started request is answered and every answer written, resolves with the bytes
+   * it received and did not serve (whole frames waiting, with their size prefixes, then the
+   * part of the frame arriving), in order. The connection is then closed here (`close`) and
+   * the bytes go with the socket; or, on null, it serves on: the hold ended without a quiet
+   * moment within `timeoutMs`, or the connection holds bytes it could not yet take (memory).
+   */
+  holdForMove(timeoutMs: number): Promise<Uint8Array | null> {
+    if (this.closed || this.hold !== null || this.stash !== null || this.cancelMute !== null) return Promise.resolve(null);
+    const { promise, resolve } = Promise.withResolvers<Uint8Array | null>();
+    const cancelTimer = this.options.timers.after(timeoutMs, () => this.endHold(null));
+    this.hold = { resolve, cancelTimer };
+    this.updateReading();
+    this.settleHoldIfQuiet();
+    return promise;
+  }
+
+  private settleHoldIfQuiet(): void {
+    if (this.hold === null || this.inflight > 0 || this.unsent.length > 0) return;
+    if (this.stash !== null || this.cancelMemoryWait !== null) return this.endHold(null);
+    this.endHold(this.unserved());
+  }
+
+  private endHold(rest: Uint8Array | null): void {
+    const hold = this.hold;
+    if (hold === null) return;
+    this.hold = null;
+    hold.cancelTimer();
+    hold.resolve(rest);
+    if (rest === null && !this.closed) this.startWaitingFrames(); // serves on (and reads again)
+  }
+
+  /** The bytes received and not served, as the client sent them. */
+  private unserved(): Uint8Array {
+    const partial = this.bodySize >= 0 ? SIZE_PREFIX_BYTES + this.bodyFilled : this.prefixFilled;
+    let total = partial;
+    for (const f of this.waitingFrames) total += SIZE_PREFIX_BYTES + f.length;
+    const out = sharedBigBuffer(total);
+    const view = new DataView(out.buffer);
+    let at = 0;
+    for (const f of this.waitingFrames) {
+      view.setInt32(at, f.length);
+      out.set(f, at + SIZE_PREFIX_BYTES);
+      at += SIZE_PREFIX_BYTES + f.length;
+    }
+    out.set(this.prefix.subarray(0, Math.min(partial, SIZE_PREFIX_BYTES)), at);
+    if (this.body !== null) out.set(this.body.subarray(0, this.bodyFilled), at + SIZE_PREFIX_BYTES);
+    return out;
   }
 
   /**
@@ -260,6 +314,7 @@ export class Connection implements BudgetHolder {
     this.cancelMemoryWait?.();
     this.cancelMute?.();
     this.frameDeadline?.();
+    this.endHold(null);
     this.waitingFrames = [];
     this.waitingBytes = 0;
     this.unsent = [];
@@ -309,7 +364,7 @@ export class Connection implements BudgetHolder {
   }
 
   private canStartNext(): boolean {
-    if (this.closed || this.waitingFrames.length === 0 || this.cancelMute !== null) return false;
+    if (this.closed || this.waitingFrames.length === 0 || this.cancelMute !== null || this.hold !== null) return false;
     if (this.inflight >= limits.inflightRequestsPerConnectionMax) return false;
     if (this.unsentBytes > this.options.unsentBytesMax) return false;
     return !(this.fetchInFlight && requestApiKey(this.waitingFrames[0]) === FETCH_API_KEY);
@@ -325,6 +380,7 @@ export class Connection implements BudgetHolder {
     const window = limits.inflightRequestsPerConnectionMax;
     const waiting = this.waitingFrames.length;
     const blocked =
+      this.hold !== null ||
       this.cancelMemoryWait !== null ||
       this.cancelMute !== null ||
       this.unsentBytes > this.options.unsentBytesMax ||
@@ -358,6 +414,7 @@ export class Connection implements BudgetHolder {
     }
     this.flushUnsent();
     this.startWaitingFrames();
+    this.settleHoldIfQuiet();
   }
 
   private flushUnsent(): void {

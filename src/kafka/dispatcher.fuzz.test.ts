@@ -109,7 +109,7 @@ function mutate(frame: Uint8Array, random: () => number): Uint8Array {
 for (const [what, sets] of [["", {}], [", authorization on", { kafka_enable_authorization: "true" }]] as const) test(`random and mutated frames are answered or rejected cleanly${what} (SEED=${SEED})`, async () => {
   configureLog({ format: "text", minLevel: "error" }); // bad input is logged as a warning; thousands of them here
   const random = mulberry32(SEED);
-  const dispatch = createDispatcher(stubContext(sets), { connections: 0, saslFailures: 0, throttledRequests: 0, connectionsRefused: 0, recordRequest() {} }, logger("fuzz"));
+  const dispatch = createDispatcher(stubContext(sets), { connections: 0, saslFailures: 0, throttledRequests: 0, connectionsRefused: 0, connectionsMovedAway: 0, connectionsAdopted: 0, recordRequest() {} }, logger("fuzz"));
   const seeds = seedFrames();
   for (const frame of seeds) expect(await dispatch(frame)).not.toBeNull(); // the unmutated seeds are valid
   let rejected = 0;
@@ -131,7 +131,7 @@ test(`SaslHandshake and SaslAuthenticate with garbage tokens are answered or rej
   configureLog({ format: "text", minLevel: "error" });
   const random = mulberry32(SEED + 1);
   const context = stubContext();
-  const dispatch = createDispatcher(context, { connections: 0, saslFailures: 0, throttledRequests: 0, connectionsRefused: 0, recordRequest() {} }, logger("fuzz"));
+  const dispatch = createDispatcher(context, { connections: 0, saslFailures: 0, throttledRequests: 0, connectionsRefused: 0, connectionsMovedAway: 0, connectionsAdopted: 0, recordRequest() {} }, logger("fuzz"));
   const session = () => new SaslSession({ enabled: true, mechanisms: ["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"], reauthMs: -1, clock: context.clock, metadata: context.metadata, onFailure() {}, failureDelayFirstMs: 0 });
   const withoutSize = (frame: Uint8Array) => frame.subarray(4);
   const handshakes = ["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN", "GSSAPI"].flatMap((mechanism) => [0, 1].map((v) => withoutSize(encodeRequestFrame(17, v, 1, "fuzz", { mechanism }))));

@@ -39,7 +39,7 @@ const produceV3 = withoutSize(encodeRequestFrame(0, 3, 8, "test", { acks: 1, tim
 
 test("an operating error answers UNKNOWN_SERVER_ERROR where the response has a top-level error code", async () => {
   configureLog({ format: "text", minLevel: "error" });
-  const dispatch = createDispatcher(failingContext(new Error("shard 1 failed: EIO: write")), { connections: 0, saslFailures: 0, throttledRequests: 0, connectionsRefused: 0, recordRequest() {} }, logger("test"));
+  const dispatch = createDispatcher(failingContext(new Error("shard 1 failed: EIO: write")), { connections: 0, saslFailures: 0, throttledRequests: 0, connectionsRefused: 0, connectionsMovedAway: 0, connectionsAdopted: 0, recordRequest() {} }, logger("test"));
   const answer = (await dispatch(heartbeatV0)) as Uint8Array; // small answers are one buffer
   const view = new DataView(answer.buffer, answer.byteOffset, answer.byteLength);
   expect(view.getInt32(4)).toBe(7); // correlation id
@@ -48,12 +48,12 @@ test("an operating error answers UNKNOWN_SERVER_ERROR where the response has a t
 });
 
 test("a failed assertion is never answered: it goes on up", async () => {
-  const dispatch = createDispatcher(failingContext(new AssertionError("cache accounting out of step")), { connections: 0, saslFailures: 0, throttledRequests: 0, connectionsRefused: 0, recordRequest() {} }, logger("test"));
+  const dispatch = createDispatcher(failingContext(new AssertionError("cache accounting out of step")), { connections: 0, saslFailures: 0, throttledRequests: 0, connectionsRefused: 0, connectionsMovedAway: 0, connectionsAdopted: 0, recordRequest() {} }, logger("test"));
   await expect(dispatch(heartbeatV0)).rejects.toBeInstanceOf(AssertionError);
 });
 
 test("an API skua does not serve gets UNSUPPORTED_VERSION where the response has a top-level error code", async () => {
-  const dispatch = createDispatcher(failingContext(new Error("not reached")), { connections: 0, saslFailures: 0, throttledRequests: 0, connectionsRefused: 0, recordRequest() {} }, logger("test"));
+  const dispatch = createDispatcher(failingContext(new Error("not reached")), { connections: 0, saslFailures: 0, throttledRequests: 0, connectionsRefused: 0, connectionsMovedAway: 0, connectionsAdopted: 0, recordRequest() {} }, logger("test"));
   const saslHandshakeV1 = withoutSize(encodeRequestFrame(17, 1, 9, "test", { mechanism: "PLAIN" }));
   const served = handlersByKey.get(17)!;
   handlersByKey.delete(17); // every API with message definitions is served now: take one away
@@ -69,7 +69,7 @@ test("an API skua does not serve gets UNSUPPORTED_VERSION where the response has
 });
 
 test("SaslHandshake on a connection without SASL answers ILLEGAL_SASL_STATE", async () => {
-  const dispatch = createDispatcher(failingContext(new Error("not reached")), { connections: 0, saslFailures: 0, throttledRequests: 0, connectionsRefused: 0, recordRequest() {} }, logger("test"));
+  const dispatch = createDispatcher(failingContext(new Error("not reached")), { connections: 0, saslFailures: 0, throttledRequests: 0, connectionsRefused: 0, connectionsMovedAway: 0, connectionsAdopted: 0, recordRequest() {} }, logger("test"));
   const answer = (await dispatch(withoutSize(encodeRequestFrame(17, 1, 9, "test", { mechanism: "PLAIN" })))) as Uint8Array;
   expect(new DataView(answer.buffer, answer.byteOffset, answer.byteLength).getInt16(8)).toBe(ErrorCode.ILLEGAL_SASL_STATE);
 });

@@ -23,6 +23,7 @@ import { handlers, handlersByKey } from "./registry.ts";
 import type { SaslSession } from "./sasl/session.ts";
 import { clientThrottles, QuotaEnforcer, type QuotaClient } from "./quota-enforcer.ts";
 import type { ClientConnection } from "./client-connection.ts";
+import { NO_SHARD, SEVERAL_SHARDS } from "./connection-placement.ts";
 
 const DEFAULT_RESPONSE_BYTES = 1024;
 const PRODUCE_KEY = 0;
@@ -33,6 +34,8 @@ const SASL_KEYS = new Set([17, 36]);
 
 /** Stops reading and serving a connection's requests for a while (a throttled client). */
 export type MuteConnection = (delayMs: number) => void;
+/** Told after each request which shard it ran ops on: one, NO_SHARD or SEVERAL_SHARDS (connection-placement.ts). */
+export type RouteObserver = (apiKey: number, shard: number) => void;
 
 export function createDispatcher(context: ShardContext, stats: RequestStats, log: Logger) {
   const authorizer = authorizerFor(context.props, context.metadata);
@@ -40,9 +43,9 @@ export function createDispatcher(context: ShardContext, stats: RequestStats, log
   /**
    * `sasl`: the connection's SASL state, checked (and for raw tokens, changed) before anything is
    * awaited. `client`: its listener and principal; handlers see the listener's advertised address.
-   * `mute`: how a client over its quota is held back.
+   * `mute`: how a client over its quota is held back. `routed`: where the request's ops ran.
    */
-  return async function dispatch(frame: Uint8Array, sasl?: SaslSession, client?: ClientConnection, mute?: MuteConnection): Promise<FrameResult> {
+  return async function dispatch(frame: Uint8Array, sasl?: SaslSession, client?: ClientConnection, mute?: MuteConnection, routed?: RouteObserver): Promise<FrameResult> {
     if (sasl?.expectsRawToken) return rawSaslToken(sasl, frame);
     const startMs = performance.now();
     const header = decodeRequestHeader(frame);
@@ -55,12 +58,14 @@ export function createDispatcher(context: ShardContext, stats: RequestStats, log
     }
     const request = decode(api.request, header.apiVersion, new Reader(frame, header.headerBytes));
     let crossedShards = false;
+    let usedShard = NO_SHARD;
     const requestContext: BrokerContext = {
       ...context,
       authorize: authorizer({ principal: client?.principal ?? sasl?.principal ?? ANONYMOUS_PRINCIPAL, host: aclHost(sasl?.remoteHost ?? "") }),
       advertised: client?.advertised ?? context.advertised,
       invoke: (shard, op, body) => {
         if (shard !== context.shardId) crossedShards = true;
+        usedShard = usedShard === NO_SHARD || usedShard === shard ? shard : SEVERAL_SHARDS;
         return context.invoke(shard, op, body);
       },
     };
@@ -82,6 +87,7 @@ export function createDispatcher(context: ShardContext, stats: RequestStats, log
     const out = response === NO_RESPONSE ? null : encodeResponse(header, response, handler.responseBytesHint?.(response) ?? DEFAULT_RESPONSE_BYTES);
     workMs += performance.now() - encodeStartMs;
     stats.recordRequest(handler.name, performance.now() - startMs, frame.length, out === null ? 0 : frameBytes(out), crossedShards);
+    routed?.(header.apiKey, usedShard);
     const answered = throttleAnswered(quotas, header, quotaClient, response, out, produceThrottleMs, workMs);
     if (answered.throttleMs > 0 && mute) {
       stats.throttledRequests++;

@@ -5,9 +5,11 @@
  * and listens again once files were closed: at the limit the accept loop would otherwise fail
  * and retry without end, spinning the core. A TLS listener's certificate files are watched: a
  * changed certificate is listened with anew (the old socket closed, its connections kept), so
- * new connections get it without a restart.
+ * new connections get it without a restart. A connection on a plain listener without login that
+ * produces to one other shard's partitions only moves there (`ConnectionPlacement`): its socket
+ * is duplicated, handed over with the bytes not yet served, and served on by that shard.
  */
-import type { Socket, SocketHandler, TCPSocketListener, TCPSocketListenOptions } from "bun";
+import type { FdSocketOptions, Socket, SocketHandler, TCPSocketConnectOptions, TCPSocketListener, TCPSocketListenOptions } from "bun";
 import { readdirSync, readFileSync } from "node:fs";
 import { systemClock } from "../base/clock.ts";
 import { RateLimitedWarn, type Logger } from "../base/log.ts";
@@ -22,6 +24,8 @@ import { loadTlsFiles, watchTlsFiles, type TlsFileNames, type TlsMaterial } from
 import { mapPrincipal, rfc2253, type PrincipalRule } from "../cluster/principal-mapping.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import type { AdmittedConnection, ConnectionAdmission } from "./connection-admission.ts";
+import { ConnectionPlacement, NO_SHARD } from "./connection-placement.ts";
+import type { MuteConnection, RouteObserver } from "./dispatcher.ts";
 
 /** Lines per interval for warnings any client can cause, per shard. */
 const BAD_INPUT_WARN_BURST = 10;
@@ -43,6 +47,38 @@ export interface KafkaListener {
   readonly accepting: boolean;
   /** The open connections (at most `limits.connectionsListedMax`), oldest first. */
   connections(): ConnectionSummary[];
+  /** Serves a connection another shard moved here; false if it could not (the socket is then closed). */
+  adopt(moved: MovedConnection): Promise<boolean>;
+}
+
+/** A client connection on its way from one shard to another. */
+export interface MovedConnection {
+  /** A duplicate of the socket's descriptor, the receiving shard's to keep or close. */
+  fd: number;
+  listener: string;
+  remoteAddress: string;
+  remotePort: number;
+  openedAtMs: number;
+  /** Bytes the client sent that the first shard did not serve, in order. */
+  unserved: Uint8Array;
+}
+
+/** What one shard's listener serves the others: a connection moved to it. */
+export interface ConnectionMoveCalls {
+  adoptConnection: { request: MovedConnection; response: boolean };
+}
+
+/** How this shard moves connections to others (absent: they stay where they were accepted). */
+export interface ConnectionHandoff {
+  shardId: number;
+  /** Produce requests in a row, all to one other shard, before a connection moves there. */
+  requestsBeforeMove: number;
+  /** How long a connection may take to come quiet (nothing in flight, every answer written) before the move is given up. */
+  quietWithinMs: number;
+  duplicateFd(fd: number): number;
+  closeFd(fd: number): void;
+  /** Hands the connection to `shard`'s listener (`adopt` there). */
+  send(shard: number, moved: MovedConnection): Promise<boolean>;
 }
 
 export interface KafkaListenerSettings {
@@ -94,6 +130,15 @@ export function listenKafka(options: ListenOptions): KafkaListener {
       return accepting;
     },
     connections: () => handlers.summaries(),
+    adopt: async (moved) => {
+      const settings = options.listeners.find((l) => l.name === moved.listener);
+      if (stopped || !accepting || settings === undefined) {
+        options.handoff?.closeFd(moved.fd);
+        options.admission.adopted(moved.remoteAddress).release();
+        return false;
+      }
+      return handlers.adopt(settings, moved);
+    },
   };
 }
 
@@ -175,7 +220,7 @@ function openFileCount(limit: number): number {
 
 interface ListenOptions {
   listeners: KafkaListenerSettings[];
-  dispatch: (frame: Uint8Array, sasl: SaslSession, client: ClientConnection, mute: (delayMs: number) => void) => Promise<FrameResult>;
+  dispatch: (frame: Uint8Array, sasl: SaslSession, client: ClientConnection, mute: MuteConnection, routed: RouteObserver) => Promise<FrameResult>;
   /** Each connection gets its own SASL state under these settings (enabled on `sasl` listeners). */
   sasl: Omit<SaslSettings, "onFailure" | "enabled">;
   /** kafka_mtls_principal_mapping_rules: client certificate subject → user on mtls_identity listeners. */
@@ -186,8 +231,21 @@ interface ListenOptions {
   frameTimeoutMs: number;
   /** Connection limits: a connection over one is closed at once. */
   admission: ConnectionAdmission;
+  handoff?: ConnectionHandoff;
   stats: RequestStats;
   log: Logger;
+}
+
+/** Who is on the other end of a connection, and since when: kept when it moves to another shard. */
+interface Origin {
+  remoteAddress: string;
+  remotePort: number;
+  openedAtMs: number;
+}
+
+/** The descriptor under a Bun socket (there, not in bun-types). */
+function socketFd(socket: Socket<Connection>): number {
+  return (socket as unknown as { fd: number }).fd;
 }
 
 /** The socket callbacks of every listener of the shard, sharing its rate-limited warnings. */
@@ -218,9 +276,10 @@ class ConnectionHandlers {
   }
 
   forListener(settings: KafkaListenerSettings): SocketHandler<Connection> {
-    const { options, dropped } = this;
-    const { log, stats } = options;
+    const { options } = this;
+    const { stats } = options;
     return {
+      ...this.served(settings),
       open: (socket) => {
         stats.connections++;
         this.onOpen();
@@ -233,10 +292,73 @@ class ConnectionHandlers {
           return;
         }
         socket.setNoDelay(true);
-        socket.data = this.connection(socket, settings);
+        socket.data = this.connection(socket, settings, { remoteAddress: remote, remotePort: socket.remotePort, openedAtMs: systemClock.nowMs() });
         this.admitted.set(socket.data, admission);
         if (settings.tls) this.handshakeDeadline(socket, settings);
       },
+    };
+  }
+
+  /** A connection another shard moved here: its socket opened on the descriptor it sent, its unserved bytes served first. */
+  async adopt(settings: KafkaListenerSettings, moved: MovedConnection): Promise<boolean> {
+    const { options } = this;
+    const admission = options.admission.adopted(moved.remoteAddress);
+    const connect: FdSocketOptions<Connection> = {
+      fd: moved.fd,
+      socket: {
+        ...this.served(settings),
+        open: (socket) => {
+          options.stats.connections++;
+          options.stats.connectionsAdopted++;
+          socket.data = this.connection(socket, settings, moved);
+          this.admitted.set(socket.data, admission);
+          socket.data.receive(moved.unserved);
+        },
+      },
+    };
+    try {
+      await Bun.connect(connect as unknown as TCPSocketConnectOptions<Connection>); // Bun takes the fd form; bun-types lacks it
+      return true;
+    } catch (error) {
+      options.log.warn("could not take over a connection from another shard", { remote: moved.remoteAddress, error: String(error) });
+      options.handoff?.closeFd(moved.fd);
+      admission.release();
+      return false;
+    }
+  }
+
+  /** Moves a connection to `shard` once it is quiet; if it never is in time, it stays and serves on. */
+  private async handOff(socket: Socket<Connection>, shard: number, placement: ConnectionPlacement, listener: string, origin: Origin): Promise<void> {
+    const { handoff, stats, log } = this.options;
+    const connection = socket.data;
+    if (!handoff || !connection) return;
+    const unserved = await connection.holdForMove(handoff.quietWithinMs);
+    if (unserved === null) return placement.moveFailed();
+    const fd = handoff.duplicateFd(socketFd(socket));
+    if (fd < 0) {
+      placement.moveFailed();
+      return connection.receive(unserved.subarray(0, 0)); // serves on
+    }
+    // The slot in the connection limits goes with the socket; this shard's side of it closes.
+    const admission = this.admitted.get(connection)!;
+    this.admitted.delete(connection);
+    connection.close();
+    socket.terminate(); // closes this descriptor only: the duplicate keeps the connection open
+    stats.connectionsMovedAway++;
+    try {
+      await handoff.send(shard, { fd, listener, ...origin, unserved }); // false: refused there, which closed it
+    } catch (error) {
+      log.warn("could not move a connection to another shard", { shard, error: String(error) });
+      handoff.closeFd(fd);
+      admission.release();
+    }
+  }
+
+  /** The callbacks of a served socket, however it came (accepted here, or moved here). */
+  private served(settings: KafkaListenerSettings): Omit<SocketHandler<Connection>, "open"> {
+    const { options, dropped } = this;
+    const { log, stats } = options;
+    return {
       handshake: (socket, success, authorizationError) => {
         this.handshakeDeadlines.get(socket)?.();
         if (!success) {
@@ -292,28 +414,34 @@ class ConnectionHandlers {
     this.handshakeDeadlines.set(socket, cancel);
   }
 
-  private connection(socket: Socket<Connection>, settings: KafkaListenerSettings): Connection {
+  private connection(socket: Socket<Connection>, settings: KafkaListenerSettings, origin: Origin): Connection {
     const { options, dropped, failedLogins } = this;
-    const remote = `${socket.remoteAddress}`;
-    const remotePort = socket.remotePort;
+    const { remoteAddress: remote, remotePort } = origin;
     const sasl = new SaslSession({
       ...options.sasl,
       enabled: settings.authentication === "sasl",
-      remoteHost: socket.remoteAddress,
+      remoteHost: remote,
       onFailure: (failure) => {
         options.stats.saslFailures++;
         // Fields are escaped by the logger; a client's user name is cut short.
         failedLogins.warn({ remote, listener: settings.name, mechanism: failure.mechanism, user: failure.user?.slice(0, LOGGED_USER_CHARS_MAX) ?? null, reason: failure.reason });
       },
     });
-    const identity = new ConnectionIdentity(settings.name, settings.advertised, `${remote}:${remotePort}`, settings.authentication, sasl, settings.tls !== null, systemClock.nowMs());
+    const identity = new ConnectionIdentity(settings.name, settings.advertised, `${remote}:${remotePort}`, settings.authentication, sasl, settings.tls !== null, origin.openedAtMs);
     this.identities.set(socket, identity);
     this.open.add(identity);
+    // Only a plain connection without login can move: TLS state and a login stay with their shard.
+    const { handoff } = options;
+    const placement = handoff && settings.tls === null && settings.authentication === "none" ? new ConnectionPlacement(handoff.shardId, handoff.requestsBeforeMove) : null;
+    const routed: RouteObserver = (apiKey, shard) => {
+      const to = placement?.routed(apiKey, shard) ?? NO_SHARD;
+      if (to !== NO_SHARD) void this.handOff(socket, to, placement!, settings.name, origin);
+    };
     return new Connection(
       { write: (bytes) => socket.write(bytes), close: () => socket.end(), pause: () => socket.pause(), resume: () => socket.resume() },
       (frame) => {
         if (!identity.mayDispatch) throw new ProtocolError("request before the client certificate named a user");
-        return options.dispatch(frame, sasl, identity, (delayMs) => socket.data?.mute(delayMs));
+        return options.dispatch(frame, sasl, identity, (delayMs) => socket.data?.mute(delayMs), routed);
       },
       {
         requestBytesMax: options.requestBytesMax,

@@ -1,5 +1,6 @@
 /**
- * libc through bun:ffi: pin the calling thread to a core and ask which core it runs on.
+ * libc through bun:ffi: pin the calling thread to a core and ask which core it runs on; duplicate
+ * and close a descriptor (a connection handed to another shard's thread).
  * Only src/io and src/shard may import this folder.
  */
 import { dlopen, FFIType, ptr } from "bun:ffi";
@@ -9,7 +10,11 @@ const CPU_SET_BYTES = 128; // glibc's cpu_set_t: 1024 bits
 const libc = dlopen("libc.so.6", {
   sched_setaffinity: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
   sched_getcpu: { args: [], returns: FFIType.i32 },
+  fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  close: { args: [FFIType.i32], returns: FFIType.i32 },
 });
+
+const F_DUPFD_CLOEXEC = 1030;
 
 /** Pins the calling thread (pid 0 = this thread) to one core. Returns false if the kernel refused. */
 export function pinThisThreadToCore(core: number): boolean {
@@ -21,4 +26,13 @@ export function pinThisThreadToCore(core: number): boolean {
 /** The core the calling thread is running on right now. */
 export function currentCore(): number {
   return libc.symbols.sched_getcpu();
+}
+
+/** A new descriptor for the same open file (close-on-exec), or -1. */
+export function duplicateFd(fd: number): number {
+  return libc.symbols.fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
+
+export function closeFd(fd: number): void {
+  libc.symbols.close(fd);
 }

@@ -19,11 +19,11 @@ import { createDispatcher } from "../kafka/dispatcher.ts";
 import { FetchSessionCache } from "../kafka/fetch-sessions.ts";
 import type { ShardContext } from "../kafka/handler.ts";
 import { ProducerIdPool } from "../kafka/producer-id-pool.ts";
-import { listenKafka, type KafkaListener } from "../kafka/server.ts";
+import { listenKafka, type ConnectionMoveCalls, type KafkaListener, type MovedConnection } from "../kafka/server.ts";
 import { readWaitingOn } from "../kafka/fetch-wait.ts";
 import { ConnectionAdmission } from "../kafka/connection-admission.ts";
 import { SharedCounts } from "../base/shared-counts.ts";
-import { currentCore, pinThisThreadToCore } from "../native/libc.ts";
+import { closeFd, currentCore, duplicateFd, pinThisThreadToCore } from "../native/libc.ts";
 import { loadNativeCrc32c } from "../native/crc32c.ts";
 import { useNativeCrc32c } from "../base/crc32c.ts";
 import { GroupCoordinator } from "../group/coordinator.ts";
@@ -54,7 +54,7 @@ import { heapSize } from "bun:jsc";
 import { collections, startCollectionChecks } from "../base/big-buffers.ts";
 
 /** What shards call on each other: the Kafka ops, and RPC requests handed to the shard that owns them. */
-type ShardOps = Ops & RpcHopCalls;
+type ShardOps = Ops & RpcHopCalls & ConnectionMoveCalls;
 
 export class Shard {
   /** Control calls from the main thread run one at a time, in the order they came. */
@@ -81,6 +81,7 @@ export class Shard {
   private readonly disk: Disk;
   private listener: KafkaListener | null = null;
   private readonly requestMemory: MemoryBudget;
+  private readonly admission: ConnectionAdmission;
   private stopCollectionChecks = () => {};
   /** Lives as long as the shard: one controller call per block of ids, not per InitProducerId. */
   private readonly producerIds = new ProducerIdPool(() => this.callController("allocateProducerIds", {}));
@@ -95,6 +96,7 @@ export class Shard {
     this.table = MetadataTable.fromSnapshot(init.metadata, init.nodeId);
     // A frame must fit the budget whole, or it could never be read.
     this.requestMemory = new MemoryBudget(Math.max(init.props.kafka_request_memory_per_shard_bytes, init.props.kafka_request_max_bytes + limits.frameBufferInitialBytes));
+    this.admission = new ConnectionAdmission(new SharedCounts(init.connectionCounts), init.props, systemClock);
     this.disk = openDisk(init.io);
     this.local = new LocalPartitions({
       shardId: init.shardId,
@@ -156,7 +158,7 @@ export class Shard {
     });
     const readWaiting = (request: OpRequest<"readWaiting">) => readWaitingOn(partitionOps, init.shardId, systemClock, request);
     this.opServers = { ...partitionOps, ...this.groups.servers, ...this.txns.servers, readWaiting };
-    const channelServers: Servers<ShardOps> = { ...this.opServers, rpcDeliver: (request) => this.rpcHop(request) };
+    const channelServers: Servers<ShardOps> = { ...this.opServers, rpcDeliver: (request) => this.rpcHop(request), adoptConnection: (moved) => this.adoptConnection(moved) };
     this.channels = init.peers.map((port, peer) => (port ? new Channel<ShardOps, ShardOps>(port, channelServers, `shard ${peer}`) : null));
     this.main = new Channel<ControllerCalls & ControllerGroupCalls, ShardControlCalls>(init.main, this.controlServers(), "controller");
   }
@@ -228,7 +230,15 @@ export class Shard {
       budget: this.requestMemory,
       unsentBytesMax: this.init.props.kafka_connection_unsent_bytes_max,
       frameTimeoutMs: this.init.props.kafka_request_read_timeout_ms,
-      admission: new ConnectionAdmission(new SharedCounts(this.init.connectionCounts), this.init.props, systemClock),
+      admission: this.admission,
+      handoff: this.init.shardCount > 1 ? {
+        shardId: this.init.shardId,
+        requestsBeforeMove: limits.connectionMoveAfterProduceRequests,
+        quietWithinMs: limits.connectionMoveQuietWithinMs,
+        duplicateFd,
+        closeFd,
+        send: (shard, moved) => this.channels[shard]!.call("adoptConnection", moved),
+      } : undefined,
       stats: this.stats,
       log: this.log,
     });
@@ -291,6 +301,8 @@ export class Shard {
       saslFailures: s.saslFailures,
       throttledRequests: s.throttledRequests,
       connectionsRefused: s.connectionsRefused,
+      connectionsMovedAway: s.connectionsMovedAway,
+      connectionsAdopted: s.connectionsAdopted,
       backend: this.disk.name,
       readAheadStarted: this.local.readAheadStats.started,
       readAheadUsed: this.local.readAheadStats.used,
@@ -496,6 +508,14 @@ export class Shard {
     const channel = this.channels[shard];
     if (!channel) throw new Error(`no channel to shard ${shard}`);
     return channel.call(op, request);
+  }
+
+  /** A connection another shard moved here; before this shard listens it cannot be served, and is closed. */
+  private async adoptConnection(moved: MovedConnection): Promise<boolean> {
+    if (this.listener !== null) return this.listener.adopt(moved);
+    closeFd(moved.fd);
+    this.admission.adopted(moved.remoteAddress).release();
+    return false;
   }
 
   private callController<N extends ControllerCallName>(name: N, request: ControllerCalls[N]["request"]): Promise<ControllerCalls[N]["response"]> {

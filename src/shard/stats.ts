@@ -25,6 +25,8 @@ export interface ShardStatsSnapshot {
   saslFailures: number;
   throttledRequests: number;
   connectionsRefused: number;
+  connectionsMovedAway: number;
+  connectionsAdopted: number;
   /** Disk backend this shard runs: "uring" or "posix". */
   backend: string;
   /** Disk reads started ahead for sequential readers (storage/read-ahead.ts), and of those the ones a fetch used. */
@@ -46,6 +48,8 @@ export class ShardStats implements RequestStats {
   saslFailures = 0;
   throttledRequests = 0;
   connectionsRefused = 0;
+  connectionsMovedAway = 0;
+  connectionsAdopted = 0;
   readonly requestsByApi = new Map<string, number>();
   readonly latencyByRoute = new Map<string, Histogram>();
   readonly fsyncLatency = new Histogram();

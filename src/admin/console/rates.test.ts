@@ -6,7 +6,7 @@ function shard(shardId: number, requests: number, bytesIn: number, bytesOut: num
   return {
     shardId, coreRequested: shardId, coreActual: shardId, pinned: true, partitions: [], requests, requestsByApi: {}, bytesIn, bytesOut,
     crossShardSent: 0, crossShardReceived: 0, crossShardQueueDepth: 0, sizeBytes: 0, latencyByRoute: {},
-    fsyncLatency: { counts: [], sum: 0, count: 0 }, connections: 0, saslFailures: 0, throttledRequests: 0, connectionsRefused: 0, backend: "posix", readAheadStarted: 0, readAheadUsed: 0, memory: { requests: 0, recent_batch_cache: 0, read_ahead: 0, write_behind: 0, js_heap: 0 }, collections: { count: 0, seconds: 0 },
+    fsyncLatency: { counts: [], sum: 0, count: 0 }, connections: 0, saslFailures: 0, throttledRequests: 0, connectionsRefused: 0, connectionsMovedAway: 0, connectionsAdopted: 0, backend: "posix", readAheadStarted: 0, readAheadUsed: 0, memory: { requests: 0, recent_batch_cache: 0, read_ahead: 0, write_behind: 0, js_heap: 0 }, collections: { count: 0, seconds: 0 },
   };
 }
 

@@ -1,0 +1,54 @@
+/**
+ * Where a client connection should live. A connection is served by the shard that accepted it,
+ * and each request for a partition another shard owns costs a hop there and back (a message, a
+ * wakeup of each thread, the bytes copied or shared), which for small requests is most of their
+ * cost. A connection whose produce requests keep going to one other shard only, as a producer of
+ * one partition's does, is better served there: this tells when to move it.
+ *
+ * Only Produce counts. A connection that fetched never moves: its fetch sessions and waits are
+ * this shard's. Other requests (Metadata, ApiVersions, InitProducerId) neither count nor pin.
+ */
+const PRODUCE_KEY = 0;
+const FETCH_KEY = 1;
+
+/** What `Dispatcher` says of a request: the one shard it used, or these. */
+export const NO_SHARD = -1;
+export const SEVERAL_SHARDS = -2;
+
+/** Moves tried per connection: one that never comes quiet (always requests in flight) stops trying. */
+const MOVES_TRIED_MAX = 3;
+
+export class ConnectionPlacement {
+  private candidate = NO_SHARD;
+  private streak = 0;
+  private pinned = false;
+  private tries = 0;
+
+  constructor(
+    private readonly shardId: number,
+    /** Produce requests in a row, all to one other shard, before the connection moves there. */
+    private readonly requestsBeforeMove: number,
+  ) {}
+
+  /** After each request: the shard to move the connection to now, or NO_SHARD. */
+  routed(apiKey: number, shard: number): number {
+    if (apiKey === FETCH_KEY) this.pinned = true;
+    if (this.pinned || apiKey !== PRODUCE_KEY) return NO_SHARD;
+    if (shard < 0 || shard === this.shardId) {
+      this.streak = 0;
+      return NO_SHARD;
+    }
+    this.streak = shard === this.candidate ? this.streak + 1 : 1;
+    this.candidate = shard;
+    if (this.streak < this.requestsBeforeMove) return NO_SHARD;
+    this.pinned = true; // while it moves, and after: a connection never goes back and forth
+    this.tries++;
+    return shard;
+  }
+
+  /** The move did not happen (the connection was never quiet in time): it may try again later. */
+  moveFailed(): void {
+    this.streak = 0;
+    this.pinned = this.tries >= MOVES_TRIED_MAX;
+  }
+}
