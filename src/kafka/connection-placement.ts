@@ -2,11 +2,12 @@
  * Where a client connection should live. A connection is served by the shard that accepted it,
  * and each request for a partition another shard owns costs a hop there and back (a message, a
  * wakeup of each thread, the bytes copied or shared), which for small requests is most of their
- * cost. A connection whose produce requests keep going to one other shard only, as a producer of
- * one partition's does, is better served there: this tells when to move it.
+ * cost. A connection whose requests keep going to one other shard only, as a producer's or a
+ * consumer's of one partition do, is better served there: this tells when to move it.
  *
- * Only Produce counts. A connection that fetched never moves: its fetch sessions and waits are
- * this shard's. Other requests (Metadata, ApiVersions, InitProducerId) neither count nor pin.
+ * Produce and Fetch count. A connection that opened a fetch session (KIP-227) never moves: the
+ * session is this shard's. Other requests (Metadata, ApiVersions, InitProducerId, a group's)
+ * neither count nor break the count.
  */
 const PRODUCE_KEY = 0;
 const FETCH_KEY = 1;
@@ -30,10 +31,10 @@ export class ConnectionPlacement {
     private readonly requestsBeforeMove: number,
   ) {}
 
-  /** After each request: the shard to move the connection to now, or NO_SHARD. */
-  routed(apiKey: number, shard: number): number {
-    if (apiKey === FETCH_KEY) this.pinned = true;
-    if (this.pinned || apiKey !== PRODUCE_KEY) return NO_SHARD;
+  /** After each request: the shard to move the connection to now, or NO_SHARD. `bound`: it left state here that is the connection's. */
+  routed(apiKey: number, shard: number, bound: boolean): number {
+    if (bound) this.pinned = true;
+    if (this.pinned || (apiKey !== PRODUCE_KEY && apiKey !== FETCH_KEY)) return NO_SHARD;
     if (shard < 0 || shard === this.shardId) {
       this.streak = 0;
       return NO_SHARD;

@@ -34,8 +34,11 @@ const SASL_KEYS = new Set([17, 36]);
 
 /** Stops reading and serving a connection's requests for a while (a throttled client). */
 export type MuteConnection = (delayMs: number) => void;
-/** Told after each request which shard it ran ops on: one, NO_SHARD or SEVERAL_SHARDS (connection-placement.ts). */
-export type RouteObserver = (apiKey: number, shard: number) => void;
+/**
+ * Told after each request which shard it ran ops on (one, NO_SHARD or SEVERAL_SHARDS), and whether
+ * it left state on this shard that is the connection's (a fetch session): connection-placement.ts.
+ */
+export type RouteObserver = (apiKey: number, shard: number, bound: boolean) => void;
 
 export function createDispatcher(context: ShardContext, stats: RequestStats, log: Logger) {
   const authorizer = authorizerFor(context.props, context.metadata);
@@ -87,7 +90,7 @@ export function createDispatcher(context: ShardContext, stats: RequestStats, log
     const out = response === NO_RESPONSE ? null : encodeResponse(header, response, handler.responseBytesHint?.(response) ?? DEFAULT_RESPONSE_BYTES);
     workMs += performance.now() - encodeStartMs;
     stats.recordRequest(handler.name, performance.now() - startMs, frame.length, out === null ? 0 : frameBytes(out), crossedShards);
-    routed?.(header.apiKey, usedShard);
+    routed?.(header.apiKey, usedShard, header.apiKey === FETCH_KEY && opensFetchSession(request as { sessionId?: number; sessionEpoch?: number }));
     const answered = throttleAnswered(quotas, header, quotaClient, response, out, produceThrottleMs, workMs);
     if (answered.throttleMs > 0 && mute) {
       stats.throttledRequests++;
@@ -97,6 +100,11 @@ export function createDispatcher(context: ShardContext, stats: RequestStats, log
     }
     return answered.out;
   };
+}
+
+/** A Fetch in a session (KIP-227), or opening one; sessionless is id 0 at the final epoch, -1 (and every Fetch before v7). */
+function opensFetchSession(request: { sessionId?: number; sessionEpoch?: number }): boolean {
+  return (request.sessionId ?? 0) !== 0 || (request.sessionEpoch ?? -1) !== -1;
 }
 
 interface AnsweredHeader {

@@ -5,8 +5,8 @@
  * and listens again once files were closed: at the limit the accept loop would otherwise fail
  * and retry without end, spinning the core. A TLS listener's certificate files are watched: a
  * changed certificate is listened with anew (the old socket closed, its connections kept), so
- * new connections get it without a restart. A connection on a plain listener without login that
- * produces to one other shard's partitions only moves there (`ConnectionPlacement`): its socket
+ * new connections get it without a restart. A connection on a plain listener without login whose
+ * requests go to one other shard's partitions only moves there (`ConnectionPlacement`): its socket
  * is duplicated, handed over with the bytes not yet served, and served on by that shard.
  */
 import type { FdSocketOptions, Socket, SocketHandler, TCPSocketConnectOptions, TCPSocketListener, TCPSocketListenOptions } from "bun";
@@ -433,8 +433,8 @@ class ConnectionHandlers {
     // Only a plain connection without login can move: TLS state and a login stay with their shard.
     const { handoff } = options;
     const placement = handoff && settings.tls === null && settings.authentication === "none" ? new ConnectionPlacement(handoff.shardId, handoff.requestsBeforeMove) : null;
-    const routed: RouteObserver = (apiKey, shard) => {
-      const to = placement?.routed(apiKey, shard) ?? NO_SHARD;
+    const routed: RouteObserver = (apiKey, shard, bound) => {
+      const to = placement?.routed(apiKey, shard, bound) ?? NO_SHARD;
       if (to !== NO_SHARD) void this.handOff(socket, to, placement!, settings.name, origin);
     };
     return new Connection(

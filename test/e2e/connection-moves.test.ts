@@ -2,13 +2,15 @@
  * A connection that produces only to another shard's partition moves to that shard (--smp 2):
  * pipelined produce requests sent across the move are all answered, in order, each record
  * stored once; the broker counts the move on both shards and the connection once; closing it
- * afterwards gives its slot back. A connection that fetched stays where it is.
+ * afterwards gives its slot back. A consumer without a fetch session moves the same way; one
+ * with a session (KIP-227) stays where it is.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import type { ProduceResponse } from "../../src/protocol/messages/index.ts";
+import type { FetchResponse, ProduceResponse } from "../../src/protocol/messages/index.ts";
 import { buildBatch } from "../../src/storage/batch-builder.ts";
 import { startBroker, type Broker } from "../helpers/broker.ts";
 import { createTopic, kafkaClient } from "../helpers/kafka.ts";
+import { decodeBatches } from "../helpers/records.ts";
 import { ApiKey, fetchAll, fetchOnce, WireClient } from "../helpers/wire.ts";
 
 setDefaultTimeout(90_000);
@@ -118,11 +120,33 @@ describe("connections move to the shard of the partition they produce to (--smp 
     expect(await connections(broker)).toEqual([0, 0]);
   });
 
-  test("a connection that fetched stays on its shard", async () => {
+  test("a consumer without a fetch session moves, and reads on where it was", async () => {
     const other = 1 - owner;
     const client = await connectionOn(broker, other);
     const before = await byShard(broker, "skua_kafka_connections_moved_total");
-    expect((await fetchOnce(client, TOPIC, [{ partition: 0, offset: 0 }])).errorCode).toBe(0);
+    for (let offset = 0; offset < 40; offset++) {
+      const response = await fetchOnce(client, TOPIC, [{ partition: 0, offset }], 0, 100);
+      const records = decodeBatches(response.responses[0]!.partitions[0]!.records).filter((r) => r.offset >= offset);
+      expect(records[0]!.value).toBe(`moved-${offset}`);
+    }
+    const after = await byShard(broker, "skua_kafka_connections_moved_total");
+    expect(after[0]! + after[1]!).toBe(before[0]! + before[1]! + 2); // away from one shard, to the other
+    expect((await connections(broker))[owner]).toBe(1);
+    client.close();
+    await client.closed;
+  });
+
+  test("a connection with a fetch session stays on its shard", async () => {
+    const other = 1 - owner;
+    const client = await connectionOn(broker, other);
+    const before = await byShard(broker, "skua_kafka_connections_moved_total");
+    const session = await client.request<FetchResponse>(ApiKey.Fetch, 12, {
+      replicaId: -1, maxWaitMs: 0, minBytes: 1, maxBytes: 1 << 20, isolationLevel: 0, rackId: "", sessionId: 0, sessionEpoch: 0,
+      topics: [{ topic: TOPIC, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20, currentLeaderEpoch: -1, lastFetchedEpoch: -1, logStartOffset: -1 }] }],
+      forgottenTopicsData: [],
+    });
+    expect(session.errorCode).toBe(0);
+    expect(session.sessionId).not.toBe(0);
     const offsets = await producePipelined(client, "stays", 50, 5);
     expect(offsets).toEqual(Array.from({ length: 50 }, (_, i) => offsets[0]! + i));
     expect(await byShard(broker, "skua_kafka_connections_moved_total")).toEqual(before);
