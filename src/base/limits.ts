@@ -17,8 +17,10 @@ export const limits = {
   describePartitionsPerResponseMax: 2000,
   /** Bytes of recently written batches a shard keeps in memory for tailing consumers. */
   recentBatchCacheBytesMax: 64 * 1024 * 1024,
-  /** Bytes a shard's sequential readers hold read ahead of their next fetch (one read per partition, storage/read-ahead.ts). */
+  /** Bytes a shard's sequential readers hold read ahead of their next fetch (two chunks per partition, storage/read-ahead.ts). */
   readAheadBytesMax: 32 * 1024 * 1024,
+  /** The least a sequential reader's disk reads take at once: each is read while the reader is in the one before. */
+  readAheadChunkBytes: 4 * 1024 * 1024,
   /** Cross-shard calls waiting for an answer, per peer. */
   crossShardPendingMax: 4096,
   /** Largest internal RPC frame between nodes; a bigger one closes that connection (a Raft append carries at most a request's batches). */

@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import { BLOCK_BYTES } from "../native/uring.ts";
-import { AlignedBufferPool, SMALL_BYTES_BELOW } from "./aligned-pool.ts";
+import { endHold, giveBack, lend } from "../base/lent-buffers.ts";
+import { AlignedBufferPool, ReadBufferPool, SMALL_BYTES_BELOW } from "./aligned-pool.ts";
 
 test("buffers are aligned, exactly the asked length, reused after release, and the pool is bounded", () => {
   const big = SMALL_BYTES_BELOW / BLOCK_BYTES; // blocks in the smallest pooled size
@@ -45,4 +46,15 @@ test("the buffers out are the shard's write-behind: past its bound writers wait 
   b.release();
   c.release();
   expect(pool.heldBytes).toBe(0);
+});
+
+test("read buffers come back to the pool only when their holder and every lent view are done", () => {
+  const pool = new ReadBufferPool(1024 * 1024);
+  const first = pool.acquire(8 * BLOCK_BYTES);
+  const view = first.bytes.subarray(100, 200);
+  lend(view);
+  endHold(first.bytes);
+  expect(pool.acquire(8 * BLOCK_BYTES).address).not.toBe(first.address); // a lent view is still out
+  giveBack(view);
+  expect(pool.acquire(8 * BLOCK_BYTES).address).toBe(first.address);
 });

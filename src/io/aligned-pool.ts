@@ -9,6 +9,7 @@
  * It also counts the bytes handed out and not yet released, the shard's write-behind: past
  * `heldBytesMax` writers wait in `room()` until released buffers bring it back under.
  */
+import { startLoan } from "../base/lent-buffers.ts";
 import { limits } from "../base/limits.ts";
 import { AlignedBuffer, BLOCK_BYTES } from "../native/uring.ts";
 
@@ -57,5 +58,36 @@ export class AlignedBufferPool {
     list.push(buffer);
     if (small) this.smallPooledBytes += capacityBytes;
     else this.pooledBytes += capacityBytes;
+  }
+}
+
+/**
+ * Reusable 4 KiB-aligned read buffers (shared memory, as every disk read's) for the read-ahead's
+ * chunks: each is handed out on loan (base/lent-buffers.ts) and comes back once its holder and
+ * every view lent from it are done. Power-of-two sizes; at most `pooledBytesMax` wait for reuse.
+ */
+export class ReadBufferPool {
+  private readonly free = new Map<number, AlignedBuffer[]>();
+  private pooledBytes = 0;
+
+  constructor(private readonly pooledBytesMax: number = limits.readAheadBytesMax) {}
+
+  /** A buffer of exactly `lengthBytes` (a block multiple), on loan and held by the caller. */
+  acquire(lengthBytes: number): AlignedBuffer {
+    const capacityBytes = Math.max(BLOCK_BYTES, 2 ** Math.ceil(Math.log2(lengthBytes)));
+    let whole = this.free.get(capacityBytes)?.pop();
+    if (whole) this.pooledBytes -= capacityBytes;
+    else whole = AlignedBuffer.allocateShared(capacityBytes);
+    const buffer = whole;
+    startLoan(buffer.bytes.buffer, () => this.give(capacityBytes, buffer));
+    return buffer.prefix(lengthBytes);
+  }
+
+  private give(capacityBytes: number, buffer: AlignedBuffer): void {
+    if (this.pooledBytes + capacityBytes > this.pooledBytesMax) return; // let it go to the GC
+    let list = this.free.get(capacityBytes);
+    if (!list) this.free.set(capacityBytes, (list = []));
+    list.push(buffer);
+    this.pooledBytes += capacityBytes;
   }
 }

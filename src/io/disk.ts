@@ -40,8 +40,12 @@ export interface DiskFile {
    * of those writes failed.
    */
   writtenThrough(endBytes: number): Promise<void>;
-  /** Reads up to `length` bytes at `position`; fewer only at end of file. */
-  read(position: number, length: number): Promise<Uint8Array>;
+  /**
+   * Reads up to `length` bytes at `position`; fewer only at end of file. With `reuse`, the bytes
+   * may be in a pooled buffer on loan (base/lent-buffers.ts): the caller ends its hold once done
+   * and lends every view it hands on.
+   */
+  read(position: number, length: number, reuse?: boolean): Promise<Uint8Array>;
   datasync(): Promise<void>;
   /**
    * Cuts (or zero-extends) the file to `size`. After a failed write, a truncate to at most the

@@ -5,7 +5,7 @@ import path from "node:path";
 import { diskContract } from "./disk.contract.ts";
 import { UringDisk } from "./uring-disk.ts";
 import { type Ring, RingOp, UringUnavailableError } from "../native/uring.ts";
-import { AlignedBufferPool } from "./aligned-pool.ts";
+import { AlignedBufferPool, ReadBufferPool } from "./aligned-pool.ts";
 import { UringFile } from "./uring-file.ts";
 
 // One ring for the whole file, as one shard has one ring.
@@ -65,7 +65,7 @@ describe("uring disk specifics", () => {
       },
     };
     const fd = fs.openSync(p, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_DIRECT);
-    const f = new UringFile(p, fd, 0, true, slowLargeWrites, new AlignedBufferPool());
+    const f = new UringFile(p, fd, 0, true, slowLargeWrites, new AlignedBufferPool(), new ReadBufferPool());
     const first = new Uint8Array(200_000).fill(1);
     await f.write(0, first);
     const firstSync = f.datasync(); // the large write, with a partial last block
@@ -88,7 +88,7 @@ describe("uring disk specifics", () => {
       writeThenDatasync: (fd, buffer, length, offset) => (failWrites ? Promise.resolve([EIO, -125]) : disk.ring.writeThenDatasync(fd, buffer, length, offset)),
     };
     const fd = fs.openSync(p, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_DIRECT);
-    const f = new UringFile(p, fd, 0, true, failingRing, new AlignedBufferPool());
+    const f = new UringFile(p, fd, 0, true, failingRing, new AlignedBufferPool(), new ReadBufferPool());
     await f.write(0, new Uint8Array(5000).fill(1));
     await f.datasync();
     failWrites = true;
@@ -120,7 +120,7 @@ describe("uring disk specifics", () => {
       writeThenDatasync: (fd, buffer, length, offset) => disk.ring.writeThenDatasync(fd, buffer, length, offset),
     };
     const fd = fs.openSync(p, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_DIRECT);
-    const f = new UringFile(p, fd, 0, true, ring, new AlignedBufferPool());
+    const f = new UringFile(p, fd, 0, true, ring, new AlignedBufferPool(), new ReadBufferPool());
     await f.write(0, new Uint8Array(5000).fill(1)); // accepted into memory
     let through = false;
     const first = f.writtenThrough(5000).then(() => (through = true));

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { limits } from "../base/limits.ts";
 import { Ring } from "../native/uring.ts";
-import { AlignedBufferPool } from "./aligned-pool.ts";
+import { AlignedBufferPool, ReadBufferPool } from "./aligned-pool.ts";
 import type { Disk, DiskFile, DiskSpace } from "./disk.ts";
 import { PosixDisk } from "./posix-disk.ts";
 import { UringFile } from "./uring-file.ts";
@@ -18,6 +18,7 @@ export class UringDisk implements Disk {
   readonly name = "uring";
   private readonly meta = new PosixDisk();
   private readonly writeBuffers = new AlignedBufferPool();
+  private readonly readBuffers = new ReadBufferPool();
 
   constructor(readonly ring: Ring) {}
 
@@ -43,7 +44,7 @@ export class UringDisk implements Disk {
       direct = false;
     }
     const sizeBytes = (await fs.promises.stat(path)).size;
-    return new UringFile(path, fd, sizeBytes, direct, this.ring, this.writeBuffers);
+    return new UringFile(path, fd, sizeBytes, direct, this.ring, this.writeBuffers, this.readBuffers);
   }
 
   mkdirp(dir: string): Promise<void> {

@@ -2,7 +2,8 @@ import fs from "node:fs";
 import { assert } from "../base/assert.ts";
 import { limits } from "../base/limits.ts";
 import { AlignedBuffer, BLOCK_BYTES, errnoName, type Ring, RingOp } from "../native/uring.ts";
-import type { AlignedBufferPool } from "./aligned-pool.ts";
+import { endHold } from "../base/lent-buffers.ts";
+import type { AlignedBufferPool, ReadBufferPool } from "./aligned-pool.ts";
 import type { DiskFile } from "./disk.ts";
 
 /**
@@ -89,6 +90,7 @@ export class UringFile implements DiskFile {
     readonly direct: boolean,
     private readonly ring: Pick<Ring, "run" | "writeThenDatasync">,
     private readonly writeBuffers: AlignedBufferPool,
+    private readonly readBuffers: ReadBufferPool,
   ) {
     this.physicalBytes = sizeBytes;
     this.kernelBytes = sizeBytes;
@@ -149,14 +151,14 @@ export class UringFile implements DiskFile {
     await this.syncData();
   }
 
-  async read(position: number, length: number): Promise<Uint8Array> {
+  async read(position: number, length: number, reuse = false): Promise<Uint8Array> {
     assert(!this.closed, () => `read after close: ${this.path}`);
     assert(position >= 0 && length >= 0, () => `read ${length} at ${position}`);
     const lengthBytes = Math.max(0, Math.min(length, this.sizeBytes - position));
     if (lengthBytes === 0) return new Uint8Array(0);
     const endBytes = position + lengthBytes;
     const memoryStartBytes = this.chunks[0]?.startBytes ?? this.sizeBytes;
-    if (endBytes <= memoryStartBytes) return await this.readDisk(position, lengthBytes);
+    if (endBytes <= memoryStartBytes) return await this.readDisk(position, lengthBytes, reuse);
     // Copy what chunks hold now: a chunk's buffer goes back to the pool once it is written.
     const out = new Uint8Array(lengthBytes);
     for (const chunk of this.chunks) {
@@ -386,14 +388,23 @@ export class UringFile implements DiskFile {
 
   // ---- device ----
 
-  /** Reads the aligned blocks covering the range through the ring and hands back the exact range. */
-  private async readDisk(position: number, lengthBytes: number): Promise<Uint8Array> {
+  /** Reads the aligned blocks covering the range through the ring and hands back the exact range (`reuse`: in a pooled buffer on loan). */
+  private async readDisk(position: number, lengthBytes: number, reuse = false): Promise<Uint8Array> {
     const startBytes = alignDown(position);
-    const buffer = AlignedBuffer.allocateShared(alignUp(position + lengthBytes) - startBytes);
-    const got = await this.transfer(RingOp.read, buffer, startBytes);
+    const alignedBytes = alignUp(position + lengthBytes) - startBytes;
+    const buffer = reuse ? this.readBuffers.acquire(alignedBytes) : AlignedBuffer.allocateShared(alignedBytes);
+    let got: number;
+    try {
+      got = await this.transfer(RingOp.read, buffer, startBytes);
+    } catch (error) {
+      if (reuse) endHold(buffer.bytes);
+      throw error;
+    }
     const from = position - startBytes;
     const to = Math.min(from + lengthBytes, got);
-    return to > from ? buffer.bytes.subarray(from, to) : new Uint8Array(0);
+    if (to > from) return buffer.bytes.subarray(from, to);
+    if (reuse) endHold(buffer.bytes);
+    return new Uint8Array(0);
   }
 
   /**

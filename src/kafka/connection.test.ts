@@ -6,6 +6,7 @@ import { ManualTimers } from "../base/manual-timers.ts";
 import { MemoryBudget } from "../base/memory-budget.ts";
 import type { Timers } from "../base/timers.ts";
 import { ProtocolError } from "../protocol/errors.ts";
+import { endHold, lend, startLoan } from "../base/lent-buffers.ts";
 import { Connection, type FrameResult } from "./connection.ts";
 
 function frame(payload: number[]): Uint8Array {
@@ -319,5 +320,24 @@ describe("Connection", () => {
     releases[1]!();
     await Bun.sleep(0);
     expect(written).toEqual([1, 2]);
+  });
+
+  test("a lent read buffer in an answer is given back only once the socket took all of it", async () => {
+    const buffer = new ArrayBuffer(20 * 1024); // large enough to be written as it is, not copied into a joined write
+    let freed = false;
+    startLoan(buffer, () => (freed = true));
+    const records = new Uint8Array(buffer).fill(7);
+    lend(records);
+    endHold(records);
+    const { connection, written, state } = harness(async () => [new Uint8Array([1, 2]), records], 1024, { budget: new MemoryBudget(1024 * 1024) });
+    state.acceptBytes = 8192; // the socket takes 8 KiB per write, then says it is full
+    connection.receive(frame([1]));
+    await Bun.sleep(0);
+    expect(written.length).toBe(2 + 8192);
+    connection.drain();
+    expect(freed).toBe(false); // 4 KiB of it are still to go
+    connection.drain();
+    expect(written.length).toBe(2 + 20 * 1024);
+    expect(freed).toBe(true);
   });
 });

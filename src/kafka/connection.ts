@@ -9,6 +9,7 @@
 import { assert, AssertionError } from "../base/assert.ts";
 import { copyBytes } from "../base/bytes.ts";
 import { sharedBigBuffer } from "../base/big-buffers.ts";
+import { giveBack } from "../base/lent-buffers.ts";
 import { limits } from "../base/limits.ts";
 import type { BudgetHolder, MemoryBudget } from "../base/memory-budget.ts";
 import type { CancelTimer, Timers } from "../base/timers.ts";
@@ -429,7 +430,7 @@ export class Connection implements BudgetHolder {
         this.unsent[0] = bytes.subarray(written);
         return; // wait for drain
       }
-      this.unsent.shift();
+      giveBack(this.unsent.shift()!); // the socket took every byte: a lent read buffer may be reused
     }
   }
 
@@ -453,6 +454,7 @@ export class Connection implements BudgetHolder {
     for (let i = 0; i < count; i++) {
       joined.set(this.unsent[i], at);
       at += this.unsent[i].length;
+      giveBack(this.unsent[i]);
     }
     this.unsent.splice(0, count, joined);
   }

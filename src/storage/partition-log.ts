@@ -700,9 +700,9 @@ export class PartitionLog {
   }
 
   /**
-   * A disk read that started where the previous one ended (a sequential reader): the read its next
-   * fetch will make, with the same max bytes, starts now. Only below what is written (and the high
-   * watermark's segment), never past a caught-up reader's end.
+   * A disk read that started where the previous one ended (a sequential reader): the reads its
+   * next fetches will make, with the same max bytes, start now (read-ahead.ts). Only below what is
+   * written (and the high watermark's segment), never past a caught-up reader's end.
    */
   private readNextAhead(offset: number, bytes: Uint8Array, maxBytes: number): void {
     const sequential = offset === this.sequentialOffset;
@@ -711,8 +711,7 @@ export class PartitionLog {
     if (!sequential || next < 0 || next >= this.highWatermark) return;
     const segment = this.findSegment(next);
     const position = segment.index.lookupPosition(next - segment.baseOffset);
-    const lengthBytes = Math.min(this.readWindowBytes(maxBytes), segment.writtenBytes - position);
-    this.readAhead.start(segment, position, lengthBytes);
+    this.readAhead.start(segment, position, this.readWindowBytes(maxBytes), segment.writtenBytes);
   }
 
   private readWindowBytes(maxBytes: number): number {
@@ -723,12 +722,14 @@ export class PartitionLog {
   private async readSegment(segment: Segment, offset: number, maxBytes: number, highWatermark: number, mustTakeOne = true): Promise<Uint8Array> {
     let position = segment.index.lookupPosition(offset - segment.baseOffset);
     let windowBytes = this.readWindowBytes(maxBytes);
-    for (;;) {
+    for (let first = true; ; first = false) {
       const limitBytes = segment.writtenBytes;
       assert(position < limitBytes, () => `read past written bytes of ${segment.logPath}`);
       const lengthBytes = Math.min(windowBytes, limitBytes - position);
-      // What was read ahead may be shorter than asked (more was written since): fewer batches, or a re-read below.
-      const buf = (await this.readAhead.take(segment, position, lengthBytes)) ?? (await segment.read(position, lengthBytes));
+      // What was read ahead may be shorter than asked (more was written since, or the chunks end
+      // there): fewer batches, or a re-read below, from the disk (the read-ahead would give the same).
+      const ahead = first ? await this.readAhead.take(segment, position, lengthBytes) : null;
+      const buf = ahead ?? (await segment.read(position, lengthBytes));
       let found = -1;
       const end = rb.scanBatches(buf, 0, (at) => {
         if (rb.lastOffset(buf, at) < offset) return true;

@@ -16,7 +16,7 @@ const dir = "/data/t/0";
 const RECORDS_PER_BATCH = 4;
 
 async function openLog(disk: SimDisk, budget: ReadAheadBudget) {
-  return PartitionLog.open({ disk, dir, config: testConfig({ segmentBytes: 16 * 1024 }), clock: new ManualClock(1000), indexIntervalBytes: 512, readAhead: budget });
+  return PartitionLog.open({ disk, dir, config: testConfig({ segmentBytes: SEGMENT_BYTES }), clock: new ManualClock(1000), indexIntervalBytes: 512, readAhead: budget });
 }
 
 /** Appends batches tagged `tag(i)` for i in [from, to), durably; returns their bytes by base offset. */
@@ -40,10 +40,12 @@ async function readAll(log: PartitionLog, offset: number, maxBytes: number): Pro
   while (offset < log.highWatermark) {
     const r = await log.read(offset, maxBytes);
     if (!r.ok) throw new Error(`read at ${offset} out of range`);
+    const from = offset;
     rb.scanBatches(r.bytes, 0, (at, size) => {
       got.set(rb.baseOffset(r.bytes, at), r.bytes.slice(at, at + size));
       offset = rb.lastOffset(r.bytes, at) + 1;
     });
+    if (offset <= from) throw new Error(`read at ${from} brought no whole batch`);
   }
   return got;
 }
@@ -54,6 +56,8 @@ function expectSame(got: Map<number, Uint8Array>, want: Map<number, Uint8Array>)
   for (const [base, bytes] of want) expect(got.get(base)!.subarray(rb.BATCH_HEADER_BYTES)).toEqual(bytes.subarray(rb.BATCH_HEADER_BYTES));
 }
 
+const SEGMENT_BYTES = 16 * 1024;
+
 test("a sequential reader gets every batch byte for byte across segments, mostly from reads held ahead", async () => {
   const budget = new ReadAheadBudget();
   const log = await openLog(new SimDisk(1), budget);
@@ -61,8 +65,23 @@ test("a sequential reader gets every batch byte for byte across segments, mostly
   expect(log.segmentCount).toBeGreaterThan(3);
   expectSame(await readAll(log, 0, 2048), want);
   expect(budget.used).toBeGreaterThan(50);
-  expect(budget.heldBytes).toBeLessThanOrEqual(2048 + 512);
+  expect(budget.heldBytes).toBeLessThanOrEqual(2 * SEGMENT_BYTES); // two chunks, each within its segment
   await log.close();
+});
+
+// Chunks smaller than a segment and not a multiple of the fetch: fetches start inside a chunk and
+// run past its end, so their bytes come from two chunks.
+test("with chunks smaller than a segment, fetches that run past a chunk's end get every byte too", async () => {
+  for (const chunkBytes of [3000, 4096, 5555]) {
+    const budget = new ReadAheadBudget(64 * 1024, chunkBytes);
+    const log = await openLog(new SimDisk(chunkBytes), budget);
+    const want = await fill(log, 0, 200, (i) => i);
+    expectSame(await readAll(log, 0, 2048), want);
+    expect(budget.started).toBeGreaterThan(2 * log.segmentCount); // several chunks per segment
+    expect(budget.used).toBeGreaterThan(50);
+    expect(budget.heldBytes).toBeLessThanOrEqual(2 * Math.max(chunkBytes, 2048 + 512));
+    await log.close();
+  }
 });
 
 test("after a truncation and new appends at the same offsets, no read held from before is served", async () => {

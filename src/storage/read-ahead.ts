@@ -1,15 +1,20 @@
 /**
  * Read-ahead for a sequential reader of one log (Redpanda's segment read-ahead): once a fetch
- * continues where the previous one of this log ended, the disk read the next fetch will make is
- * started as soon as this one is answered, so the disk works while the answer travels and the
- * client parses it. One read per log is held ahead, and a shard-wide budget bounds the bytes all
- * its logs hold ahead; past it nothing is read ahead. Runs on the owning shard's thread only.
+ * continues where the previous one of this log ended, the log reads the segment in chunks of at
+ * least `chunkBytes` (limits.readAheadChunkBytes), one chunk ahead of the one the reader is in, so the disk
+ * works while answers travel and the client parses them, and the reader seldom waits for it. A
+ * fetch is served from the chunk holding its start (a view, no copy); one that runs past the
+ * chunk's end gets the rest from the next chunk (copied together). A shard-wide budget bounds
+ * the bytes all its logs hold; past it nothing more is read ahead. Runs on the owning shard's
+ * thread only.
  *
- * Invalidation: a held read is tied to its segment object, its file position and the log's
- * `epoch`, which the log bumps whenever bytes already written may change (a cut, a truncation,
- * a reset, compaction's swap): a read from before never serves a reader after.
+ * Invalidation: a chunk is tied to its segment object, its file position and the log's `epoch`,
+ * which the log bumps whenever bytes already written may change (a cut, a truncation, a reset,
+ * compaction's swap): a read from before never serves a reader after.
  */
 import { assert } from "../base/assert.ts";
+import { concatBytes } from "../base/bytes.ts";
+import { endHold, lend } from "../base/lent-buffers.ts";
 import { limits } from "../base/limits.ts";
 
 /** Bytes all read-ahead of one shard may hold (reads in flight or done and not yet taken). */
@@ -19,7 +24,11 @@ export class ReadAheadBudget {
   started = 0;
   used = 0;
 
-  constructor(readonly heldBytesMax: number = limits.readAheadBytesMax) {}
+  constructor(
+    readonly heldBytesMax: number = limits.readAheadBytesMax,
+    /** The least one read ahead takes. */
+    readonly chunkBytes: number = limits.readAheadChunkBytes,
+  ) {}
 
   take(bytes: number): boolean {
     if (this.heldBytes + bytes > this.heldBytesMax) return false;
@@ -35,10 +44,11 @@ export class ReadAheadBudget {
 
 /** What the log reads from: a segment's file bytes, exactly the range asked for (or up to the end written). */
 export interface ReadAheadSource {
-  read(position: number, lengthBytes: number): Promise<Uint8Array>;
+  /** `reuse`: the bytes may be in a pooled buffer on loan (base/lent-buffers.ts). */
+  read(position: number, lengthBytes: number, reuse: boolean): Promise<Uint8Array>;
 }
 
-interface Held {
+interface Chunk {
   source: ReadAheadSource;
   position: number;
   lengthBytes: number;
@@ -48,7 +58,9 @@ interface Held {
 }
 
 export class ReadAhead {
-  private held: Held | null = null;
+  /** The chunk the reader is in, and the one after it. */
+  private current: Chunk | null = null;
+  private next: Chunk | null = null;
   private epoch = 0;
 
   constructor(private readonly budget: ReadAheadBudget) {}
@@ -59,36 +71,87 @@ export class ReadAhead {
     this.release();
   }
 
-  /** Starts reading `lengthBytes` at `position` of `source` for the next fetch, unless the budget is spent. */
-  start(source: ReadAheadSource, position: number, lengthBytes: number): void {
-    this.release();
-    if (lengthBytes <= 0 || !this.budget.take(lengthBytes)) return;
-    this.budget.started++;
-    const bytes = source.read(position, lengthBytes).then(
-      (b) => b,
-      () => null,
-    );
-    this.held = { source, position, lengthBytes, epoch: this.epoch, bytes };
+  /**
+   * The reader's next fetch starts at `position` of `source` and reads up to `windowBytes`; the
+   * segment's bytes end at `limitBytes`. Keeps the chunk holding `position` and starts the one
+   * after it, or starts anew at `position` (within the budget).
+   */
+  start(source: ReadAheadSource, position: number, windowBytes: number, limitBytes: number): void {
+    if (this.next !== null && this.holds(this.next, source, position)) this.advance();
+    if (this.current === null || !this.holds(this.current, source, position)) {
+      this.release();
+      this.current = this.read(source, position, Math.max(windowBytes, this.budget.chunkBytes), limitBytes);
+    }
+    const current = this.current;
+    if (current === null || this.next !== null) return;
+    const after = current.position + current.lengthBytes;
+    if (after < limitBytes) this.next = this.read(source, after, Math.max(windowBytes, this.budget.chunkBytes), limitBytes);
   }
 
   /**
-   * The read held for exactly this start, cut to `lengthBytes` (it may be shorter: the log grew
-   * since it began). Null if none matches; a held read is used at most once.
+   * The bytes at `position` of `source`, up to `lengthBytes` (fewer where the chunks end: the log
+   * grew since they were read), from the chunks held. Null if none holds `position`.
    */
   async take(source: ReadAheadSource, position: number, lengthBytes: number): Promise<Uint8Array | null> {
-    const held = this.held;
-    if (held === null) return null;
-    this.release();
-    if (held.source !== source || held.position !== position || held.epoch !== this.epoch) return null;
-    const bytes = await held.bytes;
-    if (bytes === null || held.epoch !== this.epoch) return null;
+    if (this.next !== null && this.holds(this.next, source, position)) this.advance();
+    const chunk = this.current;
+    if (chunk === null || !this.holds(chunk, source, position)) return null;
+    const bytes = await chunk.bytes;
+    // Let go of meanwhile (another reader, a cut): its buffer may be back in the pool.
+    if (bytes === null || !this.stillHeld(chunk)) return null;
     this.budget.used++;
-    return bytes.length > lengthBytes ? bytes.subarray(0, lengthBytes) : bytes;
+    const from = position - chunk.position;
+    const fitting = bytes.subarray(from, from + lengthBytes);
+    const next = this.next;
+    if (fitting.length === lengthBytes || from + fitting.length < chunk.lengthBytes || next === null) return lent(fitting);
+    // Past this chunk's end: the rest from the next one, joined (once per chunk).
+    const more = await next.bytes;
+    if (!this.stillHeld(chunk)) return null;
+    if (more === null || !this.stillHeld(next)) return lent(fitting);
+    return concatBytes([fitting, more.subarray(0, lengthBytes - fitting.length)]);
+  }
+
+  private stillHeld(chunk: Chunk): boolean {
+    return (chunk === this.current || chunk === this.next) && chunk.epoch === this.epoch;
+  }
+
+  private holds(chunk: Chunk, source: ReadAheadSource, position: number): boolean {
+    return chunk.source === source && chunk.epoch === this.epoch && chunk.position <= position && position < chunk.position + chunk.lengthBytes;
+  }
+
+  private read(source: ReadAheadSource, position: number, wantedBytes: number, limitBytes: number): Chunk | null {
+    const lengthBytes = Math.min(wantedBytes, limitBytes - position);
+    if (lengthBytes <= 0 || !this.budget.take(lengthBytes)) return null;
+    this.budget.started++;
+    const bytes = source.read(position, lengthBytes, true).then(
+      (b) => b,
+      () => null,
+    );
+    return { source, position, lengthBytes, epoch: this.epoch, bytes };
+  }
+
+  /** The reader went on into the next chunk. */
+  private advance(): void {
+    this.give(this.current);
+    this.current = this.next;
+    this.next = null;
   }
 
   private release(): void {
-    if (this.held === null) return;
-    this.budget.give(this.held.lengthBytes);
-    this.held = null;
+    this.give(this.current);
+    this.give(this.next);
+    this.current = this.next = null;
   }
+
+  private give(chunk: Chunk | null): void {
+    if (chunk === null) return;
+    this.budget.give(chunk.lengthBytes);
+    void chunk.bytes.then((bytes) => bytes !== null && endHold(bytes));
+  }
+}
+
+/** A view of a chunk goes out: whoever writes it gives it back (Connection), so the chunk's buffer can be reused. */
+function lent(view: Uint8Array): Uint8Array {
+  lend(view);
+  return view;
 }

@@ -202,14 +202,15 @@ export class Segment {
     return problem;
   }
 
-  async read(position: number, lengthBytes: number): Promise<Uint8Array> {
+  /** `reuse`: as DiskFile.read's (the read-ahead's chunks). */
+  async read(position: number, lengthBytes: number, reuse = false): Promise<Uint8Array> {
     if (this.deleted) throw new SegmentDeletedError(this.logPath);
     if (this.replaced && this.file === null) throw new SegmentReplacedError(this.logPath);
     this.users++;
     try {
       const file = this.file ?? (await this.reopen());
       this.lru?.touch(this);
-      return await file.read(position, lengthBytes);
+      return await file.read(position, lengthBytes, reuse);
     } finally {
       this.users--;
       if ((this.deleted || this.replaced) && this.users === 0) await this.closeFile();

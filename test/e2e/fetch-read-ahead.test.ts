@@ -3,11 +3,16 @@
  * from the beginning reads every batch from the disk. kafkajs, fetching 64 KiB per partition at
  * a time, must receive every record produced, in order, each value intact, on both shards (the
  * partition's owner and the other one, which the response crosses), and /metrics must show the
- * reads held ahead being used (else this would not test them).
+ * reads held ahead being used (else this would not test them). Then a partition of many
+ * read-ahead chunks read by three raw clients at once after a restart: the chunks' buffers are
+ * reused once every answer cut from them was written, and every reader must still get every
+ * record intact (a buffer reused too early would show as another record's bytes).
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startBroker, type Broker } from "../helpers/broker.ts";
 import { createTopic, kafkaClient, withProducer } from "../helpers/kafka.ts";
+import { fetchOnce, WireClient } from "../helpers/wire.ts";
+import { decodeBatches } from "../helpers/records.ts";
 
 setDefaultTimeout(60_000);
 
@@ -73,5 +78,36 @@ describe("read-ahead (--smp 2)", () => {
       got[p]!.forEach((value, i) => expect(value).toBe(valueOf(p, i)));
     }
     expect(await metric(broker, "skua_storage_read_ahead_used_total")).toBeGreaterThanOrEqual(PARTITIONS * 3); // ~6 fetches of 64 KiB per partition, all but the first read ahead
+  });
+
+  test("three readers at once over many read-ahead chunks each get every record intact", async () => {
+    const topic = "read-ahead-chunks";
+    const batches = 120;
+    const perBatch = 50;
+    const bytes = 4000; // 120 × 50 × 4 KB: 24 MB, six 4 MiB chunks
+    const value = (i: number) => `${i}:`.padEnd(bytes, String.fromCharCode(97 + (i % 26)));
+    await createTopic(kafkaClient(broker), topic, 1);
+    await withProducer(kafkaClient(broker), async (producer) => {
+      for (let b = 0; b < batches; b++) {
+        await producer.send({ topic, acks: -1, messages: Array.from({ length: perBatch }, (_, k) => ({ partition: 0, value: value(b * perBatch + k) })) });
+      }
+    });
+    await broker.restart();
+    const total = batches * perBatch;
+    const readers = await Promise.all([0, 1, 2].map(() => WireClient.connect(broker.kafkaPort)));
+    const readAll = async (client: WireClient, maxBytes: number) => {
+      const bad: number[] = [];
+      let next = 0;
+      while (next < total) {
+        const response = await fetchOnce(client, topic, [{ partition: 0, offset: next }], 0, maxBytes);
+        const records = decodeBatches(response.responses[0]!.partitions[0]!.records).filter((r) => r.offset >= next);
+        for (const r of records) if (r.offset !== next || r.value !== value(next) || (next++, false)) bad.push(r.offset);
+        if (bad.length > 0) break;
+      }
+      return { next, bad };
+    };
+    const results = await Promise.all(readers.map((client, i) => readAll(client, [256 * 1024, 1024 * 1024, 700 * 1024][i]!)));
+    for (const client of readers) client.close();
+    expect(results).toEqual([0, 1, 2].map(() => ({ next: total, bad: [] })));
   });
 });
