@@ -22,7 +22,7 @@ export function renderMetrics(shards: ShardStatsSnapshot[]): string {
   for (const s of shards) lines.push(`skua_kafka_throttled_requests_total{shard="${s.shardId}"} ${s.throttledRequests}`);
   family("skua_kafka_connections_refused_total", "counter", "New connections closed by a connection limit, by shard");
   for (const s of shards) lines.push(`skua_kafka_connections_refused_total{shard="${s.shardId}"} ${s.connectionsRefused}`);
-  family("skua_kafka_connections_moved_total", "counter", "Connections moved to the shard of the partitions they produce to, by shard and direction (away from it, or to it)");
+  family("skua_kafka_connections_moved_total", "counter", "Connections moved to the shard of the partitions they produce to or fetch from, by shard and direction (away from it, or to it)");
   for (const s of shards) lines.push(`skua_kafka_connections_moved_total{shard="${s.shardId}",direction="away"} ${s.connectionsMovedAway}`);
   for (const s of shards) lines.push(`skua_kafka_connections_moved_total{shard="${s.shardId}",direction="to"} ${s.connectionsAdopted}`);
   family("skua_shard_partitions", "gauge", "Partitions owned, by shard");

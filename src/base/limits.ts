@@ -70,8 +70,8 @@ export const limits = {
   uringWriteBuffersPooledBytesMax: 32 * 1024 * 1024,
   /** The same for buffers under 64 KiB (the chunks of small writes), bounded apart. */
   uringSmallWriteBuffersPooledBytesMax: 1024 * 1024,
-  /** Produce requests in a row, all for partitions of one other shard, after which a connection moves to that shard (kafka/connection-placement.ts). */
-  connectionMoveAfterProduceRequests: 16,
+  /** Produce or sessionless Fetch requests in a row, all for partitions of one other shard, after which a connection moves to that shard (kafka/connection-placement.ts). */
+  connectionMoveAfterRequests: 16,
   /** How long a moving connection may take to have nothing in flight before it stays where it is. */
   connectionMoveQuietWithinMs: 500,
   /** Files of sealed segments a shard keeps open for reads; past it the least recently read close. */

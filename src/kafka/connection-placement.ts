@@ -27,7 +27,7 @@ export class ConnectionPlacement {
 
   constructor(
     private readonly shardId: number,
-    /** Produce requests in a row, all to one other shard, before the connection moves there. */
+    /** Requests that count (Produce, sessionless Fetch) in a row, all to one other shard, before the connection moves there. */
     private readonly requestsBeforeMove: number,
   ) {}
 
@@ -42,7 +42,7 @@ export class ConnectionPlacement {
     this.streak = shard === this.candidate ? this.streak + 1 : 1;
     this.candidate = shard;
     if (this.streak < this.requestsBeforeMove) return NO_SHARD;
-    this.pinned = true; // while it moves, and after: a connection never goes back and forth
+    this.pinned = true; // while it moves; once moved it has no placement (server.ts): it never goes back and forth
     this.tries++;
     return shard;
   }

@@ -11,7 +11,7 @@ export interface RequestStats {
   throttledRequests: number;
   /** New connections closed at once by a connection limit. */
   connectionsRefused: number;
-  /** Connections moved to the shard of the partitions they produce to, counted where they went from and where they came to. */
+  /** Connections moved to the shard of the partitions they produce to or fetch from, counted where they went from and where they came to. */
   connectionsMovedAway: number;
   connectionsAdopted: number;
   recordRequest(api: string, latencyMs: number, bytesIn: number, bytesOut: number, crossedShards: boolean): void;

@@ -71,7 +71,7 @@ export interface ConnectionMoveCalls {
 /** How this shard moves connections to others (absent: they stay where they were accepted). */
 export interface ConnectionHandoff {
   shardId: number;
-  /** Produce requests in a row, all to one other shard, before a connection moves there. */
+  /** Produce or sessionless Fetch requests in a row, all to one other shard, before a connection moves there. */
   requestsBeforeMove: number;
   /** How long a connection may take to come quiet (nothing in flight, every answer written) before the move is given up. */
   quietWithinMs: number;
@@ -292,7 +292,7 @@ class ConnectionHandlers {
           return;
         }
         socket.setNoDelay(true);
-        socket.data = this.connection(socket, settings, { remoteAddress: remote, remotePort: socket.remotePort, openedAtMs: systemClock.nowMs() });
+        socket.data = this.connection(socket, settings, { remoteAddress: remote, remotePort: socket.remotePort, openedAtMs: systemClock.nowMs() }, true);
         this.admitted.set(socket.data, admission);
         if (settings.tls) this.handshakeDeadline(socket, settings);
       },
@@ -310,7 +310,7 @@ class ConnectionHandlers {
         open: (socket) => {
           options.stats.connections++;
           options.stats.connectionsAdopted++;
-          socket.data = this.connection(socket, settings, moved);
+          socket.data = this.connection(socket, settings, moved, false);
           this.admitted.set(socket.data, admission);
           socket.data.receive(moved.unserved);
         },
@@ -414,7 +414,8 @@ class ConnectionHandlers {
     this.handshakeDeadlines.set(socket, cancel);
   }
 
-  private connection(socket: Socket<Connection>, settings: KafkaListenerSettings, origin: Origin): Connection {
+  /** `movable`: may move to another shard (one accepted here; one moved here never moves again). */
+  private connection(socket: Socket<Connection>, settings: KafkaListenerSettings, origin: Origin, movable: boolean): Connection {
     const { options, dropped, failedLogins } = this;
     const { remoteAddress: remote, remotePort } = origin;
     const sasl = new SaslSession({
@@ -432,7 +433,7 @@ class ConnectionHandlers {
     this.open.add(identity);
     // Only a plain connection without login can move: TLS state and a login stay with their shard.
     const { handoff } = options;
-    const placement = handoff && settings.tls === null && settings.authentication === "none" ? new ConnectionPlacement(handoff.shardId, handoff.requestsBeforeMove) : null;
+    const placement = movable && handoff && settings.tls === null && settings.authentication === "none" ? new ConnectionPlacement(handoff.shardId, handoff.requestsBeforeMove) : null;
     const routed: RouteObserver = (apiKey, shard, bound) => {
       const to = placement?.routed(apiKey, shard, bound) ?? NO_SHARD;
       if (to !== NO_SHARD) void this.handOff(socket, to, placement!, settings.name, origin);

@@ -233,7 +233,7 @@ export class Shard {
       admission: this.admission,
       handoff: this.init.shardCount > 1 ? {
         shardId: this.init.shardId,
-        requestsBeforeMove: limits.connectionMoveAfterProduceRequests,
+        requestsBeforeMove: limits.connectionMoveAfterRequests,
         quietWithinMs: limits.connectionMoveQuietWithinMs,
         duplicateFd,
         closeFd,
