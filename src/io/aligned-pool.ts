@@ -16,19 +16,48 @@ import { AlignedBuffer, BLOCK_BYTES } from "../native/uring.ts";
 /** Buffers smaller than this are pooled under `smallPooledBytesMax`, the others under `pooledBytesMax`. */
 export const SMALL_BYTES_BELOW = 64 * 1024;
 
+/** The power-of-two capacity a buffer of `lengthBytes` is made with, so buffers of near sizes are reused for each other. */
+function capacityFor(lengthBytes: number): number {
+  return Math.max(BLOCK_BYTES, 2 ** Math.ceil(Math.log2(lengthBytes)));
+}
+
+/** Buffers waiting for reuse, by capacity, at most `bytesMax` of them; past it a buffer given is left to the GC. */
+class FreeBuffers {
+  private readonly lists = new Map<number, AlignedBuffer[]>();
+  private bytes = 0;
+
+  constructor(private readonly bytesMax: number) {}
+
+  take(capacityBytes: number): AlignedBuffer | undefined {
+    const buffer = this.lists.get(capacityBytes)?.pop();
+    if (buffer) this.bytes -= capacityBytes;
+    return buffer;
+  }
+
+  put(capacityBytes: number, buffer: AlignedBuffer): void {
+    if (this.bytes + capacityBytes > this.bytesMax) return;
+    let list = this.lists.get(capacityBytes);
+    if (!list) this.lists.set(capacityBytes, (list = []));
+    list.push(buffer);
+    this.bytes += capacityBytes;
+  }
+}
+
 export class AlignedBufferPool {
-  private readonly free = new Map<number, AlignedBuffer[]>();
-  private pooledBytes = 0;
-  private smallPooledBytes = 0;
+  private readonly large: FreeBuffers;
+  private readonly small: FreeBuffers;
   /** Capacity of the buffers out (acquired, not yet released). */
   heldBytes = 0;
   private readonly roomWaiters: Array<() => void> = [];
 
   constructor(
-    private readonly pooledBytesMax: number = limits.uringWriteBuffersPooledBytesMax,
+    pooledBytesMax: number = limits.uringWriteBuffersPooledBytesMax,
     private readonly heldBytesMax: number = limits.uringWriteBehindShardBytesMax,
-    private readonly smallPooledBytesMax: number = limits.uringSmallWriteBuffersPooledBytesMax,
-  ) {}
+    smallPooledBytesMax: number = limits.uringSmallWriteBuffersPooledBytesMax,
+  ) {
+    this.large = new FreeBuffers(pooledBytesMax);
+    this.small = new FreeBuffers(smallPooledBytesMax);
+  }
 
   /** Resolves once the buffers out are within the shard's write-behind bound. */
   room(): Promise<void> | null {
@@ -38,12 +67,8 @@ export class AlignedBufferPool {
 
   /** A buffer of exactly `lengthBytes` (a block multiple); call `release` once the kernel is done with it. */
   acquire(lengthBytes: number): { buffer: AlignedBuffer; release: () => void } {
-    const capacityBytes = Math.max(BLOCK_BYTES, 2 ** Math.ceil(Math.log2(lengthBytes)));
-    let whole = this.free.get(capacityBytes)?.pop();
-    if (whole && capacityBytes < SMALL_BYTES_BELOW) this.smallPooledBytes -= capacityBytes;
-    else if (whole) this.pooledBytes -= capacityBytes;
-    else whole = AlignedBuffer.allocate(capacityBytes);
-    const buffer = whole;
+    const capacityBytes = capacityFor(lengthBytes);
+    const buffer = this.freeFor(capacityBytes).take(capacityBytes) ?? AlignedBuffer.allocate(capacityBytes);
     this.heldBytes += capacityBytes;
     return { buffer: buffer.prefix(lengthBytes), release: () => this.give(capacityBytes, buffer) };
   }
@@ -51,13 +76,11 @@ export class AlignedBufferPool {
   private give(capacityBytes: number, buffer: AlignedBuffer): void {
     this.heldBytes -= capacityBytes;
     while (this.heldBytes <= this.heldBytesMax && this.roomWaiters.length > 0) this.roomWaiters.shift()!();
-    const small = capacityBytes < SMALL_BYTES_BELOW;
-    if (small ? this.smallPooledBytes + capacityBytes > this.smallPooledBytesMax : this.pooledBytes + capacityBytes > this.pooledBytesMax) return; // let it go to the GC
-    let list = this.free.get(capacityBytes);
-    if (!list) this.free.set(capacityBytes, (list = []));
-    list.push(buffer);
-    if (small) this.smallPooledBytes += capacityBytes;
-    else this.pooledBytes += capacityBytes;
+    this.freeFor(capacityBytes).put(capacityBytes, buffer);
+  }
+
+  private freeFor(capacityBytes: number): FreeBuffers {
+    return capacityBytes < SMALL_BYTES_BELOW ? this.small : this.large;
   }
 }
 
@@ -67,27 +90,17 @@ export class AlignedBufferPool {
  * every view lent from it are done. Power-of-two sizes; at most `pooledBytesMax` wait for reuse.
  */
 export class ReadBufferPool {
-  private readonly free = new Map<number, AlignedBuffer[]>();
-  private pooledBytes = 0;
+  private readonly free: FreeBuffers;
 
-  constructor(private readonly pooledBytesMax: number = limits.readAheadBytesMax) {}
+  constructor(pooledBytesMax: number = limits.readAheadBytesMax) {
+    this.free = new FreeBuffers(pooledBytesMax);
+  }
 
   /** A buffer of exactly `lengthBytes` (a block multiple), on loan and held by the caller. */
   acquire(lengthBytes: number): AlignedBuffer {
-    const capacityBytes = Math.max(BLOCK_BYTES, 2 ** Math.ceil(Math.log2(lengthBytes)));
-    let whole = this.free.get(capacityBytes)?.pop();
-    if (whole) this.pooledBytes -= capacityBytes;
-    else whole = AlignedBuffer.allocateShared(capacityBytes);
-    const buffer = whole;
-    startLoan(buffer.bytes.buffer, () => this.give(capacityBytes, buffer));
+    const capacityBytes = capacityFor(lengthBytes);
+    const buffer = this.free.take(capacityBytes) ?? AlignedBuffer.allocateShared(capacityBytes);
+    startLoan(buffer.bytes.buffer, () => this.free.put(capacityBytes, buffer));
     return buffer.prefix(lengthBytes);
-  }
-
-  private give(capacityBytes: number, buffer: AlignedBuffer): void {
-    if (this.pooledBytes + capacityBytes > this.pooledBytesMax) return; // let it go to the GC
-    let list = this.free.get(capacityBytes);
-    if (!list) this.free.set(capacityBytes, (list = []));
-    list.push(buffer);
-    this.pooledBytes += capacityBytes;
   }
 }

@@ -258,6 +258,11 @@ export class Connection implements BudgetHolder {
     return promise;
   }
 
+  /** After a hold that gave its bytes back, when the move could not go ahead after all: reads and serves again. */
+  serveOn(): void {
+    this.startWaitingFrames();
+  }
+
   private settleHoldIfQuiet(): void {
     if (this.hold === null || this.inflight > 0 || this.unsent.length > 0) return;
     if (this.stash !== null || this.cancelMemoryWait !== null) return this.endHold(null);

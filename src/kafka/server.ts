@@ -71,10 +71,6 @@ export interface ConnectionMoveCalls {
 /** How this shard moves connections to others (absent: they stay where they were accepted). */
 export interface ConnectionHandoff {
   shardId: number;
-  /** Produce or sessionless Fetch requests in a row, all to one other shard, before a connection moves there. */
-  requestsBeforeMove: number;
-  /** How long a connection may take to come quiet (nothing in flight, every answer written) before the move is given up. */
-  quietWithinMs: number;
   duplicateFd(fd: number): number;
   closeFd(fd: number): void;
   /** Hands the connection to `shard`'s listener (`adopt` there). */
@@ -132,11 +128,7 @@ export function listenKafka(options: ListenOptions): KafkaListener {
     connections: () => handlers.summaries(),
     adopt: async (moved) => {
       const settings = options.listeners.find((l) => l.name === moved.listener);
-      if (stopped || !accepting || settings === undefined) {
-        options.handoff?.closeFd(moved.fd);
-        options.admission.adopted(moved.remoteAddress).release();
-        return false;
-      }
+      if (stopped || !accepting || settings === undefined) return refuseMoved(moved, options.admission.adopted(moved.remoteAddress), options.handoff);
       return handlers.adopt(settings, moved);
     },
   };
@@ -220,7 +212,7 @@ function openFileCount(limit: number): number {
 
 interface ListenOptions {
   listeners: KafkaListenerSettings[];
-  dispatch: (frame: Uint8Array, sasl: SaslSession, client: ClientConnection, mute: MuteConnection, routed: RouteObserver) => Promise<FrameResult>;
+  dispatch: (frame: Uint8Array, sasl: SaslSession, client: ClientConnection, mute: MuteConnection, routed?: RouteObserver) => Promise<FrameResult>;
   /** Each connection gets its own SASL state under these settings (enabled on `sasl` listeners). */
   sasl: Omit<SaslSettings, "onFailure" | "enabled">;
   /** kafka_mtls_principal_mapping_rules: client certificate subject → user on mtls_identity listeners. */
@@ -234,6 +226,13 @@ interface ListenOptions {
   handoff?: ConnectionHandoff;
   stats: RequestStats;
   log: Logger;
+}
+
+/** A moved connection this shard cannot serve: its descriptor closed, its slot in the connection limits given back. */
+export function refuseMoved(moved: MovedConnection, admission: AdmittedConnection, handoff: Pick<ConnectionHandoff, "closeFd"> | undefined): false {
+  handoff?.closeFd(moved.fd);
+  admission.release();
+  return false;
 }
 
 /** Who is on the other end of a connection, and since when: kept when it moves to another shard. */
@@ -321,9 +320,7 @@ class ConnectionHandlers {
       return true;
     } catch (error) {
       options.log.warn("could not take over a connection from another shard", { remote: moved.remoteAddress, error: String(error) });
-      options.handoff?.closeFd(moved.fd);
-      admission.release();
-      return false;
+      return refuseMoved(moved, admission, options.handoff);
     }
   }
 
@@ -332,12 +329,12 @@ class ConnectionHandlers {
     const { handoff, stats, log } = this.options;
     const connection = socket.data;
     if (!handoff || !connection) return;
-    const unserved = await connection.holdForMove(handoff.quietWithinMs);
+    const unserved = await connection.holdForMove(limits.connectionMoveQuietWithinMs);
     if (unserved === null) return placement.moveFailed();
     const fd = handoff.duplicateFd(socketFd(socket));
     if (fd < 0) {
       placement.moveFailed();
-      return connection.receive(unserved.subarray(0, 0)); // serves on
+      return connection.serveOn();
     }
     // The slot in the connection limits goes with the socket; this shard's side of it closes.
     const admission = this.admitted.get(connection)!;
@@ -433,10 +430,10 @@ class ConnectionHandlers {
     this.open.add(identity);
     // Only a plain connection without login can move: TLS state and a login stay with their shard.
     const { handoff } = options;
-    const placement = movable && handoff && settings.tls === null && settings.authentication === "none" ? new ConnectionPlacement(handoff.shardId, handoff.requestsBeforeMove) : null;
-    const routed: RouteObserver = (apiKey, shard, bound) => {
-      const to = placement?.routed(apiKey, shard, bound) ?? NO_SHARD;
-      if (to !== NO_SHARD) void this.handOff(socket, to, placement!, settings.name, origin);
+    const placement = movable && handoff && settings.tls === null && settings.authentication === "none" ? new ConnectionPlacement(handoff.shardId, limits.connectionMoveAfterRequests) : null;
+    const routed: RouteObserver | undefined = placement === null ? undefined : (apiKey, shard, bound) => {
+      const to = placement.routed(apiKey, shard, bound);
+      if (to !== NO_SHARD) void this.handOff(socket, to, placement, settings.name, origin);
     };
     return new Connection(
       { write: (bytes) => socket.write(bytes), close: () => socket.end(), pause: () => socket.pause(), resume: () => socket.resume() },

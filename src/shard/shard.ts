@@ -19,7 +19,7 @@ import { createDispatcher } from "../kafka/dispatcher.ts";
 import { FetchSessionCache } from "../kafka/fetch-sessions.ts";
 import type { ShardContext } from "../kafka/handler.ts";
 import { ProducerIdPool } from "../kafka/producer-id-pool.ts";
-import { listenKafka, type ConnectionMoveCalls, type KafkaListener, type MovedConnection } from "../kafka/server.ts";
+import { listenKafka, refuseMoved, type ConnectionMoveCalls, type KafkaListener, type MovedConnection } from "../kafka/server.ts";
 import { readWaitingOn } from "../kafka/fetch-wait.ts";
 import { ConnectionAdmission } from "../kafka/connection-admission.ts";
 import { SharedCounts } from "../base/shared-counts.ts";
@@ -233,8 +233,6 @@ export class Shard {
       admission: this.admission,
       handoff: this.init.shardCount > 1 ? {
         shardId: this.init.shardId,
-        requestsBeforeMove: limits.connectionMoveAfterRequests,
-        quietWithinMs: limits.connectionMoveQuietWithinMs,
         duplicateFd,
         closeFd,
         send: (shard, moved) => this.channels[shard]!.call("adoptConnection", moved),
@@ -513,9 +511,7 @@ export class Shard {
   /** A connection another shard moved here; before this shard listens it cannot be served, and is closed. */
   private async adoptConnection(moved: MovedConnection): Promise<boolean> {
     if (this.listener !== null) return this.listener.adopt(moved);
-    closeFd(moved.fd);
-    this.admission.adopted(moved.remoteAddress).release();
-    return false;
+    return refuseMoved(moved, this.admission.adopted(moved.remoteAddress), { closeFd });
   }
 
   private callController<N extends ControllerCallName>(name: N, request: ControllerCalls[N]["request"]): Promise<ControllerCalls[N]["response"]> {

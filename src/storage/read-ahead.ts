@@ -8,9 +8,9 @@
  * the bytes all its logs hold; past it nothing more is read ahead. Runs on the owning shard's
  * thread only.
  *
- * Invalidation: a chunk is tied to its segment object, its file position and the log's `epoch`,
- * which the log bumps whenever bytes already written may change (a cut, a truncation, a reset,
- * compaction's swap): a read from before never serves a reader after.
+ * Invalidation: a chunk is tied to its segment object and file position, and the log drops every
+ * chunk whenever bytes already written may change (a cut, a truncation, a reset, compaction's
+ * swap): a read from before never serves a reader after, even one that was waiting on it.
  */
 import { assert } from "../base/assert.ts";
 import { concatBytes } from "../base/bytes.ts";
@@ -52,7 +52,6 @@ interface Chunk {
   source: ReadAheadSource;
   position: number;
   lengthBytes: number;
-  epoch: number;
   /** Null when the read failed (the segment went away): the reader then reads for itself and learns why. */
   bytes: Promise<Uint8Array | null>;
 }
@@ -61,13 +60,11 @@ export class ReadAhead {
   /** The chunk the reader is in, and the one after it. */
   private current: Chunk | null = null;
   private next: Chunk | null = null;
-  private epoch = 0;
 
   constructor(private readonly budget: ReadAheadBudget) {}
 
   /** Bytes already written may change: nothing read before serves a reader after. */
   invalidate(): void {
-    this.epoch++;
     this.release();
   }
 
@@ -80,12 +77,12 @@ export class ReadAhead {
     if (this.next !== null && this.holds(this.next, source, position)) this.advance();
     if (this.current === null || !this.holds(this.current, source, position)) {
       this.release();
-      this.current = this.read(source, position, Math.max(windowBytes, this.budget.chunkBytes), limitBytes);
+      this.current = this.read(source, position, windowBytes, limitBytes);
     }
     const current = this.current;
     if (current === null || this.next !== null) return;
     const after = current.position + current.lengthBytes;
-    if (after < limitBytes) this.next = this.read(source, after, Math.max(windowBytes, this.budget.chunkBytes), limitBytes);
+    if (after < limitBytes) this.next = this.read(source, after, windowBytes, limitBytes);
   }
 
   /**
@@ -111,23 +108,22 @@ export class ReadAhead {
     return concatBytes([fitting, more.subarray(0, lengthBytes - fitting.length)]);
   }
 
+  /** Not let go of since it was read (an advance, a restart elsewhere, a cut). */
   private stillHeld(chunk: Chunk): boolean {
-    return (chunk === this.current || chunk === this.next) && chunk.epoch === this.epoch;
+    return chunk === this.current || chunk === this.next;
   }
 
   private holds(chunk: Chunk, source: ReadAheadSource, position: number): boolean {
-    return chunk.source === source && chunk.epoch === this.epoch && chunk.position <= position && position < chunk.position + chunk.lengthBytes;
+    return chunk.source === source && chunk.position <= position && position < chunk.position + chunk.lengthBytes;
   }
 
-  private read(source: ReadAheadSource, position: number, wantedBytes: number, limitBytes: number): Chunk | null {
-    const lengthBytes = Math.min(wantedBytes, limitBytes - position);
+  /** A chunk at `position`: at least `chunkBytes`, at least the fetch's window, never past `limitBytes`. */
+  private read(source: ReadAheadSource, position: number, windowBytes: number, limitBytes: number): Chunk | null {
+    const lengthBytes = Math.min(Math.max(windowBytes, this.budget.chunkBytes), limitBytes - position);
     if (lengthBytes <= 0 || !this.budget.take(lengthBytes)) return null;
     this.budget.started++;
-    const bytes = source.read(position, lengthBytes, true).then(
-      (b) => b,
-      () => null,
-    );
-    return { source, position, lengthBytes, epoch: this.epoch, bytes };
+    const bytes = source.read(position, lengthBytes, true).catch(() => null);
+    return { source, position, lengthBytes, bytes };
   }
 
   /** The reader went on into the next chunk. */
