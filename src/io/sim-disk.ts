@@ -136,11 +136,15 @@ export class SimDisk implements Disk {
     return total;
   }
 
-  /** Power loss: every file falls back to its synced bytes plus a random, maybe torn, prefix of later writes. */
-  crash(): void {
+  /**
+   * Power loss: every file falls back to its synced bytes plus a random, maybe torn, prefix of
+   * later writes; `"unsyncedLost"` keeps none of them (the worst case, for a test that needs it).
+   */
+  crash(unsynced: "someKept" | "unsyncedLost" = "someKept"): void {
     for (const node of this.files.values()) {
       let bytes = node.durable;
       for (const change of node.unsynced) {
+        if (unsynced === "unsyncedLost") break;
         const roll = this.random();
         if (roll < 0.3) break; // this and later writes never reached the disk
         if ("truncate" in change) {

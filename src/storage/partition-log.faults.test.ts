@@ -7,8 +7,9 @@
  *   once the retry time passed and the disk has room;
  * - every acknowledged (visible) append survives a process crash, and every acknowledged sync
  *   (acks=-1) append survives a power loss.
- * Seeds are printed; rerun one with SKUA_SEED=<seed>. Also: the io_uring backend's zero padding
- * left by a crash reads as a clean end.
+ * Seeds are printed; rerun one with SKUA_SEED=<seed>. Also: a segment whose seal failed is synced
+ * before the next open writes its index files, and the io_uring backend's zero padding left by a
+ * crash reads as a clean end.
  */
 import { expect, test } from "bun:test";
 import { ManualClock } from "../base/clock.ts";
@@ -19,7 +20,7 @@ import { UringDisk } from "../io/uring-disk.ts";
 import { buildBatch } from "./batch-builder.ts";
 import { LogFailedError, PartitionLog } from "./partition-log.ts";
 import * as rb from "./record-batch.ts";
-import { tempDir, testConfig } from "./test-helpers.ts";
+import { batchOf, tempDir, testConfig } from "./test-helpers.ts";
 
 const RUNS = 8;
 const STEPS = 150;
@@ -183,6 +184,34 @@ async function verify(log: PartitionLog, acked: Map<number, Acked>, seen: Map<nu
   for (const [base, bytes] of found) if (seen.has(base)) seen.set(base, bytes);
   for (const [base, entry] of acked) if (Buffer.compare(entry.bytes, found.get(base)!) !== 0) acked.delete(base);
 }
+
+test("a segment whose seal failed is synced before the next open writes its index files", async () => {
+  // Seed 990774300 of the runs above: the fdatasync of a rolled segment's seal failed, a kill -9
+  // followed, the open rescanned that segment and wrote its index files while its last batches were
+  // still only in the page cache; a power loss took them, the index files stayed, and the reopened
+  // log believed in offsets its file no longer held ("read past written bytes").
+  const disk = new SimDisk(1);
+  const clock = new ManualClock(1_000_000);
+  const written = Array.from({ length: 4 }, (_, i) => batchOf(i));
+  const config = testConfig({ segmentBytes: written.reduce((sum, b) => sum + b.length, 0) });
+  const open = () => PartitionLog.open({ disk, dir: "/data/t/0", config, clock });
+  const log = await open();
+  for (const [i, b] of written.entries()) {
+    await log.append(b, clock.nowMs(), { sync: i < 2 }).written; // patches b's base offset in place
+    if (i < 2) await log.flush(); // offsets 0-1 synced, 2-3 only in the kernel
+  }
+  disk.faults = { ...noFaults, fsyncFailProbability: 1 };
+  await log.append(batchOf(4), clock.nowMs()).visible.catch(() => {}); // rolls: the seal of segment 0 fails
+  await log.idle();
+  expect(log.failed).toBe(true);
+  disk.faults = noFaults;
+  // kill -9: segment 0 has no index files, so the open rescans it and seals it.
+  expect((await open()).logEndOffset).toBeGreaterThanOrEqual(4);
+  disk.crash("unsyncedLost");
+  const reopened = await open();
+  expect(reopened.logEndOffset).toBeGreaterThanOrEqual(4);
+  expect((await readAll(reopened)).slice(0, 4)).toEqual(written);
+});
 
 test("zero padding left by the io_uring backend after a crash is a clean end", async () => {
   using tmp = tempDir();

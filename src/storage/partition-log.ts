@@ -268,7 +268,11 @@ export class PartitionLog {
     if (problem !== null) this.warn(`${segment.logPath}: recovery truncated the log: ${problem}`);
   }
 
-  /** Seals every segment but the last, and makes the last one the active, unsealed segment. */
+  /**
+   * Seals every segment but the last, and makes the last one the active, unsealed segment. A closed
+   * segment rescanned here (its seal failed, or the process died before it ran) may still hold
+   * bytes only in the page cache: `seal` syncs them before its index files vouch for them.
+   */
   private async finishLoad(nextOffset: number): Promise<void> {
     if (this.segments.length === 0) {
       const segment = Segment.create(this.disk, this.dir, nextOffset, this.indexIntervalBytes);
@@ -277,7 +281,7 @@ export class PartitionLog {
       await this.disk.syncDir(this.dir);
     }
     for (const segment of this.segments.slice(0, -1)) {
-      if (!segment.sealed) await segment.writeIndexFiles();
+      if (!segment.sealed) await segment.seal();
       segment.sealed = true;
       segment.makeClosable(this.sealedFiles);
     }
@@ -518,11 +522,7 @@ export class PartitionLog {
   /** Syncs a rolled segment and writes its index files, off the write path. */
   private startSeal(segment: Segment): void {
     const seal = (async () => {
-      const file = await segment.writableFile();
-      // Drops any block padding past the last batch (io_uring backend) before the segment is trusted as sealed.
-      await file.truncate(segment.sizeBytes);
-      await file.datasync();
-      await segment.writeIndexFiles();
+      await segment.seal();
       await this.disk.syncDir(this.dir);
       segment.makeClosable(this.sealedFiles);
     })().catch((e) => this.fail(e));

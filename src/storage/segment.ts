@@ -298,10 +298,22 @@ export class Segment {
   }
 
   /**
+   * Makes the log file durable, then writes the index files: from then on open trusts them instead
+   * of rescanning the file (`loadIndex`), so every byte they index must already survive a power
+   * loss. The truncate first drops any block padding past the last batch (io_uring backend).
+   */
+  async seal(): Promise<void> {
+    const file = await this.writableFile();
+    await file.truncate(this.sizeBytes);
+    await file.datasync();
+    await this.writeIndexFiles();
+  }
+
+  /**
    * Writes the index files and syncs them; the segment is then recognized as sealed at open. The
    * `.txnindex` goes first, so a sealed segment's offset index vouches for it too.
    */
-  async writeIndexFiles(): Promise<void> {
+  private async writeIndexFiles(): Promise<void> {
     await this.writeTxnIndexFile();
     const endRel = this.nextOffset - this.baseOffset;
     await writeWholeFile(this.disk, this.indexPath, this.index.encodeOffsetIndex());
