@@ -69,6 +69,17 @@ async function seed(disk: SimDisk, clock: ManualClock) {
   await log.close();
 }
 
+/** True if `work` finished, false if the crash point came first. */
+function beforeCrash(work: Promise<unknown>): Promise<boolean> {
+  return work.then(
+    () => true,
+    (e) => {
+      if (!(e instanceof Crashed)) throw e;
+      return false;
+    },
+  );
+}
+
 async function compactToEnd(log: PartitionLog, clock: ManualClock, budget: number) {
   await log.idle();
   for (let pass = 0; pass < 50; pass++) {
@@ -100,14 +111,8 @@ for (const [budget, stride] of [[1 << 20, 1], [8 * (6 + 48), 4]] as const) {
       const victim = await open(sim, clock); // opened cleanly, then compacted through the crashing disk
       await victim.close();
       const live = await PartitionLog.open({ disk: crashing, dir: DIR, config: testConfig({ segmentBytes: 1500, cleanup }), clock, indexIntervalBytes: 256 }).catch((e) => e);
-      let finished = false;
-      if (live instanceof PartitionLog) {
-        finished = await compactToEnd(live, clock, budget).then(() => true, (e) => {
-          if (!(e instanceof Crashed)) throw e;
-          return false;
-        });
-        if (finished) await live.close();
-      }
+      // Done once compaction and the close (which syncs the reopened active segment) ran before the crash point.
+      const finished = live instanceof PartitionLog && (await beforeCrash(compactToEnd(live, clock, budget))) && (await beforeCrash(live.close()));
       if (finished) break;
       crashes++;
       sim.crash();

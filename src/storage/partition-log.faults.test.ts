@@ -213,6 +213,47 @@ test("a segment whose seal failed is synced before the next open writes its inde
   expect((await readAll(reopened)).slice(0, 4)).toEqual(written);
 });
 
+/**
+ * Segment 0 holds offsets 0-3 only in the kernel, and the append of offset 4 rolls it while every
+ * fdatasync fails; `failFirst` runs then (before the log's write loop). Once the log takes appends
+ * again, an acks=-1 append at offset 5 is acknowledged, and a power loss follows: the log must still
+ * hold it, so segment 0 must have been synced before the acknowledgement.
+ */
+async function ackedSyncAfterFailedSeal(reopenFirst: boolean, failFirst: (log: PartitionLog) => void): Promise<void> {
+  const disk = new SimDisk(1);
+  const clock = new ManualClock(1_000_000);
+  const written = Array.from({ length: 4 }, (_, i) => batchOf(i));
+  const config = testConfig({ segmentBytes: written.reduce((sum, b) => sum + b.length, 0) });
+  const open = () => PartitionLog.open({ disk, dir: "/data/t/0", config, clock });
+  let log = await open();
+  for (const b of written) await log.append(b, clock.nowMs()).written;
+  if (reopenFirst) log = await open(); // kill -9: the tail of segment 0 is still only in the page cache
+  disk.faults = { ...noFaults, fsyncFailProbability: 1 };
+  const rolled = log.append(batchOf(4), clock.nowMs()).visible.catch(() => {});
+  failFirst(log);
+  await rolled;
+  await log.idle();
+  expect(log.failed).toBe(true);
+  disk.faults = noFaults;
+  clock.advance(limits.logFailureRetryMs);
+  const acked = log.append(batchOf(5), clock.nowMs(), { sync: true });
+  await acked.written;
+  await log.flush();
+  await acked.visible;
+  disk.crash("unsyncedLost");
+  const reopened = await open();
+  expect(reopened.logEndOffset).toBeGreaterThan(acked.baseOffset);
+  expect((await readAll(reopened)).slice(0, 4)).toEqual(written);
+}
+
+test("an acks=-1 append after the failed seal of a segment reopened after kill -9 survives a power loss", async () => {
+  await ackedSyncAfterFailedSeal(true, () => {});
+});
+
+test("an acks=-1 append after a failed flush of a rolled segment survives a power loss", async () => {
+  await ackedSyncAfterFailedSeal(false, (log) => void log.flush().catch(() => {}));
+});
+
 test("zero padding left by the io_uring backend after a crash is a clean end", async () => {
   using tmp = tempDir();
   const disk = UringDisk.open(32);

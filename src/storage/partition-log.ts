@@ -168,7 +168,11 @@ export class PartitionLog {
   private readonly seals = new Set<Promise<void>>();
   /** Rolled segments whose seal (sync, index files) has not finished: not to be deleted yet. */
   private readonly sealing = new Set<Segment>();
-  /** Segments written since the last flush: few (the active one, one just rolled), so an array; a Set holding one costs ~250 bytes. */
+  /**
+   * Segments that may hold bytes no fdatasync has covered yet (written since the last flush, one a
+   * failed flush did not sync, the reopened last one): few, so an array; a Set holding one costs
+   * ~250 bytes. A flush syncs them all before it counts an acks=-1 append as synced.
+   */
   private dirty: Segment[] = [];
   private dirNeedsSync = false;
   private flushing: Promise<void> = SETTLED;
@@ -206,6 +210,9 @@ export class PartitionLog {
     bases.sort((a, b) => a - b);
     await log.loadSegments(bases);
     log.highWatermark = log.syncedOffset = log.logEndOffset;
+    // A killed process may have left the last segment's tail only in the page cache (closed segments
+    // were synced by `finishLoad`): the next flush syncs it before an acks=-1 append after it counts.
+    if (log.active.sizeBytes > 0) log.markDirty(log.active);
     log.visibleAt = { segment: log.active, position: log.active.sizeBytes };
     log.deletedBefore = await readStartOffset(opts.disk, opts.dir, log.warn);
     return log;
@@ -622,6 +629,9 @@ export class PartitionLog {
         this.advanceVisible();
       },
       (e) => {
+        // Not known synced: the next round syncs them again (the cut then drops those it deletes).
+        for (const segment of dirty) this.markDirty(segment);
+        this.dirNeedsSync ||= syncDir;
         this.fail(e);
         throw e;
       },
