@@ -70,18 +70,40 @@ test("a sequential reader gets every batch byte for byte across segments, mostly
 });
 
 // Chunks smaller than a segment and not a multiple of the fetch: fetches start inside a chunk and
-// run past its end, so their bytes come from two chunks.
-test("with chunks smaller than a segment, fetches that run past a chunk's end get every byte too", async () => {
-  for (const chunkBytes of [3000, 4096, 5555]) {
+// near its end; the next chunk overlaps the current one by a fetch's window, so none is joined.
+test("with chunks smaller than a segment, a fetch near a chunk's end is served whole from the next chunk", async () => {
+  for (const chunkBytes of [6000, 8192, 11111]) { // at least two windows (2048 + 512), as 4 MiB is to 1 MiB
     const budget = new ReadAheadBudget(64 * 1024, chunkBytes);
     const log = await openLog(new SimDisk(chunkBytes), budget);
     const want = await fill(log, 0, 200, (i) => i);
     expectSame(await readAll(log, 0, 2048), want);
-    expect(budget.started).toBeGreaterThan(2 * log.segmentCount); // several chunks per segment
+    expect(budget.started).toBeGreaterThan(log.segmentCount); // more than one chunk per segment
     expect(budget.used).toBeGreaterThan(50);
+    expect(budget.joined).toBe(0);
     expect(budget.heldBytes).toBeLessThanOrEqual(2 * Math.max(chunkBytes, 2048 + 512));
     await log.close();
   }
+});
+
+// A fetch whose window is larger than the one the next chunk was started for runs past the
+// overlap: its bytes come from two chunks, joined.
+test("fetches whose window grew get the rest from the next chunk, byte for byte", async () => {
+  const budget = new ReadAheadBudget(64 * 1024, 5555);
+  const log = await openLog(new SimDisk(7), budget);
+  const want = await fill(log, 0, 200, (i) => i);
+  const got = new Map<number, Uint8Array>();
+  let offset = 0;
+  for (let k = 0; offset < log.highWatermark; k++) {
+    const r = await log.read(offset, k % 3 === 2 ? 4096 : 1024);
+    if (!r.ok) throw new Error(`read at ${offset} out of range`);
+    rb.scanBatches(r.bytes, 0, (at, size) => {
+      got.set(rb.baseOffset(r.bytes, at), r.bytes.slice(at, at + size));
+      offset = rb.lastOffset(r.bytes, at) + 1;
+    });
+  }
+  expectSame(got, want);
+  expect(budget.joined).toBeGreaterThan(0);
+  await log.close();
 });
 
 test("after a truncation and new appends at the same offsets, no read held from before is served", async () => {

@@ -3,8 +3,10 @@
  * continues where the previous one of this log ended, the log reads the segment in chunks of at
  * least `chunkBytes` (limits.readAheadChunkBytes), one chunk ahead of the one the reader is in, so the disk
  * works while answers travel and the client parses them, and the reader seldom waits for it. A
- * fetch is served from the chunk holding its start (a view, no copy); one that runs past the
- * chunk's end gets the rest from the next chunk (copied together). A shard-wide budget bounds
+ * fetch is served from the chunk holding its start (a view, no copy). The next chunk starts one
+ * fetch's window before the current one ends, so a fetch starting near the end is served whole
+ * from the next chunk; only one whose window grew since gets the rest from the next chunk
+ * (copied together). A shard-wide budget bounds
  * the bytes all its logs hold; past it nothing more is read ahead. Runs on the owning shard's
  * thread only.
  *
@@ -20,9 +22,10 @@ import { limits } from "../base/limits.ts";
 /** Bytes all read-ahead of one shard may hold (reads in flight or done and not yet taken). */
 export class ReadAheadBudget {
   heldBytes = 0;
-  /** Reads started ahead, and of those the ones a fetch used. */
+  /** Reads started ahead, of those the ones a fetch used, and fetches joined from two chunks. */
   started = 0;
   used = 0;
+  joined = 0;
 
   constructor(
     readonly heldBytesMax: number = limits.readAheadBytesMax,
@@ -82,7 +85,10 @@ export class ReadAhead {
     const current = this.current;
     if (current === null || this.next !== null) return;
     const after = current.position + current.lengthBytes;
-    if (after < limitBytes) this.next = this.read(source, after, windowBytes, limitBytes);
+    // Overlapping by a window (at most half a chunk, so the reader always moves on): re-reading it
+    // costs the disk little, joining a fetch from two chunks costs the shard a copy into fresh memory.
+    const nextPosition = Math.max(after - windowBytes, current.position + Math.ceil(current.lengthBytes / 2));
+    if (after < limitBytes) this.next = this.read(source, nextPosition, windowBytes, limitBytes);
   }
 
   /**
@@ -101,11 +107,13 @@ export class ReadAhead {
     const fitting = bytes.subarray(from, from + lengthBytes);
     const next = this.next;
     if (fitting.length === lengthBytes || from + fitting.length < chunk.lengthBytes || next === null) return lent(fitting);
-    // Past this chunk's end: the rest from the next one, joined (once per chunk).
+    // Past this chunk's end (the window grew past the overlap): the rest from the next one, joined.
     const more = await next.bytes;
     if (!this.stillHeld(chunk)) return null;
     if (more === null || !this.stillHeld(next)) return lent(fitting);
-    return concatBytes([fitting, more.subarray(0, lengthBytes - fitting.length)]);
+    this.budget.joined++;
+    const restFrom = chunk.position + from + fitting.length - next.position; // the chunks overlap
+    return concatBytes([fitting, more.subarray(restFrom, restFrom + lengthBytes - fitting.length)]);
   }
 
   /** Not let go of since it was read (an advance, a restart elsewhere, a cut). */
