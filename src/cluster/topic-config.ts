@@ -175,8 +175,13 @@ export function inheritedTopicConfig(props: ClusterProperties, name: string): st
   return def.property !== undefined ? String(props[def.property]) : def.kafkaDefault;
 }
 
+/** One config's value as a topic has it: its override, else the inherited value. */
+export function topicConfigValue(props: ClusterProperties, overrides: Record<string, string>, name: string): string {
+  return overrides[name] ?? inheritedTopicConfig(props, name);
+}
+
 export function effectiveTopicConfig(props: ClusterProperties, overrides: Record<string, string>): EffectiveTopicConfig {
-  const text = (name: string) => overrides[name] ?? inheritedTopicConfig(props, name);
+  const text = (name: string) => topicConfigValue(props, overrides, name);
   const num = (name: string) => Number(text(name));
   const policies = items(text("cleanup.policy"));
   const cleanup: CleanupConfig = {

@@ -15,7 +15,7 @@
 import { topicNameProblem } from "../../cluster/metadata.ts";
 import { GROUP_TOPIC } from "../../group/replicated-store.ts";
 import { TXN_TOPIC } from "../../txn/replicated-txn-store.ts";
-import { effectiveTopicConfig } from "../../cluster/topic-config.ts";
+import { topicConfigValue } from "../../cluster/topic-config.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { ProduceItem, ProduceResult } from "../ops.ts";
 import { validateBatches } from "../../storage/record-batch.ts";
@@ -86,7 +86,8 @@ function checkEntry(context: BrokerContext, entry: { topic: string; partition: n
   const payload = producePayload(entry.records, version);
   if (!payload.ok) return failure(payload.errorCode, payload.errorMessage);
   entry.records = payload.records; // what is written: a legacy message set is now one v2 batch
-  const maxMessageBytes = effectiveTopicConfig(context.props, topic.configs).maxMessageBytes;
+  // Only this one config: the whole effective config per request was 4 % of a shard's JS at 5,000 small requests/s.
+  const maxMessageBytes = Number(topicConfigValue(context.props, topic.configs, "max.message.bytes"));
   const check = validateBatches(entry.records);
   if (!check.ok) return failure(ErrorCode.CORRUPT_MESSAGE, `invalid record batch: ${check.reason}`);
   const refused = clientBatchProblem(entry.records);
