@@ -24,8 +24,8 @@ function cleanHistory(): History {
   history.groupReads = history.finalLog.slice(0, 10);
   history.commits = [0, 3, 3, 9].map((offset, i) => ({ atMs: i * 100, partition: 0, offset }));
   for (const nodeId of [1, 2, 3]) {
-    history.replicas.push({ nodeId, partition: 0, batches: [{ baseOffset: 0, lastOffset: 13, crc: 0xdead }] });
-    history.replicas.push({ nodeId, partition: 1, batches: [{ baseOffset: 0, lastOffset: 9, crc: 0xbeef }, { baseOffset: 10, lastOffset: 25, crc: 0xf00d }] });
+    history.replicas.push({ nodeId, partition: 0, batches: [{ baseOffset: 0, lastOffset: 13, crc: 0xdead }], committedOffset: 13 });
+    history.replicas.push({ nodeId, partition: 1, batches: [{ baseOffset: 0, lastOffset: 9, crc: 0xbeef }, { baseOffset: 10, lastOffset: 25, crc: 0xf00d }], committedOffset: 25 });
   }
   return history;
 }
@@ -35,7 +35,7 @@ describe("chaos checker", () => {
     const verdict = check(cleanHistory());
     expect(verdict.problems).toEqual([]);
     expect(failures(verdict)).toBe(0);
-    expect(verdict).toMatchObject({ acked: 38, attempted: 41, unackedPresent: 2, comparedPartitions: 2 });
+    expect(verdict).toMatchObject({ acked: 38, attempted: 41, unackedPresent: 2, comparedPartitions: 2, uncommittedTails: 0 });
   });
 
   for (const kind of Object.keys(PLANTS) as PlantKind[]) {
@@ -48,6 +48,47 @@ describe("chaos checker", () => {
       expect(verdict.problems.length).toBeGreaterThan(0);
     });
   }
+
+  const replicaOf = (history: History, nodeId: number, partition: number) => history.replicas.find((r) => r.nodeId === nodeId && r.partition === partition)!;
+  const tail = { baseOffset: 26, lastOffset: 26, crc: 0xc0de };
+
+  test("a batch past the committed offset on one replica (a leader's configuration written during the stop) is an uncommitted tail, not a divergence", () => {
+    const history = cleanHistory();
+    replicaOf(history, 1, 1).batches.push(tail);
+    const verdict = check(history);
+    expect(verdict.problems).toEqual([]);
+    expect(verdict).toMatchObject({ diverged: 0, uncommittedTails: 1 });
+  });
+
+  test("planted diverge is reported past an uncommitted tail", () => {
+    const history = cleanHistory();
+    replicaOf(history, 1, 1).batches.push(tail);
+    expect(plant(history, "diverge")).not.toBeNull();
+    expect(check(history).diverged).toBe(1);
+  });
+
+  test("a replica without the last committed batch diverges", () => {
+    const history = cleanHistory();
+    replicaOf(history, 2, 1).batches.pop();
+    const verdict = check(history);
+    expect(verdict.diverged).toBe(1);
+    expect(verdict.problems).toEqual(["diverged: partition 1: node 2 holds the committed log only through offset 9, committed through 25"]);
+  });
+
+  test("a different committed batch diverges, whatever follows it", () => {
+    const history = cleanHistory();
+    const replica = replicaOf(history, 3, 1);
+    replica.batches[0] = { ...replica.batches[0]!, crc: 0xbeee };
+    replica.batches.push(tail);
+    expect(check(history).problems).toEqual(["diverged: partition 1: node 1 vs node 3 at batch 0: [0..9 crc beef] vs [0..9 crc beee]"]);
+  });
+
+  test("without a known committed offset the whole logs are compared", () => {
+    const history = cleanHistory();
+    for (const replica of history.replicas) replica.committedOffset = null;
+    replicaOf(history, 1, 1).batches.push(tail);
+    expect(check(history).problems).toEqual(["diverged: partition 1: node 1 vs node 2 at batch 2: [26..26 crc c0de] vs (end)"]);
+  });
 
   test("an unacknowledged value seen twice is a duplicate", () => {
     const history = cleanHistory();

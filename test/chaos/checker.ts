@@ -7,7 +7,9 @@
  *   - dirtyReads: the consumer group saw a record at an offset where the final log holds another;
  *   - orderViolations: for one producer and key, acknowledged values not in send order in the log;
  *   - commitRegressions: a committed offset of the group lower than one answered before;
- *   - diverged: partitions whose replicas' disks hold different batches.
+ *   - diverged: partitions whose replicas' disks do not hold the same committed prefix: the same
+ *     batches through the committed offset, the last ending there (what Raft promises; past it
+ *     a replica may hold an uncommitted suffix, counted as an uncommitted tail, not a failure).
  * Unacknowledged values may appear (at most once); they are counted, not failures.
  */
 import type { DiskBatch, History, LogRecord } from "./history.ts";
@@ -26,6 +28,8 @@ export interface Verdict {
   diverged: number;
   /** Partitions whose replicas were compared. */
   comparedPartitions: number;
+  /** Replicas holding batches past their partition's committed offset (not compared, not a failure). */
+  uncommittedTails: number;
   /** Human-readable examples of each failure (bounded). */
   problems: string[];
 }
@@ -66,7 +70,8 @@ export function check(history: History): Verdict {
   const verdict: Verdict = {
     acked: 0, attempted: history.attempts.length, unackedPresent: 0, lost: 0, misplaced: 0, duplicated: 0,
     phantom: history.finalLog.filter((r) => r.value === null || !produced.has(r.value)).length,
-    dirtyReads: 0, orderViolations: 0, commitRegressions: 0, diverged: 0, comparedPartitions: 0, problems: problems.lines,
+    dirtyReads: 0, orderViolations: 0, commitRegressions: 0, diverged: 0, comparedPartitions: 0, uncommittedTails: 0,
+    problems: problems.lines,
   };
   for (const [value, records] of present) {
     if (records.length > 1) {
@@ -95,6 +100,7 @@ export function check(history: History): Verdict {
   const replicas = checkReplicas(history, problems);
   verdict.diverged = replicas.diverged;
   verdict.comparedPartitions = replicas.compared;
+  verdict.uncommittedTails = replicas.uncommittedTails;
   return verdict;
 }
 
@@ -161,8 +167,12 @@ function checkCommits(history: History, problems: Problems): number {
 
 const batchText = (b: DiskBatch) => `[${b.baseOffset}..${b.lastOffset} crc ${b.crc.toString(16)}]`;
 
-/** Every replica of a partition holds the same batches (offsets and CRCs). */
-function checkReplicas(history: History, problems: Problems): { diverged: number; compared: number } {
+/**
+ * Every replica of a partition holds the same committed prefix: the same batches (offsets and
+ * CRCs) up to the partition's committed offset, the last of them ending exactly there. Batches
+ * past it are not compared (Raft promises nothing of an uncommitted suffix), only counted.
+ */
+function checkReplicas(history: History, problems: Problems): { diverged: number; compared: number; uncommittedTails: number } {
   const byPartition = new Map<number, typeof history.replicas>();
   for (const replica of history.replicas) {
     const list = byPartition.get(replica.partition) ?? [];
@@ -170,17 +180,37 @@ function checkReplicas(history: History, problems: Problems): { diverged: number
     byPartition.set(replica.partition, list);
   }
   let diverged = 0;
+  let uncommittedTails = 0;
   for (const [partition, replicas] of byPartition) {
-    const [first, ...rest] = replicas;
+    // One per partition (final-check.ts records the same on each replica); not known: whole logs.
+    const known = replicas.map((r) => r.committedOffset).filter((c) => c !== null);
+    const committedOffset = known.length === replicas.length ? Math.min(...known) : null;
+    const prefixes = replicas.map((replica) => ({ replica, prefix: committedPrefix(replica.batches, committedOffset) }));
+    uncommittedTails += prefixes.filter(({ replica, prefix }) => replica.batches.length > prefix.length).length;
+    const short = committedOffset === null ? undefined : prefixes.find(({ prefix }) => (prefix.at(-1)?.lastOffset ?? -1) !== committedOffset);
+    if (short !== undefined) {
+      diverged++;
+      const last = short.prefix.at(-1);
+      problems.add("diverged", `partition ${partition}: node ${short.replica.nodeId} holds ${last === undefined ? "none of the committed log" : `the committed log only through offset ${last.lastOffset}`}, committed through ${committedOffset}`);
+      continue;
+    }
+    const [first, ...rest] = prefixes;
     for (const other of rest) {
-      const difference = firstDifference(first!.batches, other.batches);
+      const difference = firstDifference(first!.prefix, other.prefix);
       if (difference === null) continue;
       diverged++;
-      problems.add("diverged", `partition ${partition}: node ${first!.nodeId} vs node ${other.nodeId} at batch ${difference.index}: ${difference.a} vs ${difference.b}`);
+      problems.add("diverged", `partition ${partition}: node ${first!.replica.nodeId} vs node ${other.replica.nodeId} at batch ${difference.index}: ${difference.a} vs ${difference.b}`);
       break;
     }
   }
-  return { diverged, compared: byPartition.size };
+  return { diverged, compared: byPartition.size, uncommittedTails };
+}
+
+/** The batches through `committedOffset` (batches are in offset order); null: all of them. */
+function committedPrefix(batches: DiskBatch[], committedOffset: number | null): DiskBatch[] {
+  if (committedOffset === null) return batches;
+  const end = batches.findIndex((b) => b.lastOffset > committedOffset);
+  return end < 0 ? batches : batches.slice(0, end);
 }
 
 function firstDifference(a: DiskBatch[], b: DiskBatch[]): { index: number; a: string; b: string } | null {

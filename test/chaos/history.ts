@@ -45,6 +45,13 @@ export interface ReplicaLog {
   nodeId: number;
   partition: number;
   batches: DiskBatch[];
+  /**
+   * The partition's last committed offset (its leader's Raft commit index) before the stop, which
+   * every replica was seen holding: replicas must agree up to it. Past it a replica may hold more
+   * (a configuration batch a leader elected during the stop wrote to its own log only). Null:
+   * not known (no single leader answered before the stop), and the whole logs are compared.
+   */
+  committedOffset: number | null;
 }
 
 export interface History {
@@ -54,6 +61,6 @@ export interface History {
   /** What the consumer group delivered during the run (may repeat records after rebalances). */
   groupReads: LogRecord[];
   commits: CommitSample[];
-  /** Each partition's log on each of its replicas (read from disk after a clean stop); empty: not compared. */
+  /** Each partition's log on each of its replicas (read from disk after a clean stop), with its committed offset; empty: not compared. */
   replicas: ReplicaLog[];
 }

@@ -69,11 +69,14 @@ export function plant(history: History, kind: PlantKind): string | null {
       return `a committed offset of partition ${last.partition} went from ${last.offset} to ${last.offset - 1}`;
     }
     case "diverge": {
+      // The last committed batch: the replicas are compared up to it (past it they may differ).
       const copies = (partition: number) => history.replicas.filter((r) => r.partition === partition).length;
-      const replica = history.replicas.find((r) => r.batches.length > 0 && copies(r.partition) > 1);
+      const lastCommitted = (r: History["replicas"][number]) => (r.committedOffset === null ? r.batches.length - 1 : r.batches.findLastIndex((b) => b.lastOffset <= r.committedOffset!));
+      const replica = history.replicas.find((r) => lastCommitted(r) >= 0 && copies(r.partition) > 1);
       if (replica === undefined) return null;
-      replica.batches[replica.batches.length - 1] = { ...replica.batches.at(-1)!, crc: (replica.batches.at(-1)!.crc ^ 1) >>> 0 };
-      return `flipped a CRC bit of node ${replica.nodeId}'s last batch of partition ${replica.partition}`;
+      const at = lastCommitted(replica);
+      replica.batches[at] = { ...replica.batches[at]!, crc: (replica.batches[at]!.crc ^ 1) >>> 0 };
+      return `flipped a CRC bit of node ${replica.nodeId}'s last committed batch of partition ${replica.partition}`;
     }
   }
 }

@@ -90,7 +90,7 @@ export async function startLoad(cluster: Cluster, o: LoadOptions, clock: () => n
       await Bun.sleep(1500); // let the group commit what it read
       await commits?.stop();
       await consumer?.disconnect().catch((error) => problems.push(`consumer disconnect: ${String(error)}`));
-      problems.push(...(await stopAndReadReplicas(cluster, TOPIC, settled, history)));
+      problems.push(...(await stopAndReadReplicas(cluster, TOPIC, settled, history, log)));
       log(`the group was delivered ${history.groupReads.length} records; ${history.commits.length} committed-offset samples`);
     },
   };
@@ -106,7 +106,7 @@ export function judge(history: History, problems: string[], lastLine: (verdict: 
   console.log(`  group reads agree with the final log at their offsets: dirty reads ${verdict.dirtyReads}`);
   console.log(`  per producer and key, acknowledged values in send order: violations ${verdict.orderViolations}`);
   console.log(`  committed offsets never move backwards: regressions ${verdict.commitRegressions}`);
-  console.log(`  replicas identical on disk (${verdict.comparedPartitions} partitions compared): diverged ${verdict.diverged}`);
+  console.log(`  replicas identical on disk up to the committed offset (${verdict.comparedPartitions} partitions compared): diverged ${verdict.diverged}; uncommitted tails past it ${verdict.uncommittedTails} (allowed)`);
   for (const line of [...verdict.problems, ...problems]) console.log(`  PROBLEM ${line}`);
   console.log(lastLine(verdict));
   return failures(verdict) === 0 && problems.length === 0 ? 0 : 1;

@@ -106,9 +106,9 @@ async function finish(run: Run): Promise<void> {
   try {
     for (const producer of run.producers) await producer.stop();
     const state = await settleAndRead(run.cluster, TOPIC, PARTITIONS, 3, run.history, SETTLE_MS);
-    const problems = await stopAndReadReplicas(run.cluster, TOPIC, state, run.history);
+    const problems = await stopAndReadReplicas(run.cluster, TOPIC, state, run.history, console.log);
     const verdict = check(run.history);
-    console.log(`checked: ${verdict.acked} acknowledged of ${verdict.attempted}; lost ${verdict.lost}, misplaced ${verdict.misplaced}, duplicated ${verdict.duplicated}, diverged ${verdict.diverged} over ${verdict.comparedPartitions} partitions`);
+    console.log(`checked: ${verdict.acked} acknowledged of ${verdict.attempted}; lost ${verdict.lost}, misplaced ${verdict.misplaced}, duplicated ${verdict.duplicated}, diverged ${verdict.diverged} over ${verdict.comparedPartitions} partitions (uncommitted tails ${verdict.uncommittedTails})`);
     expect([...verdict.problems, ...problems]).toEqual([]);
     expect(failures(verdict)).toBe(0);
     expect(verdict.comparedPartitions).toBe(PARTITIONS);
