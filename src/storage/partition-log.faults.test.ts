@@ -185,16 +185,22 @@ async function verify(log: PartitionLog, acked: Map<number, Acked>, seen: Map<nu
   for (const [base, entry] of acked) if (Buffer.compare(entry.bytes, found.get(base)!) !== 0) acked.delete(base);
 }
 
-test("a segment whose seal failed is synced before the next open writes its index files", async () => {
-  // Seed 990774300 of the runs above: the fdatasync of a rolled segment's seal failed, a kill -9
-  // followed, the open rescanned that segment and wrote its index files while its last batches were
-  // still only in the page cache; a power loss took them, the index files stayed, and the reopened
-  // log believed in offsets its file no longer held ("read past written bytes").
+/** A disk and the batches of offsets 0-3, with segments sized to hold exactly those four. */
+function fourBatchSegments() {
   const disk = new SimDisk(1);
   const clock = new ManualClock(1_000_000);
   const written = Array.from({ length: 4 }, (_, i) => batchOf(i));
   const config = testConfig({ segmentBytes: written.reduce((sum, b) => sum + b.length, 0) });
   const open = () => PartitionLog.open({ disk, dir: "/data/t/0", config, clock });
+  return { disk, clock, written, open };
+}
+
+test("a segment whose seal failed is synced before the next open writes its index files", async () => {
+  // Seed 990774300 of the runs above: the fdatasync of a rolled segment's seal failed, a kill -9
+  // followed, the open rescanned that segment and wrote its index files while its last batches were
+  // still only in the page cache; a power loss took them, the index files stayed, and the reopened
+  // log believed in offsets its file no longer held ("read past written bytes").
+  const { disk, clock, written, open } = fourBatchSegments();
   const log = await open();
   for (const [i, b] of written.entries()) {
     await log.append(b, clock.nowMs(), { sync: i < 2 }).written; // patches b's base offset in place
@@ -220,11 +226,7 @@ test("a segment whose seal failed is synced before the next open writes its inde
  * hold it, so segment 0 must have been synced before the acknowledgement.
  */
 async function ackedSyncAfterFailedSeal(reopenFirst: boolean, failFirst: (log: PartitionLog) => void): Promise<void> {
-  const disk = new SimDisk(1);
-  const clock = new ManualClock(1_000_000);
-  const written = Array.from({ length: 4 }, (_, i) => batchOf(i));
-  const config = testConfig({ segmentBytes: written.reduce((sum, b) => sum + b.length, 0) });
-  const open = () => PartitionLog.open({ disk, dir: "/data/t/0", config, clock });
+  const { disk, clock, written, open } = fourBatchSegments();
   let log = await open();
   for (const b of written) await log.append(b, clock.nowMs()).written;
   if (reopenFirst) log = await open(); // kill -9: the tail of segment 0 is still only in the page cache
