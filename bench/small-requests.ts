@@ -94,6 +94,8 @@ const BROKER_COUNTERS = {
   fsyncSeconds: "skua_storage_fsync_latency_seconds_sum",
   collections: "skua_memory_collections_total",
   collectionSeconds: "skua_memory_collection_seconds_total",
+  produces: 'skua_kafka_request_latency_seconds_count{api="Produce"',
+  produceSeconds: 'skua_kafka_request_latency_seconds_sum{api="Produce"',
 };
 
 async function createTopic(conn: KafkaConnection, name: string, partitions: number): Promise<void> {
@@ -279,6 +281,7 @@ try {
   console.log(`  send lateness    p50 ${ms(l50!)}  p99 ${ms(l99!)}   (schedule → sent, the generator's 1 ms tick)`);
   const rounds = Math.max(1, counters.fsyncs);
   console.log(`  fdatasync rounds ${counters.fsyncs} (${(r.acked / rounds).toFixed(2)} requests each), mean ${ms((1000 * counters.fsyncSeconds) / rounds)}   (the broker's group commits, whole run)`);
+  console.log(`  in the broker    mean ${ms((1000 * counters.produceSeconds) / Math.max(1, counters.produces))} a produce request   (arrival → response encoded, whole run)`);
   console.log(`  full collections ${counters.collections}, ${ms(1000 * counters.collectionSeconds)} in all   (the broker's, whole run)`);
   console.log(`  broker cpu       ${(r.brokerCpuCores * 100).toFixed(1)}% of one core over ${r.wallSeconds.toFixed(1)} s`);
   console.log(`  vs fio           e2e p50 / fio p50 = ${(e50! / fio.p50).toFixed(2)} (target ≤ 1.5); p99 ${ms(e99!)} (target < 8 ms); cpu ${r.brokerCpuCores.toFixed(3)} core (target ≤ 0.15)`);

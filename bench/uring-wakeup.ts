@@ -1,45 +1,50 @@
 /**
- * How io_uring completions should wake a shard: A/B of the two candidates with NOP ops, same
- * process, alternating blocks of 200. (A) an async fs.read of the ring's eventfd (blocks a
- * thread-pool thread); (B) the shim's waiter thread calling a threadsafe JSCallback. skua uses B.
- *   bun run bench/uring-wakeup.ts   (needs native/build/libskua_uring.so: bash scripts/build-native.sh)
+ * What the way io_uring completions wake a shard costs a write + fdatasync: 5,500-byte appends
+ * + datasync through skua's UringFile (src/io/uring-file.ts, on the Ring of src/native/uring.ts),
+ * one per 1 ms tick (each write extends the file, as a log's do), against fio's 4 KiB O_DIRECT
+ * write + fdatasync in the same directory, same run. Run it in two builds to compare wakeups.
+ *   bun run bench/uring-wakeup.ts [--dir DIR]   (needs the shim: bash scripts/build-native.sh; and fio)
  */
-import { dlopen, FFIType, JSCallback, ptr } from "bun:ffi";
 import fs from "node:fs";
-const sym = {
-  skua_ring_open: { args: [FFIType.u32, FFIType.ptr], returns: FFIType.ptr },
-  skua_ring_event_fd: { args: [FFIType.ptr], returns: FFIType.i32 },
-  skua_ring_prep: { args: [FFIType.ptr, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
-  skua_ring_submit: { args: [FFIType.ptr], returns: FFIType.i32 },
-  skua_ring_reap: { args: [FFIType.ptr, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
-  skua_ring_start_waiter: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
-} as const;
-const shim = dlopen(new URL("../native/build/libskua_uring.so", import.meta.url).pathname, sym).symbols;
-const err = new Int32Array(1);
-const out = new BigInt64Array(512);
-// A: eventfd read on the pool
-const ringA = shim.skua_ring_open(64, ptr(err))!;
-const efd = shim.skua_ring_event_fd(ringA);
-const ebuf = new Uint8Array(8);
-async function nopA() {
-  shim.skua_ring_prep(ringA, 3, -1, null, 0, 0, 1); shim.skua_ring_submit(ringA);
-  for (;;) { await new Promise<void>((res) => fs.read(efd, ebuf, 0, 8, null, () => res())); if (shim.skua_ring_reap(ringA, ptr(out), 256) > 0) return; }
-}
-// B: waiter thread + threadsafe JSCallback
-const ringB = shim.skua_ring_open(64, ptr(err))!;
-let wake: (() => void) | null = null;
-const cb = new JSCallback(() => { if (shim.skua_ring_reap(ringB, ptr(out), 256) > 0) { const f = wake; wake = null; f?.(); } }, { args: [], returns: "void", threadsafe: true });
-shim.skua_ring_start_waiter(ringB, cb.ptr);
-async function nopB() {
-  const p = new Promise<void>((r) => (wake = r));
-  shim.skua_ring_prep(ringB, 3, -1, null, 0, 0, 1); shim.skua_ring_submit(ringB);
-  await p;
-}
-const lat: Record<string, number[]> = { eventfd: [], jscallback: [] };
-for (let block = 0; block < 20; block++) {
-  for (const [name, f] of [["eventfd", nopA], ["jscallback", nopB]] as const) {
-    for (let i = 0; i < 200; i++) { const t0 = performance.now(); await f(); lat[name]!.push(performance.now() - t0); }
-  }
-}
-for (const [name, l] of Object.entries(lat)) { l.sort((a, b) => a - b); console.log(`${name}: nop round trip p50 ${(l[l.length >> 1]! * 1000).toFixed(1)} µs, p99 ${(l[Math.floor(l.length * 0.99)]! * 1000).toFixed(1)} µs (${l.length} ops)`); }
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { UringDisk } from "../src/io/uring-disk.ts";
+
+const { values } = parseArgs({ options: { dir: { type: "string" } } });
+const dir = fs.mkdtempSync(join(values.dir ?? tmpdir(), "skua-uring-wakeup-"));
+
+const fio = Bun.spawnSync(["fio", "--name=sync4k", `--directory=${dir}`, "--rw=write", "--bs=4k", "--size=32m", "--direct=1",
+  "--fdatasync=1", "--ioengine=psync", "--runtime=5", "--output-format=json"], { stdout: "pipe", stderr: "pipe" });
+if (fio.exitCode !== 0) throw new Error(`fio failed: ${fio.stderr.toString().slice(-1000)}`);
+const job = JSON.parse(fio.stdout.toString()).jobs[0];
+const fioP50 = (job.write.clat_ns.percentile["50.000000"] + job.sync.lat_ns.percentile["50.000000"]) / 1e6;
+
+const percentile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+
+const disk = UringDisk.open();
+const file = await disk.open(join(dir, "appends.log"), { create: true });
+const data = new Uint8Array(5500).fill(7);
+let position = 0;
+const syncs: number[] = [];
+await new Promise<void>((resolve) => {
+  let started = 0;
+  const tick = setInterval(() => {
+    if (++started > 3000) {
+      clearInterval(tick);
+      return resolve();
+    }
+    const t0 = performance.now();
+    void file.write(position, data).then(() => file.datasync()).then(() => syncs.push(performance.now() - t0));
+    position += data.length;
+  }, 1);
+});
+while (syncs.length < 3000) await Bun.sleep(5);
+await file.close();
+disk.close();
+fs.rmSync(dir, { recursive: true, force: true });
+syncs.sort((a, b) => a - b);
+const p50 = percentile(syncs, 0.5);
+console.log(`fio 4 KiB O_DIRECT write + fdatasync: p50 ${fioP50.toFixed(3)} ms`);
+console.log(`UringFile 5,500 B append + datasync, one per ms: p50 ${p50.toFixed(3)} ms (${(p50 / fioP50).toFixed(2)}× fio), p99 ${percentile(syncs, 0.99).toFixed(3)} ms`);
 process.exit(0);

@@ -6,8 +6,6 @@
  */
 #include <errno.h>
 #include <liburing.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -15,37 +13,9 @@
 
 struct skua_ring {
   struct io_uring ring;
+  /* Nonblocking; the shard's event loop polls it (src/native/uring.ts). */
   int event_fd;
-  /* The waiter thread: blocks on event_fd, then calls on_completions (a threadsafe bun:ffi
-   * JSCallback, which queues the call onto the shard's event loop). */
-  pthread_t waiter;
-  int waiter_started;
-  atomic_int stopping;
-  void (*on_completions)(void);
 };
-
-static void *waiter_main(void *p) {
-  struct skua_ring *r = p;
-  uint64_t count;
-  while (!atomic_load(&r->stopping)) {
-    /* Blocks (no CPU) until the kernel posts a completion; the counter coalesces bursts. */
-    ssize_t n = read(r->event_fd, &count, sizeof count);
-    if (n == (ssize_t)sizeof count && !atomic_load(&r->stopping)) r->on_completions();
-    else if (n < 0 && errno != EINTR) break;
-  }
-  return NULL;
-}
-
-/* Starts the thread that calls `on_completions` after completions arrive. Returns 0 or -errno. */
-int32_t skua_ring_start_waiter(void *p, void (*on_completions)(void)) {
-  struct skua_ring *r = p;
-  if (r->waiter_started) return -EALREADY;
-  r->on_completions = on_completions;
-  int rc = pthread_create(&r->waiter, NULL, waiter_main, r);
-  if (rc != 0) return -rc;
-  r->waiter_started = 1;
-  return 0;
-}
 
 /* Ring with `entries` SQEs and an eventfd the kernel signals on each completion.
  * Returns the ring, or NULL with *err_out = -errno. */
@@ -54,8 +24,8 @@ void *skua_ring_open(unsigned entries, int32_t *err_out) {
   if (r == NULL) { *err_out = -ENOMEM; return NULL; }
   int rc = io_uring_queue_init(entries, &r->ring, 0);
   if (rc < 0) { free(r); *err_out = rc; return NULL; }
-  /* Blocking eventfd: the waiter thread sleeps in read() on it. */
-  r->event_fd = eventfd(0, EFD_CLOEXEC);
+  /* Nonblocking: the shard's event loop reads it when epoll says it is readable. */
+  r->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (r->event_fd < 0) { rc = -errno; io_uring_queue_exit(&r->ring); free(r); *err_out = rc; return NULL; }
   rc = io_uring_register_eventfd(&r->ring, r->event_fd);
   if (rc < 0) { close(r->event_fd); io_uring_queue_exit(&r->ring); free(r); *err_out = rc; return NULL; }
@@ -67,12 +37,6 @@ int32_t skua_ring_event_fd(void *p) { return ((struct skua_ring *)p)->event_fd; 
 
 void skua_ring_close(void *p) {
   struct skua_ring *r = p;
-  if (r->waiter_started) {
-    atomic_store(&r->stopping, 1);
-    uint64_t one = 1;
-    if (write(r->event_fd, &one, sizeof one) < 0) { /* the thread then exits on its next wakeup */ }
-    pthread_join(r->waiter, NULL);
-  }
   io_uring_unregister_eventfd(&r->ring);
   io_uring_queue_exit(&r->ring);
   close(r->event_fd);

@@ -1,11 +1,13 @@
 /**
  * bun:ffi binding of the io_uring shim (native/skua_uring.c, linked against liburing.so.2).
  * One Ring per shard, used only from that shard's thread. Completions wake the event loop
- * through an eventfd registered with the ring: a C thread of the shim sleeps in read() on it
- * and then calls a threadsafe JSCallback, which queues `reap` onto this shard's event loop.
- * Idle, that thread sleeps in the kernel: no spinning, no polling timer.
+ * through a nonblocking eventfd registered with the ring, which the shard's own event loop
+ * polls (a Bun stream over the descriptor: epoll, then a nonblocking read); each readable
+ * moment runs `reap`. No thread of ours sits between the kernel and the shard: an earlier
+ * waiter thread that slept in read() and handed over through a threadsafe JSCallback cost a
+ * second wakeup per completion, ~0.1 ms of every write + fdatasync (bench/uring-wakeup.ts).
  */
-import { dlopen, FFIType, JSCallback, ptr, type Pointer } from "bun:ffi";
+import { dlopen, FFIType, ptr, type Pointer } from "bun:ffi";
 import fs from "node:fs";
 import os from "node:os";
 // Embedded into dist/skua by `bun build --compile`; an empty placeholder when the shim was not built.
@@ -31,7 +33,6 @@ const symbols = {
   skua_ring_prep_write_datasync: { args: [FFIType.ptr, FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.u64, FFIType.u64, FFIType.u64], returns: FFIType.i32 },
   skua_ring_submit: { args: [FFIType.ptr], returns: FFIType.i32 },
   skua_ring_reap: { args: [FFIType.ptr, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
-  skua_ring_start_waiter: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
 } as const;
 
 type Shim = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
@@ -118,8 +119,8 @@ export class Ring {
   private readonly pending = new Map<number, Pending>();
   private readonly slotWaiters: Array<() => void> = [];
   private readonly reaped = new BigInt64Array(REAP_BATCH_MAX * 2);
-  /** Called by the shim's waiter thread, run on this thread's event loop (threadsafe). */
-  private readonly onCompletions: JSCallback;
+  /** Reads of the ring's eventfd, on this thread's event loop: each one says completions arrived. */
+  private readonly completions: { read(): Promise<{ done: boolean }>; cancel(): Promise<void> };
   private nextId = 1;
   private submitQueued = false;
   private closed = false;
@@ -131,9 +132,16 @@ export class Ring {
     private readonly ring: Pointer,
     readonly depth: number,
   ) {
-    this.onCompletions = new JSCallback(() => this.reap(), { args: [], returns: "void", threadsafe: true });
-    const rc = shim.skua_ring_start_waiter(ring, this.onCompletions.ptr);
-    assert(rc === 0, () => `io_uring waiter thread: ${errnoName(rc)}`);
+    this.completions = Bun.file(shim.skua_ring_event_fd(ring)).stream().getReader();
+    void this.readCompletions();
+  }
+
+  private async readCompletions(): Promise<void> {
+    for (;;) {
+      const { done } = await this.completions.read();
+      if (done || this.closed) return;
+      this.reap();
+    }
   }
 
   /** Opens a ring of `depth` entries; throws UringUnavailableError if the shim or the kernel says no. */
@@ -226,7 +234,7 @@ export class Ring {
     if (this.closed) return;
     assert(this.pending.size === 0, "closing a ring with ops in flight");
     this.closed = true;
-    // Joins the waiter thread. The JSCallback stays alive: a call it already queued may still run (and return at once).
+    void this.completions.cancel();
     this.shim.skua_ring_close(this.ring);
   }
 }
