@@ -9,3 +9,8 @@ export type CallRequest<T extends CallTable<T>, N extends keyof T> = T[N]["reque
 export type CallResponse<T extends CallTable<T>, N extends keyof T> = T[N]["response"];
 
 export type Servers<T extends CallTable<T>> = { [N in keyof T]: (request: T[N]["request"]) => Promise<T[N]["response"]> };
+
+/** A call whose channel closed before the answer came: the broker is stopping, not failing. */
+export class CallAbandonedError extends Error {
+  override name = "CallAbandonedError";
+}

@@ -5,6 +5,7 @@
  * a handler let through becomes UNKNOWN_SERVER_ERROR where the response can carry it.
  */
 import { assert, AssertionError } from "../base/assert.ts";
+import { CallAbandonedError } from "../base/calls.ts";
 import type { Logger } from "../base/log.ts";
 import { decode } from "../protocol/codec.ts";
 import { ErrorCode, ProtocolError } from "../protocol/errors.ts";
@@ -171,7 +172,10 @@ async function rawSaslToken(sasl: SaslSession, frame: Uint8Array): Promise<Frame
  */
 function failedRequest(info: RequestInfo, error: unknown, log: Logger): Uint8Array {
   const answer = topLevelErrorAnswer(info, ErrorCode.UNKNOWN_SERVER_ERROR);
-  log.error("request failed", { apiKey: info.apiKey, apiVersion: info.apiVersion, clientId: info.clientId, error: String(error), answered: answer !== null });
+  const fields = { apiKey: info.apiKey, apiVersion: info.apiVersion, clientId: info.clientId, error: String(error), answered: answer !== null };
+  // A request still waiting on another shard when the broker stops is expected, not a failure.
+  if (error instanceof CallAbandonedError) log.info("request abandoned: the broker is stopping", fields);
+  else log.error("request failed", fields);
   if (answer === null) throw error;
   return answer;
 }

@@ -9,7 +9,7 @@
 import { assert, rethrowIfBroken } from "../base/assert.ts";
 import { copyBytes } from "../base/bytes.ts";
 import { countBigBytes } from "../base/big-buffers.ts";
-import type { CallRequest, CallResponse, CallTable, Servers } from "../base/calls.ts";
+import { CallAbandonedError, type CallRequest, type CallResponse, type CallTable, type Servers } from "../base/calls.ts";
 import { limits } from "../base/limits.ts";
 
 /** `movedBytes`: bytes of the buffers transferred or shared with it, which become the receiver's garbage to collect. */
@@ -63,7 +63,7 @@ export class Channel<Outgoing extends CallTable<Outgoing>, Incoming extends Call
 
   close(): void {
     this.port.close();
-    for (const pending of this.pending.values()) pending.reject(new Error(`channel to ${this.peerName} closed`));
+    for (const pending of this.pending.values()) pending.reject(new CallAbandonedError(`channel to ${this.peerName} closed`));
     this.pending.clear();
   }
 
