@@ -133,13 +133,17 @@ export class Ring {
     readonly depth: number,
   ) {
     this.completions = Bun.file(shim.skua_ring_event_fd(ring)).stream().getReader();
-    void this.readCompletions();
+    void this.readCompletions().catch((e: unknown) => {
+      // Without completions every write and read of the shard would hang: stop it instead.
+      if (!this.closed) throw new Error(`io_uring completion stream failed: ${String(e)}`);
+    });
   }
 
   private async readCompletions(): Promise<void> {
     for (;;) {
       const { done } = await this.completions.read();
-      if (done || this.closed) return;
+      if (this.closed) return;
+      if (done) throw new Error("the eventfd stream ended");
       this.reap();
     }
   }
