@@ -151,6 +151,8 @@ const dataDir = mkdtempSync(join(dataParent, "skua-fetch-bench-"));
 const results: Record<string, Row[]> = { cached1: [], cached4x12: [], disk: [] };
 /** How far apart the four consumers' first records may be for their run to count as concurrent. */
 const CONCURRENT_START_SPREAD_MS = 100;
+/** Runs of four consumers a round may take to get its three concurrent ones. */
+const CONCURRENT_ATTEMPTS_MAX = 9;
 /** Start spreads of the 4-consumer runs that were taken again. */
 const lateStarts: number[] = [];
 try {
@@ -178,7 +180,7 @@ try {
         // offset-query timer): four consumers that did not overlap are not a concurrent sample.
         const startSpreadMs = Math.max(...consumed.map((c) => c.startMs)) - Math.min(...consumed.map((c) => c.startMs));
         if (startSpreadMs <= CONCURRENT_START_SPREAD_MS) runs.push(together(consumed));
-        else if (attempt >= 3 * 3) throw new Error(`4 consumers never started within ${CONCURRENT_START_SPREAD_MS} ms of each other`);
+        else if (attempt >= CONCURRENT_ATTEMPTS_MAX) throw new Error(`4 consumers never started within ${CONCURRENT_START_SPREAD_MS} ms of each other`);
         else lateStarts.push(Math.round(startSpreadMs));
       }
       results.cached4x12!.push({ round: r, baseline, skua: median(runs) });

@@ -26,6 +26,7 @@ import { buildBatch } from "../src/storage/batch-builder.ts";
 import { BATCH_HEADER_BYTES, batchSizeBytes, lastOffset } from "../src/storage/record-batch.ts";
 import { processCpuSeconds, startBroker, type BrokerProcess } from "./lib/broker.ts";
 import { KafkaConnection } from "./lib/client.ts";
+import { fioSyncLatency } from "./lib/fio.ts";
 import { errorName, runProducePhase } from "./lib/phases.ts";
 import { LatencyRecorder } from "./lib/stats.ts";
 import { batchOfSize, patternBytes } from "./payload.ts";
@@ -61,22 +62,6 @@ const CLIENT_ID = "skua-small-requests";
 /** Requests one connection may have unanswered before the schedule counts a send as skipped. */
 const IN_FLIGHT_MAX = 64;
 const TICK_MS = 1;
-
-/** fio: 4 KiB sequential writes, each followed by fdatasync, one at a time: per-operation latency in ms. */
-function fioSyncLatency(dir: string): { p50: number; p99: number; meanOp: number } {
-  const run = Bun.spawnSync(["fio", "--name=sync4k", `--directory=${dir}`, "--rw=write", "--bs=4k", "--size=32m",
-    "--fdatasync=1", "--ioengine=psync", "--runtime=5", "--output-format=json"], { stdout: "pipe", stderr: "pipe" });
-  if (run.exitCode !== 0) throw new Error(`fio failed: ${run.stderr.toString().slice(-1000)}`);
-  const job = JSON.parse(run.stdout.toString()).jobs[0];
-  const pct = (lat: { percentile?: Record<string, number> }, p: string) => (lat.percentile?.[p] ?? NaN) / 1e6;
-  const write = job.write.clat_ns;
-  const sync = job.sync.lat_ns;
-  return {
-    p50: pct(write, "50.000000") + pct(sync, "50.000000"),
-    p99: pct(write, "99.000000") + pct(sync, "99.000000"),
-    meanOp: job.write.runtime / job.write.total_ios,
-  };
-}
 
 /** Sums over all shards of the broker's /metrics lines whose names start with each of `prefixes`. */
 async function metricSums<K extends string>(broker: BrokerProcess, prefixes: Record<K, string>): Promise<Record<K, number>> {

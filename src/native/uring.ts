@@ -133,17 +133,15 @@ export class Ring {
     readonly depth: number,
   ) {
     this.completions = Bun.file(shim.skua_ring_event_fd(ring)).stream().getReader();
-    void this.readCompletions().catch((e: unknown) => {
-      // Without completions every write and read of the shard would hang: stop it instead.
-      if (!this.closed) throw new Error(`io_uring completion stream failed: ${String(e)}`);
-    });
+    void this.readCompletions();
   }
 
+  /** Runs `reap` per read until close. A stream that fails or ends before that rejects, unhandled: the shard stops rather than hang its I/O. */
   private async readCompletions(): Promise<void> {
     for (;;) {
       const { done } = await this.completions.read();
       if (this.closed) return;
-      if (done) throw new Error("the eventfd stream ended");
+      if (done) throw new Error("io_uring completion stream ended");
       this.reap();
     }
   }
@@ -213,7 +211,6 @@ export class Ring {
   }
 
   private reap(): void {
-    if (this.closed) return; // a wakeup queued before close
     this.wakeups++;
     for (;;) {
       const count = this.shim.skua_ring_reap(this.ring, ptr(this.reaped), REAP_BATCH_MAX);
