@@ -8,7 +8,7 @@ import { RaftGroup } from "./group.ts";
 import { plantedBugs, resetPlantedBugs } from "./planted-bugs.ts";
 import { inject, termBatches } from "./scenario-helpers.ts";
 import { TestCluster, testTimings } from "./test-cluster.ts";
-import type { NodeId, RaftMessage } from "./types.ts";
+import type { NodeId, ProposeResult, RaftMessage } from "./types.ts";
 
 afterEach(resetPlantedBugs);
 const T = testTimings.electionTimeoutMs;
@@ -298,5 +298,28 @@ test("a stale InstallSnapshot (its start at or below the follower's commit index
   expect(await c.logOf(1)).toEqual(before);
   expect(c.state(1)).toMatchObject({ logStartOffset: 4, commitIndex: 5 });
   expect(c.net.log.slice(mark)).toMatchObject([{ kind: "appendReply", success: true, matchIndex: 1 }]);
+  c.checkNoFailures();
+});
+
+test("pipelined appends are sent once: answers to the first ones in the window do not send the rest again", async () => {
+  const c = await TestCluster.create({ ids: [1, 2, 3] });
+  const leader = await c.elect();
+  await c.commit(leader, "first");
+  // The followers' answers wait while the leader sends a window of appends, as on a real link.
+  c.net.filter = (m) => (m.kind === "appendReply" && m.to === leader ? "hold" : "deliver");
+  const entryAppends = () => c.net.log.filter((m) => m.kind === "append" && m.entries.length > 0).length;
+  const before = entryAppends();
+  const proposals: Promise<ProposeResult>[] = [];
+  for (const value of ["a", "b", "c", "d", "e", "f"]) {
+    proposals.push(c.propose(leader, value));
+    await c.deliverAll(); // one append run per proposal
+  }
+  const sentInWindow = entryAppends();
+  expect(sentInWindow - before).toBe(2 * 6); // each proposal to each follower, once
+  c.net.filter = () => "deliver";
+  c.net.releaseHeld();
+  await c.deliverAll();
+  expect(entryAppends()).toBe(sentInWindow); // every entry had reached both followers: nothing to send again
+  expect((await Promise.all(proposals)).every((r) => r.ok)).toBe(true);
   c.checkNoFailures();
 });

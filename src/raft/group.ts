@@ -45,13 +45,18 @@ const APPEND_BYTES_MAX_DEFAULT = 1024 * 1024;
 /** Appends a leader keeps unanswered per follower (a replication window, as Redpanda pipelines appends). */
 const APPENDS_IN_FLIGHT_MAX_DEFAULT = 8;
 
-/** The last offset of the last batch in whole batches. */
-function lastOffsetIn(batches: Uint8Array): Index {
+/** Where the last batch of whole batches starts. */
+function lastBatchAt(batches: Uint8Array): number {
   let lastAt = 0;
   rb.scanBatches(batches, 0, (at) => {
     lastAt = at;
   });
-  return rb.lastOffset(batches, lastAt);
+  return lastAt;
+}
+
+/** The last offset of the last batch in whole batches. */
+function lastOffsetIn(batches: Uint8Array): Index {
+  return rb.lastOffset(batches, lastBatchAt(batches));
 }
 const EMPTY = new Uint8Array(0);
 
@@ -87,6 +92,15 @@ type Queued =
 type Proposal = { batches: Uint8Array; resolve: (r: ProposeResult) => void; onAppended?: ProposeOptions["onAppended"] };
 
 type Event = () => Promise<void> | void;
+type AppendRun = { messages: AppendRequest[]; started: boolean };
+type Unanswered = { to: NodeId; matched: Index; commitIndex: Index; appended: Uint8Array | null };
+
+/** Whether `next` carries on where `previous` ended: both have entries, same sender and term, next's prev = previous's last entry. */
+function continues(previous: AppendRequest, next: AppendRequest): boolean {
+  if (previous.entries.length === 0 || next.entries.length === 0 || previous.from !== next.from || previous.term !== next.term) return false;
+  const lastAt = lastBatchAt(previous.entries);
+  return next.prevIndex === rb.lastOffset(previous.entries, lastAt) && next.prevTerm === rb.partitionLeaderEpoch(previous.entries, lastAt);
+}
 
 export class RaftGroup implements RaftGroupApi {
   private readonly o: RaftGroupOptions;
@@ -108,6 +122,10 @@ export class RaftGroup implements RaftGroupApi {
   private transferToken = 0;
 
   private events: Event[] = [];
+  /** The appends of the event at the queue's tail, which later appends may join until it starts. */
+  private appendsAtTail: AppendRun | null = null;
+  /** Follower: appends of this event written but not yet fdatasync'ed, answered by `answerAppends`. */
+  private unanswered: Unanswered[] = [];
   private running = false;
   private started = false;
   private stopped = false;
@@ -141,7 +159,7 @@ export class RaftGroup implements RaftGroupApi {
 
   static async open(options: RaftGroupOptions): Promise<RaftGroup> {
     const hard = await HardStateFile.open(options.disk, options.dir);
-    const raftLog = await RaftLog.open(options.disk, options.dir, options.clock, options.bootstrap, options.logConfig, options.log);
+    const raftLog = await RaftLog.open(options.disk, options.dir, options.clock, options.bootstrap, options.logConfig, options.log, options.logResources);
     return new RaftGroup(options, hard, raftLog);
   }
 
@@ -154,6 +172,7 @@ export class RaftGroup implements RaftGroupApi {
 
   private enqueue(event: Event): void {
     if (this.stopped) return;
+    this.appendsAtTail = null;
     this.events.push(event);
     if (!this.running) void this.drain();
   }
@@ -254,7 +273,28 @@ export class RaftGroup implements RaftGroupApi {
     // An answer counts as heard when it came, not when the queue (maybe behind a slow disk) gets to it:
     // else a leader cut off meanwhile would go on believing in its quorum past check-quorum's bound.
     const receivedAtMs = this.now;
+    if (message.kind === "append") return this.enqueueAppend(message, receivedAtMs);
     this.enqueue(() => this.onMessage(message, receivedAtMs));
+  }
+
+  /**
+   * An append joins the one queued just before it when it continues that one's entries from the
+   * same leader in the same term: the run is handled as its appends one by one, but written with
+   * one fdatasync before any is answered (a follower's appends otherwise each wait for their own).
+   */
+  private enqueueAppend(m: AppendRequest, receivedAtMs: number): void {
+    const tail = this.appendsAtTail;
+    if (tail !== null && !tail.started && continues(tail.messages[tail.messages.length - 1]!, m)) {
+      tail.messages.push(m);
+      return;
+    }
+    const run: AppendRun = { messages: [m], started: false };
+    this.enqueue(async () => {
+      run.started = true;
+      for (const message of run.messages) await this.onMessage(message, receivedAtMs);
+      await this.answerAppends();
+    });
+    this.appendsAtTail = run;
   }
 
   propose(batches: Uint8Array, options: ProposeOptions = {}): Promise<ProposeResult> {
@@ -686,16 +726,27 @@ export class RaftGroup implements RaftGroupApi {
       this.o.log?.(`raft group ${this.o.group}: dropped an append from ${m.from} with malformed batches`);
       return;
     }
-    const matched = await this.appendEntries(m.entries, m.prevIndex);
-    this.advanceCommit(Math.min(m.commitIndex, matched));
-    this.sendAppendReply(m.from, true, matched, NO_TERM, NO_INDEX);
+    await this.appendEntries(m.from, m.entries, m.prevIndex, m.commitIndex);
+  }
+
+  /** After the appends of one event: one fdatasync for what they wrote, then each is answered (and commits) in order. */
+  private async answerAppends(): Promise<void> {
+    const answers = this.unanswered;
+    if (answers.length === 0) return;
+    if (answers.some((a) => a.appended !== null)) await this.io(this.raftLog.sync());
+    this.unanswered = [];
+    for (const a of answers) {
+      if (a.appended !== null) this.o.onFollowerAppend?.(a.appended);
+      this.advanceCommit(Math.min(a.commitIndex, a.matched));
+      this.sendAppendReply(a.to, true, a.matched, NO_TERM, NO_INDEX);
+    }
   }
 
   /**
    * Skips entries this log already holds (same index, same term), truncates at the first that
-   * conflicts (never a committed one) and appends the rest. Returns the last index of `entries`.
+   * conflicts (never a committed one) and writes the rest; `answerAppends` syncs and answers.
    */
-  private async appendEntries(entries: Uint8Array, prevIndex: Index): Promise<Index> {
+  private async appendEntries(from: NodeId, entries: Uint8Array, prevIndex: Index, commitIndex: Index): Promise<void> {
     let matched = prevIndex;
     let appendFrom = -1;
     let truncateAt = -1;
@@ -713,15 +764,16 @@ export class RaftGroup implements RaftGroupApi {
     });
     if (truncateAt >= 0) {
       assert(truncateAt > this.commitIndex, `follower ${this.self} asked to truncate at ${truncateAt}, at or below its commit index ${this.commitIndex}`);
+      await this.answerAppends(); // what this event wrote before the cut is synced and answered first, as its own event would have been
       await this.io(this.raftLog.truncateSuffix(truncateAt));
       this.o.onLogCut?.(truncateAt);
     }
+    let appended: Uint8Array | null = null;
     if (appendFrom >= 0) {
-      const appended = entries.slice(appendFrom);
-      matched = await this.io(this.raftLog.appendAsFollower(appended, this.now));
-      this.o.onFollowerAppend?.(appended);
+      appended = entries.subarray(appendFrom); // the message's own bytes (a frame of its own): nobody changes them
+      matched = await this.io(this.raftLog.writeAsFollower(appended, this.now));
     }
-    return matched;
+    this.unanswered.push({ to: from, matched, commitIndex, appended });
   }
 
   private onHeartbeat(m: HeartbeatRequest): void {
@@ -770,7 +822,7 @@ export class RaftGroup implements RaftGroupApi {
       p.match = Math.max(p.match, m.matchIndex);
       p.next = Math.max(p.next, p.match + 1);
       // A log that ends before `next` lost what was sent past its end (a heartbeat tells so): resume from its end.
-      if (m.lastIndex + 1 < p.next) {
+      if (p.inflight === 0 && m.lastIndex + 1 < p.next) {
         p.next = Math.max(p.match + 1, m.lastIndex + 1);
         p.inflight = 0;
       }
@@ -999,11 +1051,13 @@ export class RaftGroup implements RaftGroupApi {
       ranges.push({ baseOffset, lastOffset: next - 1 });
       this.pending.push({ index: next - 1, term: this.term, resolve: item.resolve });
     }
-    const last = await this.io(this.raftLog.appendAsLeader(concatBytes(run.map((r) => r.batches)), this.term, this.now));
+    const last = await this.io(this.raftLog.writeAsLeader(concatBytes(run.map((r) => r.batches)), this.term, this.now));
     assert(last === next - 1, () => `leader append ended at ${last}, expected ${next - 1}`);
+    // The followers' write and fdatasync overlap ours (thesis §10.2.1): the commit counts ours once it is done.
+    await this.replicate();
+    await this.io(this.raftLog.sync());
     run.forEach((item, i) => item.onAppended?.(ranges[i]!));
     this.maybeCommit();
-    await this.replicate();
   }
 
   private async changeConfig(change: ConfigChange, resolve: (r: ProposeResult) => void): Promise<void> {

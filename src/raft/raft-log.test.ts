@@ -37,7 +37,8 @@ test("suffix truncation drops terms and configurations after the cut, and surviv
   const log = await filled(disk);
   await log.truncateSuffix(2);
   expect([log.lastIndex, log.lastTerm, log.config.index]).toEqual([1, 1, -1]);
-  await log.appendAsFollower(withOffsets(entry("d"), 2, 5), 0);
+  await log.writeAsFollower(withOffsets(entry("d"), 2, 5), 0);
+  await log.sync();
   disk.crash();
   const again = await open(disk);
   expect((await again.entries()).map((e) => `${e.index}:${e.term}`)).toEqual(["1:1", "2:5"]);
@@ -61,7 +62,8 @@ test("reset to an offset (InstallSnapshot), also when a crash came between the r
   const log = await filled(disk);
   await log.resetTo({ startOffset: 100, prevTerm: 6, config: boot });
   expect([log.startOffset, log.lastIndex, log.lastTerm, log.termAt(99)]).toEqual([100, 99, 6, 6]);
-  await log.appendAsFollower(withOffsets(entry("x"), 100, 7), 0);
+  await log.writeAsFollower(withOffsets(entry("x"), 100, 7), 0);
+  await log.sync();
   // A second install, interrupted right after its record was written:
   await writeLogStart(disk, "/g", { startOffset: 500, prevTerm: 8, config: boot });
   disk.crash();

@@ -8,7 +8,7 @@
 import { assert } from "../base/assert.ts";
 import type { Clock } from "../base/clock.ts";
 import type { Disk } from "../io/disk.ts";
-import { type LogConfig, PartitionLog } from "../storage/partition-log.ts";
+import { type LogConfig, PartitionLog, type SharedLogResources } from "../storage/partition-log.ts";
 import * as rb from "../storage/record-batch.ts";
 import { decodeConfigBatch } from "./config.ts";
 import { readLogStart, writeLogStart, type LogStartRecord } from "./snapshot.ts";
@@ -56,11 +56,12 @@ export class RaftLog {
     bootstrap: RaftConfig,
     logConfig = defaultRaftLogConfig,
     warn?: (message: string) => void,
+    resources: SharedLogResources = {},
   ): Promise<RaftLog> {
     await disk.mkdirp(dir);
     const start = await readLogStart(disk, dir);
     const config: LogConfig = { ...logConfig, retentionMs: -1, retentionBytes: -1 };
-    const log = await PartitionLog.open({ disk, dir: `${dir}/log`, config, clock, log: warn });
+    const log = await PartitionLog.open({ disk, dir: `${dir}/log`, config, clock, log: warn, ...resources });
     if (start !== null && log.logEndOffset < start.startOffset) await log.resetTo(start.startOffset);
     else if (start !== null && log.logStartOffset < start.startOffset) await log.deleteRecordsBefore(start.startOffset);
     const record = start ?? { startOffset: log.logStartOffset, prevTerm: NO_TERM, config: bootstrap };
@@ -167,21 +168,31 @@ export class RaftLog {
 
   /** Leader: stamps `term` on every batch, assigns offsets. Resolves once written and fdatasync'ed. */
   async appendAsLeader(batches: Uint8Array, term: Term, nowMs: number): Promise<Index> {
-    rb.scanBatches(batches, 0, (at) => rb.setPartitionLeaderEpoch(batches, term, at));
-    return this.append(batches, nowMs);
+    const last = await this.writeAsLeader(batches, term, nowMs);
+    await this.sync();
+    return last;
   }
 
-  /** Follower: the batches carry their offsets and terms, start at the log end and are contiguous. */
-  async appendAsFollower(batches: Uint8Array, nowMs: number): Promise<Index> {
+  /** `appendAsLeader` without the fdatasync: resolves once written; `sync` makes it durable. */
+  writeAsLeader(batches: Uint8Array, term: Term, nowMs: number): Promise<Index> {
+    rb.scanBatches(batches, 0, (at) => rb.setPartitionLeaderEpoch(batches, term, at));
+    return this.write(batches, nowMs);
+  }
+
+  /**
+   * Follower: the batches carry their offsets and terms, start at the log end and are contiguous.
+   * Resolves once written; `sync` makes them durable.
+   */
+  writeAsFollower(batches: Uint8Array, nowMs: number): Promise<Index> {
     let next = this.log.logEndOffset;
     rb.scanBatches(batches, 0, (at) => {
       assert(rb.baseOffset(batches, at) === next, () => `follower append of a batch at ${rb.baseOffset(batches, at)}, expected ${next}`);
       next = rb.lastOffset(batches, at) + 1;
     });
-    return this.append(batches, nowMs);
+    return this.write(batches, nowMs);
   }
 
-  private async append(batches: Uint8Array, nowMs: number): Promise<Index> {
+  private async write(batches: Uint8Array, nowMs: number): Promise<Index> {
     const expectedBase = this.log.logEndOffset;
     const result = this.log.append(batches, nowMs);
     assert(result.baseOffset === expectedBase, "append did not start at the log end");
@@ -191,9 +202,14 @@ export class RaftLog {
       if (config !== null) this.configs.push({ index: rb.lastOffset(batches, at), config });
     });
     await result.written;
-    await this.log.flush();
-    this.durableIndex = Math.max(this.durableIndex, result.lastOffset);
     return result.lastOffset;
+  }
+
+  /** fdatasync of everything written so far: `durableIndex` moves to the log end as it was when called. */
+  async sync(): Promise<void> {
+    const end = this.lastIndex;
+    await this.log.flush();
+    this.durableIndex = Math.max(this.durableIndex, Math.min(end, this.lastIndex));
   }
 
   /** Removes the entries from `offset` (a batch start) on, durably. */
