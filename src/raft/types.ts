@@ -6,7 +6,7 @@
 import type { Clock } from "../base/clock.ts";
 import type { Timers } from "../base/timers.ts";
 import type { Disk } from "../io/disk.ts";
-import type { LogConfig, PartitionLog } from "../storage/partition-log.ts";
+import type { LogConfig, PartitionLog, SharedLogResources } from "../storage/partition-log.ts";
 
 /** A broker (node) id. */
 export type NodeId = number;
@@ -204,6 +204,8 @@ export interface RaftGroupOptions {
   group: number;
   self: NodeId;
   disk: Disk;
+  /** The owner's cache, read-ahead budget and file LRU for the group's log (each log has its own without). */
+  logResources?: SharedLogResources;
   /** Directory of this group's files: hard state, snapshot record, and `log/` (the partition log). */
   dir: string;
   clock: Clock;

@@ -18,6 +18,7 @@ import type { Timers } from "../base/timers.ts";
 import type { PartitionAssignment } from "../cluster/metadata.ts";
 import type { EffectiveTopicConfig } from "../cluster/topic-config.ts";
 import type { Disk } from "../io/disk.ts";
+import type { SharedLogResources } from "../storage/partition-log.ts";
 import type { ActiveProducer, CurrentLeader, EpochAnswer, EpochQuery, OffsetAnswer, OffsetQuery, PartitionRef, ProduceItem, ProduceResult, ReadItem, ReadResult } from "../kafka/ops.ts";
 import { appendPolicyOf, prepareProduced, sequenceRefusal } from "../kafka/produce-checks.ts";
 import { transactionToVerify, verificationRefusal, type VerifyTxnPartition } from "../kafka/txn-verification.ts";
@@ -41,6 +42,8 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 export interface ReplicaEnv {
   nodeId: number;
   disk: Disk;
+  /** Shared by the shard's logs (replicas read what they just wrote from the cache: a leader's appends, tailing consumers). */
+  logResources?: SharedLogResources;
   dataDir: string;
   clock: Clock;
   timers: Timers;
@@ -127,6 +130,7 @@ export class ReplicatedPartition {
       group: assignment.group,
       self: env.nodeId,
       disk: env.disk,
+      logResources: env.logResources,
       dir: partitionDir(env.dataDir, ref),
       clock: env.clock,
       timers: env.timers,

@@ -12,6 +12,7 @@ import { systemTimers } from "../base/timers.ts";
 import type { MetadataTable } from "../cluster/metadata.ts";
 import type { ClusterProperties } from "../cluster/properties.ts";
 import type { Disk } from "../io/disk.ts";
+import type { SharedLogResources } from "../storage/partition-log.ts";
 import type { PartitionOps, ReplicaOps } from "../kafka/ops.ts";
 import type { VerifyTxnPartition } from "../kafka/txn-verification.ts";
 import type { RpcHopCalls } from "../rpc/endpoint.ts";
@@ -35,6 +36,8 @@ export interface ShardReplicationOptions {
   shardId: number;
   shardCount: number;
   disk: Disk;
+  /** The shard's recent-batch cache, read-ahead budget and file LRU, shared with its local partitions. */
+  logResources?: SharedLogResources;
   dataDir: string;
   props: ClusterProperties;
   log: Logger;
@@ -89,7 +92,7 @@ export class ShardReplication {
       log: o.log, electionTimeoutMs: timings.electionTimeoutMs, linkTo: o.linkTo, hop: o.hop, hosted: () => this.partitions.all(),
     });
     this.partitions = new ReplicatedPartitions({
-      nodeId: o.nodeId, shardId: o.shardId, disk: o.disk, dataDir: o.dataDir, props: o.props, clock: systemClock, timers: systemTimers,
+      nodeId: o.nodeId, shardId: o.shardId, disk: o.disk, logResources: o.logResources, dataDir: o.dataDir, props: o.props, clock: systemClock, timers: systemTimers,
       random: Math.random, log: o.log, network: this.network, timings, heartbeatTicker: this.heartbeatTicker, verifyTxnPartition: o.verifyTxnPartition,
       // The node's rate, shared evenly by its shards.
       recoveryThrottle: new RecoveryThrottle(o.props.raft_learner_recovery_rate / o.shardCount),

@@ -15,7 +15,7 @@ import type { Disk } from "../io/disk.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import type { AppendPolicy } from "../storage/batch-rewrite.ts";
 import { Flusher } from "../storage/flusher.ts";
-import { LogFailedError, PartitionLog } from "../storage/partition-log.ts";
+import { LogFailedError, PartitionLog, type SharedLogResources } from "../storage/partition-log.ts";
 import { DiskSpaceGuard } from "./disk-space.ts";
 import { loadProducerState, saveProducerState } from "../storage/producer-snapshot.ts";
 import type { ProducerState } from "../storage/producer-state.ts";
@@ -71,6 +71,8 @@ export class LocalPartitions {
   private readonly cache = new RecentBatchCache();
   private readonly readAhead = new ReadAheadBudget();
   private readonly sealedFiles = new SealedFileLru();
+  /** The same cache, read-ahead budget and file LRU for the shard's replicated logs. */
+  readonly logResources: SharedLogResources = { cache: this.cache, readAhead: this.readAhead, sealedFiles: this.sealedFiles };
   private readonly flusher: Flusher;
   private cancelHousekeeping: CancelTimer | null = null;
   private readonly space: DiskSpaceGuard;

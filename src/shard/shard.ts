@@ -111,6 +111,7 @@ export class Shard {
     });
     this.replication = init.rpc === null ? null : new ShardReplication({
       nodeId: init.nodeId, shardId: init.shardId, shardCount: init.shardCount, disk: this.disk, dataDir: init.dataDir, props: init.props, log: this.log,
+      logResources: this.local.logResources,
       groupTopic: GROUP_TOPIC,
       txnTopic: TXN_TOPIC,
       verifyTxnPartition: this.verifyTxnPartition,

@@ -59,6 +59,9 @@ export interface CompactionView {
   firstDirtyOffset: number;
 }
 
+/** What a shard's logs share: the recent-batch cache, the read-ahead budget, the sealed-file LRU. */
+export type SharedLogResources = Pick<PartitionLogOptions, "cache" | "readAhead" | "sealedFiles">;
+
 export interface PartitionLogOptions {
   disk: Disk;
   dir: string;
