@@ -12,8 +12,10 @@ import { Writer } from "../protocol/writer.ts";
 import { RPC_MAGIC, RPC_VERSION, RpcHeader } from "./messages/index.ts";
 
 const SIZE_PREFIX_BYTES = 4;
-/** An idle connection keeps at most this much buffer; a bigger one (grown for a large frame) is let go. */
-const IDLE_BUFFER_BYTES_MAX = 1024 * 1024;
+/** A frame up to this size gets its whole buffer when its size prefix arrives (a Raft append of 1 MiB and its header). */
+const FRAME_PREALLOCATE_BYTES_MAX = 2 * 1024 * 1024;
+/** Byte fields at least this long are sent by reference, not copied into the frame (`encodeFrameParts`). */
+const REFER_BYTES_MIN = 16 * 1024;
 /** The smallest header that can be whole: magic, version, kind, method, correlation id, group, shard, no tags. */
 const HEADER_BYTES_MIN = 4 + 1 + 1 + 2 + 4 + 8 + 2 + 1;
 
@@ -32,6 +34,18 @@ export function encodeFrame<T>(header: HeaderFields, def: MessageDef<T>, body: L
   encode(def, 0, body, writer);
   writer.patchSize(sizeAt);
   return writer.finish();
+}
+
+/**
+ * One whole frame as parts to write in order: the byte fields of at least REFER_BYTES_MIN (a
+ * Raft append's entries) stay views of the caller's bytes, which must not change until written.
+ */
+export function encodeFrameParts<T>(header: HeaderFields, def: MessageDef<T>, body: Loose<T>): Uint8Array[] {
+  const writer = new Writer(256, REFER_BYTES_MIN);
+  const sizeAt = startFrame(header, writer);
+  encode(def, 0, body, writer);
+  writer.patchSize(sizeAt);
+  return writer.finishParts();
 }
 
 /** A frame whose body is already encoded (a reply handed back by another shard). */
@@ -67,47 +81,79 @@ export function readHeader(frame: Uint8Array): { header: RpcHeader; body: Uint8A
   return { header, body: frame.subarray(reader.offset) };
 }
 
-/** Cuts size-prefixed frames out of a stream; a frame over `frameBytesMax` is refused before it is buffered. */
+/** A plain Uint8Array (not a Buffer, whose slice() does not copy) over unzeroed memory. */
+function unzeroed(sizeBytes: number): Uint8Array {
+  const buffer = Buffer.allocUnsafeSlow(sizeBytes);
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, sizeBytes);
+}
+
+/**
+ * Cuts size-prefixed frames out of a stream; a frame over `frameBytesMax` is refused before it is
+ * buffered. Each frame's bytes are copied once, from the chunks into a buffer of its own that is
+ * handed out whole: a 1 MiB append is not copied again out of a shared stream buffer.
+ */
 export class FrameCutter {
-  private buffer = new Uint8Array(0);
-  private filled = 0;
+  private readonly prefix = new Uint8Array(SIZE_PREFIX_BYTES);
+  private prefixFilled = 0;
+  /** The frame being filled: its declared size, and a buffer that grows towards it as bytes come. */
+  private frame: Uint8Array | null = null;
+  private frameSize = 0;
+  private frameFilled = 0;
 
   constructor(private readonly frameBytesMax: number) {}
 
-  /** The whole frames this chunk completes, each its own copy without the size prefix. */
+  /** The whole frames this chunk completes, each its own buffer without the size prefix. */
   push(chunk: Uint8Array): Uint8Array[] {
-    this.append(chunk);
     const frames: Uint8Array[] = [];
     let at = 0;
-    while (this.filled - at >= SIZE_PREFIX_BYTES) {
-      const size = new DataView(this.buffer.buffer, this.buffer.byteOffset + at, 4).getInt32(0);
-      if (size < 0 || size > this.frameBytesMax) throw new ProtocolError(`frame size ${size} outside 0..${this.frameBytesMax}`);
-      if (this.filled - at - SIZE_PREFIX_BYTES < size) break;
-      frames.push(this.buffer.slice(at + SIZE_PREFIX_BYTES, at + SIZE_PREFIX_BYTES + size));
-      at += SIZE_PREFIX_BYTES + size;
+    while (at < chunk.length) {
+      if (this.frame === null) {
+        const take = Math.min(SIZE_PREFIX_BYTES - this.prefixFilled, chunk.length - at);
+        this.prefix.set(chunk.subarray(at, at + take), this.prefixFilled);
+        this.prefixFilled += take;
+        at += take;
+        if (this.prefixFilled < SIZE_PREFIX_BYTES) break;
+        this.startFrame(new DataView(this.prefix.buffer).getInt32(0));
+      }
+      const take = Math.min(this.frameSize - this.frameFilled, chunk.length - at);
+      this.fill(chunk.subarray(at, at + take));
+      at += take;
+      if (this.frameFilled === this.frameSize) frames.push(this.endFrame());
     }
-    if (at > 0) {
-      this.buffer.copyWithin(0, at, this.filled);
-      this.filled -= at;
-    }
-    if (this.filled === 0 && this.buffer.length > IDLE_BUFFER_BYTES_MAX) this.buffer = new Uint8Array(0);
     return frames;
   }
 
   /** Bytes held for frames still arriving (for tests of the bound). */
   get bufferedBytesCapacity(): number {
-    return this.buffer.length;
+    return this.frame?.length ?? 0;
   }
 
-  private append(chunk: Uint8Array): void {
-    const needed = this.filled + chunk.length;
-    if (needed > this.buffer.length) {
-      // Grows to what is buffered; a partial frame is bounded by frameBytesMax (checked once its size is read).
-      const next = new Uint8Array(Math.max(needed, this.buffer.length * 2, 64 * 1024));
-      next.set(this.buffer.subarray(0, this.filled));
-      this.buffer = next;
+  private startFrame(size: number): void {
+    if (size < 0 || size > this.frameBytesMax) throw new ProtocolError(`frame size ${size} outside 0..${this.frameBytesMax}`);
+    this.prefixFilled = 0;
+    this.frameSize = size;
+    this.frameFilled = 0;
+    // Up to a bound the whole frame at once; beyond it the buffer grows with what arrives, so a
+    // peer that declares a huge frame and stalls holds no more than it sent. Unzeroed (fresh
+    // zeroed pages cost more than the copy): every byte is written before the frame is handed out.
+    this.frame = unzeroed(Math.min(size, FRAME_PREALLOCATE_BYTES_MAX));
+  }
+
+  private fill(bytes: Uint8Array): void {
+    let frame = this.frame!;
+    const needed = this.frameFilled + bytes.length;
+    if (needed > frame.length) {
+      const grown = unzeroed(Math.min(this.frameSize, Math.max(needed, frame.length * 2)));
+      grown.set(frame.subarray(0, this.frameFilled));
+      this.frame = frame = grown;
     }
-    this.buffer.set(chunk, this.filled);
-    this.filled = needed;
+    frame.set(bytes, this.frameFilled);
+    this.frameFilled = needed;
+  }
+
+  private endFrame(): Uint8Array {
+    const frame = this.frame!;
+    this.frame = null;
+    return frame;
   }
 }

@@ -11,7 +11,7 @@ import type { CancelTimer, Timers } from "../base/timers.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import type { Loose, MessageDef } from "../protocol/schema.ts";
 import { Backoff, type BackoffPolicy } from "./backoff.ts";
-import { decodeBody, encodeFrame, FrameCutter, readHeader } from "./frame.ts";
+import { decodeBody, encodeFrameParts, FrameCutter, readHeader } from "./frame.ts";
 import {
   ANY_SHARD, HelloRequest, HelloResponse, NO_GROUP, rpcMethods, RpcErrorBody, RpcKind,
   type RpcCallName, type RpcCalls,
@@ -212,7 +212,7 @@ export class PeerLink {
     const socket = this.socket;
     if (socket === null) return Promise.reject(new RpcUnavailableError(`RPC link to ${this.name} is ${this.state}`));
     const correlationId = this.nextCorrelationId++ & 0x7fffffff;
-    const frame = encodeFrame(
+    const parts = encodeFrameParts(
       { kind: RpcKind.request, method: requestDef.apiKey, correlationId, group: destination.group ?? NO_GROUP, shard: destination.shard ?? ANY_SHARD },
       requestDef,
       request as never,
@@ -225,8 +225,10 @@ export class PeerLink {
       });
       this.pending.set(correlationId, { response: responseDef, resolve, reject, cancelTimeout, cast: timeoutMs <= 0 });
     });
-    socket.write(frame);
-    this.bytesSent += frame.length;
+    for (const part of parts) {
+      socket.write(part);
+      this.bytesSent += part.length;
+    }
     return result;
   }
 
