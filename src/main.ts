@@ -270,7 +270,6 @@ async function startBroker(options: StartOptions, props: ClusterProperties, igno
     },
     controller,
     router ? router.servers() : singleNodeServers(controllerService.servers),
-    coreCount,
     // Relative to this entry point both in the sources and inside the compiled executable.
     new URL("./shard/worker.ts", import.meta.url),
   );

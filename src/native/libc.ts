@@ -1,5 +1,5 @@
 /**
- * libc through bun:ffi: pin the calling thread to a core and ask which core it runs on; duplicate
+ * libc through bun:ffi: the cores this thread may use, pin it to one and ask which it runs on; duplicate
  * and close a descriptor (a connection handed to another shard's thread).
  * Only src/io and src/shard may import this folder.
  */
@@ -9,6 +9,7 @@ const CPU_SET_BYTES = 128; // glibc's cpu_set_t: 1024 bits
 
 const libc = dlopen("libc.so.6", {
   sched_setaffinity: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
+  sched_getaffinity: { args: [FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
   sched_getcpu: { args: [], returns: FFIType.i32 },
   fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   close: { args: [FFIType.i32], returns: FFIType.i32 },
@@ -21,6 +22,18 @@ export function pinThisThreadToCore(core: number): boolean {
   const set = new Uint8Array(CPU_SET_BYTES);
   set[core >> 3] |= 1 << (core & 7);
   return libc.symbols.sched_setaffinity(0, CPU_SET_BYTES, ptr(set)) === 0;
+}
+
+/**
+ * The cores the calling thread may run on (what `taskset` or a cgroup's cpuset gave the process),
+ * in order; empty if the kernel would not say.
+ */
+export function allowedCores(): number[] {
+  const set = new Uint8Array(CPU_SET_BYTES);
+  if (libc.symbols.sched_getaffinity(0, CPU_SET_BYTES, ptr(set)) !== 0) return [];
+  const cores: number[] = [];
+  for (let core = 0; core < CPU_SET_BYTES * 8; core++) if ((set[core >> 3]! & (1 << (core & 7))) !== 0) cores.push(core);
+  return cores;
 }
 
 /** The core the calling thread is running on right now. */

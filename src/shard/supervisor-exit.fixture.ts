@@ -19,4 +19,4 @@ const disk = new PosixDisk();
 const supervisor = new Supervisor(1);
 const controller = await Controller.open({ disk, dataDir, props, shardCount: 1, shards: supervisor, warn: () => {} });
 const settings = { kafkaListeners: [{ name: "", address: { host: "127.0.0.1", port: 0 }, advertised: { host: "127.0.0.1", port: 0 }, authentication: "none" as const, tls: null }], advertised: { host: "127.0.0.1", port: 0 }, clusterId: "test", dataDir, props, logFormat: "json" as const, io: "posix" as const, nodeId: 0, rack: null, rpc: null, joinNodes: [], softwareVersion: "test", connectionCounts: SharedCounts.create(0) };
-await supervisor.start(settings, controller, singleNodeServers(new ControllerService(controller, disk, dataDir, props).servers), 1, new URL("./planted-assertion-worker.fixture.ts", import.meta.url));
+await supervisor.start(settings, controller, singleNodeServers(new ControllerService(controller, disk, dataDir, props).servers), new URL("./planted-assertion-worker.fixture.ts", import.meta.url));

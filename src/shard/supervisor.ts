@@ -11,6 +11,7 @@ import type { Controller, ShardControl } from "../cluster/controller.ts";
 import type { Servers } from "../base/calls.ts";
 import type { ControllerCalls } from "../cluster/controller-calls.ts";
 import type { MetadataUpdate } from "../cluster/metadata.ts";
+import { allowedCores } from "../native/libc.ts";
 import { Channel } from "./channel.ts";
 import type { ControllerForwardResult, ControllerGroupCalls, PartitionDetails, ShardControlCalls, ShardFatal, ShardInit } from "./control.ts";
 import type { PartitionRef } from "../kafka/ops.ts";
@@ -35,8 +36,11 @@ export class Supervisor implements ShardControl {
 
   /** Spawns the shards and resolves once every one of them serves. */
   /** `servers`: what the shards may ask of the main thread (the controller calls, and in a cluster shard 0's reports). */
-  async start(settings: ShardSettings, controller: Controller, servers: Servers<ControllerCalls & ControllerGroupCalls>, coreCount: number, workerUrl: URL): Promise<void> {
+  async start(settings: ShardSettings, controller: Controller, servers: Servers<ControllerCalls & ControllerGroupCalls>, workerUrl: URL): Promise<void> {
     const ports = this.peerPorts();
+    // Shard i on the i-th core the process may use (as Seastar does): brokers started with
+    // `taskset` on different cores of one machine do not all pin their first shard to core 0.
+    const cores = allowedCores();
     for (let shardId = 0; shardId < this.shardCount; shardId++) {
       const worker = new Worker(workerUrl);
       worker.onmessage = (event: MessageEvent<ShardFatal>) => this.fail(event.data.shardId, event.data.error);
@@ -45,7 +49,7 @@ export class Supervisor implements ShardControl {
       const toShard = new MessageChannel();
       this.shards.push(new Channel<ShardControlCalls, ControllerCalls & ControllerGroupCalls>(toShard.port1, servers, `shard ${shardId}`));
       const init: ShardInit = {
-        type: "init", shardId, shardCount: this.shardCount, core: shardId % coreCount, main: toShard.port2, peers: ports[shardId], metadata: controller.table.snapshot(), ...settings,
+        type: "init", shardId, shardCount: this.shardCount, core: cores.length > 0 ? cores[shardId % cores.length]! : shardId, main: toShard.port2, peers: ports[shardId], metadata: controller.table.snapshot(), ...settings,
       };
       worker.postMessage(init, [toShard.port2, ...ports[shardId].filter((p): p is MessagePort => p !== null)]);
     }

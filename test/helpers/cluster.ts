@@ -14,7 +14,7 @@
  */
 import { rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, startBroker, type Broker, type BrokerOptions } from "./broker.ts";
 import { onExit } from "./exit-hooks.ts";
@@ -27,6 +27,7 @@ const KAFKA_PORT = 9092;
 const ADMIN_PORT = 9644;
 const RPC_PORT = 33145;
 const CLUSTER_READY_TIMEOUT_MS = 60_000;
+const CORE_COUNT = availableParallelism();
 
 export interface ClusterOptions {
   nodes: number;
@@ -186,6 +187,17 @@ export class Cluster implements AsyncDisposable {
     return code;
   }
 
+  /**
+   * `taskset` onto this node's share of the machine's cores (`smp` of them, the nodes in turn),
+   * as separate machines would be: a broker pins shard i to the i-th core it may use, so
+   * without this every node's shard 0 would share core 0.
+   */
+  private coresOf(node: Node): string[] {
+    const smp = this.options.smp ?? 1;
+    const cores = Array.from({ length: smp }, (_, i) => (node.index * smp + i) % CORE_COUNT);
+    return ["taskset", "-c", [...new Set(cores)].join(",")];
+  }
+
   private brokerOptions(node: Node): BrokerOptions {
     const netns = this.netns;
     return {
@@ -195,7 +207,7 @@ export class Cluster implements AsyncDisposable {
       ports: node.ports,
       dataDir: node.dataDir,
       readyTimeoutMs: this.options.readyTimeoutMs ?? CLUSTER_READY_TIMEOUT_MS,
-      commandPrefix: netns === null ? undefined : netns.exec(node.index),
+      commandPrefix: [...(netns === null ? [] : netns.exec(node.index)), ...this.coresOf(node)],
       extraArgs: ["--node-id", String(node.id), "--rpc-addr", node.rpcAddress, "--seeds", this.seeds, ...(this.options.extraArgs ?? []), ...(this.options.nodeArgs?.(node.id) ?? [])],
     };
   }
