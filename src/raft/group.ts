@@ -733,7 +733,8 @@ export class RaftGroup implements RaftGroupApi {
   private async answerAppends(): Promise<void> {
     const answers = this.unanswered;
     if (answers.length === 0) return;
-    if (answers.some((a) => a.appended !== null)) await this.io(this.raftLog.sync());
+    const unsynced = globalThis.SKUA_TEST_BUILD !== false && plantedBugs.answerAppendsBeforeSync;
+    if (answers.some((a) => a.appended !== null) && !unsynced) await this.io(this.raftLog.sync());
     this.unanswered = [];
     for (const a of answers) {
       if (a.appended !== null) this.o.onFollowerAppend?.(a.appended);

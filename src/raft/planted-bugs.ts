@@ -20,6 +20,8 @@ export interface PlantedBugs {
   leaderTruncatesLog: boolean;
   /** The leader never steps down for lack of a majority (no check-quorum). */
   forgetCheckQuorum: boolean;
+  /** A follower answers the appends it wrote before they are fdatasync'ed. */
+  answerAppendsBeforeSync: boolean;
 }
 
 export const plantedBugs: PlantedBugs = {
@@ -28,6 +30,7 @@ export const plantedBugs: PlantedBugs = {
   skipLogMatching: false,
   leaderTruncatesLog: false,
   forgetCheckQuorum: false,
+  answerAppendsBeforeSync: false,
 };
 
 /** Turns every switch off (tests call it in afterEach). */

@@ -49,6 +49,13 @@ const CASES: Case[] = [
     seedsMax: 20,
   },
   {
+    bug: "answerAppendsBeforeSync",
+    caughtBy: ["acked-entry-lost", "state-machine-safety", "leader-completeness", "log-matching"],
+    steps: 10000,
+    seedsMax: 20,
+    profile: { weights: { ...noWeights, crash: 1, crashLeader: 1 }, faultEveryMs: 300 },
+  },
+  {
     bug: "commitOlderTermByCounting",
     caughtBy: ["state-machine-safety", "leader-completeness", "acked-entry-lost", "log-matching"],
     steps: 20000,
