@@ -122,6 +122,8 @@ export class RaftGroup implements RaftGroupApi {
   private transferToken = 0;
 
   private events: Event[] = [];
+  /** Leader: the proposals whose write is under way (offsets assigned), sent to followers from these bytes. */
+  private unwritten: { base: Index; bytes: Uint8Array } | null = null;
   /** The appends of the event at the queue's tail, which later appends may join until it starts. */
   private appendsAtTail: AppendRun | null = null;
   /** Follower: appends of this event written but not yet fdatasync'ed, answered by `answerAppends`. */
@@ -887,7 +889,8 @@ export class RaftGroup implements RaftGroupApi {
       return this.send({ ...this.envelope(to), kind: "installSnapshot", startOffset, prevTerm: snapshotTerm, config: snapshotConfig });
     }
     const next = Math.min(p.next, this.raftLog.lastIndex + 1);
-    const entries = next <= this.raftLog.lastIndex ? await this.io(this.raftLog.read(next, this.o.appendBytesMax ?? APPEND_BYTES_MAX_DEFAULT)) : EMPTY;
+    const maxBytes = this.o.appendBytesMax ?? APPEND_BYTES_MAX_DEFAULT;
+    const entries = next > this.raftLog.lastIndex ? EMPTY : (this.unwrittenFrom(next, maxBytes) ?? (await this.io(this.raftLog.read(next, maxBytes))));
     const prevIndex = entries.length > 0 ? rb.baseOffset(entries, 0) - 1 : next - 1;
     const prevTerm = this.raftLog.termAt(prevIndex);
     assert(prevTerm !== null, () => `leader has no term at ${prevIndex}`);
@@ -895,6 +898,23 @@ export class RaftGroup implements RaftGroupApi {
     if (entries.length > 0) p.next = lastOffsetIn(entries) + 1;
     if (entries.length > 0 && this.config.learners.includes(to)) this.o.recoveryThrottle?.take(entries.length, this.now);
     this.send({ ...this.envelope(to), kind: "append", prevIndex, prevTerm, commitIndex: this.commitIndex, entries });
+  }
+
+  /** Whole batches from `offset` of the proposals being written now (not readable from the log yet), or null if they do not hold it. */
+  private unwrittenFrom(offset: Index, maxBytes: number): Uint8Array | null {
+    const run = this.unwritten;
+    if (run === null || offset < run.base) return null;
+    let from = -1;
+    let to = run.bytes.length;
+    rb.scanBatches(run.bytes, 0, (at, size) => {
+      if (from < 0 && rb.baseOffset(run.bytes, at) === offset) from = at;
+      if (from >= 0 && at > from && at + size - from > maxBytes) {
+        to = at;
+        return false;
+      }
+      return true;
+    });
+    return from < 0 ? null : run.bytes.subarray(from, to);
   }
 
   /**
@@ -1052,10 +1072,20 @@ export class RaftGroup implements RaftGroupApi {
       ranges.push({ baseOffset, lastOffset: next - 1 });
       this.pending.push({ index: next - 1, term: this.term, resolve: item.resolve });
     }
-    const last = await this.io(this.raftLog.writeAsLeader(concatBytes(run.map((r) => r.batches)), this.term, this.now));
-    assert(last === next - 1, () => `leader append ended at ${last}, expected ${next - 1}`);
-    // The followers' write and fdatasync overlap ours (thesis §10.2.1): the commit counts ours once it is done.
-    await this.replicate();
+    const bytes = concatBytes(run.map((r) => r.batches));
+    // Offsets and terms are stamped, and the log's end moved, before the write is done: the
+    // followers get the entries from these bytes at once, so their write and fdatasync overlap
+    // ours (thesis §10.2.1); the commit counts ours once it is synced.
+    const writing = this.raftLog.writeAsLeader(bytes, this.term, this.now);
+    writing.catch(() => {}); // a failure is awaited below, after the sends; not "unhandled" meanwhile
+    this.unwritten = { base: ranges[0]!.baseOffset, bytes };
+    try {
+      await this.replicate();
+      const last = await this.io(writing);
+      assert(last === next - 1, () => `leader append ended at ${last}, expected ${next - 1}`);
+    } finally {
+      this.unwritten = null;
+    }
     await this.io(this.raftLog.sync());
     run.forEach((item, i) => item.onAppended?.(ranges[i]!));
     this.maybeCommit();
