@@ -16,7 +16,7 @@ import { listOffsets, LATEST } from "../src/client/offsets.ts";
 import { decodeRecords, encodeBatch } from "../src/client/records.ts";
 import { encodeRequestFrame } from "../src/protocol/frame.ts";
 import type { ProduceResponse } from "../src/protocol/messages/index.ts";
-import { topicState, waitSettled, withAdmin, type PartitionState } from "../test/chaos/workload.ts";
+import { waitSettled, withAdmin, type PartitionState } from "../test/chaos/workload.ts";
 import { startCluster, type Cluster, type ClusterNetwork } from "../test/helpers/cluster.ts";
 import { processCpuSeconds } from "./lib/broker.ts";
 import { KafkaConnection } from "./lib/client.ts";
@@ -35,17 +35,18 @@ const usage = `Usage: bun run bench/cluster.ts [options]
   --batch-bytes N          bytes per batch in the throughput phase (default 65536)
   --record-bytes N         bytes per record (default 1024)
   --smp N                  shards per broker (default 1)
-  --network netns|loopback where the brokers listen (default loopback)`;
+  --network netns|loopback where the brokers listen (default loopback)
+  --profile                each broker's CPU profile over 4 s of the throughput phase: its top costs`;
 
 interface Options {
   seconds: number; e2eSeconds: number; e2eMsgs: number; e2eBatch: number; partitions: number;
-  connections: number; depth: number; batchBytes: number; recordBytes: number; smp: number; network: ClusterNetwork;
+  connections: number; depth: number; batchBytes: number; recordBytes: number; smp: number; network: ClusterNetwork; profile: boolean;
 }
 
 function parseOptions(): Options {
   const names = ["seconds", "e2e-seconds", "e2e-msgs", "e2e-batch", "partitions", "connections", "depth", "batch-bytes", "record-bytes", "smp", "network"];
   const { values } = parseArgs({
-    options: { ...Object.fromEntries(names.map((name) => [name, { type: "string" as const }])), help: { type: "boolean" as const } },
+    options: { ...Object.fromEntries(names.map((name) => [name, { type: "string" as const }])), help: { type: "boolean" as const }, profile: { type: "boolean" as const } },
   });
   if (values.help) {
     console.log(usage);
@@ -62,7 +63,7 @@ function parseOptions(): Options {
   return {
     seconds: int("seconds", 10), e2eSeconds: int("e2e-seconds", 10), e2eMsgs: int("e2e-msgs", 2000), e2eBatch: int("e2e-batch", 10),
     partitions: int("partitions", 6), connections: int("connections", 2), depth: int("depth", 4), batchBytes: int("batch-bytes", 64 * KiB),
-    recordBytes: int("record-bytes", 1024), smp: int("smp", 1), network,
+    recordBytes: int("record-bytes", 1024), smp: int("smp", 1), network, profile: values.profile === true,
   };
 }
 
@@ -89,6 +90,22 @@ function hostPort(address: string): { host: string; port: number } {
   return { host: address.slice(0, at), port: Number(address.slice(at + 1)) };
 }
 
+/**
+ * Waits until every partition has its full ISR and every node leads as many partitions as any
+ * other, give or take one: then the leader balancer has nothing to move while we measure (a move
+ * mid-run answers the connection at the old leader NOT_LEADER_OR_FOLLOWER).
+ */
+async function waitBalanced(cluster: Cluster, timeoutMs: number): Promise<PartitionState[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await waitSettled(cluster.bootstrap, TOPIC, timeoutMs);
+    const led = cluster.nodes.map((node) => state.filter((p) => p.leader === node.id).length);
+    if (Math.max(...led) - Math.min(...led) <= 1) return state;
+    if (Date.now() > deadline) throw new Error(`leaders not balanced within ${timeoutMs} ms: ${led.join(", ")} partitions per node`);
+    await Bun.sleep(500); // the balancer looks every leader_balancer_idle_timeout (2 s)
+  }
+}
+
 /** CPU seconds of every broker process and of this process, as a sampler of cores used. */
 function cpuMeter(cluster: Cluster): () => { broker: number; generator: number } {
   const sample = () => {
@@ -105,6 +122,28 @@ function cpuMeter(cluster: Cluster): () => { broker: number; generator: number }
     const wall = end.wall - start.wall;
     return { broker: (end.broker - start.broker) / wall, generator: (end.generator - start.generator) / wall };
   };
+}
+
+const PROFILE_MS = 4000;
+const PROFILE_TOP = 12;
+type Profile = { shard: number; samples: number; self: Array<{ fn: string; samples: number }>; inclusive: Array<{ fn: string; samples: number }> };
+
+/** Every shard's sampled profile of one node (`/v1/debug/cpu_profile`), taken while the load runs. */
+async function cpuProfile(adminUrl: string, waitMs: number): Promise<Profile[]> {
+  const response = await fetch(`${adminUrl}/v1/debug/cpu_profile?wait_ms=${Math.max(waitMs, 500)}&sample_us=500`);
+  if (!response.ok) throw new Error(`cpu_profile: HTTP ${response.status}`);
+  return (await response.json()) as Profile[];
+}
+
+function printProfiles(nodes: Profile[][]): void {
+  const share = (n: number, total: number) => `${((100 * n) / total).toFixed(0)}%`;
+  nodes.forEach((shards, node) => {
+    for (const p of shards) {
+      console.log(`  profile node ${node} shard ${p.shard}: ${p.samples} samples (0.5 ms each)`);
+      console.log(`    self: ${p.self.slice(0, PROFILE_TOP).map((e) => `${e.fn} ${share(e.samples, p.samples)}`).join(", ")}`);
+      console.log(`    inclusive: ${p.inclusive.slice(0, PROFILE_TOP).map((e) => `${e.fn} ${share(e.samples, p.samples)}`).join(", ")}`);
+    }
+  });
 }
 
 /** Connections to each leader, each owning a share of that leader's partitions. */
@@ -133,8 +172,10 @@ async function throughput(cluster: Cluster, state: PartitionState[], options: Op
   };
   await runProducePhase(conns, plan, 1); // warm-up: files opened, JIT warm
   const cpu = cpuMeter(cluster);
+  const profiles = options.profile ? Promise.all(cluster.nodes.map((node) => cpuProfile(node.adminUrl, Math.min(PROFILE_MS, options.seconds * 1000 - 1000)))) : null;
   const stats = await runProducePhase(conns, plan, options.seconds);
   const used = cpu();
+  if (profiles !== null) printProfiles(await profiles);
   for (const c of conns) c.close();
   return { stats, cpu: used };
 }
@@ -213,8 +254,7 @@ async function endToEnd(cluster: Cluster, state: PartitionState[], options: Opti
 async function measure(name: string, nodes: number, rf: number, options: Options): Promise<Result> {
   await using cluster = await startCluster({ nodes, smp: options.smp, network: options.network });
   await withAdmin(cluster.bootstrap, (admin) => admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: options.partitions, replicationFactor: rf }], waitForLeaders: true }));
-  await waitSettled(cluster.bootstrap, TOPIC, 60_000);
-  const state = await topicState(cluster.bootstrap, TOPIC);
+  const state = await waitBalanced(cluster, 60_000);
   if (!state.every((p) => p.replicas.length === rf)) throw new Error(`${name}: not every partition has ${rf} replicas: ${JSON.stringify(state)}`);
   console.log(`${name}: leaders ${state.map((p) => `p${p.partition}→${p.leader}`).join(" ")}`);
   const { stats, cpu } = await throughput(cluster, state, options);

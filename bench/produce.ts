@@ -12,8 +12,13 @@
  * batch only ~1 s after the connection is up (1 MiB took 1,005 ms, 100 MiB 1,066 ms), and the
  * last few hundred records sit in its queue for up to ~0.5 s. A 512 MiB run is a third waiting.
  *
- *     bun run bench/produce.ts [--rounds 5] [--smp 2] [--mib 2048]
+ *     bun run bench/produce.ts [--rounds 5] [--smp 2] [--mib 2048] [--rf 3]
  *       [--data-parent DIR] [--fio-mib 512] [-- extra broker args]
+ *
+ * With `--rf 3`: a cluster of three brokers on this machine (test/helpers/cluster.ts: loopback,
+ * each on its share of the cores, `--smp 1` unless given), topics at replication factor 3,
+ * rdkafka_performance bootstrapped from all three. Every byte is then written and fdatasync'ed
+ * by three brokers to the one disk fio measured: a third of fio's bandwidth is their share.
  *
  * Needs fio and native/build/rdkafka/rdkafka_performance (`bash scripts/build-rdkafka-performance.sh`,
  * or `--rdkafka PATH`).
@@ -22,7 +27,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { startBroker, type BrokerProcess } from "./lib/broker.ts";
+import { startCluster } from "../test/helpers/cluster.ts";
+import { startBroker } from "./lib/broker.ts";
 
 const argv = process.argv.slice(2);
 const dash = argv.indexOf("--");
@@ -31,7 +37,8 @@ const args = new Map<string, string>();
 const own = dash >= 0 ? argv.slice(0, dash) : argv;
 for (let i = 0; i < own.length; i += 2) args.set(own[i]!.replace(/^--/, ""), own[i + 1]!);
 const rounds = Number(args.get("rounds") ?? 5);
-const smp = Number(args.get("smp") ?? 2);
+const rf = Number(args.get("rf") ?? 1);
+const smp = Number(args.get("smp") ?? (rf > 1 ? 1 : 2));
 const mib = Number(args.get("mib") ?? 2048);
 const fioMib = Number(args.get("fio-mib") ?? 512);
 const dataParent = args.get("data-parent") ?? tmpdir();
@@ -64,9 +71,9 @@ interface Produced {
 }
 
 /** rdkafka_performance -P acks=-1 of `records` 1 KiB records to `topic` (one partition or random). */
-function produce(broker: BrokerProcess, topic: string, partition: number | null): Produced {
+function produce(bootstrap: string, topic: string, partition: number | null): Produced {
   const out = run([RDKAFKA, "-P", "-t", topic, ...(partition === null ? [] : ["-p", String(partition)]), "-s", String(RECORD_BYTES),
-    "-c", String(records), "-a", "-1", "-b", `${broker.host}:${broker.kafkaPort}`, "-i", String(DISPLAY_MS)], "rdkafka_performance -P");
+    "-c", String(records), "-a", "-1", "-b", bootstrap, "-i", String(DISPLAY_MS)], "rdkafka_performance -P");
   const lines = [...out.matchAll(/(\d+) delivered \(offset -?\d+, (\d+) failed\) in (\d+)ms/g)].map((m) => ({ delivered: Number(m[1]), failed: Number(m[2]), ms: Number(m[3]) }));
   const last = lines.at(-1);
   if (!last || last.delivered !== records || last.failed !== 0) throw new Error(`produce to ${topic}: ${out.slice(-2000)}`);
@@ -76,11 +83,11 @@ function produce(broker: BrokerProcess, topic: string, partition: number | null)
   return { whole: (records * RECORD_BYTES) / (last.ms / 1000), steady };
 }
 
-async function createTopics(broker: BrokerProcess, topics: Array<{ topic: string; numPartitions: number }>): Promise<void> {
-  const admin = new Kafka({ brokers: [`${broker.host}:${broker.kafkaPort}`], logLevel: logLevel.NOTHING, clientId: "bench-produce" }).admin();
+async function createTopics(bootstrap: string, topics: Array<{ topic: string; numPartitions: number }>): Promise<void> {
+  const admin = new Kafka({ brokers: bootstrap.split(","), logLevel: logLevel.NOTHING, clientId: "bench-produce" }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: topics.map((t) => ({ ...t, replicationFactor: 1 })), waitForLeaders: true });
+    await admin.createTopics({ topics: topics.map((t) => ({ ...t, replicationFactor: rf })), waitForLeaders: true });
   } finally {
     await admin.disconnect();
   }
@@ -101,10 +108,11 @@ const dataDir = mkdtempSync(join(dataParent, "skua-produce-bench-"));
 try {
   for (let r = 1; r <= rounds; r++) {
     const fio = fioFdatasync(dataDir);
-    await using broker = await startBroker(repo, smp, dataDir, brokerArgs);
-    await createTopics(broker, [{ topic: `one-${r}`, numPartitions: 1 }, { topic: `twelve-${r}`, numPartitions: 12 }]);
-    const one = produce(broker, `one-${r}`, 0);
-    const twelve = produce(broker, `twelve-${r}`, null);
+    await using brokers = rf > 1 ? await startCluster({ nodes: rf, smp, network: "loopback", extraArgs: brokerArgs }) : await startBroker(repo, smp, dataDir, brokerArgs);
+    const bootstrap = "bootstrap" in brokers ? brokers.bootstrap.join(",") : `${brokers.host}:${brokers.kafkaPort}`;
+    await createTopics(bootstrap, [{ topic: `one-${r}`, numPartitions: 1 }, { topic: `twelve-${r}`, numPartitions: 12 }]);
+    const one = produce(bootstrap, `one-${r}`, 0);
+    const twelve = produce(bootstrap, `twelve-${r}`, null);
     rows.push({ fio, one, twelve });
     console.error(`round ${r}: fio ${mbps(fio)} MB/s, 1 partition ${mbps(one.steady)} (whole run ${mbps(one.whole)}), 12 partitions ${mbps(twelve.steady)} (${mbps(twelve.whole)})`);
   }
@@ -112,7 +120,7 @@ try {
   rmSync(dataDir, { recursive: true, force: true });
 }
 
-console.log(`\ndist/skua --smp ${smp} ${brokerArgs.join(" ")}, rdkafka_performance -P -a -1 (librdkafka 2.12.0), 1 KiB records, ${mib} MiB per run, fio ${fioMib} MiB, ${rounds} rounds`);
+console.log(`\n${rf > 1 ? `${rf} brokers, RF=${rf}, ` : ""}dist/skua --smp ${smp} ${brokerArgs.join(" ")}, rdkafka_performance -P -a -1 (librdkafka 2.12.0), 1 KiB records, ${mib} MiB per run, fio ${fioMib} MiB, ${rounds} rounds`);
 console.log("MB/s steady (first delivery to 99% delivered), and in brackets rdkafka_performance's whole-run figure\n");
 console.log("| round | fio fdatasync 1 MiB MB/s | 1 partition MB/s | ratio | 12 partitions MB/s | ratio |");
 console.log("|---|---|---|---|---|---|");
@@ -121,3 +129,4 @@ rows.forEach((row, i) => console.log(`| ${i + 1} | ${mbps(row.fio)} | ${cell(row
 const one = median(rows.map((r) => r.one.steady / r.fio));
 const twelve = median(rows.map((r) => r.twelve.steady / r.fio));
 console.log(`| median | ${mbps(median(rows.map((r) => r.fio)))} | ${mbps(median(rows.map((r) => r.one.steady)))} | ${one.toFixed(2)} (target ≥ 0.8) | ${mbps(median(rows.map((r) => r.twelve.steady)))} | ${twelve.toFixed(2)} (target ≥ 0.9) |`);
+if (rf > 1) console.log(`RF=${rf} on one disk: 1 partition ${(one * rf).toFixed(2)}×, 12 partitions ${(twelve * rf).toFixed(2)}× the replicas' share of fio (1/${rf})`);

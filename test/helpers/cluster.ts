@@ -188,14 +188,14 @@ export class Cluster implements AsyncDisposable {
   }
 
   /**
-   * `taskset` onto this node's share of the machine's cores (`smp` of them, the nodes in turn),
-   * as separate machines would be: a broker pins shard i to the i-th core it may use, so
-   * without this every node's shard 0 would share core 0.
+   * `taskset` onto this node's share of the machine's cores (an equal share each, at least one,
+   * the nodes in turn), as separate machines would be: a broker pins shard i to the i-th core it
+   * may use, so without this every node's shard 0 would share core 0.
    */
   private coresOf(node: Node): string[] {
-    const smp = this.options.smp ?? 1;
-    const cores = Array.from({ length: smp }, (_, i) => (node.index * smp + i) % CORE_COUNT);
-    return ["taskset", "-c", [...new Set(cores)].join(",")];
+    const perNode = Math.max(1, Math.floor(CORE_COUNT / (this.options.nodes + (this.options.spares ?? 0))));
+    const first = (node.index * perNode) % CORE_COUNT;
+    return ["taskset", "-c", Array.from({ length: perNode }, (_, i) => first + i).join(",")];
   }
 
   private brokerOptions(node: Node): BrokerOptions {
