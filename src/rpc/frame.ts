@@ -4,6 +4,7 @@
  * magic and version before anything else is trusted. Malformed input throws `ProtocolError`,
  * which closes only the connection that sent it.
  */
+import { countBigBytes } from "../base/big-buffers.ts";
 import { decode, encode } from "../protocol/codec.ts";
 import { ProtocolError } from "../protocol/errors.ts";
 import { Reader } from "../protocol/reader.ts";
@@ -81,8 +82,12 @@ export function readHeader(frame: Uint8Array): { header: RpcHeader; body: Uint8A
   return { header, body: frame.subarray(reader.offset) };
 }
 
-/** A plain Uint8Array (not a Buffer, whose slice() does not copy) over unzeroed memory. */
+/**
+ * A plain Uint8Array (not a Buffer, whose slice() does not copy) over unzeroed memory, counted
+ * towards this thread's next collection as the Kafka request frames are (base/big-buffers.ts).
+ */
 function unzeroed(sizeBytes: number): Uint8Array {
+  countBigBytes(sizeBytes);
   const buffer = Buffer.allocUnsafeSlow(sizeBytes);
   return new Uint8Array(buffer.buffer, buffer.byteOffset, sizeBytes);
 }
