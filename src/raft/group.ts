@@ -824,7 +824,8 @@ export class RaftGroup implements RaftGroupApi {
       p.inflight = Math.max(0, p.inflight - 1);
       p.match = Math.max(p.match, m.matchIndex);
       p.next = Math.max(p.next, p.match + 1);
-      // A log that ends before `next` lost what was sent past its end (a heartbeat tells so): resume from its end.
+      // A log that ends before `next` lost what was sent past its end (a heartbeat tells so): resume
+      // from its end. Not while appends are in flight: an answer to the first says nothing of the rest.
       if (p.inflight === 0 && m.lastIndex + 1 < p.next) {
         p.next = Math.max(p.match + 1, m.lastIndex + 1);
         p.inflight = 0;

@@ -65,6 +65,19 @@ test("a message with 10,000 group entries encodes in 25 bytes each and round-tri
   expect(decodeBody(Heartbeats, body).beats).toEqual(beats.map((b) => expect.objectContaining(b)));
 });
 
+test("a frame larger than the preallocated bound, arriving in pieces, comes out whole; a stalled one holds at most the bound", () => {
+  const payload = Uint8Array.from({ length: 3 << 20 }, (_, i) => i & 0xff);
+  const stream = encodeFrame(header, PingRequest, { sentAtMs: 1, payload });
+  const cutter = new FrameCutter(8 << 20);
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < stream.length; at += 65_536) out.push(...cutter.push(stream.subarray(at, at + 65_536)));
+  expect(out.length).toBe(1);
+  expect(decodeBody(PingRequest, readHeader(out[0]!).body).payload).toEqual(payload);
+  const stalled = new FrameCutter(8 << 20);
+  expect(stalled.push(new Uint8Array([0, 0x70, 0, 0, 1, 2, 3]))).toEqual([]); // declares 7 MiB, sends 3 bytes
+  expect(stalled.bufferedBytesCapacity).toBeLessThanOrEqual(2 << 20);
+});
+
 test("after a large frame the cutter lets its grown buffer go", () => {
   const cutter = new FrameCutter(8 << 20);
   const [frame] = cutter.push(encodeFrame(header, PingRequest, { sentAtMs: 1, payload: new Uint8Array(4 << 20) }));

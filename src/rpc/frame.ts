@@ -139,7 +139,7 @@ export class FrameCutter {
     this.frameSize = size;
     this.frameFilled = 0;
     // Up to a bound the whole frame at once; beyond it the buffer grows with what arrives, so a
-    // peer that declares a huge frame and stalls holds no more than it sent. Unzeroed (fresh
+    // peer that declares a huge frame and stalls holds that bound, or what it sent. Unzeroed (fresh
     // zeroed pages cost more than the copy): every byte is written before the frame is handed out.
     this.frame = unzeroed(Math.min(size, FRAME_PREALLOCATE_BYTES_MAX));
   }
