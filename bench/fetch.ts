@@ -13,26 +13,30 @@
  *    comes from the disk), against fio's O_DIRECT sequential read (1 MiB reads, psync) of a file of
  *    the same size in the same directory.
  *
- * Records are 1 KiB (rdkafka_performance -P -s 1024, acks=1). Each consumer stops at its last
+ * Records are 1 KiB (rdkafka_performance -P -s 1024, acks=1; at RF=3 acks=-1, so the high
+ * watermark has reached them when the consumers start). Each consumer stops at its last
  * record (`-c`: the EOF that `-e` waits for costs one fetch.wait.max.ms long-poll, which no broker
  * can shorten), and must get every record produced, else the run fails. MB = 10^6 bytes of record
  * values, as rdkafka_performance counts.
  *
  *     bun run bench/fetch.ts [--rounds 5] [--smp 2] [--cached-mib 48]
- *       [--partition-mib 7] [--disk-mib 1024] [--data-parent DIR] [--iperf-seconds 2]
+ *       [--partition-mib 7] [--disk-mib 1024] [--data-parent DIR] [--iperf-seconds 2] [--rf 3]
+ *
+ * With `--rf 3`: three brokers on this machine (lib/brokers.ts), topics at RF=3 (consumers read
+ * from the leaders), and case 3 restarts all three.
  *
  * Needs fio, iperf3 and native/build/rdkafka/rdkafka_performance (`bash scripts/setup.sh --bench`).
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
-import { startBroker, type BrokerProcess } from "./lib/broker.ts";
+import { type Brokers, createTopics, startBrokers } from "./lib/brokers.ts";
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ""), process.argv[i + 1]!);
 const rounds = Number(args.get("rounds") ?? 5);
-const smp = Number(args.get("smp") ?? 2);
+const rf = Number(args.get("rf") ?? 1);
+const smp = Number(args.get("smp") ?? (rf > 1 ? 1 : 2));
 const cachedMib = Number(args.get("cached-mib") ?? 48);
 const partitionMib = Number(args.get("partition-mib") ?? 7);
 const diskMib = Number(args.get("disk-mib") ?? 1024);
@@ -82,9 +86,9 @@ function fioRead(dir: string, mib: number): number {
   return JSON.parse(out.slice(out.indexOf("{"))).jobs[0].read.bw_bytes;
 }
 
-function produce(broker: BrokerProcess, topic: string, partition: number, records: number): void {
-  const out = run([RDKAFKA, "-P", "-t", topic, "-p", String(partition), "-s", String(RECORD_BYTES), "-c", String(records), "-a", "1",
-    "-b", `${broker.host}:${broker.kafkaPort}`, "-q"], "rdkafka_performance -P");
+function produce(brokers: Brokers, topic: string, partition: number, records: number): void {
+  const out = run([RDKAFKA, "-P", "-t", topic, "-p", String(partition), "-s", String(RECORD_BYTES), "-c", String(records), "-a", brokers.rf > 1 ? "-1" : "1",
+    "-b", brokers.bootstrap, "-q"], "rdkafka_performance -P");
   if (!out.includes(`${records} delivered`) || !out.includes(" 0 failed)")) throw new Error(`produce to ${topic}/${partition}: ${out}`);
 }
 
@@ -96,9 +100,9 @@ interface Consumed {
 }
 
 /** One rdkafka_performance consumer of `partitions` from the beginning until `records` came. */
-async function consume(broker: BrokerProcess, topic: string, partitions: number[], records: number): Promise<Consumed> {
+async function consume(brokers: Brokers, topic: string, partitions: number[], records: number): Promise<Consumed> {
   const cmd = ["stdbuf", "-oL", RDKAFKA, "-C", "-t", topic, ...partitions.flatMap((p) => ["-p", String(p)]), "-o", "beginning", "-e",
-    "-c", String(records), "-b", `${broker.host}:${broker.kafkaPort}`, "-q"];
+    "-c", String(records), "-b", brokers.bootstrap, "-q"];
   const child = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
   let text = "";
   let endMs = 0;
@@ -134,16 +138,6 @@ interface Row {
   skua: number;
 }
 
-async function createTopics(broker: BrokerProcess, topics: Array<{ topic: string; numPartitions: number }>): Promise<void> {
-  const admin = new Kafka({ brokers: [`${broker.host}:${broker.kafkaPort}`], logLevel: logLevel.NOTHING, clientId: "bench-fetch" }).admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics: topics.map((t) => ({ ...t, replicationFactor: 1 })), waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 for (const tool of ["fio", "iperf3", "stdbuf"]) if (Bun.which(tool) === null) throw new Error(`${tool} not found: bash scripts/setup.sh --bench`);
 if (!existsSync(RDKAFKA)) run(["bash", join(repo, "scripts/build-rdkafka-performance.sh")], "build-rdkafka-performance");
 
@@ -156,26 +150,26 @@ const CONCURRENT_ATTEMPTS_MAX = 9;
 /** Start spreads of the 4-consumer runs that were taken again. */
 const lateStarts: number[] = [];
 try {
-  let broker = await startBroker(repo, smp, dataParent, [], join(dataDir, "data"));
+  const brokers = await startBrokers({ rf, smp, repo, dataDir, restartable: true });
   try {
-    await createTopics(broker, [{ topic: "one", numPartitions: 1 }, { topic: "twelve", numPartitions: 12 }, { topic: "disk", numPartitions: 1 }]);
+    await createTopics(brokers, [{ topic: "one", numPartitions: 1 }, { topic: "twelve", numPartitions: 12 }, { topic: "disk", numPartitions: 1 }], "bench-fetch");
     // Case 1, then case 2: produced just before their rounds, so each is in the caches when read.
     const oneRecords = recordsIn(cachedMib);
-    produce(broker, "one", 0, oneRecords);
+    produce(brokers, "one", 0, oneRecords);
     for (let r = 1; r <= rounds; r++) {
       const baseline = await iperf3();
       const runs: number[] = [];
-      for (let k = 0; k < 3; k++) runs.push(together([await consume(broker, "one", [0], oneRecords)]));
+      for (let k = 0; k < 3; k++) runs.push(together([await consume(brokers, "one", [0], oneRecords)]));
       results.cached1!.push({ round: r, baseline, skua: median(runs) });
     }
     const partRecords = recordsIn(partitionMib);
-    for (let p = 0; p < 12; p++) produce(broker, "twelve", p, partRecords);
+    for (let p = 0; p < 12; p++) produce(brokers, "twelve", p, partRecords);
     for (let r = 1; r <= rounds; r++) {
       const baseline = await iperf3();
       const runs: number[] = [];
       const groups = [0, 1, 2, 3].map((c) => [c, c + 4, c + 8]);
       for (let attempt = 0; runs.length < 3; attempt++) {
-        const consumed = await Promise.all(groups.map((g) => consume(broker, "twelve", g, partRecords * g.length)));
+        const consumed = await Promise.all(groups.map((g) => consume(brokers, "twelve", g, partRecords * g.length)));
         // librdkafka sometimes starts fetching half a second late (one more tick of its 500 ms
         // offset-query timer): four consumers that did not overlap are not a concurrent sample.
         const startSpreadMs = Math.max(...consumed.map((c) => c.startMs)) - Math.min(...consumed.map((c) => c.startMs));
@@ -187,16 +181,15 @@ try {
     }
     // Case 3: restarted, so nothing of it is in the cache; every round reads it from the disk.
     const diskRecords = recordsIn(diskMib);
-    produce(broker, "disk", 0, diskRecords);
-    await broker[Symbol.asyncDispose]();
-    broker = await startBroker(repo, smp, dataParent, [], join(dataDir, "data"));
+    produce(brokers, "disk", 0, diskRecords);
+    await brokers.restart("disk");
     for (let r = 1; r <= rounds; r++) {
       const baseline = fioRead(dataDir, diskMib);
-      const skua = together([await consume(broker, "disk", [0], diskRecords)]);
+      const skua = together([await consume(brokers, "disk", [0], diskRecords)]);
       results.disk!.push({ round: r, baseline, skua });
     }
   } finally {
-    await broker[Symbol.asyncDispose]();
+    await brokers[Symbol.asyncDispose]();
   }
 } finally {
   rmSync(dataDir, { recursive: true, force: true });
@@ -207,7 +200,7 @@ const cases = [
   { key: "cached4x12", what: `4 consumers, 12 partitions × ${partitionMib} MiB in the caches`, baseline: "iperf3 loopback", target: 0.5 },
   { key: "disk", what: `1 consumer, 1 partition, ${diskMib} MiB after a restart (disk)`, baseline: `fio O_DIRECT read, ${diskMib} MiB`, target: 0.8 },
 ];
-console.log(`\ndist/skua --smp ${smp}, rdkafka_performance -C (librdkafka 2.12.0), 1 KiB records, ${rounds} rounds (cached cases: median of 3 consumes per round)\n`);
+console.log(`\n${rf > 1 ? `${rf} brokers, RF=${rf}, ` : ""}dist/skua --smp ${smp}, rdkafka_performance -C (librdkafka 2.12.0), 1 KiB records, ${rounds} rounds (cached cases: median of 3 consumes per round)\n`);
 console.log("| case | round | baseline MB/s | skua MB/s | ratio |");
 console.log("|---|---|---|---|---|");
 for (const c of cases) {

@@ -26,9 +26,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
-import { startCluster } from "../test/helpers/cluster.ts";
-import { startBroker } from "./lib/broker.ts";
+import { createTopics, startBrokers } from "./lib/brokers.ts";
 
 const argv = process.argv.slice(2);
 const dash = argv.indexOf("--");
@@ -83,16 +81,6 @@ function produce(bootstrap: string, topic: string, partition: number | null): Pr
   return { whole: (records * RECORD_BYTES) / (last.ms / 1000), steady };
 }
 
-async function createTopics(bootstrap: string, topics: Array<{ topic: string; numPartitions: number }>): Promise<void> {
-  const admin = new Kafka({ brokers: bootstrap.split(","), logLevel: logLevel.NOTHING, clientId: "bench-produce" }).admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics: topics.map((t) => ({ ...t, replicationFactor: rf })), waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -108,11 +96,10 @@ const dataDir = mkdtempSync(join(dataParent, "skua-produce-bench-"));
 try {
   for (let r = 1; r <= rounds; r++) {
     const fio = fioFdatasync(dataDir);
-    await using brokers = rf > 1 ? await startCluster({ nodes: rf, smp, network: "loopback", extraArgs: brokerArgs }) : await startBroker(repo, smp, dataDir, brokerArgs);
-    const bootstrap = "bootstrap" in brokers ? brokers.bootstrap.join(",") : `${brokers.host}:${brokers.kafkaPort}`;
-    await createTopics(bootstrap, [{ topic: `one-${r}`, numPartitions: 1 }, { topic: `twelve-${r}`, numPartitions: 12 }]);
-    const one = produce(bootstrap, `one-${r}`, 0);
-    const twelve = produce(bootstrap, `twelve-${r}`, null);
+    await using brokers = await startBrokers({ rf, smp, repo, dataDir, extraArgs: brokerArgs });
+    await createTopics(brokers, [{ topic: `one-${r}`, numPartitions: 1 }, { topic: `twelve-${r}`, numPartitions: 12 }], "bench-produce");
+    const one = produce(brokers.bootstrap, `one-${r}`, 0);
+    const twelve = produce(brokers.bootstrap, `twelve-${r}`, null);
     rows.push({ fio, one, twelve });
     console.error(`round ${r}: fio ${mbps(fio)} MB/s, 1 partition ${mbps(one.steady)} (whole run ${mbps(one.whole)}), 12 partitions ${mbps(twelve.steady)} (${mbps(twelve.whole)})`);
   }
