@@ -16,8 +16,9 @@ import { listOffsets, LATEST } from "../src/client/offsets.ts";
 import { decodeRecords, encodeBatch } from "../src/client/records.ts";
 import { encodeRequestFrame } from "../src/protocol/frame.ts";
 import type { ProduceResponse } from "../src/protocol/messages/index.ts";
-import { waitSettled, withAdmin, type PartitionState } from "../test/chaos/workload.ts";
+import { withAdmin, type PartitionState } from "../test/chaos/workload.ts";
 import { startCluster, type Cluster, type ClusterNetwork } from "../test/helpers/cluster.ts";
+import { evenCounts, leaderCounts, waitForLeaders } from "../test/helpers/leaders.ts";
 import { processCpuSeconds } from "./lib/broker.ts";
 import { KafkaConnection } from "./lib/client.ts";
 import { runProducePhase, type ProducePlan } from "./lib/phases.ts";
@@ -84,26 +85,11 @@ interface Result {
 }
 
 const TOPIC = "bench-cluster";
+const SETTLE_TIMEOUT_MS = 60_000;
 
 function hostPort(address: string): { host: string; port: number } {
   const at = address.lastIndexOf(":");
   return { host: address.slice(0, at), port: Number(address.slice(at + 1)) };
-}
-
-/**
- * Waits until every partition has its full ISR and every node leads as many partitions as any
- * other, give or take one: then the leader balancer has nothing to move while we measure (a move
- * mid-run answers the connection at the old leader NOT_LEADER_OR_FOLLOWER).
- */
-async function waitBalanced(cluster: Cluster, timeoutMs: number): Promise<PartitionState[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const state = await waitSettled(cluster.bootstrap, TOPIC, timeoutMs);
-    const led = cluster.nodes.map((node) => state.filter((p) => p.leader === node.id).length);
-    if (Math.max(...led) - Math.min(...led) <= 1) return state;
-    if (Date.now() > deadline) throw new Error(`leaders not balanced within ${timeoutMs} ms: ${led.join(", ")} partitions per node`);
-    await Bun.sleep(500); // the balancer looks every leader_balancer_idle_timeout (2 s)
-  }
 }
 
 /** CPU seconds of every broker process and of this process, as a sampler of cores used. */
@@ -254,7 +240,11 @@ async function endToEnd(cluster: Cluster, state: PartitionState[], options: Opti
 async function measure(name: string, nodes: number, rf: number, options: Options): Promise<Result> {
   await using cluster = await startCluster({ nodes, smp: options.smp, network: options.network });
   await withAdmin(cluster.bootstrap, (admin) => admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: options.partitions, replicationFactor: rf }], waitForLeaders: true }));
-  const state = await waitBalanced(cluster, 60_000);
+  // Full ISRs and even leader counts: then the balancer has nothing to move while we measure (a
+  // move mid-run answers the connection at the old leader NOT_LEADER_OR_FOLLOWER).
+  const ids = cluster.nodes.map((node) => node.id);
+  const state = await waitForLeaders(cluster.bootstrap, TOPIC, options.partitions, "full ISRs and even leader counts",
+    (s) => s.every((p) => p.leader >= 0 && p.isr.length === p.replicas.length) && evenCounts(leaderCounts(s, ids)), SETTLE_TIMEOUT_MS);
   if (!state.every((p) => p.replicas.length === rf)) throw new Error(`${name}: not every partition has ${rf} replicas: ${JSON.stringify(state)}`);
   console.log(`${name}: leaders ${state.map((p) => `p${p.partition}→${p.leader}`).join(" ")}`);
   const { stats, cpu } = await throughput(cluster, state, options);

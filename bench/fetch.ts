@@ -152,7 +152,7 @@ const lateStarts: number[] = [];
 try {
   const brokers = await startBrokers({ rf, smp, repo, dataDir, restartable: true });
   try {
-    await createTopics(brokers, [{ topic: "one", numPartitions: 1 }, { topic: "twelve", numPartitions: 12 }, { topic: "disk", numPartitions: 1 }], "bench-fetch");
+    await createTopics(brokers, [{ topic: "one", numPartitions: 1 }, { topic: "twelve", numPartitions: 12 }, { topic: "disk", numPartitions: 1 }]);
     // Case 1, then case 2: produced just before their rounds, so each is in the caches when read.
     const oneRecords = recordsIn(cachedMib);
     produce(brokers, "one", 0, oneRecords);

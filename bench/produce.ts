@@ -97,7 +97,7 @@ try {
   for (let r = 1; r <= rounds; r++) {
     const fio = fioFdatasync(dataDir);
     await using brokers = await startBrokers({ rf, smp, repo, dataDir, extraArgs: brokerArgs });
-    await createTopics(brokers, [{ topic: `one-${r}`, numPartitions: 1 }, { topic: `twelve-${r}`, numPartitions: 12 }], "bench-produce");
+    await createTopics(brokers, [{ topic: `one-${r}`, numPartitions: 1 }, { topic: `twelve-${r}`, numPartitions: 12 }]);
     const one = produce(brokers.bootstrap, `one-${r}`, 0);
     const twelve = produce(brokers.bootstrap, `twelve-${r}`, null);
     rows.push({ fio, one, twelve });

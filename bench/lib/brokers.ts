@@ -5,8 +5,8 @@
  * restart of every broker on its data (nothing left in the caches), and disposal.
  */
 import { join } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
-import { waitSettled } from "../../test/chaos/workload.ts";
+import type { Admin } from "kafkajs";
+import { waitSettled, withAdmin } from "../../test/chaos/workload.ts";
 import { startCluster } from "../../test/helpers/cluster.ts";
 import { startBroker } from "./broker.ts";
 
@@ -31,17 +31,16 @@ const SETTLE_TIMEOUT_MS = 60_000;
 export async function startBrokers(o: { rf: number; smp: number; repo: string; dataDir: string; restartable?: boolean; extraArgs?: string[] }): Promise<Brokers> {
   if (o.rf > 1) {
     const cluster = await startCluster({ nodes: o.rf, smp: o.smp, network: "loopback", extraArgs: o.extraArgs });
-    const bootstrap = cluster.bootstrap.join(",");
     return {
       rf: o.rf,
-      bootstrap,
+      bootstrap: cluster.bootstrap.join(","),
       async restart(topic) {
-        const ends = await endOffsets(bootstrap, topic);
+        const ends = await withAdmin(cluster.bootstrap, (admin) => endOffsets(admin, topic));
         for (const node of cluster.nodes) await cluster.stop(node.id);
         // Together: a node waits for a quorum of its peers before it says ready.
         await Promise.all(cluster.nodes.map((node) => cluster.start(node.id)));
         await waitSettled(cluster.bootstrap, topic, SETTLE_TIMEOUT_MS);
-        await waitEndOffsets(bootstrap, topic, ends);
+        await withAdmin(cluster.bootstrap, (admin) => waitEndOffsets(admin, topic, ends));
       },
       [Symbol.asyncDispose]: () => cluster[Symbol.asyncDispose](),
     };
@@ -63,16 +62,10 @@ export async function startBrokers(o: { rf: number; smp: number; repo: string; d
 }
 
 /** The high watermark of each partition of `topic`, by partition. */
-async function endOffsets(bootstrap: string, topic: string): Promise<number[]> {
-  const admin = new Kafka({ brokers: bootstrap.split(","), logLevel: logLevel.NOTHING, clientId: "bench-restart" }).admin();
-  await admin.connect();
-  try {
-    const ends: number[] = [];
-    for (const p of await admin.fetchTopicOffsets(topic)) ends[p.partition] = Number(p.high);
-    return ends;
-  } finally {
-    await admin.disconnect();
-  }
+async function endOffsets(admin: Admin, topic: string): Promise<number[]> {
+  const ends: number[] = [];
+  for (const p of await admin.fetchTopicOffsets(topic)) ends[p.partition] = Number(p.high);
+  return ends;
 }
 
 /**
@@ -81,21 +74,17 @@ async function endOffsets(bootstrap: string, topic: string): Promise<number[]> {
  * which comes back only once it committed an entry of its term, and a consumer reading to the end
  * (`rdkafka_performance -e`) would stop short.
  */
-async function waitEndOffsets(bootstrap: string, topic: string, before: number[]): Promise<void> {
+async function waitEndOffsets(admin: Admin, topic: string, before: number[]): Promise<void> {
   const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-  for (let now = await endOffsets(bootstrap, topic); before.some((end, p) => (now[p] ?? -1) < end); now = await endOffsets(bootstrap, topic)) {
+  for (let now = await endOffsets(admin, topic); before.some((end, p) => (now[p] ?? -1) < end); now = await endOffsets(admin, topic)) {
     if (Date.now() > deadline) throw new Error(`${topic}: end offsets ${now} after the restart, ${before} before`);
     await Bun.sleep(250); // poll interval
   }
 }
 
 /** Creates the topics at the brokers' replication factor and waits for their leaders. */
-export async function createTopics(brokers: Brokers, topics: Array<{ topic: string; numPartitions: number }>, clientId: string): Promise<void> {
-  const admin = new Kafka({ brokers: brokers.bootstrap.split(","), logLevel: logLevel.NOTHING, clientId }).admin();
-  await admin.connect();
-  try {
+export function createTopics(brokers: Brokers, topics: Array<{ topic: string; numPartitions: number }>): Promise<void> {
+  return withAdmin(brokers.bootstrap.split(","), async (admin) => {
     await admin.createTopics({ topics: topics.map((t) => ({ ...t, replicationFactor: brokers.rf })), waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }

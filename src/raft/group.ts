@@ -7,6 +7,7 @@ import { assert, AssertionError } from "../base/assert.ts";
 import { concatBytes } from "../base/bytes.ts";
 import type { CancelTimer } from "../base/timers.ts";
 import * as rb from "../storage/record-batch.ts";
+import { takeBatches } from "../storage/recent-batch-cache.ts";
 import { configBatch, decodeConfigBatch, isMember, isVoter, majority, peersOf, quorumIndex, sortedIds } from "./config.ts";
 import { HardStateFile } from "./hard-state.ts";
 import { plantedBugs } from "./planted-bugs.ts";
@@ -906,16 +907,11 @@ export class RaftGroup implements RaftGroupApi {
     const run = this.unwritten;
     if (run === null || offset < run.base) return null;
     let from = -1;
-    let to = run.bytes.length;
-    rb.scanBatches(run.bytes, 0, (at, size) => {
-      if (from < 0 && rb.baseOffset(run.bytes, at) === offset) from = at;
-      if (from >= 0 && at > from && at + size - from > maxBytes) {
-        to = at;
-        return false;
-      }
-      return true;
+    rb.scanBatches(run.bytes, 0, (at) => {
+      if (rb.baseOffset(run.bytes, at) === offset) from = at;
+      return from < 0;
     });
-    return from < 0 ? null : run.bytes.subarray(from, to);
+    return from < 0 ? null : run.bytes.subarray(from, takeBatches(run.bytes, from, maxBytes, true, Infinity));
   }
 
   /**
