@@ -21,13 +21,18 @@
  *
  *     bun run bench/fetch.ts [--rounds 5] [--smp 2] [--cached-mib 48]
  *       [--partition-mib 7] [--disk-mib 1024] [--data-parent DIR] [--iperf-seconds 2] [--rf 3]
+ *       [--fetch-mib 1]
+ *
+ * `--fetch-mib`: the consumers' max.partition.fetch.bytes (librdkafka's default is 1 MiB). Case 3
+ * also prints what the brokers read from the disk per consume, against the partition's bytes
+ * (/proc/<pid>/io): read-ahead chunks overlap by a fetch window, so a little over 1×.
  *
  * With `--rf 3`: three brokers on this machine (lib/brokers.ts), topics at RF=3 (consumers read
  * from the leaders), and case 3 restarts all three.
  *
  * Needs fio, iperf3 and native/build/rdkafka/rdkafka_performance (`bash scripts/setup.sh --bench`).
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Brokers, createTopics, startBrokers } from "./lib/brokers.ts";
@@ -42,6 +47,7 @@ const partitionMib = Number(args.get("partition-mib") ?? 7);
 const diskMib = Number(args.get("disk-mib") ?? 1024);
 const dataParent = args.get("data-parent") ?? tmpdir();
 const iperfSeconds = Number(args.get("iperf-seconds") ?? 2);
+const fetchMib = Number(args.get("fetch-mib") ?? 1);
 const repo = new URL("..", import.meta.url).pathname;
 const RDKAFKA = join(repo, "native/build/rdkafka/rdkafka_performance");
 const RECORD_BYTES = 1024;
@@ -102,7 +108,7 @@ interface Consumed {
 /** One rdkafka_performance consumer of `partitions` from the beginning until `records` came. */
 async function consume(brokers: Brokers, topic: string, partitions: number[], records: number): Promise<Consumed> {
   const cmd = ["stdbuf", "-oL", RDKAFKA, "-C", "-t", topic, ...partitions.flatMap((p) => ["-p", String(p)]), "-o", "beginning", "-e",
-    "-c", String(records), "-b", brokers.bootstrap, "-q"];
+    "-c", String(records), "-b", brokers.bootstrap, "-q", "-X", `max.partition.fetch.bytes=${fetchMib * 1024 * 1024}`];
   const child = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe" });
   let text = "";
   let endMs = 0;
@@ -117,6 +123,11 @@ async function consume(brokers: Brokers, topic: string, partitions: number[], re
     throw new Error(`consumer of ${topic} ${partitions}: wanted ${records} records, got: ${text} ${await new Response(child.stderr).text()}`);
   }
   return { bytes: Number(m[2]), startMs: endMs - Number(m[3]), endMs };
+}
+
+/** Bytes the processes read from the block device so far (/proc/<pid>/io). */
+function diskReadBytes(pids: number[]): number {
+  return pids.reduce((sum, pid) => sum + Number(/^read_bytes: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, "utf8"))![1]), 0);
 }
 
 /** Bytes/s of consumers running at once: all their bytes over the window from the first start to the last end. */
@@ -149,6 +160,8 @@ const CONCURRENT_START_SPREAD_MS = 100;
 const CONCURRENT_ATTEMPTS_MAX = 9;
 /** Start spreads of the 4-consumer runs that were taken again. */
 const lateStarts: number[] = [];
+/** Case 3: bytes the brokers read from the disk per record byte consumed, by round. */
+const diskReadPerByte: number[] = [];
 try {
   const brokers = await startBrokers({ rf, smp, repo, dataDir, restartable: true });
   try {
@@ -185,7 +198,10 @@ try {
     await brokers.restart("disk");
     for (let r = 1; r <= rounds; r++) {
       const baseline = fioRead(dataDir, diskMib);
-      const skua = together([await consume(brokers, "disk", [0], diskRecords)]);
+      const readBefore = diskReadBytes(brokers.pids);
+      const consumed = await consume(brokers, "disk", [0], diskRecords);
+      diskReadPerByte.push((diskReadBytes(brokers.pids) - readBefore) / consumed.bytes);
+      const skua = together([consumed]);
       results.disk!.push({ round: r, baseline, skua });
     }
   } finally {
@@ -200,12 +216,13 @@ const cases = [
   { key: "cached4x12", what: `4 consumers, 12 partitions × ${partitionMib} MiB in the caches`, baseline: "iperf3 loopback", target: 0.5 },
   { key: "disk", what: `1 consumer, 1 partition, ${diskMib} MiB after a restart (disk)`, baseline: `fio O_DIRECT read, ${diskMib} MiB`, target: 0.8 },
 ];
-console.log(`\n${rf > 1 ? `${rf} brokers, RF=${rf}, ` : ""}dist/skua --smp ${smp}, rdkafka_performance -C (librdkafka 2.12.0), 1 KiB records, ${rounds} rounds (cached cases: median of 3 consumes per round)\n`);
+console.log(`\n${rf > 1 ? `${rf} brokers, RF=${rf}, ` : ""}dist/skua --smp ${smp}, rdkafka_performance -C (librdkafka 2.12.0, max.partition.fetch.bytes ${fetchMib} MiB), 1 KiB records, ${rounds} rounds (cached cases: median of 3 consumes per round)\n`);
 console.log("| case | round | baseline MB/s | skua MB/s | ratio |");
 console.log("|---|---|---|---|---|");
 for (const c of cases) {
   for (const row of results[c.key]!) console.log(`| ${c.key} | ${row.round} | ${mbps(row.baseline)} | ${mbps(row.skua)} | ${(row.skua / row.baseline).toFixed(2)} |`);
 }
+console.log(`\ncase 3, read from the disk per byte consumed: ${diskReadPerByte.map((r) => `${r.toFixed(2)}×`).join(", ")} (max.partition.fetch.bytes ${fetchMib} MiB)`);
 if (lateStarts.length > 0) console.log(`\n4-consumer runs taken again because their first records came ${lateStarts.join(", ")} ms apart (over ${CONCURRENT_START_SPREAD_MS} ms): ${lateStarts.length}`);
 console.log("\n| case | baseline | baseline MB/s (median) | skua MB/s (median) | ratio (median of rounds) | target |");
 console.log("|---|---|---|---|---|---|");

@@ -14,6 +14,8 @@ export interface Brokers extends AsyncDisposable {
   readonly rf: number;
   /** host:port,… of every broker. */
   readonly bootstrap: string;
+  /** Process ids of the brokers running now. */
+  readonly pids: number[];
   /**
    * Stops every broker and starts it again on its data (a single broker only when started
    * `restartable`); resolves once `topic`'s partitions have leaders and full ISRs.
@@ -34,6 +36,9 @@ export async function startBrokers(o: { rf: number; smp: number; repo: string; d
     return {
       rf: o.rf,
       bootstrap: cluster.bootstrap.join(","),
+      get pids() {
+        return cluster.nodes.map((node) => node.pid);
+      },
       async restart(topic) {
         const ends = await withAdmin(cluster.bootstrap, (admin) => endOffsets(admin, topic));
         for (const node of cluster.nodes) await cluster.stop(node.id);
@@ -51,6 +56,9 @@ export async function startBrokers(o: { rf: number; smp: number; repo: string; d
     rf: 1,
     get bootstrap() {
       return `${broker.host}:${broker.kafkaPort}`;
+    },
+    get pids() {
+      return [broker.pid];
     },
     async restart() {
       if (kept === null) throw new Error("startBrokers: a restart needs `restartable`");

@@ -6,16 +6,17 @@
  */
 import { expect, test } from "bun:test";
 import { ManualClock } from "../base/clock.ts";
+import type { Disk } from "../io/disk.ts";
 import { SimDisk } from "../io/sim-disk.ts";
 import { PartitionLog } from "./partition-log.ts";
 import { ReadAheadBudget } from "./read-ahead.ts";
 import * as rb from "./record-batch.ts";
-import { batchOf, testConfig } from "./test-helpers.ts";
+import { batchOf, CountingDisk, testConfig } from "./test-helpers.ts";
 
 const dir = "/data/t/0";
 const RECORDS_PER_BATCH = 4;
 
-async function openLog(disk: SimDisk, budget: ReadAheadBudget) {
+async function openLog(disk: Disk, budget: ReadAheadBudget) {
   return PartitionLog.open({ disk, dir, config: testConfig({ segmentBytes: SEGMENT_BYTES }), clock: new ManualClock(1000), indexIntervalBytes: 512, readAhead: budget });
 }
 
@@ -80,7 +81,23 @@ test("with chunks smaller than a segment, a fetch near a chunk's end is served w
     expect(budget.started).toBeGreaterThan(log.segmentCount); // more than one chunk per segment
     expect(budget.used).toBeGreaterThan(50);
     expect(budget.joined).toBe(0);
-    expect(budget.heldBytes).toBeLessThanOrEqual(2 * Math.max(chunkBytes, 2048 + 512));
+    expect(budget.heldBytes).toBeLessThanOrEqual(2 * Math.max(chunkBytes, 4 * (2048 + 512)));
+    await log.close();
+  }
+});
+
+// A chunk holds four windows: a fetch window over half the least chunk (4 MiB fetches against 4 MiB
+// chunks) no longer makes every chunk overlap the next by half, each byte read from the disk twice.
+test("a reader whose window is most of a chunk still reads each byte from the disk about once", async () => {
+  for (const [windowBytes, readAtMost] of [[6000, 1.35], [2048, 1.35]] as const) {
+    const budget = new ReadAheadBudget(256 * 1024, 8192);
+    const disk = new CountingDisk(new SimDisk(windowBytes));
+    const log = await PartitionLog.open({ disk, dir, config: testConfig({ segmentBytes: 256 * 1024 }), clock: new ManualClock(1000), indexIntervalBytes: 512, readAhead: budget });
+    const want = await fill(log, 0, 400, (i) => i);
+    disk.readBytes = 0;
+    expectSame(await readAll(log, 0, windowBytes), want);
+    expect(budget.joined).toBe(0);
+    expect(disk.readBytes / log.sizeBytes).toBeLessThan(readAtMost);
     await log.close();
   }
 });

@@ -1,7 +1,7 @@
 /**
  * Read-ahead for a sequential reader of one log (Redpanda's segment read-ahead): once a fetch
  * continues where the previous one of this log ended, the log reads the segment in chunks of at
- * least `chunkBytes` (limits.readAheadChunkBytes), one chunk ahead of the one the reader is in, so the disk
+ * least `chunkBytes` (limits.readAheadChunkBytes) and four fetch windows, one chunk ahead of the one the reader is in, so the disk
  * works while answers travel and the client parses them, and the reader seldom waits for it. A
  * fetch is served from the chunk holding its start (a view, no copy). The next chunk starts one
  * fetch's window before the current one ends, so a fetch starting near the end is served whole
@@ -58,6 +58,9 @@ interface Chunk {
   /** Null when the read failed (the segment went away): the reader then reads for itself and learns why. */
   bytes: Promise<Uint8Array | null>;
 }
+
+/** Fetch windows one chunk holds at least: a window's overlap with the next chunk then re-reads a quarter of it. */
+const WINDOWS_PER_CHUNK = 4;
 
 export class ReadAhead {
   /** The chunk the reader is in, and the one after it. */
@@ -125,9 +128,14 @@ export class ReadAhead {
     return chunk.source === source && chunk.position <= position && position < chunk.position + chunk.lengthBytes;
   }
 
-  /** A chunk at `position`: at least `chunkBytes`, at least the fetch's window, never past `limitBytes`. */
+  /**
+   * A chunk at `position`: at least `chunkBytes` and `WINDOWS_PER_CHUNK` of the fetch's windows
+   * (so the overlap re-reads little and most fetches fit one chunk), but two of them within the
+   * budget; at least one window; never past `limitBytes`.
+   */
   private read(source: ReadAheadSource, position: number, windowBytes: number, limitBytes: number): Chunk | null {
-    const lengthBytes = Math.min(Math.max(windowBytes, this.budget.chunkBytes), limitBytes - position);
+    const wantedBytes = Math.min(Math.max(windowBytes * WINDOWS_PER_CHUNK, this.budget.chunkBytes), Math.floor(this.budget.heldBytesMax / 2));
+    const lengthBytes = Math.min(Math.max(wantedBytes, windowBytes), limitBytes - position);
     if (lengthBytes <= 0 || !this.budget.take(lengthBytes)) return null;
     this.budget.started++;
     const bytes = source.read(position, lengthBytes, true).catch(() => null);

@@ -34,6 +34,7 @@ export class CountingDisk implements Disk {
   readonly name: string;
   datasyncs = 0;
   writes = 0;
+  readBytes = 0;
   failWrites = false;
   constructor(private readonly inner: Disk) {
     this.name = `counting(${inner.name})`;
@@ -53,7 +54,11 @@ export class CountingDisk implements Disk {
         return file.write(position, data);
       },
       writtenThrough: (endBytes) => file.writtenThrough(endBytes),
-      read: (position, length) => file.read(position, length),
+      read: async (position, length, reuse) => {
+        const bytes = await file.read(position, length, reuse);
+        self.readBytes += bytes.length;
+        return bytes;
+      },
       datasync: async () => {
         self.datasyncs++;
         return file.datasync();
