@@ -107,6 +107,12 @@ export class ReplicatedPartition {
   private failed = false;
   /** What onReadiness last told. */
   private toldReady = false;
+  /**
+   * The log offset below which the producer state has seen every batch. The log may hold more:
+   * a group stopped between writing an append and reporting it (`onAppended`, `onFollowerAppend`)
+   * leaves it on disk unseen, so a clean close's snapshot is taken here and the reopen scans the rest.
+   */
+  private producersCover: Index;
 
   private constructor(
     private readonly env: ReplicaEnv,
@@ -118,6 +124,7 @@ export class ReplicatedPartition {
   ) {
     this.config = config;
     this.policy = appendPolicyOf(config);
+    this.producersCover = group.partitionLog.logEndOffset;
   }
 
   static async open(env: ReplicaEnv, ref: PartitionRef, assignment: PartitionAssignment, config: EffectiveTopicConfig): Promise<ReplicatedPartition> {
@@ -145,7 +152,7 @@ export class ReplicatedPartition {
       onStateChange: (state) => replica?.onState(state),
       onCommit: (index) => replica?.onCommit(index),
       onFollowerAppend: (batches) => replica?.onFollowerAppend(batches),
-      onLogCut: (endOffset) => replica?.producers.truncate(endOffset),
+      onLogCut: (endOffset) => replica?.onLogCut(endOffset),
       onFailure: (error) => replica?.onFailure(error),
       log: (message) => env.log.warn(message, { partition: `${ref.topic}/${ref.partition}` }),
     });
@@ -190,7 +197,13 @@ export class ReplicatedPartition {
     rb.scanBatches(batches, 0, (at) => {
       const ended = this.producers.replay(batches, at, false);
       if (ended?.aborted) log.addAbortedTxn({ producerId: ended.producerId, firstOffset: ended.firstOffset, lastOffset: ended.lastOffset, lastStableOffset: ended.lastStableOffset });
+      this.producersCover = rb.lastOffset(batches, at) + 1;
     });
+  }
+
+  private onLogCut(endOffset: Index): void {
+    this.producers.truncate(endOffset);
+    this.producersCover = Math.min(this.producersCover, endOffset);
   }
 
   private onFailure(error: unknown): void {
@@ -311,6 +324,7 @@ export class ReplicatedPartition {
       onAppended: (range) => {
         placed = true;
         placeRemembered(remembered, records, range.baseOffset, this.producers);
+        this.producersCover = range.lastOffset + 1;
         appended.resolve(range);
       },
     });
@@ -375,6 +389,7 @@ export class ReplicatedPartition {
       onAppended: (range) => {
         const ended = this.producers.recordMarker(marker, range.baseOffset, nowMs, false);
         if (ended?.aborted) log.addAbortedTxn({ producerId: ended.producerId, firstOffset: ended.firstOffset, lastOffset: ended.lastOffset, lastStableOffset: ended.lastStableOffset });
+        this.producersCover = range.lastOffset + 1;
       },
     });
     if (!result.ok) return result.error === "invalidBatch" ? ErrorCode.CORRUPT_MESSAGE : ErrorCode.NOT_LEADER_OR_FOLLOWER;
@@ -538,7 +553,7 @@ export class ReplicatedPartition {
     this.wake();
     const log = this.group.partitionLog;
     if (this.failed || log.failed) return;
-    await saveProducerState(log.disk, log, this.producers).catch((error: unknown) => rethrowIfBroken(error));
+    await saveProducerState(log.disk, log, this.producers, this.producersCover).catch((error: unknown) => rethrowIfBroken(error));
   }
 }
 

@@ -6,8 +6,10 @@
 import { afterEach, expect, test } from "bun:test";
 import type { TopicRecord } from "../cluster/metadata.ts";
 import { ErrorCode } from "../protocol/errors.ts";
+import { PosixDisk } from "../io/posix-disk.ts";
 import { buildBatch } from "../storage/batch-builder.ts";
 import * as rb from "../storage/record-batch.ts";
+import { CountingDisk } from "../storage/test-helpers.ts";
 import { forEachRecord } from "../storage/records.ts";
 import type { ReplicatedPartition } from "./replicated-partition.ts";
 import { leaderOf, replicas, TestCluster, until } from "./test-nodes.ts";
@@ -115,6 +117,44 @@ test("stopping the leader's node elects a new leader that keeps every acknowledg
   await until("the restarted node caught up", () => back.group.partitionLog.logEndOffset >= target && back.group.inspect().commitIndex >= target - 1);
   expect(await back.group.inspectLog()).toEqual((await next.replica.group.inspectLog()).filter((e) => e.index < back.group.partitionLog.logEndOffset));
   expect(back.isLeader).toBe(false);
+}, 30_000);
+
+test("a leader stopped after writing a batch but before its fdatasync returned: reopened, it knows the batch, and the producer's retry there is a duplicate", async () => {
+  const disks = new Map<number, CountingDisk>();
+  cluster = new TestCluster(3, 1, {}, (node) => {
+    const disk = new CountingDisk(new PosixDisk());
+    disks.set(node, disk);
+    return disk;
+  });
+  await cluster.start([topic([[1, 0], [2, 0], [3, 0]])]);
+  const leader = await leaderOf(cluster);
+  for (let i = 0; i < 3; i++) expect((await produce(leader.replica, batch(`v${i}`, { producerId: 7, sequence: i }))).errorCode).toBe(ErrorCode.NONE);
+
+  // The leader's fdatasync of the next batch hangs; the followers write and hold it.
+  const release = Promise.withResolvers<void>();
+  disks.get(leader.node)!.holdDatasyncs = release.promise;
+  const originalAt = leader.replica.group.partitionLog.logEndOffset;
+  const unanswered = produce(leader.replica, batch("v3", { producerId: 7, sequence: 3 }));
+  await until("the followers hold the batch", () => replicas(cluster!).every((r) => r.replica.group.partitionLog.logEndOffset > originalAt));
+  // Stopped meanwhile: the produce is refused at once, the fdatasync returns after, and the close keeps the written batch.
+  const stopping = cluster.stopNode(leader.node);
+  expect((await unanswered).errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  disks.get(leader.node)!.holdDatasyncs = null;
+  release.resolve();
+  await stopping;
+
+  // Back, and leading again (as a restarted node may be elected): the retry is answered with the original's offset.
+  await cluster.restartNode(leader.node);
+  const back = cluster.replica(leader.node, "t", 0)!.replica;
+  const current = await leaderOf(cluster);
+  if (current.node !== leader.node) {
+    await until("the restarted node caught up", () => back.group.inspect().commitIndex >= current.replica.group.inspect().commitIndex);
+    expect(await current.replica.transferLeadership(leader.node)).toEqual({ ok: true });
+  }
+  await until("the restarted node leads", () => back.isLeader && back.group.termAt(back.group.inspect().commitIndex) === back.leaderState.term);
+  const retry = await produce(back, batch("v3", { producerId: 7, sequence: 3 }));
+  expect(retry).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: originalAt });
+  expect(await consume(back)).toEqual(["v0", "v1", "v2", "v3"]);
 }, 30_000);
 
 test("retention on every replica: whole segments past retention.bytes and below the commit index leave; reads below the start are out of range", async () => {

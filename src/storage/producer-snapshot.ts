@@ -80,12 +80,15 @@ export async function loadProducerState(disk: Disk, log: PartitionLog, options: 
   return state;
 }
 
-/** Writes the snapshot of a log that has just closed cleanly (every append written). */
-export async function saveProducerState(disk: Disk, log: PartitionLog, state: ProducerState): Promise<void> {
+/**
+ * Writes the snapshot of a log that has just closed cleanly: `state` as of `endOffset` (the log's
+ * end unless the state has not seen its last batches; the next open scans from there).
+ */
+export async function saveProducerState(disk: Disk, log: PartitionLog, state: ProducerState, endOffset = log.logEndOffset): Promise<void> {
   const file = await disk.open(`${log.dir}/${SNAPSHOT_FILE}`, { create: true });
   try {
     await file.truncate(0);
-    await file.write(0, encodeSnapshot(state, log.logEndOffset));
+    await file.write(0, encodeSnapshot(state, endOffset));
     await file.datasync();
   } finally {
     await file.close();

@@ -168,12 +168,12 @@ export class ProducerState {
     return state;
   }
 
-  /** Every producer, least recently seen first (the order fromSnapshot restores). */
+  /** Every producer, least recently seen first (the order fromSnapshot restores); a leader's batches not yet placed in the log are left out. */
   snapshot(): ProducerSnapshotEntry[] {
     return [...this.producers].map(([producerId, entry]) => [
       producerId,
       entry.epoch,
-      entry.batches.map((b): [number, number, number, number] => [b.firstSequence, b.lastSequence, b.baseOffset, b.lastOffset]),
+      entry.batches.filter((b) => b.baseOffset >= 0).map((b): [number, number, number, number] => [b.firstSequence, b.lastSequence, b.baseOffset, b.lastOffset]),
       entry.coordinatorEpoch,
       entry.lastTimestampMs,
       entry.txnFirstOffset,

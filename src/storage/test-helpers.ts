@@ -29,13 +29,15 @@ export function batchOf(tag: number, count = 1, valueBytes = 20, baseTimestamp =
   return buildBatch({ records, baseTimestamp });
 }
 
-/** Wraps a Disk, counting calls and optionally failing writes. */
+/** Wraps a Disk, counting calls and optionally failing writes or holding fdatasyncs. */
 export class CountingDisk implements Disk {
   readonly name: string;
   datasyncs = 0;
   writes = 0;
   readBytes = 0;
   failWrites = false;
+  /** While set, every datasync waits for it first. */
+  holdDatasyncs: Promise<void> | null = null;
   constructor(private readonly inner: Disk) {
     this.name = `counting(${inner.name})`;
   }
@@ -61,6 +63,7 @@ export class CountingDisk implements Disk {
       },
       datasync: async () => {
         self.datasyncs++;
+        if (self.holdDatasyncs) await self.holdDatasyncs;
         return file.datasync();
       },
       truncate: (size) => file.truncate(size),
