@@ -7,9 +7,10 @@ import { startBroker } from "../helpers/broker.ts";
 import { createTopic, kafkaClient } from "../helpers/kafka.ts";
 import { spawnKcat } from "../helpers/kcat.ts";
 
-setDefaultTimeout(60_000);
+setDefaultTimeout(120_000);
 
-test("SIGTERM with a fetch waiting on both shards: exit 0, no ERROR in the log", async () => {
+/** One broker stopped while kcat's fetch waits on both shards; its exit code and log. */
+async function stopWhileFetchWaits(): Promise<{ code: number; log: string }> {
   await using broker = await startBroker({ smp: 2 });
   await createTopic(kafkaClient(broker), "waiting", 4);
   await using consumer = spawnKcat([
@@ -19,9 +20,18 @@ test("SIGTERM with a fetch waiting on both shards: exit 0, no ERROR in the log",
   // Once every partition is fetchable, one fetch asks for all four: it waits on both shards.
   await consumer.stderrLine(/Fetch 4\/4\/4 toppar/);
   await Bun.sleep(200); // the fetch reaches the broker and starts waiting
+  const code = await broker.stop("SIGTERM");
+  return { code, log: broker.stderr() };
+}
 
-  expect(await broker.stop("SIGTERM")).toBe(0);
-  const errors = broker.stderr().split("\n").filter((line) => / ERROR /.test(line));
-  expect(errors).toEqual([]);
-  expect(broker.stderr()).toContain("request abandoned: the broker is stopping");
+test("SIGTERM with a fetch waiting on both shards: exit 0, no ERROR in the log", async () => {
+  // Whether the other shard's part is abandoned or answered depends on which shard closes first
+  // (about half the stops abandon it): every stop must be clean, until one has abandoned a call.
+  for (let attempt = 1; ; attempt++) {
+    const { code, log } = await stopWhileFetchWaits();
+    expect(code).toBe(0);
+    expect(log.split("\n").filter((line) => / ERROR /.test(line))).toEqual([]);
+    if (log.includes("request abandoned: the broker is stopping")) return;
+    if (attempt === 10) throw new Error(`no stop of 10 abandoned the waiting fetch's call to the other shard; the last log:\n${log}`);
+  }
 });
