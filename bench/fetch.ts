@@ -24,8 +24,8 @@
  *       [--fetch-mib 1]
  *
  * `--fetch-mib`: the consumers' max.partition.fetch.bytes (librdkafka's default is 1 MiB). Case 3
- * also prints what the brokers read from the disk per byte consumed (/proc/<pid>/io): read-ahead
- * chunks overlap by a fetch window, so a little over 1×.
+ * also prints what the brokers read from the disk per byte consumed (/proc/<pid>/io): about 1×
+ * (each segment's first fetch is read before the read-ahead starts).
  *
  * With `--rf 3`: three brokers on this machine (lib/brokers.ts), topics at RF=3 (consumers read
  * from the leaders), and case 3 restarts all three.

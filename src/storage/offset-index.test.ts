@@ -21,6 +21,17 @@ describe("SegmentIndex", () => {
     }
   });
 
+  test("position lookups land on an indexed batch start at or before the position", () => {
+    const index = sample();
+    for (let position = 0; position < 2000; position += 7) {
+      const start = index.batchStartAtMost(position);
+      expect(start % 40).toBe(0);
+      expect(start).toBeLessThanOrEqual(position);
+      expect(position - start).toBeLessThan(200); // within ~interval and a batch
+      expect(index.lookupPosition((start / 40) * 2)).toBe(start); // an entry, not just any batch start
+    }
+  });
+
   test("time lookups start no later than the first batch reaching the timestamp", () => {
     const index = sample();
     for (let ts = 0; ts <= 500; ts += 7) {

@@ -82,6 +82,12 @@ export class SegmentIndex {
     return i < 0 ? 0 : this.offsets.b[i]!;
   }
 
+  /** The indexed batch start at or before file position `position` (0 if none). */
+  batchStartAtMost(position: number): number {
+    const i = lastAtMost(this.offsets.b, this.offsets.count, position);
+    return i < 0 ? 0 : this.offsets.b[i]!;
+  }
+
   /** Relative offset from which a scan finds the first batch with max_timestamp >= `timestampMs`. */
   lookupTimestamp(timestampMs: number): number {
     let lo = 0;

@@ -735,13 +735,13 @@ export class PartitionLog {
   private async readSegment(segment: Segment, offset: number, maxBytes: number, highWatermark: number, mustTakeOne = true): Promise<Uint8Array> {
     let position = segment.index.lookupPosition(offset - segment.baseOffset);
     let windowBytes = this.readWindowBytes(maxBytes);
-    for (let first = true; ; first = false) {
+    for (let fromAhead = true; ; ) {
       const limitBytes = segment.writtenBytes;
       assert(position < limitBytes, () => `read past written bytes of ${segment.logPath}`);
       const lengthBytes = Math.min(windowBytes, limitBytes - position);
-      // What was read ahead may be shorter than asked (more was written since, or the chunks end
-      // there): fewer batches, or a re-read below, from the disk (the read-ahead would give the same).
-      const ahead = first ? await this.readAhead.take(segment, position, lengthBytes) : null;
+      // What was read ahead may be shorter than asked (the chunk ends there, or more was written
+      // since): fewer batches, a short answer.
+      const ahead = fromAhead ? await this.readAhead.take(segment, position, lengthBytes) : null;
       const buf = ahead ?? (await segment.read(position, lengthBytes));
       let found = -1;
       const end = rb.scanBatches(buf, 0, (at) => {
@@ -750,8 +750,12 @@ export class PartitionLog {
         return false;
       });
       if (found >= 0) return buf.subarray(found, takeBatches(buf, found, maxBytes, mustTakeOne, highWatermark));
-      // The next batch is not whole in this window: grow the window to hold it.
-      if (end === 0) windowBytes = Math.max(maxBytes, rb.batchSizeBytes(buf, 0));
+      // The next batch is not whole in this window (nor in a chunk read ahead): grow the window to
+      // hold it, and read it from the disk.
+      if (end === 0) {
+        windowBytes = Math.max(maxBytes, rb.batchSizeBytes(buf, 0));
+        fromAhead = false;
+      }
       position += end;
     }
   }

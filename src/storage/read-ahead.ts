@@ -1,31 +1,28 @@
 /**
  * Read-ahead for a sequential reader of one log (Redpanda's segment read-ahead): once a fetch
  * continues where the previous one of this log ended, the log reads the segment in chunks of at
- * least `chunkBytes` (limits.readAheadChunkBytes) and four fetch windows, one chunk ahead of the one the reader is in, so the disk
- * works while answers travel and the client parses them, and the reader seldom waits for it. A
- * fetch is served from the chunk holding its start (a view, no copy). The next chunk starts one
- * fetch's window before the current one ends, so a fetch starting near the end is served whole
- * from the next chunk; only one whose window grew since gets the rest from the next chunk
- * (copied together). A shard-wide budget bounds
- * the bytes all its logs hold; past it nothing more is read ahead. Runs on the owning shard's
- * thread only.
+ * least `chunkBytes` (limits.readAheadChunkBytes) and four fetch windows, one chunk ahead of the
+ * one the reader is in, so the disk works while answers travel and the client parses them, and
+ * the reader seldom waits for it. A chunk ends at a batch start the sparse index knows, and the
+ * next begins there: no byte is read twice. A fetch is served from the chunk holding its start (a
+ * view, no copy), so one starting near a chunk's end gets only the batches up to it, a short
+ * answer (the client's next fetch starts in the next chunk). A shard-wide budget bounds the bytes
+ * all its logs hold; past it nothing more is read ahead. Runs on the owning shard's thread only.
  *
  * Invalidation: a chunk is tied to its segment object and file position, and the log drops every
  * chunk whenever bytes already written may change (a cut, a truncation, a reset, compaction's
  * swap): a read from before never serves a reader after, even one that was waiting on it.
  */
 import { assert } from "../base/assert.ts";
-import { concatBytes } from "../base/bytes.ts";
 import { endHold, lend } from "../base/lent-buffers.ts";
 import { limits } from "../base/limits.ts";
 
 /** Bytes all read-ahead of one shard may hold (reads in flight or done and not yet taken). */
 export class ReadAheadBudget {
   heldBytes = 0;
-  /** Reads started ahead, of those the ones a fetch used, and fetches joined from two chunks. */
+  /** Reads started ahead, and fetches served from them. */
   started = 0;
   used = 0;
-  joined = 0;
 
   constructor(
     readonly heldBytesMax: number = limits.readAheadBytesMax,
@@ -49,6 +46,8 @@ export class ReadAheadBudget {
 export interface ReadAheadSource {
   /** `reuse`: the bytes may be in a pooled buffer on loan (base/lent-buffers.ts). */
   read(position: number, lengthBytes: number, reuse: boolean): Promise<Uint8Array>;
+  /** A batch start at or before `position` (0 if none is known): where a chunk may end without cutting a batch. */
+  batchStartAtMost(position: number): number;
 }
 
 interface Chunk {
@@ -59,7 +58,7 @@ interface Chunk {
   bytes: Promise<Uint8Array | null>;
 }
 
-/** Fetch windows one chunk holds at least: a window's overlap with the next chunk then re-reads a quarter of it. */
+/** Fetch windows one chunk holds at least: the short answer at each chunk's end is one fetch in five or fewer. */
 const WINDOWS_PER_CHUNK = 4;
 
 export class ReadAhead {
@@ -88,15 +87,12 @@ export class ReadAhead {
     const current = this.current;
     if (current === null || this.next !== null) return;
     const after = current.position + current.lengthBytes;
-    // Overlapping by a window (at most half a chunk, so the reader always moves on): re-reading it
-    // costs the disk little, joining a fetch from two chunks costs the shard a copy into fresh memory.
-    const nextPosition = Math.max(after - windowBytes, current.position + Math.ceil(current.lengthBytes / 2));
-    if (after < limitBytes) this.next = this.read(source, nextPosition, windowBytes, limitBytes);
+    if (after < limitBytes) this.next = this.read(source, after, windowBytes, limitBytes);
   }
 
   /**
-   * The bytes at `position` of `source`, up to `lengthBytes` (fewer where the chunks end: the log
-   * grew since they were read), from the chunks held. Null if none holds `position`.
+   * The bytes at `position` of `source`, up to `lengthBytes` (fewer where the chunk ends), from
+   * the chunk holding `position`. Null if none does.
    */
   async take(source: ReadAheadSource, position: number, lengthBytes: number): Promise<Uint8Array | null> {
     if (this.next !== null && this.holds(this.next, source, position)) this.advance();
@@ -107,16 +103,7 @@ export class ReadAhead {
     if (bytes === null || !this.stillHeld(chunk)) return null;
     this.budget.used++;
     const from = position - chunk.position;
-    const fitting = bytes.subarray(from, from + lengthBytes);
-    const next = this.next;
-    if (fitting.length === lengthBytes || from + fitting.length < chunk.lengthBytes || next === null) return lent(fitting);
-    // Past this chunk's end (the window grew past the overlap): the rest from the next one, joined.
-    const more = await next.bytes;
-    if (!this.stillHeld(chunk)) return null;
-    if (more === null || !this.stillHeld(next)) return lent(fitting);
-    this.budget.joined++;
-    const restFrom = chunk.position + from + fitting.length - next.position; // the chunks overlap
-    return concatBytes([fitting, more.subarray(restFrom, restFrom + lengthBytes - fitting.length)]);
+    return lent(bytes.subarray(from, from + lengthBytes));
   }
 
   /** Not let go of since it was read (an advance, a restart elsewhere, a cut). */
@@ -130,12 +117,15 @@ export class ReadAhead {
 
   /**
    * A chunk at `position`: at least `chunkBytes` and `WINDOWS_PER_CHUNK` of the fetch's windows
-   * (so the overlap re-reads little and most fetches fit one chunk), but two of them within the
-   * budget; at least one window; never past `limitBytes`.
+   * (so most fetches fit one chunk), but two of them within the budget; at least one window; never
+   * past `limitBytes`. It ends at the last batch start known within that, unless none is known
+   * past `position` (a batch larger than the chunk: the reader then reads it for itself).
    */
   private read(source: ReadAheadSource, position: number, windowBytes: number, limitBytes: number): Chunk | null {
     const wantedBytes = Math.min(Math.max(windowBytes * WINDOWS_PER_CHUNK, this.budget.chunkBytes), Math.floor(this.budget.heldBytesMax / 2));
-    const lengthBytes = Math.min(Math.max(wantedBytes, windowBytes), limitBytes - position);
+    let lengthBytes = Math.min(Math.max(wantedBytes, windowBytes), limitBytes - position);
+    const batchStart = position + lengthBytes < limitBytes ? source.batchStartAtMost(position + lengthBytes) : 0;
+    if (batchStart > position) lengthBytes = batchStart - position;
     if (lengthBytes <= 0 || !this.budget.take(lengthBytes)) return null;
     this.budget.started++;
     const bytes = source.read(position, lengthBytes, true).catch(() => null);

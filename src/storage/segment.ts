@@ -217,6 +217,11 @@ export class Segment {
     }
   }
 
+  /** A batch start at or before `position`, from the sparse index (0 if none indexed). */
+  batchStartAtMost(position: number): number {
+    return this.index.batchStartAtMost(position);
+  }
+
   /**
    * Before compaction moves files over this segment's: its file is opened and held, so reads keep
    * seeing the old bytes (an open file outlives a rename or remove) until `retire`.
