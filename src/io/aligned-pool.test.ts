@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
 import { BLOCK_BYTES } from "../native/uring.ts";
 import { endHold, giveBack, lend } from "../base/lent-buffers.ts";
 import { AlignedBufferPool, ReadBufferPool, SMALL_BYTES_BELOW } from "./aligned-pool.ts";
@@ -57,4 +58,30 @@ test("read buffers come back to the pool only when their holder and every lent v
   expect(pool.acquire(8 * BLOCK_BYTES).address).not.toBe(first.address); // a lent view is still out
   giveBack(view);
   expect(pool.acquire(8 * BLOCK_BYTES).address).toBe(first.address);
+});
+
+/** Bytes of huge pages backing the mapping that holds `address` (/proc/self/smaps), or null if none holds it. */
+function hugePageBytesAt(address: number): number | null {
+  const smaps = readFileSync("/proc/self/smaps", "utf8");
+  for (const block of smaps.split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/)) {
+    const [start, end] = block.slice(0, block.indexOf(" ")).split("-").map((hex) => parseInt(hex, 16));
+    if (address < start! || address >= end!) continue;
+    return Number(/^AnonHugePages:\s+(\d+) kB$/m.exec(block)![1]) * 1024;
+  }
+  return null;
+}
+
+const THP_ENABLED = "/sys/kernel/mm/transparent_hugepage/enabled";
+const thpOff = !existsSync(THP_ENABLED) || readFileSync(THP_ENABLED, "utf8").includes("[never]");
+
+test.skipIf(thpOff)("read buffers of 2 MiB or more start on a 2 MiB boundary and are backed by huge pages once touched", () => {
+  const pool = new ReadBufferPool();
+  const buffer = pool.acquire(8 * 1024 * 1024);
+  expect(buffer.address % (2 * 1024 * 1024)).toBe(0);
+  buffer.bytes.fill(1); // first touch, as a read into it would be
+  expect(hugePageBytesAt(buffer.address)).toBeGreaterThanOrEqual(8 * 1024 * 1024);
+  const small = pool.acquire(64 * 1024);
+  expect(small.address % BLOCK_BYTES).toBe(0);
+  endHold(buffer.bytes);
+  endHold(small.bytes);
 });

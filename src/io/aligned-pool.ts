@@ -87,7 +87,8 @@ export class AlignedBufferPool {
 /**
  * Reusable 4 KiB-aligned read buffers (shared memory, as every disk read's) for the read-ahead's
  * chunks: each is handed out on loan (base/lent-buffers.ts) and comes back once its holder and
- * every view lent from it are done. Power-of-two sizes; at most `pooledBytesMax` wait for reuse.
+ * every view lent from it are done. Power-of-two sizes, huge pages from 2 MiB
+ * (`allocateSharedForReuse`); at most `pooledBytesMax` wait for reuse.
  */
 export class ReadBufferPool {
   private readonly free: FreeBuffers;
@@ -99,7 +100,7 @@ export class ReadBufferPool {
   /** A buffer of exactly `lengthBytes` (a block multiple), on loan and held by the caller. */
   acquire(lengthBytes: number): AlignedBuffer {
     const capacityBytes = capacityFor(lengthBytes);
-    const buffer = this.free.take(capacityBytes) ?? AlignedBuffer.allocateShared(capacityBytes);
+    const buffer = this.free.take(capacityBytes) ?? AlignedBuffer.allocateSharedForReuse(capacityBytes);
     startLoan(buffer.bytes.buffer, () => this.free.put(capacityBytes, buffer));
     return buffer.prefix(lengthBytes);
   }

@@ -1,9 +1,9 @@
 /**
  * libc through bun:ffi: the cores this thread may use, pin it to one and ask which it runs on; duplicate
- * and close a descriptor (a connection handed to another shard's thread).
+ * and close a descriptor (a connection handed to another shard's thread); ask for huge pages.
  * Only src/io and src/shard may import this folder.
  */
-import { dlopen, FFIType, ptr } from "bun:ffi";
+import { dlopen, FFIType, ptr, type Pointer } from "bun:ffi";
 
 const CPU_SET_BYTES = 128; // glibc's cpu_set_t: 1024 bits
 
@@ -13,7 +13,11 @@ const libc = dlopen("libc.so.6", {
   sched_getcpu: { args: [], returns: FFIType.i32 },
   fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   close: { args: [FFIType.i32], returns: FFIType.i32 },
+  madvise: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
 });
+
+const MADV_HUGEPAGE = 14;
+const MADV_COLLAPSE = 25;
 
 const F_DUPFD_CLOEXEC = 1030;
 
@@ -48,4 +52,16 @@ export function duplicateFd(fd: number): number {
 
 export function closeFd(fd: number): void {
   libc.symbols.close(fd);
+}
+
+/**
+ * Asks the kernel to back the memory at `address` (2 MiB-aligned) with transparent huge pages: as
+ * it is touched (MADV_HUGEPAGE), and now for the pages already there (MADV_COLLAPSE, Linux 6.1+:
+ * memory the allocator hands out again was touched before). Returns false if it refused both (huge
+ * pages off, or an old kernel); the memory then keeps its small pages.
+ */
+export function adviseHugePages(address: number, lengthBytes: number): boolean {
+  const touched = libc.symbols.madvise(address as Pointer, lengthBytes, MADV_HUGEPAGE) === 0;
+  const collapsed = libc.symbols.madvise(address as Pointer, lengthBytes, MADV_COLLAPSE) === 0;
+  return touched || collapsed;
 }
