@@ -57,11 +57,10 @@ export function closeFd(fd: number): void {
 /**
  * Asks the kernel to back the memory at `address` (2 MiB-aligned) with transparent huge pages: as
  * it is touched (MADV_HUGEPAGE), and now for the pages already there (MADV_COLLAPSE, Linux 6.1+:
- * memory the allocator hands out again was touched before). Returns false if it refused both (huge
- * pages off, or an old kernel); the memory then keeps its small pages.
+ * memory the allocator hands out again was touched before). Advice only: where the kernel refuses
+ * (huge pages off, an old kernel) the memory keeps its small pages and works the same.
  */
-export function adviseHugePages(address: number, lengthBytes: number): boolean {
-  const touched = libc.symbols.madvise(address as Pointer, lengthBytes, MADV_HUGEPAGE) === 0;
-  const collapsed = libc.symbols.madvise(address as Pointer, lengthBytes, MADV_COLLAPSE) === 0;
-  return touched || collapsed;
+export function adviseHugePages(address: number, lengthBytes: number): void {
+  libc.symbols.madvise(address as Pointer, lengthBytes, MADV_HUGEPAGE);
+  libc.symbols.madvise(address as Pointer, lengthBytes, MADV_COLLAPSE);
 }

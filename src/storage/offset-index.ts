@@ -78,13 +78,16 @@ export class SegmentIndex {
 
   /** Position of a batch start whose relative offset is <= `relOffset` (0 if none indexed). */
   lookupPosition(relOffset: number): number {
-    const i = lastAtMost(this.offsets.a, this.offsets.count, relOffset);
-    return i < 0 ? 0 : this.offsets.b[i]!;
+    return this.positionOfEntry(lastAtMost(this.offsets.a, this.offsets.count, relOffset));
   }
 
   /** The indexed batch start at or before file position `position` (0 if none). */
   batchStartAtMost(position: number): number {
-    const i = lastAtMost(this.offsets.b, this.offsets.count, position);
+    return this.positionOfEntry(lastAtMost(this.offsets.b, this.offsets.count, position));
+  }
+
+  /** The position of offset entry `i`; 0 (the segment's first batch) for -1, no entry. */
+  private positionOfEntry(i: number): number {
     return i < 0 ? 0 : this.offsets.b[i]!;
   }
 
