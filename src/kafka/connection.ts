@@ -29,6 +29,13 @@ export function frameBytes(frame: Frame): number {
 export interface ConnectionIo {
   /** Bytes the socket accepted now, or -1 once it is closed (the client went away). */
   write(bytes: Uint8Array): number;
+  /**
+   * Several pieces in one system call where the socket allows it (plain TCP): the bytes taken, or -1
+   * if none were (the buffer full, or an error that the next `write` reports). At most
+   * `gatherPiecesMax` pieces, none empty.
+   */
+  writeGathered?: ((pieces: readonly Uint8Array[]) => number) | undefined;
+  gatherPiecesMax?: number;
   close(): void;
   /** Stop and restart reading from the socket: the client then feels TCP backpressure. */
   pause(): void;
@@ -424,6 +431,7 @@ export class Connection implements BudgetHolder {
   }
 
   private flushUnsent(): void {
+    if (this.io.writeGathered) this.sendGathered(this.io.writeGathered, this.io.gatherPiecesMax ?? 1);
     while (this.unsent.length > 0 && !this.closed) {
       this.coalesceHead();
       const bytes = this.unsent[0];
@@ -436,6 +444,34 @@ export class Connection implements BudgetHolder {
         return; // wait for drain
       }
       giveBack(this.unsent.shift()!); // the socket took every byte: a lent read buffer may be reused
+    }
+  }
+
+  /**
+   * Sends the queued pieces as they are, many per system call (the Fetch answer's fields and the
+   * batches between them, pipelined small answers), until the socket takes fewer bytes than
+   * offered; what is left then goes through `write`, which also arms the drain callback.
+   */
+  private sendGathered(writeGathered: (pieces: readonly Uint8Array[]) => number, piecesMax: number): void {
+    while (this.unsent.length > 1 && !this.closed) {
+      const pieces = this.unsent.length <= piecesMax ? this.unsent : this.unsent.slice(0, piecesMax);
+      let offered = 0;
+      for (const piece of pieces) offered += piece.length;
+      const written = writeGathered(pieces);
+      if (written <= 0) return;
+      assert(written <= offered, "socket wrote an impossible count");
+      this.sent(written);
+      let left = written;
+      while (left > 0) {
+        const head = this.unsent[0]!;
+        if (left < head.length) {
+          this.unsent[0] = head.subarray(left);
+          return; // the socket is full: `write` finds out for sure and waits for drain
+        }
+        left -= head.length;
+        giveBack(this.unsent.shift()!);
+      }
+      if (written < offered) return;
     }
   }
 

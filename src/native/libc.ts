@@ -1,6 +1,7 @@
 /**
  * libc through bun:ffi: the cores this thread may use, pin it to one and ask which it runs on; duplicate
- * and close a descriptor (a connection handed to another shard's thread); ask for huge pages.
+ * and close a descriptor (a connection handed to another shard's thread); send pieces on a socket in one
+ * call; ask for huge pages.
  * Only src/io and src/shard may import this folder.
  */
 import { dlopen, FFIType, ptr, type Pointer } from "bun:ffi";
@@ -14,12 +15,22 @@ const libc = dlopen("libc.so.6", {
   fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   close: { args: [FFIType.i32], returns: FFIType.i32 },
   madvise: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
+  sendmsg: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i64 },
 });
 
 const MADV_HUGEPAGE = 14;
 const MADV_COLLAPSE = 25;
 
 const F_DUPFD_CLOEXEC = 1030;
+
+const MSG_DONTWAIT = 0x40;
+const MSG_NOSIGNAL = 0x4000; // a closed peer is an error returned, not a SIGPIPE
+/** Pieces one gathered send takes; the kernel's own limit (IOV_MAX) is 1,024. */
+export const GATHER_PIECES_MAX = 64;
+const MSGHDR_BYTES = 56;
+const iovecs = new BigUint64Array(GATHER_PIECES_MAX * 2);
+const msghdr = new BigUint64Array(MSGHDR_BYTES / 8);
+msghdr[2] = BigInt(ptr(iovecs)); // msg_iov; msg_name and msg_control stay null
 
 /** Pins the calling thread (pid 0 = this thread) to one core. Returns false if the kernel refused. */
 export function pinThisThreadToCore(core: number): boolean {
@@ -52,6 +63,23 @@ export function duplicateFd(fd: number): number {
 
 export function closeFd(fd: number): void {
   libc.symbols.close(fd);
+}
+
+/**
+ * Sends `pieces` on the stream socket `fd` in one system call, without waiting: the bytes the kernel
+ * took (fewer than offered when its buffer is full), or -1 if it took none (full, or an error; a
+ * plain write of the rest then tells which). At most GATHER_PIECES_MAX pieces, none empty.
+ */
+export function sendGathered(fd: number, pieces: readonly Uint8Array[]): number {
+  const count = pieces.length;
+  if (count > GATHER_PIECES_MAX) throw new RangeError(`${count} pieces, at most ${GATHER_PIECES_MAX}`);
+  for (let i = 0; i < count; i++) {
+    const piece = pieces[i]!;
+    iovecs[2 * i] = BigInt(ptr(piece));
+    iovecs[2 * i + 1] = BigInt(piece.length);
+  }
+  msghdr[3] = BigInt(count); // msg_iovlen
+  return Number(libc.symbols.sendmsg(fd, ptr(msghdr), MSG_DONTWAIT | MSG_NOSIGNAL));
 }
 
 /**

@@ -23,7 +23,7 @@ import { listenKafka, refuseMoved, type ConnectionMoveCalls, type KafkaListener,
 import { readWaitingOn } from "../kafka/fetch-wait.ts";
 import { ConnectionAdmission } from "../kafka/connection-admission.ts";
 import { SharedCounts } from "../base/shared-counts.ts";
-import { closeFd, currentCore, duplicateFd, pinThisThreadToCore } from "../native/libc.ts";
+import { closeFd, currentCore, duplicateFd, GATHER_PIECES_MAX, pinThisThreadToCore, sendGathered } from "../native/libc.ts";
 import { loadNativeCrc32c } from "../native/crc32c.ts";
 import { useNativeCrc32c } from "../base/crc32c.ts";
 import { GroupCoordinator } from "../group/coordinator.ts";
@@ -238,6 +238,7 @@ export class Shard {
         closeFd,
         send: (shard, moved) => this.channels[shard]!.call("adoptConnection", moved),
       } : undefined,
+      sendGathered: { send: sendGathered, piecesMax: GATHER_PIECES_MAX },
       stats: this.stats,
       log: this.log,
     });
