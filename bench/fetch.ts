@@ -1,6 +1,6 @@
 /**
  * Fetch against the machine's own ceilings, same run (issue 12, item 1). Three cases, each with its
- * baseline measured in the same round, over `--rounds` rounds, medians printed:
+ * baseline measured in the same round (the median of 3 runs), over `--rounds` rounds, medians printed:
  *
  * 1. one librdkafka consumer (`rdkafka_performance -C -p 0 -o beginning -e`) on one partition whose
  *    `--cached-mib` were just produced, so they sit in the shard's recent-batch cache, against
@@ -66,8 +66,17 @@ function freePort(): number {
   return port;
 }
 
-/** iperf3, one TCP stream over loopback for `iperfSeconds`: bytes/s received. */
+/** Each baseline is the median of this many runs: one fio or iperf3 run here moves by ±40% from the next. */
+const BASELINE_RUNS = 3;
+
+/** iperf3, one TCP stream over loopback for `iperfSeconds`: bytes/s received, median of BASELINE_RUNS runs. */
 async function iperf3(): Promise<number> {
+  const runs: number[] = [];
+  for (let i = 0; i < BASELINE_RUNS; i++) runs.push(await iperf3Once());
+  return median(runs);
+}
+
+async function iperf3Once(): Promise<number> {
   const port = freePort();
   const server = Bun.spawn(["iperf3", "-s", "-1", "-p", String(port)], { stdout: "ignore", stderr: "ignore" });
   try {
@@ -85,8 +94,12 @@ async function iperf3(): Promise<number> {
   }
 }
 
-/** fio: sequential O_DIRECT reads of 1 MiB (psync, one at a time) of a `mib` file in `dir`: bytes/s. */
+/** fio: sequential O_DIRECT reads of 1 MiB (psync, one at a time) of a `mib` file in `dir`: bytes/s, median of BASELINE_RUNS runs. */
 function fioRead(dir: string, mib: number): number {
+  return median(Array.from({ length: BASELINE_RUNS }, () => fioReadOnce(dir, mib)));
+}
+
+function fioReadOnce(dir: string, mib: number): number {
   const out = run(["fio", "--name=seqread", `--filename=${join(dir, "fio-read.dat")}`, `--size=${mib}m`, "--rw=read", "--bs=1m",
     "--direct=1", "--ioengine=psync", "--output-format=json"], "fio");
   return JSON.parse(out.slice(out.indexOf("{"))).jobs[0].read.bw_bytes;
