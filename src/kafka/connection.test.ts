@@ -18,6 +18,17 @@ function frame(payload: number[]): Uint8Array {
 
 const GATHER_PIECES_MAX = 4;
 
+/** 20 KiB of records in a pooled read buffer on loan, its hold ended: large enough to be written as they are, not copied into a joined write. */
+function lentRecords(): { records: Uint8Array; freed: () => boolean } {
+  const buffer = new ArrayBuffer(20 * 1024);
+  let freed = false;
+  startLoan(buffer, () => (freed = true));
+  const records = new Uint8Array(buffer).fill(7);
+  lend(records);
+  endHold(records);
+  return { records, freed: () => freed };
+}
+
 function harness(
   dispatch: (frame: Uint8Array) => Promise<FrameResult>,
   limitBytes = 1024,
@@ -31,6 +42,18 @@ function harness(
     written.push(...bytes.subarray(0, n));
     return n;
   };
+  // Like sendmsg: as many pieces as fit, -1 when none did.
+  const sendGathered = (pieces: readonly Uint8Array[]) => {
+    expect(pieces.length).toBeLessThanOrEqual(GATHER_PIECES_MAX);
+    if (state.socketClosed) return -1;
+    state.gatheredSends.push(pieces.length);
+    let total = 0;
+    for (const piece of pieces) {
+      total += take(piece, state.acceptBytes - total);
+      if (total === state.acceptBytes) break;
+    }
+    return total === 0 ? -1 : total;
+  };
   const connection = new Connection(
     {
       write: (bytes) => {
@@ -38,18 +61,7 @@ function harness(
         state.writes++;
         return take(bytes, state.acceptBytes);
       },
-      writeGathered: gathered ? (pieces) => {
-        expect(pieces.length).toBeLessThanOrEqual(GATHER_PIECES_MAX);
-        if (state.socketClosed) return -1;
-        state.gatheredSends.push(pieces.length);
-        let total = 0;
-        for (const piece of pieces) {
-          total += take(piece, state.acceptBytes - total);
-          if (total === state.acceptBytes) break;
-        }
-        return total === 0 ? -1 : total;
-      } : undefined,
-      gatherPiecesMax: GATHER_PIECES_MAX,
+      gathered: gathered ? { piecesMax: GATHER_PIECES_MAX, write: sendGathered } : undefined,
       close: () => (state.closed = true),
       pause: () => (state.paused = true),
       resume: () => (state.paused = false),
@@ -342,22 +354,17 @@ describe("Connection", () => {
   });
 
   test("a lent read buffer in an answer is given back only once the socket took all of it", async () => {
-    const buffer = new ArrayBuffer(20 * 1024); // large enough to be written as it is, not copied into a joined write
-    let freed = false;
-    startLoan(buffer, () => (freed = true));
-    const records = new Uint8Array(buffer).fill(7);
-    lend(records);
-    endHold(records);
+    const { records, freed } = lentRecords();
     const { connection, written, state } = harness(async () => [new Uint8Array([1, 2]), records], 1024, { budget: new MemoryBudget(1024 * 1024) });
     state.acceptBytes = 8192; // the socket takes 8 KiB per write, then says it is full
     connection.receive(frame([1]));
     await Bun.sleep(0);
     expect(written.length).toBe(2 + 8192);
     connection.drain();
-    expect(freed).toBe(false); // 4 KiB of it are still to go
+    expect(freed()).toBe(false); // 4 KiB of it are still to go
     connection.drain();
     expect(written.length).toBe(2 + 20 * 1024);
-    expect(freed).toBe(true);
+    expect(freed()).toBe(true);
   });
 
   test("gathered: answers waiting at the head leave together, as few sends as the piece limit allows, in order", async () => {
@@ -374,12 +381,7 @@ describe("Connection", () => {
   });
 
   test("gathered: a send the socket takes part of goes on from the middle of a piece after drain, and a lent buffer is given back only once all of it went", async () => {
-    const buffer = new ArrayBuffer(20 * 1024); // large enough to be written as it is, not copied into a joined write
-    let freed = false;
-    startLoan(buffer, () => (freed = true));
-    const records = new Uint8Array(buffer).fill(7);
-    lend(records);
-    endHold(records);
+    const { records, freed } = lentRecords();
     const { connection, written, state } = harness(async () => [new Uint8Array([1, 2]), records, new Uint8Array([3])], 1024, { gathered: true });
     state.acceptBytes = 4096;
     connection.receive(frame([1]));
@@ -387,11 +389,11 @@ describe("Connection", () => {
     // 4 KiB in one send, then 4 KiB more by the plain write of the piece cut short, which finds the socket full
     expect(written.length).toBe(2 * 4096);
     expect(state.gatheredSends).toEqual([3]);
-    expect(freed).toBe(false);
+    expect(freed()).toBe(false);
     state.acceptBytes = Infinity;
     connection.drain();
     expect(written).toEqual([1, 2, ...new Array(20 * 1024).fill(7), 3]);
-    expect(freed).toBe(true);
+    expect(freed()).toBe(true);
   });
 
   test("gathered: a socket closed before its close event drops the answer and closes the connection", async () => {

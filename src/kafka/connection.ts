@@ -31,11 +31,10 @@ export interface ConnectionIo {
   write(bytes: Uint8Array): number;
   /**
    * Several pieces in one system call where the socket allows it (plain TCP): the bytes taken, or -1
-   * if none were (the buffer full, or an error that the next `write` reports). At most
-   * `gatherPiecesMax` pieces, none empty.
+   * if none were (the buffer full, or an error that the next `write` reports). At most `piecesMax`
+   * pieces, none empty.
    */
-  writeGathered?: ((pieces: readonly Uint8Array[]) => number) | undefined;
-  gatherPiecesMax?: number;
+  gathered?: { write(pieces: readonly Uint8Array[]): number; piecesMax: number } | undefined;
   close(): void;
   /** Stop and restart reading from the socket: the client then feels TCP backpressure. */
   pause(): void;
@@ -431,7 +430,7 @@ export class Connection implements BudgetHolder {
   }
 
   private flushUnsent(): void {
-    if (this.io.writeGathered) this.sendGathered(this.io.writeGathered, this.io.gatherPiecesMax ?? 1);
+    if (this.io.gathered) this.sendGathered(this.io.gathered);
     while (this.unsent.length > 0 && !this.closed) {
       this.coalesceHead();
       const bytes = this.unsent[0];
@@ -452,12 +451,12 @@ export class Connection implements BudgetHolder {
    * batches between them, pipelined small answers), until the socket takes fewer bytes than
    * offered; what is left then goes through `write`, which also arms the drain callback.
    */
-  private sendGathered(writeGathered: (pieces: readonly Uint8Array[]) => number, piecesMax: number): void {
+  private sendGathered(gathered: NonNullable<ConnectionIo["gathered"]>): void {
     while (this.unsent.length > 1 && !this.closed) {
-      const pieces = this.unsent.length <= piecesMax ? this.unsent : this.unsent.slice(0, piecesMax);
+      const pieces = this.unsent.length <= gathered.piecesMax ? this.unsent : this.unsent.slice(0, gathered.piecesMax);
       let offered = 0;
       for (const piece of pieces) offered += piece.length;
-      const written = writeGathered(pieces);
+      const written = gathered.write(pieces);
       if (written <= 0) return;
       assert(written <= offered, "socket wrote an impossible count");
       this.sent(written);

@@ -431,7 +431,7 @@ class ConnectionHandlers {
     this.identities.set(socket, identity);
     this.open.add(identity);
     // Only a plain connection without login can move: TLS state and a login stay with their shard.
-    const { handoff } = options;
+    const { handoff, sendGathered } = options;
     const placement = movable && handoff && settings.tls === null && settings.authentication === "none" ? new ConnectionPlacement(handoff.shardId, limits.connectionMoveAfterRequests) : null;
     const routed: RouteObserver | undefined = placement === null ? undefined : (apiKey, shard, bound) => {
       const to = placement.routed(apiKey, shard, bound);
@@ -440,8 +440,7 @@ class ConnectionHandlers {
     return new Connection(
       {
         write: (bytes) => socket.write(bytes),
-        writeGathered: settings.tls === null && options.sendGathered ? (pieces) => options.sendGathered!.send(socketFd(socket), pieces) : undefined,
-        gatherPiecesMax: options.sendGathered?.piecesMax,
+        gathered: settings.tls === null && sendGathered ? { write: (pieces) => sendGathered.send(socketFd(socket), pieces), piecesMax: sendGathered.piecesMax } : undefined,
         close: () => socket.end(),
         pause: () => socket.pause(),
         resume: () => socket.resume(),
