@@ -5,7 +5,9 @@
  * other node (an RPC `leadership` report, fire and forget; the receiving shard applies it and
  * hands it to its siblings). Every `reportIntervalMs` each leader here reports the groups whose
  * in-sync replicas changed, and every tenth time all its groups, so a report lost while a link
- * was down is repaired.
+ * was down is repaired. A report is also whole when a link to a node connected since the last one
+ * (the node joined or restarted): it learns the leaders of groups it does not host within a second,
+ * not ten, and its Metadata names them.
  *
  * In-sync replicas, decided here: the leader, and each voter the leader heard from within an
  * election timeout whose match index had reached the commit index of the previous report (about
@@ -57,6 +59,8 @@ export class Leadership {
   private readonly commitAtLastReport = new Map<number, number>();
   reportsSent = 0;
   private reports = 0;
+  /** Each peer link's connect count at the previous report. */
+  private readonly connectsAtLastReport = new Map<number, number>();
 
   constructor(private readonly o: LeadershipOptions) {}
 
@@ -133,10 +137,11 @@ export class Leadership {
   /**
    * The groups this shard leads, with fresh in-sync sets, to everyone: those whose leader, term
    * or in-sync set changed since the last report, and every one each FULL_REPORT_EVERY reports
-   * (for a node that missed one: restarted, or its link was down).
+   * (for a node that missed one: restarted, or its link was down) or once a link connected again.
    */
   private reportLeaders(): void {
-    const full = this.reports++ % FULL_REPORT_EVERY === 0;
+    const reconnected = this.linksConnectedSinceLastReport();
+    const full = this.reports++ % FULL_REPORT_EVERY === 0 || reconnected;
     const entries: LeadershipEntry[] = [];
     for (const { groupId, group } of this.o.hosted()) {
       const view = this.leaderView(groupId, group);
@@ -146,6 +151,18 @@ export class Leadership {
       if (this.o.leaders.update(groupId, info) || full) entries.push(entry(groupId, info));
     }
     this.send(entries);
+  }
+
+  /** Whether a link to another node connected (a node joined, or came back) since the previous report. */
+  private linksConnectedSinceLastReport(): boolean {
+    let connected = false;
+    for (const node of this.o.table().nodes()) {
+      if (node.id === this.o.nodeId) continue;
+      const connects = this.o.linkTo(node.id)?.connects ?? 0;
+      if (connects !== (this.connectsAtLastReport.get(node.id) ?? 0)) connected = true;
+      this.connectsAtLastReport.set(node.id, connects);
+    }
+    return connected;
   }
 
   /** In sync: heard from within an election timeout and holding what was committed at the previous report. */

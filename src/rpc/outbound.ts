@@ -142,6 +142,11 @@ export class PeerLink {
     return true;
   }
 
+  /** How many times the link connected (and said hello) so far. */
+  get connects(): number {
+    return this.stats.connects;
+  }
+
   snapshot(): PeerLinkState {
     return {
       address: this.name,

@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { adminGet, freePort, pollUntil, startBroker, type Broker } from "../helpers/broker.ts";
 
-interface Health { is_healthy: boolean; controller_id: number; all_nodes: number[]; nodes_down: number[] }
+interface Health { is_healthy: boolean; controller_id: number; all_nodes: number[]; nodes_down: number[]; leaderless_count: number }
 
 async function health(broker: Broker): Promise<Health> {
   const { status, text } = await adminGet(broker, "/v1/cluster/health_overview");
@@ -104,6 +104,9 @@ test("three founders elect a controller, replicate topic metadata, survive the l
     expect(readFileSync(join(fourth.dataDir, "node_id"), "utf8").trim()).toBe("3");
     expect(readFileSync(join(fourth.dataDir, "cluster_id"), "utf8")).toBe(readFileSync(join(nodes[0].dataDir, "cluster_id"), "utf8"));
     await pollUntil("the new node in the node list", async () => ((await health(nodes[0])).all_nodes.includes(3) ? true : undefined), 10_000);
+    // It learns every partition's leader from the others within seconds (what its Metadata answers a
+    // client bootstrapping from it), not at their next whole report, ten seconds apart.
+    await pollUntil("the new node knows every partition's leader", async () => ((await health(fourth)).leaderless_count === 0 ? true : undefined), 4_000);
     const fourthTopics = await topicsOn(fourth);
     expect(fourthTopics).toEqual(["after-failover", "placed"]);
     await fourth.restart(); // rejoins with its data: same id, no second join

@@ -1,0 +1,69 @@
+import { expect, test } from "bun:test";
+import { ManualClock } from "../base/clock.ts";
+import { ManualTimers } from "../base/manual-timers.ts";
+import { logger } from "../base/log.ts";
+import type { MetadataTable } from "../cluster/metadata.ts";
+import type { RaftGroup } from "../raft/group.ts";
+import type { PeerLink } from "../rpc/outbound.ts";
+import { LeaderTable } from "./leaders.ts";
+import { Leadership } from "./leadership.ts";
+
+/** A shard of node 0 leading group 7, reporting to the nodes in `nodeIds`; what each node was sent, by report. */
+function leadingShard(nodeIds: number[]) {
+  const clock = new ManualClock();
+  const timers = new ManualTimers(clock);
+  const links = new Map<number, { connects: number; sent: number[][] }>();
+  const linkFor = (id: number) => {
+    if (!links.has(id)) links.set(id, { connects: 1, sent: [] });
+    return links.get(id)!;
+  };
+  const group = { leaderView: () => ({ term: 3, commitIndex: 10, inSync: [0] }) } as unknown as RaftGroup;
+  const leadership = new Leadership({
+    nodeId: 0,
+    shardId: 0,
+    shardCount: 1,
+    table: () => ({ nodes: () => [0, ...nodeIds].map((id) => ({ id })) }) as unknown as MetadataTable,
+    leaders: new LeaderTable(),
+    clock,
+    timers,
+    log: logger("test"),
+    electionTimeoutMs: 1500,
+    linkTo: (id) => {
+      const link = linkFor(id);
+      return {
+        get connects() {
+          return link.connects;
+        },
+        cast: (_: string, request: { leaders: Array<{ group: number }> }) => (link.sent.push(request.leaders.map((e) => e.group)), true),
+      } as unknown as PeerLink;
+    },
+    hop: async () => ({ kind: "response", body: new Uint8Array() }),
+    hosted: () => [{ groupId: 7, group }],
+  });
+  leadership.start();
+  const report = () => timers.advance(1000);
+  return { leadership, linkFor, report };
+}
+
+test("a node whose link connected again gets every group this shard leads at the next report, not at the tenth", () => {
+  const { linkFor, report } = leadingShard([1, 2]);
+  report(); // the first report is whole
+  report(); // nothing changed: nothing sent
+  expect(linkFor(1).sent).toEqual([[7]]);
+  linkFor(1).connects++; // node 1 restarted; the link connected again
+  report();
+  expect(linkFor(1).sent).toEqual([[7], [7]]);
+  expect(linkFor(2).sent).toEqual([[7], [7]]); // a report is whole for all: simpler, and rare
+  report();
+  expect(linkFor(1).sent).toHaveLength(2);
+});
+
+test("a node that joined gets every group this shard leads at the next report", () => {
+  const nodes = [1];
+  const { linkFor, report } = leadingShard(nodes);
+  report();
+  report();
+  nodes.push(3); // joined
+  report();
+  expect(linkFor(3).sent).toEqual([[7]]);
+});
