@@ -29,8 +29,7 @@ const MSG_NOSIGNAL = 0x4000; // a closed peer is an error returned, not a SIGPIP
 export const GATHER_PIECES_MAX = 64;
 const MSGHDR_BYTES = 56;
 const iovecs = new BigUint64Array(GATHER_PIECES_MAX * 2);
-const msghdr = new BigUint64Array(MSGHDR_BYTES / 8);
-msghdr[2] = BigInt(ptr(iovecs)); // msg_iov; msg_name and msg_control stay null
+const msghdr = new BigUint64Array(MSGHDR_BYTES / 8); // msg_name and msg_control stay null
 
 /** Pins the calling thread (pid 0 = this thread) to one core. Returns false if the kernel refused. */
 export function pinThisThreadToCore(core: number): boolean {
@@ -78,6 +77,7 @@ export function sendGathered(fd: number, pieces: readonly Uint8Array[]): number 
     iovecs[2 * i] = BigInt(ptr(piece));
     iovecs[2 * i + 1] = BigInt(piece.length);
   }
+  msghdr[2] = BigInt(ptr(iovecs)); // msg_iov, taken each call rather than trusted to stay put
   msghdr[3] = BigInt(count); // msg_iovlen
   return Number(libc.symbols.sendmsg(fd, ptr(msghdr), MSG_DONTWAIT | MSG_NOSIGNAL));
 }
