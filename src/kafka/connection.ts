@@ -433,23 +433,19 @@ export class Connection implements BudgetHolder {
     if (this.io.gathered) this.sendGathered(this.io.gathered);
     while (this.unsent.length > 0 && !this.closed) {
       this.coalesceHead();
-      const bytes = this.unsent[0];
+      const bytes = this.unsent[0]!;
       const written = this.io.write(bytes);
       if (written < 0) return this.close(); // the client is gone: its answers have no one to go to
       assert(written <= bytes.length, "socket wrote an impossible count");
-      this.sent(written);
-      if (written < bytes.length) {
-        this.unsent[0] = bytes.subarray(written);
-        return; // wait for drain
-      }
-      giveBack(this.unsent.shift()!); // the socket took every byte: a lent read buffer may be reused
+      this.takeSent(written);
+      if (written < bytes.length) return; // wait for drain
     }
   }
 
   /**
    * Sends the queued pieces as they are, many per system call (the Fetch answer's fields and the
    * batches between them, pipelined small answers), until the socket takes fewer bytes than
-   * offered; what is left then goes through `write`, which also arms the drain callback.
+   * offered; what is left then goes through `write`, which finds out why and arms the drain callback.
    */
   private sendGathered(gathered: NonNullable<ConnectionIo["gathered"]>): void {
     while (this.unsent.length > 1 && !this.closed) {
@@ -459,18 +455,23 @@ export class Connection implements BudgetHolder {
       const written = gathered.write(pieces);
       if (written <= 0) return;
       assert(written <= offered, "socket wrote an impossible count");
-      this.sent(written);
-      let left = written;
-      while (left > 0) {
-        const head = this.unsent[0]!;
-        if (left < head.length) {
-          this.unsent[0] = head.subarray(left);
-          return; // the socket is full: `write` finds out for sure and waits for drain
-        }
-        left -= head.length;
-        giveBack(this.unsent.shift()!);
-      }
+      this.takeSent(written);
       if (written < offered) return;
+    }
+  }
+
+  /** The socket took `written` bytes from the head of the queue: pieces it took whole are given back (a lent read buffer may be reused), a piece it took part of keeps its rest. */
+  private takeSent(written: number): void {
+    this.sent(written);
+    let left = written;
+    while (left > 0) {
+      const head = this.unsent[0]!;
+      if (left < head.length) {
+        this.unsent[0] = head.subarray(left);
+        return;
+      }
+      left -= head.length;
+      giveBack(this.unsent.shift()!);
     }
   }
 
