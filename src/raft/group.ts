@@ -457,10 +457,15 @@ export class RaftGroup implements RaftGroupApi {
   private resetElectionTimer(): void {
     if (!this.started || this.stopped) return;
     const base = this.o.timings.electionTimeoutMs;
-    const delayMs = this.role === "leader" ? base : base + Math.floor(this.o.random() * base);
+    const delayMs = this.role === "leader" ? base : this.firstElectionPending() ? Math.ceil(this.o.timings.heartbeatIntervalMs / 4) : base + Math.floor(this.o.random() * base);
     this.electionDeadlineMs = this.now + delayMs;
     if (this.electionArmedForMs !== null && this.electionArmedForMs <= this.electionDeadlineMs) return;
     this.armElectionTimer(delayMs);
+  }
+
+  /** A brand-new group whose preferred first leader this node is, before any term began (a fresh hard state holds term 0). */
+  private firstElectionPending(): boolean {
+    return this.o.preferredFirstLeader === true && this.term === 0 && this.leaderId === null;
   }
 
   private armElectionTimer(delayMs: number): void {

@@ -71,6 +71,8 @@ export interface ClusterOptions {
   recoveryThrottle?: LearnerThrottle;
   /** Per node: whether it may take leadership now (RaftGroupOptions.mayCampaign). */
   mayCampaign?: (id: NodeId) => boolean;
+  /** The node that is told it is the group's preferred first leader (RaftGroupOptions.preferredFirstLeader). */
+  preferredFirstLeader?: NodeId;
 }
 
 export class TestCluster {
@@ -120,6 +122,7 @@ export class TestCluster {
       appendBytesMax: this.options.appendBytesMax,
       recoveryThrottle: this.options.recoveryThrottle,
       mayCampaign: this.options.mayCampaign && (() => this.options.mayCampaign!(id)),
+      preferredFirstLeader: this.options.preferredFirstLeader === id,
       logConfig: { segmentBytes: this.options.segmentBytes ?? 64 * 1024, segmentMs: 1e12, maxMessageBytes: 1024 * 1024 },
     });
     this.groups.set(id, group);

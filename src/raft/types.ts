@@ -245,6 +245,13 @@ export interface RaftGroupOptions {
    * heard for a few election timeouts; it still votes. Only liveness depends on it. Default: may.
    */
   mayCampaign?: () => boolean;
+  /**
+   * This node is the group's preferred first leader (Kafka's first replica). While the group has
+   * never had a term (a topic just created) it campaigns every heartbeat interval instead of
+   * waiting a random [T, 2T), so a new partition has a leader in milliseconds. Only liveness
+   * depends on it: pre-votes keep the early tries from raising the term.
+   */
+  preferredFirstLeader?: boolean;
   /** Segment size and batch bound of the partition log (retention is Raft's: prefix truncation only). */
   logConfig?: Pick<LogConfig, "segmentBytes" | "segmentMs" | "maxMessageBytes">;
   /**

@@ -79,6 +79,7 @@ export class ControllerHost implements RaftReceiver {
       random: options.random,
       timings: { electionTimeoutMs: options.electionTimeoutMs, heartbeatIntervalMs: options.heartbeatIntervalMs },
       bootstrap: options.bootstrap,
+      preferredFirstLeader: options.bootstrap.voters[0] === options.nodeId, // founders: the first seed leads the new cluster
       onCommit: (commitIndex) => host?.committedTo(commitIndex),
       log: (message) => options.log.info(message, { group: CONTROLLER_GROUP }),
     });

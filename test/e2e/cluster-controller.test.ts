@@ -9,6 +9,7 @@ import { expect, test } from "bun:test";
 import { Kafka, logLevel } from "kafkajs";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { KafkaClient } from "../../src/client/client.ts";
 import { adminGet, freePort, pollUntil, startBroker, type Broker } from "../helpers/broker.ts";
 
 interface Health { is_healthy: boolean; controller_id: number; all_nodes: number[]; nodes_down: number[]; leaderless_count: number }
@@ -71,6 +72,28 @@ test("three founders elect a controller, replicate topic metadata, survive the l
     for (const r of replicas) expect([...r].sort()).toEqual([0, 1, 2]);
     expect([0, 1, 2].map((n) => replicas.filter((r) => r[0] === n).length)).toEqual([2, 2, 2]); // preferred leaders spread
 
+    // A new topic's partitions elect their first replica at once: every node names every leader well
+    // within one election timeout (1.5 s; a random [T, 2T) wait made it 1.5–3 s), and the answer
+    // says what was created.
+    const client = new KafkaClient([{ host: "127.0.0.1", port: follower.kafkaPort }]);
+    const clients = nodes.map((n) => new KafkaClient([{ host: "127.0.0.1", port: n.kafkaPort }]));
+    try {
+      const askedAt = performance.now();
+      const created = await client.call("CreateTopics", { topics: [{ name: "prompt", numPartitions: 6, replicationFactor: 3, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false });
+      expect(created.topics[0]).toMatchObject({ errorCode: 0, numPartitions: 6, replicationFactor: 3 });
+      for (const c of clients) {
+        const leaders = await pollUntil("every leader of the new topic", async () => {
+          const partitions = (await c.metadata(["prompt"])).topics[0]?.partitions ?? [];
+          return partitions.length === 6 && partitions.every((p) => p.errorCode === 0 && p.leaderId >= 0) ? partitions : undefined;
+        }, 10_000, 5);
+        const preferred = placement(follower, "prompt").map((r) => r[0]);
+        expect(leaders.sort((a, b) => a.partitionIndex - b.partitionIndex).map((p) => p.leaderId)).toEqual(preferred);
+      }
+      expect(performance.now() - askedAt).toBeLessThan(1_200);
+    } finally {
+      for (const c of [client, ...clients]) c.close();
+    }
+
     // kill -9 the controller leader: another is elected and metadata changes keep working.
     await nodes[leader].kill9();
     const survivor = nodes[(leader + 1) % 3];
@@ -91,7 +114,7 @@ test("three founders elect a controller, replicate topic metadata, survive the l
 
     // The killed node comes back with its data and catches up with what it missed.
     await nodes[leader].restart();
-    await pollUntil("the restarted node caught up", async () => (JSON.stringify(await topicsOn(nodes[leader])) === JSON.stringify(["after-failover", "placed"]) ? true : undefined), 20_000);
+    await pollUntil("the restarted node caught up", async () => (JSON.stringify(await topicsOn(nodes[leader])) === JSON.stringify(["after-failover", "placed", "prompt"]) ? true : undefined), 20_000);
     const logs = nodes.map((n) => readFileSync(join(n.dataDir, "controller", "metadata.log")));
     await pollUntil("identical metadata logs", async () => {
       const now = nodes.map((n) => readFileSync(join(n.dataDir, "controller", "metadata.log")).toString("hex"));
@@ -108,7 +131,7 @@ test("three founders elect a controller, replicate topic metadata, survive the l
     // client bootstrapping from it), not at their next whole report, ten seconds apart.
     await pollUntil("the new node knows every partition's leader", async () => ((await health(fourth)).leaderless_count === 0 ? true : undefined), 4_000);
     const fourthTopics = await topicsOn(fourth);
-    expect(fourthTopics).toEqual(["after-failover", "placed"]);
+    expect(fourthTopics).toEqual(["after-failover", "placed", "prompt"]);
     await fourth.restart(); // rejoins with its data: same id, no second join
     expect(readFileSync(join(fourth.dataDir, "node_id"), "utf8").trim()).toBe("3");
     expect((await health(nodes[0])).all_nodes).toEqual([0, 1, 2, 3]);

@@ -50,7 +50,7 @@ export const createTopicsHandler = defineHandler({
           errorCode: ErrorCode.NONE,
           errorMessage: null,
           numPartitions: o.topic.shards.length,
-          replicationFactor: 1,
+          replicationFactor: o.topic.assignments?.[0]?.replicas.length ?? 1,
           configs: configsVisible ? describeConfigs(context, commands[i].configs) : [],
           topicConfigErrorCode: configsVisible ? ErrorCode.NONE : ErrorCode.TOPIC_AUTHORIZATION_FAILED,
         };

@@ -264,6 +264,7 @@ export class Cluster {
       bootstrap: { voters: this.ids.slice(), learners: [] },
       appendBytesMax: this.profile.appendBytesMax,
       mayCampaign: () => node.mayLead,
+      preferredFirstLeader: node.id === this.ids[0], // as the broker's first replica: early tries at term 0 run in every seed
       onFailure: (e) => this.onGroupFailure(node, incarnation, e),
     });
     if (node.incarnation !== incarnation || node.state !== "starting") return; // crashed while opening
