@@ -247,7 +247,7 @@ export interface RaftGroupOptions {
   mayCampaign?: () => boolean;
   /**
    * This node is the group's preferred first leader (Kafka's first replica). While the group has
-   * never had a term (a topic just created) it campaigns every heartbeat interval instead of
+   * never had a term (a topic just created) it pre-votes every quarter heartbeat interval instead of
    * waiting a random [T, 2T), so a new partition has a leader in milliseconds. Only liveness
    * depends on it: pre-votes keep the early tries from raising the term.
    */
