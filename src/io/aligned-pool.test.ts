@@ -79,7 +79,9 @@ test.skipIf(thpOff)("read buffers of 2 MiB or more start on a 2 MiB boundary and
   const buffer = pool.acquire(8 * 1024 * 1024);
   expect(buffer.address % (2 * 1024 * 1024)).toBe(0);
   buffer.bytes.fill(1); // first touch, as a read into it would be
-  expect(hugePageBytesAt(buffer.address)).toBeGreaterThanOrEqual(8 * 1024 * 1024);
+  // Without the pool's madvise no huge page backs it (THP is madvise-only here); with it the kernel
+  // gives what it can find at fault time: on a fragmented machine one of four was seen missing.
+  expect(hugePageBytesAt(buffer.address)).toBeGreaterThanOrEqual(2 * 1024 * 1024);
   const small = pool.acquire(64 * 1024);
   expect(small.address % BLOCK_BYTES).toBe(0);
   endHold(buffer.bytes);
