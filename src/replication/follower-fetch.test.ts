@@ -56,9 +56,9 @@ test("an in-sync follower serves consumers up to its high watermark; the leader 
   // As the leader reported it: this follower out of the ISR answers NOT_LEADER_OR_FOLLOWER (the client goes to the leader).
   const table = c.node(followerNode).shards[0]!.replication.leaders;
   const known = table.get(1)!;
-  table.update(1, { ...known, inSync: known.inSync.filter((n) => n !== followerNode) });
+  table.update(1, { ...known, inSync: known.inSync.filter((n) => n !== followerNode) }, leader.node);
   expect(await follower.read(read(0, { clientRack: "" }))).toMatchObject({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, currentLeader: { leaderId: leader.node } });
-  table.update(1, known);
+  table.update(1, known, leader.node);
   // At its high watermark: empty, no error; past its log end: OFFSET_OUT_OF_RANGE (the client goes back to the leader).
   const atEnd = await follower.read(read(hw, { clientRack: "b" }));
   expect({ errorCode: atEnd.errorCode, bytes: atEnd.records.length }).toEqual({ errorCode: ErrorCode.NONE, bytes: 0 });

@@ -17,10 +17,15 @@ export interface LeaderInfo {
 export class LeaderTable {
   private readonly byGroup = new Map<number, LeaderInfo>();
 
-  /** Records what is known of a group; ignored when older than what is already known. Returns whether it changed. */
-  update(group: number, info: LeaderInfo): boolean {
+  /**
+   * Records what node `from` knows of a group; ignored when older than what is already known.
+   * "No leader" in the term of a known leader is taken only from that leader itself (it stepped
+   * down: there is none in that term any more); from anyone else it only means they lost track.
+   * Returns whether it changed.
+   */
+  update(group: number, info: LeaderInfo, from: number): boolean {
     const known = this.byGroup.get(group);
-    if (known && (known.term > info.term || (known.term === info.term && known.leader !== null && info.leader === null))) return false;
+    if (known && (known.term > info.term || (known.term === info.term && known.leader !== null && info.leader === null && from !== known.leader))) return false;
     if (known && known.term === info.term && known.leader === info.leader && sameMembers(known.inSync, info.inSync)) return false;
     this.byGroup.set(group, info);
     return true;

@@ -111,7 +111,7 @@ export class Leadership {
         // Only the leader knows who keeps up with it: a follower's view of the same leader and term keeps the ISR known.
         const known = this.o.leaders.get(e.group);
         const keep = e.leader !== request.from && known !== undefined && known.term === e.term && known.leader === leader;
-        this.o.leaders.update(e.group, { leader, term: e.term, inSync: keep ? known.inSync : [...e.inSync].sort((a, b) => a - b) });
+        this.o.leaders.update(e.group, { leader, term: e.term, inSync: keep ? known.inSync : [...e.inSync].sort((a, b) => a - b) }, request.from);
       }
       // Handed on whole, changed or not here: a sibling may have missed an earlier report.
       if (!request.hopped) this.toSiblings(request.leaders, request.from);
@@ -120,7 +120,7 @@ export class Leadership {
   };
 
   private note(groupId: number, info: LeaderInfo): void {
-    if (!this.o.leaders.update(groupId, info)) return;
+    if (!this.o.leaders.update(groupId, info, this.o.nodeId)) return;
     this.changed.set(groupId, info);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -148,7 +148,7 @@ export class Leadership {
       if (view === null) continue;
       const info = { leader: this.o.nodeId, term: view.term, inSync: view.inSync };
       this.commitAtLastReport.set(groupId, view.commitIndex);
-      if (this.o.leaders.update(groupId, info) || full) entries.push(entry(groupId, info));
+      if (this.o.leaders.update(groupId, info, this.o.nodeId) || full) entries.push(entry(groupId, info));
     }
     this.send(entries);
   }

@@ -16,7 +16,7 @@ import { settleAndRead, stopAndReadReplicas } from "../chaos/final-check.ts";
 import type { History } from "../chaos/history.ts";
 import { ChaosProducer, topicState, waitSettled, withAdmin, type PartitionState } from "../chaos/workload.ts";
 import { startCluster, type Cluster } from "../helpers/cluster.ts";
-import { produce, WireClient } from "../helpers/wire.ts";
+import { metadata, produce, WireClient } from "../helpers/wire.ts";
 
 setDefaultTimeout(180_000);
 
@@ -212,6 +212,9 @@ describe("cluster failover (3 nodes, RF 3)", () => {
           console.log(`produce acks=${acks} to the cut-off node ${2 * ELECTION_TIMEOUT_MS} ms after the cut: ${answer}`);
           expect(answer).not.toBe(0);
         }
+        // Nor does its Metadata send clients back to it: it stepped down, so it names no leader for what it led.
+        const named = (await metadata(direct, [TOPIC])).topics[0]!.partitions.filter((p) => led.includes(p.partitionIndex) && p.leaderId === victim);
+        expect(named.map((p) => p.partitionIndex)).toEqual([]);
         run.cluster.healNetwork();
         await waitState(run.cluster.bootstrap, "the healed node in every ISR", (s) => s.every((p) => p.isr.includes(victim)), SETTLE_MS);
       } finally {
