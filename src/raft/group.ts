@@ -42,6 +42,8 @@ import {
 
 /** Election timeouts without a leader after which a node that may not campaign (maintenance) campaigns anyway. */
 const DEFERRED_CAMPAIGN_TIMEOUTS = 3;
+/** A new group's preferred first leader pre-votes this many times per heartbeat interval until the group has a term. */
+const FIRST_ELECTION_TRIES_PER_HEARTBEAT = 4;
 const APPEND_BYTES_MAX_DEFAULT = 1024 * 1024;
 /** Appends a leader keeps unanswered per follower (a replication window, as Redpanda pipelines appends). */
 const APPENDS_IN_FLIGHT_MAX_DEFAULT = 8;
@@ -456,16 +458,18 @@ export class RaftGroup implements RaftGroupApi {
    */
   private resetElectionTimer(): void {
     if (!this.started || this.stopped) return;
-    const base = this.o.timings.electionTimeoutMs;
-    const delayMs = this.role === "leader" ? base : this.firstElectionPending() ? Math.ceil(this.o.timings.heartbeatIntervalMs / 4) : base + Math.floor(this.o.random() * base);
+    const delayMs = this.electionDelayMs();
     this.electionDeadlineMs = this.now + delayMs;
     if (this.electionArmedForMs !== null && this.electionArmedForMs <= this.electionDeadlineMs) return;
     this.armElectionTimer(delayMs);
   }
 
-  /** A brand-new group whose preferred first leader this node is, before any term began (a fresh hard state holds term 0). */
-  private firstElectionPending(): boolean {
-    return this.o.preferredFirstLeader === true && this.term === 0 && this.leaderId === null;
+  private electionDelayMs(): number {
+    const { electionTimeoutMs: base, heartbeatIntervalMs } = this.o.timings;
+    if (this.role === "leader") return base;
+    // A brand-new group (a fresh hard state holds term 0; any leader would have raised it).
+    if (this.o.preferredFirstLeader === true && this.term === 0) return Math.ceil(heartbeatIntervalMs / FIRST_ELECTION_TRIES_PER_HEARTBEAT);
+    return base + Math.floor(this.o.random() * base);
   }
 
   private armElectionTimer(delayMs: number): void {

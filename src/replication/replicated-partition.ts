@@ -147,7 +147,7 @@ export class ReplicatedPartition {
       heartbeatTicker: env.heartbeatTicker,
       recoveryThrottle: env.recoveryThrottle,
       mayCampaign: env.mayLead,
-      preferredFirstLeader: voters.includes(env.nodeId) && assignment.replicas[0]?.node === env.nodeId,
+      preferredFirstLeader: assignment.replicas[0]?.node === env.nodeId, // a voter: voters are the replicas' nodes
       bootstrap,
       logConfig: { segmentBytes: config.segmentBytes, segmentMs: config.segmentMs, maxMessageBytes: config.maxMessageBytes },
       onStateChange: (state) => replica?.onState(state),
