@@ -5,6 +5,7 @@
  */
 import { assert, AssertionError } from "../base/assert.ts";
 import { concatBytes } from "../base/bytes.ts";
+import { limits } from "../base/limits.ts";
 import type { CancelTimer } from "../base/timers.ts";
 import * as rb from "../storage/record-batch.ts";
 import { takeBatches } from "../storage/recent-batch-cache.ts";
@@ -734,7 +735,7 @@ export class RaftGroup implements RaftGroupApi {
   private async onAppend(m: AppendRequest): Promise<void> {
     const conflict = this.checkPrev(m.prevIndex, m.prevTerm);
     if (conflict !== null) return this.sendAppendReply(m.from, false, NO_INDEX, conflict.conflictTerm, conflict.conflictIndex);
-    if (m.entries.length > 0 && !rb.validateBatches(m.entries).ok) {
+    if (m.entries.length > 0 && !rb.validateBatches(m.entries, limits.storedBatchBytesMax, true).ok) {
       this.o.log?.(`raft group ${this.o.group}: dropped an append from ${m.from} with malformed batches`);
       return;
     }

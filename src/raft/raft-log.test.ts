@@ -2,6 +2,8 @@
 import { expect, test } from "bun:test";
 import { ManualClock } from "../base/clock.ts";
 import { SimDisk } from "../io/sim-disk.ts";
+import { compactLog } from "../storage/compaction.ts";
+import { keyedBatch } from "../storage/compaction-test-helpers.ts";
 import * as rb from "../storage/record-batch.ts";
 import { configBatch } from "./config.ts";
 import { RaftLog } from "./raft-log.ts";
@@ -77,3 +79,61 @@ function withOffsets(bytes: Uint8Array, base: number, term: number): Uint8Array 
   rb.setPartitionLeaderEpoch(bytes, term);
   return bytes;
 }
+
+test("after compaction removed whole batches, reads are contiguous entries (an empty batch of the term stands in for each removed range) that a follower takes, and the terms survive a reopen", async () => {
+  const disk = new SimDisk(7);
+  const clock = new ManualClock(1_000_000);
+  const cleanup = { delete: false, compact: true, deleteRetentionMs: 1e12, minCompactionLagMs: 0, maxCompactionLagMs: Number.MAX_SAFE_INTEGER, minCleanableDirtyRatio: 0.01 };
+  const config = { segmentBytes: 300, segmentMs: 1e12, maxMessageBytes: 1 << 20, cleanup };
+  const log = await RaftLog.open(disk, "/g", clock, boot, config);
+  // As leaders write: each term opens with its configuration batch, then keyed batches overwrite two keys.
+  for (let term = 1; term <= 3; term++) {
+    await log.appendAsLeader(configBatch(boot, clock.nowMs()), term, clock.nowMs());
+    for (let i = 0; i < 12; i++) await log.appendAsLeader(keyedBatch([[`k${i % 2}`, `t${term}-${i}`]], { baseTimestamp: clock.nowMs() }), term, clock.nowMs());
+  }
+  const termsBefore = Array.from({ length: log.lastIndex + 1 }, (_, i) => log.termAt(i));
+  await log.log.idle();
+  clock.advance(1000);
+  const stats = await compactLog(log.log, { nowMs: clock.nowMs(), keyMapBudgetBytes: 1 << 20, stableOffset: log.log.highWatermark });
+  expect(stats?.segmentsIn).toBeGreaterThan(0);
+  const stored = (await log.entries()).map((e) => e.baseOffset);
+  expect(stored.length).toBeLessThan(log.lastIndex + 1); // whole batches went: offsets have gaps
+
+  /** Every entry from `from` as the leader sends them, chunk by chunk. */
+  async function entriesFrom(raftLog: RaftLog, from: number): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = [];
+    for (let next = from; next <= raftLog.lastIndex; ) {
+      const bytes = await raftLog.read(next, 200);
+      rb.scanBatches(bytes, 0, (at, size) => {
+        out.push(bytes.slice(at, at + size));
+        next = rb.lastOffset(bytes, at) + 1;
+      });
+    }
+    return out;
+  }
+  const sent = await entriesFrom(log, 0);
+  let next = 0;
+  for (const b of sent) {
+    expect(rb.baseOffset(b)).toBe(next);
+    expect(rb.partitionLeaderEpoch(b)).toBe(termsBefore[rb.baseOffset(b)]!);
+    expect(rb.validateBatches(b, 1 << 20, true).ok).toBe(true);
+    next = rb.lastOffset(b) + 1;
+  }
+  expect(next).toBe(log.lastIndex + 1);
+  expect(sent.some((b) => rb.recordsCount(b) === 0 && !stored.includes(rb.baseOffset(b)))).toBe(true);
+
+  // A follower with an empty log takes them as they come, and ends with the leader's terms.
+  const follower = await RaftLog.open(new SimDisk(8), "/f", clock, boot, config);
+  for (const b of sent) await follower.writeAsFollower(b, clock.nowMs());
+  await follower.sync();
+  expect(Array.from({ length: follower.lastIndex + 1 }, (_, i) => follower.termAt(i))).toEqual(termsBefore);
+
+  // The leader's terms rebuilt from what compaction left, and a prefix cut inside a removed range.
+  disk.crash();
+  const again = await RaftLog.open(disk, "/g", clock, boot, config);
+  expect(Array.from({ length: again.lastIndex + 1 }, (_, i) => again.termAt(i))).toEqual(termsBefore);
+  const removed = sent.find((b) => !stored.includes(rb.baseOffset(b)) && rb.baseOffset(b) > 0)!;
+  await again.truncatePrefix(rb.baseOffset(removed));
+  expect(again.startOffset).toBe(rb.baseOffset(removed));
+  expect(again.snapshotTerm).toBe(termsBefore[rb.baseOffset(removed) - 1]!);
+});

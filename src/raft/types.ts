@@ -8,6 +8,9 @@ import type { Timers } from "../base/timers.ts";
 import type { Disk } from "../io/disk.ts";
 import type { LogConfig, PartitionLog, SharedLogResources } from "../storage/partition-log.ts";
 
+/** What a group's partition log takes from its topic: segment size, batch bound, compaction (retention is Raft's: prefix truncation only). */
+export type RaftLogConfig = Pick<LogConfig, "segmentBytes" | "segmentMs" | "maxMessageBytes" | "cleanup">;
+
 /** A broker (node) id. */
 export type NodeId = number;
 
@@ -252,8 +255,7 @@ export interface RaftGroupOptions {
    * depends on it: pre-votes keep the early tries from raising the term.
    */
   preferredFirstLeader?: boolean;
-  /** Segment size and batch bound of the partition log (retention is Raft's: prefix truncation only). */
-  logConfig?: Pick<LogConfig, "segmentBytes" | "segmentMs" | "maxMessageBytes">;
+  logConfig?: RaftLogConfig;
   /**
    * A disk error or a broken invariant inside the group: it has stopped (as if crashed). Without
    * this callback the error is rethrown, which stops the process.

@@ -26,6 +26,7 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { RaftGroup } from "../raft/group.ts";
 import { NO_INDEX, NO_TERM, type HeartbeatTicker, type Index, type LearnerThrottle, type RaftError, type RaftState, type RaftTimings, type RaftTransport, type TransferResult } from "../raft/types.ts";
 import type { AppendPolicy } from "../storage/batch-rewrite.ts";
+import { compactInHousekeeping } from "../storage/compaction-pass.ts";
 import { loadProducerState, saveProducerState } from "../storage/producer-snapshot.ts";
 import type { ProducerState, RememberedBatch } from "../storage/producer-state.ts";
 import * as rb from "../storage/record-batch.ts";
@@ -149,7 +150,7 @@ export class ReplicatedPartition {
       mayCampaign: env.mayLead,
       preferredFirstLeader: assignment.replicas[0]?.node === env.nodeId, // a voter: voters are the replicas' nodes
       bootstrap,
-      logConfig: { segmentBytes: config.segmentBytes, segmentMs: config.segmentMs, maxMessageBytes: config.maxMessageBytes },
+      logConfig: { segmentBytes: config.segmentBytes, segmentMs: config.segmentMs, maxMessageBytes: config.maxMessageBytes, cleanup: config.cleanup },
       onStateChange: (state) => replica?.onState(state),
       onCommit: (index) => replica?.onCommit(index),
       onFollowerAppend: (batches) => replica?.onFollowerAppend(batches),
@@ -166,6 +167,9 @@ export class ReplicatedPartition {
   reconfigure(config: EffectiveTopicConfig): void {
     this.config = config;
     this.policy = appendPolicyOf(config);
+    // Not the batch bound: entries already in other replicas' logs may exceed a lowered one.
+    const log = this.group.partitionLog;
+    log.reconfigure({ ...log.config, segmentBytes: config.segmentBytes, segmentMs: config.segmentMs, cleanup: config.cleanup });
   }
 
   // ---- what the group tells ----
@@ -504,6 +508,16 @@ export class ReplicatedPartition {
     await this.group.truncatePrefix(start);
     this.wake(); // waiting fetches below the new start learn they are out of range
     return true;
+  }
+
+  /**
+   * One compaction pass of this replica's log, on a compacted topic: only below the last stable
+   * offset, itself at most the commit index + 1, so nothing a leader could still cut is rewritten
+   * (entries keep their offsets and terms; `RaftLog.read` sends a removed range as an empty batch).
+   */
+  compact(nowMs: number, keyMapBudgetBytes: number): Promise<boolean> {
+    if (this.failed || !this.config.cleanup.compact) return Promise.resolve(false);
+    return compactInHousekeeping(`${this.ref.topic}/${this.ref.partition}`, this.group.partitionLog, keyMapBudgetBytes, nowMs, this.lastStableOffset, this.env.log);
   }
 
   /** Resolves at the first change a fetch could see (commit, log start, leadership), or never: the caller times it out. */

@@ -178,7 +178,7 @@ export class ReplicatedPartitions {
     });
   }
 
-  /** Retention on every replica here, at the pace of log_compaction_interval_ms (as the single-node housekeeping). */
+  /** Retention, then compaction, on every replica here, at the pace of log_compaction_interval_ms (as the single-node housekeeping). */
   startHousekeeping(): void {
     const run = async () => {
       for (const [k, replica] of [...this.replicas]) {
@@ -190,6 +190,7 @@ export class ReplicatedPartitions {
           return false;
         });
         if (deleted) this.o.log.info("retention moved the log start", { partition: k, logStartOffset: replica.logStartOffset });
+        if (this.replicas.get(k) === replica) await replica.compact(this.o.clock.nowMs(), this.o.props.storage_compaction_key_map_memory);
       }
       this.cancelHousekeeping = this.o.timers.after(this.o.props.log_compaction_interval_ms, () => void run());
     };

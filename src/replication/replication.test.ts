@@ -9,6 +9,7 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { PosixDisk } from "../io/posix-disk.ts";
 import { buildBatch } from "../storage/batch-builder.ts";
 import * as rb from "../storage/record-batch.ts";
+import { keyedBatch } from "../storage/compaction-test-helpers.ts";
 import { CountingDisk } from "../storage/test-helpers.ts";
 import { forEachRecord } from "../storage/records.ts";
 import type { ReplicatedPartition } from "./replicated-partition.ts";
@@ -172,6 +173,46 @@ test("retention on every replica: whole segments past retention.bytes and below 
   expect(from.errorCode).toBe(ErrorCode.NONE);
   expect(from.records.length).toBeGreaterThan(0);
 }, 20_000);
+
+test("a compacted topic compacts on every replica; a new replica catches up from the compacted leader, then leads with the producer's state and the latest value of each key", async () => {
+  cluster = new TestCluster(4, 1, { log_compaction_interval_ms: 50 });
+  const t = { ...topic([[1, 0], [2, 0], [3, 0]]), configs: { "cleanup.policy": "compact", "segment.bytes": "1024", "min.cleanable.dirty.ratio": "0.01" } };
+  await cluster.start([t]);
+  const leader = await leaderOf(cluster);
+  const latest = new Map<string, string>();
+  const keyed = (i: number) => {
+    latest.set(`k${i % 5}`, `v${i}`);
+    return keyedBatch([[`k${i % 5}`, `v${i}`]], { baseTimestamp: Date.now(), producerId: 9, baseSequence: i });
+  };
+  let written = 0;
+  for (let i = 0; i < 150; i++) {
+    const b = keyed(i);
+    written += b.length;
+    expect((await produce(leader.replica, b)).errorCode).toBe(ErrorCode.NONE);
+  }
+  await until("every replica compacted", () => replicas(cluster!).every((r) => r.replica.sizeBytes < written / 3));
+
+  // Node 4 replaces a follower: it reads the whole log from the leader, removed ranges and all.
+  const follower = replicas(cluster).find((r) => r.node !== leader.node)!.node;
+  const assignment = t.assignments![0]!;
+  const kept = assignment.replicas.filter((r) => r.node !== follower);
+  await cluster.applyChange({ kind: "set_assignment", topic: "t", partition: 0, assignment: { ...assignment, target: [...kept, { node: 4, shard: 0 }] } });
+  await until("the move finished", () => cluster!.finishedMoves === 1, 20_000);
+  const fourth = cluster.replica(4, "t", 0)!.replica;
+  const end = leader.replica.group.partitionLog.logEndOffset;
+  await until("node 4 caught up", () => fourth.group.inspect().commitIndex >= end - 1);
+  for (let i = 0; i < end; i++) expect(fourth.group.termAt(i)).toBe(leader.replica.group.termAt(i));
+
+  expect(await leader.replica.transferLeadership(4)).toEqual({ ok: true });
+  await until("node 4 leads", () => fourth.isLeader && fourth.group.termAt(fourth.group.inspect().commitIndex) === fourth.leaderState.term);
+  expect((await produce(fourth, keyed(150))).errorCode).toBe(ErrorCode.NONE); // sequence 150 follows 149
+  const read = await fourth.read({ topic: "t", partition: 0, fetchOffset: 0, maxBytes: 1 << 20 });
+  const seen = new Map<string, string>();
+  rb.scanBatches(read.records, 0, (at) => {
+    if ((rb.attributes(read.records, at) & rb.ATTR_CONTROL) === 0) forEachRecord(read.records, at, (r) => void seen.set(new TextDecoder().decode(r.key!), new TextDecoder().decode(r.value!)));
+  });
+  expect(seen).toEqual(latest);
+}, 40_000);
 
 test("every shard of every node learns each group's leader, term and in-sync replicas; a stopped follower leaves the ISR", async () => {
   cluster = new TestCluster(3, 2, { election_timeout_ms: 300, raft_heartbeat_interval_ms: 50 });

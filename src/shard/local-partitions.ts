@@ -23,7 +23,7 @@ import { ReadAheadBudget } from "../storage/read-ahead.ts";
 import { RecentBatchCache } from "../storage/recent-batch-cache.ts";
 import { SealedFileLru } from "../storage/sealed-file-lru.ts";
 import { answerDuplicate } from "./idempotence.ts";
-import { compactInHousekeeping } from "./compaction-hooks.ts";
+import { compactInHousekeeping } from "../storage/compaction-pass.ts";
 import { appendPolicyOf, prepareProduced, sequenceRefusal } from "../kafka/produce-checks.ts";
 import { transactionToVerify, verificationRefusal, type VerifyTxnPartition } from "../kafka/txn-verification.ts";
 import type { TxnMarker } from "../storage/control-batch.ts";

@@ -1011,11 +1011,16 @@ export class PartitionLog {
 
   /**
    * Discards the whole log and starts it again, empty, at `offset` (a Raft follower installing the
-   * leader's log start). Durable when it resolves.
+   * leader's log start). Durable when it resolves. Waits for a compaction's swap under way (its
+   * renames would bring old segments back).
    */
-  async resetTo(offset: number): Promise<void> {
+  resetTo(offset: number): Promise<void> {
     assert(!this.closed && this.failure === null, `${this.dir}: reset of a closed or failed log`);
     assert(offset >= 0, `reset to ${offset}`);
+    return this.changeSegments(() => this.discardAllAndStartAt(offset));
+  }
+
+  private async discardAllAndStartAt(offset: number): Promise<void> {
     await this.settleWrites();
     this.readAhead.invalidate();
     for (const segment of this.segments) await segment.delete();

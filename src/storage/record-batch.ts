@@ -111,9 +111,10 @@ export type ValidateResult =
 
 /**
  * Validates a produce payload: one or more concatenated batches, each whole, magic 2,
- * CRC-32C good, record count consistent with last_offset_delta (dense offsets).
+ * CRC-32C good, record count consistent with last_offset_delta (dense offsets; with `compacted`,
+ * as `checkBatch` allows stored batches: a Raft leader sends its log as stored).
  */
-export function validateBatches(b: Uint8Array, batchBytesMax = 0x7fffffff): ValidateResult {
+export function validateBatches(b: Uint8Array, batchBytesMax = 0x7fffffff, compacted = false): ValidateResult {
   let at = 0;
   let batches = 0;
   let records = 0;
@@ -121,7 +122,7 @@ export function validateBatches(b: Uint8Array, batchBytesMax = 0x7fffffff): Vali
   let largestBatchBytes = 0;
   if (b.length === 0) return { ok: false, reason: "partial", batchIndex: 0 };
   while (at < b.length) {
-    const problem = checkBatch(b, at, b.length, batchBytesMax);
+    const problem = checkBatch(b, at, b.length, batchBytesMax, compacted);
     if (problem !== null) return { ok: false, reason: problem === "partial" ? "length" : problem, batchIndex: batches };
     records += recordsCount(b, at);
     maxTimestampMs = Math.max(maxTimestampMs, maxTimestamp(b, at));

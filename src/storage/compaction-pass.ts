@@ -1,13 +1,13 @@
 /**
- * The compaction pass of one log beside retention in housekeeping (the produce check that
- * every record of a compacted topic has a key is in kafka/produce-checks.ts).
+ * One compaction pass over a log from its owner's housekeeping (a shard's own logs, a replica's
+ * Raft log), logged; a failed pass is logged and tried again at the next round.
  */
 import { rethrowIfBroken } from "../base/assert.ts";
 import type { Logger } from "../base/log.ts";
-import { compactLog } from "../storage/compaction.ts";
-import type { PartitionLog } from "../storage/partition-log.ts";
+import { compactLog } from "./compaction.ts";
+import type { PartitionLog } from "./partition-log.ts";
 
-/** One compaction pass over a log when it is due; logs what it did (readers need no wake: nothing they can see changed). */
+/** Compacts `log` below `stableOffset` when it is due; true if it rewrote segments (readers need no wake: nothing they can see changed). */
 export async function compactInHousekeeping(k: string, log: PartitionLog, keyMapBudgetBytes: number, nowMs: number, stableOffset: number, logger: Logger): Promise<boolean> {
   try {
     const stats = await compactLog(log, { nowMs, keyMapBudgetBytes, stableOffset });
