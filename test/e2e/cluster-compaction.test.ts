@@ -3,11 +3,11 @@
  * node's copy shrinks), kcat reads exactly the latest value of each key from the leader, and after
  * kill -9 of that leader from the new one; the killed node restarts and catches up.
  */
-import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { expect, setDefaultTimeout, test } from "bun:test";
 import { chaosKafka, topicState, waitSettled, withAdmin } from "../chaos/workload.ts";
 import { pollUntil } from "../helpers/broker.ts";
+import { bytesUnder } from "../helpers/disk-usage.ts";
 import { startCluster } from "../helpers/cluster.ts";
 import { kcatConsumeAll } from "../helpers/kcat.ts";
 
@@ -16,21 +16,6 @@ setDefaultTimeout(120_000);
 const TOPIC = "table";
 const KEYS = 200;
 const RECORDS = 20_000;
-
-/** Bytes of every file under one node's copy of the topic. */
-function bytesOnDisk(dataDir: string): number {
-  let total = 0;
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      const st = statSync(path);
-      if (st.isDirectory()) walk(path);
-      else total += st.size;
-    }
-  };
-  walk(join(dataDir, "kafka", TOPIC));
-  return total;
-}
 
 test("a compacted topic at RF=3: every replica compacts; the latest value of each key is read from the leader, and from the next one after kill -9", async () => {
   await using cluster = await startCluster({ nodes: 3, sets: { log_compaction_interval_ms: 100, enable_leader_balancer: false } });
@@ -62,7 +47,7 @@ test("a compacted topic at RF=3: every replica compacts; the latest value of eac
 
   let sizes: number[] = [];
   await pollUntil("every node's copy to shrink to a tenth of what was written", async () => {
-    sizes = cluster.nodes.map((n) => bytesOnDisk(n.dataDir));
+    sizes = cluster.nodes.map((n) => bytesUnder(join(n.dataDir, "kafka", TOPIC)));
     return sizes.every((bytes) => bytes * 10 <= payloadBytes) ? true : undefined;
   }, 30_000, 250).catch((error) => {
     throw new Error(`${error}: ${payloadBytes} payload bytes written, on disk now ${sizes.join(", ")}`);

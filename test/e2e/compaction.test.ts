@@ -5,12 +5,12 @@
  * delete.retention.ms, the data dir shrinking, Kafka Connect's three internal topics, and kill -9
  * while compaction runs.
  */
-import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { expect, setDefaultTimeout, test } from "bun:test";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { buildBatch } from "../../src/storage/batch-builder.ts";
 import { pollUntil, startBroker, type Broker } from "../helpers/broker.ts";
+import { bytesUnder } from "../helpers/disk-usage.ts";
 import { kafkaClient, withAdmin, withProducer } from "../helpers/kafka.ts";
 import { runCompactionCrashCycles } from "../helpers/compaction-crash.ts";
 import { kcat, kcatConsumeAll } from "../helpers/kcat.ts";
@@ -29,17 +29,7 @@ async function createCompacted(client: WireClient, name: string, partitions: num
 
 /** Bytes of every file under the topic's partition directories. */
 function topicBytesOnDisk(broker: Broker, topic: string): number {
-  let total = 0;
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      const st = statSync(path);
-      if (st.isDirectory()) walk(path);
-      else total += st.size;
-    }
-  };
-  walk(join(broker.dataDir, "kafka", topic));
-  return total;
+  return bytesUnder(join(broker.dataDir, "kafka", topic));
 }
 
 test("a compacted topic refuses keyless records with INVALID_RECORD and record errors; other partitions of the request are written", async () => {
