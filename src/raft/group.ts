@@ -7,6 +7,7 @@ import { assert, AssertionError } from "../base/assert.ts";
 import { concatBytes } from "../base/bytes.ts";
 import { limits } from "../base/limits.ts";
 import type { CancelTimer } from "../base/timers.ts";
+import { type CompactionStats, compactLog } from "../storage/compaction.ts";
 import * as rb from "../storage/record-batch.ts";
 import { takeBatches } from "../storage/recent-batch-cache.ts";
 import { configBatch, decodeConfigBatch, isMember, isVoter, majority, peersOf, quorumIndex, sortedIds } from "./config.ts";
@@ -363,6 +364,13 @@ export class RaftGroup implements RaftGroupApi {
 
   get partitionLog(): RaftGroupApi["partitionLog"] {
     return this.raftLog.log;
+  }
+
+  compact(options: { nowMs: number; keyMapBudgetBytes: number; stableOffset: Index }): Promise<CompactionStats | null> {
+    const planted = globalThis.SKUA_TEST_BUILD !== false;
+    const bound = planted && plantedBugs.compactPastCommit ? this.raftLog.lastIndex + 1 : this.commitIndex + 1;
+    const keepEveryBatch = !(planted && plantedBugs.compactDropsEntries);
+    return compactLog(this.raftLog.log, { ...options, stableOffset: Math.min(options.stableOffset, bound), keepEveryBatch });
   }
 
   inspectLog(): Promise<LogEntryInfo[]> {

@@ -22,6 +22,10 @@ export interface PlantedBugs {
   forgetCheckQuorum: boolean;
   /** A follower answers the appends it wrote before they are fdatasync'ed. */
   answerAppendsBeforeSync: boolean;
+  /** Kafka compaction rewrites the log up to its end, uncommitted entries included, not only below the commit index. */
+  compactPastCommit: boolean;
+  /** Kafka compaction drops a batch left with no record (as on a single node) instead of keeping the entry empty. */
+  compactDropsEntries: boolean;
 }
 
 export const plantedBugs: PlantedBugs = {
@@ -31,6 +35,8 @@ export const plantedBugs: PlantedBugs = {
   leaderTruncatesLog: false,
   forgetCheckQuorum: false,
   answerAppendsBeforeSync: false,
+  compactPastCommit: false,
+  compactDropsEntries: false,
 };
 
 /** Turns every switch off (tests call it in afterEach). */

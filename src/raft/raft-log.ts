@@ -6,10 +6,8 @@
  * follower (offsets given), truncates a suffix, truncates a prefix, resets to an offset.
  */
 import { assert } from "../base/assert.ts";
-import { concatBytes } from "../base/bytes.ts";
 import type { Clock } from "../base/clock.ts";
 import type { Disk } from "../io/disk.ts";
-import { buildBatch } from "../storage/batch-builder.ts";
 import { type LogConfig, PartitionLog, type SharedLogResources } from "../storage/partition-log.ts";
 import * as rb from "../storage/record-batch.ts";
 import { decodeConfigBatch } from "./config.ts";
@@ -222,14 +220,13 @@ export class RaftLog {
     this.durableIndex = Math.min(this.durableIndex, offset - 1);
   }
 
-  /** Prefix truncation: the log starts at `offset` (a batch start or in a compacted-away range, at most the log end). */
+  /** Prefix truncation: the log starts at `offset` (a batch start, at most the log end). */
   async truncatePrefix(offset: Index): Promise<void> {
     if (offset <= this.start.startOffset) return;
     assert(offset <= this.log.logEndOffset, `prefix truncation at ${offset} past the log end ${this.log.logEndOffset}`);
     if (offset < this.log.logEndOffset) {
       const read = await this.log.read(offset, 1);
-      // A batch start, or inside a range compaction removed (the next batch starts after it).
-      assert(read.ok && rb.baseOffset(read.bytes, 0) >= offset, `prefix truncation at ${offset}: not a batch start`);
+      assert(read.ok && rb.baseOffset(read.bytes, 0) === offset, `prefix truncation at ${offset}: not a batch start`);
     }
     const record: LogStartRecord = { startOffset: offset, prevTerm: this.termAt(offset - 1)!, config: this.configAt(offset - 1) };
     await writeLogStart(this.disk, this.dir, record);
@@ -255,37 +252,11 @@ export class RaftLog {
 
   // ---- reads ----
 
-  /**
-   * Whole batches from the one holding `offset`, at most `maxBytes` but at least one, as
-   * contiguous entries: where compaction removed whole batches, an empty batch of that range's
-   * term stands in for them, so a follower's log holds every offset the leader's does. (A term's
-   * first entry is its leader's configuration batch, which compaction keeps: a removed range
-   * lies within one term.)
-   */
+  /** Whole batches from the one holding `offset`, at most `maxBytes` but at least one. */
   async read(offset: Index, maxBytes: number): Promise<Uint8Array> {
     const read = await this.log.read(offset, maxBytes);
     assert(read.ok, () => `${this.dir}: read at ${offset} outside ${this.start.startOffset}..${this.lastIndex + 1}`);
-    return this.withGapsFilled(read.bytes, offset);
-  }
-
-  private withGapsFilled(bytes: Uint8Array, offset: Index): Uint8Array {
-    let next = offset;
-    let contiguous = true;
-    rb.scanBatches(bytes, 0, (at) => {
-      contiguous = rb.baseOffset(bytes, at) <= next;
-      next = rb.lastOffset(bytes, at) + 1;
-      return contiguous;
-    });
-    if (contiguous) return bytes;
-    const parts: Uint8Array[] = [];
-    next = offset;
-    rb.scanBatches(bytes, 0, (at, size) => {
-      const base = rb.baseOffset(bytes, at);
-      if (base > next) parts.push(removedRange(next, base - 1, this.termAt(next)!, rb.baseTimestamp(bytes, at)));
-      parts.push(bytes.subarray(at, at + size));
-      next = rb.lastOffset(bytes, at) + 1;
-    });
-    return concatBytes(parts);
+    return read.bytes;
   }
 
   async entries(): Promise<LogEntryInfo[]> {
@@ -305,10 +276,4 @@ export class RaftLog {
   close(): Promise<void> {
     return this.log.close();
   }
-}
-
-/** The empty batch standing for offsets [first, last] that compaction removed, stamped with their term. */
-function removedRange(first: Index, last: Index, term: Term, timestampMs: number): Uint8Array {
-  assert(last - first < 0x7fffffff, () => `a removed range ${first}..${last} wider than one batch spans`);
-  return buildBatch({ baseOffset: first, lastOffsetDelta: last - first, records: [], partitionLeaderEpoch: term, baseTimestamp: timestampMs, maxTimestamp: timestampMs });
 }

@@ -6,6 +6,7 @@
 import type { Clock } from "../base/clock.ts";
 import type { Timers } from "../base/timers.ts";
 import type { Disk } from "../io/disk.ts";
+import type { CompactionStats } from "../storage/compaction.ts";
 import type { LogConfig, PartitionLog, SharedLogResources } from "../storage/partition-log.ts";
 
 /** What a group's partition log takes from its topic: segment size, batch bound, compaction (retention is Raft's: prefix truncation only). */
@@ -387,6 +388,12 @@ export interface RaftGroupApi extends RaftReceiver {
   epochEnd(epoch: Term): { epoch: Term; endOffset: Index } | null;
   /** The partition log under the group, for its owner's reads (fetch, offsets by time, sizes); never written through. */
   readonly partitionLog: PartitionLog;
+  /**
+   * One Kafka compaction pass of the log (a compacted topic) below `stableOffset`, and never past
+   * the commit index, so no entry a new leader could cut is rewritten; a batch left with no record
+   * stays as an empty batch, so every entry keeps its offsets and term. Null: nothing was due.
+   */
+  compact(options: { nowMs: number; keyMapBudgetBytes: number; stableOffset: Index }): Promise<CompactionStats | null>;
   /** Every entry in the log (written, not necessarily durable), oldest first. */
   inspectLog(): Promise<LogEntryInfo[]>;
   /** Whole batches from the one holding `offset`, at most `maxBytes` (at least one), below lastIndex + 1. */

@@ -510,14 +510,11 @@ export class ReplicatedPartition {
     return true;
   }
 
-  /**
-   * One compaction pass of this replica's log, on a compacted topic: only below the last stable
-   * offset, itself at most the commit index + 1, so nothing a leader could still cut is rewritten
-   * (entries keep their offsets and terms; `RaftLog.read` sends a removed range as an empty batch).
-   */
+  /** One compaction pass of this replica's log, on a compacted topic: below the last stable offset (and the commit index, `RaftGroup.compact`). */
   compact(nowMs: number, keyMapBudgetBytes: number): Promise<boolean> {
     if (this.failed || !this.config.cleanup.compact) return Promise.resolve(false);
-    return compactInHousekeeping(`${this.ref.topic}/${this.ref.partition}`, this.group.partitionLog, keyMapBudgetBytes, nowMs, this.lastStableOffset, this.env.log);
+    const options = { nowMs, keyMapBudgetBytes, stableOffset: this.lastStableOffset };
+    return compactInHousekeeping(`${this.ref.topic}/${this.ref.partition}`, () => this.group.compact(options), this.env.log);
   }
 
   /** Resolves at the first change a fetch could see (commit, log start, leadership), or never: the caller times it out. */

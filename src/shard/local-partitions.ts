@@ -23,6 +23,7 @@ import { ReadAheadBudget } from "../storage/read-ahead.ts";
 import { RecentBatchCache } from "../storage/recent-batch-cache.ts";
 import { SealedFileLru } from "../storage/sealed-file-lru.ts";
 import { answerDuplicate } from "./idempotence.ts";
+import { compactLog } from "../storage/compaction.ts";
 import { compactInHousekeeping } from "../storage/compaction-pass.ts";
 import { appendPolicyOf, prepareProduced, sequenceRefusal } from "../kafka/produce-checks.ts";
 import { transactionToVerify, verificationRefusal, type VerifyTxnPartition } from "../kafka/txn-verification.ts";
@@ -245,7 +246,8 @@ export class LocalPartitions {
           this.wake(k);
           this.options.log.info("retention deleted segments", { partition: k, segments: deleted, logStartOffset: log.logStartOffset });
         }
-        await compactInHousekeeping(k, log, this.options.props.storage_compaction_key_map_memory, this.options.clock.nowMs(), this.lastStableOffsetOf(log), this.options.log);
+        const compaction = { nowMs: this.options.clock.nowMs(), keyMapBudgetBytes: this.options.props.storage_compaction_key_map_memory, stableOffset: this.lastStableOffsetOf(log) };
+        await compactInHousekeeping(k, () => compactLog(log, compaction), this.options.log);
       }
       this.cancelHousekeeping = this.options.timers.after(this.options.props.log_compaction_interval_ms, () => void run());
     };

@@ -38,8 +38,6 @@ export interface BuildBatchOptions {
   transactional?: boolean;
   /** A control batch (transaction markers); its records carry control keys. */
   control?: boolean;
-  /** Offsets the batch spans past its base (default: one per record): more, as compaction leaves batches. */
-  lastOffsetDelta?: number;
 }
 
 const encoder = new TextEncoder();
@@ -124,7 +122,7 @@ export function buildBatch(opts: BuildBatchOptions): Uint8Array {
   dv.setInt32(Field.partitionLeaderEpoch, opts.partitionLeaderEpoch ?? -1);
   dv.setInt8(Field.magic, 2);
   dv.setInt16(Field.attributes, attributes);
-  dv.setInt32(Field.lastOffsetDelta, opts.lastOffsetDelta ?? opts.records.length - 1);
+  dv.setInt32(Field.lastOffsetDelta, opts.records.length - 1);
   setInt64(dv, Field.baseTimestamp, baseTimestamp);
   setInt64(dv, Field.maxTimestamp, opts.maxTimestamp ?? baseTimestamp + maxDelta);
   setInt64(dv, Field.producerId, opts.producerId ?? -1);

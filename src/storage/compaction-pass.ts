@@ -4,13 +4,12 @@
  */
 import { rethrowIfBroken } from "../base/assert.ts";
 import type { Logger } from "../base/log.ts";
-import { compactLog } from "./compaction.ts";
-import type { PartitionLog } from "./partition-log.ts";
+import type { CompactionStats } from "./compaction.ts";
 
-/** Compacts `log` below `stableOffset` when it is due; true if it rewrote segments (readers need no wake: nothing they can see changed). */
-export async function compactInHousekeeping(k: string, log: PartitionLog, keyMapBudgetBytes: number, nowMs: number, stableOffset: number, logger: Logger): Promise<boolean> {
+/** Runs `pass` (a `compactLog` call); true if it rewrote segments (readers need no wake: nothing they can see changed). */
+export async function compactInHousekeeping(k: string, pass: () => Promise<CompactionStats | null>, logger: Logger): Promise<boolean> {
   try {
-    const stats = await compactLog(log, { nowMs, keyMapBudgetBytes, stableOffset });
+    const stats = await pass();
     if (stats === null || stats.segmentsIn === 0) return false;
     logger.info("compacted", { partition: k, ...stats });
     return true;

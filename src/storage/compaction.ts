@@ -16,7 +16,9 @@
  *   timestamp, producer id, epoch and base sequence, gets its count, max timestamp and CRC-32C
  *   again, and is recompressed with its own codec. A batch left with no record is dropped, except the
  *   last batch of a producer seen in the pass and the last batch of each rewritten segment, which stay
- *   as empty batches (the producer's state, and the segment's end offset, survive).
+ *   as empty batches (the producer's state, and the segment's end offset, survive). A Raft group's
+ *   log keeps every batch (`keepEveryBatch`): each is an entry, and an entry never leaves but by
+ *   truncation, so followers and term lookups see the same entries after compaction as before.
  * - **Transactions**: only segments below the last stable offset are cleaned (an open
  *   transaction's outcome is not known). Records of aborted transactions (the segments'
  *   aborted-transaction index) never enter the key map and are removed; committed
@@ -51,6 +53,12 @@ export interface CompactionOptions {
    */
   stableOffset: number;
   keyMapBudgetBytes: number;
+  /**
+   * Keep a batch left with no record as an empty batch instead of dropping it: a Raft group's log
+   * (each batch an entry) then keeps every entry's offsets and term, so followers and the term
+   * ranges see the same entries as before.
+   */
+  keepEveryBatch?: boolean;
   /** Lets other work run between steps (the shard passes a macrotask yield). */
   pause?: () => Promise<void>;
   /** Called between the steps of each swap (tests crash there). */
@@ -80,6 +88,7 @@ interface Pass {
   tombstonesDueMs: number;
   /** Aborted transactions of the cleanable part, per producer: [first offset, marker offset], rising. */
   aborted: Map<number, Array<[number, number]>>;
+  keepEveryBatch: boolean;
 }
 
 const macrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -105,6 +114,7 @@ export async function compactLog(log: PartitionLog, opts: CompactionOptions): Pr
     recordsRemoved: 0,
     tombstonesDueMs: Infinity,
     aborted: abortedByProducer(log, view.segments),
+    keepEveryBatch: opts.keepEveryBatch ?? false,
   };
   // The part below firstDirtyOffset has one record per key already: an empty map drops only expired tombstones there.
   if (dirtyDue) pass.mapEndOffset = await buildKeyMap(dirty, view.firstDirtyOffset, pass, pause);
@@ -308,11 +318,11 @@ function filterBatch(b: Uint8Array, at: number, pass: Pass, tombstonesDueMs: num
   return emptyOrNothing(b, at, batch, pass, lastOfSegment);
 }
 
-/** A batch none of whose records stay: dropped, unless its producer's state or the segment's end offset needs it (then empty). */
+/** A batch none of whose records stay: dropped, unless its producer's state, the segment's end offset or a Raft log needs it (then empty). */
 function emptyOrNothing(b: Uint8Array, at: number, batch: Uint8Array, pass: Pass, lastOfSegment: boolean): Uint8Array | null {
   const producerId = rb.producerId(b, at);
   const producerGoesOn = producerId < 0 || (pass.producerLast.get(producerId) ?? -1) > rb.lastOffset(b, at);
-  return producerGoesOn && !lastOfSegment ? null : emptyBatch(batch);
+  return producerGoesOn && !lastOfSegment && !pass.keepEveryBatch ? null : emptyBatch(batch);
 }
 
 function keepRecord(offset: number, key: Uint8Array | null, valueIsNull: boolean, pass: Pass, tombstonesDueMs: number): boolean {

@@ -56,6 +56,20 @@ const CASES: Case[] = [
     profile: { weights: { ...noWeights, crash: 1, crashLeader: 1 }, faultEveryMs: 300 },
   },
   {
+    bug: "compactPastCommit",
+    caughtBy: ["log-matching", "state-machine-safety", "acked-entry-lost", "leader-completeness"],
+    steps: 10000,
+    seedsMax: 10,
+    profile: { compactRecordsEveryMs: 100 },
+  },
+  {
+    bug: "compactDropsEntries",
+    caughtBy: ["log-matching", "state-machine-safety", "acked-entry-lost", "leader-completeness"],
+    steps: 10000,
+    seedsMax: 10,
+    profile: { compactRecordsEveryMs: 100 },
+  },
+  {
     bug: "commitOlderTermByCounting",
     caughtBy: ["state-machine-safety", "leader-completeness", "acked-entry-lost", "log-matching"],
     steps: 20000,

@@ -5,10 +5,10 @@
  * summary; a violation prints the seed, the property and the trace tail, and exits 1.
  */
 import { parseArgs } from "node:util";
-import type { PlantedBugs } from "../../src/raft/planted-bugs.ts";
+import { plantedBugs, type PlantedBugs } from "../../src/raft/planted-bugs.ts";
 import { runSim, summaryLine, violationReport } from "./lib/run.ts";
 
-const BUGS: Array<keyof PlantedBugs> = ["commitOlderTermByCounting", "voteBeforeFsync", "skipLogMatching", "leaderTruncatesLog", "forgetCheckQuorum"];
+const BUGS = Object.keys(plantedBugs) as Array<keyof PlantedBugs>;
 
 function usage(problem: string): never {
   console.error(`raft-sim: ${problem}\nusage: bun run test/sim/raft.ts --seed N --steps S [--nodes 3|5] [--trace] [--calm] [--bug ${BUGS.join("|")}]`);
@@ -38,6 +38,6 @@ if (bug !== undefined && !BUGS.includes(bug)) usage(`unknown --bug ${bug}`);
 
 const result = await runSim({ seed, steps, nodes, faults: !values.calm, bug, echo: values.trace ? (line) => console.log(line) : undefined });
 if (result.violation) console.log(violationReport(result));
-console.log(`trace-hash=${result.traceHash} acked=${result.acked} virtual-ms=${result.virtualMs.toFixed(0)}`);
+console.log(`trace-hash=${result.traceHash} acked=${result.acked} virtual-ms=${result.virtualMs.toFixed(0)} compactions=${result.compactions}`);
 console.log(summaryLine(result));
 process.exit(result.violation ? 1 : 0);

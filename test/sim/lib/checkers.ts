@@ -124,6 +124,11 @@ export class SafetyChecker {
     return this.chain.length > 0 ? this.chain[this.chain.length - 1].index : -1;
   }
 
+  /** The agreed committed log so far, oldest first. */
+  get committed(): readonly EntryView[] {
+    return this.chain;
+  }
+
   logOf(id: number): readonly EntryView[] {
     return this.node(id).log.entries;
   }

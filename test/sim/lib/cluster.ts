@@ -4,6 +4,7 @@
  * crashable) and network endpoint; the client workload proposes; the fault injector breaks
  * things; after every step the checkers look at every node.
  */
+import { AssertionError } from "../../../src/base/assert.ts";
 import { SimDisk, SimIoError } from "../../../src/io/sim-disk.ts";
 import { LogFailedError } from "../../../src/storage/partition-log.ts";
 import { RaftGroup } from "../../../src/raft/group.ts";
@@ -12,11 +13,12 @@ import type { RaftGroupApi, RaftMessage } from "../../../src/raft/types.ts";
 import { SafetyChecker, Violation, type NodeView } from "./checkers.ts";
 import { FaultInjector } from "./fault-injector.ts";
 import { drawProfile, type Profile } from "./faults.ts";
-import { readDiskLog } from "./disk-log.ts";
+import { readDiskBatches, readDiskLog } from "./disk-log.ts";
 import type { EntryView } from "./log-mirror.ts";
 import { SimNetwork } from "./network.ts";
 import { NodeDisk, type DiskLatency } from "./node-disk.ts";
 import { NodeTime } from "./node-time.ts";
+import { COMPACTED_KEYS, compactedLogConfig, RecordCompaction } from "./record-compaction.ts";
 import { Rng } from "./rng.ts";
 import { Scheduler, settle } from "./scheduler.ts";
 import { Trace } from "./trace.ts";
@@ -54,6 +56,8 @@ interface SimNode {
   lastRole: string;
   /** False while in maintenance mode (RaftGroupOptions.mayCampaign). */
   mayLead: boolean;
+  /** A compaction pass of this incarnation is running. */
+  compacting: boolean;
 }
 
 export class Cluster {
@@ -72,6 +76,9 @@ export class Cluster {
   readonly acks: Array<{ atMs: number; node: number; index: number; term: number }> = [];
   /** Errors thrown inside the code under test (assertions), as a violation of their own. */
   crashError: Error | null = null;
+  /** Kafka compaction of the nodes' logs, in the seeds that draw it (and never in a calm run). */
+  readonly compaction: RecordCompaction | null;
+  private readonly compactionRng: Rng;
 
   constructor(readonly opts: SimOptions) {
     const root = new Rng(opts.seed);
@@ -85,10 +92,13 @@ export class Cluster {
     this.nodeRng = root.fork();
     for (const id of this.ids) {
       const disk = new SimDisk(Math.floor(root.float() * 0x1_0000_0000));
-      this.nodes.set(id, { id, disk, time: null, io: null, group: null, state: "down", signature: "", incarnation: 0, latency: { ...this.profile.diskLatency }, lastRole: "follower", mayLead: true });
+      this.nodes.set(id, { id, disk, time: null, io: null, group: null, state: "down", signature: "", incarnation: 0, latency: { ...this.profile.diskLatency }, lastRole: "follower", mayLead: true, compacting: false });
     }
-    this.workload = new Workload(this.scheduler, root.fork(), this.workloadHost(), { proposeEveryMs: opts.electionTimeoutMs / 5, inflightMax: 4, timeoutMs: opts.electionTimeoutMs * 5, recordsMax: 3 }, `s${opts.seed}`);
+    this.compaction = opts.faults && this.profile.compactRecordsEveryMs > 0 ? new RecordCompaction() : null;
+    const keys = this.compaction ? COMPACTED_KEYS : 0;
+    this.workload = new Workload(this.scheduler, root.fork(), this.workloadHost(), { proposeEveryMs: opts.electionTimeoutMs / 5, inflightMax: 4, timeoutMs: opts.electionTimeoutMs * 5, recordsMax: 3, keys }, `s${opts.seed}`);
     this.faults = new FaultInjector(this, root.fork(), opts.electionTimeoutMs);
+    this.compactionRng = root.fork(); // forked last: seeds that do not compact run as before
     this.network.observe({
       sent: (from, to, msg) => this.onSent(from, to, msg),
       delivered: (from, to) => this.checker.delivered(from, to, this.scheduler.nowMs()),
@@ -106,6 +116,32 @@ export class Cluster {
     for (const id of this.ids) this.startNode(id);
     this.workload.start();
     if (this.opts.faults) this.faults.start();
+    if (this.compaction) this.scheduleCompaction(this.compaction);
+  }
+
+  /** A compaction pass on a random up node now and then, below its commit index; its log is read again after. */
+  private scheduleCompaction(compaction: RecordCompaction): void {
+    const delayMs = this.profile.compactRecordsEveryMs * (0.2 + 1.6 * this.compactionRng.float());
+    this.scheduler.after(delayMs, "compaction", () => {
+      const up = this.upIds();
+      const node = up.length > 0 ? this.must(this.compactionRng.pick(up)) : null;
+      // One pass at a time per log, as a shard's housekeeping runs them.
+      if (node && !node.compacting) {
+        const incarnation = node.incarnation;
+        node.compacting = true;
+        this.note(`compaction n${node.id} below ${node.group!.inspect().commitIndex + 1}`);
+        void compaction.compact(node.group!, node.time!.nowMs()).then(
+          () => {
+            if (node.incarnation === incarnation) node.signature = "";
+          },
+          // As housekeeping: a broken invariant stops everything, any other failure (a disk error, a log reset under the pass) waits for the next pass.
+          (e: unknown) => (e instanceof AssertionError ? this.fail(e) : this.note(`n${node.id} compaction failed: ${String(e)}`)),
+        ).finally(() => {
+          if (node.incarnation === incarnation) node.compacting = false;
+        });
+      }
+      this.scheduleCompaction(compaction);
+    });
   }
 
   /** One event, then the checks; false once a violation was found or nothing is left to run. */
@@ -136,7 +172,13 @@ export class Cluster {
     let log: EntryView[] | null = null;
     if (signature !== node.signature) {
       node.signature = signature;
-      log = readDiskLog(node.disk, `${GROUP_DIR}/log`, info.logStartOffset);
+      if (this.compaction) {
+        const stored = readDiskBatches(node.disk, `${GROUP_DIR}/log`, info.logStartOffset);
+        this.compaction.register(stored);
+        log = this.compaction.normalize(stored, this.checker.committed);
+      } else {
+        log = readDiskLog(node.disk, `${GROUP_DIR}/log`, info.logStartOffset);
+      }
     }
     this.checker.observe(view, log, nowMs);
     return view;
@@ -193,6 +235,13 @@ export class Cluster {
     return this.checker.logOf(id);
   }
 
+  /** Where `id`'s log may be cut at its start: after each of its batches as stored (compaction may have merged entries into one). */
+  storedEntries(id: number): readonly EntryView[] {
+    if (!this.compaction) return this.logOf(id);
+    const info = this.group(id)?.inspect();
+    return info ? readDiskBatches(this.must(id).disk, `${GROUP_DIR}/log`, info.logStartOffset) : [];
+  }
+
   mayLead(id: number): boolean {
     return this.nodes.get(id)!.mayLead;
   }
@@ -225,6 +274,7 @@ export class Cluster {
     node.disk.crash();
     node.state = "down";
     node.group = null;
+    node.compacting = false; // a pass of the dead incarnation never finishes
     node.lastRole = "follower";
     this.checker.nodeDown(id);
     this.note(`crash n${id}`);
@@ -263,6 +313,7 @@ export class Cluster {
       heartbeatTicker: this.profile.sharedHeartbeats ? new SharedHeartbeatTicker(time, time, this.opts.heartbeatIntervalMs) : undefined,
       bootstrap: { voters: this.ids.slice(), learners: [] },
       appendBytesMax: this.profile.appendBytesMax,
+      logConfig: this.compaction ? compactedLogConfig : undefined,
       mayCampaign: () => node.mayLead,
       preferredFirstLeader: node.id === this.ids[0], // as the broker's first replica: early tries at term 0 run in every seed
       onFailure: (e) => this.onGroupFailure(node, incarnation, e),

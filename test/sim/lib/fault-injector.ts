@@ -180,7 +180,7 @@ export class FaultInjector {
     const group = c.group(id);
     if (!group) return;
     const info = group.inspect();
-    const entries = c.logOf(id).filter((e) => e.index <= info.commitIndex);
+    const entries = c.storedEntries(id).filter((e) => e.index <= info.commitIndex);
     if (entries.length === 0) return;
     const offset = this.rng.pick(entries).index + 1;
     if (offset <= info.logStartOffset) return;

@@ -3,8 +3,8 @@
  * crash, how slow and faulty the disks, how far clocks drift: swarm testing, so one seed stresses
  * one mix), then a process injects faults at random times: partitions (symmetric, one-way,
  * leader isolated, flapping), crashes with restarts, disk fault and slow-disk windows, network
- * weather, and crashes right after a node grants a vote (before a vote is durable, if the code
- * is wrong about that) or soon after it becomes leader.
+ * weather, crashes right after a node grants a vote (before a vote is durable, if the code
+ * is wrong about that) or soon after it becomes leader, and (half the seeds) Kafka compaction.
  */
 import type { SimFaults } from "../../../src/io/sim-disk.ts";
 import type { DiskLatency } from "./node-disk.ts";
@@ -31,6 +31,8 @@ export interface Profile {
   appendBytesMax: number;
   /** Leaders beat on one shared ticker per node with light heartbeats (as the broker runs), else a timer per group and full heartbeats. */
   sharedHeartbeats: boolean;
+  /** Mean virtual ms between Kafka compaction passes (each on a random node, below its commit index); 0: the seed does not compact. */
+  compactRecordsEveryMs: number;
 }
 
 /** Faults, plus operator actions that exercise rarer paths: prefix truncation (then InstallSnapshot), leadership transfer, a node in maintenance (it does not campaign). */
@@ -63,6 +65,8 @@ export function drawProfile(rng: Rng, nodeCount: number, electionTimeoutMs: numb
     crashBelowMajorityProbability: 0.2,
     appendBytesMax: rng.pick([1, 512, 1024 * 1024]),
     sharedHeartbeats: rng.chance(0.75),
+    // Drawn last, so the fields above are what they were before compaction joined the mix.
+    compactRecordsEveryMs: rng.chance(0.5) ? 0 : electionTimeoutMs * (0.5 + rng.float() * 4),
   };
 }
 

@@ -10,6 +10,8 @@ export interface SimResult {
   committed: number;
   acked: number;
   faults: number;
+  /** Kafka compaction passes that rewrote segments (0 when the seed does not compact). */
+  compactions: number;
   virtualMs: number;
   traceHash: string;
   violation: { property: string; detail: string } | null;
@@ -34,6 +36,7 @@ export async function runSim(options: RunOptions): Promise<SimResult> {
       committed: cluster.checker.committedEntries,
       acked: cluster.workload.acknowledged,
       faults: cluster.faults.total(),
+      compactions: cluster.compaction?.passes ?? 0,
       virtualMs: cluster.scheduler.nowMs(),
       traceHash: cluster.trace.hex(),
       violation: v ? { property: v.property, detail: v.detail } : null,

@@ -18,6 +18,8 @@ export interface WorkloadOptions {
   timeoutMs: number;
   /** Records per batch at most (each batch has 1..this). */
   recordsMax: number;
+  /** Records carry one of this many keys (so compaction removes some); 0: no keys. */
+  keys: number;
 }
 
 export interface WorkloadHost {
@@ -112,7 +114,8 @@ export class Workload {
   private batch(proposal: number): Uint8Array {
     const count = this.rng.int(1, this.opts.recordsMax);
     const records = [];
-    for (let i = 0; i < count; i++) records.push({ value: `${this.tag}/p${proposal}/r${i}` });
+    const key = (i: number) => (this.opts.keys > 0 ? `k${(proposal + i) % this.opts.keys}` : undefined);
+    for (let i = 0; i < count; i++) records.push({ key: key(i), value: `${this.tag}/p${proposal}/r${i}` });
     return buildBatch({ records, baseTimestamp: 0 });
   }
 }
