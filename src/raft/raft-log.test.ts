@@ -4,7 +4,9 @@ import { ManualClock } from "../base/clock.ts";
 import { SimDisk } from "../io/sim-disk.ts";
 import { compactLog } from "../storage/compaction.ts";
 import { keyedBatch } from "../storage/compaction-test-helpers.ts";
+import { LogFailedError } from "../storage/partition-log.ts";
 import * as rb from "../storage/record-batch.ts";
+import { CountingDisk } from "../storage/test-helpers.ts";
 import { configBatch } from "./config.ts";
 import { RaftLog } from "./raft-log.ts";
 import { writeLogStart } from "./snapshot.ts";
@@ -120,4 +122,25 @@ test("Kafka compaction of a group's log (keepEveryBatch) removes records but no 
   expect(shape(await again.entries())).toEqual(before);
   expect([0, 12, 13, 25, 26, 38].map((i) => again.termAt(i))).toEqual([1, 1, 2, 2, 3, 3]);
   expect(again.config.index).toBe(26);
+});
+
+test("a sync after the storage failed under written entries (the seal of the segment they rolled past) fails: they are cut, never reported durable", async () => {
+  const disk = new CountingDisk(new SimDisk(1));
+  const log = await RaftLog.open(disk, "/g", new ManualClock(0), boot, { segmentBytes: 400, segmentMs: 1e12, maxMessageBytes: 1 << 20 });
+  // Only the first segment's seal fails: the sync of the entries in the new one works.
+  disk.failDatasyncOf = (path) => path.endsWith("/00000000000000000000.log") && log.log.segmentCount > 1;
+  let synced = -1;
+  for (;;) {
+    const rolling = log.log.segmentCount === 1;
+    const appended = log.appendAsLeader(entry("x"), 1, 0);
+    if (log.log.segmentCount === 1 || !rolling) {
+      synced = await appended;
+      continue;
+    }
+    await expect(appended).rejects.toThrow(LogFailedError);
+    break;
+  }
+  await log.log.idle();
+  expect([log.lastIndex, log.durableIndex]).toEqual([synced, synced]); // the entry past the roll is gone and was never durable
+  await expect(log.writeAsLeader(entry("y"), 1, 0)).rejects.toThrow(LogFailedError);
 });

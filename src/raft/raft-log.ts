@@ -8,7 +8,7 @@
 import { assert } from "../base/assert.ts";
 import type { Clock } from "../base/clock.ts";
 import type { Disk } from "../io/disk.ts";
-import { type LogConfig, PartitionLog, type SharedLogResources } from "../storage/partition-log.ts";
+import { type LogConfig, LogFailedError, PartitionLog, type SharedLogResources } from "../storage/partition-log.ts";
 import * as rb from "../storage/record-batch.ts";
 import { decodeConfigBatch } from "./config.ts";
 import { readLogStart, writeLogStart, type LogStartRecord } from "./snapshot.ts";
@@ -38,6 +38,12 @@ export class RaftLog {
   durableIndex: Index;
   /** The snapshot's configuration as an entry (kept, not rebuilt: `config` is read on every message). */
   private startConfig: ConfigEntry;
+  /**
+   * The log end as this log's own writes, truncations and resets left it. The storage cuts its
+   * log back on its own after a failed write or sync (to what it last synced), so entries
+   * written here may be gone before they were synced: writes and syncs check for that.
+   */
+  private writtenEnd: Index;
 
   private constructor(
     private readonly disk: Disk,
@@ -46,6 +52,7 @@ export class RaftLog {
     private start: LogStartRecord,
   ) {
     this.durableIndex = log.logEndOffset - 1;
+    this.writtenEnd = log.logEndOffset;
     this.startConfig = { index: NO_INDEX, config: start.config };
   }
 
@@ -193,9 +200,10 @@ export class RaftLog {
   }
 
   private async write(batches: Uint8Array, nowMs: number): Promise<Index> {
-    const expectedBase = this.log.logEndOffset;
+    this.checkNotCut();
     const result = this.log.append(batches, nowMs);
-    assert(result.baseOffset === expectedBase, "append did not start at the log end");
+    assert(result.baseOffset === this.writtenEnd, "append did not start at the log end");
+    this.writtenEnd = result.lastOffset + 1;
     rb.scanBatches(batches, 0, (at) => {
       this.noteTerm(rb.partitionLeaderEpoch(batches, at), rb.baseOffset(batches, at));
       const config = decodeConfigBatch(batches, at);
@@ -209,12 +217,25 @@ export class RaftLog {
   async sync(): Promise<void> {
     const end = this.lastIndex;
     await this.log.flush();
+    this.checkNotCut();
     this.durableIndex = Math.max(this.durableIndex, Math.min(end, this.lastIndex));
+  }
+
+  /**
+   * A write or sync of the storage log failed (a segment's seal, say, after our entries were
+   * written): what it had not synced is cut or being cut, so this log's view of it is stale.
+   */
+  private checkNotCut(): void {
+    if (this.log.failed || this.log.logEndOffset !== this.writtenEnd) {
+      throw new LogFailedError(`${this.dir}: the log failed and is cut back to what it synced (${this.log.logEndOffset} now); entries up to ${this.writtenEnd - 1} had been written`);
+    }
   }
 
   /** Removes the entries from `offset` (a batch start) on, durably. */
   async truncateSuffix(offset: Index): Promise<void> {
+    this.checkNotCut();
     await this.log.truncateSuffix(offset);
+    this.writtenEnd = offset;
     while (this.terms.length > 0 && this.terms[this.terms.length - 1]!.first >= offset) this.terms.pop();
     while (this.configs.length > 0 && this.configs[this.configs.length - 1]!.index >= offset) this.configs.pop();
     this.durableIndex = Math.min(this.durableIndex, offset - 1);
@@ -243,6 +264,7 @@ export class RaftLog {
   async resetTo(record: LogStartRecord): Promise<void> {
     await writeLogStart(this.disk, this.dir, record);
     await this.log.resetTo(record.startOffset);
+    this.writtenEnd = record.startOffset;
     this.start = record;
     this.startConfig = { index: NO_INDEX, config: record.config };
     this.terms = [];

@@ -38,6 +38,8 @@ export class CountingDisk implements Disk {
   failWrites = false;
   /** While set, every datasync waits for it first. */
   holdDatasyncs: Promise<void> | null = null;
+  /** While set, a datasync of a file it picks fails. */
+  failDatasyncOf: ((path: string) => boolean) | null = null;
   constructor(private readonly inner: Disk) {
     this.name = `counting(${inner.name})`;
   }
@@ -64,6 +66,7 @@ export class CountingDisk implements Disk {
       datasync: async () => {
         self.datasyncs++;
         if (self.holdDatasyncs) await self.holdDatasyncs;
+        if (self.failDatasyncOf?.(file.path)) throw new Error(`injected datasync failure of ${file.path}`);
         return file.datasync();
       },
       truncate: (size) => file.truncate(size),
