@@ -12,7 +12,7 @@ import type { Disk } from "../io/disk.ts";
 import { CONFIG_MEMBERS_MAX, checkConfig } from "./config.ts";
 import type { Index, RaftConfig, Term } from "./types.ts";
 
-const FILE_NAME = "raft-snapshot";
+export const LOG_START_FILE = "raft-snapshot";
 
 export interface LogStartRecord {
   startOffset: Index;
@@ -21,12 +21,12 @@ export interface LogStartRecord {
 }
 
 export async function readLogStart(disk: Disk, dir: string): Promise<LogStartRecord | null> {
-  const path = `${dir}/${FILE_NAME}`;
+  const path = `${dir}/${LOG_START_FILE}`;
   if (!(await disk.exists(path))) return null;
   const file = await disk.open(path, { create: false });
   try {
     const bytes = await file.read(0, await file.size());
-    const record = decode(bytes);
+    const record = decodeLogStart(bytes);
     assert(record !== null, `${path} is corrupt`); // written atomically: a bad one is not a torn write
     return record;
   } finally {
@@ -35,7 +35,7 @@ export async function readLogStart(disk: Disk, dir: string): Promise<LogStartRec
 }
 
 export async function writeLogStart(disk: Disk, dir: string, record: LogStartRecord): Promise<void> {
-  await replaceFileAtomically(disk, dir, FILE_NAME, encode(record));
+  await replaceFileAtomically(disk, dir, LOG_START_FILE, encode(record));
 }
 
 function encode(record: LogStartRecord): Uint8Array {
@@ -55,7 +55,8 @@ function encode(record: LogStartRecord): Uint8Array {
   return bytes;
 }
 
-function decode(bytes: Uint8Array): LogStartRecord | null {
+/** The record in `bytes`, or null if they do not hold a whole one. */
+export function decodeLogStart(bytes: Uint8Array): LogStartRecord | null {
   if (bytes.length < 24) return null;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (crc32c(bytes.subarray(0, bytes.length - 4)) !== view.getUint32(bytes.length - 4)) return null;

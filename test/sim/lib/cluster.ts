@@ -13,7 +13,7 @@ import type { RaftGroupApi, RaftMessage } from "../../../src/raft/types.ts";
 import { SafetyChecker, Violation, type NodeView } from "./checkers.ts";
 import { FaultInjector } from "./fault-injector.ts";
 import { drawProfile, type Profile } from "./faults.ts";
-import { readDiskBatches, readDiskLog } from "./disk-log.ts";
+import { diskLogStart, readDiskBatches, readDiskLog } from "./disk-log.ts";
 import type { EntryView } from "./log-mirror.ts";
 import { SimNetwork } from "./network.ts";
 import { NodeDisk, type DiskLatency } from "./node-disk.ts";
@@ -167,17 +167,18 @@ export class Cluster {
   /** Hands the checker what `node` holds now: its state, and its log on disk when that may have changed. */
   private observe(node: SimNode, nowMs: number): NodeView {
     const info = node.group!.inspect();
-    const view: NodeView = { id: node.id, role: info.role, term: info.term, votedFor: info.votedFor, commitIndex: info.commitIndex, logStartIndex: info.logStartOffset };
-    const signature = `${info.lastIndex}:${info.lastTerm}:${info.logStartOffset}:${info.commitIndex}:${info.durableIndex}`;
+    const start = diskLogStart(node.disk, GROUP_DIR, info.logStartOffset); // ahead of the group's while a prefix truncation deletes segments
+    const view: NodeView = { id: node.id, role: info.role, term: info.term, votedFor: info.votedFor, commitIndex: info.commitIndex, logStartIndex: start };
+    const signature = `${info.lastIndex}:${info.lastTerm}:${start}:${info.commitIndex}:${info.durableIndex}`;
     let log: EntryView[] | null = null;
     if (signature !== node.signature) {
       node.signature = signature;
       if (this.compaction) {
-        const stored = readDiskBatches(node.disk, `${GROUP_DIR}/log`, info.logStartOffset);
+        const stored = readDiskBatches(node.disk, `${GROUP_DIR}/log`, start);
         this.compaction.register(stored);
         log = this.compaction.normalize(stored, this.checker.committed);
       } else {
-        log = readDiskLog(node.disk, `${GROUP_DIR}/log`, info.logStartOffset);
+        log = readDiskLog(node.disk, `${GROUP_DIR}/log`, start);
       }
     }
     this.checker.observe(view, log, nowMs);
@@ -239,7 +240,8 @@ export class Cluster {
   storedEntries(id: number): readonly EntryView[] {
     if (!this.compaction) return this.logOf(id);
     const info = this.group(id)?.inspect();
-    return info ? readDiskBatches(this.must(id).disk, `${GROUP_DIR}/log`, info.logStartOffset) : [];
+    const disk = this.must(id).disk;
+    return info ? readDiskBatches(disk, `${GROUP_DIR}/log`, diskLogStart(disk, GROUP_DIR, info.logStartOffset)) : [];
   }
 
   mayLead(id: number): boolean {

@@ -7,6 +7,7 @@
  * segments whose base lies inside its offsets.
  */
 import type { SimDisk } from "../../../src/io/sim-disk.ts";
+import { decodeLogStart, LOG_START_FILE } from "../../../src/raft/snapshot.ts";
 import * as rb from "../../../src/storage/record-batch.ts";
 import type { EntryView } from "./log-mirror.ts";
 
@@ -16,6 +17,17 @@ const SEGMENT_NAME = /^(\d{20})\.log(\.swap)?$/;
 export interface StoredBatch extends EntryView {
   base: number;
   bytes: Uint8Array;
+}
+
+/**
+ * Where a group's log starts as its open would find it: at least where the group says, and at the
+ * durable start record when that is ahead (it is written before the segments below it are deleted
+ * and before the group's own view moves, so a log read in between starts there).
+ */
+export function diskLogStart(disk: SimDisk, groupDir: string, groupStart: number): number {
+  const bytes = disk.peek(`${groupDir}/${LOG_START_FILE}`);
+  const record = bytes ? decodeLogStart(bytes) : null;
+  return Math.max(groupStart, record?.startOffset ?? 0);
 }
 
 export function readDiskLog(disk: SimDisk, logDir: string, logStartOffset: number): EntryView[] {
