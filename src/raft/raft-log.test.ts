@@ -75,6 +75,31 @@ test("reset to an offset (InstallSnapshot), also when a crash came between the r
   expect([again.startOffset, again.lastIndex, again.snapshotTerm]).toEqual([500, 499, 8]);
 });
 
+test("a reset to a start inside the log (a stale suffix past it) drops that suffix before the record: a crash in the reset never reopens it after the snapshot", async () => {
+  const disk = new HaltingDisk(5);
+  const log = await filled(disk); // 0..6; entries 3..5 (term 2) and 6 (term 4) are the stale suffix
+  disk.haltAfterRenameTo = "/g/raft-snapshot";
+  void log.resetTo({ startOffset: 4, prevTerm: 3, config: boot }); // the leader's entry 3 has term 3
+  await disk.halted;
+  disk.crash();
+  const again = await open(disk);
+  expect([again.startOffset, again.lastIndex, again.snapshotTerm]).toEqual([4, 3, 3]);
+  expect(await again.entries()).toEqual([]);
+});
+
+/** A SimDisk whose rename to one path never returns: a process stopped right after that step. */
+class HaltingDisk extends SimDisk {
+  haltAfterRenameTo: string | null = null;
+  private reached = () => {};
+  readonly halted = new Promise<void>((resolve) => (this.reached = resolve));
+  override async rename(from: string, to: string): Promise<void> {
+    await super.rename(from, to);
+    if (to !== this.haltAfterRenameTo) return;
+    this.reached();
+    await new Promise(() => {});
+  }
+}
+
 /** A batch carrying its leader-assigned offsets and term, as a follower receives it. */
 function withOffsets(bytes: Uint8Array, base: number, term: number): Uint8Array {
   rb.setBaseOffset(bytes, base);

@@ -262,6 +262,13 @@ export class RaftLog {
 
   /** InstallSnapshot: the log is discarded and restarts empty at `record.startOffset`, durably. */
   async resetTo(record: LogStartRecord): Promise<void> {
+    // Entries at or past the new start are the stale suffix that made the reset necessary (never
+    // committed: the leader's log differs before them). They go first: a crash after the record is
+    // written but before the log is reset would reopen them as if they followed the snapshot.
+    if (this.log.logEndOffset > record.startOffset) {
+      const holding = await this.read(record.startOffset, 1);
+      await this.truncateSuffix(rb.baseOffset(holding, 0));
+    }
     await writeLogStart(this.disk, this.dir, record);
     await this.log.resetTo(record.startOffset);
     this.writtenEnd = record.startOffset;
