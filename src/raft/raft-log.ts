@@ -262,6 +262,7 @@ export class RaftLog {
 
   /** InstallSnapshot: the log is discarded and restarts empty at `record.startOffset`, durably. */
   async resetTo(record: LogStartRecord): Promise<void> {
+    this.checkNotCut();
     // Entries at or past the new start are the stale suffix that made the reset necessary (never
     // committed: the leader's log differs before them). They go first: a crash after the record is
     // written but before the log is reset would reopen them as if they followed the snapshot.

@@ -2,7 +2,8 @@
  * What a reader may see, and the cut after a failed write, on posix and io_uring: a sync
  * (acks=-1) append is visible only after its fdatasync, and later appends wait behind it; a
  * failed write cuts the log back to the high watermark (disk, index, cache, next offset), reads go
- * on, appends are refused until the retry time, and the offsets are then handed out again.
+ * on, appends are refused until the retry time, and the offsets are then handed out again. A
+ * seal failing under a truncation fails it as a disk error.
  */
 import { expect, test } from "bun:test";
 import { ManualClock } from "../base/clock.ts";
@@ -117,4 +118,28 @@ test("io_uring: an append is visible only once its write-behind chunk is written
   expect(rb.lastOffset(await readBatch(reopened, 1))).toBe(2);
   await reopened.close();
   real.close();
+});
+
+test("a seal that fails while a suffix truncation waits for it fails the truncation as a disk error, not as a broken invariant", async () => {
+  using tmp = tempDir();
+  const disk = new CountingDisk(new PosixDisk());
+  const log = await PartitionLog.open({ disk, dir: tmp.dir, config: testConfig({ segmentBytes: 200 }), clock });
+  disk.failDatasyncOf = (path) => path.endsWith("/00000000000000000000.log") && log.segmentCount > 1;
+  const gate = Promise.withResolvers<void>();
+  for (;;) {
+    const appended = log.append(batchOf(log.logEndOffset), clock.nowMs());
+    if (log.segmentCount > 1) {
+      disk.holdDatasyncs = gate.promise; // the first segment's seal, started by this append's roll, waits here
+      await appended.written;
+      break;
+    }
+    await appended.written;
+    await log.flush(); // so only the seal syncs the first segment again
+  }
+  const truncated = log.truncateSuffix(log.logEndOffset - 1); // waits for the seal
+  gate.resolve();
+  await expect(truncated).rejects.toThrow(LogFailedError);
+  expect(log.failed).toBe(true);
+  await log.idle();
+  await log.close();
 });

@@ -1054,7 +1054,8 @@ export class PartitionLog {
     await Promise.all([...this.seals]);
     await this.flush();
     assert(this.queue.length === this.queueHead && this.pendingHead === this.pending.length, `${this.dir}: writes queued during truncation`);
-    assert(this.failure === null, `${this.dir}: the log failed while it was being truncated`);
+    // A seal or write that failed meanwhile (a disk error, not a bug): the cut it started runs instead.
+    if (this.failure !== null) throw new LogFailedError(`${this.dir}: the log failed while it was being truncated: ${String(this.failure)}`);
   }
 
   /** File position of the batch starting at `offset` in `segment` (its end if `offset` is its next offset). */
