@@ -38,12 +38,6 @@ export class RaftLog {
   durableIndex: Index;
   /** The snapshot's configuration as an entry (kept, not rebuilt: `config` is read on every message). */
   private startConfig: ConfigEntry;
-  /**
-   * The log end as this log's own writes, truncations and resets left it. The storage cuts its
-   * log back on its own after a failed write or sync (to what it last synced), so entries
-   * written here may be gone before they were synced: writes and syncs check for that.
-   */
-  private writtenEnd: Index;
 
   private constructor(
     private readonly disk: Disk,
@@ -52,7 +46,6 @@ export class RaftLog {
     private start: LogStartRecord,
   ) {
     this.durableIndex = log.logEndOffset - 1;
-    this.writtenEnd = log.logEndOffset;
     this.startConfig = { index: NO_INDEX, config: start.config };
   }
 
@@ -200,10 +193,10 @@ export class RaftLog {
   }
 
   private async write(batches: Uint8Array, nowMs: number): Promise<Index> {
-    this.checkNotCut();
+    this.refuseIfFailed();
+    const expectedBase = this.log.logEndOffset;
     const result = this.log.append(batches, nowMs);
-    assert(result.baseOffset === this.writtenEnd, "append did not start at the log end");
-    this.writtenEnd = result.lastOffset + 1;
+    assert(result.baseOffset === expectedBase, "append did not start at the log end");
     rb.scanBatches(batches, 0, (at) => {
       this.noteTerm(rb.partitionLeaderEpoch(batches, at), rb.baseOffset(batches, at));
       const config = decodeConfigBatch(batches, at);
@@ -217,25 +210,23 @@ export class RaftLog {
   async sync(): Promise<void> {
     const end = this.lastIndex;
     await this.log.flush();
-    this.checkNotCut();
+    this.refuseIfFailed();
     this.durableIndex = Math.max(this.durableIndex, Math.min(end, this.lastIndex));
   }
 
   /**
    * A write or sync of the storage log failed (a segment's seal, say, after our entries were
-   * written): what it had not synced is cut or being cut, so this log's view of it is stale.
+   * written): it cuts itself back to what it synced, so this log's view of it is stale. It stays
+   * failed, since only an append clears that and none is made here once it failed.
    */
-  private checkNotCut(): void {
-    if (this.log.failed || this.log.logEndOffset !== this.writtenEnd) {
-      throw new LogFailedError(`${this.dir}: the log failed and is cut back to what it synced (${this.log.logEndOffset} now); entries up to ${this.writtenEnd - 1} had been written`);
-    }
+  private refuseIfFailed(): void {
+    if (this.log.failed) throw new LogFailedError(`${this.dir}: the log failed and is cut back to what it synced (${this.log.logEndOffset} now)`);
   }
 
   /** Removes the entries from `offset` (a batch start) on, durably. */
   async truncateSuffix(offset: Index): Promise<void> {
-    this.checkNotCut();
+    this.refuseIfFailed();
     await this.log.truncateSuffix(offset);
-    this.writtenEnd = offset;
     while (this.terms.length > 0 && this.terms[this.terms.length - 1]!.first >= offset) this.terms.pop();
     while (this.configs.length > 0 && this.configs[this.configs.length - 1]!.index >= offset) this.configs.pop();
     this.durableIndex = Math.min(this.durableIndex, offset - 1);
@@ -262,7 +253,7 @@ export class RaftLog {
 
   /** InstallSnapshot: the log is discarded and restarts empty at `record.startOffset`, durably. */
   async resetTo(record: LogStartRecord): Promise<void> {
-    this.checkNotCut();
+    this.refuseIfFailed();
     // Entries at or past the new start are the stale suffix that made the reset necessary (never
     // committed: the leader's log differs before them). They go first: a crash after the record is
     // written but before the log is reset would reopen them as if they followed the snapshot.
@@ -272,7 +263,6 @@ export class RaftLog {
     }
     await writeLogStart(this.disk, this.dir, record);
     await this.log.resetTo(record.startOffset);
-    this.writtenEnd = record.startOffset;
     this.start = record;
     this.startConfig = { index: NO_INDEX, config: record.config };
     this.terms = [];
