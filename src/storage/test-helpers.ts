@@ -1,10 +1,13 @@
-/** Shared helpers for storage tests: temp dirs, a counting disk wrapper, batch payloads. */
+/** Shared helpers for storage tests: temp dirs, a counting disk wrapper, batch payloads, a read_committed client's filter. */
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Disk, DiskFile } from "../io/disk.ts";
 import { buildBatch } from "./batch-builder.ts";
+import { isControlBatch, readMarker } from "./control-batch.ts";
 import type { LogConfig } from "./partition-log.ts";
+import * as rb from "./record-batch.ts";
+import { forEachRecord } from "./records.ts";
 
 export function tempDir(): { dir: string; [Symbol.dispose](): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "skua-storage-"));
@@ -80,3 +83,40 @@ export class CountingDisk implements Disk {
   exists = (p: string) => this.inner.exists(p);
   syncDir = (d: string) => this.inner.syncDir(d);
 }
+
+/**
+ * How a read_committed client drops aborted records, given a Fetch's aborted_transactions list:
+ *   "set": every listed transaction whose first offset a batch reaches joins the aborted set (Java, librdkafka);
+ *   "one-per-record": the next listed transaction, in list order, joins it when a record reaches its first offset (kafkajs).
+ * Either way a producer leaves the set at its abort marker.
+ */
+export type AbortedFilter = "set" | "one-per-record";
+
+/** The values a read_committed client hands out from `bytes` read at `fetchOffset`, and the offset it fetches next. */
+export function readCommittedValues(
+  bytes: Uint8Array, fetchOffset: number, listed: ReadonlyArray<{ producerId: number; firstOffset: number }>, filter: AbortedFilter,
+): { values: string[]; nextOffset: number } {
+  const pending = filter === "set" ? [...listed].sort((a, b) => a.firstOffset - b.firstOffset) : [...listed];
+  const aborting = new Set<number>();
+  const values: string[] = [];
+  let nextOffset = fetchOffset;
+  rb.scanBatches(bytes, 0, (at) => {
+    const producerId = rb.producerId(bytes, at);
+    const control = isControlBatch(bytes, at);
+    const transactional = (rb.attributes(bytes, at) & rb.ATTR_TRANSACTIONAL) !== 0;
+    if (filter === "set") while (pending.length > 0 && pending[0]!.firstOffset <= rb.lastOffset(bytes, at)) aborting.add(pending.shift()!.producerId);
+    forEachRecord(bytes, at, (r) => {
+      if (r.offset < fetchOffset) return;
+      if (filter === "one-per-record" && pending.length > 0 && r.offset >= pending[0]!.firstOffset) aborting.add(pending.shift()!.producerId);
+      if (control) {
+        if (readMarker(bytes, at)?.commit === false) aborting.delete(producerId);
+      } else if (!(transactional && aborting.has(producerId))) {
+        values.push(textDecoder.decode(r.value!));
+      }
+    });
+    nextOffset = rb.lastOffset(bytes, at) + 1;
+  });
+  return { values, nextOffset };
+}
+
+const textDecoder = new TextDecoder();

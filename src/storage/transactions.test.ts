@@ -10,13 +10,13 @@ import { ManualClock } from "../base/clock.ts";
 import { SimDisk } from "../io/sim-disk.ts";
 import { buildBatch } from "./batch-builder.ts";
 import { compactLog } from "./compaction.ts";
-import { isControlBatch, readMarker, type TxnMarker } from "./control-batch.ts";
+import { isControlBatch, type TxnMarker } from "./control-batch.ts";
 import { type CleanupConfig, PartitionLog } from "./partition-log.ts";
 import { loadProducerState, saveProducerState } from "./producer-snapshot.ts";
 import type { ProducerState } from "./producer-state.ts";
 import * as rb from "./record-batch.ts";
 import { forEachRecord } from "./records.ts";
-import { testConfig } from "./test-helpers.ts";
+import { type AbortedFilter, readCommittedValues, testConfig } from "./test-helpers.ts";
 import { abortedTxnsIn, appendMarker } from "./txn-markers.ts";
 import { type AbortedTxn, collectAborted } from "./txn-index.ts";
 
@@ -70,29 +70,18 @@ async function end(p: Partition, producerId: number, commit: boolean, epoch = 0)
 const lso = (p: Partition) => p.producers.lastStableOffset(p.log.highWatermark);
 
 /**
- * What a read_committed consumer gets from the start: fetches up to the LSO, then, as Kafka's
- * client does, the records of a listed aborted transaction are skipped from its first offset
- * until that producer's abort marker.
+ * What a read_committed consumer gets from the start: fetches up to the LSO, dropping the records
+ * of the aborted transactions the broker lists the way `filter`'s clients do.
  */
-async function consumeCommitted(p: Partition, maxBytes = 300): Promise<string[]> {
+async function consumeCommitted(p: Partition, maxBytes = 300, filter: AbortedFilter = "set"): Promise<string[]> {
   const values: string[] = [];
-  let offset = p.log.logStartOffset;
   const end = lso(p);
-  while (offset < end) {
+  for (let offset = p.log.logStartOffset; offset < end;) {
     const read = await p.log.read(offset, maxBytes, end);
     if (!read.ok || read.bytes.length === 0) throw new Error(`nothing read at ${offset} below the LSO ${end}`);
-    const listed = abortedTxnsIn(p.log, offset, read.bytes).sort((a, b) => a.firstOffset - b.firstOffset);
-    const aborting = new Set<number>();
-    rb.scanBatches(read.bytes, 0, (at) => {
-      while (listed.length > 0 && listed[0]!.firstOffset <= rb.lastOffset(read.bytes, at)) aborting.add(listed.shift()!.producerId);
-      const producerId = rb.producerId(read.bytes, at);
-      if (isControlBatch(read.bytes, at)) {
-        if (readMarker(read.bytes, at)?.commit === false) aborting.delete(producerId);
-      } else if (!((rb.attributes(read.bytes, at) & rb.ATTR_TRANSACTIONAL) !== 0 && aborting.has(producerId))) {
-        forEachRecord(read.bytes, at, (r) => void (r.offset >= offset && values.push(decoder.decode(r.value!))));
-      }
-      offset = rb.lastOffset(read.bytes, at) + 1;
-    });
+    const fetched = readCommittedValues(read.bytes, offset, abortedTxnsIn(p.log, offset, read.bytes), filter);
+    values.push(...fetched.values);
+    offset = fetched.nextOffset;
   }
   return values;
 }
@@ -139,6 +128,36 @@ describe("transactions in a partition log", () => {
     await produce(p, 13, ["c-1"]);
     const empty = await p.log.read(p.log.highWatermark - 1, 1000, lso(p));
     expect(empty.ok && empty.bytes.length).toBe(0);
+    await p.log.close();
+  });
+
+  test("the aborted list suits a client taking one listed transaction per record (kafkajs): a transaction with only its marker in range is left out, first offsets are each one's first batch in range", async () => {
+    const disk = new SimDisk(1);
+    const p = await openPartition(disk, new ManualClock(1_000_000));
+    // What the transactional chaos run found: a tailing fetch from B's first record, A's abort marker in range.
+    await produce(p, 51, ["a-1"]);
+    const firstOfB = await produce(p, 52, ["b-1"]);
+    await end(p, 51, false);
+    await produce(p, 53, ["c-1"]);
+    const secondOfC = await produce(p, 53, ["c-2"]);
+    await produce(p, 52, ["b-2"]);
+    await end(p, 53, false);
+    await end(p, 52, false);
+    await produce(p, -1, ["plain"]);
+    const read = await p.log.read(firstOfB, 1 << 20, lso(p));
+    expect(read.ok).toBe(true);
+    if (!read.ok) return;
+    for (const filter of ["set", "one-per-record"] as const) {
+      expect(readCommittedValues(read.bytes, firstOfB, abortedTxnsIn(p.log, firstOfB, read.bytes), filter).values).toEqual(["plain"]);
+      expect(await consumeCommitted(p, 1 << 20, filter)).toEqual(["plain"]);
+      expect(await consumeCommitted(p, 1, filter)).toEqual(["plain"]); // one batch per fetch: every fetch starts inside a transaction
+    }
+    // A (begun before the fetch offset, nothing of it in range but its marker) is not listed; B and C from their first batches.
+    expect(abortedTxnsIn(p.log, firstOfB, read.bytes)).toEqual([{ producerId: 52, firstOffset: firstOfB }, { producerId: 53, firstOffset: firstOfB + 2 }]);
+    // From C's second batch, C is listed from there, not from its first offset.
+    const fromC = await p.log.read(secondOfC, 1 << 20, lso(p));
+    if (!fromC.ok) throw new Error("out of range");
+    expect(abortedTxnsIn(p.log, secondOfC, fromC.bytes)).toEqual([{ producerId: 53, firstOffset: secondOfC }, { producerId: 52, firstOffset: secondOfC + 1 }]);
     await p.log.close();
   });
 

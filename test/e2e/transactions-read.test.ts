@@ -14,7 +14,7 @@ import type { Kafka, Producer } from "kafkajs";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { buildBatch } from "../../src/storage/batch-builder.ts";
 import { startBroker, type Broker } from "../helpers/broker.ts";
-import { createTopic, kafkaClient } from "../helpers/kafka.ts";
+import { createTopic, kafkaClient, withAdmin, withProducer } from "../helpers/kafka.ts";
 import { byPartition, kcatConsumeAll } from "../helpers/kcat.ts";
 import { WireClient } from "../helpers/wire.ts";
 
@@ -146,6 +146,35 @@ describe("transactions: what consumers see (--smp 2)", () => {
     } finally {
       wire.close();
     }
+  });
+
+  test("kafkajs fetching from inside aborted transactions, one begun before its fetch offset, hands out none of their records", async () => {
+    const topic = "txn-overlap";
+    await createTopic(kafka, topic, 1);
+    const a = await transactionalProducer(kafka, "txn-overlap-a");
+    const b = await transactionalProducer(kafka, "txn-overlap-b");
+    const txnA = await a.transaction();
+    await txnA.send({ topic, acks: -1, messages: [{ partition: 0, value: "a-1" }] }); // offset 0
+    const txnB = await b.transaction();
+    await txnB.send({ topic, acks: -1, messages: [{ partition: 0, value: "b-1" }] }); // offset 1
+    await txnA.abort(); // marker at 2
+    await txnB.abort(); // marker at 3
+    await Promise.all([a.disconnect(), b.disconnect()]);
+    const wire = await WireClient.connect(broker.kafkaPort);
+    await waitForMarkers(wire, topic, 1).finally(() => wire.close());
+    await withProducer(kafka, (plain) => plain.send({ topic, acks: -1, messages: [{ partition: 0, value: "plain" }] }));
+
+    // The group resumes at offset 1: the fetch covers b-1 and A's marker (A began before it at 0) and B's.
+    const group = "txn-overlap-group";
+    await withAdmin(kafka, (admin) => admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: "1" }] }));
+    const consumer = kafka.consumer({ groupId: group, readUncommitted: false, maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: false });
+    const seen: string[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) });
+    await waitFor("kafkajs to consume the plain record", async () => seen.includes("plain"));
+    await consumer.disconnect();
+    expect(seen).toEqual(["plain"]);
   });
 
   test("an open transaction holds the LSO: Fetch, ListOffsets read_committed and DescribeProducers say so until its commit", async () => {
