@@ -80,13 +80,17 @@ export interface CommittedOffset {
   offset: number; // -1: none
 }
 
-/** The group's committed offsets (all of them, or those of `topics`). */
-export async function committedOffsets(client: KafkaClient, group: string, topics: string[] | null = null): Promise<CommittedOffset[]> {
+/**
+ * The group's committed offsets (all of them, or those of `topics`). `requireStable`: a partition
+ * with a transactional commit still pending fails (UNSTABLE_OFFSET_COMMIT) instead of answering the
+ * offset before it.
+ */
+export async function committedOffsets(client: KafkaClient, group: string, topics: string[] | null = null, requireStable = false): Promise<CommittedOffset[]> {
   const coordinator = await client.coordinator(group);
   const request = topics === null ? null : await topicPartitions(client, topics);
   const response = await client.callNode(coordinator, "OffsetFetch", {
     groups: [{ groupId: group, memberId: null, memberEpoch: -1, topics: request }],
-    requireStable: false,
+    requireStable,
   });
   const g = response.groups[0];
   check(g.errorCode, `offsets of group '${group}'`);

@@ -6,13 +6,16 @@ import { partitionsByLeader } from "./topics.ts";
 export const EARLIEST = -2;
 export const LATEST = -1;
 
-/** Per partition, the offset ListOffsets answers for `timestamp` (EARLIEST, LATEST, or milliseconds). */
-export async function listOffsets(client: KafkaClient, topic: string, partitions: number[], timestamp: number): Promise<Map<number, number>> {
+/**
+ * Per partition, the offset ListOffsets answers for `timestamp` (EARLIEST, LATEST, or milliseconds);
+ * `isolationLevel` 1 (read_committed) answers LATEST with the last stable offset.
+ */
+export async function listOffsets(client: KafkaClient, topic: string, partitions: number[], timestamp: number, isolationLevel: 0 | 1 = 0): Promise<Map<number, number>> {
   const out = new Map<number, number>();
   for (const [leader, mine] of await partitionsByLeader(client, topic, partitions)) {
     const response = await client.callNode(leader, "ListOffsets", {
       replicaId: -1,
-      isolationLevel: 0,
+      isolationLevel,
       topics: [{ name: topic, partitions: mine.map((partitionIndex) => ({ partitionIndex, currentLeaderEpoch: -1, timestamp })) }],
     });
     for (const p of response.topics[0].partitions) {

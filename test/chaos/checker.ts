@@ -12,7 +12,7 @@
  *     a replica may hold an uncommitted suffix, counted as an uncommitted tail, not a failure).
  * Unacknowledged values may appear (at most once); they are counted, not failures.
  */
-import type { DiskBatch, History, LogRecord } from "./history.ts";
+import type { DiskBatch, History, LogRecord, ReplicaLog } from "./history.ts";
 
 export interface Verdict {
   acked: number;
@@ -41,7 +41,8 @@ export function failures(verdict: Verdict): number {
     verdict.orderViolations + verdict.commitRegressions + verdict.diverged;
 }
 
-class Problems {
+/** Failure lines, at most a few per kind (the counts are kept in the verdict). */
+export class Problems {
   readonly lines: string[] = [];
   private readonly counts = new Map<string, number>();
 
@@ -52,7 +53,7 @@ class Problems {
   }
 }
 
-const where = (r: { partition: number; offset: number }) => `${r.partition}@${r.offset}`;
+export const where = (r: { partition: number; offset: number }) => `${r.partition}@${r.offset}`;
 
 export function check(history: History): Verdict {
   const problems = new Problems();
@@ -97,7 +98,7 @@ export function check(history: History): Verdict {
   verdict.orderViolations = checkOrder(history, present, problems);
   verdict.dirtyReads = checkGroupReads(history, produced, problems, verdict);
   verdict.commitRegressions = checkCommits(history, problems);
-  const replicas = checkReplicas(history, problems);
+  const replicas = checkReplicas(history.replicas, problems);
   verdict.diverged = replicas.diverged;
   verdict.comparedPartitions = replicas.compared;
   verdict.uncommittedTails = replicas.uncommittedTails;
@@ -172,9 +173,9 @@ const batchText = (b: DiskBatch) => `[${b.baseOffset}..${b.lastOffset} crc ${b.c
  * CRCs) up to the partition's committed offset, the last of them ending exactly there. Batches
  * past it are not compared (Raft promises nothing of an uncommitted suffix), only counted.
  */
-function checkReplicas(history: History, problems: Problems): { diverged: number; compared: number; uncommittedTails: number } {
-  const byPartition = new Map<number, typeof history.replicas>();
-  for (const replica of history.replicas) {
+export function checkReplicas(replicaLogs: ReplicaLog[], problems: Problems): { diverged: number; compared: number; uncommittedTails: number } {
+  const byPartition = new Map<number, ReplicaLog[]>();
+  for (const replica of replicaLogs) {
     const list = byPartition.get(replica.partition) ?? [];
     list.push(replica);
     byPartition.set(replica.partition, list);

@@ -10,14 +10,18 @@
  * verdict; the last line is
  *   chaos: seed=N nodes=3 cycles=C acked=A lost=L duplicated=D diverged=V
  * and the exit code is 1 if anything failed. `--plant KIND` corrupts the history before the check
- * (plant.ts) to show the checker reports it.
+ * (plant.ts) to show the checker reports it. `--transactions` runs transactional producers and a
+ * read_committed group instead (txn-workload.ts, judged by txn-checker.ts, planted by txn-plant.ts):
+ *   chaos: seed=N nodes=3 cycles=C transactions=T committed=K lost=L aborted-reads=A partial=P duplicated=D diverged=V
  */
 import { parseArgs } from "node:util";
 import { startCluster, type Cluster, type ClusterNetwork } from "../helpers/cluster.ts";
 import { describeFault, heal, inject, schedule, type Fault, type FaultKind } from "./nemesis.ts";
-import { isPlantKind, plant, PLANTS, type PlantKind } from "./plant.ts";
+import { isPlantKind, PLANTS } from "./plant.ts";
 import { startMover } from "./mover.ts";
-import { createTopic, dumpNodes, helpExit, intOption, judge, log, networkOption, startLoad, TOPIC } from "./run.ts";
+import { createTopic, dumpNodes, helpExit, intOption, log, networkOption, startLoad, TOPIC } from "./run.ts";
+import { isTxnPlantKind, TXN_PLANTS } from "./txn-plant.ts";
+import { startTxnLoad } from "./txn-workload.ts";
 
 const usage = `Usage: bun run test/chaos/cluster.ts [options]
   --seed N                 the nemesis schedule and the producers' keys (default: random, printed)
@@ -25,7 +29,8 @@ const usage = `Usage: bun run test/chaos/cluster.ts [options]
   --cycles N               fault cycles (default 10)
   --partitions N           partitions of the topic (default 6)
   --replication-factor N   default min(3, nodes)
-  --producers N            concurrent idempotent producers (default 3)
+  --producers N            concurrent idempotent (or transactional) producers (default 3)
+  --transactions           transactional producers (commit and abort over 1-3 partitions, with group offsets) and a read_committed group
   --keys N                 distinct keys (default 8)
   --smp N                  shards per node (default 1)
   --network netns|loopback default netns when root (loopback: no isolate/cut faults)
@@ -33,6 +38,7 @@ const usage = `Usage: bun run test/chaos/cluster.ts [options]
   --election-timeout-ms N  the brokers' election timeout, sizes the faults (default 1500)
   --settle-timeout-ms N    after healing, how long partitions may take to get leaders and full ISRs (default 60000)
   --plant KIND             corrupt the history before checking: ${Object.keys(PLANTS).join(", ")}
+                           (with --transactions: ${Object.keys(TXN_PLANTS).join(", ")})
   --no-group               no consumer group (and no group checks): to look at the partitions alone
   --moves                  also move random partitions' replicas between nodes while the faults run (mover.ts; use --nodes 4+)
   --keep-data              keep the nodes' data dirs (the path is printed)`;
@@ -40,7 +46,8 @@ const usage = `Usage: bun run test/chaos/cluster.ts [options]
 interface Options {
   seed: number; nodes: number; cycles: number; partitions: number; replicationFactor: number;
   producers: number; keys: number; smp: number; network: ClusterNetwork | undefined; faults: FaultKind[] | null;
-  electionTimeoutMs: number; settleTimeoutMs: number; plant: PlantKind | null; keepData: boolean; group: boolean; moves: boolean;
+  electionTimeoutMs: number; settleTimeoutMs: number; plant: string | null; keepData: boolean; group: boolean; moves: boolean;
+  transactions: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -50,7 +57,7 @@ function parseOptions(argv: string[]): Options {
       seed: { type: "string" }, nodes: { type: "string" }, cycles: { type: "string" }, partitions: { type: "string" },
       "replication-factor": { type: "string" }, producers: { type: "string" }, keys: { type: "string" }, smp: { type: "string" },
       network: { type: "string" }, faults: { type: "string" }, "election-timeout-ms": { type: "string" },
-      "settle-timeout-ms": { type: "string" }, plant: { type: "string" }, "keep-data": { type: "boolean" }, "no-group": { type: "boolean" }, moves: { type: "boolean" }, help: { type: "boolean" },
+      "settle-timeout-ms": { type: "string" }, plant: { type: "string" }, "keep-data": { type: "boolean" }, "no-group": { type: "boolean" }, moves: { type: "boolean" }, transactions: { type: "boolean" }, help: { type: "boolean" },
     },
   });
   helpExit(values.help, usage);
@@ -62,14 +69,16 @@ function parseOptions(argv: string[]): Options {
     if (!kinds.includes(k)) throw new Error(`--faults: unknown kind '${k}' (kinds: ${kinds.join(", ")})`);
     return k as FaultKind;
   });
-  if (values.plant !== undefined && !isPlantKind(values.plant)) throw new Error(`--plant must be one of ${Object.keys(PLANTS).join(", ")}`);
+  const transactions = values.transactions ?? false;
+  const plants = Object.keys(transactions ? TXN_PLANTS : PLANTS);
+  if (values.plant !== undefined && !(transactions ? isTxnPlantKind(values.plant) : isPlantKind(values.plant))) throw new Error(`--plant must be one of ${plants.join(", ")}`);
   return {
     seed: int("seed", values.seed, Math.floor(Math.random() * 1_000_000), 0), nodes, cycles: int("cycles", values.cycles, 10, 0),
     partitions: int("partitions", values.partitions, 6), replicationFactor: int("replication-factor", values["replication-factor"], Math.min(3, nodes)),
     producers: int("producers", values.producers, 3), keys: int("keys", values.keys, 8), smp: int("smp", values.smp, 1),
     network: network, faults, electionTimeoutMs: int("election-timeout-ms", values["election-timeout-ms"], 1500),
-    settleTimeoutMs: int("settle-timeout-ms", values["settle-timeout-ms"], 60_000), plant: (values.plant as PlantKind | undefined) ?? null,
-    keepData: values["keep-data"] ?? false, group: !(values["no-group"] ?? false), moves: values.moves ?? false,
+    settleTimeoutMs: int("settle-timeout-ms", values["settle-timeout-ms"], 60_000), plant: values.plant ?? null,
+    keepData: values["keep-data"] ?? false, group: !(values["no-group"] ?? false), moves: values.moves ?? false, transactions,
   };
 }
 
@@ -107,8 +116,7 @@ async function run(cluster: Cluster, options: Options, problems: string[], clock
 
   await createTopic(cluster, options.partitions, options.replicationFactor);
   log(`topic ${TOPIC}: ${options.partitions} partitions, RF ${options.replicationFactor}`);
-  const load = await startLoad(cluster, options, clock);
-  const history = load.history;
+  const load = options.transactions ? await startTxnLoad(cluster, options, options.partitions) : await startLoad(cluster, options, clock);
   await Bun.sleep(2000); // some traffic before the first fault
 
   const mover = options.moves
@@ -127,12 +135,11 @@ async function run(cluster: Cluster, options: Options, problems: string[], clock
   await load.finish(options.partitions, options.replicationFactor, options.settleTimeoutMs, problems);
 
   if (options.plant !== null) {
-    const what = plant(history, options.plant);
+    const what = load.plant(options.plant);
     log(`planted ${options.plant}: ${what ?? "nothing to corrupt"}`);
     if (what === null) problems.push(`--plant ${options.plant} found nothing to corrupt`);
   }
-  return judge(history, problems, (verdict) =>
-    `chaos: seed=${options.seed} nodes=${options.nodes} cycles=${options.cycles} acked=${verdict.acked} lost=${verdict.lost} duplicated=${verdict.duplicated} diverged=${verdict.diverged}`);
+  return load.judge(problems, `chaos: seed=${options.seed} nodes=${options.nodes} cycles=${options.cycles}`);
 }
 
 main().then(

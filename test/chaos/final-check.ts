@@ -25,7 +25,7 @@ const CATCH_UP_POLL_MS = 100;
 const ADMIN_REQUEST_TIMEOUT_MS = 2_000;
 
 export async function settleAndRead(
-  cluster: Cluster, topic: string, partitions: number, replicationFactor: number, history: History, settleTimeoutMs: number,
+  cluster: Cluster, topic: string, partitions: number, replicationFactor: number, history: Pick<History, "finalLog">, settleTimeoutMs: number,
   log: (text: string) => void = () => {},
 ): Promise<PartitionState[]> {
   const state = await waitSettled(cluster.bootstrap, topic, settleTimeoutMs);
@@ -43,7 +43,7 @@ export async function settleAndRead(
  * without the partition).
  */
 export async function stopAndReadReplicas(
-  cluster: Cluster, topic: string, state: PartitionState[], history: History, log: (text: string) => void = () => {},
+  cluster: Cluster, topic: string, state: PartitionState[], history: Pick<History, "replicas">, log: (text: string) => void = () => {},
 ): Promise<string[]> {
   const problems: string[] = [];
   const caughtUp = await waitCaughtUp(cluster, topic, state, CATCH_UP_TIMEOUT_MS);

@@ -17,7 +17,7 @@ import { pollUntil } from "../helpers/broker.ts";
 import { startCluster, type Cluster, type ClusterNetwork } from "../helpers/cluster.ts";
 import type { History } from "./history.ts";
 import { topicState } from "./workload.ts";
-import { createTopic, dumpNodes, helpExit, intOption, judge, log, networkOption, startLoad, TOPIC } from "./run.ts";
+import { createTopic, dumpNodes, helpExit, intOption, log, networkOption, startLoad, TOPIC } from "./run.ts";
 
 const usage = `Usage: bun run test/chaos/grow.ts [options]
   --seed N                 the producers' keys (default: random, printed)
@@ -179,8 +179,7 @@ async function run(cluster: Cluster, o: Options, problems: string[], clock: () =
   console.log(`  ${describe("before the moves", before, movesFrom - baselineFrom)}`);
   console.log(`  ${describe("during joins, balancing and decommissions", during, movesTo - movesFrom)}`);
   if (during.sends - during.failed === 0) problems.push("no send was acknowledged during the moves");
-  return judge(load.history, problems, (v) =>
-    `chaos: seed=${o.seed} nodes=${o.nodes}->${o.grow}->${o.nodes} acked=${v.acked} lost=${v.lost} duplicated=${v.duplicated} diverged=${v.diverged}`);
+  return load.judge(problems, `chaos: seed=${o.seed} nodes=${o.nodes}->${o.grow}->${o.nodes}`);
 }
 
 async function main(): Promise<number> {

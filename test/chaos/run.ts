@@ -7,9 +7,10 @@
 import { join } from "node:path";
 import { REPO_ROOT } from "../helpers/broker.ts";
 import type { Cluster, ClusterNetwork } from "../helpers/cluster.ts";
-import { check, failures, type Verdict } from "./checker.ts";
+import { check, failures } from "./checker.ts";
 import { settleAndRead, stopAndReadReplicas } from "./final-check.ts";
 import type { History } from "./history.ts";
+import { isPlantKind, plant } from "./plant.ts";
 import { ChaosProducer, pollCommits, startGroupConsumer, topicState, withAdmin } from "./workload.ts";
 
 export const TOPIC = "chaos";
@@ -62,15 +63,19 @@ export interface LoadOptions {
   group: boolean;
 }
 
+/** A chaos workload on TOPIC: the idempotent one here, the transactional one in txn-workload.ts. */
 export interface Load {
-  history: History;
   /** Stops the producers (the group keeps reading until `finish`); pushes a problem if nothing was acknowledged. */
   stopProducers(problems: string[]): Promise<void>;
   finish(partitions: number, replicationFactor: number, settleTimeoutMs: number, problems: string[]): Promise<void>;
+  /** Corrupts the history the planted way (`--plant KIND`); what it changed, or null when it found nothing to corrupt. */
+  plant(kind: string): string | null;
+  /** Prints each check and PROBLEM lines, then the last line, starting with `prefix`; returns the exit code. */
+  judge(problems: string[], prefix: string): number;
 }
 
-/** Starts the producers, the consumer group and the commit poller on TOPIC. */
-export async function startLoad(cluster: Cluster, o: LoadOptions, clock: () => number): Promise<Load> {
+/** Starts the idempotent producers, the consumer group and the commit poller on TOPIC. */
+export async function startLoad(cluster: Cluster, o: LoadOptions, clock: () => number): Promise<Load & { history: History }> {
   const history: History = { attempts: [], finalLog: [], groupReads: [], commits: [], replicas: [] };
   const keys = Array.from({ length: o.keys }, (_, i) => `k${i}`);
   const producers = Array.from({ length: o.producers }, (_, i) => new ChaosProducer(cluster.bootstrap, TOPIC, i, keys, history, clock, o.seed * 31 + i));
@@ -93,11 +98,15 @@ export async function startLoad(cluster: Cluster, o: LoadOptions, clock: () => n
       problems.push(...(await stopAndReadReplicas(cluster, TOPIC, settled, history, log)));
       log(`the group was delivered ${history.groupReads.length} records; ${history.commits.length} committed-offset samples`);
     },
+    plant(kind) {
+      if (!isPlantKind(kind)) throw new Error(`--plant: unknown kind '${kind}'`);
+      return plant(history, kind);
+    },
+    judge: (problems, prefix) => judge(history, problems, prefix),
   };
 }
 
-/** Checks the history, prints each check and PROBLEM lines, then `lastLine(verdict)`; returns the exit code. */
-export function judge(history: History, problems: string[], lastLine: (verdict: Verdict) => string): number {
+function judge(history: History, problems: string[], prefix: string): number {
   const verdict = check(history);
   console.log("checked:");
   console.log(`  attempted ${verdict.attempted} sends, ${verdict.acked} acknowledged, ${verdict.unackedPresent} unacknowledged present (allowed once)`);
@@ -108,7 +117,7 @@ export function judge(history: History, problems: string[], lastLine: (verdict: 
   console.log(`  committed offsets never move backwards: regressions ${verdict.commitRegressions}`);
   console.log(`  replicas identical on disk up to the committed offset (${verdict.comparedPartitions} partitions compared): diverged ${verdict.diverged}; uncommitted tails past it ${verdict.uncommittedTails} (allowed)`);
   for (const line of [...verdict.problems, ...problems]) console.log(`  PROBLEM ${line}`);
-  console.log(lastLine(verdict));
+  console.log(`${prefix} acked=${verdict.acked} lost=${verdict.lost} duplicated=${verdict.duplicated} diverged=${verdict.diverged}`);
   return failures(verdict) === 0 && problems.length === 0 ? 0 : 1;
 }
 

@@ -180,8 +180,8 @@ export class ChaosProducer {
   }
 }
 
-/** A kafkajs consumer group member recording every delivered record into `history.groupReads`. */
-export async function startGroupConsumer(bootstrap: string[], topic: string, groupId: string, history: History): Promise<Consumer> {
+/** A kafkajs consumer group member (read_committed, kafkajs's default) recording every delivered record into `history.groupReads`. */
+export async function startGroupConsumer(bootstrap: string[], topic: string, groupId: string, history: Pick<History, "groupReads">): Promise<Consumer> {
   const consumer = chaosKafka(bootstrap, "chaos-consumer").consumer({
     groupId, sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 500,
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 2000 },
@@ -223,7 +223,7 @@ export function pollCommits(bootstrap: string[], topic: string, groupId: string,
   };
 }
 
-function hostPort(address: string): { host: string; port: number } {
+export function hostPort(address: string): { host: string; port: number } {
   const at = address.lastIndexOf(":");
   return { host: address.slice(0, at), port: Number(address.slice(at + 1)) };
 }

@@ -1,0 +1,237 @@
+/**
+ * The transactional chaos load (`cluster.ts --transactions`), recording into a TxnHistory:
+ *   - producers: kafkajs transactional producers, one transactional id each. A transaction sends
+ *     one record to each of 1–3 random partitions (acks=-1), commits the producer's group offset
+ *     in it (`sendOffsets`: txn + 1 on partition 0), then commits, or aborts one in four. A failed
+ *     step aborts it if it can; the kafkajs producer is then replaced by a new one with the same
+ *     transactional id, whose InitProducerId fences the old one and ends what it left open;
+ *   - a read_committed consumer group recording what it is delivered;
+ * and the end: every transaction resolved (the last stable offset at the high watermark), the
+ * read_uncommitted read (skua's client), the read_committed read (kcat, librdkafka), each
+ * producer's committed offset (require_stable), and the replicas' disks.
+ */
+import type { Producer, Transaction } from "kafkajs";
+import { KafkaClient } from "../../src/client/client.ts";
+import { committedOffsets } from "../../src/client/groups.ts";
+import { LATEST, listOffsets } from "../../src/client/offsets.ts";
+import type { Cluster } from "../helpers/cluster.ts";
+import { kcatConsumeAll } from "../helpers/kcat.ts";
+import { settleAndRead, stopAndReadReplicas } from "./final-check.ts";
+import { random } from "./nemesis.ts";
+import { GROUP, log, TOPIC, type Load, type LoadOptions } from "./run.ts";
+import { checkTxns, txnFailures } from "./txn-checker.ts";
+import { offsetsGroup, type TxnAttempt, type TxnHistory } from "./txn-history.ts";
+import { isTxnPlantKind, plantTxn } from "./txn-plant.ts";
+import { chaosKafka, hostPort, startGroupConsumer } from "./workload.ts";
+
+const STEP_TIMEOUT_MS = 30_000;
+const RECONNECT_PAUSE_MS = 200;
+const ABORT_SHARE = 0.25;
+const PARTITIONS_PER_TXN_MAX = 3;
+/** The coordinator aborts a transaction its producer left open after this long. */
+const TRANSACTION_TIMEOUT_MS = 20_000;
+const RESOLVE_POLL_MS = 250;
+
+/** `step`, or a rejection after STEP_TIMEOUT_MS (kafkajs retries some errors for a long time). */
+async function bounded<T>(what: string, step: Promise<T>): Promise<T> {
+  let timer: Timer | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} timed out`)), STEP_TIMEOUT_MS)));
+  try {
+    return await Promise.race([step, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export class TxnProducer {
+  private stopped = false;
+  private done: Promise<void> = Promise.resolve();
+  private txn = 0;
+  failures = 0;
+  lastError = "";
+  private readonly rng: () => number;
+
+  constructor(
+    private readonly bootstrap: string[],
+    private readonly partitions: number,
+    readonly index: number,
+    private readonly history: TxnHistory,
+    seed: number,
+  ) {
+    this.rng = random(seed);
+  }
+
+  start(): void {
+    this.done = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+  }
+
+  /** A connected producer with the logical producer's transactional id (InitProducerId done); null on failure. */
+  private async connect(): Promise<Producer | null> {
+    const producer = chaosKafka(this.bootstrap, `chaos-txn-producer-${this.index}`).producer({
+      transactionalId: `chaos-txn-${this.index}`, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false,
+      transactionTimeout: TRANSACTION_TIMEOUT_MS,
+    });
+    try {
+      await bounded("connect", producer.connect());
+      return producer;
+    } catch (error) {
+      this.lastError = String(error);
+      await producer.disconnect().catch(() => {});
+      return null;
+    }
+  }
+
+  private async loop(): Promise<void> {
+    let producer: Producer | null = null;
+    // After a failure, a new producer must init before stopping: it ends what the failed one left open.
+    while (!this.stopped || producer === null) {
+      producer ??= await this.connect();
+      if (producer === null) {
+        await Bun.sleep(RECONNECT_PAUSE_MS);
+        continue;
+      }
+      if (this.stopped) break;
+      if (!(await this.runOne(producer))) {
+        this.failures++;
+        await producer.disconnect().catch(() => {});
+        producer = null;
+      }
+    }
+    await producer.disconnect().catch(() => {});
+  }
+
+  /** One transaction, recorded before it starts; false when a step failed (the producer is then replaced). */
+  private async runOne(producer: Producer): Promise<boolean> {
+    const txn = this.txn++;
+    const picked = new Set<number>();
+    const count = 1 + Math.floor(this.rng() * Math.min(PARTITIONS_PER_TXN_MAX, this.partitions));
+    while (picked.size < count) picked.add(Math.floor(this.rng() * this.partitions));
+    const attempt: TxnAttempt = {
+      producer: this.index, txn, offset: txn + 1, outcome: "aborted",
+      records: [...picked].map((partition, n) => ({ value: `t${this.index}.${txn}.${n}`, partition })),
+    };
+    const abort = this.rng() < ABORT_SHARE;
+    this.history.txns.push(attempt);
+    let transaction: Transaction | null = null;
+    try {
+      transaction = await bounded("begin", producer.transaction());
+      for (const r of attempt.records) {
+        await bounded("send", transaction.send({ topic: TOPIC, acks: -1, timeout: 5000, messages: [{ value: r.value, partition: r.partition }] }));
+      }
+      await bounded("sendOffsets", transaction.sendOffsets({
+        consumerGroupId: offsetsGroup(this.index), topics: [{ topic: TOPIC, partitions: [{ partition: 0, offset: String(attempt.offset) }] }],
+      }));
+      if (abort) {
+        await bounded("abort", transaction.abort());
+        return true;
+      }
+      attempt.outcome = "unknown"; // from here on it may commit even if the client hears nothing
+      await bounded("commit", transaction.commit());
+      attempt.outcome = "committed";
+      return true;
+    } catch (error) {
+      this.lastError = String(error);
+      if (attempt.outcome === "aborted" && transaction?.isActive()) await bounded("abort", transaction.abort()).catch(() => {});
+      return false;
+    }
+  }
+}
+
+/** Polls until every partition's last stable offset is its high watermark: no transaction is open. */
+async function waitResolved(bootstrap: string[], partitions: number, timeoutMs: number): Promise<void> {
+  const ids = Array.from({ length: partitions }, (_, i) => i);
+  const deadline = Date.now() + timeoutMs;
+  let last = "no answer";
+  while (Date.now() < deadline) {
+    const client = new KafkaClient(bootstrap.map(hostPort), "chaos-txn-offsets");
+    try {
+      const [ends, stable] = await Promise.all([listOffsets(client, TOPIC, ids, LATEST, 0), listOffsets(client, TOPIC, ids, LATEST, 1)]);
+      const open = ids.filter((p) => stable.get(p) !== ends.get(p));
+      if (open.length === 0) return;
+      last = open.map((p) => `p${p} stable ${stable.get(p)} of ${ends.get(p)}`).join(", ");
+    } catch (error) {
+      last = String(error);
+    } finally {
+      client.close();
+    }
+    await Bun.sleep(RESOLVE_POLL_MS);
+  }
+  throw new Error(`transactions still open after ${timeoutMs} ms: ${last}`);
+}
+
+/** Each producer's committed group offset on partition 0 (-1: none), asked with require_stable until every one answers. */
+async function readFinalOffsets(bootstrap: string[], producers: number, timeoutMs: number): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown = null;
+  while (out.size < producers && Date.now() < deadline) {
+    const client = new KafkaClient(bootstrap.map(hostPort), "chaos-txn-offsets");
+    try {
+      for (let p = 0; p < producers; p++) {
+        if (out.has(p)) continue;
+        const offsets = await committedOffsets(client, offsetsGroup(p), [TOPIC], true);
+        out.set(p, offsets.find((o) => o.partition === 0)?.offset ?? -1);
+      }
+    } catch (error) {
+      lastError = error;
+      await Bun.sleep(RESOLVE_POLL_MS);
+    } finally {
+      client.close();
+    }
+  }
+  if (out.size < producers) throw new Error(`committed offsets not read within ${timeoutMs} ms: ${String(lastError)}`);
+  return out;
+}
+
+/** Starts the transactional producers and the read_committed group on TOPIC. */
+export async function startTxnLoad(cluster: Cluster, o: LoadOptions, partitions: number): Promise<Load> {
+  const history: TxnHistory = { txns: [], committedLog: [], uncommittedLog: [], groupReads: [], finalOffsets: new Map(), replicas: [] };
+  const producers = Array.from({ length: o.producers }, (_, i) => new TxnProducer(cluster.bootstrap, partitions, i, history, o.seed * 31 + i));
+  for (const producer of producers) producer.start();
+  const consumer = o.group ? await startGroupConsumer(cluster.bootstrap, TOPIC, GROUP, history) : null;
+  return {
+    async stopProducers(problems) {
+      for (const producer of producers) await producer.stop();
+      const count = (outcome: TxnAttempt["outcome"]) => history.txns.filter((t) => t.outcome === outcome).length;
+      log(`producers stopped: ${history.txns.length} transactions, ${count("committed")} committed, ${count("aborted")} aborted, ${count("unknown")} unknown; ${producers.reduce((n, p) => n + p.failures, 0)} failed`);
+      if (count("committed") === 0) problems.push(`no transaction was committed (last errors: ${producers.map((p) => p.lastError).join(" | ")})`);
+    },
+    async finish(partitions, replicationFactor, settleTimeoutMs, problems) {
+      await waitResolved(cluster.bootstrap, partitions, settleTimeoutMs);
+      const read = { finalLog: [] as TxnHistory["uncommittedLog"] };
+      const state = await settleAndRead(cluster, TOPIC, partitions, replicationFactor, read, settleTimeoutMs, log);
+      history.uncommittedLog = read.finalLog;
+      const lines = await kcatConsumeAll(cluster.bootstrap, TOPIC, ["-X", "isolation.level=read_committed"], 60_000);
+      history.committedLog = lines.map((l) => ({ partition: l.partition, offset: l.offset, key: null, value: l.value }));
+      log(`read_committed (kcat): ${history.committedLog.length} records`);
+      history.finalOffsets = await readFinalOffsets(cluster.bootstrap, producers.length, settleTimeoutMs);
+      await Bun.sleep(1500); // let the group read the last commits
+      await consumer?.disconnect().catch((error) => problems.push(`consumer disconnect: ${String(error)}`));
+      problems.push(...(await stopAndReadReplicas(cluster, TOPIC, state, history, log)));
+      log(`the group was delivered ${history.groupReads.length} records`);
+    },
+    plant(kind) {
+      if (!isTxnPlantKind(kind)) throw new Error(`--plant with --transactions: unknown kind '${kind}'`);
+      return plantTxn(history, kind);
+    },
+    judge(problems, prefix) {
+      const v = checkTxns(history);
+      console.log("checked:");
+      console.log(`  ${v.transactions} transactions: ${v.committed} committed, ${v.aborted} aborted, ${v.unknown} unknown (${v.unknownVisible} of them visible)`);
+      console.log(`  every committed transaction wholly visible under read_committed (${v.visibleRecords} records): lost ${v.lost}, partial ${v.partial}`);
+      console.log(`  no aborted record read under read_committed (final read and group reads): aborted reads ${v.abortedReads}`);
+      console.log(`  each value once, each read_committed record where read_uncommitted has it: duplicated ${v.duplicated}, dirty reads ${v.dirtyReads}, phantom ${v.phantom}`);
+      console.log(`  per producer and partition, visible records in send order: violations ${v.orderViolations}`);
+      console.log(`  each producer's committed offset is its last visible transaction's: violations ${v.offsetViolations}`);
+      console.log(`  replicas identical on disk up to the committed offset (${v.comparedPartitions} partitions compared): diverged ${v.diverged}; uncommitted tails ${v.uncommittedTails} (allowed)`);
+      for (const line of [...v.problems, ...problems]) console.log(`  PROBLEM ${line}`);
+      console.log(`${prefix} transactions=${v.transactions} committed=${v.committed} lost=${v.lost} aborted-reads=${v.abortedReads} partial=${v.partial} duplicated=${v.duplicated} diverged=${v.diverged}`);
+      return txnFailures(v) === 0 && problems.length === 0 ? 0 : 1;
+    },
+  };
+}
