@@ -22,91 +22,34 @@ import { GROUP, log, TOPIC, type Load, type LoadOptions } from "./run.ts";
 import { checkTxns, txnFailures } from "./txn-checker.ts";
 import { offsetsGroup, type TxnAttempt, type TxnHistory } from "./txn-history.ts";
 import { isTxnPlantKind, plantTxn } from "./txn-plant.ts";
-import { chaosKafka, hostPort, startGroupConsumer } from "./workload.ts";
+import { bounded, chaosKafka, hostPort, ProducerLoop, startGroupConsumer } from "./workload.ts";
 
-const STEP_TIMEOUT_MS = 30_000;
-const RECONNECT_PAUSE_MS = 200;
 const ABORT_SHARE = 0.25;
 const PARTITIONS_PER_TXN_MAX = 3;
 /** The coordinator aborts a transaction its producer left open after this long. */
 const TRANSACTION_TIMEOUT_MS = 20_000;
 const RESOLVE_POLL_MS = 250;
 
-/** `step`, or a rejection after STEP_TIMEOUT_MS (kafkajs retries some errors for a long time). */
-async function bounded<T>(what: string, step: Promise<T>): Promise<T> {
-  let timer: Timer | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} timed out`)), STEP_TIMEOUT_MS)));
-  try {
-    return await Promise.race([step, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-export class TxnProducer {
-  private stopped = false;
-  private done: Promise<void> = Promise.resolve();
+export class TxnProducer extends ProducerLoop {
   private txn = 0;
-  failures = 0;
-  lastError = "";
   private readonly rng: () => number;
+  protected override readonly connectBeforeStop = true;
 
-  constructor(
-    private readonly bootstrap: string[],
-    private readonly partitions: number,
-    readonly index: number,
-    private readonly history: TxnHistory,
-    seed: number,
-  ) {
+  constructor(bootstrap: string[], private readonly partitions: number, index: number, private readonly history: TxnHistory, seed: number) {
+    super(bootstrap, index);
     this.rng = random(seed);
   }
 
-  start(): void {
-    this.done = this.loop();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.done;
-  }
-
-  /** A connected producer with the logical producer's transactional id (InitProducerId done); null on failure. */
-  private async connect(): Promise<Producer | null> {
-    const producer = chaosKafka(this.bootstrap, `chaos-txn-producer-${this.index}`).producer({
+  /** A producer with the logical producer's transactional id: its connect runs InitProducerId. */
+  protected newProducer(): Producer {
+    return chaosKafka(this.bootstrap, `chaos-txn-producer-${this.index}`).producer({
       transactionalId: `chaos-txn-${this.index}`, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false,
       transactionTimeout: TRANSACTION_TIMEOUT_MS,
     });
-    try {
-      await bounded("connect", producer.connect());
-      return producer;
-    } catch (error) {
-      this.lastError = String(error);
-      await producer.disconnect().catch(() => {});
-      return null;
-    }
-  }
-
-  private async loop(): Promise<void> {
-    let producer: Producer | null = null;
-    // After a failure, a new producer must init before stopping: it ends what the failed one left open.
-    while (!this.stopped || producer === null) {
-      producer ??= await this.connect();
-      if (producer === null) {
-        await Bun.sleep(RECONNECT_PAUSE_MS);
-        continue;
-      }
-      if (this.stopped) break;
-      if (!(await this.runOne(producer))) {
-        this.failures++;
-        await producer.disconnect().catch(() => {});
-        producer = null;
-      }
-    }
-    await producer.disconnect().catch(() => {});
   }
 
   /** One transaction, recorded before it starts; false when a step failed (the producer is then replaced). */
-  private async runOne(producer: Producer): Promise<boolean> {
+  protected async step(producer: Producer): Promise<boolean> {
     const txn = this.txn++;
     const picked = new Set<number>();
     const count = 1 + Math.floor(this.rng() * Math.min(PARTITIONS_PER_TXN_MAX, this.partitions));

@@ -17,7 +17,7 @@ import type { MetadataResponse } from "../../src/protocol/messages/index.ts";
 import type { History, LogRecord } from "./history.ts";
 import { random } from "./nemesis.ts";
 
-const SEND_TIMEOUT_MS = 30_000;
+const STEP_TIMEOUT_MS = 30_000;
 const RECONNECT_PAUSE_MS = 200;
 const COMMIT_POLL_MS = 300;
 const STATE_TIMEOUT_MS = 2000;
@@ -93,28 +93,35 @@ export async function waitSettled(bootstrap: string[], topic: string, timeoutMs:
   throw new Error(`partitions of ${topic} not settled within ${timeoutMs} ms: ${JSON.stringify(last)}`);
 }
 
-export class ChaosProducer {
+/** `step`, or a rejection after STEP_TIMEOUT_MS (kafkajs retries some errors for a long time). */
+export async function bounded<T>(what: string, step: Promise<T>): Promise<T> {
+  let timer: Timer | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} timed out`)), STEP_TIMEOUT_MS)));
+  try {
+    return await Promise.race([step, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A logical producer of a chaos run: one kafkajs producer at a time, running `step` until
+ * stopped, replaced by a new one after a step fails.
+ */
+export abstract class ProducerLoop {
   private stopped = false;
   private done: Promise<void> = Promise.resolve();
-  private seq = 0;
   failures = 0;
   lastError = "";
 
-  constructor(
-    private readonly bootstrap: string[],
-    private readonly topic: string,
-    readonly index: number,
-    private readonly keys: string[],
-    private readonly history: History,
-    private readonly clock: () => number,
-    seed: number,
-    /** Send every record to this partition (default: kafkajs's key partitioner). */
-    private readonly partition?: number,
-  ) {
-    this.nextKey = ((r) => () => keys[Math.floor(r() * keys.length)]!)(random(seed));
-  }
+  constructor(protected readonly bootstrap: string[], readonly index: number) {}
 
-  private readonly nextKey: () => string;
+  /** A new, unconnected kafkajs producer. */
+  protected abstract newProducer(): Producer;
+  /** One step on a connected producer; false when it failed. */
+  protected abstract step(producer: Producer): Promise<boolean>;
+  /** Connect a replacement before stopping after a failure (a transactional producer's InitProducerId ends what the failed one left open). */
+  protected readonly connectBeforeStop: boolean = false;
 
   start(): void {
     this.done = this.loop();
@@ -126,11 +133,9 @@ export class ChaosProducer {
   }
 
   private async connect(): Promise<Producer | null> {
-    const producer = chaosKafka(this.bootstrap, `chaos-producer-${this.index}`).producer({
-      idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false,
-    });
+    const producer = this.newProducer();
     try {
-      await producer.connect();
+      await bounded("connect", producer.connect());
       return producer;
     } catch (error) {
       this.lastError = String(error);
@@ -141,13 +146,14 @@ export class ChaosProducer {
 
   private async loop(): Promise<void> {
     let producer: Producer | null = null;
-    while (!this.stopped) {
+    while (!this.stopped || (producer === null && this.connectBeforeStop)) {
       producer ??= await this.connect();
       if (producer === null) {
         await Bun.sleep(RECONNECT_PAUSE_MS);
         continue;
       }
-      if (!(await this.sendOne(producer))) {
+      if (this.stopped) break;
+      if (!(await this.step(producer))) {
         this.failures++;
         await producer.disconnect().catch(() => {});
         producer = null;
@@ -155,18 +161,40 @@ export class ChaosProducer {
     }
     await producer?.disconnect().catch(() => {});
   }
+}
+
+export class ChaosProducer extends ProducerLoop {
+  private seq = 0;
+  private readonly nextKey: () => string;
+
+  constructor(
+    bootstrap: string[],
+    private readonly topic: string,
+    index: number,
+    keys: string[],
+    private readonly history: History,
+    private readonly clock: () => number,
+    seed: number,
+    /** Send every record to this partition (default: kafkajs's key partitioner). */
+    private readonly partition?: number,
+  ) {
+    super(bootstrap, index);
+    this.nextKey = ((r) => () => keys[Math.floor(r() * keys.length)]!)(random(seed));
+  }
+
+  protected newProducer(): Producer {
+    return chaosKafka(this.bootstrap, `chaos-producer-${this.index}`).producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  }
 
   /** One record, recorded before it is sent; true when acknowledged. */
-  private async sendOne(producer: Producer): Promise<boolean> {
+  protected async step(producer: Producer): Promise<boolean> {
     const key = this.nextKey();
     const seq = this.seq++;
     const value = `${this.index}:${seq}`;
     const attempt: History["attempts"][number] = { value, key, producer: this.index, seq, acked: null, sentAtMs: this.clock() };
     this.history.attempts.push(attempt);
-    let timer: Timer | undefined;
     try {
-      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("send timed out")), SEND_TIMEOUT_MS)));
-      const [meta] = await Promise.race([producer.send({ topic: this.topic, acks: -1, timeout: 5000, messages: [{ key, value, partition: this.partition }] }), timeout]);
+      const [meta] = await bounded("send", producer.send({ topic: this.topic, acks: -1, timeout: 5000, messages: [{ key, value, partition: this.partition }] }));
       if (meta === undefined || meta.errorCode !== 0) throw new Error(`send answered ${JSON.stringify(meta)}`);
       attempt.acked = { partition: meta.partition, offset: Number(meta.baseOffset) };
       attempt.ackedAtMs = this.clock();
@@ -174,8 +202,6 @@ export class ChaosProducer {
     } catch (error) {
       this.lastError = String(error);
       return false;
-    } finally {
-      clearTimeout(timer);
     }
   }
 }
