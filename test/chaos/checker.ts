@@ -7,6 +7,8 @@
  *   - dirtyReads: the consumer group saw a record at an offset where the final log holds another;
  *   - orderViolations: for one producer and key, acknowledged values not in send order in the log;
  *   - commitRegressions: a committed offset of the group lower than one answered before;
+ *   - skipped: a record of the final log below the group's highest committed offset of its
+ *     partition that no member was delivered (the group committed past what it read);
  *   - diverged: partitions whose replicas' disks do not hold the same committed prefix: the same
  *     batches through the committed offset, the last ending there (what Raft promises; past it
  *     a replica may hold an uncommitted suffix, counted as an uncommitted tail, not a failure).
@@ -25,6 +27,7 @@ export interface Verdict {
   dirtyReads: number;
   orderViolations: number;
   commitRegressions: number;
+  skipped: number;
   diverged: number;
   /** Partitions whose replicas were compared. */
   comparedPartitions: number;
@@ -38,7 +41,7 @@ const PROBLEMS_PER_KIND_MAX = 5;
 
 export function failures(verdict: Verdict): number {
   return verdict.lost + verdict.misplaced + verdict.duplicated + verdict.phantom + verdict.dirtyReads +
-    verdict.orderViolations + verdict.commitRegressions + verdict.diverged;
+    verdict.orderViolations + verdict.commitRegressions + verdict.skipped + verdict.diverged;
 }
 
 /** Failure lines, at most a few per kind (the counts are kept in the verdict). */
@@ -71,7 +74,7 @@ export function check(history: History): Verdict {
   const verdict: Verdict = {
     acked: 0, attempted: history.attempts.length, unackedPresent: 0, lost: 0, misplaced: 0, duplicated: 0,
     phantom: history.finalLog.filter((r) => r.value === null || !produced.has(r.value)).length,
-    dirtyReads: 0, orderViolations: 0, commitRegressions: 0, diverged: 0, comparedPartitions: 0, uncommittedTails: 0,
+    dirtyReads: 0, orderViolations: 0, commitRegressions: 0, skipped: 0, diverged: 0, comparedPartitions: 0, uncommittedTails: 0,
     problems: problems.lines,
   };
   for (const [value, records] of present) {
@@ -98,6 +101,7 @@ export function check(history: History): Verdict {
   verdict.orderViolations = checkOrder(history, present, problems);
   verdict.dirtyReads = checkGroupReads(history, produced, problems, verdict);
   verdict.commitRegressions = checkCommits(history, problems);
+  verdict.skipped = checkSkipped(history, problems);
   const replicas = checkReplicas(history.replicas, problems);
   verdict.diverged = replicas.diverged;
   verdict.comparedPartitions = replicas.compared;
@@ -164,6 +168,20 @@ function checkCommits(history: History, problems: Problems): number {
     highest.set(sample.partition, { offset: sample.offset, atMs: sample.atMs });
   }
   return regressions;
+}
+
+/** Every final-log record below its partition's highest committed offset was delivered to the group (at least once). */
+function checkSkipped(history: History, problems: Problems): number {
+  const committed = new Map<number, number>();
+  for (const c of history.commits) committed.set(c.partition, Math.max(c.offset, committed.get(c.partition) ?? -1));
+  const read = new Set(history.groupReads.map(where));
+  let skipped = 0;
+  for (const record of history.finalLog) {
+    if (record.offset >= (committed.get(record.partition) ?? -1) || read.has(where(record))) continue;
+    skipped++;
+    problems.add("skipped", `${record.value} at ${where(record)} was never delivered to the group, which committed ${committed.get(record.partition)} on partition ${record.partition}`);
+  }
+  return skipped;
 }
 
 const batchText = (b: DiskBatch) => `[${b.baseOffset}..${b.lastOffset} crc ${b.crc.toString(16)}]`;

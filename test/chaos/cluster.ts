@@ -40,13 +40,14 @@ const usage = `Usage: bun run test/chaos/cluster.ts [options]
   --plant KIND             corrupt the history before checking: ${Object.keys(PLANTS).join(", ")}
                            (with --transactions: ${Object.keys(TXN_PLANTS).join(", ")})
   --no-group               no consumer group (and no group checks): to look at the partitions alone
+  --group-members N        members of the consumer group (default 1; more rebalance under the faults)
   --moves                  also move random partitions' replicas between nodes while the faults run (mover.ts; use --nodes 4+)
   --keep-data              keep the nodes' data dirs (the path is printed)`;
 
 interface Options {
   seed: number; nodes: number; cycles: number; partitions: number; replicationFactor: number;
   producers: number; keys: number; smp: number; network: ClusterNetwork | undefined; faults: FaultKind[] | null;
-  electionTimeoutMs: number; settleTimeoutMs: number; plant: string | null; keepData: boolean; group: boolean; moves: boolean;
+  electionTimeoutMs: number; settleTimeoutMs: number; plant: string | null; keepData: boolean; group: boolean; groupMembers: number; moves: boolean;
   transactions: boolean;
 }
 
@@ -57,7 +58,7 @@ function parseOptions(argv: string[]): Options {
       seed: { type: "string" }, nodes: { type: "string" }, cycles: { type: "string" }, partitions: { type: "string" },
       "replication-factor": { type: "string" }, producers: { type: "string" }, keys: { type: "string" }, smp: { type: "string" },
       network: { type: "string" }, faults: { type: "string" }, "election-timeout-ms": { type: "string" },
-      "settle-timeout-ms": { type: "string" }, plant: { type: "string" }, "keep-data": { type: "boolean" }, "no-group": { type: "boolean" }, moves: { type: "boolean" }, transactions: { type: "boolean" }, help: { type: "boolean" },
+      "settle-timeout-ms": { type: "string" }, plant: { type: "string" }, "keep-data": { type: "boolean" }, "no-group": { type: "boolean" }, "group-members": { type: "string" }, moves: { type: "boolean" }, transactions: { type: "boolean" }, help: { type: "boolean" },
     },
   });
   helpExit(values.help, usage);
@@ -78,7 +79,8 @@ function parseOptions(argv: string[]): Options {
     producers: int("producers", values.producers, 3), keys: int("keys", values.keys, 8), smp: int("smp", values.smp, 1),
     network: network, faults, electionTimeoutMs: int("election-timeout-ms", values["election-timeout-ms"], 1500),
     settleTimeoutMs: int("settle-timeout-ms", values["settle-timeout-ms"], 60_000), plant: values.plant ?? null,
-    keepData: values["keep-data"] ?? false, group: !(values["no-group"] ?? false), moves: values.moves ?? false, transactions,
+    keepData: values["keep-data"] ?? false, group: !(values["no-group"] ?? false),
+    groupMembers: int("group-members", values["group-members"], 1), moves: values.moves ?? false, transactions,
   };
 }
 

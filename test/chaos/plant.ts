@@ -14,6 +14,7 @@ export const PLANTS = {
   phantom: "phantom",
   "dirty-read": "dirtyReads",
   "commit-regress": "commitRegressions",
+  skip: "skipped",
   diverge: "diverged",
 } as const satisfies Record<string, keyof Verdict>;
 
@@ -67,6 +68,14 @@ export function plant(history: History, kind: PlantKind): string | null {
       if (last === undefined) return null;
       history.commits.push({ atMs: last.atMs + 1, partition: last.partition, offset: last.offset - 1 });
       return `a committed offset of partition ${last.partition} went from ${last.offset} to ${last.offset - 1}`;
+    }
+    case "skip": {
+      const committed = history.commits.filter((c) => c.offset > 0).at(-1);
+      const i = committed === undefined ? -1 : history.groupReads.findIndex((r) => r.partition === committed.partition && r.offset < committed.offset);
+      if (i < 0) return null;
+      const [read] = history.groupReads.splice(i, 1);
+      history.groupReads = history.groupReads.filter((r) => r.partition !== read!.partition || r.offset !== read!.offset);
+      return `the group never read ${read!.value} at ${read!.partition}@${read!.offset}, below its committed offset ${committed!.offset}`;
     }
     case "diverge": {
       // The last committed batch: the replicas are compared up to it (past it they may differ).

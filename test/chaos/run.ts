@@ -11,7 +11,7 @@ import { check, failures } from "./checker.ts";
 import { settleAndRead, stopAndReadReplicas } from "./final-check.ts";
 import type { History } from "./history.ts";
 import { isPlantKind, plant } from "./plant.ts";
-import { ChaosProducer, pollCommits, startGroupConsumer, topicState, withAdmin } from "./workload.ts";
+import { ChaosProducer, pollCommits, startGroup, topicState, withAdmin } from "./workload.ts";
 
 export const TOPIC = "chaos";
 export const GROUP = "chaos-group";
@@ -61,6 +61,8 @@ export interface LoadOptions {
   producers: number;
   keys: number;
   group: boolean;
+  /** Members of the consumer group (default 1). */
+  groupMembers?: number;
 }
 
 /** A chaos workload on TOPIC: the idempotent one here, the transactional one in txn-workload.ts. */
@@ -80,7 +82,7 @@ export async function startLoad(cluster: Cluster, o: LoadOptions, clock: () => n
   const keys = Array.from({ length: o.keys }, (_, i) => `k${i}`);
   const producers = Array.from({ length: o.producers }, (_, i) => new ChaosProducer(cluster.bootstrap, TOPIC, i, keys, history, clock, o.seed * 31 + i));
   for (const producer of producers) producer.start();
-  const consumer = o.group ? await startGroupConsumer(cluster.bootstrap, TOPIC, GROUP, history) : null;
+  const group = o.group ? await startGroup(cluster.bootstrap, TOPIC, GROUP, o.groupMembers ?? 1, history) : null;
   const commits = o.group ? pollCommits(cluster.bootstrap, TOPIC, GROUP, history, clock) : null;
   return {
     history,
@@ -94,7 +96,7 @@ export async function startLoad(cluster: Cluster, o: LoadOptions, clock: () => n
       const settled = await settleAndRead(cluster, TOPIC, partitions, replicationFactor, history, settleTimeoutMs, log);
       await Bun.sleep(1500); // let the group commit what it read
       await commits?.stop();
-      await consumer?.disconnect().catch((error) => problems.push(`consumer disconnect: ${String(error)}`));
+      await group?.stop(problems);
       problems.push(...(await stopAndReadReplicas(cluster, TOPIC, settled, history, log)));
       log(`the group was delivered ${history.groupReads.length} records; ${history.commits.length} committed-offset samples`);
     },
@@ -115,6 +117,7 @@ function judge(history: History, problems: string[], prefix: string): number {
   console.log(`  group reads agree with the final log at their offsets: dirty reads ${verdict.dirtyReads}`);
   console.log(`  per producer and key, acknowledged values in send order: violations ${verdict.orderViolations}`);
   console.log(`  committed offsets never move backwards: regressions ${verdict.commitRegressions}`);
+  console.log(`  every record below the group's committed offset delivered to a member: skipped ${verdict.skipped}`);
   console.log(`  replicas identical on disk up to the committed offset (${verdict.comparedPartitions} partitions compared): diverged ${verdict.diverged}; uncommitted tails past it ${verdict.uncommittedTails} (allowed)`);
   for (const line of [...verdict.problems, ...problems]) console.log(`  PROBLEM ${line}`);
   console.log(`${prefix} acked=${verdict.acked} lost=${verdict.lost} duplicated=${verdict.duplicated} diverged=${verdict.diverged}`);

@@ -22,7 +22,7 @@ import { GROUP, log, TOPIC, type Load, type LoadOptions } from "./run.ts";
 import { checkTxns, txnFailures } from "./txn-checker.ts";
 import { offsetsGroup, type TxnAttempt, type TxnHistory } from "./txn-history.ts";
 import { isTxnPlantKind, plantTxn } from "./txn-plant.ts";
-import { bounded, chaosKafka, hostPort, ProducerLoop, startGroupConsumer } from "./workload.ts";
+import { bounded, chaosKafka, hostPort, ProducerLoop, startGroup } from "./workload.ts";
 
 const ABORT_SHARE = 0.25;
 const PARTITIONS_PER_TXN_MAX = 3;
@@ -136,7 +136,7 @@ export async function startTxnLoad(cluster: Cluster, o: LoadOptions, partitions:
   const history: TxnHistory = { txns: [], committedLog: [], uncommittedLog: [], groupReads: [], finalOffsets: new Map(), replicas: [] };
   const producers = Array.from({ length: o.producers }, (_, i) => new TxnProducer(cluster.bootstrap, partitions, i, history, o.seed * 31 + i));
   for (const producer of producers) producer.start();
-  const consumer = o.group ? await startGroupConsumer(cluster.bootstrap, TOPIC, GROUP, history) : null;
+  const group = o.group ? await startGroup(cluster.bootstrap, TOPIC, GROUP, o.groupMembers ?? 1, history) : null;
   return {
     async stopProducers(problems) {
       for (const producer of producers) await producer.stop();
@@ -154,7 +154,7 @@ export async function startTxnLoad(cluster: Cluster, o: LoadOptions, partitions:
       log(`read_committed (kcat): ${history.committedLog.length} records`);
       history.finalOffsets = await readFinalOffsets(cluster.bootstrap, producers.length, settleTimeoutMs);
       await Bun.sleep(1500); // let the group read the last commits
-      await consumer?.disconnect().catch((error) => problems.push(`consumer disconnect: ${String(error)}`));
+      await group?.stop(problems);
       problems.push(...(await stopAndReadReplicas(cluster, TOPIC, state, history, log)));
       log(`the group was delivered ${history.groupReads.length} records`);
     },

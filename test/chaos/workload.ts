@@ -223,6 +223,17 @@ export async function startGroupConsumer(bootstrap: string[], topic: string, gro
   return consumer;
 }
 
+/** `members` members of one group (started one after another), each recording into `history.groupReads`; `stop` disconnects them all. */
+export async function startGroup(bootstrap: string[], topic: string, groupId: string, members: number, history: Pick<History, "groupReads">): Promise<{ stop(problems: string[]): Promise<void> }> {
+  const consumers: Consumer[] = [];
+  for (let i = 0; i < members; i++) consumers.push(await startGroupConsumer(bootstrap, topic, groupId, history));
+  return {
+    async stop(problems) {
+      await Promise.all(consumers.map((c) => c.disconnect().catch((error) => problems.push(`consumer disconnect: ${String(error)}`))));
+    },
+  };
+}
+
 /** Samples the group's committed offsets until stopped; failed polls (a node down) are skipped. */
 export function pollCommits(bootstrap: string[], topic: string, groupId: string, history: History, clock: () => number): { stop(): Promise<void> } {
   let stopped = false;
