@@ -14,7 +14,7 @@
  *     a replica may hold an uncommitted suffix, counted as an uncommitted tail, not a failure).
  * Unacknowledged values may appear (at most once); they are counted, not failures.
  */
-import type { DiskBatch, History, LogRecord, ReplicaLog } from "./history.ts";
+import type { CommitSample, DiskBatch, History, LogRecord, ReplicaLog } from "./history.ts";
 
 export interface Verdict {
   acked: number;
@@ -100,7 +100,7 @@ export function check(history: History): Verdict {
   }
   verdict.orderViolations = checkOrder(history, present, problems);
   verdict.dirtyReads = checkGroupReads(history, produced, problems, verdict);
-  verdict.commitRegressions = checkCommits(history, problems);
+  verdict.commitRegressions = checkCommits(history.commits, problems);
   verdict.skipped = checkSkipped(history, problems);
   const replicas = checkReplicas(history.replicas, problems);
   verdict.diverged = replicas.diverged;
@@ -155,10 +155,10 @@ function checkGroupReads(history: History, produced: Map<string, unknown>, probl
 }
 
 /** Committed offsets per partition, in sampling order, never decrease. */
-function checkCommits(history: History, problems: Problems): number {
+export function checkCommits(commits: CommitSample[], problems: Problems): number {
   const highest = new Map<number, { offset: number; atMs: number }>();
   let regressions = 0;
-  for (const sample of [...history.commits].sort((a, b) => a.atMs - b.atMs)) {
+  for (const sample of [...commits].sort((a, b) => a.atMs - b.atMs)) {
     const before = highest.get(sample.partition);
     if (before !== undefined && sample.offset < before.offset) {
       regressions++;
@@ -171,7 +171,7 @@ function checkCommits(history: History, problems: Problems): number {
 }
 
 /** Every final-log record below its partition's highest committed offset was delivered to the group (at least once). */
-function checkSkipped(history: History, problems: Problems): number {
+export function checkSkipped(history: Pick<History, "finalLog" | "groupReads" | "commits">, problems: Problems): number {
   const committed = new Map<number, number>();
   for (const c of history.commits) committed.set(c.partition, Math.max(c.offset, committed.get(c.partition) ?? -1));
   const read = new Set(history.groupReads.map(where));

@@ -118,7 +118,7 @@ async function run(cluster: Cluster, options: Options, problems: string[], clock
 
   await createTopic(cluster, options.partitions, options.replicationFactor);
   log(`topic ${TOPIC}: ${options.partitions} partitions, RF ${options.replicationFactor}`);
-  const load = options.transactions ? await startTxnLoad(cluster, options, options.partitions) : await startLoad(cluster, options, clock);
+  const load = options.transactions ? await startTxnLoad(cluster, options, options.partitions, clock) : await startLoad(cluster, options, clock);
   await Bun.sleep(2000); // some traffic before the first fault
 
   const mover = options.moves

@@ -69,14 +69,7 @@ export function plant(history: History, kind: PlantKind): string | null {
       history.commits.push({ atMs: last.atMs + 1, partition: last.partition, offset: last.offset - 1 });
       return `a committed offset of partition ${last.partition} went from ${last.offset} to ${last.offset - 1}`;
     }
-    case "skip": {
-      const committed = history.commits.filter((c) => c.offset > 0).at(-1);
-      const i = committed === undefined ? -1 : history.groupReads.findIndex((r) => r.partition === committed.partition && r.offset < committed.offset);
-      if (i < 0) return null;
-      const [read] = history.groupReads.splice(i, 1);
-      history.groupReads = history.groupReads.filter((r) => r.partition !== read!.partition || r.offset !== read!.offset);
-      return `the group never read ${read!.value} at ${read!.partition}@${read!.offset}, below its committed offset ${committed!.offset}`;
-    }
+    case "skip": return plantSkip(history);
     case "diverge": {
       // The last committed batch: the replicas are compared up to it (past it they may differ).
       const copies = (partition: number) => history.replicas.filter((r) => r.partition === partition).length;
@@ -88,6 +81,15 @@ export function plant(history: History, kind: PlantKind): string | null {
       return `flipped a CRC bit of node ${replica.nodeId}'s last committed batch of partition ${replica.partition}`;
     }
   }
+}
+
+/** Drops every group read of one record below the group's last committed offset of its partition. */
+export function plantSkip(history: Pick<History, "commits" | "groupReads">): string | null {
+  const committed = history.commits.filter((c) => c.offset > 0).at(-1);
+  const read = committed === undefined ? undefined : history.groupReads.find((r) => r.partition === committed.partition && r.offset < committed.offset);
+  if (read === undefined) return null;
+  history.groupReads = history.groupReads.filter((r) => r.partition !== read.partition || r.offset !== read.offset);
+  return `the group never read ${read.value} at ${read.partition}@${read.offset}, below its committed offset ${committed!.offset}`;
 }
 
 /** Swaps the log positions of two acknowledged values of one producer and key. */

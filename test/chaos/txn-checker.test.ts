@@ -10,7 +10,7 @@ import { plantTxn, TXN_PLANTS, type TxnPlantKind } from "./txn-plant.ts";
  * aborted, producer 1's last one unknown and visible, producer 0's last one unknown and not.
  */
 function cleanHistory(): TxnHistory {
-  const history: TxnHistory = { txns: [], committedLog: [], uncommittedLog: [], groupReads: [], finalOffsets: new Map(), replicas: [] };
+  const history: TxnHistory = { txns: [], committedLog: [], uncommittedLog: [], groupReads: [], commits: [], finalOffsets: new Map(), replicas: [] };
   const next = [0, 0];
   const lastVisible = new Map<number, number>();
   for (let txn = 0; txn < 10; txn++) {
@@ -31,6 +31,9 @@ function cleanHistory(): TxnHistory {
   }
   history.finalOffsets = lastVisible;
   history.groupReads = history.committedLog.slice(0, 8).map((r) => ({ ...r }));
+  // The group read a prefix of each partition; it committed partition 0 through what it read.
+  const lastRead0 = history.groupReads.filter((r) => r.partition === 0).at(-1)!;
+  history.commits = [{ atMs: 0, partition: 0, offset: 0 }, { atMs: 100, partition: 0, offset: lastRead0.offset + 1 }];
   for (const nodeId of [1, 2, 3]) {
     history.replicas.push({ nodeId, partition: 0, batches: [{ baseOffset: 0, lastOffset: 40, crc: 0xdead }], committedOffset: 40 });
     history.replicas.push({ nodeId, partition: 1, batches: [{ baseOffset: 0, lastOffset: 40, crc: 0xbeef }], committedOffset: 40 });

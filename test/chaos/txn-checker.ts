@@ -11,12 +11,14 @@
  *   - dirtyReads: a read_committed record (final or the group's) that the read_uncommitted log
  *     does not hold at that offset;
  *   - orderViolations: one producer's visible records on one partition not in the order sent;
+ *   - commitRegressions and skipped: the read_committed group's committed offsets moving
+ *     backwards, or past a read_committed record no member was delivered (checker.ts);
  *   - offsetViolations: a producer's committed group offset is not the one sent with its last
  *     visible transaction (an offset committed without its records, or lost with them committed);
  *   - diverged: replicas' disks not holding the same committed prefix (checker.ts).
  * An unknown outcome may go either way; it is counted as visible or not.
  */
-import { checkReplicas, Problems, where } from "./checker.ts";
+import { checkCommits, checkReplicas, checkSkipped, Problems, where } from "./checker.ts";
 import type { LogRecord } from "./history.ts";
 import type { TxnAttempt, TxnHistory } from "./txn-history.ts";
 
@@ -36,6 +38,8 @@ export interface TxnVerdict {
   phantom: number;
   dirtyReads: number;
   orderViolations: number;
+  commitRegressions: number;
+  skipped: number;
   offsetViolations: number;
   diverged: number;
   comparedPartitions: number;
@@ -44,7 +48,7 @@ export interface TxnVerdict {
 }
 
 export function txnFailures(v: TxnVerdict): number {
-  return v.lost + v.abortedReads + v.partial + v.duplicated + v.phantom + v.dirtyReads + v.orderViolations + v.offsetViolations + v.diverged;
+  return v.lost + v.abortedReads + v.partial + v.duplicated + v.phantom + v.dirtyReads + v.orderViolations + v.commitRegressions + v.skipped + v.offsetViolations + v.diverged;
 }
 
 /** Each value's records in a log; values read more than once are counted and reported as duplicated. */
@@ -71,7 +75,7 @@ export function checkTxns(history: TxnHistory): TxnVerdict {
   const problems = new Problems();
   const v: TxnVerdict = {
     transactions: history.txns.length, committed: 0, aborted: 0, unknown: 0, unknownVisible: 0, visibleRecords: 0,
-    lost: 0, abortedReads: 0, partial: 0, duplicated: 0, phantom: 0, dirtyReads: 0, orderViolations: 0, offsetViolations: 0,
+    lost: 0, abortedReads: 0, partial: 0, duplicated: 0, phantom: 0, dirtyReads: 0, orderViolations: 0, commitRegressions: 0, skipped: 0, offsetViolations: 0,
     diverged: 0, comparedPartitions: 0, uncommittedTails: 0, problems: problems.lines,
   };
   const sent = new Map<string, TxnAttempt>();
@@ -115,6 +119,8 @@ export function checkTxns(history: TxnHistory): TxnVerdict {
   }
   checkGroupReads(history, sent, committed, problems, v);
   v.orderViolations = checkOrder(history, committed, problems);
+  v.commitRegressions = checkCommits(history.commits, problems);
+  v.skipped = checkSkipped({ finalLog: history.committedLog, groupReads: history.groupReads, commits: history.commits }, problems);
   v.offsetViolations = checkOffsets(history, visible, problems);
   const replicas = checkReplicas(history.replicas, problems);
   v.diverged = replicas.diverged;

@@ -2,10 +2,11 @@
  * What a transactional chaos run observed (`cluster.ts --transactions`), as plain data: every
  * transaction a producer began and how it ended as the client saw it, the read_committed view of
  * the topic after healing (kcat) and the read_uncommitted one (every record written, aborted ones
- * too), what a read_committed consumer group was delivered during the run, each producer's
+ * too), what a read_committed consumer group was delivered during the run and its committed
+ * offsets, each producer's
  * transactional offsets, and the replicas' batches on disk. txn-checker.ts judges only this.
  */
-import type { LogRecord, ReplicaLog } from "./history.ts";
+import type { CommitSample, LogRecord, ReplicaLog } from "./history.ts";
 
 /**
  * How a transaction ended for its client:
@@ -36,6 +37,8 @@ export interface TxnHistory {
   uncommittedLog: LogRecord[];
   /** What the read_committed consumer group was delivered during the run (may repeat records after rebalances). */
   groupReads: LogRecord[];
+  /** The read_committed group's committed offsets, sampled during the run. */
+  commits: CommitSample[];
   /** Per producer, its offsets group's committed offset after healing (-1: none). */
   finalOffsets: Map<number, number>;
   replicas: ReplicaLog[];

@@ -3,6 +3,7 @@
  * KIND` with `--transactions`, and txn-checker.test.ts). Each returns what it changed, or null
  * when the history has nothing to corrupt that way.
  */
+import { plantSkip } from "./plant.ts";
 import type { TxnVerdict } from "./txn-checker.ts";
 import type { TxnHistory } from "./txn-history.ts";
 
@@ -13,6 +14,7 @@ export const TXN_PLANTS = {
   duplicate: "duplicated",
   reorder: "orderViolations",
   "dirty-read": "dirtyReads",
+  skip: "skipped",
   "stale-offset": "offsetViolations",
   diverge: "diverged",
 } as const satisfies Record<string, keyof TxnVerdict>;
@@ -70,6 +72,7 @@ export function plantTxn(history: TxnHistory, kind: TxnPlantKind): string | null
       history.groupReads.push({ ...first, value: second.value });
       return `the group read ${second.value} at ${first.partition}@${first.offset}`;
     }
+    case "skip": return plantSkip(history);
     case "stale-offset": {
       const txn = committedTxns(history).at(-1);
       if (txn === undefined) return null;

@@ -5,7 +5,7 @@
  *     in it (`sendOffsets`: txn + 1 on partition 0), then commits, or aborts one in four. A failed
  *     step aborts it if it can; the kafkajs producer is then replaced by a new one with the same
  *     transactional id, whose InitProducerId fences the old one and ends what it left open;
- *   - a read_committed consumer group recording what it is delivered;
+ *   - a read_committed consumer group recording what it is delivered, and its committed offsets sampled;
  * and the end: every transaction resolved (the last stable offset at the high watermark), the
  * read_uncommitted read (skua's client), the read_committed read (kcat, librdkafka), each
  * producer's committed offset (require_stable), and the replicas' disks.
@@ -22,7 +22,7 @@ import { GROUP, log, TOPIC, type Load, type LoadOptions } from "./run.ts";
 import { checkTxns, txnFailures } from "./txn-checker.ts";
 import { offsetsGroup, type TxnAttempt, type TxnHistory } from "./txn-history.ts";
 import { isTxnPlantKind, plantTxn } from "./txn-plant.ts";
-import { bounded, chaosKafka, hostPort, ProducerLoop, startGroup } from "./workload.ts";
+import { bounded, chaosKafka, hostPort, pollCommits, ProducerLoop, startGroup } from "./workload.ts";
 
 const ABORT_SHARE = 0.25;
 const PARTITIONS_PER_TXN_MAX = 3;
@@ -132,11 +132,12 @@ async function readFinalOffsets(bootstrap: string[], producers: number, timeoutM
 }
 
 /** Starts the transactional producers and the read_committed group on TOPIC. */
-export async function startTxnLoad(cluster: Cluster, o: LoadOptions, partitions: number): Promise<Load> {
-  const history: TxnHistory = { txns: [], committedLog: [], uncommittedLog: [], groupReads: [], finalOffsets: new Map(), replicas: [] };
+export async function startTxnLoad(cluster: Cluster, o: LoadOptions, partitions: number, clock: () => number): Promise<Load> {
+  const history: TxnHistory = { txns: [], committedLog: [], uncommittedLog: [], groupReads: [], commits: [], finalOffsets: new Map(), replicas: [] };
   const producers = Array.from({ length: o.producers }, (_, i) => new TxnProducer(cluster.bootstrap, partitions, i, history, o.seed * 31 + i));
   for (const producer of producers) producer.start();
   const group = o.group ? await startGroup(cluster.bootstrap, TOPIC, GROUP, o.groupMembers ?? 1, history) : null;
+  const commits = o.group ? pollCommits(cluster.bootstrap, TOPIC, GROUP, history, clock) : null;
   return {
     async stopProducers(problems) {
       for (const producer of producers) await producer.stop();
@@ -153,7 +154,8 @@ export async function startTxnLoad(cluster: Cluster, o: LoadOptions, partitions:
       history.committedLog = lines.map((l) => ({ partition: l.partition, offset: l.offset, key: null, value: l.value }));
       log(`read_committed (kcat): ${history.committedLog.length} records`);
       history.finalOffsets = await readFinalOffsets(cluster.bootstrap, producers.length, settleTimeoutMs);
-      await Bun.sleep(1500); // let the group read the last commits
+      await Bun.sleep(1500); // let the group read the last commits and commit what it read
+      await commits?.stop();
       await group?.stop(problems);
       problems.push(...(await stopAndReadReplicas(cluster, TOPIC, state, history, log)));
       log(`the group was delivered ${history.groupReads.length} records`);
@@ -170,6 +172,7 @@ export async function startTxnLoad(cluster: Cluster, o: LoadOptions, partitions:
       console.log(`  no aborted record read under read_committed (final read and group reads): aborted reads ${v.abortedReads}`);
       console.log(`  each value once, each read_committed record where read_uncommitted has it: duplicated ${v.duplicated}, dirty reads ${v.dirtyReads}, phantom ${v.phantom}`);
       console.log(`  per producer and partition, visible records in send order: violations ${v.orderViolations}`);
+      console.log(`  the group's committed offsets never move backwards, and every record below them was delivered: regressions ${v.commitRegressions}, skipped ${v.skipped}`);
       console.log(`  each producer's committed offset is its last visible transaction's: violations ${v.offsetViolations}`);
       console.log(`  replicas identical on disk up to the committed offset (${v.comparedPartitions} partitions compared): diverged ${v.diverged}; uncommitted tails ${v.uncommittedTails} (allowed)`);
       for (const line of [...v.problems, ...problems]) console.log(`  PROBLEM ${line}`);

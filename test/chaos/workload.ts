@@ -235,7 +235,7 @@ export async function startGroup(bootstrap: string[], topic: string, groupId: st
 }
 
 /** Samples the group's committed offsets until stopped; failed polls (a node down) are skipped. */
-export function pollCommits(bootstrap: string[], topic: string, groupId: string, history: History, clock: () => number): { stop(): Promise<void> } {
+export function pollCommits(bootstrap: string[], topic: string, groupId: string, history: Pick<History, "commits">, clock: () => number): { stop(): Promise<void> } {
   let stopped = false;
   const loop = (async () => {
     const admin = chaosKafka(bootstrap, "chaos-offsets").admin();
