@@ -1,7 +1,7 @@
 /**
  * The parts of a chaos run that every chaos command shares (cluster.ts: faults; grow.ts: 3 → 5 → 3
- * nodes): the topic, the load (idempotent acks=-1 producers, a consumer group, the commit poller),
- * and the end (stop the load, settle, read everything, stop the nodes, read the replicas' disks,
+ * nodes): the topic, the load (idempotent acks=-1 producers, a consumer group, the commit poller;
+ * `--transactions` swaps in txn-workload.ts behind the same Load interface), and the end (stop the load, settle, read everything, stop the nodes, read the replicas' disks,
  * the checker's verdict printed line by line).
  */
 import { join } from "node:path";
