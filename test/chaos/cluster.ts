@@ -122,7 +122,7 @@ async function run(cluster: Cluster, options: Options, problems: string[], clock
   await Bun.sleep(2000); // some traffic before the first fault
 
   const mover = options.moves
-    ? startMover(cluster, { seed: options.seed * 7 + 1, topic: TOPIC, partitions: options.partitions, replicationFactor: options.replicationFactor, smp: options.smp, intervalMs: 2 * options.electionTimeoutMs, log })
+    ? startMover(cluster, { seed: options.seed * 7 + 1, targets: [{ topic: TOPIC, partitions: Array.from({ length: options.partitions }, (_, i) => i), replicationFactor: options.replicationFactor }, ...load.movableInternals], smp: options.smp, intervalMs: 2 * options.electionTimeoutMs, log })
     : null;
   await runNemesis(cluster, faults);
   if (mover) {

@@ -1,19 +1,27 @@
 /**
  * The chaos run's replica mover (`--moves`): while the nemesis runs, every `intervalMs` it asks a
- * random running node's admin API to move a random partition to a random set of `replicationFactor`
- * nodes (seeded; core 0 .. smp-1), Redpanda's `POST /v1/partitions/kafka/{topic}/{p}/replicas`.
+ * random running node's admin API to move a random partition of its targets (the chaos topic's;
+ * with `--transactions` also the coordinators' partitions of `__transaction_state` and
+ * `__consumer_offsets`) to a random set of nodes, as many as its replication factor (seeded; core 0 .. smp-1),
+ * Redpanda's `POST /v1/partitions/kafka/{topic}/{p}/replicas`.
  * A refusal (a move of that partition under way, no controller reachable) is counted, not a
- * failure: the run's verdict is the checker's, after every move has finished (the final settle
- * waits for full in-sync sets of `replicationFactor` replicas, which a move in flight does not have).
+ * failure: the run's verdict is the checker's, after every move of the chaos topic has finished
+ * (the final settle waits for its full in-sync sets, which a move in flight does not have; the
+ * coordinators' partitions need only answer, which the final reads of offsets and transactions wait for).
  */
 import type { Cluster } from "../helpers/cluster.ts";
 import { random } from "./nemesis.ts";
 
+export interface MoveTarget {
+  topic: string;
+  partitions: number[];
+  /** Replicas to move each to (the topic's replication factor). */
+  replicationFactor: number;
+}
+
 export interface MoverOptions {
   seed: number;
-  topic: string;
-  partitions: number;
-  replicationFactor: number;
+  targets: MoveTarget[];
   smp: number;
   intervalMs: number;
   log: (text: string) => void;
@@ -31,10 +39,11 @@ export function startMover(cluster: Cluster, o: MoverOptions): { stop(): Promise
     while (running) {
       await Bun.sleep(o.intervalMs); // the mover's pace
       if (!running) break;
-      const partition = Math.floor(next() * o.partitions);
+      const { topic, partitions, replicationFactor } = pick(o.targets);
+      const partition = pick(partitions);
       const ids = cluster.nodes.map((n) => n.id);
       const chosen: number[] = [];
-      while (chosen.length < Math.min(o.replicationFactor, ids.length)) {
+      while (chosen.length < Math.min(replicationFactor, ids.length)) {
         const id = pick(ids);
         if (!chosen.includes(id)) chosen.push(id);
       }
@@ -44,14 +53,14 @@ export function startMover(cluster: Cluster, o: MoverOptions): { stop(): Promise
       const node = pick(via);
       asked++;
       try {
-        const answer = await fetch(`${node.adminUrl}/v1/partitions/kafka/${o.topic}/${partition}/replicas`, {
+        const answer = await fetch(`${node.adminUrl}/v1/partitions/kafka/${topic}/${partition}/replicas`, {
           method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
         });
         const text = await answer.text();
         if (answer.status === 200) accepted++;
-        o.log(`mover: p${partition} -> [${chosen.join(",")}] via node ${node.id}: ${answer.status}${answer.status === 200 ? "" : ` ${text.slice(0, 160)}`}`);
+        o.log(`mover: ${topic}/${partition} -> [${chosen.join(",")}] via node ${node.id}: ${answer.status}${answer.status === 200 ? "" : ` ${text.slice(0, 160)}`}`);
       } catch (error) {
-        o.log(`mover: p${partition} -> [${chosen.join(",")}] via node ${node.id}: ${String(error)}`);
+        o.log(`mover: ${topic}/${partition} -> [${chosen.join(",")}] via node ${node.id}: ${String(error)}`);
       }
     }
   })();

@@ -10,6 +10,7 @@ import type { Cluster, ClusterNetwork } from "../helpers/cluster.ts";
 import { check, failures } from "./checker.ts";
 import { settleAndRead, stopAndReadReplicas } from "./final-check.ts";
 import type { History } from "./history.ts";
+import type { MoveTarget } from "./mover.ts";
 import { isPlantKind, plant } from "./plant.ts";
 import { ChaosProducer, pollCommits, startGroup, topicState, withAdmin } from "./workload.ts";
 
@@ -74,6 +75,8 @@ export interface Load {
   plant(kind: string): string | null;
   /** Prints each check and PROBLEM lines, then the last line, starting with `prefix`; returns the exit code. */
   judge(problems: string[], prefix: string): number;
+  /** Partitions besides TOPIC's that `--moves` may move (the internal partitions this load's coordinators live on). */
+  movableInternals: MoveTarget[];
 }
 
 /** Starts the idempotent producers, the consumer group and the commit poller on TOPIC. */
@@ -105,6 +108,7 @@ export async function startLoad(cluster: Cluster, o: LoadOptions, clock: () => n
       return plant(history, kind);
     },
     judge: (problems, prefix) => judge(history, problems, prefix),
+    movableInternals: [],
   };
 }
 

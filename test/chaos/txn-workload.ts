@@ -12,6 +12,8 @@
  */
 import type { Producer, Transaction } from "kafkajs";
 import { KafkaClient } from "../../src/client/client.ts";
+import { groupPartitionOf } from "../../src/group/partitioning.ts";
+import { txnPartitionOf } from "../../src/txn/partitioning.ts";
 import { committedOffsets } from "../../src/client/groups.ts";
 import { LATEST, listOffsets } from "../../src/client/offsets.ts";
 import type { Cluster } from "../helpers/cluster.ts";
@@ -34,6 +36,7 @@ export class TxnProducer extends ProducerLoop {
   private txn = 0;
   private readonly rng: () => number;
   protected override readonly connectBeforeStop = true;
+  readonly transactionalId = `chaos-txn-${this.index}`;
 
   constructor(bootstrap: string[], private readonly partitions: number, index: number, private readonly history: TxnHistory, seed: number) {
     super(bootstrap, index);
@@ -43,7 +46,7 @@ export class TxnProducer extends ProducerLoop {
   /** A producer with the logical producer's transactional id: its connect runs InitProducerId. */
   protected newProducer(): Producer {
     return chaosKafka(this.bootstrap, `chaos-txn-producer-${this.index}`).producer({
-      transactionalId: `chaos-txn-${this.index}`, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false,
+      transactionalId: this.transactionalId, idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false,
       transactionTimeout: TRANSACTION_TIMEOUT_MS,
     });
   }
@@ -137,6 +140,7 @@ export async function startTxnLoad(cluster: Cluster, o: LoadOptions, partitions:
   const producers = Array.from({ length: o.producers }, (_, i) => new TxnProducer(cluster.bootstrap, partitions, i, history, o.seed * 31 + i));
   for (const producer of producers) producer.start();
   const group = o.group ? await startGroup(cluster.bootstrap, TOPIC, GROUP, o.groupMembers ?? 1, history) : null;
+  const internalRf = Math.min(3, cluster.nodes.length); // what the broker creates its internal topics with
   const commits = o.group ? pollCommits(cluster.bootstrap, TOPIC, GROUP, history, clock) : null;
   return {
     async stopProducers(problems) {
@@ -164,6 +168,11 @@ export async function startTxnLoad(cluster: Cluster, o: LoadOptions, partitions:
       if (!isTxnPlantKind(kind)) throw new Error(`--plant with --transactions: unknown kind '${kind}'`);
       return plantTxn(history, kind);
     },
+    // Where the coordinators live: the transactional ids' and the groups' partitions (moved with --moves).
+    movableInternals: [
+      { topic: "__transaction_state", partitions: [...new Set(producers.map((p) => txnPartitionOf(p.transactionalId)))], replicationFactor: internalRf },
+      { topic: "__consumer_offsets", partitions: [...new Set([GROUP, ...producers.map((p) => offsetsGroup(p.index))].map(groupPartitionOf))], replicationFactor: internalRf },
+    ],
     judge(problems, prefix) {
       const v = checkTxns(history);
       console.log("checked:");
