@@ -29,6 +29,18 @@ export interface MoverOptions {
 
 const REQUEST_TIMEOUT_MS = 5000;
 
+/** Each replica's core as the node's admin API tells (empty when it does not answer: the move is then asked with drawn cores). */
+async function currentCores(adminUrl: string, topic: string, partition: number): Promise<Map<number, number>> {
+  try {
+    const answer = await fetch(`${adminUrl}/v1/partitions/kafka/${topic}/${partition}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    if (!answer.ok) return new Map();
+    const view = (await answer.json()) as { replicas: Array<{ node_id: number; core: number }> };
+    return new Map(view.replicas.map((r) => [r.node_id, r.core]));
+  } catch {
+    return new Map();
+  }
+}
+
 export function startMover(cluster: Cluster, o: MoverOptions): { stop(): Promise<{ asked: number; accepted: number }> } {
   const next = random(o.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
@@ -47,12 +59,15 @@ export function startMover(cluster: Cluster, o: MoverOptions): { stop(): Promise
         const id = pick(ids);
         if (!chosen.includes(id)) chosen.push(id);
       }
-      const body = chosen.map((node) => ({ node_id: node, core: Math.floor(next() * o.smp) }));
+      const cores = chosen.map(() => Math.floor(next() * o.smp));
       const via = cluster.nodes.filter((n) => n.state === "running");
       if (via.length === 0) continue;
       const node = pick(via);
       asked++;
       try {
+        // A replica that stays keeps its core: a move between nodes may not also move cores.
+        const now = await currentCores(node.adminUrl, topic, partition);
+        const body = chosen.map((id, i) => ({ node_id: id, core: now.get(id) ?? cores[i]! }));
         const answer = await fetch(`${node.adminUrl}/v1/partitions/kafka/${topic}/${partition}/replicas`, {
           method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
         });
