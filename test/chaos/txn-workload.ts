@@ -12,10 +12,10 @@
  */
 import type { Producer, Transaction } from "kafkajs";
 import { KafkaClient } from "../../src/client/client.ts";
-import { groupPartitionOf } from "../../src/group/partitioning.ts";
-import { txnPartitionOf } from "../../src/txn/partitioning.ts";
 import { committedOffsets } from "../../src/client/groups.ts";
 import { LATEST, listOffsets } from "../../src/client/offsets.ts";
+import { groupPartitionOf } from "../../src/group/partitioning.ts";
+import { txnPartitionOf } from "../../src/txn/partitioning.ts";
 import type { Cluster } from "../helpers/cluster.ts";
 import { kcatConsumeAll } from "../helpers/kcat.ts";
 import { settleAndRead, stopAndReadReplicas } from "./final-check.ts";
@@ -140,8 +140,8 @@ export async function startTxnLoad(cluster: Cluster, o: LoadOptions, partitions:
   const producers = Array.from({ length: o.producers }, (_, i) => new TxnProducer(cluster.bootstrap, partitions, i, history, o.seed * 31 + i));
   for (const producer of producers) producer.start();
   const group = o.group ? await startGroup(cluster.bootstrap, TOPIC, GROUP, o.groupMembers ?? 1, history) : null;
-  const internalRf = Math.min(3, cluster.nodes.length); // what the broker creates its internal topics with
   const commits = o.group ? pollCommits(cluster.bootstrap, TOPIC, GROUP, history, clock) : null;
+  const internalRf = Math.min(3, cluster.nodes.length); // what the broker creates its internal topics with
   return {
     async stopProducers(problems) {
       for (const producer of producers) await producer.stop();
