@@ -31,6 +31,7 @@ const usage = `Usage: bun run test/chaos/cluster.ts [options]
   --replication-factor N   default min(3, nodes)
   --producers N            concurrent idempotent (or transactional) producers (default 3)
   --transactions           transactional producers (commit and abort over 1-3 partitions, with group offsets) and a read_committed group
+  --txn-client kafkajs|librdkafka   the transactional producers' client (default kafkajs; librdkafka: Debian's python3-confluent-kafka)
   --keys N                 distinct keys (default 8)
   --smp N                  shards per node (default 1)
   --network netns|loopback default netns when root (loopback: no isolate/cut faults)
@@ -49,6 +50,7 @@ interface Options {
   producers: number; keys: number; smp: number; network: ClusterNetwork | undefined; faults: FaultKind[] | null;
   electionTimeoutMs: number; settleTimeoutMs: number; plant: string | null; keepData: boolean; group: boolean; groupMembers: number; moves: boolean;
   transactions: boolean;
+  txnClient: "kafkajs" | "librdkafka";
 }
 
 function parseOptions(argv: string[]): Options {
@@ -58,7 +60,7 @@ function parseOptions(argv: string[]): Options {
       seed: { type: "string" }, nodes: { type: "string" }, cycles: { type: "string" }, partitions: { type: "string" },
       "replication-factor": { type: "string" }, producers: { type: "string" }, keys: { type: "string" }, smp: { type: "string" },
       network: { type: "string" }, faults: { type: "string" }, "election-timeout-ms": { type: "string" },
-      "settle-timeout-ms": { type: "string" }, plant: { type: "string" }, "keep-data": { type: "boolean" }, "no-group": { type: "boolean" }, "group-members": { type: "string" }, moves: { type: "boolean" }, transactions: { type: "boolean" }, help: { type: "boolean" },
+      "settle-timeout-ms": { type: "string" }, plant: { type: "string" }, "keep-data": { type: "boolean" }, "no-group": { type: "boolean" }, "group-members": { type: "string" }, moves: { type: "boolean" }, transactions: { type: "boolean" }, "txn-client": { type: "string" }, help: { type: "boolean" },
     },
   });
   helpExit(values.help, usage);
@@ -71,6 +73,8 @@ function parseOptions(argv: string[]): Options {
     return k as FaultKind;
   });
   const transactions = values.transactions ?? false;
+  const txnClient = values["txn-client"] ?? "kafkajs";
+  if (txnClient !== "kafkajs" && txnClient !== "librdkafka") throw new Error(`--txn-client must be kafkajs or librdkafka, got '${txnClient}'`);
   const plants = Object.keys(transactions ? TXN_PLANTS : PLANTS);
   if (values.plant !== undefined && !(transactions ? isTxnPlantKind(values.plant) : isPlantKind(values.plant))) throw new Error(`--plant must be one of ${plants.join(", ")}`);
   return {
@@ -80,7 +84,7 @@ function parseOptions(argv: string[]): Options {
     network: network, faults, electionTimeoutMs: int("election-timeout-ms", values["election-timeout-ms"], 1500),
     settleTimeoutMs: int("settle-timeout-ms", values["settle-timeout-ms"], 60_000), plant: values.plant ?? null,
     keepData: values["keep-data"] ?? false, group: !(values["no-group"] ?? false),
-    groupMembers: int("group-members", values["group-members"], 1), moves: values.moves ?? false, transactions,
+    groupMembers: int("group-members", values["group-members"], 1), moves: values.moves ?? false, transactions, txnClient,
   };
 }
 

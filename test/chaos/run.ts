@@ -64,6 +64,8 @@ export interface LoadOptions {
   group: boolean;
   /** Members of the consumer group (default 1). */
   groupMembers?: number;
+  /** The transactional load's client (default kafkajs). */
+  txnClient?: "kafkajs" | "librdkafka";
 }
 
 /** A chaos workload on TOPIC: the idempotent one here, the transactional one in txn-workload.ts. */

@@ -1,6 +1,7 @@
 /**
  * The transactional chaos load (`cluster.ts --transactions`), recording into a TxnHistory:
- *   - producers: kafkajs transactional producers, one transactional id each. A transaction sends
+ *   - producers: kafkajs transactional producers (or librdkafka's, `--txn-client librdkafka`:
+ *     test/python/rdkafka_txn_chaos.py), one transactional id each. A transaction sends
  *     one record to each of 1–3 random partitions (acks=-1), commits the producer's group offset
  *     in it (`sendOffsets`: txn + 1 on partition 0), then commits, or aborts one in four. A failed
  *     step aborts it if it can; the kafkajs producer is then replaced by a new one with the same
@@ -10,12 +11,15 @@
  * read_uncommitted read (skua's client), the read_committed read (kcat, librdkafka), each
  * producer's committed offset (require_stable), and the replicas' disks.
  */
+import type { Subprocess } from "bun";
 import type { Producer, Transaction } from "kafkajs";
+import { join } from "node:path";
 import { KafkaClient } from "../../src/client/client.ts";
 import { committedOffsets } from "../../src/client/groups.ts";
 import { LATEST, listOffsets } from "../../src/client/offsets.ts";
 import { groupPartitionOf } from "../../src/group/partitioning.ts";
 import { txnPartitionOf } from "../../src/txn/partitioning.ts";
+import { REPO_ROOT } from "../helpers/broker.ts";
 import type { Cluster } from "../helpers/cluster.ts";
 import { kcatConsumeAll } from "../helpers/kcat.ts";
 import { settleAndRead, stopAndReadReplicas } from "./final-check.ts";
@@ -32,7 +36,7 @@ const PARTITIONS_PER_TXN_MAX = 3;
 const TRANSACTION_TIMEOUT_MS = 20_000;
 const RESOLVE_POLL_MS = 250;
 
-export class TxnProducer extends ProducerLoop {
+export class TxnProducer extends ProducerLoop implements TxnClient {
   private txn = 0;
   private readonly rng: () => number;
   protected override readonly connectBeforeStop = true;
@@ -88,6 +92,81 @@ export class TxnProducer extends ProducerLoop {
   }
 }
 
+/** What the run needs of a transactional producer, whichever client runs it. */
+interface TxnClient {
+  readonly transactionalId: string;
+  failures: number;
+  lastError: string;
+  start(): void;
+  /** Ends the producer after its current transaction; pushes a problem if it did not end cleanly. */
+  stop(problems: string[]): Promise<void>;
+}
+
+const PYTHON = "/usr/bin/python3";
+const RDKAFKA_SCRIPT = join(REPO_ROOT, "test/python/rdkafka_txn_chaos.py");
+const RDKAFKA_STOP_TIMEOUT_MS = 90_000;
+
+type RdkafkaEvent = { begin: number; records: Array<[string, number]> } | { commit: number } | { committed: number } | { error: string };
+
+/**
+ * librdkafka's transactional producer: one `test/python/rdkafka_txn_chaos.py` process per logical
+ * producer (same transactions, ids and offsets as TxnProducer's), its steps read from its stdout.
+ */
+class RdkafkaTxnProducer implements TxnClient {
+  failures = 0;
+  lastError = "";
+  readonly transactionalId: string;
+  private proc: Subprocess<"pipe", "pipe", "pipe"> | null = null;
+  private reading: Promise<void> = Promise.resolve();
+  private readonly byTxn = new Map<number, TxnAttempt>();
+
+  constructor(private readonly bootstrap: string[], private readonly partitions: number, readonly index: number, private readonly history: TxnHistory, private readonly seed: number) {
+    this.transactionalId = `chaos-txn-${index}`;
+  }
+
+  start(): void {
+    const args = [this.bootstrap.join(","), TOPIC, String(this.partitions), String(this.index), String(this.seed), offsetsGroup(this.index)];
+    this.proc = Bun.spawn([PYTHON, RDKAFKA_SCRIPT, ...args], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    this.reading = this.read(this.proc.stdout);
+  }
+
+  async stop(problems: string[]): Promise<void> {
+    const proc = this.proc!;
+    proc.stdin.end(); // the script stops after its current transaction
+    const timer = setTimeout(() => proc.kill("SIGKILL"), RDKAFKA_STOP_TIMEOUT_MS);
+    const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text(), this.reading]);
+    clearTimeout(timer);
+    if (code !== 0) problems.push(`librdkafka producer ${this.index} exited ${code}: ${stderr.slice(-1000)}`);
+  }
+
+  private async read(stdout: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder();
+    let pending = "";
+    for await (const chunk of stdout) {
+      pending += decoder.decode(chunk, { stream: true });
+      for (let nl = pending.indexOf("\n"); nl >= 0; nl = pending.indexOf("\n")) {
+        this.onEvent(JSON.parse(pending.slice(0, nl)) as RdkafkaEvent);
+        pending = pending.slice(nl + 1);
+      }
+    }
+  }
+
+  private onEvent(event: RdkafkaEvent): void {
+    if ("begin" in event) {
+      const attempt: TxnAttempt = { producer: this.index, txn: event.begin, offset: event.begin + 1, outcome: "aborted", records: event.records.map(([value, partition]) => ({ value, partition })) };
+      this.history.txns.push(attempt);
+      this.byTxn.set(event.begin, attempt);
+    } else if ("commit" in event) {
+      this.byTxn.get(event.commit)!.outcome = "unknown";
+    } else if ("committed" in event) {
+      this.byTxn.get(event.committed)!.outcome = "committed";
+    } else {
+      this.failures++;
+      this.lastError = event.error;
+    }
+  }
+}
+
 /** Polls until every partition's last stable offset is its high watermark: no transaction is open. */
 async function waitResolved(bootstrap: string[], partitions: number, timeoutMs: number): Promise<void> {
   const ids = Array.from({ length: partitions }, (_, i) => i);
@@ -137,14 +216,14 @@ async function readFinalOffsets(bootstrap: string[], producers: number, timeoutM
 /** Starts the transactional producers and the read_committed group on TOPIC. */
 export async function startTxnLoad(cluster: Cluster, o: LoadOptions, partitions: number, clock: () => number): Promise<Load> {
   const history: TxnHistory = { txns: [], committedLog: [], uncommittedLog: [], groupReads: [], commits: [], finalOffsets: new Map(), replicas: [] };
-  const producers = Array.from({ length: o.producers }, (_, i) => new TxnProducer(cluster.bootstrap, partitions, i, history, o.seed * 31 + i));
+  const producers: TxnClient[] = Array.from({ length: o.producers }, (_, i) => (o.txnClient === "librdkafka" ? new RdkafkaTxnProducer(cluster.bootstrap, partitions, i, history, o.seed * 31 + i) : new TxnProducer(cluster.bootstrap, partitions, i, history, o.seed * 31 + i)));
   for (const producer of producers) producer.start();
   const group = o.group ? await startGroup(cluster.bootstrap, TOPIC, GROUP, o.groupMembers ?? 1, history) : null;
   const commits = o.group ? pollCommits(cluster.bootstrap, TOPIC, GROUP, history, clock) : null;
   const internalRf = Math.min(3, cluster.nodes.length); // what the broker creates its internal topics with
   return {
     async stopProducers(problems) {
-      for (const producer of producers) await producer.stop();
+      for (const producer of producers) await producer.stop(problems);
       const count = (outcome: TxnAttempt["outcome"]) => history.txns.filter((t) => t.outcome === outcome).length;
       log(`producers stopped: ${history.txns.length} transactions, ${count("committed")} committed, ${count("aborted")} aborted, ${count("unknown")} unknown; ${producers.reduce((n, p) => n + p.failures, 0)} failed`);
       if (count("committed") === 0) problems.push(`no transaction was committed (last errors: ${producers.map((p) => p.lastError).join(" | ")})`);
@@ -171,7 +250,7 @@ export async function startTxnLoad(cluster: Cluster, o: LoadOptions, partitions:
     // Where the coordinators live: the transactional ids' and the groups' partitions (moved with --moves).
     movableInternals: [
       { topic: "__transaction_state", partitions: [...new Set(producers.map((p) => txnPartitionOf(p.transactionalId)))], replicationFactor: internalRf },
-      { topic: "__consumer_offsets", partitions: [...new Set([GROUP, ...producers.map((p) => offsetsGroup(p.index))].map(groupPartitionOf))], replicationFactor: internalRf },
+      { topic: "__consumer_offsets", partitions: [...new Set([GROUP, ...producers.map((_, i) => offsetsGroup(i))].map(groupPartitionOf))], replicationFactor: internalRf },
     ],
     judge(problems, prefix) {
       const v = checkTxns(history);
