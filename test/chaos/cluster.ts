@@ -88,6 +88,14 @@ function parseOptions(argv: string[]): Options {
   };
 }
 
+/** Each node's last warnings and errors (its whole stderr is kept in memory until the run ends). */
+function dumpWarnings(cluster: Cluster): void {
+  for (const node of cluster.nodes) {
+    const lines = cluster.tail(node.id, 100_000).split("\n").filter((l) => / (WARN|ERROR) /.test(l));
+    console.error(`--- node ${node.id}: its last ${Math.min(40, lines.length)} of ${lines.length} warnings and errors:\n${lines.slice(-40).join("\n")}`);
+  }
+}
+
 /** Runs the faults one after another, healing each before the next. */
 async function runNemesis(cluster: Cluster, faults: Fault[]): Promise<void> {
   for (const fault of faults) {
@@ -107,7 +115,9 @@ async function main(): Promise<number> {
   const clock = () => Date.now() - startedMs;
   await using cluster = await startCluster({ nodes: options.nodes, smp: options.smp, network: options.network, keepData: options.keepData });
   try {
-    return await run(cluster, options, problems, clock);
+    const code = await run(cluster, options, problems, clock);
+    if (code !== 0) dumpWarnings(cluster); // what the brokers warned of, for the failed check
+    return code;
   } catch (error) {
     dumpNodes(cluster);
     throw error;

@@ -95,7 +95,11 @@ export function checkTxns(history: TxnHistory): TxnVerdict {
     }
     if (txn.outcome === "committed" && seen.length < txn.records.length) {
       v.lost += txn.records.length - seen.length;
-      problems.add("lost", `producer ${txn.producer} transaction ${txn.txn} was committed; read_committed lacks ${txn.records.filter((r) => !committed.has(r.value)).map((r) => r.value).join(", ")}`);
+      const missing = txn.records.filter((r) => !committed.has(r.value)).map((r) => {
+        const acked = r.ackedOffset === undefined ? "not acknowledged" : `acknowledged at ${where({ partition: r.partition, offset: r.ackedOffset })}`;
+        return `${r.value} (${acked}; ${written.has(r.value) ? `written at ${where(written.get(r.value)!)}` : "not in the log"})`;
+      });
+      problems.add("lost", `producer ${txn.producer} transaction ${txn.txn} was committed; read_committed lacks ${missing.join(", ")}`);
     }
     if (seen.length > 0 && seen.length < txn.records.length) {
       v.partial++;

@@ -23,7 +23,7 @@ export interface TxnAttempt {
   /** Transaction number within the producer, in order. */
   txn: number;
   /** The records sent in it (values unique over the run: `t<producer>.<txn>.<n>`), whether or not each send was answered. */
-  records: Array<{ value: string; partition: number }>;
+  records: Array<{ value: string; partition: number; ackedOffset?: number }>;
   /** The group offset committed with it (`TxnOffsetCommit`): txn + 1 on partition 0 of the topic, for group `offsetsGroup(producer)`. */
   offset: number;
   outcome: TxnOutcome;

@@ -71,7 +71,8 @@ export class TxnProducer extends ProducerLoop implements TxnClient {
     try {
       transaction = await bounded("begin", producer.transaction());
       for (const r of attempt.records) {
-        await bounded("send", transaction.send({ topic: TOPIC, acks: -1, timeout: 5000, messages: [{ value: r.value, partition: r.partition }] }));
+        const [meta] = await bounded("send", transaction.send({ topic: TOPIC, acks: -1, timeout: 5000, messages: [{ value: r.value, partition: r.partition }] }));
+        if (meta !== undefined && meta.errorCode === 0) r.ackedOffset = Number(meta.baseOffset);
       }
       await bounded("sendOffsets", transaction.sendOffsets({
         consumerGroupId: offsetsGroup(this.index), topics: [{ topic: TOPIC, partitions: [{ partition: 0, offset: String(attempt.offset) }] }],
@@ -106,7 +107,7 @@ const PYTHON = "/usr/bin/python3";
 const RDKAFKA_SCRIPT = join(REPO_ROOT, "test/python/rdkafka_txn_chaos.py");
 const RDKAFKA_STOP_TIMEOUT_MS = 90_000;
 
-type RdkafkaEvent = { begin: number; records: Array<[string, number]> } | { commit: number } | { committed: number } | { error: string };
+type RdkafkaEvent = { begin: number; records: Array<[string, number]> } | { delivered: [string, number, number] } | { commit: number } | { committed: number } | { error: string };
 
 /**
  * librdkafka's transactional producer: one `test/python/rdkafka_txn_chaos.py` process per logical
@@ -133,10 +134,14 @@ class RdkafkaTxnProducer implements TxnClient {
   async stop(problems: string[]): Promise<void> {
     const proc = this.proc!;
     proc.stdin.end(); // the script stops after its current transaction
-    const timer = setTimeout(() => proc.kill("SIGKILL"), RDKAFKA_STOP_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      proc.kill("SIGUSR1"); // its Python stacks to stderr, for the problem below
+      setTimeout(() => proc.kill("SIGKILL"), 1000);
+    }, RDKAFKA_STOP_TIMEOUT_MS);
     const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text(), this.reading]);
     clearTimeout(timer);
-    if (code !== 0) problems.push(`librdkafka producer ${this.index} exited ${code}: ${stderr.slice(-1000)}`);
+    const stacks = stderr.includes("Thread 0x") ? stderr.slice(stderr.indexOf("Thread 0x")) : stderr.slice(-1000);
+    if (code !== 0) problems.push(`librdkafka producer ${this.index} exited ${code} (last error: ${this.lastError || "none"}): ${stacks}`);
   }
 
   private async read(stdout: ReadableStream<Uint8Array>): Promise<void> {
@@ -156,6 +161,10 @@ class RdkafkaTxnProducer implements TxnClient {
       const attempt: TxnAttempt = { producer: this.index, txn: event.begin, offset: event.begin + 1, outcome: "aborted", records: event.records.map(([value, partition]) => ({ value, partition })) };
       this.history.txns.push(attempt);
       this.byTxn.set(event.begin, attempt);
+    } else if ("delivered" in event) {
+      const [value, , offset] = event.delivered;
+      const txn = this.byTxn.get(Number(value.split(".")[1]))!;
+      txn.records.find((r) => r.value === value)!.ackedOffset = offset;
     } else if ("commit" in event) {
       this.byTxn.get(event.commit)!.outcome = "unknown";
     } else if ("committed" in event) {
@@ -163,6 +172,7 @@ class RdkafkaTxnProducer implements TxnClient {
     } else {
       this.failures++;
       this.lastError = event.error;
+      log(`librdkafka producer ${this.index}: ${event.error}`);
     }
   }
 }

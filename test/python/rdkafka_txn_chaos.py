@@ -6,6 +6,7 @@ Runs transactions until stdin closes, each as the kafkajs producers of that run 
 (`t<index>.<txn>.<n>`) to each of 1-3 random partitions, the offsets group's offset txn + 1 on
 partition 0 sent in it, then a commit, or an abort one time in four. Prints one JSON line per step:
   {"begin": n, "records": [[value, partition], ...]}   before anything of transaction n is sent
+  {"delivered": [value, partition, offset]}            a record acknowledged
   {"commit": n}                                        before its commit is asked for
   {"committed": n}                                     once the commit is answered
   {"error": "..."}                                     a failed step; the transaction is aborted if librdkafka
@@ -14,8 +15,10 @@ partition 0 sent in it, then a commit, or an abort one time in four. Prints one 
 
 Usage: rdkafka_txn_chaos.py BROKERS TOPIC PARTITIONS INDEX SEED OFFSETS_GROUP
 """
+import faulthandler
 import json
 import os
+import signal
 import random
 import sys
 import threading
@@ -24,6 +27,7 @@ import time
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 STEP_TIMEOUT_S = 30
+STOP_CONNECT_S = 60
 ABORT_SHARE = 0.25
 PARTITIONS_PER_TXN_MAX = 3
 
@@ -34,6 +38,7 @@ def emit(**event) -> None:
 
 def main() -> None:
     brokers, topic, partitions, index, seed, offsets_group = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+    faulthandler.register(signal.SIGUSR1)  # the run asks for the stacks before it kills a producer that does not stop
     rng = random.Random(seed)
     stopped = threading.Event()
     threading.Thread(target=lambda: (sys.stdin.read(), stopped.set()), daemon=True).start()
@@ -42,7 +47,15 @@ def main() -> None:
     consumer.close()
 
     def connect() -> Producer:
+        # After stdin closed (the run stopping, or its parent gone) it tries for STOP_CONNECT_S more, then gives up.
+        deadline = None
         while True:
+            if stopped.is_set():
+                deadline = deadline or time.monotonic() + STOP_CONNECT_S
+                if time.monotonic() > deadline:
+                    emit(error="gave up connecting after the stop")
+                    sys.stdout.flush()
+                    os._exit(1)
             producer = Producer({
                 "bootstrap.servers": brokers,
                 "transactional.id": f"chaos-txn-{index}",
@@ -66,6 +79,10 @@ def main() -> None:
         except KafkaException:
             pass
 
+    def delivered(err, msg) -> None:
+        if err is None:
+            emit(delivered=[msg.value().decode(), msg.partition(), msg.offset()])
+
     producer = connect()
     txn = 0
     while not stopped.is_set():
@@ -83,7 +100,7 @@ def main() -> None:
         try:
             producer.begin_transaction()
             for value, partition in records:
-                producer.produce(topic, value=value.encode(), partition=partition)
+                producer.produce(topic, value=value.encode(), partition=partition, on_delivery=delivered)
             producer.send_offsets_to_transaction([TopicPartition(topic, 0, n + 1)], group, STEP_TIMEOUT_S)
             if abort:
                 producer.abort_transaction(STEP_TIMEOUT_S)
