@@ -35,17 +35,21 @@ export function appendMarker(log: PartitionLog, producers: ProducerState, marker
 export function abortedTxnsIn(log: PartitionLog, fetchOffset: number, bytes: Uint8Array): Array<{ producerId: number; firstOffset: number }> {
   if (bytes.length === 0) return [];
   let endOffset = fetchOffset;
+  rb.scanBatches(bytes, 0, (at) => void (endOffset = rb.lastOffset(bytes, at) + 1));
+  const aborted = log.abortedTxns(fetchOffset, endOffset);
+  if (aborted.length === 0) return []; // the common case: no second pass over the batches
+  const abortedProducers = new Set(aborted.map((t) => t.producerId));
   const dataBases = new Map<number, number[]>(); // producer id → its transactional data batches' base offsets, ascending
   rb.scanBatches(bytes, 0, (at) => {
-    endOffset = rb.lastOffset(bytes, at) + 1;
     if ((rb.attributes(bytes, at) & (rb.ATTR_TRANSACTIONAL | rb.ATTR_CONTROL)) !== rb.ATTR_TRANSACTIONAL) return;
     const producerId = rb.producerId(bytes, at);
+    if (!abortedProducers.has(producerId)) return;
     const bases = dataBases.get(producerId);
     if (bases === undefined) dataBases.set(producerId, [rb.baseOffset(bytes, at)]);
     else bases.push(rb.baseOffset(bytes, at));
   });
   const out: Array<{ producerId: number; firstOffset: number }> = [];
-  for (const t of log.abortedTxns(fetchOffset, endOffset)) {
+  for (const t of aborted) {
     const bases = dataBases.get(t.producerId);
     const first = bases === undefined ? undefined : bases[firstAtOrAfter(bases, t.firstOffset)];
     if (first !== undefined && first < t.lastOffset) out.push({ producerId: t.producerId, firstOffset: first });

@@ -16,12 +16,9 @@
  */
 import type { CommitSample, DiskBatch, History, LogRecord, ReplicaLog } from "./history.ts";
 
-export interface Verdict {
-  acked: number;
-  attempted: number;
-  unackedPresent: number;
+/** What both chaos checkers (this one and txn-checker.ts) count. */
+export interface CommonVerdict {
   lost: number;
-  misplaced: number;
   duplicated: number;
   phantom: number;
   dirtyReads: number;
@@ -35,6 +32,13 @@ export interface Verdict {
   uncommittedTails: number;
   /** Human-readable examples of each failure (bounded). */
   problems: string[];
+}
+
+export interface Verdict extends CommonVerdict {
+  acked: number;
+  attempted: number;
+  unackedPresent: number;
+  misplaced: number;
 }
 
 const PROBLEMS_PER_KIND_MAX = 5;

@@ -19,7 +19,7 @@ import { startCluster, type Cluster, type ClusterNetwork } from "../helpers/clus
 import { describeFault, heal, inject, schedule, type Fault, type FaultKind } from "./nemesis.ts";
 import { isPlantKind, PLANTS } from "./plant.ts";
 import { startMover } from "./mover.ts";
-import { createTopic, dumpNodes, helpExit, intOption, log, networkOption, startLoad, TOPIC } from "./run.ts";
+import { createTopic, dumpNodes, dumpWarnings, helpExit, intOption, log, networkOption, startLoad, TOPIC } from "./run.ts";
 import { isTxnPlantKind, TXN_PLANTS } from "./txn-plant.ts";
 import { startTxnLoad } from "./txn-workload.ts";
 
@@ -86,14 +86,6 @@ function parseOptions(argv: string[]): Options {
     keepData: values["keep-data"] ?? false, group: !(values["no-group"] ?? false),
     groupMembers: int("group-members", values["group-members"], 1), moves: values.moves ?? false, transactions, txnClient,
   };
-}
-
-/** Each node's last warnings and errors (its whole stderr is kept in memory until the run ends). */
-function dumpWarnings(cluster: Cluster): void {
-  for (const node of cluster.nodes) {
-    const lines = cluster.tail(node.id, 100_000).split("\n").filter((l) => / (WARN|ERROR) /.test(l));
-    console.error(`--- node ${node.id}: its last ${Math.min(40, lines.length)} of ${lines.length} warnings and errors:\n${lines.slice(-40).join("\n")}`);
-  }
 }
 
 /** Runs the faults one after another, healing each before the next. */

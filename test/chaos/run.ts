@@ -135,6 +135,14 @@ export function dumpNodes(cluster: Cluster): void {
   for (const node of cluster.nodes) console.error(`--- node ${node.id} (${node.state}) stderr, last lines:\n${cluster.tail(node.id, 15)}`);
 }
 
+/** Each node's last warnings and errors (its whole stderr is kept in memory until the run ends). */
+export function dumpWarnings(cluster: Cluster): void {
+  for (const node of cluster.nodes) {
+    const lines = cluster.tail(node.id, 100_000).split("\n").filter((l) => / (WARN|ERROR) /.test(l));
+    console.error(`--- node ${node.id}: its last ${Math.min(40, lines.length)} of ${lines.length} warnings and errors:\n${lines.slice(-40).join("\n")}`);
+  }
+}
+
 /** For the suite: runs a chaos command (`test/chaos/<script>`) as a user does; SIGINT after `killAfterMs` (the run then removes its namespaces). */
 export async function runChaosCommand(script: string, args: string[], killAfterMs: number): Promise<{ code: number; stdout: string; last: string }> {
   const proc = Bun.spawn(["bun", "run", join(REPO_ROOT, "test/chaos", script), ...args], {

@@ -18,11 +18,11 @@
  *   - diverged: replicas' disks not holding the same committed prefix (checker.ts).
  * An unknown outcome may go either way; it is counted as visible or not.
  */
-import { checkCommits, checkReplicas, checkSkipped, Problems, where } from "./checker.ts";
+import { checkCommits, checkReplicas, checkSkipped, Problems, where, type CommonVerdict } from "./checker.ts";
 import type { LogRecord } from "./history.ts";
 import type { TxnAttempt, TxnHistory } from "./txn-history.ts";
 
-export interface TxnVerdict {
+export interface TxnVerdict extends CommonVerdict {
   transactions: number;
   committed: number;
   aborted: number;
@@ -31,20 +31,9 @@ export interface TxnVerdict {
   unknownVisible: number;
   /** Records in visible transactions (what read_committed must hold). */
   visibleRecords: number;
-  lost: number;
   abortedReads: number;
   partial: number;
-  duplicated: number;
-  phantom: number;
-  dirtyReads: number;
-  orderViolations: number;
-  commitRegressions: number;
-  skipped: number;
   offsetViolations: number;
-  diverged: number;
-  comparedPartitions: number;
-  uncommittedTails: number;
-  problems: string[];
 }
 
 export function txnFailures(v: TxnVerdict): number {

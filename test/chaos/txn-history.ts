@@ -44,4 +44,5 @@ export interface TxnHistory {
   replicas: ReplicaLog[];
 }
 
+export const transactionalIdOf = (producer: number) => `chaos-txn-${producer}`;
 export const offsetsGroup = (producer: number) => `chaos-txn-offsets-${producer}`;

@@ -19,14 +19,15 @@ import { committedOffsets } from "../../src/client/groups.ts";
 import { LATEST, listOffsets } from "../../src/client/offsets.ts";
 import { groupPartitionOf } from "../../src/group/partitioning.ts";
 import { txnPartitionOf } from "../../src/txn/partitioning.ts";
-import { REPO_ROOT } from "../helpers/broker.ts";
+import { pollUntil, REPO_ROOT } from "../helpers/broker.ts";
 import type { Cluster } from "../helpers/cluster.ts";
 import { kcatConsumeAll } from "../helpers/kcat.ts";
+import { linesOf } from "../helpers/lines.ts";
 import { settleAndRead, stopAndReadReplicas } from "./final-check.ts";
 import { random } from "./nemesis.ts";
 import { GROUP, log, TOPIC, type Load, type LoadOptions } from "./run.ts";
 import { checkTxns, txnFailures } from "./txn-checker.ts";
-import { offsetsGroup, type TxnAttempt, type TxnHistory } from "./txn-history.ts";
+import { offsetsGroup, transactionalIdOf, type TxnAttempt, type TxnHistory } from "./txn-history.ts";
 import { isTxnPlantKind, plantTxn } from "./txn-plant.ts";
 import { bounded, chaosKafka, hostPort, pollCommits, ProducerLoop, startGroup } from "./workload.ts";
 
@@ -40,7 +41,7 @@ export class TxnProducer extends ProducerLoop implements TxnClient {
   private txn = 0;
   private readonly rng: () => number;
   protected override readonly connectBeforeStop = true;
-  readonly transactionalId = `chaos-txn-${this.index}`;
+  readonly transactionalId = transactionalIdOf(this.index);
 
   constructor(bootstrap: string[], private readonly partitions: number, index: number, private readonly history: TxnHistory, seed: number) {
     super(bootstrap, index);
@@ -120,13 +121,14 @@ class RdkafkaTxnProducer implements TxnClient {
   private proc: Subprocess<"pipe", "pipe", "pipe"> | null = null;
   private reading: Promise<void> = Promise.resolve();
   private readonly byTxn = new Map<number, TxnAttempt>();
+  private readonly byValue = new Map<string, TxnAttempt["records"][number]>();
 
   constructor(private readonly bootstrap: string[], private readonly partitions: number, readonly index: number, private readonly history: TxnHistory, private readonly seed: number) {
-    this.transactionalId = `chaos-txn-${index}`;
+    this.transactionalId = transactionalIdOf(index);
   }
 
   start(): void {
-    const args = [this.bootstrap.join(","), TOPIC, String(this.partitions), String(this.index), String(this.seed), offsetsGroup(this.index)];
+    const args = [this.bootstrap.join(","), TOPIC, String(this.partitions), String(this.index), String(this.seed), this.transactionalId, offsetsGroup(this.index)];
     this.proc = Bun.spawn([PYTHON, RDKAFKA_SCRIPT, ...args], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
     this.reading = this.read(this.proc.stdout);
   }
@@ -145,15 +147,7 @@ class RdkafkaTxnProducer implements TxnClient {
   }
 
   private async read(stdout: ReadableStream<Uint8Array>): Promise<void> {
-    const decoder = new TextDecoder();
-    let pending = "";
-    for await (const chunk of stdout) {
-      pending += decoder.decode(chunk, { stream: true });
-      for (let nl = pending.indexOf("\n"); nl >= 0; nl = pending.indexOf("\n")) {
-        this.onEvent(JSON.parse(pending.slice(0, nl)) as RdkafkaEvent);
-        pending = pending.slice(nl + 1);
-      }
-    }
+    for await (const line of linesOf(stdout)) this.onEvent(JSON.parse(line) as RdkafkaEvent);
   }
 
   private onEvent(event: RdkafkaEvent): void {
@@ -161,10 +155,10 @@ class RdkafkaTxnProducer implements TxnClient {
       const attempt: TxnAttempt = { producer: this.index, txn: event.begin, offset: event.begin + 1, outcome: "aborted", records: event.records.map(([value, partition]) => ({ value, partition })) };
       this.history.txns.push(attempt);
       this.byTxn.set(event.begin, attempt);
+      for (const r of attempt.records) this.byValue.set(r.value, r);
     } else if ("delivered" in event) {
       const [value, , offset] = event.delivered;
-      const txn = this.byTxn.get(Number(value.split(".")[1]))!;
-      txn.records.find((r) => r.value === value)!.ackedOffset = offset;
+      this.byValue.get(value)!.ackedOffset = offset;
     } else if ("commit" in event) {
       this.byTxn.get(event.commit)!.outcome = "unknown";
     } else if ("committed" in event) {
@@ -180,47 +174,33 @@ class RdkafkaTxnProducer implements TxnClient {
 /** Polls until every partition's last stable offset is its high watermark: no transaction is open. */
 async function waitResolved(bootstrap: string[], partitions: number, timeoutMs: number): Promise<void> {
   const ids = Array.from({ length: partitions }, (_, i) => i);
-  const deadline = Date.now() + timeoutMs;
-  let last = "no answer";
-  while (Date.now() < deadline) {
-    const client = new KafkaClient(bootstrap.map(hostPort), "chaos-txn-offsets");
-    try {
-      const [ends, stable] = await Promise.all([listOffsets(client, TOPIC, ids, LATEST, 0), listOffsets(client, TOPIC, ids, LATEST, 1)]);
-      const open = ids.filter((p) => stable.get(p) !== ends.get(p));
-      if (open.length === 0) return;
-      last = open.map((p) => `p${p} stable ${stable.get(p)} of ${ends.get(p)}`).join(", ");
-    } catch (error) {
-      last = String(error);
-    } finally {
-      client.close();
-    }
-    await Bun.sleep(RESOLVE_POLL_MS);
-  }
-  throw new Error(`transactions still open after ${timeoutMs} ms: ${last}`);
+  await pollUntil("every transaction resolved", () => withClient(bootstrap, async (client) => {
+    const [ends, stable] = await Promise.all([listOffsets(client, TOPIC, ids, LATEST, 0), listOffsets(client, TOPIC, ids, LATEST, 1)]);
+    const open = ids.filter((p) => stable.get(p) !== ends.get(p));
+    if (open.length > 0) throw new Error(`still open: ${open.map((p) => `p${p} stable ${stable.get(p)} of ${ends.get(p)}`).join(", ")}`);
+    return true;
+  }), timeoutMs, RESOLVE_POLL_MS);
 }
 
 /** Each producer's committed group offset on partition 0 (-1: none), asked with require_stable until every one answers. */
 async function readFinalOffsets(bootstrap: string[], producers: number, timeoutMs: number): Promise<Map<number, number>> {
   const out = new Map<number, number>();
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown = null;
-  while (out.size < producers && Date.now() < deadline) {
-    const client = new KafkaClient(bootstrap.map(hostPort), "chaos-txn-offsets");
-    try {
-      for (let p = 0; p < producers; p++) {
-        if (out.has(p)) continue;
-        const offsets = await committedOffsets(client, offsetsGroup(p), [TOPIC], true);
-        out.set(p, offsets.find((o) => o.partition === 0)?.offset ?? -1);
-      }
-    } catch (error) {
-      lastError = error;
-      await Bun.sleep(RESOLVE_POLL_MS);
-    } finally {
-      client.close();
+  return pollUntil("every producer's committed offset", () => withClient(bootstrap, async (client) => {
+    for (let p = 0; p < producers; p++) {
+      if (!out.has(p)) out.set(p, (await committedOffsets(client, offsetsGroup(p), [TOPIC], true)).find((o) => o.partition === 0)?.offset ?? -1);
     }
+    return out;
+  }), timeoutMs, RESOLVE_POLL_MS);
+}
+
+/** `body` with a fresh skua client on `bootstrap`, always closed. */
+async function withClient<T>(bootstrap: string[], body: (client: KafkaClient) => Promise<T>): Promise<T> {
+  const client = new KafkaClient(bootstrap.map(hostPort), "chaos-txn-offsets");
+  try {
+    return await body(client);
+  } finally {
+    client.close();
   }
-  if (out.size < producers) throw new Error(`committed offsets not read within ${timeoutMs} ms: ${String(lastError)}`);
-  return out;
 }
 
 /** Starts the transactional producers and the read_committed group on TOPIC. */

@@ -6,6 +6,7 @@
  */
 import type { Subprocess } from "bun";
 import { KCAT } from "./kcat.ts";
+import { linesOf } from "./lines.ts";
 
 const STOP_TIMEOUT_MS = 15_000;
 
@@ -33,17 +34,10 @@ export class KcatGroupConsumer implements AsyncDisposable {
   }
 
   private async readStdout(): Promise<void> {
-    let pending = "";
-    const decoder = new TextDecoder();
-    for await (const chunk of this.proc.stdout) {
-      pending += decoder.decode(chunk, { stream: true });
-      const complete = pending.split("\n");
-      pending = complete.pop()!;
-      for (const line of complete) {
-        if (line === "") continue;
-        const [partition, offset, value] = line.split("\t");
-        this.lines.push({ partition: Number(partition), offset: Number(offset), value });
-      }
+    for await (const line of linesOf(this.proc.stdout)) {
+      if (line === "") continue;
+      const [partition, offset, value] = line.split("\t");
+      this.lines.push({ partition: Number(partition), offset: Number(offset), value });
     }
   }
 

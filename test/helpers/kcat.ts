@@ -1,4 +1,6 @@
 /** Runs kcat (librdkafka's command-line client) bounded by a timeout; fails with its stderr. */
+import { linesOf } from "./lines.ts";
+
 export const KCAT = process.env.KCAT_BIN ?? "/usr/bin/kcat";
 
 export interface KcatOptions {
@@ -93,12 +95,8 @@ export function spawnKcat(args: string[]): RunningKcat {
     for (const watcher of watchers) watcher();
   };
   const collect = async (stream: ReadableStream<Uint8Array>, into: string[]) => {
-    const decoder = new TextDecoder();
-    let partial = "";
-    for await (const chunk of stream) {
-      const parts = (partial + decoder.decode(chunk, { stream: true })).split("\n");
-      partial = parts.pop()!;
-      into.push(...parts);
+    for await (const line of linesOf(stream)) {
+      into.push(line);
       changed();
     }
   };

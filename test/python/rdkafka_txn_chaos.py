@@ -13,7 +13,7 @@ partition 0 sent in it, then a commit, or an abort one time in four. Prints one 
                                                        can, else the producer is replaced by a new one with the
                                                        same transactional id (its InitProducerId fences the old one)
 
-Usage: rdkafka_txn_chaos.py BROKERS TOPIC PARTITIONS INDEX SEED OFFSETS_GROUP
+Usage: rdkafka_txn_chaos.py BROKERS TOPIC PARTITIONS INDEX SEED TRANSACTIONAL_ID OFFSETS_GROUP
 """
 import faulthandler
 import json
@@ -37,7 +37,7 @@ def emit(**event) -> None:
 
 
 def main() -> None:
-    brokers, topic, partitions, index, seed, offsets_group = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+    brokers, topic, partitions, index, seed, transactional_id, offsets_group = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6], sys.argv[7]
     faulthandler.register(signal.SIGUSR1)  # the run asks for the stacks before it kills a producer that does not stop
     rng = random.Random(seed)
     stopped = threading.Event()
@@ -58,7 +58,7 @@ def main() -> None:
                     os._exit(1)
             producer = Producer({
                 "bootstrap.servers": brokers,
-                "transactional.id": f"chaos-txn-{index}",
+                "transactional.id": transactional_id,
                 "transaction.timeout.ms": 20000,
                 "enable.idempotence": True,
                 "linger.ms": 1,
