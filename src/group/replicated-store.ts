@@ -23,6 +23,11 @@ export interface GroupLogReplicas {
    * entry of its term (its whole log is then committed), `listener(p, false)` when it stops leading.
    */
   onLeadership(listener: (partition: number, leading: boolean) => void): void;
+  /**
+   * True while this shard's replica of partition p was elected but has not committed an entry of
+   * its term: other nodes already name this node as p's leader, so its coordinator is loading, not elsewhere.
+   */
+  electedNotReady(partition: number): boolean;
   /** Proposes the values as one batch; resolves once committed, rejects when not committed (leadership lost). */
   append(partition: number, values: Uint8Array[]): Promise<void>;
   /** Every committed record value of partition p, in log order. */
@@ -53,8 +58,9 @@ export class ReplicatedGroupStore {
 
   /** null when this shard serves the group now, else the error its requests get. */
   refusal(groupId: string): number | null {
-    const state = this.partitions.get(groupPartitionOf(groupId));
-    if (state === undefined) return ErrorCode.NOT_COORDINATOR;
+    const partition = groupPartitionOf(groupId);
+    const state = this.partitions.get(partition);
+    if (state === undefined) return this.o.replicas.electedNotReady(partition) ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NOT_COORDINATOR;
     return state.kind === "loading" ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : null;
   }
 

@@ -41,6 +41,8 @@ test("appends commit on a majority, a follower refuses them, and a new leader re
   await logOf(leader!).append(0, [encode('{"c":3}')]);
   expect(decode(await logOf(leader!).readCommitted(0))).toEqual(['{"a":1}', '{"b":2}', '{"c":3}']);
   const follower = [1, 2, 3].find((n) => n !== leader)!;
+  // Neither a ready leader nor a follower is "elected, not ready" (the window between election and the first commit of its term).
+  expect([1, 2, 3].map((n) => logOf(n).electedNotReady(0))).toEqual([false, false, false]);
   await expect(logOf(follower).append(0, [encode("{}")])).rejects.toThrow(/not the leader/);
 
   const survivors = [1, 2, 3].filter((n) => n !== leader);

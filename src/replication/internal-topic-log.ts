@@ -32,6 +32,11 @@ export class InternalTopicLog {
     for (const partition of this.ready) listener(partition, true);
   }
 
+  /** Elected, but no entry of its term committed yet (then `readiness` tells it ready). */
+  electedNotReady(partition: number): boolean {
+    return this.partitions.replica({ topic: this.topic, partition })?.isLeader === true && !this.ready.has(partition);
+  }
+
   append(partition: number, values: Uint8Array[]): Promise<void> {
     const batch = buildBatch({ baseTimestamp: this.nowMs(), records: values.map((value) => ({ value })) });
     return this.replica(partition).proposeCommitted(batch);

@@ -45,8 +45,9 @@ export class ReplicatedTxnStore {
 
   /** null when this node coordinates the id now, else the error its requests get. */
   refusal(transactionalId: string): number | null {
-    const state = this.partitions.get(txnPartitionOf(transactionalId));
-    if (state === undefined) return ErrorCode.NOT_COORDINATOR;
+    const partition = txnPartitionOf(transactionalId);
+    const state = this.partitions.get(partition);
+    if (state === undefined) return this.o.replicas.electedNotReady(partition) ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NOT_COORDINATOR;
     return state.kind === "loading" ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : null;
   }
 

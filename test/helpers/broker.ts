@@ -76,12 +76,24 @@ export function assertBinaryBuilt(): void {
   if (!existsSync(SKUA_BIN)) throw new Error(`${SKUA_BIN} is missing: run 'bash scripts/build.sh' first`);
 }
 
-/** A port nobody listens on right now (bind port 0, read it, close). */
+/**
+ * Test listeners' ports lie below Linux's ephemeral range (32768–60999): a port the kernel hands
+ * out for port 0 may next be the local port of some client's outgoing connection before the
+ * broker binds it.
+ */
+const TEST_PORTS = { first: 20_000, count: 12_000 };
+
+/** A port nobody listens on right now, outside the ephemeral range (bound once to check, then closed). */
 export function freePort(): number {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
+  for (;;) {
+    const port = TEST_PORTS.first + Math.floor(Math.random() * TEST_PORTS.count);
+    try {
+      Bun.listen({ hostname: "127.0.0.1", port, socket: { data() {} } }).stop(true);
+      return port;
+    } catch {
+      // taken: try another
+    }
+  }
 }
 
 /** Runs `skua` with `args` to completion (for CLI tests). */
@@ -154,7 +166,7 @@ class BrokerProcess implements Broker {
         return;
       } catch (error) {
         lastError = error;
-        if (!/in use|EADDRINUSE/i.test(this.stderrText)) throw error;
+        if (!/in use|EADDRINUSE|failed to listen/i.test(this.stderrText)) throw error;
       }
     }
     throw lastError;

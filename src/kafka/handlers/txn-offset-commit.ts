@@ -47,8 +47,7 @@ async function commit(context: BrokerContext, request: TxnOffsetCommitRequest, p
     })
     : await context.invoke(txnShard(context, request.transactionalId), "txnAddOffsets", verify);
   if (errorCode !== ErrorCode.NONE) {
-    const code = errorCode === ErrorCode.PRODUCER_FENCED ? ErrorCode.INVALID_PRODUCER_EPOCH : errorCode;
-    return partitions.map(() => code);
+    return partitions.map(() => verifyError(errorCode));
   }
   const { errorCodes } = await context.invoke(groupShard(context, request.groupId), "groupTxnCommit", {
     groupId: request.groupId,
@@ -60,4 +59,14 @@ async function commit(context: BrokerContext, request: TxnOffsetCommitRequest, p
     partitions,
   });
   return errorCodes;
+}
+
+/**
+ * The transaction coordinator's refusal as this request's answer. The client sent it to the group's
+ * coordinator, so "not the coordinator" would blame that one (kafkajs gives up on it): the
+ * transaction coordinator being elsewhere for now is COORDINATOR_NOT_AVAILABLE, which every client retries.
+ */
+function verifyError(errorCode: number): number {
+  if (errorCode === ErrorCode.PRODUCER_FENCED) return ErrorCode.INVALID_PRODUCER_EPOCH;
+  return errorCode === ErrorCode.NOT_COORDINATOR ? ErrorCode.COORDINATOR_NOT_AVAILABLE : errorCode;
 }
