@@ -200,7 +200,7 @@ export class ReplicatedPartition {
   private onFollowerAppend(batches: Uint8Array): void {
     const log = this.group.partitionLog;
     rb.scanBatches(batches, 0, (at) => {
-      const ended = this.producers.replay(batches, at, false);
+      const ended = this.producers.replay(batches, at, false, true);
       if (ended?.aborted) log.addAbortedTxn({ producerId: ended.producerId, firstOffset: ended.firstOffset, lastOffset: ended.lastOffset, lastStableOffset: ended.lastStableOffset });
       this.producersCover = rb.lastOffset(batches, at) + 1;
     });

@@ -79,7 +79,7 @@ test("acks=-1 is answered only once a majority holds the batch; acks=1 at the le
   expect(refused.errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
 }, 20_000);
 
-test("stopping the leader's node elects a new leader that keeps every acknowledged batch; a retried idempotent batch is a duplicate; the old leader catches up", async () => {
+test("stopping the leader's node elects a new leader that keeps every acknowledged batch; a retried idempotent batch is a duplicate, its sequence with other records refused; the old leader catches up", async () => {
   cluster = new TestCluster(3, 2);
   await cluster.start([topic([[1, 1], [2, 0], [3, 1]])]);
   const leader = await leaderOf(cluster);
@@ -98,6 +98,9 @@ test("stopping the leader's node elects a new leader that keeps every acknowledg
   // The producer never heard the answer to its last batch and retries it at the new leader.
   const retry = await produce(next.replica, batch("v9", { producerId: 7, sequence: 19 }));
   expect(retry).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: acked[19]!.baseOffset });
+  // Its sequence with other records is no retry (the new leader learned the batch's records as a follower): refused, not acknowledged.
+  const reused = await produce(next.replica, batch("other", { producerId: 7, sequence: 19 }));
+  expect(reused.errorCode).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
   const after = await produce(next.replica, batch("v0", { producerId: 7, sequence: 20 }));
   expect(after.errorCode).toBe(ErrorCode.NONE);
   expect(await consume(next.replica)).toEqual([...acked.map((a) => a.text), "v0"]);

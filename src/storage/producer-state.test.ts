@@ -103,6 +103,20 @@ describe("ProducerState", () => {
     expect(state.check(id(7, 0, 3)).kind).toBe("append");
   });
 
+  test("a batch with a remembered batch's sequences but other records is refused, not answered as a duplicate", () => {
+    const state = new ProducerState();
+    state.recordPayload(buildBatch({ records: [{ value: "t0.166.2" }], producerId: 7, producerEpoch: 2, baseSequence: 43, baseOffset: 799 }), null);
+    // A retry restamped by the client (kafkajs sets the header's timestamps at encoding) is still a retry.
+    const retry = state.checkPayload(buildBatch({ records: [{ value: "t0.166.2" }], producerId: 7, producerEpoch: 2, baseSequence: 43, baseTimestamp: 1_700_000_000_000 }));
+    expect(retry.kind).toBe("duplicate");
+    const reused = state.checkPayload(buildBatch({ records: [{ value: "t0.168.0" }], producerId: 7, producerEpoch: 2, baseSequence: 43 }));
+    expect(reused).toEqual({ kind: "outOfOrder", message: "producer 7 epoch 2 reused sequences 43..43 of the batch at offset 799 for other records" });
+    // Rebuilt from a header scan its records are not known: a same-sequence batch is taken for a retry, as Kafka does.
+    const scanned = new ProducerState();
+    scanned.replay(buildBatch({ records: [{ value: "t0.166.2" }], producerId: 7, producerEpoch: 2, baseSequence: 43, baseOffset: 799 }), 0);
+    expect(scanned.checkPayload(buildBatch({ records: [{ value: "t0.168.0" }], producerId: 7, producerEpoch: 2, baseSequence: 43 })).kind).toBe("duplicate");
+  });
+
   test("replay rebuilds from stored headers, ignoring control batches and older epochs", () => {
     const state = new ProducerState();
     const stored = [batch(7, 1, 0, 2, 0), batch(7, 1, 2, 2, 2), batch(7, 0, 9, 1, 4), batch(8, 0, 0, 1, 5)];

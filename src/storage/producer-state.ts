@@ -14,6 +14,7 @@ import { readMarker } from "./control-batch.ts";
 import { DecompressionError } from "./compression.ts";
 import { RecordFormatError } from "./records.ts";
 import * as rb from "./record-batch.ts";
+import { crc32c } from "../base/crc32c.ts";
 
 /** Batches remembered per producer for duplicate detection (Kafka's client in-flight maximum). */
 export const PRODUCER_BATCHES_MAX = 5;
@@ -38,6 +39,8 @@ export interface BatchIdentity {
   transactional?: boolean;
   /** The batch's max timestamp (DescribeProducers' last timestamp); -1 when not known. */
   maxTimestampMs?: number;
+  /** CRC-32C of its records (`recordsCrcOf`); absent when only the header was read. */
+  recordsCrc?: number;
 }
 
 export interface RememberedBatch {
@@ -45,6 +48,8 @@ export interface RememberedBatch {
   lastSequence: number;
   baseOffset: number;
   lastOffset: number;
+  /** CRC-32C of its records, which a retry repeats byte for byte; null when not known (rebuilt from a header scan or a snapshot). */
+  recordsCrc: number | null;
   /** Settles when the batch became visible (rejects if its write failed); null when rebuilt from disk. */
   visible: Promise<void> | null;
 }
@@ -100,8 +105,11 @@ interface UnstableEnd {
   markerOffset: number;
 }
 
-/** The identity of the batch at `at`, or null when it carries no producer id (not idempotent). */
-export function batchIdentity(bytes: Uint8Array, at = 0): BatchIdentity | null {
+/**
+ * The identity of the batch at `at`, or null when it carries no producer id (not idempotent).
+ * `whole`: the batch's records are in `bytes` too, and their CRC is part of the identity.
+ */
+export function batchIdentity(bytes: Uint8Array, at = 0, whole = false): BatchIdentity | null {
   const producerId = rb.producerId(bytes, at);
   if (producerId < 0) return null;
   const firstSequence = rb.baseSequence(bytes, at);
@@ -112,7 +120,17 @@ export function batchIdentity(bytes: Uint8Array, at = 0): BatchIdentity | null {
     lastSequence: addSequence(firstSequence, rb.lastOffsetDelta(bytes, at)),
     transactional: (rb.attributes(bytes, at) & rb.ATTR_TRANSACTIONAL) !== 0,
     maxTimestampMs: rb.maxTimestamp(bytes, at),
+    recordsCrc: whole ? recordsCrcOf(bytes, at) : undefined,
   };
+}
+
+/**
+ * CRC-32C of a batch's records, without its header: a client's retry repeats the records byte
+ * for byte but may restamp the header (kafkajs sets the batch timestamps when it encodes the
+ * request). Compared only between batches as stored (after the broker's own deterministic rewrites).
+ */
+export function recordsCrcOf(bytes: Uint8Array, at: number): number {
+  return crc32c(bytes.subarray(at + rb.BATCH_HEADER_BYTES, at + rb.batchSizeBytes(bytes, at)));
 }
 
 function addSequence(sequence: number, delta: number): number {
@@ -134,6 +152,25 @@ export type ProducerSnapshotEntry = [
 ];
 
 const APPEND: SequenceVerdict = Object.freeze({ kind: "append" });
+
+/** A retry of `remembered`, as far as is known: records unknown on either side count as the same (Kafka compares sequences only). */
+function sameRecords(remembered: RememberedBatch, batch: BatchIdentity): boolean {
+  return remembered.recordsCrc === null || batch.recordsCrc === undefined || remembered.recordsCrc === batch.recordsCrc;
+}
+
+/**
+ * A batch with the sequences of a remembered one but other records is no retry: answering it as a
+ * duplicate would acknowledge records never written. librdkafka 2.x does send such a batch after
+ * an aborted transaction whose discarded retries it counted as never sent. Refused as out of order,
+ * which the client cannot take for success.
+ */
+function sequenceReused(batch: BatchIdentity, remembered: RememberedBatch): SequenceVerdict {
+  const at = remembered.baseOffset >= 0 ? `offset ${remembered.baseOffset}` : "a pending append";
+  return {
+    kind: "outOfOrder",
+    message: `producer ${batch.producerId} epoch ${batch.producerEpoch} reused sequences ${batch.firstSequence}..${batch.lastSequence} of the batch at ${at} for other records`,
+  };
+}
 
 /**
  * The marker of a stored control batch, or null when it carries none. Before skua refused control
@@ -161,7 +198,7 @@ export class ProducerState {
   static fromSnapshot(entries: ProducerSnapshotEntry[]): ProducerState {
     const state = new ProducerState();
     for (const [producerId, epoch, batches, coordinatorEpoch = -1, lastTimestampMs = -1, txnFirstOffset = -1] of entries.slice(-PRODUCERS_PER_PARTITION_MAX)) {
-      const remembered = batches.slice(-PRODUCER_BATCHES_MAX).map(([firstSequence, lastSequence, baseOffset, lastOffset]) => ({ firstSequence, lastSequence, baseOffset, lastOffset, visible: null }));
+      const remembered = batches.slice(-PRODUCER_BATCHES_MAX).map(([firstSequence, lastSequence, baseOffset, lastOffset]) => ({ firstSequence, lastSequence, baseOffset, lastOffset, recordsCrc: null, visible: null }));
       state.producers.set(producerId, { epoch, batches: remembered, coordinatorEpoch, lastTimestampMs, txnFirstOffset, markersSeen: 0 });
     }
     state.rebuildOngoing();
@@ -247,7 +284,7 @@ export class ProducerState {
       return { kind: "outOfOrder", message: `new epoch ${batch.producerEpoch} of producer ${batch.producerId} must start at sequence 0, got ${batch.firstSequence}` };
     }
     const duplicate = entry.batches.find((b) => b.firstSequence === batch.firstSequence && b.lastSequence === batch.lastSequence);
-    if (duplicate) return { kind: "duplicate", batch: duplicate };
+    if (duplicate) return sameRecords(duplicate, batch) ? { kind: "duplicate", batch: duplicate } : sequenceReused(batch, duplicate);
     const lastSequence = entry.batches.length > 0 ? entry.batches[entry.batches.length - 1].lastSequence : -1;
     if (lastSequence !== -1 && batch.firstSequence !== addSequence(lastSequence, 1)) {
       return { kind: "outOfOrder", message: `producer ${batch.producerId} sent sequence ${batch.firstSequence}, expected ${addSequence(lastSequence, 1)}` };
@@ -268,11 +305,11 @@ export class ProducerState {
   checkPayload(bytes: Uint8Array): SequenceVerdict {
     // The common cases first, without allocating: no producer id, or one batch.
     if (rb.producerId(bytes, 0) < 0 && rb.batchSizeBytes(bytes, 0) === bytes.length) return APPEND;
-    if (rb.batchSizeBytes(bytes, 0) === bytes.length) return this.check(batchIdentity(bytes, 0)!);
+    if (rb.batchSizeBytes(bytes, 0) === bytes.length) return this.check(batchIdentity(bytes, 0, true)!);
     let provisional: ProducerState | null = null;
     let verdict: SequenceVerdict = APPEND;
     rb.scanBatches(bytes, 0, (at) => {
-      const identity = batchIdentity(bytes, at);
+      const identity = batchIdentity(bytes, at, true);
       if (identity === null) return true;
       provisional ??= new ProducerState();
       const seenHere = provisional.producers.has(identity.producerId);
@@ -288,7 +325,7 @@ export class ProducerState {
   /** Remembers an appended batch (its check said "append"); a transactional one opens the producer's transaction here. */
   record(batch: BatchIdentity, baseOffset: number, lastOffset: number, visible: Promise<void> | null): void {
     const entry = this.touch(batch.producerId, batch.producerEpoch);
-    entry.batches.push({ firstSequence: batch.firstSequence, lastSequence: batch.lastSequence, baseOffset, lastOffset, visible });
+    entry.batches.push({ firstSequence: batch.firstSequence, lastSequence: batch.lastSequence, baseOffset, lastOffset, recordsCrc: batch.recordsCrc ?? null, visible });
     if (entry.batches.length > PRODUCER_BATCHES_MAX) entry.batches.shift();
     entry.lastTimestampMs = batch.maxTimestampMs ?? entry.lastTimestampMs;
     // A pending batch (offset -1, a replicated leader's proposal) opens its transaction once placed (openTxnAt).
@@ -364,7 +401,7 @@ export class ProducerState {
   /** Records every idempotent batch of a payload just appended (its base offsets are assigned). */
   recordPayload(bytes: Uint8Array, visible: Promise<void> | null): void {
     rb.scanBatches(bytes, 0, (at) => {
-      const identity = batchIdentity(bytes, at);
+      const identity = batchIdentity(bytes, at, true);
       if (identity !== null) this.record(identity, rb.baseOffset(bytes, at), rb.lastOffset(bytes, at), visible);
     });
   }
@@ -377,7 +414,7 @@ export class ProducerState {
   rememberPending(bytes: Uint8Array, visible: Promise<void>): RememberedBatch[] {
     const remembered: RememberedBatch[] = [];
     rb.scanBatches(bytes, 0, (at) => {
-      const identity = batchIdentity(bytes, at);
+      const identity = batchIdentity(bytes, at, true);
       if (identity === null) return;
       this.record(identity, -1, -1, visible);
       remembered.push(this.producers.get(identity.producerId)!.batches.at(-1)!);
@@ -413,9 +450,10 @@ export class ProducerState {
    * needs its record readable in `bytes` (markers are small: the header scan reads them whole);
    * answers the transaction it ended, for the aborted-transaction index. `visible`: false on a
    * Raft follower, whose appended markers are not committed yet (a cut of one reopens its transaction).
+   * `whole`: the batch's records are in `bytes` (a follower's append), not just its header.
    */
-  replay(bytes: Uint8Array, at: number, visible = true): CompletedTxn | null {
-    const identity = batchIdentity(bytes, at);
+  replay(bytes: Uint8Array, at: number, visible = true, whole = false): CompletedTxn | null {
+    const identity = batchIdentity(bytes, at, whole);
     if (identity === null) return null;
     if ((rb.attributes(bytes, at) & rb.ATTR_CONTROL) !== 0) {
       const marker = storedMarker(bytes, at);
