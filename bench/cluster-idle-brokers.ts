@@ -10,6 +10,7 @@
  */
 import { Kafka, logLevel } from "kafkajs";
 import { processCpuSeconds, startBroker, type BrokerProcess } from "./lib/broker.ts";
+import { freePort } from "../test/helpers/broker.ts";
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ""), process.argv[i + 1]!);
@@ -17,13 +18,6 @@ const partitions = Number(args.get("partitions") ?? 1000);
 const seconds = Number(args.get("seconds") ?? 10);
 const settleS = Number(args.get("settle-s") ?? 5);
 const repo = new URL("..", import.meta.url).pathname;
-
-function freePort(): number {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
-}
 
 /** Bytes sent so far on the TCP connections to and from the brokers' RPC ports (both ends of each). */
 function rpcBytesSent(): number {

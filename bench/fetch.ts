@@ -35,6 +35,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../test/helpers/broker.ts";
 import { type Brokers, createTopics, startBrokers } from "./lib/brokers.ts";
 
 const args = new Map<string, string>();
@@ -57,13 +58,6 @@ function run(cmd: string[], what: string): string {
   const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" });
   if (r.exitCode !== 0) throw new Error(`${what} failed (${r.exitCode}): ${r.stderr.toString().slice(-2000)}`);
   return r.stdout.toString();
-}
-
-function freePort(): number {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
 }
 
 /** Each baseline is the median of this many runs: one fio or iperf3 run here moves by ±40% from the next. */

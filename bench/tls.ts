@@ -12,6 +12,7 @@ import { parseArgs } from "node:util";
 import { encodeRequestFrame } from "../src/protocol/frame.ts";
 import type { CreateTopicsResponse } from "../src/protocol/messages/index.ts";
 import { makeCerts } from "../test/helpers/certs.ts";
+import { freePort } from "../test/helpers/broker.ts";
 import { processCpuSeconds, startBroker } from "./lib/broker.ts";
 import { KafkaConnection } from "./lib/client.ts";
 import { runFetchPhase, runProducePhase } from "./lib/phases.ts";
@@ -88,13 +89,6 @@ function cpuShare(before: ReturnType<typeof sampleCpu>, after: ReturnType<typeof
 
 function pct(fraction: number): string {
   return `${(fraction * 100).toFixed(0)}%`;
-}
-
-function freePort(): number {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
 }
 
 async function createTopic(conn: KafkaConnection, topic: string): Promise<void> {

@@ -19,6 +19,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ErrorCode } from "../src/protocol/errors.ts";
 import { buildBatch } from "../src/storage/batch-builder.ts";
+import { freePort } from "../test/helpers/broker.ts";
 import { WireClient } from "../test/helpers/wire.ts";
 import { logTail, startBroker, type BrokerProcess } from "./lib/broker.ts";
 
@@ -152,12 +153,7 @@ async function until<T>(what: string, find: () => Promise<T | undefined>): Promi
 async function startNodes(): Promise<BrokerProcess[]> {
   const repo = resolve(import.meta.dir, "..");
   if (nodeCount === 1) return [await startBroker(repo, smp)];
-  const rpcPorts = Array.from({ length: nodeCount }, () => {
-    const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-    const port = listener.port;
-    listener.stop(true);
-    return port;
-  });
+  const rpcPorts = Array.from({ length: nodeCount }, freePort);
   const seeds = rpcPorts.map((p) => `127.0.0.1:${p}`).join(",");
   return Promise.all(rpcPorts.map((port, i) => startBroker(repo, smp, undefined, ["--node-id", String(i + 1), "--rpc-addr", `127.0.0.1:${port}`, "--seeds", seeds])));
 }

@@ -6,6 +6,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { freePort } from "../../test/helpers/broker.ts";
 
 const READY_TIMEOUT_MS = 30_000;
 const READY_POLL_MS = 50;
@@ -20,13 +21,6 @@ export interface BrokerProcess extends AsyncDisposable {
   logPath: string;
 }
 
-/** A port the kernel just handed out and released; the broker binds it right after. */
-function freePort(): number {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
-}
 
 /** `reuseDataDir`: start on that data dir and leave it on disposal (a restart with other settings). */
 export async function startBroker(repoDir: string, smp: number, dataParent = tmpdir(), extraArgs: string[] = [], reuseDataDir: string | null = null): Promise<BrokerProcess> {
