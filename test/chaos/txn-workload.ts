@@ -142,8 +142,7 @@ class RdkafkaTxnProducer implements TxnClient {
     }, RDKAFKA_STOP_TIMEOUT_MS);
     const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text(), this.reading]);
     clearTimeout(timer);
-    const stacks = stderr.includes("Thread 0x") ? stderr.slice(stderr.indexOf("Thread 0x")) : stderr.slice(-1000);
-    if (code !== 0) problems.push(`librdkafka producer ${this.index} exited ${code} (last error: ${this.lastError || "none"}): ${stacks}`);
+    if (code !== 0) problems.push(`librdkafka producer ${this.index} exited ${code} (last error: ${this.lastError || "none"}): ${stderrTail(stderr)}`);
   }
 
   private async read(stdout: ReadableStream<Uint8Array>): Promise<void> {
@@ -169,6 +168,13 @@ class RdkafkaTxnProducer implements TxnClient {
       log(`librdkafka producer ${this.index}: ${event.error}`);
     }
   }
+}
+
+/** Librdkafka's log lines before the script's Python stacks (all of them with RDKAFKA_DEBUG set, so the last 80), then the stacks. */
+function stderrTail(stderr: string): string {
+  const stacksAt = stderr.search(/(Current thread|Thread) 0x[0-9a-f]+ \(most recent call first\)/);
+  const logs = (stacksAt < 0 ? stderr : stderr.slice(0, stacksAt)).trimEnd().split("\n").slice(-80).join("\n");
+  return stacksAt < 0 ? logs : `${logs}\n${stderr.slice(stacksAt)}`;
 }
 
 /** Polls until every partition's last stable offset is its high watermark: no transaction is open. */

@@ -14,6 +14,7 @@ partition 0 sent in it, then a commit, or an abort one time in four. Prints one 
                                                        same transactional id (its InitProducerId fences the old one)
 
 Usage: rdkafka_txn_chaos.py BROKERS TOPIC PARTITIONS INDEX SEED TRANSACTIONAL_ID OFFSETS_GROUP
+With RDKAFKA_DEBUG set (librdkafka's `debug` contexts, e.g. eos,protocol) librdkafka logs them to stderr.
 """
 import faulthandler
 import json
@@ -56,13 +57,16 @@ def main() -> None:
                     emit(error="gave up connecting after the stop")
                     sys.stdout.flush()
                     os._exit(1)
-            producer = Producer({
+            config = {
                 "bootstrap.servers": brokers,
                 "transactional.id": transactional_id,
                 "transaction.timeout.ms": 20000,
                 "enable.idempotence": True,
                 "linger.ms": 1,
-            })
+            }
+            if os.environ.get("RDKAFKA_DEBUG"):
+                config["debug"] = os.environ["RDKAFKA_DEBUG"]
+            producer = Producer(config)
             try:
                 producer.init_transactions(STEP_TIMEOUT_S)
                 return producer
