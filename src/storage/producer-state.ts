@@ -39,7 +39,7 @@ export interface BatchIdentity {
   transactional?: boolean;
   /** The batch's max timestamp (DescribeProducers' last timestamp); -1 when not known. */
   maxTimestampMs?: number;
-  /** CRC-32C of its records (`recordsCrcOf`); absent when only the header was read. */
+  /** CRC-32C of its records (`recordsCrcOf`), for `record` to remember; absent when only the header was read. */
   recordsCrc?: number;
 }
 
@@ -153,22 +153,21 @@ export type ProducerSnapshotEntry = [
 
 const APPEND: SequenceVerdict = Object.freeze({ kind: "append" });
 
-/** A retry of `remembered`, as far as is known: records unknown on either side count as the same (Kafka compares sequences only). */
-function sameRecords(remembered: RememberedBatch, batch: BatchIdentity): boolean {
-  return remembered.recordsCrc === null || batch.recordsCrc === undefined || remembered.recordsCrc === batch.recordsCrc;
-}
-
 /**
- * A batch with the sequences of a remembered one but other records is no retry: answering it as a
- * duplicate would acknowledge records never written. librdkafka 2.x does send such a batch after
- * an aborted transaction whose discarded retries it counted as never sent. Refused as out of order,
- * which the client cannot take for success.
+ * A duplicate verdict stands only if the batch at `at` has the remembered batch's records (when
+ * they are known: Kafka compares sequences only). A batch with the sequences of a remembered one
+ * but other records is no retry: answering it as a duplicate would acknowledge records never
+ * written. librdkafka 2.x sends such a batch after an aborted transaction whose discarded retries
+ * it counted as never sent. Refused as out of order, which the client cannot take for success.
  */
-function sequenceReused(batch: BatchIdentity, remembered: RememberedBatch): SequenceVerdict {
-  const at = remembered.baseOffset >= 0 ? `offset ${remembered.baseOffset}` : "a pending append";
+function retryOrReuse(verdict: SequenceVerdict, batch: BatchIdentity, bytes: Uint8Array, at: number): SequenceVerdict {
+  if (verdict.kind !== "duplicate") return verdict;
+  const remembered = verdict.batch;
+  if (remembered.recordsCrc === null || remembered.recordsCrc === recordsCrcOf(bytes, at)) return verdict;
+  const where = remembered.baseOffset >= 0 ? `offset ${remembered.baseOffset}` : "a pending append";
   return {
     kind: "outOfOrder",
-    message: `producer ${batch.producerId} epoch ${batch.producerEpoch} reused sequences ${batch.firstSequence}..${batch.lastSequence} of the batch at ${at} for other records`,
+    message: `producer ${batch.producerId} epoch ${batch.producerEpoch} reused sequences ${batch.firstSequence}..${batch.lastSequence} of the batch at ${where} for other records`,
   };
 }
 
@@ -284,7 +283,7 @@ export class ProducerState {
       return { kind: "outOfOrder", message: `new epoch ${batch.producerEpoch} of producer ${batch.producerId} must start at sequence 0, got ${batch.firstSequence}` };
     }
     const duplicate = entry.batches.find((b) => b.firstSequence === batch.firstSequence && b.lastSequence === batch.lastSequence);
-    if (duplicate) return sameRecords(duplicate, batch) ? { kind: "duplicate", batch: duplicate } : sequenceReused(batch, duplicate);
+    if (duplicate) return { kind: "duplicate", batch: duplicate };
     const lastSequence = entry.batches.length > 0 ? entry.batches[entry.batches.length - 1].lastSequence : -1;
     if (lastSequence !== -1 && batch.firstSequence !== addSequence(lastSequence, 1)) {
       return { kind: "outOfOrder", message: `producer ${batch.producerId} sent sequence ${batch.firstSequence}, expected ${addSequence(lastSequence, 1)}` };
@@ -305,15 +304,18 @@ export class ProducerState {
   checkPayload(bytes: Uint8Array): SequenceVerdict {
     // The common cases first, without allocating: no producer id, or one batch.
     if (rb.producerId(bytes, 0) < 0 && rb.batchSizeBytes(bytes, 0) === bytes.length) return APPEND;
-    if (rb.batchSizeBytes(bytes, 0) === bytes.length) return this.check(batchIdentity(bytes, 0, true)!);
+    if (rb.batchSizeBytes(bytes, 0) === bytes.length) {
+      const identity = batchIdentity(bytes, 0)!;
+      return retryOrReuse(this.check(identity), identity, bytes, 0);
+    }
     let provisional: ProducerState | null = null;
     let verdict: SequenceVerdict = APPEND;
     rb.scanBatches(bytes, 0, (at) => {
-      const identity = batchIdentity(bytes, at, true);
+      const identity = batchIdentity(bytes, at);
       if (identity === null) return true;
       provisional ??= new ProducerState();
       const seenHere = provisional.producers.has(identity.producerId);
-      verdict = seenHere ? provisional.check(identity) : this.check(identity);
+      verdict = seenHere ? provisional.check(identity) : retryOrReuse(this.check(identity), identity, bytes, at);
       if (seenHere && verdict.kind === "duplicate") verdict = { kind: "outOfOrder", message: `sequence ${identity.firstSequence} repeated in one request` };
       if (verdict.kind !== "append") return false;
       provisional.record(identity, -1, -1, null);
