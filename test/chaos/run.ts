@@ -100,7 +100,7 @@ export async function startLoad(cluster: Cluster, o: LoadOptions, clock: () => n
     async finish(partitions, replicationFactor, settleTimeoutMs, problems) {
       const settled = await settleAndRead(cluster, TOPIC, partitions, replicationFactor, history, settleTimeoutMs, log);
       await Bun.sleep(1500); // let the group commit what it read
-      await commits?.stop();
+      await commits?.stop(problems);
       await group?.stop(problems);
       problems.push(...(await stopAndReadReplicas(cluster, TOPIC, settled, history, log)));
       log(`the group was delivered ${history.groupReads.length} records; ${history.commits.length} committed-offset samples`);

@@ -234,7 +234,7 @@ export async function startTxnLoad(cluster: Cluster, o: LoadOptions, partitions:
       log(`read_committed (kcat): ${history.committedLog.length} records`);
       history.finalOffsets = await readFinalOffsets(cluster.bootstrap, producers.length, settleTimeoutMs);
       await Bun.sleep(1500); // let the group read the last commits and commit what it read
-      await commits?.stop();
+      await commits?.stop(problems);
       await group?.stop(problems);
       problems.push(...(await stopAndReadReplicas(cluster, TOPIC, state, history, log)));
       log(`the group was delivered ${history.groupReads.length} records`);

@@ -229,13 +229,14 @@ export async function startGroup(bootstrap: string[], topic: string, groupId: st
   for (let i = 0; i < members; i++) consumers.push(await startGroupConsumer(bootstrap, topic, groupId, history));
   return {
     async stop(problems) {
-      await Promise.all(consumers.map((c) => c.disconnect().catch((error) => problems.push(`consumer disconnect: ${String(error)}`))));
+      // Bounded: a kafkajs consumer has been seen spinning instead of disconnecting; the run reports it rather than hanging.
+      await Promise.all(consumers.map((c) => bounded("consumer disconnect", c.disconnect()).catch((error) => problems.push(`consumer disconnect: ${String(error)}`))));
     },
   };
 }
 
 /** Samples the group's committed offsets until stopped; failed polls (a node down) are skipped. */
-export function pollCommits(bootstrap: string[], topic: string, groupId: string, history: Pick<History, "commits">, clock: () => number): { stop(): Promise<void> } {
+export function pollCommits(bootstrap: string[], topic: string, groupId: string, history: Pick<History, "commits">, clock: () => number): { stop(problems: string[]): Promise<void> } {
   let stopped = false;
   const loop = (async () => {
     const admin = chaosKafka(bootstrap, "chaos-offsets").admin();
@@ -253,9 +254,9 @@ export function pollCommits(bootstrap: string[], topic: string, groupId: string,
     await admin.disconnect().catch(() => {});
   })();
   return {
-    async stop() {
+    async stop(problems) {
       stopped = true;
-      await loop;
+      await bounded("the committed-offset poller's stop", loop).catch((error) => problems.push(String(error)));
     },
   };
 }
