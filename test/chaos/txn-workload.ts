@@ -88,6 +88,7 @@ export class TxnProducer extends ProducerLoop implements TxnClient {
       return true;
     } catch (error) {
       this.lastError = String(error);
+      log(`kafkajs producer ${this.index}: transaction ${attempt.txn}: ${this.lastError}`);
       if (attempt.outcome === "aborted" && transaction?.isActive()) await bounded("abort", transaction.abort()).catch(() => {});
       return false;
     }
