@@ -229,7 +229,7 @@ export async function startGroup(bootstrap: string[], topic: string, groupId: st
   for (let i = 0; i < members; i++) consumers.push(await startGroupConsumer(bootstrap, topic, groupId, history));
   return {
     async stop(problems) {
-      // Bounded: a kafkajs consumer has been seen spinning instead of disconnecting; the run reports it rather than hanging.
+      // Bounded: a consumer that never disconnects fails the run rather than hanging it.
       await Promise.all(consumers.map((c) => bounded("consumer disconnect", c.disconnect()).catch((error) => problems.push(`consumer disconnect: ${String(error)}`))));
     },
   };
