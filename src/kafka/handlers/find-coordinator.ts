@@ -5,7 +5,8 @@
  * group/partitioning.ts and txn/partitioning.ts). In a cluster a group's coordinator is the
  * leader of its partition of `__consumer_offsets` (kafka/group-routing.ts); the first group key
  * asked for creates that topic through the controller (as Kafka does), and until the partition
- * has a leader the answer is COORDINATOR_NOT_AVAILABLE (retriable). A transactional id's coordinator
+ * has a leader the answer is COORDINATOR_NOT_AVAILABLE (retriable), after a short wait for one to
+ * become known (see COORDINATOR_WAIT_MS). A transactional id's coordinator
  * is the leader of its partition of `__transaction_state` (kafka/txn-routing.ts), created the same
  * way by the first transaction key asked for. Share groups (key type 2,
  * v6) are not served. A group key needs DESCRIBE on the group, a transactional id DESCRIBE on it.
@@ -29,6 +30,17 @@ interface FindCoordinatorRequest {
 
 const KEY_TYPE_GROUP = 0;
 const KEY_TYPE_TRANSACTION = 1;
+/**
+ * How long an answer waits for an unknown coordinator to become known, polling the leader table,
+ * before it is COORDINATOR_NOT_AVAILABLE. A node just started learns every leader within a second
+ * (replication/leadership.ts), and a new internal topic elects its leaders in about an election
+ * timeout. Clients retry this error only a few times, 100 ms apart (librdkafka 2.x then never asks
+ * again: confluentinc/librdkafka#5456), so answering at once from a node that cannot know yet costs more.
+ */
+const COORDINATOR_WAIT_MS = 1500;
+const COORDINATOR_POLL_MS = 50;
+
+type CoordinatorAnswer = ReturnType<typeof coordinatorFor>;
 
 export const findCoordinatorHandler = defineHandler({
   apiKey: 10,
@@ -38,12 +50,22 @@ export const findCoordinatorHandler = defineHandler({
   async handle(context: BrokerContext, request: FindCoordinatorRequest, info) {
     if (request.keyType === KEY_TYPE_GROUP && inCluster(context)) await ensureInternalTopic(context, GROUP_TOPIC, GROUP_LOG_PARTITIONS);
     if (request.keyType === KEY_TYPE_TRANSACTION && inCluster(context)) await ensureInternalTopic(context, TXN_TOPIC, TXN_LOG_PARTITIONS);
-    if (info.apiVersion >= 4) {
-      return { throttleTimeMs: 0, coordinators: request.coordinatorKeys.map((key) => ({ key, ...coordinatorFor(context, key, request.keyType) })) };
-    }
-    return { throttleTimeMs: 0, ...coordinatorFor(context, request.key, request.keyType) };
+    const keys = info.apiVersion >= 4 ? request.coordinatorKeys : [request.key];
+    const answers = await coordinatorsOnceKnown(context, keys, request.keyType);
+    if (info.apiVersion >= 4) return { throttleTimeMs: 0, coordinators: keys.map((key, i) => ({ key, ...answers[i]! })) };
+    return { throttleTimeMs: 0, ...answers[0]! };
   },
 });
+
+/** The answers for `keys`, asked again while some coordinator is not known yet, for at most COORDINATOR_WAIT_MS. */
+async function coordinatorsOnceKnown(context: BrokerContext, keys: string[], keyType: number): Promise<CoordinatorAnswer[]> {
+  const deadline = context.clock.nowMs() + COORDINATOR_WAIT_MS;
+  for (;;) {
+    const answers = keys.map((key) => coordinatorFor(context, key, keyType));
+    if (!answers.some((a) => a.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE) || context.clock.nowMs() >= deadline) return answers;
+    await Bun.sleep(COORDINATOR_POLL_MS);
+  }
+}
 
 function coordinatorFor(context: BrokerContext, key: string, keyType: number) {
   const fail = (errorCode: number, errorMessage: string) => ({ errorCode, errorMessage, nodeId: -1, host: "", port: -1 });
