@@ -36,6 +36,16 @@ export interface GroupLogReplicas {
 
 type PartitionState = { kind: "loading"; epoch: number } | { kind: "leading"; epoch: number };
 
+/**
+ * What a coordinator over an internal topic's replicas answers for partition p (the group and the
+ * transaction coordinators alike): null while it serves p; COORDINATOR_LOAD_IN_PROGRESS while it
+ * loads p or its replica was elected but is not ready yet (other nodes already name it); else NOT_COORDINATOR.
+ */
+export function servingRefusal(state: { kind: "loading" | "leading" } | undefined, replicas: GroupLogReplicas, partition: number): number | null {
+  if (state === undefined) return replicas.electedNotReady(partition) ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NOT_COORDINATOR;
+  return state.kind === "loading" ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : null;
+}
+
 export interface ReplicatedStoreOptions {
   replicas: GroupLogReplicas;
   log: Logger;
@@ -59,9 +69,7 @@ export class ReplicatedGroupStore {
   /** null when this shard serves the group now, else the error its requests get. */
   refusal(groupId: string): number | null {
     const partition = groupPartitionOf(groupId);
-    const state = this.partitions.get(partition);
-    if (state === undefined) return this.o.replicas.electedNotReady(partition) ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NOT_COORDINATOR;
-    return state.kind === "loading" ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : null;
+    return servingRefusal(this.partitions.get(partition), this.o.replicas, partition);
   }
 
   /** Appends a group's records (also while loading: dropping offsets of deleted topics); resolves once committed by a majority of the partition's replicas. */

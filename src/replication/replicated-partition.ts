@@ -79,6 +79,9 @@ function produceRefusal(errorCode: number, errorMessage: string, currentLeader?:
 }
 
 /** The Kafka error of a refused or lost proposal: all but a malformed batch are retriable at the (new) leader. */
+/** How a follower replays what it appends: its markers are not committed yet, and the batches' records are at hand. */
+const FOLLOWER_APPEND = { visible: false, whole: true } as const;
+
 function proposalError(error: RaftError): number {
   return error === "invalidBatch" ? ErrorCode.CORRUPT_MESSAGE : ErrorCode.NOT_LEADER_OR_FOLLOWER;
 }
@@ -200,7 +203,7 @@ export class ReplicatedPartition {
   private onFollowerAppend(batches: Uint8Array): void {
     const log = this.group.partitionLog;
     rb.scanBatches(batches, 0, (at) => {
-      const ended = this.producers.replay(batches, at, false, true);
+      const ended = this.producers.replay(batches, at, FOLLOWER_APPEND);
       if (ended?.aborted) log.addAbortedTxn({ producerId: ended.producerId, firstOffset: ended.firstOffset, lastOffset: ended.lastOffset, lastStableOffset: ended.lastStableOffset });
       this.producersCover = rb.lastOffset(batches, at) + 1;
     });

@@ -73,7 +73,7 @@ export async function loadProducerState(disk: Disk, log: PartitionLog, options: 
   const fromOffset = usable ? snapshot.endOffset : 0;
   const aborted: AbortedTxn[] = [];
   await log.scanBatchHeaders((bytes, at) => {
-    const ended = state.replay(bytes, at, options.markersVisible ?? true);
+    const ended = state.replay(bytes, at, { visible: options.markersVisible ?? true });
     if (ended?.aborted) aborted.push({ producerId: ended.producerId, firstOffset: ended.firstOffset, lastOffset: ended.lastOffset, lastStableOffset: ended.lastStableOffset });
   }, fromOffset);
   await log.restoreAbortedTxns(aborted, fromOffset);

@@ -236,11 +236,11 @@ describe("ProducerState transactions", () => {
       markerAt(buildMarkerBatch({ producerId: 1, producerEpoch: 0, commit: false, coordinatorEpoch: 3 }, 500), 1),
     ];
     const state = new ProducerState();
-    for (const b of stored) state.replay(b, 0, false);
+    for (const b of stored) state.replay(b, 0, { visible: false });
     expect(state.lastStableOffset(1)).toBe(0); // the marker at 1 is not committed yet
     state.truncate(1); // a new leader's log lacks it
     expect(state.openTxnFirstOffset(1)).toBe(0);
-    state.replay(markerAt(buildMarkerBatch({ producerId: 1, producerEpoch: 0, commit: false, coordinatorEpoch: 4 }, 600), 1), 0, false);
+    state.replay(markerAt(buildMarkerBatch({ producerId: 1, producerEpoch: 0, commit: false, coordinatorEpoch: 4 }, 600), 1), 0, { visible: false });
     state.forgetVisibleEnds(2);
     expect(state.lastStableOffset(2)).toBe(2);
 

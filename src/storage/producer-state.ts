@@ -454,7 +454,7 @@ export class ProducerState {
    * Raft follower, whose appended markers are not committed yet (a cut of one reopens its transaction).
    * `whole`: the batch's records are in `bytes` (a follower's append), not just its header.
    */
-  replay(bytes: Uint8Array, at: number, visible = true, whole = false): CompletedTxn | null {
+  replay(bytes: Uint8Array, at: number, { visible = true, whole = false }: { visible?: boolean; whole?: boolean } = {}): CompletedTxn | null {
     const identity = batchIdentity(bytes, at, whole);
     if (identity === null) return null;
     if ((rb.attributes(bytes, at) & rb.ATTR_CONTROL) !== 0) {

@@ -9,8 +9,7 @@
  */
 import { rethrowIfBroken } from "../base/assert.ts";
 import type { Logger } from "../base/log.ts";
-import type { GroupLogReplicas } from "../group/replicated-store.ts";
-import { ErrorCode } from "../protocol/errors.ts";
+import { type GroupLogReplicas, servingRefusal } from "../group/replicated-store.ts";
 import { txnPartitionOf } from "./partitioning.ts";
 import type { TxnMetadata } from "./transaction.ts";
 import { replayTxnRecords, txnRecordFormat, type TxnRecord } from "./txn-log.ts";
@@ -46,9 +45,7 @@ export class ReplicatedTxnStore {
   /** null when this node coordinates the id now, else the error its requests get. */
   refusal(transactionalId: string): number | null {
     const partition = txnPartitionOf(transactionalId);
-    const state = this.partitions.get(partition);
-    if (state === undefined) return this.o.replicas.electedNotReady(partition) ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NOT_COORDINATOR;
-    return state.kind === "loading" ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : null;
+    return servingRefusal(this.partitions.get(partition), this.o.replicas, partition);
   }
 
   coordinatorEpochOf(transactionalId: string): number {
