@@ -28,7 +28,11 @@ export interface BrokerContext {
   readonly clock: Clock;
   metadata(): MetadataTable;
   /** In a cluster: what this shard knows of each Raft group's leader, term and in-sync replicas (replication/leaders.ts). */
-  readonly leaders?: { get(group: number): { leader: number | null; term: number; inSync: number[] } | undefined };
+  readonly leaders?: {
+    get(group: number): { leader: number | null; term: number; inSync: number[] } | undefined;
+    /** The last leader known, kept while the group has none. */
+    lastLeader?(group: number): number | undefined;
+  };
   /** Runs an op on the shard that owns the partitions: in place when that is this shard. */
   invoke<Op extends OpName>(shard: number, op: Op, request: OpRequest<Op>): Promise<OpResponse<Op>>;
   /**

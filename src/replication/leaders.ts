@@ -16,6 +16,8 @@ export interface LeaderInfo {
 
 export class LeaderTable {
   private readonly byGroup = new Map<number, LeaderInfo>();
+  /** Each group's last leader known, kept while it has none: Metadata names it meanwhile (leaders.ts in kafka/handlers). */
+  private readonly lastLeaders = new Map<number, number>();
 
   /**
    * Records what node `from` knows of a group; ignored when older than what is already known.
@@ -28,6 +30,7 @@ export class LeaderTable {
     if (known && (known.term > info.term || (known.term === info.term && known.leader !== null && info.leader === null && from !== known.leader))) return false;
     if (known && known.term === info.term && known.leader === info.leader && sameMembers(known.inSync, info.inSync)) return false;
     this.byGroup.set(group, info);
+    if (info.leader !== null) this.lastLeaders.set(group, info.leader);
     return true;
   }
 
@@ -35,8 +38,9 @@ export class LeaderTable {
     return this.byGroup.get(group);
   }
 
-  forget(group: number): void {
-    this.byGroup.delete(group);
+  /** The last leader known for the group, whether or not it still leads. */
+  lastLeader(group: number): number | undefined {
+    return this.lastLeaders.get(group);
   }
 
   entries(): IterableIterator<[number, LeaderInfo]> {

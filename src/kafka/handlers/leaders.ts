@@ -26,11 +26,31 @@ export function describePartition(context: BrokerContext, topic: TopicRecord, pa
   // During a move, as Kafka during a reassignment: the replicas it moves from and those it adds.
   const replicaNodes = assignedReplicas(assignment).map((r) => r.node);
   const known = context.leaders?.get(assignment.group);
-  if (known === undefined || known.leader === null) {
+  if (known !== undefined && known.leader !== null) {
+    const isrNodes = known.inSync.length > 0 ? known.inSync : [known.leader];
+    return { errorCode: ErrorCode.NONE, partitionIndex, leaderId: known.leader, leaderEpoch: known.term, replicaNodes, isrNodes, offlineReplicas: [] };
+  }
+  const guess = known === undefined ? null : leaderGuess(context, assignment.group, replicaNodes);
+  if (guess === null) {
     return { errorCode: ErrorCode.LEADER_NOT_AVAILABLE, partitionIndex, leaderId: -1, leaderEpoch: known?.term ?? -1, replicaNodes, isrNodes: [], offlineReplicas: [] };
   }
-  const isrNodes = known.inSync.length > 0 ? known.inSync : [known.leader];
-  return { errorCode: ErrorCode.NONE, partitionIndex, leaderId: known.leader, leaderEpoch: known.term, replicaNodes, isrNodes, offlineReplicas: [] };
+  // No ISR is known without a leader; the guess alone, so the partition never looks fully in sync.
+  return { errorCode: ErrorCode.NONE, partitionIndex, leaderId: guess, leaderEpoch: known!.term, replicaNodes, isrNodes: [guess], offlineReplicas: [] };
+}
+
+/**
+ * Whom Metadata names while a group has no leader known, as Redpanda does: the last leader (Kafka
+ * keeps it until told otherwise), or, when that was this node, another replica chosen at random.
+ * A client asks Metadata of a node it is connected to; kafkajs asks the same one again on
+ * LEADER_NOT_AVAILABLE. A former leader cut off from its peers, answering "none", would hold such a
+ * client until the cut heals; naming a replica sends it towards the side that can elect one.
+ */
+function leaderGuess(context: BrokerContext, group: number, replicas: number[]): number | null {
+  const last = context.leaders?.lastLeader?.(group);
+  if (last === undefined) return null;
+  if (last !== context.nodeId) return last;
+  const others = replicas.filter((r) => r !== context.nodeId);
+  return others.length === 0 ? null : others[Math.floor(Math.random() * others.length)]!;
 }
 
 /** On one node: this node leads its only replica. */
