@@ -68,14 +68,18 @@ test("a node that joined gets every group this shard leads at the next report", 
   expect(linkFor(3).sent).toEqual([[7]]);
 });
 
-test("a leader that stepped down in its term is no longer named by the table; another node's lost track is", () => {
+test("a leader that stepped down in its term is no longer named by the table, but kept as the last one; another node's lost track is", () => {
   const table = new LeaderTable();
+  expect(table.lastLeader(7)).toBeUndefined();
   table.update(7, { leader: 0, term: 3, inSync: [0, 1, 2] }, 0);
   expect(table.update(7, { leader: null, term: 3, inSync: [] }, 1)).toBe(false); // node 1 lost track of the leader: it is still known
   expect(table.get(7)!.leader).toBe(0);
   // Node 0 itself no longer leads (cut off, check-quorum): clients asking must not be sent back to it.
   expect(table.update(7, { leader: null, term: 3, inSync: [] }, 0)).toBe(true);
   expect(table.get(7)!.leader).toBeNull();
+  expect(table.lastLeader(7)).toBe(0);
   expect(table.update(7, { leader: 2, term: 4, inSync: [2] }, 2)).toBe(true);
+  expect(table.lastLeader(7)).toBe(2);
   expect(table.update(7, { leader: 1, term: 2, inSync: [1] }, 1)).toBe(false); // older term
+  expect(table.lastLeader(7)).toBe(2);
 });
