@@ -54,7 +54,7 @@ async function produceError(user: User, topic: string, idempotent = false): Prom
 }
 
 beforeAll(async () => {
-  broker = await startBroker({ sets: { enable_sasl: "true", sasl_mechanisms: "SCRAM-SHA-256,PLAIN", superusers: "root" } });
+  broker = await startBroker({ sets: { enable_sasl: "true", sasl_mechanisms: "SCRAM-SHA-256,PLAIN", superusers: "root", group_initial_rebalance_delay: 0 } });
   for (const user of USERS) {
     const response = await fetch(`${broker.adminUrl}/v1/security/users`, {
       method: "POST", headers: { "content-type": "application/json" },

@@ -27,7 +27,7 @@ describe("batch timestamps and codecs owned by the broker (--smp 2)", () => {
   let wire: WireClient;
 
   beforeAll(async () => {
-    broker = await startBroker({ smp: 2 });
+    broker = await startBroker({ smp: 2, sets: { group_initial_rebalance_delay: 0 } });
     kafka = kafkaClient(broker);
     wire = await WireClient.connect(broker.kafkaPort);
   });

@@ -33,7 +33,7 @@ describe("read-ahead (--smp 2)", () => {
   let broker: Broker;
 
   beforeAll(async () => {
-    broker = await startBroker({ smp: 2 });
+    broker = await startBroker({ smp: 2, sets: { group_initial_rebalance_delay: 0 } });
   });
 
   afterAll(async () => {

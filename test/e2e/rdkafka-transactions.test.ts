@@ -50,7 +50,7 @@ async function consumeCommittedWhenStable(broker: Broker, topic: string, expecte
 describe("librdkafka transactions (python3-confluent-kafka, --smp 2)", () => {
   let broker: Broker;
   beforeAll(async () => {
-    broker = await startBroker({ smp: 2 });
+    broker = await startBroker({ smp: 2, sets: { group_initial_rebalance_delay: 0 } });
   });
   afterAll(async () => {
     await broker?.[Symbol.asyncDispose]();

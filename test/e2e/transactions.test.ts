@@ -60,7 +60,7 @@ describe("transactions with kafkajs (--smp 2)", () => {
   let kafka: Kafka;
 
   beforeAll(async () => {
-    broker = await startBroker({ smp: 2 });
+    broker = await startBroker({ smp: 2, sets: { group_initial_rebalance_delay: 0 } });
     kafka = kafkaClient(broker, { retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 1000 } });
   });
   afterAll(async () => {
