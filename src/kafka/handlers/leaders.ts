@@ -31,11 +31,11 @@ export function describePartition(context: BrokerContext, topic: TopicRecord, pa
     return { errorCode: ErrorCode.NONE, partitionIndex, leaderId: known.leader, leaderEpoch: known.term, replicaNodes, isrNodes, offlineReplicas: [] };
   }
   const guess = known === undefined ? null : leaderGuess(context, assignment.group, replicaNodes);
-  if (guess === null) {
+  if (known === undefined || guess === null) {
     return { errorCode: ErrorCode.LEADER_NOT_AVAILABLE, partitionIndex, leaderId: -1, leaderEpoch: known?.term ?? -1, replicaNodes, isrNodes: [], offlineReplicas: [] };
   }
-  // No ISR is known without a leader; the guess alone, so the partition never looks fully in sync.
-  return { errorCode: ErrorCode.NONE, partitionIndex, leaderId: guess, leaderEpoch: known!.term, replicaNodes, isrNodes: [guess], offlineReplicas: [] };
+  // Without a leader no ISR is known: the guess alone, so the partition never looks fully in sync.
+  return { errorCode: ErrorCode.NONE, partitionIndex, leaderId: guess, leaderEpoch: known.term, replicaNodes, isrNodes: [guess], offlineReplicas: [] };
 }
 
 /**
