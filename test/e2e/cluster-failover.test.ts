@@ -8,7 +8,8 @@
  *   - SIGSTOP past the election timeout: its leaderships move; after SIGCONT it is a follower;
  *   - a leader cut off from its peers (network namespaces; clients still reach it): it stops
  *     acknowledging within an election timeout, a new leader takes over, and every producer finds
- *     it (kafkajs asks Metadata of a node it is connected to, which may be only the cut-off one).
+ *     it, one bootstrapped from the cut-off node alone included (kafkajs asks Metadata of a node it
+ *     is connected to).
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { encodeBatch } from "../../src/client/records.ts";
@@ -75,6 +76,25 @@ function firstAcksAfter(history: History, sinceMs: number): Map<number, number> 
     if (before === undefined || a.ackedAtMs < before) first.set(a.acked.partition, a.ackedAtMs);
   }
   return first;
+}
+
+/** The first acknowledgement of producer `index` after `sinceMs`, if any. */
+function firstProducerAck(history: History, index: number, sinceMs: number): number | undefined {
+  let first: number | undefined;
+  for (const a of history.attempts) {
+    if (a.producer !== index || a.ackedAtMs === undefined || a.ackedAtMs < sinceMs) continue;
+    if (first === undefined || a.ackedAtMs < first) first = a.ackedAtMs;
+  }
+  return first;
+}
+
+/** Waits until producer `index` has an acknowledged produce after `sinceMs`. */
+async function waitForProducerAck(history: History, index: number, sinceMs: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (firstProducerAck(history, index, sinceMs) === undefined) {
+    if (Date.now() > deadline) throw new Error(`producer ${index} acknowledged no produce within ${timeoutMs} ms`);
+    await Bun.sleep(50); // poll the history
+  }
 }
 
 /** The node leading the most partitions, and those partitions. */
@@ -194,12 +214,22 @@ describe("cluster failover (3 nodes, RF 3)", () => {
         const victimNode = run.cluster.node(victim);
         const [host, port] = victimNode.kafkaAddress.split(":");
         direct = await WireClient.connect(Number(port), host);
+        // A producer bootstrapped from the victim alone, to a partition it leads: its only connection is to the
+        // node about to be cut off, so that node's Metadata is all it can learn the new leader from.
+        const pinned = new ChaosProducer([victimNode.kafkaAddress], TOPIC, PARTITIONS, ["k"], run.history, run.clock, PARTITIONS, led[0]);
+        run.producers.push(pinned);
+        pinned.start();
+        await waitForProducerAck(run.history, pinned.index, 0, 20_000);
         for (const other of run.cluster.nodes) if (other.id !== victim) run.cluster.cut(victim, other.id);
         const cutAtMs = run.clock();
         const others = run.cluster.nodes.filter((n) => n.id !== victim).map((n) => n.kafkaAddress);
         await waitState(others, "new leaders on the majority side", (s) => led.every((p) => { const l = s.find((x) => x.partition === p)!.leader; return l >= 0 && l !== victim; }), RESUME_BOUND_MS);
-        console.log(`cut node ${victim} off its peers: the majority elected new leaders for ${led} within ${run.clock() - cutAtMs} ms`);
+        const electedAtMs = run.clock();
+        console.log(`cut node ${victim} off its peers: the majority elected new leaders for ${led} within ${electedAtMs - cutAtMs} ms`);
         await waitForAcks(run.history, cutAtMs, PARTITIONS, RESUME_BOUND_MS);
+        // Acknowledged by a new leader: the cut-off node can commit nothing once the others elected one.
+        await waitForProducerAck(run.history, pinned.index, electedAtMs, RESUME_BOUND_MS);
+        console.log(`the producer bootstrapped from node ${victim} alone acknowledged again ${firstProducerAck(run.history, pinned.index, electedAtMs)! - electedAtMs} ms after the election`);
 
         // Past an election timeout the cut-off node, which clients still reach, acknowledges nothing.
         const waitMs = Math.max(0, cutAtMs + 2 * ELECTION_TIMEOUT_MS - run.clock());
