@@ -67,26 +67,21 @@ async function waitForAcks(history: History, sinceMs: number, partitions: number
   }
 }
 
-/** Per partition, the first acknowledgement time after `sinceMs`. */
-function firstAcksAfter(history: History, sinceMs: number): Map<number, number> {
+type Attempt = History["attempts"][number];
+
+/** Per partition (or per `keyOf` of the attempt), the first acknowledgement time after `sinceMs`. */
+function firstAcksAfter(history: History, sinceMs: number, keyOf = (a: Attempt) => a.acked!.partition): Map<number, number> {
   const first = new Map<number, number>();
   for (const a of history.attempts) {
     if (a.acked === null || a.ackedAtMs === undefined || a.ackedAtMs < sinceMs) continue;
-    const before = first.get(a.acked.partition);
-    if (before === undefined || a.ackedAtMs < before) first.set(a.acked.partition, a.ackedAtMs);
+    const before = first.get(keyOf(a));
+    if (before === undefined || a.ackedAtMs < before) first.set(keyOf(a), a.ackedAtMs);
   }
   return first;
 }
 
 /** The first acknowledgement of producer `index` after `sinceMs`, if any. */
-function firstProducerAck(history: History, index: number, sinceMs: number): number | undefined {
-  let first: number | undefined;
-  for (const a of history.attempts) {
-    if (a.producer !== index || a.ackedAtMs === undefined || a.ackedAtMs < sinceMs) continue;
-    if (first === undefined || a.ackedAtMs < first) first = a.ackedAtMs;
-  }
-  return first;
-}
+const firstProducerAck = (history: History, index: number, sinceMs: number) => firstAcksAfter(history, sinceMs, (a) => a.producer).get(index);
 
 /** Waits until producer `index` has an acknowledged produce after `sinceMs`. */
 async function waitForProducerAck(history: History, index: number, sinceMs: number, timeoutMs: number): Promise<void> {
