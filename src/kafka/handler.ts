@@ -31,7 +31,7 @@ export interface BrokerContext {
   readonly leaders?: {
     get(group: number): { leader: number | null; term: number; inSync: number[] } | undefined;
     /** The last leader known, kept while the group has none. */
-    lastLeader?(group: number): number | undefined;
+    lastLeader(group: number): number | undefined;
   };
   /** Runs an op on the shard that owns the partitions: in place when that is this shard. */
   invoke<Op extends OpName>(shard: number, op: Op, request: OpRequest<Op>): Promise<OpResponse<Op>>;

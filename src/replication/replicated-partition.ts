@@ -78,10 +78,10 @@ function produceRefusal(errorCode: number, errorMessage: string, currentLeader?:
   return { errorCode, errorMessage, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, currentLeader };
 }
 
-/** The Kafka error of a refused or lost proposal: all but a malformed batch are retriable at the (new) leader. */
 /** How a follower replays what it appends: its markers are not committed yet, and the batches' records are at hand. */
 const FOLLOWER_APPEND = { visible: false, whole: true } as const;
 
+/** The Kafka error of a refused or lost proposal: all but a malformed batch are retriable at the (new) leader. */
 function proposalError(error: RaftError): number {
   return error === "invalidBatch" ? ErrorCode.CORRUPT_MESSAGE : ErrorCode.NOT_LEADER_OR_FOLLOWER;
 }

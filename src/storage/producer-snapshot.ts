@@ -72,8 +72,9 @@ export async function loadProducerState(disk: Disk, log: PartitionLog, options: 
   const state = usable ? snapshot.state : new ProducerState();
   const fromOffset = usable ? snapshot.endOffset : 0;
   const aborted: AbortedTxn[] = [];
+  const replayOptions = { visible: options.markersVisible ?? true };
   await log.scanBatchHeaders((bytes, at) => {
-    const ended = state.replay(bytes, at, { visible: options.markersVisible ?? true });
+    const ended = state.replay(bytes, at, replayOptions);
     if (ended?.aborted) aborted.push({ producerId: ended.producerId, firstOffset: ended.firstOffset, lastOffset: ended.lastOffset, lastStableOffset: ended.lastStableOffset });
   }, fromOffset);
   await log.restoreAbortedTxns(aborted, fromOffset);

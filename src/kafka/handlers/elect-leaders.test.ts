@@ -31,7 +31,7 @@ function context(cluster: boolean, allowed = true, leaderDown = false, transfers
     authorize: () => allowed,
     clock: { nowMs: () => Date.now() },
     ...(cluster && {
-      leaders: { get: (group: number) => ({ term: 1, ...leaders[group]! }) },
+      leaders: { get: (group: number) => ({ term: 1, ...leaders[group]! }), lastLeader: () => undefined },
       invokeLeader: (async (_t: string, p: number, op: string, request: { to: number }) => {
         if (leaderDown) throw new Error("no link to node 2");
         transfers.push({ op, request });

@@ -70,7 +70,7 @@ function rackContext(rackAwareness: boolean) {
     });
   }, base.clock);
   const props = { enable_rack_awareness: rackAwareness } as BrokerContext["props"];
-  return { context: { ...base, invoke, props, leaders: { get: () => undefined } } as BrokerContext, asked, ops };
+  return { context: { ...base, invoke, props, leaders: { get: () => undefined, lastLeader: () => undefined } } as BrokerContext, asked, ops };
 }
 
 test("follower fetching: a consumer's v11+ fetch carries its rack to the owner; a preferred read replica is answered at once, without waiting for min_bytes", async () => {

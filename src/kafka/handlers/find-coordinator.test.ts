@@ -27,7 +27,7 @@ function context(leaders: Map<number, number>): BrokerContext {
     metadata: () => table,
     authorize: () => true,
     clock: { nowMs: () => Date.now() },
-    leaders: { get: (group: number) => (leaders.has(group) ? { leader: leaders.get(group)!, term: 1, inSync: [1, 2, 3] } : undefined) } as BrokerContext["leaders"],
+    leaders: { get: (group: number) => (leaders.has(group) ? { leader: leaders.get(group)!, term: 1, inSync: [1, 2, 3] } : undefined), lastLeader: () => undefined } as BrokerContext["leaders"],
   };
   return partial as BrokerContext;
 }

@@ -26,16 +26,13 @@ export function describePartition(context: BrokerContext, topic: TopicRecord, pa
   // During a move, as Kafka during a reassignment: the replicas it moves from and those it adds.
   const replicaNodes = assignedReplicas(assignment).map((r) => r.node);
   const known = context.leaders?.get(assignment.group);
-  if (known !== undefined && known.leader !== null) {
-    const isrNodes = known.inSync.length > 0 ? known.inSync : [known.leader];
-    return { errorCode: ErrorCode.NONE, partitionIndex, leaderId: known.leader, leaderEpoch: known.term, replicaNodes, isrNodes, offlineReplicas: [] };
-  }
-  const guess = known === undefined ? null : leaderGuess(context, assignment.group, replicaNodes);
-  if (known === undefined || guess === null) {
+  const leader = known === undefined ? null : (known.leader ?? leaderGuess(context, assignment.group, replicaNodes));
+  if (known === undefined || leader === null) {
     return { errorCode: ErrorCode.LEADER_NOT_AVAILABLE, partitionIndex, leaderId: -1, leaderEpoch: known?.term ?? -1, replicaNodes, isrNodes: [], offlineReplicas: [] };
   }
-  // Without a leader no ISR is known: the guess alone, so the partition never looks fully in sync.
-  return { errorCode: ErrorCode.NONE, partitionIndex, leaderId: guess, leaderEpoch: known.term, replicaNodes, isrNodes: [guess], offlineReplicas: [] };
+  // A guessed leader comes with no ISR known: itself alone, so the partition never looks fully in sync.
+  const isrNodes = known.leader !== null && known.inSync.length > 0 ? known.inSync : [leader];
+  return { errorCode: ErrorCode.NONE, partitionIndex, leaderId: leader, leaderEpoch: known.term, replicaNodes, isrNodes, offlineReplicas: [] };
 }
 
 /**
@@ -46,7 +43,7 @@ export function describePartition(context: BrokerContext, topic: TopicRecord, pa
  * client until the cut heals; naming a replica sends it towards the side that can elect one.
  */
 function leaderGuess(context: BrokerContext, group: number, replicas: number[]): number | null {
-  const last = context.leaders?.lastLeader?.(group);
+  const last = context.leaders?.lastLeader(group);
   if (last === undefined) return null;
   if (last !== context.nodeId) return last;
   const others = replicas.filter((r) => r !== context.nodeId);
